@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: MIT
+# fallacy — network fault injection. Build in the libbpf-tools style:
+# BPF objects -> skeletons -> userspace; every output under $(OUTPUT).
+
+OUTPUT ?= .output
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PREFIX ?= /usr/local
+DESTDIR ?=
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+PKGS := libbpf libnl-3.0 libnl-route-3.0 libpcap libfyaml libnetfilter_queue libmnl
+TEST_PKGS := cmocka
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
+	-Iinclude -Iinjector -Iharness -I$(OUTPUT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
+LDFLAGS := $(EXTRA_LDFLAGS)
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+	-idirafter /usr/include/$(shell uname -m)-linux-gnu -Wall -Werror
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(wildcard injector/*.c injector/*/*.c) $(filter-out harness/main.c,$(wildcard harness/*.c))
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps check check-unit check-integration check-asan bench demo install \
+	uninstall clean vmlinux unit-bins
+
+all: $(OUTPUT)/fallacy
+
+$(OUTPUT) $(OUTPUT)/bpf:
+	@mkdir -p $@
+
+# --- BPF -------------------------------------------------------------------
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard include/fallacy/*.h) | $(OUTPUT)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
+
+# --- userspace -------------------------------------------------------------
+$(OUTPUT)/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/libfallacy.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(OUTPUT)/fallacy: $(OUTPUT)/harness/main.o $(OUTPUT)/libfallacy.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(OUTPUT)/libfallacy.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS)) -o $@
+
+unit-bins: $(UNIT_BINS)
+
+# --- dependencies (idempotent; apt-get update only when a package is missing)
+DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
+DEB_TEST := libcmocka-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
+	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc
+DEB_DEMO := etcd-server etcd-client redis-server redis-tools
+deps:
+	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
+
+# --- tests -----------------------------------------------------------------
+check: deps
+	@$(MAKE) --no-print-directory all unit-bins
+	@./tests/run.sh --unit --integration
+
+check-unit: all unit-bins
+	@./tests/run.sh --unit
+
+check-integration: all
+	@./tests/run.sh --integration
+
+check-asan: deps
+	@$(MAKE) --no-print-directory OUTPUT=.output-asan \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit-bins
+	@FALLACY_OUTPUT=.output-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh --unit --integration
+
+bench: all
+	@./bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@./scenarios/demo.sh
+
+install: all
+	install -D -m 0755 $(OUTPUT)/fallacy $(DESTDIR)$(PREFIX)/bin/fallacy
+	install -d $(DESTDIR)$(PREFIX)/share/fallacy
+	cp -r scenarios $(DESTDIR)$(PREFIX)/share/fallacy/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/fallacy
+	rm -rf $(DESTDIR)$(PREFIX)/share/fallacy
+
+clean:
+	rm -rf .output .output-asan
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

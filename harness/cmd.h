@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* Subcommand handlers. Each do_<cmd> gets argv starting at its own name
+ * (argv[0] = "lab") and returns the process exit status: 0 success,
+ * 1 a check or the wrapped command failed, 2 usage/input/kernel error. */
+#ifndef FALLACY_CMD_H
+#define FALLACY_CMD_H
+
+enum fl_exit {
+	FL_EXIT_OK = 0,
+	FL_EXIT_FAIL = 1,
+	FL_EXIT_USAGE = 2,
+};
+
+struct fl_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	int hidden; /* internal (e.g. the supervisor entry point) */
+};
+
+int do_doctor(int argc, char **argv);
+int do_lab(int argc, char **argv);
+int do_fault(int argc, char **argv);
+int do_partition(int argc, char **argv);
+int do_wrap(int argc, char **argv);
+int do_run(int argc, char **argv);
+int do_capture(int argc, char **argv);
+int do_report(int argc, char **argv);
+int do_cleanup(int argc, char **argv);
+int do_supervise(int argc, char **argv);
+
+extern const struct fl_cmd fl_cmds[];
+
+/* True when argv has -h/--help before any "--". */
+int fl_wants_help(int argc, char **argv);
+
+#endif

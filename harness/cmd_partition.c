@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+#include "cmd.h"
+
+#include "log.h"
+
+int do_partition(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	pr_err("partition: not built yet");
+	return FL_EXIT_USAGE;
+}

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+#include "cmd.h"
+
+#include "log.h"
+
+int do_report(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	pr_err("report: not built yet");
+	return FL_EXIT_USAGE;
+}

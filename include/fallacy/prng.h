@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/* Counter-based PRNG shared by the BPF data plane and userspace (delay line,
+ * tests, replay). A draw is a pure function of (seed, rule id, stream,
+ * per-rule packet sequence): the same seed and the same packet sequence give
+ * the same decisions, whatever else runs. SplitMix64 finaliser (Steele,
+ * Lea, Flood 2014) applied twice. */
+#ifndef FALLACY_PRNG_H
+#define FALLACY_PRNG_H
+
+#ifdef __BPF__
+#define FL_PRNG_INLINE static __always_inline
+#else
+#include <stdint.h>
+typedef uint64_t __u64;
+typedef uint32_t __u32;
+#define FL_PRNG_INLINE static inline
+#endif
+
+#define FL_GOLDEN64 0x9e3779b97f4a7c15ULL
+
+/* Streams keep independent draws of one packet apart. */
+enum fl_prng_stream {
+	FL_STREAM_LOSS = 1,
+	FL_STREAM_GE_STATE = 2,
+	FL_STREAM_DUPLICATE = 3,
+	FL_STREAM_CORRUPT = 4,
+	FL_STREAM_CORRUPT_BIT = 5,
+	FL_STREAM_DELAY = 6,
+	FL_STREAM_REORDER = 7,
+	FL_STREAM_RESET = 8,
+};
+
+FL_PRNG_INLINE __u64 fl_mix64(__u64 z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+FL_PRNG_INLINE __u64 fl_prng(__u64 seed, __u32 rule_id, __u32 stream, __u64 seq)
+{
+	__u64 key = fl_mix64(seed ^ ((((__u64)rule_id << 32) | stream) * FL_GOLDEN64));
+
+	return fl_mix64(key + (seq + 1) * FL_GOLDEN64);
+}
+
+/* True with probability thresh / 2^32 (thresh 0 = never, 0xffffffff ~ always;
+ * callers treat p == 1.0 as "always" explicitly). */
+FL_PRNG_INLINE int fl_chance(__u64 draw, __u32 thresh)
+{
+	return (__u32)(draw >> 32) < thresh;
+}
+
+#endif

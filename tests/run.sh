@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs the unit (cmocka) and integration (bats) tests and ends with one line:
+#   N passed, N failed, N skipped
+# Exit status is non-zero when any test failed.
+#   tests/run.sh [--unit] [--integration] [FILE.bats ...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${FALLACY_OUTPUT:-.output}
+export FALLACY="${FALLACY:-$PWD/$out/fallacy}"
+unit=0 integ=0 files=()
+for a in "$@"; do
+	case "$a" in
+	--unit) unit=1 ;;
+	--integration) integ=1 ;;
+	*) files+=("$a"); integ=1 ;;
+	esac
+done
+[ $unit -eq 0 ] && [ $integ -eq 0 ] && unit=1 && integ=1
+passed=0 failed=0 skipped=0
+log=$(mktemp -d /tmp/fallacy-tests.XXXXXX)
+
+if [ $unit -eq 1 ]; then
+	for t in "$out"/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log/$name.log" 2>&1
+		rc=$?
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.log" | tail -1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.log" | tail -1)
+		s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log/$name.log" | tail -1)
+		p=${p:-0} f=${f:-0} s=${s:-0}
+		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		if [ "$f" -ne 0 ]; then
+			echo "unit $name: FAILED"
+			cat "$log/$name.log"
+		else
+			echo "unit $name: $p passed"
+		fi
+	done
+fi
+
+if [ $integ -eq 1 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "integration tests need root; skipped" >&2
+	else
+		[ ${#files[@]} -eq 0 ] && files=(tests/integration/*.bats)
+		for f in "${files[@]}"; do
+			[ -f "$f" ] || continue
+			name=$(basename "$f" .bats)
+			start=$(date +%s)
+			bats --tap "$f" >"$log/$name.tap" 2>&1
+			p=$(grep -Ec '^ok [0-9]+' "$log/$name.tap")
+			s=$(grep -Ec '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log/$name.tap")
+			x=$(grep -Ec '^not ok [0-9]+' "$log/$name.tap")
+			p=$((p - s))
+			# a file that failed to load counts as one failure
+			if [ $((p + s + x)) -eq 0 ]; then x=1; fi
+			passed=$((passed + p)) failed=$((failed + x)) skipped=$((skipped + s))
+			echo "integration $name: $p passed, $x failed, $s skipped ($(($(date +%s) - start))s)"
+			if [ "$x" -ne 0 ]; then cat "$log/$name.tap"; fi
+			grep -E '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log/$name.tap" | sed 's/^/  /'
+		done
+	fi
+fi
+rm -rf "$log"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
