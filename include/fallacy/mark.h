@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/* The contract between the BPF data plane and the userspace delay line.
+ * A packet that a delay rule matched leaves the tc program with
+ *   skb->mark = FL_MARK_DELAY | slot      (slot = the rule's index, < 0x10000)
+ * and one netfilter rule per receiving namespace sends exactly those
+ * packets to NFQUEUE queue FL_QUEUE_NUM:
+ *   -m mark --mark FL_MARK_DELAY/FL_MARK_TAG_MASK -j NFQUEUE --queue-num FL_QUEUE_NUM
+ * The delay line reads the mark (NFQA_MARK), looks the slot's delay
+ * parameters up and issues the verdict at the due time. The mark does not
+ * leave the namespace: crossing a veth into another namespace scrubs it. */
+#ifndef FALLACY_MARK_H
+#define FALLACY_MARK_H
+
+#define FL_MARK_DELAY 0xfa110000u
+#define FL_MARK_TAG_MASK 0xffff0000u
+#define FL_MARK_SLOT_MASK 0x0000ffffu
+#define FL_QUEUE_NUM 64017 /* 0xfa11; NFQUEUE numbers are per namespace */
+
+#endif
