@@ -34,6 +34,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
+# keep intermediates (BPF objects, test objects) so nothing rebuilds twice
+.SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan bench demo install \
 	uninstall clean vmlinux unit-bins
 
