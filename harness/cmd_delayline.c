@@ -25,6 +25,7 @@ struct dl_opts {
 	bool v4, v6, fail_closed, no_rule;
 	const char *session, *stats, *ready;
 	int64_t spin_ns;
+	int rt;
 	uint64_t slot, seed;
 	struct fl_delay_params p;
 };
@@ -33,7 +34,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fallacy __delayline [--netns NS]... [--hook prerouting|lo] [-4|-6]\n"
-		"       [--fail-closed] [--no-rule] [--session NAME] [--spin US]\n"
+		"       [--fail-closed] [--no-rule] [--session NAME] [--spin US] [--rt PRIO]\n"
 		"       [--slot N] [--seed S] [--stats FILE] [--ready FILE] -- delay D [...]\n"
 		"Runs the delay line for packets marked 0xfa110000|SLOT until SIGTERM.\n"
 		"example: fallacy __delayline --netns fl-demo -- delay 50ms jitter 5ms\n");
@@ -70,6 +71,8 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 		o->netns[o->n_netns++] = v;
 	else if (!strcmp(a, "--hook"))
 		o->hook = !strcmp(v, "lo") ? FL_NFQ_LO_INPUT : FL_NFQ_PREROUTING;
+	else if (!strcmp(a, "--rt"))
+		o->rt = atoi(v);
 	else if (!strcmp(a, "--session"))
 		o->session = v;
 	else if (!strcmp(a, "--stats"))
@@ -193,7 +196,7 @@ int do_delayline(int argc, char **argv)
 	}
 	if (parse_args(argc, argv, &o))
 		return FL_EXIT_USAGE;
-	if (o.session && fl_state_create(o.session, &st))
+	if (o.session && fl_state_open(o.session, &st) && fl_state_create(o.session, &st))
 		return FL_EXIT_USAGE;
 	err = fl_delayline_new(&dl);
 	for (int i = 0; !err && i < o.n_netns; i++)
@@ -201,6 +204,7 @@ int do_delayline(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	fl_delayline_set_spin(dl, o.spin_ns);
+	fl_delayline_set_rt(dl, o.rt);
 	fl_delayline_set_slot(dl, (uint16_t)o.slot, &o.p);
 	if (!o.no_rule && install_rules(&o, st, rules, &n_rules))
 		goto cleanup;

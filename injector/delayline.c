@@ -10,6 +10,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,7 @@ struct fl_delayline {
 	struct fl_timerheap heap;
 	struct fl_dl_stats st;
 	int64_t spin_fixed; /* < 0 adaptive */
+	int rt_prio; /* SCHED_FIFO priority of the driving thread, 0 = none */
 	double late_mean, late_dev; /* EWMA of wake-up lateness (ns) */
 	pthread_t thread;
 	bool thread_running;
@@ -61,7 +63,7 @@ struct fl_delayline {
 	char rx[RX_BATCH][RX_BUFSZ];
 };
 
-uint64_t fl_mono_ns(void)
+uint64_t fl_dl_now_ns(void)
 {
 	struct timespec ts;
 
@@ -93,6 +95,21 @@ int fl_delayline_new(struct fl_delayline **out)
 void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns)
 {
 	dl->spin_fixed = margin_ns;
+}
+
+void fl_delayline_set_rt(struct fl_delayline *dl, int prio)
+{
+	dl->rt_prio = prio;
+}
+
+/* The driving thread only (sched_setscheduler with pid 0 = this thread). */
+static void apply_rt(const struct fl_delayline *dl)
+{
+	struct sched_param sp = { .sched_priority = dl->rt_prio };
+
+	if (dl->rt_prio > 0 && sched_setscheduler(0, SCHED_FIFO, &sp) < 0)
+		pr_warn("delay line: SCHED_FIFO %d refused (%s); running without it", dl->rt_prio,
+			strerror(errno));
 }
 
 /* --- verdicts ------------------------------------------------------------- */
@@ -228,10 +245,13 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 		pr_err("delay line: cannot return to the original namespace");
 	if (!err)
 		err = queue_config(q);
+	if (err == -EPERM)
+		err = -EBUSY;
 	if (err) {
 		if (err == -EBUSY)
 			pr_err("delay line: queue %d in namespace %s is bound by another process "
-			       "(another fallacy session?); stop it or run 'fallacy cleanup'",
+			       "(another fallacy session?) or binding needs CAP_NET_ADMIN; stop the "
+			       "other session or run 'fallacy cleanup'",
 			       FL_QUEUE_NUM, netns);
 		else
 			pr_err("delay line: binding queue %d in namespace %s: %s", FL_QUEUE_NUM,
@@ -391,7 +411,7 @@ int fl_delayline_process(struct fl_delayline *dl, int qi)
 	n = recvmmsg(q->fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	now = fl_mono_ns();
+	now = fl_dl_now_ns();
 	pthread_mutex_lock(&dl->lock);
 	for (int i = 0; i < n; i++) {
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)dl->rx[i];
@@ -427,7 +447,7 @@ int fl_delayline_release(struct fl_delayline *dl)
 {
 	const struct fl_timer *head;
 	struct fl_timer t;
-	uint64_t now = fl_mono_ns();
+	uint64_t now = fl_dl_now_ns();
 	int n = 0;
 
 	pthread_mutex_lock(&dl->lock);
@@ -459,7 +479,7 @@ static int64_t spin_margin(const struct fl_delayline *dl)
 int64_t fl_delayline_timeout(struct fl_delayline *dl)
 {
 	const struct fl_timer *head = fl_timerheap_peek(&dl->heap);
-	uint64_t now = fl_mono_ns();
+	uint64_t now = fl_dl_now_ns();
 	int64_t left;
 
 	if (!head)
@@ -502,13 +522,13 @@ static int run_once(struct fl_delayline *dl, struct pollfd *pfd, int n)
 		ts.tv_sec = to / 1000000000;
 		ts.tv_nsec = to % 1000000000;
 		tsp = &ts;
-		target = fl_mono_ns() + (uint64_t)to;
+		target = fl_dl_now_ns() + (uint64_t)to;
 	}
 	r = ppoll(pfd, (nfds_t)n, tsp, NULL);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (r == 0 && to > 0)
-		wake_measured(dl, target, fl_mono_ns());
+		wake_measured(dl, target, fl_dl_now_ns());
 	for (int i = 0; i < dl->nq; i++)
 		if (pfd[i].revents & POLLIN)
 			fl_delayline_process(dl, i);
@@ -522,6 +542,7 @@ int fl_delayline_run(struct fl_delayline *dl, int stop_fd)
 	int n = dl->nq, r;
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	apply_rt(dl);
 	fl_delayline_fds(dl, pfd);
 	if (stop_fd >= 0)
 		pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };

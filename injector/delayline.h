@@ -79,6 +79,8 @@ int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
 void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st);
 /* Spin margin: < 0 adaptive (default), 0 sleep only, > 0 fixed (ns). */
 void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns);
+/* Run the driving thread as SCHED_FIFO prio (0 = normal scheduling). */
+void fl_delayline_set_rt(struct fl_delayline *dl, int prio);
 
 /* Caller-driven mode. */
 int fl_delayline_nfds(const struct fl_delayline *dl);
@@ -98,6 +100,6 @@ int fl_delayline_stop(struct fl_delayline *dl);
 /* Stop the thread if any, ACCEPT every held packet, close, free. */
 void fl_delayline_close(struct fl_delayline *dl);
 
-uint64_t fl_mono_ns(void);
+uint64_t fl_dl_now_ns(void);
 
 #endif
