@@ -51,7 +51,7 @@ static const struct fkind fkinds[] = {
 };
 #define N_FKINDS (sizeof(fkinds) / sizeof(fkinds[0]))
 
-const char *const fl_fault_kinds[] = { "loss",	    "delay",	 "duplicate", "corrupt",
+const char *const fl_scenario_fault_kinds[] = { "loss",	    "delay",	 "duplicate", "corrupt",
 				       "reorder",   "rate",	 "partition", "reset",
 				       NULL };
 
@@ -208,7 +208,7 @@ static const struct fkind *fault_kind(struct sctx *c, const struct fl_ynode *f)
 	for (size_t i = 0; i < N_FKINDS; i++)
 		if (!strcmp(fkinds[i].name, k->text))
 			return &fkinds[i];
-	s = fl_suggest(k->text, fl_fault_kinds, N_FKINDS);
+	s = fl_suggest(k->text, fl_scenario_fault_kinds, N_FKINDS);
 	if (s)
 		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (did you mean '%s'?)", k->text, s);
 	else

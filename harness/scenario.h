@@ -107,7 +107,7 @@ struct fl_scenario {
 
 /* Fault kinds a scenario may name, with their parameter keys. Kept in step
  * with the data plane's fault table (injector/faults). */
-extern const char *const fl_fault_kinds[];
+extern const char *const fl_scenario_fault_kinds[];
 
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
 		     struct fl_err *err);
