@@ -99,9 +99,24 @@ static int run_heal(void *ctx, const char *id, char *counters, size_t len, struc
 	return 0;
 }
 
+/* Start the lab's supervisor now, so the first step does not pay for it. */
+static int faults_prepare(struct fl_run *r, struct fl_err *err)
+{
+	struct fl_target t;
+
+	if (lab_target(r, &t, err))
+		return -EINVAL;
+	if (fl_session_ensure(&t)) {
+		fl_err_set(err, "cannot start the fault supervisor of lab '%s'", r->lab_name);
+		return -EIO;
+	}
+	return 0;
+}
+
 int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 {
 	const struct fl_scenario *sc = r->sc;
+	bool any = false;
 
 	for (size_t i = 0; i < sc->n_steps; i++) {
 		const struct fl_step *st = &sc->steps[i];
@@ -110,13 +125,14 @@ int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 
 		if (st->kind == FL_STEP_HEAL)
 			continue;
+		any = true;
 		memset(&f, 0, sizeof(f));
 		if (fl_fault_parse(&f, (int)st->argc, st->argv, r->lab, &e)) {
 			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return any ? faults_prepare(r, err) : 0;
 }
 #else
 static int run_apply(void *ctx, const struct fl_step *st, struct fl_err *err)

@@ -3,6 +3,8 @@
 #include "timeline.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -118,8 +120,23 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 	event(tl, t, st->kind == FL_STEP_PARTITION ? "partition" : "fault", st->id, extra);
 }
 
+/* Wake up on time: 1 ns timer slack, and real-time priority when allowed
+ * (root), so that busy probes on a small machine do not delay a step. */
+static void timely_thread(void)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	/* this thread only (pid 0 = the calling thread); children it forks
+	 * (a supervisor started on demand) get the normal policy back */
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
+		pr_debug("timeline: no real-time priority; steps may start later under load");
+}
+
 int fl_timeline_run(struct fl_timeline *tl)
 {
+	if (tl->realtime)
+		timely_thread();
 	for (; tl->next < tl->n_steps; tl->next++) {
 		const struct fl_step *st = &tl->steps[tl->next];
 		uint64_t due = tl->t0 + st->at_ns;
