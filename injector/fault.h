@@ -78,6 +78,7 @@ struct fl_fault {
 	const struct fault_ops *ops;
 	struct fl_fault_params params;
 	uint64_t seed;
+	bool seed_given;
 	uint64_t order; /* creation sequence in the session */
 	struct fl_side from, to;
 	char node[16]; /* LAB/NODE target: traffic from or to NODE */

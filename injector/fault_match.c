@@ -180,6 +180,7 @@ static int opt_value(struct fl_fault *f, const char *opt, const char *v, struct 
 		if (fl_parse_u64(v, 0, UINT64_MAX, &seed, err))
 			return -EINVAL;
 		f->seed = seed;
+		f->seed_given = true;
 	} else if (!strcmp(opt, "--id")) {
 		if (fl_validate_name("--id", v, FL_FAULT_ID_MAX, err))
 			return -EINVAL;
