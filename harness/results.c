@@ -12,7 +12,7 @@
 
 #include "yaml.h"
 
-uint64_t fl_mono_ns(void)
+uint64_t fl_clock_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -20,7 +20,7 @@ uint64_t fl_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-uint64_t fl_wall_ns(void)
+uint64_t fl_clock_wall_ns(void)
 {
 	struct timespec ts;
 
@@ -175,7 +175,7 @@ void fl_xml_str(FILE *f, const char *s)
 uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event,
 			  const char *id, const char *extra)
 {
-	uint64_t wall = fl_wall_ns(), now = fl_mono_ns();
+	uint64_t wall = fl_clock_wall_ns(), now = fl_clock_mono_ns();
 	char idj[256] = "";
 
 	if (!mono_ns)

@@ -20,8 +20,8 @@ struct fl_results {
 	uint64_t n_ok, n_fail, n_timeout; /* ops so far, for progress */
 };
 
-uint64_t fl_mono_ns(void);
-uint64_t fl_wall_ns(void);
+uint64_t fl_clock_mono_ns(void);
+uint64_t fl_clock_wall_ns(void);
 
 /* Create DIR (and DIR/logs) and open events.jsonl and ops.jsonl. */
 int fl_results_open(const char *dir, struct fl_results **out, struct fl_err *err);

@@ -27,7 +27,7 @@ struct fl_step {
 	char id[FL_ID_MAX + 1]; /* fault/partition id; "step-N" if not given */
 	/* FAULT: the words `fallacy fault add` takes after TARGET, e.g.
 	 * "delay" "200ms" "jitter" "50ms" "--from" "n1" "--to" "n2,n3".
-	 * PARTITION: the groups "n1" "n2,n3" and "--oneway" if asked. */
+	 * PARTITION: "partition" "n1" "n2,n3" and "oneway" if asked. */
 	char **argv;
 	size_t argc;
 	char heal[FL_ID_MAX + 1]; /* HEAL: an id or "all" */
