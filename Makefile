@@ -34,6 +34,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
+# keep intermediates (BPF objects, test objects) so nothing rebuilds twice
+.SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan bench demo install \
 	uninstall clean vmlinux unit-bins
 
@@ -74,7 +76,8 @@ unit-bins: $(UNIT_BINS)
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
 DEB_TEST := libcmocka-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
-	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc
+	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc \
+	shellcheck
 DEB_DEMO := etcd-server etcd-client redis-server redis-tools
 deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
@@ -106,12 +109,13 @@ demo: deps
 
 install: all
 	install -D -m 0755 $(OUTPUT)/fallacy $(DESTDIR)$(PREFIX)/bin/fallacy
-	install -d $(DESTDIR)$(PREFIX)/share/fallacy
-	cp -r scenarios $(DESTDIR)$(PREFIX)/share/fallacy/
+	install -d $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy
+	if [ -d scenarios ]; then cp -r scenarios $(DESTDIR)$(PREFIX)/share/fallacy/; fi
+	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/fallacy/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/fallacy
-	rm -rf $(DESTDIR)$(PREFIX)/share/fallacy
+	rm -rf $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy
 
 clean:
 	rm -rf .output .output-asan

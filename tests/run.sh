@@ -5,7 +5,7 @@
 # Exit status is non-zero when any test failed.
 #   tests/run.sh [--unit] [--integration] [FILE.bats ...]
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 out=${FALLACY_OUTPUT:-.output}
 export FALLACY="${FALLACY:-$PWD/$out/fallacy}"
 unit=0 integ=0 files=()
@@ -21,6 +21,22 @@ passed=0 failed=0 skipped=0
 log=$(mktemp -d /tmp/fallacy-tests.XXXXXX)
 
 if [ $unit -eq 1 ]; then
+	# shell scripts are linted with the unit tests (one result for all)
+	shfiles=()
+	for f in tests/*.sh bench/*.sh scenarios/*.sh .ci/run; do
+		[ -f "$f" ] && shfiles+=("$f")
+	done
+	if ! command -v shellcheck >/dev/null 2>&1; then
+		echo "unit shellcheck: skipped (shellcheck not installed; make deps)"
+		skipped=$((skipped + 1))
+	elif shellcheck "${shfiles[@]}" >"$log/shellcheck.log" 2>&1; then
+		echo "unit shellcheck: ${#shfiles[@]} scripts clean"
+		passed=$((passed + 1))
+	else
+		echo "unit shellcheck: FAILED"
+		cat "$log/shellcheck.log"
+		failed=$((failed + 1))
+	fi
 	for t in "$out"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")

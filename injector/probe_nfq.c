@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/* The NFQUEUE probe: the same three steps the delay line takes (bind a
+ * queue, add the NFQUEUE rule with iptables-restore --noflush, receive a
+ * packet), inside the scratch namespace of fl_probe_scratch(). */
+#include "probe_scratch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "log.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const char probe_rules[] =
+	"*raw\n"
+	"-A PREROUTING -i lo -p udp --dport " STR(FL_PROBE_PORT)
+	" -j NFQUEUE --queue-num " STR(FL_PROBE_QUEUE) "\n"
+	"COMMIT\n";
+
+/* Sends one queue config message (bind, or copy mode) and waits for the ack. */
+static int probe_nfq_config(struct mnl_socket *nl, bool params, uint32_t seq)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, FL_PROBE_QUEUE);
+	ssize_t n;
+
+	if (params)
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_META, 0);
+	else
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), NULL, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static struct mnl_socket *probe_nfq_open(char *why, size_t len)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 300000 };
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	int err;
+
+	if (!nl) {
+		snprintf(why, len, "opening nfnetlink: %s", strerror(errno));
+		return NULL;
+	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	err = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ? -errno : 0;
+	if (!err)
+		err = probe_nfq_config(nl, false, 1);
+	if (!err)
+		err = probe_nfq_config(nl, true, 2);
+	if (err) {
+		snprintf(why, len, "binding NFQUEUE %d: %s", FL_PROBE_QUEUE, strerror(-err));
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+/* Runs `iptables-restore --noflush` with rules on stdin; its output goes
+ * into out (first bytes only). 0 when it exited 0. */
+static int iptables_restore(const char *path, const char *rules, char *out, size_t len)
+{
+	int in[2] = { -1, -1 }, msg[2] = { -1, -1 }, status = 0, ret = -EIO;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(msg, O_CLOEXEC))
+		goto cleanup;
+	pid = fork();
+	if (pid < 0)
+		goto cleanup;
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(msg[1], 1);
+		dup2(msg[1], 2);
+		execl(path, path, "--noflush", "--wait=5", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(msg[1]);
+	in[0] = msg[1] = -1;
+	if (write(in[1], rules, strlen(rules)) < 0)
+		pr_debug("writing to %s: %s", path, strerror(errno));
+	close(in[1]);
+	in[1] = -1;
+	while (got < (ssize_t)len - 1 && (n = read(msg[0], out + got, len - 1 - (size_t)got)) > 0)
+		got += n;
+	out[got > 0 && out[got - 1] == '\n' ? got - 1 : got] = '\0';
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	ret = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (msg[i] >= 0)
+			close(msg[i]);
+	}
+	return ret;
+}
+
+/* True when a packet message from our queue arrives before the timeout. */
+static bool nfq_got_packet(struct mnl_socket *nl)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	int n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+
+	for (nlh = (struct nlmsghdr *)buf; n > 0 && mnl_nlmsg_ok(nlh, n);
+	     nlh = mnl_nlmsg_next(nlh, &n)) {
+		if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE &&
+		    NFNL_MSG_TYPE(nlh->nlmsg_type) == NFQNL_MSG_PACKET)
+			return true;
+	}
+	return false;
+}
+
+void fl_probe_nfqueue(struct fl_probe_report *rep)
+{
+	struct mnl_socket *nl;
+	char why[160], out[120] = "";
+
+	nl = probe_nfq_open(why, sizeof(why));
+	if (!nl) {
+		fl_probe_set(rep, FL_PROBE_NFQUEUE, false, "%s", why);
+		return;
+	}
+	if (!rep->iptables[0]) {
+		fl_probe_set(rep, FL_PROBE_NFQUEUE, false,
+			     "queue binds, but without iptables-restore no NFQUEUE rule can be added");
+		goto cleanup;
+	}
+	if (iptables_restore(rep->iptables, probe_rules, out, sizeof(out))) {
+		fl_probe_set(rep, FL_PROBE_NFQUEUE, false, "iptables-restore NFQUEUE rule: %s",
+			     out[0] ? out : "failed");
+		goto cleanup;
+	}
+	fl_probe_send_packet();
+	if (nfq_got_packet(nl))
+		fl_probe_set(rep, FL_PROBE_NFQUEUE, true,
+			     "queue %d bound, raw PREROUTING rule added, a packet was queued",
+			     FL_PROBE_QUEUE);
+	else
+		fl_probe_set(rep, FL_PROBE_NFQUEUE, false,
+			     "queue bound and rule added, but no packet was queued");
+cleanup:
+	mnl_socket_close(nl);
+}
