@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,11 +290,18 @@ static void dispatch(struct cap_point *cp, bool drain)
 	}
 }
 
+/* The thread only moves packets from the ring to the file; under load
+ * (2 shared cores) a normal-priority thread was measured to fall behind
+ * the ring at 20 000 packets/s. SCHED_FIFO 1 lets it run when a packet
+ * waits; it sleeps in poll() otherwise. Best effort. */
 static void *capture_thread(void *arg)
 {
 	struct fl_capture *c = arg;
 	struct pollfd *pfd = calloc(c->n + 1, sizeof(*pfd));
+	struct sched_param sp = { .sched_priority = 1 };
 
+	if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp))
+		pr_debug("capture: no real-time priority for the capture thread");
 	if (!pfd) {
 		pr_err("capture: out of memory");
 		return NULL;
