@@ -1,12 +1,333 @@
 // SPDX-License-Identifier: MIT
+/* fallacy lab up|down|list|exec: thin over injector/lab. */
 #include "cmd.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
 #include "log.h"
+#include "netns.h"
+#include "state.h"
+
+static const char lab_usage[] =
+	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6] [-j]\n"
+	"       fallacy lab down NAME\n"
+	"       fallacy lab list [-j]\n"
+	"       fallacy lab exec NAME NODE -- CMD [ARG...]\n"
+	"\n"
+	"A lab is a set of nodes, each a network namespace fl-NAME.NODE with eth0\n"
+	"on a bridge in the wire namespace fl-NAME. Addresses come from\n"
+	"198.18.0.0/15 (a /23 per lab) and, with --ipv6, fdfa:11ac::/64. Node names\n"
+	"resolve inside the lab (lab exec and `ip netns exec` both see them).\n"
+	"\n"
+	"  up NAME        create a lab (NAME: at most 16 of [a-z0-9_-])\n"
+	"    --nodes N    N nodes named n1..nN (1..256, default 3)\n"
+	"    --node NODE  a node with this name (repeat; at most 12 bytes each)\n"
+	"    --ipv6       also give every node an IPv6 address\n"
+	"    -j, --json   print the lab as JSON\n"
+	"  down NAME      remove the lab and everything recorded for it\n"
+	"  list           the labs under $FALLACY_RUN_DIR (default /run/fallacy)\n"
+	"  exec NAME NODE -- CMD\n"
+	"                 run CMD inside NODE; exits with CMD's status (128+N if\n"
+	"                 killed by signal N)\n"
+	"\n"
+	"EXAMPLES\n"
+	"  fallacy lab up demo                      # n1 n2 n3 on 198.18.0.0/23\n"
+	"  fallacy lab up db --node etcd1 --node etcd2 --node etcd3 --ipv6\n"
+	"  fallacy lab list -j\n"
+	"  fallacy lab exec demo n1 -- ping -c1 n2\n"
+	"  ip netns exec fl-demo.n1 ping -c1 n2     # the same with iproute2\n"
+	"  fallacy lab down demo\n"
+	"\n"
+	"Exit status: 0 ok, 2 bad input (invalid or duplicate name) or kernel error.\n";
+
+/* ---- output: one function for text and JSON ---------------------------- */
+
+static void print_node(FILE *f, const struct fl_lab *lab, const struct fl_node *n, int json,
+		       int last)
+{
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN] = "-";
+
+	inet_ntop(AF_INET, &n->ip4, a4, sizeof(a4));
+	if (lab->ipv6)
+		inet_ntop(AF_INET6, &n->ip6, a6, sizeof(a6));
+	if (json)
+		fprintf(f,
+			"{\"name\":\"%s\",\"netns\":\"%s\",\"port\":\"%s\",\"ipv4\":\"%s\","
+			"\"ipv6\":%s%s%s}%s",
+			n->name, n->netns, n->port, a4, lab->ipv6 ? "\"" : "",
+			lab->ipv6 ? a6 : "null", lab->ipv6 ? "\"" : "", last ? "" : ",");
+	else
+		fprintf(f, "  %-12s %-15s %-22s %s\n", n->name, a4, a6, n->netns);
+}
+
+static void print_labs(FILE *f, struct fl_lab **labs, size_t n, int json, int nodes)
+{
+	char net[INET_ADDRSTRLEN];
+
+	if (json)
+		fputc('[', f);
+	else if (!nodes)
+		fprintf(f, "%-16s %-9s %5s  %-17s %s\n", "LAB", "STATE", "NODES", "IPV4", "IPV6");
+	for (size_t i = 0; i < n; i++) {
+		const struct fl_lab *l = labs[i];
+
+		inet_ntop(AF_INET, &l->net4, net, sizeof(net));
+		if (json)
+			fprintf(f,
+				"%s{\"name\":\"%s\",\"state\":\"%s\",\"wire_netns\":\"%s\","
+				"\"bridge\":\"%s\",\"ipv4_subnet\":\"%s/%d\",\"ipv6_subnet\":%s,"
+				"\"nodes\":[",
+				i ? "," : "", l->name, l->state, l->wire_netns, l->bridge, net,
+				l->prefix4_len, l->ipv6 ? "\"fdfa:11ac::/64\"" : "null");
+		else if (nodes)
+			fprintf(f, "lab %s %s: %zu nodes on %s/%d, wire namespace %s\n", l->name,
+				l->state, l->n_nodes, net, l->prefix4_len, l->wire_netns);
+		else
+			fprintf(f, "%-16s %-9s %5zu  %s/%-2d    %s\n", l->name, l->state,
+				l->n_nodes, net, l->prefix4_len, l->ipv6 ? "fdfa:11ac::/64" : "-");
+		for (size_t k = 0; (json || nodes) && k < l->n_nodes; k++)
+			print_node(f, l, &l->nodes[k], json, k + 1 == l->n_nodes);
+		if (json)
+			fputs("]}", f);
+	}
+	if (json)
+		fputs("]\n", f);
+}
+
+static int has_flag(int argc, char **argv, const char *a, const char *b)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], a) || (b && !strcmp(argv[i], b)))
+			return 1;
+	return 0;
+}
+
+/* ---- lab up ------------------------------------------------------------- */
+
+struct up_args {
+	const char *name;
+	const char *nodes[FL_LAB_MAX_NODES + 1];
+	size_t n_named;
+	long count;
+	int ipv6, json;
+};
+
+static int parse_up(int argc, char **argv, struct up_args *a)
+{
+	char *end;
+
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+
+		if (!strcmp(o, "--ipv6")) {
+			a->ipv6 = 1;
+		} else if (!strcmp(o, "-j") || !strcmp(o, "--json")) {
+			a->json = 1;
+		} else if (!strcmp(o, "--nodes") && i + 1 < argc) {
+			a->count = strtol(argv[++i], &end, 10);
+			if (*end || end == argv[i] || a->count < 1 || a->count > FL_LAB_MAX_NODES) {
+				pr_err("lab up: --nodes %s: expected a number of nodes from 1 to %d",
+				       argv[i], FL_LAB_MAX_NODES);
+				return -EINVAL;
+			}
+		} else if (!strcmp(o, "--node") && i + 1 < argc) {
+			if (a->n_named >= FL_LAB_MAX_NODES) {
+				pr_err("lab up: more than %d nodes", FL_LAB_MAX_NODES);
+				return -EINVAL;
+			}
+			a->nodes[a->n_named++] = argv[++i];
+		} else if (o[0] != '-' && !a->name) {
+			a->name = o;
+		} else {
+			pr_err("lab up: unexpected argument '%s' (see fallacy lab --help)", o);
+			return -EINVAL;
+		}
+	}
+	if (!a->name) {
+		pr_err("lab up: missing the lab NAME (see fallacy lab --help)");
+		return -EINVAL;
+	}
+	if (a->count && a->n_named) {
+		pr_err("lab up: give either --nodes N or --node NAME..., not both");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	fl_lab_interrupted = 1;
+}
+
+static int lab_up(int argc, char **argv)
+{
+	struct up_args a = { 0 };
+	struct fl_lab_spec spec = { 0 };
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	struct fl_lab *lab = NULL;
+	int err;
+
+	if (parse_up(argc, argv, &a))
+		return FL_EXIT_USAGE;
+	spec.name = a.name;
+	spec.ipv6 = a.ipv6;
+	spec.n_nodes = a.n_named ? a.n_named : a.count ? (size_t)a.count : 3;
+	spec.node_names = a.n_named ? a.nodes : NULL;
+	/* Ctrl-C or SIGTERM: stop after the current node and roll back. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	err = fl_lab_up(&spec, &lab);
+	if (err)
+		return FL_EXIT_USAGE;
+	print_labs(stdout, &lab, 1, a.json, 1);
+	fl_lab_free(lab);
+	return FL_EXIT_OK;
+}
+
+/* ---- lab down, list ------------------------------------------------------ */
+
+static int lab_down(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-') {
+		pr_err("lab down: expected exactly one lab NAME (see fallacy lab --help)");
+		return FL_EXIT_USAGE;
+	}
+	return fl_lab_down(argv[1]) ? FL_EXIT_USAGE : FL_EXIT_OK;
+}
+
+static int lab_list(int argc, char **argv)
+{
+	struct fl_lab **labs = NULL;
+	char **names = NULL;
+	size_t n = 0, k = 0;
+	int json = has_flag(argc, argv, "-j", "--json"), err;
+
+	err = fl_state_list(&names, &n);
+	if (err) {
+		pr_err("lab list: reading %s: %s", fl_run_dir(), strerror(-err));
+		return FL_EXIT_USAGE;
+	}
+	labs = calloc(n + 1, sizeof(*labs));
+	for (size_t i = 0; labs && i < n; i++) {
+		if (names[i][0] == '@') /* not a lab: wrap or attach sessions */
+			continue;
+		if (fl_lab_load(names[i], &labs[k]) == 0)
+			k++;
+		else
+			pr_warn("session %s has no readable lab file (interrupted lab up?);"
+				" remove it with 'fallacy cleanup %s'",
+				names[i], names[i]);
+	}
+	if (labs)
+		print_labs(stdout, labs, k, json, 0);
+	for (size_t i = 0; i < k; i++)
+		fl_lab_free(labs[i]);
+	free(labs);
+	fl_strv_free(names, n);
+	return labs ? FL_EXIT_OK : FL_EXIT_USAGE;
+}
+
+/* ---- lab exec -------------------------------------------------------------- */
+
+static pid_t exec_child;
+
+static void forward_signal(int sig)
+{
+	if (exec_child > 0)
+		kill(exec_child, sig);
+}
+
+static int wait_child(pid_t pid)
+{
+	struct sigaction fwd = { .sa_handler = forward_signal }, ign = { .sa_handler = SIG_IGN };
+	int status;
+
+	exec_child = pid;
+	/* the terminal sends SIGINT/SIGQUIT to the child too */
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGQUIT, &ign, NULL);
+	sigaction(SIGTERM, &fwd, NULL);
+	sigaction(SIGHUP, &fwd, NULL);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			pr_err("lab exec: waiting for the command: %s", strerror(errno));
+			return FL_EXIT_USAGE;
+		}
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int lab_exec(int argc, char **argv)
+{
+	const struct fl_node *node;
+	struct fl_lab *lab = NULL;
+	int cmd = 3, err;
+	pid_t pid;
+
+	if (argc > 3 && !strcmp(argv[3], "--"))
+		cmd = 4;
+	if (argc <= cmd) {
+		pr_err("lab exec: expected NAME NODE -- CMD [ARG...] (see fallacy lab --help)");
+		return FL_EXIT_USAGE;
+	}
+	err = fl_lab_load(argv[1], &lab);
+	if (err) {
+		pr_err("lab exec: no lab named '%s' in %s (see 'fallacy lab list')", argv[1],
+		       fl_run_dir());
+		return FL_EXIT_USAGE;
+	}
+	node = fl_lab_node(lab, argv[2]);
+	if (!node) {
+		pr_err("lab exec: lab %s has no node '%s' (nodes: %s ... %s)", lab->name, argv[2],
+		       lab->nodes[0].name, lab->nodes[lab->n_nodes - 1].name);
+		fl_lab_free(lab);
+		return FL_EXIT_USAGE;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		err = fl_netns_exec(node->netns, argv + cmd);
+		_exit(err == -ENOENT ? 127 : 126);
+	}
+	fl_lab_free(lab);
+	if (pid < 0) {
+		pr_err("lab exec: fork: %s", strerror(errno));
+		return FL_EXIT_USAGE;
+	}
+	return wait_child(pid);
+}
 
 int do_lab(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	pr_err("lab: not built yet");
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} subs[] = { { "up", lab_up },
+		     { "down", lab_down },
+		     { "list", lab_list },
+		     { "ls", lab_list },
+		     { "exec", lab_exec } };
+
+	int help = argc < 2 || (fl_wants_help(argc, argv) &&
+				(strcmp(argv[1], "exec") || argc < 3 || argv[2][0] == '-'));
+
+	if (help) {
+		fputs(lab_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? FL_EXIT_USAGE : FL_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	pr_err("lab: unknown subcommand '%s' (use up, down, list or exec)", argv[1]);
 	return FL_EXIT_USAGE;
 }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "log.h"
+
 #define FL_LAB_NAME_MAX 16
 #define FL_NODE_NAME_MAX 12
 #define FL_LAB_MAX_NODES 256
@@ -34,6 +36,8 @@ struct fl_lab {
 	struct in_addr net4; /* the lab's IPv4 subnet */
 	size_t n_nodes;
 	struct fl_node *nodes;
+	int index; /* the lab's slot: subnet 198.18.0.0 + index * 512, /23 */
+	char state[16]; /* "building" while lab up runs, then "up" */
 };
 
 struct fl_lab_spec {
@@ -42,6 +46,25 @@ struct fl_lab_spec {
 	const char *const *node_names; /* NULL: n1..nN */
 	bool ipv6;
 };
+
+/* Checks names (lab <= 16, node <= 12 bytes, [a-z0-9][a-z0-9_-]*),
+ * duplicates and the node count (1..256) without touching anything.
+ * -EINVAL with err filled. */
+int fl_lab_validate(const struct fl_lab_spec *spec, struct fl_err *err);
+
+/* Address plan: lab slot 0..FL_LAB_MAX_LABS-1, node 0..255.
+ * IPv4 198.18.0.0/15 cut into /23s: lab L gets 198.18.0.0 + L*512 and node
+ * K (0-based) gets host K+1 in it. IPv6 fdfa:11ac::L:K+1/64. */
+#define FL_LAB_MAX_LABS 256
+#define FL_LAB_PREFIX4_LEN 23
+#define FL_LAB_PREFIX6_LEN 64
+int fl_lab_addr4(int lab, int node, struct in_addr *net, struct in_addr *host);
+void fl_lab_addr6(int lab, int node, struct in6_addr *host);
+
+/* Set from a signal handler (SIGINT/SIGTERM): fl_lab_up stops after the
+ * current node, removes what it made and returns -EINTR. */
+#include <signal.h>
+extern volatile sig_atomic_t fl_lab_interrupted;
 
 /* Validate everything first (names, sizes, uniqueness) and fail with
  * -EINVAL/-EEXIST and a message before creating anything. */

@@ -25,7 +25,7 @@ int fl_netns_enter(int nsfd, int *saved);
 int fl_netns_leave(int saved);
 
 /* In a forked child: enter NAME (network + a private mount namespace with
- * /etc/netns/NAME/* bound over /etc/*, /sys remounted) and execvp argv.
+ * each /etc/netns/NAME/FILE bound over /etc/FILE, /sys remounted) and execvp argv.
  * Returns only on error. */
 int fl_netns_exec(const char *name, char *const argv[]);
 

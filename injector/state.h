@@ -36,10 +36,22 @@ const char *fl_state_dir(const struct fl_state *st);
  *   pid PID STARTTIME                  SIGTERM, 1 s, SIGKILL (only if the
  *                                      start time in /proc/PID/stat matches)
  *   file PATH / dir PATH / mount PATH  unlink / rm -r (ours only) / umount
+ *   rmdir PATH                         remove PATH if it is empty (shared
+ *                                      parents such as /etc/netns)
+ *   cancel RECORD...                   the newest earlier identical RECORD
+ *                                      was never ours (see fl_state_cancel)
+ * Records whose NETNS is a namespace created by the same session (an
+ * earlier "netns NAME" record) are not undone one by one: removing the
+ * namespace removes them, and processes still inside it are killed first.
  * NETNS is a name under /run/netns, or "pid:PID" for --pid targets, or
  * "-" for the namespace fallacy itself runs in. */
 int fl_state_record(struct fl_state *st, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Withdraw the newest record equal to "RECORD" (as written, without the
+ * newline) because creating its object failed with EEXIST: the object is
+ * somebody else's and cleanup must leave it alone. Appends "cancel RECORD". */
+int fl_state_cancel(struct fl_state *st, const char *record);
 
 /* Undo everything a session recorded, newest first, then remove its folder.
  * Returns 0 when everything is gone (already-gone objects count as gone). */
@@ -48,6 +60,11 @@ int fl_state_cleanup(const char *session);
 /* Names of all sessions under RUN_DIR (caller frees with fl_strv_free). */
 int fl_state_list(char ***names, size_t *n);
 void fl_strv_free(char **v, size_t n);
+
+/* mkdir -p; 0 if it exists already. */
+int fl_mkdir_p(const char *path, mode_t mode);
+/* rm -r without following symlinks or crossing mounts; 0 if absent. */
+int fl_rm_rf(const char *path);
 
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if gone. */
 unsigned long long fl_proc_starttime(pid_t pid);

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: MIT
+/* Checks over ops and events. */
+#include "checks.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+#include "yaml.h"
+
+static const char *const status_names[] = { "ok", "fail", "timeout" };
+
+const char *fl_op_status_name(enum fl_op_status s)
+{
+	return s <= FL_OP_TIMEOUT ? status_names[s] : "?";
+}
+
+int fl_op_status_parse(const char *s, enum fl_op_status *out)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, status_names[i])) {
+			*out = (enum fl_op_status)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int jget_u64(const struct fl_ynode *m, const char *key, uint64_t *out)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, key);
+	char *end;
+
+	if (!v || v->type != FL_Y_SCALAR)
+		return -ENOENT;
+	errno = 0;
+	*out = strtoull(v->text, &end, 10);
+	return errno || *end || end == v->text ? -EINVAL : 0;
+}
+
+static const char *jget_str(const struct fl_ynode *m, const char *key)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, key);
+
+	return v && v->type == FL_Y_SCALAR ? v->text : NULL;
+}
+
+static int op_from_json(const struct fl_ynode *m, struct fl_op *op)
+{
+	const char *node = jget_str(m, "node"), *name = jget_str(m, "op");
+	const char *st = jget_str(m, "status");
+
+	memset(op, 0, sizeof(*op));
+	if (jget_u64(m, "start_ns", &op->start_ns) || jget_u64(m, "end_ns", &op->end_ns) ||
+	    !st || fl_op_status_parse(st, &op->status) || op->end_ns < op->start_ns)
+		return -EINVAL;
+	snprintf(op->node, sizeof(op->node), "%s", node ? node : "");
+	snprintf(op->op, sizeof(op->op), "%s", name ? name : "op");
+	return 0;
+}
+
+static int push(void **arr, size_t *n, size_t size, const void *item)
+{
+	void *na = realloc(*arr, (*n + 1) * size);
+
+	if (!na)
+		return -ENOMEM;
+	memcpy((char *)na + *n * size, item, size);
+	*arr = na;
+	(*n)++;
+	return 0;
+}
+
+static int span_close(struct fl_run_data *rd, const char *id, uint64_t t)
+{
+	for (size_t i = 0; i < rd->n_spans; i++) {
+		struct fl_span *s = &rd->spans[i];
+
+		if (!s->healed && !strcmp(s->id, id)) {
+			s->end_ns = t;
+			s->healed = true;
+		}
+	}
+	{
+		uint64_t *h = realloc(rd->heals, (rd->n_heals + 1) * sizeof(*h));
+		char(*ids)[FL_ID_MAX + 1];
+
+		if (!h)
+			return -ENOMEM;
+		rd->heals = h;
+		ids = realloc(rd->heal_ids, (rd->n_heals + 1) * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		rd->heal_ids = ids;
+		h[rd->n_heals] = t;
+		snprintf(ids[rd->n_heals], sizeof(ids[0]), "%s", id);
+		rd->n_heals++;
+	}
+	return 0;
+}
+
+static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
+{
+	const char *ev = jget_str(m, "event"), *id = jget_str(m, "id");
+	struct fl_span s = { .start_ns = 0 };
+	uint64_t t;
+
+	if (!ev || jget_u64(m, "mono_ns", &t))
+		return -EINVAL;
+	if (!strcmp(ev, "start"))
+		rd->start_ns = t;
+	else if (!strcmp(ev, "end"))
+		rd->end_ns = t;
+	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal")))
+		return 0;
+	if (!strcmp(ev, "heal"))
+		return span_close(rd, id, t);
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	s.start_ns = t;
+	s.end_ns = UINT64_MAX;
+	return push((void **)&rd->spans, &rd->n_spans, sizeof(s), &s);
+}
+
+static int load_lines(const char *file, bool ops, struct fl_run_data *rd, struct fl_err *err)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL, where[600];
+	size_t cap = 0, lineno = 0;
+	int ret = 0;
+
+	if (!f) {
+		fl_err_set(err, "%s: %s", file, strerror(errno));
+		return -errno;
+	}
+	while (!ret && getline(&line, &cap, f) > 0) {
+		struct fl_ydoc *d = NULL;
+		struct fl_op op;
+
+		snprintf(where, sizeof(where), "%s:%zu", file, ++lineno);
+		if (line[0] == '\n')
+			continue;
+		ret = fl_yaml_load(where, line, &d, err);
+		if (!ret && (!d->root || d->root->type != FL_Y_MAP))
+			ret = fl_yerr(err, d, d->root, "not a JSON object");
+		if (!ret && ops && !(ret = op_from_json(d->root, &op)))
+			ret = push((void **)&rd->ops, &rd->n_ops, sizeof(op), &op);
+		else if (!ret && !ops)
+			ret = event_from_json(d->root, rd);
+		if (ret == -EINVAL && d)
+			fl_yerr(err, d, d->root, "missing or bad fields in this %s line",
+				ops ? "operation" : "event");
+		fl_yaml_free(d);
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+int fl_run_data_load(const char *ops_file, const char *events_file, struct fl_run_data *rd,
+		     struct fl_err *err)
+{
+	int ret;
+
+	memset(rd, 0, sizeof(*rd));
+	ret = load_lines(events_file, false, rd, err) ?: load_lines(ops_file, true, rd, err);
+	if (ret)
+		return ret;
+	if (!rd->end_ns)
+		for (size_t i = 0; i < rd->n_ops; i++)
+			if (rd->ops[i].end_ns > rd->end_ns)
+				rd->end_ns = rd->ops[i].end_ns;
+	for (size_t i = 0; i < rd->n_spans; i++)
+		if (rd->spans[i].end_ns == UINT64_MAX)
+			rd->spans[i].end_ns = rd->end_ns;
+	return 0;
+}
+
+void fl_run_data_free(struct fl_run_data *rd)
+{
+	free(rd->ops);
+	free(rd->spans);
+	free(rd->heals);
+	free(rd->heal_ids);
+	memset(rd, 0, sizeof(*rd));
+}
+
+static bool in_span_of(const struct fl_run_data *rd, const char *id, uint64_t t)
+{
+	bool any = !strcmp(id, "faults");
+
+	for (size_t i = 0; i < rd->n_spans; i++) {
+		const struct fl_span *s = &rd->spans[i];
+
+		if ((any || !strcmp(s->id, id)) && t >= s->start_ns && t < s->end_ns)
+			return true;
+	}
+	return false;
+}
+
+/* Does op count for this check (window and op name)? */
+static bool op_in(const struct fl_check *ck, const struct fl_run_data *rd, const struct fl_op *op)
+{
+	if (ck->op[0] && strcmp(ck->op, op->op))
+		return false;
+	switch (ck->win.kind) {
+	case FL_WIN_DURING:
+		return in_span_of(rd, ck->win.id, op->start_ns);
+	case FL_WIN_OUTSIDE:
+		return !in_span_of(rd, ck->win.id, op->start_ns);
+	default:
+		return true;
+	}
+}
+
+/* Total time covered by the window, for rates. */
+static uint64_t window_ns(const struct fl_check *ck, const struct fl_run_data *rd)
+{
+	uint64_t total = rd->end_ns > rd->start_ns ? rd->end_ns - rd->start_ns : 0, in = 0;
+	const uint64_t step = 1000000; /* 1 ms resolution; spans may overlap */
+
+	if (ck->win.kind == FL_WIN_ALL)
+		return total;
+	for (uint64_t t = rd->start_ns; t < rd->end_ns; t += step)
+		in += in_span_of(rd, ck->win.id, t) ? step : 0;
+	return ck->win.kind == FL_WIN_DURING ? in : total - in;
+}
+
+static void set_measured(struct fl_check_result *r, double v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_measured(struct fl_check_result *r, double v, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->measured = v;
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+	if (isnan(v)) {
+		snprintf(r->measured_text, sizeof(r->measured_text), "n/a");
+		r->pass = false;
+		return;
+	}
+	if (r->ck->bound.is_duration || r->ck->kind == FL_CHECK_RECOVERY)
+		snprintf(r->measured_text, sizeof(r->measured_text), "%.3fs", v);
+	else
+		snprintf(r->measured_text, sizeof(r->measured_text), "%.4g", v);
+	r->pass = fl_bound_holds(&r->ck->bound, v);
+}
+
+static void eval_availability(const struct fl_check *ck, const struct fl_run_data *rd,
+			      struct fl_check_result *r)
+{
+	size_t ok = 0, all = 0;
+
+	for (size_t i = 0; i < rd->n_ops; i++) {
+		if (!op_in(ck, rd, &rd->ops[i]))
+			continue;
+		all++;
+		ok += rd->ops[i].status == FL_OP_OK;
+	}
+	if (!all)
+		set_measured(r, NAN, "no operations in the window");
+	else
+		set_measured(r, (double)ok / all, "%zu of %zu ops ok", ok, all);
+}
+
+static void eval_progress(const struct fl_check *ck, const struct fl_run_data *rd,
+			  struct fl_check_result *r)
+{
+	uint64_t w = window_ns(ck, rd);
+	size_t ok = 0;
+
+	for (size_t i = 0; i < rd->n_ops; i++)
+		ok += op_in(ck, rd, &rd->ops[i]) && rd->ops[i].status == FL_OP_OK;
+	if (!w)
+		set_measured(r, NAN, "the window is empty");
+	else
+		set_measured(r, ok / (w / 1e9), "%zu ok ops in %.3fs", ok, w / 1e9);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double fl_percentile(const double *sorted, size_t n, double pct)
+{
+	size_t rank;
+
+	if (!n)
+		return NAN;
+	rank = (size_t)ceil(pct / 100.0 * n);
+	if (rank < 1)
+		rank = 1;
+	return sorted[(rank > n ? n : rank) - 1];
+}
+
+static void eval_latency(const struct fl_check *ck, const struct fl_run_data *rd,
+			 struct fl_check_result *r)
+{
+	double *v = malloc((rd->n_ops + 1) * sizeof(double));
+	size_t n = 0;
+
+	if (!v) {
+		set_measured(r, NAN, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < rd->n_ops; i++)
+		if (op_in(ck, rd, &rd->ops[i]))
+			v[n++] = (rd->ops[i].end_ns - rd->ops[i].start_ns) / 1e9;
+	qsort(v, n, sizeof(double), cmp_double);
+	if (!n)
+		set_measured(r, NAN, "no operations in the window");
+	else
+		set_measured(r, fl_percentile(v, n, ck->pctl), "over %zu ops", n);
+	free(v);
+}
+
+static int heal_time(const struct fl_check *ck, const struct fl_run_data *rd, uint64_t *h)
+{
+	if (!rd->n_heals)
+		return -ENOENT;
+	if (!strcmp(ck->after, "last-heal")) {
+		*h = rd->heals[rd->n_heals - 1];
+		return 0;
+	}
+	for (size_t i = 0; i < rd->n_heals; i++)
+		if (!strcmp(rd->heal_ids[i], ck->after)) {
+			*h = rd->heals[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct fl_op *x = *(const struct fl_op *const *)a, *y = *(const struct fl_op *const *)b;
+
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+/* Time from h until the first window of ck->rate_window_ns whose ok rate
+ * meets the bound; NAN if never. */
+static double rate_back(const struct fl_check *ck, const struct fl_run_data *rd, uint64_t h)
+{
+	const struct fl_op **v = calloc(rd->n_ops + 1, sizeof(*v));
+	double res = NAN;
+	size_t n = 0;
+
+	if (!v)
+		return NAN;
+	for (size_t i = 0; i < rd->n_ops; i++)
+		if (rd->ops[i].start_ns >= h && (!ck->op[0] || !strcmp(ck->op, rd->ops[i].op)))
+			v[n++] = &rd->ops[i];
+	qsort(v, n, sizeof(*v), cmp_start);
+	for (size_t i = 0; i < n && isnan(res); i++) {
+		uint64_t end = v[i]->start_ns + ck->rate_window_ns;
+		size_t ok = 0, all = 0;
+
+		if (end > rd->end_ns)
+			break;
+		for (size_t j = i; j < n && v[j]->start_ns < end; j++, all++)
+			ok += v[j]->status == FL_OP_OK;
+		if (fl_bound_holds(&ck->bound, (double)ok / all))
+			res = (v[i]->start_ns - h) / 1e9;
+	}
+	free(v);
+	return res;
+}
+
+static void eval_recovery(const struct fl_check *ck, const struct fl_run_data *rd,
+			  struct fl_check_result *r)
+{
+	double first = NAN, back = 0, m;
+	uint64_t h;
+
+	if (heal_time(ck, rd, &h)) {
+		set_measured(r, NAN, "no heal of '%s' in the run", ck->after);
+		return;
+	}
+	for (size_t i = 0; i < rd->n_ops; i++) {
+		const struct fl_op *op = &rd->ops[i];
+		double t = (op->end_ns - h) / 1e9;
+
+		if (op->start_ns >= h && op->status == FL_OP_OK &&
+		    (!ck->op[0] || !strcmp(ck->op, op->op)) && (isnan(first) || t < first))
+			first = t;
+	}
+	if (ck->has_rate)
+		back = rate_back(ck, rd, h);
+	m = isnan(first) || isnan(back) ? NAN : fmax(first, back);
+	r->measured = m;
+	if (isnan(first))
+		snprintf(r->detail, sizeof(r->detail), "no successful op after the heal");
+	else if (isnan(back))
+		snprintf(r->detail, sizeof(r->detail),
+			 "first ok op %.3fs after the heal; ok rate never back to %s", first,
+			 ck->bound.text);
+	else if (ck->has_rate)
+		snprintf(r->detail, sizeof(r->detail),
+			 "first ok op %.3fs after the heal; ok rate %s from %.3fs", first,
+			 ck->bound.text, back);
+	else
+		snprintf(r->detail, sizeof(r->detail), "first ok op %.3fs after the heal", first);
+	snprintf(r->measured_text, sizeof(r->measured_text), isnan(m) ? "never" : "%.3fs", m);
+	r->pass = !isnan(m) && m <= ck->within_ns / 1e9;
+}
+
+void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
+		   struct fl_check_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->ck = ck;
+	switch (ck->kind) {
+	case FL_CHECK_AVAILABILITY:
+		eval_availability(ck, rd, res);
+		break;
+	case FL_CHECK_PROGRESS:
+		eval_progress(ck, rd, res);
+		break;
+	case FL_CHECK_LATENCY:
+		eval_latency(ck, rd, res);
+		break;
+	case FL_CHECK_RECOVERY:
+		eval_recovery(ck, rd, res);
+		break;
+	default:
+		fl_check_eval_status(ck, -1, "not evaluated", res);
+	}
+}
+
+void fl_check_eval_status(const struct fl_check *ck, int status, const char *why,
+			  struct fl_check_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->ck = ck;
+	res->measured = status < 0 ? NAN : status;
+	if (status < 0)
+		snprintf(res->measured_text, sizeof(res->measured_text), "no status");
+	else
+		snprintf(res->measured_text, sizeof(res->measured_text), "exit %d", status);
+	snprintf(res->detail, sizeof(res->detail), "%s", why ? why : "");
+	res->pass = status == ck->expect;
+}
+
+void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
+{
+	const struct fl_check *ck = res->ck;
+	char bound[80];
+
+	switch (ck->kind) {
+	case FL_CHECK_RECOVERY:
+		snprintf(bound, sizeof(bound), "<= %.3fs", ck->within_ns / 1e9);
+		break;
+	case FL_CHECK_COMMAND:
+	case FL_CHECK_INVARIANT:
+		snprintf(bound, sizeof(bound), "exit %d", ck->expect);
+		break;
+	default:
+		snprintf(bound, sizeof(bound), "%s", ck->bound.text);
+	}
+	snprintf(buf, len, "measured %s%s%s%s, bound %s", res->measured_text,
+		 res->detail[0] ? " (" : "", res->detail, res->detail[0] ? ")" : "", bound);
+}

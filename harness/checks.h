@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* Checks evaluated over a run's ops.jsonl and events.jsonl. Each result
+ * carries the measured value next to the bound, for people and for JUnit. */
+#ifndef FALLACY_CHECKS_H
+#define FALLACY_CHECKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "scenario.h"
+
+enum fl_op_status {
+	FL_OP_OK,
+	FL_OP_FAIL,
+	FL_OP_TIMEOUT,
+};
+
+struct fl_op {
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
+	char node[24];
+	char op[64];
+	enum fl_op_status status;
+};
+
+/* A window during which a fault (or partition) was active. */
+struct fl_span {
+	char id[FL_ID_MAX + 1];
+	uint64_t start_ns, end_ns; /* end = heal time, or the end of the run */
+	bool healed;
+};
+
+struct fl_run_data {
+	struct fl_op *ops;
+	size_t n_ops;
+	struct fl_span *spans;
+	size_t n_spans;
+	uint64_t start_ns, end_ns; /* of the timeline (events "start"/"end") */
+	uint64_t *heals; /* times of heal events, in order */
+	char (*heal_ids)[FL_ID_MAX + 1];
+	size_t n_heals;
+};
+
+const char *fl_op_status_name(enum fl_op_status s);
+int fl_op_status_parse(const char *s, enum fl_op_status *out);
+
+/* Read DIR/ops.jsonl and DIR/events.jsonl. */
+int fl_run_data_load(const char *ops_file, const char *events_file, struct fl_run_data *rd,
+		     struct fl_err *err);
+void fl_run_data_free(struct fl_run_data *rd);
+
+struct fl_check_result {
+	const struct fl_check *ck;
+	bool pass;
+	double measured; /* NAN when nothing could be measured */
+	char measured_text[64]; /* "0.412", "1.2s", "exit 3" */
+	char detail[256]; /* "41 of 99 ops ok", "no ops in the window" */
+};
+
+/* Evaluate a data check (availability, latency, recovery, progress). */
+void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
+		   struct fl_check_result *res);
+/* Evaluate a command/invariant check from the exit status of its run
+ * (status < 0: could not run, or timed out; detail says which). */
+void fl_check_eval_status(const struct fl_check *ck, int status, const char *why,
+			  struct fl_check_result *res);
+/* "measured 0.412 (41 of 99 ops ok), bound >= 0.95" */
+void fl_check_message(const struct fl_check_result *res, char *buf, size_t len);
+
+/* Percentile (0..100, nearest rank) of sorted values. */
+double fl_percentile(const double *sorted, size_t n, double pct);
+
+#endif

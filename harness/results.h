@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* The results folder of a run and the writers for people and CI:
+ * events.jsonl, ops.jsonl, counters.json, logs/, summary.json, junit.xml,
+ * TAP, the summary table, and report.html (report.c). */
+#ifndef FALLACY_RESULTS_H
+#define FALLACY_RESULTS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "checks.h"
+#include "log.h"
+
+struct fl_results {
+	char *dir;
+	FILE *events, *ops;
+	pthread_mutex_t lock;
+	uint64_t n_ok, n_fail, n_timeout; /* ops so far, for progress */
+};
+
+uint64_t fl_clock_mono_ns(void);
+uint64_t fl_clock_wall_ns(void);
+
+/* Create DIR (and DIR/logs) and open events.jsonl and ops.jsonl. */
+int fl_results_open(const char *dir, struct fl_results **out, struct fl_err *err);
+void fl_results_close(struct fl_results *r);
+/* "results/NAME-YYYYmmdd-HHMMSS" (+ "-N" if it exists). */
+void fl_results_default_dir(const char *name, char *buf, size_t len);
+
+/* One event line; extra is "" or more JSON members ("\"k\":1,\"v\":\"x\"").
+ * mono_ns 0 means now. Returns the event's monotonic time. */
+uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event,
+			  const char *id, const char *extra);
+int fl_results_op(struct fl_results *r, const struct fl_op *op);
+
+/* JSON string with quotes and escapes. */
+void fl_jstr(FILE *f, const char *s);
+/* Same into a buffer (truncates safely). */
+void fl_jstrbuf(char *buf, size_t len, const char *s);
+void fl_xml_str(FILE *f, const char *s);
+
+/* One check as reported. */
+struct fl_case {
+	char name[160];
+	char kind[16];
+	bool pass;
+	char measured[64];
+	char bound[80];
+	char message[640];
+};
+
+/* One scenario run as reported. */
+struct fl_suite {
+	char name[64];
+	char target[64];
+	char fallacy[32];
+	char dir[512];
+	char timestamp[32]; /* ISO 8601 UTC of the start */
+	uint64_t seed;
+	double seconds;
+	char error[512]; /* non-empty: the run could not complete */
+	uint64_t ops_ok, ops_fail, ops_timeout;
+	struct fl_case *cases;
+	size_t n_cases;
+};
+
+void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c);
+bool fl_suite_pass(const struct fl_suite *s);
+int fl_suite_failures(const struct fl_suite *s);
+
+int fl_summary_write(const char *path, const struct fl_suite *s);
+int fl_summary_load(const char *path, struct fl_suite *s, struct fl_err *err);
+void fl_suite_free_cases(struct fl_suite *s);
+int fl_junit_write(const char *path, const struct fl_suite *suites, size_t n);
+void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n);
+void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n);
+
+/* report.html: latency and throughput over time, fault windows shaded. */
+int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_run_data *rd);
+
+#endif

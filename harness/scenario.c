@@ -1,0 +1,877 @@
+// SPDX-License-Identifier: MIT
+/* Scenario files: parsing, validation and the resolved form. */
+#include "scenario.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+
+struct sctx {
+	const struct fl_ydoc *d;
+	struct fl_err *err;
+	struct fl_scenario *sc;
+};
+
+enum ptype {
+	P_DUR,
+	P_PCT,
+	P_RATE,
+	P_SIZE,
+	P_WORD,
+	P_PCTLIST,
+};
+
+struct fparam {
+	const char *key;
+	enum ptype type;
+};
+
+struct fkind {
+	const char *name;
+	struct fparam params[6];
+};
+
+/* Parameter keys per fault kind; the YAML key becomes the CLI word. */
+static const struct fkind fkinds[] = {
+	{ "loss", { { "loss", P_PCT }, { "gemodel", P_PCTLIST }, { "correlation", P_PCT } } },
+	{ "delay",
+	  { { "delay", P_DUR },
+	    { "jitter", P_DUR },
+	    { "distribution", P_WORD },
+	    { "correlation", P_PCT } } },
+	{ "duplicate", { { "duplicate", P_PCT }, { "correlation", P_PCT } } },
+	{ "corrupt", { { "corrupt", P_PCT }, { "correlation", P_PCT } } },
+	{ "reorder", { { "reorder", P_PCT }, { "correlation", P_PCT }, { "delay", P_DUR } } },
+	{ "rate", { { "rate", P_RATE }, { "burst", P_SIZE }, { "limit", P_SIZE }, { "latency", P_DUR } } },
+	{ "partition", { { NULL, 0 } } },
+	{ "reset", { { "reset", P_PCT } } },
+};
+#define N_FKINDS (sizeof(fkinds) / sizeof(fkinds[0]))
+
+const char *const fl_scenario_fault_kinds[] = { "loss",	    "delay",	 "duplicate", "corrupt",
+				       "reorder",   "rate",	 "partition", "reset",
+				       NULL };
+
+static const char *const fallacies[] = { "reliable", "latency", "bandwidth", "secure",
+					 "topology", "administrator", "transport-cost",
+					 "homogeneous", NULL };
+
+static const char *const fault_common[] = { "kind", "from", "to", "proto", "port", "seed" };
+
+static int words_push(struct fl_step *st, const char *w)
+{
+	char **v = realloc(st->argv, (st->argc + 2) * sizeof(char *));
+
+	if (!v)
+		return -ENOMEM;
+	st->argv = v;
+	v[st->argc] = strdup(w);
+	if (!v[st->argc])
+		return -ENOMEM;
+	v[++st->argc] = NULL;
+	return 0;
+}
+
+static int check_value(struct sctx *c, const struct fl_ynode *v, const char *key,
+		       enum ptype t)
+{
+	struct fl_err e;
+	uint64_t u;
+	double f;
+	int ret = 0;
+
+	if (v->type != FL_Y_SCALAR || fl_yis_null(v))
+		return fl_yerr(c->err, c->d, v, "'%s' must be a single value", key);
+	switch (t) {
+	case P_DUR:
+		ret = fl_parse_duration(v->text, &u, &e);
+		break;
+	case P_PCT:
+		ret = fl_parse_percent(v->text, &f, &e);
+		break;
+	case P_RATE:
+		ret = fl_parse_rate(v->text, &u, &e);
+		break;
+	case P_SIZE:
+		ret = fl_parse_size(v->text, &u, &e);
+		break;
+	default:
+		break;
+	}
+	if (ret)
+		return fl_yerr(c->err, c->d, v, "bad value for '%s': %s", key, e.msg);
+	return 0;
+}
+
+static int fault_param(struct sctx *c, struct fl_step *st, const struct fkind *k,
+		       const struct fl_ynode *key, const struct fl_ynode *v)
+{
+	const struct fparam *p = k->params;
+	int ret;
+
+	while (p->key && strcmp(p->key, key->text))
+		p++;
+	if (p->type == P_PCTLIST && v->type == FL_Y_SEQ) {
+		if (v->n < 1 || v->n > 4)
+			return fl_yerr(c->err, c->d, v, "'%s' takes 1 to 4 percentages", p->key);
+		ret = words_push(st, p->key);
+		for (size_t i = 0; i < v->n && !ret; i++)
+			ret = check_value(c, v->items[i], p->key, P_PCT) ?:
+			      words_push(st, v->items[i]->text);
+		return ret;
+	}
+	ret = check_value(c, v, p->key, p->type == P_PCTLIST ? P_PCT : p->type);
+	if (ret)
+		return ret;
+	if (strcmp(p->key, k->name) && (ret = words_push(st, p->key)))
+		return ret;
+	return words_push(st, v->text);
+}
+
+/* "n1" or [n2, n3] -> "n2,n3" */
+static int node_list(struct sctx *c, const struct fl_ynode *v, const char *key, char *buf,
+		     size_t len)
+{
+	size_t off = 0;
+
+	if (v->type == FL_Y_SCALAR && !fl_yis_null(v)) {
+		snprintf(buf, len, "%s", v->text);
+		return 0;
+	}
+	if (v->type != FL_Y_SEQ || !v->n)
+		return fl_yerr(c->err, c->d, v, "'%s' must be a node name or a list of them", key);
+	buf[0] = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct fl_ynode *it = v->items[i];
+
+		if (it->type != FL_Y_SCALAR || fl_yis_null(it))
+			return fl_yerr(c->err, c->d, it, "items of '%s' must be node names", key);
+		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "",
+				it->text);
+	}
+	if (off >= len)
+		return fl_yerr(c->err, c->d, v, "'%s': list too long", key);
+	return 0;
+}
+
+static int fault_match(struct sctx *c, struct fl_step *st, const struct fl_ynode *key,
+		       const struct fl_ynode *v)
+{
+	char buf[512], flag[16];
+	struct fl_err e;
+	struct fl_port_range pr;
+	uint64_t u;
+	int ret;
+
+	bool common = false;
+
+	for (size_t j = 1; j < sizeof(fault_common) / sizeof(fault_common[0]); j++)
+		common |= !strcmp(key->text, fault_common[j]);
+	if (!common)
+		return 0;
+	if (!strcmp(key->text, "from") || !strcmp(key->text, "to")) {
+		ret = node_list(c, v, key->text, buf, sizeof(buf));
+	} else {
+		ret = check_value(c, v, key->text, P_WORD);
+		if (!ret)
+			snprintf(buf, sizeof(buf), "%s", v->text);
+	}
+	if (ret)
+		return ret;
+	if (!strcmp(key->text, "proto") && strcmp(buf, "tcp") && strcmp(buf, "udp") &&
+	    strcmp(buf, "icmp"))
+		return fl_yerr(c->err, c->d, v, "bad value for 'proto': '%s' (use tcp, udp or icmp)",
+			       buf);
+	if (!strcmp(key->text, "port") && fl_parse_port_range(buf, &pr, &e))
+		return fl_yerr(c->err, c->d, v, "bad value for 'port': %s", e.msg);
+	if (!strcmp(key->text, "seed") && fl_parse_u64(buf, 0, UINT64_MAX, &u, &e))
+		return fl_yerr(c->err, c->d, v, "bad value for 'seed': %s", e.msg);
+	snprintf(flag, sizeof(flag), "--%s", key->text);
+	return words_push(st, flag) ?: words_push(st, buf);
+}
+
+static const struct fkind *fault_kind(struct sctx *c, const struct fl_ynode *f)
+{
+	const struct fl_ynode *k = fl_ymap_get(f, "kind");
+	const char *s;
+
+	if (!k) {
+		fl_yerr(c->err, c->d, f, "fault needs a 'kind' (one of: loss, delay, duplicate, "
+					 "corrupt, reorder, rate, partition, reset)");
+		return NULL;
+	}
+	if (check_value(c, k, "kind", P_WORD))
+		return NULL;
+	for (size_t i = 0; i < N_FKINDS; i++)
+		if (!strcmp(fkinds[i].name, k->text))
+			return &fkinds[i];
+	s = fl_suggest(k->text, fl_scenario_fault_kinds, N_FKINDS);
+	if (s)
+		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (did you mean '%s'?)", k->text, s);
+	else
+		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (use one of: loss, delay, "
+					 "duplicate, corrupt, reorder, rate, partition, reset)",
+			k->text);
+	return NULL;
+}
+
+static int fault_keys(struct sctx *c, const struct fl_ynode *f, const struct fkind *k)
+{
+	const char *allowed[16];
+	size_t n = 0;
+	char what[64];
+
+	for (size_t i = 0; i < sizeof(fault_common) / sizeof(fault_common[0]); i++)
+		allowed[n++] = fault_common[i];
+	for (const struct fparam *p = k->params; p->key; p++)
+		allowed[n++] = p->key;
+	allowed[n] = NULL;
+	snprintf(what, sizeof(what), "a '%s' fault", k->name);
+	return fl_ycheck_keys(c->d, f, what, allowed, c->err);
+}
+
+static int parse_fault(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
+{
+	const struct fkind *k;
+	int ret;
+
+	if (fl_yexpect(c->d, f, FL_Y_MAP, "'fault'", c->err))
+		return -EINVAL;
+	k = fault_kind(c, f);
+	if (!k)
+		return -EINVAL;
+	ret = fault_keys(c, f, k) ?: words_push(st, k->name);
+	/* the kind's own value first ("delay 200ms"), then the others */
+	for (size_t i = 0; i < f->n && !ret; i++)
+		if (!strcmp(f->keys[i]->text, k->name))
+			ret = fault_param(c, st, k, f->keys[i], f->items[i]);
+	for (size_t i = 0; i < f->n && !ret; i++) {
+		const char *key = f->keys[i]->text;
+		bool common = false;
+
+		for (size_t j = 0; j < sizeof(fault_common) / sizeof(fault_common[0]); j++)
+			common |= !strcmp(key, fault_common[j]);
+		if (!common && strcmp(key, k->name))
+			ret = fault_param(c, st, k, f->keys[i], f->items[i]);
+	}
+	for (size_t i = 0; i < f->n && !ret; i++)
+		ret = fault_match(c, st, f->keys[i], f->items[i]);
+	st->kind = FL_STEP_FAULT;
+	return ret;
+}
+
+static int parse_partition(struct sctx *c, struct fl_step *st, const struct fl_ynode *p)
+{
+	char buf[512];
+	int ret = 0;
+
+	if (p->type != FL_Y_SEQ || p->n < 2)
+		return fl_yerr(c->err, c->d, p,
+			       "'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
+	ret = words_push(st, "partition");
+	for (size_t i = 0; i < p->n && !ret; i++)
+		ret = node_list(c, p->items[i], "partition", buf, sizeof(buf)) ?:
+		      words_push(st, buf);
+	st->kind = FL_STEP_PARTITION;
+	return ret;
+}
+
+static const struct fl_step *find_step_id(const struct fl_scenario *sc, const char *id)
+{
+	for (size_t i = 0; i < sc->n_steps; i++)
+		if (sc->steps[i].kind != FL_STEP_HEAL && !strcmp(sc->steps[i].id, id))
+			return &sc->steps[i];
+	return NULL;
+}
+
+static int parse_heal(struct sctx *c, struct fl_step *st, const struct fl_ynode *h)
+{
+	if (check_value(c, h, "heal", P_WORD))
+		return -EINVAL;
+	if (strcmp(h->text, "all") && !find_step_id(c->sc, h->text))
+		return fl_yerr(c->err, c->d, h,
+			       "'heal: %s' names no earlier fault or partition (use an 'id' "
+			       "given above, or 'all')",
+			       h->text);
+	snprintf(st->heal, sizeof(st->heal), "%s", h->text);
+	st->kind = FL_STEP_HEAL;
+	return 0;
+}
+
+static int step_id(struct sctx *c, struct fl_step *st, const struct fl_ynode *s, size_t idx)
+{
+	const struct fl_ynode *v = fl_ymap_get(s, "id");
+	struct fl_err e;
+
+	if (!v) {
+		snprintf(st->id, sizeof(st->id), "step-%zu", idx + 1);
+		return 0;
+	}
+	if (check_value(c, v, "id", P_WORD))
+		return -EINVAL;
+	if (fl_validate_name("id", v->text, FL_ID_MAX, &e))
+		return fl_yerr(c->err, c->d, v, "%s", e.msg);
+	if (!strcmp(v->text, "all") || !strcmp(v->text, "faults") ||
+	    !strcmp(v->text, "last-heal") || find_step_id(c->sc, v->text))
+		return fl_yerr(c->err, c->d, v, "id '%s' is %s; choose another", v->text,
+			       find_step_id(c->sc, v->text) ? "used twice" : "reserved");
+	snprintf(st->id, sizeof(st->id), "%s", v->text);
+	return 0;
+}
+
+static const char *const step_keys[] = { "at", "id", "fault", "heal", "partition", "oneway", NULL };
+
+static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
+{
+	const struct fl_ynode *f = fl_ymap_get(s, "fault"), *h = fl_ymap_get(s, "heal");
+	const struct fl_ynode *p = fl_ymap_get(s, "partition"), *o = fl_ymap_get(s, "oneway");
+	int n = !!f + !!h + !!p, ret;
+
+	if (n != 1)
+		return fl_yerr(c->err, c->d, s,
+			       "a timeline step needs exactly one of 'fault', 'heal' or "
+			       "'partition' (found %d)",
+			       n);
+	if (o && !p)
+		return fl_yerr(c->err, c->d, fl_ymap_key(s, "oneway"),
+			       "'oneway' only goes with 'partition'");
+	if (h && fl_ymap_get(s, "id"))
+		return fl_yerr(c->err, c->d, fl_ymap_key(s, "id"), "a 'heal' step takes no 'id'");
+	ret = f ? parse_fault(c, st, f) : h ? parse_heal(c, st, h) : parse_partition(c, st, p);
+	if (ret || !o)
+		return ret;
+	if (check_value(c, o, "oneway", P_WORD))
+		return -EINVAL;
+	if (!strcmp(o->text, "true"))
+		return words_push(st, "oneway");
+	if (strcmp(o->text, "false"))
+		return fl_yerr(c->err, c->d, o, "'oneway' must be true or false");
+	return 0;
+}
+
+static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
+{
+	struct fl_scenario *sc = c->sc;
+	struct fl_step *st = &sc->steps[idx];
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	st->line = s->line;
+	st->col = s->col;
+	if (fl_yexpect(c->d, s, FL_Y_MAP, "a timeline step", c->err) ||
+	    fl_ycheck_keys(c->d, s, "a timeline step", step_keys, c->err) ||
+	    fl_yget_duration(c->d, s, "at", true, &st->at_ns, c->err))
+		return -EINVAL;
+	if (idx && st->at_ns < sc->steps[idx - 1].at_ns)
+		return fl_yerr(c->err, c->d, fl_ymap_get(s, "at"),
+			       "steps must be in time order ('at' goes backwards)");
+	if (sc->duration_ns && st->at_ns > sc->duration_ns)
+		return fl_yerr(c->err, c->d, fl_ymap_get(s, "at"),
+			       "step at %s is after the end of the scenario (duration)",
+			       fl_ymap_get(s, "at")->text);
+	ret = step_id(c, st, s, idx);
+	if (!ret)
+		ret = step_action(c, st, s);
+	sc->n_steps = idx + 1;
+	return ret;
+}
+
+static int parse_timeline(struct sctx *c, const struct fl_ynode *t)
+{
+	int ret = 0;
+
+	if (!t)
+		return 0;
+	if (fl_yexpect(c->d, t, FL_Y_SEQ, "'timeline'", c->err))
+		return -EINVAL;
+	c->sc->steps = calloc(t->n ? t->n : 1, sizeof(struct fl_step));
+	if (!c->sc->steps)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n && !ret; i++)
+		ret = parse_step(c, t->items[i], i);
+	return ret;
+}
+
+int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct fl_err *err)
+{
+	static const struct {
+		const char *s;
+		enum fl_cmp op;
+	} ops[] = { { "<=", FL_CMP_LE }, { ">=", FL_CMP_GE }, { "==", FL_CMP_EQ },
+		    { "<", FL_CMP_LT },	 { ">", FL_CMP_GT },  { "=", FL_CMP_EQ } };
+	const char *p = text;
+	struct fl_err e;
+	uint64_t ns;
+	char *end;
+
+	memset(b, 0, sizeof(*b));
+	b->op = duration ? FL_CMP_LE : FL_CMP_GE;
+	snprintf(b->text, sizeof(b->text), "%s", text);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (!strncmp(p, ops[i].s, strlen(ops[i].s))) {
+			b->op = ops[i].op;
+			p += strlen(ops[i].s);
+			break;
+		}
+	}
+	while (*p == ' ')
+		p++;
+	b->is_duration = duration;
+	if (duration) {
+		if (fl_parse_duration(p, &ns, &e)) {
+			fl_err_set(err, "bad bound '%s': %s", text, e.msg);
+			return -EINVAL;
+		}
+		b->value = ns / 1e9;
+		return 0;
+	}
+	if (strchr(p, '%'))
+		return fl_parse_percent(p, &b->value, &e) ?
+			       (fl_err_set(err, "bad bound '%s': %s", text, e.msg), -EINVAL) :
+			       0;
+	b->value = strtod(p, &end);
+	if (!*p || *end || end == p) {
+		fl_err_set(err, "bad bound '%s' (write it like \">= 0.95\", \"< 1s\" or \"99%%\")",
+			   text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool fl_bound_holds(const struct fl_bound *b, double v)
+{
+	switch (b->op) {
+	case FL_CMP_LT:
+		return v < b->value;
+	case FL_CMP_LE:
+		return v <= b->value;
+	case FL_CMP_GT:
+		return v > b->value;
+	case FL_CMP_EQ:
+		return v == b->value;
+	default:
+		return v >= b->value;
+	}
+}
+
+static int check_bound(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
+		       const char *key, bool duration)
+{
+	struct fl_err e;
+
+	if (!v || v->type != FL_Y_SCALAR || fl_yis_null(v))
+		return fl_yerr(c->err, c->d, v, "'%s' needs a bound such as \">= 0.95\"", key);
+	if (fl_bound_parse(v->text, duration, &ck->bound, &e))
+		return fl_yerr(c->err, c->d, v, "%s", e.msg);
+	return 0;
+}
+
+static bool window_id_ok(const struct fl_scenario *sc, const char *id)
+{
+	return !strcmp(id, "faults") || find_step_id(sc, id);
+}
+
+static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m)
+{
+	const struct fl_ynode *dur = fl_ymap_get(m, "during"), *out = fl_ymap_get(m, "outside");
+	const struct fl_ynode *v = dur ? dur : out;
+	const char *op = NULL;
+
+	if (dur && out)
+		return fl_yerr(c->err, c->d, out, "use 'during' or 'outside', not both");
+	if (fl_yget_str(c->d, m, "op", false, &op, c->err))
+		return -EINVAL;
+	if (op)
+		snprintf(ck->op, sizeof(ck->op), "%s", op);
+	if (!v)
+		return 0;
+	if (check_value(c, v, dur ? "during" : "outside", P_WORD))
+		return -EINVAL;
+	if (!window_id_ok(c->sc, v->text))
+		return fl_yerr(c->err, c->d, v,
+			       "'%s' names no fault or partition of the timeline (use an "
+			       "'id' of a step, or 'faults')",
+			       v->text);
+	ck->win.kind = dur ? FL_WIN_DURING : FL_WIN_OUTSIDE;
+	snprintf(ck->win.id, sizeof(ck->win.id), "%s", v->text);
+	return 0;
+}
+
+/* availability: ">= 0.95" | {bound, during|outside, op}; same for progress */
+static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
+		       const char *key)
+{
+	static const char *const keys[] = { "bound", "during", "outside", "op", NULL };
+
+	if (v->type == FL_Y_SCALAR)
+		return check_bound(c, ck, v, key, false);
+	if (fl_yexpect(c->d, v, FL_Y_MAP, key, c->err) ||
+	    fl_ycheck_keys(c->d, v, key, keys, c->err))
+		return -EINVAL;
+	if (!fl_ymap_get(v, "bound"))
+		return fl_yerr(c->err, c->d, v, "'%s' needs a 'bound' such as \">= 0.95\"", key);
+	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false) ?:
+	       check_window(c, ck, v);
+}
+
+static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
+{
+	static const char *const keys[] = { "p50",    "p90",	 "p95", "p99", "p999",
+					    "max",    "during", "outside", "op", NULL };
+	static const double pct[] = { 50, 90, 95, 99, 99.9, 100 };
+	int found = 0;
+
+	if (fl_yexpect(c->d, v, FL_Y_MAP, "'latency'", c->err) ||
+	    fl_ycheck_keys(c->d, v, "'latency'", keys, c->err))
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		const struct fl_ynode *b = fl_ymap_get(v, keys[i]);
+
+		if (!b)
+			continue;
+		if (found++)
+			return fl_yerr(c->err, c->d, fl_ymap_key(v, keys[i]),
+				       "one percentile per latency check; add another check");
+		ck->pctl = pct[i];
+		if (check_bound(c, ck, b, keys[i], true))
+			return -EINVAL;
+	}
+	if (!found)
+		return fl_yerr(c->err, c->d, v,
+			       "'latency' needs one of p50, p90, p95, p99, p999, max (e.g. p99: \"< 1s\")");
+	return check_window(c, ck, v);
+}
+
+static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
+{
+	static const char *const keys[] = { "within", "after", "rate", "window", "op", NULL };
+	const struct fl_ynode *a = fl_ymap_get(v, "after"), *r = fl_ymap_get(v, "rate");
+	const char *op = NULL;
+
+	if (fl_yexpect(c->d, v, FL_Y_MAP, "'recovery'", c->err) ||
+	    fl_ycheck_keys(c->d, v, "'recovery'", keys, c->err) ||
+	    fl_yget_duration(c->d, v, "within", true, &ck->within_ns, c->err) ||
+	    fl_yget_str(c->d, v, "op", false, &op, c->err))
+		return -EINVAL;
+	if (op)
+		snprintf(ck->op, sizeof(ck->op), "%s", op);
+	snprintf(ck->after, sizeof(ck->after), "last-heal");
+	if (a) {
+		if (check_value(c, a, "after", P_WORD))
+			return -EINVAL;
+		if (strcmp(a->text, "last-heal") && !find_step_id(c->sc, a->text))
+			return fl_yerr(c->err, c->d, a,
+				       "'after: %s' names no fault or partition (use its 'id', "
+				       "or 'last-heal')",
+				       a->text);
+		snprintf(ck->after, sizeof(ck->after), "%s", a->text);
+	}
+	ck->rate_window_ns = 1000000000ULL;
+	if (fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err))
+		return -EINVAL;
+	if (!ck->rate_window_ns)
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "window"), "'window' must be > 0");
+	if (!r)
+		return 0;
+	ck->has_rate = true;
+	return check_bound(c, ck, r, "rate", false);
+}
+
+static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
+		     bool on_node)
+{
+	static const char *const nkeys[] = { "node", "run", "expect", "timeout", NULL };
+	static const char *const ikeys[] = { "run", "expect", "timeout", NULL };
+	const char *what = on_node ? "'command'" : "'invariant'";
+	const char *node = NULL, *run = NULL;
+	uint64_t expect = 0;
+
+	ck->timeout_ns = 30000000000ULL;
+	if (fl_yexpect(c->d, v, FL_Y_MAP, what, c->err) ||
+	    fl_ycheck_keys(c->d, v, what, on_node ? nkeys : ikeys, c->err) ||
+	    fl_yget_str(c->d, v, "node", on_node, &node, c->err) ||
+	    fl_yget_str(c->d, v, "run", true, &run, c->err) ||
+	    fl_yget_u64(c->d, v, "expect", false, 0, 255, &expect, c->err) ||
+	    fl_yget_duration(c->d, v, "timeout", false, &ck->timeout_ns, c->err))
+		return -EINVAL;
+	if (node)
+		snprintf(ck->node, sizeof(ck->node), "%s", node);
+	ck->expect = (int)expect;
+	ck->run = strdup(run);
+	return ck->run ? 0 : -ENOMEM;
+}
+
+static const char *const check_kinds[] = { "availability", "latency", "recovery", "progress",
+					   "command",	   "invariant", NULL };
+
+static void check_name(struct fl_check *ck)
+{
+	const char *k = fl_check_kind_name(ck->kind);
+	char w[80] = "";
+
+	if (ck->win.kind != FL_WIN_ALL)
+		snprintf(w, sizeof(w), " %s %s", ck->win.kind == FL_WIN_DURING ? "during" : "outside",
+			 ck->win.id);
+	switch (ck->kind) {
+	case FL_CHECK_LATENCY:
+		if (ck->pctl >= 100)
+			snprintf(ck->name, sizeof(ck->name), "latency max %s%s", ck->bound.text, w);
+		else
+			snprintf(ck->name, sizeof(ck->name), "latency p%g %s%s", ck->pctl,
+				 ck->bound.text, w);
+		break;
+	case FL_CHECK_RECOVERY:
+		snprintf(ck->name, sizeof(ck->name), "recovery within %.3gs after %s",
+			 ck->within_ns / 1e9, ck->after);
+		break;
+	case FL_CHECK_COMMAND:
+		snprintf(ck->name, sizeof(ck->name), "command on %s: %.100s", ck->node, ck->run);
+		break;
+	case FL_CHECK_INVARIANT:
+		snprintf(ck->name, sizeof(ck->name), "invariant: %.120s", ck->run);
+		break;
+	default:
+		snprintf(ck->name, sizeof(ck->name), "%s %s%s", k, ck->bound.text, w);
+	}
+}
+
+static int parse_check(struct sctx *c, const struct fl_ynode *m, struct fl_check *ck)
+{
+	const struct fl_ynode *v;
+	int ret;
+
+	ck->line = m->line;
+	ck->col = m->col;
+	if (fl_yexpect(c->d, m, FL_Y_MAP, "a check", c->err) ||
+	    fl_ycheck_keys(c->d, m, "a check", check_kinds, c->err))
+		return -EINVAL;
+	if (m->n != 1)
+		return fl_yerr(c->err, c->d, m, "one check per list item (found %zu keys)", m->n);
+	v = m->items[0];
+	for (int i = 0; check_kinds[i]; i++)
+		if (!strcmp(check_kinds[i], m->keys[0]->text))
+			ck->kind = (enum fl_check_kind)i;
+	switch (ck->kind) {
+	case FL_CHECK_AVAILABILITY:
+	case FL_CHECK_PROGRESS:
+		ret = check_ratio(c, ck, v, m->keys[0]->text);
+		break;
+	case FL_CHECK_LATENCY:
+		ret = check_latency(c, ck, v);
+		break;
+	case FL_CHECK_RECOVERY:
+		ret = check_recovery(c, ck, v);
+		break;
+	default:
+		ret = check_run(c, ck, v, ck->kind == FL_CHECK_COMMAND);
+	}
+	if (!ret)
+		check_name(ck);
+	return ret;
+}
+
+static int parse_checks(struct sctx *c, const struct fl_ynode *t)
+{
+	int ret = 0;
+
+	if (!t)
+		return 0;
+	if (fl_yexpect(c->d, t, FL_Y_SEQ, "'checks'", c->err))
+		return -EINVAL;
+	c->sc->checks = calloc(t->n ? t->n : 1, sizeof(struct fl_check));
+	if (!c->sc->checks)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n && !ret; i++) {
+		c->sc->n_checks = i + 1;
+		ret = parse_check(c, t->items[i], &c->sc->checks[i]);
+	}
+	return ret;
+}
+
+const char *fl_check_kind_name(enum fl_check_kind k)
+{
+	return k <= FL_CHECK_INVARIANT ? check_kinds[k] : "?";
+}
+
+static const char *const top_keys[] = { "name",	    "fallacy",	"description", "seed", "duration",
+					"nodes",    "ipv6",	"timeline",    "checks", NULL };
+
+static int dupstr(char **dst, const char *s)
+{
+	if (!s)
+		return 0;
+	*dst = strdup(s);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int parse_head(struct sctx *c, const struct fl_ynode *r)
+{
+	const char *name = NULL, *fallacy = NULL, *desc = NULL, *v6 = NULL;
+	struct fl_scenario *sc = c->sc;
+	const struct fl_ynode *fn;
+	uint64_t nodes = 0;
+	struct fl_err e;
+
+	if (fl_yget_str(c->d, r, "name", true, &name, c->err) ||
+	    fl_yget_str(c->d, r, "fallacy", false, &fallacy, c->err) ||
+	    fl_yget_str(c->d, r, "description", false, &desc, c->err) ||
+	    fl_yget_u64(c->d, r, "seed", false, 0, UINT64_MAX, &sc->seed, c->err) ||
+	    fl_yget_duration(c->d, r, "duration", true, &sc->duration_ns, c->err) ||
+	    fl_yget_u64(c->d, r, "nodes", false, 1, 64, &nodes, c->err) ||
+	    fl_yget_str(c->d, r, "ipv6", false, &v6, c->err))
+		return -EINVAL;
+	if (fl_validate_name("name", name, 48, &e))
+		return fl_yerr(c->err, c->d, fl_ymap_get(r, "name"), "%s", e.msg);
+	fn = fl_ymap_get(r, "fallacy");
+	if (fallacy) {
+		size_t i = 0;
+
+		while (fallacies[i] && strcmp(fallacies[i], fallacy))
+			i++;
+		if (!fallacies[i])
+			return fl_yerr(c->err, c->d, fn,
+				       "unknown fallacy '%s' (use reliable, latency, bandwidth, "
+				       "secure, topology, administrator, transport-cost or homogeneous)",
+				       fallacy);
+	}
+	if (v6 && strcmp(v6, "true") && strcmp(v6, "false"))
+		return fl_yerr(c->err, c->d, fl_ymap_get(r, "ipv6"), "'ipv6' must be true or false");
+	if (!sc->duration_ns)
+		return fl_yerr(c->err, c->d, fl_ymap_get(r, "duration"), "'duration' must be > 0");
+	sc->ipv6 = v6 && !strcmp(v6, "true");
+	sc->has_seed = fl_ymap_get(r, "seed") != NULL;
+	sc->nodes = nodes;
+	return dupstr(&sc->name, name) ?: dupstr(&sc->fallacy, fallacy) ?:
+	       dupstr(&sc->description, desc);
+}
+
+static int parse_root(struct sctx *c, const struct fl_ynode *r)
+{
+	if (!r)
+		return fl_yerr(c->err, c->d, NULL, "empty scenario file");
+	if (fl_yexpect(c->d, r, FL_Y_MAP, "a scenario", c->err) ||
+	    fl_ycheck_keys(c->d, r, "a scenario", top_keys, c->err))
+		return -EINVAL;
+	return parse_head(c, r) ?: parse_timeline(c, fl_ymap_get(r, "timeline")) ?:
+	       parse_checks(c, fl_ymap_get(r, "checks"));
+}
+
+int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
+		     struct fl_err *err)
+{
+	struct fl_ydoc *d = NULL;
+	struct fl_scenario *sc;
+	struct sctx c;
+	int ret;
+
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	ret = fl_yaml_load(file, text, &d, err);
+	if (!ret) {
+		c = (struct sctx){ .d = d, .err = err, .sc = sc };
+		ret = dupstr(&sc->file, file) ?: parse_root(&c, d->root);
+	}
+	fl_yaml_free(d);
+	if (ret) {
+		fl_scenario_free(sc);
+		return ret;
+	}
+	*out = sc;
+	return 0;
+}
+
+void fl_scenario_free(struct fl_scenario *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->n_steps; i++) {
+		for (size_t j = 0; j < sc->steps[i].argc; j++)
+			free(sc->steps[i].argv[j]);
+		free(sc->steps[i].argv);
+	}
+	for (size_t i = 0; i < sc->n_checks; i++)
+		free(sc->checks[i].run);
+	free(sc->steps);
+	free(sc->checks);
+	free(sc->file);
+	free(sc->name);
+	free(sc->fallacy);
+	free(sc->description);
+	free(sc);
+}
+
+void fl_step_words(const struct fl_step *st, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	if (st->kind == FL_STEP_HEAL) {
+		snprintf(buf, len, "%s", st->heal);
+		return;
+	}
+	for (size_t i = 0; i < st->argc && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", st->argv[i]);
+}
+
+/* Strings in the resolved YAML are written as JSON strings (valid YAML). */
+static void yq(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void print_step(const struct fl_step *st, FILE *f)
+{
+	static const char *const kinds[] = { "fault", "heal", "partition" };
+	char at[32], words[1024];
+
+	fl_format_duration(st->at_ns, at, sizeof(at));
+	fl_step_words(st, words, sizeof(words));
+	fprintf(f, "  - at: %s\n", at);
+	if (st->kind != FL_STEP_HEAL)
+		fprintf(f, "    id: %s\n", st->id);
+	fprintf(f, "    %s: ", kinds[st->kind]);
+	yq(f, words);
+	fputc('\n', f);
+}
+
+void fl_scenario_print(const struct fl_scenario *sc, FILE *f)
+{
+	char dur[32];
+
+	fl_format_duration(sc->duration_ns, dur, sizeof(dur));
+	fprintf(f, "name: %s\n", sc->name);
+	if (sc->fallacy)
+		fprintf(f, "fallacy: %s\n", sc->fallacy);
+	if (sc->description) {
+		fprintf(f, "description: ");
+		yq(f, sc->description);
+		fputc('\n', f);
+	}
+	fprintf(f, "seed: %llu\nduration: %s\n", (unsigned long long)sc->seed, dur);
+	if (sc->nodes)
+		fprintf(f, "nodes: %zu\n", sc->nodes);
+	fprintf(f, "timeline:%s\n", sc->n_steps ? "" : " []");
+	for (size_t i = 0; i < sc->n_steps; i++)
+		print_step(&sc->steps[i], f);
+	fprintf(f, "checks:%s\n", sc->n_checks ? "" : " []");
+	for (size_t i = 0; i < sc->n_checks; i++) {
+		fprintf(f, "  - ");
+		yq(f, sc->checks[i].name);
+		fputc('\n', f);
+	}
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* Scenario files: lab shape, a timeline of steps, checks. Parsing checks
+ * every key and value and reports FILE:LINE:COL errors; the timeline is a
+ * module of its own (timeline.h) so `fallacy wrap --scenario` reuses it. */
+#ifndef FALLACY_SCENARIO_H
+#define FALLACY_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "yaml.h"
+
+#define FL_ID_MAX 32
+
+enum fl_step_kind {
+	FL_STEP_FAULT,
+	FL_STEP_HEAL,
+	FL_STEP_PARTITION,
+};
+
+struct fl_step {
+	uint64_t at_ns; /* offset from the start of the timeline */
+	enum fl_step_kind kind;
+	char id[FL_ID_MAX + 1]; /* fault/partition id; "step-N" if not given */
+	/* FAULT: the words `fallacy fault add` takes after TARGET, e.g.
+	 * "delay" "200ms" "jitter" "50ms" "--from" "n1" "--to" "n2,n3".
+	 * PARTITION: "partition" "n1" "n2,n3" and "oneway" if asked. */
+	char **argv;
+	size_t argc;
+	char heal[FL_ID_MAX + 1]; /* HEAL: an id or "all" */
+	int line, col;
+};
+
+enum fl_check_kind {
+	FL_CHECK_AVAILABILITY,
+	FL_CHECK_LATENCY,
+	FL_CHECK_RECOVERY,
+	FL_CHECK_PROGRESS,
+	FL_CHECK_COMMAND,
+	FL_CHECK_INVARIANT,
+};
+
+enum fl_cmp {
+	FL_CMP_LT,
+	FL_CMP_LE,
+	FL_CMP_GT,
+	FL_CMP_GE,
+	FL_CMP_EQ,
+};
+
+struct fl_bound {
+	enum fl_cmp op;
+	double value; /* a ratio, ops/s, or seconds for durations */
+	bool is_duration;
+	char text[48]; /* as written: ">= 0.95" */
+};
+
+enum fl_window_kind {
+	FL_WIN_ALL, /* the whole run */
+	FL_WIN_DURING, /* while fault ID (or any fault: "faults") is active */
+	FL_WIN_OUTSIDE, /* while it is not */
+};
+
+struct fl_window {
+	enum fl_window_kind kind;
+	char id[FL_ID_MAX + 1]; /* a step id, or "faults" for every fault */
+};
+
+struct fl_check {
+	enum fl_check_kind kind;
+	char name[160]; /* a readable name for reports: "availability during cut" */
+	int line, col;
+	struct fl_bound bound; /* availability, latency, progress, recovery rate */
+	struct fl_window win;
+	double pctl; /* latency: 50, 90, 99 or 100 (max) */
+	char op[64]; /* only operations with this name ("" = all) */
+	/* recovery */
+	char after[FL_ID_MAX + 1]; /* a heal step's target id, or "last-heal" */
+	uint64_t within_ns;
+	bool has_rate; /* bound is the ok-rate to get back to */
+	uint64_t rate_window_ns;
+	/* command (on a node) and invariant (on the ops file) */
+	char node[FL_ID_MAX + 1];
+	char *run;
+	int expect;
+	uint64_t timeout_ns;
+};
+
+struct fl_scenario {
+	char *file;
+	char *name;
+	char *fallacy;
+	char *description;
+	uint64_t seed;
+	bool has_seed;
+	uint64_t duration_ns;
+	size_t nodes; /* 0: as many as the target wants */
+	bool ipv6;
+	struct fl_step *steps;
+	size_t n_steps;
+	struct fl_check *checks;
+	size_t n_checks;
+};
+
+/* Fault kinds a scenario may name, with their parameter keys. Kept in step
+ * with the data plane's fault table (injector/faults). */
+extern const char *const fl_scenario_fault_kinds[];
+
+int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
+		     struct fl_err *err);
+void fl_scenario_free(struct fl_scenario *sc);
+
+/* Print the resolved scenario as YAML (results/scenario.yaml, --dry-run). */
+void fl_scenario_print(const struct fl_scenario *sc, FILE *f);
+/* "delay 200ms jitter 50ms --from n1 --to n2,n3" into buf. */
+void fl_step_words(const struct fl_step *st, char *buf, size_t len);
+const char *fl_check_kind_name(enum fl_check_kind k);
+/* Parse a bound such as ">= 0.95", "< 1s", "95%". */
+int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct fl_err *err);
+bool fl_bound_holds(const struct fl_bound *b, double v);
+
+#endif

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+/* summary.json, junit.xml, TAP and the summary table. */
+#include "results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yaml.h"
+
+void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c)
+{
+	const struct fl_check *ck = res->ck;
+	const char *m;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", ck->name);
+	snprintf(c->kind, sizeof(c->kind), "%s", fl_check_kind_name(ck->kind));
+	c->pass = res->pass;
+	snprintf(c->measured, sizeof(c->measured), "%s", res->measured_text);
+	fl_check_message(res, c->message, sizeof(c->message));
+	m = strstr(c->message, ", bound ");
+	snprintf(c->bound, sizeof(c->bound), "%s", m ? m + 8 : "");
+}
+
+int fl_suite_failures(const struct fl_suite *s)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->n_cases; i++)
+		n += !s->cases[i].pass;
+	return n;
+}
+
+bool fl_suite_pass(const struct fl_suite *s)
+{
+	return !s->error[0] && !fl_suite_failures(s);
+}
+
+static const char *suite_result(const struct fl_suite *s)
+{
+	return s->error[0] ? "error" : fl_suite_failures(s) ? "fail" : "pass";
+}
+
+static void jkv(FILE *f, const char *k, const char *v, bool comma)
+{
+	fprintf(f, "  \"%s\": ", k);
+	fl_jstr(f, v);
+	fputs(comma ? ",\n" : "\n", f);
+}
+
+int fl_summary_write(const char *path, const struct fl_suite *s)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -errno;
+	fputs("{\n", f);
+	jkv(f, "scenario", s->name, true);
+	jkv(f, "target", s->target, true);
+	jkv(f, "fallacy", s->fallacy, true);
+	jkv(f, "timestamp", s->timestamp, true);
+	jkv(f, "result", suite_result(s), true);
+	jkv(f, "error", s->error, true);
+	fprintf(f, "  \"seed\": %llu,\n  \"seconds\": %.3f,\n", (unsigned long long)s->seed,
+		s->seconds);
+	fprintf(f, "  \"ops\": {\"ok\": %llu, \"fail\": %llu, \"timeout\": %llu},\n",
+		(unsigned long long)s->ops_ok, (unsigned long long)s->ops_fail,
+		(unsigned long long)s->ops_timeout);
+	fputs("  \"checks\": [", f);
+	for (size_t i = 0; i < s->n_cases; i++) {
+		const struct fl_case *c = &s->cases[i];
+
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		fl_jstr(f, c->name);
+		fprintf(f, ", \"kind\": \"%s\", \"pass\": %s, \"measured\": ", c->kind,
+			c->pass ? "true" : "false");
+		fl_jstr(f, c->measured);
+		fputs(", \"bound\": ", f);
+		fl_jstr(f, c->bound);
+		fputs(", \"message\": ", f);
+		fl_jstr(f, c->message);
+		fputs("}", f);
+	}
+	fputs(s->n_cases ? "\n  ]\n}\n" : "]\n}\n", f);
+	return fclose(f) ? -errno : 0;
+}
+
+static void scpy(char *dst, size_t len, const struct fl_ynode *m, const char *key)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, key);
+
+	snprintf(dst, len, "%s", v && v->type == FL_Y_SCALAR ? v->text : "");
+}
+
+static double snum(const struct fl_ynode *m, const char *key)
+{
+	double d = 0;
+
+	fl_ynum(fl_ymap_get(m, key), &d);
+	return d;
+}
+
+static int load_cases(const struct fl_ydoc *d, const struct fl_ynode *cks, struct fl_suite *s,
+		      struct fl_err *err)
+{
+	if (!cks)
+		return 0;
+	if (cks->type != FL_Y_SEQ)
+		return fl_yerr(err, d, cks, "'checks' must be a list");
+	s->cases = calloc(cks->n + 1, sizeof(*s->cases));
+	if (!s->cases)
+		return -ENOMEM;
+	for (size_t i = 0; i < cks->n; i++) {
+		const struct fl_ynode *m = cks->items[i];
+		struct fl_case *c = &s->cases[i];
+		char pass[8];
+
+		scpy(c->name, sizeof(c->name), m, "name");
+		scpy(c->kind, sizeof(c->kind), m, "kind");
+		scpy(c->measured, sizeof(c->measured), m, "measured");
+		scpy(c->bound, sizeof(c->bound), m, "bound");
+		scpy(c->message, sizeof(c->message), m, "message");
+		scpy(pass, sizeof(pass), m, "pass");
+		c->pass = !strcmp(pass, "true");
+	}
+	s->n_cases = cks->n;
+	return 0;
+}
+
+int fl_summary_load(const char *path, struct fl_suite *s, struct fl_err *err)
+{
+	struct fl_ydoc *d = NULL;
+	const struct fl_ynode *r, *ops;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = fl_yaml_load(path, NULL, &d, err);
+	if (ret)
+		return ret;
+	r = d->root;
+	if (!r || r->type != FL_Y_MAP) {
+		ret = fl_yerr(err, d, r, "not a fallacy summary");
+		goto out;
+	}
+	scpy(s->name, sizeof(s->name), r, "scenario");
+	scpy(s->target, sizeof(s->target), r, "target");
+	scpy(s->fallacy, sizeof(s->fallacy), r, "fallacy");
+	scpy(s->timestamp, sizeof(s->timestamp), r, "timestamp");
+	scpy(s->error, sizeof(s->error), r, "error");
+	s->seed = (uint64_t)snum(r, "seed");
+	s->seconds = snum(r, "seconds");
+	ops = fl_ymap_get(r, "ops");
+	s->ops_ok = (uint64_t)snum(ops, "ok");
+	s->ops_fail = (uint64_t)snum(ops, "fail");
+	s->ops_timeout = (uint64_t)snum(ops, "timeout");
+	ret = load_cases(d, fl_ymap_get(r, "checks"), s, err);
+out:
+	fl_yaml_free(d);
+	return ret;
+}
+
+void fl_suite_free_cases(struct fl_suite *s)
+{
+	free(s->cases);
+	s->cases = NULL;
+	s->n_cases = 0;
+}
+
+static void junit_prop(FILE *f, const char *k, const char *v)
+{
+	fprintf(f, "      <property name=\"%s\" value=\"", k);
+	fl_xml_str(f, v);
+	fputs("\"/>\n", f);
+}
+
+static void junit_suite(FILE *f, const struct fl_suite *s)
+{
+	char seed[32];
+
+	fputs("  <testsuite name=\"", f);
+	fl_xml_str(f, s->name);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" skipped=\"0\" time=\"%.3f\"",
+		s->n_cases + (s->error[0] ? 1 : 0), fl_suite_failures(s), s->error[0] ? 1 : 0,
+		s->seconds);
+	if (s->timestamp[0])
+		fprintf(f, " timestamp=\"%.19s\"", s->timestamp);
+	fputs(">\n    <properties>\n", f);
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)s->seed);
+	junit_prop(f, "target", s->target);
+	junit_prop(f, "fallacy", s->fallacy);
+	junit_prop(f, "seed", seed);
+	junit_prop(f, "results", s->dir);
+	fputs("    </properties>\n", f);
+	for (size_t i = 0; i < s->n_cases; i++) {
+		const struct fl_case *c = &s->cases[i];
+
+		fputs("    <testcase classname=\"fallacy.", f);
+		fl_xml_str(f, s->name);
+		fputs("\" name=\"", f);
+		fl_xml_str(f, c->name);
+		fputs(c->pass ? "\" time=\"0\">\n      <system-out>" : "\" time=\"0\">\n      <failure message=\"", f);
+		fl_xml_str(f, c->message);
+		if (c->pass) {
+			fputs("</system-out>\n    </testcase>\n", f);
+			continue;
+		}
+		fprintf(f, "\" type=\"%s\">", c->kind);
+		fl_xml_str(f, c->message);
+		fputs("</failure>\n    </testcase>\n", f);
+	}
+	if (s->error[0]) {
+		fputs("    <testcase classname=\"fallacy.", f);
+		fl_xml_str(f, s->name);
+		fputs("\" name=\"run\" time=\"0\">\n      <error message=\"", f);
+		fl_xml_str(f, s->error);
+		fputs("\" type=\"error\">", f);
+		fl_xml_str(f, s->error);
+		fputs("</error>\n    </testcase>\n", f);
+	}
+	fputs("  </testsuite>\n", f);
+}
+
+int fl_junit_write(const char *path, const struct fl_suite *suites, size_t n)
+{
+	FILE *f = fopen(path, "we");
+	size_t tests = 0;
+	int fails = 0, errs = 0;
+	double t = 0;
+
+	if (!f)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		tests += suites[i].n_cases + (suites[i].error[0] ? 1 : 0);
+		fails += fl_suite_failures(&suites[i]);
+		errs += suites[i].error[0] ? 1 : 0;
+		t += suites[i].seconds;
+	}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<testsuites name=\"fallacy\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" "
+		   "time=\"%.3f\">\n",
+		tests, fails, errs, t);
+	for (size_t i = 0; i < n; i++)
+		junit_suite(f, &suites[i]);
+	fputs("</testsuites>\n", f);
+	return fclose(f) ? -errno : 0;
+}
+
+void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n)
+{
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += suites[i].n_cases + (suites[i].error[0] ? 1 : 0);
+	fprintf(f, "TAP version 13\n1..%zu\n", total);
+	for (size_t i = 0; i < n; i++) {
+		const struct fl_suite *s = &suites[i];
+
+		for (size_t j = 0; j < s->n_cases; j++) {
+			const struct fl_case *c = &s->cases[j];
+
+			fprintf(f, "%s %zu - %s: %s\n", c->pass ? "ok" : "not ok", ++k, s->name,
+				c->name);
+			fprintf(f, "  ---\n  message: ");
+			fl_jstr(f, c->message);
+			fprintf(f, "\n  ...\n");
+		}
+		if (s->error[0]) {
+			fprintf(f, "not ok %zu - %s: run\n  ---\n  message: ", ++k, s->name);
+			fl_jstr(f, s->error);
+			fprintf(f, "\n  ...\n");
+		}
+	}
+}
+
+void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n)
+{
+	fprintf(f, "\n%-28s %-10s %-6s %8s %8s %8s  %s\n", "SCENARIO", "TARGET", "RESULT",
+		"CHECKS", "OPS OK", "OPS BAD", "RESULTS");
+	for (size_t i = 0; i < n; i++) {
+		const struct fl_suite *s = &suites[i];
+		char checks[32];
+
+		snprintf(checks, sizeof(checks), "%zu/%zu", s->n_cases - fl_suite_failures(s),
+			 s->n_cases);
+		fprintf(f, "%-28s %-10s %-6s %8s %8llu %8llu  %s\n", s->name, s->target,
+			suite_result(s), checks, (unsigned long long)s->ops_ok,
+			(unsigned long long)(s->ops_fail + s->ops_timeout), s->dir);
+		for (size_t j = 0; j < s->n_cases; j++)
+			if (!s->cases[j].pass)
+				fprintf(f, "    FAIL %s: %s\n", s->cases[j].name, s->cases[j].message);
+		if (s->error[0])
+			fprintf(f, "    ERROR %s\n", s->error);
+	}
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* Target files: how to start the system under test on every lab node and
+ * how to exercise it (a probe command the harness runs every T, or a
+ * long-running workload writing one JSON line per operation). Commands
+ * are templates: {{node}} {{ip}} {{ip6}} {{index}} {{nodes}} {{ips}}
+ * {{peers}} {{endpoints}} {{seq}} {{name}} {{lab}} {{dir}} {{ip:NODE}}. */
+#ifndef FALLACY_HARNESS_TARGET_H
+#define FALLACY_HARNESS_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+struct fl_sut {
+	char *file;
+	char *name;
+	size_t nodes;
+	char **requires; /* tool names */
+	size_t n_requires;
+	/* start */
+	char *start_run;
+	char *ready_run; /* NULL: ready as soon as started */
+	uint64_t ready_timeout_ns;
+	char *user; /* NULL: root */
+	char **env; /* KEY=VALUE, templates */
+	size_t n_env;
+	uint64_t stop_grace_ns;
+	/* per-node strings joined into {{peers}} and {{endpoints}} */
+	char *peer; /* e.g. "{{node}}=http://{{ip}}:2380" */
+	char *endpoint; /* e.g. "{{ip}}:2379"; default "{{ip}}" */
+	/* probe or workload */
+	bool is_workload;
+	char *load_node; /* a node name or "all" */
+	char *load_run;
+	char *load_op; /* op name for probes; default "probe" */
+	uint64_t every_ns, timeout_ns;
+	int line, col; /* of the probe/workload key, for messages */
+};
+
+int fl_sut_load(const char *file, const char *text, struct fl_sut **out,
+		   struct fl_err *err);
+void fl_sut_free(struct fl_sut *t);
+
+/* The Debian package that ships tool, or NULL if unknown. */
+const char *fl_tool_package(const char *tool);
+/* Every tool of requires[] must be on PATH; err names the packages of the
+ * missing ones and the apt-get command. */
+int fl_sut_check_tools(const struct fl_sut *t, struct fl_err *err);
+
+/* One node as templates see it. */
+struct fl_tnode {
+	const char *name;
+	const char *ip; /* dotted IPv4 */
+	const char *ip6; /* "" when the lab has no IPv6 */
+};
+
+struct fl_tvars {
+	const struct fl_sut *t;
+	const char *scenario; /* {{name}} is the target's name, {{scenario}} this */
+	const char *lab;
+	const char *dir; /* {{dir}}: a per-node working folder */
+	const struct fl_tnode *nodes;
+	size_t n_nodes;
+	size_t self; /* index of {{node}} */
+	uint64_t seq;
+};
+
+/* Expand tmpl into a malloc'd string. Unknown variables are errors. */
+int fl_template_expand(const char *tmpl, const struct fl_tvars *v, char **out,
+		       struct fl_err *err);
+/* Check a template's variables without expanding (for load-time errors). */
+int fl_template_check(const char *tmpl, struct fl_err *err);
+
+#endif

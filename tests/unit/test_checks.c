@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/* Checks over hand-made ops.jsonl/events.jsonl with known answers. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "checks.h"
+#include "scenario.h"
+
+#define S 1000000000ULL
+
+static char dir[64], ops_file[128], ev_file[128];
+static struct fl_run_data rd;
+static struct fl_scenario *sc;
+
+/* 14 ops every 0.5 s from t=1 s; those starting in [3 s, 5 s] time out
+ * (0.4 s); the others succeed in 10 ms. Fault "cut" from 3 s to 5 s. */
+static int setup(void **state)
+{
+	static const char y[] = "name: c\nduration: 10s\ntimeline:\n"
+				"  - {at: 2s, id: cut, partition: [[n1], [n2]]}\n"
+				"  - {at: 4s, heal: cut}\n";
+	struct fl_err err;
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/fl-test-checks.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(ops_file, sizeof(ops_file), "%s/ops.jsonl", dir);
+	snprintf(ev_file, sizeof(ev_file), "%s/events.jsonl", dir);
+	f = fopen(ev_file, "w");
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"start\"}\n", 1 * S);
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"partition\",\"id\":\"cut\"}\n", 3 * S);
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"cut\",\"counters\":{}}\n",
+		5 * S);
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"end\"}\n", 8 * S);
+	fclose(f);
+	f = fopen(ops_file, "w");
+	for (int k = 0; k < 14; k++) {
+		uint64_t t = S + k * S / 2;
+		int bad = t >= 3 * S && t <= 5 * S;
+
+		fprintf(f,
+			"{\"start_ns\":%llu,\"end_ns\":%llu,\"node\":\"n%d\",\"op\":\"%s\","
+			"\"status\":\"%s\",\"latency_ns\":0}\n",
+			(unsigned long long)t, (unsigned long long)(t + (bad ? 4 * S / 10 : S / 100)),
+			k % 2 + 1, k % 2 ? "get" : "put", bad ? "timeout" : "ok");
+	}
+	fclose(f);
+	if (fl_run_data_load(ops_file, ev_file, &rd, &err))
+		return -1;
+	return fl_scenario_load("c.yaml", y, &sc, &err);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fl_run_data_free(&rd);
+	fl_scenario_free(sc);
+	unlink(ops_file);
+	unlink(ev_file);
+	rmdir(dir);
+	return 0;
+}
+
+static struct fl_check_result eval(const char *text)
+{
+	static struct fl_scenario *s;
+	struct fl_check_result r;
+	char y[512];
+	struct fl_err err = { "" };
+
+	snprintf(y, sizeof(y),
+		 "name: c\nduration: 10s\ntimeline:\n"
+		 "  - {at: 2s, id: cut, partition: [[n1], [n2]]}\n"
+		 "  - {at: 4s, heal: cut}\nchecks:\n  - %s\n",
+		 text);
+	fl_scenario_free(s);
+	s = NULL;
+	if (fl_scenario_load("c.yaml", y, &s, &err))
+		fail_msg("%s", err.msg);
+	fl_check_eval(&s->checks[0], &rd, &r);
+	return r;
+}
+
+static void test_load(void **state)
+{
+	(void)state;
+	assert_int_equal(rd.n_ops, 14);
+	assert_int_equal(rd.n_spans, 1);
+	assert_true(rd.spans[0].start_ns == 3 * S && rd.spans[0].end_ns == 5 * S);
+	assert_true(rd.start_ns == 1 * S && rd.end_ns == 8 * S);
+	assert_int_equal(rd.n_heals, 1);
+}
+
+static void test_availability(void **state)
+{
+	struct fl_check_result r;
+
+	(void)state;
+	r = eval("availability: \">= 0.6\"");
+	assert_true(r.pass);
+	assert_float_equal(r.measured, 9.0 / 14, 1e-9);
+	assert_string_equal(r.detail, "9 of 14 ops ok");
+	r = eval("availability: {bound: \"< 1\", during: cut}");
+	assert_true(r.pass);
+	assert_float_equal(r.measured, 0, 1e-9);
+	r = eval("availability: {bound: \">= 0.95\", outside: faults}");
+	assert_false(r.pass);
+	assert_float_equal(r.measured, 0.9, 1e-9);
+	r = eval("availability: {bound: \">= 0.5\", op: put}");
+	assert_float_equal(r.measured, 4.0 / 7, 1e-9); /* put at 1..7 s; 3, 4, 5 s fail */
+}
+
+static void test_latency(void **state)
+{
+	struct fl_check_result r;
+
+	(void)state;
+	r = eval("latency: {p50: \"< 20ms\"}");
+	assert_true(r.pass);
+	assert_float_equal(r.measured, 0.01, 1e-9);
+	r = eval("latency: {p99: \"< 100ms\"}");
+	assert_false(r.pass);
+	assert_float_equal(r.measured, 0.4, 1e-9);
+	r = eval("latency: {p90: \"<= 10ms\", outside: cut}");
+	assert_true(r.pass);
+	r = eval("latency: {max: \"< 1s\", during: cut}");
+	assert_true(r.pass);
+	assert_float_equal(r.measured, 0.4, 1e-9);
+}
+
+static void test_progress(void **state)
+{
+	struct fl_check_result r;
+
+	(void)state;
+	r = eval("progress: \">= 1\"");
+	assert_true(r.pass);
+	assert_float_equal(r.measured, 9.0 / 7, 1e-9);
+	r = eval("progress: {bound: \"> 0\", during: cut}");
+	assert_false(r.pass);
+	assert_float_equal(r.measured, 0, 1e-9);
+}
+
+static void test_recovery(void **state)
+{
+	struct fl_check_result r;
+	char msg[512];
+
+	(void)state;
+	r = eval("recovery: {within: 1s, after: cut}");
+	assert_true(r.pass);
+	assert_float_equal(r.measured, 0.51, 1e-9);
+	r = eval("recovery: {within: 1s, rate: \">= 1\", window: 1s}");
+	assert_true(r.pass);
+	assert_float_equal(r.measured, 0.51, 1e-9);
+	r = eval("recovery: {within: 400ms}");
+	assert_false(r.pass);
+	fl_check_message(&r, msg, sizeof(msg));
+	assert_string_equal(msg, "measured 0.510s (first ok op 0.510s after the heal), bound <= 0.400s");
+}
+
+static void test_status_and_percentile(void **state)
+{
+	static const double v[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	struct fl_check_result r;
+	struct fl_check ck = { .kind = FL_CHECK_COMMAND, .expect = 0 };
+
+	(void)state;
+	fl_check_eval_status(&ck, 3, NULL, &r);
+	assert_false(r.pass);
+	assert_string_equal(r.measured_text, "exit 3");
+	fl_check_eval_status(&ck, 0, NULL, &r);
+	assert_true(r.pass);
+	assert_float_equal(fl_percentile(v, 10, 50), 5, 0);
+	assert_float_equal(fl_percentile(v, 10, 99), 10, 0);
+	assert_float_equal(fl_percentile(v, 10, 0), 1, 0);
+	assert_true(isnan(fl_percentile(v, 0, 50)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load),	     cmocka_unit_test(test_availability),
+		cmocka_unit_test(test_latency),	     cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_recovery),     cmocka_unit_test(test_status_and_percentile),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/* Results writers: JSON escaping, summary.json round trip, JUnit XML
+ * validated with xmllint against tests/data/junit.xsd, TAP. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "results.h"
+
+static struct fl_case cases[] = {
+	{ "availability >= 0.95", "availability", true, "0.99", ">= 0.95",
+	  "measured 0.99 (99 of 100 ops ok), bound >= 0.95" },
+	{ "latency p99 < 1s during \"cut\" & <x>", "latency", false, "2.000s", "< 1s",
+	  "measured 2.000s (over 10 ops), bound < 1s" },
+};
+
+static void suite(struct fl_suite *s, const char *name, bool error)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->target, sizeof(s->target), "http");
+	snprintf(s->fallacy, sizeof(s->fallacy), "reliable");
+	snprintf(s->dir, sizeof(s->dir), "results/x");
+	snprintf(s->timestamp, sizeof(s->timestamp), "2026-01-02T03:04:05Z");
+	s->seed = 42;
+	s->seconds = 12.5;
+	s->ops_ok = 99;
+	s->ops_timeout = 1;
+	s->cases = cases;
+	s->n_cases = 2;
+	if (error)
+		snprintf(s->error, sizeof(s->error), "target 'http' was not ready within 5s\ttab");
+}
+
+static void test_json_escape(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	fl_jstrbuf(buf, sizeof(buf), "a\"b\\c\nd\te\x01");
+	assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+	fl_jstrbuf(buf, 12, "0123456789abcdef");
+	assert_true(strlen(buf) < 12 && buf[strlen(buf) - 1] == '"');
+}
+
+static void test_summary_round_trip(void **state)
+{
+	char path[] = "/tmp/fl-test-summary.XXXXXX";
+	struct fl_suite s, back;
+	struct fl_err err = { "" };
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	suite(&s, "round-trip", true);
+	assert_int_equal(fl_summary_write(path, &s), 0);
+	if (fl_summary_load(path, &back, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(back.name, "round-trip");
+	assert_string_equal(back.error, s.error);
+	assert_int_equal(back.seed, 42);
+	assert_int_equal(back.ops_ok, 99);
+	assert_int_equal(back.n_cases, 2);
+	assert_string_equal(back.cases[1].name, cases[1].name);
+	assert_false(back.cases[1].pass);
+	assert_true(back.cases[0].pass);
+	assert_string_equal(back.cases[1].bound, "< 1s");
+	assert_false(fl_suite_pass(&back));
+	fl_suite_free_cases(&back);
+	unlink(path);
+}
+
+static void test_junit_valid(void **state)
+{
+	char path[] = "/tmp/fl-test-junit.XXXXXX", cmd[512];
+	struct fl_suite s[2];
+	int fd = mkstemp(path);
+	FILE *f;
+	char buf[8192];
+	size_t n;
+
+	(void)state;
+	if (system("command -v xmllint >/dev/null 2>&1"))
+		skip();
+	assert_true(fd >= 0);
+	close(fd);
+	suite(&s[0], "network-is-reliable", false);
+	suite(&s[1], "latency-is-zero", true);
+	assert_int_equal(fl_junit_write(path, s, 2), 0);
+	snprintf(cmd, sizeof(cmd), "xmllint --noout --schema tests/data/junit.xsd %s 2>&1", path);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(path, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(buf, "<testsuites name=\"fallacy\" tests=\"5\" failures=\"2\" errors=\"1\""));
+	assert_non_null(strstr(buf, "<failure message=\"measured 2.000s (over 10 ops), bound &lt; 1s\""));
+	assert_non_null(strstr(buf, "during &quot;cut&quot; &amp; &lt;x&gt;"));
+	unlink(path);
+}
+
+static void test_tap(void **state)
+{
+	struct fl_suite s;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	suite(&s, "t", false);
+	fl_tap_write(f, &s, 1);
+	fclose(f);
+	assert_non_null(strstr(out, "TAP version 13\n1..2\nok 1 - t: availability >= 0.95\n"));
+	assert_non_null(strstr(out, "not ok 2 - t: latency p99"));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_summary_round_trip),
+		cmocka_unit_test(test_junit_valid),
+		cmocka_unit_test(test_tap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/* Scenario and target files: round trips and every error path, with the
+ * exact FILE:LINE:COL message a person sees. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "scenario.h"
+#include "target.h"
+
+static const char good[] = "name: latency-is-zero\n"
+			   "fallacy: latency\n"
+			   "description: The leader's links slow down.\n"
+			   "seed: 7\n"
+			   "duration: 60s\n"
+			   "timeline:\n"
+			   "  - at: 10s\n"
+			   "    id: slow-leader\n"
+			   "    fault: {kind: delay, delay: 200ms, jitter: 50ms, from: n1, to: [n2, n3]}\n"
+			   "  - at: 30s\n"
+			   "    heal: slow-leader\n"
+			   "  - at: 40s\n"
+			   "    partition: [[n1], [n2, n3]]\n"
+			   "    oneway: true\n"
+			   "  - at: 50s\n"
+			   "    heal: all\n"
+			   "checks:\n"
+			   "  - availability: \">= 0.95\"\n"
+			   "  - latency: {p99: \"< 1s\", during: slow-leader}\n"
+			   "  - recovery: {within: 10s, after: last-heal}\n"
+			   "  - command: {node: n2, run: \"etcdctl endpoint health\", expect: 0}\n";
+
+static void words(const struct fl_step *st, const char *want)
+{
+	char buf[512];
+
+	fl_step_words(st, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static void test_good_scenario(void **state)
+{
+	struct fl_scenario *sc = NULL;
+	struct fl_err err = { "" };
+
+	(void)state;
+	assert_int_equal(fl_scenario_load("x.yaml", good, &sc, &err), 0);
+	assert_string_equal(sc->name, "latency-is-zero");
+	assert_int_equal(sc->seed, 7);
+	assert_true(sc->duration_ns == 60000000000ULL);
+	assert_int_equal(sc->n_steps, 4);
+	assert_int_equal(sc->steps[0].kind, FL_STEP_FAULT);
+	assert_string_equal(sc->steps[0].id, "slow-leader");
+	words(&sc->steps[0], "delay 200ms jitter 50ms --from n1 --to n2,n3");
+	assert_int_equal(sc->steps[1].kind, FL_STEP_HEAL);
+	words(&sc->steps[1], "slow-leader");
+	assert_int_equal(sc->steps[2].kind, FL_STEP_PARTITION);
+	assert_string_equal(sc->steps[2].id, "step-3");
+	words(&sc->steps[2], "partition n1 n2,n3 oneway");
+	assert_int_equal(sc->n_checks, 4);
+	assert_int_equal(sc->checks[0].kind, FL_CHECK_AVAILABILITY);
+	assert_true(sc->checks[0].bound.op == FL_CMP_GE && sc->checks[0].bound.value == 0.95);
+	assert_int_equal(sc->checks[1].kind, FL_CHECK_LATENCY);
+	assert_true(sc->checks[1].pctl == 99 && sc->checks[1].bound.value == 1.0);
+	assert_int_equal(sc->checks[1].win.kind, FL_WIN_DURING);
+	assert_string_equal(sc->checks[1].name, "latency p99 < 1s during slow-leader");
+	assert_true(sc->checks[2].within_ns == 10000000000ULL);
+	assert_string_equal(sc->checks[3].node, "n2");
+	fl_scenario_free(sc);
+}
+
+static void test_fault_words(void **state)
+{
+	static const char y[] =
+		"name: w\nduration: 5s\ntimeline:\n"
+		"  - {at: 1s, fault: {kind: loss, loss: 5%, proto: tcp, port: 2379, seed: 3}}\n"
+		"  - {at: 1s, fault: {kind: loss, gemodel: [1%, 30%]}}\n"
+		"  - {at: 2s, fault: {kind: rate, rate: 1mbit, limit: 64kb, to: n1}}\n"
+		"  - {at: 2s, fault: {kind: partition, from: n1}}\n";
+	struct fl_scenario *sc = NULL;
+	struct fl_err err = { "" };
+
+	(void)state;
+	assert_int_equal(fl_scenario_load("w.yaml", y, &sc, &err), 0);
+	words(&sc->steps[0], "loss 5% --proto tcp --port 2379 --seed 3");
+	words(&sc->steps[1], "loss gemodel 1% 30%");
+	words(&sc->steps[2], "rate 1mbit limit 64kb --to n1");
+	words(&sc->steps[3], "partition --from n1");
+	fl_scenario_free(sc);
+}
+
+struct bad {
+	const char *yaml;
+	const char *msg;
+};
+
+static const char hd[] = "name: b\nduration: 10s\n";
+
+static const struct bad bads[] = {
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: lose, loss: 5%}\n",
+	  "b.yaml:5:19: unknown fault kind 'lose' (did you mean 'loss'?)" },
+	{ "name: b\nduratoin: 10s\n", "b.yaml:2:1: unknown key 'duratoin' in a scenario (did you mean 'duration'?)" },
+	{ "name: b\n", "b.yaml:1:1: missing required key 'duration'" },
+	{ "name: b\nduration: 10xs\n", "b.yaml:2:11: bad duration for 'duration': " },
+	{ "name: b\nduration: [1, 2]\n", "b.yaml:2:11: 'duration' must be a scalar, not a list" },
+	{ "name: b\nduration: 10s\ntimeline: {at: 1s}\n",
+	  "b.yaml:3:11: 'timeline' must be a list, not a mapping" },
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    heal: cut\n",
+	  "b.yaml:5:11: 'heal: cut' names no earlier fault or partition (use an 'id' given above, or 'all')" },
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 20s\n    heal: all\n",
+	  "b.yaml:4:9: step at 20s is after the end of the scenario (duration)" },
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss, los: 5%}\n",
+	  "b.yaml:5:25: unknown key 'los' in a 'loss' fault (did you mean 'loss'?)" },
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss, loss: 5 percent}\n",
+	  "b.yaml:5:31: bad value for 'loss': " },
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    partition: [[n1]]\n",
+	  "b.yaml:5:16: 'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]" },
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n", 
+	  "b.yaml:4:5: a timeline step needs exactly one of 'fault', 'heal' or 'partition' (found 0)" },
+	{ "name: b\nduration: 10s\nchecks:\n  - availabilty: \">= 1\"\n",
+	  "b.yaml:4:5: unknown key 'availabilty' in a check (did you mean 'availability'?)" },
+	{ "name: b\nduration: 10s\nchecks:\n  - latency: {p99: \"< 1 parsec\"}\n",
+	  "b.yaml:4:21: bad bound '< 1 parsec': " },
+	{ "name: b\nduration: 10s\nchecks:\n  - availability: {bound: \">= 0.9\", during: cut}\n",
+	  "b.yaml:4:45: 'cut' names no fault or partition of the timeline (use an 'id' of a step, or 'faults')" },
+	{ "name: b\nduration: 10s\nchecks:\n  - command: {run: true}\n",
+	  "b.yaml:4:14: missing required key 'node'" },
+	{ "name: b\nduration: 10s\nfallacy: latancy\n",
+	  "b.yaml:3:10: unknown fallacy 'latancy' (use reliable, latency, bandwidth, secure, topology, administrator, transport-cost or homogeneous)" },
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss, loss: 5%\n",
+	  "b.yaml:6:1: missing comma in flow mapping" },
+	{ "name: x\nfoo: @bar\n", "b.yaml:2:6: plain scalar cannot start with '@'" },
+	{ "- a\n- b\n", "b.yaml:1:1: a scenario must be a mapping, not a list" },
+};
+
+static void test_bad_scenarios(void **state)
+{
+	(void)state;
+	(void)hd;
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		struct fl_scenario *sc = NULL;
+		struct fl_err err = { "" };
+		int ret = fl_scenario_load("b.yaml", bads[i].yaml, &sc, &err);
+
+		if (ret != -EINVAL || strncmp(err.msg, bads[i].msg, strlen(bads[i].msg)))
+			print_error("case %zu: ret %d, got\n  %s\nwant\n  %s\n", i, ret, err.msg,
+				    bads[i].msg);
+		assert_int_equal(ret, -EINVAL);
+		assert_true(!strncmp(err.msg, bads[i].msg, strlen(bads[i].msg)));
+		assert_null(sc);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_scenario),
+		cmocka_unit_test(test_fault_words),
+		cmocka_unit_test(test_bad_scenarios),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

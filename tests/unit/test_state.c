@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/* The write-ahead journal without privileges: file/dir/rmdir records in a
+ * temporary FALLACY_RUN_DIR. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "state.h"
+
+static char tmp[256];
+
+static int setup(void **ctx)
+{
+	(void)ctx;
+	snprintf(tmp, sizeof(tmp), "/tmp/fallacy-test-state.XXXXXX");
+	if (!mkdtemp(tmp))
+		return -1;
+	char run[300];
+
+	snprintf(run, sizeof(run), "%s/run", tmp);
+	setenv("FALLACY_RUN_DIR", run, 1);
+	return 0;
+}
+
+static int teardown(void **ctx)
+{
+	(void)ctx;
+	fl_rm_rf(tmp);
+	unsetenv("FALLACY_RUN_DIR");
+	return 0;
+}
+
+static void path_of(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tmp, name);
+}
+
+static int exists(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+static void touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void test_run_dir_from_env(void **ctx)
+{
+	(void)ctx;
+	assert_non_null(strstr(fl_run_dir(), "/fallacy-test-state."));
+	unsetenv("FALLACY_RUN_DIR");
+	assert_string_equal(fl_run_dir(), "/run/fallacy");
+	setup(ctx);
+}
+
+static void test_round_trip(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char d[512], f[512], line[1200], journal[600];
+	FILE *j;
+
+	(void)ctx;
+	path_of(d, sizeof(d), "d");
+	path_of(f, sizeof(f), "d/f");
+	assert_int_equal(fl_state_create("s1", &st), 0);
+	assert_int_equal(fl_state_record(st, "dir", "%s", d), 0);
+	assert_int_equal(mkdir(d, 0755), 0);
+	assert_int_equal(fl_state_record(st, "file", "%s", f), 0);
+	touch(f);
+	fl_state_close(st);
+
+	snprintf(journal, sizeof(journal), "%s/run/s1/journal", tmp);
+	j = fopen(journal, "r");
+	assert_non_null(j);
+	assert_non_null(fgets(line, sizeof(line), j));
+	assert_true(!strncmp(line, "dir ", 4) && strstr(line, "/d\n"));
+	assert_non_null(fgets(line, sizeof(line), j));
+	assert_true(!strncmp(line, "file ", 5) && strstr(line, "/d/f\n"));
+	assert_null(fgets(line, sizeof(line), j));
+	fclose(j);
+
+	assert_int_equal(fl_state_cleanup("s1"), 0);
+	assert_false(exists(f));
+	assert_false(exists(d));
+	snprintf(journal, sizeof(journal), "%s/run/s1", tmp);
+	assert_false(exists(journal));
+}
+
+static void test_create_twice_is_eexist(void **ctx)
+{
+	struct fl_state *a = NULL, *b = NULL;
+
+	(void)ctx;
+	assert_int_equal(fl_state_create("dup", &a), 0);
+	assert_int_equal(fl_state_create("dup", &b), -EEXIST);
+	assert_null(b);
+	fl_state_close(a);
+	assert_int_equal(fl_state_open("dup", &b), 0);
+	fl_state_close(b);
+	assert_int_equal(fl_state_open("nope", &b), -ENOENT);
+	assert_int_equal(fl_state_cleanup("dup"), 0);
+	assert_int_equal(fl_state_cleanup("dup"), -ENOENT);
+}
+
+/* rmdir only removes an empty directory; records are undone newest first,
+ * so the file inside is gone before the directory's rmdir runs. */
+static void test_reverse_order(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char d[512], f[512];
+
+	(void)ctx;
+	path_of(d, sizeof(d), "order");
+	path_of(f, sizeof(f), "order/x");
+	assert_int_equal(fl_state_create("rev", &st), 0);
+	assert_int_equal(fl_state_record(st, "rmdir", "%s", d), 0);
+	mkdir(d, 0755);
+	assert_int_equal(fl_state_record(st, "file", "%s", f), 0);
+	touch(f);
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("rev"), 0);
+	assert_false(exists(d));
+}
+
+/* Objects that are already gone, and a torn last line, are tolerated. */
+static void test_tolerates_gone(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char d[512], journal[600];
+	int fd;
+
+	(void)ctx;
+	path_of(d, sizeof(d), "never-made");
+	assert_int_equal(fl_state_create("gone", &st), 0);
+	assert_int_equal(fl_state_record(st, "dir", "%s", d), 0);
+	assert_int_equal(fl_state_record(st, "file", "%s/f", d), 0);
+	assert_int_equal(fl_state_record(st, "mount", "%s", d), 0);
+	assert_int_equal(fl_state_record(st, "netns", "fl-unit-test-absent-%d", getpid()), 0);
+	assert_int_equal(fl_state_record(st, "pid", "%d 1", getpid()), 0);
+	fl_state_close(st);
+	snprintf(journal, sizeof(journal), "%s/run/gone/journal", tmp);
+	fd = open(journal, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "file /etc/passw", 15), 15); /* torn, no newline */
+	close(fd);
+	assert_int_equal(fl_state_cleanup("gone"), 0);
+	assert_true(exists("/etc/passwd"));
+}
+
+/* A cancelled record (EEXIST at creation: not ours) is never undone. */
+static void test_cancel(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char f[512], rec[600];
+
+	(void)ctx;
+	path_of(f, sizeof(f), "foreign");
+	touch(f);
+	assert_int_equal(fl_state_create("cancel", &st), 0);
+	assert_int_equal(fl_state_record(st, "file", "%s", f), 0);
+	snprintf(rec, sizeof(rec), "file %s", f);
+	assert_int_equal(fl_state_cancel(st, rec), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("cancel"), 0);
+	assert_true(exists(f));
+}
+
+static void test_unknown_kind_keeps_session(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char dir[600];
+
+	(void)ctx;
+	assert_int_equal(fl_state_create("odd", &st), 0);
+	assert_int_equal(fl_state_record(st, "frobnicate", "x"), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("odd"), -EINVAL);
+	snprintf(dir, sizeof(dir), "%s/run/odd/journal", tmp);
+	assert_true(exists(dir));
+}
+
+static void test_list_sorted(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	(void)ctx;
+	assert_int_equal(fl_state_create("b", &st), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_create("@wrap-1", &st), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_create("a", &st), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_list(&names, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[0], "@wrap-1");
+	assert_string_equal(names[1], "a");
+	assert_string_equal(names[2], "b");
+	fl_strv_free(names, n);
+	assert_int_equal(fl_state_create("../x", &st), -EINVAL);
+}
+
+/* A recorded process is stopped (SIGTERM first); a pid whose start time
+ * does not match (reused pid) is left alone. */
+static void test_pid_record(void **ctx)
+{
+	struct fl_state *st = NULL;
+	int status;
+	pid_t child = fork();
+
+	(void)ctx;
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	while (!fl_proc_starttime(child))
+		usleep(1000);
+	assert_int_equal(fl_state_create("pids", &st), 0);
+	assert_int_equal(fl_state_record(st, "pid", "%d %llu", (int)child,
+					 fl_proc_starttime(child) + 1), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("pids"), 0);
+	assert_int_equal(kill(child, 0), 0); /* not ours: start time differs */
+
+	assert_int_equal(fl_state_create("pids", &st), 0);
+	assert_int_equal(fl_state_record(st, "pid", "%d %llu", (int)child,
+					 fl_proc_starttime(child)), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("pids"), 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
+}
+
+static void test_starttime(void **ctx)
+{
+	(void)ctx;
+	assert_true(fl_proc_starttime(getpid()) > 0);
+	assert_int_equal(fl_proc_starttime(0x3ffffff), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_run_dir_from_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_twice_is_eexist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reverse_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tolerates_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_kind_keeps_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_sorted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starttime, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
