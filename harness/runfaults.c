@@ -13,7 +13,6 @@
 
 #include "lab.h"
 
-#if __has_include("session.h") && __has_include("fault.h")
 #include "fault.h"
 #include "session.h"
 
@@ -134,36 +133,6 @@ int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 	}
 	return any ? faults_prepare(r, err) : 0;
 }
-#else
-static int run_apply(void *ctx, const struct fl_step *st, struct fl_err *err)
-{
-	(void)ctx;
-	(void)st;
-	fl_err_set(err, "this build has no fault data plane (injector/session.h) yet");
-	return -ENOTSUP;
-}
-
-static int run_heal(void *ctx, const char *id, char *counters, size_t len, struct fl_err *err)
-{
-	(void)ctx;
-	(void)id;
-	(void)counters;
-	(void)len;
-	(void)err;
-	return 0;
-}
-
-int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
-{
-	for (size_t i = 0; i < r->sc->n_steps; i++)
-		if (r->sc->steps[i].kind != FL_STEP_HEAL) {
-			fl_err_set(err, "%s:%d:%d: this build cannot apply faults yet (no data plane)",
-				   r->sc->file, r->sc->steps[i].line, r->sc->steps[i].col);
-			return -ENOTSUP;
-		}
-	return 0;
-}
-#endif
 
 const struct fl_timeline_ops fl_run_fault_ops = {
 	.apply = run_apply,
