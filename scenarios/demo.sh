@@ -4,7 +4,7 @@
 # cluster in a lab, print the summary table and where the results are.
 # Needs root. Takes about 1 minute per scenario.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 FALLACY="${FALLACY:-$PWD/.output/fallacy}"
 TARGET=${FALLACY_DEMO_TARGET:-scenarios/targets/etcd.yaml}
 stamp=$(date -u +%Y%m%d-%H%M%S)
