@@ -102,7 +102,7 @@ static int check_words(const struct fl_wrap_opts *o, const char *id, char **kind
 
 static void fault_event(struct wrap_faults *wf, const char *id, char **kind, int n)
 {
-	char words[512] = "", q[600];
+	char words[512] = "", q[600], extra[800];
 	size_t len = 0;
 
 	if (!wf->res)
@@ -110,9 +110,9 @@ static void fault_event(struct wrap_faults *wf, const char *id, char **kind, int
 	for (int i = 0; i < n && len < sizeof(words) - 1; i++)
 		len += snprintf(words + len, sizeof(words) - len, "%s%s", i ? " " : "", kind[i]);
 	fl_jstrbuf(q, sizeof(q), words);
-	snprintf(words, sizeof(words), "\"fault\":%s,\"netns\":\"%s\",\"ifname\":\"lo\"", q,
+	snprintf(extra, sizeof(extra), "\"fault\":%s,\"netns\":\"%.64s\",\"ifname\":\"lo\"", q,
 		 wf->netns);
-	fl_results_event(wf->res, 0, "fault", id, words);
+	fl_results_event(wf->res, 0, "fault", id, extra);
 }
 
 /* The words of option fault number k (0..4), or 0 if not given. */
