@@ -207,6 +207,13 @@ static int make_namespace(struct wrap *w)
 	rc = fl_state_record(w->st, "netns", "%s", w->netns);
 	if (!rc)
 		rc = fl_netns_create(w->netns);
+	if (rc == -EEXIST) {
+		char rec[96];
+
+		/* somebody else's (a lab named wrap-PID): never ours to remove */
+		snprintf(rec, sizeof(rec), "netns %s", w->netns);
+		fl_state_cancel(w->st, rec);
+	}
 	if (rc) {
 		pr_err("wrap: creating namespace %s: %s", w->netns, strerror(-rc));
 		return rc;
@@ -511,7 +518,8 @@ int fl_wrap_run(const struct fl_wrap_opts *o)
 	int rc;
 
 	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());
-	snprintf(w.netns, sizeof(w.netns), "fl-%s", w.session);
+	/* [a-z0-9-] only, so `--netns fl-wrap-PID` is a valid attach target */
+	snprintf(w.netns, sizeof(w.netns), "fl-wrap-%d", getpid());
 	w.t0 = now_ns(CLOCK_MONOTONIC);
 	rc = setup(&w);
 	if (!rc)

@@ -104,7 +104,7 @@ teardown() {
 	w=$!
 	wait_for_text "$TMP/out" "bg "
 	bg=$(awk '/^bg /{print $2}' "$TMP/out")
-	ip netns list | grep -q "fl-@wrap-$w"
+	ip netns list | grep -q "fl-wrap-$w"
 	child=$(pgrep -P $w)
 	kill -9 "$child"
 	rc=0
