@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal to harness/wrap*.c: the faults of a wrap session. They go to
  * the data plane's session supervisor for the wrap namespace (target
- * `--netns fl-@wrap-PID`, fault point lo) through the session API, as the
+ * `--netns fl-wrap-PID`, fault point lo) through the session API, as the
  * words `fallacy fault add` takes; --scenario runs the harness timeline
  * with the same backend. */
 #ifndef FALLACY_WRAP_INT_H
