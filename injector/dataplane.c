@@ -213,10 +213,10 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 		n++;
 	}
 	if_freenameindex(ifs);
-	if (!err && !n) {
-		pr_err("%s: no interface besides lo to attach to", ns_spec);
-		err = -ENODEV;
-	}
+	/* A namespace with lo only (a wrap namespace, a container run with
+	 * --network none): lo is its fault point. */
+	if (!err && !n)
+		err = fl_dp_attach(dp, st, ns_spec, nsfd, "lo", dirs);
 	return err;
 }
 
