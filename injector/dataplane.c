@@ -213,8 +213,8 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 		n++;
 	}
 	if_freenameindex(ifs);
-	/* A namespace with lo only (a wrap namespace, a container run with
-	 * --network none): lo is its fault point. */
+	/* a namespace with nothing but loopback (fallacy wrap): lo is the
+	 * fault point */
 	if (!err && !n)
 		err = fl_dp_attach(dp, st, ns_spec, nsfd, "lo", dirs);
 	return err;

@@ -31,8 +31,8 @@ void fl_dp_close(struct fl_dp *dp);
  * state.h) on the directions in dirs (FL_DIR_*). */
 int fl_dp_attach(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int nsfd,
 		 const char *ifname, unsigned int dirs);
-/* Attach to every non-loopback link of the namespace; to lo when it has
- * no other link (wrap namespaces). */
+/* Attach to every non-loopback link of the namespace; to lo when that is
+ * the only link (the namespace of fallacy wrap). */
 int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int nsfd,
 		     unsigned int dirs);
 /* Remove our filters, and the clsact qdiscs we created. */

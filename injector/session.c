@@ -376,12 +376,16 @@ static int prevalidate(const struct fl_target *t, int argc, char **argv, char **
 		free(f);
 		return -ENOENT;
 	}
-	if (fl_fault_parse(f, argc, argv, lab, &err)) {
+	struct fl_rule *rules = calloc(FL_FAULT_MAX_RULES, sizeof(*rules));
+
+	if (!rules || fl_fault_parse(f, argc, argv, lab, &err) ||
+	    fl_fault_rules(f, lab, rules, FL_FAULT_MAX_RULES, &err) < 0) {
 		if (asprintf(msg, "fault add %s: %s\n", t->session, err.msg) < 0)
 			*msg = NULL;
 		ret = -EINVAL;
 	}
 	fl_lab_free(lab);
+	free(rules);
 	free(f);
 	return ret;
 }

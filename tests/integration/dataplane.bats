@@ -161,3 +161,90 @@ mean_run() {
 	run -0 ip netns exec "$N2" ping -c 1 -W 1 "$IP3"
 	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP3"
 }
+
+# background helpers: start a server in a node, remember its pid
+bg_pids=()
+start_bg() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" >/dev/null 2>&1 &
+	bg_pids+=($!)
+}
+
+stop_bg() {
+	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	bg_pids=()
+}
+
+@test "loss 100% on --port 5201 stops iperf3 there; ping and socat on 7000 pass" {
+	command -v iperf3 >/dev/null || skip "iperf3 not installed"
+	start_bg "$N2" iperf3 -s -p 5201
+	start_bg "$N2" socat -T 3 TCP-LISTEN:7000,reuseaddr,fork SYSTEM:'echo hello'
+	sleep 0.3
+	run -0 timeout 10 ip netns exec "$N1" iperf3 -c "$IP2" -p 5201 -t 1
+	run -0 "$FALLACY" fault add "$LAB" loss 100% --port 5201
+	run ! timeout 10 ip netns exec "$N1" iperf3 -c "$IP2" -p 5201 -t 1 --connect-timeout 1000
+	run -0 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP2"
+	run -0 timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7000 </dev/null
+	assert_output hello
+	stop_bg
+}
+
+@test "duplicate 50%: ping reports DUP! for about half the packets, as counted" {
+	id=$("$FALLACY" fault add "$LAB" duplicate 50% --from n1 --to n2 --proto icmp --seed 3)
+	dups=$(ip netns exec "$N1" ping -c 200 -i 0.005 -W 1 "$IP2" | grep -c 'DUP!' || true)
+	echo "DUP! lines: $dups, counter: $(counter "$id" duplicated)"
+	[ "$dups" -ge 80 ] && [ "$dups" -le 120 ]
+	# the copy of the last reply may come after ping has counted 200
+	c=$(counter "$id" duplicated)
+	[ "$dups" -eq "$c" ] || [ "$dups" -eq $((c - 1)) ]
+}
+
+@test "corrupt 20% of a UDP stream: about 20% of datagrams arrive damaged or are dropped" {
+	id=$("$FALLACY" fault add "$LAB" corrupt 20% --from n1 --to n2 --proto udp --seed 8)
+	csum() { ip netns exec "$N2" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InCsumErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
+	c0=$(csum)
+	ip netns exec "$N2" python3 "$BATS_TEST_DIRNAME/test_helper/udp_check.py" recv "$IP2" 9999 1000 >"$BATS_TEST_TMPDIR/recv" &
+	rpid=$!
+	sleep 0.3
+	ip netns exec "$N1" python3 "$BATS_TEST_DIRNAME/test_helper/udp_check.py" send "$IP2" 9999 1000
+	wait "$rpid"
+	read -r good bad < "$BATS_TEST_TMPDIR/recv"
+	dropped=$(($(csum) - c0))
+	corrupted=$(counter "$id" corrupted)
+	echo "good $good damaged $bad checksum drops $dropped counter $corrupted"
+	[ $((bad + dropped)) -eq "$corrupted" ]
+	[ "$corrupted" -ge 150 ] && [ "$corrupted" -le 250 ]
+	[ $((good + bad + dropped)) -eq 1000 ]
+}
+
+@test "reset: a TCP connection to the port is refused by an RST, others work" {
+	start_bg "$N2" socat -T 3 TCP-LISTEN:7001,reuseaddr,fork SYSTEM:'echo hello'
+	start_bg "$N2" socat -T 3 TCP-LISTEN:7002,reuseaddr,fork SYSTEM:'echo hello'
+	sleep 0.3
+	id=$("$FALLACY" fault add "$LAB" reset --from n1 --to n2 --dport 7001)
+	run ! timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7001 </dev/null
+	assert_output --partial "Connection refused"
+	run -0 timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7002 </dev/null
+	assert_output hello
+	[ "$(counter "$id" reset)" -ge 1 ]
+	stop_bg
+}
+
+@test "IPv6: loss 10% n1->n2 over 10000 pings within 10% +-1.5pp" {
+	id=$("$FALLACY" fault add "$LAB" loss 10% --from n1 --to n2 --seed 21)
+	read -r sent recv < <(flood "$N1" "$IP6_2" 10000)
+	lost=$((sent - recv))
+	echo "sent $sent received $recv lost $lost dropped $(counter "$id" dropped)"
+	[ "$lost" -ge 850 ] && [ "$lost" -le 1150 ]
+	[ "$(counter "$id" dropped)" -ge "$lost" ]
+	[ "$(counter "$id" dropped)" -le $((lost + 3)) ]
+}
+
+@test "IPv6: partition n1,n2 | n3 cuts n3 off and heals" {
+	id=$("$FALLACY" partition "$LAB" n1,n2 n3)
+	run -0 ip netns exec "$N1" ping -6 -c 1 -W 1 "$IP6_2"
+	run -1 ip netns exec "$N1" ping -6 -c 2 -i 0.1 -W 1 "$IP6_3"
+	run -0 "$FALLACY" fault del "$LAB" "$id"
+	run -0 ip netns exec "$N1" ping -6 -c 1 -W 1 "$IP6_3"
+}
