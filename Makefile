@@ -76,7 +76,7 @@ unit-bins: $(UNIT_BINS)
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
 DEB_TEST := libcmocka-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
-	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc \
+	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
 	shellcheck
 DEB_DEMO := etcd-server etcd-client redis-server redis-tools
 deps:

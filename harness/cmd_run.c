@@ -241,7 +241,7 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t,
 }
 
 static int run_all(struct run_args *a, struct fl_sut *t, struct fl_scenario **scs,
-		   struct fl_suite *suites)
+		   struct fl_suite *suites, int *ran)
 {
 	char out[600];
 	int worst = FL_EXIT_OK;
@@ -258,6 +258,7 @@ static int run_all(struct run_args *a, struct fl_sut *t, struct fl_scenario **sc
 		o.lab = a->lab;
 		fprintf(stderr, "fallacy: running %s against %s\n", scs[i]->name, t->name);
 		ret = fl_run_scenario(scs[i], t, &o, &suites[i]);
+		*ran = i + 1;
 		if (ret)
 			worst = FL_EXIT_USAGE;
 		else if (!fl_suite_pass(&suites[i]) && worst == FL_EXIT_OK)
@@ -285,7 +286,7 @@ int do_run(int argc, char **argv)
 	struct fl_suite *suites = NULL;
 	struct fl_sut *t = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	int ret = parse_args(argc, argv, &a), n;
+	int ret = parse_args(argc, argv, &a), n, ran = 0;
 	struct fl_err err;
 
 	if (ret)
@@ -313,8 +314,8 @@ int do_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = run_all(&a, t, scs, suites);
-	report_all(&a, suites, n);
+	ret = run_all(&a, t, scs, suites, &ran);
+	report_all(&a, suites, ran);
 out:
 	for (int i = 0; scs && i < n; i++) {
 		fl_scenario_free(scs[i]);

@@ -165,11 +165,6 @@ int do_wrap(int argc, char **argv)
 	}
 	if (parse_args(argc, argv, &o))
 		return FL_EXIT_USAGE;
-	if (fl_wrap_has_faults(&o) || o.scenario) {
-		pr_err("wrap: faults and --scenario need the data plane and the delay line, "
-		       "which this build does not have yet");
-		return FL_EXIT_USAGE;
-	}
 	rc = fl_wrap_run(&o);
 	return rc < 0 ? FL_EXIT_USAGE : rc;
 }

@@ -259,7 +259,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 {
 	struct fl_timeline tl = { .steps = r->sc->steps, .n_steps = r->sc->n_steps,
 				  .ops = &fl_run_fault_ops, .ctx = r, .res = r->res,
-				  .stop = &fl_run_interrupted };
+				  .stop = &fl_run_interrupted, .realtime = true };
 	struct tl_arg a = { &tl, 0 };
 	uint64_t last = 0, every = r->o->progress_tty ? 200000000ULL : 5000000000ULL;
 	pthread_t th;

@@ -13,7 +13,6 @@
 
 #include "lab.h"
 
-#if __has_include("session.h") && __has_include("fault.h")
 #include "fault.h"
 #include "session.h"
 
@@ -99,9 +98,24 @@ static int run_heal(void *ctx, const char *id, char *counters, size_t len, struc
 	return 0;
 }
 
+/* Start the lab's supervisor now, so the first step does not pay for it. */
+static int faults_prepare(struct fl_run *r, struct fl_err *err)
+{
+	struct fl_target t;
+
+	if (lab_target(r, &t, err))
+		return -EINVAL;
+	if (fl_session_ensure(&t)) {
+		fl_err_set(err, "cannot start the fault supervisor of lab '%s'", r->lab_name);
+		return -EIO;
+	}
+	return 0;
+}
+
 int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 {
 	const struct fl_scenario *sc = r->sc;
+	bool any = false;
 
 	for (size_t i = 0; i < sc->n_steps; i++) {
 		const struct fl_step *st = &sc->steps[i];
@@ -110,44 +124,15 @@ int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 
 		if (st->kind == FL_STEP_HEAL)
 			continue;
+		any = true;
 		memset(&f, 0, sizeof(f));
 		if (fl_fault_parse(&f, (int)st->argc, st->argv, r->lab, &e)) {
 			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return any ? faults_prepare(r, err) : 0;
 }
-#else
-static int run_apply(void *ctx, const struct fl_step *st, struct fl_err *err)
-{
-	(void)ctx;
-	(void)st;
-	fl_err_set(err, "this build has no fault data plane (injector/session.h) yet");
-	return -ENOTSUP;
-}
-
-static int run_heal(void *ctx, const char *id, char *counters, size_t len, struct fl_err *err)
-{
-	(void)ctx;
-	(void)id;
-	(void)counters;
-	(void)len;
-	(void)err;
-	return 0;
-}
-
-int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
-{
-	for (size_t i = 0; i < r->sc->n_steps; i++)
-		if (r->sc->steps[i].kind != FL_STEP_HEAL) {
-			fl_err_set(err, "%s:%d:%d: this build cannot apply faults yet (no data plane)",
-				   r->sc->file, r->sc->steps[i].line, r->sc->steps[i].col);
-			return -ENOTSUP;
-		}
-	return 0;
-}
-#endif
 
 const struct fl_timeline_ops fl_run_fault_ops = {
 	.apply = run_apply,

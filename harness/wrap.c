@@ -24,7 +24,9 @@
 #include "capture.h"
 #include "log.h"
 #include "netns.h"
+#include "results.h"
 #include "state.h"
+#include "wrap_int.h"
 #include "wrapns.h"
 
 struct wrap {
@@ -35,8 +37,9 @@ struct wrap {
 	uid_t uid;
 	gid_t gid;
 	char user[64]; /* for initgroups; empty = no supplementary groups */
-	FILE *events;
+	struct fl_results *res;
 	struct fl_capture *cap;
+	struct wrap_faults wf;
 	pid_t child;
 	int go[2], err[2], sfd;
 	sigset_t oldmask;
@@ -58,23 +61,21 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* One line of events.jsonl: both clocks, the event name, extra JSON. */
-static void event(struct wrap *w, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void event(struct wrap *w, const char *name, const char *fmt, ...)
+/* One line of events.jsonl (harness/results: both clocks, the event name,
+ * extra JSON members). */
+static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
 {
+	char extra[1024];
 	va_list ap;
 
-	if (!w->events)
+	if (!w->res)
 		return;
-	fprintf(w->events, "{\"mono_ns\":%llu,\"wall_ns\":%llu,\"event\":\"%s\"",
-		(unsigned long long)now_ns(CLOCK_MONOTONIC),
-		(unsigned long long)now_ns(CLOCK_REALTIME), name);
 	va_start(ap, fmt);
-	vfprintf(w->events, fmt, ap);
+	vsnprintf(extra, sizeof(extra), fmt, ap);
 	va_end(ap);
-	fputs("}\n", w->events);
-	fflush(w->events);
+	fl_results_event(w->res, 0, name, id, extra);
 }
 
 static int user_by_name(struct wrap *w, const char *name)
@@ -133,25 +134,6 @@ static int resolve_user(struct wrap *w)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* Results belong to the user who asked for them, not to root. */
 static void give_to_user(struct wrap *w, const char *path)
 {
@@ -162,26 +144,33 @@ static void give_to_user(struct wrap *w, const char *path)
 
 static int open_out(struct wrap *w)
 {
-	char path[PATH_MAX];
+	struct fl_err err = { "" };
 	int rc;
 
 	if (!w->o->out_dir)
 		return 0;
-	rc = mkdir_p(w->o->out_dir);
+	rc = fl_results_open(w->o->out_dir, &w->res, &err);
 	if (rc) {
-		pr_err("wrap: --out %s: %s", w->o->out_dir, strerror(-rc));
-		return rc;
+		pr_err("wrap: --out %s: %s", w->o->out_dir, err.msg);
+		return rc < 0 ? rc : -EIO;
 	}
-	give_to_user(w, w->o->out_dir);
-	snprintf(path, sizeof(path), "%s/events.jsonl", w->o->out_dir);
-	w->events = fopen(path, "w");
-	if (!w->events) {
-		rc = -errno;
-		pr_err("wrap: cannot write %s: %s", path, strerror(errno));
-		return rc;
-	}
-	give_to_user(w, path);
 	return 0;
+}
+
+/* Results belong to the user who asked for them: chown what we wrote. */
+static void give_out_dir(struct wrap *w)
+{
+	static const char *const files[] = { "", "/logs", "/events.jsonl", "/ops.jsonl",
+					     "/counters.json", "/wrap.pcap" };
+	char path[PATH_MAX];
+
+	if (!w->o->out_dir || !w->drop)
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", w->o->out_dir, files[i]);
+		if (!access(path, F_OK))
+			give_to_user(w, path);
+	}
 }
 
 /* A hosts file for the namespace: the host's, plus the wrap address. */
@@ -218,6 +207,13 @@ static int make_namespace(struct wrap *w)
 	rc = fl_state_record(w->st, "netns", "%s", w->netns);
 	if (!rc)
 		rc = fl_netns_create(w->netns);
+	if (rc == -EEXIST) {
+		char rec[96];
+
+		/* somebody else's (a lab named wrap-PID): never ours to remove */
+		snprintf(rec, sizeof(rec), "netns %s", w->netns);
+		fl_state_cancel(w->st, rec);
+	}
 	if (rc) {
 		pr_err("wrap: creating namespace %s: %s", w->netns, strerror(-rc));
 		return rc;
@@ -227,7 +223,7 @@ static int make_namespace(struct wrap *w)
 		rc = write_hosts(w);
 	if (rc)
 		return rc;
-	event(w, "netns", ",\"netns\":\"%s\",\"session\":\"%s\"", w->netns, w->session);
+	event(w, "netns", NULL, "\"netns\":\"%s\",\"session\":\"%s\"", w->netns, w->session);
 	return 0;
 }
 
@@ -245,8 +241,7 @@ static int start_capture(struct wrap *w)
 	if (!rc)
 		rc = fl_capture_start(w->cap);
 	if (!rc) {
-		give_to_user(w, w->pcap);
-		event(w, "capture", ",\"file\":\"wrap.pcap\",\"netns\":\"%s\",\"ifname\":\"lo\"",
+		event(w, "capture", NULL, "\"file\":\"wrap.pcap\",\"netns\":\"%s\",\"ifname\":\"lo\"",
 		      w->netns);
 	}
 	return rc;
@@ -310,7 +305,7 @@ static int start_child(struct wrap *w)
 	if (rc)
 		return rc;
 	/* Logged before the go: every packet of the command comes after it. */
-	event(w, "exec", ",\"pid\":%d", w->child);
+	event(w, "exec", NULL, "\"pid\":%d", w->child);
 	w->t_exec = now_ns(CLOCK_MONOTONIC);
 	if (write(w->go[1], "g", 1) != 1)
 		return -errno;
@@ -319,7 +314,7 @@ static int start_child(struct wrap *w)
 	if (n == sizeof(rc)) {
 		w->exec_errno = -rc;
 		pr_err("wrap: cannot run '%s': %s", w->o->argv[0], strerror(-rc));
-		event(w, "exec_failed", ",\"errno\":%d", -rc);
+		event(w, "exec_failed", NULL, "\"errno\":%d", -rc);
 	}
 	return 0;
 }
@@ -341,7 +336,7 @@ static void on_signal(struct wrap *w, const struct signalfd_siginfo *si)
 	}
 	if (si->ssi_code == SI_KERNEL)
 		return;
-	event(w, "signal", ",\"signal\":%d,\"forwarded_to\":%d", sig, w->child);
+	event(w, "signal", NULL, "\"signal\":%d,\"forwarded_to\":%d", sig, w->child);
 	kill(w->child, sig);
 }
 
@@ -368,10 +363,10 @@ static int supervise(struct wrap *w)
 	w->t_exit = now_ns(CLOCK_MONOTONIC);
 	w->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (WIFSIGNALED(st))
-		event(w, "exit", ",\"pid\":%d,\"status\":%d,\"signal\":%d", w->child, w->status,
+		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d,\"signal\":%d", w->child, w->status,
 		      WTERMSIG(st));
 	else
-		event(w, "exit", ",\"pid\":%d,\"status\":%d", w->child, w->status);
+		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d", w->child, w->status);
 	return 0;
 }
 
@@ -389,22 +384,39 @@ static void write_counters(struct wrap *w)
 		return;
 	}
 	fprintf(f, "{\"session\":\"%s\",\"netns\":\"%s\",\"command\":{\"pid\":%d,"
-		   "\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":[],\"capture\":",
+		   "\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,\"capture\":",
 		w->session, w->netns, w->child, w->status,
-		(unsigned long long)(w->t_exit - w->t_exec));
+		(unsigned long long)(w->t_exit - w->t_exec),
+		w->wf.list_json && w->wf.list_json[0] ? w->wf.list_json : "[]");
 	if (w->cap)
 		fl_capture_print_json(w->cap, f);
 	else
 		fputs("null", f);
 	fputs("}\n", f);
 	fclose(f);
-	give_to_user(w, path);
+}
+
+static void fault_summary(const struct wrap *w, char *buf, size_t len)
+{
+	const struct wrap_fault_sum *f = &w->wf.sum;
+
+	if (!f->faults) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	snprintf(buf, len,
+		 "%llu on lo: %llu packets matched, %llu dropped, %llu delayed, %llu duplicated, "
+		 "%llu corrupted, %llu shaped",
+		 (unsigned long long)f->faults, (unsigned long long)f->packets,
+		 (unsigned long long)f->dropped, (unsigned long long)f->delayed,
+		 (unsigned long long)f->duplicated, (unsigned long long)f->corrupted,
+		 (unsigned long long)f->shaped);
 }
 
 static void summary(struct wrap *w)
 {
 	struct fl_capture_stat cs;
-	char cap[PATH_MAX + 96] = "";
+	char cap[PATH_MAX + 96] = "", faults[256];
 
 	if (w->o->quiet)
 		return;
@@ -414,8 +426,9 @@ static void summary(struct wrap *w)
 			 (unsigned long long)cs.written, w->pcap,
 			 (unsigned long long)(cs.dropped + cs.ifdropped));
 	}
-	fprintf(stderr, "fallacy: wrap: '%s' exited with status %d after %.3f s; faults: none%s\n",
-		w->o->argv[0], w->status, (double)(w->t_exit - w->t_exec) / 1e9, cap);
+	fault_summary(w, faults, sizeof(faults));
+	fprintf(stderr, "fallacy: wrap: '%s' exited with status %d after %.3f s; faults: %s%s\n",
+		w->o->argv[0], w->status, (double)(w->t_exit - w->t_exec) / 1e9, faults, cap);
 }
 
 /* Signals are read from a signalfd, so they must be blocked in every
@@ -439,10 +452,11 @@ static int finish(struct wrap *w)
 {
 	int rc = 0;
 
+	wrap_faults_end(&w->wf);
 	if (w->cap && fl_capture_stop(w->cap))
 		pr_warn("wrap: the capture %s may be incomplete", w->pcap);
 	write_counters(w);
-	event(w, "end", ",\"status\":%d", w->status);
+	event(w, "end", NULL, "\"status\":%d", w->status);
 	if (w->st) {
 		fl_state_close(w->st);
 		w->st = NULL;
@@ -456,9 +470,13 @@ static int finish(struct wrap *w)
 
 static void release(struct wrap *w)
 {
+	wrap_faults_free(&w->wf);
 	fl_capture_free(w->cap);
-	if (w->events)
-		fclose(w->events);
+	if (w->res) {
+		fl_results_close(w->res);
+		w->res = NULL;
+		give_out_dir(w);
+	}
 	for (int i = 0; i < 2; i++) {
 		if (w->go[i] >= 0)
 			close(w->go[i]);
@@ -472,20 +490,25 @@ static void release(struct wrap *w)
 
 static int setup(struct wrap *w)
 {
+	struct fl_err err = { "" };
 	int rc;
 
 	rc = resolve_user(w);
+	if (!rc && (rc = wrap_faults_prepare(&w->wf, w->o, &err)))
+		pr_err("wrap: %s", err.msg);
 	if (!rc)
 		rc = block_signals(w);
 	if (!rc)
 		rc = open_out(w);
 	if (rc)
 		return rc;
-	event(w, "start", ",\"session\":\"%s\",\"seed\":%llu", w->session,
+	event(w, "start", NULL, "\"session\":\"%s\",\"seed\":%llu", w->session,
 	      (unsigned long long)w->o->seed);
 	rc = make_namespace(w);
 	if (!rc)
 		rc = start_capture(w);
+	if (!rc && (rc = wrap_faults_start(&w->wf, w->netns, w->res, &err)))
+		pr_err("wrap: %s", err.msg);
 	return rc;
 }
 
@@ -495,7 +518,8 @@ int fl_wrap_run(const struct fl_wrap_opts *o)
 	int rc;
 
 	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());
-	snprintf(w.netns, sizeof(w.netns), "fl-%s", w.session);
+	/* [a-z0-9-] only, so `--netns fl-wrap-PID` is a valid attach target */
+	snprintf(w.netns, sizeof(w.netns), "fl-wrap-%d", getpid());
 	w.t0 = now_ns(CLOCK_MONOTONIC);
 	rc = setup(&w);
 	if (!rc)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `fallacy wrap`: run one command (a test suite) in a fresh network
  * namespace whose loopback suffers faults, as the invoking user, and
- * return its exit status. Session `@wrap-PID`, namespace `fl-@wrap-PID`,
+ * return its exit status. Session `@wrap-PID`, namespace `fl-wrap-PID`,
  * both journaled before they exist so `fallacy cleanup` can remove them
  * after a crash. */
 #ifndef FALLACY_WRAP_H

@@ -87,3 +87,44 @@ teardown() {
 	run -1 pgrep -f "/tmp/fallacy-$lab/"
 	[ ! -e "/tmp/fallacy-$lab" ]
 }
+
+@test "a partition window lowers availability during it, and the service recovers after the heal" {
+	fl_require_root
+	lab=$(fl_lab_name p)
+	run -0 "$FALLACY" run tests/data/scenarios/partition.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab"
+	run -0 jq -r '.checks[] | "\(.pass) \(.name): \(.measured)"' "$OUT/summary.json"
+	assert_line --regexp '^true availability < 1 during cut: 0\.[0-9]+$'
+	assert_line --regexp '^true recovery within 2s after cut: '
+	# the partition really dropped packets, and the step ran on time
+	run -0 jq -s -e 'map(select(.event == "heal"))[0].counters[0].counters.dropped > 0' "$OUT/events.jsonl"
+	run -0 jq -s -e 'map(select(.event == "partition"))[0].late_ns < 1000000' "$OUT/events.jsonl"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "a check that cannot hold fails the run with exit 1 and a JUnit failure" {
+	fl_require_root
+	lab=$(fl_lab_name i)
+	run -1 "$FALLACY" run tests/data/scenarios/impossible.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab" --junit "$BATS_TEST_TMPDIR/junit.xml"
+	assert_output --regexp "FAIL availability >= 1.0 during blackout: measured 0(\\.[0-9]+)? \\("
+	run -0 xmllint --noout --schema tests/data/junit.xsd "$BATS_TEST_TMPDIR/junit.xml"
+	run -0 xmllint --xpath 'string(//testsuite[@name="impossible"]/@failures)' "$BATS_TEST_TMPDIR/junit.xml"
+	assert_output 1
+	run -0 xmllint --xpath 'string(//testcase[failure]/failure/@message)' "$BATS_TEST_TMPDIR/junit.xml"
+	assert_output --regexp '^measured 0(\.[0-9]+)? \([0-9]+ of [0-9]+ ops ok\), bound >= 1.0$'
+	run -0 "$FALLACY" run tests/data/scenarios/impossible.yaml --target scenarios/targets/http.yaml --dry-run
+	fl_assert_lab_gone "$lab"
+}
+
+@test "several scenarios give one JUnit file with one testsuite each and TAP on stdout" {
+	fl_require_root
+	run -1 "$FALLACY" run scenarios/examples/smoke.yaml tests/data/scenarios/impossible.yaml \
+		--target scenarios/targets/http.yaml --out "$OUT" --junit "$BATS_TEST_TMPDIR/j.xml" --tap
+	assert_line "1..5"
+	assert_line --regexp '^ok 1 - smoke: availability'
+	assert_line --regexp '^not ok 4 - impossible: availability >= 1.0 during blackout$'
+	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
+	assert_output 2
+	[ -s "$OUT/smoke/summary.json" ] && [ -s "$OUT/impossible/summary.json" ]
+}

@@ -104,7 +104,7 @@ teardown() {
 	w=$!
 	wait_for_text "$TMP/out" "bg "
 	bg=$(awk '/^bg /{print $2}' "$TMP/out")
-	ip netns list | grep -q "fl-@wrap-$w"
+	ip netns list | grep -q "fl-wrap-$w"
 	child=$(pgrep -P $w)
 	kill -9 "$child"
 	rc=0
@@ -143,4 +143,58 @@ teardown() {
 	assert_output --regexp "^fallacy: wrap: 'true' exited with status 0 after [0-9.]+ s"
 	run -0 "$FALLACY" wrap -q -- true
 	assert_output ""
+}
+
+# Faults (need the data plane: skip when this build has none).
+require_faults() {
+	run "$FALLACY" wrap -q --loss 0% -- true
+	if [ "$status" -ne 0 ]; then
+		skip "wrap faults unavailable: $output"
+	fi
+}
+
+@test "wrap --loss 100% --port limits the loss to that port, both directions" {
+	require_faults
+	require_cmd socat
+	run "$FALLACY" wrap --loss 100% --port 7002 --out "$TMP/res" -- sh -c '
+		socat TCP-LISTEN:7002,reuseaddr EXEC:cat & a=$!
+		socat TCP-LISTEN:7003,reuseaddr EXEC:cat & b=$!
+		sleep 0.3
+		echo "7003: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7003 || echo failed)"
+		echo "7002: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7002,connect-timeout=1 2>/dev/null || echo failed)"
+		ping -c 1 -W 1 127.0.0.1 >/dev/null && echo "ping: ok"
+		kill $a $b 2>/dev/null; true'
+	assert_success
+	assert_line "7003: hi"
+	assert_line "7002: failed"
+	assert_line "ping: ok"
+	assert_output --regexp "faults: 1 on lo: [1-9][0-9]* packets matched, [1-9][0-9]* dropped"
+	run -0 jq -e '.faults[0].id == "wrap-loss" and .faults[0].counters.dropped > 0' \
+		"$TMP/res/counters.json"
+	run -0 jq -r 'select(.event == "fault") | .id' "$TMP/res/events.jsonl"
+	assert_output "wrap-loss"
+}
+
+@test "after a wrap with faults no session, supervisor, filter or namespace is left" {
+	require_faults
+	"$FALLACY" wrap -q --loss 10% -- sh -c 'echo ready; sleep 30' >"$TMP/out" 2>&1 &
+	w=$!
+	wait_for_text "$TMP/out" ready
+	run -0 ls "${FALLACY_RUN_DIR:-/run/fallacy}"
+	assert_output --partial "@netns-fl-wrap-$w"
+	run -0 tc -n "fl-wrap-$w" -j filter show dev lo ingress
+	assert_output --partial "bpf"
+	kill -TERM $w
+	wait $w || true
+	assert_session_gone "@wrap-$w"
+	[ ! -e "${FALLACY_RUN_DIR:-/run/fallacy}/@netns-fl-wrap-$w" ]
+	run pgrep -f "__supervise @netns-fl-wrap-$w"
+	assert_failure
+}
+
+@test "wrap rejects a bad fault before creating anything" {
+	run -2 "$FALLACY" wrap --loss 150% -- true
+	assert_output --partial "--loss"
+	run -2 "$FALLACY" wrap --port 6379 -- true
+	assert_output --partial "no fault"
 }
