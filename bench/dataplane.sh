@@ -85,7 +85,6 @@ done
 
 # fault add -> enforcement: flood n1 -> n2, tcpdump in n2 timestamps the
 # requests; the last one that got through versus the moment add returned
-lat_json=""
 lats="" durs=""
 for ((r = 0; r < REPS; r++)); do
 	ip netns exec "$N2" tcpdump -i eth0 -n -s 64 --time-stamp-precision=nano \
