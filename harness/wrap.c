@@ -287,6 +287,7 @@ static void __attribute__((noreturn)) child_main(struct wrap *w, pid_t parent)
 
 static int start_child(struct wrap *w)
 {
+	struct fl_err err = { "" };
 	pid_t parent = getpid();
 	ssize_t n;
 	int rc;
@@ -309,6 +310,8 @@ static int start_child(struct wrap *w)
 	w->t_exec = now_ns(CLOCK_MONOTONIC);
 	if (write(w->go[1], "g", 1) != 1)
 		return -errno;
+	if (wrap_faults_timeline(&w->wf, &err))
+		pr_err("wrap: %s", err.msg);
 	/* EOF: exec succeeded; an int: why it did not. */
 	n = read(w->err[0], &rc, sizeof(rc));
 	if (n == sizeof(rc)) {
@@ -384,10 +387,17 @@ static void write_counters(struct wrap *w)
 		return;
 	}
 	fprintf(f, "{\"session\":\"%s\",\"netns\":\"%s\",\"command\":{\"pid\":%d,"
-		   "\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,\"capture\":",
+		   "\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,",
 		w->session, w->netns, w->child, w->status,
 		(unsigned long long)(w->t_exit - w->t_exec),
 		w->wf.list_json && w->wf.list_json[0] ? w->wf.list_json : "[]");
+	fprintf(f, "\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
+		   "\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
+		   "\"capture\":",
+		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.packets,
+		(unsigned long long)w->wf.sum.dropped, (unsigned long long)w->wf.sum.delayed,
+		(unsigned long long)w->wf.sum.duplicated, (unsigned long long)w->wf.sum.corrupted,
+		(unsigned long long)w->wf.sum.shaped);
 	if (w->cap)
 		fl_capture_print_json(w->cap, f);
 	else

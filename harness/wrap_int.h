@@ -39,11 +39,15 @@ struct wrap_faults {
 
 /* Validate --scenario (load the file) before anything is created. */
 int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, struct fl_err *err);
-/* Add the option faults to the namespace's lo; start the timeline thread.
- * On failure nothing of ours stays in the supervisor. */
+/* Add the option faults to the namespace's lo (before the command runs,
+ * so its first packet already suffers them); with a scenario, start the
+ * session's supervisor ahead of the first step. */
 int wrap_faults_start(struct wrap_faults *wf, const char *netns, struct fl_results *res,
 		      struct fl_err *err);
-/* Stop the timeline, read the counters (list_json, sum), clear the faults
+/* Start the --scenario timeline (offsets from now: the command's exec). */
+int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err);
+/* Stop the timeline, read the counters (list_json; sum adds those healed
+ * by the timeline), clear the faults
  * (the supervisor then removes its tc filters, netfilter rule, delay line
  * and exits). */
 void wrap_faults_end(struct wrap_faults *wf);

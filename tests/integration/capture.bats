@@ -18,6 +18,7 @@ setup() {
 
 teardown() {
 	if [ -n "${CAP:-}" ]; then kill "$CAP" 2>/dev/null || true; fi
+	if [ -n "${LAB:-}" ]; then "$FALLACY" lab down "$LAB" >/dev/null 2>&1 || true; fi
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns del "${NS}b" 2>/dev/null || true
 	rm -rf "$TMP"
@@ -128,4 +129,56 @@ veth_pair() {
 	[ "$last_ns" -lt "$exit_ns" ]
 	run -0 jq -e '.capture.points[0].written == 40 and .capture.points[0].dropped == 0' \
 		"$TMP/res/counters.json"
+}
+
+@test "wrap --scenario: in the pcap, requests between the fault and heal events go unanswered" {
+	run "$FALLACY" wrap -q --loss 0% -- true
+	[ "$status" -eq 0 ] || skip "wrap faults unavailable: $output"
+	run -0 "$FALLACY" wrap -q --scenario "$BATS_TEST_DIRNAME/../data/scenarios/wrap-loss-window.yaml" \
+		--capture --out "$TMP/res" -- ping -c 30 -i 0.1 -q 127.0.0.1
+	tshark -r "$TMP/res/wrap.pcap" -Y 'icmp.type == 8' -T fields -e frame.time_epoch -e icmp.seq \
+		2>/dev/null >"$TMP/req"
+	tshark -r "$TMP/res/wrap.pcap" -Y 'icmp.type == 0' -T fields -e icmp.seq 2>/dev/null >"$TMP/rep"
+	run -0 python3 - "$TMP/res/events.jsonl" "$TMP/req" "$TMP/rep" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+fault = next(e["wall_ns"] for e in ev if e["event"] == "fault" and e.get("id") == "cut")
+heal = next(e["wall_ns"] for e in ev if e["event"] == "heal" and e.get("id") == "cut")
+answered = {int(l) for l in open(sys.argv[3]) if l.strip()}
+inside = outside = bad = 0
+margin = 5_000_000
+for line in open(sys.argv[2]):
+    t, seq = line.split()
+    sec, _, frac = t.partition(".")
+    ns = int(sec) * 10**9 + int((frac + "000000000")[:9])
+    if fault + margin < ns < heal - margin:
+        inside += 1
+        bad += int(seq) in answered
+    elif ns < fault - margin or ns > heal + margin:
+        outside += 1
+        bad += int(seq) not in answered
+print("inside %d outside %d wrong %d" % (inside, outside, bad))
+sys.exit(0 if bad == 0 and inside >= 8 and outside >= 15 else 1)
+PY
+	echo "$output"
+}
+
+@test "lab capture: --side before shows what n1 sent, --side after what reached n2" {
+	run "$FALLACY" wrap -q --loss 0% -- true
+	[ "$status" -eq 0 ] || skip "faults unavailable: $output"
+	LAB="cw$$"
+	"$FALLACY" lab up "$LAB" --nodes 2 >/dev/null
+	"$FALLACY" fault add "$LAB" loss 100% --from n1 --to n2 --proto icmp --seed 1 >/dev/null
+	"$FALLACY" capture "$LAB/n1" --side before --filter icmp -w "$TMP/before.pcap" \
+		2>"$TMP/b.err" &
+	b=$!
+	"$FALLACY" capture "$LAB/n2" --side after --filter icmp -w "$TMP/after.pcap" \
+		2>"$TMP/a.err" &
+	a=$!
+	wait_for_text "$TMP/b.err" "capturing on" && wait_for_text "$TMP/a.err" "capturing on"
+	run "$FALLACY" lab exec "$LAB" n1 -- ping -c 5 -i 0.05 -W 1 -q n2
+	kill -INT $a $b
+	wait $a $b
+	[ "$(count_pkts "$TMP/before.pcap" 'icmp.type == 8')" -eq 5 ]
+	[ "$(count_pkts "$TMP/after.pcap" 'icmp.type == 8')" -eq 0 ]
 }

@@ -198,3 +198,28 @@ require_faults() {
 	run -2 "$FALLACY" wrap --port 6379 -- true
 	assert_output --partial "no fault"
 }
+
+require_delay() {
+	run "$FALLACY" wrap -q --delay 1ms -- true
+	if [ "$status" -ne 0 ]; then
+		skip "wrap --delay unavailable: $output"
+	fi
+}
+
+SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
+
+@test "a real redis test suite passes under wrap, as the sudo user" {
+	require_cmd redis-server python3
+	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q -- python3 "$SUITE"
+	assert_output --partial "Ran 7 tests"
+	assert_output --partial "OK"
+}
+
+@test "the redis suite fails with its own error under --loss 100% --port 6379" {
+	require_faults
+	require_cmd redis-server python3
+	run -1 "$FALLACY" wrap --loss 100% --port 6379 -- env REDIS_READY_TIMEOUT=2 python3 "$SUITE"
+	assert_output --partial "redis-server did not answer PING on 127.0.0.1:6379"
+	assert_output --partial "FAILED (errors=1)"
+	assert_output --regexp "faults: 1 on lo: [1-9][0-9]* packets matched, [1-9][0-9]* dropped"
+}
