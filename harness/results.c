@@ -12,7 +12,7 @@
 
 #include "yaml.h"
 
-uint64_t fl_mono_ns(void)
+uint64_t fl_clock_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -20,7 +20,7 @@ uint64_t fl_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-uint64_t fl_wall_ns(void)
+uint64_t fl_clock_wall_ns(void)
 {
 	struct timespec ts;
 
@@ -113,15 +113,15 @@ void fl_results_close(struct fl_results *r)
 	free(r);
 }
 
-void fl_json_str(FILE *f, const char *s)
+void fl_jstr(FILE *f, const char *s)
 {
 	char buf[4096];
 
-	fl_json_strbuf(buf, sizeof(buf), s);
+	fl_jstrbuf(buf, sizeof(buf), s);
 	fputs(buf, f);
 }
 
-void fl_json_strbuf(char *buf, size_t len, const char *s)
+void fl_jstrbuf(char *buf, size_t len, const char *s)
 {
 	size_t o = 0;
 
@@ -175,7 +175,7 @@ void fl_xml_str(FILE *f, const char *s)
 uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event,
 			  const char *id, const char *extra)
 {
-	uint64_t wall = fl_wall_ns(), now = fl_mono_ns();
+	uint64_t wall = fl_clock_wall_ns(), now = fl_clock_mono_ns();
 	char idj[256] = "";
 
 	if (!mono_ns)
@@ -185,7 +185,7 @@ uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *ev
 	if (id) {
 		char q[200];
 
-		fl_json_strbuf(q, sizeof(q), id);
+		fl_jstrbuf(q, sizeof(q), id);
 		snprintf(idj, sizeof(idj), ",\"id\":%s", q);
 	}
 	pthread_mutex_lock(&r->lock);
@@ -201,8 +201,8 @@ int fl_results_op(struct fl_results *r, const struct fl_op *op)
 	char node[64], name[160];
 	int ret;
 
-	fl_json_strbuf(node, sizeof(node), op->node);
-	fl_json_strbuf(name, sizeof(name), op->op);
+	fl_jstrbuf(node, sizeof(node), op->node);
+	fl_jstrbuf(name, sizeof(name), op->op);
 	pthread_mutex_lock(&r->lock);
 	ret = fprintf(r->ops,
 		      "{\"start_ns\":%llu,\"end_ns\":%llu,\"node\":%s,\"op\":%s,\"status\":\"%s\","

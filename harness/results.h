@@ -20,8 +20,8 @@ struct fl_results {
 	uint64_t n_ok, n_fail, n_timeout; /* ops so far, for progress */
 };
 
-uint64_t fl_mono_ns(void);
-uint64_t fl_wall_ns(void);
+uint64_t fl_clock_mono_ns(void);
+uint64_t fl_clock_wall_ns(void);
 
 /* Create DIR (and DIR/logs) and open events.jsonl and ops.jsonl. */
 int fl_results_open(const char *dir, struct fl_results **out, struct fl_err *err);
@@ -36,9 +36,9 @@ uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *ev
 int fl_results_op(struct fl_results *r, const struct fl_op *op);
 
 /* JSON string with quotes and escapes. */
-void fl_json_str(FILE *f, const char *s);
+void fl_jstr(FILE *f, const char *s);
 /* Same into a buffer (truncates safely). */
-void fl_json_strbuf(char *buf, size_t len, const char *s);
+void fl_jstrbuf(char *buf, size_t len, const char *s);
 void fl_xml_str(FILE *f, const char *s);
 
 /* One check as reported. */

@@ -51,7 +51,7 @@ static const struct fkind fkinds[] = {
 };
 #define N_FKINDS (sizeof(fkinds) / sizeof(fkinds[0]))
 
-const char *const fl_fault_kinds[] = { "loss",	    "delay",	 "duplicate", "corrupt",
+const char *const fl_scenario_fault_kinds[] = { "loss",	    "delay",	 "duplicate", "corrupt",
 				       "reorder",   "rate",	 "partition", "reset",
 				       NULL };
 
@@ -208,7 +208,7 @@ static const struct fkind *fault_kind(struct sctx *c, const struct fl_ynode *f)
 	for (size_t i = 0; i < N_FKINDS; i++)
 		if (!strcmp(fkinds[i].name, k->text))
 			return &fkinds[i];
-	s = fl_suggest(k->text, fl_fault_kinds, N_FKINDS);
+	s = fl_suggest(k->text, fl_scenario_fault_kinds, N_FKINDS);
 	if (s)
 		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (did you mean '%s'?)", k->text, s);
 	else
@@ -271,6 +271,7 @@ static int parse_partition(struct sctx *c, struct fl_step *st, const struct fl_y
 	if (p->type != FL_Y_SEQ || p->n < 2)
 		return fl_yerr(c->err, c->d, p,
 			       "'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
+	ret = words_push(st, "partition");
 	for (size_t i = 0; i < p->n && !ret; i++)
 		ret = node_list(c, p->items[i], "partition", buf, sizeof(buf)) ?:
 		      words_push(st, buf);
@@ -345,7 +346,7 @@ static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode
 	if (check_value(c, o, "oneway", P_WORD))
 		return -EINVAL;
 	if (!strcmp(o->text, "true"))
-		return words_push(st, "--oneway");
+		return words_push(st, "oneway");
 	if (strcmp(o->text, "false"))
 		return fl_yerr(c->err, c->d, o, "'oneway' must be true or false");
 	return 0;

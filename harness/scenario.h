@@ -27,7 +27,7 @@ struct fl_step {
 	char id[FL_ID_MAX + 1]; /* fault/partition id; "step-N" if not given */
 	/* FAULT: the words `fallacy fault add` takes after TARGET, e.g.
 	 * "delay" "200ms" "jitter" "50ms" "--from" "n1" "--to" "n2,n3".
-	 * PARTITION: the groups "n1" "n2,n3" and "--oneway" if asked. */
+	 * PARTITION: "partition" "n1" "n2,n3" and "oneway" if asked. */
 	char **argv;
 	size_t argc;
 	char heal[FL_ID_MAX + 1]; /* HEAL: an id or "all" */
@@ -107,7 +107,7 @@ struct fl_scenario {
 
 /* Fault kinds a scenario may name, with their parameter keys. Kept in step
  * with the data plane's fault table (injector/faults). */
-extern const char *const fl_fault_kinds[];
+extern const char *const fl_scenario_fault_kinds[];
 
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
 		     struct fl_err *err);

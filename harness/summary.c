@@ -46,7 +46,7 @@ static const char *suite_result(const struct fl_suite *s)
 static void jkv(FILE *f, const char *k, const char *v, bool comma)
 {
 	fprintf(f, "  \"%s\": ", k);
-	fl_json_str(f, v);
+	fl_jstr(f, v);
 	fputs(comma ? ",\n" : "\n", f);
 }
 
@@ -73,14 +73,14 @@ int fl_summary_write(const char *path, const struct fl_suite *s)
 		const struct fl_case *c = &s->cases[i];
 
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-		fl_json_str(f, c->name);
+		fl_jstr(f, c->name);
 		fprintf(f, ", \"kind\": \"%s\", \"pass\": %s, \"measured\": ", c->kind,
 			c->pass ? "true" : "false");
-		fl_json_str(f, c->measured);
+		fl_jstr(f, c->measured);
 		fputs(", \"bound\": ", f);
-		fl_json_str(f, c->bound);
+		fl_jstr(f, c->bound);
 		fputs(", \"message\": ", f);
-		fl_json_str(f, c->message);
+		fl_jstr(f, c->message);
 		fputs("}", f);
 	}
 	fputs(s->n_cases ? "\n  ]\n}\n" : "]\n}\n", f);
@@ -263,12 +263,12 @@ void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n)
 			fprintf(f, "%s %zu - %s: %s\n", c->pass ? "ok" : "not ok", ++k, s->name,
 				c->name);
 			fprintf(f, "  ---\n  message: ");
-			fl_json_str(f, c->message);
+			fl_jstr(f, c->message);
 			fprintf(f, "\n  ...\n");
 		}
 		if (s->error[0]) {
 			fprintf(f, "not ok %zu - %s: run\n  ---\n  message: ", ++k, s->name);
-			fl_json_str(f, s->error);
+			fl_jstr(f, s->error);
 			fprintf(f, "\n  ...\n");
 		}
 	}
@@ -276,7 +276,7 @@ void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n)
 
 void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n)
 {
-	fprintf(f, "\n%-28s %-10s %-6s %8s %8s %8s  %s\n", "SCENARIO", "TARGET", "RESULT",
+	fprintf(f, "\n%-28s %-13s %-6s %8s %8s %8s  %s\n", "SCENARIO", "TARGET", "RESULT",
 		"CHECKS", "OPS OK", "OPS BAD", "RESULTS");
 	for (size_t i = 0; i < n; i++) {
 		const struct fl_suite *s = &suites[i];
@@ -284,7 +284,7 @@ void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n)
 
 		snprintf(checks, sizeof(checks), "%zu/%zu", s->n_cases - fl_suite_failures(s),
 			 s->n_cases);
-		fprintf(f, "%-28s %-10s %-6s %8s %8llu %8llu  %s\n", s->name, s->target,
+		fprintf(f, "%-28s %-13s %-6s %8s %8llu %8llu  %s\n", s->name, s->target,
 			suite_result(s), checks, (unsigned long long)s->ops_ok,
 			(unsigned long long)(s->ops_fail + s->ops_timeout), s->dir);
 		for (size_t j = 0; j < s->n_cases; j++)

@@ -14,7 +14,7 @@
 struct tctx {
 	const struct fl_ydoc *d;
 	struct fl_err *err;
-	struct fl_target *t;
+	struct fl_sut *t;
 };
 
 static const struct {
@@ -63,7 +63,7 @@ static bool on_path(const char *tool)
 	return false;
 }
 
-int fl_target_check_tools(const struct fl_target *t, struct fl_err *err)
+int fl_sut_check_tools(const struct fl_sut *t, struct fl_err *err)
 {
 	char tools[512] = "", pkgs[512] = "";
 	size_t to = 0, po = 0;
@@ -319,7 +319,7 @@ static int tget_tmpl(struct tctx *c, const struct fl_ynode *m, const char *key, 
 
 static int parse_env(struct tctx *c, const struct fl_ynode *env)
 {
-	struct fl_target *t = c->t;
+	struct fl_sut *t = c->t;
 
 	if (!env)
 		return 0;
@@ -352,7 +352,7 @@ static int parse_start(struct tctx *c, const struct fl_ynode *s)
 	static const char *const rkeys[] = { "run", "timeout", NULL };
 	const struct fl_ynode *r = fl_ymap_get(s, "ready");
 	const char *user = NULL;
-	struct fl_target *t = c->t;
+	struct fl_sut *t = c->t;
 
 	if (fl_yexpect(c->d, s, FL_Y_MAP, "'start'", c->err) ||
 	    fl_ycheck_keys(c->d, s, "'start'", keys, c->err) ||
@@ -378,7 +378,7 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	static const char *const pkeys[] = { "node", "every", "timeout", "run", "op", NULL };
 	static const char *const wkeys[] = { "node", "run", NULL };
 	const char *what = workload ? "'workload'" : "'probe'";
-	struct fl_target *t = c->t;
+	struct fl_sut *t = c->t;
 	const char *node = NULL, *op = NULL;
 
 	t->is_workload = workload;
@@ -408,7 +408,7 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	const struct fl_ynode *stop = fl_ymap_get(r, "stop"), *s = fl_ymap_get(r, "start");
 	static const char *const skeys[] = { "grace", NULL };
 	const char *name = NULL;
-	struct fl_target *t = c->t;
+	struct fl_sut *t = c->t;
 	uint64_t nodes = 0;
 	struct fl_err e;
 
@@ -442,11 +442,11 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	return tdup(&t->name, name) ?: parse_load(c, p ? p : w, w != NULL);
 }
 
-int fl_target_load(const char *file, const char *text, struct fl_target **out,
+int fl_sut_load(const char *file, const char *text, struct fl_sut **out,
 		   struct fl_err *err)
 {
 	struct fl_ydoc *d = NULL;
-	struct fl_target *t = calloc(1, sizeof(*t));
+	struct fl_sut *t = calloc(1, sizeof(*t));
 	struct tctx c;
 	int ret;
 
@@ -459,7 +459,7 @@ int fl_target_load(const char *file, const char *text, struct fl_target **out,
 	}
 	fl_yaml_free(d);
 	if (ret) {
-		fl_target_free(t);
+		fl_sut_free(t);
 		return ret;
 	}
 	*out = t;
@@ -473,7 +473,7 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-void fl_target_free(struct fl_target *t)
+void fl_sut_free(struct fl_sut *t)
 {
 	if (!t)
 		return;

@@ -4,8 +4,8 @@
  * long-running workload writing one JSON line per operation). Commands
  * are templates: {{node}} {{ip}} {{ip6}} {{index}} {{nodes}} {{ips}}
  * {{peers}} {{endpoints}} {{seq}} {{name}} {{lab}} {{dir}} {{ip:NODE}}. */
-#ifndef FALLACY_TARGET_H
-#define FALLACY_TARGET_H
+#ifndef FALLACY_HARNESS_TARGET_H
+#define FALLACY_HARNESS_TARGET_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 
 #include "log.h"
 
-struct fl_target {
+struct fl_sut {
 	char *file;
 	char *name;
 	size_t nodes;
@@ -39,15 +39,15 @@ struct fl_target {
 	int line, col; /* of the probe/workload key, for messages */
 };
 
-int fl_target_load(const char *file, const char *text, struct fl_target **out,
+int fl_sut_load(const char *file, const char *text, struct fl_sut **out,
 		   struct fl_err *err);
-void fl_target_free(struct fl_target *t);
+void fl_sut_free(struct fl_sut *t);
 
 /* The Debian package that ships tool, or NULL if unknown. */
 const char *fl_tool_package(const char *tool);
 /* Every tool of requires[] must be on PATH; err names the packages of the
  * missing ones and the apt-get command. */
-int fl_target_check_tools(const struct fl_target *t, struct fl_err *err);
+int fl_sut_check_tools(const struct fl_sut *t, struct fl_err *err);
 
 /* One node as templates see it. */
 struct fl_tnode {
@@ -57,7 +57,7 @@ struct fl_tnode {
 };
 
 struct fl_tvars {
-	const struct fl_target *t;
+	const struct fl_sut *t;
 	const char *scenario; /* {{name}} is the target's name, {{scenario}} this */
 	const char *lab;
 	const char *dir; /* {{dir}}: a per-node working folder */

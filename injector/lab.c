@@ -16,34 +16,15 @@
 
 #include "lab_int.h"
 #include "log.h"
+#include "parse.h"
 #include "state.h"
 
 static int name_ok(const char *what, const char *s, size_t max, struct fl_err *err)
 {
-	size_t len = s ? strlen(s) : 0;
+	char label[32];
 
-	if (!len) {
-		fl_err_set(err, "%s name is empty", what);
-		return -EINVAL;
-	}
-	if (len > max) {
-		fl_err_set(err, "%s name '%s' is %zu bytes long (at most %zu)", what, s, len, max);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			 (i && (c == '-' || c == '_'));
-
-		if (!ok) {
-			fl_err_set(err,
-				   "%s name '%s': character '%c' not allowed (use lower-case"
-				   " letters, digits, '-' and '_'; start with a letter or digit)",
-				   what, s, c);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	snprintf(label, sizeof(label), "%s name", what);
+	return fl_validate_name(label, s, max, err);
 }
 
 int fl_lab_validate(const struct fl_lab_spec *spec, struct fl_err *err)

@@ -536,8 +536,10 @@ int fl_validate_name(const char *what, const char *text, size_t max_len, struct 
 		if (name_char(text[i], i == 0))
 			continue;
 		if (isprint((unsigned char)text[i]))
-			fl_err_set(err, "%s: invalid %s, '%c' not allowed %s(use %s)", text,
-				   what, text[i], i ? "" : "first ", form);
+			fl_err_set(err, "%s: invalid %s, '%c' not allowed%s (use %s)", text,
+				   what, text[i],
+				   name_char(text[i], false) ? " as the first character" : "",
+				   form);
 		else
 			fl_err_set(err, "%s: invalid %s, byte 0x%02x not allowed (use %s)", text,
 				   what, (unsigned char)text[i], form);

@@ -208,13 +208,13 @@ static int find_program(const char *prog, char *out, size_t len)
 
 static void probe_iptables(struct fl_probe_report *rep)
 {
-	char v6[256];
+	char *v6 = rep->ip6tables;
 
 	if (find_program("iptables-restore", rep->iptables, sizeof(rep->iptables))) {
 		fl_probe_set(rep, FL_PROBE_IPTABLES, false, "iptables-restore not found in PATH");
 		return;
 	}
-	if (find_program("ip6tables-restore", v6, sizeof(v6))) {
+	if (find_program("ip6tables-restore", v6, sizeof(rep->ip6tables))) {
 		fl_probe_set(rep, FL_PROBE_IPTABLES, false, "ip6tables-restore not found in PATH");
 		return;
 	}

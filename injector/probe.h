@@ -42,6 +42,7 @@ struct fl_probe_report {
 	char kernel[65];	/* uname release */
 	char cgroup2[256];	/* cgroup2 mount point, "" if none */
 	char iptables[256];	/* path of iptables-restore, "" if none */
+	char ip6tables[256];	/* path of ip6tables-restore, "" if none */
 	uint64_t elapsed_ns;	/* wall time of the whole probe run */
 };
 

@@ -312,6 +312,9 @@ static void test_validate_name(void **state)
 	fl_validate_name("lab name", "a.b", 16, &err);
 	assert_string_equal(err.msg, "a.b: invalid lab name, '.' not allowed (use a-z, 0-9, '_' "
 				     "and '-', starting with a-z or 0-9)");
+	fl_validate_name("lab name", "-x", 16, &err);
+	assert_string_equal(err.msg, "-x: invalid lab name, '-' not allowed as the first character "
+				     "(use a-z, 0-9, '_' and '-', starting with a-z or 0-9)");
 	fl_validate_name("node name", "abcdefghijklm", 12, &err);
 	assert_string_equal(err.msg, "abcdefghijklm: node name too long (13 bytes, at most 12)");
 }

@@ -44,9 +44,9 @@ static void test_json_escape(void **state)
 	char buf[64];
 
 	(void)state;
-	fl_json_strbuf(buf, sizeof(buf), "a\"b\\c\nd\te\x01");
+	fl_jstrbuf(buf, sizeof(buf), "a\"b\\c\nd\te\x01");
 	assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
-	fl_json_strbuf(buf, 12, "0123456789abcdef");
+	fl_jstrbuf(buf, 12, "0123456789abcdef");
 	assert_true(strlen(buf) < 12 && buf[strlen(buf) - 1] == '"');
 }
 

@@ -61,7 +61,7 @@ static void test_good_scenario(void **state)
 	words(&sc->steps[1], "slow-leader");
 	assert_int_equal(sc->steps[2].kind, FL_STEP_PARTITION);
 	assert_string_equal(sc->steps[2].id, "step-3");
-	words(&sc->steps[2], "n1 n2,n3 --oneway");
+	words(&sc->steps[2], "partition n1 n2,n3 oneway");
 	assert_int_equal(sc->n_checks, 4);
 	assert_int_equal(sc->checks[0].kind, FL_CHECK_AVAILABILITY);
 	assert_true(sc->checks[0].bound.op == FL_CMP_GE && sc->checks[0].bound.value == 0.95);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -216,6 +218,39 @@ static void test_list_sorted(void **ctx)
 	assert_int_equal(fl_state_create("../x", &st), -EINVAL);
 }
 
+/* A recorded process is stopped (SIGTERM first); a pid whose start time
+ * does not match (reused pid) is left alone. */
+static void test_pid_record(void **ctx)
+{
+	struct fl_state *st = NULL;
+	int status;
+	pid_t child = fork();
+
+	(void)ctx;
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	while (!fl_proc_starttime(child))
+		usleep(1000);
+	assert_int_equal(fl_state_create("pids", &st), 0);
+	assert_int_equal(fl_state_record(st, "pid", "%d %llu", (int)child,
+					 fl_proc_starttime(child) + 1), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("pids"), 0);
+	assert_int_equal(kill(child, 0), 0); /* not ours: start time differs */
+
+	assert_int_equal(fl_state_create("pids", &st), 0);
+	assert_int_equal(fl_state_record(st, "pid", "%d %llu", (int)child,
+					 fl_proc_starttime(child)), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("pids"), 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
+}
+
 static void test_starttime(void **ctx)
 {
 	(void)ctx;
@@ -234,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_kind_keeps_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_sorted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starttime, setup, teardown),
 	};
 

@@ -2,6 +2,7 @@
 # Shared by every tests/integration/*.bats: `load test_helper/common`.
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
+bats_require_minimum_version 1.5.0 # run -0/-1/-2
 
 # The binary under test; tests/run.sh sets it to the built one.
 FALLACY=${FALLACY:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/.output/fallacy}
