@@ -23,7 +23,7 @@ CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
 LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
 LDFLAGS := $(EXTRA_LDFLAGS)
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	-idirafter /usr/include/$(shell uname -m)-linux-gnu -Wall -Werror
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -76,7 +76,7 @@ unit-bins: $(UNIT_BINS)
 DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
 DEB_TEST := libcmocka-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
-	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc \
+	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
 	shellcheck
 DEB_DEMO := etcd-server etcd-client redis-server redis-tools
 deps:

@@ -201,9 +201,21 @@ static bool in_span_of(const struct fl_run_data *rd, const char *id, uint64_t t)
 }
 
 /* Does op count for this check (window and op name)? */
+static bool op_on(const struct fl_check *ck, const struct fl_op *op)
+{
+	char key[32];
+
+	if (ck->op[0] && strcmp(ck->op, op->op))
+		return false;
+	if (!ck->on[0])
+		return true;
+	snprintf(key, sizeof(key), ",%s,", op->node);
+	return strstr(ck->on, key) != NULL;
+}
+
 static bool op_in(const struct fl_check *ck, const struct fl_run_data *rd, const struct fl_op *op)
 {
-	if (ck->op[0] && strcmp(ck->op, op->op))
+	if (!op_on(ck, op))
 		return false;
 	switch (ck->win.kind) {
 	case FL_WIN_DURING:
@@ -356,7 +368,7 @@ static double rate_back(const struct fl_check *ck, const struct fl_run_data *rd,
 	if (!v)
 		return NAN;
 	for (size_t i = 0; i < rd->n_ops; i++)
-		if (rd->ops[i].start_ns >= h && (!ck->op[0] || !strcmp(ck->op, rd->ops[i].op)))
+		if (rd->ops[i].start_ns >= h && op_on(ck, &rd->ops[i]))
 			v[n++] = &rd->ops[i];
 	qsort(v, n, sizeof(*v), cmp_start);
 	for (size_t i = 0; i < n && isnan(res); i++) {
@@ -388,8 +400,8 @@ static void eval_recovery(const struct fl_check *ck, const struct fl_run_data *r
 		const struct fl_op *op = &rd->ops[i];
 		double t = (op->end_ns - h) / 1e9;
 
-		if (op->start_ns >= h && op->status == FL_OP_OK &&
-		    (!ck->op[0] || !strcmp(ck->op, op->op)) && (isnan(first) || t < first))
+		if (op->start_ns >= h && op->status == FL_OP_OK && op_on(ck, op) &&
+		    (isnan(first) || t < first))
 			first = t;
 	}
 	if (ck->has_rate)

@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: MIT
+/* fallacy __supervise SESSION: the session supervisor (injector/session.h).
+ * Started daemonized by fl_session_ensure(); FALLACY_READY_FD names the
+ * pipe on which it says "ok" once it listens. */
 #include "cmd.h"
 
+#include <stdlib.h>
+
 #include "log.h"
+#include "session.h"
 
 int do_supervise(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	pr_err("supervise: not built yet");
-	return FL_EXIT_USAGE;
+	const char *fd = getenv("FALLACY_READY_FD");
+	int ready = fd ? atoi(fd) : -1;
+
+	if (argc != 2) {
+		pr_err("usage: fallacy __supervise SESSION (internal; started by fallacy fault)");
+		return FL_EXIT_USAGE;
+	}
+	unsetenv("FALLACY_READY_FD");
+	return fl_supervise(argv[1], ready) ? FL_EXIT_USAGE : FL_EXIT_OK;
 }

@@ -3,6 +3,8 @@
 #include "timeline.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,9 +40,9 @@ static void error_event(struct fl_timeline *tl, const struct fl_step *st, const 
 
 static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 {
-	char counters[2048] = "", extra[2200];
+	char counters[8192] = "", extra[8400];
 	struct fl_err err = { "" };
-	uint64_t t, late;
+	uint64_t t, late, begin;
 	size_t i;
 	int ret;
 
@@ -48,6 +50,7 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 		;
 	if (i == tl->n_active)
 		return 0; /* not active: nothing to heal */
+	begin = fl_clock_mono_ns();
 	ret = tl->ops->heal(tl->ctx, id, counters, sizeof(counters), &err);
 	t = fl_clock_mono_ns();
 	memmove(tl->active[i], tl->active[i + 1], (tl->n_active - i - 1) * sizeof(tl->active[0]));
@@ -56,11 +59,12 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 		pr_err("healing '%s': %s", id, err.msg);
 		tl->failed++;
 	}
-	late = due && t > due ? t - due : 0;
+	late = due && begin > due ? begin - due : 0;
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
-	snprintf(extra, sizeof(extra), "\"counters\":%s,\"late_ns\":%llu",
-		 counters[0] ? counters : "{}", (unsigned long long)late);
+	snprintf(extra, sizeof(extra), "\"counters\":%s,\"late_ns\":%llu,\"apply_ns\":%llu",
+		 counters[0] ? counters : "{}", (unsigned long long)late,
+		 (unsigned long long)(t - begin));
 	event(tl, t, "heal", id, extra);
 	return ret;
 }
@@ -84,7 +88,7 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 {
 	char words[1024], extra[1200], q[1100];
 	struct fl_err err = { "" };
-	uint64_t t, late;
+	uint64_t t, late, begin;
 
 	fl_step_words(st, words, sizeof(words));
 	snprintf(tl->current, sizeof(tl->current), "%s %.90s",
@@ -100,22 +104,39 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 		error_event(tl, st, "too many faults active at once");
 		return;
 	}
+	begin = fl_clock_mono_ns();
+	late = begin > due ? begin - due : 0;
 	if (tl->ops->apply(tl->ctx, st, &err)) {
 		error_event(tl, st, err.msg);
 		return;
 	}
 	t = fl_clock_mono_ns();
-	late = t > due ? t - due : 0;
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
 	snprintf(tl->active[tl->n_active++], sizeof(tl->active[0]), "%s", st->id);
 	fl_jstrbuf(q, sizeof(q), words);
-	snprintf(extra, sizeof(extra), "\"spec\":%s,\"late_ns\":%llu", q, (unsigned long long)late);
+	snprintf(extra, sizeof(extra), "\"spec\":%s,\"late_ns\":%llu,\"apply_ns\":%llu", q,
+		 (unsigned long long)late, (unsigned long long)(t - begin));
 	event(tl, t, st->kind == FL_STEP_PARTITION ? "partition" : "fault", st->id, extra);
+}
+
+/* Wake up on time: 1 ns timer slack, and real-time priority when allowed
+ * (root), so that busy probes on a small machine do not delay a step. */
+static void timely_thread(void)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	/* this thread only (pid 0 = the calling thread); children it forks
+	 * (a supervisor started on demand) get the normal policy back */
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
+		pr_debug("timeline: no real-time priority; steps may start later under load");
 }
 
 int fl_timeline_run(struct fl_timeline *tl)
 {
+	if (tl->realtime)
+		timely_thread();
 	for (; tl->next < tl->n_steps; tl->next++) {
 		const struct fl_step *st = &tl->steps[tl->next];
 		uint64_t due = tl->t0 + st->at_ns;

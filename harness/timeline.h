@@ -7,6 +7,7 @@
 #define FALLACY_TIMELINE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ struct fl_timeline {
 	struct fl_results *res; /* events sink, or NULL */
 	uint64_t t0; /* CLOCK_MONOTONIC ns of offset 0 */
 	volatile sig_atomic_t *stop; /* set to end early, or NULL */
+	bool realtime; /* SCHED_FIFO for the calling thread (run it in its own) */
 	/* state */
 	size_t next; /* index of the next step */
 	char active[FL_TIMELINE_MAX_ACTIVE][FL_ID_MAX + 1];

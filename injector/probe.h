@@ -42,6 +42,7 @@ struct fl_probe_report {
 	char kernel[65];	/* uname release */
 	char cgroup2[256];	/* cgroup2 mount point, "" if none */
 	char iptables[256];	/* path of iptables-restore, "" if none */
+	char ip6tables[256];	/* path of ip6tables-restore, "" if none */
 	uint64_t elapsed_ns;	/* wall time of the whole probe run */
 };
 
@@ -65,7 +66,10 @@ enum fl_backend {
 };
 
 /* Runs every probe; 0 when the probes ran (whatever they found), -errno
- * when they could not be run at all (fork or mmap failed). */
+ * when they could not be run at all (fork or mmap failed). Takes 30-80 ms.
+ * It forks and the child allocates (libnl, libbpf): call it before starting
+ * threads. libbpf's print callback is routed to pr_debug meanwhile and
+ * restored afterwards. */
 int fl_probe_run(struct fl_probe_report *rep);
 
 const struct fl_probe_info *fl_probe_info(enum fl_probe_id id);

@@ -135,10 +135,26 @@ static bool nfq_got_packet(struct mnl_socket *nl)
 	return false;
 }
 
+/* The IPv6 rule (ip6tables raw table); its failure only limits IPv6. */
+static void probe_nfqueue_v6(const struct fl_probe_report *rep, char *note, size_t len)
+{
+	char out[120] = "";
+
+	if (!rep->ip6tables[0]) {
+		snprintf(note, len, "; no ip6tables-restore, so no IPv6 delays");
+		return;
+	}
+	if (iptables_restore(rep->ip6tables, probe_rules, out, sizeof(out)))
+		snprintf(note, len, "; IPv6 rule failed, so no IPv6 delays (CONFIG_IP6_NF_RAW): %s",
+			 out[0] ? out : "ip6tables-restore failed");
+	else
+		snprintf(note, len, " (IPv4 and IPv6)");
+}
+
 void fl_probe_nfqueue(struct fl_probe_report *rep)
 {
+	char why[160], out[120] = "", v6[120] = "";
 	struct mnl_socket *nl;
-	char why[160], out[120] = "";
 
 	nl = probe_nfq_open(why, sizeof(why));
 	if (!nl) {
@@ -155,11 +171,12 @@ void fl_probe_nfqueue(struct fl_probe_report *rep)
 			     out[0] ? out : "failed");
 		goto cleanup;
 	}
+	probe_nfqueue_v6(rep, v6, sizeof(v6));
 	fl_probe_send_packet();
 	if (nfq_got_packet(nl))
 		fl_probe_set(rep, FL_PROBE_NFQUEUE, true,
-			     "queue %d bound, raw PREROUTING rule added, a packet was queued",
-			     FL_PROBE_QUEUE);
+			     "queue %d bound, raw PREROUTING rules added%s, a packet was queued",
+			     FL_PROBE_QUEUE, v6);
 	else
 		fl_probe_set(rep, FL_PROBE_NFQUEUE, false,
 			     "queue bound and rule added, but no packet was queued");

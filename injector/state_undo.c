@@ -217,8 +217,9 @@ static int undo_qdisc(struct undo_ctx *c, int argc, char **argv)
 		pr_debug("deleting qdisc %s on %s in %s: %s", argv[3], argv[2], argv[1],
 			 nl_geterror(err));
 	err = fl_nl_errno(err);
-	/* a different root qdisc now: ours was replaced, so it is gone */
-	if (err == -EINVAL && handle)
+	/* a different root qdisc now: ours was replaced, so it is gone; the
+	 * kernel also says EINVAL for a clsact that is not there any more */
+	if (err == -EINVAL && (handle || !strcmp(argv[3], "clsact")))
 		err = 0;
 out:
 	if (q)

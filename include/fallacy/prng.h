@@ -10,9 +10,7 @@
 #ifdef __BPF__
 #define FL_PRNG_INLINE static __always_inline
 #else
-#include <stdint.h>
-typedef uint64_t __u64;
-typedef uint32_t __u32;
+#include <linux/types.h> /* the same __u64/__u32 as rule.h and the kernel's */
 #define FL_PRNG_INLINE static inline
 #endif
 

@@ -74,6 +74,8 @@ probe_json() {
 	refute_output --partial bpf
 	run -0 iptables-save -t raw
 	refute_output --partial "queue-num 4242"
+	run -0 ip6tables-save -t raw
+	refute_output --partial "queue-num 4242"
 	if [ -r /proc/net/netfilter/nfnetlink_queue ]; then
 		run awk '$1 == 4242' /proc/net/netfilter/nfnetlink_queue
 		assert_output ""

@@ -1,0 +1,604 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR MIT)
+/* The fallacy data plane: one tc (clsact, direct-action) program per
+ * direction, attached to every fault point of a session namespace. It parses
+ * the packet once, walks the rule table (include/fallacy/rule.h) with
+ * bpf_loop and then applies what the matching rules decided: drop, reset,
+ * corrupt, duplicate, delay mark, rate class. Decisions use the counter-based
+ * PRNG of include/fallacy/prng.h only. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "fallacy/mark.h"
+#include "fallacy/prng.h"
+#include "fallacy/rule.h"
+
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define TC_ACT_STOLEN 4
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ICMPV6_ 58
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_ACK 0x10
+#define BPF_F_INGRESS_ 1
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fl_conf);
+} fl_conf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * FL_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fl_rule);
+} fl_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FL_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fl_rule_state);
+} fl_rstate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FL_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fl_counters);
+} fl_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * FL_MAX_NODES);
+	__type(key, struct fl_addr_key);
+	__type(value, __u32);
+} fl_nodes SEC(".maps");
+
+struct pkt {
+	__u32 src[4], dst[4];
+	__u32 src_node, dst_node;
+	__u32 l4off, payoff, paylen, len;
+	__u16 sport, dport;
+	__u8 family, proto, has_ports, tcp_flags;
+};
+
+/* What the matching rules decided; slots name the rule to count it on. */
+struct eval {
+	struct pkt p;
+	__u32 base;
+	__u8 dir, drop, reset, dup, corrupt, marked, classed, pad;
+	__u32 drop_slot, reset_slot, dup_slot, corrupt_slot;
+	__u32 mark, classid;
+	__u64 corrupt_draw;
+};
+
+static __always_inline int prefix_match(const __u8 *want, const __u32 *have, __u32 plen)
+{
+	const __u32 *w = (const __u32 *)want;
+
+	for (int i = 0; i < 4; i++) {
+		int bits = (int)plen - 32 * i;
+		__u32 mask;
+
+		if (bits <= 0)
+			break;
+		mask = bits >= 32 ? 0xffffffffu : bpf_htonl(~0u << (32 - bits));
+		if ((w[i] ^ have[i]) & mask)
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline int ep_match(const struct fl_endpoint *e, const __u32 *addr, __u32 node)
+{
+	if (e->use_nodes) {
+		if (node >= FL_MAX_NODES)
+			return 0;
+		return (e->nodes[(node / 64) & (FL_NODE_WORDS - 1)] >> (node % 64)) & 1;
+	}
+	if (!e->plen)
+		return 1;
+	return prefix_match(e->addr, addr, e->plen);
+}
+
+static __always_inline int port_in(const struct fl_rule *r, __u16 port)
+{
+	return port >= r->port_lo && port <= r->port_hi;
+}
+
+static __always_inline int match_way(const struct fl_rule *r, const struct pkt *p, int swap)
+{
+	const __u32 *sa = swap ? p->dst : p->src, *da = swap ? p->src : p->dst;
+	__u32 sn = swap ? p->dst_node : p->src_node, dn = swap ? p->src_node : p->dst_node;
+	__u16 sp = swap ? p->dport : p->sport, dp = swap ? p->sport : p->dport;
+
+	if (!ep_match(&r->src, sa, sn) || !ep_match(&r->dst, da, dn))
+		return 0;
+	switch (r->port_mode) {
+	case FL_PORT_SRC:
+		return port_in(r, sp);
+	case FL_PORT_DST:
+		return port_in(r, dp);
+	case FL_PORT_EITHER:
+		return port_in(r, sp) || port_in(r, dp);
+	}
+	return 1;
+}
+
+/* Global functions are verified once, on their own: this keeps the rule loop
+ * far below the verifier's complexity limit. */
+__attribute__((noinline)) int fl_rule_match(const struct fl_rule *r, const struct pkt *p, __u32 dir)
+{
+	if (!r || !p)
+		return 0;
+	if (!(r->dir & dir))
+		return 0;
+	if (r->family && r->family != p->family)
+		return 0;
+	if (r->proto && r->proto != p->proto)
+		return 0;
+	if (r->port_mode && !p->has_ports)
+		return 0;
+	if (match_way(r, p, 0))
+		return 1;
+	return (r->flags & FL_RULE_BIDIR) && match_way(r, p, 1);
+}
+
+static __always_inline int chance(__u64 draw, __u64 prob)
+{
+	return (draw >> 32) < prob;
+}
+
+/* netem's Gilbert-Elliott step: move state, then lose with the probability
+ * of the state the packet arrived in. */
+static __always_inline int ge_lose(const struct fl_rule *r, struct fl_rule_state *st, __u64 seq)
+{
+	__u64 move = fl_prng(r->seed, r->prng_id, FL_STREAM_GE_STATE, seq);
+	__u64 lose = fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq);
+
+	if (st->ge_state == FL_GE_GOOD) {
+		if (chance(move, r->ge_p))
+			st->ge_state = FL_GE_BAD;
+		return chance(lose, r->ge_good_loss);
+	}
+	if (chance(move, r->ge_r))
+		st->ge_state = FL_GE_GOOD;
+	return chance(lose, r->ge_bad_loss);
+}
+
+/* Returns 1 when the packet is gone (stop evaluating). */
+__attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev, struct fl_rule_state *st,
+				      struct fl_counters *c, __u64 seq)
+{
+	__u32 slot;
+	__u64 d;
+
+	if (!r || !ev || !st || !c)
+		return 1;
+	slot = r->slot;
+	switch (r->kind) {
+	case FL_KIND_LOSS:
+	case FL_KIND_DROP:
+		if (r->kind == FL_KIND_LOSS &&
+		    !chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq), r->prob))
+			return 0;
+		goto drop;
+	case FL_KIND_GEMODEL:
+		if (!ge_lose(r, st, seq))
+			return 0;
+		goto drop;
+	case FL_KIND_RESET:
+		if (ev->p.proto != IPPROTO_TCP_ || (ev->p.tcp_flags & TCPF_RST) ||
+		    !chance(fl_prng(r->seed, r->prng_id, FL_STREAM_RESET, seq), r->prob))
+			return 0;
+		ev->reset = 1;
+		ev->reset_slot = slot;
+		return 1;
+	case FL_KIND_DUPLICATE:
+		if (!ev->dup && chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
+			ev->dup = 1;
+			ev->dup_slot = slot;
+		}
+		return 0;
+	case FL_KIND_CORRUPT:
+		if (!ev->corrupt && chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
+			ev->corrupt = 1;
+			ev->corrupt_slot = slot;
+			ev->corrupt_draw = fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT_BIT, seq);
+		}
+		return 0;
+	case FL_KIND_DELAY:
+		d = fl_prng(r->seed, r->prng_id, FL_STREAM_DELAY, seq);
+		if (!ev->marked && chance(d, r->prob)) {
+			ev->marked = 1;
+			ev->mark = FL_MARK_DELAY | (slot & FL_MARK_SLOT_MASK);
+			c->delayed++;
+		}
+		return 0;
+	case FL_KIND_RATE:
+		if (!ev->classed) {
+			ev->classed = 1;
+			ev->classid = r->classid;
+			c->shaped++;
+		}
+		return 0;
+	}
+	return 0;
+drop:
+	ev->drop = 1;
+	ev->drop_slot = slot;
+	c->dropped++;
+	return 1;
+}
+
+static long rule_cb(__u32 i, void *data)
+{
+	struct eval *ev = data;
+	__u32 key = ev->base + i, slot;
+	struct fl_rule_state *st;
+	struct fl_counters *c;
+	struct fl_rule *r;
+	__u64 seq;
+
+	r = bpf_map_lookup_elem(&fl_rules, &key);
+	if (!r)
+		return 1;
+	if (!fl_rule_match(r, &ev->p, ev->dir))
+		return 0;
+	slot = r->slot;
+	st = bpf_map_lookup_elem(&fl_rstate, &slot);
+	c = bpf_map_lookup_elem(&fl_counters, &slot);
+	if (!st || !c)
+		return 0;
+	seq = __sync_fetch_and_add(&st->seq, 1);
+	c->packets++;
+	c->bytes += ev->p.len;
+	return fl_act(r, ev, st, c, seq) ? 1 : 0;
+}
+
+static __always_inline void set_ports(struct __sk_buff *skb, struct pkt *p)
+{
+	__u16 ports[2];
+	__u8 fl;
+
+	if (p->proto == IPPROTO_TCP_) {
+		if (bpf_skb_load_bytes(skb, p->l4off + 13, &fl, 1))
+			return;
+		p->tcp_flags = fl;
+		if (bpf_skb_load_bytes(skb, p->l4off + 12, &fl, 1))
+			return;
+		p->payoff = p->l4off + (fl >> 4) * 4;
+	} else if (p->proto == IPPROTO_UDP_) {
+		p->payoff = p->l4off + 8;
+	} else {
+		if (p->proto == IPPROTO_ICMP_ || p->proto == IPPROTO_ICMPV6_)
+			p->payoff = p->l4off + 8;
+		return;
+	}
+	if (bpf_skb_load_bytes(skb, p->l4off, ports, sizeof(ports)))
+		return;
+	p->sport = bpf_ntohs(ports[0]);
+	p->dport = bpf_ntohs(ports[1]);
+	p->has_ports = 1;
+}
+
+static __always_inline int parse_v4(struct __sk_buff *skb, struct pkt *p)
+{
+	struct iphdr ip;
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)))
+		return -1;
+	p->family = FL_FAM_IPV4;
+	p->proto = ip.protocol;
+	p->src[0] = ip.saddr;
+	p->dst[0] = ip.daddr;
+	if (ip.frag_off & bpf_htons(0x1fff))
+		return 0; /* not the first fragment: no transport header */
+	p->l4off = ETH_HLEN + ip.ihl * 4;
+	set_ports(skb, p);
+	return 0;
+}
+
+static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
+{
+	struct ipv6hdr ip6;
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)))
+		return -1;
+	p->family = FL_FAM_IPV6;
+	p->proto = ip6.nexthdr; /* extension headers are not walked */
+	__builtin_memcpy(p->src, &ip6.saddr, 16);
+	__builtin_memcpy(p->dst, &ip6.daddr, 16);
+	p->l4off = ETH_HLEN + sizeof(ip6);
+	set_ports(skb, p);
+	return 0;
+}
+
+static __always_inline __u32 node_of(__u8 family, const __u32 *addr)
+{
+	struct fl_addr_key k = { .family = family };
+	__u32 *idx;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	idx = bpf_map_lookup_elem(&fl_nodes, &k);
+	return idx ? *idx : FL_NO_NODE;
+}
+
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
+{
+	int err;
+
+	p->len = skb->len;
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		err = parse_v4(skb, p);
+	else if (skb->protocol == bpf_htons(ETH_P_IPV6))
+		err = parse_v6(skb, p);
+	else
+		return -1;
+	if (err)
+		return err;
+	if (p->payoff && p->payoff < p->len)
+		p->paylen = p->len - p->payoff;
+	p->src_node = node_of(p->family, p->src);
+	p->dst_node = node_of(p->family, p->dst);
+	return 0;
+}
+
+static __always_inline void count(__u32 slot, int what)
+{
+	struct fl_counters *c = bpf_map_lookup_elem(&fl_counters, &slot);
+
+	if (!c)
+		return;
+	if (what == FL_KIND_CORRUPT)
+		c->corrupted++;
+	else if (what == FL_KIND_DUPLICATE)
+		c->duplicated++;
+	else if (what == FL_KIND_RESET)
+		c->reset++;
+	else
+		c->dropped++;
+}
+
+static __always_inline void do_corrupt(struct __sk_buff *skb, struct eval *ev)
+{
+	__u64 bits = (__u64)ev->p.paylen * 8;
+	__u64 bit = ((ev->corrupt_draw >> 32) * bits) >> 32;
+	__u32 off = ev->p.payoff + (__u32)(bit / 8);
+	__u8 b;
+
+	if (!ev->p.paylen || bpf_skb_load_bytes(skb, off, &b, 1))
+		return;
+	b ^= 1 << (bit & 7);
+	if (!bpf_skb_store_bytes(skb, off, &b, 1, 0))
+		count(ev->corrupt_slot, FL_KIND_CORRUPT);
+}
+
+static __always_inline void do_duplicate(struct __sk_buff *skb, struct eval *ev)
+{
+	__u32 mark = skb->mark;
+
+	skb->mark = FL_MARK_CLONE;
+	if (!bpf_clone_redirect(skb, skb->ifindex, ev->dir == FL_DIR_INGRESS ? BPF_F_INGRESS_ : 0))
+		count(ev->dup_slot, FL_KIND_DUPLICATE);
+	skb->mark = mark;
+}
+
+
+/* Aligned on the stack, stored piecewise at 0, ETH_HLEN and ETH_HLEN + ip. */
+struct rst4 {
+	struct ethhdr eth;
+	__u16 pad;
+	struct iphdr ip;
+	struct tcphdr tcp;
+};
+
+struct rst6 {
+	struct ethhdr eth;
+	__u16 pad;
+	struct ipv6hdr ip6;
+	struct tcphdr tcp;
+};
+
+#define RST4_LEN (ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr))
+#define RST6_LEN (ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(struct tcphdr))
+
+struct pseudo4 {
+	__u32 saddr, daddr;
+	__u8 zero, proto;
+	__u16 len;
+};
+
+struct pseudo6 {
+	struct in6_addr saddr, daddr;
+	__u32 len;
+	__u8 zero[3], proto;
+};
+
+static __always_inline __u16 csum_fold(__s64 sum)
+{
+	__u64 s = (__u64)sum;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+/* The RST that answers seg (RFC 9293 3.10.7.1): if seg has ACK,
+ * <SEQ=SEG.ACK><CTL=RST>, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+ * Ports and the Ethernet addresses are swapped. */
+static __always_inline void rst_tcp(struct tcphdr *t, const struct tcphdr *seg, __u32 seglen)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->source = seg->dest;
+	t->dest = seg->source;
+	t->doff = 5;
+	t->rst = 1;
+	if (seg->ack) {
+		t->seq = seg->ack_seq;
+	} else {
+		t->ack = 1;
+		t->ack_seq = bpf_htonl(bpf_ntohl(seg->seq) + seglen + seg->syn + seg->fin);
+	}
+}
+
+static __always_inline void rst_eth(struct ethhdr *e, const struct ethhdr *o)
+{
+	__builtin_memcpy(e->h_dest, o->h_source, 6);
+	__builtin_memcpy(e->h_source, o->h_dest, 6);
+	e->h_proto = o->h_proto;
+}
+
+static __always_inline int rst_build4(struct __sk_buff *skb, struct eval *ev, struct rst4 *r)
+{
+	struct pseudo4 ph = {};
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct tcphdr seg;
+	__s64 sum;
+
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) ||
+	    bpf_skb_load_bytes(skb, ev->p.l4off, &seg, sizeof(seg)))
+		return -1;
+	rst_eth(&r->eth, &eth);
+	rst_tcp(&r->tcp, &seg, bpf_ntohs(ip.tot_len) - ip.ihl * 4 - seg.doff * 4);
+	__builtin_memset(&r->ip, 0, sizeof(r->ip));
+	r->ip.version = 4;
+	r->ip.ihl = 5;
+	r->ip.tot_len = bpf_htons(sizeof(r->ip) + sizeof(r->tcp));
+	r->ip.frag_off = bpf_htons(0x4000);
+	r->ip.ttl = 64;
+	r->ip.protocol = IPPROTO_TCP_;
+	r->ip.saddr = ip.daddr;
+	r->ip.daddr = ip.saddr;
+	r->ip.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&r->ip, sizeof(r->ip), 0));
+	ph.saddr = r->ip.saddr;
+	ph.daddr = r->ip.daddr;
+	ph.proto = IPPROTO_TCP_;
+	ph.len = bpf_htons(sizeof(r->tcp));
+	sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
+	r->tcp.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&r->tcp, sizeof(r->tcp), sum));
+	return 0;
+}
+
+static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, struct rst6 *r)
+{
+	struct pseudo6 ph = {};
+	struct ethhdr eth;
+	struct ipv6hdr ip6;
+	struct tcphdr seg;
+	__s64 sum;
+
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)) ||
+	    bpf_skb_load_bytes(skb, ev->p.l4off, &seg, sizeof(seg)))
+		return -1;
+	rst_eth(&r->eth, &eth);
+	rst_tcp(&r->tcp, &seg, bpf_ntohs(ip6.payload_len) - seg.doff * 4);
+	__builtin_memset(&r->ip6, 0, sizeof(r->ip6));
+	r->ip6.version = 6;
+	r->ip6.payload_len = bpf_htons(sizeof(r->tcp));
+	r->ip6.nexthdr = IPPROTO_TCP_;
+	r->ip6.hop_limit = 64;
+	r->ip6.saddr = ip6.daddr;
+	r->ip6.daddr = ip6.saddr;
+	ph.saddr = r->ip6.saddr;
+	ph.daddr = r->ip6.daddr;
+	ph.len = bpf_htonl(sizeof(r->tcp));
+	ph.proto = IPPROTO_TCP_;
+	sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
+	r->tcp.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&r->tcp, sizeof(r->tcp), sum));
+	return 0;
+}
+
+/* Turn the segment into the RST its sender would get from the peer and
+ * send it back where it came from; the segment itself never arrives. */
+static __always_inline int do_reset(struct __sk_buff *skb, struct eval *ev)
+{
+	__u64 flags = ev->dir == FL_DIR_EGRESS ? BPF_F_INGRESS_ : 0;
+	int gone = ev->dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
+	struct rst4 r4;
+	struct rst6 r6;
+
+	if (ev->p.family == FL_FAM_IPV4) {
+		if (rst_build4(skb, ev, &r4) || bpf_skb_change_tail(skb, RST4_LEN, 0) ||
+		    bpf_skb_store_bytes(skb, 0, &r4.eth, ETH_HLEN, 0) ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN, &r4.ip, sizeof(r4.ip), 0) ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r4.ip), &r4.tcp, sizeof(r4.tcp), 0))
+			goto fail;
+	} else {
+		if (rst_build6(skb, ev, &r6) || bpf_skb_change_tail(skb, RST6_LEN, 0) ||
+		    bpf_skb_store_bytes(skb, 0, &r6.eth, ETH_HLEN, 0) ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN, &r6.ip6, sizeof(r6.ip6), 0) ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r6.ip6), &r6.tcp, sizeof(r6.tcp), 0))
+			goto fail;
+	}
+	count(ev->reset_slot, FL_KIND_RESET);
+	return bpf_redirect(skb->ifindex, flags);
+fail:
+	count(ev->reset_slot, FL_KIND_LOSS);
+	return gone;
+}
+
+static __always_inline int run(struct __sk_buff *skb, __u8 dir)
+{
+	struct eval ev = { .dir = dir };
+	struct fl_conf *conf;
+	__u32 zero = 0, gen, n;
+
+	if ((skb->mark & FL_MARK_TAG_MASK) == FL_MARK_CLONE) {
+		skb->mark = 0;
+		return TC_ACT_OK;
+	}
+	conf = bpf_map_lookup_elem(&fl_conf, &zero);
+	if (!conf)
+		return TC_ACT_OK;
+	gen = conf->gen & 1;
+	n = conf->n_rules[gen];
+	if (!n || parse(skb, &ev.p))
+		return TC_ACT_OK;
+	if (n > FL_MAX_RULES)
+		n = FL_MAX_RULES;
+	ev.base = gen * FL_MAX_RULES;
+	bpf_loop(n, rule_cb, &ev, 0);
+	if (ev.reset)
+		return do_reset(skb, &ev);
+	if (ev.drop)
+		return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
+	if (ev.corrupt)
+		do_corrupt(skb, &ev);
+	if (ev.dup)
+		do_duplicate(skb, &ev);
+	if (ev.marked)
+		skb->mark = ev.mark;
+	if (ev.classed)
+		skb->priority = ev.classid;
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int fl_ingress(struct __sk_buff *skb)
+{
+	return run(skb, FL_DIR_INGRESS);
+}
+
+SEC("tc")
+int fl_egress(struct __sk_buff *skb)
+{
+	return run(skb, FL_DIR_EGRESS);
+}

@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: MIT
+/* One scenario run: lab up, targets, readiness, load, timeline, checks,
+ * ordered shutdown, lab down, results. */
+#include "run.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "parse.h"
+#include "proc.h"
+#include "state.h"
+
+volatile sig_atomic_t fl_run_interrupted;
+
+static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+	pr_err("%s: %s", s->name, s->error);
+	return ret ? ret : -EINVAL;
+}
+
+/* {{dir}} of each node: /tmp/fallacy-LAB/NODE, journaled with the lab
+ * (so lab down and cleanup remove it), owned by the target's user. */
+static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
+{
+	struct passwd *pw = r->t->user ? getpwnam(r->t->user) : NULL;
+	char base[64];
+	int ret;
+
+	if (r->t->user && !pw)
+		return run_fail(s, -ENOENT, "no user '%s' on this system (target %s)", r->t->user,
+				r->t->file);
+	snprintf(base, sizeof(base), "/tmp/fallacy-%s", r->lab_name);
+	ret = fl_state_record(r->st, "dir", "%s", base);
+	if (!ret && mkdir(base, 0755) && errno != EEXIST)
+		ret = -errno;
+	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
+		struct fl_run_node *n = &r->nodes[i];
+
+		snprintf(n->dir, sizeof(n->dir), "%s/%s", base, n->name);
+		if (mkdir(n->dir, 0700) && errno != EEXIST)
+			ret = -errno;
+		else if (pw && chown(n->dir, pw->pw_uid, pw->pw_gid))
+			ret = -errno;
+	}
+	if (ret)
+		return run_fail(s, ret, "cannot create the scratch folders in %s: %s", base,
+				strerror(-ret));
+	return 0;
+}
+
+static int lab_up(struct fl_run *r, struct fl_suite *s)
+{
+	static int serial;
+	struct fl_lab_spec spec = { 0 };
+	int ret;
+
+	if (r->o->lab)
+		snprintf(r->lab_name, sizeof(r->lab_name), "%s", r->o->lab);
+	else
+		snprintf(r->lab_name, sizeof(r->lab_name), "fr%d-%d", (int)getpid() % 1000000,
+			 ++serial);
+	spec.name = r->lab_name;
+	spec.n_nodes = r->n_nodes;
+	spec.ipv6 = r->sc->ipv6;
+	ret = fl_lab_up(&spec, &r->lab);
+	if (ret)
+		return run_fail(s, ret, "could not bring lab '%s' up (%s)", r->lab_name,
+				strerror(-ret));
+	ret = fl_state_open(r->lab_name, &r->st);
+	if (ret)
+		return run_fail(s, ret, "cannot open the journal of lab '%s': %s", r->lab_name,
+				strerror(-ret));
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct fl_run_node *n = &r->nodes[i];
+		const struct fl_node *ln = &r->lab->nodes[i];
+
+		snprintf(n->name, sizeof(n->name), "%s", ln->name);
+		snprintf(n->netns, sizeof(n->netns), "%s", ln->netns);
+		inet_ntop(AF_INET, &ln->ip4, n->ip, sizeof(n->ip));
+		if (r->lab->ipv6)
+			inet_ntop(AF_INET6, &ln->ip6, n->ip6, sizeof(n->ip6));
+		r->tnodes[i] = (struct fl_tnode){ n->name, n->ip, n->ip6 };
+	}
+	fl_results_event(r->res, 0, "lab-up", r->lab_name, NULL);
+	return scratch_dirs(r, s);
+}
+
+static int expand(const struct fl_run *r, size_t i, const char *tmpl, char **out,
+		  struct fl_suite *s)
+{
+	struct fl_tvars v;
+	struct fl_err err;
+
+	fl_run_vars(r, i, &v);
+	if (fl_template_expand(tmpl, &v, out, &err))
+		return run_fail(s, -EINVAL, "%s: %s", r->t->file, err.msg);
+	return 0;
+}
+
+static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
+{
+	struct fl_run_node *n = &r->nodes[i];
+	struct fl_spawn sp = { .netns = n->netns, .user = r->t->user, .journal = r->st };
+	char path[700], *cmd = NULL, **env = calloc(r->t->n_env + 1, sizeof(char *));
+	int ret = -ENOMEM;
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", r->dir, n->name);
+	n->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (!env || n->log_fd < 0)
+		goto out;
+	ret = expand(r, i, r->t->start_run, &cmd, s);
+	for (size_t k = 0; k < r->t->n_env && !ret; k++)
+		ret = expand(r, i, r->t->env[k], &env[k], s);
+	if (ret)
+		goto out;
+	sp.cmd = cmd;
+	sp.env = env;
+	sp.out_fd = n->log_fd;
+	dprintf(n->log_fd, "# fallacy: starting on %s (%s): %s\n", n->name, n->ip, cmd);
+	ret = fl_proc_spawn(&sp, &n->pid);
+	if (ret)
+		ret = run_fail(s, ret, "cannot start the target on %s: %s", n->name, strerror(-ret));
+	else
+		fl_results_event(r->res, 0, "target-start", n->name, NULL);
+out:
+	free(cmd);
+	for (size_t k = 0; env && k < r->t->n_env; k++)
+		free(env[k]);
+	free(env);
+	return ret;
+}
+
+/* Run the ready command on node i until it succeeds or the deadline. */
+static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_suite *s)
+{
+	struct fl_run_node *n = &r->nodes[i];
+	struct fl_spawn sp = { .netns = n->netns, .user = r->t->user, .out_fd = n->log_fd,
+			       .die_with_parent = true };
+	char *cmd = NULL, limit[32];
+	int status = -1, ret;
+
+	if (!r->t->ready_run)
+		return 0;
+	ret = expand(r, i, r->t->ready_run, &cmd, s);
+	sp.cmd = cmd;
+	while (!ret && !fl_run_interrupted) {
+		uint64_t now = fl_clock_mono_ns();
+
+		if (kill(n->pid, 0) && errno == ESRCH)
+			break;
+		if (now >= deadline)
+			break;
+		if (!fl_proc_run(&sp, deadline - now < 5000000000ULL ? deadline - now : 5000000000ULL,
+				 &status) &&
+		    status == 0)
+			break;
+		usleep(200000);
+	}
+	free(cmd);
+	if (ret || status == 0)
+		return ret;
+	fl_format_duration(r->t->ready_timeout_ns, limit, sizeof(limit));
+	return run_fail(s, -ETIMEDOUT,
+			"target '%s' was not ready on %s within %s (see %s/logs/%s.log)",
+			r->t->name, n->name, limit, r->dir, n->name);
+}
+
+static int start_targets(struct fl_run *r, struct fl_suite *s)
+{
+	uint64_t deadline;
+	int ret = 0;
+
+	for (size_t i = 0; i < r->n_nodes && !ret; i++)
+		ret = start_node(r, i, s);
+	deadline = fl_clock_mono_ns() + r->t->ready_timeout_ns;
+	for (size_t i = 0; i < r->n_nodes && !ret; i++)
+		ret = wait_ready(r, i, deadline, s);
+	if (!ret && fl_run_interrupted)
+		ret = run_fail(s, -EINTR, "interrupted");
+	if (!ret)
+		fl_results_event(r->res, 0, "ready", NULL, NULL);
+	return ret;
+}
+
+static void stop_targets(struct fl_run *r)
+{
+	for (size_t k = r->n_nodes; k-- > 0;) {
+		struct fl_run_node *n = &r->nodes[k];
+		char extra[64];
+		int status = 0, killed;
+
+		if (n->pid <= 0)
+			continue;
+		killed = fl_proc_stop(n->pid, r->t->stop_grace_ns, &status);
+		snprintf(extra, sizeof(extra), "\"status\":%d,\"killed\":%s", status,
+			 killed > 0 ? "true" : "false");
+		fl_results_event(r->res, 0, "target-stop", n->name, extra);
+		n->pid = 0;
+	}
+	for (size_t k = 0; k < r->n_nodes; k++)
+		if (r->nodes[k].log_fd > 0)
+			close(r->nodes[k].log_fd);
+}
+
+struct tl_arg {
+	struct fl_timeline *tl;
+	int ret;
+};
+
+static void *timeline_thread(void *arg)
+{
+	struct tl_arg *a = arg;
+
+	a->ret = fl_timeline_run(a->tl);
+	return NULL;
+}
+
+static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
+{
+	uint64_t now = fl_clock_mono_ns();
+	double el = now > r->t0 ? (now - r->t0) / 1e9 : 0, tot = r->sc->duration_ns / 1e9;
+
+	if (el > tot)
+		el = tot;
+	if (r->o->progress_tty) {
+		fprintf(stderr, "\r\033[K[%5.1fs/%.0fs] %-40.40s ops ok %llu fail %llu timeout %llu%s",
+			el, tot, tl->current[0] ? tl->current : "-", (unsigned long long)r->res->n_ok,
+			(unsigned long long)r->res->n_fail, (unsigned long long)r->res->n_timeout,
+			final ? "\n" : "");
+	} else {
+		fprintf(stderr, "fallacy: %s: %.1fs/%.0fs %s; ops ok %llu fail %llu timeout %llu\n",
+			r->sc->name, el, tot, tl->current[0] ? tl->current : "-",
+			(unsigned long long)r->res->n_ok, (unsigned long long)r->res->n_fail,
+			(unsigned long long)r->res->n_timeout);
+	}
+}
+
+/* The measured part: load + timeline for the scenario's duration. */
+static int run_timeline(struct fl_run *r, struct fl_suite *s)
+{
+	struct fl_timeline tl = { .steps = r->sc->steps, .n_steps = r->sc->n_steps,
+				  .ops = &fl_run_fault_ops, .ctx = r, .res = r->res,
+				  .stop = &fl_run_interrupted, .realtime = true };
+	struct tl_arg a = { &tl, 0 };
+	uint64_t last = 0, every = r->o->progress_tty ? 200000000ULL : 5000000000ULL;
+	pthread_t th;
+	int ret;
+
+	r->t0 = fl_clock_mono_ns() + 100000000ULL; /* let the load threads start */
+	r->t_end = r->t0 + r->sc->duration_ns;
+	tl.t0 = r->t0;
+	ret = fl_run_load_start(r);
+	if (ret)
+		return run_fail(s, ret, "cannot start the load: %s", strerror(-ret));
+	fl_results_event(r->res, r->t0, "start", NULL, NULL);
+	ret = -pthread_create(&th, NULL, timeline_thread, &a);
+	if (ret) {
+		fl_run_load_stop(r);
+		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
+	}
+	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
+		usleep(50000);
+		if (fl_clock_mono_ns() - last >= every) {
+			last = fl_clock_mono_ns();
+			progress(r, &tl, false);
+		}
+	}
+	pthread_join(th, NULL);
+	fl_run_load_stop(r);
+	fl_timeline_heal_all(&tl);
+	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL, NULL);
+	progress(r, &tl, true);
+	if (tl.max_late_ns)
+		pr_info("%s: worst step lateness %.3f ms", r->sc->name, tl.max_late_ns / 1e6);
+	if (fl_run_interrupted)
+		return run_fail(s, -EINTR, "interrupted");
+	if (tl.failed)
+		return run_fail(s, -EIO, "%d timeline step(s) could not be applied (see events.jsonl)",
+				tl.failed);
+	return 0;
+}
+
+static const struct fl_run_node *run_node(const struct fl_run *r, const char *name, size_t *idx)
+{
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if (!strcmp(r->nodes[i].name, name)) {
+			*idx = i;
+			return &r->nodes[i];
+		}
+	return NULL;
+}
+
+/* command (on a node, while the target still runs) and invariant checks */
+static void run_command_check(struct fl_run *r, const struct fl_check *ck,
+			      struct fl_check_result *res)
+{
+	char env_ops[700], env_ev[700], env_dir[600], *env[4] = { env_ops, env_ev, env_dir, NULL };
+	struct fl_spawn sp = { .env = env, .die_with_parent = true };
+	const struct fl_run_node *n = NULL;
+	char path[700], *cmd = NULL, why[128] = "";
+	struct fl_suite dummy = { .name = "" };
+	int status = -1, ret;
+	size_t idx = 0;
+
+	snprintf(env_ops, sizeof(env_ops), "FALLACY_OPS=%s/ops.jsonl", r->dir);
+	snprintf(env_ev, sizeof(env_ev), "FALLACY_EVENTS=%s/events.jsonl", r->dir);
+	snprintf(env_dir, sizeof(env_dir), "FALLACY_RESULTS=%s", r->dir);
+	if (ck->kind == FL_CHECK_COMMAND && !(n = run_node(r, ck->node, &idx))) {
+		fl_check_eval_status(ck, -1, "no such node in the lab", res);
+		return;
+	}
+	if (expand(r, idx, ck->run, &cmd, &dummy)) {
+		fl_check_eval_status(ck, -1, dummy.error, res);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/logs/check-%s.log", r->dir, n ? n->name : "invariant");
+	sp.out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	sp.netns = n ? n->netns : NULL;
+	sp.user = n ? r->t->user : NULL;
+	sp.cmd = cmd;
+	ret = fl_proc_run(&sp, ck->timeout_ns, &status);
+	if (ret == -ETIMEDOUT)
+		snprintf(why, sizeof(why), "timed out; output in logs/check-%s.log",
+			 n ? n->name : "invariant");
+	else if (ret)
+		snprintf(why, sizeof(why), "could not run: %s", strerror(-ret));
+	else if (status != ck->expect)
+		snprintf(why, sizeof(why), "output in logs/check-%s.log", n ? n->name : "invariant");
+	fl_check_eval_status(ck, ret ? -1 : status, why, res);
+	if (sp.out_fd >= 0)
+		close(sp.out_fd);
+	free(cmd);
+}
+
+static void ops_counts(struct fl_suite *s, const struct fl_run_data *rd)
+{
+	for (size_t i = 0; i < rd->n_ops; i++) {
+		if (rd->ops[i].status == FL_OP_OK)
+			s->ops_ok++;
+		else if (rd->ops[i].status == FL_OP_FAIL)
+			s->ops_fail++;
+		else
+			s->ops_timeout++;
+	}
+}
+
+/* Data checks over the files, then everything into the suite. */
+static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_suite *s)
+{
+	char ops[700], ev[700], path[700];
+	struct fl_run_data rd;
+	struct fl_err err;
+	int ret;
+
+	snprintf(ops, sizeof(ops), "%s/ops.jsonl", r->dir);
+	snprintf(ev, sizeof(ev), "%s/events.jsonl", r->dir);
+	ret = fl_run_data_load(ops, ev, &rd, &err);
+	if (ret)
+		return run_fail(s, ret, "reading the run's records: %s", err.msg);
+	for (size_t i = 0; i < r->sc->n_checks; i++) {
+		const struct fl_check *ck = &r->sc->checks[i];
+
+		if (ck->kind != FL_CHECK_COMMAND && ck->kind != FL_CHECK_INVARIANT)
+			fl_check_eval(ck, &rd, &res[i]);
+		fl_case_from_result(&res[i], &s->cases[i]);
+	}
+	s->n_cases = r->sc->n_checks;
+	ops_counts(s, &rd);
+	snprintf(path, sizeof(path), "%s/report.html", r->dir);
+	fl_report_html(path, s, &rd);
+	fl_run_data_free(&rd);
+	return 0;
+}
+
+static void write_counters(const struct fl_run *r)
+{
+	char ev[700], path[700], *line = NULL;
+	FILE *in, *out;
+	size_t cap = 0;
+	int n = 0;
+
+	snprintf(ev, sizeof(ev), "%s/events.jsonl", r->dir);
+	snprintf(path, sizeof(path), "%s/counters.json", r->dir);
+	in = fopen(ev, "r");
+	out = fopen(path, "we");
+	if (!in || !out)
+		goto out;
+	fputs("{\"heals\": [", out);
+	while (getline(&line, &cap, in) > 0) {
+		size_t len = strlen(line);
+
+		if (!strstr(line, "\"event\":\"heal\""))
+			continue;
+		while (len && line[len - 1] == '\n')
+			line[--len] = 0;
+		fprintf(out, "%s\n  %s", n++ ? "," : "", line);
+	}
+	fputs(n ? "\n]}\n" : "]}\n", out);
+out:
+	free(line);
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+}
+
+static void write_resolved(const struct fl_run *r)
+{
+	char path[700];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/scenario.yaml", r->dir);
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "# resolved by fallacy run from %s against %s (seed %llu)\n", r->sc->file,
+		r->t->file, (unsigned long long)r->seed);
+	fl_scenario_print(r->sc, f);
+	fclose(f);
+}
+
+static void suite_init(struct fl_run *r, struct fl_suite *s)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", r->sc->name);
+	snprintf(s->target, sizeof(s->target), "%s", r->t->name);
+	snprintf(s->fallacy, sizeof(s->fallacy), "%s", r->sc->fallacy ? r->sc->fallacy : "");
+	snprintf(s->dir, sizeof(s->dir), "%s", r->dir);
+	gmtime_r(&now, &tm);
+	strftime(s->timestamp, sizeof(s->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	s->seed = r->seed;
+}
+
+static int run_init(struct fl_run *r, const struct fl_scenario *sc, const struct fl_sut *t,
+		    const struct fl_run_opts *o)
+{
+	memset(r, 0, sizeof(*r));
+	r->sc = sc;
+	r->t = t;
+	r->o = o;
+	r->n_nodes = sc->nodes ? sc->nodes : t->nodes;
+	r->seed = o->has_seed ? o->seed : sc->seed;
+	pthread_mutex_init(&r->seq_lock, NULL);
+	for (size_t i = 0; i < FL_RUN_MAX_NODES; i++)
+		r->nodes[i].log_fd = -1;
+	if (o->out)
+		snprintf(r->dir, sizeof(r->dir), "%s", o->out);
+	else
+		fl_results_default_dir(sc->name, r->dir, sizeof(r->dir));
+	return r->n_nodes > FL_RUN_MAX_NODES ? -E2BIG : 0;
+}
+
+/* Everything after the lab is up; returns the first error. */
+static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_suite *s)
+{
+	struct fl_err err;
+	int ret = fl_run_faults_check(r, &err);
+
+	if (ret)
+		return run_fail(s, ret, "%s", err.msg);
+	ret = start_targets(r, s);
+	if (!ret)
+		ret = run_timeline(r, s);
+	for (size_t i = 0; i < r->sc->n_checks && r->t0; i++) {
+		const struct fl_check *ck = &r->sc->checks[i];
+
+		if (ck->kind == FL_CHECK_COMMAND)
+			run_command_check(r, ck, &res[i]);
+	}
+	return ret;
+}
+
+int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
+		    const struct fl_run_opts *o, struct fl_suite *s)
+{
+	struct fl_check_result *res = calloc(sc->n_checks + 1, sizeof(*res));
+	uint64_t t_start = fl_clock_mono_ns();
+	struct fl_run r;
+	struct fl_err err;
+	char path[700];
+	int ret = run_init(&r, sc, t, o);
+
+	suite_init(&r, s);
+	s->cases = calloc(sc->n_checks + 1, sizeof(*s->cases));
+	if (ret || !res || !s->cases) {
+		free(res);
+		return run_fail(s, ret ?: -ENOMEM, "too many nodes or out of memory");
+	}
+	for (size_t i = 0; i < sc->n_checks; i++)
+		fl_check_eval_status(&sc->checks[i], -1, "not run", &res[i]);
+	ret = fl_results_open(r.dir, &r.res, &err);
+	if (ret) {
+		free(res);
+		return run_fail(s, ret, "%s", err.msg);
+	}
+	write_resolved(&r);
+	ret = lab_up(&r, s);
+	if (!ret)
+		ret = run_on_lab(&r, res, s);
+	stop_targets(&r);
+	if (r.lab) {
+		if (fl_lab_down(r.lab_name) && !ret)
+			ret = run_fail(s, -EIO, "lab '%s' did not come down cleanly", r.lab_name);
+		fl_results_event(r.res, 0, "lab-down", r.lab_name, NULL);
+		fl_lab_free(r.lab);
+	}
+	if (r.st)
+		fl_state_close(r.st);
+	for (size_t i = 0; i < sc->n_checks && ret; i++)
+		if (sc->checks[i].kind == FL_CHECK_INVARIANT)
+			fl_check_eval_status(&sc->checks[i], -1, "the run did not complete", &res[i]);
+	for (size_t i = 0; i < sc->n_checks && !ret; i++)
+		if (sc->checks[i].kind == FL_CHECK_INVARIANT)
+			run_command_check(&r, &sc->checks[i], &res[i]);
+	evaluate(&r, res, s);
+	s->seconds = (fl_clock_mono_ns() - t_start) / 1e9;
+	write_counters(&r);
+	snprintf(path, sizeof(path), "%s/summary.json", r.dir);
+	fl_summary_write(path, s);
+	snprintf(path, sizeof(path), "%s/junit.xml", r.dir);
+	fl_junit_write(path, s, 1);
+	fl_results_close(r.res);
+	pthread_mutex_destroy(&r.seq_lock);
+	free(res);
+	return ret;
+}

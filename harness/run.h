@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* One scenario run against one target on a fresh lab: start-up, readiness,
+ * load (probes or workloads), the timeline, command checks, ordered
+ * shutdown, the lab down, checks and the results folder. */
+#ifndef FALLACY_RUN_H
+#define FALLACY_RUN_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "results.h"
+#include "scenario.h"
+#include "target.h"
+#include "timeline.h"
+
+struct fl_lab;
+struct fl_state;
+
+struct fl_run_opts {
+	const char *out; /* results folder; NULL: results/NAME-TIMESTAMP */
+	const char *lab; /* lab name; NULL: fr-PID-N */
+	uint64_t seed;
+	bool has_seed;
+	bool progress_tty; /* one live line on a TTY, else plain lines */
+};
+
+#define FL_RUN_MAX_NODES 64
+
+struct fl_run_node {
+	char name[16];
+	char netns[64];
+	char ip[48], ip6[64];
+	pid_t pid; /* the target process, 0 if none */
+	int log_fd;
+	pid_t load_pid; /* a workload process */
+	char ops_file[700]; /* the workload's $FALLACY_OPS */
+	char dir[128]; /* {{dir}}: scratch folder, removed with the lab */
+	pthread_t probe;
+	bool probing;
+};
+
+struct fl_run {
+	const struct fl_scenario *sc;
+	const struct fl_sut *t;
+	const struct fl_run_opts *o;
+	struct fl_lab *lab;
+	char lab_name[32];
+	struct fl_state *st;
+	struct fl_results *res;
+	struct fl_run_node nodes[FL_RUN_MAX_NODES];
+	struct fl_tnode tnodes[FL_RUN_MAX_NODES];
+	size_t n_nodes;
+	char dir[512];
+	uint64_t seed;
+	uint64_t t0, t_end;
+	volatile sig_atomic_t stop_load;
+	uint64_t seq; /* {{seq}} of probes, shared by all nodes */
+	pthread_mutex_t seq_lock;
+	char counters[8192]; /* JSON members "ID": {...} of healed faults */
+	size_t counters_len;
+};
+
+/* Set by SIGINT/SIGTERM handlers of the command. */
+extern volatile sig_atomic_t fl_run_interrupted;
+
+/* Run sc against t; fills suite (always, also on errors). Returns 0 when
+ * the run completed (checks may have failed) or -errno after an error
+ * (suite->error says what). */
+int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
+		    const struct fl_run_opts *o, struct fl_suite *suite);
+/* --dry-run: print the resolved plan. */
+void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t,
+		 const struct fl_run_opts *o, FILE *f);
+
+/* load (probes/workloads), runload.c */
+int fl_run_load_start(struct fl_run *r);
+void fl_run_load_stop(struct fl_run *r);
+/* template variables of node i */
+void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
+
+/* the fault backend (through the session API), runfaults.c */
+extern const struct fl_timeline_ops fl_run_fault_ops;
+/* Validate the timeline's fault words against the lab, before anything runs. */
+int fl_run_faults_check(struct fl_run *r, struct fl_err *err);
+
+#endif

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: MIT
+/* fallacy wrap: session set-up, the command's process, signal forwarding,
+ * results and removal of everything afterwards. */
+#include "wrap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "log.h"
+#include "netns.h"
+#include "results.h"
+#include "state.h"
+#include "wrap_int.h"
+#include "wrapns.h"
+
+struct wrap {
+	const struct fl_wrap_opts *o;
+	char session[32], netns[48], hosts[PATH_MAX], pcap[PATH_MAX];
+	struct fl_state *st;
+	bool drop; /* run the command as uid/gid */
+	uid_t uid;
+	gid_t gid;
+	char user[64]; /* for initgroups; empty = no supplementary groups */
+	struct fl_results *res;
+	struct fl_capture *cap;
+	struct wrap_faults wf;
+	pid_t child;
+	int go[2], err[2], sfd;
+	sigset_t oldmask;
+	uint64_t t0, t_exec, t_exit;
+	int status, exec_errno, term_signals;
+};
+
+bool fl_wrap_has_faults(const struct fl_wrap_opts *o)
+{
+	return o->has_delay || o->has_jitter || o->has_rate || o->has_loss || o->has_duplicate ||
+	       o->has_corrupt;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* One line of events.jsonl (harness/results: both clocks, the event name,
+ * extra JSON members). */
+static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
+{
+	char extra[1024];
+	va_list ap;
+
+	if (!w->res)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(extra, sizeof(extra), fmt, ap);
+	va_end(ap);
+	fl_results_event(w->res, 0, name, id, extra);
+}
+
+static int user_by_name(struct wrap *w, const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+	char *end;
+	unsigned long id;
+
+	if (!pw) {
+		errno = 0;
+		id = strtoul(name, &end, 10);
+		if (*name && !*end && !errno)
+			pw = getpwuid((uid_t)id);
+		if (!pw) {
+			pr_err("wrap: --user %s: no such user (a name or uid from /etc/passwd)",
+			       name);
+			return -EINVAL;
+		}
+	}
+	w->uid = pw->pw_uid;
+	w->gid = pw->pw_gid;
+	snprintf(w->user, sizeof(w->user), "%s", pw->pw_name);
+	w->drop = true;
+	return 0;
+}
+
+/* --user, else SUDO_UID/SUDO_GID (started through sudo), else ourselves. */
+static int resolve_user(struct wrap *w)
+{
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+	struct passwd *pw;
+	char *end;
+
+	if (w->o->user)
+		return user_by_name(w, w->o->user);
+	if (!su || !*su)
+		return 0;
+	errno = 0;
+	w->uid = (uid_t)strtoul(su, &end, 10);
+	if (*end || errno) {
+		pr_err("wrap: SUDO_UID=%s is not a number; use --user", su);
+		return -EINVAL;
+	}
+	pw = getpwuid(w->uid);
+	w->gid = pw ? pw->pw_gid : w->uid;
+	if (sg && *sg) {
+		w->gid = (gid_t)strtoul(sg, &end, 10);
+		if (*end) {
+			pr_err("wrap: SUDO_GID=%s is not a number; use --user", sg);
+			return -EINVAL;
+		}
+	}
+	if (pw)
+		snprintf(w->user, sizeof(w->user), "%s", pw->pw_name);
+	w->drop = w->uid != getuid() || w->gid != getgid();
+	return 0;
+}
+
+/* Results belong to the user who asked for them, not to root. */
+static void give_to_user(struct wrap *w, const char *path)
+{
+	if (w->drop && chown(path, w->uid, w->gid))
+		pr_warn("wrap: cannot give %s to uid %u: %s", path, (unsigned)w->uid,
+			strerror(errno));
+}
+
+static int open_out(struct wrap *w)
+{
+	struct fl_err err = { "" };
+	int rc;
+
+	if (!w->o->out_dir)
+		return 0;
+	rc = fl_results_open(w->o->out_dir, &w->res, &err);
+	if (rc) {
+		pr_err("wrap: --out %s: %s", w->o->out_dir, err.msg);
+		return rc < 0 ? rc : -EIO;
+	}
+	return 0;
+}
+
+/* Results belong to the user who asked for them: chown what we wrote. */
+static void give_out_dir(struct wrap *w)
+{
+	static const char *const files[] = { "", "/logs", "/events.jsonl", "/ops.jsonl",
+					     "/counters.json", "/wrap.pcap" };
+	char path[PATH_MAX];
+
+	if (!w->o->out_dir || !w->drop)
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", w->o->out_dir, files[i]);
+		if (!access(path, F_OK))
+			give_to_user(w, path);
+	}
+}
+
+/* A hosts file for the namespace: the host's, plus the wrap address. */
+static int write_hosts(struct wrap *w)
+{
+	FILE *in, *out;
+	char line[1024];
+
+	snprintf(w->hosts, sizeof(w->hosts), "%s/hosts", fl_state_dir(w->st));
+	out = fopen(w->hosts, "w");
+	if (!out)
+		return -errno;
+	in = fopen("/etc/hosts", "r");
+	while (in && fgets(line, sizeof(line), in))
+		fputs(line, out);
+	if (in)
+		fclose(in);
+	fprintf(out, "%s\tfallacy-wrap\n%s\tfallacy-wrap\n", FL_WRAP_ADDR4, FL_WRAP_ADDR6);
+	if (fclose(out))
+		return -errno;
+	return 0;
+}
+
+static int make_namespace(struct wrap *w)
+{
+	int rc;
+
+	rc = fl_state_create(w->session, &w->st);
+	if (rc) {
+		pr_err("wrap: session %s: %s (run 'fallacy cleanup %s' if it is stale)",
+		       w->session, strerror(-rc), w->session);
+		return rc;
+	}
+	rc = fl_state_record(w->st, "netns", "%s", w->netns);
+	if (!rc)
+		rc = fl_netns_create(w->netns);
+	if (rc == -EEXIST) {
+		char rec[96];
+
+		/* somebody else's (a lab named wrap-PID): never ours to remove */
+		snprintf(rec, sizeof(rec), "netns %s", w->netns);
+		fl_state_cancel(w->st, rec);
+	}
+	if (rc) {
+		pr_err("wrap: creating namespace %s: %s", w->netns, strerror(-rc));
+		return rc;
+	}
+	rc = fl_wrapns_setup(w->netns, w->o->addr);
+	if (!rc && w->o->addr)
+		rc = write_hosts(w);
+	if (rc)
+		return rc;
+	event(w, "netns", NULL, "\"netns\":\"%s\",\"session\":\"%s\"", w->netns, w->session);
+	return 0;
+}
+
+static int start_capture(struct wrap *w)
+{
+	struct fl_capture_point pt = { .ifname = "lo", .dir = FL_CAPTURE_INOUT };
+	struct fl_capture_opts co = { .path = w->pcap };
+	int rc;
+
+	if (!w->o->capture)
+		return 0;
+	snprintf(pt.netns, sizeof(pt.netns), "%s", w->netns);
+	snprintf(w->pcap, sizeof(w->pcap), "%s/wrap.pcap", w->o->out_dir);
+	rc = fl_capture_open(&pt, 1, &co, &w->cap);
+	if (!rc)
+		rc = fl_capture_start(w->cap);
+	if (!rc) {
+		event(w, "capture", NULL, "\"file\":\"wrap.pcap\",\"netns\":\"%s\",\"ifname\":\"lo\"",
+		      w->netns);
+	}
+	return rc;
+}
+
+static int drop_privileges(const struct wrap *w)
+{
+	if (!w->drop)
+		return 0;
+	if (w->user[0] ? initgroups(w->user, w->gid) : setgroups(1, &w->gid))
+		return -errno;
+	if (setgid(w->gid) || setuid(w->uid))
+		return -errno;
+	return 0;
+}
+
+/* The child: wait for the parent's go (its pid is journaled by then),
+ * enter the namespace, become the user, exec. Reports a failure's errno
+ * on the close-on-exec error pipe. */
+static void __attribute__((noreturn)) child_main(struct wrap *w, pid_t parent)
+{
+	char c;
+	int rc;
+
+	close(w->go[1]);
+	close(w->err[0]);
+	if (read(w->go[0], &c, 1) != 1)
+		_exit(127);
+	rc = fl_wrapns_enter_child(w->netns, w->o->addr ? w->hosts : NULL);
+	if (!rc)
+		rc = drop_privileges(w);
+	if (!rc && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent))
+		rc = -ESRCH;
+	sigprocmask(SIG_SETMASK, &w->oldmask, NULL);
+	if (!rc) {
+		execvp(w->o->argv[0], w->o->argv);
+		rc = -errno;
+	}
+	if (write(w->err[1], &rc, sizeof(rc)) != sizeof(rc))
+		_exit(127);
+	_exit(rc == -ENOENT ? 127 : 126);
+}
+
+static int start_child(struct wrap *w)
+{
+	struct fl_err err = { "" };
+	pid_t parent = getpid();
+	ssize_t n;
+	int rc;
+
+	if (pipe2(w->go, O_CLOEXEC) || pipe2(w->err, O_CLOEXEC))
+		return -errno;
+	w->child = fork();
+	if (w->child < 0)
+		return -errno;
+	if (!w->child)
+		child_main(w, parent);
+	close(w->go[0]);
+	close(w->err[1]);
+	w->go[0] = w->err[1] = -1;
+	rc = fl_state_record(w->st, "pid", "%d %llu", w->child, fl_proc_starttime(w->child));
+	if (rc)
+		return rc;
+	/* Logged before the go: every packet of the command comes after it. */
+	event(w, "exec", NULL, "\"pid\":%d", w->child);
+	w->t_exec = now_ns(CLOCK_MONOTONIC);
+	if (write(w->go[1], "g", 1) != 1)
+		return -errno;
+	if (wrap_faults_timeline(&w->wf, &err))
+		pr_err("wrap: %s", err.msg);
+	/* EOF: exec succeeded; an int: why it did not. */
+	n = read(w->err[0], &rc, sizeof(rc));
+	if (n == sizeof(rc)) {
+		w->exec_errno = -rc;
+		pr_err("wrap: cannot run '%s': %s", w->o->argv[0], strerror(-rc));
+		event(w, "exec_failed", NULL, "\"errno\":%d", -rc);
+	}
+	return 0;
+}
+
+/* Terminal signals (^C) reach the whole foreground process group, the
+ * command included: forward only signals sent to us alone (kill, a CI
+ * runner's SIGTERM). A second SIGINT/SIGTERM kills the command. */
+static void on_signal(struct wrap *w, const struct signalfd_siginfo *si)
+{
+	int sig = (int)si->ssi_signo;
+
+	if (sig == SIGINT || sig == SIGTERM)
+		w->term_signals++;
+	if (w->term_signals > 1) {
+		pr_warn("wrap: second %s, killing '%s' (pid %d)", strsignal(sig), w->o->argv[0],
+			w->child);
+		kill(w->child, SIGKILL);
+		return;
+	}
+	if (si->ssi_code == SI_KERNEL)
+		return;
+	event(w, "signal", NULL, "\"signal\":%d,\"forwarded_to\":%d", sig, w->child);
+	kill(w->child, sig);
+}
+
+static int supervise(struct wrap *w)
+{
+	struct signalfd_siginfo si;
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(w->child, &st, WNOHANG);
+
+		if (r == w->child)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (read(w->sfd, &si, sizeof(si)) != sizeof(si)) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (si.ssi_signo != SIGCHLD)
+			on_signal(w, &si);
+	}
+	w->t_exit = now_ns(CLOCK_MONOTONIC);
+	w->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (WIFSIGNALED(st))
+		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d,\"signal\":%d", w->child, w->status,
+		      WTERMSIG(st));
+	else
+		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d", w->child, w->status);
+	return 0;
+}
+
+static void write_counters(struct wrap *w)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (!w->o->out_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/counters.json", w->o->out_dir);
+	f = fopen(path, "w");
+	if (!f) {
+		pr_warn("wrap: cannot write %s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(f, "{\"session\":\"%s\",\"netns\":\"%s\",\"command\":{\"pid\":%d,"
+		   "\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,",
+		w->session, w->netns, w->child, w->status,
+		(unsigned long long)(w->t_exit - w->t_exec),
+		w->wf.list_json && w->wf.list_json[0] ? w->wf.list_json : "[]");
+	fprintf(f, "\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
+		   "\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
+		   "\"capture\":",
+		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.packets,
+		(unsigned long long)w->wf.sum.dropped, (unsigned long long)w->wf.sum.delayed,
+		(unsigned long long)w->wf.sum.duplicated, (unsigned long long)w->wf.sum.corrupted,
+		(unsigned long long)w->wf.sum.shaped);
+	if (w->cap)
+		fl_capture_print_json(w->cap, f);
+	else
+		fputs("null", f);
+	fputs("}\n", f);
+	fclose(f);
+}
+
+static void fault_summary(const struct wrap *w, char *buf, size_t len)
+{
+	const struct wrap_fault_sum *f = &w->wf.sum;
+
+	if (!f->faults) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	snprintf(buf, len,
+		 "%llu on lo: %llu packets matched, %llu dropped, %llu delayed, %llu duplicated, "
+		 "%llu corrupted, %llu shaped",
+		 (unsigned long long)f->faults, (unsigned long long)f->packets,
+		 (unsigned long long)f->dropped, (unsigned long long)f->delayed,
+		 (unsigned long long)f->duplicated, (unsigned long long)f->corrupted,
+		 (unsigned long long)f->shaped);
+}
+
+static void summary(struct wrap *w)
+{
+	struct fl_capture_stat cs;
+	char cap[PATH_MAX + 96] = "", faults[256];
+
+	if (w->o->quiet)
+		return;
+	if (w->cap) {
+		fl_capture_total(w->cap, &cs);
+		snprintf(cap, sizeof(cap), "; %llu packets captured in %s (%llu dropped)",
+			 (unsigned long long)cs.written, w->pcap,
+			 (unsigned long long)(cs.dropped + cs.ifdropped));
+	}
+	fault_summary(w, faults, sizeof(faults));
+	fprintf(stderr, "fallacy: wrap: '%s' exited with status %d after %.3f s; faults: %s%s\n",
+		w->o->argv[0], w->status, (double)(w->t_exit - w->t_exec) / 1e9, faults, cap);
+}
+
+/* Signals are read from a signalfd, so they must be blocked in every
+ * thread: block them before the capture thread exists. */
+static int block_signals(struct wrap *w)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, &w->oldmask))
+		return -errno;
+	w->sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	return w->sfd < 0 ? -errno : 0;
+}
+
+/* Everything after the command: results, then removal of the session. */
+static int finish(struct wrap *w)
+{
+	int rc = 0;
+
+	wrap_faults_end(&w->wf);
+	if (w->cap && fl_capture_stop(w->cap))
+		pr_warn("wrap: the capture %s may be incomplete", w->pcap);
+	write_counters(w);
+	event(w, "end", NULL, "\"status\":%d", w->status);
+	if (w->st) {
+		fl_state_close(w->st);
+		w->st = NULL;
+		rc = fl_state_cleanup(w->session);
+		if (rc)
+			pr_err("wrap: removing session %s failed: %s; run 'fallacy cleanup %s'",
+			       w->session, strerror(-rc), w->session);
+	}
+	return rc;
+}
+
+static void release(struct wrap *w)
+{
+	wrap_faults_free(&w->wf);
+	fl_capture_free(w->cap);
+	if (w->res) {
+		fl_results_close(w->res);
+		w->res = NULL;
+		give_out_dir(w);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (w->go[i] >= 0)
+			close(w->go[i]);
+		if (w->err[i] >= 0)
+			close(w->err[i]);
+	}
+	if (w->sfd >= 0)
+		close(w->sfd);
+	sigprocmask(SIG_SETMASK, &w->oldmask, NULL);
+}
+
+static int setup(struct wrap *w)
+{
+	struct fl_err err = { "" };
+	int rc;
+
+	rc = resolve_user(w);
+	if (!rc && (rc = wrap_faults_prepare(&w->wf, w->o, &err)))
+		pr_err("wrap: %s", err.msg);
+	if (!rc)
+		rc = block_signals(w);
+	if (!rc)
+		rc = open_out(w);
+	if (rc)
+		return rc;
+	event(w, "start", NULL, "\"session\":\"%s\",\"seed\":%llu", w->session,
+	      (unsigned long long)w->o->seed);
+	rc = make_namespace(w);
+	if (!rc)
+		rc = start_capture(w);
+	if (!rc && (rc = wrap_faults_start(&w->wf, w->netns, w->res, &err)))
+		pr_err("wrap: %s", err.msg);
+	return rc;
+}
+
+int fl_wrap_run(const struct fl_wrap_opts *o)
+{
+	struct wrap w = { .o = o, .go = { -1, -1 }, .err = { -1, -1 }, .sfd = -1 };
+	int rc;
+
+	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());
+	/* [a-z0-9-] only, so `--netns fl-wrap-PID` is a valid attach target */
+	snprintf(w.netns, sizeof(w.netns), "fl-wrap-%d", getpid());
+	w.t0 = now_ns(CLOCK_MONOTONIC);
+	rc = setup(&w);
+	if (!rc)
+		rc = start_child(&w);
+	if (!rc)
+		rc = supervise(&w);
+	if (rc && w.child > 0) {
+		kill(w.child, SIGKILL);
+		waitpid(w.child, NULL, 0);
+	}
+	if (w.st || w.cap)
+		rc = finish(&w) ?: rc;
+	if (!rc)
+		summary(&w);
+	release(&w);
+	return rc ? rc : w.status;
+}

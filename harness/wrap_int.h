@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to harness/wrap*.c: the faults of a wrap session. They go to
+ * the data plane's session supervisor for the wrap namespace (target
+ * `--netns fl-wrap-PID`, fault point lo) through the session API, as the
+ * words `fallacy fault add` takes; --scenario runs the harness timeline
+ * with the same backend. */
+#ifndef FALLACY_WRAP_INT_H
+#define FALLACY_WRAP_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "timeline.h"
+#include "wrap.h"
+
+struct fl_results;
+struct fl_scenario;
+
+struct wrap_fault_sum {
+	uint64_t faults, packets, dropped, delayed, duplicated, corrupted, shaped;
+};
+
+struct wrap_faults {
+	char netns[64];
+	const struct fl_wrap_opts *o;
+	struct fl_results *res; /* events sink or NULL */
+	bool active; /* the supervisor has (had) faults of ours */
+	struct fl_scenario *sc;
+	struct fl_timeline tl;
+	pthread_t th;
+	bool th_running;
+	volatile sig_atomic_t stop;
+	char *list_json; /* `fault list -j` just before the end, or NULL */
+	struct wrap_fault_sum sum;
+};
+
+/* Validate --scenario (load the file) before anything is created. */
+int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, struct fl_err *err);
+/* Add the option faults to the namespace's lo (before the command runs,
+ * so its first packet already suffers them); with a scenario, start the
+ * session's supervisor ahead of the first step. */
+int wrap_faults_start(struct wrap_faults *wf, const char *netns, struct fl_results *res,
+		      struct fl_err *err);
+/* Start the --scenario timeline (offsets from now: the command's exec). */
+int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err);
+/* Stop the timeline, read the counters (list_json; sum adds those healed
+ * by the timeline), clear the faults
+ * (the supervisor then removes its tc filters, netfilter rule, delay line
+ * and exits). */
+void wrap_faults_end(struct wrap_faults *wf);
+void wrap_faults_free(struct wrap_faults *wf);
+
+#endif

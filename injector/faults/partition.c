@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/* partition [G1 G2 ... [oneway]]
+ * Without groups: drop every matching packet (with --from A --to B: A->B
+ * only, one way; add --bidir for both ways).
+ * With groups (comma lists of lab nodes, at least two): a packet from a to b
+ * is dropped when no group holds both a and b; with `oneway`, only when
+ * additionally a's first group comes before b's. A node in two groups is a
+ * bridge: it reaches both sides. Nodes in no group are not affected.
+ * Encoding: one rule per distinct set of unreachable destinations, so a
+ * plain k-group partition costs k rules however many nodes it has.
+ * params: n_groups, groups[], oneway. */
+#include "fault.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lab.h"
+
+static int part_parse(struct fl_fault *f, int argc, char **argv, struct fl_err *err)
+{
+	struct fl_fault_params *p = &f->params;
+
+	if (argc && !strcmp(argv[argc - 1], "oneway")) {
+		p->oneway = true;
+		argc--;
+	}
+	if (argc == 1 || argc > FL_GROUPS_MAX || (p->oneway && argc == 0)) {
+		fl_err_set(err, "partition: expected no groups or 2..%d groups like n1,n2 n3 [oneway]",
+			   FL_GROUPS_MAX);
+		return -EINVAL;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (strlen(argv[i]) >= sizeof(p->groups[0]) || !argv[i][0]) {
+			fl_err_set(err, "partition: group '%s' is empty or too long", argv[i]);
+			return -EINVAL;
+		}
+		strcpy(p->groups[i], argv[i]);
+	}
+	p->n_groups = argc;
+	return 0;
+}
+
+static void part_print(const struct fl_fault *f, struct fl_out *o)
+{
+	const struct fl_fault_params *p = &f->params;
+
+	if (o->json && p->n_groups) {
+		fprintf(o->f, "%s\"groups\": [", o->n++ ? ", " : "");
+		for (int i = 0; i < p->n_groups; i++) {
+			fputs(i ? ", " : "", o->f);
+			fl_json_str(o->f, p->groups[i]);
+		}
+		fputc(']', o->f);
+	} else {
+		for (int i = 0; i < p->n_groups; i++)
+			fl_out_str(o, "", p->groups[i]);
+	}
+	if (p->oneway)
+		fl_out_flag(o, "oneway");
+}
+
+static void part_encode(const struct fl_fault *f, struct fl_rule *r)
+{
+	(void)f;
+	r->kind = FL_KIND_DROP;
+}
+
+/* member[g] = node bitmap of group g; first[i] = first group of node i. */
+static int groups_resolve(const struct fl_fault *f, const struct fl_lab *lab,
+			  uint64_t member[][FL_NODE_WORDS], int *first, struct fl_err *err)
+{
+	for (int i = 0; i < FL_MAX_NODES; i++)
+		first[i] = -1;
+	for (int g = 0; g < f->params.n_groups; g++) {
+		struct fl_side side = { 0 };
+
+		snprintf(side.text, sizeof(side.text), "%s", f->params.groups[g]);
+		if (strpbrk(side.text, ".:/")) {
+			fl_err_set(err, "partition: '%s': groups are lists of node names", side.text);
+			return -EINVAL;
+		}
+		for (char *s = side.text, *tok; (tok = strsep(&s, ","));) {
+			const struct fl_node *n = fl_lab_node(lab, tok);
+
+			if (!n || n->index >= FL_MAX_NODES) {
+				fl_err_set(err, "partition: unknown node '%s' in lab %s", tok, lab->name);
+				return -EINVAL;
+			}
+			member[g][n->index / 64] |= 1ULL << (n->index % 64);
+			if (first[n->index] < 0)
+				first[n->index] = g;
+		}
+	}
+	return 0;
+}
+
+static bool in(const uint64_t *set, int i)
+{
+	return (set[i / 64] >> (i % 64)) & 1;
+}
+
+/* dst[] = nodes a may not send to. */
+static void unreachable(const struct fl_fault *f, uint64_t member[][FL_NODE_WORDS],
+			const int *first, int a, uint64_t *dst)
+{
+	memset(dst, 0, FL_NODE_WORDS * sizeof(*dst));
+	for (int b = 0; b < FL_MAX_NODES; b++) {
+		bool shared = false;
+
+		if (first[b] < 0 || b == a)
+			continue;
+		for (int g = 0; g < f->params.n_groups && !shared; g++)
+			shared = in(member[g], a) && in(member[g], b);
+		if (!shared && (!f->params.oneway || first[a] < first[b]))
+			dst[b / 64] |= 1ULL << (b % 64);
+	}
+}
+
+static int part_expand(const struct fl_fault *f, const struct fl_lab *lab, struct fl_rule *rules,
+		       int max, struct fl_err *err)
+{
+	uint64_t member[FL_GROUPS_MAX][FL_NODE_WORDS] = { { 0 } }, dst[FL_NODE_WORDS];
+	int first[FL_MAX_NODES], n = 0, a, k;
+
+	if (!f->params.n_groups) {
+		fl_fault_base_rule(f, &rules[0]);
+		part_encode(f, &rules[0]);
+		return 1;
+	}
+	if (!lab || f->from.text[0] || f->to.text[0] || f->node[0] || f->bidir) {
+		fl_err_set(err, "partition groups need a lab target and no --from/--to/--bidir");
+		return -EINVAL;
+	}
+	if (groups_resolve(f, lab, member, first, err))
+		return -EINVAL;
+	for (a = 0; a < FL_MAX_NODES; a++) {
+		if (first[a] < 0)
+			continue;
+		unreachable(f, member, first, a, dst);
+		if (!(dst[0] | dst[1] | dst[2] | dst[3]))
+			continue;
+		for (k = 0; k < n && memcmp(rules[k].dst.nodes, dst, sizeof(dst)); k++)
+			;
+		if (k == n) {
+			if (n == max) {
+				fl_err_set(err, "partition: more than %d distinct rules", max);
+				return -ENOSPC;
+			}
+			fl_fault_base_rule(f, &rules[n]);
+			part_encode(f, &rules[n]);
+			rules[n].src.use_nodes = rules[n].dst.use_nodes = 1;
+			memcpy(rules[n].dst.nodes, dst, sizeof(dst));
+			n++;
+		}
+		rules[k].src.nodes[a / 64] |= 1ULL << (a % 64);
+	}
+	return n;
+}
+
+const struct fault_ops fl_fault_partition = {
+	.name = "partition",
+	.usage = "partition [GROUP GROUP... [oneway]] (GROUP = n1,n2,...)",
+	.help = "drop everything matching, or between groups of lab nodes",
+	.parse = part_parse,
+	.print = part_print,
+	.encode = part_encode,
+	.expand = part_expand,
+};

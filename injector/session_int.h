@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by the session client (session.c) and the supervisor
+ * (supervisor.c, sup_faults.c). */
+#ifndef FALLACY_SESSION_INT_H
+#define FALLACY_SESSION_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define FL_ST_ENDED 0x100 /* answer status bit: the session is ending */
+#define FL_REQ_MAX (1 << 20)
+
+int fl_session_path(const char *session, const char *file, char *buf, size_t len);
+/* Read or write exactly len bytes. */
+int fl_io_full(int fd, void *buf, size_t len, bool wr);
+
+#endif

@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Faults on namespaces fallacy did not create (--netns, --pid): the
+# namespace is left exactly as it was; kill -9 of the supervisor is cleaned
+# up; bad input changes nothing.
+
+bats_require_minimum_version 1.5.0
+load test_helper/common
+
+setup() {
+	fl_require_root
+	A=fla$$$((RANDOM % 1000)) B=flb$$$((RANDOM % 1000))
+	VA=va$$ VB=vb$$
+	ip netns add "$A"
+	ip netns add "$B"
+	ip link add "$VA" netns "$A" type veth peer name "$VB" netns "$B"
+	ip -n "$A" addr add 198.18.254.1/24 dev "$VA"
+	ip -n "$B" addr add 198.18.254.2/24 dev "$VB"
+	ip -n "$A" link set "$VA" up
+	ip -n "$B" link set "$VB" up
+	ip -n "$B" link set lo up
+	PID=
+}
+
+teardown() {
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null
+	fl_cleanup_all
+	ip netns del "$A" 2>/dev/null || true
+	ip netns del "$B" 2>/dev/null || true
+}
+
+tc_state() {
+	tc -n "$B" -j qdisc show
+	tc -n "$B" -j filter show dev "$VB" ingress
+	tc -n "$B" -j filter show dev "$VB" egress
+}
+
+@test "--pid: a fault applies in the process's namespace and clear restores tc state byte for byte" {
+	ip netns exec "$B" sleep 60 &
+	PID=$!
+	before=$(tc_state)
+	id=$("$FALLACY" fault add --pid "$PID" loss 30% --dir in --proto icmp --seed 1)
+	run -0 tc -n "$B" filter show dev "$VB" ingress
+	assert_output --partial fl_ingress
+	read -r sent recv < <(ip netns exec "$A" ping -q -f -l 8 -c 2000 -W 1 198.18.254.2 |
+		awk '/transmitted/ { print $1, $4 }')
+	dropped=$("$FALLACY" fault list --pid "$PID" -j | jq -r ".[] | select(.id == \"$id\") | .counters.dropped")
+	echo "sent $sent received $recv dropped $dropped"
+	[ "$dropped" -eq $((sent - recv)) ]
+	[ "$dropped" -ge 500 ] && [ "$dropped" -le 700 ]
+	run -0 "$FALLACY" fault clear --pid "$PID"
+	[ "$(tc_state)" = "$before" ]
+	[ ! -e "$FALLACY_RUN_DIR/@pid-$PID" ]
+}
+
+@test "--netns with an existing clsact qdisc: ours is left in place, only our filters go" {
+	tc -n "$B" qdisc add dev "$VB" clsact
+	before=$(tc_state)
+	run -0 "$FALLACY" fault add --netns "$B" partition
+	run -1 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
+	run -0 "$FALLACY" fault clear --netns "$B"
+	[ "$(tc_state)" = "$before" ]
+	run -0 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
+}
+
+@test "kill -9 of the supervisor: fallacy cleanup removes everything it left" {
+	before=$(tc_state)
+	run -0 "$FALLACY" fault add --netns "$B" partition
+	sup=$(awk '$1 == "pid" { print $2 }' "$FALLACY_RUN_DIR/@netns-$B/journal")
+	[ -n "$sup" ]
+	kill -9 "$sup"
+	run -1 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
+	run -0 "$FALLACY" cleanup "@netns-$B"
+	[ "$(tc_state)" = "$before" ]
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+	run -0 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
+}
+
+@test "a fault after a killed supervisor cleans up the stale session first" {
+	run -0 "$FALLACY" fault add --netns "$B" loss 1%
+	sup=$(awk '$1 == "pid" { print $2 }' "$FALLACY_RUN_DIR/@netns-$B/journal")
+	kill -9 "$sup"
+	run -0 "$FALLACY" fault add --netns "$B" loss 2%
+	run -0 "$FALLACY" fault list --netns "$B"
+	assert_output --partial "loss 2%"
+	refute_output --partial "loss 1%"
+}
+
+@test "bad input exits 2 with a message naming the word, and changes nothing" {
+	before=$(tc_state)
+	run -2 "$FALLACY" fault add --netns "$B" lose 5%
+	assert_output --partial "unknown fault 'lose' (did you mean 'loss'?)"
+	run -2 "$FALLACY" fault add --netns "$B" loss 150%
+	assert_output --partial "150%"
+	run -2 "$FALLACY" fault add --netns "$B" loss 5% --from n1
+	assert_output --partial "n1"
+	run -2 "$FALLACY" fault add --netns "$B" loss 5% --proto sctp
+	assert_output --partial "sctp"
+	run -2 "$FALLACY" fault add --pid 4194000 loss 5%
+	assert_output --partial "4194000"
+	run -2 "$FALLACY" fault add --netns "nons$$" loss 5%
+	assert_output --partial "nons$$"
+	run -2 "$FALLACY" fault del --netns "$B" f9
+	[ "$(tc_state)" = "$before" ]
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+}
+
+@test "bad input on a lab: unknown node, address outside the lab; nothing changes" {
+	lab=$(fl_lab_name ba)
+	run -0 "$FALLACY" lab up "$lab" --nodes 2
+	wire_before=$(tc -n "fl-$lab" -j filter show dev p-n1 ingress; tc -n "fl-$lab" -j qdisc show)
+	run -2 "$FALLACY" fault add "$lab" loss 5% --from n9
+	assert_output --partial "unknown node 'n9'"
+	run -2 "$FALLACY" fault add "$lab" loss 5% --to 198.19.255.1
+	assert_output --partial "outside lab"
+	run -2 "$FALLACY" fault add "$lab/n7" loss 5%
+	assert_output --partial "n7"
+	run -2 "$FALLACY" partition "$lab" n1 n5
+	assert_output --partial "n5"
+	[ "$(tc -n "fl-$lab" -j filter show dev p-n1 ingress; tc -n "fl-$lab" -j qdisc show)" = "$wire_before" ]
+	[ ! -S "$FALLACY_RUN_DIR/$lab/ctl.sock" ]
+	run -0 "$FALLACY" lab down "$lab"
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# fallacy capture and wrap --capture: pcap files tshark reads, nanosecond
+# wall-clock timestamps aligned with events.jsonl, no silent drops, and
+# which side of a tc fault a capture sees.
+
+bats_require_minimum_version 1.5.0
+load test_helper/common
+load test_helper/wrap
+
+setup() {
+	require_cmd tshark capinfos jq ping
+	TMP=$(mktemp -d /tmp/fallacy-capture-test.XXXXXX)
+	NS=$(wrap_uniq)
+	ip netns add "$NS"
+	ip -n "$NS" link set lo up
+}
+
+teardown() {
+	if [ -n "${CAP:-}" ]; then kill "$CAP" 2>/dev/null || true; fi
+	if [ -n "${LAB:-}" ]; then "$FALLACY" lab down "$LAB" >/dev/null 2>&1 || true; fi
+	ip netns del "$NS" 2>/dev/null || true
+	ip netns del "${NS}b" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+
+# start_capture ARGS...: fallacy capture in the background, wait until ready
+start_capture() {
+	"$FALLACY" capture "$@" >"$TMP/cap.json" 2>"$TMP/cap.err" &
+	CAP=$!
+	wait_for_text "$TMP/cap.err" "capturing on"
+}
+
+stop_capture() {
+	kill -INT "$CAP"
+	wait "$CAP"
+	CAP=
+}
+
+@test "capture --netns writes a nanosecond pcap with as many ICMP requests as ping sent" {
+	start_capture --netns "$NS" --filter icmp -w "$TMP/a.pcap" -j
+	ip netns exec "$NS" ping -c 7 -i 0.02 -q 127.0.0.1
+	stop_capture
+	run -0 capinfos -M "$TMP/a.pcap"
+	assert_output --partial "nanoseconds"
+	[ "$(count_pkts "$TMP/a.pcap" 'icmp.type == 8')" -eq 7 ]
+	run -0 jq -e '.points[0].written == 14 and .points[0].dropped == 0' "$TMP/cap.json"
+}
+
+@test "capture keeps every packet at more than 10 000 packets/s and reports drops" {
+	start_capture --netns "$NS" --filter icmp -w "$TMP/f.pcap" -j
+	ip netns exec "$NS" ping -c 10000 -i 0.0002 -q 127.0.0.1
+	stop_capture
+	cat "$TMP/cap.json"
+	run -0 jq -e '.points[0].written == 20000 and .points[0].dropped == 0 and .points[0].ifdropped == 0' \
+		"$TMP/cap.json"
+	rate=$(capinfos -x -r -T "$TMP/f.pcap" | awk -F'\t' '{print int($2)}')
+	echo "packet rate: $rate/s"
+	[ "$rate" -ge 10000 ]
+	[ "$(count_pkts "$TMP/f.pcap" 'icmp.type == 8')" -eq 10000 ]
+}
+
+@test "capture --duration stops by itself and says how many packets it wrote" {
+	run -0 timeout 10 "$FALLACY" capture --netns "$NS" --duration 300ms -w "$TMP/d.pcap"
+	assert_output --partial "0 packets written to $TMP/d.pcap, 0 dropped"
+	run -0 capinfos "$TMP/d.pcap"
+}
+
+@test "capture rejects a bad filter, a missing namespace and a bad side with exit 2" {
+	run -2 "$FALLACY" capture --netns "$NS" --filter 'icmp and and' -w "$TMP/x.pcap"
+	assert_output --partial "capture filter 'icmp and and'"
+	run -2 "$FALLACY" capture --netns fallacy-no-such-ns -w "$TMP/x.pcap"
+	assert_output --partial "fallacy-no-such-ns"
+	run -2 "$FALLACY" capture --netns "$NS" --side sideways
+	assert_output --partial "--side sideways"
+}
+
+# Two namespaces and a veth pair with static neighbours (so a dropped ARP
+# cannot hide the effect); a classic-BPF "return TC_ACT_SHOT" filter.
+veth_pair() {
+	ip netns add "${NS}b"
+	ip link add va netns "$NS" type veth peer name vb netns "${NS}b"
+	ip -n "$NS" addr add 198.18.250.1/30 dev va
+	ip -n "${NS}b" addr add 198.18.250.2/30 dev vb
+	ip -n "$NS" link set va up
+	ip -n "${NS}b" link set vb up
+	ma=$(ip -n "$NS" -j link show va | jq -r '.[0].address')
+	mb=$(ip -n "${NS}b" -j link show vb | jq -r '.[0].address')
+	ip -n "$NS" neigh add 198.18.250.2 lladdr "$mb" dev va nud permanent
+	ip -n "${NS}b" neigh add 198.18.250.1 lladdr "$ma" dev vb nud permanent
+}
+
+@test "a capture sees received packets before tc ingress drops them" {
+	veth_pair
+	ip netns exec "${NS}b" tc qdisc add dev vb clsact
+	ip netns exec "${NS}b" tc filter add dev vb ingress bpf da bytecode '1,6 0 0 2' ||
+		skip "cls_bpf with a classic BPF program is not available"
+	start_capture --netns "${NS}b" --iface vb --direction in --filter icmp -w "$TMP/in.pcap" -j
+	run -1 ip netns exec "$NS" ping -c 5 -i 0.05 -W 1 -q 198.18.250.2
+	assert_output --partial "100% packet loss"
+	stop_capture
+	[ "$(count_pkts "$TMP/in.pcap" 'icmp.type == 8')" -eq 5 ]
+}
+
+@test "a capture sees sent packets after tc egress: dropped ones are absent" {
+	veth_pair
+	ip netns exec "$NS" tc qdisc add dev va clsact
+	ip netns exec "$NS" tc filter add dev va egress bpf da bytecode '1,6 0 0 2' ||
+		skip "cls_bpf with a classic BPF program is not available"
+	start_capture --netns "$NS" --iface va --direction out --filter icmp -w "$TMP/out.pcap" -j
+	run ip netns exec "$NS" ping -c 5 -i 0.05 -W 1 -q 198.18.250.2
+	stop_capture
+	run -0 jq -e '.points[0].written == 0' "$TMP/cap.json"
+}
+
+@test "wrap --capture: the pcap holds ping's requests between the exec and exit events" {
+	run -0 "$FALLACY" wrap -q --capture --out "$TMP/res" -- ping -c 20 -i 0.01 -q 127.0.0.1
+	[ "$(count_pkts "$TMP/res/wrap.pcap" 'icmp.type == 8')" -eq 20 ]
+	first=$(tshark -r "$TMP/res/wrap.pcap" -T fields -e frame.time_epoch | head -1)
+	last=$(tshark -r "$TMP/res/wrap.pcap" -T fields -e frame.time_epoch | tail -1)
+	exec_ns=$(jq -r 'select(.event == "exec") | .wall_ns' "$TMP/res/events.jsonl")
+	exit_ns=$(jq -r 'select(.event == "exit") | .wall_ns' "$TMP/res/events.jsonl")
+	# compare as integers in nanoseconds
+	first_ns=$(echo "$first" | awk -F. '{printf "%s%-09s\n", $1, $2}' | tr ' ' 0)
+	last_ns=$(echo "$last" | awk -F. '{printf "%s%-09s\n", $1, $2}' | tr ' ' 0)
+	echo "exec $exec_ns first $first_ns last $last_ns exit $exit_ns"
+	[ "$exec_ns" -lt "$first_ns" ]
+	[ "$first_ns" -lt "$last_ns" ]
+	[ "$last_ns" -lt "$exit_ns" ]
+	run -0 jq -e '.capture.points[0].written == 40 and .capture.points[0].dropped == 0' \
+		"$TMP/res/counters.json"
+}
+
+@test "wrap --scenario: in the pcap, requests between the fault and heal events go unanswered" {
+	run "$FALLACY" wrap -q --loss 0% -- true
+	[ "$status" -eq 0 ] || skip "wrap faults unavailable: $output"
+	run -0 "$FALLACY" wrap -q --scenario "$BATS_TEST_DIRNAME/../data/scenarios/wrap-loss-window.yaml" \
+		--capture --out "$TMP/res" -- ping -c 30 -i 0.1 -q 127.0.0.1
+	tshark -r "$TMP/res/wrap.pcap" -Y 'icmp.type == 8' -T fields -e frame.time_epoch -e icmp.seq \
+		2>/dev/null >"$TMP/req"
+	tshark -r "$TMP/res/wrap.pcap" -Y 'icmp.type == 0' -T fields -e icmp.seq 2>/dev/null >"$TMP/rep"
+	run -0 python3 - "$TMP/res/events.jsonl" "$TMP/req" "$TMP/rep" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+fault = next(e["wall_ns"] for e in ev if e["event"] == "fault" and e.get("id") == "cut")
+heal = next(e["wall_ns"] for e in ev if e["event"] == "heal" and e.get("id") == "cut")
+answered = {int(l) for l in open(sys.argv[3]) if l.strip()}
+inside = outside = bad = 0
+margin = 5_000_000
+for line in open(sys.argv[2]):
+    t, seq = line.split()
+    sec, _, frac = t.partition(".")
+    ns = int(sec) * 10**9 + int((frac + "000000000")[:9])
+    if fault + margin < ns < heal - margin:
+        inside += 1
+        bad += int(seq) in answered
+    elif ns < fault - margin or ns > heal + margin:
+        outside += 1
+        bad += int(seq) not in answered
+print("inside %d outside %d wrong %d" % (inside, outside, bad))
+sys.exit(0 if bad == 0 and inside >= 8 and outside >= 15 else 1)
+PY
+	echo "$output"
+}
+
+@test "lab capture: --side before shows what n1 sent, --side after what reached n2" {
+	run "$FALLACY" wrap -q --loss 0% -- true
+	[ "$status" -eq 0 ] || skip "faults unavailable: $output"
+	LAB="cw$$"
+	"$FALLACY" lab up "$LAB" --nodes 2 >/dev/null
+	"$FALLACY" fault add "$LAB" loss 100% --from n1 --to n2 --proto icmp --seed 1 >/dev/null
+	"$FALLACY" capture "$LAB/n1" --side before --filter icmp -w "$TMP/before.pcap" \
+		2>"$TMP/b.err" &
+	b=$!
+	"$FALLACY" capture "$LAB/n2" --side after --filter icmp -w "$TMP/after.pcap" \
+		2>"$TMP/a.err" &
+	a=$!
+	wait_for_text "$TMP/b.err" "capturing on" && wait_for_text "$TMP/a.err" "capturing on"
+	run "$FALLACY" lab exec "$LAB" n1 -- ping -c 5 -i 0.05 -W 1 -q n2
+	kill -INT $a $b
+	wait $a $b
+	[ "$(count_pkts "$TMP/before.pcap" 'icmp.type == 8')" -eq 5 ]
+	[ "$(count_pkts "$TMP/after.pcap" 'icmp.type == 8')" -eq 0 ]
+}

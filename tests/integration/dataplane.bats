@@ -1,0 +1,250 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The eBPF data plane on a lab: loss, burst loss, seeds, partitions,
+# per-port rules, duplicate, corrupt, reset, IPv6, bad input.
+# One lab (3 nodes, IPv6) for the whole file; every test clears its faults.
+
+bats_require_minimum_version 1.5.0
+load test_helper/common
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	LAB=$(fl_lab_name dp)
+	export LAB
+	"$FALLACY" lab up "$LAB" --nodes 3 --ipv6 >/dev/null
+}
+
+teardown_file() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	"$FALLACY" lab down "$LAB" >/dev/null 2>&1 || true
+}
+
+setup() {
+	fl_require_root
+	N1=fl-$LAB.n1 N2=fl-$LAB.n2 N3=fl-$LAB.n3
+	IP1=198.18.0.1 IP2=198.18.0.2 IP3=198.18.0.3
+	ip=$(awk '$1 == "node" && $2 == "n1" { print $3 }' "$FALLACY_RUN_DIR/$LAB/lab")
+	IP1=$ip
+	IP2=$(awk '$1 == "node" && $2 == "n2" { print $3 }' "$FALLACY_RUN_DIR/$LAB/lab")
+	IP3=$(awk '$1 == "node" && $2 == "n3" { print $3 }' "$FALLACY_RUN_DIR/$LAB/lab")
+	IP6_2=$(awk '$1 == "node" && $2 == "n2" { print $4 }' "$FALLACY_RUN_DIR/$LAB/lab")
+	IP6_3=$(awk '$1 == "node" && $2 == "n3" { print $4 }' "$FALLACY_RUN_DIR/$LAB/lab")
+}
+
+teardown() {
+	"$FALLACY" fault clear "$LAB" >/dev/null 2>&1 || true
+}
+
+# counter NAME of fault ID from `fault list -j`
+counter() {
+	"$FALLACY" fault list "$LAB" -j | jq -r --arg id "$1" ".[] | select(.id == \$id) | .counters.$2"
+}
+
+# flood ping: prints "SENT RECEIVED"
+flood() {
+	ip netns exec "$1" ping -q -f -l 8 -c "$3" -W 1 "$2" |
+		awk '/packets transmitted/ { print $1, $4 }'
+}
+
+# icmp_seq numbers (1..N) that got no reply, one per line
+lost_seqs() {
+	ip netns exec "$N1" ping -i 0.002 -c "$1" -W 1 "$IP2" |
+		sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' | sort -n |
+		comm -13 - <(seq 1 "$1" | sort -n) | sort -n
+}
+
+mean_run() {
+	awk 'NR > 1 && $1 == prev + 1 { len++; prev = $1; next }
+	     { if (NR > 1) { runs++; total += len }; len = 1; prev = $1 }
+	     END { if (NR) { runs++; total += len }; printf "%.3f\n", runs ? total / runs : 0 }'
+}
+
+@test "loss 10% n1->n2 over 20000 pings: 10% +-1pp, counters == sent - received" {
+	id=$("$FALLACY" fault add "$LAB" loss 10% --from n1 --to n2 --seed 11)
+	read -r sent recv < <(flood "$N1" "$IP2" 20000)
+	lost=$((sent - recv))
+	echo "sent $sent received $recv lost $lost"
+	[ "$sent" -eq 20000 ]
+	[ "$lost" -ge 1800 ] && [ "$lost" -le 2200 ]
+	[ "$(counter "$id" dropped)" -eq "$lost" ]
+	[ "$(counter "$id" packets)" -eq "$sent" ]
+}
+
+@test "fault list shows text and JSON with the seed and counters" {
+	run -0 --separate-stderr "$FALLACY" fault add "$LAB" loss 5% --from n1 --to n2 --seed 99 --id lossy
+	assert_output lossy
+	[[ "$stderr" == *"lossy: loss 5% --from n1 --to n2 --seed 99"* ]]
+	run -0 "$FALLACY" fault list "$LAB"
+	assert_output --partial "lossy    loss 5% --from n1 --to n2 --seed 99"
+	assert_output --partial "dropped 0"
+	run -0 "$FALLACY" fault list "$LAB" -j
+	[ "$(echo "$output" | jq -r '.[0].probability')" = 0.05 ]
+	[ "$(echo "$output" | jq -r '.[0].seed')" = 99 ]
+}
+
+@test "a fault without --seed gets a random seed that is printed and listed" {
+	run -0 --separate-stderr "$FALLACY" fault add "$LAB" loss 1% --id r1
+	assert_output r1
+	seed=$(echo "$stderr" | sed -n 's/.*--seed \([0-9]*\).*/\1/p')
+	[ -n "$seed" ]
+	run -0 "$FALLACY" fault list "$LAB" -j
+	[ "$(echo "$output" | jq -r '.[0].seed')" = "$seed" ]
+}
+
+@test "gemodel loses in longer runs than Bernoulli at a similar mean" {
+	run -0 "$FALLACY" fault add "$LAB" loss 7.4% --from n1 --to n2 --proto icmp --seed 5 --id b
+	bern=$(lost_seqs 1500 | mean_run)
+	run -0 "$FALLACY" fault del "$LAB" b
+	run -0 "$FALLACY" fault add "$LAB" loss gemodel 2% 25% --from n1 --to n2 --proto icmp --seed 5
+	ge=$(lost_seqs 1500 | mean_run)
+	echo "mean loss run: bernoulli $bern, gemodel $ge"
+	awk -v b="$bern" -v g="$ge" 'BEGIN { exit !(b < 1.5 && g > 2.5) }'
+}
+
+@test "the same seed loses the same icmp_seq set; another seed a different one" {
+	run -0 "$FALLACY" fault add "$LAB" loss 10% --from n1 --to n2 --proto icmp --seed 4242 --id s
+	a=$(lost_seqs 400 | tr '\n' ' ')
+	run -0 "$FALLACY" fault del "$LAB" s
+	run -0 "$FALLACY" fault add "$LAB" loss 10% --from n1 --to n2 --proto icmp --seed 4242 --id s
+	b=$(lost_seqs 400 | tr '\n' ' ')
+	run -0 "$FALLACY" fault del "$LAB" s
+	run -0 "$FALLACY" fault add "$LAB" loss 10% --from n1 --to n2 --proto icmp --seed 4243 --id s
+	c=$(lost_seqs 400 | tr '\n' ' ')
+	echo "a=$a"
+	echo "c=$c"
+	[ -n "$a" ]
+	[ "$a" = "$b" ]
+	[ "$a" != "$c" ]
+}
+
+@test "partition n1,n2 | n3: n1<->n2 pass, n3 is cut off; heal restores ping within 1 s" {
+	id=$("$FALLACY" partition "$LAB" n1,n2 n3)
+	run -0 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP2"
+	run -0 ip netns exec "$N2" ping -c 1 -W 1 "$IP1"
+	run -1 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP3"
+	run -1 ip netns exec "$N3" ping -c 2 -i 0.1 -W 1 "$IP2"
+	start=$(date +%s%N)
+	run -0 "$FALLACY" fault del "$LAB" "$id"
+	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP3"
+	ms=$((($(date +%s%N) - start) / 1000000))
+	echo "healed in $ms ms"
+	[ "$ms" -lt 1000 ]
+}
+
+@test "partition --oneway: n1->n3 dropped, n3->n1 arrives" {
+	id=$("$FALLACY" partition "$LAB" n1,n2 n3 --oneway)
+	in_echos() {
+		ip netns exec "$1" awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InEchos") c = i; h = 1 } else print $c }' /proc/net/snmp
+	}
+	before=$(in_echos "$N1")
+	# n3 -> n1 requests arrive (their replies are n1 -> n3: dropped)
+	run -1 ip netns exec "$N3" ping -c 3 -i 0.1 -W 1 "$IP1"
+	after=$(in_echos "$N1")
+	[ $((after - before)) -eq 3 ]
+	before=$(in_echos "$N3")
+	run -1 ip netns exec "$N1" ping -c 3 -i 0.1 -W 1 "$IP3"
+	[ "$(in_echos "$N3")" -eq "$before" ]
+	[ "$(counter "$id" dropped)" -eq 6 ]
+}
+
+@test "bridge partition n1,n2 n2,n3: n2 reaches both, n1 and n3 do not see each other" {
+	run -0 "$FALLACY" partition "$LAB" n1,n2 n2,n3
+	run -0 ip netns exec "$N2" ping -c 1 -W 1 "$IP1"
+	run -0 ip netns exec "$N2" ping -c 1 -W 1 "$IP3"
+	run -1 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP3"
+	run -1 ip netns exec "$N3" ping -c 2 -i 0.1 -W 1 "$IP1"
+}
+
+@test "one-way fault with --from/--to: n1->n2 dropped, n2->n3 untouched" {
+	run -0 "$FALLACY" fault add "$LAB" partition --from n1 --to n2
+	run -1 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP2"
+	run -0 ip netns exec "$N2" ping -c 1 -W 1 "$IP3"
+	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP3"
+}
+
+# background helpers: start a server in a node, remember its pid
+bg_pids=()
+start_bg() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" >/dev/null 2>&1 &
+	bg_pids+=($!)
+}
+
+stop_bg() {
+	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	bg_pids=()
+}
+
+@test "loss 100% on --port 5201 stops iperf3 there; ping and socat on 7000 pass" {
+	command -v iperf3 >/dev/null || skip "iperf3 not installed"
+	start_bg "$N2" iperf3 -s -p 5201
+	start_bg "$N2" socat -T 3 TCP-LISTEN:7000,reuseaddr,fork SYSTEM:'echo hello'
+	sleep 0.3
+	run -0 timeout 10 ip netns exec "$N1" iperf3 -c "$IP2" -p 5201 -t 1
+	run -0 "$FALLACY" fault add "$LAB" loss 100% --port 5201
+	run ! timeout 10 ip netns exec "$N1" iperf3 -c "$IP2" -p 5201 -t 1 --connect-timeout 1000
+	run -0 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP2"
+	run -0 timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7000 </dev/null
+	assert_output hello
+	stop_bg
+}
+
+@test "duplicate 50%: ping reports DUP! for about half the packets, as counted" {
+	id=$("$FALLACY" fault add "$LAB" duplicate 50% --from n1 --to n2 --proto icmp --seed 3)
+	dups=$(ip netns exec "$N1" ping -c 200 -i 0.005 -W 1 "$IP2" | grep -c 'DUP!' || true)
+	echo "DUP! lines: $dups, counter: $(counter "$id" duplicated)"
+	[ "$dups" -ge 80 ] && [ "$dups" -le 120 ]
+	# the copy of the last reply may come after ping has counted 200
+	c=$(counter "$id" duplicated)
+	[ "$dups" -eq "$c" ] || [ "$dups" -eq $((c - 1)) ]
+}
+
+@test "corrupt 20% of a UDP stream: about 20% of datagrams arrive damaged or are dropped" {
+	id=$("$FALLACY" fault add "$LAB" corrupt 20% --from n1 --to n2 --proto udp --seed 8)
+	csum() { ip netns exec "$N2" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InCsumErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
+	c0=$(csum)
+	ip netns exec "$N2" python3 "$BATS_TEST_DIRNAME/test_helper/udp_check.py" recv "$IP2" 9999 1000 >"$BATS_TEST_TMPDIR/recv" &
+	rpid=$!
+	sleep 0.3
+	ip netns exec "$N1" python3 "$BATS_TEST_DIRNAME/test_helper/udp_check.py" send "$IP2" 9999 1000
+	wait "$rpid"
+	read -r good bad < "$BATS_TEST_TMPDIR/recv"
+	dropped=$(($(csum) - c0))
+	corrupted=$(counter "$id" corrupted)
+	echo "good $good damaged $bad checksum drops $dropped counter $corrupted"
+	[ $((bad + dropped)) -eq "$corrupted" ]
+	[ "$corrupted" -ge 150 ] && [ "$corrupted" -le 250 ]
+	[ $((good + bad + dropped)) -eq 1000 ]
+}
+
+@test "reset: a TCP connection to the port is refused by an RST, others work" {
+	start_bg "$N2" socat -T 3 TCP-LISTEN:7001,reuseaddr,fork SYSTEM:'echo hello'
+	start_bg "$N2" socat -T 3 TCP-LISTEN:7002,reuseaddr,fork SYSTEM:'echo hello'
+	sleep 0.3
+	id=$("$FALLACY" fault add "$LAB" reset --from n1 --to n2 --dport 7001)
+	run ! timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7001 </dev/null
+	assert_output --partial "Connection refused"
+	run -0 timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7002 </dev/null
+	assert_output hello
+	[ "$(counter "$id" reset)" -ge 1 ]
+	stop_bg
+}
+
+@test "IPv6: loss 10% n1->n2 over 10000 pings within 10% +-1.5pp" {
+	id=$("$FALLACY" fault add "$LAB" loss 10% --from n1 --to n2 --seed 21)
+	read -r sent recv < <(flood "$N1" "$IP6_2" 10000)
+	lost=$((sent - recv))
+	echo "sent $sent received $recv lost $lost dropped $(counter "$id" dropped)"
+	[ "$lost" -ge 850 ] && [ "$lost" -le 1150 ]
+	[ "$(counter "$id" dropped)" -ge "$lost" ]
+	[ "$(counter "$id" dropped)" -le $((lost + 3)) ]
+}
+
+@test "IPv6: partition n1,n2 | n3 cuts n3 off and heals" {
+	id=$("$FALLACY" partition "$LAB" n1,n2 n3)
+	run -0 ip netns exec "$N1" ping -6 -c 1 -W 1 "$IP6_2"
+	run -1 ip netns exec "$N1" ping -6 -c 2 -i 0.1 -W 1 "$IP6_3"
+	run -0 "$FALLACY" fault del "$LAB" "$id"
+	run -0 ip netns exec "$N1" ping -6 -c 1 -W 1 "$IP6_3"
+}

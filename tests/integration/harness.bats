@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# fallacy run: scenarios against real targets in labs, results folders,
+# JUnit, exit statuses, crash safety.
+load test_helper/common
+
+setup() {
+	cd "$BATS_TEST_DIRNAME/../.."
+	OUT="$BATS_TEST_TMPDIR/results"
+}
+
+teardown() {
+	fl_cleanup_all
+}
+
+@test "run --dry-run validates and prints the resolved plan" {
+	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/etcd.yaml --dry-run
+	assert_output --partial "# plan: scenario scenarios/examples/smoke.yaml"
+	assert_output --partial "--initial-cluster n1=http://<ip-of-n1>:2380,n2=http://<ip-of-n2>:2380,n3=http://<ip-of-n3>:2380"
+	assert_output --partial "probe on all: etcdctl --endpoints http://<ip-of-n1>:2379,"
+}
+
+@test "a bad scenario file exits 2 with file:line:col and a suggestion" {
+	run -2 "$FALLACY" run tests/data/scenarios/bad-kind.yaml --target scenarios/targets/http.yaml
+	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault kind 'lose' (did you mean 'loss'?)"
+}
+
+@test "a target whose tool is missing exits 2 naming the package" {
+	run -2 "$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/missing-tool.yaml
+	assert_output --partial "needs fallacy-no-such-tool, not found on PATH; install with: apt-get install fallacy-no-such-tool"
+}
+
+@test "the http target runs, every probe is recorded and the results folder is complete" {
+	fl_require_root
+	lab=$(fl_lab_name h)
+	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab"
+	assert_output --partial "smoke                        http          pass        3/3"
+	for f in scenario.yaml events.jsonl ops.jsonl counters.json summary.json junit.xml \
+		report.html logs/n1.log logs/n2.log logs/n3.log; do
+		[ -s "$OUT/$f" ] || fail "missing $f"
+	done
+	for n in n1 n2 n3; do
+		grep -q "\"node\":\"$n\",\"op\":\"get\",\"status\":\"ok\"" "$OUT/ops.jsonl"
+	done
+	run -0 jq -e '.result == "pass" and (.checks | length) == 3' "$OUT/summary.json"
+	run -0 xmllint --noout --schema tests/data/junit.xsd "$OUT/junit.xml"
+	run -0 grep -c '<svg' "$OUT/report.html"
+	assert_output 2
+	run -0 "$FALLACY" report "$OUT" --html "$BATS_TEST_TMPDIR/r.html"
+	assert_output --partial "smoke"
+	[ -s "$BATS_TEST_TMPDIR/r.html" ]
+	fl_assert_lab_gone "$lab"
+}
+
+@test "the etcd target reaches ready and records ops on all nodes" {
+	fl_require_root
+	lab=$(fl_lab_name e)
+	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/etcd.yaml \
+		--out "$OUT" --lab "$lab"
+	run -0 grep -c '"event":"ready"' "$OUT/events.jsonl"
+	for n in n1 n2 n3; do
+		run -0 grep -c "\"node\":\"$n\",\"op\":\"put\",\"status\":\"ok\"" "$OUT/ops.jsonl"
+		[ "$output" -ge 5 ]
+	done
+	grep -q 'became leader' "$OUT"/logs/n*.log
+	fl_assert_lab_gone "$lab"
+}
+
+@test "kill -9 of fallacy run, then cleanup --all, leaves no namespaces or processes" {
+	fl_require_root
+	lab=$(fl_lab_name k)
+	"$FALLACY" run tests/data/scenarios/long.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '"event":"start"' "$OUT/events.jsonl" 2>/dev/null && break
+		sleep 0.1
+	done
+	run -0 grep -q '"event":"start"' "$OUT/events.jsonl"
+	run -0 pgrep -f "/tmp/fallacy-$lab/"
+	kill -9 "$pid"
+	wait "$pid" || true
+	run -0 "$FALLACY" cleanup --all
+	fl_assert_lab_gone "$lab"
+	sleep 0.5
+	run -1 pgrep -f "/tmp/fallacy-$lab/"
+	[ ! -e "/tmp/fallacy-$lab" ]
+}
+
+@test "a partition window lowers availability during it, and the service recovers after the heal" {
+	fl_require_root
+	lab=$(fl_lab_name p)
+	run -0 "$FALLACY" run tests/data/scenarios/partition.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab"
+	run -0 jq -r '.checks[] | "\(.pass) \(.name): \(.measured)"' "$OUT/summary.json"
+	assert_line --regexp '^true availability < 1 during cut: 0\.[0-9]+$'
+	assert_line --regexp '^true recovery within 2s after cut: '
+	# the partition really dropped packets, and the step ran on time
+	run -0 jq -s -e 'map(select(.event == "heal"))[0].counters[0].counters.dropped > 0' "$OUT/events.jsonl"
+	run -0 jq -s -e 'map(select(.event == "partition"))[0].late_ns < 1000000' "$OUT/events.jsonl"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "a check that cannot hold fails the run with exit 1 and a JUnit failure" {
+	fl_require_root
+	lab=$(fl_lab_name i)
+	run -1 "$FALLACY" run tests/data/scenarios/impossible.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab" --junit "$BATS_TEST_TMPDIR/junit.xml"
+	assert_output --regexp "FAIL availability >= 1.0 during blackout: measured 0(\\.[0-9]+)? \\("
+	run -0 xmllint --noout --schema tests/data/junit.xsd "$BATS_TEST_TMPDIR/junit.xml"
+	run -0 xmllint --xpath 'string(//testsuite[@name="impossible"]/@failures)' "$BATS_TEST_TMPDIR/junit.xml"
+	assert_output 1
+	run -0 xmllint --xpath 'string(//testcase[failure]/failure/@message)' "$BATS_TEST_TMPDIR/junit.xml"
+	assert_output --regexp '^measured 0(\.[0-9]+)? \([0-9]+ of [0-9]+ ops ok\), bound >= 1.0$'
+	run -0 "$FALLACY" run tests/data/scenarios/impossible.yaml --target scenarios/targets/http.yaml --dry-run
+	fl_assert_lab_gone "$lab"
+}
+
+@test "several scenarios give one JUnit file with one testsuite each and TAP on stdout" {
+	fl_require_root
+	run -1 "$FALLACY" run scenarios/examples/smoke.yaml tests/data/scenarios/impossible.yaml \
+		--target scenarios/targets/http.yaml --out "$OUT" --junit "$BATS_TEST_TMPDIR/j.xml" --tap
+	assert_line "1..5"
+	assert_line --regexp '^ok 1 - smoke: availability'
+	assert_line --regexp '^not ok 4 - impossible: availability >= 1.0 during blackout$'
+	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
+	assert_output 2
+	[ -s "$OUT/smoke/summary.json" ] && [ -s "$OUT/impossible/summary.json" ]
+}
+
+@test "a workload's operation lines land in ops.jsonl with its own clock and op names" {
+	fl_require_root
+	lab=$(fl_lab_name w)
+	run -0 "$FALLACY" run tests/data/scenarios/partition.yaml \
+		--target tests/data/scenarios/http-workload.yaml --out "$OUT" --lab "$lab"
+	for n in n1 n2 n3; do
+		[ -s "$OUT/logs/workload-$n.jsonl" ] || fail "no workload lines from $n"
+		grep -q "\"node\":\"$n\",\"op\":\"fetch\",\"status\":\"ok\"" "$OUT/ops.jsonl"
+	done
+	run -0 jq -r '.checks[0].pass' "$OUT/summary.json"
+	assert_output true
+	fl_assert_lab_gone "$lab"
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# fallacy wrap: namespace, process, exit status, signals, user, cleanup.
+
+bats_require_minimum_version 1.5.0
+load test_helper/common
+load test_helper/wrap
+
+setup() {
+	TMP=$(mktemp -d /tmp/fallacy-wrap-test.XXXXXX)
+	chmod 755 "$TMP"
+}
+
+teardown() {
+	rm -rf "$TMP"
+}
+
+@test "wrap returns the command's exit status 0, 1 and 137" {
+	run -0 "$FALLACY" wrap -q -- true
+	run -1 "$FALLACY" wrap -q -- sh -c 'exit 1'
+	run -137 "$FALLACY" wrap -q -- sh -c 'kill -9 $$'
+	run -42 "$FALLACY" wrap -q -- sh -c 'exit 42'
+}
+
+@test "wrap returns 127 and says why when the command does not exist" {
+	run -127 "$FALLACY" wrap -- fallacy-no-such-command
+	assert_output --partial "cannot run 'fallacy-no-such-command'"
+}
+
+@test "wrap rejects bad options with exit 2 before creating anything" {
+	run -2 "$FALLACY" wrap --delay 5xs -- true
+	assert_output --partial "--delay"
+	run -2 "$FALLACY" wrap --capture -- true
+	assert_output --partial "--out"
+	run -2 "$FALLACY" wrap
+	assert_output --partial "no command"
+}
+
+@test "the command runs in a fresh network namespace with only lo, up" {
+	run -0 "$FALLACY" wrap -q -- sh -c 'ls /sys/class/net; ip -o link show lo'
+	assert_line "lo"
+	assert_output --partial "state UNKNOWN"
+	refute_output --partial "eth0"
+	host_net=$(readlink /proc/self/ns/net)
+	run -0 "$FALLACY" wrap -q -- readlink /proc/self/ns/net
+	refute_output "$host_net"
+}
+
+@test "only the network and mount namespaces change; cwd and environment are kept" {
+	cd "$TMP"
+	for ns in pid uts ipc user cgroup; do
+		want=$(readlink /proc/self/ns/$ns)
+		run -0 "$FALLACY" wrap -q -- readlink /proc/self/ns/$ns
+		assert_output "$want"
+	done
+	run -0 env FALLACY_TEST_VAR=kept-value "$FALLACY" wrap -q -- sh -c 'pwd; echo "$FALLACY_TEST_VAR"'
+	assert_line "$TMP"
+	assert_line "kept-value"
+}
+
+@test "wrap runs the command as SUDO_UID/SUDO_GID when started through sudo" {
+	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q -- id -u
+	assert_output "65534"
+	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q -- id -g
+	assert_output "65534"
+}
+
+@test "wrap --user runs the command as that user" {
+	run -0 "$FALLACY" wrap -q --user nobody -- id -un
+	assert_output "nobody"
+	run -2 "$FALLACY" wrap -q --user fallacy-no-such-user -- true
+	assert_output --partial "no such user"
+}
+
+@test "a SIGTERM sent to wrap is forwarded to the command" {
+	"$FALLACY" wrap -q -- sh -c 'trap "echo got-TERM; exit 3" TERM; echo ready; sleep 30 & wait' \
+		>"$TMP/out" 2>&1 &
+	w=$!
+	wait_for_text "$TMP/out" ready
+	kill -TERM $w
+	rc=0
+	wait $w || rc=$?
+	[ "$rc" -eq 3 ]
+	grep -q got-TERM "$TMP/out"
+	assert_session_gone "@wrap-$w"
+}
+
+@test "a SIGINT sent to wrap is forwarded; a second one kills the command" {
+	"$FALLACY" wrap -q -- sh -c 'trap "" INT; echo ready; sleep 30' >"$TMP/out" 2>&1 &
+	w=$!
+	wait_for_text "$TMP/out" ready
+	kill -INT $w
+	sleep 0.2
+	kill -0 $w
+	kill -INT $w
+	rc=0
+	wait $w || rc=$?
+	[ "$rc" -eq 137 ]
+	assert_session_gone "@wrap-$w"
+}
+
+@test "when the hung command is killed, wrap removes the namespace and what the command left" {
+	"$FALLACY" wrap -q -- sh -c 'sleep 300 & echo "bg $!"; exec sleep 300' >"$TMP/out" 2>&1 &
+	w=$!
+	wait_for_text "$TMP/out" "bg "
+	bg=$(awk '/^bg /{print $2}' "$TMP/out")
+	ip netns list | grep -q "fl-wrap-$w"
+	child=$(pgrep -P $w)
+	kill -9 "$child"
+	rc=0
+	wait $w || rc=$?
+	[ "$rc" -eq 137 ]
+	assert_session_gone "@wrap-$w"
+	sleep 0.2
+	! proc_alive "$bg"
+}
+
+@test "wrap --addr lets a server bind 198.18.0.1 and fallacy-wrap resolves to it" {
+	require_cmd socat
+	run -0 "$FALLACY" wrap -q --addr -- sh -c '
+		socat -u TCP-LISTEN:7001,bind=198.18.0.1,reuseaddr OPEN:/dev/stdout &
+		sleep 0.3
+		echo hello-over-198.18 | socat -u STDIN TCP:198.18.0.1:7001
+		wait
+		getent ahostsv4 fallacy-wrap | head -1'
+	assert_line "hello-over-198.18"
+	assert_output --partial "198.18.0.1"
+}
+
+@test "wrap --out writes events.jsonl and counters.json owned by the invoking user" {
+	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q --out "$TMP/res" -- sh -c 'exit 0'
+	[ "$(stat -c %u "$TMP/res/events.jsonl")" -eq 65534 ]
+	run -0 jq -r .event "$TMP/res/events.jsonl"
+	assert_output "$(printf 'start\nnetns\nexec\nexit\nend')"
+	run -0 jq -e '.command.exit_status == 0 and .command.pid > 0' "$TMP/res/counters.json"
+	# the two clocks advance together
+	run -0 jq -s -e '(.[-1].wall_ns - .[0].wall_ns) - (.[-1].mono_ns - .[0].mono_ns) | fabs < 5000000' \
+		"$TMP/res/events.jsonl"
+}
+
+@test "wrap prints a one-line summary on stderr unless -q" {
+	run -0 "$FALLACY" wrap -- true
+	assert_output --regexp "^fallacy: wrap: 'true' exited with status 0 after [0-9.]+ s"
+	run -0 "$FALLACY" wrap -q -- true
+	assert_output ""
+}
+
+# Faults (need the data plane: skip when this build has none).
+require_faults() {
+	run "$FALLACY" wrap -q --loss 0% -- true
+	if [ "$status" -ne 0 ]; then
+		skip "wrap faults unavailable: $output"
+	fi
+}
+
+@test "wrap --loss 100% --port limits the loss to that port, both directions" {
+	require_faults
+	require_cmd socat
+	run "$FALLACY" wrap --loss 100% --port 7002 --out "$TMP/res" -- sh -c '
+		socat TCP-LISTEN:7002,reuseaddr EXEC:cat & a=$!
+		socat TCP-LISTEN:7003,reuseaddr EXEC:cat & b=$!
+		sleep 0.3
+		echo "7003: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7003 || echo failed)"
+		echo "7002: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7002,connect-timeout=1 2>/dev/null || echo failed)"
+		ping -c 1 -W 1 127.0.0.1 >/dev/null && echo "ping: ok"
+		kill $a $b 2>/dev/null; true'
+	assert_success
+	assert_line "7003: hi"
+	assert_line "7002: failed"
+	assert_line "ping: ok"
+	assert_output --regexp "faults: 1 on lo: [1-9][0-9]* packets matched, [1-9][0-9]* dropped"
+	run -0 jq -e '.faults[0].id == "wrap-loss" and .faults[0].counters.dropped > 0' \
+		"$TMP/res/counters.json"
+	run -0 jq -r 'select(.event == "fault") | .id' "$TMP/res/events.jsonl"
+	assert_output "wrap-loss"
+}
+
+@test "after a wrap with faults no session, supervisor, filter or namespace is left" {
+	require_faults
+	"$FALLACY" wrap -q --loss 10% -- sh -c 'echo ready; sleep 30' >"$TMP/out" 2>&1 &
+	w=$!
+	wait_for_text "$TMP/out" ready
+	run -0 ls "${FALLACY_RUN_DIR:-/run/fallacy}"
+	assert_output --partial "@netns-fl-wrap-$w"
+	run -0 tc -n "fl-wrap-$w" -j filter show dev lo ingress
+	assert_output --partial "bpf"
+	kill -TERM $w
+	wait $w || true
+	assert_session_gone "@wrap-$w"
+	[ ! -e "${FALLACY_RUN_DIR:-/run/fallacy}/@netns-fl-wrap-$w" ]
+	run pgrep -f "__supervise @netns-fl-wrap-$w"
+	assert_failure
+}
+
+@test "wrap rejects a bad fault before creating anything" {
+	run -2 "$FALLACY" wrap --loss 150% -- true
+	assert_output --partial "--loss"
+	run -2 "$FALLACY" wrap --port 6379 -- true
+	assert_output --partial "no fault"
+}
+
+require_delay() {
+	run "$FALLACY" wrap -q --delay 1ms -- true
+	if [ "$status" -ne 0 ]; then
+		skip "wrap --delay unavailable: $output"
+	fi
+}
+
+SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
+
+@test "a real redis test suite passes under wrap, as the sudo user" {
+	require_cmd redis-server python3
+	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q -- python3 "$SUITE"
+	assert_output --partial "Ran 7 tests"
+	assert_output --partial "OK"
+}
+
+@test "the redis suite fails with its own error under --loss 100% --port 6379" {
+	require_faults
+	require_cmd redis-server python3
+	run -1 "$FALLACY" wrap --loss 100% --port 6379 -- env REDIS_READY_TIMEOUT=2 python3 "$SUITE"
+	assert_output --partial "redis-server did not answer PING on 127.0.0.1:6379"
+	assert_output --partial "FAILED (errors=1)"
+	assert_output --regexp "faults: 1 on lo: [1-9][0-9]* packets matched, [1-9][0-9]* dropped"
+}

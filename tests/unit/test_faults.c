@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/* Fault kinds without privileges: parsers, text/JSON printers, rule
+ * encoding, partition expansion, evaluation order, and PRNG known-answer
+ * vectors (computed independently with Python's arbitrary-precision ints). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "fallacy/prng.h"
+#include "fault.h"
+#include "lab.h"
+
+static struct fl_node nodes[3];
+static struct fl_lab lab = { .name = "demo", .n_nodes = 3, .nodes = nodes, .prefix4_len = 23 };
+
+static int setup(void **ctx)
+{
+	(void)ctx;
+	inet_pton(AF_INET, "198.18.0.0", &lab.net4);
+	for (int i = 0; i < 3; i++) {
+		snprintf(nodes[i].name, sizeof(nodes[i].name), "n%d", i + 1);
+		nodes[i].index = i;
+		nodes[i].ip4.s_addr = htonl(0xc6120001u + (uint32_t)i);
+	}
+	return 0;
+}
+
+/* Parse a space-separated command line; returns fl_fault_parse's result. */
+static int parse(struct fl_fault *f, const char *line, const struct fl_lab *l, struct fl_err *e)
+{
+	char buf[512], *argv[32], *save = NULL;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok_r(buf, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	return fl_fault_parse(f, argc, argv, l, e);
+}
+
+static void print(const struct fl_fault *f, bool json, char *out, size_t len)
+{
+	FILE *fp = fmemopen(out, len, "w");
+	struct fl_out o = { .f = fp, .json = json };
+
+	assert_non_null(fp);
+	fl_fault_print(f, &o);
+	fclose(fp);
+}
+
+static void test_prng_known_answers(void **ctx)
+{
+	(void)ctx;
+	assert_true(fl_prng(0, 0, 1, 0) == 0xa706dd2f4d197e6fULL);
+	assert_true(fl_prng(42, 0, 1, 0) == 0x57e1faba65107204ULL);
+	assert_true(fl_prng(42, 0, 1, 1) == 0xf4abd143feb24055ULL);
+	assert_true(fl_prng(42, 3, 2, 1000) == 0x12a8cd9663cc26e1ULL);
+	assert_true(fl_prng(~0ULL, 0xffffffffu, 8, ~0ULL - 1) == 0x201e140dab63b396ULL);
+}
+
+/* The same count Python gets for seed 42, p = 10%, 100000 draws. */
+static void test_prng_loss_count(void **ctx)
+{
+	uint64_t thr = fl_prob_encode(0.1);
+	int lost = 0;
+
+	(void)ctx;
+	for (uint64_t s = 0; s < 100000; s++)
+		lost += (fl_prng(42, 0, FL_STREAM_LOSS, s) >> 32) < thr;
+	assert_int_equal(lost, 9915);
+}
+
+static void test_prob_encode(void **ctx)
+{
+	(void)ctx;
+	assert_true(fl_prob_encode(0) == 0);
+	assert_true(fl_prob_encode(1.0) == FL_PROB_ONE);
+	assert_true(fl_prob_encode(0.5) == 1ULL << 31);
+	assert_true(fl_prob_encode(0.1) == 429496730ULL);
+}
+
+static void test_loss_text_json(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+	struct fl_rule r[4];
+	char out[512];
+
+	(void)ctx;
+	assert_int_equal(parse(&f, "loss 10% --from n1 --to n2 --seed 7", &lab, &e), 0);
+	print(&f, false, out, sizeof(out));
+	assert_string_equal(out, "loss 10% --from n1 --to n2 --seed 7");
+	print(&f, true, out, sizeof(out));
+	assert_string_equal(out, "\"kind\": \"loss\", \"probability\": 0.1, \"from\": \"n1\", "
+				 "\"to\": \"n2\", \"seed\": 7");
+	assert_int_equal(fl_fault_rules(&f, &lab, r, 4, &e), 1);
+	assert_int_equal(r[0].kind, FL_KIND_LOSS);
+	assert_true(r[0].src.use_nodes && r[0].src.nodes[0] == 1);
+	assert_true(r[0].dst.use_nodes && r[0].dst.nodes[0] == 2);
+	assert_int_equal(r[0].dir, FL_DIR_BOTH);
+}
+
+static void test_gemodel_defaults(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+	struct fl_rule r[1];
+	char out[512];
+
+	(void)ctx;
+	assert_int_equal(parse(&f, "loss gemodel 1% --seed 1", NULL, &e), 0);
+	print(&f, false, out, sizeof(out));
+	assert_string_equal(out, "loss gemodel 1% 100% 100% 0% --seed 1");
+	assert_int_equal(fl_fault_rules(&f, NULL, r, 1, &e), 1);
+	assert_int_equal(r[0].kind, FL_KIND_GEMODEL);
+	assert_true(r[0].ge_r == FL_PROB_ONE && r[0].ge_bad_loss == FL_PROB_ONE);
+	assert_true(r[0].ge_good_loss == 0);
+}
+
+static void test_prob_kinds(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+	struct fl_rule r[1];
+	char out[512];
+
+	(void)ctx;
+	assert_int_equal(parse(&f, "duplicate 50% --proto icmp", NULL, &e), 0);
+	assert_int_equal(fl_fault_rules(&f, NULL, r, 1, &e), 1);
+	assert_int_equal(r[0].kind, FL_KIND_DUPLICATE);
+	assert_int_equal(r[0].family, FL_FAM_IPV4);
+	assert_int_equal(parse(&f, "corrupt 0.1% --port 5000-5100", NULL, &e), 0);
+	print(&f, false, out, sizeof(out));
+	assert_string_equal(out, "corrupt 0.1% --port 5000-5100 --seed 0");
+	assert_int_equal(parse(&f, "reset --dport 80", NULL, &e), 0);
+	assert_int_equal(fl_fault_rules(&f, NULL, r, 1, &e), 1);
+	assert_int_equal(r[0].kind, FL_KIND_RESET);
+	assert_int_equal(r[0].proto, IPPROTO_TCP);
+	assert_true(r[0].prob == FL_PROB_ONE);
+}
+
+static void test_bad_input(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+
+	(void)ctx;
+	assert_int_equal(parse(&f, "lose 5%", NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "did you mean 'loss'"));
+	assert_int_equal(parse(&f, "loss 150%", NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "150%"));
+	assert_int_equal(parse(&f, "loss", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "duplicate", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "reset --proto udp", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "loss 5% --from n9", &lab, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "unknown node 'n9'"));
+	assert_int_equal(parse(&f, "loss 5% --from n1", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "loss 5% --to 198.19.0.1", &lab, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "outside lab"));
+	assert_int_equal(parse(&f, "loss 5% --from 198.18.0.0/24 --to fdfa:11ac::1", NULL, &e),
+			 -EINVAL);
+	assert_int_equal(parse(&f, "loss 5% --port 0", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "loss 5% --seed x", NULL, &e), -EINVAL);
+}
+
+static void test_partition_groups(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+	struct fl_rule r[8];
+
+	(void)ctx;
+	/* n1,n2 | n3: two rules, {n1,n2} -> {n3} and {n3} -> {n1,n2} */
+	assert_int_equal(parse(&f, "partition n1,n2 n3", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(&f, &lab, r, 8, &e), 2);
+	assert_true(r[0].src.nodes[0] == 3 && r[0].dst.nodes[0] == 4);
+	assert_true(r[1].src.nodes[0] == 4 && r[1].dst.nodes[0] == 3);
+	assert_int_equal(r[0].kind, FL_KIND_DROP);
+	/* bridge: n2 in both groups; only n1 <-> n3 */
+	assert_int_equal(parse(&f, "partition n1,n2 n2,n3", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(&f, &lab, r, 8, &e), 2);
+	assert_true(r[0].src.nodes[0] == 1 && r[0].dst.nodes[0] == 4);
+	assert_true(r[1].src.nodes[0] == 4 && r[1].dst.nodes[0] == 1);
+	/* oneway: only the earlier group's packets to the later group */
+	assert_int_equal(parse(&f, "partition n1 n2,n3 oneway", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(&f, &lab, r, 8, &e), 1);
+	assert_true(r[0].src.nodes[0] == 1 && r[0].dst.nodes[0] == 6);
+	/* groups need a lab and known nodes */
+	assert_int_equal(parse(&f, "partition n1 n4", &lab, &e), 0);
+	assert_true(fl_fault_rules(&f, &lab, r, 8, &e) < 0);
+	assert_int_equal(parse(&f, "partition n1", &lab, &e), -EINVAL);
+}
+
+static void test_rule_order(void **ctx)
+{
+	struct fl_rule r[3];
+	uint64_t order[3] = { 1, 2, 3 };
+
+	(void)ctx;
+	memset(r, 0, sizeof(r));
+	r[0].dir = r[1].dir = r[2].dir = FL_DIR_BOTH;
+	r[0].kind = FL_KIND_LOSS; /* matches everything */
+	r[1].kind = FL_KIND_DROP;
+	r[1].proto = IPPROTO_TCP;
+	r[1].port_mode = FL_PORT_DST; /* two fields */
+	r[2].kind = FL_KIND_DUPLICATE;
+	r[2].src.plen = 24; /* one field, 24 bits */
+	assert_int_equal(fl_rules_sort(r, order, 3), 0);
+	assert_int_equal(r[0].kind, FL_KIND_DROP);
+	assert_int_equal(r[1].kind, FL_KIND_DUPLICATE);
+	assert_int_equal(r[2].kind, FL_KIND_LOSS);
+	assert_true(order[0] == 2 && order[1] == 3 && order[2] == 1);
+	/* equal specificity: the older fault first */
+	memset(r, 0, sizeof(r));
+	order[0] = 9, order[1] = 4, order[2] = 6;
+	assert_int_equal(fl_rules_sort(r, order, 3), 0);
+	assert_true(order[0] == 4 && order[1] == 6 && order[2] == 9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prng_known_answers),
+		cmocka_unit_test(test_prng_loss_count),
+		cmocka_unit_test(test_prob_encode),
+		cmocka_unit_test(test_loss_text_json),
+		cmocka_unit_test(test_gemodel_defaults),
+		cmocka_unit_test(test_prob_kinds),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_partition_groups),
+		cmocka_unit_test(test_rule_order),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
