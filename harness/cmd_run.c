@@ -168,6 +168,18 @@ static int check_nodes(const struct fl_scenario *sc, size_t n)
 				}
 		}
 	}
+	for (size_t i = 0; i < sc->n_checks; i++) {
+		char buf[128], *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", sc->checks[i].on);
+		for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+			if (!node_ok(w, n)) {
+				pr_err("%s:%d:%d: node '%s' is not in the lab (it has %zu nodes: "
+				       "n1..n%zu)",
+				       sc->file, sc->checks[i].line, sc->checks[i].col, w, n, n);
+				return -EINVAL;
+			}
+	}
 	for (size_t i = 0; i < sc->n_checks; i++)
 		if (sc->checks[i].kind == FL_CHECK_COMMAND && !node_ok(sc->checks[i].node, n)) {
 			pr_err("%s:%d:%d: node '%s' is not in the lab (it has %zu nodes: n1..n%zu)",
