@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "lab.h"
 #include "log.h"
 #include "parse.h"
@@ -132,12 +133,21 @@ static bool node_ok(const char *name, size_t n)
 	return !*end && end != name + 1 && k >= 1 && k <= n;
 }
 
-/* Every node a step or a check names must be in the lab. */
+/* Every fault kind must be one this build's data plane has, and every node
+ * a step or a check names must be in the lab. */
 static int check_nodes(const struct fl_scenario *sc, size_t n)
 {
 	for (size_t i = 0; i < sc->n_steps; i++) {
 		const struct fl_step *st = &sc->steps[i];
 		bool part = st->argc && !strcmp(st->argv[0], "partition");
+		struct fl_err err;
+
+		if (st->argc && !fl_fault_kind(st->argv[0])) {
+			fl_fault_unknown_kind(st->argv[0], &err);
+			pr_err("%s:%d:%d: %s (not in this build's data plane; see fallacy doctor)",
+			       sc->file, st->line, st->col, err.msg);
+			return -EINVAL;
+		}
 
 		for (size_t j = 1; j < st->argc; j++) {
 			bool nodes = (part && st->argv[j][0] != '-' && strcmp(st->argv[j], "oneway") &&
@@ -157,6 +167,18 @@ static int check_nodes(const struct fl_scenario *sc, size_t n)
 					return -EINVAL;
 				}
 		}
+	}
+	for (size_t i = 0; i < sc->n_checks; i++) {
+		char buf[128], *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", sc->checks[i].on);
+		for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+			if (!node_ok(w, n)) {
+				pr_err("%s:%d:%d: node '%s' is not in the lab (it has %zu nodes: "
+				       "n1..n%zu)",
+				       sc->file, sc->checks[i].line, sc->checks[i].col, w, n, n);
+				return -EINVAL;
+			}
 	}
 	for (size_t i = 0; i < sc->n_checks; i++)
 		if (sc->checks[i].kind == FL_CHECK_COMMAND && !node_ok(sc->checks[i].node, n)) {

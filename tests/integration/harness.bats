@@ -35,7 +35,7 @@ teardown() {
 	lab=$(fl_lab_name h)
 	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/http.yaml \
 		--out "$OUT" --lab "$lab"
-	assert_output --partial "smoke                        http       pass        3/3"
+	assert_output --partial "smoke                        http          pass        3/3"
 	for f in scenario.yaml events.jsonl ops.jsonl counters.json summary.json junit.xml \
 		report.html logs/n1.log logs/n2.log logs/n3.log; do
 		[ -s "$OUT/$f" ] || fail "missing $f"
@@ -127,4 +127,18 @@ teardown() {
 	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
 	assert_output 2
 	[ -s "$OUT/smoke/summary.json" ] && [ -s "$OUT/impossible/summary.json" ]
+}
+
+@test "a workload's operation lines land in ops.jsonl with its own clock and op names" {
+	fl_require_root
+	lab=$(fl_lab_name w)
+	run -0 "$FALLACY" run tests/data/scenarios/partition.yaml \
+		--target tests/data/scenarios/http-workload.yaml --out "$OUT" --lab "$lab"
+	for n in n1 n2 n3; do
+		[ -s "$OUT/logs/workload-$n.jsonl" ] || fail "no workload lines from $n"
+		grep -q "\"node\":\"$n\",\"op\":\"fetch\",\"status\":\"ok\"" "$OUT/ops.jsonl"
+	done
+	run -0 jq -r '.checks[0].pass' "$OUT/summary.json"
+	assert_output true
+	fl_assert_lab_gone "$lab"
 }
