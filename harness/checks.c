@@ -102,6 +102,45 @@ static int span_close(struct fl_run_data *rd, const char *id, uint64_t t)
 	return 0;
 }
 
+static int64_t jget_i64(const struct fl_ynode *m, const char *key)
+{
+	uint64_t v;
+
+	return jget_u64(m, key, &v) ? -1 : (int64_t)v;
+}
+
+/* The dropped counter of fault id in a heal event's "counters" list. */
+static int64_t heal_dropped(const struct fl_ynode *m, const char *id)
+{
+	const struct fl_ynode *l = fl_ymap_get(m, "counters");
+
+	for (size_t i = 0; l && l->type == FL_Y_SEQ && i < l->n; i++) {
+		const char *fid = jget_str(l->items[i], "id");
+
+		if (fid && !strcmp(fid, id))
+			return jget_i64(fl_ymap_get(l->items[i], "counters"), "dropped");
+	}
+	return -1;
+}
+
+static int timeline_event(const struct fl_ynode *m, const char *ev, const char *id, uint64_t t,
+			  struct fl_run_data *rd)
+{
+	const char *text = jget_str(m, "spec");
+	struct fl_event e = { .t_ns = t, .dropped = -1 };
+
+	if (!text)
+		text = jget_str(m, "message");
+	snprintf(e.event, sizeof(e.event), "%s", ev);
+	snprintf(e.id, sizeof(e.id), "%s", id);
+	snprintf(e.text, sizeof(e.text), "%s", text ? text : "");
+	e.late_ns = jget_i64(m, "late_ns");
+	e.apply_ns = jget_i64(m, "apply_ns");
+	if (!strcmp(ev, "heal"))
+		e.dropped = heal_dropped(m, id);
+	return push((void **)&rd->events, &rd->n_events, sizeof(e), &e);
+}
+
 static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 {
 	const char *ev = jget_str(m, "event"), *id = jget_str(m, "id");
@@ -114,7 +153,12 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 		rd->start_ns = t;
 	else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
-	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal")))
+	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal") &&
+		    strcmp(ev, "error")))
+		return 0;
+	if (timeline_event(m, ev, id, t, rd))
+		return -ENOMEM;
+	if (!strcmp(ev, "error"))
 		return 0;
 	if (!strcmp(ev, "heal"))
 		return span_close(rd, id, t);
@@ -184,6 +228,7 @@ void fl_run_data_free(struct fl_run_data *rd)
 	free(rd->spans);
 	free(rd->heals);
 	free(rd->heal_ids);
+	free(rd->events);
 	memset(rd, 0, sizeof(*rd));
 }
 
@@ -201,9 +246,21 @@ static bool in_span_of(const struct fl_run_data *rd, const char *id, uint64_t t)
 }
 
 /* Does op count for this check (window and op name)? */
+static bool op_on(const struct fl_check *ck, const struct fl_op *op)
+{
+	char key[32];
+
+	if (ck->op[0] && strcmp(ck->op, op->op))
+		return false;
+	if (!ck->on[0])
+		return true;
+	snprintf(key, sizeof(key), ",%s,", op->node);
+	return strstr(ck->on, key) != NULL;
+}
+
 static bool op_in(const struct fl_check *ck, const struct fl_run_data *rd, const struct fl_op *op)
 {
-	if (ck->op[0] && strcmp(ck->op, op->op))
+	if (!op_on(ck, op))
 		return false;
 	switch (ck->win.kind) {
 	case FL_WIN_DURING:
@@ -356,7 +413,7 @@ static double rate_back(const struct fl_check *ck, const struct fl_run_data *rd,
 	if (!v)
 		return NAN;
 	for (size_t i = 0; i < rd->n_ops; i++)
-		if (rd->ops[i].start_ns >= h && (!ck->op[0] || !strcmp(ck->op, rd->ops[i].op)))
+		if (rd->ops[i].start_ns >= h && op_on(ck, &rd->ops[i]))
 			v[n++] = &rd->ops[i];
 	qsort(v, n, sizeof(*v), cmp_start);
 	for (size_t i = 0; i < n && isnan(res); i++) {
@@ -388,8 +445,8 @@ static void eval_recovery(const struct fl_check *ck, const struct fl_run_data *r
 		const struct fl_op *op = &rd->ops[i];
 		double t = (op->end_ns - h) / 1e9;
 
-		if (op->start_ns >= h && op->status == FL_OP_OK &&
-		    (!ck->op[0] || !strcmp(ck->op, op->op)) && (isnan(first) || t < first))
+		if (op->start_ns >= h && op->status == FL_OP_OK && op_on(ck, op) &&
+		    (isnan(first) || t < first))
 			first = t;
 	}
 	if (ck->has_rate)

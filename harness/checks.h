@@ -31,6 +31,16 @@ struct fl_span {
 	bool healed;
 };
 
+/* A timeline event as the report shows it. */
+struct fl_event {
+	uint64_t t_ns; /* CLOCK_MONOTONIC */
+	char event[16]; /* fault, partition, heal, error */
+	char id[FL_ID_MAX + 1];
+	char text[200]; /* spec, or an error message */
+	int64_t late_ns, apply_ns; /* -1 if not recorded */
+	int64_t dropped; /* heal: the fault's dropped packets, -1 if unknown */
+};
+
 struct fl_run_data {
 	struct fl_op *ops;
 	size_t n_ops;
@@ -40,6 +50,8 @@ struct fl_run_data {
 	uint64_t *heals; /* times of heal events, in order */
 	char (*heal_ids)[FL_ID_MAX + 1];
 	size_t n_heals;
+	struct fl_event *events;
+	size_t n_events;
 };
 
 const char *fl_op_status_name(enum fl_op_status s);

@@ -28,6 +28,7 @@ int do_capture(int argc, char **argv);
 int do_report(int argc, char **argv);
 int do_cleanup(int argc, char **argv);
 int do_supervise(int argc, char **argv);
+int do_delayline(int argc, char **argv);
 
 extern const struct fl_cmd fl_cmds[];
 

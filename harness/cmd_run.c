@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "lab.h"
 #include "log.h"
 #include "parse.h"
@@ -20,7 +21,7 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fallacy run SCENARIO... --target TARGET [--seed N] [--out DIR]\n"
-		"                   [--junit FILE] [--tap] [--dry-run] [--lab NAME]\n\n"
+		"                   [--junit FILE] [--tap] [--capture] [--dry-run] [--lab NAME]\n\n"
 		"Start the target on a fresh lab, drive its probe or workload, apply the\n"
 		"scenario's timeline of faults, check its properties and write a results\n"
 		"folder (events.jsonl, ops.jsonl, counters.json, logs/, summary.json,\n"
@@ -32,6 +33,7 @@ static void run_usage(FILE *f)
 		"                 with several scenarios DIR/NAME)\n"
 		"  --junit FILE   one JUnit XML file for all scenarios\n"
 		"  --tap          TAP on stdout (the table goes to stderr)\n"
+		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them)\n"
 		"  --dry-run      validate everything and print the resolved plan\n"
 		"  --lab NAME     name of the lab to create (default fr<pid>-<n>)\n\n"
 		"examples:\n"
@@ -98,9 +100,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->lab = optarg;
 			break;
 		case 'c':
-			pr_err("run: --capture is not available in 'fallacy run' yet; use "
-			       "'fallacy capture LAB' next to it");
-			return FL_EXIT_USAGE;
+			a->o.capture = true;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return -1;
@@ -132,12 +133,21 @@ static bool node_ok(const char *name, size_t n)
 	return !*end && end != name + 1 && k >= 1 && k <= n;
 }
 
-/* Every node a step or a check names must be in the lab. */
+/* Every fault kind must be one this build's data plane has, and every node
+ * a step or a check names must be in the lab. */
 static int check_nodes(const struct fl_scenario *sc, size_t n)
 {
 	for (size_t i = 0; i < sc->n_steps; i++) {
 		const struct fl_step *st = &sc->steps[i];
 		bool part = st->argc && !strcmp(st->argv[0], "partition");
+		struct fl_err err;
+
+		if (st->argc && !fl_fault_kind(st->argv[0])) {
+			fl_fault_unknown_kind(st->argv[0], &err);
+			pr_err("%s:%d:%d: %s (not in this build's data plane; see fallacy doctor)",
+			       sc->file, st->line, st->col, err.msg);
+			return -EINVAL;
+		}
 
 		for (size_t j = 1; j < st->argc; j++) {
 			bool nodes = (part && st->argv[j][0] != '-' && strcmp(st->argv[j], "oneway") &&
@@ -157,6 +167,18 @@ static int check_nodes(const struct fl_scenario *sc, size_t n)
 					return -EINVAL;
 				}
 		}
+	}
+	for (size_t i = 0; i < sc->n_checks; i++) {
+		char buf[128], *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", sc->checks[i].on);
+		for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+			if (!node_ok(w, n)) {
+				pr_err("%s:%d:%d: node '%s' is not in the lab (it has %zu nodes: "
+				       "n1..n%zu)",
+				       sc->file, sc->checks[i].line, sc->checks[i].col, w, n, n);
+				return -EINVAL;
+			}
 	}
 	for (size_t i = 0; i < sc->n_checks; i++)
 		if (sc->checks[i].kind == FL_CHECK_COMMAND && !node_ok(sc->checks[i].node, n)) {

@@ -171,6 +171,66 @@ static void checks_table(FILE *f, const struct fl_suite *s)
 	fputs("</table>\n", f);
 }
 
+static void ns_cell(FILE *f, int64_t ns)
+{
+	if (ns < 0)
+		fputs("<td></td>", f);
+	else
+		fprintf(f, "<td>%.3f ms</td>", ns / 1e6);
+}
+
+static void events_table(FILE *f, const struct fl_run_data *rd, uint64_t t0)
+{
+	if (!rd->n_events)
+		return;
+	fputs("<h2>Timeline</h2>\n<table><tr><th>at</th><th>event</th><th>id</th>"
+	      "<th>what</th><th>late</th><th>apply</th><th>dropped</th></tr>\n", f);
+	for (size_t i = 0; i < rd->n_events; i++) {
+		const struct fl_event *e = &rd->events[i];
+
+		fprintf(f, "<tr%s><td>%.3f s</td><td>%s</td><td>",
+			strcmp(e->event, "error") ? "" : " class=\"fail\"",
+			e->t_ns >= t0 ? (e->t_ns - t0) / 1e9 : 0.0, e->event);
+		fl_xml_str(f, e->id);
+		fputs("</td><td>", f);
+		fl_xml_str(f, e->text);
+		fputs("</td>", f);
+		ns_cell(f, e->late_ns);
+		ns_cell(f, e->apply_ns);
+		if (e->dropped >= 0)
+			fprintf(f, "<td>%lld</td></tr>\n", (long long)e->dropped);
+		else
+			fputs("<td></td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static void nodes_table(FILE *f, const struct fl_run_data *rd)
+{
+	char names[32][24];
+	size_t n = 0, cnt[32][3] = { { 0 } };
+
+	for (size_t i = 0; i < rd->n_ops; i++) {
+		size_t k;
+
+		for (k = 0; k < n && strcmp(names[k], rd->ops[i].node); k++)
+			;
+		if (k == n && n < 32)
+			snprintf(names[n++], sizeof(names[0]), "%s", rd->ops[i].node);
+		if (k < n)
+			cnt[k][rd->ops[i].status]++;
+	}
+	fputs("<h2>Operations by node</h2>\n<table><tr><th>node</th><th>ok</th><th>fail</th>"
+	      "<th>timeout</th></tr>\n", f);
+	for (size_t k = 0; k < n; k++) {
+		fputs("<tr><td>", f);
+		fl_xml_str(f, names[k]);
+		fprintf(f, "</td><td>%zu</td><td>%zu</td><td>%zu</td></tr>\n", cnt[k][0], cnt[k][1],
+			cnt[k][2]);
+	}
+	fputs("</table>\n", f);
+}
+
 static const char css[] =
 	"body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
 	"td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:90%}"
@@ -213,6 +273,8 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 	checks_table(f, s);
 	latency_plot(f, rd, t0, t1);
 	throughput_plot(f, rd, t0, t1);
+	events_table(f, rd, t0);
+	nodes_table(f, rd);
 	fputs("</body></html>\n", f);
 	return fclose(f) ? -errno : 0;
 }

@@ -41,11 +41,12 @@ static const struct fkind fkinds[] = {
 	  { { "delay", P_DUR },
 	    { "jitter", P_DUR },
 	    { "distribution", P_WORD },
-	    { "correlation", P_PCT } } },
+	    { "correlation", P_PCT },
+	    { "reorder", P_PCT } } },
 	{ "duplicate", { { "duplicate", P_PCT }, { "correlation", P_PCT } } },
 	{ "corrupt", { { "corrupt", P_PCT }, { "correlation", P_PCT } } },
 	{ "reorder", { { "reorder", P_PCT }, { "correlation", P_PCT }, { "delay", P_DUR } } },
-	{ "rate", { { "rate", P_RATE }, { "burst", P_SIZE }, { "limit", P_SIZE }, { "latency", P_DUR } } },
+	{ "rate", { { "rate", P_RATE }, { "burst", P_SIZE }, { "limit", P_SIZE } } },
 	{ "partition", { { NULL, 0 } } },
 	{ "reset", { { "reset", P_PCT } } },
 };
@@ -474,6 +475,20 @@ static bool window_id_ok(const struct fl_scenario *sc, const char *id)
 	return !strcmp(id, "faults") || find_step_id(sc, id);
 }
 
+/* on: n2 | [n2, n3] -> ",n2,n3," */
+static int check_on(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, "on");
+	char buf[120];
+
+	if (!v)
+		return 0;
+	if (node_list(c, v, "on", buf, sizeof(buf)))
+		return -EINVAL;
+	snprintf(ck->on, sizeof(ck->on), ",%s,", buf);
+	return 0;
+}
+
 static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m)
 {
 	const struct fl_ynode *dur = fl_ymap_get(m, "during"), *out = fl_ymap_get(m, "outside");
@@ -482,7 +497,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 
 	if (dur && out)
 		return fl_yerr(c->err, c->d, out, "use 'during' or 'outside', not both");
-	if (fl_yget_str(c->d, m, "op", false, &op, c->err))
+	if (fl_yget_str(c->d, m, "op", false, &op, c->err) || check_on(c, ck, m))
 		return -EINVAL;
 	if (op)
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
@@ -504,7 +519,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
 		       const char *key)
 {
-	static const char *const keys[] = { "bound", "during", "outside", "op", NULL };
+	static const char *const keys[] = { "bound", "during", "outside", "op", "on", NULL };
 
 	if (v->type == FL_Y_SCALAR)
 		return check_bound(c, ck, v, key, false);
@@ -520,7 +535,7 @@ static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
 	static const char *const keys[] = { "p50",    "p90",	 "p95", "p99", "p999",
-					    "max",    "during", "outside", "op", NULL };
+					    "max",    "during", "outside", "op", "on", NULL };
 	static const double pct[] = { 50, 90, 95, 99, 99.9, 100 };
 	int found = 0;
 
@@ -547,14 +562,14 @@ static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_yn
 
 static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
-	static const char *const keys[] = { "within", "after", "rate", "window", "op", NULL };
+	static const char *const keys[] = { "within", "after", "rate", "window", "op", "on", NULL };
 	const struct fl_ynode *a = fl_ymap_get(v, "after"), *r = fl_ymap_get(v, "rate");
 	const char *op = NULL;
 
 	if (fl_yexpect(c->d, v, FL_Y_MAP, "'recovery'", c->err) ||
 	    fl_ycheck_keys(c->d, v, "'recovery'", keys, c->err) ||
 	    fl_yget_duration(c->d, v, "within", true, &ck->within_ns, c->err) ||
-	    fl_yget_str(c->d, v, "op", false, &op, c->err))
+	    fl_yget_str(c->d, v, "op", false, &op, c->err) || check_on(c, ck, v))
 		return -EINVAL;
 	if (op)
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
@@ -615,6 +630,11 @@ static void check_name(struct fl_check *ck)
 	if (ck->win.kind != FL_WIN_ALL)
 		snprintf(w, sizeof(w), " %s %s", ck->win.kind == FL_WIN_DURING ? "during" : "outside",
 			 ck->win.id);
+	if (ck->on[0]) {
+		size_t l = strlen(w);
+
+		snprintf(w + l, sizeof(w) - l, " on %.*s", (int)strlen(ck->on) - 2, ck->on + 1);
+	}
 	switch (ck->kind) {
 	case FL_CHECK_LATENCY:
 		if (ck->pctl >= 100)

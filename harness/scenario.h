@@ -77,6 +77,7 @@ struct fl_check {
 	struct fl_window win;
 	double pctl; /* latency: 50, 90, 99 or 100 (max) */
 	char op[64]; /* only operations with this name ("" = all) */
+	char on[128]; /* only operations from these nodes, ",n2,n3," ("" = all) */
 	/* recovery */
 	char after[FL_ID_MAX + 1]; /* a heal step's target id, or "last-heal" */
 	uint64_t within_ns;

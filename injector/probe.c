@@ -273,6 +273,7 @@ static void run_scratch_child(struct fl_probe_report *shared)
 int fl_probe_run(struct fl_probe_report *rep)
 {
 	struct fl_probe_report *shared;
+	libbpf_print_fn_t old_print;
 	struct timespec t0, t1;
 	struct utsname u;
 
@@ -282,7 +283,7 @@ int fl_probe_run(struct fl_probe_report *rep)
 	if (shared == MAP_FAILED)
 		return -errno;
 	memset(shared, 0, sizeof(*shared));
-	libbpf_set_print(libbpf_to_debug);
+	old_print = libbpf_set_print(libbpf_to_debug);
 	if (!uname(&u))
 		snprintf(shared->kernel, sizeof(shared->kernel), "%s", u.release);
 	probe_btf(shared);
@@ -290,6 +291,7 @@ int fl_probe_run(struct fl_probe_report *rep)
 	probe_iptables(shared);
 	fflush(NULL); /* the child must not flush our buffers twice */
 	run_scratch_child(shared);
+	libbpf_set_print(old_print);
 	mark_not_run(shared, "a probe it depends on failed");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	shared->elapsed_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +

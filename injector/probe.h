@@ -66,7 +66,10 @@ enum fl_backend {
 };
 
 /* Runs every probe; 0 when the probes ran (whatever they found), -errno
- * when they could not be run at all (fork or mmap failed). */
+ * when they could not be run at all (fork or mmap failed). Takes 30-80 ms.
+ * It forks and the child allocates (libnl, libbpf): call it before starting
+ * threads. libbpf's print callback is routed to pr_debug meanwhile and
+ * restored afterwards. */
 int fl_probe_run(struct fl_probe_report *rep);
 
 const struct fl_probe_info *fl_probe_info(enum fl_probe_id id);

@@ -27,11 +27,10 @@ mkdir -p "$out"
 "$FALLACY" run "${scenarios[@]}" --target "$TARGET" --out "$out" --junit "$out/junit.xml"
 rc=$?
 echo
-echo "results: $out/NAME/ (report.html, summary.json, events.jsonl, ops.jsonl, logs/)"
+echo "results: $out (report.html, summary.json, events.jsonl, ops.jsonl, logs/)"
 echo "junit:   $out/junit.xml"
-for s in "${scenarios[@]}"; do
-	name=$(sed -n 's/^name: *//p' "$s" | head -1)
-	[ -f "$out/$name/report.html" ] && echo "report:  $out/$name/report.html"
+for r in "$out"/report.html "$out"/*/report.html; do
+	[ -f "$r" ] && echo "report:  $r"
 done
 case $rc in
 0) echo "every check held" ;;

@@ -35,7 +35,7 @@ teardown() {
 	lab=$(fl_lab_name h)
 	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/http.yaml \
 		--out "$OUT" --lab "$lab"
-	assert_output --partial "smoke                        http       pass        3/3"
+	assert_output --partial "smoke                        http          pass        3/3"
 	for f in scenario.yaml events.jsonl ops.jsonl counters.json summary.json junit.xml \
 		report.html logs/n1.log logs/n2.log logs/n3.log; do
 		[ -s "$OUT/$f" ] || fail "missing $f"
@@ -92,13 +92,17 @@ teardown() {
 	fl_require_root
 	lab=$(fl_lab_name p)
 	run -0 "$FALLACY" run tests/data/scenarios/partition.yaml --target scenarios/targets/http.yaml \
-		--out "$OUT" --lab "$lab"
+		--out "$OUT" --lab "$lab" --capture
 	run -0 jq -r '.checks[] | "\(.pass) \(.name): \(.measured)"' "$OUT/summary.json"
 	assert_line --regexp '^true availability < 1 during cut: 0\.[0-9]+$'
 	assert_line --regexp '^true recovery within 2s after cut: '
 	# the partition really dropped packets, and the step ran on time
 	run -0 jq -s -e 'map(select(.event == "heal"))[0].counters[0].counters.dropped > 0' "$OUT/events.jsonl"
 	run -0 jq -s -e 'map(select(.event == "partition"))[0].late_ns < 1000000' "$OUT/events.jsonl"
+	# --capture: n2's trace has its HTTP requests to n1, readable by tshark
+	run -0 tshark -r "$OUT/pcap/n2.pcap" -Y 'tcp.dstport == 8080' -T fields -e ip.dst
+	n1_ip=$(sed -n 's/^# fallacy: starting on n1 (\([0-9.]*\)).*/\1/p' "$OUT/logs/n1.log")
+	assert_line "$n1_ip"
 	fl_assert_lab_gone "$lab"
 }
 
@@ -127,4 +131,18 @@ teardown() {
 	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
 	assert_output 2
 	[ -s "$OUT/smoke/summary.json" ] && [ -s "$OUT/impossible/summary.json" ]
+}
+
+@test "a workload's operation lines land in ops.jsonl with its own clock and op names" {
+	fl_require_root
+	lab=$(fl_lab_name w)
+	run -0 "$FALLACY" run tests/data/scenarios/partition.yaml \
+		--target tests/data/scenarios/http-workload.yaml --out "$OUT" --lab "$lab"
+	for n in n1 n2 n3; do
+		[ -s "$OUT/logs/workload-$n.jsonl" ] || fail "no workload lines from $n"
+		grep -q "\"node\":\"$n\",\"op\":\"fetch\",\"status\":\"ok\"" "$OUT/ops.jsonl"
+	done
+	run -0 jq -r '.checks[0].pass' "$OUT/summary.json"
+	assert_output true
+	fl_assert_lab_gone "$lab"
 }

@@ -88,8 +88,14 @@ all_pairs_ping() {
 	run -0 "$FALLACY" lab up "$lab" --nodes 3 --ipv6
 	run -0 "$FALLACY" lab down "$lab"
 	fl_assert_lab_gone "$lab"
-	run ip -all netns exec ip link
+	# iproute2 6.1's `ip -all netns exec` loops (a failing child continues
+	# the parent's readdir) while other jobs create namespaces: bound it.
+	run timeout -s KILL 20 ip -all netns exec ip link
 	refute_output --partial "fl-$lab"
+	for ns in $(ip netns list | awk '{ print $1 }'); do
+		run timeout 5 ip -n "$ns" link
+		refute_output --partial "fl-$lab"
+	done
 	run -0 "$FALLACY" lab list
 	refute_output --partial "$lab"
 	run -2 "$FALLACY" lab down "$lab"

@@ -117,6 +117,11 @@ static void test_availability(void **state)
 	r = eval("availability: {bound: \">= 0.95\", outside: faults}");
 	assert_false(r.pass);
 	assert_float_equal(r.measured, 0.9, 1e-9);
+	r = eval("availability: {bound: \">= 0.5\", on: n2}");
+	assert_float_equal(r.measured, 5.0 / 7, 1e-9); /* n2 at 1.5..7.5 s; 3.5, 4.5 fail */
+	assert_string_equal(r.ck->name, "availability >= 0.5 on n2");
+	r = eval("availability: {bound: \">= 0.5\", on: [n1, n2], during: cut}");
+	assert_float_equal(r.measured, 0, 1e-9);
 	r = eval("availability: {bound: \">= 0.5\", op: put}");
 	assert_float_equal(r.measured, 4.0 / 7, 1e-9); /* put at 1..7 s; 3, 4, 5 s fail */
 }

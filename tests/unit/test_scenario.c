@@ -156,12 +156,100 @@ static void test_bad_scenarios(void **state)
 	}
 }
 
+static const char tgood[] = "name: etcd\n"
+			    "nodes: 3\n"
+			    "requires: [etcd, etcdctl]\n"
+			    "peer: \"{{node}}=http://{{ip}}:2380\"\n"
+			    "endpoint: \"http://{{ip}}:2379\"\n"
+			    "start:\n"
+			    "  run: etcd --name {{node}} --initial-cluster {{peers}}\n"
+			    "  ready: {run: \"etcdctl --endpoints {{ip}}:2379 endpoint health\", timeout: 30s}\n"
+			    "  env: {ETCDCTL_API: \"3\", ME: \"{{node}}\"}\n"
+			    "stop: {grace: 2s}\n"
+			    "probe:\n"
+			    "  node: n1\n"
+			    "  every: 100ms\n"
+			    "  timeout: 1s\n"
+			    "  run: etcdctl --endpoints {{endpoints}} put k{{seq}} v{{ip:n3}}\n";
+
+static void test_good_target(void **state)
+{
+	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "" },
+						 { "n2", "198.18.0.2", "" },
+						 { "n3", "198.18.0.3", "" } };
+	struct fl_sut *t = NULL;
+	struct fl_err err = { "" };
+	struct fl_tvars v = { .nodes = nodes, .n_nodes = 3, .self = 1, .seq = 42 };
+	char *out = NULL;
+
+	(void)state;
+	if (fl_sut_load("t.yaml", tgood, &t, &err))
+		fail_msg("%s", err.msg);
+	v.t = t;
+	assert_int_equal(t->nodes, 3);
+	assert_int_equal(t->n_requires, 2);
+	assert_true(t->ready_timeout_ns == 30000000000ULL && t->stop_grace_ns == 2000000000ULL);
+	assert_string_equal(t->env[0], "ETCDCTL_API=3");
+	assert_false(t->is_workload);
+	assert_string_equal(t->load_node, "n1");
+	assert_int_equal(fl_template_expand(t->start_run, &v, &out, &err), 0);
+	assert_string_equal(out, "etcd --name n2 --initial-cluster n1=http://198.18.0.1:2380,"
+				 "n2=http://198.18.0.2:2380,n3=http://198.18.0.3:2380");
+	free(out);
+	assert_int_equal(fl_template_expand(t->load_run, &v, &out, &err), 0);
+	assert_string_equal(out, "etcdctl --endpoints http://198.18.0.1:2379,http://198.18.0.2:2379,"
+				 "http://198.18.0.3:2379 put k42 v198.18.0.3");
+	free(out);
+	assert_int_equal(fl_template_expand("{{ip:n9}}", &v, &out, &err), -EINVAL);
+	assert_string_equal(err.msg, "'{{ip:n9}}': no such node in the lab");
+	assert_string_equal(fl_tool_package("etcdctl"), "etcd-client");
+	assert_string_equal(fl_tool_package("redis-cli"), "redis-tools");
+	fl_sut_free(t);
+}
+
+static const struct bad tbads[] = {
+	{ "name: t\nnodes: 3\nprobe: {run: x}\n", "t.yaml:1:1: missing required key 'start'" },
+	{ "name: t\nstart: {run: x}\nprobe: {run: x}\n", "t.yaml:1:1: missing required key 'nodes'" },
+	{ "name: t\nnodes: 3\nstart: {run: \"x {{nod}}\"}\nprobe: {run: x}\n",
+	  "t.yaml:3:15: unknown template variable '{{nod}}' (did you mean '{{node}}'?)" },
+	{ "name: t\nnodes: 3\nstart: {run: x, redy: y}\nprobe: {run: x}\n",
+	  "t.yaml:3:17: unknown key 'redy' in 'start' (did you mean 'ready'?)" },
+	{ "name: t\nnodes: 3\nstart: {run: x}\n",
+	  "t.yaml:1:1: a target needs a 'probe' or a 'workload'" },
+	{ "name: t\nnodes: 3\nstart: {run: x}\nprobe: {run: x}\nworkload: {run: y}\n",
+	  "t.yaml:5:1: a target has a 'probe' or a 'workload', not both" },
+	{ "name: t\nnodes: 3\nstart: {run: x}\nprobe: {run: x, every: soon}\n",
+	  "t.yaml:4:24: bad duration for 'every': " },
+	{ "name: t\nnodes: 0\nstart: {run: x}\nprobe: {run: x}\n", "t.yaml:2:8: bad value for 'nodes': " },
+	{ "name: t\nnodes: 3\nstart: {run: x, env: [A]}\nprobe: {run: x}\n",
+	  "t.yaml:3:22: 'env' must be a mapping, not a list" },
+};
+
+static void test_bad_targets(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(tbads) / sizeof(tbads[0]); i++) {
+		struct fl_sut *t = NULL;
+		struct fl_err err = { "" };
+		int ret = fl_sut_load("t.yaml", tbads[i].yaml, &t, &err);
+
+		if (ret != -EINVAL || strncmp(err.msg, tbads[i].msg, strlen(tbads[i].msg)))
+			print_error("case %zu: ret %d, got\n  %s\nwant\n  %s\n", i, ret, err.msg,
+				    tbads[i].msg);
+		assert_int_equal(ret, -EINVAL);
+		assert_true(!strncmp(err.msg, tbads[i].msg, strlen(tbads[i].msg)));
+		assert_null(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_scenario),
 		cmocka_unit_test(test_fault_words),
 		cmocka_unit_test(test_bad_scenarios),
+		cmocka_unit_test(test_good_target),
+		cmocka_unit_test(test_bad_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

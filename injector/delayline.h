@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* The NFQUEUE delay line: delay without netem.
+ *
+ * The BPF data plane marks packets of a delay rule with FL_MARK_DELAY |
+ * slot (include/fallacy/mark.h); one netfilter rule per receiving
+ * namespace (injector/nfrule.h) queues exactly those packets to queue
+ * FL_QUEUE_NUM. The delay line holds one nfnetlink_queue socket per
+ * namespace (setns, socket, setns back), reads packet metadata only
+ * (NFQNL_COPY_META, F_GSO so super-packets are not segmented, F_FAIL_OPEN,
+ * 64 MB receive buffer, NETLINK_NO_ENOBUFS), draws each packet's due time
+ * with injector/delaymodel.h, keeps (due, id) in a min-heap and issues
+ * NF_ACCEPT verdicts by packet id when they fall due, several per
+ * sendto(). Wake-ups: sleep (ppoll, timer slack 1 ns) until a margin
+ * before the head's due time, then spin; the margin adapts to the measured
+ * wake-up lateness of this machine.
+ *
+ * Two ways to drive it:
+ * - a thread of its own: fl_delayline_start() / fl_delayline_stop()
+ *   (recommended: control work in the caller never delays a verdict);
+ * - the caller's poll loop: poll fl_delayline_fds(), call
+ *   fl_delayline_process() when readable and fl_delayline_release() at
+ *   fl_delayline_timeout() (0 = call again at once: spinning).
+ * fl_delayline_close() releases every held packet with ACCEPT before
+ * closing the sockets (closing alone would drop them).
+ *
+ * Slots are configured from any thread (a mutex guards them); everything
+ * else belongs to the thread that drives the line. */
+#ifndef FALLACY_DELAYLINE_H
+#define FALLACY_DELAYLINE_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "delaymodel.h"
+
+#define FL_DL_MAX_QUEUES 64
+#define FL_DL_MAX_SLOTS 65536
+/* Kernel queue length per namespace (NFQA_CFG_QUEUE_MAXLEN). Beyond it the
+ * kernel lets packets through undelayed (F_FAIL_OPEN); the per-slot limit
+ * (default FL_DELAY_DEFAULT_LIMIT) is enforced first, counted, and drops. */
+#define FL_DL_QUEUE_MAXLEN 65536u
+
+struct fl_delayline;
+
+struct fl_dl_slot_counters {
+	uint64_t queued; /* packets seen for this slot */
+	uint64_t delayed; /* released after their delay */
+	uint64_t reordered; /* skipped the delay (reorder P) */
+	uint64_t overflow; /* dropped: more than `limit` held */
+	uint64_t held; /* held right now */
+	uint64_t max_held;
+};
+
+struct fl_dl_stats {
+	uint64_t received; /* packet messages read */
+	uint64_t unknown; /* not ours or slot not configured: accepted at once */
+	uint64_t verdicts;
+	uint64_t verdict_errors; /* errors the kernel returned for verdicts */
+	uint64_t wakeups;
+	uint64_t late_sum_ns; /* sum of (release time - due time) */
+	uint64_t late_max_ns;
+	uint64_t released;
+	int64_t spin_margin_ns; /* current margin before a due time */
+};
+
+int fl_delayline_new(struct fl_delayline **out);
+/* Bind queue FL_QUEUE_NUM in the namespace NETNS ("NAME", "pid:PID" or
+ * "-" for the current one). -EBUSY if another process holds that queue
+ * there. Returns the queue index (>= 0) or -errno. */
+int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns);
+/* Configure (or change) a slot; its per-rule state restarts when the seed
+ * or rule id changes. */
+int fl_delayline_set_slot(struct fl_delayline *dl, uint16_t slot, const struct fl_delay_params *p);
+/* New packets of the slot pass at once; held ones keep their due time. */
+int fl_delayline_clear_slot(struct fl_delayline *dl, uint16_t slot);
+int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
+			       struct fl_dl_slot_counters *c);
+void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st);
+/* Spin margin: < 0 adaptive (default), 0 sleep only, > 0 fixed (ns). */
+void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns);
+/* Run the driving thread as SCHED_FIFO prio (0 = normal scheduling). */
+void fl_delayline_set_rt(struct fl_delayline *dl, int prio);
+
+/* Caller-driven mode. */
+int fl_delayline_nfds(const struct fl_delayline *dl);
+void fl_delayline_fds(const struct fl_delayline *dl, struct pollfd *pfd);
+int fl_delayline_process(struct fl_delayline *dl, int queue);
+int fl_delayline_release(struct fl_delayline *dl);
+/* Nanoseconds until fl_delayline_release() is next needed, minus the spin
+ * margin; 0 = now (spinning), -1 = nothing held. */
+int64_t fl_delayline_timeout(struct fl_delayline *dl);
+
+/* Blocking loop until stop_fd (eventfd/pipe, -1 = none) is readable. */
+int fl_delayline_run(struct fl_delayline *dl, int stop_fd);
+/* The same loop in a thread of its own. */
+int fl_delayline_start(struct fl_delayline *dl);
+int fl_delayline_stop(struct fl_delayline *dl);
+
+/* Stop the thread if any, ACCEPT every held packet, close, free. */
+void fl_delayline_close(struct fl_delayline *dl);
+
+uint64_t fl_dl_now_ns(void);
+
+#endif

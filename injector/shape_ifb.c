@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/* Ingress rate caps: redirect IFNAME's ingress to an ifb device with a u32
+ * match-all filter + mirred (no matchall/gact in this kernel), and shape
+ * the ifb's egress with tbf. See shape.h. */
+#include "shape.h"
+
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/tc_act/tc_mirred.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/act/mirred.h>
+#include <netlink/route/action.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
+#include <netlink/route/link.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/tbf.h>
+#include <netlink/route/tc.h>
+
+#include "nlutil.h"
+#include "state.h"
+
+static void ifb_name(const char *ifname, char *buf, size_t len)
+{
+	snprintf(buf, len, "flb-%.11s", ifname);
+}
+
+static int ifb_add(struct fl_state *st, struct nl_sock *sk, const char *netns, const char *name)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+	int err;
+
+	if (!l)
+		return -NLE_NOMEM;
+	err = st ? fl_state_record(st, "link", "%s %s", netns, name) : 0;
+	if (err) {
+		rtnl_link_put(l);
+		return -NLE_FAILURE;
+	}
+	rtnl_link_set_name(l, name);
+	err = rtnl_link_set_type(l, "ifb");
+	if (!err) {
+		rtnl_link_set_flags(l, IFF_UP);
+		err = rtnl_link_add(sk, l, NLM_F_CREATE);
+		if (err == -NLE_EXIST)
+			err = 0;
+	}
+	rtnl_link_put(l);
+	return err;
+}
+
+static int clsact_add(struct fl_state *st, struct nl_sock *sk, const char *netns,
+		      const char *ifname, int idx)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	char rec[160];
+	int err;
+
+	if (!q)
+		return -NLE_NOMEM;
+	snprintf(rec, sizeof(rec), "qdisc %s %s clsact", netns, ifname);
+	if (st)
+		fl_state_record(st, "qdisc", "%s %s clsact", netns, ifname);
+	rtnl_tc_set_ifindex(TC_CAST(q), idx);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_CLSACT);
+	rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_CLSACT, 0));
+	err = rtnl_tc_set_kind(TC_CAST(q), "clsact");
+	if (!err)
+		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+	if (err == -NLE_EXIST) {
+		/* the data plane's (or somebody else's): not ours to remove */
+		if (st)
+			fl_state_cancel(st, rec);
+		err = 0;
+	}
+	rtnl_qdisc_put(q);
+	return err;
+}
+
+static int redirect_add(struct fl_state *st, struct nl_sock *sk, const char *netns,
+			const char *ifname, int idx, int ifb_idx)
+{
+	struct rtnl_cls *cls = rtnl_cls_alloc();
+	struct rtnl_act *act = rtnl_act_alloc();
+	int err = -NLE_NOMEM;
+
+	if (!cls || !act)
+		goto out;
+	if (st)
+		fl_state_record(st, "tcfilter", "%s %s ingress %u 0", netns, ifname,
+				FL_SHAPE_U32_PRIO);
+	rtnl_tc_set_ifindex(TC_CAST(cls), idx);
+	rtnl_tc_set_parent(TC_CAST(cls), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+	rtnl_cls_set_prio(cls, FL_SHAPE_U32_PRIO);
+	rtnl_cls_set_protocol(cls, ETH_P_ALL);
+	err = rtnl_tc_set_kind(TC_CAST(cls), "u32");
+	if (err)
+		goto out;
+	rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0); /* match u32 0 0: everything */
+	rtnl_tc_set_kind(TC_CAST(act), "mirred");
+	rtnl_mirred_set_action(act, TCA_EGRESS_REDIR);
+	rtnl_mirred_set_policy(act, TC_ACT_STOLEN);
+	rtnl_mirred_set_ifindex(act, (uint32_t)ifb_idx);
+	err = rtnl_u32_add_action(cls, act);
+	if (!err)
+		err = rtnl_cls_add(sk, cls, NLM_F_CREATE);
+out:
+	if (act)
+		rtnl_act_put(act);
+	if (cls)
+		rtnl_cls_put(cls);
+	return err;
+}
+
+int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
+		     const struct fl_rate *r)
+{
+	struct nl_sock *sk = NULL;
+	char ifb[IFNAMSIZ];
+	const char *what = "opening";
+	int idx, ifb_idx, err;
+
+	err = fl_nl_route_in_spec(netns, &sk);
+	if (err)
+		return err;
+	idx = err = fl_nl_ifindex(sk, ifname);
+	if (err < 0)
+		goto fail;
+	ifb_name(ifname, ifb, sizeof(ifb));
+	what = "creating ifb";
+	err = ifb_add(st, sk, netns, ifb);
+	if (err < 0)
+		goto nlfail;
+	ifb_idx = err = fl_nl_ifindex(sk, ifb);
+	if (err < 0)
+		goto fail;
+	what = "adding tbf on the ifb";
+	if (st)
+		fl_state_record(st, "qdisc", "%s %s root", netns, ifb);
+	err = fl_shape_tbf_nl(sk, ifb_idx, r);
+	if (err < 0)
+		goto nlfail;
+	what = "adding clsact";
+	err = clsact_add(st, sk, netns, ifname, idx);
+	if (err < 0)
+		goto nlfail;
+	what = "adding the ingress redirect (u32 + mirred)";
+	err = redirect_add(st, sk, netns, ifname, idx, ifb_idx);
+	if (err < 0)
+		goto nlfail;
+	nl_socket_free(sk);
+	return 0;
+nlfail:
+	pr_err("shaping ingress of %s in namespace %s: %s: %s", ifname, netns, what,
+	       nl_geterror(err));
+	err = fl_nl_errno(err);
+	nl_socket_free(sk);
+	return err;
+fail:
+	pr_err("shaping ingress of %s in namespace %s: %s: %s", ifname, netns, what,
+	       strerror(-err));
+	nl_socket_free(sk);
+	return err;
+}
+
+int fl_shape_ingress_del(const char *netns, const char *ifname)
+{
+	struct nl_sock *sk = NULL;
+	struct rtnl_cls *cls = NULL;
+	struct rtnl_link *l = NULL;
+	char ifb[IFNAMSIZ];
+	int idx, err;
+
+	err = fl_nl_route_in_spec(netns, &sk);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	idx = fl_nl_ifindex(sk, ifname);
+	cls = rtnl_cls_alloc();
+	l = rtnl_link_alloc();
+	if (!cls || !l) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (idx > 0) {
+		rtnl_tc_set_ifindex(TC_CAST(cls), idx);
+		rtnl_tc_set_parent(TC_CAST(cls), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+		rtnl_cls_set_prio(cls, FL_SHAPE_U32_PRIO);
+		rtnl_cls_set_protocol(cls, 0);
+		rtnl_cls_delete(sk, cls, 0);
+	}
+	ifb_name(ifname, ifb, sizeof(ifb));
+	rtnl_link_set_name(l, ifb);
+	err = fl_nl_errno(rtnl_link_delete(sk, l));
+	if (err == -ENODEV || err == -ENOENT)
+		err = 0;
+out:
+	if (l)
+		rtnl_link_put(l);
+	if (cls)
+		rtnl_cls_put(cls);
+	nl_socket_free(sk);
+	return err;
+}
