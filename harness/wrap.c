@@ -428,7 +428,7 @@ static void summary(struct wrap *w)
 	struct fl_capture_stat cs;
 	char cap[PATH_MAX + 96] = "", faults[256];
 
-	if (w->o->quiet)
+	if (w->o->quiet || fl_log_level < FL_LOG_WARN) /* wrap -q or fallacy -q */
 		return;
 	if (w->cap) {
 		fl_capture_total(w->cap, &cs);
