@@ -274,3 +274,15 @@ stop_bg() {
 	[ "$(counter nm150 dropped)" -eq 5 ]
 	[ "$(counter nm151 packets)" -eq 0 ]
 }
+
+@test "kill -9 of the lab's supervisor: fault clear removes the faults it left, add works again" {
+	run -0 "$FALLACY" fault add "$LAB" partition --from n1 --to n2
+	sup=$(awk '$1 == "pid" { p = $2 } END { print p }' "$FALLACY_RUN_DIR/$LAB/journal")
+	kill -9 "$sup"
+	run -1 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
+	run -0 "$FALLACY" fault clear "$LAB"
+	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
+	id=$("$FALLACY" fault add "$LAB" loss 100% --from n1 --to n2 --proto icmp)
+	run -1 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
+	[ "$(counter "$id" dropped)" -eq 1 ]
+}
