@@ -21,7 +21,7 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fallacy run SCENARIO... --target TARGET [--seed N] [--out DIR]\n"
-		"                   [--junit FILE] [--tap] [--dry-run] [--lab NAME]\n\n"
+		"                   [--junit FILE] [--tap] [--capture] [--dry-run] [--lab NAME]\n\n"
 		"Start the target on a fresh lab, drive its probe or workload, apply the\n"
 		"scenario's timeline of faults, check its properties and write a results\n"
 		"folder (events.jsonl, ops.jsonl, counters.json, logs/, summary.json,\n"
@@ -33,6 +33,7 @@ static void run_usage(FILE *f)
 		"                 with several scenarios DIR/NAME)\n"
 		"  --junit FILE   one JUnit XML file for all scenarios\n"
 		"  --tap          TAP on stdout (the table goes to stderr)\n"
+		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them)\n"
 		"  --dry-run      validate everything and print the resolved plan\n"
 		"  --lab NAME     name of the lab to create (default fr<pid>-<n>)\n\n"
 		"examples:\n"
@@ -99,9 +100,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->lab = optarg;
 			break;
 		case 'c':
-			pr_err("run: --capture is not available in 'fallacy run' yet; use "
-			       "'fallacy capture LAB' next to it");
-			return FL_EXIT_USAGE;
+			a->o.capture = true;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return -1;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "lab.h"
 #include "parse.h"
 #include "proc.h"
@@ -199,6 +200,58 @@ static int start_targets(struct fl_run *r, struct fl_suite *s)
 	if (!ret)
 		fl_results_event(r->res, 0, "ready", NULL, NULL);
 	return ret;
+}
+
+/* --capture: one pcap per node, of its eth0 (what the node sent and what
+ * reached it through the wire's faults), from ready to the end. */
+static int capture_start(struct fl_run *r, struct fl_suite *s)
+{
+	char dir[600], path[700];
+	int ret = 0;
+
+	if (!r->o->capture)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/pcap", r->dir);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return run_fail(s, -errno, "cannot create %s: %s", dir, strerror(errno));
+	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
+		struct fl_run_node *n = &r->nodes[i];
+		struct fl_capture_point pt = { .dir = FL_CAPTURE_INOUT };
+		struct fl_capture_opts co = { .path = path };
+
+		snprintf(pt.netns, sizeof(pt.netns), "%s", n->netns);
+		snprintf(pt.ifname, sizeof(pt.ifname), "eth0");
+		snprintf(path, sizeof(path), "%s/%s.pcap", dir, n->name);
+		ret = fl_capture_open(&pt, 1, &co, &n->cap);
+		if (!ret)
+			ret = fl_capture_start(n->cap);
+	}
+	if (ret)
+		return run_fail(s, ret, "capture: %s", strerror(-ret));
+	return 0;
+}
+
+static void capture_stop(struct fl_run *r)
+{
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		struct fl_run_node *n = &r->nodes[i];
+		struct fl_capture_stat st;
+		char extra[160];
+
+		if (!n->cap)
+			continue;
+		fl_capture_stop(n->cap);
+		fl_capture_total(n->cap, &st);
+		snprintf(extra, sizeof(extra),
+			 "\"file\":\"pcap/%s.pcap\",\"written\":%llu,\"dropped\":%llu", n->name,
+			 (unsigned long long)st.written, (unsigned long long)st.dropped);
+		fl_results_event(r->res, 0, "capture", n->name, extra);
+		if (st.dropped)
+			pr_warn("capture on %s lost %llu packets (kernel ring full)", n->name,
+				(unsigned long long)st.dropped);
+		fl_capture_free(n->cap);
+		n->cap = NULL;
+	}
 }
 
 static void stop_targets(struct fl_run *r)
@@ -480,9 +533,10 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 
 	if (ret)
 		return run_fail(s, ret, "%s", err.msg);
-	ret = start_targets(r, s);
+	ret = start_targets(r, s) ?: capture_start(r, s);
 	if (!ret)
 		ret = run_timeline(r, s);
+	capture_stop(r);
 	for (size_t i = 0; i < r->sc->n_checks && r->t0; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 

@@ -16,6 +16,7 @@
 #include "target.h"
 #include "timeline.h"
 
+struct fl_capture;
 struct fl_lab;
 struct fl_state;
 
@@ -25,6 +26,7 @@ struct fl_run_opts {
 	uint64_t seed;
 	bool has_seed;
 	bool progress_tty; /* one live line on a TTY, else plain lines */
+	bool capture; /* pcap/NODE.pcap of every node's eth0 */
 };
 
 #define FL_RUN_MAX_NODES 64
@@ -40,6 +42,7 @@ struct fl_run_node {
 	char dir[128]; /* {{dir}}: scratch folder, removed with the lab */
 	pthread_t probe;
 	bool probing;
+	struct fl_capture *cap;
 };
 
 struct fl_run {

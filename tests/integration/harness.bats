@@ -92,13 +92,17 @@ teardown() {
 	fl_require_root
 	lab=$(fl_lab_name p)
 	run -0 "$FALLACY" run tests/data/scenarios/partition.yaml --target scenarios/targets/http.yaml \
-		--out "$OUT" --lab "$lab"
+		--out "$OUT" --lab "$lab" --capture
 	run -0 jq -r '.checks[] | "\(.pass) \(.name): \(.measured)"' "$OUT/summary.json"
 	assert_line --regexp '^true availability < 1 during cut: 0\.[0-9]+$'
 	assert_line --regexp '^true recovery within 2s after cut: '
 	# the partition really dropped packets, and the step ran on time
 	run -0 jq -s -e 'map(select(.event == "heal"))[0].counters[0].counters.dropped > 0' "$OUT/events.jsonl"
 	run -0 jq -s -e 'map(select(.event == "partition"))[0].late_ns < 1000000' "$OUT/events.jsonl"
+	# --capture: n2's trace has its HTTP requests to n1, readable by tshark
+	run -0 tshark -r "$OUT/pcap/n2.pcap" -Y 'tcp.dstport == 8080' -T fields -e ip.dst
+	n1_ip=$(sed -n 's/^# fallacy: starting on n1 (\([0-9.]*\)).*/\1/p' "$OUT/logs/n1.log")
+	assert_line "$n1_ip"
 	fl_assert_lab_gone "$lab"
 }
 
