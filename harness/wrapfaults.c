@@ -5,7 +5,7 @@
  * netlink itself. Every wrap fault carries `--dir in`: a loopback packet
  * passes lo's egress and then its ingress hook, and must suffer its fault
  * once, on the receive path (never queue or drop in the sender's hooks,
- * KERNEL-NOTES). */
+ * KERNEL-NOTES). Rate caps are the exception (`--dir out`, see below). */
 #include "wrap_int.h"
 
 #include <errno.h>
@@ -50,7 +50,7 @@ struct words {
 	char seed[24], port[16];
 };
 
-/* "add" KIND-WORDS --dir in [--port P] [--seed S] --id ID */
+/* "add" KIND-WORDS --dir in|out [--port P] [--seed S] --id ID */
 static void build_words(const struct fl_wrap_opts *o, const char *id, char **kind, int nkind,
 			bool has_seed, struct words *w)
 {
@@ -59,7 +59,10 @@ static void build_words(const struct fl_wrap_opts *o, const char *id, char **kin
 	for (int i = 0; i < nkind && w->argc < 86; i++)
 		w->argv[w->argc++] = kind[i];
 	w->argv[w->argc++] = "--dir";
-	w->argv[w->argc++] = "in";
+	/* a rate cap shapes on lo's egress qdisc: an ingress cap redirects
+	 * through an ifb, which loopback traffic does not survive (measured:
+	 * 0 bit/s) */
+	w->argv[w->argc++] = nkind && !strcmp(kind[0], "rate") ? "out" : "in";
 	if (o->has_port) {
 		if (o->port.lo == o->port.hi)
 			snprintf(w->port, sizeof(w->port), "%u", o->port.lo);
@@ -286,6 +289,16 @@ int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err)
 	return 0;
 }
 
+static bool session_alive(struct wrap_faults *wf)
+{
+	char *targv[] = { "--netns", wf->netns, NULL };
+	struct fl_target t;
+	struct fl_err err;
+	int used = 0;
+
+	return wf->netns[0] && !fl_target_parse(2, targv, &t, &used, &err) && fl_session_alive(&t);
+}
+
 static uint64_t get_u64(const struct fl_ynode *m, const char *key)
 {
 	const struct fl_ynode *v = fl_ymap_get(m, key);
@@ -331,7 +344,9 @@ void wrap_faults_end(struct wrap_faults *wf)
 		pthread_join(wf->th, NULL);
 		wf->th_running = false;
 	}
-	if (!wf->active)
+	/* Somebody may have attached live (`fault add --netns fl-wrap-PID`):
+	 * clear whatever session the namespace has, not only ours. */
+	if (!wf->active && !session_alive(wf))
 		return;
 	if (!request(wf, list, 1, true, &wf->list_json, &err)) {
 		one_line(wf->list_json);
