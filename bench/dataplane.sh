@@ -20,23 +20,54 @@ N1="fl-$LAB.n1" N2="fl-$LAB.n2"
 tmp=$(mktemp -d /tmp/fallacy-bench-dp.XXXXXX)
 srv=
 
+stats=
 cleanup() {
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null
+	[ -n "$stats" ] && kill "$stats" 2>/dev/null
 	"$FALLACY" cleanup --all >/dev/null 2>&1 || true
-	rm -rf "$tmp" "$FALLACY_RUN_DIR"
+	[ -n "${KEEP:-}" ] || rm -rf "$tmp"; rm -rf "$FALLACY_RUN_DIR"
 }
 trap cleanup EXIT
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# iperf3 TCP n1 -> n2 in Gbit/s, median of REPS runs
+# BPF run-time statistics (BPF_ENABLE_STATS: on while the fd is open, for
+# this benchmark only; no sysctl is changed)
+stats_on() {
+	python3 -c '
+import ctypes, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = (ctypes.c_uint32 * 32)()
+if libc.syscall(321, 32, ctypes.byref(attr), ctypes.sizeof(attr)) < 0:
+    sys.exit(1)
+print("ok", flush=True)
+signal.sigwait([signal.SIGTERM])' >"$tmp/stats" &
+	stats=$!
+	sleep 0.3
+}
+
+# "RUN_TIME_NS RUN_CNT" of the data plane's ingress program in the wire
+prog_stats() {
+	local id
+	id=$(tc -n "fl-$LAB" filter show dev p-n1 ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -1)
+	if [ -z "$id" ]; then
+		echo "0 0"
+		return
+	fi
+	bpftool prog show id "$id" -j | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+
+# iperf3 TCP n1 -> n2: prints "GBIT/S NS_PER_PACKET" (medians of REPS runs)
 tput() {
-	local runs="" r
+	local runs="" nss="" r t0 c0 t1 c1
 	for ((r = 0; r < REPS; r++)); do
+		read -r t0 c0 < <(prog_stats)
 		runs+=" $(ip netns exec "$N1" iperf3 -c "$IP2" -t "$SECS" -J |
 			jq '.end.sum_received.bits_per_second / 1e9')"
+		read -r t1 c1 < <(prog_stats)
+		nss+=" $(awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.0f", c ? t / c : 0 }')"
 	done
-	echo "$runs" | median
+	echo "$(echo "$runs" | median) $(echo "$nss" | median)"
 }
 
 "$FALLACY" lab up "$LAB" --nodes 2 >/dev/null
@@ -45,26 +76,36 @@ ip netns exec "$N2" iperf3 -s >/dev/null 2>&1 &
 srv=$!
 sleep 0.5
 
-bare=$(tput)
-echo "iperf3 bare lab (default offloads):        $bare Gbit/s"
+stats_on
+read -r bare _ < <(tput)
+echo "iperf3 bare lab (default offloads, no program): $bare Gbit/s"
 # the first fault attaches the program and turns TSO/GSO/GRO off on the
-# nodes; a fault that matches nothing measures the offload change alone
+# nodes; with no rules left the program returns at once
 "$FALLACY" -q fault add "$LAB" loss 1% --proto udp --dport 1 --id probe >/dev/null
 "$FALLACY" -q fault del "$LAB" probe
-# detach-free "bare with offloads off": rule table empty, program attached
-# returns at once when there are no rules
-empty=$(tput)
-echo "iperf3 program attached, 0 rules, offloads off: $empty Gbit/s"
+read -r empty empty_ns < <(tput)
+echo "iperf3 program attached, 0 rules, offloads off: $empty Gbit/s, $empty_ns ns/packet in the program"
+"$FALLACY" -q fault add "$LAB" loss 50% --from n1 --to n2 --proto tcp --dport 999 >/dev/null
+read -r one one_ns < <(tput)
+echo "iperf3 1 non-matching rule: $one Gbit/s, $one_ns ns/packet"
+"$FALLACY" -q fault clear "$LAB"
 for ((i = 0; i < 256; i++)); do
 	"$FALLACY" -q fault add "$LAB" loss 50% --from n1 --to n2 --proto tcp \
 		--dport $((1000 + i)) --id "nm$i" >/dev/null
 done
-rules=$(tput)
-echo "iperf3 256 non-matching rules:              $rules Gbit/s"
+read -r rules rules_ns < <(tput)
+echo "iperf3 256 non-matching rules: $rules Gbit/s, $rules_ns ns/packet"
+"$FALLACY" -q fault clear "$LAB"
+for ((i = 0; i < 256; i++)); do
+	"$FALLACY" -q fault add "$LAB" loss 50% --from n2 --to n1 --proto udp \
+		--sport $((1000 + i)) --id "nu$i" >/dev/null
+done
+read -r rules2 rules2_ns < <(tput)
+echo "iperf3 256 non-matching rules (other node pair and protocol): $rules2 Gbit/s, $rules2_ns ns/packet"
 "$FALLACY" -q fault clear "$LAB"
 "$FALLACY" -q fault add "$LAB" loss 0.01% --from n1 --to n2 --proto tcp --seed 1 >/dev/null
-loss=$(tput)
-echo "iperf3 loss 0.01% matching:                 $loss Gbit/s"
+read -r loss loss_ns < <(tput)
+echo "iperf3 loss 0.01% matching: $loss Gbit/s, $loss_ns ns/packet"
 "$FALLACY" -q fault clear "$LAB"
 kill "$srv" 2>/dev/null
 srv=
@@ -83,13 +124,24 @@ for p in 0.1 1 10 50; do
 	"$FALLACY" -q fault clear "$LAB"
 done
 
-# fault add -> enforcement: flood n1 -> n2, tcpdump in n2 timestamps the
-# requests; the last one that got through versus the moment add returned
+# fault add -> enforcement: flood n1 -> n2; tcpdump on the wire port p-n1
+# (taps run before the tc ingress hook) and on n2's eth0. The supervisor
+# logs the wall-clock time right after the rule table flipped
+# (events.jsonl). Enforcement latency = hook time of the last request that
+# still reached n2, minus the flip time (<= 0: nothing passed after it).
+seqs() { # pcap -> "SEQ NANOSECONDS" lines
+	tcpdump -r "$1" -n --time-stamp-precision=nano -tt 2>/dev/null |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "seq") { s = $(i + 1); sub(",", "", s) }
+		       split($1, t, "."); print s, t[1] t[2] }'
+}
 lats="" durs=""
 for ((r = 0; r < REPS; r++)); do
-	ip netns exec "$N2" tcpdump -i eth0 -n -s 64 --time-stamp-precision=nano \
-		-w "$tmp/cap.pcap" 'icmp[icmptype] == icmp-echo' 2>/dev/null &
-	dump=$!
+	ip netns exec "fl-$LAB" tcpdump --immediate-mode -U -B 16384 -i p-n1 -n -s 64 --time-stamp-precision=nano \
+		-w "$tmp/wire.pcap" 'icmp[icmptype] == icmp-echo' 2>/dev/null &
+	d1=$!
+	ip netns exec "$N2" tcpdump --immediate-mode -U -B 16384 -i eth0 -n -s 64 --time-stamp-precision=nano \
+		-w "$tmp/n2.pcap" 'icmp[icmptype] == icmp-echo' 2>/dev/null &
+	d2=$!
 	sleep 0.5
 	ip netns exec "$N1" ping -q -f "$IP2" >/dev/null 2>&1 &
 	pinger=$!
@@ -99,23 +151,30 @@ for ((r = 0; r < REPS; r++)); do
 	t1=$(date +%s%N)
 	sleep 0.3
 	kill "$pinger" 2>/dev/null
-	wait "$pinger" 2>/dev/null || true
-	kill "$dump" 2>/dev/null
-	wait "$dump" 2>/dev/null || true
+	sleep 0.2
+	kill -INT "$d1" "$d2" 2>/dev/null
+	wait "$pinger" "$d1" "$d2" 2>/dev/null || true
+	flip=$(grep '"event": "fault_add", "id": "cut"' "$FALLACY_RUN_DIR/$LAB/events.jsonl" |
+		tail -1 | sed 's/.*"wall": \([0-9]*\)\.\([0-9]*\),.*/\1\2/')
 	"$FALLACY" -q fault clear "$LAB"
-	last=$(tcpdump -r "$tmp/cap.pcap" -n --time-stamp-precision=nano -tt 2>/dev/null |
-		tail -1 | awk '{ split($1, a, "."); print a[1] a[2] }')
-	lats+=" $(((last - t1) / 1000))"
+	seqs "$tmp/n2.pcap" | awk '{ print $1 }' | sort -u >"$tmp/got"
+	last=$(seqs "$tmp/wire.pcap" | sort -k1,1 | join - "$tmp/got" | sort -k2,2n | tail -1 |
+		awk '{ print $2 }')
+	lats+=" $(((last - flip) / 1000))"
+	[ -n "${KEEP:-}" ] && echo "flip $flip last $last tmp $tmp"
 	durs+=" $(((t1 - t0) / 1000))"
 done
 lat=$(echo "$lats" | median)
 dur=$(echo "$durs" | median)
-echo "fault add command: median $dur us; last packet through at $lat us after it returned (negative: before)"
+echo "fault add command: median $dur us; last request through the hook: median $lat us after the flip (runs:$lats)"
 
 mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<EOF
-{"iperf3_gbps": {"bare_default_offloads": $bare, "attached_no_rules": $empty,
-  "rules_256_nonmatching": $rules, "loss_0.01pct": $loss},
+{"iperf3_gbps": {"bare_default_offloads": $bare, "attached_no_rules": $empty, "rule_1_nonmatching": $one,
+  "rules_256_nonmatching_ports": $rules, "rules_256_nonmatching_pair": $rules2,
+  "loss_0.01pct": $loss},
+ "program_ns_per_packet": {"no_rules": $empty_ns, "rule_1_nonmatching": $one_ns, "rules_256_nonmatching_ports": $rules_ns,
+  "rules_256_nonmatching_pair": $rules2_ns, "loss_0.01pct": $loss_ns},
  "loss_accuracy": [$acc_json],
  "enforcement": {"fault_add_us": $dur, "last_packet_after_return_us": $lat,
   "runs_last_packet_us": [$(echo "$lats" | xargs | tr ' ' ',')]}}

@@ -67,6 +67,28 @@ struct {
 	__type(value, __u32);
 } fl_nodes SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 2 * FL_IDX_NODES);
+	__type(key, __u32);
+	__type(value, struct fl_bits);
+} fl_idx_node SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FL_IDX_PORT_MAX);
+	__type(key, struct fl_port_key);
+	__type(value, struct fl_bits);
+} fl_idx_port SEC(".maps");
+
+/* index of the lowest set bit: de Bruijn sequence 0x03f79d71b4cb0a89 */
+static const __u8 debruijn[64] = {
+	0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
+};
+
 struct pkt {
 	__u32 src[4], dst[4];
 	__u32 src_node, dst_node;
@@ -78,7 +100,8 @@ struct pkt {
 /* What the matching rules decided; slots name the rule to count it on. */
 struct eval {
 	struct pkt p;
-	__u32 base;
+	struct fl_bits cand;
+	__u32 base, n;
 	__u8 dir, drop, reset, dup, corrupt, marked, classed, pad;
 	__u32 drop_slot, reset_slot, dup_slot, corrupt_slot;
 	__u32 mark, classid;
@@ -244,15 +267,18 @@ drop:
 	return 1;
 }
 
-static long rule_cb(__u32 i, void *data)
+/* Try rule i of the active generation; 1 when the packet is gone. */
+__attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 {
-	struct eval *ev = data;
-	__u32 key = ev->base + i, slot;
 	struct fl_rule_state *st;
 	struct fl_counters *c;
 	struct fl_rule *r;
+	__u32 key, slot;
 	__u64 seq;
 
+	if (!ev)
+		return 1;
+	key = ev->base + i;
 	r = bpf_map_lookup_elem(&fl_rules, &key);
 	if (!r)
 		return 1;
@@ -267,6 +293,63 @@ static long rule_cb(__u32 i, void *data)
 	c->packets++;
 	c->bytes += ev->p.len;
 	return fl_act(r, ev, st, c, seq) ? 1 : 0;
+}
+
+/* The candidate rules of one 64-rule word, lowest position first. */
+static long word_cb(__u32 w, void *data)
+{
+	struct eval *ev = data;
+	__u64 bits, low;
+	__u32 i;
+
+	if (w >= FL_RULE_WORDS)
+		return 1;
+	bits = ev->cand.w[w];
+	for (int k = 0; k < 64 && bits; k++) {
+		low = bits & -bits;
+		bits &= bits - 1;
+		i = w * 64 + debruijn[((low * 0x03f79d71b4cb0a89ULL) >> 58) & 63];
+		if (i >= ev->n || fl_eval(ev, i))
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline const struct fl_bits *port_bits(__u16 port, __u8 side, __u32 gen)
+{
+	struct fl_port_key k = { .port = port, .side = side, .gen = (__u8)gen };
+
+	return bpf_map_lookup_elem(&fl_idx_port, &k);
+}
+
+/* ev->cand = node index (source & destination) & port index. */
+static __always_inline int candidates(struct eval *ev, const struct fl_conf *conf, __u32 gen)
+{
+	__u32 sn = ev->p.src_node < FL_MAX_NODES ? ev->p.src_node : FL_MAX_NODES;
+	__u32 dn = ev->p.dst_node < FL_MAX_NODES ? ev->p.dst_node : FL_MAX_NODES;
+	__u32 ks = FL_IDX_NODE(gen, 0, sn), kd = FL_IDX_NODE(gen, 1, dn);
+	const struct fl_bits *s, *d, *ps = NULL, *pd = NULL;
+	__u64 any = 0;
+
+	s = bpf_map_lookup_elem(&fl_idx_node, &ks);
+	d = bpf_map_lookup_elem(&fl_idx_node, &kd);
+	if (!s || !d)
+		return -1;
+	if (ev->p.has_ports) {
+		ps = port_bits(ev->p.sport, 0, gen);
+		pd = port_bits(ev->p.dport, 1, gen);
+	}
+	for (int w = 0; w < FL_RULE_WORDS; w++) {
+		__u64 port = conf->port_any[gen].w[w];
+
+		if (ps)
+			port |= ps->w[w];
+		if (pd)
+			port |= pd->w[w];
+		ev->cand.w[w] = s->w[w] & d->w[w] & port;
+		any |= ev->cand.w[w];
+	}
+	return any ? 0 : -1;
 }
 
 static __always_inline void set_ports(struct __sk_buff *skb, struct pkt *p)
@@ -528,13 +611,18 @@ static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, st
 
 /* Turn the segment into the RST its sender would get from the peer and
  * send it back where it came from; the segment itself never arrives. */
-static __always_inline int do_reset(struct __sk_buff *skb, struct eval *ev)
+/* Global: its stack frame is not added to the rule walk's call chain. */
+__attribute__((noinline)) int fl_reset(struct __sk_buff *skb, struct eval *ev)
 {
-	__u64 flags = ev->dir == FL_DIR_EGRESS ? BPF_F_INGRESS_ : 0;
-	int gone = ev->dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
 	struct rst4 r4;
 	struct rst6 r6;
+	__u64 flags;
+	int gone;
 
+	if (!skb || !ev)
+		return TC_ACT_SHOT;
+	flags = ev->dir == FL_DIR_EGRESS ? BPF_F_INGRESS_ : 0;
+	gone = ev->dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
 	if (ev->p.family == FL_FAM_IPV4) {
 		if (rst_build4(skb, ev, &r4) || bpf_skb_change_tail(skb, RST4_LEN, 0) ||
 		    bpf_skb_store_bytes(skb, 0, &r4.eth, ETH_HLEN, 0) ||
@@ -575,9 +663,12 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 	if (n > FL_MAX_RULES)
 		n = FL_MAX_RULES;
 	ev.base = gen * FL_MAX_RULES;
-	bpf_loop(n, rule_cb, &ev, 0);
+	ev.n = n;
+	if (candidates(&ev, conf, gen))
+		return TC_ACT_OK;
+	bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 	if (ev.reset)
-		return do_reset(skb, &ev);
+		return fl_reset(skb, &ev);
 	if (ev.drop)
 		return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
 	if (ev.corrupt)

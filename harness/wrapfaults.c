@@ -286,6 +286,16 @@ int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err)
 	return 0;
 }
 
+static bool session_alive(struct wrap_faults *wf)
+{
+	char *targv[] = { "--netns", wf->netns, NULL };
+	struct fl_target t;
+	struct fl_err err;
+	int used = 0;
+
+	return wf->netns[0] && !fl_target_parse(2, targv, &t, &used, &err) && fl_session_alive(&t);
+}
+
 static uint64_t get_u64(const struct fl_ynode *m, const char *key)
 {
 	const struct fl_ynode *v = fl_ymap_get(m, key);
@@ -331,7 +341,9 @@ void wrap_faults_end(struct wrap_faults *wf)
 		pthread_join(wf->th, NULL);
 		wf->th_running = false;
 	}
-	if (!wf->active)
+	/* Somebody may have attached live (`fault add --netns fl-wrap-PID`):
+	 * clear whatever session the namespace has, not only ours. */
+	if (!wf->active && !session_alive(wf))
 		return;
 	if (!request(wf, list, 1, true, &wf->list_json, &err)) {
 		one_line(wf->list_json);

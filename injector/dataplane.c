@@ -35,8 +35,15 @@ struct fl_point {
 	bool created_clsact;
 };
 
+struct port_ent {
+	struct fl_port_key key;
+	__u32 rule;
+};
+
 struct fl_dp {
 	struct dataplane_bpf *skel;
+	struct fl_port_key *port_keys[2]; /* written per generation */
+	int n_port_keys[2];
 	int n_points;
 	struct fl_point points[FL_DP_MAX_POINTS];
 };
@@ -66,6 +73,8 @@ void fl_dp_close(struct fl_dp *dp)
 		return;
 	for (int i = 0; i < dp->n_points; i++)
 		close(dp->points[i].nsfd);
+	free(dp->port_keys[0]);
+	free(dp->port_keys[1]);
 	dataplane_bpf__destroy(dp->skel);
 	free(dp);
 }
@@ -321,6 +330,142 @@ int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab)
 	return err;
 }
 
+/* ---- candidate index (rule.h) ------------------------------------------- */
+
+static void bit_set(struct fl_bits *b, int i)
+{
+	b->w[i / 64] |= 1ULL << (i % 64);
+}
+
+/* nodes (FL_IDX_NODES entries) an endpoint may be: its node set, or every
+ * entry when it is "any" or a prefix */
+static void ep_nodes(const struct fl_endpoint *e, bool *in)
+{
+	for (int k = 0; k < FL_IDX_NODES; k++)
+		in[k] = !e->use_nodes ||
+			(k < FL_MAX_NODES && ((e->nodes[k / 64] >> (k % 64)) & 1));
+}
+
+static void index_nodes(const struct fl_rule *rules, int n, struct fl_bits *idx)
+{
+	bool src[FL_IDX_NODES], dst[FL_IDX_NODES];
+
+	for (int i = 0; i < n; i++) {
+		ep_nodes(&rules[i].src, src);
+		ep_nodes(&rules[i].dst, dst);
+		for (int k = 0; k < FL_IDX_NODES; k++) {
+			bool s = src[k], d = dst[k];
+
+			if (rules[i].flags & FL_RULE_BIDIR)
+				s = d = src[k] || dst[k];
+			if (s)
+				bit_set(&idx[k], i);
+			if (d)
+				bit_set(&idx[FL_IDX_NODES + k], i);
+		}
+	}
+}
+
+static int cmp_port_ent(const void *a, const void *b)
+{
+	const struct port_ent *x = a, *y = b;
+
+	if (x->key.side != y->key.side)
+		return x->key.side - y->key.side;
+	return (int)x->key.port - (int)y->key.port;
+}
+
+/* The (side, port) -> rule pairs of the rules with a narrow port range;
+ * the others go to *any. Returns the count, or -E2BIG. */
+static int port_pairs(const struct fl_rule *r, int n, __u8 gen, struct port_ent *out, int max,
+		      struct fl_bits *any)
+{
+	int m = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool narrow = r[i].port_mode && r[i].port_hi - r[i].port_lo < FL_IDX_PORT_SPAN;
+		bool sides[2] = { r[i].port_mode & FL_PORT_SRC, r[i].port_mode & FL_PORT_DST };
+
+		if (!narrow) {
+			bit_set(any, i);
+			continue;
+		}
+		if (r[i].flags & FL_RULE_BIDIR)
+			sides[0] = sides[1] = true;
+		for (__u8 side = 0; side < 2; side++) {
+			for (__u32 p = r[i].port_lo; sides[side] && p <= r[i].port_hi; p++) {
+				if (m == max)
+					return -E2BIG;
+				out[m].key = (struct fl_port_key){ .port = (__u16)p, .side = side,
+								   .gen = gen };
+				out[m++].rule = (__u32)i;
+			}
+		}
+	}
+	return m;
+}
+
+static int write_ports(struct fl_dp *dp, __u8 gen, struct port_ent *e, int m)
+{
+	struct bpf_map *map = dp->skel->maps.fl_idx_port;
+	struct fl_port_key *keys = calloc((size_t)m + 1, sizeof(*keys));
+	struct fl_bits bits;
+	int nk = 0, err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (int i = 0; i < dp->n_port_keys[gen]; i++)
+		bpf_map__delete_elem(map, &dp->port_keys[gen][i], sizeof(keys[0]), 0);
+	qsort(e, (size_t)m, sizeof(*e), cmp_port_ent);
+	for (int i = 0; i < m && !err; nk++) {
+		int j = i;
+
+		memset(&bits, 0, sizeof(bits));
+		for (; j < m && !cmp_port_ent(&e[i], &e[j]); j++)
+			bit_set(&bits, (int)e[j].rule);
+		keys[nk] = e[i].key;
+		err = bpf_map__update_elem(map, &keys[nk], sizeof(keys[0]), &bits, sizeof(bits),
+					   BPF_ANY);
+		i = j;
+	}
+	free(dp->port_keys[gen]);
+	dp->port_keys[gen] = keys;
+	dp->n_port_keys[gen] = nk;
+	return err;
+}
+
+/* Index of generation gen; conf->port_any[gen] is filled here. */
+static int write_index(struct fl_dp *dp, const struct fl_rule *rules, int n, __u32 gen,
+		       struct fl_conf *conf)
+{
+	int max = FL_IDX_PORT_MAX / 2, m, err = -ENOMEM;
+	struct fl_bits *node = calloc(2 * FL_IDX_NODES, sizeof(*node));
+	struct port_ent *pe = calloc((size_t)max, sizeof(*pe));
+	__u32 keys[2 * FL_IDX_NODES], count = 2 * FL_IDX_NODES;
+
+	if (!node || !pe)
+		goto out;
+	index_nodes(rules, n, node);
+	for (__u32 k = 0; k < count; k++)
+		keys[k] = FL_IDX_NODE(gen, 0, 0) + k;
+	err = bpf_map_update_batch(bpf_map__fd(dp->skel->maps.fl_idx_node), keys, node, &count,
+				   NULL);
+	if (err)
+		goto out;
+	memset(&conf->port_any[gen], 0, sizeof(conf->port_any[gen]));
+	m = port_pairs(rules, n, (__u8)gen, pe, max, &conf->port_any[gen]);
+	if (m < 0) { /* too many ports: no port index for this generation */
+		m = 0;
+		for (int i = 0; i < n; i++)
+			bit_set(&conf->port_any[gen], i);
+	}
+	err = write_ports(dp, (__u8)gen, pe, m);
+out:
+	free(node);
+	free(pe);
+	return err;
+}
+
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n)
 {
 	struct bpf_map *conf_map = dp->skel->maps.fl_conf, *rmap = dp->skel->maps.fl_rules;
@@ -341,8 +486,11 @@ int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n)
 		if (err)
 			return err;
 	}
-	/* count first, then the generation: a reader never sees a new
-	 * generation with a stale count */
+	err = write_index(dp, rules, n, idle, &conf);
+	if (err)
+		return err;
+	/* count and index first, then the generation: a reader never sees a
+	 * new generation with a stale count */
 	conf.n_rules[idle] = (__u32)n;
 	err = bpf_map__update_elem(conf_map, &zero, sizeof(zero), &conf, sizeof(conf), BPF_ANY);
 	if (err)

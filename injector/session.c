@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "fault.h"
 #include "lab.h"
@@ -210,6 +211,9 @@ static void exec_supervisor(const char *session, int ready)
 	}
 	if (log >= 0)
 		dup2(log, 2);
+	/* A daemon must not keep the caller's pipes open (a shell's $(...),
+	 * bats' fd 3 would wait for it): every inherited fd closes on exec. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	ready = dup(ready); /* without O_CLOEXEC */
 	snprintf(fdbuf, sizeof(fdbuf), "%d", ready);
 	setenv("FALLACY_READY_FD", fdbuf, 1);

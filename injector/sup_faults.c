@@ -214,6 +214,7 @@ static int sup_add(struct fl_sup *s, int argc, char **argv, bool json, FILE *out
 		/* a session that never got a fault leaves nothing behind */
 		return s->n_faults || s->lab ? 2 : 2 | FL_ST_ENDED;
 	}
+	event(s, "fault_add", &sf->f); /* its time stamps: just after the flip */
 	if (json) {
 		fputs("{\"id\": ", out);
 		fl_json_str(out, sf->f.id);
@@ -226,7 +227,6 @@ static int sup_add(struct fl_sup *s, int argc, char **argv, bool json, FILE *out
 	fprintf(msg, "fallacy: %s %s: ", s->t.session, sf->f.id);
 	fl_fault_print(&sf->f, &o);
 	fputc('\n', msg);
-	event(s, "fault_add", &sf->f);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
  *                                         per-CPU: one packet sequence per rule)
  *   fl_counters percpu array[FL_MAX_SLOTS] struct fl_counters
  *   fl_nodes  hash fl_addr_key -> __u32   lab node addresses -> node index
+ *   fl_idx_node array, fl_idx_port hash   candidate index (see below)
  *
  * A rule's slot is stable for its lifetime: it indexes fl_rstate and
  * fl_counters, and it is the slot of a delay mark (mark.h). Userspace zeroes
@@ -135,10 +136,35 @@ struct fl_rule {
 	__u64 reorder; /* scaled like prob; the delay line's meaning */
 };
 
+/* A set of rule positions within a generation (bit i = rules[g][i]). */
+#define FL_RULE_WORDS (FL_MAX_RULES / 64)
+struct fl_bits {
+	__u64 w[FL_RULE_WORDS];
+};
+
 struct fl_conf {
 	__u32 gen; /* active generation: 0 or 1 */
 	__u32 n_rules[2];
 	__u32 pad;
+	struct fl_bits port_any[2]; /* rules without a (small) port constraint */
+};
+
+/* Candidate index, so that a packet skips the rules it cannot match: rule i
+ * of generation g is tried only when bit i is set in
+ *   fl_idx_node[FL_IDX_NODE(g, 0, src node)] & fl_idx_node[FL_IDX_NODE(g, 1, dst node)]
+ *   & (port_any[g] | fl_idx_port{g, SRC, sport} | fl_idx_port{g, DST, dport})
+ * (node FL_MAX_NODES = an address that is no lab node). The index is a
+ * superset: the rule itself still decides. Port ranges wider than
+ * FL_IDX_PORT_SPAN count as "any port". */
+#define FL_IDX_NODES (FL_MAX_NODES + 1)
+#define FL_IDX_NODE(g, side, node) (((g) * 2 + (side)) * FL_IDX_NODES + (node))
+#define FL_IDX_PORT_SPAN 64
+#define FL_IDX_PORT_MAX 16384 /* entries in fl_idx_port */
+
+struct fl_port_key {
+	__u16 port; /* host order */
+	__u8 side; /* 0 source port, 1 destination port */
+	__u8 gen;
 };
 
 struct fl_rule_state {

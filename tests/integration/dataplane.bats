@@ -248,3 +248,29 @@ stop_bg() {
 	run -0 "$FALLACY" fault del "$LAB" "$id"
 	run -0 ip netns exec "$N1" ping -6 -c 1 -W 1 "$IP6_3"
 }
+
+@test "LAB/NODE: partition of n3 cuts its traffic both ways, n1<->n2 unaffected" {
+	run -0 "$FALLACY" fault add "$LAB/n3" partition
+	run -1 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP3"
+	run -1 ip netns exec "$N3" ping -c 2 -i 0.1 -W 1 "$IP2"
+	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
+	run -0 "$FALLACY" fault list "$LAB"
+	assert_output --partial "partition node n3"
+}
+
+@test "many rules: 300 non-matching port rules leave other traffic and the one match exact" {
+	for ((i = 0; i < 300; i++)); do
+		"$FALLACY" -q fault add "$LAB" loss 100% --from n1 --to n2 --proto udp \
+			--dport $((20000 + i)) --id "nm$i" >/dev/null
+	done
+	id=$("$FALLACY" -q fault add "$LAB" loss 10% --from n1 --to n2 --proto icmp --seed 11)
+	read -r sent recv < <(flood "$N1" "$IP2" 5000)
+	[ "$(counter "$id" dropped)" -eq $((sent - recv)) ]
+	[ $((sent - recv)) -ge 350 ] && [ $((sent - recv)) -le 650 ]
+	run -0 "$FALLACY" fault list "$LAB" -j
+	[ "$(echo "$output" | jq '[.[] | select(.id | startswith("nm")) | .counters.packets] | add')" -eq 0 ]
+	# and a datagram to one of those ports finds its rule
+	ip netns exec "$N1" bash -c "for i in 1 2 3 4 5; do echo x >/dev/udp/$IP2/20150; done"
+	[ "$(counter nm150 dropped)" -eq 5 ]
+	[ "$(counter nm151 packets)" -eq 0 ]
+}

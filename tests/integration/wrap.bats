@@ -223,3 +223,41 @@ SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
 	assert_output --partial "FAILED (errors=1)"
 	assert_output --regexp "faults: 1 on lo: [1-9][0-9]* packets matched, [1-9][0-9]* dropped"
 }
+
+@test "ping -U 127.0.0.1 under --delay 50ms shows an RTT of about 100 ms" {
+	require_delay
+	run -0 "$FALLACY" wrap -q --delay 50ms -- ping -U -c 5 -i 0.2 127.0.0.1
+	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
+	echo "avg rtt $avg ms"
+	[ "$avg" -ge 98 ] && [ "$avg" -le 130 ]
+}
+
+@test "loopback iperf3 under --delay 10ms still moves hundreds of Mbit/s" {
+	require_delay
+	require_cmd iperf3 jq
+	run -0 "$FALLACY" wrap -q --delay 10ms -- sh -c '
+		iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+		sleep 0.3
+		iperf3 -c 127.0.0.1 -p 5201 -t 3 -J | jq -r ".end.sum_received.bits_per_second / 1e6 | floor"'
+	echo "Mbit/s: $output"
+	[ "${lines[-1]}" -ge 200 ]
+}
+
+@test "--delay with --port delays only that port; ping stays fast" {
+	require_delay
+	run -0 "$FALLACY" wrap -q --delay 50ms --port 6379 -- ping -U -c 3 -i 0.2 127.0.0.1
+	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
+	[ "$avg" -lt 10 ]
+}
+
+@test "the redis suite passes under --delay 20ms --port 6379 and each round trip takes ~40 ms longer" {
+	require_delay
+	require_cmd redis-server python3
+	run -0 "$FALLACY" wrap -q -- python3 "$SUITE"
+	base=$(echo "$output" | awk '/^roundtrip/ { print $2 }')
+	run -0 "$FALLACY" wrap -q --delay 20ms --port 6379 -- python3 "$SUITE"
+	assert_output --partial "OK"
+	slow=$(echo "$output" | awk '/^roundtrip/ { print $2 }')
+	echo "round trip: $base ms bare, $slow ms under --delay 20ms"
+	awk -v b="$base" -v s="$slow" 'BEGIN { d = s - b; exit !(d >= 39 && d <= 55) }'
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# fallacy wrap overhead:
+#  1. a short command: `fallacy wrap -q -- true` against bare `true`
+#     (mean of $REPS runs; goal <= 5% or 20 ms extra);
+#  2. loopback iperf3 (TCP, $SECS s): bare, in a namespace made with `ip`,
+#     against `fallacy wrap` with fault rules loaded that match nothing
+#     (--port 9: the data plane runs on lo for every packet, no rule
+#     matches; goal >= 0.95 of bare), and, when the delay line is there,
+#     with --delay 10ms on port 9 (the NFQUEUE rule is in place too).
+#   bench/wrap.sh [OUT.json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FALLACY="${FALLACY:-$PWD/.output/fallacy}"
+OUT=${1:-bench/out/wrap.json}
+REPS=${REPS:-30}
+SECS=${SECS:-3}
+IREPS=${IREPS:-5}
+export FALLACY_RUN_DIR="/run/fallacy-bench-$$"
+NS="fbw$$"
+
+cleanup() {
+	ip netns delete "$NS" 2>/dev/null || true
+	"$FALLACY" cleanup --all >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+now_ns() { date +%s%N; }
+
+# mean wall time in ms of REPS runs of "$@"
+mean_ms() {
+	local t0 t1 sum=0 i
+	for ((i = 0; i < REPS; i++)); do
+		t0=$(now_ns)
+		"$@" >/dev/null 2>&1
+		t1=$(now_ns)
+		sum=$((sum + t1 - t0))
+	done
+	awk -v s="$sum" -v n="$REPS" 'BEGIN { printf "%.2f", s / n / 1e6 }'
+}
+
+# iperf3 over 127.0.0.1 inside whatever namespace this runs in; Gbit/s
+iperf_lo() {
+	local port=5201 srv
+	iperf3 -s -1 -p $port >/dev/null 2>&1 &
+	srv=$!
+	sleep 0.3
+	iperf3 -c 127.0.0.1 -p $port -t "$SECS" -J |
+		jq -r '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000'
+	wait $srv 2>/dev/null || true
+}
+export -f iperf_lo
+export SECS
+
+bare_true=$(mean_ms true)
+wrap_true=$(mean_ms "$FALLACY" wrap -q -- true)
+extra=$(awk -v a="$bare_true" -v b="$wrap_true" 'BEGIN { printf "%.2f", b - a }')
+echo "short command ($REPS runs): bare true ${bare_true} ms, fallacy wrap -- true ${wrap_true} ms (+${extra} ms)"
+
+median() { tr ' ' '\n' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# Interleaved runs (the machine is shared: load moves between runs), the
+# median of $IREPS per variant.
+has_delay=0
+if "$FALLACY" wrap -q --delay 1ms -- true 2>/dev/null; then has_delay=1; fi
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+b=() n=() r=() d=()
+for ((i = 0; i < IREPS; i++)); do
+	b+=("$(ip netns exec "$NS" bash -c iperf_lo)")
+	n+=("$("$FALLACY" wrap -q -- bash -c iperf_lo)")
+	r+=("$("$FALLACY" wrap -q --loss 100% --port 9 -- bash -c iperf_lo)")
+	if [ $has_delay -eq 1 ]; then
+		d+=("$("$FALLACY" wrap -q --delay 10ms --port 9 -- bash -c iperf_lo)")
+	fi
+done
+ip netns delete "$NS"
+bare_bw=$(echo "${b[*]}" | median)
+nofault_bw=$(echo "${n[*]}" | median)
+rules_bw=$(echo "${r[*]}" | median)
+delay_bw=null
+if [ $has_delay -eq 1 ]; then delay_bw=$(echo "${d[*]}" | median); fi
+ratio=$(awk -v a="$bare_bw" -v b="$rules_bw" 'BEGIN { printf "%.3f", b / a }')
+echo "loopback iperf3 (${SECS} s, median of $IREPS): bare ${bare_bw} Gbit/s," \
+	"wrap no faults ${nofault_bw}, wrap rules loaded none matching ${rules_bw}" \
+	"(ratio ${ratio}), with a delay rule on port 9 ${delay_bw}"
+echo "  runs: bare ${b[*]} | wrap ${n[*]} | rules ${r[*]} | delay ${d[*]:-}"
+
+mkdir -p "$(dirname "$OUT")"
+cat >"$OUT" <<EOF
+{"reps": $REPS, "true_bare_ms": $bare_true, "true_wrap_ms": $wrap_true, "true_extra_ms": $extra,
+ "iperf_seconds": $SECS, "iperf_reps": $IREPS, "iperf_bare_gbps": $bare_bw, "iperf_wrap_gbps": $nofault_bw,
+ "iperf_wrap_rules_gbps": $rules_bw, "iperf_wrap_rules_ratio": $ratio,
+ "iperf_wrap_delay_rule_gbps": $delay_bw}
+EOF
