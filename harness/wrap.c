@@ -199,6 +199,12 @@ static int make_namespace(struct wrap *w)
 	int rc;
 
 	rc = fl_state_create(w->session, &w->st);
+	if (rc == -EACCES || rc == -EPERM) {
+		pr_err("wrap: cannot create the session under %s: %s; fallacy wrap needs root: "
+		       "run it with sudo (the command itself then runs as you)",
+		       fl_run_dir(), strerror(-rc));
+		return rc;
+	}
 	if (rc) {
 		pr_err("wrap: session %s: %s (run 'fallacy cleanup %s' if it is stale)",
 		       w->session, strerror(-rc), w->session);
@@ -428,7 +434,7 @@ static void summary(struct wrap *w)
 	struct fl_capture_stat cs;
 	char cap[PATH_MAX + 96] = "", faults[256];
 
-	if (w->o->quiet)
+	if (w->o->quiet || fl_log_level < FL_LOG_WARN) /* wrap -q or fallacy -q */
 		return;
 	if (w->cap) {
 		fl_capture_total(w->cap, &cs);

@@ -5,7 +5,7 @@
  * netlink itself. Every wrap fault carries `--dir in`: a loopback packet
  * passes lo's egress and then its ingress hook, and must suffer its fault
  * once, on the receive path (never queue or drop in the sender's hooks,
- * KERNEL-NOTES). */
+ * KERNEL-NOTES). Rate caps are the exception (`--dir out`, see below). */
 #include "wrap_int.h"
 
 #include <errno.h>
@@ -50,7 +50,7 @@ struct words {
 	char seed[24], port[16];
 };
 
-/* "add" KIND-WORDS --dir in [--port P] [--seed S] --id ID */
+/* "add" KIND-WORDS --dir in|out [--port P] [--seed S] --id ID */
 static void build_words(const struct fl_wrap_opts *o, const char *id, char **kind, int nkind,
 			bool has_seed, struct words *w)
 {
@@ -59,7 +59,10 @@ static void build_words(const struct fl_wrap_opts *o, const char *id, char **kin
 	for (int i = 0; i < nkind && w->argc < 86; i++)
 		w->argv[w->argc++] = kind[i];
 	w->argv[w->argc++] = "--dir";
-	w->argv[w->argc++] = "in";
+	/* a rate cap shapes on lo's egress qdisc: an ingress cap redirects
+	 * through an ifb, which loopback traffic does not survive (measured:
+	 * 0 bit/s) */
+	w->argv[w->argc++] = nkind && !strcmp(kind[0], "rate") ? "out" : "in";
 	if (o->has_port) {
 		if (o->port.lo == o->port.hi)
 			snprintf(w->port, sizeof(w->port), "%u", o->port.lo);
