@@ -131,3 +131,12 @@ tc_state() {
 	run -0 "$FALLACY" fault clear --netns "$B"
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 }
+
+@test "fault list of a lab or namespace that does not exist exits 2" {
+	run -2 "$FALLACY" fault list "nolab$$"
+	assert_output --partial "nolab$$"
+	run -2 "$FALLACY" fault list --netns "nons$$"
+	assert_output --partial "nons$$"
+	run -0 "$FALLACY" fault list --netns "$B"
+	assert_output ''
+}
