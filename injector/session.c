@@ -394,6 +394,25 @@ static int prevalidate(const struct fl_target *t, int argc, char **argv, char **
 	return ret;
 }
 
+/* A lab whose journal has data plane filters but no live supervisor: a
+ * supervisor was killed and its program still acts on the old rules. */
+static bool lab_has_stale_filters(const struct fl_target *t)
+{
+	char path[4096], line[512];
+	bool found = false;
+	FILE *f;
+
+	if (t->kind != FL_TARGET_LAB || fl_session_path(t->session, "journal", path, sizeof(path)))
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "tcfilter ", 9);
+	fclose(f);
+	return found;
+}
+
 static int not_running(const struct fl_target *t, const char *cmd, bool json, char **out,
 		       char **msg)
 {
@@ -467,7 +486,10 @@ int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json
 		if (fl_session_ensure(t))
 			return 2;
 	} else if (!fl_session_alive(t)) {
-		return not_running(t, argv[0], json, out, msg);
+		if (strcmp(argv[0], "clear") || !lab_has_stale_filters(t))
+			return not_running(t, argv[0], json, out, msg);
+		if (fl_session_ensure(t)) /* its attach replaces the stale program */
+			return 2;
 	}
 	return exchange(t, n, av, json, out, msg);
 }
