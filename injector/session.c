@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -278,13 +279,37 @@ static int spawn(const char *session)
 	return err;
 }
 
+static int start_session(const struct fl_target *t);
+
+/* Two clients starting the same session at once: the second waits on a
+ * lock of RUN_DIR and then finds the first one's supervisor. */
 int fl_session_ensure(const struct fl_target *t)
+{
+	int fd, err;
+
+	if (fl_session_alive(t))
+		return 0;
+	err = fl_mkdir_p(fl_run_dir(), 0755);
+	if (err)
+		return err;
+	fd = open(fl_run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err = -errno;
+		pr_err("locking %s: %s", fl_run_dir(), strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	err = fl_session_alive(t) ? 0 : start_session(t);
+	close(fd);
+	return err;
+}
+
+static int start_session(const struct fl_target *t)
 {
 	struct fl_state *st = NULL;
 	int err;
 
-	if (fl_session_alive(t))
-		return 0;
 	err = target_check(t);
 	if (err)
 		return err;

@@ -121,3 +121,13 @@ tc_state() {
 	[ ! -S "$FALLACY_RUN_DIR/$lab/ctl.sock" ]
 	run -0 "$FALLACY" lab down "$lab"
 }
+
+@test "five concurrent first fault adds start one supervisor and keep all five faults" {
+	for i in 1 2 3 4 5; do "$FALLACY" -q fault add --netns "$B" loss "$i%" >/dev/null & done
+	wait
+	run -0 "$FALLACY" fault list --netns "$B" -j
+	[ "$(echo "$output" | jq length)" -eq 5 ]
+	[ "$(grep -c '^pid ' "$FALLACY_RUN_DIR/@netns-$B/journal")" -eq 1 ]
+	run -0 "$FALLACY" fault clear --netns "$B"
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+}
