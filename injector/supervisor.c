@@ -396,6 +396,10 @@ static int sup_start(struct fl_sup *s, const char *session)
 		err = fl_dp_open(&s->dp);
 	if (!err && s->lab)
 		err = fl_dp_set_nodes(s->dp, s->lab);
+	/* a lab's supervisor attaches at once: after a kill -9 its successor
+	 * must replace the old program (and its rules) even for a "clear" */
+	if (!err && s->lab)
+		err = sup_attach(s);
 	if (!err)
 		err = listen_ctl(s);
 	return err;
