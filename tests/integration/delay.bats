@@ -169,6 +169,17 @@ jitter_sd() {
 	within "$mean" 49.8 52
 }
 
+@test "wrap --delay 25ms: loopback pings (v4 and v6, ping -U) see +50ms" {
+	run -0 "$FALLACY" wrap --delay 25ms -- ping -U -c 20 -i 0.05 127.0.0.1
+	read -r n mean sd < <(echo "$output" | rtts | stats)
+	echo "v4 n=$n mean=$mean"
+	within "$mean" 49.8 52
+	run -0 "$FALLACY" wrap --delay 25ms -- ping -6 -U -c 20 -i 0.05 ::1
+	read -r n mean sd < <(echo "$output" | rtts | stats)
+	echo "v6 n=$n mean=$mean"
+	within "$mean" 49.8 52
+}
+
 # An attach-mode target: namespace XNS (faults) wired to XB by a veth.
 attach_pair() {
 	XNS=fl-dx$$ XB=fl-dy$$
