@@ -154,3 +154,21 @@ teardown() {
 		done
 	done
 }
+
+@test "start.user runs the target as that user" {
+	fl_require_root
+	lab=$(fl_lab_name u)
+	"$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/http-nobody.yaml \
+		--out "$OUT" --lab "$lab" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '"event":"start"' "$OUT/events.jsonl" 2>/dev/null && break
+		sleep 0.1
+	done
+	run -0 pgrep -c -u nobody -f "http.server 8080 .*/tmp/fallacy-$lab/"
+	assert_output 3
+	wait "$pid"
+	run -0 jq -r .result "$OUT/summary.json"
+	assert_output pass
+	fl_assert_lab_gone "$lab"
+}
