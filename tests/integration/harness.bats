@@ -172,3 +172,17 @@ teardown() {
 	assert_output pass
 	fl_assert_lab_gone "$lab"
 }
+
+@test "command checks run on nodes (names resolve) and invariants on the results, with exit statuses" {
+	fl_require_root
+	lab=$(fl_lab_name c)
+	run -1 "$FALLACY" run tests/data/scenarios/commands.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab"
+	run -0 jq -r '.checks[] | "\(.pass) \(.measured)"' "$OUT/summary.json"
+	assert_output "true exit 0
+true exit 3
+false exit 1
+true exit 0
+true exit 0"
+	fl_assert_lab_gone "$lab"
+}
