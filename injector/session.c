@@ -170,8 +170,10 @@ static int target_check(const struct fl_target *t)
 
 	switch (t->kind) {
 	case FL_TARGET_LAB:
-		if (fl_lab_load(t->lab, &lab))
-			return -ENOENT; /* fl_lab_load said which */
+		if (fl_lab_load(t->lab, &lab)) {
+			pr_err("no lab '%s' in %s (see fallacy lab list)", t->lab, fl_run_dir());
+			return -ENOENT;
+		}
 		if (t->node[0] && !fl_lab_node(lab, t->node)) {
 			pr_err("lab %s has no node '%s' (see fallacy lab list)", t->lab, t->node);
 			fl_lab_free(lab);
@@ -402,6 +404,7 @@ static int prevalidate(const struct fl_target *t, int argc, char **argv, char **
 	if (!f)
 		return -ENOMEM;
 	if (t->kind == FL_TARGET_LAB && fl_lab_load(t->lab, &lab)) {
+		pr_err("no lab '%s' in %s (see fallacy lab list)", t->lab, fl_run_dir());
 		free(f);
 		return -ENOENT;
 	}
@@ -441,13 +444,15 @@ static bool lab_has_stale_filters(const struct fl_target *t)
 static int not_running(const struct fl_target *t, const char *cmd, bool json, char **out,
 		       char **msg)
 {
-	if (!strcmp(cmd, "list")) {
-		*out = strdup(json ? "[]\n" : "");
-		return 0;
-	}
 	if (!strcmp(cmd, "clear")) {
 		if (t->kind != FL_TARGET_LAB)
 			fl_state_cleanup(t->session); /* leftovers of a killed supervisor */
+		return 0;
+	}
+	if (target_check(t)) /* said which */
+		return 2;
+	if (!strcmp(cmd, "list")) {
+		*out = strdup(json ? "[]\n" : "");
 		return 0;
 	}
 	if (asprintf(msg, "fault %s: %s has no faults\n", cmd, t->session) < 0)
