@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <endian.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -33,6 +34,7 @@
 #define SPIN_MAX_NS 200000
 #define FL_DL_RATE_WINDOW_NS 50000000ull
 #define FL_DL_BULK_PPS 5000ull
+#define FL_DL_MAX_ARRIVAL_AGE_NS 20000000ull
 
 struct dl_queue {
 	struct mnl_socket *nl;
@@ -65,6 +67,7 @@ struct fl_delayline {
 	pthread_t thread;
 	bool thread_running;
 	int stop_fd;
+	int ts_fd; /* keeps kernel receive timestamps on */
 	char rx[RX_BATCH][RX_BUFSZ];
 };
 
@@ -74,6 +77,27 @@ uint64_t fl_dl_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Receive timestamps on skbs are taken only while some socket asks for
+ * them (a global static key): hold one such socket. */
+static int tstamp_socket(void)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 int fl_delayline_new(struct fl_delayline **out)
@@ -93,6 +117,7 @@ int fl_delayline_new(struct fl_delayline **out)
 	dl->late_mean = 60000;
 	dl->late_dev = 30000;
 	dl->stop_fd = -1;
+	dl->ts_fd = tstamp_socket();
 	*out = dl;
 	return 0;
 }
@@ -405,7 +430,27 @@ static void packet_in(struct fl_delayline *dl, int qi, uint32_t id, uint32_t mar
 		s->c.max_held = s->c.held;
 }
 
-static void msg_in(struct fl_delayline *dl, int qi, const struct nlmsghdr *nlh, uint64_t now)
+/* The packet's arrival: the kernel's receive timestamp (NFQA_TIMESTAMP,
+ * CLOCK_REALTIME, us) mapped onto the monotonic clock, so the delay counts
+ * from when the packet reached the hook rather than from when this thread
+ * woke up to read it. Falls back to now when absent or implausible. */
+static uint64_t arrival(const struct nlattr *ts_attr, uint64_t now, uint64_t now_real)
+{
+	const struct nfqnl_msg_packet_timestamp *ts;
+	uint64_t t, ago;
+
+	if (!ts_attr || mnl_attr_get_payload_len(ts_attr) < sizeof(*ts))
+		return now;
+	ts = mnl_attr_get_payload(ts_attr);
+	t = be64toh(ts->sec) * 1000000000ull + be64toh(ts->usec) * 1000ull;
+	if (t > now_real)
+		return now;
+	ago = now_real - t;
+	return ago < FL_DL_MAX_ARRIVAL_AGE_NS && ago < now ? now - ago : now;
+}
+
+static void msg_in(struct fl_delayline *dl, int qi, const struct nlmsghdr *nlh, uint64_t now,
+		   uint64_t now_real)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
 	struct nfqnl_msg_packet_hdr *ph;
@@ -425,7 +470,8 @@ static void msg_in(struct fl_delayline *dl, int qi, const struct nlmsghdr *nlh, 
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	if (attr[NFQA_MARK])
 		mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
-	packet_in(dl, qi, ntohl(ph->packet_id), mark, now);
+	packet_in(dl, qi, ntohl(ph->packet_id), mark,
+		  arrival(attr[NFQA_TIMESTAMP], now, now_real));
 }
 
 int fl_delayline_process(struct fl_delayline *dl, int qi)
@@ -433,7 +479,7 @@ int fl_delayline_process(struct fl_delayline *dl, int qi)
 	struct mmsghdr mm[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct dl_queue *q = &dl->q[qi];
-	uint64_t now;
+	uint64_t now, now_real;
 	int n;
 
 	for (int i = 0; i < RX_BATCH; i++) {
@@ -444,6 +490,7 @@ int fl_delayline_process(struct fl_delayline *dl, int qi)
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	now = fl_dl_now_ns();
+	now_real = real_ns();
 	dl->win_pkts += (uint64_t)n;
 	pthread_mutex_lock(&dl->lock);
 	for (int i = 0; i < n; i++) {
@@ -451,7 +498,7 @@ int fl_delayline_process(struct fl_delayline *dl, int qi)
 		int len = (int)mm[i].msg_len;
 
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
-			msg_in(dl, qi, nlh, now);
+			msg_in(dl, qi, nlh, now, now_real);
 	}
 	pthread_mutex_unlock(&dl->lock);
 	tx_flush(dl, q);
@@ -650,6 +697,8 @@ void fl_delayline_close(struct fl_delayline *dl)
 		free(dl->slots[i]);
 	free(dl->slots);
 	fl_timerheap_free(&dl->heap);
+	if (dl->ts_fd >= 0)
+		close(dl->ts_fd);
 	pthread_mutex_destroy(&dl->lock);
 	free(dl);
 }

@@ -228,6 +228,19 @@ sup_pid() {
 	[ "$ovf" -ge 50 ]
 }
 
+@test "reorder 50% delay 20ms: about half the packets skip the delay, counted as reordered" {
+	fault reorder 50% delay 20ms --from n1 --to n2 --seed 3
+	ip netns exec "$N1" ping -c 100 -i 0.03 "$IP2" | rtts >"$BATS_TEST_TMPDIR/r"
+	quick=$(awk '$1 < 10 { k++ } END { print k / NR }' "$BATS_TEST_TMPDIR/r")
+	slow=$(awk '$1 >= 19.5 && $1 < 23 { k++ } END { print k / NR }' "$BATS_TEST_TMPDIR/r")
+	echo "quick=$quick slow=$slow"
+	within "$quick" 0.35 0.65
+	within "$(awk -v a="$quick" -v b="$slow" 'BEGIN { print a + b }')" 0.97 1
+	run -0 "$FALLACY" fault list "$LAB" -j
+	r=$(echo "$output" | jq '.[0].counters.reordered')
+	[ "$r" -ge 35 ]
+}
+
 @test "delay input errors exit 2 and name the problem" {
 	run -2 "$FALLACY" fault add "$LAB" delay 50ms distribution gauss
 	assert_output --partial "uniform, normal, pareto or paretonormal"
