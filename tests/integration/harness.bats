@@ -203,3 +203,16 @@ true exit 0"
 	assert_output --partial "was not ready on n1 within 1s"
 	fl_assert_lab_gone "$lab"
 }
+
+@test "open-loop probes (concurrent) keep the schedule while clients are cut off" {
+	fl_require_root
+	lab=$(fl_lab_name o)
+	run -0 "$FALLACY" run tests/data/scenarios/partition-open.yaml \
+		--target tests/data/scenarios/http-open.yaml --out "$OUT" --lab "$lab"
+	run -0 jq -r '.checks[] | "\(.pass) \(.name)"' "$OUT/summary.json"
+	refute_output --partial false
+	# n2 issued operations through the whole cut (5 per second), not one per timeout
+	run -0 jq -s '[.[] | select(.node == "n2" and .status != "ok")] | length' "$OUT/ops.jsonl"
+	[ "$output" -ge 10 ]
+	fl_assert_lab_gone "$lab"
+}
