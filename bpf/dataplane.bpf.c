@@ -15,6 +15,9 @@
 #include "fallacy/rule.h"
 
 #define TC_ACT_OK 0
+/* Pass, and let later filters on the hook run (the shaper's u32 + mirred
+ * redirect to an ifb for ingress rate caps sits after this program). */
+#define TC_ACT_UNSPEC (-1)
 #define TC_ACT_SHOT 2
 #define TC_ACT_STOLEN 4
 #define ETH_HLEN 14
@@ -651,15 +654,15 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 
 	if ((skb->mark & FL_MARK_TAG_MASK) == FL_MARK_CLONE) {
 		skb->mark = 0;
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	}
 	conf = bpf_map_lookup_elem(&fl_conf, &zero);
 	if (!conf)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	gen = conf->gen & 1;
 	n = conf->n_rules[gen];
 	if (!n || parse(skb, &ev.p))
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	if (n > FL_MAX_RULES)
 		n = FL_MAX_RULES;
 	ev.base = gen * FL_MAX_RULES;
@@ -679,7 +682,7 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		skb->mark = ev.mark;
 	if (ev.classed)
 		skb->priority = ev.classid;
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")

@@ -80,9 +80,7 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 	else if (!strcmp(a, "--ready"))
 		o->ready = v;
 	else if (!strcmp(a, "--spin")) {
-		o->spin_ns = strtoll(v, NULL, 10) * 1000;
-		if (o->spin_ns < 0)
-			o->spin_ns = -1;
+		o->spin_ns = strtoll(v, NULL, 10) * 1000; /* < 0: adaptive */
 	} else if (!strcmp(a, "--slot") || !strcmp(a, "--seed")) {
 		if (fl_parse_u64(v, 0, a[3] == 'l' ? 0xffff : UINT64_MAX, &n, &err)) {
 			pr_err("%s %s", a, err.msg);
@@ -148,13 +146,13 @@ static void write_stats(struct fl_delayline *dl, const struct dl_opts *o)
 	fprintf(f,
 		"{\"queued\":%llu,\"delayed\":%llu,\"reordered\":%llu,\"overflow\":%llu,"
 		"\"max_held\":%llu,\"received\":%llu,\"unknown\":%llu,\"verdict_errors\":%llu,"
-		"\"late_mean_ns\":%llu,\"late_max_ns\":%llu,\"spin_margin_ns\":%lld}\n",
+		"\"late_mean_ns\":%llu,\"late_max_ns\":%llu,\"spin_margin_ns\":%lld,\"bulk\":%d}\n",
 		(unsigned long long)c.queued, (unsigned long long)c.delayed,
 		(unsigned long long)c.reordered, (unsigned long long)c.overflow,
 		(unsigned long long)c.max_held, (unsigned long long)s.received,
 		(unsigned long long)s.unknown, (unsigned long long)s.verdict_errors,
 		(unsigned long long)(s.released ? s.late_sum_ns / s.released : 0),
-		(unsigned long long)s.late_max_ns, (long long)s.spin_margin_ns);
+		(unsigned long long)s.late_max_ns, (long long)s.spin_margin_ns, s.bulk);
 	if (f != stdout)
 		fclose(f);
 }
@@ -184,7 +182,7 @@ static int serve(struct fl_delayline *dl, const struct dl_opts *o)
 
 int do_delayline(int argc, char **argv)
 {
-	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = -1 };
+	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = FL_DL_DEFAULT_SPIN_NS };
 	struct fl_nfrule rules[2 * FL_DL_MAX_QUEUES];
 	struct fl_delayline *dl = NULL;
 	struct fl_state *st = NULL;

@@ -11,8 +11,7 @@
  * with injector/delaymodel.h, keeps (due, id) in a min-heap and issues
  * NF_ACCEPT verdicts by packet id when they fall due, several per
  * sendto(). Wake-ups: sleep (ppoll, timer slack 1 ns) until a margin
- * before the head's due time, then spin; the margin adapts to the measured
- * wake-up lateness of this machine.
+ * (100 us by default) before the head's due time, then spin.
  *
  * Two ways to drive it:
  * - a thread of its own: fl_delayline_start() / fl_delayline_stop()
@@ -62,6 +61,7 @@ struct fl_dl_stats {
 	uint64_t late_max_ns;
 	uint64_t released;
 	int64_t spin_margin_ns; /* current margin before a due time */
+	bool bulk; /* > 5000 packets/s: no spin, no SCHED_FIFO */
 };
 
 int fl_delayline_new(struct fl_delayline **out);
@@ -77,9 +77,16 @@ int fl_delayline_clear_slot(struct fl_delayline *dl, uint16_t slot);
 int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
 			       struct fl_dl_slot_counters *c);
 void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st);
-/* Spin margin: < 0 adaptive (default), 0 sleep only, > 0 fixed (ns). */
+/* Spin margin: < 0 adaptive (20..200 us from the measured wake-up
+ * lateness), 0 sleep only, > 0 fixed (ns). Default FL_DL_DEFAULT_SPIN_NS:
+ * measured best with SCHED_FIFO on a busy 2-core VM (docs/performance.md);
+ * a long spin under SCHED_FIFO runs into RT throttling and gets worse. */
+#define FL_DL_DEFAULT_SPIN_NS 100000
 void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns);
-/* Run the driving thread as SCHED_FIFO prio (0 = normal scheduling). */
+/* Run the driving thread as SCHED_FIFO prio (0 = normal scheduling) while
+ * packets come slower than 5000/s; faster, it drops to normal scheduling
+ * and sleep-only wake-ups (bulk mode) so it does not take a core away
+ * from the traffic it delays. */
 void fl_delayline_set_rt(struct fl_delayline *dl, int prio);
 
 /* Caller-driven mode. */

@@ -43,6 +43,14 @@ enum fl_delay_dist {
 
 #define FL_DELAY_DEFAULT_LIMIT 10000u
 
+/* Which mechanism delays: the NFQUEUE delay line (queue), sch_netem, or
+ * netem when the kernel has it, else the queue (auto). */
+enum fl_delay_backend {
+	FL_DELAY_BACKEND_AUTO = 0,
+	FL_DELAY_BACKEND_QUEUE = 1,
+	FL_DELAY_BACKEND_NETEM = 2,
+};
+
 struct fl_delay_params {
 	uint64_t delay_ns;
 	uint64_t jitter_ns;
@@ -52,6 +60,8 @@ struct fl_delay_params {
 	double reorder_corr; /* 0..1 */
 	bool allow_reorder;
 	uint32_t limit; /* packets held per rule; beyond: dropped + counted */
+	bool fail_closed; /* no --queue-bypass: traffic stops if the line dies */
+	enum fl_delay_backend backend;
 	uint64_t seed;
 	uint32_t rule_id;
 };
@@ -82,7 +92,8 @@ const char *fl_delay_dist_name(enum fl_delay_dist d);
 int fl_delay_dist_parse(const char *text, enum fl_delay_dist *out, struct fl_err *err);
 
 /* Parse "D [jitter J] [correlation C] [distribution X] [reorder P [C]]
- * [allow-reorder] [limit N]" (netem's positional "delay D J C" also works).
+ * [allow-reorder] [limit N] [fail-closed] [backend queue|netem|auto]"
+ * (netem's positional "delay D J C" also works).
  * argv[0] is the first word after "delay". Uses the shared unit parsers. */
 int fl_delay_params_parse(int argc, char **argv, struct fl_delay_params *p, struct fl_err *err);
 /* "delay 50ms jitter 10ms correlation 25% distribution normal" */

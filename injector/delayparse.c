@@ -25,8 +25,8 @@ static int parse_word(int argc, char **argv, int i, struct fl_delay_params *p, s
 	const char *w = argv[i];
 	uint64_t n;
 
-	if (!strcmp(w, "allow-reorder")) {
-		p->allow_reorder = true;
+	if (!strcmp(w, "allow-reorder") || !strcmp(w, "fail-closed")) {
+		*(w[0] == 'a' ? &p->allow_reorder : &p->fail_closed) = true;
 		return 1;
 	}
 	if (need(i, argc, w, err))
@@ -37,6 +37,17 @@ static int parse_word(int argc, char **argv, int i, struct fl_delay_params *p, s
 		return fl_parse_percent(argv[i + 1], &p->delay_corr, err) ?: 2;
 	if (!strcmp(w, "distribution"))
 		return fl_delay_dist_parse(argv[i + 1], &p->dist, err) ?: 2;
+	if (!strcmp(w, "backend")) {
+		static const char *const names[] = { "auto", "queue", "netem" };
+
+		for (int k = 0; k < 3; k++)
+			if (!strcmp(argv[i + 1], names[k])) {
+				p->backend = k;
+				return 2;
+			}
+		fl_err_set(err, "backend %s: unknown (use queue, netem or auto)", argv[i + 1]);
+		return -EINVAL;
+	}
 	if (!strcmp(w, "limit")) {
 		if (fl_parse_u64(argv[i + 1], 1, 65536, &n, err))
 			return -EINVAL;
@@ -51,7 +62,8 @@ static int parse_word(int argc, char **argv, int i, struct fl_delay_params *p, s
 		return 2;
 	}
 	fl_err_set(err, "%s: unknown delay parameter (use jitter, correlation, distribution, "
-			"reorder, allow-reorder, limit)", w);
+			"reorder, allow-reorder, limit, fail-closed, backend)",
+		   w);
 	return -EINVAL;
 }
 
@@ -113,5 +125,10 @@ void fl_delay_params_format(const struct fl_delay_params *p, char *buf, size_t l
 	if (p->allow_reorder && o < len)
 		o += (size_t)snprintf(buf + o, len - o, " allow-reorder");
 	if (p->limit && p->limit != FL_DELAY_DEFAULT_LIMIT && o < len)
-		snprintf(buf + o, len - o, " limit %u", p->limit);
+		o += (size_t)snprintf(buf + o, len - o, " limit %u", p->limit);
+	if (p->fail_closed && o < len)
+		o += (size_t)snprintf(buf + o, len - o, " fail-closed");
+	if (p->backend && o < len)
+		snprintf(buf + o, len - o, " backend %s",
+			 p->backend == FL_DELAY_BACKEND_QUEUE ? "queue" : "netem");
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -169,8 +170,10 @@ static int target_check(const struct fl_target *t)
 
 	switch (t->kind) {
 	case FL_TARGET_LAB:
-		if (fl_lab_load(t->lab, &lab))
-			return -ENOENT; /* fl_lab_load said which */
+		if (fl_lab_load(t->lab, &lab)) {
+			pr_err("no lab '%s' in %s (see fallacy lab list)", t->lab, fl_run_dir());
+			return -ENOENT;
+		}
 		if (t->node[0] && !fl_lab_node(lab, t->node)) {
 			pr_err("lab %s has no node '%s' (see fallacy lab list)", t->lab, t->node);
 			fl_lab_free(lab);
@@ -214,6 +217,9 @@ static void exec_supervisor(const char *session, int ready)
 	/* A daemon must not keep the caller's pipes open (a shell's $(...),
 	 * bats' fd 3 would wait for it): every inherited fd closes on exec. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (chdir("/")) /* keep no directory of the caller busy */
+		_exit(127);
+	umask(022);
 	ready = dup(ready); /* without O_CLOEXEC */
 	snprintf(fdbuf, sizeof(fdbuf), "%d", ready);
 	setenv("FALLACY_READY_FD", fdbuf, 1);
@@ -278,13 +284,37 @@ static int spawn(const char *session)
 	return err;
 }
 
+static int start_session(const struct fl_target *t);
+
+/* Two clients starting the same session at once: the second waits on a
+ * lock of RUN_DIR and then finds the first one's supervisor. */
 int fl_session_ensure(const struct fl_target *t)
+{
+	int fd, err;
+
+	if (fl_session_alive(t))
+		return 0;
+	err = fl_mkdir_p(fl_run_dir(), 0755);
+	if (err)
+		return err;
+	fd = open(fl_run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err = -errno;
+		pr_err("locking %s: %s", fl_run_dir(), strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	err = fl_session_alive(t) ? 0 : start_session(t);
+	close(fd);
+	return err;
+}
+
+static int start_session(const struct fl_target *t)
 {
 	struct fl_state *st = NULL;
 	int err;
 
-	if (fl_session_alive(t))
-		return 0;
 	err = target_check(t);
 	if (err)
 		return err;
@@ -377,6 +407,7 @@ static int prevalidate(const struct fl_target *t, int argc, char **argv, char **
 	if (!f)
 		return -ENOMEM;
 	if (t->kind == FL_TARGET_LAB && fl_lab_load(t->lab, &lab)) {
+		pr_err("no lab '%s' in %s (see fallacy lab list)", t->lab, fl_run_dir());
 		free(f);
 		return -ENOENT;
 	}
@@ -394,16 +425,37 @@ static int prevalidate(const struct fl_target *t, int argc, char **argv, char **
 	return ret;
 }
 
+/* A lab whose journal has data plane filters but no live supervisor: a
+ * supervisor was killed and its program still acts on the old rules. */
+static bool lab_has_stale_filters(const struct fl_target *t)
+{
+	char path[4096], line[512];
+	bool found = false;
+	FILE *f;
+
+	if (t->kind != FL_TARGET_LAB || fl_session_path(t->session, "journal", path, sizeof(path)))
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "tcfilter ", 9);
+	fclose(f);
+	return found;
+}
+
 static int not_running(const struct fl_target *t, const char *cmd, bool json, char **out,
 		       char **msg)
 {
-	if (!strcmp(cmd, "list")) {
-		*out = strdup(json ? "[]\n" : "");
-		return 0;
-	}
 	if (!strcmp(cmd, "clear")) {
 		if (t->kind != FL_TARGET_LAB)
 			fl_state_cleanup(t->session); /* leftovers of a killed supervisor */
+		return 0;
+	}
+	if (target_check(t)) /* said which */
+		return 2;
+	if (!strcmp(cmd, "list")) {
+		*out = strdup(json ? "[]\n" : "");
 		return 0;
 	}
 	if (asprintf(msg, "fault %s: %s has no faults\n", cmd, t->session) < 0)
@@ -467,7 +519,10 @@ int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json
 		if (fl_session_ensure(t))
 			return 2;
 	} else if (!fl_session_alive(t)) {
-		return not_running(t, argv[0], json, out, msg);
+		if (strcmp(argv[0], "clear") || !lab_has_stale_filters(t))
+			return not_running(t, argv[0], json, out, msg);
+		if (fl_session_ensure(t)) /* its attach replaces the stale program */
+			return 2;
 	}
 	return exchange(t, n, av, json, out, msg);
 }

@@ -11,6 +11,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/class.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/tc.h>
 
@@ -31,7 +32,9 @@ static int htb_root(struct nl_sock *sk, int idx)
 	if (!err) {
 		/* default 0: unclassified packets bypass the classes, unshaped */
 		rtnl_htb_set_defcls(q, 0);
-		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE);
+		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+		if (err == -NLE_EXIST) /* ours, from an earlier rate fault */
+			err = 0;
 	}
 	rtnl_qdisc_put(q);
 	return err;
@@ -67,6 +70,29 @@ static int htb_class(struct nl_sock *sk, int idx, uint16_t minor, const struct f
 	return err;
 }
 
+/* A byte FIFO of `limit` under the class instead of the default
+ * 1000-packet pfifo, so a slow class does not buffer seconds of data. */
+static int htb_leaf(struct nl_sock *sk, int idx, uint16_t minor, const struct fl_rate *in)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	struct fl_rate r;
+	int err;
+
+	if (!q)
+		return -NLE_NOMEM;
+	fl_rate_defaults(in, &r);
+	rtnl_tc_set_ifindex(TC_CAST(q), idx);
+	rtnl_tc_set_parent(TC_CAST(q), FL_SHAPE_CLASSID(minor));
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(minor, 0));
+	err = rtnl_tc_set_kind(TC_CAST(q), "bfifo");
+	if (!err) {
+		rtnl_qdisc_fifo_set_limit(q, (int)r.limit);
+		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	}
+	rtnl_qdisc_put(q);
+	return err;
+}
+
 int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
 		   const struct fl_rate *r)
 {
@@ -95,6 +121,8 @@ int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, u
 		goto out;
 	}
 	err = htb_class(sk, idx, minor, r);
+	if (err >= 0)
+		err = htb_leaf(sk, idx, minor, r);
 	if (err < 0) {
 		pr_err("shaping: adding htb class %x:%x on %s in namespace %s: %s",
 		       FL_SHAPE_MAJOR, minor, ifname, netns, nl_geterror(err));

@@ -104,6 +104,7 @@ static int redirect_add(struct fl_state *st, struct nl_sock *sk, const char *net
 	if (err)
 		goto out;
 	rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0); /* match u32 0 0: everything */
+	rtnl_u32_set_cls_terminal(cls); /* run the action on a match */
 	rtnl_tc_set_kind(TC_CAST(act), "mirred");
 	rtnl_mirred_set_action(act, TCA_EGRESS_REDIR);
 	rtnl_mirred_set_policy(act, TC_ACT_STOLEN);

@@ -17,6 +17,7 @@
 #include "lab.h"
 #include "session_int.h"
 #include "state.h"
+#include "sup_delay.h"
 
 static int find_fault(struct fl_sup *s, const char *id)
 {
@@ -307,6 +308,27 @@ static void print_counters(const struct fl_counters *c, struct fl_out *o)
 	fl_out_u64(o, "shaped", c->shaped);
 }
 
+/* The delay line's own counters of a delay fault (none for other kinds). */
+static void print_delay_counters(const struct sup_fault *sf, struct fl_out *o)
+{
+	struct fl_dl_slot_counters one, sum = { 0 };
+	bool any = false;
+
+	for (int i = 0; i < sf->n_rules; i++) {
+		if (fl_sup_delay_counters(sf->rules[i].slot, &one))
+			continue;
+		any = true;
+		sum.held += one.held;
+		sum.overflow += one.overflow;
+		sum.reordered += one.reordered;
+	}
+	if (!any)
+		return;
+	fl_out_u64(o, "held", sum.held);
+	fl_out_u64(o, "overflow", sum.overflow);
+	fl_out_u64(o, "reordered", sum.reordered);
+}
+
 /* Text: "ID  KIND PARAMS OPTIONS" and an indented counter line per fault.
  * JSON: an array of objects with the same members plus "counters". */
 static int sup_list(struct fl_sup *s, bool json, FILE *out)
@@ -332,12 +354,14 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 			fprintf(out, ", \"rules\": %d, \"counters\": {", sf->n_rules);
 			o.n = 0;
 			print_counters(&c, &o);
+			print_delay_counters(sf, &o);
 			fputs("}}", out);
 			continue;
 		}
 		fputs("\n         ", out);
 		o.n = 0;
 		print_counters(&c, &o);
+		print_delay_counters(sf, &o);
 		fputc('\n', out);
 	}
 	if (json)

@@ -121,3 +121,49 @@ tc_state() {
 	[ ! -S "$FALLACY_RUN_DIR/$lab/ctl.sock" ]
 	run -0 "$FALLACY" lab down "$lab"
 }
+
+@test "five concurrent first fault adds start one supervisor and keep all five faults" {
+	for i in 1 2 3 4 5; do "$FALLACY" -q fault add --netns "$B" loss "$i%" >/dev/null & done
+	wait
+	run -0 "$FALLACY" fault list --netns "$B" -j
+	[ "$(echo "$output" | jq length)" -eq 5 ]
+	[ "$(grep -c '^pid ' "$FALLACY_RUN_DIR/@netns-$B/journal")" -eq 1 ]
+	run -0 "$FALLACY" fault clear --netns "$B"
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+}
+
+@test "fault list of a lab or namespace that does not exist exits 2" {
+	run -2 "$FALLACY" fault list "nolab$$"
+	assert_output --partial "nolab$$"
+	run -2 "$FALLACY" fault list --netns "nons$$"
+	assert_output --partial "nons$$"
+	run -0 "$FALLACY" fault list --netns "$B"
+	assert_output ''
+}
+
+@test "--netns reset works on both hooks: a server inside and a client inside are refused" {
+	ip netns exec "$B" socat -T 3 TCP-LISTEN:7010,reuseaddr,fork SYSTEM:'echo hello' &
+	PID=$!
+	sleep 0.3
+	run -0 "$FALLACY" fault add --netns "$B" reset --port 7010
+	# client outside, server inside: the SYN arrives on ingress, the RST leaves
+	run ! timeout 5 ip netns exec "$A" socat -T 2 - TCP:198.18.254.2:7010 </dev/null
+	assert_output --partial "Connection refused"
+	# client inside: its SYN leaves on egress, the RST comes back in
+	ip netns exec "$A" socat -T 3 TCP-LISTEN:7010,reuseaddr SYSTEM:'echo hello' &
+	apid=$!
+	sleep 0.3
+	run ! timeout 5 ip netns exec "$B" socat -T 2 - TCP:198.18.254.1:7010 </dev/null
+	assert_output --partial "Connection refused"
+	kill "$apid" 2>/dev/null || true
+	run -0 "$FALLACY" fault list --netns "$B" -j
+	[ "$(echo "$output" | jq '.[0].counters.reset')" -eq 2 ]
+}
+
+@test "--netns duplicate on egress: every request leaves twice" {
+	run -0 "$FALLACY" fault add --netns "$B" duplicate 100% --dir out --proto icmp
+	run -0 ip netns exec "$B" ping -c 5 -i 0.1 -W 1 198.18.254.1
+	[ "$(echo "$output" | grep -c 'DUP!')" -ge 4 ]
+	run -0 "$FALLACY" fault list --netns "$B" -j
+	[ "$(echo "$output" | jq '.[0].counters.duplicated')" -eq 5 ]
+}

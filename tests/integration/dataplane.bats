@@ -274,3 +274,37 @@ stop_bg() {
 	[ "$(counter nm150 dropped)" -eq 5 ]
 	[ "$(counter nm151 packets)" -eq 0 ]
 }
+
+@test "kill -9 of the lab's supervisor: fault clear removes the faults it left, add works again" {
+	run -0 "$FALLACY" fault add "$LAB" partition --from n1 --to n2
+	sup=$(awk '$1 == "pid" { p = $2 } END { print p }' "$FALLACY_RUN_DIR/$LAB/journal")
+	kill -9 "$sup"
+	run -1 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
+	run -0 "$FALLACY" fault clear "$LAB"
+	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
+	id=$("$FALLACY" fault add "$LAB" loss 100% --from n1 --to n2 --proto icmp)
+	run -1 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
+	[ "$(counter "$id" dropped)" -eq 1 ]
+}
+
+@test "reset: an established TCP connection gets 'Connection reset by peer'" {
+	start_bg "$N2" socat -T 5 TCP-LISTEN:7003,reuseaddr SYSTEM:cat
+	sleep 0.3
+	run -0 timeout 10 ip netns exec "$N1" python3 -c '
+import socket, subprocess, sys
+s = socket.create_connection((sys.argv[1], 7003), timeout=3)
+s.sendall(b"one\n")
+print("echo", s.recv(100))
+subprocess.run([sys.argv[2], "-q", "fault", "add", sys.argv[3], "reset",
+                "--from", "n1", "--to", "n2", "--dport", "7003", "--id", "rst"], check=True)
+try:
+    s.sendall(b"two\n")
+    print("echo", s.recv(100))
+except OSError as e:
+    print("error:", e.strerror)
+' "$IP2" "$FALLACY" "$LAB"
+	assert_output --partial "echo b'one\n'"
+	assert_output --partial "error: Connection reset by peer"
+	[ "$(counter rst reset)" -eq 1 ]
+	stop_bg
+}

@@ -146,3 +146,11 @@ teardown() {
 	assert_output true
 	fl_assert_lab_gone "$lab"
 }
+
+@test "every fallacy scenario is valid against every shipped target" {
+	for t in scenarios/targets/*.yaml; do
+		for s in scenarios/fallacies/*.yaml; do
+			run -0 "$FALLACY" run "$s" --target "$t" --dry-run
+		done
+	done
+}

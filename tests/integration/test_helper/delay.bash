@@ -76,10 +76,13 @@ tcp_big_buffers() {
 
 # iperf3 receiver throughput in Gbit/s: iperf_gbps CLIENT_NS SERVER_NS IP SECONDS [ARGS]
 iperf_gbps() {
-	local c=$1 s=$2 ip=$3 t=$4
+	local c=$1 s=$2 ip=$3 t=$4 port=$((20000 + RANDOM % 20000))
 	shift 4
-	ip netns exec "$s" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
-	sleep 0.3
-	ip netns exec "$c" iperf3 -c "$ip" -p 5201 -t "$t" -J "$@" |
-		jq '.end.sum_received.bits_per_second / 1e9'
+	ip netns exec "$s" iperf3 -s -1 -D -p "$port" >/dev/null 2>&1
+	for _ in $(seq 50); do
+		ip netns exec "$s" ss -ltn | grep -q ":$port " && break
+		sleep 0.05
+	done
+	ip netns exec "$c" iperf3 -c "$ip" -p "$port" -t "$t" -J "$@" |
+		jq '(.end.sum_received.bits_per_second // 0) / 1e9'
 }

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The NFQUEUE delay line on a 2-node lab (`fault add LAB delay D --from n1
+# --to n2`, the BPF mark path):
+#  1. accuracy at 1, 10, 50, 200 ms and 100 / 10 000 packets/s (paced UDP,
+#     bench/udp_rtt.py): per-packet one-way time through the wire from a
+#     tcpdump in the wire namespace (kernel timestamps on p-n1 in and p-n2
+#     out) minus D minus the bare wire's median; mean and p99 of |error|;
+#  2. packets/s through the delay line: UDP flood of 64-byte datagrams
+#     through `fallacy __delayline` (iptables mark stand-in), delay 1 ms;
+#  3. TCP n1 -> n2 at 10 ms one way vs the bare lab (same offload settings).
+#   bench/delay.sh [OUT.json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FALLACY="${FALLACY:-$PWD/.output/fallacy}"
+OUT=${1:-bench/out/delay.json}
+export FALLACY_RUN_DIR="/run/fallacy-bench-delay-$$"
+LAB="bdl$$"
+W="fl-$LAB" N1="fl-$LAB.n1" N2="fl-$LAB.n2"
+IP2=198.18.0.2
+tmp=$(mktemp -d /tmp/fallacy-bench-delay.XXXXXX)
+dl=
+
+cleanup() {
+	[ -n "$dl" ] && kill "$dl" 2>/dev/null && wait "$dl" 2>/dev/null
+	"$FALLACY" cleanup --all >/dev/null 2>&1 || true
+	rm -rf "$tmp" "$FALLACY_RUN_DIR"
+}
+trap cleanup EXIT
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# err_stats D_MS BASE_MS FILE: "mean_err_ms p99_abs_err_ms n"
+err_stats() {
+	local n mean p99
+	awk -v d="$1" -v b="$2" '{ e = $1 - d - b; print (e < 0 ? -e : e) }' "$3" | sort -g >"$tmp/abs"
+	n=$(wc -l <"$tmp/abs")
+	mean=$(awk -v d="$1" -v b="$2" '{ s += $1 - d - b } END { printf "%.4f", NR ? s / NR : 0 }' "$3")
+	p99=$(awk -v n="$n" 'NR == (int(n * 0.99) > 0 ? int(n * 0.99) : 1) { printf "%.4f", $1 }' "$tmp/abs")
+	echo "$mean $p99 $n"
+}
+
+# one_way D_MS RATE COUNT: per-packet time from entering the wire (p-n1 in)
+# to leaving it (p-n2 out), kernel timestamps of one capture in the wire
+# namespace, for COUNT paced UDP datagrams; prints one delay (ms) per line.
+one_way() {
+	local pid
+	ip netns exec "$W" tcpdump -i any -nn -U -s 64 --time-stamp-precision=nano \
+		-w "$tmp/cap.pcap" udp dst port 7777 2>/dev/null &
+	pid=$!
+	sleep 0.5
+	ip netns exec "$N1" python3 bench/udp_rtt.py send "$IP2" 7777 "$2" "$3" 2>/dev/null
+	sleep "$(awk -v d="$1" 'BEGIN { print d / 1000 + 0.5 }')"
+	kill -INT "$pid"
+	wait "$pid" 2>/dev/null || true
+	tshark -r "$tmp/cap.pcap" -T fields -e frame.time_epoch -e sll.pkttype -e udp.payload 2>/dev/null |
+		awk '{ k = substr($3, 1, 16); if ($2 == 4) out[k] = $1; else inn[k] = $1 }
+		     END { for (k in inn) if (k in out) printf "%.6f\n", (out[k] - inn[k]) * 1000 }'
+}
+
+"$FALLACY" lab up "$LAB" --nodes 2 >/dev/null
+printf '{\n  "accuracy": [' >"$OUT"
+echo "delay accuracy: one-way time through the wire (p-n1 in -> p-n2 out, kernel"
+echo "timestamps) minus D minus the bare wire's median; p99 of |error|"
+printf '%8s %10s %12s %12s %8s\n' delay pkt/s mean_err_ms p99_err_ms n
+sep=
+for pps in 100 10000; do
+	if [ "$pps" = 100 ]; then cnt=500; else cnt=20000; fi
+	one_way 0 "$pps" "$cnt" >"$tmp/base"
+	base=$(median <"$tmp/base")
+	for d in 1 10 50 200; do
+		"$FALLACY" fault add "$LAB" delay "${d}ms" --from n1 --to n2 >/dev/null 2>&1
+		one_way "$d" "$pps" "$cnt" >"$tmp/rtts"
+		"$FALLACY" fault clear "$LAB" >/dev/null 2>&1
+		read -r mean p99 n < <(err_stats "$d" "$base" "$tmp/rtts")
+		printf '%8s %10s %12s %12s %8s\n' "${d}ms" "$pps" "$mean" "$p99" "$n"
+		printf '%s\n    {"delay_ms": %s, "pps": %s, "mean_err_ms": %s, "p99_abs_err_ms": %s, "n": %s, "base_ms": %s}' \
+			"$sep" "$d" "$pps" "$mean" "$p99" "$n" "$base" >>"$OUT"
+		sep=,
+	done
+done
+printf '\n  ],\n' >>"$OUT"
+
+# 2. packets/s through the delay line alone (mark stand-in, no BPF)
+for ns in "$N1" "$N2"; do
+	ip netns exec "$ns" sysctl -qw net.core.rmem_default=8388608 2>/dev/null || true
+done
+"$FALLACY" __delayline --netns "$W" -4 --stats "$tmp/dl.json" --ready "$tmp/ready" -- delay 1ms &
+dl=$!
+while [ ! -e "$tmp/ready" ]; do sleep 0.05; done
+ip netns exec "$W" iptables -w -t raw -I PREROUTING 1 -p udp -j MARK --set-mark 0xfa110000
+ip netns exec "$N2" iperf3 -s -1 -D -p 5299 >/dev/null 2>&1
+sleep 0.3
+ip netns exec "$N1" iperf3 -u -b 0 -l 64 -t 5 -p 5299 -J >"$tmp/udp.json" || true
+kill "$dl"
+wait "$dl" 2>/dev/null || true
+dl=
+ip netns exec "$W" iptables -w -t raw -F PREROUTING
+delayed=$(jq .delayed "$tmp/dl.json")
+secs=$(jq '.end.sum.seconds // 5' "$tmp/udp.json")
+sent=$(jq '.end.sum.packets // 0' "$tmp/udp.json")
+lost=$(jq '.end.sum.lost_packets // 0' "$tmp/udp.json")
+pps=$(awk -v d="$delayed" -v s="$secs" 'BEGIN { printf "%.0f", d / s }')
+echo "delay line, 64-byte UDP flood, delay 1ms: $pps packets/s delayed ($sent sent, $lost lost, $(jq -c '{late_mean_ns, late_max_ns, overflow, bulk}' "$tmp/dl.json"))"
+printf '  "max_pps": {"delayed_pps": %s, "sent": %s, "lost": %s, "stats": %s},\n' \
+	"$pps" "$sent" "$lost" "$(cat "$tmp/dl.json")" >>"$OUT"
+
+# 3. TCP at 10 ms one way vs bare, big buffers, same offloads (off)
+for ns in "$N1" "$N2"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 131072 268435456" \
+		net.ipv4.tcp_wmem="4096 16384 268435456"
+done
+tcp() {
+	ip netns exec "$N2" iperf3 -s -1 -D -p 5298 >/dev/null 2>&1
+	sleep 0.3
+	ip netns exec "$N1" iperf3 -c "$IP2" -p 5298 -t 6 -O 2 -J |
+		jq '(.end.sum_received.bits_per_second // 0) / 1e9'
+}
+"$FALLACY" fault add "$LAB" delay 10ms --from n1 --to n2 --port 9 >/dev/null 2>&1 # offloads off
+bare=$(tcp)
+"$FALLACY" fault clear "$LAB" >/dev/null 2>&1
+"$FALLACY" fault add "$LAB" delay 10ms --from n1 --to n2 >/dev/null 2>&1
+delayed=$(tcp)
+"$FALLACY" fault clear "$LAB" >/dev/null 2>&1
+ratio=$(awk -v d="$delayed" -v b="$bare" 'BEGIN { printf "%.2f", b ? d / b : 0 }')
+echo "TCP n1->n2 (lab, offloads off): bare $bare Gbit/s, 10ms one way $delayed Gbit/s, ratio $ratio"
+printf '  "tcp_10ms": {"bare_gbps": %s, "delayed_gbps": %s, "ratio": %s}\n}\n' \
+	"$bare" "$delayed" "$ratio" >>"$OUT"
+jq . "$OUT" >/dev/null

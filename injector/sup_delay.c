@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/* The supervisor's delay line: see sup_delay.h. One supervisor process
+ * serves one session, so the state is per process. */
+#include "sup_delay.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nfrule.h"
+#include "session.h"
+
+/* SCHED_FIFO priority of the verdict thread: on a busy machine it keeps
+ * wake-ups on time (docs/performance.md has the numbers). */
+#define FL_SUP_DELAY_RT_PRIO 10
+
+static struct {
+	struct fl_delayline *dl;
+	struct fl_nfrule rules[2];
+	int n_rules;
+	bool fail_closed;
+} g;
+
+static void release(struct fl_sup *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	/* rules first: no new packets queue while the held ones go */
+	for (int i = g.n_rules - 1; i >= 0; i--)
+		fl_nfrule_remove(&g.rules[i]);
+	g.n_rules = 0;
+	fl_delayline_close(g.dl);
+	g.dl = NULL;
+}
+
+static int install_rules(struct fl_sup *s, bool fail_closed, struct fl_err *err)
+{
+	struct fl_nfrule nr[2];
+	int n = 0, rc = 0;
+
+	for (int fam = 4; fam <= 6 && !rc; fam += 2) {
+		fl_nfrule_build(&nr[n], fl_sup_ns_spec(s), fam, FL_NFQ_PREROUTING, fail_closed);
+		rc = fl_nfrule_install(fl_sup_state(s), &nr[n]);
+		if (!rc)
+			n++;
+	}
+	if (rc) {
+		while (n--)
+			fl_nfrule_remove(&nr[n]);
+		fl_err_set(err, "cannot install the delay line's NFQUEUE rule in namespace %s "
+				"(see the message above; fallacy doctor checks iptables and NFQUEUE)",
+			   fl_sup_ns_spec(s));
+		return rc;
+	}
+	/* the new rules are in: the old ones (other fail mode) can go */
+	for (int i = 0; i < g.n_rules; i++)
+		fl_nfrule_remove(&g.rules[i]);
+	memcpy(g.rules, nr, sizeof(nr));
+	g.n_rules = n;
+	g.fail_closed = fail_closed;
+	return 0;
+}
+
+static int start(struct fl_sup *s, struct fl_err *err)
+{
+	const char *ns = fl_sup_ns_spec(s);
+	int rc;
+
+	rc = fl_delayline_new(&g.dl);
+	if (!rc)
+		rc = fl_delayline_add_netns(g.dl, ns);
+	if (rc >= 0) {
+		fl_delayline_set_rt(g.dl, FL_SUP_DELAY_RT_PRIO);
+		rc = fl_delayline_start(g.dl);
+	}
+	if (rc < 0) {
+		fl_err_set(err, "cannot start the delay line in namespace %s: %s", ns,
+			   strerror(-rc));
+		fl_delayline_close(g.dl);
+		g.dl = NULL;
+		return rc;
+	}
+	return fl_sup_at_exit(s, release, NULL);
+}
+
+int fl_sup_delay_set(struct fl_sup *s, uint32_t slot, const struct fl_delay_params *p,
+		     struct fl_err *err)
+{
+	int rc;
+
+	if (slot >= FL_DL_MAX_SLOTS)
+		return -EINVAL;
+	if (!g.dl) {
+		rc = start(s, err);
+		if (rc)
+			return rc;
+	}
+	if (!g.n_rules || g.fail_closed != p->fail_closed) {
+		rc = install_rules(s, p->fail_closed, err);
+		if (rc)
+			return rc;
+	}
+	return fl_delayline_set_slot(g.dl, (uint16_t)slot, p);
+}
+
+void fl_sup_delay_clear(struct fl_sup *s, uint32_t slot)
+{
+	(void)s;
+	if (g.dl && slot < FL_DL_MAX_SLOTS)
+		fl_delayline_clear_slot(g.dl, (uint16_t)slot);
+}
+
+int fl_sup_delay_counters(uint32_t slot, struct fl_dl_slot_counters *c)
+{
+	if (!g.dl || slot >= FL_DL_MAX_SLOTS)
+		return -ENOENT;
+	return fl_delayline_slot_counters(g.dl, (uint16_t)slot, c);
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Rate caps: htb classes chosen by the BPF data plane on a lab's wire
+# ports, ifb for a namespace's ingress, accuracy, heal and cleanup.
+
+bats_require_minimum_version 1.5.0
+load test_helper/common
+load test_helper/delay
+
+setup() {
+	fl_require_root
+	LAB=$(fl_lab_name r)
+	run -0 "$FALLACY" lab up "$LAB" --nodes 3
+	W=fl-$LAB N1=fl-$LAB.n1 N2=fl-$LAB.n2 N3=fl-$LAB.n3
+	IP1=198.18.0.1 IP2=198.18.0.2 IP3=198.18.0.3
+}
+
+teardown() {
+	fl_cleanup_all
+	for n in "${XNS:-}" "${XB:-}"; do
+		[ -n "$n" ] && ip netns del "$n" 2>/dev/null
+	done
+	true
+}
+
+mbps() {
+	awk -v g="$1" 'BEGIN { printf "%.3f", g * 1000 }'
+}
+
+# rate_ok RATE_MBIT MEASURED_MBIT: within 5% on the wire. iperf3 counts
+# TCP payload: 1448 bytes of every 1514-byte frame (MTU 1500, TCP
+# timestamps), so the wire carries measured * 1514 / 1448.
+rate_ok() {
+	awk -v r="$1" -v m="$2" 'BEGIN { w = m * 1514 / 1448; print "wire " w " Mbit/s";
+		exit !(w >= r * 0.95 && w <= r * 1.05) }'
+}
+
+@test "rate 10mbit --to n2: iperf3 n1->n2 measures 10 Mbit/s +- 5%, n2->n1 is not capped" {
+	run -0 "$FALLACY" fault add "$LAB" rate 10mbit --to n2
+	run -0 ip netns exec "$W" tc class show dev p-n2
+	assert_output --partial "rate 10Mbit"
+	m=$(mbps "$(iperf_gbps "$N1" "$N2" "$IP2" 4)")
+	echo "n1->n2 $m Mbit/s"
+	rate_ok 10 "$m"
+	back=$(mbps "$(iperf_gbps "$N2" "$N1" "$IP1" 2)")
+	echo "n2->n1 $back Mbit/s"
+	awk -v m="$back" 'BEGIN { exit !(m > 50) }'
+	run -0 "$FALLACY" fault list "$LAB"
+	assert_output --regexp "shaped [1-9]"
+}
+
+@test "rate 1mbit and 100mbit are within 5%" {
+	run -0 "$FALLACY" fault add "$LAB" rate 1mbit --to n2
+	m=$(mbps "$(iperf_gbps "$N1" "$N2" "$IP2" 5)")
+	echo "1mbit: $m Mbit/s"
+	rate_ok 1 "$m"
+	run -0 "$FALLACY" fault clear "$LAB"
+	run -0 "$FALLACY" fault add "$LAB" rate 100mbit --to n2
+	m=$(mbps "$(iperf_gbps "$N1" "$N2" "$IP2" 4)")
+	echo "100mbit: $m Mbit/s"
+	rate_ok 100 "$m"
+}
+
+@test "a pair cap --from n1 --to n3 leaves n2->n3 alone" {
+	run -0 "$FALLACY" fault add "$LAB" rate 10mbit --from n1 --to n3
+	m=$(mbps "$(iperf_gbps "$N1" "$N3" "$IP3" 3)")
+	other=$(mbps "$(iperf_gbps "$N2" "$N3" "$IP3" 2)")
+	echo "n1->n3 $m, n2->n3 $other Mbit/s"
+	rate_ok 10 "$m"
+	awk -v m="$other" 'BEGIN { exit !(m > 50) }'
+}
+
+@test "fault clear removes the class: full speed again" {
+	run -0 "$FALLACY" fault add "$LAB" rate 10mbit --to n2
+	run -0 "$FALLACY" fault clear "$LAB"
+	run -0 ip netns exec "$W" tc class show dev p-n2
+	refute_output --partial "rate 10Mbit"
+	m=$(mbps "$(iperf_gbps "$N1" "$N2" "$IP2" 2)")
+	echo "after clear: $m Mbit/s"
+	awk -v m="$m" 'BEGIN { exit !(m > 50) }'
+}
+
+attach_pair() {
+	XNS=fl-rx$$ XB=fl-ry$$
+	ip netns add "$XNS"
+	ip netns add "$XB"
+	ip -n "$XNS" link add eth0 type veth peer name eth0 netns "$XB"
+	ip -n "$XNS" addr add 198.18.201.1/24 dev eth0
+	ip -n "$XB" addr add 198.18.201.2/24 dev eth0
+	for n in "$XNS" "$XB"; do
+		ip -n "$n" link set lo up
+		ip -n "$n" link set eth0 up
+	done
+}
+
+@test "--netns ingress cap (ifb): XB->X capped at 10mbit, X->XB not; cleanup removes ifb and qdiscs" {
+	attach_pair
+	run -0 "$FALLACY" fault add --netns "$XNS" rate 10mbit --dir in
+	run -0 ip netns exec "$XNS" ip link show flb-eth0
+	m=$(mbps "$(iperf_gbps "$XB" "$XNS" 198.18.201.1 4)")
+	back=$(mbps "$(iperf_gbps "$XNS" "$XB" 198.18.201.2 2)")
+	echo "into X: $m Mbit/s, out of X: $back Mbit/s"
+	rate_ok 10 "$m"
+	awk -v m="$back" 'BEGIN { exit !(m > 50) }'
+	run -0 "$FALLACY" fault clear --netns "$XNS"
+	run -0 "$FALLACY" cleanup "@netns-$XNS"
+	run ip netns exec "$XNS" ip link show flb-eth0
+	[ "$status" -ne 0 ]
+	run -0 ip netns exec "$XNS" tc qdisc show dev eth0
+	refute_output --partial clsact
+	refute_output --partial htb
+}
+
+@test "--netns egress cap: X->XB capped at 10mbit" {
+	attach_pair
+	run -0 "$FALLACY" fault add --netns "$XNS" rate 10mbit --dir out
+	m=$(mbps "$(iperf_gbps "$XNS" "$XB" 198.18.201.2 4)")
+	echo "out of X: $m Mbit/s"
+	rate_ok 10 "$m"
+}
+
+@test "rate input errors exit 2 and name the problem" {
+	run -2 "$FALLACY" fault add "$LAB" rate 10xbit
+	assert_output --partial "10xbit"
+	run -2 "$FALLACY" fault add "$LAB" rate 10mbit burst
+	assert_output --partial "burst needs a size"
+}
