@@ -154,3 +154,35 @@ teardown() {
 		done
 	done
 }
+
+@test "start.user runs the target as that user" {
+	fl_require_root
+	lab=$(fl_lab_name u)
+	"$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/http-nobody.yaml \
+		--out "$OUT" --lab "$lab" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '"event":"start"' "$OUT/events.jsonl" 2>/dev/null && break
+		sleep 0.1
+	done
+	run -0 pgrep -c -u nobody -f "http.server 8080 .*/tmp/fallacy-$lab/"
+	assert_output 3
+	wait "$pid"
+	run -0 jq -r .result "$OUT/summary.json"
+	assert_output pass
+	fl_assert_lab_gone "$lab"
+}
+
+@test "command checks run on nodes (names resolve) and invariants on the results, with exit statuses" {
+	fl_require_root
+	lab=$(fl_lab_name c)
+	run -1 "$FALLACY" run tests/data/scenarios/commands.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab"
+	run -0 jq -r '.checks[] | "\(.pass) \(.measured)"' "$OUT/summary.json"
+	assert_output "true exit 0
+true exit 3
+false exit 1
+true exit 0
+true exit 0"
+	fl_assert_lab_gone "$lab"
+}
