@@ -14,7 +14,6 @@
 #include "fallacy/prng.h"
 #include "fallacy/rule.h"
 
-#define TC_ACT_OK 0
 /* Pass, and let later filters on the hook run (the shaper's u32 + mirred
  * redirect to an ifb for ingress rate caps sits after this program). */
 #define TC_ACT_UNSPEC (-1)
@@ -668,7 +667,7 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 	ev.base = gen * FL_MAX_RULES;
 	ev.n = n;
 	if (candidates(&ev, conf, gen))
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 	if (ev.reset)
 		return fl_reset(skb, &ev);

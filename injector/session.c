@@ -217,6 +217,9 @@ static void exec_supervisor(const char *session, int ready)
 	/* A daemon must not keep the caller's pipes open (a shell's $(...),
 	 * bats' fd 3 would wait for it): every inherited fd closes on exec. */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (chdir("/")) /* keep no directory of the caller busy */
+		_exit(127);
+	umask(022);
 	ready = dup(ready); /* without O_CLOEXEC */
 	snprintf(fdbuf, sizeof(fdbuf), "%d", ready);
 	setenv("FALLACY_READY_FD", fdbuf, 1);

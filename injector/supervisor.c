@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -345,7 +346,9 @@ static int listen_ctl(struct fl_sup *s)
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0)
 		return -errno;
-	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(s->lfd, 64)) {
+	/* root only: whoever can connect can drop every packet */
+	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(sa.sun_path, 0600) ||
+	    listen(s->lfd, 64)) {
 		err = -errno;
 		pr_err("%s: listening on %s: %s", s->t.session, sa.sun_path, strerror(-err));
 		return err;

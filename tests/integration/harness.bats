@@ -154,3 +154,65 @@ teardown() {
 		done
 	done
 }
+
+@test "start.user runs the target as that user" {
+	fl_require_root
+	lab=$(fl_lab_name u)
+	"$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/http-nobody.yaml \
+		--out "$OUT" --lab "$lab" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '"event":"start"' "$OUT/events.jsonl" 2>/dev/null && break
+		sleep 0.1
+	done
+	run -0 pgrep -c -u nobody -f "http.server 8080 .*/tmp/fallacy-$lab/"
+	assert_output 3
+	wait "$pid"
+	run -0 jq -r .result "$OUT/summary.json"
+	assert_output pass
+	fl_assert_lab_gone "$lab"
+}
+
+@test "command checks run on nodes (names resolve) and invariants on the results, with exit statuses" {
+	fl_require_root
+	lab=$(fl_lab_name c)
+	run -1 "$FALLACY" run tests/data/scenarios/commands.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT" --lab "$lab"
+	run -0 jq -r '.checks[] | "\(.pass) \(.measured)"' "$OUT/summary.json"
+	assert_output "true exit 0
+true exit 3
+false exit 1
+true exit 0
+true exit 0"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "a target that dies or never gets ready is an error (exit 2) naming the node and its log" {
+	fl_require_root
+	lab=$(fl_lab_name b)
+	run -2 "$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/broken-target.yaml \
+		--out "$OUT/broken" --lab "$lab"
+	assert_output --partial "the target on n1 exited (status 7) before it was ready (see $OUT/broken/logs/n1.log)"
+	grep -q 'cannot start' "$OUT/broken/logs/n1.log"
+	run -0 jq -r .result "$OUT/broken/summary.json"
+	assert_output error
+	run -2 "$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/never-ready.yaml \
+		--out "$OUT/never" --lab "$lab"
+	assert_output --partial "target 'never-ready' was not ready on n1 within 1s (see $OUT/never/logs/n1.log)"
+	run -0 xmllint --xpath 'string(//testcase[@name="run"]/error/@message)' "$OUT/never/junit.xml"
+	assert_output --partial "was not ready on n1 within 1s"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "open-loop probes (concurrent) keep the schedule while clients are cut off" {
+	fl_require_root
+	lab=$(fl_lab_name o)
+	run -0 "$FALLACY" run tests/data/scenarios/partition-open.yaml \
+		--target tests/data/scenarios/http-open.yaml --out "$OUT" --lab "$lab"
+	run -0 jq -r '.checks[] | "\(.pass) \(.name)"' "$OUT/summary.json"
+	refute_output --partial false
+	# n2 issued operations through the whole cut (5 per second), not one per timeout
+	run -0 jq -s '[.[] | select(.node == "n2" and .status != "ok")] | length' "$OUT/ops.jsonl"
+	[ "$output" -ge 10 ]
+	fl_assert_lab_gone "$lab"
+}
