@@ -4,8 +4,10 @@
 #include "sup_delay.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 
+#include "netns.h"
 #include "nfrule.h"
 #include "session.h"
 
@@ -32,13 +34,32 @@ static void release(struct fl_sup *s, void *arg)
 	g.dl = NULL;
 }
 
+/* A namespace whose only link is lo (a fallacy wrap namespace): its
+ * traffic is loopback, queued on INPUT -i lo (KERNEL-NOTES). */
+static bool loopback_only(struct fl_sup *s)
+{
+	struct if_nameindex *ifs, *i;
+	int saved = -1, others = 0;
+
+	if (fl_sup_lab(s) || fl_netns_enter(fl_sup_nsfd(s), &saved))
+		return false;
+	ifs = if_nameindex();
+	fl_netns_leave(saved);
+	for (i = ifs; ifs && i->if_index; i++)
+		others += strcmp(i->if_name, "lo") != 0;
+	if (ifs)
+		if_freenameindex(ifs);
+	return ifs && !others;
+}
+
 static int install_rules(struct fl_sup *s, bool fail_closed, struct fl_err *err)
 {
+	enum fl_nfq_hook hook = loopback_only(s) ? FL_NFQ_LO_INPUT : FL_NFQ_PREROUTING;
 	struct fl_nfrule nr[2];
 	int n = 0, rc = 0;
 
 	for (int fam = 4; fam <= 6 && !rc; fam += 2) {
-		fl_nfrule_build(&nr[n], fl_sup_ns_spec(s), fam, FL_NFQ_PREROUTING, fail_closed);
+		fl_nfrule_build(&nr[n], fl_sup_ns_spec(s), fam, hook, fail_closed);
 		rc = fl_nfrule_install(fl_sup_state(s), &nr[n]);
 		if (!rc)
 			n++;
