@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +151,18 @@ out:
 	return ret;
 }
 
+/* Has pid exited? Leaves it for stop_targets to reap (WNOWAIT). */
+static bool exited(pid_t pid, int *status)
+{
+	siginfo_t si = { .si_pid = 0 };
+
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) || !si.si_pid)
+		return false;
+	if (status)
+		*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+	return true;
+}
+
 /* Run the ready command on node i until it succeeds or the deadline. */
 static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_suite *s)
 {
@@ -166,8 +179,10 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 	while (!ret && !fl_run_interrupted) {
 		uint64_t now = fl_clock_mono_ns();
 
-		if (kill(n->pid, 0) && errno == ESRCH)
+		if (exited(n->pid, NULL)) {
+			status = -1;
 			break;
+		}
 		if (now >= deadline)
 			break;
 		if (!fl_proc_run(&sp, deadline - now < 5000000000ULL ? deadline - now : 5000000000ULL,
@@ -177,6 +192,11 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 		usleep(200000);
 	}
 	free(cmd);
+	if (!ret && exited(n->pid, &status))
+		return run_fail(s, -ECHILD,
+				"the target on %s exited (status %d) before it was ready (see "
+				"%s/logs/%s.log)",
+				n->name, status, r->dir, n->name);
 	if (ret || status == 0)
 		return ret;
 	fl_format_duration(r->t->ready_timeout_ns, limit, sizeof(limit));
@@ -263,6 +283,13 @@ static void stop_targets(struct fl_run *r)
 
 		if (n->pid <= 0)
 			continue;
+		if (exited(n->pid, &status)) {
+			snprintf(extra, sizeof(extra), "\"status\":%d", status);
+			fl_results_event(r->res, 0, "target-exited", n->name, extra);
+			pr_warn("the target on %s had exited by itself (status %d) before the end; "
+				"see logs/%s.log",
+				n->name, status, n->name);
+		}
 		killed = fl_proc_stop(n->pid, r->t->stop_grace_ns, &status);
 		snprintf(extra, sizeof(extra), "\"status\":%d,\"killed\":%s", status,
 			 killed > 0 ? "true" : "false");

@@ -6,9 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,74 +32,148 @@ void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v)
 	v->self = i;
 }
 
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ULL),
-			       .tv_nsec = (long)(t % 1000000000ULL) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 struct probe_arg {
 	struct fl_run *r;
 	size_t i;
 };
 
-static void probe_once(struct fl_run *r, size_t i, int log_fd)
+#define FL_PROBE_MAX_INFLIGHT 64
+
+/* One probe run in flight. */
+struct inflight {
+	pid_t pid;
+	int fd; /* pidfd */
+	uint64_t start;
+};
+
+struct prober {
+	struct fl_run *r;
+	size_t i;
+	int log_fd;
+	struct inflight fl[FL_PROBE_MAX_INFLIGHT];
+	size_t n;
+};
+
+static void probe_record(struct prober *p, uint64_t start, enum fl_op_status st)
 {
-	struct fl_run_node *n = &r->nodes[i];
-	struct fl_spawn sp = { .netns = n->netns, .out_fd = log_fd, .die_with_parent = true };
-	struct fl_op op = { 0 };
+	struct fl_op op = { .start_ns = start, .end_ns = fl_clock_mono_ns(), .status = st };
+
+	snprintf(op.node, sizeof(op.node), "%s", p->r->nodes[p->i].name);
+	snprintf(op.op, sizeof(op.op), "%s", p->r->t->load_op);
+	fl_results_op(p->r->res, &op);
+}
+
+/* Start one run of the probe command; it joins the in-flight set. */
+static void probe_spawn(struct prober *p)
+{
+	struct fl_run *r = p->r;
+	struct fl_run_node *n = &r->nodes[p->i];
+	struct fl_spawn sp = { .netns = n->netns, .out_fd = p->log_fd, .die_with_parent = true,
+			       .user = r->t->user };
+	struct inflight *f = &p->fl[p->n];
 	struct fl_tvars v;
 	struct fl_err err;
 	char *cmd = NULL;
-	int status = 0, ret;
 
-	fl_run_vars(r, i, &v);
+	fl_run_vars(r, p->i, &v);
 	pthread_mutex_lock(&r->seq_lock);
 	v.seq = r->seq++;
 	pthread_mutex_unlock(&r->seq_lock);
 	if (fl_template_expand(r->t->load_run, &v, &cmd, &err))
 		return;
 	sp.cmd = cmd;
-	sp.user = r->t->user;
-	op.start_ns = fl_clock_mono_ns();
-	ret = fl_proc_run(&sp, r->t->timeout_ns, &status);
-	op.end_ns = fl_clock_mono_ns();
+	f->start = fl_clock_mono_ns();
+	if (fl_proc_spawn(&sp, &f->pid)) {
+		probe_record(p, f->start, FL_OP_FAIL);
+	} else {
+		f->fd = (int)syscall(SYS_pidfd_open, f->pid, 0);
+		p->n++;
+	}
 	free(cmd);
-	snprintf(op.node, sizeof(op.node), "%s", n->name);
-	snprintf(op.op, sizeof(op.op), "%s", r->t->load_op);
-	op.status = ret == -ETIMEDOUT ? FL_OP_TIMEOUT : (!ret && !status) ? FL_OP_OK : FL_OP_FAIL;
-	fl_results_op(r->res, &op);
 }
 
+/* Reap the runs that ended, kill those past their timeout. */
+static void probe_reap(struct prober *p)
+{
+	uint64_t now = fl_clock_mono_ns();
+
+	for (size_t k = 0; k < p->n;) {
+		struct inflight *f = &p->fl[k];
+		siginfo_t si = { .si_pid = 0 };
+		enum fl_op_status st;
+
+		if (!waitid(P_PID, (id_t)f->pid, &si, WEXITED | WNOHANG) && si.si_pid) {
+			st = si.si_code == CLD_EXITED && si.si_status == 0 ? FL_OP_OK : FL_OP_FAIL;
+		} else if (f->fd < 0 || now >= f->start + p->r->t->timeout_ns) {
+			uint64_t due = f->start + p->r->t->timeout_ns;
+			int status = 0, ret = fl_proc_wait(f->pid, due > now ? due - now : 1, &status);
+
+			st = ret == -ETIMEDOUT ? FL_OP_TIMEOUT : status ? FL_OP_FAIL : FL_OP_OK;
+		} else {
+			k++;
+			continue;
+		}
+		probe_record(p, f->start, st);
+		if (f->fd >= 0)
+			close(f->fd);
+		p->fl[k] = p->fl[--p->n];
+	}
+}
+
+/* Sleep until t, or until a run in flight ends or times out. */
+static void probe_wait(struct prober *p, uint64_t t)
+{
+	struct pollfd pfd[FL_PROBE_MAX_INFLIGHT];
+	uint64_t now = fl_clock_mono_ns();
+	struct timespec ts;
+
+	for (size_t k = 0; k < p->n; k++) {
+		pfd[k] = (struct pollfd){ .fd = p->fl[k].fd, .events = POLLIN };
+		if (p->fl[k].start + p->r->t->timeout_ns < t)
+			t = p->fl[k].start + p->r->t->timeout_ns;
+	}
+	if (t <= now)
+		return;
+	ts.tv_sec = (time_t)((t - now) / 1000000000ULL);
+	ts.tv_nsec = (long)((t - now) % 1000000000ULL);
+	ppoll(pfd, p->n, &ts, NULL);
+}
+
+/* Probe runs start on a fixed grid of slots (every T from t0); at most
+ * `concurrent` run at once on a node, and a slot that finds them all busy
+ * is skipped. */
 static void *probe_thread(void *arg)
 {
 	struct probe_arg *a = arg;
-	struct fl_run *r = a->r;
-	size_t i = a->i;
+	struct prober p = { .r = a->r, .i = a->i };
+	struct fl_run *r = p.r;
 	uint64_t every = r->t->every_ns, next = r->t0;
+	size_t max = r->t->concurrent;
 	char path[700];
-	int log_fd;
 
 	free(a);
-	snprintf(path, sizeof(path), "%s/logs/probe-%s.log", r->dir, r->nodes[i].name);
-	log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	while (!r->stop_load) {
-		uint64_t now;
+	snprintf(path, sizeof(path), "%s/logs/probe-%s.log", r->dir, r->nodes[p.i].name);
+	p.log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	while (!r->stop_load && next < r->t_end) {
+		uint64_t now = fl_clock_mono_ns();
 
-		sleep_until(next);
-		if (r->stop_load || next >= r->t_end)
-			break;
-		probe_once(r, i, log_fd);
-		now = fl_clock_mono_ns();
+		probe_reap(&p);
+		if (now < next) {
+			probe_wait(&p, next);
+			continue;
+		}
+		if (p.n < max)
+			probe_spawn(&p);
 		next += every;
-		if (next < now) /* overran: skip to the next slot */
+		if (next <= now) /* slots that passed while busy are skipped */
 			next += ((now - next) / every + 1) * every;
 	}
-	if (log_fd >= 0)
-		close(log_fd);
+	while (p.n) { /* the last runs end or time out */
+		probe_wait(&p, UINT64_MAX);
+		probe_reap(&p);
+	}
+	if (p.log_fd >= 0)
+		close(p.log_fd);
 	return NULL;
 }
 

@@ -375,11 +375,13 @@ static int parse_start(struct tctx *c, const struct fl_ynode *s)
 
 static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 {
-	static const char *const pkeys[] = { "node", "every", "timeout", "run", "op", NULL };
+	static const char *const pkeys[] = { "node", "every", "timeout", "run", "op", "concurrent",
+					     NULL };
 	static const char *const wkeys[] = { "node", "run", NULL };
 	const char *what = workload ? "'workload'" : "'probe'";
 	struct fl_sut *t = c->t;
 	const char *node = NULL, *op = NULL;
+	uint64_t conc = 1;
 
 	t->is_workload = workload;
 	t->line = p->line;
@@ -392,8 +394,10 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	    fl_yget_str(c->d, p, "op", false, &op, c->err) ||
 	    tget_tmpl(c, p, "run", true, &t->load_run) ||
 	    fl_yget_duration(c->d, p, "every", false, &t->every_ns, c->err) ||
-	    fl_yget_duration(c->d, p, "timeout", false, &t->timeout_ns, c->err))
+	    fl_yget_duration(c->d, p, "timeout", false, &t->timeout_ns, c->err) ||
+	    fl_yget_u64(c->d, p, "concurrent", false, 1, 64, &conc, c->err))
 		return -EINVAL;
+	t->concurrent = (size_t)conc;
 	if (!workload && (!t->every_ns || !t->timeout_ns))
 		return fl_yerr(c->err, c->d, p, "'every' and 'timeout' must be > 0");
 	return tdup(&t->load_node, node ? node : "all") ?: tdup(&t->load_op, op ? op : "probe");

@@ -36,6 +36,7 @@ struct fl_sut {
 	char *load_run;
 	char *load_op; /* op name for probes; default "probe" */
 	uint64_t every_ns, timeout_ns;
+	size_t concurrent; /* probe runs in flight per node, default 1 */
 	int line, col; /* of the probe/workload key, for messages */
 };
 

@@ -186,3 +186,33 @@ true exit 0
 true exit 0"
 	fl_assert_lab_gone "$lab"
 }
+
+@test "a target that dies or never gets ready is an error (exit 2) naming the node and its log" {
+	fl_require_root
+	lab=$(fl_lab_name b)
+	run -2 "$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/broken-target.yaml \
+		--out "$OUT/broken" --lab "$lab"
+	assert_output --partial "the target on n1 exited (status 7) before it was ready (see $OUT/broken/logs/n1.log)"
+	grep -q 'cannot start' "$OUT/broken/logs/n1.log"
+	run -0 jq -r .result "$OUT/broken/summary.json"
+	assert_output error
+	run -2 "$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/never-ready.yaml \
+		--out "$OUT/never" --lab "$lab"
+	assert_output --partial "target 'never-ready' was not ready on n1 within 1s (see $OUT/never/logs/n1.log)"
+	run -0 xmllint --xpath 'string(//testcase[@name="run"]/error/@message)' "$OUT/never/junit.xml"
+	assert_output --partial "was not ready on n1 within 1s"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "open-loop probes (concurrent) keep the schedule while clients are cut off" {
+	fl_require_root
+	lab=$(fl_lab_name o)
+	run -0 "$FALLACY" run tests/data/scenarios/partition-open.yaml \
+		--target tests/data/scenarios/http-open.yaml --out "$OUT" --lab "$lab"
+	run -0 jq -r '.checks[] | "\(.pass) \(.name)"' "$OUT/summary.json"
+	refute_output --partial false
+	# n2 issued operations through the whole cut (5 per second), not one per timeout
+	run -0 jq -s '[.[] | select(.node == "n2" and .status != "ok")] | length' "$OUT/ops.jsonl"
+	[ "$output" -ge 10 ]
+	fl_assert_lab_gone "$lab"
+}

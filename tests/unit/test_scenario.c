@@ -192,6 +192,7 @@ static void test_good_target(void **state)
 	assert_string_equal(t->env[0], "ETCDCTL_API=3");
 	assert_false(t->is_workload);
 	assert_string_equal(t->load_node, "n1");
+	assert_int_equal(t->concurrent, 1);
 	assert_int_equal(fl_template_expand(t->start_run, &v, &out, &err), 0);
 	assert_string_equal(out, "etcd --name n2 --initial-cluster n1=http://198.18.0.1:2380,"
 				 "n2=http://198.18.0.2:2380,n3=http://198.18.0.3:2380");
@@ -221,6 +222,8 @@ static const struct bad tbads[] = {
 	{ "name: t\nnodes: 3\nstart: {run: x}\nprobe: {run: x, every: soon}\n",
 	  "t.yaml:4:24: bad duration for 'every': " },
 	{ "name: t\nnodes: 0\nstart: {run: x}\nprobe: {run: x}\n", "t.yaml:2:8: bad value for 'nodes': " },
+	{ "name: t\nnodes: 1\nstart: {run: x}\nprobe: {run: x, concurrent: 0}\n",
+	  "t.yaml:4:29: bad value for 'concurrent': " },
 	{ "name: t\nnodes: 3\nstart: {run: x, env: [A]}\nprobe: {run: x}\n",
 	  "t.yaml:3:22: 'env' must be a mapping, not a list" },
 };
