@@ -188,19 +188,21 @@ static __always_inline int chance(__u64 draw, __u64 prob)
 }
 
 /* netem's Gilbert-Elliott step: move state, then lose with the probability
- * of the state the packet arrived in. */
+ * of the state the packet arrived in. The move is a compare-and-swap, so two
+ * CPUs never both move the state on one old value. */
 static __always_inline int ge_lose(const struct fl_rule *r, struct fl_rule_state *st, __u64 seq)
 {
 	__u64 move = fl_prng(r->seed, r->prng_id, FL_STREAM_GE_STATE, seq);
 	__u64 lose = fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq);
+	__u32 old = st->ge_state;
 
-	if (st->ge_state == FL_GE_GOOD) {
+	if (old == FL_GE_GOOD) {
 		if (chance(move, r->ge_p))
-			st->ge_state = FL_GE_BAD;
+			__sync_val_compare_and_swap(&st->ge_state, old, FL_GE_BAD);
 		return chance(lose, r->ge_good_loss);
 	}
 	if (chance(move, r->ge_r))
-		st->ge_state = FL_GE_GOOD;
+		__sync_val_compare_and_swap(&st->ge_state, old, FL_GE_GOOD);
 	return chance(lose, r->ge_bad_loss);
 }
 
@@ -337,7 +339,7 @@ static __always_inline int candidates(struct eval *ev, const struct fl_conf *con
 	d = bpf_map_lookup_elem(&fl_idx_node, &kd);
 	if (!s || !d)
 		return -1;
-	if (ev->p.has_ports) {
+	if (ev->p.has_ports && (conf->flags & (FL_CONF_PORTS0 << gen))) {
 		ps = port_bits(ev->p.sport, 0, gen);
 		pd = port_bits(ev->p.dport, 1, gen);
 	}
@@ -354,29 +356,31 @@ static __always_inline int candidates(struct eval *ev, const struct fl_conf *con
 	return any ? 0 : -1;
 }
 
+/* Ports (and for TCP the flags and header length) with one load. */
 static __always_inline void set_ports(struct __sk_buff *skb, struct pkt *p)
 {
-	__u16 ports[2];
-	__u8 fl;
+	struct {
+		__u16 sport, dport;
+		__u32 seq, ack;
+		__u8 doff, flags;
+	} h;
 
 	if (p->proto == IPPROTO_TCP_) {
-		if (bpf_skb_load_bytes(skb, p->l4off + 13, &fl, 1))
+		if (bpf_skb_load_bytes(skb, p->l4off, &h, 14))
 			return;
-		p->tcp_flags = fl;
-		if (bpf_skb_load_bytes(skb, p->l4off + 12, &fl, 1))
-			return;
-		p->payoff = p->l4off + (fl >> 4) * 4;
+		p->tcp_flags = h.flags;
+		p->payoff = p->l4off + (h.doff >> 4) * 4;
 	} else if (p->proto == IPPROTO_UDP_) {
+		if (bpf_skb_load_bytes(skb, p->l4off, &h, 4))
+			return;
 		p->payoff = p->l4off + 8;
 	} else {
 		if (p->proto == IPPROTO_ICMP_ || p->proto == IPPROTO_ICMPV6_)
 			p->payoff = p->l4off + 8;
 		return;
 	}
-	if (bpf_skb_load_bytes(skb, p->l4off, ports, sizeof(ports)))
-		return;
-	p->sport = bpf_ntohs(ports[0]);
-	p->dport = bpf_ntohs(ports[1]);
+	p->sport = bpf_ntohs(h.sport);
+	p->dport = bpf_ntohs(h.dport);
 	p->has_ports = 1;
 }
 
@@ -422,7 +426,7 @@ static __always_inline __u32 node_of(__u8 family, const __u32 *addr)
 	return idx ? *idx : FL_NO_NODE;
 }
 
-static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 flags)
 {
 	int err;
 
@@ -437,8 +441,11 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 		return err;
 	if (p->payoff && p->payoff < p->len)
 		p->paylen = p->len - p->payoff;
-	p->src_node = node_of(p->family, p->src);
-	p->dst_node = node_of(p->family, p->dst);
+	p->src_node = p->dst_node = FL_NO_NODE;
+	if (flags & FL_CONF_NODES) {
+		p->src_node = node_of(p->family, p->src);
+		p->dst_node = node_of(p->family, p->dst);
+	}
 	return 0;
 }
 
@@ -660,7 +667,7 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		return TC_ACT_UNSPEC;
 	gen = conf->gen & 1;
 	n = conf->n_rules[gen];
-	if (!n || parse(skb, &ev.p))
+	if (!n || parse(skb, &ev.p, conf->flags))
 		return TC_ACT_UNSPEC;
 	if (n > FL_MAX_RULES)
 		n = FL_MAX_RULES;

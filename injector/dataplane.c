@@ -44,6 +44,7 @@ struct fl_dp {
 	struct dataplane_bpf *skel;
 	struct fl_port_key *port_keys[2]; /* written per generation */
 	int n_port_keys[2];
+	bool has_nodes;
 	int n_points;
 	struct fl_point points[FL_DP_MAX_POINTS];
 };
@@ -327,6 +328,7 @@ int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab)
 		if (!err && lab->ipv6)
 			err = node_put(dp, FL_FAM_IPV6, &n->ip6, 16, (__u32)n->index);
 	}
+	dp->has_nodes = !err && lab->n_nodes;
 	return err;
 }
 
@@ -460,6 +462,11 @@ static int write_index(struct fl_dp *dp, const struct fl_rule *rules, int n, __u
 			bit_set(&conf->port_any[gen], i);
 	}
 	err = write_ports(dp, (__u8)gen, pe, m);
+	conf->flags &= ~(FL_CONF_PORTS0 << gen);
+	if (dp->n_port_keys[gen])
+		conf->flags |= FL_CONF_PORTS0 << gen;
+	if (dp->has_nodes)
+		conf->flags |= FL_CONF_NODES;
 out:
 	free(node);
 	free(pe);

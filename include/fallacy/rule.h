@@ -136,6 +136,12 @@ struct fl_rule {
 	__u64 reorder; /* scaled like prob; the delay line's meaning */
 };
 
+enum fl_conf_flags {
+	FL_CONF_NODES = 1, /* fl_nodes has entries: look packet addresses up */
+	FL_CONF_PORTS0 = 2, /* fl_idx_port has entries of generation 0 */
+	FL_CONF_PORTS1 = 4, /* ... of generation 1 */
+};
+
 /* A set of rule positions within a generation (bit i = rules[g][i]). */
 #define FL_RULE_WORDS (FL_MAX_RULES / 64)
 struct fl_bits {
@@ -145,7 +151,7 @@ struct fl_bits {
 struct fl_conf {
 	__u32 gen; /* active generation: 0 or 1 */
 	__u32 n_rules[2];
-	__u32 pad;
+	__u32 flags; /* enum fl_conf_flags */
 	struct fl_bits port_any[2]; /* rules without a (small) port constraint */
 };
 
