@@ -131,6 +131,11 @@ teardown() {
 	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
 	assert_output 2
 	[ -s "$OUT/smoke/summary.json" ] && [ -s "$OUT/impossible/summary.json" ]
+	# fallacy report on the parent folder: both again, one JUnit file
+	run -1 "$FALLACY" report "$OUT" --junit "$BATS_TEST_TMPDIR/again.xml"
+	assert_output --regexp 'impossible +http +fail'
+	assert_output --regexp 'smoke +http +pass'
+	run -0 xmllint --noout --schema tests/data/junit.xsd "$BATS_TEST_TMPDIR/again.xml"
 }
 
 @test "a workload's operation lines land in ops.jsonl with its own clock and op names" {
