@@ -33,7 +33,9 @@
 #define SPIN_MIN_NS 20000
 #define SPIN_MAX_NS 200000
 #define FL_DL_RATE_WINDOW_NS 50000000ull
-#define FL_DL_BULK_PPS 5000ull
+#define FL_DL_STEADY_PPS 2000ull
+#define FL_DL_BULK_PPS 20000ull
+enum { FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK };
 #define FL_DL_MAX_ARRIVAL_AGE_NS 20000000ull
 
 struct dl_queue {
@@ -61,7 +63,7 @@ struct fl_delayline {
 	int64_t spin_fixed; /* < 0 adaptive */
 	int rt_prio; /* SCHED_FIFO priority of the driving thread, 0 = none */
 	bool rt_on; /* the driving thread runs SCHED_FIFO now */
-	bool bulk; /* many packets: no spinning, normal scheduling */
+	int mode; /* FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK (rate_check) */
 	uint64_t win_start, win_pkts; /* packet-rate window */
 	double late_mean, late_dev; /* EWMA of wake-up lateness (ns) */
 	pthread_t thread;
@@ -148,10 +150,13 @@ static void set_rt(struct fl_delayline *dl, bool on)
 	dl->rt_on = on;
 }
 
-/* Precise mode (SCHED_FIFO, spin before due times) costs a core when
- * packets come fast: above FL_DL_BULK_PPS the line switches to bulk mode
- * (normal scheduling, sleep-only wake-ups), back below half of it.
- * Measured: TCP through 50 ms went from 3.7 to 10.8 Gbit/s. */
+/* Three modes by packet rate (50 ms windows, down again below half the
+ * threshold): precise (SCHED_FIFO + spin before due times) below
+ * FL_DL_STEADY_PPS; steady (SCHED_FIFO, sleep-only wake-ups) below
+ * FL_DL_BULK_PPS; bulk (normal scheduling, sleep-only) above. Spinning
+ * costs a core when packets come fast, and a SCHED_FIFO thread next to the
+ * traffic it delays takes the CPU from it: TCP through 50 ms went from 3.7
+ * (SCHED_FIFO + spin) to 10.8 Gbit/s (bulk). */
 static void rate_check(struct fl_delayline *dl, uint64_t now)
 {
 	uint64_t pps;
@@ -159,12 +164,13 @@ static void rate_check(struct fl_delayline *dl, uint64_t now)
 	if (now - dl->win_start < FL_DL_RATE_WINDOW_NS)
 		return;
 	pps = dl->win_pkts * 1000000000ull / (now - dl->win_start);
-	if (!dl->bulk && pps > FL_DL_BULK_PPS)
-		dl->bulk = true;
-	else if (dl->bulk && pps < FL_DL_BULK_PPS / 2)
-		dl->bulk = false;
-	set_rt(dl, !dl->bulk);
-	dl->st.bulk = dl->bulk;
+	if (dl->mode < FL_DL_BULK && pps > (dl->mode ? FL_DL_BULK_PPS : FL_DL_STEADY_PPS))
+		dl->mode++;
+	else if (dl->mode > FL_DL_PRECISE &&
+		 pps < (dl->mode == FL_DL_BULK ? FL_DL_BULK_PPS : FL_DL_STEADY_PPS) / 2)
+		dl->mode--;
+	set_rt(dl, dl->mode != FL_DL_BULK);
+	dl->st.bulk = dl->mode;
 	dl->win_start = now;
 	dl->win_pkts = 0;
 }
@@ -546,7 +552,7 @@ static int64_t spin_margin(const struct fl_delayline *dl)
 {
 	double m;
 
-	if (dl->bulk)
+	if (dl->mode != FL_DL_PRECISE)
 		return 0;
 	if (dl->spin_fixed >= 0)
 		return dl->spin_fixed;

@@ -61,7 +61,8 @@ struct fl_dl_stats {
 	uint64_t late_max_ns;
 	uint64_t released;
 	int64_t spin_margin_ns; /* current margin before a due time */
-	bool bulk; /* > 5000 packets/s: no spin, no SCHED_FIFO */
+	int bulk; /* mode: 0 precise, 1 steady (> 2000/s: no spin),
+		   * 2 bulk (> 20000/s: no spin, no SCHED_FIFO) */
 };
 
 int fl_delayline_new(struct fl_delayline **out);
@@ -84,9 +85,9 @@ void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st);
 #define FL_DL_DEFAULT_SPIN_NS 100000
 void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns);
 /* Run the driving thread as SCHED_FIFO prio (0 = normal scheduling) while
- * packets come slower than 5000/s; faster, it drops to normal scheduling
- * and sleep-only wake-ups (bulk mode) so it does not take a core away
- * from the traffic it delays. */
+ * packets come slower than 20000/s (spinning only below 2000/s); faster,
+ * it drops to normal scheduling and sleep-only wake-ups (bulk mode) so it
+ * does not take a core away from the traffic it delays. */
 void fl_delayline_set_rt(struct fl_delayline *dl, int prio);
 
 /* Caller-driven mode. */

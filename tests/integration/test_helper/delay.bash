@@ -86,3 +86,10 @@ iperf_gbps() {
 	ip netns exec "$c" iperf3 -c "$ip" -p "$port" -t "$t" -J "$@" |
 		jq '(.end.sum_received.bits_per_second // 0) / 1e9'
 }
+
+# iqr: interquartile range of numbers on stdin (robust against the few
+# late wake-ups a busy machine adds; sd = IQR / sqrt(3) for a uniform
+# distribution, IQR / 1.349 for a normal one)
+iqr() {
+	sort -g | awk '{ a[NR] = $1 } END { print a[int(NR * 0.75)] - a[int(NR * 0.25) + 1] }'
+}
