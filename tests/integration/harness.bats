@@ -95,7 +95,7 @@ teardown() {
 		--out "$OUT" --lab "$lab" --capture
 	run -0 jq -r '.checks[] | "\(.pass) \(.name): \(.measured)"' "$OUT/summary.json"
 	assert_line --regexp '^true availability < 1 during cut: 0\.[0-9]+$'
-	assert_line --regexp '^true recovery within 2s after cut: '
+	assert_line --regexp '^true recovery within 3s after cut: '
 	# the partition really dropped packets, and the step ran on time
 	run -0 jq -s -e 'map(select(.event == "heal"))[0].counters[0].counters.dropped > 0' "$OUT/events.jsonl"
 	run -0 jq -s -e 'map(select(.event == "partition"))[0].late_ns < 1000000' "$OUT/events.jsonl"
