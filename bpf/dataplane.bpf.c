@@ -339,6 +339,11 @@ static __always_inline int candidates(struct eval *ev, const struct fl_conf *con
 	d = bpf_map_lookup_elem(&fl_idx_node, &kd);
 	if (!s || !d)
 		return -1;
+	for (int w = 0; w < FL_RULE_WORDS; w++)
+		any |= s->w[w] & d->w[w];
+	if (!any) /* no rule for this pair of endpoints: skip the port lookups */
+		return -1;
+	any = 0;
 	if (ev->p.has_ports && (conf->flags & (FL_CONF_PORTS0 << gen))) {
 		ps = port_bits(ev->p.sport, 0, gen);
 		pd = port_bits(ev->p.dport, 1, gen);

@@ -224,7 +224,8 @@ static int make_namespace(struct wrap *w)
 		pr_err("wrap: creating namespace %s: %s", w->netns, strerror(-rc));
 		return rc;
 	}
-	rc = fl_wrapns_setup(w->netns, w->o->addr);
+	rc = fl_wrapns_setup(w->netns, w->o->addr,
+			     wrap_faults_may_shape(&w->wf) ? FL_WRAP_RATE_MTU : 0);
 	if (!rc && w->o->addr)
 		rc = write_hosts(w);
 	if (rc)

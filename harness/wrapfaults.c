@@ -393,6 +393,16 @@ void wrap_faults_end(struct wrap_faults *wf)
 }
 #endif
 
+bool wrap_faults_may_shape(const struct wrap_faults *wf)
+{
+	if (wf->o && wf->o->has_rate)
+		return true;
+	for (size_t i = 0; wf->sc && i < wf->sc->n_steps; i++)
+		if (wf->sc->steps[i].argc && !strcmp(wf->sc->steps[i].argv[0], "rate"))
+			return true;
+	return false;
+}
+
 void wrap_faults_free(struct wrap_faults *wf)
 {
 	free(wf->list_json);

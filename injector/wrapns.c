@@ -21,7 +21,7 @@ static int nl_err(const char *what, const char *netns, int nlerr)
 	return nlerr == -NLE_PERM ? -EPERM : nlerr == -NLE_EXIST ? -EEXIST : -EIO;
 }
 
-static int lo_up(struct nl_sock *sk, const char *netns)
+static int lo_up(struct nl_sock *sk, const char *netns, unsigned int mtu)
 {
 	struct rtnl_link *lo = NULL, *change = NULL;
 	int rc;
@@ -35,6 +35,8 @@ static int lo_up(struct nl_sock *sk, const char *netns)
 		goto cleanup;
 	}
 	rtnl_link_set_flags(change, IFF_UP);
+	if (mtu)
+		rtnl_link_set_mtu(change, mtu);
 	rc = rtnl_link_change(sk, lo, change, 0);
 	rc = rc < 0 ? nl_err("bringing lo up", netns, rc) : 0;
 cleanup:
@@ -72,7 +74,7 @@ cleanup:
 }
 
 /* The netlink socket must be created inside the namespace. */
-static int setup_here(const char *netns, bool extra_addrs)
+static int setup_here(const char *netns, bool extra_addrs, unsigned int lo_mtu)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int rc;
@@ -84,7 +86,7 @@ static int setup_here(const char *netns, bool extra_addrs)
 		rc = nl_err("connecting to rtnetlink", netns, rc);
 		goto cleanup;
 	}
-	rc = lo_up(sk, netns);
+	rc = lo_up(sk, netns, lo_mtu);
 	if (!rc && extra_addrs)
 		rc = add_addr(sk, netns, AF_INET, FL_WRAP_ADDR4, FL_WRAP_PLEN4);
 	if (!rc && extra_addrs)
@@ -94,7 +96,7 @@ cleanup:
 	return rc;
 }
 
-int fl_wrapns_setup(const char *netns, bool extra_addrs)
+int fl_wrapns_setup(const char *netns, bool extra_addrs, unsigned int lo_mtu)
 {
 	int nsfd, saved = -1, rc, rc2;
 
@@ -109,7 +111,7 @@ int fl_wrapns_setup(const char *netns, bool extra_addrs)
 		pr_err("entering namespace %s: %s", netns, strerror(-rc));
 		return rc;
 	}
-	rc = setup_here(netns, extra_addrs);
+	rc = setup_here(netns, extra_addrs, lo_mtu);
 	rc2 = fl_netns_leave(saved);
 	return rc ? rc : rc2;
 }

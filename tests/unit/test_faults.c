@@ -17,6 +17,7 @@
 #include "fallacy/prng.h"
 #include "fault.h"
 #include "lab.h"
+#include "session.h"
 
 static struct fl_node nodes[3];
 static struct fl_lab lab = { .name = "demo", .n_nodes = 3, .nodes = nodes, .prefix4_len = 23 };
@@ -225,6 +226,34 @@ static void test_rule_order(void **ctx)
 	assert_true(order[0] == 4 && order[1] == 6 && order[2] == 9);
 }
 
+static void test_targets(void **ctx)
+{
+	char *lab[] = { "demo" }, *node[] = { "demo/n2" }, *ns[] = { "--netns", "blue" };
+	char *pid[] = { "--pid", "42" }, *badpid[] = { "--pid", "x" }, *bad[] = { "Demo!" };
+	struct fl_target t;
+	struct fl_err e;
+	int used;
+
+	(void)ctx;
+	assert_int_equal(fl_target_parse(1, lab, &t, &used, &e), 0);
+	assert_int_equal(t.kind, FL_TARGET_LAB);
+	assert_string_equal(t.session, "demo");
+	assert_int_equal(used, 1);
+	assert_int_equal(fl_target_parse(1, node, &t, &used, &e), 0);
+	assert_string_equal(t.lab, "demo");
+	assert_string_equal(t.node, "n2");
+	assert_int_equal(fl_target_parse(2, ns, &t, &used, &e), 0);
+	assert_string_equal(t.session, "@netns-blue");
+	assert_int_equal(used, 2);
+	assert_int_equal(fl_target_parse(2, pid, &t, &used, &e), 0);
+	assert_string_equal(t.session, "@pid-42");
+	assert_int_equal(fl_target_from_session("@pid-42", &t, &e), 0);
+	assert_int_equal(t.pid, 42);
+	assert_int_equal(fl_target_parse(2, badpid, &t, &used, &e), -EINVAL);
+	assert_int_equal(fl_target_parse(1, bad, &t, &used, &e), -EINVAL);
+	assert_int_equal(fl_target_parse(1, ns, &t, &used, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_partition_groups),
 		cmocka_unit_test(test_rule_order),
+		cmocka_unit_test(test_targets),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
