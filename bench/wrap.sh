@@ -15,7 +15,7 @@ FALLACY="${FALLACY:-$PWD/.output/fallacy}"
 OUT=${1:-bench/out/wrap.json}
 REPS=${REPS:-30}
 SECS=${SECS:-3}
-IREPS=${IREPS:-5}
+IREPS=${IREPS:-7}
 export FALLACY_RUN_DIR="/run/fallacy-bench-$$"
 NS="fbw$$"
 
@@ -59,8 +59,9 @@ echo "short command ($REPS runs): bare true ${bare_true} ms, fallacy wrap -- tru
 
 median() { tr ' ' '\n' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# Interleaved runs (the machine is shared: load moves between runs), the
-# median of $IREPS per variant.
+# Interleaved runs (the machine is shared: load moves between runs): the
+# median of $IREPS per variant, and the median of the rules/bare ratios of
+# runs made back to back.
 has_delay=0
 if "$FALLACY" wrap -q --delay 1ms -- true 2>/dev/null; then has_delay=1; fi
 ip netns add "$NS"
@@ -80,11 +81,17 @@ nofault_bw=$(echo "${n[*]}" | median)
 rules_bw=$(echo "${r[*]}" | median)
 delay_bw=null
 if [ $has_delay -eq 1 ]; then delay_bw=$(echo "${d[*]}" | median); fi
-ratio=$(awk -v a="$bare_bw" -v b="$rules_bw" 'BEGIN { printf "%.3f", b / a }')
+# per-pair ratios (a pair runs back to back, under the same load), median
+ratios=()
+for ((i = 0; i < IREPS; i++)); do
+	ratios+=("$(awk -v a="${b[$i]}" -v c="${r[$i]}" 'BEGIN { printf "%.3f", c / a }')")
+done
+ratio=$(echo "${ratios[*]}" | median)
 echo "loopback iperf3 (${SECS} s, median of $IREPS): bare ${bare_bw} Gbit/s," \
 	"wrap no faults ${nofault_bw}, wrap rules loaded none matching ${rules_bw}" \
-	"(ratio ${ratio}), with a delay rule on port 9 ${delay_bw}"
+	"(median of per-pair ratios ${ratio}), with a delay rule on port 9 ${delay_bw}"
 echo "  runs: bare ${b[*]} | wrap ${n[*]} | rules ${r[*]} | delay ${d[*]:-}"
+echo "  rules/bare per pair: ${ratios[*]}"
 
 mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<EOF

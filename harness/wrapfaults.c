@@ -393,6 +393,19 @@ void wrap_faults_end(struct wrap_faults *wf)
 }
 #endif
 
+bool wrap_faults_may_use(const struct wrap_faults *wf, const char *kind)
+{
+	const struct fl_wrap_opts *o = wf->o;
+
+	if (o && ((!strcmp(kind, "rate") && o->has_rate) ||
+		  (!strcmp(kind, "duplicate") && o->has_duplicate)))
+		return true;
+	for (size_t i = 0; wf->sc && i < wf->sc->n_steps; i++)
+		if (wf->sc->steps[i].argc && !strcmp(wf->sc->steps[i].argv[0], kind))
+			return true;
+	return false;
+}
+
 void wrap_faults_free(struct wrap_faults *wf)
 {
 	free(wf->list_json);

@@ -8,6 +8,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@ static int nl_err(const char *what, const char *netns, int nlerr)
 	return nlerr == -NLE_PERM ? -EPERM : nlerr == -NLE_EXIST ? -EEXIST : -EIO;
 }
 
-static int lo_up(struct nl_sock *sk, const char *netns)
+static int lo_up(struct nl_sock *sk, const char *netns, unsigned int mtu)
 {
 	struct rtnl_link *lo = NULL, *change = NULL;
 	int rc;
@@ -35,6 +36,8 @@ static int lo_up(struct nl_sock *sk, const char *netns)
 		goto cleanup;
 	}
 	rtnl_link_set_flags(change, IFF_UP);
+	if (mtu)
+		rtnl_link_set_mtu(change, mtu);
 	rc = rtnl_link_change(sk, lo, change, 0);
 	rc = rc < 0 ? nl_err("bringing lo up", netns, rc) : 0;
 cleanup:
@@ -71,8 +74,23 @@ cleanup:
 	return rc;
 }
 
+/* /proc/sys/net belongs to the namespace of the thread that opens it. */
+static int sysctl_here(const char *netns, const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int rc = 0;
+
+	if (!f || fputs(val, f) < 0)
+		rc = -errno;
+	if (f && fclose(f) && !rc)
+		rc = -errno;
+	if (rc)
+		pr_err("setting %s in namespace %s: %s", path, netns, strerror(-rc));
+	return rc;
+}
+
 /* The netlink socket must be created inside the namespace. */
-static int setup_here(const char *netns, bool extra_addrs)
+static int setup_here(const char *netns, const struct fl_wrapns_opts *o)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int rc;
@@ -84,17 +102,21 @@ static int setup_here(const char *netns, bool extra_addrs)
 		rc = nl_err("connecting to rtnetlink", netns, rc);
 		goto cleanup;
 	}
-	rc = lo_up(sk, netns);
-	if (!rc && extra_addrs)
+	rc = lo_up(sk, netns, o->lo_mtu);
+	if (!rc && o->extra_addrs)
 		rc = add_addr(sk, netns, AF_INET, FL_WRAP_ADDR4, FL_WRAP_PLEN4);
-	if (!rc && extra_addrs)
+	if (!rc && o->extra_addrs)
 		rc = add_addr(sk, netns, AF_INET6, FL_WRAP_ADDR6, FL_WRAP_PLEN6);
+	if (!rc && o->loopback_copies)
+		rc = sysctl_here(netns, "/proc/sys/net/ipv4/conf/lo/route_localnet", "1");
+	if (!rc && o->loopback_copies)
+		rc = sysctl_here(netns, "/proc/sys/net/ipv4/conf/lo/accept_local", "1");
 cleanup:
 	nl_socket_free(sk);
 	return rc;
 }
 
-int fl_wrapns_setup(const char *netns, bool extra_addrs)
+int fl_wrapns_setup(const char *netns, const struct fl_wrapns_opts *opts)
 {
 	int nsfd, saved = -1, rc, rc2;
 
@@ -109,7 +131,7 @@ int fl_wrapns_setup(const char *netns, bool extra_addrs)
 		pr_err("entering namespace %s: %s", netns, strerror(-rc));
 		return rc;
 	}
-	rc = setup_here(netns, extra_addrs);
+	rc = setup_here(netns, opts);
 	rc2 = fl_netns_leave(saved);
 	return rc ? rc : rc2;
 }

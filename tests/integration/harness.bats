@@ -14,8 +14,8 @@ teardown() {
 }
 
 @test "run --dry-run validates and prints the resolved plan" {
-	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/etcd.yaml --dry-run
-	assert_output --partial "# plan: scenario scenarios/examples/smoke.yaml"
+	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/etcd.yaml --dry-run --seed 42
+	assert_output --partial "# plan: scenario scenarios/examples/smoke.yaml against target scenarios/targets/etcd.yaml on 3 nodes, seed 42"
 	assert_output --partial "--initial-cluster n1=http://<ip-of-n1>:2380,n2=http://<ip-of-n2>:2380,n3=http://<ip-of-n3>:2380"
 	assert_output --partial "probe on all: etcdctl --endpoints http://<ip-of-n1>:2379,"
 }
@@ -131,6 +131,11 @@ teardown() {
 	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
 	assert_output 2
 	[ -s "$OUT/smoke/summary.json" ] && [ -s "$OUT/impossible/summary.json" ]
+	# fallacy report on the parent folder: both again, one JUnit file
+	run -1 "$FALLACY" report "$OUT" --junit "$BATS_TEST_TMPDIR/again.xml"
+	assert_output --regexp 'impossible +http +fail'
+	assert_output --regexp 'smoke +http +pass'
+	run -0 xmllint --noout --schema tests/data/junit.xsd "$BATS_TEST_TMPDIR/again.xml"
 }
 
 @test "a workload's operation lines land in ops.jsonl with its own clock and op names" {

@@ -261,3 +261,34 @@ SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
 	echo "round trip: $base ms bare, $slow ms under --delay 20ms"
 	awk -v b="$base" -v s="$slow" 'BEGIN { d = s - b; exit !(d >= 39 && d <= 55) }'
 }
+
+iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
+	echo "iperf3 -s -1 -p $1 >/dev/null 2>&1 & sleep 0.3;" \
+		"iperf3 -c 127.0.0.1 -p $1 -t 3 -J | jq -r '.end.sum_received.bits_per_second / 1e6 | floor'"
+}
+
+@test "wrap --rate 10mbit caps loopback TCP at 10 Mbit/s; other ports with --port stay fast" {
+	run "$FALLACY" wrap -q --rate 10mbit -- true
+	[ "$status" -eq 0 ] || skip "wrap --rate unavailable: $output"
+	require_cmd iperf3 jq
+	run -0 "$FALLACY" wrap -q --rate 10mbit -- sh -c "$(iperf_mbit 5201)"
+	echo "capped: ${lines[-1]} Mbit/s"
+	[ "${lines[-1]}" -ge 9 ] && [ "${lines[-1]}" -le 10 ]
+	run -0 "$FALLACY" wrap -q --rate 10mbit --port 5202 -- sh -c "$(iperf_mbit 5201)"
+	echo "other port: ${lines[-1]} Mbit/s"
+	[ "${lines[-1]}" -ge 100 ]
+}
+
+@test "wrap --duplicate 100% delivers every loopback datagram twice" {
+	require_faults
+	run -0 "$FALLACY" wrap -q --duplicate 100% --port 7100 -- \
+		python3 "$BATS_TEST_DIRNAME/test_helper/udp_count.py" 7100 5
+	assert_output "received 10 corrupted 0"
+}
+
+@test "wrap --corrupt 100% flips payload bits of loopback datagrams" {
+	require_faults
+	run -0 "$FALLACY" wrap -q --corrupt 100% --port 7100 -- \
+		python3 "$BATS_TEST_DIRNAME/test_helper/udp_count.py" 7100 5
+	assert_output "received 5 corrupted 5"
+}
