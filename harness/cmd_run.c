@@ -62,12 +62,11 @@ static void on_signal(int sig)
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
-		{ "target", required_argument, NULL, 't' }, { "seed", required_argument, NULL, 's' },
-		{ "out", required_argument, NULL, 'o' },    { "junit", required_argument, NULL, 'j' },
-		{ "tap", no_argument, NULL, 'T' },	    { "dry-run", no_argument, NULL, 'n' },
-		{ "lab", required_argument, NULL, 'l' },    { "capture", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 }
-	};
+	    {"target", required_argument, NULL, 't'}, {"seed", required_argument, NULL, 's'},
+	    {"out", required_argument, NULL, 'o'},    {"junit", required_argument, NULL, 'j'},
+	    {"tap", no_argument, NULL, 'T'},	      {"dry-run", no_argument, NULL, 'n'},
+	    {"lab", required_argument, NULL, 'l'},    {"capture", no_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0}};
 	struct fl_err err;
 	int c;
 
@@ -150,10 +149,10 @@ static int check_nodes(const struct fl_scenario *sc, size_t n)
 		}
 
 		for (size_t j = 1; j < st->argc; j++) {
-			bool nodes = (part && st->argv[j][0] != '-' && strcmp(st->argv[j], "oneway") &&
-				      strncmp(st->argv[j - 1], "--", 2)) ||
-				     !strcmp(st->argv[j - 1], "--from") ||
-				     !strcmp(st->argv[j - 1], "--to");
+			bool nodes =
+			    (part && st->argv[j][0] != '-' && strcmp(st->argv[j], "oneway") &&
+			     strncmp(st->argv[j - 1], "--", 2)) ||
+			    !strcmp(st->argv[j - 1], "--from") || !strcmp(st->argv[j - 1], "--to");
 			char buf[512], *save = NULL;
 
 			if (!nodes)
@@ -183,8 +182,8 @@ static int check_nodes(const struct fl_scenario *sc, size_t n)
 	for (size_t i = 0; i < sc->n_checks; i++)
 		if (sc->checks[i].kind == FL_CHECK_COMMAND && !node_ok(sc->checks[i].node, n)) {
 			pr_err("%s:%d:%d: node '%s' is not in the lab (it has %zu nodes: n1..n%zu)",
-			       sc->file, sc->checks[i].line, sc->checks[i].col, sc->checks[i].node, n,
-			       n);
+			       sc->file, sc->checks[i].line, sc->checks[i].col, sc->checks[i].node,
+			       n, n);
 			return -EINVAL;
 		}
 	return 0;
@@ -210,26 +209,30 @@ static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **
 			return ret;
 		for (int k = 0; k < i; k++)
 			if (!strcmp(scs[k]->name, scs[i]->name) && (a->out || a->n_files > 1)) {
-				pr_err("%s: scenario name '%s' is used twice in this run", scs[i]->file,
-				       scs[i]->name);
+				pr_err("%s: scenario name '%s' is used twice in this run",
+				       scs[i]->file, scs[i]->name);
 				return -EINVAL;
 			}
 	}
 	if (!strcmp((*t)->load_node, "all") || node_ok((*t)->load_node, (*t)->nodes))
 		return 0;
-	pr_err("%s:%d:%d: node '%s' is not in the lab (use n1..n%zu or all)", a->target,
-	       (*t)->line, (*t)->col, (*t)->load_node, (*t)->nodes);
+	pr_err("%s:%d:%d: node '%s' is not in the lab (use n1..n%zu or all)", a->target, (*t)->line,
+	       (*t)->col, (*t)->load_node, (*t)->nodes);
 	return -EINVAL;
 }
 
-void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t,
-		 const struct fl_run_opts *o, FILE *f)
+void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
+		 FILE *f)
 {
 	size_t n = sc->nodes ? sc->nodes : t->nodes;
 	struct fl_tnode nodes[FL_RUN_MAX_NODES];
 	char names[FL_RUN_MAX_NODES][16], ips[FL_RUN_MAX_NODES][32], ip6s[FL_RUN_MAX_NODES][32];
-	struct fl_tvars v = { .t = t, .scenario = sc->name, .lab = "<lab>", .dir = "<scratch-dir>",
-			      .nodes = nodes, .n_nodes = n };
+	struct fl_tvars v = {.t = t,
+			     .scenario = sc->name,
+			     .lab = "<lab>",
+			     .dir = "<scratch-dir>",
+			     .nodes = nodes,
+			     .n_nodes = n};
 	struct fl_err err;
 	char *cmd;
 
@@ -237,7 +240,7 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t,
 		snprintf(names[i], sizeof(names[i]), "n%zu", i + 1);
 		snprintf(ips[i], sizeof(ips[i]), "<ip-of-n%zu>", i + 1);
 		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-n%zu>", i + 1);
-		nodes[i] = (struct fl_tnode){ names[i], ips[i], ip6s[i] };
+		nodes[i] = (struct fl_tnode){names[i], ips[i], ip6s[i]};
 	}
 	fprintf(f, "# plan: scenario %s against target %s on %zu nodes, seed %llu\n", sc->file,
 		t->file, n, (unsigned long long)(o->has_seed ? o->seed : sc->seed));
@@ -303,11 +306,11 @@ static void report_all(struct run_args *a, struct fl_suite *suites, int n)
 
 int do_run(int argc, char **argv)
 {
-	struct run_args a = { .o = { .progress_tty = isatty(STDERR_FILENO) } };
+	struct run_args a = {.o = {.progress_tty = isatty(STDERR_FILENO)}};
 	struct fl_scenario **scs = NULL;
 	struct fl_suite *suites = NULL;
 	struct fl_sut *t = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	int ret = parse_args(argc, argv, &a), n, ran = 0;
 	struct fl_err err;
 

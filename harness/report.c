@@ -73,25 +73,28 @@ static void axes(const struct plot *p, const char *ylabel)
 
 static void ytick(const struct plot *p, double v, const char *label)
 {
-	fprintf(p->f, "<text x=\"%d\" y=\"%.1f\" class=\"tick ytick\">%s</text>"
-		      "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>",
+	fprintf(p->f,
+		"<text x=\"%d\" y=\"%.1f\" class=\"tick ytick\">%s</text>"
+		"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"grid\"/>",
 		ML - 4, py(p, v) + 4, label, ML, py(p, v), W - 10, py(p, v));
 }
 
 static void latency_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	struct plot p = { f, t0, t1, 1e-4, 1e-3, true };
-	static const char *const cls[] = { "ok", "bad", "to" };
+	struct plot p = {f, t0, t1, 1e-4, 1e-3, true};
+	static const char *const cls[] = {"ok", "bad", "to"};
 	static const struct {
 		double v;
 		const char *l;
-	} ticks[] = { { 1e-4, "0.1ms" }, { 1e-3, "1ms" }, { 1e-2, "10ms" }, { 0.1, "100ms" },
-		      { 1, "1s" },	 { 10, "10s" } };
+	} ticks[] = {{1e-4, "0.1ms"}, {1e-3, "1ms"}, {1e-2, "10ms"},
+		     {0.1, "100ms"},  {1, "1s"},     {10, "10s"}};
 
 	for (size_t i = 0; i < rd->n_ops; i++)
 		p.ymax = fmax(p.ymax, (rd->ops[i].end_ns - rd->ops[i].start_ns) / 1e9);
-	fprintf(f, "<h2>Latency of each operation</h2>\n<svg width=\"%d\" height=\"%d\" "
-		   "xmlns=\"http://www.w3.org/2000/svg\">\n", W, H);
+	fprintf(f,
+		"<h2>Latency of each operation</h2>\n<svg width=\"%d\" height=\"%d\" "
+		"xmlns=\"http://www.w3.org/2000/svg\">\n",
+		W, H);
 	shade(&p, rd);
 	axes(&p, "latency (log)");
 	for (size_t i = 0; i < sizeof(ticks) / sizeof(ticks[0]); i++)
@@ -100,8 +103,9 @@ static void latency_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uin
 	for (size_t i = 0; i < rd->n_ops; i++) {
 		const struct fl_op *o = &rd->ops[i];
 
-		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" class=\"%s\"/>", px(&p, o->start_ns),
-			py(&p, (o->end_ns - o->start_ns) / 1e9), cls[o->status]);
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" class=\"%s\"/>",
+			px(&p, o->start_ns), py(&p, (o->end_ns - o->start_ns) / 1e9),
+			cls[o->status]);
 	}
 	fputs("\n</svg>\n", f);
 }
@@ -117,7 +121,7 @@ static void polyline(const struct plot *p, const double *v, size_t n, uint64_t b
 
 static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	struct plot p = { f, t0, t1, 0, 1, false };
+	struct plot p = {f, t0, t1, 0, 1, false};
 	uint64_t bucket = (t1 - t0) / 60 > 1000000000ULL ? (t1 - t0) / 60 : 1000000000ULL;
 	size_t n = (size_t)((t1 - t0) / bucket) + 1;
 	double *ok = calloc(n, sizeof(double)), *bad = calloc(n, sizeof(double));
@@ -134,8 +138,10 @@ static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, 
 	}
 	for (size_t i = 0; i < n; i++)
 		p.ymax = fmax(p.ymax, fmax(ok[i], bad[i]) * 1.1);
-	fprintf(f, "<h2>Operations per second (ok: green, failed or timed out: red)</h2>\n"
-		   "<svg width=\"%d\" height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\">\n", W, H);
+	fprintf(f,
+		"<h2>Operations per second (ok: green, failed or timed out: red)</h2>\n"
+		"<svg width=\"%d\" height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+		W, H);
 	shade(&p, rd);
 	axes(&p, "ops/s");
 	for (int i = 0; i <= 4; i++) {
@@ -153,7 +159,8 @@ out:
 static void checks_table(FILE *f, const struct fl_suite *s)
 {
 	fputs("<h2>Checks</h2>\n<table><tr><th>result</th><th>check</th><th>measured</th>"
-	      "<th>bound</th><th>details</th></tr>\n", f);
+	      "<th>bound</th><th>details</th></tr>\n",
+	      f);
 	for (size_t i = 0; i < s->n_cases; i++) {
 		const struct fl_case *c = &s->cases[i];
 
@@ -184,7 +191,8 @@ static void events_table(FILE *f, const struct fl_run_data *rd, uint64_t t0)
 	if (!rd->n_events)
 		return;
 	fputs("<h2>Timeline</h2>\n<table><tr><th>at</th><th>event</th><th>id</th>"
-	      "<th>what</th><th>late</th><th>apply</th><th>dropped</th></tr>\n", f);
+	      "<th>what</th><th>late</th><th>apply</th><th>dropped</th></tr>\n",
+	      f);
 	for (size_t i = 0; i < rd->n_events; i++) {
 		const struct fl_event *e = &rd->events[i];
 
@@ -208,7 +216,7 @@ static void events_table(FILE *f, const struct fl_run_data *rd, uint64_t t0)
 static void nodes_table(FILE *f, const struct fl_run_data *rd)
 {
 	char names[32][24];
-	size_t n = 0, cnt[32][3] = { { 0 } };
+	size_t n = 0, cnt[32][3] = {{0}};
 
 	for (size_t i = 0; i < rd->n_ops; i++) {
 		size_t k;
@@ -221,7 +229,8 @@ static void nodes_table(FILE *f, const struct fl_run_data *rd)
 			cnt[k][rd->ops[i].status]++;
 	}
 	fputs("<h2>Operations by node</h2>\n<table><tr><th>node</th><th>ok</th><th>fail</th>"
-	      "<th>timeout</th></tr>\n", f);
+	      "<th>timeout</th></tr>\n",
+	      f);
 	for (size_t k = 0; k < n; k++) {
 		fputs("<tr><td>", f);
 		fl_xml_str(f, names[k]);
@@ -232,13 +241,13 @@ static void nodes_table(FILE *f, const struct fl_run_data *rd)
 }
 
 static const char css[] =
-	"body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
-	"td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:90%}"
-	"tr.fail td:first-child{color:#b00;font-weight:bold}tr.pass td:first-child{color:#080}"
-	".fault{fill:#f90;fill-opacity:.18}.lbl{font-size:11px;fill:#a50}"
-	".ax{stroke:#444}.grid{stroke:#ddd}.tick{font-size:11px;fill:#444}.ytick{text-anchor:end}"
-	".ok{fill:#2a2}.bad{fill:#d22}.to{fill:#e80}.lok{fill:none;stroke:#2a2;stroke-width:2}"
-	".lbad{fill:none;stroke:#d22;stroke-width:2}";
+    "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:90%}"
+    "tr.fail td:first-child{color:#b00;font-weight:bold}tr.pass td:first-child{color:#080}"
+    ".fault{fill:#f90;fill-opacity:.18}.lbl{font-size:11px;fill:#a50}"
+    ".ax{stroke:#444}.grid{stroke:#ddd}.tick{font-size:11px;fill:#444}.ytick{text-anchor:end}"
+    ".ok{fill:#2a2}.bad{fill:#d22}.to{fill:#e80}.lok{fill:none;stroke:#2a2;stroke-width:2}"
+    ".lbad{fill:none;stroke:#d22;stroke-width:2}";
 
 int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_run_data *rd)
 {
@@ -257,12 +266,16 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 	fl_xml_str(f, s->name);
 	fputs(" against ", f);
 	fl_xml_str(f, s->target);
-	fprintf(f, ": %s</h1>\n<p>fallacy: ", s->error[0] ? "error" : fl_suite_failures(s) ? "FAIL" : "pass");
+	fprintf(f, ": %s</h1>\n<p>fallacy: ",
+		s->error[0]	       ? "error"
+		: fl_suite_failures(s) ? "FAIL"
+				       : "pass");
 	fl_xml_str(f, s->fallacy[0] ? s->fallacy : "-");
-	fprintf(f, " &middot; seed %llu &middot; %.1f s &middot; started ", (unsigned long long)s->seed,
-		s->seconds);
+	fprintf(f, " &middot; seed %llu &middot; %.1f s &middot; started ",
+		(unsigned long long)s->seed, s->seconds);
 	fl_xml_str(f, s->timestamp);
-	fprintf(f, " &middot; ops ok %llu, failed %llu, timed out %llu. Shaded: fault windows.</p>\n",
+	fprintf(f,
+		" &middot; ops ok %llu, failed %llu, timed out %llu. Shaded: fault windows.</p>\n",
 		(unsigned long long)s->ops_ok, (unsigned long long)s->ops_fail,
 		(unsigned long long)s->ops_timeout);
 	if (s->error[0]) {

@@ -31,8 +31,8 @@ void fl_results_default_dir(const char *name, char *buf, size_t len);
 
 /* One event line; extra is "" or more JSON members ("\"k\":1,\"v\":\"x\"").
  * mono_ns 0 means now. Returns the event's monotonic time. */
-uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event,
-			  const char *id, const char *extra);
+uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event, const char *id,
+			  const char *extra);
 int fl_results_op(struct fl_results *r, const struct fl_op *op);
 
 /* JSON string with quotes and escapes. */

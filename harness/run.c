@@ -26,7 +26,7 @@
 volatile sig_atomic_t fl_run_interrupted;
 
 static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
 {
@@ -72,7 +72,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 static int lab_up(struct fl_run *r, struct fl_suite *s)
 {
 	static int serial;
-	struct fl_lab_spec spec = { 0 };
+	struct fl_lab_spec spec = {0};
 	int ret;
 
 	if (r->o->lab)
@@ -100,7 +100,7 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 		inet_ntop(AF_INET, &ln->ip4, n->ip, sizeof(n->ip));
 		if (r->lab->ipv6)
 			inet_ntop(AF_INET6, &ln->ip6, n->ip6, sizeof(n->ip6));
-		r->tnodes[i] = (struct fl_tnode){ n->name, n->ip, n->ip6 };
+		r->tnodes[i] = (struct fl_tnode){n->name, n->ip, n->ip6};
 	}
 	fl_results_event(r->res, 0, "lab-up", r->lab_name, NULL);
 	return scratch_dirs(r, s);
@@ -121,7 +121,7 @@ static int expand(const struct fl_run *r, size_t i, const char *tmpl, char **out
 static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
 {
 	struct fl_run_node *n = &r->nodes[i];
-	struct fl_spawn sp = { .netns = n->netns, .user = r->t->user, .journal = r->st };
+	struct fl_spawn sp = {.netns = n->netns, .user = r->t->user, .journal = r->st};
 	char path[700], *cmd = NULL, **env = calloc(r->t->n_env + 1, sizeof(char *));
 	int ret = -ENOMEM;
 
@@ -140,7 +140,8 @@ static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
 	dprintf(n->log_fd, "# fallacy: starting on %s (%s): %s\n", n->name, n->ip, cmd);
 	ret = fl_proc_spawn(&sp, &n->pid);
 	if (ret)
-		ret = run_fail(s, ret, "cannot start the target on %s: %s", n->name, strerror(-ret));
+		ret =
+		    run_fail(s, ret, "cannot start the target on %s: %s", n->name, strerror(-ret));
 	else
 		fl_results_event(r->res, 0, "target-start", n->name, NULL);
 out:
@@ -154,7 +155,7 @@ out:
 /* Has pid exited? Leaves it for stop_targets to reap (WNOWAIT). */
 static bool exited(pid_t pid, int *status)
 {
-	siginfo_t si = { .si_pid = 0 };
+	siginfo_t si = {.si_pid = 0};
 
 	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) || !si.si_pid)
 		return false;
@@ -167,8 +168,8 @@ static bool exited(pid_t pid, int *status)
 static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_suite *s)
 {
 	struct fl_run_node *n = &r->nodes[i];
-	struct fl_spawn sp = { .netns = n->netns, .user = r->t->user, .out_fd = n->log_fd,
-			       .die_with_parent = true };
+	struct fl_spawn sp = {
+	    .netns = n->netns, .user = r->t->user, .out_fd = n->log_fd, .die_with_parent = true};
 	char *cmd = NULL, limit[32];
 	int status = -1, ret;
 
@@ -185,7 +186,8 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 		}
 		if (now >= deadline)
 			break;
-		if (!fl_proc_run(&sp, deadline - now < 5000000000ULL ? deadline - now : 5000000000ULL,
+		if (!fl_proc_run(&sp,
+				 deadline - now < 5000000000ULL ? deadline - now : 5000000000ULL,
 				 &status) &&
 		    status == 0)
 			break;
@@ -236,8 +238,8 @@ static int capture_start(struct fl_run *r, struct fl_suite *s)
 		return run_fail(s, -errno, "cannot create %s: %s", dir, strerror(errno));
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
-		struct fl_capture_point pt = { .dir = FL_CAPTURE_INOUT };
-		struct fl_capture_opts co = { .path = path };
+		struct fl_capture_point pt = {.dir = FL_CAPTURE_INOUT};
+		struct fl_capture_opts co = {.path = path};
 
 		snprintf(pt.netns, sizeof(pt.netns), "%s", n->netns);
 		snprintf(pt.ifname, sizeof(pt.ifname), "eth0");
@@ -322,8 +324,9 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 	if (el > tot)
 		el = tot;
 	if (r->o->progress_tty) {
-		fprintf(stderr, "\r\033[K[%5.1fs/%.0fs] %-40.40s ops ok %llu fail %llu timeout %llu%s",
-			el, tot, tl->current[0] ? tl->current : "-", (unsigned long long)r->res->n_ok,
+		fprintf(stderr,
+			"\r\033[K[%5.1fs/%.0fs] %-40.40s ops ok %llu fail %llu timeout %llu%s", el,
+			tot, tl->current[0] ? tl->current : "-", (unsigned long long)r->res->n_ok,
 			(unsigned long long)r->res->n_fail, (unsigned long long)r->res->n_timeout,
 			final ? "\n" : "");
 	} else {
@@ -337,10 +340,14 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s)
 {
-	struct fl_timeline tl = { .steps = r->sc->steps, .n_steps = r->sc->n_steps,
-				  .ops = &fl_run_fault_ops, .ctx = r, .res = r->res,
-				  .stop = &fl_run_interrupted, .realtime = true };
-	struct tl_arg a = { &tl, 0 };
+	struct fl_timeline tl = {.steps = r->sc->steps,
+				 .n_steps = r->sc->n_steps,
+				 .ops = &fl_run_fault_ops,
+				 .ctx = r,
+				 .res = r->res,
+				 .stop = &fl_run_interrupted,
+				 .realtime = true};
+	struct tl_arg a = {&tl, 0};
 	uint64_t last = 0, every = r->o->progress_tty ? 200000000ULL : 5000000000ULL;
 	pthread_t th;
 	int ret;
@@ -374,7 +381,8 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	if (fl_run_interrupted)
 		return run_fail(s, -EINTR, "interrupted");
 	if (tl.failed)
-		return run_fail(s, -EIO, "%d timeline step(s) could not be applied (see events.jsonl)",
+		return run_fail(s, -EIO,
+				"%d timeline step(s) could not be applied (see events.jsonl)",
 				tl.failed);
 	return 0;
 }
@@ -393,11 +401,11 @@ static const struct fl_run_node *run_node(const struct fl_run *r, const char *na
 static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 			      struct fl_check_result *res)
 {
-	char env_ops[700], env_ev[700], env_dir[600], *env[4] = { env_ops, env_ev, env_dir, NULL };
-	struct fl_spawn sp = { .env = env, .die_with_parent = true };
+	char env_ops[700], env_ev[700], env_dir[600], *env[4] = {env_ops, env_ev, env_dir, NULL};
+	struct fl_spawn sp = {.env = env, .die_with_parent = true};
 	const struct fl_run_node *n = NULL;
 	char path[700], *cmd = NULL, why[128] = "";
-	struct fl_suite dummy = { .name = "" };
+	struct fl_suite dummy = {.name = ""};
 	int status = -1, ret;
 	size_t idx = 0;
 
@@ -424,7 +432,8 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 	else if (ret)
 		snprintf(why, sizeof(why), "could not run: %s", strerror(-ret));
 	else if (status != ck->expect)
-		snprintf(why, sizeof(why), "output in logs/check-%s.log", n ? n->name : "invariant");
+		snprintf(why, sizeof(why), "output in logs/check-%s.log",
+			 n ? n->name : "invariant");
 	fl_check_eval_status(ck, ret ? -1 : status, why, res);
 	if (sp.out_fd >= 0)
 		close(sp.out_fd);
@@ -611,7 +620,8 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		fl_state_close(r.st);
 	for (size_t i = 0; i < sc->n_checks && ret; i++)
 		if (sc->checks[i].kind == FL_CHECK_INVARIANT)
-			fl_check_eval_status(&sc->checks[i], -1, "the run did not complete", &res[i]);
+			fl_check_eval_status(&sc->checks[i], -1, "the run did not complete",
+					     &res[i]);
 	for (size_t i = 0; i < sc->n_checks && !ret; i++)
 		if (sc->checks[i].kind == FL_CHECK_INVARIANT)
 			run_command_check(&r, &sc->checks[i], &res[i]);

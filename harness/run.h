@@ -26,7 +26,7 @@ struct fl_run_opts {
 	uint64_t seed;
 	bool has_seed;
 	bool progress_tty; /* one live line on a TTY, else plain lines */
-	bool capture; /* pcap/NODE.pcap of every node's eth0 */
+	bool capture;	   /* pcap/NODE.pcap of every node's eth0 */
 };
 
 #define FL_RUN_MAX_NODES 64
@@ -37,9 +37,9 @@ struct fl_run_node {
 	char ip[48], ip6[64];
 	pid_t pid; /* the target process, 0 if none */
 	int log_fd;
-	pid_t load_pid; /* a workload process */
+	pid_t load_pid;	    /* a workload process */
 	char ops_file[700]; /* the workload's $FALLACY_OPS */
-	char dir[128]; /* {{dir}}: scratch folder, removed with the lab */
+	char dir[128];	    /* {{dir}}: scratch folder, removed with the lab */
 	pthread_t probe;
 	bool probing;
 	struct fl_capture *cap;
@@ -75,8 +75,8 @@ extern volatile sig_atomic_t fl_run_interrupted;
 int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		    const struct fl_run_opts *o, struct fl_suite *suite);
 /* --dry-run: print the resolved plan. */
-void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t,
-		 const struct fl_run_opts *o, FILE *f);
+void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
+		 FILE *f);
 
 /* load (probes/workloads), runload.c */
 int fl_run_load_start(struct fl_run *r);

@@ -56,7 +56,7 @@ struct prober {
 
 static void probe_record(struct prober *p, uint64_t start, enum fl_op_status st)
 {
-	struct fl_op op = { .start_ns = start, .end_ns = fl_clock_mono_ns(), .status = st };
+	struct fl_op op = {.start_ns = start, .end_ns = fl_clock_mono_ns(), .status = st};
 
 	snprintf(op.node, sizeof(op.node), "%s", p->r->nodes[p->i].name);
 	snprintf(op.op, sizeof(op.op), "%s", p->r->t->load_op);
@@ -68,8 +68,8 @@ static void probe_spawn(struct prober *p)
 {
 	struct fl_run *r = p->r;
 	struct fl_run_node *n = &r->nodes[p->i];
-	struct fl_spawn sp = { .netns = n->netns, .out_fd = p->log_fd, .die_with_parent = true,
-			       .user = r->t->user };
+	struct fl_spawn sp = {
+	    .netns = n->netns, .out_fd = p->log_fd, .die_with_parent = true, .user = r->t->user};
 	struct inflight *f = &p->fl[p->n];
 	struct fl_tvars v;
 	struct fl_err err;
@@ -99,14 +99,15 @@ static void probe_reap(struct prober *p)
 
 	for (size_t k = 0; k < p->n;) {
 		struct inflight *f = &p->fl[k];
-		siginfo_t si = { .si_pid = 0 };
+		siginfo_t si = {.si_pid = 0};
 		enum fl_op_status st;
 
 		if (!waitid(P_PID, (id_t)f->pid, &si, WEXITED | WNOHANG) && si.si_pid) {
 			st = si.si_code == CLD_EXITED && si.si_status == 0 ? FL_OP_OK : FL_OP_FAIL;
 		} else if (f->fd < 0 || now >= f->start + p->r->t->timeout_ns) {
 			uint64_t due = f->start + p->r->t->timeout_ns;
-			int status = 0, ret = fl_proc_wait(f->pid, due > now ? due - now : 1, &status);
+			int status = 0,
+			    ret = fl_proc_wait(f->pid, due > now ? due - now : 1, &status);
 
 			st = ret == -ETIMEDOUT ? FL_OP_TIMEOUT : status ? FL_OP_FAIL : FL_OP_OK;
 		} else {
@@ -128,7 +129,7 @@ static void probe_wait(struct prober *p, uint64_t t)
 	struct timespec ts;
 
 	for (size_t k = 0; k < p->n; k++) {
-		pfd[k] = (struct pollfd){ .fd = p->fl[k].fd, .events = POLLIN };
+		pfd[k] = (struct pollfd){.fd = p->fl[k].fd, .events = POLLIN};
 		if (p->fl[k].start + p->r->t->timeout_ns < t)
 			t = p->fl[k].start + p->r->t->timeout_ns;
 	}
@@ -145,7 +146,7 @@ static void probe_wait(struct prober *p, uint64_t t)
 static void *probe_thread(void *arg)
 {
 	struct probe_arg *a = arg;
-	struct prober p = { .r = a->r, .i = a->i };
+	struct prober p = {.r = a->r, .i = a->i};
 	struct fl_run *r = p.r;
 	uint64_t every = r->t->every_ns, next = r->t0;
 	size_t max = r->t->concurrent;
@@ -185,8 +186,8 @@ static bool load_on(const struct fl_run *r, size_t i)
 static int start_workload(struct fl_run *r, size_t i)
 {
 	struct fl_run_node *n = &r->nodes[i];
-	char env_ops[700], env_node[64], *env[3] = { env_ops, env_node, NULL }, *cmd = NULL;
-	struct fl_spawn sp = { .netns = n->netns, .out_fd = n->log_fd, .journal = r->st };
+	char env_ops[700], env_node[64], *env[3] = {env_ops, env_node, NULL}, *cmd = NULL;
+	struct fl_spawn sp = {.netns = n->netns, .out_fd = n->log_fd, .journal = r->st};
 	struct fl_tvars v;
 	struct fl_err err;
 	int ret;
@@ -225,7 +226,7 @@ int fl_run_load_start(struct fl_run *r)
 		a = malloc(sizeof(*a));
 		if (!a)
 			return -ENOMEM;
-		*a = (struct probe_arg){ r, i };
+		*a = (struct probe_arg){r, i};
 		ret = -pthread_create(&r->nodes[i].probe, NULL, probe_thread, a);
 		if (ret)
 			free(a);
@@ -293,8 +294,8 @@ static void ingest_workload(struct fl_run *r, struct fl_run_node *n)
 		struct fl_op op;
 
 		snprintf(where, sizeof(where), "%s:%zu", n->ops_file, ++lineno);
-		if (fl_yaml_load(where, line, &d, &err) || !d->root ||
-		    d->root->type != FL_Y_MAP || workload_op(d->root, n->name, &op)) {
+		if (fl_yaml_load(where, line, &d, &err) || !d->root || d->root->type != FL_Y_MAP ||
+		    workload_op(d->root, n->name, &op)) {
 			if (!bad++)
 				pr_warn("%s: not an operation line (see docs/scenarios.md)", where);
 		} else if (op.start_ns >= r->t0 && op.start_ns < r->t_end) {

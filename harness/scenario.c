@@ -36,31 +36,30 @@ struct fkind {
 
 /* Parameter keys per fault kind; the YAML key becomes the CLI word. */
 static const struct fkind fkinds[] = {
-	{ "loss", { { "loss", P_PCT }, { "gemodel", P_PCTLIST }, { "correlation", P_PCT } } },
-	{ "delay",
-	  { { "delay", P_DUR },
-	    { "jitter", P_DUR },
-	    { "distribution", P_WORD },
-	    { "correlation", P_PCT },
-	    { "reorder", P_PCT } } },
-	{ "duplicate", { { "duplicate", P_PCT }, { "correlation", P_PCT } } },
-	{ "corrupt", { { "corrupt", P_PCT }, { "correlation", P_PCT } } },
-	{ "reorder", { { "reorder", P_PCT }, { "correlation", P_PCT }, { "delay", P_DUR } } },
-	{ "rate", { { "rate", P_RATE }, { "burst", P_SIZE }, { "limit", P_SIZE } } },
-	{ "partition", { { NULL, 0 } } },
-	{ "reset", { { "reset", P_PCT } } },
+    {"loss", {{"loss", P_PCT}, {"gemodel", P_PCTLIST}, {"correlation", P_PCT}}},
+    {"delay",
+     {{"delay", P_DUR},
+      {"jitter", P_DUR},
+      {"distribution", P_WORD},
+      {"correlation", P_PCT},
+      {"reorder", P_PCT}}},
+    {"duplicate", {{"duplicate", P_PCT}, {"correlation", P_PCT}}},
+    {"corrupt", {{"corrupt", P_PCT}, {"correlation", P_PCT}}},
+    {"reorder", {{"reorder", P_PCT}, {"correlation", P_PCT}, {"delay", P_DUR}}},
+    {"rate", {{"rate", P_RATE}, {"burst", P_SIZE}, {"limit", P_SIZE}}},
+    {"partition", {{NULL, 0}}},
+    {"reset", {{"reset", P_PCT}}},
 };
 #define N_FKINDS (sizeof(fkinds) / sizeof(fkinds[0]))
 
-const char *const fl_scenario_fault_kinds[] = { "loss",	    "delay",	 "duplicate", "corrupt",
-				       "reorder",   "rate",	 "partition", "reset",
-				       NULL };
+const char *const fl_scenario_fault_kinds[] = {
+    "loss", "delay", "duplicate", "corrupt", "reorder", "rate", "partition", "reset", NULL};
 
-static const char *const fallacies[] = { "reliable", "latency", "bandwidth", "secure",
-					 "topology", "administrator", "transport-cost",
-					 "homogeneous", NULL };
+static const char *const fallacies[] = {"reliable",	  "latency",	 "bandwidth",
+					"secure",	  "topology",	 "administrator",
+					"transport-cost", "homogeneous", NULL};
 
-static const char *const fault_common[] = { "kind", "from", "to", "proto", "port", "seed" };
+static const char *const fault_common[] = {"kind", "from", "to", "proto", "port", "seed"};
 
 static int words_push(struct fl_step *st, const char *w)
 {
@@ -76,8 +75,7 @@ static int words_push(struct fl_step *st, const char *w)
 	return 0;
 }
 
-static int check_value(struct sctx *c, const struct fl_ynode *v, const char *key,
-		       enum ptype t)
+static int check_value(struct sctx *c, const struct fl_ynode *v, const char *key, enum ptype t)
 {
 	struct fl_err e;
 	uint64_t u;
@@ -120,8 +118,8 @@ static int fault_param(struct sctx *c, struct fl_step *st, const struct fkind *k
 			return fl_yerr(c->err, c->d, v, "'%s' takes 1 to 4 percentages", p->key);
 		ret = words_push(st, p->key);
 		for (size_t i = 0; i < v->n && !ret; i++)
-			ret = check_value(c, v->items[i], p->key, P_PCT) ?:
-			      words_push(st, v->items[i]->text);
+			ret = check_value(c, v->items[i], p->key, P_PCT)
+				  ?: words_push(st, v->items[i]->text);
 		return ret;
 	}
 	ret = check_value(c, v, p->key, p->type == P_PCTLIST ? P_PCT : p->type);
@@ -150,8 +148,8 @@ static int node_list(struct sctx *c, const struct fl_ynode *v, const char *key, 
 
 		if (it->type != FL_Y_SCALAR || fl_yis_null(it))
 			return fl_yerr(c->err, c->d, it, "items of '%s' must be node names", key);
-		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "",
-				it->text);
+		off +=
+		    snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "", it->text);
 	}
 	if (off >= len)
 		return fl_yerr(c->err, c->d, v, "'%s': list too long", key);
@@ -184,8 +182,8 @@ static int fault_match(struct sctx *c, struct fl_step *st, const struct fl_ynode
 		return ret;
 	if (!strcmp(key->text, "proto") && strcmp(buf, "tcp") && strcmp(buf, "udp") &&
 	    strcmp(buf, "icmp"))
-		return fl_yerr(c->err, c->d, v, "bad value for 'proto': '%s' (use tcp, udp or icmp)",
-			       buf);
+		return fl_yerr(c->err, c->d, v,
+			       "bad value for 'proto': '%s' (use tcp, udp or icmp)", buf);
 	if (!strcmp(key->text, "port") && fl_parse_port_range(buf, &pr, &e))
 		return fl_yerr(c->err, c->d, v, "bad value for 'port': %s", e.msg);
 	if (!strcmp(key->text, "seed") && fl_parse_u64(buf, 0, UINT64_MAX, &u, &e))
@@ -200,8 +198,9 @@ static const struct fkind *fault_kind(struct sctx *c, const struct fl_ynode *f)
 	const char *s;
 
 	if (!k) {
-		fl_yerr(c->err, c->d, f, "fault needs a 'kind' (one of: loss, delay, duplicate, "
-					 "corrupt, reorder, rate, partition, reset)");
+		fl_yerr(c->err, c->d, f,
+			"fault needs a 'kind' (one of: loss, delay, duplicate, "
+			"corrupt, reorder, rate, partition, reset)");
 		return NULL;
 	}
 	if (check_value(c, k, "kind", P_WORD))
@@ -211,10 +210,12 @@ static const struct fkind *fault_kind(struct sctx *c, const struct fl_ynode *f)
 			return &fkinds[i];
 	s = fl_suggest(k->text, fl_scenario_fault_kinds, N_FKINDS);
 	if (s)
-		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (did you mean '%s'?)", k->text, s);
+		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (did you mean '%s'?)", k->text,
+			s);
 	else
-		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (use one of: loss, delay, "
-					 "duplicate, corrupt, reorder, rate, partition, reset)",
+		fl_yerr(c->err, c->d, k,
+			"unknown fault kind '%s' (use one of: loss, delay, "
+			"duplicate, corrupt, reorder, rate, partition, reset)",
 			k->text);
 	return NULL;
 }
@@ -270,12 +271,13 @@ static int parse_partition(struct sctx *c, struct fl_step *st, const struct fl_y
 	int ret = 0;
 
 	if (p->type != FL_Y_SEQ || p->n < 2)
-		return fl_yerr(c->err, c->d, p,
-			       "'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
+		return fl_yerr(
+		    c->err, c->d, p,
+		    "'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
 	ret = words_push(st, "partition");
 	for (size_t i = 0; i < p->n && !ret; i++)
-		ret = node_list(c, p->items[i], "partition", buf, sizeof(buf)) ?:
-		      words_push(st, buf);
+		ret =
+		    node_list(c, p->items[i], "partition", buf, sizeof(buf)) ?: words_push(st, buf);
 	st->kind = FL_STEP_PARTITION;
 	return ret;
 }
@@ -323,7 +325,7 @@ static int step_id(struct sctx *c, struct fl_step *st, const struct fl_ynode *s,
 	return 0;
 }
 
-static const char *const step_keys[] = { "at", "id", "fault", "heal", "partition", "oneway", NULL };
+static const char *const step_keys[] = {"at", "id", "fault", "heal", "partition", "oneway", NULL};
 
 static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
 {
@@ -401,8 +403,8 @@ int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct f
 	static const struct {
 		const char *s;
 		enum fl_cmp op;
-	} ops[] = { { "<=", FL_CMP_LE }, { ">=", FL_CMP_GE }, { "==", FL_CMP_EQ },
-		    { "<", FL_CMP_LT },	 { ">", FL_CMP_GT },  { "=", FL_CMP_EQ } };
+	} ops[] = {{"<=", FL_CMP_LE}, {">=", FL_CMP_GE}, {"==", FL_CMP_EQ},
+		   {"<", FL_CMP_LT},  {">", FL_CMP_GT},	 {"=", FL_CMP_EQ}};
 	const char *p = text;
 	struct fl_err e;
 	uint64_t ns;
@@ -430,9 +432,9 @@ int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct f
 		return 0;
 	}
 	if (strchr(p, '%'))
-		return fl_parse_percent(p, &b->value, &e) ?
-			       (fl_err_set(err, "bad bound '%s': %s", text, e.msg), -EINVAL) :
-			       0;
+		return fl_parse_percent(p, &b->value, &e)
+			   ? (fl_err_set(err, "bad bound '%s': %s", text, e.msg), -EINVAL)
+			   : 0;
 	b->value = strtod(p, &end);
 	if (!*p || *end || end == p) {
 		fl_err_set(err, "bad bound '%s' (write it like \">= 0.95\", \"< 1s\" or \"99%%\")",
@@ -519,7 +521,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
 		       const char *key)
 {
-	static const char *const keys[] = { "bound", "during", "outside", "op", "on", NULL };
+	static const char *const keys[] = {"bound", "during", "outside", "op", "on", NULL};
 
 	if (v->type == FL_Y_SCALAR)
 		return check_bound(c, ck, v, key, false);
@@ -528,15 +530,15 @@ static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 		return -EINVAL;
 	if (!fl_ymap_get(v, "bound"))
 		return fl_yerr(c->err, c->d, v, "'%s' needs a 'bound' such as \">= 0.95\"", key);
-	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false) ?:
-	       check_window(c, ck, v);
+	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false)
+		   ?: check_window(c, ck, v);
 }
 
 static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
-	static const char *const keys[] = { "p50",    "p90",	 "p95", "p99", "p999",
-					    "max",    "during", "outside", "op", "on", NULL };
-	static const double pct[] = { 50, 90, 95, 99, 99.9, 100 };
+	static const char *const keys[] = {"p50",    "p90",	"p95", "p99", "p999", "max",
+					   "during", "outside", "op",  "on",  NULL};
+	static const double pct[] = {50, 90, 95, 99, 99.9, 100};
 	int found = 0;
 
 	if (fl_yexpect(c->d, v, FL_Y_MAP, "'latency'", c->err) ||
@@ -555,14 +557,15 @@ static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_yn
 			return -EINVAL;
 	}
 	if (!found)
-		return fl_yerr(c->err, c->d, v,
-			       "'latency' needs one of p50, p90, p95, p99, p999, max (e.g. p99: \"< 1s\")");
+		return fl_yerr(
+		    c->err, c->d, v,
+		    "'latency' needs one of p50, p90, p95, p99, p999, max (e.g. p99: \"< 1s\")");
 	return check_window(c, ck, v);
 }
 
 static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
-	static const char *const keys[] = { "within", "after", "rate", "window", "op", "on", NULL };
+	static const char *const keys[] = {"within", "after", "rate", "window", "op", "on", NULL};
 	const struct fl_ynode *a = fl_ymap_get(v, "after"), *r = fl_ymap_get(v, "rate");
 	const char *op = NULL;
 
@@ -595,11 +598,10 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 	return check_bound(c, ck, r, "rate", false);
 }
 
-static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
-		     bool on_node)
+static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v, bool on_node)
 {
-	static const char *const nkeys[] = { "node", "run", "expect", "timeout", NULL };
-	static const char *const ikeys[] = { "run", "expect", "timeout", NULL };
+	static const char *const nkeys[] = {"node", "run", "expect", "timeout", NULL};
+	static const char *const ikeys[] = {"run", "expect", "timeout", NULL};
 	const char *what = on_node ? "'command'" : "'invariant'";
 	const char *node = NULL, *run = NULL;
 	uint64_t expect = 0;
@@ -619,8 +621,8 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	return ck->run ? 0 : -ENOMEM;
 }
 
-static const char *const check_kinds[] = { "availability", "latency", "recovery", "progress",
-					   "command",	   "invariant", NULL };
+static const char *const check_kinds[] = {"availability", "latency",   "recovery", "progress",
+					  "command",	  "invariant", NULL};
 
 static void check_name(struct fl_check *ck)
 {
@@ -628,8 +630,8 @@ static void check_name(struct fl_check *ck)
 	char w[80] = "";
 
 	if (ck->win.kind != FL_WIN_ALL)
-		snprintf(w, sizeof(w), " %s %s", ck->win.kind == FL_WIN_DURING ? "during" : "outside",
-			 ck->win.id);
+		snprintf(w, sizeof(w), " %s %s",
+			 ck->win.kind == FL_WIN_DURING ? "during" : "outside", ck->win.id);
 	if (ck->on[0]) {
 		size_t l = strlen(w);
 
@@ -716,8 +718,8 @@ const char *fl_check_kind_name(enum fl_check_kind k)
 	return k <= FL_CHECK_INVARIANT ? check_kinds[k] : "?";
 }
 
-static const char *const top_keys[] = { "name",	    "fallacy",	"description", "seed", "duration",
-					"nodes",    "ipv6",	"timeline",    "checks", NULL };
+static const char *const top_keys[] = {"name",	"fallacy", "description", "seed",   "duration",
+				       "nodes", "ipv6",	   "timeline",	  "checks", NULL};
 
 static int dupstr(char **dst, const char *s)
 {
@@ -752,13 +754,15 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 		while (fallacies[i] && strcmp(fallacies[i], fallacy))
 			i++;
 		if (!fallacies[i])
-			return fl_yerr(c->err, c->d, fn,
-				       "unknown fallacy '%s' (use reliable, latency, bandwidth, "
-				       "secure, topology, administrator, transport-cost or homogeneous)",
-				       fallacy);
+			return fl_yerr(
+			    c->err, c->d, fn,
+			    "unknown fallacy '%s' (use reliable, latency, bandwidth, "
+			    "secure, topology, administrator, transport-cost or homogeneous)",
+			    fallacy);
 	}
 	if (v6 && strcmp(v6, "true") && strcmp(v6, "false"))
-		return fl_yerr(c->err, c->d, fl_ymap_get(r, "ipv6"), "'ipv6' must be true or false");
+		return fl_yerr(c->err, c->d, fl_ymap_get(r, "ipv6"),
+			       "'ipv6' must be true or false");
 	if (!sc->duration_ns)
 		return fl_yerr(c->err, c->d, fl_ymap_get(r, "duration"), "'duration' must be > 0");
 	sc->ipv6 = v6 && !strcmp(v6, "true");
@@ -792,7 +796,7 @@ int fl_scenario_load(const char *file, const char *text, struct fl_scenario **ou
 		return -ENOMEM;
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
-		c = (struct sctx){ .d = d, .err = err, .sc = sc };
+		c = (struct sctx){.d = d, .err = err, .sc = sc};
 		ret = dupstr(&sc->file, file) ?: parse_root(&c, d->root);
 	}
 	fl_yaml_free(d);
@@ -856,7 +860,7 @@ static void yq(FILE *f, const char *s)
 
 static void print_step(const struct fl_step *st, FILE *f)
 {
-	static const char *const kinds[] = { "fault", "heal", "partition" };
+	static const char *const kinds[] = {"fault", "heal", "partition"};
 	char at[32], words[1024];
 
 	fl_format_duration(st->at_ns, at, sizeof(at));

@@ -33,10 +33,7 @@ int fl_suite_failures(const struct fl_suite *s)
 	return n;
 }
 
-bool fl_suite_pass(const struct fl_suite *s)
-{
-	return !s->error[0] && !fl_suite_failures(s);
-}
+bool fl_suite_pass(const struct fl_suite *s) { return !s->error[0] && !fl_suite_failures(s); }
 
 static const char *suite_result(const struct fl_suite *s)
 {
@@ -200,7 +197,9 @@ static void junit_suite(FILE *f, const struct fl_suite *s)
 		fl_xml_str(f, s->name);
 		fputs("\" name=\"", f);
 		fl_xml_str(f, c->name);
-		fputs(c->pass ? "\" time=\"0\">\n      <system-out>" : "\" time=\"0\">\n      <failure message=\"", f);
+		fputs(c->pass ? "\" time=\"0\">\n      <system-out>"
+			      : "\" time=\"0\">\n      <failure message=\"",
+		      f);
 		fl_xml_str(f, c->message);
 		if (c->pass) {
 			fputs("</system-out>\n    </testcase>\n", f);
@@ -237,9 +236,10 @@ int fl_junit_write(const char *path, const struct fl_suite *suites, size_t n)
 		errs += suites[i].error[0] ? 1 : 0;
 		t += suites[i].seconds;
 	}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<testsuites name=\"fallacy\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" "
-		   "time=\"%.3f\">\n",
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuites name=\"fallacy\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" "
+		"time=\"%.3f\">\n",
 		tests, fails, errs, t);
 	for (size_t i = 0; i < n; i++)
 		junit_suite(f, &suites[i]);
@@ -276,8 +276,8 @@ void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n)
 
 void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n)
 {
-	fprintf(f, "\n%-28s %-13s %-6s %8s %8s %8s  %s\n", "SCENARIO", "TARGET", "RESULT",
-		"CHECKS", "OPS OK", "OPS BAD", "RESULTS");
+	fprintf(f, "\n%-28s %-13s %-6s %8s %8s %8s  %s\n", "SCENARIO", "TARGET", "RESULT", "CHECKS",
+		"OPS OK", "OPS BAD", "RESULTS");
 	for (size_t i = 0; i < n; i++) {
 		const struct fl_suite *s = &suites[i];
 		char checks[32];
@@ -289,7 +289,8 @@ void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n)
 			(unsigned long long)(s->ops_fail + s->ops_timeout), s->dir);
 		for (size_t j = 0; j < s->n_cases; j++)
 			if (!s->cases[j].pass)
-				fprintf(f, "    FAIL %s: %s\n", s->cases[j].name, s->cases[j].message);
+				fprintf(f, "    FAIL %s: %s\n", s->cases[j].name,
+					s->cases[j].message);
 		if (s->error[0])
 			fprintf(f, "    ERROR %s\n", s->error);
 	}

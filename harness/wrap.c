@@ -194,22 +194,34 @@ static int write_hosts(struct wrap *w)
 	return 0;
 }
 
-static int make_namespace(struct wrap *w)
+static int create_session(struct wrap *w)
 {
-	int rc;
+	int rc = fl_state_create(w->session, &w->st);
 
-	rc = fl_state_create(w->session, &w->st);
 	if (rc == -EACCES || rc == -EPERM) {
 		pr_err("wrap: cannot create the session under %s: %s; fallacy wrap needs root: "
 		       "run it with sudo (the command itself then runs as you)",
 		       fl_run_dir(), strerror(-rc));
 		return rc;
 	}
-	if (rc) {
+	if (rc)
 		pr_err("wrap: session %s: %s (run 'fallacy cleanup %s' if it is stale)",
 		       w->session, strerror(-rc), w->session);
+	return rc;
+}
+
+static int make_namespace(struct wrap *w)
+{
+	struct fl_wrapns_opts no = {
+		.extra_addrs = w->o->addr,
+		.lo_mtu = wrap_faults_may_use(&w->wf, "rate") ? FL_WRAP_RATE_MTU : 0,
+		.loopback_copies = wrap_faults_may_use(&w->wf, "duplicate"),
+	};
+	int rc;
+
+	rc = create_session(w);
+	if (rc)
 		return rc;
-	}
 	rc = fl_state_record(w->st, "netns", "%s", w->netns);
 	if (!rc)
 		rc = fl_netns_create(w->netns);
@@ -224,8 +236,7 @@ static int make_namespace(struct wrap *w)
 		pr_err("wrap: creating namespace %s: %s", w->netns, strerror(-rc));
 		return rc;
 	}
-	rc = fl_wrapns_setup(w->netns, w->o->addr,
-			     wrap_faults_may_shape(&w->wf) ? FL_WRAP_RATE_MTU : 0);
+	rc = fl_wrapns_setup(w->netns, &no);
 	if (!rc && w->o->addr)
 		rc = write_hosts(w);
 	if (rc)

@@ -39,8 +39,8 @@ struct wrap_faults {
 
 /* Validate --scenario (load the file) before anything is created. */
 int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, struct fl_err *err);
-/* Whether --rate or a scenario's rate step may cap lo (after prepare). */
-bool wrap_faults_may_shape(const struct wrap_faults *wf);
+/* Whether an option or a scenario step uses fault KIND (after prepare). */
+bool wrap_faults_may_use(const struct wrap_faults *wf, const char *kind);
 /* Add the option faults to the namespace's lo (before the command runs,
  * so its first packet already suffers them); with a scenario, start the
  * session's supervisor ahead of the first step. */

@@ -393,12 +393,15 @@ void wrap_faults_end(struct wrap_faults *wf)
 }
 #endif
 
-bool wrap_faults_may_shape(const struct wrap_faults *wf)
+bool wrap_faults_may_use(const struct wrap_faults *wf, const char *kind)
 {
-	if (wf->o && wf->o->has_rate)
+	const struct fl_wrap_opts *o = wf->o;
+
+	if (o && ((!strcmp(kind, "rate") && o->has_rate) ||
+		  (!strcmp(kind, "duplicate") && o->has_duplicate)))
 		return true;
 	for (size_t i = 0; wf->sc && i < wf->sc->n_steps; i++)
-		if (wf->sc->steps[i].argc && !strcmp(wf->sc->steps[i].argv[0], "rate"))
+		if (wf->sc->steps[i].argc && !strcmp(wf->sc->steps[i].argv[0], kind))
 			return true;
 	return false;
 }

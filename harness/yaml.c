@@ -150,7 +150,8 @@ static int yevent(struct ybuild *b, struct fy_event *fye, const char *file, stru
 	case FYET_ALIAS: {
 		const struct fy_mark *m = fy_event_start_mark(fye);
 
-		fl_err_set(err, "%s:%d:%d: YAML aliases are not supported here; write the value out",
+		fl_err_set(err,
+			   "%s:%d:%d: YAML aliases are not supported here; write the value out",
 			   file, m ? m->line + 1 : 0, m ? m->column + 1 : 0);
 		return -EINVAL;
 	}
@@ -174,7 +175,7 @@ static void yparse_error(struct fy_diag *diag, const char *file, struct fl_err *
 static struct fy_parser *yparser(const char *file, const char *text, struct fy_diag **diag)
 {
 	struct fy_diag_cfg dcfg;
-	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG };
+	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG};
 	struct fy_parser *fyp;
 
 	fy_diag_cfg_default(&dcfg);
@@ -196,8 +197,7 @@ static struct fy_parser *yparser(const char *file, const char *text, struct fy_d
 	return fyp;
 }
 
-static int ybuild_run(struct fy_parser *fyp, struct ybuild *b, const char *file,
-		      struct fl_err *err)
+static int ybuild_run(struct fy_parser *fyp, struct ybuild *b, const char *file, struct fl_err *err)
 {
 	struct fy_event *fye;
 	int ret = 0, docs = 0;
@@ -220,7 +220,7 @@ int fl_yaml_load(const char *file, const char *text, struct fl_ydoc **out, struc
 {
 	struct fy_diag *diag = NULL;
 	struct fy_parser *fyp = NULL;
-	struct ybuild b = { .depth = 0 };
+	struct ybuild b = {.depth = 0};
 	struct fl_ydoc *doc = NULL;
 	int ret = -ENOMEM;
 
@@ -309,8 +309,8 @@ struct fl_ynode *fl_ymap_get(const struct fl_ynode *n, const char *key)
 	return NULL;
 }
 
-int fl_yexpect(const struct fl_ydoc *d, const struct fl_ynode *n, enum fl_ytype t,
-	       const char *what, struct fl_err *err)
+int fl_yexpect(const struct fl_ydoc *d, const struct fl_ynode *n, enum fl_ytype t, const char *what,
+	       struct fl_err *err)
 {
 	if (n && n->type == t)
 		return 0;
@@ -372,8 +372,8 @@ static int ymissing(const struct fl_ydoc *d, const struct fl_ynode *m, const cha
 	return fl_yerr(err, d, m, "missing required key '%s'", key);
 }
 
-int fl_yget_str(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
-		bool required, const char **out, struct fl_err *err)
+int fl_yget_str(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, bool required,
+		const char **out, struct fl_err *err)
 {
 	const struct fl_ynode *v = fl_ymap_get(m, key);
 	int ret;
@@ -401,8 +401,8 @@ int fl_yget_duration(const struct fl_ydoc *d, const struct fl_ynode *m, const ch
 	return 0;
 }
 
-int fl_yget_u64(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
-		bool required, uint64_t min, uint64_t max, uint64_t *out, struct fl_err *err)
+int fl_yget_u64(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, bool required,
+		uint64_t min, uint64_t max, uint64_t *out, struct fl_err *err)
 {
 	const struct fl_ynode *v = fl_ymap_get(m, key);
 	struct fl_err perr;
@@ -430,8 +430,8 @@ static int strv_push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-int fl_yget_strv(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
-		 char ***out, size_t *n, struct fl_err *err)
+int fl_yget_strv(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, char ***out,
+		 size_t *n, struct fl_err *err)
 {
 	const struct fl_ynode *v = fl_ymap_get(m, key);
 	int ret = 0;

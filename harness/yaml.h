@@ -20,16 +20,16 @@ enum fl_ytype {
 struct fl_ynode {
 	enum fl_ytype type;
 	int line, col; /* 1-based */
-	char *text; /* scalar text; NULL for collections */
-	bool plain; /* an unquoted scalar (so "~"/"null" mean null) */
-	size_t n; /* number of items or pairs */
+	char *text;    /* scalar text; NULL for collections */
+	bool plain;    /* an unquoted scalar (so "~"/"null" mean null) */
+	size_t n;      /* number of items or pairs */
 	size_t cap;
-	struct fl_ynode **keys; /* mapping keys (scalars), n of them */
+	struct fl_ynode **keys;	 /* mapping keys (scalars), n of them */
 	struct fl_ynode **items; /* sequence items or mapping values */
 };
 
 struct fl_ydoc {
-	char *file; /* as given, used in messages */
+	char *file;	       /* as given, used in messages */
 	struct fl_ynode *root; /* NULL for an empty document */
 };
 
@@ -49,8 +49,8 @@ struct fl_ynode *fl_ymap_get(const struct fl_ynode *n, const char *key);
 struct fl_ynode *fl_ymap_key(const struct fl_ynode *n, const char *key);
 
 /* Require type t ("WHAT must be a mapping, not a sequence"). */
-int fl_yexpect(const struct fl_ydoc *d, const struct fl_ynode *n, enum fl_ytype t,
-	       const char *what, struct fl_err *err);
+int fl_yexpect(const struct fl_ydoc *d, const struct fl_ynode *n, enum fl_ytype t, const char *what,
+	       struct fl_err *err);
 /* Every key of mapping n must be in allowed[] (NULL-terminated); an unknown
  * key is reported at the key with a suggestion. */
 int fl_ycheck_keys(const struct fl_ydoc *d, const struct fl_ynode *n, const char *what,
@@ -58,15 +58,15 @@ int fl_ycheck_keys(const struct fl_ydoc *d, const struct fl_ynode *n, const char
 
 /* Typed getters for KEY in mapping m. A missing key leaves *out alone and
  * returns 0 unless required; errors point at the value. */
-int fl_yget_str(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
-		bool required, const char **out, struct fl_err *err);
+int fl_yget_str(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, bool required,
+		const char **out, struct fl_err *err);
 int fl_yget_duration(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
 		     bool required, uint64_t *ns, struct fl_err *err);
-int fl_yget_u64(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
-		bool required, uint64_t min, uint64_t max, uint64_t *out, struct fl_err *err);
+int fl_yget_u64(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, bool required,
+		uint64_t min, uint64_t max, uint64_t *out, struct fl_err *err);
 /* A scalar or a sequence of scalars, as a NULL-terminated vector. */
-int fl_yget_strv(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
-		 char ***out, size_t *n, struct fl_err *err);
+int fl_yget_strv(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, char ***out,
+		 size_t *n, struct fl_err *err);
 
 /* True for a plain ~ / null / empty scalar. */
 bool fl_yis_null(const struct fl_ynode *n);

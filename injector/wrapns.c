@@ -8,6 +8,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -73,8 +74,23 @@ cleanup:
 	return rc;
 }
 
+/* /proc/sys/net belongs to the namespace of the thread that opens it. */
+static int sysctl_here(const char *netns, const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int rc = 0;
+
+	if (!f || fputs(val, f) < 0)
+		rc = -errno;
+	if (f && fclose(f) && !rc)
+		rc = -errno;
+	if (rc)
+		pr_err("setting %s in namespace %s: %s", path, netns, strerror(-rc));
+	return rc;
+}
+
 /* The netlink socket must be created inside the namespace. */
-static int setup_here(const char *netns, bool extra_addrs, unsigned int lo_mtu)
+static int setup_here(const char *netns, const struct fl_wrapns_opts *o)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int rc;
@@ -86,17 +102,21 @@ static int setup_here(const char *netns, bool extra_addrs, unsigned int lo_mtu)
 		rc = nl_err("connecting to rtnetlink", netns, rc);
 		goto cleanup;
 	}
-	rc = lo_up(sk, netns, lo_mtu);
-	if (!rc && extra_addrs)
+	rc = lo_up(sk, netns, o->lo_mtu);
+	if (!rc && o->extra_addrs)
 		rc = add_addr(sk, netns, AF_INET, FL_WRAP_ADDR4, FL_WRAP_PLEN4);
-	if (!rc && extra_addrs)
+	if (!rc && o->extra_addrs)
 		rc = add_addr(sk, netns, AF_INET6, FL_WRAP_ADDR6, FL_WRAP_PLEN6);
+	if (!rc && o->loopback_copies)
+		rc = sysctl_here(netns, "/proc/sys/net/ipv4/conf/lo/route_localnet", "1");
+	if (!rc && o->loopback_copies)
+		rc = sysctl_here(netns, "/proc/sys/net/ipv4/conf/lo/accept_local", "1");
 cleanup:
 	nl_socket_free(sk);
 	return rc;
 }
 
-int fl_wrapns_setup(const char *netns, bool extra_addrs, unsigned int lo_mtu)
+int fl_wrapns_setup(const char *netns, const struct fl_wrapns_opts *opts)
 {
 	int nsfd, saved = -1, rc, rc2;
 
@@ -111,7 +131,7 @@ int fl_wrapns_setup(const char *netns, bool extra_addrs, unsigned int lo_mtu)
 		pr_err("entering namespace %s: %s", netns, strerror(-rc));
 		return rc;
 	}
-	rc = setup_here(netns, extra_addrs, lo_mtu);
+	rc = setup_here(netns, opts);
 	rc2 = fl_netns_leave(saved);
 	return rc ? rc : rc2;
 }

@@ -14,12 +14,22 @@
 #define FL_WRAP_ADDR6 "fdfa:11ac::1"
 #define FL_WRAP_PLEN6 64
 
-/* Bring lo up inside the named namespace (and add the extra addresses);
- * lo_mtu > 0 also sets lo's MTU (rate caps: a 64 KiB loopback packet is
- * too coarse for a 10 Mbit/s token bucket, measured 4.2 Mbit/s of 10 at
- * MTU 65536, 9.9 at 16384). The namespace is the session's own, so
- * nothing here needs undoing: it goes away with the namespace. */
-int fl_wrapns_setup(const char *netns, bool extra_addrs, unsigned int lo_mtu);
+struct fl_wrapns_opts {
+	bool extra_addrs; /* 198.18.0.1/15 and fdfa:11ac::1/64 on lo */
+	/* > 0: lo's MTU (rate caps: a 64 KiB loopback packet is too coarse
+	 * for a 10 Mbit/s token bucket, measured 4.2 Mbit/s of 10 at MTU
+	 * 65536, 9.96 at 16384) */
+	unsigned int lo_mtu;
+	/* accept IPv4 loopback packets that re-enter lo without their route
+	 * (the data plane's duplicates): route_localnet=1 and accept_local=1
+	 * on lo, else the copy of a 127.0.0.1 packet dies as a martian */
+	bool loopback_copies;
+};
+
+/* Bring lo up inside the named namespace and apply opts. The namespace is
+ * the session's own, so nothing here needs undoing: it goes away with the
+ * namespace. */
+int fl_wrapns_setup(const char *netns, const struct fl_wrapns_opts *opts);
 
 /* The MTU wrap gives lo when a rate cap may apply. */
 #define FL_WRAP_RATE_MTU 16384

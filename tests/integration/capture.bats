@@ -182,3 +182,28 @@ PY
 	[ "$(count_pkts "$TMP/before.pcap" 'icmp.type == 8')" -eq 5 ]
 	[ "$(count_pkts "$TMP/after.pcap" 'icmp.type == 8')" -eq 0 ]
 }
+
+@test "lab capture: a delayed request is in the after-trace later by the delay" {
+	run "$FALLACY" wrap -q --delay 1ms -- true
+	[ "$status" -eq 0 ] || skip "delay unavailable: $output"
+	LAB="cd$$"
+	"$FALLACY" lab up "$LAB" --nodes 2 >/dev/null
+	"$FALLACY" fault add "$LAB" delay 100ms --from n1 --to n2 --proto icmp --seed 1 >/dev/null
+	"$FALLACY" capture "$LAB/n1" --side before --filter 'icmp[0] == 8' -w "$TMP/before.pcap" \
+		2>"$TMP/b.err" &
+	b=$!
+	"$FALLACY" capture "$LAB/n2" --side after --filter 'icmp[0] == 8' -w "$TMP/after.pcap" \
+		2>"$TMP/a.err" &
+	a=$!
+	wait_for_text "$TMP/b.err" "capturing on" && wait_for_text "$TMP/a.err" "capturing on"
+	run -0 "$FALLACY" lab exec "$LAB" n1 -- ping -c 4 -i 0.2 -q n2
+	kill -INT $a $b
+	wait $a $b
+	tshark -r "$TMP/before.pcap" -T fields -e icmp.seq -e frame.time_epoch 2>/dev/null | sort >"$TMP/b"
+	tshark -r "$TMP/after.pcap" -T fields -e icmp.seq -e frame.time_epoch 2>/dev/null | sort >"$TMP/a"
+	run -0 join "$TMP/b" "$TMP/a"
+	echo "$output"
+	[ "${#lines[@]}" -eq 4 ]
+	# each request: delivered 100..115 ms after it was sent
+	echo "$output" | awk '{ d = ($3 - $2) * 1000; if (d < 100 || d > 115) bad++ } END { exit bad }'
+}

@@ -278,3 +278,17 @@ iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
 	echo "other port: ${lines[-1]} Mbit/s"
 	[ "${lines[-1]}" -ge 100 ]
 }
+
+@test "wrap --duplicate 100% delivers every loopback datagram twice" {
+	require_faults
+	run -0 "$FALLACY" wrap -q --duplicate 100% --port 7100 -- \
+		python3 "$BATS_TEST_DIRNAME/test_helper/udp_count.py" 7100 5
+	assert_output "received 10 corrupted 0"
+}
+
+@test "wrap --corrupt 100% flips payload bits of loopback datagrams" {
+	require_faults
+	run -0 "$FALLACY" wrap -q --corrupt 100% --port 7100 -- \
+		python3 "$BATS_TEST_DIRNAME/test_helper/udp_count.py" 7100 5
+	assert_output "received 5 corrupted 5"
+}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
 #include <cmocka.h>
 
 #include "checks.h"
@@ -39,9 +40,12 @@ static int setup(void **state)
 	snprintf(ev_file, sizeof(ev_file), "%s/events.jsonl", dir);
 	f = fopen(ev_file, "w");
 	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"start\"}\n", 1 * S);
-	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"partition\",\"id\":\"cut\"}\n", 3 * S);
-	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"cut\",\"counters\":{}}\n",
-		5 * S);
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"partition\",\"id\":\"cut\"}\n",
+		3 * S);
+	fprintf(
+	    f,
+	    "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"cut\",\"counters\":{}}\n",
+	    5 * S);
 	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"end\"}\n", 8 * S);
 	fclose(f);
 	f = fopen(ops_file, "w");
@@ -52,8 +56,9 @@ static int setup(void **state)
 		fprintf(f,
 			"{\"start_ns\":%llu,\"end_ns\":%llu,\"node\":\"n%d\",\"op\":\"%s\","
 			"\"status\":\"%s\",\"latency_ns\":0}\n",
-			(unsigned long long)t, (unsigned long long)(t + (bad ? 4 * S / 10 : S / 100)),
-			k % 2 + 1, k % 2 ? "get" : "put", bad ? "timeout" : "ok");
+			(unsigned long long)t,
+			(unsigned long long)(t + (bad ? 4 * S / 10 : S / 100)), k % 2 + 1,
+			k % 2 ? "get" : "put", bad ? "timeout" : "ok");
 	}
 	fclose(f);
 	if (fl_run_data_load(ops_file, ev_file, &rd, &err))
@@ -77,7 +82,7 @@ static struct fl_check_result eval(const char *text)
 	static struct fl_scenario *s;
 	struct fl_check_result r;
 	char y[512];
-	struct fl_err err = { "" };
+	struct fl_err err = {""};
 
 	snprintf(y, sizeof(y),
 		 "name: c\nduration: 10s\ntimeline:\n"
@@ -172,14 +177,15 @@ static void test_recovery(void **state)
 	r = eval("recovery: {within: 400ms}");
 	assert_false(r.pass);
 	fl_check_message(&r, msg, sizeof(msg));
-	assert_string_equal(msg, "measured 0.510s (first ok op 0.510s after the heal), bound <= 0.400s");
+	assert_string_equal(msg,
+			    "measured 0.510s (first ok op 0.510s after the heal), bound <= 0.400s");
 }
 
 static void test_status_and_percentile(void **state)
 {
-	static const double v[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	static const double v[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 	struct fl_check_result r;
-	struct fl_check ck = { .kind = FL_CHECK_COMMAND, .expect = 0 };
+	struct fl_check ck = {.kind = FL_CHECK_COMMAND, .expect = 0};
 
 	(void)state;
 	fl_check_eval_status(&ck, 3, NULL, &r);
@@ -196,9 +202,9 @@ static void test_status_and_percentile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load),	     cmocka_unit_test(test_availability),
-		cmocka_unit_test(test_latency),	     cmocka_unit_test(test_progress),
-		cmocka_unit_test(test_recovery),     cmocka_unit_test(test_status_and_percentile),
+	    cmocka_unit_test(test_load),     cmocka_unit_test(test_availability),
+	    cmocka_unit_test(test_latency),  cmocka_unit_test(test_progress),
+	    cmocka_unit_test(test_recovery), cmocka_unit_test(test_status_and_percentile),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
