@@ -81,10 +81,36 @@ static int install_rules(struct fl_sup *s, bool fail_closed, struct fl_err *err)
 	return 0;
 }
 
+/* A lab's packets are bridged in the wire namespace: only with
+ * br_netfilter's bridge-nf-call-ip(6)tables on do they meet the rule. */
+static int check_bridge(struct fl_sup *s, struct fl_err *err)
+{
+	const char *ns = fl_sup_ns_spec(s);
+
+	if (!fl_sup_lab(s))
+		return 0;
+	for (int fam = 4; fam <= 6; fam += 2) {
+		int on = fl_nfrule_bridge_nf(ns, fam);
+
+		if (on == 1)
+			continue;
+		fl_err_set(err, "net.bridge.bridge-nf-call-%s is %s in the wire namespace %s: "
+				"bridged packets would not reach the delay line (needs "
+				"CONFIG_BRIDGE_NETFILTER; see fallacy doctor)",
+			   fam == 6 ? "ip6tables" : "iptables", on == 0 ? "0" : "unreadable", ns);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int start(struct fl_sup *s, struct fl_err *err)
 {
 	const char *ns = fl_sup_ns_spec(s);
 	int rc;
+
+	rc = check_bridge(s, err);
+	if (rc)
+		return rc;
 
 	rc = fl_delayline_new(&g.dl);
 	if (!rc)

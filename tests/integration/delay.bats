@@ -257,6 +257,14 @@ sup_pid() {
 	[ "$r" -ge 35 ]
 }
 
+@test "a wire namespace without bridge-nf-call-iptables is refused, not silently undelayed" {
+	ip netns exec "$W" sysctl -qw net.bridge.bridge-nf-call-iptables=0
+	run -2 "$FALLACY" fault add "$LAB" delay 10ms
+	assert_output --partial "bridge-nf-call-iptables is 0"
+	ip netns exec "$W" sysctl -qw net.bridge.bridge-nf-call-iptables=1
+	run -0 "$FALLACY" fault add "$LAB" delay 10ms
+}
+
 @test "delay input errors exit 2 and name the problem" {
 	run -2 "$FALLACY" fault add "$LAB" delay 50ms distribution gauss
 	assert_output --partial "uniform, normal, pareto or paretonormal"
