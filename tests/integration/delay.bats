@@ -60,12 +60,13 @@ fault() {
 	within "$mean" 0 2
 }
 
-# On this shared 2-core machine one measurement can hit a busy moment:
-# a second attempt measures both again.
+# On this shared 2-core machine (load 4-5 while everybody's tests run) one
+# iperf3 run moves by a factor of 2: up to three attempts measure both
+# again, bare right before delayed.
 @test "the delay line alone (mark stand-in): TCP through 50ms one way reaches half of bare veth" {
 	tcp_big_buffers "$N1" "$N2"
 	dl_start "$W" -4 --rt 10 -- delay 50ms
-	for attempt in 1 2; do
+	for attempt in 1 2 3; do
 		ip netns exec "$W" iptables -w -t raw -F PREROUTING
 		dl_stop
 		bare=$(iperf_gbps "$N1" "$N2" "$IP2" 3)
@@ -141,13 +142,17 @@ seeded_run() {
 
 @test "fault add delay 50ms: TCP through the wire far above the OUTPUT-hook trap (< 1 Mbit/s)" {
 	tcp_big_buffers "$N1" "$N2"
-	fault delay 50ms --from n1 --to n2 --port 9 # offloads off, nothing matches
-	bare=$(iperf_gbps "$N1" "$N2" "$IP2" 3)
-	"$FALLACY" fault clear "$LAB"
-	fault delay 50ms --from n1 --to n2
-	delayed=$(iperf_gbps "$N1" "$N2" "$IP2" 6 -O 2)
-	echo "bare (offloads off)=$bare Gbit/s delayed=$delayed Gbit/s"
-	awk -v d="$delayed" -v b="$bare" 'BEGIN { exit !(d >= b * 0.3 && d > 0.1) }'
+	for attempt in 1 2 3; do
+		"$FALLACY" fault clear "$LAB" >/dev/null
+		fault delay 50ms --from n1 --to n2 --port 9 # offloads off, nothing matches
+		bare=$(iperf_gbps "$N1" "$N2" "$IP2" 3)
+		"$FALLACY" fault clear "$LAB"
+		fault delay 50ms --from n1 --to n2
+		delayed=$(iperf_gbps "$N1" "$N2" "$IP2" 6 -O 2)
+		echo "attempt $attempt: bare (offloads off)=$bare Gbit/s delayed=$delayed Gbit/s"
+		awk -v d="$delayed" -v b="$bare" 'BEGIN { exit !(d >= b * 0.3 && d > 0.1) }' && return 0
+	done
+	return 1
 }
 
 @test "delayed TCP works: iperf3 through 20ms completes, 1MB socat transfer is byte-identical" {
