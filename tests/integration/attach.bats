@@ -29,6 +29,15 @@ teardown() {
 	ip netns del "$B" 2>/dev/null || true
 }
 
+# wait (up to 5 s) until a TCP server listens on PORT in NS
+wait_port() {
+	for _ in $(seq 50); do
+		ip netns exec "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 tc_state() {
 	tc -n "$B" -j qdisc show
 	tc -n "$B" -j filter show dev "$VB" ingress
@@ -144,7 +153,7 @@ tc_state() {
 @test "--netns reset works on both hooks: a server inside and a client inside are refused" {
 	ip netns exec "$B" socat -T 3 TCP-LISTEN:7010,reuseaddr,fork SYSTEM:'echo hello' &
 	PID=$!
-	sleep 0.3
+	wait_port "$B" 7010
 	run -0 "$FALLACY" fault add --netns "$B" reset --port 7010
 	# client outside, server inside: the SYN arrives on ingress, the RST leaves
 	run ! timeout 5 ip netns exec "$A" socat -T 2 - TCP:198.18.254.2:7010 </dev/null
@@ -152,7 +161,7 @@ tc_state() {
 	# client inside: its SYN leaves on egress, the RST comes back in
 	ip netns exec "$A" socat -T 3 TCP-LISTEN:7010,reuseaddr SYSTEM:'echo hello' &
 	apid=$!
-	sleep 0.3
+	wait_port "$A" 7010
 	run ! timeout 5 ip netns exec "$B" socat -T 2 - TCP:198.18.254.1:7010 </dev/null
 	assert_output --partial "Connection refused"
 	kill "$apid" 2>/dev/null || true

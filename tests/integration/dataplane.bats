@@ -32,7 +32,17 @@ setup() {
 }
 
 teardown() {
+	stop_bg
 	"$FALLACY" fault clear "$LAB" >/dev/null 2>&1 || true
+}
+
+# wait (up to 5 s) until something listens on PROTO (t or u) PORT in NS
+wait_port() {
+	for _ in $(seq 50); do
+		ip netns exec "$1" ss -Hln"$2" "sport = :$3" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # counter NAME of fault ID from `fault list -j`
@@ -180,7 +190,8 @@ stop_bg() {
 	command -v iperf3 >/dev/null || skip "iperf3 not installed"
 	start_bg "$N2" iperf3 -s -p 5201
 	start_bg "$N2" socat -T 3 TCP-LISTEN:7000,reuseaddr,fork SYSTEM:'echo hello'
-	sleep 0.3
+	wait_port "$N2" t 5201
+	wait_port "$N2" t 7000
 	run -0 timeout 10 ip netns exec "$N1" iperf3 -c "$IP2" -p 5201 -t 1
 	run -0 "$FALLACY" fault add "$LAB" loss 100% --port 5201
 	run ! timeout 10 ip netns exec "$N1" iperf3 -c "$IP2" -p 5201 -t 1 --connect-timeout 1000
@@ -206,7 +217,7 @@ stop_bg() {
 	c0=$(csum)
 	ip netns exec "$N2" python3 "$BATS_TEST_DIRNAME/test_helper/udp_check.py" recv "$IP2" 9999 1000 >"$BATS_TEST_TMPDIR/recv" &
 	rpid=$!
-	sleep 0.3
+	wait_port "$N2" u 9999
 	ip netns exec "$N1" python3 "$BATS_TEST_DIRNAME/test_helper/udp_check.py" send "$IP2" 9999 1000
 	wait "$rpid"
 	read -r good bad < "$BATS_TEST_TMPDIR/recv"
@@ -221,7 +232,8 @@ stop_bg() {
 @test "reset: a TCP connection to the port is refused by an RST, others work" {
 	start_bg "$N2" socat -T 3 TCP-LISTEN:7001,reuseaddr,fork SYSTEM:'echo hello'
 	start_bg "$N2" socat -T 3 TCP-LISTEN:7002,reuseaddr,fork SYSTEM:'echo hello'
-	sleep 0.3
+	wait_port "$N2" t 7001
+	wait_port "$N2" t 7002
 	id=$("$FALLACY" fault add "$LAB" reset --from n1 --to n2 --dport 7001)
 	run ! timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7001 </dev/null
 	assert_output --partial "Connection refused"
@@ -289,7 +301,7 @@ stop_bg() {
 
 @test "reset: an established TCP connection gets 'Connection reset by peer'" {
 	start_bg "$N2" socat -T 5 TCP-LISTEN:7003,reuseaddr SYSTEM:cat
-	sleep 0.3
+	wait_port "$N2" t 7003
 	run -0 timeout 10 ip netns exec "$N1" python3 -c '
 import socket, subprocess, sys
 s = socket.create_connection((sys.argv[1], 7003), timeout=3)

@@ -67,24 +67,28 @@ teardown() {
 	fl_assert_lab_gone "$lab"
 }
 
-@test "kill -9 of fallacy run, then cleanup --all, leaves no namespaces or processes" {
+@test "kill -9 of fallacy run with faults active, then cleanup --all, leaves no namespaces, processes or rules" {
 	fl_require_root
 	lab=$(fl_lab_name k)
 	"$FALLACY" run tests/data/scenarios/long.yaml --target scenarios/targets/http.yaml \
 		--out "$OUT" --lab "$lab" >/dev/null 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q '"event":"start"' "$OUT/events.jsonl" 2>/dev/null && break
+	for _ in $(seq 150); do
+		grep -q '"id":"lossy"' "$OUT/events.jsonl" 2>/dev/null && break
 		sleep 0.1
 	done
-	run -0 grep -q '"event":"start"' "$OUT/events.jsonl"
+	run -0 grep -q '"event":"fault","id":"lossy"' "$OUT/events.jsonl"
 	run -0 pgrep -f "/tmp/fallacy-$lab/"
+	run -0 pgrep -f "__supervise $lab\$"
+	run -0 ip netns exec "fl-$lab" tc filter show dev "p-n1" ingress
+	assert_output --partial bpf
 	kill -9 "$pid"
 	wait "$pid" || true
 	run -0 "$FALLACY" cleanup --all
 	fl_assert_lab_gone "$lab"
 	sleep 0.5
 	run -1 pgrep -f "/tmp/fallacy-$lab/"
+	run -1 pgrep -f "__supervise $lab\$"
 	[ ! -e "/tmp/fallacy-$lab" ]
 }
 
