@@ -64,7 +64,7 @@ static uint64_t now_ns(clockid_t clk)
 /* One line of events.jsonl (harness/results: both clocks, the event name,
  * extra JSON members). */
 static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
 {
 	char extra[1024];
@@ -144,7 +144,7 @@ static void give_to_user(struct wrap *w, const char *path)
 
 static int open_out(struct wrap *w)
 {
-	struct fl_err err = { "" };
+	struct fl_err err = {""};
 	int rc;
 
 	if (!w->o->out_dir)
@@ -160,8 +160,8 @@ static int open_out(struct wrap *w)
 /* Results belong to the user who asked for them: chown what we wrote. */
 static void give_out_dir(struct wrap *w)
 {
-	static const char *const files[] = { "", "/logs", "/events.jsonl", "/ops.jsonl",
-					     "/counters.json", "/wrap.pcap" };
+	static const char *const files[] = {"",		  "/logs",	    "/events.jsonl",
+					    "/ops.jsonl", "/counters.json", "/wrap.pcap"};
 	char path[PATH_MAX];
 
 	if (!w->o->out_dir || !w->drop)
@@ -205,17 +205,17 @@ static int create_session(struct wrap *w)
 		return rc;
 	}
 	if (rc)
-		pr_err("wrap: session %s: %s (run 'fallacy cleanup %s' if it is stale)",
-		       w->session, strerror(-rc), w->session);
+		pr_err("wrap: session %s: %s (run 'fallacy cleanup %s' if it is stale)", w->session,
+		       strerror(-rc), w->session);
 	return rc;
 }
 
 static int make_namespace(struct wrap *w)
 {
 	struct fl_wrapns_opts no = {
-		.extra_addrs = w->o->addr,
-		.lo_mtu = wrap_faults_may_use(&w->wf, "rate") ? FL_WRAP_RATE_MTU : 0,
-		.loopback_copies = wrap_faults_may_use(&w->wf, "duplicate"),
+	    .extra_addrs = w->o->addr,
+	    .lo_mtu = wrap_faults_may_use(&w->wf, "rate") ? FL_WRAP_RATE_MTU : 0,
+	    .loopback_copies = wrap_faults_may_use(&w->wf, "duplicate"),
 	};
 	int rc;
 
@@ -247,8 +247,8 @@ static int make_namespace(struct wrap *w)
 
 static int start_capture(struct wrap *w)
 {
-	struct fl_capture_point pt = { .ifname = "lo", .dir = FL_CAPTURE_INOUT };
-	struct fl_capture_opts co = { .path = w->pcap };
+	struct fl_capture_point pt = {.ifname = "lo", .dir = FL_CAPTURE_INOUT};
+	struct fl_capture_opts co = {.path = w->pcap};
 	int rc;
 
 	if (!w->o->capture)
@@ -259,8 +259,8 @@ static int start_capture(struct wrap *w)
 	if (!rc)
 		rc = fl_capture_start(w->cap);
 	if (!rc) {
-		event(w, "capture", NULL, "\"file\":\"wrap.pcap\",\"netns\":\"%s\",\"ifname\":\"lo\"",
-		      w->netns);
+		event(w, "capture", NULL,
+		      "\"file\":\"wrap.pcap\",\"netns\":\"%s\",\"ifname\":\"lo\"", w->netns);
 	}
 	return rc;
 }
@@ -305,7 +305,7 @@ static void __attribute__((noreturn)) child_main(struct wrap *w, pid_t parent)
 
 static int start_child(struct wrap *w)
 {
-	struct fl_err err = { "" };
+	struct fl_err err = {""};
 	pid_t parent = getpid();
 	ssize_t n;
 	int rc;
@@ -384,8 +384,8 @@ static int supervise(struct wrap *w)
 	w->t_exit = now_ns(CLOCK_MONOTONIC);
 	w->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (WIFSIGNALED(st))
-		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d,\"signal\":%d", w->child, w->status,
-		      WTERMSIG(st));
+		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d,\"signal\":%d", w->child,
+		      w->status, WTERMSIG(st));
 	else
 		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d", w->child, w->status);
 	return 0;
@@ -404,14 +404,16 @@ static void write_counters(struct wrap *w)
 		pr_warn("wrap: cannot write %s: %s", path, strerror(errno));
 		return;
 	}
-	fprintf(f, "{\"session\":\"%s\",\"netns\":\"%s\",\"command\":{\"pid\":%d,"
-		   "\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,",
+	fprintf(f,
+		"{\"session\":\"%s\",\"netns\":\"%s\",\"command\":{\"pid\":%d,"
+		"\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,",
 		w->session, w->netns, w->child, w->status,
 		(unsigned long long)(w->t_exit - w->t_exec),
 		w->wf.list_json && w->wf.list_json[0] ? w->wf.list_json : "[]");
-	fprintf(f, "\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
-		   "\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
-		   "\"capture\":",
+	fprintf(f,
+		"\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
+		"\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
+		"\"capture\":",
 		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.packets,
 		(unsigned long long)w->wf.sum.dropped, (unsigned long long)w->wf.sum.delayed,
 		(unsigned long long)w->wf.sum.duplicated, (unsigned long long)w->wf.sum.corrupted,
@@ -463,7 +465,7 @@ static void summary(struct wrap *w)
  * thread: block them before the capture thread exists. */
 static int block_signals(struct wrap *w)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD};
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -518,7 +520,7 @@ static void release(struct wrap *w)
 
 static int setup(struct wrap *w)
 {
-	struct fl_err err = { "" };
+	struct fl_err err = {""};
 	int rc;
 
 	rc = resolve_user(w);
@@ -542,7 +544,7 @@ static int setup(struct wrap *w)
 
 int fl_wrap_run(const struct fl_wrap_opts *o)
 {
-	struct wrap w = { .o = o, .go = { -1, -1 }, .err = { -1, -1 }, .sfd = -1 };
+	struct wrap w = {.o = o, .go = {-1, -1}, .err = {-1, -1}, .sfd = -1};
 	int rc;
 
 	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());
