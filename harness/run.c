@@ -84,6 +84,11 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 	spec.n_nodes = r->n_nodes;
 	spec.ipv6 = r->sc->ipv6;
 	ret = fl_lab_up(&spec, &r->lab);
+	if (ret == -EEXIST)
+		return run_fail(s, ret,
+				"lab '%s' exists already (choose another --lab, or 'fallacy lab "
+				"down %s')",
+				r->lab_name, r->lab_name);
 	if (ret)
 		return run_fail(s, ret, "could not bring lab '%s' up (%s)", r->lab_name,
 				strerror(-ret));
