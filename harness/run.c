@@ -523,7 +523,7 @@ static void write_resolved(const struct fl_run *r)
 		return;
 	fprintf(f, "# resolved by fallacy run from %s against %s (seed %llu)\n", r->sc->file,
 		r->t->file, (unsigned long long)r->seed);
-	fl_scenario_print(r->sc, f);
+	fl_scenario_print(r->sc, r->seed, f);
 	fclose(f);
 }
 
