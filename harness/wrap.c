@@ -24,10 +24,12 @@
 #include "capture.h"
 #include "log.h"
 #include "netns.h"
+#include "pcapng.h"
 #include "results.h"
 #include "state.h"
 #include "wrap_int.h"
 #include "wrapns.h"
+#include "yaml.h"
 
 struct wrap {
 	const struct fl_wrap_opts *o;
@@ -477,6 +479,84 @@ static int block_signals(struct wrap *w)
 	return w->sfd < 0 ? -errno : 0;
 }
 
+static int note_cmp(const void *a, const void *b)
+{
+	const struct fl_pcapng_note *x = a, *y = b;
+
+	return x->wall_ns < y->wall_ns ? -1 : x->wall_ns > y->wall_ns;
+}
+
+static const char *jtext(const struct fl_ynode *m, const char *key)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, key);
+
+	return v && v->type == FL_Y_SCALAR && v->text ? v->text : "";
+}
+
+static void note_text(const struct fl_ynode *m, char *buf, size_t size)
+{
+	static const char *const keys[] = {"event", "id", "spec", "fault", "pid", "status"};
+	size_t len = snprintf(buf, size, "fallacy:");
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && len < size; i++) {
+		const char *t = jtext(m, keys[i]);
+
+		if (*t)
+			len += snprintf(buf + len, size - len, i < 2 ? " %s" : " %s %s",
+					i < 2 ? t : keys[i], t);
+	}
+}
+
+/* One note per event line: "fault cut loss 100%", "exit status 0"... */
+static int read_notes(const char *path, struct fl_pcapng_note **out, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, len = 0;
+	struct fl_pcapng_note *v = NULL, *nv;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		struct fl_ydoc *d = NULL;
+		struct fl_err err;
+
+		if (fl_yaml_load(path, line, &d, &err) || !d->root ||
+		    !(nv = realloc(v, (len + 1) * sizeof(*v)))) {
+			fl_yaml_free(d);
+			continue;
+		}
+		v = nv;
+		v[len].wall_ns = strtoull(jtext(d->root, "wall_ns"), NULL, 10);
+		note_text(d->root, v[len].text, sizeof(v[len].text));
+		len++;
+		fl_yaml_free(d);
+	}
+	free(line);
+	fclose(f);
+	qsort(v, len, sizeof(*v), note_cmp);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+/* DIR/wrap.pcapng: the trace with the events as comments. */
+static void write_pcapng(struct wrap *w)
+{
+	char events[PATH_MAX], out[PATH_MAX];
+	struct fl_pcapng_note *notes = NULL;
+	size_t n = 0;
+
+	if (!w->cap || !w->res)
+		return;
+	fflush(w->res->events);
+	snprintf(events, sizeof(events), "%s/events.jsonl", w->o->out_dir);
+	snprintf(out, sizeof(out), "%s/wrap.pcapng", w->o->out_dir);
+	if (read_notes(events, &notes, &n) || fl_pcapng_from_pcap(w->pcap, out, notes, n))
+		pr_warn("wrap: no %s (the pcap file is complete)", out);
+	free(notes);
+}
+
 /* Everything after the command: results, then removal of the session. */
 static int finish(struct wrap *w)
 {
@@ -487,6 +567,7 @@ static int finish(struct wrap *w)
 		pr_warn("wrap: the capture %s may be incomplete", w->pcap);
 	write_counters(w);
 	event(w, "end", NULL, "\"status\":%d", w->status);
+	write_pcapng(w);
 	if (w->st) {
 		fl_state_close(w->st);
 		w->st = NULL;
