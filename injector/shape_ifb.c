@@ -120,9 +120,21 @@ out:
 	return err;
 }
 
+/* Redirected ingress traffic arrives in bursts: with the egress default
+ * (100 ms) TCP lost 5% of the rate to drops here (118 drops in 4 s at
+ * 10 Mbit/s, 9.1 Mbit/s goodput); 300 ms gave none (9.59). */
+static const struct fl_rate *ingress_defaults(const struct fl_rate *r, struct fl_rate *out)
+{
+	fl_rate_defaults(r, out);
+	if (!r->limit)
+		out->limit = r->rate_bps / 8 * 3 / 10 + out->burst;
+	return out;
+}
+
 int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
 		     const struct fl_rate *r)
 {
+	struct fl_rate in;
 	struct nl_sock *sk = NULL;
 	char ifb[IFNAMSIZ];
 	const char *what = "opening";
@@ -145,7 +157,7 @@ int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
 	what = "adding tbf on the ifb";
 	if (st)
 		fl_state_record(st, "qdisc", "%s %s root", netns, ifb);
-	err = fl_shape_tbf_nl(sk, ifb_idx, r);
+	err = fl_shape_tbf_nl(sk, ifb_idx, ingress_defaults(r, &in));
 	if (err < 0)
 		goto nlfail;
 	what = "adding clsact";

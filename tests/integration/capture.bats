@@ -161,6 +161,15 @@ print("inside %d outside %d wrong %d" % (inside, outside, bad))
 sys.exit(0 if bad == 0 and inside >= 8 and outside >= 15 else 1)
 PY
 	echo "$output"
+	# the pcapng copy carries the events as comments, on the first packet after each
+	run -0 capinfos "$TMP/res/wrap.pcapng"
+	assert_output --partial "fallacy: fault cut"
+	assert_output --partial "fallacy: heal cut"
+	run -0 tshark -r "$TMP/res/wrap.pcapng" -Y 'frame.comment contains "fault cut"' \
+		-T fields -e frame.time_epoch
+	[ "$(echo "$output" | grep -c '^[0-9]')" -eq 1 ]
+	[ "$(tshark -r "$TMP/res/wrap.pcapng" 2>/dev/null | wc -l)" -eq \
+		"$(tshark -r "$TMP/res/wrap.pcap" 2>/dev/null | wc -l)" ]
 }
 
 @test "lab capture: --side before shows what n1 sent, --side after what reached n2" {

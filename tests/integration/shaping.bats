@@ -93,7 +93,7 @@ attach_pair() {
 	done
 }
 
-@test "--netns ingress cap (ifb): XB->X capped at 10mbit, X->XB not; cleanup removes ifb and qdiscs" {
+@test "--netns ingress cap (ifb): XB->X capped at 10mbit, X->XB not; after kill -9 cleanup removes ifb, filters, qdiscs" {
 	attach_pair
 	run -0 "$FALLACY" fault add --netns "$XNS" rate 10mbit --dir in
 	run -0 ip netns exec "$XNS" ip link show flb-eth0
@@ -102,13 +102,14 @@ attach_pair() {
 	echo "into X: $m Mbit/s, out of X: $back Mbit/s"
 	rate_ok 10 "$m"
 	awk -v m="$back" 'BEGIN { exit !(m > 50) }'
-	run -0 "$FALLACY" fault clear --netns "$XNS"
+	kill -9 "$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/@netns-$XNS/journal")"
 	run -0 "$FALLACY" cleanup "@netns-$XNS"
 	run ip netns exec "$XNS" ip link show flb-eth0
 	[ "$status" -ne 0 ]
 	run -0 ip netns exec "$XNS" tc qdisc show dev eth0
 	refute_output --partial clsact
 	refute_output --partial htb
+	run -0 ip netns exec "$XB" ping -c 2 -i 0.2 -W 1 198.18.201.1
 }
 
 @test "--netns egress cap: X->XB capped at 10mbit" {
