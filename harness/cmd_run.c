@@ -96,6 +96,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->dry = true;
 			break;
 		case 'l':
+			if (fl_validate_name("--lab", optarg, FL_LAB_NAME_MAX, &err)) {
+				pr_err("run: %s", err.msg);
+				return FL_EXIT_USAGE;
+			}
 			a->lab = optarg;
 			break;
 		case 'c':

@@ -84,6 +84,11 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 	spec.n_nodes = r->n_nodes;
 	spec.ipv6 = r->sc->ipv6;
 	ret = fl_lab_up(&spec, &r->lab);
+	if (ret == -EEXIST)
+		return run_fail(s, ret,
+				"lab '%s' exists already (choose another --lab, or 'fallacy lab "
+				"down %s')",
+				r->lab_name, r->lab_name);
 	if (ret)
 		return run_fail(s, ret, "could not bring lab '%s' up (%s)", r->lab_name,
 				strerror(-ret));
@@ -625,8 +630,8 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	for (size_t i = 0; i < sc->n_checks && !ret; i++)
 		if (sc->checks[i].kind == FL_CHECK_INVARIANT)
 			run_command_check(&r, &sc->checks[i], &res[i]);
-	evaluate(&r, res, s);
 	s->seconds = (fl_clock_mono_ns() - t_start) / 1e9;
+	evaluate(&r, res, s);
 	write_counters(&r);
 	snprintf(path, sizeof(path), "%s/summary.json", r.dir);
 	fl_summary_write(path, s);
