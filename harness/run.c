@@ -373,6 +373,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 		usleep(50000);
 		if (fl_clock_mono_ns() - last >= every) {
 			last = fl_clock_mono_ns();
+			fl_run_load_poll(r);
 			progress(r, &tl, false);
 		}
 	}
