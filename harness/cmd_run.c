@@ -96,6 +96,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->dry = true;
 			break;
 		case 'l':
+			if (fl_validate_name("--lab", optarg, FL_LAB_NAME_MAX, &err)) {
+				pr_err("run: %s", err.msg);
+				return FL_EXIT_USAGE;
+			}
 			a->lab = optarg;
 			break;
 		case 'c':
@@ -244,7 +248,7 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 	}
 	fprintf(f, "# plan: scenario %s against target %s on %zu nodes, seed %llu\n", sc->file,
 		t->file, n, (unsigned long long)(o->has_seed ? o->seed : sc->seed));
-	fl_scenario_print(sc, f);
+	fl_scenario_print(sc, o->has_seed ? o->seed : sc->seed, f);
 	fprintf(f, "target:\n");
 	for (size_t i = 0; i < n; i++) {
 		v.self = i;

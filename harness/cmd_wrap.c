@@ -13,47 +13,58 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fallacy wrap [--delay D] [--jitter D] [--loss P] [--rate R]\n"
-		"                    [--duplicate P] [--corrupt P] [--port N[-M]]\n"
-		"                    [--scenario FILE] [--seed S] [--out DIR] [--capture]\n"
-		"                    [--user U] [--addr] [-q] -- CMD [ARG...]\n\n"
-		"Runs CMD in a fresh network namespace whose traffic, loopback included,\n"
-		"suffers the faults, as the invoking user (SUDO_UID under sudo, or --user),\n"
-		"in the current directory with the environment kept. Exits with CMD's status\n"
-		"(128+N when a signal N killed it); 2 when the session cannot be set up.\n"
-		"  --port N[-M]  faults only on traffic to or from these ports (both ways)\n"
-		"  --addr        also give lo 198.18.0.1/15 and fdfa:11ac::1/64 (name\n"
-		"                fallacy-wrap), for servers that bind a non-loopback address\n"
-		"  --out DIR     write events.jsonl, counters.json (and wrap.pcap) there\n"
-		"  --capture     write DIR/wrap.pcap (lo, nanosecond wall-clock timestamps)\n\n"
-		"examples:\n"
-		"  sudo fallacy wrap --delay 50ms -- make test\n"
-		"  sudo fallacy wrap --delay 20ms --port 6379 --out results -- ./run-tests.sh\n"
-		"  sudo fallacy wrap --loss 100%% --port 6379 -- python3 -m unittest\n");
+	fprintf(f, "usage: fallacy wrap [--delay D] [--jitter D] [--loss P] [--rate R]\n"
+		   "                    [--duplicate P] [--corrupt P] [--port N[-M]]\n"
+		   "                    [--scenario FILE] [--seed S] [--out DIR] [--capture]\n"
+		   "                    [--user U] [--addr] [-q] -- CMD [ARG...]\n\n"
+		   "Runs CMD in a fresh network namespace whose traffic, loopback included,\n"
+		   "suffers the faults, as the invoking user (SUDO_UID under sudo, or --user),\n"
+		   "in the current directory with the environment kept. Exits with CMD's status\n"
+		   "(128+N when a signal N killed it); 2 when the session cannot be set up.\n"
+		   "  --port N[-M]  faults only on traffic to or from these ports (both ways)\n"
+		   "  --addr        also give lo 198.18.0.1/15 and fdfa:11ac::1/64 (name\n"
+		   "                fallacy-wrap), for servers that bind a non-loopback address\n"
+		   "  --out DIR     write events.jsonl, counters.json (and wrap.pcap) there\n"
+		   "  --capture     write DIR/wrap.pcap (lo, nanosecond wall-clock timestamps)\n\n"
+		   "examples:\n"
+		   "  sudo fallacy wrap --delay 50ms -- make test\n"
+		   "  sudo fallacy wrap --delay 20ms --port 6379 --out results -- ./run-tests.sh\n"
+		   "  sudo fallacy wrap --loss 100%% --port 6379 -- python3 -m unittest\n");
 }
 
 enum wopt {
-	O_DELAY = 256, O_JITTER, O_LOSS, O_RATE, O_DUPLICATE, O_CORRUPT, O_PORT, O_SCENARIO,
-	O_SEED, O_OUT, O_CAPTURE, O_USER, O_ADDR, O_QUIET,
+	O_DELAY = 256,
+	O_JITTER,
+	O_LOSS,
+	O_RATE,
+	O_DUPLICATE,
+	O_CORRUPT,
+	O_PORT,
+	O_SCENARIO,
+	O_SEED,
+	O_OUT,
+	O_CAPTURE,
+	O_USER,
+	O_ADDR,
+	O_QUIET,
 };
 
 static const struct option longopts[] = {
-	{ "delay", required_argument, NULL, O_DELAY },
-	{ "jitter", required_argument, NULL, O_JITTER },
-	{ "loss", required_argument, NULL, O_LOSS },
-	{ "rate", required_argument, NULL, O_RATE },
-	{ "duplicate", required_argument, NULL, O_DUPLICATE },
-	{ "corrupt", required_argument, NULL, O_CORRUPT },
-	{ "port", required_argument, NULL, O_PORT },
-	{ "scenario", required_argument, NULL, O_SCENARIO },
-	{ "seed", required_argument, NULL, O_SEED },
-	{ "out", required_argument, NULL, O_OUT },
-	{ "capture", no_argument, NULL, O_CAPTURE },
-	{ "user", required_argument, NULL, O_USER },
-	{ "addr", no_argument, NULL, O_ADDR },
-	{ "quiet", no_argument, NULL, O_QUIET },
-	{ NULL, 0, NULL, 0 },
+    {"delay", required_argument, NULL, O_DELAY},
+    {"jitter", required_argument, NULL, O_JITTER},
+    {"loss", required_argument, NULL, O_LOSS},
+    {"rate", required_argument, NULL, O_RATE},
+    {"duplicate", required_argument, NULL, O_DUPLICATE},
+    {"corrupt", required_argument, NULL, O_CORRUPT},
+    {"port", required_argument, NULL, O_PORT},
+    {"scenario", required_argument, NULL, O_SCENARIO},
+    {"seed", required_argument, NULL, O_SEED},
+    {"out", required_argument, NULL, O_OUT},
+    {"capture", no_argument, NULL, O_CAPTURE},
+    {"user", required_argument, NULL, O_USER},
+    {"addr", no_argument, NULL, O_ADDR},
+    {"quiet", no_argument, NULL, O_QUIET},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_value(int opt, const char *arg, struct fl_wrap_opts *o, struct fl_err *err)
@@ -132,7 +143,7 @@ static int check_combination(const struct fl_wrap_opts *o)
 
 static int parse_args(int argc, char **argv, struct fl_wrap_opts *o)
 {
-	struct fl_err err = { "" };
+	struct fl_err err = {""};
 	int opt, rc;
 
 	optind = 1;
@@ -156,7 +167,7 @@ static int parse_args(int argc, char **argv, struct fl_wrap_opts *o)
 
 int do_wrap(int argc, char **argv)
 {
-	struct fl_wrap_opts o = { .seed = 1 };
+	struct fl_wrap_opts o = {.seed = 1};
 	int rc;
 
 	if (fl_wants_help(argc, argv)) {

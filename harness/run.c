@@ -84,6 +84,11 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 	spec.n_nodes = r->n_nodes;
 	spec.ipv6 = r->sc->ipv6;
 	ret = fl_lab_up(&spec, &r->lab);
+	if (ret == -EEXIST)
+		return run_fail(s, ret,
+				"lab '%s' exists already (choose another --lab, or 'fallacy lab "
+				"down %s')",
+				r->lab_name, r->lab_name);
 	if (ret)
 		return run_fail(s, ret, "could not bring lab '%s' up (%s)", r->lab_name,
 				strerror(-ret));
@@ -368,6 +373,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 		usleep(50000);
 		if (fl_clock_mono_ns() - last >= every) {
 			last = fl_clock_mono_ns();
+			fl_run_load_poll(r);
 			progress(r, &tl, false);
 		}
 	}
@@ -523,7 +529,7 @@ static void write_resolved(const struct fl_run *r)
 		return;
 	fprintf(f, "# resolved by fallacy run from %s against %s (seed %llu)\n", r->sc->file,
 		r->t->file, (unsigned long long)r->seed);
-	fl_scenario_print(r->sc, f);
+	fl_scenario_print(r->sc, r->seed, f);
 	fclose(f);
 }
 
@@ -625,8 +631,8 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	for (size_t i = 0; i < sc->n_checks && !ret; i++)
 		if (sc->checks[i].kind == FL_CHECK_INVARIANT)
 			run_command_check(&r, &sc->checks[i], &res[i]);
-	evaluate(&r, res, s);
 	s->seconds = (fl_clock_mono_ns() - t_start) / 1e9;
+	evaluate(&r, res, s);
 	write_counters(&r);
 	snprintf(path, sizeof(path), "%s/summary.json", r.dir);
 	fl_summary_write(path, s);

@@ -39,7 +39,9 @@ struct fl_run_node {
 	int log_fd;
 	pid_t load_pid;	    /* a workload process */
 	char ops_file[700]; /* the workload's $FALLACY_OPS */
-	char dir[128];	    /* {{dir}}: scratch folder, removed with the lab */
+	off_t ops_off;	    /* read so far */
+	size_t ops_lines, ops_bad;
+	char dir[128]; /* {{dir}}: scratch folder, removed with the lab */
 	pthread_t probe;
 	bool probing;
 	struct fl_capture *cap;
@@ -81,6 +83,8 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 /* load (probes/workloads), runload.c */
 int fl_run_load_start(struct fl_run *r);
 void fl_run_load_stop(struct fl_run *r);
+/* Take in what workloads wrote so far (live progress). */
+void fl_run_load_poll(struct fl_run *r);
 /* template variables of node i */
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
 

@@ -278,35 +278,50 @@ static int workload_op(const struct fl_ynode *m, const char *node, struct fl_op 
 	return 0;
 }
 
-static void ingest_workload(struct fl_run *r, struct fl_run_node *n)
+/* Read the complete lines the workload appended since the last call (final:
+ * also a last line without newline). */
+static void ingest_workload(struct fl_run *r, struct fl_run_node *n, bool final)
 {
 	FILE *f = fopen(n->ops_file, "r");
 	char *line = NULL, where[760];
-	size_t cap = 0, lineno = 0, bad = 0;
+	size_t cap = 0;
+	ssize_t len;
 
 	if (!f) {
-		pr_warn("workload on %s wrote no operations to $FALLACY_OPS", n->name);
+		if (final && !n->ops_lines)
+			pr_warn("workload on %s wrote no operations to $FALLACY_OPS", n->name);
 		return;
 	}
-	while (getline(&line, &cap, f) > 0) {
+	fseeko(f, n->ops_off, SEEK_SET);
+	while ((len = getline(&line, &cap, f)) > 0) {
 		struct fl_ydoc *d = NULL;
 		struct fl_err err;
 		struct fl_op op;
 
-		snprintf(where, sizeof(where), "%s:%zu", n->ops_file, ++lineno);
+		if (line[len - 1] != '\n' && !final)
+			break; /* still being written */
+		n->ops_off += len;
+		snprintf(where, sizeof(where), "%s:%zu", n->ops_file, ++n->ops_lines);
 		if (fl_yaml_load(where, line, &d, &err) || !d->root || d->root->type != FL_Y_MAP ||
 		    workload_op(d->root, n->name, &op)) {
-			if (!bad++)
+			if (!n->ops_bad++)
 				pr_warn("%s: not an operation line (see docs/scenarios.md)", where);
 		} else if (op.start_ns >= r->t0 && op.start_ns < r->t_end) {
 			fl_results_op(r->res, &op);
 		}
 		fl_yaml_free(d);
 	}
-	if (bad)
-		pr_warn("workload on %s: %zu bad lines ignored", n->name, bad);
+	if (final && n->ops_bad)
+		pr_warn("workload on %s: %zu bad lines ignored", n->name, n->ops_bad);
 	free(line);
 	fclose(f);
+}
+
+void fl_run_load_poll(struct fl_run *r)
+{
+	for (size_t i = 0; i < r->n_nodes; i++)
+		if (r->nodes[i].load_pid > 0)
+			ingest_workload(r, &r->nodes[i], false);
 }
 
 void fl_run_load_stop(struct fl_run *r)
@@ -322,7 +337,7 @@ void fl_run_load_stop(struct fl_run *r)
 		if (n->load_pid > 0) {
 			fl_proc_stop(n->load_pid, r->t->stop_grace_ns, NULL);
 			n->load_pid = 0;
-			ingest_workload(r, n);
+			ingest_workload(r, n, true);
 		}
 	}
 }

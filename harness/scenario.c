@@ -235,11 +235,44 @@ static int fault_keys(struct sctx *c, const struct fl_ynode *f, const struct fki
 	return fl_ycheck_keys(c->d, f, what, allowed, c->err);
 }
 
+/* fault: "delay 200ms --from n1": the words of `fallacy fault add`, as
+ * they are; the data plane's parser checks them before the run. */
+static int parse_fault_words(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
+{
+	char *buf = strdup(f->text), *save = NULL;
+	const char *s;
+	size_t i;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (char *w = strtok_r(buf, " \t\n", &save); w && !ret; w = strtok_r(NULL, " \t\n", &save))
+		ret = words_push(st, w);
+	free(buf);
+	if (ret)
+		return ret;
+	for (i = 0; i < N_FKINDS && st->argc && strcmp(fkinds[i].name, st->argv[0]); i++)
+		;
+	if (i < N_FKINDS) {
+		st->kind = !strcmp(st->argv[0], "partition") && st->argc > 2 ? FL_STEP_PARTITION
+									     : FL_STEP_FAULT;
+		return 0;
+	}
+	s = st->argc ? fl_suggest(st->argv[0], fl_scenario_fault_kinds, N_FKINDS) : NULL;
+	if (s)
+		return fl_yerr(c->err, c->d, f, "unknown fault kind '%s' (did you mean '%s'?)",
+			       st->argv[0], s);
+	return fl_yerr(c->err, c->d, f,
+		       "'fault' needs a kind and its parameters, e.g. \"loss 5%%\"");
+}
+
 static int parse_fault(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
 {
 	const struct fkind *k;
 	int ret;
 
+	if (f->type == FL_Y_SCALAR && !fl_yis_null(f))
+		return parse_fault_words(c, st, f);
 	if (fl_yexpect(c->d, f, FL_Y_MAP, "'fault'", c->err))
 		return -EINVAL;
 	k = fault_kind(c, f);
@@ -860,7 +893,6 @@ static void yq(FILE *f, const char *s)
 
 static void print_step(const struct fl_step *st, FILE *f)
 {
-	static const char *const kinds[] = {"fault", "heal", "partition"};
 	char at[32], words[1024];
 
 	fl_format_duration(st->at_ns, at, sizeof(at));
@@ -868,12 +900,78 @@ static void print_step(const struct fl_step *st, FILE *f)
 	fprintf(f, "  - at: %s\n", at);
 	if (st->kind != FL_STEP_HEAL)
 		fprintf(f, "    id: %s\n", st->id);
-	fprintf(f, "    %s: ", kinds[st->kind]);
+	fprintf(f, "    %s: ", st->kind == FL_STEP_HEAL ? "heal" : "fault");
 	yq(f, words);
 	fputc('\n', f);
 }
 
-void fl_scenario_print(const struct fl_scenario *sc, FILE *f)
+/* ", during: X, op: Y, on: [n2, n3]" */
+static void print_filters(const struct fl_check *ck, FILE *f)
+{
+	if (ck->win.kind != FL_WIN_ALL)
+		fprintf(f, ", %s: %s", ck->win.kind == FL_WIN_DURING ? "during" : "outside",
+			ck->win.id);
+	if (ck->op[0]) {
+		fputs(", op: ", f);
+		yq(f, ck->op);
+	}
+	if (ck->on[0])
+		fprintf(f, ", on: [%.*s]", (int)strlen(ck->on) - 2, ck->on + 1);
+}
+
+static void print_run_check(const struct fl_check *ck, FILE *f)
+{
+	char t[32];
+
+	fl_format_duration(ck->timeout_ns, t, sizeof(t));
+	fputc('{', f);
+	if (ck->kind == FL_CHECK_COMMAND)
+		fprintf(f, "node: %s, ", ck->node);
+	fputs("run: ", f);
+	yq(f, ck->run);
+	fprintf(f, ", expect: %d, timeout: %s}", ck->expect, t);
+}
+
+static void print_check(const struct fl_check *ck, FILE *f)
+{
+	char a[32], b[32];
+
+	fprintf(f, "  - %s: ", fl_check_kind_name(ck->kind));
+	switch (ck->kind) {
+	case FL_CHECK_LATENCY:
+		if (ck->pctl >= 100)
+			snprintf(a, sizeof(a), "max");
+		else if (ck->pctl > 99)
+			snprintf(a, sizeof(a), "p999");
+		else
+			snprintf(a, sizeof(a), "p%g", ck->pctl);
+		fprintf(f, "{%s: ", a);
+		yq(f, ck->bound.text);
+		break;
+	case FL_CHECK_RECOVERY:
+		fl_format_duration(ck->within_ns, a, sizeof(a));
+		fl_format_duration(ck->rate_window_ns, b, sizeof(b));
+		fprintf(f, "{within: %s, after: %s", a, ck->after);
+		if (ck->has_rate) {
+			fputs(", rate: ", f);
+			yq(f, ck->bound.text);
+			fprintf(f, ", window: %s", b);
+		}
+		break;
+	case FL_CHECK_COMMAND:
+	case FL_CHECK_INVARIANT:
+		print_run_check(ck, f);
+		fputc('\n', f);
+		return;
+	default:
+		fputs("{bound: ", f);
+		yq(f, ck->bound.text);
+	}
+	print_filters(ck, f);
+	fputs("}\n", f);
+}
+
+void fl_scenario_print(const struct fl_scenario *sc, uint64_t seed, FILE *f)
 {
 	char dur[32];
 
@@ -886,16 +984,15 @@ void fl_scenario_print(const struct fl_scenario *sc, FILE *f)
 		yq(f, sc->description);
 		fputc('\n', f);
 	}
-	fprintf(f, "seed: %llu\nduration: %s\n", (unsigned long long)sc->seed, dur);
+	fprintf(f, "seed: %llu\nduration: %s\n", (unsigned long long)seed, dur);
 	if (sc->nodes)
 		fprintf(f, "nodes: %zu\n", sc->nodes);
+	if (sc->ipv6)
+		fprintf(f, "ipv6: true\n");
 	fprintf(f, "timeline:%s\n", sc->n_steps ? "" : " []");
 	for (size_t i = 0; i < sc->n_steps; i++)
 		print_step(&sc->steps[i], f);
 	fprintf(f, "checks:%s\n", sc->n_checks ? "" : " []");
-	for (size_t i = 0; i < sc->n_checks; i++) {
-		fprintf(f, "  - ");
-		yq(f, sc->checks[i].name);
-		fputc('\n', f);
-	}
+	for (size_t i = 0; i < sc->n_checks; i++)
+		print_check(&sc->checks[i], f);
 }

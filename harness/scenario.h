@@ -114,8 +114,9 @@ int fl_scenario_load(const char *file, const char *text, struct fl_scenario **ou
 		     struct fl_err *err);
 void fl_scenario_free(struct fl_scenario *sc);
 
-/* Print the resolved scenario as YAML (results/scenario.yaml, --dry-run). */
-void fl_scenario_print(const struct fl_scenario *sc, FILE *f);
+/* Print the resolved scenario as a scenario file that loads again (faults
+ * as the words of `fault add`), with seed (results/scenario.yaml, --dry-run). */
+void fl_scenario_print(const struct fl_scenario *sc, uint64_t seed, FILE *f);
 /* "delay 200ms jitter 50ms --from n1 --to n2,n3" into buf. */
 void fl_step_words(const struct fl_step *st, char *buf, size_t len);
 const char *fl_check_kind_name(enum fl_check_kind k);

@@ -24,10 +24,12 @@
 #include "capture.h"
 #include "log.h"
 #include "netns.h"
+#include "pcapng.h"
 #include "results.h"
 #include "state.h"
 #include "wrap_int.h"
 #include "wrapns.h"
+#include "yaml.h"
 
 struct wrap {
 	const struct fl_wrap_opts *o;
@@ -64,7 +66,7 @@ static uint64_t now_ns(clockid_t clk)
 /* One line of events.jsonl (harness/results: both clocks, the event name,
  * extra JSON members). */
 static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
 {
 	char extra[1024];
@@ -144,7 +146,7 @@ static void give_to_user(struct wrap *w, const char *path)
 
 static int open_out(struct wrap *w)
 {
-	struct fl_err err = { "" };
+	struct fl_err err = {""};
 	int rc;
 
 	if (!w->o->out_dir)
@@ -160,8 +162,8 @@ static int open_out(struct wrap *w)
 /* Results belong to the user who asked for them: chown what we wrote. */
 static void give_out_dir(struct wrap *w)
 {
-	static const char *const files[] = { "", "/logs", "/events.jsonl", "/ops.jsonl",
-					     "/counters.json", "/wrap.pcap" };
+	static const char *const files[] = {"",		  "/logs",	    "/events.jsonl",
+					    "/ops.jsonl", "/counters.json", "/wrap.pcap"};
 	char path[PATH_MAX];
 
 	if (!w->o->out_dir || !w->drop)
@@ -205,17 +207,17 @@ static int create_session(struct wrap *w)
 		return rc;
 	}
 	if (rc)
-		pr_err("wrap: session %s: %s (run 'fallacy cleanup %s' if it is stale)",
-		       w->session, strerror(-rc), w->session);
+		pr_err("wrap: session %s: %s (run 'fallacy cleanup %s' if it is stale)", w->session,
+		       strerror(-rc), w->session);
 	return rc;
 }
 
 static int make_namespace(struct wrap *w)
 {
 	struct fl_wrapns_opts no = {
-		.extra_addrs = w->o->addr,
-		.lo_mtu = wrap_faults_may_use(&w->wf, "rate") ? FL_WRAP_RATE_MTU : 0,
-		.loopback_copies = wrap_faults_may_use(&w->wf, "duplicate"),
+	    .extra_addrs = w->o->addr,
+	    .lo_mtu = wrap_faults_may_use(&w->wf, "rate") ? FL_WRAP_RATE_MTU : 0,
+	    .loopback_copies = wrap_faults_may_use(&w->wf, "duplicate"),
 	};
 	int rc;
 
@@ -247,8 +249,8 @@ static int make_namespace(struct wrap *w)
 
 static int start_capture(struct wrap *w)
 {
-	struct fl_capture_point pt = { .ifname = "lo", .dir = FL_CAPTURE_INOUT };
-	struct fl_capture_opts co = { .path = w->pcap };
+	struct fl_capture_point pt = {.ifname = "lo", .dir = FL_CAPTURE_INOUT};
+	struct fl_capture_opts co = {.path = w->pcap};
 	int rc;
 
 	if (!w->o->capture)
@@ -259,8 +261,8 @@ static int start_capture(struct wrap *w)
 	if (!rc)
 		rc = fl_capture_start(w->cap);
 	if (!rc) {
-		event(w, "capture", NULL, "\"file\":\"wrap.pcap\",\"netns\":\"%s\",\"ifname\":\"lo\"",
-		      w->netns);
+		event(w, "capture", NULL,
+		      "\"file\":\"wrap.pcap\",\"netns\":\"%s\",\"ifname\":\"lo\"", w->netns);
 	}
 	return rc;
 }
@@ -305,7 +307,7 @@ static void __attribute__((noreturn)) child_main(struct wrap *w, pid_t parent)
 
 static int start_child(struct wrap *w)
 {
-	struct fl_err err = { "" };
+	struct fl_err err = {""};
 	pid_t parent = getpid();
 	ssize_t n;
 	int rc;
@@ -384,8 +386,8 @@ static int supervise(struct wrap *w)
 	w->t_exit = now_ns(CLOCK_MONOTONIC);
 	w->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (WIFSIGNALED(st))
-		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d,\"signal\":%d", w->child, w->status,
-		      WTERMSIG(st));
+		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d,\"signal\":%d", w->child,
+		      w->status, WTERMSIG(st));
 	else
 		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d", w->child, w->status);
 	return 0;
@@ -404,14 +406,16 @@ static void write_counters(struct wrap *w)
 		pr_warn("wrap: cannot write %s: %s", path, strerror(errno));
 		return;
 	}
-	fprintf(f, "{\"session\":\"%s\",\"netns\":\"%s\",\"command\":{\"pid\":%d,"
-		   "\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,",
+	fprintf(f,
+		"{\"session\":\"%s\",\"netns\":\"%s\",\"command\":{\"pid\":%d,"
+		"\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,",
 		w->session, w->netns, w->child, w->status,
 		(unsigned long long)(w->t_exit - w->t_exec),
 		w->wf.list_json && w->wf.list_json[0] ? w->wf.list_json : "[]");
-	fprintf(f, "\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
-		   "\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
-		   "\"capture\":",
+	fprintf(f,
+		"\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
+		"\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
+		"\"capture\":",
 		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.packets,
 		(unsigned long long)w->wf.sum.dropped, (unsigned long long)w->wf.sum.delayed,
 		(unsigned long long)w->wf.sum.duplicated, (unsigned long long)w->wf.sum.corrupted,
@@ -463,7 +467,7 @@ static void summary(struct wrap *w)
  * thread: block them before the capture thread exists. */
 static int block_signals(struct wrap *w)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD};
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -473,6 +477,84 @@ static int block_signals(struct wrap *w)
 		return -errno;
 	w->sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	return w->sfd < 0 ? -errno : 0;
+}
+
+static int note_cmp(const void *a, const void *b)
+{
+	const struct fl_pcapng_note *x = a, *y = b;
+
+	return x->wall_ns < y->wall_ns ? -1 : x->wall_ns > y->wall_ns;
+}
+
+static const char *jtext(const struct fl_ynode *m, const char *key)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, key);
+
+	return v && v->type == FL_Y_SCALAR && v->text ? v->text : "";
+}
+
+static void note_text(const struct fl_ynode *m, char *buf, size_t size)
+{
+	static const char *const keys[] = {"event", "id", "spec", "fault", "pid", "status"};
+	size_t len = snprintf(buf, size, "fallacy:");
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && len < size; i++) {
+		const char *t = jtext(m, keys[i]);
+
+		if (*t)
+			len += snprintf(buf + len, size - len, i < 2 ? " %s" : " %s %s",
+					i < 2 ? t : keys[i], t);
+	}
+}
+
+/* One note per event line: "fault cut loss 100%", "exit status 0"... */
+static int read_notes(const char *path, struct fl_pcapng_note **out, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, len = 0;
+	struct fl_pcapng_note *v = NULL, *nv;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		struct fl_ydoc *d = NULL;
+		struct fl_err err;
+
+		if (fl_yaml_load(path, line, &d, &err) || !d->root ||
+		    !(nv = realloc(v, (len + 1) * sizeof(*v)))) {
+			fl_yaml_free(d);
+			continue;
+		}
+		v = nv;
+		v[len].wall_ns = strtoull(jtext(d->root, "wall_ns"), NULL, 10);
+		note_text(d->root, v[len].text, sizeof(v[len].text));
+		len++;
+		fl_yaml_free(d);
+	}
+	free(line);
+	fclose(f);
+	qsort(v, len, sizeof(*v), note_cmp);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+/* DIR/wrap.pcapng: the trace with the events as comments. */
+static void write_pcapng(struct wrap *w)
+{
+	char events[PATH_MAX], out[PATH_MAX];
+	struct fl_pcapng_note *notes = NULL;
+	size_t n = 0;
+
+	if (!w->cap || !w->res)
+		return;
+	fflush(w->res->events);
+	snprintf(events, sizeof(events), "%s/events.jsonl", w->o->out_dir);
+	snprintf(out, sizeof(out), "%s/wrap.pcapng", w->o->out_dir);
+	if (read_notes(events, &notes, &n) || fl_pcapng_from_pcap(w->pcap, out, notes, n))
+		pr_warn("wrap: no %s (the pcap file is complete)", out);
+	free(notes);
 }
 
 /* Everything after the command: results, then removal of the session. */
@@ -485,6 +567,7 @@ static int finish(struct wrap *w)
 		pr_warn("wrap: the capture %s may be incomplete", w->pcap);
 	write_counters(w);
 	event(w, "end", NULL, "\"status\":%d", w->status);
+	write_pcapng(w);
 	if (w->st) {
 		fl_state_close(w->st);
 		w->st = NULL;
@@ -518,7 +601,7 @@ static void release(struct wrap *w)
 
 static int setup(struct wrap *w)
 {
-	struct fl_err err = { "" };
+	struct fl_err err = {""};
 	int rc;
 
 	rc = resolve_user(w);
@@ -542,7 +625,7 @@ static int setup(struct wrap *w)
 
 int fl_wrap_run(const struct fl_wrap_opts *o)
 {
-	struct wrap w = { .o = o, .go = { -1, -1 }, .err = { -1, -1 }, .sfd = -1 };
+	struct wrap w = {.o = o, .go = {-1, -1}, .err = {-1, -1}, .sfd = -1};
 	int rc;
 
 	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());

@@ -24,7 +24,7 @@
 static int request(struct wrap_faults *wf, char **argv, int argc, bool json, char **out,
 		   struct fl_err *err)
 {
-	char *targv[] = { "--netns", wf->netns, NULL };
+	char *targv[] = {"--netns", wf->netns, NULL};
 	struct fl_target t;
 	char *msg = NULL, *o = NULL;
 	int used = 0, ret;
@@ -81,8 +81,8 @@ static void build_words(const struct fl_wrap_opts *o, const char *id, char **kin
 	w->argv[w->argc] = NULL;
 }
 
-static int add_words(struct wrap_faults *wf, const char *id, char **kind, int nkind,
-		     bool has_seed, struct fl_err *err)
+static int add_words(struct wrap_faults *wf, const char *id, char **kind, int nkind, bool has_seed,
+		     struct fl_err *err)
 {
 	struct words w;
 
@@ -229,7 +229,7 @@ static void one_line(char *s)
 static int tl_heal(void *ctx, const char *id, char *counters, size_t len, struct fl_err *err)
 {
 	struct wrap_faults *wf = ctx;
-	char *list[] = { "list", NULL }, *del[] = { "del", (char *)id, NULL }, *out = NULL;
+	char *list[] = {"list", NULL}, *del[] = {"del", (char *)id, NULL}, *out = NULL;
 	struct fl_err lerr;
 
 	if (!request(wf, list, 1, true, &out, &lerr) && out) {
@@ -242,7 +242,7 @@ static int tl_heal(void *ctx, const char *id, char *counters, size_t len, struct
 	return request(wf, del, 2, false, NULL, err);
 }
 
-static const struct fl_timeline_ops tl_ops = { .apply = tl_apply, .heal = tl_heal };
+static const struct fl_timeline_ops tl_ops = {.apply = tl_apply, .heal = tl_heal};
 
 static void *timeline_thread(void *arg)
 {
@@ -255,7 +255,7 @@ static void *timeline_thread(void *arg)
 int wrap_faults_start(struct wrap_faults *wf, const char *netns, struct fl_results *res,
 		      struct fl_err *err)
 {
-	char *targv[] = { "--netns", (char *)netns, NULL };
+	char *targv[] = {"--netns", (char *)netns, NULL};
 	struct fl_target t;
 	int used = 0, ret;
 
@@ -277,9 +277,13 @@ int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err)
 
 	if (!wf->sc)
 		return 0;
-	wf->tl = (struct fl_timeline){ .steps = wf->sc->steps, .n_steps = wf->sc->n_steps,
-				       .ops = &tl_ops, .ctx = wf, .res = wf->res, .stop = &wf->stop,
-				       .t0 = fl_clock_mono_ns() };
+	wf->tl = (struct fl_timeline){.steps = wf->sc->steps,
+				      .n_steps = wf->sc->n_steps,
+				      .ops = &tl_ops,
+				      .ctx = wf,
+				      .res = wf->res,
+				      .stop = &wf->stop,
+				      .t0 = fl_clock_mono_ns()};
 	ret = -pthread_create(&wf->th, NULL, timeline_thread, wf);
 	if (ret) {
 		fl_err_set(err, "cannot start the timeline: %s", strerror(-ret));
@@ -291,7 +295,7 @@ int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err)
 
 static bool session_alive(struct wrap_faults *wf)
 {
-	char *targv[] = { "--netns", wf->netns, NULL };
+	char *targv[] = {"--netns", wf->netns, NULL};
 	struct fl_target t;
 	struct fl_err err;
 	int used = 0;
@@ -336,8 +340,8 @@ static void sum_counters(struct wrap_faults *wf, const char *json, const char *i
 
 void wrap_faults_end(struct wrap_faults *wf)
 {
-	char *list[] = { "list", NULL }, *clear[] = { "clear", NULL };
-	struct fl_err err = { "" };
+	char *list[] = {"list", NULL}, *clear[] = {"clear", NULL};
+	struct fl_err err = {""};
 
 	if (wf->th_running) {
 		wf->stop = 1;
@@ -387,10 +391,7 @@ int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err)
 	return 0;
 }
 
-void wrap_faults_end(struct wrap_faults *wf)
-{
-	(void)wf;
-}
+void wrap_faults_end(struct wrap_faults *wf) { (void)wf; }
 #endif
 
 bool wrap_faults_may_use(const struct wrap_faults *wf, const char *kind)

@@ -83,6 +83,7 @@ mean_run() {
 @test "fault list shows text and JSON with the seed and counters" {
 	run -0 --separate-stderr "$FALLACY" fault add "$LAB" loss 5% --from n1 --to n2 --seed 99 --id lossy
 	assert_output lossy
+	# shellcheck disable=SC2154 # set by run --separate-stderr
 	[[ "$stderr" == *"lossy: loss 5% --from n1 --to n2 --seed 99"* ]]
 	run -0 "$FALLACY" fault list "$LAB"
 	assert_output --partial "lossy    loss 5% --from n1 --to n2 --seed 99"

@@ -44,6 +44,9 @@ teardown() {
 		grep -q "\"node\":\"$n\",\"op\":\"get\",\"status\":\"ok\"" "$OUT/ops.jsonl"
 	done
 	run -0 jq -e '.result == "pass" and (.checks | length) == 3' "$OUT/summary.json"
+	# the resolved scenario runs again as it is
+	run -0 "$FALLACY" run "$OUT/scenario.yaml" --target scenarios/targets/http.yaml --dry-run
+	assert_output --partial "  - latency: {p99: \"< 2s\"}"
 	run -0 xmllint --noout --schema tests/data/junit.xsd "$OUT/junit.xml"
 	run -0 grep -c '<svg' "$OUT/report.html"
 	assert_output 2

@@ -142,6 +142,8 @@ static const struct bad bads[] = {
      "b.yaml:6:1: missing comma in flow mapping"},
     {"name: x\nfoo: @bar\n", "b.yaml:2:6: plain scalar cannot start with '@'"},
     {"- a\n- b\n", "b.yaml:1:1: a scenario must be a mapping, not a list"},
+    {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: lose 5%\n",
+     "b.yaml:5:12: unknown fault kind 'lose' (did you mean 'loss'?)"},
 };
 
 static void test_bad_scenarios(void **state)
@@ -253,12 +255,67 @@ static void test_bad_targets(void **state)
 	}
 }
 
+static char *print_to_string(const struct fl_scenario *sc)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	fl_scenario_print(sc, sc->seed, f);
+	fclose(f);
+	return out;
+}
+
+/* load -> print -> load -> print gives the same text, the same fault words
+ * and the same checks. */
+static void test_round_trip(void **state)
+{
+	static const char more[] =
+	    "  - availability: {bound: \">= 0.5\", during: step-3, op: put, on: [n2, n3]}\n"
+	    "  - recovery: {within: 2s, after: slow-leader, rate: \">= 0.9\", window: 500ms}\n"
+	    "  - latency: {max: \"< 3s\", outside: faults}\n"
+	    "  - progress: \">= 2\"\n"
+	    "  - invariant: {run: \"sh -c 'test -s $FALLACY_OPS'\", expect: 0}\n";
+	char text[4096], *a, *b;
+	struct fl_scenario *s1 = NULL, *s2 = NULL;
+	struct fl_err err = {""};
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s%s", good, more);
+	if (fl_scenario_load("x.yaml", text, &s1, &err))
+		fail_msg("%s", err.msg);
+	a = print_to_string(s1);
+	if (fl_scenario_load("resolved.yaml", a, &s2, &err))
+		fail_msg("%s\n%s", err.msg, a);
+	b = print_to_string(s2);
+	assert_string_equal(a, b);
+	assert_int_equal(s1->n_steps, s2->n_steps);
+	for (size_t i = 0; i < s1->n_steps; i++) {
+		char w1[512], w2[512];
+
+		fl_step_words(&s1->steps[i], w1, sizeof(w1));
+		fl_step_words(&s2->steps[i], w2, sizeof(w2));
+		assert_string_equal(w1, w2);
+		assert_int_equal(s1->steps[i].kind, s2->steps[i].kind);
+		assert_true(s1->steps[i].at_ns == s2->steps[i].at_ns);
+	}
+	assert_int_equal(s1->n_checks, 9);
+	assert_int_equal(s2->n_checks, 9);
+	for (size_t i = 0; i < s1->n_checks; i++)
+		assert_string_equal(s1->checks[i].name, s2->checks[i].name);
+	assert_non_null(strstr(a, "    fault: \"delay 200ms jitter 50ms --from n1 --to n2,n3\"\n"));
+	free(a);
+	free(b);
+	fl_scenario_free(s1);
+	fl_scenario_free(s2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_good_scenario), cmocka_unit_test(test_fault_words),
 	    cmocka_unit_test(test_bad_scenarios), cmocka_unit_test(test_good_target),
-	    cmocka_unit_test(test_bad_targets),
+	    cmocka_unit_test(test_bad_targets),	  cmocka_unit_test(test_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
