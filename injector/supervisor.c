@@ -423,6 +423,18 @@ static void sup_stop(struct fl_sup *s)
 		unlink(path);
 }
 
+static void sup_free(struct fl_sup *s)
+{
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->nsfd >= 0)
+		close(s->nsfd);
+	fl_state_close(s->st);
+	fl_lab_free(s->lab);
+	free(s->dl);
+	free(s);
+}
+
 static void say(int fd, const char *text)
 {
 	if (fd < 0)
@@ -453,12 +465,14 @@ int fl_supervise(const char *session, int ready_fd)
 	if (err) {
 		say(ready_fd, err == -EBUSY ? "busy\n" : "cannot start (see supervisor.log)\n");
 		sup_stop(s);
+		sup_free(s);
 		return err == -EBUSY ? 0 : 2;
 	}
 	say(ready_fd, "ok\n");
 	pr_info("supervisor of %s ready (pid %d)", session, (int)getpid());
 	err = sup_loop(s, &old, &end_fd);
 	sup_stop(s);
+	sup_free(s);
 	if (end_fd >= 0)
 		close(end_fd);
 	return err ? 2 : 0;

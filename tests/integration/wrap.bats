@@ -292,3 +292,20 @@ iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
 		python3 "$BATS_TEST_DIRNAME/test_helper/udp_count.py" 7100 5
 	assert_output "received 5 corrupted 5"
 }
+
+@test "kill -9 of wrap: the command dies with it, cleanup --all removes namespace and fault session" {
+	require_faults
+	"$FALLACY" wrap -q --loss 1% -- sh -c 'echo ready; exec sleep 300' >"$TMP/out" 2>&1 &
+	w=$!
+	wait_for_text "$TMP/out" ready
+	child=$(pgrep -P $w)
+	kill -9 $w
+	wait $w || true
+	sleep 0.3
+	! proc_alive "$child"
+	run -0 "$FALLACY" cleanup --all
+	assert_session_gone "@wrap-$w"
+	[ ! -e "$FALLACY_RUN_DIR/@netns-fl-wrap-$w" ]
+	run pgrep -f "__supervise @netns-fl-wrap-$w"
+	assert_failure
+}
