@@ -176,7 +176,7 @@ cat >"$OUT" <<EOF
  "program_ns_per_packet": {"no_rules": $empty_ns, "rule_1_nonmatching": $one_ns, "rules_256_nonmatching_ports": $rules_ns,
   "rules_256_nonmatching_pair": $rules2_ns, "loss_0.01pct": $loss_ns},
  "loss_accuracy": [$acc_json],
- "enforcement": {"fault_add_us": $dur, "last_packet_after_return_us": $lat,
+ "enforcement": {"fault_add_us": $dur, "last_request_through_hook_after_flip_us": $lat,
   "runs_last_packet_us": [$(echo "$lats" | xargs | tr ' ' ',')]}}
 EOF
 echo "wrote $OUT"
