@@ -22,13 +22,17 @@ tmp=$(mktemp -d /tmp/fallacy-bench-delay.XXXXXX)
 dl=
 
 cleanup() {
-	[ -n "$dl" ] && kill "$dl" 2>/dev/null && wait "$dl" 2>/dev/null
-	ip netns del "fl-bdx$$" 2>/dev/null
-	ip netns del "fl-bdy$$" 2>/dev/null
+	if [ -n "$dl" ]; then
+		kill "$dl" 2>/dev/null || true
+		wait "$dl" 2>/dev/null || true
+	fi
+	ip netns del "fl-bdx$$" 2>/dev/null || true
+	ip netns del "fl-bdy$$" 2>/dev/null || true
 	"$FALLACY" cleanup --all >/dev/null 2>&1 || true
 	rm -rf "$tmp" "$FALLACY_RUN_DIR"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 

@@ -20,6 +20,7 @@ cleanup() {
 	rm -rf "$FALLACY_RUN_DIR"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 "$FALLACY" lab up "$LAB" --nodes 2 >/dev/null
 printf '{\n  "rates": [' >"$OUT"
