@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 #include "probe.h"
 
@@ -16,29 +17,13 @@ struct printer {
 	bool first; /* no field printed yet in the current JSON object/array */
 };
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void json_key(struct printer *p, const char *key)
 {
 	if (!p->first)
 		fputc(',', p->f);
 	p->first = false;
 	if (key) {
-		json_string(p->f, key);
+		fl_json_string(p->f, key);
 		fputc(':', p->f);
 	}
 }
@@ -66,7 +51,7 @@ static void p_str(struct printer *p, const char *key, const char *fmt, const cha
 {
 	if (p->json) {
 		json_key(p, key);
-		json_string(p->f, val);
+		fl_json_string(p->f, val);
 	} else if (fmt) {
 		fprintf(p->f, fmt, val);
 	}

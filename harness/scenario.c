@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "parse.h"
 
 struct sctx {
@@ -874,23 +875,6 @@ void fl_step_words(const struct fl_step *st, char *buf, size_t len)
 		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", st->argv[i]);
 }
 
-/* Strings in the resolved YAML are written as JSON strings (valid YAML). */
-static void yq(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void print_step(const struct fl_step *st, FILE *f)
 {
 	char at[32], words[1024];
@@ -901,7 +885,7 @@ static void print_step(const struct fl_step *st, FILE *f)
 	if (st->kind != FL_STEP_HEAL)
 		fprintf(f, "    id: %s\n", st->id);
 	fprintf(f, "    %s: ", st->kind == FL_STEP_HEAL ? "heal" : "fault");
-	yq(f, words);
+	fl_json_string(f, words);
 	fputc('\n', f);
 }
 
@@ -913,7 +897,7 @@ static void print_filters(const struct fl_check *ck, FILE *f)
 			ck->win.id);
 	if (ck->op[0]) {
 		fputs(", op: ", f);
-		yq(f, ck->op);
+		fl_json_string(f, ck->op);
 	}
 	if (ck->on[0])
 		fprintf(f, ", on: [%.*s]", (int)strlen(ck->on) - 2, ck->on + 1);
@@ -928,7 +912,7 @@ static void print_run_check(const struct fl_check *ck, FILE *f)
 	if (ck->kind == FL_CHECK_COMMAND)
 		fprintf(f, "node: %s, ", ck->node);
 	fputs("run: ", f);
-	yq(f, ck->run);
+	fl_json_string(f, ck->run);
 	fprintf(f, ", expect: %d, timeout: %s}", ck->expect, t);
 }
 
@@ -946,7 +930,7 @@ static void print_check(const struct fl_check *ck, FILE *f)
 		else
 			snprintf(a, sizeof(a), "p%g", ck->pctl);
 		fprintf(f, "{%s: ", a);
-		yq(f, ck->bound.text);
+		fl_json_string(f, ck->bound.text);
 		break;
 	case FL_CHECK_RECOVERY:
 		fl_format_duration(ck->within_ns, a, sizeof(a));
@@ -954,7 +938,7 @@ static void print_check(const struct fl_check *ck, FILE *f)
 		fprintf(f, "{within: %s, after: %s", a, ck->after);
 		if (ck->has_rate) {
 			fputs(", rate: ", f);
-			yq(f, ck->bound.text);
+			fl_json_string(f, ck->bound.text);
 			fprintf(f, ", window: %s", b);
 		}
 		break;
@@ -965,7 +949,7 @@ static void print_check(const struct fl_check *ck, FILE *f)
 		return;
 	default:
 		fputs("{bound: ", f);
-		yq(f, ck->bound.text);
+		fl_json_string(f, ck->bound.text);
 	}
 	print_filters(ck, f);
 	fputs("}\n", f);
@@ -981,7 +965,7 @@ void fl_scenario_print(const struct fl_scenario *sc, uint64_t seed, FILE *f)
 		fprintf(f, "fallacy: %s\n", sc->fallacy);
 	if (sc->description) {
 		fprintf(f, "description: ");
-		yq(f, sc->description);
+		fl_json_string(f, sc->description);
 		fputc('\n', f);
 	}
 	fprintf(f, "seed: %llu\nduration: %s\n", (unsigned long long)seed, dur);

@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "netns.h"
 
@@ -433,32 +434,18 @@ void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum)
 	}
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void fl_capture_print_json(const struct fl_capture *c, FILE *f)
 {
 	fputs("{\"file\":", f);
-	json_str(f, c->path);
+	fl_json_string(f, c->path);
 	fputs(",\"points\":[", f);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct cap_point *cp = &c->pts[i];
 
 		fprintf(f, "%s{\"netns\":", i ? "," : "");
-		json_str(f, cp->pt.netns);
+		fl_json_string(f, cp->pt.netns);
 		fputs(",\"ifname\":", f);
-		json_str(f, cp->pt.ifname);
+		fl_json_string(f, cp->pt.ifname);
 		fprintf(f,
 			",\"direction\":\"%s\",\"received\":%llu,\"dropped\":%llu,"
 			"\"ifdropped\":%llu,\"written\":%llu}",

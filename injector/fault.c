@@ -12,25 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "lab.h"
 
 /* ---- output ------------------------------------------------------------ */
-
-void fl_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void out_key(struct fl_out *o, const char *key, const char *suffix)
 {
@@ -50,7 +35,7 @@ void fl_out_str(struct fl_out *o, const char *key, const char *val)
 {
 	out_key(o, key, "");
 	if (o->json)
-		fl_json_str(o->f, val);
+		fl_json_string(o->f, val);
 	else
 		fputs(val, o->f);
 }

@@ -50,8 +50,6 @@ void fl_out_dur(struct fl_out *o, const char *key, uint64_t ns);
 void fl_out_rate(struct fl_out *o, const char *key, uint64_t bps);
 /* A bare word in text, "key": true in JSON. */
 void fl_out_flag(struct fl_out *o, const char *key);
-/* Always quoted in JSON. */
-void fl_json_str(FILE *f, const char *s);
 
 /* Kind-owned parameters. Each kind documents which fields it uses. */
 struct fl_fault_params {

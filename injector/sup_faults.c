@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dataplane.h"
+#include "json.h"
 #include "lab.h"
 #include "session_int.h"
 #include "state.h"
@@ -102,7 +103,7 @@ static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
 	clock_gettime(CLOCK_REALTIME, &wall);
 	fprintf(fp, "{\"mono\": %lld.%09ld, \"wall\": %lld.%09ld, \"event\": \"%s\", \"id\": ",
 		(long long)mono.tv_sec, mono.tv_nsec, (long long)wall.tv_sec, wall.tv_nsec, what);
-	fl_json_str(fp, f->id);
+	fl_json_string(fp, f->id);
 	fputs(", \"fault\": {", fp);
 	o.f = fp;
 	fl_fault_print(f, &o);
@@ -218,9 +219,9 @@ static int sup_add(struct fl_sup *s, int argc, char **argv, bool json, FILE *out
 	event(s, "fault_add", &sf->f); /* its time stamps: just after the flip */
 	if (json) {
 		fputs("{\"id\": ", out);
-		fl_json_str(out, sf->f.id);
+		fl_json_string(out, sf->f.id);
 		fprintf(out, ", \"seed\": %" PRIu64 ", \"session\": ", sf->f.seed);
-		fl_json_str(out, s->t.session);
+		fl_json_string(out, s->t.session);
 		fprintf(out, ", \"rules\": %d}\n", sf->n_rules);
 	} else {
 		fprintf(out, "%s\n", sf->f.id);

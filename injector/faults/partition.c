@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "json.h"
 #include "lab.h"
 
 static int part_parse(struct fl_fault *f, int argc, char **argv, struct fl_err *err)
@@ -48,7 +49,7 @@ static void part_print(const struct fl_fault *f, struct fl_out *o)
 		fprintf(o->f, "%s\"groups\": [", o->n++ ? ", " : "");
 		for (int i = 0; i < p->n_groups; i++) {
 			fputs(i ? ", " : "", o->f);
-			fl_json_str(o->f, p->groups[i]);
+			fl_json_string(o->f, p->groups[i]);
 		}
 		fputc(']', o->f);
 	} else {
