@@ -134,6 +134,30 @@ static int skip_in_own_ns(struct undo_ctx *c, const char *ns)
 
 /* ---- links, qdiscs, filters (libnl) ----------------------------------- */
 
+/* The shared start of the libnl undos for a record "KIND NS DEV ...": a
+ * route socket in namespace NS and, when idx is given, DEV's ifindex.
+ * Returns 1 when there is nothing to do (NS is ours and goes with it),
+ * 0 with *sk (and *idx) set, or -errno with nothing left open. */
+static int nl_open_dev(struct undo_ctx *c, char **argv, struct nl_sock **sk, int *idx)
+{
+	int err;
+
+	*sk = NULL;
+	if (skip_in_own_ns(c, argv[1]))
+		return 1;
+	err = fl_nl_route_in_spec(argv[1], sk);
+	if (err || !idx)
+		return err;
+	err = fl_nl_ifindex(*sk, argv[2]);
+	if (err < 0) {
+		nl_socket_free(*sk);
+		*sk = NULL;
+		return err;
+	}
+	*idx = err;
+	return 0;
+}
+
 static int undo_link(struct undo_ctx *c, int argc, char **argv)
 {
 	struct nl_sock *sk = NULL;
@@ -141,11 +165,9 @@ static int undo_link(struct undo_ctx *c, int argc, char **argv)
 	int err;
 
 	(void)argc;
-	if (skip_in_own_ns(c, argv[1]))
-		return 0;
-	err = fl_nl_route_in_spec(argv[1], &sk);
+	err = nl_open_dev(c, argv, &sk, NULL);
 	if (err)
-		return gone(err);
+		return err > 0 ? 0 : gone(err);
 	link = rtnl_link_alloc();
 	if (!link) {
 		err = -ENOMEM;
@@ -186,14 +208,9 @@ static int undo_qdisc(struct undo_ctx *c, int argc, char **argv)
 	int err, idx;
 
 	(void)argc;
-	if (skip_in_own_ns(c, argv[1]))
-		return 0;
-	err = fl_nl_route_in_spec(argv[1], &sk);
+	err = nl_open_dev(c, argv, &sk, &idx);
 	if (err)
-		return gone(err);
-	idx = err = fl_nl_ifindex(sk, argv[2]);
-	if (err < 0)
-		goto out;
+		return err > 0 ? 0 : gone(err);
 	q = rtnl_qdisc_alloc();
 	if (!q) {
 		err = -ENOMEM;
@@ -235,14 +252,9 @@ static int undo_tcfilter(struct undo_ctx *c, int argc, char **argv)
 	int err, idx, egress = !strcmp(argv[3], "egress");
 
 	(void)argc;
-	if (skip_in_own_ns(c, argv[1]))
-		return 0;
-	err = fl_nl_route_in_spec(argv[1], &sk);
+	err = nl_open_dev(c, argv, &sk, &idx);
 	if (err)
-		return gone(err);
-	idx = err = fl_nl_ifindex(sk, argv[2]);
-	if (err < 0)
-		goto out;
+		return err > 0 ? 0 : gone(err);
 	cls = rtnl_cls_alloc();
 	if (!cls) {
 		err = -ENOMEM;
