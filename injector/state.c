@@ -310,24 +310,31 @@ void fl_strv_free(char **v, size_t n)
 	free(v);
 }
 
-unsigned long long fl_proc_starttime(pid_t pid)
+const char *fl_proc_stat(pid_t pid, char *buf, size_t len)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
+	char path[64];
 	ssize_t r;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	r = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	r = read(fd, buf, len - 1);
 	close(fd);
 	if (r <= 0)
-		return 0;
+		return NULL;
 	buf[r] = '\0';
 	/* comm may hold spaces and parentheses: parse after the last ')' */
-	p = strrchr(buf, ')');
+	return strrchr(buf, ')');
+}
+
+unsigned long long fl_proc_starttime(pid_t pid)
+{
+	char buf[1024];
+	const char *p = fl_proc_stat(pid, buf, sizeof(buf));
+	unsigned long long start = 0;
+
 	if (!p)
 		return 0;
 	/* field 3 is the state; starttime is field 22 */

@@ -66,6 +66,10 @@ int fl_mkdir_p(const char *path, mode_t mode);
 /* rm -r without following symlinks or crossing mounts; 0 if absent. */
 int fl_rm_rf(const char *path);
 
+/* Reads /proc/PID/stat into buf (len bytes) and returns its last ')',
+ * the end of the command name (the state follows after a space), or NULL
+ * when the process is gone. */
+const char *fl_proc_stat(pid_t pid, char *buf, size_t len);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if gone. */
 unsigned long long fl_proc_starttime(pid_t pid);
 

@@ -373,22 +373,12 @@ static int undo_sysctl(struct undo_ctx *c, int argc, char **argv)
 
 static int proc_alive(pid_t pid, unsigned long long start)
 {
-	char path[64], buf[512], *p;
-	int fd;
-	ssize_t r;
+	char buf[512];
+	const char *p;
 
 	if (fl_proc_starttime(pid) != start)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		return 0;
-	buf[r] = '\0';
-	p = strrchr(buf, ')');
+	p = fl_proc_stat(pid, buf, sizeof(buf));
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
