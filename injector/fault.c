@@ -59,30 +59,30 @@ void fl_out_pct(struct fl_out *o, const char *key, double fraction)
 	fputs(buf, o->f);
 }
 
-void fl_out_dur(struct fl_out *o, const char *key, uint64_t ns)
+/* A number with a unit: raw under "key<json_suffix>" in JSON, fmt's
+ * text with units in text. */
+static void out_unit(struct fl_out *o, const char *key, const char *json_suffix, uint64_t val,
+		     void (*fmt)(uint64_t, char *, size_t))
 {
 	char buf[64];
 
-	out_key(o, key, o->json ? "_ns" : "");
+	out_key(o, key, o->json ? json_suffix : "");
 	if (o->json) {
-		fprintf(o->f, "%" PRIu64, ns);
+		fprintf(o->f, "%" PRIu64, val);
 		return;
 	}
-	fl_format_duration(ns, buf, sizeof(buf));
+	fmt(val, buf, sizeof(buf));
 	fputs(buf, o->f);
+}
+
+void fl_out_dur(struct fl_out *o, const char *key, uint64_t ns)
+{
+	out_unit(o, key, "_ns", ns, fl_format_duration);
 }
 
 void fl_out_rate(struct fl_out *o, const char *key, uint64_t bps)
 {
-	char buf[64];
-
-	out_key(o, key, o->json ? "_bps" : "");
-	if (o->json) {
-		fprintf(o->f, "%" PRIu64, bps);
-		return;
-	}
-	fl_format_rate(bps, buf, sizeof(buf));
-	fputs(buf, o->f);
+	out_unit(o, key, "_bps", bps, fl_format_rate);
 }
 
 void fl_out_flag(struct fl_out *o, const char *key)
