@@ -289,24 +289,29 @@ const char *fl_ytype_name(enum fl_ytype t)
 	}
 }
 
-struct fl_ynode *fl_ymap_key(const struct fl_ynode *n, const char *key)
+/* Position of the scalar key in mapping n, or -1 (also when n is no mapping). */
+static long ymap_index(const struct fl_ynode *n, const char *key)
 {
 	if (!n || n->type != FL_Y_MAP)
-		return NULL;
+		return -1;
 	for (size_t i = 0; i < n->n; i++)
 		if (n->keys[i]->type == FL_Y_SCALAR && !strcmp(n->keys[i]->text, key))
-			return n->keys[i];
-	return NULL;
+			return (long)i;
+	return -1;
+}
+
+struct fl_ynode *fl_ymap_key(const struct fl_ynode *n, const char *key)
+{
+	long i = ymap_index(n, key);
+
+	return i < 0 ? NULL : n->keys[i];
 }
 
 struct fl_ynode *fl_ymap_get(const struct fl_ynode *n, const char *key)
 {
-	if (!n || n->type != FL_Y_MAP)
-		return NULL;
-	for (size_t i = 0; i < n->n; i++)
-		if (n->keys[i]->type == FL_Y_SCALAR && !strcmp(n->keys[i]->text, key))
-			return n->items[i];
-	return NULL;
+	long i = ymap_index(n, key);
+
+	return i < 0 ? NULL : n->items[i];
 }
 
 int fl_yexpect(const struct fl_ydoc *d, const struct fl_ynode *n, enum fl_ytype t, const char *what,
