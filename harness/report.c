@@ -71,6 +71,18 @@ static void axes(const struct plot *p, const char *ylabel)
 	fprintf(p->f, "<text x=\"4\" y=\"%d\" class=\"tick\">%s</text>\n", MT - 6, ylabel);
 }
 
+/* The plot's heading, its svg element, the fault windows and the axes. */
+static void plot_open(const struct plot *p, const struct fl_run_data *rd, const char *title,
+		      const char *ylabel)
+{
+	fprintf(p->f,
+		"<h2>%s</h2>\n<svg width=\"%d\" height=\"%d\" "
+		"xmlns=\"http://www.w3.org/2000/svg\">\n",
+		title, W, H);
+	shade(p, rd);
+	axes(p, ylabel);
+}
+
 static void ytick(const struct plot *p, double v, const char *label)
 {
 	fprintf(p->f,
@@ -91,12 +103,7 @@ static void latency_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uin
 
 	for (size_t i = 0; i < rd->n_ops; i++)
 		p.ymax = fmax(p.ymax, (rd->ops[i].end_ns - rd->ops[i].start_ns) / 1e9);
-	fprintf(f,
-		"<h2>Latency of each operation</h2>\n<svg width=\"%d\" height=\"%d\" "
-		"xmlns=\"http://www.w3.org/2000/svg\">\n",
-		W, H);
-	shade(&p, rd);
-	axes(&p, "latency (log)");
+	plot_open(&p, rd, "Latency of each operation", "latency (log)");
 	for (size_t i = 0; i < sizeof(ticks) / sizeof(ticks[0]); i++)
 		if (ticks[i].v <= p.ymax * 1.01)
 			ytick(&p, ticks[i].v, ticks[i].l);
@@ -138,12 +145,7 @@ static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, 
 	}
 	for (size_t i = 0; i < n; i++)
 		p.ymax = fmax(p.ymax, fmax(ok[i], bad[i]) * 1.1);
-	fprintf(f,
-		"<h2>Operations per second (ok: green, failed or timed out: red)</h2>\n"
-		"<svg width=\"%d\" height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
-		W, H);
-	shade(&p, rd);
-	axes(&p, "ops/s");
+	plot_open(&p, rd, "Operations per second (ok: green, failed or timed out: red)", "ops/s");
 	for (int i = 0; i <= 4; i++) {
 		snprintf(lbl, sizeof(lbl), "%.3g", p.ymax * i / 4);
 		ytick(&p, p.ymax * i / 4, lbl);
