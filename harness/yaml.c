@@ -377,16 +377,24 @@ static int ymissing(const struct fl_ydoc *d, const struct fl_ynode *m, const cha
 	return fl_yerr(err, d, m, "missing required key '%s'", key);
 }
 
+/* The scalar under key in m into *v: 0 (*v NULL when the key is absent
+ * and not required), or -EINVAL with err set. */
+static int yget_scalar(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
+		       bool required, const struct fl_ynode **v, struct fl_err *err)
+{
+	*v = fl_ymap_get(m, key);
+	if (!*v)
+		return ymissing(d, m, key, required, err) < 0 ? -EINVAL : 0;
+	return yscalar_of(d, *v, key, err);
+}
+
 int fl_yget_str(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, bool required,
 		const char **out, struct fl_err *err)
 {
-	const struct fl_ynode *v = fl_ymap_get(m, key);
-	int ret;
+	const struct fl_ynode *v;
+	int ret = yget_scalar(d, m, key, required, &v, err);
 
-	if (!v)
-		return ymissing(d, m, key, required, err) < 0 ? -EINVAL : 0;
-	ret = yscalar_of(d, v, key, err);
-	if (!ret)
+	if (!ret && v)
 		*out = v->text;
 	return ret;
 }
@@ -394,14 +402,12 @@ int fl_yget_str(const struct fl_ydoc *d, const struct fl_ynode *m, const char *k
 int fl_yget_duration(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key,
 		     bool required, uint64_t *ns, struct fl_err *err)
 {
-	const struct fl_ynode *v = fl_ymap_get(m, key);
+	const struct fl_ynode *v;
 	struct fl_err perr;
 
-	if (!v)
-		return ymissing(d, m, key, required, err) < 0 ? -EINVAL : 0;
-	if (yscalar_of(d, v, key, err))
+	if (yget_scalar(d, m, key, required, &v, err))
 		return -EINVAL;
-	if (fl_parse_duration(v->text, ns, &perr))
+	if (v && fl_parse_duration(v->text, ns, &perr))
 		return fl_yerr(err, d, v, "bad duration for '%s': %s", key, perr.msg);
 	return 0;
 }
@@ -409,14 +415,12 @@ int fl_yget_duration(const struct fl_ydoc *d, const struct fl_ynode *m, const ch
 int fl_yget_u64(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, bool required,
 		uint64_t min, uint64_t max, uint64_t *out, struct fl_err *err)
 {
-	const struct fl_ynode *v = fl_ymap_get(m, key);
+	const struct fl_ynode *v;
 	struct fl_err perr;
 
-	if (!v)
-		return ymissing(d, m, key, required, err) < 0 ? -EINVAL : 0;
-	if (yscalar_of(d, v, key, err))
+	if (yget_scalar(d, m, key, required, &v, err))
 		return -EINVAL;
-	if (fl_parse_u64(v->text, min, max, out, &perr))
+	if (v && fl_parse_u64(v->text, min, max, out, &perr))
 		return fl_yerr(err, d, v, "bad value for '%s': %s", key, perr.msg);
 	return 0;
 }
