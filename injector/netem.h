@@ -49,6 +49,10 @@ int fl_netem_from_delay(const struct fl_delay_params *p, struct fl_netem *n,
  * NETEM only when the kernel has it (-EOPNOTSUPP otherwise). */
 int fl_delay_backend_pick(enum fl_delay_backend asked, bool netem_present);
 
+/* Set n's parameters on a netem qdisc object (no kernel: libnl only),
+ * loading the distribution table; -NLE_* (the table missing, too big). */
+struct rtnl_qdisc;
+int fl_netem_fill(struct rtnl_qdisc *q, const struct fl_netem *n);
 /* htb class FL_SHAPE_CLASSID(minor) on IFNAME (uncapped) with a netem
  * leaf; journalled like fl_shape_class(); removed by fl_shape_class_del. */
 int fl_shape_netem(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,

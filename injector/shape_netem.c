@@ -17,7 +17,7 @@
 /* The class only carries the leaf: far above any veth rate. */
 #define NETEM_CLASS_BPS (100ULL * 1000 * 1000 * 1000)
 
-static int netem_fill(struct rtnl_qdisc *q, const struct fl_netem *n)
+int fl_netem_fill(struct rtnl_qdisc *q, const struct fl_netem *n)
 {
 	char path[PATH_MAX];
 	int err = 0;
@@ -60,7 +60,7 @@ static int netem_leaf(struct nl_sock *sk, int idx, uint16_t minor, const struct 
 	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(minor, 0));
 	err = rtnl_tc_set_kind(TC_CAST(q), "netem");
 	if (!err)
-		err = netem_fill(q, arg);
+		err = fl_netem_fill(q, arg);
 	if (err >= 0)
 		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_qdisc_put(q);

@@ -14,6 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/netem.h>
+#include <netlink/route/tc.h>
+
 #include "netem.h"
 
 static void test_prob_scale(void **st)
@@ -148,6 +152,63 @@ static void test_backend_pick(void **st)
 	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_NETEM, false), -EOPNOTSUPP);
 }
 
+static struct rtnl_qdisc *netem_obj(void)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+
+	assert_non_null(q);
+	assert_int_equal(rtnl_tc_set_kind(TC_CAST(q), "netem"), 0);
+	return q;
+}
+
+/* What libnl will send: read back through its getters (no kernel). */
+static void test_fill_qdisc(void **st)
+{
+	struct fl_delay_params p = { .delay_ns = 50000000, .jitter_ns = 10000000,
+				     .delay_corr = 0.25, .reorder = 0.1, .reorder_corr = 0.5,
+				     .allow_reorder = true, .limit = 2000 };
+	struct fl_netem n;
+	struct rtnl_qdisc *q = netem_obj();
+
+	(void)st;
+	assert_int_equal(fl_netem_from_delay(&p, &n, NULL), 0);
+	assert_int_equal(fl_netem_fill(q, &n), 0);
+	assert_int_equal(rtnl_netem_get_limit(q), 2000);
+	/* through psched ticks and back: within one tick (< 1 us) */
+	assert_in_range(rtnl_netem_get_delay(q), 49999, 50000);
+	assert_in_range(rtnl_netem_get_jitter(q), 9999, 10000);
+	assert_int_equal((uint32_t)rtnl_netem_get_delay_correlation(q), fl_netem_prob(0.25));
+	assert_int_equal(rtnl_netem_get_gap(q), 1);
+	assert_int_equal((uint32_t)rtnl_netem_get_reorder_probability(q), fl_netem_prob(0.1));
+	assert_int_equal((uint32_t)rtnl_netem_get_reorder_correlation(q), 2147483648u);
+	/* uniform: no table */
+	assert_true(rtnl_netem_get_delay_distribution_size(q) < 0);
+	rtnl_qdisc_put(q);
+}
+
+static void test_fill_distribution(void **st)
+{
+	struct fl_delay_params p = { .delay_ns = 20000000, .jitter_ns = 5000000,
+				     .dist = FL_DIST_NORMAL, .allow_reorder = true };
+	struct fl_netem n;
+	struct rtnl_qdisc *q;
+	char path[256];
+
+	(void)st;
+	if (fl_netem_dist_path("normal", fl_netem_dist_dirs, path, sizeof(path)))
+		skip(); /* iproute2's tables are not installed */
+	q = netem_obj();
+	assert_int_equal(fl_netem_from_delay(&p, &n, NULL), 0);
+	assert_int_equal(fl_netem_fill(q, &n), 0);
+	/* iproute2's normal table has 4096 entries */
+	assert_int_equal(rtnl_netem_get_delay_distribution_size(q), 4096);
+	rtnl_qdisc_put(q);
+	q = netem_obj();
+	n.dist = "no-such-table-fl";
+	assert_true(fl_netem_fill(q, &n) < 0);
+	rtnl_qdisc_put(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +220,8 @@ int main(void)
 		cmocka_unit_test(test_from_delay_plain),
 		cmocka_unit_test(test_from_delay_refusals),
 		cmocka_unit_test(test_backend_pick),
+		cmocka_unit_test(test_fill_qdisc),
+		cmocka_unit_test(test_fill_distribution),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
