@@ -33,6 +33,15 @@ LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
+# `make V=1` prints whole command lines; by default one line per output.
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
 .DELETE_ON_ERROR:
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
@@ -46,10 +55,12 @@ $(OUTPUT) $(OUTPUT)/bpf:
 
 # --- BPF -------------------------------------------------------------------
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/vmlinux.h $(wildcard include/fallacy/*.h) | $(OUTPUT)/bpf
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
@@ -57,18 +68,22 @@ vmlinux:
 # --- userspace -------------------------------------------------------------
 $(OUTPUT)/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/libfallacy.a: $(LIB_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(OUTPUT)/fallacy: $(OUTPUT)/harness/main.o $(OUTPUT)/libfallacy.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(OUTPUT)/libfallacy.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS)) -o $@
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS)) -o $@
 
 unit-bins: $(UNIT_BINS)
 

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "session.h"
 
-static const char fault_usage[] =
+static const char fault_usage_head[] =
 	"usage: fallacy fault add TARGET KIND [PARAMS...] [OPTIONS]   (prints the fault id)\n"
 	"       fallacy fault del TARGET ID\n"
 	"       fallacy fault clear TARGET\n"
@@ -19,13 +19,9 @@ static const char fault_usage[] =
 	"\n"
 	"TARGET: LAB, LAB/NODE (traffic from or to NODE), --netns NAME, --pid PID\n"
 	"\n"
-	"KIND and PARAMS (like netem):\n"
-	"  loss P                        drop each packet with probability P\n"
-	"  loss gemodel P [R [1-H [1-K]]] burst loss (Gilbert-Elliott)\n"
-	"  partition [G1 G2 ... [oneway]] drop all matching, or between node groups\n"
-	"  duplicate P                   one extra copy with probability P\n"
-	"  corrupt P                     flip one payload bit (checksums not fixed)\n"
-	"  reset [P]                     answer TCP segments with an RST\n"
+	"KIND and PARAMS (like netem; units: 250us 50ms 2s, 5% 0.1%, 10mbit 512kbit):\n";
+
+static const char fault_usage_tail[] =
 	"\n"
 	"OPTIONS:\n"
 	"  --from X --to Y   only packets from X to Y (lab nodes n1,n2 or addresses/prefixes)\n"
@@ -39,6 +35,8 @@ static const char fault_usage[] =
 	"\n"
 	"EXAMPLES\n"
 	"  fallacy fault add demo loss 10% --from n1 --to n2 --seed 7\n"
+	"  fallacy fault add demo delay 50ms jitter 5ms distribution normal --to n3\n"
+	"  fallacy fault add demo rate 10mbit --from n1 --to n2\n"
 	"  fallacy fault add demo partition n1,n2 n3\n"
 	"  fallacy fault add demo/n3 loss gemodel 1% 30%\n"
 	"  fallacy fault add --netns blue loss 5% --proto udp --port 5000-5100\n"
@@ -47,6 +45,15 @@ static const char fault_usage[] =
 	"  fallacy fault clear demo\n"
 	"\n"
 	"Exit status: 0 done, 2 bad input or kernel error (nothing changed).\n";
+
+/* The kinds come from the ops table, so the help cannot miss one. */
+static void fault_usage(FILE *f)
+{
+	fputs(fault_usage_head, f);
+	for (const struct fault_ops *const *k = fl_fault_kinds; *k; k++)
+		fprintf(f, "  %s\n      %s\n", (*k)->usage, (*k)->help);
+	fputs(fault_usage_tail, f);
+}
 
 int fl_cmd_fault_run(const struct fl_target *t, int argc, char **argv, bool json)
 {
@@ -72,12 +79,12 @@ int do_fault(int argc, char **argv)
 	bool json = false;
 
 	if (fl_wants_help(argc, argv)) {
-		fputs(fault_usage, stdout);
+		fault_usage(stdout);
 		return FL_EXIT_OK;
 	}
 	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "del") &&
 			 strcmp(argv[1], "clear") && strcmp(argv[1], "list"))) {
-		fputs(fault_usage, stderr);
+		fault_usage(stderr);
 		return FL_EXIT_USAGE;
 	}
 	if (fl_target_parse(argc - 2, argv + 2, &t, &used, &err)) {

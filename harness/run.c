@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,21 +40,33 @@ static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
 	return ret ? ret : -EINVAL;
 }
 
-/* {{dir}} of each node: /tmp/fallacy-LAB/NODE, journaled with the lab
+/* {{dir}} of each node: /tmp/fallacy-LAB.RANDOM/NODE, journaled with the lab
  * (so lab down and cleanup remove it), owned by the target's user. */
 static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 {
 	struct passwd *pw = r->t->user ? getpwnam(r->t->user) : NULL;
-	char base[64];
+	unsigned int rnd;
+	char base[80];
 	int ret;
 
 	if (r->t->user && !pw)
 		return run_fail(s, -ENOENT, "no user '%s' on this system (target %s)", r->t->user,
 				r->t->file);
-	snprintf(base, sizeof(base), "/tmp/fallacy-%s", r->lab_name);
+	/* Ours alone: a random suffix, recorded before mkdir, and an existing
+	 * folder (never expected) is refused rather than adopted, so cleanup
+	 * can only ever remove what this run made. */
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (unsigned int)getpid() ^ (unsigned int)time(NULL);
+	snprintf(base, sizeof(base), "/tmp/fallacy-%s.%08x", r->lab_name, rnd);
 	ret = fl_state_record(r->st, "dir", "%s", base);
-	if (!ret && mkdir(base, 0755) && errno != EEXIST)
+	if (!ret && mkdir(base, 0755))
 		ret = -errno;
+	if (ret == -EEXIST) {
+		char rec[96];
+
+		snprintf(rec, sizeof(rec), "dir %s", base);
+		fl_state_cancel(r->st, rec);
+	}
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
 

@@ -81,7 +81,7 @@ teardown() {
 		sleep 0.1
 	done
 	run -0 grep -q '"event":"fault","id":"lossy"' "$OUT/events.jsonl"
-	run -0 pgrep -f "/tmp/fallacy-$lab/"
+	run -0 pgrep -f "/tmp/fallacy-$lab\.[0-9a-f]{8}/"
 	run -0 pgrep -f "__supervise $lab\$"
 	run -0 ip netns exec "fl-$lab" tc filter show dev "p-n1" ingress
 	assert_output --partial bpf
@@ -90,9 +90,9 @@ teardown() {
 	run -0 "$FALLACY" cleanup --all
 	fl_assert_lab_gone "$lab"
 	sleep 0.5
-	run -1 pgrep -f "/tmp/fallacy-$lab/"
+	run -1 pgrep -f "/tmp/fallacy-$lab\.[0-9a-f]{8}/"
 	run -1 pgrep -f "__supervise $lab\$"
-	[ ! -e "/tmp/fallacy-$lab" ]
+	run -1 compgen -G "/tmp/fallacy-$lab.*"
 }
 
 @test "a partition window lowers availability during it, and the service recovers after the heal" {
@@ -177,7 +177,7 @@ teardown() {
 		grep -q '"event":"start"' "$OUT/events.jsonl" 2>/dev/null && break
 		sleep 0.1
 	done
-	run -0 pgrep -c -u nobody -f "http.server 8080 .*/tmp/fallacy-$lab/"
+	run -0 pgrep -c -u nobody -f "http.server 8080 .*/tmp/fallacy-$lab\.[0-9a-f]{8}/"
 	assert_output 3
 	wait "$pid"
 	run -0 jq -r .result "$OUT/summary.json"
