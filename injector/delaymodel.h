@@ -43,8 +43,9 @@ enum fl_delay_dist {
 
 #define FL_DELAY_DEFAULT_LIMIT 10000u
 
-/* Which mechanism delays: the NFQUEUE delay line (queue), sch_netem, or
- * netem when the kernel has it, else the queue (auto). */
+/* Which mechanism delays: the NFQUEUE delay line (queue), sch_netem
+ * (netem.h; only when the kernel has it), or auto, which is the queue
+ * (docs/delay-and-rate.md says why). */
 enum fl_delay_backend {
 	FL_DELAY_BACKEND_AUTO = 0,
 	FL_DELAY_BACKEND_QUEUE = 1,

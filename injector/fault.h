@@ -105,6 +105,9 @@ struct fault_ops {
 	 * count or -errno. NULL: one rule from the match options. */
 	int (*expand)(const struct fl_fault *f, const struct fl_lab *lab, struct fl_rule *rules,
 		      int max, struct fl_err *err);
+	/* Optional: refuse what this kernel cannot do (a backend it lacks)
+	 * before anything in the kernel changes; may record the choice. */
+	int (*check)(struct fl_fault *f, struct fl_err *err);
 	/* Optional userspace side (delay line, shaper): called by the
 	 * supervisor after validation, before/after the rule table update. */
 	int (*apply)(struct fl_sup *s, struct fl_fault *f, struct fl_err *err);

@@ -46,7 +46,7 @@ static const struct fl_probe_info infos[FL_PROBE_COUNT] = {
 			   "CONFIG_NET_SCH_HTB", false },
 	[FL_PROBE_IFB] = { "ifb", "ingress rate caps", "no ingress rate caps", "CONFIG_IFB",
 			   false },
-	[FL_PROBE_NETEM] = { "netem", "delay, jitter, reorder (when present)",
+	[FL_PROBE_NETEM] = { "netem", "delay, jitter, reorder with backend netem (when present)",
 			     "delay uses the NFQUEUE delay line instead", "CONFIG_NET_SCH_NETEM",
 			     false },
 	[FL_PROBE_NFQUEUE] = { "nfqueue", "delay, jitter, reorder without netem (delay line)",
@@ -113,10 +113,11 @@ enum fl_backend fl_probe_backend(const struct fl_probe_report *rep, const char *
 	for (size_t i = 0; i < sizeof(delay_kinds) / sizeof(delay_kinds[0]); i++) {
 		if (strcmp(kind, delay_kinds[i]))
 			continue;
-		if (fl_probe_ok(rep, FL_PROBE_NETEM))
-			return FL_BACKEND_NETEM;
-		return fl_probe_ok(rep, FL_PROBE_NFQUEUE) ? FL_BACKEND_DELAY_LINE
-							  : FL_BACKEND_NONE;
+		/* the delay fault's default (backend auto) is the delay line;
+		 * netem serves only `backend netem` (docs/delay-and-rate.md) */
+		if (fl_probe_ok(rep, FL_PROBE_NFQUEUE))
+			return FL_BACKEND_DELAY_LINE;
+		return fl_probe_ok(rep, FL_PROBE_NETEM) ? FL_BACKEND_NETEM : FL_BACKEND_NONE;
 	}
 	if (!strcmp(kind, "rate"))
 		return fl_probe_ok(rep, FL_PROBE_TBF) || fl_probe_ok(rep, FL_PROBE_HTB)

@@ -58,6 +58,13 @@ int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
 		     const struct fl_rate *r);
 int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
 		   const struct fl_rate *r);
+/* Builds the leaf qdisc of class FL_SHAPE_CLASSID(minor); -NLE_*. */
+typedef int (*fl_shape_leaf_fn)(struct nl_sock *sk, int ifindex, uint16_t minor,
+				const struct fl_rate *r, const void *arg);
+/* fl_shape_class() with another leaf than the byte FIFO (netem.h). */
+int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname,
+			uint16_t minor, const struct fl_rate *r, fl_shape_leaf_fn leaf,
+			const void *arg);
 /* tbf fa11: as the root of ifindex on an open route socket; -NLE_*. */
 int fl_shape_tbf_nl(struct nl_sock *sk, int ifindex, const struct fl_rate *r);
 /* Remove what the three made (tolerating absence): the root qdisc, or

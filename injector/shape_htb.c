@@ -93,8 +93,22 @@ static int htb_leaf(struct nl_sock *sk, int idx, uint16_t minor, const struct fl
 	return err;
 }
 
+static int bfifo_leaf(struct nl_sock *sk, int idx, uint16_t minor, const struct fl_rate *r,
+		      const void *arg)
+{
+	(void)arg;
+	return htb_leaf(sk, idx, minor, r);
+}
+
 int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
 		   const struct fl_rate *r)
+{
+	return fl_shape_class_leaf(st, netns, ifname, minor, r, bfifo_leaf, NULL);
+}
+
+int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname,
+			uint16_t minor, const struct fl_rate *r, fl_shape_leaf_fn leaf,
+			const void *arg)
 {
 	struct nl_sock *sk = NULL;
 	int idx, err = 0;
@@ -122,7 +136,7 @@ int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, u
 	}
 	err = htb_class(sk, idx, minor, r);
 	if (err >= 0)
-		err = htb_leaf(sk, idx, minor, r);
+		err = leaf(sk, idx, minor, r, arg);
 	if (err < 0) {
 		pr_err("shaping: adding htb class %x:%x on %s in namespace %s: %s",
 		       FL_SHAPE_MAJOR, minor, ifname, netns, nl_geterror(err));

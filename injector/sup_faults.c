@@ -137,6 +137,8 @@ static int prepare(struct fl_sup *s, struct sup_fault *sf, int argc, char **argv
 
 	if (fl_fault_parse(&sf->f, argc, argv, s->lab, &e))
 		goto bad;
+	if (sf->f.ops->check && sf->f.ops->check(&sf->f, &e))
+		goto bad;
 	if (sf->f.id[0] && find_fault(s, sf->f.id) >= 0) {
 		fl_err_set(&e, "--id %s: a fault with that id exists (fault del it first)",
 			   sf->f.id);

@@ -18,23 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <netlink/netlink.h>
-#include <netlink/route/link.h>
-
 #include "lab.h"
-#include "nlutil.h"
+#include "places.h"
 #include "session.h"
 #include "shape.h"
 #include "supervisor_int.h"
-
-#define RATE_MAX_PLACES 64
-
-/* Where one rate fault put its classes, for heal. */
-struct rate_places {
-	int n;
-	bool ingress; /* ifb on each place instead of a class */
-	char ifname[RATE_MAX_PLACES][IFNAMSIZ];
-};
 
 static void to_rate(const struct fl_fault *f, struct fl_rate *r)
 {
@@ -72,47 +60,9 @@ static void rate_encode(const struct fl_fault *f, struct fl_rule *r)
 	r->classid = 0; /* set by rate_apply once the slot is known */
 }
 
-static bool node_in(const struct fl_endpoint *ep, size_t i)
-{
-	return ep->use_nodes && (ep->nodes[i / 64] >> (i % 64) & 1);
-}
-
-static void lab_places(const struct fl_fault *f, const struct fl_lab *lab, struct rate_places *pl)
-{
-	bool any = !f->to.ep.use_nodes;
-
-	for (size_t i = 0; i < lab->n_nodes && pl->n < RATE_MAX_PLACES; i++)
-		if (any || node_in(&f->to.ep, i) || (f->bidir && node_in(&f->from.ep, i)))
-			snprintf(pl->ifname[pl->n++], IFNAMSIZ, "%s", lab->nodes[i].port);
-}
-
-/* Every link of the namespace but lo (lo when it is the only one). */
-static int ns_places(struct fl_sup *s, struct rate_places *pl)
-{
-	struct nl_cache *cache = NULL;
-	struct nl_sock *sk = NULL;
-	struct nl_object *o;
-	int err = fl_nl_route_in_spec(fl_sup_ns_spec(s), &sk);
-
-	if (err)
-		return err;
-	err = fl_nl_errno(rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache));
-	for (o = err ? NULL : nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		const char *name = rtnl_link_get_name((struct rtnl_link *)o);
-
-		if (strcmp(name, "lo") && pl->n < RATE_MAX_PLACES)
-			snprintf(pl->ifname[pl->n++], IFNAMSIZ, "%s", name);
-	}
-	if (!err && !pl->n)
-		snprintf(pl->ifname[pl->n++], IFNAMSIZ, "lo");
-	nl_cache_free(cache);
-	nl_socket_free(sk);
-	return err;
-}
-
 static void rate_heal(struct fl_sup *s, struct fl_fault *f)
 {
-	struct rate_places *pl = f->priv;
+	struct fl_places *pl = f->priv;
 
 	for (int i = 0; pl && i < pl->n; i++) {
 		if (pl->ingress)
@@ -126,7 +76,7 @@ static void rate_heal(struct fl_sup *s, struct fl_fault *f)
 	f->priv = NULL;
 }
 
-static int shape_places(struct fl_sup *s, struct fl_fault *f, struct rate_places *pl)
+static int shape_places(struct fl_sup *s, struct fl_fault *f, struct fl_places *pl)
 {
 	struct fl_rate r;
 	int rc = 0;
@@ -147,7 +97,7 @@ static int shape_places(struct fl_sup *s, struct fl_fault *f, struct rate_places
 static int rate_apply(struct fl_sup *s, struct fl_fault *f, struct fl_err *err)
 {
 	struct sup_fault *sf = (struct sup_fault *)((char *)f - offsetof(struct sup_fault, f));
-	struct rate_places *pl = calloc(1, sizeof(*pl));
+	struct fl_places *pl = calloc(1, sizeof(*pl));
 	const struct fl_lab *lab = fl_sup_lab(s);
 	int rc = 0;
 
@@ -155,9 +105,9 @@ static int rate_apply(struct fl_sup *s, struct fl_fault *f, struct fl_err *err)
 		return -ENOMEM;
 	f->priv = pl;
 	if (lab)
-		lab_places(f, lab, pl);
+		fl_places_lab(f, lab, pl);
 	else
-		rc = ns_places(s, pl);
+		rc = fl_places_ns(s, pl);
 	pl->ingress = !lab && f->dir == FL_DIR_INGRESS;
 	if (!rc)
 		rc = shape_places(s, f, pl);

@@ -49,8 +49,9 @@ static void test_backends_with_netem(void **state)
 
 	(void)state;
 	all_ok(&rep);
-	assert_int_equal(fl_probe_backend(&rep, "delay"), FL_BACKEND_NETEM);
-	assert_int_equal(fl_probe_backend(&rep, "reorder"), FL_BACKEND_NETEM);
+	/* backend auto is the delay line even where netem exists */
+	assert_int_equal(fl_probe_backend(&rep, "delay"), FL_BACKEND_DELAY_LINE);
+	assert_int_equal(fl_probe_backend(&rep, "reorder"), FL_BACKEND_DELAY_LINE);
 	set(&rep, FL_PROBE_NFQUEUE, FL_PROBE_MISSING);
 	assert_int_equal(fl_probe_backend(&rep, "delay"), FL_BACKEND_NETEM);
 	assert_true(fl_probe_usable(&rep));

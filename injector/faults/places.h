@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Where a fault's htb classes go (rate, and delay with backend netem): the
+ * egress of the wire-side port p-Y of each destination node Y in a lab,
+ * every link but lo in a --netns/--pid target. See faults/rate.c. */
+#ifndef FALLACY_FAULTS_PLACES_H
+#define FALLACY_FAULTS_PLACES_H
+
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "fault.h"
+
+#define FL_MAX_PLACES 64
+
+struct fl_lab;
+struct fl_sup;
+
+struct fl_places {
+	int n;
+	bool ingress; /* ifb on each place instead of a class (rate only) */
+	char ifname[FL_MAX_PLACES][IFNAMSIZ];
+};
+
+/* Ports toward the --to nodes (and --from with --bidir); all without --to. */
+void fl_places_lab(const struct fl_fault *f, const struct fl_lab *lab, struct fl_places *pl);
+/* Every link of the session's namespace but lo (lo when alone); -errno. */
+int fl_places_ns(struct fl_sup *s, struct fl_places *pl);
+
+#endif
