@@ -102,6 +102,12 @@ static int yattach(struct ybuild *b, struct fl_ynode *n)
 	}
 	key = b->pending_key[d - 1];
 	b->pending_key[d - 1] = NULL;
+	/* an empty value ("seed:") has no mark of its own: errors about it
+	 * point at its key */
+	if (!n->line) {
+		n->line = key->line;
+		n->col = key->col;
+	}
 	return ynode_push(p, key, n);
 }
 

@@ -255,7 +255,7 @@ const struct fault_ops fl_fault_delay = {
 	.usage = "delay D [jitter J] [correlation C] [distribution uniform|normal|pareto|"
 		 "paretonormal] [reorder P [C]] [allow-reorder] [limit N] [fail-closed] "
 		 "[backend queue|netem|auto]",
-	.help = "hold packets for D (+- jitter) on the receive path, like netem",
+	.help = "hold packets for D (+- jitter), like netem (delay line on the receive path, or netem)",
 	.parse = delay_parse,
 	.check = delay_check,
 	.print = delay_print,

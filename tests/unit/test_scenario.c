@@ -141,6 +141,7 @@ static const struct bad bads[] = {
     {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss, loss: 5%\n",
      "b.yaml:6:1: missing comma in flow mapping"},
     {"name: x\nfoo: @bar\n", "b.yaml:2:6: plain scalar cannot start with '@'"},
+    {"name: b\nduration: 10s\nseed:\n", "b.yaml:3:1: bad value for 'seed': empty number"},
     {"- a\n- b\n", "b.yaml:1:1: a scenario must be a mapping, not a list"},
     {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: lose 5%\n",
      "b.yaml:5:12: unknown fault kind 'lose' (did you mean 'loss'?)"},
