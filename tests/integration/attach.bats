@@ -56,7 +56,8 @@ tc_state() {
 	dropped=$("$FALLACY" fault list --pid "$PID" -j | jq -r ".[] | select(.id == \"$id\") | .counters.dropped")
 	echo "sent $sent received $recv dropped $dropped"
 	[ "$dropped" -eq $((sent - recv)) ]
-	[ "$dropped" -ge 500 ] && [ "$dropped" -le 700 ]
+	[ "$dropped" -ge 500 ]
+	[ "$dropped" -le 700 ]
 	run -0 "$FALLACY" fault clear --pid "$PID"
 	[ "$(tc_state)" = "$before" ]
 	[ ! -e "$FALLACY_RUN_DIR/@pid-$PID" ]

@@ -78,7 +78,8 @@ starttime() { awk '{ print $22 }' "/proc/$1/stat"; }
 	run -0 ip netns exec "$ns" sysctl -n net.ipv4.ip_forward
 	assert_output 0
 	! mountpoint -q "$tmpd/mnt" || fail "tmpfs still mounted"
-	[ ! -e "$tmpd/f" ] && [ ! -e "$tmpd/d" ]
+	[ ! -e "$tmpd/f" ]
+	[ ! -e "$tmpd/d" ]
 	run -0 timeout 5 tail --pid="$sleeper" -f /dev/null
 	# what was not recorded stays
 	run -0 ip -n "$ns" link show va

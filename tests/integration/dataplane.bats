@@ -75,7 +75,8 @@ mean_run() {
 	lost=$((sent - recv))
 	echo "sent $sent received $recv lost $lost"
 	[ "$sent" -eq 20000 ]
-	[ "$lost" -ge 1800 ] && [ "$lost" -le 2200 ]
+	[ "$lost" -ge 1800 ]
+	[ "$lost" -le 2200 ]
 	[ "$(counter "$id" dropped)" -eq "$lost" ]
 	[ "$(counter "$id" packets)" -eq "$sent" ]
 }
@@ -206,7 +207,8 @@ stop_bg() {
 	id=$("$FALLACY" fault add "$LAB" duplicate 50% --from n1 --to n2 --proto icmp --seed 3)
 	dups=$(ip netns exec "$N1" ping -c 200 -i 0.005 -W 1 "$IP2" | grep -c 'DUP!' || true)
 	echo "DUP! lines: $dups, counter: $(counter "$id" duplicated)"
-	[ "$dups" -ge 80 ] && [ "$dups" -le 120 ]
+	[ "$dups" -ge 80 ]
+	[ "$dups" -le 120 ]
 	# the copy of the last reply may come after ping has counted 200
 	c=$(counter "$id" duplicated)
 	[ "$dups" -eq "$c" ] || [ "$dups" -eq $((c - 1)) ]
@@ -226,7 +228,8 @@ stop_bg() {
 	corrupted=$(counter "$id" corrupted)
 	echo "good $good damaged $bad checksum drops $dropped counter $corrupted"
 	[ $((bad + dropped)) -eq "$corrupted" ]
-	[ "$corrupted" -ge 150 ] && [ "$corrupted" -le 250 ]
+	[ "$corrupted" -ge 150 ]
+	[ "$corrupted" -le 250 ]
 	[ $((good + bad + dropped)) -eq 1000 ]
 }
 
@@ -249,7 +252,8 @@ stop_bg() {
 	read -r sent recv < <(flood "$N1" "$IP6_2" 10000)
 	lost=$((sent - recv))
 	echo "sent $sent received $recv lost $lost dropped $(counter "$id" dropped)"
-	[ "$lost" -ge 850 ] && [ "$lost" -le 1150 ]
+	[ "$lost" -ge 850 ]
+	[ "$lost" -le 1150 ]
 	[ "$(counter "$id" dropped)" -ge "$lost" ]
 	[ "$(counter "$id" dropped)" -le $((lost + 3)) ]
 }
@@ -279,7 +283,8 @@ stop_bg() {
 	id=$("$FALLACY" -q fault add "$LAB" loss 10% --from n1 --to n2 --proto icmp --seed 11)
 	read -r sent recv < <(flood "$N1" "$IP2" 5000)
 	[ "$(counter "$id" dropped)" -eq $((sent - recv)) ]
-	[ $((sent - recv)) -ge 350 ] && [ $((sent - recv)) -le 650 ]
+	[ $((sent - recv)) -ge 350 ]
+	[ $((sent - recv)) -le 650 ]
 	run -0 "$FALLACY" fault list "$LAB" -j
 	[ "$(echo "$output" | jq '[.[] | select(.id | startswith("nm")) | .counters.packets] | add')" -eq 0 ]
 	# and a datagram to one of those ports finds its rule

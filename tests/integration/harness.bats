@@ -137,7 +137,8 @@ teardown() {
 	assert_line --regexp '^not ok 4 - impossible: availability >= 1.0 during blackout$'
 	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
 	assert_output 2
-	[ -s "$OUT/smoke/summary.json" ] && [ -s "$OUT/impossible/summary.json" ]
+	[ -s "$OUT/smoke/summary.json" ]
+	[ -s "$OUT/impossible/summary.json" ]
 	# fallacy report on the parent folder: both again, one JUnit file
 	run -1 "$FALLACY" report "$OUT" --junit "$BATS_TEST_TMPDIR/again.xml"
 	assert_output --regexp 'impossible +http +fail'

@@ -31,7 +31,8 @@ all_pairs_ping() {
 		for b in n1 n2 n3; do
 			[ "$a" = "$b" ] && continue
 			ip=$(node_ip "$lab" "$b" "$fam")
-			[ -n "$ip" ] && [ "$ip" != null ]
+			[ -n "$ip" ]
+			[ "$ip" != null ]
 			run -0 "$FALLACY" lab exec "$lab" "$a" -- ping "-$fam" -c1 -W2 "$ip"
 			run -0 "$FALLACY" lab exec "$lab" "$a" -- ping "-$fam" -c1 -W2 "$b"
 			assert_output --partial "1 received"

@@ -112,7 +112,7 @@ teardown() {
 	[ "$rc" -eq 137 ]
 	assert_session_gone "@wrap-$w"
 	sleep 0.2
-	! proc_alive "$bg"
+	run ! proc_alive "$bg"
 }
 
 @test "wrap --addr lets a server bind 198.18.0.1 and fallacy-wrap resolves to it" {
@@ -145,12 +145,9 @@ teardown() {
 	assert_output ""
 }
 
-# Faults (need the data plane: skip when this build has none).
+# Faults: the data plane must work here (a failure is a failure, not a skip).
 require_faults() {
-	run "$FALLACY" wrap -q --loss 0% -- true
-	if [ "$status" -ne 0 ]; then
-		skip "wrap faults unavailable: $output"
-	fi
+	run -0 "$FALLACY" wrap -q --loss 0% -- true
 }
 
 @test "wrap --loss 100% --port limits the loss to that port, both directions" {
@@ -200,10 +197,7 @@ require_faults() {
 }
 
 require_delay() {
-	run "$FALLACY" wrap -q --delay 1ms -- true
-	if [ "$status" -ne 0 ]; then
-		skip "wrap --delay unavailable: $output"
-	fi
+	run -0 "$FALLACY" wrap -q --delay 1ms -- true
 }
 
 SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
@@ -229,7 +223,8 @@ SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
 	run -0 "$FALLACY" wrap -q --delay 50ms -- ping -U -c 5 -i 0.2 127.0.0.1
 	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
 	echo "avg rtt $avg ms"
-	[ "$avg" -ge 98 ] && [ "$avg" -le 130 ]
+	[ "$avg" -ge 98 ]
+	[ "$avg" -le 130 ]
 }
 
 @test "loopback iperf3 under --delay 10ms still moves hundreds of Mbit/s" {
@@ -268,12 +263,12 @@ iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
 }
 
 @test "wrap --rate 10mbit caps loopback TCP at 10 Mbit/s; other ports with --port stay fast" {
-	run "$FALLACY" wrap -q --rate 10mbit -- true
-	[ "$status" -eq 0 ] || skip "wrap --rate unavailable: $output"
+	run -0 "$FALLACY" wrap -q --rate 10mbit -- true
 	require_cmd iperf3 jq
 	run -0 "$FALLACY" wrap -q --rate 10mbit -- sh -c "$(iperf_mbit 5201)"
 	echo "capped: ${lines[-1]} Mbit/s"
-	[ "${lines[-1]}" -ge 9 ] && [ "${lines[-1]}" -le 10 ]
+	[ "${lines[-1]}" -ge 9 ]
+	[ "${lines[-1]}" -le 10 ]
 	run -0 "$FALLACY" wrap -q --rate 10mbit --port 5202 -- sh -c "$(iperf_mbit 5201)"
 	echo "other port: ${lines[-1]} Mbit/s"
 	[ "${lines[-1]}" -ge 100 ]
@@ -302,7 +297,7 @@ iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
 	kill -9 $w
 	wait $w || true
 	sleep 0.3
-	! proc_alive "$child"
+	run ! proc_alive "$child"
 	run -0 "$FALLACY" cleanup --all
 	assert_session_gone "@wrap-$w"
 	[ ! -e "$FALLACY_RUN_DIR/@netns-fl-wrap-$w" ]
