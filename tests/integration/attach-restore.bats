@@ -118,7 +118,7 @@ roundtrip() {
 	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
 	echo "avg $avg ms"
 	[ "$avg" -ge 39 ]
-	[ "$avg" -le 70 ]
+	[ "$avg" -le 45 ]
 }
 
 @test "fallacy cleanup of an attach session restores the namespace exactly" {

@@ -223,8 +223,8 @@ SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
 	run -0 "$FALLACY" wrap -q --delay 50ms -- ping -U -c 5 -i 0.2 127.0.0.1
 	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
 	echo "avg rtt $avg ms"
-	[ "$avg" -ge 98 ]
-	[ "$avg" -le 130 ]
+	[ "$avg" -ge 99 ]
+	[ "$avg" -le 105 ]
 }
 
 @test "loopback iperf3 under --delay 10ms still moves hundreds of Mbit/s" {
