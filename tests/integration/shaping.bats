@@ -61,6 +61,20 @@ rate_ok() {
 	rate_ok 100 "$m"
 }
 
+@test "IPv6: rate 10mbit --to n2 caps TCP over IPv6 at 10 Mbit/s +- 5%" {
+	L6=$(fl_lab_name r6)
+	run -0 "$FALLACY" lab up "$L6" --nodes 2 --ipv6
+	ip6=$(awk '$1 == "node" && $2 == "n2" { print $4 }' "$FALLACY_RUN_DIR/$L6/lab")
+	run -0 "$FALLACY" fault add "$L6" rate 10mbit --to n2
+	g=$(iperf_gbps "fl-$L6.n1" "fl-$L6.n2" "$ip6" 4)
+	# IPv6 + TCP timestamps: 1428 payload bytes per 1514-byte frame
+	m=$(awk -v g="$g" 'BEGIN { printf "%.3f", g * 1000 * 1448 / 1428 }')
+	echo "n1->n2 over IPv6: $g Gbit/s goodput"
+	rate_ok 10 "$m"
+	run -0 "$FALLACY" fault list "$L6"
+	assert_output --regexp "shaped [1-9]"
+}
+
 @test "a pair cap --from n1 --to n3 leaves n2->n3 alone" {
 	run -0 "$FALLACY" fault add "$LAB" rate 10mbit --from n1 --to n3
 	m=$(mbps "$(iperf_gbps "$N1" "$N3" "$IP3" 3)")
