@@ -203,7 +203,7 @@ link_snapshot() {
 		fi
 		run -0 "$FALLACY" cleanup --all
 		fl_assert_lab_gone "$lab"
-		run bash -c "ip netns list | grep -c '^fl-$lab'"
+		run bash -c "ip netns list 2>/dev/null | grep -c '^fl-$lab'"
 		assert_output 0
 		[ ! -e "$FALLACY_RUN_DIR" ] || [ -z "$(ls -A "$FALLACY_RUN_DIR")" ]
 	done
