@@ -19,7 +19,19 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
-	-Iinclude -Iinjector -Iharness -I$(OUTPUT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+	$(PKG_CFLAGS) $(EXTRA_CFLAGS)
+# The rule of the house, enforced by the compiler: the injector never sees
+# harness/, and harness/ sees only the injector's public headers (copied to
+# $(OUTPUT)/api, so including anything else fails to compile). Unit tests
+# may look inside both.
+INJECTOR_INC := -Iinclude -Iinjector -I$(OUTPUT)
+HARNESS_INC := -Iinclude -I$(OUTPUT)/api -Iharness
+TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
+# One public header per part of the injector, plus the base helpers.
+PUBLIC_HDRS := log.h parse.h json.h lab/lab.h faults/fault.h dataplane/dataplane.h \
+	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
+	probe/probe.h
+API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))
 LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
 LDFLAGS := $(EXTRA_LDFLAGS)
 
@@ -66,10 +78,24 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
 
 # --- userspace -------------------------------------------------------------
-$(OUTPUT)/%.o: %.c | $(SKELS)
+$(OUTPUT)/api/%.h: injector/%.h
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+$(OUTPUT)/injector/%.o: injector/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INJECTOR_INC) -c $< -o $@
+
+$(OUTPUT)/harness/%.o: harness/%.c $(API_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(HARNESS_INC) -c $< -o $@
+
+$(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -c $< -o $@
 
 $(OUTPUT)/libfallacy.a: $(LIB_OBJS)
 	@rm -f $@

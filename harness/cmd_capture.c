@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "capture.h"
-#include "lab.h"
+#include "capture/capture.h"
+#include "lab/lab.h"
 #include "log.h"
 #include "parse.h"
 

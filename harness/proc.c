@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "netns.h"
-#include "state.h"
+#include "lab/lab.h"
+#include "state/state.h"
 
 #define MAX_WORDS 64
 
@@ -101,7 +101,7 @@ static void child(const struct fl_spawn *sp, int go)
 	if (!argv)
 		_exit(127);
 	if (sp->netns)
-		fl_netns_exec(sp->netns, argv);
+		fl_lab_exec(sp->netns, argv);
 	else
 		execvp(argv[0], argv);
 	fprintf(stderr, "fallacy: cannot run '%s': %s\n", argv[0], strerror(errno));
@@ -126,8 +126,7 @@ int fl_proc_spawn(const struct fl_spawn *sp, pid_t *out)
 	}
 	setpgid(pid, pid); /* also here, so a group kill works at once */
 	if (sp->journal)
-		ret = fl_state_record(sp->journal, "pid", "%d %llu", (int)pid,
-				      fl_proc_starttime(pid));
+		ret = fl_state_track_pid(sp->journal, pid);
 	if (ret) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

@@ -18,11 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "lab.h"
+#include "capture/capture.h"
+#include "faults/fault.h"
+#include "lab/lab.h"
 #include "parse.h"
 #include "proc.h"
-#include "state.h"
+#include "state/state.h"
 
 volatile sig_atomic_t fl_run_interrupted;
 
@@ -58,15 +59,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (unsigned int)getpid() ^ (unsigned int)time(NULL);
 	snprintf(base, sizeof(base), "/tmp/fallacy-%s.%08x", r->lab_name, rnd);
-	ret = fl_state_record(r->st, "dir", "%s", base);
-	if (!ret && mkdir(base, 0755))
-		ret = -errno;
-	if (ret == -EEXIST) {
-		char rec[96];
-
-		snprintf(rec, sizeof(rec), "dir %s", base);
-		fl_state_cancel(r->st, rec);
-	}
+	ret = fl_state_mkdir(r->st, base, 0755);
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
 
@@ -561,6 +554,19 @@ static void suite_init(struct fl_run *r, struct fl_suite *s)
 	s->seed = r->seed;
 }
 
+uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o)
+{
+	uint64_t seed;
+
+	if (o->has_seed)
+		return o->seed;
+	if (sc->has_seed)
+		return sc->seed;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = fl_clock_mono_ns() ^ (uint64_t)getpid() << 32;
+	return seed & FL_SEED_MAX;
+}
+
 static int run_init(struct fl_run *r, const struct fl_scenario *sc, const struct fl_sut *t,
 		    const struct fl_run_opts *o)
 {
@@ -569,7 +575,7 @@ static int run_init(struct fl_run *r, const struct fl_scenario *sc, const struct
 	r->t = t;
 	r->o = o;
 	r->n_nodes = sc->nodes ? sc->nodes : t->nodes;
-	r->seed = o->has_seed ? o->seed : sc->seed;
+	r->seed = fl_run_seed(sc, o);
 	pthread_mutex_init(&r->seq_lock, NULL);
 	for (size_t i = 0; i < FL_RUN_MAX_NODES; i++)
 		r->nodes[i].log_fd = -1;

@@ -77,6 +77,11 @@ extern volatile sig_atomic_t fl_run_interrupted;
 int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		    const struct fl_run_opts *o, struct fl_suite *suite);
 /* --dry-run: print the resolved plan. */
+/* Every fault step of sc parsed and expanded by `fault add`'s own parser
+ * against the nodes a lab of n_nodes will have (nothing is created). */
+int fl_run_validate(const struct fl_scenario *sc, size_t n_nodes, struct fl_err *err);
+/* The run's seed: --seed, else the scenario's, else random. */
+uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o);
 void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
 		 FILE *f);
 

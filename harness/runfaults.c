@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lab.h"
+#include "lab/lab.h"
 
-#include "fault.h"
-#include "session.h"
+#include "faults/fault.h"
+#include "supervisor/session.h"
 
 static int lab_target(const struct fl_run *r, struct fl_target *t, struct fl_err *err)
 {
@@ -132,6 +132,36 @@ int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 		}
 	}
 	return any ? faults_prepare(r, err) : 0;
+}
+
+int fl_run_validate(const struct fl_scenario *sc, size_t n_nodes, struct fl_err *err)
+{
+	struct fl_lab_spec spec = { .name = "run", .n_nodes = n_nodes, .ipv6 = sc->ipv6 };
+	struct fl_rule *rules = calloc(FL_FAULT_MAX_RULES, sizeof(*rules));
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	struct fl_lab *lab = NULL;
+	struct fl_err e;
+	int ret = -ENOMEM;
+
+	if (!rules || !f)
+		goto out;
+	ret = fl_lab_plan(&spec, &lab, err);
+	for (size_t i = 0; !ret && i < sc->n_steps; i++) {
+		const struct fl_step *st = &sc->steps[i];
+
+		if (st->kind == FL_STEP_HEAL)
+			continue;
+		if (fl_fault_parse(f, (int)st->argc, st->argv, lab, &e) ||
+		    fl_fault_rules(f, lab, rules, FL_FAULT_MAX_RULES, &e) < 0) {
+			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
+			ret = -EINVAL;
+		}
+	}
+out:
+	fl_lab_free(lab);
+	free(rules);
+	free(f);
+	return ret;
 }
 
 const struct fl_timeline_ops fl_run_fault_ops = {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faults/fault.h"
 #include "json.h"
 #include "parse.h"
 
@@ -16,51 +17,9 @@ struct sctx {
 	struct fl_scenario *sc;
 };
 
-enum ptype {
-	P_DUR,
-	P_PCT,
-	P_RATE,
-	P_SIZE,
-	P_WORD,
-	P_PCTLIST,
-};
-
-struct fparam {
-	const char *key;
-	enum ptype type;
-};
-
-struct fkind {
-	const char *name;
-	struct fparam params[6];
-};
-
-/* Parameter keys per fault kind; the YAML key becomes the CLI word. */
-static const struct fkind fkinds[] = {
-    {"loss", {{"loss", P_PCT}, {"gemodel", P_PCTLIST}, {"correlation", P_PCT}}},
-    {"delay",
-     {{"delay", P_DUR},
-      {"jitter", P_DUR},
-      {"distribution", P_WORD},
-      {"correlation", P_PCT},
-      {"reorder", P_PCT}}},
-    {"duplicate", {{"duplicate", P_PCT}, {"correlation", P_PCT}}},
-    {"corrupt", {{"corrupt", P_PCT}, {"correlation", P_PCT}}},
-    {"reorder", {{"reorder", P_PCT}, {"correlation", P_PCT}, {"delay", P_DUR}}},
-    {"rate", {{"rate", P_RATE}, {"burst", P_SIZE}, {"limit", P_SIZE}}},
-    {"partition", {{NULL, 0}}},
-    {"reset", {{"reset", P_PCT}}},
-};
-#define N_FKINDS (sizeof(fkinds) / sizeof(fkinds[0]))
-
-const char *const fl_scenario_fault_kinds[] = {
-    "loss", "delay", "duplicate", "corrupt", "reorder", "rate", "partition", "reset", NULL};
-
 static const char *const fallacies[] = {"reliable",	  "latency",	 "bandwidth",
 					"secure",	  "topology",	 "administrator",
 					"transport-cost", "homogeneous", NULL};
-
-static const char *const fault_common[] = {"kind", "from", "to", "proto", "port", "seed"};
 
 static int words_push(struct fl_step *st, const char *w)
 {
@@ -76,59 +35,12 @@ static int words_push(struct fl_step *st, const char *w)
 	return 0;
 }
 
-static int check_value(struct sctx *c, const struct fl_ynode *v, const char *key, enum ptype t)
+/* A single, non-null scalar. */
+static int check_scalar(struct sctx *c, const struct fl_ynode *v, const char *key)
 {
-	struct fl_err e;
-	uint64_t u;
-	double f;
-	int ret = 0;
-
 	if (v->type != FL_Y_SCALAR || fl_yis_null(v))
 		return fl_yerr(c->err, c->d, v, "'%s' must be a single value", key);
-	switch (t) {
-	case P_DUR:
-		ret = fl_parse_duration(v->text, &u, &e);
-		break;
-	case P_PCT:
-		ret = fl_parse_percent(v->text, &f, &e);
-		break;
-	case P_RATE:
-		ret = fl_parse_rate(v->text, &u, &e);
-		break;
-	case P_SIZE:
-		ret = fl_parse_size(v->text, &u, &e);
-		break;
-	default:
-		break;
-	}
-	if (ret)
-		return fl_yerr(c->err, c->d, v, "bad value for '%s': %s", key, e.msg);
 	return 0;
-}
-
-static int fault_param(struct sctx *c, struct fl_step *st, const struct fkind *k,
-		       const struct fl_ynode *key, const struct fl_ynode *v)
-{
-	const struct fparam *p = k->params;
-	int ret;
-
-	while (p->key && strcmp(p->key, key->text))
-		p++;
-	if (p->type == P_PCTLIST && v->type == FL_Y_SEQ) {
-		if (v->n < 1 || v->n > 4)
-			return fl_yerr(c->err, c->d, v, "'%s' takes 1 to 4 percentages", p->key);
-		ret = words_push(st, p->key);
-		for (size_t i = 0; i < v->n && !ret; i++)
-			ret = check_value(c, v->items[i], p->key, P_PCT)
-				  ?: words_push(st, v->items[i]->text);
-		return ret;
-	}
-	ret = check_value(c, v, p->key, p->type == P_PCTLIST ? P_PCT : p->type);
-	if (ret)
-		return ret;
-	if (strcmp(p->key, k->name) && (ret = words_push(st, p->key)))
-		return ret;
-	return words_push(st, v->text);
 }
 
 /* "n1" or [n2, n3] -> "n2,n3" */
@@ -149,100 +61,159 @@ static int node_list(struct sctx *c, const struct fl_ynode *v, const char *key, 
 
 		if (it->type != FL_Y_SCALAR || fl_yis_null(it))
 			return fl_yerr(c->err, c->d, it, "items of '%s' must be node names", key);
-		off +=
-		    snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "", it->text);
+		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "",
+				it->text);
 	}
 	if (off >= len)
 		return fl_yerr(c->err, c->d, v, "'%s': list too long", key);
 	return 0;
 }
 
-static int fault_match(struct sctx *c, struct fl_step *st, const struct fl_ynode *key,
+/* true/false of a flag key; *on says which. */
+static int yaml_flag(struct sctx *c, const struct fl_ynode *v, const char *key, bool *on)
+{
+	if (check_scalar(c, v, key))
+		return -EINVAL;
+	if (strcmp(v->text, "true") && strcmp(v->text, "false"))
+		return fl_yerr(c->err, c->d, v, "'%s' must be true or false", key);
+	*on = !strcmp(v->text, "true");
+	return 0;
+}
+
+/* One value checked by the kind's own parser, at its own position. */
+static int param_value(struct sctx *c, struct fl_step *st, const struct fl_param *p,
 		       const struct fl_ynode *v)
 {
-	char buf[512], flag[16];
 	struct fl_err e;
-	struct fl_port_range pr;
-	uint64_t u;
-	int ret;
 
-	bool common = false;
-
-	for (size_t j = 1; j < sizeof(fault_common) / sizeof(fault_common[0]); j++)
-		common |= !strcmp(key->text, fault_common[j]);
-	if (!common)
-		return 0;
-	if (!strcmp(key->text, "from") || !strcmp(key->text, "to")) {
-		ret = node_list(c, v, key->text, buf, sizeof(buf));
-	} else {
-		ret = check_value(c, v, key->text, P_WORD);
-		if (!ret)
-			snprintf(buf, sizeof(buf), "%s", v->text);
-	}
-	if (ret)
-		return ret;
-	if (!strcmp(key->text, "proto") && strcmp(buf, "tcp") && strcmp(buf, "udp") &&
-	    strcmp(buf, "icmp"))
-		return fl_yerr(c->err, c->d, v,
-			       "bad value for 'proto': '%s' (use tcp, udp or icmp)", buf);
-	if (!strcmp(key->text, "port") && fl_parse_port_range(buf, &pr, &e))
-		return fl_yerr(c->err, c->d, v, "bad value for 'port': %s", e.msg);
-	if (!strcmp(key->text, "seed") && fl_parse_u64(buf, 0, UINT64_MAX, &u, &e))
-		return fl_yerr(c->err, c->d, v, "bad value for 'seed': %s", e.msg);
-	snprintf(flag, sizeof(flag), "--%s", key->text);
-	return words_push(st, flag) ?: words_push(st, buf);
+	if (check_scalar(c, v, p->name))
+		return -EINVAL;
+	if (fl_param_check(p, v->text, &e))
+		return fl_yerr(c->err, c->d, v, "bad value for '%s': %s", p->name, e.msg);
+	return words_push(st, v->text);
 }
 
-static const struct fkind *fault_kind(struct sctx *c, const struct fl_ynode *f)
+/* A kind parameter's YAML value into the words of `fault add`. */
+static int fault_param(struct sctx *c, struct fl_step *st, const struct fl_param *p,
+		       const struct fl_ynode *v, bool bare)
+{
+	char buf[512];
+	bool on;
+	int ret = 0;
+
+	if (p->type == FL_PT_FLAG)
+		return yaml_flag(c, v, p->name, &on) ?: on ? words_push(st, p->name) : 0;
+	if (!bare && (ret = words_push(st, p->name)))
+		return ret;
+	if (p->type == FL_PT_GROUPS) {
+		if (v->type != FL_Y_SEQ)
+			return fl_yerr(c->err, c->d, v,
+				       "'%s' must be a list of node groups, e.g. [[n1], [n2, n3]]",
+				       p->name);
+		for (size_t i = 0; i < v->n && !ret; i++)
+			ret = node_list(c, v->items[i], p->name, buf, sizeof(buf))
+				      ?: words_push(st, buf);
+		return ret;
+	}
+	if (p->type == FL_PT_PERCENTS && v->type == FL_Y_SEQ) {
+		if (v->n < (p->min ? p->min : 1) || v->n > p->max)
+			return fl_yerr(c->err, c->d, v, "'%s' takes %llu to %llu percentages",
+				       p->name, (unsigned long long)(p->min ? p->min : 1),
+				       (unsigned long long)p->max);
+		for (size_t i = 0; i < v->n && !ret; i++)
+			ret = param_value(c, st, p, v->items[i]);
+		return ret;
+	}
+	return param_value(c, st, p, v);
+}
+
+/* A match option's YAML value into "--name value". */
+static int fault_option(struct sctx *c, struct fl_step *st, const struct fl_fault_option *o,
+			const struct fl_ynode *v)
+{
+	char buf[512];
+	bool on;
+
+	if (!o->takes_value)
+		return yaml_flag(c, v, o->yaml, &on) ?: on ? words_push(st, o->name) : 0;
+	if (o->node_list) {
+		if (node_list(c, v, o->yaml, buf, sizeof(buf)))
+			return -EINVAL;
+	} else {
+		if (check_scalar(c, v, o->yaml))
+			return -EINVAL;
+		snprintf(buf, sizeof(buf), "%s", v->text);
+	}
+	return words_push(st, o->name) ?: words_push(st, buf);
+}
+
+static const struct fault_ops *fault_kind(struct sctx *c, const struct fl_ynode *f)
 {
 	const struct fl_ynode *k = fl_ymap_get(f, "kind");
-	const char *s;
+	const struct fault_ops *ops;
+	struct fl_err e;
 
 	if (!k) {
-		fl_yerr(c->err, c->d, f,
-			"fault needs a 'kind' (one of: loss, delay, duplicate, "
-			"corrupt, reorder, rate, partition, reset)");
+		char list[256] = "";
+
+		for (int i = 0; fl_fault_kinds[i]; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i ? ", " : "", fl_fault_kinds[i]->name);
+		fl_yerr(c->err, c->d, f, "fault needs a 'kind' (one of: %s)", list);
 		return NULL;
 	}
-	if (check_value(c, k, "kind", P_WORD))
+	if (check_scalar(c, k, "kind"))
 		return NULL;
-	for (size_t i = 0; i < N_FKINDS; i++)
-		if (!strcmp(fkinds[i].name, k->text))
-			return &fkinds[i];
-	s = fl_suggest(k->text, fl_scenario_fault_kinds, N_FKINDS);
-	if (s)
-		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (did you mean '%s'?)", k->text,
-			s);
-	else
-		fl_yerr(c->err, c->d, k,
-			"unknown fault kind '%s' (use one of: loss, delay, "
-			"duplicate, corrupt, reorder, rate, partition, reset)",
-			k->text);
-	return NULL;
+	ops = fl_fault_kind(k->text);
+	if (!ops) {
+		fl_fault_unknown_kind(k->text, &e);
+		fl_yerr(c->err, c->d, k, "%s", e.msg);
+	}
+	return ops;
 }
 
-static int fault_keys(struct sctx *c, const struct fl_ynode *f, const struct fkind *k)
+/* The keys a fault of kind ops may have: kind, its parameters, options. */
+static int fault_keys(struct sctx *c, const struct fl_ynode *f, const struct fault_ops *ops)
 {
-	const char *allowed[16];
+	const char *allowed[64];
 	size_t n = 0;
 	char what[64];
 
-	for (size_t i = 0; i < sizeof(fault_common) / sizeof(fault_common[0]); i++)
-		allowed[n++] = fault_common[i];
-	for (const struct fparam *p = k->params; p->key; p++)
-		allowed[n++] = p->key;
+	allowed[n++] = "kind";
+	for (const struct fl_param *p = ops->params; p->name && n < 40; p++)
+		allowed[n++] = p->name;
+	for (const struct fl_fault_option *o = fl_fault_options; o->name && n < 62; o++)
+		if (o->yaml)
+			allowed[n++] = o->yaml;
 	allowed[n] = NULL;
-	snprintf(what, sizeof(what), "a '%s' fault", k->name);
+	snprintf(what, sizeof(what), "a '%s' fault", ops->name);
 	return fl_ycheck_keys(c->d, f, what, allowed, c->err);
 }
 
+/* The words, checked by the same parser as `fault add` (node names are
+ * checked against the target's nodes once they are known: run.c). */
+static int fault_check(struct sctx *c, struct fl_step *st, const struct fl_ynode *at)
+{
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	struct fl_err e;
+	int ret;
+
+	if (!f)
+		return -ENOMEM;
+	ret = fl_fault_parse(f, (int)st->argc, st->argv, NULL, &e);
+	/* without a lab, node names cannot resolve yet: that is run.c's job */
+	if (ret && strstr(e.msg, "node names work in labs only"))
+		ret = 0;
+	free(f);
+	return ret ? fl_yerr(c->err, c->d, at, "%s", e.msg) : 0;
+}
+
 /* fault: "delay 200ms --from n1": the words of `fallacy fault add`, as
- * they are; the data plane's parser checks them before the run. */
+ * they are; the data plane's parser checks them. */
 static int parse_fault_words(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
 {
 	char *buf = strdup(f->text), *save = NULL;
-	const char *s;
-	size_t i;
+	struct fl_err e;
 	int ret = 0;
 
 	if (!buf)
@@ -252,51 +223,51 @@ static int parse_fault_words(struct sctx *c, struct fl_step *st, const struct fl
 	free(buf);
 	if (ret)
 		return ret;
-	for (i = 0; i < N_FKINDS && st->argc && strcmp(fkinds[i].name, st->argv[0]); i++)
-		;
-	if (i < N_FKINDS) {
-		st->kind = !strcmp(st->argv[0], "partition") && st->argc > 2 ? FL_STEP_PARTITION
-									     : FL_STEP_FAULT;
-		return 0;
+	if (!st->argc || !fl_fault_kind(st->argv[0])) {
+		if (!st->argc)
+			return fl_yerr(c->err, c->d, f,
+				       "'fault' needs a kind and its parameters, e.g. \"loss 5%%\"");
+		fl_fault_unknown_kind(st->argv[0], &e);
+		return fl_yerr(c->err, c->d, f, "%s", e.msg);
 	}
-	s = st->argc ? fl_suggest(st->argv[0], fl_scenario_fault_kinds, N_FKINDS) : NULL;
-	if (s)
-		return fl_yerr(c->err, c->d, f, "unknown fault kind '%s' (did you mean '%s'?)",
-			       st->argv[0], s);
-	return fl_yerr(c->err, c->d, f,
-		       "'fault' needs a kind and its parameters, e.g. \"loss 5%%\"");
+	st->kind = !strcmp(st->argv[0], "partition") && st->argc > 2 ? FL_STEP_PARTITION
+								     : FL_STEP_FAULT;
+	return fault_check(c, st, f);
 }
 
+/* fault: {kind: K, PARAM: V, ..., from: .., to: ..}: keys from the kind's
+ * table; the first positional parameter goes without its name. */
 static int parse_fault(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
 {
-	const struct fkind *k;
+	const struct fault_ops *ops;
+	bool first = true;
 	int ret;
 
 	if (f->type == FL_Y_SCALAR && !fl_yis_null(f))
 		return parse_fault_words(c, st, f);
 	if (fl_yexpect(c->d, f, FL_Y_MAP, "'fault'", c->err))
 		return -EINVAL;
-	k = fault_kind(c, f);
-	if (!k)
+	ops = fault_kind(c, f);
+	if (!ops)
 		return -EINVAL;
-	ret = fault_keys(c, f, k) ?: words_push(st, k->name);
-	/* the kind's own value first ("delay 200ms"), then the others */
-	for (size_t i = 0; i < f->n && !ret; i++)
-		if (!strcmp(f->keys[i]->text, k->name))
-			ret = fault_param(c, st, k, f->keys[i], f->items[i]);
-	for (size_t i = 0; i < f->n && !ret; i++) {
-		const char *key = f->keys[i]->text;
-		bool common = false;
+	ret = fault_keys(c, f, ops) ?: words_push(st, ops->name);
+	for (const struct fl_param *p = ops->params; p->name && !ret; p++) {
+		const struct fl_ynode *v = fl_ymap_get(f, p->name);
+		bool bare = first && (p->flags & FL_PF_POSITIONAL);
 
-		for (size_t j = 0; j < sizeof(fault_common) / sizeof(fault_common[0]); j++)
-			common |= !strcmp(key, fault_common[j]);
-		if (!common && strcmp(key, k->name))
-			ret = fault_param(c, st, k, f->keys[i], f->items[i]);
+		if (p->flags & FL_PF_POSITIONAL)
+			first = false;
+		if (v)
+			ret = fault_param(c, st, p, v, bare);
 	}
-	for (size_t i = 0; i < f->n && !ret; i++)
-		ret = fault_match(c, st, f->keys[i], f->items[i]);
+	for (const struct fl_fault_option *o = fl_fault_options; o->name && !ret; o++) {
+		const struct fl_ynode *v = o->yaml ? fl_ymap_get(f, o->yaml) : NULL;
+
+		if (v)
+			ret = fault_option(c, st, o, v);
+	}
 	st->kind = FL_STEP_FAULT;
-	return ret;
+	return ret ?: fault_check(c, st, f);
 }
 
 static int parse_partition(struct sctx *c, struct fl_step *st, const struct fl_ynode *p)
@@ -326,7 +297,7 @@ static const struct fl_step *find_step_id(const struct fl_scenario *sc, const ch
 
 static int parse_heal(struct sctx *c, struct fl_step *st, const struct fl_ynode *h)
 {
-	if (check_value(c, h, "heal", P_WORD))
+	if (check_scalar(c, h, "heal"))
 		return -EINVAL;
 	if (strcmp(h->text, "all") && !find_step_id(c->sc, h->text))
 		return fl_yerr(c->err, c->d, h,
@@ -347,7 +318,7 @@ static int step_id(struct sctx *c, struct fl_step *st, const struct fl_ynode *s,
 		snprintf(st->id, sizeof(st->id), "step-%zu", idx + 1);
 		return 0;
 	}
-	if (check_value(c, v, "id", P_WORD))
+	if (check_scalar(c, v, "id"))
 		return -EINVAL;
 	if (fl_validate_name("id", v->text, FL_ID_MAX, &e))
 		return fl_yerr(c->err, c->d, v, "%s", e.msg);
@@ -380,7 +351,7 @@ static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode
 	ret = f ? parse_fault(c, st, f) : h ? parse_heal(c, st, h) : parse_partition(c, st, p);
 	if (ret || !o)
 		return ret;
-	if (check_value(c, o, "oneway", P_WORD))
+	if (check_scalar(c, o, "oneway"))
 		return -EINVAL;
 	if (!strcmp(o->text, "true"))
 		return words_push(st, "oneway");
@@ -539,7 +510,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
 	if (!v)
 		return 0;
-	if (check_value(c, v, dur ? "during" : "outside", P_WORD))
+	if (check_scalar(c, v, dur ? "during" : "outside"))
 		return -EINVAL;
 	if (!window_id_ok(c->sc, v->text))
 		return fl_yerr(c->err, c->d, v,
@@ -612,7 +583,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
 	snprintf(ck->after, sizeof(ck->after), "last-heal");
 	if (a) {
-		if (check_value(c, a, "after", P_WORD))
+		if (check_scalar(c, a, "after"))
 			return -EINVAL;
 		if (strcmp(a->text, "last-heal") && !find_step_id(c->sc, a->text))
 			return fl_yerr(c->err, c->d, a,
@@ -774,7 +745,7 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 	if (fl_yget_str(c->d, r, "name", true, &name, c->err) ||
 	    fl_yget_str(c->d, r, "fallacy", false, &fallacy, c->err) ||
 	    fl_yget_str(c->d, r, "description", false, &desc, c->err) ||
-	    fl_yget_u64(c->d, r, "seed", false, 0, UINT64_MAX, &sc->seed, c->err) ||
+	    fl_yget_u64(c->d, r, "seed", false, 0, FL_SEED_MAX, &sc->seed, c->err) ||
 	    fl_yget_duration(c->d, r, "duration", true, &sc->duration_ns, c->err) ||
 	    fl_yget_u64(c->d, r, "nodes", false, 1, 64, &nodes, c->err) ||
 	    fl_yget_str(c->d, r, "ipv6", false, &v6, c->err))

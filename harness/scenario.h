@@ -106,10 +106,6 @@ struct fl_scenario {
 	size_t n_checks;
 };
 
-/* Fault kinds a scenario may name, with their parameter keys. Kept in step
- * with the data plane's fault table (injector/faults). */
-extern const char *const fl_scenario_fault_kinds[];
-
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
 		     struct fl_err *err);
 void fl_scenario_free(struct fl_scenario *sc);

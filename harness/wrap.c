@@ -21,14 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture/capture.h"
+#include "lab/lab.h"
 #include "log.h"
-#include "netns.h"
-#include "pcapng.h"
 #include "results.h"
-#include "state.h"
+#include "state/state.h"
 #include "wrap_int.h"
-#include "wrapns.h"
 #include "yaml.h"
 
 struct wrap {
@@ -51,8 +49,14 @@ struct wrap {
 
 bool fl_wrap_has_faults(const struct fl_wrap_opts *o)
 {
-	return o->has_delay || o->has_jitter || o->has_rate || o->has_loss || o->has_duplicate ||
-	       o->has_corrupt;
+	return o->n_faults > 0;
+}
+
+void fl_wrap_opts_free(struct fl_wrap_opts *o)
+{
+	for (int i = 0; i < o->n_faults; i++)
+		free(o->faults[i]);
+	o->n_faults = 0;
 }
 
 static uint64_t now_ns(clockid_t clk)
@@ -216,29 +220,15 @@ static int make_namespace(struct wrap *w)
 {
 	struct fl_wrapns_opts no = {
 	    .extra_addrs = w->o->addr,
-	    .lo_mtu = wrap_faults_may_use(&w->wf, "rate") ? FL_WRAP_RATE_MTU : 0,
-	    .loopback_copies = wrap_faults_may_use(&w->wf, "duplicate"),
+	    .lo_mtu = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_SMALL_MTU ? FL_WRAP_RATE_MTU : 0,
+	    .loopback_copies = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_LOOPBACK_COPIES,
 	};
 	int rc;
 
 	rc = create_session(w);
 	if (rc)
 		return rc;
-	rc = fl_state_record(w->st, "netns", "%s", w->netns);
-	if (!rc)
-		rc = fl_netns_create(w->netns);
-	if (rc == -EEXIST) {
-		char rec[96];
-
-		/* somebody else's (a lab named wrap-PID): never ours to remove */
-		snprintf(rec, sizeof(rec), "netns %s", w->netns);
-		fl_state_cancel(w->st, rec);
-	}
-	if (rc) {
-		pr_err("wrap: creating namespace %s: %s", w->netns, strerror(-rc));
-		return rc;
-	}
-	rc = fl_wrapns_setup(w->netns, &no);
+	rc = fl_wrapns_create(w->st, w->netns, &no);
 	if (!rc && w->o->addr)
 		rc = write_hosts(w);
 	if (rc)
@@ -322,7 +312,7 @@ static int start_child(struct wrap *w)
 	close(w->go[0]);
 	close(w->err[1]);
 	w->go[0] = w->err[1] = -1;
-	rc = fl_state_record(w->st, "pid", "%d %llu", w->child, fl_proc_starttime(w->child));
+	rc = fl_state_track_pid(w->st, w->child);
 	if (rc)
 		return rc;
 	/* Logged before the go: every packet of the command comes after it. */
@@ -416,10 +406,10 @@ static void write_counters(struct wrap *w)
 		"\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
 		"\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
 		"\"capture\":",
-		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.packets,
-		(unsigned long long)w->wf.sum.dropped, (unsigned long long)w->wf.sum.delayed,
-		(unsigned long long)w->wf.sum.duplicated, (unsigned long long)w->wf.sum.corrupted,
-		(unsigned long long)w->wf.sum.shaped);
+		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.c.packets,
+		(unsigned long long)w->wf.sum.c.dropped, (unsigned long long)w->wf.sum.c.delayed,
+		(unsigned long long)w->wf.sum.c.duplicated,
+		(unsigned long long)w->wf.sum.c.corrupted, (unsigned long long)w->wf.sum.c.shaped);
 	if (w->cap)
 		fl_capture_print_json(w->cap, f);
 	else
@@ -439,10 +429,10 @@ static void fault_summary(const struct wrap *w, char *buf, size_t len)
 	snprintf(buf, len,
 		 "%llu on lo: %llu packets matched, %llu dropped, %llu delayed, %llu duplicated, "
 		 "%llu corrupted, %llu shaped",
-		 (unsigned long long)f->faults, (unsigned long long)f->packets,
-		 (unsigned long long)f->dropped, (unsigned long long)f->delayed,
-		 (unsigned long long)f->duplicated, (unsigned long long)f->corrupted,
-		 (unsigned long long)f->shaped);
+		 (unsigned long long)f->faults, (unsigned long long)f->c.packets,
+		 (unsigned long long)f->c.dropped, (unsigned long long)f->c.delayed,
+		 (unsigned long long)f->c.duplicated, (unsigned long long)f->c.corrupted,
+		 (unsigned long long)f->c.shaped);
 }
 
 static void summary(struct wrap *w)
@@ -459,8 +449,11 @@ static void summary(struct wrap *w)
 			 (unsigned long long)(cs.dropped + cs.ifdropped));
 	}
 	fault_summary(w, faults, sizeof(faults));
-	fprintf(stderr, "fallacy: wrap: '%s' exited with status %d after %.3f s; faults: %s%s\n",
-		w->o->argv[0], w->status, (double)(w->t_exit - w->t_exec) / 1e9, faults, cap);
+	fprintf(stderr,
+		"fallacy: wrap: '%s' exited with status %d after %.3f s; faults: %s%s; seed %llu "
+		"(--seed %llu replays it)\n",
+		w->o->argv[0], w->status, (double)(w->t_exit - w->t_exec) / 1e9, faults, cap,
+		(unsigned long long)w->o->seed, (unsigned long long)w->o->seed);
 }
 
 /* Signals are read from a signalfd, so they must be blocked in every

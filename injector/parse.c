@@ -285,7 +285,8 @@ void fl_format_size(uint64_t bytes, char *buf, size_t len)
 
 int fl_parse_percent(const char *text, double *fraction, struct fl_err *err)
 {
-	static const char *form = "use a percentage 0%..100% like 5% or 0.1%, or a fraction 0..1";
+	static const char *form = "use a percentage 0..100 like 5% or 0.1% (a bare number is a "
+				  "percentage, as in tc)";
 	struct number n;
 	double v;
 
@@ -301,14 +302,9 @@ int fl_parse_percent(const char *text, double *fraction, struct fl_err *err)
 		fl_err_set(err, "%s: not a percentage (%s)", text, form);
 		return -EINVAL;
 	}
+	/* tc-netem reads "loss 0.5" as 0.5 %: so does fallacy */
 	v = n.overflow ? 1e20 : (double)n.ip + (double)n.fp / (double)n.fscale;
-	if (*n.end == '%')
-		v /= 100.0;
-	if (v > 1.0 && !*n.end) {
-		fl_err_set(err, "%s: a bare number is a fraction 0..1 (did you mean %s%%?)", text,
-			   text);
-		return -EINVAL;
-	}
+	v /= 100.0;
 	if (v > 1.0) {
 		fl_err_set(err, "%s: more than 100%% (%s)", text, form);
 		return -EINVAL;

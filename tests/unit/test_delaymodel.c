@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "delaymodel.h"
+#include "delay/delaymodel.h"
 #include "fallacy/prng.h"
-#include "timerheap.h"
+#include "delay/timerheap.h"
 
 #define N 200000
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "lab.h"
+#include "lab/lab.h"
 
 static int validate(const char *name, size_t n, const char *const *nodes, struct fl_err *e)
 {

@@ -18,7 +18,7 @@
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/tc.h>
 
-#include "netem.h"
+#include "shape/netem.h"
 
 static void test_prob_scale(void **st)
 {

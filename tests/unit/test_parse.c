@@ -159,16 +159,19 @@ static void test_percent(void **state)
 	assert_float_equal(f, 0.0, 0);
 	assert_int_equal(fl_parse_percent("100%", &f, &err), 0);
 	assert_float_equal(f, 1.0, 0);
-	assert_int_equal(fl_parse_percent("0.05", &f, &err), 0);
-	assert_float_equal(f, 0.05, 1e-12);
+	/* a bare number is a percentage, as in tc-netem: loss 0.5 = 0.5 % */
+	assert_int_equal(fl_parse_percent("0.5", &f, &err), 0);
+	assert_float_equal(f, 0.005, 1e-12);
 	assert_int_equal(fl_parse_percent("1", &f, &err), 0);
+	assert_float_equal(f, 0.01, 1e-12);
+	assert_int_equal(fl_parse_percent("100", &f, &err), 0);
 	assert_float_equal(f, 1.0, 0);
 
 	assert_int_equal(fl_parse_percent("100.1%", &f, &err), -EINVAL);
-	assert_string_equal(err.msg, "100.1%: more than 100% (use a percentage 0%..100% like 5% "
-				     "or 0.1%, or a fraction 0..1)");
-	static const char *const bad[] = { "", "-1%", "5", "5%%", "nan%", "inf", "5 %", "%",
-					   "1.5", "99999999999999999999999%" };
+	assert_string_equal(err.msg, "100.1%: more than 100% (use a percentage 0..100 like 5% or "
+				     "0.1% (a bare number is a percentage, as in tc))");
+	static const char *const bad[] = { "", "-1%", "101", "5%%", "nan%", "inf", "5 %", "%",
+					   "1.5.1", "99999999999999999999999%" };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(fl_parse_percent(bad[i], &f, &err), -EINVAL);
 }

@@ -83,7 +83,11 @@ static void test_fault_words(void **state)
 	    "  - {at: 1s, fault: {kind: loss, loss: 5%, proto: tcp, port: 2379, seed: 3}}\n"
 	    "  - {at: 1s, fault: {kind: loss, gemodel: [1%, 30%]}}\n"
 	    "  - {at: 2s, fault: {kind: rate, rate: 1mbit, limit: 64kb, to: n1}}\n"
-	    "  - {at: 2s, fault: {kind: partition, from: n1}}\n";
+	    "  - {at: 2s, fault: {kind: partition, from: n1}}\n"
+	    "  - {at: 3s, fault: {kind: reorder, reorder: 25%, correlation: 50%, delay: 5ms}}\n"
+	    "  - {at: 3s, fault: {kind: delay, delay: 10ms, correlation: 20%, allow-reorder: "
+	    "true}}\n"
+	    "  - {at: 4s, fault: {kind: partition, groups: [[n1], [n2, n3]], oneway: true}}\n";
 	struct fl_scenario *sc = NULL;
 	struct fl_err err = {""};
 
@@ -93,6 +97,10 @@ static void test_fault_words(void **state)
 	words(&sc->steps[1], "loss gemodel 1% 30%");
 	words(&sc->steps[2], "rate 1mbit limit 64kb --to n1");
 	words(&sc->steps[3], "partition --from n1");
+	/* reorder's correlation is the reorder correlation, not the delay's */
+	words(&sc->steps[4], "reorder 25% correlation 50% delay 5ms");
+	words(&sc->steps[5], "delay 10ms correlation 20% allow-reorder");
+	words(&sc->steps[6], "partition n1 n2,n3 oneway");
 	fl_scenario_free(sc);
 }
 
@@ -105,7 +113,7 @@ static const char hd[] = "name: b\nduration: 10s\n";
 
 static const struct bad bads[] = {
     {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: lose, loss: 5%}\n",
-     "b.yaml:5:19: unknown fault kind 'lose' (did you mean 'loss'?)"},
+     "b.yaml:5:19: unknown fault 'lose' (did you mean 'loss'?)"},
     {"name: b\nduratoin: 10s\n",
      "b.yaml:2:1: unknown key 'duratoin' in a scenario (did you mean 'duration'?)"},
     {"name: b\n", "b.yaml:1:1: missing required key 'duration'"},
@@ -144,7 +152,24 @@ static const struct bad bads[] = {
     {"name: b\nduration: 10s\nseed:\n", "b.yaml:3:1: bad value for 'seed': empty number"},
     {"- a\n- b\n", "b.yaml:1:1: a scenario must be a mapping, not a list"},
     {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: lose 5%\n",
-     "b.yaml:5:12: unknown fault kind 'lose' (did you mean 'loss'?)"},
+     "b.yaml:5:12: unknown fault 'lose' (did you mean 'loss'?)"},
+    /* loss has no correlation (gemodel instead): the YAML says so like the CLI */
+    {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss, loss: 5%, "
+     "correlation: 25%}\n",
+     "b.yaml:5:35: unknown key 'correlation' in a 'loss' fault"},
+    {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: duplicate, duplicate: "
+     "1%, correlation: 5%}\n",
+     "b.yaml:5:45: unknown key 'correlation' in a 'duplicate' fault"},
+    /* checked by the same parser as fault add, before anything runs */
+    {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: rate, rate: 1bit}\n",
+     "b.yaml:5:31: bad value for 'rate': rate 1bit: out of range (8kbit .. "},
+    {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss}\n",
+     "b.yaml:5:12: loss: give P or gemodel P [R [1-H [1-K]]], one of them"},
+    {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: delay 50ms jiter 5ms\n",
+     "b.yaml:5:12: delay: unknown parameter 'jiter' (did you mean 'jitter'?)"},
+    {"name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: delay, delay: 5ms, "
+     "proto: sctp}\n",
+     "b.yaml:5:12: --proto sctp: unknown protocol"},
 };
 
 static void test_bad_scenarios(void **state)

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "state.h"
+#include "state/journal.h"
 
 static char tmp[256];
 
