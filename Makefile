@@ -58,7 +58,7 @@ endif
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan bench demo install \
-	uninstall clean vmlinux unit-bins
+	uninstall clean vmlinux unit-bins format
 
 all: $(OUTPUT)/fallacy
 
@@ -76,6 +76,11 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
+
+# Kernel style (.clang-format); `make check` fails on unformatted C.
+format:
+	find bpf harness include injector tests -name '*.[ch]' ! -name vmlinux.h \
+		-exec clang-format -i {} +
 
 # --- userspace -------------------------------------------------------------
 $(OUTPUT)/api/%.h: injector/%.h
@@ -114,7 +119,7 @@ $(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(OUTPUT)/libfallacy.a
 unit-bins: $(UNIT_BINS)
 
 # --- dependencies (idempotent; apt-get update only when a package is missing)
-DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
+DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
 DEB_TEST := libcmocka-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \

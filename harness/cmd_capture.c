@@ -30,22 +30,21 @@ struct cap_args {
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: fallacy capture TARGET [-w FILE] [--filter EXPR] [--duration D]\n"
-	    "                       [--snaplen N] [--buffer SIZE] [--side before|after|both]\n"
-	    "                       [--iface IF] [--direction in|out|inout] [-j]\n"
-	    "TARGET: LAB | LAB/NODE | --netns NAME | --pid PID\n\n"
-	    "Writes a pcap file (nanosecond wall-clock timestamps, the clock of\n"
-	    "events.jsonl) until --duration elapses or Ctrl-C.\n"
-	    "  --side before   packets as sent, before the lab's faults (dropped ones included)\n"
-	    "  --side after    packets as delivered, after the lab's faults\n"
-	    "  --side both     both (default for LAB/NODE: what the node sent and received)\n"
-	    "  --iface IF      interface of a --netns/--pid target (default: lo)\n\n"
-	    "examples:\n"
-	    "  fallacy capture demo --side before -w sent.pcap --duration 10s\n"
-	    "  fallacy capture demo/n2 --side after --filter 'icmp' -w n2-in.pcap\n"
-	    "  fallacy capture --pid 4242 --iface eth0 --filter 'tcp port 6379'\n");
+	fprintf(f,
+		"usage: fallacy capture TARGET [-w FILE] [--filter EXPR] [--duration D]\n"
+		"                       [--snaplen N] [--buffer SIZE] [--side before|after|both]\n"
+		"                       [--iface IF] [--direction in|out|inout] [-j]\n"
+		"TARGET: LAB | LAB/NODE | --netns NAME | --pid PID\n\n"
+		"Writes a pcap file (nanosecond wall-clock timestamps, the clock of\n"
+		"events.jsonl) until --duration elapses or Ctrl-C.\n"
+		"  --side before   packets as sent, before the lab's faults (dropped ones included)\n"
+		"  --side after    packets as delivered, after the lab's faults\n"
+		"  --side both     both (default for LAB/NODE: what the node sent and received)\n"
+		"  --iface IF      interface of a --netns/--pid target (default: lo)\n\n"
+		"examples:\n"
+		"  fallacy capture demo --side before -w sent.pcap --duration 10s\n"
+		"  fallacy capture demo/n2 --side after --filter 'icmp' -w n2-in.pcap\n"
+		"  fallacy capture --pid 4242 --iface eth0 --filter 'tcp port 6379'\n");
 }
 
 static int parse_side(const char *s, enum side *side)
@@ -63,7 +62,7 @@ static int parse_side(const char *s, enum side *side)
 
 static int parse_opt(int opt, struct cap_args *a)
 {
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	uint64_t v;
 
 	switch (opt) {
@@ -127,18 +126,18 @@ static int parse_opt(int opt, struct cap_args *a)
 static int parse_args(int argc, char **argv, struct cap_args *a)
 {
 	static const struct option longopts[] = {
-	    {"write", required_argument, NULL, 'w'},
-	    {"filter", required_argument, NULL, 'f'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"snaplen", required_argument, NULL, 's'},
-	    {"buffer", required_argument, NULL, 'b'},
-	    {"side", required_argument, NULL, 'S'},
-	    {"direction", required_argument, NULL, 'D'},
-	    {"iface", required_argument, NULL, 'i'},
-	    {"netns", required_argument, NULL, 'n'},
-	    {"pid", required_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+		{ "write", required_argument, NULL, 'w' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "buffer", required_argument, NULL, 'b' },
+		{ "side", required_argument, NULL, 'S' },
+		{ "direction", required_argument, NULL, 'D' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -153,8 +152,7 @@ static int parse_args(int argc, char **argv, struct cap_args *a)
 		return -EINVAL;
 	}
 	if (!!a->target + !!a->netns + !!a->pid != 1) {
-		pr_err(
-		    "capture: give exactly one TARGET: LAB, LAB/NODE, --netns NAME or --pid PID");
+		pr_err("capture: give exactly one TARGET: LAB, LAB/NODE, --netns NAME or --pid PID");
 		return -EINVAL;
 	}
 	return 0;
@@ -165,9 +163,9 @@ static int parse_args(int argc, char **argv, struct cap_args *a)
  * sends (out) what its node receives, after them. */
 static enum fl_capture_dir side_dir(enum side side)
 {
-	return side == SIDE_BEFORE  ? FL_CAPTURE_IN
-	       : side == SIDE_AFTER ? FL_CAPTURE_OUT
-				    : FL_CAPTURE_INOUT;
+	return side == SIDE_BEFORE ? FL_CAPTURE_IN :
+	       side == SIDE_AFTER  ? FL_CAPTURE_OUT :
+				     FL_CAPTURE_INOUT;
 }
 
 static int lab_points(struct cap_args *a, struct fl_capture_point **pts, size_t *n)
@@ -212,7 +210,7 @@ cleanup:
 static int ns_points(struct cap_args *a, struct fl_capture_point **pts, size_t *n)
 {
 	struct fl_capture_point *p;
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	uint64_t pid;
 
 	if (a->side_set) {
@@ -314,7 +312,7 @@ cleanup:
 
 int do_capture(int argc, char **argv)
 {
-	struct cap_args a = {0};
+	struct cap_args a = { 0 };
 	struct fl_capture_point *pts = NULL;
 	size_t n = 0;
 	int rc;

@@ -73,8 +73,7 @@ static void print_report(FILE *f, bool json, bool verbose, const struct fl_probe
 
 	fl_out_open(&o, "", '{');
 	fl_out_strf(&o, "kernel", "fallacy doctor: kernel %s, ", rep->kernel);
-	fl_out_u64f(&o, "elapsed_ms",
-		    "probed in a scratch network namespace in %" PRIu64 " ms\n\n",
+	fl_out_u64f(&o, "elapsed_ms", "probed in a scratch network namespace in %" PRIu64 " ms\n\n",
 		    rep->elapsed_ns / 1000000);
 	fl_out_jbool(&o, "usable", usable);
 	fl_out_strf(&o, "iptables_restore", NULL, rep->iptables);
@@ -88,9 +87,10 @@ static void print_report(FILE *f, bool json, bool verbose, const struct fl_probe
 		fputc('\n', f);
 	else
 		fprintf(f, "\n%s\n",
-			usable ? "fallacy can work on this machine." :
-				 "fallacy cannot work on this machine: fix the required probes "
-				 "(netns, veth, clsact+cls_bpf, btf, nfqueue or netem, tbf or htb).");
+			usable ?
+				"fallacy can work on this machine." :
+				"fallacy cannot work on this machine: fix the required probes "
+				"(netns, veth, clsact+cls_bpf, btf, nfqueue or netem, tbf or htb).");
 }
 
 static void usage(FILE *f)

@@ -90,9 +90,9 @@ int do_fault(int argc, char **argv)
 		fault_usage(stdout);
 		return FL_EXIT_OK;
 	}
-	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "del") &&
-			 strcmp(argv[1], "change") && strcmp(argv[1], "clear") &&
-			 strcmp(argv[1], "list"))) {
+	if (argc < 3 ||
+	    (strcmp(argv[1], "add") && strcmp(argv[1], "del") && strcmp(argv[1], "change") &&
+	     strcmp(argv[1], "clear") && strcmp(argv[1], "list"))) {
 		fault_usage(stderr);
 		return FL_EXIT_USAGE;
 	}

@@ -61,12 +61,16 @@ static void on_signal(int sig)
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	static const struct option opts[] = {
-	    {"target", required_argument, NULL, 't'}, {"seed", required_argument, NULL, 's'},
-	    {"out", required_argument, NULL, 'o'},    {"junit", required_argument, NULL, 'j'},
-	    {"tap", no_argument, NULL, 'T'},	      {"dry-run", no_argument, NULL, 'n'},
-	    {"lab", required_argument, NULL, 'l'},    {"capture", no_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0}};
+	static const struct option opts[] = { { "target", required_argument, NULL, 't' },
+					      { "seed", required_argument, NULL, 's' },
+					      { "out", required_argument, NULL, 'o' },
+					      { "junit", required_argument, NULL, 'j' },
+					      { "tap", no_argument, NULL, 'T' },
+					      { "dry-run", no_argument, NULL, 'n' },
+					      { "lab", required_argument, NULL, 'l' },
+					      { "capture", no_argument, NULL, 'c' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	struct fl_err err;
 	int c;
 
@@ -181,12 +185,12 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 	size_t n = sc->nodes ? sc->nodes : t->nodes;
 	struct fl_tnode nodes[FL_RUN_MAX_NODES];
 	char names[FL_RUN_MAX_NODES][16], ips[FL_RUN_MAX_NODES][32], ip6s[FL_RUN_MAX_NODES][32];
-	struct fl_tvars v = {.t = t,
-			     .scenario = sc->name,
-			     .lab = "<lab>",
-			     .dir = "<scratch-dir>",
-			     .nodes = nodes,
-			     .n_nodes = n};
+	struct fl_tvars v = { .t = t,
+			      .scenario = sc->name,
+			      .lab = "<lab>",
+			      .dir = "<scratch-dir>",
+			      .nodes = nodes,
+			      .n_nodes = n };
 	struct fl_err err;
 	char *cmd;
 
@@ -194,7 +198,7 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 		snprintf(names[i], sizeof(names[i]), "n%zu", i + 1);
 		snprintf(ips[i], sizeof(ips[i]), "<ip-of-n%zu>", i + 1);
 		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-n%zu>", i + 1);
-		nodes[i] = (struct fl_tnode){names[i], ips[i], ip6s[i]};
+		nodes[i] = (struct fl_tnode){ names[i], ips[i], ip6s[i] };
 	}
 	uint64_t seed = fl_run_seed(sc, o);
 
@@ -263,11 +267,11 @@ static void report_all(struct run_args *a, struct fl_suite *suites, int n)
 
 int do_run(int argc, char **argv)
 {
-	struct run_args a = {.o = {.progress_tty = isatty(STDERR_FILENO)}};
+	struct run_args a = { .o = { .progress_tty = isatty(STDERR_FILENO) } };
 	struct fl_scenario **scs = NULL;
 	struct fl_suite *suites = NULL;
 	struct fl_sut *t = NULL;
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	int ret = parse_args(argc, argv, &a), n, ran = 0;
 	struct fl_err err;
 

@@ -78,22 +78,23 @@ static void usage(FILE *f)
 			 fl_ptype_metavar(flags[i].p->type));
 		fprintf(f, "  %-16s %s (%s)\n", head, flags[i].p->help, flags[i].ops->name);
 	}
-	fprintf(f, "\nOPTIONS:\n"
-		   "  --port N[-M]     faults only on traffic to or from these ports (both ways)\n"
-		   "  --scenario FILE  run a scenario's timeline against the command\n"
-		   "  --seed S         seed of the faults' random decisions (default: random,\n"
-		   "                   printed and recorded, so a run can be replayed)\n"
-		   "  --addr           also give lo 198.18.0.1/15 and fdfa:11ac::1/64 (name\n"
-		   "                   fallacy-wrap), for servers that bind a non-loopback address\n"
-		   "  --out DIR        write events.jsonl, counters.json (and wrap.pcap) there\n"
-		   "  --capture        write DIR/wrap.pcap (lo, nanosecond wall-clock timestamps)\n"
-		   "  --user U         run CMD as U (default: the sudo user)\n"
-		   "  -q, --quiet      no summary line\n\n"
-		   "EXAMPLES\n"
-		   "  sudo fallacy wrap --delay 50ms -- make test\n"
-		   "  sudo fallacy wrap --delay 20ms --port 6379 --out results -- ./run-tests.sh\n"
-		   "  sudo fallacy wrap --loss 100%% --port 6379 -- python3 -m unittest\n"
-		   "  sudo fallacy wrap --rate 1mbit --seed 7 -- curl -sO http://198.18.0.1/big\n");
+	fprintf(f,
+		"\nOPTIONS:\n"
+		"  --port N[-M]     faults only on traffic to or from these ports (both ways)\n"
+		"  --scenario FILE  run a scenario's timeline against the command\n"
+		"  --seed S         seed of the faults' random decisions (default: random,\n"
+		"                   printed and recorded, so a run can be replayed)\n"
+		"  --addr           also give lo 198.18.0.1/15 and fdfa:11ac::1/64 (name\n"
+		"                   fallacy-wrap), for servers that bind a non-loopback address\n"
+		"  --out DIR        write events.jsonl, counters.json (and wrap.pcap) there\n"
+		"  --capture        write DIR/wrap.pcap (lo, nanosecond wall-clock timestamps)\n"
+		"  --user U         run CMD as U (default: the sudo user)\n"
+		"  -q, --quiet      no summary line\n\n"
+		"EXAMPLES\n"
+		"  sudo fallacy wrap --delay 50ms -- make test\n"
+		"  sudo fallacy wrap --delay 20ms --port 6379 --out results -- ./run-tests.sh\n"
+		"  sudo fallacy wrap --loss 100%% --port 6379 -- python3 -m unittest\n"
+		"  sudo fallacy wrap --rate 1mbit --seed 7 -- curl -sO http://198.18.0.1/big\n");
 }
 
 /* The option fault of kind ops (made on first use). */

@@ -23,7 +23,8 @@ const struct fl_cmd fl_cmds[] = {
 	{ "report", do_report, "summarise a results folder, write the HTML report", 0 },
 	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", 0 },
 	{ "__supervise", do_supervise, "internal: the session supervisor", 1 },
-	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground", 1 },
+	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",
+	  1 },
 	{ NULL, NULL, NULL, 0 },
 };
 

@@ -28,7 +28,7 @@
 volatile sig_atomic_t fl_run_interrupted;
 
 static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
 {
@@ -78,7 +78,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 static int lab_up(struct fl_run *r, struct fl_suite *s)
 {
 	static int serial;
-	struct fl_lab_spec spec = {0};
+	struct fl_lab_spec spec = { 0 };
 	int ret;
 
 	if (r->o->lab)
@@ -111,7 +111,7 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 		inet_ntop(AF_INET, &ln->ip4, n->ip, sizeof(n->ip));
 		if (r->lab->ipv6)
 			inet_ntop(AF_INET6, &ln->ip6, n->ip6, sizeof(n->ip6));
-		r->tnodes[i] = (struct fl_tnode){n->name, n->ip, n->ip6};
+		r->tnodes[i] = (struct fl_tnode){ n->name, n->ip, n->ip6 };
 	}
 	fl_results_event(r->res, 0, "lab-up", r->lab_name, NULL);
 	return scratch_dirs(r, s);
@@ -132,7 +132,7 @@ static int expand(const struct fl_run *r, size_t i, const char *tmpl, char **out
 static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
 {
 	struct fl_run_node *n = &r->nodes[i];
-	struct fl_spawn sp = {.netns = n->netns, .user = r->t->user, .journal = r->st};
+	struct fl_spawn sp = { .netns = n->netns, .user = r->t->user, .journal = r->st };
 	char path[700], *cmd = NULL, **env = calloc(r->t->n_env + 1, sizeof(char *));
 	int ret = -ENOMEM;
 
@@ -151,8 +151,8 @@ static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
 	dprintf(n->log_fd, "# fallacy: starting on %s (%s): %s\n", n->name, n->ip, cmd);
 	ret = fl_proc_spawn(&sp, &n->pid);
 	if (ret)
-		ret =
-		    run_fail(s, ret, "cannot start the target on %s: %s", n->name, strerror(-ret));
+		ret = run_fail(s, ret, "cannot start the target on %s: %s", n->name,
+			       strerror(-ret));
 	else
 		fl_results_event(r->res, 0, "target-start", n->name, NULL);
 out:
@@ -166,7 +166,7 @@ out:
 /* Has pid exited? Leaves it for stop_targets to reap (WNOWAIT). */
 static bool exited(pid_t pid, int *status)
 {
-	siginfo_t si = {.si_pid = 0};
+	siginfo_t si = { .si_pid = 0 };
 
 	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) || !si.si_pid)
 		return false;
@@ -180,7 +180,8 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 {
 	struct fl_run_node *n = &r->nodes[i];
 	struct fl_spawn sp = {
-	    .netns = n->netns, .user = r->t->user, .out_fd = n->log_fd, .die_with_parent = true};
+		.netns = n->netns, .user = r->t->user, .out_fd = n->log_fd, .die_with_parent = true
+	};
 	char *cmd = NULL, limit[32];
 	int status = -1, ret;
 
@@ -249,8 +250,8 @@ static int capture_start(struct fl_run *r, struct fl_suite *s)
 		return run_fail(s, -errno, "cannot create %s: %s", dir, strerror(errno));
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
-		struct fl_capture_point pt = {.dir = FL_CAPTURE_INOUT};
-		struct fl_capture_opts co = {.path = path};
+		struct fl_capture_point pt = { .dir = FL_CAPTURE_INOUT };
+		struct fl_capture_opts co = { .path = path };
 
 		snprintf(pt.netns, sizeof(pt.netns), "%s", n->netns);
 		snprintf(pt.ifname, sizeof(pt.ifname), "eth0");
@@ -351,14 +352,14 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s)
 {
-	struct fl_timeline tl = {.steps = r->sc->steps,
-				 .n_steps = r->sc->n_steps,
-				 .ops = &fl_run_fault_ops,
-				 .ctx = r,
-				 .res = r->res,
-				 .stop = &fl_run_interrupted,
-				 .realtime = true};
-	struct tl_arg a = {&tl, 0};
+	struct fl_timeline tl = { .steps = r->sc->steps,
+				  .n_steps = r->sc->n_steps,
+				  .ops = &fl_run_fault_ops,
+				  .ctx = r,
+				  .res = r->res,
+				  .stop = &fl_run_interrupted,
+				  .realtime = true };
+	struct tl_arg a = { &tl, 0 };
 	uint64_t last = 0, every = r->o->progress_tty ? 200000000ULL : 5000000000ULL;
 	pthread_t th;
 	int ret;
@@ -413,11 +414,11 @@ static const struct fl_run_node *run_node(const struct fl_run *r, const char *na
 static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 			      struct fl_check_result *res)
 {
-	char env_ops[700], env_ev[700], env_dir[600], *env[4] = {env_ops, env_ev, env_dir, NULL};
-	struct fl_spawn sp = {.env = env, .die_with_parent = true};
+	char env_ops[700], env_ev[700], env_dir[600], *env[4] = { env_ops, env_ev, env_dir, NULL };
+	struct fl_spawn sp = { .env = env, .die_with_parent = true };
 	const struct fl_run_node *n = NULL;
 	char path[700], *cmd = NULL, why[128] = "";
-	struct fl_suite dummy = {.name = ""};
+	struct fl_suite dummy = { .name = "" };
 	int status = -1, ret;
 	size_t idx = 0;
 

@@ -26,7 +26,7 @@ struct fl_run_opts {
 	uint64_t seed;
 	bool has_seed;
 	bool progress_tty; /* one live line on a TTY, else plain lines */
-	bool capture;	   /* pcap/NODE.pcap of every node's eth0 */
+	bool capture; /* pcap/NODE.pcap of every node's eth0 */
 };
 
 #define FL_RUN_MAX_NODES 64
@@ -37,9 +37,9 @@ struct fl_run_node {
 	char ip[48], ip6[64];
 	pid_t pid; /* the target process, 0 if none */
 	int log_fd;
-	pid_t load_pid;	    /* a workload process */
+	pid_t load_pid; /* a workload process */
 	char ops_file[700]; /* the workload's $FALLACY_OPS */
-	off_t ops_off;	    /* read so far */
+	off_t ops_off; /* read so far */
 	size_t ops_lines, ops_bad;
 	char dir[128]; /* {{dir}}: scratch folder, removed with the lab */
 	pthread_t probe;

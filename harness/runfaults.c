@@ -18,7 +18,7 @@
 
 static int lab_target(const struct fl_run *r, struct fl_target *t, struct fl_err *err)
 {
-	char *argv[] = {r->lab->name, NULL};
+	char *argv[] = { r->lab->name, NULL };
 	int used = 0;
 
 	return fl_target_parse(1, argv, t, &used, err);
@@ -80,7 +80,7 @@ static void one_line(char *s)
 
 static int run_heal(void *ctx, const char *id, char *counters, size_t len, struct fl_err *err)
 {
-	char *list[] = {"list", NULL}, *del[] = {"del", (char *)id, NULL}, *out = NULL;
+	char *list[] = { "list", NULL }, *del[] = { "del", (char *)id, NULL }, *out = NULL;
 	struct fl_err lerr;
 
 	if (!request(ctx, list, 1, true, &out, &lerr) && out && out[0]) {
@@ -165,6 +165,6 @@ out:
 }
 
 const struct fl_timeline_ops fl_run_fault_ops = {
-    .apply = run_apply,
-    .heal = run_heal,
+	.apply = run_apply,
+	.heal = run_heal,
 };

@@ -17,9 +17,9 @@ struct sctx {
 	struct fl_scenario *sc;
 };
 
-static const char *const fallacies[] = {"reliable",	  "latency",	 "bandwidth",
-					"secure",	  "topology",	 "administrator",
-					"transport-cost", "homogeneous", NULL};
+static const char *const fallacies[] = { "reliable",	   "latency",	  "bandwidth",
+					 "secure",	   "topology",	  "administrator",
+					 "transport-cost", "homogeneous", NULL };
 
 static int words_push(struct fl_step *st, const char *w)
 {
@@ -111,8 +111,8 @@ static int fault_param(struct sctx *c, struct fl_step *st, const struct fl_param
 				       "'%s' must be a list of node groups, e.g. [[n1], [n2, n3]]",
 				       p->name);
 		for (size_t i = 0; i < v->n && !ret; i++)
-			ret = node_list(c, v->items[i], p->name, buf, sizeof(buf))
-				      ?: words_push(st, buf);
+			ret = node_list(c, v->items[i], p->name, buf, sizeof(buf)) ?:
+				      words_push(st, buf);
 		return ret;
 	}
 	if (p->type == FL_PT_PERCENTS && v->type == FL_Y_SEQ) {
@@ -225,13 +225,14 @@ static int parse_fault_words(struct sctx *c, struct fl_step *st, const struct fl
 		return ret;
 	if (!st->argc || !fl_fault_kind(st->argv[0])) {
 		if (!st->argc)
-			return fl_yerr(c->err, c->d, f,
-				       "'fault' needs a kind and its parameters, e.g. \"loss 5%%\"");
+			return fl_yerr(
+				c->err, c->d, f,
+				"'fault' needs a kind and its parameters, e.g. \"loss 5%%\"");
 		fl_fault_unknown_kind(st->argv[0], &e);
 		return fl_yerr(c->err, c->d, f, "%s", e.msg);
 	}
-	st->kind = !strcmp(st->argv[0], "partition") && st->argc > 2 ? FL_STEP_PARTITION
-								     : FL_STEP_FAULT;
+	st->kind = !strcmp(st->argv[0], "partition") && st->argc > 2 ? FL_STEP_PARTITION :
+								       FL_STEP_FAULT;
 	return fault_check(c, st, f);
 }
 
@@ -277,12 +278,12 @@ static int parse_partition(struct sctx *c, struct fl_step *st, const struct fl_y
 
 	if (p->type != FL_Y_SEQ || p->n < 2)
 		return fl_yerr(
-		    c->err, c->d, p,
-		    "'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
+			c->err, c->d, p,
+			"'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
 	ret = words_push(st, "partition");
 	for (size_t i = 0; i < p->n && !ret; i++)
-		ret =
-		    node_list(c, p->items[i], "partition", buf, sizeof(buf)) ?: words_push(st, buf);
+		ret = node_list(c, p->items[i], "partition", buf, sizeof(buf)) ?:
+										 words_push(st, buf);
 	st->kind = FL_STEP_PARTITION;
 	return ret;
 }
@@ -330,7 +331,7 @@ static int step_id(struct sctx *c, struct fl_step *st, const struct fl_ynode *s,
 	return 0;
 }
 
-static const char *const step_keys[] = {"at", "id", "fault", "heal", "partition", "oneway", NULL};
+static const char *const step_keys[] = { "at", "id", "fault", "heal", "partition", "oneway", NULL };
 
 static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
 {
@@ -408,8 +409,8 @@ int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct f
 	static const struct {
 		const char *s;
 		enum fl_cmp op;
-	} ops[] = {{"<=", FL_CMP_LE}, {">=", FL_CMP_GE}, {"==", FL_CMP_EQ},
-		   {"<", FL_CMP_LT},  {">", FL_CMP_GT},	 {"=", FL_CMP_EQ}};
+	} ops[] = { { "<=", FL_CMP_LE }, { ">=", FL_CMP_GE }, { "==", FL_CMP_EQ },
+		    { "<", FL_CMP_LT },	 { ">", FL_CMP_GT },  { "=", FL_CMP_EQ } };
 	const char *p = text;
 	struct fl_err e;
 	uint64_t ns;
@@ -437,9 +438,9 @@ int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct f
 		return 0;
 	}
 	if (strchr(p, '%'))
-		return fl_parse_percent(p, &b->value, &e)
-			   ? (fl_err_set(err, "bad bound '%s': %s", text, e.msg), -EINVAL)
-			   : 0;
+		return fl_parse_percent(p, &b->value, &e) ?
+			       (fl_err_set(err, "bad bound '%s': %s", text, e.msg), -EINVAL) :
+			       0;
 	b->value = strtod(p, &end);
 	if (!*p || *end || end == p) {
 		fl_err_set(err, "bad bound '%s' (write it like \">= 0.95\", \"< 1s\" or \"99%%\")",
@@ -526,7 +527,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
 		       const char *key)
 {
-	static const char *const keys[] = {"bound", "during", "outside", "op", "on", NULL};
+	static const char *const keys[] = { "bound", "during", "outside", "op", "on", NULL };
 
 	if (v->type == FL_Y_SCALAR)
 		return check_bound(c, ck, v, key, false);
@@ -535,15 +536,15 @@ static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 		return -EINVAL;
 	if (!fl_ymap_get(v, "bound"))
 		return fl_yerr(c->err, c->d, v, "'%s' needs a 'bound' such as \">= 0.95\"", key);
-	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false)
-		   ?: check_window(c, ck, v);
+	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false) ?:
+									     check_window(c, ck, v);
 }
 
 static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
-	static const char *const keys[] = {"p50",    "p90",	"p95", "p99", "p999", "max",
-					   "during", "outside", "op",  "on",  NULL};
-	static const double pct[] = {50, 90, 95, 99, 99.9, 100};
+	static const char *const keys[] = { "p50",    "p90",	 "p95", "p99", "p999", "max",
+					    "during", "outside", "op",	"on",  NULL };
+	static const double pct[] = { 50, 90, 95, 99, 99.9, 100 };
 	int found = 0;
 
 	if (fl_yexpect(c->d, v, FL_Y_MAP, "'latency'", c->err) ||
@@ -563,14 +564,14 @@ static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_yn
 	}
 	if (!found)
 		return fl_yerr(
-		    c->err, c->d, v,
-		    "'latency' needs one of p50, p90, p95, p99, p999, max (e.g. p99: \"< 1s\")");
+			c->err, c->d, v,
+			"'latency' needs one of p50, p90, p95, p99, p999, max (e.g. p99: \"< 1s\")");
 	return check_window(c, ck, v);
 }
 
 static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
-	static const char *const keys[] = {"within", "after", "rate", "window", "op", "on", NULL};
+	static const char *const keys[] = { "within", "after", "rate", "window", "op", "on", NULL };
 	const struct fl_ynode *a = fl_ymap_get(v, "after"), *r = fl_ymap_get(v, "rate");
 	const char *op = NULL;
 
@@ -605,8 +606,8 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 
 static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v, bool on_node)
 {
-	static const char *const nkeys[] = {"node", "run", "expect", "timeout", NULL};
-	static const char *const ikeys[] = {"run", "expect", "timeout", NULL};
+	static const char *const nkeys[] = { "node", "run", "expect", "timeout", NULL };
+	static const char *const ikeys[] = { "run", "expect", "timeout", NULL };
 	const char *what = on_node ? "'command'" : "'invariant'";
 	const char *node = NULL, *run = NULL;
 	uint64_t expect = 0;
@@ -626,8 +627,8 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	return ck->run ? 0 : -ENOMEM;
 }
 
-static const char *const check_kinds[] = {"availability", "latency",   "recovery", "progress",
-					  "command",	  "invariant", NULL};
+static const char *const check_kinds[] = { "availability", "latency",	"recovery", "progress",
+					   "command",	   "invariant", NULL };
 
 static void check_name(struct fl_check *ck)
 {
@@ -723,8 +724,8 @@ const char *fl_check_kind_name(enum fl_check_kind k)
 	return k <= FL_CHECK_INVARIANT ? check_kinds[k] : "?";
 }
 
-static const char *const top_keys[] = {"name",	"fallacy", "description", "seed",   "duration",
-				       "nodes", "ipv6",	   "timeline",	  "checks", NULL};
+static const char *const top_keys[] = { "name",	 "fallacy", "description", "seed",   "duration",
+					"nodes", "ipv6",    "timeline",	   "checks", NULL };
 
 static int dupstr(char **dst, const char *s)
 {
@@ -760,10 +761,10 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 			i++;
 		if (!fallacies[i])
 			return fl_yerr(
-			    c->err, c->d, fn,
-			    "unknown fallacy '%s' (use reliable, latency, bandwidth, "
-			    "secure, topology, administrator, transport-cost or homogeneous)",
-			    fallacy);
+				c->err, c->d, fn,
+				"unknown fallacy '%s' (use reliable, latency, bandwidth, "
+				"secure, topology, administrator, transport-cost or homogeneous)",
+				fallacy);
 	}
 	if (v6 && strcmp(v6, "true") && strcmp(v6, "false"))
 		return fl_yerr(c->err, c->d, fl_ymap_get(r, "ipv6"),
@@ -773,8 +774,9 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 	sc->ipv6 = v6 && !strcmp(v6, "true");
 	sc->has_seed = fl_ymap_get(r, "seed") != NULL;
 	sc->nodes = nodes;
-	return dupstr(&sc->name, name) ?: dupstr(&sc->fallacy, fallacy) ?:
-	       dupstr(&sc->description, desc);
+	return dupstr(&sc->name, name)		     ?:
+		       dupstr(&sc->fallacy, fallacy) ?:
+						       dupstr(&sc->description, desc);
 }
 
 static int parse_root(struct sctx *c, const struct fl_ynode *r)
@@ -784,8 +786,9 @@ static int parse_root(struct sctx *c, const struct fl_ynode *r)
 	if (fl_yexpect(c->d, r, FL_Y_MAP, "a scenario", c->err) ||
 	    fl_ycheck_keys(c->d, r, "a scenario", top_keys, c->err))
 		return -EINVAL;
-	return parse_head(c, r) ?: parse_timeline(c, fl_ymap_get(r, "timeline")) ?:
-	       parse_checks(c, fl_ymap_get(r, "checks"));
+	return parse_head(c, r)					     ?:
+		       parse_timeline(c, fl_ymap_get(r, "timeline")) ?:
+		       parse_checks(c, fl_ymap_get(r, "checks"));
 }
 
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
@@ -801,7 +804,7 @@ int fl_scenario_load(const char *file, const char *text, struct fl_scenario **ou
 		return -ENOMEM;
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
-		c = (struct sctx){.d = d, .err = err, .sc = sc};
+		c = (struct sctx){ .d = d, .err = err, .sc = sc };
 		ret = dupstr(&sc->file, file) ?: parse_root(&c, d->root);
 	}
 	fl_yaml_free(d);

@@ -59,8 +59,8 @@ struct fl_bound {
 };
 
 enum fl_window_kind {
-	FL_WIN_ALL,	/* the whole run */
-	FL_WIN_DURING,	/* while fault ID (or any fault: "faults") is active */
+	FL_WIN_ALL, /* the whole run */
+	FL_WIN_DURING, /* while fault ID (or any fault: "faults") is active */
 	FL_WIN_OUTSIDE, /* while it is not */
 };
 
@@ -75,8 +75,8 @@ struct fl_check {
 	int line, col;
 	struct fl_bound bound; /* availability, latency, progress, recovery rate */
 	struct fl_window win;
-	double pctl;  /* latency: 50, 90, 99 or 100 (max) */
-	char op[64];  /* only operations with this name ("" = all) */
+	double pctl; /* latency: 50, 90, 99 or 100 (max) */
+	char op[64]; /* only operations with this name ("" = all) */
 	char on[128]; /* only operations from these nodes, ",n2,n3," ("" = all) */
 	/* recovery */
 	char after[FL_ID_MAX + 1]; /* a heal step's target id, or "last-heal" */

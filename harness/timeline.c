@@ -13,8 +13,8 @@
 
 static void sleep_until(uint64_t t)
 {
-	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ULL),
-			      .tv_nsec = (long)(t % 1000000000ULL)};
+	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ULL),
+			       .tv_nsec = (long)(t % 1000000000ULL) };
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
@@ -41,7 +41,7 @@ static void error_event(struct fl_timeline *tl, const struct fl_step *st, const 
 static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 {
 	char counters[8192] = "", extra[8400];
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	uint64_t t, late, begin;
 	size_t i;
 	int ret;
@@ -79,12 +79,15 @@ static void heal_all_due(struct fl_timeline *tl, uint64_t due)
 	}
 }
 
-void fl_timeline_heal_all(struct fl_timeline *tl) { heal_all_due(tl, 0); }
+void fl_timeline_heal_all(struct fl_timeline *tl)
+{
+	heal_all_due(tl, 0);
+}
 
 static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t due)
 {
 	char words[1024], extra[1200], q[1100];
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	uint64_t t, late, begin;
 
 	fl_step_words(st, words, sizeof(words));
@@ -121,7 +124,7 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
  * (root), so that busy probes on a small machine do not delay a step. */
 static void timely_thread(void)
 {
-	struct sched_param sp = {.sched_priority = 10};
+	struct sched_param sp = { .sched_priority = 10 };
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	/* this thread only (pid 0 = the calling thread); children it forks
@@ -140,9 +143,9 @@ int fl_timeline_run(struct fl_timeline *tl)
 
 		/* sleep in slices so that a stop request is seen within 50 ms */
 		while (fl_clock_mono_ns() + 50000000ULL < due && !(tl->stop && *tl->stop))
-			sleep_until(fl_clock_mono_ns() + 50000000ULL < due - 50000000ULL
-					? fl_clock_mono_ns() + 50000000ULL
-					: due - 50000000ULL);
+			sleep_until(fl_clock_mono_ns() + 50000000ULL < due - 50000000ULL ?
+					    fl_clock_mono_ns() + 50000000ULL :
+					    due - 50000000ULL);
 		if (tl->stop && *tl->stop)
 			return -EINTR;
 		/* sleep to 300 us before, then spin: timer wake-ups on a loaded

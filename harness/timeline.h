@@ -31,17 +31,17 @@ struct fl_timeline {
 	size_t n_steps;
 	const struct fl_timeline_ops *ops;
 	void *ctx;
-	struct fl_results *res;	     /* events sink, or NULL */
-	uint64_t t0;		     /* CLOCK_MONOTONIC ns of offset 0 */
+	struct fl_results *res; /* events sink, or NULL */
+	uint64_t t0; /* CLOCK_MONOTONIC ns of offset 0 */
 	volatile sig_atomic_t *stop; /* set to end early, or NULL */
-	bool realtime;		     /* SCHED_FIFO for the calling thread (run it in its own) */
+	bool realtime; /* SCHED_FIFO for the calling thread (run it in its own) */
 	/* state */
 	size_t next; /* index of the next step */
 	char active[FL_TIMELINE_MAX_ACTIVE][FL_ID_MAX + 1];
 	size_t n_active;
 	uint64_t max_late_ns; /* worst lateness of a step so far */
-	int failed;	      /* steps that could not be applied */
-	char current[128];    /* the last step, for progress lines */
+	int failed; /* steps that could not be applied */
+	char current[128]; /* the last step, for progress lines */
 };
 
 /* Run every step at t0 + at; returns 0, or -EINTR when stopped early.

@@ -70,7 +70,7 @@ static uint64_t now_ns(clockid_t clk)
 /* One line of events.jsonl (harness/results: both clocks, the event name,
  * extra JSON members). */
 static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
 {
 	char extra[1024];
@@ -150,7 +150,7 @@ static void give_to_user(struct wrap *w, const char *path)
 
 static int open_out(struct wrap *w)
 {
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	int rc;
 
 	if (!w->o->out_dir)
@@ -166,8 +166,8 @@ static int open_out(struct wrap *w)
 /* Results belong to the user who asked for them: chown what we wrote. */
 static void give_out_dir(struct wrap *w)
 {
-	static const char *const files[] = {"",		  "/logs",	    "/events.jsonl",
-					    "/ops.jsonl", "/counters.json", "/wrap.pcap"};
+	static const char *const files[] = { "",	   "/logs",	     "/events.jsonl",
+					     "/ops.jsonl", "/counters.json", "/wrap.pcap" };
 	char path[PATH_MAX];
 
 	if (!w->o->out_dir || !w->drop)
@@ -219,9 +219,10 @@ static int create_session(struct wrap *w)
 static int make_namespace(struct wrap *w)
 {
 	struct fl_wrapns_opts no = {
-	    .extra_addrs = w->o->addr,
-	    .lo_mtu = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_SMALL_MTU ? FL_WRAP_RATE_MTU : 0,
-	    .loopback_copies = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_LOOPBACK_COPIES,
+		.extra_addrs = w->o->addr,
+		.lo_mtu = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_SMALL_MTU ? FL_WRAP_RATE_MTU :
+										0,
+		.loopback_copies = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_LOOPBACK_COPIES,
 	};
 	int rc;
 
@@ -239,8 +240,8 @@ static int make_namespace(struct wrap *w)
 
 static int start_capture(struct wrap *w)
 {
-	struct fl_capture_point pt = {.ifname = "lo", .dir = FL_CAPTURE_INOUT};
-	struct fl_capture_opts co = {.path = w->pcap};
+	struct fl_capture_point pt = { .ifname = "lo", .dir = FL_CAPTURE_INOUT };
+	struct fl_capture_opts co = { .path = w->pcap };
 	int rc;
 
 	if (!w->o->capture)
@@ -297,7 +298,7 @@ static void __attribute__((noreturn)) child_main(struct wrap *w, pid_t parent)
 
 static int start_child(struct wrap *w)
 {
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	pid_t parent = getpid();
 	ssize_t n;
 	int rc;
@@ -460,7 +461,7 @@ static void summary(struct wrap *w)
  * thread: block them before the capture thread exists. */
 static int block_signals(struct wrap *w)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD};
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -488,7 +489,7 @@ static const char *jtext(const struct fl_ynode *m, const char *key)
 
 static void note_text(const struct fl_ynode *m, char *buf, size_t size)
 {
-	static const char *const keys[] = {"event", "id", "spec", "fault", "pid", "status"};
+	static const char *const keys[] = { "event", "id", "spec", "fault", "pid", "status" };
 	size_t len = snprintf(buf, size, "fallacy:");
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && len < size; i++) {
@@ -594,7 +595,7 @@ static void release(struct wrap *w)
 
 static int setup(struct wrap *w)
 {
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	int rc;
 
 	rc = resolve_user(w);
@@ -618,7 +619,7 @@ static int setup(struct wrap *w)
 
 int fl_wrap_run(const struct fl_wrap_opts *o)
 {
-	struct wrap w = {.o = o, .go = {-1, -1}, .err = {-1, -1}, .sfd = -1};
+	struct wrap w = { .o = o, .go = { -1, -1 }, .err = { -1, -1 }, .sfd = -1 };
 	int rc;
 
 	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());

@@ -26,11 +26,11 @@ struct fl_wrap_opts {
 	uint64_t seed; /* random unless --seed: printed and recorded */
 	bool has_seed;
 	const char *out_dir; /* events.jsonl, counters.json, wrap.pcap; NULL = none */
-	bool capture;	     /* write OUT/wrap.pcap */
-	const char *user;    /* run CMD as this user; NULL = SUDO_UID or ourselves */
-	bool addr;	     /* add 198.18.0.1/15 and fdfa:11ac::1/64 on lo */
-	bool quiet;	     /* no summary line */
-	char **argv;	     /* the command, NULL-terminated */
+	bool capture; /* write OUT/wrap.pcap */
+	const char *user; /* run CMD as this user; NULL = SUDO_UID or ourselves */
+	bool addr; /* add 198.18.0.1/15 and fdfa:11ac::1/64 on lo */
+	bool quiet; /* no summary line */
+	char **argv; /* the command, NULL-terminated */
 };
 
 /* Whether any fault option was given. */

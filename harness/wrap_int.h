@@ -28,7 +28,7 @@ struct wrap_faults {
 	char netns[64];
 	const struct fl_wrap_opts *o;
 	struct fl_results *res; /* events sink or NULL */
-	bool active;		/* the supervisor has (had) faults of ours */
+	bool active; /* the supervisor has (had) faults of ours */
 	struct fl_scenario *sc;
 	struct fl_timeline tl;
 	pthread_t th;

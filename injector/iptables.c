@@ -45,8 +45,9 @@ static int restore(const char *netns, int family, int var, const char *table, co
 {
 	char script[512], prog[64];
 	char *argv[] = { prog, "--noflush", "--wait=10", NULL };
-	struct fl_spawn_cmd c = { .argv = argv, .netns = netns, .input = script, .out = msg,
-				  .out_len = len };
+	struct fl_spawn_cmd c = {
+		.argv = argv, .netns = netns, .input = script, .out = msg, .out_len = len
+	};
 
 	snprintf(script, sizeof(script), "*%s\n%s %s %s\nCOMMIT\n", table, op, chain, rule);
 	snprintf(prog, sizeof(prog), "%s-%s-restore", family == 6 ? "ip6tables" : "iptables",
@@ -117,7 +118,8 @@ int fl_iptables_remove(const char *netns, int family, const char *table, const c
 		if (var == 1 && !legacy_has_table(netns, family, table))
 			continue;
 		for (int tries = 0; tries < 8; tries++) {
-			rc = restore(netns, family, var, table, "-D", chain, rule, msg, sizeof(msg));
+			rc = restore(netns, family, var, table, "-D", chain, rule, msg,
+				     sizeof(msg));
 			if (rc == FL_SPAWN_NO_NETNS)
 				return 0;
 			if (rc)

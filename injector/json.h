@@ -47,5 +47,4 @@ void fl_out_u64f(struct fl_out *o, const char *key, const char *fmt, uint64_t va
 /* JSON only ("key": true/false); nothing in text. */
 void fl_out_jbool(struct fl_out *o, const char *key, bool val);
 
-
 #endif

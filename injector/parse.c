@@ -23,19 +23,19 @@ struct unit {
 
 /* One kind of quantity: its name, units, what a bare number means. */
 struct quantity {
-	const char *what;	   /* "duration" */
-	const struct unit *units;  /* NULL-terminated */
-	const char *unit_list;	   /* for messages */
-	const char *eg_unit;	   /* unit suggested for a bare number */
-	uint64_t bare_mult;	   /* 0: a bare number (other than 0) is an error */
-	const char *max_text;	   /* the largest value, for "too large" */
+	const char *what; /* "duration" */
+	const struct unit *units; /* NULL-terminated */
+	const char *unit_list; /* for messages */
+	const char *eg_unit; /* unit suggested for a bare number */
+	uint64_t bare_mult; /* 0: a bare number (other than 0) is an error */
+	const char *max_text; /* the largest value, for "too large" */
 };
 
 struct number {
-	uint64_t ip;	  /* integer part */
-	uint64_t fp;	  /* fraction digits as an integer */
-	uint64_t fscale;  /* 10^(number of fraction digits kept) */
-	bool overflow;	  /* integer part does not fit in 64 bits */
+	uint64_t ip; /* integer part */
+	uint64_t fp; /* fraction digits as an integer */
+	uint64_t fscale; /* 10^(number of fraction digits kept) */
+	bool overflow; /* integer part does not fit in 64 bits */
 	const char *end;
 };
 
@@ -97,8 +97,11 @@ static const struct quantity q_duration = {
 };
 
 static const struct quantity q_rate = {
-	"rate", rate_units,
-	"bit, kbit, mbit, gbit, tbit in bits/s or bps, kbps, mbps, gbps in bytes/s", "mbit", 1,
+	"rate",
+	rate_units,
+	"bit, kbit, mbit, gbit, tbit in bits/s or bps, kbps, mbps, gbps in bytes/s",
+	"mbit",
+	1,
 	"18446744tbit",
 };
 
@@ -170,8 +173,8 @@ static int parse_quantity(const struct quantity *q, const char *text, uint64_t *
 		return -EINVAL;
 	}
 	if (text[0] == '-') {
-		fl_err_set(err, "%s: negative %s (use a number >= 0 and a unit: %s)", text,
-			   q->what, q->unit_list);
+		fl_err_set(err, "%s: negative %s (use a number >= 0 and a unit: %s)", text, q->what,
+			   q->unit_list);
 		return -EINVAL;
 	}
 	if (scan_number(text, &n)) {
@@ -240,7 +243,7 @@ int fl_parse_duration(const char *text, uint64_t *ns, struct fl_err *err)
 void fl_format_duration(uint64_t ns, char *buf, size_t len)
 {
 	static const struct unit units[] = {
-		{ "ns", 1ULL },		   { "us", 1000ULL },	       { "ms", 1000000ULL },
+		{ "ns", 1ULL },		{ "us", 1000ULL },	 { "ms", 1000000ULL },
 		{ "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
 	};
 
@@ -259,7 +262,7 @@ int fl_parse_rate(const char *text, uint64_t *bps, struct fl_err *err)
 void fl_format_rate(uint64_t bps, char *buf, size_t len)
 {
 	static const struct unit units[] = {
-		{ "bit", 1ULL },	   { "kbit", 1000ULL },		{ "mbit", 1000000ULL },
+		{ "bit", 1ULL },	   { "kbit", 1000ULL },		 { "mbit", 1000000ULL },
 		{ "gbit", 1000000000ULL }, { "tbit", 1000000000000ULL },
 	};
 
@@ -330,8 +333,7 @@ uint32_t fl_prob_to_u32(double fraction)
 	return (uint32_t)v;
 }
 
-static int parse_plen(const char *text, const char *s, int max, uint8_t *plen,
-		      struct fl_err *err)
+static int parse_plen(const char *text, const char *s, int max, uint8_t *plen, struct fl_err *err)
 {
 	unsigned int v = 0;
 	const char *p = s;
@@ -339,8 +341,8 @@ static int parse_plen(const char *text, const char *s, int max, uint8_t *plen,
 	for (; isdigit((unsigned char)*p) && p - s < 4; p++)
 		v = v * 10 + (unsigned int)(*p - '0');
 	if (p == s || *p) {
-		fl_err_set(err, "%s: bad prefix length '%s' (use ADDRESS/LEN, LEN 0..%d)", text,
-			   s, max);
+		fl_err_set(err, "%s: bad prefix length '%s' (use ADDRESS/LEN, LEN 0..%d)", text, s,
+			   max);
 		return -EINVAL;
 	}
 	if (v > (unsigned int)max) {
@@ -449,8 +451,8 @@ static int parse_port(const char *text, const char *s, const char *end, uint16_t
 		return -EINVAL;
 	}
 	if (v < 1 || v > 65535) {
-		fl_err_set(err, "%s: port %.*s out of range (use 1..65535)", text,
-			   (int)(end - s), s);
+		fl_err_set(err, "%s: port %.*s out of range (use 1..65535)", text, (int)(end - s),
+			   s);
 		return -EINVAL;
 	}
 	*port = (uint16_t)v;
@@ -488,8 +490,8 @@ int fl_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out, st
 	uint64_t v;
 
 	if (!text || !*text) {
-		fl_err_set(err, "empty number (use an integer %llu..%llu)",
-			   (unsigned long long)min, (unsigned long long)max);
+		fl_err_set(err, "empty number (use an integer %llu..%llu)", (unsigned long long)min,
+			   (unsigned long long)max);
 		return -EINVAL;
 	}
 	if (scan_number(text, &n) || *n.end || n.fscale != 1 || text[0] == '.') {
@@ -532,8 +534,8 @@ int fl_validate_name(const char *what, const char *text, size_t max_len, struct 
 		if (name_char(text[i], i == 0))
 			continue;
 		if (isprint((unsigned char)text[i]))
-			fl_err_set(err, "%s: invalid %s, '%c' not allowed%s (use %s)", text,
-				   what, text[i],
+			fl_err_set(err, "%s: invalid %s, '%c' not allowed%s (use %s)", text, what,
+				   text[i],
 				   name_char(text[i], false) ? " as the first character" : "",
 				   form);
 		else

@@ -37,6 +37,18 @@ if [ $unit -eq 1 ]; then
 		cat "$log/shellcheck.log"
 		failed=$((failed + 1))
 	fi
+	# C formatting (kernel style, .clang-format) as one result
+	if ! command -v clang-format >/dev/null 2>&1; then
+		echo "unit clang-format: skipped (clang-format not installed; make deps)"
+		skipped=$((skipped + 1))
+	elif ./tests/check-format.sh >"$log/format.log" 2>&1; then
+		echo "unit clang-format: every C file formatted"
+		passed=$((passed + 1))
+	else
+		echo "unit clang-format: FAILED"
+		cat "$log/format.log"
+		failed=$((failed + 1))
+	fi
 	for t in "$out"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")

@@ -42,7 +42,7 @@ struct fl_capture {
 	bool running, stopped;
 };
 
-static const char *const dir_names[] = {"inout", "in", "out"};
+static const char *const dir_names[] = { "inout", "in", "out" };
 
 const char *fl_capture_dir_name(enum fl_capture_dir dir)
 {
@@ -82,7 +82,7 @@ static int set_options(struct cap_point *cp, const struct fl_capture_opts *o)
  * first packet of a flow (docs/capture.md). */
 static int set_filter(struct cap_point *cp, const char *filter)
 {
-	static const int pdir[] = {PCAP_D_INOUT, PCAP_D_IN, PCAP_D_OUT};
+	static const int pdir[] = { PCAP_D_INOUT, PCAP_D_IN, PCAP_D_OUT };
 	struct bpf_program prog;
 	int err = 0;
 
@@ -124,9 +124,9 @@ static int activate_here(struct cap_point *cp, const struct fl_capture_opts *o)
 	if (rc < 0) {
 		pr_err("capture on %s/%s: %s (%s)", cp->pt.netns, cp->pt.ifname,
 		       pcap_statustostr(rc), pcap_geterr(cp->p));
-		return rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV
-		       : rc == PCAP_ERROR_PERM_DENIED  ? -EPERM
-						       : -EIO;
+		return rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV :
+		       rc == PCAP_ERROR_PERM_DENIED    ? -EPERM :
+							 -EIO;
 	}
 	if (rc > 0)
 		pr_warn("capture on %s/%s: %s", cp->pt.netns, cp->pt.ifname, pcap_geterr(cp->p));
@@ -172,7 +172,7 @@ static int open_point(struct cap_point *cp, const struct fl_capture_opts *o)
 static int open_file(struct fl_capture *c, int linktype, int snaplen)
 {
 	c->dead =
-	    pcap_open_dead_with_tstamp_precision(linktype, snaplen, PCAP_TSTAMP_PRECISION_NANO);
+		pcap_open_dead_with_tstamp_precision(linktype, snaplen, PCAP_TSTAMP_PRECISION_NANO);
 	if (!c->dead)
 		return -ENOMEM;
 	c->dump = pcap_dump_open(c->dead, c->path);
@@ -299,7 +299,7 @@ static void *capture_thread(void *arg)
 {
 	struct fl_capture *c = arg;
 	struct pollfd *pfd = calloc(c->n + 1, sizeof(*pfd));
-	struct sched_param sp = {.sched_priority = 1};
+	struct sched_param sp = { .sched_priority = 1 };
 
 	if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp))
 		pr_debug("capture: no real-time priority for the capture thread");
@@ -373,13 +373,12 @@ int fl_capture_stop(struct fl_capture *c)
 			dispatch(&c->pts[i], true);
 		read_stats(&c->pts[i]);
 		if (c->pts[i].st.dropped || c->pts[i].st.ifdropped)
-			pr_warn(
-			    "capture on %s/%s: %llu packets dropped by the kernel, %llu by the "
-			    "interface; the trace is incomplete (raise the buffer, lower snaplen "
-			    "or narrow the filter)",
-			    c->pts[i].pt.netns, c->pts[i].pt.ifname,
-			    (unsigned long long)c->pts[i].st.dropped,
-			    (unsigned long long)c->pts[i].st.ifdropped);
+			pr_warn("capture on %s/%s: %llu packets dropped by the kernel, %llu by the "
+				"interface; the trace is incomplete (raise the buffer, lower snaplen "
+				"or narrow the filter)",
+				c->pts[i].pt.netns, c->pts[i].pt.ifname,
+				(unsigned long long)c->pts[i].st.dropped,
+				(unsigned long long)c->pts[i].st.ifdropped);
 	}
 	if (pcap_dump_flush(c->dump)) {
 		pr_err("capture: writing %s failed", c->path);
@@ -411,7 +410,10 @@ void fl_capture_free(struct fl_capture *c)
 	free(c);
 }
 
-size_t fl_capture_npoints(const struct fl_capture *c) { return c->n; }
+size_t fl_capture_npoints(const struct fl_capture *c)
+{
+	return c->n;
+}
 
 const struct fl_capture_point *fl_capture_point(const struct fl_capture *c, size_t i)
 {

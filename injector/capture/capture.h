@@ -24,28 +24,28 @@
 
 enum fl_capture_dir {
 	FL_CAPTURE_INOUT = 0,
-	FL_CAPTURE_IN = 1,  /* received by the interface */
+	FL_CAPTURE_IN = 1, /* received by the interface */
 	FL_CAPTURE_OUT = 2, /* sent by the interface */
 };
 
 struct fl_capture_point {
-	char netns[80];	       /* NAME under /run/netns, "pid:PID" or "-" (ours) */
+	char netns[80]; /* NAME under /run/netns, "pid:PID" or "-" (ours) */
 	char ifname[IFNAMSIZ]; /* an interface of that namespace */
 	enum fl_capture_dir dir;
 };
 
 struct fl_capture_opts {
-	const char *path;   /* the pcap file to write */
+	const char *path; /* the pcap file to write */
 	const char *filter; /* pcap-filter(7) expression, NULL = everything */
-	int snaplen;	    /* bytes kept per packet, 0 = 262144 */
-	int buffer_bytes;   /* kernel ring per point, 0 = 32 MiB */
+	int snaplen; /* bytes kept per packet, 0 = 262144 */
+	int buffer_bytes; /* kernel ring per point, 0 = 32 MiB */
 };
 
 struct fl_capture_stat {
-	uint64_t received;  /* pcap_stats ps_recv: seen by the filter */
-	uint64_t dropped;   /* ps_drop: ring full, lost */
+	uint64_t received; /* pcap_stats ps_recv: seen by the filter */
+	uint64_t dropped; /* ps_drop: ring full, lost */
 	uint64_t ifdropped; /* ps_ifdrop: dropped by the interface */
-	uint64_t written;   /* packets appended to the file */
+	uint64_t written; /* packets appended to the file */
 };
 
 struct fl_capture;
@@ -76,7 +76,6 @@ void fl_capture_print_json(const struct fl_capture *c, FILE *f);
 const char *fl_capture_dir_name(enum fl_capture_dir dir);
 /* "in" "out" "inout"; -EINVAL otherwise. */
 int fl_capture_parse_dir(const char *text, enum fl_capture_dir *dir);
-
 
 /* A pcapng copy of a nanosecond pcap file with notes (events) as comments:
  * every note is a comment of the section header, and each note is also a

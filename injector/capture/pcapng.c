@@ -44,11 +44,14 @@ static int put(struct blk *b, const void *p, size_t n)
 	return 0;
 }
 
-static int put32(struct blk *b, uint32_t v) { return put(b, &v, 4); }
+static int put32(struct blk *b, uint32_t v)
+{
+	return put(b, &v, 4);
+}
 
 static int put_opt(struct blk *b, uint16_t code, const void *val, size_t n)
 {
-	uint16_t h[2] = {code, (uint16_t)n};
+	uint16_t h[2] = { code, (uint16_t)n };
 
 	if (n > 0xffff)
 		return -EINVAL;
@@ -69,11 +72,11 @@ static int emit(FILE *f, uint32_t type, const struct blk *body)
 static int write_headers(FILE *f, int linktype, int snaplen, const struct fl_pcapng_note *notes,
 			 size_t n)
 {
-	struct blk b = {0};
+	struct blk b = { 0 };
 	uint32_t magic = 0x1A2B3C4D;
-	uint16_t ver[2] = {1, 0};
+	uint16_t ver[2] = { 1, 0 };
 	int64_t section_len = -1;
-	uint16_t lt[2] = {(uint16_t)linktype, 0};
+	uint16_t lt[2] = { (uint16_t)linktype, 0 };
 	uint8_t tsresol = 9;
 	int rc;
 
@@ -114,7 +117,7 @@ int fl_pcapng_from_pcap(const char *pcap_path, const char *out_path,
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	struct blk b = {0};
+	struct blk b = { 0 };
 	size_t next = 0;
 	pcap_t *in;
 	FILE *f = NULL;

@@ -116,7 +116,7 @@ static int attach_dir(struct fl_dp *dp, struct fl_state *st, struct fl_point *pt
 {
 	const char *name = where == BPF_TC_INGRESS ? "ingress" : "egress";
 	struct bpf_program *prog = where == BPF_TC_INGRESS ? dp->skel->progs.fl_ingress :
-							      dp->skel->progs.fl_egress;
+							     dp->skel->progs.fl_egress;
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex, .attach_point = where);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FL_TC_HANDLE, .priority = FL_TC_PRIO,
 			    .flags = BPF_TC_F_REPLACE, .prog_fd = bpf_program__fd(prog));
@@ -348,8 +348,7 @@ static void bit_set(struct fl_bits *b, int i)
 static void ep_nodes(const struct fl_endpoint *e, bool *in)
 {
 	for (int k = 0; k < FL_IDX_NODES; k++)
-		in[k] = !e->use_nodes ||
-			(k < FL_MAX_NODES && ((e->nodes[k / 64] >> (k % 64)) & 1));
+		in[k] = !e->use_nodes || (k < FL_MAX_NODES && ((e->nodes[k / 64] >> (k % 64)) & 1));
 }
 
 static void index_nodes(const struct fl_rule *rules, int n, struct fl_bits *idx)
@@ -402,7 +401,8 @@ static int port_pairs(const struct fl_rule *r, int n, __u8 gen, struct port_ent 
 			for (__u32 p = r[i].port_lo; sides[side] && p <= r[i].port_hi; p++) {
 				if (m == max)
 					return -E2BIG;
-				out[m].key = (struct fl_port_key){ .port = (__u16)p, .side = side,
+				out[m].key = (struct fl_port_key){ .port = (__u16)p,
+								   .side = side,
 								   .gen = gen };
 				out[m++].rule = (__u32)i;
 			}

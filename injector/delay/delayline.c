@@ -476,8 +476,7 @@ static void msg_in(struct fl_delayline *dl, int qi, const struct nlmsghdr *nlh, 
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	if (attr[NFQA_MARK])
 		mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
-	packet_in(dl, qi, ntohl(ph->packet_id), mark,
-		  arrival(attr[NFQA_TIMESTAMP], now, now_real));
+	packet_in(dl, qi, ntohl(ph->packet_id), mark, arrival(attr[NFQA_TIMESTAMP], now, now_real));
 }
 
 int fl_delayline_process(struct fl_delayline *dl, int qi)

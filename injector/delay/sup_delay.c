@@ -67,8 +67,9 @@ static int install_rules(struct fl_sup *s, bool fail_closed, struct fl_err *err)
 	if (rc) {
 		while (n--)
 			fl_nfrule_remove(&nr[n]);
-		fl_err_set(err, "cannot install the delay line's NFQUEUE rule in namespace %s "
-				"(see the message above; fallacy doctor checks iptables and NFQUEUE)",
+		fl_err_set(err,
+			   "cannot install the delay line's NFQUEUE rule in namespace %s "
+			   "(see the message above; fallacy doctor checks iptables and NFQUEUE)",
 			   fl_sup_ns_spec(s));
 		return rc;
 	}
@@ -94,9 +95,10 @@ static int check_bridge(struct fl_sup *s, struct fl_err *err)
 
 		if (on == 1)
 			continue;
-		fl_err_set(err, "net.bridge.bridge-nf-call-%s is %s in the wire namespace %s: "
-				"bridged packets would not reach the delay line (needs "
-				"CONFIG_BRIDGE_NETFILTER; see fallacy doctor)",
+		fl_err_set(err,
+			   "net.bridge.bridge-nf-call-%s is %s in the wire namespace %s: "
+			   "bridged packets would not reach the delay line (needs "
+			   "CONFIG_BRIDGE_NETFILTER; see fallacy doctor)",
 			   fam == 6 ? "ip6tables" : "iptables", on == 0 ? "0" : "unreadable", ns);
 		return -EOPNOTSUPP;
 	}

@@ -47,11 +47,9 @@ int fl_timerheap_push(struct fl_timerheap *h, uint64_t due_ns, uint32_t id, uint
 		h->cap = cap;
 	}
 	i = h->n++;
-	h->v[i] = (struct fl_timer){ .due_ns = due_ns,
-				     .order = h->next_order++,
-				     .id = id,
-				     .queue = queue,
-				     .slot = slot };
+	h->v[i] = (struct fl_timer){
+		.due_ns = due_ns, .order = h->next_order++, .id = id, .queue = queue, .slot = slot
+	};
 	while (i > 0 && before(&h->v[i], &h->v[(i - 1) / 2])) {
 		swap(&h->v[i], &h->v[(i - 1) / 2]);
 		i = (i - 1) / 2;

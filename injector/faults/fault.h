@@ -109,7 +109,10 @@ struct fl_param {
 };
 
 /* The end of a parameter table. */
-#define FL_PARAM_END { .name = NULL }
+#define FL_PARAM_END         \
+	{                    \
+		.name = NULL \
+	}
 
 /* ---- the kernel feature that serves a kind ------------------------------- */
 
@@ -164,8 +167,8 @@ struct fl_fault {
 bool fl_param_given(const struct fl_fault *f, const char *name);
 
 /* The kind's parameter struct of fault f: FL_KIND_PARAMS(struct loss, f). */
-#define FL_KIND_PARAMS(type, f)                                                                 \
-	((type *)(void *)(f)->kp.bytes +                                                        \
+#define FL_KIND_PARAMS(type, f)          \
+	((type *)(void *)(f)->kp.bytes + \
 	 0 * sizeof(char[sizeof(type) <= FL_KIND_PARAMS_MAX ? 1 : -1]))
 
 /* What the supervisor hands a kind's apply/heal hooks: its rules (with
@@ -235,8 +238,8 @@ const struct fl_param *fl_kind_param(const struct fault_ops *ops, const char *na
  * of the offending word in argv, or -1. */
 int fl_fault_parse(struct fl_fault *f, int argc, char **argv, const struct fl_lab *lab,
 		   struct fl_err *err);
-int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl_lab *lab,
-		      int *bad, struct fl_err *err);
+int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl_lab *lab, int *bad,
+		      struct fl_err *err);
 /* Parse only the kind's words (argv[0] = KIND, no options) into a fault
  * that already has its match options: `fault change`. */
 int fl_fault_parse_params(struct fl_fault *f, int argc, char **argv, struct fl_err *err);

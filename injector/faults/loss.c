@@ -16,10 +16,16 @@ struct loss {
 };
 
 static const struct fl_param loss_params[] = {
-	{ .name = "loss", .type = FL_PT_PERCENT, .off = offsetof(struct loss, p),
-	  .flags = FL_PF_POSITIONAL, .wrap = "--loss",
+	{ .name = "loss",
+	  .type = FL_PT_PERCENT,
+	  .off = offsetof(struct loss, p),
+	  .flags = FL_PF_POSITIONAL,
+	  .wrap = "--loss",
 	  .help = "each packet is lost with this probability, independently" },
-	{ .name = "gemodel", .type = FL_PT_PERCENTS, .off = offsetof(struct loss, ge), .min = 1,
+	{ .name = "gemodel",
+	  .type = FL_PT_PERCENTS,
+	  .off = offsetof(struct loss, ge),
+	  .min = 1,
 	  .max = 4,
 	  .help = "bursts instead: P R 1-H 1-K (netem's Gilbert-Elliott; R, 1-H default 100%, "
 		  "1-K 0%)" },

@@ -46,8 +46,10 @@ static int side_prefix(struct fl_side *s, const char *opt, const struct fl_lab *
 		return -EINVAL;
 	}
 	if (lab && !prefix_in_lab(&p, lab)) {
-		fl_err_set(err, "%s %s: address outside lab %s (use a node name or an address of the lab)",
-			   opt, s->text, lab->name);
+		fl_err_set(
+			err,
+			"%s %s: address outside lab %s (use a node name or an address of the lab)",
+			opt, s->text, lab->name);
 		return -EINVAL;
 	}
 	memcpy(s->ep.addr, p.addr, 16);
@@ -66,8 +68,8 @@ static int side_nodes(struct fl_side *s, const char *opt, const struct fl_lab *l
 		const struct fl_node *n = fl_lab_node(lab, tok);
 
 		if (!n || n->index < 0 || n->index >= FL_MAX_NODES) {
-			fl_err_set(err, "%s: unknown node '%s' in lab %s (see fallacy lab list)", opt,
-				   tok, lab->name);
+			fl_err_set(err, "%s: unknown node '%s' in lab %s (see fallacy lab list)",
+				   opt, tok, lab->name);
 			return -EINVAL;
 		}
 		s->ep.nodes[n->index / 64] |= 1ULL << (n->index % 64);
@@ -93,8 +95,11 @@ static const struct {
 	const char *name;
 	uint8_t proto, family;
 } protos[] = {
-	{ "any", 0, 0 }, { "tcp", IPPROTO_TCP, 0 }, { "udp", IPPROTO_UDP, 0 },
-	{ "icmp", IPPROTO_ICMP, FL_FAM_IPV4 }, { "icmpv6", IPPROTO_ICMPV6, FL_FAM_IPV6 },
+	{ "any", 0, 0 },
+	{ "tcp", IPPROTO_TCP, 0 },
+	{ "udp", IPPROTO_UDP, 0 },
+	{ "icmp", IPPROTO_ICMP, FL_FAM_IPV4 },
+	{ "icmpv6", IPPROTO_ICMPV6, FL_FAM_IPV6 },
 };
 
 static int opt_proto(struct fl_fault *f, const char *v, struct fl_err *err)
@@ -167,8 +172,9 @@ const struct fl_fault_option fl_fault_options[] = {
 	{ "--sport", "sport", true, false, "source port N or range N-M" },
 	{ "--dport", "dport", true, false, "destination port N or range N-M" },
 	{ "--dir", "dir", true, false, "in, out or both: the hooks of a --netns/--pid target" },
-	{ "--seed", "seed", true, false, "the seed of the fault's random decisions (default: "
-					 "random, printed)" },
+	{ "--seed", "seed", true, false,
+	  "the seed of the fault's random decisions (default: "
+	  "random, printed)" },
 	{ "--id", "id", true, false, "the fault's name (default f1, f2, ...)" },
 	{ "--duration", "duration", true, false, "heal the fault by itself after this long" },
 	{ NULL, NULL, false, false, NULL },
@@ -234,7 +240,8 @@ static int parse_opts(struct fl_fault *f, int argc, char **argv, int *bad, struc
 			char use[256];
 
 			fl_kind_usage(f->ops, use, sizeof(use));
-			fl_err_set(err, "'%s': parameters go before the options (%s)", argv[i], use);
+			fl_err_set(err, "'%s': parameters go before the options (%s)", argv[i],
+				   use);
 			return -EINVAL;
 		}
 		if (!o) {
@@ -280,16 +287,16 @@ static int resolve(struct fl_fault *f, const struct fl_lab *lab, struct fl_err *
 	if (f->node[0])
 		f->from.text[0] = '\0';
 	if ((f->from.family && f->to.family && f->from.family != f->to.family) ||
-	    (pf && ((f->from.family && f->from.family != pf) ||
-		    (f->to.family && f->to.family != pf)))) {
+	    (pf &&
+	     ((f->from.family && f->from.family != pf) || (f->to.family && f->to.family != pf)))) {
 		fl_err_set(err, "--from, --to and --proto name different address families");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl_lab *lab,
-		      int *bad, struct fl_err *err)
+int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl_lab *lab, int *bad,
+		      struct fl_err *err)
 {
 	int nparams = 1, at = -1;
 

@@ -26,10 +26,11 @@ static const void *cfield(const struct fl_fault *f, const struct fl_param *p)
 const char *fl_ptype_metavar(enum fl_ptype t)
 {
 	static const char *const m[FL_PT__COUNT] = {
-		[FL_PT_PERCENT] = "P", [FL_PT_DURATION] = "D", [FL_PT_RATE] = "R",
-		[FL_PT_SIZE] = "B",    [FL_PT_COUNT] = "N",	[FL_PT_WORD] = "W",
-		[FL_PT_FLAG] = "",     [FL_PT_PERCENTS] = "P...", [FL_PT_GROUPS] = "G...",
-		[FL_PT_BYTES] = "HEX|\"text\"",
+		[FL_PT_PERCENT] = "P",	 [FL_PT_DURATION] = "D",
+		[FL_PT_RATE] = "R",	 [FL_PT_SIZE] = "B",
+		[FL_PT_COUNT] = "N",	 [FL_PT_WORD] = "W",
+		[FL_PT_FLAG] = "",	 [FL_PT_PERCENTS] = "P...",
+		[FL_PT_GROUPS] = "G...", [FL_PT_BYTES] = "HEX|\"text\"",
 	};
 
 	return t < FL_PT__COUNT ? m[t] : "?";
@@ -117,8 +118,9 @@ static int parse_bytes(const struct fl_param *p, const char *text, struct fl_byt
 	}
 	return 0;
 bad_hex:
-	fl_err_set(err, "%s %s: write bytes as hex digits (\"0a1b\") or as quoted text "
-			"('\"abc\"')",
+	fl_err_set(err,
+		   "%s %s: write bytes as hex digits (\"0a1b\") or as quoted text "
+		   "('\"abc\"')",
 		   p->name, text);
 	return -EINVAL;
 bad_len:
@@ -175,8 +177,8 @@ static int parse_value(const struct fl_param *p, const char *text, void *dst, st
 	case FL_PT_RATE:
 	case FL_PT_SIZE:
 		rc = p->type == FL_PT_DURATION ? fl_parse_duration(text, &v.u, &e) :
-		     p->type == FL_PT_RATE	? fl_parse_rate(text, &v.u, &e) :
-						  fl_parse_size(text, &v.u, &e);
+		     p->type == FL_PT_RATE     ? fl_parse_rate(text, &v.u, &e) :
+						 fl_parse_size(text, &v.u, &e);
 		if (rc)
 			break;
 		if (check_range(p, text, v.u, err))
@@ -229,8 +231,7 @@ bool fl_param_given(const struct fl_fault *f, const char *name)
 	return p && (f->given >> (p - f->ops->params) & 1);
 }
 
-int fl_param_set(struct fl_fault *f, const struct fl_param *p, const char *text,
-		 struct fl_err *err)
+int fl_param_set(struct fl_fault *f, const struct fl_param *p, const char *text, struct fl_err *err)
 {
 	f->given |= 1u << (p - f->ops->params);
 	if (p->type == FL_PT_FLAG) {
@@ -366,8 +367,7 @@ int fl_fault_validate(struct fl_fault *f, struct fl_err *err)
 	return f->ops->validate ? f->ops->validate(f, err) : 0;
 }
 
-static int parse_kind_words(struct fl_fault *f, int argc, char **argv, int *bad,
-			    struct fl_err *err)
+static int parse_kind_words(struct fl_fault *f, int argc, char **argv, int *bad, struct fl_err *err)
 {
 	int i, n;
 
@@ -385,7 +385,8 @@ static int parse_kind_words(struct fl_fault *f, int argc, char **argv, int *bad,
 			size_t k = 0;
 			const char *near;
 
-			for (const struct fl_param *q = f->ops->params; q->name && k < MAX_PARAMS; q++)
+			for (const struct fl_param *q = f->ops->params; q->name && k < MAX_PARAMS;
+			     q++)
 				names[k++] = q->name;
 			near = fl_suggest(argv[i], names, k);
 			if (near)
@@ -462,14 +463,14 @@ static bool is_default(const struct fl_fault *f, const struct fl_param *p)
 
 	if (!p->def) {
 		const unsigned char *b = cfield(f, p);
-		size_t sz = p->type == FL_PT_PERCENT ? sizeof(double) :
-			    p->type == FL_PT_COUNT   ? sizeof(uint32_t) :
-			    p->type == FL_PT_WORD    ? sizeof(int) :
-			    p->type == FL_PT_FLAG    ? sizeof(bool) :
+		size_t sz = p->type == FL_PT_PERCENT  ? sizeof(double) :
+			    p->type == FL_PT_COUNT    ? sizeof(uint32_t) :
+			    p->type == FL_PT_WORD     ? sizeof(int) :
+			    p->type == FL_PT_FLAG     ? sizeof(bool) :
 			    p->type == FL_PT_PERCENTS ? sizeof(int) :
-			    p->type == FL_PT_GROUPS  ? sizeof(int) :
-			    p->type == FL_PT_BYTES   ? sizeof(uint32_t) :
-						       sizeof(uint64_t);
+			    p->type == FL_PT_GROUPS   ? sizeof(int) :
+			    p->type == FL_PT_BYTES    ? sizeof(uint32_t) :
+							sizeof(uint64_t);
 
 		for (size_t i = 0; i < sz; i++)
 			if (b[i])

@@ -24,11 +24,15 @@ struct part {
 };
 
 static const struct fl_param part_params[] = {
-	{ .name = "groups", .type = FL_PT_GROUPS, .off = offsetof(struct part, groups),
+	{ .name = "groups",
+	  .type = FL_PT_GROUPS,
+	  .off = offsetof(struct part, groups),
 	  .flags = FL_PF_POSITIONAL,
 	  .help = "two or more comma lists of lab nodes (n1,n2 n3); none: drop everything "
 		  "matching" },
-	{ .name = "oneway", .type = FL_PT_FLAG, .off = offsetof(struct part, oneway),
+	{ .name = "oneway",
+	  .type = FL_PT_FLAG,
+	  .off = offsetof(struct part, oneway),
 	  .help = "only from an earlier group to a later one" },
 	FL_PARAM_END,
 };
@@ -38,7 +42,8 @@ static int part_validate(struct fl_fault *f, struct fl_err *err)
 	const struct part *p = FL_KIND_PARAMS(struct part, f);
 
 	if (p->groups.n == 1 || (p->oneway && !p->groups.n)) {
-		fl_err_set(err, "partition: expected no groups or 2..%d groups like n1,n2 n3 [oneway]",
+		fl_err_set(err,
+			   "partition: expected no groups or 2..%d groups like n1,n2 n3 [oneway]",
 			   FL_GROUPS_MAX);
 		return -EINVAL;
 	}
@@ -62,14 +67,16 @@ static int groups_resolve(const struct fl_fault *f, const struct fl_lab *lab,
 
 		snprintf(side.text, sizeof(side.text), "%s", P(f)->groups.g[g]);
 		if (strpbrk(side.text, ".:/")) {
-			fl_err_set(err, "partition: '%s': groups are lists of node names", side.text);
+			fl_err_set(err, "partition: '%s': groups are lists of node names",
+				   side.text);
 			return -EINVAL;
 		}
 		for (char *s = side.text, *tok; (tok = strsep(&s, ","));) {
 			const struct fl_node *n = fl_lab_node(lab, tok);
 
 			if (!n || n->index >= FL_MAX_NODES) {
-				fl_err_set(err, "partition: unknown node '%s' in lab %s", tok, lab->name);
+				fl_err_set(err, "partition: unknown node '%s' in lab %s", tok,
+					   lab->name);
 				return -EINVAL;
 			}
 			member[g][n->index / 64] |= 1ULL << (n->index % 64);

@@ -34,22 +34,31 @@ static void reset_encode(const struct fl_fault *f, struct fl_rule *r)
 }
 
 static const struct fl_param dup_params[] = {
-	{ .name = "duplicate", .type = FL_PT_PERCENT, .off = offsetof(struct prob, p),
-	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED, .wrap = "--duplicate",
+	{ .name = "duplicate",
+	  .type = FL_PT_PERCENT,
+	  .off = offsetof(struct prob, p),
+	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED,
+	  .wrap = "--duplicate",
 	  .help = "each packet is sent twice with this probability" },
 	FL_PARAM_END,
 };
 
 static const struct fl_param corrupt_params[] = {
-	{ .name = "corrupt", .type = FL_PT_PERCENT, .off = offsetof(struct prob, p),
-	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED, .wrap = "--corrupt",
+	{ .name = "corrupt",
+	  .type = FL_PT_PERCENT,
+	  .off = offsetof(struct prob, p),
+	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED,
+	  .wrap = "--corrupt",
 	  .help = "one payload bit of a packet is flipped with this probability" },
 	FL_PARAM_END,
 };
 
 static const struct fl_param reset_params[] = {
-	{ .name = "reset", .type = FL_PT_PERCENT, .off = offsetof(struct prob, p),
-	  .flags = FL_PF_POSITIONAL, .def = "100%",
+	{ .name = "reset",
+	  .type = FL_PT_PERCENT,
+	  .off = offsetof(struct prob, p),
+	  .flags = FL_PF_POSITIONAL,
+	  .def = "100%",
 	  .help = "a TCP segment is answered with an RST with this probability" },
 	FL_PARAM_END,
 };

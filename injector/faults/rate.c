@@ -25,12 +25,21 @@
 #define TBF_MAX_BPS (2147483647ull * 8) /* libnl's tbf rate is an int of bytes/s */
 
 static const struct fl_param rate_params[] = {
-	{ .name = "rate", .type = FL_PT_RATE, .off = offsetof(struct fl_rate, rate_bps),
-	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED, .min = 8000, .max = TBF_MAX_BPS,
-	  .wrap = "--rate", .help = "the bandwidth (bits/s as tc writes it: 10mbit, 512kbit)" },
-	{ .name = "burst", .type = FL_PT_SIZE, .off = offsetof(struct fl_rate, burst),
+	{ .name = "rate",
+	  .type = FL_PT_RATE,
+	  .off = offsetof(struct fl_rate, rate_bps),
+	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED,
+	  .min = 8000,
+	  .max = TBF_MAX_BPS,
+	  .wrap = "--rate",
+	  .help = "the bandwidth (bits/s as tc writes it: 10mbit, 512kbit)" },
+	{ .name = "burst",
+	  .type = FL_PT_SIZE,
+	  .off = offsetof(struct fl_rate, burst),
 	  .help = "bytes sent at line speed before the cap bites (default: 4 ms of R)" },
-	{ .name = "limit", .type = FL_PT_SIZE, .off = offsetof(struct fl_rate, limit),
+	{ .name = "limit",
+	  .type = FL_PT_SIZE,
+	  .off = offsetof(struct fl_rate, limit),
 	  .help = "bytes queued behind the cap (default: 100 ms of R)" },
 	FL_PARAM_END,
 };

@@ -5,14 +5,14 @@
  * doctor) reads this table. */
 #include "fault.h"
 
-#define FL_KINDS(KIND)                                                                          \
-	KIND(loss)                                                                              \
-	KIND(partition)                                                                         \
-	KIND(duplicate)                                                                         \
-	KIND(corrupt)                                                                           \
-	KIND(reset)                                                                             \
-	KIND(delay)                                                                             \
-	KIND(reorder)                                                                           \
+#define FL_KINDS(KIND)  \
+	KIND(loss)      \
+	KIND(partition) \
+	KIND(duplicate) \
+	KIND(corrupt)   \
+	KIND(reset)     \
+	KIND(delay)     \
+	KIND(reorder)   \
 	KIND(rate)
 
 #define DECLARE(name) extern const struct fault_ops fl_fault_##name;

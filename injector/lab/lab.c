@@ -219,9 +219,8 @@ static int parse_node_line(struct fl_lab *lab, char *args)
 	char name[64], a4[64], a6[64];
 	struct fl_node *n = &lab->nodes[lab->n_nodes];
 
-	if (sscanf(args, "%63s %63s %63s", name, a4, a6) != 3 ||
-	    strlen(name) > FL_NODE_NAME_MAX || inet_pton(AF_INET, a4, &n->ip4) != 1 ||
-	    inet_pton(AF_INET6, a6, &n->ip6) != 1)
+	if (sscanf(args, "%63s %63s %63s", name, a4, a6) != 3 || strlen(name) > FL_NODE_NAME_MAX ||
+	    inet_pton(AF_INET, a4, &n->ip4) != 1 || inet_pton(AF_INET6, a6, &n->ip6) != 1)
 		return -EINVAL;
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	n->index = (int)lab->n_nodes++;
@@ -358,8 +357,7 @@ static int check_free(const struct fl_lab *lab)
 
 /* Under a lock on RUN_DIR: pick the slot, create the session and the lab
  * file, so that concurrent "lab up"s get distinct slots. */
-static int lab_reserve(const struct fl_lab_spec *spec, struct fl_lab **labp,
-		       struct fl_state **stp)
+static int lab_reserve(const struct fl_lab_spec *spec, struct fl_lab **labp, struct fl_state **stp)
 {
 	struct fl_lab *lab = NULL;
 	int fd, err, idx;

@@ -125,5 +125,4 @@ int fl_wrapns_create(struct fl_state *st, const char *netns, const struct fl_wra
  * interfaces, and bind `hosts` over /etc/hosts when it is not NULL. */
 int fl_wrapns_enter_child(const char *netns, const char *hosts);
 
-
 #endif

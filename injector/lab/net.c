@@ -181,8 +181,8 @@ static int make_veth(struct build *b, const struct fl_node *n, int node_fd)
 	rtnl_link_put(peer);
 	rtnl_link_veth_release(veth);
 	if (err < 0) {
-		pr_err("lab %s: creating veth %s (in %s) with peer eth0 (in %s): %s",
-		       b->lab->name, n->port, b->lab->wire_netns, n->netns, nl_geterror(err));
+		pr_err("lab %s: creating veth %s (in %s) with peer eth0 (in %s): %s", b->lab->name,
+		       n->port, b->lab->wire_netns, n->netns, nl_geterror(err));
 		return fl_nl_errno(err);
 	}
 	return 0;

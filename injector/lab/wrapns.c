@@ -66,8 +66,8 @@ static int add_addr(struct nl_sock *sk, const char *netns, int family, const cha
 	rtnl_addr_set_flags(addr, IFA_F_NODAD);
 	rc = rtnl_addr_add(sk, addr, 0);
 	if (rc < 0)
-		rc = nl_err(family == AF_INET ? "adding " FL_WRAP_ADDR4 " to lo"
-					      : "adding " FL_WRAP_ADDR6 " to lo",
+		rc = nl_err(family == AF_INET ? "adding " FL_WRAP_ADDR4 " to lo" :
+						"adding " FL_WRAP_ADDR6 " to lo",
 			    netns, rc);
 cleanup:
 	nl_addr_put(local);

@@ -26,9 +26,9 @@
 
 static const char probe_rules[] =
 	"*raw\n"
-	"-A PREROUTING -i lo -p udp --dport " STR(FL_PROBE_PORT)
-	" -j NFQUEUE --queue-num " STR(FL_PROBE_QUEUE) "\n"
-	"COMMIT\n";
+	"-A PREROUTING -i lo -p udp --dport " STR(FL_PROBE_PORT) " -j NFQUEUE --queue-num " STR(
+		FL_PROBE_QUEUE) "\n"
+				"COMMIT\n";
 
 /* Sends one queue config message (bind, or copy mode) and waits for the ack. */
 static int probe_nfq_config(struct mnl_socket *nl, bool params, uint32_t seq)
@@ -130,8 +130,9 @@ void fl_probe_nfqueue(struct fl_probe_report *rep)
 		return;
 	}
 	if (!rep->iptables[0]) {
-		fl_probe_set(rep, FL_PROBE_NFQUEUE, false,
-			     "queue binds, but without iptables-restore no NFQUEUE rule can be added");
+		fl_probe_set(
+			rep, FL_PROBE_NFQUEUE, false,
+			"queue binds, but without iptables-restore no NFQUEUE rule can be added");
 		goto cleanup;
 	}
 	if (iptables_restore(rep->iptables, probe_rules, out, sizeof(out))) {

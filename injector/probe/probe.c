@@ -28,15 +28,15 @@
 #include "scratch.h"
 
 static const struct fl_probe_info infos[FL_PROBE_COUNT] = {
-	[FL_PROBE_NETNS] = { "netns", "every lab, wrap and attach session",
-			     "fallacy cannot work", "CONFIG_NET_NS; run as root (CAP_SYS_ADMIN)",
-			     true },
-	[FL_PROBE_VETH] = { "veth", "links between lab nodes and the wire",
-			    "labs cannot be built", "CONFIG_VETH", true },
+	[FL_PROBE_NETNS] = { "netns", "every lab, wrap and attach session", "fallacy cannot work",
+			     "CONFIG_NET_NS; run as root (CAP_SYS_ADMIN)", true },
+	[FL_PROBE_VETH] = { "veth", "links between lab nodes and the wire", "labs cannot be built",
+			    "CONFIG_VETH", true },
 	[FL_PROBE_CLS_BPF] = { "clsact+cls_bpf",
 			       "loss, partition, duplicate, corrupt, reset (tc BPF data plane)",
-			       "no packet faults", "CONFIG_NET_SCH_INGRESS, CONFIG_NET_CLS_BPF, "
-						   "CONFIG_BPF_SYSCALL",
+			       "no packet faults",
+			       "CONFIG_NET_SCH_INGRESS, CONFIG_NET_CLS_BPF, "
+			       "CONFIG_BPF_SYSCALL",
 			       true },
 	[FL_PROBE_BTF] = { "btf", "loading the BPF data plane (CO-RE)",
 			   "BPF programs cannot be relocated", "CONFIG_DEBUG_INFO_BTF", true },
@@ -58,8 +58,8 @@ static const struct fl_probe_info infos[FL_PROBE_COUNT] = {
 				    "lab delays cannot be queued on the wire",
 				    "CONFIG_BRIDGE_NETFILTER (modprobe br_netfilter)", false },
 	[FL_PROBE_IPTABLES] = { "iptables", "installing the delay line's NFQUEUE rule",
-				"the delay line cannot be installed",
-				"apt-get install iptables", false },
+				"the delay line cannot be installed", "apt-get install iptables",
+				false },
 };
 
 const struct fl_probe_info *fl_probe_info(enum fl_probe_id id)
@@ -67,8 +67,7 @@ const struct fl_probe_info *fl_probe_info(enum fl_probe_id id)
 	return id < FL_PROBE_COUNT ? &infos[id] : NULL;
 }
 
-void fl_probe_set(struct fl_probe_report *rep, enum fl_probe_id id, bool ok, const char *fmt,
-		  ...)
+void fl_probe_set(struct fl_probe_report *rep, enum fl_probe_id id, bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -157,8 +156,7 @@ static void mark_not_run(struct fl_probe_report *rep, const char *why)
 {
 	for (int i = 0; i < FL_PROBE_COUNT; i++)
 		if (rep->r[i].status == FL_PROBE_NOT_RUN && !rep->r[i].detail[0])
-			snprintf(rep->r[i].detail, sizeof(rep->r[i].detail), "not probed: %s",
-				 why);
+			snprintf(rep->r[i].detail, sizeof(rep->r[i].detail), "not probed: %s", why);
 }
 
 /* Forks the child that probes in a scratch namespace and waits for it. */
@@ -182,8 +180,7 @@ static void run_scratch_child(struct fl_probe_report *shared)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status)) {
-		snprintf(why, sizeof(why), "probe process killed by signal %d",
-			 WTERMSIG(status));
+		snprintf(why, sizeof(why), "probe process killed by signal %d", WTERMSIG(status));
 		mark_not_run(shared, why);
 	}
 }
@@ -196,8 +193,8 @@ int fl_probe_run(struct fl_probe_report *rep)
 	struct utsname u;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		      -1, 0);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		      0);
 	if (shared == MAP_FAILED)
 		return -errno;
 	memset(shared, 0, sizeof(*shared));

@@ -38,19 +38,19 @@ struct fl_probe_result {
 
 struct fl_probe_report {
 	struct fl_probe_result r[FL_PROBE_COUNT];
-	char kernel[65];	/* uname release */
-	char iptables[256];	/* path of iptables-restore, "" if none */
-	char ip6tables[256];	/* path of ip6tables-restore, "" if none */
-	uint64_t elapsed_ns;	/* wall time of the whole probe run */
+	char kernel[65]; /* uname release */
+	char iptables[256]; /* path of iptables-restore, "" if none */
+	char ip6tables[256]; /* path of ip6tables-restore, "" if none */
+	uint64_t elapsed_ns; /* wall time of the whole probe run */
 };
 
 /* What a probe is for, what happens without it, and how to get it. */
 struct fl_probe_info {
-	const char *name;	/* "netem" */
-	const char *used_for;	/* "delay, jitter, reorder" */
+	const char *name; /* "netem" */
+	const char *used_for; /* "delay, jitter, reorder" */
 	const char *if_missing; /* "delay uses the NFQUEUE delay line instead" */
-	const char *fix;	/* "CONFIG_NET_SCH_NETEM" */
-	bool required;		/* fallacy cannot work without it */
+	const char *fix; /* "CONFIG_NET_SCH_NETEM" */
+	bool required; /* fallacy cannot work without it */
 };
 
 /* Runs every probe; 0 when the probes ran (whatever they found), -errno

@@ -6,8 +6,8 @@
 
 #include "probe.h"
 
-void fl_probe_set(struct fl_probe_report *rep, enum fl_probe_id id, bool ok, const char *fmt,
-		  ...) __attribute__((format(printf, 4, 5)));
+void fl_probe_set(struct fl_probe_report *rep, enum fl_probe_id id, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #define FL_PROBE_QUEUE 4242
 #define FL_PROBE_PORT 9 /* discard */

@@ -106,9 +106,8 @@ int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, u
 	return fl_shape_class_leaf(st, netns, ifname, minor, r, bfifo_leaf, NULL);
 }
 
-int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname,
-			uint16_t minor, const struct fl_rate *r, fl_shape_leaf_fn leaf,
-			const void *arg)
+int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
+			const struct fl_rate *r, fl_shape_leaf_fn leaf, const void *arg)
 {
 	struct nl_sock *sk = NULL;
 	struct fl_rec rec;
@@ -143,8 +142,8 @@ int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifna
 	if (err >= 0)
 		err = leaf(sk, idx, minor, r, arg);
 	if (err < 0) {
-		pr_err("shaping: adding htb class %x:%x on %s in namespace %s: %s",
-		       FL_SHAPE_MAJOR, minor, ifname, netns, nl_geterror(err));
+		pr_err("shaping: adding htb class %x:%x on %s in namespace %s: %s", FL_SHAPE_MAJOR,
+		       minor, ifname, netns, nl_geterror(err));
 		err = fl_nl_errno(err);
 	}
 out:

@@ -8,8 +8,7 @@
 #include <unistd.h>
 
 const char *const fl_netem_dist_dirs[] = {
-	"/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/tc", "/usr/lib64/tc", "/usr/local/lib/tc",
-	NULL,
+	"/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/tc", "/usr/lib64/tc", "/usr/local/lib/tc", NULL,
 };
 
 uint32_t fl_netem_prob(double p)
@@ -58,9 +57,11 @@ int fl_netem_dist_path(const char *name, const char *const *dirs, char *buf, siz
 
 static int times(const struct fl_delay_params *p, struct fl_netem *n, struct fl_err *err)
 {
-	if (fl_netem_usec(p->delay_ns, &n->delay_us) || fl_netem_usec(p->jitter_ns, &n->jitter_us)) {
-		fl_err_set(err, "backend netem: delay and jitter must stay below %us "
-				"(netem's 32-bit ticks); use backend queue",
+	if (fl_netem_usec(p->delay_ns, &n->delay_us) ||
+	    fl_netem_usec(p->jitter_ns, &n->jitter_us)) {
+		fl_err_set(err,
+			   "backend netem: delay and jitter must stay below %us "
+			   "(netem's 32-bit ticks); use backend queue",
 			   FL_NETEM_MAX_US / 1000000);
 		return -EINVAL;
 	}
@@ -72,8 +73,7 @@ static int times(const struct fl_delay_params *p, struct fl_netem *n, struct fl_
 	return 0;
 }
 
-int fl_netem_from_delay(const struct fl_delay_params *p, struct fl_netem *n,
-			struct fl_err *err)
+int fl_netem_from_delay(const struct fl_delay_params *p, struct fl_netem *n, struct fl_err *err)
 {
 	*n = (struct fl_netem){ 0 };
 	if (times(p, n, err))

@@ -43,8 +43,7 @@ int fl_netem_dist_path(const char *name, const char *const *dirs, char *buf, siz
 extern const char *const fl_netem_dist_dirs[];
 /* The fault's parameters in netem's terms; -EINVAL with a message when
  * netem cannot give them (jitter without allow-reorder: netem reorders). */
-int fl_netem_from_delay(const struct fl_delay_params *p, struct fl_netem *n,
-			struct fl_err *err);
+int fl_netem_from_delay(const struct fl_delay_params *p, struct fl_netem *n, struct fl_err *err);
 /* Which backend delays: AUTO is the queue (see docs/delay-and-rate.md),
  * NETEM only when the kernel has it (-EOPNOTSUPP otherwise). */
 int fl_delay_backend_pick(enum fl_delay_backend asked, bool netem_present);

@@ -37,7 +37,8 @@ int fl_netem_fill(struct rtnl_qdisc *q, const struct fl_netem *n)
 		return 0;
 	if (fl_netem_dist_path(n->dist, fl_netem_dist_dirs, path, sizeof(path))) {
 		pr_err("netem: no %s.dist table in %s or the other iproute2 directories "
-		       "(install iproute2)", n->dist, fl_netem_dist_dirs[0]);
+		       "(install iproute2)",
+		       n->dist, fl_netem_dist_dirs[0]);
 		return -NLE_OBJ_NOTFOUND;
 	}
 	err = rtnl_netem_set_delay_distribution(q, path);

@@ -74,4 +74,3 @@ int fl_shape_tbf_nl(struct nl_sock *sk, int ifindex, const struct fl_rate *r)
 {
 	return tbf_add(sk, ifindex, TC_H_ROOT, TC_HANDLE(FL_SHAPE_MAJOR, 0), r);
 }
-

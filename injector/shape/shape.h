@@ -31,7 +31,7 @@ struct fl_state;
 struct nl_sock;
 
 #define FL_SHAPE_MAJOR 0xfa11u
-#define FL_SHAPE_CLASSID(minor) (((uint32_t)FL_SHAPE_MAJOR << 16) | ((minor) & 0xffffu))
+#define FL_SHAPE_CLASSID(minor) (((uint32_t)FL_SHAPE_MAJOR << 16) | ((minor)&0xffffu))
 /* u32 filter for the ifb redirect; after the data plane's (priority 1). */
 #define FL_SHAPE_U32_PRIO 0xfa11u
 
@@ -56,9 +56,8 @@ int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, u
 typedef int (*fl_shape_leaf_fn)(struct nl_sock *sk, int ifindex, uint16_t minor,
 				const struct fl_rate *r, const void *arg);
 /* fl_shape_class() with another leaf than the byte FIFO (netem.h). */
-int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname,
-			uint16_t minor, const struct fl_rate *r, fl_shape_leaf_fn leaf,
-			const void *arg);
+int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
+			const struct fl_rate *r, fl_shape_leaf_fn leaf, const void *arg);
 /* tbf fa11: as the root of ifindex on an open route socket; -NLE_*. */
 int fl_shape_tbf_nl(struct nl_sock *sk, int ifindex, const struct fl_rate *r);
 /* Remove what the two made (tolerating absence): the ingress filter + ifb,

@@ -53,8 +53,8 @@ struct fl_rec {
 };
 
 /* fl_state_record, remembering the record in rec for fl_state_existed. */
-int fl_state_begin(struct fl_state *st, struct fl_rec *rec, const char *kind, const char *fmt,
-		   ...) __attribute__((format(printf, 4, 5), warn_unused_result));
+int fl_state_begin(struct fl_state *st, struct fl_rec *rec, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5), warn_unused_result));
 /* The object existed before we tried: withdraw rec (fl_state_cancel). */
 int fl_state_existed(struct fl_rec *rec) __attribute__((warn_unused_result));
 

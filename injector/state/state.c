@@ -185,8 +185,7 @@ int fl_state_cancel(struct fl_state *st, const char *record)
 	return fl_state_record(st, "cancel", "%s", record);
 }
 
-int fl_state_begin(struct fl_state *st, struct fl_rec *rec, const char *kind, const char *fmt,
-		   ...)
+int fl_state_begin(struct fl_state *st, struct fl_rec *rec, const char *kind, const char *fmt, ...)
 {
 	va_list ap;
 	int err;
@@ -393,8 +392,9 @@ unsigned long long fl_proc_starttime(pid_t pid)
 	if (!p)
 		return 0;
 	/* field 3 is the state; starttime is field 22 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d"
-			  " %*d %*d %llu",
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d"
+		   " %*d %*d %llu",
 		   &start) != 1)
 		return 0;
 	return start;

@@ -93,7 +93,8 @@ static void kill_ns_processes(struct undo_ctx *c)
 	if (!set)
 		return;
 	for (size_t i = 0; i < c->n; i++) {
-		if (!c->recs[i].active || c->recs[i].argc != 2 || strcmp(c->recs[i].argv[0], "netns"))
+		if (!c->recs[i].active || c->recs[i].argc != 2 ||
+		    strcmp(c->recs[i].argv[0], "netns"))
 			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", c->recs[i].argv[1]);
 		if (!stat(path, &set[n]))
@@ -107,8 +108,8 @@ static void kill_ns_processes(struct undo_ctx *c)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 		if (!stat(path, &sb) && ns_ino_match(set, n, &sb)) {
-			pr_info("cleanup %s: killing process %d still in a lab namespace", c->session,
-				pid);
+			pr_info("cleanup %s: killing process %d still in a lab namespace",
+				c->session, pid);
 			kill(pid, SIGKILL);
 		}
 	}
@@ -428,12 +429,12 @@ struct undo_ops {
 };
 
 static const struct undo_ops undo_table[] = {
-	{ "netns", 2, undo_netns },	   { "link", 3, undo_link },
-	{ "qdisc", 4, undo_qdisc },	   { "tcfilter", 6, undo_tcfilter },
+	{ "netns", 2, undo_netns },	  { "link", 3, undo_link },
+	{ "qdisc", 4, undo_qdisc },	  { "tcfilter", 6, undo_tcfilter },
 	{ "iptables", 6, undo_iptables }, { "sysctl", 4, undo_sysctl },
-	{ "pid", 3, undo_pid },		   { "file", 2, undo_file },
-	{ "dir", 2, undo_dir },		   { "rmdir", 2, undo_rmdir },
-	{ "mount", 2, undo_mount },	   { NULL, 0, NULL },
+	{ "pid", 3, undo_pid },		  { "file", 2, undo_file },
+	{ "dir", 2, undo_dir },		  { "rmdir", 2, undo_rmdir },
+	{ "mount", 2, undo_mount },	  { NULL, 0, NULL },
 };
 
 static int undo_one(struct undo_ctx *c, struct undo_rec *r)

@@ -214,7 +214,8 @@ static int commit(struct fl_sup *s, struct sup_fault *sf, FILE *msg)
 
 	err = sup_attach(s);
 	if (err) {
-		fprintf(msg, "fault add %s: attaching the data plane failed: %s (see supervisor.log)\n",
+		fprintf(msg,
+			"fault add %s: attaching the data plane failed: %s (see supervisor.log)\n",
 			s->t.session, strerror(-err));
 		return err;
 	}
@@ -326,8 +327,8 @@ static int sup_del(struct fl_sup *s, int argc, char **argv, FILE *msg)
 	}
 	i = find_fault(s, argv[0]);
 	if (i < 0) {
-		fprintf(msg, "fault del %s: no fault '%s' (see fallacy fault list)\n",
-			s->t.session, argv[0]);
+		fprintf(msg, "fault del %s: no fault '%s' (see fallacy fault list)\n", s->t.session,
+			argv[0]);
 		return 2;
 	}
 	if (remove_at(s, i)) {
@@ -375,7 +376,8 @@ static int sup_change(struct fl_sup *s, int argc, char **argv, FILE *msg)
 	int i, err = -EINVAL;
 
 	if (argc < 2) {
-		fprintf(msg, "fault change: expected ID KIND [PARAMS...] (see fallacy fault --help)\n");
+		fprintf(msg,
+			"fault change: expected ID KIND [PARAMS...] (see fallacy fault --help)\n");
 		return 2;
 	}
 	i = find_fault(s, argv[0]);

@@ -536,9 +536,14 @@ static int parse_stat(const char *line, struct fl_fault_stat *st)
 		   st->kind, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
 		   &v[10]) != 13)
 		return -EPROTO;
-	st->c = (struct fl_counters){ .packets = v[0], .bytes = v[1], .dropped = v[2],
-				      .duplicated = v[3], .corrupted = v[4], .reset = v[5],
-				      .delayed = v[6], .shaped = v[7] };
+	st->c = (struct fl_counters){ .packets = v[0],
+				      .bytes = v[1],
+				      .dropped = v[2],
+				      .duplicated = v[3],
+				      .corrupted = v[4],
+				      .reset = v[5],
+				      .delayed = v[6],
+				      .shaped = v[7] };
 	st->held = v[8];
 	st->overflow = v[9];
 	st->reordered = v[10];

@@ -194,8 +194,8 @@ static void test_yaml_keys(void **state)
 			else
 				snprintf(val, sizeof(val), "\"%s\"", v);
 			n += (size_t)snprintf(yaml + n, sizeof(yaml) - n,
-					      "  - {at: 1s, fault: {kind: %s, %s: %s}}\n", ops->name,
-					      p->name, val);
+					      "  - {at: 1s, fault: {kind: %s, %s: %s}}\n",
+					      ops->name, p->name, val);
 		}
 		if (fl_scenario_load("k.yaml", yaml, &sc, &err)) {
 			/* a lone parameter may be refused by the kind's own rules

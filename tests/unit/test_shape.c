@@ -138,7 +138,8 @@ static void test_delay_words(void **st)
 	(void)st;
 	assert_int_equal(parse_delay("50ms jitter 5ms correlation 25% distribution normal "
 				     "reorder 10% 50% allow-reorder limit 100 fail-closed",
-				     &p, &err), 0);
+				     &p, &err),
+			 0);
 	assert_int_equal(p.delay_ns, 50000000);
 	assert_int_equal(p.jitter_ns, 5000000);
 	assert_true(p.delay_corr > 0.249 && p.delay_corr < 0.251);

@@ -235,15 +235,15 @@ static void test_pid_record(void **ctx)
 	while (!fl_proc_starttime(child))
 		usleep(1000);
 	assert_int_equal(fl_state_create("pids", &st), 0);
-	assert_int_equal(fl_state_record(st, "pid", "%d %llu", (int)child,
-					 fl_proc_starttime(child) + 1), 0);
+	assert_int_equal(
+		fl_state_record(st, "pid", "%d %llu", (int)child, fl_proc_starttime(child) + 1), 0);
 	fl_state_close(st);
 	assert_int_equal(fl_state_cleanup("pids"), 0);
 	assert_int_equal(kill(child, 0), 0); /* not ours: start time differs */
 
 	assert_int_equal(fl_state_create("pids", &st), 0);
-	assert_int_equal(fl_state_record(st, "pid", "%d %llu", (int)child,
-					 fl_proc_starttime(child)), 0);
+	assert_int_equal(
+		fl_state_record(st, "pid", "%d %llu", (int)child, fl_proc_starttime(child)), 0);
 	fl_state_close(st);
 	assert_int_equal(fl_state_cleanup("pids"), 0);
 	assert_int_equal(waitpid(child, &status, 0), child);
