@@ -64,10 +64,17 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2 * FL_MAX_NODES);
-	__type(key, struct fl_addr_key);
+	__uint(max_entries, FL_MAX_NODES);
+	__type(key, struct fl_mac_key);
 	__type(value, __u32);
 } fl_nodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FL_MAX_NODES);
+	__type(key, __u32);
+	__type(value, __u32);
+} fl_node_mtu SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -94,8 +101,10 @@ struct pkt {
 	__u32 src[4], dst[4];
 	__u32 src_node, dst_node;
 	__u32 l4off, payoff, paylen, len;
+	__u32 l3len; /* the IP packet's length, as its header says */
 	__u16 sport, dport;
 	__u8 family, proto, has_ports, tcp_flags;
+	__u8 df, ihl, pad[2]; /* IPv4 don't-fragment (always 1 for IPv6), header words */
 };
 
 /* What the matching rules decided; slots name the rule to count it on. */
@@ -400,6 +409,9 @@ static __always_inline int parse_v4(struct __sk_buff *skb, struct pkt *p)
 	p->proto = ip.protocol;
 	p->src[0] = ip.saddr;
 	p->dst[0] = ip.daddr;
+	p->l3len = bpf_ntohs(ip.tot_len);
+	p->df = !!(ip.frag_off & bpf_htons(0x4000));
+	p->ihl = ip.ihl;
 	if (ip.frag_off & bpf_htons(0x1fff))
 		return 0; /* not the first fragment: no transport header */
 	p->l4off = ETH_HLEN + ip.ihl * 4;
@@ -415,6 +427,8 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 		return -1;
 	p->family = FL_FAM_IPV6;
 	p->proto = ip6.nexthdr; /* extension headers are not walked */
+	p->l3len = bpf_ntohs(ip6.payload_len) + sizeof(ip6);
+	p->df = 1; /* IPv6 routers never fragment */
 	__builtin_memcpy(p->src, &ip6.saddr, 16);
 	__builtin_memcpy(p->dst, &ip6.daddr, 16);
 	p->l4off = ETH_HLEN + sizeof(ip6);
@@ -422,20 +436,23 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 	return 0;
 }
 
-static __always_inline __u32 node_of(__u8 family, const __u32 *addr)
+static __always_inline __u32 node_of(const __u8 *mac)
 {
-	struct fl_addr_key k = { .family = family };
+	struct fl_mac_key k = {};
 	__u32 *idx;
 
-	__builtin_memcpy(k.addr, addr, 16);
+	__builtin_memcpy(k.mac, mac, 6);
 	idx = bpf_map_lookup_elem(&fl_nodes, &k);
 	return idx ? *idx : FL_NO_NODE;
 }
 
-static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 flags)
+/* Global: the headers it loads stay out of the program's own frame. */
+__attribute__((noinline)) int fl_parse(struct __sk_buff *skb, struct pkt *p, __u32 flags)
 {
 	int err;
 
+	if (!skb || !p)
+		return -1;
 	p->len = skb->len;
 	if (skb->protocol == bpf_htons(ETH_P_IP))
 		err = parse_v4(skb, p);
@@ -449,8 +466,12 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 fla
 		p->paylen = p->len - p->payoff;
 	p->src_node = p->dst_node = FL_NO_NODE;
 	if (flags & FL_CONF_NODES) {
-		p->src_node = node_of(p->family, p->src);
-		p->dst_node = node_of(p->family, p->dst);
+		__u8 macs[12]; /* destination, then source */
+
+		if (bpf_skb_load_bytes(skb, 0, macs, sizeof(macs)))
+			return -1;
+		p->dst_node = node_of(macs);
+		p->src_node = node_of(macs + 6);
 	}
 	return 0;
 }
@@ -624,44 +645,180 @@ static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, st
 }
 
 /* Turn the segment into the RST its sender would get from the peer and
- * send it back where it came from; the segment itself never arrives. */
-/* Global: its stack frame is not added to the rule walk's call chain. */
-__attribute__((noinline)) int fl_reset(struct __sk_buff *skb, struct eval *ev)
+ * send it back where it came from; the segment itself never arrives.
+ * Globals (one per family): their stack frames are not added to the rule
+ * walk's call chain, nor to each other. */
+__attribute__((noinline)) int fl_reset4(struct __sk_buff *skb, struct eval *ev)
 {
-	struct rst4 r4;
-	struct rst6 r6;
-	__u64 flags;
-	int gone;
+	struct rst4 r;
 
 	if (!skb || !ev)
 		return TC_ACT_SHOT;
-	flags = ev->dir == FL_DIR_EGRESS ? BPF_F_INGRESS_ : 0;
-	gone = ev->dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
-	if (ev->p.family == FL_FAM_IPV4) {
-		if (rst_build4(skb, ev, &r4) || bpf_skb_change_tail(skb, RST4_LEN, 0) ||
-		    bpf_skb_store_bytes(skb, 0, &r4.eth, ETH_HLEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN, &r4.ip, sizeof(r4.ip), 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r4.ip), &r4.tcp, sizeof(r4.tcp), 0))
-			goto fail;
-	} else {
-		if (rst_build6(skb, ev, &r6) || bpf_skb_change_tail(skb, RST6_LEN, 0) ||
-		    bpf_skb_store_bytes(skb, 0, &r6.eth, ETH_HLEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN, &r6.ip6, sizeof(r6.ip6), 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r6.ip6), &r6.tcp, sizeof(r6.tcp), 0))
-			goto fail;
+	if (rst_build4(skb, ev, &r) || bpf_skb_change_tail(skb, RST4_LEN, 0) ||
+	    bpf_skb_store_bytes(skb, 0, &r.eth, ETH_HLEN, 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &r.ip, sizeof(r.ip), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r.ip), &r.tcp, sizeof(r.tcp), 0))
+		return -1;
+	return 0;
+}
+
+__attribute__((noinline)) int fl_reset6(struct __sk_buff *skb, struct eval *ev)
+{
+	struct rst6 r;
+
+	if (!skb || !ev)
+		return TC_ACT_SHOT;
+	if (rst_build6(skb, ev, &r) || bpf_skb_change_tail(skb, RST6_LEN, 0) ||
+	    bpf_skb_store_bytes(skb, 0, &r.eth, ETH_HLEN, 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &r.ip6, sizeof(r.ip6), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r.ip6), &r.tcp, sizeof(r.tcp), 0))
+		return -1;
+	return 0;
+}
+
+static __always_inline int do_reset(struct __sk_buff *skb, struct eval *ev)
+{
+	__u64 flags = ev->dir == FL_DIR_EGRESS ? BPF_F_INGRESS_ : 0;
+	int gone = ev->dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
+
+	if (ev->p.family == FL_FAM_IPV4 ? fl_reset4(skb, ev) : fl_reset6(skb, ev)) {
+		count(ev->reset_slot, FL_KIND_LOSS);
+		return gone;
 	}
 	count(ev->reset_slot, FL_KIND_RESET);
 	return bpf_redirect(skb->ifindex, flags);
-fail:
-	count(ev->reset_slot, FL_KIND_LOSS);
-	return gone;
+}
+
+/* ---- a link MTU smaller than the packet ----------------------------------
+ * What the router in front of a small-MTU link says: ICMP "fragmentation
+ * needed" (IPv4 with DF; RFC 792/1191) or ICMPv6 "packet too big" (RFC
+ * 4443) with the link's MTU, sent back to the sender from the destination's
+ * address; the packet itself is dropped. IPv4 packets without DF pass and
+ * are dropped by the bridge at the smaller port, as a switch would. */
+#define ICMP_DEST_UNREACH_ 3
+#define ICMP_FRAG_NEEDED_ 4
+#define ICMPV6_PKT_TOOBIG_ 2
+#define TOO_BIG4_INNER 28 /* the IPv4 header (no options) + 8 bytes */
+#define TOO_BIG6_INNER 48 /* the IPv6 header + 8 bytes */
+
+struct too_big4 {
+	struct iphdr ip;
+	__u8 type, code;
+	__u16 csum, unused, mtu;
+	__u8 inner[TOO_BIG4_INNER];
+};
+
+struct too_big6 {
+	struct ipv6hdr ip6;
+	__u8 type, code;
+	__u16 csum;
+	__u32 mtu;
+	__u8 inner[TOO_BIG6_INNER];
+};
+
+static __always_inline __u32 link_mtu(const struct eval *ev)
+{
+	__u32 node = ev->p.dst_node, *mtu;
+
+	if (node >= FL_MAX_NODES || !ev->p.df)
+		return 0;
+	mtu = bpf_map_lookup_elem(&fl_node_mtu, &node);
+	return mtu && *mtu && ev->p.l3len > *mtu ? *mtu : 0;
+}
+
+static __always_inline int too_big4(struct __sk_buff *skb, struct too_big4 *t, __u32 mtu)
+{
+	struct iphdr *in = (struct iphdr *)t->inner;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, t->inner, sizeof(t->inner)) || in->ihl != 5)
+		return -1;
+	t->ip.version = 4;
+	t->ip.ihl = 5;
+	t->ip.tos = 0xc0;
+	t->ip.tot_len = bpf_htons(sizeof(*t));
+	t->ip.ttl = 64;
+	t->ip.protocol = IPPROTO_ICMP_;
+	t->ip.saddr = in->daddr;
+	t->ip.daddr = in->saddr;
+	t->ip.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&t->ip, sizeof(t->ip), 0));
+	t->type = ICMP_DEST_UNREACH_;
+	t->code = ICMP_FRAG_NEEDED_;
+	t->mtu = bpf_htons((__u16)mtu);
+	t->csum = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&t->type, 8 + sizeof(t->inner), 0));
+	return 0;
+}
+
+static __always_inline int too_big6(struct __sk_buff *skb, struct too_big6 *t, __u32 mtu)
+{
+	struct ipv6hdr *in = (struct ipv6hdr *)t->inner;
+	__u32 tail[2] = { bpf_htonl(8 + sizeof(t->inner)), bpf_htonl(IPPROTO_ICMPV6_) };
+	__s64 sum;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, t->inner, sizeof(t->inner)))
+		return -1;
+	t->ip6.version = 6;
+	t->ip6.payload_len = bpf_htons(8 + sizeof(t->inner));
+	t->ip6.nexthdr = IPPROTO_ICMPV6_;
+	t->ip6.hop_limit = 64;
+	t->ip6.saddr = in->daddr;
+	t->ip6.daddr = in->saddr;
+	t->type = ICMPV6_PKT_TOOBIG_;
+	t->mtu = bpf_htonl(mtu);
+	/* pseudo-header: the two addresses (contiguous in t), length, next header */
+	sum = bpf_csum_diff(0, 0, (__be32 *)&t->ip6.saddr, 32, 0);
+	sum = bpf_csum_diff(0, 0, (__be32 *)tail, sizeof(tail), sum);
+	t->csum = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&t->type, 8 + sizeof(t->inner), sum));
+	return 0;
+}
+
+/* The Ethernet header turned around, in place. */
+static __always_inline int swap_eth(struct __sk_buff *skb)
+{
+	struct ethhdr e;
+	__u8 tmp[6];
+
+	if (bpf_skb_load_bytes(skb, 0, &e, sizeof(e)))
+		return -1;
+	__builtin_memcpy(tmp, e.h_dest, 6);
+	__builtin_memcpy(e.h_dest, e.h_source, 6);
+	__builtin_memcpy(e.h_source, tmp, 6);
+	return bpf_skb_store_bytes(skb, 0, &e, ETH_HLEN, 0);
+}
+
+/* Globals, verified once each on their own (and never on one stack
+ * together); they return the tc verdict. */
+__attribute__((noinline)) int fl_too_big4(struct __sk_buff *skb, __u32 mtu)
+{
+	struct too_big4 t;
+
+	if (!skb)
+		return TC_ACT_SHOT;
+	if (too_big4(skb, &t, mtu))
+		return TC_ACT_UNSPEC; /* IP options: the bridge drops it */
+	if (swap_eth(skb) || bpf_skb_change_tail(skb, ETH_HLEN + sizeof(t), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &t, sizeof(t), 0))
+		return TC_ACT_SHOT;
+	return bpf_redirect(skb->ifindex, 0);
+}
+
+__attribute__((noinline)) int fl_too_big6(struct __sk_buff *skb, __u32 mtu)
+{
+	struct too_big6 t;
+
+	if (!skb || too_big6(skb, &t, mtu) || swap_eth(skb) ||
+	    bpf_skb_change_tail(skb, ETH_HLEN + sizeof(t), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &t, sizeof(t), 0))
+		return TC_ACT_SHOT;
+	return bpf_redirect(skb->ifindex, 0);
 }
 
 static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 {
 	struct eval ev = { .dir = dir };
 	struct fl_conf *conf;
-	__u32 zero = 0, gen, n;
+	__u32 zero = 0, gen, n, mtu;
 
 	if ((skb->mark & FL_MARK_TAG_MASK) == FL_MARK_CLONE) {
 		skb->mark = 0;
@@ -672,19 +829,22 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		return TC_ACT_UNSPEC;
 	gen = conf->gen & 1;
 	n = conf->n_rules[gen];
-	if (!n || parse(skb, &ev.p, conf->flags))
+	if (!n && !(conf->flags & FL_CONF_MTU))
+		return TC_ACT_UNSPEC;
+	if (fl_parse(skb, &ev.p, conf->flags))
 		return TC_ACT_UNSPEC;
 	if (n > FL_MAX_RULES)
 		n = FL_MAX_RULES;
 	ev.base = gen * FL_MAX_RULES;
 	ev.n = n;
-	if (candidates(&ev, conf, gen))
-		return TC_ACT_UNSPEC;
-	bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
+	if (n && !candidates(&ev, conf, gen))
+		bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 	if (ev.reset)
-		return fl_reset(skb, &ev);
+		return do_reset(skb, &ev);
 	if (ev.drop)
 		return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
+	if ((conf->flags & FL_CONF_MTU) && dir == FL_DIR_INGRESS && (mtu = link_mtu(&ev)))
+		return ev.p.family == FL_FAM_IPV4 ? fl_too_big4(skb, mtu) : fl_too_big6(skb, mtu);
 	if (ev.corrupt)
 		do_corrupt(skb, &ev);
 	if (ev.dup)

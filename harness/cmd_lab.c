@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,20 +50,22 @@ static const char lab_usage[] =
 
 /* ---- output: one function for text and JSON ---------------------------- */
 
-static void print_node(FILE *f, const struct fl_lab *lab, const struct fl_node *n, int json,
-		       int last)
+static void print_node(FILE *f, const struct fl_node *n, int json, int last)
 {
-	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN] = "-";
+	char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+	bool v4 = n->fam & FL_NODE_V4, v6 = n->fam & FL_NODE_V6;
 
-	inet_ntop(AF_INET, &n->ip4, a4, sizeof(a4));
-	if (lab->ipv6)
+	if (v4)
+		inet_ntop(AF_INET, &n->ip4, a4, sizeof(a4));
+	if (v6)
 		inet_ntop(AF_INET6, &n->ip6, a6, sizeof(a6));
 	if (json)
 		fprintf(f,
-			"{\"name\":\"%s\",\"netns\":\"%s\",\"port\":\"%s\",\"ipv4\":\"%s\","
-			"\"ipv6\":%s%s%s}%s",
-			n->name, n->netns, n->port, a4, lab->ipv6 ? "\"" : "",
-			lab->ipv6 ? a6 : "null", lab->ipv6 ? "\"" : "", last ? "" : ",");
+			"{\"name\":\"%s\",\"netns\":\"%s\",\"port\":\"%s\",\"ipv4\":%s%s%s,"
+			"\"ipv6\":%s%s%s,\"mtu\":%u}%s",
+			n->name, n->netns, n->port, v4 ? "\"" : "", v4 ? a4 : "null",
+			v4 ? "\"" : "", v6 ? "\"" : "", v6 ? a6 : "null", v6 ? "\"" : "",
+			n->mtu ? n->mtu : 1500, last ? "" : ",");
 	else
 		fprintf(f, "  %-12s %-15s %-22s %s\n", n->name, a4, a6, n->netns);
 }
@@ -85,15 +88,16 @@ static void print_labs(FILE *f, struct fl_lab **labs, size_t n, int json, int no
 				"\"bridge\":\"%s\",\"ipv4_subnet\":\"%s/%d\",\"ipv6_subnet\":%s,"
 				"\"nodes\":[",
 				i ? "," : "", l->name, l->state, l->wire_netns, l->bridge, net,
-				l->prefix4_len, l->ipv6 ? "\"fdfa:11ac::/64\"" : "null");
+				l->prefix4_len, fl_lab_has6(l) ? "\"fdfa:11ac::/64\"" : "null");
 		else if (nodes)
 			fprintf(f, "lab %s %s: %zu nodes on %s/%d, wire namespace %s\n", l->name,
 				l->state, l->n_nodes, net, l->prefix4_len, l->wire_netns);
 		else
 			fprintf(f, "%-16s %-9s %5zu  %s/%-2d    %s\n", l->name, l->state,
-				l->n_nodes, net, l->prefix4_len, l->ipv6 ? "fdfa:11ac::/64" : "-");
+				l->n_nodes, net, l->prefix4_len,
+				fl_lab_has6(l) ? "fdfa:11ac::/64" : "-");
 		for (size_t k = 0; (json || nodes) && k < l->n_nodes; k++)
-			print_node(f, l, &l->nodes[k], json, k + 1 == l->n_nodes);
+			print_node(f, &l->nodes[k], json, k + 1 == l->n_nodes);
 		if (json)
 			fputs("]}", f);
 	}

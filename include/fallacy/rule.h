@@ -16,7 +16,8 @@
  *   fl_rstate array[FL_MAX_SLOTS]         struct fl_rule_state (shared, not
  *                                         per-CPU: one packet sequence per rule)
  *   fl_counters percpu array[FL_MAX_SLOTS] struct fl_counters
- *   fl_nodes  hash fl_addr_key -> __u32   lab node addresses -> node index
+ *   fl_nodes  hash fl_mac_key -> __u32    lab node eth0 MACs -> node index
+ *   fl_node_mtu array[FL_MAX_NODES] __u32 a node's link MTU (0: none set)
  *   fl_idx_node array, fl_idx_port hash   candidate index (see below)
  *
  * A rule's slot is stable for its lifetime: it indexes fl_rstate and
@@ -137,9 +138,14 @@ struct fl_rule {
 };
 
 enum fl_conf_flags {
-	FL_CONF_NODES = 1, /* fl_nodes has entries: look packet addresses up */
+	FL_CONF_NODES = 1, /* fl_nodes has entries: look the frame's MACs up */
 	FL_CONF_PORTS0 = 2, /* fl_idx_port has entries of generation 0 */
 	FL_CONF_PORTS1 = 4, /* ... of generation 1 */
+	/* fl_node_mtu has entries: a packet bigger than the MTU of the node it
+	 * goes to is answered with ICMP "fragmentation needed" (IPv4 with DF)
+	 * or ICMPv6 "packet too big", as the router in front of a small-MTU
+	 * link would */
+	FL_CONF_MTU = 8,
 };
 
 /* A set of rule positions within a generation (bit i = rules[g][i]). */
@@ -190,10 +196,15 @@ struct fl_counters {
 	__u64 shaped; /* classified into a rate class */
 };
 
-struct fl_addr_key {
-	__u8 family; /* FL_FAM_IPV4 or FL_FAM_IPV6 */
-	__u8 pad[3];
-	__u8 addr[16];
+/* Nodes are known by the MAC of their eth0 (fixed for a node's life, see
+ * lab.h): a frame's source MAC is the node that sent it on this hop, its
+ * destination MAC the node it goes to. For a lab's own traffic that is
+ * the IP source and destination; a packet routed through a node (fallacy
+ * route ... --via C) is two hops, A->C and C->B, and rules about node sets
+ * see the hops. Prefix rules still match IP addresses. */
+struct fl_mac_key {
+	__u8 mac[6];
+	__u8 pad[2];
 };
 
 #endif

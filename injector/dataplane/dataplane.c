@@ -310,13 +310,57 @@ int fl_dp_offloads_off(int nsfd, const char *ifname)
 	return err;
 }
 
-static int node_put(struct fl_dp *dp, __u8 family, const void *addr, size_t len, __u32 idx)
+/* Set or clear flags of fl_conf now (the rule table keeps them). */
+static int conf_flags(struct fl_dp *dp, __u32 set, __u32 clear)
 {
-	struct fl_addr_key k = { .family = family };
+	struct bpf_map *map = dp->skel->maps.fl_conf;
+	struct fl_conf conf;
+	__u32 zero = 0;
+	int err = bpf_map__lookup_elem(map, &zero, sizeof(zero), &conf, sizeof(conf), 0);
 
-	memcpy(k.addr, addr, len);
-	return bpf_map__update_elem(dp->skel->maps.fl_nodes, &k, sizeof(k), &idx, sizeof(idx),
-				    BPF_ANY);
+	if (err)
+		return err;
+	conf.flags = (conf.flags & ~clear) | set;
+	return bpf_map__update_elem(map, &zero, sizeof(zero), &conf, sizeof(conf), BPF_ANY);
+}
+
+int fl_dp_node_set(struct fl_dp *dp, const struct fl_lab *lab, const struct fl_node *n,
+		   bool present)
+{
+	struct bpf_map *map = dp->skel->maps.fl_nodes;
+	struct fl_mac_key k = { 0 };
+	__u32 idx = (__u32)n->index;
+	int err;
+
+	if (n->index < 0 || n->index >= FL_MAX_NODES)
+		return -ERANGE;
+	fl_lab_node_mac(lab, n, k.mac);
+	if (!present) {
+		err = bpf_map__delete_elem(map, &k, sizeof(k), 0);
+		return err == -ENOENT ? 0 : err;
+	}
+	err = bpf_map__update_elem(map, &k, sizeof(k), &idx, sizeof(idx), BPF_ANY);
+	if (!err && !dp->has_nodes) {
+		dp->has_nodes = true;
+		err = conf_flags(dp, FL_CONF_NODES, 0);
+	}
+	return err;
+}
+
+int fl_dp_node_mtu(struct fl_dp *dp, int index, unsigned int mtu)
+{
+	__u32 key = (__u32)index, val = mtu;
+	int err;
+
+	if (index < 0 || index >= FL_MAX_NODES)
+		return -ERANGE;
+	err = bpf_map__update_elem(dp->skel->maps.fl_node_mtu, &key, sizeof(key), &val, sizeof(val),
+				   BPF_ANY);
+	if (err)
+		return err;
+	/* the check stays on once a node had an MTU: one array lookup per
+	 * packet to a node, and entries of 0 answer nothing */
+	return mtu ? conf_flags(dp, FL_CONF_MTU, 0) : 0;
 }
 
 int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab)
@@ -324,16 +368,24 @@ int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab)
 	int err = 0;
 
 	for (size_t i = 0; i < lab->n_nodes && !err; i++) {
-		const struct fl_node *n = &lab->nodes[i];
-
-		if (n->index < 0 || n->index >= FL_MAX_NODES)
-			continue;
-		err = node_put(dp, FL_FAM_IPV4, &n->ip4, 4, (__u32)n->index);
-		if (!err && lab->ipv6)
-			err = node_put(dp, FL_FAM_IPV6, &n->ip6, 16, (__u32)n->index);
+		err = fl_dp_node_set(dp, lab, &lab->nodes[i], true);
+		if (!err && lab->nodes[i].mtu)
+			err = fl_dp_node_mtu(dp, lab->nodes[i].index, lab->nodes[i].mtu);
 	}
-	dp->has_nodes = !err && lab->n_nodes;
 	return err;
+}
+
+void fl_dp_forget(struct fl_dp *dp, const char *ns_spec, const char *ifname)
+{
+	for (int i = 0; i < dp->n_points; i++) {
+		if (strcmp(dp->points[i].ns_spec, ns_spec) || strcmp(dp->points[i].ifname, ifname))
+			continue;
+		close(dp->points[i].nsfd);
+		memmove(&dp->points[i], &dp->points[i + 1],
+			(size_t)(dp->n_points - i - 1) * sizeof(dp->points[0]));
+		dp->n_points--;
+		return;
+	}
 }
 
 /* ---- candidate index (rule.h) ------------------------------------------- */

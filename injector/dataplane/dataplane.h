@@ -43,8 +43,19 @@ int fl_dp_n_attached(const struct fl_dp *dp);
  * program sees wire-sized packets. */
 int fl_dp_offloads_off(int nsfd, const char *ifname);
 
-/* Fill the address -> node index map from a lab. */
+/* Fill the node map (eth0 MAC -> node id, rule.h) and the link MTUs from a
+ * lab. */
 int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab);
+/* Add (present) or remove one node of the map: a node joined or left. */
+struct fl_node;
+int fl_dp_node_set(struct fl_dp *dp, const struct fl_lab *lab, const struct fl_node *n,
+		   bool present);
+/* The link MTU of node id index (0: none): bigger packets to it are
+ * answered with ICMP too-big (rule.h FL_CONF_MTU). */
+int fl_dp_node_mtu(struct fl_dp *dp, int index, unsigned int mtu);
+/* Forget a fault point whose interface is gone (a node left): its filters
+ * went with it, nothing to detach. */
+void fl_dp_forget(struct fl_dp *dp, const char *ns_spec, const char *ifname);
 /* Replace the whole rule table (already in evaluation order): write the
  * idle generation, then flip. */
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n);

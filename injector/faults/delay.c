@@ -272,6 +272,13 @@ static int delay_apply(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_err 
 	return rc;
 }
 
+/* The delay line serves every port of the wire; netem classes live on the
+ * ports and are made again for the new set. */
+static int delay_nodes_changed(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_err *err)
+{
+	return D(f)->netem ? netem_apply(c, f, err) : 0;
+}
+
 const struct fault_ops fl_fault_delay = {
 	.name = "delay",
 	.help = "hold packets for D (+- jitter), like netem (delay line on the receive path, or netem)",
@@ -285,6 +292,7 @@ const struct fault_ops fl_fault_delay = {
 	.encode = delay_encode,
 	.apply = delay_apply,
 	.heal = delay_heal,
+	.nodes_changed = delay_nodes_changed,
 };
 
 const struct fault_ops fl_fault_reorder = {
@@ -299,6 +307,7 @@ const struct fault_ops fl_fault_reorder = {
 	.encode = delay_encode,
 	.apply = delay_apply,
 	.heal = delay_heal,
+	.nodes_changed = delay_nodes_changed,
 };
 
 int fl_delay_from_words(int argc, char **argv, struct fl_delay_params *p, struct fl_err *err)

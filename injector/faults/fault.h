@@ -223,6 +223,10 @@ struct fault_ops {
 	 * again on the same slots by `fault change` (it must replace). */
 	int (*apply)(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_err *err);
 	void (*heal)(struct fl_kind_ctx *c, struct fl_fault *f);
+	/* Optional: the lab's nodes changed (one joined or left); redo what
+	 * the kind keeps per wire-side port (htb classes), so the new port is
+	 * served too. The rules and slots stay. */
+	int (*nodes_changed)(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_err *err);
 };
 
 extern const struct fault_ops *const fl_fault_kinds[]; /* NULL-terminated */

@@ -67,6 +67,13 @@ static int side_nodes(struct fl_side *s, const char *opt, const struct fl_lab *l
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct fl_node *n = fl_lab_node(lab, tok);
 
+		if (!n && fl_lab_gone(lab, tok)) {
+			fl_err_set(
+				err,
+				"%s: node %s left lab %s (fallacy node add %s %s brings it back)",
+				opt, tok, lab->name, lab->name, tok);
+			return -EINVAL;
+		}
 		if (!n || n->index < 0 || n->index >= FL_MAX_NODES) {
 			fl_err_set(err, "%s: unknown node '%s' in lab %s (see fallacy lab list)",
 				   opt, tok, lab->name);

@@ -12,18 +12,23 @@
 #include "nlutil.h"
 #include "supervisor/sup.h"
 
-static bool node_in(const struct fl_endpoint *ep, size_t i)
+/* by node id (lab.h), which is not the position once nodes left */
+static bool node_in(const struct fl_endpoint *ep, int id)
 {
-	return ep->use_nodes && (ep->nodes[i / 64] >> (i % 64) & 1);
+	return ep->use_nodes && id >= 0 && id < FL_MAX_NODES &&
+	       (ep->nodes[id / 64] >> (id % 64) & 1);
 }
 
 static void places_lab(const struct fl_fault *f, const struct fl_lab *lab, struct fl_places *pl)
 {
 	bool any = !f->to.ep.use_nodes;
 
-	for (size_t i = 0; i < lab->n_nodes && pl->n < FL_MAX_PLACES; i++)
-		if (any || node_in(&f->to.ep, i) || (f->bidir && node_in(&f->from.ep, i)))
+	for (size_t i = 0; i < lab->n_nodes && pl->n < FL_MAX_PLACES; i++) {
+		int id = lab->nodes[i].index;
+
+		if (any || node_in(&f->to.ep, id) || (f->bidir && node_in(&f->from.ep, id)))
 			snprintf(pl->ifname[pl->n++], IFNAMSIZ, "%s", lab->nodes[i].port);
+	}
 }
 
 static int places_ns(struct fl_sup *s, struct fl_places *pl)

@@ -135,4 +135,5 @@ const struct fault_ops fl_fault_rate = {
 	.encode = rate_encode,
 	.apply = rate_apply,
 	.heal = rate_heal,
+	.nodes_changed = rate_apply, /* the places again: classes are replaced */
 };

@@ -52,6 +52,13 @@ int fl_lab_validate(const struct fl_lab_spec *spec, struct fl_err *err)
 			}
 		}
 	}
+	for (size_t i = 0; spec->node_fam && i < spec->n_nodes; i++) {
+		if (spec->node_fam[i] & ~FL_NODE_DUAL) {
+			fl_err_set(err, "lab %s: node %zu: unknown address family", spec->name,
+				   i + 1);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -71,14 +78,72 @@ int fl_lab_addr4(int lab, int node, struct in_addr *net, struct in_addr *host)
 
 void fl_lab_addr6(int lab, int node, struct in6_addr *host)
 {
+	fl_lab_host6(lab, (unsigned int)node + 1, host);
+}
+
+int fl_lab_host4(int lab, unsigned int host, struct in_addr *a)
+{
+	struct in_addr net;
+
+	if (host < 1 || host > FL_LAB_HOST_MAX || fl_lab_addr4(lab, 0, &net, NULL))
+		return -ERANGE;
+	a->s_addr = htonl(ntohl(net.s_addr) + host);
+	return 0;
+}
+
+void fl_lab_host6(int lab, unsigned int host, struct in6_addr *a)
+{
 	static const uint8_t pfx[8] = { 0xfd, 0xfa, 0x11, 0xac, 0, 0, 0, 0 };
 
-	memset(host, 0, sizeof(*host));
-	memcpy(host->s6_addr, pfx, sizeof(pfx));
-	host->s6_addr[12] = (uint8_t)(lab >> 8);
-	host->s6_addr[13] = (uint8_t)lab;
-	host->s6_addr[14] = (uint8_t)((node + 1) >> 8);
-	host->s6_addr[15] = (uint8_t)(node + 1);
+	memset(a, 0, sizeof(*a));
+	memcpy(a->s6_addr, pfx, sizeof(pfx));
+	a->s6_addr[12] = (uint8_t)(lab >> 8);
+	a->s6_addr[13] = (uint8_t)lab;
+	a->s6_addr[14] = (uint8_t)(host >> 8);
+	a->s6_addr[15] = (uint8_t)host;
+}
+
+unsigned int fl_lab_host_of(const struct fl_lab *lab, int family, const void *addr)
+{
+	struct in6_addr a6;
+	uint32_t a, net = ntohl(lab->net4.s_addr);
+	unsigned int h;
+
+	if (family == AF_INET) {
+		memcpy(&a, addr, 4);
+		a = ntohl(a);
+		h = a - net;
+		return a > net && h <= FL_LAB_HOST_MAX ? h : 0;
+	}
+	memcpy(&a6, addr, 16);
+	h = (unsigned int)a6.s6_addr[14] << 8 | a6.s6_addr[15];
+	if (h < 1 || h > FL_LAB_HOST_MAX)
+		return 0;
+	fl_lab_host6(lab->index, h, &a6);
+	return memcmp(&a6, addr, 16) ? 0 : h;
+}
+
+void fl_lab_node_mac(const struct fl_lab *lab, const struct fl_node *n, unsigned char mac[6])
+{
+	mac[0] = 0x02; /* locally administered, unicast */
+	mac[1] = 0xfa;
+	mac[2] = 0x11;
+	mac[3] = (unsigned char)lab->index;
+	mac[4] = (unsigned char)(n->index >> 8);
+	mac[5] = (unsigned char)n->index;
+}
+
+bool fl_lab_has6(const struct fl_lab *lab)
+{
+	for (size_t i = 0; i < lab->n_nodes; i++)
+		if (lab->nodes[i].fam & FL_NODE_V6)
+			return true;
+	return lab->ipv6;
+}
+
+const char *fl_node_fam_name(unsigned int fam)
+{
+	return fam == FL_NODE_DUAL ? "46" : fam == FL_NODE_V6 ? "6" : "4";
 }
 
 void fl_lab_free(struct fl_lab *lab)
@@ -86,6 +151,7 @@ void fl_lab_free(struct fl_lab *lab)
 	if (!lab)
 		return;
 	free(lab->nodes);
+	free(lab->gone);
 	free(lab);
 }
 
@@ -97,21 +163,31 @@ const struct fl_node *fl_lab_node(const struct fl_lab *lab, const char *name)
 	return NULL;
 }
 
-static void node_names(struct fl_lab *lab, struct fl_node *n)
+const struct fl_node *fl_lab_gone(const struct fl_lab *lab, const char *name)
+{
+	for (size_t i = 0; i < lab->n_gone; i++)
+		if (!strcmp(lab->gone[i].name, name))
+			return &lab->gone[i];
+	return NULL;
+}
+
+void fl_lab_node_names(const struct fl_lab *lab, struct fl_node *n)
 {
 	snprintf(n->netns, sizeof(n->netns), "fl-%s.%s", lab->name, n->name);
 	snprintf(n->port, sizeof(n->port), "p-%s", n->name);
 }
 
-static struct fl_lab *lab_alloc(const char *name, size_t n_nodes)
+/* Room for every node a lab may have, present and gone. */
+static struct fl_lab *lab_alloc(const char *name)
 {
 	struct fl_lab *lab = calloc(1, sizeof(*lab));
 
 	if (!lab)
 		return NULL;
-	lab->nodes = calloc(n_nodes ? n_nodes : 1, sizeof(*lab->nodes));
-	if (!lab->nodes) {
-		free(lab);
+	lab->nodes = calloc(FL_LAB_MAX_NODES, sizeof(*lab->nodes));
+	lab->gone = calloc(FL_LAB_MAX_NODES, sizeof(*lab->gone));
+	if (!lab->nodes || !lab->gone) {
+		fl_lab_free(lab);
 		return NULL;
 	}
 	snprintf(lab->name, sizeof(lab->name), "%s", name);
@@ -122,16 +198,46 @@ static struct fl_lab *lab_alloc(const char *name, size_t n_nodes)
 	return lab;
 }
 
+struct fl_lab *fl_lab_dup(const struct fl_lab *lab)
+{
+	struct fl_lab *d = lab_alloc(lab->name);
+	struct fl_node *nodes, *gone;
+
+	if (!d)
+		return NULL;
+	nodes = d->nodes;
+	gone = d->gone;
+	*d = *lab;
+	d->nodes = nodes;
+	d->gone = gone;
+	memcpy(d->nodes, lab->nodes, lab->n_nodes * sizeof(*nodes));
+	memcpy(d->gone, lab->gone, lab->n_gone * sizeof(*gone));
+	return d;
+}
+
+/* A node's addresses from its host number and families. */
+void fl_lab_node_addrs(const struct fl_lab *lab, struct fl_node *n)
+{
+	memset(&n->ip4, 0, sizeof(n->ip4));
+	memset(&n->ip6, 0, sizeof(n->ip6));
+	if (n->fam & FL_NODE_V4)
+		fl_lab_host4(lab->index, n->host, &n->ip4);
+	if (n->fam & FL_NODE_V6)
+		fl_lab_host6(lab->index, n->host, &n->ip6);
+}
+
 /* The in-memory plan of a lab about to be made in slot index. */
 static struct fl_lab *lab_plan(const struct fl_lab_spec *spec, int index)
 {
-	struct fl_lab *lab = lab_alloc(spec->name, spec->n_nodes);
+	struct fl_lab *lab = lab_alloc(spec->name);
+	unsigned int dflt = spec->ipv6 ? FL_NODE_DUAL : FL_NODE_V4;
 
 	if (!lab)
 		return NULL;
 	lab->ipv6 = spec->ipv6;
 	lab->index = index;
 	lab->n_nodes = spec->n_nodes;
+	lab->next_host = (unsigned int)spec->n_nodes + 1;
 	fl_lab_addr4(index, 0, &lab->net4, NULL);
 	for (size_t i = 0; i < spec->n_nodes; i++) {
 		struct fl_node *n = &lab->nodes[i];
@@ -141,9 +247,10 @@ static struct fl_lab *lab_plan(const struct fl_lab_spec *spec, int index)
 		else
 			snprintf(n->name, sizeof(n->name), "n%u", (unsigned)(i + 1) & 0xffffu);
 		n->index = (int)i;
-		node_names(lab, n);
-		fl_lab_addr4(index, (int)i, NULL, &n->ip4);
-		fl_lab_addr6(index, (int)i, &n->ip6);
+		n->host = (unsigned int)i + 1;
+		n->fam = spec->node_fam && spec->node_fam[i] ? spec->node_fam[i] : dflt;
+		fl_lab_node_names(lab, n);
+		fl_lab_node_addrs(lab, n);
 	}
 	return lab;
 }
@@ -172,20 +279,34 @@ static int lab_file_path(const char *name, char *buf, size_t len)
 	return 0;
 }
 
+static void write_node(FILE *f, const char *key, const struct fl_node *n)
+{
+	char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+
+	if (n->fam & FL_NODE_V4)
+		inet_ntop(AF_INET, &n->ip4, a4, sizeof(a4));
+	if (n->fam & FL_NODE_V6)
+		inet_ntop(AF_INET6, &n->ip6, a6, sizeof(a6));
+	fprintf(f, "%s %s %s %s id=%d host=%u fam=%s mtu=%u\n", key, n->name, a4, a6, n->index,
+		n->host, fl_node_fam_name(n->fam), n->mtu);
+}
+
 static void write_lab(FILE *f, const struct fl_lab *lab)
 {
-	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	char a4[INET_ADDRSTRLEN];
 
 	fprintf(f, "# fallacy lab description (fallacy lab up); read by every command\n");
 	fprintf(f, "name %s\nstate %s\nindex %d\nipv6 %d\n", lab->name, lab->state, lab->index,
 		lab->ipv6);
 	inet_ntop(AF_INET, &lab->net4, a4, sizeof(a4));
-	fprintf(f, "net4 %s/%d\n", a4, lab->prefix4_len);
-	for (size_t i = 0; i < lab->n_nodes; i++) {
-		inet_ntop(AF_INET, &lab->nodes[i].ip4, a4, sizeof(a4));
-		inet_ntop(AF_INET6, &lab->nodes[i].ip6, a6, sizeof(a6));
-		fprintf(f, "node %s %s %s\n", lab->nodes[i].name, a4, a6);
-	}
+	fprintf(f, "net4 %s/%d\nnext_host %u\n", a4, lab->prefix4_len, lab->next_host);
+	for (size_t i = 0; i < lab->n_nodes; i++)
+		write_node(f, "node", &lab->nodes[i]);
+	for (size_t i = 0; i < lab->n_gone; i++)
+		write_node(f, "gone", &lab->gone[i]);
+	for (size_t i = 0; i < lab->n_routes; i++)
+		fprintf(f, "route %s %s %s\n", lab->routes[i].from, lab->routes[i].to,
+			lab->routes[i].via);
 }
 
 /* Written to a temporary name and renamed: readers see all or nothing. */
@@ -214,17 +335,65 @@ int fl_lab_save(const struct fl_lab *lab)
 	return err;
 }
 
-static int parse_node_line(struct fl_lab *lab, char *args)
+/* "id=K host=H fam=46 mtu=M" after the addresses; older files have none
+ * of them (id = position, host = id + 1). */
+static int parse_node_opts(struct fl_node *n, char *opts)
+{
+	char *save = NULL;
+
+	for (char *w = strtok_r(opts, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (!strncmp(w, "id=", 3))
+			n->index = atoi(w + 3);
+		else if (!strncmp(w, "host=", 5))
+			n->host = (unsigned int)atoi(w + 5);
+		else if (!strncmp(w, "mtu=", 4))
+			n->mtu = (unsigned int)atoi(w + 4);
+		else if (!strncmp(w, "fam=", 4))
+			n->fam = (strchr(w + 4, '4') ? FL_NODE_V4 : 0) |
+				 (strchr(w + 4, '6') ? FL_NODE_V6 : 0);
+	}
+	if (n->index < 0 || n->index >= FL_LAB_MAX_NODES || !n->fam || n->host < 1 ||
+	    n->host > FL_LAB_HOST_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_node_line(struct fl_lab *lab, struct fl_node *n, size_t pos, char *args)
 {
 	char name[64], a4[64], a6[64];
-	struct fl_node *n = &lab->nodes[lab->n_nodes];
+	int used = 0;
 
-	if (sscanf(args, "%63s %63s %63s", name, a4, a6) != 3 || strlen(name) > FL_NODE_NAME_MAX ||
-	    inet_pton(AF_INET, a4, &n->ip4) != 1 || inet_pton(AF_INET6, a6, &n->ip6) != 1)
+	if (sscanf(args, "%63s %63s %63s %n", name, a4, a6, &used) != 3 ||
+	    strlen(name) > FL_NODE_NAME_MAX)
 		return -EINVAL;
+	memset(n, 0, sizeof(*n));
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->index = (int)lab->n_nodes++;
-	node_names(lab, n);
+	n->index = (int)pos;
+	n->host = (unsigned int)pos + 1;
+	n->fam = (strcmp(a4, "-") ? FL_NODE_V4 : 0) |
+		 (lab->ipv6 && strcmp(a6, "-") ? FL_NODE_V6 : 0);
+	if (parse_node_opts(n, args + used))
+		return -EINVAL;
+	if (((n->fam & FL_NODE_V4) && inet_pton(AF_INET, a4, &n->ip4) != 1) ||
+	    ((n->fam & FL_NODE_V6) && inet_pton(AF_INET6, a6, &n->ip6) != 1))
+		return -EINVAL;
+	fl_lab_node_names(lab, n);
+	return 0;
+}
+
+static int parse_route_line(struct fl_lab *lab, char *args)
+{
+	struct fl_route *r = &lab->routes[lab->n_routes];
+	char f[64], t[64], v[64];
+
+	if (lab->n_routes >= FL_LAB_MAX_ROUTES || sscanf(args, "%63s %63s %63s", f, t, v) != 3 ||
+	    strlen(f) > FL_NODE_NAME_MAX || strlen(t) > FL_NODE_NAME_MAX ||
+	    strlen(v) > FL_NODE_NAME_MAX)
+		return -EINVAL;
+	snprintf(r->from, sizeof(r->from), "%s", f);
+	snprintf(r->to, sizeof(r->to), "%s", t);
+	snprintf(r->via, sizeof(r->via), "%s", v);
+	lab->n_routes++;
 	return 0;
 }
 
@@ -244,15 +413,25 @@ static int parse_lab_line(struct fl_lab *lab, char *line)
 		lab->index = atoi(sp);
 	else if (!strcmp(line, "ipv6"))
 		lab->ipv6 = atoi(sp) != 0;
+	else if (!strcmp(line, "next_host"))
+		lab->next_host = (unsigned int)atoi(sp);
 	else if (!strcmp(line, "net4")) {
 		if (sscanf(sp, "%63[0-9.]/%d", a4, &plen) != 2 ||
 		    inet_pton(AF_INET, a4, &lab->net4) != 1)
 			return -EINVAL;
 		lab->prefix4_len = plen;
-	} else if (!strcmp(line, "node")) {
-		if (lab->n_nodes >= FL_LAB_MAX_NODES)
+	} else if (!strcmp(line, "node") || !strcmp(line, "gone")) {
+		bool gone = line[0] == 'g';
+		size_t *n = gone ? &lab->n_gone : &lab->n_nodes;
+
+		if (*n >= FL_LAB_MAX_NODES)
 			return -EINVAL;
-		return parse_node_line(lab, sp);
+		if (parse_node_line(lab, gone ? &lab->gone[*n] : &lab->nodes[*n],
+				    lab->n_nodes + lab->n_gone, sp))
+			return -EINVAL;
+		(*n)++;
+	} else if (!strcmp(line, "route")) {
+		return parse_route_line(lab, sp);
 	}
 	return 0; /* "name" and unknown keys: ignored */
 }
@@ -270,7 +449,7 @@ int fl_lab_load(const char *name, struct fl_lab **out)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	lab = lab_alloc(name, FL_LAB_MAX_NODES);
+	lab = lab_alloc(name);
 	if (!lab) {
 		fclose(f);
 		return -ENOMEM;
@@ -280,6 +459,8 @@ int fl_lab_load(const char *name, struct fl_lab **out)
 		err = parse_lab_line(lab, line);
 	}
 	fclose(f);
+	if (!err && !lab->next_host)
+		lab->next_host = (unsigned int)(lab->n_nodes + lab->n_gone) + 1;
 	if (err) {
 		pr_err("lab %s: %s is damaged; remove the lab with 'fallacy cleanup %s'", name,
 		       path, name);

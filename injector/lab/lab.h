@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <signal.h>
 
 #include "log.h"
@@ -18,25 +19,51 @@
 #define FL_LAB_NAME_MAX 16
 #define FL_NODE_NAME_MAX 12
 #define FL_LAB_MAX_NODES 256
+#define FL_LAB_MAX_ROUTES 64
+
+/* A node's address families. */
+#define FL_NODE_V4 1u
+#define FL_NODE_V6 2u
+#define FL_NODE_DUAL (FL_NODE_V4 | FL_NODE_V6)
 
 struct fl_node {
 	char name[FL_NODE_NAME_MAX + 1];
 	char netns[64]; /* fl-LAB.NODE */
 	char port[IFNAMSIZ]; /* p-NODE, in the wire namespace */
-	int index; /* 0-based position in the lab */
-	struct in_addr ip4;
-	struct in6_addr ip6; /* valid when lab->ipv6 */
+	/* The node's id in the lab, 0..255: its bit in fault node sets, its
+	 * entry in the data plane's node map, its MAC. A node that leaves keeps
+	 * its id (in lab->gone), so one that rejoins under the same name is
+	 * the same node to every fault. */
+	int index;
+	unsigned int fam; /* FL_NODE_V4 | FL_NODE_V6 */
+	unsigned int host; /* host number in the address plan (fl_lab_host4/6) */
+	unsigned int mtu; /* eth0's MTU (both ends of the veth); 0 = 1500 */
+	struct in_addr ip4; /* with FL_NODE_V4 */
+	struct in6_addr ip6; /* with FL_NODE_V6 */
+};
+
+/* `fallacy route LAB --from A --to B --via C`: A's packets to B go
+ * through C (a host route on A, forwarding on C). */
+struct fl_route {
+	char from[FL_NODE_NAME_MAX + 1];
+	char to[FL_NODE_NAME_MAX + 1];
+	char via[FL_NODE_NAME_MAX + 1];
 };
 
 struct fl_lab {
 	char name[FL_LAB_NAME_MAX + 1];
 	char wire_netns[64]; /* fl-LAB */
 	char bridge[IFNAMSIZ]; /* inside the wire namespace */
-	bool ipv6;
+	bool ipv6; /* nodes are dual-stack unless they say otherwise */
 	int prefix4_len; /* the lab's IPv4 subnet length */
 	struct in_addr net4; /* the lab's IPv4 subnet */
 	size_t n_nodes;
-	struct fl_node *nodes;
+	struct fl_node *nodes; /* room for FL_LAB_MAX_NODES */
+	size_t n_gone;
+	struct fl_node *gone; /* nodes that left: name and id kept */
+	unsigned int next_host; /* where the search for a free host number starts */
+	size_t n_routes;
+	struct fl_route routes[FL_LAB_MAX_ROUTES];
 	int index; /* the lab's slot: subnet 198.18.0.0 + index * 512, /23 */
 	char state[16]; /* "building" while lab up runs, then "up" */
 };
@@ -46,6 +73,8 @@ struct fl_lab_spec {
 	size_t n_nodes;
 	const char *const *node_names; /* NULL: n1..nN */
 	bool ipv6;
+	/* per node FL_NODE_V4|V6, or NULL: dual-stack with ipv6, else IPv4 */
+	const unsigned int *node_fam;
 };
 
 /* Checks names (lab <= 16, node <= 12 bytes, [a-z0-9][a-z0-9_-]*),
@@ -61,6 +90,22 @@ int fl_lab_validate(const struct fl_lab_spec *spec, struct fl_err *err);
 #define FL_LAB_PREFIX6_LEN 64
 int fl_lab_addr4(int lab, int node, struct in_addr *net, struct in_addr *host);
 void fl_lab_addr6(int lab, int node, struct in6_addr *host);
+/* The same plan by host number: the nodes of lab up get hosts 1..N; a node
+ * that joins and an address that changes take the next free host number
+ * after the last one given (wrapping), up to FL_LAB_HOST_MAX, the last
+ * usable host of the /23. IPv4 net + host, IPv6 fdfa:11ac::L:host. */
+#define FL_LAB_HOST_MAX 510
+int fl_lab_host4(int lab, unsigned int host, struct in_addr *a);
+void fl_lab_host6(int lab, unsigned int host, struct in6_addr *a);
+/* The host number of an address of the lab, 0 if it is none. */
+unsigned int fl_lab_host_of(const struct fl_lab *lab, int family, const void *addr);
+/* eth0's MAC, fixed for the node's life: 02:fa:11:LAB:ID/256:ID%256. The
+ * data plane knows nodes by it, so a new address changes nothing there. */
+void fl_lab_node_mac(const struct fl_lab *lab, const struct fl_node *n, unsigned char mac[6]);
+/* Does any node of the lab have IPv6? */
+bool fl_lab_has6(const struct fl_lab *lab);
+/* "4", "6" or "46" (dual) */
+const char *fl_node_fam_name(unsigned int fam);
 
 /* Set from a signal handler (SIGINT/SIGTERM): fl_lab_up stops after the
  * current node, removes what it made and returns -EINTR. */
@@ -79,6 +124,59 @@ int fl_lab_down(const char *name);
 void fl_lab_free(struct fl_lab *lab);
 /* NULL if absent. */
 const struct fl_node *fl_lab_node(const struct fl_lab *lab, const char *name);
+/* A node that left the lab (its id kept), NULL if none. */
+const struct fl_node *fl_lab_gone(const struct fl_lab *lab, const char *name);
+/* A deep copy. */
+struct fl_lab *fl_lab_dup(const struct fl_lab *lab);
+
+/* ---- live topology changes --------------------------------------------
+ * One change as typed data: parsed from the words of a request (the CLI,
+ * a scenario step and the supervisor all use fl_topo_parse), checked
+ * against a lab, printed back as the same words. The kernel work is done
+ * by the lab's supervisor (supervisor/session.h: fl_topo_request). */
+enum fl_topo_op {
+	FL_TOPO_LINK, /* link NODE down|up */
+	FL_TOPO_FLAP, /* flap NODE --period P [--count N] [--down-for D] */
+	FL_TOPO_JOIN, /* join NODE [--ipv4-only|--ipv6-only] [--ipv4 A] [--ipv6 A] */
+	FL_TOPO_LEAVE, /* leave NODE */
+	FL_TOPO_READDRESS, /* readdress NODE [--ipv4 A] [--ipv6 A] */
+	FL_TOPO_MTU, /* mtu NODE M */
+	FL_TOPO_ROUTE, /* route --from A --to B --via C | --direct */
+};
+
+struct fl_topo {
+	enum fl_topo_op op;
+	char node[FL_NODE_NAME_MAX + 1];
+	bool up; /* link */
+	uint64_t period_ns; /* flap: a down/up cycle */
+	uint64_t down_ns; /* flap: how long each down lasts; 0 = half the period */
+	uint32_t count; /* flap: cycles; 0 = until `link NODE up` */
+	unsigned int fam; /* join: FL_NODE_*; 0 = the lab's default */
+	bool has4, has6; /* join, readdress: addresses given */
+	struct in_addr ip4;
+	struct in6_addr ip6;
+	unsigned int mtu;
+	char from[FL_NODE_NAME_MAX + 1], to[FL_NODE_NAME_MAX + 1];
+	char via[FL_NODE_NAME_MAX + 1]; /* route: "" = --direct */
+};
+
+#define FL_MTU_MIN4 68
+#define FL_MTU_MIN6 1280
+#define FL_MTU_MAX 65535
+
+/* argv[0] is the verb (link, flap, join, leave, readdress, mtu, route).
+ * Checks the form only; -EINVAL with err. */
+int fl_topo_parse(int argc, char **argv, struct fl_topo *t, struct fl_err *err);
+/* Against the lab as it is now: nodes exist (or not, for join), families
+ * and addresses fit, MTU range. -EINVAL/-ENOENT/-EEXIST with err. */
+int fl_topo_check(const struct fl_topo *t, const struct fl_lab *lab, struct fl_err *err);
+/* The change made to lab in memory only (no kernel): join adds the node
+ * (id, host number, addresses), leave moves it to lab->gone, readdress
+ * picks the new addresses, mtu and route are recorded. Checks first. */
+int fl_topo_plan(struct fl_lab *lab, const struct fl_topo *t, struct fl_err *err);
+/* The words again ("link n1 down"); buf is always terminated. */
+void fl_topo_format(const struct fl_topo *t, char *buf, size_t len);
+const char *fl_topo_verb(enum fl_topo_op op);
 
 /* In a forked child: enter a namespace of fallacy's (a lab node's
  * fl-LAB.NODE) with its /etc/netns/NAME files bound over /etc (its hosts

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,20 +25,11 @@
 #include "log.h"
 #include "netns.h"
 #include "nlutil.h"
+#include "state/state.h"
 
 #define ETC_NETNS "/etc/netns"
 
 volatile sig_atomic_t fl_lab_interrupted;
-
-struct build {
-	struct fl_lab *lab;
-	struct fl_state *st;
-	struct nl_sock *wire; /* route socket inside the wire namespace */
-	int wire_fd;
-	int bridge_idx;
-	char *hosts; /* the hosts file every node gets */
-	size_t hosts_len;
-};
 
 static int nl_fail(int nlerr, const char *what, const char *obj, const char *ns)
 {
@@ -46,7 +38,7 @@ static int nl_fail(int nlerr, const char *what, const char *obj, const char *ns)
 }
 
 /* Record, then create; EEXIST means somebody else's: withdraw the record. */
-static int make_netns(struct build *b, const char *name)
+static int make_netns(struct fl_labnet *b, const char *name)
 {
 	struct fl_rec rec;
 	int err;
@@ -68,7 +60,7 @@ static int make_netns(struct build *b, const char *name)
 }
 
 /* /proc/sys/net is per network namespace: open it while inside. */
-static int write_sysctl_in(int nsfd, const char *key, const char *val)
+int fl_lab_sysctl(int nsfd, const char *key, const char *val)
 {
 	char path[256];
 	int saved = -1, fd, err;
@@ -100,7 +92,7 @@ static int set_up(struct nl_sock *sk, int ifindex, const char *what, const char 
 	return err < 0 ? nl_fail(err, "bringing up", what, ns) : 0;
 }
 
-static int make_bridge(struct build *b)
+static int make_bridge(struct fl_labnet *b)
 {
 	const char *ns = b->lab->wire_netns;
 	struct rtnl_link *br = NULL;
@@ -129,7 +121,7 @@ static int make_bridge(struct build *b)
 /* The wire: namespace fl-LAB, a bridge, and bridged traffic through
  * iptables/ip6tables (br_netfilter) for the delay line. Sysctls inside a
  * namespace we made die with it, so they are not journaled. */
-static int make_wire(struct build *b)
+static int make_wire(struct fl_labnet *b)
 {
 	static const char *const keys[] = { "net/bridge/bridge-nf-call-iptables",
 					    "net/bridge/bridge-nf-call-ip6tables" };
@@ -148,7 +140,7 @@ static int make_wire(struct build *b)
 		return err;
 	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		err = write_sysctl_in(b->wire_fd, keys[i], "1");
+		err = fl_lab_sysctl(b->wire_fd, keys[i], "1");
 		if (err) {
 			pr_err("lab %s: setting %s=1 in %s: %s (is br_netfilter available?)",
 			       b->lab->name, keys[i], ns, strerror(-err));
@@ -160,9 +152,11 @@ static int make_wire(struct build *b)
 
 /* p-NODE in the wire (on the bridge, up) and its peer eth0 created
  * directly in the node's namespace (up): no name ever in the root ns. */
-static int make_veth(struct build *b, const struct fl_node *n, int node_fd)
+static int make_veth(struct fl_labnet *b, const struct fl_node *n, int node_fd)
 {
 	struct rtnl_link *veth, *peer;
+	unsigned char mac[6];
+	struct nl_addr *ll;
 	int err;
 
 	err = fl_state_record(b->st, "link", "%s %s", b->lab->wire_netns, n->port);
@@ -177,6 +171,19 @@ static int make_veth(struct build *b, const struct fl_node *n, int node_fd)
 	rtnl_link_set_flags(veth, IFF_UP);
 	rtnl_link_set_name(peer, "eth0");
 	rtnl_link_set_ns_fd(peer, node_fd);
+	fl_lab_node_mac(b->lab, n, mac);
+	ll = nl_addr_build(AF_LLC, mac, sizeof(mac));
+	if (!ll) {
+		rtnl_link_put(peer);
+		rtnl_link_veth_release(veth);
+		return -ENOMEM;
+	}
+	rtnl_link_set_addr(peer, ll);
+	nl_addr_put(ll);
+	if (n->mtu) {
+		rtnl_link_set_mtu(veth, n->mtu);
+		rtnl_link_set_mtu(peer, n->mtu);
+	}
 	err = rtnl_link_add(b->wire, veth, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(peer);
 	rtnl_link_veth_release(veth);
@@ -188,8 +195,8 @@ static int make_veth(struct build *b, const struct fl_node *n, int node_fd)
 	return 0;
 }
 
-static int add_addr(struct nl_sock *sk, int ifindex, int family, const void *a, int plen,
-		    const struct fl_node *n)
+int fl_lab_nl_addr(struct nl_sock *sk, int ifindex, int family, const void *a, int plen,
+		   const struct fl_node *n, bool add)
 {
 	struct rtnl_addr *ra = rtnl_addr_alloc();
 	struct nl_addr *local = nl_addr_build(family, a, family == AF_INET ? 4 : 16);
@@ -203,11 +210,11 @@ static int add_addr(struct nl_sock *sk, int ifindex, int family, const void *a, 
 	rtnl_addr_set_local(ra, local);
 	if (family == AF_INET6)
 		rtnl_addr_set_flags(ra, IFA_F_NODAD); /* usable at once */
-	err = rtnl_addr_add(sk, ra, 0);
+	err = add ? rtnl_addr_add(sk, ra, 0) : rtnl_addr_delete(sk, ra, 0);
 	if (err < 0) {
 		inet_ntop(family, a, txt, sizeof(txt));
-		pr_err("adding address %s/%d to eth0 in %s: %s", txt, plen, n->netns,
-		       nl_geterror(err));
+		pr_err("%s address %s/%d %s eth0 in %s: %s", add ? "adding" : "removing", txt, plen,
+		       add ? "to" : "from", n->netns, nl_geterror(err));
 		err = fl_nl_errno(err);
 	}
 out:
@@ -218,7 +225,7 @@ out:
 }
 
 /* lo up, eth0's addresses: through a route socket living in the node. */
-static int config_node(struct build *b, const struct fl_node *n, int node_fd)
+static int config_node(struct fl_labnet *b, const struct fl_node *n, int node_fd)
 {
 	struct nl_sock *sk = NULL;
 	int err, idx;
@@ -238,43 +245,109 @@ static int config_node(struct build *b, const struct fl_node *n, int node_fd)
 	}
 	/* (IFF_UP on the peer at creation fails with ENOTCONN on 6.18) */
 	err = set_up(sk, idx, "eth0", n->netns);
-	if (!err)
-		err = add_addr(sk, idx, AF_INET, &n->ip4, b->lab->prefix4_len, n);
-	if (!err && b->lab->ipv6)
-		err = add_addr(sk, idx, AF_INET6, &n->ip6, FL_LAB_PREFIX6_LEN, n);
+	if (!err && (n->fam & FL_NODE_V4))
+		err = fl_lab_nl_addr(sk, idx, AF_INET, &n->ip4, b->lab->prefix4_len, n, true);
+	if (!err && (n->fam & FL_NODE_V6))
+		err = fl_lab_nl_addr(sk, idx, AF_INET6, &n->ip6, FL_LAB_PREFIX6_LEN, n, true);
 out:
 	nl_socket_free(sk);
 	return err;
 }
 
-/* ---- name resolution: /etc/netns/fl-LAB.NODE/hosts ---------------------- */
+/* ---- name resolution ------------------------------------------------------
+ * One hosts file per address-family class in the session folder
+ * (RUN_DIR/LAB/hosts-4, hosts-6, hosts-46), each listing the addresses that
+ * class can reach; every node's /etc/netns/fl-LAB.NODE/hosts is a symlink
+ * to its class's file. `ip netns exec` and fl_netns_exec bind the file the
+ * link points to over /etc/hosts, so rewriting the shared file in place
+ * reaches every process already running, with one write per class however
+ * many nodes the lab has. */
 
-static int make_hosts_text(struct build *b)
+static int hosts_path(const struct fl_lab *lab, unsigned int fam, char *buf, size_t len)
 {
-	const struct fl_lab *lab = b->lab;
-	size_t cap = 256 + lab->n_nodes * 96, n;
-	char a[INET6_ADDRSTRLEN];
+	char dir[4200], real[PATH_MAX];
 
-	b->hosts = malloc(cap);
-	if (!b->hosts)
-		return -ENOMEM;
-	n = snprintf(b->hosts, cap,
-		     "# written by fallacy for lab %s; removed by fallacy lab down\n"
-		     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-		     lab->name);
-	for (size_t i = 0; i < lab->n_nodes; i++) {
-		inet_ntop(AF_INET, &lab->nodes[i].ip4, a, sizeof(a));
-		n += snprintf(b->hosts + n, cap - n, "%s\t%s\n", a, lab->nodes[i].name);
-	}
-	for (size_t i = 0; lab->ipv6 && i < lab->n_nodes; i++) {
-		inet_ntop(AF_INET6, &lab->nodes[i].ip6, a, sizeof(a));
-		n += snprintf(b->hosts + n, cap - n, "%s\t%s\n", a, lab->nodes[i].name);
-	}
-	b->hosts_len = n;
+	snprintf(dir, sizeof(dir), "%s/%s", fl_run_dir(), lab->name);
+	if (!realpath(dir, real))
+		return -errno;
+	if ((size_t)snprintf(buf, len, "%s/hosts-%s", real, fl_node_fam_name(fam)) >= len)
+		return -ENAMETOOLONG;
 	return 0;
 }
 
-static int make_dir(struct build *b, const char *kind, const char *path)
+/* The text for nodes of class fam: every address of that family. */
+static char *hosts_text(const struct fl_lab *lab, unsigned int fam, size_t *len)
+{
+	size_t cap = 256 + lab->n_nodes * 2 * (INET6_ADDRSTRLEN + FL_NODE_NAME_MAX + 2), n;
+	char a[INET6_ADDRSTRLEN], *t = malloc(cap);
+
+	if (!t)
+		return NULL;
+	n = (size_t)snprintf(t, cap,
+			     "# written by fallacy for lab %s; removed by fallacy lab down\n"
+			     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+			     lab->name);
+	for (size_t i = 0; (fam & FL_NODE_V4) && i < lab->n_nodes; i++) {
+		if (!(lab->nodes[i].fam & FL_NODE_V4))
+			continue;
+		inet_ntop(AF_INET, &lab->nodes[i].ip4, a, sizeof(a));
+		n += (size_t)snprintf(t + n, cap - n, "%s\t%s\n", a, lab->nodes[i].name);
+	}
+	for (size_t i = 0; (fam & FL_NODE_V6) && i < lab->n_nodes; i++) {
+		if (!(lab->nodes[i].fam & FL_NODE_V6))
+			continue;
+		inet_ntop(AF_INET6, &lab->nodes[i].ip6, a, sizeof(a));
+		n += (size_t)snprintf(t + n, cap - n, "%s\t%s\n", a, lab->nodes[i].name);
+	}
+	*len = n;
+	return t;
+}
+
+/* In place (same inode: the bind mounts of running processes see it). */
+static int write_shared(const char *path, const char *text, size_t len, struct fl_state *st)
+{
+	struct fl_rec rec;
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0 && errno == ENOENT) {
+		err = fl_state_begin(st, &rec, "file", "%s", path);
+		if (err)
+			return err;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len))
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+int fl_lab_hosts_write(const struct fl_lab *lab, struct fl_state *st)
+{
+	static const unsigned int classes[] = { FL_NODE_V4, FL_NODE_V6, FL_NODE_DUAL };
+	char path[PATH_MAX + 16], *text;
+	size_t len;
+	int err = 0;
+
+	for (size_t c = 0; !err && c < sizeof(classes) / sizeof(classes[0]); c++) {
+		bool used = false;
+
+		for (size_t i = 0; !used && i < lab->n_nodes; i++)
+			used = lab->nodes[i].fam == classes[c];
+		err = hosts_path(lab, classes[c], path, sizeof(path));
+		if (err || (!used && access(path, F_OK)))
+			continue;
+		text = hosts_text(lab, classes[c], &len);
+		err = text ? write_shared(path, text, len, st) : -ENOMEM;
+		free(text);
+	}
+	if (err)
+		pr_err("lab %s: writing its hosts files: %s", lab->name, strerror(-err));
+	return err;
+}
+
+static int make_dir(struct fl_labnet *b, const char *kind, const char *path)
 {
 	struct fl_rec rec;
 	int err = fl_state_begin(b->st, &rec, kind, "%s", path);
@@ -292,30 +365,26 @@ static int make_dir(struct build *b, const char *kind, const char *path)
 	return err;
 }
 
-static int write_hosts(struct build *b, const struct fl_node *n)
+static int link_hosts(struct fl_labnet *b, const struct fl_node *n)
 {
-	char dir[256], path[300];
-	int fd, err;
+	char dir[256], path[300], target[PATH_MAX + 16];
+	int err;
 
 	snprintf(dir, sizeof(dir), ETC_NETNS "/%s", n->netns);
 	snprintf(path, sizeof(path), "%s/hosts", dir);
-	err = make_dir(b, "dir", dir);
-	if (err)
-		return err;
-	err = fl_state_record(b->st, "file", "%s", path);
-	if (err)
-		return err;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, b->hosts, b->hosts_len) != (ssize_t)b->hosts_len) {
+	err = hosts_path(b->lab, n->fam, target, sizeof(target));
+	if (!err)
+		err = make_dir(b, "dir", dir);
+	if (!err)
+		err = fl_state_record(b->st, "file", "%s", path);
+	if (!err && symlink(target, path)) {
 		err = -errno;
-		pr_err("lab %s: writing %s: %s", b->lab->name, path, strerror(errno));
+		pr_err("lab %s: linking %s to %s: %s", b->lab->name, path, target, strerror(errno));
 	}
-	if (fd >= 0)
-		close(fd);
 	return err;
 }
 
-static int make_node(struct build *b, const struct fl_node *n)
+int fl_labnet_node(struct fl_labnet *b, const struct fl_node *n)
 {
 	int fd, err;
 
@@ -330,19 +399,72 @@ static int make_node(struct build *b, const struct fl_node *n)
 		err = config_node(b, n, fd);
 	close(fd);
 	if (!err)
-		err = write_hosts(b, n);
+		err = link_hosts(b, n);
 	return err;
+}
+
+int fl_lab_node_sock(const struct fl_lab *lab, const struct fl_node *n, struct nl_sock **sk)
+{
+	int fd = fl_netns_open(n->netns), err;
+
+	*sk = NULL;
+	if (fd < 0) {
+		pr_err("lab %s: node %s: namespace %s: %s", lab->name, n->name, n->netns,
+		       strerror(-fd));
+		return fd;
+	}
+	err = fl_nl_route_in(fd, sk);
+	close(fd);
+	if (err)
+		pr_err("lab %s: route socket in %s: %s", lab->name, n->netns, strerror(-err));
+	return err;
+}
+
+int fl_labnet_open(struct fl_labnet *b, struct fl_lab *lab, struct fl_state *st)
+{
+	int err;
+
+	*b = (struct fl_labnet){ .lab = lab, .st = st, .wire_fd = -1 };
+	b->wire_fd = fl_netns_open(lab->wire_netns);
+	if (b->wire_fd < 0) {
+		pr_err("lab %s: wire namespace %s: %s", lab->name, lab->wire_netns,
+		       strerror(-b->wire_fd));
+		return b->wire_fd;
+	}
+	err = fl_nl_route_in(b->wire_fd, &b->wire);
+	if (!err) {
+		err = fl_nl_ifindex(b->wire, lab->bridge);
+		b->bridge_idx = err;
+	}
+	if (err < 0) {
+		pr_err("lab %s: bridge %s in %s: %s", lab->name, lab->bridge, lab->wire_netns,
+		       strerror(-err));
+		fl_labnet_close(b);
+		return err;
+	}
+	return 0;
+}
+
+void fl_labnet_close(struct fl_labnet *b)
+{
+	if (b->wire)
+		nl_socket_free(b->wire);
+	if (b->wire_fd >= 0)
+		close(b->wire_fd);
+	b->wire = NULL;
+	b->wire_fd = -1;
 }
 
 int fl_lab_build(struct fl_lab *lab, struct fl_state *st)
 {
-	struct build b = { .lab = lab, .st = st, .wire_fd = -1 };
+	struct fl_labnet b = { .lab = lab, .st = st, .wire_fd = -1 };
 	struct stat sb;
-	int err;
+	int err = 0;
 
-	err = make_hosts_text(&b);
-	if (!err && stat(ETC_NETNS, &sb))
+	if (stat(ETC_NETNS, &sb))
 		err = make_dir(&b, "rmdir", ETC_NETNS);
+	if (!err)
+		err = fl_lab_hosts_write(lab, st);
 	if (!err)
 		err = make_wire(&b);
 	for (size_t i = 0; !err && i < lab->n_nodes; i++) {
@@ -351,12 +473,8 @@ int fl_lab_build(struct fl_lab *lab, struct fl_state *st)
 			err = -EINTR;
 			break;
 		}
-		err = make_node(&b, &lab->nodes[i]);
+		err = fl_labnet_node(&b, &lab->nodes[i]);
 	}
-	if (b.wire)
-		nl_socket_free(b.wire);
-	if (b.wire_fd >= 0)
-		close(b.wire_fd);
-	free(b.hosts);
+	fl_labnet_close(&b);
 	return err;
 }

@@ -27,6 +27,7 @@
  *   tcfilter NETNS IFNAME ingress|egress PRIO HANDLE
  *   iptables NETNS 4|6 TABLE CHAIN RULE...   delete with -D inside NETNS
  *   sysctl NETNS KEY OLDVALUE          write the old value back
+ *   route NETNS DST/PLEN               delete that route (main table)
  *   pid PID STARTTIME                  SIGTERM, 1 s, SIGKILL (only if the
  *                                      start time in /proc/PID/stat matches)
  *   file PATH / dir PATH / mount PATH  unlink / rm -r (ours only) / umount
@@ -46,6 +47,12 @@ int fl_state_record(struct fl_state *st, const char *kind, const char *fmt, ...)
  * newline) because creating its object failed with EEXIST: the object is
  * somebody else's and cleanup must leave it alone. Appends "cancel RECORD". */
 int fl_state_cancel(struct fl_state *st, const char *record) __attribute__((warn_unused_result));
+
+/* Hold the journal's lock while a series of objects is being made (a
+ * topology change in a lab's supervisor), so that a cleanup started
+ * meanwhile waits for it (as it waits for lab up). */
+int fl_state_lock(struct fl_state *st);
+void fl_state_unlock(struct fl_state *st);
 
 struct fl_rec {
 	struct fl_state *st;

@@ -135,6 +135,19 @@ void fl_state_close(struct fl_state *st)
 	free(st);
 }
 
+int fl_state_lock(struct fl_state *st)
+{
+	while (flock(st->fd, LOCK_EX))
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+void fl_state_unlock(struct fl_state *st)
+{
+	flock(st->fd, LOCK_UN);
+}
+
 const char *fl_state_dir(const struct fl_state *st)
 {
 	return st->dir;

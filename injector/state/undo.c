@@ -25,6 +25,7 @@
 #include <netlink/route/classifier.h>
 #include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/route.h>
 #include <netlink/route/tc.h>
 
 #include "iptables.h"
@@ -283,6 +284,34 @@ out:
 	return gone(err);
 }
 
+/* A host route: "route NETNS DST/PLEN" (fallacy route ... --via). */
+static int undo_route(struct undo_ctx *c, int argc, char **argv)
+{
+	struct rtnl_route *r = NULL;
+	struct nl_addr *dst = NULL;
+	struct nl_sock *sk = NULL;
+	int err;
+
+	(void)argc;
+	err = nl_open_dev(c, argv, &sk, NULL);
+	if (err)
+		return err > 0 ? 0 : gone(err);
+	r = rtnl_route_alloc();
+	err = r ? fl_nl_errno(nl_addr_parse(argv[2], AF_UNSPEC, &dst)) : -ENOMEM;
+	if (!err) {
+		rtnl_route_set_family(r, (uint8_t)nl_addr_get_family(dst));
+		rtnl_route_set_dst(r, dst);
+		rtnl_route_set_table(r, RT_TABLE_MAIN);
+		rtnl_route_set_scope(r, RT_SCOPE_NOWHERE); /* any scope */
+		err = fl_nl_errno(rtnl_route_delete(sk, r, 0));
+	}
+	nl_addr_put(dst);
+	if (r)
+		rtnl_route_put(r);
+	nl_socket_free(sk);
+	return err == -ESRCH ? 0 : gone(err);
+}
+
 /* ---- iptables, sysctl --------------------------------------------------- */
 
 /* Whichever iptables variant installed it (iptables.h). */
@@ -429,12 +458,19 @@ struct undo_ops {
 };
 
 static const struct undo_ops undo_table[] = {
-	{ "netns", 2, undo_netns },	  { "link", 3, undo_link },
-	{ "qdisc", 4, undo_qdisc },	  { "tcfilter", 6, undo_tcfilter },
-	{ "iptables", 6, undo_iptables }, { "sysctl", 4, undo_sysctl },
-	{ "pid", 3, undo_pid },		  { "file", 2, undo_file },
-	{ "dir", 2, undo_dir },		  { "rmdir", 2, undo_rmdir },
-	{ "mount", 2, undo_mount },	  { NULL, 0, NULL },
+	{ "netns", 2, undo_netns },
+	{ "link", 3, undo_link },
+	{ "qdisc", 4, undo_qdisc },
+	{ "tcfilter", 6, undo_tcfilter },
+	{ "iptables", 6, undo_iptables },
+	{ "sysctl", 4, undo_sysctl },
+	{ "pid", 3, undo_pid },
+	{ "file", 2, undo_file },
+	{ "dir", 2, undo_dir },
+	{ "rmdir", 2, undo_rmdir },
+	{ "mount", 2, undo_mount },
+	{ "route", 3, undo_route },
+	{ NULL, 0, NULL },
 };
 
 static int undo_one(struct undo_ctx *c, struct undo_rec *r)

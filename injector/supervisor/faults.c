@@ -109,29 +109,15 @@ static void free_fault(struct fl_sup *s, struct sup_fault *sf, bool do_heal)
  * (results.h): "mono_ns", "wall_ns", "event", "id", then the fault. */
 static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
 {
-	struct fl_out o = { .json = true };
-	struct timespec mono, wall;
-	char path[4096];
-	FILE *fp;
+	struct fl_out o;
+	FILE *fp = sup_event_begin(s, what, f->id, &o);
 
-	if (fl_session_path(s->t.session, "events.jsonl", path, sizeof(path)))
-		return;
-	fp = fopen(path, "ae");
 	if (!fp)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	o.f = fp;
-	fputc('{', fp);
-	fl_out_u64(&o, "mono_ns", (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
-	fl_out_u64(&o, "wall_ns", (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec);
-	fl_out_str(&o, "event", what);
-	fl_out_str(&o, "id", f->id);
 	fl_out_open(&o, "fault", '{');
 	fl_fault_print(f, &o);
 	fl_out_close(&o, '}');
-	fputs("}\n", fp);
-	fclose(fp);
+	sup_event_end(fp);
 }
 
 static void name_fault(struct fl_sup *s, struct fl_fault *f)
@@ -547,7 +533,27 @@ static int sup_stats(struct fl_sup *s, FILE *out)
 	return 0;
 }
 
-int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg)
+void sup_faults_nodes_changed(struct fl_sup *s)
+{
+	struct fl_err e = { "" };
+	bool any = false;
+
+	for (int i = 0; i < s->n_faults; i++) {
+		struct sup_fault *sf = s->faults[i];
+		struct fl_kind_ctx c = ctx(s, sf);
+
+		if (!sf->f.ops->nodes_changed)
+			continue;
+		any = true;
+		if (sf->f.ops->nodes_changed(&c, &sf->f, &e))
+			pr_err("%s: fault %s after the nodes changed: %s", s->t.session, sf->f.id,
+			       e.msg);
+	}
+	if (any && rebuild(s))
+		pr_err("%s: updating the rule table after the nodes changed failed", s->t.session);
+}
+
+int sup_fault_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg)
 {
 	const char *cmd = argv[0];
 
@@ -569,6 +575,9 @@ int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, F
 		fprintf(out, "ok\n");
 		return 0;
 	}
-	fprintf(msg, "fault: unknown request '%s' (add, change, del, clear, list, stats)\n", cmd);
+	fprintf(msg,
+		"fault: unknown request '%s' (add, change, del, clear, list, stats; link, flap,"
+		" join, leave, readdress, mtu, route)\n",
+		cmd);
 	return 2;
 }

@@ -603,3 +603,38 @@ int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg
 	free(text);
 	return status;
 }
+
+int fl_topo_request(const struct fl_target *t, const struct fl_topo *topo, bool json, char **out,
+		    char **msg)
+{
+	char words[512], *argv[32], *save = NULL;
+	struct fl_lab *lab = NULL;
+	struct fl_err e = { "" };
+	int argc = 0, err;
+
+	*out = *msg = NULL;
+	if (t->kind != FL_TARGET_LAB || t->node[0]) {
+		*msg = strdup("topology changes need a LAB as the target\n");
+		return 2;
+	}
+	if (fl_lab_load(t->lab, &lab)) {
+		if (asprintf(msg, "no lab '%s' in %s (see fallacy lab list)\n", t->lab,
+			     fl_run_dir()) < 0)
+			*msg = NULL;
+		return 2;
+	}
+	err = fl_topo_check(topo, lab, &e);
+	fl_lab_free(lab);
+	if (err) {
+		if (asprintf(msg, "%s %s: %s\n", fl_topo_verb(topo->op), t->lab, e.msg) < 0)
+			*msg = NULL;
+		return 2;
+	}
+	if (fl_session_ensure(t))
+		return 2;
+	fl_topo_format(topo, words, sizeof(words));
+	for (char *w = strtok_r(words, " ", &save); w && argc < 31; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	return exchange(t, argc, argv, json, out, msg);
+}

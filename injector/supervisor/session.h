@@ -23,6 +23,9 @@
  *	// msg: what it prints on stderr. Both malloc'ed, may be NULL.
  *
  * Requests (argv[0]): add KIND [PARAMS] [OPTIONS]   (see fault.h)
+ *                     link, flap, join, leave, readdress, mtu, route
+ *                                                    (topology changes of
+ *                                                    a lab: lab.h, below)
  *                     change ID KIND [PARAMS]        (same kind, same slots,
  *                                                     counters kept)
  *                     del ID | clear | list | stats | ping
@@ -82,6 +85,16 @@ int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json
  * supervisor's message in *msg (malloc'ed, may be NULL). */
 struct fl_fault;
 int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg);
+
+/* A live topology change of a lab (lab.h struct fl_topo: link down/up,
+ * flap, join, leave, readdress, mtu, route) through its supervisor, which
+ * is started when the lab has none. The change is checked against the lab
+ * here first, so bad input starts nothing and changes nothing. Returns 0,
+ * or 2 with the reason in *msg; *out is what the command prints (the
+ * node's line or JSON for join and readdress, with json every change). */
+struct fl_topo;
+int fl_topo_request(const struct fl_target *t, const struct fl_topo *topo, bool json, char **out,
+		    char **msg);
 
 /* Run the supervisor of SESSION (the body of `fallacy __supervise`).
  * ready_fd (or -1): written "ok\n" once the socket listens, or an error

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dataplane/dataplane.h"
+#include "json.h"
 #include "lab/lab.h"
 #include "netns.h"
 #include "session_int.h"
@@ -83,6 +84,41 @@ int fl_sup_at_exit(struct fl_sup *s, void (*fn)(struct fl_sup *s, void *arg), vo
 		return -ENOSPC;
 	s->at_exit[s->n_exit++] = (struct sup_exit){ .fn = fn, .arg = arg };
 	return 0;
+}
+
+FILE *sup_event_begin(struct fl_sup *s, const char *what, const char *id, struct fl_out *o)
+{
+	struct timespec mono, wall;
+	char path[4096];
+	FILE *fp;
+
+	if (fl_session_path(s->t.session, "events.jsonl", path, sizeof(path)))
+		return NULL;
+	fp = fopen(path, "ae");
+	if (!fp)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	*o = (struct fl_out){ .f = fp, .json = true };
+	fputc('{', fp);
+	fl_out_u64(o, "mono_ns", (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
+	fl_out_u64(o, "wall_ns", (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec);
+	fl_out_str(o, "event", what);
+	fl_out_str(o, "id", id);
+	return fp;
+}
+
+void sup_event_end(FILE *fp)
+{
+	fputs("}\n", fp);
+	fclose(fp);
+}
+
+static int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg)
+{
+	if (sup_topo_verb(argv[0]))
+		return sup_topo_request(s, argc, argv, json, out, msg);
+	return sup_fault_request(s, argc, argv, json, out, msg);
 }
 
 static void run_deadlines(struct fl_sup *s)
@@ -356,6 +392,7 @@ static void sup_stop(struct fl_sup *s)
 {
 	char path[4096];
 
+	sup_topo_stop(s);
 	sup_faults_clear(s);
 	for (int i = s->n_exit - 1; i >= 0; i--)
 		s->at_exit[i].fn(s, s->at_exit[i].arg);

@@ -31,6 +31,8 @@ struct sup_fault {
 	int n_rules;
 };
 
+struct sup_flap;
+
 struct fl_sup {
 	struct fl_target t;
 	struct fl_state *st;
@@ -47,6 +49,8 @@ struct fl_sup {
 	struct sup_exit at_exit[FL_SUP_MAX_EXIT];
 	int n_exit;
 
+	struct sup_flap *flaps; /* links flapping now (topo.c), a list */
+
 	struct sup_fault *faults[FL_SUP_MAX_FAULTS];
 	int n_faults;
 	uint64_t next_order;
@@ -55,8 +59,21 @@ struct fl_sup {
 };
 
 /* Handle one request; writes the answer's stdout/stderr text to out/msg and
- * returns the status (0, 2; | FL_ST_ENDED when the session ends). */
-int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg);
+ * returns the status (0, 2; | FL_ST_ENDED when the session ends):
+ * faults (faults.c), topology changes (topo.c). */
+int sup_fault_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg);
+int sup_topo_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg);
+/* Is argv[0] a topology request? */
+bool sup_topo_verb(const char *verb);
+/* Stop every flapping link (the supervisor ends). */
+void sup_topo_stop(struct fl_sup *s);
+/* Faults that keep per-port state redo it (a node joined or left). */
+void sup_faults_nodes_changed(struct fl_sup *s);
+/* One line of RUN_DIR/SESSION/events.jsonl: begin writes {"mono_ns",
+ * "wall_ns", "event", "id" (o set up to add members), end closes it. NULL
+ * when the file cannot be opened. */
+FILE *sup_event_begin(struct fl_sup *s, const char *what, const char *id, struct fl_out *o);
+void sup_event_end(FILE *fp);
 /* Attach the data plane to the session's fault points (once). */
 int sup_attach(struct fl_sup *s);
 /* Remove every fault (heal hooks run). */
