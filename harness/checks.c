@@ -153,8 +153,11 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 		rd->start_ns = t;
 	else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
+	/* a timeline step (every kind writes its words as "spec"; older files
+	 * have fault and partition events without), a heal or an error; other
+	 * events (target-start, capture, ...) are no window */
 	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal") &&
-		    strcmp(ev, "error")))
+		    strcmp(ev, "error") && !jget_str(m, "spec")))
 		return 0;
 	if (timeline_event(m, ev, id, t, rd))
 		return -ENOMEM;
@@ -379,17 +382,24 @@ static void eval_latency(const struct fl_check *ck, const struct fl_run_data *rd
 	free(v);
 }
 
+/* The heal of ck->after; for a step that is never healed (a join that
+ * ends an earlier leave, a readdress kept to the end), the step itself. */
 static int heal_time(const struct fl_check *ck, const struct fl_run_data *rd, uint64_t *h)
 {
-	if (!rd->n_heals)
-		return -ENOENT;
 	if (!strcmp(ck->after, "last-heal")) {
+		if (!rd->n_heals)
+			return -ENOENT;
 		*h = rd->heals[rd->n_heals - 1];
 		return 0;
 	}
 	for (size_t i = 0; i < rd->n_heals; i++)
 		if (!strcmp(rd->heal_ids[i], ck->after)) {
 			*h = rd->heals[i];
+			return 0;
+		}
+	for (size_t i = 0; i < rd->n_spans; i++)
+		if (!strcmp(rd->spans[i].id, ck->after)) {
+			*h = rd->spans[i].start_ns;
 			return 0;
 		}
 	return -ENOENT;

@@ -42,16 +42,34 @@ static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
 	return ret ? ret : -EINVAL;
 }
 
+int fl_run_scratch_dir(struct fl_run *r, size_t i, struct fl_err *err)
+{
+	struct passwd *pw = r->t->user ? getpwnam(r->t->user) : NULL;
+	struct fl_run_node *n = &r->nodes[i];
+	char dir[sizeof(n->dir)];
+	int ret;
+
+	snprintf(dir, sizeof(dir), "%s/%s", r->scratch, n->name);
+	memcpy(n->dir, dir, sizeof(dir));
+	ret = fl_rm_rf(n->dir); /* a node that comes back starts afresh */
+	if (!ret && mkdir(n->dir, 0700))
+		ret = -errno;
+	else if (!ret && pw && chown(n->dir, pw->pw_uid, pw->pw_gid))
+		ret = -errno;
+	if (ret)
+		fl_err_set(err, "cannot create the scratch folder %s: %s", n->dir, strerror(-ret));
+	return ret;
+}
+
 /* {{dir}} of each node: /tmp/fallacy-LAB.RANDOM/NODE, journaled with the lab
  * (so lab down and cleanup remove it), owned by the target's user. */
 static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 {
-	struct passwd *pw = r->t->user ? getpwnam(r->t->user) : NULL;
 	unsigned int rnd;
-	char base[80];
+	struct fl_err err;
 	int ret;
 
-	if (r->t->user && !pw)
+	if (r->t->user && !getpwnam(r->t->user))
 		return run_fail(s, -ENOENT, "no user '%s' on this system (target %s)", r->t->user,
 				r->t->file);
 	/* Ours alone: a random suffix, recorded before mkdir, and an existing
@@ -59,21 +77,14 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	 * can only ever remove what this run made. */
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (unsigned int)getpid() ^ (unsigned int)time(NULL);
-	snprintf(base, sizeof(base), "/tmp/fallacy-%s.%08x", r->lab_name, rnd);
-	ret = fl_state_mkdir(r->st, base, 0755);
-	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
-		struct fl_run_node *n = &r->nodes[i];
-
-		snprintf(n->dir, sizeof(n->dir), "%s/%s", base, n->name);
-		if (mkdir(n->dir, 0700) && errno != EEXIST)
-			ret = -errno;
-		else if (pw && chown(n->dir, pw->pw_uid, pw->pw_gid))
-			ret = -errno;
-	}
+	snprintf(r->scratch, sizeof(r->scratch), "/tmp/fallacy-%s.%08x", r->lab_name, rnd);
+	ret = fl_state_mkdir(r->st, r->scratch, 0755);
 	if (ret)
-		return run_fail(s, ret, "cannot create the scratch folders in %s: %s", base,
+		return run_fail(s, ret, "cannot create the scratch folders in %s: %s", r->scratch,
 				strerror(-ret));
-	return 0;
+	for (size_t i = 0; i < r->n_nodes && !ret; i++)
+		ret = fl_run_scratch_dir(r, i, &err);
+	return ret ? run_fail(s, ret, "%s", err.msg) : 0;
 }
 
 static int lab_up(struct fl_run *r, struct fl_suite *s)
@@ -103,47 +114,45 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 	if (ret)
 		return run_fail(s, ret, "cannot open the journal of lab '%s': %s", r->lab_name,
 				strerror(-ret));
-	for (size_t i = 0; i < r->n_nodes; i++) {
-		struct fl_run_node *n = &r->nodes[i];
-		const struct fl_node *ln = &r->lab->nodes[i];
-
-		snprintf(n->name, sizeof(n->name), "%s", ln->name);
-		snprintf(n->netns, sizeof(n->netns), "%s", ln->netns);
-		inet_ntop(AF_INET, &ln->ip4, n->ip, sizeof(n->ip));
-		if (r->lab->ipv6)
-			inet_ntop(AF_INET6, &ln->ip6, n->ip6, sizeof(n->ip6));
-		r->tnodes[i] = (struct fl_tnode){ n->name, n->ip, n->ip6 };
-	}
+	r->lab0 = fl_lab_dup(r->lab);
+	if (!r->lab0)
+		return run_fail(s, -ENOMEM, "out of memory");
+	r->n_nodes = 0;
+	fl_run_sync_nodes(r);
 	fl_results_event(r->res, 0, "lab-up", r->lab_name, NULL);
 	return scratch_dirs(r, s);
 }
 
 static int expand(const struct fl_run *r, size_t i, const char *tmpl, char **out,
-		  struct fl_suite *s)
+		  struct fl_err *err)
 {
 	struct fl_tvars v;
-	struct fl_err err;
+	struct fl_err e;
 
 	fl_run_vars(r, i, &v);
-	if (fl_template_expand(tmpl, &v, out, &err))
-		return run_fail(s, -EINVAL, "%s: %s", r->t->file, err.msg);
+	if (fl_template_expand(tmpl, &v, out, &e)) {
+		fl_err_set(err, "%s: %s", r->t->file, e.msg);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
+static int start_node(struct fl_run *r, size_t i, struct fl_err *err)
 {
 	struct fl_run_node *n = &r->nodes[i];
 	struct fl_spawn sp = { .netns = n->netns, .user = r->t->user, .journal = r->st };
 	char path[700], *cmd = NULL, **env = calloc(r->t->n_env + 1, sizeof(char *));
 	int ret = -ENOMEM;
 
+	fl_err_set(err, "out of memory");
 	snprintf(path, sizeof(path), "%s/logs/%s.log", r->dir, n->name);
-	n->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (n->log_fd < 0)
+		n->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (!env || n->log_fd < 0)
 		goto out;
-	ret = expand(r, i, r->t->start_run, &cmd, s);
+	ret = expand(r, i, r->t->start_run, &cmd, err);
 	for (size_t k = 0; k < r->t->n_env && !ret; k++)
-		ret = expand(r, i, r->t->env[k], &env[k], s);
+		ret = expand(r, i, r->t->env[k], &env[k], err);
 	if (ret)
 		goto out;
 	sp.cmd = cmd;
@@ -152,8 +161,7 @@ static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
 	dprintf(n->log_fd, "# fallacy: starting on %s (%s): %s\n", n->name, n->ip, cmd);
 	ret = fl_proc_spawn(&sp, &n->pid);
 	if (ret)
-		ret = run_fail(s, ret, "cannot start the target on %s: %s", n->name,
-			       strerror(-ret));
+		fl_err_set(err, "cannot start the target on %s: %s", n->name, strerror(-ret));
 	else
 		fl_results_event(r->res, 0, "target-start", n->name, NULL);
 out:
@@ -177,7 +185,7 @@ static bool exited(pid_t pid, int *status)
 }
 
 /* Run the ready command on node i until it succeeds or the deadline. */
-static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_suite *s)
+static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_err *err)
 {
 	struct fl_run_node *n = &r->nodes[i];
 	struct fl_spawn sp = {
@@ -188,7 +196,7 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 
 	if (!r->t->ready_run)
 		return 0;
-	ret = expand(r, i, r->t->ready_run, &cmd, s);
+	ret = expand(r, i, r->t->ready_run, &cmd, err);
 	sp.cmd = cmd;
 	while (!ret && !fl_run_interrupted) {
 		uint64_t now = fl_clock_mono_ns();
@@ -207,34 +215,45 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 		usleep(200000);
 	}
 	free(cmd);
-	if (!ret && exited(n->pid, &status))
-		return run_fail(s, -ECHILD,
-				"the target on %s exited (status %d) before it was ready (see "
-				"%s/logs/%s.log)",
-				n->name, status, r->dir, n->name);
+	if (!ret && exited(n->pid, &status)) {
+		fl_err_set(err,
+			   "the target on %s exited (status %d) before it was ready (see "
+			   "%s/logs/%s.log)",
+			   n->name, status, r->dir, n->name);
+		return -ECHILD;
+	}
 	if (ret || status == 0)
 		return ret;
 	fl_format_duration(r->t->ready_timeout_ns, limit, sizeof(limit));
-	return run_fail(s, -ETIMEDOUT,
-			"target '%s' was not ready on %s within %s (see %s/logs/%s.log)",
-			r->t->name, n->name, limit, r->dir, n->name);
+	fl_err_set(err, "target '%s' was not ready on %s within %s (see %s/logs/%s.log)",
+		   r->t->name, n->name, limit, r->dir, n->name);
+	return -ETIMEDOUT;
+}
+
+int fl_run_start_target(struct fl_run *r, size_t i, struct fl_err *err)
+{
+	int ret = start_node(r, i, err);
+
+	return ret ?: wait_ready(r, i, fl_clock_mono_ns() + r->t->ready_timeout_ns, err);
 }
 
 static int start_targets(struct fl_run *r, struct fl_suite *s)
 {
+	struct fl_err err;
 	uint64_t deadline;
 	int ret = 0;
 
 	for (size_t i = 0; i < r->n_nodes && !ret; i++)
-		ret = start_node(r, i, s);
+		ret = start_node(r, i, &err);
 	deadline = fl_clock_mono_ns() + r->t->ready_timeout_ns;
 	for (size_t i = 0; i < r->n_nodes && !ret; i++)
-		ret = wait_ready(r, i, deadline, s);
-	if (!ret && fl_run_interrupted)
-		ret = run_fail(s, -EINTR, "interrupted");
-	if (!ret)
-		fl_results_event(r->res, 0, "ready", NULL, NULL);
-	return ret;
+		ret = wait_ready(r, i, deadline, &err);
+	if (ret)
+		return run_fail(s, ret, "%s", err.msg);
+	if (fl_run_interrupted)
+		return run_fail(s, -EINTR, "interrupted");
+	fl_results_event(r->res, 0, "ready", NULL, NULL);
+	return 0;
 }
 
 /* --capture: one pcap per node, of its eth0 (what the node sent and what
@@ -289,28 +308,33 @@ static void capture_stop(struct fl_run *r)
 	}
 }
 
+void fl_run_stop_target(struct fl_run *r, size_t i, const char *why)
+{
+	struct fl_run_node *n = &r->nodes[i];
+	char extra[96];
+	int status = 0, killed;
+
+	if (n->pid <= 0)
+		return;
+	if (!why && exited(n->pid, &status)) {
+		snprintf(extra, sizeof(extra), "\"status\":%d", status);
+		fl_results_event(r->res, 0, "target-exited", n->name, extra);
+		pr_warn("the target on %s had exited by itself (status %d) before the end; "
+			"see logs/%s.log",
+			n->name, status, n->name);
+	}
+	killed = fl_proc_stop(n->pid, r->t->stop_grace_ns, &status);
+	snprintf(extra, sizeof(extra), "\"status\":%d,\"killed\":%s%s%s%s", status,
+		 killed > 0 ? "true" : "false", why ? ",\"why\":\"" : "", why ? why : "",
+		 why ? "\"" : "");
+	fl_results_event(r->res, 0, "target-stop", n->name, extra);
+	n->pid = 0;
+}
+
 static void stop_targets(struct fl_run *r)
 {
-	for (size_t k = r->n_nodes; k-- > 0;) {
-		struct fl_run_node *n = &r->nodes[k];
-		char extra[64];
-		int status = 0, killed;
-
-		if (n->pid <= 0)
-			continue;
-		if (exited(n->pid, &status)) {
-			snprintf(extra, sizeof(extra), "\"status\":%d", status);
-			fl_results_event(r->res, 0, "target-exited", n->name, extra);
-			pr_warn("the target on %s had exited by itself (status %d) before the end; "
-				"see logs/%s.log",
-				n->name, status, n->name);
-		}
-		killed = fl_proc_stop(n->pid, r->t->stop_grace_ns, &status);
-		snprintf(extra, sizeof(extra), "\"status\":%d,\"killed\":%s", status,
-			 killed > 0 ? "true" : "false");
-		fl_results_event(r->res, 0, "target-stop", n->name, extra);
-		n->pid = 0;
-	}
+	for (size_t k = r->n_nodes; k-- > 0;)
+		fl_run_stop_target(r, k, NULL);
 	for (size_t k = 0; k < r->n_nodes; k++)
 		if (r->nodes[k].log_fd > 0)
 			close(r->nodes[k].log_fd);
@@ -423,7 +447,7 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 	struct fl_spawn sp = { .env = env, .die_with_parent = true };
 	const struct fl_run_node *n = NULL;
 	char path[700], *cmd = NULL, why[128] = "";
-	struct fl_suite dummy = { .name = "" };
+	struct fl_err eerr;
 	int status = -1, ret;
 	size_t idx = 0;
 
@@ -434,8 +458,8 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 		fl_check_eval_status(ck, -1, "no such node in the lab", res);
 		return;
 	}
-	if (expand(r, idx, ck->run, &cmd, &dummy)) {
-		fl_check_eval_status(ck, -1, dummy.error, res);
+	if (expand(r, idx, ck->run, &cmd, &eerr)) {
+		fl_check_eval_status(ck, -1, eerr.msg, res);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/logs/check-%s.log", r->dir, n ? n->name : "invariant");
@@ -583,6 +607,7 @@ static int run_init(struct fl_run *r, const struct fl_scenario *sc, const struct
 	r->n_nodes = sc->nodes ? sc->nodes : t->nodes;
 	r->seed = fl_run_seed(sc, o);
 	pthread_mutex_init(&r->seq_lock, NULL);
+	pthread_rwlock_init(&r->topo_lock, NULL);
 	for (size_t i = 0; i < FL_RUN_MAX_NODES; i++)
 		r->nodes[i].log_fd = -1;
 	if (o->out)
@@ -647,6 +672,7 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		fl_results_event(r.res, 0, "lab-down", r.lab_name, NULL);
 		fl_lab_free(r.lab);
 	}
+	fl_lab_free(r.lab0);
 	if (r.st)
 		fl_state_close(r.st);
 	for (size_t i = 0; i < sc->n_checks && ret; i++)
@@ -665,6 +691,7 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	fl_junit_write(path, s, 1);
 	fl_results_close(r.res);
 	pthread_mutex_destroy(&r.seq_lock);
+	pthread_rwlock_destroy(&r.topo_lock);
 	free(res);
 	return ret;
 }

@@ -44,6 +44,9 @@ struct fl_run_node {
 	char dir[128]; /* {{dir}}: scratch folder, removed with the lab */
 	pthread_t probe;
 	bool probing;
+	volatile sig_atomic_t stop_probe; /* its probe thread ends (the node leaves) */
+	bool present; /* in the lab now; a node that left keeps its slot */
+	bool was_started; /* its target ran when it left (healing the leave restarts it) */
 	struct fl_capture *cap;
 };
 
@@ -55,9 +58,19 @@ struct fl_run {
 	char lab_name[32];
 	struct fl_state *st;
 	struct fl_results *res;
+	struct fl_lab *lab0; /* the lab as the run started: what heals restore */
+	/* Run nodes keep their slot for the whole run (probe threads index
+	 * them); tnodes are the present ones, in the lab's order, as templates
+	 * see them ({{nodes}}, {{endpoints}}, {{index}}). A topology step
+	 * changes nodes, tnodes and lab under topo_lock (write); probe
+	 * threads expand their templates under it (read). */
 	struct fl_run_node nodes[FL_RUN_MAX_NODES];
-	struct fl_tnode tnodes[FL_RUN_MAX_NODES];
 	size_t n_nodes;
+	struct fl_tnode tnodes[FL_RUN_MAX_NODES];
+	size_t n_tnodes;
+	int tidx[FL_RUN_MAX_NODES]; /* node slot -> index in tnodes, -1 if not present */
+	pthread_rwlock_t topo_lock;
+	char scratch[80]; /* the base of the {{dir}} folders */
 	char dir[512];
 	uint64_t seed;
 	uint64_t t0, t_end;
@@ -90,8 +103,33 @@ int fl_run_load_start(struct fl_run *r);
 void fl_run_load_stop(struct fl_run *r);
 /* Take in what workloads wrote so far (live progress). */
 void fl_run_load_poll(struct fl_run *r);
-/* template variables of node i */
+/* template variables of node i (its slot) */
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
+/* A probe thread (or workload) for node slot i, from now on; stop one
+ * (after its runs in flight end). */
+int fl_run_load_node(struct fl_run *r, size_t i);
+void fl_run_load_node_stop(struct fl_run *r, size_t i);
+
+/* run.c, for topology steps: start the target on node slot i and wait
+ * until it is ready (its ready command, bounded by the target's timeout). */
+int fl_run_start_target(struct fl_run *r, size_t i, struct fl_err *err);
+/* Stop node slot i's target (it left, or is leaving). */
+void fl_run_stop_target(struct fl_run *r, size_t i, const char *why);
+/* A fresh {{dir}} for node slot i (journaled with the lab). */
+int fl_run_scratch_dir(struct fl_run *r, size_t i, struct fl_err *err);
+
+/* topology steps in a run (runtopo.c) */
+struct fl_topo;
+/* The run's nodes and templates from r->lab (under topo_lock). */
+void fl_run_sync_nodes(struct fl_run *r);
+/* One topology change during the run: the target's leave command and the
+ * node's probes drained before a node leaves, its target stopped after;
+ * after a join, the target's join command and (start) the target on the
+ * new node, ready, and its probes. c->lab follows. */
+int fl_run_topo(struct fl_run *r, struct fl_step_ctx *c, const struct fl_topo *t, bool start,
+		struct fl_err *err);
+/* Did the target run on node when it left? */
+bool fl_run_node_started(const struct fl_run *r, const char *node);
 
 /* the fault backend (through the session API), runfaults.c */
 /* The context the timeline's steps act in: the lab and its session. */

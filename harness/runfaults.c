@@ -21,6 +21,7 @@ int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err)
 
 	memset(c, 0, sizeof(*c));
 	c->lab = r->lab;
+	c->lab0 = r->lab0;
 	c->run = r;
 	c->seed = r->seed;
 	return fl_target_parse(1, argv, &c->target, &used, err);
@@ -32,18 +33,12 @@ int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 {
 	const struct fl_scenario *sc = r->sc;
 	struct fl_step_ctx c;
-	struct fl_err e;
 	bool any = false;
 
-	for (size_t i = 0; i < sc->n_steps; i++) {
-		const struct fl_step *st = &sc->steps[i];
-
-		any |= !fl_step_is_heal(st);
-		if (st->ops->validate && st->ops->validate(st, r->lab, &e)) {
-			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
-			return -EINVAL;
-		}
-	}
+	for (size_t i = 0; i < sc->n_steps; i++)
+		any |= !fl_step_is_heal(&sc->steps[i]);
+	if (fl_steps_validate(sc, r->lab, err))
+		return -EINVAL;
 	if (!any)
 		return 0;
 	if (fl_run_step_ctx(r, &c, err))
@@ -59,17 +54,10 @@ int fl_run_validate(const struct fl_scenario *sc, size_t n_nodes, struct fl_err 
 {
 	struct fl_lab_spec spec = { .name = "run", .n_nodes = n_nodes, .ipv6 = sc->ipv6 };
 	struct fl_lab *lab = NULL;
-	struct fl_err e;
 	int ret = fl_lab_plan(&spec, &lab, err);
 
-	for (size_t i = 0; !ret && i < sc->n_steps; i++) {
-		const struct fl_step *st = &sc->steps[i];
-
-		if (st->ops->validate && st->ops->validate(st, lab, &e)) {
-			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
-			ret = -EINVAL;
-		}
-	}
+	if (!ret)
+		ret = fl_steps_validate(sc, lab, err);
 	fl_lab_free(lab);
 	return ret;
 }

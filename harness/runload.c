@@ -28,8 +28,9 @@ void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v)
 	v->lab = r->lab_name;
 	v->dir = r->nodes[i].dir;
 	v->nodes = r->tnodes;
-	v->n_nodes = r->n_nodes;
-	v->self = i;
+	v->n_nodes = r->n_tnodes;
+	v->self = r->tidx[i] >= 0 ? (size_t)r->tidx[i] : 0;
+	v->cluster_state = r->t0 ? "existing" : "new";
 }
 
 struct probe_arg {
@@ -76,12 +77,17 @@ static void probe_spawn(struct prober *p)
 	struct fl_err err;
 	char *cmd = NULL;
 
+	pthread_rwlock_rdlock(&r->topo_lock);
 	fl_run_vars(r, p->i, &v);
 	pthread_mutex_lock(&r->seq_lock);
 	v.seq = r->seq++;
 	pthread_mutex_unlock(&r->seq_lock);
-	if (fl_template_expand(r->t->load_run, &v, &cmd, &err))
+	err.msg[0] = 0;
+	if (r->tidx[p->i] < 0 || fl_template_expand(r->t->load_run, &v, &cmd, &err)) {
+		pthread_rwlock_unlock(&r->topo_lock);
 		return;
+	}
+	pthread_rwlock_unlock(&r->topo_lock);
 	sp.cmd = cmd;
 	f->start = fl_clock_mono_ns();
 	if (fl_proc_spawn(&sp, &f->pid)) {
@@ -156,7 +162,7 @@ static void *probe_thread(void *arg)
 	free(a);
 	snprintf(path, sizeof(path), "%s/logs/probe-%s.log", r->dir, r->nodes[p.i].name);
 	p.log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	while (!r->stop_load && next < r->t_end) {
+	while (!r->stop_load && !r->nodes[p.i].stop_probe && next < r->t_end) {
 		uint64_t now = fl_clock_mono_ns();
 
 		probe_reap(&p);
@@ -211,29 +217,53 @@ static int start_workload(struct fl_run *r, size_t i)
 	return ret;
 }
 
+static void ingest_workload(struct fl_run *r, struct fl_run_node *n, bool final);
+
+int fl_run_load_node(struct fl_run *r, size_t i)
+{
+	struct probe_arg *a;
+	int ret;
+
+	if (!load_on(r, i))
+		return 0;
+	if (r->t->is_workload)
+		return start_workload(r, i);
+	a = malloc(sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	*a = (struct probe_arg){ r, i };
+	r->nodes[i].stop_probe = 0;
+	ret = -pthread_create(&r->nodes[i].probe, NULL, probe_thread, a);
+	if (ret)
+		free(a);
+	else
+		r->nodes[i].probing = true;
+	return ret;
+}
+
+void fl_run_load_node_stop(struct fl_run *r, size_t i)
+{
+	struct fl_run_node *n = &r->nodes[i];
+
+	n->stop_probe = 1;
+	if (n->probing) {
+		pthread_join(n->probe, NULL);
+		n->probing = false;
+	}
+	if (n->load_pid > 0) {
+		fl_proc_stop(n->load_pid, r->t->stop_grace_ns, NULL);
+		n->load_pid = 0;
+		ingest_workload(r, n, true);
+	}
+}
+
 int fl_run_load_start(struct fl_run *r)
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
-		struct probe_arg *a;
-
-		if (!load_on(r, i))
-			continue;
-		if (r->t->is_workload) {
-			ret = start_workload(r, i);
-			continue;
-		}
-		a = malloc(sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		*a = (struct probe_arg){ r, i };
-		ret = -pthread_create(&r->nodes[i].probe, NULL, probe_thread, a);
-		if (ret)
-			free(a);
-		else
-			r->nodes[i].probing = true;
-	}
+	for (size_t i = 0; i < r->n_nodes && !ret; i++)
+		if (r->nodes[i].present)
+			ret = fl_run_load_node(r, i);
 	return ret;
 }
 
@@ -320,9 +350,11 @@ static void ingest_workload(struct fl_run *r, struct fl_run_node *n, bool final)
 
 void fl_run_load_poll(struct fl_run *r)
 {
+	pthread_rwlock_rdlock(&r->topo_lock);
 	for (size_t i = 0; i < r->n_nodes; i++)
 		if (r->nodes[i].load_pid > 0)
 			ingest_workload(r, &r->nodes[i], false);
+	pthread_rwlock_unlock(&r->topo_lock);
 }
 
 void fl_run_load_stop(struct fl_run *r)

@@ -588,9 +588,15 @@ void fl_step_words(const struct fl_step *st, char *buf, size_t len)
 static void print_step(const struct fl_step *st, FILE *f)
 {
 	char at[32], words[1024];
+	struct fl_step rest = *st;
 
 	fl_format_duration(st->at_ns, at, sizeof(at));
-	fl_step_words(st, words, sizeof(words));
+	/* words that start with the key (link n1 down) print after it */
+	if (rest.argc && !strcmp(rest.argv[0], st->ops->key)) {
+		rest.argv++;
+		rest.argc--;
+	}
+	fl_step_words(&rest, words, sizeof(words));
 	fprintf(f, "  - at: %s\n", at);
 	if (!fl_step_is_heal(st))
 		fprintf(f, "    id: %s\n", st->id);

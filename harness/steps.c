@@ -365,7 +365,7 @@ static int fault_heal(struct fl_step_ctx *c, const struct fl_step *st, char *cou
 }
 
 /* Node names and groups against the lab the run will have. */
-static int fault_validate(const struct fl_step *st, const struct fl_lab *lab, struct fl_err *err)
+static int fault_validate(const struct fl_step *st, struct fl_lab *lab, struct fl_err *err)
 {
 	struct fl_rule *rules = calloc(FL_FAULT_MAX_RULES, sizeof(*rules));
 	struct fl_fault *f = calloc(1, sizeof(*f));
@@ -461,11 +461,66 @@ const struct fl_step_ops fl_step_heal = {
 	.parse = heal_parse,
 };
 
+/* ---- validating a timeline ------------------------------------------------- */
+
+static void heal_plan(const struct fl_step **active, size_t *n, const char *id,
+		      const struct fl_lab *lab0, struct fl_lab *lab)
+{
+	for (size_t i = *n; i-- > 0;) {
+		if (strcmp(id, "all") && strcmp(active[i]->id, id))
+			continue;
+		if (active[i]->ops->plan_heal)
+			active[i]->ops->plan_heal(active[i], lab0, lab);
+		memmove(&active[i], &active[i + 1], (*n - i - 1) * sizeof(active[0]));
+		(*n)--;
+	}
+}
+
+int fl_steps_validate(const struct fl_scenario *sc, const struct fl_lab *lab0, struct fl_err *err)
+{
+	const struct fl_step **active = calloc(sc->n_steps + 1, sizeof(*active));
+	struct fl_lab *lab = fl_lab_dup(lab0);
+	struct fl_err e;
+	size_t n = 0;
+	int ret = active && lab ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !ret && i < sc->n_steps; i++) {
+		const struct fl_step *st = &sc->steps[i];
+
+		if (fl_step_is_heal(st)) {
+			heal_plan(active, &n, st->heal, lab0, lab);
+			continue;
+		}
+		if (st->ops->validate && st->ops->validate(st, lab, &e)) {
+			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
+			ret = -EINVAL;
+		}
+		for (size_t k = 0; k < n;) { /* as the timeline: ended by this one */
+			if (active[k]->ops->ended_by && active[k]->ops->ended_by(active[k], st))
+				memmove(&active[k], &active[k + 1], (--n - k) * sizeof(active[0]));
+			else
+				k++;
+		}
+		if (st->ops->heal)
+			active[n++] = st;
+	}
+	fl_lab_free(lab);
+	free(active);
+	return ret;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 #define FL_STEPS(STEP)  \
 	STEP(fault)     \
 	STEP(partition) \
+	STEP(link)      \
+	STEP(flap)      \
+	STEP(join)      \
+	STEP(leave)     \
+	STEP(readdress) \
+	STEP(mtu)       \
+	STEP(route)     \
 	STEP(heal)
 
 #define DECLARE(name) extern const struct fl_step_ops fl_step_##name;

@@ -38,7 +38,8 @@ struct fl_step_parse {
 /* Where steps act. */
 struct fl_step_ctx {
 	struct fl_target target; /* the session faults go to: the lab, or wrap's netns */
-	const struct fl_lab *lab; /* NULL in wrap */
+	const struct fl_lab *lab; /* the lab as it is now (topology steps move it); NULL in wrap */
+	const struct fl_lab *lab0; /* the lab as the run started: what heals restore */
 	struct fl_run *run; /* NULL in wrap */
 	uint64_t seed; /* for faults that give no --seed */
 	/* wrap: adapt a fault to the loopback fault point (hook, --port) */
@@ -65,8 +66,20 @@ struct fl_step_ops {
 	int (*heal)(struct fl_step_ctx *c, const struct fl_step *st, char *counters, size_t len,
 		    struct fl_err *err);
 	/* Check a parsed step against the lab it will run on (node names);
-	 * NULL: nothing to check. */
-	int (*validate)(const struct fl_step *st, const struct fl_lab *lab, struct fl_err *err);
+	 * a step that changes the lab (join, leave, readdress) changes lab,
+	 * the plan later steps are checked against. NULL: nothing to check. */
+	int (*validate)(const struct fl_step *st, struct fl_lab *lab, struct fl_err *err);
+	/* Optional: what healing the step does to that plan (lab0: the lab
+	 * the run starts with). */
+	void (*plan_heal)(const struct fl_step *st, const struct fl_lab *lab0, struct fl_lab *lab);
+	/* Optional, after apply: does the step leave anything to heal? false:
+	 * it is not kept active (a join that brought back a node the run
+	 * started with). NULL: it does when it has a heal hook. */
+	bool (*lasting)(struct fl_step_ctx *c, const struct fl_step *st);
+	/* Optional: does the later step end this active one (a node's join
+	 * ends its leave, link up ends a flap)? The timeline then records
+	 * this one's heal at that moment, done by the later step. */
+	bool (*ended_by)(const struct fl_step *st, const struct fl_step *later);
 };
 
 extern const struct fl_step_ops *const fl_step_kinds[]; /* NULL-terminated */
@@ -89,5 +102,10 @@ int fl_ystep_nodes(struct fl_step_parse *p, const struct fl_ynode *v, const char
 int fl_ystep_flag(struct fl_step_parse *p, const struct fl_ynode *v, const char *key, bool *on);
 /* The earlier step named id (not a heal), or NULL. */
 const struct fl_step *fl_step_find(const struct fl_scenario *sc, const char *id);
+
+/* Every step of sc against lab, in order, the way the timeline will run
+ * them: each step's validate hook on a copy of lab that join, leave and
+ * heals change as they will. "FILE:LINE:COL: message" in err. */
+int fl_steps_validate(const struct fl_scenario *sc, const struct fl_lab *lab, struct fl_err *err);
 
 #endif

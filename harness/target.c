@@ -39,9 +39,10 @@ static const struct {
 	{ "setpriv", "util-linux" },
 };
 
-static const char *const tvars[] = { "node",	 "ip",	  "ip6",       "index", "nodes",
-				     "ips",	 "peers", "endpoints", "seq",	"name",
-				     "scenario", "lab",	  "dir",       NULL };
+static const char *const tvars[] = { "node",	 "ip",	  "ip6",       "index",		"nodes",
+				     "ips",	 "peers", "endpoints", "seq",		"name",
+				     "scenario", "lab",	  "dir",       "cluster_state", "converged",
+				     NULL };
 
 const char *fl_tool_package(const char *tool)
 {
@@ -134,7 +135,8 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 	else
 		fl_err_set(err,
 			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
-			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE)",
+			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE, "
+			   "cluster_state, converged)",
 			   name);
 	return -EINVAL;
 }
@@ -193,10 +195,13 @@ static const struct fl_tnode *node_by_name(const struct fl_tvars *v, const char 
 	return NULL;
 }
 
+static int expand_into(const char *tmpl, const struct fl_tvars *v, struct sbuf *b,
+		       struct fl_err *err);
+
 static int expand_var(const struct fl_tvars *v, const char *var, size_t len, struct sbuf *b,
 		      struct fl_err *err)
 {
-	const struct fl_tnode *self = &v->nodes[v->self];
+	const struct fl_tnode *self = v->other ? v->other : &v->nodes[v->self];
 	char num[32];
 
 #define IS(x) (len == strlen(x) && !strncmp(var, x, len))
@@ -214,6 +219,19 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		return sb_str(b, v->lab ? v->lab : "");
 	if (IS("dir"))
 		return sb_str(b, v->dir ? v->dir : "");
+	if (IS("cluster_state"))
+		return sb_str(b, v->cluster_state ? v->cluster_state : "new");
+	if (IS("converged")) {
+		struct fl_tvars inner = *v;
+
+		if (!v->t || !v->t->converged)
+			return sb_str(b, "true");
+		if (strstr(v->t->converged, "{{converged}}")) {
+			fl_err_set(err, "'converged' cannot refer to itself");
+			return -EINVAL;
+		}
+		return expand_into(v->t->converged, &inner, b, err);
+	}
 	if (IS("index") || IS("seq")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("seq") ? (unsigned long long)v->seq : (unsigned long long)v->self);
@@ -271,6 +289,7 @@ static int expand_list(const struct fl_tvars *v, const char *item, struct sbuf *
 	struct fl_tvars each = *v;
 	int ret = 0;
 
+	each.other = NULL;
 	for (size_t i = 0; i < v->n_nodes && !ret; i++) {
 		each.self = i;
 		if (i)
@@ -410,8 +429,26 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	return tdup(&t->load_node, node ? node : "all") ?: tdup(&t->load_op, op ? op : "probe");
 }
 
-static const char *const target_keys[] = { "name", "nodes",    "requires", "start",    "stop",
-					   "peer", "endpoint", "probe",	   "workload", NULL };
+static const char *const target_keys[] = { "name",  "nodes",	 "requires", "start",	 "stop",
+					   "peer",  "endpoint",	 "probe",    "workload", "join",
+					   "leave", "converged", NULL };
+
+/* join: "cmd" | {run: cmd, timeout: D} (same for leave) */
+static int parse_member_cmd(struct tctx *c, const struct fl_ynode *r, const char *key, char **out)
+{
+	static const char *const keys[] = { "run", "timeout", NULL };
+	const struct fl_ynode *v = fl_ymap_get(r, key);
+
+	if (!v)
+		return 0;
+	if (v->type == FL_Y_SCALAR)
+		return tget_tmpl(c, r, key, true, out);
+	if (fl_yexpect(c->d, v, FL_Y_MAP, key, c->err) ||
+	    fl_ycheck_keys(c->d, v, key, keys, c->err) || tget_tmpl(c, v, "run", true, out) ||
+	    fl_yget_duration(c->d, v, "timeout", false, &c->t->member_timeout_ns, c->err))
+		return -EINVAL;
+	return 0;
+}
 
 static int parse_target(struct tctx *c, const struct fl_ynode *r)
 {
@@ -431,7 +468,12 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	    fl_yget_u64(c->d, r, "nodes", true, 1, 64, &nodes, c->err) ||
 	    fl_yget_strv(c->d, r, "requires", &t->requires, &t->n_requires, c->err) ||
 	    tget_tmpl(c, r, "peer", false, &t->peer) ||
-	    tget_tmpl(c, r, "endpoint", false, &t->endpoint))
+	    tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
+	    tget_tmpl(c, r, "converged", false, &t->converged))
+		return -EINVAL;
+	t->member_timeout_ns = 30000000000ULL;
+	if (parse_member_cmd(c, r, "join", &t->join_run) ||
+	    parse_member_cmd(c, r, "leave", &t->leave_run))
 		return -EINVAL;
 	if (fl_validate_name("name", name, 48, &e))
 		return fl_yerr(c->err, c->d, fl_ymap_get(r, "name"), "%s", e.msg);
@@ -496,6 +538,9 @@ void fl_sut_free(struct fl_sut *t)
 	free(t->user);
 	free(t->peer);
 	free(t->endpoint);
+	free(t->join_run);
+	free(t->leave_run);
+	free(t->converged);
 	free(t->load_node);
 	free(t->load_run);
 	free(t->load_op);

@@ -3,7 +3,8 @@
  * how to exercise it (a probe command the harness runs every T, or a
  * long-running workload writing one JSON line per operation). Commands
  * are templates: {{node}} {{ip}} {{ip6}} {{index}} {{nodes}} {{ips}}
- * {{peers}} {{endpoints}} {{seq}} {{name}} {{lab}} {{dir}} {{ip:NODE}}. */
+ * {{peers}} {{endpoints}} {{seq}} {{name}} {{lab}} {{dir}} {{ip:NODE}}
+ * {{cluster_state}} {{converged}}. */
 #ifndef FALLACY_HARNESS_TARGET_H
 #define FALLACY_HARNESS_TARGET_H
 
@@ -27,6 +28,15 @@ struct fl_sut {
 	char **env; /* KEY=VALUE, templates */
 	size_t n_env;
 	uint64_t stop_grace_ns;
+	/* membership changes (topology steps join/leave): run on another
+	 * member before the node's target starts / before the node leaves,
+	 * with {{node}} {{ip}} the node and the lists ({{nodes}},
+	 * {{endpoints}}, {{peers}}) the other members; NULL: none */
+	char *join_run, *leave_run;
+	uint64_t member_timeout_ns;
+	/* {{converged}}: exits 0 when the system's own view of its members is
+	 * {{nodes}}; NULL: "true" (a system without membership) */
+	char *converged;
 	/* per-node strings joined into {{peers}} and {{endpoints}} */
 	char *peer; /* e.g. "{{node}}=http://{{ip}}:2380" */
 	char *endpoint; /* e.g. "{{ip}}:2379"; default "{{ip}}" */
@@ -65,6 +75,12 @@ struct fl_tvars {
 	size_t n_nodes;
 	size_t self; /* index of {{node}} */
 	uint64_t seq;
+	const char *cluster_state; /* {{cluster_state}}: "new", or "existing" for a node that
+				    * joins a running system; NULL = "new" */
+	/* {{node}}, {{ip}}, {{ip6}}, {{dir}} of a node that is not in nodes[]
+	 * (the one joining or leaving, for the target's join/leave commands,
+	 * whose lists are the other members); NULL: nodes[self] */
+	const struct fl_tnode *other;
 };
 
 /* Expand tmpl into a malloc'd string. Unknown variables are errors. */

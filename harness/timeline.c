@@ -83,6 +83,27 @@ void fl_timeline_heal_all(struct fl_timeline *tl)
 	heal_all_due(tl, 0);
 }
 
+/* Active steps the new one ends (a join ends the node's leave): healed by
+ * it, recorded as heals at that moment. */
+static void ended_by(struct fl_timeline *tl, const struct fl_step *later, uint64_t t)
+{
+	char extra[128];
+
+	for (size_t i = 0; i < tl->n_active;) {
+		const struct fl_step *st = tl->active[i];
+
+		if (!st->ops->ended_by || !st->ops->ended_by(st, later)) {
+			i++;
+			continue;
+		}
+		memmove(&tl->active[i], &tl->active[i + 1],
+			(tl->n_active - i - 1) * sizeof(tl->active[0]));
+		tl->n_active--;
+		snprintf(extra, sizeof(extra), "\"counters\":{},\"by\":\"%s\"", later->id);
+		event(tl, t, "heal", st->id, extra);
+	}
+}
+
 static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t due)
 {
 	char words[1024], extra[1200], q[1100];
@@ -112,7 +133,8 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 	t = fl_clock_mono_ns();
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
-	if (st->ops->heal)
+	ended_by(tl, st, t);
+	if (st->ops->heal && (!st->ops->lasting || st->ops->lasting(tl->ctx, st)))
 		tl->active[tl->n_active++] = st;
 	fl_jstrbuf(q, sizeof(q), words);
 	snprintf(extra, sizeof(extra), "\"spec\":%s,\"late_ns\":%llu,\"apply_ns\":%llu", q,
