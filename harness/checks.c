@@ -400,7 +400,7 @@ static int heal_time(const struct fl_check *ck, const struct fl_run_data *rd, ui
 	for (size_t i = 0; i < rd->n_spans; i++)
 		if (!strcmp(rd->spans[i].id, ck->after)) {
 			*h = rd->spans[i].start_ns;
-			return 0;
+			return 1;
 		}
 	return -ENOENT;
 }
@@ -446,12 +446,16 @@ static void eval_recovery(const struct fl_check *ck, const struct fl_run_data *r
 			  struct fl_check_result *r)
 {
 	double first = NAN, back = 0, m;
+	int from_step;
+	const char *what;
 	uint64_t h;
 
-	if (heal_time(ck, rd, &h)) {
+	from_step = heal_time(ck, rd, &h);
+	if (from_step < 0) {
 		set_measured(r, NAN, "no heal of '%s' in the run", ck->after);
 		return;
 	}
+	what = from_step ? "the step" : "the heal";
 	for (size_t i = 0; i < rd->n_ops; i++) {
 		const struct fl_op *op = &rd->ops[i];
 		double t = (op->end_ns - h) / 1e9;
@@ -465,17 +469,17 @@ static void eval_recovery(const struct fl_check *ck, const struct fl_run_data *r
 	m = isnan(first) || isnan(back) ? NAN : fmax(first, back);
 	r->measured = m;
 	if (isnan(first))
-		snprintf(r->detail, sizeof(r->detail), "no successful op after the heal");
+		snprintf(r->detail, sizeof(r->detail), "no successful op after %s", what);
 	else if (isnan(back))
 		snprintf(r->detail, sizeof(r->detail),
-			 "first ok op %.3fs after the heal; ok rate never back to %s", first,
+			 "first ok op %.3fs after %s; ok rate never back to %s", first, what,
 			 ck->bound.text);
 	else if (ck->has_rate)
 		snprintf(r->detail, sizeof(r->detail),
-			 "first ok op %.3fs after the heal; ok rate %s from %.3fs", first,
+			 "first ok op %.3fs after %s; ok rate %s from %.3fs", first, what,
 			 ck->bound.text, back);
 	else
-		snprintf(r->detail, sizeof(r->detail), "first ok op %.3fs after the heal", first);
+		snprintf(r->detail, sizeof(r->detail), "first ok op %.3fs after %s", first, what);
 	snprintf(r->measured_text, sizeof(r->measured_text), isnan(m) ? "never" : "%.3fs", m);
 	r->pass = !isnan(m) && m <= ck->within_ns / 1e9;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lab/lab.h"
+#include "labfile.h"
 #include "log.h"
 #include "state/state.h"
 
@@ -31,6 +32,10 @@ static const char lab_usage[] =
 	"    --nodes N    N nodes named n1..nN (1..256, default 3)\n"
 	"    --node NODE  a node with this name (repeat; at most 12 bytes each)\n"
 	"    --ipv6       also give every node an IPv6 address\n"
+	"    --file F     the lab described in a file: nodes with their address family\n"
+	"                 (ipv4, ipv6, dual) and link profile (rate, delay, jitter, loss,\n"
+	"                 mtu), and profiles of node pairs (docs/labs.md#lab-files);\n"
+	"                 profiles are faults marked --profile, the lab's normal state\n"
 	"    -j, --json   print the lab as JSON\n"
 	"  down NAME      remove the lab and everything recorded for it\n"
 	"  list           the labs under $FALLACY_RUN_DIR (default /run/fallacy)\n"
@@ -41,6 +46,7 @@ static const char lab_usage[] =
 	"EXAMPLES\n"
 	"  fallacy lab up demo                      # n1 n2 n3 on 198.18.0.0/23\n"
 	"  fallacy lab up db --node etcd1 --node etcd2 --node etcd3 --ipv6\n"
+	"  fallacy lab up edge --file scenarios/examples/edge-lab.yaml\n"
 	"  fallacy lab list -j\n"
 	"  fallacy lab exec demo n1 -- ping -c1 n2\n"
 	"  ip netns exec fl-demo.n1 ping -c1 n2     # the same with iproute2\n"
@@ -117,6 +123,7 @@ static int has_flag(int argc, char **argv, const char *a, const char *b)
 
 struct up_args {
 	const char *name;
+	const char *file;
 	const char *nodes[FL_LAB_MAX_NODES + 1];
 	size_t n_named;
 	long count;
@@ -141,6 +148,8 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 				       argv[i], FL_LAB_MAX_NODES);
 				return -EINVAL;
 			}
+		} else if (!strcmp(o, "--file") && i + 1 < argc) {
+			a->file = argv[++i];
 		} else if (!strcmp(o, "--node") && i + 1 < argc) {
 			if (a->n_named >= FL_LAB_MAX_NODES) {
 				pr_err("lab up: more than %d nodes", FL_LAB_MAX_NODES);
@@ -158,8 +167,8 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 		pr_err("lab up: missing the lab NAME (see fallacy lab --help)");
 		return -EINVAL;
 	}
-	if (a->count && a->n_named) {
-		pr_err("lab up: give either --nodes N or --node NAME..., not both");
+	if ((a->count != 0) + (a->n_named != 0) + (a->file != NULL) > 1) {
+		pr_err("lab up: give one of --nodes N, --node NAME... or --file F");
 		return -EINVAL;
 	}
 	return 0;
@@ -171,12 +180,30 @@ static void on_interrupt(int sig)
 	fl_lab_interrupted = 1;
 }
 
+/* --file: read and check everything before the lab exists; after lab up,
+ * the profiles (a failure takes the lab down again: nothing half-made). */
+static int lab_file(const struct up_args *a, struct fl_labfile **lf, struct fl_lab_spec *spec)
+{
+	struct fl_err err;
+
+	if (fl_labfile_load(a->file, lf, &err) || fl_labfile_validate(*lf, a->file, &err)) {
+		pr_err("%s", err.msg);
+		return -EINVAL;
+	}
+	fl_labfile_spec(*lf, a->name, spec);
+	if (a->ipv6)
+		spec->ipv6 = true;
+	return 0;
+}
+
 static int lab_up(int argc, char **argv)
 {
 	struct up_args a = { 0 };
 	struct fl_lab_spec spec = { 0 };
 	struct sigaction sa = { .sa_handler = on_interrupt };
+	struct fl_labfile *lf = NULL;
 	struct fl_lab *lab = NULL;
+	struct fl_err e;
 	int err;
 
 	if (parse_up(argc, argv, &a))
@@ -185,14 +212,29 @@ static int lab_up(int argc, char **argv)
 	spec.ipv6 = a.ipv6;
 	spec.n_nodes = a.n_named ? a.n_named : a.count ? (size_t)a.count : 3;
 	spec.node_names = a.n_named ? a.nodes : NULL;
+	if (a.file && lab_file(&a, &lf, &spec))
+		return FL_EXIT_USAGE;
 	/* Ctrl-C or SIGTERM: stop after the current node and roll back. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	err = fl_lab_up(&spec, &lab);
-	if (err)
+	if (!err && lf && fl_labfile_apply(lf, a.name, 0, &e)) {
+		pr_err("lab %s: applying the profiles of %s: %s; removing the lab", a.name, a.file,
+		       e.msg);
+		fl_lab_down(a.name);
+		err = -EINVAL;
+	}
+	free(lf);
+	if (err) {
+		fl_lab_free(lab);
 		return FL_EXIT_USAGE;
-	print_labs(stdout, &lab, 1, a.json, 1);
+	}
+	if (a.file) { /* the MTUs the profiles set */
+		fl_lab_free(lab);
+		fl_lab_load(a.name, &lab);
+	}
+	print_labs(stdout, &lab, lab ? 1 : 0, a.json, 1);
 	fl_lab_free(lab);
 	return FL_EXIT_OK;
 }

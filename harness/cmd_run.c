@@ -13,6 +13,7 @@
 
 #include "faults/fault.h"
 #include "lab/lab.h"
+#include "labfile.h"
 #include "log.h"
 #include "parse.h"
 #include "run.h"
@@ -195,9 +196,12 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 	char *cmd;
 
 	for (size_t i = 0; i < n && i < FL_RUN_MAX_NODES; i++) {
-		snprintf(names[i], sizeof(names[i]), "n%zu", i + 1);
-		snprintf(ips[i], sizeof(ips[i]), "<ip-of-n%zu>", i + 1);
-		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-n%zu>", i + 1);
+		if (sc->lab)
+			snprintf(names[i], sizeof(names[i]), "%s", sc->lab->names[i]);
+		else
+			snprintf(names[i], sizeof(names[i]), "n%zu", i + 1);
+		snprintf(ips[i], sizeof(ips[i]), "<ip-of-%.12s>", names[i]);
+		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-%.12s>", names[i]);
 		nodes[i] = (struct fl_tnode){ names[i], ips[i], ip6s[i] };
 	}
 	uint64_t seed = fl_run_seed(sc, o);
@@ -216,7 +220,7 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 	}
 	v.self = 0;
 	if (t->ready_run && !fl_template_expand(t->ready_run, &v, &cmd, &err)) {
-		fprintf(f, "  ready on n1: %s\n", cmd);
+		fprintf(f, "  ready on %s: %s\n", names[0], cmd);
 		free(cmd);
 	}
 	if (!fl_template_expand(t->load_run, &v, &cmd, &err)) {

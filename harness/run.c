@@ -21,6 +21,7 @@
 #include "capture/capture.h"
 #include "faults/fault.h"
 #include "lab/lab.h"
+#include "labfile.h"
 #include "parse.h"
 #include "proc.h"
 #include "state/state.h"
@@ -101,6 +102,8 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 	spec.name = r->lab_name;
 	spec.n_nodes = r->n_nodes;
 	spec.ipv6 = r->sc->ipv6;
+	if (r->sc->lab)
+		fl_labfile_spec(r->sc->lab, r->lab_name, &spec);
 	ret = fl_lab_up(&spec, &r->lab);
 	if (ret == -EEXIST)
 		return run_fail(s, ret,
@@ -114,6 +117,19 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 	if (ret)
 		return run_fail(s, ret, "cannot open the journal of lab '%s': %s", r->lab_name,
 				strerror(-ret));
+	if (r->sc->lab) { /* the profiles: the lab's normal state, before anything runs */
+		struct fl_err err;
+
+		ret = fl_labfile_apply(r->sc->lab, r->lab_name, r->seed, &err);
+		if (ret)
+			return run_fail(s, ret, "lab '%s': applying its profiles: %s", r->lab_name,
+					err.msg);
+		fl_lab_free(r->lab);
+		r->lab = NULL;
+		if (fl_lab_load(r->lab_name, &r->lab))
+			return run_fail(s, -EIO, "cannot read lab '%s' again", r->lab_name);
+		fl_results_event(r->res, 0, "profiles", r->lab_name, NULL);
+	}
 	r->lab0 = fl_lab_dup(r->lab);
 	if (!r->lab0)
 		return run_fail(s, -ENOMEM, "out of memory");

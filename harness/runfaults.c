@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lab/lab.h"
+#include "labfile.h"
 #include "steps.h"
 #include "supervisor/session.h"
 
@@ -54,8 +55,14 @@ int fl_run_validate(const struct fl_scenario *sc, size_t n_nodes, struct fl_err 
 {
 	struct fl_lab_spec spec = { .name = "run", .n_nodes = n_nodes, .ipv6 = sc->ipv6 };
 	struct fl_lab *lab = NULL;
-	int ret = fl_lab_plan(&spec, &lab, err);
+	int ret = 0;
 
+	if (sc->lab) {
+		fl_labfile_spec(sc->lab, "run", &spec);
+		ret = fl_labfile_validate(sc->lab, sc->file, err);
+	}
+	if (!ret)
+		ret = fl_lab_plan(&spec, &lab, err);
 	if (!ret)
 		ret = fl_steps_validate(sc, lab, err);
 	fl_lab_free(lab);

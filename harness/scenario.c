@@ -9,6 +9,7 @@
 
 #include "faults/fault.h"
 #include "json.h"
+#include "labfile.h"
 #include "steps.h"
 #include "parse.h"
 
@@ -464,8 +465,9 @@ const char *fl_check_kind_name(enum fl_check_kind k)
 	return k <= FL_CHECK_INVARIANT ? check_kinds[k] : "?";
 }
 
-static const char *const top_keys[] = { "name",	 "fallacy", "description", "seed",   "duration",
-					"nodes", "ipv6",    "timeline",	   "checks", NULL };
+static const char *const top_keys[] = { "name",	    "fallacy", "description", "seed",
+					"duration", "nodes",   "ipv6",	      "lab",
+					"timeline", "checks",  NULL };
 
 static int dupstr(char **dst, const char *s)
 {
@@ -519,6 +521,26 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 						       dupstr(&sc->description, desc);
 }
 
+/* lab: the lab file's form (labfile.h); it says the nodes and the family */
+static int parse_lab(struct sctx *c, const struct fl_ynode *r)
+{
+	const struct fl_ynode *l = fl_ymap_get(r, "lab");
+	const char *dup = fl_ymap_get(r, "nodes") ? "nodes" :
+			  fl_ymap_get(r, "ipv6")  ? "ipv6" :
+						    NULL;
+
+	if (!l)
+		return 0;
+	if (dup)
+		return fl_yerr(c->err, c->d, fl_ymap_key(r, dup),
+			       "'%s' and 'lab' both describe the lab: say it in 'lab'", dup);
+	if (fl_labfile_parse(c->d, l, &c->sc->lab, c->err))
+		return -EINVAL;
+	c->sc->nodes = c->sc->lab->n_nodes;
+	c->sc->ipv6 = c->sc->lab->ipv6;
+	return 0;
+}
+
 static int parse_root(struct sctx *c, const struct fl_ynode *r)
 {
 	if (!r)
@@ -527,6 +549,7 @@ static int parse_root(struct sctx *c, const struct fl_ynode *r)
 	    fl_ycheck_keys(c->d, r, "a scenario", top_keys, c->err))
 		return -EINVAL;
 	return parse_head(c, r)					     ?:
+		       parse_lab(c, r)				     ?:
 		       parse_timeline(c, fl_ymap_get(r, "timeline")) ?:
 		       parse_checks(c, fl_ymap_get(r, "checks"));
 }
@@ -569,6 +592,7 @@ void fl_scenario_free(struct fl_scenario *sc)
 		free(sc->checks[i].run);
 	free(sc->steps);
 	free(sc->checks);
+	free(sc->lab);
 	free(sc->file);
 	free(sc->name);
 	free(sc->fallacy);
@@ -685,9 +709,11 @@ void fl_scenario_print(const struct fl_scenario *sc, uint64_t seed, FILE *f)
 		fputc('\n', f);
 	}
 	fprintf(f, "seed: %llu\nduration: %s\n", (unsigned long long)seed, dur);
-	if (sc->nodes)
+	if (sc->lab)
+		fl_labfile_print(sc->lab, f);
+	else if (sc->nodes)
 		fprintf(f, "nodes: %zu\n", sc->nodes);
-	if (sc->ipv6)
+	if (!sc->lab && sc->ipv6)
 		fprintf(f, "ipv6: true\n");
 	fprintf(f, "timeline:%s\n", sc->n_steps ? "" : " []");
 	for (size_t i = 0; i < sc->n_steps; i++)

@@ -16,6 +16,7 @@
 #define FL_ID_MAX 32
 
 struct fl_step_ops;
+struct fl_labfile;
 
 struct fl_step {
 	uint64_t at_ns; /* offset from the start of the timeline */
@@ -96,6 +97,7 @@ struct fl_scenario {
 	uint64_t duration_ns;
 	size_t nodes; /* 0: as many as the target wants */
 	bool ipv6;
+	struct fl_labfile *lab; /* lab: the lab's nodes and profiles, or NULL */
 	struct fl_step *steps;
 	size_t n_steps;
 	struct fl_check *checks;

@@ -153,6 +153,9 @@ struct fl_fault {
 	uint64_t expires_mono_ns; /* set by the supervisor from duration_ns */
 	struct fl_side from, to;
 	char node[16]; /* LAB/NODE target: traffic from or to NODE */
+	/* --profile NAME: part of a lab's link profile (a lab file's node or
+	 * pair), the lab's normal state: `fault clear` keeps it */
+	char profile[FL_FAULT_ID_MAX + 1];
 	uint8_t proto; /* FL_PROTO_ANY or IPPROTO_* */
 	uint8_t port_mode;
 	struct fl_port_range ports;

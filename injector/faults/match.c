@@ -184,6 +184,8 @@ const struct fl_fault_option fl_fault_options[] = {
 	  "random, printed)" },
 	{ "--id", "id", true, false, "the fault's name (default f1, f2, ...)" },
 	{ "--duration", "duration", true, false, "heal the fault by itself after this long" },
+	{ "--profile", NULL, true, false,
+	  "part of the lab's link profile NAME (its normal state: fault clear keeps it)" },
 	{ NULL, NULL, false, false, NULL },
 };
 
@@ -232,6 +234,10 @@ static int opt_value(struct fl_fault *f, const char *opt, const char *v, struct 
 		if (fl_validate_name("--id", v, FL_FAULT_ID_MAX, err))
 			return -EINVAL;
 		snprintf(f->id, sizeof(f->id), "%s", v);
+	} else if (!strcmp(opt, "--profile")) {
+		if (fl_validate_name("--profile", v, FL_FAULT_ID_MAX, err))
+			return -EINVAL;
+		snprintf(f->profile, sizeof(f->profile), "%s", v);
 	}
 	return 0;
 }
@@ -412,6 +418,8 @@ void fl_fault_print(const struct fl_fault *f, struct fl_out *o)
 		fl_out_str(o, o->json ? "dir" : "--dir", f->dir == FL_DIR_INGRESS ? "in" : "out");
 	if (f->duration_ns)
 		fl_out_dur(o, o->json ? "duration" : "--duration", f->duration_ns);
+	if (f->profile[0])
+		fl_out_str(o, o->json ? "profile" : "--profile", f->profile);
 	fl_out_u64(o, o->json ? "seed" : "--seed", f->seed);
 }
 

@@ -421,6 +421,27 @@ void sup_faults_clear(struct fl_sup *s)
 		remove_at(s, s->n_faults - 1);
 }
 
+/* fault clear: every fault but the lab's link profiles (its normal state;
+ * `fault del` removes one of those). */
+static int sup_clear(struct fl_sup *s, FILE *msg)
+{
+	int kept = 0;
+
+	for (int i = s->n_faults; i-- > 0;) {
+		if (s->faults[i]->f.profile[0])
+			kept++;
+		else if (remove_at(s, i))
+			fprintf(msg, "fault clear %s: updating the rule table failed\n",
+				s->t.session);
+	}
+	if (kept)
+		fprintf(msg,
+			"fallacy: %s: kept %d fault(s) of the lab's link profiles (fault del ID"
+			" removes one)\n",
+			s->t.session, kept);
+	return ended(s);
+}
+
 static void fault_counters(struct fl_sup *s, const struct sup_fault *sf, struct fl_counters *c)
 {
 	struct fl_counters one;
@@ -563,10 +584,8 @@ int sup_fault_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *
 		return sup_change(s, argc - 1, argv + 1, msg);
 	if (!strcmp(cmd, "del"))
 		return sup_del(s, argc - 1, argv + 1, msg);
-	if (!strcmp(cmd, "clear")) {
-		sup_faults_clear(s);
-		return ended(s);
-	}
+	if (!strcmp(cmd, "clear"))
+		return sup_clear(s, msg);
 	if (!strcmp(cmd, "list"))
 		return sup_list(s, json, out);
 	if (!strcmp(cmd, "stats"))

@@ -180,6 +180,34 @@ static void test_recovery(void **state)
 			    "measured 0.510s (first ok op 0.510s after the heal), bound <= 0.400s");
 }
 
+/* A step never healed (a join that ended a leave): recovery counts from
+ * the step's own event. */
+static void test_recovery_after_step(void **state)
+{
+	static const char y[] = "name: c\nduration: 10s\ntimeline:\n"
+				"  - {at: 2s, id: cut, partition: [[n1], [n2]]}\n"
+				"  - {at: 4s, id: rejoin, join: n3}\nchecks:\n"
+				"  - recovery: {within: 1s, after: rejoin}\n";
+	struct fl_span extra = { .id = "rejoin", .start_ns = 5400000000ULL, .end_ns = 8 * S };
+	struct fl_scenario *s = NULL;
+	struct fl_check_result r;
+	struct fl_err err = { "" };
+	char msg[512];
+
+	(void)state;
+	if (fl_scenario_load("c.yaml", y, &s, &err))
+		fail_msg("%s", err.msg);
+	rd.spans = realloc(rd.spans, (rd.n_spans + 1) * sizeof(*rd.spans));
+	rd.spans[rd.n_spans++] = extra;
+	fl_check_eval(&s->checks[0], &rd, &r);
+	rd.n_spans--;
+	fl_check_message(&r, msg, sizeof(msg));
+	assert_string_equal(msg,
+			    "measured 0.110s (first ok op 0.110s after the step), bound <= 1.000s");
+	assert_true(r.pass);
+	fl_scenario_free(s);
+}
+
 static void test_status_and_percentile(void **state)
 {
 	static const double v[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
@@ -201,9 +229,13 @@ static void test_status_and_percentile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load),	 cmocka_unit_test(test_availability),
-		cmocka_unit_test(test_latency),	 cmocka_unit_test(test_progress),
-		cmocka_unit_test(test_recovery), cmocka_unit_test(test_status_and_percentile),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_availability),
+		cmocka_unit_test(test_latency),
+		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_recovery),
+		cmocka_unit_test(test_recovery_after_step),
+		cmocka_unit_test(test_status_and_percentile),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
