@@ -133,34 +133,45 @@ static int attach_dir(struct fl_dp *dp, struct fl_state *st, struct fl_point *pt
 	return err;
 }
 
-static int attach_here(struct fl_dp *dp, struct fl_state *st, struct fl_point *pt)
+/* clsact: ours when creating it works (recorded first), somebody else's on
+ * EEXIST (the record withdrawn). Only then are the qdiscs listed, to tell
+ * a clsact we can share from an ingress qdisc that blocks it; a join of a
+ * node to a big lab thus never lists every port's qdiscs. */
+static int make_clsact(struct fl_state *st, struct fl_point *pt)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	int have = clsact_state(pt->ifindex), err;
+	struct fl_rec rec;
+	int err, have;
 
+	err = fl_state_begin(st, &rec, "qdisc", "%s %s clsact", pt->ns_spec, pt->ifname);
+	if (err)
+		return err;
+	err = bpf_tc_hook_create(&hook);
+	pt->created_clsact = !err;
+	if (err != -EEXIST) {
+		if (err)
+			pr_err("creating clsact on %s %s: %s", pt->ns_spec, pt->ifname,
+			       strerror(-err));
+		return err;
+	}
+	err = fl_state_existed(&rec); /* made meanwhile, or before us: not ours */
+	have = err ? err : clsact_state(pt->ifindex);
 	if (have < 0) {
 		pr_err("%s %s: %s (fallacy needs a clsact qdisc there; remove the ingress qdisc)",
 		       pt->ns_spec, pt->ifname,
 		       have == -EBUSY ? "has an ingress qdisc" : "cannot list qdiscs");
 		return have;
 	}
-	if (!have) {
-		struct fl_rec rec;
+	return 0;
+}
 
-		err = fl_state_begin(st, &rec, "qdisc", "%s %s clsact", pt->ns_spec, pt->ifname);
-		if (err)
-			return err;
-		err = bpf_tc_hook_create(&hook);
-		pt->created_clsact = !err;
-		if (err == -EEXIST) /* made meanwhile, not by us */
-			err = fl_state_existed(&rec);
-		if (err) {
-			pr_err("creating clsact on %s %s: %s", pt->ns_spec, pt->ifname,
-			       strerror(-err));
-			return err;
-		}
-	}
+static int attach_here(struct fl_dp *dp, struct fl_state *st, struct fl_point *pt)
+{
+	int err = make_clsact(st, pt);
+
+	if (err)
+		return err;
 	if ((pt->dirs & FL_DIR_INGRESS) && (err = attach_dir(dp, st, pt, BPF_TC_INGRESS)))
 		return err;
 	if ((pt->dirs & FL_DIR_EGRESS) && (err = attach_dir(dp, st, pt, BPF_TC_EGRESS)))

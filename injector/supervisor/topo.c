@@ -43,7 +43,7 @@ bool sup_topo_verb(const char *verb)
 }
 
 static void topo_event(struct fl_sup *s, const char *what, const char *id, const char *change,
-		       bool flap)
+		       bool flap, uint64_t took_ns)
 {
 	struct fl_out o;
 	FILE *fp = sup_event_begin(s, what, id, &o);
@@ -52,6 +52,8 @@ static void topo_event(struct fl_sup *s, const char *what, const char *id, const
 		return;
 	if (change)
 		fl_out_str(&o, "change", change);
+	if (took_ns)
+		fl_out_u64(&o, "took_ns", took_ns);
 	if (flap)
 		fl_out_flag(&o, "flap");
 	sup_event_end(fp);
@@ -100,9 +102,9 @@ static void flap_tick(struct fl_sup *s, void *key)
 		return;
 	}
 	f->is_down = down;
-	topo_event(s, down ? "link_down" : "link_up", f->node, NULL, true);
+	topo_event(s, down ? "link_down" : "link_up", f->node, NULL, true, 0);
 	if (!down && ++f->done == f->count) {
-		topo_event(s, "flap_end", f->node, NULL, false);
+		topo_event(s, "flap_end", f->node, NULL, false, 0);
 		flap_end(s, f->node);
 		return;
 	}
@@ -242,15 +244,17 @@ int sup_topo_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *o
 	fl_topo_format(&t, words, sizeof(words));
 	if (!err && t.op == FL_TOPO_FLAP) {
 		/* the flap's event first, then its transitions' */
-		topo_event(s, "flap", t.node, words, false);
+		topo_event(s, "flap", t.node, words, false, 0);
 		err = flap_start(s, &t, &e);
 	} else if (!err) {
+		uint64_t t0 = fl_sup_now_ns();
+
 		if (t.op == FL_TOPO_LINK)
 			flap_end(s, t.node);
 		err = lab_change(s, &t, &e);
-		if (!err)
+		if (!err) /* took_ns: the supervisor's part, kernel and data plane */
 			topo_event(s, event_name(&t), t.op == FL_TOPO_ROUTE ? t.from : t.node,
-				   words, false);
+				   words, false, fl_sup_now_ns() - t0);
 	}
 	if (err) {
 		fprintf(msg, "%s %s: %s\n", argv[0], s->t.session, e.msg);
