@@ -149,6 +149,8 @@ int do_report(int argc, char **argv)
 		report_usage(stderr);
 		return FL_EXIT_USAGE;
 	}
+	if (fl_cmd_check)
+		return FL_EXIT_OK;
 	snprintf(sum, sizeof(sum), "%s/summary.json", argv[optind]);
 	if (access(sum, F_OK) == 0)
 		return report_dir(argv[optind], html, junit, tap);
