@@ -37,7 +37,7 @@ static const char fault_usage_tail[] =
 	"  fallacy fault add demo partition n1,n2 n3\n"
 	"  fallacy fault add demo/n3 loss gemodel 1% 30%\n"
 	"  fallacy fault add --netns blue loss 5% --proto udp --port 5000-5100\n"
-	"  fallacy fault add --pid $(pidof nginx) reset --port 80\n"
+	"  fallacy fault add --pid 4242 reset --port 80        # 4242: the pid of a server\n"
 	"  fallacy fault list demo -j\n"
 	"  fallacy fault clear demo\n"
 	"\n"

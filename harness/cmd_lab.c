@@ -187,7 +187,7 @@ static int lab_up(int argc, char **argv)
 
 		if (!fl_lab_validate(&spec, &e))
 			return FL_EXIT_OK;
-		pr_err("lab up: %s", e.msg);
+		pr_err("%s", e.msg); /* as fl_lab_up says it */
 		return FL_EXIT_USAGE;
 	}
 	/* Ctrl-C or SIGTERM: stop after the current node and roll back. */
