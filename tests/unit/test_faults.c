@@ -186,7 +186,7 @@ static void test_bad_input(void **ctx)
 	assert_int_equal(parse(&f, "duplicate", NULL, &e), -EINVAL);
 	assert_int_equal(parse(&f, "reset --proto udp", NULL, &e), -EINVAL);
 	assert_int_equal(parse(&f, "loss 5% --from n9", &lab, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "unknown node 'n9'"));
+	assert_non_null(strstr(e.msg, "unknown node 'n9' (the lab has n1, n2, n3)"));
 	assert_int_equal(parse(&f, "loss 5% --from n1", NULL, &e), -EINVAL);
 	assert_int_equal(parse(&f, "loss 5% --to 198.19.0.1", &lab, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "outside lab"));
