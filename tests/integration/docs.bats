@@ -57,3 +57,13 @@ setup() {
 	assert_line --partial "$d/bad.md:25: fallacy lab up ok: the doc shows an error, but --check exited 0"
 	assert_line "7 command lines checked, 4 failed"
 }
+
+@test "docs/faults.md's parameter tables are what fallacy fault --help prints (docs/gen-faults.sh)" {
+	run -0 docs/gen-faults.sh "$FALLACY" "$BATS_TEST_TMPDIR/faults.md"
+	run diff -u docs/faults.md "$BATS_TEST_TMPDIR/faults.md"
+	[ "$status" -eq 0 ] || fail "docs/faults.md differs from fault --help (run docs/gen-faults.sh): $output"
+	# every kind has its table
+	for k in $("$FALLACY" fault --help | awk '/^KINDS$/ { on = 1; next } on && /^[A-Z]/ { exit } on && /^  [a-z]/ { print $1 }'); do
+		grep -qx "### $k" docs/faults.md || fail "docs/faults.md has no table for '$k'"
+	done
+}
