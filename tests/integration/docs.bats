@@ -67,3 +67,29 @@ setup() {
 		grep -qx "### $k" docs/faults.md || fail "docs/faults.md has no table for '$k'"
 	done
 }
+
+@test "docs/internals.md: the recipe for a new fault kind has five steps naming files and symbols that exist" {
+	recipe=$(awk '/^### Adding a fault kind/ { on = 1; next } on && /^##/ { exit } on' docs/internals.md)
+	[ -n "$recipe" ] || fail "no recipe section in docs/internals.md"
+	[ "$(grep -cE '^[1-5]\. \*\*' <<<"$recipe")" -eq 5 ]
+	paths=$(grep -oE '\b(injector|include|bpf|harness|tests|docs)/[A-Za-z0-9_./-]+\.(c|h|sh|md)\b' <<<"$recipe" | sort -u)
+	[ "$(wc -l <<<"$paths")" -ge 8 ]
+	for f in $paths; do
+		case "$f" in
+		*/NAME.c) [ -d "${f%/*}" ] || fail "recipe: no folder ${f%/*}" ;;
+		*) [ -e "$f" ] || fail "recipe: $f does not exist" ;;
+		esac
+	done
+	# the symbols it tells you to touch are where it says
+	grep -q 'define FL_KINDS(KIND)' injector/faults/table.c
+	grep -q 'fl_act(' bpf/dataplane.bpf.c
+	grep -q 'FL_KIND_' include/fallacy/rule.h
+	grep -q 'define FL_PARAM_END' injector/faults/fault.h
+	grep -q 'fl_backend_tc_bpf' injector/faults/fault.h
+	# step 1 and 2 hold for every kind there is: one definition, one table line
+	for k in $("$FALLACY" fault --help | awk '/^KINDS$/ { on = 1; next } on && /^[A-Z]/ { exit } on && /^  [a-z]/ { print $1 }'); do
+		[ "$(grep -lE "^const struct fault_ops fl_fault_$k = " injector/faults/*.c | wc -l)" -eq 1 ] ||
+			fail "kind $k: not exactly one definition in injector/faults/"
+		grep -qE "KIND\($k\)" injector/faults/table.c || fail "kind $k: not in table.c"
+	done
+}
