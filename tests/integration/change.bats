@@ -23,8 +23,7 @@ teardown() {
 
 # median RTT (ms) of COUNT pings n1 -> n2
 median_rtt() {
-	ip netns exec "$N1" ping -c "$1" -i 0.05 -W 2 "$IP2" | rtts | sort -g |
-		awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+	ip netns exec "$N1" ping -c "$1" -i 0.05 -W 2 "$IP2" | rtts | median
 }
 
 # fault list -j of the lab without the counters (what a change may alter)
