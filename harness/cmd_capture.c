@@ -124,6 +124,17 @@ static int parse_opt(int opt, struct cap_args *a)
 	return -EINVAL;
 }
 
+/* A bad filter is an error before anything is opened. */
+static int check_filter(const char *filter)
+{
+	struct fl_err err = { "" };
+
+	if (!fl_capture_check_filter(filter, &err))
+		return 0;
+	pr_err("capture: %s", err.msg);
+	return -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct cap_args *a)
 {
 	static const struct option longopts[] = {
@@ -156,7 +167,7 @@ static int parse_args(int argc, char **argv, struct cap_args *a)
 		pr_err("capture: give exactly one TARGET: LAB, LAB/NODE, --netns NAME or --pid PID");
 		return -EINVAL;
 	}
-	return 0;
+	return check_filter(a->filter);
 }
 
 /* --check: the TARGET's form, as every command that takes one reads it. */

@@ -25,6 +25,7 @@ const struct fl_cmd fl_cmds[] = {
 	{ "run", do_run, "run scenario files against a target system", CHK },
 	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", CHK },
 	{ "report", do_report, "summarise results folders, write their HTML reports", CHK },
+	{ "check", do_check, "check a history: is it linearizable?", CHK },
 	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", CHK },
 	{ "__supervise", do_supervise, "internal: the session supervisor", FL_CMD_HIDDEN },
 	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",

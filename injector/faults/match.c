@@ -317,6 +317,10 @@ int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl
 
 	memset(f, 0, sizeof(*f));
 	f->dir = FL_DIR_BOTH;
+	if (argc < 1 || !argv[0]) {
+		fl_err_set(err, "missing fault kind (e.g. loss 5%%, partition, duplicate 1%%)");
+		goto bad;
+	}
 	while (nparams < argc && strncmp(argv[nparams], "--", 2))
 		nparams++;
 	if (fl_fault_parse_kind(f, nparams, argv, &at, err))

@@ -106,6 +106,9 @@ commands() {
 	assert_output --partial "no-such.yaml: cannot read: No such file or directory"
 	run -2 "$FALLACY" --check wrap --jitter 5ms -- true
 	assert_output --partial "--jitter needs --delay"
+	run -2 "$FALLACY" --check capture demo --filter 'tcp prot 80'
+	assert_output --partial "capture filter 'tcp prot 80'"
+	run -2 "$FALLACY" --check check linearizable
 	run -2 "$FALLACY" --check report
 	run -2 "$FALLACY" --check cleanup a/b
 }

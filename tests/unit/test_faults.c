@@ -112,6 +112,18 @@ static void test_bare_percent_is_tc(void **ctx)
 	assert_non_null(strstr(e.msg, "more than 100%"));
 }
 
+/* Found by fuzz_fault: an empty word list read argv[0] (NULL). */
+static void test_no_words(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+	char *argv[] = { NULL };
+
+	(void)ctx;
+	assert_int_equal(fl_fault_parse(&f, 0, argv, NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "missing fault kind"));
+}
+
 static void test_loss_text_json(void **ctx)
 {
 	struct fl_fault f;
@@ -330,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_prng_loss_count),
 		cmocka_unit_test(test_prob_encode),
 		cmocka_unit_test(test_bare_percent_is_tc),
+		cmocka_unit_test(test_no_words),
 		cmocka_unit_test(test_loss_text_json),
 		cmocka_unit_test(test_gemodel_defaults),
 		cmocka_unit_test(test_prob_kinds),
