@@ -113,43 +113,6 @@ void fl_results_close(struct fl_results *r)
 	free(r);
 }
 
-void fl_jstr(FILE *f, const char *s)
-{
-	char buf[4096];
-
-	fl_jstrbuf(buf, sizeof(buf), s);
-	fputs(buf, f);
-}
-
-void fl_jstrbuf(char *buf, size_t len, const char *s)
-{
-	size_t o = 0;
-
-	if (len < 3)
-		return;
-	buf[o++] = '"';
-	for (; s && *s && o + 8 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c == '\n') {
-			buf[o++] = '\\';
-			buf[o++] = 'n';
-		} else if (c == '\t') {
-			buf[o++] = '\\';
-			buf[o++] = 't';
-		} else if (c < 0x20 || c == 0x7f) {
-			o += snprintf(buf + o, len - o, "\\u%04x", c);
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = 0;
-}
-
 void fl_xml_str(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
@@ -185,7 +148,7 @@ uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *ev
 	if (id) {
 		char q[200];
 
-		fl_jstrbuf(q, sizeof(q), id);
+		fl_json_strbuf(q, sizeof(q), id);
 		snprintf(idj, sizeof(idj), ",\"id\":%s", q);
 	}
 	pthread_mutex_lock(&r->lock);
@@ -201,8 +164,8 @@ int fl_results_op(struct fl_results *r, const struct fl_op *op)
 	char node[64], name[160];
 	int ret;
 
-	fl_jstrbuf(node, sizeof(node), op->node);
-	fl_jstrbuf(name, sizeof(name), op->op);
+	fl_json_strbuf(node, sizeof(node), op->node);
+	fl_json_strbuf(name, sizeof(name), op->op);
 	pthread_mutex_lock(&r->lock);
 	ret = fprintf(r->ops,
 		      "{\"start_ns\":%llu,\"end_ns\":%llu,\"node\":%s,\"op\":%s,\"status\":\"%s\","

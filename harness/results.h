@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "checks.h"
+#include "json.h"
 #include "log.h"
 
 struct fl_results {
@@ -35,10 +36,6 @@ uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *ev
 			  const char *extra);
 int fl_results_op(struct fl_results *r, const struct fl_op *op);
 
-/* JSON string with quotes and escapes. */
-void fl_jstr(FILE *f, const char *s);
-/* Same into a buffer (truncates safely). */
-void fl_jstrbuf(char *buf, size_t len, const char *s);
 void fl_xml_str(FILE *f, const char *s);
 
 /* One check as reported. */

@@ -31,7 +31,7 @@ static void error_event(struct fl_timeline *tl, const struct fl_step *st, const 
 {
 	char extra[700], q[600];
 
-	fl_jstrbuf(q, sizeof(q), msg);
+	fl_json_strbuf(q, sizeof(q), msg);
 	snprintf(extra, sizeof(extra), "\"message\":%s", q);
 	event(tl, 0, "error", st->kind == FL_STEP_HEAL ? st->heal : st->id, extra);
 	pr_err("timeline step at line %d: %s", st->line, msg);
@@ -114,7 +114,7 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
 	snprintf(tl->active[tl->n_active++], sizeof(tl->active[0]), "%s", st->id);
-	fl_jstrbuf(q, sizeof(q), words);
+	fl_json_strbuf(q, sizeof(q), words);
 	snprintf(extra, sizeof(extra), "\"spec\":%s,\"late_ns\":%llu,\"apply_ns\":%llu", q,
 		 (unsigned long long)late, (unsigned long long)(t - begin));
 	event(tl, t, st->kind == FL_STEP_PARTITION ? "partition" : "fault", st->id, extra);

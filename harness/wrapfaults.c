@@ -68,7 +68,7 @@ static void fault_event(struct wrap_faults *wf, const struct fl_fault *f)
 	if (!wf->res)
 		return;
 	fl_fault_format(f, words, sizeof(words));
-	fl_jstrbuf(q, sizeof(q), words);
+	fl_json_strbuf(q, sizeof(q), words);
 	snprintf(extra, sizeof(extra), "\"fault\":%s,\"netns\":\"%.64s\",\"ifname\":\"lo\"", q,
 		 wf->netns);
 	fl_results_event(wf->res, 0, "fault", f->id, extra);

@@ -4,23 +4,83 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
 
 #include "parse.h"
 
+/* The escape of byte c, or NULL when c stands for itself. */
+static const char *json_escape(unsigned char c, char buf[8])
+{
+	static const char short_form[] = {
+		['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'
+	};
+
+	if (c == '"' || c == '\\') {
+		snprintf(buf, 8, "\\%c", c);
+	} else if (c < 0x20 || c == 0x7f) {
+		if (c < sizeof(short_form) && short_form[c])
+			snprintf(buf, 8, "\\%c", short_form[c]);
+		else
+			snprintf(buf, 8, "\\u%04x", c);
+	} else {
+		return NULL;
+	}
+	return buf;
+}
+
 void fl_json_string(FILE *f, const char *s)
 {
+	char esc[8];
+
 	fputc('"', f);
 	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+		const char *e = json_escape((unsigned char)*s, esc);
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
+		if (e)
+			fputs(e, f);
 		else
-			fputc(c, f);
+			fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+/* Bytes of the UTF-8 sequence at s: its lead byte and the continuation
+ * bytes that follow it (1 for ASCII and stray bytes), so that a cut never
+ * splits a character. */
+static size_t utf8_seq(const char *s)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, n = 1;
+
+	while (n < want && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n++;
+	return n;
+}
+
+size_t fl_json_strbuf(char *buf, size_t len, const char *s)
+{
+	size_t o = 0;
+	char esc[8];
+
+	if (len < 3) { /* not even "" fits */
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
+	buf[o++] = '"';
+	while (s && *s) {
+		const char *e = json_escape((unsigned char)*s, esc);
+		size_t n = e ? strlen(e) : utf8_seq(s);
+
+		if (o + n + 2 > len) /* + closing quote and NUL */
+			break;
+		memcpy(buf + o, e ? e : s, n);
+		o += n;
+		s += e ? 1 : n;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return o;
 }
 
 /* ---- fl_out ------------------------------------------------------------ */

@@ -9,10 +9,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Writes s as a quoted JSON string: '"' and '\\' backslash-escaped, bytes
- * below 0x20 as \u00XX, everything else (UTF-8 included) as is.
- * NULL is written as "". */
+/* The one JSON string writer. Writes s as a quoted JSON string: '"' and
+ * '\\' backslash-escaped, \b \f \n \r \t in their short forms, the other
+ * control bytes (below 0x20, and DEL, which YAML readers refuse raw) as
+ * \u00XX, everything else (UTF-8 included) as is. NULL is written as "". */
 void fl_json_string(FILE *f, const char *s);
+/* The same into buf (quotes included, always NUL-terminated when len > 0).
+ * A string that does not fit is cut before the first escape or UTF-8
+ * character that would not, so the result is always a whole JSON string
+ * (len >= 3). Returns the length written. */
+size_t fl_json_strbuf(char *buf, size_t len, const char *s);
 
 /* Text: "key value" words separated by spaces; JSON: "key": value members
  * of an open object. */
