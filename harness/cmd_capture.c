@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "capture/capture.h"
+#include "json.h"
 #include "lab/lab.h"
 #include "log.h"
 #include "parse.h"
@@ -298,7 +299,11 @@ static int run_capture(struct cap_args *a, struct fl_capture_point *pts, size_t 
 	rc = fl_capture_stop(c);
 	fl_capture_total(c, &sum);
 	if (a->json) {
-		fl_capture_print_json(c, stdout);
+		struct fl_out o = { .f = stdout, .json = true };
+
+		fl_out_open(&o, "", '{');
+		fl_capture_print(c, &o);
+		fl_out_close(&o, '}');
 		fputc('\n', stdout);
 	}
 	if (fl_log_level >= FL_LOG_WARN)

@@ -20,27 +20,42 @@ static void sleep_until(uint64_t t)
 		;
 }
 
-static void event(struct fl_timeline *tl, uint64_t t, const char *ev, const char *id,
-		  const char *extra)
-{
-	if (tl->res)
-		fl_results_event(tl->res, t, ev, id, extra);
-}
-
 static void error_event(struct fl_timeline *tl, const struct fl_step *st, const char *msg)
 {
-	char extra[700], q[600];
+	if (tl->res) {
+		struct fl_out *o = fl_results_event_begin(
+			tl->res, 0, "error", st->kind == FL_STEP_HEAL ? st->heal : st->id, NULL);
 
-	fl_json_strbuf(q, sizeof(q), msg);
-	snprintf(extra, sizeof(extra), "\"message\":%s", q);
-	event(tl, 0, "error", st->kind == FL_STEP_HEAL ? st->heal : st->id, extra);
+		fl_out_str(o, "message", msg);
+		fl_results_event_end(tl->res);
+	}
 	pr_err("timeline step at line %d: %s", st->line, msg);
 	tl->failed++;
 }
 
+/* A step's event: what it did (spec, the words, or counters, a heal's
+ * fault list as the data plane printed it), how late it started and how
+ * long applying took. */
+static void step_event(struct fl_timeline *tl, uint64_t t, const char *ev, const char *id,
+		       const char *spec, const char *counters, uint64_t late, uint64_t apply)
+{
+	struct fl_out *o;
+
+	if (!tl->res)
+		return;
+	o = fl_results_event_begin(tl->res, t, ev, id, NULL);
+	if (spec)
+		fl_out_str(o, "spec", spec);
+	else
+		fl_out_raw(o, "counters", counters[0] ? counters : "[]");
+	fl_out_u64(o, "late_ns", late);
+	fl_out_u64(o, "apply_ns", apply);
+	fl_results_event_end(tl->res);
+}
+
 static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 {
-	char counters[8192] = "", extra[8400];
+	char counters[8192] = "";
 	struct fl_err err = { "" };
 	uint64_t t, late, begin;
 	size_t i;
@@ -62,10 +77,7 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 	late = due && begin > due ? begin - due : 0;
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
-	snprintf(extra, sizeof(extra), "\"counters\":%s,\"late_ns\":%llu,\"apply_ns\":%llu",
-		 counters[0] ? counters : "{}", (unsigned long long)late,
-		 (unsigned long long)(t - begin));
-	event(tl, t, "heal", id, extra);
+	step_event(tl, t, "heal", id, NULL, counters, late, t - begin);
 	return ret;
 }
 
@@ -86,7 +98,7 @@ void fl_timeline_heal_all(struct fl_timeline *tl)
 
 static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t due)
 {
-	char words[1024], extra[1200], q[1100];
+	char words[1024];
 	struct fl_err err = { "" };
 	uint64_t t, late, begin;
 
@@ -114,10 +126,8 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
 	snprintf(tl->active[tl->n_active++], sizeof(tl->active[0]), "%s", st->id);
-	fl_json_strbuf(q, sizeof(q), words);
-	snprintf(extra, sizeof(extra), "\"spec\":%s,\"late_ns\":%llu,\"apply_ns\":%llu", q,
-		 (unsigned long long)late, (unsigned long long)(t - begin));
-	event(tl, t, st->kind == FL_STEP_PARTITION ? "partition" : "fault", st->id, extra);
+	step_event(tl, t, st->kind == FL_STEP_PARTITION ? "partition" : "fault", st->id, words,
+		   NULL, late, t - begin);
 }
 
 /* Wake up on time: 1 ns timer slack, and real-time priority when allowed

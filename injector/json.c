@@ -88,12 +88,12 @@ size_t fl_json_strbuf(char *buf, size_t len, const char *s)
 static void out_key(struct fl_out *o, const char *key, const char *suffix)
 {
 	if (o->n++)
-		fputs(o->json ? ", " : " ", o->f);
+		fputs(!o->json ? " " : o->compact ? "," : ", ", o->f);
 	if (o->json && key[0]) {
 		fputc('"', o->f);
 		fputs(key, o->f);
 		fputs(suffix, o->f);
-		fputs("\": ", o->f);
+		fputs(o->compact ? "\":" : "\": ", o->f);
 	} else if (key[0]) {
 		fprintf(o->f, "%s ", key);
 	}
@@ -228,4 +228,20 @@ void fl_out_jbool(struct fl_out *o, const char *key, bool val)
 {
 	if (o->json)
 		fl_out_bool(o, key, val);
+}
+
+void fl_out_null(struct fl_out *o, const char *key)
+{
+	if (o->json) {
+		out_key(o, key, "");
+		fputs("null", o->f);
+	}
+}
+
+void fl_out_raw(struct fl_out *o, const char *key, const char *json)
+{
+	if (o->json) {
+		out_key(o, key, "");
+		fputs(json && json[0] ? json : "null", o->f);
+	}
 }

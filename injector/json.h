@@ -21,10 +21,12 @@ void fl_json_string(FILE *f, const char *s);
 size_t fl_json_strbuf(char *buf, size_t len, const char *s);
 
 /* Text: "key value" words separated by spaces; JSON: "key": value members
- * of an open object. */
+ * of an open object. Compact JSON has no spaces after ',' and ':' (one
+ * line per record: events.jsonl). */
 struct fl_out {
 	FILE *f;
 	bool json;
+	bool compact;
 	int n; /* members/words printed at the current level */
 };
 
@@ -52,5 +54,10 @@ void fl_out_strf(struct fl_out *o, const char *key, const char *fmt, const char 
 void fl_out_u64f(struct fl_out *o, const char *key, const char *fmt, uint64_t val);
 /* JSON only ("key": true/false); nothing in text. */
 void fl_out_jbool(struct fl_out *o, const char *key, bool val);
+/* JSON only: "key": null. */
+void fl_out_null(struct fl_out *o, const char *key);
+/* JSON only: "key": json, a value some other fl_out already wrote (a fault
+ * list kept as text); null when json is NULL or empty. */
+void fl_out_raw(struct fl_out *o, const char *key, const char *json);
 
 #endif

@@ -436,24 +436,22 @@ void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum)
 	}
 }
 
-void fl_capture_print_json(const struct fl_capture *c, FILE *f)
+void fl_capture_print(const struct fl_capture *c, struct fl_out *o)
 {
-	fputs("{\"file\":", f);
-	fl_json_string(f, c->path);
-	fputs(",\"points\":[", f);
+	fl_out_str(o, "file", c->path);
+	fl_out_open(o, "points", '[');
 	for (size_t i = 0; i < c->n; i++) {
 		const struct cap_point *cp = &c->pts[i];
 
-		fprintf(f, "%s{\"netns\":", i ? "," : "");
-		fl_json_string(f, cp->pt.netns);
-		fputs(",\"ifname\":", f);
-		fl_json_string(f, cp->pt.ifname);
-		fprintf(f,
-			",\"direction\":\"%s\",\"received\":%llu,\"dropped\":%llu,"
-			"\"ifdropped\":%llu,\"written\":%llu}",
-			fl_capture_dir_name(cp->pt.dir), (unsigned long long)cp->st.received,
-			(unsigned long long)cp->st.dropped, (unsigned long long)cp->st.ifdropped,
-			(unsigned long long)cp->st.written);
+		fl_out_open(o, "", '{');
+		fl_out_str(o, "netns", cp->pt.netns);
+		fl_out_str(o, "ifname", cp->pt.ifname);
+		fl_out_str(o, "direction", fl_capture_dir_name(cp->pt.dir));
+		fl_out_u64(o, "received", cp->st.received);
+		fl_out_u64(o, "dropped", cp->st.dropped);
+		fl_out_u64(o, "ifdropped", cp->st.ifdropped);
+		fl_out_u64(o, "written", cp->st.written);
+		fl_out_close(o, '}');
 	}
-	fputs("]}", f);
+	fl_out_close(o, ']');
 }

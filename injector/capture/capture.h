@@ -69,9 +69,10 @@ const struct fl_capture_point *fl_capture_point(const struct fl_capture *c, size
 const struct fl_capture_stat *fl_capture_stat(const struct fl_capture *c, size_t i);
 /* Sum over all points. */
 void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum);
-/* {"file":..., "points":[{"netns":..,"ifname":..,"direction":..,
- * "received":..,"dropped":..,"ifdropped":..,"written":..}, ...]} */
-void fl_capture_print_json(const struct fl_capture *c, FILE *f);
+/* Members of an open object: "file", "points": [{"netns", "ifname",
+ * "direction", "received", "dropped", "ifdropped", "written"}, ...]. */
+struct fl_out;
+void fl_capture_print(const struct fl_capture *c, struct fl_out *o);
 
 const char *fl_capture_dir_name(enum fl_capture_dir dir);
 /* "in" "out" "inout"; -EINVAL otherwise. */

@@ -59,6 +59,7 @@ int fl_lab_validate(const struct fl_lab_spec *spec, struct fl_err *err);
 #define FL_LAB_MAX_LABS 256
 #define FL_LAB_PREFIX4_LEN 23
 #define FL_LAB_PREFIX6_LEN 64
+#define FL_LAB_SUBNET6 "fdfa:11ac::/64"
 int fl_lab_addr4(int lab, int node, struct in_addr *net, struct in_addr *host);
 void fl_lab_addr6(int lab, int node, struct in6_addr *host);
 
