@@ -3,8 +3,6 @@
 #include "json.h"
 
 #include <inttypes.h>
-#include <math.h>
-#include <string.h>
 
 #include "parse.h"
 
@@ -44,45 +42,6 @@ void fl_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Bytes of the UTF-8 sequence at s: its lead byte and the continuation
- * bytes that follow it (1 for ASCII and stray bytes), so that a cut never
- * splits a character. */
-static size_t utf8_seq(const char *s)
-{
-	unsigned char c = (unsigned char)s[0];
-	size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, n = 1;
-
-	while (n < want && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n++;
-	return n;
-}
-
-size_t fl_json_strbuf(char *buf, size_t len, const char *s)
-{
-	size_t o = 0;
-	char esc[8];
-
-	if (len < 3) { /* not even "" fits */
-		if (len)
-			buf[0] = '\0';
-		return 0;
-	}
-	buf[o++] = '"';
-	while (s && *s) {
-		const char *e = json_escape((unsigned char)*s, esc);
-		size_t n = e ? strlen(e) : utf8_seq(s);
-
-		if (o + n + 2 > len) /* + closing quote and NUL */
-			break;
-		memcpy(buf + o, e ? e : s, n);
-		o += n;
-		s += e ? 1 : n;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return o;
-}
-
 /* ---- fl_out ------------------------------------------------------------ */
 
 static void out_key(struct fl_out *o, const char *key, const char *suffix)
@@ -118,15 +77,6 @@ void fl_out_i64(struct fl_out *o, const char *key, int64_t val)
 {
 	out_key(o, key, "");
 	fprintf(o->f, "%" PRId64, val);
-}
-
-void fl_out_double(struct fl_out *o, const char *key, double val)
-{
-	out_key(o, key, "");
-	if (o->json && !isfinite(val))
-		fputs("null", o->f);
-	else
-		fprintf(o->f, "%.10g", val);
 }
 
 void fl_out_bool(struct fl_out *o, const char *key, bool val)

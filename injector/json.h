@@ -14,11 +14,6 @@
  * control bytes (below 0x20, and DEL, which YAML readers refuse raw) as
  * \u00XX, everything else (UTF-8 included) as is. NULL is written as "". */
 void fl_json_string(FILE *f, const char *s);
-/* The same into buf (quotes included, always NUL-terminated when len > 0).
- * A string that does not fit is cut before the first escape or UTF-8
- * character that would not, so the result is always a whole JSON string
- * (len >= 3). Returns the length written. */
-size_t fl_json_strbuf(char *buf, size_t len, const char *s);
 
 /* Text: "key value" words separated by spaces; JSON: "key": value members
  * of an open object. Compact JSON has no spaces after ',' and ':' (one
@@ -33,7 +28,6 @@ struct fl_out {
 void fl_out_str(struct fl_out *o, const char *key, const char *val);
 void fl_out_u64(struct fl_out *o, const char *key, uint64_t val);
 void fl_out_i64(struct fl_out *o, const char *key, int64_t val);
-void fl_out_double(struct fl_out *o, const char *key, double val);
 void fl_out_bool(struct fl_out *o, const char *key, bool val);
 /* Text "key 10%"; JSON "key": 0.1 (a fraction). */
 void fl_out_pct(struct fl_out *o, const char *key, double fraction);

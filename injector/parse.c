@@ -321,18 +321,6 @@ void fl_format_percent(double fraction, char *buf, size_t len)
 	snprintf(buf, len, "%.6g%%", fraction * 100.0);
 }
 
-uint32_t fl_prob_to_u32(double fraction)
-{
-	double v;
-
-	if (!(fraction > 0.0)) /* also NaN */
-		return 0;
-	v = fraction * 4294967296.0;
-	if (v >= 4294967295.0)
-		return UINT32_MAX;
-	return (uint32_t)v;
-}
-
 static int parse_plen(const char *text, const char *s, int max, uint8_t *plen, struct fl_err *err)
 {
 	unsigned int v = 0;
@@ -410,17 +398,6 @@ int fl_parse_prefix(const char *text, struct fl_prefix *out, struct fl_err *err)
 	}
 	*out = p;
 	return 0;
-}
-
-void fl_format_prefix(const struct fl_prefix *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(p->family, p->addr, a, sizeof(a))) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	snprintf(buf, len, "%s/%u", a, p->plen);
 }
 
 bool fl_prefix_contains(const struct fl_prefix *p, int family, const void *addr)

@@ -410,21 +410,6 @@ void fl_capture_free(struct fl_capture *c)
 	free(c);
 }
 
-size_t fl_capture_npoints(const struct fl_capture *c)
-{
-	return c->n;
-}
-
-const struct fl_capture_point *fl_capture_point(const struct fl_capture *c, size_t i)
-{
-	return i < c->n ? &c->pts[i].pt : NULL;
-}
-
-const struct fl_capture_stat *fl_capture_stat(const struct fl_capture *c, size_t i)
-{
-	return i < c->n ? &c->pts[i].st : NULL;
-}
-
 void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum)
 {
 	memset(sum, 0, sizeof(*sum));

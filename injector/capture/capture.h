@@ -63,11 +63,7 @@ int fl_capture_start(struct fl_capture *c);
 int fl_capture_stop(struct fl_capture *c);
 void fl_capture_free(struct fl_capture *c);
 
-size_t fl_capture_npoints(const struct fl_capture *c);
-const struct fl_capture_point *fl_capture_point(const struct fl_capture *c, size_t i);
-/* Valid after fl_capture_stop. */
-const struct fl_capture_stat *fl_capture_stat(const struct fl_capture *c, size_t i);
-/* Sum over all points. */
+/* Sum over all points (valid after fl_capture_stop). */
 void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum);
 /* Members of an open object: "file", "points": [{"netns", "ifname",
  * "direction", "received", "dropped", "ifdropped", "written"}, ...]. */

@@ -81,11 +81,6 @@ void fl_dp_close(struct fl_dp *dp)
 	free(dp);
 }
 
-int fl_dp_n_attached(const struct fl_dp *dp)
-{
-	return dp->n_points;
-}
-
 /* 1 if IFINDEX has a clsact qdisc, 0 if none, -EBUSY for an ingress qdisc
  * (which holds the same parent and would block clsact). */
 static int clsact_state(int ifindex)

@@ -38,7 +38,6 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 		     unsigned int dirs);
 /* Remove our filters, and the clsact qdiscs we created. */
 int fl_dp_detach_all(struct fl_dp *dp);
-int fl_dp_n_attached(const struct fl_dp *dp);
 
 /* Turn off TSO, GSO and GRO of IFNAME in nsfd (ethtool ioctl), so that the
  * program sees wire-sized packets. */

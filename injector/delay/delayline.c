@@ -9,6 +9,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -73,7 +74,7 @@ struct fl_delayline {
 	char rx[RX_BATCH][RX_BUFSZ];
 };
 
-uint64_t fl_dl_now_ns(void)
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
@@ -479,7 +480,9 @@ static void msg_in(struct fl_delayline *dl, int qi, const struct nlmsghdr *nlh, 
 	packet_in(dl, qi, ntohl(ph->packet_id), mark, arrival(attr[NFQA_TIMESTAMP], now, now_real));
 }
 
-int fl_delayline_process(struct fl_delayline *dl, int qi)
+/* Read what queue qi has (up to RX_BATCH messages) and hold or pass each
+ * packet. Returns the number of messages read. */
+static int process(struct fl_delayline *dl, int qi)
 {
 	struct mmsghdr mm[RX_BATCH];
 	struct iovec iov[RX_BATCH];
@@ -494,7 +497,7 @@ int fl_delayline_process(struct fl_delayline *dl, int qi)
 	n = recvmmsg(q->fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	now = fl_dl_now_ns();
+	now = mono_ns();
 	now_real = real_ns();
 	dl->win_pkts += (uint64_t)n;
 	pthread_mutex_lock(&dl->lock);
@@ -528,11 +531,12 @@ static void release_one(struct fl_delayline *dl, const struct fl_timer *t, uint6
 	}
 }
 
-int fl_delayline_release(struct fl_delayline *dl)
+/* Verdicts for every held packet now due. */
+static int release_due(struct fl_delayline *dl)
 {
 	const struct fl_timer *head;
 	struct fl_timer t;
-	uint64_t now = fl_dl_now_ns();
+	uint64_t now = mono_ns();
 	int n = 0;
 
 	pthread_mutex_lock(&dl->lock);
@@ -563,10 +567,12 @@ static int64_t spin_margin(const struct fl_delayline *dl)
 	return (int64_t)m;
 }
 
-int64_t fl_delayline_timeout(struct fl_delayline *dl)
+/* Nanoseconds until release_due() is next needed, minus the spin margin;
+ * 0 = now (spinning), -1 = nothing held. */
+static int64_t next_timeout(struct fl_delayline *dl)
 {
 	const struct fl_timer *head = fl_timerheap_peek(&dl->heap);
-	uint64_t now = fl_dl_now_ns();
+	uint64_t now = mono_ns();
 	int64_t left;
 
 	if (!head)
@@ -587,12 +593,7 @@ static void wake_measured(struct fl_delayline *dl, uint64_t target, uint64_t wok
 	dl->st.spin_margin_ns = spin_margin(dl);
 }
 
-int fl_delayline_nfds(const struct fl_delayline *dl)
-{
-	return dl->nq;
-}
-
-void fl_delayline_fds(const struct fl_delayline *dl, struct pollfd *pfd)
+static void queue_fds(const struct fl_delayline *dl, struct pollfd *pfd)
 {
 	for (int i = 0; i < dl->nq; i++)
 		pfd[i] = (struct pollfd){ .fd = dl->q[i].fd, .events = POLLIN };
@@ -600,7 +601,7 @@ void fl_delayline_fds(const struct fl_delayline *dl, struct pollfd *pfd)
 
 static int run_once(struct fl_delayline *dl, struct pollfd *pfd, int n)
 {
-	int64_t to = fl_delayline_timeout(dl);
+	int64_t to = next_timeout(dl);
 	struct timespec ts, *tsp = NULL;
 	uint64_t target = 0;
 	int r;
@@ -609,18 +610,18 @@ static int run_once(struct fl_delayline *dl, struct pollfd *pfd, int n)
 		ts.tv_sec = to / 1000000000;
 		ts.tv_nsec = to % 1000000000;
 		tsp = &ts;
-		target = fl_dl_now_ns() + (uint64_t)to;
+		target = mono_ns() + (uint64_t)to;
 	}
 	r = ppoll(pfd, (nfds_t)n, tsp, NULL);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (r == 0 && to > 0)
-		wake_measured(dl, target, fl_dl_now_ns());
+		wake_measured(dl, target, mono_ns());
 	for (int i = 0; i < dl->nq; i++)
 		if (pfd[i].revents & POLLIN)
-			fl_delayline_process(dl, i);
-	fl_delayline_release(dl);
-	rate_check(dl, fl_dl_now_ns());
+			process(dl, i);
+	release_due(dl);
+	rate_check(dl, mono_ns());
 	return n > dl->nq && (pfd[dl->nq].revents & (POLLIN | POLLHUP)) ? 1 : 0;
 }
 
@@ -631,7 +632,7 @@ int fl_delayline_run(struct fl_delayline *dl, int stop_fd)
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	set_rt(dl, true);
-	fl_delayline_fds(dl, pfd);
+	queue_fds(dl, pfd);
 	if (stop_fd >= 0)
 		pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 	do
@@ -669,7 +670,7 @@ int fl_delayline_start(struct fl_delayline *dl)
 	return 0;
 }
 
-int fl_delayline_stop(struct fl_delayline *dl)
+static int stop_thread(struct fl_delayline *dl)
 {
 	uint64_t one = 1;
 
@@ -690,7 +691,7 @@ void fl_delayline_close(struct fl_delayline *dl)
 
 	if (!dl)
 		return;
-	fl_delayline_stop(dl);
+	stop_thread(dl);
 	while (fl_timerheap_pop(&dl->heap, &t) == 0)
 		release_one(dl, &t, t.due_ns);
 	tx_flush_all(dl);

@@ -3,36 +3,9 @@
  * no-reorder floor. See delaymodel.h for the semantics. */
 #include "delaymodel.h"
 
-#include <errno.h>
 #include <math.h>
-#include <string.h>
 
 #include "fallacy/prng.h"
-
-static const char *const dist_names[FL_DIST_COUNT] = {
-	[FL_DIST_UNIFORM] = "uniform",
-	[FL_DIST_NORMAL] = "normal",
-	[FL_DIST_PARETO] = "pareto",
-	[FL_DIST_PARETONORMAL] = "paretonormal",
-};
-
-const char *fl_delay_dist_name(enum fl_delay_dist d)
-{
-	return d < FL_DIST_COUNT ? dist_names[d] : "?";
-}
-
-int fl_delay_dist_parse(const char *text, enum fl_delay_dist *out, struct fl_err *err)
-{
-	for (int i = 0; i < FL_DIST_COUNT; i++) {
-		if (!strcmp(text, dist_names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	fl_err_set(err, "%s: unknown distribution (use uniform, normal, pareto or paretonormal)",
-		   text);
-	return -EINVAL;
-}
 
 /* Acklam's inverse normal CDF, relative error < 1.2e-9 after one Halley
  * step. Clipped by the caller, like netem's tables, at +-4 sd. */

@@ -89,10 +89,6 @@ uint32_t fl_delay_correlate(uint32_t fresh, uint32_t *last, double corr);
 /* Standard normal quantile (Acklam's rational approximation, refined). */
 double fl_norm_quantile(double p);
 
-const char *fl_delay_dist_name(enum fl_delay_dist d);
-/* -EINVAL with a message naming the choices. */
-int fl_delay_dist_parse(const char *text, enum fl_delay_dist *out, struct fl_err *err);
-
 /* "D [jitter J] ..." (the words after "delay") into p, by the delay fault
  * kind's own table (injector/faults/delay.c): `fallacy __delayline`. */
 int fl_delay_from_words(int argc, char **argv, struct fl_delay_params *p, struct fl_err *err);

@@ -37,7 +37,10 @@ struct delay {
 
 #define OFF(field) offsetof(struct delay, p.field)
 
+/* Indexed by enum fl_delay_dist (the parameter stores the word's index). */
 static const char *const dists[] = { "uniform", "normal", "pareto", "paretonormal", NULL };
+_Static_assert(sizeof(dists) / sizeof(dists[0]) == FL_DIST_COUNT + 1,
+	       "one distribution word per enum fl_delay_dist");
 static const char *const backends[] = { "auto", "queue", "netem", NULL };
 
 static const struct fl_param delay_params[] = {
