@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "capture/capture.h"
+#include "clock.h"
 #include "json.h"
 #include "lab/lab.h"
 #include "log.h"
@@ -243,30 +244,19 @@ static int ns_points(struct cap_args *a, struct fl_capture_point **pts, size_t *
 /* Wait for the duration, SIGINT or SIGTERM (blocked by the caller). */
 static void wait_until_done(const sigset_t *set, uint64_t duration_ns)
 {
-	struct timespec end, now, left;
+	uint64_t end = fl_clock_mono_ns() + duration_ns, now;
+	struct timespec left;
 
 	if (!duration_ns) {
 		while (sigwaitinfo(set, NULL) < 0 && errno == EINTR)
 			;
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += duration_ns / 1000000000ull;
-	end.tv_nsec += duration_ns % 1000000000ull;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left.tv_sec = end.tv_sec - now.tv_sec;
-		left.tv_nsec = end.tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000L;
-		}
-		if (left.tv_sec < 0)
+		now = fl_clock_mono_ns();
+		if (now >= end)
 			return;
+		left = fl_ns_ts(end - now);
 		if (sigtimedwait(set, NULL, &left) >= 0 || errno != EINTR)
 			return;
 	}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "checks.h"
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 
@@ -21,9 +22,6 @@ struct fl_results {
 	struct fl_out ev; /* the event line being written (under lock) */
 	uint64_t n_ok, n_fail, n_timeout; /* ops so far, for progress */
 };
-
-uint64_t fl_clock_mono_ns(void);
-uint64_t fl_clock_wall_ns(void);
 
 /* Create DIR (and DIR/logs) and open events.jsonl and ops.jsonl. */
 int fl_results_open(const char *dir, struct fl_results **out, struct fl_err *err);

@@ -9,12 +9,12 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "clock.h"
 #include "results.h"
 
 static void sleep_until(uint64_t t)
 {
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ULL),
-			       .tv_nsec = (long)(t % 1000000000ULL) };
+	struct timespec ts = fl_ns_ts(t);
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;

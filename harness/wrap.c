@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "clock.h"
 #include "dataplane/dataplane.h"
 #include "json.h"
 #include "lab/lab.h"
@@ -58,14 +59,6 @@ void fl_wrap_opts_free(struct fl_wrap_opts *o)
 	for (int i = 0; i < o->n_faults; i++)
 		free(o->faults[i]);
 	o->n_faults = 0;
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* One line of events.jsonl (harness/results: both clocks and the event
@@ -335,7 +328,7 @@ static int start_child(struct wrap *w)
 		return rc;
 	/* Logged before the go: every packet of the command comes after it. */
 	event_int(w, "exec", "pid", w->child);
-	w->t_exec = now_ns(CLOCK_MONOTONIC);
+	w->t_exec = fl_clock_mono_ns();
 	if (write(w->go[1], "g", 1) != 1)
 		return -errno;
 	if (wrap_faults_timeline(&w->wf, &err))
@@ -398,7 +391,7 @@ static int supervise(struct wrap *w)
 		if (si.ssi_signo != SIGCHLD)
 			on_signal(w, &si);
 	}
-	w->t_exit = now_ns(CLOCK_MONOTONIC);
+	w->t_exit = fl_clock_mono_ns();
 	w->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	o = event(w, "exit");
 	if (o) {
@@ -662,7 +655,7 @@ int fl_wrap_run(const struct fl_wrap_opts *o)
 	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());
 	/* [a-z0-9-] only, so `--netns fl-wrap-PID` is a valid attach target */
 	snprintf(w.netns, sizeof(w.netns), "fl-wrap-%d", getpid());
-	w.t0 = now_ns(CLOCK_MONOTONIC);
+	w.t0 = fl_clock_mono_ns();
 	rc = setup(&w);
 	if (!rc)
 		rc = start_child(&w);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fallacy/mark.h"
 #include "log.h"
 #include "netns.h"
@@ -73,22 +74,6 @@ struct fl_delayline {
 	int ts_fd; /* keeps kernel receive timestamps on */
 	char rx[RX_BATCH][RX_BUFSZ];
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Receive timestamps on skbs are taken only while some socket asks for
  * them (a global static key): hold one such socket. */
@@ -164,7 +149,7 @@ static void rate_check(struct fl_delayline *dl, uint64_t now)
 
 	if (now - dl->win_start < FL_DL_RATE_WINDOW_NS)
 		return;
-	pps = dl->win_pkts * 1000000000ull / (now - dl->win_start);
+	pps = dl->win_pkts * FL_NSEC_PER_SEC / (now - dl->win_start);
 	if (dl->mode < FL_DL_BULK && pps > (dl->mode ? FL_DL_BULK_PPS : FL_DL_STEADY_PPS))
 		dl->mode++;
 	else if (dl->mode > FL_DL_PRECISE &&
@@ -449,7 +434,7 @@ static uint64_t arrival(const struct nlattr *ts_attr, uint64_t now, uint64_t now
 	if (!ts_attr || mnl_attr_get_payload_len(ts_attr) < sizeof(*ts))
 		return now;
 	ts = mnl_attr_get_payload(ts_attr);
-	t = be64toh(ts->sec) * 1000000000ull + be64toh(ts->usec) * 1000ull;
+	t = be64toh(ts->sec) * FL_NSEC_PER_SEC + be64toh(ts->usec) * FL_NSEC_PER_USEC;
 	if (t > now_real)
 		return now;
 	ago = now_real - t;
@@ -497,8 +482,8 @@ static int process(struct fl_delayline *dl, int qi)
 	n = recvmmsg(q->fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	now = mono_ns();
-	now_real = real_ns();
+	now = fl_clock_mono_ns();
+	now_real = fl_clock_wall_ns();
 	dl->win_pkts += (uint64_t)n;
 	pthread_mutex_lock(&dl->lock);
 	for (int i = 0; i < n; i++) {
@@ -536,7 +521,7 @@ static int release_due(struct fl_delayline *dl)
 {
 	const struct fl_timer *head;
 	struct fl_timer t;
-	uint64_t now = mono_ns();
+	uint64_t now = fl_clock_mono_ns();
 	int n = 0;
 
 	pthread_mutex_lock(&dl->lock);
@@ -572,7 +557,7 @@ static int64_t spin_margin(const struct fl_delayline *dl)
 static int64_t next_timeout(struct fl_delayline *dl)
 {
 	const struct fl_timer *head = fl_timerheap_peek(&dl->heap);
-	uint64_t now = mono_ns();
+	uint64_t now = fl_clock_mono_ns();
 	int64_t left;
 
 	if (!head)
@@ -607,21 +592,20 @@ static int run_once(struct fl_delayline *dl, struct pollfd *pfd, int n)
 	int r;
 
 	if (to >= 0) {
-		ts.tv_sec = to / 1000000000;
-		ts.tv_nsec = to % 1000000000;
+		ts = fl_ns_ts((uint64_t)to);
 		tsp = &ts;
-		target = mono_ns() + (uint64_t)to;
+		target = fl_clock_mono_ns() + (uint64_t)to;
 	}
 	r = ppoll(pfd, (nfds_t)n, tsp, NULL);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (r == 0 && to > 0)
-		wake_measured(dl, target, mono_ns());
+		wake_measured(dl, target, fl_clock_mono_ns());
 	for (int i = 0; i < dl->nq; i++)
 		if (pfd[i].revents & POLLIN)
 			process(dl, i);
 	release_due(dl);
-	rate_check(dl, mono_ns());
+	rate_check(dl, fl_clock_mono_ns());
 	return n > dl->nq && (pfd[dl->nq].revents & (POLLIN | POLLHUP)) ? 1 : 0;
 }
 

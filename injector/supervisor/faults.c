@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dataplane/dataplane.h"
 #include "delay/sup_delay.h"
 #include "json.h"
@@ -111,7 +112,6 @@ static void free_fault(struct fl_sup *s, struct sup_fault *sf, bool do_heal)
 static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
 {
 	struct fl_out o = { .json = true, .compact = true };
-	struct timespec mono, wall;
 	char path[4096];
 
 	if (fl_session_path(s->t.session, "events.jsonl", path, sizeof(path)))
@@ -119,11 +119,9 @@ static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
 	o.f = fopen(path, "ae");
 	if (!o.f)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
 	fl_out_open(&o, "", '{');
-	fl_out_u64(&o, "mono_ns", (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
-	fl_out_u64(&o, "wall_ns", (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec);
+	fl_out_u64(&o, "mono_ns", fl_clock_mono_ns());
+	fl_out_u64(&o, "wall_ns", fl_clock_wall_ns());
 	fl_out_str(&o, "event", what);
 	fl_out_str(&o, "id", f->id);
 	fl_out_open(&o, "fault", '{');
@@ -145,7 +143,7 @@ static void name_fault(struct fl_sup *s, struct fl_fault *f)
 	}
 	if (!f->seed_given) {
 		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-			seed = fl_sup_now_ns() ^ ((uint64_t)getpid() << 32);
+			seed = fl_clock_mono_ns() ^ ((uint64_t)getpid() << 32);
 		f->seed = seed & FL_SEED_MAX;
 	}
 }
@@ -230,7 +228,7 @@ static int commit(struct fl_sup *s, struct sup_fault *sf, FILE *msg)
 	if (!err)
 		err = rebuild(s);
 	if (!err && sf->f.duration_ns) {
-		sf->f.expires_mono_ns = fl_sup_now_ns() + sf->f.duration_ns;
+		sf->f.expires_mono_ns = fl_clock_mono_ns() + sf->f.duration_ns;
 		err = fl_sup_deadline(s, sf, sf->f.expires_mono_ns, expire);
 	}
 	if (err) {
@@ -484,7 +482,7 @@ static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct 
 static int sup_list(struct fl_sup *s, bool json, FILE *out)
 {
 	struct fl_out o = { .f = out, .json = json };
-	uint64_t now = fl_sup_now_ns();
+	uint64_t now = fl_clock_mono_ns();
 
 	fl_out_open(&o, "", '[');
 	for (int i = 0; i < s->n_faults; i++) {

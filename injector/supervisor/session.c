@@ -32,14 +32,6 @@
 #include "session_int.h"
 #include "state/state.h"
 
-uint64_t fl_sup_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int fl_target_parse(int argc, char **argv, struct fl_target *t, int *used, struct fl_err *err)
 {
 	uint64_t pid;
