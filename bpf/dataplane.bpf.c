@@ -181,11 +181,6 @@ __attribute__((noinline)) int fl_rule_match(const struct fl_rule *r, const struc
 	return (r->flags & FL_RULE_BIDIR) && match_way(r, p, 1);
 }
 
-static __always_inline int chance(__u64 draw, __u64 prob)
-{
-	return (draw >> 32) < prob;
-}
-
 /* netem's Gilbert-Elliott step: move state, then lose with the probability
  * of the state the packet arrived in. The move is a compare-and-swap, so two
  * CPUs never both move the state on one old value. */
@@ -196,13 +191,13 @@ static __always_inline int ge_lose(const struct fl_rule *r, struct fl_rule_state
 	__u32 old = st->ge_state;
 
 	if (old == FL_GE_GOOD) {
-		if (chance(move, r->ge_p))
+		if (fl_chance(move, r->ge_p))
 			__sync_val_compare_and_swap(&st->ge_state, old, FL_GE_BAD);
-		return chance(lose, r->ge_good_loss);
+		return fl_chance(lose, r->ge_good_loss);
 	}
-	if (chance(move, r->ge_r))
+	if (fl_chance(move, r->ge_r))
 		__sync_val_compare_and_swap(&st->ge_state, old, FL_GE_GOOD);
-	return chance(lose, r->ge_bad_loss);
+	return fl_chance(lose, r->ge_bad_loss);
 }
 
 /* Returns 1 when the packet is gone (stop evaluating). */
@@ -219,7 +214,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 	case FL_KIND_LOSS:
 	case FL_KIND_DROP:
 		if (r->kind == FL_KIND_LOSS &&
-		    !chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq), r->prob))
+		    !fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq), r->prob))
 			return 0;
 		goto drop;
 	case FL_KIND_GEMODEL:
@@ -228,21 +223,21 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		goto drop;
 	case FL_KIND_RESET:
 		if (ev->p.proto != IPPROTO_TCP_ || (ev->p.tcp_flags & TCPF_RST) ||
-		    !chance(fl_prng(r->seed, r->prng_id, FL_STREAM_RESET, seq), r->prob))
+		    !fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_RESET, seq), r->prob))
 			return 0;
 		ev->reset = 1;
 		ev->reset_slot = slot;
 		return 1;
 	case FL_KIND_DUPLICATE:
 		if (!ev->dup &&
-		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
 			ev->dup = 1;
 			ev->dup_slot = slot;
 		}
 		return 0;
 	case FL_KIND_CORRUPT:
 		if (!ev->corrupt &&
-		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
 			ev->corrupt = 1;
 			ev->corrupt_slot = slot;
 			ev->corrupt_draw = fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT_BIT, seq);
@@ -250,7 +245,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		return 0;
 	case FL_KIND_DELAY:
 		d = fl_prng(r->seed, r->prng_id, FL_STREAM_DELAY, seq);
-		if (!ev->marked && chance(d, r->prob)) {
+		if (!ev->marked && fl_chance(d, r->prob)) {
 			ev->marked = 1;
 			ev->mark = FL_MARK_DELAY | (slot & FL_MARK_SLOT_MASK);
 			c->delayed++;

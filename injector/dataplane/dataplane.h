@@ -12,10 +12,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fallacy/mark.h"
 #include "fallacy/rule.h"
 
 #define FL_TC_PRIO 1
-#define FL_TC_HANDLE 0xfa11
+#define FL_TC_HANDLE FL_TAG
 
 struct fl_dp;
 struct fl_state;

@@ -298,12 +298,12 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 		err = -EBUSY;
 	if (err) {
 		if (err == -EBUSY)
-			pr_err("delay line: queue %d in namespace %s is bound by another process "
+			pr_err("delay line: queue %u in namespace %s is bound by another process "
 			       "(another fallacy session?) or binding needs CAP_NET_ADMIN; stop the "
 			       "other session or run 'fallacy cleanup'",
 			       FL_QUEUE_NUM, netns);
 		else
-			pr_err("delay line: binding queue %d in namespace %s: %s", FL_QUEUE_NUM,
+			pr_err("delay line: binding queue %u in namespace %s: %s", FL_QUEUE_NUM,
 			       netns, strerror(-err));
 		goto fail;
 	}

@@ -65,7 +65,7 @@ static double normal_std(double u)
 
 int64_t fl_delay_jitter(enum fl_delay_dist dist, uint64_t jitter_ns, uint32_t u32)
 {
-	double u = ((double)u32 + 0.5) / 4294967296.0;
+	double u = ((double)u32 + 0.5) / (double)FL_PROB_ONE;
 	double j = (double)jitter_ns, v;
 
 	switch (dist) {
@@ -94,8 +94,8 @@ uint32_t fl_delay_correlate(uint32_t fresh, uint32_t *last, double corr)
 		*last = fresh;
 		return fresh;
 	}
-	rho = corr >= 1 ? (1ull << 32) : (uint64_t)(corr * 4294967296.0);
-	answer = ((uint64_t)fresh * ((1ull << 32) - rho) + (uint64_t)*last * rho) >> 32;
+	rho = corr >= 1 ? FL_PROB_ONE : (uint64_t)(corr * (double)FL_PROB_ONE);
+	answer = ((uint64_t)fresh * (FL_PROB_ONE - rho) + (uint64_t)*last * rho) >> 32;
 	*last = (uint32_t)answer;
 	return (uint32_t)answer;
 }
@@ -110,7 +110,7 @@ static bool reorder_skip(const struct fl_delay_params *p, struct fl_delay_state 
 	u = fl_delay_correlate(fresh, &s->reorder_last, p->reorder_corr);
 	if (p->reorder >= 1)
 		return true;
-	return (double)u < p->reorder * 4294967296.0;
+	return (double)u < p->reorder * (double)FL_PROB_ONE;
 }
 
 /* The correlation memory starts from a draw of its own (netem starts it

@@ -25,7 +25,7 @@ void fl_nfrule_build(struct fl_nfrule *r, const char *netns, int family, enum fl
 	snprintf(r->chain, sizeof(r->chain), "%s",
 		 hook == FL_NFQ_LO_INPUT ? "INPUT" : "PREROUTING");
 	snprintf(r->rule, sizeof(r->rule),
-		 "%s-m mark --mark 0x%08x/0x%08x -j NFQUEUE --queue-num %d%s",
+		 "%s-m mark --mark 0x%08x/0x%08x -j NFQUEUE --queue-num %u%s",
 		 hook == FL_NFQ_LO_INPUT ? "-i lo " : "", FL_MARK_DELAY, FL_MARK_TAG_MASK,
 		 FL_QUEUE_NUM, fail_closed ? "" : " --queue-bypass");
 }

@@ -25,15 +25,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fallacy/mark.h"
 #include "log.h"
 
 struct fl_state;
 struct nl_sock;
 
-#define FL_SHAPE_MAJOR 0xfa11u
+#define FL_SHAPE_MAJOR FL_TAG
 #define FL_SHAPE_CLASSID(minor) (((uint32_t)FL_SHAPE_MAJOR << 16) | ((minor)&0xffffu))
 /* u32 filter for the ifb redirect; after the data plane's (priority 1). */
-#define FL_SHAPE_U32_PRIO 0xfa11u
+#define FL_SHAPE_U32_PRIO FL_TAG
 
 struct fl_rate {
 	uint64_t rate_bps; /* bits per second */
