@@ -31,6 +31,10 @@
 #define TCPF_RST 0x04
 #define TCPF_ACK 0x10
 #define BPF_F_INGRESS_ 1
+#define PORTS_LEN 4 /* source and destination port */
+#define TCP_TO_FLAGS_LEN 14 /* ports, seq, ack, data offset, flags */
+#define RST_TTL 64 /* Linux's default TTL / hop limit */
+#define HDR8_LEN 8 /* the UDP header, and ICMP's up to its payload */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -367,17 +371,17 @@ static __always_inline void set_ports(struct __sk_buff *skb, struct pkt *p)
 	} h;
 
 	if (p->proto == IPPROTO_TCP_) {
-		if (bpf_skb_load_bytes(skb, p->l4off, &h, 14))
+		if (bpf_skb_load_bytes(skb, p->l4off, &h, TCP_TO_FLAGS_LEN))
 			return;
 		p->tcp_flags = h.flags;
 		p->payoff = p->l4off + (h.doff >> 4) * 4;
 	} else if (p->proto == IPPROTO_UDP_) {
-		if (bpf_skb_load_bytes(skb, p->l4off, &h, 4))
+		if (bpf_skb_load_bytes(skb, p->l4off, &h, PORTS_LEN))
 			return;
-		p->payoff = p->l4off + 8;
+		p->payoff = p->l4off + HDR8_LEN;
 	} else {
 		if (p->proto == IPPROTO_ICMP_ || p->proto == IPPROTO_ICMPV6_)
-			p->payoff = p->l4off + 8;
+			p->payoff = p->l4off + HDR8_LEN;
 		return;
 	}
 	p->sport = bpf_ntohs(h.sport);
@@ -574,7 +578,7 @@ static __always_inline int rst_build4(struct __sk_buff *skb, struct eval *ev, st
 	r->ip.ihl = 5;
 	r->ip.tot_len = bpf_htons(sizeof(r->ip) + sizeof(r->tcp));
 	r->ip.frag_off = bpf_htons(0x4000);
-	r->ip.ttl = 64;
+	r->ip.ttl = RST_TTL;
 	r->ip.protocol = IPPROTO_TCP_;
 	r->ip.saddr = ip.daddr;
 	r->ip.daddr = ip.saddr;
@@ -606,7 +610,7 @@ static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, st
 	r->ip6.version = 6;
 	r->ip6.payload_len = bpf_htons(sizeof(r->tcp));
 	r->ip6.nexthdr = IPPROTO_TCP_;
-	r->ip6.hop_limit = 64;
+	r->ip6.hop_limit = RST_TTL;
 	r->ip6.saddr = ip6.daddr;
 	r->ip6.daddr = ip6.saddr;
 	ph.saddr = r->ip6.saddr;

@@ -93,7 +93,8 @@ static int parse_opt(int opt, struct cap_args *a)
 		}
 		return 0;
 	case 's':
-		if (fl_parse_u64(optarg, 64, 262144, &v, &err)) {
+		if (fl_parse_u64(optarg, FL_CAPTURE_SNAPLEN_MIN, FL_CAPTURE_SNAPLEN_MAX, &v,
+				 &err)) {
 			pr_err("--snaplen %s", err.msg);
 			return -EINVAL;
 		}
@@ -221,7 +222,7 @@ static int ns_points(struct cap_args *a, struct fl_capture_point **pts, size_t *
 		       "namespace's ingress faults, sent ones after its egress faults)");
 		return -EINVAL;
 	}
-	if (a->pid && fl_parse_u64(a->pid, 1, 4194304, &pid, &err)) {
+	if (a->pid && fl_parse_u64(a->pid, 1, FL_PID_MAX, &pid, &err)) {
 		pr_err("--pid %s", err.msg);
 		return -EINVAL;
 	}

@@ -25,6 +25,19 @@
 #include "proc.h"
 #include "state/state.h"
 
+/* Readiness: the target's ready command is run again every READY_RETRY_US,
+ * each run given at most READY_RUN_MAX_NS. */
+#define READY_RETRY_US 200000
+#define READY_RUN_MAX_NS (5 * FL_NSEC_PER_SEC)
+/* The measured part: the load threads get START_DELAY_NS to start before
+ * offset 0; the main thread looks at the load every MAIN_TICK_US and
+ * reports progress every PROGRESS_TTY_NS on a terminal, PROGRESS_NS
+ * otherwise. */
+#define START_DELAY_NS (100 * FL_NSEC_PER_MSEC)
+#define MAIN_TICK_US 50000
+#define PROGRESS_TTY_NS (200 * FL_NSEC_PER_MSEC)
+#define PROGRESS_NS (5 * FL_NSEC_PER_SEC)
+
 volatile sig_atomic_t fl_run_interrupted;
 
 static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
@@ -199,11 +212,12 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 		if (now >= deadline)
 			break;
 		if (!fl_proc_run(&sp,
-				 deadline - now < 5000000000ULL ? deadline - now : 5000000000ULL,
+				 deadline - now < READY_RUN_MAX_NS ? deadline - now :
+								     READY_RUN_MAX_NS,
 				 &status) &&
 		    status == 0)
 			break;
-		usleep(200000);
+		usleep(READY_RETRY_US);
 	}
 	free(cmd);
 	if (!ret && exited(n->pid, &status))
@@ -365,11 +379,11 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 				  .stop = &fl_run_interrupted,
 				  .realtime = true };
 	struct tl_arg a = { &tl, 0 };
-	uint64_t last = 0, every = r->o->progress_tty ? 200000000ULL : 5000000000ULL;
+	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS;
 	pthread_t th;
 	int ret;
 
-	r->t0 = fl_clock_mono_ns() + 100000000ULL; /* let the load threads start */
+	r->t0 = fl_clock_mono_ns() + START_DELAY_NS;
 	r->t_end = r->t0 + r->sc->duration_ns;
 	tl.t0 = r->t0;
 	ret = fl_run_load_start(r);
@@ -382,7 +396,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
-		usleep(50000);
+		usleep(MAIN_TICK_US);
 		if (fl_clock_mono_ns() - last >= every) {
 			last = fl_clock_mono_ns();
 			fl_run_load_poll(r);

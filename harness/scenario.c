@@ -593,7 +593,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 				       a->text);
 		snprintf(ck->after, sizeof(ck->after), "%s", a->text);
 	}
-	ck->rate_window_ns = 1000000000ULL;
+	ck->rate_window_ns = FL_CHECK_RATE_WINDOW_NS;
 	if (fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err))
 		return -EINVAL;
 	if (!ck->rate_window_ns)
@@ -612,7 +612,7 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	const char *node = NULL, *run = NULL;
 	uint64_t expect = 0;
 
-	ck->timeout_ns = 30000000000ULL;
+	ck->timeout_ns = FL_CHECK_RUN_TIMEOUT_NS;
 	if (fl_yexpect(c->d, v, FL_Y_MAP, what, c->err) ||
 	    fl_ycheck_keys(c->d, v, what, on_node ? nkeys : ikeys, c->err) ||
 	    fl_yget_str(c->d, v, "node", on_node, &node, c->err) ||

@@ -367,7 +367,7 @@ static int parse_start(struct tctx *c, const struct fl_ynode *s)
 	    fl_yget_str(c->d, s, "user", false, &user, c->err) || tdup(&t->user, user) ||
 	    parse_env(c, fl_ymap_get(s, "env")))
 		return -EINVAL;
-	t->ready_timeout_ns = 30000000000ULL;
+	t->ready_timeout_ns = FL_TARGET_READY_TIMEOUT_NS;
 	if (!r)
 		return 0;
 	if (r->type == FL_Y_SCALAR)
@@ -393,8 +393,8 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	t->is_workload = workload;
 	t->line = p->line;
 	t->col = p->col;
-	t->every_ns = 100000000ULL;
-	t->timeout_ns = 1000000000ULL;
+	t->every_ns = FL_TARGET_PROBE_EVERY_NS;
+	t->timeout_ns = FL_TARGET_PROBE_TIMEOUT_NS;
 	if (fl_yexpect(c->d, p, FL_Y_MAP, what, c->err) ||
 	    fl_ycheck_keys(c->d, p, what, workload ? wkeys : pkeys, c->err) ||
 	    fl_yget_str(c->d, p, "node", false, &node, c->err) ||
@@ -440,7 +440,7 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 		return fl_yerr(c->err, c->d, r, "missing required key 'start'");
 	if (parse_start(c, s))
 		return -EINVAL;
-	t->stop_grace_ns = 5000000000ULL;
+	t->stop_grace_ns = FL_TARGET_STOP_GRACE_NS;
 	if (stop && (fl_yexpect(c->d, stop, FL_Y_MAP, "'stop'", c->err) ||
 		     fl_ycheck_keys(c->d, stop, "'stop'", skeys, c->err) ||
 		     fl_yget_duration(c->d, stop, "grace", false, &t->stop_grace_ns, c->err)))

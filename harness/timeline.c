@@ -12,6 +12,11 @@
 #include "clock.h"
 #include "results.h"
 
+/* Sleeps are cut into slices of SLICE_NS (a stop request waits at most
+ * that long); the last SPIN_NS before a step are spun. */
+#define SLICE_NS (50 * FL_NSEC_PER_MSEC)
+#define SPIN_NS (300 * FL_NSEC_PER_USEC)
+
 static void sleep_until(uint64_t t)
 {
 	struct timespec ts = fl_ns_ts(t);
@@ -151,17 +156,17 @@ int fl_timeline_run(struct fl_timeline *tl)
 		const struct fl_step *st = &tl->steps[tl->next];
 		uint64_t due = tl->t0 + st->at_ns;
 
-		/* sleep in slices so that a stop request is seen within 50 ms */
-		while (fl_clock_mono_ns() + 50000000ULL < due && !(tl->stop && *tl->stop))
-			sleep_until(fl_clock_mono_ns() + 50000000ULL < due - 50000000ULL ?
-					    fl_clock_mono_ns() + 50000000ULL :
-					    due - 50000000ULL);
+		/* sleep in slices so that a stop request is seen within a slice */
+		while (fl_clock_mono_ns() + SLICE_NS < due && !(tl->stop && *tl->stop))
+			sleep_until(fl_clock_mono_ns() + SLICE_NS < due - SLICE_NS ?
+					    fl_clock_mono_ns() + SLICE_NS :
+					    due - SLICE_NS);
 		if (tl->stop && *tl->stop)
 			return -EINTR;
-		/* sleep to 300 us before, then spin: timer wake-ups on a loaded
+		/* sleep to SPIN_NS before, then spin: timer wake-ups on a loaded
 		 * VM are late by 0.1-1 ms, a short spin is not */
-		if (due > 300000)
-			sleep_until(due - 300000);
+		if (due > SPIN_NS)
+			sleep_until(due - SPIN_NS);
 		while (fl_clock_mono_ns() < due)
 			;
 		do_step(tl, st, due);

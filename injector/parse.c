@@ -14,7 +14,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#define FRAC_MAX_DIGITS 18
+/* Fraction digits kept: 18, as 10^18 (fscale) still fits 64 bits. */
+#define FSCALE_MAX 1000000000000000000ULL
+#define PORT_MAX 65535
 
 struct unit {
 	const char *name;
@@ -128,7 +130,7 @@ static int scan_number(const char *s, struct number *n)
 		if (!isdigit((unsigned char)s[1]))
 			return -EINVAL;
 		for (s++; isdigit((unsigned char)*s); s++) {
-			if (n->fscale >= 1000000000000000000ULL)
+			if (n->fscale >= FSCALE_MAX)
 				continue; /* digits beyond 10^-18 cannot matter */
 			n->fp = n->fp * 10 + (uint64_t)(*s - '0');
 			n->fscale *= 10;
@@ -420,16 +422,16 @@ static int parse_port(const char *text, const char *s, const char *end, uint16_t
 	const char *p = s;
 
 	for (; p < end && isdigit((unsigned char)*p); p++)
-		if (v <= 65536)
+		if (v <= PORT_MAX) /* stays above PORT_MAX once there */
 			v = v * 10 + (uint64_t)(*p - '0');
 	if (p == s || p != end) {
-		fl_err_set(err, "%s: not a port or port range (use N or N-M, ports 1..65535)",
-			   text);
+		fl_err_set(err, "%s: not a port or port range (use N or N-M, ports 1..%d)", text,
+			   PORT_MAX);
 		return -EINVAL;
 	}
-	if (v < 1 || v > 65535) {
-		fl_err_set(err, "%s: port %.*s out of range (use 1..65535)", text, (int)(end - s),
-			   s);
+	if (v < 1 || v > PORT_MAX) {
+		fl_err_set(err, "%s: port %.*s out of range (use 1..%d)", text, (int)(end - s), s,
+			   PORT_MAX);
 		return -EINVAL;
 	}
 	*port = (uint16_t)v;

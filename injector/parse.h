@@ -30,6 +30,9 @@ void fl_format_rate(uint64_t bps, char *buf, size_t len);
 int fl_parse_percent(const char *text, double *fraction, struct fl_err *err);
 void fl_format_percent(double fraction, char *buf, size_t len);
 
+/* The largest pid (the kernel's PID_MAX_LIMIT on 64-bit), for --pid. */
+#define FL_PID_MAX 4194304
+
 /* Sizes as tc reads them: b, k/kb, m/mb, g/gb (bytes, binary 1024),
  * kbit, mbit, gbit (bits, divided by 8); a bare number is bytes. */
 int fl_parse_size(const char *text, uint64_t *bytes, struct fl_err *err);

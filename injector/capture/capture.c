@@ -18,8 +18,6 @@
 #include "log.h"
 #include "netns.h"
 
-#define FL_CAPTURE_SNAPLEN 65535
-#define FL_CAPTURE_BUFFER (64 << 20)
 #define FL_CAPTURE_MAX_POINTS 512
 
 struct cap_point {
@@ -211,12 +209,14 @@ static int validate(size_t n, const struct fl_capture_opts *o)
 		pr_err("capture: no output file given (-w FILE)");
 		return -EINVAL;
 	}
-	if (o->snaplen < 0 || o->snaplen > 262144) {
-		pr_err("capture: snaplen %d out of range (64..262144, 0 = default)", o->snaplen);
+	if (o->snaplen < 0 || o->snaplen > FL_CAPTURE_SNAPLEN_MAX) {
+		pr_err("capture: snaplen %d out of range (%d..%d, 0 = default)", o->snaplen,
+		       FL_CAPTURE_SNAPLEN_MIN, FL_CAPTURE_SNAPLEN_MAX);
 		return -EINVAL;
 	}
-	if (o->snaplen && o->snaplen < 64) {
-		pr_err("capture: snaplen %d too small to hold the headers (use >= 64)", o->snaplen);
+	if (o->snaplen && o->snaplen < FL_CAPTURE_SNAPLEN_MIN) {
+		pr_err("capture: snaplen %d too small to hold the headers (use >= %d)", o->snaplen,
+		       FL_CAPTURE_SNAPLEN_MIN);
 		return -EINVAL;
 	}
 	return 0;

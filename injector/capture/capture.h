@@ -34,11 +34,19 @@ struct fl_capture_point {
 	enum fl_capture_dir dir;
 };
 
+/* Bytes kept per packet: by default, at least (the headers) and at most
+ * (libpcap's MAXIMUM_SNAPLEN). */
+#define FL_CAPTURE_SNAPLEN 65535
+#define FL_CAPTURE_SNAPLEN_MIN 64
+#define FL_CAPTURE_SNAPLEN_MAX 262144
+/* The kernel ring of each point, by default. */
+#define FL_CAPTURE_BUFFER (64 << 20)
+
 struct fl_capture_opts {
 	const char *path; /* the pcap file to write */
 	const char *filter; /* pcap-filter(7) expression, NULL = everything */
-	int snaplen; /* bytes kept per packet, 0 = 262144 */
-	int buffer_bytes; /* kernel ring per point, 0 = 32 MiB */
+	int snaplen; /* bytes kept per packet, 0 = FL_CAPTURE_SNAPLEN */
+	int buffer_bytes; /* kernel ring per point, 0 = FL_CAPTURE_BUFFER */
 };
 
 struct fl_capture_stat {

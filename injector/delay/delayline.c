@@ -39,6 +39,16 @@
 #define FL_DL_BULK_PPS 20000ull
 enum { FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK };
 #define FL_DL_MAX_ARRIVAL_AGE_NS 20000000ull
+/* Wake-up lateness model (EWMA, 1/16 per sample): the starting guess, and
+ * the margin spun on top of mean + 4 deviations. */
+#define LATE_MEAN_START_NS 60000
+#define LATE_DEV_START_NS 30000
+#define LATE_EWMA_WEIGHT 16
+#define SPIN_EXTRA_NS 10000
+/* A queue config message waits this long for its ack, reading at most
+ * this many other messages (packets that raced in) meanwhile. */
+#define CFG_ACK_TIMEOUT_MS 2000
+#define CFG_ACK_MAX_READS 1000
 
 struct dl_queue {
 	struct mnl_socket *nl;
@@ -102,8 +112,8 @@ int fl_delayline_new(struct fl_delayline **out)
 	pthread_mutex_init(&dl->lock, NULL);
 	fl_timerheap_init(&dl->heap);
 	dl->spin_fixed = FL_DL_DEFAULT_SPIN_NS;
-	dl->late_mean = 60000;
-	dl->late_dev = 30000;
+	dl->late_mean = LATE_MEAN_START_NS;
+	dl->late_dev = LATE_DEV_START_NS;
 	dl->stop_fd = -1;
 	dl->ts_fd = tstamp_socket();
 	*out = dl;
@@ -213,11 +223,11 @@ static int cfg_send(struct dl_queue *q, struct nlmsghdr *nlh)
 	nlh->nlmsg_seq = seq;
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	for (int tries = 0; tries < 1000; tries++) {
+	for (int tries = 0; tries < CFG_ACK_MAX_READS; tries++) {
 		ssize_t n;
 		int r;
 
-		if (poll(&pfd, 1, 2000) <= 0)
+		if (poll(&pfd, 1, CFG_ACK_TIMEOUT_MS) <= 0)
 			return -ETIMEDOUT;
 		n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
 		if (n < 0)
@@ -544,7 +554,7 @@ static int64_t spin_margin(const struct fl_delayline *dl)
 		return 0;
 	if (dl->spin_fixed >= 0)
 		return dl->spin_fixed;
-	m = dl->late_mean + 4 * dl->late_dev + 10000;
+	m = dl->late_mean + 4 * dl->late_dev + SPIN_EXTRA_NS;
 	if (m < SPIN_MIN_NS)
 		m = SPIN_MIN_NS;
 	if (m > SPIN_MAX_NS)
@@ -572,8 +582,8 @@ static void wake_measured(struct fl_delayline *dl, uint64_t target, uint64_t wok
 	double late = woke > target ? (double)(woke - target) : 0;
 	double dev = late > dl->late_mean ? late - dl->late_mean : dl->late_mean - late;
 
-	dl->late_mean += (late - dl->late_mean) / 16;
-	dl->late_dev += (dev - dl->late_dev) / 16;
+	dl->late_mean += (late - dl->late_mean) / LATE_EWMA_WEIGHT;
+	dl->late_dev += (dev - dl->late_dev) / LATE_EWMA_WEIGHT;
 	dl->st.wakeups++;
 	dl->st.spin_margin_ns = spin_margin(dl);
 }

@@ -34,7 +34,7 @@
 /* Kernel queue length per namespace (NFQA_CFG_QUEUE_MAXLEN). Beyond it the
  * kernel lets packets through undelayed (F_FAIL_OPEN); the per-slot limit
  * (default FL_DELAY_DEFAULT_LIMIT) is enforced first, counted, and drops. */
-#define FL_DL_QUEUE_MAXLEN 65536u
+#define FL_DL_QUEUE_MAXLEN FL_DELAY_MAX_LIMIT
 
 struct fl_delayline;
 

@@ -42,7 +42,10 @@ enum fl_delay_dist {
 	FL_DIST_COUNT,
 };
 
-#define FL_DELAY_DEFAULT_LIMIT 10000u
+/* Packets a rule holds at once: by default, and at most (a rule may fill
+ * the kernel queue, FL_DL_QUEUE_MAXLEN, but no more). */
+#define FL_DELAY_DEFAULT_LIMIT 10000
+#define FL_DELAY_MAX_LIMIT 65536
 
 /* Which mechanism delays: the NFQUEUE delay line (queue), sch_netem
  * (netem.h; only when the kernel has it), or auto, which is the queue

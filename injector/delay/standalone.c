@@ -12,7 +12,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "delayline.h"
+#include "fallacy/mark.h"
 #include "json.h"
 #include "log.h"
 #include "nfrule.h"
@@ -81,9 +83,9 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 	else if (!strcmp(a, "--ready"))
 		o->ready = v;
 	else if (!strcmp(a, "--spin")) {
-		o->spin_ns = strtoll(v, NULL, 10) * 1000; /* < 0: adaptive */
+		o->spin_ns = strtoll(v, NULL, 10) * (int64_t)FL_NSEC_PER_USEC; /* < 0: adaptive */
 	} else if (!strcmp(a, "--slot") || !strcmp(a, "--seed")) {
-		if (fl_parse_u64(v, 0, a[3] == 'l' ? 0xffff : UINT64_MAX, &n, &err)) {
+		if (fl_parse_u64(v, 0, a[3] == 'l' ? FL_MARK_SLOT_MASK : UINT64_MAX, &n, &err)) {
 			pr_err("%s %s", a, err.msg);
 			return -EINVAL;
 		}

@@ -36,6 +36,8 @@ struct delay {
 };
 
 #define OFF(field) offsetof(struct delay, p.field)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Indexed by enum fl_delay_dist (the parameter stores the word's index). */
 static const char *const dists[] = { "uniform", "normal", "pareto", "paretonormal", NULL };
@@ -83,9 +85,9 @@ static const struct fl_param delay_params[] = {
 	{ .name = "limit",
 	  .type = FL_PT_COUNT,
 	  .off = OFF(limit),
-	  .def = "10000",
+	  .def = STR(FL_DELAY_DEFAULT_LIMIT),
 	  .min = 1,
-	  .max = 65536,
+	  .max = FL_DELAY_MAX_LIMIT,
 	  .help = "packets held per rule; beyond it they are dropped and counted" },
 	{ .name = "fail-closed",
 	  .type = FL_PT_FLAG,

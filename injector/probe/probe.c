@@ -28,6 +28,9 @@
 #include "log.h"
 #include "scratch.h"
 
+/* The scratch child is killed (SIGALRM) after this long. */
+#define PROBE_TIMEOUT_S 10
+
 static const struct fl_probe_info infos[FL_PROBE_COUNT] = {
 	[FL_PROBE_NETNS] = { "netns", "every lab, wrap and attach session", "fallacy cannot work",
 			     "CONFIG_NET_NS; run as root (CAP_SYS_ADMIN)", true },
@@ -174,7 +177,7 @@ static void run_scratch_child(struct fl_probe_report *shared)
 		return;
 	}
 	if (pid == 0) {
-		alarm(10); /* a stuck probe must not hang doctor */
+		alarm(PROBE_TIMEOUT_S); /* a stuck probe must not hang doctor */
 		fl_probe_scratch(shared);
 		_exit(0);
 	}

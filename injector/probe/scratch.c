@@ -36,6 +36,9 @@
 
 #include "probe.skel.h"
 
+/* How long the test packet may take to be seen. */
+#define PACKET_WAIT_MS 100
+
 #define BRNF_SYSCTL "/proc/sys/net/bridge/bridge-nf-call-iptables"
 
 static int link_up(struct nl_sock *sk, const char *dev)
@@ -130,7 +133,7 @@ static void probe_cls_bpf(struct fl_probe_report *rep)
 		goto cleanup;
 	}
 	fl_probe_send_packet();
-	for (int i = 0; i < 100 && !skel->bss->hits; i++)
+	for (int ms = 0; ms < PACKET_WAIT_MS && !skel->bss->hits; ms++)
 		usleep(1000);
 	if (skel->bss->hits)
 		fl_probe_set(rep, FL_PROBE_CLS_BPF, true,

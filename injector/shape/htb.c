@@ -18,6 +18,10 @@
 #include "nlutil.h"
 #include "state/journal.h"
 
+/* htb's quantum is rate/100 within FL_SHAPE_FRAME..QUANTUM_MAX bytes (the
+ * kernel warns about quanta above 200000). */
+#define QUANTUM_MAX 200000
+
 /* -NLE_EXIST when a root qdisc is there already (ours from an earlier rate
  * fault, or somebody else's). */
 static int htb_root(struct nl_sock *sk, int idx)
@@ -50,10 +54,10 @@ static int htb_class(struct nl_sock *sk, int idx, uint16_t minor, const struct f
 	if (!c)
 		return -NLE_NOMEM;
 	fl_rate_defaults(in, &r);
-	if (quantum < 1514)
-		quantum = 1514;
-	if (quantum > 200000)
-		quantum = 200000;
+	if (quantum < FL_SHAPE_FRAME)
+		quantum = FL_SHAPE_FRAME;
+	if (quantum > QUANTUM_MAX)
+		quantum = QUANTUM_MAX;
 	rtnl_tc_set_ifindex(TC_CAST(c), idx);
 	rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(FL_SHAPE_MAJOR, 0));
 	rtnl_tc_set_handle(TC_CAST(c), FL_SHAPE_CLASSID(minor));

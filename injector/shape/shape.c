@@ -28,23 +28,23 @@
 #include "parse.h"
 #include "state/state.h"
 
-#define FRAME 1514u
-#define GSO_MAX 65536u
+#define GSO_MAX 65536u /* one GSO super-packet */
+#define GSO_MIN_RATE 100000000ull /* bits/s from which a burst holds one */
 
 void fl_rate_defaults(const struct fl_rate *in, struct fl_rate *out)
 {
-	uint64_t Bps = in->rate_bps / 8, burst = Bps / 250;
+	uint64_t Bps = in->rate_bps / 8, burst = Bps / 250; /* 4 ms */
 
 	*out = *in;
 	if (!out->burst) {
-		if (burst < 2 * FRAME)
-			burst = 2 * FRAME;
-		if (in->rate_bps >= 100000000ull && burst < GSO_MAX)
+		if (burst < 2 * FL_SHAPE_FRAME)
+			burst = 2 * FL_SHAPE_FRAME;
+		if (in->rate_bps >= GSO_MIN_RATE && burst < GSO_MAX)
 			burst = GSO_MAX;
 		out->burst = burst;
 	}
 	if (!out->limit)
-		out->limit = Bps / 10 + out->burst;
+		out->limit = Bps / 10 + out->burst; /* 100 ms + burst */
 }
 
 static int tbf_add(struct nl_sock *sk, int idx, uint32_t parent, uint32_t handle,

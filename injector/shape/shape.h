@@ -36,6 +36,10 @@ struct nl_sock;
 /* u32 filter for the ifb redirect; after the data plane's (priority 1). */
 #define FL_SHAPE_U32_PRIO FL_TAG
 
+/* One full Ethernet frame at MTU 1500 (bytes, without FCS): the smallest
+ * burst and htb quantum that make sense. */
+#define FL_SHAPE_FRAME 1514u
+
 struct fl_rate {
 	uint64_t rate_bps; /* bits per second */
 	uint64_t burst; /* bytes; 0 = default */

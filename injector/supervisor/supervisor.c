@@ -163,7 +163,7 @@ static int answer(int fd, uint32_t status, const char *out, size_t olen, const c
 static void handle_client(struct fl_sup *s, int *end_fd)
 {
 	struct timeval tv = { .tv_sec = 2 };
-	char *buf = NULL, *argv[256], *out = NULL, *msg = NULL;
+	char *buf = NULL, *argv[FL_REQ_MAX_WORDS], *out = NULL, *msg = NULL;
 	size_t olen = 0, mlen = 0;
 	FILE *fo = NULL, *fm = NULL;
 	uint32_t len = 0;
@@ -180,7 +180,7 @@ static void handle_client(struct fl_sup *s, int *end_fd)
 	fm = open_memstream(&msg, &mlen);
 	if (!fo || !fm)
 		goto out;
-	argc = split_words(buf, len, argv, 255);
+	argc = split_words(buf, len, argv, FL_REQ_MAX_WORDS - 1);
 	status = argc ? sup_request(s, argc, argv, buf[0] == 'j', fo, fm) : 2;
 	fclose(fo);
 	fclose(fm);
