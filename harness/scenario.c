@@ -727,14 +727,6 @@ const char *fl_check_kind_name(enum fl_check_kind k)
 static const char *const top_keys[] = { "name",	 "fallacy", "description", "seed",   "duration",
 					"nodes", "ipv6",    "timeline",	   "checks", NULL };
 
-static int dupstr(char **dst, const char *s)
-{
-	if (!s)
-		return 0;
-	*dst = strdup(s);
-	return *dst ? 0 : -ENOMEM;
-}
-
 static int parse_head(struct sctx *c, const struct fl_ynode *r)
 {
 	const char *name = NULL, *fallacy = NULL, *desc = NULL, *v6 = NULL;
@@ -774,9 +766,9 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 	sc->ipv6 = v6 && !strcmp(v6, "true");
 	sc->has_seed = fl_ymap_get(r, "seed") != NULL;
 	sc->nodes = nodes;
-	return dupstr(&sc->name, name)		     ?:
-		       dupstr(&sc->fallacy, fallacy) ?:
-						       dupstr(&sc->description, desc);
+	return fl_ydup(&sc->name, name)		      ?:
+		       fl_ydup(&sc->fallacy, fallacy) ?:
+							fl_ydup(&sc->description, desc);
 }
 
 static int parse_root(struct sctx *c, const struct fl_ynode *r)
@@ -805,7 +797,7 @@ int fl_scenario_load(const char *file, const char *text, struct fl_scenario **ou
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
 		c = (struct sctx){ .d = d, .err = err, .sc = sc };
-		ret = dupstr(&sc->file, file) ?: parse_root(&c, d->root);
+		ret = fl_ydup(&sc->file, file) ?: parse_root(&c, d->root);
 	}
 	fl_yaml_free(d);
 	if (ret) {

@@ -143,20 +143,12 @@ static int activate_here(struct cap_point *cp, const struct fl_capture_opts *o)
  * it: switch this thread in, create, switch back. */
 static int open_point(struct cap_point *cp, const struct fl_capture_opts *o)
 {
-	int nsfd = -1, saved = -1, rc, rc2;
+	int saved = -1, rc, rc2;
 
-	if (strcmp(cp->pt.netns, "-")) {
-		nsfd = fl_netns_open_spec(cp->pt.netns);
-		if (nsfd < 0) {
-			pr_err("capture: namespace %s: %s", cp->pt.netns, strerror(-nsfd));
-			return nsfd;
-		}
-		rc = fl_netns_enter(nsfd, &saved);
-		close(nsfd);
-		if (rc) {
-			pr_err("capture: entering namespace %s: %s", cp->pt.netns, strerror(-rc));
-			return rc;
-		}
+	rc = fl_netns_enter_spec(cp->pt.netns, &saved);
+	if (rc) {
+		pr_err("capture: entering namespace %s: %s", cp->pt.netns, strerror(-rc));
+		return rc;
 	}
 	rc = activate_here(cp, o);
 	if (saved >= 0) {

@@ -277,7 +277,7 @@ static int queue_open(struct dl_queue *q)
 int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 {
 	struct dl_queue *q;
-	int nsfd = -1, saved = -1, err;
+	int saved = -1, err;
 
 	if (dl->thread_running)
 		return -EBUSY;
@@ -289,16 +289,9 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 	q->tx = malloc(TX_BUFSZ);
 	if (!q->tx)
 		return -ENOMEM;
-	if (strcmp(netns, "-")) {
-		nsfd = fl_netns_open_spec(netns);
-		if (nsfd < 0) {
-			err = nsfd;
-			goto fail;
-		}
-		err = fl_netns_enter(nsfd, &saved);
-		if (err)
-			goto fail;
-	}
+	err = fl_netns_enter_spec(netns, &saved);
+	if (err)
+		goto fail;
 	err = queue_open(q);
 	if (saved >= 0 && fl_netns_leave(saved) < 0)
 		pr_err("delay line: cannot return to the original namespace");
@@ -317,8 +310,6 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 			       netns, strerror(-err));
 		goto fail;
 	}
-	if (nsfd >= 0)
-		close(nsfd);
 	return dl->nq++;
 fail:
 	if (q->nl)
@@ -326,8 +317,6 @@ fail:
 	q->nl = NULL;
 	free(q->tx);
 	q->tx = NULL;
-	if (nsfd >= 0)
-		close(nsfd);
 	return err;
 }
 

@@ -59,19 +59,13 @@ int fl_nfrule_remove(const struct fl_nfrule *r)
 int fl_nfrule_bridge_nf(const char *netns, int family)
 {
 	char path[128], c = 0;
-	int nsfd = -1, saved = -1, fd, err = 0;
+	int saved = -1, fd, err;
 
 	snprintf(path, sizeof(path), "/proc/sys/net/bridge/bridge-nf-call-%s",
 		 family == 6 ? "ip6tables" : "iptables");
-	if (strcmp(netns, "-")) {
-		nsfd = fl_netns_open_spec(netns);
-		if (nsfd < 0)
-			return nsfd;
-		err = fl_netns_enter(nsfd, &saved);
-		close(nsfd);
-		if (err)
-			return err;
-	}
+	err = fl_netns_enter_spec(netns, &saved);
+	if (err)
+		return err;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read(fd, &c, 1) != 1)
 		err = -errno;

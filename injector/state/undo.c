@@ -302,7 +302,7 @@ static int undo_iptables(struct undo_ctx *c, int argc, char **argv)
 static int undo_sysctl(struct undo_ctx *c, int argc, char **argv)
 {
 	char path[512], val[1024] = "";
-	int nsfd, saved = -1, fd, err = 0;
+	int saved = -1, fd, err;
 	size_t len;
 
 	if (skip_in_own_ns(c, argv[1]))
@@ -315,11 +315,7 @@ static int undo_sysctl(struct undo_ctx *c, int argc, char **argv)
 		snprintf(val + strlen(val), sizeof(val) - strlen(val), "%s%s", i > 3 ? " " : "",
 			 argv[i]);
 	len = strlen(val);
-	nsfd = fl_netns_open_spec(argv[1]);
-	if (nsfd < 0)
-		return gone(nsfd);
-	err = fl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	err = fl_netns_enter_spec(argv[1], &saved);
 	if (err)
 		return gone(err);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -327,7 +323,8 @@ static int undo_sysctl(struct undo_ctx *c, int argc, char **argv)
 		err = -errno;
 	if (fd >= 0)
 		close(fd);
-	fl_netns_leave(saved);
+	if (saved >= 0)
+		fl_netns_leave(saved);
 	return gone(err);
 }
 
