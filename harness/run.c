@@ -24,6 +24,7 @@
 #include "parse.h"
 #include "proc.h"
 #include "state/state.h"
+#include "steps.h"
 
 /* Readiness: the target's ready command is run again every READY_RETRY_US,
  * each run given at most READY_RUN_MAX_NS. */
@@ -371,17 +372,21 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s)
 {
+	struct fl_step_ctx ctx;
 	struct fl_timeline tl = { .steps = r->sc->steps,
 				  .n_steps = r->sc->n_steps,
-				  .ops = &fl_run_fault_ops,
-				  .ctx = r,
+				  .ctx = &ctx,
 				  .res = r->res,
 				  .stop = &fl_run_interrupted,
 				  .realtime = true };
 	struct tl_arg a = { &tl, 0 };
 	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS;
+	struct fl_err err;
 	pthread_t th;
 	int ret;
+
+	if (fl_run_step_ctx(r, &ctx, &err))
+		return run_fail(s, -EINVAL, "%s", err.msg);
 
 	r->t0 = fl_clock_mono_ns() + START_DELAY_NS;
 	r->t_end = r->t0 + r->sc->duration_ns;

@@ -94,7 +94,9 @@ void fl_run_load_poll(struct fl_run *r);
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
 
 /* the fault backend (through the session API), runfaults.c */
-extern const struct fl_timeline_ops fl_run_fault_ops;
+/* The context the timeline's steps act in: the lab and its session. */
+struct fl_step_ctx;
+int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err);
 /* Validate the timeline's fault words against the lab, before anything runs. */
 int fl_run_faults_check(struct fl_run *r, struct fl_err *err);
 

@@ -9,6 +9,7 @@
 
 #include "faults/fault.h"
 #include "json.h"
+#include "steps.h"
 #include "parse.h"
 
 struct sctx {
@@ -21,292 +22,11 @@ static const char *const fallacies[] = { "reliable",	   "latency",	  "bandwidth"
 					 "secure",	   "topology",	  "administrator",
 					 "transport-cost", "homogeneous", NULL };
 
-static int words_push(struct fl_step *st, const char *w)
-{
-	char **v = realloc(st->argv, (st->argc + 2) * sizeof(char *));
-
-	if (!v)
-		return -ENOMEM;
-	st->argv = v;
-	v[st->argc] = strdup(w);
-	if (!v[st->argc])
-		return -ENOMEM;
-	v[++st->argc] = NULL;
-	return 0;
-}
-
 /* A single, non-null scalar. */
 static int check_scalar(struct sctx *c, const struct fl_ynode *v, const char *key)
 {
 	if (v->type != FL_Y_SCALAR || fl_yis_null(v))
 		return fl_yerr(c->err, c->d, v, "'%s' must be a single value", key);
-	return 0;
-}
-
-/* "n1" or [n2, n3] -> "n2,n3" */
-static int node_list(struct sctx *c, const struct fl_ynode *v, const char *key, char *buf,
-		     size_t len)
-{
-	size_t off = 0;
-
-	if (v->type == FL_Y_SCALAR && !fl_yis_null(v)) {
-		snprintf(buf, len, "%s", v->text);
-		return 0;
-	}
-	if (v->type != FL_Y_SEQ || !v->n)
-		return fl_yerr(c->err, c->d, v, "'%s' must be a node name or a list of them", key);
-	buf[0] = 0;
-	for (size_t i = 0; i < v->n; i++) {
-		const struct fl_ynode *it = v->items[i];
-
-		if (it->type != FL_Y_SCALAR || fl_yis_null(it))
-			return fl_yerr(c->err, c->d, it, "items of '%s' must be node names", key);
-		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "",
-				it->text);
-	}
-	if (off >= len)
-		return fl_yerr(c->err, c->d, v, "'%s': list too long", key);
-	return 0;
-}
-
-/* true/false of a flag key; *on says which. */
-static int yaml_flag(struct sctx *c, const struct fl_ynode *v, const char *key, bool *on)
-{
-	if (check_scalar(c, v, key))
-		return -EINVAL;
-	if (strcmp(v->text, "true") && strcmp(v->text, "false"))
-		return fl_yerr(c->err, c->d, v, "'%s' must be true or false", key);
-	*on = !strcmp(v->text, "true");
-	return 0;
-}
-
-/* One value checked by the kind's own parser, at its own position. */
-static int param_value(struct sctx *c, struct fl_step *st, const struct fl_param *p,
-		       const struct fl_ynode *v)
-{
-	struct fl_err e;
-
-	if (check_scalar(c, v, p->name))
-		return -EINVAL;
-	if (fl_param_check(p, v->text, &e))
-		return fl_yerr(c->err, c->d, v, "bad value for '%s': %s", p->name, e.msg);
-	return words_push(st, v->text);
-}
-
-/* A kind parameter's YAML value into the words of `fault add`. */
-static int fault_param(struct sctx *c, struct fl_step *st, const struct fl_param *p,
-		       const struct fl_ynode *v, bool bare)
-{
-	char buf[512];
-	bool on;
-	int ret = 0;
-
-	if (p->type == FL_PT_FLAG)
-		return yaml_flag(c, v, p->name, &on) ?: on ? words_push(st, p->name) : 0;
-	if (!bare && (ret = words_push(st, p->name)))
-		return ret;
-	if (p->type == FL_PT_GROUPS) {
-		if (v->type != FL_Y_SEQ)
-			return fl_yerr(c->err, c->d, v,
-				       "'%s' must be a list of node groups, e.g. [[n1], [n2, n3]]",
-				       p->name);
-		for (size_t i = 0; i < v->n && !ret; i++)
-			ret = node_list(c, v->items[i], p->name, buf, sizeof(buf)) ?:
-				      words_push(st, buf);
-		return ret;
-	}
-	if (p->type == FL_PT_PERCENTS && v->type == FL_Y_SEQ) {
-		if (v->n < (p->min ? p->min : 1) || v->n > p->max)
-			return fl_yerr(c->err, c->d, v, "'%s' takes %llu to %llu percentages",
-				       p->name, (unsigned long long)(p->min ? p->min : 1),
-				       (unsigned long long)p->max);
-		for (size_t i = 0; i < v->n && !ret; i++)
-			ret = param_value(c, st, p, v->items[i]);
-		return ret;
-	}
-	return param_value(c, st, p, v);
-}
-
-/* A match option's YAML value into "--name value". */
-static int fault_option(struct sctx *c, struct fl_step *st, const struct fl_fault_option *o,
-			const struct fl_ynode *v)
-{
-	char buf[512];
-	bool on;
-
-	if (!o->takes_value)
-		return yaml_flag(c, v, o->yaml, &on) ?: on ? words_push(st, o->name) : 0;
-	if (o->node_list) {
-		if (node_list(c, v, o->yaml, buf, sizeof(buf)))
-			return -EINVAL;
-	} else {
-		if (check_scalar(c, v, o->yaml))
-			return -EINVAL;
-		snprintf(buf, sizeof(buf), "%s", v->text);
-	}
-	return words_push(st, o->name) ?: words_push(st, buf);
-}
-
-static const struct fault_ops *fault_kind(struct sctx *c, const struct fl_ynode *f)
-{
-	const struct fl_ynode *k = fl_ymap_get(f, "kind");
-	const struct fault_ops *ops;
-	struct fl_err e;
-
-	if (!k) {
-		char list[256] = "";
-
-		for (int i = 0; fl_fault_kinds[i]; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-				 i ? ", " : "", fl_fault_kinds[i]->name);
-		fl_yerr(c->err, c->d, f, "fault needs a 'kind' (one of: %s)", list);
-		return NULL;
-	}
-	if (check_scalar(c, k, "kind"))
-		return NULL;
-	ops = fl_fault_kind(k->text);
-	if (!ops) {
-		fl_fault_unknown_kind(k->text, &e);
-		fl_yerr(c->err, c->d, k, "%s", e.msg);
-	}
-	return ops;
-}
-
-/* The keys a fault of kind ops may have: kind, its parameters, options. */
-static int fault_keys(struct sctx *c, const struct fl_ynode *f, const struct fault_ops *ops)
-{
-	const char *allowed[64];
-	size_t n = 0;
-	char what[64];
-
-	allowed[n++] = "kind";
-	for (const struct fl_param *p = ops->params; p->name && n < 40; p++)
-		allowed[n++] = p->name;
-	for (const struct fl_fault_option *o = fl_fault_options; o->name && n < 62; o++)
-		if (o->yaml)
-			allowed[n++] = o->yaml;
-	allowed[n] = NULL;
-	snprintf(what, sizeof(what), "a '%s' fault", ops->name);
-	return fl_ycheck_keys(c->d, f, what, allowed, c->err);
-}
-
-/* The words, checked by the same parser as `fault add` (node names are
- * checked against the target's nodes once they are known: run.c). */
-static int fault_check(struct sctx *c, struct fl_step *st, const struct fl_ynode *at)
-{
-	struct fl_fault *f = calloc(1, sizeof(*f));
-	struct fl_err e;
-	int ret;
-
-	if (!f)
-		return -ENOMEM;
-	ret = fl_fault_parse(f, (int)st->argc, st->argv, NULL, &e);
-	/* without a lab, node names cannot resolve yet: that is run.c's job */
-	if (ret && strstr(e.msg, "node names work in labs only"))
-		ret = 0;
-	free(f);
-	return ret ? fl_yerr(c->err, c->d, at, "%s", e.msg) : 0;
-}
-
-/* fault: "delay 200ms --from n1": the words of `fallacy fault add`, as
- * they are; the data plane's parser checks them. */
-static int parse_fault_words(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
-{
-	char *buf = strdup(f->text), *save = NULL;
-	struct fl_err e;
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (char *w = strtok_r(buf, " \t\n", &save); w && !ret; w = strtok_r(NULL, " \t\n", &save))
-		ret = words_push(st, w);
-	free(buf);
-	if (ret)
-		return ret;
-	if (!st->argc || !fl_fault_kind(st->argv[0])) {
-		if (!st->argc)
-			return fl_yerr(
-				c->err, c->d, f,
-				"'fault' needs a kind and its parameters, e.g. \"loss 5%%\"");
-		fl_fault_unknown_kind(st->argv[0], &e);
-		return fl_yerr(c->err, c->d, f, "%s", e.msg);
-	}
-	st->kind = !strcmp(st->argv[0], "partition") && st->argc > 2 ? FL_STEP_PARTITION :
-								       FL_STEP_FAULT;
-	return fault_check(c, st, f);
-}
-
-/* fault: {kind: K, PARAM: V, ..., from: .., to: ..}: keys from the kind's
- * table; the first positional parameter goes without its name. */
-static int parse_fault(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
-{
-	const struct fault_ops *ops;
-	bool first = true;
-	int ret;
-
-	if (f->type == FL_Y_SCALAR && !fl_yis_null(f))
-		return parse_fault_words(c, st, f);
-	if (fl_yexpect(c->d, f, FL_Y_MAP, "'fault'", c->err))
-		return -EINVAL;
-	ops = fault_kind(c, f);
-	if (!ops)
-		return -EINVAL;
-	ret = fault_keys(c, f, ops) ?: words_push(st, ops->name);
-	for (const struct fl_param *p = ops->params; p->name && !ret; p++) {
-		const struct fl_ynode *v = fl_ymap_get(f, p->name);
-		bool bare = first && (p->flags & FL_PF_POSITIONAL);
-
-		if (p->flags & FL_PF_POSITIONAL)
-			first = false;
-		if (v)
-			ret = fault_param(c, st, p, v, bare);
-	}
-	for (const struct fl_fault_option *o = fl_fault_options; o->name && !ret; o++) {
-		const struct fl_ynode *v = o->yaml ? fl_ymap_get(f, o->yaml) : NULL;
-
-		if (v)
-			ret = fault_option(c, st, o, v);
-	}
-	st->kind = FL_STEP_FAULT;
-	return ret ?: fault_check(c, st, f);
-}
-
-static int parse_partition(struct sctx *c, struct fl_step *st, const struct fl_ynode *p)
-{
-	char buf[512];
-	int ret = 0;
-
-	if (p->type != FL_Y_SEQ || p->n < 2)
-		return fl_yerr(
-			c->err, c->d, p,
-			"'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
-	ret = words_push(st, "partition");
-	for (size_t i = 0; i < p->n && !ret; i++)
-		ret = node_list(c, p->items[i], "partition", buf, sizeof(buf)) ?:
-										 words_push(st, buf);
-	st->kind = FL_STEP_PARTITION;
-	return ret;
-}
-
-static const struct fl_step *find_step_id(const struct fl_scenario *sc, const char *id)
-{
-	for (size_t i = 0; i < sc->n_steps; i++)
-		if (sc->steps[i].kind != FL_STEP_HEAL && !strcmp(sc->steps[i].id, id))
-			return &sc->steps[i];
-	return NULL;
-}
-
-static int parse_heal(struct sctx *c, struct fl_step *st, const struct fl_ynode *h)
-{
-	if (check_scalar(c, h, "heal"))
-		return -EINVAL;
-	if (strcmp(h->text, "all") && !find_step_id(c->sc, h->text))
-		return fl_yerr(c->err, c->d, h,
-			       "'heal: %s' names no earlier fault or partition (use an 'id' "
-			       "given above, or 'all')",
-			       h->text);
-	snprintf(st->heal, sizeof(st->heal), "%s", h->text);
-	st->kind = FL_STEP_HEAL;
 	return 0;
 }
 
@@ -324,41 +44,60 @@ static int step_id(struct sctx *c, struct fl_step *st, const struct fl_ynode *s,
 	if (fl_validate_name("id", v->text, FL_ID_MAX, &e))
 		return fl_yerr(c->err, c->d, v, "%s", e.msg);
 	if (!strcmp(v->text, "all") || !strcmp(v->text, "faults") ||
-	    !strcmp(v->text, "last-heal") || find_step_id(c->sc, v->text))
+	    !strcmp(v->text, "last-heal") || fl_step_find(c->sc, v->text))
 		return fl_yerr(c->err, c->d, v, "id '%s' is %s; choose another", v->text,
-			       find_step_id(c->sc, v->text) ? "used twice" : "reserved");
+			       fl_step_find(c->sc, v->text) ? "used twice" : "reserved");
 	snprintf(st->id, sizeof(st->id), "%s", v->text);
 	return 0;
 }
 
-static const char *const step_keys[] = { "at", "id", "fault", "heal", "partition", "oneway", NULL };
+/* The one step-kind key of a step map (steps.h), or an error. */
+static const struct fl_step_ops *step_kind(struct sctx *c, const struct fl_ynode *s,
+					   const struct fl_ynode **v)
+{
+	const struct fl_step_ops *ops = NULL;
+	char list[256] = "";
+	int n = 0;
+
+	for (int i = 0; fl_step_kinds[i]; i++) {
+		const struct fl_ynode *x = fl_ymap_get(s, fl_step_kinds[i]->key);
+
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s'%s'", i ? ", " : "",
+			 fl_step_kinds[i]->key);
+		if (x) {
+			ops = fl_step_kinds[i];
+			*v = x;
+			n++;
+		}
+	}
+	if (n == 1)
+		return ops;
+	fl_yerr(c->err, c->d, s, "a timeline step needs exactly one of %s (found %d)", list, n);
+	return NULL;
+}
+
+/* at, id, the kind's key and the kind's extra keys. */
+static int step_keys(struct sctx *c, const struct fl_ynode *s, const struct fl_step_ops *ops)
+{
+	const char *allowed[32] = { "at", "id", ops->key };
+	size_t n = 3;
+
+	for (size_t i = 0; ops->extra_keys && ops->extra_keys[i] && n < 31; i++)
+		allowed[n++] = ops->extra_keys[i];
+	allowed[n] = NULL;
+	return fl_ycheck_keys(c->d, s, "a timeline step", allowed, c->err);
+}
 
 static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
 {
-	const struct fl_ynode *f = fl_ymap_get(s, "fault"), *h = fl_ymap_get(s, "heal");
-	const struct fl_ynode *p = fl_ymap_get(s, "partition"), *o = fl_ymap_get(s, "oneway");
-	int n = !!f + !!h + !!p, ret;
+	struct fl_step_parse p = { .d = c->d, .err = c->err, .sc = c->sc };
+	const struct fl_ynode *v = NULL;
+	const struct fl_step_ops *ops = step_kind(c, s, &v);
 
-	if (n != 1)
-		return fl_yerr(c->err, c->d, s,
-			       "a timeline step needs exactly one of 'fault', 'heal' or "
-			       "'partition' (found %d)",
-			       n);
-	if (o && !p)
-		return fl_yerr(c->err, c->d, fl_ymap_key(s, "oneway"),
-			       "'oneway' only goes with 'partition'");
-	if (h && fl_ymap_get(s, "id"))
-		return fl_yerr(c->err, c->d, fl_ymap_key(s, "id"), "a 'heal' step takes no 'id'");
-	ret = f ? parse_fault(c, st, f) : h ? parse_heal(c, st, h) : parse_partition(c, st, p);
-	if (ret || !o)
-		return ret;
-	if (check_scalar(c, o, "oneway"))
+	if (!ops || step_keys(c, s, ops))
 		return -EINVAL;
-	if (!strcmp(o->text, "true"))
-		return words_push(st, "oneway");
-	if (strcmp(o->text, "false"))
-		return fl_yerr(c->err, c->d, o, "'oneway' must be true or false");
-	return 0;
+	st->ops = ops; /* the parser may make it another (partition: fault) */
+	return ops->parse(&p, st, s, v);
 }
 
 static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
@@ -371,7 +110,6 @@ static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
 	st->line = s->line;
 	st->col = s->col;
 	if (fl_yexpect(c->d, s, FL_Y_MAP, "a timeline step", c->err) ||
-	    fl_ycheck_keys(c->d, s, "a timeline step", step_keys, c->err) ||
 	    fl_yget_duration(c->d, s, "at", true, &st->at_ns, c->err))
 		return -EINVAL;
 	if (idx && st->at_ns < sc->steps[idx - 1].at_ns)
@@ -381,7 +119,7 @@ static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
 		return fl_yerr(c->err, c->d, fl_ymap_get(s, "at"),
 			       "step at %s is after the end of the scenario (duration)",
 			       fl_ymap_get(s, "at")->text);
-	ret = step_id(c, st, s, idx);
+	ret = fl_ymap_get(s, "heal") ? 0 : step_id(c, st, s, idx);
 	if (!ret)
 		ret = step_action(c, st, s);
 	sc->n_steps = idx + 1;
@@ -480,7 +218,7 @@ static int check_bound(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 
 static bool window_id_ok(const struct fl_scenario *sc, const char *id)
 {
-	return !strcmp(id, "faults") || find_step_id(sc, id);
+	return !strcmp(id, "faults") || fl_step_find(sc, id);
 }
 
 /* on: n2 | [n2, n3] -> ",n2,n3," */
@@ -489,9 +227,11 @@ static int check_on(struct sctx *c, struct fl_check *ck, const struct fl_ynode *
 	const struct fl_ynode *v = fl_ymap_get(m, "on");
 	char buf[120];
 
+	struct fl_step_parse p = { .d = c->d, .err = c->err, .sc = c->sc };
+
 	if (!v)
 		return 0;
-	if (node_list(c, v, "on", buf, sizeof(buf)))
+	if (fl_ystep_nodes(&p, v, "on", buf, sizeof(buf)))
 		return -EINVAL;
 	snprintf(ck->on, sizeof(ck->on), ",%s,", buf);
 	return 0;
@@ -586,7 +326,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 	if (a) {
 		if (check_scalar(c, a, "after"))
 			return -EINVAL;
-		if (strcmp(a->text, "last-heal") && !find_step_id(c->sc, a->text))
+		if (strcmp(a->text, "last-heal") && !fl_step_find(c->sc, a->text))
 			return fl_yerr(c->err, c->d, a,
 				       "'after: %s' names no fault or partition (use its 'id', "
 				       "or 'last-heal')",
@@ -833,10 +573,6 @@ void fl_step_words(const struct fl_step *st, char *buf, size_t len)
 	size_t off = 0;
 
 	buf[0] = 0;
-	if (st->kind == FL_STEP_HEAL) {
-		snprintf(buf, len, "%s", st->heal);
-		return;
-	}
 	for (size_t i = 0; i < st->argc && off < len; i++)
 		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", st->argv[i]);
 }
@@ -848,9 +584,9 @@ static void print_step(const struct fl_step *st, FILE *f)
 	fl_format_duration(st->at_ns, at, sizeof(at));
 	fl_step_words(st, words, sizeof(words));
 	fprintf(f, "  - at: %s\n", at);
-	if (st->kind != FL_STEP_HEAL)
+	if (!fl_step_is_heal(st))
 		fprintf(f, "    id: %s\n", st->id);
-	fprintf(f, "    %s: ", st->kind == FL_STEP_HEAL ? "heal" : "fault");
+	fprintf(f, "    %s: ", st->ops->key);
 	fl_json_string(f, words);
 	fputc('\n', f);
 }

@@ -23,22 +23,18 @@
 #define FL_CHECK_RATE_WINDOW_NS FL_NSEC_PER_SEC
 #define FL_CHECK_RUN_TIMEOUT_NS (30 * FL_NSEC_PER_SEC)
 
-enum fl_step_kind {
-	FL_STEP_FAULT,
-	FL_STEP_HEAL,
-	FL_STEP_PARTITION,
-};
+struct fl_step_ops;
 
 struct fl_step {
 	uint64_t at_ns; /* offset from the start of the timeline */
-	enum fl_step_kind kind;
-	char id[FL_ID_MAX + 1]; /* fault/partition id; "step-N" if not given */
-	/* FAULT: the words `fallacy fault add` takes after TARGET, e.g.
-	 * "delay" "200ms" "jitter" "50ms" "--from" "n1" "--to" "n2,n3".
-	 * PARTITION: "partition" "n1" "n2,n3" and "oneway" if asked. */
+	const struct fl_step_ops *ops; /* its kind (steps.h) */
+	char id[FL_ID_MAX + 1]; /* the step's id; "step-N" if not given */
+	/* The words of the equivalent command, as the kind's parser made them:
+	 * fault: what `fallacy fault add TARGET` takes, e.g. "delay" "200ms"
+	 * "--from" "n1"; partition: "partition" "n1" "n2,n3" ["oneway"]. */
 	char **argv;
 	size_t argc;
-	char heal[FL_ID_MAX + 1]; /* HEAL: an id or "all" */
+	char heal[FL_ID_MAX + 1]; /* heal: an id or "all" */
 	int line, col;
 };
 

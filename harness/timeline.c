@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "results.h"
+#include "steps.h"
 
 /* Sleeps are cut into slices of SLICE_NS (a stop request waits at most
  * that long); the last SPIN_NS before a step are spun. */
@@ -29,7 +30,7 @@ static void error_event(struct fl_timeline *tl, const struct fl_step *st, const 
 {
 	if (tl->res) {
 		struct fl_out *o = fl_results_event_begin(
-			tl->res, 0, "error", st->kind == FL_STEP_HEAL ? st->heal : st->id, NULL);
+			tl->res, 0, "error", fl_step_is_heal(st) ? st->heal : st->id, NULL);
 
 		fl_out_str(o, "message", msg);
 		fl_results_event_end(tl->res);
@@ -62,18 +63,20 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 {
 	char counters[8192] = "";
 	struct fl_err err = { "" };
+	const struct fl_step *st;
 	uint64_t t, late, begin;
 	size_t i;
 	int ret;
 
-	for (i = 0; i < tl->n_active && strcmp(tl->active[i], id); i++)
+	for (i = 0; i < tl->n_active && strcmp(tl->active[i]->id, id); i++)
 		;
 	if (i == tl->n_active)
 		return 0; /* not active: nothing to heal */
+	st = tl->active[i];
 	begin = fl_clock_mono_ns();
-	ret = tl->ops->heal(tl->ctx, id, counters, sizeof(counters), &err);
+	ret = st->ops->heal(tl->ctx, st, counters, sizeof(counters), &err);
 	t = fl_clock_mono_ns();
-	memmove(tl->active[i], tl->active[i + 1], (tl->n_active - i - 1) * sizeof(tl->active[0]));
+	memmove(&tl->active[i], &tl->active[i + 1], (tl->n_active - i - 1) * sizeof(tl->active[0]));
 	tl->n_active--;
 	if (ret) {
 		pr_err("healing '%s': %s", id, err.msg);
@@ -88,12 +91,8 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 
 static void heal_all_due(struct fl_timeline *tl, uint64_t due)
 {
-	while (tl->n_active) {
-		char id[FL_ID_MAX + 1];
-
-		snprintf(id, sizeof(id), "%s", tl->active[tl->n_active - 1]);
-		heal_one(tl, id, due);
-	}
+	while (tl->n_active)
+		heal_one(tl, tl->active[tl->n_active - 1]->id, due);
 }
 
 void fl_timeline_heal_all(struct fl_timeline *tl)
@@ -109,30 +108,31 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 
 	fl_step_words(st, words, sizeof(words));
 	snprintf(tl->current, sizeof(tl->current), "%s %.90s",
-		 st->kind == FL_STEP_HEAL ? "heal" : st->id, words);
-	if (st->kind == FL_STEP_HEAL) {
+		 fl_step_is_heal(st) ? "heal" : st->id, words);
+	if (fl_step_is_heal(st)) {
 		if (!strcmp(st->heal, "all"))
 			heal_all_due(tl, due);
 		else
 			heal_one(tl, st->heal, due);
 		return;
 	}
-	if (tl->n_active == FL_TIMELINE_MAX_ACTIVE) {
-		error_event(tl, st, "too many faults active at once");
+	if (st->ops->heal && tl->n_active == FL_TIMELINE_MAX_ACTIVE) {
+		error_event(tl, st, "too many steps active at once");
 		return;
 	}
 	begin = fl_clock_mono_ns();
 	late = begin > due ? begin - due : 0;
-	if (tl->ops->apply(tl->ctx, st, &err)) {
+	if (st->ops->apply(tl->ctx, st, &err)) {
 		error_event(tl, st, err.msg);
 		return;
 	}
 	t = fl_clock_mono_ns();
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
-	snprintf(tl->active[tl->n_active++], sizeof(tl->active[0]), "%s", st->id);
-	step_event(tl, t, st->kind == FL_STEP_PARTITION ? "partition" : "fault", st->id, words,
-		   NULL, late, t - begin);
+	if (st->ops->heal)
+		tl->active[tl->n_active++] = st;
+	step_event(tl, t, st->ops->event ? st->ops->event(st) : st->ops->key, st->id, words, NULL,
+		   late, t - begin);
 }
 
 /* Wake up on time: 1 ns timer slack, and real-time priority when allowed

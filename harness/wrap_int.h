@@ -13,6 +13,7 @@
 
 #include "fallacy/rule.h"
 #include "log.h"
+#include "steps.h"
 #include "timeline.h"
 #include "wrap.h"
 
@@ -31,6 +32,7 @@ struct wrap_faults {
 	bool active; /* the supervisor has (had) faults of ours */
 	struct fl_scenario *sc;
 	struct fl_timeline tl;
+	struct fl_step_ctx ctx;
 	pthread_t th;
 	bool th_running;
 	volatile sig_atomic_t stop;

@@ -16,6 +16,7 @@
 #include "dataplane/dataplane.h"
 #include "results.h"
 #include "scenario.h"
+#include "steps.h"
 #include "supervisor/session.h"
 
 static int target(struct wrap_faults *wf, struct fl_target *t, struct fl_err *err)
@@ -78,19 +79,36 @@ static void fault_event(struct wrap_faults *wf, const struct fl_fault *f)
 	fl_results_event_end(wf->res);
 }
 
-/* A scenario step's words as a typed wrap fault (checked, nothing sent). */
+static void adapt(struct fl_step_ctx *c, struct fl_fault *f)
+{
+	struct wrap_faults *wf = c->arg;
+
+	wrap_match(wf->o, f);
+}
+
+static void sum_stats(struct wrap_faults *wf, const char *id);
+
+static void before_heal(struct fl_step_ctx *c, const char *id)
+{
+	sum_stats(c->arg, id);
+}
+
+/* A scenario step's fault, as it will be added (checked, nothing sent). */
 static int step_fault(const struct fl_wrap_opts *o, const struct fl_step *st, struct fl_fault *f,
 		      struct fl_err *err)
 {
-	if (fl_fault_parse(f, (int)st->argc, st->argv, NULL, err))
+	struct fl_rule rules[FL_FAULT_MAX_RULES];
+
+	if (fl_fault_parse(f, (int)st->argc, st->argv, NULL, err) ||
+	    fl_fault_rules(f, NULL, rules, FL_FAULT_MAX_RULES, err) < 0)
 		return -EINVAL;
-	snprintf(f->id, sizeof(f->id), "%s", st->id);
 	wrap_match(o, f);
 	return 0;
 }
 
 /* Everything checked before the session exists: the option faults and the
- * scenario's steps, by the data plane's own parser. */
+ * scenario's steps (faults only: a wrap has no lab), by the data plane's
+ * own parser. */
 int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, struct fl_err *err)
 {
 	struct fl_fault *f;
@@ -111,9 +129,15 @@ int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, st
 		const struct fl_step *st = &wf->sc->steps[i];
 		struct fl_err e;
 
-		if (st->kind == FL_STEP_HEAL)
+		if (fl_step_is_heal(st))
 			continue;
-		if (step_fault(o, st, f, &e)) {
+		if (st->ops->needs_lab || strcmp(st->ops->key, "fault")) {
+			fl_err_set(err,
+				   "%s:%d:%d: a '%s' step needs a lab (use fallacy run); wrap "
+				   "runs faults on one namespace",
+				   wf->sc->file, st->line, st->col, st->ops->key);
+			ret = -EINVAL;
+		} else if (step_fault(o, st, f, &e)) {
 			fl_err_set(err, "%s:%d:%d: %s", wf->sc->file, st->line, st->col, e.msg);
 			ret = -EINVAL;
 		}
@@ -122,54 +146,6 @@ int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, st
 	free(f);
 	return ret;
 }
-
-static void sum_stats(struct wrap_faults *wf, const char *id);
-
-static int tl_apply(void *ctx, const struct fl_step *st, struct fl_err *err)
-{
-	struct wrap_faults *wf = ctx;
-	struct fl_fault *f = calloc(1, sizeof(*f));
-	int ret;
-
-	if (!f)
-		return -ENOMEM;
-	ret = step_fault(wf->o, st, f, err);
-	if (!ret)
-		ret = add_fault(wf, f, err);
-	free(f);
-	return ret;
-}
-
-static int tl_heal(void *ctx, const char *id, char *counters, size_t len, struct fl_err *err)
-{
-	struct wrap_faults *wf = ctx;
-	char *list[] = { "list", NULL }, *del[] = { "del", (char *)id, NULL }, *out = NULL;
-	char *msg = NULL;
-	struct fl_target t;
-	int ret;
-
-	if (target(wf, &t, err))
-		return -EINVAL;
-	sum_stats(wf, id);
-	if (!fl_fault_request(&t, 1, list, true, &out, &msg) && out) {
-		for (char *p = out; *p; p++)
-			if (*p == '\n' || *p == '\r')
-				*p = ' ';
-		if (strlen(out) < len)
-			snprintf(counters, len, "%s", out);
-	}
-	free(out);
-	free(msg);
-	out = msg = NULL;
-	ret = fl_fault_request(&t, 2, del, false, &out, &msg);
-	if (ret)
-		fl_err_set(err, "%s", msg ? msg : "the session supervisor refused");
-	free(out);
-	free(msg);
-	return ret ? -EINVAL : 0;
-}
-
-static const struct fl_timeline_ops tl_ops = { .apply = tl_apply, .heal = tl_heal };
 
 static void *timeline_thread(void *arg)
 {
@@ -205,10 +181,15 @@ int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err)
 
 	if (!wf->sc)
 		return 0;
+	if (target(wf, &wf->ctx.target, err))
+		return -EINVAL;
+	wf->ctx.seed = wf->o->seed;
+	wf->ctx.adapt = adapt;
+	wf->ctx.before_heal = before_heal;
+	wf->ctx.arg = wf;
 	wf->tl = (struct fl_timeline){ .steps = wf->sc->steps,
 				       .n_steps = wf->sc->n_steps,
-				       .ops = &tl_ops,
-				       .ctx = wf,
+				       .ctx = &wf->ctx,
 				       .res = wf->res,
 				       .stop = &wf->stop,
 				       .t0 = fl_clock_mono_ns() };

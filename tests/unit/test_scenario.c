@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "scenario.h"
+#include "steps.h"
 #include "target.h"
 
 static const char good[] =
@@ -56,12 +57,12 @@ static void test_good_scenario(void **state)
 	assert_int_equal(sc->seed, 7);
 	assert_true(sc->duration_ns == 60000000000ULL);
 	assert_int_equal(sc->n_steps, 4);
-	assert_int_equal(sc->steps[0].kind, FL_STEP_FAULT);
+	assert_string_equal(sc->steps[0].ops->key, "fault");
 	assert_string_equal(sc->steps[0].id, "slow-leader");
 	words(&sc->steps[0], "delay 200ms jitter 50ms --from n1 --to n2,n3");
-	assert_int_equal(sc->steps[1].kind, FL_STEP_HEAL);
+	assert_true(fl_step_is_heal(&sc->steps[1]));
 	words(&sc->steps[1], "slow-leader");
-	assert_int_equal(sc->steps[2].kind, FL_STEP_PARTITION);
+	assert_string_equal(sc->steps[2].ops->key, "fault"); /* a partition is a fault */
 	assert_string_equal(sc->steps[2].id, "step-3");
 	words(&sc->steps[2], "partition n1 n2,n3 oneway");
 	assert_int_equal(sc->n_checks, 4);
@@ -122,8 +123,7 @@ static const struct bad bads[] = {
 	{ "name: b\nduration: 10s\ntimeline: {at: 1s}\n",
 	  "b.yaml:3:11: 'timeline' must be a list, not a mapping" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    heal: cut\n",
-	  "b.yaml:5:11: 'heal: cut' names no earlier fault or partition (use an 'id' given above, or "
-	  "'all')" },
+	  "b.yaml:5:11: 'heal: cut' names no earlier step (use an 'id' given above, or 'all')" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 20s\n    heal: all\n",
 	  "b.yaml:4:9: step at 20s is after the end of the scenario (duration)" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss, los: 5%}\n",
@@ -133,7 +133,7 @@ static const struct bad bads[] = {
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    partition: [[n1]]\n",
 	  "b.yaml:5:16: 'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n",
-	  "b.yaml:4:5: a timeline step needs exactly one of 'fault', 'heal' or 'partition' (found 0)" },
+	  "b.yaml:4:5: a timeline step needs exactly one of 'fault', 'partition', 'heal' (found 0)" },
 	{ "name: b\nduration: 10s\nchecks:\n  - availabilty: \">= 1\"\n",
 	  "b.yaml:4:5: unknown key 'availabilty' in a check (did you mean 'availability'?)" },
 	{ "name: b\nduration: 10s\nchecks:\n  - latency: {p99: \"< 1 parsec\"}\n",
@@ -324,7 +324,7 @@ static void test_round_trip(void **state)
 		fl_step_words(&s1->steps[i], w1, sizeof(w1));
 		fl_step_words(&s2->steps[i], w2, sizeof(w2));
 		assert_string_equal(w1, w2);
-		assert_int_equal(s1->steps[i].kind, s2->steps[i].kind);
+		assert_ptr_equal(s1->steps[i].ops, s2->steps[i].ops);
 		assert_true(s1->steps[i].at_ns == s2->steps[i].at_ns);
 	}
 	assert_int_equal(s1->n_checks, 9);
