@@ -493,9 +493,15 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 		fl_out_open(&o, "", '{');
 		fl_out_strf(&o, "id", "%-8s ", sf->f.id);
 		fl_fault_print(&sf->f, &o);
-		if (sf->f.expires_mono_ns)
+		if (sf->f.expires_mono_ns) {
+			uint64_t left = sf->f.expires_mono_ns > now ? sf->f.expires_mono_ns - now :
+								      0;
+
+			/* whole milliseconds up: "left 2.996s", not "2995951.917us" */
 			fl_out_dur(&o, "left",
-				   sf->f.expires_mono_ns > now ? sf->f.expires_mono_ns - now : 0);
+				   (left + FL_NSEC_PER_MSEC - 1) / FL_NSEC_PER_MSEC *
+					   FL_NSEC_PER_MSEC);
+		}
 		fl_out_u64f(&o, "rules", NULL, (uint64_t)sf->n_rules);
 		if (!json) {
 			fputs("\n         ", out);
