@@ -144,10 +144,10 @@ ld=$(series link_down "$small")
 rd=$(series readdress "$small")
 read -r ad adb < <(node_add_both)
 ratio=$(awk -v a="$adb" -v b="$ad" 'BEGIN { printf "%.2f", a / b }')
-# the supervisor's own part of each join (took_ns of its node_join events)
+# the supervisor's own part of each join (took_ns of its node-join events)
 took() {
-	grep '"event": "node_join"' "$FALLACY_RUN_DIR/$1/events.jsonl" |
-		sed 's/.*"took_ns": \([0-9]*\).*/\1/' | awk '{ printf "%.2f\n", $1 / 1e6 }' | median
+	grep '"event":"node-join"' "$FALLACY_RUN_DIR/$1/events.jsonl" |
+		sed 's/.*"took_ns":\([0-9]*\).*/\1/' | awk '{ printf "%.2f\n", $1 / 1e6 }' | median
 }
 ts=$(took "$small") tb=$(took "$big")
 tratio=$(awk -v a="$tb" -v b="$ts" 'BEGIN { printf "%.2f", a / b }')

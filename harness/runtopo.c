@@ -143,7 +143,8 @@ static int member_cmd(struct fl_run *r, size_t idx, const char *what, const char
 	struct fl_spawn sp = { .user = r->t->user, .die_with_parent = true };
 	size_t k = 0, runner = SIZE_MAX;
 	struct fl_tvars v;
-	char *cmd = NULL, path[700], extra[64];
+	char *cmd = NULL, path[700];
+	struct fl_out *o;
 	int status = -1, ret;
 
 	for (size_t i = 0; i < r->n_nodes; i++) {
@@ -174,9 +175,10 @@ static int member_cmd(struct fl_run *r, size_t idx, const char *what, const char
 		dprintf(sp.out_fd, "# fallacy: %s command on %s: %s\n", what, r->nodes[runner].name,
 			cmd);
 	ret = member_retry(&sp, r->t->member_timeout_ns, &status);
-	snprintf(extra, sizeof(extra), "\"status\":%d", ret ? -1 : status);
-	fl_results_event(r->res, 0, !strcmp(what, "join") ? "member-join" : "member-leave", n->name,
-			 extra);
+	o = fl_results_event_begin(
+		r->res, 0, !strcmp(what, "join") ? "member-join" : "member-leave", n->name, NULL);
+	fl_out_i64(o, "status", ret ? -1 : status);
+	fl_results_event_end(r->res);
 	if (sp.out_fd >= 0)
 		close(sp.out_fd);
 	free(cmd);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dataplane/dataplane.h"
 #include "json.h"
 #include "lab/lab.h"
@@ -88,29 +89,26 @@ int fl_sup_at_exit(struct fl_sup *s, void (*fn)(struct fl_sup *s, void *arg), vo
 
 FILE *sup_event_begin(struct fl_sup *s, const char *what, const char *id, struct fl_out *o)
 {
-	struct timespec mono, wall;
 	char path[4096];
-	FILE *fp;
 
 	if (fl_session_path(s->t.session, "events.jsonl", path, sizeof(path)))
 		return NULL;
-	fp = fopen(path, "ae");
-	if (!fp)
+	*o = (struct fl_out){ .json = true, .compact = true };
+	o->f = fopen(path, "ae");
+	if (!o->f)
 		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	*o = (struct fl_out){ .f = fp, .json = true };
-	fputc('{', fp);
-	fl_out_u64(o, "mono_ns", (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
-	fl_out_u64(o, "wall_ns", (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec);
+	fl_out_open(o, "", '{');
+	fl_out_u64(o, "mono_ns", fl_clock_mono_ns());
+	fl_out_u64(o, "wall_ns", fl_clock_wall_ns());
 	fl_out_str(o, "event", what);
 	fl_out_str(o, "id", id);
-	return fp;
+	return o->f;
 }
 
-void sup_event_end(FILE *fp)
+void sup_event_end(FILE *fp, struct fl_out *o)
 {
-	fputs("}\n", fp);
+	fl_out_close(o, '}');
+	fputc('\n', fp);
 	fclose(fp);
 }
 
@@ -124,7 +122,7 @@ static int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE 
 static void run_deadlines(struct fl_sup *s)
 {
 	for (;;) {
-		uint64_t now = fl_sup_now_ns();
+		uint64_t now = fl_clock_mono_ns();
 		int best = -1;
 		struct sup_deadline d;
 
@@ -148,10 +146,9 @@ static struct timespec *next_timeout(struct fl_sup *s, struct timespec *ts)
 			due = s->dl[i].due;
 	if (!due)
 		return NULL;
-	now = fl_sup_now_ns();
+	now = fl_clock_mono_ns();
 	d = due > now ? due - now : 0;
-	ts->tv_sec = (time_t)(d / 1000000000ULL);
-	ts->tv_nsec = (long)(d % 1000000000ULL);
+	*ts = fl_ns_ts(d);
 	return ts;
 }
 
@@ -199,7 +196,7 @@ static int answer(int fd, uint32_t status, const char *out, size_t olen, const c
 static void handle_client(struct fl_sup *s, int *end_fd)
 {
 	struct timeval tv = { .tv_sec = 2 };
-	char *buf = NULL, *argv[256], *out = NULL, *msg = NULL;
+	char *buf = NULL, *argv[FL_REQ_MAX_WORDS], *out = NULL, *msg = NULL;
 	size_t olen = 0, mlen = 0;
 	FILE *fo = NULL, *fm = NULL;
 	uint32_t len = 0;
@@ -216,7 +213,7 @@ static void handle_client(struct fl_sup *s, int *end_fd)
 	fm = open_memstream(&msg, &mlen);
 	if (!fo || !fm)
 		goto out;
-	argc = fl_req_split(buf, len, argv, 255);
+	argc = fl_req_split(buf, len, argv, FL_REQ_MAX_WORDS - 1);
 	status = argc ? sup_request(s, argc, argv, buf[0] == 'j', fo, fm) : 2;
 	fclose(fo);
 	fclose(fm);

@@ -69,11 +69,12 @@ bool sup_topo_verb(const char *verb);
 void sup_topo_stop(struct fl_sup *s);
 /* Faults that keep per-port state redo it (a node joined or left). */
 void sup_faults_nodes_changed(struct fl_sup *s);
-/* One line of RUN_DIR/SESSION/events.jsonl: begin writes {"mono_ns",
- * "wall_ns", "event", "id" (o set up to add members), end closes it. NULL
- * when the file cannot be opened. */
+/* One line of RUN_DIR/SESSION/events.jsonl (compact JSON, the schema of
+ * every events.jsonl): begin writes {"mono_ns", "wall_ns", "event", "id"
+ * (o set up to add members), end closes it. NULL when the file cannot be
+ * opened. */
 FILE *sup_event_begin(struct fl_sup *s, const char *what, const char *id, struct fl_out *o);
-void sup_event_end(FILE *fp);
+void sup_event_end(FILE *fp, struct fl_out *o);
 /* Attach the data plane to the session's fault points (once). */
 int sup_attach(struct fl_sup *s);
 /* Remove every fault (heal hooks run). */

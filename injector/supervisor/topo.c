@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include "dataplane/dataplane.h"
+#include "clock.h"
 #include "json.h"
 #include "lab/lab.h"
 #include "lab/topo.h"
@@ -56,7 +57,7 @@ static void topo_event(struct fl_sup *s, const char *what, const char *id, const
 		fl_out_u64(&o, "took_ns", took_ns);
 	if (flap)
 		fl_out_flag(&o, "flap");
-	sup_event_end(fp);
+	sup_event_end(fp, &o);
 }
 
 /* ---- flapping links ---------------------------------------------------------- */
@@ -102,9 +103,9 @@ static void flap_tick(struct fl_sup *s, void *key)
 		return;
 	}
 	f->is_down = down;
-	topo_event(s, down ? "link_down" : "link_up", f->node, NULL, true, 0);
+	topo_event(s, down ? "link-down" : "link-up", f->node, NULL, true, 0);
 	if (!down && ++f->done == f->count) {
-		topo_event(s, "flap_end", f->node, NULL, false, 0);
+		topo_event(s, "flap-end", f->node, NULL, false, 0);
 		flap_end(s, f->node);
 		return;
 	}
@@ -126,7 +127,7 @@ static int flap_start(struct fl_sup *s, const struct fl_topo *t, struct fl_err *
 	f->period = t->period_ns;
 	f->down = t->down_ns ? t->down_ns : t->period_ns / 2;
 	f->count = t->count;
-	f->start = fl_sup_now_ns();
+	f->start = fl_clock_mono_ns();
 	f->next = s->flaps;
 	s->flaps = f;
 	/* the link starts up (a flap from a link held down starts with up) */
@@ -218,13 +219,13 @@ static int lab_change(struct fl_sup *s, const struct fl_topo *t, struct fl_err *
 static const char *event_name(const struct fl_topo *t)
 {
 	static const char *const names[] = {
-		[FL_TOPO_JOIN] = "node_join",	   [FL_TOPO_LEAVE] = "node_leave",
+		[FL_TOPO_JOIN] = "node-join",	   [FL_TOPO_LEAVE] = "node-leave",
 		[FL_TOPO_READDRESS] = "readdress", [FL_TOPO_MTU] = "mtu",
 		[FL_TOPO_ROUTE] = "route",	   [FL_TOPO_FLAP] = "flap"
 	};
 
 	if (t->op == FL_TOPO_LINK)
-		return t->up ? "link_up" : "link_down";
+		return t->up ? "link-up" : "link-down";
 	return names[t->op];
 }
 
@@ -247,14 +248,14 @@ int sup_topo_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *o
 		topo_event(s, "flap", t.node, words, false, 0);
 		err = flap_start(s, &t, &e);
 	} else if (!err) {
-		uint64_t t0 = fl_sup_now_ns();
+		uint64_t t0 = fl_clock_mono_ns();
 
 		if (t.op == FL_TOPO_LINK)
 			flap_end(s, t.node);
 		err = lab_change(s, &t, &e);
 		if (!err) /* took_ns: the supervisor's part, kernel and data plane */
 			topo_event(s, event_name(&t), t.op == FL_TOPO_ROUTE ? t.from : t.node,
-				   words, false, fl_sup_now_ns() - t0);
+				   words, false, fl_clock_mono_ns() - t0);
 	}
 	if (err) {
 		fprintf(msg, "%s %s: %s\n", argv[0], s->t.session, e.msg);

@@ -43,7 +43,14 @@ counter() {
 	# iproute2 sees the same names: one hosts file per family class
 	run -0 ip netns exec "fl-$lab.n1" getent hosts n4
 	assert_output --partial "fdfa:11ac::"
-	run -0 grep -c '"event": "node_join", "id": "n4"' "$FALLACY_RUN_DIR/$lab/events.jsonl"
+	run -0 grep -c '"event":"node-join","id":"n4"' "$FALLACY_RUN_DIR/$lab/events.jsonl"
+	# and every change of the readdress test's kind in the supervisor's schema
+	run -0 "$FALLACY" readdress "$lab" n4
+	run -0 "$FALLACY" mtu "$lab" n4 1400
+	run -0 "$FALLACY" route "$lab" --from n1 --to n2 --via n4
+	run -0 "$FALLACY" link "$lab" n3 down
+	run -0 "$FALLACY" node remove "$lab" n4
+	fl_assert_events "$FALLACY_RUN_DIR/$lab/events.jsonl"
 }
 
 @test "node add --ipv6-only / --ipv4-only: each resolves the others to what it can reach" {

@@ -138,6 +138,7 @@ in_range() { # VALUE LO HI
 	jq -r '.checks[] | "\(.pass) \(.name): \(.message)"' "$out/summary.json"
 	assert_success
 	run -0 grep -c '"event":"profiles"' "$out/events.jsonl"
+	fl_assert_events "$out/events.jsonl"
 	run -0 grep -F '    - {name: n3, link: {mtu: 1280, delay: 50ms}}' "$out/scenario.yaml"
 	run -0 "$FALLACY" run "$out/scenario.yaml" --target scenarios/targets/http.yaml --dry-run
 	fl_assert_lab_gone "$lab"

@@ -24,6 +24,7 @@ teardown() {
 	echo "$output"
 	jq -r '.checks[] | "\(.pass) \(.name): \(.message)"' "$OUT/summary.json"
 	assert_success
+	fl_assert_events "$OUT/events.jsonl"
 	for ev in link readdress mtu route leave join flap; do
 		run -0 grep -c "\"event\":\"$ev\"" "$OUT/events.jsonl"
 	done
@@ -104,8 +105,9 @@ run_fallacy() {
 		run_fallacy tests/data/scenarios/topology-short.yaml "$target" tt
 		run -0 check_result "$OUT/$target" "command on n1"
 		assert_output true
-		run -0 grep -c '"event":"heal","id":"leave","counters":{},"by":"rejoin"' \
+		run -0 grep -c '"event":"heal","id":"leave","counters":[],"by":"rejoin"' \
 			"$OUT/$target/events.jsonl"
+		fl_assert_events "$OUT/$target/events.jsonl"
 	done
 	run -0 grep -c '"event":"member-join","id":"n3","status":0' "$OUT/etcd/events.jsonl"
 	run -0 grep -c '"event":"member-leave","id":"n3","status":0' "$OUT/etcd/events.jsonl"

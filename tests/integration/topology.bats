@@ -43,7 +43,7 @@ link_state() {
 	# neighbour entries that failed meanwhile are retried by the kernel
 	run -0 poll 10 "$FALLACY" lab exec "$lab" n2 -- ping -4 -c1 -W1 n1
 	run -0 poll 10 "$FALLACY" lab exec "$lab" n2 -- ping -6 -c1 -W1 n1
-	run -0 grep -c '"event": "link_down", "id": "n1"' "$FALLACY_RUN_DIR/$lab/events.jsonl"
+	run -0 grep -c '"event":"link-down","id":"n1"' "$FALLACY_RUN_DIR/$lab/events.jsonl"
 }
 
 # admin-state changes of p-NODE seen by `ip monitor link` in file $1,
@@ -62,7 +62,7 @@ transitions() {
 	bg_pids+=($!)
 	sleep 0.5
 	run -0 "$FALLACY" link "$lab" n2 flap --period 400ms --count 3 --down-for 150ms
-	run -0 poll 20 grep -q '"event": "flap_end", "id": "n2"' "$FALLACY_RUN_DIR/$lab/events.jsonl"
+	run -0 poll 20 grep -q '"event":"flap-end","id":"n2"' "$FALLACY_RUN_DIR/$lab/events.jsonl"
 	sleep 0.5
 	run -0 transitions "$mon" p-n2
 	echo "transitions: $output"
@@ -71,9 +71,10 @@ transitions() {
 	assert_output --regexp 'LOWER_UP UP$'
 	run -0 "$FALLACY" lab exec "$lab" n1 -- ping -c1 -W2 n2
 	# each transition is an event on the supervisor's clock
-	run -0 grep -c '"event": "link_down", "id": "n2", "flap": true' \
+	run -0 grep -c '"event":"link-down","id":"n2","flap":true' \
 		"$FALLACY_RUN_DIR/$lab/events.jsonl"
 	assert_output 3
+	fl_assert_events "$FALLACY_RUN_DIR/$lab/events.jsonl"
 }
 
 @test "a flap without --count stops on 'link up' and the link stays up" {
