@@ -166,13 +166,13 @@ in_range() { # VALUE LO HI
 	fl_assert_lab_gone "$lab"
 }
 
-# p99 (seconds) of a latency check whose name starts with $2
-p99() {
-	jq -r --arg n "$2" '.checks[] | select(.name | startswith($n)) | .measured' "$1/summary.json" |
-		tr -d s
+# the median latency (s) of the operations from nodes matching $2 in run $1
+median_latency() {
+	jq -r --arg re "$2" 'select(.node | test($re)) | (.end_ns - .start_ns) / 1e9' \
+		"$1/ops.jsonl" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 
-@test "network-is-homogeneous (short) against http, redis and etcd: the slow member's p99 stands out" {
+@test "network-is-homogeneous (short) against http, redis and etcd: the slow member's latency stands out" {
 	for target in http redis etcd; do
 		lab=$(fl_lab_name ho)
 		out=$BATS_TEST_TMPDIR/$target
@@ -183,10 +183,11 @@ p99() {
 		[ "$status" -le 1 ]
 		run grep -c '"event":"error"' "$out/events.jsonl"
 		assert_output 0
-		fast=$(p99 "$out" "latency p99 < 500ms on n1,n2")
-		slow=$(p99 "$out" "latency p99 < 2s on n3")
-		echo "$target: p99 n1,n2 ${fast}s, n3 ${slow}s"
-		# n3's operations cross its 100 ms link at least twice
+		fast=$(median_latency "$out" '^n[12]$')
+		slow=$(median_latency "$out" '^n3$')
+		echo "$target: median latency n1,n2 ${fast}s, n3 ${slow}s"
+		# n3's operations cross its 100 ms link at least once each way (the
+		# medians: the p99 of the fast members is the machine's load's)
 		in_range "$slow" 0.2 100
 		awk -v a="$slow" -v b="$fast" 'BEGIN { exit !(a > b) }'
 		fl_assert_lab_gone "$lab"

@@ -105,7 +105,7 @@ run_fallacy() {
 		run_fallacy tests/data/scenarios/topology-short.yaml "$target" tt
 		run -0 check_result "$OUT/$target" "command on n1"
 		assert_output true
-		run -0 grep -c '"event":"heal","id":"leave","counters":[],"by":"rejoin"' \
+		run -0 grep -cF '"event":"heal","id":"leave","counters":[],"by":"rejoin"' \
 			"$OUT/$target/events.jsonl"
 		fl_assert_events "$OUT/$target/events.jsonl"
 	done
