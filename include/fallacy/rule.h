@@ -188,6 +188,8 @@ struct fl_counters {
 	__u64 reset;
 	__u64 delayed; /* marked for the delay line */
 	__u64 shaped; /* classified into a rate class */
+	__u64 tampered; /* payload rewritten, checksums fixed */
+	__u64 replayed; /* a copy sent to the delay line, to arrive again later */
 };
 
 struct fl_addr_key {

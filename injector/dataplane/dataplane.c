@@ -551,14 +551,21 @@ int fl_dp_counters(struct fl_dp *dp, uint32_t slot, struct fl_counters *sum)
 	return err;
 }
 
+#define FIELD(n)                                    \
+	{                                           \
+#n, offsetof(struct fl_counters, n) \
+	}
+
+const struct fl_counter_field fl_counter_fields[] = {
+	FIELD(packets),	  FIELD(bytes),	   FIELD(dropped), FIELD(duplicated),
+	FIELD(corrupted), FIELD(reset),	   FIELD(delayed), FIELD(shaped),
+	FIELD(tampered),  FIELD(replayed), { NULL, 0 },
+};
+_Static_assert(sizeof(fl_counter_fields) / sizeof(fl_counter_fields[0]) == FL_N_COUNTERS + 1,
+	       "every member of struct fl_counters has a name in fl_counter_fields");
+
 void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c)
 {
-	sum->packets += c->packets;
-	sum->bytes += c->bytes;
-	sum->dropped += c->dropped;
-	sum->duplicated += c->duplicated;
-	sum->corrupted += c->corrupted;
-	sum->reset += c->reset;
-	sum->delayed += c->delayed;
-	sum->shaped += c->shaped;
+	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+		*fl_counter_at(sum, f) += fl_counter_get(c, f);
 }
