@@ -292,7 +292,11 @@ static int ethtool_off(int fd, const char *ifname, __u32 cmd)
 
 int fl_dp_offloads_off(int nsfd, const char *ifname)
 {
-	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
+	/* TX checksum offload too: on a veth a locally sent packet keeps
+	 * CHECKSUM_PARTIAL (its checksum is never computed, and the receiver
+	 * trusts it), while a real wire carries computed checksums. Without
+	 * it the receiver verifies them, as it would behind a NIC. */
+	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO, ETHTOOL_STXCSUM };
 	int saved = -1, fd, err;
 
 	err = fl_netns_enter(nsfd, &saved);

@@ -40,8 +40,9 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 int fl_dp_detach_all(struct fl_dp *dp);
 int fl_dp_n_attached(const struct fl_dp *dp);
 
-/* Turn off TSO, GSO and GRO of IFNAME in nsfd (ethtool ioctl), so that the
- * program sees wire-sized packets. */
+/* Turn off TSO, GSO, GRO and TX checksum offload of IFNAME in nsfd
+ * (ethtool ioctl), so that the program sees wire-sized packets with their
+ * checksums computed, as on a real wire. */
 int fl_dp_offloads_off(int nsfd, const char *ifname);
 
 /* Fill the address -> node index map from a lab. */
