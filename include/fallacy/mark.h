@@ -12,6 +12,11 @@
 #define FALLACY_MARK_H
 
 #define FL_MARK_DELAY 0xfa110000u
+/* A replayed copy (FL_KIND_REPLAY) re-enters the tc program with
+ * FL_MARK_REPLAY | slot; the program turns that into FL_MARK_DELAY | slot
+ * and lets it go, so the delay line holds the copy for the replay rule's
+ * delay while the original has passed at once. */
+#define FL_MARK_REPLAY 0xfa130000u
 #define FL_MARK_TAG_MASK 0xffff0000u
 #define FL_MARK_SLOT_MASK 0x0000ffffu
 #define FL_QUEUE_NUM 64017 /* 0xfa11; NFQUEUE numbers are per namespace */

@@ -103,7 +103,7 @@ struct fl_param {
 	const char *def; /* default as a user writes it ("10ms"); NULL: zero */
 	const char *const *words; /* FL_PT_WORD: allowed values, NULL-terminated */
 	uint64_t min, max; /* range (0, 0: any): COUNT, DURATION, RATE, SIZE;
-			    * PERCENTS: number of values */
+			    * PERCENTS: number of values; BYTES: length */
 	const char *wrap; /* `fallacy wrap` flag ("--loss"), or NULL */
 	const char *help; /* one line */
 };
@@ -204,7 +204,9 @@ struct fault_ops {
 	/* Which kernel feature serves the kind on this machine. */
 	enum fl_backend (*backend)(const struct fl_probe_report *rep);
 	/* Optional: cross-parameter rules after the table's parser ("loss
-	 * needs P or gemodel"). */
+	 * needs P or gemodel"). Called after the kind's words, and again once
+	 * the match options are parsed (f->dir, f->proto, ... set); it must
+	 * give the same answer when called twice. */
 	int (*validate)(struct fl_fault *f, struct fl_err *err);
 	/* Fill the action part of a rule (kind, prob, ...). */
 	void (*encode)(const struct fl_fault *f, struct fl_rule *r);

@@ -200,6 +200,11 @@ static int parse_value(const struct fl_param *p, const char *text, void *dst, st
 	case FL_PT_BYTES:
 		if (parse_bytes(p, text, &v.b, err))
 			return -EINVAL;
+		if (p->max && (v.b.len < p->min || v.b.len > p->max)) {
+			fl_err_set(err, "%s %s: %u bytes, give %llu to %llu", p->name, text,
+				   v.b.len, (unsigned long long)p->min, (unsigned long long)p->max);
+			return -EINVAL;
+		}
 		if (dst)
 			*(struct fl_bytes *)dst = v.b;
 		return 0;
