@@ -149,9 +149,10 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 
 	if (!ev || jget_u64(m, "mono_ns", &t))
 		return -EINVAL;
-	if (!strcmp(ev, "start"))
+	if (!strcmp(ev, "start")) {
 		rd->start_ns = t;
-	else if (!strcmp(ev, "end"))
+		jget_u64(m, "wall_ns", &rd->start_wall_ns);
+	} else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
 	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal") &&
 		    strcmp(ev, "error")))
@@ -519,6 +520,12 @@ void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
 	case FL_CHECK_COMMAND:
 	case FL_CHECK_INVARIANT:
 		snprintf(bound, sizeof(bound), "exit %d", ck->expect);
+		break;
+	case FL_CHECK_PLAINTEXT:
+		snprintf(bound, sizeof(bound), "0 packets with a marker");
+		break;
+	case FL_CHECK_SECURE:
+		snprintf(bound, sizeof(bound), "every connection TLS");
 		break;
 	default:
 		snprintf(bound, sizeof(bound), "%s", ck->bound.text);

@@ -47,6 +47,7 @@ struct fl_run_data {
 	struct fl_span *spans;
 	size_t n_spans;
 	uint64_t start_ns, end_ns; /* of the timeline (events "start"/"end") */
+	uint64_t start_wall_ns; /* the "start" event's CLOCK_REALTIME (pcap's clock), or 0 */
 	uint64_t *heals; /* times of heal events, in order */
 	char (*heal_ids)[FL_ID_MAX + 1];
 	size_t n_heals;
@@ -77,6 +78,10 @@ void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
  * (status < 0: could not run, or timed out; detail says which). */
 void fl_check_eval_status(const struct fl_check *ck, int status, const char *why,
 			  struct fl_check_result *res);
+/* Evaluate a plaintext or secure check over the *.pcap files of pcap_dir
+ * (checks_capture.c); rd (may be NULL) dates packets from the start. */
+void fl_check_eval_capture(const struct fl_check *ck, const char *pcap_dir,
+			   const struct fl_run_data *rd, struct fl_check_result *res);
 /* "measured 0.412 (41 of 99 ops ok), bound >= 0.95" */
 void fl_check_message(const struct fl_check_result *res, char *buf, size_t len);
 

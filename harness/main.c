@@ -17,6 +17,7 @@ const struct fl_cmd fl_cmds[] = {
 	{ "lab", do_lab, "create, list, enter and remove labs of namespaces", 0 },
 	{ "fault", do_fault, "add, change, list and remove faults live", 0 },
 	{ "partition", do_partition, "split a lab into groups that cannot reach each other", 0 },
+	{ "inject", do_inject, "forge a packet from a spoofed lab address toward a node", 0 },
 	{ "wrap", do_wrap, "run a command (a test suite) under network faults", 0 },
 	{ "run", do_run, "run scenario files against a target system", 0 },
 	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", 0 },

@@ -244,7 +244,8 @@ static int capture_start(struct fl_run *r, struct fl_suite *s)
 	char dir[600], path[700];
 	int ret = 0;
 
-	if (!r->o->capture)
+	/* plaintext and secure checks read the captures: they turn it on */
+	if (!r->o->capture && !fl_scenario_needs_capture(r->sc))
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/pcap", r->dir);
 	if (mkdir(dir, 0755) && errno != EEXIST)
@@ -486,8 +487,12 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	for (size_t i = 0; i < r->sc->n_checks; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 
-		if (ck->kind != FL_CHECK_COMMAND && ck->kind != FL_CHECK_INVARIANT)
+		if (ck->kind == FL_CHECK_PLAINTEXT || ck->kind == FL_CHECK_SECURE) {
+			snprintf(path, sizeof(path), "%s/pcap", r->dir);
+			fl_check_eval_capture(ck, path, &rd, &res[i]);
+		} else if (ck->kind != FL_CHECK_COMMAND && ck->kind != FL_CHECK_INVARIANT) {
 			fl_check_eval(ck, &rd, &res[i]);
+		}
 		fl_case_from_result(&res[i], &s->cases[i]);
 	}
 	s->n_cases = r->sc->n_checks;

@@ -82,6 +82,14 @@ struct fl_bytes {
 	uint8_t b[FL_TEXT_MAX];
 };
 
+/* Bytes as a user writes them: hex digits ("0a0b", "0x0a0b") or quoted
+ * text ('"abc"'), 1..FL_TEXT_MAX bytes; what names them in errors. */
+int fl_bytes_parse(const char *what, const char *text, struct fl_bytes *b, struct fl_err *err);
+/* The canonical word: "text" in double quotes when every byte is a
+ * printable character other than a space or a quote, else hex digits; a
+ * single word, so it survives being split at spaces and parses back. */
+void fl_bytes_format(const struct fl_bytes *b, char *buf, size_t len);
+
 enum fl_param_flags {
 	/* Written without its name right after the kind ("loss 5%"); several
 	 * positional parameters follow in table order (netem's "delay D J C"). */
