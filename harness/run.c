@@ -25,6 +25,7 @@
 #include "proc.h"
 #include "state/state.h"
 #include "steps.h"
+#include "tls.h"
 
 volatile sig_atomic_t fl_run_interrupted;
 
@@ -48,7 +49,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 {
 	struct passwd *pw = r->t->user ? getpwnam(r->t->user) : NULL;
 	unsigned int rnd;
-	char base[80];
+	char base[80], why[300];
 	int ret;
 
 	if (r->t->user && !pw)
@@ -60,6 +61,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (unsigned int)getpid() ^ (unsigned int)time(NULL);
 	snprintf(base, sizeof(base), "/tmp/fallacy-%s.%08x", r->lab_name, rnd);
+	snprintf(r->scratch, sizeof(r->scratch), "%s", base);
 	ret = fl_state_mkdir(r->st, base, 0755);
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
@@ -73,6 +75,8 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	if (ret)
 		return run_fail(s, ret, "cannot create the scratch folders in %s: %s", base,
 				strerror(-ret));
+	if (fl_run_tls(r, why, sizeof(why)))
+		return run_fail(s, -EIO, "%s", why);
 	return 0;
 }
 
