@@ -186,6 +186,8 @@ static int sb_str(struct sbuf *b, const char *s)
 
 static int expand_list(const struct fl_tvars *v, const char *item, struct sbuf *b,
 		       struct fl_err *err);
+static int expand_into(const char *tmpl, const struct fl_tvars *v, struct sbuf *b,
+		       struct fl_err *err);
 
 static const struct fl_tnode *node_by_name(const struct fl_tvars *v, const char *name, size_t len)
 {
@@ -236,6 +238,18 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		return sb_str(b, v->dir ? v->dir : "");
 	if (IS("ca") || IS("cert") || IS("key"))
 		return tls_var(v, var, len, b, err);
+	if (IS("verify")) {
+		if (!v->t || !v->t->verify) {
+			fl_err_set(err, "'{{verify}}': target '%s' has no 'verify' command",
+				   v->t && v->t->name ? v->t->name : "?");
+			return -EINVAL;
+		}
+		if (strstr(v->t->verify, "{{verify}}")) {
+			fl_err_set(err, "'verify' cannot refer to itself");
+			return -EINVAL;
+		}
+		return expand_into(v->t->verify, v, b, err);
+	}
 	if (IS("index") || IS("seq")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("seq") ? (unsigned long long)v->seq : (unsigned long long)v->self);
@@ -432,14 +446,15 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	return tdup(&t->load_node, node ? node : "all") ?: tdup(&t->load_op, op ? op : "probe");
 }
 
-static const char *const target_keys[] = { "name",     "nodes", "requires", "start", "stop", "peer",
-					   "endpoint", "probe", "workload", "tls",   NULL };
+static const char *const target_keys[] = { "name",     "nodes", "requires", "start",
+					   "stop",     "peer",	"endpoint", "probe",
+					   "workload", "tls",	"verify",   NULL };
 
 /* Without tls: true, no template may name the certificates. */
 static int tls_vars_need_tls(struct tctx *c, const struct fl_ynode *r)
 {
-	const char *tmpl[] = { c->t->start_run, c->t->ready_run, c->t->load_run, c->t->peer,
-			       c->t->endpoint };
+	const char *tmpl[] = { c->t->start_run, c->t->ready_run, c->t->load_run,
+			       c->t->peer,	c->t->endpoint,	 c->t->verify };
 
 	if (c->t->tls)
 		return 0;
@@ -484,7 +499,8 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	    fl_yget_u64(c->d, r, "nodes", true, 1, 64, &nodes, c->err) ||
 	    fl_yget_strv(c->d, r, "requires", &t->requires, &t->n_requires, c->err) ||
 	    tget_tmpl(c, r, "peer", false, &t->peer) ||
-	    tget_tmpl(c, r, "endpoint", false, &t->endpoint))
+	    tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
+	    tget_tmpl(c, r, "verify", false, &t->verify))
 		return -EINVAL;
 	if (fl_validate_name("name", name, 48, &e))
 		return fl_yerr(c->err, c->d, fl_ymap_get(r, "name"), "%s", e.msg);
@@ -551,6 +567,7 @@ void fl_sut_free(struct fl_sut *t)
 	free(t->user);
 	free(t->peer);
 	free(t->endpoint);
+	free(t->verify);
 	free(t->load_node);
 	free(t->load_run);
 	free(t->load_op);

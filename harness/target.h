@@ -6,7 +6,8 @@
  * {{peers}} {{endpoints}} {{seq}} {{name}} {{lab}} {{dir}} {{ip:NODE}},
  * and with `tls: true` {{ca}} {{cert}} {{key}}: PEM files of a CA and of
  * the node's certificate (its name and addresses, server and client use)
- * made for the run with openssl and removed with its scratch folder. */
+ * made for the run with openssl and removed with its scratch folder.
+ * {{verify}} is the target's verify command, expanded for the node. */
 #ifndef FALLACY_HARNESS_TARGET_H
 #define FALLACY_HARNESS_TARGET_H
 
@@ -31,6 +32,10 @@ struct fl_sut {
 	size_t n_env;
 	uint64_t stop_grace_ns;
 	bool tls; /* certificates for the run: {{ca}} {{cert}} {{key}} */
+	/* verify: a command run on a node (by a scenario's command check as
+	 * {{verify}}) that exits 0 when every value the load wrote reads back
+	 * as written; NULL if the target has none */
+	char *verify;
 	/* per-node strings joined into {{peers}} and {{endpoints}} */
 	char *peer; /* e.g. "{{node}}=http://{{ip}}:2380" */
 	char *endpoint; /* e.g. "{{ip}}:2379"; default "{{ip}}" */
