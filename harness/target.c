@@ -42,7 +42,7 @@ static const struct {
 
 static const char *const tvars[] = { "node",  "ip",	   "ip6",  "index", "nodes",	"ips",
 				     "peers", "endpoints", "seq",  "name",  "scenario", "lab",
-				     "dir",   "ca",	   "cert", "key",   NULL };
+				     "dir",   "ca",	   "cert", "key",   "verify",	NULL };
 
 const char *fl_tool_package(const char *tool)
 {
@@ -135,8 +135,8 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 	else
 		fl_err_set(err,
 			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
-			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE; "
-			   "with tls: ca, cert, key)",
+			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE, "
+			   "verify; with tls: ca, cert, key)",
 			   name);
 	return -EINVAL;
 }
