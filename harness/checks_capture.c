@@ -265,26 +265,35 @@ static void eval_plaintext(const struct fl_check *ck, char **files, size_t n,
 
 /* ---- secure ------------------------------------------------------------ */
 
+/* A TCP connection seen in one or more captures. Each direction's first
+ * payload is looked at in every capture that holds it: the sender's
+ * capture has it as sent, the receiver's as it arrived, after the wire's
+ * faults (a tamper fault may have changed the very first byte). The
+ * connection is TLS that way when any capture shows a record header. */
 struct conn {
 	int family;
 	uint8_t a[16], b[16]; /* a: the client (sent the SYN) */
 	uint16_t pa, pb;
 	uint32_t isn;
 	bool from_syn; /* its SYN was captured: its first payloads are judged */
-	bool seen[2]; /* first payload judged: [0] client -> server, [1] back */
-	bool bad;
+	int file_seen[2]; /* 1 + the capture whose first payload was looked at */
+	bool tls[2], plain[2]; /* [0] client -> server, [1] back */
+	/* where a first payload was not a record header: for the report */
+	int plain_file[2];
+	uint64_t plain_pkt[2];
+	uint8_t plain_head[2][8], plain_len[2];
 	int next; /* chain in the endpoints hash */
 };
 
 struct sec {
 	const struct fl_check *ck;
-	const char *file;
+	char **files;
+	int file; /* the capture being read */
 	struct conn *conns;
 	size_t n, cap;
 	int *head; /* CONN_SLOTS chains, newest first */
 	uint64_t judged, bad, unjudged;
 	char first[256];
-	int err;
 };
 
 static uint32_t ends_hash(const struct fl_pcap_pkt *pk)
@@ -357,24 +366,21 @@ static bool tls_record(const uint8_t *p, uint32_t len)
 	       (len < 3 || p[2] <= 4);
 }
 
-static void judge(struct sec *s, struct conn *c, int dir, const struct fl_pcap_pkt *pk)
+/* The first payload of a direction in the current capture. */
+static void look(struct sec *s, struct conn *c, int dir, const struct fl_pcap_pkt *pk)
 {
-	char flow[160], hex[40] = "";
-	size_t n = 0;
-
-	c->seen[dir] = true;
-	if (tls_record(pk->payload, pk->payload_len) || c->bad)
+	c->file_seen[dir] = s->file + 1;
+	if (tls_record(pk->payload, pk->payload_len)) {
+		c->tls[dir] = true;
 		return;
-	c->bad = true;
-	if (s->bad++)
+	}
+	if (c->plain[dir])
 		return;
-	for (uint32_t i = 0; i < pk->payload_len && i < 8; i++)
-		n += (size_t)snprintf(hex + n, sizeof(hex) - n, "%s%02x", i ? " " : "",
-				      pk->payload[i]);
-	fl_pcap_flow(pk, flow, sizeof(flow));
-	snprintf(s->first, sizeof(s->first),
-		 "%.40s packet %llu, %.100s, starts with %.30s: no TLS record", short_name(s->file),
-		 (unsigned long long)pk->index, flow, hex);
+	c->plain[dir] = true;
+	c->plain_file[dir] = s->file;
+	c->plain_pkt[dir] = pk->index;
+	c->plain_len[dir] = (uint8_t)(pk->payload_len < 8 ? pk->payload_len : 8);
+	memcpy(c->plain_head[dir], pk->payload, c->plain_len[dir]);
 }
 
 static int sec_packet(const struct fl_pcap_pkt *pk, void *arg)
@@ -393,32 +399,72 @@ static int sec_packet(const struct fl_pcap_pkt *pk, void *arg)
 		c = conn_new(s, pk, false), dir = 0;
 	if (!c)
 		return -ENOMEM;
-	if (!pk->payload_len || c->seen[dir])
-		return 0;
-	if (!c->from_syn) {
-		c->seen[0] = c->seen[1] = true; /* started before the capture */
-		s->unjudged++;
-		return 0;
-	}
-	if (!c->seen[0] && !c->seen[1])
-		s->judged++;
-	judge(s, c, dir, pk);
+	if (pk->payload_len && c->file_seen[dir] != s->file + 1)
+		look(s, c, dir, pk);
 	return 0;
+}
+
+/* "pcap/n2.pcap packet 12, 198.18.0.3:40914 -> 198.18.0.2:2379 tcp, starts
+ * with 50 52 49 20" */
+static void describe(struct sec *s, const struct conn *c, int dir)
+{
+	struct fl_pcap_pkt pk = { .family = c->family, .proto = IPPROTO_TCP, .has_ports = true };
+	char flow[160], hex[40] = "";
+	size_t n = 0;
+
+	memcpy(pk.src, dir ? c->b : c->a, 16);
+	memcpy(pk.dst, dir ? c->a : c->b, 16);
+	pk.sport = dir ? c->pb : c->pa;
+	pk.dport = dir ? c->pa : c->pb;
+	fl_pcap_flow(&pk, flow, sizeof(flow));
+	for (int i = 0; i < c->plain_len[dir]; i++)
+		n += (size_t)snprintf(hex + n, sizeof(hex) - n, "%s%02x", i ? " " : "",
+				      c->plain_head[dir][i]);
+	snprintf(s->first, sizeof(s->first),
+		 "%.40s packet %llu, %.100s, starts with %.30s: no TLS record",
+		 short_name(s->files[c->plain_file[dir]]), (unsigned long long)c->plain_pkt[dir],
+		 flow, hex);
+}
+
+/* A connection is plain when a direction's first payload is no record
+ * header in every capture that holds it. */
+static void verdicts(struct sec *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct conn *c = &s->conns[i];
+		bool bad = false;
+
+		if (!c->file_seen[0] && !c->file_seen[1])
+			continue; /* no payload: nothing to judge */
+		if (!c->from_syn) {
+			s->unjudged++; /* began before the capture */
+			continue;
+		}
+		s->judged++;
+		for (int dir = 0; dir < 2 && !bad; dir++) {
+			bad = c->plain[dir] && !c->tls[dir];
+			if (bad && !s->bad)
+				describe(s, c, dir);
+		}
+		s->bad += bad;
+	}
 }
 
 static void eval_secure(const struct fl_check *ck, char **files, size_t n,
 			struct fl_check_result *r)
 {
-	struct sec s = { .ck = ck };
+	struct sec s = { .ck = ck, .files = files };
 	int rc = 0;
 
 	s.head = malloc(CONN_SLOTS * sizeof(*s.head));
 	for (size_t i = 0; s.head && i < CONN_SLOTS; i++)
 		s.head[i] = -1;
 	for (size_t i = 0; s.head && i < n && !rc; i++) {
-		s.file = files[i];
+		s.file = (int)i;
 		rc = fl_pcap_walk(files[i], sec_packet, &s);
 	}
+	if (s.head && !rc)
+		verdicts(&s);
 	r->measured = (double)s.bad;
 	snprintf(r->measured_text, sizeof(r->measured_text), "%llu of %llu connections",
 		 (unsigned long long)s.bad, (unsigned long long)s.judged);

@@ -389,6 +389,30 @@ static void test_secure(void **state)
 	fl_check_eval_capture(&ck, dir, NULL, &r);
 	assert_true(r.pass);
 	assert_non_null(strstr(r.detail, "1 started before the capture"));
+	/* a record header changed on the wire: the receiver's capture (read
+	 * first) shows no TLS, the sender's does; the connection is TLS */
+	{
+		FILE *f = pcap_new("m-receiver.pcap");
+
+		add_seg(f, 1, 44000, false, 0x02, 400, "");
+		add_seg(f, 2, 44000, false, 0x18, 401, "\xe9\x03\x01\x01");
+		fclose(f);
+		f = pcap_new("n0-sender.pcap");
+		add_seg(f, 1, 44000, false, 0x02, 400, "");
+		add_seg(f, 2, 44000, false, 0x18, 401, "\x16\x03\x01\x01");
+		fclose(f);
+	}
+	fl_check_eval_capture(&ck, dir, NULL, &r);
+	if (!r.pass)
+		fail_msg("%s", r.detail);
+	assert_string_equal(r.measured_text, "0 of 2 connections");
+	snprintf(path, sizeof(path), "%s/n0-sender.pcap", dir);
+	unlink(path);
+	fl_check_eval_capture(&ck, dir, NULL, &r);
+	assert_false(r.pass); /* only the changed copy: no TLS seen */
+	assert_non_null(strstr(r.detail, "m-receiver.pcap packet 2"));
+	snprintf(path, sizeof(path), "%s/m-receiver.pcap", dir);
+	unlink(path);
 	ck.ports[0] = 7;
 	fl_check_eval_capture(&ck, dir, NULL, &r);
 	assert_false(r.pass);
