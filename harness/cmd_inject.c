@@ -14,6 +14,7 @@
 #include "json.h"
 #include "lab/lab.h"
 #include "log.h"
+#include "parse.h"
 #include "state/state.h"
 
 static const char inject_head[] =
@@ -78,10 +79,13 @@ int do_inject(int argc, char **argv)
 		else
 			words[n++] = argv[i];
 	}
-	if (fl_inject_parse(&in, n, words, &err)) {
+	if (fl_inject_parse(&in, n, words, &err) ||
+	    fl_validate_name("lab", argv[1], FL_LAB_NAME_MAX, &err)) {
 		pr_err("inject %s: %s", argv[1], err.msg);
 		return FL_EXIT_USAGE;
 	}
+	if (fl_cmd_check) /* the lab's nodes are the state's business */
+		return FL_EXIT_OK;
 	if (!in.seed_given) {
 		if (getrandom(&in.seed, sizeof(in.seed), 0) != sizeof(in.seed))
 			in.seed = (uint64_t)time(NULL);
