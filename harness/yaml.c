@@ -223,6 +223,27 @@ static int ybuild_run(struct fy_parser *fyp, struct ybuild *b, const char *file,
 	return ret;
 }
 
+/* The first line that starts with '%' (a YAML directive), 1-based, or 0.
+ * libfyaml 0.7.12's directive scanner loops forever on some of them (found
+ * by fuzz_scenario: "%u}\xaf\nnt"), and no file of fallacy's needs one. */
+static size_t directive_line(const char *file, const char *text)
+{
+	char *line = NULL;
+	size_t cap = 0, n = 0, found = 0;
+	FILE *f = text ? fmemopen((void *)text, strlen(text), "r") : fopen(file, "re");
+
+	if (!f)
+		return 0;
+	while (!found && getline(&line, &cap, f) > 0) {
+		n++;
+		if (line[0] == '%')
+			found = n;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 int fl_yaml_load(const char *file, const char *text, struct fl_ydoc **out, struct fl_err *err)
 {
 	struct fy_diag *diag = NULL;
@@ -230,11 +251,19 @@ int fl_yaml_load(const char *file, const char *text, struct fl_ydoc **out, struc
 	struct ybuild b = { .depth = 0 };
 	struct fl_ydoc *doc = NULL;
 	int ret = -ENOMEM;
+	size_t dline;
 
 	/* libfyaml opens the file lazily and then only says "not valid" */
 	if (!text && access(file, R_OK)) {
 		ret = -errno;
 		fl_err_set(err, "%s: cannot read: %s", file, strerror(errno));
+		goto out;
+	}
+	dline = directive_line(file, text);
+	if (dline) {
+		fl_err_set(err, "%s:%zu:1: YAML directives ('%%...') are not supported", file,
+			   dline);
+		ret = -EINVAL;
 		goto out;
 	}
 	fyp = yparser(file, text, &diag);
