@@ -31,6 +31,10 @@
 #define TCPF_RST 0x04
 #define TCPF_ACK 0x10
 #define BPF_F_INGRESS_ 1
+#define PORTS_LEN 4 /* source and destination port */
+#define TCP_TO_FLAGS_LEN 14 /* ports, seq, ack, data offset, flags */
+#define RST_TTL 64 /* Linux's default TTL / hop limit */
+#define HDR8_LEN 8 /* the UDP header, and ICMP's up to its payload */
 #define BPF_F_MARK_MANGLED_0_ (1ULL << 5)
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -187,11 +191,6 @@ __attribute__((noinline)) int fl_rule_match(const struct fl_rule *r, const struc
 	return (r->flags & FL_RULE_BIDIR) && match_way(r, p, 1);
 }
 
-static __always_inline int chance(__u64 draw, __u64 prob)
-{
-	return (draw >> 32) < prob;
-}
-
 /* netem's Gilbert-Elliott step: move state, then lose with the probability
  * of the state the packet arrived in. The move is a compare-and-swap, so two
  * CPUs never both move the state on one old value. */
@@ -202,13 +201,13 @@ static __always_inline int ge_lose(const struct fl_rule *r, struct fl_rule_state
 	__u32 old = st->ge_state;
 
 	if (old == FL_GE_GOOD) {
-		if (chance(move, r->ge_p))
+		if (fl_chance(move, r->ge_p))
 			__sync_val_compare_and_swap(&st->ge_state, old, FL_GE_BAD);
-		return chance(lose, r->ge_good_loss);
+		return fl_chance(lose, r->ge_good_loss);
 	}
-	if (chance(move, r->ge_r))
+	if (fl_chance(move, r->ge_r))
 		__sync_val_compare_and_swap(&st->ge_state, old, FL_GE_GOOD);
-	return chance(lose, r->ge_bad_loss);
+	return fl_chance(lose, r->ge_bad_loss);
 }
 
 /* Returns 1 when the packet is gone (stop evaluating). */
@@ -225,7 +224,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 	case FL_KIND_LOSS:
 	case FL_KIND_DROP:
 		if (r->kind == FL_KIND_LOSS &&
-		    !chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq), r->prob))
+		    !fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq), r->prob))
 			return 0;
 		goto drop;
 	case FL_KIND_GEMODEL:
@@ -234,21 +233,21 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		goto drop;
 	case FL_KIND_RESET:
 		if (ev->p.proto != IPPROTO_TCP_ || (ev->p.tcp_flags & TCPF_RST) ||
-		    !chance(fl_prng(r->seed, r->prng_id, FL_STREAM_RESET, seq), r->prob))
+		    !fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_RESET, seq), r->prob))
 			return 0;
 		ev->reset = 1;
 		ev->reset_slot = slot;
 		return 1;
 	case FL_KIND_DUPLICATE:
 		if (!ev->dup &&
-		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
 			ev->dup = 1;
 			ev->dup_slot = slot;
 		}
 		return 0;
 	case FL_KIND_CORRUPT:
 		if (!ev->corrupt &&
-		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
 			ev->corrupt = 1;
 			ev->corrupt_slot = slot;
 			ev->corrupt_draw =
@@ -257,7 +256,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		return 0;
 	case FL_KIND_TAMPER:
 		if (!ev->tamper &&
-		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_TAMPER, seq), r->prob)) {
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_TAMPER, seq), r->prob)) {
 			ev->tamper = 1;
 			ev->tamper_slot = slot;
 			ev->tamper_key = ev->key;
@@ -269,14 +268,14 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		/* copies wait in the delay line, which sits on the receive
 		 * path: only what arrives at a fault point is replayed */
 		if (!ev->replay && ev->dir == FL_DIR_INGRESS &&
-		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_REPLAY, seq), r->prob)) {
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_REPLAY, seq), r->prob)) {
 			ev->replay = 1;
 			ev->replay_slot = slot;
 		}
 		return 0;
 	case FL_KIND_DELAY:
 		d = fl_prng(r->seed, r->prng_id, FL_STREAM_DELAY, seq);
-		if (!ev->marked && chance(d, r->prob)) {
+		if (!ev->marked && fl_chance(d, r->prob)) {
 			ev->marked = 1;
 			ev->mark = FL_MARK_DELAY | (slot & FL_MARK_SLOT_MASK);
 			c->delayed++;
@@ -399,17 +398,17 @@ static __always_inline void set_ports(struct __sk_buff *skb, struct pkt *p)
 	} h;
 
 	if (p->proto == IPPROTO_TCP_) {
-		if (bpf_skb_load_bytes(skb, p->l4off, &h, 14))
+		if (bpf_skb_load_bytes(skb, p->l4off, &h, TCP_TO_FLAGS_LEN))
 			return;
 		p->tcp_flags = h.flags;
 		p->payoff = p->l4off + (h.doff >> 4) * 4;
 	} else if (p->proto == IPPROTO_UDP_) {
-		if (bpf_skb_load_bytes(skb, p->l4off, &h, 4))
+		if (bpf_skb_load_bytes(skb, p->l4off, &h, PORTS_LEN))
 			return;
-		p->payoff = p->l4off + 8;
+		p->payoff = p->l4off + HDR8_LEN;
 	} else {
 		if (p->proto == IPPROTO_ICMP_ || p->proto == IPPROTO_ICMPV6_)
-			p->payoff = p->l4off + 8;
+			p->payoff = p->l4off + HDR8_LEN;
 		return;
 	}
 	p->sport = bpf_ntohs(h.sport);
@@ -521,12 +520,12 @@ static __always_inline __u32 l4_csum_off(const struct pkt *p)
 {
 	switch (p->proto) {
 	case IPPROTO_TCP_:
-		return p->l4off + 16;
+		return p->l4off + __builtin_offsetof(struct tcphdr, check);
 	case IPPROTO_UDP_:
-		return p->l4off + 6;
+		return p->l4off + __builtin_offsetof(struct udphdr, check);
 	case IPPROTO_ICMP_:
 	case IPPROTO_ICMPV6_:
-		return p->l4off + 2;
+		return p->l4off + __builtin_offsetof(struct icmphdr, checksum);
 	}
 	return 0;
 }
@@ -689,7 +688,7 @@ static __always_inline int rst_build4(struct __sk_buff *skb, struct eval *ev, st
 	r->ip.ihl = 5;
 	r->ip.tot_len = bpf_htons(sizeof(r->ip) + sizeof(r->tcp));
 	r->ip.frag_off = bpf_htons(0x4000);
-	r->ip.ttl = 64;
+	r->ip.ttl = RST_TTL;
 	r->ip.protocol = IPPROTO_TCP_;
 	r->ip.saddr = daddr;
 	r->ip.daddr = saddr;
@@ -710,20 +709,25 @@ static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, st
 	__u16 plen;
 	__s64 sum;
 
-	if (rst_eth(skb, &r->eth) || bpf_skb_load_bytes(skb, ETH_HLEN + 4, &plen, 2) ||
-	    bpf_skb_load_bytes(skb, ETH_HLEN + 8, &r->ip6.daddr, 16) ||
-	    bpf_skb_load_bytes(skb, ETH_HLEN + 24, &r->ip6.saddr, 16) ||
+	if (rst_eth(skb, &r->eth) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN + __builtin_offsetof(struct ipv6hdr, payload_len),
+			       &plen, sizeof(plen)) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN + __builtin_offsetof(struct ipv6hdr, saddr),
+			       &r->ip6.daddr, sizeof(r->ip6.daddr)) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN + __builtin_offsetof(struct ipv6hdr, daddr),
+			       &r->ip6.saddr, sizeof(r->ip6.saddr)) ||
 	    bpf_skb_load_bytes(skb, ev->p.l4off, &seg, sizeof(seg)))
 		return -1;
 	rst_tcp(&r->tcp, &seg, bpf_ntohs(plen) - seg.doff * 4);
-	__builtin_memset(&r->ip6, 0, 8); /* everything before the addresses */
+	/* everything before the addresses */
+	__builtin_memset(&r->ip6, 0, __builtin_offsetof(struct ipv6hdr, saddr));
 	r->ip6.version = 6;
 	r->ip6.payload_len = bpf_htons(sizeof(r->tcp));
 	r->ip6.nexthdr = IPPROTO_TCP_;
-	r->ip6.hop_limit = 64;
+	r->ip6.hop_limit = RST_TTL;
 	ph.len = bpf_htonl(sizeof(r->tcp));
 	ph.proto = IPPROTO_TCP_;
-	sum = bpf_csum_diff(0, 0, (__be32 *)&r->ip6.saddr, 32, 0);
+	sum = bpf_csum_diff(0, 0, (__be32 *)&r->ip6.saddr, 2 * sizeof(r->ip6.saddr), 0);
 	sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), sum);
 	r->tcp.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&r->tcp, sizeof(r->tcp), sum));
 	return 0;

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.skel.h"
+#include "json.h"
 #include "lab/lab.h"
 #include "log.h"
 #include "netns.h"
@@ -78,11 +79,6 @@ void fl_dp_close(struct fl_dp *dp)
 	free(dp->port_keys[1]);
 	dataplane_bpf__destroy(dp->skel);
 	free(dp);
-}
-
-int fl_dp_n_attached(const struct fl_dp *dp)
-{
-	return dp->n_points;
 }
 
 /* 1 if IFINDEX has a clsact qdisc, 0 if none, -EBUSY for an ingress qdisc
@@ -572,4 +568,10 @@ void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c)
 {
 	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
 		*fl_counter_at(sum, f) += fl_counter_get(c, f);
+}
+
+void fl_counters_print(const struct fl_counters *c, struct fl_out *o)
+{
+	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+		fl_out_u64(o, f->name, fl_counter_get(c, f));
 }

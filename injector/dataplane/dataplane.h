@@ -13,14 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fallacy/mark.h"
 #include "fallacy/rule.h"
 
 #define FL_TC_PRIO 1
-#define FL_TC_HANDLE 0xfa11
+#define FL_TC_HANDLE FL_TAG
 
 struct fl_dp;
 struct fl_state;
 struct fl_lab;
+struct fl_out;
 
 /* Load the program and maps (no attachment yet). */
 int fl_dp_open(struct fl_dp **out);
@@ -38,7 +40,6 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 		     unsigned int dirs);
 /* Remove our filters, and the clsact qdiscs we created. */
 int fl_dp_detach_all(struct fl_dp *dp);
-int fl_dp_n_attached(const struct fl_dp *dp);
 
 /* Turn off TSO, GSO, GRO and TX checksum offload of IFNAME in nsfd
  * (ethtool ioctl), so that the program sees wire-sized packets with their
@@ -75,6 +76,9 @@ static inline __u64 fl_counter_get(const struct fl_counters *c, const struct fl_
 /* sum += c, member by member: the one place counters are added up (per
  * CPU here, per rule in the supervisor, per fault in wrap's summary). */
 void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c);
+/* The counters as "packets N bytes N dropped N ..." (text) or members
+ * (JSON): the one printer (fault list, events, wrap's counters.json). */
+void fl_counters_print(const struct fl_counters *c, struct fl_out *o);
 /* Sum of the per-CPU counters of a slot. */
 int fl_dp_counters(struct fl_dp *dp, uint32_t slot, struct fl_counters *sum);
 

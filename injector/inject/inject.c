@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -17,9 +16,9 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fallacy/prng.h"
 #include "lab/lab.h"
 #include "netns.h"
@@ -348,39 +347,29 @@ static int wire_send(const struct fl_lab *lab, const char *port, const uint8_t *
 }
 
 /* One "inject" line in the lab's events.jsonl, on the supervisor's clock
- * and in its format (mono_ns, wall_ns, event, id). */
+ * and in its format (docs/results.md: mono_ns, wall_ns, event, id). */
 static void lab_event(const struct fl_lab *lab, const struct fl_inject *in, uint32_t sent)
 {
-	char path[4096], words[1024], line[1536];
-	struct timespec mono, wall;
-	FILE *m;
-	int fd;
+	struct fl_out o = { .json = true, .compact = true };
+	char path[4096], words[1024];
 
 	snprintf(path, sizeof(path), "%s/%s/events.jsonl", fl_run_dir(), lab->name);
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
+	if (access(path, F_OK))
 		return; /* no session folder (a planned lab): nothing to record */
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
+	o.f = fopen(path, "ae");
+	if (!o.f)
+		return;
 	fl_inject_words(in, words, sizeof(words));
-	m = fmemopen(line, sizeof(line), "w");
-	if (m) {
-		fprintf(m,
-			"{\"mono_ns\":%llu,\"wall_ns\":%llu,\"event\":\"inject\",\"id\":\"%s\","
-			"\"packets\":%u,\"spec\":",
-			(unsigned long long)mono.tv_sec * 1000000000ull +
-				(unsigned long long)mono.tv_nsec,
-			(unsigned long long)wall.tv_sec * 1000000000ull +
-				(unsigned long long)wall.tv_nsec,
-			in->to, sent);
-		fl_json_string(m, words);
-		fputs("}\n", m);
-		fclose(m);
-		line[sizeof(line) - 1] = 0;
-		if (write(fd, line, strlen(line)) < 0)
-			pr_debug("inject: events.jsonl: %s", strerror(errno));
-	}
-	close(fd);
+	fl_out_open(&o, "", '{');
+	fl_out_u64(&o, "mono_ns", fl_clock_mono_ns());
+	fl_out_u64(&o, "wall_ns", fl_clock_wall_ns());
+	fl_out_str(&o, "event", "inject");
+	fl_out_str(&o, "id", in->to);
+	fl_out_u64(&o, "packets", sent);
+	fl_out_str(&o, "spec", words);
+	fl_out_close(&o, '}');
+	fputc('\n', o.f);
+	fclose(o.f);
 }
 
 int fl_inject_send(const struct fl_inject *in, const struct fl_lab *lab, struct fl_packet *pk,
