@@ -46,6 +46,9 @@ shark() {
 	run -0 jq -s -e '[.[] | select(.event == "heal" and .id == "tamper")][0].counters[0].counters.tampered > 0' "$OUT/events.jsonl"
 	run -0 jq -s -e '[.[] | select(.event == "heal" and .id == "replay")][0].counters[0].counters.replayed > 0' "$OUT/events.jsonl"
 	run -0 jq -s -e '[.[] | select(.event == "inject" and .id == "forge")] | length == 1' "$OUT/events.jsonl"
+	# every line, the inject step's included, has the documented shape
+	run -0 jq -r -f tests/integration/test_helper/events.jq "$OUT/events.jsonl"
+	assert_output ''
 	fl_assert_lab_gone "$lab"
 }
 

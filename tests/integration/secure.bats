@@ -250,6 +250,11 @@ positions() {
 	assert_output "$IP1	5353	1"
 	run -0 shark -r "$T/from.pcap"
 	assert_output ''
+	# the lab's own events.jsonl records it, in the documented shape
+	run -0 jq -s -e '[.[] | select(.event == "inject" and .id == "n2" and .packets == 1)] | length >= 1' \
+		"$FALLACY_RUN_DIR/$LAB/events.jsonl"
+	run -0 jq -r -f "$BATS_TEST_DIRNAME/test_helper/events.jq" "$FALLACY_RUN_DIR/$LAB/events.jsonl"
+	assert_output ''
 }
 
 @test "inject TCP without a handshake: n2 answers the spoofed source with an RST, its application gets nothing" {
