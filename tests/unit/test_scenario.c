@@ -170,9 +170,6 @@ static const struct bad bads[] = {
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: delay, delay: 5ms, "
 	  "proto: sctp}\n",
 	  "b.yaml:5:12: --proto sctp: unknown protocol" },
-	/* found by fuzz_scenario: libfyaml 0.7 hangs on some directives */
-	{ "%u}\xaf\nnt", "b.yaml:1:1: YAML directives ('%...') are not supported" },
-	{ "name: b\n%YAML 1.2\n", "b.yaml:2:1: YAML directives ('%...') are not supported" },
 	{ "name: b\nduration: 10s\nchecks:\n  - plaintext: {ports: [6379]}\n",
 	  "b.yaml:4:16: 'plaintext' needs 'markers'" },
 	{ "name: b\nduration: 10s\nchecks:\n  - plaintext: {markers: [x], ports: [70000]}\n",
