@@ -43,8 +43,18 @@ int fl_dp_n_attached(const struct fl_dp *dp);
  * program sees wire-sized packets. */
 int fl_dp_offloads_off(int nsfd, const char *ifname);
 
-/* Fill the address -> node index map from a lab. */
+/* Fill the address -> node index map from a lab (packets are looked up
+ * from now on, with or without rules). */
 int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab);
+/* Transport accounting (rule.h, fl_acct) on or off. */
+int fl_dp_set_accounting(struct fl_dp *dp, bool on);
+/* One accounting entry, summed over the CPUs. */
+struct fl_dp_acct {
+	struct fl_acct_key key;
+	struct fl_acct_val val;
+};
+/* Every accounting entry (malloc'ed array, *n may be 0). */
+int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n);
 /* Replace the whole rule table (already in evaluation order): write the
  * idle generation, then flip. */
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n);
