@@ -19,6 +19,7 @@ const struct fl_cmd fl_cmds[] = {
 	{ "partition", do_partition, "split a lab into groups that cannot reach each other", 0 },
 	{ "wrap", do_wrap, "run a command (a test suite) under network faults", 0 },
 	{ "run", do_run, "run scenario files against a target system", 0 },
+	{ "stats", do_stats, "what a lab's traffic costs: bytes, packets, retransmissions", 0 },
 	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", 0 },
 	{ "report", do_report, "summarise a results folder, write the HTML report", 0 },
 	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", 0 },
