@@ -13,14 +13,15 @@
 #include "checks.h"
 #include "log.h"
 #include "results.h"
+#include "transport.h"
 
 static void report_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fallacy report DIR [--html FILE] [--junit FILE] [--tap]\n\n"
 		"Print the summary of a results folder written by 'fallacy run'; with\n"
-		"--html write the self-contained HTML report (latency and throughput over\n"
-		"time, fault windows shaded), with --junit a JUnit XML file, with --tap\n"
+		"--html write the self-contained HTML report (latency, throughput and bytes\n"
+		"on the wire per operation over time, fault windows shaded), with --junit a JUnit XML file, with --tap\n"
 		"the checks as TAP on stdout. DIR may also hold several results folders\n"
 		"(fallacy run A.yaml B.yaml --out DIR): one table, one JUnit file.\n\nexamples:\n"
 		"  fallacy report results/network-is-reliable-20260101-120000\n"
@@ -29,7 +30,7 @@ static void report_usage(FILE *f)
 
 static int report_dir(const char *dir, const char *html, const char *junit, bool tap)
 {
-	char sum[1100], ops[1100], ev[1100];
+	char sum[1100], ops[1100], ev[1100], cnt[1100];
 	struct fl_run_data rd = { 0 };
 	struct fl_suite s;
 	struct fl_err err;
@@ -45,6 +46,11 @@ static int report_dir(const char *dir, const char *html, const char *junit, bool
 	snprintf(s.dir, sizeof(s.dir), "%s", dir);
 	ret = FL_EXIT_USAGE;
 	if (html && fl_run_data_load(ops, ev, &rd, &err)) {
+		pr_err("report: %s", err.msg);
+		goto out;
+	}
+	snprintf(cnt, sizeof(cnt), "%s/counters.jsonl", dir);
+	if (html && fl_samples_load(cnt, &rd, &err) && access(cnt, F_OK) == 0) {
 		pr_err("report: %s", err.msg);
 		goto out;
 	}

@@ -66,6 +66,15 @@ struct fl_run {
 	pthread_mutex_t seq_lock;
 	char counters[8192]; /* JSON members "ID": {...} of healed faults */
 	size_t counters_len;
+	/* counters.jsonl (runstats.c): transport counters every second and at
+	 * every step */
+	FILE *samples;
+	pthread_t sampler;
+	bool sampling;
+	bool sample_warned;
+	pthread_mutex_t sample_lock;
+	pthread_cond_t sample_cond;
+	bool sample_stop;
 };
 
 /* Set by SIGINT/SIGTERM handlers of the command. */
@@ -92,6 +101,12 @@ void fl_run_load_stop(struct fl_run *r);
 void fl_run_load_poll(struct fl_run *r);
 /* template variables of node i */
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
+
+/* transport counters into counters.jsonl, runstats.c: a first sample now,
+ * then one every second (aligned to t0) until stop, which takes the last */
+int fl_run_samples_start(struct fl_run *r);
+void fl_run_sample(struct fl_run *r, const char *reason);
+void fl_run_samples_stop(struct fl_run *r);
 
 /* the fault backend (through the session API), runfaults.c */
 /* The context the timeline's steps act in: the lab and its session. */

@@ -69,6 +69,8 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 		 counters[0] ? counters : "{}", (unsigned long long)late,
 		 (unsigned long long)(t - begin));
 	event(tl, t, "heal", id, extra);
+	if (tl->after_step)
+		tl->after_step(tl->arg);
 	return ret;
 }
 
@@ -118,6 +120,8 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 	snprintf(extra, sizeof(extra), "\"spec\":%s,\"late_ns\":%llu,\"apply_ns\":%llu", q,
 		 (unsigned long long)late, (unsigned long long)(t - begin));
 	event(tl, t, st->ops->event ? st->ops->event(st) : st->ops->key, st->id, extra);
+	if (tl->after_step)
+		tl->after_step(tl->arg);
 }
 
 /* Wake up on time: 1 ns timer slack, and real-time priority when allowed

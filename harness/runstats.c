@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+/* A run's transport counters (injector/stats): counters.jsonl gets one line
+ * at the start, one every second on the grid of the timeline's t0, one
+ * right after every timeline step and one after the load stopped, each with
+ * the events' clock (mono_ns), so that summary.json and the `transport`
+ * check cut the run into windows at sampled instants. */
+#include "run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "stats/stats.h"
+#include "transport.h"
+
+void fl_run_sample(struct fl_run *r, const char *reason)
+{
+	struct fl_err e = { "" };
+	struct fl_stats s;
+
+	pthread_mutex_lock(&r->sample_lock);
+	if (r->samples && !fl_stats_read(r->lab_name, &s, NULL, &e)) {
+		fl_sample_write(r->samples, &s, fl_clock_wall_ns(), reason);
+		fflush(r->samples);
+		fl_stats_free(&s);
+	} else if (r->samples && !r->sample_warned) {
+		r->sample_warned = true;
+		pr_warn("%s: transport counters: %s (counters.jsonl misses samples)", r->sc->name,
+			e.msg);
+	}
+	pthread_mutex_unlock(&r->sample_lock);
+}
+
+static void *sampler(void *arg)
+{
+	struct fl_run *r = arg;
+	uint64_t next = r->t0 + 1000000000ULL;
+	struct timespec ts;
+
+	pthread_mutex_lock(&r->sample_lock);
+	while (!r->sample_stop) {
+		ts.tv_sec = (time_t)(next / 1000000000ULL);
+		ts.tv_nsec = (long)(next % 1000000000ULL);
+		if (pthread_cond_timedwait(&r->sample_cond, &r->sample_lock, &ts) != ETIMEDOUT)
+			continue;
+		pthread_mutex_unlock(&r->sample_lock);
+		fl_run_sample(r, "tick");
+		pthread_mutex_lock(&r->sample_lock);
+		while (next <= fl_clock_mono_ns())
+			next += 1000000000ULL;
+	}
+	pthread_mutex_unlock(&r->sample_lock);
+	return NULL;
+}
+
+int fl_run_samples_start(struct fl_run *r)
+{
+	pthread_condattr_t ca;
+	char path[700];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/counters.jsonl", r->dir);
+	r->samples = fopen(path, "we");
+	if (!r->samples)
+		return -errno;
+	pthread_mutex_init(&r->sample_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->sample_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	fl_run_sample(r, "start");
+	ret = -pthread_create(&r->sampler, NULL, sampler, r);
+	r->sampling = !ret;
+	return ret;
+}
+
+void fl_run_samples_stop(struct fl_run *r)
+{
+	if (!r->samples)
+		return;
+	if (r->sampling) {
+		pthread_mutex_lock(&r->sample_lock);
+		r->sample_stop = true;
+		pthread_cond_signal(&r->sample_cond);
+		pthread_mutex_unlock(&r->sample_lock);
+		pthread_join(r->sampler, NULL);
+		r->sampling = false;
+	}
+	fl_run_sample(r, "end");
+	fclose(r->samples);
+	r->samples = NULL;
+	pthread_cond_destroy(&r->sample_cond);
+	pthread_mutex_destroy(&r->sample_lock);
+}
