@@ -102,8 +102,9 @@ void fl_run_load_poll(struct fl_run *r);
 /* template variables of node i */
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
 
-/* transport counters into counters.jsonl, runstats.c: a first sample now,
- * then one every second (aligned to t0) until stop, which takes the last */
+/* transport counters into counters.jsonl, runstats.c: a first sample just
+ * before t0 (set it first), then one every second on t0's grid until stop,
+ * which takes the last */
 int fl_run_samples_start(struct fl_run *r);
 void fl_run_sample(struct fl_run *r, const char *reason);
 void fl_run_samples_stop(struct fl_run *r);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A run's transport counters (injector/stats): counters.jsonl gets one line
- * at the start, one every second on the grid of the timeline's t0, one
+ * just before the timeline's t0, one every second on its grid, one
  * right after every timeline step and one after the load stopped, each with
  * the events' clock (mono_ns), so that summary.json and the `transport`
  * check cut the run into windows at sampled instants. */
@@ -32,10 +32,14 @@ void fl_run_sample(struct fl_run *r, const char *reason)
 	pthread_mutex_unlock(&r->sample_lock);
 }
 
+/* The first sample just before t0 (the load starts at t0: windows that
+ * start there then begin on a sample, not between two), then one on every
+ * second of the timeline. */
 static void *sampler(void *arg)
 {
 	struct fl_run *r = arg;
-	uint64_t next = r->t0 + 1000000000ULL;
+	uint64_t next = r->t0 - 2000000ULL;
+	const char *reason = "start";
 	struct timespec ts;
 
 	pthread_mutex_lock(&r->sample_lock);
@@ -45,8 +49,10 @@ static void *sampler(void *arg)
 		if (pthread_cond_timedwait(&r->sample_cond, &r->sample_lock, &ts) != ETIMEDOUT)
 			continue;
 		pthread_mutex_unlock(&r->sample_lock);
-		fl_run_sample(r, "tick");
+		fl_run_sample(r, reason);
 		pthread_mutex_lock(&r->sample_lock);
+		reason = "tick";
+		next = r->t0;
 		while (next <= fl_clock_mono_ns())
 			next += 1000000000ULL;
 	}
@@ -69,7 +75,6 @@ int fl_run_samples_start(struct fl_run *r)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->sample_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	fl_run_sample(r, "start");
 	ret = -pthread_create(&r->sampler, NULL, sampler, r);
 	r->sampling = !ret;
 	return ret;

@@ -49,7 +49,7 @@ teardown() {
 	assert_output --partial "  - latency: {p99: \"< 2s\"}"
 	run -0 xmllint --noout --schema tests/data/junit.xsd "$OUT/junit.xml"
 	run -0 grep -c '<svg' "$OUT/report.html"
-	assert_output 2
+	assert_output 3 # latency, throughput, bytes per operation
 	run -0 "$FALLACY" report "$OUT" --html "$BATS_TEST_TMPDIR/r.html"
 	assert_output --partial "smoke"
 	[ -s "$BATS_TEST_TMPDIR/r.html" ]
