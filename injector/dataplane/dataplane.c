@@ -42,6 +42,7 @@ struct port_ent {
 
 struct fl_dp {
 	struct dataplane_bpf *skel;
+	unsigned int dirs; /* the programs loaded (FL_DIR_*) */
 	struct fl_port_key *port_keys[2]; /* written per generation */
 	int n_port_keys[2];
 	bool has_nodes;
@@ -49,14 +50,26 @@ struct fl_dp {
 	struct fl_point points[FL_DP_MAX_POINTS];
 };
 
-int fl_dp_open(struct fl_dp **out)
+int fl_dp_open(struct fl_dp **out, unsigned int dirs)
 {
 	struct fl_dp *dp = calloc(1, sizeof(*dp));
-	int err;
+	int err = 0;
 
 	if (!dp)
 		return -ENOMEM;
-	dp->skel = dataplane_bpf__open_and_load();
+	dp->skel = dataplane_bpf__open();
+	/* a program that is never attached is not loaded: the verifier's time
+	 * is most of a supervisor's start (a lab attaches ingress only) */
+	if (dp->skel && !(dirs & FL_DIR_EGRESS))
+		bpf_program__set_autoload(dp->skel->progs.fl_egress, false);
+	if (dp->skel && !(dirs & FL_DIR_INGRESS))
+		bpf_program__set_autoload(dp->skel->progs.fl_ingress, false);
+	if (dp->skel && (err = dataplane_bpf__load(dp->skel))) {
+		dataplane_bpf__destroy(dp->skel);
+		dp->skel = NULL;
+		errno = -err;
+	}
+	dp->dirs = dirs;
 	if (!dp->skel) {
 		err = -errno;
 		pr_err("loading the BPF data plane: %s (run fallacy doctor; needs root, BTF, clsact)",
@@ -176,6 +189,8 @@ int fl_dp_attach(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int
 
 	if (dp->n_points >= FL_DP_MAX_POINTS)
 		return -ENOSPC;
+	if (dirs & ~dp->dirs)
+		return -EINVAL; /* that direction's program was not loaded */
 	pt = &dp->points[dp->n_points];
 	memset(pt, 0, sizeof(*pt));
 	snprintf(pt->ns_spec, sizeof(pt->ns_spec), "%s", ns_spec);

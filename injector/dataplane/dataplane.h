@@ -21,8 +21,9 @@ struct fl_dp;
 struct fl_state;
 struct fl_lab;
 
-/* Load the program and maps (no attachment yet). */
-int fl_dp_open(struct fl_dp **out);
+/* Load the programs of the directions in dirs (FL_DIR_*) and the maps (no
+ * attachment yet); attaching in another direction is -EINVAL. */
+int fl_dp_open(struct fl_dp **out, unsigned int dirs);
 /* Destroy the skeleton; attached filters keep the program alive, so call
  * fl_dp_detach_all() first unless they must outlive this process. */
 void fl_dp_close(struct fl_dp *dp);

@@ -371,7 +371,7 @@ static int sup_start(struct fl_sup *s, const char *session)
 	if (!err)
 		err = open_target(s);
 	if (!err)
-		err = fl_dp_open(&s->dp);
+		err = fl_dp_open(&s->dp, s->lab ? FL_DIR_INGRESS : FL_DIR_BOTH);
 	if (!err && s->lab)
 		err = fl_dp_set_nodes(s->dp, s->lab);
 	if (!err && s->lab)
