@@ -530,16 +530,15 @@ static void eval_transport(const struct fl_check *ck, const struct fl_run_data *
 		r->pass &= !isnan(c.v[m]) && fl_bound_holds(&ck->tbound[m], c.v[m]);
 	}
 	snprintf(r->detail, sizeof(r->detail),
-		 "%s%s%s: %.3fs, %llu of %llu ops ok, %llu bytes in %llu packets, %llu of %llu "
-		 "TCP segments retransmitted",
+		 "%s%s%s: %.3fs, %llu of %llu ops ok, %llu bytes in %llu packets, %llu "
+		 "retransmissions in %llu TCP packets",
 		 ck->win.kind == FL_WIN_ALL    ? "the whole run" :
 		 ck->win.kind == FL_WIN_DURING ? "during " :
 						 "outside ",
 		 ck->win.kind == FL_WIN_ALL ? "" : ck->win.id, p.n ? "" : " (empty)", c.seconds,
 		 (unsigned long long)c.ops_ok, (unsigned long long)c.ops_all,
 		 (unsigned long long)c.bytes, (unsigned long long)c.packets,
-		 (unsigned long long)c.retrans_segs,
-		 (unsigned long long)(c.tcp_segs + c.retrans_segs));
+		 (unsigned long long)c.retrans_segs, (unsigned long long)c.tcp_packets);
 }
 
 const struct fl_check_kind_ops fl_check_kinds[] = {

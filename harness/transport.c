@@ -26,6 +26,7 @@ static void print_total(struct fl_out *o, const struct fl_stats_total *t)
 	fl_out_u64(o, "packets", t->packets);
 	fl_out_u64(o, "bytes", t->bytes);
 	fl_out_u64(o, "payload", t->payload);
+	fl_out_u64(o, "tcp_packets", t->tcp_packets);
 	fl_out_u64(o, "tcp_payload", t->tcp_payload);
 	fl_out_open(o, "tcp", '{');
 	for (const struct fl_tcp_field *f = fl_tcp_fields; f->name; f++)
@@ -71,6 +72,7 @@ static int sample_from(const struct fl_ynode *m, struct fl_sample *s)
 	s->tot.packets = yu64(t, "packets");
 	s->tot.bytes = yu64(t, "bytes");
 	s->tot.payload = yu64(t, "payload");
+	s->tot.tcp_packets = yu64(t, "tcp_packets");
 	s->tot.tcp_payload = yu64(t, "tcp_payload");
 	tcp = fl_ymap_get(t, "tcp");
 	for (const struct fl_tcp_field *f = fl_tcp_fields; tcp && f->name; f++)
@@ -134,7 +136,7 @@ static void counters_of(const struct fl_stats_total *t, double *c)
 	c[1] = (double)t->bytes;
 	c[2] = (double)t->payload;
 	c[3] = (double)t->tcp_payload;
-	c[4] = (double)t->tcp.out_segs;
+	c[4] = (double)t->tcp_packets;
 	c[5] = (double)t->tcp.retrans_segs;
 	c[6] = (double)t->tcp.rtos;
 	c[7] = 0;
@@ -179,12 +181,16 @@ static bool in_parts(const struct fl_tparts *p, uint64_t t)
 
 static void metrics(struct fl_tcost *c)
 {
-	double segs = (double)(c->tcp_segs + c->retrans_segs), rf;
+	double rf = 0;
 
 	c->v[FL_TM_BYTES_PER_OP] = c->ops_ok ? (double)c->bytes / c->ops_ok : NAN;
 	c->v[FL_TM_PACKETS_PER_OP] = c->ops_ok ? (double)c->packets / c->ops_ok : NAN;
-	rf = segs > 0 ? c->retrans_segs / segs : 0;
-	c->v[FL_TM_RETRANSMITS] = segs > 0 ? rf : NAN;
+	/* the nodes' retransmitted segments among the TCP packets on the wire
+	 * (loopback traffic is in the kernel's counters but not on the wire:
+	 * the wire's count keeps local connections out of the share) */
+	if (c->tcp_packets)
+		rf = fmin(1, (double)c->retrans_segs / (double)c->tcp_packets);
+	c->v[FL_TM_RETRANSMITS] = c->tcp_packets ? rf : NAN;
 	/* goodput: payload that was not a retransmission (TCP's estimated
 	 * from the share of retransmitted segments), over all bytes sent */
 	c->v[FL_TM_GOODPUT] = c->bytes ? ((double)c->tcp_payload * (1 - rf) +
@@ -212,7 +218,7 @@ void fl_tcost_over(const struct fl_run_data *rd, const struct fl_tparts *parts,
 	c->bytes = (uint64_t)llround(d[1]);
 	c->payload = (uint64_t)llround(d[2]);
 	c->tcp_payload = (uint64_t)llround(d[3]);
-	c->tcp_segs = (uint64_t)llround(d[4]);
+	c->tcp_packets = (uint64_t)llround(d[4]);
 	c->retrans_segs = (uint64_t)llround(d[5]);
 	c->rtos = (uint64_t)llround(d[6]);
 	c->ops_ok = c->ops_all = 0;
@@ -353,10 +359,11 @@ void fl_tcost_json(FILE *f, const struct fl_tcost *w, size_t n, const char *inde
 		fprintf(f,
 			", \"start_ns\": %" PRIu64 ", \"end_ns\": %" PRIu64 ", \"seconds\": %.3f"
 			", \"ops_ok\": %" PRIu64 ", \"ops\": %" PRIu64 ", \"packets\": %" PRIu64
-			", \"bytes\": %" PRIu64 ", \"payload\": %" PRIu64 ", \"tcp_segs\": %" PRIu64
-			", \"retrans_segs\": %" PRIu64 ", \"rtos\": %" PRIu64,
+			", \"bytes\": %" PRIu64 ", \"payload\": %" PRIu64
+			", \"tcp_packets\": %" PRIu64 ", \"retrans_segs\": %" PRIu64
+			", \"rtos\": %" PRIu64,
 			c->start_ns, c->end_ns, c->seconds, c->ops_ok, c->ops_all, c->packets,
-			c->bytes, c->payload, c->tcp_segs, c->retrans_segs, c->rtos);
+			c->bytes, c->payload, c->tcp_packets, c->retrans_segs, c->rtos);
 		for (int m = 0; m < FL_TM__MAX; m++)
 			jnum(f,
 			     m == FL_TM_RETRANSMITS ? "retransmitted_fraction" :

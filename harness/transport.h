@@ -54,8 +54,9 @@ struct fl_tcost {
 	uint64_t start_ns, end_ns; /* first and last instant covered */
 	double seconds; /* covered time */
 	uint64_t ops_ok, ops_all;
-	uint64_t packets, bytes, payload, tcp_payload; /* on the wire, lab-wide */
-	uint64_t tcp_segs, retrans_segs, rtos; /* all nodes' */
+	uint64_t packets, bytes, payload; /* on the wire, lab-wide */
+	uint64_t tcp_packets, tcp_payload; /* TCP on the wire, retransmissions included */
+	uint64_t retrans_segs, rtos; /* every node's kernel counters */
 	double v[FL_TM__MAX]; /* metrics; NAN when not measurable */
 };
 

@@ -304,8 +304,10 @@ void fl_stats_totals(const struct fl_stats *s, struct fl_stats_total *t)
 		t->packets += p->packets;
 		t->bytes += p->bytes;
 		t->payload += p->payload;
-		if (p->proto == 6 && (p->family == 4 || p->family == 6))
+		if (p->proto == 6 && (p->family == 4 || p->family == 6)) {
+			t->tcp_packets += p->packets;
 			t->tcp_payload += p->payload;
+		}
 	}
 	for (size_t i = 0; i < s->n_nodes; i++)
 		for (const struct fl_tcp_field *f = fl_tcp_fields; f->name; f++)

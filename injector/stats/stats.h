@@ -69,7 +69,7 @@ struct fl_stats {
 /* Sums over a whole lab. */
 struct fl_stats_total {
 	uint64_t packets, bytes, payload; /* every pair */
-	uint64_t tcp_payload; /* payload of TCP pairs */
+	uint64_t tcp_packets, tcp_payload; /* TCP pairs (wire packets: retransmissions too) */
 	struct fl_tcp_stat tcp; /* every node */
 };
 

@@ -136,6 +136,7 @@ static void test_delta_and_sums(void **state)
 	fl_stats_totals(&d, &t);
 	assert_int_equal(t.packets, 200);
 	assert_int_equal(t.tcp_payload, 289600);
+	assert_int_equal(t.tcp_packets, 200);
 	assert_int_equal(t.tcp.out_segs, 190);
 	fl_stats_node_io(&b, "n1", &tx, &rx);
 	assert_int_equal(tx.packets, 300);

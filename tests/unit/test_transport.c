@@ -36,6 +36,7 @@ static struct fl_stats_total at(double t)
 	x.payload = x.tcp_payload = x.bytes / 2;
 	x.tcp.out_segs = (uint64_t)llround(10 * t);
 	x.tcp.retrans_segs = t <= 3 ? 0 : t <= 5 ? (uint64_t)llround(2 * (t - 3)) : 4;
+	x.tcp_packets = x.tcp.out_segs + x.tcp.retrans_segs; /* on the wire */
 	x.tcp.rtos = t > 4 ? 1 : 0;
 	return x;
 }
@@ -180,9 +181,9 @@ static void test_check(void **state)
 			    "transport bytes_per_op < 4kb, retransmits < 5% during lossy");
 	fl_check_message(&r, msg, sizeof(msg));
 	assert_string_equal(msg, "measured bytes_per_op 2.93kb, retransmits 16.67% (during lossy: "
-				 "2.000s, 2 of 4 ops ok, 6000 bytes in 20 packets, 4 of 24 TCP "
-				 "segments retransmitted), bound bytes_per_op < 4kb, retransmits "
-				 "< 5%");
+				 "2.000s, 2 of 4 ops ok, 6000 bytes in 20 packets, 4 "
+				 "retransmissions in 24 TCP packets), bound bytes_per_op < 4kb, "
+				 "retransmits < 5%");
 	r = eval("transport: {bytes_per_op: \"4kb\", during: lossy}"); /* bare: at most */
 	assert_true(r.pass);
 	assert_float_equal(r.measured, 3000, 1e-9);
@@ -275,6 +276,7 @@ static void test_samples_file(void **state)
 	assert_int_equal(r.samples[1].tot.packets, 103);
 	assert_int_equal(r.samples[1].tot.bytes, 151700);
 	assert_int_equal(r.samples[1].tot.tcp_payload, 144800);
+	assert_int_equal(r.samples[1].tot.tcp_packets, 100);
 	assert_int_equal(r.samples[1].tot.payload, 145000);
 	assert_int_equal(r.samples[1].tot.tcp.out_segs, 105);
 	assert_int_equal(r.samples[1].tot.tcp.retrans_segs, 5);
