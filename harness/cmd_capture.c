@@ -15,6 +15,7 @@
 #include "lab/lab.h"
 #include "log.h"
 #include "parse.h"
+#include "supervisor/session.h"
 
 enum side { SIDE_BOTH, SIDE_BEFORE, SIDE_AFTER };
 
@@ -123,6 +124,17 @@ static int parse_opt(int opt, struct cap_args *a)
 	return -EINVAL;
 }
 
+/* A bad filter is an error before anything is opened. */
+static int check_filter(const char *filter)
+{
+	struct fl_err err = { "" };
+
+	if (!fl_capture_check_filter(filter, &err))
+		return 0;
+	pr_err("capture: %s", err.msg);
+	return -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct cap_args *a)
 {
 	static const struct option longopts[] = {
@@ -155,7 +167,25 @@ static int parse_args(int argc, char **argv, struct cap_args *a)
 		pr_err("capture: give exactly one TARGET: LAB, LAB/NODE, --netns NAME or --pid PID");
 		return -EINVAL;
 	}
-	return 0;
+	return check_filter(a->filter);
+}
+
+/* --check: the TARGET's form, as every command that takes one reads it. */
+static int check_target(const struct cap_args *a)
+{
+	char *argv[2] = { (char *)a->target };
+	struct fl_target t;
+	struct fl_err err;
+	int used;
+
+	if (!a->target) {
+		argv[0] = a->netns ? "--netns" : "--pid";
+		argv[1] = (char *)(a->netns ? a->netns : a->pid);
+	}
+	if (!fl_target_parse(a->target ? 1 : 2, argv, &t, &used, &err))
+		return FL_EXIT_OK;
+	pr_err("capture: %s", err.msg);
+	return FL_EXIT_USAGE;
 }
 
 /* Lab targets capture on the wire-side ports p-NODE in the wire namespace:
@@ -328,6 +358,8 @@ int do_capture(int argc, char **argv)
 		       "use --side");
 		return FL_EXIT_USAGE;
 	}
+	if (fl_cmd_check)
+		return check_target(&a);
 	rc = a.target ? lab_points(&a, &pts, &n) : ns_points(&a, &pts, &n);
 	if (!rc)
 		rc = run_capture(&a, pts, n);

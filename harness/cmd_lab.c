@@ -13,6 +13,7 @@
 
 #include "lab/lab.h"
 #include "log.h"
+#include "parse.h"
 #include "state/state.h"
 
 static const char lab_usage[] =
@@ -181,6 +182,14 @@ static int lab_up(int argc, char **argv)
 	spec.ipv6 = a.ipv6;
 	spec.n_nodes = a.n_named ? a.n_named : a.count ? (size_t)a.count : 3;
 	spec.node_names = a.n_named ? a.nodes : NULL;
+	if (fl_cmd_check) {
+		struct fl_err e;
+
+		if (!fl_lab_validate(&spec, &e))
+			return FL_EXIT_OK;
+		pr_err("%s", e.msg); /* as fl_lab_up says it */
+		return FL_EXIT_USAGE;
+	}
 	/* Ctrl-C or SIGTERM: stop after the current node and roll back. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -195,12 +204,27 @@ static int lab_up(int argc, char **argv)
 
 /* ---- lab down, list ------------------------------------------------------ */
 
+/* --check: a lab NAME and, for exec, a NODE name, checked for form only. */
+static int check_names(const char *what, const char *lab, const char *node)
+{
+	struct fl_err e;
+
+	if (fl_validate_name("lab", lab, FL_LAB_NAME_MAX, &e) ||
+	    (node && fl_validate_name("node", node, FL_NODE_NAME_MAX, &e))) {
+		pr_err("lab %s: %s", what, e.msg);
+		return FL_EXIT_USAGE;
+	}
+	return FL_EXIT_OK;
+}
+
 static int lab_down(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-') {
 		pr_err("lab down: expected exactly one lab NAME (see fallacy lab --help)");
 		return FL_EXIT_USAGE;
 	}
+	if (fl_cmd_check)
+		return check_names("down", argv[1], NULL);
 	return fl_lab_down(argv[1]) ? FL_EXIT_USAGE : FL_EXIT_OK;
 }
 
@@ -211,6 +235,15 @@ static int lab_list(int argc, char **argv)
 	size_t n = 0, k = 0;
 	int json = has_flag(argc, argv, "-j", "--json"), err;
 
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-j") && strcmp(argv[i], "--json")) {
+			pr_err("lab list: unexpected argument '%s' (see fallacy lab --help)",
+			       argv[i]);
+			return FL_EXIT_USAGE;
+		}
+	}
+	if (fl_cmd_check)
+		return FL_EXIT_OK;
 	err = fl_state_list(&names, &n);
 	if (err) {
 		pr_err("lab list: reading %s: %s", fl_run_dir(), strerror(-err));
@@ -279,6 +312,8 @@ static int lab_exec(int argc, char **argv)
 		pr_err("lab exec: expected NAME NODE -- CMD [ARG...] (see fallacy lab --help)");
 		return FL_EXIT_USAGE;
 	}
+	if (fl_cmd_check)
+		return check_names("exec", argv[1], argv[2]);
 	err = fl_lab_load(argv[1], &lab);
 	if (err) {
 		pr_err("lab exec: no lab named '%s' in %s (see 'fallacy lab list')", argv[1],

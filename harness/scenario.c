@@ -642,8 +642,28 @@ void fl_step_words(const struct fl_step *st, char *buf, size_t len)
 	size_t off = 0;
 
 	buf[0] = 0;
-	for (size_t i = 0; i < st->argc && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", st->argv[i]);
+	for (size_t i = 0; i < st->argc && off + 1 < len; i++) {
+		const char *w = st->argv[i];
+
+		if (i)
+			buf[off++] = ' ';
+		if (*w && !strpbrk(w, " \t\n\"\\")) {
+			off += (size_t)snprintf(buf + off, len - off, "%s", w);
+			continue;
+		}
+		/* quoted, as fl_step_push_words reads it back */
+		buf[off++] = '"';
+		for (; *w && off + 3 < len; w++) {
+			if (*w == '"' || *w == '\\')
+				buf[off++] = '\\';
+			buf[off++] = *w;
+		}
+		if (off + 1 < len)
+			buf[off++] = '"';
+		buf[off] = '\0';
+	}
+	if (off >= len)
+		buf[len - 1] = '\0';
 }
 
 static void print_step(const struct fl_step *st, FILE *f)

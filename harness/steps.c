@@ -29,16 +29,39 @@ int fl_step_push(struct fl_step *st, const char *w)
 	return 0;
 }
 
+/* Words separated by blanks; a word with blanks in it is written in
+ * double quotes, with \" and \\ inside (what fl_step_words writes). */
 int fl_step_push_words(struct fl_step *st, const char *text)
 {
-	char *buf = strdup(text), *save = NULL;
+	char *w = malloc(strlen(text) + 1);
+	const char *p = text;
 	int ret = 0;
 
-	if (!buf)
+	if (!w)
 		return -ENOMEM;
-	for (char *w = strtok_r(buf, " \t\n", &save); w && !ret; w = strtok_r(NULL, " \t\n", &save))
+	while (!ret) {
+		size_t n = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+					p++;
+				w[n++] = *p;
+			}
+			if (*p == '"')
+				p++;
+		} else {
+			while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+				w[n++] = *p++;
+		}
+		w[n] = '\0';
 		ret = fl_step_push(st, w);
-	free(buf);
+	}
+	free(w);
 	return ret;
 }
 

@@ -143,6 +143,18 @@ int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, st
 	return ret;
 }
 
+int fl_wrap_check(const struct fl_wrap_opts *o)
+{
+	struct wrap_faults wf = { 0 };
+	struct fl_err err;
+	int ret = wrap_faults_prepare(&wf, o, &err);
+
+	if (ret)
+		pr_err("wrap: %s", err.msg);
+	wrap_faults_free(&wf);
+	return ret;
+}
+
 static void *timeline_thread(void *arg)
 {
 	struct wrap_faults *wf = arg;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parse.h"
 
@@ -230,6 +231,12 @@ int fl_yaml_load(const char *file, const char *text, struct fl_ydoc **out, struc
 	struct fl_ydoc *doc = NULL;
 	int ret = -ENOMEM;
 
+	/* libfyaml opens the file lazily and then only says "not valid" */
+	if (!text && access(file, R_OK)) {
+		ret = -errno;
+		fl_err_set(err, "%s: cannot read: %s", file, strerror(errno));
+		goto out;
+	}
 	fyp = yparser(file, text, &diag);
 	if (!fyp) {
 		fl_err_set(err, "%s: cannot read: %s", file, errno ? strerror(errno) : "error");

@@ -318,7 +318,20 @@ int fl_parse_percent(const char *text, double *fraction, struct fl_err *err)
 
 void fl_format_percent(double fraction, char *buf, size_t len)
 {
-	snprintf(buf, len, "%.6g%%", fraction * 100.0);
+	char tmp[64];
+	size_t n;
+
+	/* fixed notation (the parser takes no exponent), up to 6 significant
+	 * digits below 1 %, trailing zeros trimmed */
+	snprintf(tmp, sizeof(tmp), "%.*f", fraction * 100.0 >= 1 ? 4 : 10, fraction * 100.0);
+	n = strlen(tmp);
+	if (strchr(tmp, '.')) {
+		while (n && tmp[n - 1] == '0')
+			tmp[--n] = '\0';
+		if (n && tmp[n - 1] == '.')
+			tmp[--n] = '\0';
+	}
+	snprintf(buf, len, "%s%%", tmp);
 }
 
 uint32_t fl_prob_to_u32(double fraction)

@@ -106,6 +106,30 @@ static int set_filter(struct cap_point *cp, const char *filter)
 	return err;
 }
 
+int fl_capture_check_filter(const char *filter, struct fl_err *err)
+{
+	pcap_t *p;
+	struct bpf_program prog;
+	int ret = 0;
+
+	if (!filter || !*filter)
+		return 0;
+	p = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!p) {
+		fl_err_set(err, "capture filter '%s': cannot check it (libpcap)", filter);
+		return -ENOMEM;
+	}
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN)) {
+		fl_err_set(err, "capture filter '%s': %s (see pcap-filter(7))", filter,
+			   pcap_geterr(p));
+		ret = -EINVAL;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return ret;
+}
+
 /* Create and activate the handle; the caller is inside the namespace. */
 static int activate_here(struct cap_point *cp, const struct fl_capture_opts *o)
 {

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "log.h"
+
 enum fl_capture_dir {
 	FL_CAPTURE_INOUT = 0,
 	FL_CAPTURE_IN = 1, /* received by the interface */
@@ -72,6 +74,10 @@ void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum);
 /* {"file":..., "points":[{"netns":..,"ifname":..,"direction":..,
  * "received":..,"dropped":..,"ifdropped":..,"written":..}, ...]} */
 void fl_capture_print_json(const struct fl_capture *c, FILE *f);
+
+/* Compile a pcap-filter(7) expression without capturing anything (for an
+ * error before any kernel change); 0, or -EINVAL with the message. */
+int fl_capture_check_filter(const char *filter, struct fl_err *err);
 
 const char *fl_capture_dir_name(enum fl_capture_dir dir);
 /* "in" "out" "inout"; -EINVAL otherwise. */

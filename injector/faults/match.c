@@ -58,6 +58,20 @@ static int side_prefix(struct fl_side *s, const char *opt, const struct fl_lab *
 	return 0;
 }
 
+void fl_lab_nodes_text(const struct fl_lab *lab, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < lab->n_nodes && n < len; i++) {
+		if (i == 8 && lab->n_nodes > 9) {
+			i = lab->n_nodes - 1;
+			n += (size_t)snprintf(buf + n, len - n, ", ...");
+		}
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", lab->nodes[i].name);
+	}
+}
+
 static int side_nodes(struct fl_side *s, const char *opt, const struct fl_lab *lab,
 		      struct fl_err *err)
 {
@@ -66,10 +80,11 @@ static int side_nodes(struct fl_side *s, const char *opt, const struct fl_lab *l
 	snprintf(buf, sizeof(buf), "%s", s->text);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct fl_node *n = fl_lab_node(lab, tok);
+		char names[128];
 
 		if (!n || n->index < 0 || n->index >= FL_MAX_NODES) {
-			fl_err_set(err, "%s: unknown node '%s' in lab %s (see fallacy lab list)",
-				   opt, tok, lab->name);
+			fl_lab_nodes_text(lab, names, sizeof(names));
+			fl_err_set(err, "%s: unknown node '%s' (the lab has %s)", opt, tok, names);
 			return -EINVAL;
 		}
 		s->ep.nodes[n->index / 64] |= 1ULL << (n->index % 64);
@@ -302,6 +317,10 @@ int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl
 
 	memset(f, 0, sizeof(*f));
 	f->dir = FL_DIR_BOTH;
+	if (argc < 1 || !argv[0]) {
+		fl_err_set(err, "missing fault kind (e.g. loss 5%%, partition, duplicate 1%%)");
+		goto bad;
+	}
 	while (nparams < argc && strncmp(argv[nparams], "--", 2))
 		nparams++;
 	if (fl_fault_parse_kind(f, nparams, argv, &at, err))

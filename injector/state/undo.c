@@ -490,6 +490,8 @@ static void mark_active(struct undo_rec *recs, size_t n)
 	for (size_t i = n; i-- > 0;) {
 		if (strcmp(recs[i].argv[0], "cancel"))
 			continue;
+		if (strlen(recs[i].line) <= 7) /* "cancel" and nothing: a torn record */
+			continue;
 		for (size_t j = i; j-- > 0;) {
 			if (recs[j].active && !strcmp(recs[j].line, recs[i].line + 7)) {
 				recs[j].active = 0;
@@ -497,6 +499,36 @@ static void mark_active(struct undo_rec *recs, size_t n)
 			}
 		}
 	}
+}
+
+/* The records that cleanup would undo, newest first, and whether each is
+ * one it knows how to undo; nothing is changed. */
+int fl_undo_plan(char *text, size_t len, void (*cb)(void *arg, const char *rec, bool known),
+		 void *arg)
+{
+	struct undo_rec *recs;
+	size_t cap = 1, n;
+
+	for (size_t i = 0; i < len; i++)
+		cap += text[i] == '\n';
+	recs = calloc(cap, sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	n = split_records(text, len, recs);
+	mark_active(recs, n);
+	for (size_t i = n; i-- > 0;) {
+		const struct undo_ops *o;
+
+		if (!recs[i].active)
+			continue;
+		for (o = undo_table; o->kind && strcmp(o->kind, recs[i].argv[0]); o++)
+			;
+		cb(arg, recs[i].line, o->kind && recs[i].argc >= o->min_args);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(recs[i].line);
+	free(recs);
+	return 0;
 }
 
 int fl_undo_journal(const char *session, char *text, size_t len)

@@ -505,9 +505,13 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 			fprintf(out, "%-8s ", sf->f.id);
 		}
 		fl_fault_print(&sf->f, &o);
-		if (sf->f.expires_mono_ns)
-			fl_out_dur(&o, "left",
-				   sf->f.expires_mono_ns > now ? sf->f.expires_mono_ns - now : 0);
+		if (sf->f.expires_mono_ns) {
+			uint64_t left = sf->f.expires_mono_ns > now ? sf->f.expires_mono_ns - now :
+								      0;
+
+			/* whole milliseconds up: "left 2.996s", not "2995951.917us" */
+			fl_out_dur(&o, "left", (left + 999999) / 1000000 * 1000000);
+		}
 		if (json) {
 			fl_out_u64(&o, "rules", (uint64_t)sf->n_rules);
 			fl_out_open(&o, "counters", '{');

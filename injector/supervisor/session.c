@@ -527,6 +527,40 @@ int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json
 	return exchange(t, n, av, json, out, msg);
 }
 
+int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, struct fl_err *err)
+{
+	const char *cmd = argc > 0 ? argv[0] : "";
+	char *av[256];
+	int n = 0;
+
+	if (!strcmp(cmd, "add")) {
+		for (int i = 1; i < argc && n < 250; i++)
+			av[n++] = argv[i];
+		if (t->node[0]) {
+			av[n++] = "--node";
+			av[n++] = (char *)t->node;
+		}
+		av[n] = NULL;
+		return fl_fault_check(n, av, t->kind == FL_TARGET_LAB ? t->lab : NULL, err);
+	}
+	if (!strcmp(cmd, "change") && argc >= 3)
+		return fl_validate_name("fault id", argv[1], FL_FAULT_ID_MAX, err) ?:
+			       fl_fault_check_params(argc - 2, argv + 2, err);
+	if (!strcmp(cmd, "del") && argc == 2)
+		return fl_validate_name("fault id", argv[1], FL_FAULT_ID_MAX, err);
+	if ((!strcmp(cmd, "clear") || !strcmp(cmd, "list")) && argc == 1)
+		return 0;
+	if (!strcmp(cmd, "change"))
+		fl_err_set(err, "expected ID KIND [PARAMS...]");
+	else if (!strcmp(cmd, "del"))
+		fl_err_set(err, "expected one fault ID");
+	else if (!strcmp(cmd, "clear") || !strcmp(cmd, "list"))
+		fl_err_set(err, "unexpected '%s'", argv[1]);
+	else
+		fl_err_set(err, "unknown request '%s' (add, change, del, clear or list)", cmd);
+	return -EINVAL;
+}
+
 static int parse_stat(const char *line, struct fl_fault_stat *st)
 {
 	unsigned long long v[11];

@@ -77,6 +77,12 @@ bool fl_session_alive(const struct fl_target *t);
 int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json, char **out,
 		     char **msg);
 
+/* Check a request's words as fl_fault_request would, without a lab, a
+ * supervisor or the kernel (`fallacy --check fault ...`): the target need
+ * not exist, and node names of a lab target are accepted unchecked
+ * (fl_fault_check). 0 or -EINVAL with err filled. */
+int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, struct fl_err *err);
+
 /* Add a typed fault (kind parameters, match options, seed and id as set in
  * f) to the session: `fault add` with f's words. Returns 0, or 2 with the
  * supervisor's message in *msg (malloc'ed, may be NULL). */

@@ -135,7 +135,7 @@ static int read_request(int fd, char **buf, uint32_t *len)
 	return err;
 }
 
-static int split_words(char *buf, uint32_t len, char **argv, int max)
+int fl_req_split(char *buf, uint32_t len, char **argv, int max)
 {
 	int argc = 0;
 
@@ -180,7 +180,7 @@ static void handle_client(struct fl_sup *s, int *end_fd)
 	fm = open_memstream(&msg, &mlen);
 	if (!fo || !fm)
 		goto out;
-	argc = split_words(buf, len, argv, 255);
+	argc = fl_req_split(buf, len, argv, 255);
 	status = argc ? sup_request(s, argc, argv, buf[0] == 'j', fo, fm) : 2;
 	fclose(fo);
 	fclose(fm);

@@ -186,23 +186,38 @@ seeded_run() {
 	dl_mark_lo "$XNS"
 	run ip netns exec "$XNS" iptables -S INPUT
 	assert_output --partial "-i lo -m mark --mark 0xfa110000/0xffff0000 -j NFQUEUE --queue-num 64017 --queue-bypass"
-	read -r n mean sd < <(ip netns exec "$XNS" ping -U -c 40 -i 0.02 127.0.0.1 | rtts | stats)
-	echo "v4 n=$n mean=$mean"
-	within "$mean" 49.8 52
-	read -r n mean sd < <(ip netns exec "$XNS" ping -6 -U -c 40 -i 0.02 ::1 | rtts | stats)
-	echo "v6 n=$n mean=$mean"
-	within "$mean" 49.8 52
+	# the median, and 4 ms above: on a loaded 2-core machine (load 7) a few
+	# late wake-ups moved the mean to 54.3 ms and the median to 51.8 ms;
+	# below 49.8 (early) or near 75/100 (a direction delayed twice) fails
+	ip netns exec "$XNS" ping -U -c 40 -i 0.02 127.0.0.1 | rtts >"$BATS_TEST_TMPDIR/v4"
+	read -r n mean sd < <(stats <"$BATS_TEST_TMPDIR/v4")
+	med=$(median <"$BATS_TEST_TMPDIR/v4")
+	echo "v4 n=$n mean=$mean median=$med"
+	[ "$n" -eq 40 ]
+	within "$med" 49.8 54
+	ip netns exec "$XNS" ping -6 -U -c 40 -i 0.02 ::1 | rtts >"$BATS_TEST_TMPDIR/v6"
+	read -r n mean sd < <(stats <"$BATS_TEST_TMPDIR/v6")
+	med=$(median <"$BATS_TEST_TMPDIR/v6")
+	echo "v6 n=$n mean=$mean median=$med"
+	[ "$n" -eq 40 ]
+	within "$med" 49.8 54
 }
 
 @test "wrap --delay 25ms: loopback pings (v4 and v6, ping -U) see +50ms" {
+	# judged like the test above: the median, 49.8..54 ms (a full run at
+	# load 7 saw a mean of 52.03 ms here)
 	run -0 "$FALLACY" wrap --delay 25ms -- ping -U -c 20 -i 0.05 127.0.0.1
 	read -r n mean sd < <(echo "$output" | rtts | stats)
-	echo "v4 n=$n mean=$mean"
-	within "$mean" 49.8 52
+	med=$(echo "$output" | rtts | median)
+	echo "v4 n=$n mean=$mean median=$med"
+	[ "$n" -eq 20 ]
+	within "$med" 49.8 54
 	run -0 "$FALLACY" wrap --delay 25ms -- ping -6 -U -c 20 -i 0.05 ::1
 	read -r n mean sd < <(echo "$output" | rtts | stats)
-	echo "v6 n=$n mean=$mean"
-	within "$mean" 49.8 52
+	med=$(echo "$output" | rtts | median)
+	echo "v6 n=$n mean=$mean median=$med"
+	[ "$n" -eq 20 ]
+	within "$med" 49.8 54
 }
 
 # An attach-mode target: namespace XNS (faults) wired to XB by a veth.

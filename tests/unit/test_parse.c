@@ -384,7 +384,9 @@ static void test_suggest(void **state)
 
 static void test_format(void **state)
 {
+	struct fl_err err;
 	char buf[64];
+	double f;
 
 	(void)state;
 	fl_format_duration(50000000ULL, buf, sizeof(buf));
@@ -415,6 +417,13 @@ static void test_format(void **state)
 	assert_string_equal(buf, "5%");
 	fl_format_percent(0.001, buf, sizeof(buf));
 	assert_string_equal(buf, "0.1%");
+	/* found by fuzz_units: tiny values printed in exponent form did not
+	 * parse back; the printer writes fixed notation */
+	fl_format_percent(1.3256e-18, buf, sizeof(buf));
+	assert_null(strchr(buf, 'e'));
+	assert_int_equal(fl_parse_percent(buf, &f, &err), 0);
+	fl_format_percent(0.123456789, buf, sizeof(buf));
+	assert_string_equal(buf, "12.3457%");
 }
 
 static void test_round_trips(void **state)

@@ -296,6 +296,35 @@ static char *print_to_string(const struct fl_scenario *sc)
 
 /* load -> print -> load -> print gives the same text, the same fault words
  * and the same checks. */
+/* Found by fuzz_scenario: a value with a blank in it ("n2& n3") printed
+ * in the resolved scenario as two words. Words with blanks are quoted. */
+static void test_words_with_blanks(void **state)
+{
+	static const char y[] =
+		"name: q\nduration: 10s\ntimeline:\n"
+		"  - {at: 1s, fault: {kind: delay, delay: 20ms, to: [\"n2& n3\"]}}\n";
+	struct fl_scenario *sc = NULL, *sc2 = NULL;
+	struct fl_err err = { "" };
+	char *out = NULL, w1[256], w2[256];
+	size_t len = 0;
+	FILE *m;
+
+	(void)state;
+	assert_int_equal(fl_scenario_load("q.yaml", y, &sc, &err), 0);
+	fl_step_words(&sc->steps[0], w1, sizeof(w1));
+	assert_string_equal(w1, "delay 20ms --to \"n2& n3\"");
+	m = open_memstream(&out, &len);
+	fl_scenario_print(sc, 1, m);
+	fclose(m);
+	assert_int_equal(fl_scenario_load("r.yaml", out, &sc2, &err), 0);
+	fl_step_words(&sc2->steps[0], w2, sizeof(w2));
+	assert_string_equal(w1, w2);
+	assert_string_equal(sc2->steps[0].argv[3], "n2& n3");
+	fl_scenario_free(sc);
+	fl_scenario_free(sc2);
+	free(out);
+}
+
 static void test_round_trip(void **state)
 {
 	static const char more[] =
@@ -346,9 +375,10 @@ static void test_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_scenario), cmocka_unit_test(test_fault_words),
-		cmocka_unit_test(test_bad_scenarios), cmocka_unit_test(test_good_target),
-		cmocka_unit_test(test_bad_targets),   cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_good_scenario),	  cmocka_unit_test(test_fault_words),
+		cmocka_unit_test(test_bad_scenarios),	  cmocka_unit_test(test_good_target),
+		cmocka_unit_test(test_bad_targets),	  cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_words_with_blanks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

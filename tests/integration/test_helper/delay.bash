@@ -61,6 +61,12 @@ stats() {
 		   printf "%d %.4f %.4f\n", n, m, sqrt(v) }'
 }
 
+# median of numbers on stdin (a few late wake-ups of a busy machine move
+# the mean, not the median)
+median() {
+	sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+
 # within VALUE LO HI
 within() {
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
