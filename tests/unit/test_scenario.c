@@ -130,6 +130,10 @@ static const struct bad bads[] = {
 	  "b.yaml:5:25: unknown key 'los' in a 'loss' fault (did you mean 'loss'?)" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss, loss: 5 percent}\n",
 	  "b.yaml:5:31: bad value for 'loss': " },
+	/* an empty group name never loads (it printed as a file that did not
+	 * load again: found by fuzz_scenario with a tagged empty value) */
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    partition: [[\"\"], [n2, n3]]\n",
+	  "b.yaml:5:19: items of 'partition' must be node names" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    partition: [[n1]]\n",
 	  "b.yaml:5:16: 'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n",
