@@ -304,7 +304,9 @@ for i in range(200):
 		"$FALLACY" lab up "$lab" --nodes 2 >/dev/null 2>&1 &
 		pid=$!
 		sleep "$delay"
-		pgrep -f "__supervise $lab\$" >/dev/null && landed=$((landed + 1))
+		# landed: lab up still running, its supervisor already started
+		kill -0 "$pid" 2>/dev/null && pgrep -f "__supervise $lab\$" >/dev/null &&
+			landed=$((landed + 1))
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		run -0 "$FALLACY" cleanup --all

@@ -69,12 +69,13 @@ teardown() {
 	for ev in fault heal; do
 		t=$(jq -s "map(select(.event == \"$ev\"))[0].mono_ns" "$OUT/events.jsonl")
 		run -0 jq -s -e --argjson t "$t" \
-			'map(select(.reason == "step" and .mono_ns >= $t and .mono_ns - $t < 200000000)) | length == 1' "$c"
+			'map(select(.reason == "step" and .mono_ns >= $t and .mono_ns - $t < 500000000)) | length == 1' "$c"
 	done
-	# ticks on the timeline's one-second grid
+	# ticks on the timeline's one-second grid (a tick that meets a step
+	# waits for the supervisor to apply it)
 	t0=$(jq -s 'map(select(.event == "start"))[0].mono_ns' "$OUT/events.jsonl")
 	run -0 jq -s -e --argjson t0 "$t0" \
-		'map(select(.reason == "tick") | (.mono_ns - $t0) % 1000000000) | all(. < 300000000)' "$c"
+		'map(select(.reason == "tick") | (.mono_ns - $t0) % 1000000000) | all(. < 500000000)' "$c"
 	run -0 jq -r '.transport.windows | map(.window) | join(" ")' "$OUT/summary.json"
 	assert_output "before lossy after run"
 	# the lossy window retransmitted, the quiet before window did not
