@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The session supervisor: journals itself, loads the data plane, listens on
+/* The session supervisor (journaled by its starter): loads the data plane, listens on
  * RUN_DIR/SESSION/ctl.sock and runs a ppoll loop with deadlines
  * (fl_sup_deadline: faults with a --duration). */
 #include "supervisor_int.h"
@@ -367,9 +367,8 @@ static int sup_start(struct fl_sup *s, const char *session)
 	err = take_lock(s);
 	if (err)
 		return err;
-	err = fl_state_track_pid(s->st, getpid());
-	if (!err)
-		err = open_target(s);
+	/* journaled by whoever started it (session.c), before it ran */
+	err = open_target(s);
 	if (!err)
 		err = fl_dp_open(&s->dp, s->lab ? FL_DIR_INGRESS : FL_DIR_BOTH);
 	if (!err && s->lab)
