@@ -353,7 +353,7 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 
 static void step_sample(void *arg)
 {
-	fl_run_sample(arg, "step");
+	fl_run_sample_soon(arg);
 }
 
 /* The measured part: load + timeline for the scenario's duration. */

@@ -72,9 +72,10 @@ struct fl_run {
 	pthread_t sampler;
 	bool sampling;
 	bool sample_warned;
-	pthread_mutex_t sample_lock;
+	pthread_mutex_t sample_lock; /* the flags below and the condition */
+	pthread_mutex_t sample_io; /* one sample at a time into the file */
 	pthread_cond_t sample_cond;
-	bool sample_stop;
+	bool sample_stop, sample_step;
 };
 
 /* Set by SIGINT/SIGTERM handlers of the command. */
@@ -107,6 +108,8 @@ void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
  * which takes the last */
 int fl_run_samples_start(struct fl_run *r);
 void fl_run_sample(struct fl_run *r, const char *reason);
+/* Ask the sampler for a "step" sample now, without waiting for it. */
+void fl_run_sample_soon(struct fl_run *r);
 void fl_run_samples_stop(struct fl_run *r);
 
 /* the fault backend (through the session API), runfaults.c */
