@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "parse.h"
@@ -229,8 +230,7 @@ static int show(const struct stats_args *a)
 
 static void sleep_ns(uint64_t ns)
 {
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ULL),
-			       .tv_nsec = (long)(ns % 1000000000ULL) };
+	struct timespec ts = fl_ns_ts(ns);
 
 	while (!stats_stop && nanosleep(&ts, &ts) && errno == EINTR)
 		;

@@ -164,7 +164,7 @@ out:
  * of the run; seconds without a successful operation are gaps. */
 static void cost_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	const uint64_t bucket = 1000000000ULL;
+	const uint64_t bucket = FL_NSEC_PER_SEC;
 	size_t n = (size_t)((t1 - t0 + bucket - 1) / bucket);
 	struct plot p = { f, t0, t1, 0, 1, false };
 	double *v = calloc(n + 1, sizeof(double));

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "stats/stats.h"
 #include "transport.h"
 
@@ -49,15 +50,14 @@ void fl_run_sample_soon(struct fl_run *r)
 static void *sampler(void *arg)
 {
 	struct fl_run *r = arg;
-	uint64_t next = r->t0 - 2000000ULL;
+	uint64_t next = r->t0 - 2 * FL_NSEC_PER_MSEC;
 	const char *reason = "start";
 	struct timespec ts;
 	bool step;
 
 	pthread_mutex_lock(&r->sample_lock);
 	while (!r->sample_stop) {
-		ts.tv_sec = (time_t)(next / 1000000000ULL);
-		ts.tv_nsec = (long)(next % 1000000000ULL);
+		ts = fl_ns_ts(next);
 		if (!r->sample_step &&
 		    pthread_cond_timedwait(&r->sample_cond, &r->sample_lock, &ts) != ETIMEDOUT &&
 		    !r->sample_step)
@@ -72,7 +72,7 @@ static void *sampler(void *arg)
 		reason = "tick";
 		next = r->t0;
 		while (next <= fl_clock_mono_ns())
-			next += 1000000000ULL;
+			next += FL_NSEC_PER_SEC;
 	}
 	pthread_mutex_unlock(&r->sample_lock);
 	return NULL;

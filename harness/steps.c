@@ -499,11 +499,3 @@ const struct fl_step_ops fl_step_heal = {
 FL_STEPS(DECLARE)
 
 const struct fl_step_ops *const fl_step_kinds[] = { FL_STEPS(ENTRY) NULL };
-
-const struct fl_step_ops *fl_step_kind(const char *key)
-{
-	for (int i = 0; fl_step_kinds[i]; i++)
-		if (!strcmp(fl_step_kinds[i]->key, key))
-			return fl_step_kinds[i];
-	return NULL;
-}

@@ -452,6 +452,14 @@ static int strv_push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
+int fl_ydup(char **dst, const char *s)
+{
+	if (!s)
+		return 0;
+	*dst = strdup(s);
+	return *dst ? 0 : -ENOMEM;
+}
+
 int fl_yget_strv(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, char ***out,
 		 size_t *n, struct fl_err *err)
 {

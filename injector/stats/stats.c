@@ -9,21 +9,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lab/lab.h"
 #include "parse.h"
 #include "state/state.h"
 #include "supervisor/session.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void fl_stats_free(struct fl_stats *s)
 {
@@ -218,7 +210,7 @@ int fl_stats_read(const char *lab, struct fl_stats *out, bool *restarted, struct
 		return -ENOENT;
 	}
 	ret = read_pairs(&t, out, restarted, err);
-	out->mono_ns = now_ns();
+	out->mono_ns = fl_clock_mono_ns();
 	for (size_t i = 0; !ret && i < l->n_nodes; i++) {
 		struct fl_node_stat *n = node_add(out, l->nodes[i].name);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "dataplane/dataplane.h"
 #include "lab/lab.h"
 
@@ -39,7 +40,7 @@ int sup_acct_start(struct fl_sup *s)
 		       s->acct ? "on" : "off", strerror(-err));
 		return err;
 	}
-	s->acct_since_ns = fl_sup_now_ns();
+	s->acct_since_ns = fl_clock_mono_ns();
 	if (!s->acct)
 		pr_info("%s: transport accounting off (FALLACY_ACCOUNTING)", s->t.session);
 	return 0;

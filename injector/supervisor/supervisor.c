@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dataplane/dataplane.h"
 #include "lab/lab.h"
 #include "netns.h"
@@ -88,7 +89,7 @@ int fl_sup_at_exit(struct fl_sup *s, void (*fn)(struct fl_sup *s, void *arg), vo
 static void run_deadlines(struct fl_sup *s)
 {
 	for (;;) {
-		uint64_t now = fl_sup_now_ns();
+		uint64_t now = fl_clock_mono_ns();
 		int best = -1;
 		struct sup_deadline d;
 
@@ -112,10 +113,9 @@ static struct timespec *next_timeout(struct fl_sup *s, struct timespec *ts)
 			due = s->dl[i].due;
 	if (!due)
 		return NULL;
-	now = fl_sup_now_ns();
+	now = fl_clock_mono_ns();
 	d = due > now ? due - now : 0;
-	ts->tv_sec = (time_t)(d / 1000000000ULL);
-	ts->tv_nsec = (long)(d % 1000000000ULL);
+	*ts = fl_ns_ts(d);
 	return ts;
 }
 
@@ -163,7 +163,7 @@ static int answer(int fd, uint32_t status, const char *out, size_t olen, const c
 static void handle_client(struct fl_sup *s, int *end_fd)
 {
 	struct timeval tv = { .tv_sec = 2 };
-	char *buf = NULL, *argv[256], *out = NULL, *msg = NULL;
+	char *buf = NULL, *argv[FL_REQ_MAX_WORDS], *out = NULL, *msg = NULL;
 	size_t olen = 0, mlen = 0;
 	FILE *fo = NULL, *fm = NULL;
 	uint32_t len = 0;
@@ -180,7 +180,7 @@ static void handle_client(struct fl_sup *s, int *end_fd)
 	fm = open_memstream(&msg, &mlen);
 	if (!fo || !fm)
 		goto out;
-	argc = fl_req_split(buf, len, argv, 255);
+	argc = fl_req_split(buf, len, argv, FL_REQ_MAX_WORDS - 1);
 	status = argc ? sup_request(s, argc, argv, buf[0] == 'j', fo, fm) : 2;
 	fclose(fo);
 	fclose(fm);
@@ -270,7 +270,7 @@ void sup_offloads_off(struct fl_sup *s)
 /* A supervisor whose session folder is gone (a cleanup that ran while it
  * was still starting, or a removed RUN_DIR) has nothing left to serve: it
  * ends by itself instead of living on as an orphan. */
-#define SUP_WATCH_NS 1000000000ULL
+#define SUP_WATCH_NS FL_NSEC_PER_SEC
 
 static void watchdog(struct fl_sup *s, void *key)
 {
@@ -282,7 +282,7 @@ static void watchdog(struct fl_sup *s, void *key)
 		s->stop = true;
 		return;
 	}
-	fl_sup_deadline(s, key, fl_sup_now_ns() + SUP_WATCH_NS, watchdog);
+	fl_sup_deadline(s, key, fl_clock_mono_ns() + SUP_WATCH_NS, watchdog);
 }
 
 static int open_target(struct fl_sup *s)
@@ -382,7 +382,7 @@ static int sup_start(struct fl_sup *s, const char *session)
 	if (!err)
 		err = listen_ctl(s);
 	if (!err)
-		err = fl_sup_deadline(s, &s->stop, fl_sup_now_ns() + SUP_WATCH_NS, watchdog);
+		err = fl_sup_deadline(s, &s->stop, fl_clock_mono_ns() + SUP_WATCH_NS, watchdog);
 	return err;
 }
 
