@@ -443,9 +443,11 @@ static int partition_parse(struct fl_step_parse *p, struct fl_step *st, const st
 		ret = fl_ystep_flag(p, o, "oneway", &oneway) ?:
 			      oneway			     ? fl_step_push(st, "oneway") :
 							       0;
-	/* from here on it is a fault step (printed as fault: "partition ...") */
+	/* from here on it is a fault step (printed as fault: "partition ..."),
+	 * checked like one (a group "--n2" is refused here, not when the
+	 * resolved scenario is read again: found by fuzz_scenario) */
 	st->ops = &fl_step_fault;
-	return ret;
+	return ret ?: fault_check(p, st, v);
 }
 
 const struct fl_step_ops fl_step_partition = {
