@@ -511,3 +511,12 @@ void fl_check_eval_capture(const struct fl_check *ck, const char *pcap_dir,
 		eval_secure(ck, files, n, res);
 	files_free(files, n);
 }
+
+void fl_check_eval_captures(const struct fl_check *ck, const struct fl_run_data *rd,
+			    struct fl_check_result *res)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/pcap", rd->dir[0] ? rd->dir : ".");
+	fl_check_eval_capture(ck, path, rd, res);
+}

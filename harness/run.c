@@ -26,6 +26,7 @@
 #include "state/state.h"
 #include "steps.h"
 #include "tls.h"
+#include "transport.h"
 
 /* Readiness: the target's ready command is run again every READY_RETRY_US,
  * each run given at most READY_RUN_MAX_NS. */
@@ -374,6 +375,11 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 	}
 }
 
+static void step_sample(void *arg)
+{
+	fl_run_sample_soon(arg);
+}
+
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s)
 {
@@ -396,13 +402,22 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	r->t0 = fl_clock_mono_ns() + START_DELAY_NS;
 	r->t_end = r->t0 + r->sc->duration_ns;
 	tl.t0 = r->t0;
-	ret = fl_run_load_start(r);
+	tl.after_step = step_sample;
+	tl.arg = r;
+	ret = fl_run_samples_start(r);
 	if (ret)
+		pr_warn("%s: no transport counters (counters.jsonl): %s", r->sc->name,
+			strerror(-ret));
+	ret = fl_run_load_start(r);
+	if (ret) {
+		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the load: %s", strerror(-ret));
+	}
 	fl_results_event(r->res, r->t0, "start", NULL);
 	ret = -pthread_create(&th, NULL, timeline_thread, &a);
 	if (ret) {
 		fl_run_load_stop(r);
+		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
@@ -416,6 +431,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	pthread_join(th, NULL);
 	fl_run_load_stop(r);
 	fl_timeline_heal_all(&tl);
+	fl_run_samples_stop(r); /* after the load: its last operations' bytes count */
 	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL);
 	progress(r, &tl, true);
 	if (tl.max_late_ns)
@@ -507,15 +523,17 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	ret = fl_run_data_load(ops, ev, &rd, &err);
 	if (ret)
 		return run_fail(s, ret, "reading the run's records: %s", err.msg);
+	snprintf(path, sizeof(path), "%s/counters.jsonl", r->dir);
+	ret = fl_samples_load(path, &rd, &err);
+	if (ret && ret != -ENOENT)
+		pr_warn("%s: %s", r->sc->name, err.msg);
+	fl_tcost_windows(&rd, &s->transport, &s->n_transport);
+	snprintf(rd.dir, sizeof(rd.dir), "%s", r->dir); /* pcap/ of capture checks */
 	for (size_t i = 0; i < r->sc->n_checks; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 
-		if (ck->kind == FL_CHECK_PLAINTEXT || ck->kind == FL_CHECK_SECURE) {
-			snprintf(path, sizeof(path), "%s/pcap", r->dir);
-			fl_check_eval_capture(ck, path, &rd, &res[i]);
-		} else if (ck->kind != FL_CHECK_COMMAND && ck->kind != FL_CHECK_INVARIANT) {
+		if (ck->kind != FL_CHECK_COMMAND && ck->kind != FL_CHECK_INVARIANT)
 			fl_check_eval(ck, &rd, &res[i]);
-		}
 		fl_case_from_result(&res[i], &s->cases[i]);
 	}
 	s->n_cases = r->sc->n_checks;
