@@ -26,6 +26,8 @@
 #include "proc.h"
 #include "state/state.h"
 #include "steps.h"
+#include "tls.h"
+#include "transport.h"
 
 /* Readiness: the target's ready command is run again every READY_RETRY_US,
  * each run given at most READY_RUN_MAX_NS. */
@@ -80,6 +82,7 @@ int fl_run_scratch_dir(struct fl_run *r, size_t i, struct fl_err *err)
 static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 {
 	unsigned int rnd;
+	char why[300];
 	struct fl_err err;
 	int ret;
 
@@ -98,7 +101,11 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 				strerror(-ret));
 	for (size_t i = 0; i < r->n_nodes && !ret; i++)
 		ret = fl_run_scratch_dir(r, i, &err);
-	return ret ? run_fail(s, ret, "%s", err.msg) : 0;
+	if (ret)
+		return run_fail(s, ret, "%s", err.msg);
+	if (fl_run_tls(r, why, sizeof(why)))
+		return run_fail(s, -EIO, "%s", why);
+	return 0;
 }
 
 static int lab_up(struct fl_run *r, struct fl_suite *s)
@@ -293,7 +300,8 @@ static int capture_start(struct fl_run *r, struct fl_suite *s)
 	char dir[600], path[700];
 	int ret = 0;
 
-	if (!r->o->capture)
+	/* plaintext and secure checks read the captures: they turn it on */
+	if (!r->o->capture && !fl_scenario_needs_capture(r->sc))
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/pcap", r->dir);
 	if (mkdir(dir, 0755) && errno != EEXIST)
@@ -410,6 +418,11 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 	}
 }
 
+static void step_sample(void *arg)
+{
+	fl_run_sample_soon(arg);
+}
+
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s)
 {
@@ -432,13 +445,22 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	r->t0 = fl_clock_mono_ns() + START_DELAY_NS;
 	r->t_end = r->t0 + r->sc->duration_ns;
 	tl.t0 = r->t0;
-	ret = fl_run_load_start(r);
+	tl.after_step = step_sample;
+	tl.arg = r;
+	ret = fl_run_samples_start(r);
 	if (ret)
+		pr_warn("%s: no transport counters (counters.jsonl): %s", r->sc->name,
+			strerror(-ret));
+	ret = fl_run_load_start(r);
+	if (ret) {
+		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the load: %s", strerror(-ret));
+	}
 	fl_results_event(r->res, r->t0, "start", NULL);
 	ret = -pthread_create(&th, NULL, timeline_thread, &a);
 	if (ret) {
 		fl_run_load_stop(r);
+		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
@@ -452,6 +474,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	pthread_join(th, NULL);
 	fl_run_load_stop(r);
 	fl_timeline_heal_all(&tl);
+	fl_run_samples_stop(r); /* after the load: its last operations' bytes count */
 	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL);
 	progress(r, &tl, true);
 	if (tl.max_late_ns)
@@ -543,6 +566,12 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	ret = fl_run_data_load(ops, ev, &rd, &err);
 	if (ret)
 		return run_fail(s, ret, "reading the run's records: %s", err.msg);
+	snprintf(path, sizeof(path), "%s/counters.jsonl", r->dir);
+	ret = fl_samples_load(path, &rd, &err);
+	if (ret && ret != -ENOENT)
+		pr_warn("%s: %s", r->sc->name, err.msg);
+	fl_tcost_windows(&rd, &s->transport, &s->n_transport);
+	snprintf(rd.dir, sizeof(rd.dir), "%s", r->dir); /* pcap/ of capture checks */
 	for (size_t i = 0; i < r->sc->n_checks; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 

@@ -70,8 +70,9 @@ struct fl_run {
 	size_t n_tnodes;
 	int tidx[FL_RUN_MAX_NODES]; /* node slot -> index in tnodes, -1 if not present */
 	pthread_rwlock_t topo_lock;
-	char scratch[80]; /* the base of the {{dir}} folders */
 	char dir[512];
+	char scratch[80]; /* /tmp/fallacy-LAB.RANDOM, journaled with the lab */
+	char tls_dir[100]; /* SCRATCH/tls with tls: true, else "" */
 	uint64_t seed;
 	uint64_t t0, t_end;
 	volatile sig_atomic_t stop_load;
@@ -79,6 +80,16 @@ struct fl_run {
 	pthread_mutex_t seq_lock;
 	char counters[8192]; /* JSON members "ID": {...} of healed faults */
 	size_t counters_len;
+	/* counters.jsonl (runstats.c): transport counters every second and at
+	 * every step */
+	FILE *samples;
+	pthread_t sampler;
+	bool sampling;
+	bool sample_warned;
+	pthread_mutex_t sample_lock; /* the flags below and the condition */
+	pthread_mutex_t sample_io; /* one sample at a time into the file */
+	pthread_cond_t sample_cond;
+	bool sample_stop, sample_step;
 };
 
 /* Set by SIGINT/SIGTERM handlers of the command. */
@@ -130,6 +141,15 @@ int fl_run_topo(struct fl_run *r, struct fl_step_ctx *c, const struct fl_topo *t
 		struct fl_err *err);
 /* Did the target run on node when it left? */
 bool fl_run_node_started(const struct fl_run *r, const char *node);
+
+/* transport counters into counters.jsonl, runstats.c: a first sample just
+ * before t0 (set it first), then one every second on t0's grid until stop,
+ * which takes the last */
+int fl_run_samples_start(struct fl_run *r);
+void fl_run_sample(struct fl_run *r, const char *reason);
+/* Ask the sampler for a "step" sample now, without waiting for it. */
+void fl_run_sample_soon(struct fl_run *r);
+void fl_run_samples_stop(struct fl_run *r);
 
 /* the fault backend (through the session API), runfaults.c */
 /* The context the timeline's steps act in: the lab and its session. */

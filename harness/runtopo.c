@@ -17,6 +17,7 @@
 #include "proc.h"
 #include "steps.h"
 #include "supervisor/session.h"
+#include "tls.h"
 
 static struct fl_run_node *slot_of(struct fl_run *r, const char *name, size_t *idx)
 {
@@ -217,6 +218,19 @@ static int run_leave(struct fl_run *r, struct fl_step_ctx *c, const struct fl_to
 	return 0;
 }
 
+/* tls: true: a node that joins gets its certificate before its probes or
+ * its target use it; one with a new address a new one (the running
+ * target keeps the certificate it loaded). */
+static int tls_node(struct fl_run *r, size_t idx, struct fl_err *err)
+{
+	char why[300];
+
+	if (!fl_run_tls_node(r, idx, why, sizeof(why)))
+		return 0;
+	fl_err_set(err, "%s", why);
+	return -EIO;
+}
+
 static int run_join(struct fl_run *r, struct fl_step_ctx *c, const struct fl_topo *t, bool start,
 		    struct fl_err *err)
 {
@@ -234,6 +248,9 @@ static int run_join(struct fl_run *r, struct fl_step_ctx *c, const struct fl_top
 			   t->node, FL_RUN_MAX_NODES);
 		return -E2BIG;
 	}
+	ret = tls_node(r, idx, err);
+	if (ret)
+		return ret;
 	if (start) {
 		ret = fl_run_scratch_dir(r, idx, err);
 		if (!ret && r->t->join_run)
@@ -260,6 +277,12 @@ int fl_run_topo(struct fl_run *r, struct fl_step_ctx *c, const struct fl_topo *t
 	ret = request(c, t, err);
 	if (!ret && t->op != FL_TOPO_LINK && t->op != FL_TOPO_FLAP)
 		relab(r, c); /* addresses, MTUs, routes: what heals compare with */
+	if (!ret && t->op == FL_TOPO_READDRESS) {
+		size_t idx;
+
+		if (slot_of(r, t->node, &idx))
+			ret = tls_node(r, idx, err);
+	}
 	return ret;
 }
 

@@ -19,6 +19,10 @@
  *   fl_nodes  hash fl_mac_key -> __u32    lab node eth0 MACs -> node index
  *   fl_node_mtu array[FL_MAX_NODES] __u32 a node's link MTU (0: none set)
  *   fl_idx_node array, fl_idx_port hash   candidate index (see below)
+ *   fl_acct   percpu hash fl_acct_key ->  transport accounting: what every
+ *             struct fl_acct_val           packet costs, per (source node,
+ *                                          destination node, protocol), with
+ *                                          or without rules (see below)
  *
  * A rule's slot is stable for its lifetime: it indexes fl_rstate and
  * fl_counters, and it is the slot of a delay mark (mark.h). Userspace zeroes
@@ -26,8 +30,9 @@
  *
  * Evaluation: every rule of the active generation is tried in order; all
  * matching rules act, a drop (loss, partition, reset) ends the evaluation,
- * only the first matching delay rule marks and only the first rate rule sets
- * the class. Decisions draw fl_prng(seed, prng_id, stream, seq) where seq is
+ * only the first matching delay rule marks, only the first rate rule sets
+ * the class, and only the first corrupt, tamper, duplicate and replay rule
+ * that decides to act does. Decisions draw fl_prng(seed, prng_id, stream, seq) where seq is
  * the rule's own packet sequence (atomic fetch-add in fl_rstate).
  */
 #ifndef FALLACY_RULE_H
@@ -51,6 +56,11 @@
 /* The duplicate of a packet carries this mark tag while it re-enters the
  * program, which lets it pass untouched (mark cleared). */
 #define FL_MARK_CLONE 0xfa120000u
+
+/* FL_KIND_TAMPER: bytes a rule may write into one packet, and the offset
+ * that means "a position drawn per packet". */
+#define FL_TAMPER_MAX 64
+#define FL_TAMPER_SEEDED 0xffffffffu
 
 enum fl_dir {
 	FL_DIR_INGRESS = 1,
@@ -90,6 +100,8 @@ enum fl_kind {
 	FL_KIND_RESET = 6, /* TCP: turn the segment into an RST back to its sender */
 	FL_KIND_DELAY = 7, /* skb->mark = FL_MARK_DELAY | slot with probability prob */
 	FL_KIND_RATE = 8, /* skb->priority = classid (an htb class of the shaper) */
+	FL_KIND_TAMPER = 9, /* rewrite payload bytes, fix the L4 checksum */
+	FL_KIND_REPLAY = 10, /* a copy to the delay line (mark.h: FL_MARK_REPLAY) */
 	FL_KIND__MAX,
 };
 
@@ -136,17 +148,24 @@ struct fl_rule {
 	__u64 delay_ns, jitter_ns;
 	__u64 delay_corr; /* correlation, scaled like prob */
 	__u64 reorder; /* scaled like prob; the delay line's meaning */
+	/* FL_KIND_TAMPER: payload offset or FL_TAMPER_SEEDED, and the bytes
+	 * written there (tamper_len 0: the one byte is inverted) */
+	__u32 tamper_off;
+	__u16 tamper_len;
+	__u16 pad1;
+	__u8 tamper[FL_TAMPER_MAX];
 };
 
 enum fl_conf_flags {
 	FL_CONF_NODES = 1, /* fl_nodes has entries: look the frame's MACs up */
 	FL_CONF_PORTS0 = 2, /* fl_idx_port has entries of generation 0 */
 	FL_CONF_PORTS1 = 4, /* ... of generation 1 */
+	FL_CONF_ACCT = 8, /* count every packet in fl_acct (a lab's default) */
 	/* fl_node_mtu has entries: a packet bigger than the MTU of the node it
 	 * goes to is answered with ICMP "fragmentation needed" (IPv4 with DF)
 	 * or ICMPv6 "packet too big", as the router in front of a small-MTU
 	 * link would */
-	FL_CONF_MTU = 8,
+	FL_CONF_MTU = 16,
 };
 
 /* A set of rule positions within a generation (bit i = rules[g][i]). */
@@ -195,6 +214,43 @@ struct fl_counters {
 	__u64 reset;
 	__u64 delayed; /* marked for the delay line */
 	__u64 shaped; /* classified into a rate class */
+	__u64 tampered; /* payload rewritten, checksums fixed */
+	__u64 replayed; /* a copy sent to the delay line, to arrive again later */
+};
+
+/* Transport accounting (FL_CONF_ACCT). Every packet the program sees is
+ * counted before any rule acts on it, so the counters say what the sender
+ * put on the wire (at a lab's wire-side port: what a node SENDS, dropped
+ * packets and retransmissions included; the data plane's own duplicates
+ * and resets are not counted).
+ *
+ * Key: node indexes from fl_nodes, i.e. the frame's source and destination
+ * MACs, the hop's nodes (FL_ACCT_OTHER for a MAC that is no lab node's:
+ * multicast, broadcast, outside the lab), family 4 or 6 and the IP protocol; frames that are not IP (ARP) count under family 0,
+ * proto 0, both nodes FL_ACCT_OTHER. When the map is full, new keys count
+ * under FL_ACCT_FULL_FAMILY (userspace creates that entry first).
+ *
+ * Layer: bytes are Ethernet frames without FCS (skb->len at tc ingress of
+ * the port). A GSO/GRO super-packet counts as the gso_segs wire packets it
+ * stands for, and as skb->len + (gso_segs - 1) * its header length (L2 +
+ * L3 + L4 headers, repeated in every segment), as the kernel's own
+ * qdisc_pkt_len_init() does. payload = bytes after the L4 header (TCP,
+ * UDP: the transport payload; ICMP: after its 8-byte header; others 0). */
+#define FL_ACCT_OTHER FL_MAX_NODES
+#define FL_ACCT_FULL_FAMILY 0xff
+#define FL_ACCT_MAX 16384
+
+struct fl_acct_key {
+	__u16 src, dst; /* node index, or FL_ACCT_OTHER */
+	__u8 family; /* 4, 6; 0 = not IP; FL_ACCT_FULL_FAMILY = map full */
+	__u8 proto; /* IPPROTO_*, 0 when not IP */
+	__u16 pad;
+};
+
+struct fl_acct_val {
+	__u64 packets; /* wire packets (GSO segments counted one by one) */
+	__u64 bytes; /* Ethernet frames without FCS */
+	__u64 payload; /* bytes after the transport header */
 };
 
 /* Nodes are known by the MAC of their eth0 (fixed for a node's life, see

@@ -43,6 +43,7 @@ struct port_ent {
 
 struct fl_dp {
 	struct dataplane_bpf *skel;
+	unsigned int dirs; /* the programs loaded (FL_DIR_*) */
 	struct fl_port_key *port_keys[2]; /* written per generation */
 	int n_port_keys[2];
 	bool has_nodes;
@@ -50,14 +51,26 @@ struct fl_dp {
 	struct fl_point points[FL_DP_MAX_POINTS];
 };
 
-int fl_dp_open(struct fl_dp **out)
+int fl_dp_open(struct fl_dp **out, unsigned int dirs)
 {
 	struct fl_dp *dp = calloc(1, sizeof(*dp));
-	int err;
+	int err = 0;
 
 	if (!dp)
 		return -ENOMEM;
-	dp->skel = dataplane_bpf__open_and_load();
+	dp->skel = dataplane_bpf__open();
+	/* a program that is never attached is not loaded: the verifier's time
+	 * is most of a supervisor's start (a lab attaches ingress only) */
+	if (dp->skel && !(dirs & FL_DIR_EGRESS))
+		bpf_program__set_autoload(dp->skel->progs.fl_egress, false);
+	if (dp->skel && !(dirs & FL_DIR_INGRESS))
+		bpf_program__set_autoload(dp->skel->progs.fl_ingress, false);
+	if (dp->skel && (err = dataplane_bpf__load(dp->skel))) {
+		dataplane_bpf__destroy(dp->skel);
+		dp->skel = NULL;
+		errno = -err;
+	}
+	dp->dirs = dirs;
 	if (!dp->skel) {
 		err = -errno;
 		pr_err("loading the BPF data plane: %s (run fallacy doctor; needs root, BTF, clsact)",
@@ -183,6 +196,8 @@ int fl_dp_attach(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int
 
 	if (dp->n_points >= FL_DP_MAX_POINTS)
 		return -ENOSPC;
+	if (dirs & ~dp->dirs)
+		return -EINVAL; /* that direction's program was not loaded */
 	pt = &dp->points[dp->n_points];
 	memset(pt, 0, sizeof(*pt));
 	snprintf(pt->ns_spec, sizeof(pt->ns_spec), "%s", ns_spec);
@@ -299,7 +314,11 @@ static int ethtool_off(int fd, const char *ifname, __u32 cmd)
 
 int fl_dp_offloads_off(int nsfd, const char *ifname)
 {
-	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
+	/* TX checksum offload too: on a veth a locally sent packet keeps
+	 * CHECKSUM_PARTIAL (its checksum is never computed, and the receiver
+	 * trusts it), while a real wire carries computed checksums. Without
+	 * it the receiver verifies them, as it would behind a NIC. */
+	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO, ETHTOOL_STXCSUM };
 	int saved = -1, fd, err;
 
 	err = fl_netns_enter(nsfd, &saved);
@@ -380,6 +399,78 @@ int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab)
 			err = fl_dp_node_mtu(dp, lab->nodes[i].index, lab->nodes[i].mtu);
 	}
 	return err;
+}
+
+int fl_dp_set_accounting(struct fl_dp *dp, bool on)
+{
+	struct fl_acct_key full = { .src = FL_ACCT_OTHER,
+				    .dst = FL_ACCT_OTHER,
+				    .family = FL_ACCT_FULL_FAMILY };
+	int ncpu = libbpf_num_possible_cpus(), err;
+	struct fl_acct_val *zero;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	/* the "map full" entry exists before the first packet needs it */
+	err = bpf_map__update_elem(dp->skel->maps.fl_acct, &full, sizeof(full), zero,
+				   (size_t)ncpu * sizeof(*zero), BPF_NOEXIST);
+	free(zero);
+	if (err && err != -EEXIST)
+		return err;
+	return conf_flags(dp, on ? FL_CONF_ACCT : 0, on ? 0 : FL_CONF_ACCT);
+}
+
+int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n)
+{
+	struct bpf_map *map = dp->skel->maps.fl_acct;
+	int ncpu = libbpf_num_possible_cpus(), cnt = 0, cap = 0, err = 0;
+	struct fl_acct_key key, next;
+	struct fl_dp_acct *v = NULL;
+	struct fl_acct_val *pc;
+	const void *prev = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	pc = calloc((size_t)ncpu, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	while (!err && !bpf_map__get_next_key(map, prev, &next, sizeof(next))) {
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), pc, (size_t)ncpu * sizeof(*pc), 0))
+			continue; /* deleted meanwhile: never happens, entries stay */
+		if (cnt == cap) {
+			struct fl_dp_acct *nv =
+				realloc(v, (size_t)(cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[cnt], 0, sizeof(v[cnt]));
+		v[cnt].key = key;
+		for (int i = 0; i < ncpu; i++) {
+			v[cnt].val.packets += pc[i].packets;
+			v[cnt].val.bytes += pc[i].bytes;
+			v[cnt].val.payload += pc[i].payload;
+		}
+		cnt++;
+	}
+	free(pc);
+	if (err) {
+		free(v);
+		return err;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
 }
 
 void fl_dp_forget(struct fl_dp *dp, const char *ns_spec, const char *ifname)
@@ -610,26 +701,27 @@ int fl_dp_counters(struct fl_dp *dp, uint32_t slot, struct fl_counters *sum)
 	return err;
 }
 
+#define FIELD(n)                                    \
+	{                                           \
+#n, offsetof(struct fl_counters, n) \
+	}
+
+const struct fl_counter_field fl_counter_fields[] = {
+	FIELD(packets),	  FIELD(bytes),	   FIELD(dropped), FIELD(duplicated),
+	FIELD(corrupted), FIELD(reset),	   FIELD(delayed), FIELD(shaped),
+	FIELD(tampered),  FIELD(replayed), { NULL, 0 },
+};
+_Static_assert(sizeof(fl_counter_fields) / sizeof(fl_counter_fields[0]) == FL_N_COUNTERS + 1,
+	       "every member of struct fl_counters has a name in fl_counter_fields");
+
 void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c)
 {
-	sum->packets += c->packets;
-	sum->bytes += c->bytes;
-	sum->dropped += c->dropped;
-	sum->duplicated += c->duplicated;
-	sum->corrupted += c->corrupted;
-	sum->reset += c->reset;
-	sum->delayed += c->delayed;
-	sum->shaped += c->shaped;
+	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+		*fl_counter_at(sum, f) += fl_counter_get(c, f);
 }
 
 void fl_counters_print(const struct fl_counters *c, struct fl_out *o)
 {
-	fl_out_u64(o, "packets", c->packets);
-	fl_out_u64(o, "bytes", c->bytes);
-	fl_out_u64(o, "dropped", c->dropped);
-	fl_out_u64(o, "duplicated", c->duplicated);
-	fl_out_u64(o, "corrupted", c->corrupted);
-	fl_out_u64(o, "reset", c->reset);
-	fl_out_u64(o, "delayed", c->delayed);
-	fl_out_u64(o, "shaped", c->shaped);
+	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+		fl_out_u64(o, f->name, fl_counter_get(c, f));
 }

@@ -10,6 +10,7 @@
 #define FALLACY_DATAPLANE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fallacy/mark.h"
@@ -23,8 +24,9 @@ struct fl_state;
 struct fl_lab;
 struct fl_out;
 
-/* Load the program and maps (no attachment yet). */
-int fl_dp_open(struct fl_dp **out);
+/* Load the programs of the directions in dirs (FL_DIR_*) and the maps (no
+ * attachment yet); attaching in another direction is -EINVAL. */
+int fl_dp_open(struct fl_dp **out, unsigned int dirs);
 /* Destroy the skeleton; attached filters keep the program alive, so call
  * fl_dp_detach_all() first unless they must outlive this process. */
 void fl_dp_close(struct fl_dp *dp);
@@ -40,12 +42,13 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 /* Remove our filters, and the clsact qdiscs we created. */
 int fl_dp_detach_all(struct fl_dp *dp);
 
-/* Turn off TSO, GSO and GRO of IFNAME in nsfd (ethtool ioctl), so that the
- * program sees wire-sized packets. */
+/* Turn off TSO, GSO, GRO and TX checksum offload of IFNAME in nsfd
+ * (ethtool ioctl), so that the program sees wire-sized packets with their
+ * checksums computed, as on a real wire. */
 int fl_dp_offloads_off(int nsfd, const char *ifname);
 
 /* Fill the node map (eth0 MAC -> node id, rule.h) and the link MTUs from a
- * lab. */
+ * lab (packets are looked up from now on, with or without rules). */
 int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab);
 /* Add (present) or remove one node of the map: a node joined or left. */
 struct fl_node;
@@ -57,11 +60,40 @@ int fl_dp_node_mtu(struct fl_dp *dp, int index, unsigned int mtu);
 /* Forget a fault point whose interface is gone (a node left): its filters
  * went with it, nothing to detach. */
 void fl_dp_forget(struct fl_dp *dp, const char *ns_spec, const char *ifname);
+/* Transport accounting (rule.h, fl_acct) on or off. */
+int fl_dp_set_accounting(struct fl_dp *dp, bool on);
+/* One accounting entry, summed over the CPUs. */
+struct fl_dp_acct {
+	struct fl_acct_key key;
+	struct fl_acct_val val;
+};
+/* Every accounting entry (malloc'ed array, *n may be 0). */
+int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n);
 /* Replace the whole rule table (already in evaluation order): write the
  * idle generation, then flip. */
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n);
 /* Zero a slot's packet sequence, Gilbert-Elliott state and counters. */
 int fl_dp_slot_reset(struct fl_dp *dp, uint32_t slot);
+/* The counters by name, in the order `fault list` prints them: the one
+ * table every printer, parser and sum of struct fl_counters walks. */
+struct fl_counter_field {
+	const char *name;
+	size_t off; /* offsetof(struct fl_counters, ...) */
+};
+
+extern const struct fl_counter_field fl_counter_fields[]; /* name NULL ends it */
+#define FL_N_COUNTERS (sizeof(struct fl_counters) / sizeof(__u64))
+
+static inline __u64 *fl_counter_at(struct fl_counters *c, const struct fl_counter_field *f)
+{
+	return (__u64 *)(void *)((char *)c + f->off);
+}
+
+static inline __u64 fl_counter_get(const struct fl_counters *c, const struct fl_counter_field *f)
+{
+	return *(const __u64 *)(const void *)((const char *)c + f->off);
+}
+
 /* sum += c, member by member: the one place counters are added up (per
  * CPU here, per rule in the supervisor, per fault in wrap's summary). */
 void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c);

@@ -103,9 +103,10 @@ void fl_lab_addr6(int lab, int node, struct in6_addr *host);
 extern const struct in6_addr fl_lab_net6;
 /* The same plan by host number: the nodes of lab up get hosts 1..N; a node
  * that joins and an address that changes take the next free host number
- * after the last one given (wrapping), up to FL_LAB_HOST_MAX, the last
- * usable host of the /23. IPv4 net + host, IPv6 fdfa:11ac::L:host. */
-#define FL_LAB_HOST_MAX 510
+ * after the last one given (wrapping), up to FL_LAB_HOST_MAX: the /23's
+ * last usable host (510) is kept for the source fallacy inject forges by
+ * default. IPv4 net + host, IPv6 fdfa:11ac::L:host. */
+#define FL_LAB_HOST_MAX 509
 int fl_lab_host4(int lab, unsigned int host, struct in_addr *a);
 void fl_lab_host6(int lab, unsigned int host, struct in6_addr *a);
 /* The host number of an address of the lab, 0 if it is none. */

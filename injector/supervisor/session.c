@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 
+#include "dataplane/dataplane.h"
 #include "faults/fault.h"
 #include "lab/lab.h"
 #include "netns.h"
@@ -253,6 +254,22 @@ static int wait_ready(int rfd, const char *session)
 	return -EIO;
 }
 
+/* In the middle process: the supervisor's "pid PID STARTTIME" goes into the
+ * journal right after the fork, and the supervisor waits for it before it
+ * execs, so a cleanup after a kill -9 of whoever started it (a lab up)
+ * stops it even while it is still starting. */
+static int journal_supervisor(const char *session, pid_t pid)
+{
+	struct fl_state *st = NULL;
+	int err;
+
+	err = fl_state_open(session, &st);
+	if (!err)
+		err = fl_state_track_pid(st, pid);
+	fl_state_close(st);
+	return err;
+}
+
 static int spawn(const char *session)
 {
 	int p[2], err;
@@ -268,11 +285,24 @@ static int spawn(const char *session)
 		return err;
 	}
 	if (pid == 0) {
+		int q[2];
+		char go;
+
 		close(p[0]);
 		setsid();
 		signal(SIGHUP, SIG_IGN);
-		if (fork() == 0)
+		if (pipe2(q, O_CLOEXEC))
+			_exit(0);
+		pid = fork();
+		if (pid == 0) {
+			close(q[1]);
+			/* runs only once it is in the journal */
+			if (read(q[0], &go, 1) != 1)
+				_exit(0);
 			exec_supervisor(session, p[1]);
+		}
+		if (pid > 0 && !journal_supervisor(session, pid) && write(q[1], "j", 1) != 1)
+			pr_debug("%s: the supervisor did not get its go", session);
 		_exit(0);
 	}
 	close(p[1]);
@@ -559,26 +589,37 @@ int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, str
 	return -EINVAL;
 }
 
-static int parse_stat(const char *line, struct fl_fault_stat *st)
+/* "ID KIND" + the counters in fl_counter_fields order + held overflow
+ * reordered (sup_stats). */
+static int parse_stat(char *line, struct fl_fault_stat *st)
 {
-	unsigned long long v[11];
+	char *save = NULL, *w, *end;
+	unsigned long long v[FL_N_COUNTERS + 3];
+	size_t n = 0;
 
 	memset(st, 0, sizeof(*st));
-	if (sscanf(line, "%32s %15s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", st->id,
-		   st->kind, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
-		   &v[10]) != 13)
+	w = strtok_r(line, " ", &save);
+	if (!w || strlen(w) >= sizeof(st->id))
 		return -EPROTO;
-	st->c = (struct fl_counters){ .packets = v[0],
-				      .bytes = v[1],
-				      .dropped = v[2],
-				      .duplicated = v[3],
-				      .corrupted = v[4],
-				      .reset = v[5],
-				      .delayed = v[6],
-				      .shaped = v[7] };
-	st->held = v[8];
-	st->overflow = v[9];
-	st->reordered = v[10];
+	snprintf(st->id, sizeof(st->id), "%s", w);
+	w = strtok_r(NULL, " ", &save);
+	if (!w || strlen(w) >= sizeof(st->kind))
+		return -EPROTO;
+	snprintf(st->kind, sizeof(st->kind), "%s", w);
+	while ((w = strtok_r(NULL, " ", &save)) && n < FL_N_COUNTERS + 3) {
+		errno = 0;
+		v[n++] = strtoull(w, &end, 10);
+		if (errno || *end || end == w)
+			return -EPROTO;
+	}
+	if (w || n != FL_N_COUNTERS + 3)
+		return -EPROTO;
+	n = 0;
+	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+		*fl_counter_at(&st->c, f) = v[n++];
+	st->held = v[n++];
+	st->overflow = v[n++];
+	st->reordered = v[n];
 	return 0;
 }
 

@@ -41,6 +41,9 @@ struct fl_sup {
 	int nsfd;
 	char ns_spec[80];
 	bool attached;
+	bool offloads_off; /* a lab's nodes: TSO/GSO/GRO off (first fault) */
+	bool acct; /* transport accounting on (a lab, unless FALLACY_ACCOUNTING=off) */
+	uint64_t acct_since_ns; /* CLOCK_MONOTONIC: accounting started */
 	int lfd;
 	bool stop;
 
@@ -79,5 +82,11 @@ void sup_event_end(FILE *fp, struct fl_out *o);
 int sup_attach(struct fl_sup *s);
 /* Remove every fault (heal hooks run). */
 void sup_faults_clear(struct fl_sup *s);
+/* A lab's nodes get TSO/GSO/GRO off (once, at the first fault). */
+void sup_offloads_off(struct fl_sup *s);
+/* Transport accounting (acct.c): switch it on at start (a lab, unless
+ * FALLACY_ACCOUNTING=off), arm the session watchdog, answer "acct". */
+int sup_acct_start(struct fl_sup *s);
+int sup_acct(struct fl_sup *s, FILE *out, FILE *msg);
 
 #endif

@@ -150,8 +150,9 @@ static int dp_join(struct fl_sup *s, const struct fl_node *n)
 	if (err || !s->attached)
 		return err;
 	err = fl_dp_attach(s->dp, s->st, s->ns_spec, s->nsfd, n->port, FL_DIR_INGRESS);
-	nfd = err ? -1 : fl_netns_open(n->netns);
-	if (nfd >= 0) { /* wire-sized packets, as for every node */
+	/* wire-sized packets, as for every node once the lab had a fault */
+	nfd = err || !s->offloads_off ? -1 : fl_netns_open(n->netns);
+	if (nfd >= 0) {
 		fl_dp_offloads_off(nfd, "eth0");
 		close(nfd);
 	}

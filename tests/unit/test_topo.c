@@ -223,7 +223,7 @@ static void test_plan_wraps(void **ctx)
 	(void)ctx;
 	lab->next_host = FL_LAB_HOST_MAX;
 	apply(lab, "readdress n1");
-	expect_node(lab, "n1", 0, FL_LAB_HOST_MAX, "198.18.1.254");
+	expect_node(lab, "n1", 0, FL_LAB_HOST_MAX, "198.18.1.253");
 	apply(lab, "readdress n2");
 	expect_node(lab, "n2", 1, 1, "198.18.0.1"); /* 1 was n1's, free again */
 	apply(lab, "readdress n3");

@@ -31,6 +31,8 @@ def schema:
 		     opt: { late_ns: "int", apply_ns: "int", netns: "string", ifname: "string" } },
 	  "partition": { id: true, req: { spec: "string", late_ns: "int", apply_ns: "int" } },
 	  "heal": { id: true, opt: { counters: "array", late_ns: "int", apply_ns: "int", by: "string" } },
+	  "inject": { id: true, req: { spec: "string" },
+		      opt: { late_ns: "int", apply_ns: "int", packets: "int" } },
 	  "error": { id: true, req: { message: "string" } },
 	  "exit": { req: { pid: "int", status: "int" }, opt: { signal: "int" } },
 	  "end": { opt: { status: "sint" } },

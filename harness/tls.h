@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Certificates for targets with `tls: true` (harness/tls.c). */
+#ifndef FALLACY_TLS_H
+#define FALLACY_TLS_H
+
+#include <stddef.h>
+
+#include "run.h"
+
+/* Make r->tls_dir (SCRATCH/tls) with ca.pem and NODE.pem/NODE.key for every
+ * node, when the target asks for TLS; 0 otherwise. why gets the reason of a
+ * failure. */
+int fl_run_tls(struct fl_run *r, char *why, size_t len);
+/* Node i's certificate (again), for its name and addresses now: a node
+ * that joined during the run, or one with a new address. */
+int fl_run_tls_node(struct fl_run *r, size_t i, char *why, size_t len);
+
+#endif
