@@ -5,10 +5,19 @@
 bats_require_minimum_version 1.5.0
 load test_helper/common
 load test_helper/wrap
+load test_helper/delay
 
+# Commands that run as another user (SUDO_UID=65534, --user nobody) get a
+# cwd and files that user can read: the checkout may be in a home folder
+# only its owner can enter (Debian 12 makes them 0700), where nobody's
+# python3 cannot open the suite and exits 2.
 setup() {
 	TMP=$(mktemp -d /tmp/fallacy-wrap-test.XXXXXX)
 	chmod 755 "$TMP"
+	cp "$BATS_TEST_DIRNAME/../data/redis_suite.py" "$TMP/"
+	chmod 644 "$TMP/redis_suite.py"
+	SUITE="$TMP/redis_suite.py"
+	cd "$TMP"
 }
 
 teardown() {
@@ -111,18 +120,17 @@ teardown() {
 	wait $w || rc=$?
 	[ "$rc" -eq 137 ]
 	assert_session_gone "@wrap-$w"
-	sleep 0.2
-	run ! proc_alive "$bg"
+	fl_wait_until 10 proc_gone "$bg"
 }
 
 @test "wrap --addr lets a server bind 198.18.0.1 and fallacy-wrap resolves to it" {
 	require_cmd socat
-	run -0 "$FALLACY" wrap -q --addr -- sh -c '
+	run -0 "$FALLACY" wrap -q --addr -- sh -c "
 		socat -u TCP-LISTEN:7001,bind=198.18.0.1,reuseaddr OPEN:/dev/stdout &
-		sleep 0.3
+		$WAIT_LISTEN 7001
 		echo hello-over-198.18 | socat -u STDIN TCP:198.18.0.1:7001
 		wait
-		getent ahostsv4 fallacy-wrap | head -1'
+		getent ahostsv4 fallacy-wrap | head -1"
 	assert_line "hello-over-198.18"
 	assert_output --partial "198.18.0.1"
 }
@@ -153,10 +161,11 @@ require_faults() {
 @test "wrap --loss 100% --port limits the loss to that port, both directions" {
 	require_faults
 	require_cmd socat
-	run "$FALLACY" wrap --loss 100% --port 7002 --out "$TMP/res" -- sh -c '
-		socat TCP-LISTEN:7002,reuseaddr EXEC:cat & a=$!
-		socat TCP-LISTEN:7003,reuseaddr EXEC:cat & b=$!
-		sleep 0.3
+	run "$FALLACY" wrap --loss 100% --port 7002 --out "$TMP/res" -- sh -c "
+		socat TCP-LISTEN:7002,reuseaddr EXEC:cat & a=\$!
+		socat TCP-LISTEN:7003,reuseaddr EXEC:cat & b=\$!
+		$WAIT_LISTEN 7002; $WAIT_LISTEN 7003
+		"'
 		echo "7003: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7003 || echo failed)"
 		echo "7002: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7002,connect-timeout=1 2>/dev/null || echo failed)"
 		ping -c 1 -W 1 127.0.0.1 >/dev/null && echo "ping: ok"
@@ -200,11 +209,9 @@ require_delay() {
 	run -0 "$FALLACY" wrap -q --delay 1ms -- true
 }
 
-SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
-
 @test "a real redis test suite passes under wrap, as the sudo user" {
 	require_cmd redis-server python3
-	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q -- python3 "$SUITE"
+	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -- python3 "$SUITE"
 	assert_output --partial "Ran 7 tests"
 	assert_output --partial "OK"
 }
@@ -218,33 +225,41 @@ SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
 	assert_output --regexp "faults: 1 on lo: [1-9][0-9]* packets matched, [1-9][0-9]* dropped"
 }
 
+# ping -U times user space to user space: on a busy machine ping's own
+# wake-up adds ms that are not the delay. Nothing may come back early (the
+# delay applies both ways); the median stays far below a third pass (150 ms).
 @test "ping -U 127.0.0.1 under --delay 50ms shows an RTT of about 100 ms" {
 	require_delay
-	run -0 "$FALLACY" wrap -q --delay 50ms -- ping -U -c 5 -i 0.2 127.0.0.1
-	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
-	echo "avg rtt $avg ms"
-	[ "$avg" -ge 99 ]
-	[ "$avg" -le 105 ]
+	run -0 "$FALLACY" wrap -q --delay 50ms -- ping -U -c 10 -i 0.1 127.0.0.1
+	min=$(echo "$output" | rtts | minimum)
+	med=$(echo "$output" | rtts | median)
+	echo "rtt min $min ms, median $med ms"
+	[ "$(echo "$output" | rtts | wc -l)" -eq 10 ]
+	within "$min" 99.9 1000
+	within "$med" 99.9 120
 }
 
+# Behaviour, not speed: far above the OUTPUT-hook trap (KERNEL-NOTES: lo
+# queued on OUTPUT gives 74 Mbit/s); measured: 1.1-1.3 Gbit/s (bench/wrap.sh)
 @test "loopback iperf3 under --delay 10ms still moves hundreds of Mbit/s" {
 	require_delay
 	require_cmd iperf3 jq
-	run -0 "$FALLACY" wrap -q --delay 10ms -- sh -c '
-		iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-		sleep 0.3
-		iperf3 -c 127.0.0.1 -p 5201 -t 3 -J | jq -r ".end.sum_received.bits_per_second / 1e6 | floor"'
-	echo "Mbit/s: $output"
+	run -0 "$FALLACY" wrap -q --delay 10ms -- sh -c "$(iperf_mbit 5201)"
+	echo "Mbit/s: ${lines[-1]}"
 	[ "${lines[-1]}" -ge 200 ]
 }
 
 @test "--delay with --port delays only that port; ping stays fast" {
 	require_delay
-	run -0 "$FALLACY" wrap -q --delay 50ms --port 6379 -- ping -U -c 3 -i 0.2 127.0.0.1
-	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
-	[ "$avg" -lt 10 ]
+	run -0 "$FALLACY" wrap -q --delay 50ms --port 6379 -- ping -U -c 5 -i 0.1 127.0.0.1
+	med=$(echo "$output" | rtts | median)
+	echo "rtt median $med ms"
+	within "$med" 0 25
 }
 
+# Each of the 40 sequential round trips crosses the delay twice (+40 ms);
+# the bound excludes one way only (+20) and a double delay each way (+80),
+# and leaves room for the wake-ups of a busy machine.
 @test "the redis suite passes under --delay 20ms --port 6379 and each round trip takes ~40 ms longer" {
 	require_delay
 	require_cmd redis-server python3
@@ -254,12 +269,12 @@ SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
 	assert_output --partial "OK"
 	slow=$(echo "$output" | awk '/^roundtrip/ { print $2 }')
 	echo "round trip: $base ms bare, $slow ms under --delay 20ms"
-	awk -v b="$base" -v s="$slow" 'BEGIN { d = s - b; exit !(d >= 39 && d <= 55) }'
+	awk -v b="$base" -v s="$slow" 'BEGIN { d = s - b; exit !(d >= 39 && d <= 60) }'
 }
 
 iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
-	echo "iperf3 -s -1 -p $1 >/dev/null 2>&1 & sleep 0.3;" \
-		"iperf3 -c 127.0.0.1 -p $1 -t 3 -J | jq -r '.end.sum_received.bits_per_second / 1e6 | floor'"
+	echo "iperf3 -s -1 -p $1 >/dev/null 2>&1 & $WAIT_LISTEN $1;" \
+		"iperf3 -c 127.0.0.1 -p $1 -t 3 -J | jq -r '.error // (.end.sum_received.bits_per_second / 1e6 | floor)'"
 }
 
 @test "wrap --rate 10mbit caps loopback TCP at 10 Mbit/s; other ports with --port stay fast" {
@@ -296,8 +311,7 @@ iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
 	child=$(pgrep -P $w)
 	kill -9 $w
 	wait $w || true
-	sleep 0.3
-	run ! proc_alive "$child"
+	fl_wait_until 10 proc_gone "$child"
 	run -0 "$FALLACY" cleanup --all
 	assert_session_gone "@wrap-$w"
 	[ ! -e "$FALLACY_RUN_DIR/@netns-fl-wrap-$w" ]
