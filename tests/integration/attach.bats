@@ -29,13 +29,9 @@ teardown() {
 	ip netns del "$B" 2>/dev/null || true
 }
 
-# wait (up to 5 s) until a TCP server listens on PORT in NS
+# wait (up to 20 s) until a TCP server listens on PORT in NS
 wait_port() {
-	for _ in $(seq 50); do
-		ip netns exec "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+	fl_wait_until 20 fl_listening "$1" t "$2"
 }
 
 tc_state() {
@@ -45,8 +41,10 @@ tc_state() {
 }
 
 @test "--pid: a fault applies in the process's namespace and clear restores tc state byte for byte" {
-	ip netns exec "$B" sleep 60 &
-	PID=$!
+	# $! is in B only once `ip netns exec` has entered it: wait, or the
+	# fault would land in the namespace the test runs in
+	fl_bg_in_netns "$B" sleep 60
+	PID=$BG_PID
 	before=$(tc_state)
 	id=$("$FALLACY" fault add --pid "$PID" loss 30% --dir in --proto icmp --seed 1)
 	run -0 tc -n "$B" filter show dev "$VB" ingress
