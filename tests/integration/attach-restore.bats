@@ -118,7 +118,7 @@ roundtrip() {
 	min=$(echo "$output" | rtts | minimum)
 	med=$(echo "$output" | rtts | median)
 	echo "rtt min $min ms, median $med ms"
-	[ "$(echo "$output" | rtts | wc -l)" -eq 10 ]
+	assert_equal "$(echo "$output" | rtts | wc -l)" 10
 	within "$min" 39.9 1000
 	within "$med" 39.9 42
 }

@@ -57,7 +57,7 @@ tc_state() {
 	[ "$dropped" -ge 500 ]
 	[ "$dropped" -le 700 ]
 	run -0 "$FALLACY" fault clear --pid "$PID"
-	[ "$(tc_state)" = "$before" ]
+	diff <(echo "$before") <(echo "$(tc_state)")
 	[ ! -e "$FALLACY_RUN_DIR/@pid-$PID" ]
 }
 
@@ -67,7 +67,7 @@ tc_state() {
 	run -0 "$FALLACY" fault add --netns "$B" partition
 	run -1 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
 	run -0 "$FALLACY" fault clear --netns "$B"
-	[ "$(tc_state)" = "$before" ]
+	diff <(echo "$before") <(echo "$(tc_state)")
 	run -0 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
 }
 
@@ -79,7 +79,7 @@ tc_state() {
 	kill -9 "$sup"
 	run -1 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
 	run -0 "$FALLACY" cleanup "@netns-$B"
-	[ "$(tc_state)" = "$before" ]
+	diff <(echo "$before") <(echo "$(tc_state)")
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 	run -0 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
 }
@@ -109,7 +109,7 @@ tc_state() {
 	run -2 "$FALLACY" fault add --netns "nons$$" loss 5%
 	assert_output --partial "nons$$"
 	run -2 "$FALLACY" fault del --netns "$B" f9
-	[ "$(tc_state)" = "$before" ]
+	diff <(echo "$before") <(echo "$(tc_state)")
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 }
 
@@ -125,7 +125,7 @@ tc_state() {
 	assert_output --partial "n7"
 	run -2 "$FALLACY" partition "$lab" n1 n5
 	assert_output --partial "n5"
-	[ "$(tc -n "fl-$lab" -j filter show dev p-n1 ingress; tc -n "fl-$lab" -j qdisc show)" = "$wire_before" ]
+	assert_equal "$(tc -n "fl-$lab" -j filter show dev p-n1 ingress; tc -n "fl-$lab" -j qdisc show)" "$wire_before"
 	[ ! -S "$FALLACY_RUN_DIR/$lab/ctl.sock" ]
 	run -0 "$FALLACY" lab down "$lab"
 }
@@ -134,8 +134,8 @@ tc_state() {
 	for i in 1 2 3 4 5; do "$FALLACY" -q fault add --netns "$B" loss "$i%" >/dev/null & done
 	wait
 	run -0 "$FALLACY" fault list --netns "$B" -j
-	[ "$(echo "$output" | jq length)" -eq 5 ]
-	[ "$(grep -c '^pid ' "$FALLACY_RUN_DIR/@netns-$B/journal")" -eq 1 ]
+	assert_equal "$(echo "$output" | jq length)" 5
+	assert_equal "$(grep -c '^pid ' "$FALLACY_RUN_DIR/@netns-$B/journal")" 1
 	run -0 "$FALLACY" fault clear --netns "$B"
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 }
@@ -165,7 +165,7 @@ tc_state() {
 	assert_output --partial "Connection refused"
 	kill "$apid" 2>/dev/null || true
 	run -0 "$FALLACY" fault list --netns "$B" -j
-	[ "$(echo "$output" | jq '.[0].counters.reset')" -eq 2 ]
+	assert_equal "$(echo "$output" | jq '.[0].counters.reset')" 2
 }
 
 @test "--netns duplicate on egress: every request leaves twice" {
@@ -173,5 +173,5 @@ tc_state() {
 	run -0 ip netns exec "$B" ping -c 5 -i 0.1 -W 1 198.18.254.1
 	[ "$(echo "$output" | grep -c 'DUP!')" -ge 4 ]
 	run -0 "$FALLACY" fault list --netns "$B" -j
-	[ "$(echo "$output" | jq '.[0].counters.duplicated')" -eq 5 ]
+	assert_equal "$(echo "$output" | jq '.[0].counters.duplicated')" 5
 }

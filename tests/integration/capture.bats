@@ -43,7 +43,7 @@ stop_capture() {
 	stop_capture
 	run -0 capinfos -M "$TMP/a.pcap"
 	assert_output --partial "nanoseconds"
-	[ "$(count_pkts "$TMP/a.pcap" 'icmp.type == 8')" -eq 7 ]
+	assert_equal "$(count_pkts "$TMP/a.pcap" 'icmp.type == 8')" 7
 	run -0 jq -e '.points[0].written == 14 and .points[0].dropped == 0' "$TMP/cap.json"
 }
 
@@ -57,7 +57,7 @@ stop_capture() {
 	cat "$TMP/cap.json" "$TMP/cap.err"
 	run -0 jq -e '.points[0].written == 1000 and .points[0].dropped == 0 and .points[0].ifdropped == 0' \
 		"$TMP/cap.json"
-	[ "$(count_pkts "$TMP/f.pcap" 'icmp.type == 8')" -eq 500 ]
+	assert_equal "$(count_pkts "$TMP/f.pcap" 'icmp.type == 8')" 500
 }
 
 # A capture that cannot keep up must say so: stopped (SIGSTOP) while 2 000
@@ -74,7 +74,7 @@ stop_capture() {
 	written=$(jq '.points[0].written' "$TMP/cap.json")
 	[ "$dropped" -gt 0 ]
 	[ "$written" -lt 4000 ]
-	[ "$(capinfos -c -M -T "$TMP/s.pcap" | awk -F'\t' 'NR == 2 { print $2 }')" -eq "$written" ]
+	assert_equal "$(capinfos -c -M -T "$TMP/s.pcap" | awk -F'\t' 'NR == 2 { print $2 }')" "$written"
 	grep -q "capture on $NS/lo: $dropped packets dropped by the kernel" "$TMP/cap.err"
 	grep -q "$written packets written to $TMP/s.pcap, $dropped dropped" "$TMP/cap.err"
 }
@@ -118,7 +118,7 @@ veth_pair() {
 	run -1 ip netns exec "$NS" ping -c 5 -i 0.05 -W 1 -q 198.18.250.2
 	assert_output --partial "100% packet loss"
 	stop_capture
-	[ "$(count_pkts "$TMP/in.pcap" 'icmp.type == 8')" -eq 5 ]
+	assert_equal "$(count_pkts "$TMP/in.pcap" 'icmp.type == 8')" 5
 }
 
 @test "a capture sees sent packets after tc egress: dropped ones are absent" {
@@ -139,7 +139,7 @@ veth_pair() {
 
 @test "wrap --capture: the pcap holds ping's requests between the exec and exit events" {
 	run -0 "$FALLACY" wrap -q --capture --out "$TMP/res" -- ping -c 20 -i 0.01 -q 127.0.0.1
-	[ "$(count_pkts "$TMP/res/wrap.pcap" 'icmp.type == 8')" -eq 20 ]
+	assert_equal "$(count_pkts "$TMP/res/wrap.pcap" 'icmp.type == 8')" 20
 	first=$(tshark -r "$TMP/res/wrap.pcap" -T fields -e frame.time_epoch | head -1)
 	last=$(tshark -r "$TMP/res/wrap.pcap" -T fields -e frame.time_epoch | tail -1)
 	exec_ns=$(jq -r 'select(.event == "exec") | .wall_ns' "$TMP/res/events.jsonl")
@@ -196,7 +196,7 @@ PY
 	assert_output --partial "fallacy: heal cut"
 	run -0 tshark -r "$TMP/res/wrap.pcapng" -Y 'frame.comment contains "fault cut"' \
 		-T fields -e frame.time_epoch
-	[ "$(echo "$output" | grep -c '^[0-9]')" -eq 1 ]
+	assert_equal "$(echo "$output" | grep -c '^[0-9]')" 1
 	[ "$(tshark -r "$TMP/res/wrap.pcapng" 2>/dev/null | wc -l)" -eq \
 		"$(tshark -r "$TMP/res/wrap.pcap" 2>/dev/null | wc -l)" ]
 }
@@ -218,8 +218,8 @@ PY
 	assert_output --partial "100% packet loss"
 	kill -INT $a $b
 	wait $a $b
-	[ "$(count_pkts "$TMP/before.pcap" 'icmp.type == 8')" -eq 5 ]
-	[ "$(count_pkts "$TMP/after.pcap" 'icmp.type == 8')" -eq 0 ]
+	assert_equal "$(count_pkts "$TMP/before.pcap" 'icmp.type == 8')" 5
+	assert_equal "$(count_pkts "$TMP/after.pcap" 'icmp.type == 8')" 0
 }
 
 @test "lab capture: a delayed request is in the after-trace later by the delay" {

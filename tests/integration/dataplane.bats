@@ -74,8 +74,8 @@ mean_run() {
 	[ "$sent" -eq 20000 ]
 	[ "$lost" -ge 1800 ]
 	[ "$lost" -le 2200 ]
-	[ "$(counter "$id" dropped)" -eq "$lost" ]
-	[ "$(counter "$id" packets)" -eq "$sent" ]
+	assert_equal "$(counter "$id" dropped)" "$lost"
+	assert_equal "$(counter "$id" packets)" "$sent"
 }
 
 @test "fault list shows text and JSON with the seed and counters" {
@@ -87,8 +87,8 @@ mean_run() {
 	assert_output --partial "lossy    loss 5% --from n1 --to n2 --seed 99"
 	assert_output --partial "dropped 0"
 	run -0 "$FALLACY" fault list "$LAB" -j
-	[ "$(echo "$output" | jq -r '.[0].probability')" = 0.05 ]
-	[ "$(echo "$output" | jq -r '.[0].seed')" = 99 ]
+	assert_equal "$(echo "$output" | jq -r '.[0].probability')" 0.05
+	assert_equal "$(echo "$output" | jq -r '.[0].seed')" 99
 }
 
 @test "a fault without --seed gets a random seed that is printed and listed" {
@@ -97,7 +97,7 @@ mean_run() {
 	seed=$(echo "$stderr" | sed -n 's/.*--seed \([0-9]*\).*/\1/p')
 	[ -n "$seed" ]
 	run -0 "$FALLACY" fault list "$LAB" -j
-	[ "$(echo "$output" | jq -r '.[0].seed')" = "$seed" ]
+	assert_equal "$(echo "$output" | jq -r '.[0].seed')" "$seed"
 }
 
 @test "gemodel loses in longer runs than Bernoulli at a similar mean" {
@@ -150,11 +150,11 @@ mean_run() {
 	# n3 -> n1 requests arrive (their replies are n1 -> n3: dropped)
 	run -1 ip netns exec "$N3" ping -c 3 -i 0.1 -W 1 "$IP1"
 	after=$(in_echos "$N1")
-	[ $((after - before)) -eq 3 ]
+	assert_equal $((after - before)) 3
 	before=$(in_echos "$N3")
 	run -1 ip netns exec "$N1" ping -c 3 -i 0.1 -W 1 "$IP3"
-	[ "$(in_echos "$N3")" -eq "$before" ]
-	[ "$(counter "$id" dropped)" -eq 6 ]
+	assert_equal "$(in_echos "$N3")" "$before"
+	assert_equal "$(counter "$id" dropped)" 6
 }
 
 @test "bridge partition n1,n2 n2,n3: n2 reaches both, n1 and n3 do not see each other" {
@@ -292,10 +292,10 @@ stop_bg() {
 	before=$(in_echos6 "$N1")
 	# n3 -> n1 requests arrive (their replies are n1 -> n3: dropped)
 	run -1 ip netns exec "$N3" ping -6 -c 3 -i 0.1 -W 1 "$IP6_1"
-	[ $(($(in_echos6 "$N1") - before)) -eq 3 ]
+	assert_equal $(($(in_echos6 "$N1") - before)) 3
 	before=$(in_echos6 "$N3")
 	run -1 ip netns exec "$N1" ping -6 -c 3 -i 0.1 -W 1 "$IP6_3"
-	[ "$(in_echos6 "$N3")" -eq "$before" ]
+	assert_equal "$(in_echos6 "$N3")" "$before"
 	[ "$(counter "$id" dropped)" -ge 6 ]
 }
 
@@ -315,15 +315,16 @@ stop_bg() {
 	done
 	id=$("$FALLACY" -q fault add "$LAB" loss 10% --from n1 --to n2 --proto icmp --seed 11)
 	read -r sent recv < <(flood "$N1" "$IP2" 5000)
-	[ "$(counter "$id" dropped)" -eq $((sent - recv)) ]
+	echo "sent $sent received $recv dropped $(counter "$id" dropped)"
+	assert_equal "$(counter "$id" dropped)" $((sent - recv))
 	[ $((sent - recv)) -ge 350 ]
 	[ $((sent - recv)) -le 650 ]
 	run -0 "$FALLACY" fault list "$LAB" -j
-	[ "$(echo "$output" | jq '[.[] | select(.id | startswith("nm")) | .counters.packets] | add')" -eq 0 ]
+	assert_equal "$(echo "$output" | jq '[.[] | select(.id | startswith("nm")) | .counters.packets] | add')" 0
 	# and a datagram to one of those ports finds its rule
 	ip netns exec "$N1" bash -c "for i in 1 2 3 4 5; do echo x >/dev/udp/$IP2/20150; done"
-	[ "$(counter nm150 dropped)" -eq 5 ]
-	[ "$(counter nm151 packets)" -eq 0 ]
+	assert_equal "$(counter nm150 dropped)" 5
+	assert_equal "$(counter nm151 packets)" 0
 }
 
 @test "kill -9 of the lab's supervisor: fault clear removes the faults it left, add works again" {
@@ -335,7 +336,7 @@ stop_bg() {
 	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
 	id=$("$FALLACY" fault add "$LAB" loss 100% --from n1 --to n2 --proto icmp)
 	run -1 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
-	[ "$(counter "$id" dropped)" -eq 1 ]
+	assert_equal "$(counter "$id" dropped)" 1
 }
 
 @test "reset: an established TCP connection gets 'Connection reset by peer'" {
@@ -356,6 +357,6 @@ except OSError as e:
 ' "$IP2" "$FALLACY" "$LAB"
 	assert_output --partial "echo b'one\n'"
 	assert_output --partial "error: Connection reset by peer"
-	[ "$(counter rst reset)" -eq 1 ]
+	assert_equal "$(counter rst reset)" 1
 	stop_bg
 }

@@ -212,7 +212,7 @@ lo_delay_ok() {
 			"median $(median <"$BATS_TEST_TMPDIR/r$f"), min $(minimum <"$BATS_TEST_TMPDIR/r$f")"
 	done
 	for f in 4 6; do
-		[ "$(wc -l <"$BATS_TEST_TMPDIR/r$f")" -eq 40 ]
+		assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/r$f")" 40
 		lo_delay_ok "$BATS_TEST_TMPDIR/r$f"
 	done
 }
@@ -227,7 +227,7 @@ lo_delay_ok() {
 			"median $(median <"$BATS_TEST_TMPDIR/r$f"), min $(minimum <"$BATS_TEST_TMPDIR/r$f")"
 	done
 	for f in 4 6; do
-		[ "$(wc -l <"$BATS_TEST_TMPDIR/r$f")" -eq 20 ]
+		assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/r$f")" 20
 		lo_delay_ok "$BATS_TEST_TMPDIR/r$f"
 	done
 }

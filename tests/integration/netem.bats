@@ -87,7 +87,7 @@ med_rtt() {
 	# reorder is a delay too
 	run -2 "$FALLACY" fault add "$LAB" reorder 25% delay 10ms backend netem
 	assert_output --partial "CONFIG_NET_SCH_NETEM"
-	[ "$(lab_kstate)" = "$before" ]
+	diff <(echo "$before") <(echo "$(lab_kstate)")
 }
 
 @test "backend netem without sch_netem on a --netns target: exit 2, nothing attached" {
@@ -100,7 +100,7 @@ med_rtt() {
 	before=$(kstate "$XNS")
 	run -2 "$FALLACY" fault add --netns "$XNS" delay 20ms backend netem
 	assert_output --partial "CONFIG_NET_SCH_NETEM"
-	[ "$(kstate "$XNS")" = "$before" ]
+	diff <(echo "$before") <(echo "$(kstate "$XNS")")
 }
 
 @test "backend auto on a kernel without sch_netem takes the NFQUEUE delay line" {

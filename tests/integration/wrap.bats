@@ -89,7 +89,8 @@ teardown() {
 	kill -TERM $w
 	rc=0
 	wait $w || rc=$?
-	[ "$rc" -eq 3 ]
+	cat "$TMP/out"
+	assert_equal "$rc" 3
 	grep -q got-TERM "$TMP/out"
 	assert_session_gone "@wrap-$w"
 }
@@ -104,7 +105,8 @@ teardown() {
 	kill -INT $w
 	rc=0
 	wait $w || rc=$?
-	[ "$rc" -eq 137 ]
+	cat "$TMP/out"
+	assert_equal "$rc" 137
 	assert_session_gone "@wrap-$w"
 }
 
@@ -118,7 +120,8 @@ teardown() {
 	kill -9 "$child"
 	rc=0
 	wait $w || rc=$?
-	[ "$rc" -eq 137 ]
+	cat "$TMP/out"
+	assert_equal "$rc" 137
 	assert_session_gone "@wrap-$w"
 	fl_wait_until 10 proc_gone "$bg"
 }
@@ -137,7 +140,7 @@ teardown() {
 
 @test "wrap --out writes events.jsonl and counters.json owned by the invoking user" {
 	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q --out "$TMP/res" -- sh -c 'exit 0'
-	[ "$(stat -c %u "$TMP/res/events.jsonl")" -eq 65534 ]
+	assert_equal "$(stat -c %u "$TMP/res/events.jsonl")" 65534
 	run -0 jq -r .event "$TMP/res/events.jsonl"
 	assert_output "$(printf 'start\nnetns\nexec\nexit\nend')"
 	run -0 jq -e '.command.exit_status == 0 and .command.pid > 0' "$TMP/res/counters.json"
@@ -234,7 +237,7 @@ require_delay() {
 	min=$(echo "$output" | rtts | minimum)
 	med=$(echo "$output" | rtts | median)
 	echo "rtt min $min ms, median $med ms"
-	[ "$(echo "$output" | rtts | wc -l)" -eq 10 ]
+	assert_equal "$(echo "$output" | rtts | wc -l)" 10
 	within "$min" 99.9 1000
 	within "$med" 99.9 120
 }
