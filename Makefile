@@ -19,7 +19,19 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 CFLAGS := -g -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
-	-Iinclude -Iinjector -Iharness -I$(OUTPUT) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+	$(PKG_CFLAGS) $(EXTRA_CFLAGS)
+# The rule of the house, enforced by the compiler: the injector never sees
+# harness/, and harness/ sees only the injector's public headers (copied to
+# $(OUTPUT)/api, so including anything else fails to compile). Unit tests
+# may look inside both.
+INJECTOR_INC := -Iinclude -Iinjector -I$(OUTPUT)
+HARNESS_INC := -Iinclude -I$(OUTPUT)/api -Iharness
+TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
+# One public header per part of the injector, plus the base helpers.
+PUBLIC_HDRS := log.h parse.h json.h lab/lab.h faults/fault.h dataplane/dataplane.h \
+	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
+	probe/probe.h
+API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))
 LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
 LDFLAGS := $(EXTRA_LDFLAGS)
 
@@ -46,7 +58,7 @@ endif
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
 .PHONY: all deps check check-unit check-integration check-soak check-asan bench demo install \
-	uninstall clean vmlinux unit-bins
+	uninstall clean vmlinux unit-bins format fuzz fuzz-bins
 
 all: $(OUTPUT)/fallacy
 
@@ -65,11 +77,30 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
 
+# Kernel style (.clang-format); `make check` fails on unformatted C.
+format:
+	find bpf harness include injector tests -name '*.[ch]' ! -name vmlinux.h \
+		-exec clang-format -i {} +
+
 # --- userspace -------------------------------------------------------------
-$(OUTPUT)/%.o: %.c | $(SKELS)
+$(OUTPUT)/api/%.h: injector/%.h
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+$(OUTPUT)/injector/%.o: injector/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INJECTOR_INC) -c $< -o $@
+
+$(OUTPUT)/harness/%.o: harness/%.c $(API_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(HARNESS_INC) -c $< -o $@
+
+$(OUTPUT)/tests/%.o: tests/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -c $< -o $@
 
 $(OUTPUT)/libfallacy.a: $(LIB_OBJS)
 	@rm -f $@
@@ -87,10 +118,36 @@ $(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(OUTPUT)/libfallacy.a
 
 unit-bins: $(UNIT_BINS)
 
+# --- fuzzing: libFuzzer targets for every parser (clang) ------------------
+# The library is rebuilt with clang, coverage instrumentation, ASan and
+# UBSan into $(FUZZ_OUT); tests/fuzz/run.sh runs each target FUZZ_SECONDS
+# on its corpus (tests/fuzz/corpus/NAME: seeds and regressions) plus seeds
+# taken from scenarios/, tests/ and docs/.
+FUZZ_OUT := .output-fuzz
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
+fuzz-bins:
+	@$(MAKE) --no-print-directory OUTPUT=$(FUZZ_OUT) CC=clang \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_OUT)/libfallacy.a
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+$(FUZZ_OUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OUT)/libfallacy.a
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iinjector \
+		-Iharness $(PKG_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_OUT)/libfallacy.a \
+		$(LDLIBS) -o $@
+
+fuzz: deps fuzz-bins
+	@./tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # --- dependencies (idempotent; apt-get update only when a package is missing)
-DEB_BUILD := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
+DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
-DEB_TEST := libcmocka-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
+DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
 	shellcheck
 DEB_DEMO := etcd-server etcd-client redis-server redis-tools
@@ -99,8 +156,8 @@ deps:
 
 # --- tests -----------------------------------------------------------------
 check: deps
-	@$(MAKE) --no-print-directory all unit-bins
-	@./tests/run.sh --unit --integration
+	@$(MAKE) --no-print-directory all unit-bins fuzz-bins
+	@./tests/run.sh --unit --integration --fuzz 10
 
 check-unit: all unit-bins
 	@./tests/run.sh --unit
@@ -138,6 +195,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy
 
 clean:
-	rm -rf .output .output-asan
+	rm -rf .output .output-asan $(FUZZ_OUT)
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

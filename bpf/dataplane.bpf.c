@@ -85,10 +85,9 @@ struct {
 
 /* index of the lowest set bit: de Bruijn sequence 0x03f79d71b4cb0a89 */
 static const __u8 debruijn[64] = {
-	0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,
-	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
-	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
-	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
+	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,	62, 55, 59, 36, 53, 51,
+	43, 22, 45, 39, 33, 30, 24, 18, 12, 5,	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
+	44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
 };
 
 struct pkt {
@@ -207,8 +206,8 @@ static __always_inline int ge_lose(const struct fl_rule *r, struct fl_rule_state
 }
 
 /* Returns 1 when the packet is gone (stop evaluating). */
-__attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev, struct fl_rule_state *st,
-				      struct fl_counters *c, __u64 seq)
+__attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
+				     struct fl_rule_state *st, struct fl_counters *c, __u64 seq)
 {
 	__u32 slot;
 	__u64 d;
@@ -235,13 +234,15 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev, s
 		ev->reset_slot = slot;
 		return 1;
 	case FL_KIND_DUPLICATE:
-		if (!ev->dup && chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
+		if (!ev->dup &&
+		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
 			ev->dup = 1;
 			ev->dup_slot = slot;
 		}
 		return 0;
 	case FL_KIND_CORRUPT:
-		if (!ev->corrupt && chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
+		if (!ev->corrupt &&
+		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
 			ev->corrupt = 1;
 			ev->corrupt_slot = slot;
 			ev->corrupt_draw = fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT_BIT, seq);
@@ -493,7 +494,6 @@ static __always_inline void do_duplicate(struct __sk_buff *skb, struct eval *ev)
 		count(ev->dup_slot, FL_KIND_DUPLICATE);
 	skb->mark = mark;
 }
-
 
 /* Aligned on the stack, stored piecewise at 0, ETH_HLEN and ETH_HLEN + ip. */
 struct rst4 {

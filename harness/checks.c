@@ -12,7 +12,7 @@
 #include "parse.h"
 #include "yaml.h"
 
-static const char *const status_names[] = {"ok", "fail", "timeout"};
+static const char *const status_names[] = { "ok", "fail", "timeout" };
 
 const char *fl_op_status_name(enum fl_op_status s)
 {
@@ -127,7 +127,7 @@ static int timeline_event(const struct fl_ynode *m, const char *ev, const char *
 			  struct fl_run_data *rd)
 {
 	const char *text = jget_str(m, "spec");
-	struct fl_event e = {.t_ns = t, .dropped = -1};
+	struct fl_event e = { .t_ns = t, .dropped = -1 };
 
 	if (!text)
 		text = jget_str(m, "message");
@@ -144,7 +144,7 @@ static int timeline_event(const struct fl_ynode *m, const char *ev, const char *
 static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 {
 	const char *ev = jget_str(m, "event"), *id = jget_str(m, "id");
-	struct fl_span s = {.start_ns = 0};
+	struct fl_span s = { .start_ns = 0 };
 	uint64_t t;
 
 	if (!ev || jget_u64(m, "mono_ns", &t))
@@ -286,7 +286,7 @@ static uint64_t window_ns(const struct fl_check *ck, const struct fl_run_data *r
 }
 
 static void set_measured(struct fl_check_result *r, double v, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static void set_measured(struct fl_check_result *r, double v, const char *fmt, ...)
 {

@@ -33,12 +33,12 @@ struct fl_span {
 
 /* A timeline event as the report shows it. */
 struct fl_event {
-	uint64_t t_ns;	/* CLOCK_MONOTONIC */
+	uint64_t t_ns; /* CLOCK_MONOTONIC */
 	char event[16]; /* fault, partition, heal, error */
 	char id[FL_ID_MAX + 1];
-	char text[200];		   /* spec, or an error message */
+	char text[200]; /* spec, or an error message */
 	int64_t late_ns, apply_ns; /* -1 if not recorded */
-	int64_t dropped;	   /* heal: the fault's dropped packets, -1 if unknown */
+	int64_t dropped; /* heal: the fault's dropped packets, -1 if unknown */
 };
 
 struct fl_run_data {
@@ -47,7 +47,7 @@ struct fl_run_data {
 	struct fl_span *spans;
 	size_t n_spans;
 	uint64_t start_ns, end_ns; /* of the timeline (events "start"/"end") */
-	uint64_t *heals;	   /* times of heal events, in order */
+	uint64_t *heals; /* times of heal events, in order */
 	char (*heal_ids)[FL_ID_MAX + 1];
 	size_t n_heals;
 	struct fl_event *events;
@@ -65,9 +65,9 @@ void fl_run_data_free(struct fl_run_data *rd);
 struct fl_check_result {
 	const struct fl_check *ck;
 	bool pass;
-	double measured;	/* NAN when nothing could be measured */
+	double measured; /* NAN when nothing could be measured */
 	char measured_text[64]; /* "0.412", "1.2s", "exit 3" */
-	char detail[256];	/* "41 of 99 ops ok", "no ops in the window" */
+	char detail[256]; /* "41 of 99 ops ok", "no ops in the window" */
 };
 
 /* Evaluate a data check (availability, latency, recovery, progress). */

@@ -26,6 +26,7 @@ int do_wrap(int argc, char **argv);
 int do_run(int argc, char **argv);
 int do_capture(int argc, char **argv);
 int do_report(int argc, char **argv);
+int do_check(int argc, char **argv);
 int do_cleanup(int argc, char **argv);
 int do_supervise(int argc, char **argv);
 int do_delayline(int argc, char **argv);

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "capture.h"
-#include "lab.h"
+#include "capture/capture.h"
+#include "lab/lab.h"
 #include "log.h"
 #include "parse.h"
 
@@ -30,22 +30,21 @@ struct cap_args {
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: fallacy capture TARGET [-w FILE] [--filter EXPR] [--duration D]\n"
-	    "                       [--snaplen N] [--buffer SIZE] [--side before|after|both]\n"
-	    "                       [--iface IF] [--direction in|out|inout] [-j]\n"
-	    "TARGET: LAB | LAB/NODE | --netns NAME | --pid PID\n\n"
-	    "Writes a pcap file (nanosecond wall-clock timestamps, the clock of\n"
-	    "events.jsonl) until --duration elapses or Ctrl-C.\n"
-	    "  --side before   packets as sent, before the lab's faults (dropped ones included)\n"
-	    "  --side after    packets as delivered, after the lab's faults\n"
-	    "  --side both     both (default for LAB/NODE: what the node sent and received)\n"
-	    "  --iface IF      interface of a --netns/--pid target (default: lo)\n\n"
-	    "examples:\n"
-	    "  fallacy capture demo --side before -w sent.pcap --duration 10s\n"
-	    "  fallacy capture demo/n2 --side after --filter 'icmp' -w n2-in.pcap\n"
-	    "  fallacy capture --pid 4242 --iface eth0 --filter 'tcp port 6379'\n");
+	fprintf(f,
+		"usage: fallacy capture TARGET [-w FILE] [--filter EXPR] [--duration D]\n"
+		"                       [--snaplen N] [--buffer SIZE] [--side before|after|both]\n"
+		"                       [--iface IF] [--direction in|out|inout] [-j]\n"
+		"TARGET: LAB | LAB/NODE | --netns NAME | --pid PID\n\n"
+		"Writes a pcap file (nanosecond wall-clock timestamps, the clock of\n"
+		"events.jsonl) until --duration elapses or Ctrl-C.\n"
+		"  --side before   packets as sent, before the lab's faults (dropped ones included)\n"
+		"  --side after    packets as delivered, after the lab's faults\n"
+		"  --side both     both (default for LAB/NODE: what the node sent and received)\n"
+		"  --iface IF      interface of a --netns/--pid target (default: lo)\n\n"
+		"examples:\n"
+		"  fallacy capture demo --side before -w sent.pcap --duration 10s\n"
+		"  fallacy capture demo/n2 --side after --filter 'icmp' -w n2-in.pcap\n"
+		"  fallacy capture --pid 4242 --iface eth0 --filter 'tcp port 6379'\n");
 }
 
 static int parse_side(const char *s, enum side *side)
@@ -63,7 +62,7 @@ static int parse_side(const char *s, enum side *side)
 
 static int parse_opt(int opt, struct cap_args *a)
 {
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	uint64_t v;
 
 	switch (opt) {
@@ -124,21 +123,32 @@ static int parse_opt(int opt, struct cap_args *a)
 	return -EINVAL;
 }
 
+/* A bad filter is an error before anything is opened. */
+static int check_filter(const char *filter)
+{
+	struct fl_err err = { "" };
+
+	if (!fl_capture_check_filter(filter, &err))
+		return 0;
+	pr_err("capture: %s", err.msg);
+	return -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct cap_args *a)
 {
 	static const struct option longopts[] = {
-	    {"write", required_argument, NULL, 'w'},
-	    {"filter", required_argument, NULL, 'f'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"snaplen", required_argument, NULL, 's'},
-	    {"buffer", required_argument, NULL, 'b'},
-	    {"side", required_argument, NULL, 'S'},
-	    {"direction", required_argument, NULL, 'D'},
-	    {"iface", required_argument, NULL, 'i'},
-	    {"netns", required_argument, NULL, 'n'},
-	    {"pid", required_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+		{ "write", required_argument, NULL, 'w' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "buffer", required_argument, NULL, 'b' },
+		{ "side", required_argument, NULL, 'S' },
+		{ "direction", required_argument, NULL, 'D' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -153,11 +163,10 @@ static int parse_args(int argc, char **argv, struct cap_args *a)
 		return -EINVAL;
 	}
 	if (!!a->target + !!a->netns + !!a->pid != 1) {
-		pr_err(
-		    "capture: give exactly one TARGET: LAB, LAB/NODE, --netns NAME or --pid PID");
+		pr_err("capture: give exactly one TARGET: LAB, LAB/NODE, --netns NAME or --pid PID");
 		return -EINVAL;
 	}
-	return 0;
+	return check_filter(a->filter);
 }
 
 /* Lab targets capture on the wire-side ports p-NODE in the wire namespace:
@@ -165,9 +174,9 @@ static int parse_args(int argc, char **argv, struct cap_args *a)
  * sends (out) what its node receives, after them. */
 static enum fl_capture_dir side_dir(enum side side)
 {
-	return side == SIDE_BEFORE  ? FL_CAPTURE_IN
-	       : side == SIDE_AFTER ? FL_CAPTURE_OUT
-				    : FL_CAPTURE_INOUT;
+	return side == SIDE_BEFORE ? FL_CAPTURE_IN :
+	       side == SIDE_AFTER  ? FL_CAPTURE_OUT :
+				     FL_CAPTURE_INOUT;
 }
 
 static int lab_points(struct cap_args *a, struct fl_capture_point **pts, size_t *n)
@@ -212,7 +221,7 @@ cleanup:
 static int ns_points(struct cap_args *a, struct fl_capture_point **pts, size_t *n)
 {
 	struct fl_capture_point *p;
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	uint64_t pid;
 
 	if (a->side_set) {
@@ -314,7 +323,7 @@ cleanup:
 
 int do_capture(int argc, char **argv)
 {
-	struct cap_args a = {0};
+	struct cap_args a = { 0 };
 	struct fl_capture_point *pts = NULL;
 	size_t n = 0;
 	int rc;

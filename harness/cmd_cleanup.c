@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "state.h"
+#include "state/state.h"
 
 static const char cleanup_usage[] =
 	"usage: fallacy cleanup NAME | --all\n"

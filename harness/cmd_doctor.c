@@ -4,84 +4,22 @@
  * JSON come from the same print functions (iproute2's print_* style). */
 #include "cmd.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "faults/fault.h"
 #include "json.h"
 #include "log.h"
-#include "probe.h"
+#include "probe/probe.h"
 
-struct printer {
-	FILE *f;
-	bool json;
-	bool first; /* no field printed yet in the current JSON object/array */
-};
-
-static void json_key(struct printer *p, const char *key)
+/* "  name:" padded to width columns in text; "name": "..." in JSON. */
+static void label(struct fl_out *o, const char *key, const char *val, int width)
 {
-	if (!p->first)
-		fputc(',', p->f);
-	p->first = false;
-	if (key) {
-		fl_json_string(p->f, key);
-		fputc(':', p->f);
-	}
-}
-
-/* Opens a JSON object/array (bracket '{' or '['); nothing in text mode. */
-static void p_open(struct printer *p, const char *key, char bracket)
-{
-	if (!p->json)
-		return;
-	json_key(p, key);
-	fputc(bracket, p->f);
-	p->first = true;
-}
-
-static void p_close(struct printer *p, char bracket)
-{
-	if (!p->json)
-		return;
-	fputc(bracket, p->f);
-	p->first = false;
-}
-
-/* JSON: "key":"val". Text: printf(fmt, val) when fmt is not NULL. */
-static void p_str(struct printer *p, const char *key, const char *fmt, const char *val)
-{
-	if (p->json) {
-		json_key(p, key);
-		fl_json_string(p->f, val);
-	} else if (fmt) {
-		fprintf(p->f, fmt, val);
-	}
-}
-
-/* JSON: "key":"val". Text: "  val:" padded to width columns. */
-static void p_label(struct printer *p, const char *key, const char *val, int width)
-{
-	if (p->json)
-		p_str(p, key, NULL, val);
+	if (o->json)
+		fl_out_str(o, key, val);
 	else
-		fprintf(p->f, "  %s:%*s", val, width - (int)strlen(val), "");
-}
-
-static void p_bool(struct printer *p, const char *key, bool val)
-{
-	if (!p->json)
-		return;
-	json_key(p, key);
-	fputs(val ? "true" : "false", p->f);
-}
-
-static void p_uint(struct printer *p, const char *key, const char *fmt, unsigned long long v)
-{
-	if (p->json) {
-		json_key(p, key);
-		fprintf(p->f, "%llu", v);
-	} else if (fmt) {
-		fprintf(p->f, fmt, v);
-	}
+		fprintf(o->f, "  %s:%*s", val, width - (int)strlen(val), "");
 }
 
 static const char *status_name(enum fl_probe_status s)
@@ -89,69 +27,70 @@ static const char *status_name(enum fl_probe_status s)
 	return s == FL_PROBE_OK ? "ok" : s == FL_PROBE_MISSING ? "missing" : "not-probed";
 }
 
-static void print_probe(struct printer *p, const struct fl_probe_report *rep,
-			enum fl_probe_id id, bool verbose)
+static void print_probe(struct fl_out *o, const struct fl_probe_report *rep, enum fl_probe_id id,
+			bool verbose)
 {
 	const struct fl_probe_info *in = fl_probe_info(id);
 	const struct fl_probe_result *r = &rep->r[id];
 	bool ok = r->status == FL_PROBE_OK;
 
-	p_open(p, NULL, '{');
-	p_label(p, "name", in->name, 15);
-	p_str(p, "status", "%s — ", status_name(r->status));
-	p_bool(p, "ok", ok);
-	p_bool(p, "required", in->required);
-	p_str(p, "used_for", ok ? "used for %s" : NULL, in->used_for);
-	p_str(p, "if_missing", ok ? NULL : "%s", in->if_missing);
-	p_str(p, "fix", ok ? NULL : " (%s)", in->fix);
-	p_str(p, "detail", ok && !verbose ? NULL : "\n                    %s", r->detail);
-	p_close(p, '}');
-	if (!p->json)
-		fputc('\n', p->f);
+	fl_out_open(o, "", '{');
+	label(o, "name", in->name, 15);
+	fl_out_strf(o, "status", "%s — ", status_name(r->status));
+	fl_out_jbool(o, "ok", ok);
+	fl_out_jbool(o, "required", in->required);
+	fl_out_strf(o, "used_for", ok ? "used for %s" : NULL, in->used_for);
+	fl_out_strf(o, "if_missing", ok ? NULL : "%s", in->if_missing);
+	fl_out_strf(o, "fix", ok ? NULL : " (%s)", in->fix);
+	fl_out_strf(o, "detail", ok && !verbose ? NULL : "\n                    %s", r->detail);
+	fl_out_close(o, '}');
+	if (!o->json)
+		fputc('\n', o->f);
 }
 
-static void print_backends(struct printer *p, const struct fl_probe_report *rep)
+/* The backend of every fault kind, from the kinds' own table. */
+static void print_backends(struct fl_out *o, const struct fl_probe_report *rep)
 {
-	p_open(p, "backends", '[');
-	if (!p->json)
-		fprintf(p->f, "\n  %-16s %s\n", "fault kind", "backend");
-	for (const char *const *k = fl_probe_fault_kinds; *k; k++) {
-		enum fl_backend b = fl_probe_backend(rep, *k);
+	fl_out_open(o, "backends", '[');
+	if (!o->json)
+		fprintf(o->f, "\n  %-16s %s\n", "fault kind", "backend");
+	for (int i = 0; fl_fault_kinds[i]; i++) {
+		enum fl_backend b = fl_fault_kinds[i]->backend(rep);
 
-		p_open(p, NULL, '{');
-		p_str(p, "fault", "  %-16s ", *k);
-		p_str(p, "backend", "%s\n", fl_backend_name(b));
-		p_bool(p, "available", b != FL_BACKEND_NONE);
-		p_close(p, '}');
+		fl_out_open(o, "", '{');
+		fl_out_strf(o, "fault", "  %-16s ", fl_fault_kinds[i]->name);
+		fl_out_strf(o, "backend", "%s\n", fl_backend_name(b));
+		fl_out_jbool(o, "available", b != FL_BACKEND_NONE);
+		fl_out_close(o, '}');
 	}
-	p_close(p, ']');
+	fl_out_close(o, ']');
 }
 
 static void print_report(FILE *f, bool json, bool verbose, const struct fl_probe_report *rep)
 {
-	struct printer p = { .f = f, .json = json, .first = true };
+	struct fl_out o = { .f = f, .json = json };
 	bool usable = fl_probe_usable(rep);
 
-	p_open(&p, NULL, '{');
-	p_str(&p, "kernel", "fallacy doctor: kernel %s, ", rep->kernel);
-	p_uint(&p, "elapsed_ms", "probed in a scratch network namespace in %llu ms\n\n",
-	       (unsigned long long)(rep->elapsed_ns / 1000000));
-	p_bool(&p, "usable", usable);
-	p_str(&p, "cgroup2", NULL, rep->cgroup2);
-	p_str(&p, "iptables_restore", NULL, rep->iptables);
-	p_open(&p, "probes", '[');
+	fl_out_open(&o, "", '{');
+	fl_out_strf(&o, "kernel", "fallacy doctor: kernel %s, ", rep->kernel);
+	fl_out_u64f(&o, "elapsed_ms", "probed in a scratch network namespace in %" PRIu64 " ms\n\n",
+		    rep->elapsed_ns / 1000000);
+	fl_out_jbool(&o, "usable", usable);
+	fl_out_strf(&o, "iptables_restore", NULL, rep->iptables);
+	fl_out_open(&o, "probes", '[');
 	for (int i = 0; i < FL_PROBE_COUNT; i++)
-		print_probe(&p, rep, (enum fl_probe_id)i, verbose);
-	p_close(&p, ']');
-	print_backends(&p, rep);
-	p_close(&p, '}');
+		print_probe(&o, rep, (enum fl_probe_id)i, verbose);
+	fl_out_close(&o, ']');
+	print_backends(&o, rep);
+	fl_out_close(&o, '}');
 	if (json)
 		fputc('\n', f);
 	else
 		fprintf(f, "\n%s\n",
-			usable ? "fallacy can work on this machine."
-			       : "fallacy cannot work on this machine: fix the required probes "
-				 "(netns, veth, clsact+cls_bpf, btf, nfqueue or netem, tbf or htb).");
+			usable ?
+				"fallacy can work on this machine." :
+				"fallacy cannot work on this machine: fix the required probes "
+				"(netns, veth, clsact+cls_bpf, btf, nfqueue or netem, tbf or htb).");
 }
 
 static void usage(FILE *f)

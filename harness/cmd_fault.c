@@ -1,57 +1,65 @@
 // SPDX-License-Identifier: MIT
-/* fallacy fault add|del|clear|list TARGET ...: thin; the session's
- * supervisor parses and applies (injector/session.h). */
+/* fallacy fault add|change|del|clear|list TARGET ...: thin; the session's
+ * supervisor parses and applies (injector/supervisor/session.h). */
 #include "cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fault.h"
+#include "faults/fault.h"
 #include "log.h"
-#include "session.h"
+#include "supervisor/session.h"
 
 static const char fault_usage_head[] =
 	"usage: fallacy fault add TARGET KIND [PARAMS...] [OPTIONS]   (prints the fault id)\n"
+	"       fallacy fault change TARGET ID KIND [PARAMS...]   (same kind; counters kept)\n"
 	"       fallacy fault del TARGET ID\n"
 	"       fallacy fault clear TARGET\n"
 	"       fallacy fault list TARGET [-j]\n"
 	"\n"
 	"TARGET: LAB, LAB/NODE (traffic from or to NODE), --netns NAME, --pid PID\n"
 	"\n"
-	"KIND and PARAMS (like netem; units: 250us 50ms 2s, 5% 0.1%, 10mbit 512kbit):\n";
+	"KIND and PARAMS read like tc-netem's. Units: 250us 50ms 2s; 5% 0.1% (a bare\n"
+	"number is a percentage, as in tc: loss 0.5 = 0.5%); 10mbit 512kbit (bits/s;\n"
+	"mbps = bytes/s, as tc); 32kb 1mb (bytes).\n"
+	"Values: P percentage, D duration, R rate, B bytes, N count, W one of the words\n"
+	"given. A kind's first value needs no name; the others go as NAME VALUE.\n";
 
 static const char fault_usage_tail[] =
-	"\n"
-	"OPTIONS:\n"
-	"  --from X --to Y   only packets from X to Y (lab nodes n1,n2 or addresses/prefixes)\n"
-	"  --bidir           also from Y to X\n"
-	"  --proto P         tcp, udp, icmp, icmpv6\n"
-	"  --port N[-M]      source or destination port (--sport, --dport: one side)\n"
-	"  --dir in|out      namespace targets: only entering or leaving packets\n"
-	"  --seed S          PRNG seed (default: random, printed and recorded)\n"
-	"  --id NAME         fault id (default f1, f2, ...)\n"
-	"  -j, --json        JSON output\n"
+	"  -j, --json            JSON output\n"
 	"\n"
 	"EXAMPLES\n"
 	"  fallacy fault add demo loss 10% --from n1 --to n2 --seed 7\n"
 	"  fallacy fault add demo delay 50ms jitter 5ms distribution normal --to n3\n"
-	"  fallacy fault add demo rate 10mbit --from n1 --to n2\n"
+	"  fallacy fault change demo f2 delay 200ms jitter 20ms\n"
+	"  fallacy fault add demo rate 10mbit --from n1 --to n2 --duration 30s\n"
 	"  fallacy fault add demo partition n1,n2 n3\n"
 	"  fallacy fault add demo/n3 loss gemodel 1% 30%\n"
 	"  fallacy fault add --netns blue loss 5% --proto udp --port 5000-5100\n"
-	"  fallacy fault add --pid $(docker inspect -f '{{.State.Pid}}' web) reset --port 80\n"
+	"  fallacy fault add --pid $(pidof nginx) reset --port 80\n"
 	"  fallacy fault list demo -j\n"
 	"  fallacy fault clear demo\n"
 	"\n"
 	"Exit status: 0 done, 2 bad input or kernel error (nothing changed).\n";
 
-/* The kinds come from the ops table, so the help cannot miss one. */
+/* Kinds and options come from their tables, so the help cannot miss one. */
 static void fault_usage(FILE *f)
 {
+	char use[512], opt[40];
+
 	fputs(fault_usage_head, f);
-	for (const struct fault_ops *const *k = fl_fault_kinds; *k; k++)
-		fprintf(f, "  %s\n      %s\n", (*k)->usage, (*k)->help);
+	fputs("\nKINDS\n", f);
+	for (const struct fault_ops *const *k = fl_fault_kinds; *k; k++) {
+		fl_kind_usage(*k, use, sizeof(use));
+		fprintf(f, "  %s\n      %s\n", use, (*k)->help);
+		fl_kind_describe(*k, f);
+	}
+	fputs("\nOPTIONS\n", f);
+	for (const struct fl_fault_option *o = fl_fault_options; o->name; o++) {
+		snprintf(opt, sizeof(opt), "%s%s", o->name, o->takes_value ? " V" : "");
+		fprintf(f, "  %-21s %s\n", opt, o->help);
+	}
 	fputs(fault_usage_tail, f);
 }
 
@@ -82,8 +90,9 @@ int do_fault(int argc, char **argv)
 		fault_usage(stdout);
 		return FL_EXIT_OK;
 	}
-	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "del") &&
-			 strcmp(argv[1], "clear") && strcmp(argv[1], "list"))) {
+	if (argc < 3 ||
+	    (strcmp(argv[1], "add") && strcmp(argv[1], "del") && strcmp(argv[1], "change") &&
+	     strcmp(argv[1], "clear") && strcmp(argv[1], "list"))) {
 		fault_usage(stderr);
 		return FL_EXIT_USAGE;
 	}

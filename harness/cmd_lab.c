@@ -11,10 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lab.h"
+#include "lab/lab.h"
 #include "log.h"
-#include "netns.h"
-#include "state.h"
+#include "state/state.h"
 
 static const char lab_usage[] =
 	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6] [-j]\n"
@@ -296,7 +295,7 @@ static int lab_exec(int argc, char **argv)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		err = fl_netns_exec(node->netns, argv + cmd);
+		err = fl_lab_exec(node->netns, argv + cmd);
 		_exit(err == -ENOENT ? 127 : 126);
 	}
 	fl_lab_free(lab);

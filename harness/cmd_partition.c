@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "session.h"
+#include "supervisor/session.h"
 
 static const char partition_usage[] =
 	"usage: fallacy partition LAB GROUP GROUP... [--oneway] [--id NAME] [-j]\n"

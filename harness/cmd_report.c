@@ -30,7 +30,7 @@ static void report_usage(FILE *f)
 static int report_dir(const char *dir, const char *html, const char *junit, bool tap)
 {
 	char sum[1100], ops[1100], ev[1100];
-	struct fl_run_data rd = {0};
+	struct fl_run_data rd = { 0 };
 	struct fl_suite s;
 	struct fl_err err;
 	int ret;
@@ -67,7 +67,10 @@ out:
 	return ret;
 }
 
-static int has_summary(const struct dirent *d) { return d->d_name[0] != '.'; }
+static int has_summary(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
 
 /* A folder of results folders (fallacy run A.yaml B.yaml --out DIR). */
 static int report_many(const char *dir, const char *junit, bool tap)
@@ -112,11 +115,11 @@ static int report_many(const char *dir, const char *junit, bool tap)
 
 int do_report(int argc, char **argv)
 {
-	static const struct option opts[] = {{"html", required_argument, NULL, 'H'},
-					     {"junit", required_argument, NULL, 'j'},
-					     {"tap", no_argument, NULL, 't'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = { { "html", required_argument, NULL, 'H' },
+					      { "junit", required_argument, NULL, 'j' },
+					      { "tap", no_argument, NULL, 't' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	const char *html = NULL, *junit = NULL;
 	char sum[1100];
 	bool tap = false;

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fault.h"
-#include "lab.h"
+#include "faults/fault.h"
+#include "lab/lab.h"
 #include "log.h"
 #include "parse.h"
 #include "run.h"
@@ -61,12 +61,16 @@ static void on_signal(int sig)
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	static const struct option opts[] = {
-	    {"target", required_argument, NULL, 't'}, {"seed", required_argument, NULL, 's'},
-	    {"out", required_argument, NULL, 'o'},    {"junit", required_argument, NULL, 'j'},
-	    {"tap", no_argument, NULL, 'T'},	      {"dry-run", no_argument, NULL, 'n'},
-	    {"lab", required_argument, NULL, 'l'},    {"capture", no_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0}};
+	static const struct option opts[] = { { "target", required_argument, NULL, 't' },
+					      { "seed", required_argument, NULL, 's' },
+					      { "out", required_argument, NULL, 'o' },
+					      { "junit", required_argument, NULL, 'j' },
+					      { "tap", no_argument, NULL, 'T' },
+					      { "dry-run", no_argument, NULL, 'n' },
+					      { "lab", required_argument, NULL, 'l' },
+					      { "capture", no_argument, NULL, 'c' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	struct fl_err err;
 	int c;
 
@@ -77,7 +81,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->target = optarg;
 			break;
 		case 's':
-			if (fl_parse_u64(optarg, 0, UINT64_MAX, &a->o.seed, &err)) {
+			if (fl_parse_u64(optarg, 0, FL_SEED_MAX, &a->o.seed, &err)) {
 				pr_err("run: --seed %s", err.msg);
 				return FL_EXIT_USAGE;
 			}
@@ -138,60 +142,6 @@ static bool node_ok(const char *name, size_t n)
 
 /* Every fault kind must be one this build's data plane has, and every node
  * a step or a check names must be in the lab. */
-static int check_nodes(const struct fl_scenario *sc, size_t n)
-{
-	for (size_t i = 0; i < sc->n_steps; i++) {
-		const struct fl_step *st = &sc->steps[i];
-		bool part = st->argc && !strcmp(st->argv[0], "partition");
-		struct fl_err err;
-
-		if (st->argc && !fl_fault_kind(st->argv[0])) {
-			fl_fault_unknown_kind(st->argv[0], &err);
-			pr_err("%s:%d:%d: %s (not in this build's data plane; see fallacy doctor)",
-			       sc->file, st->line, st->col, err.msg);
-			return -EINVAL;
-		}
-
-		for (size_t j = 1; j < st->argc; j++) {
-			bool nodes =
-			    (part && st->argv[j][0] != '-' && strcmp(st->argv[j], "oneway") &&
-			     strncmp(st->argv[j - 1], "--", 2)) ||
-			    !strcmp(st->argv[j - 1], "--from") || !strcmp(st->argv[j - 1], "--to");
-			char buf[512], *save = NULL;
-
-			if (!nodes)
-				continue;
-			snprintf(buf, sizeof(buf), "%s", st->argv[j]);
-			for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
-				if (!node_ok(w, n)) {
-					pr_err("%s:%d:%d: node '%s' is not in the lab (it has %zu "
-					       "nodes: n1..n%zu)",
-					       sc->file, st->line, st->col, w, n, n);
-					return -EINVAL;
-				}
-		}
-	}
-	for (size_t i = 0; i < sc->n_checks; i++) {
-		char buf[128], *save = NULL;
-
-		snprintf(buf, sizeof(buf), "%s", sc->checks[i].on);
-		for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
-			if (!node_ok(w, n)) {
-				pr_err("%s:%d:%d: node '%s' is not in the lab (it has %zu nodes: "
-				       "n1..n%zu)",
-				       sc->file, sc->checks[i].line, sc->checks[i].col, w, n, n);
-				return -EINVAL;
-			}
-	}
-	for (size_t i = 0; i < sc->n_checks; i++)
-		if (sc->checks[i].kind == FL_CHECK_COMMAND && !node_ok(sc->checks[i].node, n)) {
-			pr_err("%s:%d:%d: node '%s' is not in the lab (it has %zu nodes: n1..n%zu)",
-			       sc->file, sc->checks[i].line, sc->checks[i].col, sc->checks[i].node,
-			       n, n);
-			return -EINVAL;
-		}
-	return 0;
-}
 
 static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **scs)
 {
@@ -208,9 +158,13 @@ static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **
 			pr_err("%s", err.msg);
 			return ret;
 		}
-		ret = check_nodes(scs[i], scs[i]->nodes ? scs[i]->nodes : (*t)->nodes);
-		if (ret)
+		/* every fault, by fault add's own parser, against the nodes the
+		 * lab will have: bad input fails here, before anything exists */
+		ret = fl_run_validate(scs[i], scs[i]->nodes ? scs[i]->nodes : (*t)->nodes, &err);
+		if (ret) {
+			pr_err("%s", err.msg);
 			return ret;
+		}
 		for (int k = 0; k < i; k++)
 			if (!strcmp(scs[k]->name, scs[i]->name) && (a->out || a->n_files > 1)) {
 				pr_err("%s: scenario name '%s' is used twice in this run",
@@ -231,12 +185,12 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 	size_t n = sc->nodes ? sc->nodes : t->nodes;
 	struct fl_tnode nodes[FL_RUN_MAX_NODES];
 	char names[FL_RUN_MAX_NODES][16], ips[FL_RUN_MAX_NODES][32], ip6s[FL_RUN_MAX_NODES][32];
-	struct fl_tvars v = {.t = t,
-			     .scenario = sc->name,
-			     .lab = "<lab>",
-			     .dir = "<scratch-dir>",
-			     .nodes = nodes,
-			     .n_nodes = n};
+	struct fl_tvars v = { .t = t,
+			      .scenario = sc->name,
+			      .lab = "<lab>",
+			      .dir = "<scratch-dir>",
+			      .nodes = nodes,
+			      .n_nodes = n };
 	struct fl_err err;
 	char *cmd;
 
@@ -244,11 +198,14 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 		snprintf(names[i], sizeof(names[i]), "n%zu", i + 1);
 		snprintf(ips[i], sizeof(ips[i]), "<ip-of-n%zu>", i + 1);
 		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-n%zu>", i + 1);
-		nodes[i] = (struct fl_tnode){names[i], ips[i], ip6s[i]};
+		nodes[i] = (struct fl_tnode){ names[i], ips[i], ip6s[i] };
 	}
-	fprintf(f, "# plan: scenario %s against target %s on %zu nodes, seed %llu\n", sc->file,
-		t->file, n, (unsigned long long)(o->has_seed ? o->seed : sc->seed));
-	fl_scenario_print(sc, o->has_seed ? o->seed : sc->seed, f);
+	uint64_t seed = fl_run_seed(sc, o);
+
+	fprintf(f, "# plan: scenario %s against target %s on %zu nodes, seed %llu%s\n", sc->file,
+		t->file, n, (unsigned long long)seed,
+		o->has_seed || sc->has_seed ? "" : " (random: --seed replays a run)");
+	fl_scenario_print(sc, seed, f);
 	fprintf(f, "target:\n");
 	for (size_t i = 0; i < n; i++) {
 		v.self = i;
@@ -310,11 +267,11 @@ static void report_all(struct run_args *a, struct fl_suite *suites, int n)
 
 int do_run(int argc, char **argv)
 {
-	struct run_args a = {.o = {.progress_tty = isatty(STDERR_FILENO)}};
+	struct run_args a = { .o = { .progress_tty = isatty(STDERR_FILENO) } };
 	struct fl_scenario **scs = NULL;
 	struct fl_suite *suites = NULL;
 	struct fl_sut *t = NULL;
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	int ret = parse_args(argc, argv, &a), n, ran = 0;
 	struct fl_err err;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* fallacy __supervise SESSION: the session supervisor (injector/session.h).
+/* fallacy __supervise SESSION: the session supervisor (injector/supervisor/session.h).
  * Started daemonized by fl_session_ensure(); FALLACY_READY_FD names the
  * pipe on which it says "ok" once it listens. */
 #include "cmd.h"
@@ -7,7 +7,8 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "session.h"
+#include "delay/delay.h"
+#include "supervisor/session.h"
 
 int do_supervise(int argc, char **argv)
 {
@@ -20,4 +21,10 @@ int do_supervise(int argc, char **argv)
 	}
 	unsetenv("FALLACY_READY_FD");
 	return fl_supervise(argv[1], ready) ? FL_EXIT_USAGE : FL_EXIT_OK;
+}
+
+/* fallacy __delayline [OPTIONS] -- delay D ...: injector/delay/delay.h. */
+int do_delayline(int argc, char **argv)
+{
+	return fl_delay_standalone_main(argc, argv);
 }

@@ -21,9 +21,11 @@ const struct fl_cmd fl_cmds[] = {
 	{ "run", do_run, "run scenario files against a target system", 0 },
 	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", 0 },
 	{ "report", do_report, "summarise a results folder, write the HTML report", 0 },
+	{ "check", do_check, "check a history: is it linearizable?", 0 },
 	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", 0 },
 	{ "__supervise", do_supervise, "internal: the session supervisor", 1 },
-	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground", 1 },
+	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",
+	  1 },
 	{ NULL, NULL, NULL, 0 },
 };
 

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "netns.h"
-#include "state.h"
+#include "lab/lab.h"
+#include "state/state.h"
 
 #define MAX_WORDS 64
 
@@ -45,7 +45,7 @@ static char **simple_words(char *buf)
 
 static char **build_argv(const struct fl_spawn *sp, char *buf)
 {
-	static char *shell[4] = {"/bin/sh", "-c", NULL, NULL};
+	static char *shell[4] = { "/bin/sh", "-c", NULL, NULL };
 	char **words = simple_words(buf), **v;
 	struct passwd *pw;
 	static char uid[16], gid[16];
@@ -101,7 +101,7 @@ static void child(const struct fl_spawn *sp, int go)
 	if (!argv)
 		_exit(127);
 	if (sp->netns)
-		fl_netns_exec(sp->netns, argv);
+		fl_lab_exec(sp->netns, argv);
 	else
 		execvp(argv[0], argv);
 	fprintf(stderr, "fallacy: cannot run '%s': %s\n", argv[0], strerror(errno));
@@ -126,8 +126,7 @@ int fl_proc_spawn(const struct fl_spawn *sp, pid_t *out)
 	}
 	setpgid(pid, pid); /* also here, so a group kill works at once */
 	if (sp->journal)
-		ret = fl_state_record(sp->journal, "pid", "%d %llu", (int)pid,
-				      fl_proc_starttime(pid));
+		ret = fl_state_track_pid(sp->journal, pid);
 	if (ret) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -142,12 +141,15 @@ out:
 	return ret;
 }
 
-static int decode(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
+static int decode(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
 
 int fl_proc_wait(pid_t pid, uint64_t timeout_ns, int *status)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0), st = 0, ret = 0;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	if (fd >= 0 && timeout_ns) {
 		int ms = (int)((timeout_ns + 999999) / 1000000);
@@ -179,7 +181,7 @@ int fl_proc_run(const struct fl_spawn *sp, uint64_t timeout_ns, int *status)
 int fl_proc_stop(pid_t pid, uint64_t grace_ns, int *status)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0), st = 0, killed = 0;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	kill(-pid, SIGTERM);
 	kill(pid, SIGTERM);

@@ -14,13 +14,13 @@
 struct fl_state;
 
 struct fl_spawn {
-	const char *netns;	  /* NULL: stay in the current namespace */
-	const char *cmd;	  /* a command line; run by /bin/sh -c if it needs a shell */
-	char *const *env;	  /* extra KEY=VALUE, NULL-terminated, or NULL */
-	const char *user;	  /* NULL: as ourselves */
-	int out_fd;		  /* stdout and stderr; -1: /dev/null */
+	const char *netns; /* NULL: stay in the current namespace */
+	const char *cmd; /* a command line; run by /bin/sh -c if it needs a shell */
+	char *const *env; /* extra KEY=VALUE, NULL-terminated, or NULL */
+	const char *user; /* NULL: as ourselves */
+	int out_fd; /* stdout and stderr; -1: /dev/null */
 	struct fl_state *journal; /* record "pid PID START" here first, or NULL */
-	bool die_with_parent;	  /* PR_SET_PDEATHSIG SIGKILL (probes) */
+	bool die_with_parent; /* PR_SET_PDEATHSIG SIGKILL (probes) */
 };
 
 /* Start; *pid is the process (and process group) id. */

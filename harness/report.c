@@ -93,13 +93,13 @@ static void ytick(const struct plot *p, double v, const char *label)
 
 static void latency_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	struct plot p = {f, t0, t1, 1e-4, 1e-3, true};
-	static const char *const cls[] = {"ok", "bad", "to"};
+	struct plot p = { f, t0, t1, 1e-4, 1e-3, true };
+	static const char *const cls[] = { "ok", "bad", "to" };
 	static const struct {
 		double v;
 		const char *l;
-	} ticks[] = {{1e-4, "0.1ms"}, {1e-3, "1ms"}, {1e-2, "10ms"},
-		     {0.1, "100ms"},  {1, "1s"},     {10, "10s"}};
+	} ticks[] = { { 1e-4, "0.1ms" }, { 1e-3, "1ms" }, { 1e-2, "10ms" },
+		      { 0.1, "100ms" },	 { 1, "1s" },	  { 10, "10s" } };
 
 	for (size_t i = 0; i < rd->n_ops; i++)
 		p.ymax = fmax(p.ymax, (rd->ops[i].end_ns - rd->ops[i].start_ns) / 1e9);
@@ -128,7 +128,7 @@ static void polyline(const struct plot *p, const double *v, size_t n, uint64_t b
 
 static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	struct plot p = {f, t0, t1, 0, 1, false};
+	struct plot p = { f, t0, t1, 0, 1, false };
 	uint64_t bucket = (t1 - t0) / 60 > 1000000000ULL ? (t1 - t0) / 60 : 1000000000ULL;
 	size_t n = (size_t)((t1 - t0) / bucket) + 1;
 	double *ok = calloc(n, sizeof(double)), *bad = calloc(n, sizeof(double));
@@ -218,7 +218,7 @@ static void events_table(FILE *f, const struct fl_run_data *rd, uint64_t t0)
 static void nodes_table(FILE *f, const struct fl_run_data *rd)
 {
 	char names[32][24];
-	size_t n = 0, cnt[32][3] = {{0}};
+	size_t n = 0, cnt[32][3] = { { 0 } };
 
 	for (size_t i = 0; i < rd->n_ops; i++) {
 		size_t k;
@@ -243,13 +243,13 @@ static void nodes_table(FILE *f, const struct fl_run_data *rd)
 }
 
 static const char css[] =
-    "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
-    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:90%}"
-    "tr.fail td:first-child{color:#b00;font-weight:bold}tr.pass td:first-child{color:#080}"
-    ".fault{fill:#f90;fill-opacity:.18}.lbl{font-size:11px;fill:#a50}"
-    ".ax{stroke:#444}.grid{stroke:#ddd}.tick{font-size:11px;fill:#444}.ytick{text-anchor:end}"
-    ".ok{fill:#2a2}.bad{fill:#d22}.to{fill:#e80}.lok{fill:none;stroke:#2a2;stroke-width:2}"
-    ".lbad{fill:none;stroke:#d22;stroke-width:2}";
+	"body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+	"td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:90%}"
+	"tr.fail td:first-child{color:#b00;font-weight:bold}tr.pass td:first-child{color:#080}"
+	".fault{fill:#f90;fill-opacity:.18}.lbl{font-size:11px;fill:#a50}"
+	".ax{stroke:#444}.grid{stroke:#ddd}.tick{font-size:11px;fill:#444}.ytick{text-anchor:end}"
+	".ok{fill:#2a2}.bad{fill:#d22}.to{fill:#e80}.lok{fill:none;stroke:#2a2;stroke-width:2}"
+	".lbad{fill:none;stroke:#d22;stroke-width:2}";
 
 int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_run_data *rd)
 {
@@ -269,9 +269,9 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 	fputs(" against ", f);
 	fl_xml_str(f, s->target);
 	fprintf(f, ": %s</h1>\n<p>fallacy: ",
-		s->error[0]	       ? "error"
-		: fl_suite_failures(s) ? "FAIL"
-				       : "pass");
+		s->error[0]	     ? "error" :
+		fl_suite_failures(s) ? "FAIL" :
+				       "pass");
 	fl_xml_str(f, s->fallacy[0] ? s->fallacy : "-");
 	fprintf(f, " &middot; seed %llu &middot; %.1f s &middot; started ",
 		(unsigned long long)s->seed, s->seconds);

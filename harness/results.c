@@ -204,12 +204,12 @@ int fl_results_op(struct fl_results *r, const struct fl_op *op)
 	fl_jstrbuf(node, sizeof(node), op->node);
 	fl_jstrbuf(name, sizeof(name), op->op);
 	pthread_mutex_lock(&r->lock);
-	ret =
-	    fprintf(r->ops,
-		    "{\"start_ns\":%llu,\"end_ns\":%llu,\"node\":%s,\"op\":%s,\"status\":\"%s\","
-		    "\"latency_ns\":%llu}\n",
-		    (unsigned long long)op->start_ns, (unsigned long long)op->end_ns, node, name,
-		    fl_op_status_name(op->status), (unsigned long long)(op->end_ns - op->start_ns));
+	ret = fprintf(r->ops,
+		      "{\"start_ns\":%llu,\"end_ns\":%llu,\"node\":%s,\"op\":%s,\"status\":\"%s\","
+		      "\"latency_ns\":%llu}\n",
+		      (unsigned long long)op->start_ns, (unsigned long long)op->end_ns, node, name,
+		      fl_op_status_name(op->status),
+		      (unsigned long long)(op->end_ns - op->start_ns));
 	if (op->status == FL_OP_OK)
 		r->n_ok++;
 	else if (op->status == FL_OP_FAIL)

@@ -18,16 +18,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "lab.h"
+#include "capture/capture.h"
+#include "faults/fault.h"
+#include "lab/lab.h"
 #include "parse.h"
 #include "proc.h"
-#include "state.h"
+#include "state/state.h"
+#include "steps.h"
 
 volatile sig_atomic_t fl_run_interrupted;
 
 static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
 {
@@ -58,15 +60,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (unsigned int)getpid() ^ (unsigned int)time(NULL);
 	snprintf(base, sizeof(base), "/tmp/fallacy-%s.%08x", r->lab_name, rnd);
-	ret = fl_state_record(r->st, "dir", "%s", base);
-	if (!ret && mkdir(base, 0755))
-		ret = -errno;
-	if (ret == -EEXIST) {
-		char rec[96];
-
-		snprintf(rec, sizeof(rec), "dir %s", base);
-		fl_state_cancel(r->st, rec);
-	}
+	ret = fl_state_mkdir(r->st, base, 0755);
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
 
@@ -85,7 +79,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 static int lab_up(struct fl_run *r, struct fl_suite *s)
 {
 	static int serial;
-	struct fl_lab_spec spec = {0};
+	struct fl_lab_spec spec = { 0 };
 	int ret;
 
 	if (r->o->lab)
@@ -118,7 +112,7 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 		inet_ntop(AF_INET, &ln->ip4, n->ip, sizeof(n->ip));
 		if (r->lab->ipv6)
 			inet_ntop(AF_INET6, &ln->ip6, n->ip6, sizeof(n->ip6));
-		r->tnodes[i] = (struct fl_tnode){n->name, n->ip, n->ip6};
+		r->tnodes[i] = (struct fl_tnode){ n->name, n->ip, n->ip6 };
 	}
 	fl_results_event(r->res, 0, "lab-up", r->lab_name, NULL);
 	return scratch_dirs(r, s);
@@ -139,7 +133,7 @@ static int expand(const struct fl_run *r, size_t i, const char *tmpl, char **out
 static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
 {
 	struct fl_run_node *n = &r->nodes[i];
-	struct fl_spawn sp = {.netns = n->netns, .user = r->t->user, .journal = r->st};
+	struct fl_spawn sp = { .netns = n->netns, .user = r->t->user, .journal = r->st };
 	char path[700], *cmd = NULL, **env = calloc(r->t->n_env + 1, sizeof(char *));
 	int ret = -ENOMEM;
 
@@ -158,8 +152,8 @@ static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
 	dprintf(n->log_fd, "# fallacy: starting on %s (%s): %s\n", n->name, n->ip, cmd);
 	ret = fl_proc_spawn(&sp, &n->pid);
 	if (ret)
-		ret =
-		    run_fail(s, ret, "cannot start the target on %s: %s", n->name, strerror(-ret));
+		ret = run_fail(s, ret, "cannot start the target on %s: %s", n->name,
+			       strerror(-ret));
 	else
 		fl_results_event(r->res, 0, "target-start", n->name, NULL);
 out:
@@ -173,7 +167,7 @@ out:
 /* Has pid exited? Leaves it for stop_targets to reap (WNOWAIT). */
 static bool exited(pid_t pid, int *status)
 {
-	siginfo_t si = {.si_pid = 0};
+	siginfo_t si = { .si_pid = 0 };
 
 	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) || !si.si_pid)
 		return false;
@@ -187,7 +181,8 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 {
 	struct fl_run_node *n = &r->nodes[i];
 	struct fl_spawn sp = {
-	    .netns = n->netns, .user = r->t->user, .out_fd = n->log_fd, .die_with_parent = true};
+		.netns = n->netns, .user = r->t->user, .out_fd = n->log_fd, .die_with_parent = true
+	};
 	char *cmd = NULL, limit[32];
 	int status = -1, ret;
 
@@ -256,8 +251,8 @@ static int capture_start(struct fl_run *r, struct fl_suite *s)
 		return run_fail(s, -errno, "cannot create %s: %s", dir, strerror(errno));
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
-		struct fl_capture_point pt = {.dir = FL_CAPTURE_INOUT};
-		struct fl_capture_opts co = {.path = path};
+		struct fl_capture_point pt = { .dir = FL_CAPTURE_INOUT };
+		struct fl_capture_opts co = { .path = path };
 
 		snprintf(pt.netns, sizeof(pt.netns), "%s", n->netns);
 		snprintf(pt.ifname, sizeof(pt.ifname), "eth0");
@@ -358,17 +353,21 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s)
 {
-	struct fl_timeline tl = {.steps = r->sc->steps,
-				 .n_steps = r->sc->n_steps,
-				 .ops = &fl_run_fault_ops,
-				 .ctx = r,
-				 .res = r->res,
-				 .stop = &fl_run_interrupted,
-				 .realtime = true};
-	struct tl_arg a = {&tl, 0};
+	struct fl_step_ctx ctx;
+	struct fl_timeline tl = { .steps = r->sc->steps,
+				  .n_steps = r->sc->n_steps,
+				  .ctx = &ctx,
+				  .res = r->res,
+				  .stop = &fl_run_interrupted,
+				  .realtime = true };
+	struct tl_arg a = { &tl, 0 };
 	uint64_t last = 0, every = r->o->progress_tty ? 200000000ULL : 5000000000ULL;
+	struct fl_err err;
 	pthread_t th;
 	int ret;
+
+	if (fl_run_step_ctx(r, &ctx, &err))
+		return run_fail(s, -EINVAL, "%s", err.msg);
 
 	r->t0 = fl_clock_mono_ns() + 100000000ULL; /* let the load threads start */
 	r->t_end = r->t0 + r->sc->duration_ns;
@@ -420,11 +419,11 @@ static const struct fl_run_node *run_node(const struct fl_run *r, const char *na
 static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 			      struct fl_check_result *res)
 {
-	char env_ops[700], env_ev[700], env_dir[600], *env[4] = {env_ops, env_ev, env_dir, NULL};
-	struct fl_spawn sp = {.env = env, .die_with_parent = true};
+	char env_ops[700], env_ev[700], env_dir[600], *env[4] = { env_ops, env_ev, env_dir, NULL };
+	struct fl_spawn sp = { .env = env, .die_with_parent = true };
 	const struct fl_run_node *n = NULL;
 	char path[700], *cmd = NULL, why[128] = "";
-	struct fl_suite dummy = {.name = ""};
+	struct fl_suite dummy = { .name = "" };
 	int status = -1, ret;
 	size_t idx = 0;
 
@@ -561,6 +560,19 @@ static void suite_init(struct fl_run *r, struct fl_suite *s)
 	s->seed = r->seed;
 }
 
+uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o)
+{
+	uint64_t seed;
+
+	if (o->has_seed)
+		return o->seed;
+	if (sc->has_seed)
+		return sc->seed;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = fl_clock_mono_ns() ^ (uint64_t)getpid() << 32;
+	return seed & FL_SEED_MAX;
+}
+
 static int run_init(struct fl_run *r, const struct fl_scenario *sc, const struct fl_sut *t,
 		    const struct fl_run_opts *o)
 {
@@ -569,7 +581,7 @@ static int run_init(struct fl_run *r, const struct fl_scenario *sc, const struct
 	r->t = t;
 	r->o = o;
 	r->n_nodes = sc->nodes ? sc->nodes : t->nodes;
-	r->seed = o->has_seed ? o->seed : sc->seed;
+	r->seed = fl_run_seed(sc, o);
 	pthread_mutex_init(&r->seq_lock, NULL);
 	for (size_t i = 0; i < FL_RUN_MAX_NODES; i++)
 		r->nodes[i].log_fd = -1;

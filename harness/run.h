@@ -26,7 +26,7 @@ struct fl_run_opts {
 	uint64_t seed;
 	bool has_seed;
 	bool progress_tty; /* one live line on a TTY, else plain lines */
-	bool capture;	   /* pcap/NODE.pcap of every node's eth0 */
+	bool capture; /* pcap/NODE.pcap of every node's eth0 */
 };
 
 #define FL_RUN_MAX_NODES 64
@@ -37,9 +37,9 @@ struct fl_run_node {
 	char ip[48], ip6[64];
 	pid_t pid; /* the target process, 0 if none */
 	int log_fd;
-	pid_t load_pid;	    /* a workload process */
+	pid_t load_pid; /* a workload process */
 	char ops_file[700]; /* the workload's $FALLACY_OPS */
-	off_t ops_off;	    /* read so far */
+	off_t ops_off; /* read so far */
 	size_t ops_lines, ops_bad;
 	char dir[128]; /* {{dir}}: scratch folder, removed with the lab */
 	pthread_t probe;
@@ -77,6 +77,11 @@ extern volatile sig_atomic_t fl_run_interrupted;
 int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		    const struct fl_run_opts *o, struct fl_suite *suite);
 /* --dry-run: print the resolved plan. */
+/* Every fault step of sc parsed and expanded by `fault add`'s own parser
+ * against the nodes a lab of n_nodes will have (nothing is created). */
+int fl_run_validate(const struct fl_scenario *sc, size_t n_nodes, struct fl_err *err);
+/* The run's seed: --seed, else the scenario's, else random. */
+uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o);
 void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
 		 FILE *f);
 
@@ -89,7 +94,9 @@ void fl_run_load_poll(struct fl_run *r);
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
 
 /* the fault backend (through the session API), runfaults.c */
-extern const struct fl_timeline_ops fl_run_fault_ops;
+/* The context the timeline's steps act in: the lab and its session. */
+struct fl_step_ctx;
+int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err);
 /* Validate the timeline's fault words against the lab, before anything runs. */
 int fl_run_faults_check(struct fl_run *r, struct fl_err *err);
 

@@ -56,7 +56,7 @@ struct prober {
 
 static void probe_record(struct prober *p, uint64_t start, enum fl_op_status st)
 {
-	struct fl_op op = {.start_ns = start, .end_ns = fl_clock_mono_ns(), .status = st};
+	struct fl_op op = { .start_ns = start, .end_ns = fl_clock_mono_ns(), .status = st };
 
 	snprintf(op.node, sizeof(op.node), "%s", p->r->nodes[p->i].name);
 	snprintf(op.op, sizeof(op.op), "%s", p->r->t->load_op);
@@ -69,7 +69,8 @@ static void probe_spawn(struct prober *p)
 	struct fl_run *r = p->r;
 	struct fl_run_node *n = &r->nodes[p->i];
 	struct fl_spawn sp = {
-	    .netns = n->netns, .out_fd = p->log_fd, .die_with_parent = true, .user = r->t->user};
+		.netns = n->netns, .out_fd = p->log_fd, .die_with_parent = true, .user = r->t->user
+	};
 	struct inflight *f = &p->fl[p->n];
 	struct fl_tvars v;
 	struct fl_err err;
@@ -99,7 +100,7 @@ static void probe_reap(struct prober *p)
 
 	for (size_t k = 0; k < p->n;) {
 		struct inflight *f = &p->fl[k];
-		siginfo_t si = {.si_pid = 0};
+		siginfo_t si = { .si_pid = 0 };
 		enum fl_op_status st;
 
 		if (!waitid(P_PID, (id_t)f->pid, &si, WEXITED | WNOHANG) && si.si_pid) {
@@ -129,7 +130,7 @@ static void probe_wait(struct prober *p, uint64_t t)
 	struct timespec ts;
 
 	for (size_t k = 0; k < p->n; k++) {
-		pfd[k] = (struct pollfd){.fd = p->fl[k].fd, .events = POLLIN};
+		pfd[k] = (struct pollfd){ .fd = p->fl[k].fd, .events = POLLIN };
 		if (p->fl[k].start + p->r->t->timeout_ns < t)
 			t = p->fl[k].start + p->r->t->timeout_ns;
 	}
@@ -146,7 +147,7 @@ static void probe_wait(struct prober *p, uint64_t t)
 static void *probe_thread(void *arg)
 {
 	struct probe_arg *a = arg;
-	struct prober p = {.r = a->r, .i = a->i};
+	struct prober p = { .r = a->r, .i = a->i };
 	struct fl_run *r = p.r;
 	uint64_t every = r->t->every_ns, next = r->t0;
 	size_t max = r->t->concurrent;
@@ -186,8 +187,8 @@ static bool load_on(const struct fl_run *r, size_t i)
 static int start_workload(struct fl_run *r, size_t i)
 {
 	struct fl_run_node *n = &r->nodes[i];
-	char env_ops[700], env_node[64], *env[3] = {env_ops, env_node, NULL}, *cmd = NULL;
-	struct fl_spawn sp = {.netns = n->netns, .out_fd = n->log_fd, .journal = r->st};
+	char env_ops[700], env_node[64], *env[3] = { env_ops, env_node, NULL }, *cmd = NULL;
+	struct fl_spawn sp = { .netns = n->netns, .out_fd = n->log_fd, .journal = r->st };
 	struct fl_tvars v;
 	struct fl_err err;
 	int ret;
@@ -226,7 +227,7 @@ int fl_run_load_start(struct fl_run *r)
 		a = malloc(sizeof(*a));
 		if (!a)
 			return -ENOMEM;
-		*a = (struct probe_arg){r, i};
+		*a = (struct probe_arg){ r, i };
 		ret = -pthread_create(&r->nodes[i].probe, NULL, probe_thread, a);
 		if (ret)
 			free(a);

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faults/fault.h"
 #include "json.h"
+#include "steps.h"
 #include "parse.h"
 
 struct sctx {
@@ -16,325 +18,15 @@ struct sctx {
 	struct fl_scenario *sc;
 };
 
-enum ptype {
-	P_DUR,
-	P_PCT,
-	P_RATE,
-	P_SIZE,
-	P_WORD,
-	P_PCTLIST,
-};
+static const char *const fallacies[] = { "reliable",	   "latency",	  "bandwidth",
+					 "secure",	   "topology",	  "administrator",
+					 "transport-cost", "homogeneous", NULL };
 
-struct fparam {
-	const char *key;
-	enum ptype type;
-};
-
-struct fkind {
-	const char *name;
-	struct fparam params[6];
-};
-
-/* Parameter keys per fault kind; the YAML key becomes the CLI word. */
-static const struct fkind fkinds[] = {
-    {"loss", {{"loss", P_PCT}, {"gemodel", P_PCTLIST}, {"correlation", P_PCT}}},
-    {"delay",
-     {{"delay", P_DUR},
-      {"jitter", P_DUR},
-      {"distribution", P_WORD},
-      {"correlation", P_PCT},
-      {"reorder", P_PCT}}},
-    {"duplicate", {{"duplicate", P_PCT}, {"correlation", P_PCT}}},
-    {"corrupt", {{"corrupt", P_PCT}, {"correlation", P_PCT}}},
-    {"reorder", {{"reorder", P_PCT}, {"correlation", P_PCT}, {"delay", P_DUR}}},
-    {"rate", {{"rate", P_RATE}, {"burst", P_SIZE}, {"limit", P_SIZE}}},
-    {"partition", {{NULL, 0}}},
-    {"reset", {{"reset", P_PCT}}},
-};
-#define N_FKINDS (sizeof(fkinds) / sizeof(fkinds[0]))
-
-const char *const fl_scenario_fault_kinds[] = {
-    "loss", "delay", "duplicate", "corrupt", "reorder", "rate", "partition", "reset", NULL};
-
-static const char *const fallacies[] = {"reliable",	  "latency",	 "bandwidth",
-					"secure",	  "topology",	 "administrator",
-					"transport-cost", "homogeneous", NULL};
-
-static const char *const fault_common[] = {"kind", "from", "to", "proto", "port", "seed"};
-
-static int words_push(struct fl_step *st, const char *w)
+/* A single, non-null scalar. */
+static int check_scalar(struct sctx *c, const struct fl_ynode *v, const char *key)
 {
-	char **v = realloc(st->argv, (st->argc + 2) * sizeof(char *));
-
-	if (!v)
-		return -ENOMEM;
-	st->argv = v;
-	v[st->argc] = strdup(w);
-	if (!v[st->argc])
-		return -ENOMEM;
-	v[++st->argc] = NULL;
-	return 0;
-}
-
-static int check_value(struct sctx *c, const struct fl_ynode *v, const char *key, enum ptype t)
-{
-	struct fl_err e;
-	uint64_t u;
-	double f;
-	int ret = 0;
-
 	if (v->type != FL_Y_SCALAR || fl_yis_null(v))
 		return fl_yerr(c->err, c->d, v, "'%s' must be a single value", key);
-	switch (t) {
-	case P_DUR:
-		ret = fl_parse_duration(v->text, &u, &e);
-		break;
-	case P_PCT:
-		ret = fl_parse_percent(v->text, &f, &e);
-		break;
-	case P_RATE:
-		ret = fl_parse_rate(v->text, &u, &e);
-		break;
-	case P_SIZE:
-		ret = fl_parse_size(v->text, &u, &e);
-		break;
-	default:
-		break;
-	}
-	if (ret)
-		return fl_yerr(c->err, c->d, v, "bad value for '%s': %s", key, e.msg);
-	return 0;
-}
-
-static int fault_param(struct sctx *c, struct fl_step *st, const struct fkind *k,
-		       const struct fl_ynode *key, const struct fl_ynode *v)
-{
-	const struct fparam *p = k->params;
-	int ret;
-
-	while (p->key && strcmp(p->key, key->text))
-		p++;
-	if (p->type == P_PCTLIST && v->type == FL_Y_SEQ) {
-		if (v->n < 1 || v->n > 4)
-			return fl_yerr(c->err, c->d, v, "'%s' takes 1 to 4 percentages", p->key);
-		ret = words_push(st, p->key);
-		for (size_t i = 0; i < v->n && !ret; i++)
-			ret = check_value(c, v->items[i], p->key, P_PCT)
-				  ?: words_push(st, v->items[i]->text);
-		return ret;
-	}
-	ret = check_value(c, v, p->key, p->type == P_PCTLIST ? P_PCT : p->type);
-	if (ret)
-		return ret;
-	if (strcmp(p->key, k->name) && (ret = words_push(st, p->key)))
-		return ret;
-	return words_push(st, v->text);
-}
-
-/* "n1" or [n2, n3] -> "n2,n3" */
-static int node_list(struct sctx *c, const struct fl_ynode *v, const char *key, char *buf,
-		     size_t len)
-{
-	size_t off = 0;
-
-	if (v->type == FL_Y_SCALAR && !fl_yis_null(v)) {
-		snprintf(buf, len, "%s", v->text);
-		return 0;
-	}
-	if (v->type != FL_Y_SEQ || !v->n)
-		return fl_yerr(c->err, c->d, v, "'%s' must be a node name or a list of them", key);
-	buf[0] = 0;
-	for (size_t i = 0; i < v->n; i++) {
-		const struct fl_ynode *it = v->items[i];
-
-		if (it->type != FL_Y_SCALAR || fl_yis_null(it))
-			return fl_yerr(c->err, c->d, it, "items of '%s' must be node names", key);
-		off +=
-		    snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "", it->text);
-	}
-	if (off >= len)
-		return fl_yerr(c->err, c->d, v, "'%s': list too long", key);
-	return 0;
-}
-
-static int fault_match(struct sctx *c, struct fl_step *st, const struct fl_ynode *key,
-		       const struct fl_ynode *v)
-{
-	char buf[512], flag[16];
-	struct fl_err e;
-	struct fl_port_range pr;
-	uint64_t u;
-	int ret;
-
-	bool common = false;
-
-	for (size_t j = 1; j < sizeof(fault_common) / sizeof(fault_common[0]); j++)
-		common |= !strcmp(key->text, fault_common[j]);
-	if (!common)
-		return 0;
-	if (!strcmp(key->text, "from") || !strcmp(key->text, "to")) {
-		ret = node_list(c, v, key->text, buf, sizeof(buf));
-	} else {
-		ret = check_value(c, v, key->text, P_WORD);
-		if (!ret)
-			snprintf(buf, sizeof(buf), "%s", v->text);
-	}
-	if (ret)
-		return ret;
-	if (!strcmp(key->text, "proto") && strcmp(buf, "tcp") && strcmp(buf, "udp") &&
-	    strcmp(buf, "icmp"))
-		return fl_yerr(c->err, c->d, v,
-			       "bad value for 'proto': '%s' (use tcp, udp or icmp)", buf);
-	if (!strcmp(key->text, "port") && fl_parse_port_range(buf, &pr, &e))
-		return fl_yerr(c->err, c->d, v, "bad value for 'port': %s", e.msg);
-	if (!strcmp(key->text, "seed") && fl_parse_u64(buf, 0, UINT64_MAX, &u, &e))
-		return fl_yerr(c->err, c->d, v, "bad value for 'seed': %s", e.msg);
-	snprintf(flag, sizeof(flag), "--%s", key->text);
-	return words_push(st, flag) ?: words_push(st, buf);
-}
-
-static const struct fkind *fault_kind(struct sctx *c, const struct fl_ynode *f)
-{
-	const struct fl_ynode *k = fl_ymap_get(f, "kind");
-	const char *s;
-
-	if (!k) {
-		fl_yerr(c->err, c->d, f,
-			"fault needs a 'kind' (one of: loss, delay, duplicate, "
-			"corrupt, reorder, rate, partition, reset)");
-		return NULL;
-	}
-	if (check_value(c, k, "kind", P_WORD))
-		return NULL;
-	for (size_t i = 0; i < N_FKINDS; i++)
-		if (!strcmp(fkinds[i].name, k->text))
-			return &fkinds[i];
-	s = fl_suggest(k->text, fl_scenario_fault_kinds, N_FKINDS);
-	if (s)
-		fl_yerr(c->err, c->d, k, "unknown fault kind '%s' (did you mean '%s'?)", k->text,
-			s);
-	else
-		fl_yerr(c->err, c->d, k,
-			"unknown fault kind '%s' (use one of: loss, delay, "
-			"duplicate, corrupt, reorder, rate, partition, reset)",
-			k->text);
-	return NULL;
-}
-
-static int fault_keys(struct sctx *c, const struct fl_ynode *f, const struct fkind *k)
-{
-	const char *allowed[16];
-	size_t n = 0;
-	char what[64];
-
-	for (size_t i = 0; i < sizeof(fault_common) / sizeof(fault_common[0]); i++)
-		allowed[n++] = fault_common[i];
-	for (const struct fparam *p = k->params; p->key; p++)
-		allowed[n++] = p->key;
-	allowed[n] = NULL;
-	snprintf(what, sizeof(what), "a '%s' fault", k->name);
-	return fl_ycheck_keys(c->d, f, what, allowed, c->err);
-}
-
-/* fault: "delay 200ms --from n1": the words of `fallacy fault add`, as
- * they are; the data plane's parser checks them before the run. */
-static int parse_fault_words(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
-{
-	char *buf = strdup(f->text), *save = NULL;
-	const char *s;
-	size_t i;
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (char *w = strtok_r(buf, " \t\n", &save); w && !ret; w = strtok_r(NULL, " \t\n", &save))
-		ret = words_push(st, w);
-	free(buf);
-	if (ret)
-		return ret;
-	for (i = 0; i < N_FKINDS && st->argc && strcmp(fkinds[i].name, st->argv[0]); i++)
-		;
-	if (i < N_FKINDS) {
-		st->kind = !strcmp(st->argv[0], "partition") && st->argc > 2 ? FL_STEP_PARTITION
-									     : FL_STEP_FAULT;
-		return 0;
-	}
-	s = st->argc ? fl_suggest(st->argv[0], fl_scenario_fault_kinds, N_FKINDS) : NULL;
-	if (s)
-		return fl_yerr(c->err, c->d, f, "unknown fault kind '%s' (did you mean '%s'?)",
-			       st->argv[0], s);
-	return fl_yerr(c->err, c->d, f,
-		       "'fault' needs a kind and its parameters, e.g. \"loss 5%%\"");
-}
-
-static int parse_fault(struct sctx *c, struct fl_step *st, const struct fl_ynode *f)
-{
-	const struct fkind *k;
-	int ret;
-
-	if (f->type == FL_Y_SCALAR && !fl_yis_null(f))
-		return parse_fault_words(c, st, f);
-	if (fl_yexpect(c->d, f, FL_Y_MAP, "'fault'", c->err))
-		return -EINVAL;
-	k = fault_kind(c, f);
-	if (!k)
-		return -EINVAL;
-	ret = fault_keys(c, f, k) ?: words_push(st, k->name);
-	/* the kind's own value first ("delay 200ms"), then the others */
-	for (size_t i = 0; i < f->n && !ret; i++)
-		if (!strcmp(f->keys[i]->text, k->name))
-			ret = fault_param(c, st, k, f->keys[i], f->items[i]);
-	for (size_t i = 0; i < f->n && !ret; i++) {
-		const char *key = f->keys[i]->text;
-		bool common = false;
-
-		for (size_t j = 0; j < sizeof(fault_common) / sizeof(fault_common[0]); j++)
-			common |= !strcmp(key, fault_common[j]);
-		if (!common && strcmp(key, k->name))
-			ret = fault_param(c, st, k, f->keys[i], f->items[i]);
-	}
-	for (size_t i = 0; i < f->n && !ret; i++)
-		ret = fault_match(c, st, f->keys[i], f->items[i]);
-	st->kind = FL_STEP_FAULT;
-	return ret;
-}
-
-static int parse_partition(struct sctx *c, struct fl_step *st, const struct fl_ynode *p)
-{
-	char buf[512];
-	int ret = 0;
-
-	if (p->type != FL_Y_SEQ || p->n < 2)
-		return fl_yerr(
-		    c->err, c->d, p,
-		    "'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
-	ret = words_push(st, "partition");
-	for (size_t i = 0; i < p->n && !ret; i++)
-		ret =
-		    node_list(c, p->items[i], "partition", buf, sizeof(buf)) ?: words_push(st, buf);
-	st->kind = FL_STEP_PARTITION;
-	return ret;
-}
-
-static const struct fl_step *find_step_id(const struct fl_scenario *sc, const char *id)
-{
-	for (size_t i = 0; i < sc->n_steps; i++)
-		if (sc->steps[i].kind != FL_STEP_HEAL && !strcmp(sc->steps[i].id, id))
-			return &sc->steps[i];
-	return NULL;
-}
-
-static int parse_heal(struct sctx *c, struct fl_step *st, const struct fl_ynode *h)
-{
-	if (check_value(c, h, "heal", P_WORD))
-		return -EINVAL;
-	if (strcmp(h->text, "all") && !find_step_id(c->sc, h->text))
-		return fl_yerr(c->err, c->d, h,
-			       "'heal: %s' names no earlier fault or partition (use an 'id' "
-			       "given above, or 'all')",
-			       h->text);
-	snprintf(st->heal, sizeof(st->heal), "%s", h->text);
-	st->kind = FL_STEP_HEAL;
 	return 0;
 }
 
@@ -347,46 +39,65 @@ static int step_id(struct sctx *c, struct fl_step *st, const struct fl_ynode *s,
 		snprintf(st->id, sizeof(st->id), "step-%zu", idx + 1);
 		return 0;
 	}
-	if (check_value(c, v, "id", P_WORD))
+	if (check_scalar(c, v, "id"))
 		return -EINVAL;
 	if (fl_validate_name("id", v->text, FL_ID_MAX, &e))
 		return fl_yerr(c->err, c->d, v, "%s", e.msg);
 	if (!strcmp(v->text, "all") || !strcmp(v->text, "faults") ||
-	    !strcmp(v->text, "last-heal") || find_step_id(c->sc, v->text))
+	    !strcmp(v->text, "last-heal") || fl_step_find(c->sc, v->text))
 		return fl_yerr(c->err, c->d, v, "id '%s' is %s; choose another", v->text,
-			       find_step_id(c->sc, v->text) ? "used twice" : "reserved");
+			       fl_step_find(c->sc, v->text) ? "used twice" : "reserved");
 	snprintf(st->id, sizeof(st->id), "%s", v->text);
 	return 0;
 }
 
-static const char *const step_keys[] = {"at", "id", "fault", "heal", "partition", "oneway", NULL};
+/* The one step-kind key of a step map (steps.h), or an error. */
+static const struct fl_step_ops *step_kind(struct sctx *c, const struct fl_ynode *s,
+					   const struct fl_ynode **v)
+{
+	const struct fl_step_ops *ops = NULL;
+	char list[256] = "";
+	int n = 0;
+
+	for (int i = 0; fl_step_kinds[i]; i++) {
+		const struct fl_ynode *x = fl_ymap_get(s, fl_step_kinds[i]->key);
+
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s'%s'", i ? ", " : "",
+			 fl_step_kinds[i]->key);
+		if (x) {
+			ops = fl_step_kinds[i];
+			*v = x;
+			n++;
+		}
+	}
+	if (n == 1)
+		return ops;
+	fl_yerr(c->err, c->d, s, "a timeline step needs exactly one of %s (found %d)", list, n);
+	return NULL;
+}
+
+/* at, id, the kind's key and the kind's extra keys. */
+static int step_keys(struct sctx *c, const struct fl_ynode *s, const struct fl_step_ops *ops)
+{
+	const char *allowed[32] = { "at", "id", ops->key };
+	size_t n = 3;
+
+	for (size_t i = 0; ops->extra_keys && ops->extra_keys[i] && n < 31; i++)
+		allowed[n++] = ops->extra_keys[i];
+	allowed[n] = NULL;
+	return fl_ycheck_keys(c->d, s, "a timeline step", allowed, c->err);
+}
 
 static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
 {
-	const struct fl_ynode *f = fl_ymap_get(s, "fault"), *h = fl_ymap_get(s, "heal");
-	const struct fl_ynode *p = fl_ymap_get(s, "partition"), *o = fl_ymap_get(s, "oneway");
-	int n = !!f + !!h + !!p, ret;
+	struct fl_step_parse p = { .d = c->d, .err = c->err, .sc = c->sc };
+	const struct fl_ynode *v = NULL;
+	const struct fl_step_ops *ops = step_kind(c, s, &v);
 
-	if (n != 1)
-		return fl_yerr(c->err, c->d, s,
-			       "a timeline step needs exactly one of 'fault', 'heal' or "
-			       "'partition' (found %d)",
-			       n);
-	if (o && !p)
-		return fl_yerr(c->err, c->d, fl_ymap_key(s, "oneway"),
-			       "'oneway' only goes with 'partition'");
-	if (h && fl_ymap_get(s, "id"))
-		return fl_yerr(c->err, c->d, fl_ymap_key(s, "id"), "a 'heal' step takes no 'id'");
-	ret = f ? parse_fault(c, st, f) : h ? parse_heal(c, st, h) : parse_partition(c, st, p);
-	if (ret || !o)
-		return ret;
-	if (check_value(c, o, "oneway", P_WORD))
+	if (!ops || step_keys(c, s, ops))
 		return -EINVAL;
-	if (!strcmp(o->text, "true"))
-		return words_push(st, "oneway");
-	if (strcmp(o->text, "false"))
-		return fl_yerr(c->err, c->d, o, "'oneway' must be true or false");
-	return 0;
+	st->ops = ops; /* the parser may make it another (partition: fault) */
+	return ops->parse(&p, st, s, v);
 }
 
 static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
@@ -399,7 +110,6 @@ static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
 	st->line = s->line;
 	st->col = s->col;
 	if (fl_yexpect(c->d, s, FL_Y_MAP, "a timeline step", c->err) ||
-	    fl_ycheck_keys(c->d, s, "a timeline step", step_keys, c->err) ||
 	    fl_yget_duration(c->d, s, "at", true, &st->at_ns, c->err))
 		return -EINVAL;
 	if (idx && st->at_ns < sc->steps[idx - 1].at_ns)
@@ -409,7 +119,7 @@ static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
 		return fl_yerr(c->err, c->d, fl_ymap_get(s, "at"),
 			       "step at %s is after the end of the scenario (duration)",
 			       fl_ymap_get(s, "at")->text);
-	ret = step_id(c, st, s, idx);
+	ret = fl_ymap_get(s, "heal") ? 0 : step_id(c, st, s, idx);
 	if (!ret)
 		ret = step_action(c, st, s);
 	sc->n_steps = idx + 1;
@@ -437,8 +147,8 @@ int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct f
 	static const struct {
 		const char *s;
 		enum fl_cmp op;
-	} ops[] = {{"<=", FL_CMP_LE}, {">=", FL_CMP_GE}, {"==", FL_CMP_EQ},
-		   {"<", FL_CMP_LT},  {">", FL_CMP_GT},	 {"=", FL_CMP_EQ}};
+	} ops[] = { { "<=", FL_CMP_LE }, { ">=", FL_CMP_GE }, { "==", FL_CMP_EQ },
+		    { "<", FL_CMP_LT },	 { ">", FL_CMP_GT },  { "=", FL_CMP_EQ } };
 	const char *p = text;
 	struct fl_err e;
 	uint64_t ns;
@@ -466,9 +176,9 @@ int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct f
 		return 0;
 	}
 	if (strchr(p, '%'))
-		return fl_parse_percent(p, &b->value, &e)
-			   ? (fl_err_set(err, "bad bound '%s': %s", text, e.msg), -EINVAL)
-			   : 0;
+		return fl_parse_percent(p, &b->value, &e) ?
+			       (fl_err_set(err, "bad bound '%s': %s", text, e.msg), -EINVAL) :
+			       0;
 	b->value = strtod(p, &end);
 	if (!*p || *end || end == p) {
 		fl_err_set(err, "bad bound '%s' (write it like \">= 0.95\", \"< 1s\" or \"99%%\")",
@@ -508,7 +218,7 @@ static int check_bound(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 
 static bool window_id_ok(const struct fl_scenario *sc, const char *id)
 {
-	return !strcmp(id, "faults") || find_step_id(sc, id);
+	return !strcmp(id, "faults") || fl_step_find(sc, id);
 }
 
 /* on: n2 | [n2, n3] -> ",n2,n3," */
@@ -517,9 +227,11 @@ static int check_on(struct sctx *c, struct fl_check *ck, const struct fl_ynode *
 	const struct fl_ynode *v = fl_ymap_get(m, "on");
 	char buf[120];
 
+	struct fl_step_parse p = { .d = c->d, .err = c->err, .sc = c->sc };
+
 	if (!v)
 		return 0;
-	if (node_list(c, v, "on", buf, sizeof(buf)))
+	if (fl_ystep_nodes(&p, v, "on", buf, sizeof(buf)))
 		return -EINVAL;
 	snprintf(ck->on, sizeof(ck->on), ",%s,", buf);
 	return 0;
@@ -539,7 +251,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
 	if (!v)
 		return 0;
-	if (check_value(c, v, dur ? "during" : "outside", P_WORD))
+	if (check_scalar(c, v, dur ? "during" : "outside"))
 		return -EINVAL;
 	if (!window_id_ok(c->sc, v->text))
 		return fl_yerr(c->err, c->d, v,
@@ -555,7 +267,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
 		       const char *key)
 {
-	static const char *const keys[] = {"bound", "during", "outside", "op", "on", NULL};
+	static const char *const keys[] = { "bound", "during", "outside", "op", "on", NULL };
 
 	if (v->type == FL_Y_SCALAR)
 		return check_bound(c, ck, v, key, false);
@@ -564,15 +276,15 @@ static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 		return -EINVAL;
 	if (!fl_ymap_get(v, "bound"))
 		return fl_yerr(c->err, c->d, v, "'%s' needs a 'bound' such as \">= 0.95\"", key);
-	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false)
-		   ?: check_window(c, ck, v);
+	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false) ?:
+									     check_window(c, ck, v);
 }
 
 static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
-	static const char *const keys[] = {"p50",    "p90",	"p95", "p99", "p999", "max",
-					   "during", "outside", "op",  "on",  NULL};
-	static const double pct[] = {50, 90, 95, 99, 99.9, 100};
+	static const char *const keys[] = { "p50",    "p90",	 "p95", "p99", "p999", "max",
+					    "during", "outside", "op",	"on",  NULL };
+	static const double pct[] = { 50, 90, 95, 99, 99.9, 100 };
 	int found = 0;
 
 	if (fl_yexpect(c->d, v, FL_Y_MAP, "'latency'", c->err) ||
@@ -592,14 +304,14 @@ static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_yn
 	}
 	if (!found)
 		return fl_yerr(
-		    c->err, c->d, v,
-		    "'latency' needs one of p50, p90, p95, p99, p999, max (e.g. p99: \"< 1s\")");
+			c->err, c->d, v,
+			"'latency' needs one of p50, p90, p95, p99, p999, max (e.g. p99: \"< 1s\")");
 	return check_window(c, ck, v);
 }
 
 static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
-	static const char *const keys[] = {"within", "after", "rate", "window", "op", "on", NULL};
+	static const char *const keys[] = { "within", "after", "rate", "window", "op", "on", NULL };
 	const struct fl_ynode *a = fl_ymap_get(v, "after"), *r = fl_ymap_get(v, "rate");
 	const char *op = NULL;
 
@@ -612,9 +324,9 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
 	snprintf(ck->after, sizeof(ck->after), "last-heal");
 	if (a) {
-		if (check_value(c, a, "after", P_WORD))
+		if (check_scalar(c, a, "after"))
 			return -EINVAL;
-		if (strcmp(a->text, "last-heal") && !find_step_id(c->sc, a->text))
+		if (strcmp(a->text, "last-heal") && !fl_step_find(c->sc, a->text))
 			return fl_yerr(c->err, c->d, a,
 				       "'after: %s' names no fault or partition (use its 'id', "
 				       "or 'last-heal')",
@@ -634,8 +346,8 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 
 static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v, bool on_node)
 {
-	static const char *const nkeys[] = {"node", "run", "expect", "timeout", NULL};
-	static const char *const ikeys[] = {"run", "expect", "timeout", NULL};
+	static const char *const nkeys[] = { "node", "run", "expect", "timeout", NULL };
+	static const char *const ikeys[] = { "run", "expect", "timeout", NULL };
 	const char *what = on_node ? "'command'" : "'invariant'";
 	const char *node = NULL, *run = NULL;
 	uint64_t expect = 0;
@@ -655,8 +367,8 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	return ck->run ? 0 : -ENOMEM;
 }
 
-static const char *const check_kinds[] = {"availability", "latency",   "recovery", "progress",
-					  "command",	  "invariant", NULL};
+static const char *const check_kinds[] = { "availability", "latency",	"recovery", "progress",
+					   "command",	   "invariant", NULL };
 
 static void check_name(struct fl_check *ck)
 {
@@ -752,8 +464,8 @@ const char *fl_check_kind_name(enum fl_check_kind k)
 	return k <= FL_CHECK_INVARIANT ? check_kinds[k] : "?";
 }
 
-static const char *const top_keys[] = {"name",	"fallacy", "description", "seed",   "duration",
-				       "nodes", "ipv6",	   "timeline",	  "checks", NULL};
+static const char *const top_keys[] = { "name",	 "fallacy", "description", "seed",   "duration",
+					"nodes", "ipv6",    "timeline",	   "checks", NULL };
 
 static int dupstr(char **dst, const char *s)
 {
@@ -774,7 +486,7 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 	if (fl_yget_str(c->d, r, "name", true, &name, c->err) ||
 	    fl_yget_str(c->d, r, "fallacy", false, &fallacy, c->err) ||
 	    fl_yget_str(c->d, r, "description", false, &desc, c->err) ||
-	    fl_yget_u64(c->d, r, "seed", false, 0, UINT64_MAX, &sc->seed, c->err) ||
+	    fl_yget_u64(c->d, r, "seed", false, 0, FL_SEED_MAX, &sc->seed, c->err) ||
 	    fl_yget_duration(c->d, r, "duration", true, &sc->duration_ns, c->err) ||
 	    fl_yget_u64(c->d, r, "nodes", false, 1, 64, &nodes, c->err) ||
 	    fl_yget_str(c->d, r, "ipv6", false, &v6, c->err))
@@ -789,10 +501,10 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 			i++;
 		if (!fallacies[i])
 			return fl_yerr(
-			    c->err, c->d, fn,
-			    "unknown fallacy '%s' (use reliable, latency, bandwidth, "
-			    "secure, topology, administrator, transport-cost or homogeneous)",
-			    fallacy);
+				c->err, c->d, fn,
+				"unknown fallacy '%s' (use reliable, latency, bandwidth, "
+				"secure, topology, administrator, transport-cost or homogeneous)",
+				fallacy);
 	}
 	if (v6 && strcmp(v6, "true") && strcmp(v6, "false"))
 		return fl_yerr(c->err, c->d, fl_ymap_get(r, "ipv6"),
@@ -802,8 +514,9 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 	sc->ipv6 = v6 && !strcmp(v6, "true");
 	sc->has_seed = fl_ymap_get(r, "seed") != NULL;
 	sc->nodes = nodes;
-	return dupstr(&sc->name, name) ?: dupstr(&sc->fallacy, fallacy) ?:
-	       dupstr(&sc->description, desc);
+	return dupstr(&sc->name, name)		     ?:
+		       dupstr(&sc->fallacy, fallacy) ?:
+						       dupstr(&sc->description, desc);
 }
 
 static int parse_root(struct sctx *c, const struct fl_ynode *r)
@@ -813,8 +526,9 @@ static int parse_root(struct sctx *c, const struct fl_ynode *r)
 	if (fl_yexpect(c->d, r, FL_Y_MAP, "a scenario", c->err) ||
 	    fl_ycheck_keys(c->d, r, "a scenario", top_keys, c->err))
 		return -EINVAL;
-	return parse_head(c, r) ?: parse_timeline(c, fl_ymap_get(r, "timeline")) ?:
-	       parse_checks(c, fl_ymap_get(r, "checks"));
+	return parse_head(c, r)					     ?:
+		       parse_timeline(c, fl_ymap_get(r, "timeline")) ?:
+		       parse_checks(c, fl_ymap_get(r, "checks"));
 }
 
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
@@ -830,7 +544,7 @@ int fl_scenario_load(const char *file, const char *text, struct fl_scenario **ou
 		return -ENOMEM;
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
-		c = (struct sctx){.d = d, .err = err, .sc = sc};
+		c = (struct sctx){ .d = d, .err = err, .sc = sc };
 		ret = dupstr(&sc->file, file) ?: parse_root(&c, d->root);
 	}
 	fl_yaml_free(d);
@@ -867,12 +581,28 @@ void fl_step_words(const struct fl_step *st, char *buf, size_t len)
 	size_t off = 0;
 
 	buf[0] = 0;
-	if (st->kind == FL_STEP_HEAL) {
-		snprintf(buf, len, "%s", st->heal);
-		return;
+	for (size_t i = 0; i < st->argc && off + 1 < len; i++) {
+		const char *w = st->argv[i];
+
+		if (i)
+			buf[off++] = ' ';
+		if (*w && !strpbrk(w, " \t\n\"\\")) {
+			off += (size_t)snprintf(buf + off, len - off, "%s", w);
+			continue;
+		}
+		/* quoted, as fl_step_push_words reads it back */
+		buf[off++] = '"';
+		for (; *w && off + 3 < len; w++) {
+			if (*w == '"' || *w == '\\')
+				buf[off++] = '\\';
+			buf[off++] = *w;
+		}
+		if (off + 1 < len)
+			buf[off++] = '"';
+		buf[off] = '\0';
 	}
-	for (size_t i = 0; i < st->argc && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", st->argv[i]);
+	if (off >= len)
+		buf[len - 1] = '\0';
 }
 
 static void print_step(const struct fl_step *st, FILE *f)
@@ -882,9 +612,9 @@ static void print_step(const struct fl_step *st, FILE *f)
 	fl_format_duration(st->at_ns, at, sizeof(at));
 	fl_step_words(st, words, sizeof(words));
 	fprintf(f, "  - at: %s\n", at);
-	if (st->kind != FL_STEP_HEAL)
+	if (!fl_step_is_heal(st))
 		fprintf(f, "    id: %s\n", st->id);
-	fprintf(f, "    %s: ", st->kind == FL_STEP_HEAL ? "heal" : "fault");
+	fprintf(f, "    %s: ", st->ops->key);
 	fl_json_string(f, words);
 	fputc('\n', f);
 }

@@ -15,22 +15,18 @@
 
 #define FL_ID_MAX 32
 
-enum fl_step_kind {
-	FL_STEP_FAULT,
-	FL_STEP_HEAL,
-	FL_STEP_PARTITION,
-};
+struct fl_step_ops;
 
 struct fl_step {
 	uint64_t at_ns; /* offset from the start of the timeline */
-	enum fl_step_kind kind;
-	char id[FL_ID_MAX + 1]; /* fault/partition id; "step-N" if not given */
-	/* FAULT: the words `fallacy fault add` takes after TARGET, e.g.
-	 * "delay" "200ms" "jitter" "50ms" "--from" "n1" "--to" "n2,n3".
-	 * PARTITION: "partition" "n1" "n2,n3" and "oneway" if asked. */
+	const struct fl_step_ops *ops; /* its kind (steps.h) */
+	char id[FL_ID_MAX + 1]; /* the step's id; "step-N" if not given */
+	/* The words of the equivalent command, as the kind's parser made them:
+	 * fault: what `fallacy fault add TARGET` takes, e.g. "delay" "200ms"
+	 * "--from" "n1"; partition: "partition" "n1" "n2,n3" ["oneway"]. */
 	char **argv;
 	size_t argc;
-	char heal[FL_ID_MAX + 1]; /* HEAL: an id or "all" */
+	char heal[FL_ID_MAX + 1]; /* heal: an id or "all" */
 	int line, col;
 };
 
@@ -59,8 +55,8 @@ struct fl_bound {
 };
 
 enum fl_window_kind {
-	FL_WIN_ALL,	/* the whole run */
-	FL_WIN_DURING,	/* while fault ID (or any fault: "faults") is active */
+	FL_WIN_ALL, /* the whole run */
+	FL_WIN_DURING, /* while fault ID (or any fault: "faults") is active */
 	FL_WIN_OUTSIDE, /* while it is not */
 };
 
@@ -75,8 +71,8 @@ struct fl_check {
 	int line, col;
 	struct fl_bound bound; /* availability, latency, progress, recovery rate */
 	struct fl_window win;
-	double pctl;  /* latency: 50, 90, 99 or 100 (max) */
-	char op[64];  /* only operations with this name ("" = all) */
+	double pctl; /* latency: 50, 90, 99 or 100 (max) */
+	char op[64]; /* only operations with this name ("" = all) */
 	char on[128]; /* only operations from these nodes, ",n2,n3," ("" = all) */
 	/* recovery */
 	char after[FL_ID_MAX + 1]; /* a heal step's target id, or "last-heal" */
@@ -105,10 +101,6 @@ struct fl_scenario {
 	struct fl_check *checks;
 	size_t n_checks;
 };
-
-/* Fault kinds a scenario may name, with their parameter keys. Kept in step
- * with the data plane's fault table (injector/faults). */
-extern const char *const fl_scenario_fault_kinds[];
 
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
 		     struct fl_err *err);

@@ -33,7 +33,10 @@ int fl_suite_failures(const struct fl_suite *s)
 	return n;
 }
 
-bool fl_suite_pass(const struct fl_suite *s) { return !s->error[0] && !fl_suite_failures(s); }
+bool fl_suite_pass(const struct fl_suite *s)
+{
+	return !s->error[0] && !fl_suite_failures(s);
+}
 
 static const char *suite_result(const struct fl_suite *s)
 {
@@ -197,8 +200,8 @@ static void junit_suite(FILE *f, const struct fl_suite *s)
 		fl_xml_str(f, s->name);
 		fputs("\" name=\"", f);
 		fl_xml_str(f, c->name);
-		fputs(c->pass ? "\" time=\"0\">\n      <system-out>"
-			      : "\" time=\"0\">\n      <failure message=\"",
+		fputs(c->pass ? "\" time=\"0\">\n      <system-out>" :
+				"\" time=\"0\">\n      <failure message=\"",
 		      f);
 		fl_xml_str(f, c->message);
 		if (c->pass) {

@@ -20,27 +20,28 @@ struct tctx {
 static const struct {
 	const char *tool, *pkg;
 } tool_pkgs[] = {
-    {"etcd", "etcd-server"},
-    {"etcdctl", "etcd-client"},
-    {"redis-server", "redis-server"},
-    {"redis-cli", "redis-tools"},
-    {"redis-benchmark", "redis-tools"},
-    {"python3", "python3"},
-    {"socat", "socat"},
-    {"curl", "curl"},
-    {"wget", "wget"},
-    {"iperf3", "iperf3"},
-    {"nc", "netcat-openbsd"},
-    {"ping", "iputils-ping"},
-    {"jq", "jq"},
-    {"sh", "dash"},
-    {"bash", "bash"},
-    {"timeout", "coreutils"},
-    {"setpriv", "util-linux"},
+	{ "etcd", "etcd-server" },
+	{ "etcdctl", "etcd-client" },
+	{ "redis-server", "redis-server" },
+	{ "redis-cli", "redis-tools" },
+	{ "redis-benchmark", "redis-tools" },
+	{ "python3", "python3" },
+	{ "socat", "socat" },
+	{ "curl", "curl" },
+	{ "wget", "wget" },
+	{ "iperf3", "iperf3" },
+	{ "nc", "netcat-openbsd" },
+	{ "ping", "iputils-ping" },
+	{ "jq", "jq" },
+	{ "sh", "dash" },
+	{ "bash", "bash" },
+	{ "timeout", "coreutils" },
+	{ "setpriv", "util-linux" },
 };
 
-static const char *const tvars[] = {"node",	 "ip",	"ip6",	"index",    "nodes", "ips", "peers",
-				    "endpoints", "seq", "name", "scenario", "lab",   "dir", NULL};
+static const char *const tvars[] = { "node",	 "ip",	  "ip6",       "index", "nodes",
+				     "ips",	 "peers", "endpoints", "seq",	"name",
+				     "scenario", "lab",	  "dir",       NULL };
 
 const char *fl_tool_package(const char *tool)
 {
@@ -176,7 +177,10 @@ static int sb_add(struct sbuf *b, const char *s, size_t n)
 	return 0;
 }
 
-static int sb_str(struct sbuf *b, const char *s) { return sb_add(b, s, strlen(s)); }
+static int sb_str(struct sbuf *b, const char *s)
+{
+	return sb_add(b, s, strlen(s));
+}
 
 static int expand_list(const struct fl_tvars *v, const char *item, struct sbuf *b,
 		       struct fl_err *err);
@@ -283,7 +287,7 @@ static int expand_list(const struct fl_tvars *v, const char *item, struct sbuf *
 
 int fl_template_expand(const char *tmpl, const struct fl_tvars *v, char **out, struct fl_err *err)
 {
-	struct sbuf b = {0};
+	struct sbuf b = { 0 };
 	int ret = expand_into(tmpl, v, &b, err);
 
 	if (!ret && !b.s)
@@ -351,8 +355,8 @@ static int parse_env(struct tctx *c, const struct fl_ynode *env)
 
 static int parse_start(struct tctx *c, const struct fl_ynode *s)
 {
-	static const char *const keys[] = {"run", "ready", "user", "env", NULL};
-	static const char *const rkeys[] = {"run", "timeout", NULL};
+	static const char *const keys[] = { "run", "ready", "user", "env", NULL };
+	static const char *const rkeys[] = { "run", "timeout", NULL };
 	const struct fl_ynode *r = fl_ymap_get(s, "ready");
 	const char *user = NULL;
 	struct fl_sut *t = c->t;
@@ -378,9 +382,9 @@ static int parse_start(struct tctx *c, const struct fl_ynode *s)
 
 static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 {
-	static const char *const pkeys[] = {"node", "every",	  "timeout", "run",
-					    "op",   "concurrent", NULL};
-	static const char *const wkeys[] = {"node", "run", NULL};
+	static const char *const pkeys[] = { "node", "every",	   "timeout", "run",
+					     "op",   "concurrent", NULL };
+	static const char *const wkeys[] = { "node", "run", NULL };
 	const char *what = workload ? "'workload'" : "'probe'";
 	struct fl_sut *t = c->t;
 	const char *node = NULL, *op = NULL;
@@ -406,14 +410,14 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	return tdup(&t->load_node, node ? node : "all") ?: tdup(&t->load_op, op ? op : "probe");
 }
 
-static const char *const target_keys[] = {"name", "nodes",    "requires", "start",    "stop",
-					  "peer", "endpoint", "probe",	  "workload", NULL};
+static const char *const target_keys[] = { "name", "nodes",    "requires", "start",    "stop",
+					   "peer", "endpoint", "probe",	   "workload", NULL };
 
 static int parse_target(struct tctx *c, const struct fl_ynode *r)
 {
 	const struct fl_ynode *p = fl_ymap_get(r, "probe"), *w = fl_ymap_get(r, "workload");
 	const struct fl_ynode *stop = fl_ymap_get(r, "stop"), *s = fl_ymap_get(r, "start");
-	static const char *const skeys[] = {"grace", NULL};
+	static const char *const skeys[] = { "grace", NULL };
 	const char *name = NULL;
 	struct fl_sut *t = c->t;
 	uint64_t nodes = 0;
@@ -460,7 +464,7 @@ int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct 
 		return -ENOMEM;
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
-		c = (struct tctx){.d = d, .err = err, .t = t};
+		c = (struct tctx){ .d = d, .err = err, .t = t };
 		ret = tdup(&t->file, file) ?: parse_target(&c, d->root);
 	}
 	fl_yaml_free(d);

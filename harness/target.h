@@ -28,7 +28,7 @@ struct fl_sut {
 	size_t n_env;
 	uint64_t stop_grace_ns;
 	/* per-node strings joined into {{peers}} and {{endpoints}} */
-	char *peer;	/* e.g. "{{node}}=http://{{ip}}:2380" */
+	char *peer; /* e.g. "{{node}}=http://{{ip}}:2380" */
 	char *endpoint; /* e.g. "{{ip}}:2379"; default "{{ip}}" */
 	/* probe or workload */
 	bool is_workload;
@@ -37,7 +37,7 @@ struct fl_sut {
 	char *load_op; /* op name for probes; default "probe" */
 	uint64_t every_ns, timeout_ns;
 	size_t concurrent; /* probe runs in flight per node, default 1 */
-	int line, col;	   /* of the probe/workload key, for messages */
+	int line, col; /* of the probe/workload key, for messages */
 };
 
 int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct fl_err *err);
@@ -52,7 +52,7 @@ int fl_sut_check_tools(const struct fl_sut *t, struct fl_err *err);
 /* One node as templates see it. */
 struct fl_tnode {
 	const char *name;
-	const char *ip;	 /* dotted IPv4 */
+	const char *ip; /* dotted IPv4 */
 	const char *ip6; /* "" when the lab has no IPv6 */
 };
 

@@ -10,11 +10,12 @@
 #include <time.h>
 
 #include "results.h"
+#include "steps.h"
 
 static void sleep_until(uint64_t t)
 {
-	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ULL),
-			      .tv_nsec = (long)(t % 1000000000ULL)};
+	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ULL),
+			       .tv_nsec = (long)(t % 1000000000ULL) };
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
@@ -33,7 +34,7 @@ static void error_event(struct fl_timeline *tl, const struct fl_step *st, const 
 
 	fl_jstrbuf(q, sizeof(q), msg);
 	snprintf(extra, sizeof(extra), "\"message\":%s", q);
-	event(tl, 0, "error", st->kind == FL_STEP_HEAL ? st->heal : st->id, extra);
+	event(tl, 0, "error", fl_step_is_heal(st) ? st->heal : st->id, extra);
 	pr_err("timeline step at line %d: %s", st->line, msg);
 	tl->failed++;
 }
@@ -41,19 +42,21 @@ static void error_event(struct fl_timeline *tl, const struct fl_step *st, const 
 static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 {
 	char counters[8192] = "", extra[8400];
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
+	const struct fl_step *st;
 	uint64_t t, late, begin;
 	size_t i;
 	int ret;
 
-	for (i = 0; i < tl->n_active && strcmp(tl->active[i], id); i++)
+	for (i = 0; i < tl->n_active && strcmp(tl->active[i]->id, id); i++)
 		;
 	if (i == tl->n_active)
 		return 0; /* not active: nothing to heal */
+	st = tl->active[i];
 	begin = fl_clock_mono_ns();
-	ret = tl->ops->heal(tl->ctx, id, counters, sizeof(counters), &err);
+	ret = st->ops->heal(tl->ctx, st, counters, sizeof(counters), &err);
 	t = fl_clock_mono_ns();
-	memmove(tl->active[i], tl->active[i + 1], (tl->n_active - i - 1) * sizeof(tl->active[0]));
+	memmove(&tl->active[i], &tl->active[i + 1], (tl->n_active - i - 1) * sizeof(tl->active[0]));
 	tl->n_active--;
 	if (ret) {
 		pr_err("healing '%s': %s", id, err.msg);
@@ -71,57 +74,57 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 
 static void heal_all_due(struct fl_timeline *tl, uint64_t due)
 {
-	while (tl->n_active) {
-		char id[FL_ID_MAX + 1];
-
-		snprintf(id, sizeof(id), "%s", tl->active[tl->n_active - 1]);
-		heal_one(tl, id, due);
-	}
+	while (tl->n_active)
+		heal_one(tl, tl->active[tl->n_active - 1]->id, due);
 }
 
-void fl_timeline_heal_all(struct fl_timeline *tl) { heal_all_due(tl, 0); }
+void fl_timeline_heal_all(struct fl_timeline *tl)
+{
+	heal_all_due(tl, 0);
+}
 
 static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t due)
 {
 	char words[1024], extra[1200], q[1100];
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	uint64_t t, late, begin;
 
 	fl_step_words(st, words, sizeof(words));
 	snprintf(tl->current, sizeof(tl->current), "%s %.90s",
-		 st->kind == FL_STEP_HEAL ? "heal" : st->id, words);
-	if (st->kind == FL_STEP_HEAL) {
+		 fl_step_is_heal(st) ? "heal" : st->id, words);
+	if (fl_step_is_heal(st)) {
 		if (!strcmp(st->heal, "all"))
 			heal_all_due(tl, due);
 		else
 			heal_one(tl, st->heal, due);
 		return;
 	}
-	if (tl->n_active == FL_TIMELINE_MAX_ACTIVE) {
-		error_event(tl, st, "too many faults active at once");
+	if (st->ops->heal && tl->n_active == FL_TIMELINE_MAX_ACTIVE) {
+		error_event(tl, st, "too many steps active at once");
 		return;
 	}
 	begin = fl_clock_mono_ns();
 	late = begin > due ? begin - due : 0;
-	if (tl->ops->apply(tl->ctx, st, &err)) {
+	if (st->ops->apply(tl->ctx, st, &err)) {
 		error_event(tl, st, err.msg);
 		return;
 	}
 	t = fl_clock_mono_ns();
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
-	snprintf(tl->active[tl->n_active++], sizeof(tl->active[0]), "%s", st->id);
+	if (st->ops->heal)
+		tl->active[tl->n_active++] = st;
 	fl_jstrbuf(q, sizeof(q), words);
 	snprintf(extra, sizeof(extra), "\"spec\":%s,\"late_ns\":%llu,\"apply_ns\":%llu", q,
 		 (unsigned long long)late, (unsigned long long)(t - begin));
-	event(tl, t, st->kind == FL_STEP_PARTITION ? "partition" : "fault", st->id, extra);
+	event(tl, t, st->ops->event ? st->ops->event(st) : st->ops->key, st->id, extra);
 }
 
 /* Wake up on time: 1 ns timer slack, and real-time priority when allowed
  * (root), so that busy probes on a small machine do not delay a step. */
 static void timely_thread(void)
 {
-	struct sched_param sp = {.sched_priority = 10};
+	struct sched_param sp = { .sched_priority = 10 };
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	/* this thread only (pid 0 = the calling thread); children it forks
@@ -140,9 +143,9 @@ int fl_timeline_run(struct fl_timeline *tl)
 
 		/* sleep in slices so that a stop request is seen within 50 ms */
 		while (fl_clock_mono_ns() + 50000000ULL < due && !(tl->stop && *tl->stop))
-			sleep_until(fl_clock_mono_ns() + 50000000ULL < due - 50000000ULL
-					? fl_clock_mono_ns() + 50000000ULL
-					: due - 50000000ULL);
+			sleep_until(fl_clock_mono_ns() + 50000000ULL < due - 50000000ULL ?
+					    fl_clock_mono_ns() + 50000000ULL :
+					    due - 50000000ULL);
 		if (tl->stop && *tl->stop)
 			return -EINTR;
 		/* sleep to 300 us before, then spin: timer wake-ups on a loaded

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The timeline executor: runs a scenario's steps at their offsets
- * (clock_nanosleep TIMER_ABSTIME on CLOCK_MONOTONIC), through a small
- * backend interface, and writes one event per applied or healed step.
- * Used by `fallacy run` (lab faults) and `fallacy wrap --scenario`. */
+ * (clock_nanosleep TIMER_ABSTIME on CLOCK_MONOTONIC) through the step
+ * kinds' own apply/heal hooks (steps.h) in a context (a lab or a wrap
+ * namespace), and writes one event per applied or healed step. Used by
+ * `fallacy run` and `fallacy wrap --scenario`. */
 #ifndef FALLACY_TIMELINE_H
 #define FALLACY_TIMELINE_H
 
@@ -15,13 +16,7 @@
 #include "scenario.h"
 
 struct fl_results;
-
-struct fl_timeline_ops {
-	/* Apply a FAULT or PARTITION step; st->id names it for heal. */
-	int (*apply)(void *ctx, const struct fl_step *st, struct fl_err *err);
-	/* Heal one id; may fill counters (a JSON object) seen at heal time. */
-	int (*heal)(void *ctx, const char *id, char *counters, size_t len, struct fl_err *err);
-};
+struct fl_step_ctx;
 
 #define FL_TIMELINE_MAX_ACTIVE 64
 
@@ -29,19 +24,18 @@ struct fl_timeline {
 	/* set by the caller */
 	const struct fl_step *steps;
 	size_t n_steps;
-	const struct fl_timeline_ops *ops;
-	void *ctx;
-	struct fl_results *res;	     /* events sink, or NULL */
-	uint64_t t0;		     /* CLOCK_MONOTONIC ns of offset 0 */
+	struct fl_step_ctx *ctx; /* where the steps act (steps.h) */
+	struct fl_results *res; /* events sink, or NULL */
+	uint64_t t0; /* CLOCK_MONOTONIC ns of offset 0 */
 	volatile sig_atomic_t *stop; /* set to end early, or NULL */
-	bool realtime;		     /* SCHED_FIFO for the calling thread (run it in its own) */
+	bool realtime; /* SCHED_FIFO for the calling thread (run it in its own) */
 	/* state */
 	size_t next; /* index of the next step */
-	char active[FL_TIMELINE_MAX_ACTIVE][FL_ID_MAX + 1];
+	const struct fl_step *active[FL_TIMELINE_MAX_ACTIVE]; /* applied, not healed */
 	size_t n_active;
 	uint64_t max_late_ns; /* worst lateness of a step so far */
-	int failed;	      /* steps that could not be applied */
-	char current[128];    /* the last step, for progress lines */
+	int failed; /* steps that could not be applied */
+	char current[128]; /* the last step, for progress lines */
 };
 
 /* Run every step at t0 + at; returns 0, or -EINTR when stopped early.

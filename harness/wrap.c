@@ -21,14 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture/capture.h"
+#include "lab/lab.h"
 #include "log.h"
-#include "netns.h"
-#include "pcapng.h"
 #include "results.h"
-#include "state.h"
+#include "state/state.h"
 #include "wrap_int.h"
-#include "wrapns.h"
 #include "yaml.h"
 
 struct wrap {
@@ -51,8 +49,14 @@ struct wrap {
 
 bool fl_wrap_has_faults(const struct fl_wrap_opts *o)
 {
-	return o->has_delay || o->has_jitter || o->has_rate || o->has_loss || o->has_duplicate ||
-	       o->has_corrupt;
+	return o->n_faults > 0;
+}
+
+void fl_wrap_opts_free(struct fl_wrap_opts *o)
+{
+	for (int i = 0; i < o->n_faults; i++)
+		free(o->faults[i]);
+	o->n_faults = 0;
 }
 
 static uint64_t now_ns(clockid_t clk)
@@ -66,7 +70,7 @@ static uint64_t now_ns(clockid_t clk)
 /* One line of events.jsonl (harness/results: both clocks, the event name,
  * extra JSON members). */
 static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
 {
 	char extra[1024];
@@ -146,7 +150,7 @@ static void give_to_user(struct wrap *w, const char *path)
 
 static int open_out(struct wrap *w)
 {
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	int rc;
 
 	if (!w->o->out_dir)
@@ -162,8 +166,8 @@ static int open_out(struct wrap *w)
 /* Results belong to the user who asked for them: chown what we wrote. */
 static void give_out_dir(struct wrap *w)
 {
-	static const char *const files[] = {"",		  "/logs",	    "/events.jsonl",
-					    "/ops.jsonl", "/counters.json", "/wrap.pcap"};
+	static const char *const files[] = { "",	   "/logs",	     "/events.jsonl",
+					     "/ops.jsonl", "/counters.json", "/wrap.pcap" };
 	char path[PATH_MAX];
 
 	if (!w->o->out_dir || !w->drop)
@@ -215,30 +219,17 @@ static int create_session(struct wrap *w)
 static int make_namespace(struct wrap *w)
 {
 	struct fl_wrapns_opts no = {
-	    .extra_addrs = w->o->addr,
-	    .lo_mtu = wrap_faults_may_use(&w->wf, "rate") ? FL_WRAP_RATE_MTU : 0,
-	    .loopback_copies = wrap_faults_may_use(&w->wf, "duplicate"),
+		.extra_addrs = w->o->addr,
+		.lo_mtu = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_SMALL_MTU ? FL_WRAP_RATE_MTU :
+										0,
+		.loopback_copies = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_LOOPBACK_COPIES,
 	};
 	int rc;
 
 	rc = create_session(w);
 	if (rc)
 		return rc;
-	rc = fl_state_record(w->st, "netns", "%s", w->netns);
-	if (!rc)
-		rc = fl_netns_create(w->netns);
-	if (rc == -EEXIST) {
-		char rec[96];
-
-		/* somebody else's (a lab named wrap-PID): never ours to remove */
-		snprintf(rec, sizeof(rec), "netns %s", w->netns);
-		fl_state_cancel(w->st, rec);
-	}
-	if (rc) {
-		pr_err("wrap: creating namespace %s: %s", w->netns, strerror(-rc));
-		return rc;
-	}
-	rc = fl_wrapns_setup(w->netns, &no);
+	rc = fl_wrapns_create(w->st, w->netns, &no);
 	if (!rc && w->o->addr)
 		rc = write_hosts(w);
 	if (rc)
@@ -249,8 +240,8 @@ static int make_namespace(struct wrap *w)
 
 static int start_capture(struct wrap *w)
 {
-	struct fl_capture_point pt = {.ifname = "lo", .dir = FL_CAPTURE_INOUT};
-	struct fl_capture_opts co = {.path = w->pcap};
+	struct fl_capture_point pt = { .ifname = "lo", .dir = FL_CAPTURE_INOUT };
+	struct fl_capture_opts co = { .path = w->pcap };
 	int rc;
 
 	if (!w->o->capture)
@@ -307,7 +298,7 @@ static void __attribute__((noreturn)) child_main(struct wrap *w, pid_t parent)
 
 static int start_child(struct wrap *w)
 {
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	pid_t parent = getpid();
 	ssize_t n;
 	int rc;
@@ -322,7 +313,7 @@ static int start_child(struct wrap *w)
 	close(w->go[0]);
 	close(w->err[1]);
 	w->go[0] = w->err[1] = -1;
-	rc = fl_state_record(w->st, "pid", "%d %llu", w->child, fl_proc_starttime(w->child));
+	rc = fl_state_track_pid(w->st, w->child);
 	if (rc)
 		return rc;
 	/* Logged before the go: every packet of the command comes after it. */
@@ -416,10 +407,10 @@ static void write_counters(struct wrap *w)
 		"\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
 		"\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
 		"\"capture\":",
-		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.packets,
-		(unsigned long long)w->wf.sum.dropped, (unsigned long long)w->wf.sum.delayed,
-		(unsigned long long)w->wf.sum.duplicated, (unsigned long long)w->wf.sum.corrupted,
-		(unsigned long long)w->wf.sum.shaped);
+		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.c.packets,
+		(unsigned long long)w->wf.sum.c.dropped, (unsigned long long)w->wf.sum.c.delayed,
+		(unsigned long long)w->wf.sum.c.duplicated,
+		(unsigned long long)w->wf.sum.c.corrupted, (unsigned long long)w->wf.sum.c.shaped);
 	if (w->cap)
 		fl_capture_print_json(w->cap, f);
 	else
@@ -439,10 +430,10 @@ static void fault_summary(const struct wrap *w, char *buf, size_t len)
 	snprintf(buf, len,
 		 "%llu on lo: %llu packets matched, %llu dropped, %llu delayed, %llu duplicated, "
 		 "%llu corrupted, %llu shaped",
-		 (unsigned long long)f->faults, (unsigned long long)f->packets,
-		 (unsigned long long)f->dropped, (unsigned long long)f->delayed,
-		 (unsigned long long)f->duplicated, (unsigned long long)f->corrupted,
-		 (unsigned long long)f->shaped);
+		 (unsigned long long)f->faults, (unsigned long long)f->c.packets,
+		 (unsigned long long)f->c.dropped, (unsigned long long)f->c.delayed,
+		 (unsigned long long)f->c.duplicated, (unsigned long long)f->c.corrupted,
+		 (unsigned long long)f->c.shaped);
 }
 
 static void summary(struct wrap *w)
@@ -459,15 +450,18 @@ static void summary(struct wrap *w)
 			 (unsigned long long)(cs.dropped + cs.ifdropped));
 	}
 	fault_summary(w, faults, sizeof(faults));
-	fprintf(stderr, "fallacy: wrap: '%s' exited with status %d after %.3f s; faults: %s%s\n",
-		w->o->argv[0], w->status, (double)(w->t_exit - w->t_exec) / 1e9, faults, cap);
+	fprintf(stderr,
+		"fallacy: wrap: '%s' exited with status %d after %.3f s; faults: %s%s; seed %llu "
+		"(--seed %llu replays it)\n",
+		w->o->argv[0], w->status, (double)(w->t_exit - w->t_exec) / 1e9, faults, cap,
+		(unsigned long long)w->o->seed, (unsigned long long)w->o->seed);
 }
 
 /* Signals are read from a signalfd, so they must be blocked in every
  * thread: block them before the capture thread exists. */
 static int block_signals(struct wrap *w)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD};
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -495,7 +489,7 @@ static const char *jtext(const struct fl_ynode *m, const char *key)
 
 static void note_text(const struct fl_ynode *m, char *buf, size_t size)
 {
-	static const char *const keys[] = {"event", "id", "spec", "fault", "pid", "status"};
+	static const char *const keys[] = { "event", "id", "spec", "fault", "pid", "status" };
 	size_t len = snprintf(buf, size, "fallacy:");
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && len < size; i++) {
@@ -601,7 +595,7 @@ static void release(struct wrap *w)
 
 static int setup(struct wrap *w)
 {
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	int rc;
 
 	rc = resolve_user(w);
@@ -625,7 +619,7 @@ static int setup(struct wrap *w)
 
 int fl_wrap_run(const struct fl_wrap_opts *o)
 {
-	struct wrap w = {.o = o, .go = {-1, -1}, .err = {-1, -1}, .sfd = -1};
+	struct wrap w = { .o = o, .go = { -1, -1 }, .err = { -1, -1 }, .sfd = -1 };
 	int rc;
 
 	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());

@@ -10,27 +10,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "faults/fault.h"
 #include "parse.h"
 
+#define FL_WRAP_MAX_FAULTS 16
+
 struct fl_wrap_opts {
-	/* faults on the loopback fault point; has_* says which were given */
-	uint64_t delay_ns, jitter_ns, rate_bps;
-	double loss, duplicate, corrupt;
-	bool has_delay, has_jitter, has_rate, has_loss, has_duplicate, has_corrupt;
+	/* the option faults (--loss, --delay ...: the kinds' wrap flags), one
+	 * per kind, typed; ids wrap-KIND */
+	struct fl_fault *faults[FL_WRAP_MAX_FAULTS];
+	int n_faults;
 	struct fl_port_range port; /* with has_port: only traffic to/from these ports */
 	bool has_port;
 	const char *scenario; /* timeline file, NULL = none */
-	uint64_t seed;
+	uint64_t seed; /* random unless --seed: printed and recorded */
+	bool has_seed;
 	const char *out_dir; /* events.jsonl, counters.json, wrap.pcap; NULL = none */
-	bool capture;	     /* write OUT/wrap.pcap */
-	const char *user;    /* run CMD as this user; NULL = SUDO_UID or ourselves */
-	bool addr;	     /* add 198.18.0.1/15 and fdfa:11ac::1/64 on lo */
-	bool quiet;	     /* no summary line */
-	char **argv;	     /* the command, NULL-terminated */
+	bool capture; /* write OUT/wrap.pcap */
+	const char *user; /* run CMD as this user; NULL = SUDO_UID or ourselves */
+	bool addr; /* add 198.18.0.1/15 and fdfa:11ac::1/64 on lo */
+	bool quiet; /* no summary line */
+	char **argv; /* the command, NULL-terminated */
 };
 
 /* Whether any fault option was given. */
 bool fl_wrap_has_faults(const struct fl_wrap_opts *o);
+void fl_wrap_opts_free(struct fl_wrap_opts *o);
 
 /* Run the command. Returns its exit status (0..255; 128+N when killed by
  * signal N; 127 when it cannot be started) or -errno when the session

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal to harness/wrap*.c: the faults of a wrap session. They go to
  * the data plane's session supervisor for the wrap namespace (target
- * `--netns fl-wrap-PID`, fault point lo) through the session API, as the
- * words `fallacy fault add` takes; --scenario runs the harness timeline
- * with the same backend. */
+ * `--netns fl-wrap-PID`, fault point lo) through the session API as typed
+ * faults; --scenario runs the harness timeline with the same backend. */
 #ifndef FALLACY_WRAP_INT_H
 #define FALLACY_WRAP_INT_H
 
@@ -12,7 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fallacy/rule.h"
 #include "log.h"
+#include "steps.h"
 #include "timeline.h"
 #include "wrap.h"
 
@@ -20,27 +21,31 @@ struct fl_results;
 struct fl_scenario;
 
 struct wrap_fault_sum {
-	uint64_t faults, packets, dropped, delayed, duplicated, corrupted, shaped;
+	uint64_t faults;
+	struct fl_counters c;
 };
 
 struct wrap_faults {
 	char netns[64];
 	const struct fl_wrap_opts *o;
 	struct fl_results *res; /* events sink or NULL */
-	bool active;		/* the supervisor has (had) faults of ours */
+	bool active; /* the supervisor has (had) faults of ours */
 	struct fl_scenario *sc;
 	struct fl_timeline tl;
+	struct fl_step_ctx ctx;
 	pthread_t th;
 	bool th_running;
 	volatile sig_atomic_t stop;
 	char *list_json; /* `fault list -j` just before the end, or NULL */
 	struct wrap_fault_sum sum;
+	unsigned int needs; /* enum fl_wrap_needs of every fault it may add */
 };
 
 /* Validate --scenario (load the file) before anything is created. */
 int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, struct fl_err *err);
-/* Whether an option or a scenario step uses fault KIND (after prepare). */
-bool wrap_faults_may_use(const struct wrap_faults *wf, const char *kind);
+/* What the namespace must allow for the faults it may get (enum
+ * fl_wrap_needs; after prepare). */
+unsigned int wrap_faults_needs(const struct wrap_faults *wf);
 /* Add the option faults to the namespace's lo (before the command runs,
  * so its first packet already suffers them); with a scenario, start the
  * session's supervisor ahead of the first step. */

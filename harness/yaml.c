@@ -181,7 +181,7 @@ static void yparse_error(struct fy_diag *diag, const char *file, struct fl_err *
 static struct fy_parser *yparser(const char *file, const char *text, struct fy_diag **diag)
 {
 	struct fy_diag_cfg dcfg;
-	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG};
+	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG };
 	struct fy_parser *fyp;
 
 	fy_diag_cfg_default(&dcfg);
@@ -195,8 +195,8 @@ static struct fy_parser *yparser(const char *file, const char *text, struct fy_d
 	fyp = fy_parser_create(&cfg);
 	if (!fyp)
 		return NULL;
-	if ((text ? fy_parser_set_string(fyp, text, strlen(text))
-		  : fy_parser_set_input_file(fyp, file))) {
+	if ((text ? fy_parser_set_string(fyp, text, strlen(text)) :
+		    fy_parser_set_input_file(fyp, file))) {
 		fy_parser_destroy(fyp);
 		return NULL;
 	}
@@ -226,7 +226,7 @@ int fl_yaml_load(const char *file, const char *text, struct fl_ydoc **out, struc
 {
 	struct fy_diag *diag = NULL;
 	struct fy_parser *fyp = NULL;
-	struct ybuild b = {.depth = 0};
+	struct ybuild b = { .depth = 0 };
 	struct fl_ydoc *doc = NULL;
 	int ret = -ENOMEM;
 

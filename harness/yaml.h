@@ -20,16 +20,16 @@ enum fl_ytype {
 struct fl_ynode {
 	enum fl_ytype type;
 	int line, col; /* 1-based */
-	char *text;    /* scalar text; NULL for collections */
-	bool plain;    /* an unquoted scalar (so "~"/"null" mean null) */
-	size_t n;      /* number of items or pairs */
+	char *text; /* scalar text; NULL for collections */
+	bool plain; /* an unquoted scalar (so "~"/"null" mean null) */
+	size_t n; /* number of items or pairs */
 	size_t cap;
-	struct fl_ynode **keys;	 /* mapping keys (scalars), n of them */
+	struct fl_ynode **keys; /* mapping keys (scalars), n of them */
 	struct fl_ynode **items; /* sequence items or mapping values */
 };
 
 struct fl_ydoc {
-	char *file;	       /* as given, used in messages */
+	char *file; /* as given, used in messages */
 	struct fl_ynode *root; /* NULL for an empty document */
 };
 

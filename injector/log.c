@@ -12,9 +12,9 @@ void fl_log(int level, const char *fmt, ...)
 
 	if (level > fl_log_level)
 		return;
-	fputs(level == FL_LOG_ERROR  ? "fallacy: "
-	      : level == FL_LOG_WARN ? "fallacy: warning: "
-				     : "fallacy: ",
+	fputs(level == FL_LOG_ERROR ? "fallacy: " :
+	      level == FL_LOG_WARN  ? "fallacy: warning: " :
+				      "fallacy: ",
 	      stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -23,19 +23,19 @@ struct unit {
 
 /* One kind of quantity: its name, units, what a bare number means. */
 struct quantity {
-	const char *what;	   /* "duration" */
-	const struct unit *units;  /* NULL-terminated */
-	const char *unit_list;	   /* for messages */
-	const char *eg_unit;	   /* unit suggested for a bare number */
-	uint64_t bare_mult;	   /* 0: a bare number (other than 0) is an error */
-	const char *max_text;	   /* the largest value, for "too large" */
+	const char *what; /* "duration" */
+	const struct unit *units; /* NULL-terminated */
+	const char *unit_list; /* for messages */
+	const char *eg_unit; /* unit suggested for a bare number */
+	uint64_t bare_mult; /* 0: a bare number (other than 0) is an error */
+	const char *max_text; /* the largest value, for "too large" */
 };
 
 struct number {
-	uint64_t ip;	  /* integer part */
-	uint64_t fp;	  /* fraction digits as an integer */
-	uint64_t fscale;  /* 10^(number of fraction digits kept) */
-	bool overflow;	  /* integer part does not fit in 64 bits */
+	uint64_t ip; /* integer part */
+	uint64_t fp; /* fraction digits as an integer */
+	uint64_t fscale; /* 10^(number of fraction digits kept) */
+	bool overflow; /* integer part does not fit in 64 bits */
 	const char *end;
 };
 
@@ -97,8 +97,11 @@ static const struct quantity q_duration = {
 };
 
 static const struct quantity q_rate = {
-	"rate", rate_units,
-	"bit, kbit, mbit, gbit, tbit in bits/s or bps, kbps, mbps, gbps in bytes/s", "mbit", 1,
+	"rate",
+	rate_units,
+	"bit, kbit, mbit, gbit, tbit in bits/s or bps, kbps, mbps, gbps in bytes/s",
+	"mbit",
+	1,
 	"18446744tbit",
 };
 
@@ -170,8 +173,8 @@ static int parse_quantity(const struct quantity *q, const char *text, uint64_t *
 		return -EINVAL;
 	}
 	if (text[0] == '-') {
-		fl_err_set(err, "%s: negative %s (use a number >= 0 and a unit: %s)", text,
-			   q->what, q->unit_list);
+		fl_err_set(err, "%s: negative %s (use a number >= 0 and a unit: %s)", text, q->what,
+			   q->unit_list);
 		return -EINVAL;
 	}
 	if (scan_number(text, &n)) {
@@ -240,7 +243,7 @@ int fl_parse_duration(const char *text, uint64_t *ns, struct fl_err *err)
 void fl_format_duration(uint64_t ns, char *buf, size_t len)
 {
 	static const struct unit units[] = {
-		{ "ns", 1ULL },		   { "us", 1000ULL },	       { "ms", 1000000ULL },
+		{ "ns", 1ULL },		{ "us", 1000ULL },	 { "ms", 1000000ULL },
 		{ "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
 	};
 
@@ -259,7 +262,7 @@ int fl_parse_rate(const char *text, uint64_t *bps, struct fl_err *err)
 void fl_format_rate(uint64_t bps, char *buf, size_t len)
 {
 	static const struct unit units[] = {
-		{ "bit", 1ULL },	   { "kbit", 1000ULL },		{ "mbit", 1000000ULL },
+		{ "bit", 1ULL },	   { "kbit", 1000ULL },		 { "mbit", 1000000ULL },
 		{ "gbit", 1000000000ULL }, { "tbit", 1000000000000ULL },
 	};
 
@@ -285,7 +288,8 @@ void fl_format_size(uint64_t bytes, char *buf, size_t len)
 
 int fl_parse_percent(const char *text, double *fraction, struct fl_err *err)
 {
-	static const char *form = "use a percentage 0%..100% like 5% or 0.1%, or a fraction 0..1";
+	static const char *form = "use a percentage 0..100 like 5% or 0.1% (a bare number is a "
+				  "percentage, as in tc)";
 	struct number n;
 	double v;
 
@@ -301,14 +305,9 @@ int fl_parse_percent(const char *text, double *fraction, struct fl_err *err)
 		fl_err_set(err, "%s: not a percentage (%s)", text, form);
 		return -EINVAL;
 	}
+	/* tc-netem reads "loss 0.5" as 0.5 %: so does fallacy */
 	v = n.overflow ? 1e20 : (double)n.ip + (double)n.fp / (double)n.fscale;
-	if (*n.end == '%')
-		v /= 100.0;
-	if (v > 1.0 && !*n.end) {
-		fl_err_set(err, "%s: a bare number is a fraction 0..1 (did you mean %s%%?)", text,
-			   text);
-		return -EINVAL;
-	}
+	v /= 100.0;
 	if (v > 1.0) {
 		fl_err_set(err, "%s: more than 100%% (%s)", text, form);
 		return -EINVAL;
@@ -319,7 +318,20 @@ int fl_parse_percent(const char *text, double *fraction, struct fl_err *err)
 
 void fl_format_percent(double fraction, char *buf, size_t len)
 {
-	snprintf(buf, len, "%.6g%%", fraction * 100.0);
+	char tmp[64];
+	size_t n;
+
+	/* fixed notation (the parser takes no exponent), up to 6 significant
+	 * digits below 1 %, trailing zeros trimmed */
+	snprintf(tmp, sizeof(tmp), "%.*f", fraction * 100.0 >= 1 ? 4 : 10, fraction * 100.0);
+	n = strlen(tmp);
+	if (strchr(tmp, '.')) {
+		while (n && tmp[n - 1] == '0')
+			tmp[--n] = '\0';
+		if (n && tmp[n - 1] == '.')
+			tmp[--n] = '\0';
+	}
+	snprintf(buf, len, "%s%%", tmp);
 }
 
 uint32_t fl_prob_to_u32(double fraction)
@@ -334,8 +346,7 @@ uint32_t fl_prob_to_u32(double fraction)
 	return (uint32_t)v;
 }
 
-static int parse_plen(const char *text, const char *s, int max, uint8_t *plen,
-		      struct fl_err *err)
+static int parse_plen(const char *text, const char *s, int max, uint8_t *plen, struct fl_err *err)
 {
 	unsigned int v = 0;
 	const char *p = s;
@@ -343,8 +354,8 @@ static int parse_plen(const char *text, const char *s, int max, uint8_t *plen,
 	for (; isdigit((unsigned char)*p) && p - s < 4; p++)
 		v = v * 10 + (unsigned int)(*p - '0');
 	if (p == s || *p) {
-		fl_err_set(err, "%s: bad prefix length '%s' (use ADDRESS/LEN, LEN 0..%d)", text,
-			   s, max);
+		fl_err_set(err, "%s: bad prefix length '%s' (use ADDRESS/LEN, LEN 0..%d)", text, s,
+			   max);
 		return -EINVAL;
 	}
 	if (v > (unsigned int)max) {
@@ -453,8 +464,8 @@ static int parse_port(const char *text, const char *s, const char *end, uint16_t
 		return -EINVAL;
 	}
 	if (v < 1 || v > 65535) {
-		fl_err_set(err, "%s: port %.*s out of range (use 1..65535)", text,
-			   (int)(end - s), s);
+		fl_err_set(err, "%s: port %.*s out of range (use 1..65535)", text, (int)(end - s),
+			   s);
 		return -EINVAL;
 	}
 	*port = (uint16_t)v;
@@ -492,8 +503,8 @@ int fl_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out, st
 	uint64_t v;
 
 	if (!text || !*text) {
-		fl_err_set(err, "empty number (use an integer %llu..%llu)",
-			   (unsigned long long)min, (unsigned long long)max);
+		fl_err_set(err, "empty number (use an integer %llu..%llu)", (unsigned long long)min,
+			   (unsigned long long)max);
 		return -EINVAL;
 	}
 	if (scan_number(text, &n) || *n.end || n.fscale != 1 || text[0] == '.') {
@@ -536,8 +547,8 @@ int fl_validate_name(const char *what, const char *text, size_t max_len, struct 
 		if (name_char(text[i], i == 0))
 			continue;
 		if (isprint((unsigned char)text[i]))
-			fl_err_set(err, "%s: invalid %s, '%c' not allowed%s (use %s)", text,
-				   what, text[i],
+			fl_err_set(err, "%s: invalid %s, '%c' not allowed%s (use %s)", text, what,
+				   text[i],
 				   name_char(text[i], false) ? " as the first character" : "",
 				   form);
 		else

@@ -25,7 +25,8 @@ void fl_format_duration(uint64_t ns, char *buf, size_t len);
 int fl_parse_rate(const char *text, uint64_t *bps, struct fl_err *err);
 void fl_format_rate(uint64_t bps, char *buf, size_t len);
 
-/* "5%" "0.1%" "100%"; also a fraction "0.05". Range [0, 1]. */
+/* "5%" "0.1%" "100%"; a bare number is a percentage too, as in tc-netem
+ * ("0.5" = 0.5 %). Result: a fraction in [0, 1]. */
 int fl_parse_percent(const char *text, double *fraction, struct fl_err *err);
 void fl_format_percent(double fraction, char *buf, size_t len);
 /* Probability as a 32-bit threshold: p * 2^32, saturated at UINT32_MAX. */

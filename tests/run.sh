@@ -3,20 +3,24 @@
 # Runs the unit (cmocka) and integration (bats) tests and ends with one line:
 #   N passed, N failed, N skipped
 # Exit status is non-zero when any test failed.
-#   tests/run.sh [--unit] [--integration] [FILE.bats ...]
+#   tests/run.sh [--unit] [--integration] [--fuzz SECONDS] [FILE.bats ...]
+# --fuzz runs every libFuzzer target (make fuzz-bins) SECONDS each, one
+# result per target.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 out=${FALLACY_OUTPUT:-.output}
 export FALLACY="${FALLACY:-$PWD/$out/fallacy}"
-unit=0 integ=0 files=()
-for a in "$@"; do
-	case "$a" in
+unit=0 integ=0 fuzz=0 files=()
+while [ $# -gt 0 ]; do
+	case "$1" in
 	--unit) unit=1 ;;
 	--integration) integ=1 ;;
-	*) files+=("$a"); integ=1 ;;
+	--fuzz) fuzz=${2:?--fuzz needs SECONDS}; shift ;;
+	*) files+=("$1"); integ=1 ;;
 	esac
+	shift
 done
-[ $unit -eq 0 ] && [ $integ -eq 0 ] && unit=1 && integ=1
+[ $unit -eq 0 ] && [ $integ -eq 0 ] && [ "$fuzz" = 0 ] && unit=1 && integ=1
 passed=0 failed=0 skipped=0
 log=$(mktemp -d /tmp/fallacy-tests.XXXXXX)
 
@@ -35,6 +39,18 @@ if [ $unit -eq 1 ]; then
 	else
 		echo "unit shellcheck: FAILED"
 		cat "$log/shellcheck.log"
+		failed=$((failed + 1))
+	fi
+	# C formatting (kernel style, .clang-format) as one result
+	if ! command -v clang-format >/dev/null 2>&1; then
+		echo "unit clang-format: skipped (clang-format not installed; make deps)"
+		skipped=$((skipped + 1))
+	elif ./tests/check-format.sh >"$log/format.log" 2>&1; then
+		echo "unit clang-format: every C file formatted"
+		passed=$((passed + 1))
+	else
+		echo "unit clang-format: FAILED"
+		cat "$log/format.log"
 		failed=$((failed + 1))
 	fi
 	for t in "$out"/tests/test_*; do
@@ -79,6 +95,15 @@ if [ $integ -eq 1 ]; then
 			grep -E '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log/$name.tap" | sed 's/^/  /'
 		done
 	fi
+fi
+if [ "$fuzz" != 0 ]; then
+	while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		"fuzz "*": ok,"*) passed=$((passed + 1)) ;;
+		"fuzz "*) failed=$((failed + 1)) ;;
+		esac
+	done < <(./tests/fuzz/run.sh "$fuzz" 2>&1)
 fi
 rm -rf "$log"
 echo "$passed passed, $failed failed, $skipped skipped"

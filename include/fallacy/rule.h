@@ -163,7 +163,7 @@ struct fl_conf {
  * superset: the rule itself still decides. Port ranges wider than
  * FL_IDX_PORT_SPAN count as "any port". */
 #define FL_IDX_NODES (FL_MAX_NODES + 1)
-#define FL_IDX_NODE(g, side, node) (((g) * 2 + (side)) * FL_IDX_NODES + (node))
+#define FL_IDX_NODE(g, side, node) (((g)*2 + (side)) * FL_IDX_NODES + (node))
 #define FL_IDX_PORT_SPAN 64
 #define FL_IDX_PORT_MAX 16384 /* entries in fl_idx_port */
 

@@ -6,17 +6,15 @@
  *                             P of the packets skip a delay D (default
  *                             10ms) that the others get (netem's reorder)
  *
- * The BPF program marks every matching packet (FL_MARK_DELAY | slot); the
- * delay itself is drawn by the delay line (injector/delaymodel.h) with
- * fl_prng(seed, rule index, FL_STREAM_DELAY/REORDER, per-rule queue
- * sequence), so one seed gives one sequence of delays.
+ * Both kinds fill the delay line's own parameters (delay/delaymodel.h); in
+ * reorder, C is the reorder correlation. The BPF program marks every
+ * matching packet (FL_MARK_DELAY | slot); the delay itself is drawn by the
+ * delay line with fl_prng(seed, rule index, FL_STREAM_DELAY/REORDER,
+ * per-rule queue sequence), so one seed gives one sequence of delays.
  * With backend netem (checked against the kernel before anything changes:
  * delay_check), the rule is encoded like a rate rule instead: the BPF
  * program writes an htb class into skb->priority, and that class of the
- * shaper carries a netem leaf (netem.h) where the packets leave.
- * params: dur[0] D, dur[1] J, dur[2] limit (packets), prob[0] correlation,
- * prob[1] reorder P, prob[2] reorder correlation, distribution; variant
- * bits: 1 allow-reorder, 2 fail-closed, 8 netem chosen, backend << 4. */
+ * shaper carries a netem leaf (shape/netem.h) where the packets leave. */
 #include "fault.h"
 
 #include <errno.h>
@@ -24,120 +22,131 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "delaymodel.h"
-#include "netem.h"
+#include "delay/delaymodel.h"
+#include "delay/sup_delay.h"
 #include "places.h"
-#include "probe.h"
-#include "session.h"
-#include "shape.h"
-#include "sup_delay.h"
-#include "supervisor_int.h"
+#include "probe/probe.h"
+#include "shape/netem.h"
+#include "shape/shape.h"
+#include "supervisor/sup.h"
 
-#define V_ALLOW_REORDER 1
-#define V_FAIL_CLOSED 2
-#define V_NETEM 8 /* backend netem, checked against the kernel */
-#define V_BACKEND_SHIFT 4
-
-static void to_params(const struct fl_fault *f, struct fl_delay_params *p)
-{
-	const struct fl_fault_params *fp = &f->params;
-
-	memset(p, 0, sizeof(*p));
-	p->delay_ns = fp->dur[0];
-	p->jitter_ns = fp->dur[1];
-	p->limit = (uint32_t)fp->dur[2];
-	p->delay_corr = fp->prob[0];
-	p->reorder = fp->prob[1];
-	p->reorder_corr = fp->prob[2];
-	p->dist = (enum fl_delay_dist)fp->distribution;
-	p->allow_reorder = fp->variant & V_ALLOW_REORDER;
-	p->fail_closed = fp->variant & V_FAIL_CLOSED;
-	p->backend = (enum fl_delay_backend)(fp->variant >> V_BACKEND_SHIFT & 3);
-	p->seed = f->seed;
-}
-
-static void from_params(struct fl_fault *f, const struct fl_delay_params *p)
-{
-	struct fl_fault_params *fp = &f->params;
-
-	fp->dur[0] = p->delay_ns;
-	fp->dur[1] = p->jitter_ns;
-	fp->dur[2] = p->limit ? p->limit : FL_DELAY_DEFAULT_LIMIT;
-	fp->prob[0] = p->delay_corr;
-	fp->prob[1] = p->reorder;
-	fp->prob[2] = p->reorder_corr;
-	fp->distribution = p->dist;
-	fp->variant = (p->allow_reorder ? V_ALLOW_REORDER : 0) |
-		      (p->fail_closed ? V_FAIL_CLOSED : 0) | (int)p->backend << V_BACKEND_SHIFT;
-}
-
-static int delay_parse(struct fl_fault *f, int argc, char **argv, struct fl_err *err)
-{
-	struct fl_delay_params p = { 0 };
-
-	if (fl_delay_params_parse(argc, argv, &p, err))
-		return -EINVAL;
-	from_params(f, &p);
-	return 0;
-}
-
-/* reorder P [C] [delay D] [backend B] == delay D reorder P [C] [backend B] */
-static int reorder_parse(struct fl_fault *f, int argc, char **argv, struct fl_err *err)
-{
-	char *words[8] = { "10ms", "reorder" };
-	int n = 2;
-
-	if (argc < 1 || argc > 6) {
-		fl_err_set(err, "reorder: expected P [C] [delay D] [backend B], e.g. reorder 25%% "
-				"delay 10ms");
-		return -EINVAL;
-	}
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "delay") && i + 1 < argc) {
-			words[0] = argv[++i];
-			continue;
-		}
-		if (n >= 6) {
-			fl_err_set(err, "reorder: expected P [C] [delay D] [backend B]");
-			return -EINVAL;
-		}
-		words[n++] = argv[i];
-	}
-	return delay_parse(f, n, words, err);
-}
-
-static void delay_print(const struct fl_fault *f, struct fl_out *o)
-{
+struct delay {
 	struct fl_delay_params p;
+	bool netem; /* backend netem, checked against the kernel */
+};
 
-	to_params(f, &p);
-	fl_out_dur(o, o->json ? "delay" : "", p.delay_ns);
-	if (p.jitter_ns) {
-		fl_out_dur(o, "jitter", p.jitter_ns);
-		if (p.delay_corr > 0)
-			fl_out_pct(o, "correlation", p.delay_corr);
-		fl_out_str(o, "distribution", fl_delay_dist_name(p.dist));
-	}
-	if (p.reorder > 0) {
-		fl_out_pct(o, "reorder", p.reorder);
-		if (p.reorder_corr > 0)
-			fl_out_pct(o, o->json ? "reorder_correlation" : "", p.reorder_corr);
-	}
-	if (p.allow_reorder)
-		fl_out_flag(o, "allow-reorder");
-	if (p.limit != FL_DELAY_DEFAULT_LIMIT)
-		fl_out_u64(o, "limit", p.limit);
-	if (p.fail_closed)
-		fl_out_flag(o, "fail-closed");
-	if (f->params.variant & V_NETEM)
-		fl_out_str(o, "backend", "netem");
+#define OFF(field) offsetof(struct delay, p.field)
+
+static const char *const dists[] = { "uniform", "normal", "pareto", "paretonormal", NULL };
+static const char *const backends[] = { "auto", "queue", "netem", NULL };
+
+static const struct fl_param delay_params[] = {
+	{ .name = "delay",
+	  .type = FL_PT_DURATION,
+	  .off = OFF(delay_ns),
+	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED,
+	  .wrap = "--delay",
+	  .help = "how long each packet is held" },
+	{ .name = "jitter",
+	  .type = FL_PT_DURATION,
+	  .off = OFF(jitter_ns),
+	  .flags = FL_PF_POSITIONAL,
+	  .wrap = "--jitter",
+	  .help = "spread of the delay (uniform: D-J..D+J; normal: sd J)" },
+	{ .name = "correlation",
+	  .type = FL_PT_PERCENT,
+	  .off = OFF(delay_corr),
+	  .flags = FL_PF_POSITIONAL,
+	  .help = "how much a delay follows the one before (netem's)" },
+	{ .name = "distribution",
+	  .type = FL_PT_WORD,
+	  .off = OFF(dist),
+	  .words = dists,
+	  .def = "uniform",
+	  .help = "shape of the jitter" },
+	{ .name = "reorder",
+	  .type = FL_PT_PERCENT,
+	  .off = OFF(reorder),
+	  .help = "this share of packets skips the delay (netem's reorder)" },
+	{ .name = "reorder-correlation",
+	  .type = FL_PT_PERCENT,
+	  .off = OFF(reorder_corr),
+	  .flags = FL_PF_AFTER_PREV,
+	  .help = "correlation of the reorder draws" },
+	{ .name = "allow-reorder",
+	  .type = FL_PT_FLAG,
+	  .off = OFF(allow_reorder),
+	  .help = "jitter may reorder packets (netem's tfifo); default: order kept" },
+	{ .name = "limit",
+	  .type = FL_PT_COUNT,
+	  .off = OFF(limit),
+	  .def = "10000",
+	  .min = 1,
+	  .max = 65536,
+	  .help = "packets held per rule; beyond it they are dropped and counted" },
+	{ .name = "fail-closed",
+	  .type = FL_PT_FLAG,
+	  .off = OFF(fail_closed),
+	  .help = "if the delay line dies, traffic stops (default: it passes undelayed)" },
+	{ .name = "backend",
+	  .type = FL_PT_WORD,
+	  .off = OFF(backend),
+	  .words = backends,
+	  .def = "auto",
+	  .help = "queue: the NFQUEUE delay line (auto); netem: sch_netem" },
+	FL_PARAM_END,
+};
+
+static const struct fl_param reorder_params[] = {
+	{ .name = "reorder",
+	  .type = FL_PT_PERCENT,
+	  .off = OFF(reorder),
+	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED,
+	  .help = "this share of packets skips the delay the others get" },
+	{ .name = "correlation",
+	  .type = FL_PT_PERCENT,
+	  .off = OFF(reorder_corr),
+	  .flags = FL_PF_POSITIONAL,
+	  .help = "correlation of the reorder draws" },
+	{ .name = "delay",
+	  .type = FL_PT_DURATION,
+	  .off = OFF(delay_ns),
+	  .def = "10ms",
+	  .help = "the delay the other packets get" },
+	{ .name = "backend",
+	  .type = FL_PT_WORD,
+	  .off = OFF(backend),
+	  .words = backends,
+	  .def = "auto",
+	  .help = "queue: the NFQUEUE delay line (auto); netem: sch_netem" },
+	FL_PARAM_END,
+};
+
+static struct delay *D(struct fl_fault *f)
+{
+	return FL_KIND_PARAMS(struct delay, f);
+}
+
+static const struct delay *CD(const struct fl_fault *f)
+{
+	return FL_KIND_PARAMS(const struct delay, f);
+}
+
+static int delay_validate(struct fl_fault *f, struct fl_err *err)
+{
+	struct delay *d = D(f);
+
+	(void)err;
+	if (d->p.jitter_ns > d->p.delay_ns && d->p.dist == FL_DIST_UNIFORM)
+		pr_debug("jitter larger than the delay: delays below 0 count as 0");
+	return 0;
 }
 
 static void delay_encode(const struct fl_fault *f, struct fl_rule *r)
 {
-	const struct fl_fault_params *fp = &f->params;
+	const struct delay *d = CD(f);
 
-	if (fp->variant & V_NETEM) { /* an htb class with a netem leaf */
+	if (d->netem) { /* an htb class with a netem leaf */
 		r->kind = FL_KIND_RATE;
 		r->prob = FL_PROB_ONE;
 		r->classid = 0; /* set by netem_apply once the slot is known */
@@ -145,120 +154,134 @@ static void delay_encode(const struct fl_fault *f, struct fl_rule *r)
 	}
 	r->kind = FL_KIND_DELAY;
 	r->prob = FL_PROB_ONE; /* every match goes to the delay line */
-	r->distribution = (__u32)fp->distribution;
-	r->delay_ns = fp->dur[0];
-	r->jitter_ns = fp->dur[1];
-	r->delay_corr = fl_prob_encode(fp->prob[0]);
-	r->reorder = fl_prob_encode(fp->prob[1]);
+	r->distribution = (__u32)d->p.dist;
+	r->delay_ns = d->p.delay_ns;
+	r->jitter_ns = d->p.jitter_ns;
+	r->delay_corr = fl_prob_encode(d->p.delay_corr);
+	r->reorder = fl_prob_encode(d->p.reorder);
 }
 
 /* auto and queue: the delay line, without asking the kernel; netem: only
  * when the probe finds sch_netem (docs/delay-and-rate.md, "Backends"). */
 static int delay_check(struct fl_fault *f, struct fl_err *err)
 {
-	struct fl_delay_params p;
+	struct delay *d = D(f);
 	struct fl_probe_report rep;
 	struct fl_netem n;
 	bool present;
 
-	to_params(f, &p);
-	if (p.backend != FL_DELAY_BACKEND_NETEM)
+	if (d->p.backend != FL_DELAY_BACKEND_NETEM)
 		return 0;
 	present = fl_probe_run(&rep) == 0 && fl_probe_ok(&rep, FL_PROBE_NETEM);
-	if (fl_delay_backend_pick(p.backend, present) < 0) {
-		fl_err_set(err, "backend netem: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM "
-				"is not set or the module is missing: %s); use backend queue "
-				"(the NFQUEUE delay line, also what auto picks)",
+	if (fl_delay_backend_pick(d->p.backend, present) < 0) {
+		fl_err_set(err,
+			   "backend netem: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM "
+			   "is not set or the module is missing: %s); use backend queue "
+			   "(the NFQUEUE delay line, also what auto picks)",
 			   rep.r[FL_PROBE_NETEM].detail);
 		return -EOPNOTSUPP;
 	}
-	if (fl_netem_from_delay(&p, &n, err))
+	if (fl_netem_from_delay(&d->p, &n, err))
 		return -EINVAL;
-	f->params.variant |= V_NETEM;
+	d->netem = true;
 	return 0;
 }
 
-static int netem_places(struct fl_sup *s, struct fl_fault *f, struct fl_places *pl)
+static int delay_can_change(const struct fl_fault *old, const struct fl_fault *new,
+			    struct fl_err *err)
 {
-	struct fl_delay_params p;
+	if (CD(old)->netem == CD(new)->netem)
+		return 0;
+	fl_err_set(err, "%s: the backend cannot change live (fault del it and add a new one)",
+		   old->id);
+	return -EINVAL;
+}
+
+/* Delay and reorder are served by the delay line unless backend netem. */
+static enum fl_backend delay_backend(const struct fl_probe_report *rep)
+{
+	if (fl_probe_ok(rep, FL_PROBE_NFQUEUE))
+		return FL_BACKEND_DELAY_LINE;
+	return fl_probe_ok(rep, FL_PROBE_NETEM) ? FL_BACKEND_NETEM : FL_BACKEND_NONE;
+}
+
+static int netem_places(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_places *pl)
+{
 	struct fl_netem n;
 	int rc = 0;
 
-	to_params(f, &p);
-	if (fl_netem_from_delay(&p, &n, NULL))
+	if (fl_netem_from_delay(&D(f)->p, &n, NULL))
 		return -EINVAL;
 	for (int i = 0; !rc && i < pl->n; i++)
 		for (int k = 0; !rc && k < f->n_rules; k++)
-			rc = fl_shape_netem(fl_sup_state(s), fl_sup_ns_spec(s), pl->ifname[i],
-					    (uint16_t)(f->slots[k] + 1), &n);
+			rc = fl_shape_netem(fl_sup_state(c->sup), fl_sup_ns_spec(c->sup),
+					    pl->ifname[i], (uint16_t)(f->slots[k] + 1), &n);
 	return rc;
 }
 
-static void delay_heal(struct fl_sup *s, struct fl_fault *f)
+static void delay_heal(struct fl_kind_ctx *c, struct fl_fault *f)
 {
 	struct fl_places *pl = f->priv;
 
 	for (int i = 0; pl && i < pl->n; i++)
 		for (int k = 0; k < f->n_rules; k++)
-			fl_shape_class_del(fl_sup_ns_spec(s), pl->ifname[i],
+			fl_shape_class_del(fl_sup_ns_spec(c->sup), pl->ifname[i],
 					   (uint16_t)(f->slots[k] + 1));
 	free(pl);
 	f->priv = NULL;
-	for (int i = 0; !(f->params.variant & V_NETEM) && i < f->n_rules; i++)
-		fl_sup_delay_clear(s, f->slots[i]);
+	for (int i = 0; !CD(f)->netem && i < f->n_rules; i++)
+		fl_sup_delay_clear(c->sup, f->slots[i]);
 }
 
 /* Like a rate rule: the BPF program writes the class into skb->priority. */
-static int netem_apply(struct fl_sup *s, struct fl_fault *f, struct fl_err *err)
+static int netem_apply(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_err *err)
 {
-	struct sup_fault *sf = (struct sup_fault *)((char *)f - offsetof(struct sup_fault, f));
 	struct fl_places *pl = calloc(1, sizeof(*pl));
-	int rc = 0;
+	int rc;
 
 	if (!pl)
 		return -ENOMEM;
+	free(f->priv);
 	f->priv = pl;
-	if (fl_sup_lab(s))
-		fl_places_lab(f, fl_sup_lab(s), pl);
-	else
-		rc = fl_places_ns(s, pl);
+	rc = fl_places_find(c->sup, f, pl);
 	if (!rc)
-		rc = netem_places(s, f, pl);
+		rc = netem_places(c, f, pl);
 	if (rc) {
 		fl_err_set(err, "delay backend netem: failed: %s (see the message above)",
 			   strerror(-rc));
-		delay_heal(s, f);
+		delay_heal(c, f);
 		return rc;
 	}
-	for (int k = 0; k < sf->n_rules; k++)
-		sf->rules[k].classid = FL_SHAPE_CLASSID(sf->rules[k].slot + 1);
+	for (int k = 0; k < c->n_rules; k++)
+		c->rules[k].classid = FL_SHAPE_CLASSID(c->rules[k].slot + 1);
 	return 0;
 }
 
-static int delay_apply(struct fl_sup *s, struct fl_fault *f, struct fl_err *err)
+static int delay_apply(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_err *err)
 {
-	struct fl_delay_params p;
+	struct fl_delay_params p = D(f)->p;
 	int rc = 0;
 
-	if (f->params.variant & V_NETEM)
-		return netem_apply(s, f, err);
-	to_params(f, &p);
+	if (D(f)->netem)
+		return netem_apply(c, f, err);
+	p.seed = f->seed;
 	for (int i = 0; !rc && i < f->n_rules; i++) {
 		p.rule_id = (uint32_t)i; /* the rule's prng_id: its index in the fault */
-		rc = fl_sup_delay_set(s, f->slots[i], &p, err);
+		rc = fl_sup_delay_set(c->sup, f->slots[i], &p, err);
 	}
 	return rc;
 }
 
 const struct fault_ops fl_fault_delay = {
 	.name = "delay",
-	.usage = "delay D [jitter J] [correlation C] [distribution uniform|normal|pareto|"
-		 "paretonormal] [reorder P [C]] [allow-reorder] [limit N] [fail-closed] "
-		 "[backend queue|netem|auto]",
 	.help = "hold packets for D (+- jitter), like netem (delay line on the receive path, or netem)",
-	.parse = delay_parse,
+	.example = "delay 50ms jitter 5ms distribution normal",
+	.params = delay_params,
+	.params_size = sizeof(struct delay),
+	.backend = delay_backend,
+	.validate = delay_validate,
 	.check = delay_check,
-	.print = delay_print,
+	.can_change = delay_can_change,
 	.encode = delay_encode,
 	.apply = delay_apply,
 	.heal = delay_heal,
@@ -266,12 +289,35 @@ const struct fault_ops fl_fault_delay = {
 
 const struct fault_ops fl_fault_reorder = {
 	.name = "reorder",
-	.usage = "reorder P [C] [delay D] [backend queue|netem|auto] (e.g. reorder 25% delay 10ms)",
 	.help = "P of the packets skip a delay D (default 10ms) the others get",
-	.parse = reorder_parse,
+	.example = "reorder 25% delay 10ms",
+	.params = reorder_params,
+	.params_size = sizeof(struct delay),
+	.backend = delay_backend,
 	.check = delay_check,
-	.print = delay_print,
+	.can_change = delay_can_change,
 	.encode = delay_encode,
 	.apply = delay_apply,
 	.heal = delay_heal,
 };
+
+int fl_delay_from_words(int argc, char **argv, struct fl_delay_params *p, struct fl_err *err)
+{
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	char *words[64] = { "delay" };
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	if (argc > 62) {
+		fl_err_set(err, "too many delay parameters");
+		free(f);
+		return -EINVAL;
+	}
+	memcpy(words + 1, argv, (size_t)argc * sizeof(*argv));
+	rc = fl_fault_parse(f, argc + 1, words, NULL, err);
+	if (!rc)
+		*p = D(f)->p;
+	free(f);
+	return rc;
+}

@@ -8,56 +8,46 @@
  * bridge: it reaches both sides. Nodes in no group are not affected.
  * Encoding: one rule per distinct set of unreachable destinations, so a
  * plain k-group partition costs k rules however many nodes it has.
- * params: n_groups, groups[], oneway. */
+ */
 #include "fault.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "json.h"
-#include "lab.h"
+#include "lab/lab.h"
 
-static int part_parse(struct fl_fault *f, int argc, char **argv, struct fl_err *err)
+#define P(f) FL_KIND_PARAMS(const struct part, f)
+
+struct part {
+	struct fl_groups groups;
+	bool oneway;
+};
+
+static const struct fl_param part_params[] = {
+	{ .name = "groups",
+	  .type = FL_PT_GROUPS,
+	  .off = offsetof(struct part, groups),
+	  .flags = FL_PF_POSITIONAL,
+	  .help = "two or more comma lists of lab nodes (n1,n2 n3); none: drop everything "
+		  "matching" },
+	{ .name = "oneway",
+	  .type = FL_PT_FLAG,
+	  .off = offsetof(struct part, oneway),
+	  .help = "only from an earlier group to a later one" },
+	FL_PARAM_END,
+};
+
+static int part_validate(struct fl_fault *f, struct fl_err *err)
 {
-	struct fl_fault_params *p = &f->params;
+	const struct part *p = FL_KIND_PARAMS(struct part, f);
 
-	if (argc && !strcmp(argv[argc - 1], "oneway")) {
-		p->oneway = true;
-		argc--;
-	}
-	if (argc == 1 || argc > FL_GROUPS_MAX || (p->oneway && argc == 0)) {
-		fl_err_set(err, "partition: expected no groups or 2..%d groups like n1,n2 n3 [oneway]",
+	if (p->groups.n == 1 || (p->oneway && !p->groups.n)) {
+		fl_err_set(err,
+			   "partition: expected no groups or 2..%d groups like n1,n2 n3 [oneway]",
 			   FL_GROUPS_MAX);
 		return -EINVAL;
 	}
-	for (int i = 0; i < argc; i++) {
-		if (strlen(argv[i]) >= sizeof(p->groups[0]) || !argv[i][0]) {
-			fl_err_set(err, "partition: group '%s' is empty or too long", argv[i]);
-			return -EINVAL;
-		}
-		strcpy(p->groups[i], argv[i]);
-	}
-	p->n_groups = argc;
 	return 0;
-}
-
-static void part_print(const struct fl_fault *f, struct fl_out *o)
-{
-	const struct fl_fault_params *p = &f->params;
-
-	if (o->json && p->n_groups) {
-		fprintf(o->f, "%s\"groups\": [", o->n++ ? ", " : "");
-		for (int i = 0; i < p->n_groups; i++) {
-			fputs(i ? ", " : "", o->f);
-			fl_json_string(o->f, p->groups[i]);
-		}
-		fputc(']', o->f);
-	} else {
-		for (int i = 0; i < p->n_groups; i++)
-			fl_out_str(o, "", p->groups[i]);
-	}
-	if (p->oneway)
-		fl_out_flag(o, "oneway");
 }
 
 static void part_encode(const struct fl_fault *f, struct fl_rule *r)
@@ -72,19 +62,21 @@ static int groups_resolve(const struct fl_fault *f, const struct fl_lab *lab,
 {
 	for (int i = 0; i < FL_MAX_NODES; i++)
 		first[i] = -1;
-	for (int g = 0; g < f->params.n_groups; g++) {
+	for (int g = 0; g < P(f)->groups.n; g++) {
 		struct fl_side side = { 0 };
 
-		snprintf(side.text, sizeof(side.text), "%s", f->params.groups[g]);
+		snprintf(side.text, sizeof(side.text), "%s", P(f)->groups.g[g]);
 		if (strpbrk(side.text, ".:/")) {
-			fl_err_set(err, "partition: '%s': groups are lists of node names", side.text);
+			fl_err_set(err, "partition: '%s': groups are lists of node names",
+				   side.text);
 			return -EINVAL;
 		}
 		for (char *s = side.text, *tok; (tok = strsep(&s, ","));) {
 			const struct fl_node *n = fl_lab_node(lab, tok);
 
 			if (!n || n->index >= FL_MAX_NODES) {
-				fl_err_set(err, "partition: unknown node '%s' in lab %s", tok, lab->name);
+				fl_err_set(err, "partition: unknown node '%s' in lab %s", tok,
+					   lab->name);
 				return -EINVAL;
 			}
 			member[g][n->index / 64] |= 1ULL << (n->index % 64);
@@ -110,9 +102,9 @@ static void unreachable(const struct fl_fault *f, uint64_t member[][FL_NODE_WORD
 
 		if (first[b] < 0 || b == a)
 			continue;
-		for (int g = 0; g < f->params.n_groups && !shared; g++)
+		for (int g = 0; g < P(f)->groups.n && !shared; g++)
 			shared = in(member[g], a) && in(member[g], b);
-		if (!shared && (!f->params.oneway || first[a] < first[b]))
+		if (!shared && (!P(f)->oneway || first[a] < first[b]))
 			dst[b / 64] |= 1ULL << (b % 64);
 	}
 }
@@ -123,7 +115,7 @@ static int part_expand(const struct fl_fault *f, const struct fl_lab *lab, struc
 	uint64_t member[FL_GROUPS_MAX][FL_NODE_WORDS] = { { 0 } }, dst[FL_NODE_WORDS];
 	int first[FL_MAX_NODES], n = 0, a, k;
 
-	if (!f->params.n_groups) {
+	if (!P(f)->groups.n) {
 		fl_fault_base_rule(f, &rules[0]);
 		part_encode(f, &rules[0]);
 		return 1;
@@ -160,10 +152,12 @@ static int part_expand(const struct fl_fault *f, const struct fl_lab *lab, struc
 
 const struct fault_ops fl_fault_partition = {
 	.name = "partition",
-	.usage = "partition [GROUP GROUP... [oneway]] (GROUP = n1,n2,...)",
 	.help = "drop everything matching, or between groups of lab nodes",
-	.parse = part_parse,
-	.print = part_print,
+	.example = "partition n1 n2,n3",
+	.params = part_params,
+	.params_size = sizeof(struct part),
+	.backend = fl_backend_tc_bpf,
+	.validate = part_validate,
 	.encode = part_encode,
 	.expand = part_expand,
 };

@@ -8,16 +8,16 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 
-#include "lab.h"
+#include "lab/lab.h"
 #include "nlutil.h"
-#include "session.h"
+#include "supervisor/sup.h"
 
 static bool node_in(const struct fl_endpoint *ep, size_t i)
 {
 	return ep->use_nodes && (ep->nodes[i / 64] >> (i % 64) & 1);
 }
 
-void fl_places_lab(const struct fl_fault *f, const struct fl_lab *lab, struct fl_places *pl)
+static void places_lab(const struct fl_fault *f, const struct fl_lab *lab, struct fl_places *pl)
 {
 	bool any = !f->to.ep.use_nodes;
 
@@ -26,7 +26,7 @@ void fl_places_lab(const struct fl_fault *f, const struct fl_lab *lab, struct fl
 			snprintf(pl->ifname[pl->n++], IFNAMSIZ, "%s", lab->nodes[i].port);
 }
 
-int fl_places_ns(struct fl_sup *s, struct fl_places *pl)
+static int places_ns(struct fl_sup *s, struct fl_places *pl)
 {
 	struct nl_cache *cache = NULL;
 	struct nl_sock *sk = NULL;
@@ -47,4 +47,16 @@ int fl_places_ns(struct fl_sup *s, struct fl_places *pl)
 	nl_cache_free(cache);
 	nl_socket_free(sk);
 	return err;
+}
+
+int fl_places_find(struct fl_sup *s, const struct fl_fault *f, struct fl_places *pl)
+{
+	const struct fl_lab *lab = fl_sup_lab(s);
+
+	pl->n = 0;
+	if (lab) {
+		places_lab(f, lab, pl);
+		return 0;
+	}
+	return places_ns(s, pl);
 }

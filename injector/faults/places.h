@@ -18,12 +18,13 @@ struct fl_sup;
 struct fl_places {
 	int n;
 	bool ingress; /* ifb on each place instead of a class (rate only) */
+	bool own_ifb[FL_MAX_PLACES]; /* the ifb was made for this fault */
 	char ifname[FL_MAX_PLACES][IFNAMSIZ];
 };
 
-/* Ports toward the --to nodes (and --from with --bidir); all without --to. */
-void fl_places_lab(const struct fl_fault *f, const struct fl_lab *lab, struct fl_places *pl);
-/* Every link of the session's namespace but lo (lo when alone); -errno. */
-int fl_places_ns(struct fl_sup *s, struct fl_places *pl);
+/* In a lab: the ports toward the --to nodes (and --from with --bidir), all
+ * of them without --to. Elsewhere: every link of the session's namespace
+ * but lo (lo when alone). 0 or -errno. */
+int fl_places_find(struct fl_sup *s, const struct fl_fault *f, struct fl_places *pl);
 
 #endif

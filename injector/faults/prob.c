@@ -2,49 +2,20 @@
 /* The kinds whose only parameter is one probability:
  *   duplicate P   one extra copy of the packet with P (bpf_clone_redirect)
  *   corrupt P     flip one random bit of the transport payload with P;
- *                 checksums are left as they are
+ *                 checksums are left as they are, so the receiving kernel
+ *                 drops the damage (see tamper for damage that gets through)
  *   reset [P]     TCP only: the segment is turned into the RST its peer would
- *                 send and returned to the sender (default 100%)
- * params: prob[0] = P. */
+ *                 send and returned to the sender (default 100%) */
 #include "fault.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <string.h>
-
-static int one_prob(struct fl_fault *f, int argc, char **argv, struct fl_err *err,
-		    bool optional)
-{
-	if (optional && argc == 0) {
-		f->params.prob[0] = 1.0;
-		return 0;
-	}
-	if (argc != 1) {
-		fl_err_set(err, "%s: expected %s", f->ops->name, f->ops->usage);
-		return -EINVAL;
-	}
-	return fl_parse_prob_word(f->ops->name, argv[0], &f->params.prob[0], err);
-}
-
-static int prob_parse(struct fl_fault *f, int argc, char **argv, struct fl_err *err)
-{
-	return one_prob(f, argc, argv, err, false);
-}
-
-static int reset_parse(struct fl_fault *f, int argc, char **argv, struct fl_err *err)
-{
-	return one_prob(f, argc, argv, err, true);
-}
-
-static void prob_print(const struct fl_fault *f, struct fl_out *o)
-{
-	fl_out_pct(o, o->json ? "probability" : "", f->params.prob[0]);
-}
+struct prob {
+	double p;
+};
 
 static void encode(const struct fl_fault *f, struct fl_rule *r, uint8_t kind)
 {
 	r->kind = kind;
-	r->prob = fl_prob_encode(f->params.prob[0]);
+	r->prob = fl_prob_encode(FL_KIND_PARAMS(const struct prob, f)->p);
 }
 
 static void dup_encode(const struct fl_fault *f, struct fl_rule *r)
@@ -62,30 +33,64 @@ static void reset_encode(const struct fl_fault *f, struct fl_rule *r)
 	encode(f, r, FL_KIND_RESET);
 }
 
+static const struct fl_param dup_params[] = {
+	{ .name = "duplicate",
+	  .type = FL_PT_PERCENT,
+	  .off = offsetof(struct prob, p),
+	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED,
+	  .wrap = "--duplicate",
+	  .help = "each packet is sent twice with this probability" },
+	FL_PARAM_END,
+};
+
+static const struct fl_param corrupt_params[] = {
+	{ .name = "corrupt",
+	  .type = FL_PT_PERCENT,
+	  .off = offsetof(struct prob, p),
+	  .flags = FL_PF_POSITIONAL | FL_PF_REQUIRED,
+	  .wrap = "--corrupt",
+	  .help = "one payload bit of a packet is flipped with this probability" },
+	FL_PARAM_END,
+};
+
+static const struct fl_param reset_params[] = {
+	{ .name = "reset",
+	  .type = FL_PT_PERCENT,
+	  .off = offsetof(struct prob, p),
+	  .flags = FL_PF_POSITIONAL,
+	  .def = "100%",
+	  .help = "a TCP segment is answered with an RST with this probability" },
+	FL_PARAM_END,
+};
+
 const struct fault_ops fl_fault_duplicate = {
 	.name = "duplicate",
-	.usage = "duplicate P (e.g. duplicate 1%)",
 	.help = "send one extra copy of a packet with probability P",
-	.parse = prob_parse,
-	.print = prob_print,
+	.example = "duplicate 1%",
+	.params = dup_params,
+	.params_size = sizeof(struct prob),
+	.wrap_needs = FL_WRAP_NEEDS_LOOPBACK_COPIES,
+	.backend = fl_backend_tc_bpf,
 	.encode = dup_encode,
 };
 
 const struct fault_ops fl_fault_corrupt = {
 	.name = "corrupt",
-	.usage = "corrupt P (e.g. corrupt 0.1%)",
 	.help = "flip one random payload bit with probability P (checksums not fixed)",
-	.parse = prob_parse,
-	.print = prob_print,
+	.example = "corrupt 0.1%",
+	.params = corrupt_params,
+	.params_size = sizeof(struct prob),
+	.backend = fl_backend_tc_bpf,
 	.encode = corrupt_encode,
 };
 
 const struct fault_ops fl_fault_reset = {
 	.name = "reset",
-	.usage = "reset [P] (TCP; default 100%)",
 	.help = "answer TCP segments with an RST to their sender (the segment is dropped)",
+	.example = "reset 10% --port 5201",
+	.params = reset_params,
+	.params_size = sizeof(struct prob),
 	.tcp_only = true,
-	.parse = reset_parse,
-	.print = prob_print,
+	.backend = fl_backend_tc_bpf,
 	.encode = reset_encode,
 };

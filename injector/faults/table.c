@@ -1,25 +1,23 @@
 // SPDX-License-Identifier: MIT
-/* The table of fault kinds. Add a kind: one file in injector/faults/ with a
- * `const struct fault_ops fl_fault_NAME`, one extern and one line here. */
+/* The table of fault kinds. Add a kind: one file in injector/faults/ that
+ * defines `const struct fault_ops fl_fault_NAME`, and one line KIND(NAME)
+ * here. Everything else (CLI, help, docs, scenario keys, wrap flags,
+ * doctor) reads this table. */
 #include "fault.h"
 
-extern const struct fault_ops fl_fault_loss;
-extern const struct fault_ops fl_fault_partition;
-extern const struct fault_ops fl_fault_duplicate;
-extern const struct fault_ops fl_fault_corrupt;
-extern const struct fault_ops fl_fault_reset;
-extern const struct fault_ops fl_fault_delay;
-extern const struct fault_ops fl_fault_reorder;
-extern const struct fault_ops fl_fault_rate;
+#define FL_KINDS(KIND)  \
+	KIND(loss)      \
+	KIND(partition) \
+	KIND(duplicate) \
+	KIND(corrupt)   \
+	KIND(reset)     \
+	KIND(delay)     \
+	KIND(reorder)   \
+	KIND(rate)
 
-const struct fault_ops *const fl_fault_kinds[] = {
-	&fl_fault_loss,
-	&fl_fault_partition,
-	&fl_fault_duplicate,
-	&fl_fault_corrupt,
-	&fl_fault_reset,
-	&fl_fault_delay,
-	&fl_fault_reorder,
-	&fl_fault_rate,
-	NULL,
-};
+#define DECLARE(name) extern const struct fault_ops fl_fault_##name;
+#define ENTRY(name) &fl_fault_##name,
+
+FL_KINDS(DECLARE)
+
+const struct fault_ops *const fl_fault_kinds[] = { FL_KINDS(ENTRY) NULL };

@@ -87,7 +87,7 @@ mean_run() {
 	assert_output --partial "lossy    loss 5% --from n1 --to n2 --seed 99"
 	assert_output --partial "dropped 0"
 	run -0 "$FALLACY" fault list "$LAB" -j
-	assert_equal "$(echo "$output" | jq -r '.[0].probability')" 0.05
+	assert_equal "$(echo "$output" | jq -r '.[0].loss')" 0.05
 	assert_equal "$(echo "$output" | jq -r '.[0].seed')" 99
 }
 
@@ -305,7 +305,7 @@ stop_bg() {
 	run -1 ip netns exec "$N3" ping -c 2 -i 0.1 -W 1 "$IP2"
 	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
 	run -0 "$FALLACY" fault list "$LAB"
-	assert_output --partial "partition node n3"
+	assert_output --partial "partition --node n3"
 }
 
 @test "many rules: 300 non-matching port rules leave other traffic and the one match exact" {

@@ -317,7 +317,7 @@ sup_pid() {
 
 @test "delay input errors exit 2 and name the problem" {
 	run -2 "$FALLACY" fault add "$LAB" delay 50ms distribution gauss
-	assert_output --partial "uniform, normal, pareto or paretonormal"
+	assert_output --partial "distribution gauss: unknown value (use uniform, normal, pareto, paretonormal)"
 	run -2 "$FALLACY" fault add "$LAB" delay 5xs
 	run -2 "$FALLACY" fault add "$LAB" delay 50ms backend netem
 	assert_output --partial "backend netem"

@@ -27,7 +27,7 @@ no_process() {
 
 @test "a bad scenario file exits 2 with file:line:col and a suggestion" {
 	run -2 "$FALLACY" run tests/data/scenarios/bad-kind.yaml --target scenarios/targets/http.yaml
-	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault kind 'lose' (did you mean 'loss'?)"
+	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault 'lose' (did you mean 'loss'?)"
 }
 
 @test "a target whose tool is missing exits 2 naming the package" {

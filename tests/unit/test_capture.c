@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "log.h"
 
 static void test_dir_names(void **state)
 {
-	static const char *const names[] = {"inout", "in", "out"};
+	static const char *const names[] = { "inout", "in", "out" };
 	enum fl_capture_dir d;
 
 	(void)state;
@@ -33,8 +33,8 @@ static void test_dir_names(void **state)
 
 static void test_open_rejects_bad_options(void **state)
 {
-	struct fl_capture_point pt = {.netns = "-", .ifname = "lo"};
-	struct fl_capture_opts o = {.path = "/nonexistent/x.pcap"};
+	struct fl_capture_point pt = { .netns = "-", .ifname = "lo" };
+	struct fl_capture_opts o = { .path = "/nonexistent/x.pcap" };
 	struct fl_capture *c = NULL;
 
 	(void)state;
@@ -59,8 +59,8 @@ static void test_open_rejects_bad_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_dir_names),
-	    cmocka_unit_test(test_open_rejects_bad_options),
+		cmocka_unit_test(test_dir_names),
+		cmocka_unit_test(test_open_rejects_bad_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

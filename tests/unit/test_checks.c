@@ -42,10 +42,9 @@ static int setup(void **state)
 	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"start\"}\n", 1 * S);
 	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"partition\",\"id\":\"cut\"}\n",
 		3 * S);
-	fprintf(
-	    f,
-	    "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"cut\",\"counters\":{}}\n",
-	    5 * S);
+	fprintf(f,
+		"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"cut\",\"counters\":{}}\n",
+		5 * S);
 	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"end\"}\n", 8 * S);
 	fclose(f);
 	f = fopen(ops_file, "w");
@@ -82,7 +81,7 @@ static struct fl_check_result eval(const char *text)
 	static struct fl_scenario *s;
 	struct fl_check_result r;
 	char y[512];
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 
 	snprintf(y, sizeof(y),
 		 "name: c\nduration: 10s\ntimeline:\n"
@@ -183,9 +182,9 @@ static void test_recovery(void **state)
 
 static void test_status_and_percentile(void **state)
 {
-	static const double v[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+	static const double v[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 	struct fl_check_result r;
-	struct fl_check ck = {.kind = FL_CHECK_COMMAND, .expect = 0};
+	struct fl_check ck = { .kind = FL_CHECK_COMMAND, .expect = 0 };
 
 	(void)state;
 	fl_check_eval_status(&ck, 3, NULL, &r);
@@ -202,9 +201,9 @@ static void test_status_and_percentile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_load),     cmocka_unit_test(test_availability),
-	    cmocka_unit_test(test_latency),  cmocka_unit_test(test_progress),
-	    cmocka_unit_test(test_recovery), cmocka_unit_test(test_status_and_percentile),
+		cmocka_unit_test(test_load),	 cmocka_unit_test(test_availability),
+		cmocka_unit_test(test_latency),	 cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_recovery), cmocka_unit_test(test_status_and_percentile),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

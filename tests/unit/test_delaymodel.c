@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "delaymodel.h"
+#include "delay/delaymodel.h"
 #include "fallacy/prng.h"
-#include "timerheap.h"
+#include "delay/timerheap.h"
 
 #define N 200000
 
@@ -163,10 +163,9 @@ static void test_no_reorder_floor(void **st)
 
 static void test_allow_reorder_reorders(void **st)
 {
-	struct fl_delay_params p = { .delay_ns = 50000000,
-				     .jitter_ns = 20000000,
-				     .seed = 9,
-				     .allow_reorder = true };
+	struct fl_delay_params p = {
+		.delay_ns = 50000000, .jitter_ns = 20000000, .seed = 9, .allow_reorder = true
+	};
 	struct fl_delay_state s = { 0 };
 	uint64_t prev = 0, now = 1000000000;
 	int inversions = 0;
@@ -228,8 +227,9 @@ static void test_same_seed_same_sequence(void **st)
 
 static void test_negative_delay_clamped(void **st)
 {
-	struct fl_delay_params p = { .delay_ns = 1000000, .jitter_ns = 5000000, .seed = 1,
-				     .allow_reorder = true };
+	struct fl_delay_params p = {
+		.delay_ns = 1000000, .jitter_ns = 5000000, .seed = 1, .allow_reorder = true
+	};
 	struct fl_delay_state s = { 0 };
 	bool skip;
 

@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "fallacy/prng.h"
-#include "fault.h"
-#include "lab.h"
-#include "session.h"
+#include "faults/fault.h"
+#include "lab/lab.h"
+#include "supervisor/session.h"
 
 static struct fl_node nodes[3];
 static struct fl_lab lab = { .name = "demo", .n_nodes = 3, .nodes = nodes, .prefix4_len = 23 };
@@ -88,6 +88,42 @@ static void test_prob_encode(void **ctx)
 	assert_true(fl_prob_encode(0.1) == 429496730ULL);
 }
 
+/* tc-netem reads a bare number as a percentage: `loss 0.5` is 0.5 %. */
+static void test_bare_percent_is_tc(void **ctx)
+{
+	struct fl_fault a, b;
+	struct fl_err e;
+	struct fl_rule ra, rb;
+	char out[256];
+
+	(void)ctx;
+	assert_int_equal(parse(&a, "loss 0.5 --seed 1", &lab, &e), 0);
+	assert_int_equal(parse(&b, "loss 0.5% --seed 1", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(&a, &lab, &ra, 1, &e), 1);
+	assert_int_equal(fl_fault_rules(&b, &lab, &rb, 1, &e), 1);
+	assert_true(ra.prob == rb.prob);
+	assert_true(ra.prob == fl_prob_encode(0.005));
+	print(&a, false, out, sizeof(out));
+	assert_string_equal(out, "loss 0.5% --seed 1");
+	assert_int_equal(parse(&a, "duplicate 1 --seed 1", &lab, &e), 0);
+	print(&a, false, out, sizeof(out));
+	assert_string_equal(out, "duplicate 1% --seed 1");
+	assert_int_equal(parse(&a, "loss 150", &lab, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "more than 100%"));
+}
+
+/* Found by fuzz_fault: an empty word list read argv[0] (NULL). */
+static void test_no_words(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+	char *argv[] = { NULL };
+
+	(void)ctx;
+	assert_int_equal(fl_fault_parse(&f, 0, argv, NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "missing fault kind"));
+}
+
 static void test_loss_text_json(void **ctx)
 {
 	struct fl_fault f;
@@ -100,7 +136,7 @@ static void test_loss_text_json(void **ctx)
 	print(&f, false, out, sizeof(out));
 	assert_string_equal(out, "loss 10% --from n1 --to n2 --seed 7");
 	print(&f, true, out, sizeof(out));
-	assert_string_equal(out, "\"kind\": \"loss\", \"probability\": 0.1, \"from\": \"n1\", "
+	assert_string_equal(out, "\"kind\": \"loss\", \"loss\": 0.1, \"from\": \"n1\", "
 				 "\"to\": \"n2\", \"seed\": 7");
 	assert_int_equal(fl_fault_rules(&f, &lab, r, 4, &e), 1);
 	assert_int_equal(r[0].kind, FL_KIND_LOSS);
@@ -260,6 +296,8 @@ int main(void)
 		cmocka_unit_test(test_prng_known_answers),
 		cmocka_unit_test(test_prng_loss_count),
 		cmocka_unit_test(test_prob_encode),
+		cmocka_unit_test(test_bare_percent_is_tc),
+		cmocka_unit_test(test_no_words),
 		cmocka_unit_test(test_loss_text_json),
 		cmocka_unit_test(test_gemodel_defaults),
 		cmocka_unit_test(test_prob_kinds),

@@ -61,7 +61,8 @@ static void test_control_bytes(void **state)
 static void test_utf8_passthrough(void **state)
 {
 	(void)state;
-	check("caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x90\x8d", "\"caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x90\x8d\"");
+	check("caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x90\x8d",
+	      "\"caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x90\x8d\"");
 }
 
 int main(void)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "lab.h"
+#include "lab/lab.h"
 
 static int validate(const char *name, size_t n, const char *const *nodes, struct fl_err *e)
 {
@@ -34,8 +34,9 @@ static void test_good_names(void **ctx)
 
 static void test_bad_lab_names(void **ctx)
 {
-	static const char *const bad[] = { "", "Demo", "-x", "_x", "a.b", "a/b", "a b",
-					   "0123456789abcdefg", "lab@", "é" };
+	static const char *const bad[] = { "",	   "Demo", "-x",  "_x",
+					   "a.b",  "a/b",  "a b", "0123456789abcdefg",
+					   "lab@", "é" };
 	struct fl_err e;
 
 	(void)ctx;

@@ -18,7 +18,7 @@
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/tc.h>
 
-#include "netem.h"
+#include "shape/netem.h"
 
 static void test_prob_scale(void **st)
 {
@@ -86,9 +86,13 @@ static void test_dist_path_search_order(void **st)
 
 static void test_from_delay_full(void **st)
 {
-	struct fl_delay_params p = { .delay_ns = 50000000, .jitter_ns = 10000000,
-				     .delay_corr = 0.25, .dist = FL_DIST_NORMAL,
-				     .reorder = 0.1, .reorder_corr = 0.5, .allow_reorder = true };
+	struct fl_delay_params p = { .delay_ns = 50000000,
+				     .jitter_ns = 10000000,
+				     .delay_corr = 0.25,
+				     .dist = FL_DIST_NORMAL,
+				     .reorder = 0.1,
+				     .reorder_corr = 0.5,
+				     .allow_reorder = true };
 	struct fl_err err = { { 0 } };
 	struct fl_netem n;
 
@@ -106,8 +110,9 @@ static void test_from_delay_full(void **st)
 
 static void test_from_delay_plain(void **st)
 {
-	struct fl_delay_params p = { .delay_ns = 20000000, .delay_corr = 0.3,
-				     .dist = FL_DIST_PARETO, .limit = 500 };
+	struct fl_delay_params p = {
+		.delay_ns = 20000000, .delay_corr = 0.3, .dist = FL_DIST_PARETO, .limit = 500
+	};
 	struct fl_err err = { { 0 } };
 	struct fl_netem n;
 
@@ -145,10 +150,14 @@ static void test_from_delay_refusals(void **st)
 static void test_backend_pick(void **st)
 {
 	(void)st;
-	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_AUTO, false), FL_DELAY_BACKEND_QUEUE);
-	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_AUTO, true), FL_DELAY_BACKEND_QUEUE);
-	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_QUEUE, true), FL_DELAY_BACKEND_QUEUE);
-	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_NETEM, true), FL_DELAY_BACKEND_NETEM);
+	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_AUTO, false),
+			 FL_DELAY_BACKEND_QUEUE);
+	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_AUTO, true),
+			 FL_DELAY_BACKEND_QUEUE);
+	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_QUEUE, true),
+			 FL_DELAY_BACKEND_QUEUE);
+	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_NETEM, true),
+			 FL_DELAY_BACKEND_NETEM);
 	assert_int_equal(fl_delay_backend_pick(FL_DELAY_BACKEND_NETEM, false), -EOPNOTSUPP);
 }
 
@@ -164,9 +173,13 @@ static struct rtnl_qdisc *netem_obj(void)
 /* What libnl will send: read back through its getters (no kernel). */
 static void test_fill_qdisc(void **st)
 {
-	struct fl_delay_params p = { .delay_ns = 50000000, .jitter_ns = 10000000,
-				     .delay_corr = 0.25, .reorder = 0.1, .reorder_corr = 0.5,
-				     .allow_reorder = true, .limit = 2000 };
+	struct fl_delay_params p = { .delay_ns = 50000000,
+				     .jitter_ns = 10000000,
+				     .delay_corr = 0.25,
+				     .reorder = 0.1,
+				     .reorder_corr = 0.5,
+				     .allow_reorder = true,
+				     .limit = 2000 };
 	struct fl_netem n;
 	struct rtnl_qdisc *q = netem_obj();
 
@@ -188,8 +201,10 @@ static void test_fill_qdisc(void **st)
 
 static void test_fill_distribution(void **st)
 {
-	struct fl_delay_params p = { .delay_ns = 20000000, .jitter_ns = 5000000,
-				     .dist = FL_DIST_NORMAL, .allow_reorder = true };
+	struct fl_delay_params p = { .delay_ns = 20000000,
+				     .jitter_ns = 5000000,
+				     .dist = FL_DIST_NORMAL,
+				     .allow_reorder = true };
 	struct fl_netem n;
 	struct rtnl_qdisc *q;
 	char path[256];

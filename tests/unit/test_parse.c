@@ -55,9 +55,28 @@ static void test_duration_good(void **state)
 static void test_duration_bad(void **state)
 {
 	static const char *const bad[] = {
-		"",	 "5",	 "-5ms", "5xs", "ms",	  "nan", "inf",	   "infs", "5 ms", " 5ms",
-		"5ms ", "5ms5", "1.s",	 "1..2s", "0x10ms", "+5ms", "5e3ms", "1,5s", "5msx",
-		"18446744073709551616ns", "5124095576h", "99999999999999999999999s",
+		"",
+		"5",
+		"-5ms",
+		"5xs",
+		"ms",
+		"nan",
+		"inf",
+		"infs",
+		"5 ms",
+		" 5ms",
+		"5ms ",
+		"5ms5",
+		"1.s",
+		"1..2s",
+		"0x10ms",
+		"+5ms",
+		"5e3ms",
+		"1,5s",
+		"5msx",
+		"18446744073709551616ns",
+		"5124095576h",
+		"99999999999999999999999s",
 	};
 	struct fl_err err = { { 0 } };
 	uint64_t ns = 7;
@@ -108,8 +127,8 @@ static void test_rate(void **state)
 		{ "1kibit", 1024ULL },
 		{ "1gbps", 8000000000ULL },
 	};
-	static const char *const bad[] = { "", "-1mbit", "10mb", "10 mbit", "mbit", "nan",
-					   "1e6", "3000000000000gbps" };
+	static const char *const bad[] = { "",	   "-1mbit", "10mb", "10 mbit",
+					   "mbit", "nan",    "1e6",  "3000000000000gbps" };
 	struct fl_err err;
 	uint64_t v;
 
@@ -128,9 +147,9 @@ static void test_rate(void **state)
 static void test_size(void **state)
 {
 	static const struct u64_case cases[] = {
-		{ "1500", 1500 }, { "1500b", 1500 },	     { "32kb", 32768 },
-		{ "32k", 32768 }, { "1mb", 1048576 },	     { "1g", 1073741824ULL },
-		{ "8kbit", 1024 }, { "1.5kb", 1536 },	     { "0", 0 },
+		{ "1500", 1500 },  { "1500b", 1500 },  { "32kb", 32768 },
+		{ "32k", 32768 },  { "1mb", 1048576 }, { "1g", 1073741824ULL },
+		{ "8kbit", 1024 }, { "1.5kb", 1536 },  { "0", 0 },
 	};
 	static const char *const bad[] = { "", "-1", "1xb", "kb", "1.5.5kb", "20000000000gb" };
 	struct fl_err err;
@@ -159,16 +178,21 @@ static void test_percent(void **state)
 	assert_float_equal(f, 0.0, 0);
 	assert_int_equal(fl_parse_percent("100%", &f, &err), 0);
 	assert_float_equal(f, 1.0, 0);
-	assert_int_equal(fl_parse_percent("0.05", &f, &err), 0);
-	assert_float_equal(f, 0.05, 1e-12);
+	/* a bare number is a percentage, as in tc-netem: loss 0.5 = 0.5 % */
+	assert_int_equal(fl_parse_percent("0.5", &f, &err), 0);
+	assert_float_equal(f, 0.005, 1e-12);
 	assert_int_equal(fl_parse_percent("1", &f, &err), 0);
+	assert_float_equal(f, 0.01, 1e-12);
+	assert_int_equal(fl_parse_percent("100", &f, &err), 0);
 	assert_float_equal(f, 1.0, 0);
 
 	assert_int_equal(fl_parse_percent("100.1%", &f, &err), -EINVAL);
-	assert_string_equal(err.msg, "100.1%: more than 100% (use a percentage 0%..100% like 5% "
-				     "or 0.1%, or a fraction 0..1)");
-	static const char *const bad[] = { "", "-1%", "5", "5%%", "nan%", "inf", "5 %", "%",
-					   "1.5", "99999999999999999999999%" };
+	assert_string_equal(err.msg, "100.1%: more than 100% (use a percentage 0..100 like 5% or "
+				     "0.1% (a bare number is a percentage, as in tc))");
+	static const char *const bad[] = {
+		"",    "-1%", "101", "5%%",   "nan%",
+		"inf", "5 %", "%",   "1.5.1", "99999999999999999999999%"
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(fl_parse_percent(bad[i], &f, &err), -EINVAL);
 }
@@ -200,9 +224,19 @@ static void check_prefix(const char *text, int family, uint8_t plen, const char 
 static void test_prefix(void **state)
 {
 	static const char *const bad[] = {
-		"",		  "198.18.0.1/24", "198.18.0.0/33", "fdfa:11ac::/129", "198.18.0",
-		"198.18.0.0/",	  "198.18.0.0/-1", "198.18.0.0/ 8", "fdfa:11ac::1/64", "x",
-		"198.18.0.0/8x",  "fe80::1%eth0",  " 198.18.0.1",
+		"",
+		"198.18.0.1/24",
+		"198.18.0.0/33",
+		"fdfa:11ac::/129",
+		"198.18.0",
+		"198.18.0.0/",
+		"198.18.0.0/-1",
+		"198.18.0.0/ 8",
+		"fdfa:11ac::1/64",
+		"x",
+		"198.18.0.0/8x",
+		"fe80::1%eth0",
+		" 198.18.0.1",
 	};
 	struct fl_prefix p;
 	struct fl_err err;
@@ -252,9 +286,19 @@ static void test_prefix_contains(void **state)
 
 static void test_port_range(void **state)
 {
-	static const char *const bad[] = { "",	    "0",     "65536", "-1",	 "1-",
-					   "-5",    "10-5",  "a",     "5201 ", "1-2-3",
-					   "0-100", "1-65536", "99999999999999999999" };
+	static const char *const bad[] = { "",
+					   "0",
+					   "65536",
+					   "-1",
+					   "1-",
+					   "-5",
+					   "10-5",
+					   "a",
+					   "5201 ",
+					   "1-2-3",
+					   "0-100",
+					   "1-65536",
+					   "99999999999999999999" };
 	struct fl_port_range r;
 	struct fl_err err;
 
@@ -298,10 +342,11 @@ static void test_u64(void **state)
 
 static void test_validate_name(void **state)
 {
-	static const char *const good[] = { "demo", "n1", "a", "0lab", "my-lab_2",
-					    "abcdefghijklmnop" };
-	static const char *const bad[] = { "", "Demo", "-x", "_x", "a b", "a.b", "a/b",
-					   "abcdefghijklmnopq", "a\tb", "é" };
+	static const char *const good[] = { "demo", "n1",	"a",
+					    "0lab", "my-lab_2", "abcdefghijklmnop" };
+	static const char *const bad[] = { "",	   "Demo", "-x",  "_x",
+					   "a b",  "a.b",  "a/b", "abcdefghijklmnopq",
+					   "a\tb", "é" };
 	struct fl_err err;
 
 	(void)state;
@@ -321,8 +366,8 @@ static void test_validate_name(void **state)
 
 static void test_suggest(void **state)
 {
-	static const char *const kinds[] = { "delay", "loss", "duplicate", "corrupt", "reorder",
-					     "rate", "partition", "reset" };
+	static const char *const kinds[] = { "delay",	"loss", "duplicate", "corrupt",
+					     "reorder", "rate", "partition", "reset" };
 	size_t n = ARRAY_SIZE(kinds);
 
 	(void)state;
@@ -339,7 +384,9 @@ static void test_suggest(void **state)
 
 static void test_format(void **state)
 {
+	struct fl_err err;
 	char buf[64];
+	double f;
 
 	(void)state;
 	fl_format_duration(50000000ULL, buf, sizeof(buf));
@@ -370,13 +417,28 @@ static void test_format(void **state)
 	assert_string_equal(buf, "5%");
 	fl_format_percent(0.001, buf, sizeof(buf));
 	assert_string_equal(buf, "0.1%");
+	/* found by fuzz_units: tiny values printed in exponent form did not
+	 * parse back; the printer writes fixed notation */
+	fl_format_percent(1.3256e-18, buf, sizeof(buf));
+	assert_null(strchr(buf, 'e'));
+	assert_int_equal(fl_parse_percent(buf, &f, &err), 0);
+	fl_format_percent(0.123456789, buf, sizeof(buf));
+	assert_string_equal(buf, "12.3457%");
 }
 
 static void test_round_trips(void **state)
 {
-	static const uint64_t values[] = { 0,	     1,	       999,	     1000,
-					   1500,     250000,   1234567,	     1500000000ULL,
-					   60000000000ULL, 90000000000ULL, 123456789012345ULL,
+	static const uint64_t values[] = { 0,
+					   1,
+					   999,
+					   1000,
+					   1500,
+					   250000,
+					   1234567,
+					   1500000000ULL,
+					   60000000000ULL,
+					   90000000000ULL,
+					   123456789012345ULL,
 					   UINT64_MAX };
 	static const double fracs[] = { 0, 0.001, 0.05, 0.5, 0.999, 1 };
 	struct fl_err err;
@@ -406,13 +468,20 @@ static void test_round_trips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration_good),	cmocka_unit_test(test_duration_bad),
-		cmocka_unit_test(test_duration_messages), cmocka_unit_test(test_rate),
-		cmocka_unit_test(test_size),		cmocka_unit_test(test_percent),
-		cmocka_unit_test(test_prob_to_u32),	cmocka_unit_test(test_prefix),
-		cmocka_unit_test(test_prefix_contains),	cmocka_unit_test(test_port_range),
-		cmocka_unit_test(test_u64),		cmocka_unit_test(test_validate_name),
-		cmocka_unit_test(test_suggest),		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_duration_good),
+		cmocka_unit_test(test_duration_bad),
+		cmocka_unit_test(test_duration_messages),
+		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_percent),
+		cmocka_unit_test(test_prob_to_u32),
+		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_prefix_contains),
+		cmocka_unit_test(test_port_range),
+		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_validate_name),
+		cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_round_trips),
 	};
 

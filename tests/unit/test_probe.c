@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for the probe report logic (no privileges): which backend
- * each fault kind gets, and when fallacy counts as usable. */
+ * each fault kind gets (the kinds' own backend hooks), and when fallacy
+ * counts as usable. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,8 @@
 
 #include <string.h>
 
-#include "probe.h"
+#include "faults/fault.h"
+#include "probe/probe.h"
 
 static void all_ok(struct fl_probe_report *rep)
 {
@@ -24,6 +26,14 @@ static void set(struct fl_probe_report *rep, enum fl_probe_id id, enum fl_probe_
 	rep->r[id].status = s;
 }
 
+static enum fl_backend backend(const struct fl_probe_report *rep, const char *kind)
+{
+	const struct fault_ops *ops = fl_fault_kind(kind);
+
+	assert_non_null(ops);
+	return ops->backend(rep);
+}
+
 static void test_backends_this_kernel(void **state)
 {
 	struct fl_probe_report rep;
@@ -31,15 +41,12 @@ static void test_backends_this_kernel(void **state)
 	(void)state;
 	all_ok(&rep);
 	set(&rep, FL_PROBE_NETEM, FL_PROBE_MISSING);
-	assert_int_equal(fl_probe_backend(&rep, "loss"), FL_BACKEND_TC_BPF);
-	assert_int_equal(fl_probe_backend(&rep, "partition"), FL_BACKEND_TC_BPF);
-	assert_int_equal(fl_probe_backend(&rep, "reset"), FL_BACKEND_TC_BPF);
-	assert_int_equal(fl_probe_backend(&rep, "delay"), FL_BACKEND_DELAY_LINE);
-	assert_int_equal(fl_probe_backend(&rep, "jitter"), FL_BACKEND_DELAY_LINE);
-	assert_int_equal(fl_probe_backend(&rep, "reorder"), FL_BACKEND_DELAY_LINE);
-	assert_int_equal(fl_probe_backend(&rep, "rate"), FL_BACKEND_TBF_HTB);
-	assert_int_equal(fl_probe_backend(&rep, "ingress-rate"), FL_BACKEND_IFB);
-	assert_int_equal(fl_probe_backend(&rep, "nonsense"), FL_BACKEND_NONE);
+	assert_int_equal(backend(&rep, "loss"), FL_BACKEND_TC_BPF);
+	assert_int_equal(backend(&rep, "partition"), FL_BACKEND_TC_BPF);
+	assert_int_equal(backend(&rep, "reset"), FL_BACKEND_TC_BPF);
+	assert_int_equal(backend(&rep, "delay"), FL_BACKEND_DELAY_LINE);
+	assert_int_equal(backend(&rep, "reorder"), FL_BACKEND_DELAY_LINE);
+	assert_int_equal(backend(&rep, "rate"), FL_BACKEND_SHAPER);
 	assert_true(fl_probe_usable(&rep));
 }
 
@@ -50,10 +57,10 @@ static void test_backends_with_netem(void **state)
 	(void)state;
 	all_ok(&rep);
 	/* backend auto is the delay line even where netem exists */
-	assert_int_equal(fl_probe_backend(&rep, "delay"), FL_BACKEND_DELAY_LINE);
-	assert_int_equal(fl_probe_backend(&rep, "reorder"), FL_BACKEND_DELAY_LINE);
+	assert_int_equal(backend(&rep, "delay"), FL_BACKEND_DELAY_LINE);
+	assert_int_equal(backend(&rep, "reorder"), FL_BACKEND_DELAY_LINE);
 	set(&rep, FL_PROBE_NFQUEUE, FL_PROBE_MISSING);
-	assert_int_equal(fl_probe_backend(&rep, "delay"), FL_BACKEND_NETEM);
+	assert_int_equal(backend(&rep, "delay"), FL_BACKEND_NETEM);
 	assert_true(fl_probe_usable(&rep));
 }
 
@@ -66,11 +73,10 @@ static void test_backends_missing(void **state)
 	set(&rep, FL_PROBE_NETEM, FL_PROBE_MISSING);
 	set(&rep, FL_PROBE_NFQUEUE, FL_PROBE_NOT_RUN);
 	set(&rep, FL_PROBE_CLS_BPF, FL_PROBE_MISSING);
-	set(&rep, FL_PROBE_IFB, FL_PROBE_MISSING);
-	assert_int_equal(fl_probe_backend(&rep, "delay"), FL_BACKEND_NONE);
-	assert_int_equal(fl_probe_backend(&rep, "loss"), FL_BACKEND_NONE);
-	assert_int_equal(fl_probe_backend(&rep, "ingress-rate"), FL_BACKEND_NONE);
-	assert_string_equal(fl_backend_name(FL_BACKEND_NONE), "unavailable");
+	assert_int_equal(backend(&rep, "delay"), FL_BACKEND_NONE);
+	assert_int_equal(backend(&rep, "loss"), FL_BACKEND_NONE);
+	assert_int_equal(backend(&rep, "rate"), FL_BACKEND_NONE);
+	assert_string_equal(fl_backend_name(FL_BACKEND_NONE), "none (missing kernel features)");
 	assert_string_equal(fl_backend_name(FL_BACKEND_DELAY_LINE), "NFQUEUE delay line");
 }
 
@@ -80,7 +86,7 @@ static void test_usable(void **state)
 	static const enum fl_probe_id required[] = { FL_PROBE_NETNS, FL_PROBE_VETH,
 						     FL_PROBE_CLS_BPF, FL_PROBE_BTF };
 	static const enum fl_probe_id optional[] = { FL_PROBE_IFB, FL_PROBE_BR_NETFILTER,
-						     FL_PROBE_CGROUP2, FL_PROBE_IPTABLES };
+						     FL_PROBE_IPTABLES };
 	struct fl_probe_report rep;
 
 	(void)state;
@@ -127,8 +133,8 @@ static void test_info_table(void **state)
 	struct fl_probe_report rep;
 
 	all_ok(&rep);
-	for (const char *const *k = fl_probe_fault_kinds; *k; k++)
-		assert_int_not_equal(fl_probe_backend(&rep, *k), FL_BACKEND_NONE);
+	for (int k = 0; fl_fault_kinds[k]; k++)
+		assert_int_not_equal(fl_fault_kinds[k]->backend(&rep), FL_BACKEND_NONE);
 }
 
 int main(void)

@@ -16,10 +16,10 @@
 #include "results.h"
 
 static struct fl_case cases[] = {
-    {"availability >= 0.95", "availability", true, "0.99", ">= 0.95",
-     "measured 0.99 (99 of 100 ops ok), bound >= 0.95"},
-    {"latency p99 < 1s during \"cut\" & <x>", "latency", false, "2.000s", "< 1s",
-     "measured 2.000s (over 10 ops), bound < 1s"},
+	{ "availability >= 0.95", "availability", true, "0.99", ">= 0.95",
+	  "measured 0.99 (99 of 100 ops ok), bound >= 0.95" },
+	{ "latency p99 < 1s during \"cut\" & <x>", "latency", false, "2.000s", "< 1s",
+	  "measured 2.000s (over 10 ops), bound < 1s" },
 };
 
 static void suite(struct fl_suite *s, const char *name, bool error)
@@ -55,7 +55,7 @@ static void test_summary_round_trip(void **state)
 {
 	char path[] = "/tmp/fl-test-summary.XXXXXX";
 	struct fl_suite s, back;
-	struct fl_err err = {""};
+	struct fl_err err = { "" };
 	int fd = mkstemp(path);
 
 	(void)state;
@@ -102,10 +102,10 @@ static void test_junit_valid(void **state)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = 0;
 	fclose(f);
+	assert_non_null(strstr(
+		buf, "<testsuites name=\"fallacy\" tests=\"5\" failures=\"2\" errors=\"1\""));
 	assert_non_null(
-	    strstr(buf, "<testsuites name=\"fallacy\" tests=\"5\" failures=\"2\" errors=\"1\""));
-	assert_non_null(
-	    strstr(buf, "<failure message=\"measured 2.000s (over 10 ops), bound &lt; 1s\""));
+		strstr(buf, "<failure message=\"measured 2.000s (over 10 ops), bound &lt; 1s\""));
 	assert_non_null(strstr(buf, "during &quot;cut&quot; &amp; &lt;x&gt;"));
 	unlink(path);
 }
@@ -129,10 +129,10 @@ static void test_tap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_json_escape),
-	    cmocka_unit_test(test_summary_round_trip),
-	    cmocka_unit_test(test_junit_valid),
-	    cmocka_unit_test(test_tap),
+		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_summary_round_trip),
+		cmocka_unit_test(test_junit_valid),
+		cmocka_unit_test(test_tap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Rate parameters (units as tc reads them, defaults for burst and limit)
- * and delay parameter parsing/printing: no kernel involved. */
+/* Rate and delay parameters through the kinds' tables (units as tc reads
+ * them, defaults for burst and limit, printing back): no kernel involved. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,18 +10,41 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "delaymodel.h"
-#include "shape.h"
+#include "delay/delaymodel.h"
+#include "faults/fault.h"
+#include "shape/shape.h"
+
+static struct fl_fault fault;
+
+/* "rate ..." / "delay ..." words through the kinds' own tables. */
+static int parse_kind(const char *kind, const char *line, struct fl_err *err)
+{
+	char buf[256], *argv[24] = { (char *)kind };
+	int argc = 1;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok(buf, " "); t && argc < 24; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	return fl_fault_parse(&fault, argc, argv, NULL, err);
+}
 
 static int parse_rate(const char *line, struct fl_rate *r, struct fl_err *err)
 {
-	char buf[256], *argv[16];
-	int argc = 0;
+	int rc = parse_kind("rate", line, err);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (char *t = strtok(buf, " "); t && argc < 16; t = strtok(NULL, " "))
-		argv[argc++] = t;
-	return fl_rate_parse(argc, argv, r, err);
+	if (!rc)
+		*r = *FL_KIND_PARAMS(struct fl_rate, &fault);
+	return rc;
+}
+
+/* The kind and its parameters as printed (text). */
+static void format_params(char *buf, size_t len)
+{
+	FILE *m = fmemopen(buf, len, "w");
+	struct fl_out o = { .f = m };
+
+	fl_fault_print_params(&fault, &o);
+	fclose(m);
 }
 
 static void test_rate_units(void **st)
@@ -42,6 +65,8 @@ static void test_rate_units(void **st)
 	assert_non_null(strstr(err.msg, "10xbit"));
 	assert_int_equal(parse_rate("10mbit burst", &r, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "burst needs a size"));
+	assert_int_equal(parse_rate("10mbit burst 1k burst 2k", &r, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "burst given twice"));
 	assert_int_equal(parse_rate("10mbit speed 5", &r, &err), -EINVAL);
 	assert_int_equal(parse_rate("100bit", &r, &err), -EINVAL); /* below 8kbit */
 }
@@ -72,14 +97,17 @@ static void test_rate_defaults(void **st)
 
 static void test_rate_format(void **st)
 {
-	struct fl_rate r = { .rate_bps = 10000000 };
+	struct fl_err err = { { 0 } };
+	struct fl_rate r;
 	char buf[128];
 
 	(void)st;
-	fl_rate_format(&r, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "rate 10mbit"));
-	assert_non_null(strstr(buf, "burst"));
-	assert_non_null(strstr(buf, "limit"));
+	assert_int_equal(parse_rate("10mbit", &r, &err), 0);
+	format_params(buf, sizeof(buf));
+	assert_string_equal(buf, "rate 10mbit");
+	assert_int_equal(parse_rate("512kbit burst 32kb limit 1mb", &r, &err), 0);
+	format_params(buf, sizeof(buf));
+	assert_string_equal(buf, "rate 512kbit burst 32kb limit 1mb");
 }
 
 static void test_classid(void **st)
@@ -98,7 +126,7 @@ static int parse_delay(const char *line, struct fl_delay_params *p, struct fl_er
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (char *t = strtok(buf, " "); t && argc < 24; t = strtok(NULL, " "))
 		argv[argc++] = t;
-	return fl_delay_params_parse(argc, argv, p, err);
+	return fl_delay_from_words(argc, argv, p, err) ?: parse_kind("delay", line, err);
 }
 
 static void test_delay_words(void **st)
@@ -110,7 +138,8 @@ static void test_delay_words(void **st)
 	(void)st;
 	assert_int_equal(parse_delay("50ms jitter 5ms correlation 25% distribution normal "
 				     "reorder 10% 50% allow-reorder limit 100 fail-closed",
-				     &p, &err), 0);
+				     &p, &err),
+			 0);
 	assert_int_equal(p.delay_ns, 50000000);
 	assert_int_equal(p.jitter_ns, 5000000);
 	assert_true(p.delay_corr > 0.249 && p.delay_corr < 0.251);
@@ -120,9 +149,10 @@ static void test_delay_words(void **st)
 	assert_true(p.allow_reorder);
 	assert_true(p.fail_closed);
 	assert_int_equal(p.limit, 100);
-	fl_delay_params_format(&p, out, sizeof(out));
+	format_params(out, sizeof(out));
 	assert_string_equal(out, "delay 50ms jitter 5ms correlation 25% distribution normal "
-				 "reorder 10% 50% allow-reorder limit 100 fail-closed");
+				 "reorder 10% reorder-correlation 50% allow-reorder limit 100 "
+				 "fail-closed");
 }
 
 static void test_delay_positional_and_errors(void **st)
@@ -138,9 +168,9 @@ static void test_delay_positional_and_errors(void **st)
 	assert_int_equal(p.backend, FL_DELAY_BACKEND_NETEM);
 	assert_int_equal(parse_delay("50ms backend tc", &p, &err), -EINVAL);
 	assert_int_equal(parse_delay("50ms jitter", &p, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "jitter needs a value"));
+	assert_non_null(strstr(err.msg, "jitter needs a duration"));
 	assert_int_equal(parse_delay("50ms wobble 3", &p, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "unknown delay parameter"));
+	assert_non_null(strstr(err.msg, "delay: unknown parameter 'wobble'"));
 	assert_int_equal(parse_delay("50ms limit 0", &p, &err), -EINVAL);
 }
 

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* Timeline step kinds: one table, like the fault kinds. A step kind is its
+ * YAML key in a scenario's timeline, a parser that turns the step into the
+ * words of the equivalent command (so a resolved scenario prints each step
+ * as `KEY: "words"` and loads again), and how to apply and undo it where
+ * the timeline runs: a lab (`fallacy run`) or one namespace (`fallacy wrap
+ * --scenario`).
+ *
+ * Add a step kind: one file harness/step_NAME.c defining `const struct
+ * fl_step_ops fl_step_NAME`, one line STEP(NAME) in harness/steps.c. The
+ * parser, `fallacy run --dry-run`, the resolved scenario, events.jsonl and
+ * `heal: all` follow from the table. */
+#ifndef FALLACY_STEPS_H
+#define FALLACY_STEPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "supervisor/session.h"
+#include "yaml.h"
+
+struct fl_step;
+struct fl_scenario;
+struct fl_fault;
+struct fl_lab;
+struct fl_run;
+
+/* What a step parser gets: the document (for file:line:col errors) and the
+ * scenario so far (the steps before this one). */
+struct fl_step_parse {
+	const struct fl_ydoc *d;
+	struct fl_err *err;
+	const struct fl_scenario *sc;
+};
+
+/* Where steps act. */
+struct fl_step_ctx {
+	struct fl_target target; /* the session faults go to: the lab, or wrap's netns */
+	const struct fl_lab *lab; /* NULL in wrap */
+	struct fl_run *run; /* NULL in wrap */
+	uint64_t seed; /* for faults that give no --seed */
+	/* wrap: adapt a fault to the loopback fault point (hook, --port) */
+	void (*adapt)(struct fl_step_ctx *c, struct fl_fault *f);
+	/* wrap: called before a fault is healed (its counters still there) */
+	void (*before_heal)(struct fl_step_ctx *c, const char *id);
+	void *arg; /* the caller's */
+};
+
+struct fl_step_ops {
+	const char *key; /* the timeline key: "fault", "link", ... */
+	const char *help; /* one line, for docs/scenarios.md */
+	const char *const *extra_keys; /* other keys the step may have (NULL-terminated) */
+	bool needs_lab; /* refused by `wrap --scenario` (one namespace, no lab) */
+	/* v is the value of the step's key, step the whole step map; fills
+	 * st->argv with the words of the equivalent command. */
+	int (*parse)(struct fl_step_parse *p, struct fl_step *st, const struct fl_ynode *step,
+		     const struct fl_ynode *v);
+	/* The event name when applied (NULL: the key). */
+	const char *(*event)(const struct fl_step *st);
+	int (*apply)(struct fl_step_ctx *c, const struct fl_step *st, struct fl_err *err);
+	/* Undo it (heal ID / heal all); counters: a JSON value seen at heal
+	 * time, or left empty. NULL: the step leaves nothing to heal. */
+	int (*heal)(struct fl_step_ctx *c, const struct fl_step *st, char *counters, size_t len,
+		    struct fl_err *err);
+	/* Check a parsed step against the lab it will run on (node names);
+	 * NULL: nothing to check. */
+	int (*validate)(const struct fl_step *st, const struct fl_lab *lab, struct fl_err *err);
+};
+
+extern const struct fl_step_ops *const fl_step_kinds[]; /* NULL-terminated */
+extern const struct fl_step_ops fl_step_heal;
+const struct fl_step_ops *fl_step_kind(const char *key);
+bool fl_step_is_heal(const struct fl_step *st);
+
+/* ---- helpers for step parsers -------------------------------------------- */
+
+/* Append one word to st->argv. */
+int fl_step_push(struct fl_step *st, const char *w);
+/* Split a scalar into words and append them. */
+int fl_step_push_words(struct fl_step *st, const char *text);
+/* A single, non-null scalar, else an error at v naming key. */
+int fl_ystep_scalar(struct fl_step_parse *p, const struct fl_ynode *v, const char *key);
+/* "n1" or [n2, n3] -> "n2,n3" */
+int fl_ystep_nodes(struct fl_step_parse *p, const struct fl_ynode *v, const char *key, char *buf,
+		   size_t len);
+/* true or false. */
+int fl_ystep_flag(struct fl_step_parse *p, const struct fl_ynode *v, const char *key, bool *on);
+/* The earlier step named id (not a heal), or NULL. */
+const struct fl_step *fl_step_find(const struct fl_scenario *sc, const char *id);
+
+#endif

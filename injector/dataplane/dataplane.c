@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: MIT
+/* Loads bpf/dataplane.bpf.c through its skeleton, attaches it with libbpf's
+ * tc API (clsact + direct-action cls_bpf), and keeps the rule maps. */
+#include "dataplane.h"
+
+#include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/pkt_sched.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netlink/route/qdisc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.skel.h"
+#include "lab/lab.h"
+#include "log.h"
+#include "netns.h"
+#include "state/journal.h"
+
+#define FL_DP_MAX_POINTS 512
+
+struct fl_point {
+	char ns_spec[80];
+	char ifname[IF_NAMESIZE];
+	int nsfd;
+	int ifindex;
+	unsigned int dirs;
+	bool created_clsact;
+};
+
+struct port_ent {
+	struct fl_port_key key;
+	__u32 rule;
+};
+
+struct fl_dp {
+	struct dataplane_bpf *skel;
+	struct fl_port_key *port_keys[2]; /* written per generation */
+	int n_port_keys[2];
+	bool has_nodes;
+	int n_points;
+	struct fl_point points[FL_DP_MAX_POINTS];
+};
+
+int fl_dp_open(struct fl_dp **out)
+{
+	struct fl_dp *dp = calloc(1, sizeof(*dp));
+	int err;
+
+	if (!dp)
+		return -ENOMEM;
+	dp->skel = dataplane_bpf__open_and_load();
+	if (!dp->skel) {
+		err = -errno;
+		pr_err("loading the BPF data plane: %s (run fallacy doctor; needs root, BTF, clsact)",
+		       strerror(-err));
+		free(dp);
+		return err ? err : -EINVAL;
+	}
+	*out = dp;
+	return 0;
+}
+
+void fl_dp_close(struct fl_dp *dp)
+{
+	if (!dp)
+		return;
+	for (int i = 0; i < dp->n_points; i++)
+		close(dp->points[i].nsfd);
+	free(dp->port_keys[0]);
+	free(dp->port_keys[1]);
+	dataplane_bpf__destroy(dp->skel);
+	free(dp);
+}
+
+int fl_dp_n_attached(const struct fl_dp *dp)
+{
+	return dp->n_points;
+}
+
+/* 1 if IFINDEX has a clsact qdisc, 0 if none, -EBUSY for an ingress qdisc
+ * (which holds the same parent and would block clsact). */
+static int clsact_state(int ifindex)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_qdisc *q = NULL;
+	struct nl_cache *cache = NULL;
+	int ret = -ENOMEM;
+
+	if (!sk)
+		return -ENOMEM;
+	if (nl_connect(sk, NETLINK_ROUTE) || rtnl_qdisc_alloc_cache(sk, &cache)) {
+		ret = -EIO;
+		goto out;
+	}
+	q = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_CLSACT);
+	ret = 0;
+	if (q)
+		ret = strcmp(rtnl_tc_get_kind(TC_CAST(q)), "clsact") ? -EBUSY : 1;
+	rtnl_qdisc_put(q);
+out:
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return ret;
+}
+
+static int attach_dir(struct fl_dp *dp, struct fl_state *st, struct fl_point *pt,
+		      enum bpf_tc_attach_point where)
+{
+	const char *name = where == BPF_TC_INGRESS ? "ingress" : "egress";
+	struct bpf_program *prog = where == BPF_TC_INGRESS ? dp->skel->progs.fl_ingress :
+							     dp->skel->progs.fl_egress;
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex, .attach_point = where);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FL_TC_HANDLE, .priority = FL_TC_PRIO,
+			    .flags = BPF_TC_F_REPLACE, .prog_fd = bpf_program__fd(prog));
+	int err;
+
+	err = fl_state_record(st, "tcfilter", "%s %s %s %d %d", pt->ns_spec, pt->ifname, name,
+			      FL_TC_PRIO, FL_TC_HANDLE);
+	if (err)
+		return err;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		pr_err("attaching the data plane to %s %s (%s): %s", pt->ns_spec, pt->ifname, name,
+		       strerror(-err));
+	return err;
+}
+
+static int attach_here(struct fl_dp *dp, struct fl_state *st, struct fl_point *pt)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int have = clsact_state(pt->ifindex), err;
+
+	if (have < 0) {
+		pr_err("%s %s: %s (fallacy needs a clsact qdisc there; remove the ingress qdisc)",
+		       pt->ns_spec, pt->ifname,
+		       have == -EBUSY ? "has an ingress qdisc" : "cannot list qdiscs");
+		return have;
+	}
+	if (!have) {
+		struct fl_rec rec;
+
+		err = fl_state_begin(st, &rec, "qdisc", "%s %s clsact", pt->ns_spec, pt->ifname);
+		if (err)
+			return err;
+		err = bpf_tc_hook_create(&hook);
+		pt->created_clsact = !err;
+		if (err == -EEXIST) /* made meanwhile, not by us */
+			err = fl_state_existed(&rec);
+		if (err) {
+			pr_err("creating clsact on %s %s: %s", pt->ns_spec, pt->ifname,
+			       strerror(-err));
+			return err;
+		}
+	}
+	if ((pt->dirs & FL_DIR_INGRESS) && (err = attach_dir(dp, st, pt, BPF_TC_INGRESS)))
+		return err;
+	if ((pt->dirs & FL_DIR_EGRESS) && (err = attach_dir(dp, st, pt, BPF_TC_EGRESS)))
+		return err;
+	return 0;
+}
+
+int fl_dp_attach(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int nsfd,
+		 const char *ifname, unsigned int dirs)
+{
+	struct fl_point *pt;
+	int saved = -1, err;
+
+	if (dp->n_points >= FL_DP_MAX_POINTS)
+		return -ENOSPC;
+	pt = &dp->points[dp->n_points];
+	memset(pt, 0, sizeof(*pt));
+	snprintf(pt->ns_spec, sizeof(pt->ns_spec), "%s", ns_spec);
+	snprintf(pt->ifname, sizeof(pt->ifname), "%s", ifname);
+	pt->dirs = dirs;
+	pt->nsfd = dup(nsfd);
+	if (pt->nsfd < 0)
+		return -errno;
+	err = fl_netns_enter(nsfd, &saved);
+	if (err)
+		goto fail;
+	pt->ifindex = (int)if_nametoindex(ifname);
+	if (!pt->ifindex) {
+		err = -ENODEV;
+		pr_err("%s: no interface %s", ns_spec, ifname);
+	} else {
+		err = attach_here(dp, st, pt);
+	}
+	fl_netns_leave(saved);
+	/* a half-attached point is still ours to detach */
+	if (!err || pt->ifindex)
+		dp->n_points++;
+	if (!err)
+		return 0;
+	return err;
+fail:
+	close(pt->nsfd);
+	return err;
+}
+
+int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int nsfd,
+		     unsigned int dirs)
+{
+	struct if_nameindex *ifs = NULL, *i;
+	int saved = -1, err, n = 0;
+
+	err = fl_netns_enter(nsfd, &saved);
+	if (err)
+		return err;
+	ifs = if_nameindex();
+	err = ifs ? 0 : -errno;
+	fl_netns_leave(saved);
+	if (err)
+		return err;
+	for (i = ifs; i->if_index && !err; i++) {
+		if (!strcmp(i->if_name, "lo"))
+			continue;
+		err = fl_dp_attach(dp, st, ns_spec, nsfd, i->if_name, dirs);
+		n++;
+	}
+	if_freenameindex(ifs);
+	/* a namespace with nothing but loopback (fallacy wrap): lo is the
+	 * fault point */
+	if (!err && !n)
+		err = fl_dp_attach(dp, st, ns_spec, nsfd, "lo", dirs);
+	return err;
+}
+
+static int detach_point(struct fl_point *pt)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = pt->ifindex);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FL_TC_HANDLE, .priority = FL_TC_PRIO);
+	int saved = -1, err, ret = 0;
+
+	err = fl_netns_enter(pt->nsfd, &saved);
+	if (err)
+		return err;
+	for (int d = FL_DIR_INGRESS; d <= FL_DIR_EGRESS; d <<= 1) {
+		if (!(pt->dirs & d))
+			continue;
+		hook.attach_point = d == FL_DIR_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+		opts.prog_fd = opts.prog_id = opts.flags = 0;
+		err = bpf_tc_detach(&hook, &opts);
+		if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+			ret = err;
+	}
+	if (pt->created_clsact) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		err = bpf_tc_hook_destroy(&hook);
+		if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+			ret = err;
+	}
+	fl_netns_leave(saved);
+	return ret;
+}
+
+int fl_dp_detach_all(struct fl_dp *dp)
+{
+	int ret = 0, err;
+
+	for (int i = dp->n_points - 1; i >= 0; i--) {
+		err = detach_point(&dp->points[i]);
+		if (err) {
+			pr_warn("detaching from %s %s: %s", dp->points[i].ns_spec,
+				dp->points[i].ifname, strerror(-err));
+			ret = err;
+		}
+		close(dp->points[i].nsfd);
+	}
+	dp->n_points = 0;
+	return ret;
+}
+
+static int ethtool_off(int fd, const char *ifname, __u32 cmd)
+{
+	struct ethtool_value ev = { .cmd = cmd, .data = 0 };
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	return ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
+}
+
+int fl_dp_offloads_off(int nsfd, const char *ifname)
+{
+	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
+	int saved = -1, fd, err;
+
+	err = fl_netns_enter(nsfd, &saved);
+	if (err)
+		return err;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	err = fd < 0 ? -errno : 0;
+	for (size_t i = 0; fd >= 0 && i < sizeof(cmds) / sizeof(cmds[0]) && !err; i++)
+		err = ethtool_off(fd, ifname, cmds[i]);
+	if (fd >= 0)
+		close(fd);
+	fl_netns_leave(saved);
+	if (err)
+		pr_warn("turning off offloads of %s: %s", ifname, strerror(-err));
+	return err;
+}
+
+static int node_put(struct fl_dp *dp, __u8 family, const void *addr, size_t len, __u32 idx)
+{
+	struct fl_addr_key k = { .family = family };
+
+	memcpy(k.addr, addr, len);
+	return bpf_map__update_elem(dp->skel->maps.fl_nodes, &k, sizeof(k), &idx, sizeof(idx),
+				    BPF_ANY);
+}
+
+int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < lab->n_nodes && !err; i++) {
+		const struct fl_node *n = &lab->nodes[i];
+
+		if (n->index < 0 || n->index >= FL_MAX_NODES)
+			continue;
+		err = node_put(dp, FL_FAM_IPV4, &n->ip4, 4, (__u32)n->index);
+		if (!err && lab->ipv6)
+			err = node_put(dp, FL_FAM_IPV6, &n->ip6, 16, (__u32)n->index);
+	}
+	dp->has_nodes = !err && lab->n_nodes;
+	return err;
+}
+
+/* ---- candidate index (rule.h) ------------------------------------------- */
+
+static void bit_set(struct fl_bits *b, int i)
+{
+	b->w[i / 64] |= 1ULL << (i % 64);
+}
+
+/* nodes (FL_IDX_NODES entries) an endpoint may be: its node set, or every
+ * entry when it is "any" or a prefix */
+static void ep_nodes(const struct fl_endpoint *e, bool *in)
+{
+	for (int k = 0; k < FL_IDX_NODES; k++)
+		in[k] = !e->use_nodes || (k < FL_MAX_NODES && ((e->nodes[k / 64] >> (k % 64)) & 1));
+}
+
+static void index_nodes(const struct fl_rule *rules, int n, struct fl_bits *idx)
+{
+	bool src[FL_IDX_NODES], dst[FL_IDX_NODES];
+
+	for (int i = 0; i < n; i++) {
+		ep_nodes(&rules[i].src, src);
+		ep_nodes(&rules[i].dst, dst);
+		for (int k = 0; k < FL_IDX_NODES; k++) {
+			bool s = src[k], d = dst[k];
+
+			if (rules[i].flags & FL_RULE_BIDIR)
+				s = d = src[k] || dst[k];
+			if (s)
+				bit_set(&idx[k], i);
+			if (d)
+				bit_set(&idx[FL_IDX_NODES + k], i);
+		}
+	}
+}
+
+static int cmp_port_ent(const void *a, const void *b)
+{
+	const struct port_ent *x = a, *y = b;
+
+	if (x->key.side != y->key.side)
+		return x->key.side - y->key.side;
+	return (int)x->key.port - (int)y->key.port;
+}
+
+/* The (side, port) -> rule pairs of the rules with a narrow port range;
+ * the others go to *any. Returns the count, or -E2BIG. */
+static int port_pairs(const struct fl_rule *r, int n, __u8 gen, struct port_ent *out, int max,
+		      struct fl_bits *any)
+{
+	int m = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool narrow = r[i].port_mode && r[i].port_hi - r[i].port_lo < FL_IDX_PORT_SPAN;
+		bool sides[2] = { r[i].port_mode & FL_PORT_SRC, r[i].port_mode & FL_PORT_DST };
+
+		if (!narrow) {
+			bit_set(any, i);
+			continue;
+		}
+		if (r[i].flags & FL_RULE_BIDIR)
+			sides[0] = sides[1] = true;
+		for (__u8 side = 0; side < 2; side++) {
+			for (__u32 p = r[i].port_lo; sides[side] && p <= r[i].port_hi; p++) {
+				if (m == max)
+					return -E2BIG;
+				out[m].key = (struct fl_port_key){ .port = (__u16)p,
+								   .side = side,
+								   .gen = gen };
+				out[m++].rule = (__u32)i;
+			}
+		}
+	}
+	return m;
+}
+
+static int write_ports(struct fl_dp *dp, __u8 gen, struct port_ent *e, int m)
+{
+	struct bpf_map *map = dp->skel->maps.fl_idx_port;
+	struct fl_port_key *keys = calloc((size_t)m + 1, sizeof(*keys));
+	struct fl_bits bits;
+	int nk = 0, err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (int i = 0; i < dp->n_port_keys[gen]; i++)
+		bpf_map__delete_elem(map, &dp->port_keys[gen][i], sizeof(keys[0]), 0);
+	qsort(e, (size_t)m, sizeof(*e), cmp_port_ent);
+	for (int i = 0; i < m && !err; nk++) {
+		int j = i;
+
+		memset(&bits, 0, sizeof(bits));
+		for (; j < m && !cmp_port_ent(&e[i], &e[j]); j++)
+			bit_set(&bits, (int)e[j].rule);
+		keys[nk] = e[i].key;
+		err = bpf_map__update_elem(map, &keys[nk], sizeof(keys[0]), &bits, sizeof(bits),
+					   BPF_ANY);
+		i = j;
+	}
+	free(dp->port_keys[gen]);
+	dp->port_keys[gen] = keys;
+	dp->n_port_keys[gen] = nk;
+	return err;
+}
+
+/* Index of generation gen; conf->port_any[gen] is filled here. */
+static int write_index(struct fl_dp *dp, const struct fl_rule *rules, int n, __u32 gen,
+		       struct fl_conf *conf)
+{
+	int max = FL_IDX_PORT_MAX / 2, m, err = -ENOMEM;
+	struct fl_bits *node = calloc(2 * FL_IDX_NODES, sizeof(*node));
+	struct port_ent *pe = calloc((size_t)max, sizeof(*pe));
+	__u32 keys[2 * FL_IDX_NODES], count = 2 * FL_IDX_NODES;
+
+	if (!node || !pe)
+		goto out;
+	index_nodes(rules, n, node);
+	for (__u32 k = 0; k < count; k++)
+		keys[k] = FL_IDX_NODE(gen, 0, 0) + k;
+	err = bpf_map_update_batch(bpf_map__fd(dp->skel->maps.fl_idx_node), keys, node, &count,
+				   NULL);
+	if (err)
+		goto out;
+	memset(&conf->port_any[gen], 0, sizeof(conf->port_any[gen]));
+	m = port_pairs(rules, n, (__u8)gen, pe, max, &conf->port_any[gen]);
+	if (m < 0) { /* too many ports: no port index for this generation */
+		m = 0;
+		for (int i = 0; i < n; i++)
+			bit_set(&conf->port_any[gen], i);
+	}
+	err = write_ports(dp, (__u8)gen, pe, m);
+	conf->flags &= ~(FL_CONF_PORTS0 << gen);
+	if (dp->n_port_keys[gen])
+		conf->flags |= FL_CONF_PORTS0 << gen;
+	if (dp->has_nodes)
+		conf->flags |= FL_CONF_NODES;
+out:
+	free(node);
+	free(pe);
+	return err;
+}
+
+int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n)
+{
+	struct bpf_map *conf_map = dp->skel->maps.fl_conf, *rmap = dp->skel->maps.fl_rules;
+	struct fl_conf conf;
+	__u32 zero = 0, idle, key;
+	int err;
+
+	if (n < 0 || n > FL_MAX_RULES)
+		return -E2BIG;
+	err = bpf_map__lookup_elem(conf_map, &zero, sizeof(zero), &conf, sizeof(conf), 0);
+	if (err)
+		return err;
+	idle = (conf.gen & 1) ^ 1;
+	for (int i = 0; i < n; i++) {
+		key = idle * FL_MAX_RULES + (__u32)i;
+		err = bpf_map__update_elem(rmap, &key, sizeof(key), &rules[i], sizeof(rules[i]),
+					   BPF_ANY);
+		if (err)
+			return err;
+	}
+	err = write_index(dp, rules, n, idle, &conf);
+	if (err)
+		return err;
+	/* count and index first, then the generation: a reader never sees a
+	 * new generation with a stale count */
+	conf.n_rules[idle] = (__u32)n;
+	err = bpf_map__update_elem(conf_map, &zero, sizeof(zero), &conf, sizeof(conf), BPF_ANY);
+	if (err)
+		return err;
+	conf.gen = idle;
+	return bpf_map__update_elem(conf_map, &zero, sizeof(zero), &conf, sizeof(conf), BPF_ANY);
+}
+
+int fl_dp_slot_reset(struct fl_dp *dp, uint32_t slot)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fl_rule_state st = { 0 };
+	struct fl_counters *c;
+	int err;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	c = calloc((size_t)ncpu, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = bpf_map__update_elem(dp->skel->maps.fl_rstate, &slot, sizeof(slot), &st, sizeof(st),
+				   BPF_ANY);
+	if (!err)
+		err = bpf_map__update_elem(dp->skel->maps.fl_counters, &slot, sizeof(slot), c,
+					   (size_t)ncpu * sizeof(*c), BPF_ANY);
+	free(c);
+	return err;
+}
+
+int fl_dp_counters(struct fl_dp *dp, uint32_t slot, struct fl_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus(), err;
+	struct fl_counters *c;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	c = calloc((size_t)ncpu, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(dp->skel->maps.fl_counters, &slot, sizeof(slot), c,
+				   (size_t)ncpu * sizeof(*c), 0);
+	for (int i = 0; !err && i < ncpu; i++) {
+		fl_counters_add(sum, &c[i]);
+	}
+	free(c);
+	return err;
+}
+
+void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c)
+{
+	sum->packets += c->packets;
+	sum->bytes += c->bytes;
+	sum->dropped += c->dropped;
+	sum->duplicated += c->duplicated;
+	sum->corrupted += c->corrupted;
+	sum->reset += c->reset;
+	sum->delayed += c->delayed;
+	sum->shaped += c->shaped;
+}

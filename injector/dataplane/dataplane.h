@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* The BPF side of a session: one loaded dataplane skeleton whose two
+ * programs (ingress, egress) are attached to every fault point of the
+ * session's namespace, and the rule table in its maps (fallacy/rule.h).
+ * Every tc object is journaled before it is created:
+ *   qdisc NETNS IF clsact                only when we create the clsact
+ *   tcfilter NETNS IF ingress|egress PRIO HANDLE
+ * and fl_dp_detach_all() removes exactly those again. */
+#ifndef FALLACY_DATAPLANE_H
+#define FALLACY_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fallacy/rule.h"
+
+#define FL_TC_PRIO 1
+#define FL_TC_HANDLE 0xfa11
+
+struct fl_dp;
+struct fl_state;
+struct fl_lab;
+
+/* Load the program and maps (no attachment yet). */
+int fl_dp_open(struct fl_dp **out);
+/* Destroy the skeleton; attached filters keep the program alive, so call
+ * fl_dp_detach_all() first unless they must outlive this process. */
+void fl_dp_close(struct fl_dp *dp);
+
+/* Attach to IFNAME in the namespace nsfd (journal name ns_spec, see
+ * state.h) on the directions in dirs (FL_DIR_*). */
+int fl_dp_attach(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int nsfd,
+		 const char *ifname, unsigned int dirs);
+/* Attach to every non-loopback link of the namespace; to lo when that is
+ * the only link (the namespace of fallacy wrap). */
+int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int nsfd,
+		     unsigned int dirs);
+/* Remove our filters, and the clsact qdiscs we created. */
+int fl_dp_detach_all(struct fl_dp *dp);
+int fl_dp_n_attached(const struct fl_dp *dp);
+
+/* Turn off TSO, GSO and GRO of IFNAME in nsfd (ethtool ioctl), so that the
+ * program sees wire-sized packets. */
+int fl_dp_offloads_off(int nsfd, const char *ifname);
+
+/* Fill the address -> node index map from a lab. */
+int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab);
+/* Replace the whole rule table (already in evaluation order): write the
+ * idle generation, then flip. */
+int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n);
+/* Zero a slot's packet sequence, Gilbert-Elliott state and counters. */
+int fl_dp_slot_reset(struct fl_dp *dp, uint32_t slot);
+/* sum += c, member by member: the one place counters are added up (per
+ * CPU here, per rule in the supervisor, per fault in wrap's summary). */
+void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c);
+/* Sum of the per-CPU counters of a slot. */
+int fl_dp_counters(struct fl_dp *dp, uint32_t slot, struct fl_counters *sum);
+
+#endif

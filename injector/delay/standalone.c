@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/* fallacy __delayline: run the NFQUEUE delay line in the foreground for one
+ * slot, with its netfilter rules. Internal: tests and benchmarks drive the
+ * delay line through it independently of the session supervisor. */
+#include "delay.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "delayline.h"
+#include "log.h"
+#include "nfrule.h"
+#include "parse.h"
+#include "state/state.h"
+
+struct dl_opts {
+	const char *netns[FL_DL_MAX_QUEUES];
+	int n_netns;
+	enum fl_nfq_hook hook;
+	bool v4, v6, fail_closed, no_rule;
+	const char *session, *stats, *ready;
+	int64_t spin_ns;
+	int rt;
+	uint64_t slot, seed;
+	struct fl_delay_params p;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: fallacy __delayline [--netns NS]... [--hook prerouting|lo] [-4|-6]\n"
+		"       [--fail-closed] [--no-rule] [--session NAME] [--spin US] [--rt PRIO]\n"
+		"       [--slot N] [--seed S] [--stats FILE] [--ready FILE] -- delay D [...]\n"
+		"Runs the delay line for packets marked 0xfa110000|SLOT until SIGTERM.\n"
+		"example: fallacy __delayline --netns fl-demo -- delay 50ms jitter 5ms\n");
+}
+
+static int opt_val(int argc, char **argv, int *i, const char **val)
+{
+	if (*i + 1 >= argc) {
+		pr_err("__delayline: %s needs a value", argv[*i]);
+		return -EINVAL;
+	}
+	*val = argv[++*i];
+	return 0;
+}
+
+static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
+{
+	const char *a = argv[*i], *v = NULL;
+	struct fl_err err = { { 0 } };
+	uint64_t n;
+
+	if (!strcmp(a, "-4") || !strcmp(a, "-6")) {
+		o->v4 = a[1] == '4';
+		o->v6 = a[1] == '6';
+		return 0;
+	}
+	if (!strcmp(a, "--fail-closed") || !strcmp(a, "--no-rule")) {
+		*(a[2] == 'f' ? &o->fail_closed : &o->no_rule) = true;
+		return 0;
+	}
+	if (opt_val(argc, argv, i, &v))
+		return -EINVAL;
+	if (!strcmp(a, "--netns") && o->n_netns < FL_DL_MAX_QUEUES)
+		o->netns[o->n_netns++] = v;
+	else if (!strcmp(a, "--hook"))
+		o->hook = !strcmp(v, "lo") ? FL_NFQ_LO_INPUT : FL_NFQ_PREROUTING;
+	else if (!strcmp(a, "--rt"))
+		o->rt = atoi(v);
+	else if (!strcmp(a, "--session"))
+		o->session = v;
+	else if (!strcmp(a, "--stats"))
+		o->stats = v;
+	else if (!strcmp(a, "--ready"))
+		o->ready = v;
+	else if (!strcmp(a, "--spin")) {
+		o->spin_ns = strtoll(v, NULL, 10) * 1000; /* < 0: adaptive */
+	} else if (!strcmp(a, "--slot") || !strcmp(a, "--seed")) {
+		if (fl_parse_u64(v, 0, a[3] == 'l' ? 0xffff : UINT64_MAX, &n, &err)) {
+			pr_err("%s %s", a, err.msg);
+			return -EINVAL;
+		}
+		*(a[3] == 'l' ? &o->slot : &o->seed) = n;
+	} else {
+		pr_err("__delayline: unknown option '%s'", a);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct dl_opts *o)
+{
+	struct fl_err err = { { 0 } };
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (parse_opt(argc, argv, &i, o))
+			return -EINVAL;
+	if (i + 1 >= argc || strcmp(argv[i + 1], "delay")) {
+		usage();
+		return -EINVAL;
+	}
+	if (fl_delay_from_words(argc - i - 2, argv + i + 2, &o->p, &err)) {
+		pr_err("delay: %s", err.msg);
+		return -EINVAL;
+	}
+	o->p.seed = o->seed;
+	o->p.rule_id = (uint32_t)o->slot;
+	if (!o->n_netns)
+		o->netns[o->n_netns++] = "-";
+	return 0;
+}
+
+static int install_rules(const struct dl_opts *o, struct fl_state *st, struct fl_nfrule *rules,
+			 int *n)
+{
+	for (int i = 0; i < o->n_netns; i++) {
+		for (int fam = 4; fam <= 6; fam += 2) {
+			if ((fam == 4 && !o->v4) || (fam == 6 && !o->v6))
+				continue;
+			fl_nfrule_build(&rules[*n], o->netns[i], fam, o->hook, o->fail_closed);
+			if (fl_nfrule_install(st, &rules[*n]))
+				return -EIO;
+			++*n;
+		}
+	}
+	return 0;
+}
+
+static void write_stats(struct fl_delayline *dl, const struct dl_opts *o)
+{
+	struct fl_dl_slot_counters c = { 0 };
+	struct fl_dl_stats s;
+	FILE *f = o->stats ? fopen(o->stats, "w") : stdout;
+
+	if (!f)
+		return;
+	fl_delayline_stats(dl, &s);
+	fl_delayline_slot_counters(dl, (uint16_t)o->slot, &c);
+	fprintf(f,
+		"{\"queued\":%llu,\"delayed\":%llu,\"reordered\":%llu,\"overflow\":%llu,"
+		"\"max_held\":%llu,\"received\":%llu,\"unknown\":%llu,\"verdict_errors\":%llu,"
+		"\"late_mean_ns\":%llu,\"late_max_ns\":%llu,\"spin_margin_ns\":%lld,\"bulk\":%d}\n",
+		(unsigned long long)c.queued, (unsigned long long)c.delayed,
+		(unsigned long long)c.reordered, (unsigned long long)c.overflow,
+		(unsigned long long)c.max_held, (unsigned long long)s.received,
+		(unsigned long long)s.unknown, (unsigned long long)s.verdict_errors,
+		(unsigned long long)(s.released ? s.late_sum_ns / s.released : 0),
+		(unsigned long long)s.late_max_ns, (long long)s.spin_margin_ns, s.bulk);
+	if (f != stdout)
+		fclose(f);
+}
+
+static int serve(struct fl_delayline *dl, const struct dl_opts *o)
+{
+	sigset_t mask;
+	int sfd, err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	if (o->ready) {
+		FILE *f = fopen(o->ready, "w");
+
+		if (f)
+			fclose(f);
+	}
+	err = fl_delayline_run(dl, sfd);
+	close(sfd);
+	return err;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+int fl_delay_standalone_main(int argc, char **argv)
+{
+	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = FL_DL_DEFAULT_SPIN_NS };
+	struct fl_nfrule rules[2 * FL_DL_MAX_QUEUES];
+	struct fl_delayline *dl = NULL;
+	struct fl_state *st = NULL;
+	int n_rules = 0, err, rc = 2;
+
+	if (wants_help(argc, argv)) {
+		usage();
+		return 0;
+	}
+	if (parse_args(argc, argv, &o))
+		return 2;
+	if (o.session && fl_state_open(o.session, &st) && fl_state_create(o.session, &st))
+		return 2;
+	err = fl_delayline_new(&dl);
+	for (int i = 0; !err && i < o.n_netns; i++)
+		err = fl_delayline_add_netns(dl, o.netns[i]) < 0 ? -EIO : 0;
+	if (err)
+		goto cleanup;
+	fl_delayline_set_spin(dl, o.spin_ns);
+	fl_delayline_set_rt(dl, o.rt);
+	fl_delayline_set_slot(dl, (uint16_t)o.slot, &o.p);
+	if (!o.no_rule && install_rules(&o, st, rules, &n_rules))
+		goto cleanup;
+	if (!serve(dl, &o))
+		rc = 0;
+	write_stats(dl, &o);
+cleanup:
+	for (int i = n_rules - 1; i >= 0; i--)
+		fl_nfrule_remove(&rules[i]);
+	fl_delayline_close(dl);
+	if (st) {
+		fl_state_close(st);
+		if (rc == 0)
+			fl_state_cleanup(o.session);
+	}
+	return rc;
+}

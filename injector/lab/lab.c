@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+/* Labs: validation, the address plan, the lab file (RUN_DIR/LAB/lab) and
+ * the up/down orchestration. The kernel work is in lab_net.c. */
+#include "lab.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab_int.h"
+#include "log.h"
+#include "netns.h"
+#include "parse.h"
+#include "state/state.h"
+
+static int name_ok(const char *what, const char *s, size_t max, struct fl_err *err)
+{
+	char label[32];
+
+	snprintf(label, sizeof(label), "%s name", what);
+	return fl_validate_name(label, s, max, err);
+}
+
+int fl_lab_validate(const struct fl_lab_spec *spec, struct fl_err *err)
+{
+	const char *const *nn = spec->node_names;
+	int ret = name_ok("lab", spec->name, FL_LAB_NAME_MAX, err);
+
+	if (ret)
+		return ret;
+	if (spec->n_nodes < 1 || spec->n_nodes > FL_LAB_MAX_NODES) {
+		fl_err_set(err, "lab %s: %zu nodes (a lab has 1 to %d)", spec->name, spec->n_nodes,
+			   FL_LAB_MAX_NODES);
+		return -EINVAL;
+	}
+	for (size_t i = 0; nn && i < spec->n_nodes; i++) {
+		ret = name_ok("node", nn[i], FL_NODE_NAME_MAX, err);
+		if (ret)
+			return ret;
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(nn[i], nn[j])) {
+				fl_err_set(err, "lab %s: node name '%s' given twice", spec->name,
+					   nn[i]);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int fl_lab_addr4(int lab, int node, struct in_addr *net, struct in_addr *host)
+{
+	uint32_t base = 0xc6120000u; /* 198.18.0.0 */
+
+	if (lab < 0 || lab >= FL_LAB_MAX_LABS || node < 0 || node >= FL_LAB_MAX_NODES)
+		return -ERANGE;
+	base += (uint32_t)lab << (32 - FL_LAB_PREFIX4_LEN);
+	if (net)
+		net->s_addr = htonl(base);
+	if (host)
+		host->s_addr = htonl(base + (uint32_t)node + 1);
+	return 0;
+}
+
+void fl_lab_addr6(int lab, int node, struct in6_addr *host)
+{
+	static const uint8_t pfx[8] = { 0xfd, 0xfa, 0x11, 0xac, 0, 0, 0, 0 };
+
+	memset(host, 0, sizeof(*host));
+	memcpy(host->s6_addr, pfx, sizeof(pfx));
+	host->s6_addr[12] = (uint8_t)(lab >> 8);
+	host->s6_addr[13] = (uint8_t)lab;
+	host->s6_addr[14] = (uint8_t)((node + 1) >> 8);
+	host->s6_addr[15] = (uint8_t)(node + 1);
+}
+
+void fl_lab_free(struct fl_lab *lab)
+{
+	if (!lab)
+		return;
+	free(lab->nodes);
+	free(lab);
+}
+
+const struct fl_node *fl_lab_node(const struct fl_lab *lab, const char *name)
+{
+	for (size_t i = 0; i < lab->n_nodes; i++)
+		if (!strcmp(lab->nodes[i].name, name))
+			return &lab->nodes[i];
+	return NULL;
+}
+
+static void node_names(struct fl_lab *lab, struct fl_node *n)
+{
+	snprintf(n->netns, sizeof(n->netns), "fl-%s.%s", lab->name, n->name);
+	snprintf(n->port, sizeof(n->port), "p-%s", n->name);
+}
+
+static struct fl_lab *lab_alloc(const char *name, size_t n_nodes)
+{
+	struct fl_lab *lab = calloc(1, sizeof(*lab));
+
+	if (!lab)
+		return NULL;
+	lab->nodes = calloc(n_nodes ? n_nodes : 1, sizeof(*lab->nodes));
+	if (!lab->nodes) {
+		free(lab);
+		return NULL;
+	}
+	snprintf(lab->name, sizeof(lab->name), "%s", name);
+	snprintf(lab->wire_netns, sizeof(lab->wire_netns), "fl-%s", name);
+	snprintf(lab->bridge, sizeof(lab->bridge), "br0");
+	lab->prefix4_len = FL_LAB_PREFIX4_LEN;
+	snprintf(lab->state, sizeof(lab->state), "building");
+	return lab;
+}
+
+/* The in-memory plan of a lab about to be made in slot index. */
+static struct fl_lab *lab_plan(const struct fl_lab_spec *spec, int index)
+{
+	struct fl_lab *lab = lab_alloc(spec->name, spec->n_nodes);
+
+	if (!lab)
+		return NULL;
+	lab->ipv6 = spec->ipv6;
+	lab->index = index;
+	lab->n_nodes = spec->n_nodes;
+	fl_lab_addr4(index, 0, &lab->net4, NULL);
+	for (size_t i = 0; i < spec->n_nodes; i++) {
+		struct fl_node *n = &lab->nodes[i];
+
+		if (spec->node_names)
+			snprintf(n->name, sizeof(n->name), "%s", spec->node_names[i]);
+		else
+			snprintf(n->name, sizeof(n->name), "n%u", (unsigned)(i + 1) & 0xffffu);
+		n->index = (int)i;
+		node_names(lab, n);
+		fl_lab_addr4(index, (int)i, NULL, &n->ip4);
+		fl_lab_addr6(index, (int)i, &n->ip6);
+	}
+	return lab;
+}
+
+int fl_lab_plan(const struct fl_lab_spec *spec, struct fl_lab **out, struct fl_err *err)
+{
+	int rc = fl_lab_validate(spec, err);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	*out = lab_plan(spec, 0);
+	if (!*out) {
+		fl_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- the lab file -------------------------------------------------------- */
+
+static int lab_file_path(const char *name, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s/lab", fl_run_dir(), name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static void write_lab(FILE *f, const struct fl_lab *lab)
+{
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+
+	fprintf(f, "# fallacy lab description (fallacy lab up); read by every command\n");
+	fprintf(f, "name %s\nstate %s\nindex %d\nipv6 %d\n", lab->name, lab->state, lab->index,
+		lab->ipv6);
+	inet_ntop(AF_INET, &lab->net4, a4, sizeof(a4));
+	fprintf(f, "net4 %s/%d\n", a4, lab->prefix4_len);
+	for (size_t i = 0; i < lab->n_nodes; i++) {
+		inet_ntop(AF_INET, &lab->nodes[i].ip4, a4, sizeof(a4));
+		inet_ntop(AF_INET6, &lab->nodes[i].ip6, a6, sizeof(a6));
+		fprintf(f, "node %s %s %s\n", lab->nodes[i].name, a4, a6);
+	}
+}
+
+/* Written to a temporary name and renamed: readers see all or nothing. */
+int fl_lab_save(const struct fl_lab *lab)
+{
+	char path[4200], tmp[4300];
+	FILE *f;
+	int err = 0;
+
+	err = lab_file_path(lab->name, path, sizeof(path));
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	write_lab(f, lab);
+	if (fflush(f) || ferror(f))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int parse_node_line(struct fl_lab *lab, char *args)
+{
+	char name[64], a4[64], a6[64];
+	struct fl_node *n = &lab->nodes[lab->n_nodes];
+
+	if (sscanf(args, "%63s %63s %63s", name, a4, a6) != 3 || strlen(name) > FL_NODE_NAME_MAX ||
+	    inet_pton(AF_INET, a4, &n->ip4) != 1 || inet_pton(AF_INET6, a6, &n->ip6) != 1)
+		return -EINVAL;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	n->index = (int)lab->n_nodes++;
+	node_names(lab, n);
+	return 0;
+}
+
+static int parse_lab_line(struct fl_lab *lab, char *line)
+{
+	char *sp = strchr(line, ' '), a4[64];
+	int plen;
+
+	if (line[0] == '#' || !line[0])
+		return 0;
+	if (!sp)
+		return -EINVAL;
+	*sp++ = '\0';
+	if (!strcmp(line, "state"))
+		snprintf(lab->state, sizeof(lab->state), "%s", sp);
+	else if (!strcmp(line, "index"))
+		lab->index = atoi(sp);
+	else if (!strcmp(line, "ipv6"))
+		lab->ipv6 = atoi(sp) != 0;
+	else if (!strcmp(line, "net4")) {
+		if (sscanf(sp, "%63[0-9.]/%d", a4, &plen) != 2 ||
+		    inet_pton(AF_INET, a4, &lab->net4) != 1)
+			return -EINVAL;
+		lab->prefix4_len = plen;
+	} else if (!strcmp(line, "node")) {
+		if (lab->n_nodes >= FL_LAB_MAX_NODES)
+			return -EINVAL;
+		return parse_node_line(lab, sp);
+	}
+	return 0; /* "name" and unknown keys: ignored */
+}
+
+int fl_lab_load(const char *name, struct fl_lab **out)
+{
+	char path[4200], line[512];
+	struct fl_lab *lab;
+	int err = 0;
+	FILE *f;
+
+	*out = NULL;
+	if (name_ok("lab", name, FL_LAB_NAME_MAX, NULL) || lab_file_path(name, path, sizeof(path)))
+		return -ENOENT;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	lab = lab_alloc(name, FL_LAB_MAX_NODES);
+	if (!lab) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		err = parse_lab_line(lab, line);
+	}
+	fclose(f);
+	if (err) {
+		pr_err("lab %s: %s is damaged; remove the lab with 'fallacy cleanup %s'", name,
+		       path, name);
+		fl_lab_free(lab);
+		return err;
+	}
+	*out = lab;
+	return 0;
+}
+
+/* ---- up and down ---------------------------------------------------------- */
+
+/* Lowest slot not used by a lab under RUN_DIR. Labs in other run dirs may
+ * share a slot: each lab is its own layer-2 island, so that is harmless. */
+static int pick_index(void)
+{
+	char used[FL_LAB_MAX_LABS] = { 0 }, **names = NULL;
+	size_t n = 0;
+	int err = fl_state_list(&names, &n);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		struct fl_lab *l = NULL;
+
+		if (names[i][0] == '@' || fl_lab_load(names[i], &l))
+			continue;
+		if (l->index >= 0 && l->index < FL_LAB_MAX_LABS)
+			used[l->index] = 1;
+		fl_lab_free(l);
+	}
+	fl_strv_free(names, n);
+	for (int i = 0; i < FL_LAB_MAX_LABS; i++)
+		if (!used[i])
+			return i;
+	return -ENOSPC;
+}
+
+static int netns_exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* Nothing of the lab may exist yet: its session, its namespaces. */
+static int check_free(const struct fl_lab *lab)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", fl_run_dir(), lab->name);
+	if (!access(path, F_OK)) {
+		pr_err("lab %s exists already (%s); pick another name or remove it with"
+		       " 'fallacy lab down %s'",
+		       lab->name, path, lab->name);
+		return -EEXIST;
+	}
+	if (netns_exists(lab->wire_netns)) {
+		pr_err("lab %s: network namespace %s exists already (made by another run dir"
+		       " or by hand); pick another lab name",
+		       lab->name, lab->wire_netns);
+		return -EEXIST;
+	}
+	for (size_t i = 0; i < lab->n_nodes; i++) {
+		if (netns_exists(lab->nodes[i].netns)) {
+			pr_err("lab %s: network namespace %s exists already; pick another lab"
+			       " name",
+			       lab->name, lab->nodes[i].netns);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* Under a lock on RUN_DIR: pick the slot, create the session and the lab
+ * file, so that concurrent "lab up"s get distinct slots. */
+static int lab_reserve(const struct fl_lab_spec *spec, struct fl_lab **labp, struct fl_state **stp)
+{
+	struct fl_lab *lab = NULL;
+	int fd, err, idx;
+
+	err = fl_mkdir_p(fl_run_dir(), 0755);
+	if (err) {
+		pr_err("creating %s: %s", fl_run_dir(), strerror(-err));
+		return err;
+	}
+	fd = open(fl_run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err = -errno;
+		goto out;
+	}
+	idx = err = pick_index();
+	if (err < 0) {
+		pr_err("lab %s: all %d address slots are used by labs in %s", spec->name,
+		       FL_LAB_MAX_LABS, fl_run_dir());
+		goto out;
+	}
+	lab = lab_plan(spec, idx);
+	err = lab ? check_free(lab) : -ENOMEM;
+	if (!err)
+		err = fl_state_create(spec->name, stp);
+	if (!err) {
+		err = fl_lab_save(lab);
+		if (err)
+			pr_err("lab %s: writing the lab file: %s", lab->name, strerror(-err));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		fl_lab_free(lab);
+	else
+		*labp = lab;
+	return err;
+}
+
+int fl_lab_up(const struct fl_lab_spec *spec, struct fl_lab **out)
+{
+	struct fl_state *st = NULL;
+	struct fl_lab *lab = NULL;
+	struct fl_err e = { "" };
+	int err;
+
+	if (out)
+		*out = NULL;
+	err = fl_lab_validate(spec, &e);
+	if (err) {
+		pr_err("%s", e.msg);
+		return err;
+	}
+	err = lab_reserve(spec, &lab, &st);
+	if (err) {
+		if (st) {
+			fl_state_close(st);
+			fl_state_cleanup(spec->name);
+		}
+		return err;
+	}
+	err = fl_lab_build(lab, st);
+	if (!err) {
+		snprintf(lab->state, sizeof(lab->state), "up");
+		err = fl_lab_save(lab);
+	}
+	fl_state_close(st);
+	if (err) {
+		pr_info("lab %s: removing what was made", lab->name);
+		fl_state_cleanup(lab->name);
+		fl_lab_free(lab);
+		return err;
+	}
+	if (out)
+		*out = lab;
+	else
+		fl_lab_free(lab);
+	return 0;
+}
+
+int fl_lab_down(const char *name)
+{
+	char path[4200];
+	int err;
+
+	if (name_ok("lab", name, FL_LAB_NAME_MAX, NULL) ||
+	    (snprintf(path, sizeof(path), "%s/%s", fl_run_dir(), name), access(path, F_OK))) {
+		pr_err("no lab named '%s' in %s (see 'fallacy lab list')", name, fl_run_dir());
+		return -ENOENT;
+	}
+	err = fl_state_cleanup(name);
+	if (err)
+		pr_err("lab %s: some objects could not be removed (above); run 'fallacy cleanup"
+		       " %s' again once the cause is fixed",
+		       name, name);
+	return err;
+}
+
+int fl_lab_exec(const char *netns, char *const argv[])
+{
+	return fl_netns_exec(netns, argv);
+}

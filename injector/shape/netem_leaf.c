@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/* The netem backend's kernel side: an uncapped htb class of the shaper
+ * with a netem leaf qdisc (see netem.h), built through libnl. */
+#include "netem.h"
+
+#include <linux/pkt_sched.h>
+#include <limits.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/netem.h>
+#include <netlink/route/tc.h>
+
+#include "shape.h"
+
+/* The class only carries the leaf: far above any veth rate. */
+#define NETEM_CLASS_BPS (100ULL * 1000 * 1000 * 1000)
+
+int fl_netem_fill(struct rtnl_qdisc *q, const struct fl_netem *n)
+{
+	char path[PATH_MAX];
+	int err = 0;
+
+	rtnl_netem_set_limit(q, (int)n->limit);
+	rtnl_netem_set_delay(q, (int)n->delay_us);
+	if (n->jitter_us) {
+		rtnl_netem_set_jitter(q, (int)n->jitter_us);
+		rtnl_netem_set_delay_correlation(q, (int)n->delay_corr);
+	}
+	if (n->reorder) {
+		rtnl_netem_set_gap(q, (int)n->gap);
+		rtnl_netem_set_reorder_probability(q, (int)n->reorder);
+		rtnl_netem_set_reorder_correlation(q, (int)n->reorder_corr);
+	}
+	if (!n->dist)
+		return 0;
+	if (fl_netem_dist_path(n->dist, fl_netem_dist_dirs, path, sizeof(path))) {
+		pr_err("netem: no %s.dist table in %s or the other iproute2 directories "
+		       "(install iproute2)",
+		       n->dist, fl_netem_dist_dirs[0]);
+		return -NLE_OBJ_NOTFOUND;
+	}
+	err = rtnl_netem_set_delay_distribution(q, path);
+	if (err < 0)
+		pr_err("netem: loading %s: %s", path, nl_geterror(err));
+	return err;
+}
+
+static int netem_leaf(struct nl_sock *sk, int idx, uint16_t minor, const struct fl_rate *r,
+		      const void *arg)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int err;
+
+	(void)r;
+	if (!q)
+		return -NLE_NOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), idx);
+	rtnl_tc_set_parent(TC_CAST(q), FL_SHAPE_CLASSID(minor));
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(minor, 0));
+	err = rtnl_tc_set_kind(TC_CAST(q), "netem");
+	if (!err)
+		err = fl_netem_fill(q, arg);
+	if (err >= 0)
+		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_qdisc_put(q);
+	return err;
+}
+
+int fl_shape_netem(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
+		   const struct fl_netem *n)
+{
+	struct fl_rate r = { .rate_bps = NETEM_CLASS_BPS };
+
+	return fl_shape_class_leaf(st, netns, ifname, minor, &r, netem_leaf, n);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Rate caps (shaping, not policing) through libnl: `rate R [burst B]
+ * [limit L]` (the words: injector/faults/rate.c).
+ *
+ * Two building blocks, each journalled before it is created:
+ * - fl_shape_ingress(): an ifb device (ifb-IFINDEX... named "flb" + the
+ *                      interface index) fed by a u32 "match all" filter
+ *                      with mirred egress redirect in IFNAME's clsact
+ *                      ingress hook, and tbf on the ifb:
+ *                      "link NETNS IFB", "qdisc NETNS IFNAME clsact",
+ *                      "tcfilter NETNS IFNAME ingress PRIO HANDLE".
+ * - fl_shape_class():  per-rule htb classes: htb root FL_SHAPE_MAJOR: on
+ *                      IFNAME (unclassified traffic passes unshaped) and
+ *                      class FL_SHAPE_MAJOR:MINOR with rate = ceil = R.
+ *                      The BPF data plane writes the class id into
+ *                      skb->priority of the rule's packets (rule.h
+ *                      FL_KIND_RATE), which htb uses to classify.
+ * In a lab: traffic toward node X leaves the wire through port p-X, so
+ * caps "to X" (ingress of X) live on p-X in the wire namespace; a cap on
+ * everything X sends is one class per destination port. */
+#ifndef FALLACY_SHAPE_H
+#define FALLACY_SHAPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+struct fl_state;
+struct nl_sock;
+
+#define FL_SHAPE_MAJOR 0xfa11u
+#define FL_SHAPE_CLASSID(minor) (((uint32_t)FL_SHAPE_MAJOR << 16) | ((minor)&0xffffu))
+/* u32 filter for the ifb redirect; after the data plane's (priority 1). */
+#define FL_SHAPE_U32_PRIO 0xfa11u
+
+struct fl_rate {
+	uint64_t rate_bps; /* bits per second */
+	uint64_t burst; /* bytes; 0 = default */
+	uint64_t limit; /* bytes queued; 0 = default */
+};
+
+/* Defaults: burst = max(rate * 4 ms, 2 full frames of the MTU = 3028 B,
+ * one 64 KB GSO super-packet when rate >= 100 Mbit/s); limit = rate *
+ * 100 ms + burst. */
+void fl_rate_defaults(const struct fl_rate *in, struct fl_rate *out);
+
+/* *own_ifb: the ifb was made here (false: it existed and is left in place
+ * by fl_shape_ingress_del, which then removes only the tbf on it). */
+int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
+		     const struct fl_rate *r, bool *own_ifb);
+int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
+		   const struct fl_rate *r);
+/* Builds the leaf qdisc of class FL_SHAPE_CLASSID(minor); -NLE_*. */
+typedef int (*fl_shape_leaf_fn)(struct nl_sock *sk, int ifindex, uint16_t minor,
+				const struct fl_rate *r, const void *arg);
+/* fl_shape_class() with another leaf than the byte FIFO (netem.h). */
+int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
+			const struct fl_rate *r, fl_shape_leaf_fn leaf, const void *arg);
+/* tbf fa11: as the root of ifindex on an open route socket; -NLE_*. */
+int fl_shape_tbf_nl(struct nl_sock *sk, int ifindex, const struct fl_rate *r);
+/* Remove what the two made (tolerating absence): the ingress filter + ifb,
+ * or one class. */
+int fl_shape_ingress_del(const char *netns, const char *ifname, bool own_ifb);
+int fl_shape_class_del(const char *netns, const char *ifname, uint16_t minor);
+
+#endif

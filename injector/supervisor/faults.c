@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: MIT
+/* The supervisor's fault table: add/change/del/clear/list/stats requests.
+ * Every request is validated completely before the kernel is touched; the
+ * rule table is rebuilt (sorted, double-buffered) after each change, so a
+ * change is one flip of the table. */
+#include "supervisor_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataplane/dataplane.h"
+#include "delay/sup_delay.h"
+#include "json.h"
+#include "lab/lab.h"
+#include "session_int.h"
+#include "state/state.h"
+
+static int find_fault(struct fl_sup *s, const char *id)
+{
+	for (int i = 0; i < s->n_faults; i++)
+		if (!strcmp(s->faults[i]->f.id, id))
+			return i;
+	return -1;
+}
+
+static int total_rules(struct fl_sup *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n_faults; i++)
+		n += s->faults[i]->n_rules;
+	return n;
+}
+
+static int rebuild(struct fl_sup *s)
+{
+	int total = total_rules(s), k = 0, err;
+	struct fl_rule *rules = calloc((size_t)total + 1, sizeof(*rules));
+	uint64_t *order = calloc((size_t)total + 1, sizeof(*order));
+
+	err = rules && order ? 0 : -ENOMEM;
+	for (int i = 0; !err && i < s->n_faults; i++) {
+		for (int j = 0; j < s->faults[i]->n_rules; j++, k++) {
+			rules[k] = s->faults[i]->rules[j];
+			order[k] = s->faults[i]->f.order;
+		}
+	}
+	if (!err)
+		err = fl_rules_sort(rules, order, total);
+	if (!err)
+		err = fl_dp_load_rules(s->dp, rules, total);
+	free(rules);
+	free(order);
+	return err;
+}
+
+/* Slots for the rules of sf beyond the first `keep` (which already have
+ * theirs); -ENOSPC leaves nothing taken. */
+static int alloc_slots(struct fl_sup *s, struct sup_fault *sf, int keep)
+{
+	int got = keep;
+
+	for (uint32_t slot = 0; slot < FL_MAX_SLOTS && got < sf->n_rules; slot++) {
+		if (s->slot_used[slot])
+			continue;
+		s->slot_used[slot] = 1;
+		sf->rules[got].slot = slot;
+		sf->f.slots[got++] = slot;
+	}
+	if (got == sf->n_rules)
+		return 0;
+	while (got-- > keep)
+		s->slot_used[sf->rules[got].slot] = 0;
+	return -ENOSPC;
+}
+
+static struct fl_kind_ctx ctx(struct fl_sup *s, struct sup_fault *sf)
+{
+	return (struct fl_kind_ctx){ .sup = s, .rules = sf->rules, .n_rules = sf->n_rules };
+}
+
+static void heal(struct fl_sup *s, struct sup_fault *sf)
+{
+	struct fl_kind_ctx c = ctx(s, sf);
+
+	if (sf->f.ops->heal)
+		sf->f.ops->heal(&c, &sf->f);
+	free(sf->f.priv);
+	sf->f.priv = NULL;
+}
+
+static void free_fault(struct fl_sup *s, struct sup_fault *sf, bool do_heal)
+{
+	if (do_heal)
+		heal(s, sf);
+	for (int i = 0; i < sf->n_rules && sf->rules; i++)
+		s->slot_used[sf->rules[i].slot] = 0;
+	free(sf->rules);
+	free(sf);
+}
+
+/* One line of events.jsonl: the same schema as the harness's
+ * (results.h): "mono_ns", "wall_ns", "event", "id", then the fault. */
+static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
+{
+	struct fl_out o = { .json = true };
+	struct timespec mono, wall;
+	char path[4096];
+	FILE *fp;
+
+	if (fl_session_path(s->t.session, "events.jsonl", path, sizeof(path)))
+		return;
+	fp = fopen(path, "ae");
+	if (!fp)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	o.f = fp;
+	fputc('{', fp);
+	fl_out_u64(&o, "mono_ns", (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
+	fl_out_u64(&o, "wall_ns", (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec);
+	fl_out_str(&o, "event", what);
+	fl_out_str(&o, "id", f->id);
+	fl_out_open(&o, "fault", '{');
+	fl_fault_print(f, &o);
+	fl_out_close(&o, '}');
+	fputs("}\n", fp);
+	fclose(fp);
+}
+
+static void name_fault(struct fl_sup *s, struct fl_fault *f)
+{
+	uint64_t seed;
+
+	while (!f->id[0]) {
+		snprintf(f->id, sizeof(f->id), "f%u", ++s->next_id);
+		if (find_fault(s, f->id) >= 0)
+			f->id[0] = '\0';
+	}
+	if (!f->seed_given) {
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+			seed = fl_sup_now_ns() ^ ((uint64_t)getpid() << 32);
+		f->seed = seed & FL_SEED_MAX;
+	}
+}
+
+/* The fault's rules into sf (slots not yet assigned); checks the limits. */
+static int expand(struct fl_sup *s, struct sup_fault *sf, int replacing, struct fl_err *e)
+{
+	struct fl_rule rules[FL_FAULT_MAX_RULES];
+	int n = fl_fault_rules(&sf->f, s->lab, rules, FL_FAULT_MAX_RULES, e);
+
+	if (n < 0)
+		return n;
+	if (total_rules(s) - replacing + n > FL_MAX_RULES) {
+		fl_err_set(e, "too many rules: %d in use, %d more, at most %d per session",
+			   total_rules(s) - replacing, n, FL_MAX_RULES);
+		return -ENOSPC;
+	}
+	sf->rules = calloc((size_t)n, sizeof(*sf->rules));
+	if (!sf->rules)
+		return -ENOMEM;
+	memcpy(sf->rules, rules, (size_t)n * sizeof(*rules));
+	sf->n_rules = sf->f.n_rules = n;
+	return 0;
+}
+
+/* Parse, name and expand a fault; nothing in the kernel changes here. */
+static int prepare(struct fl_sup *s, struct sup_fault *sf, int argc, char **argv, FILE *msg)
+{
+	struct fl_err e = { "" };
+
+	if (fl_fault_parse(&sf->f, argc, argv, s->lab, &e))
+		goto bad;
+	if (sf->f.ops->check && sf->f.ops->check(&sf->f, &e))
+		goto bad;
+	if (sf->f.id[0] && find_fault(s, sf->f.id) >= 0) {
+		fl_err_set(&e, "--id %s: a fault with that id exists (fault change or del it)",
+			   sf->f.id);
+		goto bad;
+	}
+	if (s->n_faults >= FL_SUP_MAX_FAULTS) {
+		fl_err_set(&e, "too many faults: at most %d per session", FL_SUP_MAX_FAULTS);
+		goto bad;
+	}
+	if (expand(s, sf, 0, &e))
+		goto bad;
+	if (alloc_slots(s, sf, 0)) {
+		fl_err_set(&e, "no free rule slots left in this session");
+		goto bad;
+	}
+	name_fault(s, &sf->f);
+	for (int i = 0; i < sf->n_rules; i++)
+		sf->rules[i].seed = sf->f.seed;
+	return 0;
+bad:
+	fprintf(msg, "fault add %s: %s\n", s->t.session, e.msg);
+	return -EINVAL;
+}
+
+static void expire(struct fl_sup *s, void *key);
+
+static int commit(struct fl_sup *s, struct sup_fault *sf, FILE *msg)
+{
+	struct fl_kind_ctx c = ctx(s, sf);
+	struct fl_err e = { "" };
+	int err;
+
+	err = sup_attach(s);
+	if (err) {
+		fprintf(msg,
+			"fault add %s: attaching the data plane failed: %s (see supervisor.log)\n",
+			s->t.session, strerror(-err));
+		return err;
+	}
+	if (sf->f.ops->apply && (err = sf->f.ops->apply(&c, &sf->f, &e))) {
+		fprintf(msg, "fault add %s: %s\n", s->t.session, e.msg);
+		return err;
+	}
+	for (int i = 0; i < sf->n_rules && !err; i++)
+		err = fl_dp_slot_reset(s->dp, sf->rules[i].slot);
+	sf->f.order = s->next_order++;
+	s->faults[s->n_faults++] = sf;
+	if (!err)
+		err = rebuild(s);
+	if (!err && sf->f.duration_ns) {
+		sf->f.expires_mono_ns = fl_sup_now_ns() + sf->f.duration_ns;
+		err = fl_sup_deadline(s, sf, sf->f.expires_mono_ns, expire);
+	}
+	if (err) {
+		s->n_faults--;
+		heal(s, sf);
+		rebuild(s);
+		fprintf(msg, "fault add %s: updating the rule table: %s\n", s->t.session,
+			strerror(-err));
+	}
+	return err;
+}
+
+static void print_added(struct fl_sup *s, struct sup_fault *sf, bool json, FILE *out, FILE *msg)
+{
+	struct fl_out o = { .f = out, .json = true };
+
+	if (json) {
+		fputc('{', out);
+		fl_out_str(&o, "id", sf->f.id);
+		fl_out_u64(&o, "seed", sf->f.seed);
+		fl_out_str(&o, "session", s->t.session);
+		fl_out_u64(&o, "rules", (uint64_t)sf->n_rules);
+		fputs("}\n", out);
+	} else {
+		fprintf(out, "%s\n", sf->f.id);
+	}
+	o = (struct fl_out){ .f = msg };
+	fprintf(msg, "fallacy: %s %s: ", s->t.session, sf->f.id);
+	fl_fault_print(&sf->f, &o);
+	fputc('\n', msg);
+}
+
+static int sup_add(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg)
+{
+	struct sup_fault *sf = calloc(1, sizeof(*sf));
+	int err;
+
+	if (!sf)
+		return 2;
+	err = prepare(s, sf, argc, argv, msg);
+	if (!err)
+		err = commit(s, sf, msg);
+	if (err) {
+		free_fault(s, sf, false);
+		/* a session that never got a fault leaves nothing behind */
+		return s->n_faults || s->lab ? 2 : 2 | FL_ST_ENDED;
+	}
+	event(s, "fault_add", &sf->f); /* its time stamps: just after the flip */
+	print_added(s, sf, json, out, msg);
+	return 0;
+}
+
+static int remove_at(struct fl_sup *s, int i)
+{
+	struct sup_fault *sf = s->faults[i];
+	int err;
+
+	memmove(&s->faults[i], &s->faults[i + 1], (size_t)(s->n_faults - i - 1) * sizeof(sf));
+	s->n_faults--;
+	fl_sup_deadline(s, sf, 0, NULL);
+	err = rebuild(s);
+	event(s, "fault_del", &sf->f);
+	free_fault(s, sf, true);
+	return err;
+}
+
+static int ended(struct fl_sup *s)
+{
+	return !s->n_faults && !s->lab ? FL_ST_ENDED : 0;
+}
+
+/* --duration ran out: healed like `fault del`. A namespace session whose
+ * last fault expires stays up (empty) until clear/del ends it. */
+static void expire(struct fl_sup *s, void *key)
+{
+	for (int i = 0; i < s->n_faults; i++) {
+		if (s->faults[i] != key)
+			continue;
+		pr_info("%s: fault %s expired (--duration)", s->t.session, s->faults[i]->f.id);
+		event(s, "fault_expired", &s->faults[i]->f);
+		if (remove_at(s, i))
+			pr_err("%s: updating the rule table after an expiry failed", s->t.session);
+		return;
+	}
+}
+
+static int sup_del(struct fl_sup *s, int argc, char **argv, FILE *msg)
+{
+	int i;
+
+	if (argc != 1) {
+		fprintf(msg, "fault del: expected one fault id (see fallacy fault list)\n");
+		return 2;
+	}
+	i = find_fault(s, argv[0]);
+	if (i < 0) {
+		fprintf(msg, "fault del %s: no fault '%s' (see fallacy fault list)\n", s->t.session,
+			argv[0]);
+		return 2;
+	}
+	if (remove_at(s, i)) {
+		fprintf(msg, "fault del %s %s: updating the rule table failed\n", s->t.session,
+			argv[0]);
+		return 2;
+	}
+	return ended(s);
+}
+
+/* The new version of fault old: same id, match, seed and slots (counters
+ * kept), new kind parameters. */
+static int change_prepare(struct fl_sup *s, const struct sup_fault *old, struct sup_fault *nf,
+			  int argc, char **argv, struct fl_err *e)
+{
+	nf->f = old->f;
+	nf->f.priv = NULL;
+	if (fl_fault_parse_params(&nf->f, argc, argv, e))
+		return -EINVAL;
+	if (nf->f.ops->check && nf->f.ops->check(&nf->f, e))
+		return -EINVAL;
+	if (nf->f.ops->can_change && nf->f.ops->can_change(&old->f, &nf->f, e))
+		return -EINVAL;
+	if (expand(s, nf, old->n_rules, e))
+		return -EINVAL;
+	for (int i = 0; i < nf->n_rules && i < old->n_rules; i++) {
+		nf->rules[i].slot = old->rules[i].slot;
+		nf->f.slots[i] = old->rules[i].slot;
+	}
+	if (alloc_slots(s, nf, nf->n_rules < old->n_rules ? nf->n_rules : old->n_rules)) {
+		fl_err_set(e, "no free rule slots left in this session");
+		return -ENOSPC;
+	}
+	for (int i = 0; i < nf->n_rules; i++)
+		nf->rules[i].seed = nf->f.seed;
+	return 0;
+}
+
+/* fault change ID KIND PARAMS...: one flip of the rule table. */
+static int sup_change(struct fl_sup *s, int argc, char **argv, FILE *msg)
+{
+	struct sup_fault *nf = NULL, *old;
+	struct fl_err e = { "" };
+	struct fl_kind_ctx c;
+	int i, err = -EINVAL;
+
+	if (argc < 2) {
+		fprintf(msg,
+			"fault change: expected ID KIND [PARAMS...] (see fallacy fault --help)\n");
+		return 2;
+	}
+	i = find_fault(s, argv[0]);
+	if (i < 0) {
+		fprintf(msg, "fault change %s: no fault '%s' (see fallacy fault list)\n",
+			s->t.session, argv[0]);
+		return 2;
+	}
+	old = s->faults[i];
+	nf = calloc(1, sizeof(*nf));
+	if (!nf || change_prepare(s, old, nf, argc - 1, argv + 1, &e))
+		goto fail;
+	/* the userspace side first (it replaces what the old one set up on the
+	 * same slots), then the flip */
+	nf->f.priv = old->f.priv;
+	old->f.priv = NULL;
+	c = ctx(s, nf);
+	if (nf->f.ops->apply && (err = nf->f.ops->apply(&c, &nf->f, &e))) {
+		old->f.priv = nf->f.priv;
+		nf->f.priv = NULL;
+		goto fail;
+	}
+	s->faults[i] = nf;
+	err = rebuild(s);
+	if (err) {
+		fl_err_set(&e, "updating the rule table: %s", strerror(-err));
+		s->faults[i] = old;
+		goto fail;
+	}
+	if (nf->f.duration_ns)
+		fl_sup_deadline(s, nf, nf->f.expires_mono_ns, expire);
+	fl_sup_deadline(s, old, 0, NULL);
+	/* slots the new version no longer uses go back (their counters with
+	 * them); the ones it kept keep counting */
+	for (int k = nf->n_rules; k < old->n_rules; k++)
+		s->slot_used[old->rules[k].slot] = 0;
+	free(old->rules);
+	free(old);
+	event(s, "fault_change", &nf->f);
+	return 0;
+fail:
+	fprintf(msg, "fault change %s %s: %s\n", s->t.session, argv[0], e.msg);
+	if (nf) {
+		for (int k = old->n_rules; nf->rules && k < nf->n_rules; k++)
+			s->slot_used[nf->rules[k].slot] = 0;
+		free(nf->rules);
+		free(nf);
+	}
+	return 2;
+}
+
+void sup_faults_clear(struct fl_sup *s)
+{
+	while (s->n_faults)
+		remove_at(s, s->n_faults - 1);
+}
+
+static void fault_counters(struct fl_sup *s, const struct sup_fault *sf, struct fl_counters *c)
+{
+	struct fl_counters one;
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < sf->n_rules; i++)
+		if (!fl_dp_counters(s->dp, sf->rules[i].slot, &one))
+			fl_counters_add(c, &one);
+}
+
+/* The delay line's own counters of a delay fault; false for other kinds. */
+static bool delay_counters(const struct sup_fault *sf, struct fl_dl_slot_counters *sum)
+{
+	struct fl_dl_slot_counters one;
+	bool any = false;
+
+	memset(sum, 0, sizeof(*sum));
+	for (int i = 0; i < sf->n_rules; i++) {
+		if (fl_sup_delay_counters(sf->rules[i].slot, &one))
+			continue;
+		any = true;
+		sum->held += one.held;
+		sum->overflow += one.overflow;
+		sum->reordered += one.reordered;
+	}
+	return any;
+}
+
+static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct fl_out *o)
+{
+	struct fl_dl_slot_counters d;
+	struct fl_counters c;
+
+	fault_counters(s, sf, &c);
+	fl_out_u64(o, "packets", c.packets);
+	fl_out_u64(o, "bytes", c.bytes);
+	fl_out_u64(o, "dropped", c.dropped);
+	fl_out_u64(o, "duplicated", c.duplicated);
+	fl_out_u64(o, "corrupted", c.corrupted);
+	fl_out_u64(o, "reset", c.reset);
+	fl_out_u64(o, "delayed", c.delayed);
+	fl_out_u64(o, "shaped", c.shaped);
+	if (!delay_counters(sf, &d))
+		return;
+	fl_out_u64(o, "held", d.held);
+	fl_out_u64(o, "overflow", d.overflow);
+	fl_out_u64(o, "reordered", d.reordered);
+}
+
+/* Text: "ID  KIND PARAMS OPTIONS" and an indented counter line per fault.
+ * JSON: an array of objects with the same members plus "counters". */
+static int sup_list(struct fl_sup *s, bool json, FILE *out)
+{
+	struct fl_out o = { .f = out, .json = json };
+	uint64_t now = fl_sup_now_ns();
+
+	if (json)
+		fputc('[', out);
+	for (int i = 0; i < s->n_faults; i++) {
+		struct sup_fault *sf = s->faults[i];
+
+		o.n = 0;
+		if (json) {
+			fputs(i ? ",\n {" : "{", out);
+			fl_out_str(&o, "id", sf->f.id);
+		} else {
+			fprintf(out, "%-8s ", sf->f.id);
+		}
+		fl_fault_print(&sf->f, &o);
+		if (sf->f.expires_mono_ns)
+			fl_out_dur(&o, "left",
+				   sf->f.expires_mono_ns > now ? sf->f.expires_mono_ns - now : 0);
+		if (json) {
+			fl_out_u64(&o, "rules", (uint64_t)sf->n_rules);
+			fl_out_open(&o, "counters", '{');
+			print_counters(s, sf, &o);
+			fl_out_close(&o, '}');
+			fputc('}', out);
+			continue;
+		}
+		fputs("\n         ", out);
+		o.n = 0;
+		print_counters(s, sf, &o);
+		fputc('\n', out);
+	}
+	if (json)
+		fputs("]\n", out);
+	return 0;
+}
+
+/* Machine lines for fl_fault_stats(): "ID KIND packets bytes dropped
+ * duplicated corrupted reset delayed shaped held overflow reordered". */
+static int sup_stats(struct fl_sup *s, FILE *out)
+{
+	for (int i = 0; i < s->n_faults; i++) {
+		struct sup_fault *sf = s->faults[i];
+		struct fl_dl_slot_counters d;
+		struct fl_counters c;
+
+		fault_counters(s, sf, &c);
+		delay_counters(sf, &d);
+		fprintf(out,
+			"%s %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+			" %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			sf->f.id, sf->f.ops->name, (uint64_t)c.packets, (uint64_t)c.bytes,
+			(uint64_t)c.dropped, (uint64_t)c.duplicated, (uint64_t)c.corrupted,
+			(uint64_t)c.reset, (uint64_t)c.delayed, (uint64_t)c.shaped,
+			(uint64_t)d.held, (uint64_t)d.overflow, (uint64_t)d.reordered);
+	}
+	return 0;
+}
+
+int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg)
+{
+	const char *cmd = argv[0];
+
+	if (!strcmp(cmd, "add"))
+		return sup_add(s, argc - 1, argv + 1, json, out, msg);
+	if (!strcmp(cmd, "change"))
+		return sup_change(s, argc - 1, argv + 1, msg);
+	if (!strcmp(cmd, "del"))
+		return sup_del(s, argc - 1, argv + 1, msg);
+	if (!strcmp(cmd, "clear")) {
+		sup_faults_clear(s);
+		return ended(s);
+	}
+	if (!strcmp(cmd, "list"))
+		return sup_list(s, json, out);
+	if (!strcmp(cmd, "stats"))
+		return sup_stats(s, out);
+	if (!strcmp(cmd, "ping")) {
+		fprintf(out, "ok\n");
+		return 0;
+	}
+	fprintf(msg, "fault: unknown request '%s' (add, change, del, clear, list, stats)\n", cmd);
+	return 2;
+}

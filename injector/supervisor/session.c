@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: MIT
+/* Sessions, client side: target parsing, starting the supervisor, and the
+ * request/answer exchange over RUN_DIR/SESSION/ctl.sock.
+ *
+ * Wire format (SOCK_STREAM, one request per connection):
+ *   request  u32 length, then 'j' or 't' (JSON or text) and the argv words,
+ *            each ending in NUL
+ *   answer   u32 status, u32 out length, u32 msg length, out, msg
+ *            status bit FL_ST_ENDED: the supervisor is ending the session;
+ *            the client waits for the connection to close, then removes
+ *            the session's folder (fl_state_cleanup). */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+
+#include "faults/fault.h"
+#include "lab/lab.h"
+#include "netns.h"
+#include "session_int.h"
+#include "state/state.h"
+
+uint64_t fl_sup_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int fl_target_parse(int argc, char **argv, struct fl_target *t, int *used, struct fl_err *err)
+{
+	uint64_t pid;
+	char *slash;
+
+	memset(t, 0, sizeof(*t));
+	if (argc < 1) {
+		fl_err_set(err, "missing TARGET (LAB, LAB/NODE, --netns NAME or --pid PID)");
+		return -EINVAL;
+	}
+	if (!strcmp(argv[0], "--netns") || !strcmp(argv[0], "--pid")) {
+		if (argc < 2) {
+			fl_err_set(err, "%s: missing value", argv[0]);
+			return -EINVAL;
+		}
+		*used = 2;
+		if (argv[0][2] == 'n') {
+			if (fl_validate_name("--netns", argv[1], 48, err))
+				return -EINVAL;
+			t->kind = FL_TARGET_NETNS;
+			snprintf(t->netns, sizeof(t->netns), "%s", argv[1]);
+			snprintf(t->session, sizeof(t->session), "@netns-%s", argv[1]);
+			return 0;
+		}
+		if (fl_parse_u64(argv[1], 1, 4194304, &pid, err))
+			return -EINVAL;
+		t->kind = FL_TARGET_PID;
+		t->pid = (pid_t)pid;
+		snprintf(t->session, sizeof(t->session), "@pid-%d", t->pid);
+		return 0;
+	}
+	*used = 1;
+	t->kind = FL_TARGET_LAB;
+	snprintf(t->lab, sizeof(t->lab), "%s", argv[0]);
+	slash = strchr(t->lab, '/');
+	if (slash) {
+		*slash = '\0';
+		if (fl_validate_name("node", slash + 1, FL_NODE_NAME_MAX, err))
+			return -EINVAL;
+		snprintf(t->node, sizeof(t->node), "%s", slash + 1);
+	}
+	if (fl_validate_name("lab", t->lab, FL_LAB_NAME_MAX, err))
+		return -EINVAL;
+	snprintf(t->session, sizeof(t->session), "%s", t->lab);
+	return 0;
+}
+
+int fl_target_from_session(const char *session, struct fl_target *t, struct fl_err *err)
+{
+	char buf[FL_SESSION_NAME_MAX + 8];
+	char *argv[2] = { buf, NULL };
+	int used;
+
+	if (!strncmp(session, "@netns-", 7)) {
+		argv[0] = "--netns";
+		argv[1] = (char *)session + 7;
+		return fl_target_parse(2, argv, t, &used, err);
+	}
+	if (!strncmp(session, "@pid-", 5)) {
+		argv[0] = "--pid";
+		argv[1] = (char *)session + 5;
+		return fl_target_parse(2, argv, t, &used, err);
+	}
+	snprintf(buf, sizeof(buf), "%s", session);
+	return fl_target_parse(1, argv, t, &used, err);
+}
+
+int fl_session_path(const char *session, const char *file, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s/%s", fl_run_dir(), session, file);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int connect_ctl(const char *session)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (fl_session_path(session, "ctl.sock", sa.sun_path, sizeof(sa.sun_path)))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+bool fl_session_alive(const struct fl_target *t)
+{
+	int fd = connect_ctl(t->session);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int fl_io_full(int fd, void *buf, size_t len, bool wr)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t r = wr ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EPIPE;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The lab, namespace or process must exist before anything is started. */
+static int target_check(const struct fl_target *t)
+{
+	struct fl_lab *lab = NULL;
+	int fd;
+
+	switch (t->kind) {
+	case FL_TARGET_LAB:
+		if (fl_lab_load(t->lab, &lab)) {
+			pr_err("no lab '%s' in %s (see fallacy lab list)", t->lab, fl_run_dir());
+			return -ENOENT;
+		}
+		if (t->node[0] && !fl_lab_node(lab, t->node)) {
+			pr_err("lab %s has no node '%s' (see fallacy lab list)", t->lab, t->node);
+			fl_lab_free(lab);
+			return -ENOENT;
+		}
+		fl_lab_free(lab);
+		return 0;
+	case FL_TARGET_NETNS:
+		fd = fl_netns_open(t->netns);
+		if (fd < 0)
+			pr_err("--netns %s: no such namespace (see ip netns list)", t->netns);
+		break;
+	default:
+		fd = fl_netns_open_pid(t->pid);
+		if (fd < 0)
+			pr_err("--pid %d: no such process (docker: docker inspect -f '{{.State.Pid}}' NAME)",
+			       t->pid);
+		break;
+	}
+	if (fd < 0)
+		return -ENOENT;
+	close(fd);
+	return 0;
+}
+
+/* In the grandchild: become `fallacy __supervise SESSION`. */
+static void exec_supervisor(const char *session, int ready)
+{
+	char path[4096], fdbuf[16];
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), log;
+
+	if (fl_session_path(session, "supervisor.log", path, sizeof(path)))
+		_exit(127);
+	log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+	}
+	if (log >= 0)
+		dup2(log, 2);
+	/* A daemon must not keep the caller's pipes open (a shell's $(...),
+	 * bats' fd 3 would wait for it): every inherited fd closes on exec. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (chdir("/")) /* keep no directory of the caller busy */
+		_exit(127);
+	umask(022);
+	ready = dup(ready); /* without O_CLOEXEC */
+	snprintf(fdbuf, sizeof(fdbuf), "%d", ready);
+	setenv("FALLACY_READY_FD", fdbuf, 1);
+	execl("/proc/self/exe", "fallacy", "__supervise", session, (char *)NULL);
+	_exit(127);
+}
+
+static int wait_ready(int rfd, const char *session)
+{
+	char buf[512];
+	size_t n = 0;
+	ssize_t r;
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+
+	while (n < sizeof(buf) - 1) {
+		if (poll(&p, 1, 10000) <= 0) {
+			pr_err("supervisor of %s did not start within 10 s (see %s/%s/supervisor.log)",
+			       session, fl_run_dir(), session);
+			return -ETIMEDOUT;
+		}
+		r = read(rfd, buf + n, sizeof(buf) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	if (!strncmp(buf, "ok", 2) || !strncmp(buf, "busy", 4))
+		return 0;
+	pr_err("supervisor of %s failed: %s", session,
+	       n ? buf : "no answer (see supervisor.log in the session folder)");
+	return -EIO;
+}
+
+static int spawn(const char *session)
+{
+	int p[2], err;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		signal(SIGHUP, SIG_IGN);
+		if (fork() == 0)
+			exec_supervisor(session, p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	waitpid(pid, NULL, 0);
+	err = wait_ready(p[0], session);
+	close(p[0]);
+	return err;
+}
+
+static int start_session(const struct fl_target *t);
+
+/* Two clients starting the same session at once: the second waits on a
+ * lock of RUN_DIR and then finds the first one's supervisor. */
+int fl_session_ensure(const struct fl_target *t)
+{
+	int fd, err;
+
+	if (fl_session_alive(t))
+		return 0;
+	err = fl_mkdir_p(fl_run_dir(), 0755);
+	if (err)
+		return err;
+	fd = open(fl_run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err = -errno;
+		pr_err("locking %s: %s", fl_run_dir(), strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	err = fl_session_alive(t) ? 0 : start_session(t);
+	close(fd);
+	return err;
+}
+
+static int start_session(const struct fl_target *t)
+{
+	struct fl_state *st = NULL;
+	int err;
+
+	err = target_check(t);
+	if (err)
+		return err;
+	if (t->kind != FL_TARGET_LAB) {
+		/* a supervisor killed earlier left its journal: undo it first */
+		err = fl_state_cleanup(t->session);
+		if (err && err != -ENOENT) {
+			pr_err("%s: the previous supervisor's state could not be removed; run fallacy cleanup %s",
+			       t->session, t->session);
+			return err;
+		}
+		err = fl_state_create(t->session, &st);
+		if (err && err != -EEXIST) {
+			pr_err("%s: cannot create the session folder in %s: %s", t->session,
+			       fl_run_dir(), strerror(-err));
+			return err;
+		}
+		fl_state_close(st);
+	}
+	err = spawn(t->session);
+	if (err)
+		return err;
+	for (int i = 0; i < 200 && !fl_session_alive(t); i++)
+		usleep(5000);
+	return fl_session_alive(t) ? 0 : -ECONNREFUSED;
+}
+
+static int send_req(int fd, int argc, char **argv, bool json)
+{
+	size_t len = 1;
+	uint32_t n;
+	char *buf, *p;
+	int err;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if (len > FL_REQ_MAX)
+		return -E2BIG;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	p = buf;
+	*p++ = json ? 'j' : 't';
+	for (int i = 0; i < argc; i++)
+		p = stpcpy(p, argv[i]) + 1;
+	n = (uint32_t)len;
+	err = fl_io_full(fd, &n, sizeof(n), true);
+	if (!err)
+		err = fl_io_full(fd, buf, len, true);
+	free(buf);
+	return err;
+}
+
+static int recv_part(int fd, uint32_t len, char **out)
+{
+	char *s;
+	int err;
+
+	if (len > FL_REQ_MAX * 16)
+		return -E2BIG;
+	s = malloc(len + 1);
+	if (!s)
+		return -ENOMEM;
+	err = fl_io_full(fd, s, len, false);
+	s[err ? 0 : len] = '\0';
+	*out = s;
+	return err;
+}
+
+static int recv_answer(int fd, uint32_t *status, char **out, char **msg)
+{
+	uint32_t h[3];
+	int err = fl_io_full(fd, h, sizeof(h), false);
+
+	if (err)
+		return err;
+	*status = h[0];
+	err = recv_part(fd, h[1], out);
+	return err ? err : recv_part(fd, h[2], msg);
+}
+
+/* Check an "add" here first, so that bad input never starts a supervisor. */
+static int prevalidate(const struct fl_target *t, int argc, char **argv, char **msg)
+{
+	struct fl_lab *lab = NULL;
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	struct fl_err err = { "" };
+	int ret = 0;
+
+	if (!f)
+		return -ENOMEM;
+	if (t->kind == FL_TARGET_LAB && fl_lab_load(t->lab, &lab)) {
+		pr_err("no lab '%s' in %s (see fallacy lab list)", t->lab, fl_run_dir());
+		free(f);
+		return -ENOENT;
+	}
+	struct fl_rule *rules = calloc(FL_FAULT_MAX_RULES, sizeof(*rules));
+
+	if (!rules || fl_fault_parse(f, argc, argv, lab, &err) ||
+	    fl_fault_rules(f, lab, rules, FL_FAULT_MAX_RULES, &err) < 0) {
+		if (asprintf(msg, "fault add %s: %s\n", t->session, err.msg) < 0)
+			*msg = NULL;
+		ret = -EINVAL;
+	}
+	fl_lab_free(lab);
+	free(rules);
+	free(f);
+	return ret;
+}
+
+/* A lab whose journal has data plane filters but no live supervisor: a
+ * supervisor was killed and its program still acts on the old rules. */
+static bool lab_has_stale_filters(const struct fl_target *t)
+{
+	char path[4096], line[512];
+	bool found = false;
+	FILE *f;
+
+	if (t->kind != FL_TARGET_LAB || fl_session_path(t->session, "journal", path, sizeof(path)))
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "tcfilter ", 9);
+	fclose(f);
+	return found;
+}
+
+static int not_running(const struct fl_target *t, const char *cmd, bool json, char **out,
+		       char **msg)
+{
+	if (!strcmp(cmd, "clear")) {
+		if (t->kind != FL_TARGET_LAB)
+			fl_state_cleanup(t->session); /* leftovers of a killed supervisor */
+		return 0;
+	}
+	if (target_check(t)) /* said which */
+		return 2;
+	if (!strcmp(cmd, "list")) {
+		*out = strdup(json ? "[]\n" : "");
+		return 0;
+	}
+	if (asprintf(msg, "fault %s: %s has no faults\n", cmd, t->session) < 0)
+		*msg = NULL;
+	return 2;
+}
+
+static int exchange(const struct fl_target *t, int argc, char **argv, bool json, char **out,
+		    char **msg)
+{
+	uint32_t status = 2;
+	char c;
+	int fd, err;
+
+	fd = connect_ctl(t->session);
+	if (fd < 0) {
+		pr_err("%s: cannot reach the supervisor: %s", t->session, strerror(-fd));
+		return 2;
+	}
+	err = send_req(fd, argc, argv, json);
+	if (!err)
+		err = recv_answer(fd, &status, out, msg);
+	if (err) {
+		pr_err("%s: talking to the supervisor: %s (see supervisor.log in %s/%s)",
+		       t->session, strerror(-err), fl_run_dir(), t->session);
+		close(fd);
+		return 2;
+	}
+	if (status & FL_ST_ENDED) {
+		while (read(fd, &c, 1) > 0) /* until the supervisor is gone */
+			;
+		if (t->kind != FL_TARGET_LAB)
+			fl_state_cleanup(t->session);
+	}
+	close(fd);
+	return (int)(status & 0xff);
+}
+
+int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json, char **out,
+		     char **msg)
+{
+	char *av[256];
+	int n = 0, err;
+
+	*out = *msg = NULL;
+	if (argc < 1 || argc > 250) {
+		*msg = strdup("fault: expected add, del, clear or list\n");
+		return 2;
+	}
+	for (; n < argc; n++)
+		av[n] = argv[n];
+	if (!strcmp(argv[0], "add") && t->node[0]) {
+		av[n++] = "--node";
+		av[n++] = (char *)t->node;
+	}
+	av[n] = NULL;
+	if (!strcmp(argv[0], "add")) {
+		err = prevalidate(t, n - 1, av + 1, msg);
+		if (err)
+			return 2;
+		if (fl_session_ensure(t))
+			return 2;
+	} else if (!fl_session_alive(t)) {
+		if (strcmp(argv[0], "clear") || !lab_has_stale_filters(t))
+			return not_running(t, argv[0], json, out, msg);
+		if (fl_session_ensure(t)) /* its attach replaces the stale program */
+			return 2;
+	}
+	return exchange(t, n, av, json, out, msg);
+}
+
+static int parse_stat(const char *line, struct fl_fault_stat *st)
+{
+	unsigned long long v[11];
+
+	memset(st, 0, sizeof(*st));
+	if (sscanf(line, "%32s %15s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", st->id,
+		   st->kind, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+		   &v[10]) != 13)
+		return -EPROTO;
+	st->c = (struct fl_counters){ .packets = v[0],
+				      .bytes = v[1],
+				      .dropped = v[2],
+				      .duplicated = v[3],
+				      .corrupted = v[4],
+				      .reset = v[5],
+				      .delayed = v[6],
+				      .shaped = v[7] };
+	st->held = v[8];
+	st->overflow = v[9];
+	st->reordered = v[10];
+	return 0;
+}
+
+int fl_fault_stats(const struct fl_target *t, struct fl_fault_stat **out, int *n)
+{
+	char *req[] = { "stats", NULL }, *text = NULL, *msg = NULL, *save = NULL;
+	struct fl_fault_stat *v = NULL;
+	int status, cnt = 0, err = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!fl_session_alive(t))
+		return 0;
+	status = exchange(t, 1, req, false, &text, &msg);
+	for (char *l = strtok_r(text, "\n", &save); !status && l && !err;
+	     l = strtok_r(NULL, "\n", &save)) {
+		struct fl_fault_stat *nv = realloc(v, (size_t)(cnt + 1) * sizeof(*v));
+
+		if (!nv) {
+			err = -ENOMEM;
+			break;
+		}
+		v = nv;
+		err = parse_stat(l, &v[cnt]);
+		cnt += !err;
+	}
+	free(text);
+	free(msg);
+	if (status || err) {
+		free(v);
+		return status ? -EIO : err;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg)
+{
+	char *text = calloc(1, 8192), *argv[256] = { "add" }, *save = NULL, *out = NULL;
+	int argc = 1, status;
+
+	*msg = NULL;
+	if (!text)
+		return 2;
+	fl_fault_format(f, text, 8000);
+	if (f->id[0])
+		snprintf(text + strlen(text), 8192 - strlen(text), " --id %s", f->id);
+	for (char *w = strtok_r(text, " ", &save); w && argc < 255; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	status = fl_fault_request(t, argc, argv, false, &out, msg);
+	free(out);
+	free(text);
+	return status;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* Sessions and their supervisor.
+ *
+ * A session is what faults are applied to: a lab (session name = lab name),
+ * a named namespace (`@netns-NAME`) or the namespace of a process
+ * (`@pid-PID`). A session with faults has one supervisor process,
+ * `fallacy __supervise SESSION`, daemonized, that journals itself as
+ * `pid PID STARTTIME` before anything relies on it, holds the BPF data plane
+ * (and the delay line, ...), and answers on RUN_DIR/SESSION/ctl.sock.
+ *
+ * Client API (the CLI, the harness and wrap use it; nothing else talks to
+ * the socket):
+ *
+ *	struct fl_target t;
+ *	char *out = NULL, *msg = NULL;
+ *	char *req[] = { "add", "loss", "10%", "--from", "n1", NULL };
+ *
+ *	fl_target_parse(argc, argv, &t, &used, &err);   // "demo", "demo/n1",
+ *							  // "--netns X", "--pid 42"
+ *	status = fl_fault_request(&t, 5, req, false, &out, &msg);
+ *	// status: 0 ok, 2 bad input or kernel error (nothing changed);
+ *	// out: what `fallacy fault` prints on stdout (the id for "add"),
+ *	// msg: what it prints on stderr. Both malloc'ed, may be NULL.
+ *
+ * Requests (argv[0]): add KIND [PARAMS] [OPTIONS]   (see fault.h)
+ *                     change ID KIND [PARAMS]        (same kind, same slots,
+ *                                                     counters kept)
+ *                     del ID | clear | list | stats | ping
+ * "add" starts the supervisor when the session has none; "clear" (and "del"
+ * of the last fault) of a namespace or pid session removes everything the
+ * session put into the kernel and ends the supervisor, leaving the namespace
+ * exactly as it was. A lab's supervisor lives until the lab goes down.
+ *
+ * Supervisor side: supervisor/sup.h (internal).
+ */
+#ifndef FALLACY_SESSION_H
+#define FALLACY_SESSION_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fallacy/rule.h"
+#include "log.h"
+
+#define FL_SESSION_NAME_MAX 64
+
+enum fl_target_kind {
+	FL_TARGET_LAB,
+	FL_TARGET_NETNS,
+	FL_TARGET_PID,
+};
+
+struct fl_target {
+	enum fl_target_kind kind;
+	char lab[32]; /* FL_TARGET_LAB */
+	char node[16]; /* LAB/NODE, else "" */
+	char netns[64]; /* FL_TARGET_NETNS */
+	pid_t pid; /* FL_TARGET_PID */
+	char session[FL_SESSION_NAME_MAX]; /* LAB, @netns-NAME, @pid-PID */
+};
+
+/* Parse a TARGET at argv[0]: "LAB", "LAB/NODE", "--netns NAME", "--pid PID".
+ * *used = words consumed. Checks the form only (not that it exists). */
+int fl_target_parse(int argc, char **argv, struct fl_target *t, int *used, struct fl_err *err);
+/* The target a session name stands for ("demo", "@netns-x", "@pid-42"). */
+int fl_target_from_session(const char *session, struct fl_target *t, struct fl_err *err);
+
+/* Start the session's supervisor unless one answers. Validates that the lab,
+ * namespace or process exists. */
+int fl_session_ensure(const struct fl_target *t);
+/* True if a supervisor answers on the session's socket. */
+bool fl_session_alive(const struct fl_target *t);
+
+/* One request to the session's supervisor; see above. */
+int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json, char **out,
+		     char **msg);
+
+/* Add a typed fault (kind parameters, match options, seed and id as set in
+ * f) to the session: `fault add` with f's words. Returns 0, or 2 with the
+ * supervisor's message in *msg (malloc'ed, may be NULL). */
+struct fl_fault;
+int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg);
+
+/* Run the supervisor of SESSION (the body of `fallacy __supervise`).
+ * ready_fd (or -1): written "ok\n" once the socket listens, or an error
+ * line, then closed. Returns the exit status. */
+int fl_supervise(const char *session, int ready_fd);
+
+/* The counters of one fault, for summaries (wrap, run). */
+struct fl_fault_stat {
+	char id[33];
+	char kind[16];
+	struct fl_counters c; /* include/fallacy/rule.h */
+	uint64_t held, overflow, reordered; /* the delay line's, for delay kinds */
+};
+
+/* The counters of every fault of the session (*n may be 0); malloc'ed. */
+int fl_fault_stats(const struct fl_target *t, struct fl_fault_stat **out, int *n);
+
+#endif

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: MIT
+/* The session supervisor: journals itself, loads the data plane, listens on
+ * RUN_DIR/SESSION/ctl.sock and runs a ppoll loop with deadlines
+ * (fl_sup_deadline: faults with a --duration). */
+#include "supervisor_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataplane/dataplane.h"
+#include "lab/lab.h"
+#include "netns.h"
+#include "session_int.h"
+#include "state/state.h"
+
+static volatile sig_atomic_t sup_term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	sup_term = 1;
+}
+
+struct fl_state *fl_sup_state(struct fl_sup *s)
+{
+	return s->st;
+}
+
+const struct fl_lab *fl_sup_lab(const struct fl_sup *s)
+{
+	return s->lab;
+}
+
+int fl_sup_nsfd(const struct fl_sup *s)
+{
+	return s->nsfd;
+}
+
+const char *fl_sup_ns_spec(const struct fl_sup *s)
+{
+	return s->ns_spec;
+}
+
+int fl_sup_deadline(struct fl_sup *s, void *key, uint64_t due_ns, fl_sup_cb cb)
+{
+	int i;
+
+	for (i = 0; i < s->n_dl && s->dl[i].key != key; i++)
+		;
+	if (!due_ns) {
+		if (i < s->n_dl)
+			s->dl[i] = s->dl[--s->n_dl];
+		return 0;
+	}
+	if (i == s->n_dl) {
+		if (s->n_dl == s->cap_dl) {
+			int cap = s->cap_dl ? s->cap_dl * 2 : 8;
+			struct sup_deadline *d = realloc(s->dl, (size_t)cap * sizeof(*d));
+
+			if (!d)
+				return -ENOMEM;
+			s->dl = d;
+			s->cap_dl = cap;
+		}
+		s->n_dl++;
+	}
+	s->dl[i] = (struct sup_deadline){ .key = key, .due = due_ns, .cb = cb };
+	return 0;
+}
+
+int fl_sup_at_exit(struct fl_sup *s, void (*fn)(struct fl_sup *s, void *arg), void *arg)
+{
+	if (s->n_exit == FL_SUP_MAX_EXIT)
+		return -ENOSPC;
+	s->at_exit[s->n_exit++] = (struct sup_exit){ .fn = fn, .arg = arg };
+	return 0;
+}
+
+static void run_deadlines(struct fl_sup *s)
+{
+	for (;;) {
+		uint64_t now = fl_sup_now_ns();
+		int best = -1;
+		struct sup_deadline d;
+
+		for (int i = 0; i < s->n_dl; i++)
+			if (s->dl[i].due <= now && (best < 0 || s->dl[i].due < s->dl[best].due))
+				best = i;
+		if (best < 0)
+			return;
+		d = s->dl[best];
+		s->dl[best] = s->dl[--s->n_dl];
+		d.cb(s, d.key);
+	}
+}
+
+static struct timespec *next_timeout(struct fl_sup *s, struct timespec *ts)
+{
+	uint64_t due = 0, now, d;
+
+	for (int i = 0; i < s->n_dl; i++)
+		if (!due || s->dl[i].due < due)
+			due = s->dl[i].due;
+	if (!due)
+		return NULL;
+	now = fl_sup_now_ns();
+	d = due > now ? due - now : 0;
+	ts->tv_sec = (time_t)(d / 1000000000ULL);
+	ts->tv_nsec = (long)(d % 1000000000ULL);
+	return ts;
+}
+
+static int read_request(int fd, char **buf, uint32_t *len)
+{
+	int err = fl_io_full(fd, len, sizeof(*len), false);
+
+	if (err)
+		return err;
+	if (*len < 1 || *len > FL_REQ_MAX)
+		return -EPROTO;
+	*buf = malloc(*len + 1);
+	if (!*buf)
+		return -ENOMEM;
+	err = fl_io_full(fd, *buf, *len, false);
+	(*buf)[*len] = '\0';
+	return err;
+}
+
+int fl_req_split(char *buf, uint32_t len, char **argv, int max)
+{
+	int argc = 0;
+
+	for (uint32_t i = 1; i < len && argc < max; i += (uint32_t)strlen(buf + i) + 1)
+		argv[argc++] = buf + i;
+	argv[argc] = NULL;
+	return argc;
+}
+
+static int answer(int fd, uint32_t status, const char *out, size_t olen, const char *msg,
+		  size_t mlen)
+{
+	uint32_t h[3] = { status, (uint32_t)olen, (uint32_t)mlen };
+	int err = fl_io_full(fd, h, sizeof(h), true);
+
+	if (!err && olen)
+		err = fl_io_full(fd, (void *)out, olen, true);
+	if (!err && mlen)
+		err = fl_io_full(fd, (void *)msg, mlen, true);
+	return err;
+}
+
+/* One connection, one request. When the session ends, the connection stays
+ * open until the process exits: the client waits for that. */
+static void handle_client(struct fl_sup *s, int *end_fd)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	char *buf = NULL, *argv[256], *out = NULL, *msg = NULL;
+	size_t olen = 0, mlen = 0;
+	FILE *fo = NULL, *fm = NULL;
+	uint32_t len = 0;
+	int fd, argc, status = 2;
+
+	fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (read_request(fd, &buf, &len))
+		goto out;
+	fo = open_memstream(&out, &olen);
+	fm = open_memstream(&msg, &mlen);
+	if (!fo || !fm)
+		goto out;
+	argc = fl_req_split(buf, len, argv, 255);
+	status = argc ? sup_request(s, argc, argv, buf[0] == 'j', fo, fm) : 2;
+	fclose(fo);
+	fclose(fm);
+	fo = fm = NULL;
+	answer(fd, (uint32_t)status, out, olen, msg, mlen);
+	if (status & FL_ST_ENDED) {
+		s->stop = true;
+		*end_fd = fd;
+		fd = -1;
+	}
+out:
+	if (fo)
+		fclose(fo);
+	if (fm)
+		fclose(fm);
+	free(out);
+	free(msg);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+}
+
+static int sup_loop(struct fl_sup *s, const sigset_t *unblocked, int *end_fd)
+{
+	struct pollfd pfd = { .fd = s->lfd, .events = POLLIN };
+	struct timespec ts;
+	int r;
+
+	while (!s->stop && !sup_term) {
+		r = ppoll(&pfd, 1, next_timeout(s, &ts), unblocked);
+		if (r < 0 && errno != EINTR) {
+			pr_err("supervisor %s: ppoll: %s", s->t.session, strerror(errno));
+			return -errno;
+		}
+		run_deadlines(s);
+		if (r <= 0)
+			continue;
+		if (pfd.revents & POLLIN)
+			handle_client(s, end_fd);
+	}
+	return 0;
+}
+
+int sup_attach(struct fl_sup *s)
+{
+	int err = 0, nfd;
+
+	if (s->attached)
+		return 0;
+	if (!s->lab) {
+		err = fl_dp_attach_all(s->dp, s->st, s->ns_spec, s->nsfd, FL_DIR_BOTH);
+	} else {
+		for (size_t i = 0; i < s->lab->n_nodes && !err; i++) {
+			const struct fl_node *n = &s->lab->nodes[i];
+
+			err = fl_dp_attach(s->dp, s->st, s->ns_spec, s->nsfd, n->port,
+					   FL_DIR_INGRESS);
+			/* wire-sized packets: one decision per packet */
+			nfd = err ? -1 : fl_netns_open(n->netns);
+			if (nfd >= 0) {
+				fl_dp_offloads_off(nfd, "eth0");
+				close(nfd);
+			}
+		}
+	}
+	if (err) {
+		fl_dp_detach_all(s->dp);
+		return err;
+	}
+	s->attached = true;
+	return 0;
+}
+
+static int open_target(struct fl_sup *s)
+{
+	switch (s->t.kind) {
+	case FL_TARGET_LAB:
+		if (fl_lab_load(s->t.lab, &s->lab))
+			return -ENOENT;
+		snprintf(s->ns_spec, sizeof(s->ns_spec), "%s", s->lab->wire_netns);
+		s->nsfd = fl_netns_open(s->lab->wire_netns);
+		break;
+	case FL_TARGET_NETNS:
+		snprintf(s->ns_spec, sizeof(s->ns_spec), "%s", s->t.netns);
+		s->nsfd = fl_netns_open(s->t.netns);
+		break;
+	default:
+		snprintf(s->ns_spec, sizeof(s->ns_spec), "pid:%d", s->t.pid);
+		s->nsfd = fl_netns_open_pid(s->t.pid);
+		break;
+	}
+	if (s->nsfd < 0) {
+		pr_err("%s: cannot open namespace %s: %s", s->t.session, s->ns_spec,
+		       strerror(-s->nsfd));
+		return s->nsfd;
+	}
+	return 0;
+}
+
+static int listen_ctl(struct fl_sup *s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int err;
+
+	if (fl_session_path(s->t.session, "ctl.sock", sa.sun_path, sizeof(sa.sun_path)))
+		return -ENAMETOOLONG;
+	unlink(sa.sun_path);
+	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0)
+		return -errno;
+	/* root only: whoever can connect can drop every packet */
+	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(sa.sun_path, 0600) ||
+	    listen(s->lfd, 64)) {
+		err = -errno;
+		pr_err("%s: listening on %s: %s", s->t.session, sa.sun_path, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* Only one supervisor per session: the second one says "busy". */
+static int take_lock(struct fl_sup *s)
+{
+	char path[4096];
+	int fd;
+
+	if (fl_session_path(s->t.session, "supervisor.lock", path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return -EBUSY;
+	}
+	return 0; /* held until exit */
+}
+
+static int sup_start(struct fl_sup *s, const char *session)
+{
+	struct fl_err e;
+	int err;
+
+	if (fl_target_from_session(session, &s->t, &e)) {
+		pr_err("__supervise %s: %s", session, e.msg);
+		return -EINVAL;
+	}
+	err = fl_state_open(session, &s->st);
+	if (err) {
+		pr_err("__supervise %s: no session folder in %s", session, fl_run_dir());
+		return err;
+	}
+	err = take_lock(s);
+	if (err)
+		return err;
+	err = fl_state_track_pid(s->st, getpid());
+	if (!err)
+		err = open_target(s);
+	if (!err)
+		err = fl_dp_open(&s->dp);
+	if (!err && s->lab)
+		err = fl_dp_set_nodes(s->dp, s->lab);
+	/* a lab's supervisor attaches at once: after a kill -9 its successor
+	 * must replace the old program (and its rules) even for a "clear" */
+	if (!err && s->lab)
+		err = sup_attach(s);
+	if (!err)
+		err = listen_ctl(s);
+	return err;
+}
+
+static void sup_stop(struct fl_sup *s)
+{
+	char path[4096];
+
+	sup_faults_clear(s);
+	for (int i = s->n_exit - 1; i >= 0; i--)
+		s->at_exit[i].fn(s, s->at_exit[i].arg);
+	/* The filters stay until the journal is undone (by the client that
+	 * ended the session, or fallacy cleanup): one code path for every end,
+	 * kill -9 included. */
+	fl_dp_close(s->dp);
+	if (s->lfd >= 0 && !fl_session_path(s->t.session, "ctl.sock", path, sizeof(path)))
+		unlink(path);
+}
+
+static void sup_free(struct fl_sup *s)
+{
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->nsfd >= 0)
+		close(s->nsfd);
+	fl_state_close(s->st);
+	fl_lab_free(s->lab);
+	free(s->dl);
+	free(s);
+}
+
+static void say(int fd, const char *text)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) < 0)
+		pr_debug("readiness pipe: %s", strerror(errno));
+	close(fd);
+}
+
+int fl_supervise(const char *session, int ready_fd)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	struct fl_sup *s = calloc(1, sizeof(*s));
+	sigset_t block, old;
+	int err, end_fd = -1;
+
+	if (!s)
+		return 2;
+	s->nsfd = s->lfd = -1;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	err = sup_start(s, session);
+	if (err) {
+		say(ready_fd, err == -EBUSY ? "busy\n" : "cannot start (see supervisor.log)\n");
+		sup_stop(s);
+		sup_free(s);
+		return err == -EBUSY ? 0 : 2;
+	}
+	say(ready_fd, "ok\n");
+	pr_info("supervisor of %s ready (pid %d)", session, (int)getpid());
+	err = sup_loop(s, &old, &end_fd);
+	sup_stop(s);
+	sup_free(s);
+	if (end_fd >= 0)
+		close(end_fd);
+	return err ? 2 : 0;
+}

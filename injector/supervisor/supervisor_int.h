@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* The supervisor's state, shared by supervisor.c (loop, socket, attach) and
+ * faults.c (the fault table and the requests). */
+#ifndef FALLACY_SUPERVISOR_INT_H
+#define FALLACY_SUPERVISOR_INT_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "faults/fault.h"
+#include "session.h"
+#include "sup.h"
+
+#define FL_SUP_MAX_FAULTS FL_MAX_RULES
+#define FL_SUP_MAX_EXIT 16
+
+struct sup_deadline {
+	void *key;
+	uint64_t due;
+	fl_sup_cb cb;
+};
+
+struct sup_exit {
+	void (*fn)(struct fl_sup *s, void *arg);
+	void *arg;
+};
+
+struct sup_fault {
+	struct fl_fault f;
+	struct fl_rule *rules; /* with slots */
+	int n_rules;
+};
+
+struct fl_sup {
+	struct fl_target t;
+	struct fl_state *st;
+	struct fl_lab *lab;
+	struct fl_dp *dp;
+	int nsfd;
+	char ns_spec[80];
+	bool attached;
+	int lfd;
+	bool stop;
+
+	struct sup_deadline *dl;
+	int n_dl, cap_dl;
+	struct sup_exit at_exit[FL_SUP_MAX_EXIT];
+	int n_exit;
+
+	struct sup_fault *faults[FL_SUP_MAX_FAULTS];
+	int n_faults;
+	uint64_t next_order;
+	unsigned int next_id;
+	unsigned char slot_used[FL_MAX_SLOTS];
+};
+
+/* Handle one request; writes the answer's stdout/stderr text to out/msg and
+ * returns the status (0, 2; | FL_ST_ENDED when the session ends). */
+int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, FILE *msg);
+/* Attach the data plane to the session's fault points (once). */
+int sup_attach(struct fl_sup *s);
+/* Remove every fault (heal hooks run). */
+void sup_faults_clear(struct fl_sup *s);
+
+#endif

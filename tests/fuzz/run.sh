@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs every libFuzzer target SECONDS each (make fuzz FUZZ_SECONDS=N; make
+# check runs 10 s each) on its committed corpus tests/fuzz/corpus/NAME plus
+# seeds taken from the repository (scenarios, targets, docs, histories),
+# and prints one line per target with libFuzzer's final stats. A crash,
+# leak or sanitizer error leaves its input in .output-fuzz/crashes/ and
+# fails the run: copy it to tests/fuzz/corpus/NAME/ as a regression input
+# once fixed.   tests/fuzz/run.sh [SECONDS] [NAME...]
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 2
+secs=${1:-60}
+shift || true
+out=.output-fuzz
+mkdir -p "$out/crashes" "$out/logs"
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+	for b in "$out"/fuzz/fuzz_*; do names+=("$(basename "$b")"); done
+fi
+
+# seeds from the repository, per target (into the scratch corpus)
+seed() {
+	local name=$1 dir=$2 i=0 f line
+	case $name in
+	fuzz_scenario)
+		for f in scenarios/*/*.yaml tests/data/scenarios/*.yaml; do
+			[ -f "$f" ] && cp "$f" "$dir/seed-$(basename "$f")"
+		done ;;
+	fuzz_history)
+		for f in tests/data/histories/*.jsonl; do
+			[ -f "$f" ] && cp "$f" "$dir/seed-$(basename "$f")"
+		done ;;
+	fuzz_fault)
+		# every `fault add TARGET WORDS` in the docs, without the target
+		grep -hoE 'fallacy fault add [^`|]*' README.md docs/*.md 2>/dev/null |
+			sed -E 's/^fallacy fault add (--netns [^ ]+|--pid [^ ]+|[^ ]+) //' |
+			while IFS= read -r line; do
+				i=$((i + 1))
+				printf '%s' "$line" >"$dir/seed-doc-$i"
+			done ;;
+	esac
+}
+
+failed=0
+for name in "${names[@]}"; do
+	bin="$out/fuzz/$name"
+	[ -x "$bin" ] || { echo "fuzz $name: not built (make fuzz-bins)"; failed=$((failed + 1)); continue; }
+	corpus="$out/corpus/$name"
+	mkdir -p "$corpus" "tests/fuzz/corpus/${name#fuzz_}"
+	seed "$name" "$corpus"
+	log="$out/logs/$name.log"
+	if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		"$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=20 -rss_limit_mb=4096 \
+		-artifact_prefix="$out/crashes/$name-" "$corpus" "tests/fuzz/corpus/${name#fuzz_}" \
+		>"$log" 2>&1; then
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+		cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
+		echo "fuzz $name: ok, ${runs:-?} inputs in ${secs} s, ${cov:-cov: ?}"
+	else
+		echo "fuzz $name: FAILED (input in $out/crashes/, log $log)"
+		grep -E "ERROR|SUMMARY|invariant" "$log" | head -5 | sed 's/^/  /'
+		failed=$((failed + 1))
+	fi
+done
+[ "$failed" -eq 0 ]
