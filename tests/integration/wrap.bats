@@ -95,11 +95,14 @@ teardown() {
 	assert_session_gone "@wrap-$w"
 }
 
+# The second SIGINT is sent once wrap has handled the first (its event is
+# in events.jsonl): two pending SIGINTs would merge into one.
 @test "a SIGINT sent to wrap is forwarded; a second one kills the command" {
-	"$FALLACY" wrap -q -- sh -c 'trap "" INT; echo ready; sleep 30' >"$TMP/out" 2>&1 &
+	"$FALLACY" wrap -q --out "$TMP/res" -- sh -c 'trap "" INT; echo ready; sleep 30' >"$TMP/out" 2>&1 &
 	w=$!
 	wait_for_text "$TMP/out" ready
 	kill -INT $w
+	wait_for_text "$TMP/res/events.jsonl" '"event":"signal"'
 	sleep 0.2
 	kill -0 $w
 	kill -INT $w
