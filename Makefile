@@ -28,7 +28,7 @@ INJECTOR_INC := -Iinclude -Iinjector -I$(OUTPUT)
 HARNESS_INC := -Iinclude -I$(OUTPUT)/api -Iharness
 TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
 # One public header per part of the injector, plus the base helpers.
-PUBLIC_HDRS := log.h parse.h json.h lab/lab.h faults/fault.h dataplane/dataplane.h \
+PUBLIC_HDRS := log.h parse.h json.h clock.h lab/lab.h faults/fault.h dataplane/dataplane.h \
 	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
 	probe/probe.h
 API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))
@@ -155,9 +155,13 @@ deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
 
 # --- tests -----------------------------------------------------------------
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins fuzz-bins
-	@./tests/run.sh --unit --integration --fuzz 10
+	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" unit-bins
+	@./tests/run.sh --unit --unit-asan .output-asan --integration --fuzz 10
 
 check-unit: all unit-bins
 	@./tests/run.sh --unit
@@ -171,8 +175,7 @@ check-soak: all
 	@./tests/soak.sh
 
 check-asan: deps
-	@$(MAKE) --no-print-directory OUTPUT=.output-asan \
-		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit-bins
 	@FALLACY_OUTPUT=.output-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh --unit --integration

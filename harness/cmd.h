@@ -5,18 +5,33 @@
 #ifndef FALLACY_CMD_H
 #define FALLACY_CMD_H
 
+#include <stdbool.h>
+
 enum fl_exit {
 	FL_EXIT_OK = 0,
 	FL_EXIT_FAIL = 1,
 	FL_EXIT_USAGE = 2,
 };
 
+enum fl_cmd_flags {
+	FL_CMD_HIDDEN = 1, /* internal (e.g. the supervisor entry point) */
+	/* do_<cmd> honours fl_cmd_check: it parses and validates its words
+	 * and returns before touching the kernel, the state directory or any
+	 * process. `fallacy --check` refuses commands without it. */
+	FL_CMD_CHECKS = 2,
+};
+
 struct fl_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	int hidden; /* internal (e.g. the supervisor entry point) */
+	unsigned int flags; /* enum fl_cmd_flags */
 };
+
+/* `fallacy --check CMD ARGS...`: validate the command line only. Each
+ * checkable do_<cmd> returns FL_EXIT_OK right after its own parser (and the
+ * checks that need no kernel: fault words, scenario files) accepted it. */
+extern bool fl_cmd_check;
 
 int do_doctor(int argc, char **argv);
 int do_lab(int argc, char **argv);

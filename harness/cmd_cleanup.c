@@ -79,11 +79,13 @@ int do_cleanup(int argc, char **argv)
 		return FL_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--all") || !strcmp(argv[1], "-a"))
-		return clean_all() ? FL_EXIT_USAGE : FL_EXIT_OK;
+		return fl_cmd_check ? FL_EXIT_OK : clean_all() ? FL_EXIT_USAGE : FL_EXIT_OK;
 	if (argv[1][0] == '-' || strchr(argv[1], '/')) {
 		pr_err("cleanup: '%s' is not a lab or session name (see fallacy cleanup --help)",
 		       argv[1]);
 		return FL_EXIT_USAGE;
 	}
+	if (fl_cmd_check)
+		return FL_EXIT_OK;
 	return clean_one(argv[1]) ? FL_EXIT_USAGE : FL_EXIT_OK;
 }

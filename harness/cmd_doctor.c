@@ -128,6 +128,8 @@ int do_doctor(int argc, char **argv)
 			return FL_EXIT_USAGE;
 		}
 	}
+	if (fl_cmd_check)
+		return FL_EXIT_OK;
 	err = fl_probe_run(&rep);
 	if (err) {
 		pr_err("doctor: cannot run the probes: %s", strerror(-err));

@@ -37,7 +37,7 @@ static const char fault_usage_tail[] =
 	"  fallacy fault add demo partition n1,n2 n3\n"
 	"  fallacy fault add demo/n3 loss gemodel 1% 30%\n"
 	"  fallacy fault add --netns blue loss 5% --proto udp --port 5000-5100\n"
-	"  fallacy fault add --pid $(pidof nginx) reset --port 80\n"
+	"  fallacy fault add --pid 4242 reset --port 80        # 4242: the pid of a server\n"
 	"  fallacy fault list demo -j\n"
 	"  fallacy fault clear demo\n"
 	"\n"
@@ -63,11 +63,19 @@ static void fault_usage(FILE *f)
 	fputs(fault_usage_tail, f);
 }
 
+/* The request to the session (or, with --check, only its validation). */
 int fl_cmd_fault_run(const struct fl_target *t, int argc, char **argv, bool json)
 {
 	char *out = NULL, *msg = NULL;
+	struct fl_err err;
 	int status;
 
+	if (fl_cmd_check) {
+		if (!fl_fault_request_check(t, argc, argv, &err))
+			return FL_EXIT_OK;
+		pr_err("fault %s %s: %s", argv[0], t->session, err.msg);
+		return FL_EXIT_USAGE;
+	}
 	status = fl_fault_request(t, argc, argv, json, &out, &msg);
 	if (out)
 		fputs(out, stdout);
@@ -108,5 +116,9 @@ int do_fault(int argc, char **argv)
 			rest[n++] = argv[i];
 	}
 	rest[n] = NULL;
+	if (n > 1 && (!strcmp(argv[1], "clear") || !strcmp(argv[1], "list"))) {
+		pr_err("fault %s: unexpected '%s' (see fallacy fault --help)", argv[1], rest[1]);
+		return FL_EXIT_USAGE;
+	}
 	return fl_cmd_fault_run(&t, n, rest, json);
 }

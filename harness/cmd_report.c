@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* fallacy report DIR [--html F] [--junit F] [--tap]: summarise a results
- * folder again, and (re)write its HTML report or JUnit file. */
+/* fallacy report DIR... [--html F] [--junit F] [--tap]: summarise results
+ * folders again, and (re)write their HTML reports or one JUnit file. */
 #include "cmd.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,145 +17,203 @@
 
 static void report_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fallacy report DIR [--html FILE] [--junit FILE] [--tap]\n\n"
-		"Print the summary of a results folder written by 'fallacy run'; with\n"
-		"--html write the self-contained HTML report (latency and throughput over\n"
-		"time, fault windows shaded), with --junit a JUnit XML file, with --tap\n"
-		"the checks as TAP on stdout. DIR may also hold several results folders\n"
-		"(fallacy run A.yaml B.yaml --out DIR): one table, one JUnit file.\n\nexamples:\n"
-		"  fallacy report results/network-is-reliable-20260101-120000\n"
-		"  fallacy report results/x --html /tmp/x.html\n");
+	fprintf(f, "usage: fallacy report DIR... [--html FILE] [--junit FILE] [--tap]\n\n"
+		   "Print the summary of each results folder written by 'fallacy run', one\n"
+		   "row per run in the order given. A DIR may also hold several results\n"
+		   "folders (fallacy run A.yaml B.yaml --out DIR).\n\n"
+		   "  --html FILE   the self-contained HTML report (latency and throughput\n"
+		   "                over time, fault windows shaded); with one run FILE is a\n"
+		   "                path, with several a file name written inside each folder\n"
+		   "  --junit FILE  one JUnit XML file, a testsuite per run\n"
+		   "  --tap         the checks as TAP on stdout instead of the table\n\n"
+		   "EXAMPLES\n"
+		   "  fallacy report results/network-is-reliable-20260101-120000\n"
+		   "  fallacy report results/x --html /tmp/x.html\n"
+		   "  fallacy report results/network-is-reliable-* --html report.html\n"
+		   "  fallacy report results/ci --junit junit.xml\n\n"
+		   "Exit status: 0 every check held, 1 a check of some run failed, 2 a DIR\n"
+		   "is not a results folder (it is named) or a file cannot be written.\n");
 }
 
-static int report_dir(const char *dir, const char *html, const char *junit, bool tap)
+struct reports {
+	struct fl_suite *s;
+	size_t n, cap;
+};
+
+/* Load DIR/summary.json into the next suite; -ENOENT when there is none. */
+static int load_one(const char *dir, struct reports *r)
 {
-	char sum[1100], ops[1100], ev[1100];
-	struct fl_run_data rd = { 0 };
-	struct fl_suite s;
+	char sum[1100];
 	struct fl_err err;
-	int ret;
 
 	snprintf(sum, sizeof(sum), "%s/summary.json", dir);
-	snprintf(ops, sizeof(ops), "%s/ops.jsonl", dir);
-	snprintf(ev, sizeof(ev), "%s/events.jsonl", dir);
-	if (fl_summary_load(sum, &s, &err)) {
-		pr_err("report: %s (is %s a results folder of 'fallacy run'?)", err.msg, dir);
-		return FL_EXIT_USAGE;
+	if (access(sum, F_OK))
+		return -ENOENT;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		struct fl_suite *s = realloc(r->s, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		r->s = s;
+		r->cap = cap;
 	}
-	snprintf(s.dir, sizeof(s.dir), "%s", dir);
-	ret = FL_EXIT_USAGE;
-	if (html && fl_run_data_load(ops, ev, &rd, &err)) {
-		pr_err("report: %s", err.msg);
-		goto out;
+	memset(&r->s[r->n], 0, sizeof(r->s[r->n]));
+	if (fl_summary_load(sum, &r->s[r->n], &err)) {
+		pr_err("report: %s: %s", dir, err.msg);
+		return -EINVAL;
 	}
-	if (html && fl_report_html(html, &s, &rd)) {
-		pr_err("report: cannot write %s", html);
-		goto out;
-	}
-	if (junit && fl_junit_write(junit, &s, 1)) {
-		pr_err("report: cannot write %s", junit);
-		goto out;
-	}
-	if (tap)
-		fl_tap_write(stdout, &s, 1);
-	else
-		fl_summary_table(stdout, &s, 1);
-	ret = fl_suite_pass(&s) ? FL_EXIT_OK : FL_EXIT_FAIL;
-out:
-	fl_run_data_free(&rd);
-	fl_suite_free_cases(&s);
-	return ret;
+	snprintf(r->s[r->n].dir, sizeof(r->s[r->n].dir), "%s", dir);
+	r->n++;
+	return 0;
 }
 
-static int has_summary(const struct dirent *d)
+static int not_hidden(const struct dirent *d)
 {
 	return d->d_name[0] != '.';
 }
 
-/* A folder of results folders (fallacy run A.yaml B.yaml --out DIR). */
-static int report_many(const char *dir, const char *junit, bool tap)
+/* DIR is a results folder, or holds results folders (one level down). */
+static int collect(const char *dir, struct reports *r)
 {
 	struct dirent **ents = NULL;
-	struct fl_suite *suites;
-	int n = scandir(dir, &ents, has_summary, alphasort), k = 0, ret = FL_EXIT_OK;
-	char sum[1100];
-	struct fl_err err;
+	size_t before = r->n;
+	char sub[1100];
+	int n, ret = load_one(dir, r);
 
-	suites = n > 0 ? calloc((size_t)n, sizeof(*suites)) : NULL;
-	for (int i = 0; suites && i < n; i++) {
-		snprintf(sum, sizeof(sum), "%s/%s/summary.json", dir, ents[i]->d_name);
-		if (access(sum, F_OK) || fl_summary_load(sum, &suites[k], &err))
-			continue;
-		snprintf(suites[k].dir, sizeof(suites[k].dir), "%s/%s", dir, ents[i]->d_name);
-		if (!fl_suite_pass(&suites[k]))
-			ret = FL_EXIT_FAIL;
-		k++;
+	if (ret != -ENOENT)
+		return ret;
+	ret = 0;
+	n = scandir(dir, &ents, not_hidden, alphasort);
+	for (int i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", dir, ents[i]->d_name);
+		if (!ret) {
+			ret = load_one(sub, r);
+			ret = ret == -ENOENT ? 0 : ret;
+		}
+		free(ents[i]);
 	}
-	if (!k) {
+	free(ents);
+	if (!ret && r->n == before) {
 		pr_err("report: %s has no summary.json, nor folders with one (is it a results "
 		       "folder of 'fallacy run'?)",
 		       dir);
-		ret = FL_EXIT_USAGE;
-	} else if (junit && fl_junit_write(junit, suites, (size_t)k)) {
-		pr_err("report: cannot write %s", junit);
-		ret = FL_EXIT_USAGE;
-	} else if (tap) {
-		fl_tap_write(stdout, suites, (size_t)k);
-	} else {
-		fl_summary_table(stdout, suites, (size_t)k);
+		ret = -ENOENT;
 	}
-	for (int i = 0; i < k; i++)
-		fl_suite_free_cases(&suites[i]);
-	for (int i = 0; i < n; i++)
-		free(ents[i]);
-	free(ents);
-	free(suites);
 	return ret;
 }
 
-int do_report(int argc, char **argv)
+/* With one run FILE is a path; with several, a name inside each folder. */
+static int write_html(const struct reports *r, const char *html)
+{
+	char path[1100], ops[1100], ev[1100];
+	struct fl_err err;
+
+	if (r->n > 1 && strchr(html, '/')) {
+		pr_err("report: --html %s: with %zu runs, give a file name (no '/'); it is written "
+		       "inside each results folder",
+		       html, r->n);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct fl_suite *s = &r->s[i];
+		struct fl_run_data rd = { 0 };
+		int ret;
+
+		snprintf(path, sizeof(path), "%s%s%s", r->n > 1 ? s->dir : "", r->n > 1 ? "/" : "",
+			 html);
+		snprintf(ops, sizeof(ops), "%s/ops.jsonl", s->dir);
+		snprintf(ev, sizeof(ev), "%s/events.jsonl", s->dir);
+		ret = fl_run_data_load(ops, ev, &rd, &err);
+		if (ret)
+			pr_err("report: %s: %s", s->dir, err.msg);
+		else if ((ret = fl_report_html(path, s, &rd)))
+			pr_err("report: cannot write %s", path);
+		fl_run_data_free(&rd);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int report(struct reports *r, const char *html, const char *junit, bool tap)
+{
+	int ret = FL_EXIT_OK;
+
+	if (html && write_html(r, html))
+		return FL_EXIT_USAGE;
+	if (junit && fl_junit_write(junit, r->s, r->n)) {
+		pr_err("report: cannot write %s", junit);
+		return FL_EXIT_USAGE;
+	}
+	if (tap)
+		fl_tap_write(stdout, r->s, r->n);
+	else
+		fl_summary_table(stdout, r->s, r->n);
+	for (size_t i = 0; i < r->n; i++)
+		if (!fl_suite_pass(&r->s[i]))
+			ret = FL_EXIT_FAIL;
+	return ret;
+}
+
+struct report_args {
+	const char *html, *junit;
+	bool tap;
+};
+
+/* 0, -1 after --help, or FL_EXIT_USAGE. */
+static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = { { "html", required_argument, NULL, 'H' },
 					      { "junit", required_argument, NULL, 'j' },
 					      { "tap", no_argument, NULL, 't' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	const char *html = NULL, *junit = NULL;
-	char sum[1100];
-	bool tap = false;
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
-			html = optarg;
+			a->html = optarg;
 			break;
 		case 'j':
-			junit = optarg;
+			a->junit = optarg;
 			break;
 		case 't':
-			tap = true;
+			a->tap = true;
 			break;
 		case 'h':
 			report_usage(stdout);
-			return FL_EXIT_OK;
+			return -1;
 		default:
 			report_usage(stderr);
 			return FL_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		report_usage(stderr);
+	if (optind >= argc) {
+		pr_err("report: no results folder given (see fallacy report --help)");
 		return FL_EXIT_USAGE;
 	}
-	snprintf(sum, sizeof(sum), "%s/summary.json", argv[optind]);
-	if (access(sum, F_OK) == 0)
-		return report_dir(argv[optind], html, junit, tap);
-	if (html) {
-		pr_err("report: --html needs one scenario's results folder (%s has none)", sum);
-		return FL_EXIT_USAGE;
-	}
-	return report_many(argv[optind], junit, tap);
+	return 0;
+}
+
+int do_report(int argc, char **argv)
+{
+	struct report_args a = { 0 };
+	struct reports r = { 0 };
+	int ret = parse_args(argc, argv, &a);
+
+	if (ret)
+		return ret < 0 ? FL_EXIT_OK : ret;
+	if (fl_cmd_check)
+		return FL_EXIT_OK;
+	/* every folder is read before anything is printed or written */
+	for (int i = optind; i < argc && !ret; i++)
+		ret = collect(argv[i], &r);
+	ret = ret ? FL_EXIT_USAGE : report(&r, a.html, a.junit, a.tap);
+	for (size_t i = 0; i < r.n; i++)
+		fl_suite_free_cases(&r.s[i]);
+	free(r.s);
+	return ret;
 }

@@ -242,7 +242,13 @@ static int run_all(struct run_args *a, struct fl_sut *t, struct fl_scenario **sc
 			snprintf(out, sizeof(out), "%s", a->out);
 		o.out = a->out ? out : NULL;
 		o.lab = a->lab;
-		fprintf(stderr, "fallacy: running %s against %s\n", scs[i]->name, t->name);
+		/* chosen here, so that it is printed before anything happens */
+		o.seed = fl_run_seed(scs[i], &a->o);
+		o.has_seed = true;
+		fprintf(stderr,
+			"fallacy: running %s against %s, seed %llu (--seed %llu replays it)\n",
+			scs[i]->name, t->name, (unsigned long long)o.seed,
+			(unsigned long long)o.seed);
 		ret = fl_run_scenario(scs[i], t, &o, &suites[i]);
 		*ran = i + 1;
 		if (ret)
@@ -283,6 +289,10 @@ int do_run(int argc, char **argv)
 	ret = FL_EXIT_USAGE;
 	if (!scs || !suites || load_all(&a, &t, scs))
 		goto out;
+	if (fl_cmd_check) { /* the tools are this machine's business, not the words' */
+		ret = FL_EXIT_OK;
+		goto out;
+	}
 	if (fl_sut_check_tools(t, &err)) {
 		pr_err("%s", err.msg);
 		goto out;

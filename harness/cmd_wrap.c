@@ -258,6 +258,11 @@ int do_wrap(int argc, char **argv)
 		fl_wrap_opts_free(&o);
 		return FL_EXIT_USAGE;
 	}
+	if (fl_cmd_check) {
+		rc = fl_wrap_check(&o);
+		fl_wrap_opts_free(&o);
+		return rc ? FL_EXIT_USAGE : FL_EXIT_OK;
+	}
 	if (!o.has_seed && getrandom(&o.seed, sizeof(o.seed), 0) != sizeof(o.seed))
 		o.seed = (uint64_t)getpid();
 	o.seed &= FL_SEED_MAX;

@@ -12,32 +12,47 @@
 #define FALLACY_VERSION "0.1.0"
 #endif
 
+bool fl_cmd_check;
+
+#define CHK FL_CMD_CHECKS
+
 const struct fl_cmd fl_cmds[] = {
-	{ "doctor", do_doctor, "probe the kernel and say which backend each fault uses", 0 },
-	{ "lab", do_lab, "create, list, enter and remove labs of namespaces", 0 },
-	{ "fault", do_fault, "add, change, list and remove faults live", 0 },
-	{ "partition", do_partition, "split a lab into groups that cannot reach each other", 0 },
-	{ "wrap", do_wrap, "run a command (a test suite) under network faults", 0 },
-	{ "run", do_run, "run scenario files against a target system", 0 },
-	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", 0 },
-	{ "report", do_report, "summarise a results folder, write the HTML report", 0 },
-	{ "check", do_check, "check a history: is it linearizable?", 0 },
-	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", 0 },
-	{ "__supervise", do_supervise, "internal: the session supervisor", 1 },
+	{ "doctor", do_doctor, "probe the kernel and say which backend each fault uses", CHK },
+	{ "lab", do_lab, "create, list, enter and remove labs of namespaces", CHK },
+	{ "fault", do_fault, "add, change, list and remove faults live", CHK },
+	{ "partition", do_partition, "split a lab into groups that cannot reach each other", CHK },
+	{ "wrap", do_wrap, "run a command (a test suite) under network faults", CHK },
+	{ "run", do_run, "run scenario files against a target system", CHK },
+	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", CHK },
+	{ "report", do_report, "summarise results folders, write their HTML reports", CHK },
+	{ "check", do_check, "check a history: is it linearizable?", CHK },
+	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", CHK },
+	{ "__supervise", do_supervise, "internal: the session supervisor", FL_CMD_HIDDEN },
 	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",
-	  1 },
+	  FL_CMD_HIDDEN },
 	{ NULL, NULL, NULL, 0 },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fallacy [-v|-vv|-q] COMMAND [ARGS...]\n\n"
+	fprintf(f, "usage: fallacy [-v|-vv|-q] [--check] COMMAND [ARGS...]\n\n"
 		   "Network fault injection for distributed systems: put real processes in\n"
 		   "network namespaces and make the network lie to them.\n\ncommands:\n");
 	for (const struct fl_cmd *c = fl_cmds; c->name; c++)
-		if (!c->hidden)
+		if (!(c->flags & FL_CMD_HIDDEN))
 			fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\nRun 'fallacy COMMAND --help' for the options and examples of one command.\n"
+	fprintf(f, "\noptions (before the command):\n"
+		   "  -v, -vv      also informational / debug messages\n"
+		   "  -q           errors only\n"
+		   "  --check      only validate the command line with the command's own\n"
+		   "               parser (fault words, scenario files included): exit 0 or 2;\n"
+		   "               nothing runs, the kernel and the state are not touched\n"
+		   "  --version    print the version\n"
+		   "\nEXAMPLES\n"
+		   "  fallacy lab up demo --nodes 3\n"
+		   "  fallacy --check fault add demo delay 50ms jitter 5ms --from n1 --to n2\n"
+		   "  fallacy -v doctor\n"
+		   "\nRun 'fallacy COMMAND --help' for the options and examples of one command.\n"
 		   "Exit status: 0 success, 1 a check or the wrapped command failed,\n"
 		   "2 usage, input or kernel error.\n");
 }
@@ -53,7 +68,7 @@ int fl_wants_help(int argc, char **argv)
 	return 0;
 }
 
-/* Global verbosity flags are accepted before the command only, so that
+/* Global flags are accepted before the command only, so that
  * "fallacy wrap -- cmd -v" passes -v to cmd. */
 int main(int argc, char **argv)
 {
@@ -66,6 +81,8 @@ int main(int argc, char **argv)
 			fl_log_level = FL_LOG_DEBUG;
 		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
 			fl_log_level = FL_LOG_ERROR;
+		else if (!strcmp(argv[i], "--check"))
+			fl_cmd_check = true;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return FL_EXIT_OK;
@@ -81,9 +98,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return FL_EXIT_USAGE;
 	}
-	for (const struct fl_cmd *c = fl_cmds; c->name; c++)
-		if (!strcmp(c->name, argv[i]))
-			return c->fn(argc - i, argv + i);
+	for (const struct fl_cmd *c = fl_cmds; c->name; c++) {
+		if (strcmp(c->name, argv[i]))
+			continue;
+		if (fl_cmd_check && !(c->flags & FL_CMD_CHECKS)) {
+			pr_err("--check: '%s' cannot be checked", c->name);
+			return FL_EXIT_USAGE;
+		}
+		return c->fn(argc - i, argv + i);
+	}
 	pr_err("unknown command '%s' (see fallacy --help)", argv[i]);
 	return FL_EXIT_USAGE;
 }

@@ -37,6 +37,11 @@ struct fl_wrap_opts {
 bool fl_wrap_has_faults(const struct fl_wrap_opts *o);
 void fl_wrap_opts_free(struct fl_wrap_opts *o);
 
+/* Everything fl_wrap_run checks before it creates anything (the option
+ * faults, the --scenario file and its steps), and nothing else: for
+ * `fallacy --check wrap`. 0 or -errno after a message. */
+int fl_wrap_check(const struct fl_wrap_opts *o);
+
 /* Run the command. Returns its exit status (0..255; 128+N when killed by
  * signal N; 127 when it cannot be started) or -errno when the session
  * could not be set up (nothing is left behind then). */

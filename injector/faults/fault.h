@@ -243,6 +243,17 @@ int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl
 /* Parse only the kind's words (argv[0] = KIND, no options) into a fault
  * that already has its match options: `fault change`. */
 int fl_fault_parse_params(struct fl_fault *f, int argc, char **argv, struct fl_err *err);
+/* Check a fault's words without a lab, a supervisor or the kernel
+ * (`fallacy --check fault add`): parsed and built into rules like
+ * `fault add` does. With lab_name (a LAB or LAB/NODE target), node names
+ * are accepted unchecked: they resolve against a stand-in lab of that name
+ * with exactly the nodes the words give (--from, --to, --node, partition
+ * groups), which spans all of 198.18.0.0/15 since the real lab's subnet is
+ * not known. With NULL, node names are an error, as for a --netns/--pid
+ * target. */
+int fl_fault_check(int argc, char **argv, const char *lab_name, struct fl_err *err);
+/* The same for the KIND PARAMS... of `fault change` (no fault to change). */
+int fl_fault_check_params(int argc, char **argv, struct fl_err *err);
 /* A fault of ops with every parameter at its default (then set some with
  * fl_param_set and check with fl_fault_validate): `fallacy wrap`. */
 void fl_fault_init(struct fl_fault *f, const struct fault_ops *ops);
@@ -298,9 +309,5 @@ const char *fl_ptype_metavar(enum fl_ptype t);
 const char *fl_ptype_name(enum fl_ptype t);
 /* Check one value of type t as written (a YAML scalar, a wrap flag). */
 int fl_param_check(const struct fl_param *p, const char *text, struct fl_err *err);
-
-/* The `fallacy wrap` flags: every parameter with a wrap flag, in kind
- * order. *kind gets its kind. NULL when absent. */
-const struct fl_param *fl_wrap_flag(const char *flag, const struct fault_ops **kind);
 
 #endif

@@ -14,8 +14,6 @@
 
 #include "lab/lab.h"
 
-static const uint8_t lab_net6[16] = { 0xfd, 0xfa, 0x11, 0xac };
-
 static bool prefix_in_lab(const struct fl_prefix *p, const struct fl_lab *lab)
 {
 	struct fl_prefix net = { .family = p->family };
@@ -24,8 +22,8 @@ static bool prefix_in_lab(const struct fl_prefix *p, const struct fl_lab *lab)
 		memcpy(net.addr, &lab->net4, 4);
 		net.plen = (uint8_t)lab->prefix4_len;
 	} else {
-		memcpy(net.addr, lab_net6, 16);
-		net.plen = 64;
+		memcpy(net.addr, &fl_lab_net6, 16);
+		net.plen = FL_LAB_PREFIX6_LEN;
 	}
 	return p->plen >= net.plen && fl_prefix_contains(&net, p->family, p->addr);
 }
@@ -58,6 +56,20 @@ static int side_prefix(struct fl_side *s, const char *opt, const struct fl_lab *
 	return 0;
 }
 
+void fl_lab_nodes_text(const struct fl_lab *lab, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < lab->n_nodes && n < len; i++) {
+		if (i == 8 && lab->n_nodes > 9) {
+			i = lab->n_nodes - 1;
+			n += (size_t)snprintf(buf + n, len - n, ", ...");
+		}
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", lab->nodes[i].name);
+	}
+}
+
 static int side_nodes(struct fl_side *s, const char *opt, const struct fl_lab *lab,
 		      struct fl_err *err)
 {
@@ -66,10 +78,11 @@ static int side_nodes(struct fl_side *s, const char *opt, const struct fl_lab *l
 	snprintf(buf, sizeof(buf), "%s", s->text);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct fl_node *n = fl_lab_node(lab, tok);
+		char names[128];
 
 		if (!n || n->index < 0 || n->index >= FL_MAX_NODES) {
-			fl_err_set(err, "%s: unknown node '%s' in lab %s (see fallacy lab list)",
-				   opt, tok, lab->name);
+			fl_lab_nodes_text(lab, names, sizeof(names));
+			fl_err_set(err, "%s: unknown node '%s' (the lab has %s)", opt, tok, names);
 			return -EINVAL;
 		}
 		s->ep.nodes[n->index / 64] |= 1ULL << (n->index % 64);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "faults_int.h"
 #include "lab/lab.h"
 
 #define P(f) FL_KIND_PARAMS(const struct part, f)
@@ -73,10 +74,12 @@ static int groups_resolve(const struct fl_fault *f, const struct fl_lab *lab,
 		}
 		for (char *s = side.text, *tok; (tok = strsep(&s, ","));) {
 			const struct fl_node *n = fl_lab_node(lab, tok);
+			char names[128];
 
 			if (!n || n->index >= FL_MAX_NODES) {
-				fl_err_set(err, "partition: unknown node '%s' in lab %s", tok,
-					   lab->name);
+				fl_lab_nodes_text(lab, names, sizeof(names));
+				fl_err_set(err, "partition: unknown node '%s' (the lab has %s)",
+					   tok, names);
 				return -EINVAL;
 			}
 			member[g][n->index / 64] |= 1ULL << (n->index % 64);

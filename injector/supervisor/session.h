@@ -42,6 +42,7 @@
 #include <sys/types.h>
 
 #include "fallacy/rule.h"
+#include "faults/fault.h"
 #include "log.h"
 
 #define FL_SESSION_NAME_MAX 64
@@ -77,6 +78,12 @@ bool fl_session_alive(const struct fl_target *t);
 int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json, char **out,
 		     char **msg);
 
+/* Check a request's words as fl_fault_request would, without a lab, a
+ * supervisor or the kernel (`fallacy --check fault ...`): the target need
+ * not exist, and node names of a lab target are accepted unchecked
+ * (fl_fault_check). 0 or -EINVAL with err filled. */
+int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, struct fl_err *err);
+
 /* Add a typed fault (kind parameters, match options, seed and id as set in
  * f) to the session: `fault add` with f's words. Returns 0, or 2 with the
  * supervisor's message in *msg (malloc'ed, may be NULL). */
@@ -90,7 +97,7 @@ int fl_supervise(const char *session, int ready_fd);
 
 /* The counters of one fault, for summaries (wrap, run). */
 struct fl_fault_stat {
-	char id[33];
+	char id[FL_FAULT_ID_MAX + 1];
 	char kind[16];
 	struct fl_counters c; /* include/fallacy/rule.h */
 	uint64_t held, overflow, reordered; /* the delay line's, for delay kinds */

@@ -30,6 +30,29 @@ no_process() {
 	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault 'lose' (did you mean 'loss'?)"
 }
 
+# Everything fallacy could have made: namespaces and the state folder.
+made() {
+	ip netns list | grep -o 'fl-[^ ]*' | sort
+	ls -A "$FALLACY_RUN_DIR" 2>/dev/null || true
+}
+
+@test "a bad fault parameter or an unknown node exits 2 with file:line:col and creates nothing, with --dry-run or not" {
+	fl_require_root
+	lab=$(fl_lab_name b)
+	before=$(made)
+	for dry in --dry-run ""; do
+		run -2 "$FALLACY" run tests/data/scenarios/bad-rate.yaml \
+			--target scenarios/targets/http.yaml --lab "$lab" --out "$OUT" $dry
+		assert_output --regexp "^fallacy: tests/data/scenarios/bad-rate.yaml:7:31: bad value for 'rate': rate 1bit: out of range \\(8kbit \\.\\. [^)]*\\)\$"
+		run -2 "$FALLACY" run tests/data/scenarios/bad-node.yaml \
+			--target scenarios/targets/http.yaml --lab "$lab" --out "$OUT" $dry
+		assert_output "fallacy: tests/data/scenarios/bad-node.yaml:6:5: --to: unknown node 'n9' (the lab has n1, n2, n3)"
+	done
+	[ "$(made)" = "$before" ]
+	[ ! -e "$OUT" ]
+	[ ! -e "$FALLACY_RUN_DIR/$lab" ]
+}
+
 @test "a target whose tool is missing exits 2 naming the package" {
 	run -2 "$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/missing-tool.yaml
 	assert_output --partial "needs fallacy-no-such-tool, not found on PATH; install with: apt-get install fallacy-no-such-tool"
@@ -148,6 +171,39 @@ no_process() {
 	assert_output --regexp 'impossible +http +fail'
 	assert_output --regexp 'smoke +http +pass'
 	run -0 xmllint --noout --schema tests/data/junit.xsd "$BATS_TEST_TMPDIR/again.xml"
+}
+
+@test "report takes several results folders: a row each in order, exit 1 if one failed, --html in each, 2 naming a folder that is none" {
+	fl_require_root
+	run -1 "$FALLACY" run scenarios/examples/smoke.yaml tests/data/scenarios/impossible.yaml \
+		--target scenarios/targets/http.yaml --out "$OUT"
+	run -0 "$FALLACY" report "$OUT/smoke"
+	assert_output --regexp 'smoke +http +pass'
+	run -1 "$FALLACY" report "$OUT/impossible" "$OUT/smoke" --html again.html \
+		--junit "$BATS_TEST_TMPDIR/j.xml"
+	# one table, the rows in the order given
+	order=$(awk '$1 == "impossible" || $1 == "smoke" { printf "%s ", $1 }' <<<"$output")
+	[ "$order" = "impossible smoke " ]
+	assert_output --regexp 'impossible +http +fail'
+	for r in smoke impossible; do
+		run -0 grep -c '<svg' "$OUT/$r/again.html"
+		assert_output 2
+	done
+	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
+	assert_output 2
+	# a path for --html needs one run
+	run -2 "$FALLACY" report "$OUT/smoke" "$OUT/impossible" --html "$BATS_TEST_TMPDIR/r.html"
+	assert_output --partial "give a file name (no '/')"
+	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
+	# a folder that is no results folder is named, and nothing is printed
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run -2 --separate-stderr "$FALLACY" report "$OUT/smoke" "$BATS_TEST_TMPDIR/empty"
+	assert_output ''
+	# shellcheck disable=SC2154 # set by run --separate-stderr
+	[[ "$stderr" == *"report: $BATS_TEST_TMPDIR/empty has no summary.json"* ]]
+	# the README's glob: two folders that match
+	run -1 "$FALLACY" report "$OUT"/*/
+	assert_output --regexp 'smoke +http +pass'
 }
 
 @test "a workload's operation lines land in ops.jsonl with its own clock and op names" {

@@ -198,7 +198,7 @@ static void test_bad_input(void **ctx)
 	assert_int_equal(parse(&f, "duplicate", NULL, &e), -EINVAL);
 	assert_int_equal(parse(&f, "reset --proto udp", NULL, &e), -EINVAL);
 	assert_int_equal(parse(&f, "loss 5% --from n9", &lab, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "unknown node 'n9'"));
+	assert_non_null(strstr(e.msg, "unknown node 'n9' (the lab has n1, n2, n3)"));
 	assert_int_equal(parse(&f, "loss 5% --from n1", NULL, &e), -EINVAL);
 	assert_int_equal(parse(&f, "loss 5% --to 198.19.0.1", &lab, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "outside lab"));
@@ -290,6 +290,51 @@ static void test_targets(void **ctx)
 	assert_int_equal(fl_target_parse(1, ns, &t, &used, &e), -EINVAL);
 }
 
+/* fl_fault_check on a space-separated line. */
+static int check(const char *line, const char *lab_name, struct fl_err *e)
+{
+	char buf[512], *argv[32], *save = NULL;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok_r(buf, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	return fl_fault_check(argc, argv, lab_name, e);
+}
+
+/* `fallacy --check fault add`: any node names in a lab, none elsewhere. */
+static void test_check_without_lab(void **ctx)
+{
+	char *chg[] = { "delay", "80ms", "jitter", "5ms" }, *chg_bad[] = { "delay", "5xs" };
+	char *chg_kind[] = { "lose", "5%" };
+	struct fl_err e;
+
+	(void)ctx;
+	assert_int_equal(check("delay 50ms --from n1 --to web,db", "demo", &e), 0);
+	assert_int_equal(check("partition etcd1,etcd2 etcd3 oneway", "demo", &e), 0);
+	assert_int_equal(check("loss 5% --node n7", "demo", &e), 0);
+	/* the real lab's /23 is unknown: every address of 198.18.0.0/15 is fine */
+	assert_int_equal(check("loss 5% --from 198.19.255.1 --to 198.18.0.0/24", "demo", &e), 0);
+	assert_int_equal(check("loss 5% --to fdfa:11ac::2", "demo", &e), 0);
+	assert_int_equal(check("loss 5% --from 198.18.0.1 --to fdfa:11ac::2", "demo", &e), -EINVAL);
+	assert_int_equal(check("loss 5% --from 10.0.0.1", "demo", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "outside lab demo"));
+	assert_int_equal(check("loss 5% --from N1", "demo", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "N1"));
+	assert_int_equal(check("partition n1,n2 n3", NULL, &e), -EINVAL);
+	assert_int_equal(check("loss 5% --from n1", NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "node names work in labs only"));
+	assert_int_equal(check("loss 5% --from 198.18.0.1 --proto udp --port 53", NULL, &e), 0);
+	assert_int_equal(check("rate 1bit", "demo", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "1bit"));
+	assert_int_equal(fl_fault_check_params(4, chg, &e), 0);
+	assert_int_equal(fl_fault_check_params(2, chg_bad, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "5xs"));
+	assert_int_equal(fl_fault_check_params(2, chg_kind, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "did you mean 'loss'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_partition_groups),
 		cmocka_unit_test(test_rule_order),
 		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_check_without_lab),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

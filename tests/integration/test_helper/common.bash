@@ -88,3 +88,11 @@ fl_bg_in_netns() {
 fl_listening() {
 	ip netns exec "$1" ss -Hln"$2" "sport = :$3" 2>/dev/null | grep -q .
 }
+
+# Every line of the events.jsonl file $1 follows the one schema
+# (docs/results.md, test_helper/events.jq).
+fl_assert_events() {
+	[ -s "$1" ] || fail "$1 is missing or empty"
+	run -0 jq -r -f "$BATS_TEST_DIRNAME/test_helper/events.jq" "$1"
+	assert_output ''
+}

@@ -93,7 +93,8 @@ iperf_gbps() {
 	echo "$json" | jq '(.end.sum_received.bits_per_second // 0) / 1e9'
 }
 
-# median of the numbers on stdin
+# median of the numbers on stdin (a few late wake-ups of a busy machine
+# move the mean, not the median)
 median() {
 	sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
 }
