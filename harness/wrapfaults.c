@@ -9,14 +9,17 @@
 #include "wrap_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dataplane/dataplane.h"
 #include "results.h"
 #include "scenario.h"
 #include "steps.h"
+#include "state/state.h"
 #include "supervisor/session.h"
 
 static int target(struct wrap_faults *wf, struct fl_target *t, struct fl_err *err)
@@ -242,6 +245,17 @@ static void sum_stats(struct wrap_faults *wf, const char *id)
 	free(v);
 }
 
+/* Our supervisor is gone although nobody ended it: one that ends the usual
+ * way (its last fault removed) has its session folder removed by the
+ * client that ended it; a killed one leaves its journal behind. */
+static bool supervisor_lost(const struct fl_target *t)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/journal", fl_run_dir(), t->session);
+	return !fl_session_alive(t) && !access(path, F_OK);
+}
+
 void wrap_faults_end(struct wrap_faults *wf)
 {
 	char *list[] = { "list", NULL }, *clear[] = { "clear", NULL }, *msg = NULL, *out = NULL;
@@ -257,6 +271,12 @@ void wrap_faults_end(struct wrap_faults *wf)
 	 * clear whatever session the namespace has, not only ours. */
 	if ((!wf->active && !session_alive(wf)) || target(wf, &t, &err))
 		return;
+	if (wf->active && supervisor_lost(&t)) {
+		wf->lost = true;
+		pr_warn("wrap: the fault supervisor of %s died while '%s' ran (killed?): its "
+			"faults stopped early and their counters are lost",
+			wf->netns, wf->o->argv[0]);
+	}
 	sum_stats(wf, NULL);
 	if (!fl_fault_request(&t, 1, list, true, &wf->list_json, &msg) && wf->list_json)
 		for (char *p = wf->list_json; *p; p++)

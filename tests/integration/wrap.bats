@@ -204,6 +204,28 @@ require_faults() {
 	assert_failure
 }
 
+# A supervisor killed while the command runs (by a person, or another job's
+# careless pkill) must not pass for a clean run: its faults stopped early.
+@test "when the fault supervisor is killed during the command, wrap says the faults were lost" {
+	require_faults
+	"$FALLACY" wrap --delay 5ms -- sh -c "echo ready; while [ ! -e $TMP/go ]; do sleep 0.05; done" \
+		>"$TMP/out" 2>&1 &
+	w=$!
+	wait_for_text "$TMP/out" ready
+	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/@netns-fl-wrap-$w/journal")
+	[ -n "$sup" ]
+	kill -9 "$sup"
+	touch "$TMP/go"
+	rc=0
+	wait $w || rc=$?
+	cat "$TMP/out"
+	assert_equal "$rc" 0
+	grep -q "the fault supervisor of fl-wrap-$w died while 'sh' ran" "$TMP/out"
+	grep -q "faults: lost (the fault supervisor died while the command ran)" "$TMP/out"
+	assert_session_gone "@wrap-$w"
+	[ ! -e "$FALLACY_RUN_DIR/@netns-fl-wrap-$w" ]
+}
+
 @test "wrap rejects a bad fault before creating anything" {
 	run -2 "$FALLACY" wrap --loss 150% -- true
 	assert_output --partial "--loss"
