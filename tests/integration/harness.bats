@@ -30,9 +30,10 @@ no_process() {
 	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault 'lose' (did you mean 'loss'?)"
 }
 
-# Everything fallacy could have made: namespaces and the state folder.
+# Everything fallacy could have made for lab $lab: its namespaces and the
+# state folder (other jobs' namespaces on a shared machine come and go).
 made() {
-	ip netns list | grep -o 'fl-[^ ]*' | sort
+	ip netns list | awk '{ print $1 }' | grep -E "^fl-$lab(\.|$)" | sort
 	ls -A "$FALLACY_RUN_DIR" 2>/dev/null || true
 }
 
@@ -48,7 +49,7 @@ made() {
 			--target scenarios/targets/http.yaml --lab "$lab" --out "$OUT" $dry
 		assert_output "fallacy: tests/data/scenarios/bad-node.yaml:6:5: --to: unknown node 'n9' (the lab has n1, n2, n3)"
 	done
-	[ "$(made)" = "$before" ]
+	assert_equal "$(made)" "$before"
 	[ ! -e "$OUT" ]
 	[ ! -e "$FALLACY_RUN_DIR/$lab" ]
 }
