@@ -217,14 +217,6 @@ int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err)
 	return 0;
 }
 
-static bool session_alive(struct wrap_faults *wf)
-{
-	struct fl_target t;
-	struct fl_err err;
-
-	return wf->netns[0] && !target(wf, &t, &err) && fl_session_alive(&t);
-}
-
 /* Add the counters of the session's faults (only the one named id, when
  * id is not NULL) to the wrap's totals. */
 static void sum_stats(struct wrap_faults *wf, const char *id)
@@ -261,6 +253,7 @@ void wrap_faults_end(struct wrap_faults *wf)
 	char *list[] = { "list", NULL }, *clear[] = { "clear", NULL }, *msg = NULL, *out = NULL;
 	struct fl_target t;
 	struct fl_err err = { "" };
+	bool lost;
 
 	if (wf->th_running) {
 		wf->stop = 1;
@@ -268,11 +261,15 @@ void wrap_faults_end(struct wrap_faults *wf)
 		wf->th_running = false;
 	}
 	/* Somebody may have attached live (`fault add --netns fl-wrap-PID`):
-	 * clear whatever session the namespace has, not only ours. */
-	if ((!wf->active && !session_alive(wf)) || target(wf, &t, &err))
+	 * clear whatever session the namespace has, not only ours, and what a
+	 * killed supervisor left (its journal: tc filters, the NFQUEUE rule). */
+	if (!wf->netns[0] || target(wf, &t, &err))
 		return;
-	if (wf->active && supervisor_lost(&t)) {
-		wf->lost = true;
+	lost = supervisor_lost(&t);
+	if (!wf->active && !lost && !fl_session_alive(&t))
+		return;
+	if (lost) {
+		wf->lost = wf->active;
 		pr_warn("wrap: the fault supervisor of %s died while '%s' ran (killed?): its "
 			"faults stopped early and their counters are lost",
 			wf->netns, wf->o->argv[0]);

@@ -150,3 +150,24 @@ roundtrip() {
 	assert_session_gone "@wrap-$w"
 	[ ! -e "${FALLACY_RUN_DIR:-/run/fallacy}/@netns-fl-wrap-$w" ]
 }
+
+# A live attach whose supervisor is killed before the command ends: wrap
+# still removes what it left (its session folder, journal and filters).
+@test "a wrap namespace's killed live-attach supervisor is cleaned up by wrap" {
+	tmp=$(mktemp -d)
+	"$FALLACY" wrap -q -- sh -c "echo ready; while [ ! -e $tmp/go ]; do sleep 0.05; done" \
+		>"$tmp/out" 2>&1 &
+	w=$!
+	wait_for_text "$tmp/out" ready
+	run -0 "$FALLACY" fault add --netns "fl-wrap-$w" loss 100% --dir in --proto icmp --id live
+	sup=$(awk '$1 == "pid" { print $2; exit }' "${FALLACY_RUN_DIR:-/run/fallacy}/@netns-fl-wrap-$w/journal")
+	[ -n "$sup" ]
+	kill -9 "$sup"
+	touch "$tmp/go"
+	wait $w
+	run cat "$tmp/out"
+	rm -rf "$tmp"
+	assert_output --partial "the fault supervisor of fl-wrap-$w died while 'sh' ran"
+	assert_session_gone "@wrap-$w"
+	[ ! -e "${FALLACY_RUN_DIR:-/run/fallacy}/@netns-fl-wrap-$w" ]
+}
