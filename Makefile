@@ -57,7 +57,7 @@ endif
 .DELETE_ON_ERROR:
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
-.PHONY: all deps check check-unit check-integration check-asan bench demo install \
+.PHONY: all deps check check-unit check-integration check-soak check-asan bench demo install \
 	uninstall clean vmlinux unit-bins format fuzz fuzz-bins
 
 all: $(OUTPUT)/fallacy
@@ -168,6 +168,11 @@ check-unit: all unit-bins
 
 check-integration: all
 	@./tests/run.sh --integration
+
+# check-integration SOAK_RUNS times (default 5) with SOAK_BUSY cores (default
+# 1) kept busy by a background loop; fails if any run fails (tests/soak.sh)
+check-soak: all
+	@./tests/soak.sh
 
 check-asan: deps
 	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \

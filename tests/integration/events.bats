@@ -45,7 +45,8 @@ fault_events() {
 	run -0 "$FALLACY" fault add "$lab" delay 1ms --id b --duration 100ms
 	run -0 "$FALLACY" fault add "$lab" partition --from n1 --to n2 --id c
 	run -0 "$FALLACY" fault del "$lab" c
-	sleep 0.3
+	# b's 100 ms run out by the supervisor's clock: wait for its event
+	fl_wait_until 20 grep -q '"event":"fault-expired"' "$FALLACY_RUN_DIR/$lab/events.jsonl"
 	fl_assert_events "$FALLACY_RUN_DIR/$lab/events.jsonl"
 	# (b may expire before c is added: compare sorted)
 	run -0 fault_events "$FALLACY_RUN_DIR/$lab/events.jsonl"
@@ -56,10 +57,12 @@ fault_events() {
 
 @test "a wrap's events.jsonl and its supervisor's follow the schema" {
 	# the command copies the wrap session's supervisor events (its parent is
-	# wrap; the timeline heals at 1.8 s)
+	# wrap) once the timeline's heal (at 1.8 s) is in them, however late
 	run -0 env -u SUDO_UID -u SUDO_GID "$FALLACY" wrap -q --loss 1% --capture --out "$TMP/wrap" \
 		--scenario "$BATS_TEST_DIRNAME/../data/scenarios/wrap-loss-window.yaml" -- sh -c \
-		"sleep 2.5; cp \"\$FALLACY_RUN_DIR/@netns-fl-wrap-\$PPID/events.jsonl\" '$TMP/sup.jsonl'"
+		"e=\"\$FALLACY_RUN_DIR/@netns-fl-wrap-\$PPID/events.jsonl\"
+		for i in \$(seq 200); do grep -q '\"fault-del\"' \"\$e\" && break; sleep 0.1; done
+		cp \"\$e\" '$TMP/sup.jsonl'"
 	fl_assert_events "$TMP/wrap/events.jsonl"
 	run -0 events_of "$TMP/wrap/events.jsonl"
 	assert_output "capture end exec exit fault heal netns start "
