@@ -4,7 +4,13 @@
  * the packet once, walks the rule table (include/fallacy/rule.h) with
  * bpf_loop and then applies what the matching rules decided: drop, reset,
  * corrupt, duplicate, delay mark, rate class. Decisions use the counter-based
- * PRNG of include/fallacy/prng.h only. */
+ * PRNG of include/fallacy/prng.h only.
+ *
+ * An ICMP "fragmentation needed" or ICMPv6 "packet too big" is first judged
+ * by the packet it quotes: if that packet belongs to the path of an
+ * mtu-blackhole rule, the message is dropped (nobody tells the sender its
+ * packets are too big: a PMTUD black hole). Only mtu-blackhole rules act in
+ * that walk; the message then goes through the rules as itself. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_endian.h>
@@ -26,6 +32,14 @@
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
+#define ICMP_DEST_UNREACH_ 3
+#define ICMP_FRAG_NEEDED_ 4
+#define ICMPV6_PKT_TOOBIG_ 2
+#define IPV6_HLEN 40
+/* the wire size of a packet quoted by a "packet too big" message: larger
+ * than any rule's mtu, so an mtu-blackhole rule whose path it matches drops
+ * the message */
+#define FL_WIRE_QUOTED 0xffffffffu
 #define TCPF_FIN 0x01
 #define TCPF_SYN 0x02
 #define TCPF_RST 0x04
@@ -93,7 +107,9 @@ static const __u8 debruijn[64] = {
 struct pkt {
 	__u32 src[4], dst[4];
 	__u32 src_node, dst_node;
-	__u32 l4off, payoff, paylen, len;
+	__u32 l4off, payoff, len;
+	/* bytes of each IP packet on the wire (a GSO packet: of one segment) */
+	__u32 wire;
 	__u16 sport, dport;
 	__u8 family, proto, has_ports, tcp_flags;
 };
@@ -103,7 +119,8 @@ struct eval {
 	struct pkt p;
 	struct fl_bits cand;
 	__u32 base, n;
-	__u8 dir, drop, reset, dup, corrupt, marked, classed, pad;
+	__u8 dir, drop, reset, dup, corrupt, marked, classed;
+	__u8 quoted; /* p is the packet a "packet too big" quotes */
 	__u32 drop_slot, reset_slot, dup_slot, corrupt_slot;
 	__u32 mark, classid;
 	__u64 corrupt_draw;
@@ -256,6 +273,10 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 			c->delayed++;
 		}
 		return 0;
+	case FL_KIND_MTU_BLACKHOLE:
+		if (ev->p.wire <= r->mtu)
+			return 0;
+		goto drop;
 	case FL_KIND_RATE:
 		if (!ev->classed) {
 			ev->classed = 1;
@@ -287,6 +308,8 @@ __attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 	r = bpf_map_lookup_elem(&fl_rules, &key);
 	if (!r)
 		return 1;
+	if (ev->quoted && r->kind != FL_KIND_MTU_BLACKHOLE)
+		return 0;
 	if (!fl_rule_match(r, &ev->p, ev->dir))
 		return 0;
 	slot = r->slot;
@@ -400,6 +423,7 @@ static __always_inline int parse_v4(struct __sk_buff *skb, struct pkt *p)
 	p->proto = ip.protocol;
 	p->src[0] = ip.saddr;
 	p->dst[0] = ip.daddr;
+	p->wire = bpf_ntohs(ip.tot_len);
 	if (ip.frag_off & bpf_htons(0x1fff))
 		return 0; /* not the first fragment: no transport header */
 	p->l4off = ETH_HLEN + ip.ihl * 4;
@@ -417,6 +441,7 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 	p->proto = ip6.nexthdr; /* extension headers are not walked */
 	__builtin_memcpy(p->src, &ip6.saddr, 16);
 	__builtin_memcpy(p->dst, &ip6.daddr, 16);
+	p->wire = IPV6_HLEN + bpf_ntohs(ip6.payload_len);
 	p->l4off = ETH_HLEN + sizeof(ip6);
 	set_ports(skb, p);
 	return 0;
@@ -445,14 +470,79 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 fla
 		return -1;
 	if (err)
 		return err;
-	if (p->payoff && p->payoff < p->len)
-		p->paylen = p->len - p->payoff;
+	/* A GSO packet (offloads on: attach mode) stands for segments of
+	 * gso_size payload bytes, each with the headers: that is their size on
+	 * the wire. Lab nodes have TSO/GSO off once a fault exists. */
+	if (skb->gso_segs > 1 && skb->gso_size && p->payoff > ETH_HLEN)
+		p->wire = p->payoff - ETH_HLEN + skb->gso_size;
 	p->src_node = p->dst_node = FL_NO_NODE;
 	if (flags & FL_CONF_NODES) {
 		p->src_node = node_of(p->family, p->src);
 		p->dst_node = node_of(p->family, p->dst);
 	}
 	return 0;
+}
+
+/* The packet an ICMP "fragmentation needed" / ICMPv6 "packet too big"
+ * quotes, into p (addresses, protocol, ports, nodes): the original packet of
+ * the path the message reports on. Its wire size is FL_WIRE_QUOTED.
+ * Returns 0, or -1 for any other packet (p unchanged) or a quote too short
+ * to tell. */
+__attribute__((noinline)) int fl_parse_quoted(struct __sk_buff *skb, struct pkt *p, __u32 flags)
+{
+	__u32 off, l4;
+	__u16 ports[2];
+	__u8 tc[2];
+
+	if (!skb || !p || !p->payoff || bpf_skb_load_bytes(skb, p->l4off, tc, 2))
+		return -1;
+	if (p->proto == IPPROTO_ICMP_ ? tc[0] != ICMP_DEST_UNREACH_ || tc[1] != ICMP_FRAG_NEEDED_ :
+					p->proto != IPPROTO_ICMPV6_ || tc[0] != ICMPV6_PKT_TOOBIG_)
+		return -1;
+	off = p->l4off + 8;
+	if (p->family == FL_FAM_IPV4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
+			return -1;
+		p->src[0] = ip.saddr;
+		p->dst[0] = ip.daddr;
+		p->proto = ip.protocol;
+		l4 = ip.frag_off & bpf_htons(0x1fff) ? 0 : off + ip.ihl * 4;
+	} else {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
+			return -1;
+		__builtin_memcpy(p->src, &ip6.saddr, 16);
+		__builtin_memcpy(p->dst, &ip6.daddr, 16);
+		p->proto = ip6.nexthdr;
+		l4 = off + IPV6_HLEN;
+	}
+	p->has_ports = 0;
+	p->wire = FL_WIRE_QUOTED;
+	if (l4 && (p->proto == IPPROTO_TCP_ || p->proto == IPPROTO_UDP_) &&
+	    !bpf_skb_load_bytes(skb, l4, ports, sizeof(ports))) {
+		p->sport = bpf_ntohs(ports[0]);
+		p->dport = bpf_ntohs(ports[1]);
+		p->has_ports = 1;
+	}
+	p->src_node = p->dst_node = FL_NO_NODE;
+	if (flags & FL_CONF_NODES) {
+		p->src_node = node_of(p->family, p->src);
+		p->dst_node = node_of(p->family, p->dst);
+	}
+	return 0;
+}
+
+/* The packet itself again, after its quote was looked at. Global: its
+ * stack frame stays out of the program's main frame. */
+__attribute__((noinline)) int fl_reparse(struct __sk_buff *skb, struct pkt *p, __u32 flags)
+{
+	if (!skb || !p)
+		return -1;
+	__builtin_memset(p, 0, sizeof(*p));
+	return parse(skb, p, flags);
 }
 
 static __always_inline void count(__u32 slot, int what)
@@ -473,12 +563,13 @@ static __always_inline void count(__u32 slot, int what)
 
 static __always_inline void do_corrupt(struct __sk_buff *skb, struct eval *ev)
 {
-	__u64 bits = (__u64)ev->p.paylen * 8;
+	__u32 paylen = ev->p.payoff && ev->p.payoff < ev->p.len ? ev->p.len - ev->p.payoff : 0;
+	__u64 bits = (__u64)paylen * 8;
 	__u64 bit = ((ev->corrupt_draw >> 32) * bits) >> 32;
 	__u32 off = ev->p.payoff + (__u32)(bit / 8);
 	__u8 b;
 
-	if (!ev->p.paylen || bpf_skb_load_bytes(skb, off, &b, 1))
+	if (!paylen || bpf_skb_load_bytes(skb, off, &b, 1))
 		return;
 	b ^= 1 << (bit & 7);
 	if (!bpf_skb_store_bytes(skb, off, &b, 1, 0))
@@ -623,38 +714,49 @@ static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, st
 	return 0;
 }
 
-/* Turn the segment into the RST its sender would get from the peer and
- * send it back where it came from; the segment itself never arrives. */
-/* Global: its stack frame is not added to the rule walk's call chain. */
-__attribute__((noinline)) int fl_reset(struct __sk_buff *skb, struct eval *ev)
+/* Rewrite the segment into its RST, one global function per family: each
+ * has its own stack frame, so the frames of the program and one of
+ * them stay within the verifier's 512 bytes. 0, or -1 when it failed. */
+__attribute__((noinline)) int fl_rst4(struct __sk_buff *skb, struct eval *ev)
 {
 	struct rst4 r4;
-	struct rst6 r6;
-	__u64 flags;
-	int gone;
 
-	if (!skb || !ev)
-		return TC_ACT_SHOT;
+	if (!skb || !ev || rst_build4(skb, ev, &r4) || bpf_skb_change_tail(skb, RST4_LEN, 0) ||
+	    bpf_skb_store_bytes(skb, 0, &r4.eth, ETH_HLEN, 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &r4.ip, sizeof(r4.ip), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r4.ip), &r4.tcp, sizeof(r4.tcp), 0))
+		return -1;
+	return 0;
+}
+
+__attribute__((noinline)) int fl_rst6(struct __sk_buff *skb, struct eval *ev)
+{
+	struct rst6 r6;
+
+	if (!skb || !ev || rst_build6(skb, ev, &r6) || bpf_skb_change_tail(skb, RST6_LEN, 0) ||
+	    bpf_skb_store_bytes(skb, 0, &r6.eth, ETH_HLEN, 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN, &r6.ip6, sizeof(r6.ip6), 0) ||
+	    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r6.ip6), &r6.tcp, sizeof(r6.tcp), 0))
+		return -1;
+	return 0;
+}
+
+/* Turn the segment into the RST its sender would get from the peer and
+ * send it back where it came from; the segment itself never arrives. */
+static __always_inline int do_reset(struct __sk_buff *skb, struct eval *ev)
+{
+	__u64 flags;
+	int gone, err;
+
 	flags = ev->dir == FL_DIR_EGRESS ? BPF_F_INGRESS_ : 0;
 	gone = ev->dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
-	if (ev->p.family == FL_FAM_IPV4) {
-		if (rst_build4(skb, ev, &r4) || bpf_skb_change_tail(skb, RST4_LEN, 0) ||
-		    bpf_skb_store_bytes(skb, 0, &r4.eth, ETH_HLEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN, &r4.ip, sizeof(r4.ip), 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r4.ip), &r4.tcp, sizeof(r4.tcp), 0))
-			goto fail;
-	} else {
-		if (rst_build6(skb, ev, &r6) || bpf_skb_change_tail(skb, RST6_LEN, 0) ||
-		    bpf_skb_store_bytes(skb, 0, &r6.eth, ETH_HLEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN, &r6.ip6, sizeof(r6.ip6), 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r6.ip6), &r6.tcp, sizeof(r6.tcp), 0))
-			goto fail;
+	err = ev->p.family == FL_FAM_IPV4 ? fl_rst4(skb, ev) : fl_rst6(skb, ev);
+	if (err) {
+		count(ev->reset_slot, FL_KIND_LOSS);
+		return gone;
 	}
 	count(ev->reset_slot, FL_KIND_RESET);
 	return bpf_redirect(skb->ifindex, flags);
-fail:
-	count(ev->reset_slot, FL_KIND_LOSS);
-	return gone;
 }
 
 static __always_inline int run(struct __sk_buff *skb, __u8 dir)
@@ -678,11 +780,23 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		n = FL_MAX_RULES;
 	ev.base = gen * FL_MAX_RULES;
 	ev.n = n;
+	if ((ev.p.proto == IPPROTO_ICMP_ || ev.p.proto == IPPROTO_ICMPV6_) &&
+	    !fl_parse_quoted(skb, &ev.p, conf->flags)) {
+		/* the quoted packet's path first, mtu-blackhole rules only */
+		ev.quoted = 1;
+		if (!candidates(&ev, conf, gen))
+			bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
+		if (ev.drop)
+			return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
+		ev.quoted = 0;
+		if (fl_reparse(skb, &ev.p, conf->flags))
+			return TC_ACT_UNSPEC;
+	}
 	if (candidates(&ev, conf, gen))
 		return TC_ACT_UNSPEC;
 	bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 	if (ev.reset)
-		return fl_reset(skb, &ev);
+		return do_reset(skb, &ev);
 	if (ev.drop)
 		return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
 	if (ev.corrupt)

@@ -24,7 +24,7 @@
  * a slot's state and counters before a rule uses it.
  *
  * Evaluation: every rule of the active generation is tried in order; all
- * matching rules act, a drop (loss, partition, reset) ends the evaluation,
+ * matching rules act, a drop (loss, partition, reset, mtu-blackhole) ends the evaluation,
  * only the first matching delay rule marks and only the first rate rule sets
  * the class. Decisions draw fl_prng(seed, prng_id, stream, seq) where seq is
  * the rule's own packet sequence (atomic fetch-add in fl_rstate).
@@ -88,6 +88,10 @@ enum fl_kind {
 	FL_KIND_RESET = 6, /* TCP: turn the segment into an RST back to its sender */
 	FL_KIND_DELAY = 7, /* skb->mark = FL_MARK_DELAY | slot with probability prob */
 	FL_KIND_RATE = 8, /* skb->priority = classid (an htb class of the shaper) */
+	/* drop packets whose wire size (IP header included) exceeds mtu, and
+	 * the ICMP "fragmentation needed" / ICMPv6 "packet too big" messages
+	 * that quote a packet of the rule's path (see bpf/dataplane.bpf.c) */
+	FL_KIND_MTU_BLACKHOLE = 9,
 	FL_KIND__MAX,
 };
 
@@ -134,6 +138,10 @@ struct fl_rule {
 	__u64 delay_ns, jitter_ns;
 	__u64 delay_corr; /* correlation, scaled like prob */
 	__u64 reorder; /* scaled like prob; the delay line's meaning */
+	/* FL_KIND_MTU_BLACKHOLE: the largest IP packet (bytes, IP header
+	 * included, as an MTU counts) that passes */
+	__u32 mtu;
+	__u32 pad1;
 };
 
 enum fl_conf_flags {
