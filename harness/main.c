@@ -21,6 +21,8 @@ const struct fl_cmd fl_cmds[] = {
 	{ "lab", do_lab, "create, list, enter and remove labs of namespaces", CHK },
 	{ "fault", do_fault, "add, change, list and remove faults live", CHK },
 	{ "partition", do_partition, "split a lab into groups that cannot reach each other", CHK },
+	{ "admin", do_admin,
+	  "change a node as another administrator would: firewall, hosts, sysctl", CHK },
 	{ "wrap", do_wrap, "run a command (a test suite) under network faults", CHK },
 	{ "run", do_run, "run scenario files against a target system", CHK },
 	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", CHK },
