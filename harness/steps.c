@@ -489,6 +489,7 @@ const struct fl_step_ops fl_step_heal = {
 #define FL_STEPS(STEP)  \
 	STEP(fault)     \
 	STEP(partition) \
+	STEP(admin)     \
 	STEP(heal)
 
 #define DECLARE(name) extern const struct fl_step_ops fl_step_##name;
