@@ -54,6 +54,20 @@ int fl_admin_record(struct fl_admin_ctx *c, const char *kind, const char *fmt, .
  * journal. */
 int fl_admin_undo_records(struct fl_admin_ctx *c);
 
+/* firewall: the rules of change a in lab, in the order they are inserted
+ * (each at the top of INPUT: the last one ends up first). */
+#define FL_FW_MAX_RULES 8
+struct fl_fw_rule {
+	int family; /* 4 or 6 */
+	char text[320]; /* what follows "-I INPUT" */
+};
+int fl_admin_fw_rules(const struct fl_admin *a, const struct fl_lab *lab, struct fl_fw_rule *out);
+
+/* hosts: the saved file base with the hosts changes of node among list
+ * applied in order (NULL: out of memory). */
+char *fl_admin_hosts_text(const char *base, const struct fl_admin *list, size_t n,
+			  const char *node);
+
 /* Split "--opt value" options out of argv (opts NULL-terminated, each
  * taking a value): vals[i] gets the value of opts[i] (or stays NULL);
  * words[] the rest in order. -EINVAL for an unknown --option. */

@@ -23,13 +23,6 @@
 #include "iptables.h"
 #include "parse.h"
 
-#define MAX_RULES 8
-
-struct fw_rule {
-	int family; /* 4 or 6 */
-	char text[320];
-};
-
 static const char *proto_name(uint8_t proto, int family)
 {
 	switch (proto) {
@@ -174,7 +167,7 @@ static int source(const struct fl_admin *a, const struct fl_lab *lab, int fam, c
 
 /* One rule: MATCH [-p P [--dport N[:M]]] -m comment ... -j TARGET. */
 static void rule(const struct fl_admin *a, int fam, const char *src, uint8_t proto,
-		 struct fw_rule *r)
+		 struct fl_fw_rule *r)
 {
 	char match[128] = "", target[96];
 
@@ -198,9 +191,7 @@ static void rule(const struct fl_admin *a, int fam, const char *src, uint8_t pro
 		 match, a->id, target);
 }
 
-/* The rules of a change in the order they are inserted (each at the top
- * of INPUT, so the last one ends up first). */
-static int fw_rules(const struct fl_admin *a, const struct fl_lab *lab, struct fw_rule *out)
+int fl_admin_fw_rules(const struct fl_admin *a, const struct fl_lab *lab, struct fl_fw_rule *out)
 {
 	uint8_t protos[2];
 	int np = 0, n = 0;
@@ -215,7 +206,7 @@ static int fw_rules(const struct fl_admin *a, const struct fl_lab *lab, struct f
 	for (int fam = 4; fam <= 6; fam += 2) {
 		if ((fam == 6 && !lab->ipv6) || source(a, lab, fam, src, sizeof(src)))
 			continue;
-		for (int i = 0; i < np && n < MAX_RULES - 1; i++) {
+		for (int i = 0; i < np && n < FL_FW_MAX_RULES - 1; i++) {
 			rule(a, fam, src, protos[i], &out[n++]);
 			/* reject of everything: TCP gets its RST (above the rest) */
 			if (a->reject && !protos[i])
@@ -227,8 +218,8 @@ static int fw_rules(const struct fl_admin *a, const struct fl_lab *lab, struct f
 
 static int fw_apply(struct fl_admin_ctx *c, struct fl_err *err)
 {
-	struct fw_rule rules[MAX_RULES];
-	int n = fw_rules(c->a, c->lab, rules), ret;
+	struct fl_fw_rule rules[FL_FW_MAX_RULES];
+	int n = fl_admin_fw_rules(c->a, c->lab, rules), ret;
 	char msg[512];
 
 	for (int i = 0; i < n; i++) {

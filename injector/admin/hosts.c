@@ -221,8 +221,7 @@ fail:
 	return NULL;
 }
 
-/* The saved file plus the node's hosts changes among list, in order. */
-static char *build(const char *base, const struct fl_admin *list, size_t n, const char *node)
+char *fl_admin_hosts_text(const char *base, const struct fl_admin *list, size_t n, const char *node)
 {
 	char *text = strdup(base), *next;
 
@@ -287,7 +286,7 @@ static int hosts_apply(struct fl_admin_ctx *c, struct fl_err *err)
 	if (!base)
 		return -EIO;
 	ret = fl_admin_record(c, "restore", "%s %s", file, saved);
-	text = ret ? NULL : build(base, c->others, c->n_others, c->a->node);
+	text = ret ? NULL : fl_admin_hosts_text(base, c->others, c->n_others, c->a->node);
 	if (!ret) {
 		char *mine = text ? apply_one(text, c->a) : NULL;
 
@@ -310,7 +309,7 @@ static int hosts_heal(struct fl_admin_ctx *c, struct fl_err *err)
 	base = read_file(saved, 0, &len);
 	if (!base) /* nothing was changed (or the lab is gone) */
 		return fl_admin_undo_records(c);
-	text = build(base, c->others, c->n_others, c->a->node);
+	text = fl_admin_hosts_text(base, c->others, c->n_others, c->a->node);
 	ret = access(file, F_OK) ? 0 : write_hosts(file, text, err);
 	for (size_t i = 0; i < c->n_others; i++)
 		others |= c->others[i].kind == FL_ADMIN_HOSTS &&
