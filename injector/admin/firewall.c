@@ -10,7 +10,8 @@
  * reject answers as a real firewall does: a TCP segment with an RST
  * (--reject-with tcp-reset), anything else with ICMP / ICMPv6 port
  * unreachable; without --proto both rules are made (TCP first). --port
- * without --proto means TCP and UDP. */
+ * without --proto means TCP and UDP. ICMPv6 neighbour discovery is left
+ * open (OPEN_ND6). */
 #include "admin_int.h"
 
 #include <arpa/inet.h>
@@ -165,23 +166,22 @@ static int source(const struct fl_admin *a, const struct fl_lab *lab, int fam, c
 	return 0;
 }
 
-/* One rule: MATCH [-p P [--dport N[:M]]] -m comment ... -j TARGET. */
-static void rule(const struct fl_admin *a, int fam, const char *src, uint8_t proto,
+/* ICMPv6 neighbour discovery stays open, as real firewalls leave it (IPv4's
+ * ARP is not filtered by iptables either): without it a node that rejects
+ * would not even be found, let alone answer. */
+#define OPEN_ND6                                           \
+	"-m icmp6 ! --icmpv6-type neighbour-solicitation " \
+	"-m icmp6 ! --icmpv6-type neighbour-advertisement "
+
+/* One rule: SRC MATCH -m comment --comment fallacy-admin:ID -j TARGET. */
+static void rule(const struct fl_admin *a, int fam, const char *src, const char *match, bool tcp,
 		 struct fl_fw_rule *r)
 {
-	char match[128] = "", target[96];
+	char target[96];
 
-	if (proto && a->port_lo && a->port_lo != a->port_hi)
-		snprintf(match, sizeof(match), "-p %s --dport %u:%u ", proto_name(proto, fam),
-			 a->port_lo, a->port_hi);
-	else if (proto && a->port_lo)
-		snprintf(match, sizeof(match), "-p %s --dport %u ", proto_name(proto, fam),
-			 a->port_lo);
-	else if (proto)
-		snprintf(match, sizeof(match), "-p %s ", proto_name(proto, fam));
 	if (!a->reject)
 		snprintf(target, sizeof(target), "DROP");
-	else if (proto == IPPROTO_TCP)
+	else if (tcp)
 		snprintf(target, sizeof(target), "REJECT --reject-with tcp-reset");
 	else
 		snprintf(target, sizeof(target), "REJECT --reject-with %s",
@@ -189,6 +189,43 @@ static void rule(const struct fl_admin *a, int fam, const char *src, uint8_t pro
 	r->family = fam;
 	snprintf(r->text, sizeof(r->text), "%s%s-m comment --comment fallacy-admin:%s -j %s", src,
 		 match, a->id, target);
+}
+
+/* "-p P [--dport N[:M]] " of one protocol */
+static void proto_match(const struct fl_admin *a, uint8_t proto, int fam, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "-p %s ", proto_name(proto, fam));
+
+	if (a->port_lo && a->port_lo != a->port_hi)
+		snprintf(buf + n, len - n, "--dport %u:%u ", a->port_lo, a->port_hi);
+	else if (a->port_lo)
+		snprintf(buf + n, len - n, "--dport %u ", a->port_lo);
+	else if (proto == IPPROTO_ICMP && fam == 6)
+		snprintf(buf + n, len - n, OPEN_ND6);
+}
+
+/* The rules of one family for one protocol (0: every protocol). */
+static int family_rules(const struct fl_admin *a, int fam, const char *src, uint8_t proto,
+			struct fl_fw_rule *out)
+{
+	char match[256];
+	int n = 0;
+
+	if (proto) {
+		proto_match(a, proto, fam, match, sizeof(match));
+		rule(a, fam, src, match, proto == IPPROTO_TCP, &out[n++]);
+		return n;
+	}
+	if (fam == 6) {
+		rule(a, fam, src, "! -p ipv6-icmp ", false, &out[n++]);
+		rule(a, fam, src, "-p ipv6-icmp " OPEN_ND6, false, &out[n++]);
+	} else {
+		rule(a, fam, src, "", false, &out[n++]);
+	}
+	/* reject of everything: TCP gets its RST (inserted last: on top) */
+	if (a->reject)
+		rule(a, fam, src, "-p tcp ", true, &out[n++]);
+	return n;
 }
 
 int fl_admin_fw_rules(const struct fl_admin *a, const struct fl_lab *lab, struct fl_fw_rule *out)
@@ -206,12 +243,8 @@ int fl_admin_fw_rules(const struct fl_admin *a, const struct fl_lab *lab, struct
 	for (int fam = 4; fam <= 6; fam += 2) {
 		if ((fam == 6 && !lab->ipv6) || source(a, lab, fam, src, sizeof(src)))
 			continue;
-		for (int i = 0; i < np && n < FL_FW_MAX_RULES - 1; i++) {
-			rule(a, fam, src, protos[i], &out[n++]);
-			/* reject of everything: TCP gets its RST (above the rest) */
-			if (a->reject && !protos[i])
-				rule(a, fam, src, IPPROTO_TCP, &out[n++]);
-		}
+		for (int i = 0; i < np; i++)
+			n += family_rules(a, fam, src, protos[i], out + n);
 	}
 	return n;
 }

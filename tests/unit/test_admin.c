@@ -214,19 +214,28 @@ static void test_firewall_rules(void **state)
 	assert_string_equal(r[1].text, "-p udp --dport 2380:2390 -m comment --comment "
 				       "fallacy-admin:a1 -j REJECT --reject-with "
 				       "icmp-port-unreachable");
-	/* everything from n1: the TCP rule is inserted last, so it comes first */
-	assert_int_equal(rules("n2 firewall reject --from n1", lab6, r), 4);
+	/* everything from n1: the TCP rule is inserted last, so it comes first;
+	 * IPv6 leaves neighbour discovery open */
+	assert_int_equal(rules("n2 firewall reject --from n1", lab6, r), 5);
 	assert_string_equal(r[0].text, "-s 198.18.0.1/32 -m comment --comment fallacy-admin:a1 "
 				       "-j REJECT --reject-with icmp-port-unreachable");
 	assert_string_equal(r[1].text, "-s 198.18.0.1/32 -p tcp -m comment --comment "
 				       "fallacy-admin:a1 -j REJECT --reject-with tcp-reset");
 	assert_int_equal(r[2].family, 6);
-	assert_string_equal(r[2].text, "-s fdfa:11ac::1/128 -m comment --comment "
+	assert_string_equal(r[2].text, "-s fdfa:11ac::1/128 ! -p ipv6-icmp -m comment --comment "
 				       "fallacy-admin:a1 -j REJECT --reject-with "
 				       "icmp6-port-unreachable");
+	assert_string_equal(r[3].text,
+			    "-s fdfa:11ac::1/128 -p ipv6-icmp -m icmp6 ! --icmpv6-type "
+			    "neighbour-solicitation -m icmp6 ! --icmpv6-type "
+			    "neighbour-advertisement -m comment --comment fallacy-admin:a1 "
+			    "-j REJECT --reject-with icmp6-port-unreachable");
+	assert_string_equal(r[4].text, "-s fdfa:11ac::1/128 -p tcp -m comment --comment "
+				       "fallacy-admin:a1 -j REJECT --reject-with tcp-reset");
 	assert_int_equal(rules("n2 firewall drop --proto icmp", lab6, r), 2);
-	assert_string_equal(r[1].text,
-			    "-p ipv6-icmp -m comment --comment fallacy-admin:a1 -j DROP");
+	assert_string_equal(r[0].text, "-p icmp -m comment --comment fallacy-admin:a1 -j DROP");
+	assert_non_null(strstr(r[1].text, "-p ipv6-icmp -m icmp6 ! --icmpv6-type "
+					  "neighbour-solicitation"));
 	/* a prefix of one family: that family's table only */
 	assert_int_equal(rules("n2 firewall drop --from 198.18.0.0/24", lab6, r), 1);
 	assert_int_equal(r[0].family, 4);
