@@ -204,7 +204,7 @@ sys.exit(1)"
 	orig=$(ip netns exec "$N1" sysctl -n net.ipv4.ip_local_port_range)
 	id=$("$FALLACY" admin "$LAB" n1 sysctl net.ipv4.ip_local_port_range "40000 40100" 2>/dev/null)
 	run -0 ip netns exec "$N1" sysctl -n net.ipv4.ip_local_port_range
-	[ "$(echo $output)" = "40000 40100" ]
+	[ "$(tr -s "\t " " " <<<"$output")" = "40000 40100" ]
 	run -0 ip netns exec "$N2" sysctl -n net.ipv4.ip_local_port_range
 	[ "$output" = "$orig" ]
 	# a connection from n1 now uses a port of that range
