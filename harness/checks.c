@@ -153,8 +153,9 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 		rd->start_ns = t;
 	else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
-	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal") &&
-		    strcmp(ev, "error")))
+	/* every applied timeline step (it has the step's words, "spec") opens
+	 * a window, whatever its kind; its heal closes it */
+	if (!id || (!jget_str(m, "spec") && strcmp(ev, "heal") && strcmp(ev, "error")))
 		return 0;
 	if (timeline_event(m, ev, id, t, rd))
 		return -ENOMEM;

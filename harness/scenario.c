@@ -255,8 +255,8 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 		return -EINVAL;
 	if (!window_id_ok(c->sc, v->text))
 		return fl_yerr(c->err, c->d, v,
-			       "'%s' names no fault or partition of the timeline (use an "
-			       "'id' of a step, or 'faults')",
+			       "'%s' names no step of the timeline (use an 'id' of a step, or "
+			       "'faults')",
 			       v->text);
 	ck->win.kind = dur ? FL_WIN_DURING : FL_WIN_OUTSIDE;
 	snprintf(ck->win.id, sizeof(ck->win.id), "%s", v->text);
@@ -328,7 +328,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 			return -EINVAL;
 		if (strcmp(a->text, "last-heal") && !fl_step_find(c->sc, a->text))
 			return fl_yerr(c->err, c->d, a,
-				       "'after: %s' names no fault or partition (use its 'id', "
+				       "'after: %s' names no step of the timeline (use its 'id', "
 				       "or 'last-heal')",
 				       a->text);
 		snprintf(ck->after, sizeof(ck->after), "%s", a->text);

@@ -140,7 +140,7 @@ static const struct bad bads[] = {
 	{ "name: b\nduration: 10s\nchecks:\n  - latency: {p99: \"< 1 parsec\"}\n",
 	  "b.yaml:4:21: bad bound '< 1 parsec': " },
 	{ "name: b\nduration: 10s\nchecks:\n  - availability: {bound: \">= 0.9\", during: cut}\n",
-	  "b.yaml:4:45: 'cut' names no fault or partition of the timeline (use an 'id' of a step, or "
+	  "b.yaml:4:45: 'cut' names no step of the timeline (use an 'id' of a step, or "
 	  "'faults')" },
 	{ "name: b\nduration: 10s\nchecks:\n  - command: {run: true}\n",
 	  "b.yaml:4:14: missing required key 'node'" },
