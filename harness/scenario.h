@@ -84,6 +84,10 @@ struct fl_check {
 	char *run;
 	int expect;
 	uint64_t timeout_ns;
+	/* command: run at this offset of the measured part (while the timeline
+	 * goes on) instead of after it */
+	bool has_at;
+	uint64_t at_ns;
 };
 
 struct fl_scenario {

@@ -39,9 +39,9 @@ static const struct {
 	{ "setpriv", "util-linux" },
 };
 
-static const char *const tvars[] = { "node",	 "ip",	  "ip6",       "index", "nodes",
-				     "ips",	 "peers", "endpoints", "seq",	"name",
-				     "scenario", "lab",	  "dir",       NULL };
+static const char *const tvars[] = { "node",	 "ip",	  "ip6",       "index",	 "nodes",
+				     "ips",	 "peers", "endpoints", "seq",	 "name",
+				     "scenario", "lab",	  "dir",       "health", NULL };
 
 const char *fl_tool_package(const char *tool)
 {
@@ -134,7 +134,8 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 	else
 		fl_err_set(err,
 			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
-			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE)",
+			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE, "
+			   "health)",
 			   name);
 	return -EINVAL;
 }
@@ -193,6 +194,24 @@ static const struct fl_tnode *node_by_name(const struct fl_tvars *v, const char 
 	return NULL;
 }
 
+static int expand_into(const char *tmpl, const struct fl_tvars *v, struct sbuf *b,
+		       struct fl_err *err);
+
+/* {{health}}: the target's own health command, expanded where it is used. */
+static int health_var(const struct fl_tvars *v, struct sbuf *b, struct fl_err *err)
+{
+	if (!v->t || !v->t->health) {
+		fl_err_set(err, "'{{health}}': target '%s' has no 'health' command",
+			   v->t && v->t->name ? v->t->name : "?");
+		return -EINVAL;
+	}
+	if (strstr(v->t->health, "{{health}}")) {
+		fl_err_set(err, "'health' cannot refer to itself");
+		return -EINVAL;
+	}
+	return expand_into(v->t->health, v, b, err);
+}
+
 static int expand_var(const struct fl_tvars *v, const char *var, size_t len, struct sbuf *b,
 		      struct fl_err *err)
 {
@@ -214,6 +233,8 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		return sb_str(b, v->lab ? v->lab : "");
 	if (IS("dir"))
 		return sb_str(b, v->dir ? v->dir : "");
+	if (IS("health"))
+		return health_var(v, b, err);
 	if (IS("index") || IS("seq")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("seq") ? (unsigned long long)v->seq : (unsigned long long)v->self);
@@ -410,8 +431,9 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	return tdup(&t->load_node, node ? node : "all") ?: tdup(&t->load_op, op ? op : "probe");
 }
 
-static const char *const target_keys[] = { "name", "nodes",    "requires", "start",    "stop",
-					   "peer", "endpoint", "probe",	   "workload", NULL };
+static const char *const target_keys[] = { "name",     "nodes",	 "requires", "start",
+					   "stop",     "peer",	 "endpoint", "probe",
+					   "workload", "health", NULL };
 
 static int parse_target(struct tctx *c, const struct fl_ynode *r)
 {
@@ -431,7 +453,8 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	    fl_yget_u64(c->d, r, "nodes", true, 1, 64, &nodes, c->err) ||
 	    fl_yget_strv(c->d, r, "requires", &t->requires, &t->n_requires, c->err) ||
 	    tget_tmpl(c, r, "peer", false, &t->peer) ||
-	    tget_tmpl(c, r, "endpoint", false, &t->endpoint))
+	    tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
+	    tget_tmpl(c, r, "health", false, &t->health))
 		return -EINVAL;
 	if (fl_validate_name("name", name, 48, &e))
 		return fl_yerr(c->err, c->d, fl_ymap_get(r, "name"), "%s", e.msg);
@@ -496,6 +519,7 @@ void fl_sut_free(struct fl_sut *t)
 	free(t->user);
 	free(t->peer);
 	free(t->endpoint);
+	free(t->health);
 	free(t->load_node);
 	free(t->load_run);
 	free(t->load_op);
