@@ -8,9 +8,10 @@
  *        IPv6 lab, ip6tables; nft or legacy as the host's `iptables` is);
  *        reject answers like a real firewall: TCP RST for TCP,
  *        ICMP(v6) port unreachable for anything else
- *   NODE hosts NAME ADDR
+ *   NODE hosts NAME ADDR|OTHER
  *        the node's hosts view (/etc/netns/fl-LAB.NODE/hosts, bound over
  *        /etc/hosts for the node's processes) says NAME is at ADDR only
+ *        (or at the addresses of the lab's node OTHER)
  *   NODE sysctl KEY VALUE
  *        one of a small allow-list of per-namespace sysctls
  *        (fl_admin_sysctl_key)
@@ -54,7 +55,7 @@ struct fl_admin {
 	char from[64]; /* a node of the lab or an address/prefix; "" = anyone */
 	/* hosts */
 	char name[FL_ADMIN_HOSTNAME_MAX + 1];
-	char addr[64];
+	char addr[64]; /* an address, or the name of another node */
 	/* sysctl */
 	char key[64];
 	char value[64]; /* words separated by one space */

@@ -64,9 +64,10 @@ struct fl_fw_rule {
 int fl_admin_fw_rules(const struct fl_admin *a, const struct fl_lab *lab, struct fl_fw_rule *out);
 
 /* hosts: the saved file base with the hosts changes of node among list
- * applied in order (NULL: out of memory). */
-char *fl_admin_hosts_text(const char *base, const struct fl_admin *list, size_t n,
-			  const char *node);
+ * applied in order, node names as ADDR resolved in lab (NULL: out of
+ * memory). */
+char *fl_admin_hosts_text(const char *base, const struct fl_admin *list, size_t n, const char *node,
+			  const struct fl_lab *lab);
 
 /* Split "--opt value" options out of argv (opts NULL-terminated, each
  * taking a value): vals[i] gets the value of opts[i] (or stays NULL);

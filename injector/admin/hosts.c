@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* NODE hosts NAME ADDR
+/* NODE hosts NAME ADDR|OTHER
  *
  * The node's name resolution (/etc/netns/fl-LAB.NODE/hosts, which every
  * process started in the node has bound over /etc/hosts) says NAME is at
@@ -14,7 +14,9 @@
  * rewrites the file from the saved copy plus the node's other changes, in
  * their order (the newest entry for a name wins). ADDR must be a lab
  * address (198.18.0.0/15, fdfa:11ac::/64) or loopback: nothing may point a
- * node at the outside world. */
+ * node at the outside world. Instead of ADDR, another node's name: NAME
+ * gets that node's addresses (a stale entry for an address that was
+ * recycled: the name now leads to a different machine of the cluster). */
 #include "admin_int.h"
 
 #include <arpa/inet.h>
@@ -29,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "state/journal.h"
 
 #define HOSTS_MAX (1 << 20)
@@ -82,6 +85,12 @@ static int check_addr(const char *text, char *out, size_t len, struct fl_err *er
 	return -EINVAL;
 }
 
+/* ADDR, or the name of another node (no '.' or ':' in it). */
+static bool addr_is_node(const char *addr)
+{
+	return !strpbrk(addr, ".:");
+}
+
 static int hosts_parse(struct fl_admin *a, int argc, char **argv, struct fl_err *err)
 {
 	char *words[32];
@@ -94,10 +103,29 @@ static int hosts_parse(struct fl_admin *a, int argc, char **argv, struct fl_err 
 		fl_err_set(err, "hosts: expected NAME ADDR (usage: %s)", fl_admin_hosts.usage);
 		return -EINVAL;
 	}
-	if (check_name(words[0], err) || check_addr(words[1], a->addr, sizeof(a->addr), err))
+	if (check_name(words[0], err))
 		return -EINVAL;
+	if (addr_is_node(words[1])) {
+		if (fl_validate_name("hosts: node", words[1], FL_NODE_NAME_MAX, err))
+			return -EINVAL;
+		snprintf(a->addr, sizeof(a->addr), "%s", words[1]);
+	} else if (check_addr(words[1], a->addr, sizeof(a->addr), err)) {
+		return -EINVAL;
+	}
 	snprintf(a->name, sizeof(a->name), "%s", words[0]);
 	return 0;
+}
+
+static int hosts_check(const struct fl_admin *a, const struct fl_lab *lab, struct fl_err *err)
+{
+	char names[128];
+
+	if (!addr_is_node(a->addr) || fl_lab_node(lab, a->addr))
+		return 0;
+	fl_lab_nodes_text(lab, names, sizeof(names));
+	fl_err_set(err, "hosts %s %s: lab %s has no node '%s' (it has %s)", a->name, a->addr,
+		   lab->name, a->addr, names);
+	return -ENOENT;
 }
 
 static void hosts_print(const struct fl_admin *a, struct fl_out *o)
@@ -184,8 +212,32 @@ static int drop_name(const char *line, const char *name, char *out, size_t len)
 	return dropped;
 }
 
+/* The entry lines of a change: "ADDR NAME # ..." (a node's: one per
+ * address it has). */
+static void entries(const struct fl_admin *a, const struct fl_lab *lab, char *buf, size_t len)
+{
+	const struct fl_node *n = addr_is_node(a->addr) ? fl_lab_node(lab, a->addr) : NULL;
+	char addr[2][64];
+	int k = 0;
+	size_t off = 0;
+
+	if (!n) {
+		snprintf(addr[k++], sizeof(addr[0]), "%s", a->addr);
+	} else {
+		inet_ntop(AF_INET, &n->ip4, addr[k++], sizeof(addr[0]));
+		if (lab->ipv6)
+			inet_ntop(AF_INET6, &n->ip6, addr[k++], sizeof(addr[0]));
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < k; i++)
+		off += (size_t)snprintf(
+			buf + off, off < len ? len - off : 0,
+			"%s\t%s\t# fallacy admin %s: another administrator's entry\n", addr[i],
+			a->name, a->id);
+}
+
 /* text with NAME taken out of every entry and "ADDR NAME" added. */
-static char *apply_one(const char *text, const struct fl_admin *a)
+static char *apply_one(const char *text, const struct fl_admin *a, const struct fl_lab *lab)
 {
 	size_t n = 0, cap = strlen(text) + 256;
 	char *out = malloc(cap), line[1024], entry[1024];
@@ -212,8 +264,7 @@ static char *apply_one(const char *text, const struct fl_admin *a)
 		if (put(&out, &n, &cap, keep, strlen(keep)) || put(&out, &n, &cap, "\n", 1))
 			goto fail;
 	}
-	snprintf(line, sizeof(line), "%s\t%s\t# fallacy admin %s: another administrator's entry\n",
-		 a->addr, a->name, a->id);
+	entries(a, lab, line, sizeof(line));
 	if (!put(&out, &n, &cap, line, strlen(line)))
 		return out;
 fail:
@@ -221,14 +272,15 @@ fail:
 	return NULL;
 }
 
-char *fl_admin_hosts_text(const char *base, const struct fl_admin *list, size_t n, const char *node)
+char *fl_admin_hosts_text(const char *base, const struct fl_admin *list, size_t n, const char *node,
+			  const struct fl_lab *lab)
 {
 	char *text = strdup(base), *next;
 
 	for (size_t i = 0; text && i < n; i++) {
 		if (list[i].kind != FL_ADMIN_HOSTS || strcmp(list[i].node, node))
 			continue;
-		next = apply_one(text, &list[i]);
+		next = apply_one(text, &list[i], lab);
 		free(text);
 		text = next;
 	}
@@ -286,9 +338,9 @@ static int hosts_apply(struct fl_admin_ctx *c, struct fl_err *err)
 	if (!base)
 		return -EIO;
 	ret = fl_admin_record(c, "restore", "%s %s", file, saved);
-	text = ret ? NULL : fl_admin_hosts_text(base, c->others, c->n_others, c->a->node);
+	text = ret ? NULL : fl_admin_hosts_text(base, c->others, c->n_others, c->a->node, c->lab);
 	if (!ret) {
-		char *mine = text ? apply_one(text, c->a) : NULL;
+		char *mine = text ? apply_one(text, c->a, c->lab) : NULL;
 
 		ret = write_hosts(file, mine, err);
 		free(mine);
@@ -309,7 +361,7 @@ static int hosts_heal(struct fl_admin_ctx *c, struct fl_err *err)
 	base = read_file(saved, 0, &len);
 	if (!base) /* nothing was changed (or the lab is gone) */
 		return fl_admin_undo_records(c);
-	text = fl_admin_hosts_text(base, c->others, c->n_others, c->a->node);
+	text = fl_admin_hosts_text(base, c->others, c->n_others, c->a->node, c->lab);
 	ret = access(file, F_OK) ? 0 : write_hosts(file, text, err);
 	for (size_t i = 0; i < c->n_others; i++)
 		others |= c->others[i].kind == FL_ADMIN_HOSTS &&
@@ -325,8 +377,9 @@ static int hosts_heal(struct fl_admin_ctx *c, struct fl_err *err)
 
 const struct fl_admin_ops fl_admin_hosts = {
 	.name = "hosts",
-	.usage = "hosts NAME ADDR",
+	.usage = "hosts NAME ADDR|NODE",
 	.parse = hosts_parse,
+	.check = hosts_check,
 	.print = hosts_print,
 	.apply = hosts_apply,
 	.heal = hosts_heal,

@@ -36,7 +36,7 @@ static void made(struct fl_admin *a)
 	if (a->kind == FL_ADMIN_FIREWALL) {
 		FUZZ_ASSERT(fl_admin_fw_rules(a, lab, rules) <= FL_FW_MAX_RULES, "too many rules");
 	} else if (a->kind == FL_ADMIN_HOSTS) {
-		t = fl_admin_hosts_text(base, a, 1, a->node);
+		t = fl_admin_hosts_text(base, a, 1, a->node, lab);
 		FUZZ_ASSERT(t && strstr(t, a->name), "hosts text without %s", a->name);
 		free(t);
 	}

@@ -89,6 +89,7 @@ static void test_words(void **state)
 	round_trip("n3 hosts n1 198.18.0.99", "n3 hosts n1 198.18.0.99");
 	round_trip("n3 hosts db.lab fdfa:11ac:0::0099", "n3 hosts db.lab fdfa:11ac::99");
 	round_trip("n3 hosts n1 127.0.0.1", "n3 hosts n1 127.0.0.1");
+	round_trip("n3 hosts n1 n2", "n3 hosts n1 n2");
 	round_trip("n2 sysctl net.core.somaxconn 16", "n2 sysctl net.core.somaxconn 16");
 	round_trip("n2 sysctl net.ipv4.ip_local_port_range 40000 40100",
 		   "n2 sysctl net.ipv4.ip_local_port_range 40000 40100");
@@ -141,7 +142,8 @@ static void test_refusals(void **state)
 		{ "n2 hosts n1 8.8.8.8", "8.8.8.8 is outside the lab" },
 		{ "n2 hosts n1 10.0.0.1", "outside the lab" },
 		{ "n2 hosts n1 2001:db8::1", "outside the lab" },
-		{ "n2 hosts n1 nowhere", "'nowhere' is not an IPv4 or IPv6 address" },
+		{ "n2 hosts n1 198.18.0", "'198.18.0' is not an IPv4 or IPv6 address" },
+		{ "n2 hosts n1 N3", "'N' not allowed" },
 		{ "n2 hosts -n1 198.18.0.9", "is not a host name" },
 		{ "n2 hosts n1 198.18.0.9 --from n3", "hosts: unknown option '--from'" },
 		{ "n2 sysctl net.core.somaxcon 16", "did you mean 'net.core.somaxconn'?" },
@@ -184,6 +186,9 @@ static void test_check(void **state)
 	assert_int_equal(fl_admin_check(&a, lab6, &e), 0);
 	assert_int_equal(parse(&a, "n2 hosts n1 fdfa:11ac::99", &e), 0);
 	assert_int_equal(fl_admin_check(&a, lab4, &e), 0); /* a stale name may point anywhere */
+	assert_int_equal(parse(&a, "n3 hosts n1 n9", &e), 0);
+	assert_int_equal(fl_admin_check(&a, lab4, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "has no node 'n9'"));
 }
 
 static int rules(const char *words, const struct fl_lab *lab, struct fl_fw_rule *r)
@@ -267,7 +272,7 @@ static void test_hosts_text(void **state)
 
 	(void)state;
 	hosts(list, 0, "n3 hosts n1 198.18.0.99", "a1");
-	t = fl_admin_hosts_text(base, list, 1, "n3");
+	t = fl_admin_hosts_text(base, list, 1, "n3", lab4);
 	assert_string_equal(t,
 			    "# written by fallacy for lab adm\n"
 			    "127.0.0.1\tlocalhost\n"
@@ -276,7 +281,7 @@ static void test_hosts_text(void **state)
 	free(t);
 	hosts(list, 1, "n3 hosts DB 198.18.0.7", "a2");
 	hosts(list, 2, "n2 hosts n2 198.18.0.8", "a3");
-	t = fl_admin_hosts_text(base, list, 3, "n3");
+	t = fl_admin_hosts_text(base, list, 3, "n3", lab4);
 	assert_string_equal(t,
 			    "# written by fallacy for lab adm\n"
 			    "127.0.0.1\tlocalhost\n"
@@ -286,12 +291,19 @@ static void test_hosts_text(void **state)
 	free(t);
 	/* a later change of the same name replaces the earlier one */
 	hosts(list, 1, "n3 hosts n1 198.18.0.100", "a2");
-	t = fl_admin_hosts_text(base, list, 2, "n3");
+	t = fl_admin_hosts_text(base, list, 2, "n3", lab4);
 	assert_non_null(strstr(t, "198.18.0.100\tn1\t# fallacy admin a2"));
 	assert_null(strstr(t, "198.18.0.99"));
 	free(t);
+	/* another node's name: its addresses (both families in an IPv6 lab) */
+	hosts(list, 0, "n3 hosts n1 n2", "a4");
+	t = fl_admin_hosts_text(base, list, 1, "n3", lab6);
+	assert_non_null(strstr(t, "\n198.18.0.2\tn1\t# fallacy admin a4"));
+	assert_non_null(strstr(t, "\nfdfa:11ac::2\tn1\t# fallacy admin a4"));
+	assert_null(strstr(t, "198.18.0.1\tn1\n"));
+	free(t);
 	/* no change for the node: the file as it was */
-	t = fl_admin_hosts_text(base, list, 2, "n1");
+	t = fl_admin_hosts_text(base, list, 2, "n1", lab4);
 	assert_string_equal(t, base);
 	free(t);
 }
