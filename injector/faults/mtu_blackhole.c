@@ -35,7 +35,7 @@ static void mtu_bh_encode(const struct fl_fault *f, struct fl_rule *r)
 
 const struct fault_ops fl_fault_mtu_blackhole = {
 	.name = "mtu-blackhole",
-	.help = "drop packets larger than M and the ICMP \"too big\" messages about them",
+	.help = "drop packets larger than N bytes and the ICMP \"too big\" messages about them",
 	.example = "mtu-blackhole 1400 --from n1 --to n2",
 	.params = mtu_bh_params,
 	.params_size = sizeof(struct mtu_bh),
