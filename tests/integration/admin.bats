@@ -335,6 +335,16 @@ import socket; s = socket.create_connection(('$IP2', 7001), 3); print(s.getsockn
 	assert_line "heal fw"
 	assert_line "heal stale"
 	assert_line "heal backlog"
+	# the checks: availability in the step's window, commands at 2 s and 3 s
+	# (during the measured part) and after it, the target's {{health}}
+	run -0 jq -r '.checks[] | "\(.pass) \(.name): \(.measured)"' "$OUT/summary.json"
+	echo "$output"
+	assert_line --regexp '^true availability >= 0.9 during fw: '
+	assert_line "true command on n2 at 3s: sh -c 'iptables-save | grep -q fallacy-admin:fw': exit 0"
+	assert_line "true command on n3 at 3s: sh -c 'getent hosts n1 | grep -q 198.18.0.99': exit 0"
+	assert_line "true command on n2: sh -c 'iptables-save | grep -q fallacy-admin': exit 1"
+	assert_line "true command on n1 at 2s: {{health}}: exit 0"
+	refute_line --partial false
 	# the resolved scenario keeps the step as the words of fallacy admin
 	run -0 grep -F 'admin: "n2 firewall drop --proto tcp --port 2380"' "$OUT/scenario.yaml"
 	fl_assert_lab_gone "$lab"
