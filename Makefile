@@ -155,9 +155,13 @@ deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
 
 # --- tests -----------------------------------------------------------------
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins fuzz-bins
-	@./tests/run.sh --unit --integration --fuzz 10
+	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" unit-bins
+	@./tests/run.sh --unit --unit-asan .output-asan --integration --fuzz 10
 
 check-unit: all unit-bins
 	@./tests/run.sh --unit
@@ -166,8 +170,7 @@ check-integration: all
 	@./tests/run.sh --integration
 
 check-asan: deps
-	@$(MAKE) --no-print-directory OUTPUT=.output-asan \
-		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit-bins
 	@FALLACY_OUTPUT=.output-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh --unit --integration

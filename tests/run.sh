@@ -3,17 +3,19 @@
 # Runs the unit (cmocka) and integration (bats) tests and ends with one line:
 #   N passed, N failed, N skipped
 # Exit status is non-zero when any test failed.
-#   tests/run.sh [--unit] [--integration] [--fuzz SECONDS] [FILE.bats ...]
+#   tests/run.sh [--unit] [--unit-asan DIR] [--integration] [--fuzz SECONDS] [FILE.bats ...]
+# --unit-asan also runs the unit tests built with ASan + UBSan in DIR.
 # --fuzz runs every libFuzzer target (make fuzz-bins) SECONDS each, one
 # result per target.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 out=${FALLACY_OUTPUT:-.output}
 export FALLACY="${FALLACY:-$PWD/$out/fallacy}"
-unit=0 integ=0 fuzz=0 files=()
+unit=0 integ=0 fuzz=0 asan_out="" files=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--unit) unit=1 ;;
+	--unit-asan) asan_out=${2:?--unit-asan needs the ASan build folder}; unit=1; shift ;;
 	--integration) integ=1 ;;
 	--fuzz) fuzz=${2:?--fuzz needs SECONDS}; shift ;;
 	*) files+=("$1"); integ=1 ;;
@@ -23,6 +25,29 @@ done
 [ $unit -eq 0 ] && [ $integ -eq 0 ] && [ "$fuzz" = 0 ] && unit=1 && integ=1
 passed=0 failed=0 skipped=0
 log=$(mktemp -d /tmp/fallacy-tests.XXXXXX)
+
+# run_unit_bins DIR LABEL: every cmocka binary in DIR/tests, counted
+run_unit_bins() {
+	local t name rc p f s
+	for t in "$1"/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log/$2-$name.log" 2>&1
+		rc=$?
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$2-$name.log" | tail -1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$2-$name.log" | tail -1)
+		s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log/$2-$name.log" | tail -1)
+		p=${p:-0} f=${f:-0} s=${s:-0}
+		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # crashed
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		if [ "$f" -ne 0 ]; then
+			echo "$2 $name: FAILED"
+			cat "$log/$2-$name.log"
+		else
+			echo "$2 $name: $p passed"
+		fi
+	done
+}
 
 if [ $unit -eq 1 ]; then
 	# shell scripts are linted with the unit tests (one result for all)
@@ -53,24 +78,12 @@ if [ $unit -eq 1 ]; then
 		cat "$log/format.log"
 		failed=$((failed + 1))
 	fi
-	for t in "$out"/tests/test_*; do
-		[ -x "$t" ] || continue
-		name=$(basename "$t")
-		CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log/$name.log" 2>&1
-		rc=$?
-		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.log" | tail -1)
-		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.log" | tail -1)
-		s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log/$name.log" | tail -1)
-		p=${p:-0} f=${f:-0} s=${s:-0}
-		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed
-		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-		if [ "$f" -ne 0 ]; then
-			echo "unit $name: FAILED"
-			cat "$log/$name.log"
-		else
-			echo "unit $name: $p passed"
-		fi
-	done
+	run_unit_bins "$out" unit
+	# the same unit tests built with ASan + UBSan (make check builds them)
+	if [ -n "$asan_out" ]; then
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_unit_bins "$asan_out" unit-asan
+	fi
 fi
 
 if [ $integ -eq 1 ]; then
