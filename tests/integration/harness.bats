@@ -25,16 +25,17 @@ teardown() {
 	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault 'lose' (did you mean 'loss'?)"
 }
 
-# Everything fallacy could have made: namespaces and the state folder.
+# Everything fallacy could have made for lab $1: its namespaces and the
+# state folder (other jobs on the machine make namespaces of their own).
 made() {
-	ip netns list | grep -o 'fl-[^ ]*' | sort
+	ip netns list | grep -o "fl-$1[^ ]*" | sort
 	ls -A "$FALLACY_RUN_DIR" 2>/dev/null || true
 }
 
 @test "a bad fault parameter or an unknown node exits 2 with file:line:col and creates nothing, with --dry-run or not" {
 	fl_require_root
 	lab=$(fl_lab_name b)
-	before=$(made)
+	before=$(made "$lab")
 	for dry in --dry-run ""; do
 		run -2 "$FALLACY" run tests/data/scenarios/bad-rate.yaml \
 			--target scenarios/targets/http.yaml --lab "$lab" --out "$OUT" $dry
@@ -43,7 +44,7 @@ made() {
 			--target scenarios/targets/http.yaml --lab "$lab" --out "$OUT" $dry
 		assert_output "fallacy: tests/data/scenarios/bad-node.yaml:6:5: --to: unknown node 'n9' (the lab has n1, n2, n3)"
 	done
-	[ "$(made)" = "$before" ]
+	[ "$(made "$lab")" = "$before" ]
 	[ ! -e "$OUT" ]
 	[ ! -e "$FALLACY_RUN_DIR/$lab" ]
 }
