@@ -39,9 +39,15 @@ teardown() {
 	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	bg_pids=()
 	"$FALLACY" fault clear "$LAB" >/dev/null 2>&1 || true
+	for ns in $ns_made; do
+		"$FALLACY" fault clear --netns "$ns" >/dev/null 2>&1 || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	ns_made=
 }
 
 bg_pids=()
+ns_made=
 start_bg() {
 	local ns=$1
 	shift
@@ -198,6 +204,41 @@ nstat_of() {
 	echo "$(wc -l <"$cap") frames, largest $max bytes"
 	[ "$(wc -l <"$cap")" -ge 100 ]
 	[ "$max" -le 1514 ]
+}
+
+# A --netns target keeps its offloads: TCP leaves in GSO super-packets of
+# several segments, which the black hole judges by their segments' size.
+@test "GSO super-packets (a --netns target with offloads on) are judged by their segments: 3000 passes 1500-byte segments, 1400 stalls them" {
+	A=mtu-gso-a$$ B=mtu-gso-b$$
+	ip netns add "$A"
+	ip netns add "$B"
+	ns_made="$A $B"
+	ip link add va netns "$A" type veth peer name vb netns "$B"
+	ip -n "$A" addr add 198.18.254.1/24 dev va
+	ip -n "$B" addr add 198.18.254.2/24 dev vb
+	ip -n "$A" link set va up
+	ip -n "$B" link set vb up
+	head -c 1000000 /dev/urandom >"$BATS_TEST_TMPDIR/tx.bin"
+	start_bg "$B" socat -u TCP-LISTEN:5004,reuseaddr,fork OPEN:/dev/null
+	wait_port "$B" 5004
+	"$FALLACY" fault add --netns "$A" mtu-blackhole 3000 --id mid >/dev/null
+	cap=$BATS_TEST_TMPDIR/gso.txt
+	ip netns exec "$A" timeout 20 tcpdump -i va -nn -c 200 'tcp dst port 5004' >"$cap" 2>/dev/null &
+	tpid=$!
+	sleep 1
+	run -0 timeout 30 ip netns exec "$A" socat -u OPEN:"$BATS_TEST_TMPDIR/tx.bin" TCP:198.18.254.2:5004
+	wait "$tpid" || true
+	big=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "length") { l = $(i + 1); sub(":", "", l); if (l + 0 > m) m = l + 0 } } END { print m + 0 }' "$cap")
+	run -0 "$FALLACY" fault list --netns "$A" -j
+	echo "largest payload in one packet the program saw: $big bytes; counters $(jq -c '.[0].counters' <<<"$output")"
+	# super-packets far above 3000 bytes went through, none dropped
+	[ "$big" -gt 3000 ]
+	[ "$(jq '.[0].counters.dropped' <<<"$output")" -eq 0 ]
+	"$FALLACY" fault del --netns "$A" mid
+	"$FALLACY" fault add --netns "$A" mtu-blackhole 1400 --id small >/dev/null
+	run timeout 5 ip netns exec "$A" socat -u OPEN:"$BATS_TEST_TMPDIR/tx.bin" TCP:198.18.254.2:5004
+	[ "$status" -eq 124 ]
+	"$FALLACY" fault clear --netns "$A"
 }
 
 @test "mtu-blackhole refuses sizes outside 68..65535 and a missing size: exit 2, nothing added" {
