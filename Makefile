@@ -28,7 +28,7 @@ INJECTOR_INC := -Iinclude -Iinjector -I$(OUTPUT)
 HARNESS_INC := -Iinclude -I$(OUTPUT)/api -Iharness
 TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
 # One public header per part of the injector, plus the base helpers.
-PUBLIC_HDRS := log.h parse.h json.h lab/lab.h faults/fault.h dataplane/dataplane.h \
+PUBLIC_HDRS := log.h parse.h json.h clock.h lab/lab.h faults/fault.h dataplane/dataplane.h \
 	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
 	probe/probe.h admin/admin.h
 API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))

@@ -154,8 +154,8 @@ for ((r = 0; r < REPS; r++)); do
 	sleep 0.2
 	kill -INT "$d1" "$d2" 2>/dev/null
 	wait "$pinger" "$d1" "$d2" 2>/dev/null || true
-	flip=$(grep '"event": "fault_add", "id": "cut"' "$FALLACY_RUN_DIR/$LAB/events.jsonl" |
-		tail -1 | sed 's/.*"wall": \([0-9]*\)\.\([0-9]*\),.*/\1\2/')
+	flip=$(jq -r 'select(.event == "fault-add" and .id == "cut") | .wall_ns' \
+		"$FALLACY_RUN_DIR/$LAB/events.jsonl" | tail -1)
 	"$FALLACY" -q fault clear "$LAB"
 	seqs "$tmp/n2.pcap" | awk '{ print $1 }' | sort -u >"$tmp/got"
 	last=$(seqs "$tmp/wire.pcap" | sort -k1,1 | join - "$tmp/got" | sort -k2,2n | tail -1 |

@@ -45,6 +45,10 @@
 #define TCPF_RST 0x04
 #define TCPF_ACK 0x10
 #define BPF_F_INGRESS_ 1
+#define PORTS_LEN 4 /* source and destination port */
+#define TCP_TO_FLAGS_LEN 14 /* ports, seq, ack, data offset, flags */
+#define RST_TTL 64 /* Linux's default TTL / hop limit */
+#define HDR8_LEN 8 /* the UDP header, and ICMP's up to its payload */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -198,11 +202,6 @@ __attribute__((noinline)) int fl_rule_match(const struct fl_rule *r, const struc
 	return (r->flags & FL_RULE_BIDIR) && match_way(r, p, 1);
 }
 
-static __always_inline int chance(__u64 draw, __u64 prob)
-{
-	return (draw >> 32) < prob;
-}
-
 /* netem's Gilbert-Elliott step: move state, then lose with the probability
  * of the state the packet arrived in. The move is a compare-and-swap, so two
  * CPUs never both move the state on one old value. */
@@ -213,13 +212,13 @@ static __always_inline int ge_lose(const struct fl_rule *r, struct fl_rule_state
 	__u32 old = st->ge_state;
 
 	if (old == FL_GE_GOOD) {
-		if (chance(move, r->ge_p))
+		if (fl_chance(move, r->ge_p))
 			__sync_val_compare_and_swap(&st->ge_state, old, FL_GE_BAD);
-		return chance(lose, r->ge_good_loss);
+		return fl_chance(lose, r->ge_good_loss);
 	}
-	if (chance(move, r->ge_r))
+	if (fl_chance(move, r->ge_r))
 		__sync_val_compare_and_swap(&st->ge_state, old, FL_GE_GOOD);
-	return chance(lose, r->ge_bad_loss);
+	return fl_chance(lose, r->ge_bad_loss);
 }
 
 /* Returns 1 when the packet is gone (stop evaluating). */
@@ -236,7 +235,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 	case FL_KIND_LOSS:
 	case FL_KIND_DROP:
 		if (r->kind == FL_KIND_LOSS &&
-		    !chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq), r->prob))
+		    !fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq), r->prob))
 			return 0;
 		goto drop;
 	case FL_KIND_GEMODEL:
@@ -245,21 +244,21 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		goto drop;
 	case FL_KIND_RESET:
 		if (ev->p.proto != IPPROTO_TCP_ || (ev->p.tcp_flags & TCPF_RST) ||
-		    !chance(fl_prng(r->seed, r->prng_id, FL_STREAM_RESET, seq), r->prob))
+		    !fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_RESET, seq), r->prob))
 			return 0;
 		ev->reset = 1;
 		ev->reset_slot = slot;
 		return 1;
 	case FL_KIND_DUPLICATE:
 		if (!ev->dup &&
-		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_DUPLICATE, seq), r->prob)) {
 			ev->dup = 1;
 			ev->dup_slot = slot;
 		}
 		return 0;
 	case FL_KIND_CORRUPT:
 		if (!ev->corrupt &&
-		    chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
 			ev->corrupt = 1;
 			ev->corrupt_slot = slot;
 			ev->corrupt_draw = fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT_BIT, seq);
@@ -267,7 +266,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		return 0;
 	case FL_KIND_DELAY:
 		d = fl_prng(r->seed, r->prng_id, FL_STREAM_DELAY, seq);
-		if (!ev->marked && chance(d, r->prob)) {
+		if (!ev->marked && fl_chance(d, r->prob)) {
 			ev->marked = 1;
 			ev->mark = FL_MARK_DELAY | (slot & FL_MARK_SLOT_MASK);
 			c->delayed++;
@@ -395,17 +394,17 @@ static __always_inline void set_ports(struct __sk_buff *skb, struct pkt *p)
 	} h;
 
 	if (p->proto == IPPROTO_TCP_) {
-		if (bpf_skb_load_bytes(skb, p->l4off, &h, 14))
+		if (bpf_skb_load_bytes(skb, p->l4off, &h, TCP_TO_FLAGS_LEN))
 			return;
 		p->tcp_flags = h.flags;
 		p->payoff = p->l4off + (h.doff >> 4) * 4;
 	} else if (p->proto == IPPROTO_UDP_) {
-		if (bpf_skb_load_bytes(skb, p->l4off, &h, 4))
+		if (bpf_skb_load_bytes(skb, p->l4off, &h, PORTS_LEN))
 			return;
-		p->payoff = p->l4off + 8;
+		p->payoff = p->l4off + HDR8_LEN;
 	} else {
 		if (p->proto == IPPROTO_ICMP_ || p->proto == IPPROTO_ICMPV6_)
-			p->payoff = p->l4off + 8;
+			p->payoff = p->l4off + HDR8_LEN;
 		return;
 	}
 	p->sport = bpf_ntohs(h.sport);
@@ -670,7 +669,7 @@ static __always_inline int rst_build4(struct __sk_buff *skb, struct eval *ev, st
 	r->ip.ihl = 5;
 	r->ip.tot_len = bpf_htons(sizeof(r->ip) + sizeof(r->tcp));
 	r->ip.frag_off = bpf_htons(0x4000);
-	r->ip.ttl = 64;
+	r->ip.ttl = RST_TTL;
 	r->ip.protocol = IPPROTO_TCP_;
 	r->ip.saddr = ip.daddr;
 	r->ip.daddr = ip.saddr;
@@ -702,7 +701,7 @@ static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, st
 	r->ip6.version = 6;
 	r->ip6.payload_len = bpf_htons(sizeof(r->tcp));
 	r->ip6.nexthdr = IPPROTO_TCP_;
-	r->ip6.hop_limit = 64;
+	r->ip6.hop_limit = RST_TTL;
 	r->ip6.saddr = ip6.daddr;
 	r->ip6.daddr = ip6.saddr;
 	ph.saddr = r->ip6.saddr;

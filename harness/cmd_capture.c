@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "capture/capture.h"
+#include "clock.h"
+#include "json.h"
 #include "lab/lab.h"
 #include "log.h"
 #include "parse.h"
@@ -92,7 +94,8 @@ static int parse_opt(int opt, struct cap_args *a)
 		}
 		return 0;
 	case 's':
-		if (fl_parse_u64(optarg, 64, 262144, &v, &err)) {
+		if (fl_parse_u64(optarg, FL_CAPTURE_SNAPLEN_MIN, FL_CAPTURE_SNAPLEN_MAX, &v,
+				 &err)) {
 			pr_err("--snaplen %s", err.msg);
 			return -EINVAL;
 		}
@@ -249,7 +252,7 @@ static int ns_points(struct cap_args *a, struct fl_capture_point **pts, size_t *
 		       "namespace's ingress faults, sent ones after its egress faults)");
 		return -EINVAL;
 	}
-	if (a->pid && fl_parse_u64(a->pid, 1, 4194304, &pid, &err)) {
+	if (a->pid && fl_parse_u64(a->pid, 1, FL_PID_MAX, &pid, &err)) {
 		pr_err("--pid %s", err.msg);
 		return -EINVAL;
 	}
@@ -272,30 +275,19 @@ static int ns_points(struct cap_args *a, struct fl_capture_point **pts, size_t *
 /* Wait for the duration, SIGINT or SIGTERM (blocked by the caller). */
 static void wait_until_done(const sigset_t *set, uint64_t duration_ns)
 {
-	struct timespec end, now, left;
+	uint64_t end = fl_clock_mono_ns() + duration_ns, now;
+	struct timespec left;
 
 	if (!duration_ns) {
 		while (sigwaitinfo(set, NULL) < 0 && errno == EINTR)
 			;
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += duration_ns / 1000000000ull;
-	end.tv_nsec += duration_ns % 1000000000ull;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left.tv_sec = end.tv_sec - now.tv_sec;
-		left.tv_nsec = end.tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000L;
-		}
-		if (left.tv_sec < 0)
+		now = fl_clock_mono_ns();
+		if (now >= end)
 			return;
+		left = fl_ns_ts(end - now);
 		if (sigtimedwait(set, NULL, &left) >= 0 || errno != EINTR)
 			return;
 	}
@@ -328,7 +320,11 @@ static int run_capture(struct cap_args *a, struct fl_capture_point *pts, size_t 
 	rc = fl_capture_stop(c);
 	fl_capture_total(c, &sum);
 	if (a->json) {
-		fl_capture_print_json(c, stdout);
+		struct fl_out o = { .f = stdout, .json = true };
+
+		fl_out_open(&o, "", '{');
+		fl_capture_print(c, &o);
+		fl_out_close(&o, '}');
 		fputc('\n', stdout);
 	}
 	if (fl_log_level >= FL_LOG_WARN)

@@ -11,10 +11,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "json.h"
 #include "lin.h"
 #include "log.h"
 #include "parse.h"
+#include "results.h"
 
 static void usage(FILE *f)
 {
@@ -230,7 +232,7 @@ static int write_html(const char *path, const struct fl_history *h, const struct
 			op->result == FL_HR_INFO      ? "#bbbbbb" :
 							"#7aa6d8",
 			x0 + 2, lane * (l + 1));
-		fl_json_string(f, what); /* quoted and escaped: safe in the page */
+		fl_xml_str(f, what); /* escaped for the page (<, &, quotes) */
 		fputs("</text>\n", f);
 	}
 	fputs("</svg></body></html>\n", f);
@@ -291,14 +293,6 @@ bad:
 	return -1;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int check_linearizable(int argc, char **argv)
 {
 	struct check_args a = { 0 };
@@ -317,7 +311,7 @@ static int check_linearizable(int argc, char **argv)
 		pr_err("check linearizable: %s", err.msg);
 		return FL_EXIT_USAGE;
 	}
-	t = now_ns();
+	t = fl_clock_mono_ns();
 	ret = fl_lin_check(&h, &a.o, &r, &err);
 	if (ret) {
 		pr_err("check linearizable: %s: %s", a.file, err.msg);
@@ -325,7 +319,7 @@ static int check_linearizable(int argc, char **argv)
 		return FL_EXIT_USAGE;
 	}
 	o.json = a.json;
-	print_result(&h, &r, now_ns() - t, &o);
+	print_result(&h, &r, fl_clock_mono_ns() - t, &o);
 	if (r.verdict == FL_LIN_UNKNOWN)
 		pr_err("check linearizable: %s: undecided after %" PRIu64 " search states per key "
 		       "(many concurrent operations of unknown outcome); raise --max-states",

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "lab/lab.h"
 #include "log.h"
 #include "parse.h"
@@ -48,58 +49,73 @@ static const char lab_usage[] =
 	"\n"
 	"Exit status: 0 ok, 2 bad input (invalid or duplicate name) or kernel error.\n";
 
-/* ---- output: one function for text and JSON ---------------------------- */
+/* ---- output: text and JSON from the same calls (json.h) ------------------ */
 
-static void print_node(FILE *f, const struct fl_lab *lab, const struct fl_node *n, int json,
-		       int last)
+/* JSON "key": val, or null when val is NULL; text printf(fmt, val or "-")
+ * when fmt is not NULL. */
+static void str_or_null(struct fl_out *o, const char *key, const char *fmt, const char *val)
 {
-	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN] = "-";
-
-	inet_ntop(AF_INET, &n->ip4, a4, sizeof(a4));
-	if (lab->ipv6)
-		inet_ntop(AF_INET6, &n->ip6, a6, sizeof(a6));
-	if (json)
-		fprintf(f,
-			"{\"name\":\"%s\",\"netns\":\"%s\",\"port\":\"%s\",\"ipv4\":\"%s\","
-			"\"ipv6\":%s%s%s}%s",
-			n->name, n->netns, n->port, a4, lab->ipv6 ? "\"" : "",
-			lab->ipv6 ? a6 : "null", lab->ipv6 ? "\"" : "", last ? "" : ",");
+	if (o->json && !val)
+		fl_out_null(o, key);
 	else
-		fprintf(f, "  %-12s %-15s %-22s %s\n", n->name, a4, a6, n->netns);
+		fl_out_strf(o, key, fmt, val ? val : "-");
 }
 
-static void print_labs(FILE *f, struct fl_lab **labs, size_t n, int json, int nodes)
+static void print_node(struct fl_out *o, const struct fl_lab *lab, const struct fl_node *n)
 {
-	char net[INET_ADDRSTRLEN];
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 
-	if (json)
-		fputc('[', f);
-	else if (!nodes)
-		fprintf(f, "%-16s %-9s %5s  %-17s %s\n", "LAB", "STATE", "NODES", "IPV4", "IPV6");
+	inet_ntop(AF_INET, &n->ip4, a4, sizeof(a4));
+	inet_ntop(AF_INET6, &n->ip6, a6, sizeof(a6));
+	fl_out_open(o, "", '{');
+	fl_out_strf(o, "name", "  %-12s ", n->name);
+	fl_out_strf(o, "netns", NULL, n->netns);
+	fl_out_strf(o, "port", NULL, n->port);
+	fl_out_strf(o, "ipv4", "%-15s ", a4);
+	str_or_null(o, "ipv6", "%-22s ", lab->ipv6 ? a6 : NULL);
+	if (!o->json)
+		fprintf(o->f, "%s\n", n->netns);
+	fl_out_close(o, '}');
+}
+
+/* lab list (a table) and lab up (the lab and its nodes): in JSON, an array
+ * of labs with their nodes either way. */
+static void print_labs(FILE *f, struct fl_lab **labs, size_t n, bool json, bool nodes)
+{
+	struct fl_out o = { .f = f, .json = json };
+	char net[INET_ADDRSTRLEN + 4];
+
+	fl_out_open(&o, "", '[');
+	if (!json && !nodes)
+		fprintf(f, "%-16s %-9s %5s  %-16s %s\n", "LAB", "STATE", "NODES", "IPV4", "IPV6");
 	for (size_t i = 0; i < n; i++) {
 		const struct fl_lab *l = labs[i];
 
 		inet_ntop(AF_INET, &l->net4, net, sizeof(net));
-		if (json)
-			fprintf(f,
-				"%s{\"name\":\"%s\",\"state\":\"%s\",\"wire_netns\":\"%s\","
-				"\"bridge\":\"%s\",\"ipv4_subnet\":\"%s/%d\",\"ipv6_subnet\":%s,"
-				"\"nodes\":[",
-				i ? "," : "", l->name, l->state, l->wire_netns, l->bridge, net,
-				l->prefix4_len, l->ipv6 ? "\"fdfa:11ac::/64\"" : "null");
-		else if (nodes)
-			fprintf(f, "lab %s %s: %zu nodes on %s/%d, wire namespace %s\n", l->name,
-				l->state, l->n_nodes, net, l->prefix4_len, l->wire_netns);
-		else
-			fprintf(f, "%-16s %-9s %5zu  %s/%-2d    %s\n", l->name, l->state,
-				l->n_nodes, net, l->prefix4_len, l->ipv6 ? "fdfa:11ac::/64" : "-");
+		snprintf(net + strlen(net), sizeof(net) - strlen(net), "/%d", l->prefix4_len);
+		fl_out_open(&o, "", '{');
+		fl_out_strf(&o, "name", nodes ? "lab %s " : "%-16s ", l->name);
+		fl_out_strf(&o, "state", nodes ? "%s: " : "%-9s ", l->state);
+		if (!json && nodes)
+			fprintf(f, "%zu nodes on ", l->n_nodes);
+		else if (!json)
+			fprintf(f, "%5zu  ", l->n_nodes);
+		fl_out_strf(&o, "wire_netns", NULL, l->wire_netns);
+		fl_out_strf(&o, "bridge", NULL, l->bridge);
+		fl_out_strf(&o, "ipv4_subnet", nodes ? "%s, " : "%-16s ", net);
+		str_or_null(&o, "ipv6_subnet", nodes ? NULL : "%s\n",
+			    l->ipv6 ? FL_LAB_SUBNET6 : NULL);
+		if (!json && nodes)
+			fprintf(f, "wire namespace %s\n", l->wire_netns);
+		fl_out_open(&o, "nodes", '[');
 		for (size_t k = 0; (json || nodes) && k < l->n_nodes; k++)
-			print_node(f, l, &l->nodes[k], json, k + 1 == l->n_nodes);
-		if (json)
-			fputs("]}", f);
+			print_node(&o, l, &l->nodes[k]);
+		fl_out_close(&o, ']');
+		fl_out_close(&o, '}');
 	}
+	fl_out_close(&o, ']');
 	if (json)
-		fputs("]\n", f);
+		fputc('\n', f);
 }
 
 static int has_flag(int argc, char **argv, const char *a, const char *b)
@@ -117,7 +133,8 @@ struct up_args {
 	const char *nodes[FL_LAB_MAX_NODES + 1];
 	size_t n_named;
 	long count;
-	int ipv6, json;
+	int ipv6;
+	bool json;
 };
 
 static int parse_up(int argc, char **argv, struct up_args *a)
@@ -130,7 +147,7 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 		if (!strcmp(o, "--ipv6")) {
 			a->ipv6 = 1;
 		} else if (!strcmp(o, "-j") || !strcmp(o, "--json")) {
-			a->json = 1;
+			a->json = true;
 		} else if (!strcmp(o, "--nodes") && i + 1 < argc) {
 			a->count = strtol(argv[++i], &end, 10);
 			if (*end || end == argv[i] || a->count < 1 || a->count > FL_LAB_MAX_NODES) {
@@ -197,7 +214,7 @@ static int lab_up(int argc, char **argv)
 	err = fl_lab_up(&spec, &lab);
 	if (err)
 		return FL_EXIT_USAGE;
-	print_labs(stdout, &lab, 1, a.json, 1);
+	print_labs(stdout, &lab, 1, a.json, true);
 	fl_lab_free(lab);
 	return FL_EXIT_OK;
 }
@@ -233,7 +250,8 @@ static int lab_list(int argc, char **argv)
 	struct fl_lab **labs = NULL;
 	char **names = NULL;
 	size_t n = 0, k = 0;
-	int json = has_flag(argc, argv, "-j", "--json"), err;
+	bool json = has_flag(argc, argv, "-j", "--json");
+	int err;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-j") && strcmp(argv[i], "--json")) {
@@ -261,7 +279,7 @@ static int lab_list(int argc, char **argv)
 				names[i], names[i]);
 	}
 	if (labs)
-		print_labs(stdout, labs, k, json, 0);
+		print_labs(stdout, labs, k, json, false);
 	for (size_t i = 0; i < k; i++)
 		fl_lab_free(labs[i]);
 	free(labs);

@@ -12,22 +12,6 @@
 
 #include "yaml.h"
 
-uint64_t fl_clock_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-uint64_t fl_clock_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int mkdir_p(const char *path)
 {
 	char buf[1200];
@@ -113,43 +97,6 @@ void fl_results_close(struct fl_results *r)
 	free(r);
 }
 
-void fl_jstr(FILE *f, const char *s)
-{
-	char buf[4096];
-
-	fl_jstrbuf(buf, sizeof(buf), s);
-	fputs(buf, f);
-}
-
-void fl_jstrbuf(char *buf, size_t len, const char *s)
-{
-	size_t o = 0;
-
-	if (len < 3)
-		return;
-	buf[o++] = '"';
-	for (; s && *s && o + 8 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c == '\n') {
-			buf[o++] = '\\';
-			buf[o++] = 'n';
-		} else if (c == '\t') {
-			buf[o++] = '\\';
-			buf[o++] = 't';
-		} else if (c < 0x20 || c == 0x7f) {
-			o += snprintf(buf + o, len - o, "\\u%04x", c);
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = 0;
-}
-
 void fl_xml_str(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
@@ -172,44 +119,57 @@ void fl_xml_str(FILE *f, const char *s)
 	}
 }
 
-uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event, const char *id,
-			  const char *extra)
+struct fl_out *fl_results_event_begin(struct fl_results *r, uint64_t mono_ns, const char *event,
+				      const char *id, uint64_t *t)
 {
 	uint64_t wall = fl_clock_wall_ns(), now = fl_clock_mono_ns();
-	char idj[256] = "";
 
 	if (!mono_ns)
 		mono_ns = now;
-	/* wall clock of the same instant */
-	wall -= now - mono_ns;
-	if (id) {
-		char q[200];
-
-		fl_jstrbuf(q, sizeof(q), id);
-		snprintf(idj, sizeof(idj), ",\"id\":%s", q);
-	}
+	if (t)
+		*t = mono_ns;
 	pthread_mutex_lock(&r->lock);
-	fprintf(r->events, "{\"mono_ns\":%llu,\"wall_ns\":%llu,\"event\":\"%s\"%s%s%s}\n",
-		(unsigned long long)mono_ns, (unsigned long long)wall, event, idj,
-		extra && extra[0] ? "," : "", extra ? extra : "");
+	r->ev = (struct fl_out){ .f = r->events, .json = true, .compact = true };
+	fl_out_open(&r->ev, "", '{');
+	fl_out_u64(&r->ev, "mono_ns", mono_ns);
+	fl_out_u64(&r->ev, "wall_ns", wall - (now - mono_ns)); /* of the same instant */
+	fl_out_str(&r->ev, "event", event);
+	if (id)
+		fl_out_str(&r->ev, "id", id);
+	return &r->ev;
+}
+
+void fl_results_event_end(struct fl_results *r)
+{
+	fl_out_close(&r->ev, '}');
+	fputc('\n', r->events);
 	pthread_mutex_unlock(&r->lock);
-	return mono_ns;
+}
+
+uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event, const char *id)
+{
+	uint64_t t;
+
+	fl_results_event_begin(r, mono_ns, event, id, &t);
+	fl_results_event_end(r);
+	return t;
 }
 
 int fl_results_op(struct fl_results *r, const struct fl_op *op)
 {
-	char node[64], name[160];
+	struct fl_out o = { .f = r->ops, .json = true, .compact = true };
 	int ret;
 
-	fl_jstrbuf(node, sizeof(node), op->node);
-	fl_jstrbuf(name, sizeof(name), op->op);
 	pthread_mutex_lock(&r->lock);
-	ret = fprintf(r->ops,
-		      "{\"start_ns\":%llu,\"end_ns\":%llu,\"node\":%s,\"op\":%s,\"status\":\"%s\","
-		      "\"latency_ns\":%llu}\n",
-		      (unsigned long long)op->start_ns, (unsigned long long)op->end_ns, node, name,
-		      fl_op_status_name(op->status),
-		      (unsigned long long)(op->end_ns - op->start_ns));
+	fl_out_open(&o, "", '{');
+	fl_out_u64(&o, "start_ns", op->start_ns);
+	fl_out_u64(&o, "end_ns", op->end_ns);
+	fl_out_str(&o, "node", op->node);
+	fl_out_str(&o, "op", op->op);
+	fl_out_str(&o, "status", fl_op_status_name(op->status));
+	fl_out_u64(&o, "latency_ns", op->end_ns - op->start_ns);
+	fl_out_close(&o, '}');
+	ret = fputc('\n', r->ops) == EOF ? -1 : 0;
 	if (op->status == FL_OP_OK)
 		r->n_ok++;
 	else if (op->status == FL_OP_FAIL)

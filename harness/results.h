@@ -11,17 +11,17 @@
 #include <stdio.h>
 
 #include "checks.h"
+#include "clock.h"
+#include "json.h"
 #include "log.h"
 
 struct fl_results {
 	char *dir;
 	FILE *events, *ops;
 	pthread_mutex_t lock;
+	struct fl_out ev; /* the event line being written (under lock) */
 	uint64_t n_ok, n_fail, n_timeout; /* ops so far, for progress */
 };
-
-uint64_t fl_clock_mono_ns(void);
-uint64_t fl_clock_wall_ns(void);
 
 /* Create DIR (and DIR/logs) and open events.jsonl and ops.jsonl. */
 int fl_results_open(const char *dir, struct fl_results **out, struct fl_err *err);
@@ -29,16 +29,19 @@ void fl_results_close(struct fl_results *r);
 /* "results/NAME-YYYYmmdd-HHMMSS" (+ "-N" if it exists). */
 void fl_results_default_dir(const char *name, char *buf, size_t len);
 
-/* One event line; extra is "" or more JSON members ("\"k\":1,\"v\":\"x\"").
- * mono_ns 0 means now. Returns the event's monotonic time. */
-uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event, const char *id,
-			  const char *extra);
+/* One line of events.jsonl (schema: docs/results.md): "mono_ns", "wall_ns"
+ * (of the same instant; mono_ns 0 means now), "event", "id" (left out when
+ * NULL), then the event's own members, written by the caller through the
+ * returned fl_out (compact JSON) until fl_results_event_end. The results
+ * are locked in between. *t (if not NULL) gets the event's monotonic time. */
+struct fl_out *fl_results_event_begin(struct fl_results *r, uint64_t mono_ns, const char *event,
+				      const char *id, uint64_t *t);
+void fl_results_event_end(struct fl_results *r);
+/* An event with no members of its own. Returns its monotonic time. */
+uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *event,
+			  const char *id);
 int fl_results_op(struct fl_results *r, const struct fl_op *op);
 
-/* JSON string with quotes and escapes. */
-void fl_jstr(FILE *f, const char *s);
-/* Same into a buffer (truncates safely). */
-void fl_jstrbuf(char *buf, size_t len, const char *s);
 void fl_xml_str(FILE *f, const char *s);
 
 /* One check as reported. */

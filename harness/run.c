@@ -26,6 +26,19 @@
 #include "state/state.h"
 #include "steps.h"
 
+/* Readiness: the target's ready command is run again every READY_RETRY_US,
+ * each run given at most READY_RUN_MAX_NS. */
+#define READY_RETRY_US 200000
+#define READY_RUN_MAX_NS (5 * FL_NSEC_PER_SEC)
+/* The measured part: the load threads get START_DELAY_NS to start before
+ * offset 0; the main thread looks at the load every MAIN_TICK_US and
+ * reports progress every PROGRESS_TTY_NS on a terminal, PROGRESS_NS
+ * otherwise. */
+#define START_DELAY_NS (100 * FL_NSEC_PER_MSEC)
+#define MAIN_TICK_US 50000
+#define PROGRESS_TTY_NS (200 * FL_NSEC_PER_MSEC)
+#define PROGRESS_NS (5 * FL_NSEC_PER_SEC)
+
 volatile sig_atomic_t fl_run_interrupted;
 
 static int run_fail(struct fl_suite *s, int ret, const char *fmt, ...)
@@ -114,7 +127,7 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 			inet_ntop(AF_INET6, &ln->ip6, n->ip6, sizeof(n->ip6));
 		r->tnodes[i] = (struct fl_tnode){ n->name, n->ip, n->ip6 };
 	}
-	fl_results_event(r->res, 0, "lab-up", r->lab_name, NULL);
+	fl_results_event(r->res, 0, "lab-up", r->lab_name);
 	return scratch_dirs(r, s);
 }
 
@@ -155,7 +168,7 @@ static int start_node(struct fl_run *r, size_t i, struct fl_suite *s)
 		ret = run_fail(s, ret, "cannot start the target on %s: %s", n->name,
 			       strerror(-ret));
 	else
-		fl_results_event(r->res, 0, "target-start", n->name, NULL);
+		fl_results_event(r->res, 0, "target-start", n->name);
 out:
 	free(cmd);
 	for (size_t k = 0; env && k < r->t->n_env; k++)
@@ -200,11 +213,12 @@ static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_s
 		if (now >= deadline)
 			break;
 		if (!fl_proc_run(&sp,
-				 deadline - now < 5000000000ULL ? deadline - now : 5000000000ULL,
+				 deadline - now < READY_RUN_MAX_NS ? deadline - now :
+								     READY_RUN_MAX_NS,
 				 &status) &&
 		    status == 0)
 			break;
-		usleep(200000);
+		usleep(READY_RETRY_US);
 	}
 	free(cmd);
 	if (!ret && exited(n->pid, &status))
@@ -233,7 +247,7 @@ static int start_targets(struct fl_run *r, struct fl_suite *s)
 	if (!ret && fl_run_interrupted)
 		ret = run_fail(s, -EINTR, "interrupted");
 	if (!ret)
-		fl_results_event(r->res, 0, "ready", NULL, NULL);
+		fl_results_event(r->res, 0, "ready", NULL);
 	return ret;
 }
 
@@ -271,16 +285,19 @@ static void capture_stop(struct fl_run *r)
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		struct fl_run_node *n = &r->nodes[i];
 		struct fl_capture_stat st;
-		char extra[160];
+		struct fl_out *o;
+		char file[128];
 
 		if (!n->cap)
 			continue;
 		fl_capture_stop(n->cap);
 		fl_capture_total(n->cap, &st);
-		snprintf(extra, sizeof(extra),
-			 "\"file\":\"pcap/%s.pcap\",\"written\":%llu,\"dropped\":%llu", n->name,
-			 (unsigned long long)st.written, (unsigned long long)st.dropped);
-		fl_results_event(r->res, 0, "capture", n->name, extra);
+		snprintf(file, sizeof(file), "pcap/%s.pcap", n->name);
+		o = fl_results_event_begin(r->res, 0, "capture", n->name, NULL);
+		fl_out_str(o, "file", file);
+		fl_out_u64(o, "written", st.written);
+		fl_out_u64(o, "dropped", st.dropped);
+		fl_results_event_end(r->res);
 		if (st.dropped)
 			pr_warn("capture on %s lost %llu packets (kernel ring full)", n->name,
 				(unsigned long long)st.dropped);
@@ -293,22 +310,24 @@ static void stop_targets(struct fl_run *r)
 {
 	for (size_t k = r->n_nodes; k-- > 0;) {
 		struct fl_run_node *n = &r->nodes[k];
-		char extra[64];
 		int status = 0, killed;
+		struct fl_out *o;
 
 		if (n->pid <= 0)
 			continue;
 		if (exited(n->pid, &status)) {
-			snprintf(extra, sizeof(extra), "\"status\":%d", status);
-			fl_results_event(r->res, 0, "target-exited", n->name, extra);
+			o = fl_results_event_begin(r->res, 0, "target-exited", n->name, NULL);
+			fl_out_i64(o, "status", status);
+			fl_results_event_end(r->res);
 			pr_warn("the target on %s had exited by itself (status %d) before the end; "
 				"see logs/%s.log",
 				n->name, status, n->name);
 		}
 		killed = fl_proc_stop(n->pid, r->t->stop_grace_ns, &status);
-		snprintf(extra, sizeof(extra), "\"status\":%d,\"killed\":%s", status,
-			 killed > 0 ? "true" : "false");
-		fl_results_event(r->res, 0, "target-stop", n->name, extra);
+		o = fl_results_event_begin(r->res, 0, "target-stop", n->name, NULL);
+		fl_out_i64(o, "status", status);
+		fl_out_bool(o, "killed", killed > 0);
+		fl_results_event_end(r->res);
 		n->pid = 0;
 	}
 	for (size_t k = 0; k < r->n_nodes; k++)
@@ -410,7 +429,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 				  .stop = &fl_run_interrupted,
 				  .realtime = true };
 	struct tl_arg a = { &tl, 0 };
-	uint64_t last = 0, every = r->o->progress_tty ? 200000000ULL : 5000000000ULL;
+	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS;
 	struct fl_err err;
 	pthread_t th;
 	int ret;
@@ -418,13 +437,13 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	if (fl_run_step_ctx(r, &ctx, &err))
 		return run_fail(s, -EINVAL, "%s", err.msg);
 
-	r->t0 = fl_clock_mono_ns() + 100000000ULL; /* let the load threads start */
+	r->t0 = fl_clock_mono_ns() + START_DELAY_NS;
 	r->t_end = r->t0 + r->sc->duration_ns;
 	tl.t0 = r->t0;
 	ret = fl_run_load_start(r);
 	if (ret)
 		return run_fail(s, ret, "cannot start the load: %s", strerror(-ret));
-	fl_results_event(r->res, r->t0, "start", NULL, NULL);
+	fl_results_event(r->res, r->t0, "start", NULL);
 	ret = -pthread_create(&th, NULL, timeline_thread, &a);
 	if (ret) {
 		fl_run_load_stop(r);
@@ -432,7 +451,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	}
 	at_started = !pthread_create(&at_th, NULL, at_checks_thread, &ac);
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
-		usleep(50000);
+		usleep(MAIN_TICK_US);
 		if (fl_clock_mono_ns() - last >= every) {
 			last = fl_clock_mono_ns();
 			fl_run_load_poll(r);
@@ -444,7 +463,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 		pthread_join(at_th, NULL);
 	fl_run_load_stop(r);
 	fl_timeline_heal_all(&tl);
-	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL, NULL);
+	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL);
 	progress(r, &tl, true);
 	if (tl.max_late_ns)
 		pr_info("%s: worst step lateness %.3f ms", r->sc->name, tl.max_late_ns / 1e6);
@@ -550,12 +569,14 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	return 0;
 }
 
+/* counters.json: {"heals": [...]}, every heal event as events.jsonl has it
+ * (the fault list with its counters, as the data plane printed it). */
 static void write_counters(const struct fl_run *r)
 {
 	char ev[700], path[700], *line = NULL;
+	struct fl_out o = { .json = true };
 	FILE *in, *out;
 	size_t cap = 0;
-	int n = 0;
 
 	snprintf(ev, sizeof(ev), "%s/events.jsonl", r->dir);
 	snprintf(path, sizeof(path), "%s/counters.json", r->dir);
@@ -563,7 +584,9 @@ static void write_counters(const struct fl_run *r)
 	out = fopen(path, "we");
 	if (!in || !out)
 		goto out;
-	fputs("{\"heals\": [", out);
+	o.f = out;
+	fl_out_open(&o, "", '{');
+	fl_out_open(&o, "heals", '[');
 	while (getline(&line, &cap, in) > 0) {
 		size_t len = strlen(line);
 
@@ -571,9 +594,11 @@ static void write_counters(const struct fl_run *r)
 			continue;
 		while (len && line[len - 1] == '\n')
 			line[--len] = 0;
-		fprintf(out, "%s\n  %s", n++ ? "," : "", line);
+		fl_out_raw(&o, "", line);
 	}
-	fputs(n ? "\n]}\n" : "]}\n", out);
+	fl_out_close(&o, ']');
+	fl_out_close(&o, '}');
+	fputc('\n', out);
 out:
 	free(line);
 	if (in)
@@ -696,7 +721,7 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	if (r.lab) {
 		if (fl_lab_down(r.lab_name) && !ret)
 			ret = run_fail(s, -EIO, "lab '%s' did not come down cleanly", r.lab_name);
-		fl_results_event(r.res, 0, "lab-down", r.lab_name, NULL);
+		fl_results_event(r.res, 0, "lab-down", r.lab_name);
 		fl_lab_free(r.lab);
 	}
 	if (r.st)

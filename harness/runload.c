@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "clock.h"
 #include "proc.h"
 #include "yaml.h"
 
@@ -136,8 +137,7 @@ static void probe_wait(struct prober *p, uint64_t t)
 	}
 	if (t <= now)
 		return;
-	ts.tv_sec = (time_t)((t - now) / 1000000000ULL);
-	ts.tv_nsec = (long)((t - now) % 1000000000ULL);
+	ts = fl_ns_ts(t - now);
 	ppoll(pfd, p->n, &ts, NULL);
 }
 

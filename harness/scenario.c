@@ -333,7 +333,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 				       a->text);
 		snprintf(ck->after, sizeof(ck->after), "%s", a->text);
 	}
-	ck->rate_window_ns = 1000000000ULL;
+	ck->rate_window_ns = FL_CHECK_RATE_WINDOW_NS;
 	if (fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err))
 		return -EINVAL;
 	if (!ck->rate_window_ns)
@@ -352,7 +352,7 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	const char *node = NULL, *run = NULL;
 	uint64_t expect = 0;
 
-	ck->timeout_ns = 30000000000ULL;
+	ck->timeout_ns = FL_CHECK_RUN_TIMEOUT_NS;
 	if (fl_yexpect(c->d, v, FL_Y_MAP, what, c->err) ||
 	    fl_ycheck_keys(c->d, v, what, on_node ? nkeys : ikeys, c->err) ||
 	    fl_yget_str(c->d, v, "node", on_node, &node, c->err) ||
@@ -481,14 +481,6 @@ const char *fl_check_kind_name(enum fl_check_kind k)
 static const char *const top_keys[] = { "name",	 "fallacy", "description", "seed",   "duration",
 					"nodes", "ipv6",    "timeline",	   "checks", NULL };
 
-static int dupstr(char **dst, const char *s)
-{
-	if (!s)
-		return 0;
-	*dst = strdup(s);
-	return *dst ? 0 : -ENOMEM;
-}
-
 static int parse_head(struct sctx *c, const struct fl_ynode *r)
 {
 	const char *name = NULL, *fallacy = NULL, *desc = NULL, *v6 = NULL;
@@ -528,9 +520,9 @@ static int parse_head(struct sctx *c, const struct fl_ynode *r)
 	sc->ipv6 = v6 && !strcmp(v6, "true");
 	sc->has_seed = fl_ymap_get(r, "seed") != NULL;
 	sc->nodes = nodes;
-	return dupstr(&sc->name, name)		     ?:
-		       dupstr(&sc->fallacy, fallacy) ?:
-						       dupstr(&sc->description, desc);
+	return fl_ydup(&sc->name, name)		      ?:
+		       fl_ydup(&sc->fallacy, fallacy) ?:
+							fl_ydup(&sc->description, desc);
 }
 
 static int parse_root(struct sctx *c, const struct fl_ynode *r)
@@ -559,7 +551,7 @@ int fl_scenario_load(const char *file, const char *text, struct fl_scenario **ou
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
 		c = (struct sctx){ .d = d, .err = err, .sc = sc };
-		ret = dupstr(&sc->file, file) ?: parse_root(&c, d->root);
+		ret = fl_ydup(&sc->file, file) ?: parse_root(&c, d->root);
 	}
 	fl_yaml_free(d);
 	if (ret) {

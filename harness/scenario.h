@@ -10,10 +10,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clock.h"
+#include "faults/fault.h"
 #include "log.h"
 #include "yaml.h"
 
-#define FL_ID_MAX 32
+/* A step's id becomes its fault's id. */
+#define FL_ID_MAX FL_FAULT_ID_MAX
+
+/* Defaults of the scenario file (docs/scenarios.md): a recovery check's
+ * rate window, a command/invariant check's timeout. */
+#define FL_CHECK_RATE_WINDOW_NS FL_NSEC_PER_SEC
+#define FL_CHECK_RUN_TIMEOUT_NS (30 * FL_NSEC_PER_SEC)
 
 struct fl_step_ops;
 

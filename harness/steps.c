@@ -441,9 +441,11 @@ static int partition_parse(struct fl_step_parse *p, struct fl_step *st, const st
 		ret = fl_ystep_flag(p, o, "oneway", &oneway) ?:
 			      oneway			     ? fl_step_push(st, "oneway") :
 							       0;
-	/* from here on it is a fault step (printed as fault: "partition ...") */
+	/* from here on it is a fault step (printed as fault: "partition ..."),
+	 * checked like one (a group "--n2" is refused here, not when the
+	 * resolved scenario is read again: found by fuzz_scenario) */
 	st->ops = &fl_step_fault;
-	return ret;
+	return ret ?: fault_check(p, st, v);
 }
 
 const struct fl_step_ops fl_step_partition = {
@@ -498,11 +500,3 @@ const struct fl_step_ops fl_step_heal = {
 FL_STEPS(DECLARE)
 
 const struct fl_step_ops *const fl_step_kinds[] = { FL_STEPS(ENTRY) NULL };
-
-const struct fl_step_ops *fl_step_kind(const char *key)
-{
-	for (int i = 0; fl_step_kinds[i]; i++)
-		if (!strcmp(fl_step_kinds[i]->key, key))
-			return fl_step_kinds[i];
-	return NULL;
-}

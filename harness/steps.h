@@ -71,7 +71,6 @@ struct fl_step_ops {
 
 extern const struct fl_step_ops *const fl_step_kinds[]; /* NULL-terminated */
 extern const struct fl_step_ops fl_step_heal;
-const struct fl_step_ops *fl_step_kind(const char *key);
 bool fl_step_is_heal(const struct fl_step *st);
 
 /* ---- helpers for step parsers -------------------------------------------- */

@@ -46,7 +46,7 @@ static const char *suite_result(const struct fl_suite *s)
 static void jkv(FILE *f, const char *k, const char *v, bool comma)
 {
 	fprintf(f, "  \"%s\": ", k);
-	fl_jstr(f, v);
+	fl_json_string(f, v);
 	fputs(comma ? ",\n" : "\n", f);
 }
 
@@ -73,14 +73,14 @@ int fl_summary_write(const char *path, const struct fl_suite *s)
 		const struct fl_case *c = &s->cases[i];
 
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-		fl_jstr(f, c->name);
+		fl_json_string(f, c->name);
 		fprintf(f, ", \"kind\": \"%s\", \"pass\": %s, \"measured\": ", c->kind,
 			c->pass ? "true" : "false");
-		fl_jstr(f, c->measured);
+		fl_json_string(f, c->measured);
 		fputs(", \"bound\": ", f);
-		fl_jstr(f, c->bound);
+		fl_json_string(f, c->bound);
 		fputs(", \"message\": ", f);
-		fl_jstr(f, c->message);
+		fl_json_string(f, c->message);
 		fputs("}", f);
 	}
 	fputs(s->n_cases ? "\n  ]\n}\n" : "]\n}\n", f);
@@ -266,12 +266,12 @@ void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n)
 			fprintf(f, "%s %zu - %s: %s\n", c->pass ? "ok" : "not ok", ++k, s->name,
 				c->name);
 			fprintf(f, "  ---\n  message: ");
-			fl_jstr(f, c->message);
+			fl_json_string(f, c->message);
 			fprintf(f, "\n  ...\n");
 		}
 		if (s->error[0]) {
 			fprintf(f, "not ok %zu - %s: run\n  ---\n  message: ", ++k, s->name);
-			fl_jstr(f, s->error);
+			fl_json_string(f, s->error);
 			fprintf(f, "\n  ...\n");
 		}
 	}

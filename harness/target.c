@@ -321,14 +321,6 @@ int fl_template_expand(const char *tmpl, const struct fl_tvars *v, char **out, s
 	return 0;
 }
 
-static int tdup(char **dst, const char *s)
-{
-	if (!s)
-		return 0;
-	*dst = strdup(s);
-	return *dst ? 0 : -ENOMEM;
-}
-
 /* A template string value: must exist (if required) and use known vars. */
 static int tget_tmpl(struct tctx *c, const struct fl_ynode *m, const char *key, bool required,
 		     char **out)
@@ -342,7 +334,7 @@ static int tget_tmpl(struct tctx *c, const struct fl_ynode *m, const char *key, 
 		return 0;
 	if (fl_template_check(s, &e))
 		return fl_yerr(c->err, c->d, fl_ymap_get(m, key), "%s", e.msg);
-	return tdup(out, s);
+	return fl_ydup(out, s);
 }
 
 static int parse_env(struct tctx *c, const struct fl_ynode *env)
@@ -385,10 +377,10 @@ static int parse_start(struct tctx *c, const struct fl_ynode *s)
 	if (fl_yexpect(c->d, s, FL_Y_MAP, "'start'", c->err) ||
 	    fl_ycheck_keys(c->d, s, "'start'", keys, c->err) ||
 	    tget_tmpl(c, s, "run", true, &t->start_run) ||
-	    fl_yget_str(c->d, s, "user", false, &user, c->err) || tdup(&t->user, user) ||
+	    fl_yget_str(c->d, s, "user", false, &user, c->err) || fl_ydup(&t->user, user) ||
 	    parse_env(c, fl_ymap_get(s, "env")))
 		return -EINVAL;
-	t->ready_timeout_ns = 30000000000ULL;
+	t->ready_timeout_ns = FL_TARGET_READY_TIMEOUT_NS;
 	if (!r)
 		return 0;
 	if (r->type == FL_Y_SCALAR)
@@ -414,8 +406,8 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	t->is_workload = workload;
 	t->line = p->line;
 	t->col = p->col;
-	t->every_ns = 100000000ULL;
-	t->timeout_ns = 1000000000ULL;
+	t->every_ns = FL_TARGET_PROBE_EVERY_NS;
+	t->timeout_ns = FL_TARGET_PROBE_TIMEOUT_NS;
 	if (fl_yexpect(c->d, p, FL_Y_MAP, what, c->err) ||
 	    fl_ycheck_keys(c->d, p, what, workload ? wkeys : pkeys, c->err) ||
 	    fl_yget_str(c->d, p, "node", false, &node, c->err) ||
@@ -428,7 +420,8 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	t->concurrent = (size_t)conc;
 	if (!workload && (!t->every_ns || !t->timeout_ns))
 		return fl_yerr(c->err, c->d, p, "'every' and 'timeout' must be > 0");
-	return tdup(&t->load_node, node ? node : "all") ?: tdup(&t->load_op, op ? op : "probe");
+	return fl_ydup(&t->load_node, node ? node : "all") ?:
+							     fl_ydup(&t->load_op, op ? op : "probe");
 }
 
 static const char *const target_keys[] = { "name",     "nodes",	 "requires", "start",
@@ -463,7 +456,7 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 		return fl_yerr(c->err, c->d, r, "missing required key 'start'");
 	if (parse_start(c, s))
 		return -EINVAL;
-	t->stop_grace_ns = 5000000000ULL;
+	t->stop_grace_ns = FL_TARGET_STOP_GRACE_NS;
 	if (stop && (fl_yexpect(c->d, stop, FL_Y_MAP, "'stop'", c->err) ||
 		     fl_ycheck_keys(c->d, stop, "'stop'", skeys, c->err) ||
 		     fl_yget_duration(c->d, stop, "grace", false, &t->stop_grace_ns, c->err)))
@@ -473,7 +466,7 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 			       "a target has a 'probe' or a 'workload', not both");
 	if (!p && !w)
 		return fl_yerr(c->err, c->d, r, "a target needs a 'probe' or a 'workload'");
-	return tdup(&t->name, name) ?: parse_load(c, p ? p : w, w != NULL);
+	return fl_ydup(&t->name, name) ?: parse_load(c, p ? p : w, w != NULL);
 }
 
 int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct fl_err *err)
@@ -488,7 +481,7 @@ int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct 
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
 		c = (struct tctx){ .d = d, .err = err, .t = t };
-		ret = tdup(&t->file, file) ?: parse_target(&c, d->root);
+		ret = fl_ydup(&t->file, file) ?: parse_target(&c, d->root);
 	}
 	fl_yaml_free(d);
 	if (ret) {

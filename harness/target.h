@@ -11,7 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "log.h"
+
+/* Defaults of the target file (docs/scenarios.md): how long readiness may
+ * take, a probe's period and timeout, the grace between SIGTERM and
+ * SIGKILL when the target stops. */
+#define FL_TARGET_READY_TIMEOUT_NS (30 * FL_NSEC_PER_SEC)
+#define FL_TARGET_PROBE_EVERY_NS (100 * FL_NSEC_PER_MSEC)
+#define FL_TARGET_PROBE_TIMEOUT_NS FL_NSEC_PER_SEC
+#define FL_TARGET_STOP_GRACE_NS (5 * FL_NSEC_PER_SEC)
 
 struct fl_sut {
 	char *file;

@@ -9,39 +9,59 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "clock.h"
 #include "results.h"
 #include "steps.h"
 
+/* Sleeps are cut into slices of SLICE_NS (a stop request waits at most
+ * that long); the last SPIN_NS before a step are spun. */
+#define SLICE_NS (50 * FL_NSEC_PER_MSEC)
+#define SPIN_NS (300 * FL_NSEC_PER_USEC)
+
 static void sleep_until(uint64_t t)
 {
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ULL),
-			       .tv_nsec = (long)(t % 1000000000ULL) };
+	struct timespec ts = fl_ns_ts(t);
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
 
-static void event(struct fl_timeline *tl, uint64_t t, const char *ev, const char *id,
-		  const char *extra)
-{
-	if (tl->res)
-		fl_results_event(tl->res, t, ev, id, extra);
-}
-
 static void error_event(struct fl_timeline *tl, const struct fl_step *st, const char *msg)
 {
-	char extra[700], q[600];
+	if (tl->res) {
+		struct fl_out *o = fl_results_event_begin(
+			tl->res, 0, "error", fl_step_is_heal(st) ? st->heal : st->id, NULL);
 
-	fl_jstrbuf(q, sizeof(q), msg);
-	snprintf(extra, sizeof(extra), "\"message\":%s", q);
-	event(tl, 0, "error", fl_step_is_heal(st) ? st->heal : st->id, extra);
+		fl_out_str(o, "message", msg);
+		fl_results_event_end(tl->res);
+	}
 	pr_err("timeline step at line %d: %s", st->line, msg);
 	tl->failed++;
 }
 
+/* A step's event: what it did (spec, the words, or counters, a heal's
+ * fault list as the data plane printed it), how late it started and how
+ * long applying took. */
+static void step_event(struct fl_timeline *tl, uint64_t t, const char *ev, const char *id,
+		       const char *spec, const char *counters, uint64_t late, uint64_t apply)
+{
+	struct fl_out *o;
+
+	if (!tl->res)
+		return;
+	o = fl_results_event_begin(tl->res, t, ev, id, NULL);
+	if (spec)
+		fl_out_str(o, "spec", spec);
+	else
+		fl_out_raw(o, "counters", counters[0] ? counters : "[]");
+	fl_out_u64(o, "late_ns", late);
+	fl_out_u64(o, "apply_ns", apply);
+	fl_results_event_end(tl->res);
+}
+
 static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 {
-	char counters[8192] = "", extra[8400];
+	char counters[8192] = "";
 	struct fl_err err = { "" };
 	const struct fl_step *st;
 	uint64_t t, late, begin;
@@ -65,10 +85,7 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 	late = due && begin > due ? begin - due : 0;
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
-	snprintf(extra, sizeof(extra), "\"counters\":%s,\"late_ns\":%llu,\"apply_ns\":%llu",
-		 counters[0] ? counters : "{}", (unsigned long long)late,
-		 (unsigned long long)(t - begin));
-	event(tl, t, "heal", id, extra);
+	step_event(tl, t, "heal", id, NULL, counters, late, t - begin);
 	return ret;
 }
 
@@ -85,7 +102,7 @@ void fl_timeline_heal_all(struct fl_timeline *tl)
 
 static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t due)
 {
-	char words[1024], extra[1200], q[1100];
+	char words[1024];
 	struct fl_err err = { "" };
 	uint64_t t, late, begin;
 
@@ -114,10 +131,8 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 		tl->max_late_ns = late;
 	if (st->ops->heal)
 		tl->active[tl->n_active++] = st;
-	fl_jstrbuf(q, sizeof(q), words);
-	snprintf(extra, sizeof(extra), "\"spec\":%s,\"late_ns\":%llu,\"apply_ns\":%llu", q,
-		 (unsigned long long)late, (unsigned long long)(t - begin));
-	event(tl, t, st->ops->event ? st->ops->event(st) : st->ops->key, st->id, extra);
+	step_event(tl, t, st->ops->event ? st->ops->event(st) : st->ops->key, st->id, words, NULL,
+		   late, t - begin);
 }
 
 /* Wake up on time: 1 ns timer slack, and real-time priority when allowed
@@ -141,17 +156,17 @@ int fl_timeline_run(struct fl_timeline *tl)
 		const struct fl_step *st = &tl->steps[tl->next];
 		uint64_t due = tl->t0 + st->at_ns;
 
-		/* sleep in slices so that a stop request is seen within 50 ms */
-		while (fl_clock_mono_ns() + 50000000ULL < due && !(tl->stop && *tl->stop))
-			sleep_until(fl_clock_mono_ns() + 50000000ULL < due - 50000000ULL ?
-					    fl_clock_mono_ns() + 50000000ULL :
-					    due - 50000000ULL);
+		/* sleep in slices so that a stop request is seen within a slice */
+		while (fl_clock_mono_ns() + SLICE_NS < due && !(tl->stop && *tl->stop))
+			sleep_until(fl_clock_mono_ns() + SLICE_NS < due - SLICE_NS ?
+					    fl_clock_mono_ns() + SLICE_NS :
+					    due - SLICE_NS);
 		if (tl->stop && *tl->stop)
 			return -EINTR;
-		/* sleep to 300 us before, then spin: timer wake-ups on a loaded
+		/* sleep to SPIN_NS before, then spin: timer wake-ups on a loaded
 		 * VM are late by 0.1-1 ms, a short spin is not */
-		if (due > 300000)
-			sleep_until(due - 300000);
+		if (due > SPIN_NS)
+			sleep_until(due - SPIN_NS);
 		while (fl_clock_mono_ns() < due)
 			;
 		do_step(tl, st, due);

@@ -10,7 +10,6 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,9 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "clock.h"
+#include "dataplane/dataplane.h"
+#include "json.h"
 #include "lab/lab.h"
 #include "log.h"
 #include "results.h"
@@ -59,29 +61,28 @@ void fl_wrap_opts_free(struct fl_wrap_opts *o)
 	o->n_faults = 0;
 }
 
-static uint64_t now_ns(clockid_t clk)
+/* One line of events.jsonl (harness/results: both clocks and the event
+ * name); the caller adds the event's members to the fl_out it returns and
+ * ends the line with event_end. NULL (write nothing) without --out. */
+static struct fl_out *event(struct wrap *w, const char *name)
 {
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return w->res ? fl_results_event_begin(w->res, 0, name, NULL, NULL) : NULL;
 }
 
-/* One line of events.jsonl (harness/results: both clocks, the event name,
- * extra JSON members). */
-static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void event(struct wrap *w, const char *name, const char *id, const char *fmt, ...)
+static void event_end(struct wrap *w)
 {
-	char extra[1024];
-	va_list ap;
+	fl_results_event_end(w->res);
+}
 
-	if (!w->res)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(extra, sizeof(extra), fmt, ap);
-	va_end(ap);
-	fl_results_event(w->res, 0, name, id, extra);
+/* An event whose only member is an integer. */
+static void event_int(struct wrap *w, const char *name, const char *key, int64_t val)
+{
+	struct fl_out *o = event(w, name);
+
+	if (o) {
+		fl_out_i64(o, key, val);
+		event_end(w);
+	}
 }
 
 static int user_by_name(struct wrap *w, const char *name)
@@ -218,6 +219,7 @@ static int create_session(struct wrap *w)
 
 static int make_namespace(struct wrap *w)
 {
+	struct fl_out *o;
 	struct fl_wrapns_opts no = {
 		.extra_addrs = w->o->addr,
 		.lo_mtu = wrap_faults_needs(&w->wf) & FL_WRAP_NEEDS_SMALL_MTU ? FL_WRAP_RATE_MTU :
@@ -234,12 +236,18 @@ static int make_namespace(struct wrap *w)
 		rc = write_hosts(w);
 	if (rc)
 		return rc;
-	event(w, "netns", NULL, "\"netns\":\"%s\",\"session\":\"%s\"", w->netns, w->session);
+	o = event(w, "netns");
+	if (o) {
+		fl_out_str(o, "netns", w->netns);
+		fl_out_str(o, "session", w->session);
+		event_end(w);
+	}
 	return 0;
 }
 
 static int start_capture(struct wrap *w)
 {
+	struct fl_out *o;
 	struct fl_capture_point pt = { .ifname = "lo", .dir = FL_CAPTURE_INOUT };
 	struct fl_capture_opts co = { .path = w->pcap };
 	int rc;
@@ -251,9 +259,11 @@ static int start_capture(struct wrap *w)
 	rc = fl_capture_open(&pt, 1, &co, &w->cap);
 	if (!rc)
 		rc = fl_capture_start(w->cap);
-	if (!rc) {
-		event(w, "capture", NULL,
-		      "\"file\":\"wrap.pcap\",\"netns\":\"%s\",\"ifname\":\"lo\"", w->netns);
+	if (!rc && (o = event(w, "capture"))) {
+		fl_out_str(o, "file", "wrap.pcap");
+		fl_out_str(o, "netns", w->netns);
+		fl_out_str(o, "ifname", "lo");
+		event_end(w);
 	}
 	return rc;
 }
@@ -317,8 +327,8 @@ static int start_child(struct wrap *w)
 	if (rc)
 		return rc;
 	/* Logged before the go: every packet of the command comes after it. */
-	event(w, "exec", NULL, "\"pid\":%d", w->child);
-	w->t_exec = now_ns(CLOCK_MONOTONIC);
+	event_int(w, "exec", "pid", w->child);
+	w->t_exec = fl_clock_mono_ns();
 	if (write(w->go[1], "g", 1) != 1)
 		return -errno;
 	if (wrap_faults_timeline(&w->wf, &err))
@@ -328,7 +338,7 @@ static int start_child(struct wrap *w)
 	if (n == sizeof(rc)) {
 		w->exec_errno = -rc;
 		pr_err("wrap: cannot run '%s': %s", w->o->argv[0], strerror(-rc));
-		event(w, "exec_failed", NULL, "\"errno\":%d", -rc);
+		event_int(w, "exec-failed", "errno", -rc);
 	}
 	return 0;
 }
@@ -338,6 +348,7 @@ static int start_child(struct wrap *w)
  * runner's SIGTERM). A second SIGINT/SIGTERM kills the command. */
 static void on_signal(struct wrap *w, const struct signalfd_siginfo *si)
 {
+	struct fl_out *o;
 	int sig = (int)si->ssi_signo;
 
 	if (sig == SIGINT || sig == SIGTERM)
@@ -350,12 +361,18 @@ static void on_signal(struct wrap *w, const struct signalfd_siginfo *si)
 	}
 	if (si->ssi_code == SI_KERNEL)
 		return;
-	event(w, "signal", NULL, "\"signal\":%d,\"forwarded_to\":%d", sig, w->child);
+	o = event(w, "signal");
+	if (o) {
+		fl_out_i64(o, "signal", sig);
+		fl_out_i64(o, "forwarded_to", w->child);
+		event_end(w);
+	}
 	kill(w->child, sig);
 }
 
 static int supervise(struct wrap *w)
 {
+	struct fl_out *o;
 	struct signalfd_siginfo si;
 	int st;
 
@@ -374,18 +391,22 @@ static int supervise(struct wrap *w)
 		if (si.ssi_signo != SIGCHLD)
 			on_signal(w, &si);
 	}
-	w->t_exit = now_ns(CLOCK_MONOTONIC);
+	w->t_exit = fl_clock_mono_ns();
 	w->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (WIFSIGNALED(st))
-		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d,\"signal\":%d", w->child,
-		      w->status, WTERMSIG(st));
-	else
-		event(w, "exit", NULL, "\"pid\":%d,\"status\":%d", w->child, w->status);
+	o = event(w, "exit");
+	if (o) {
+		fl_out_i64(o, "pid", w->child);
+		fl_out_i64(o, "status", w->status);
+		if (WIFSIGNALED(st))
+			fl_out_i64(o, "signal", WTERMSIG(st));
+		event_end(w);
+	}
 	return 0;
 }
 
 static void write_counters(struct wrap *w)
 {
+	struct fl_out o = { .json = true, .compact = true };
 	char path[PATH_MAX];
 	FILE *f;
 
@@ -397,25 +418,29 @@ static void write_counters(struct wrap *w)
 		pr_warn("wrap: cannot write %s: %s", path, strerror(errno));
 		return;
 	}
-	fprintf(f,
-		"{\"session\":\"%s\",\"netns\":\"%s\",\"command\":{\"pid\":%d,"
-		"\"exit_status\":%d,\"wall_ns\":%llu},\"faults\":%s,",
-		w->session, w->netns, w->child, w->status,
-		(unsigned long long)(w->t_exit - w->t_exec),
-		w->wf.list_json && w->wf.list_json[0] ? w->wf.list_json : "[]");
-	fprintf(f,
-		"\"fault_totals\":{\"faults\":%llu,\"packets\":%llu,\"dropped\":%llu,"
-		"\"delayed\":%llu,\"duplicated\":%llu,\"corrupted\":%llu,\"shaped\":%llu},"
-		"\"capture\":",
-		(unsigned long long)w->wf.sum.faults, (unsigned long long)w->wf.sum.c.packets,
-		(unsigned long long)w->wf.sum.c.dropped, (unsigned long long)w->wf.sum.c.delayed,
-		(unsigned long long)w->wf.sum.c.duplicated,
-		(unsigned long long)w->wf.sum.c.corrupted, (unsigned long long)w->wf.sum.c.shaped);
-	if (w->cap)
-		fl_capture_print_json(w->cap, f);
-	else
-		fputs("null", f);
-	fputs("}\n", f);
+	o.f = f;
+	fl_out_open(&o, "", '{');
+	fl_out_str(&o, "session", w->session);
+	fl_out_str(&o, "netns", w->netns);
+	fl_out_open(&o, "command", '{');
+	fl_out_i64(&o, "pid", w->child);
+	fl_out_i64(&o, "exit_status", w->status);
+	fl_out_u64(&o, "wall_ns", w->t_exit - w->t_exec);
+	fl_out_close(&o, '}');
+	fl_out_raw(&o, "faults", w->wf.list_json && w->wf.list_json[0] ? w->wf.list_json : "[]");
+	fl_out_open(&o, "fault_totals", '{');
+	fl_out_u64(&o, "faults", w->wf.sum.faults);
+	fl_counters_print(&w->wf.sum.c, &o);
+	fl_out_close(&o, '}');
+	if (w->cap) {
+		fl_out_open(&o, "capture", '{');
+		fl_capture_print(w->cap, &o);
+		fl_out_close(&o, '}');
+	} else {
+		fl_out_null(&o, "capture");
+	}
+	fl_out_close(&o, '}');
+	fputc('\n', f);
 	fclose(f);
 }
 
@@ -489,7 +514,7 @@ static const char *jtext(const struct fl_ynode *m, const char *key)
 
 static void note_text(const struct fl_ynode *m, char *buf, size_t size)
 {
-	static const char *const keys[] = { "event", "id", "spec", "fault", "pid", "status" };
+	static const char *const keys[] = { "event", "id", "spec", "pid", "status" };
 	size_t len = snprintf(buf, size, "fallacy:");
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && len < size; i++) {
@@ -560,7 +585,7 @@ static int finish(struct wrap *w)
 	if (w->cap && fl_capture_stop(w->cap))
 		pr_warn("wrap: the capture %s may be incomplete", w->pcap);
 	write_counters(w);
-	event(w, "end", NULL, "\"status\":%d", w->status);
+	event_int(w, "end", "status", w->status);
 	write_pcapng(w);
 	if (w->st) {
 		fl_state_close(w->st);
@@ -595,6 +620,7 @@ static void release(struct wrap *w)
 
 static int setup(struct wrap *w)
 {
+	struct fl_out *o;
 	struct fl_err err = { "" };
 	int rc;
 
@@ -607,8 +633,12 @@ static int setup(struct wrap *w)
 		rc = open_out(w);
 	if (rc)
 		return rc;
-	event(w, "start", NULL, "\"session\":\"%s\",\"seed\":%llu", w->session,
-	      (unsigned long long)w->o->seed);
+	o = event(w, "start");
+	if (o) {
+		fl_out_str(o, "session", w->session);
+		fl_out_u64(o, "seed", w->o->seed);
+		event_end(w);
+	}
 	rc = make_namespace(w);
 	if (!rc)
 		rc = start_capture(w);
@@ -625,7 +655,7 @@ int fl_wrap_run(const struct fl_wrap_opts *o)
 	snprintf(w.session, sizeof(w.session), "@wrap-%d", getpid());
 	/* [a-z0-9-] only, so `--netns fl-wrap-PID` is a valid attach target */
 	snprintf(w.netns, sizeof(w.netns), "fl-wrap-%d", getpid());
-	w.t0 = now_ns(CLOCK_MONOTONIC);
+	w.t0 = fl_clock_mono_ns();
 	rc = setup(&w);
 	if (!rc)
 		rc = start_child(&w);

@@ -62,17 +62,21 @@ static int add_fault(struct wrap_faults *wf, const struct fl_fault *f, struct fl
 	return ret ? -EINVAL : 0;
 }
 
+/* The same "fault" event as a timeline step's (spec = the words), plus
+ * where the fault sits. */
 static void fault_event(struct wrap_faults *wf, const struct fl_fault *f)
 {
-	char words[1024], q[1100], extra[1300];
+	struct fl_out *o;
+	char words[1024];
 
 	if (!wf->res)
 		return;
 	fl_fault_format(f, words, sizeof(words));
-	fl_jstrbuf(q, sizeof(q), words);
-	snprintf(extra, sizeof(extra), "\"fault\":%s,\"netns\":\"%.64s\",\"ifname\":\"lo\"", q,
-		 wf->netns);
-	fl_results_event(wf->res, 0, "fault", f->id, extra);
+	o = fl_results_event_begin(wf->res, 0, "fault", f->id, NULL);
+	fl_out_str(o, "spec", words);
+	fl_out_str(o, "netns", wf->netns);
+	fl_out_str(o, "ifname", "lo");
+	fl_results_event_end(wf->res);
 }
 
 static void adapt(struct fl_step_ctx *c, struct fl_fault *f)
@@ -261,7 +265,7 @@ void wrap_faults_end(struct wrap_faults *wf)
 	free(msg);
 	msg = NULL;
 	if (wf->res)
-		fl_results_event(wf->res, 0, "heal", "all", NULL);
+		fl_results_event(wf->res, 0, "heal", "all");
 	if (fl_fault_request(&t, 1, clear, false, &out, &msg))
 		pr_warn("wrap: clearing the faults of %s: %s", wf->netns, msg ? msg : "refused");
 	free(out);

@@ -223,7 +223,73 @@ static int ybuild_run(struct fy_parser *fyp, struct ybuild *b, const char *file,
 	return ret;
 }
 
+#define YAML_MAX_BYTES (16 << 20)
+
+static int yaml_load(const char *file, const char *text, struct fl_ydoc **out, struct fl_err *err);
+
+/* The whole file, NUL-terminated; NULL with err set. */
+static char *read_file(const char *file, struct fl_err *err)
+{
+	FILE *f = fopen(file, "re");
+	char *buf = NULL;
+	size_t n = 0, got;
+
+	if (!f) {
+		fl_err_set(err, "%s: cannot read: %s", file, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(YAML_MAX_BYTES + 1);
+	if (buf)
+		n = fread(buf, 1, YAML_MAX_BYTES + 1, f);
+	got = !ferror(f);
+	fclose(f);
+	if (!buf || !got || n > YAML_MAX_BYTES) {
+		fl_err_set(err, "%s: cannot read%s", file,
+			   n > YAML_MAX_BYTES ? ": larger than 16 MiB" : "");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* YAML directives (%YAML, %TAG) are of no use in fallacy's files, and
+ * libfyaml 0.8 can loop forever on a malformed one (found by
+ * fuzz_scenario): refuse them before parsing. */
+static int no_directives(const char *file, const char *text, struct fl_err *err)
+{
+	int line = 1;
+
+	for (const char *p = text; *p; p++) {
+		if ((p == text || p[-1] == '\n') && *p == '%') {
+			fl_err_set(err,
+				   "%s:%d:1: YAML directives (%%YAML, %%TAG) are not supported "
+				   "in fallacy's files; remove the line",
+				   file, line);
+			return -EINVAL;
+		}
+		line += *p == '\n';
+	}
+	return 0;
+}
+
 int fl_yaml_load(const char *file, const char *text, struct fl_ydoc **out, struct fl_err *err)
+{
+	char *buf = NULL;
+	int ret;
+
+	if (!text) {
+		buf = read_file(file, err);
+		if (!buf)
+			return -EINVAL;
+		text = buf;
+	}
+	ret = no_directives(file, text, err) ?: yaml_load(file, text, out, err);
+	free(buf);
+	return ret;
+}
+
+static int yaml_load(const char *file, const char *text, struct fl_ydoc **out, struct fl_err *err)
 {
 	struct fy_diag *diag = NULL;
 	struct fy_parser *fyp = NULL;
@@ -231,12 +297,6 @@ int fl_yaml_load(const char *file, const char *text, struct fl_ydoc **out, struc
 	struct fl_ydoc *doc = NULL;
 	int ret = -ENOMEM;
 
-	/* libfyaml opens the file lazily and then only says "not valid" */
-	if (!text && access(file, R_OK)) {
-		ret = -errno;
-		fl_err_set(err, "%s: cannot read: %s", file, strerror(errno));
-		goto out;
-	}
 	fyp = yparser(file, text, &diag);
 	if (!fyp) {
 		fl_err_set(err, "%s: cannot read: %s", file, errno ? strerror(errno) : "error");
@@ -450,6 +510,14 @@ static int strv_push(char ***v, size_t *n, const char *s)
 		return -ENOMEM;
 	nv[++*n] = NULL;
 	return 0;
+}
+
+int fl_ydup(char **dst, const char *s)
+{
+	if (!s)
+		return 0;
+	*dst = strdup(s);
+	return *dst ? 0 : -ENOMEM;
 }
 
 int fl_yget_strv(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, char ***out,

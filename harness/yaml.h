@@ -64,6 +64,9 @@ int fl_yget_duration(const struct fl_ydoc *d, const struct fl_ynode *m, const ch
 		     bool required, uint64_t *ns, struct fl_err *err);
 int fl_yget_u64(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, bool required,
 		uint64_t min, uint64_t max, uint64_t *out, struct fl_err *err);
+/* *dst = a copy of s, the text of a value kept after the document is
+ * freed; nothing when s is NULL. 0 or -ENOMEM. */
+int fl_ydup(char **dst, const char *s);
 /* A scalar or a sequence of scalars, as a NULL-terminated vector. */
 int fl_yget_strv(const struct fl_ydoc *d, const struct fl_ynode *m, const char *key, char ***out,
 		 size_t *n, struct fl_err *err);

@@ -99,21 +99,14 @@ int fl_iptables_add(const char *netns, int family, const char *table, const char
 static bool legacy_has_table(const char *netns, int family, const char *table)
 {
 	char path[64], line[64];
-	int nsfd = -1, saved = -1;
+	int saved = -1;
 	bool found = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/thread-self/net/ip%s_tables_names",
 		 family == 6 ? "6" : "");
-	if (netns && strcmp(netns, "-")) {
-		nsfd = fl_netns_open_spec(netns);
-		if (nsfd < 0 || fl_netns_enter(nsfd, &saved)) {
-			if (nsfd >= 0)
-				close(nsfd);
-			return false;
-		}
-		close(nsfd);
-	}
+	if (fl_netns_enter_spec(netns, &saved))
+		return false;
 	f = fopen(path, "re");
 	while (f && !found && fgets(line, sizeof(line), f))
 		found = !strncmp(line, table, strlen(table)) && line[strlen(table)] == '\n';

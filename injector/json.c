@@ -3,22 +3,41 @@
 #include "json.h"
 
 #include <inttypes.h>
-#include <math.h>
 
 #include "parse.h"
 
+/* The escape of byte c, or NULL when c stands for itself. */
+static const char *json_escape(unsigned char c, char buf[8])
+{
+	static const char short_form[] = {
+		['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'
+	};
+
+	if (c == '"' || c == '\\') {
+		snprintf(buf, 8, "\\%c", c);
+	} else if (c < 0x20 || c == 0x7f) {
+		if (c < sizeof(short_form) && short_form[c])
+			snprintf(buf, 8, "\\%c", short_form[c]);
+		else
+			snprintf(buf, 8, "\\u%04x", c);
+	} else {
+		return NULL;
+	}
+	return buf;
+}
+
 void fl_json_string(FILE *f, const char *s)
 {
+	char esc[8];
+
 	fputc('"', f);
 	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+		const char *e = json_escape((unsigned char)*s, esc);
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
+		if (e)
+			fputs(e, f);
 		else
-			fputc(c, f);
+			fputc(*s, f);
 	}
 	fputc('"', f);
 }
@@ -28,12 +47,12 @@ void fl_json_string(FILE *f, const char *s)
 static void out_key(struct fl_out *o, const char *key, const char *suffix)
 {
 	if (o->n++)
-		fputs(o->json ? ", " : " ", o->f);
+		fputs(!o->json ? " " : o->compact ? "," : ", ", o->f);
 	if (o->json && key[0]) {
 		fputc('"', o->f);
 		fputs(key, o->f);
 		fputs(suffix, o->f);
-		fputs("\": ", o->f);
+		fputs(o->compact ? "\":" : "\": ", o->f);
 	} else if (key[0]) {
 		fprintf(o->f, "%s ", key);
 	}
@@ -58,15 +77,6 @@ void fl_out_i64(struct fl_out *o, const char *key, int64_t val)
 {
 	out_key(o, key, "");
 	fprintf(o->f, "%" PRId64, val);
-}
-
-void fl_out_double(struct fl_out *o, const char *key, double val)
-{
-	out_key(o, key, "");
-	if (o->json && !isfinite(val))
-		fputs("null", o->f);
-	else
-		fprintf(o->f, "%.10g", val);
 }
 
 void fl_out_bool(struct fl_out *o, const char *key, bool val)
@@ -168,4 +178,20 @@ void fl_out_jbool(struct fl_out *o, const char *key, bool val)
 {
 	if (o->json)
 		fl_out_bool(o, key, val);
+}
+
+void fl_out_null(struct fl_out *o, const char *key)
+{
+	if (o->json) {
+		out_key(o, key, "");
+		fputs("null", o->f);
+	}
+}
+
+void fl_out_raw(struct fl_out *o, const char *key, const char *json)
+{
+	if (o->json) {
+		out_key(o, key, "");
+		fputs(json && json[0] ? json : "null", o->f);
+	}
 }

@@ -189,6 +189,21 @@ int fl_netns_enter(int nsfd, int *saved)
 	return 0;
 }
 
+int fl_netns_enter_spec(const char *spec, int *saved)
+{
+	int nsfd, err;
+
+	*saved = -1;
+	if (!spec || !strcmp(spec, "-"))
+		return 0;
+	nsfd = fl_netns_open_spec(spec);
+	if (nsfd < 0)
+		return nsfd;
+	err = fl_netns_enter(nsfd, saved);
+	close(nsfd);
+	return err;
+}
+
 int fl_netns_leave(int saved)
 {
 	int err = setns(saved, CLONE_NEWNET) ? -errno : 0;

@@ -23,6 +23,10 @@ int fl_netns_open_spec(const char *spec);
 int fl_netns_enter(int nsfd, int *saved);
 /* Switch back and close saved. */
 int fl_netns_leave(int saved);
+/* fl_netns_open_spec + fl_netns_enter: the calling thread goes into SPEC;
+ * "-" or NULL stays where it is (*saved = -1). Leave with
+ * fl_netns_leave(*saved) when *saved >= 0. */
+int fl_netns_enter_spec(const char *spec, int *saved);
 
 /* In a forked child: enter NAME (network + a private mount namespace with
  * each /etc/netns/NAME/FILE bound over /etc/FILE, /sys remounted) and execvp argv.

@@ -14,11 +14,14 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#define FRAC_MAX_DIGITS 18
+/* Fraction digits kept: 18, as 10^18 (fscale) still fits 64 bits. */
+#define FSCALE_MAX 1000000000000000000ULL
+#define PORT_MAX 65535
 
 struct unit {
 	const char *name;
 	uint64_t mult;
+	bool print; /* the name fl_format_* writes for this multiple */
 };
 
 /* One kind of quantity: its name, units, what a bare number means. */
@@ -40,56 +43,56 @@ struct number {
 };
 
 static const struct unit duration_units[] = {
-	{ "ns", 1ULL },
-	{ "nsec", 1ULL },
-	{ "us", 1000ULL },
-	{ "usec", 1000ULL },
-	{ "ms", 1000000ULL },
-	{ "msec", 1000000ULL },
-	{ "s", 1000000000ULL },
-	{ "sec", 1000000000ULL },
-	{ "m", 60000000000ULL },
-	{ "min", 60000000000ULL },
-	{ "h", 3600000000000ULL },
-	{ NULL, 0 },
+	{ "ns", 1ULL, true },
+	{ "nsec", 1ULL, false },
+	{ "us", 1000ULL, true },
+	{ "usec", 1000ULL, false },
+	{ "ms", 1000000ULL, true },
+	{ "msec", 1000000ULL, false },
+	{ "s", 1000000000ULL, true },
+	{ "sec", 1000000000ULL, false },
+	{ "m", 60000000000ULL, true },
+	{ "min", 60000000000ULL, false },
+	{ "h", 3600000000000ULL, true },
+	{ NULL, 0, false },
 };
 
 /* Bits per second. tc: "bit" units are bits, "bps" units are BYTES. */
 static const struct unit rate_units[] = {
-	{ "bit", 1ULL },
-	{ "kbit", 1000ULL },
-	{ "mbit", 1000000ULL },
-	{ "gbit", 1000000000ULL },
-	{ "tbit", 1000000000000ULL },
-	{ "kibit", 1024ULL },
-	{ "mibit", 1048576ULL },
-	{ "gibit", 1073741824ULL },
-	{ "tibit", 1099511627776ULL },
-	{ "bps", 8ULL },
-	{ "kbps", 8000ULL },
-	{ "mbps", 8000000ULL },
-	{ "gbps", 8000000000ULL },
-	{ "tbps", 8000000000000ULL },
-	{ "kibps", 8192ULL },
-	{ "mibps", 8388608ULL },
-	{ "gibps", 8589934592ULL },
-	{ "tibps", 8796093022208ULL },
-	{ NULL, 0 },
+	{ "bit", 1ULL, true },
+	{ "kbit", 1000ULL, true },
+	{ "mbit", 1000000ULL, true },
+	{ "gbit", 1000000000ULL, true },
+	{ "tbit", 1000000000000ULL, true },
+	{ "kibit", 1024ULL, false },
+	{ "mibit", 1048576ULL, false },
+	{ "gibit", 1073741824ULL, false },
+	{ "tibit", 1099511627776ULL, false },
+	{ "bps", 8ULL, false },
+	{ "kbps", 8000ULL, false },
+	{ "mbps", 8000000ULL, false },
+	{ "gbps", 8000000000ULL, false },
+	{ "tbps", 8000000000000ULL, false },
+	{ "kibps", 8192ULL, false },
+	{ "mibps", 8388608ULL, false },
+	{ "gibps", 8589934592ULL, false },
+	{ "tibps", 8796093022208ULL, false },
+	{ NULL, 0, false },
 };
 
 /* Bytes, as tc's get_size(): binary multiples; "kbit" = 1024 bits / 8. */
 static const struct unit size_units[] = {
-	{ "b", 1ULL },
-	{ "k", 1024ULL },
-	{ "kb", 1024ULL },
-	{ "m", 1048576ULL },
-	{ "mb", 1048576ULL },
-	{ "g", 1073741824ULL },
-	{ "gb", 1073741824ULL },
-	{ "kbit", 128ULL },
-	{ "mbit", 131072ULL },
-	{ "gbit", 134217728ULL },
-	{ NULL, 0 },
+	{ "b", 1ULL, true },
+	{ "k", 1024ULL, false },
+	{ "kb", 1024ULL, true },
+	{ "m", 1048576ULL, false },
+	{ "mb", 1048576ULL, true },
+	{ "g", 1073741824ULL, false },
+	{ "gb", 1073741824ULL, true },
+	{ "kbit", 128ULL, false },
+	{ "mbit", 131072ULL, false },
+	{ "gbit", 134217728ULL, false },
+	{ NULL, 0, false },
 };
 
 static const struct quantity q_duration = {
@@ -128,7 +131,7 @@ static int scan_number(const char *s, struct number *n)
 		if (!isdigit((unsigned char)s[1]))
 			return -EINVAL;
 		for (s++; isdigit((unsigned char)*s); s++) {
-			if (n->fscale >= 1000000000000000000ULL)
+			if (n->fscale >= FSCALE_MAX)
 				continue; /* digits beyond 10^-18 cannot matter */
 			n->fp = n->fp * 10 + (uint64_t)(*s - '0');
 			n->fscale *= 10;
@@ -205,22 +208,19 @@ static int parse_quantity(const struct quantity *q, const char *text, uint64_t *
 	return 0;
 }
 
-/* The largest unit (from a table ordered small to large, one name per
- * step) in which v is >= 1 and has at most 3 decimals; trailing zeros cut. */
-static void format_scaled(uint64_t v, const struct unit *units, size_t n, char *buf, size_t len)
+/* The largest printed unit of a parse table (printed units are ordered
+ * small to large) in which v is >= 1 and has at most 3 decimals; trailing
+ * zeros cut. */
+static void format_scaled(uint64_t v, const struct unit *units, char *buf, size_t len)
 {
 	const struct unit *u = &units[0];
-	unsigned __int128 milli;
+	unsigned __int128 milli = (unsigned __int128)v * 1000;
 	uint64_t whole, frac;
 	int digits = 3;
 
-	for (size_t i = n; i-- > 0;) {
-		milli = (unsigned __int128)v * 1000;
-		if (v >= units[i].mult && milli % units[i].mult == 0) {
-			u = &units[i];
-			break;
-		}
-	}
+	for (const struct unit *t = units; t->name; t++)
+		if (t->print && v >= t->mult && milli % t->mult == 0)
+			u = t;
 	whole = v / u->mult;
 	frac = (uint64_t)(((unsigned __int128)(v % u->mult) * 1000) / u->mult);
 	if (!frac) {
@@ -242,16 +242,11 @@ int fl_parse_duration(const char *text, uint64_t *ns, struct fl_err *err)
 
 void fl_format_duration(uint64_t ns, char *buf, size_t len)
 {
-	static const struct unit units[] = {
-		{ "ns", 1ULL },		{ "us", 1000ULL },	 { "ms", 1000000ULL },
-		{ "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
-	};
-
 	if (!ns) {
 		snprintf(buf, len, "0s");
 		return;
 	}
-	format_scaled(ns, units, sizeof(units) / sizeof(units[0]), buf, len);
+	format_scaled(ns, duration_units, buf, len);
 }
 
 int fl_parse_rate(const char *text, uint64_t *bps, struct fl_err *err)
@@ -261,12 +256,7 @@ int fl_parse_rate(const char *text, uint64_t *bps, struct fl_err *err)
 
 void fl_format_rate(uint64_t bps, char *buf, size_t len)
 {
-	static const struct unit units[] = {
-		{ "bit", 1ULL },	   { "kbit", 1000ULL },		 { "mbit", 1000000ULL },
-		{ "gbit", 1000000000ULL }, { "tbit", 1000000000000ULL },
-	};
-
-	format_scaled(bps, units, sizeof(units) / sizeof(units[0]), buf, len);
+	format_scaled(bps, rate_units, buf, len);
 }
 
 int fl_parse_size(const char *text, uint64_t *bytes, struct fl_err *err)
@@ -276,14 +266,7 @@ int fl_parse_size(const char *text, uint64_t *bytes, struct fl_err *err)
 
 void fl_format_size(uint64_t bytes, char *buf, size_t len)
 {
-	static const struct unit units[] = {
-		{ "b", 1ULL },
-		{ "kb", 1024ULL },
-		{ "mb", 1048576ULL },
-		{ "gb", 1073741824ULL },
-	};
-
-	format_scaled(bytes, units, sizeof(units) / sizeof(units[0]), buf, len);
+	format_scaled(bytes, size_units, buf, len);
 }
 
 int fl_parse_percent(const char *text, double *fraction, struct fl_err *err)
@@ -332,18 +315,6 @@ void fl_format_percent(double fraction, char *buf, size_t len)
 			tmp[--n] = '\0';
 	}
 	snprintf(buf, len, "%s%%", tmp);
-}
-
-uint32_t fl_prob_to_u32(double fraction)
-{
-	double v;
-
-	if (!(fraction > 0.0)) /* also NaN */
-		return 0;
-	v = fraction * 4294967296.0;
-	if (v >= 4294967295.0)
-		return UINT32_MAX;
-	return (uint32_t)v;
 }
 
 static int parse_plen(const char *text, const char *s, int max, uint8_t *plen, struct fl_err *err)
@@ -425,17 +396,6 @@ int fl_parse_prefix(const char *text, struct fl_prefix *out, struct fl_err *err)
 	return 0;
 }
 
-void fl_format_prefix(const struct fl_prefix *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(p->family, p->addr, a, sizeof(a))) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	snprintf(buf, len, "%s/%u", a, p->plen);
-}
-
 bool fl_prefix_contains(const struct fl_prefix *p, int family, const void *addr)
 {
 	uint8_t a[16];
@@ -456,16 +416,16 @@ static int parse_port(const char *text, const char *s, const char *end, uint16_t
 	const char *p = s;
 
 	for (; p < end && isdigit((unsigned char)*p); p++)
-		if (v <= 65536)
+		if (v <= PORT_MAX) /* stays above PORT_MAX once there */
 			v = v * 10 + (uint64_t)(*p - '0');
 	if (p == s || p != end) {
-		fl_err_set(err, "%s: not a port or port range (use N or N-M, ports 1..65535)",
-			   text);
+		fl_err_set(err, "%s: not a port or port range (use N or N-M, ports 1..%d)", text,
+			   PORT_MAX);
 		return -EINVAL;
 	}
-	if (v < 1 || v > 65535) {
-		fl_err_set(err, "%s: port %.*s out of range (use 1..65535)", text, (int)(end - s),
-			   s);
+	if (v < 1 || v > PORT_MAX) {
+		fl_err_set(err, "%s: port %.*s out of range (use 1..%d)", text, (int)(end - s), s,
+			   PORT_MAX);
 		return -EINVAL;
 	}
 	*port = (uint16_t)v;

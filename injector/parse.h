@@ -29,8 +29,9 @@ void fl_format_rate(uint64_t bps, char *buf, size_t len);
  * ("0.5" = 0.5 %). Result: a fraction in [0, 1]. */
 int fl_parse_percent(const char *text, double *fraction, struct fl_err *err);
 void fl_format_percent(double fraction, char *buf, size_t len);
-/* Probability as a 32-bit threshold: p * 2^32, saturated at UINT32_MAX. */
-uint32_t fl_prob_to_u32(double fraction);
+
+/* The largest pid (the kernel's PID_MAX_LIMIT on 64-bit), for --pid. */
+#define FL_PID_MAX 4194304
 
 /* Sizes as tc reads them: b, k/kb, m/mb, g/gb (bytes, binary 1024),
  * kbit, mbit, gbit (bits, divided by 8); a bare number is bytes. */
@@ -46,7 +47,6 @@ struct fl_prefix {
 /* "198.18.0.1" (= /32), "198.18.0.0/15", "fdfa:11ac::1", "fdfa:11ac::/64".
  * Host bits beyond plen must be zero ("198.18.0.1/24" is an error). */
 int fl_parse_prefix(const char *text, struct fl_prefix *out, struct fl_err *err);
-void fl_format_prefix(const struct fl_prefix *p, char *buf, size_t len);
 bool fl_prefix_contains(const struct fl_prefix *p, int family, const void *addr);
 
 struct fl_port_range {

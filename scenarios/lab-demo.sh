@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FALLACY="${FALLACY:-$PWD/.output/fallacy}"
 lab=${FALLACY_DEMO_LAB:-tour}
-if "$FALLACY" lab list -j | grep -q "\"name\":\"$lab\""; then
+if "$FALLACY" lab list -j | grep -Eq "\"name\": ?\"$lab\""; then
 	lab="tour$$"
 fi
 

@@ -11,9 +11,15 @@
 #ifndef FALLACY_MARK_H
 #define FALLACY_MARK_H
 
-#define FL_MARK_DELAY 0xfa110000u
+/* fallacy's number (0xfa11, "fa11acy"): the kernel objects it tags carry
+ * it, so they are recognizable: the upper half of its skb marks, its
+ * NFQUEUE queue, its tc filters' handle, its htb major (dataplane.h,
+ * shape.h). */
+#define FL_TAG 0xfa11u
+
+#define FL_MARK_DELAY (FL_TAG << 16) /* 0xfa110000 */
 #define FL_MARK_TAG_MASK 0xffff0000u
 #define FL_MARK_SLOT_MASK 0x0000ffffu
-#define FL_QUEUE_NUM 64017 /* 0xfa11; NFQUEUE numbers are per namespace */
+#define FL_QUEUE_NUM FL_TAG /* 64017; NFQUEUE numbers are per namespace */
 
 #endif

@@ -42,11 +42,14 @@ FL_PRNG_INLINE __u64 fl_prng(__u64 seed, __u32 rule_id, __u32 stream, __u64 seq)
 	return fl_mix64(key + (seq + 1) * FL_GOLDEN64);
 }
 
-/* True with probability thresh / 2^32 (thresh 0 = never, 0xffffffff ~ always;
- * callers treat p == 1.0 as "always" explicitly). */
-FL_PRNG_INLINE int fl_chance(__u64 draw, __u32 thresh)
+/* Probabilities are on the scale of a draw's upper 32 bits: p is stored
+ * as round(p * FL_PROB_ONE), so 0 is never and FL_PROB_ONE always. */
+#define FL_PROB_ONE (1ULL << 32)
+
+/* True with probability prob / FL_PROB_ONE. */
+FL_PRNG_INLINE int fl_chance(__u64 draw, __u64 prob)
 {
-	return (__u32)(draw >> 32) < thresh;
+	return (draw >> 32) < prob;
 }
 
 #endif

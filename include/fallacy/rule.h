@@ -36,15 +36,16 @@
 #include <linux/types.h>
 #endif
 
+#include "fallacy/prng.h" /* FL_PROB_ONE */
+
 #define FL_MAX_RULES 512 /* rules evaluated per session (all faults together) */
 #define FL_MAX_SLOTS 1024 /* stable slots (> FL_MAX_RULES: a replaced rule's slot cools off) */
 #define FL_MAX_NODES 256 /* lab nodes addressable in node sets */
 #define FL_NODE_WORDS (FL_MAX_NODES / 64)
 #define FL_NO_NODE 0xffffffffu
 
-/* A probability p is stored as round(p * 2^32); FL_PROB_ONE means always.
- * Decision: (draw >> 32) < prob. */
-#define FL_PROB_ONE (1ULL << 32)
+/* A probability p is stored as round(p * FL_PROB_ONE) (prng.h); the
+ * decision is fl_chance(draw, prob). */
 
 /* The duplicate of a packet carries this mark tag while it re-enters the
  * program, which lets it pass untouched (mark cleared). */

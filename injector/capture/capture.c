@@ -18,8 +18,6 @@
 #include "log.h"
 #include "netns.h"
 
-#define FL_CAPTURE_SNAPLEN 65535
-#define FL_CAPTURE_BUFFER (64 << 20)
 #define FL_CAPTURE_MAX_POINTS 512
 
 struct cap_point {
@@ -169,20 +167,12 @@ static int activate_here(struct cap_point *cp, const struct fl_capture_opts *o)
  * it: switch this thread in, create, switch back. */
 static int open_point(struct cap_point *cp, const struct fl_capture_opts *o)
 {
-	int nsfd = -1, saved = -1, rc, rc2;
+	int saved = -1, rc, rc2;
 
-	if (strcmp(cp->pt.netns, "-")) {
-		nsfd = fl_netns_open_spec(cp->pt.netns);
-		if (nsfd < 0) {
-			pr_err("capture: namespace %s: %s", cp->pt.netns, strerror(-nsfd));
-			return nsfd;
-		}
-		rc = fl_netns_enter(nsfd, &saved);
-		close(nsfd);
-		if (rc) {
-			pr_err("capture: entering namespace %s: %s", cp->pt.netns, strerror(-rc));
-			return rc;
-		}
+	rc = fl_netns_enter_spec(cp->pt.netns, &saved);
+	if (rc) {
+		pr_err("capture: entering namespace %s: %s", cp->pt.netns, strerror(-rc));
+		return rc;
 	}
 	rc = activate_here(cp, o);
 	if (saved >= 0) {
@@ -235,12 +225,14 @@ static int validate(size_t n, const struct fl_capture_opts *o)
 		pr_err("capture: no output file given (-w FILE)");
 		return -EINVAL;
 	}
-	if (o->snaplen < 0 || o->snaplen > 262144) {
-		pr_err("capture: snaplen %d out of range (64..262144, 0 = default)", o->snaplen);
+	if (o->snaplen < 0 || o->snaplen > FL_CAPTURE_SNAPLEN_MAX) {
+		pr_err("capture: snaplen %d out of range (%d..%d, 0 = default)", o->snaplen,
+		       FL_CAPTURE_SNAPLEN_MIN, FL_CAPTURE_SNAPLEN_MAX);
 		return -EINVAL;
 	}
-	if (o->snaplen && o->snaplen < 64) {
-		pr_err("capture: snaplen %d too small to hold the headers (use >= 64)", o->snaplen);
+	if (o->snaplen && o->snaplen < FL_CAPTURE_SNAPLEN_MIN) {
+		pr_err("capture: snaplen %d too small to hold the headers (use >= %d)", o->snaplen,
+		       FL_CAPTURE_SNAPLEN_MIN);
 		return -EINVAL;
 	}
 	return 0;
@@ -434,21 +426,6 @@ void fl_capture_free(struct fl_capture *c)
 	free(c);
 }
 
-size_t fl_capture_npoints(const struct fl_capture *c)
-{
-	return c->n;
-}
-
-const struct fl_capture_point *fl_capture_point(const struct fl_capture *c, size_t i)
-{
-	return i < c->n ? &c->pts[i].pt : NULL;
-}
-
-const struct fl_capture_stat *fl_capture_stat(const struct fl_capture *c, size_t i)
-{
-	return i < c->n ? &c->pts[i].st : NULL;
-}
-
 void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum)
 {
 	memset(sum, 0, sizeof(*sum));
@@ -460,24 +437,22 @@ void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum)
 	}
 }
 
-void fl_capture_print_json(const struct fl_capture *c, FILE *f)
+void fl_capture_print(const struct fl_capture *c, struct fl_out *o)
 {
-	fputs("{\"file\":", f);
-	fl_json_string(f, c->path);
-	fputs(",\"points\":[", f);
+	fl_out_str(o, "file", c->path);
+	fl_out_open(o, "points", '[');
 	for (size_t i = 0; i < c->n; i++) {
 		const struct cap_point *cp = &c->pts[i];
 
-		fprintf(f, "%s{\"netns\":", i ? "," : "");
-		fl_json_string(f, cp->pt.netns);
-		fputs(",\"ifname\":", f);
-		fl_json_string(f, cp->pt.ifname);
-		fprintf(f,
-			",\"direction\":\"%s\",\"received\":%llu,\"dropped\":%llu,"
-			"\"ifdropped\":%llu,\"written\":%llu}",
-			fl_capture_dir_name(cp->pt.dir), (unsigned long long)cp->st.received,
-			(unsigned long long)cp->st.dropped, (unsigned long long)cp->st.ifdropped,
-			(unsigned long long)cp->st.written);
+		fl_out_open(o, "", '{');
+		fl_out_str(o, "netns", cp->pt.netns);
+		fl_out_str(o, "ifname", cp->pt.ifname);
+		fl_out_str(o, "direction", fl_capture_dir_name(cp->pt.dir));
+		fl_out_u64(o, "received", cp->st.received);
+		fl_out_u64(o, "dropped", cp->st.dropped);
+		fl_out_u64(o, "ifdropped", cp->st.ifdropped);
+		fl_out_u64(o, "written", cp->st.written);
+		fl_out_close(o, '}');
 	}
-	fputs("]}", f);
+	fl_out_close(o, ']');
 }

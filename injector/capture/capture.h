@@ -36,11 +36,19 @@ struct fl_capture_point {
 	enum fl_capture_dir dir;
 };
 
+/* Bytes kept per packet: by default, at least (the headers) and at most
+ * (libpcap's MAXIMUM_SNAPLEN). */
+#define FL_CAPTURE_SNAPLEN 65535
+#define FL_CAPTURE_SNAPLEN_MIN 64
+#define FL_CAPTURE_SNAPLEN_MAX 262144
+/* The kernel ring of each point, by default. */
+#define FL_CAPTURE_BUFFER (64 << 20)
+
 struct fl_capture_opts {
 	const char *path; /* the pcap file to write */
 	const char *filter; /* pcap-filter(7) expression, NULL = everything */
-	int snaplen; /* bytes kept per packet, 0 = 262144 */
-	int buffer_bytes; /* kernel ring per point, 0 = 32 MiB */
+	int snaplen; /* bytes kept per packet, 0 = FL_CAPTURE_SNAPLEN */
+	int buffer_bytes; /* kernel ring per point, 0 = FL_CAPTURE_BUFFER */
 };
 
 struct fl_capture_stat {
@@ -65,15 +73,12 @@ int fl_capture_start(struct fl_capture *c);
 int fl_capture_stop(struct fl_capture *c);
 void fl_capture_free(struct fl_capture *c);
 
-size_t fl_capture_npoints(const struct fl_capture *c);
-const struct fl_capture_point *fl_capture_point(const struct fl_capture *c, size_t i);
-/* Valid after fl_capture_stop. */
-const struct fl_capture_stat *fl_capture_stat(const struct fl_capture *c, size_t i);
-/* Sum over all points. */
+/* Sum over all points (valid after fl_capture_stop). */
 void fl_capture_total(const struct fl_capture *c, struct fl_capture_stat *sum);
-/* {"file":..., "points":[{"netns":..,"ifname":..,"direction":..,
- * "received":..,"dropped":..,"ifdropped":..,"written":..}, ...]} */
-void fl_capture_print_json(const struct fl_capture *c, FILE *f);
+/* Members of an open object: "file", "points": [{"netns", "ifname",
+ * "direction", "received", "dropped", "ifdropped", "written"}, ...]. */
+struct fl_out;
+void fl_capture_print(const struct fl_capture *c, struct fl_out *o);
 
 /* Compile a pcap-filter(7) expression without capturing anything (for an
  * error before any kernel change); 0, or -EINVAL with the message. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define BT_SHB 0x0A0D0D0Au
@@ -97,7 +98,7 @@ static int write_headers(FILE *f, int linktype, int snaplen, const struct fl_pca
 static int write_packet(FILE *f, struct blk *b, const struct pcap_pkthdr *h, const u_char *data,
 			const struct fl_pcapng_note *notes, size_t n, size_t *next)
 {
-	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+	uint64_t ts = (uint64_t)h->ts.tv_sec * FL_NSEC_PER_SEC + (uint64_t)h->ts.tv_usec;
 	bool any = false;
 	int rc;
 

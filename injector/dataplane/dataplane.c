@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.skel.h"
+#include "json.h"
 #include "lab/lab.h"
 #include "log.h"
 #include "netns.h"
@@ -78,11 +79,6 @@ void fl_dp_close(struct fl_dp *dp)
 	free(dp->port_keys[1]);
 	dataplane_bpf__destroy(dp->skel);
 	free(dp);
-}
-
-int fl_dp_n_attached(const struct fl_dp *dp)
-{
-	return dp->n_points;
 }
 
 /* 1 if IFINDEX has a clsact qdisc, 0 if none, -EBUSY for an ingress qdisc
@@ -561,4 +557,16 @@ void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c)
 	sum->reset += c->reset;
 	sum->delayed += c->delayed;
 	sum->shaped += c->shaped;
+}
+
+void fl_counters_print(const struct fl_counters *c, struct fl_out *o)
+{
+	fl_out_u64(o, "packets", c->packets);
+	fl_out_u64(o, "bytes", c->bytes);
+	fl_out_u64(o, "dropped", c->dropped);
+	fl_out_u64(o, "duplicated", c->duplicated);
+	fl_out_u64(o, "corrupted", c->corrupted);
+	fl_out_u64(o, "reset", c->reset);
+	fl_out_u64(o, "delayed", c->delayed);
+	fl_out_u64(o, "shaped", c->shaped);
 }

@@ -12,14 +12,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fallacy/mark.h"
 #include "fallacy/rule.h"
 
 #define FL_TC_PRIO 1
-#define FL_TC_HANDLE 0xfa11
+#define FL_TC_HANDLE FL_TAG
 
 struct fl_dp;
 struct fl_state;
 struct fl_lab;
+struct fl_out;
 
 /* Load the program and maps (no attachment yet). */
 int fl_dp_open(struct fl_dp **out);
@@ -37,7 +39,6 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 		     unsigned int dirs);
 /* Remove our filters, and the clsact qdiscs we created. */
 int fl_dp_detach_all(struct fl_dp *dp);
-int fl_dp_n_attached(const struct fl_dp *dp);
 
 /* Turn off TSO, GSO and GRO of IFNAME in nsfd (ethtool ioctl), so that the
  * program sees wire-sized packets. */
@@ -53,6 +54,9 @@ int fl_dp_slot_reset(struct fl_dp *dp, uint32_t slot);
 /* sum += c, member by member: the one place counters are added up (per
  * CPU here, per rule in the supervisor, per fault in wrap's summary). */
 void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c);
+/* The counters as "packets N bytes N dropped N ..." (text) or members
+ * (JSON): the one printer (fault list, events, wrap's counters.json). */
+void fl_counters_print(const struct fl_counters *c, struct fl_out *o);
 /* Sum of the per-CPU counters of a slot. */
 int fl_dp_counters(struct fl_dp *dp, uint32_t slot, struct fl_counters *sum);
 

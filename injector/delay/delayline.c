@@ -9,6 +9,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fallacy/mark.h"
 #include "log.h"
 #include "netns.h"
@@ -37,6 +39,16 @@
 #define FL_DL_BULK_PPS 20000ull
 enum { FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK };
 #define FL_DL_MAX_ARRIVAL_AGE_NS 20000000ull
+/* Wake-up lateness model (EWMA, 1/16 per sample): the starting guess, and
+ * the margin spun on top of mean + 4 deviations. */
+#define LATE_MEAN_START_NS 60000
+#define LATE_DEV_START_NS 30000
+#define LATE_EWMA_WEIGHT 16
+#define SPIN_EXTRA_NS 10000
+/* A queue config message waits this long for its ack, reading at most
+ * this many other messages (packets that raced in) meanwhile. */
+#define CFG_ACK_TIMEOUT_MS 2000
+#define CFG_ACK_MAX_READS 1000
 
 struct dl_queue {
 	struct mnl_socket *nl;
@@ -73,22 +85,6 @@ struct fl_delayline {
 	char rx[RX_BATCH][RX_BUFSZ];
 };
 
-uint64_t fl_dl_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Receive timestamps on skbs are taken only while some socket asks for
  * them (a global static key): hold one such socket. */
 static int tstamp_socket(void)
@@ -116,8 +112,8 @@ int fl_delayline_new(struct fl_delayline **out)
 	pthread_mutex_init(&dl->lock, NULL);
 	fl_timerheap_init(&dl->heap);
 	dl->spin_fixed = FL_DL_DEFAULT_SPIN_NS;
-	dl->late_mean = 60000;
-	dl->late_dev = 30000;
+	dl->late_mean = LATE_MEAN_START_NS;
+	dl->late_dev = LATE_DEV_START_NS;
 	dl->stop_fd = -1;
 	dl->ts_fd = tstamp_socket();
 	*out = dl;
@@ -163,7 +159,7 @@ static void rate_check(struct fl_delayline *dl, uint64_t now)
 
 	if (now - dl->win_start < FL_DL_RATE_WINDOW_NS)
 		return;
-	pps = dl->win_pkts * 1000000000ull / (now - dl->win_start);
+	pps = dl->win_pkts * FL_NSEC_PER_SEC / (now - dl->win_start);
 	if (dl->mode < FL_DL_BULK && pps > (dl->mode ? FL_DL_BULK_PPS : FL_DL_STEADY_PPS))
 		dl->mode++;
 	else if (dl->mode > FL_DL_PRECISE &&
@@ -227,11 +223,11 @@ static int cfg_send(struct dl_queue *q, struct nlmsghdr *nlh)
 	nlh->nlmsg_seq = seq;
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	for (int tries = 0; tries < 1000; tries++) {
+	for (int tries = 0; tries < CFG_ACK_MAX_READS; tries++) {
 		ssize_t n;
 		int r;
 
-		if (poll(&pfd, 1, 2000) <= 0)
+		if (poll(&pfd, 1, CFG_ACK_TIMEOUT_MS) <= 0)
 			return -ETIMEDOUT;
 		n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
 		if (n < 0)
@@ -281,7 +277,7 @@ static int queue_open(struct dl_queue *q)
 int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 {
 	struct dl_queue *q;
-	int nsfd = -1, saved = -1, err;
+	int saved = -1, err;
 
 	if (dl->thread_running)
 		return -EBUSY;
@@ -293,16 +289,9 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 	q->tx = malloc(TX_BUFSZ);
 	if (!q->tx)
 		return -ENOMEM;
-	if (strcmp(netns, "-")) {
-		nsfd = fl_netns_open_spec(netns);
-		if (nsfd < 0) {
-			err = nsfd;
-			goto fail;
-		}
-		err = fl_netns_enter(nsfd, &saved);
-		if (err)
-			goto fail;
-	}
+	err = fl_netns_enter_spec(netns, &saved);
+	if (err)
+		goto fail;
 	err = queue_open(q);
 	if (saved >= 0 && fl_netns_leave(saved) < 0)
 		pr_err("delay line: cannot return to the original namespace");
@@ -312,17 +301,15 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 		err = -EBUSY;
 	if (err) {
 		if (err == -EBUSY)
-			pr_err("delay line: queue %d in namespace %s is bound by another process "
+			pr_err("delay line: queue %u in namespace %s is bound by another process "
 			       "(another fallacy session?) or binding needs CAP_NET_ADMIN; stop the "
 			       "other session or run 'fallacy cleanup'",
 			       FL_QUEUE_NUM, netns);
 		else
-			pr_err("delay line: binding queue %d in namespace %s: %s", FL_QUEUE_NUM,
+			pr_err("delay line: binding queue %u in namespace %s: %s", FL_QUEUE_NUM,
 			       netns, strerror(-err));
 		goto fail;
 	}
-	if (nsfd >= 0)
-		close(nsfd);
 	return dl->nq++;
 fail:
 	if (q->nl)
@@ -330,8 +317,6 @@ fail:
 	q->nl = NULL;
 	free(q->tx);
 	q->tx = NULL;
-	if (nsfd >= 0)
-		close(nsfd);
 	return err;
 }
 
@@ -448,7 +433,7 @@ static uint64_t arrival(const struct nlattr *ts_attr, uint64_t now, uint64_t now
 	if (!ts_attr || mnl_attr_get_payload_len(ts_attr) < sizeof(*ts))
 		return now;
 	ts = mnl_attr_get_payload(ts_attr);
-	t = be64toh(ts->sec) * 1000000000ull + be64toh(ts->usec) * 1000ull;
+	t = be64toh(ts->sec) * FL_NSEC_PER_SEC + be64toh(ts->usec) * FL_NSEC_PER_USEC;
 	if (t > now_real)
 		return now;
 	ago = now_real - t;
@@ -479,7 +464,9 @@ static void msg_in(struct fl_delayline *dl, int qi, const struct nlmsghdr *nlh, 
 	packet_in(dl, qi, ntohl(ph->packet_id), mark, arrival(attr[NFQA_TIMESTAMP], now, now_real));
 }
 
-int fl_delayline_process(struct fl_delayline *dl, int qi)
+/* Read what queue qi has (up to RX_BATCH messages) and hold or pass each
+ * packet. Returns the number of messages read. */
+static int process(struct fl_delayline *dl, int qi)
 {
 	struct mmsghdr mm[RX_BATCH];
 	struct iovec iov[RX_BATCH];
@@ -494,8 +481,8 @@ int fl_delayline_process(struct fl_delayline *dl, int qi)
 	n = recvmmsg(q->fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	now = fl_dl_now_ns();
-	now_real = real_ns();
+	now = fl_clock_mono_ns();
+	now_real = fl_clock_wall_ns();
 	dl->win_pkts += (uint64_t)n;
 	pthread_mutex_lock(&dl->lock);
 	for (int i = 0; i < n; i++) {
@@ -528,11 +515,12 @@ static void release_one(struct fl_delayline *dl, const struct fl_timer *t, uint6
 	}
 }
 
-int fl_delayline_release(struct fl_delayline *dl)
+/* Verdicts for every held packet now due. */
+static int release_due(struct fl_delayline *dl)
 {
 	const struct fl_timer *head;
 	struct fl_timer t;
-	uint64_t now = fl_dl_now_ns();
+	uint64_t now = fl_clock_mono_ns();
 	int n = 0;
 
 	pthread_mutex_lock(&dl->lock);
@@ -555,7 +543,7 @@ static int64_t spin_margin(const struct fl_delayline *dl)
 		return 0;
 	if (dl->spin_fixed >= 0)
 		return dl->spin_fixed;
-	m = dl->late_mean + 4 * dl->late_dev + 10000;
+	m = dl->late_mean + 4 * dl->late_dev + SPIN_EXTRA_NS;
 	if (m < SPIN_MIN_NS)
 		m = SPIN_MIN_NS;
 	if (m > SPIN_MAX_NS)
@@ -563,10 +551,12 @@ static int64_t spin_margin(const struct fl_delayline *dl)
 	return (int64_t)m;
 }
 
-int64_t fl_delayline_timeout(struct fl_delayline *dl)
+/* Nanoseconds until release_due() is next needed, minus the spin margin;
+ * 0 = now (spinning), -1 = nothing held. */
+static int64_t next_timeout(struct fl_delayline *dl)
 {
 	const struct fl_timer *head = fl_timerheap_peek(&dl->heap);
-	uint64_t now = fl_dl_now_ns();
+	uint64_t now = fl_clock_mono_ns();
 	int64_t left;
 
 	if (!head)
@@ -581,18 +571,13 @@ static void wake_measured(struct fl_delayline *dl, uint64_t target, uint64_t wok
 	double late = woke > target ? (double)(woke - target) : 0;
 	double dev = late > dl->late_mean ? late - dl->late_mean : dl->late_mean - late;
 
-	dl->late_mean += (late - dl->late_mean) / 16;
-	dl->late_dev += (dev - dl->late_dev) / 16;
+	dl->late_mean += (late - dl->late_mean) / LATE_EWMA_WEIGHT;
+	dl->late_dev += (dev - dl->late_dev) / LATE_EWMA_WEIGHT;
 	dl->st.wakeups++;
 	dl->st.spin_margin_ns = spin_margin(dl);
 }
 
-int fl_delayline_nfds(const struct fl_delayline *dl)
-{
-	return dl->nq;
-}
-
-void fl_delayline_fds(const struct fl_delayline *dl, struct pollfd *pfd)
+static void queue_fds(const struct fl_delayline *dl, struct pollfd *pfd)
 {
 	for (int i = 0; i < dl->nq; i++)
 		pfd[i] = (struct pollfd){ .fd = dl->q[i].fd, .events = POLLIN };
@@ -600,27 +585,26 @@ void fl_delayline_fds(const struct fl_delayline *dl, struct pollfd *pfd)
 
 static int run_once(struct fl_delayline *dl, struct pollfd *pfd, int n)
 {
-	int64_t to = fl_delayline_timeout(dl);
+	int64_t to = next_timeout(dl);
 	struct timespec ts, *tsp = NULL;
 	uint64_t target = 0;
 	int r;
 
 	if (to >= 0) {
-		ts.tv_sec = to / 1000000000;
-		ts.tv_nsec = to % 1000000000;
+		ts = fl_ns_ts((uint64_t)to);
 		tsp = &ts;
-		target = fl_dl_now_ns() + (uint64_t)to;
+		target = fl_clock_mono_ns() + (uint64_t)to;
 	}
 	r = ppoll(pfd, (nfds_t)n, tsp, NULL);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (r == 0 && to > 0)
-		wake_measured(dl, target, fl_dl_now_ns());
+		wake_measured(dl, target, fl_clock_mono_ns());
 	for (int i = 0; i < dl->nq; i++)
 		if (pfd[i].revents & POLLIN)
-			fl_delayline_process(dl, i);
-	fl_delayline_release(dl);
-	rate_check(dl, fl_dl_now_ns());
+			process(dl, i);
+	release_due(dl);
+	rate_check(dl, fl_clock_mono_ns());
 	return n > dl->nq && (pfd[dl->nq].revents & (POLLIN | POLLHUP)) ? 1 : 0;
 }
 
@@ -631,7 +615,7 @@ int fl_delayline_run(struct fl_delayline *dl, int stop_fd)
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	set_rt(dl, true);
-	fl_delayline_fds(dl, pfd);
+	queue_fds(dl, pfd);
 	if (stop_fd >= 0)
 		pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 	do
@@ -669,7 +653,7 @@ int fl_delayline_start(struct fl_delayline *dl)
 	return 0;
 }
 
-int fl_delayline_stop(struct fl_delayline *dl)
+static int stop_thread(struct fl_delayline *dl)
 {
 	uint64_t one = 1;
 
@@ -690,7 +674,7 @@ void fl_delayline_close(struct fl_delayline *dl)
 
 	if (!dl)
 		return;
-	fl_delayline_stop(dl);
+	stop_thread(dl);
 	while (fl_timerheap_pop(&dl->heap, &t) == 0)
 		release_one(dl, &t, t.due_ns);
 	tx_flush_all(dl);

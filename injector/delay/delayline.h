@@ -13,21 +13,17 @@
  * sendto(). Wake-ups: sleep (ppoll, timer slack 1 ns) until a margin
  * (100 us by default) before the head's due time, then spin.
  *
- * Two ways to drive it:
- * - a thread of its own: fl_delayline_start() / fl_delayline_stop()
- *   (recommended: control work in the caller never delays a verdict);
- * - the caller's poll loop: poll fl_delayline_fds(), call
- *   fl_delayline_process() when readable and fl_delayline_release() at
- *   fl_delayline_timeout() (0 = call again at once: spinning).
- * fl_delayline_close() releases every held packet with ACCEPT before
- * closing the sockets (closing alone would drop them).
+ * It runs in a thread of its own (fl_delayline_start: the supervisor, so
+ * that control work never delays a verdict) or in the caller's thread until
+ * a stop fd is readable (fl_delayline_run: `fallacy __delayline`).
+ * fl_delayline_close() stops the thread, then releases every held packet
+ * with ACCEPT before closing the sockets (closing alone would drop them).
  *
  * Slots are configured from any thread (a mutex guards them); everything
  * else belongs to the thread that drives the line. */
 #ifndef FALLACY_DELAYLINE_H
 #define FALLACY_DELAYLINE_H
 
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,7 +34,7 @@
 /* Kernel queue length per namespace (NFQA_CFG_QUEUE_MAXLEN). Beyond it the
  * kernel lets packets through undelayed (F_FAIL_OPEN); the per-slot limit
  * (default FL_DELAY_DEFAULT_LIMIT) is enforced first, counted, and drops. */
-#define FL_DL_QUEUE_MAXLEN 65536u
+#define FL_DL_QUEUE_MAXLEN FL_DELAY_MAX_LIMIT
 
 struct fl_delayline;
 
@@ -90,24 +86,13 @@ void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns);
  * does not take a core away from the traffic it delays. */
 void fl_delayline_set_rt(struct fl_delayline *dl, int prio);
 
-/* Caller-driven mode. */
-int fl_delayline_nfds(const struct fl_delayline *dl);
-void fl_delayline_fds(const struct fl_delayline *dl, struct pollfd *pfd);
-int fl_delayline_process(struct fl_delayline *dl, int queue);
-int fl_delayline_release(struct fl_delayline *dl);
-/* Nanoseconds until fl_delayline_release() is next needed, minus the spin
- * margin; 0 = now (spinning), -1 = nothing held. */
-int64_t fl_delayline_timeout(struct fl_delayline *dl);
-
-/* Blocking loop until stop_fd (eventfd/pipe, -1 = none) is readable. */
+/* Blocking loop until stop_fd (eventfd/pipe/signalfd, -1 = none) is
+ * readable. */
 int fl_delayline_run(struct fl_delayline *dl, int stop_fd);
-/* The same loop in a thread of its own. */
+/* The same loop in a thread of its own, until fl_delayline_close. */
 int fl_delayline_start(struct fl_delayline *dl);
-int fl_delayline_stop(struct fl_delayline *dl);
 
 /* Stop the thread if any, ACCEPT every held packet, close, free. */
 void fl_delayline_close(struct fl_delayline *dl);
-
-uint64_t fl_dl_now_ns(void);
 
 #endif

@@ -3,36 +3,9 @@
  * no-reorder floor. See delaymodel.h for the semantics. */
 #include "delaymodel.h"
 
-#include <errno.h>
 #include <math.h>
-#include <string.h>
 
 #include "fallacy/prng.h"
-
-static const char *const dist_names[FL_DIST_COUNT] = {
-	[FL_DIST_UNIFORM] = "uniform",
-	[FL_DIST_NORMAL] = "normal",
-	[FL_DIST_PARETO] = "pareto",
-	[FL_DIST_PARETONORMAL] = "paretonormal",
-};
-
-const char *fl_delay_dist_name(enum fl_delay_dist d)
-{
-	return d < FL_DIST_COUNT ? dist_names[d] : "?";
-}
-
-int fl_delay_dist_parse(const char *text, enum fl_delay_dist *out, struct fl_err *err)
-{
-	for (int i = 0; i < FL_DIST_COUNT; i++) {
-		if (!strcmp(text, dist_names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	fl_err_set(err, "%s: unknown distribution (use uniform, normal, pareto or paretonormal)",
-		   text);
-	return -EINVAL;
-}
 
 /* Acklam's inverse normal CDF, relative error < 1.2e-9 after one Halley
  * step. Clipped by the caller, like netem's tables, at +-4 sd. */
@@ -92,7 +65,7 @@ static double normal_std(double u)
 
 int64_t fl_delay_jitter(enum fl_delay_dist dist, uint64_t jitter_ns, uint32_t u32)
 {
-	double u = ((double)u32 + 0.5) / 4294967296.0;
+	double u = ((double)u32 + 0.5) / (double)FL_PROB_ONE;
 	double j = (double)jitter_ns, v;
 
 	switch (dist) {
@@ -121,8 +94,8 @@ uint32_t fl_delay_correlate(uint32_t fresh, uint32_t *last, double corr)
 		*last = fresh;
 		return fresh;
 	}
-	rho = corr >= 1 ? (1ull << 32) : (uint64_t)(corr * 4294967296.0);
-	answer = ((uint64_t)fresh * ((1ull << 32) - rho) + (uint64_t)*last * rho) >> 32;
+	rho = corr >= 1 ? FL_PROB_ONE : (uint64_t)(corr * (double)FL_PROB_ONE);
+	answer = ((uint64_t)fresh * (FL_PROB_ONE - rho) + (uint64_t)*last * rho) >> 32;
 	*last = (uint32_t)answer;
 	return (uint32_t)answer;
 }
@@ -137,7 +110,7 @@ static bool reorder_skip(const struct fl_delay_params *p, struct fl_delay_state 
 	u = fl_delay_correlate(fresh, &s->reorder_last, p->reorder_corr);
 	if (p->reorder >= 1)
 		return true;
-	return (double)u < p->reorder * 4294967296.0;
+	return (double)u < p->reorder * (double)FL_PROB_ONE;
 }
 
 /* The correlation memory starts from a draw of its own (netem starts it

@@ -42,7 +42,10 @@ enum fl_delay_dist {
 	FL_DIST_COUNT,
 };
 
-#define FL_DELAY_DEFAULT_LIMIT 10000u
+/* Packets a rule holds at once: by default, and at most (a rule may fill
+ * the kernel queue, FL_DL_QUEUE_MAXLEN, but no more). */
+#define FL_DELAY_DEFAULT_LIMIT 10000
+#define FL_DELAY_MAX_LIMIT 65536
 
 /* Which mechanism delays: the NFQUEUE delay line (queue), sch_netem
  * (netem.h; only when the kernel has it), or auto, which is the queue
@@ -88,10 +91,6 @@ int64_t fl_delay_jitter(enum fl_delay_dist dist, uint64_t jitter_ns, uint32_t u)
 uint32_t fl_delay_correlate(uint32_t fresh, uint32_t *last, double corr);
 /* Standard normal quantile (Acklam's rational approximation, refined). */
 double fl_norm_quantile(double p);
-
-const char *fl_delay_dist_name(enum fl_delay_dist d);
-/* -EINVAL with a message naming the choices. */
-int fl_delay_dist_parse(const char *text, enum fl_delay_dist *out, struct fl_err *err);
 
 /* "D [jitter J] ..." (the words after "delay") into p, by the delay fault
  * kind's own table (injector/faults/delay.c): `fallacy __delayline`. */

@@ -25,7 +25,7 @@ void fl_nfrule_build(struct fl_nfrule *r, const char *netns, int family, enum fl
 	snprintf(r->chain, sizeof(r->chain), "%s",
 		 hook == FL_NFQ_LO_INPUT ? "INPUT" : "PREROUTING");
 	snprintf(r->rule, sizeof(r->rule),
-		 "%s-m mark --mark 0x%08x/0x%08x -j NFQUEUE --queue-num %d%s",
+		 "%s-m mark --mark 0x%08x/0x%08x -j NFQUEUE --queue-num %u%s",
 		 hook == FL_NFQ_LO_INPUT ? "-i lo " : "", FL_MARK_DELAY, FL_MARK_TAG_MASK,
 		 FL_QUEUE_NUM, fail_closed ? "" : " --queue-bypass");
 }
@@ -59,19 +59,13 @@ int fl_nfrule_remove(const struct fl_nfrule *r)
 int fl_nfrule_bridge_nf(const char *netns, int family)
 {
 	char path[128], c = 0;
-	int nsfd = -1, saved = -1, fd, err = 0;
+	int saved = -1, fd, err;
 
 	snprintf(path, sizeof(path), "/proc/sys/net/bridge/bridge-nf-call-%s",
 		 family == 6 ? "ip6tables" : "iptables");
-	if (strcmp(netns, "-")) {
-		nsfd = fl_netns_open_spec(netns);
-		if (nsfd < 0)
-			return nsfd;
-		err = fl_netns_enter(nsfd, &saved);
-		close(nsfd);
-		if (err)
-			return err;
-	}
+	err = fl_netns_enter_spec(netns, &saved);
+	if (err)
+		return err;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read(fd, &c, 1) != 1)
 		err = -errno;

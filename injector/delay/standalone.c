@@ -12,7 +12,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "delayline.h"
+#include "fallacy/mark.h"
+#include "json.h"
 #include "log.h"
 #include "nfrule.h"
 #include "parse.h"
@@ -80,9 +83,9 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 	else if (!strcmp(a, "--ready"))
 		o->ready = v;
 	else if (!strcmp(a, "--spin")) {
-		o->spin_ns = strtoll(v, NULL, 10) * 1000; /* < 0: adaptive */
+		o->spin_ns = strtoll(v, NULL, 10) * (int64_t)FL_NSEC_PER_USEC; /* < 0: adaptive */
 	} else if (!strcmp(a, "--slot") || !strcmp(a, "--seed")) {
-		if (fl_parse_u64(v, 0, a[3] == 'l' ? 0xffff : UINT64_MAX, &n, &err)) {
+		if (fl_parse_u64(v, 0, a[3] == 'l' ? FL_MARK_SLOT_MASK : UINT64_MAX, &n, &err)) {
 			pr_err("%s %s", a, err.msg);
 			return -EINVAL;
 		}
@@ -133,26 +136,33 @@ static int install_rules(const struct dl_opts *o, struct fl_state *st, struct fl
 	return 0;
 }
 
-static void write_stats(struct fl_delayline *dl, const struct dl_opts *o)
+static void write_stats(struct fl_delayline *dl, const struct dl_opts *opts)
 {
+	struct fl_out o = { .json = true, .compact = true };
 	struct fl_dl_slot_counters c = { 0 };
 	struct fl_dl_stats s;
-	FILE *f = o->stats ? fopen(o->stats, "w") : stdout;
+	FILE *f = opts->stats ? fopen(opts->stats, "w") : stdout;
 
 	if (!f)
 		return;
 	fl_delayline_stats(dl, &s);
-	fl_delayline_slot_counters(dl, (uint16_t)o->slot, &c);
-	fprintf(f,
-		"{\"queued\":%llu,\"delayed\":%llu,\"reordered\":%llu,\"overflow\":%llu,"
-		"\"max_held\":%llu,\"received\":%llu,\"unknown\":%llu,\"verdict_errors\":%llu,"
-		"\"late_mean_ns\":%llu,\"late_max_ns\":%llu,\"spin_margin_ns\":%lld,\"bulk\":%d}\n",
-		(unsigned long long)c.queued, (unsigned long long)c.delayed,
-		(unsigned long long)c.reordered, (unsigned long long)c.overflow,
-		(unsigned long long)c.max_held, (unsigned long long)s.received,
-		(unsigned long long)s.unknown, (unsigned long long)s.verdict_errors,
-		(unsigned long long)(s.released ? s.late_sum_ns / s.released : 0),
-		(unsigned long long)s.late_max_ns, (long long)s.spin_margin_ns, s.bulk);
+	fl_delayline_slot_counters(dl, (uint16_t)opts->slot, &c);
+	o.f = f;
+	fl_out_open(&o, "", '{');
+	fl_out_u64(&o, "queued", c.queued);
+	fl_out_u64(&o, "delayed", c.delayed);
+	fl_out_u64(&o, "reordered", c.reordered);
+	fl_out_u64(&o, "overflow", c.overflow);
+	fl_out_u64(&o, "max_held", c.max_held);
+	fl_out_u64(&o, "received", s.received);
+	fl_out_u64(&o, "unknown", s.unknown);
+	fl_out_u64(&o, "verdict_errors", s.verdict_errors);
+	fl_out_u64(&o, "late_mean_ns", s.released ? s.late_sum_ns / s.released : 0);
+	fl_out_u64(&o, "late_max_ns", s.late_max_ns);
+	fl_out_i64(&o, "spin_margin_ns", s.spin_margin_ns);
+	fl_out_i64(&o, "bulk", s.bulk);
+	fl_out_close(&o, '}');
+	fputc('\n', f);
 	if (f != stdout)
 		fclose(f);
 }

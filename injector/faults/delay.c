@@ -36,8 +36,13 @@ struct delay {
 };
 
 #define OFF(field) offsetof(struct delay, p.field)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
+/* Indexed by enum fl_delay_dist (the parameter stores the word's index). */
 static const char *const dists[] = { "uniform", "normal", "pareto", "paretonormal", NULL };
+_Static_assert(sizeof(dists) / sizeof(dists[0]) == FL_DIST_COUNT + 1,
+	       "one distribution word per enum fl_delay_dist");
 static const char *const backends[] = { "auto", "queue", "netem", NULL };
 
 static const struct fl_param delay_params[] = {
@@ -80,9 +85,9 @@ static const struct fl_param delay_params[] = {
 	{ .name = "limit",
 	  .type = FL_PT_COUNT,
 	  .off = OFF(limit),
-	  .def = "10000",
+	  .def = STR(FL_DELAY_DEFAULT_LIMIT),
 	  .min = 1,
-	  .max = 65536,
+	  .max = FL_DELAY_MAX_LIMIT,
 	  .help = "packets held per rule; beyond it they are dropped and counted" },
 	{ .name = "fail-closed",
 	  .type = FL_PT_FLAG,

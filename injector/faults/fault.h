@@ -310,8 +310,4 @@ const char *fl_ptype_name(enum fl_ptype t);
 /* Check one value of type t as written (a YAML scalar, a wrap flag). */
 int fl_param_check(const struct fl_param *p, const char *text, struct fl_err *err);
 
-/* The `fallacy wrap` flags: every parameter with a wrap flag, in kind
- * order. *kind gets its kind. NULL when absent. */
-const struct fl_param *fl_wrap_flag(const char *flag, const struct fault_ops **kind);
-
 #endif

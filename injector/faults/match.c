@@ -14,8 +14,6 @@
 
 #include "lab/lab.h"
 
-static const uint8_t lab_net6[16] = { 0xfd, 0xfa, 0x11, 0xac };
-
 static bool prefix_in_lab(const struct fl_prefix *p, const struct fl_lab *lab)
 {
 	struct fl_prefix net = { .family = p->family };
@@ -24,8 +22,8 @@ static bool prefix_in_lab(const struct fl_prefix *p, const struct fl_lab *lab)
 		memcpy(net.addr, &lab->net4, 4);
 		net.plen = (uint8_t)lab->prefix4_len;
 	} else {
-		memcpy(net.addr, lab_net6, 16);
-		net.plen = 64;
+		memcpy(net.addr, &fl_lab_net6, 16);
+		net.plen = FL_LAB_PREFIX6_LEN;
 	}
 	return p->plen >= net.plen && fl_prefix_contains(&net, p->family, p->addr);
 }

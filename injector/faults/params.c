@@ -653,18 +653,6 @@ void fl_kind_describe(const struct fault_ops *ops, FILE *f)
 	}
 }
 
-const struct fl_param *fl_wrap_flag(const char *flag, const struct fault_ops **kind)
-{
-	for (int k = 0; fl_fault_kinds[k]; k++)
-		for (const struct fl_param *p = fl_fault_kinds[k]->params; p->name; p++)
-			if (p->wrap && !strcmp(p->wrap, flag)) {
-				if (kind)
-					*kind = fl_fault_kinds[k];
-				return p;
-			}
-	return NULL;
-}
-
 int fl_fault_parse_params(struct fl_fault *f, int argc, char **argv, struct fl_err *err)
 {
 	struct fl_fault *n = calloc(1, sizeof(*n));

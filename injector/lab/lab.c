@@ -55,9 +55,11 @@ int fl_lab_validate(const struct fl_lab_spec *spec, struct fl_err *err)
 	return 0;
 }
 
+const struct in6_addr fl_lab_net6 = { .s6_addr = FL_LAB_NET6 };
+
 int fl_lab_addr4(int lab, int node, struct in_addr *net, struct in_addr *host)
 {
-	uint32_t base = 0xc6120000u; /* 198.18.0.0 */
+	uint32_t base = FL_LAB_NET4;
 
 	if (lab < 0 || lab >= FL_LAB_MAX_LABS || node < 0 || node >= FL_LAB_MAX_NODES)
 		return -ERANGE;
@@ -71,10 +73,7 @@ int fl_lab_addr4(int lab, int node, struct in_addr *net, struct in_addr *host)
 
 void fl_lab_addr6(int lab, int node, struct in6_addr *host)
 {
-	static const uint8_t pfx[8] = { 0xfd, 0xfa, 0x11, 0xac, 0, 0, 0, 0 };
-
-	memset(host, 0, sizeof(*host));
-	memcpy(host->s6_addr, pfx, sizeof(pfx));
+	*host = fl_lab_net6;
 	host->s6_addr[12] = (uint8_t)(lab >> 8);
 	host->s6_addr[13] = (uint8_t)lab;
 	host->s6_addr[14] = (uint8_t)((node + 1) >> 8);

@@ -53,14 +53,25 @@ struct fl_lab_spec {
  * -EINVAL with err filled. */
 int fl_lab_validate(const struct fl_lab_spec *spec, struct fl_err *err);
 
-/* Address plan: lab slot 0..FL_LAB_MAX_LABS-1, node 0..255.
- * IPv4 198.18.0.0/15 cut into /23s: lab L gets 198.18.0.0 + L*512 and node
- * K (0-based) gets host K+1 in it. IPv6 fdfa:11ac::L:K+1/64. */
+/* Address plan, the one place it is written down: every address fallacy
+ * gives comes from 198.18.0.0/15 (RFC 2544) or fdfa:11ac::/64. Lab slot
+ * 0..FL_LAB_MAX_LABS-1, node 0..255. IPv4 198.18.0.0/15 cut into /23s: lab
+ * L gets 198.18.0.0 + L*512 and node K (0-based) gets host K+1 in it. IPv6
+ * fdfa:11ac::L:K+1/64. */
+#define FL_LAB_NET4 0xc6120000u /* 198.18.0.0, host byte order */
+#define FL_LAB_NET4_LEN 15
+#define FL_LAB_NET6                    \
+	{                              \
+		0xfd, 0xfa, 0x11, 0xac \
+	} /* fdfa:11ac::, the rest zero */
+#define FL_LAB_SUBNET6 "fdfa:11ac::/64"
 #define FL_LAB_MAX_LABS 256
 #define FL_LAB_PREFIX4_LEN 23
 #define FL_LAB_PREFIX6_LEN 64
 int fl_lab_addr4(int lab, int node, struct in_addr *net, struct in_addr *host);
 void fl_lab_addr6(int lab, int node, struct in6_addr *host);
+/* fdfa:11ac::/64 (its FL_LAB_PREFIX6_LEN bits). */
+extern const struct in6_addr fl_lab_net6;
 
 /* Set from a signal handler (SIGINT/SIGTERM): fl_lab_up stops after the
  * current node, removes what it made and returns -EINTR. */
@@ -95,10 +106,10 @@ int fl_lab_exec(const char *netns, char *const argv[]);
  * binding a non-loopback address work. On a loopback device the kernel
  * makes the whole prefix local, so any 198.18.x.y can be bound; all of it
  * travels over lo and through lo's fault point. */
-#define FL_WRAP_ADDR4 "198.18.0.1"
-#define FL_WRAP_PLEN4 15
-#define FL_WRAP_ADDR6 "fdfa:11ac::1"
-#define FL_WRAP_PLEN6 64
+#define FL_WRAP_ADDR4 "198.18.0.1" /* fl_lab_addr4(0, 0) (test_lab.c checks) */
+#define FL_WRAP_PLEN4 FL_LAB_NET4_LEN
+#define FL_WRAP_ADDR6 "fdfa:11ac::1" /* fl_lab_addr6(0, 0) */
+#define FL_WRAP_PLEN6 FL_LAB_PREFIX6_LEN
 
 struct fl_wrapns_opts {
 	bool extra_addrs; /* 198.18.0.1/15 and fdfa:11ac::1/64 on lo */

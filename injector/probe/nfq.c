@@ -21,6 +21,9 @@
 #include "log.h"
 #include "spawn.h"
 
+/* How long the test packet may take to be seen. */
+#define PACKET_WAIT_MS 300
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -55,7 +58,7 @@ static int probe_nfq_config(struct mnl_socket *nl, bool params, uint32_t seq)
 
 static struct mnl_socket *probe_nfq_open(char *why, size_t len)
 {
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 300000 };
+	struct timeval tv = { .tv_sec = 0, .tv_usec = PACKET_WAIT_MS * 1000 };
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
 	int err;
 

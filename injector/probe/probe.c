@@ -24,8 +24,12 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "log.h"
 #include "scratch.h"
+
+/* The scratch child is killed (SIGALRM) after this long. */
+#define PROBE_TIMEOUT_S 10
 
 static const struct fl_probe_info infos[FL_PROBE_COUNT] = {
 	[FL_PROBE_NETNS] = { "netns", "every lab, wrap and attach session", "fallacy cannot work",
@@ -173,7 +177,7 @@ static void run_scratch_child(struct fl_probe_report *shared)
 		return;
 	}
 	if (pid == 0) {
-		alarm(10); /* a stuck probe must not hang doctor */
+		alarm(PROBE_TIMEOUT_S); /* a stuck probe must not hang doctor */
 		fl_probe_scratch(shared);
 		_exit(0);
 	}
@@ -189,10 +193,9 @@ int fl_probe_run(struct fl_probe_report *rep)
 {
 	struct fl_probe_report *shared;
 	libbpf_print_fn_t old_print;
-	struct timespec t0, t1;
+	uint64_t t0 = fl_clock_mono_ns();
 	struct utsname u;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
 		      0);
 	if (shared == MAP_FAILED)
@@ -207,9 +210,7 @@ int fl_probe_run(struct fl_probe_report *rep)
 	run_scratch_child(shared);
 	libbpf_set_print(old_print);
 	mark_not_run(shared, "a probe it depends on failed");
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	shared->elapsed_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
-			     (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	shared->elapsed_ns = fl_clock_mono_ns() - t0;
 	*rep = *shared;
 	munmap(shared, sizeof(*shared));
 	return 0;

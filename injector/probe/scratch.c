@@ -35,6 +35,10 @@
 #include <netlink/route/qdisc/tbf.h>
 
 #include "probe.skel.h"
+#include "shape/shape.h"
+
+/* How long the test packet may take to be seen. */
+#define PACKET_WAIT_MS 100
 
 #define BRNF_SYSCTL "/proc/sys/net/bridge/bridge-nf-call-iptables"
 
@@ -130,7 +134,7 @@ static void probe_cls_bpf(struct fl_probe_report *rep)
 		goto cleanup;
 	}
 	fl_probe_send_packet();
-	for (int i = 0; i < 100 && !skel->bss->hits; i++)
+	for (int ms = 0; ms < PACKET_WAIT_MS && !skel->bss->hits; ms++)
 		usleep(1000);
 	if (skel->bss->hits)
 		fl_probe_set(rep, FL_PROBE_CLS_BPF, true,
@@ -144,46 +148,41 @@ cleanup:
 }
 
 /* Adds (or replaces) the root qdisc of dev; kind-specific set-up in fill. */
+/* A qdisc of kind as the root of dev, the way the shaper adds its own. */
 static int add_root_qdisc(struct nl_sock *sk, const char *dev, const char *kind,
-			  void (*fill)(struct rtnl_qdisc *))
+			  fl_shape_fill_fn fill)
 {
-	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
 	int ifindex = (int)if_nametoindex(dev);
-	int err;
 
-	if (!q)
-		return -NLE_NOMEM;
-	if (!ifindex) {
-		err = -NLE_NODEV;
-		goto cleanup;
-	}
-	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
-	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
-	err = rtnl_tc_set_kind(TC_CAST(q), kind);
-	if (err < 0)
-		goto cleanup;
-	fill(q);
-	err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
-cleanup:
-	rtnl_qdisc_put(q);
-	return err;
+	if (!ifindex)
+		return -NLE_NODEV;
+	return fl_shape_qdisc_add(sk, ifindex, TC_H_ROOT, TC_HANDLE(1, 0), kind,
+				  NLM_F_CREATE | NLM_F_REPLACE, fill, NULL, NULL);
 }
 
-static void fill_tbf(struct rtnl_qdisc *q)
+static int fill_tbf(struct rtnl_qdisc *q, const struct fl_rate *r, const void *arg)
 {
+	(void)r;
+	(void)arg;
 	rtnl_qdisc_tbf_set_limit(q, 15000);
 	rtnl_qdisc_tbf_set_rate(q, 125000, 1600, 0); /* 1mbit */
+	return 0;
 }
 
-static void fill_htb(struct rtnl_qdisc *q)
+static int fill_htb(struct rtnl_qdisc *q, const struct fl_rate *r, const void *arg)
 {
+	(void)r;
+	(void)arg;
 	rtnl_htb_set_defcls(q, TC_HANDLE(1, 1));
+	return 0;
 }
 
-static void fill_netem(struct rtnl_qdisc *q)
+static int fill_netem(struct rtnl_qdisc *q, const struct fl_rate *r, const void *arg)
 {
+	(void)r;
+	(void)arg;
 	rtnl_netem_set_delay(q, 1000); /* 1 ms */
+	return 0;
 }
 
 /* An htb class under 1: proves the classful part, not only the qdisc. */

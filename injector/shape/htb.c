@@ -18,26 +18,25 @@
 #include "nlutil.h"
 #include "state/journal.h"
 
+/* htb's quantum is rate/100 within FL_SHAPE_FRAME..QUANTUM_MAX bytes (the
+ * kernel warns about quanta above 200000). */
+#define QUANTUM_MAX 200000
+
 /* -NLE_EXIST when a root qdisc is there already (ours from an earlier rate
  * fault, or somebody else's). */
+static int htb_root_fill(struct rtnl_qdisc *q, const struct fl_rate *r, const void *arg)
+{
+	(void)r;
+	(void)arg;
+	/* default 0: unclassified packets bypass the classes, unshaped */
+	rtnl_htb_set_defcls(q, 0);
+	return 0;
+}
+
 static int htb_root(struct nl_sock *sk, int idx)
 {
-	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
-	int err;
-
-	if (!q)
-		return -NLE_NOMEM;
-	rtnl_tc_set_ifindex(TC_CAST(q), idx);
-	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(FL_SHAPE_MAJOR, 0));
-	err = rtnl_tc_set_kind(TC_CAST(q), "htb");
-	if (!err) {
-		/* default 0: unclassified packets bypass the classes, unshaped */
-		rtnl_htb_set_defcls(q, 0);
-		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
-	}
-	rtnl_qdisc_put(q);
-	return err;
+	return fl_shape_qdisc_add(sk, idx, TC_H_ROOT, TC_HANDLE(FL_SHAPE_MAJOR, 0), "htb",
+				  NLM_F_CREATE | NLM_F_EXCL, htb_root_fill, NULL, NULL);
 }
 
 static int htb_class(struct nl_sock *sk, int idx, uint16_t minor, const struct fl_rate *in)
@@ -50,10 +49,10 @@ static int htb_class(struct nl_sock *sk, int idx, uint16_t minor, const struct f
 	if (!c)
 		return -NLE_NOMEM;
 	fl_rate_defaults(in, &r);
-	if (quantum < 1514)
-		quantum = 1514;
-	if (quantum > 200000)
-		quantum = 200000;
+	if (quantum < FL_SHAPE_FRAME)
+		quantum = FL_SHAPE_FRAME;
+	if (quantum > QUANTUM_MAX)
+		quantum = QUANTUM_MAX;
 	rtnl_tc_set_ifindex(TC_CAST(c), idx);
 	rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(FL_SHAPE_MAJOR, 0));
 	rtnl_tc_set_handle(TC_CAST(c), FL_SHAPE_CLASSID(minor));
@@ -72,42 +71,25 @@ static int htb_class(struct nl_sock *sk, int idx, uint16_t minor, const struct f
 
 /* A byte FIFO of `limit` under the class instead of the default
  * 1000-packet pfifo, so a slow class does not buffer seconds of data. */
-static int htb_leaf(struct nl_sock *sk, int idx, uint16_t minor, const struct fl_rate *in)
+static int bfifo_fill(struct rtnl_qdisc *q, const struct fl_rate *in, const void *arg)
 {
-	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
 	struct fl_rate r;
-	int err;
 
-	if (!q)
-		return -NLE_NOMEM;
-	fl_rate_defaults(in, &r);
-	rtnl_tc_set_ifindex(TC_CAST(q), idx);
-	rtnl_tc_set_parent(TC_CAST(q), FL_SHAPE_CLASSID(minor));
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(minor, 0));
-	err = rtnl_tc_set_kind(TC_CAST(q), "bfifo");
-	if (!err) {
-		rtnl_qdisc_fifo_set_limit(q, (int)r.limit);
-		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
-	}
-	rtnl_qdisc_put(q);
-	return err;
-}
-
-static int bfifo_leaf(struct nl_sock *sk, int idx, uint16_t minor, const struct fl_rate *r,
-		      const void *arg)
-{
 	(void)arg;
-	return htb_leaf(sk, idx, minor, r);
+	fl_rate_defaults(in, &r);
+	rtnl_qdisc_fifo_set_limit(q, (int)r.limit);
+	return 0;
 }
 
 int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
 		   const struct fl_rate *r)
 {
-	return fl_shape_class_leaf(st, netns, ifname, minor, r, bfifo_leaf, NULL);
+	return fl_shape_class_leaf(st, netns, ifname, minor, r, "bfifo", bfifo_fill, NULL);
 }
 
 int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
-			const struct fl_rate *r, fl_shape_leaf_fn leaf, const void *arg)
+			const struct fl_rate *r, const char *kind, fl_shape_fill_fn fill,
+			const void *arg)
 {
 	struct nl_sock *sk = NULL;
 	struct fl_rec rec;
@@ -140,7 +122,8 @@ int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifna
 	}
 	err = htb_class(sk, idx, minor, r);
 	if (err >= 0)
-		err = leaf(sk, idx, minor, r, arg);
+		err = fl_shape_qdisc_add(sk, idx, FL_SHAPE_CLASSID(minor), TC_HANDLE(minor, 0),
+					 kind, NLM_F_CREATE | NLM_F_REPLACE, fill, r, arg);
 	if (err < 0) {
 		pr_err("shaping: adding htb class %x:%x on %s in namespace %s: %s", FL_SHAPE_MAJOR,
 		       minor, ifname, netns, nl_geterror(err));

@@ -47,25 +47,12 @@ int fl_netem_fill(struct rtnl_qdisc *q, const struct fl_netem *n)
 	return err;
 }
 
-static int netem_leaf(struct nl_sock *sk, int idx, uint16_t minor, const struct fl_rate *r,
-		      const void *arg)
+static int netem_fill(struct rtnl_qdisc *q, const struct fl_rate *r, const void *arg)
 {
-	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
-	int err;
+	int err = fl_netem_fill(q, arg);
 
 	(void)r;
-	if (!q)
-		return -NLE_NOMEM;
-	rtnl_tc_set_ifindex(TC_CAST(q), idx);
-	rtnl_tc_set_parent(TC_CAST(q), FL_SHAPE_CLASSID(minor));
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(minor, 0));
-	err = rtnl_tc_set_kind(TC_CAST(q), "netem");
-	if (!err)
-		err = fl_netem_fill(q, arg);
-	if (err >= 0)
-		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
-	rtnl_qdisc_put(q);
-	return err;
+	return err < 0 ? err : 0;
 }
 
 int fl_shape_netem(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
@@ -73,5 +60,5 @@ int fl_shape_netem(struct fl_state *st, const char *netns, const char *ifname, u
 {
 	struct fl_rate r = { .rate_bps = NETEM_CLASS_BPS };
 
-	return fl_shape_class_leaf(st, netns, ifname, minor, &r, netem_leaf, n);
+	return fl_shape_class_leaf(st, netns, ifname, minor, &r, "netem", netem_fill, n);
 }

@@ -25,15 +25,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fallacy/mark.h"
 #include "log.h"
 
 struct fl_state;
 struct nl_sock;
 
-#define FL_SHAPE_MAJOR 0xfa11u
+#define FL_SHAPE_MAJOR FL_TAG
 #define FL_SHAPE_CLASSID(minor) (((uint32_t)FL_SHAPE_MAJOR << 16) | ((minor)&0xffffu))
 /* u32 filter for the ifb redirect; after the data plane's (priority 1). */
-#define FL_SHAPE_U32_PRIO 0xfa11u
+#define FL_SHAPE_U32_PRIO FL_TAG
+
+/* One full Ethernet frame at MTU 1500 (bytes, without FCS): the smallest
+ * burst and htb quantum that make sense. */
+#define FL_SHAPE_FRAME 1514u
 
 struct fl_rate {
 	uint64_t rate_bps; /* bits per second */
@@ -52,12 +57,21 @@ int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
 		     const struct fl_rate *r, bool *own_ifb);
 int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
 		   const struct fl_rate *r);
-/* Builds the leaf qdisc of class FL_SHAPE_CLASSID(minor); -NLE_*. */
-typedef int (*fl_shape_leaf_fn)(struct nl_sock *sk, int ifindex, uint16_t minor,
-				const struct fl_rate *r, const void *arg);
-/* fl_shape_class() with another leaf than the byte FIFO (netem.h). */
+/* Sets a qdisc's own parameters (the kind is set already): r is the rate
+ * it serves, arg the caller's; 0 or -NLE_*. */
+struct rtnl_qdisc;
+typedef int (*fl_shape_fill_fn)(struct rtnl_qdisc *q, const struct fl_rate *r, const void *arg);
+/* Adds a qdisc of kind at (ifindex, parent, handle), filled by fill (NULL:
+ * the kind's defaults), with the NLM_F_* flags; -NLE_*. The one place
+ * qdiscs are built. */
+int fl_shape_qdisc_add(struct nl_sock *sk, int ifindex, uint32_t parent, uint32_t handle,
+		       const char *kind, int flags, fl_shape_fill_fn fill, const struct fl_rate *r,
+		       const void *arg);
+/* fl_shape_class() with another leaf than the byte FIFO: a qdisc of kind
+ * filled by fill (netem.h). */
 int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
-			const struct fl_rate *r, fl_shape_leaf_fn leaf, const void *arg);
+			const struct fl_rate *r, const char *kind, fl_shape_fill_fn fill,
+			const void *arg);
 /* tbf fa11: as the root of ifindex on an open route socket; -NLE_*. */
 int fl_shape_tbf_nl(struct nl_sock *sk, int ifindex, const struct fl_rate *r);
 /* Remove what the two made (tolerating absence): the ingress filter + ifb,

@@ -17,11 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "undo.h"
 
 #define JOURNAL "journal"
 #define LOCK_WAIT_MS 10000
+#define LOCK_RETRY_MS 20
 
 struct fl_state {
 	int fd;
@@ -294,13 +296,13 @@ static char *read_all(const char *path, size_t *len)
 /* Wait (bounded) until nobody is still building the session. */
 static int lock_journal(const char *path, int *fdp)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = fl_ns_ts(LOCK_RETRY_MS * FL_NSEC_PER_MSEC);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	*fdp = -1;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB); waited += 20) {
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB); waited += LOCK_RETRY_MS) {
 		if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
 			close(fd);
 			return -EBUSY;

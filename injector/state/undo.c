@@ -27,6 +27,7 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
+#include "clock.h"
 #include "iptables.h"
 #include "log.h"
 #include "netns.h"
@@ -56,7 +57,7 @@ static int gone(int err)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = fl_ns_ts((uint64_t)ms * FL_NSEC_PER_MSEC);
 
 	nanosleep(&ts, NULL);
 }
@@ -301,7 +302,7 @@ static int undo_iptables(struct undo_ctx *c, int argc, char **argv)
 static int undo_sysctl(struct undo_ctx *c, int argc, char **argv)
 {
 	char path[512], val[1024] = "";
-	int nsfd, saved = -1, fd, err = 0;
+	int saved = -1, fd, err;
 	size_t len;
 
 	if (skip_in_own_ns(c, argv[1]))
@@ -314,11 +315,7 @@ static int undo_sysctl(struct undo_ctx *c, int argc, char **argv)
 		snprintf(val + strlen(val), sizeof(val) - strlen(val), "%s%s", i > 3 ? " " : "",
 			 argv[i]);
 	len = strlen(val);
-	nsfd = fl_netns_open_spec(argv[1]);
-	if (nsfd < 0)
-		return gone(nsfd);
-	err = fl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	err = fl_netns_enter_spec(argv[1], &saved);
 	if (err)
 		return gone(err);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -326,7 +323,8 @@ static int undo_sysctl(struct undo_ctx *c, int argc, char **argv)
 		err = -errno;
 	if (fd >= 0)
 		close(fd);
-	fl_netns_leave(saved);
+	if (saved >= 0)
+		fl_netns_leave(saved);
 	return gone(err);
 }
 
@@ -343,6 +341,11 @@ static int proc_alive(pid_t pid, unsigned long long start)
 	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
+/* A recorded process gets this long to exit after SIGTERM, and again after
+ * SIGKILL; it is looked at every PID_POLL_MS. */
+#define PID_EXIT_WAIT_MS 1000
+#define PID_POLL_MS 10
+
 static int undo_pid(struct undo_ctx *c, int argc, char **argv)
 {
 	pid_t pid = (pid_t)strtol(argv[1], NULL, 10);
@@ -354,13 +357,13 @@ static int undo_pid(struct undo_ctx *c, int argc, char **argv)
 	if (pid <= 1 || !proc_alive(pid, start))
 		return 0;
 	kill(pid, SIGTERM);
-	for (ms = 0; ms < 1000 && proc_alive(pid, start); ms += 10)
-		sleep_ms(10);
+	for (ms = 0; ms < PID_EXIT_WAIT_MS && proc_alive(pid, start); ms += PID_POLL_MS)
+		sleep_ms(PID_POLL_MS);
 	if (!proc_alive(pid, start))
 		return 0;
 	kill(pid, SIGKILL);
-	for (ms = 0; ms < 1000 && proc_alive(pid, start); ms += 10)
-		sleep_ms(10);
+	for (ms = 0; ms < PID_EXIT_WAIT_MS && proc_alive(pid, start); ms += PID_POLL_MS)
+		sleep_ms(PID_POLL_MS);
 	return proc_alive(pid, start) ? -EBUSY : 0;
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dataplane/dataplane.h"
 #include "delay/sup_delay.h"
 #include "json.h"
@@ -105,33 +106,30 @@ static void free_fault(struct fl_sup *s, struct sup_fault *sf, bool do_heal)
 	free(sf);
 }
 
-/* One line of events.jsonl: the same schema as the harness's
- * (results.h): "mono_ns", "wall_ns", "event", "id", then the fault. */
+/* One line of events.jsonl in the session folder, in the schema of every
+ * events.jsonl (docs/results.md): "mono_ns", "wall_ns", "event", "id",
+ * then the fault as `fault list -j` prints it. */
 static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
 {
-	struct fl_out o = { .json = true };
-	struct timespec mono, wall;
+	struct fl_out o = { .json = true, .compact = true };
 	char path[4096];
-	FILE *fp;
 
 	if (fl_session_path(s->t.session, "events.jsonl", path, sizeof(path)))
 		return;
-	fp = fopen(path, "ae");
-	if (!fp)
+	o.f = fopen(path, "ae");
+	if (!o.f)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	o.f = fp;
-	fputc('{', fp);
-	fl_out_u64(&o, "mono_ns", (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
-	fl_out_u64(&o, "wall_ns", (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec);
+	fl_out_open(&o, "", '{');
+	fl_out_u64(&o, "mono_ns", fl_clock_mono_ns());
+	fl_out_u64(&o, "wall_ns", fl_clock_wall_ns());
 	fl_out_str(&o, "event", what);
 	fl_out_str(&o, "id", f->id);
 	fl_out_open(&o, "fault", '{');
 	fl_fault_print(f, &o);
 	fl_out_close(&o, '}');
-	fputs("}\n", fp);
-	fclose(fp);
+	fl_out_close(&o, '}');
+	fputc('\n', o.f);
+	fclose(o.f);
 }
 
 static void name_fault(struct fl_sup *s, struct fl_fault *f)
@@ -145,7 +143,7 @@ static void name_fault(struct fl_sup *s, struct fl_fault *f)
 	}
 	if (!f->seed_given) {
 		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-			seed = fl_sup_now_ns() ^ ((uint64_t)getpid() << 32);
+			seed = fl_clock_mono_ns() ^ ((uint64_t)getpid() << 32);
 		f->seed = seed & FL_SEED_MAX;
 	}
 }
@@ -230,7 +228,7 @@ static int commit(struct fl_sup *s, struct sup_fault *sf, FILE *msg)
 	if (!err)
 		err = rebuild(s);
 	if (!err && sf->f.duration_ns) {
-		sf->f.expires_mono_ns = fl_sup_now_ns() + sf->f.duration_ns;
+		sf->f.expires_mono_ns = fl_clock_mono_ns() + sf->f.duration_ns;
 		err = fl_sup_deadline(s, sf, sf->f.expires_mono_ns, expire);
 	}
 	if (err) {
@@ -248,12 +246,13 @@ static void print_added(struct fl_sup *s, struct sup_fault *sf, bool json, FILE 
 	struct fl_out o = { .f = out, .json = true };
 
 	if (json) {
-		fputc('{', out);
+		fl_out_open(&o, "", '{');
 		fl_out_str(&o, "id", sf->f.id);
 		fl_out_u64(&o, "seed", sf->f.seed);
 		fl_out_str(&o, "session", s->t.session);
 		fl_out_u64(&o, "rules", (uint64_t)sf->n_rules);
-		fputs("}\n", out);
+		fl_out_close(&o, '}');
+		fputc('\n', out);
 	} else {
 		fprintf(out, "%s\n", sf->f.id);
 	}
@@ -278,12 +277,14 @@ static int sup_add(struct fl_sup *s, int argc, char **argv, bool json, FILE *out
 		/* a session that never got a fault leaves nothing behind */
 		return s->n_faults || s->lab ? 2 : 2 | FL_ST_ENDED;
 	}
-	event(s, "fault_add", &sf->f); /* its time stamps: just after the flip */
+	event(s, "fault-add", &sf->f); /* its time stamps: just after the flip */
 	print_added(s, sf, json, out, msg);
 	return 0;
 }
 
-static int remove_at(struct fl_sup *s, int i)
+/* Heal and forget fault i; the event (fault-del or fault-expired) is
+ * stamped just after the flip, like fault-add's. */
+static int remove_at(struct fl_sup *s, int i, const char *event_name)
 {
 	struct sup_fault *sf = s->faults[i];
 	int err;
@@ -292,7 +293,7 @@ static int remove_at(struct fl_sup *s, int i)
 	s->n_faults--;
 	fl_sup_deadline(s, sf, 0, NULL);
 	err = rebuild(s);
-	event(s, "fault_del", &sf->f);
+	event(s, event_name, &sf->f);
 	free_fault(s, sf, true);
 	return err;
 }
@@ -310,8 +311,7 @@ static void expire(struct fl_sup *s, void *key)
 		if (s->faults[i] != key)
 			continue;
 		pr_info("%s: fault %s expired (--duration)", s->t.session, s->faults[i]->f.id);
-		event(s, "fault_expired", &s->faults[i]->f);
-		if (remove_at(s, i))
+		if (remove_at(s, i, "fault-expired"))
 			pr_err("%s: updating the rule table after an expiry failed", s->t.session);
 		return;
 	}
@@ -331,7 +331,7 @@ static int sup_del(struct fl_sup *s, int argc, char **argv, FILE *msg)
 			argv[0]);
 		return 2;
 	}
-	if (remove_at(s, i)) {
+	if (remove_at(s, i, "fault-del")) {
 		fprintf(msg, "fault del %s %s: updating the rule table failed\n", s->t.session,
 			argv[0]);
 		return 2;
@@ -416,7 +416,7 @@ static int sup_change(struct fl_sup *s, int argc, char **argv, FILE *msg)
 		s->slot_used[old->rules[k].slot] = 0;
 	free(old->rules);
 	free(old);
-	event(s, "fault_change", &nf->f);
+	event(s, "fault-change", &nf->f);
 	return 0;
 fail:
 	fprintf(msg, "fault change %s %s: %s\n", s->t.session, argv[0], e.msg);
@@ -432,7 +432,7 @@ fail:
 void sup_faults_clear(struct fl_sup *s)
 {
 	while (s->n_faults)
-		remove_at(s, s->n_faults - 1);
+		remove_at(s, s->n_faults - 1, "fault-del");
 }
 
 static void fault_counters(struct fl_sup *s, const struct sup_fault *sf, struct fl_counters *c)
@@ -469,14 +469,7 @@ static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct 
 	struct fl_counters c;
 
 	fault_counters(s, sf, &c);
-	fl_out_u64(o, "packets", c.packets);
-	fl_out_u64(o, "bytes", c.bytes);
-	fl_out_u64(o, "dropped", c.dropped);
-	fl_out_u64(o, "duplicated", c.duplicated);
-	fl_out_u64(o, "corrupted", c.corrupted);
-	fl_out_u64(o, "reset", c.reset);
-	fl_out_u64(o, "delayed", c.delayed);
-	fl_out_u64(o, "shaped", c.shaped);
+	fl_counters_print(&c, o);
 	if (!delay_counters(sf, &d))
 		return;
 	fl_out_u64(o, "held", d.held);
@@ -489,43 +482,41 @@ static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct 
 static int sup_list(struct fl_sup *s, bool json, FILE *out)
 {
 	struct fl_out o = { .f = out, .json = json };
-	uint64_t now = fl_sup_now_ns();
+	uint64_t now = fl_clock_mono_ns();
 
-	if (json)
-		fputc('[', out);
+	fl_out_open(&o, "", '[');
 	for (int i = 0; i < s->n_faults; i++) {
 		struct sup_fault *sf = s->faults[i];
 
-		o.n = 0;
-		if (json) {
-			fputs(i ? ",\n {" : "{", out);
-			fl_out_str(&o, "id", sf->f.id);
-		} else {
-			fprintf(out, "%-8s ", sf->f.id);
-		}
+		if (!json)
+			o.n = 0;
+		fl_out_open(&o, "", '{');
+		fl_out_strf(&o, "id", "%-8s ", sf->f.id);
 		fl_fault_print(&sf->f, &o);
 		if (sf->f.expires_mono_ns) {
 			uint64_t left = sf->f.expires_mono_ns > now ? sf->f.expires_mono_ns - now :
 								      0;
 
 			/* whole milliseconds up: "left 2.996s", not "2995951.917us" */
-			fl_out_dur(&o, "left", (left + 999999) / 1000000 * 1000000);
+			fl_out_dur(&o, "left",
+				   (left + FL_NSEC_PER_MSEC - 1) / FL_NSEC_PER_MSEC *
+					   FL_NSEC_PER_MSEC);
 		}
-		if (json) {
-			fl_out_u64(&o, "rules", (uint64_t)sf->n_rules);
-			fl_out_open(&o, "counters", '{');
-			print_counters(s, sf, &o);
-			fl_out_close(&o, '}');
-			fputc('}', out);
-			continue;
+		fl_out_u64f(&o, "rules", NULL, (uint64_t)sf->n_rules);
+		if (!json) {
+			fputs("\n         ", out);
+			o.n = 0;
 		}
-		fputs("\n         ", out);
-		o.n = 0;
+		fl_out_open(&o, "counters", '{');
 		print_counters(s, sf, &o);
-		fputc('\n', out);
+		fl_out_close(&o, '}');
+		fl_out_close(&o, '}');
+		if (!json)
+			fputc('\n', out);
 	}
+	fl_out_close(&o, ']');
 	if (json)
-		fputs("]\n", out);
+		fputc('\n', out);
 	return 0;
 }
 

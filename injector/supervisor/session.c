@@ -32,14 +32,6 @@
 #include "session_int.h"
 #include "state/state.h"
 
-uint64_t fl_sup_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int fl_target_parse(int argc, char **argv, struct fl_target *t, int *used, struct fl_err *err)
 {
 	uint64_t pid;
@@ -64,7 +56,7 @@ int fl_target_parse(int argc, char **argv, struct fl_target *t, int *used, struc
 			snprintf(t->session, sizeof(t->session), "@netns-%s", argv[1]);
 			return 0;
 		}
-		if (fl_parse_u64(argv[1], 1, 4194304, &pid, err))
+		if (fl_parse_u64(argv[1], 1, FL_PID_MAX, &pid, err))
 			return -EINVAL;
 		t->kind = FL_TARGET_PID;
 		t->pid = (pid_t)pid;
@@ -227,6 +219,12 @@ static void exec_supervisor(const char *session, int ready)
 	_exit(127);
 }
 
+/* A new supervisor says "ok" within this (it loads the BPF object). */
+#define READY_TIMEOUT_MS 10000
+/* ... and then answers on its socket within ALIVE_TRIES * ALIVE_POLL_US. */
+#define ALIVE_TRIES 200
+#define ALIVE_POLL_US 5000
+
 static int wait_ready(int rfd, const char *session)
 {
 	char buf[512];
@@ -235,9 +233,9 @@ static int wait_ready(int rfd, const char *session)
 	struct pollfd p = { .fd = rfd, .events = POLLIN };
 
 	while (n < sizeof(buf) - 1) {
-		if (poll(&p, 1, 10000) <= 0) {
-			pr_err("supervisor of %s did not start within 10 s (see %s/%s/supervisor.log)",
-			       session, fl_run_dir(), session);
+		if (poll(&p, 1, READY_TIMEOUT_MS) <= 0) {
+			pr_err("supervisor of %s did not start within %d s (see %s/%s/supervisor.log)",
+			       session, READY_TIMEOUT_MS / 1000, fl_run_dir(), session);
 			return -ETIMEDOUT;
 		}
 		r = read(rfd, buf + n, sizeof(buf) - 1 - n);
@@ -337,8 +335,8 @@ static int start_session(const struct fl_target *t)
 	err = spawn(t->session);
 	if (err)
 		return err;
-	for (int i = 0; i < 200 && !fl_session_alive(t); i++)
-		usleep(5000);
+	for (int i = 0; i < ALIVE_TRIES && !fl_session_alive(t); i++)
+		usleep(ALIVE_POLL_US);
 	return fl_session_alive(t) ? 0 : -ECONNREFUSED;
 }
 
@@ -497,11 +495,11 @@ static int exchange(const struct fl_target *t, int argc, char **argv, bool json,
 int fl_fault_request(const struct fl_target *t, int argc, char **argv, bool json, char **out,
 		     char **msg)
 {
-	char *av[256];
+	char *av[FL_REQ_MAX_WORDS];
 	int n = 0, err;
 
 	*out = *msg = NULL;
-	if (argc < 1 || argc > 250) {
+	if (argc < 1 || argc > FL_REQ_MAX_WORDS - 3) { /* room for --node NODE, NULL */
 		*msg = strdup("fault: expected add, del, clear or list\n");
 		return 2;
 	}
@@ -620,16 +618,18 @@ int fl_fault_stats(const struct fl_target *t, struct fl_fault_stat **out, int *n
 
 int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg)
 {
-	char *text = calloc(1, 8192), *argv[256] = { "add" }, *save = NULL, *out = NULL;
+	enum { TEXT_MAX = 8192, WORDS_MAX = FL_REQ_MAX_WORDS - 3 };
+	char *text = calloc(1, TEXT_MAX), *argv[WORDS_MAX] = { "add" }, *save = NULL, *out = NULL;
 	int argc = 1, status;
 
 	*msg = NULL;
 	if (!text)
 		return 2;
-	fl_fault_format(f, text, 8000);
+	fl_fault_format(f, text, TEXT_MAX - sizeof(" --id ") - FL_FAULT_ID_MAX);
 	if (f->id[0])
-		snprintf(text + strlen(text), 8192 - strlen(text), " --id %s", f->id);
-	for (char *w = strtok_r(text, " ", &save); w && argc < 255; w = strtok_r(NULL, " ", &save))
+		snprintf(text + strlen(text), TEXT_MAX - strlen(text), " --id %s", f->id);
+	for (char *w = strtok_r(text, " ", &save); w && argc < WORDS_MAX - 1;
+	     w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
 	status = fl_fault_request(t, argc, argv, false, &out, msg);

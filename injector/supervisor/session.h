@@ -42,6 +42,7 @@
 #include <sys/types.h>
 
 #include "fallacy/rule.h"
+#include "faults/fault.h"
 #include "log.h"
 
 #define FL_SESSION_NAME_MAX 64
@@ -96,7 +97,7 @@ int fl_supervise(const char *session, int ready_fd);
 
 /* The counters of one fault, for summaries (wrap, run). */
 struct fl_fault_stat {
-	char id[33];
+	char id[FL_FAULT_ID_MAX + 1];
 	char kind[16];
 	struct fl_counters c; /* include/fallacy/rule.h */
 	uint64_t held, overflow, reordered; /* the delay line's, for delay kinds */

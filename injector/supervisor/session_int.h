@@ -10,6 +10,8 @@
 
 #define FL_ST_ENDED 0x100 /* answer status bit: the session is ending */
 #define FL_REQ_MAX (1 << 20)
+/* Words of one request at most, the terminating NULL included. */
+#define FL_REQ_MAX_WORDS 256
 
 int fl_session_path(const char *session, const char *file, char *buf, size_t len);
 /* A request's words: buf[0] is 'j' or 't', then NUL-terminated words, and

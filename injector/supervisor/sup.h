@@ -29,6 +29,4 @@ const struct fl_lab *fl_sup_lab(const struct fl_sup *s); /* NULL unless a lab */
 int fl_sup_nsfd(const struct fl_sup *s);
 const char *fl_sup_ns_spec(const struct fl_sup *s);
 
-uint64_t fl_sup_now_ns(void);
-
 #endif

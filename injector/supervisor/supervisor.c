@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dataplane/dataplane.h"
 #include "lab/lab.h"
 #include "netns.h"
@@ -88,7 +89,7 @@ int fl_sup_at_exit(struct fl_sup *s, void (*fn)(struct fl_sup *s, void *arg), vo
 static void run_deadlines(struct fl_sup *s)
 {
 	for (;;) {
-		uint64_t now = fl_sup_now_ns();
+		uint64_t now = fl_clock_mono_ns();
 		int best = -1;
 		struct sup_deadline d;
 
@@ -112,10 +113,9 @@ static struct timespec *next_timeout(struct fl_sup *s, struct timespec *ts)
 			due = s->dl[i].due;
 	if (!due)
 		return NULL;
-	now = fl_sup_now_ns();
+	now = fl_clock_mono_ns();
 	d = due > now ? due - now : 0;
-	ts->tv_sec = (time_t)(d / 1000000000ULL);
-	ts->tv_nsec = (long)(d % 1000000000ULL);
+	*ts = fl_ns_ts(d);
 	return ts;
 }
 
@@ -163,7 +163,7 @@ static int answer(int fd, uint32_t status, const char *out, size_t olen, const c
 static void handle_client(struct fl_sup *s, int *end_fd)
 {
 	struct timeval tv = { .tv_sec = 2 };
-	char *buf = NULL, *argv[256], *out = NULL, *msg = NULL;
+	char *buf = NULL, *argv[FL_REQ_MAX_WORDS], *out = NULL, *msg = NULL;
 	size_t olen = 0, mlen = 0;
 	FILE *fo = NULL, *fm = NULL;
 	uint32_t len = 0;
@@ -180,7 +180,7 @@ static void handle_client(struct fl_sup *s, int *end_fd)
 	fm = open_memstream(&msg, &mlen);
 	if (!fo || !fm)
 		goto out;
-	argc = fl_req_split(buf, len, argv, 255);
+	argc = fl_req_split(buf, len, argv, FL_REQ_MAX_WORDS - 1);
 	status = argc ? sup_request(s, argc, argv, buf[0] == 'j', fo, fm) : 2;
 	fclose(fo);
 	fclose(fm);

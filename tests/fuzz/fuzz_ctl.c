@@ -10,18 +10,18 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fl_fault f;
-	char *buf, *argv[256];
+	char *buf, *argv[FL_REQ_MAX_WORDS];
 	struct fl_err e;
 	int n;
 
-	if (size < 1 || size > (1 << 20))
+	if (size < 1 || size > FL_REQ_MAX)
 		return 0;
 	buf = malloc(size + 1);
 	if (!buf)
 		abort();
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	n = fl_req_split(buf, (uint32_t)size, argv, 255);
+	n = fl_req_split(buf, (uint32_t)size, argv, FL_REQ_MAX_WORDS - 1);
 	if (n >= 2 && !strcmp(argv[0], "add"))
 		fl_fault_parse(&f, n - 1, argv + 1, NULL, &e);
 	if (n >= 3 && !strcmp(argv[0], "change")) {

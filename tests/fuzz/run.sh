@@ -59,6 +59,7 @@ for name in "${names[@]}"; do
 	seed "$name" "$corpus"
 	log="$out/logs/$name.log"
 	if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp:print_suppressions=0 \
 		"$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=20 -rss_limit_mb=4096 \
 		-artifact_prefix="$out/crashes/$name-" "$corpus" "tests/fuzz/corpus/${name#fuzz_}" \
 		>"$log" 2>&1; then

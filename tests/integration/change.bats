@@ -53,7 +53,7 @@ counter() {
 	[ "$(jq length <<<"$output")" -eq 1 ]
 	run -0 jq -e '.[0] | .id == "d" and .kind == "delay" and .delay_ns == 80000000 and
 		.seed == 5 and .from == "n1" and .to == "n2" and .rules == 1' <<<"$output"
-	run -0 jq -c 'map(select(.event == "fault_change")) | .[0] | [.id, .fault.delay_ns]' \
+	run -0 jq -c 'map(select(.event == "fault-change")) | .[0] | [.id, .fault.delay_ns]' \
 		--slurp "$FALLACY_RUN_DIR/$LAB/events.jsonl"
 	assert_output '["d",80000000]'
 }
@@ -73,7 +73,7 @@ counter() {
 	within "$rtt" 80 1000
 }
 
-@test "loss 100% --duration 4s: pings fail during it, fault list shows left, then fault_expired and pings pass" {
+@test "loss 100% --duration 4s: pings fail during it, fault list shows left, then fault-expired and pings pass" {
 	t0=$(date +%s%N)
 	run -0 "$FALLACY" fault add "$LAB" loss 100% --from n1 --to n2 --duration 4s --id cut
 	run -0 "$FALLACY" fault list "$LAB"
@@ -97,11 +97,11 @@ counter() {
 	run -0 ip netns exec "$N1" ping -c 3 -i 0.2 -W 1 "$IP2"
 	assert_output --partial "3 received"
 	ev=$FALLACY_RUN_DIR/$LAB/events.jsonl
-	add=$(jq -s '.[] | select(.event == "fault_add" and .id == "cut") | .mono_ns' "$ev")
-	exp=$(jq -s '.[] | select(.event == "fault_expired" and .id == "cut") | .mono_ns' "$ev")
+	add=$(jq -s '.[] | select(.event == "fault-add" and .id == "cut") | .mono_ns' "$ev")
+	exp=$(jq -s '.[] | select(.event == "fault-expired" and .id == "cut") | .mono_ns' "$ev")
 	echo "healed $(((exp - add) / 1000000)) ms after it was added"
 	[ -n "$exp" ]
 	# never before its time: the timer starts at the rule-table flip, the
-	# fault_add event is stamped just after it (allow those few ms)
+	# fault-add event is stamped just after it (allow those few ms)
 	[ $((exp - add)) -ge 3950000000 ]
 }

@@ -31,6 +31,14 @@ GEN="$BATS_TEST_DIRNAME/../../bench/gen_history.py"
 	grep -q '#e05050' "$BATS_TEST_TMPDIR/v.html"
 }
 
+@test "--html escapes the values of the operations for the page" {
+	sed 's/"value": 1,/"value": "<b>\&",/; s/"value": 2,/"value": "y",/' "$DATA/stale-read.jsonl" \
+		>"$BATS_TEST_TMPDIR/h.jsonl"
+	run -1 "$FALLACY" check linearizable "$BATS_TEST_TMPDIR/h.jsonl" --html "$BATS_TEST_TMPDIR/v.html"
+	run -0 grep -c '&lt;b&gt;&amp;' "$BATS_TEST_TMPDIR/v.html"
+	run -1 grep -c '<b>' "$BATS_TEST_TMPDIR/v.html"
+}
+
 @test "a malformed file exits 2 naming the line; a wrong model exits 2" {
 	run -2 "$FALLACY" check linearizable "$DATA/malformed.jsonl"
 	assert_output --partial "malformed.jsonl:3: expected ',' or '}'"

@@ -37,7 +37,7 @@ replay_seed() {
 b $seed"
 	run -0 "$FALLACY" fault list "$lab"
 	assert_line --regexp "^a +loss 1% --from n1 --to n2 --seed $seed\$"
-	run -0 jq -rs 'map(select(.event == "fault_add")) | map(.fault.seed) | unique | .[]' \
+	run -0 jq -rs 'map(select(.event == "fault-add")) | map(.fault.seed) | unique | .[]' \
 		"$FALLACY_RUN_DIR/$lab/events.jsonl"
 	assert_output "$seed"
 	# another fault without --seed gets another random seed
@@ -52,7 +52,7 @@ b $seed"
 	[ -n "$seed" ]
 	run -0 jq -rs '.[] | select(.event == "start") | .seed' "$OUT/events.jsonl"
 	assert_output "$seed"
-	run -0 jq -rs '.[] | select(.event == "fault") | .fault' "$OUT/events.jsonl"
+	run -0 jq -rs '.[] | select(.event == "fault") | .spec' "$OUT/events.jsonl"
 	assert_output "loss 1% --dir in --seed $seed"
 	run -0 jq -r '.faults[0].seed' "$OUT/counters.json"
 	assert_output "$seed"

@@ -238,18 +238,6 @@ static void test_negative_delay_clamped(void **st)
 		assert_true(fl_delay_next(&p, &s, 777, &skip) >= 777);
 }
 
-static void test_dist_names(void **st)
-{
-	enum fl_delay_dist d;
-	struct fl_err err = { { 0 } };
-
-	(void)st;
-	assert_int_equal(fl_delay_dist_parse("paretonormal", &d, &err), 0);
-	assert_int_equal(d, FL_DIST_PARETONORMAL);
-	assert_int_equal(fl_delay_dist_parse("gauss", &d, &err), -EINVAL);
-	assert_non_null(strstr(err.msg, "uniform, normal, pareto or paretonormal"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,7 +252,6 @@ int main(void)
 		cmocka_unit_test(test_reorder_probability),
 		cmocka_unit_test(test_same_seed_same_sequence),
 		cmocka_unit_test(test_negative_delay_clamped),
-		cmocka_unit_test(test_dist_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

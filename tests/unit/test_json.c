@@ -52,10 +52,11 @@ static void test_quote_and_backslash(void **state)
 static void test_control_bytes(void **state)
 {
 	(void)state;
-	check("a\nb\tc\rd", "\"a\\u000ab\\u0009c\\u000dd\"");
-	check("\x01\x1f", "\"\\u0001\\u001f\"");
-	/* 0x20 and DEL are not escaped */
-	check(" \x7f", "\" \x7f\"");
+	/* the short forms where JSON has them, \u00XX for the rest */
+	check("a\nb\tc\rd\be\ff", "\"a\\nb\\tc\\rd\\be\\ff\"");
+	check("\x01\x1f\x0b\x7f", "\"\\u0001\\u001f\\u000b\\u007f\"");
+	/* 0x20 and 0x7e are not escaped */
+	check(" ~", "\" ~\"");
 }
 
 static void test_utf8_passthrough(void **state)

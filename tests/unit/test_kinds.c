@@ -217,26 +217,26 @@ static void test_yaml_keys(void **state)
 	free(words);
 }
 
-/* wrap's flags are the kinds' parameters: unique, and each finds its own. */
+/* wrap's flags are the kinds' parameters (cmd_wrap.c makes its getopt
+ * table from them): long options, and no two alike. */
 static void test_wrap_flags(void **state)
 {
+	const char *seen[64];
 	int n = 0;
 
 	(void)state;
 	for (int k = 0; fl_fault_kinds[k]; k++) {
 		for (const struct fl_param *p = fl_fault_kinds[k]->params; p->name; p++) {
-			const struct fault_ops *ops = NULL;
-
 			if (!p->wrap)
 				continue;
-			n++;
 			assert_true(!strncmp(p->wrap, "--", 2));
-			assert_ptr_equal(fl_wrap_flag(p->wrap, &ops), p);
-			assert_ptr_equal(ops, fl_fault_kinds[k]);
+			for (int i = 0; i < n; i++)
+				assert_string_not_equal(seen[i], p->wrap);
+			assert_true(n < 64);
+			seen[n++] = p->wrap;
 		}
 	}
 	assert_true(n >= 6); /* --delay --jitter --loss --rate --duplicate --corrupt */
-	assert_null(fl_wrap_flag("--nonsense", NULL));
 }
 
 /* doctor: every kind names a backend, and none without its kernel parts. */

@@ -127,12 +127,33 @@ static void test_ipv6_plan(void **ctx)
 	assert_string_equal(inet_ntop(AF_INET6, &a, s, sizeof(s)), "fdfa:11ac::3:2");
 }
 
+/* The plan's facts written as text elsewhere (wrap's lo addresses, lab
+ * list) are the plan's own. */
+static void test_plan_as_text(void **ctx)
+{
+	char s[INET6_ADDRSTRLEN + 8];
+	struct in6_addr a6;
+	struct in_addr h;
+
+	(void)ctx;
+	fl_lab_addr4(0, 0, NULL, &h);
+	assert_string_equal(inet_ntop(AF_INET, &h, s, sizeof(s)), FL_WRAP_ADDR4);
+	fl_lab_addr6(0, 0, &a6);
+	assert_string_equal(inet_ntop(AF_INET6, &a6, s, sizeof(s)), FL_WRAP_ADDR6);
+	inet_ntop(AF_INET6, &fl_lab_net6, s, sizeof(s));
+	snprintf(s + strlen(s), sizeof(s) - strlen(s), "/%d", FL_LAB_PREFIX6_LEN);
+	assert_string_equal(s, FL_LAB_SUBNET6);
+	assert_string_equal(s, "fdfa:11ac::/64");
+	assert_int_equal(FL_WRAP_PLEN4, 15);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_names),	   cmocka_unit_test(test_bad_lab_names),
 		cmocka_unit_test(test_bad_nodes),	   cmocka_unit_test(test_ipv4_plan),
 		cmocka_unit_test(test_ipv4_plan_disjoint), cmocka_unit_test(test_ipv6_plan),
+		cmocka_unit_test(test_plan_as_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

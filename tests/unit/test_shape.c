@@ -174,6 +174,30 @@ static void test_delay_positional_and_errors(void **st)
 	assert_int_equal(parse_delay("50ms limit 0", &p, &err), -EINVAL);
 }
 
+/* The delay kind's distribution words name the model's distributions. */
+static void test_delay_distributions(void **st)
+{
+	static const struct {
+		const char *word;
+		enum fl_delay_dist dist;
+	} v[] = { { "uniform", FL_DIST_UNIFORM },
+		  { "normal", FL_DIST_NORMAL },
+		  { "pareto", FL_DIST_PARETO },
+		  { "paretonormal", FL_DIST_PARETONORMAL } };
+	struct fl_err err = { { 0 } };
+	struct fl_delay_params p;
+	char line[64];
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(line, sizeof(line), "10ms jitter 1ms distribution %s", v[i].word);
+		assert_int_equal(parse_delay(line, &p, &err), 0);
+		assert_int_equal(p.dist, v[i].dist);
+	}
+	assert_int_equal(parse_delay("10ms jitter 1ms distribution gauss", &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "uniform, normal, pareto, paretonormal"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_rate_format),
 		cmocka_unit_test(test_classid),
 		cmocka_unit_test(test_delay_words),
+		cmocka_unit_test(test_delay_distributions),
 		cmocka_unit_test(test_delay_positional_and_errors),
 	};
 

@@ -37,3 +37,11 @@ fl_assert_lab_gone() {
 	assert_output ''
 	[ ! -e "$FALLACY_RUN_DIR/$lab" ]
 }
+
+# Every line of the events.jsonl file $1 follows the one schema
+# (docs/results.md, test_helper/events.jq).
+fl_assert_events() {
+	[ -s "$1" ] || fail "$1 is missing or empty"
+	run -0 jq -r -f "$BATS_TEST_DIRNAME/test_helper/events.jq" "$1"
+	assert_output ''
+}
