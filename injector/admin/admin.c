@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lab/lab.h"
 #include "parse.h"
 #include "state/journal.h"
@@ -460,12 +460,12 @@ static unsigned long next_seq(const struct session *s)
 	return seq;
 }
 
-/* One line of the lab's events.jsonl (the supervisor's file; the same
- * schema as the harness's: mono_ns, wall_ns, event, id). */
+/* One line of the lab's events.jsonl (the supervisor's file; the schema
+ * of docs/results.md): admin-add / admin-del, the change as "admin". */
 static void event(const struct session *s, const char *what, const struct fl_admin *a)
 {
 	struct fl_out o = { .json = true };
-	struct timespec mono, wall;
+	uint64_t mono = fl_clock_mono_ns(), wall = fl_clock_wall_ns();
 	char path[4200];
 	FILE *fp;
 
@@ -473,12 +473,10 @@ static void event(const struct session *s, const char *what, const struct fl_adm
 	fp = fopen(path, "ae");
 	if (!fp)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
 	o.f = fp;
 	fputc('{', fp);
-	fl_out_u64(&o, "mono_ns", (uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
-	fl_out_u64(&o, "wall_ns", (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec);
+	fl_out_u64(&o, "mono_ns", mono);
+	fl_out_u64(&o, "wall_ns", wall);
 	fl_out_str(&o, "event", what);
 	fl_out_str(&o, "id", a->id);
 	fl_out_open(&o, "admin", '{');
@@ -588,7 +586,7 @@ static int apply_locked(struct session *s, struct fl_admin *a, struct fl_err *er
 		if (!path_of(s->dir, a->id, path, sizeof(path)))
 			unlink(path);
 	} else {
-		event(s, "admin", a);
+		event(s, "admin-add", a);
 	}
 	ctx_free(&c, true);
 	return ret;
@@ -625,7 +623,7 @@ static int del_locked(struct session *s, size_t i, struct fl_err *err)
 	if (!ret) {
 		if (!path_of(s->dir, ch->a.id, path, sizeof(path)))
 			unlink(path);
-		event(s, "admin_heal", &ch->a);
+		event(s, "admin-del", &ch->a);
 	} else if (!err->msg[0]) {
 		fl_err_set(err, "undoing %s: %s (run it again, or fallacy lab down %s)", ch->a.id,
 			   strerror(-ret), s->lab->name);

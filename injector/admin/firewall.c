@@ -151,8 +151,8 @@ static int source(const struct fl_admin *a, const struct fl_lab *lab, int fam, c
 		if (fl_parse_prefix(a->from, &pfx, &e) ||
 		    pfx.family != (fam == 6 ? AF_INET6 : AF_INET))
 			return 1;
-		fl_format_prefix(&pfx, addr, sizeof(addr));
-		snprintf(buf, len, "-s %s ", addr);
+		inet_ntop(pfx.family, pfx.addr, addr, sizeof(addr));
+		snprintf(buf, len, "-s %s/%u ", addr, pfx.plen);
 		return 0;
 	}
 	n = fl_lab_node(lab, a->from);

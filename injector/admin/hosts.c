@@ -55,22 +55,23 @@ bad:
 	return -EINVAL;
 }
 
-/* A lab address (198.18.0.0/15, fdfa:11ac::/64) or loopback. */
+/* A lab address (the address plan of lab.h) or loopback. */
 static int check_addr(const char *text, char *out, size_t len, struct fl_err *err)
 {
-	static const unsigned char lab6[8] = { 0xfd, 0xfa, 0x11, 0xac };
 	struct in6_addr a6;
 	struct in_addr a4;
 
 	if (inet_pton(AF_INET, text, &a4) == 1) {
 		uint32_t h = ntohl(a4.s_addr);
 
-		if ((h >> 17) == (0xc6120000u >> 17) || (h >> 24) == 127) {
+		if ((h >> (32 - FL_LAB_NET4_LEN)) == (FL_LAB_NET4 >> (32 - FL_LAB_NET4_LEN)) ||
+		    (h >> 24) == 127) {
 			inet_ntop(AF_INET, &a4, out, (socklen_t)len);
 			return 0;
 		}
 	} else if (inet_pton(AF_INET6, text, &a6) == 1) {
-		if (!memcmp(&a6, lab6, 8) || IN6_IS_ADDR_LOOPBACK(&a6)) {
+		if (!memcmp(&a6, &fl_lab_net6, FL_LAB_PREFIX6_LEN / 8) ||
+		    IN6_IS_ADDR_LOOPBACK(&a6)) {
 			inet_ntop(AF_INET6, &a6, out, (socklen_t)len);
 			return 0;
 		}
