@@ -287,6 +287,34 @@ import socket; s = socket.create_connection(('$IP2', 7001), 3); print(s.getsockn
 	run -2 "$FALLACY" --check admin "$LAB" n2 firewall drop --port 0
 }
 
+# The change file names every object before it is made (after its journal
+# record), so whatever a killed admin command made, admin clear finds.
+@test "kill -9 of fallacy admin at any moment: admin clear removes whatever it made, list and the journal agree" {
+	for ms in 0 5 10 20 40 80 160; do
+		"$FALLACY" admin "$LAB" n2 firewall reject --from n1 --id k$ms >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(printf '0.%03d' "$ms")"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		# its iptables-restore dies with it (a helper never outlives fallacy)
+		for _ in $(seq 50); do
+			[ -z "$(ip netns pids "$N2")" ] && break
+			sleep 0.1
+		done
+		[ -z "$(ip netns pids "$N2")" ]
+		n=$(rules "$N2" | wc -l)
+		run -0 "$FALLACY" admin "$LAB" clear
+		echo "killed after $ms ms: $n rules in n2, then cleared"
+		[ -z "$(rules "$N2")" ]
+		run -0 "$FALLACY" admin "$LAB" list -j
+		assert_output "[]"
+	done
+	# every record the killed commands wrote is undone or withdrawn
+	run -0 "$FALLACY" admin "$LAB" n2 firewall drop --proto udp --port 9 --id after
+	run -0 "$FALLACY" admin "$LAB" del after
+	[ -z "$(rules "$N2")" ]
+}
+
 @test "changes outlive the command that made them; lab down removes them with the lab" {
 	lab=$(fl_lab_name ad)
 	"$FALLACY" lab up "$lab" --nodes 2 >/dev/null
