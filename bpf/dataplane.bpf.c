@@ -40,6 +40,7 @@
  * than any rule's mtu, so an mtu-blackhole rule whose path it matches drops
  * the message */
 #define FL_WIRE_QUOTED 0xffffffffu
+#define FL_QUOTED 2
 #define TCPF_FIN 0x01
 #define TCPF_SYN 0x02
 #define TCPF_RST 0x04
@@ -101,6 +102,13 @@ struct {
 	__type(value, struct fl_bits);
 } fl_idx_port SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FL_ACCT_MAX);
+	__type(key, struct fl_acct_key);
+	__type(value, struct fl_acct_val);
+} fl_acct SEC(".maps");
+
 /* index of the lowest set bit: de Bruijn sequence 0x03f79d71b4cb0a89 */
 static const __u8 debruijn[64] = {
 	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,	62, 55, 59, 36, 53, 51,
@@ -111,7 +119,7 @@ static const __u8 debruijn[64] = {
 struct pkt {
 	__u32 src[4], dst[4];
 	__u32 src_node, dst_node;
-	__u32 l4off, payoff, len;
+	__u32 l4off, payoff, paylen, len;
 	/* bytes of each IP packet on the wire (a GSO packet: of one segment) */
 	__u32 wire;
 	__u16 sport, dport;
@@ -124,7 +132,9 @@ struct eval {
 	struct fl_bits cand;
 	__u32 base, n;
 	__u8 dir, drop, reset, dup, corrupt, marked, classed;
-	__u8 quoted; /* p is the packet a "packet too big" quotes */
+	/* 1: p was parsed; FL_QUOTED: p is the packet a "packet too big"
+	 * quotes (only mtu-blackhole rules act) */
+	__u8 parsed;
 	__u32 drop_slot, reset_slot, dup_slot, corrupt_slot;
 	__u32 mark, classid;
 	__u64 corrupt_draw;
@@ -307,7 +317,7 @@ __attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 	r = bpf_map_lookup_elem(&fl_rules, &key);
 	if (!r)
 		return 1;
-	if (ev->quoted && r->kind != FL_KIND_MTU_BLACKHOLE)
+	if (ev->parsed == FL_QUOTED && r->kind != FL_KIND_MTU_BLACKHOLE)
 		return 0;
 	if (!fl_rule_match(r, &ev->p, ev->dir))
 		return 0;
@@ -469,6 +479,8 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 fla
 		return -1;
 	if (err)
 		return err;
+	if (p->payoff && p->payoff < p->len)
+		p->paylen = p->len - p->payoff;
 	/* A GSO packet (offloads on: attach mode) stands for segments of
 	 * gso_size payload bytes, each with the headers: that is their size on
 	 * the wire. Lab nodes have TSO/GSO off once a fault exists. */
@@ -544,6 +556,61 @@ __attribute__((noinline)) int fl_reparse(struct __sk_buff *skb, struct pkt *p, _
 	return parse(skb, p, flags);
 }
 
+static __always_inline void acct_add(struct fl_acct_val *cur, const struct fl_acct_val *v)
+{
+	cur->packets += v->packets;
+	cur->bytes += v->bytes;
+	cur->payload += v->payload;
+}
+
+/* Transport accounting (rule.h): one per-CPU hash lookup per packet; a new
+ * key is inserted with its first packet, or counted under the "map full"
+ * entry. ip: p was parsed (an IPv4 or IPv6 packet). Global: its stack
+ * frame is not added to the one of the reset path. */
+__attribute__((noinline)) int fl_account(struct __sk_buff *skb, const struct pkt *p, int ip)
+{
+	struct fl_acct_key k = { .src = FL_ACCT_OTHER, .dst = FL_ACCT_OTHER };
+	struct fl_acct_val v = { .packets = 1, .bytes = skb->len };
+	struct fl_acct_val *cur;
+	__u32 hdr;
+
+	if (!skb || !p)
+		return 0;
+	if (ip) {
+		k.family = p->family;
+		k.proto = p->proto;
+		if (p->src_node < FL_MAX_NODES)
+			k.src = (__u16)p->src_node;
+		if (p->dst_node < FL_MAX_NODES)
+			k.dst = (__u16)p->dst_node;
+		v.payload = p->paylen;
+		/* a super-packet: the segments it stands for, each with
+		 * its own copy of the headers */
+		if (skb->gso_size && skb->gso_segs > 1) {
+			hdr = p->payoff ? p->payoff : p->l4off ? p->l4off : ETH_HLEN;
+			v.packets = skb->gso_segs;
+			v.bytes += (__u64)(skb->gso_segs - 1) * hdr;
+		}
+	}
+	cur = bpf_map_lookup_elem(&fl_acct, &k);
+	if (cur) {
+		acct_add(cur, &v);
+		return 0;
+	}
+	if (!bpf_map_update_elem(&fl_acct, &k, &v, BPF_NOEXIST))
+		return 0;
+	cur = bpf_map_lookup_elem(&fl_acct, &k); /* another CPU made it */
+	if (!cur) {
+		k = (struct fl_acct_key){ .src = FL_ACCT_OTHER,
+					  .dst = FL_ACCT_OTHER,
+					  .family = FL_ACCT_FULL_FAMILY };
+		cur = bpf_map_lookup_elem(&fl_acct, &k);
+	}
+	if (cur)
+		acct_add(cur, &v);
+	return 0;
+}
+
 static __always_inline void count(__u32 slot, int what)
 {
 	struct fl_counters *c = bpf_map_lookup_elem(&fl_counters, &slot);
@@ -562,13 +629,12 @@ static __always_inline void count(__u32 slot, int what)
 
 static __always_inline void do_corrupt(struct __sk_buff *skb, struct eval *ev)
 {
-	__u32 paylen = ev->p.payoff && ev->p.payoff < ev->p.len ? ev->p.len - ev->p.payoff : 0;
-	__u64 bits = (__u64)paylen * 8;
+	__u64 bits = (__u64)ev->p.paylen * 8;
 	__u64 bit = ((ev->corrupt_draw >> 32) * bits) >> 32;
 	__u32 off = ev->p.payoff + (__u32)(bit / 8);
 	__u8 b;
 
-	if (!paylen || bpf_skb_load_bytes(skb, off, &b, 1))
+	if (!ev->p.paylen || bpf_skb_load_bytes(skb, off, &b, 1))
 		return;
 	b ^= 1 << (bit & 7);
 	if (!bpf_skb_store_bytes(skb, off, &b, 1, 0))
@@ -773,25 +839,31 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		return TC_ACT_UNSPEC;
 	gen = conf->gen & 1;
 	n = conf->n_rules[gen];
-	if (!n || parse(skb, &ev.p, conf->flags))
+	if (!n && !(conf->flags & FL_CONF_ACCT))
 		return TC_ACT_UNSPEC;
-	if (n > FL_MAX_RULES)
-		n = FL_MAX_RULES;
 	ev.base = gen * FL_MAX_RULES;
-	ev.n = n;
+	ev.n = n > FL_MAX_RULES ? FL_MAX_RULES : n;
+	ev.parsed = !parse(skb, &ev.p, conf->flags);
+	/* counted before any rule acts: what the sender put on the wire */
+	if (conf->flags & FL_CONF_ACCT)
+		fl_account(skb, &ev.p, ev.parsed);
+	if (!ev.n || !ev.parsed)
+		return TC_ACT_UNSPEC;
 	if ((ev.p.proto == IPPROTO_ICMP_ || ev.p.proto == IPPROTO_ICMPV6_) &&
 	    !fl_parse_quoted(skb, &ev.p, conf->flags)) {
 		/* the quoted packet's path first, mtu-blackhole rules only */
-		ev.quoted = 1;
+		ev.parsed = FL_QUOTED;
 		if (!candidates(&ev, conf, gen))
 			bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 		if (ev.drop)
 			return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
-		ev.quoted = 0;
+		ev.parsed = 1;
 		if (fl_reparse(skb, &ev.p, conf->flags))
 			return TC_ACT_UNSPEC;
 	}
-	if (candidates(&ev, conf, gen))
+	/* & 1: after the global calls above the verifier no longer knows
+	 * ev.base's bounds */
+	if (candidates(&ev, conf, (ev.base / FL_MAX_RULES) & 1))
 		return TC_ACT_UNSPEC;
 	bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 	if (ev.reset)

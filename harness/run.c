@@ -25,6 +25,7 @@
 #include "proc.h"
 #include "state/state.h"
 #include "steps.h"
+#include "transport.h"
 
 /* Readiness: the target's ready command is run again every READY_RETRY_US,
  * each run given at most READY_RUN_MAX_NS. */
@@ -415,6 +416,11 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 	}
 }
 
+static void step_sample(void *arg)
+{
+	fl_run_sample_soon(arg);
+}
+
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_result *res)
 {
@@ -440,13 +446,22 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	r->t0 = fl_clock_mono_ns() + START_DELAY_NS;
 	r->t_end = r->t0 + r->sc->duration_ns;
 	tl.t0 = r->t0;
-	ret = fl_run_load_start(r);
+	tl.after_step = step_sample;
+	tl.arg = r;
+	ret = fl_run_samples_start(r);
 	if (ret)
+		pr_warn("%s: no transport counters (counters.jsonl): %s", r->sc->name,
+			strerror(-ret));
+	ret = fl_run_load_start(r);
+	if (ret) {
+		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the load: %s", strerror(-ret));
+	}
 	fl_results_event(r->res, r->t0, "start", NULL);
 	ret = -pthread_create(&th, NULL, timeline_thread, &a);
 	if (ret) {
 		fl_run_load_stop(r);
+		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
 	at_started = !pthread_create(&at_th, NULL, at_checks_thread, &ac);
@@ -463,6 +478,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 		pthread_join(at_th, NULL);
 	fl_run_load_stop(r);
 	fl_timeline_heal_all(&tl);
+	fl_run_samples_stop(r); /* after the load: its last operations' bytes count */
 	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL);
 	progress(r, &tl, true);
 	if (tl.max_late_ns)
@@ -554,6 +570,11 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	ret = fl_run_data_load(ops, ev, &rd, &err);
 	if (ret)
 		return run_fail(s, ret, "reading the run's records: %s", err.msg);
+	snprintf(path, sizeof(path), "%s/counters.jsonl", r->dir);
+	ret = fl_samples_load(path, &rd, &err);
+	if (ret && ret != -ENOENT)
+		pr_warn("%s: %s", r->sc->name, err.msg);
+	fl_tcost_windows(&rd, &s->transport, &s->n_transport);
 	for (size_t i = 0; i < r->sc->n_checks; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 

@@ -25,10 +25,10 @@ teardown() {
 	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault 'lose' (did you mean 'loss'?)"
 }
 
-# Everything fallacy could have made for lab $1: its namespaces and the
-# state folder (other jobs on the machine make namespaces of their own).
+# Everything a run on lab $1 could have made: its namespaces and the state
+# folder (other namespaces belong to tests running at the same time).
 made() {
-	ip netns list | grep -o "fl-$1[^ ]*" | sort
+	ip netns list | grep -o "fl-$1[.][^ ]*\|fl-$1\b" | sort
 	ls -A "$FALLACY_RUN_DIR" 2>/dev/null || true
 }
 
@@ -73,7 +73,7 @@ made() {
 	assert_output --partial "  - latency: {p99: \"< 2s\"}"
 	run -0 xmllint --noout --schema tests/data/junit.xsd "$OUT/junit.xml"
 	run -0 grep -c '<svg' "$OUT/report.html"
-	assert_output 2
+	assert_output 3 # latency, throughput, bytes per operation
 	run -0 "$FALLACY" report "$OUT" --html "$BATS_TEST_TMPDIR/r.html"
 	assert_output --partial "smoke"
 	[ -s "$BATS_TEST_TMPDIR/r.html" ]
@@ -184,7 +184,7 @@ made() {
 	assert_output --regexp 'impossible +http +fail'
 	for r in smoke impossible; do
 		run -0 grep -c '<svg' "$OUT/$r/again.html"
-		assert_output 2
+		assert_output 3 # latency, throughput, bytes per operation
 	done
 	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
 	assert_output 2
