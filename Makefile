@@ -30,7 +30,7 @@ TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
 # One public header per part of the injector, plus the base helpers.
 PUBLIC_HDRS := log.h parse.h json.h clock.h lab/lab.h faults/fault.h dataplane/dataplane.h \
 	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
-	probe/probe.h stats/stats.h admin/admin.h
+	probe/probe.h stats/stats.h inject/inject.h admin/admin.h
 API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))
 LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
 LDFLAGS := $(EXTRA_LDFLAGS)
@@ -150,7 +150,7 @@ DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libe
 DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
 	shellcheck
-DEB_DEMO := etcd-server etcd-client redis-server redis-tools
+DEB_DEMO := etcd-server etcd-client redis-server redis-tools openssl
 deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "steps.h"
 #include "transport.h"
 #include "yaml.h"
 
@@ -142,6 +143,16 @@ static int timeline_event(const struct fl_ynode *m, const char *ev, const char *
 	return push((void **)&rd->events, &rd->n_events, sizeof(e), &e);
 }
 
+/* Does a step whose event is named ev leave something to heal? (The event
+ * is the step kind's key, or what its event hook names, e.g. "partition".) */
+static bool step_heals(const char *ev)
+{
+	for (int i = 0; fl_step_kinds[i]; i++)
+		if (!strcmp(fl_step_kinds[i]->key, ev))
+			return fl_step_kinds[i]->heal != NULL;
+	return true;
+}
+
 static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 {
 	const char *ev = jget_str(m, "event"), *id = jget_str(m, "id");
@@ -150,14 +161,18 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 
 	if (!ev || jget_u64(m, "mono_ns", &t))
 		return -EINVAL;
-	if (!strcmp(ev, "start"))
+	if (!strcmp(ev, "start")) {
 		rd->start_ns = t;
-	else if (!strcmp(ev, "end"))
+		jget_u64(m, "wall_ns", &rd->start_wall_ns);
+	} else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
-	/* every applied timeline step (it has the step's words, "spec") opens
-	 * a window, whatever its kind; its heal closes it */
+	/* every applied timeline step (it has the step's words, "spec") of a
+	 * kind that heals opens a window, whatever its kind; its heal closes
+	 * it. A step that leaves nothing to heal (inject) has no window. */
 	if (!id || (!jget_str(m, "spec") && strcmp(ev, "heal") && strcmp(ev, "error")))
 		return 0;
+	if (strcmp(ev, "heal") && strcmp(ev, "error") && !step_heals(ev))
+		return timeline_event(m, ev, id, t, rd) ? -ENOMEM : 0;
 	if (timeline_event(m, ev, id, t, rd))
 		return -ENOMEM;
 	if (!strcmp(ev, "error"))
@@ -550,14 +565,17 @@ const struct fl_check_kind_ops fl_check_kinds[] = {
 	[FL_CHECK_COMMAND] = { "command", NULL },
 	[FL_CHECK_INVARIANT] = { "invariant", NULL },
 	[FL_CHECK_TRANSPORT] = { "transport", eval_transport },
+	[FL_CHECK_PLAINTEXT] = { "plaintext", fl_check_eval_captures },
+	[FL_CHECK_SECURE] = { "secure", fl_check_eval_captures },
 };
 
 const char *const fl_check_names[] = { "availability", "latency",   "recovery",	 "progress",
-				       "command",      "invariant", "transport", NULL };
+				       "command",      "invariant", "transport", "plaintext",
+				       "secure",       NULL };
 
 const char *fl_check_kind_name(enum fl_check_kind k)
 {
-	return k <= FL_CHECK_TRANSPORT ? fl_check_kinds[k].name : "?";
+	return k <= FL_CHECK_SECURE ? fl_check_kinds[k].name : "?";
 }
 
 void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
@@ -565,7 +583,7 @@ void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
 {
 	memset(res, 0, sizeof(*res));
 	res->ck = ck;
-	if (ck->kind <= FL_CHECK_TRANSPORT && fl_check_kinds[ck->kind].eval)
+	if (ck->kind <= FL_CHECK_SECURE && fl_check_kinds[ck->kind].eval)
 		fl_check_kinds[ck->kind].eval(ck, rd, res);
 	else
 		fl_check_eval_status(ck, -1, "not evaluated", res);
@@ -611,6 +629,12 @@ void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
 		break;
 	case FL_CHECK_TRANSPORT:
 		fl_check_transport_bounds(ck, bound, sizeof(bound));
+		break;
+	case FL_CHECK_PLAINTEXT:
+		snprintf(bound, sizeof(bound), "0 packets with a marker");
+		break;
+	case FL_CHECK_SECURE:
+		snprintf(bound, sizeof(bound), "every connection TLS");
 		break;
 	default:
 		snprintf(bound, sizeof(bound), "%s", ck->bound.text);

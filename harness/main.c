@@ -21,6 +21,7 @@ const struct fl_cmd fl_cmds[] = {
 	{ "lab", do_lab, "create, list, enter and remove labs of namespaces", CHK },
 	{ "fault", do_fault, "add, change, list and remove faults live", CHK },
 	{ "partition", do_partition, "split a lab into groups that cannot reach each other", CHK },
+	{ "inject", do_inject, "forge a packet from a spoofed lab address toward a node", CHK },
 	{ "admin", do_admin,
 	  "change a node as another administrator would: firewall, hosts, sysctl", CHK },
 	{ "wrap", do_wrap, "run a command (a test suite) under network faults", CHK },

@@ -14,6 +14,8 @@
 	KIND(delay)     \
 	KIND(reorder)   \
 	KIND(rate)      \
+	KIND(tamper)    \
+	KIND(replay)    \
 	KIND(mtu_blackhole)
 
 #define DECLARE(name) extern const struct fault_ops fl_fault_##name;

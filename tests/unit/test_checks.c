@@ -108,9 +108,10 @@ static void test_load(void **state)
 	assert_int_equal(rd.n_heals, 1);
 }
 
-/* Any applied step opens a window (its event has the step's words,
- * "spec"), not only faults: an admin step's heal closes it; events
- * without a spec (ready, target-stop) open none. */
+/* Any applied step that heals opens a window (its event has the step's
+ * words, "spec"), not only faults: an admin step's heal closes it; a step
+ * with nothing to heal (inject) and events without a spec (ready,
+ * target-stop) open none. */
 static void test_step_windows(void **state)
 {
 	struct fl_run_data d;
@@ -127,6 +128,11 @@ static void test_step_windows(void **state)
 		"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"admin\",\"id\":\"fw\","
 		"\"spec\":\"n2 firewall drop --port 2380\",\"late_ns\":5,\"apply_ns\":7}\n",
 		2 * S);
+	fprintf(f,
+		"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"inject\",\"id\":\"forge\","
+		"\"spec\":\"--to n1 --proto udp --port 9 --payload 00\",\"late_ns\":5,"
+		"\"apply_ns\":7}\n",
+		3 * S);
 	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"fw\"}\n", 6 * S);
 	fclose(f);
 	assert_int_equal(fl_run_data_load(ops_file, f2, &d, &err), 0);
