@@ -42,6 +42,7 @@ int do_node(int argc, char **argv);
 int do_readdress(int argc, char **argv);
 int do_mtu(int argc, char **argv);
 int do_route(int argc, char **argv);
+int do_admin(int argc, char **argv);
 int do_inject(int argc, char **argv);
 int do_wrap(int argc, char **argv);
 int do_run(int argc, char **argv);

@@ -27,6 +27,8 @@ const struct fl_cmd fl_cmds[] = {
 	{ "mtu", do_mtu, "set the MTU of a node's link", CHK },
 	{ "route", do_route, "send one node's traffic to another through a third", CHK },
 	{ "inject", do_inject, "forge a packet from a spoofed lab address toward a node", CHK },
+	{ "admin", do_admin,
+	  "change a node as another administrator would: firewall, hosts, sysctl", CHK },
 	{ "wrap", do_wrap, "run a command (a test suite) under network faults", CHK },
 	{ "run", do_run, "run scenario files against a target system", CHK },
 	{ "stats", do_stats, "what a lab's traffic costs: bytes, packets, retransmissions", CHK },

@@ -566,6 +566,7 @@ int fl_steps_validate(const struct fl_scenario *sc, const struct fl_lab *lab0, s
 #define FL_STEPS(STEP)  \
 	STEP(fault)     \
 	STEP(partition) \
+	STEP(admin)     \
 	STEP(inject)    \
 	STEP(link)      \
 	STEP(flap)      \

@@ -40,10 +40,11 @@ static const struct {
 	{ "openssl", "openssl" },
 };
 
-static const char *const tvars[] = { "node",	 "ip",	   "ip6",	    "index",	 "nodes",
-				     "ips",	 "peers",  "endpoints",	    "seq",	 "name",
-				     "scenario", "lab",	   "dir",	    "ca",	 "cert",
-				     "key",	 "verify", "cluster_state", "converged", NULL };
+static const char *const tvars[] = {
+	"node",	     "ip",  "ip6",    "index",	  "nodes",	   "ips",	"peers",
+	"endpoints", "seq", "name",   "scenario", "lab",	   "dir",	"ca",
+	"cert",	     "key", "verify", "health",	  "cluster_state", "converged", NULL
+};
 
 const char *fl_tool_package(const char *tool)
 {
@@ -137,7 +138,7 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 		fl_err_set(err,
 			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
 			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE, "
-			   "cluster_state, converged, verify; with tls: ca, cert, key)",
+			   "cluster_state, converged, verify, health; with tls: ca, cert, key)",
 			   name);
 	return -EINVAL;
 }
@@ -216,6 +217,21 @@ static int tls_var(const struct fl_tvars *v, const char *var, size_t len, struct
 	return sb_str(b, path);
 }
 
+/* {{health}}: the target's own health command, expanded where it is used. */
+static int health_var(const struct fl_tvars *v, struct sbuf *b, struct fl_err *err)
+{
+	if (!v->t || !v->t->health) {
+		fl_err_set(err, "'{{health}}': target '%s' has no 'health' command",
+			   v->t && v->t->name ? v->t->name : "?");
+		return -EINVAL;
+	}
+	if (strstr(v->t->health, "{{health}}")) {
+		fl_err_set(err, "'health' cannot refer to itself");
+		return -EINVAL;
+	}
+	return expand_into(v->t->health, v, b, err);
+}
+
 static int expand_var(const struct fl_tvars *v, const char *var, size_t len, struct sbuf *b,
 		      struct fl_err *err)
 {
@@ -264,6 +280,8 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		}
 		return expand_into(v->t->verify, v, b, err);
 	}
+	if (IS("health"))
+		return health_var(v, b, err);
 	if (IS("index") || IS("seq")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("seq") ? (unsigned long long)v->seq : (unsigned long long)v->self);
@@ -454,9 +472,10 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 							     fl_ydup(&t->load_op, op ? op : "probe");
 }
 
-static const char *const target_keys[] = { "name",   "nodes",	 "requires", "start",	  "stop",
-					   "peer",   "endpoint", "probe",    "workload",  "tls",
-					   "verify", "join",	 "leave",    "converged", NULL };
+static const char *const target_keys[] = { "name",     "nodes",	    "requires", "start",
+					   "stop",     "peer",	    "endpoint", "probe",
+					   "workload", "tls",	    "verify",	"join",
+					   "leave",    "converged", "health",	NULL };
 
 /* join: "cmd" | {run: cmd, timeout: D} (same for leave) */
 static int parse_member_cmd(struct tctx *c, const struct fl_ynode *r, const char *key, char **out)
@@ -478,9 +497,9 @@ static int parse_member_cmd(struct tctx *c, const struct fl_ynode *r, const char
 /* Without tls: true, no template may name the certificates. */
 static int tls_vars_need_tls(struct tctx *c, const struct fl_ynode *r)
 {
-	const char *tmpl[] = { c->t->start_run, c->t->ready_run, c->t->load_run,
-			       c->t->peer,	c->t->endpoint,	 c->t->verify,
-			       c->t->join_run,	c->t->leave_run, c->t->converged };
+	const char *tmpl[] = { c->t->start_run, c->t->ready_run, c->t->load_run, c->t->peer,
+			       c->t->endpoint,	c->t->verify,	 c->t->join_run, c->t->leave_run,
+			       c->t->converged, c->t->health };
 
 	if (c->t->tls)
 		return 0;
@@ -527,7 +546,8 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	    tget_tmpl(c, r, "peer", false, &t->peer) ||
 	    tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
 	    tget_tmpl(c, r, "converged", false, &t->converged) ||
-	    tget_tmpl(c, r, "verify", false, &t->verify))
+	    tget_tmpl(c, r, "verify", false, &t->verify) ||
+	    tget_tmpl(c, r, "health", false, &t->health))
 		return -EINVAL;
 	t->member_timeout_ns = 30000000000ULL;
 	if (parse_member_cmd(c, r, "join", &t->join_run) ||
@@ -602,6 +622,7 @@ void fl_sut_free(struct fl_sut *t)
 	free(t->leave_run);
 	free(t->converged);
 	free(t->verify);
+	free(t->health);
 	free(t->load_node);
 	free(t->load_run);
 	free(t->load_op);

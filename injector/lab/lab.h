@@ -189,6 +189,9 @@ int fl_topo_plan(struct fl_lab *lab, const struct fl_topo *t, struct fl_err *err
 /* The words again ("link n1 down"); buf is always terminated. */
 void fl_topo_format(const struct fl_topo *t, char *buf, size_t len);
 const char *fl_topo_verb(enum fl_topo_op op);
+/* "n1, n2, n3" (the first 8 and the last when there are more): for the
+ * message about a node the lab does not have. */
+void fl_lab_nodes_text(const struct fl_lab *lab, char *buf, size_t len);
 
 /* In a forked child: enter a namespace of fallacy's (a lab node's
  * fl-LAB.NODE) with its /etc/netns/NAME files bound over /etc (its hosts

@@ -26,12 +26,12 @@ struct fl_labnet {
 int fl_labnet_open(struct fl_labnet *b, struct fl_lab *lab, struct fl_state *st);
 void fl_labnet_close(struct fl_labnet *b);
 /* One node: namespace, veth p-NODE/eth0 (its MAC, MTU), lo and eth0 up,
- * addresses, the hosts link; each object recorded in b->st first. */
+ * addresses, its hosts file; each object recorded in b->st first. */
 int fl_labnet_node(struct fl_labnet *b, const struct fl_node *n);
-/* (Re)write the lab's shared hosts files in place (RUN_DIR/LAB/hosts-4,
- * -6, -46: one per address-family class; every node's
- * /etc/netns/fl-LAB.NODE/hosts links to its class's), so that processes
- * already running see the change. A new file is recorded in st first. */
+/* (Re)write every node's hosts file (/etc/netns/fl-LAB.NODE/hosts: the
+ * addresses its family class reaches, and its foreign hosts changes) in
+ * place, so that processes already running see the change. A new file is
+ * recorded in st first. */
 int fl_lab_hosts_write(const struct fl_lab *lab, struct fl_state *st);
 /* A route socket in the node's namespace (-errno and a message). */
 int fl_lab_node_sock(const struct fl_lab *lab, const struct fl_node *n, struct nl_sock **sk);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "netns.h"
 #include "nlutil.h"
+#include "admin/admin.h"
 #include "state/state.h"
 
 #define ETC_NETNS "/etc/netns"
@@ -255,28 +256,16 @@ out:
 }
 
 /* ---- name resolution ------------------------------------------------------
- * One hosts file per address-family class in the session folder
- * (RUN_DIR/LAB/hosts-4, hosts-6, hosts-46), each listing the addresses that
- * class can reach; every node's /etc/netns/fl-LAB.NODE/hosts is a symlink
- * to its class's file. `ip netns exec` and fl_netns_exec bind the file the
- * link points to over /etc/hosts, so rewriting the shared file in place
- * reaches every process already running, with one write per class however
- * many nodes the lab has. */
-
-static int hosts_path(const struct fl_lab *lab, unsigned int fam, char *buf, size_t len)
-{
-	char dir[4200], real[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%s/%s", fl_run_dir(), lab->name);
-	if (!realpath(dir, real))
-		return -errno;
-	if ((size_t)snprintf(buf, len, "%s/hosts-%s", real, fl_node_fam_name(fam)) >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
+ * Every node has its own hosts file, /etc/netns/fl-LAB.NODE/hosts (a
+ * regular file), listing the addresses its family class can reach.
+ * `ip netns exec` and fl_netns_exec bind it over /etc/hosts, so rewriting
+ * it in place (same inode) reaches every process already running in the
+ * node. A node's own file is what lets another administrator change one
+ * node's view (fallacy admin NODE hosts): a rewrite after a topology
+ * change keeps such entries (fl_admin_hosts_rebase). */
 
 /* The text for nodes of class fam: every address of that family. */
-static char *hosts_text(const struct fl_lab *lab, unsigned int fam, size_t *len)
+static char *hosts_text(const struct fl_lab *lab, unsigned int fam)
 {
 	size_t cap = 256 + lab->n_nodes * 2 * (INET6_ADDRSTRLEN + FL_NODE_NAME_MAX + 2), n;
 	char a[INET6_ADDRSTRLEN], *t = malloc(cap);
@@ -299,21 +288,24 @@ static char *hosts_text(const struct fl_lab *lab, unsigned int fam, size_t *len)
 		inet_ntop(AF_INET6, &lab->nodes[i].ip6, a, sizeof(a));
 		n += (size_t)snprintf(t + n, cap - n, "%s\t%s\n", a, lab->nodes[i].name);
 	}
-	*len = n;
 	return t;
 }
 
-/* In place (same inode: the bind mounts of running processes see it). */
-static int write_shared(const char *path, const char *text, size_t len, struct fl_state *st)
+/* In place (same inode: the bind mounts of running processes see it); a
+ * new file is recorded in st first, a symlink refused. */
+static int write_in_place(const char *path, const char *text, struct fl_state *st)
 {
+	size_t len = strlen(text);
 	struct fl_rec rec;
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC), err = 0;
 
 	if (fd < 0 && errno == ENOENT) {
 		err = fl_state_begin(st, &rec, "file", "%s", path);
 		if (err)
 			return err;
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == EEXIST && fl_state_existed(&rec))
+			return -EIO;
 	}
 	if (fd < 0)
 		return -errno;
@@ -323,27 +315,31 @@ static int write_shared(const char *path, const char *text, size_t len, struct f
 	return err;
 }
 
+/* Node n's file: the lab's text for its class, with the node's foreign
+ * hosts changes on top. */
+static int node_hosts_write(const struct fl_lab *lab, const struct fl_node *n, struct fl_state *st)
+{
+	char path[300], sdir[4200], *base = hosts_text(lab, n->fam), *text = NULL;
+	int err;
+
+	snprintf(path, sizeof(path), ETC_NETNS "/%s/hosts", n->netns);
+	snprintf(sdir, sizeof(sdir), "%s/%s", fl_run_dir(), lab->name);
+	if (base)
+		text = fl_admin_hosts_rebase(sdir, lab, n->name, base);
+	err = text ? write_in_place(path, text, st) : -ENOMEM;
+	if (err)
+		pr_err("lab %s: writing %s: %s", lab->name, path, strerror(-err));
+	free(text);
+	free(base);
+	return err;
+}
+
 int fl_lab_hosts_write(const struct fl_lab *lab, struct fl_state *st)
 {
-	static const unsigned int classes[] = { FL_NODE_V4, FL_NODE_V6, FL_NODE_DUAL };
-	char path[PATH_MAX + 16], *text;
-	size_t len;
 	int err = 0;
 
-	for (size_t c = 0; !err && c < sizeof(classes) / sizeof(classes[0]); c++) {
-		bool used = false;
-
-		for (size_t i = 0; !used && i < lab->n_nodes; i++)
-			used = lab->nodes[i].fam == classes[c];
-		err = hosts_path(lab, classes[c], path, sizeof(path));
-		if (err || (!used && access(path, F_OK)))
-			continue;
-		text = hosts_text(lab, classes[c], &len);
-		err = text ? write_shared(path, text, len, st) : -ENOMEM;
-		free(text);
-	}
-	if (err)
-		pr_err("lab %s: writing its hosts files: %s", lab->name, strerror(-err));
+	for (size_t i = 0; !err && i < lab->n_nodes; i++)
+		err = node_hosts_write(lab, &lab->nodes[i], st);
 	return err;
 }
 
@@ -365,23 +361,14 @@ static int make_dir(struct fl_labnet *b, const char *kind, const char *path)
 	return err;
 }
 
-static int link_hosts(struct fl_labnet *b, const struct fl_node *n)
+static int make_hosts(struct fl_labnet *b, const struct fl_node *n)
 {
-	char dir[256], path[300], target[PATH_MAX + 16];
+	char dir[256];
 	int err;
 
 	snprintf(dir, sizeof(dir), ETC_NETNS "/%s", n->netns);
-	snprintf(path, sizeof(path), "%s/hosts", dir);
-	err = hosts_path(b->lab, n->fam, target, sizeof(target));
-	if (!err)
-		err = make_dir(b, "dir", dir);
-	if (!err)
-		err = fl_state_record(b->st, "file", "%s", path);
-	if (!err && symlink(target, path)) {
-		err = -errno;
-		pr_err("lab %s: linking %s to %s: %s", b->lab->name, path, target, strerror(errno));
-	}
-	return err;
+	err = make_dir(b, "dir", dir);
+	return err ?: node_hosts_write(b->lab, n, b->st);
 }
 
 int fl_labnet_node(struct fl_labnet *b, const struct fl_node *n)
@@ -399,7 +386,7 @@ int fl_labnet_node(struct fl_labnet *b, const struct fl_node *n)
 		err = config_node(b, n, fd);
 	close(fd);
 	if (!err)
-		err = link_hosts(b, n);
+		err = make_hosts(b, n);
 	return err;
 }
 
@@ -463,8 +450,6 @@ int fl_lab_build(struct fl_lab *lab, struct fl_state *st)
 
 	if (stat(ETC_NETNS, &sb))
 		err = make_dir(&b, "rmdir", ETC_NETNS);
-	if (!err)
-		err = fl_lab_hosts_write(lab, st);
 	if (!err)
 		err = make_wire(&b);
 	for (size_t i = 0; !err && i < lab->n_nodes; i++) {

@@ -499,6 +499,17 @@ static void adopt(struct fl_lab *lab, const struct fl_lab *next)
 	memcpy(gone, next->gone, next->n_gone * sizeof(*gone));
 }
 
+/* The state the lab file says now ("up" once lab up has finished): the
+ * supervisor's copy was loaded while the lab was still being built. */
+static void keep_state(struct fl_lab *next)
+{
+	struct fl_lab *cur = NULL;
+
+	if (!fl_lab_load(next->name, &cur))
+		snprintf(next->state, sizeof(next->state), "%s", cur->state);
+	fl_lab_free(cur);
+}
+
 int fl_lab_change(struct fl_lab *lab, struct fl_state *st, const struct fl_topo *t,
 		  uint64_t grace_ns, struct fl_err *err)
 {
@@ -515,6 +526,7 @@ int fl_lab_change(struct fl_lab *lab, struct fl_state *st, const struct fl_topo 
 	if (!ret && t->op != FL_TOPO_LINK) {
 		if (t->op == FL_TOPO_JOIN || t->op == FL_TOPO_LEAVE || t->op == FL_TOPO_READDRESS)
 			ret = fl_lab_hosts_write(next, st);
+		keep_state(next);
 		if (!ret)
 			ret = fl_lab_save(next);
 		if (ret)

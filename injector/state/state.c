@@ -219,6 +219,25 @@ int fl_state_existed(struct fl_rec *rec)
 	return rec->st ? fl_state_cancel(rec->st, rec->line) : 0;
 }
 
+int fl_state_undo(struct fl_state *st, const char *record)
+{
+	const char *session = strrchr(st->dir, '/');
+	size_t n = strlen(record);
+	char *text = malloc(n + 2);
+	int err;
+
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, record, n);
+	text[n] = '\n';
+	text[n + 1] = '\0';
+	/* alone in its text, no record is skipped as "inside a namespace the
+	 * session made": the object itself is removed now */
+	err = fl_undo_journal(session ? session + 1 : st->dir, text, n + 1);
+	free(text);
+	return err ?: fl_state_cancel(st, record);
+}
+
 int fl_state_track_pid(struct fl_state *st, pid_t pid)
 {
 	return fl_state_record(st, "pid", "%d %llu", (int)pid, fl_proc_starttime(pid));

@@ -201,3 +201,53 @@ except OSError as e:
 	done
 	[ "$mid" -ge 1 ] || fail "none of $attempt kills landed in the middle of a node add"
 }
+
+# getent's answer in NETNS for NAME: its first address
+resolve() {
+	ip netns exec "$1" getent hosts "$2" | awk '{ print $1; exit }'
+}
+
+@test "another administrator's hosts entry on n3 outlives readdress n2 and node add n4 (a process started before sees all three); its del leaves the lab's current names" {
+	run -0 "$FALLACY" lab up "$lab" --nodes 3
+	n3=fl-$lab.n3 go=$BATS_TEST_TMPDIR/go
+	# every node has its own file (not a link to one other nodes share)
+	[ -f "/etc/netns/$n3/hosts" ] && [ ! -L "/etc/netns/$n3/hosts" ]
+	# a process of n3 started before the changes reads its /etc/hosts after them
+	ip netns exec "$n3" sh -c "while [ ! -e $go ]; do sleep 0.1; done; getent hosts n1 n2 n4" \
+		>"$BATS_TEST_TMPDIR/late" 2>&1 &
+	late=$!
+	run -0 "$FALLACY" admin "$lab" n3 hosts n1 198.18.0.99
+	old2=$(node_addr "$lab" n2 4)
+	run -0 "$FALLACY" readdress "$lab" n2
+	run -0 "$FALLACY" node add "$lab" n4
+	new2=$(node_addr "$lab" n2 4) ip4=$(node_addr "$lab" n4 4)
+	echo "n2 $old2 -> $new2, n4 $ip4"
+	[ "$new2" != "$old2" ]
+	[ "$(resolve "$n3" n1)" = 198.18.0.99 ]
+	[ "$(resolve "$n3" n2)" = "$new2" ]
+	[ "$(resolve "$n3" n4)" = "$ip4" ]
+	touch "$go"
+	wait "$late"
+	cat "$BATS_TEST_TMPDIR/late"
+	[ "$(awk '$2 == "n1" { print $1 }' "$BATS_TEST_TMPDIR/late")" = 198.18.0.99 ]
+	[ "$(awk '$2 == "n2" { print $1 }' "$BATS_TEST_TMPDIR/late")" = "$new2" ]
+	[ "$(awk '$2 == "n4" { print $1 }' "$BATS_TEST_TMPDIR/late")" = "$ip4" ]
+	# the other nodes keep n1's own address
+	[ "$(resolve "fl-$lab.n4" n1)" = "$(node_addr "$lab" n1 4)" ]
+	# undone: n3's file is the lab's as it is now (n1's, same class)
+	run -0 "$FALLACY" admin "$lab" del a1
+	cmp "/etc/netns/$n3/hosts" "/etc/netns/fl-$lab.n1/hosts"
+	[ "$(resolve "$n3" n2)" = "$new2" ]
+	[ ! -e "$FALLACY_RUN_DIR/$lab/admin/n3.hosts" ]
+}
+
+@test "kill -9 after a hosts change and a node add: cleanup removes every node's hosts file" {
+	run -0 "$FALLACY" lab up "$lab" --nodes 2
+	run -0 "$FALLACY" admin "$lab" n1 hosts n2 198.18.0.98
+	run -0 "$FALLACY" node add "$lab" n3
+	[ "$(resolve "fl-$lab.n1" n2)" = 198.18.0.98 ]
+	kill -9 "$(sup_pid "$lab")"
+	run -0 "$FALLACY" cleanup "$lab"
+	fl_assert_lab_gone "$lab"
+	for n in n1 n2 n3; do [ ! -e "/etc/netns/fl-$lab.$n" ]; done
+}

@@ -129,6 +129,39 @@ transitions() {
 	run -0 "$FALLACY" lab exec "$lab" n2 -- ping -6 -M do -s 1400 -c1 -W2 n3
 }
 
+# mtu-blackhole's path in the data plane's own "packet too big": the
+# message the small link would send quotes a packet of the black hole's path
+@test "a black hole behind a small link: mtu 1280 on n3 and mtu-blackhole 1400 n1->n3: n1's 1300-byte pings vanish without a too-big (v4, v6), n2's still get one, the heal brings n1's back" {
+	run -0 "$FALLACY" lab up "$lab" --nodes 3 --ipv6
+	run -0 "$FALLACY" mtu "$lab" n3 1280
+	id=$("$FALLACY" fault add "$lab" mtu-blackhole 1400 --from n1 --to n3)
+	# 1300 + 28 = 1328 bytes: within the black hole's 1400, over the link's 1280
+	run -1 "$FALLACY" lab exec "$lab" n1 -- ping -4 -M do -s 1300 -c3 -i0.2 -W1 n3
+	echo "$output"
+	assert_output --partial "3 packets transmitted, 0 received"
+	refute_output --regexp "[Ff]rag needed|mtu"
+	run -1 "$FALLACY" lab exec "$lab" n1 -- ping -6 -M do -s 1300 -c3 -i0.2 -W1 n3
+	echo "$output"
+	assert_output --partial "3 packets transmitted, 0 received"
+	refute_output --regexp "too big|mtu"
+	run -0 ip -n "fl-$lab.n1" route get "$(node_addr "$lab" n3 4)"
+	echo "$output"
+	refute_output --partial "mtu"
+	n=$("$FALLACY" fault list "$lab" -j | jq -r --arg id "$id" '.[] | select(.id == $id) | .counters.dropped')
+	echo "dropped $n"
+	[ "$n" -ge 6 ]
+	# smaller packets pass both
+	run -0 "$FALLACY" lab exec "$lab" n1 -- ping -4 -M do -s 1200 -c2 -W2 n3
+	# n2 is not on the black hole's path
+	run -1 "$FALLACY" lab exec "$lab" n2 -- ping -4 -M do -s 1300 -c1 -W2 n3
+	assert_output --partial "Frag needed and DF set (mtu = 1280)"
+	run -0 "$FALLACY" fault del "$lab" "$id"
+	run -1 "$FALLACY" lab exec "$lab" n1 -- ping -4 -M do -s 1300 -c1 -W2 n3
+	assert_output --partial "Frag needed and DF set (mtu = 1280)"
+	run -1 "$FALLACY" lab exec "$lab" n1 -- ping -6 -M do -s 1300 -c1 -W2 n3
+	assert_output --partial "Packet too big: mtu=1280"
+}
+
 @test "mtu: path MTU discovery carries an established TCP connection's big writes through 1280" {
 	run -0 "$FALLACY" lab up "$lab" --nodes 2
 	ip2=$(node_addr "$lab" n2 4)
