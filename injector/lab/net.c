@@ -315,31 +315,42 @@ static int write_in_place(const char *path, const char *text, struct fl_state *s
 	return err;
 }
 
-/* Node n's file: the lab's text for its class, with the node's foreign
- * hosts changes on top. */
-static int node_hosts_write(const struct fl_lab *lab, const struct fl_node *n, struct fl_state *st)
+/* Node n's file: base (the lab's text for its class, NULL: made here),
+ * with the node's foreign hosts changes on top. */
+static int node_hosts_write(const struct fl_lab *lab, const struct fl_node *n, const char *base,
+			    struct fl_state *st)
 {
-	char path[300], sdir[4200], *base = hosts_text(lab, n->fam), *text = NULL;
+	char path[300], sdir[4200], *own = base ? NULL : hosts_text(lab, n->fam), *text = NULL;
 	int err;
 
 	snprintf(path, sizeof(path), ETC_NETNS "/%s/hosts", n->netns);
 	snprintf(sdir, sizeof(sdir), "%s/%s", fl_run_dir(), lab->name);
-	if (base)
-		text = fl_admin_hosts_rebase(sdir, lab, n->name, base);
+	if (base || own)
+		text = fl_admin_hosts_rebase(sdir, lab, n->name, base ? base : own);
 	err = text ? write_in_place(path, text, st) : -ENOMEM;
 	if (err)
 		pr_err("lab %s: writing %s: %s", lab->name, path, strerror(-err));
 	free(text);
-	free(base);
+	free(own);
 	return err;
 }
 
+/* One text per family class (FL_NODE_V4, V6, DUAL: 1..3), made once. */
 int fl_lab_hosts_write(const struct fl_lab *lab, struct fl_state *st)
 {
+	char *text[4] = { NULL };
 	int err = 0;
 
-	for (size_t i = 0; !err && i < lab->n_nodes; i++)
-		err = node_hosts_write(lab, &lab->nodes[i], st);
+	for (size_t i = 0; !err && i < lab->n_nodes; i++) {
+		unsigned int fam = lab->nodes[i].fam & FL_NODE_DUAL;
+
+		if (!text[fam] && !(text[fam] = hosts_text(lab, fam)))
+			err = -ENOMEM;
+		if (!err)
+			err = node_hosts_write(lab, &lab->nodes[i], text[fam], st);
+	}
+	for (size_t c = 0; c < 4; c++)
+		free(text[c]);
 	return err;
 }
 
@@ -368,7 +379,7 @@ static int make_hosts(struct fl_labnet *b, const struct fl_node *n)
 
 	snprintf(dir, sizeof(dir), ETC_NETNS "/%s", n->netns);
 	err = make_dir(b, "dir", dir);
-	return err ?: node_hosts_write(b->lab, n, b->st);
+	return err ?: node_hosts_write(b->lab, n, NULL, b->st);
 }
 
 int fl_labnet_node(struct fl_labnet *b, const struct fl_node *n)
