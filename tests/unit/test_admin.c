@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -308,6 +309,74 @@ static void test_hosts_text(void **state)
 	free(t);
 }
 
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *get_file(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* A topology change rewrote the lab's text for a node: with a hosts
+ * change on the node, the new text becomes the saved copy and the change
+ * is applied on top; a node without one gets the text as it is; a change
+ * naming a node that left keeps that node's last addresses. */
+static void test_hosts_rebase(void **state)
+{
+	char dir[] = "/tmp/fl-test-admin.XXXXXX", path[256];
+	const char *newer = "# written by fallacy for lab adm\n198.18.0.1\tn1\n198.18.0.5\tn2\n";
+	char *t;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/admin", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/admin/a1.change", dir);
+	put_file(path, "seq 1\nwords n3 hosts n1 198.18.0.99\n");
+	snprintf(path, sizeof(path), "%s/admin/n3.hosts", dir);
+	put_file(path, base);
+	t = fl_admin_hosts_rebase(dir, lab4, "n3", newer);
+	assert_string_equal(t,
+			    "# written by fallacy for lab adm\n198.18.0.5\tn2\n"
+			    "198.18.0.99\tn1\t# fallacy admin a1: another administrator's entry\n");
+	free(t);
+	assert_string_equal(get_file(path), newer);
+	t = fl_admin_hosts_rebase(dir, lab4, "n1", newer);
+	assert_string_equal(t, newer);
+	free(t);
+	/* n3 hosts db n2, and n2 has left: its last address */
+	snprintf(path, sizeof(path), "%s/admin/a2.change", dir);
+	put_file(path, "seq 2\nwords n3 hosts db n2\n");
+	{
+		struct fl_lab *l = fl_lab_dup(lab4);
+
+		assert_non_null(l);
+		l->gone[l->n_gone++] = l->nodes[1];
+		l->nodes[1] = l->nodes[2];
+		l->n_nodes--;
+		t = fl_admin_hosts_rebase(dir, l, "n3", newer);
+		assert_non_null(strstr(t, "\n198.18.0.2\tdb\t# fallacy admin a2"));
+		free(t);
+		fl_lab_free(l);
+	}
+	snprintf(path, sizeof(path), "rm -r '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 static void test_sysctl_keys(void **state)
 {
 	const char *key, *form;
@@ -325,7 +394,7 @@ int main(void)
 		cmocka_unit_test(test_words),	       cmocka_unit_test(test_id_and_json),
 		cmocka_unit_test(test_refusals),       cmocka_unit_test(test_check),
 		cmocka_unit_test(test_firewall_rules), cmocka_unit_test(test_hosts_text),
-		cmocka_unit_test(test_sysctl_keys),
+		cmocka_unit_test(test_sysctl_keys),    cmocka_unit_test(test_hosts_rebase),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
