@@ -175,11 +175,8 @@ static int topo_run(struct fl_step_ctx *c, const struct fl_topo *t, bool start, 
 	if (c->run)
 		return fl_run_topo(c->run, c, t, start, err);
 	status = fl_topo_request(&c->target, t, false, &out, &msg);
-	if (status)
-		fl_err_set(err, "%s", msg && *msg ? msg : "the lab's supervisor refused");
 	free(out);
-	free(msg);
-	return status ? -EINVAL : 0;
+	return fl_session_refusal(status, &msg, err);
 }
 
 static int topo_apply(struct fl_step_ctx *c, const struct fl_step *st, struct fl_err *err)
