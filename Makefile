@@ -10,6 +10,11 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
+# The release, and `git describe` of the checkout (or the .version file a
+# source copy carries: make deb) for `fallacy --version`.
+VERSION := 0.1.0
+GIT_DESCRIBE := $(shell cat .version 2>/dev/null || git describe --tags --always --dirty 2>/dev/null)
+
 PKGS := libbpf libnl-3.0 libnl-route-3.0 libpcap libfyaml libnetfilter_queue libmnl
 TEST_PKGS := cmocka
 
@@ -91,6 +96,14 @@ $(OUTPUT)/injector/%.o: injector/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INJECTOR_INC) -c $< -o $@
+
+# only version.o is rebuilt when the describe changes
+VERSION_STAMP := $(OUTPUT)/version.stamp
+$(shell mkdir -p $(OUTPUT) && printf '%s %s\n' '$(VERSION)' '$(GIT_DESCRIBE)' | \
+	cmp -s - $(VERSION_STAMP) || printf '%s %s\n' '$(VERSION)' '$(GIT_DESCRIBE)' >$(VERSION_STAMP))
+$(OUTPUT)/harness/version.o: $(VERSION_STAMP)
+$(OUTPUT)/harness/version.o: CFLAGS += -DFALLACY_VERSION='"$(VERSION)"' \
+	$(if $(GIT_DESCRIBE),-DFALLACY_GIT='"$(GIT_DESCRIBE)"')
 
 $(OUTPUT)/harness/%.o: harness/%.c $(API_HDRS)
 	@mkdir -p $(@D)

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctlsock.h"
 #include "json.h"
 #include "lab/lab.h"
 #include "log.h"
@@ -18,7 +19,8 @@
 #include "state/state.h"
 
 static const char lab_usage[] =
-	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6] [-j]\n"
+	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6]\n"
+	"                      [--control-user USER] [-j]\n"
 	"       fallacy lab down NAME\n"
 	"       fallacy lab list [-j]\n"
 	"       fallacy lab exec NAME NODE -- CMD [ARG...]\n"
@@ -32,6 +34,10 @@ static const char lab_usage[] =
 	"    --nodes N    N nodes named n1..nN (1..256, default 3)\n"
 	"    --node NODE  a node with this name (repeat; at most 12 bytes each)\n"
 	"    --ipv6       also give every node an IPv6 address\n"
+	"    --control-user USER\n"
+	"                 a control socket for USER's test code (and root):\n"
+	"                 $FALLACY_RUN_DIR/NAME/control/control.sock, JSON lines\n"
+	"                 (docs/control.md); it goes with the lab\n"
 	"    -j, --json   print the lab as JSON\n"
 	"  down NAME      remove the lab and everything recorded for it\n"
 	"  list           the labs under $FALLACY_RUN_DIR (default /run/fallacy)\n"
@@ -42,6 +48,7 @@ static const char lab_usage[] =
 	"EXAMPLES\n"
 	"  fallacy lab up demo                      # n1 n2 n3 on 198.18.0.0/23\n"
 	"  fallacy lab up db --node etcd1 --node etcd2 --node etcd3 --ipv6\n"
+	"  fallacy lab up ci --nodes 3 --control-user nobody\n"
 	"  fallacy lab list -j\n"
 	"  fallacy lab exec demo n1 -- ping -c1 n2\n"
 	"  ip netns exec fl-demo.n1 ping -c1 n2     # the same with iproute2\n"
@@ -80,10 +87,12 @@ static void print_node(struct fl_out *o, const struct fl_lab *lab, const struct 
 
 /* lab list (a table) and lab up (the lab and its nodes): in JSON, an array
  * of labs with their nodes either way. */
+static const char *control_path(const char *lab, char *buf, size_t len);
+
 static void print_labs(FILE *f, struct fl_lab **labs, size_t n, bool json, bool nodes)
 {
 	struct fl_out o = { .f = f, .json = json };
-	char net[INET_ADDRSTRLEN + 4];
+	char net[INET_ADDRSTRLEN + 4], ctl[4096];
 
 	fl_out_open(&o, "", '[');
 	if (!json && !nodes)
@@ -105,6 +114,8 @@ static void print_labs(FILE *f, struct fl_lab **labs, size_t n, bool json, bool 
 		fl_out_strf(&o, "ipv4_subnet", nodes ? "%s, " : "%-16s ", net);
 		str_or_null(&o, "ipv6_subnet", nodes ? NULL : "%s\n",
 			    l->ipv6 ? FL_LAB_SUBNET6 : NULL);
+		if (json)
+			str_or_null(&o, "control", NULL, control_path(l->name, ctl, sizeof(ctl)));
 		if (!json && nodes)
 			fprintf(f, "wire namespace %s\n", l->wire_netns);
 		fl_out_open(&o, "nodes", '[');
@@ -135,6 +146,7 @@ struct up_args {
 	long count;
 	int ipv6;
 	bool json;
+	const char *control_user;
 };
 
 static int parse_up(int argc, char **argv, struct up_args *a)
@@ -155,6 +167,8 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 				       argv[i], FL_LAB_MAX_NODES);
 				return -EINVAL;
 			}
+		} else if (!strcmp(o, "--control-user") && i + 1 < argc) {
+			a->control_user = argv[++i];
 		} else if (!strcmp(o, "--node") && i + 1 < argc) {
 			if (a->n_named >= FL_LAB_MAX_NODES) {
 				pr_err("lab up: more than %d nodes", FL_LAB_MAX_NODES);
@@ -179,6 +193,32 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 	return 0;
 }
 
+/* RUN_DIR/LAB/control/control.sock when the lab has one, else NULL. */
+static const char *control_path(const char *lab, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/control/control.sock", fl_run_dir(), lab);
+	return access(buf, F_OK) ? NULL : buf;
+}
+
+/* --control-user: the lab's control socket, or the lab goes again. */
+static int lab_control(const struct up_args *a, uid_t *uid)
+{
+	struct fl_err e;
+	gid_t gid;
+
+	if (!a->control_user)
+		return 0;
+	if (fl_ctlsock_user(a->control_user, uid, &gid, &e)) {
+		pr_err("lab up: --control-user %s", e.msg);
+		return -EINVAL;
+	}
+	if (!fl_cmd_check && fl_control_spawn(a->name, *uid, gid)) {
+		fl_lab_down(a->name);
+		return -EIO;
+	}
+	return 0;
+}
+
 static void on_interrupt(int sig)
 {
 	(void)sig;
@@ -191,6 +231,8 @@ static int lab_up(int argc, char **argv)
 	struct fl_lab_spec spec = { 0 };
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	struct fl_lab *lab = NULL;
+	char ctl[4096];
+	uid_t uid = 0;
 	int err;
 
 	if (parse_up(argc, argv, &a))
@@ -202,6 +244,8 @@ static int lab_up(int argc, char **argv)
 	if (fl_cmd_check) {
 		struct fl_err e;
 
+		if (lab_control(&a, &uid))
+			return FL_EXIT_USAGE;
 		if (!fl_lab_validate(&spec, &e))
 			return FL_EXIT_OK;
 		pr_err("%s", e.msg); /* as fl_lab_up says it */
@@ -212,9 +256,13 @@ static int lab_up(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	err = fl_lab_up(&spec, &lab);
+	if (!err && (err = lab_control(&a, &uid)))
+		fl_lab_free(lab);
 	if (err)
 		return FL_EXIT_USAGE;
 	print_labs(stdout, &lab, 1, a.json, true);
+	if (!a.json && control_path(lab->name, ctl, sizeof(ctl)))
+		printf("control socket for uid %u: %s\n", (unsigned)uid, ctl);
 	fl_lab_free(lab);
 	return FL_EXIT_OK;
 }

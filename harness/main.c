@@ -7,10 +7,7 @@
 #include <string.h>
 
 #include "log.h"
-
-#ifndef FALLACY_VERSION
-#define FALLACY_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 bool fl_cmd_check;
 
@@ -27,9 +24,12 @@ const struct fl_cmd fl_cmds[] = {
 	{ "report", do_report, "summarise results folders, write their HTML reports", CHK },
 	{ "check", do_check, "check a history: is it linearizable?", CHK },
 	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", CHK },
+	{ "control", do_control, "add and remove faults through a control socket (test code)",
+	  CHK },
 	{ "__supervise", do_supervise, "internal: the session supervisor", FL_CMD_HIDDEN },
 	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",
 	  FL_CMD_HIDDEN },
+	{ "__control", do_control_daemon, "internal: serve a lab's control socket", FL_CMD_HIDDEN },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return FL_EXIT_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("fallacy %s\n", FALLACY_VERSION);
+			printf("fallacy %s\n", fl_version);
 			return FL_EXIT_OK;
 		} else {
 			pr_err("unknown option '%s' (see fallacy --help)", argv[i]);

@@ -275,7 +275,7 @@ static int sup_add(struct fl_sup *s, int argc, char **argv, bool json, FILE *out
 	if (err) {
 		free_fault(s, sf, false);
 		/* a session that never got a fault leaves nothing behind */
-		return s->n_faults || s->lab ? 2 : 2 | FL_ST_ENDED;
+		return s->n_faults || s->lab || s->keep ? 2 : 2 | FL_ST_ENDED;
 	}
 	event(s, "fault-add", &sf->f); /* its time stamps: just after the flip */
 	print_added(s, sf, json, out, msg);
@@ -300,7 +300,7 @@ static int remove_at(struct fl_sup *s, int i, const char *event_name)
 
 static int ended(struct fl_sup *s)
 {
-	return !s->n_faults && !s->lab ? FL_ST_ENDED : 0;
+	return !s->n_faults && !s->lab && !s->keep ? FL_ST_ENDED : 0;
 }
 
 /* --duration ran out: healed like `fault del`. A namespace session whose
@@ -477,9 +477,18 @@ static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct 
 	fl_out_u64(o, "reordered", d.reordered);
 }
 
+static bool listed(const struct sup_fault *sf, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], sf->f.id))
+			return true;
+	return !argc;
+}
+
 /* Text: "ID  KIND PARAMS OPTIONS" and an indented counter line per fault.
- * JSON: an array of objects with the same members plus "counters". */
-static int sup_list(struct fl_sup *s, bool json, FILE *out)
+ * JSON: an array of objects with the same members plus "counters".
+ * With ids (argv), only those faults (a control socket lists its own). */
+static int sup_list(struct fl_sup *s, int argc, char **argv, bool json, FILE *out)
 {
 	struct fl_out o = { .f = out, .json = json };
 	uint64_t now = fl_clock_mono_ns();
@@ -488,6 +497,8 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 	for (int i = 0; i < s->n_faults; i++) {
 		struct sup_fault *sf = s->faults[i];
 
+		if (!listed(sf, argc, argv))
+			continue;
 		if (!json)
 			o.n = 0;
 		fl_out_open(&o, "", '{');
@@ -554,16 +565,22 @@ int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, F
 		return sup_del(s, argc - 1, argv + 1, msg);
 	if (!strcmp(cmd, "clear")) {
 		sup_faults_clear(s);
+		s->keep = false; /* clear ends a namespace session, kept or not */
 		return ended(s);
 	}
+	if (!strcmp(cmd, "keep")) {
+		s->keep = true;
+		return 0;
+	}
 	if (!strcmp(cmd, "list"))
-		return sup_list(s, json, out);
+		return sup_list(s, argc - 1, argv + 1, json, out);
 	if (!strcmp(cmd, "stats"))
 		return sup_stats(s, out);
 	if (!strcmp(cmd, "ping")) {
 		fprintf(out, "ok\n");
 		return 0;
 	}
-	fprintf(msg, "fault: unknown request '%s' (add, change, del, clear, list, stats)\n", cmd);
+	fprintf(msg, "fault: unknown request '%s' (add, change, del, clear, list, stats, keep)\n",
+		cmd);
 	return 2;
 }

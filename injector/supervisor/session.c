@@ -616,13 +616,13 @@ int fl_fault_stats(const struct fl_target *t, struct fl_fault_stat **out, int *n
 	return 0;
 }
 
-int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg)
+int fl_fault_add_json(const struct fl_target *t, const struct fl_fault *f, char **out, char **msg)
 {
 	enum { TEXT_MAX = 8192, WORDS_MAX = FL_REQ_MAX_WORDS - 3 };
-	char *text = calloc(1, TEXT_MAX), *argv[WORDS_MAX] = { "add" }, *save = NULL, *out = NULL;
+	char *text = calloc(1, TEXT_MAX), *argv[WORDS_MAX] = { "add" }, *save = NULL;
 	int argc = 1, status;
 
-	*msg = NULL;
+	*msg = *out = NULL;
 	if (!text)
 		return 2;
 	fl_fault_format(f, text, TEXT_MAX - sizeof(" --id ") - FL_FAULT_ID_MAX);
@@ -632,8 +632,32 @@ int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg
 	     w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
-	status = fl_fault_request(t, argc, argv, false, &out, msg);
-	free(out);
+	status = fl_fault_request(t, argc, argv, true, out, msg);
 	free(text);
 	return status;
+}
+
+int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg)
+{
+	char *out = NULL;
+	int status = fl_fault_add_json(t, f, &out, msg);
+
+	free(out);
+	return status;
+}
+
+int fl_session_keep(const struct fl_target *t)
+{
+	char *req[] = { "keep", NULL }, *out = NULL, *msg = NULL;
+	int status;
+
+	if (fl_session_ensure(t))
+		return -EIO;
+	status = exchange(t, 1, req, false, &out, &msg);
+	if (status)
+		pr_err("%s: the supervisor refused to stay up: %s", t->session,
+		       msg && *msg ? msg : "no reason given");
+	free(out);
+	free(msg);
+	return status ? -EIO : 0;
 }

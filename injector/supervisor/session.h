@@ -25,7 +25,7 @@
  * Requests (argv[0]): add KIND [PARAMS] [OPTIONS]   (see fault.h)
  *                     change ID KIND [PARAMS]        (same kind, same slots,
  *                                                     counters kept)
- *                     del ID | clear | list | stats | ping
+ *                     del ID | clear | list [ID...] | stats | ping | keep
  * "add" starts the supervisor when the session has none; "clear" (and "del"
  * of the last fault) of a namespace or pid session removes everything the
  * session put into the kernel and ends the supervisor, leaving the namespace
@@ -89,6 +89,15 @@ int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, str
  * supervisor's message in *msg (malloc'ed, may be NULL). */
 struct fl_fault;
 int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg);
+/* The same, with the supervisor's answer in *out (malloc'ed, may be NULL):
+ * what `fault add -j` prints, {"id", "seed", "session", "rules"}. */
+int fl_fault_add_json(const struct fl_target *t, const struct fl_fault *f, char **out, char **msg);
+
+/* Start the session's supervisor unless one answers, and keep it up
+ * without faults until a "clear" (which still ends a namespace session):
+ * a control socket adds and deletes faults one by one and must not pay a
+ * supervisor start for each. 0 or -errno after a message. */
+int fl_session_keep(const struct fl_target *t);
 
 /* Run the supervisor of SESSION (the body of `fallacy __supervise`).
  * ready_fd (or -1): written "ok\n" once the socket listens, or an error

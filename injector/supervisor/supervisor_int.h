@@ -41,6 +41,9 @@ struct fl_sup {
 	bool attached;
 	int lfd;
 	bool stop;
+	/* "keep": a namespace session stays up without faults until "clear"
+	 * (a control socket adds and deletes faults one at a time) */
+	bool keep;
 
 	struct sup_deadline *dl;
 	int n_dl, cap_dl;
