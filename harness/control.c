@@ -244,6 +244,20 @@ static int read_verb(struct req *r, struct fl_err *err)
 		       v->text);
 }
 
+/* JSON leaves duplicate members undefined: refuse them. */
+static int no_duplicates(const struct req *r, struct fl_err *err)
+{
+	const struct fl_ynode *m = r->doc->root;
+
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t k = 0; k < i; k++)
+			if (m->keys[i]->text && m->keys[k]->text &&
+			    !strcmp(m->keys[i]->text, m->keys[k]->text))
+				return fl_yerr(err, r->doc, m->keys[i], "'%s' given twice",
+					       m->keys[i]->text);
+	return 0;
+}
+
 static int read_request(struct req *r, const char *line, struct fl_err *err)
 {
 	const struct fl_ynode *root;
@@ -255,9 +269,13 @@ static int read_request(struct req *r, const char *line, struct fl_err *err)
 	if (!root || root->type != FL_Y_MAP)
 		return fl_yerr(err, r->doc, root, "a request is one JSON object on one line");
 	r->seq = fl_ymap_get(root, "seq");
-	ret = fl_ycheck_keys(r->doc, root, "request", members, err) ?:
-		      read_verb(r, err)				    ?:
-		      fl_yget_str(r->doc, root, "id", false, &r->id, err);
+	ret = fl_ycheck_keys(r->doc, root, "request", members, err);
+	if (!ret)
+		ret = no_duplicates(r, err);
+	if (!ret)
+		ret = read_verb(r, err);
+	if (!ret)
+		ret = fl_yget_str(r->doc, root, "id", false, &r->id, err);
 	if (ret)
 		return ret;
 	r->fault = fl_ymap_get(root, "fault");
