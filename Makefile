@@ -105,6 +105,9 @@ $(OUTPUT)/harness/version.o: $(VERSION_STAMP)
 $(OUTPUT)/harness/version.o: CFLAGS += -DFALLACY_VERSION='"$(VERSION)"' \
 	$(if $(GIT_DESCRIBE),-DFALLACY_GIT='"$(GIT_DESCRIBE)"')
 
+# named scenarios: where `make install` puts them
+$(OUTPUT)/harness/find.o: CFLAGS += -DFALLACY_DATADIR='"$(PREFIX)/share/fallacy"'
+
 $(OUTPUT)/harness/%.o: harness/%.c $(API_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)

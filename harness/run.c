@@ -19,11 +19,13 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "dataplane/dataplane.h"
 #include "faults/fault.h"
 #include "lab/lab.h"
 #include "parse.h"
 #include "proc.h"
 #include "state/state.h"
+#include "supervisor/session.h"
 #include "steps.h"
 
 /* Readiness: the target's ready command is run again every READY_RETRY_US,
@@ -38,6 +40,9 @@
 #define MAIN_TICK_US 50000
 #define PROGRESS_TTY_NS (200 * FL_NSEC_PER_MSEC)
 #define PROGRESS_NS (5 * FL_NSEC_PER_SEC)
+/* counters.jsonl: the lab's fault counters this often (the report plots
+ * dropped, delayed and bytes over time from them) */
+#define SAMPLE_NS (500 * FL_NSEC_PER_MSEC)
 
 volatile sig_atomic_t fl_run_interrupted;
 
@@ -370,6 +375,42 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 }
 
 /* The measured part: load + timeline for the scenario's duration. */
+/* One line of counters.jsonl: {"mono_ns", "faults": [{"id", "kind",
+ * counters...}]}, every fault of the lab's session at that moment. */
+static void sample_counters(struct fl_run *r)
+{
+	struct fl_out o = { .json = true, .compact = true };
+	struct fl_fault_stat *v = NULL;
+	struct fl_target t;
+	struct fl_err err;
+	char path[700];
+	int n = 0;
+
+	if (!r->samples) {
+		snprintf(path, sizeof(path), "%s/counters.jsonl", r->dir);
+		r->samples = fopen(path, "we");
+	}
+	if (!r->samples || fl_target_from_session(r->lab_name, &t, &err) ||
+	    fl_fault_stats(&t, &v, &n))
+		return;
+	o.f = r->samples;
+	fl_out_open(&o, "", '{');
+	fl_out_u64(&o, "mono_ns", fl_clock_mono_ns());
+	fl_out_open(&o, "faults", '[');
+	for (int i = 0; i < n; i++) {
+		fl_out_open(&o, "", '{');
+		fl_out_str(&o, "id", v[i].id);
+		fl_out_str(&o, "kind", v[i].kind);
+		fl_counters_print(&v[i].c, &o);
+		fl_out_close(&o, '}');
+	}
+	fl_out_close(&o, ']');
+	fl_out_close(&o, '}');
+	fputc('\n', r->samples);
+	fflush(r->samples); /* the report reads it before the run ends */
+	free(v);
+}
+
 static int run_timeline(struct fl_run *r, struct fl_suite *s)
 {
 	struct fl_step_ctx ctx;
@@ -380,7 +421,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 				  .stop = &fl_run_interrupted,
 				  .realtime = true };
 	struct tl_arg a = { &tl, 0 };
-	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS;
+	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS, sampled = 0;
 	struct fl_err err;
 	pthread_t th;
 	int ret;
@@ -402,6 +443,10 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	}
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
 		usleep(MAIN_TICK_US);
+		if (fl_clock_mono_ns() - sampled >= SAMPLE_NS) {
+			sampled = fl_clock_mono_ns();
+			sample_counters(r);
+		}
 		if (fl_clock_mono_ns() - last >= every) {
 			last = fl_clock_mono_ns();
 			fl_run_load_poll(r);
@@ -410,6 +455,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	}
 	pthread_join(th, NULL);
 	fl_run_load_stop(r);
+	sample_counters(r);
 	fl_timeline_heal_all(&tl);
 	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL);
 	progress(r, &tl, true);
@@ -689,6 +735,8 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	snprintf(path, sizeof(path), "%s/junit.xml", r.dir);
 	fl_junit_write(path, s, 1);
 	fl_results_close(r.res);
+	if (r.samples)
+		fclose(r.samples);
 	pthread_mutex_destroy(&r.seq_lock);
 	free(res);
 	return ret;

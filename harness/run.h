@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "results.h"
@@ -64,6 +65,7 @@ struct fl_run {
 	volatile sig_atomic_t stop_load;
 	uint64_t seq; /* {{seq}} of probes, shared by all nodes */
 	pthread_mutex_t seq_lock;
+	FILE *samples; /* counters.jsonl */
 	char counters[8192]; /* JSON members "ID": {...} of healed faults */
 	size_t counters_len;
 };

@@ -276,25 +276,3 @@ void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n)
 		}
 	}
 }
-
-void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n)
-{
-	fprintf(f, "\n%-28s %-13s %-6s %8s %8s %8s  %s\n", "SCENARIO", "TARGET", "RESULT", "CHECKS",
-		"OPS OK", "OPS BAD", "RESULTS");
-	for (size_t i = 0; i < n; i++) {
-		const struct fl_suite *s = &suites[i];
-		char checks[32];
-
-		snprintf(checks, sizeof(checks), "%zu/%zu", s->n_cases - fl_suite_failures(s),
-			 s->n_cases);
-		fprintf(f, "%-28s %-13s %-6s %8s %8llu %8llu  %s\n", s->name, s->target,
-			suite_result(s), checks, (unsigned long long)s->ops_ok,
-			(unsigned long long)(s->ops_fail + s->ops_timeout), s->dir);
-		for (size_t j = 0; j < s->n_cases; j++)
-			if (!s->cases[j].pass)
-				fprintf(f, "    FAIL %s: %s\n", s->cases[j].name,
-					s->cases[j].message);
-		if (s->error[0])
-			fprintf(f, "    ERROR %s\n", s->error);
-	}
-}
