@@ -63,7 +63,7 @@ endif
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
 .PHONY: all deps check check-unit check-integration check-asan bench demo install \
-	uninstall clean vmlinux unit-bins format fuzz fuzz-bins
+	uninstall clean vmlinux unit-bins format fuzz fuzz-bins man completion deb deps-browser
 
 all: $(OUTPUT)/fallacy
 
@@ -200,17 +200,71 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@./scenarios/demo.sh
 
-install: all
+# --- man pages and shell completion: the program prints them itself ----------
+# (from the same source as --help: fallacy __man, fallacy __complete)
+MAN_DIR := $(OUTPUT)/man
+COMP_DIR := $(OUTPUT)/completion
+
+man: $(OUTPUT)/fallacy
+	@rm -rf $(MAN_DIR) && mkdir -p $(MAN_DIR)
+	$(call msg,MAN,$(MAN_DIR))
+	$(Q)for p in $$($(OUTPUT)/fallacy __man --list); do \
+		$(OUTPUT)/fallacy __man $$p >$(MAN_DIR)/$$p.1 || exit 1; done
+
+completion: $(OUTPUT)/fallacy
+	@mkdir -p $(COMP_DIR)
+	$(call msg,COMPL,$(COMP_DIR))
+	$(Q)$(OUTPUT)/fallacy __complete --script bash >$(COMP_DIR)/fallacy
+	$(Q)$(OUTPUT)/fallacy __complete --script zsh >$(COMP_DIR)/_fallacy
+
+# The Python client: Debian's python finds /usr/lib/python3/dist-packages,
+# a /usr/local install /usr/local/lib/python3.X/dist-packages.
+PYVER := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
+DOCS := README.md $(wildcard docs/*.md)
+
+install: all man completion
 	install -D -m 0755 $(OUTPUT)/fallacy $(DESTDIR)$(PREFIX)/bin/fallacy
-	install -d $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy
-	if [ -d scenarios ]; then cp -r scenarios $(DESTDIR)$(PREFIX)/share/fallacy/; fi
-	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/fallacy/
+	install -d $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PYDIR)/fallacy \
+		$(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info
+	cp -r scenarios $(DESTDIR)$(PREFIX)/share/fallacy/
+	rm -f $(DESTDIR)$(PREFIX)/share/fallacy/scenarios/*.sh
+	install -m 0644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/fallacy/
+	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(COMP_DIR)/fallacy $(DESTDIR)$(PREFIX)/share/bash-completion/completions/fallacy
+	install -m 0644 $(COMP_DIR)/_fallacy $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_fallacy
+	install -m 0644 python/fallacy/*.py $(DESTDIR)$(PYDIR)/fallacy/
+	printf 'Metadata-Version: 2.1\nName: fallacy\nVersion: $(VERSION)\n' \
+		>$(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info/METADATA
+	printf '[pytest11]\nfallacy = fallacy.pytest_plugin\n' \
+		>$(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info/entry_points.txt
+	printf 'fallacy\n' >$(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info/top_level.txt
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/fallacy
-	rm -rf $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy
+	rm -f $(DESTDIR)$(PREFIX)/bin/fallacy $(DESTDIR)$(PREFIX)/share/man/man1/fallacy*.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/fallacy \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_fallacy
+	rm -rf $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy \
+		$(DESTDIR)$(PYDIR)/fallacy $(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info
+
+# --- the Debian package: built with debhelper in a copy of the tree ----------
+# (.output/deb/src), so the tree stays clean and a clean tree is enough.
+DEB_DIR := $(OUTPUT)/deb
+
+deb:
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	$(call msg,COPY,$(DEB_DIR)/src)
+	$(Q)tar --exclude='./.output*' --exclude=./.git --exclude=./results --exclude=./bench/out \
+		--exclude='./$(OUTPUT)' -cf - . | tar -xf - -C $(DEB_DIR)/src
+	$(Q)printf '%s\n' '$(GIT_DESCRIBE)' >$(DEB_DIR)/src/.version
+	$(call msg,DPKG,$(DEB_DIR))
+	$(Q)cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -30 ../build.log; echo "make deb: failed, see $(DEB_DIR)/build.log"; exit 2; }
+	@ls $(DEB_DIR)/*.deb
 
 clean:
-	rm -rf .output .output-asan $(FUZZ_OUT)
+	rm -rf .output .output-asan $(FUZZ_OUT) .version
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

@@ -6,6 +6,7 @@
 #define FALLACY_CMD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 enum fl_exit {
@@ -47,6 +48,8 @@ int do_cleanup(int argc, char **argv);
 int do_control(int argc, char **argv);
 int do_supervise(int argc, char **argv);
 int do_control_daemon(int argc, char **argv);
+int do_man(int argc, char **argv);
+int do_complete(int argc, char **argv);
 int do_delayline(int argc, char **argv);
 
 extern const struct fl_cmd fl_cmds[];
@@ -56,6 +59,13 @@ extern const struct fl_cmd fl_cmds[];
  * in the lab (lab down stops it). 0 once it listens, or -errno after a
  * message. */
 int fl_control_spawn(const char *lab, uid_t uid, gid_t gid);
+
+/* `fallacy --help` (main.c). */
+void fl_usage(FILE *f);
+/* What `fallacy CMD --help` prints (NULL: `fallacy --help`), malloc'ed. */
+char *fl_help_text(const struct fl_cmd *c);
+/* A visible command by name, or NULL. */
+const struct fl_cmd *fl_cmd_named(const char *name);
 
 /* True when argv has -h/--help before any "--". */
 int fl_wants_help(int argc, char **argv);

@@ -30,10 +30,13 @@ const struct fl_cmd fl_cmds[] = {
 	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",
 	  FL_CMD_HIDDEN },
 	{ "__control", do_control_daemon, "internal: serve a lab's control socket", FL_CMD_HIDDEN },
+	{ "__man", do_man, "internal: print a man page (roff) made from --help", FL_CMD_HIDDEN },
+	{ "__complete", do_complete, "internal: shell completion (scripts and candidates)",
+	  FL_CMD_HIDDEN },
 	{ NULL, NULL, NULL, 0 },
 };
 
-static void usage(FILE *f)
+void fl_usage(FILE *f)
 {
 	fprintf(f, "usage: fallacy [-v|-vv|-q] [--check] COMMAND [ARGS...]\n\n"
 		   "Network fault injection for distributed systems: put real processes in\n"
@@ -84,7 +87,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--check"))
 			fl_cmd_check = true;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
+			fl_usage(stdout);
 			return FL_EXIT_OK;
 		} else if (!strcmp(argv[i], "--version")) {
 			printf("fallacy %s\n", fl_version);
@@ -95,7 +98,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		fl_usage(stderr);
 		return FL_EXIT_USAGE;
 	}
 	for (const struct fl_cmd *c = fl_cmds; c->name; c++) {
