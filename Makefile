@@ -168,9 +168,15 @@ DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-
 	shellcheck python3-pytest python3-venv python3-yaml zsh groff-base man-db
 # the Debian package (make deb) and its install test
 DEB_PKG := debhelper dpkg-dev fakeroot
+# only for the report's browser test (tests/integration/report.bats runs
+# `make deps-browser` when chromium is missing)
+DEB_BROWSER := chromium
 DEB_DEMO := etcd-server etcd-client redis-server redis-tools
 deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO) $(DEB_PKG)
+
+deps-browser:
+	@./tests/deps.sh $(DEB_BROWSER)
 
 # --- tests -----------------------------------------------------------------
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

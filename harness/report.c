@@ -25,6 +25,7 @@ struct plot {
 	double ymin, ymax;
 	bool logy;
 	double top, bottom; /* pixels of the plotting area; 0, 0: MT, H - MB */
+	bool no_time; /* no time labels under the x axis (all but the last lane) */
 };
 
 static double top(const struct plot *p)
@@ -82,7 +83,7 @@ static void axes(const struct plot *p, const char *ylabel)
 		bottom(p), W - 10, bottom(p));
 	fprintf(p->f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"ax\"/>", ML,
 		top(p), ML, bottom(p));
-	for (double s = 0; s <= secs + 1e-9; s += step)
+	for (double s = 0; s <= secs + 1e-9 && !p->no_time; s += step)
 		fprintf(p->f, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%gs</text>",
 			px(p, p->t0 + (uint64_t)(s * 1e9)), bottom(p) + 14, s);
 	if (ylabel)
@@ -112,7 +113,7 @@ static void ytick(const struct plot *p, double v, const char *label)
 
 static void latency_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	struct plot p = { f, t0, t1, 1e-4, 1e-3, true, 0, 0 };
+	struct plot p = { f, t0, t1, 1e-4, 1e-3, true, 0, 0, false };
 	static const char *const cls[] = { "ok", "bad", "to" };
 	static const struct {
 		double v;
@@ -147,7 +148,7 @@ static void polyline(const struct plot *p, const double *v, size_t n, uint64_t b
 
 static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	struct plot p = { f, t0, t1, 0, 1, false, 0, 0 };
+	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
 	uint64_t bucket = (t1 - t0) / 60 > 1000000000ULL ? (t1 - t0) / 60 : 1000000000ULL;
 	size_t n = (size_t)((t1 - t0) / bucket) + 1;
 	double *ok = calloc(n, sizeof(double)), *bad = calloc(n, sizeof(double));
@@ -224,7 +225,7 @@ static void lanes_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint6
 {
 	char names[MAX_LANES][24];
 	size_t n = node_names(rd, names, MAX_LANES);
-	struct plot p = { f, t0, t1, 1e-4, 1e-3, true, 0, 0 };
+	struct plot p = { f, t0, t1, 1e-4, 1e-3, true, 0, 0, false };
 	int h = MT + (int)n * LANE_H + MB;
 
 	if (!n)
@@ -238,6 +239,7 @@ static void lanes_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint6
 	for (size_t k = 0; k < n; k++) {
 		p.top = MT + (double)k * LANE_H + 4;
 		p.bottom = MT + (double)(k + 1) * LANE_H - 4;
+		p.no_time = k + 1 < n;
 		lane(f, rd, &p, names[k]);
 	}
 	fputs("</svg>\n", f);
@@ -375,7 +377,7 @@ static void series(const struct plot *p, const uint64_t *t, const double *v, siz
 static void counters_plot(FILE *f, const struct fl_run_data *rd, const struct rates *r, uint64_t t0,
 			  uint64_t t1, bool bytes)
 {
-	struct plot p = { f, t0, t1, 0, 1, false, 0, 0 };
+	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
 	char lbl[32];
 
 	for (size_t i = 0; i < r->n; i++)

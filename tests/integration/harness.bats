@@ -182,8 +182,9 @@ made() {
 	[ "$order" = "impossible smoke " ]
 	assert_output --regexp 'impossible +http +fail'
 	for r in smoke impossible; do
+		# latency, throughput, the lanes per node (and counters, with faults)
 		run -0 grep -c '<svg' "$OUT/$r/again.html"
-		assert_output 2
+		[ "$output" -ge 3 ]
 	done
 	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
 	assert_output 2
