@@ -331,7 +331,7 @@ static int rates_load(const char *dir, struct rates *r)
 {
 	struct sample *prev = calloc(2, sizeof(*prev)), *cur = prev + 1, *tmp;
 	char path[PATH_MAX], *line = NULL;
-	size_t cap = 0, n = 0, max = 4096;
+	size_t cap = 0, n = 0, max = 4096, faults = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/counters.jsonl", dir);
@@ -344,6 +344,7 @@ static int rates_load(const char *dir, struct rates *r)
 	       getline(&line, &cap, f) > 0 && r->n < max) {
 		if (sample_parse(line, cur))
 			continue;
+		faults += cur->n;
 		if (n++ && cur->t > prev->t)
 			add_rate(r, prev, cur);
 		tmp = prev;
@@ -354,7 +355,7 @@ static int rates_load(const char *dir, struct rates *r)
 	free(prev < cur ? prev : cur);
 	if (f)
 		fclose(f);
-	return r->n ? 0 : -ENOENT;
+	return r->n && faults ? 0 : -ENOENT; /* no fault ever: nothing to plot */
 }
 
 static void rates_free(struct rates *r)

@@ -71,8 +71,9 @@ made() {
 	run -0 "$FALLACY" run "$OUT/scenario.yaml" --target scenarios/targets/http.yaml --dry-run
 	assert_output --partial "  - latency: {p99: \"< 2s\"}"
 	run -0 xmllint --noout --schema tests/data/junit.xsd "$OUT/junit.xml"
+	# latency, throughput, the lanes per node (no fault: no counters)
 	run -0 grep -c '<svg' "$OUT/report.html"
-	assert_output 2
+	assert_output 3
 	run -0 "$FALLACY" report "$OUT" --html "$BATS_TEST_TMPDIR/r.html"
 	assert_output --partial "smoke"
 	[ -s "$BATS_TEST_TMPDIR/r.html" ]
