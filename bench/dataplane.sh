@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The eBPF data plane on a 2-node lab:
-#  1. iperf3 TCP n1 -> n2: bare lab (default offloads), bare lab with TSO/GSO/GRO
-#     off (what fallacy sets on lab nodes), 256 non-matching rules, and
-#     loss 0.01% matching;
-#  2. loss accuracy at 0.1, 1, 10, 50% over 100 000 flood pings;
-#  3. time from `fault add` returning to enforcement (tcpdump timestamps).
+# The eBPF data plane on 2-node labs:
+#  1. transport accounting on (every lab's default) against off
+#     (FALLACY_ACCOUNTING=off at lab up, a second lab), interleaved run by
+#     run: iperf3 TCP n1 -> n2 and the program's run time per packet (BPF
+#     run-time statistics) with default offloads, with TSO/GSO/GRO off and
+#     no rule, and with one non-matching rule;
+#  2. iperf3 TCP n1 -> n2 with 256 non-matching rules and loss 0.01%
+#     matching (accounting on);
+#  3. loss accuracy at 0.1, 1, 10, 50% over 100 000 flood pings;
+#  4. time from `fault add` returning to enforcement (tcpdump timestamps).
 #   bench/dataplane.sh [OUT.json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,13 +20,16 @@ REPS=${REPS:-3}
 PINGS=${PINGS:-100000}
 export FALLACY_RUN_DIR="/run/fallacy-bench-dp-$$"
 LAB="bd$$"
+LOFF="bo$$" # the same lab with accounting off
 N1="fl-$LAB.n1" N2="fl-$LAB.n2"
 tmp=$(mktemp -d /tmp/fallacy-bench-dp.XXXXXX)
 srv=
 
 stats=
+srv2=
 cleanup() {
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null
+	[ -n "$srv2" ] && kill "$srv2" 2>/dev/null
 	[ -n "$stats" ] && kill "$stats" 2>/dev/null
 	"$FALLACY" cleanup --all >/dev/null 2>&1 || true
 	[ -n "${KEEP:-}" ] || rm -rf "$tmp"; rm -rf "$FALLACY_RUN_DIR"
@@ -46,10 +53,11 @@ signal.sigwait([signal.SIGTERM])' >"$tmp/stats" &
 	sleep 0.3
 }
 
-# "RUN_TIME_NS RUN_CNT" of the data plane's ingress program in the wire
+# "RUN_TIME_NS RUN_CNT" of the data plane's ingress program in the wire of
+# lab $1 (default: $LAB)
 prog_stats() {
 	local id
-	id=$(tc -n "fl-$LAB" filter show dev p-n1 ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -1)
+	id=$(tc -n "fl-${1:-$LAB}" filter show dev p-n1 ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -1)
 	if [ -z "$id" ]; then
 		echo "0 0"
 		return
@@ -57,37 +65,70 @@ prog_stats() {
 	bpftool prog show id "$id" -j | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
 }
 
-# iperf3 TCP n1 -> n2: prints "GBIT/S NS_PER_PACKET" (medians of REPS runs)
-tput() {
-	local runs="" nss="" r t0 c0 t1 c1
-	for ((r = 0; r < REPS; r++)); do
-		read -r t0 c0 < <(prog_stats)
-		runs+=" $(ip netns exec "$N1" iperf3 -c "$IP2" -t "$SECS" -J |
-			jq '.end.sum_received.bits_per_second / 1e9')"
-		read -r t1 c1 < <(prog_stats)
-		nss+=" $(awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.0f", c ? t / c : 0 }')"
-	done
-	echo "$(echo "$runs" | median) $(echo "$nss" | median)"
+# one iperf3 run n1 -> n2 in lab $1: "GBIT/S NS_PER_PROGRAM_RUN"
+one_run() {
+	local l=$1 ip t0 c0 t1 c1 g
+	ip=$(awk '$1 == "node" && $2 == "n2" { print $3 }' "$FALLACY_RUN_DIR/$l/lab")
+	read -r t0 c0 < <(prog_stats "$l")
+	g=$(ip netns exec "fl-$l.n1" iperf3 -c "$ip" -t "$SECS" -J |
+		jq '.end.sum_received.bits_per_second / 1e9')
+	read -r t1 c1 < <(prog_stats "$l")
+	echo "$g $(awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.0f", c ? t / c : 0 }')"
 }
 
+# REPS runs in each lab given, interleaved (lab A, lab B, lab A, ...) so
+# that the machine's load drifts over both alike; one line per lab:
+# "GBIT/S NS_PER_RUN" (medians)
+tput_ab() {
+	local r l
+	for l in "$@"; do : >"$tmp/runs.$l"; done
+	for ((r = 0; r < REPS; r++)); do
+		for l in "$@"; do one_run "$l" >>"$tmp/runs.$l"; done
+	done
+	for l in "$@"; do
+		echo "$(awk '{ print $1 }' "$tmp/runs.$l" | median) $(awk '{ print $2 }' "$tmp/runs.$l" | median)"
+	done
+}
+
+# iperf3 TCP n1 -> n2 in $LAB: prints "GBIT/S NS_PER_PACKET" (medians of REPS runs)
+tput() {
+	tput_ab "$LAB"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+
 "$FALLACY" lab up "$LAB" --nodes 2 >/dev/null
+FALLACY_ACCOUNTING=off "$FALLACY" lab up "$LOFF" --nodes 2 >/dev/null
 IP2=$(awk '$1 == "node" && $2 == "n2" { print $3 }' "$FALLACY_RUN_DIR/$LAB/lab")
 ip netns exec "$N2" iperf3 -s >/dev/null 2>&1 &
 srv=$!
+ip netns exec "fl-$LOFF.n2" iperf3 -s >/dev/null 2>&1 &
+srv2=$!
 sleep 0.5
 
 stats_on
-read -r bare _ < <(tput)
-echo "iperf3 bare lab (default offloads, no program): $bare Gbit/s"
-# the first fault attaches the program and turns TSO/GSO/GRO off on the
-# nodes; with no rules left the program returns at once
-"$FALLACY" -q fault add "$LAB" loss 1% --proto udp --dport 1 --id probe >/dev/null
-"$FALLACY" -q fault del "$LAB" probe
-read -r empty empty_ns < <(tput)
-echo "iperf3 program attached, 0 rules, offloads off: $empty Gbit/s, $empty_ns ns/packet in the program"
-"$FALLACY" -q fault add "$LAB" loss 50% --from n1 --to n2 --proto tcp --dport 999 >/dev/null
-read -r one one_ns < <(tput)
-echo "iperf3 1 non-matching rule: $one Gbit/s, $one_ns ns/packet"
+# every lab has the program from lab up: accounting on counts, off returns
+# at once (no rules)
+{ read -r bare bare_ns; read -r bare_off bare_off_ns; } < <(tput_ab "$LAB" "$LOFF")
+echo "iperf3 default offloads, no rules: accounting on $bare Gbit/s ($bare_ns ns/run)," \
+	"off $bare_off Gbit/s ($bare_off_ns ns/run), ratio $(ratio "$bare" "$bare_off")"
+# the first fault turns TSO/GSO/GRO off on the nodes: one run per wire packet
+for l in "$LAB" "$LOFF"; do
+	"$FALLACY" -q fault add "$l" loss 1% --proto udp --dport 1 --id probe >/dev/null
+	"$FALLACY" -q fault del "$l" probe
+done
+{ read -r empty empty_ns; read -r empty_off empty_off_ns; } < <(tput_ab "$LAB" "$LOFF")
+echo "iperf3 offloads off, 0 rules: accounting on $empty Gbit/s ($empty_ns ns/packet)," \
+	"off $empty_off Gbit/s ($empty_off_ns ns/packet), ratio $(ratio "$empty" "$empty_off")"
+for l in "$LAB" "$LOFF"; do
+	"$FALLACY" -q fault add "$l" loss 50% --from n1 --to n2 --proto tcp --dport 999 >/dev/null
+done
+{ read -r one one_ns; read -r one_off one_off_ns; } < <(tput_ab "$LAB" "$LOFF")
+echo "iperf3 1 non-matching rule: accounting on $one Gbit/s ($one_ns ns/packet)," \
+	"off $one_off Gbit/s ($one_off_ns ns/packet), ratio $(ratio "$one" "$one_off")"
+"$FALLACY" -q fault clear "$LOFF"
+kill "$srv2" 2>/dev/null
+srv2=
 "$FALLACY" -q fault clear "$LAB"
 for ((i = 0; i < 256; i++)); do
 	"$FALLACY" -q fault add "$LAB" loss 50% --from n1 --to n2 --proto tcp \
@@ -170,7 +211,13 @@ echo "fault add command: median $dur us; last request through the hook: median $
 
 mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<EOF
-{"iperf3_gbps": {"bare_default_offloads": $bare, "attached_no_rules": $empty, "rule_1_nonmatching": $one,
+{"accounting": {"default_offloads": {"on_gbps": $bare, "off_gbps": $bare_off, "ratio": $(ratio "$bare" "$bare_off"),
+   "on_ns_per_run": $bare_ns, "off_ns_per_run": $bare_off_ns},
+  "offloads_off_no_rules": {"on_gbps": $empty, "off_gbps": $empty_off, "ratio": $(ratio "$empty" "$empty_off"),
+   "on_ns_per_packet": $empty_ns, "off_ns_per_packet": $empty_off_ns},
+  "rule_1_nonmatching": {"on_gbps": $one, "off_gbps": $one_off, "ratio": $(ratio "$one" "$one_off"),
+   "on_ns_per_packet": $one_ns, "off_ns_per_packet": $one_off_ns}},
+ "iperf3_gbps": {"default_offloads": $bare, "attached_no_rules": $empty, "rule_1_nonmatching": $one,
   "rules_256_nonmatching_ports": $rules, "rules_256_nonmatching_pair": $rules2,
   "loss_0.01pct": $loss},
  "program_ns_per_packet": {"no_rules": $empty_ns, "rule_1_nonmatching": $one_ns, "rules_256_nonmatching_ports": $rules_ns,

@@ -87,6 +87,13 @@ struct {
 	__type(value, struct fl_bits);
 } fl_idx_port SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FL_ACCT_MAX);
+	__type(key, struct fl_acct_key);
+	__type(value, struct fl_acct_val);
+} fl_acct SEC(".maps");
+
 /* index of the lowest set bit: de Bruijn sequence 0x03f79d71b4cb0a89 */
 static const __u8 debruijn[64] = {
 	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,	62, 55, 59, 36, 53, 51,
@@ -107,7 +114,7 @@ struct eval {
 	struct pkt p;
 	struct fl_bits cand;
 	__u32 base, n;
-	__u8 dir, drop, reset, dup, corrupt, marked, classed, pad;
+	__u8 dir, drop, reset, dup, corrupt, marked, classed, parsed;
 	__u32 drop_slot, reset_slot, dup_slot, corrupt_slot;
 	__u32 mark, classid;
 	__u64 corrupt_draw;
@@ -454,6 +461,61 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 fla
 	return 0;
 }
 
+static __always_inline void acct_add(struct fl_acct_val *cur, const struct fl_acct_val *v)
+{
+	cur->packets += v->packets;
+	cur->bytes += v->bytes;
+	cur->payload += v->payload;
+}
+
+/* Transport accounting (rule.h): one per-CPU hash lookup per packet; a new
+ * key is inserted with its first packet, or counted under the "map full"
+ * entry. ip: p was parsed (an IPv4 or IPv6 packet). Global: its stack
+ * frame is not added to the one of the reset path. */
+__attribute__((noinline)) int fl_account(struct __sk_buff *skb, const struct pkt *p, int ip)
+{
+	struct fl_acct_key k = { .src = FL_ACCT_OTHER, .dst = FL_ACCT_OTHER };
+	struct fl_acct_val v = { .packets = 1, .bytes = skb->len };
+	struct fl_acct_val *cur;
+	__u32 hdr;
+
+	if (!skb || !p)
+		return 0;
+	if (ip) {
+		k.family = p->family;
+		k.proto = p->proto;
+		if (p->src_node < FL_MAX_NODES)
+			k.src = (__u16)p->src_node;
+		if (p->dst_node < FL_MAX_NODES)
+			k.dst = (__u16)p->dst_node;
+		v.payload = p->paylen;
+		/* a super-packet: the segments it stands for, each with
+		 * its own copy of the headers */
+		if (skb->gso_size && skb->gso_segs > 1) {
+			hdr = p->payoff ? p->payoff : p->l4off ? p->l4off : ETH_HLEN;
+			v.packets = skb->gso_segs;
+			v.bytes += (__u64)(skb->gso_segs - 1) * hdr;
+		}
+	}
+	cur = bpf_map_lookup_elem(&fl_acct, &k);
+	if (cur) {
+		acct_add(cur, &v);
+		return 0;
+	}
+	if (!bpf_map_update_elem(&fl_acct, &k, &v, BPF_NOEXIST))
+		return 0;
+	cur = bpf_map_lookup_elem(&fl_acct, &k); /* another CPU made it */
+	if (!cur) {
+		k = (struct fl_acct_key){ .src = FL_ACCT_OTHER,
+					  .dst = FL_ACCT_OTHER,
+					  .family = FL_ACCT_FULL_FAMILY };
+		cur = bpf_map_lookup_elem(&fl_acct, &k);
+	}
+	if (cur)
+		acct_add(cur, &v);
+	return 0;
+}
+
 static __always_inline void count(__u32 slot, int what)
 {
 	struct fl_counters *c = bpf_map_lookup_elem(&fl_counters, &slot);
@@ -627,8 +689,10 @@ static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, st
 /* Global: its stack frame is not added to the rule walk's call chain. */
 __attribute__((noinline)) int fl_reset(struct __sk_buff *skb, struct eval *ev)
 {
-	struct rst4 r4;
-	struct rst6 r6;
+	union { /* one of them: the frame stays small */
+		struct rst4 r4;
+		struct rst6 r6;
+	} r;
 	__u64 flags;
 	int gone;
 
@@ -637,16 +701,18 @@ __attribute__((noinline)) int fl_reset(struct __sk_buff *skb, struct eval *ev)
 	flags = ev->dir == FL_DIR_EGRESS ? BPF_F_INGRESS_ : 0;
 	gone = ev->dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
 	if (ev->p.family == FL_FAM_IPV4) {
-		if (rst_build4(skb, ev, &r4) || bpf_skb_change_tail(skb, RST4_LEN, 0) ||
-		    bpf_skb_store_bytes(skb, 0, &r4.eth, ETH_HLEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN, &r4.ip, sizeof(r4.ip), 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r4.ip), &r4.tcp, sizeof(r4.tcp), 0))
+		if (rst_build4(skb, ev, &r.r4) || bpf_skb_change_tail(skb, RST4_LEN, 0) ||
+		    bpf_skb_store_bytes(skb, 0, &r.r4.eth, ETH_HLEN, 0) ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN, &r.r4.ip, sizeof(r.r4.ip), 0) ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r.r4.ip), &r.r4.tcp,
+					sizeof(r.r4.tcp), 0))
 			goto fail;
 	} else {
-		if (rst_build6(skb, ev, &r6) || bpf_skb_change_tail(skb, RST6_LEN, 0) ||
-		    bpf_skb_store_bytes(skb, 0, &r6.eth, ETH_HLEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN, &r6.ip6, sizeof(r6.ip6), 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r6.ip6), &r6.tcp, sizeof(r6.tcp), 0))
+		if (rst_build6(skb, ev, &r.r6) || bpf_skb_change_tail(skb, RST6_LEN, 0) ||
+		    bpf_skb_store_bytes(skb, 0, &r.r6.eth, ETH_HLEN, 0) ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN, &r.r6.ip6, sizeof(r.r6.ip6), 0) ||
+		    bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(r.r6.ip6), &r.r6.tcp,
+					sizeof(r.r6.tcp), 0))
 			goto fail;
 	}
 	count(ev->reset_slot, FL_KIND_RESET);
@@ -671,13 +737,17 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		return TC_ACT_UNSPEC;
 	gen = conf->gen & 1;
 	n = conf->n_rules[gen];
-	if (!n || parse(skb, &ev.p, conf->flags))
+	if (!n && !(conf->flags & FL_CONF_ACCT))
 		return TC_ACT_UNSPEC;
-	if (n > FL_MAX_RULES)
-		n = FL_MAX_RULES;
 	ev.base = gen * FL_MAX_RULES;
-	ev.n = n;
-	if (candidates(&ev, conf, gen))
+	ev.n = n > FL_MAX_RULES ? FL_MAX_RULES : n;
+	ev.parsed = !parse(skb, &ev.p, conf->flags);
+	/* counted before any rule acts: what the sender put on the wire */
+	if (conf->flags & FL_CONF_ACCT)
+		fl_account(skb, &ev.p, ev.parsed);
+	if (!ev.n || !ev.parsed)
+		return TC_ACT_UNSPEC;
+	if (candidates(&ev, conf, ev.base / FL_MAX_RULES))
 		return TC_ACT_UNSPEC;
 	bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 	if (ev.reset)

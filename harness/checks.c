@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "transport.h"
 #include "yaml.h"
 
 static const char *const status_names[] = { "ok", "fail", "timeout" };
@@ -224,6 +225,7 @@ int fl_run_data_load(const char *ops_file, const char *events_file, struct fl_ru
 
 void fl_run_data_free(struct fl_run_data *rd)
 {
+	free(rd->samples);
 	free(rd->ops);
 	free(rd->spans);
 	free(rd->heals);
@@ -245,8 +247,8 @@ static bool in_span_of(const struct fl_run_data *rd, const char *id, uint64_t t)
 	return false;
 }
 
-/* Does op count for this check (window and op name)? */
-static bool op_on(const struct fl_check *ck, const struct fl_op *op)
+/* Does op count for this check (op name and node)? */
+bool fl_check_op_on(const struct fl_check *ck, const struct fl_op *op)
 {
 	char key[32];
 
@@ -260,7 +262,7 @@ static bool op_on(const struct fl_check *ck, const struct fl_op *op)
 
 static bool op_in(const struct fl_check *ck, const struct fl_run_data *rd, const struct fl_op *op)
 {
-	if (!op_on(ck, op))
+	if (!fl_check_op_on(ck, op))
 		return false;
 	switch (ck->win.kind) {
 	case FL_WIN_DURING:
@@ -414,7 +416,7 @@ static double rate_back(const struct fl_check *ck, const struct fl_run_data *rd,
 	if (!v)
 		return NAN;
 	for (size_t i = 0; i < rd->n_ops; i++)
-		if (rd->ops[i].start_ns >= h && op_on(ck, &rd->ops[i]))
+		if (rd->ops[i].start_ns >= h && fl_check_op_on(ck, &rd->ops[i]))
 			v[n++] = &rd->ops[i];
 	qsort(v, n, sizeof(*v), cmp_start);
 	for (size_t i = 0; i < n && isnan(res); i++) {
@@ -446,7 +448,7 @@ static void eval_recovery(const struct fl_check *ck, const struct fl_run_data *r
 		const struct fl_op *op = &rd->ops[i];
 		double t = (op->end_ns - h) / 1e9;
 
-		if (op->start_ns >= h && op->status == FL_OP_OK && op_on(ck, op) &&
+		if (op->start_ns >= h && op->status == FL_OP_OK && fl_check_op_on(ck, op) &&
 		    (isnan(first) || t < first))
 			first = t;
 	}
@@ -470,27 +472,102 @@ static void eval_recovery(const struct fl_check *ck, const struct fl_run_data *r
 	r->pass = !isnan(m) && m <= ck->within_ns / 1e9;
 }
 
+/* The instants of ck's window: the whole run, the spans of a fault (all
+ * of them for "faults"), or the rest of the run. */
+static void window_parts(const struct fl_check *ck, const struct fl_run_data *rd,
+			 struct fl_tparts *p)
+{
+	uint64_t t = rd->start_ns, end = fl_tcost_end(rd);
+
+	p->n = 0;
+	if (ck->win.kind == FL_WIN_ALL) {
+		p->a[0] = rd->start_ns;
+		p->b[0] = end;
+		p->n = end > rd->start_ns;
+		return;
+	}
+	/* walk the run in 1 ms steps, like window_ns(): spans may overlap */
+	while (t < end && p->n < FL_TWIN_MAX_PARTS) {
+		bool in = in_span_of(rd, ck->win.id, t) == (ck->win.kind == FL_WIN_DURING);
+		uint64_t s = t;
+
+		while (t < end &&
+		       (in_span_of(rd, ck->win.id, t) == (ck->win.kind == FL_WIN_DURING)) == in)
+			t = t + 1000000 < end ? t + 1000000 : end;
+		if (in) {
+			p->a[p->n] = s;
+			p->b[p->n++] = t;
+		}
+	}
+}
+
+static void eval_transport(const struct fl_check *ck, const struct fl_run_data *rd,
+			   struct fl_check_result *r)
+{
+	struct fl_tparts p;
+	struct fl_tcost c = { .ops_ok = 0 };
+	size_t len = 0;
+	char v[32];
+
+	r->pass = true;
+	r->measured = NAN;
+	if (!rd->n_samples) {
+		set_measured(r, NAN, "no counters (counters.jsonl is missing or empty)");
+		return;
+	}
+	window_parts(ck, rd, &p);
+	fl_tcost_over(rd, &p, ck, &c);
+	for (int m = 0; m < FL_TM__MAX; m++) {
+		if (!(ck->tmask & (1u << m)))
+			continue;
+		if (isnan(r->measured))
+			r->measured = c.v[m];
+		fl_tmetric_format((enum fl_tmetric)m, c.v[m], v, sizeof(v));
+		len += (size_t)snprintf(r->measured_text + len, sizeof(r->measured_text) - len,
+					"%s%s %s", len ? ", " : "", fl_tmetric_names[m], v);
+		if (len >= sizeof(r->measured_text))
+			len = sizeof(r->measured_text) - 1;
+		r->pass &= !isnan(c.v[m]) && fl_bound_holds(&ck->tbound[m], c.v[m]);
+	}
+	snprintf(r->detail, sizeof(r->detail),
+		 "%s%s%s: %.3fs, %llu of %llu ops ok, %llu bytes in %llu packets, %llu "
+		 "retransmissions in %llu TCP packets",
+		 ck->win.kind == FL_WIN_ALL    ? "the whole run" :
+		 ck->win.kind == FL_WIN_DURING ? "during " :
+						 "outside ",
+		 ck->win.kind == FL_WIN_ALL ? "" : ck->win.id, p.n ? "" : " (empty)", c.seconds,
+		 (unsigned long long)c.ops_ok, (unsigned long long)c.ops_all,
+		 (unsigned long long)c.bytes, (unsigned long long)c.packets,
+		 (unsigned long long)c.retrans_segs, (unsigned long long)c.tcp_packets);
+}
+
+const struct fl_check_kind_ops fl_check_kinds[] = {
+	[FL_CHECK_AVAILABILITY] = { "availability", eval_availability },
+	[FL_CHECK_LATENCY] = { "latency", eval_latency },
+	[FL_CHECK_RECOVERY] = { "recovery", eval_recovery },
+	[FL_CHECK_PROGRESS] = { "progress", eval_progress },
+	[FL_CHECK_COMMAND] = { "command", NULL },
+	[FL_CHECK_INVARIANT] = { "invariant", NULL },
+	[FL_CHECK_TRANSPORT] = { "transport", eval_transport },
+};
+
+const char *const fl_check_names[] = { "availability", "latency",   "recovery",	 "progress",
+				       "command",      "invariant", "transport", NULL };
+
+const char *fl_check_kind_name(enum fl_check_kind k)
+{
+	return k <= FL_CHECK_TRANSPORT ? fl_check_kinds[k].name : "?";
+}
+
 void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
 		   struct fl_check_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->ck = ck;
-	switch (ck->kind) {
-	case FL_CHECK_AVAILABILITY:
-		eval_availability(ck, rd, res);
-		break;
-	case FL_CHECK_PROGRESS:
-		eval_progress(ck, rd, res);
-		break;
-	case FL_CHECK_LATENCY:
-		eval_latency(ck, rd, res);
-		break;
-	case FL_CHECK_RECOVERY:
-		eval_recovery(ck, rd, res);
-		break;
-	default:
+	if (ck->kind <= FL_CHECK_TRANSPORT && fl_check_kinds[ck->kind].eval)
+		fl_check_kinds[ck->kind].eval(ck, rd, res);
+	else
 		fl_check_eval_status(ck, -1, "not evaluated", res);
-	}
 }
 
 void fl_check_eval_status(const struct fl_check *ck, int status, const char *why,
@@ -507,10 +584,21 @@ void fl_check_eval_status(const struct fl_check *ck, int status, const char *why
 	res->pass = status == ck->expect;
 }
 
+void fl_check_transport_bounds(const struct fl_check *ck, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int m = 0; m < FL_TM__MAX && n < len; m++)
+		if (ck->tmask & (1u << m))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s %s", n ? ", " : "",
+					      fl_tmetric_names[m], ck->tbound[m].text);
+}
+
 void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
 {
 	const struct fl_check *ck = res->ck;
-	char bound[80];
+	char bound[160];
 
 	switch (ck->kind) {
 	case FL_CHECK_RECOVERY:
@@ -519,6 +607,9 @@ void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
 	case FL_CHECK_COMMAND:
 	case FL_CHECK_INVARIANT:
 		snprintf(bound, sizeof(bound), "exit %d", ck->expect);
+		break;
+	case FL_CHECK_TRANSPORT:
+		fl_check_transport_bounds(ck, bound, sizeof(bound));
 		break;
 	default:
 		snprintf(bound, sizeof(bound), "%s", ck->bound.text);

@@ -41,6 +41,8 @@ struct fl_event {
 	int64_t dropped; /* heal: the fault's dropped packets, -1 if unknown */
 };
 
+struct fl_sample; /* transport.h */
+
 struct fl_run_data {
 	struct fl_op *ops;
 	size_t n_ops;
@@ -52,6 +54,8 @@ struct fl_run_data {
 	size_t n_heals;
 	struct fl_event *events;
 	size_t n_events;
+	struct fl_sample *samples; /* counters.jsonl (fl_samples_load), by time */
+	size_t n_samples;
 };
 
 const char *fl_op_status_name(enum fl_op_status s);
@@ -66,17 +70,32 @@ struct fl_check_result {
 	const struct fl_check *ck;
 	bool pass;
 	double measured; /* NAN when nothing could be measured */
-	char measured_text[64]; /* "0.412", "1.2s", "exit 3" */
+	char measured_text[128]; /* "0.412", "1.2s", "exit 3", "bytes_per_op 3.2kb" */
 	char detail[256]; /* "41 of 99 ops ok", "no ops in the window" */
 };
 
-/* Evaluate a data check (availability, latency, recovery, progress). */
+/* The check kinds: YAML key and evaluation, indexed by enum fl_check_kind
+ * (command and invariant are evaluated by the run, which runs them). */
+struct fl_check_kind_ops {
+	const char *name;
+	void (*eval)(const struct fl_check *ck, const struct fl_run_data *rd,
+		     struct fl_check_result *res);
+};
+extern const struct fl_check_kind_ops fl_check_kinds[];
+extern const char *const fl_check_names[]; /* the names, NULL-terminated */
+/* Does op count for ck (its op: and on: filters)? */
+bool fl_check_op_on(const struct fl_check *ck, const struct fl_op *op);
+
+/* Evaluate a data check (availability, latency, recovery, progress,
+ * transport). */
 void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
 		   struct fl_check_result *res);
 /* Evaluate a command/invariant check from the exit status of its run
  * (status < 0: could not run, or timed out; detail says which). */
 void fl_check_eval_status(const struct fl_check *ck, int status, const char *why,
 			  struct fl_check_result *res);
+/* A transport check's bounds: "bytes_per_op < 4kb, retransmits < 5%". */
+void fl_check_transport_bounds(const struct fl_check *ck, char *buf, size_t len);
 /* "measured 0.412 (41 of 99 ops ok), bound >= 0.95" */
 void fl_check_message(const struct fl_check_result *res, char *buf, size_t len);
 

@@ -42,6 +42,7 @@ int do_partition(int argc, char **argv);
 int do_wrap(int argc, char **argv);
 int do_run(int argc, char **argv);
 int do_capture(int argc, char **argv);
+int do_stats(int argc, char **argv);
 int do_report(int argc, char **argv);
 int do_check(int argc, char **argv);
 int do_cleanup(int argc, char **argv);

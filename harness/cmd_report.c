@@ -16,6 +16,7 @@
 #include "checks.h"
 #include "log.h"
 #include "results.h"
+#include "transport.h"
 
 static void report_usage(FILE *f)
 {
@@ -28,10 +29,10 @@ static void report_usage(FILE *f)
 		"p99 latency, ops and the folder. A DIR may also hold several results\n"
 		"folders (fallacy run A.yaml B.yaml --out DIR).\n\n"
 		"  -j, --json    the rows as JSON, with latency percentiles per window\n"
-		"  --html FILE   the self-contained HTML report (latency and throughput\n"
-		"                over time, per-node lanes, fault counters, fault windows\n"
-		"                shaded); with one run FILE is a path, with several a file\n"
-		"                name written inside each folder\n"
+		"  --html FILE   the self-contained HTML report (latency, throughput and\n"
+		"                bytes on the wire per operation over time, per-node lanes,\n"
+		"                fault counters, fault windows shaded); with one run FILE is\n"
+		"                a path, with several a file name written inside each folder\n"
 		"  --index FILE  one HTML page listing every run, linking their reports\n"
 		"  --junit FILE  one JUnit XML file, a testsuite per run\n"
 		"  --tap         the checks as TAP on stdout instead of the table\n"
@@ -123,7 +124,7 @@ static int collect(const char *dir, struct reports *r)
 /* With one run FILE is a path; with several, a name inside each folder. */
 static int write_html(const struct reports *r, const char *html)
 {
-	char path[1100], ops[1100], ev[1100];
+	char path[1100], ops[1100], ev[1100], cnt[1100];
 	struct fl_err err;
 
 	if (r->n > 1 && strchr(html, '/')) {
@@ -141,7 +142,11 @@ static int write_html(const struct reports *r, const char *html)
 			 html);
 		snprintf(ops, sizeof(ops), "%s/ops.jsonl", s->dir);
 		snprintf(ev, sizeof(ev), "%s/events.jsonl", s->dir);
+		snprintf(cnt, sizeof(cnt), "%s/counters.jsonl", s->dir);
 		ret = fl_run_data_load(ops, ev, &rd, &err);
+		/* transport counters: optional (runs before they existed) */
+		if (!ret && fl_samples_load(cnt, &rd, &err) && access(cnt, F_OK) == 0)
+			ret = -EINVAL;
 		if (ret)
 			pr_err("report: %s: %s", s->dir, err.msg);
 		else if ((ret = fl_report_html(path, s, &rd)))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* report.html: one self-contained page (inline SVG and CSS, no scripts,
  * no network) with latency and throughput over time, a latency lane per
- * node, the fault counters over time (counters.jsonl), fault windows
+ * node, the fault counters over time (fault-counters.jsonl), fault windows
  * shaded, and the checks with measured values next to their bounds. */
 #include "results.h"
 
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transport.h"
 #include "yaml.h"
 
 #define W 960
@@ -245,7 +246,7 @@ static void lanes_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint6
 	fputs("</svg>\n", f);
 }
 
-/* ---- fault counters over time (counters.jsonl) ------------------------------- */
+/* ---- fault counters over time (fault-counters.jsonl) ------------------------------- */
 
 /* One sample: the cumulative counters of each fault at mono_ns. */
 struct sample {
@@ -272,7 +273,7 @@ static int sample_parse(const char *line, struct sample *sm)
 	struct fl_err err;
 	double t = 0;
 
-	if (fl_yaml_load("counters.jsonl", line, &d, &err) || !d->root ||
+	if (fl_yaml_load("fault-counters.jsonl", line, &d, &err) || !d->root ||
 	    d->root->type != FL_Y_MAP || fl_ynum(fl_ymap_get(d->root, "mono_ns"), &t)) {
 		fl_yaml_free(d);
 		return -EINVAL;
@@ -334,7 +335,7 @@ static int rates_load(const char *dir, struct rates *r)
 	size_t cap = 0, n = 0, max = 4096, faults = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/counters.jsonl", dir);
+	snprintf(path, sizeof(path), "%s/fault-counters.jsonl", dir);
 	f = fopen(path, "re");
 	r->t = calloc(max, sizeof(*r->t));
 	r->dropped = calloc(max, sizeof(double));
@@ -399,6 +400,87 @@ static void counters_plot(FILE *f, const struct fl_run_data *rd, const struct ra
 		series(&p, r->t, r->delayed, r->n, "delayed");
 	}
 	fputs("</svg>\n", f);
+}
+
+/* Bytes on the wire (the whole lab's) per successful operation, per second
+ * of the run; seconds without a successful operation are gaps. */
+static void cost_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
+{
+	const uint64_t bucket = FL_NSEC_PER_SEC;
+	size_t n = (size_t)((t1 - t0 + bucket - 1) / bucket);
+	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
+	double *v = calloc(n + 1, sizeof(double));
+	struct fl_tparts parts = { .n = 1 };
+	struct fl_tcost c;
+	char lbl[32];
+	bool open = false;
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		parts.a[0] = t0 + i * bucket;
+		parts.b[0] = parts.a[0] + bucket < t1 ? parts.a[0] + bucket : t1;
+		fl_tcost_over(rd, &parts, NULL, &c);
+		v[i] = c.v[FL_TM_BYTES_PER_OP];
+		if (isfinite(v[i]))
+			p.ymax = fmax(p.ymax, v[i] * 1.1);
+	}
+	plot_open(&p, rd, "cost",
+		  "Bytes on the wire per successful operation (whole lab, per second)", "bytes/op");
+	for (int i = 0; i <= 4; i++) {
+		fl_tmetric_format(FL_TM_BYTES_PER_OP, p.ymax * i / 4, lbl, sizeof(lbl));
+		ytick(&p, p.ymax * i / 4, lbl);
+	}
+	for (size_t i = 0; i < n; i++) {
+		double x = px(&p, t0 + i * bucket + bucket / 2);
+
+		if (!isfinite(v[i])) {
+			fputs(open ? "\"/>\n" : "", f);
+			open = false;
+			continue;
+		}
+		fprintf(f, "%s%.1f,%.1f ", open ? "" : "<polyline class=\"lcost\" points=\"", x,
+			py(&p, v[i]));
+		open = true;
+	}
+	fputs(open ? "\"/>\n" : "", f);
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" class=\"cost\"/>",
+				px(&p, t0 + i * bucket + bucket / 2), py(&p, v[i]));
+	fputs("\n</svg>\n", f);
+	free(v);
+}
+
+/* summary.json's transport windows as a table. */
+static void cost_table(FILE *f, const struct fl_run_data *rd)
+{
+	struct fl_tcost *w = NULL;
+	size_t n = 0;
+	char b[32], pk[32], r[32], g[32];
+
+	if (fl_tcost_windows(rd, &w, &n) || !n)
+		return;
+	fputs("<h2>Transport cost per window</h2>\n<table><tr><th>window</th><th>seconds</th>"
+	      "<th>ok ops</th><th>bytes/op</th><th>packets/op</th><th>retransmitted</th>"
+	      "<th>goodput/throughput</th><th>RTOs</th></tr>\n",
+	      f);
+	for (size_t i = 0; i < n; i++) {
+		fl_tmetric_format(FL_TM_BYTES_PER_OP, w[i].v[FL_TM_BYTES_PER_OP], b, sizeof(b));
+		fl_tmetric_format(FL_TM_PACKETS_PER_OP, w[i].v[FL_TM_PACKETS_PER_OP], pk,
+				  sizeof(pk));
+		fl_tmetric_format(FL_TM_RETRANSMITS, w[i].v[FL_TM_RETRANSMITS], r, sizeof(r));
+		fl_tmetric_format(FL_TM_GOODPUT, w[i].v[FL_TM_GOODPUT], g, sizeof(g));
+		fputs("<tr><td>", f);
+		fl_xml_str(f, w[i].name);
+		fprintf(f,
+			"</td><td>%.1f</td><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+			"<td>%llu</td></tr>\n",
+			w[i].seconds, (unsigned long long)w[i].ops_ok, b, pk, r, g,
+			(unsigned long long)w[i].rtos);
+	}
+	fputs("</table>\n", f);
+	free(w);
 }
 
 static void checks_table(FILE *f, const struct fl_suite *s)
@@ -494,7 +576,8 @@ static const char css[] =
 	".ok{fill:#2a2}.bad{fill:#d22}.to{fill:#e80}.lok{fill:none;stroke:#2a2;stroke-width:2}"
 	".lbad{fill:none;stroke:#d22;stroke-width:2}.node{font-size:12px;fill:#222}"
 	".dropped{fill:none;stroke:#d22;stroke-width:2}.delayed{fill:none;stroke:#25c;"
-	"stroke-width:2}.bytes{fill:none;stroke:#666;stroke-width:2}";
+	"stroke-width:2}.bytes{fill:none;stroke:#666;stroke-width:2}"
+	".lcost{fill:none;stroke:#26c;stroke-width:2}.cost{fill:#26c}";
 
 int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_run_data *rd)
 {
@@ -540,6 +623,10 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 		counters_plot(f, rd, &rates, t0, t1, true);
 	}
 	rates_free(&rates);
+	if (rd->n_samples) {
+		cost_plot(f, rd, t0, t1);
+		cost_table(f, rd);
+	}
 	events_table(f, rd, t0);
 	nodes_table(f, rd);
 	fputs("</body></html>\n", f);

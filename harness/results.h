@@ -49,10 +49,12 @@ struct fl_case {
 	char name[160];
 	char kind[16];
 	bool pass;
-	char measured[64];
-	char bound[80];
+	char measured[128];
+	char bound[160];
 	char message[640];
 };
+
+struct fl_tcost; /* transport.h */
 
 /* One scenario run as reported. */
 struct fl_suite {
@@ -67,6 +69,8 @@ struct fl_suite {
 	uint64_t ops_ok, ops_fail, ops_timeout;
 	struct fl_case *cases;
 	size_t n_cases;
+	struct fl_tcost *transport; /* cost per window (summary.json "transport") */
+	size_t n_transport;
 };
 
 void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c);

@@ -27,6 +27,7 @@
 #include "state/state.h"
 #include "supervisor/session.h"
 #include "steps.h"
+#include "transport.h"
 
 /* Readiness: the target's ready command is run again every READY_RETRY_US,
  * each run given at most READY_RUN_MAX_NS. */
@@ -40,8 +41,8 @@
 #define MAIN_TICK_US 50000
 #define PROGRESS_TTY_NS (200 * FL_NSEC_PER_MSEC)
 #define PROGRESS_NS (5 * FL_NSEC_PER_SEC)
-/* counters.jsonl: the lab's fault counters this often (the report plots
- * dropped, delayed and bytes over time from them) */
+/* fault-counters.jsonl: the lab's fault counters this often (the report
+ * plots dropped, delayed and bytes over time from them) */
 #define SAMPLE_NS (500 * FL_NSEC_PER_MSEC)
 
 volatile sig_atomic_t fl_run_interrupted;
@@ -374,8 +375,13 @@ static void progress(struct fl_run *r, const struct fl_timeline *tl, bool final)
 	}
 }
 
+static void step_sample(void *arg)
+{
+	fl_run_sample_soon(arg);
+}
+
 /* The measured part: load + timeline for the scenario's duration. */
-/* One line of counters.jsonl: {"mono_ns", "faults": [{"id", "kind",
+/* One line of fault-counters.jsonl: {"mono_ns", "faults": [{"id", "kind",
  * counters...}]}, every fault of the lab's session at that moment. */
 static void sample_counters(struct fl_run *r)
 {
@@ -386,14 +392,14 @@ static void sample_counters(struct fl_run *r)
 	char path[700];
 	int n = 0;
 
-	if (!r->samples) {
-		snprintf(path, sizeof(path), "%s/counters.jsonl", r->dir);
-		r->samples = fopen(path, "we");
+	if (!r->fault_samples) {
+		snprintf(path, sizeof(path), "%s/fault-counters.jsonl", r->dir);
+		r->fault_samples = fopen(path, "we");
 	}
-	if (!r->samples || fl_target_from_session(r->lab_name, &t, &err) ||
+	if (!r->fault_samples || fl_target_from_session(r->lab_name, &t, &err) ||
 	    fl_fault_stats(&t, &v, &n))
 		return;
-	o.f = r->samples;
+	o.f = r->fault_samples;
 	fl_out_open(&o, "", '{');
 	fl_out_u64(&o, "mono_ns", fl_clock_mono_ns());
 	fl_out_open(&o, "faults", '[');
@@ -406,8 +412,8 @@ static void sample_counters(struct fl_run *r)
 	}
 	fl_out_close(&o, ']');
 	fl_out_close(&o, '}');
-	fputc('\n', r->samples);
-	fflush(r->samples); /* the report reads it before the run ends */
+	fputc('\n', r->fault_samples);
+	fflush(r->fault_samples); /* the report reads it before the run ends */
 	free(v);
 }
 
@@ -432,13 +438,22 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	r->t0 = fl_clock_mono_ns() + START_DELAY_NS;
 	r->t_end = r->t0 + r->sc->duration_ns;
 	tl.t0 = r->t0;
-	ret = fl_run_load_start(r);
+	tl.after_step = step_sample;
+	tl.arg = r;
+	ret = fl_run_samples_start(r);
 	if (ret)
+		pr_warn("%s: no transport counters (counters.jsonl): %s", r->sc->name,
+			strerror(-ret));
+	ret = fl_run_load_start(r);
+	if (ret) {
+		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the load: %s", strerror(-ret));
+	}
 	fl_results_event(r->res, r->t0, "start", NULL);
 	ret = -pthread_create(&th, NULL, timeline_thread, &a);
 	if (ret) {
 		fl_run_load_stop(r);
+		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
@@ -457,6 +472,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 	fl_run_load_stop(r);
 	sample_counters(r);
 	fl_timeline_heal_all(&tl);
+	fl_run_samples_stop(r); /* after the load: its last operations' bytes count */
 	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL);
 	progress(r, &tl, true);
 	if (tl.max_late_ns)
@@ -548,6 +564,11 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	ret = fl_run_data_load(ops, ev, &rd, &err);
 	if (ret)
 		return run_fail(s, ret, "reading the run's records: %s", err.msg);
+	snprintf(path, sizeof(path), "%s/counters.jsonl", r->dir);
+	ret = fl_samples_load(path, &rd, &err);
+	if (ret && ret != -ENOENT)
+		pr_warn("%s: %s", r->sc->name, err.msg);
+	fl_tcost_windows(&rd, &s->transport, &s->n_transport);
 	for (size_t i = 0; i < r->sc->n_checks; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 
@@ -735,8 +756,8 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	snprintf(path, sizeof(path), "%s/junit.xml", r.dir);
 	fl_junit_write(path, s, 1);
 	fl_results_close(r.res);
-	if (r.samples)
-		fclose(r.samples);
+	if (r.fault_samples)
+		fclose(r.fault_samples);
 	pthread_mutex_destroy(&r.seq_lock);
 	free(res);
 	return ret;

@@ -65,9 +65,19 @@ struct fl_run {
 	volatile sig_atomic_t stop_load;
 	uint64_t seq; /* {{seq}} of probes, shared by all nodes */
 	pthread_mutex_t seq_lock;
-	FILE *samples; /* counters.jsonl */
+	FILE *fault_samples; /* fault-counters.jsonl: the faults' counters, for the report */
 	char counters[8192]; /* JSON members "ID": {...} of healed faults */
 	size_t counters_len;
+	/* counters.jsonl (runstats.c): transport counters every second and at
+	 * every step */
+	FILE *samples;
+	pthread_t sampler;
+	bool sampling;
+	bool sample_warned;
+	pthread_mutex_t sample_lock; /* the flags below and the condition */
+	pthread_mutex_t sample_io; /* one sample at a time into the file */
+	pthread_cond_t sample_cond;
+	bool sample_stop, sample_step;
 };
 
 /* Set by SIGINT/SIGTERM handlers of the command. */
@@ -94,6 +104,15 @@ void fl_run_load_stop(struct fl_run *r);
 void fl_run_load_poll(struct fl_run *r);
 /* template variables of node i */
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
+
+/* transport counters into counters.jsonl, runstats.c: a first sample just
+ * before t0 (set it first), then one every second on t0's grid until stop,
+ * which takes the last */
+int fl_run_samples_start(struct fl_run *r);
+void fl_run_sample(struct fl_run *r, const char *reason);
+/* Ask the sampler for a "step" sample now, without waiting for it. */
+void fl_run_sample_soon(struct fl_run *r);
+void fl_run_samples_stop(struct fl_run *r);
 
 /* the fault backend (through the session API), runfaults.c */
 /* The context the timeline's steps act in: the lab and its session. */

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks.h"
 #include "faults/fault.h"
 #include "json.h"
 #include "steps.h"
 #include "parse.h"
+#include "transport.h"
 
 struct sctx {
 	const struct fl_ydoc *d;
@@ -144,35 +146,24 @@ static int parse_timeline(struct sctx *c, const struct fl_ynode *t)
 
 int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct fl_err *err)
 {
-	static const struct {
-		const char *s;
-		enum fl_cmp op;
-	} ops[] = { { "<=", FL_CMP_LE }, { ">=", FL_CMP_GE }, { "==", FL_CMP_EQ },
-		    { "<", FL_CMP_LT },	 { ">", FL_CMP_GT },  { "=", FL_CMP_EQ } };
-	const char *p = text;
+	return fl_bound_parse_unit(text, duration ? FL_UNIT_DURATION : FL_UNIT_NUMBER,
+				   duration ? FL_CMP_LE : FL_CMP_GE, b, err);
+}
+
+static int bound_value(const char *text, const char *p, enum fl_bound_unit unit, struct fl_bound *b,
+		       struct fl_err *err)
+{
 	struct fl_err e;
-	uint64_t ns;
+	uint64_t v;
 	char *end;
 
-	memset(b, 0, sizeof(*b));
-	b->op = duration ? FL_CMP_LE : FL_CMP_GE;
-	snprintf(b->text, sizeof(b->text), "%s", text);
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		if (!strncmp(p, ops[i].s, strlen(ops[i].s))) {
-			b->op = ops[i].op;
-			p += strlen(ops[i].s);
-			break;
-		}
-	}
-	while (*p == ' ')
-		p++;
-	b->is_duration = duration;
-	if (duration) {
-		if (fl_parse_duration(p, &ns, &e)) {
+	if (unit == FL_UNIT_DURATION || unit == FL_UNIT_SIZE) {
+		if (unit == FL_UNIT_DURATION ? fl_parse_duration(p, &v, &e) :
+					       fl_parse_size(p, &v, &e)) {
 			fl_err_set(err, "bad bound '%s': %s", text, e.msg);
 			return -EINVAL;
 		}
-		b->value = ns / 1e9;
+		b->value = unit == FL_UNIT_DURATION ? v / 1e9 : (double)v;
 		return 0;
 	}
 	if (strchr(p, '%'))
@@ -186,6 +177,33 @@ int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct f
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int fl_bound_parse_unit(const char *text, enum fl_bound_unit unit, enum fl_cmp def,
+			struct fl_bound *b, struct fl_err *err)
+{
+	static const struct {
+		const char *s;
+		enum fl_cmp op;
+	} ops[] = { { "<=", FL_CMP_LE }, { ">=", FL_CMP_GE }, { "==", FL_CMP_EQ },
+		    { "<", FL_CMP_LT },	 { ">", FL_CMP_GT },  { "=", FL_CMP_EQ } };
+	const char *p = text;
+
+	memset(b, 0, sizeof(*b));
+	b->op = def;
+	snprintf(b->text, sizeof(b->text), "%s", text);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (!strncmp(p, ops[i].s, strlen(ops[i].s))) {
+			b->op = ops[i].op;
+			p += strlen(ops[i].s);
+			break;
+		}
+	}
+	while (*p == ' ')
+		p++;
+	b->is_duration = unit == FL_UNIT_DURATION;
+	b->is_size = unit == FL_UNIT_SIZE;
+	return bound_value(text, p, unit, b, err);
 }
 
 bool fl_bound_holds(const struct fl_bound *b, double v)
@@ -367,8 +385,46 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	return ck->run ? 0 : -ENOMEM;
 }
 
-static const char *const check_kinds[] = { "availability", "latency",	"recovery", "progress",
-					   "command",	   "invariant", NULL };
+/* transport: {bytes_per_op: "< 4kb", packets_per_op: "< 20", retransmits:
+ * "< 5%", goodput: "> 0.8", during|outside: ID, op: NAME, on: NODES} */
+static int check_transport(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
+{
+	static const char *const keys[] = { "bytes_per_op",
+					    "packets_per_op",
+					    "retransmits",
+					    "goodput",
+					    "during",
+					    "outside",
+					    "op",
+					    "on",
+					    NULL };
+	static const enum fl_bound_unit unit[] = { FL_UNIT_SIZE, FL_UNIT_NUMBER, FL_UNIT_NUMBER,
+						   FL_UNIT_NUMBER };
+	struct fl_err e;
+
+	if (fl_yexpect(c->d, v, FL_Y_MAP, "'transport'", c->err) ||
+	    fl_ycheck_keys(c->d, v, "'transport'", keys, c->err))
+		return -EINVAL;
+	for (int m = 0; m < 4; m++) {
+		const struct fl_ynode *b = fl_ymap_get(v, keys[m]);
+
+		if (!b)
+			continue;
+		if (b->type != FL_Y_SCALAR || fl_yis_null(b))
+			return fl_yerr(c->err, c->d, b, "'%s' needs a bound such as \"< 4kb\"",
+				       keys[m]);
+		/* costs are bounded from above, goodput from below */
+		if (fl_bound_parse_unit(b->text, unit[m], m == 3 ? FL_CMP_GE : FL_CMP_LE,
+					&ck->tbound[m], &e))
+			return fl_yerr(c->err, c->d, b, "%s", e.msg);
+		ck->tmask |= 1u << m;
+	}
+	if (!ck->tmask)
+		return fl_yerr(c->err, c->d, v,
+			       "'transport' needs a bound: bytes_per_op, packets_per_op, "
+			       "retransmits or goodput (e.g. bytes_per_op: \"< 4kb\")");
+	return check_window(c, ck, v);
+}
 
 static void check_name(struct fl_check *ck)
 {
@@ -401,6 +457,13 @@ static void check_name(struct fl_check *ck)
 	case FL_CHECK_INVARIANT:
 		snprintf(ck->name, sizeof(ck->name), "invariant: %.120s", ck->run);
 		break;
+	case FL_CHECK_TRANSPORT: {
+		char b[120];
+
+		fl_check_transport_bounds(ck, b, sizeof(b));
+		snprintf(ck->name, sizeof(ck->name), "transport %s%s", b, w);
+		break;
+	}
 	default:
 		snprintf(ck->name, sizeof(ck->name), "%s %s%s", k, ck->bound.text, w);
 	}
@@ -414,15 +477,18 @@ static int parse_check(struct sctx *c, const struct fl_ynode *m, struct fl_check
 	ck->line = m->line;
 	ck->col = m->col;
 	if (fl_yexpect(c->d, m, FL_Y_MAP, "a check", c->err) ||
-	    fl_ycheck_keys(c->d, m, "a check", check_kinds, c->err))
+	    fl_ycheck_keys(c->d, m, "a check", fl_check_names, c->err))
 		return -EINVAL;
 	if (m->n != 1)
 		return fl_yerr(c->err, c->d, m, "one check per list item (found %zu keys)", m->n);
 	v = m->items[0];
-	for (int i = 0; check_kinds[i]; i++)
-		if (!strcmp(check_kinds[i], m->keys[0]->text))
+	for (int i = 0; fl_check_names[i]; i++)
+		if (!strcmp(fl_check_names[i], m->keys[0]->text))
 			ck->kind = (enum fl_check_kind)i;
 	switch (ck->kind) {
+	case FL_CHECK_TRANSPORT:
+		ret = check_transport(c, ck, v);
+		break;
 	case FL_CHECK_AVAILABILITY:
 	case FL_CHECK_PROGRESS:
 		ret = check_ratio(c, ck, v, m->keys[0]->text);
@@ -457,11 +523,6 @@ static int parse_checks(struct sctx *c, const struct fl_ynode *t)
 		ret = parse_check(c, t->items[i], &c->sc->checks[i]);
 	}
 	return ret;
-}
-
-const char *fl_check_kind_name(enum fl_check_kind k)
-{
-	return k <= FL_CHECK_INVARIANT ? check_kinds[k] : "?";
 }
 
 static const char *const top_keys[] = { "name",	 "fallacy", "description", "seed",   "duration",
@@ -669,6 +730,15 @@ static void print_check(const struct fl_check *ck, FILE *f)
 		print_run_check(ck, f);
 		fputc('\n', f);
 		return;
+	case FL_CHECK_TRANSPORT:
+		fputc('{', f);
+		for (int m = 0, n = 0; m < 4; m++) {
+			if (!(ck->tmask & (1u << m)))
+				continue;
+			fprintf(f, "%s%s: ", n++ ? ", " : "", fl_tmetric_names[m]);
+			fl_json_string(f, ck->tbound[m].text);
+		}
+		break;
 	default:
 		fputs("{bound: ", f);
 		fl_json_string(f, ck->bound.text);

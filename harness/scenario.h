@@ -45,6 +45,7 @@ enum fl_check_kind {
 	FL_CHECK_PROGRESS,
 	FL_CHECK_COMMAND,
 	FL_CHECK_INVARIANT,
+	FL_CHECK_TRANSPORT,
 };
 
 enum fl_cmp {
@@ -55,10 +56,17 @@ enum fl_cmp {
 	FL_CMP_EQ,
 };
 
+enum fl_bound_unit {
+	FL_UNIT_NUMBER, /* a number or a percentage ("0.95", "95%") */
+	FL_UNIT_DURATION, /* "1s", "250ms": value in seconds */
+	FL_UNIT_SIZE, /* "4kb", "1500b", "2mb": value in bytes */
+};
+
 struct fl_bound {
 	enum fl_cmp op;
-	double value; /* a ratio, ops/s, or seconds for durations */
+	double value; /* a ratio, ops/s, seconds for durations, bytes for sizes */
 	bool is_duration;
+	bool is_size;
 	char text[48]; /* as written: ">= 0.95" */
 };
 
@@ -92,6 +100,9 @@ struct fl_check {
 	char *run;
 	int expect;
 	uint64_t timeout_ns;
+	/* transport: one bound per metric (transport.h, enum fl_tmetric) */
+	struct fl_bound tbound[4];
+	unsigned int tmask; /* bit m: metric m has a bound */
 };
 
 struct fl_scenario {
@@ -122,6 +133,9 @@ void fl_step_words(const struct fl_step *st, char *buf, size_t len);
 const char *fl_check_kind_name(enum fl_check_kind k);
 /* Parse a bound such as ">= 0.95", "< 1s", "95%". */
 int fl_bound_parse(const char *text, bool duration, struct fl_bound *b, struct fl_err *err);
+/* The same for a unit; def is the comparison when the text has none. */
+int fl_bound_parse_unit(const char *text, enum fl_bound_unit unit, enum fl_cmp def,
+			struct fl_bound *b, struct fl_err *err);
 bool fl_bound_holds(const struct fl_bound *b, double v);
 
 #endif

@@ -78,6 +78,8 @@ int fl_ystep_nodes(struct fl_step_parse *p, const struct fl_ynode *v, const char
 	size_t off = 0;
 
 	if (v->type == FL_Y_SCALAR && !fl_yis_null(v)) {
+		if (!v->text[0]) /* e.g. a tagged empty value: ![n1] */
+			return fl_yerr(p->err, p->d, v, "'%s' needs a node name", key);
 		snprintf(buf, len, "%s", v->text);
 		return 0;
 	}
@@ -87,7 +89,7 @@ int fl_ystep_nodes(struct fl_step_parse *p, const struct fl_ynode *v, const char
 	for (size_t i = 0; i < v->n; i++) {
 		const struct fl_ynode *it = v->items[i];
 
-		if (it->type != FL_Y_SCALAR || fl_yis_null(it))
+		if (it->type != FL_Y_SCALAR || fl_yis_null(it) || !it->text[0])
 			return fl_yerr(p->err, p->d, it, "items of '%s' must be node names", key);
 		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "",
 				it->text);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transport.h"
 #include "yaml.h"
 
 void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c)
@@ -83,7 +84,12 @@ int fl_summary_write(const char *path, const struct fl_suite *s)
 		fl_json_string(f, c->message);
 		fputs("}", f);
 	}
-	fputs(s->n_cases ? "\n  ]\n}\n" : "]\n}\n", f);
+	fputs(s->n_cases ? "\n  ]" : "]", f);
+	if (s->n_transport) {
+		fputs(",\n  \"transport\": ", f);
+		fl_tcost_json(f, s->transport, s->n_transport, "  ");
+	}
+	fputs("\n}\n", f);
 	return fclose(f) ? -errno : 0;
 }
 
@@ -166,6 +172,9 @@ void fl_suite_free_cases(struct fl_suite *s)
 	free(s->cases);
 	s->cases = NULL;
 	s->n_cases = 0;
+	free(s->transport);
+	s->transport = NULL;
+	s->n_transport = 0;
 }
 
 static void junit_prop(FILE *f, const char *k, const char *v)

@@ -86,6 +86,8 @@ static int heal_one(struct fl_timeline *tl, const char *id, uint64_t due)
 	if (late > tl->max_late_ns)
 		tl->max_late_ns = late;
 	step_event(tl, t, "heal", id, NULL, counters, late, t - begin);
+	if (tl->after_step)
+		tl->after_step(tl->arg);
 	return ret;
 }
 
@@ -133,6 +135,8 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 		tl->active[tl->n_active++] = st;
 	step_event(tl, t, st->ops->event ? st->ops->event(st) : st->ops->key, st->id, words, NULL,
 		   late, t - begin);
+	if (tl->after_step)
+		tl->after_step(tl->arg);
 }
 
 /* Wake up on time: 1 ns timer slack, and real-time priority when allowed

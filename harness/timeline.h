@@ -29,6 +29,10 @@ struct fl_timeline {
 	uint64_t t0; /* CLOCK_MONOTONIC ns of offset 0 */
 	volatile sig_atomic_t *stop; /* set to end early, or NULL */
 	bool realtime; /* SCHED_FIFO for the calling thread (run it in its own) */
+	/* called right after each step's event, or NULL (a run samples its
+	 * transport counters there, so windows start and end on a sample) */
+	void (*after_step)(void *arg);
+	void *arg;
 	/* state */
 	size_t next; /* index of the next step */
 	const struct fl_step *active[FL_TIMELINE_MAX_ACTIVE]; /* applied, not healed */

@@ -3,6 +3,7 @@
 #include "json.h"
 
 #include <inttypes.h>
+#include <math.h>
 
 #include "parse.h"
 
@@ -100,6 +101,15 @@ void fl_out_close(struct fl_out *o, char bracket)
 		return;
 	fputc(bracket == '[' || bracket == ']' ? ']' : '}', o->f);
 	o->n = 1;
+}
+
+void fl_out_double(struct fl_out *o, const char *key, double val)
+{
+	out_key(o, key, "");
+	if (o->json && !isfinite(val))
+		fputs("null", o->f);
+	else
+		fprintf(o->f, "%.10g", val);
 }
 
 void fl_out_pct(struct fl_out *o, const char *key, double fraction)

@@ -28,6 +28,8 @@ struct fl_out {
 void fl_out_str(struct fl_out *o, const char *key, const char *val);
 void fl_out_u64(struct fl_out *o, const char *key, uint64_t val);
 void fl_out_i64(struct fl_out *o, const char *key, int64_t val);
+/* "%.10g"; JSON null when not finite (NAN: nothing measured). */
+void fl_out_double(struct fl_out *o, const char *key, double val);
 void fl_out_bool(struct fl_out *o, const char *key, bool val);
 /* Text "key 10%"; JSON "key": 0.1 (a fraction). */
 void fl_out_pct(struct fl_out *o, const char *key, double fraction);

@@ -18,6 +18,10 @@
  *   fl_counters percpu array[FL_MAX_SLOTS] struct fl_counters
  *   fl_nodes  hash fl_addr_key -> __u32   lab node addresses -> node index
  *   fl_idx_node array, fl_idx_port hash   candidate index (see below)
+ *   fl_acct   percpu hash fl_acct_key ->  transport accounting: what every
+ *             struct fl_acct_val           packet costs, per (source node,
+ *                                          destination node, protocol), with
+ *                                          or without rules (see below)
  *
  * A rule's slot is stable for its lifetime: it indexes fl_rstate and
  * fl_counters, and it is the slot of a delay mark (mark.h). Userspace zeroes
@@ -141,6 +145,7 @@ enum fl_conf_flags {
 	FL_CONF_NODES = 1, /* fl_nodes has entries: look packet addresses up */
 	FL_CONF_PORTS0 = 2, /* fl_idx_port has entries of generation 0 */
 	FL_CONF_PORTS1 = 4, /* ... of generation 1 */
+	FL_CONF_ACCT = 8, /* count every packet in fl_acct (a lab's default) */
 };
 
 /* A set of rule positions within a generation (bit i = rules[g][i]). */
@@ -189,6 +194,41 @@ struct fl_counters {
 	__u64 reset;
 	__u64 delayed; /* marked for the delay line */
 	__u64 shaped; /* classified into a rate class */
+};
+
+/* Transport accounting (FL_CONF_ACCT). Every packet the program sees is
+ * counted before any rule acts on it, so the counters say what the sender
+ * put on the wire (at a lab's wire-side port: what a node SENDS, dropped
+ * packets and retransmissions included; the data plane's own duplicates
+ * and resets are not counted).
+ *
+ * Key: node indexes from fl_nodes (FL_ACCT_OTHER for an address that is no
+ * lab node: link-local, multicast, broadcast, outside the lab), family 4 or
+ * 6 and the IP protocol; frames that are not IP (ARP) count under family 0,
+ * proto 0, both nodes FL_ACCT_OTHER. When the map is full, new keys count
+ * under FL_ACCT_FULL_FAMILY (userspace creates that entry first).
+ *
+ * Layer: bytes are Ethernet frames without FCS (skb->len at tc ingress of
+ * the port). A GSO/GRO super-packet counts as the gso_segs wire packets it
+ * stands for, and as skb->len + (gso_segs - 1) * its header length (L2 +
+ * L3 + L4 headers, repeated in every segment), as the kernel's own
+ * qdisc_pkt_len_init() does. payload = bytes after the L4 header (TCP,
+ * UDP: the transport payload; ICMP: after its 8-byte header; others 0). */
+#define FL_ACCT_OTHER FL_MAX_NODES
+#define FL_ACCT_FULL_FAMILY 0xff
+#define FL_ACCT_MAX 16384
+
+struct fl_acct_key {
+	__u16 src, dst; /* node index, or FL_ACCT_OTHER */
+	__u8 family; /* 4, 6; 0 = not IP; FL_ACCT_FULL_FAMILY = map full */
+	__u8 proto; /* IPPROTO_*, 0 when not IP */
+	__u16 pad;
+};
+
+struct fl_acct_val {
+	__u64 packets; /* wire packets (GSO segments counted one by one) */
+	__u64 bytes; /* Ethernet frames without FCS */
+	__u64 payload; /* bytes after the transport header */
 };
 
 struct fl_addr_key {

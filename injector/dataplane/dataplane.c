@@ -43,6 +43,7 @@ struct port_ent {
 
 struct fl_dp {
 	struct dataplane_bpf *skel;
+	unsigned int dirs; /* the programs loaded (FL_DIR_*) */
 	struct fl_port_key *port_keys[2]; /* written per generation */
 	int n_port_keys[2];
 	bool has_nodes;
@@ -50,14 +51,26 @@ struct fl_dp {
 	struct fl_point points[FL_DP_MAX_POINTS];
 };
 
-int fl_dp_open(struct fl_dp **out)
+int fl_dp_open(struct fl_dp **out, unsigned int dirs)
 {
 	struct fl_dp *dp = calloc(1, sizeof(*dp));
-	int err;
+	int err = 0;
 
 	if (!dp)
 		return -ENOMEM;
-	dp->skel = dataplane_bpf__open_and_load();
+	dp->skel = dataplane_bpf__open();
+	/* a program that is never attached is not loaded: the verifier's time
+	 * is most of a supervisor's start (a lab attaches ingress only) */
+	if (dp->skel && !(dirs & FL_DIR_EGRESS))
+		bpf_program__set_autoload(dp->skel->progs.fl_egress, false);
+	if (dp->skel && !(dirs & FL_DIR_INGRESS))
+		bpf_program__set_autoload(dp->skel->progs.fl_ingress, false);
+	if (dp->skel && (err = dataplane_bpf__load(dp->skel))) {
+		dataplane_bpf__destroy(dp->skel);
+		dp->skel = NULL;
+		errno = -err;
+	}
+	dp->dirs = dirs;
 	if (!dp->skel) {
 		err = -errno;
 		pr_err("loading the BPF data plane: %s (run fallacy doctor; needs root, BTF, clsact)",
@@ -172,6 +185,8 @@ int fl_dp_attach(struct fl_dp *dp, struct fl_state *st, const char *ns_spec, int
 
 	if (dp->n_points >= FL_DP_MAX_POINTS)
 		return -ENOSPC;
+	if (dirs & ~dp->dirs)
+		return -EINVAL; /* that direction's program was not loaded */
 	pt = &dp->points[dp->n_points];
 	memset(pt, 0, sizeof(*pt));
 	snprintf(pt->ns_spec, sizeof(pt->ns_spec), "%s", ns_spec);
@@ -306,6 +321,21 @@ int fl_dp_offloads_off(int nsfd, const char *ifname)
 	return err;
 }
 
+/* Set or clear one flag of fl_conf (the rule generations stay as they are). */
+static int conf_flag(struct fl_dp *dp, __u32 flag, bool on)
+{
+	struct bpf_map *map = dp->skel->maps.fl_conf;
+	struct fl_conf conf;
+	__u32 zero = 0;
+	int err;
+
+	err = bpf_map__lookup_elem(map, &zero, sizeof(zero), &conf, sizeof(conf), 0);
+	if (err)
+		return err;
+	conf.flags = on ? conf.flags | flag : conf.flags & ~flag;
+	return bpf_map__update_elem(map, &zero, sizeof(zero), &conf, sizeof(conf), BPF_ANY);
+}
+
 static int node_put(struct fl_dp *dp, __u8 family, const void *addr, size_t len, __u32 idx)
 {
 	struct fl_addr_key k = { .family = family };
@@ -329,7 +359,79 @@ int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab)
 			err = node_put(dp, FL_FAM_IPV6, &n->ip6, 16, (__u32)n->index);
 	}
 	dp->has_nodes = !err && lab->n_nodes;
-	return err;
+	return err ? err : conf_flag(dp, FL_CONF_NODES, dp->has_nodes);
+}
+
+int fl_dp_set_accounting(struct fl_dp *dp, bool on)
+{
+	struct fl_acct_key full = { .src = FL_ACCT_OTHER,
+				    .dst = FL_ACCT_OTHER,
+				    .family = FL_ACCT_FULL_FAMILY };
+	int ncpu = libbpf_num_possible_cpus(), err;
+	struct fl_acct_val *zero;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	/* the "map full" entry exists before the first packet needs it */
+	err = bpf_map__update_elem(dp->skel->maps.fl_acct, &full, sizeof(full), zero,
+				   (size_t)ncpu * sizeof(*zero), BPF_NOEXIST);
+	free(zero);
+	if (err && err != -EEXIST)
+		return err;
+	return conf_flag(dp, FL_CONF_ACCT, on);
+}
+
+int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n)
+{
+	struct bpf_map *map = dp->skel->maps.fl_acct;
+	int ncpu = libbpf_num_possible_cpus(), cnt = 0, cap = 0, err = 0;
+	struct fl_acct_key key, next;
+	struct fl_dp_acct *v = NULL;
+	struct fl_acct_val *pc;
+	const void *prev = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	pc = calloc((size_t)ncpu, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	while (!err && !bpf_map__get_next_key(map, prev, &next, sizeof(next))) {
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), pc, (size_t)ncpu * sizeof(*pc), 0))
+			continue; /* deleted meanwhile: never happens, entries stay */
+		if (cnt == cap) {
+			struct fl_dp_acct *nv =
+				realloc(v, (size_t)(cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[cnt], 0, sizeof(v[cnt]));
+		v[cnt].key = key;
+		for (int i = 0; i < ncpu; i++) {
+			v[cnt].val.packets += pc[i].packets;
+			v[cnt].val.bytes += pc[i].bytes;
+			v[cnt].val.payload += pc[i].payload;
+		}
+		cnt++;
+	}
+	free(pc);
+	if (err) {
+		free(v);
+		return err;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
 }
 
 /* ---- candidate index (rule.h) ------------------------------------------- */

@@ -23,8 +23,9 @@ struct fl_state;
 struct fl_lab;
 struct fl_out;
 
-/* Load the program and maps (no attachment yet). */
-int fl_dp_open(struct fl_dp **out);
+/* Load the programs of the directions in dirs (FL_DIR_*) and the maps (no
+ * attachment yet); attaching in another direction is -EINVAL. */
+int fl_dp_open(struct fl_dp **out, unsigned int dirs);
 /* Destroy the skeleton; attached filters keep the program alive, so call
  * fl_dp_detach_all() first unless they must outlive this process. */
 void fl_dp_close(struct fl_dp *dp);
@@ -44,8 +45,18 @@ int fl_dp_detach_all(struct fl_dp *dp);
  * program sees wire-sized packets. */
 int fl_dp_offloads_off(int nsfd, const char *ifname);
 
-/* Fill the address -> node index map from a lab. */
+/* Fill the address -> node index map from a lab (packets are looked up
+ * from now on, with or without rules). */
 int fl_dp_set_nodes(struct fl_dp *dp, const struct fl_lab *lab);
+/* Transport accounting (rule.h, fl_acct) on or off. */
+int fl_dp_set_accounting(struct fl_dp *dp, bool on);
+/* One accounting entry, summed over the CPUs. */
+struct fl_dp_acct {
+	struct fl_acct_key key;
+	struct fl_acct_val val;
+};
+/* Every accounting entry (malloc'ed array, *n may be 0). */
+int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n);
 /* Replace the whole rule table (already in evaluation order): write the
  * idle generation, then flip. */
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n);

@@ -19,6 +19,7 @@
 #include "netns.h"
 #include "parse.h"
 #include "state/state.h"
+#include "supervisor/session.h"
 
 static int name_ok(const char *what, const char *s, size_t max, struct fl_err *err)
 {
@@ -396,6 +397,25 @@ out:
 	return err;
 }
 
+/* Every lab has its supervisor from the start: it holds the data plane,
+ * which counts what each packet costs (transport accounting) whether or
+ * not a fault is active, and takes the lab's faults later. */
+static int lab_supervise(const struct fl_lab *lab)
+{
+	struct fl_target t;
+	struct fl_err e;
+	int err;
+
+	err = fl_target_from_session(lab->name, &t, &e);
+	if (!err)
+		err = fl_session_ensure(&t);
+	if (err)
+		pr_err("lab %s: its supervisor (data plane, accounting) did not start: %s (see"
+		       " fallacy doctor)",
+		       lab->name, strerror(err < 0 ? -err : EIO));
+	return err;
+}
+
 int fl_lab_up(const struct fl_lab_spec *spec, struct fl_lab **out)
 {
 	struct fl_state *st = NULL;
@@ -419,6 +439,10 @@ int fl_lab_up(const struct fl_lab_spec *spec, struct fl_lab **out)
 		return err;
 	}
 	err = fl_lab_build(lab, st);
+	if (!err && fl_lab_interrupted)
+		err = -EINTR;
+	if (!err)
+		err = lab_supervise(lab);
 	if (!err) {
 		snprintf(lab->state, sizeof(lab->state), "up");
 		err = fl_lab_save(lab);

@@ -217,6 +217,7 @@ static int commit(struct fl_sup *s, struct sup_fault *sf, FILE *msg)
 			s->t.session, strerror(-err));
 		return err;
 	}
+	sup_offloads_off(s);
 	if (sf->f.ops->apply && (err = sf->f.ops->apply(&c, &sf->f, &e))) {
 		fprintf(msg, "fault add %s: %s\n", s->t.session, e.msg);
 		return err;
@@ -576,11 +577,14 @@ int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, F
 		return sup_list(s, argc - 1, argv + 1, json, out);
 	if (!strcmp(cmd, "stats"))
 		return sup_stats(s, out);
+	if (!strcmp(cmd, "acct"))
+		return sup_acct(s, out, msg);
 	if (!strcmp(cmd, "ping")) {
 		fprintf(out, "ok\n");
 		return 0;
 	}
-	fprintf(msg, "fault: unknown request '%s' (add, change, del, clear, list, stats, keep)\n",
+	fprintf(msg,
+		"fault: unknown request '%s' (add, change, del, clear, list, stats, keep, acct)\n",
 		cmd);
 	return 2;
 }

@@ -253,6 +253,22 @@ static int wait_ready(int rfd, const char *session)
 	return -EIO;
 }
 
+/* In the middle process: the supervisor's "pid PID STARTTIME" goes into the
+ * journal right after the fork, and the supervisor waits for it before it
+ * execs, so a cleanup after a kill -9 of whoever started it (a lab up)
+ * stops it even while it is still starting. */
+static int journal_supervisor(const char *session, pid_t pid)
+{
+	struct fl_state *st = NULL;
+	int err;
+
+	err = fl_state_open(session, &st);
+	if (!err)
+		err = fl_state_track_pid(st, pid);
+	fl_state_close(st);
+	return err;
+}
+
 static int spawn(const char *session)
 {
 	int p[2], err;
@@ -268,11 +284,24 @@ static int spawn(const char *session)
 		return err;
 	}
 	if (pid == 0) {
+		int q[2];
+		char go;
+
 		close(p[0]);
 		setsid();
 		signal(SIGHUP, SIG_IGN);
-		if (fork() == 0)
+		if (pipe2(q, O_CLOEXEC))
+			_exit(0);
+		pid = fork();
+		if (pid == 0) {
+			close(q[1]);
+			/* runs only once it is in the journal */
+			if (read(q[0], &go, 1) != 1)
+				_exit(0);
 			exec_supervisor(session, p[1]);
+		}
+		if (pid > 0 && !journal_supervisor(session, pid) && write(q[1], "j", 1) != 1)
+			pr_debug("%s: the supervisor did not get its go", session);
 		_exit(0);
 	}
 	close(p[1]);

@@ -3,10 +3,11 @@
  *
  * A session is what faults are applied to: a lab (session name = lab name),
  * a named namespace (`@netns-NAME`) or the namespace of a process
- * (`@pid-PID`). A session with faults has one supervisor process,
- * `fallacy __supervise SESSION`, daemonized, that journals itself as
- * `pid PID STARTTIME` before anything relies on it, holds the BPF data plane
- * (and the delay line, ...), and answers on RUN_DIR/SESSION/ctl.sock.
+ * (`@pid-PID`). A session with faults (and every lab, from lab up) has one
+ * supervisor process, `fallacy __supervise SESSION`, daemonized, journaled as
+ * `pid PID STARTTIME` by whoever starts it before it runs, that holds the
+ * BPF data plane (and the delay line, ...), and answers on
+ * RUN_DIR/SESSION/ctl.sock.
  *
  * Client API (the CLI, the harness and wrap use it; nothing else talks to
  * the socket):

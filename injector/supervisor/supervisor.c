@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The session supervisor: journals itself, loads the data plane, listens on
+/* The session supervisor (journaled by its starter): loads the data plane, listens on
  * RUN_DIR/SESSION/ctl.sock and runs a ppoll loop with deadlines
  * (fl_sup_deadline: faults with a --duration). */
 #include "supervisor_int.h"
@@ -226,7 +226,7 @@ static int sup_loop(struct fl_sup *s, const sigset_t *unblocked, int *end_fd)
 
 int sup_attach(struct fl_sup *s)
 {
-	int err = 0, nfd;
+	int err = 0;
 
 	if (s->attached)
 		return 0;
@@ -238,12 +238,6 @@ int sup_attach(struct fl_sup *s)
 
 			err = fl_dp_attach(s->dp, s->st, s->ns_spec, s->nsfd, n->port,
 					   FL_DIR_INGRESS);
-			/* wire-sized packets: one decision per packet */
-			nfd = err ? -1 : fl_netns_open(n->netns);
-			if (nfd >= 0) {
-				fl_dp_offloads_off(nfd, "eth0");
-				close(nfd);
-			}
 		}
 	}
 	if (err) {
@@ -252,6 +246,43 @@ int sup_attach(struct fl_sup *s)
 	}
 	s->attached = true;
 	return 0;
+}
+
+void sup_offloads_off(struct fl_sup *s)
+{
+	int nfd;
+
+	if (!s->lab || s->offloads_off)
+		return;
+	/* wire-sized packets: one decision per packet. Accounting alone does
+	 * not need this (it counts a super-packet's segments), so a lab keeps
+	 * its offloads until its first fault. */
+	for (size_t i = 0; i < s->lab->n_nodes; i++) {
+		nfd = fl_netns_open(s->lab->nodes[i].netns);
+		if (nfd >= 0) {
+			fl_dp_offloads_off(nfd, "eth0");
+			close(nfd);
+		}
+	}
+	s->offloads_off = true;
+}
+
+/* A supervisor whose session folder is gone (a cleanup that ran while it
+ * was still starting, or a removed RUN_DIR) has nothing left to serve: it
+ * ends by itself instead of living on as an orphan. */
+#define SUP_WATCH_NS FL_NSEC_PER_SEC
+
+static void watchdog(struct fl_sup *s, void *key)
+{
+	char path[4096];
+
+	if (!fl_session_path(s->t.session, "journal", path, sizeof(path)) && access(path, F_OK) &&
+	    errno == ENOENT) {
+		pr_warn("supervisor %s: %s is gone; ending", s->t.session, path);
+		s->stop = true;
+		return;
+	}
+	fl_sup_deadline(s, key, fl_clock_mono_ns() + SUP_WATCH_NS, watchdog);
 }
 
 static int open_target(struct fl_sup *s)
@@ -336,19 +367,22 @@ static int sup_start(struct fl_sup *s, const char *session)
 	err = take_lock(s);
 	if (err)
 		return err;
-	err = fl_state_track_pid(s->st, getpid());
+	/* journaled by whoever started it (session.c), before it ran */
+	err = open_target(s);
 	if (!err)
-		err = open_target(s);
-	if (!err)
-		err = fl_dp_open(&s->dp);
+		err = fl_dp_open(&s->dp, s->lab ? FL_DIR_INGRESS : FL_DIR_BOTH);
 	if (!err && s->lab)
 		err = fl_dp_set_nodes(s->dp, s->lab);
+	if (!err && s->lab)
+		err = sup_acct_start(s);
 	/* a lab's supervisor attaches at once: after a kill -9 its successor
 	 * must replace the old program (and its rules) even for a "clear" */
 	if (!err && s->lab)
 		err = sup_attach(s);
 	if (!err)
 		err = listen_ctl(s);
+	if (!err)
+		err = fl_sup_deadline(s, &s->stop, fl_clock_mono_ns() + SUP_WATCH_NS, watchdog);
 	return err;
 }
 

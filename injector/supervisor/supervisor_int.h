@@ -39,6 +39,9 @@ struct fl_sup {
 	int nsfd;
 	char ns_spec[80];
 	bool attached;
+	bool offloads_off; /* a lab's nodes: TSO/GSO/GRO off (first fault) */
+	bool acct; /* transport accounting on (a lab, unless FALLACY_ACCOUNTING=off) */
+	uint64_t acct_since_ns; /* CLOCK_MONOTONIC: accounting started */
 	int lfd;
 	bool stop;
 	/* "keep": a namespace session stays up without faults until "clear"
@@ -64,5 +67,11 @@ int sup_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *out, F
 int sup_attach(struct fl_sup *s);
 /* Remove every fault (heal hooks run). */
 void sup_faults_clear(struct fl_sup *s);
+/* A lab's nodes get TSO/GSO/GRO off (once, at the first fault). */
+void sup_offloads_off(struct fl_sup *s);
+/* Transport accounting (acct.c): switch it on at start (a lab, unless
+ * FALLACY_ACCOUNTING=off), arm the session watchdog, answer "acct". */
+int sup_acct_start(struct fl_sup *s);
+int sup_acct(struct fl_sup *s, FILE *out, FILE *msg);
 
 #endif

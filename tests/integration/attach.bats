@@ -128,7 +128,9 @@ tc_state() {
 	run -2 "$FALLACY" partition "$lab" n1 n5
 	assert_output --partial "n5"
 	[ "$(tc -n "fl-$lab" -j filter show dev p-n1 ingress; tc -n "fl-$lab" -j qdisc show)" = "$wire_before" ]
-	[ ! -S "$FALLACY_RUN_DIR/$lab/ctl.sock" ]
+	# the lab's supervisor runs from lab up (accounting); it took no fault
+	run -0 "$FALLACY" fault list "$lab" -j
+	assert_output '[]'
 	run -0 "$FALLACY" lab down "$lab"
 }
 

@@ -25,16 +25,17 @@ teardown() {
 	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault 'lose' (did you mean 'loss'?)"
 }
 
-# Everything fallacy could have made: namespaces and the state folder.
+# Everything a run on lab $1 could have made: its namespaces and the state
+# folder (other namespaces belong to tests running at the same time).
 made() {
-	ip netns list | grep -o 'fl-[^ ]*' | sort
+	ip netns list | grep -o "fl-$1[.][^ ]*\|fl-$1\b" | sort
 	ls -A "$FALLACY_RUN_DIR" 2>/dev/null || true
 }
 
 @test "a bad fault parameter or an unknown node exits 2 with file:line:col and creates nothing, with --dry-run or not" {
 	fl_require_root
 	lab=$(fl_lab_name b)
-	before=$(made)
+	before=$(made "$lab")
 	for dry in --dry-run ""; do
 		run -2 "$FALLACY" run tests/data/scenarios/bad-rate.yaml \
 			--target scenarios/targets/http.yaml --lab "$lab" --out "$OUT" $dry
@@ -43,7 +44,7 @@ made() {
 			--target scenarios/targets/http.yaml --lab "$lab" --out "$OUT" $dry
 		assert_output "fallacy: tests/data/scenarios/bad-node.yaml:6:5: --to: unknown node 'n9' (the lab has n1, n2, n3)"
 	done
-	[ "$(made)" = "$before" ]
+	[ "$(made "$lab")" = "$before" ]
 	[ ! -e "$OUT" ]
 	[ ! -e "$FALLACY_RUN_DIR/$lab" ]
 }
@@ -71,9 +72,10 @@ made() {
 	run -0 "$FALLACY" run "$OUT/scenario.yaml" --target scenarios/targets/http.yaml --dry-run
 	assert_output --partial "  - latency: {p99: \"< 2s\"}"
 	run -0 xmllint --noout --schema tests/data/junit.xsd "$OUT/junit.xml"
-	# latency, throughput, the lanes per node (no fault: no counters)
+	# latency, throughput, bytes per operation, the lanes per node (no
+	# fault: no fault counters)
 	run -0 grep -c '<svg' "$OUT/report.html"
-	assert_output 3
+	assert_output 4
 	run -0 "$FALLACY" report "$OUT" --html "$BATS_TEST_TMPDIR/r.html"
 	assert_output --partial "smoke"
 	[ -s "$BATS_TEST_TMPDIR/r.html" ]
@@ -183,9 +185,10 @@ made() {
 	[ "$order" = "impossible smoke " ]
 	assert_output --regexp 'impossible +http +fail'
 	for r in smoke impossible; do
-		# latency, throughput, the lanes per node (and counters, with faults)
+		# latency, throughput, bytes per operation, the lanes per node (and
+		# the fault counters, with faults)
 		run -0 grep -c '<svg' "$OUT/$r/again.html"
-		[ "$output" -ge 3 ]
+		[ "$output" -ge 4 ]
 	done
 	run -0 xmllint --xpath 'count(//testsuite)' "$BATS_TEST_TMPDIR/j.xml"
 	assert_output 2

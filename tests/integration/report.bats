@@ -135,6 +135,6 @@ headless() {
 	run -0 grep -o 'class="fault" data-id="blackout"' "$dom"
 	[ "${#lines[@]}" -ge 7 ]
 	# the dropped series rises during the window: the loss fault dropped packets
-	run -0 jq -s '[.[] | .faults[] | select(.id == "blackout") | .dropped] | max' "$RUNS/impossible/counters.jsonl"
+	run -0 jq -s '[.[] | .faults[] | select(.id == "blackout") | .dropped] | max' "$RUNS/impossible/fault-counters.jsonl"
 	[ "$output" -gt 0 ]
 }

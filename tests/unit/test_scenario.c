@@ -130,6 +130,10 @@ static const struct bad bads[] = {
 	  "b.yaml:5:25: unknown key 'los' in a 'loss' fault (did you mean 'loss'?)" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    fault: {kind: loss, loss: 5 percent}\n",
 	  "b.yaml:5:31: bad value for 'loss': " },
+	/* an empty group name never loads (it printed as a file that did not
+	 * load again: found by fuzz_scenario with a tagged empty value) */
+	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    partition: [[\"\"], [n2, n3]]\n",
+	  "b.yaml:5:19: items of 'partition' must be node names" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    partition: [[n1]]\n",
 	  "b.yaml:5:16: 'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n",
@@ -332,7 +336,9 @@ static void test_round_trip(void **state)
 		"  - recovery: {within: 2s, after: slow-leader, rate: \">= 0.9\", window: 500ms}\n"
 		"  - latency: {max: \"< 3s\", outside: faults}\n"
 		"  - progress: \">= 2\"\n"
-		"  - invariant: {run: \"sh -c 'test -s $FALLACY_OPS'\", expect: 0}\n";
+		"  - invariant: {run: \"sh -c 'test -s $FALLACY_OPS'\", expect: 0}\n"
+		"  - transport: {retransmits: \"< 5%\", bytes_per_op: \"< 4kb\", during: "
+		"slow-leader}\n";
 	char text[4096], *a, *b;
 	struct fl_scenario *s1 = NULL, *s2 = NULL;
 	struct fl_err err = { "" };
@@ -356,11 +362,14 @@ static void test_round_trip(void **state)
 		assert_ptr_equal(s1->steps[i].ops, s2->steps[i].ops);
 		assert_true(s1->steps[i].at_ns == s2->steps[i].at_ns);
 	}
-	assert_int_equal(s1->n_checks, 9);
-	assert_int_equal(s2->n_checks, 9);
+	assert_int_equal(s1->n_checks, 10);
+	assert_int_equal(s2->n_checks, 10);
 	for (size_t i = 0; i < s1->n_checks; i++)
 		assert_string_equal(s1->checks[i].name, s2->checks[i].name);
 	assert_non_null(strstr(a, "    fault: \"delay 200ms jitter 50ms --from n1 --to n2,n3\"\n"));
+	/* a transport check's metrics print in the table's order */
+	assert_non_null(strstr(a, "  - transport: {bytes_per_op: \"< 4kb\", retransmits: \"< 5%\", "
+				  "during: slow-leader}\n"));
 	free(a);
 	free(b);
 	fl_scenario_free(s1);
