@@ -174,6 +174,16 @@ wrap_waiting() {
 	assert_failure
 }
 
+@test "kill -9 of a lab's control server: lab down still removes everything" {
+	lab=$(fl_lab_name q)
+	run -0 "$FALLACY" lab up "$lab" --nodes 2 --control-user nobody
+	pid=$(pgrep -f "__control $lab ")
+	[ -n "$pid" ]
+	kill -9 "$pid"
+	run -0 "$FALLACY" lab down "$lab"
+	fl_assert_lab_gone "$lab"
+}
+
 @test "the Python client installs with pip, offline, and brings its pytest fixtures" {
 	"$PY" -c 'import pytest, setuptools' 2>/dev/null || skip "python3-pytest/setuptools missing (make deps)"
 	"$PY" -m venv --system-site-packages "$TMP/venv" || skip "python3 -m venv does not work here"

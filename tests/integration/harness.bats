@@ -59,7 +59,7 @@ made() {
 	lab=$(fl_lab_name h)
 	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/http.yaml \
 		--out "$OUT" --lab "$lab"
-	assert_output --partial "smoke                        http          pass        3/3"
+	assert_output --regexp "smoke +http +pass +3/3 +1 +[0-9.]+(us|ms|s) +[0-9]+ "
 	for f in scenario.yaml events.jsonl ops.jsonl counters.json summary.json junit.xml \
 		report.html logs/n1.log logs/n2.log logs/n3.log; do
 		[ -s "$OUT/$f" ] || fail "missing $f"
