@@ -35,7 +35,7 @@ TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
 # One public header per part of the injector, plus the base helpers.
 PUBLIC_HDRS := log.h parse.h json.h clock.h lab/lab.h faults/fault.h dataplane/dataplane.h \
 	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
-	probe/probe.h stats/stats.h
+	probe/probe.h stats/stats.h inject/inject.h
 API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))
 LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
 LDFLAGS := $(EXTRA_LDFLAGS)
@@ -171,7 +171,7 @@ DEB_PKG := debhelper dpkg-dev fakeroot
 # only for the report's browser test (tests/integration/report.bats runs
 # `make deps-browser` when chromium is missing)
 DEB_BROWSER := chromium
-DEB_DEMO := etcd-server etcd-client redis-server redis-tools
+DEB_DEMO := etcd-server etcd-client redis-server redis-tools openssl
 deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO) $(DEB_PKG)
 

@@ -150,9 +150,10 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 
 	if (!ev || jget_u64(m, "mono_ns", &t))
 		return -EINVAL;
-	if (!strcmp(ev, "start"))
+	if (!strcmp(ev, "start")) {
 		rd->start_ns = t;
-	else if (!strcmp(ev, "end"))
+		jget_u64(m, "wall_ns", &rd->start_wall_ns);
+	} else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
 	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal") &&
 		    strcmp(ev, "error")))
@@ -549,14 +550,17 @@ const struct fl_check_kind_ops fl_check_kinds[] = {
 	[FL_CHECK_COMMAND] = { "command", NULL },
 	[FL_CHECK_INVARIANT] = { "invariant", NULL },
 	[FL_CHECK_TRANSPORT] = { "transport", eval_transport },
+	[FL_CHECK_PLAINTEXT] = { "plaintext", fl_check_eval_captures },
+	[FL_CHECK_SECURE] = { "secure", fl_check_eval_captures },
 };
 
 const char *const fl_check_names[] = { "availability", "latency",   "recovery",	 "progress",
-				       "command",      "invariant", "transport", NULL };
+				       "command",      "invariant", "transport", "plaintext",
+				       "secure",       NULL };
 
 const char *fl_check_kind_name(enum fl_check_kind k)
 {
-	return k <= FL_CHECK_TRANSPORT ? fl_check_kinds[k].name : "?";
+	return k <= FL_CHECK_SECURE ? fl_check_kinds[k].name : "?";
 }
 
 void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
@@ -564,7 +568,7 @@ void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
 {
 	memset(res, 0, sizeof(*res));
 	res->ck = ck;
-	if (ck->kind <= FL_CHECK_TRANSPORT && fl_check_kinds[ck->kind].eval)
+	if (ck->kind <= FL_CHECK_SECURE && fl_check_kinds[ck->kind].eval)
 		fl_check_kinds[ck->kind].eval(ck, rd, res);
 	else
 		fl_check_eval_status(ck, -1, "not evaluated", res);
@@ -610,6 +614,12 @@ void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
 		break;
 	case FL_CHECK_TRANSPORT:
 		fl_check_transport_bounds(ck, bound, sizeof(bound));
+		break;
+	case FL_CHECK_PLAINTEXT:
+		snprintf(bound, sizeof(bound), "0 packets with a marker");
+		break;
+	case FL_CHECK_SECURE:
+		snprintf(bound, sizeof(bound), "every connection TLS");
 		break;
 	default:
 		snprintf(bound, sizeof(bound), "%s", ck->bound.text);

@@ -27,6 +27,7 @@
 #include "state/state.h"
 #include "supervisor/session.h"
 #include "steps.h"
+#include "tls.h"
 #include "transport.h"
 
 /* Readiness: the target's ready command is run again every READY_RETRY_US,
@@ -67,7 +68,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 {
 	struct passwd *pw = r->t->user ? getpwnam(r->t->user) : NULL;
 	unsigned int rnd;
-	char base[80];
+	char base[80], why[300];
 	int ret;
 
 	if (r->t->user && !pw)
@@ -79,6 +80,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (unsigned int)getpid() ^ (unsigned int)time(NULL);
 	snprintf(base, sizeof(base), "/tmp/fallacy-%s.%08x", r->lab_name, rnd);
+	snprintf(r->scratch, sizeof(r->scratch), "%s", base);
 	ret = fl_state_mkdir(r->st, base, 0755);
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
@@ -92,6 +94,8 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	if (ret)
 		return run_fail(s, ret, "cannot create the scratch folders in %s: %s", base,
 				strerror(-ret));
+	if (fl_run_tls(r, why, sizeof(why)))
+		return run_fail(s, -EIO, "%s", why);
 	return 0;
 }
 
@@ -264,7 +268,8 @@ static int capture_start(struct fl_run *r, struct fl_suite *s)
 	char dir[600], path[700];
 	int ret = 0;
 
-	if (!r->o->capture)
+	/* plaintext and secure checks read the captures: they turn it on */
+	if (!r->o->capture && !fl_scenario_needs_capture(r->sc))
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/pcap", r->dir);
 	if (mkdir(dir, 0755) && errno != EEXIST)
@@ -569,6 +574,7 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	if (ret && ret != -ENOENT)
 		pr_warn("%s: %s", r->sc->name, err.msg);
 	fl_tcost_windows(&rd, &s->transport, &s->n_transport);
+	snprintf(rd.dir, sizeof(rd.dir), "%s", r->dir); /* pcap/ of capture checks */
 	for (size_t i = 0; i < r->sc->n_checks; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 

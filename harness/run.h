@@ -60,6 +60,8 @@ struct fl_run {
 	struct fl_tnode tnodes[FL_RUN_MAX_NODES];
 	size_t n_nodes;
 	char dir[512];
+	char scratch[80]; /* /tmp/fallacy-LAB.RANDOM, journaled with the lab */
+	char tls_dir[100]; /* SCRATCH/tls with tls: true, else "" */
 	uint64_t seed;
 	uint64_t t0, t_end;
 	volatile sig_atomic_t stop_load;

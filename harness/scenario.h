@@ -46,7 +46,11 @@ enum fl_check_kind {
 	FL_CHECK_COMMAND,
 	FL_CHECK_INVARIANT,
 	FL_CHECK_TRANSPORT,
+	FL_CHECK_PLAINTEXT, /* no marker in any captured payload (pcap) */
+	FL_CHECK_SECURE, /* every captured TCP connection on the ports starts with TLS */
 };
+
+#define FL_CHECK_MAX_PORTS 16
 
 enum fl_cmp {
 	FL_CMP_LT,
@@ -103,7 +107,16 @@ struct fl_check {
 	/* transport: one bound per metric (transport.h, enum fl_tmetric) */
 	struct fl_bound tbound[4];
 	unsigned int tmask; /* bit m: metric m has a bound */
+	/* plaintext and secure: over the run's pcap files (--capture) */
+	char **markers; /* byte strings that must not appear in a payload */
+	size_t n_markers;
+	uint16_t ports[FL_CHECK_MAX_PORTS]; /* either port of a packet; none = all */
+	size_t n_ports;
 };
+
+/* Does the scenario have checks that read the run's captures? */
+struct fl_scenario;
+bool fl_scenario_needs_capture(const struct fl_scenario *sc);
 
 struct fl_scenario {
 	char *file;

@@ -37,11 +37,12 @@ static const struct {
 	{ "bash", "bash" },
 	{ "timeout", "coreutils" },
 	{ "setpriv", "util-linux" },
+	{ "openssl", "openssl" },
 };
 
-static const char *const tvars[] = { "node",	 "ip",	  "ip6",       "index", "nodes",
-				     "ips",	 "peers", "endpoints", "seq",	"name",
-				     "scenario", "lab",	  "dir",       NULL };
+static const char *const tvars[] = { "node",  "ip",	   "ip6",  "index", "nodes",	"ips",
+				     "peers", "endpoints", "seq",  "name",  "scenario", "lab",
+				     "dir",   "ca",	   "cert", "key",   "verify",	NULL };
 
 const char *fl_tool_package(const char *tool)
 {
@@ -134,7 +135,8 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 	else
 		fl_err_set(err,
 			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
-			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE)",
+			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE, "
+			   "verify; with tls: ca, cert, key)",
 			   name);
 	return -EINVAL;
 }
@@ -184,6 +186,8 @@ static int sb_str(struct sbuf *b, const char *s)
 
 static int expand_list(const struct fl_tvars *v, const char *item, struct sbuf *b,
 		       struct fl_err *err);
+static int expand_into(const char *tmpl, const struct fl_tvars *v, struct sbuf *b,
+		       struct fl_err *err);
 
 static const struct fl_tnode *node_by_name(const struct fl_tvars *v, const char *name, size_t len)
 {
@@ -191,6 +195,24 @@ static const struct fl_tnode *node_by_name(const struct fl_tvars *v, const char 
 		if (strlen(v->nodes[i].name) == len && !strncmp(v->nodes[i].name, name, len))
 			return &v->nodes[i];
 	return NULL;
+}
+
+/* {{ca}} {{cert}} {{key}}: the run's PEM files (tls: true). */
+static int tls_var(const struct fl_tvars *v, const char *var, size_t len, struct sbuf *b,
+		   struct fl_err *err)
+{
+	char path[512];
+
+	if (!v->tls_dir) {
+		fl_err_set(err, "'{{%.*s}}' needs 'tls: true' in the target", (int)len, var);
+		return -EINVAL;
+	}
+	if (len == 2)
+		snprintf(path, sizeof(path), "%s/ca.pem", v->tls_dir);
+	else
+		snprintf(path, sizeof(path), "%s/%s.%s", v->tls_dir, v->nodes[v->self].name,
+			 len == 4 ? "pem" : "key");
+	return sb_str(b, path);
 }
 
 static int expand_var(const struct fl_tvars *v, const char *var, size_t len, struct sbuf *b,
@@ -214,6 +236,20 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		return sb_str(b, v->lab ? v->lab : "");
 	if (IS("dir"))
 		return sb_str(b, v->dir ? v->dir : "");
+	if (IS("ca") || IS("cert") || IS("key"))
+		return tls_var(v, var, len, b, err);
+	if (IS("verify")) {
+		if (!v->t || !v->t->verify) {
+			fl_err_set(err, "'{{verify}}': target '%s' has no 'verify' command",
+				   v->t && v->t->name ? v->t->name : "?");
+			return -EINVAL;
+		}
+		if (strstr(v->t->verify, "{{verify}}")) {
+			fl_err_set(err, "'verify' cannot refer to itself");
+			return -EINVAL;
+		}
+		return expand_into(v->t->verify, v, b, err);
+	}
 	if (IS("index") || IS("seq")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("seq") ? (unsigned long long)v->seq : (unsigned long long)v->self);
@@ -403,28 +439,61 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 							     fl_ydup(&t->load_op, op ? op : "probe");
 }
 
-static const char *const target_keys[] = { "name", "nodes",    "requires", "start",    "stop",
-					   "peer", "endpoint", "probe",	   "workload", NULL };
+static const char *const target_keys[] = { "name",     "nodes", "requires", "start",
+					   "stop",     "peer",	"endpoint", "probe",
+					   "workload", "tls",	"verify",   NULL };
+
+/* Without tls: true, no template may name the certificates. */
+static int tls_vars_need_tls(struct tctx *c, const struct fl_ynode *r)
+{
+	const char *tmpl[] = { c->t->start_run, c->t->ready_run, c->t->load_run,
+			       c->t->peer,	c->t->endpoint,	 c->t->verify };
+
+	if (c->t->tls)
+		return 0;
+	for (size_t i = 0; i < sizeof(tmpl) / sizeof(tmpl[0]); i++) {
+		if (tmpl[i] && (strstr(tmpl[i], "{{ca}}") || strstr(tmpl[i], "{{cert}}") ||
+				strstr(tmpl[i], "{{key}}")))
+			return fl_yerr(
+				c->err, c->d, r,
+				"{{ca}}, {{cert}} and {{key}} need 'tls: true' (certificates "
+				"made for the run)");
+	}
+	for (size_t i = 0; i < c->t->n_env; i++)
+		if (strstr(c->t->env[i], "{{ca}}") || strstr(c->t->env[i], "{{cert}}") ||
+		    strstr(c->t->env[i], "{{key}}"))
+			return fl_yerr(
+				c->err, c->d, r,
+				"{{ca}}, {{cert}} and {{key}} need 'tls: true' (certificates "
+				"made for the run)");
+	return 0;
+}
 
 static int parse_target(struct tctx *c, const struct fl_ynode *r)
 {
 	const struct fl_ynode *p = fl_ymap_get(r, "probe"), *w = fl_ymap_get(r, "workload");
 	const struct fl_ynode *stop = fl_ymap_get(r, "stop"), *s = fl_ymap_get(r, "start");
 	static const char *const skeys[] = { "grace", NULL };
-	const char *name = NULL;
+	const char *name = NULL, *tls = NULL;
 	struct fl_sut *t = c->t;
 	uint64_t nodes = 0;
 	struct fl_err e;
 
 	if (!r)
 		return fl_yerr(c->err, c->d, NULL, "empty target file");
+	if (fl_yget_str(c->d, r, "tls", false, &tls, c->err))
+		return -EINVAL;
+	if (tls && strcmp(tls, "true") && strcmp(tls, "false"))
+		return fl_yerr(c->err, c->d, fl_ymap_get(r, "tls"), "'tls' must be true or false");
+	t->tls = tls && !strcmp(tls, "true");
 	if (fl_yexpect(c->d, r, FL_Y_MAP, "a target", c->err) ||
 	    fl_ycheck_keys(c->d, r, "a target", target_keys, c->err) ||
 	    fl_yget_str(c->d, r, "name", true, &name, c->err) ||
 	    fl_yget_u64(c->d, r, "nodes", true, 1, 64, &nodes, c->err) ||
 	    fl_yget_strv(c->d, r, "requires", &t->requires, &t->n_requires, c->err) ||
 	    tget_tmpl(c, r, "peer", false, &t->peer) ||
-	    tget_tmpl(c, r, "endpoint", false, &t->endpoint))
+	    tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
+	    tget_tmpl(c, r, "verify", false, &t->verify))
 		return -EINVAL;
 	if (fl_validate_name("name", name, 48, &e))
 		return fl_yerr(c->err, c->d, fl_ymap_get(r, "name"), "%s", e.msg);
@@ -443,7 +512,9 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 			       "a target has a 'probe' or a 'workload', not both");
 	if (!p && !w)
 		return fl_yerr(c->err, c->d, r, "a target needs a 'probe' or a 'workload'");
-	return fl_ydup(&t->name, name) ?: parse_load(c, p ? p : w, w != NULL);
+	return fl_ydup(&t->name, name)			   ?:
+		       parse_load(c, p ? p : w, w != NULL) ?:
+							     tls_vars_need_tls(c, r);
 }
 
 int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct fl_err *err)
@@ -489,6 +560,7 @@ void fl_sut_free(struct fl_sut *t)
 	free(t->user);
 	free(t->peer);
 	free(t->endpoint);
+	free(t->verify);
 	free(t->load_node);
 	free(t->load_run);
 	free(t->load_op);

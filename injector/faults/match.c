@@ -335,7 +335,8 @@ int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl
 		}
 		f->proto = IPPROTO_TCP;
 	}
-	if (!resolve(f, lab, err))
+	/* the kind's own rules again, now that the match options are known */
+	if (!resolve(f, lab, err) && !fl_fault_validate(f, err))
 		return 0;
 bad:
 	if (bad)

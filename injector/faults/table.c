@@ -13,7 +13,9 @@
 	KIND(reset)     \
 	KIND(delay)     \
 	KIND(reorder)   \
-	KIND(rate)
+	KIND(rate)      \
+	KIND(tamper)    \
+	KIND(replay)
 
 #define DECLARE(name) extern const struct fault_ops fl_fault_##name;
 #define ENTRY(name) &fl_fault_##name,

@@ -34,6 +34,8 @@ def schema:
 	  "partition": { id: true, req: { spec: "string", late_ns: "int", apply_ns: "int" } },
 	  "heal": { id: true, opt: { counters: "array", late_ns: "int", apply_ns: "int",
 				     source: "string" } },
+	  "inject": { id: true, req: { spec: "string" },
+		      opt: { late_ns: "int", apply_ns: "int", packets: "int" } },
 	  "error": { id: true, req: { message: "string" } },
 	  "exit": { req: { pid: "int", status: "int" }, opt: { signal: "int" } },
 	  "end": { opt: { status: "sint" } },
