@@ -84,7 +84,14 @@ setup() {
 	assert_output --partial "expected two results folders"
 }
 
-@test "several targets: a folder per scenario and target, one index for all" {
+@test "several targets: a folder per scenario and target, one index for all; names resolve or are refused" {
+	run -0 "$FALLACY" run smoke --target http --target redis --out "$BATS_TEST_TMPDIR/two"
+	assert_output --regexp 'smoke +http +pass'
+	assert_output --regexp 'smoke +redis +pass'
+	[ -s "$BATS_TEST_TMPDIR/two/smoke-http/summary.json" ]
+	[ -s "$BATS_TEST_TMPDIR/two/smoke-redis/summary.json" ]
+	run -0 xmllint --html --xpath 'count(//table/tr[td])' "$BATS_TEST_TMPDIR/two/index.html"
+	assert_output 2
 	run -0 "$FALLACY" run --dry-run smoke --target http --target redis
 	assert_output --partial "against target $REPO/scenarios/targets/http.yaml"
 	assert_output --partial "against target $REPO/scenarios/targets/redis.yaml"
