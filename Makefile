@@ -35,7 +35,7 @@ TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
 # One public header per part of the injector, plus the base helpers.
 PUBLIC_HDRS := log.h parse.h json.h clock.h lab/lab.h faults/fault.h dataplane/dataplane.h \
 	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
-	probe/probe.h stats/stats.h inject/inject.h
+	probe/probe.h stats/stats.h inject/inject.h admin/admin.h
 API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))
 LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
 LDFLAGS := $(EXTRA_LDFLAGS)
@@ -62,7 +62,7 @@ endif
 .DELETE_ON_ERROR:
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
-.PHONY: all deps check check-unit check-integration check-asan bench demo install \
+.PHONY: all deps check check-unit check-integration check-soak check-asan bench demo install \
 	uninstall clean vmlinux unit-bins format fuzz fuzz-bins man completion deb deps-browser
 
 all: $(OUTPUT)/fallacy
@@ -192,6 +192,11 @@ check-unit: all unit-bins
 
 check-integration: all
 	@./tests/run.sh --integration
+
+# check-integration SOAK_RUNS times (default 5) with SOAK_BUSY cores (default
+# 1) kept busy by a background loop; fails if any run fails (tests/soak.sh)
+check-soak: all
+	@./tests/soak.sh
 
 check-asan: deps
 	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \

@@ -518,6 +518,7 @@ const struct fl_step_ops fl_step_heal = {
 #define FL_STEPS(STEP)  \
 	STEP(fault)     \
 	STEP(partition) \
+	STEP(admin)     \
 	STEP(inject)    \
 	STEP(heal)
 

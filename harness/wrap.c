@@ -499,6 +499,10 @@ static void fault_summary(const struct wrap *w, char *buf, size_t len)
 	const struct wrap_fault_sum *f = &w->wf.sum;
 	size_t n;
 
+	if (w->wf.lost) {
+		snprintf(buf, len, "lost (the fault supervisor died while the command ran)");
+		return;
+	}
 	if (!f->faults) {
 		snprintf(buf, len, "none");
 		return;
