@@ -187,7 +187,9 @@ wrap_waiting() {
 @test "the Python client installs with pip, offline, and brings its pytest fixtures" {
 	"$PY" -c 'import pytest, setuptools' 2>/dev/null || skip "python3-pytest/setuptools missing (make deps)"
 	"$PY" -m venv --system-site-packages "$TMP/venv" || skip "python3 -m venv does not work here"
-	run -0 "$TMP/venv/bin/pip" install -q --no-build-isolation --no-index --no-deps "$REPO/python"
+	# from a copy: setuptools builds in the source folder (build/, egg-info)
+	cp -r "$REPO/python" "$TMP/src"
+	run -0 "$TMP/venv/bin/pip" install -q --no-build-isolation --no-index --no-deps "$TMP/src"
 	run -0 "$TMP/venv/bin/python" -c 'import fallacy, os; print(fallacy.__file__)'
 	assert_output --partial "$TMP/venv/"
 	run -0 sh -c "cd '$TMP' && '$TMP/venv/bin/python' -m pytest -p no:cacheprovider --fixtures 2>&1"
