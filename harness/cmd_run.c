@@ -38,7 +38,8 @@ static void run_usage(FILE *f)
 		"  --seed N       override the scenarios' seeds\n"
 		"  --out DIR      results folder (default results/NAME-YYYYmmdd-HHMMSS;\n"
 		"                 with several scenarios DIR/NAME, with several targets\n"
-		"                 DIR/NAME-TARGET; DIR/index.html lists them)\n"
+		"                 DIR/NAME-TARGET; DIR/index.html lists them; several\n"
+		"                 runs without --out: DIR is results/run-YYYYmmdd-HHMMSS)\n"
 		"  --junit FILE   one JUnit XML file for all scenarios\n"
 		"  --tap          TAP on stdout (the table goes to stderr)\n"
 		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them)\n"
@@ -314,8 +315,6 @@ static const char *out_dir(const struct run_args *a, const struct fl_scenario *s
 		snprintf(buf, len, "%s/%s", a->out, name);
 	else if (a->out)
 		snprintf(buf, len, "%s", a->out);
-	else if (a->n_targets > 1)
-		fl_results_default_dir(name, buf, len);
 	else
 		return NULL;
 	return buf;
@@ -353,14 +352,14 @@ static int run_all(struct run_args *a, struct fl_sut **ts, struct fl_scenario **
 	return worst;
 }
 
-/* Several runs: DIR/index.html (DIR: --out, or results/) lists them. */
+/* Several runs: DIR/index.html (DIR: --out, or results/run-TIME) lists them. */
 static void write_index(struct run_args *a, struct fl_suite *suites, int n)
 {
 	char path[700];
 
 	if (n < 2)
 		return;
-	snprintf(path, sizeof(path), "%s/index.html", a->out ? a->out : "results");
+	snprintf(path, sizeof(path), "%s/index.html", a->out);
 	if (fl_report_index(path, suites, (size_t)n))
 		pr_err("run: cannot write %s: %s", path, strerror(errno));
 	else
@@ -386,6 +385,7 @@ int do_run(int argc, char **argv)
 	struct fl_sut *t[MAX_TARGETS] = { NULL };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int ret = parse_args(argc, argv, &a), n, ran = 0;
+	char call_dir[600];
 	struct fl_err err;
 
 	if (ret)
@@ -417,6 +417,10 @@ int do_run(int argc, char **argv)
 	if (geteuid()) {
 		pr_err("run: needs root (network namespaces); try sudo");
 		goto out;
+	}
+	if (!a.out && n * a.n_targets > 1) { /* one folder per call: its index stays */
+		fl_results_default_dir("run", call_dir, sizeof(call_dir));
+		a.out = call_dir;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -85,13 +85,21 @@ setup() {
 }
 
 @test "several targets: a folder per scenario and target, one index for all; names resolve or are refused" {
-	run -0 "$FALLACY" run smoke --target http --target redis --out "$BATS_TEST_TMPDIR/two"
+	# no --out: the call's own folder results/run-TIME, an older index kept
+	mkdir -p "$BATS_TEST_TMPDIR/cwd/results"
+	echo older >"$BATS_TEST_TMPDIR/cwd/results/index.html"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	run -0 "$FALLACY" run smoke --target http --target redis
 	assert_output --regexp 'smoke +http +pass'
 	assert_output --regexp 'smoke +redis +pass'
-	[ -s "$BATS_TEST_TMPDIR/two/smoke-http/summary.json" ]
-	[ -s "$BATS_TEST_TMPDIR/two/smoke-redis/summary.json" ]
-	run -0 xmllint --html --xpath 'count(//table/tr[td])' "$BATS_TEST_TMPDIR/two/index.html"
+	assert_equal "$(cat results/index.html)" older
+	two=$(ls -d "$PWD"/results/run-*)
+	assert_output --partial "2 runs, listed in results/run-"
+	[ -s "$two/smoke-http/summary.json" ]
+	[ -s "$two/smoke-redis/summary.json" ]
+	run -0 xmllint --html --xpath 'count(//table/tr[td])' "$two/index.html"
 	assert_output 2
+	cd "$REPO"
 	run -0 "$FALLACY" run --dry-run smoke --target http --target redis
 	assert_output --partial "against target $REPO/scenarios/targets/http.yaml"
 	assert_output --partial "against target $REPO/scenarios/targets/redis.yaml"
