@@ -122,30 +122,83 @@ static bool opt_char(char ch)
 	return islower((unsigned char)ch) || isdigit((unsigned char)ch) || ch == '-';
 }
 
-/* Every --option and -x the help text names, once: a word that starts
- * after a blank, '[', '(' or '|' and ends before one of " ,]|=)". */
-static void options(const struct comp *c)
+/* Every --option and -x that text[0..len) names, once (seen: those out
+ * already): a word that starts after a blank, '[', '(' or '|' and ends
+ * before one of " ,]|=)". */
+static void options_in(const struct comp *c, const char *text, size_t len, char *seen,
+		       size_t seen_len)
 {
-	char seen[4096] = " ", opt[52];
+	const char *end = text + len;
+	char opt[52];
 
-	for (const char *p = c->help; (p = strchr(p, '-')); p++) {
+	for (const char *p = text; (p = memchr(p, '-', (size_t)(end - p))); p++) {
 		size_t n = 1;
 
-		if (p > c->help && !strchr(" \t\n[(|", p[-1]))
+		if (p > text && !strchr(" \t\n[(|", p[-1]))
 			continue;
 		if (p[1] == '-')
 			n = 2;
-		while (n < 48 && opt_char(p[n]))
+		while (n < 48 && p + n < end && opt_char(p[n]))
 			n++;
-		if (!strchr(" ,]|=)\n", p[n]) || p[n - 1] == '-' ||
+		if ((p + n < end && !strchr(" ,]|=)\n", p[n])) || p[n - 1] == '-' ||
 		    (p[1] != '-' && (n != 2 || !isalpha((unsigned char)p[1]))))
 			continue;
 		snprintf(opt, sizeof(opt), " %.*s ", (int)n, p);
-		if (strstr(seen, opt) || strlen(seen) + n + 2 >= sizeof(seen))
+		if (strstr(seen, opt) || strlen(seen) + n + 2 >= seen_len)
 			continue;
 		strcat(seen, opt + 1);
 		opt[n + 1] = '\0';
 		out(c, opt + 1);
+	}
+}
+
+/* The usage lines of "fallacy CMD SUB" (to the next usage line), or NULL
+ * when the subcommand has none of its own or they say OPTIONS or PARAMS
+ * (its options are then the command's). */
+static const char *sub_usage(const struct comp *c, size_t *len)
+{
+	const char *para = strstr(c->help, "\n\n"), *p, *q;
+	char key[80];
+	size_t n;
+
+	if (!c->sub[0])
+		return NULL;
+	n = (size_t)snprintf(key, sizeof(key), "fallacy %s %s", c->cmd->name, c->sub);
+	for (p = c->help; (p = strstr(p, key)) && (!para || p < para); p += n)
+		if (strchr(" \n", p[n]))
+			break;
+	if (!p || (para && p >= para))
+		return NULL;
+	q = strstr(p + n, "\n       fallacy ");
+	if (!q || (para && q > para))
+		q = para ? para : p + strlen(p);
+	*len = (size_t)(q - p);
+	if (memmem(p, *len, "OPTIONS", 7) || memmem(p, *len, "PARAMS", 6))
+		return NULL;
+	return p;
+}
+
+/* The options of the command, or of its subcommand when its usage lines
+ * list them: those, the TARGET line's when it takes one, and the long
+ * forms of its short ones ("-j, --json"). */
+static void options(const struct comp *c)
+{
+	char seen[4096] = " ", pair[16];
+	const char *u, *t, *l;
+	size_t len;
+
+	u = sub_usage(c, &len);
+	if (!u)
+		return options_in(c, c->help, strlen(c->help), seen, sizeof(seen));
+	options_in(c, u, len, seen, sizeof(seen));
+	if (memmem(u, len, "TARGET", 6) && (t = strstr(c->help, "\nTARGET:")))
+		options_in(c, t, strcspn(t + 1, "\n") + 1, seen, sizeof(seen));
+	for (const char *p = seen; (p = strstr(p, " -")); p++) {
+		if (p[2] == '-' || p[3] != ' ')
+			continue;
+		snprintf(pair, sizeof(pair), "%.2s, --", p + 1);
+		if ((l = strstr(c->help, pair)))
+			options_in(c, l + 4, strcspn(l + 4, " \n"), seen, sizeof(seen));
 	}
 }
 

@@ -89,6 +89,15 @@ bash_complete() {
 	assert_output --delay
 	run -0 bash_complete wrap --con
 	assert_output --control
+	# a subcommand's own options, where its usage lines list them
+	run -0 bash_complete lab up demo --
+	for o in --nodes --node --ipv6 --control-user --json; do assert_line -- "$o"; done
+	run bash_complete lab down demo --
+	refute_output --partial --nodes
+	run -0 bash_complete lab list -
+	assert_output "$(printf '%s\n' -j --json)"
+	run -0 bash_complete fault del --
+	assert_output "$(printf '%s\n' --netns --pid)"
 	run -0 bash_complete fault add demo loss 1% --proto ""
 	assert_line udp
 	run -0 bash_complete -v --ch
