@@ -22,6 +22,12 @@ struct fl_op {
 	char node[24];
 	char op[64];
 	enum fl_op_status status;
+	/* history members (docs/consistency.md): the client that ran it (0:
+	 * none), the value it wrote ("": none), and a probe run that was never
+	 * started because `concurrent` runs were still in flight */
+	uint64_t process;
+	char value[64];
+	bool skipped;
 };
 
 /* A window during which a fault (or partition) was active. */

@@ -44,6 +44,7 @@ int do_stats(int argc, char **argv);
 int do_report(int argc, char **argv);
 int do_check(int argc, char **argv);
 int do_cleanup(int argc, char **argv);
+int do_process(int argc, char **argv);
 int do_supervise(int argc, char **argv);
 int do_delayline(int argc, char **argv);
 

@@ -20,7 +20,7 @@
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fallacy run SCENARIO... --target TARGET [--seed N] [--out DIR]\n"
+		"usage: fallacy run SCENARIO... --target TARGET [--seed N] [--nodes N] [--out DIR]\n"
 		"                   [--junit FILE] [--tap] [--capture] [--dry-run] [--lab NAME]\n\n"
 		"Start the target on a fresh lab, drive its probe or workload, apply the\n"
 		"scenario's timeline of faults, check its properties and write a results\n"
@@ -29,6 +29,8 @@ static void run_usage(FILE *f)
 		"share one --junit file (one testsuite each) and a summary table.\n\n"
 		"  --target FILE  the system under test (scenarios/targets/*.yaml)\n"
 		"  --seed N       override the scenarios' seeds\n"
+		"  --nodes N      the lab's size (default: the scenario's nodes, else the\n"
+		"                 target's); the same scenario runs on 3 or 5 nodes\n"
 		"  --out DIR      results folder (default results/NAME-YYYYmmdd-HHMMSS;\n"
 		"                 with several scenarios DIR/NAME)\n"
 		"  --junit FILE   one JUnit XML file for all scenarios\n"
@@ -40,7 +42,9 @@ static void run_usage(FILE *f)
 		"  fallacy run scenarios/fallacies/network-is-reliable.yaml \\\n"
 		"      --target scenarios/targets/etcd.yaml\n"
 		"  fallacy run scenarios/fallacies/*.yaml --target scenarios/targets/http.yaml \\\n"
-		"      --junit junit.xml\n\n"
+		"      --junit junit.xml\n"
+		"  fallacy run scenarios/fallacies/network-is-reliable.yaml \\\n"
+		"      --target scenarios/targets/redis-sentinel.yaml --nodes 5 --seed 7\n\n"
 		"Exit status: 0 every check held, 1 a check failed, 2 bad input or an error.\n");
 }
 
@@ -50,6 +54,7 @@ struct run_args {
 	bool tap, dry;
 	char **files;
 	int n_files;
+	uint64_t *seeds; /* per scenario, chosen before anything is printed */
 };
 
 static void on_signal(int sig)
@@ -69,6 +74,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 					      { "dry-run", no_argument, NULL, 'n' },
 					      { "lab", required_argument, NULL, 'l' },
 					      { "capture", no_argument, NULL, 'c' },
+					      { "nodes", required_argument, NULL, 'N' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct fl_err err;
@@ -109,6 +115,16 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'c':
 			a->o.capture = true;
 			break;
+		case 'N': {
+			uint64_t n;
+
+			if (fl_parse_u64(optarg, 1, FL_RUN_MAX_NODES, &n, &err)) {
+				pr_err("run: --nodes %s", err.msg);
+				return FL_EXIT_USAGE;
+			}
+			a->o.nodes = (size_t)n;
+			break;
+		}
 		case 'h':
 			run_usage(stdout);
 			return -1;
@@ -127,22 +143,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
-static bool node_ok(const char *name, size_t n)
-{
-	char *end;
-	unsigned long k;
-
-	if (strchr(name, '.') || strchr(name, ':') || strchr(name, '/'))
-		return true; /* an address or prefix, checked by the data plane */
-	if (name[0] != 'n')
-		return false;
-	k = strtoul(name + 1, &end, 10);
-	return !*end && end != name + 1 && k >= 1 && k <= n;
-}
-
-/* Every fault kind must be one this build's data plane has, and every node
- * a step or a check names must be in the lab. */
-
+/* Every file read and checked, every step resolved and checked against
+ * the nodes and roles the lab will have: bad input fails here, before
+ * anything exists. */
 static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **scs)
 {
 	struct fl_err err;
@@ -158,9 +161,9 @@ static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **
 			pr_err("%s", err.msg);
 			return ret;
 		}
-		/* every fault, by fault add's own parser, against the nodes the
-		 * lab will have: bad input fails here, before anything exists */
-		ret = fl_run_validate(scs[i], scs[i]->nodes ? scs[i]->nodes : (*t)->nodes, &err);
+		a->seeds[i] = fl_run_seed(scs[i], &a->o);
+		ret = fl_scenario_expand(scs[i], a->seeds[i], &err) ?:
+			      fl_run_validate(scs[i], *t, fl_run_nodes(scs[i], *t, &a->o), &err);
 		if (ret) {
 			pr_err("%s", err.msg);
 			return ret;
@@ -172,57 +175,71 @@ static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **
 				return -EINVAL;
 			}
 	}
-	if (!strcmp((*t)->load_node, "all") || node_ok((*t)->load_node, (*t)->nodes))
-		return 0;
-	pr_err("%s:%d:%d: node '%s' is not in the lab (use n1..n%zu or all)", a->target, (*t)->line,
-	       (*t)->col, (*t)->load_node, (*t)->nodes);
-	return -EINVAL;
+	return 0;
+}
+
+static void plan_cmd(FILE *f, const char *what, const char *node, const char *tmpl,
+		     const struct fl_tvars *v)
+{
+	struct fl_err err;
+	char *cmd;
+
+	if (!fl_template_expand(tmpl, v, &cmd, &err)) {
+		fprintf(f, "  %s on %s: %s\n", what, node, cmd);
+		free(cmd);
+	}
 }
 
 void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
 		 FILE *f)
 {
-	size_t n = sc->nodes ? sc->nodes : t->nodes;
+	size_t n = fl_run_nodes(sc, t, o);
 	struct fl_tnode nodes[FL_RUN_MAX_NODES];
-	char names[FL_RUN_MAX_NODES][16], ips[FL_RUN_MAX_NODES][32], ip6s[FL_RUN_MAX_NODES][32];
-	struct fl_tvars v = { .t = t,
-			      .scenario = sc->name,
-			      .lab = "<lab>",
-			      .dir = "<scratch-dir>",
-			      .nodes = nodes,
-			      .n_nodes = n };
+	char ips[FL_RUN_MAX_NODES][32], ip6s[FL_RUN_MAX_NODES][32];
+	struct fl_tvars v = {
+		.t = t, .scenario = sc->name, .lab = "<lab>", .dir = "<scratch-dir>", .nodes = nodes
+	};
+	struct fl_tplan p;
 	struct fl_err err;
-	char *cmd;
-
-	for (size_t i = 0; i < n && i < FL_RUN_MAX_NODES; i++) {
-		snprintf(names[i], sizeof(names[i]), "n%zu", i + 1);
-		snprintf(ips[i], sizeof(ips[i]), "<ip-of-n%zu>", i + 1);
-		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-n%zu>", i + 1);
-		nodes[i] = (struct fl_tnode){ names[i], ips[i], ip6s[i] };
-	}
 	uint64_t seed = fl_run_seed(sc, o);
 
+	if (fl_sut_plan(t, n, &p, &err))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ips[i], sizeof(ips[i]), "<ip-of-%s>", p.names[i]);
+		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-%s>", p.names[i]);
+		nodes[i] = (struct fl_tnode){ p.names[i], ips[i], ip6s[i], p.roles[i] };
+	}
+	v.n_nodes = n;
 	fprintf(f, "# plan: scenario %s against target %s on %zu nodes, seed %llu%s\n", sc->file,
 		t->file, n, (unsigned long long)seed,
 		o->has_seed || sc->has_seed ? "" : " (random: --seed replays a run)");
 	fl_scenario_print(sc, seed, f);
 	fprintf(f, "target:\n");
-	for (size_t i = 0; i < n; i++) {
-		v.self = i;
-		if (!fl_template_expand(t->start_run, &v, &cmd, &err)) {
-			fprintf(f, "  start on %s: %s\n", names[i], cmd);
-			free(cmd);
+	for (size_t i = 0; i < n; i++)
+		if (p.roles[i])
+			fprintf(f, "  node %s: role %s\n", p.names[i], p.roles[i]);
+	for (size_t k = 0; k < t->n_starts; k++) {
+		const struct fl_tstart *it = &t->starts[k];
+		bool first = true;
+
+		for (size_t i = 0; i < n; i++) {
+			if (!fl_tstart_on(it, &p, i))
+				continue;
+			v.self = i;
+			plan_cmd(f, t->n_starts > 1 ? it->name : "start", p.names[i], it->run, &v);
+			if (first && it->ready_run)
+				plan_cmd(f, "ready", p.names[i], it->ready_run, &v);
+			first = false;
 		}
 	}
 	v.self = 0;
-	if (t->ready_run && !fl_template_expand(t->ready_run, &v, &cmd, &err)) {
-		fprintf(f, "  ready on n1: %s\n", cmd);
-		free(cmd);
-	}
-	if (!fl_template_expand(t->load_run, &v, &cmd, &err)) {
-		fprintf(f, "  %s on %s: %s\n", t->is_workload ? "workload" : "probe", t->load_node,
-			cmd);
-		free(cmd);
+	for (size_t k = 0; k < t->n_ops; k++) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "%s%s%s", t->is_workload ? "workload" : "probe",
+			 t->n_ops > 1 ? " " : "", t->n_ops > 1 ? t->ops[k].name : "");
+		plan_cmd(f, what, t->load_node, t->ops[k].run, &v);
 	}
 }
 
@@ -242,8 +259,9 @@ static int run_all(struct run_args *a, struct fl_sut *t, struct fl_scenario **sc
 			snprintf(out, sizeof(out), "%s", a->out);
 		o.out = a->out ? out : NULL;
 		o.lab = a->lab;
-		/* chosen here, so that it is printed before anything happens */
-		o.seed = fl_run_seed(scs[i], &a->o);
+		/* chosen at load (schedules are expanded with it), printed now,
+		 * before anything happens */
+		o.seed = a->seeds[i];
 		o.has_seed = true;
 		fprintf(stderr,
 			"fallacy: running %s against %s, seed %llu (--seed %llu replays it)\n",
@@ -286,8 +304,9 @@ int do_run(int argc, char **argv)
 	n = a.n_files;
 	scs = calloc((size_t)n, sizeof(*scs));
 	suites = calloc((size_t)n, sizeof(*suites));
+	a.seeds = calloc((size_t)n, sizeof(*a.seeds));
 	ret = FL_EXIT_USAGE;
-	if (!scs || !suites || load_all(&a, &t, scs))
+	if (!scs || !suites || !a.seeds || load_all(&a, &t, scs))
 		goto out;
 	if (fl_cmd_check) { /* the tools are this machine's business, not the words' */
 		ret = FL_EXIT_OK;
@@ -298,8 +317,13 @@ int do_run(int argc, char **argv)
 		goto out;
 	}
 	if (a.dry) {
-		for (int i = 0; i < n; i++)
-			fl_run_plan(scs[i], t, &a.o, stdout);
+		for (int i = 0; i < n; i++) {
+			struct fl_run_opts o = a.o;
+
+			o.seed = a.seeds[i];
+			o.has_seed = a.o.has_seed;
+			fl_run_plan(scs[i], t, &o, stdout);
+		}
 		ret = FL_EXIT_OK;
 		goto out;
 	}
@@ -319,6 +343,7 @@ out:
 	}
 	free(scs);
 	free(suites);
+	free(a.seeds);
 	fl_sut_free(t);
 	return ret;
 }

@@ -10,15 +10,10 @@
 #include "checks.h"
 #include "faults/fault.h"
 #include "json.h"
-#include "steps.h"
 #include "parse.h"
+#include "scenario_int.h"
+#include "steps.h"
 #include "transport.h"
-
-struct sctx {
-	const struct fl_ydoc *d;
-	struct fl_err *err;
-	struct fl_scenario *sc;
-};
 
 static const char *const fallacies[] = { "reliable",	   "latency",	  "bandwidth",
 					 "secure",	   "topology",	  "administrator",
@@ -78,28 +73,57 @@ static const struct fl_step_ops *step_kind(struct sctx *c, const struct fl_ynode
 	return NULL;
 }
 
-/* at, id, the kind's key and the kind's extra keys. */
-static int step_keys(struct sctx *c, const struct fl_ynode *s, const struct fl_step_ops *ops)
+/* at, id, the kind's key and the kind's extra keys; duration when the
+ * kind can be healed. */
+static int step_keys(struct sctx *c, const struct fl_ynode *s, const struct fl_step_ops *ops,
+		     bool pick)
 {
 	const char *allowed[32] = { "at", "id", ops->key };
 	size_t n = 3;
 
+	if (pick) { /* a schedule's pick: its kind and extra keys only */
+		allowed[0] = ops->key;
+		n = 1;
+	} else if (ops->heal) {
+		allowed[n++] = "duration";
+	}
 	for (size_t i = 0; ops->extra_keys && ops->extra_keys[i] && n < 31; i++)
 		allowed[n++] = ops->extra_keys[i];
 	allowed[n] = NULL;
-	return fl_ycheck_keys(c->d, s, "a timeline step", allowed, c->err);
+	return fl_ycheck_keys(c->d, s, pick ? "a schedule's pick" : "a timeline step", allowed,
+			      c->err);
 }
 
-static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
+/* duration: the timeline heals the step by itself (a fault map's own
+ * `duration` key means the same and is already in st). */
+static int step_duration(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
+{
+	const struct fl_ynode *d = fl_ymap_get(s, "duration");
+	uint64_t ns = 0;
+
+	if (!d)
+		return 0;
+	if (st->duration_ns)
+		return fl_yerr(c->err, c->d, d,
+			       "'duration' is given twice (in the step and in its fault)");
+	if (fl_yget_duration(c->d, s, "duration", false, &ns, c->err))
+		return -EINVAL;
+	if (!ns)
+		return fl_yerr(c->err, c->d, d, "'duration' must be > 0 (or leave it out)");
+	st->duration_ns = ns;
+	return 0;
+}
+
+int fl_sparse_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s, bool pick)
 {
 	struct fl_step_parse p = { .d = c->d, .err = c->err, .sc = c->sc };
 	const struct fl_ynode *v = NULL;
 	const struct fl_step_ops *ops = step_kind(c, s, &v);
 
-	if (!ops || step_keys(c, s, ops))
+	if (!ops || step_keys(c, s, ops, pick))
 		return -EINVAL;
 	st->ops = ops; /* the parser may make it another (partition: fault) */
-	return ops->parse(&p, st, s, v);
+	return ops->parse(&p, st, s, v) ?: pick ? 0 : step_duration(c, st, s);
 }
 
 static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
@@ -111,6 +135,7 @@ static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
 	memset(st, 0, sizeof(*st));
 	st->line = s->line;
 	st->col = s->col;
+	st->index = idx;
 	if (fl_yexpect(c->d, s, FL_Y_MAP, "a timeline step", c->err) ||
 	    fl_yget_duration(c->d, s, "at", true, &st->at_ns, c->err))
 		return -EINVAL;
@@ -123,7 +148,7 @@ static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
 			       fl_ymap_get(s, "at")->text);
 	ret = fl_ymap_get(s, "heal") ? 0 : step_id(c, st, s, idx);
 	if (!ret)
-		ret = step_action(c, st, s);
+		ret = fl_sparse_action(c, st, s, false);
 	sc->n_steps = idx + 1;
 	return ret;
 }
@@ -525,8 +550,9 @@ static int parse_checks(struct sctx *c, const struct fl_ynode *t)
 	return ret;
 }
 
-static const char *const top_keys[] = { "name",	 "fallacy", "description", "seed",   "duration",
-					"nodes", "ipv6",    "timeline",	   "checks", NULL };
+static const char *const top_keys[] = { "name",	    "fallacy",	"description", "seed",
+					"duration", "nodes",	"ipv6",	       "timeline",
+					"checks",   "schedule", NULL };
 
 static int parse_head(struct sctx *c, const struct fl_ynode *r)
 {
@@ -579,8 +605,9 @@ static int parse_root(struct sctx *c, const struct fl_ynode *r)
 	if (fl_yexpect(c->d, r, FL_Y_MAP, "a scenario", c->err) ||
 	    fl_ycheck_keys(c->d, r, "a scenario", top_keys, c->err))
 		return -EINVAL;
-	return parse_head(c, r)					     ?:
-		       parse_timeline(c, fl_ymap_get(r, "timeline")) ?:
+	return parse_head(c, r)						  ?:
+		       parse_timeline(c, fl_ymap_get(r, "timeline"))	  ?:
+		       fl_sparse_schedules(c, fl_ymap_get(r, "schedule")) ?:
 		       parse_checks(c, fl_ymap_get(r, "checks"));
 }
 
@@ -620,6 +647,7 @@ void fl_scenario_free(struct fl_scenario *sc)
 	}
 	for (size_t i = 0; i < sc->n_checks; i++)
 		free(sc->checks[i].run);
+	fl_schedules_free(sc);
 	free(sc->steps);
 	free(sc->checks);
 	free(sc->file);
@@ -670,6 +698,10 @@ static void print_step(const struct fl_step *st, FILE *f)
 	fprintf(f, "    %s: ", st->ops->key);
 	fl_json_string(f, words);
 	fputc('\n', f);
+	if (st->duration_ns) {
+		fl_format_duration(st->duration_ns, at, sizeof(at));
+		fprintf(f, "    duration: %s\n", at);
+	}
 }
 
 /* ", during: X, op: Y, on: [n2, n3]" */
@@ -768,6 +800,8 @@ void fl_scenario_print(const struct fl_scenario *sc, uint64_t seed, FILE *f)
 	fprintf(f, "timeline:%s\n", sc->n_steps ? "" : " []");
 	for (size_t i = 0; i < sc->n_steps; i++)
 		print_step(&sc->steps[i], f);
+	if (!sc->expanded)
+		fl_schedules_print(sc, f);
 	fprintf(f, "checks:%s\n", sc->n_checks ? "" : " []");
 	for (size_t i = 0; i < sc->n_checks; i++)
 		print_check(&sc->checks[i], f);

@@ -137,7 +137,7 @@ static const struct bad bads[] = {
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    partition: [[n1]]\n",
 	  "b.yaml:5:16: 'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n",
-	  "b.yaml:4:5: a timeline step needs exactly one of 'fault', 'partition', 'heal' (found 0)" },
+	  "b.yaml:4:5: a timeline step needs exactly one of 'fault', 'partition', 'kill', 'pause', 'stop', 'restart', 'heal' (found 0)" },
 	{ "name: b\nduration: 10s\nchecks:\n  - availabilty: \">= 1\"\n",
 	  "b.yaml:4:5: unknown key 'availabilty' in a check (did you mean 'availability'?)" },
 	{ "name: b\nduration: 10s\nchecks:\n  - latency: {p99: \"< 1 parsec\"}\n",
@@ -213,9 +213,9 @@ static const char tgood[] =
 
 static void test_good_target(void **state)
 {
-	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "" },
-						 { "n2", "198.18.0.2", "" },
-						 { "n3", "198.18.0.3", "" } };
+	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "", NULL },
+						 { "n2", "198.18.0.2", "", NULL },
+						 { "n3", "198.18.0.3", "", NULL } };
 	struct fl_sut *t = NULL;
 	struct fl_err err = { "" };
 	struct fl_tvars v = { .nodes = nodes, .n_nodes = 3, .self = 1, .seq = 42 };
@@ -231,7 +231,7 @@ static void test_good_target(void **state)
 	assert_string_equal(t->env[0], "ETCDCTL_API=3");
 	assert_false(t->is_workload);
 	assert_string_equal(t->load_node, "n1");
-	assert_int_equal(t->concurrent, 1);
+	assert_int_equal(t->concurrent, 11); /* open loop: timeout / every + 1 */
 	assert_int_equal(fl_template_expand(t->start_run, &v, &out, &err), 0);
 	assert_string_equal(out, "etcd --name n2 --initial-cluster n1=http://198.18.0.1:2380,"
 				 "n2=http://198.18.0.2:2380,n3=http://198.18.0.3:2380");
@@ -242,7 +242,7 @@ static void test_good_target(void **state)
 			    "http://198.18.0.3:2379 put k42 v198.18.0.3");
 	free(out);
 	assert_int_equal(fl_template_expand("{{ip:n9}}", &v, &out, &err), -EINVAL);
-	assert_string_equal(err.msg, "'{{ip:n9}}': no such node in the lab");
+	assert_string_equal(err.msg, "'{{ip:n9}}': no such node or role in the lab");
 	assert_string_equal(fl_tool_package("etcdctl"), "etcd-client");
 	assert_string_equal(fl_tool_package("redis-cli"), "redis-tools");
 	fl_sut_free(t);
@@ -250,8 +250,8 @@ static void test_good_target(void **state)
 
 static const struct bad tbads[] = {
 	{ "name: t\nnodes: 3\nprobe: {run: x}\n", "t.yaml:1:1: missing required key 'start'" },
-	{ "name: t\nstart: {run: x}\nprobe: {run: x}\n",
-	  "t.yaml:1:1: missing required key 'nodes'" },
+	{ "name: t\nnodes: 3\nstart: {run: x}\nprobe: {run: x, ops: {a: y}}\n",
+	  "t.yaml:4:17: a probe has a 'run' (one operation) or 'ops', not both" },
 	{ "name: t\nnodes: 3\nstart: {run: \"x {{nod}}\"}\nprobe: {run: x}\n",
 	  "t.yaml:3:15: unknown template variable '{{nod}}' (did you mean '{{node}}'?)" },
 	{ "name: t\nnodes: 3\nstart: {run: x, redy: y}\nprobe: {run: x}\n",
