@@ -150,7 +150,8 @@ DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libe
 DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
 	shellcheck
-DEB_DEMO := etcd-server etcd-client redis-server redis-tools
+DEB_DEMO := etcd-server etcd-client redis-server redis-tools redis-sentinel postgresql-15 \
+	postgresql-client-15
 deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
 

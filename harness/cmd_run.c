@@ -31,6 +31,8 @@ static void run_usage(FILE *f)
 		"  --seed N       override the scenarios' seeds\n"
 		"  --nodes N      the lab's size (default: the scenario's nodes, else the\n"
 		"                 target's); the same scenario runs on 3 or 5 nodes\n"
+		"  --time-scale F every time of the scenarios times F (0.25: a 40 s scenario\n"
+		"                 in 10 s, for CI; bounds of durations are scaled too)\n"
 		"  --out DIR      results folder (default results/NAME-YYYYmmdd-HHMMSS;\n"
 		"                 with several scenarios DIR/NAME)\n"
 		"  --junit FILE   one JUnit XML file for all scenarios\n"
@@ -75,6 +77,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 					      { "lab", required_argument, NULL, 'l' },
 					      { "capture", no_argument, NULL, 'c' },
 					      { "nodes", required_argument, NULL, 'N' },
+					      { "time-scale", required_argument, NULL, 'S' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct fl_err err;
@@ -115,6 +118,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'c':
 			a->o.capture = true;
 			break;
+		case 'S': {
+			char *end;
+
+			a->o.time_scale = strtod(optarg, &end);
+			if (*end || end == optarg || !(a->o.time_scale > 0.001) ||
+			    a->o.time_scale > 100) {
+				pr_err("run: --time-scale %s: give a factor from 0.001 to 100",
+				       optarg);
+				return FL_EXIT_USAGE;
+			}
+			break;
+		}
 		case 'N': {
 			uint64_t n;
 
@@ -162,6 +177,8 @@ static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **
 			return ret;
 		}
 		a->seeds[i] = fl_run_seed(scs[i], &a->o);
+		if (a->o.time_scale && a->o.time_scale != 1)
+			fl_scenario_scale(scs[i], a->o.time_scale);
 		ret = fl_scenario_expand(scs[i], a->seeds[i], &err) ?:
 			      fl_run_validate(scs[i], *t, fl_run_nodes(scs[i], *t, &a->o), &err);
 		if (ret) {
@@ -213,7 +230,7 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 	v.n_nodes = n;
 	fprintf(f, "# plan: scenario %s against target %s on %zu nodes, seed %llu%s\n", sc->file,
 		t->file, n, (unsigned long long)seed,
-		o->has_seed || sc->has_seed ? "" : " (random: --seed replays a run)");
+		o->seed_random ? " (random: --seed replays a run)" : "");
 	fl_scenario_print(sc, seed, f);
 	fprintf(f, "target:\n");
 	for (size_t i = 0; i < n; i++)
@@ -321,7 +338,8 @@ int do_run(int argc, char **argv)
 			struct fl_run_opts o = a.o;
 
 			o.seed = a.seeds[i];
-			o.has_seed = a.o.has_seed;
+			o.seed_random = !a.o.has_seed && !scs[i]->has_seed;
+			o.has_seed = true;
 			fl_run_plan(scs[i], t, &o, stdout);
 		}
 		ret = FL_EXIT_OK;

@@ -390,6 +390,16 @@ static void ops_counts(struct fl_suite *s, const struct fl_run_data *rd)
 	}
 }
 
+/* The run's availability per operation and per time. */
+static void availability(struct fl_suite *s, const struct fl_run_data *rd)
+{
+	size_t ok = 0, all = 0;
+
+	s->avail_ops = rd->n_ops ? (double)s->ops_ok / (double)rd->n_ops : NAN;
+	fl_avail_time(NULL, rd, &ok, &all);
+	s->avail_time = all ? (double)ok / (double)all : NAN;
+}
+
 /* Data checks over the files, then everything into the suite. */
 static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_suite *s)
 {
@@ -417,6 +427,7 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	}
 	s->n_cases = r->sc->n_checks;
 	ops_counts(s, &rd);
+	availability(s, &rd);
 	snprintf(path, sizeof(path), "%s/report.html", r->dir);
 	fl_report_html(path, s, &rd);
 	fl_run_data_free(&rd);
@@ -470,8 +481,11 @@ static void write_resolved(const struct fl_run *r)
 	f = fopen(path, "we");
 	if (!f)
 		return;
-	fprintf(f, "# resolved by fallacy run from %s against %s (seed %llu)\n", r->sc->file,
-		r->t->file, (unsigned long long)r->seed);
+	fprintf(f, "# resolved by fallacy run from %s against %s on %zu nodes (seed %llu",
+		r->sc->file, r->t->file, r->n_nodes, (unsigned long long)r->seed);
+	if (r->o->time_scale && r->o->time_scale != 1)
+		fprintf(f, ", times scaled by %g", r->o->time_scale);
+	fprintf(f, ")\n");
 	fl_scenario_print(r->sc, r->seed, f);
 	fclose(f);
 }
@@ -489,6 +503,7 @@ static void suite_init(struct fl_run *r, struct fl_suite *s)
 	gmtime_r(&now, &tm);
 	strftime(s->timestamp, sizeof(s->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	s->seed = r->seed;
+	s->avail_ops = s->avail_time = NAN;
 }
 
 uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o)
@@ -628,6 +643,9 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		if (sc->checks[i].kind == FL_CHECK_INVARIANT)
 			run_command_check(&r, &sc->checks[i], &res[i]);
 	s->seconds = (fl_clock_mono_ns() - t_start) / 1e9;
+	s->n_kill = r.n_kill;
+	s->n_pause = r.n_pause;
+	s->n_restart = r.n_restart;
 	evaluate(&r, res, s);
 	write_counters(&r);
 	snprintf(path, sizeof(path), "%s/summary.json", r.dir);

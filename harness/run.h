@@ -29,6 +29,8 @@ struct fl_run_opts {
 	bool progress_tty; /* one live line on a TTY, else plain lines */
 	bool capture; /* pcap/NODE.pcap of every node's eth0 */
 	size_t nodes; /* --nodes N: the lab's size (0: the scenario's, else the target's) */
+	double time_scale; /* --time-scale F (0: 1) */
+	bool seed_random; /* the seed was drawn at random (the plan says so) */
 };
 
 #define FL_RUN_MAX_NODES 64
@@ -186,8 +188,10 @@ struct fl_step_ctx;
 int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err);
 /* Validate the timeline's fault words against the lab, before anything runs. */
 int fl_run_faults_check(struct fl_run *r, struct fl_err *err);
-/* When a step uses leader or primaries: ask the leader: command once, now
- * (the targets are ready); an error names the target's leader: line. */
+/* When the target has a leader: command: ask it once, now (the targets are
+ * ready), so a command that finds no leader is an error before the load or
+ * any step starts (it names the target's leader: line), and the leader
+ * event is there for checks. */
 int fl_run_leader_check(struct fl_run *r, struct fl_err *err);
 
 #endif

@@ -97,12 +97,10 @@ int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 int fl_run_leader_check(struct fl_run *r, struct fl_err *err)
 {
 	size_t order[FL_RUN_MAX_NODES], n = 0;
-	bool needed = false;
 
-	for (size_t i = 0; i < r->sc->n_steps; i++)
-		needed |= !fl_step_is_heal(&r->sc->steps[i]) &&
-			  fl_step_needs_leader(&r->sc->steps[i]);
-	if (!needed || !r->t->leader)
+	/* always, when the target has one: the leader event it records is
+	 * what checks' `on: leader` and `on: followers` use */
+	if (!r->t->leader)
 		return 0;
 	return fl_run_leader(r, order, &n, err);
 }

@@ -578,8 +578,16 @@ int fl_run_leader(void *arg, size_t *order, size_t *n, struct fl_err *err)
 	}
 	if (log >= 0)
 		close(log);
-	if (*n)
+	if (*n) {
+		struct fl_out *o = fl_results_event_begin(r->res, 0, "leader", NULL, NULL);
+
+		fl_out_open(o, "nodes", '[');
+		for (size_t k = 0; k < *n; k++)
+			fl_out_str(o, "", r->nodes[order[k]].name);
+		fl_out_close(o, ']');
+		fl_results_event_end(r->res);
 		return 0;
+	}
 	fl_err_set(err, "%s:%d:%d: the leader: command found no leader (%s; see logs/leader.log)",
 		   r->t->file, r->t->leader->line, r->t->leader->col, why);
 	return -EINVAL;

@@ -280,6 +280,8 @@ static int check_on(struct sctx *c, struct fl_check *ck, const struct fl_ynode *
 	return 0;
 }
 
+static int check_sides(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m);
+
 static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m)
 {
 	const struct fl_ynode *dur = fl_ymap_get(m, "during"), *out = fl_ymap_get(m, "outside");
@@ -293,7 +295,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 	if (op)
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
 	if (!v)
-		return 0;
+		return check_sides(c, ck, m);
 	if (check_scalar(c, v, dur ? "during" : "outside"))
 		return -EINVAL;
 	if (!window_id_ok(c->sc, v->text))
@@ -303,14 +305,50 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 			       v->text);
 	ck->win.kind = dur ? FL_WIN_DURING : FL_WIN_OUTSIDE;
 	snprintf(ck->win.id, sizeof(ck->win.id), "%s", v->text);
+	return check_sides(c, ck, m);
+}
+
+/* by: ops | time (availability): per operation, or per 100 ms of time */
+static int check_by(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
+{
+	const struct fl_ynode *by = fl_ymap_get(v, "by");
+
+	if (!by)
+		return 0;
+	if (ck->kind != FL_CHECK_AVAILABILITY)
+		return fl_yerr(c->err, c->d, fl_ymap_key(v, "by"), "'by' is for availability");
+	if (check_scalar(c, by, "by"))
+		return -EINVAL;
+	if (strcmp(by->text, "ops") && strcmp(by->text, "time"))
+		return fl_yerr(c->err, c->d, by, "'by' is ops or time");
+	ck->by_time = !strcmp(by->text, "time");
 	return 0;
 }
 
-/* availability: ">= 0.95" | {bound, during|outside, op}; same for progress */
+/* on: majority|minority names a side of the window's partition (a
+ * recovery's: the partition it recovers from) */
+static int check_sides(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m)
+{
+	const char *id = ck->kind == FL_CHECK_RECOVERY ? ck->after : ck->win.id;
+	const struct fl_step *st;
+
+	if (!strstr(ck->on, ",majority,") && !strstr(ck->on, ",minority,"))
+		return 0;
+	st = ck->win.kind == FL_WIN_ALL && ck->kind != FL_CHECK_RECOVERY ? NULL :
+									   fl_step_find(c->sc, id);
+	if (!st || st->argc < 2 || strcmp(st->argv[0], "partition") ||
+	    !strncmp(st->argv[1], "--", 2))
+		return fl_yerr(c->err, c->d, fl_ymap_get(m, "on"),
+			       "'on: majority' and 'on: minority' are the sides of a partition: "
+			       "name it with 'during' or 'outside' (a recovery: 'after')");
+	return 0;
+}
+
+/* availability: ">= 0.95" | {bound, during|outside, op, on, by}; same for progress */
 static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
 		       const char *key)
 {
-	static const char *const keys[] = { "bound", "during", "outside", "op", "on", NULL };
+	static const char *const keys[] = { "bound", "during", "outside", "op", "on", "by", NULL };
 
 	if (v->type == FL_Y_SCALAR)
 		return check_bound(c, ck, v, key, false);
@@ -320,7 +358,8 @@ static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 	if (!fl_ymap_get(v, "bound"))
 		return fl_yerr(c->err, c->d, v, "'%s' needs a 'bound' such as \">= 0.95\"", key);
 	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false) ?:
-									     check_window(c, ck, v);
+		       check_window(c, ck, v)				   ?:
+									     check_by(c, ck, v);
 }
 
 static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
@@ -377,7 +416,8 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 		snprintf(ck->after, sizeof(ck->after), "%s", a->text);
 	}
 	ck->rate_window_ns = FL_CHECK_RATE_WINDOW_NS;
-	if (fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err))
+	if (fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err) ||
+	    check_sides(c, ck, v))
 		return -EINVAL;
 	if (!ck->rate_window_ns)
 		return fl_yerr(c->err, c->d, fl_ymap_get(v, "window"), "'window' must be > 0");
@@ -490,7 +530,8 @@ static void check_name(struct fl_check *ck)
 		break;
 	}
 	default:
-		snprintf(ck->name, sizeof(ck->name), "%s %s%s", k, ck->bound.text, w);
+		snprintf(ck->name, sizeof(ck->name), "%s%s %s%s", k, ck->by_time ? " by time" : "",
+			 ck->bound.text, w);
 	}
 }
 
@@ -774,6 +815,8 @@ static void print_check(const struct fl_check *ck, FILE *f)
 	default:
 		fputs("{bound: ", f);
 		fl_json_string(f, ck->bound.text);
+		if (ck->by_time)
+			fputs(", by: time", f);
 	}
 	print_filters(ck, f);
 	fputs("}\n", f);

@@ -94,7 +94,10 @@ struct fl_check {
 	struct fl_window win;
 	double pctl; /* latency: 50, 90, 99 or 100 (max) */
 	char op[64]; /* only operations with this name ("" = all) */
-	char on[128]; /* only operations from these nodes, ",n2,n3," ("" = all) */
+	char on[128]; /* only operations from these nodes, ",n2,n3," ("" = all); roles
+		       * and majority/minority (the sides of the window's partition)
+		       * are resolved when the check is evaluated */
+	bool by_time; /* availability: share of 100 ms buckets, not of operations */
 	/* recovery */
 	char after[FL_ID_MAX + 1]; /* a heal step's target id, or "last-heal" */
 	uint64_t within_ns;
@@ -142,6 +145,10 @@ struct fl_scenario {
 
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
 		     struct fl_err *err);
+/* Every time of sc (duration, steps' at and duration, schedules, recovery
+ * within and window) times factor: `run --time-scale` (a scenario cut
+ * short for CI). Before fl_scenario_expand. */
+void fl_scenario_scale(struct fl_scenario *sc, double factor);
 /* Write the schedules out as timeline steps with seed (the same seed, the
  * same steps), merged by time; printed from then on as plain steps, so a
  * resolved scenario replays exactly. Once; -EINVAL (err) on an id clash. */

@@ -92,7 +92,7 @@ static int parse_pick(struct sctx *c, const struct fl_ynode *m, struct fl_step *
 		return fl_yerr(c->err, c->d, m->keys[0], "not a step or fault kind: %s", e.msg);
 	}
 	if (!st->ops->heal)
-		return fl_yerr(c->err, c->d, m,
+		return fl_yerr(c->err, c->d, m->keys[0],
 			       "a pick must be a step that can be healed ('%s' "
 			       "cannot be)",
 			       st->ops->key);
@@ -278,6 +278,38 @@ int fl_scenario_expand(struct fl_scenario *sc, uint64_t seed, struct fl_err *err
 	sc->n_steps = n;
 	sc->expanded = true;
 	return 0;
+}
+
+/* ---- time scale ------------------------------------------------------------ */
+
+static void scale(uint64_t *ns, double f)
+{
+	*ns = (uint64_t)((double)*ns * f + 0.5);
+}
+
+void fl_scenario_scale(struct fl_scenario *sc, double f)
+{
+	scale(&sc->duration_ns, f);
+	for (size_t i = 0; i < sc->n_steps; i++) {
+		scale(&sc->steps[i].at_ns, f);
+		scale(&sc->steps[i].duration_ns, f);
+	}
+	for (size_t k = 0; k < sc->n_schedules; k++) {
+		struct fl_schedule *s = &sc->schedules[k];
+
+		scale(&s->every_ns, f);
+		scale(&s->for_ns, f);
+		scale(&s->from_ns, f);
+		scale(&s->until_ns, f);
+		if (!s->every_ns)
+			s->every_ns = 1;
+	}
+	for (size_t i = 0; i < sc->n_checks; i++) {
+		scale(&sc->checks[i].within_ns, f);
+		scale(&sc->checks[i].rate_window_ns, f);
+	}
+	if (!sc->duration_ns)
+		sc->duration_ns = 1;
 }
 
 /* ---- printing and freeing ------------------------------------------------------ */

@@ -62,8 +62,9 @@ static int proc_parse(struct fl_step_parse *p, struct fl_step *st, const struct 
 	}
 	ret = fl_step_push(st, buf);
 	if (!ret && pr)
-		ret = fl_ystep_scalar(p, pr, "process") ?: fl_step_push(st, "--process") ?:
-							       fl_step_push(st, pr->text);
+		ret = fl_ystep_scalar(p, pr, "process")	    ?:
+			      fl_step_push(st, "--process") ?:
+							      fl_step_push(st, pr->text);
 	return ret;
 }
 

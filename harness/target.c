@@ -3,6 +3,8 @@
 #include "target.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +37,10 @@ static const struct {
 	{ "setpriv", "util-linux" },
 };
 
-static const char *const tvars[] = { "node",  "ip",	   "ip6",   "index", "nodes",	 "ips",
-				     "peers", "endpoints", "seq",   "name",  "scenario", "lab",
-				     "dir",   "role",	   "value", NULL };
+static const char *const tvars[] = {
+	"node", "ip",	    "ip6", "index", "nodes", "ips",   "peers",	  "endpoints",	"seq",
+	"name", "scenario", "lab", "dir",   "role",  "value", "majority", "target_dir", NULL
+};
 
 const char *fl_tool_package(const char *tool)
 {
@@ -132,7 +135,8 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 		fl_err_set(err,
 			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
 			   "nodes, ips, peers, endpoints, seq, value, name, scenario, lab, dir, "
-			   "role, ip:NODE, ip:ROLE, node:ROLE, nodes:ROLE, ips:ROLE)",
+			   "role, majority, target_dir, ip:NODE, ip:ROLE, node:ROLE, nodes:ROLE, "
+			   "ips:ROLE)",
 			   name);
 	return -EINVAL;
 }
@@ -240,6 +244,12 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		return sb_str(b, v->dir ? v->dir : "");
 	if (IS("role"))
 		return sb_str(b, self->role ? self->role : "");
+	if (IS("target_dir"))
+		return sb_str(b, v->t && v->t->file_dir ? v->t->file_dir : ".");
+	if (IS("majority")) {
+		snprintf(num, sizeof(num), "%zu", v->n_nodes / 2 + 1);
+		return sb_str(b, num);
+	}
 	if (IS("index") || IS("seq") || IS("value")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("index") ? (unsigned long long)v->self : (unsigned long long)v->seq);
@@ -476,6 +486,21 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	return fl_ydup(&t->name, name) ?: parse_load(c, p ? p : w, w != NULL);
 }
 
+/* {{target_dir}}: where the target file is, so it can ship its scripts. */
+static int file_dir(struct fl_sut *t)
+{
+	char *copy = strdup(t->file), *abs;
+	const char *dir;
+
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	abs = realpath(dir, NULL);
+	t->file_dir = abs ? abs : strdup(dir);
+	free(copy);
+	return t->file_dir ? 0 : -ENOMEM;
+}
+
 int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct fl_err *err)
 {
 	struct fl_ydoc *d = NULL;
@@ -488,7 +513,7 @@ int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct 
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
 		c = (struct tctx){ .d = d, .err = err, .t = t };
-		ret = fl_ydup(&t->file, file) ?: parse_target(&c, d->root);
+		ret = fl_ydup(&t->file, file) ?: file_dir(t) ?: parse_target(&c, d->root);
 	}
 	fl_yaml_free(d);
 	if (ret) {
@@ -514,6 +539,7 @@ void fl_sut_free(struct fl_sut *t)
 	strv_free(t->tenv, t->n_tenv);
 	fl_tfree_roles(t);
 	free(t->file);
+	free(t->file_dir);
 	free(t->name);
 	free(t->peer);
 	free(t->endpoint);

@@ -3,7 +3,9 @@
  * how to exercise it (a probe command the harness runs every T, or a
  * long-running workload writing one JSON line per operation). Commands
  * are templates: {{node}} {{ip}} {{ip6}} {{index}} {{nodes}} {{ips}}
- * {{peers}} {{endpoints}} {{seq}} {{name}} {{lab}} {{dir}} {{ip:NODE}}. */
+ * {{peers}} {{endpoints}} {{seq}} {{value}} {{name}} {{lab}} {{dir}} {{role}}
+ * {{majority}} {{target_dir}} {{ip:NODE}} {{ip:ROLE}} {{node:ROLE}}
+ * {{nodes:ROLE}} {{ips:ROLE}}. */
 #ifndef FALLACY_HARNESS_TARGET_H
 #define FALLACY_HARNESS_TARGET_H
 
@@ -73,6 +75,7 @@ struct fl_top {
 
 struct fl_sut {
 	char *file;
+	char *file_dir; /* the target file's folder, absolute: {{target_dir}} */
 	char *name;
 	size_t nodes; /* default FL_TARGET_NODES; run --nodes overrides */
 	struct fl_trole roles[FL_TARGET_MAX_ROLES];
