@@ -25,6 +25,7 @@
 #include "lab/lab.h"
 #include "log.h"
 #include "parse.h"
+#include "select.h"
 #include "state/state.h"
 
 static void usage(FILE *f)
@@ -53,9 +54,6 @@ static void usage(FILE *f)
 		"  fallacy process demo n1,n3 resume\n\n"
 		"Exit status: 0 done, 2 bad input or nothing to act on.\n");
 }
-
-static const char *const actions[] = { "kill", "pause",	  "stop", "resume",
-				       "cont", "restart", "heal", NULL };
 
 /* The run's answer, or -ENOENT/-ECONNREFUSED when no run serves LAB. */
 static int ask_run(const char *lab, const char *line, char *answer, size_t len)
@@ -189,9 +187,14 @@ static int parse(int argc, char **argv, const char **proc)
 		pr_err("process: expected LAB NODES ACTION (see fallacy process --help)");
 		return FL_EXIT_USAGE;
 	}
-	for (size_t i = 0; actions[i]; i++)
-		if (!strcmp(actions[i], argv[optind + 2]))
+	{
+		char line[64];
+		struct fl_proc_req req;
+
+		snprintf(line, sizeof(line), "%.31s n", argv[optind + 2]);
+		if (!fl_proc_req_parse(line, &req, &err))
 			return 0;
+	}
 	pr_err("process: unknown action '%s' (kill, pause, resume, restart, heal)",
 	       argv[optind + 2]);
 	return FL_EXIT_USAGE;

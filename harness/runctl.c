@@ -31,58 +31,50 @@ struct fl_runctl {
 	uint64_t requests; /* selectors' salt: every request picks afresh */
 };
 
-static const struct {
-	const char *word;
-	enum fl_proc_action a;
-} actions[] = {
-	{ "kill", FL_PROC_KILL },     { "pause", FL_PROC_PAUSE }, { "stop", FL_PROC_PAUSE },
-	{ "resume", FL_PROC_RESUME }, { "cont", FL_PROC_RESUME }, { "restart", FL_PROC_RESTART },
-	{ "heal", FL_PROC_HEAL },
-};
-
-/* "kill leader redis" -> the nodes, resolved like a step's, and the action */
-static int serve_line(struct fl_runctl *c, char *line, char *answer, size_t len)
+static enum fl_proc_action action(const char *w)
 {
-	char *w[4] = { 0 }, *save = NULL, nodes[512] = "";
+	return !strcmp(w, "kill")			  ? FL_PROC_KILL :
+	       !strcmp(w, "pause") || !strcmp(w, "stop")  ? FL_PROC_PAUSE :
+	       !strcmp(w, "resume") || !strcmp(w, "cont") ? FL_PROC_RESUME :
+	       !strcmp(w, "restart")			  ? FL_PROC_RESTART :
+							    FL_PROC_HEAL;
+}
+
+/* "kill leader redis": the nodes resolved like a step's, then the action
+ * on each; the answer "ok NODES" or "error MESSAGE". */
+static void serve_line(struct fl_runctl *c, char *line, char *answer, size_t len)
+{
 	struct fl_run *r = c->r;
 	struct fl_err err = { "" };
-	size_t n = 0, off = 0;
-	int k = -1, ret = 0;
+	struct fl_proc_req req;
+	struct fl_sel_rng rng;
+	char nodes[512] = "";
+	bool unknown = false;
+	fl_nodeset set = 0;
+	size_t off = 0;
+	int ret = 0;
 
-	for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 4;
-	     t = strtok_r(NULL, " \t\r\n", &save))
-		w[n++] = t;
-	for (size_t i = 0; n >= 2 && i < sizeof(actions) / sizeof(actions[0]); i++)
-		if (!strcmp(actions[i].word, w[0]))
-			k = (int)i;
-	if (k < 0 || n > 3) {
-		snprintf(answer, len, "error expected ACTION NODES [PROCESS]\n");
-		return 0;
+	if (fl_proc_req_parse(line, &req, &err)) {
+		snprintf(answer, len, "error %s\n", err.msg);
+		return;
 	}
-	{
-		struct fl_sel_rng rng;
-		bool unknown = false;
-		fl_nodeset set = 0;
-
-		fl_sel_rng_init(&rng, r->seed, 0xc71000000ULL + c->requests++, 0);
-		if (fl_sel_nodes(&r->sel, w[1], &rng, 0, &set, &unknown, &err) || unknown) {
-			snprintf(answer, len, "error %s\n",
-				 err.msg[0] ? err.msg : "unknown node, role or selector");
-			return 0;
-		}
-		for (size_t i = 0; i < r->n_nodes && !ret; i++) {
-			if (!(set >> i & 1))
-				continue;
-			ret = fl_run_proc_act(r, i, w[2], actions[k].a, &err);
-			off += (size_t)snprintf(nodes + off, sizeof(nodes) - off, "%s%s",
-						off ? "," : "", r->nodes[i].name);
-		}
+	fl_sel_rng_init(&rng, r->seed, 0xc71000000ULL + c->requests++, 0);
+	if (fl_sel_nodes(&r->sel, req.nodes, &rng, 0, &set, &unknown, &err) || unknown) {
+		snprintf(answer, len, "error %s\n",
+			 err.msg[0] ? err.msg : "unknown node, role or selector");
+		return;
+	}
+	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
+		if (!(set >> i & 1))
+			continue;
+		ret = fl_run_proc_act(r, i, req.process, action(req.action), &err);
+		off += (size_t)snprintf(nodes + off, sizeof(nodes) - off, "%s%s", off ? "," : "",
+					r->nodes[i].name);
 	}
 	if (ret)
 		snprintf(answer, len, "error %s\n", err.msg);
 	else
 		snprintf(answer, len, "ok %s\n", nodes);
-	return 0;
 }
 
 static void serve(struct fl_runctl *c, int fd)

@@ -335,3 +335,31 @@ void fl_sel_format(const struct fl_sel_env *e, fl_nodeset s, char *buf, size_t l
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
 						e->names[i]);
 }
+
+static const char *const proc_actions[] = { "kill", "pause",   "stop", "resume",
+					    "cont", "restart", "heal", NULL };
+
+int fl_proc_req_parse(char *line, struct fl_proc_req *req, struct fl_err *err)
+{
+	char *w[4] = { 0 }, *save = NULL;
+	size_t n = 0;
+
+	for (char *t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == 3) {
+			fl_err_set(err, "expected ACTION NODES [PROCESS]");
+			return -EINVAL;
+		}
+		w[n++] = t;
+	}
+	if (n < 2) {
+		fl_err_set(err, "expected ACTION NODES [PROCESS]");
+		return -EINVAL;
+	}
+	for (size_t i = 0; proc_actions[i]; i++)
+		if (!strcmp(proc_actions[i], w[0])) {
+			*req = (struct fl_proc_req){ w[0], w[1], w[2] };
+			return 0;
+		}
+	fl_err_set(err, "unknown action '%.32s' (kill, pause, resume, restart, heal)", w[0]);
+	return -EINVAL;
+}

@@ -73,6 +73,14 @@ int fl_sel_nodes(const struct fl_sel_env *e, const char *expr, struct fl_sel_rng
 int fl_sel_groups(const struct fl_sel_env *e, const char *kw, struct fl_sel_rng *rng,
 		  fl_nodeset *groups, size_t *n, struct fl_err *err);
 
+/* A process request ("kill leader sentinel": ACTION NODES [PROCESS]), as
+ * `fallacy process` sends it to a run; line is cut into words in place.
+ * -EINVAL (err) on anything else. */
+struct fl_proc_req {
+	const char *action, *nodes, *process; /* process: NULL for every one */
+};
+int fl_proc_req_parse(char *line, struct fl_proc_req *req, struct fl_err *err);
+
 /* "n1,n3" */
 void fl_sel_format(const struct fl_sel_env *e, fl_nodeset s, char *buf, size_t len);
 /* Every node of e. */
