@@ -25,6 +25,7 @@
 #define READY_RETRY_US 200000
 #define READY_RUN_MAX_NS (5 * FL_NSEC_PER_SEC)
 #define LEADER_OUT_MAX 4096
+#define LEADER_RETRY_US 200000
 
 static const char *const action_names[] = { "kill", "pause", "resume", "restart", "heal" };
 
@@ -550,31 +551,46 @@ static int leader_on(struct fl_run *r, size_t i, int log, char *out, size_t len,
 	return ret;
 }
 
+/* One try on node i; why gets what went wrong. */
+static void leader_try(struct fl_run *r, size_t i, int log, size_t *order, size_t *n, char *why,
+		       size_t len, size_t *wl)
+{
+	char out[LEADER_OUT_MAX];
+	int status = -1, ret;
+
+	if (r->t->leader->on && !fl_tplan_on(r->t->leader->on, &r->plan, i))
+		return;
+	ret = leader_on(r, i, log, out, sizeof(out), &status);
+	if (!ret && !status)
+		*n = match_nodes(r, out, order);
+	if (!*n && *wl < len)
+		*wl += (size_t)snprintf(why + *wl, len - *wl, "%s%s: %s", *wl ? "; " : "",
+					r->nodes[i].name,
+					ret == -ETIMEDOUT ? "timed out" :
+					ret		  ? strerror(-ret) :
+					status		  ? "non-zero exit status" :
+							    "named no node");
+}
+
 int fl_run_leader(void *arg, size_t *order, size_t *n, struct fl_err *err)
 {
 	struct fl_run *r = arg;
-	char path[700], out[LEADER_OUT_MAX], why[400] = "";
+	char path[700], why[400] = "";
 	size_t wl = 0;
 	int log;
 
 	snprintf(path, sizeof(path), "%s/logs/leader.log", r->dir);
 	log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	*n = 0;
-	for (size_t i = 0; i < r->n_nodes && !*n; i++) {
-		int status = -1, ret;
-
-		if (r->t->leader->on && !fl_tplan_on(r->t->leader->on, &r->plan, i))
-			continue;
-		ret = leader_on(r, i, log, out, sizeof(out), &status);
-		if (!ret && !status)
-			*n = match_nodes(r, out, order);
-		if (!*n && wl < sizeof(why))
-			wl += (size_t)snprintf(why + wl, sizeof(why) - wl, "%s%s: %s",
-					       wl ? "; " : "", r->nodes[i].name,
-					       ret == -ETIMEDOUT ? "timed out" :
-					       ret		 ? strerror(-ret) :
-					       status		 ? "non-zero exit status" :
-								   "named no node");
+	/* each node in turn, in rounds, until one names a node or the
+	 * command's timeout has passed (an election may be under way) */
+	for (uint64_t end = fl_clock_mono_ns() + r->t->leader->timeout_ns;;) {
+		wl = 0;
+		for (size_t i = 0; i < r->n_nodes && !*n; i++)
+			leader_try(r, i, log, order, n, why, sizeof(why), &wl);
+		if (*n || fl_clock_mono_ns() >= end || fl_run_interrupted)
+			break;
+		usleep(LEADER_RETRY_US);
 	}
 	if (log >= 0)
 		close(log);
