@@ -240,8 +240,9 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 		return node_seen(rd, id, jget_str(m, "role"));
 	else if (!strcmp(ev, "leader"))
 		return leader_seen(rd, m, t);
-	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal") &&
-		    strcmp(ev, "error")))
+	/* a window opens at every applied step (its event has the words:
+	 * fault, partition, kill, pause, ...) and closes at its heal */
+	if (!id || (!jget_str(m, "spec") && strcmp(ev, "heal") && strcmp(ev, "error")))
 		return 0;
 	if (timeline_event(m, ev, id, t, rd))
 		return -ENOMEM;

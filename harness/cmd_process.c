@@ -168,7 +168,7 @@ static int parse(int argc, char **argv, const char **proc)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;
