@@ -242,7 +242,8 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 		return leader_seen(rd, m, t);
 	/* a window opens at every applied step (its event has the words:
 	 * fault, partition, kill, pause, ...) and closes at its heal */
-	if (!id || (!jget_str(m, "spec") && strcmp(ev, "heal") && strcmp(ev, "error")))
+	if (!id || (!jget_str(m, "spec") && strcmp(ev, "fault") && strcmp(ev, "partition") &&
+		    strcmp(ev, "heal") && strcmp(ev, "error")))
 		return 0;
 	if (timeline_event(m, ev, id, t, rd))
 		return -ENOMEM;
