@@ -30,7 +30,7 @@ TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
 # One public header per part of the injector, plus the base helpers.
 PUBLIC_HDRS := log.h parse.h json.h clock.h lab/lab.h faults/fault.h dataplane/dataplane.h \
 	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
-	probe/probe.h stats/stats.h
+	probe/probe.h stats/stats.h inject/inject.h admin/admin.h
 API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))
 LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
 LDFLAGS := $(EXTRA_LDFLAGS)
@@ -57,7 +57,7 @@ endif
 .DELETE_ON_ERROR:
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
-.PHONY: all deps check check-unit check-integration check-asan bench demo install \
+.PHONY: all deps check check-unit check-integration check-soak check-asan bench demo install \
 	uninstall clean vmlinux unit-bins format fuzz fuzz-bins
 
 all: $(OUTPUT)/fallacy
@@ -150,8 +150,8 @@ DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libe
 DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
 	shellcheck
-DEB_DEMO := etcd-server etcd-client redis-server redis-tools redis-sentinel postgresql-15 \
-	postgresql-client-15
+DEB_DEMO := etcd-server etcd-client redis-server redis-tools openssl redis-sentinel \
+	postgresql-15 postgresql-client-15
 deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
 
@@ -169,6 +169,11 @@ check-unit: all unit-bins
 
 check-integration: all
 	@./tests/run.sh --integration
+
+# check-integration SOAK_RUNS times (default 5) with SOAK_BUSY cores (default
+# 1) kept busy by a background loop; fails if any run fails (tests/soak.sh)
+check-soak: all
+	@./tests/soak.sh
 
 check-asan: deps
 	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \

@@ -3,8 +3,14 @@
  * direction, attached to every fault point of a session namespace. It parses
  * the packet once, walks the rule table (include/fallacy/rule.h) with
  * bpf_loop and then applies what the matching rules decided: drop, reset,
- * corrupt, duplicate, delay mark, rate class. Decisions use the counter-based
- * PRNG of include/fallacy/prng.h only. */
+ * corrupt, tamper, duplicate, replay, delay mark, rate class. Decisions use the counter-based
+ * PRNG of include/fallacy/prng.h only.
+ *
+ * An ICMP "fragmentation needed" or ICMPv6 "packet too big" is first judged
+ * by the packet it quotes: if that packet belongs to the path of an
+ * mtu-blackhole rule, the message is dropped (nobody tells the sender its
+ * packets are too big: a PMTUD black hole). Only mtu-blackhole rules act in
+ * that walk; the message then goes through the rules as itself. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_endian.h>
@@ -26,6 +32,17 @@
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
+#define ICMP_DEST_UNREACH_ 3
+#define ICMP_FRAG_NEEDED_ 4
+#define ICMPV6_PKT_TOOBIG_ 2
+#define IPV6_HLEN 40
+/* the wire size of a packet quoted by a "packet too big" message: larger
+ * than any rule's mtu, so an mtu-blackhole rule whose path it matches drops
+ * the message */
+#define FL_WIRE_QUOTED 0xffffffffu
+/* eval.parsed: p is the packet a "packet too big" quotes (only
+ * mtu-blackhole rules act) */
+#define FL_QUOTED 2
 #define TCPF_FIN 0x01
 #define TCPF_SYN 0x02
 #define TCPF_RST 0x04
@@ -35,6 +52,7 @@
 #define TCP_TO_FLAGS_LEN 14 /* ports, seq, ack, data offset, flags */
 #define RST_TTL 64 /* Linux's default TTL / hop limit */
 #define HDR8_LEN 8 /* the UDP header, and ICMP's up to its payload */
+#define BPF_F_MARK_MANGLED_0_ (1ULL << 5)
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -105,19 +123,26 @@ struct pkt {
 	__u32 src[4], dst[4];
 	__u32 src_node, dst_node;
 	__u32 l4off, payoff, paylen, len;
+	/* bytes of each IP packet on the wire (a GSO packet: of one segment) */
+	__u32 wire;
 	__u16 sport, dport;
 	__u8 family, proto, has_ports, tcp_flags;
 };
 
-/* What the matching rules decided; slots name the rule to count it on. */
+/* What the matching rules decided; slots name the rule to count it on.
+ * Kept small: run()'s frame and the deepest global function's share the
+ * 512-byte stack (slots and rule keys are < 2^16, draws keep their high
+ * half, the part decisions use). */
 struct eval {
 	struct pkt p;
 	struct fl_bits cand;
 	__u32 base, n;
-	__u8 dir, drop, reset, dup, corrupt, marked, classed, parsed;
-	__u32 drop_slot, reset_slot, dup_slot, corrupt_slot;
 	__u32 mark, classid;
-	__u64 corrupt_draw;
+	__u32 corrupt_draw, tamper_draw;
+	__u16 drop_slot, reset_slot, dup_slot, corrupt_slot, tamper_slot, replay_slot;
+	__u16 tamper_key, key;
+	__u8 dir, drop, reset, dup, corrupt, marked, classed, tamper;
+	__u8 replay, parsed;
 };
 
 static __always_inline int prefix_match(const __u8 *want, const __u32 *have, __u32 plen)
@@ -251,7 +276,27 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT, seq), r->prob)) {
 			ev->corrupt = 1;
 			ev->corrupt_slot = slot;
-			ev->corrupt_draw = fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT_BIT, seq);
+			ev->corrupt_draw =
+				fl_prng(r->seed, r->prng_id, FL_STREAM_CORRUPT_BIT, seq) >> 32;
+		}
+		return 0;
+	case FL_KIND_TAMPER:
+		if (!ev->tamper &&
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_TAMPER, seq), r->prob)) {
+			ev->tamper = 1;
+			ev->tamper_slot = slot;
+			ev->tamper_key = ev->key;
+			ev->tamper_draw = fl_prng(r->seed, r->prng_id, FL_STREAM_TAMPER_POS, seq) >>
+					  32;
+		}
+		return 0;
+	case FL_KIND_REPLAY:
+		/* copies wait in the delay line, which sits on the receive
+		 * path: only what arrives at a fault point is replayed */
+		if (!ev->replay && ev->dir == FL_DIR_INGRESS &&
+		    fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_REPLAY, seq), r->prob)) {
+			ev->replay = 1;
+			ev->replay_slot = slot;
 		}
 		return 0;
 	case FL_KIND_DELAY:
@@ -262,6 +307,10 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 			c->delayed++;
 		}
 		return 0;
+	case FL_KIND_MTU_BLACKHOLE:
+		if (ev->p.wire <= r->mtu)
+			return 0;
+		goto drop;
 	case FL_KIND_RATE:
 		if (!ev->classed) {
 			ev->classed = 1;
@@ -290,9 +339,12 @@ __attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 	if (!ev)
 		return 1;
 	key = ev->base + i;
+	ev->key = key;
 	r = bpf_map_lookup_elem(&fl_rules, &key);
 	if (!r)
 		return 1;
+	if (ev->parsed == FL_QUOTED && r->kind != FL_KIND_MTU_BLACKHOLE)
+		return 0;
 	if (!fl_rule_match(r, &ev->p, ev->dir))
 		return 0;
 	slot = r->slot;
@@ -406,6 +458,7 @@ static __always_inline int parse_v4(struct __sk_buff *skb, struct pkt *p)
 	p->proto = ip.protocol;
 	p->src[0] = ip.saddr;
 	p->dst[0] = ip.daddr;
+	p->wire = bpf_ntohs(ip.tot_len);
 	if (ip.frag_off & bpf_htons(0x1fff))
 		return 0; /* not the first fragment: no transport header */
 	p->l4off = ETH_HLEN + ip.ihl * 4;
@@ -423,6 +476,7 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 	p->proto = ip6.nexthdr; /* extension headers are not walked */
 	__builtin_memcpy(p->src, &ip6.saddr, 16);
 	__builtin_memcpy(p->dst, &ip6.daddr, 16);
+	p->wire = IPV6_HLEN + bpf_ntohs(ip6.payload_len);
 	p->l4off = ETH_HLEN + sizeof(ip6);
 	set_ports(skb, p);
 	return 0;
@@ -453,12 +507,79 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 fla
 		return err;
 	if (p->payoff && p->payoff < p->len)
 		p->paylen = p->len - p->payoff;
+	/* A GSO packet (offloads on: attach mode) stands for segments of
+	 * gso_size payload bytes, each with the headers: that is their size on
+	 * the wire. Lab nodes have TSO/GSO off once a fault exists. */
+	if (skb->gso_segs > 1 && skb->gso_size && p->payoff > ETH_HLEN)
+		p->wire = p->payoff - ETH_HLEN + skb->gso_size;
 	p->src_node = p->dst_node = FL_NO_NODE;
 	if (flags & FL_CONF_NODES) {
 		p->src_node = node_of(p->family, p->src);
 		p->dst_node = node_of(p->family, p->dst);
 	}
 	return 0;
+}
+
+/* The packet an ICMP "fragmentation needed" / ICMPv6 "packet too big"
+ * quotes, into p (addresses, protocol, ports, nodes): the original packet of
+ * the path the message reports on. Its wire size is FL_WIRE_QUOTED.
+ * Returns 0, or -1 for any other packet (p unchanged) or a quote too short
+ * to tell. */
+__attribute__((noinline)) int fl_parse_quoted(struct __sk_buff *skb, struct pkt *p, __u32 flags)
+{
+	__u32 off, l4;
+	__u16 ports[2];
+	__u8 tc[2];
+
+	if (!skb || !p || !p->payoff || bpf_skb_load_bytes(skb, p->l4off, tc, 2))
+		return -1;
+	if (p->proto == IPPROTO_ICMP_ ? tc[0] != ICMP_DEST_UNREACH_ || tc[1] != ICMP_FRAG_NEEDED_ :
+					p->proto != IPPROTO_ICMPV6_ || tc[0] != ICMPV6_PKT_TOOBIG_)
+		return -1;
+	off = p->l4off + 8;
+	if (p->family == FL_FAM_IPV4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
+			return -1;
+		p->src[0] = ip.saddr;
+		p->dst[0] = ip.daddr;
+		p->proto = ip.protocol;
+		l4 = ip.frag_off & bpf_htons(0x1fff) ? 0 : off + ip.ihl * 4;
+	} else {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
+			return -1;
+		__builtin_memcpy(p->src, &ip6.saddr, 16);
+		__builtin_memcpy(p->dst, &ip6.daddr, 16);
+		p->proto = ip6.nexthdr;
+		l4 = off + IPV6_HLEN;
+	}
+	p->has_ports = 0;
+	p->wire = FL_WIRE_QUOTED;
+	if (l4 && (p->proto == IPPROTO_TCP_ || p->proto == IPPROTO_UDP_) &&
+	    !bpf_skb_load_bytes(skb, l4, ports, sizeof(ports))) {
+		p->sport = bpf_ntohs(ports[0]);
+		p->dport = bpf_ntohs(ports[1]);
+		p->has_ports = 1;
+	}
+	p->src_node = p->dst_node = FL_NO_NODE;
+	if (flags & FL_CONF_NODES) {
+		p->src_node = node_of(p->family, p->src);
+		p->dst_node = node_of(p->family, p->dst);
+	}
+	return 0;
+}
+
+/* The packet itself again, after its quote was looked at. Global: its
+ * stack frame stays out of the program's main frame. */
+__attribute__((noinline)) int fl_reparse(struct __sk_buff *skb, struct pkt *p, __u32 flags)
+{
+	if (!skb || !p)
+		return -1;
+	__builtin_memset(p, 0, sizeof(*p));
+	return parse(skb, p, flags);
 }
 
 static __always_inline void acct_add(struct fl_acct_val *cur, const struct fl_acct_val *v)
@@ -524,6 +645,10 @@ static __always_inline void count(__u32 slot, int what)
 		return;
 	if (what == FL_KIND_CORRUPT)
 		c->corrupted++;
+	else if (what == FL_KIND_TAMPER)
+		c->tampered++;
+	else if (what == FL_KIND_REPLAY)
+		c->replayed++;
 	else if (what == FL_KIND_DUPLICATE)
 		c->duplicated++;
 	else if (what == FL_KIND_RESET)
@@ -535,7 +660,7 @@ static __always_inline void count(__u32 slot, int what)
 static __always_inline void do_corrupt(struct __sk_buff *skb, struct eval *ev)
 {
 	__u64 bits = (__u64)ev->p.paylen * 8;
-	__u64 bit = ((ev->corrupt_draw >> 32) * bits) >> 32;
+	__u64 bit = ((__u64)ev->corrupt_draw * bits) >> 32;
 	__u32 off = ev->p.payoff + (__u32)(bit / 8);
 	__u8 b;
 
@@ -544,6 +669,82 @@ static __always_inline void do_corrupt(struct __sk_buff *skb, struct eval *ev)
 	b ^= 1 << (bit & 7);
 	if (!bpf_skb_store_bytes(skb, off, &b, 1, 0))
 		count(ev->corrupt_slot, FL_KIND_CORRUPT);
+}
+
+/* Where the transport checksum lives; 0 when the protocol has none known. */
+static __always_inline __u32 l4_csum_off(const struct pkt *p)
+{
+	switch (p->proto) {
+	case IPPROTO_TCP_:
+		return p->l4off + __builtin_offsetof(struct tcphdr, check);
+	case IPPROTO_UDP_:
+		return p->l4off + __builtin_offsetof(struct udphdr, check);
+	case IPPROTO_ICMP_:
+	case IPPROTO_ICMPV6_:
+		return p->l4off + __builtin_offsetof(struct icmphdr, checksum);
+	}
+	return 0;
+}
+
+/* Rewrite the rule's bytes (or invert one byte) at the payload offset and
+ * update the transport checksum by the difference of each byte's 16-bit
+ * word (RFC 1624), so the receiver's kernel accepts the packet. A packet
+ * whose checksum is not computed yet (CHECKSUM_PARTIAL) needs nothing: the
+ * helper leaves its field alone and the sum is taken over the new bytes.
+ * The IP header is not touched. Global: verified once, on its own. */
+__attribute__((noinline)) int fl_tamper(struct __sk_buff *skb, struct eval *ev)
+{
+	__u32 key, n, pos, base, csum, paylen, rel;
+	__u64 flags;
+	struct fl_rule *r;
+	__u8 b, nb;
+
+	if (!skb || !ev)
+		return 0;
+	key = ev->tamper_key;
+	r = bpf_map_lookup_elem(&fl_rules, &key);
+	paylen = ev->p.paylen;
+	csum = l4_csum_off(&ev->p);
+	if (!r || !csum || !paylen)
+		return 0;
+	n = r->tamper_len ? r->tamper_len : 1;
+	if (n > FL_TAMPER_MAX || n > paylen)
+		return 0;
+	if (r->tamper_off == FL_TAMPER_SEEDED)
+		pos = (__u32)(((__u64)ev->tamper_draw * (paylen - n + 1)) >> 32);
+	else if (r->tamper_off > paylen - n)
+		return 0;
+	else
+		pos = r->tamper_off;
+	flags = 2 | (ev->p.proto == IPPROTO_UDP_ ? BPF_F_MARK_MANGLED_0_ : 0);
+	base = ev->p.payoff + pos;
+	for (__u32 i = 0; i < FL_TAMPER_MAX && i < n; i++) {
+		if (bpf_skb_load_bytes(skb, base + i, &b, 1))
+			return 0;
+		nb = r->tamper_len ? r->tamper[i] : (__u8)~b;
+		if (nb == b)
+			continue;
+		if (bpf_skb_store_bytes(skb, base + i, &nb, 1, 0))
+			return 0;
+		/* the byte's place in its 16-bit word of the checksummed data */
+		rel = (base + i - ev->p.l4off) & 1;
+		bpf_l4_csum_replace(skb, csum, rel ? (__u64)b << 8 : b, rel ? (__u64)nb << 8 : nb,
+				    flags);
+	}
+	count(ev->tamper_slot, FL_KIND_TAMPER);
+	return 0;
+}
+
+/* A copy goes back into the same hook marked for the replay rule's delay
+ * line slot; the original goes on at once. */
+static __always_inline void do_replay(struct __sk_buff *skb, struct eval *ev)
+{
+	__u32 mark = skb->mark;
+
+	skb->mark = FL_MARK_REPLAY | (ev->replay_slot & FL_MARK_SLOT_MASK);
+	if (!bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS_))
+		count(ev->replay_slot, FL_KIND_REPLAY);
+	skb->mark = mark;
 }
 
 static __always_inline void do_duplicate(struct __sk_buff *skb, struct eval *ev)
@@ -580,8 +781,9 @@ struct pseudo4 {
 	__u16 len;
 };
 
-struct pseudo6 {
-	struct in6_addr saddr, daddr;
+/* The IPv6 pseudo header after the two addresses (which are summed where
+ * they lie in the new header). */
+struct pseudo6_tail {
 	__u32 len;
 	__u8 zero[3], proto;
 };
@@ -614,27 +816,29 @@ static __always_inline void rst_tcp(struct tcphdr *t, const struct tcphdr *seg, 
 	}
 }
 
-static __always_inline void rst_eth(struct ethhdr *e, const struct ethhdr *o)
+/* The peer's answer: the Ethernet addresses swapped. Everything is
+ * loaded straight into the new headers (fl_reset's frame and run()'s share
+ * the 512-byte stack). */
+static __always_inline int rst_eth(struct __sk_buff *skb, struct ethhdr *e)
 {
-	__builtin_memcpy(e->h_dest, o->h_source, 6);
-	__builtin_memcpy(e->h_source, o->h_dest, 6);
-	e->h_proto = o->h_proto;
+	return bpf_skb_load_bytes(skb, 0, e->h_source, 6) ||
+	       bpf_skb_load_bytes(skb, 6, e->h_dest, 6) ||
+	       bpf_skb_load_bytes(skb, 12, &e->h_proto, 2);
 }
 
 static __always_inline int rst_build4(struct __sk_buff *skb, struct eval *ev, struct rst4 *r)
 {
 	struct pseudo4 ph = {};
-	struct ethhdr eth;
-	struct iphdr ip;
 	struct tcphdr seg;
+	__u32 saddr, daddr;
 	__s64 sum;
 
-	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
-	    bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) ||
+	if (rst_eth(skb, &r->eth) || bpf_skb_load_bytes(skb, ETH_HLEN, &r->ip, sizeof(r->ip)) ||
 	    bpf_skb_load_bytes(skb, ev->p.l4off, &seg, sizeof(seg)))
 		return -1;
-	rst_eth(&r->eth, &eth);
-	rst_tcp(&r->tcp, &seg, bpf_ntohs(ip.tot_len) - ip.ihl * 4 - seg.doff * 4);
+	rst_tcp(&r->tcp, &seg, bpf_ntohs(r->ip.tot_len) - r->ip.ihl * 4 - seg.doff * 4);
+	saddr = r->ip.saddr;
+	daddr = r->ip.daddr;
 	__builtin_memset(&r->ip, 0, sizeof(r->ip));
 	r->ip.version = 4;
 	r->ip.ihl = 5;
@@ -642,8 +846,8 @@ static __always_inline int rst_build4(struct __sk_buff *skb, struct eval *ev, st
 	r->ip.frag_off = bpf_htons(0x4000);
 	r->ip.ttl = RST_TTL;
 	r->ip.protocol = IPPROTO_TCP_;
-	r->ip.saddr = ip.daddr;
-	r->ip.daddr = ip.saddr;
+	r->ip.saddr = daddr;
+	r->ip.daddr = saddr;
 	r->ip.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&r->ip, sizeof(r->ip), 0));
 	ph.saddr = r->ip.saddr;
 	ph.daddr = r->ip.daddr;
@@ -656,30 +860,31 @@ static __always_inline int rst_build4(struct __sk_buff *skb, struct eval *ev, st
 
 static __always_inline int rst_build6(struct __sk_buff *skb, struct eval *ev, struct rst6 *r)
 {
-	struct pseudo6 ph = {};
-	struct ethhdr eth;
-	struct ipv6hdr ip6;
+	struct pseudo6_tail ph = {};
 	struct tcphdr seg;
+	__u16 plen;
 	__s64 sum;
 
-	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) ||
-	    bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)) ||
+	if (rst_eth(skb, &r->eth) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN + __builtin_offsetof(struct ipv6hdr, payload_len),
+			       &plen, sizeof(plen)) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN + __builtin_offsetof(struct ipv6hdr, saddr),
+			       &r->ip6.daddr, sizeof(r->ip6.daddr)) ||
+	    bpf_skb_load_bytes(skb, ETH_HLEN + __builtin_offsetof(struct ipv6hdr, daddr),
+			       &r->ip6.saddr, sizeof(r->ip6.saddr)) ||
 	    bpf_skb_load_bytes(skb, ev->p.l4off, &seg, sizeof(seg)))
 		return -1;
-	rst_eth(&r->eth, &eth);
-	rst_tcp(&r->tcp, &seg, bpf_ntohs(ip6.payload_len) - seg.doff * 4);
-	__builtin_memset(&r->ip6, 0, sizeof(r->ip6));
+	rst_tcp(&r->tcp, &seg, bpf_ntohs(plen) - seg.doff * 4);
+	/* everything before the addresses */
+	__builtin_memset(&r->ip6, 0, __builtin_offsetof(struct ipv6hdr, saddr));
 	r->ip6.version = 6;
 	r->ip6.payload_len = bpf_htons(sizeof(r->tcp));
 	r->ip6.nexthdr = IPPROTO_TCP_;
 	r->ip6.hop_limit = RST_TTL;
-	r->ip6.saddr = ip6.daddr;
-	r->ip6.daddr = ip6.saddr;
-	ph.saddr = r->ip6.saddr;
-	ph.daddr = r->ip6.daddr;
 	ph.len = bpf_htonl(sizeof(r->tcp));
 	ph.proto = IPPROTO_TCP_;
-	sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
+	sum = bpf_csum_diff(0, 0, (__be32 *)&r->ip6.saddr, 2 * sizeof(r->ip6.saddr), 0);
+	sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), sum);
 	r->tcp.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&r->tcp, sizeof(r->tcp), sum));
 	return 0;
 }
@@ -732,6 +937,14 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		skb->mark = 0;
 		return TC_ACT_UNSPEC;
 	}
+	if ((skb->mark & FL_MARK_TAG_MASK) == FL_MARK_REPLAY) { /* to the delay line */
+		__u32 slot = skb->mark & FL_MARK_SLOT_MASK;
+
+		/* a whole 32-bit store: the verifier refuses narrower ones to ctx */
+		asm volatile("" : "+r"(slot));
+		skb->mark = FL_MARK_DELAY | slot;
+		return TC_ACT_UNSPEC;
+	}
 	conf = bpf_map_lookup_elem(&fl_conf, &zero);
 	if (!conf)
 		return TC_ACT_UNSPEC;
@@ -747,7 +960,21 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		fl_account(skb, &ev.p, ev.parsed);
 	if (!ev.n || !ev.parsed)
 		return TC_ACT_UNSPEC;
-	if (candidates(&ev, conf, ev.base / FL_MAX_RULES))
+	if ((ev.p.proto == IPPROTO_ICMP_ || ev.p.proto == IPPROTO_ICMPV6_) &&
+	    !fl_parse_quoted(skb, &ev.p, conf->flags)) {
+		/* the quoted packet's path first, mtu-blackhole rules only */
+		ev.parsed = FL_QUOTED;
+		if (!candidates(&ev, conf, gen))
+			bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
+		if (ev.drop)
+			return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
+		ev.parsed = 1;
+		if (fl_reparse(skb, &ev.p, conf->flags))
+			return TC_ACT_UNSPEC;
+	}
+	/* & 1: after the global calls above the verifier no longer knows
+	 * ev.base's bounds */
+	if (candidates(&ev, conf, (ev.base / FL_MAX_RULES) & 1))
 		return TC_ACT_UNSPEC;
 	bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 	if (ev.reset)
@@ -756,8 +983,12 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
 	if (ev.corrupt)
 		do_corrupt(skb, &ev);
+	if (ev.tamper)
+		fl_tamper(skb, &ev);
 	if (ev.dup)
 		do_duplicate(skb, &ev);
+	if (ev.replay)
+		do_replay(skb, &ev);
 	if (ev.marked)
 		skb->mark = ev.mark;
 	if (ev.classed)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "steps.h"
 #include "transport.h"
 #include "yaml.h"
 
@@ -224,6 +225,16 @@ static int leader_seen(struct fl_run_data *rd, const struct fl_ynode *m, uint64_
 	return push((void **)&rd->leaders, &rd->n_leaders, sizeof(ls), &ls);
 }
 
+/* Does a step whose event is named ev leave something to heal? (The event
+ * is the step kind's key, or what its event hook names, e.g. "partition".) */
+static bool step_heals(const char *ev)
+{
+	for (int i = 0; fl_step_kinds[i]; i++)
+		if (!strcmp(fl_step_kinds[i]->key, ev))
+			return fl_step_kinds[i]->heal != NULL;
+	return true;
+}
+
 static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 {
 	const char *ev = jget_str(m, "event"), *id = jget_str(m, "id");
@@ -232,19 +243,25 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 
 	if (!ev || jget_u64(m, "mono_ns", &t))
 		return -EINVAL;
-	if (!strcmp(ev, "start"))
+	if (!strcmp(ev, "start")) {
 		rd->start_ns = t;
-	else if (!strcmp(ev, "end"))
+		jget_u64(m, "wall_ns", &rd->start_wall_ns);
+	} else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
 	else if (!strcmp(ev, "target-start") && id)
 		return node_seen(rd, id, jget_str(m, "role"));
 	else if (!strcmp(ev, "leader"))
 		return leader_seen(rd, m, t);
-	/* a window opens at every applied step (its event has the words:
-	 * fault, partition, kill, pause, ...) and closes at its heal */
+	/* every applied timeline step (it has the step's words, "spec"; fault
+	 * and partition events with or without them) of a kind that heals
+	 * opens a window, whatever its kind (fault, partition, kill, pause,
+	 * ...); its heal closes it. A step that leaves nothing to heal
+	 * (inject) has no window. */
 	if (!id || (!jget_str(m, "spec") && strcmp(ev, "fault") && strcmp(ev, "partition") &&
 		    strcmp(ev, "heal") && strcmp(ev, "error")))
 		return 0;
+	if (strcmp(ev, "heal") && strcmp(ev, "error") && !step_heals(ev))
+		return timeline_event(m, ev, id, t, rd) ? -ENOMEM : 0;
 	if (timeline_event(m, ev, id, t, rd))
 		return -ENOMEM;
 	if (!strcmp(ev, "error"))
@@ -679,14 +696,17 @@ const struct fl_check_kind_ops fl_check_kinds[] = {
 	[FL_CHECK_COMMAND] = { "command", NULL },
 	[FL_CHECK_INVARIANT] = { "invariant", NULL },
 	[FL_CHECK_TRANSPORT] = { "transport", eval_transport },
+	[FL_CHECK_PLAINTEXT] = { "plaintext", fl_check_eval_captures },
+	[FL_CHECK_SECURE] = { "secure", fl_check_eval_captures },
 };
 
 const char *const fl_check_names[] = { "availability", "latency",   "recovery",	 "progress",
-				       "command",      "invariant", "transport", NULL };
+				       "command",      "invariant", "transport", "plaintext",
+				       "secure",       NULL };
 
 const char *fl_check_kind_name(enum fl_check_kind k)
 {
-	return k <= FL_CHECK_TRANSPORT ? fl_check_kinds[k].name : "?";
+	return k <= FL_CHECK_SECURE ? fl_check_kinds[k].name : "?";
 }
 
 /* The leader the target's leader: command named last before the window
@@ -769,7 +789,7 @@ void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
 	memset(res, 0, sizeof(*res));
 	resolve_on(&rc, rd);
 	res->ck = &rc;
-	if (ck->kind <= FL_CHECK_TRANSPORT && fl_check_kinds[ck->kind].eval)
+	if (ck->kind <= FL_CHECK_SECURE && fl_check_kinds[ck->kind].eval)
 		fl_check_kinds[ck->kind].eval(&rc, rd, res);
 	else
 		fl_check_eval_status(ck, -1, "not evaluated", res);
@@ -816,6 +836,12 @@ void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
 		break;
 	case FL_CHECK_TRANSPORT:
 		fl_check_transport_bounds(ck, bound, sizeof(bound));
+		break;
+	case FL_CHECK_PLAINTEXT:
+		snprintf(bound, sizeof(bound), "0 packets with a marker");
+		break;
+	case FL_CHECK_SECURE:
+		snprintf(bound, sizeof(bound), "every connection TLS");
 		break;
 	default:
 		snprintf(bound, sizeof(bound), "%s", ck->bound.text);

@@ -64,6 +64,8 @@ struct fl_run_data {
 	struct fl_span *spans;
 	size_t n_spans;
 	uint64_t start_ns, end_ns; /* of the timeline (events "start"/"end") */
+	uint64_t start_wall_ns; /* the "start" event's CLOCK_REALTIME (pcap's clock), or 0 */
+	char dir[512]; /* the results folder (its pcap/ for plaintext and secure), or "" */
 	uint64_t *heals; /* times of heal events, in order */
 	char (*heal_ids)[FL_ID_MAX + 1];
 	size_t n_heals;
@@ -121,6 +123,13 @@ void fl_check_eval_status(const struct fl_check *ck, int status, const char *why
 			  struct fl_check_result *res);
 /* A transport check's bounds: "bytes_per_op < 4kb, retransmits < 5%". */
 void fl_check_transport_bounds(const struct fl_check *ck, char *buf, size_t len);
+/* Evaluate a plaintext or secure check over the *.pcap files of pcap_dir
+ * (checks_capture.c); rd (may be NULL) dates packets from the start. */
+void fl_check_eval_capture(const struct fl_check *ck, const char *pcap_dir,
+			   const struct fl_run_data *rd, struct fl_check_result *res);
+/* The same over rd->dir/pcap: the kinds' table entry. */
+void fl_check_eval_captures(const struct fl_check *ck, const struct fl_run_data *rd,
+			    struct fl_check_result *res);
 /* "measured 0.412 (41 of 99 ops ok), bound >= 0.95" */
 void fl_check_message(const struct fl_check_result *res, char *buf, size_t len);
 

@@ -27,6 +27,40 @@ static const char *status_name(enum fl_probe_status s)
 	return s == FL_PROBE_OK ? "ok" : s == FL_PROBE_MISSING ? "missing" : "not-probed";
 }
 
+/* Does kind k need probe id? Its backend is another one when only that
+ * probe is missing. From the kinds' own table, so no list can miss one. */
+static bool kind_needs(const struct fault_ops *k, enum fl_probe_id id)
+{
+	struct fl_probe_report all, but;
+
+	memset(&all, 0, sizeof(all));
+	for (int i = 0; i < FL_PROBE_COUNT; i++)
+		all.r[i].status = FL_PROBE_OK;
+	but = all;
+	but.r[id].status = FL_PROBE_MISSING;
+	return k->backend(&all) != k->backend(&but);
+}
+
+/* Text " (kinds: loss, partition)"; JSON "kinds": [...]. */
+static void print_kinds(struct fl_out *o, enum fl_probe_id id, bool ok)
+{
+	int n = 0;
+
+	if (o->json)
+		fl_out_open(o, "kinds", '[');
+	for (int i = 0; fl_fault_kinds[i]; i++) {
+		if (!kind_needs(fl_fault_kinds[i], id))
+			continue;
+		if (o->json)
+			fl_out_str(o, "", fl_fault_kinds[i]->name);
+		else if (ok)
+			fprintf(o->f, "%s%s", n ? ", " : ": ", fl_fault_kinds[i]->name);
+		n++;
+	}
+	if (o->json)
+		fl_out_close(o, ']');
+}
+
 static void print_probe(struct fl_out *o, const struct fl_probe_report *rep, enum fl_probe_id id,
 			bool verbose)
 {
@@ -40,6 +74,7 @@ static void print_probe(struct fl_out *o, const struct fl_probe_report *rep, enu
 	fl_out_jbool(o, "ok", ok);
 	fl_out_jbool(o, "required", in->required);
 	fl_out_strf(o, "used_for", ok ? "used for %s" : NULL, in->used_for);
+	print_kinds(o, id, ok);
 	fl_out_strf(o, "if_missing", ok ? NULL : "%s", in->if_missing);
 	fl_out_strf(o, "fix", ok ? NULL : " (%s)", in->fix);
 	fl_out_strf(o, "detail", ok && !verbose ? NULL : "\n                    %s", r->detail);

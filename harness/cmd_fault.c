@@ -38,6 +38,8 @@ static const char fault_usage_tail[] =
 	"  fallacy fault add demo/n3 loss gemodel 1% 30%\n"
 	"  fallacy fault add --netns blue loss 5% --proto udp --port 5000-5100\n"
 	"  fallacy fault add --pid 4242 reset --port 80        # 4242: the pid of a server\n"
+	"  fallacy fault add demo tamper 5% offset 0 bytes '\"EVIL\"' --to n1 --dport 6379\n"
+	"  fallacy fault add demo replay 100% after 500ms --proto udp --port 53\n"
 	"  fallacy fault list demo -j\n"
 	"  fallacy fault clear demo\n"
 	"\n"

@@ -25,6 +25,7 @@
 #include "proc.h"
 #include "state/state.h"
 #include "steps.h"
+#include "tls.h"
 #include "transport.h"
 
 /* The measured part: the load threads get START_DELAY_NS to start before
@@ -58,7 +59,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 {
 	struct passwd *pw = r->t->user ? getpwnam(r->t->user) : NULL;
 	unsigned int rnd;
-	char base[80];
+	char base[80], why[300];
 	int ret;
 
 	if (r->t->user && !pw)
@@ -70,6 +71,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (unsigned int)getpid() ^ (unsigned int)time(NULL);
 	snprintf(base, sizeof(base), "/tmp/fallacy-%s.%08x", r->lab_name, rnd);
+	snprintf(r->scratch, sizeof(r->scratch), "%s", base);
 	ret = fl_state_mkdir(r->st, base, 0755);
 	for (size_t i = 0; i < r->n_nodes && !ret; i++) {
 		struct fl_run_node *n = &r->nodes[i];
@@ -83,6 +85,8 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 	if (ret)
 		return run_fail(s, ret, "cannot create the scratch folders in %s: %s", base,
 				strerror(-ret));
+	if (fl_run_tls(r, why, sizeof(why)))
+		return run_fail(s, -EIO, "%s", why);
 	return 0;
 }
 
@@ -172,7 +176,8 @@ static int capture_start(struct fl_run *r, struct fl_suite *s)
 	char dir[600], path[700];
 	int ret = 0;
 
-	if (!r->o->capture)
+	/* plaintext and secure checks read the captures: they turn it on */
+	if (!r->o->capture && !fl_scenario_needs_capture(r->sc))
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/pcap", r->dir);
 	if (mkdir(dir, 0755) && errno != EEXIST)
@@ -225,6 +230,52 @@ struct tl_arg {
 	int ret;
 };
 
+static void run_command_check(struct fl_run *r, const struct fl_check *ck,
+			      struct fl_check_result *res);
+
+/* Command checks with `at:` run during the measured part, in a thread of
+ * their own (a command may take its whole timeout), in the order of their
+ * offsets. */
+struct at_checks {
+	struct fl_run *r;
+	struct fl_check_result *res;
+};
+
+static void sleep_until_mono(uint64_t t)
+{
+	uint64_t now;
+
+	/* in slices, to see an interrupt */
+	while (!fl_run_interrupted && (now = fl_clock_mono_ns()) < t)
+		usleep(t - now > 50000000ULL ? 50000 : (useconds_t)((t - now) / 1000));
+}
+
+static void *at_checks_thread(void *arg)
+{
+	struct at_checks *a = arg;
+	const struct fl_scenario *sc = a->r->sc;
+	bool *ran = calloc(sc->n_checks + 1, sizeof(*ran));
+
+	while (ran && !fl_run_interrupted) {
+		size_t pick = sc->n_checks;
+
+		/* the earliest one not run yet (equal offsets: file order) */
+		for (size_t i = 0; i < sc->n_checks; i++)
+			if (sc->checks[i].has_at && !ran[i] &&
+			    (pick == sc->n_checks || sc->checks[i].at_ns < sc->checks[pick].at_ns))
+				pick = i;
+		if (pick == sc->n_checks)
+			break;
+		sleep_until_mono(a->r->t0 + sc->checks[pick].at_ns);
+		if (fl_run_interrupted)
+			break;
+		run_command_check(a->r, &sc->checks[pick], &a->res[pick]);
+		ran[pick] = true;
+	}
+	free(ran);
+	return NULL;
+}
+
 static void *timeline_thread(void *arg)
 {
 	struct tl_arg *a = arg;
@@ -260,8 +311,11 @@ static void step_sample(void *arg)
 }
 
 /* The measured part: load + timeline for the scenario's duration. */
-static int run_timeline(struct fl_run *r, struct fl_suite *s)
+static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_result *res)
 {
+	struct at_checks ac = { r, res };
+	pthread_t at_th;
+	bool at_started;
 	struct fl_step_ctx ctx;
 	struct fl_timeline tl = { .steps = r->sc->steps,
 				  .n_steps = r->sc->n_steps,
@@ -300,6 +354,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
+	at_started = !pthread_create(&at_th, NULL, at_checks_thread, &ac);
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
 		usleep(MAIN_TICK_US);
 		if (fl_clock_mono_ns() - last >= every) {
@@ -309,6 +364,8 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 		}
 	}
 	pthread_join(th, NULL);
+	if (at_started)
+		pthread_join(at_th, NULL);
 	fl_run_load_stop(r);
 	fl_timeline_heal_all(&tl);
 	fl_run_samples_stop(r); /* after the load: its last operations' bytes count */
@@ -418,6 +475,7 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	if (ret && ret != -ENOENT)
 		pr_warn("%s: %s", r->sc->name, err.msg);
 	fl_tcost_windows(&rd, &s->transport, &s->n_transport);
+	snprintf(rd.dir, sizeof(rd.dir), "%s", r->dir); /* pcap/ of capture checks */
 	for (size_t i = 0; i < r->sc->n_checks; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 
@@ -585,12 +643,12 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 		pr_warn("%s: no control socket: `fallacy process` cannot reach this run",
 			r->sc->name);
 	if (!ret)
-		ret = run_timeline(r, s);
+		ret = run_timeline(r, s, res);
 	capture_stop(r);
 	for (size_t i = 0; i < r->sc->n_checks && r->t0; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 
-		if (ck->kind == FL_CHECK_COMMAND)
+		if (ck->kind == FL_CHECK_COMMAND && !ck->has_at)
 			run_command_check(r, ck, &res[i]);
 	}
 	fl_runctl_stop(r);

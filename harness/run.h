@@ -88,6 +88,8 @@ struct fl_run {
 	unsigned int n_kill, n_pause, n_restart; /* process faults, for the summary */
 	struct fl_runctl *ctl; /* `fallacy process` requests (runctl.c) */
 	char dir[512];
+	char scratch[80]; /* /tmp/fallacy-LAB.RANDOM, journaled with the lab */
+	char tls_dir[100]; /* SCRATCH/tls with tls: true, else "" */
 	uint64_t seed;
 	uint64_t t0, t_end;
 	volatile sig_atomic_t stop_load;

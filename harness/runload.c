@@ -30,6 +30,7 @@ void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v)
 	v->scenario = r->sc->name;
 	v->lab = r->lab_name;
 	v->dir = r->nodes[i].dir;
+	v->tls_dir = r->tls_dir[0] ? r->tls_dir : NULL;
 	v->nodes = r->tnodes;
 	v->n_nodes = r->n_nodes;
 	v->self = i;

@@ -300,8 +300,8 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 		return -EINVAL;
 	if (!window_id_ok(c->sc, v->text))
 		return fl_yerr(c->err, c->d, v,
-			       "'%s' names no fault or partition of the timeline (use an "
-			       "'id' of a step, or 'faults')",
+			       "'%s' names no step of the timeline (use an 'id' of a step, or "
+			       "'faults')",
 			       v->text);
 	ck->win.kind = dur ? FL_WIN_DURING : FL_WIN_OUTSIDE;
 	snprintf(ck->win.id, sizeof(ck->win.id), "%s", v->text);
@@ -410,7 +410,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 			return -EINVAL;
 		if (strcmp(a->text, "last-heal") && !fl_step_find(c->sc, a->text))
 			return fl_yerr(c->err, c->d, a,
-				       "'after: %s' names no fault or partition (use its 'id', "
+				       "'after: %s' names no step of the timeline (use its 'id', "
 				       "or 'last-heal')",
 				       a->text);
 		snprintf(ck->after, sizeof(ck->after), "%s", a->text);
@@ -429,7 +429,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 
 static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v, bool on_node)
 {
-	static const char *const nkeys[] = { "node", "run", "expect", "timeout", NULL };
+	static const char *const nkeys[] = { "node", "run", "expect", "timeout", "at", NULL };
 	static const char *const ikeys[] = { "run", "expect", "timeout", NULL };
 	const char *what = on_node ? "'command'" : "'invariant'";
 	const char *node = NULL, *run = NULL;
@@ -441,13 +441,97 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	    fl_yget_str(c->d, v, "node", on_node, &node, c->err) ||
 	    fl_yget_str(c->d, v, "run", true, &run, c->err) ||
 	    fl_yget_u64(c->d, v, "expect", false, 0, 255, &expect, c->err) ||
-	    fl_yget_duration(c->d, v, "timeout", false, &ck->timeout_ns, c->err))
+	    fl_yget_duration(c->d, v, "timeout", false, &ck->timeout_ns, c->err) ||
+	    (on_node && fl_yget_duration(c->d, v, "at", false, &ck->at_ns, c->err)))
 		return -EINVAL;
+	ck->has_at = on_node && fl_ymap_get(v, "at");
+	if (ck->has_at && c->sc->duration_ns && ck->at_ns >= c->sc->duration_ns)
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "at"),
+			       "'at' must lie within the measured part (the scenario's duration)");
 	if (node)
 		snprintf(ck->node, sizeof(ck->node), "%s", node);
 	ck->expect = (int)expect;
 	ck->run = strdup(run);
 	return ck->run ? 0 : -ENOMEM;
+}
+
+/* ports: 6379 | [2379, 2380] */
+static int check_ports(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m, bool required)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, "ports");
+	const struct fl_ynode *one = v;
+	double d;
+
+	if (!v) {
+		if (required)
+			return fl_yerr(c->err, c->d, m, "missing required key 'ports'");
+		return 0;
+	}
+	for (size_t i = 0; i < (v->type == FL_Y_SEQ ? v->n : 1); i++) {
+		if (v->type == FL_Y_SEQ)
+			one = v->items[i];
+		if (fl_ynum(one, &d) || d < 1 || d > 65535 || d != (int)d)
+			return fl_yerr(c->err, c->d, one,
+				       "'ports' must be a port (1..65535) or a list of them");
+		if (ck->n_ports >= FL_CHECK_MAX_PORTS)
+			return fl_yerr(c->err, c->d, one, "at most %d ports per check",
+				       FL_CHECK_MAX_PORTS);
+		ck->ports[ck->n_ports++] = (uint16_t)d;
+	}
+	if (!ck->n_ports)
+		return fl_yerr(c->err, c->d, v, "'ports' is empty");
+	return 0;
+}
+
+/* plaintext: {markers: ["s3cr3t", "AUTH"], ports: [6379]} */
+static int check_plaintext(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
+{
+	static const char *const keys[] = { "markers", "ports", NULL };
+
+	if (fl_yexpect(c->d, v, FL_Y_MAP, "'plaintext'", c->err) ||
+	    fl_ycheck_keys(c->d, v, "'plaintext'", keys, c->err) ||
+	    fl_yget_strv(c->d, v, "markers", &ck->markers, &ck->n_markers, c->err) ||
+	    check_ports(c, ck, v, false))
+		return -EINVAL;
+	if (!ck->n_markers)
+		return fl_yerr(c->err, c->d, v,
+			       "'plaintext' needs 'markers': what must never travel in clear "
+			       "(e.g. markers: [\"s3cr3t\"])");
+	for (size_t i = 0; i < ck->n_markers; i++)
+		if (!ck->markers[i][0] || strlen(ck->markers[i]) > 256)
+			return fl_yerr(c->err, c->d, fl_ymap_get(v, "markers"),
+				       "a marker is 1 to 256 bytes");
+	return 0;
+}
+
+/* secure: {ports: [2379, 2380]} */
+static int check_secure(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
+{
+	static const char *const keys[] = { "ports", NULL };
+
+	if (fl_yexpect(c->d, v, FL_Y_MAP, "'secure'", c->err) ||
+	    fl_ycheck_keys(c->d, v, "'secure'", keys, c->err))
+		return -EINVAL;
+	return check_ports(c, ck, v, true);
+}
+
+bool fl_scenario_needs_capture(const struct fl_scenario *sc)
+{
+	for (size_t i = 0; i < sc->n_checks; i++)
+		if (sc->checks[i].kind == FL_CHECK_PLAINTEXT ||
+		    sc->checks[i].kind == FL_CHECK_SECURE)
+			return true;
+	return false;
+}
+
+/* " on 2379,2380" */
+static void ports_text(const struct fl_check *ck, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < ck->n_ports && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : " on ", ck->ports[i]);
 }
 
 /* transport: {bytes_per_op: "< 4kb", packets_per_op: "< 20", retransmits:
@@ -517,10 +601,28 @@ static void check_name(struct fl_check *ck)
 			 ck->within_ns / 1e9, ck->after);
 		break;
 	case FL_CHECK_COMMAND:
-		snprintf(ck->name, sizeof(ck->name), "command on %s: %.100s", ck->node, ck->run);
+		if (ck->has_at) {
+			char at[32];
+
+			fl_format_duration(ck->at_ns, at, sizeof(at));
+			snprintf(ck->name, sizeof(ck->name), "command on %s at %.20s: %.80s",
+				 ck->node, at, ck->run);
+		} else {
+			snprintf(ck->name, sizeof(ck->name), "command on %s: %.100s", ck->node,
+				 ck->run);
+		}
 		break;
 	case FL_CHECK_INVARIANT:
 		snprintf(ck->name, sizeof(ck->name), "invariant: %.120s", ck->run);
+		break;
+	case FL_CHECK_PLAINTEXT:
+		ports_text(ck, w, sizeof(w));
+		snprintf(ck->name, sizeof(ck->name), "plaintext: no %.60s%s in captures%s",
+			 ck->markers[0], ck->n_markers > 1 ? ", ..." : "", w);
+		break;
+	case FL_CHECK_SECURE:
+		ports_text(ck, w, sizeof(w));
+		snprintf(ck->name, sizeof(ck->name), "secure: TLS%s", w);
 		break;
 	case FL_CHECK_TRANSPORT: {
 		char b[120];
@@ -564,6 +666,12 @@ static int parse_check(struct sctx *c, const struct fl_ynode *m, struct fl_check
 		break;
 	case FL_CHECK_RECOVERY:
 		ret = check_recovery(c, ck, v);
+		break;
+	case FL_CHECK_PLAINTEXT:
+		ret = check_plaintext(c, ck, v);
+		break;
+	case FL_CHECK_SECURE:
+		ret = check_secure(c, ck, v);
 		break;
 	default:
 		ret = check_run(c, ck, v, ck->kind == FL_CHECK_COMMAND);
@@ -686,8 +794,12 @@ void fl_scenario_free(struct fl_scenario *sc)
 			free(sc->steps[i].argv[j]);
 		free(sc->steps[i].argv);
 	}
-	for (size_t i = 0; i < sc->n_checks; i++)
+	for (size_t i = 0; i < sc->n_checks; i++) {
 		free(sc->checks[i].run);
+		for (size_t k = 0; k < sc->checks[i].n_markers; k++)
+			free(sc->checks[i].markers[k]);
+		free(sc->checks[i].markers);
+	}
 	fl_schedules_free(sc);
 	free(sc->steps);
 	free(sc->checks);
@@ -769,7 +881,33 @@ static void print_run_check(const struct fl_check *ck, FILE *f)
 		fprintf(f, "node: %s, ", ck->node);
 	fputs("run: ", f);
 	fl_json_string(f, ck->run);
-	fprintf(f, ", expect: %d, timeout: %s}", ck->expect, t);
+	fprintf(f, ", expect: %d, timeout: %s", ck->expect, t);
+	if (ck->has_at) {
+		fl_format_duration(ck->at_ns, t, sizeof(t));
+		fprintf(f, ", at: %s", t);
+	}
+	fputc('}', f);
+}
+
+/* {markers: [..], ports: [..]} of plaintext and secure checks */
+static void print_capture_check(const struct fl_check *ck, FILE *f)
+{
+	fputc('{', f);
+	if (ck->n_markers) {
+		fputs("markers: [", f);
+		for (size_t i = 0; i < ck->n_markers; i++) {
+			fputs(i ? ", " : "", f);
+			fl_json_string(f, ck->markers[i]);
+		}
+		fputs("]", f);
+	}
+	if (ck->n_ports) {
+		fprintf(f, "%sports: [", ck->n_markers ? ", " : "");
+		for (size_t i = 0; i < ck->n_ports; i++)
+			fprintf(f, "%s%u", i ? ", " : "", ck->ports[i]);
+		fputs("]", f);
+	}
+	fputs("}\n", f);
 }
 
 static void print_check(const struct fl_check *ck, FILE *f)
@@ -778,6 +916,10 @@ static void print_check(const struct fl_check *ck, FILE *f)
 
 	fprintf(f, "  - %s: ", fl_check_kind_name(ck->kind));
 	switch (ck->kind) {
+	case FL_CHECK_PLAINTEXT:
+	case FL_CHECK_SECURE:
+		print_capture_check(ck, f);
+		return;
 	case FL_CHECK_LATENCY:
 		if (ck->pctl >= 100)
 			snprintf(a, sizeof(a), "max");

@@ -51,7 +51,11 @@ enum fl_check_kind {
 	FL_CHECK_COMMAND,
 	FL_CHECK_INVARIANT,
 	FL_CHECK_TRANSPORT,
+	FL_CHECK_PLAINTEXT, /* no marker in any captured payload (pcap) */
+	FL_CHECK_SECURE, /* every captured TCP connection on the ports starts with TLS */
 };
+
+#define FL_CHECK_MAX_PORTS 16
 
 enum fl_cmp {
 	FL_CMP_LT,
@@ -108,9 +112,18 @@ struct fl_check {
 	char *run;
 	int expect;
 	uint64_t timeout_ns;
+	/* command: run at this offset of the measured part (while the timeline
+	 * goes on) instead of after it */
+	bool has_at;
+	uint64_t at_ns;
 	/* transport: one bound per metric (transport.h, enum fl_tmetric) */
 	struct fl_bound tbound[4];
 	unsigned int tmask; /* bit m: metric m has a bound */
+	/* plaintext and secure: over the run's pcap files (--capture) */
+	char **markers; /* byte strings that must not appear in a payload */
+	size_t n_markers;
+	uint16_t ports[FL_CHECK_MAX_PORTS]; /* either port of a packet; none = all */
+	size_t n_ports;
 };
 
 /* schedule: a seeded random nemesis (Jepsen's generator): every `every`
@@ -123,6 +136,10 @@ struct fl_schedule {
 	char prefix[FL_ID_MAX - 8]; /* ids PREFIX-1, PREFIX-2, ...; default "sched" */
 	int line, col;
 };
+
+/* Does the scenario have checks that read the run's captures? */
+struct fl_scenario;
+bool fl_scenario_needs_capture(const struct fl_scenario *sc);
 
 struct fl_scenario {
 	char *file;

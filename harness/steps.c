@@ -124,6 +124,29 @@ bool fl_step_is_heal(const struct fl_step *st)
 
 /* ---- fault ----------------------------------------------------------------- */
 
+/* Bytes: a quoted YAML string is the text itself (YAML escapes work), a
+ * plain one the CLI's hex digits or '"text"'; pushed as the one canonical
+ * word, which survives the resolved scenario's split at spaces. */
+static int bytes_value(struct fl_step_parse *p, struct fl_step *st, const struct fl_param *pr,
+		       const struct fl_ynode *v)
+{
+	char word[2 * FL_TEXT_MAX + 3];
+	struct fl_bytes b = { 0 };
+	size_t n = strlen(v->text);
+	struct fl_err e;
+
+	if (!v->plain && n && n <= FL_TEXT_MAX) {
+		memcpy(b.b, v->text, n);
+		b.len = (uint32_t)n;
+	} else if (fl_bytes_parse(pr->name, v->text, &b, &e)) {
+		return fl_yerr(p->err, p->d, v, "bad value for '%s': %s", pr->name, e.msg);
+	}
+	fl_bytes_format(&b, word, sizeof(word));
+	if (fl_param_check(pr, word, &e))
+		return fl_yerr(p->err, p->d, v, "bad value for '%s': %s", pr->name, e.msg);
+	return fl_step_push(st, word);
+}
+
 /* One value checked by the kind's own parser, at its own position. */
 static int param_value(struct fl_step_parse *p, struct fl_step *st, const struct fl_param *pr,
 		       const struct fl_ynode *v)
@@ -132,6 +155,8 @@ static int param_value(struct fl_step_parse *p, struct fl_step *st, const struct
 
 	if (fl_ystep_scalar(p, v, pr->name))
 		return -EINVAL;
+	if (pr->type == FL_PT_BYTES)
+		return bytes_value(p, st, pr, v);
 	if (fl_param_check(pr, v->text, &e))
 		return fl_yerr(p->err, p->d, v, "bad value for '%s': %s", pr->name, e.msg);
 	return fl_step_push(st, v->text);
@@ -547,6 +572,8 @@ const struct fl_step_ops fl_step_heal = {
 	STEP(pause)     \
 	STEP(stop)      \
 	STEP(restart)   \
+	STEP(admin)     \
+	STEP(inject)    \
 	STEP(heal)
 
 #define DECLARE(name) extern const struct fl_step_ops fl_step_##name;

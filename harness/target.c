@@ -35,12 +35,14 @@ static const struct {
 	{ "bash", "bash" },
 	{ "timeout", "coreutils" },
 	{ "setpriv", "util-linux" },
+	{ "openssl", "openssl" },
 };
 
-static const char *const tvars[] = {
-	"node", "ip",	    "ip6", "index", "nodes", "ips",   "peers",	  "endpoints",	"seq",
-	"name", "scenario", "lab", "dir",   "role",  "value", "majority", "target_dir", NULL
-};
+static const char *const tvars[] = { "node",	 "ip",	       "ip6",	    "index", "nodes",
+				     "ips",	 "peers",      "endpoints", "seq",   "name",
+				     "scenario", "lab",	       "dir",	    "role",  "value",
+				     "majority", "target_dir", "ca",	    "cert",  "key",
+				     "verify",	 "health",     NULL };
 
 const char *fl_tool_package(const char *tool)
 {
@@ -136,7 +138,7 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
 			   "nodes, ips, peers, endpoints, seq, value, name, scenario, lab, dir, "
 			   "role, majority, target_dir, ip:NODE, ip:ROLE, node:ROLE, nodes:ROLE, "
-			   "ips:ROLE)",
+			   "ips:ROLE, verify, health; with tls: ca, cert, key)",
 			   name);
 	return -EINVAL;
 }
@@ -186,6 +188,8 @@ static int sb_str(struct sbuf *b, const char *s)
 
 static int expand_list(const struct fl_tvars *v, const char *item, struct sbuf *b,
 		       struct fl_err *err);
+static int expand_into(const char *tmpl, const struct fl_tvars *v, struct sbuf *b,
+		       struct fl_err *err);
 
 /* A node by its name, or the first node of a role. */
 static const struct fl_tnode *node_by_name(const struct fl_tvars *v, const char *name, size_t len)
@@ -221,6 +225,39 @@ static int expand_role_list(const struct fl_tvars *v, const char *role, size_t l
 	return ret;
 }
 
+/* {{ca}} {{cert}} {{key}}: the run's PEM files (tls: true). */
+static int tls_var(const struct fl_tvars *v, const char *var, size_t len, struct sbuf *b,
+		   struct fl_err *err)
+{
+	char path[512];
+
+	if (!v->tls_dir) {
+		fl_err_set(err, "'{{%.*s}}' needs 'tls: true' in the target", (int)len, var);
+		return -EINVAL;
+	}
+	if (len == 2)
+		snprintf(path, sizeof(path), "%s/ca.pem", v->tls_dir);
+	else
+		snprintf(path, sizeof(path), "%s/%s.%s", v->tls_dir, v->nodes[v->self].name,
+			 len == 4 ? "pem" : "key");
+	return sb_str(b, path);
+}
+
+/* {{health}}: the target's own health command, expanded where it is used. */
+static int health_var(const struct fl_tvars *v, struct sbuf *b, struct fl_err *err)
+{
+	if (!v->t || !v->t->health) {
+		fl_err_set(err, "'{{health}}': target '%s' has no 'health' command",
+			   v->t && v->t->name ? v->t->name : "?");
+		return -EINVAL;
+	}
+	if (strstr(v->t->health, "{{health}}")) {
+		fl_err_set(err, "'health' cannot refer to itself");
+		return -EINVAL;
+	}
+	return expand_into(v->t->health, v, b, err);
+}
+
 static int expand_var(const struct fl_tvars *v, const char *var, size_t len, struct sbuf *b,
 		      struct fl_err *err)
 {
@@ -250,6 +287,22 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		snprintf(num, sizeof(num), "%zu", v->n_nodes / 2 + 1);
 		return sb_str(b, num);
 	}
+	if (IS("ca") || IS("cert") || IS("key"))
+		return tls_var(v, var, len, b, err);
+	if (IS("verify")) {
+		if (!v->t || !v->t->verify) {
+			fl_err_set(err, "'{{verify}}': target '%s' has no 'verify' command",
+				   v->t && v->t->name ? v->t->name : "?");
+			return -EINVAL;
+		}
+		if (strstr(v->t->verify, "{{verify}}")) {
+			fl_err_set(err, "'verify' cannot refer to itself");
+			return -EINVAL;
+		}
+		return expand_into(v->t->verify, v, b, err);
+	}
+	if (IS("health"))
+		return health_var(v, b, err);
 	if (IS("index") || IS("seq") || IS("value")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("index") ? (unsigned long long)v->self : (unsigned long long)v->seq);
@@ -433,10 +486,10 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	return workload ? 0 : fl_tparse_ops(c, p);
 }
 
-static const char *const target_keys[] = { "name",     "nodes",	   "requires", "start",
-					   "stop",     "peer",	   "endpoint", "probe",
-					   "workload", "roles",	   "names",    "env",
-					   "setup",    "teardown", "leader",   NULL };
+static const char *const target_keys[] = { "name",  "nodes",	"requires", "start",	"stop",
+					   "peer",  "endpoint", "probe",    "workload", "roles",
+					   "names", "env",	"setup",    "teardown", "leader",
+					   "tls",   "verify",	"health",   NULL };
 
 static int parse_stop(struct tctx *c, const struct fl_ynode *stop)
 {
@@ -448,6 +501,69 @@ static int parse_stop(struct tctx *c, const struct fl_ynode *stop)
 		     fl_yget_duration(c->d, stop, "grace", false, &c->t->stop_grace_ns, c->err)))
 		return -EINVAL;
 	return 0;
+}
+
+static int parse_tls(struct tctx *c, const struct fl_ynode *r)
+{
+	const char *tls = NULL;
+
+	if (fl_yget_str(c->d, r, "tls", false, &tls, c->err))
+		return -EINVAL;
+	if (tls && strcmp(tls, "true") && strcmp(tls, "false"))
+		return fl_yerr(c->err, c->d, fl_ymap_get(r, "tls"), "'tls' must be true or false");
+	c->t->tls = tls && !strcmp(tls, "true");
+	return 0;
+}
+
+static bool names_tls(const char *tmpl)
+{
+	return tmpl &&
+	       (strstr(tmpl, "{{ca}}") || strstr(tmpl, "{{cert}}") || strstr(tmpl, "{{key}}"));
+}
+
+static bool envv_names_tls(char *const *env, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names_tls(env[i]))
+			return true;
+	return false;
+}
+
+static bool cmds_name_tls(const struct fl_tcmd *cmds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names_tls(cmds[i].run))
+			return true;
+	return false;
+}
+
+/* Does any of the target's templates name the certificates? */
+static bool any_names_tls(const struct fl_sut *t)
+{
+	const char *tmpl[] = { t->load_run, t->peer, t->endpoint, t->verify, t->health };
+	bool any = envv_names_tls(t->tenv, t->n_tenv) || cmds_name_tls(t->setup, t->n_setup) ||
+		   cmds_name_tls(t->teardown, t->n_teardown) ||
+		   (t->leader && cmds_name_tls(t->leader, 1));
+
+	for (size_t i = 0; i < sizeof(tmpl) / sizeof(tmpl[0]); i++)
+		any = any || names_tls(tmpl[i]);
+	for (size_t i = 0; i < t->n_starts; i++)
+		any = any || names_tls(t->starts[i].run) || names_tls(t->starts[i].ready_run) ||
+		      envv_names_tls(t->starts[i].env, t->starts[i].n_env);
+	for (size_t i = 0; i < t->n_ops; i++)
+		any = any || names_tls(t->ops[i].run) ||
+		      envv_names_tls(t->ops[i].env, t->ops[i].n_env);
+	return any;
+}
+
+/* Without tls: true, no template may name the certificates. */
+static int tls_vars_need_tls(struct tctx *c, const struct fl_ynode *r)
+{
+	if (c->t->tls || !any_names_tls(c->t))
+		return 0;
+	return fl_yerr(c->err, c->d, r,
+		       "{{ca}}, {{cert}} and {{key}} need 'tls: true' (certificates "
+		       "made for the run)");
 }
 
 static int parse_target(struct tctx *c, const struct fl_ynode *r)
@@ -468,6 +584,8 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	    fl_yget_strv(c->d, r, "requires", &t->requires, &t->n_requires, c->err) ||
 	    fl_tget_tmpl(c, r, "peer", false, &t->peer) ||
 	    fl_tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
+	    fl_tget_tmpl(c, r, "verify", false, &t->verify) ||
+	    fl_tget_tmpl(c, r, "health", false, &t->health) || parse_tls(c, r) ||
 	    fl_tparse_env(c, fl_ymap_get(r, "env"), &t->tenv, &t->n_tenv))
 		return -EINVAL;
 	if (fl_validate_name("name", name, 48, &e))
@@ -483,7 +601,9 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 			       "a target has a 'probe' or a 'workload', not both");
 	if (!p && !w)
 		return fl_yerr(c->err, c->d, r, "a target needs a 'probe' or a 'workload'");
-	return fl_ydup(&t->name, name) ?: parse_load(c, p ? p : w, w != NULL);
+	return fl_ydup(&t->name, name)			   ?:
+		       parse_load(c, p ? p : w, w != NULL) ?:
+							     tls_vars_need_tls(c, r);
 }
 
 /* {{target_dir}}: where the target file is, so it can ship its scripts. */
@@ -543,6 +663,8 @@ void fl_sut_free(struct fl_sut *t)
 	free(t->name);
 	free(t->peer);
 	free(t->endpoint);
+	free(t->verify);
+	free(t->health);
 	free(t->load_node);
 	free(t->load_run);
 	free(t->load_op);

@@ -5,7 +5,11 @@
  * are templates: {{node}} {{ip}} {{ip6}} {{index}} {{nodes}} {{ips}}
  * {{peers}} {{endpoints}} {{seq}} {{value}} {{name}} {{lab}} {{dir}} {{role}}
  * {{majority}} {{target_dir}} {{ip:NODE}} {{ip:ROLE}} {{node:ROLE}}
- * {{nodes:ROLE}} {{ips:ROLE}}. */
+ * {{nodes:ROLE}} {{ips:ROLE}}, and with `tls: true` {{ca}} {{cert}} {{key}}:
+ * PEM files of a CA and of the node's certificate (its name and addresses,
+ * server and client use) made for the run with openssl and removed with its
+ * scratch folder. {{verify}} is the target's verify command, expanded for
+ * the node. */
 #ifndef FALLACY_HARNESS_TARGET_H
 #define FALLACY_HARNESS_TARGET_H
 
@@ -101,9 +105,17 @@ struct fl_sut {
 	char **env; /* KEY=VALUE, templates: a start: map's env (every command) */
 	size_t n_env;
 	uint64_t stop_grace_ns;
+	bool tls; /* certificates for the run: {{ca}} {{cert}} {{key}} */
+	/* verify: a command run on a node (by a scenario's command check as
+	 * {{verify}}) that exits 0 when every value the load wrote reads back
+	 * as written; NULL if the target has none */
+	char *verify;
 	/* per-node strings joined into {{peers}} and {{endpoints}} */
 	char *peer; /* e.g. "{{node}}=http://{{ip}}:2380" */
 	char *endpoint; /* e.g. "{{ip}}:2379"; default "{{ip}}" */
+	/* health: a command that exits 0 when the system itself says it is
+	 * healthy (scenario checks run it as {{health}}); NULL if none */
+	char *health;
 	/* probe or workload */
 	bool is_workload;
 	char *load_node; /* a node name or "all" */
@@ -150,6 +162,7 @@ struct fl_tvars {
 	const char *scenario; /* {{name}} is the target's name, {{scenario}} this */
 	const char *lab;
 	const char *dir; /* {{dir}}: a per-node working folder */
+	const char *tls_dir; /* {{ca}} = TLS_DIR/ca.pem, {{cert}} NODE.pem, {{key}} NODE.key */
 	const struct fl_tnode *nodes;
 	size_t n_nodes;
 	size_t self; /* index of {{node}} */

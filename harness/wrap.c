@@ -444,27 +444,34 @@ static void write_counters(struct wrap *w)
 	fclose(f);
 }
 
+/* "1 on lo: 6 packets matched, 6 dropped, 0 duplicated, ..." (every
+ * counter but bytes, in fl_counter_fields order) */
 static void fault_summary(const struct wrap *w, char *buf, size_t len)
 {
 	const struct wrap_fault_sum *f = &w->wf.sum;
+	size_t n;
 
+	if (w->wf.lost) {
+		snprintf(buf, len, "lost (the fault supervisor died while the command ran)");
+		return;
+	}
 	if (!f->faults) {
 		snprintf(buf, len, "none");
 		return;
 	}
-	snprintf(buf, len,
-		 "%llu on lo: %llu packets matched, %llu dropped, %llu delayed, %llu duplicated, "
-		 "%llu corrupted, %llu shaped",
-		 (unsigned long long)f->faults, (unsigned long long)f->c.packets,
-		 (unsigned long long)f->c.dropped, (unsigned long long)f->c.delayed,
-		 (unsigned long long)f->c.duplicated, (unsigned long long)f->c.corrupted,
-		 (unsigned long long)f->c.shaped);
+	n = (size_t)snprintf(buf, len, "%llu on lo: %llu packets matched",
+			     (unsigned long long)f->faults, (unsigned long long)f->c.packets);
+	for (const struct fl_counter_field *c = fl_counter_fields; c->name && n < len; c++)
+		if (strcmp(c->name, "packets") && strcmp(c->name, "bytes"))
+			n += (size_t)snprintf(buf + n, len - n, ", %llu %s",
+					      (unsigned long long)fl_counter_get(&f->c, c),
+					      c->name);
 }
 
 static void summary(struct wrap *w)
 {
 	struct fl_capture_stat cs;
-	char cap[PATH_MAX + 96] = "", faults[256];
+	char cap[PATH_MAX + 96] = "", faults[512];
 
 	if (w->o->quiet || fl_log_level < FL_LOG_WARN) /* wrap -q or fallacy -q */
 		return;

@@ -30,6 +30,7 @@ struct wrap_faults {
 	const struct fl_wrap_opts *o;
 	struct fl_results *res; /* events sink or NULL */
 	bool active; /* the supervisor has (had) faults of ours */
+	bool lost; /* our supervisor died while the command ran (killed) */
 	struct fl_scenario *sc;
 	struct fl_timeline tl;
 	struct fl_step_ctx ctx;

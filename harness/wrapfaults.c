@@ -9,14 +9,17 @@
 #include "wrap_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dataplane/dataplane.h"
 #include "results.h"
 #include "scenario.h"
 #include "steps.h"
+#include "state/state.h"
 #include "supervisor/session.h"
 
 static int target(struct wrap_faults *wf, struct fl_target *t, struct fl_err *err)
@@ -216,14 +219,6 @@ int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err)
 	return 0;
 }
 
-static bool session_alive(struct wrap_faults *wf)
-{
-	struct fl_target t;
-	struct fl_err err;
-
-	return wf->netns[0] && !target(wf, &t, &err) && fl_session_alive(&t);
-}
-
 /* Add the counters of the session's faults (only the one named id, when
  * id is not NULL) to the wrap's totals. */
 static void sum_stats(struct wrap_faults *wf, const char *id)
@@ -244,11 +239,23 @@ static void sum_stats(struct wrap_faults *wf, const char *id)
 	free(v);
 }
 
+/* Our supervisor is gone although nobody ended it: one that ends the usual
+ * way (its last fault removed) has its session folder removed by the
+ * client that ended it; a killed one leaves its journal behind. */
+static bool supervisor_lost(const struct fl_target *t)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/journal", fl_run_dir(), t->session);
+	return !fl_session_alive(t) && !access(path, F_OK);
+}
+
 void wrap_faults_end(struct wrap_faults *wf)
 {
 	char *list[] = { "list", NULL }, *clear[] = { "clear", NULL }, *msg = NULL, *out = NULL;
 	struct fl_target t;
 	struct fl_err err = { "" };
+	bool lost;
 
 	if (wf->th_running) {
 		wf->stop = 1;
@@ -256,9 +263,19 @@ void wrap_faults_end(struct wrap_faults *wf)
 		wf->th_running = false;
 	}
 	/* Somebody may have attached live (`fault add --netns fl-wrap-PID`):
-	 * clear whatever session the namespace has, not only ours. */
-	if ((!wf->active && !session_alive(wf)) || target(wf, &t, &err))
+	 * clear whatever session the namespace has, not only ours, and what a
+	 * killed supervisor left (its journal: tc filters, the NFQUEUE rule). */
+	if (!wf->netns[0] || target(wf, &t, &err))
 		return;
+	lost = supervisor_lost(&t);
+	if (!wf->active && !lost && !fl_session_alive(&t))
+		return;
+	if (lost) {
+		wf->lost = wf->active;
+		pr_warn("wrap: the fault supervisor of %s died while '%s' ran (killed?): its "
+			"faults stopped early and their counters are lost",
+			wf->netns, wf->o->argv[0]);
+	}
 	sum_stats(wf, NULL);
 	if (!fl_fault_request(&t, 1, list, true, &wf->list_json, &msg) && wf->list_json)
 		for (char *p = wf->list_json; *p; p++)

@@ -18,6 +18,11 @@
 #define FL_TAG 0xfa11u
 
 #define FL_MARK_DELAY (FL_TAG << 16) /* 0xfa110000 */
+/* A replayed copy (FL_KIND_REPLAY) re-enters the tc program with
+ * FL_MARK_REPLAY | slot; the program turns that into FL_MARK_DELAY | slot
+ * and lets it go, so the delay line holds the copy for the replay rule's
+ * delay while the original has passed at once. */
+#define FL_MARK_REPLAY 0xfa130000u
 #define FL_MARK_TAG_MASK 0xffff0000u
 #define FL_MARK_SLOT_MASK 0x0000ffffu
 #define FL_QUEUE_NUM FL_TAG /* 64017; NFQUEUE numbers are per namespace */

@@ -28,9 +28,10 @@
  * a slot's state and counters before a rule uses it.
  *
  * Evaluation: every rule of the active generation is tried in order; all
- * matching rules act, a drop (loss, partition, reset) ends the evaluation,
- * only the first matching delay rule marks and only the first rate rule sets
- * the class. Decisions draw fl_prng(seed, prng_id, stream, seq) where seq is
+ * matching rules act, a drop (loss, partition, reset, mtu-blackhole) ends
+ * the evaluation, only the first matching delay rule marks, only the first
+ * rate rule sets the class, and only the first corrupt, tamper, duplicate and
+ * replay rule that decides to act does. Decisions draw fl_prng(seed, prng_id, stream, seq) where seq is
  * the rule's own packet sequence (atomic fetch-add in fl_rstate).
  */
 #ifndef FALLACY_RULE_H
@@ -54,6 +55,11 @@
 /* The duplicate of a packet carries this mark tag while it re-enters the
  * program, which lets it pass untouched (mark cleared). */
 #define FL_MARK_CLONE 0xfa120000u
+
+/* FL_KIND_TAMPER: bytes a rule may write into one packet, and the offset
+ * that means "a position drawn per packet". */
+#define FL_TAMPER_MAX 64
+#define FL_TAMPER_SEEDED 0xffffffffu
 
 enum fl_dir {
 	FL_DIR_INGRESS = 1,
@@ -93,6 +99,12 @@ enum fl_kind {
 	FL_KIND_RESET = 6, /* TCP: turn the segment into an RST back to its sender */
 	FL_KIND_DELAY = 7, /* skb->mark = FL_MARK_DELAY | slot with probability prob */
 	FL_KIND_RATE = 8, /* skb->priority = classid (an htb class of the shaper) */
+	FL_KIND_TAMPER = 9, /* rewrite payload bytes, fix the L4 checksum */
+	FL_KIND_REPLAY = 10, /* a copy to the delay line (mark.h: FL_MARK_REPLAY) */
+	/* drop packets whose wire size (IP header included) exceeds mtu, and
+	 * the ICMP "fragmentation needed" / ICMPv6 "packet too big" messages
+	 * that quote a packet of the rule's path (see bpf/dataplane.bpf.c) */
+	FL_KIND_MTU_BLACKHOLE = 11,
 	FL_KIND__MAX,
 };
 
@@ -139,6 +151,16 @@ struct fl_rule {
 	__u64 delay_ns, jitter_ns;
 	__u64 delay_corr; /* correlation, scaled like prob */
 	__u64 reorder; /* scaled like prob; the delay line's meaning */
+	/* FL_KIND_TAMPER: payload offset or FL_TAMPER_SEEDED, and the bytes
+	 * written there (tamper_len 0: the one byte is inverted) */
+	__u32 tamper_off;
+	__u16 tamper_len;
+	__u16 pad1;
+	__u8 tamper[FL_TAMPER_MAX];
+	/* FL_KIND_MTU_BLACKHOLE: the largest IP packet (bytes, IP header
+	 * included, as an MTU counts) that passes */
+	__u32 mtu;
+	__u32 pad2;
 };
 
 enum fl_conf_flags {
@@ -194,6 +216,8 @@ struct fl_counters {
 	__u64 reset;
 	__u64 delayed; /* marked for the delay line */
 	__u64 shaped; /* classified into a rate class */
+	__u64 tampered; /* payload rewritten, checksums fixed */
+	__u64 replayed; /* a copy sent to the delay line, to arrive again later */
 };
 
 /* Transport accounting (FL_CONF_ACCT). Every packet the program sees is

@@ -18,6 +18,7 @@
 #define FALLACY_CAPTURE_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,35 @@ int fl_capture_check_filter(const char *filter, struct fl_err *err);
 const char *fl_capture_dir_name(enum fl_capture_dir dir);
 /* "in" "out" "inout"; -EINVAL otherwise. */
 int fl_capture_parse_dir(const char *text, enum fl_capture_dir *dir);
+
+/* ---- reading a pcap file back ------------------------------------------
+ * Every packet's flow and transport payload, for checks over a run's
+ * captures (the harness may not call libpcap itself). Link types Ethernet
+ * (with one VLAN tag), Linux cooked and raw IP; IPv4 and IPv6 (extension
+ * headers not walked), TCP and UDP payloads. */
+struct fl_pcap_pkt {
+	uint64_t index; /* 1-based position in the file (Wireshark's frame number) */
+	uint64_t ts_ns; /* the capture's clock: CLOCK_REALTIME for fallacy's files */
+	uint32_t wire_len; /* the frame's length on the wire */
+	int family; /* AF_INET, AF_INET6, or 0 (not IP: nothing below is set) */
+	uint8_t proto; /* IPPROTO_* */
+	uint8_t src[16], dst[16]; /* network order; IPv4 in the first 4 bytes */
+	bool has_ports; /* a TCP or UDP header was captured */
+	uint16_t sport, dport; /* host order */
+	uint8_t tcp_flags; /* TCP: FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10 */
+	uint32_t seq; /* TCP sequence number, host order */
+	const uint8_t *payload; /* the transport payload as captured, or NULL */
+	uint32_t payload_len; /* captured bytes of it (Ethernet padding excluded) */
+};
+
+/* Called for every packet in file order; non-zero stops the walk. */
+typedef int (*fl_pcap_fn)(const struct fl_pcap_pkt *pk, void *arg);
+
+/* Read PATH (any timestamp precision) and call fn for every packet.
+ * Returns 0, fn's non-zero value, or -EIO with a message naming the file. */
+int fl_pcap_walk(const char *path, fl_pcap_fn fn, void *arg);
+/* "198.18.0.1:43210 -> 198.18.0.2:6379 tcp" ("[v6]:port" for IPv6). */
+void fl_pcap_flow(const struct fl_pcap_pkt *pk, char *buf, size_t len);
 
 /* A pcapng copy of a nanosecond pcap file with notes (events) as comments:
  * every note is a comment of the section header, and each note is also a

@@ -303,7 +303,11 @@ static int ethtool_off(int fd, const char *ifname, __u32 cmd)
 
 int fl_dp_offloads_off(int nsfd, const char *ifname)
 {
-	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO };
+	/* TX checksum offload too: on a veth a locally sent packet keeps
+	 * CHECKSUM_PARTIAL (its checksum is never computed, and the receiver
+	 * trusts it), while a real wire carries computed checksums. Without
+	 * it the receiver verifies them, as it would behind a NIC. */
+	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO, ETHTOOL_STXCSUM };
 	int saved = -1, fd, err;
 
 	err = fl_netns_enter(nsfd, &saved);
@@ -649,26 +653,27 @@ int fl_dp_counters(struct fl_dp *dp, uint32_t slot, struct fl_counters *sum)
 	return err;
 }
 
+#define FIELD(n)                                    \
+	{                                           \
+#n, offsetof(struct fl_counters, n) \
+	}
+
+const struct fl_counter_field fl_counter_fields[] = {
+	FIELD(packets),	  FIELD(bytes),	   FIELD(dropped), FIELD(duplicated),
+	FIELD(corrupted), FIELD(reset),	   FIELD(delayed), FIELD(shaped),
+	FIELD(tampered),  FIELD(replayed), { NULL, 0 },
+};
+_Static_assert(sizeof(fl_counter_fields) / sizeof(fl_counter_fields[0]) == FL_N_COUNTERS + 1,
+	       "every member of struct fl_counters has a name in fl_counter_fields");
+
 void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c)
 {
-	sum->packets += c->packets;
-	sum->bytes += c->bytes;
-	sum->dropped += c->dropped;
-	sum->duplicated += c->duplicated;
-	sum->corrupted += c->corrupted;
-	sum->reset += c->reset;
-	sum->delayed += c->delayed;
-	sum->shaped += c->shaped;
+	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+		*fl_counter_at(sum, f) += fl_counter_get(c, f);
 }
 
 void fl_counters_print(const struct fl_counters *c, struct fl_out *o)
 {
-	fl_out_u64(o, "packets", c->packets);
-	fl_out_u64(o, "bytes", c->bytes);
-	fl_out_u64(o, "dropped", c->dropped);
-	fl_out_u64(o, "duplicated", c->duplicated);
-	fl_out_u64(o, "corrupted", c->corrupted);
-	fl_out_u64(o, "reset", c->reset);
-	fl_out_u64(o, "delayed", c->delayed);
-	fl_out_u64(o, "shaped", c->shaped);
+	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+		fl_out_u64(o, f->name, fl_counter_get(c, f));
 }

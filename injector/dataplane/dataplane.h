@@ -10,6 +10,7 @@
 #define FALLACY_DATAPLANE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fallacy/mark.h"
@@ -41,8 +42,9 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 /* Remove our filters, and the clsact qdiscs we created. */
 int fl_dp_detach_all(struct fl_dp *dp);
 
-/* Turn off TSO, GSO and GRO of IFNAME in nsfd (ethtool ioctl), so that the
- * program sees wire-sized packets. */
+/* Turn off TSO, GSO, GRO and TX checksum offload of IFNAME in nsfd
+ * (ethtool ioctl), so that the program sees wire-sized packets with their
+ * checksums computed, as on a real wire. */
 int fl_dp_offloads_off(int nsfd, const char *ifname);
 
 /* Fill the address -> node index map from a lab (packets are looked up
@@ -62,6 +64,26 @@ int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n);
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n);
 /* Zero a slot's packet sequence, Gilbert-Elliott state and counters. */
 int fl_dp_slot_reset(struct fl_dp *dp, uint32_t slot);
+/* The counters by name, in the order `fault list` prints them: the one
+ * table every printer, parser and sum of struct fl_counters walks. */
+struct fl_counter_field {
+	const char *name;
+	size_t off; /* offsetof(struct fl_counters, ...) */
+};
+
+extern const struct fl_counter_field fl_counter_fields[]; /* name NULL ends it */
+#define FL_N_COUNTERS (sizeof(struct fl_counters) / sizeof(__u64))
+
+static inline __u64 *fl_counter_at(struct fl_counters *c, const struct fl_counter_field *f)
+{
+	return (__u64 *)(void *)((char *)c + f->off);
+}
+
+static inline __u64 fl_counter_get(const struct fl_counters *c, const struct fl_counter_field *f)
+{
+	return *(const __u64 *)(const void *)((const char *)c + f->off);
+}
+
 /* sum += c, member by member: the one place counters are added up (per
  * CPU here, per rule in the supervisor, per fault in wrap's summary). */
 void fl_counters_add(struct fl_counters *sum, const struct fl_counters *c);

@@ -82,6 +82,14 @@ struct fl_bytes {
 	uint8_t b[FL_TEXT_MAX];
 };
 
+/* Bytes as a user writes them: hex digits ("0a0b", "0x0a0b") or quoted
+ * text ('"abc"'), 1..FL_TEXT_MAX bytes; what names them in errors. */
+int fl_bytes_parse(const char *what, const char *text, struct fl_bytes *b, struct fl_err *err);
+/* The canonical word: "text" in double quotes when every byte is a
+ * printable character other than a space or a quote, else hex digits; a
+ * single word, so it survives being split at spaces and parses back. */
+void fl_bytes_format(const struct fl_bytes *b, char *buf, size_t len);
+
 enum fl_param_flags {
 	/* Written without its name right after the kind ("loss 5%"); several
 	 * positional parameters follow in table order (netem's "delay D J C"). */
@@ -103,7 +111,7 @@ struct fl_param {
 	const char *def; /* default as a user writes it ("10ms"); NULL: zero */
 	const char *const *words; /* FL_PT_WORD: allowed values, NULL-terminated */
 	uint64_t min, max; /* range (0, 0: any): COUNT, DURATION, RATE, SIZE;
-			    * PERCENTS: number of values */
+			    * PERCENTS: number of values; BYTES: length */
 	const char *wrap; /* `fallacy wrap` flag ("--loss"), or NULL */
 	const char *help; /* one line */
 };
@@ -204,7 +212,9 @@ struct fault_ops {
 	/* Which kernel feature serves the kind on this machine. */
 	enum fl_backend (*backend)(const struct fl_probe_report *rep);
 	/* Optional: cross-parameter rules after the table's parser ("loss
-	 * needs P or gemodel"). */
+	 * needs P or gemodel"). Called after the kind's words, and again once
+	 * the match options are parsed (f->dir, f->proto, ... set); it must
+	 * give the same answer when called twice. */
 	int (*validate)(struct fl_fault *f, struct fl_err *err);
 	/* Fill the action part of a rule (kind, prob, ...). */
 	void (*encode)(const struct fl_fault *f, struct fl_rule *r);

@@ -56,20 +56,6 @@ static int side_prefix(struct fl_side *s, const char *opt, const struct fl_lab *
 	return 0;
 }
 
-void fl_lab_nodes_text(const struct fl_lab *lab, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < lab->n_nodes && n < len; i++) {
-		if (i == 8 && lab->n_nodes > 9) {
-			i = lab->n_nodes - 1;
-			n += (size_t)snprintf(buf + n, len - n, ", ...");
-		}
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", lab->nodes[i].name);
-	}
-}
-
 static int side_nodes(struct fl_side *s, const char *opt, const struct fl_lab *lab,
 		      struct fl_err *err)
 {
@@ -335,7 +321,8 @@ int fl_fault_parse_at(struct fl_fault *f, int argc, char **argv, const struct fl
 		}
 		f->proto = IPPROTO_TCP;
 	}
-	if (!resolve(f, lab, err))
+	/* the kind's own rules again, now that the match options are known */
+	if (!resolve(f, lab, err) && !fl_fault_validate(f, err))
 		return 0;
 bad:
 	if (bad)

@@ -91,6 +91,16 @@ static int hexval(int c)
 
 /* "0a0b..." (an even number of hex digits) or "text" / 'text'. */
 static int parse_bytes(const struct fl_param *p, const char *text, struct fl_bytes *b,
+		       struct fl_err *err);
+
+int fl_bytes_parse(const char *what, const char *text, struct fl_bytes *b, struct fl_err *err)
+{
+	const struct fl_param p = { .name = what, .type = FL_PT_BYTES };
+
+	return parse_bytes(&p, text, b, err);
+}
+
+static int parse_bytes(const struct fl_param *p, const char *text, struct fl_bytes *b,
 		       struct fl_err *err)
 {
 	size_t n = strlen(text);
@@ -200,6 +210,11 @@ static int parse_value(const struct fl_param *p, const char *text, void *dst, st
 	case FL_PT_BYTES:
 		if (parse_bytes(p, text, &v.b, err))
 			return -EINVAL;
+		if (p->max && (v.b.len < p->min || v.b.len > p->max)) {
+			fl_err_set(err, "%s %s: %u bytes, give %llu to %llu", p->name, text,
+				   v.b.len, (unsigned long long)p->min, (unsigned long long)p->max);
+			return -EINVAL;
+		}
 		if (dst)
 			*(struct fl_bytes *)dst = v.b;
 		return 0;
@@ -496,12 +511,13 @@ static bool is_default(const struct fl_fault *f, const struct fl_param *p)
 	}
 }
 
-static void print_bytes(const struct fl_bytes *b, struct fl_out *o, const char *key)
+void fl_bytes_format(const struct fl_bytes *b, char *buf, size_t len)
 {
-	char buf[2 * FL_TEXT_MAX + 3];
-	bool text = b->len > 0;
+	bool text = b->len > 0 && 2 * (size_t)b->len + 3 <= len;
 	size_t n = 0;
 
+	if (!len)
+		return;
 	for (uint32_t i = 0; i < b->len; i++)
 		text &= b->b[i] >= 0x21 && b->b[i] < 0x7f && b->b[i] != '"' && b->b[i] != '\'';
 	if (text) {
@@ -510,10 +526,17 @@ static void print_bytes(const struct fl_bytes *b, struct fl_out *o, const char *
 		n += b->len;
 		buf[n++] = '"';
 	} else {
-		for (uint32_t i = 0; i < b->len; i++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%02x", b->b[i]);
+		for (uint32_t i = 0; i < b->len && n + 3 <= len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%02x", b->b[i]);
 	}
 	buf[n] = '\0';
+}
+
+static void print_bytes(const struct fl_bytes *b, struct fl_out *o, const char *key)
+{
+	char buf[2 * FL_TEXT_MAX + 3];
+
+	fl_bytes_format(b, buf, sizeof(buf));
 	fl_out_str(o, key, buf);
 }
 

@@ -36,9 +36,7 @@ static const struct fl_probe_info infos[FL_PROBE_COUNT] = {
 			     "CONFIG_NET_NS; run as root (CAP_SYS_ADMIN)", true },
 	[FL_PROBE_VETH] = { "veth", "links between lab nodes and the wire", "labs cannot be built",
 			    "CONFIG_VETH", true },
-	[FL_PROBE_CLS_BPF] = { "clsact+cls_bpf",
-			       "loss, partition, duplicate, corrupt, reset (tc BPF data plane)",
-			       "no packet faults",
+	[FL_PROBE_CLS_BPF] = { "clsact+cls_bpf", "the tc BPF data plane", "no packet faults",
 			       "CONFIG_NET_SCH_INGRESS, CONFIG_NET_CLS_BPF, "
 			       "CONFIG_BPF_SYSCALL",
 			       true },
@@ -53,7 +51,7 @@ static const struct fl_probe_info infos[FL_PROBE_COUNT] = {
 	[FL_PROBE_NETEM] = { "netem", "delay, jitter, reorder with backend netem (when present)",
 			     "delay uses the NFQUEUE delay line instead", "CONFIG_NET_SCH_NETEM",
 			     false },
-	[FL_PROBE_NFQUEUE] = { "nfqueue", "delay, jitter, reorder without netem (delay line)",
+	[FL_PROBE_NFQUEUE] = { "nfqueue", "the NFQUEUE delay line",
 			       "no delay unless netem is present",
 			       "CONFIG_NETFILTER_XT_TARGET_NFQUEUE, "
 			       "CONFIG_NETFILTER_NETLINK_QUEUE, CONFIG_IP_NF_RAW",

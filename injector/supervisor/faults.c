@@ -521,8 +521,9 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 	return 0;
 }
 
-/* Machine lines for fl_fault_stats(): "ID KIND packets bytes dropped
- * duplicated corrupted reset delayed shaped held overflow reordered". */
+/* Machine lines for fl_fault_stats(): "ID KIND", the data plane's counters
+ * in fl_counter_fields order, then the delay line's "held overflow
+ * reordered". */
 static int sup_stats(struct fl_sup *s, FILE *out)
 {
 	for (int i = 0; i < s->n_faults; i++) {
@@ -532,13 +533,11 @@ static int sup_stats(struct fl_sup *s, FILE *out)
 
 		fault_counters(s, sf, &c);
 		delay_counters(sf, &d);
-		fprintf(out,
-			"%s %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-			" %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			sf->f.id, sf->f.ops->name, (uint64_t)c.packets, (uint64_t)c.bytes,
-			(uint64_t)c.dropped, (uint64_t)c.duplicated, (uint64_t)c.corrupted,
-			(uint64_t)c.reset, (uint64_t)c.delayed, (uint64_t)c.shaped,
-			(uint64_t)d.held, (uint64_t)d.overflow, (uint64_t)d.reordered);
+		fprintf(out, "%s %s", sf->f.id, sf->f.ops->name);
+		for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+			fprintf(out, " %llu", (unsigned long long)fl_counter_get(&c, f));
+		fprintf(out, " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", (uint64_t)d.held,
+			(uint64_t)d.overflow, (uint64_t)d.reordered);
 	}
 	return 0;
 }

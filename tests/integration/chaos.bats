@@ -14,7 +14,9 @@ setup() {
 	fl_require_root
 	SEED=${CHAOS_SEED:-20261130}
 	MOMENTS=${CHAOS_MOMENTS:-20}
-	PREFIX="x$$"
+	# the dash ends the prefix: another run's "x$$N" labs (and processes)
+	# must not match this run's pattern, nor its lab names collide
+	PREFIX="x$$-"
 }
 
 teardown() {
@@ -102,7 +104,8 @@ op_wrap() {
 	"$FALLACY" wrap -q --delay 5ms --loss 1% -- sleep 10 >/dev/null 2>&1 &
 	WRAP=$!
 	kill_after "$2" "$WRAP"
-	pkill -9 -f "__supervise @netns-fl-wrap-" 2>/dev/null || true
+	# this wrap's supervisor only: other runs' wraps on the machine keep theirs
+	pkill -9 -f "__supervise @netns-fl-wrap-$WRAP\$" 2>/dev/null || true
 }
 
 op_lab_down() {

@@ -80,7 +80,7 @@ starttime() { awk '{ print $22 }' "/proc/$1/stat"; }
 	! mountpoint -q "$tmpd/mnt" || fail "tmpfs still mounted"
 	[ ! -e "$tmpd/f" ]
 	[ ! -e "$tmpd/d" ]
-	run -0 timeout 5 tail --pid="$sleeper" -f /dev/null
+	run -0 timeout 10 tail --pid="$sleeper" -f /dev/null
 	# what was not recorded stays
 	run -0 ip -n "$ns" link show va
 	run -0 ip netns list

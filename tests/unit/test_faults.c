@@ -184,6 +184,38 @@ static void test_prob_kinds(void **ctx)
 	assert_true(r[0].prob == FL_PROB_ONE);
 }
 
+/* mtu-blackhole M: a count of bytes, printed back as written, encoded as the
+ * rule's mtu with a drop kind that matches every packet of the path. */
+static void test_mtu_blackhole(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+	struct fl_rule r[1];
+	char out[512];
+
+	(void)ctx;
+	assert_int_equal(parse(&f, "mtu-blackhole 1400 --from n1 --to n2", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(&f, &lab, r, 1, &e), 1);
+	assert_int_equal(r[0].kind, FL_KIND_MTU_BLACKHOLE);
+	assert_int_equal(r[0].mtu, 1400);
+	assert_true(r[0].prob == FL_PROB_ONE);
+	assert_true(r[0].src.use_nodes && r[0].src.nodes[0] == 1 && r[0].dst.nodes[0] == 2);
+	print(&f, false, out, sizeof(out));
+	assert_string_equal(out, "mtu-blackhole 1400 --from n1 --to n2 --seed 0");
+	print(&f, true, out, sizeof(out));
+	assert_non_null(strstr(out, "\"kind\": \"mtu-blackhole\", \"mtu\": 1400"));
+	/* IPv4's smallest MTU .. the largest IP packet */
+	assert_int_equal(parse(&f, "mtu-blackhole 68", NULL, &e), 0);
+	assert_int_equal(parse(&f, "mtu-blackhole 65535", NULL, &e), 0);
+	assert_int_equal(parse(&f, "mtu-blackhole 67", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "mtu-blackhole 65536", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "mtu-blackhole", NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "missing mtu"));
+	assert_int_equal(parse(&f, "mtu-blackhole 1.5kb", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "mtu-blackhole 1400 mtu 1300", NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "given twice"));
+}
+
 static void test_bad_input(void **ctx)
 {
 	struct fl_fault f;
@@ -290,6 +322,90 @@ static void test_targets(void **ctx)
 	assert_int_equal(fl_target_parse(1, ns, &t, &used, &e), -EINVAL);
 }
 
+/* tamper: offset given or drawn per packet, bytes or one inverted byte. */
+static void test_tamper_encode(void **ctx)
+{
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	struct fl_rule r[2];
+	struct fl_err e = { "" };
+	char out[512];
+
+	(void)ctx;
+	assert_int_equal(parse(f, "tamper 100% offset 3 bytes \"EVIL\" --dport 6379", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(f, &lab, r, 2, &e), 1);
+	assert_int_equal(r[0].kind, FL_KIND_TAMPER);
+	assert_true(r[0].prob == FL_PROB_ONE);
+	assert_int_equal(r[0].tamper_off, 3);
+	assert_int_equal(r[0].tamper_len, 4);
+	assert_memory_equal(r[0].tamper, "EVIL", 4);
+	print(f, false, out, sizeof(out));
+	assert_non_null(strstr(out, "tamper 100% offset 3 bytes \"EVIL\" --dport 6379"));
+	/* offset 0 given is not the drawn position */
+	assert_int_equal(parse(f, "tamper 5% offset 0", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(f, &lab, r, 2, &e), 1);
+	assert_int_equal(r[0].tamper_off, 0);
+	assert_int_equal(r[0].tamper_len, 0);
+	print(f, false, out, sizeof(out));
+	assert_non_null(strstr(out, "offset 0"));
+	assert_int_equal(parse(f, "tamper 5% bytes 00ff", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(f, &lab, r, 2, &e), 1);
+	assert_true(r[0].tamper_off == FL_TAMPER_SEEDED);
+	assert_int_equal(r[0].tamper_len, 2);
+	free(f);
+}
+
+/* Offsets no packet can reach, too many bytes, replay on the send path. */
+static void test_secure_kinds_refuse(void **ctx)
+{
+	static const struct {
+		const char *words, *msg;
+	} bad[] = {
+		{ "tamper 1% offset 70000",
+		  "offset: 70000: out of range (use an integer 0..65506)" },
+		{ "tamper 1% offset 65506 bytes 0000", "beyond any payload" },
+		{ "tamper 1% bytes 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+		  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00",
+		  "65 bytes, give 1 to 64" },
+		{ "tamper 1% bytes xyz", "write bytes as hex digits" },
+		{ "tamper", "missing tamper" },
+		{ "replay 10% --dir out", "--dir out cannot be replayed" },
+		{ "replay 10% after 0", "out of range" },
+		{ "replay", "missing replay" },
+	};
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	struct fl_err e;
+
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e.msg[0] = 0;
+		assert_int_equal(parse(f, bad[i].words, &lab, &e), -EINVAL);
+		if (!strstr(e.msg, bad[i].msg))
+			fail_msg("'%s': got '%s', want '%s'", bad[i].words, e.msg, bad[i].msg);
+	}
+	free(f);
+}
+
+static void test_replay_encode(void **ctx)
+{
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	struct fl_rule r[2];
+	struct fl_err e = { "" };
+	char out[512];
+
+	(void)ctx;
+	assert_int_equal(parse(f, "replay 50% --proto udp --dir in", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(f, &lab, r, 2, &e), 1);
+	assert_int_equal(r[0].kind, FL_KIND_REPLAY);
+	assert_true(r[0].prob == fl_prob_encode(0.5));
+	print(f, true, out, sizeof(out));
+	assert_non_null(strstr(out, "\"kind\": \"replay\""));
+	assert_null(strstr(out, "after")); /* the default 1s is not printed */
+	assert_int_equal(parse(f, "replay 50% after 250ms", &lab, &e), 0);
+	print(f, false, out, sizeof(out));
+	assert_non_null(strstr(out, "replay 50% after 250ms"));
+	free(f);
+}
+
 /* fl_fault_check on a space-separated line. */
 static int check(const char *line, const char *lab_name, struct fl_err *e)
 {
@@ -346,10 +462,14 @@ int main(void)
 		cmocka_unit_test(test_loss_text_json),
 		cmocka_unit_test(test_gemodel_defaults),
 		cmocka_unit_test(test_prob_kinds),
+		cmocka_unit_test(test_mtu_blackhole),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_partition_groups),
 		cmocka_unit_test(test_rule_order),
 		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_tamper_encode),
+		cmocka_unit_test(test_secure_kinds_refuse),
+		cmocka_unit_test(test_replay_encode),
 		cmocka_unit_test(test_check_without_lab),
 	};
 

@@ -4,9 +4,20 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 bats_require_minimum_version 1.5.0 # run -0/-1/-2
 
+# Every `run` also prints what the command printed (its stdout and stderr)
+# to the test's own output, which bats shows only when the test fails: a
+# failure in CI can be understood from the log alone. (bats 1.8's `run -N`
+# reports a wrong status without the output.)
+BATS_VERBOSE_RUN=1
+
 # The binary under test; tests/run.sh sets it to the built one.
 FALLACY=${FALLACY:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/.output/fallacy}
 export FALLACY
+
+# The same suite as root and under `sudo make check`: wrap runs commands as
+# SUDO_UID/SUDO_GID, so an inherited sudo user would change what every
+# wrapped command runs as. Tests about the sudo user set them themselves.
+unset SUDO_UID SUDO_GID SUDO_USER
 
 # Every bats run gets its own state folder, so that `fallacy cleanup --all`
 # in a test only ever touches what this run made (never CI's or another
@@ -36,6 +47,46 @@ fl_assert_lab_gone() {
 	run bash -c "ls -d /etc/netns/fl-$lab* 2>/dev/null"
 	assert_output ''
 	[ ! -e "$FALLACY_RUN_DIR/$lab" ]
+}
+
+# fl_wait_until SECONDS CMD [ARG...]: run CMD every 0.1 s until it succeeds
+# or SECONDS have passed (then say what did not happen, and fail).
+# Synchronisation by polling, never by a fixed sleep: a busy CI runner may
+# take seconds for what takes milliseconds on an idle machine.
+fl_wait_until() {
+	local secs=$1 end
+	shift
+	end=$(($(date +%s%N) + secs * 1000000000))
+	until "$@"; do
+		if [ "$(date +%s%N)" -gt "$end" ]; then
+			echo "timed out after ${secs}s waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# fl_in_netns PID NETNS: PID lives in named namespace NETNS (so a fault
+# given with --pid PID lands there, not in the namespace PID started in)
+fl_in_netns() {
+	[ "$(stat -L -c %i "/proc/$1/ns/net" 2>/dev/null)" = \
+		"$(stat -L -c %i "/run/netns/$2" 2>/dev/null)" ]
+}
+
+# fl_bg_in_netns NETNS CMD [ARG...]: start CMD in NETNS in the background
+# and wait until it is really there (`ip netns exec` enters the namespace
+# after the fork that $! names). Sets BG_PID.
+fl_bg_in_netns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" &
+	BG_PID=$!
+	fl_wait_until 10 fl_in_netns "$BG_PID" "$ns"
+}
+
+# fl_listening NETNS PROTO(t|u) PORT: something listens on PORT in NETNS
+fl_listening() {
+	ip netns exec "$1" ss -Hln"$2" "sport = :$3" 2>/dev/null | grep -q .
 }
 
 # Every line of the events.jsonl file $1 follows the one schema

@@ -15,13 +15,20 @@ dl_start() {
 	ready=$(mktemp -u /tmp/fl-dl-ready.XXXXXX)
 	"$FALLACY" __delayline --netns "$ns" --stats "$DL_STATS" --ready "$ready" "$@" &
 	DL_PID=$!
-	for _ in $(seq 100); do
+	# up to 20 s: a busy machine may take seconds to start it
+	for _ in $(seq 400); do
 		[ -e "$ready" ] && break
-		kill -0 "$DL_PID" 2>/dev/null || return 1
+		if ! kill -0 "$DL_PID" 2>/dev/null; then
+			echo "dl_start: the delay line exited before it was ready" >&2
+			return 1
+		fi
 		sleep 0.05
 	done
+	if [ ! -e "$ready" ]; then
+		echo "dl_start: the delay line was not ready within 20 s" >&2
+		return 1
+	fi
 	rm -f "$ready"
-	[ -n "$DL_PID" ]
 }
 
 dl_stop() {
@@ -61,12 +68,6 @@ stats() {
 		   printf "%d %.4f %.4f\n", n, m, sqrt(v) }'
 }
 
-# median of numbers on stdin (a few late wake-ups of a busy machine move
-# the mean, not the median)
-median() {
-	sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
-}
-
 # within VALUE LO HI
 within() {
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
@@ -81,16 +82,26 @@ tcp_big_buffers() {
 }
 
 # iperf3 receiver throughput in Gbit/s: iperf_gbps CLIENT_NS SERVER_NS IP SECONDS [ARGS]
+# (iperf3's own error, if any, goes to stderr: shown when the test fails)
 iperf_gbps() {
-	local c=$1 s=$2 ip=$3 t=$4 port=$((20000 + RANDOM % 20000))
+	local c=$1 s=$2 ip=$3 t=$4 port=$((20000 + RANDOM % 20000)) json
 	shift 4
 	ip netns exec "$s" iperf3 -s -1 -D -p "$port" >/dev/null 2>&1
-	for _ in $(seq 50); do
-		ip netns exec "$s" ss -ltn | grep -q ":$port " && break
-		sleep 0.05
-	done
-	ip netns exec "$c" iperf3 -c "$ip" -p "$port" -t "$t" -J "$@" |
-		jq '(.end.sum_received.bits_per_second // 0) / 1e9'
+	fl_wait_until 10 fl_listening "$s" t "$port" || return 1
+	json=$(ip netns exec "$c" iperf3 -c "$ip" -p "$port" -t "$t" -J "$@")
+	echo "$json" | jq -r '.error // empty' >&2
+	echo "$json" | jq '(.end.sum_received.bits_per_second // 0) / 1e9'
+}
+
+# median of the numbers on stdin (a few late wake-ups of a busy machine
+# move the mean, not the median)
+median() {
+	sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+}
+
+# min of the numbers on stdin
+minimum() {
+	sort -g | head -1
 }
 
 # iqr: interquartile range of numbers on stdin (robust against the few

@@ -47,8 +47,11 @@ def schema:
 			    select: "array" } },
 	  "partition": { id: true, req: { spec: "string", late_ns: "int", apply_ns: "int" },
 			 opt: { select: "array" } },
+	  "admin": { id: true, req: { spec: "string", late_ns: "int", apply_ns: "int" } },
 	  "heal": { id: true, opt: { counters: "array", late_ns: "int", apply_ns: "int",
 				     reason: "string" } },
+	  "inject": { id: true, req: { spec: "string" },
+		      opt: { late_ns: "int", apply_ns: "int", packets: "int" } },
 	  "error": { id: true, req: { message: "string" } },
 	  "exit": { req: { pid: "int", status: "int" }, opt: { signal: "int" } },
 	  "end": { opt: { status: "sint" } },
@@ -58,7 +61,9 @@ def schema:
 	  "fault-add": { id: true, req: { fault: "object" } },
 	  "fault-change": { id: true, req: { fault: "object" } },
 	  "fault-del": { id: true, req: { fault: "object" } },
-	  "fault-expired": { id: true, req: { fault: "object" } } };
+	  "fault-expired": { id: true, req: { fault: "object" } },
+	  "admin-add": { id: true, req: { admin: "object" } },
+	  "admin-del": { id: true, req: { admin: "object" } } };
 
 def common: ["mono_ns", "wall_ns", "event", "id"];
 

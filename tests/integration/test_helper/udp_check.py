@@ -3,7 +3,7 @@
 # UDP stream for the corrupt test.
 #   udp_check.py send ADDR PORT N   N datagrams of a known 512-byte pattern
 #   udp_check.py recv ADDR PORT N   prints "GOOD DAMAGED" after N datagrams
-#                                   or 2 s of silence
+#                                   or 5 s of silence
 import socket
 import sys
 
@@ -24,8 +24,12 @@ def main():
                 import time
                 time.sleep(0.002)
         return
+    # room for the whole stream (SO_RCVBUFFORCE, root): a receiver that a
+    # busy machine leaves unscheduled must not lose datagrams to a full
+    # socket buffer, or damaged + dropped would not add up to what was sent
+    s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 16 << 20)
     s.bind((addr, port))
-    s.settimeout(2.0)
+    s.settimeout(5.0)
     good = bad = 0
     while good + bad < n:
         try:

@@ -6,10 +6,11 @@ wrap_uniq() {
 	echo "flt$$-${BATS_TEST_NUMBER:-0}-$RANDOM"
 }
 
-# Wait until FILE contains TEXT (max ~5 s).
+# Wait until FILE contains TEXT (max ~20 s: a busy machine may take
+# seconds to start a namespace, a supervisor and a command).
 wait_for_text() {
 	local file=$1 text=$2 i
-	for i in $(seq 100); do
+	for i in $(seq 400); do
 		grep -q -- "$text" "$file" 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -46,3 +47,13 @@ proc_alive() {
 count_pkts() {
 	tshark -r "$1" -Y "$2" 2>/dev/null | wc -l
 }
+
+# True when PID is gone (or a zombie).
+proc_gone() {
+	! proc_alive "$1"
+}
+
+# "$WAIT_LISTEN PORT" inside a wrapped `sh -c`: wait (up to 20 s) until
+# something listens on TCP PORT there, instead of sleeping and hoping.
+# shellcheck disable=SC2016 # expanded by the inner sh
+WAIT_LISTEN='sh -c '\''for i in $(seq 200); do ss -Hltn "sport = :$0" | grep -q . && exit 0; sleep 0.1; done; echo "nothing listens on port $0 after 20 s" >&2; exit 1'\'
