@@ -292,6 +292,44 @@ static void test_steps(void **state)
 	fl_scenario_free(sc);
 }
 
+/* admin and inject steps: their node fields (admin's node and a firewall
+ * rule's --from; inject's --to and --from) resolve like any other kind's. */
+static void test_admin_inject(void **state)
+{
+	struct fl_scenario *sc = load(
+		"name: s\nduration: 10s\ntimeline:\n"
+		"  - {at: 1s, admin: {node: leader, firewall: {action: drop, proto: tcp, port: 2380, "
+		"from: primary}}}\n"
+		"  - {at: 2s, inject: {to: leader, from: primary, proto: udp, port: 53, payload: 0a0b}}\n"
+		"  - {at: 3s, admin: {node: n2, sysctl: {key: net.core.somaxconn, value: 16}}}\n");
+	struct fl_sel_env e;
+	char words[512], *select = NULL;
+	size_t who = 2;
+
+	(void)state;
+	env_init(&e, 3, 1);
+	e.roles[0] = "primary";
+	e.roles[1] = e.roles[2] = "replica";
+	e.has_leader = true;
+	e.leader = leader_cb;
+	e.arg = &who;
+	resolve(&e, &sc->steps[0], words, &select);
+	assert_string_equal(words, "n3 firewall drop --proto tcp --port 2380 --from n1");
+	assert_non_null(
+		strstr(select, "{\"field\":\"admin\",\"selector\":\"leader\",\"nodes\":[\"n3\"]}"));
+	assert_non_null(strstr(
+		select, "{\"field\":\"--from\",\"selector\":\"primary\",\"nodes\":[\"n1\"]}"));
+	free(select);
+	resolve(&e, &sc->steps[1], words, &select);
+	assert_non_null(strstr(words, "--to n3"));
+	assert_non_null(strstr(words, "--from n1"));
+	free(select);
+	resolve(&e, &sc->steps[2], words, &select);
+	assert_string_equal(words, "n2 sysctl net.core.somaxconn 16");
+	assert_null(select);
+	fl_scenario_free(sc);
+}
+
 /* Before the nodes are known, selectors stand for nodes, so the rest of
  * the words are checked by the data plane's own parser at load time. */
 static void test_stand_in(void **state)
@@ -332,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_leader),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_steps),
+		cmocka_unit_test(test_admin_inject),
 		cmocka_unit_test(test_stand_in),
 	};
 
