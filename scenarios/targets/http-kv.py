@@ -17,4 +17,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             try: urllib.request.urlopen(urllib.request.Request(f"http://{p}:8080{self.path}", store[self.path], {"X-Copy": "1"}, method="PUT"), timeout=0.5)
             except OSError: pass
     def log_message(self, *args): pass
-http.server.ThreadingHTTPServer((me, 8080), Handler).serve_forever()
+class Server(http.server.ThreadingHTTPServer):  # a backlog for open-loop clients (default 5)
+    request_queue_size, daemon_threads = 256, True
+Server((me, 8080), Handler).serve_forever()

@@ -55,7 +55,8 @@ client3 idle client"
 	assert_output --partial "teardown on client3"
 	# both operations ran from every node; put checked its env and {{value}}
 	run -0 jq -s -e 'map(select(.status == "ok")) | (map(.op) | unique) == ["get", "put"]' "$OUT/ops.jsonl"
-	run -0 jq -s -e 'map(select(.op == "put")) | all(.status == "ok" and .value == .process - 1)' "$OUT/ops.jsonl"
+	# (the successful ones: on a busy machine some time out)
+	run -0 jq -s -e 'map(select(.op == "put" and .status == "ok")) | length > 0 and all(.value == .process - 1)' "$OUT/ops.jsonl"
 	run -0 jq -s -e 'map(.node) | unique == ["client1", "client2", "client3", "server1"]' "$OUT/ops.jsonl"
 	fl_assert_events "$OUT/events.jsonl"
 	fl_assert_lab_gone "$lab"
@@ -126,7 +127,8 @@ client3 idle client"
 	run -0 sed -n '/^# done, output:/p' "$OUT/logs/leader.log"
 	assert_line --index 0 --partial "# done, output: http://"
 	run -0 tail -n 1 <<<"$output"
-	assert_output --partial "http://$ip:2379"
+	# (the target's endpoints are names or addresses)
+	assert_output --regexp "http://($ip|$then):2379"
 	# on: majority counted the operations of the two nodes that kept the
 	# quorum during the cut, and only those
 	run -0 jq -s -r --slurpfile ev "$OUT/events.jsonl" '
