@@ -50,19 +50,20 @@ pstate() {
 	[ "$(pstate "$first")" = gone ]
 	run -1 ps -p "$first"
 	# healed: started again, running
-	second=$(wait_event "$ev" target-start 10 '.restart == true' | jq -r .pid)
+	second=$(wait_event "$ev" target-start 30 '.restart == true' | jq -r .pid)
+	[ -n "$second" ] || fail "no restart: $(cat "$BATS_TEST_TMPDIR/run.log")"
 	[ "$second" != "$first" ]
 	[ "$(pstate "$second")" != gone ]
 	# pause: stopped (T) while frozen, running again after its duration
-	wait_event "$ev" target-pause 10 >/dev/null
+	wait_event "$ev" target-pause 20 >/dev/null
 	run -0 pstate "$second"
-	assert_output T
-	wait_event "$ev" target-resume 10 >/dev/null
+	[ "$output" = T ] || fail "$second is $output; $(jq -c 'select(.event | test("target"))' "$ev")"
+	wait_event "$ev" target-resume 20 >/dev/null
 	run -0 pstate "$second"
 	refute_output T
 	refute_output gone
 	# restart: SIGTERM (exit 143), then a third process
-	line=$(wait_event "$ev" target-restart 15)
+	line=$(wait_event "$ev" target-restart 30)
 	[ "$(jq -r .status <<<"$line")" = 143 ] || fail "$line"
 	wait "$pid" || fail "run failed: $(cat "$BATS_TEST_TMPDIR/run.log")"
 	third=$(jq -r 'select(.event == "target-start" and .id == "server1") | .pid' "$ev" | tail -n 1)
@@ -88,7 +89,7 @@ pstate() {
 	fl_require_root
 	lab=$(fl_lab_name c)
 	ev="$OUT/events.jsonl"
-	printf 'name: quiet\nduration: 12s\n' >"$BATS_TEST_TMPDIR/quiet.yaml"
+	printf 'name: quiet\nduration: 30s\n' >"$BATS_TEST_TMPDIR/quiet.yaml"
 	"$FALLACY" run "$BATS_TEST_TMPDIR/quiet.yaml" --target tests/data/scenarios/http-roles.yaml \
 		--out "$OUT" --lab "$lab" >"$BATS_TEST_TMPDIR/run.log" 2>&1 &
 	pid=$!
