@@ -484,7 +484,9 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 {
 	struct fl_out o = { .f = out, .json = json };
 	uint64_t now = fl_clock_mono_ns();
+	char lease[32];
 
+	fl_lease_format(s->lease_ns, lease, sizeof(lease));
 	fl_out_open(&o, "", '[');
 	for (int i = 0; i < s->n_faults; i++) {
 		struct sup_fault *sf = s->faults[i];
@@ -504,6 +506,7 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 					   FL_NSEC_PER_MSEC);
 		}
 		fl_out_u64f(&o, "rules", NULL, (uint64_t)sf->n_rules);
+		fl_out_str(&o, "lease", lease); /* its rules expire unless renewed */
 		if (!json) {
 			fputs("\n         ", out);
 			o.n = 0;

@@ -285,6 +285,29 @@ static void watchdog(struct fl_sup *s, void *key)
 	fl_sup_deadline(s, key, fl_clock_mono_ns() + SUP_WATCH_NS, watchdog);
 }
 
+/* Push every live rule's expiry to now + lease: one batch write of the
+ * lease array, every lease/3. A supervisor that cannot renew says so; its
+ * faults then end with the lease, as if it had died. */
+static void renew(struct fl_sup *s, void *key)
+{
+	int err = fl_dp_renew(s->dp);
+
+	if (err)
+		pr_warn("supervisor %s: renewing the rules' lease: %s", s->t.session,
+			strerror(-err));
+	s->renewals++;
+	fl_sup_deadline(s, key, fl_clock_mono_ns() + s->lease_ns / 3, renew);
+}
+
+static int lease_start(struct fl_sup *s)
+{
+	fl_session_lease(s->t.session, &s->lease_ns); /* a bad file: said, default */
+	fl_dp_set_lease(s->dp, s->lease_ns);
+	if (!s->lease_ns)
+		return 0;
+	return fl_sup_deadline(s, &s->lease_ns, fl_clock_mono_ns() + s->lease_ns / 3, renew);
+}
+
 static int open_target(struct fl_sup *s)
 {
 	switch (s->t.kind) {
@@ -371,6 +394,8 @@ static int sup_start(struct fl_sup *s, const char *session)
 	err = open_target(s);
 	if (!err)
 		err = fl_dp_open(&s->dp, s->lab ? FL_DIR_INGRESS : FL_DIR_BOTH);
+	if (!err)
+		err = lease_start(s);
 	if (!err && s->lab)
 		err = fl_dp_set_nodes(s->dp, s->lab);
 	if (!err && s->lab)

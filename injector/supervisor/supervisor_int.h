@@ -42,6 +42,8 @@ struct fl_sup {
 	bool offloads_off; /* a lab's nodes: TSO/GSO/GRO off (first fault) */
 	bool acct; /* transport accounting on (a lab, unless FALLACY_ACCOUNTING=off) */
 	uint64_t acct_since_ns; /* CLOCK_MONOTONIC: accounting started */
+	uint64_t lease_ns; /* every rule's lease; 0 = none (session.h) */
+	uint64_t renewals; /* lease renewals done */
 	int lfd;
 	bool stop;
 
