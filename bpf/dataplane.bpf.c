@@ -360,7 +360,7 @@ __attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 	/* an expired (or never leased) rule is absent: a dead supervisor's
 	 * faults stop by themselves */
 	expires = bpf_map_lookup_elem(&fl_lease, &slot);
-	if (!expires || bpf_ktime_get_boot_ns() >= *expires)
+	if (!expires || (*expires != FL_LEASE_NEVER && bpf_ktime_get_boot_ns() >= *expires))
 		return 0;
 	st = bpf_map_lookup_elem(&fl_rstate, &slot);
 	c = bpf_map_lookup_elem(&fl_counters, &slot);

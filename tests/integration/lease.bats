@@ -134,3 +134,36 @@ wire_mbit() {
 	run -2 "$FALLACY" fault add "$LAB" loss 1% --lease 0
 	assert_output --partial "--lease 0"
 }
+
+@test "the delay line's NFQUEUE rule fails open: with --lease none (marks stay) a killed supervisor's delay is gone at once" {
+	run -0 "$FALLACY" lab up "$LAB" --nodes 3 --lease none
+	run -0 "$FALLACY" fault add "$LAB" delay 50ms --to n3
+	run -0 bash -c "ip netns exec fl-$LAB iptables-save 2>/dev/null; ip netns exec fl-$LAB iptables-legacy-save 2>/dev/null"
+	assert_output --regexp "NFQUEUE .*--queue-bypass"
+	rtt=$(med_rtt "$N1" "$IP3")
+	echo "delay on: median RTT $rtt ms"
+	awk -v r="$rtt" 'BEGIN { exit !(r >= 45) }'
+	kill -9 "$(sup_pid)"
+	fl_wait_until 20 bash -c "! pgrep -f '__supervise $LAB\$' >/dev/null"
+	# packets are still marked (no lease), nobody reads the queue: they pass
+	rtt=$(med_rtt "$N1" "$IP3")
+	echo "supervisor dead: median RTT $rtt ms"
+	awk -v r="$rtt" 'BEGIN { exit !(r < 25) }'
+	run -0 "$FALLACY" cleanup "$LAB"
+	fl_assert_lab_gone "$LAB"
+}
+
+@test "doctor finds the state of a killed supervisor and offers its cleanup; --cleanup removes it" {
+	run -0 "$FALLACY" lab up "$LAB" --nodes 2
+	run -0 "$FALLACY" fault add "$LAB" delay 20ms --to n2
+	run -0 "$FALLACY" doctor -j
+	run -0 jq -e --arg l "$LAB" '.stale | index($l) == null' <<<"$output"
+	kill -9 "$(sup_pid)"
+	stale() { "$FALLACY" doctor -j | jq -e --arg l "$LAB" '.stale | index($l) != null' >/dev/null; }
+	fl_wait_until 30 stale
+	run -0 "$FALLACY" doctor
+	assert_output --partial "$LAB: remove it with \`fallacy cleanup $LAB\`"
+	run -0 "$FALLACY" doctor --cleanup
+	assert_output --partial "$LAB: removed"
+	fl_assert_lab_gone "$LAB"
+}
