@@ -20,7 +20,7 @@ REPS=${REPS:-3}
 export FALLACY_RUN_DIR="/run/fallacy-bench-lease-$$"
 LA="ba$$" LB="bb$$"
 tmp=$(mktemp -d /tmp/fallacy-bench-lease.XXXXXX)
-stats= srva= srvb=
+stats='' srva='' srvb=''
 cleanup() {
 	for p in "$stats" "$srva" "$srvb"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
 	"$FALLACY" cleanup --all >/dev/null 2>&1 || true
@@ -80,7 +80,7 @@ ga=$(awk '{ print $1 }' "$tmp/a" | median) na=$(awk '{ print $2 }' "$tmp/a" | me
 gb=$(awk '{ print $1 }' "$tmp/b" | median) nb=$(awk '{ print $2 }' "$tmp/b" | median)
 kill "$srva" "$srvb" 2>/dev/null
 wait "$srva" "$srvb" 2>/dev/null || true
-srva= srvb=
+srva='' srvb=''
 echo "1 matching rule: lease 10s $ga Gbit/s ($na ns/packet), lease none $gb Gbit/s ($nb ns/packet)"
 "$FALLACY" cleanup --all >/dev/null 2>&1
 
