@@ -89,10 +89,10 @@ int fl_state_create(const char *session, struct fl_state **out)
 	err = session_path(session, st->dir, sizeof(st->dir));
 	if (err)
 		goto fail;
-	err = fl_mkdir_p(fl_run_dir(), 0755);
+	err = fl_mkdir_p(fl_run_dir(), 0700);
 	if (err)
 		goto fail;
-	if (mkdir(st->dir, 0755)) {
+	if (mkdir(st->dir, 0700)) {
 		err = -errno;
 		goto fail;
 	}

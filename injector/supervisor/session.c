@@ -412,7 +412,7 @@ int fl_session_ensure(const struct fl_target *t)
 
 	if (fl_session_alive(t))
 		return 0;
-	err = fl_mkdir_p(fl_run_dir(), 0755);
+	err = fl_mkdir_p(fl_run_dir(), 0700);
 	if (err)
 		return err;
 	fd = open(fl_run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
