@@ -135,18 +135,14 @@ static void sysctl_print(const struct fl_admin *a, struct fl_out *o)
 static int proc_sys(const char *netns, const char *key, char *val, size_t len, const char *set)
 {
 	char path[256], buf[256];
-	int nsfd, saved = -1, fd, err = 0;
+	int saved = -1, fd, err = 0;
 	ssize_t r;
 
 	snprintf(path, sizeof(path), "/proc/sys/%s", key);
 	for (char *p = path + 10; *p; p++)
 		if (*p == '.')
 			*p = '/';
-	nsfd = fl_netns_open(netns);
-	if (nsfd < 0)
-		return nsfd;
-	err = fl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	err = fl_netns_enter_spec(netns, &saved);
 	if (err)
 		return err;
 	fd = open(path, (set ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
