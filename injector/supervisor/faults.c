@@ -516,7 +516,8 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 					   FL_NSEC_PER_MSEC);
 		}
 		fl_out_u64f(&o, "rules", NULL, (uint64_t)sf->n_rules);
-		fl_out_str(&o, "lease", lease); /* its rules expire unless renewed */
+		if (json) /* its rules expire unless renewed */
+			fl_out_str(&o, "lease", lease);
 		if (!json) {
 			fputs("\n         ", out);
 			o.n = 0;
@@ -524,6 +525,8 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 		fl_out_open(&o, "counters", '{');
 		print_counters(s, sf, &o);
 		fl_out_close(&o, '}');
+		if (!json) /* text: after the counters, the fault line stays as added */
+			fl_out_str(&o, "lease", lease);
 		fl_out_close(&o, '}');
 		if (!json)
 			fputc('\n', out);
