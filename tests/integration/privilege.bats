@@ -117,7 +117,7 @@ start_run() { # start_run LAB [ENV=V...] -- [RUN ARGS...]
 		shift
 	done
 	shift
-	env "${envs[@]}" "$FALLACY" run scenarios/examples/smoke.yaml --out "$OUT" --lab "$lab" \
+	env "${envs[@]}" "$FALLACY" run tests/data/scenarios/smoke.yaml --out "$OUT" --lab "$lab" \
 		"$@" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	RUN_PID=$!
 	fl_wait_until 60 grep -q '"event":"start"' "$OUT/events.jsonl"
@@ -156,7 +156,7 @@ finish_run() {
 }
 
 @test "run --user with an unknown user is refused before anything is made" {
-	run -2 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/http.yaml \
+	run -2 "$FALLACY" run tests/data/scenarios/smoke.yaml --target scenarios/targets/http.yaml \
 		--user no-such-user-fl --lab "$LAB"
 	assert_output --partial "--user no-such-user-fl: no such user"
 	run ip netns list
