@@ -181,7 +181,14 @@ check-asan: deps
 	@FALLACY_OUTPUT=.output-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh --unit --integration
 
-bench: all
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+
+$(OUTPUT)/bench/%: bench/%.c $(OUTPUT)/libfallacy.a
+	@mkdir -p $(@D)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(INJECTOR_INC) $< $(OUTPUT)/libfallacy.a $(LDLIBS) -o $@
+
+bench: all $(BENCH_BINS)
 	@./bench/run.sh
 
 demo: deps

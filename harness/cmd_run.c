@@ -4,6 +4,7 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fallacy run SCENARIO... --target TARGET [--seed N] [--nodes N] [--out DIR]\n"
-		"                   [--junit FILE] [--tap] [--capture] [--dry-run] [--lab NAME]\n\n"
+		"                   [--time-scale F] [--junit FILE] [--tap] [--capture] [--dry-run]\n"
+		"                   [--lab NAME] [--user NAME]\n\n"
 		"Start the target on a fresh lab, drive its probe or workload, apply the\n"
 		"scenario's timeline of faults, check its properties and write a results\n"
 		"folder (events.jsonl, ops.jsonl, counters.json, logs/, summary.json,\n"
@@ -39,7 +41,10 @@ static void run_usage(FILE *f)
 		"  --tap          TAP on stdout (the table goes to stderr)\n"
 		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them)\n"
 		"  --dry-run      validate everything and print the resolved plan\n"
-		"  --lab NAME     name of the lab to create (default fr<pid>-<n>)\n\n"
+		"  --lab NAME     name of the lab to create (default fr<pid>-<n>)\n"
+		"  --user NAME    run the target's processes and workload as NAME (root: as\n"
+		"                 root); default: the target file's user:, else under sudo\n"
+		"                 the invoking user (SUDO_USER), else root\n\n"
 		"examples:\n"
 		"  fallacy run scenarios/fallacies/network-is-reliable.yaml \\\n"
 		"      --target scenarios/targets/etcd.yaml\n"
@@ -51,7 +56,7 @@ static void run_usage(FILE *f)
 }
 
 struct run_args {
-	const char *target, *out, *junit, *lab;
+	const char *target, *out, *junit, *lab, *user;
 	struct fl_run_opts o;
 	bool tap, dry;
 	char **files;
@@ -78,6 +83,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 					      { "capture", no_argument, NULL, 'c' },
 					      { "nodes", required_argument, NULL, 'N' },
 					      { "time-scale", required_argument, NULL, 'S' },
+					      { "user", required_argument, NULL, 'u' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct fl_err err;
@@ -140,6 +146,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->o.nodes = (size_t)n;
 			break;
 		}
+		case 'u':
+			a->user = optarg;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return -1;
@@ -306,6 +315,32 @@ static void report_all(struct run_args *a, struct fl_suite *suites, int n)
 	fflush(stdout);
 }
 
+/* Who the target's processes run as: --user (root: root), else the
+ * target's user:, else the sudo user, else root. */
+static int run_user(const struct run_args *a, struct fl_sut *t)
+{
+	const char *su = getenv("SUDO_USER"), *uid = getenv("SUDO_UID");
+	const char *want = a->user;
+
+	if (!want && t->user)
+		return 0;
+	if (!want && su && *su && uid && strcmp(uid, "0"))
+		want = su;
+	if (!want)
+		return 0;
+	if (!fl_cmd_check && strcmp(want, "root") && !getpwnam(want)) {
+		pr_err("run: --user %s: no such user on this system", want);
+		return -ENOENT;
+	}
+	free(t->user);
+	t->user = strcmp(want, "root") ? strdup(want) : NULL;
+	if (!a->user)
+		fprintf(stderr,
+			"fallacy: the target runs as %s (the sudo user; --user root keeps root)\n",
+			want);
+	return 0;
+}
+
 int do_run(int argc, char **argv)
 {
 	struct run_args a = { .o = { .progress_tty = isatty(STDERR_FILENO) } };
@@ -323,7 +358,7 @@ int do_run(int argc, char **argv)
 	suites = calloc((size_t)n, sizeof(*suites));
 	a.seeds = calloc((size_t)n, sizeof(*a.seeds));
 	ret = FL_EXIT_USAGE;
-	if (!scs || !suites || !a.seeds || load_all(&a, &t, scs))
+	if (!scs || !suites || !a.seeds || load_all(&a, &t, scs) || run_user(&a, t))
 		goto out;
 	if (fl_cmd_check) { /* the tools are this machine's business, not the words' */
 		ret = FL_EXIT_OK;

@@ -60,8 +60,8 @@ def schema:
 			   opt: { process: "string" } },
 	  "fault-add": { id: true, req: { fault: "object" } },
 	  "fault-change": { id: true, req: { fault: "object" } },
-	  "fault-del": { id: true, req: { fault: "object" } },
-	  "fault-expired": { id: true, req: { fault: "object" } },
+	  "fault-del": { id: true, req: { fault: "object" }, opt: { counters: "object" } },
+	  "fault-expired": { id: true, req: { fault: "object" }, opt: { counters: "object" } },
 	  "admin-add": { id: true, req: { admin: "object" } },
 	  "admin-del": { id: true, req: { admin: "object" } } };
 
