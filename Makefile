@@ -171,7 +171,8 @@ DEB_PKG := debhelper dpkg-dev fakeroot
 # only for the report's browser test (tests/integration/report.bats runs
 # `make deps-browser` when chromium is missing)
 DEB_BROWSER := chromium
-DEB_DEMO := etcd-server etcd-client redis-server redis-tools openssl
+DEB_DEMO := etcd-server etcd-client redis-server redis-tools openssl redis-sentinel \
+	postgresql-15 postgresql-client-15
 deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO) $(DEB_PKG)
 
@@ -204,7 +205,14 @@ check-asan: deps
 	@FALLACY_OUTPUT=.output-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh --unit --integration
 
-bench: all
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+
+$(OUTPUT)/bench/%: bench/%.c $(OUTPUT)/libfallacy.a
+	@mkdir -p $(@D)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(INJECTOR_INC) $< $(OUTPUT)/libfallacy.a $(LDLIBS) -o $@
+
+bench: all $(BENCH_BINS)
 	@./bench/run.sh
 
 demo: deps

@@ -17,9 +17,10 @@
 #include "log.h"
 #include "parse.h"
 #include "state/state.h"
+#include "supervisor/session.h"
 
 static const char lab_usage[] =
-	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6]\n"
+	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6] [--lease D|none]\n"
 	"                      [--control-user USER] [-j]\n"
 	"       fallacy lab down NAME\n"
 	"       fallacy lab list [-j]\n"
@@ -38,6 +39,10 @@ static const char lab_usage[] =
 	"                 a control socket for USER's test code (and root):\n"
 	"                 $FALLACY_RUN_DIR/NAME/control/control.sock, JSON lines\n"
 	"                 (docs/control.md); it goes with the lab\n"
+	"    --lease D    the lab's faults expire D after their last renewal (the\n"
+	"                 supervisor renews every D/3), so a killed supervisor's\n"
+	"                 faults stop by themselves (default 10s; 1s to 24h; none:\n"
+	"                 they stay until removed, across a supervisor restart)\n"
 	"    -j, --json   print the lab as JSON\n"
 	"  down NAME      remove the lab and everything recorded for it\n"
 	"  list           the labs under $FALLACY_RUN_DIR (default /run/fallacy)\n"
@@ -149,6 +154,19 @@ struct up_args {
 	const char *control_user;
 };
 
+static int up_lease(const char *text)
+{
+	struct fl_err e;
+	uint64_t ns;
+
+	if (fl_lease_parse(text, &ns, &e)) {
+		pr_err("lab up: --lease %s", e.msg);
+		return -EINVAL;
+	}
+	fl_session_set_lease(ns);
+	return 0;
+}
+
 static int parse_up(int argc, char **argv, struct up_args *a)
 {
 	char *end;
@@ -160,6 +178,9 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 			a->ipv6 = 1;
 		} else if (!strcmp(o, "-j") || !strcmp(o, "--json")) {
 			a->json = true;
+		} else if (!strcmp(o, "--lease") && i + 1 < argc) {
+			if (up_lease(argv[++i]))
+				return -EINVAL;
 		} else if (!strcmp(o, "--nodes") && i + 1 < argc) {
 			a->count = strtol(argv[++i], &end, 10);
 			if (*end || end == argv[i] || a->count < 1 || a->count > FL_LAB_MAX_NODES) {

@@ -4,8 +4,9 @@
 #include "cmd.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,9 @@
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fallacy run SCENARIO... --target TARGET... [--seed N] [--out DIR]\n"
-		"                   [--junit FILE] [--tap] [--capture] [--dry-run] [--lab NAME]\n"
+		"usage: fallacy run SCENARIO... --target TARGET... [--seed N] [--nodes N] [--out DIR]\n"
+		"                   [--time-scale F] [--junit FILE] [--tap] [--capture] [--dry-run]\n"
+		"                   [--lab NAME] [--user NAME]\n"
 		"       fallacy run --list\n\n"
 		"Start the target on a fresh lab, drive its probe or workload, apply the\n"
 		"scenario's timeline of faults, check its properties and write a results\n"
@@ -36,6 +38,10 @@ static void run_usage(FILE *f)
 		"  --target FILE  the system under test (scenarios/targets/*.yaml, or a name);\n"
 		"                 repeat it to run every scenario against each target\n"
 		"  --seed N       override the scenarios' seeds\n"
+		"  --nodes N      the lab's size (default: the scenario's nodes, else the\n"
+		"                 target's); the same scenario runs on 3 or 5 nodes\n"
+		"  --time-scale F every time of the scenarios times F (0.25: a 40 s scenario\n"
+		"                 in 10 s, for CI; bounds of durations are scaled too)\n"
 		"  --out DIR      results folder (default results/NAME-YYYYmmdd-HHMMSS;\n"
 		"                 with several scenarios DIR/NAME, with several targets\n"
 		"                 DIR/NAME-TARGET; DIR/index.html lists them; several\n"
@@ -45,6 +51,9 @@ static void run_usage(FILE *f)
 		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them)\n"
 		"  --dry-run      validate everything and print the resolved plan\n"
 		"  --lab NAME     name of the lab to create (default fr<pid>-<n>)\n"
+		"  --user NAME    run the target's processes and workload as NAME (root: as\n"
+		"                 root); default: the target file's user:, else under sudo\n"
+		"                 the invoking user (SUDO_USER), else root\n"
 		"  --list         the scenario and target names this fallacy finds, and where\n\n"
 		"EXAMPLES\n"
 		"  fallacy run network-is-reliable --target etcd\n"
@@ -52,19 +61,21 @@ static void run_usage(FILE *f)
 		"      --target scenarios/targets/etcd.yaml\n"
 		"  fallacy run scenarios/fallacies/*.yaml --target scenarios/targets/http.yaml \\\n"
 		"      --junit junit.xml\n"
-		"  fallacy run smoke latency-is-zero --target http --target redis --out results/all\n\n"
+		"  fallacy run smoke latency-is-zero --target http --target redis --out results/all\n"
+		"  fallacy run network-is-reliable --target redis-sentinel --nodes 5 --seed 7\n\n"
 		"Exit status: 0 every check held, 1 a check failed, 2 bad input or an error.\n");
 }
 
 #define MAX_TARGETS 16
 
 struct run_args {
-	const char *targets[MAX_TARGETS], *out, *junit, *lab;
+	const char *targets[MAX_TARGETS], *out, *junit, *lab, *user;
 	int n_targets;
 	struct fl_run_opts o;
 	bool tap, dry, list;
 	char **files;
 	int n_files;
+	uint64_t *seeds; /* per scenario, chosen before anything is printed */
 	char (*paths)[PATH_MAX]; /* the files found for files[] */
 	char tpaths[MAX_TARGETS][PATH_MAX];
 };
@@ -87,6 +98,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 					      { "lab", required_argument, NULL, 'l' },
 					      { "capture", no_argument, NULL, 'c' },
 					      { "list", no_argument, NULL, 'L' },
+					      { "nodes", required_argument, NULL, 'N' },
+					      { "time-scale", required_argument, NULL, 'S' },
+					      { "user", required_argument, NULL, 'u' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct fl_err err;
@@ -133,6 +147,31 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'c':
 			a->o.capture = true;
+			break;
+		case 'S': {
+			char *end;
+
+			a->o.time_scale = strtod(optarg, &end);
+			if (*end || end == optarg || !(a->o.time_scale > 0.001) ||
+			    a->o.time_scale > 100) {
+				pr_err("run: --time-scale %s: give a factor from 0.001 to 100",
+				       optarg);
+				return FL_EXIT_USAGE;
+			}
+			break;
+		}
+		case 'N': {
+			uint64_t n;
+
+			if (fl_parse_u64(optarg, 1, FL_RUN_MAX_NODES, &n, &err)) {
+				pr_err("run: --nodes %s", err.msg);
+				return FL_EXIT_USAGE;
+			}
+			a->o.nodes = (size_t)n;
+			break;
+		}
+		case 'u':
+			a->user = optarg;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -192,55 +231,31 @@ static int resolve_names(struct run_args *a)
 	return 0;
 }
 
-static bool node_ok(const char *name, size_t n)
-{
-	char *end;
-	unsigned long k;
-
-	if (strchr(name, '.') || strchr(name, ':') || strchr(name, '/'))
-		return true; /* an address or prefix, checked by the data plane */
-	if (name[0] != 'n')
-		return false;
-	k = strtoul(name + 1, &end, 10);
-	return !*end && end != name + 1 && k >= 1 && k <= n;
-}
-
-/* Every fault kind must be one this build's data plane has, and every node
- * a step or a check names must be in the lab. */
-
-static int load_target(const char *file, struct fl_sut **t)
-{
-	struct fl_err err;
-
-	if (fl_sut_load(file, NULL, t, &err)) {
-		pr_err("%s", err.msg);
-		return -EINVAL;
-	}
-	if (!strcmp((*t)->load_node, "all") || node_ok((*t)->load_node, (*t)->nodes))
-		return 0;
-	pr_err("%s:%d:%d: node '%s' is not in the lab (use n1..n%zu or all)", file, (*t)->line,
-	       (*t)->col, (*t)->load_node, (*t)->nodes);
-	return -EINVAL;
-}
-
+/* Every file read and checked, every step resolved and checked against
+ * the nodes and roles the lab will have: bad input fails here, before
+ * anything exists. */
 static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **scs)
 {
 	struct fl_err err;
 	int ret;
 
 	for (int k = 0; k < a->n_targets; k++)
-		if ((ret = load_target(a->targets[k], &t[k])))
-			return ret;
+		if (fl_sut_load(a->targets[k], NULL, &t[k], &err)) {
+			pr_err("%s", err.msg);
+			return -EINVAL;
+		}
 	for (int i = 0; i < a->n_files; i++) {
 		ret = fl_scenario_load(a->files[i], NULL, &scs[i], &err);
 		if (ret) {
 			pr_err("%s", err.msg);
 			return ret;
 		}
-		/* every fault, by fault add's own parser, against the nodes the
-		 * lab will have: bad input fails here, before anything exists */
+		a->seeds[i] = fl_run_seed(scs[i], &a->o);
+		if (a->o.time_scale && a->o.time_scale != 1)
+			fl_scenario_scale(scs[i], a->o.time_scale);
+		ret = fl_scenario_expand(scs[i], a->seeds[i], &err);
 		for (int k = 0; k < a->n_targets && !ret; k++)
-			ret = fl_run_validate(scs[i], scs[i]->nodes ? scs[i]->nodes : t[k]->nodes,
+			ret = fl_run_validate(scs[i], t[k], fl_run_nodes(scs[i], t[k], &a->o),
 					      &err);
 		if (ret) {
 			pr_err("%s", err.msg);
@@ -256,50 +271,68 @@ static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **
 	return 0;
 }
 
-void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
-		 FILE *f)
+static void plan_cmd(FILE *f, const char *what, const char *node, const char *tmpl,
+		     const struct fl_tvars *v)
 {
-	size_t n = sc->nodes ? sc->nodes : t->nodes;
-	struct fl_tnode nodes[FL_RUN_MAX_NODES];
-	char names[FL_RUN_MAX_NODES][16], ips[FL_RUN_MAX_NODES][32], ip6s[FL_RUN_MAX_NODES][32];
-	struct fl_tvars v = { .t = t,
-			      .scenario = sc->name,
-			      .lab = "<lab>",
-			      .dir = "<scratch-dir>",
-			      .nodes = nodes,
-			      .n_nodes = n };
 	struct fl_err err;
 	char *cmd;
 
-	for (size_t i = 0; i < n && i < FL_RUN_MAX_NODES; i++) {
-		snprintf(names[i], sizeof(names[i]), "n%zu", i + 1);
-		snprintf(ips[i], sizeof(ips[i]), "<ip-of-n%zu>", i + 1);
-		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-n%zu>", i + 1);
-		nodes[i] = (struct fl_tnode){ names[i], ips[i], ip6s[i] };
+	if (!fl_template_expand(tmpl, v, &cmd, &err)) {
+		fprintf(f, "  %s on %s: %s\n", what, node, cmd);
+		free(cmd);
 	}
+}
+
+void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
+		 FILE *f)
+{
+	size_t n = fl_run_nodes(sc, t, o);
+	struct fl_tnode nodes[FL_RUN_MAX_NODES];
+	char ips[FL_RUN_MAX_NODES][32], ip6s[FL_RUN_MAX_NODES][32];
+	struct fl_tvars v = {
+		.t = t, .scenario = sc->name, .lab = "<lab>", .dir = "<scratch-dir>", .nodes = nodes
+	};
+	struct fl_tplan p;
+	struct fl_err err;
 	uint64_t seed = fl_run_seed(sc, o);
 
+	if (fl_sut_plan(t, n, &p, &err))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ips[i], sizeof(ips[i]), "<ip-of-%s>", p.names[i]);
+		snprintf(ip6s[i], sizeof(ip6s[i]), "<ip6-of-%s>", p.names[i]);
+		nodes[i] = (struct fl_tnode){ p.names[i], ips[i], ip6s[i], p.roles[i] };
+	}
+	v.n_nodes = n;
 	fprintf(f, "# plan: scenario %s against target %s on %zu nodes, seed %llu%s\n", sc->file,
 		t->file, n, (unsigned long long)seed,
-		o->has_seed || sc->has_seed ? "" : " (random: --seed replays a run)");
+		o->seed_random ? " (random: --seed replays a run)" : "");
 	fl_scenario_print(sc, seed, f);
 	fprintf(f, "target:\n");
-	for (size_t i = 0; i < n; i++) {
-		v.self = i;
-		if (!fl_template_expand(t->start_run, &v, &cmd, &err)) {
-			fprintf(f, "  start on %s: %s\n", names[i], cmd);
-			free(cmd);
+	for (size_t i = 0; i < n; i++)
+		if (p.roles[i])
+			fprintf(f, "  node %s: role %s\n", p.names[i], p.roles[i]);
+	for (size_t k = 0; k < t->n_starts; k++) {
+		const struct fl_tstart *it = &t->starts[k];
+		bool first = true;
+
+		for (size_t i = 0; i < n; i++) {
+			if (!fl_tstart_on(it, &p, i))
+				continue;
+			v.self = i;
+			plan_cmd(f, t->n_starts > 1 ? it->name : "start", p.names[i], it->run, &v);
+			if (first && it->ready_run)
+				plan_cmd(f, "ready", p.names[i], it->ready_run, &v);
+			first = false;
 		}
 	}
 	v.self = 0;
-	if (t->ready_run && !fl_template_expand(t->ready_run, &v, &cmd, &err)) {
-		fprintf(f, "  ready on n1: %s\n", cmd);
-		free(cmd);
-	}
-	if (!fl_template_expand(t->load_run, &v, &cmd, &err)) {
-		fprintf(f, "  %s on %s: %s\n", t->is_workload ? "workload" : "probe", t->load_node,
-			cmd);
-		free(cmd);
+	for (size_t k = 0; k < t->n_ops; k++) {
+		char what[80];
+
+		snprintf(what, sizeof(what), "%s%s%s", t->is_workload ? "workload" : "probe",
+			 t->n_ops > 1 ? " " : "", t->n_ops > 1 ? t->ops[k].name : "");
+		plan_cmd(f, what, t->load_node, t->ops[k].run, &v);
 	}
 }
 
@@ -334,8 +367,9 @@ static int run_all(struct run_args *a, struct fl_sut **ts, struct fl_scenario **
 
 		o.out = out_dir(a, sc, t, out, sizeof(out));
 		o.lab = a->lab;
-		/* chosen here, so that it is printed before anything happens */
-		o.seed = fl_run_seed(sc, &a->o);
+		/* chosen at load (schedules are expanded with it), printed now,
+		 * before anything happens */
+		o.seed = a->seeds[i / a->n_targets];
 		o.has_seed = true;
 		fprintf(stderr,
 			"fallacy: running %s against %s, seed %llu (--seed %llu replays it)\n",
@@ -377,6 +411,32 @@ static void report_all(struct run_args *a, struct fl_suite *suites, int n)
 	fflush(stdout);
 }
 
+/* Who the target's processes run as: --user (root: root), else the
+ * target's user:, else the sudo user, else root. */
+static int run_user(const struct run_args *a, struct fl_sut *t)
+{
+	const char *su = getenv("SUDO_USER"), *uid = getenv("SUDO_UID");
+	const char *want = a->user;
+
+	if (!want && t->user)
+		return 0;
+	if (!want && su && *su && uid && strcmp(uid, "0"))
+		want = su;
+	if (!want)
+		return 0;
+	if (!fl_cmd_check && strcmp(want, "root") && !getpwnam(want)) {
+		pr_err("run: --user %s: no such user on this system", want);
+		return -ENOENT;
+	}
+	free(t->user);
+	t->user = strcmp(want, "root") ? strdup(want) : NULL;
+	if (!a->user)
+		fprintf(stderr,
+			"fallacy: the target runs as %s (the sudo user; --user root keeps root)\n",
+			want);
+	return 0;
+}
+
 int do_run(int argc, char **argv)
 {
 	struct run_args a = { .o = { .progress_tty = isatty(STDERR_FILENO) } };
@@ -395,9 +455,13 @@ int do_run(int argc, char **argv)
 	n = a.n_files;
 	scs = calloc((size_t)n, sizeof(*scs));
 	suites = calloc((size_t)(n * a.n_targets), sizeof(*suites));
+	a.seeds = calloc((size_t)n, sizeof(*a.seeds));
 	ret = FL_EXIT_USAGE;
-	if (!scs || !suites || resolve_names(&a) || load_all(&a, t, scs))
+	if (!scs || !suites || !a.seeds || resolve_names(&a) || load_all(&a, t, scs))
 		goto out;
+	for (int k = 0; k < a.n_targets; k++)
+		if (run_user(&a, t[k]))
+			goto out;
 	if (fl_cmd_check) { /* the tools are this machine's business, not the words' */
 		ret = FL_EXIT_OK;
 		goto out;
@@ -409,8 +473,15 @@ int do_run(int argc, char **argv)
 		}
 	}
 	if (a.dry) {
-		for (int i = 0; i < n * a.n_targets; i++)
-			fl_run_plan(scs[i / a.n_targets], t[i % a.n_targets], &a.o, stdout);
+		for (int i = 0; i < n * a.n_targets; i++) {
+			const struct fl_scenario *sc = scs[i / a.n_targets];
+			struct fl_run_opts o = a.o;
+
+			o.seed = a.seeds[i / a.n_targets];
+			o.seed_random = !a.o.has_seed && !sc->has_seed;
+			o.has_seed = true;
+			fl_run_plan(sc, t[i % a.n_targets], &o, stdout);
+		}
 		ret = FL_EXIT_OK;
 		goto out;
 	}
@@ -436,6 +507,7 @@ out:
 		fl_sut_free(t[k]);
 	free(scs);
 	free(suites);
+	free(a.seeds);
 	free(a.paths);
 	return ret;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "supervisor/session.h"
 
 #define CTL_CONNS 32
 #define CTL_SEND_TIMEOUT_S 5
@@ -49,11 +50,6 @@ struct fl_ctlsock {
 	pthread_t th;
 	bool running;
 };
-
-bool fl_ctlsock_peer_ok(uid_t peer, uid_t owner)
-{
-	return peer == owner || peer == 0;
-}
 
 int fl_ctlsock_user(const char *name, uid_t *uid, gid_t *gid, struct fl_err *err)
 {
@@ -287,7 +283,7 @@ static void accept_one(struct fl_ctlsock *s)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
-	    !fl_ctlsock_peer_ok(cr.uid, s->uid)) {
+	    !fl_peer_allowed(cr.uid, s->uid)) {
 		snprintf(c.denied, sizeof(c.denied),
 			 "permission denied: this control socket is for uid %u (and root), not %u",
 			 (unsigned)s->uid, (unsigned)cr.uid);

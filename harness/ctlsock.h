@@ -37,7 +37,7 @@ void fl_ctlsock_close(struct fl_ctlsock *s);
 struct fl_err;
 int fl_ctlsock_user(const char *name, uid_t *uid, gid_t *gid, struct fl_err *err);
 
-/* The check SO_PEERCRED gets: may uid `peer` use the socket of `owner`? */
-bool fl_ctlsock_peer_ok(uid_t peer, uid_t owner);
+/* The check SO_PEERCRED gets is fl_peer_allowed (supervisor/session.h),
+ * the same rule as the session supervisors' sockets. */
 
 #endif

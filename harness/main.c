@@ -23,6 +23,7 @@ const struct fl_cmd fl_cmds[] = {
 	  "change a node as another administrator would: firewall, hosts, sysctl", CHK },
 	{ "wrap", do_wrap, "run a command (a test suite) under network faults", CHK },
 	{ "run", do_run, "run scenario files against a target system", CHK },
+	{ "process", do_process, "kill, pause, resume or restart a lab's target processes", CHK },
 	{ "stats", do_stats, "what a lab's traffic costs: bytes, packets, retransmissions", CHK },
 	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", CHK },
 	{ "report", do_report, "summarise results folders, write their HTML reports", CHK },

@@ -605,10 +605,17 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 	fprintf(f, " &middot; seed %llu &middot; %.1f s &middot; started ",
 		(unsigned long long)s->seed, s->seconds);
 	fl_xml_str(f, s->timestamp);
-	fprintf(f,
-		" &middot; ops ok %llu, failed %llu, timed out %llu. Shaded: fault windows.</p>\n",
+	fprintf(f, " &middot; ops ok %llu, failed %llu, timed out %llu",
 		(unsigned long long)s->ops_ok, (unsigned long long)s->ops_fail,
 		(unsigned long long)s->ops_timeout);
+	if (!isnan(s->avail_ops))
+		fprintf(f, " &middot; availability %.4g per operation", s->avail_ops);
+	if (!isnan(s->avail_time))
+		fprintf(f, ", %.4g per time (100 ms buckets with an ok operation)", s->avail_time);
+	if (s->n_kill + s->n_pause + s->n_restart)
+		fprintf(f, " &middot; process faults: %u kill, %u pause, %u restart", s->n_kill,
+			s->n_pause, s->n_restart);
+	fputs(". Shaded: fault windows.</p>\n", f);
 	if (s->error[0]) {
 		fputs("<p><b>error:</b> ", f);
 		fl_xml_str(f, s->error);

@@ -71,6 +71,11 @@ struct fl_suite {
 	size_t n_cases;
 	struct fl_tcost *transport; /* cost per window (summary.json "transport") */
 	size_t n_transport;
+	/* availability of the whole run: ok ops / ops, and the share of 100 ms
+	 * buckets with an operation in flight that saw an ok one (NAN: none) */
+	double avail_ops, avail_time;
+	/* process faults applied (kill, pause/stop, restart steps and requests) */
+	unsigned int n_kill, n_pause, n_restart;
 };
 
 void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c);

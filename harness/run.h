@@ -14,6 +14,7 @@
 
 #include "results.h"
 #include "scenario.h"
+#include "select.h"
 #include "target.h"
 #include "timeline.h"
 
@@ -28,15 +29,36 @@ struct fl_run_opts {
 	bool has_seed;
 	bool progress_tty; /* one live line on a TTY, else plain lines */
 	bool capture; /* pcap/NODE.pcap of every node's eth0 */
+	size_t nodes; /* --nodes N: the lab's size (0: the scenario's, else the target's) */
+	double time_scale; /* --time-scale F (0: 1) */
+	bool seed_random; /* the seed was drawn at random (the plan says so) */
 };
 
 #define FL_RUN_MAX_NODES 64
+
+/* What the target's processes are doing (runproc.c). */
+enum fl_proc_state {
+	FL_PROC_RUNNING,
+	FL_PROC_PAUSED, /* SIGSTOP (pause:/stop: steps), until SIGCONT */
+	FL_PROC_KILLED, /* SIGKILL (kill: steps), until restarted or healed */
+	FL_PROC_EXITED, /* by itself */
+};
+
+/* One process of a node: one item of the target's start: on this node. */
+struct fl_run_proc {
+	const struct fl_tstart *item;
+	pid_t pid; /* 0 when not running */
+	enum fl_proc_state state;
+	unsigned int starts;
+};
 
 struct fl_run_node {
 	char name[16];
 	char netns[64];
 	char ip[48], ip6[64];
-	pid_t pid; /* the target process, 0 if none */
+	const char *role; /* the target's role of the node, NULL for none */
+	struct fl_run_proc procs[FL_TARGET_MAX_STARTS];
+	size_t n_procs;
 	int log_fd;
 	pid_t load_pid; /* a workload process */
 	char ops_file[700]; /* the workload's $FALLACY_OPS */
@@ -59,6 +81,13 @@ struct fl_run {
 	struct fl_run_node nodes[FL_RUN_MAX_NODES];
 	struct fl_tnode tnodes[FL_RUN_MAX_NODES];
 	size_t n_nodes;
+	struct fl_tplan plan; /* names and roles of the nodes */
+	struct fl_sel_env sel; /* what the timeline's selectors resolve against */
+	/* the target's processes (runproc.c): steps, the control socket and
+	 * the shutdown change them under this lock */
+	pthread_mutex_t proc_lock;
+	unsigned int n_kill, n_pause, n_restart; /* process faults, for the summary */
+	struct fl_runctl *ctl; /* `fallacy process` requests (runctl.c) */
 	char dir[512];
 	char scratch[80]; /* /tmp/fallacy-LAB.RANDOM, journaled with the lab */
 	char tls_dir[100]; /* SCRATCH/tls with tls: true, else "" */
@@ -85,15 +114,21 @@ struct fl_run {
 /* Set by SIGINT/SIGTERM handlers of the command. */
 extern volatile sig_atomic_t fl_run_interrupted;
 
+/* The lab's size: --nodes, else the scenario's nodes:, else the target's. */
+size_t fl_run_nodes(const struct fl_scenario *sc, const struct fl_sut *t,
+		    const struct fl_run_opts *o);
+
 /* Run sc against t; fills suite (always, also on errors). Returns 0 when
  * the run completed (checks may have failed) or -errno after an error
  * (suite->error says what). */
 int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		    const struct fl_run_opts *o, struct fl_suite *suite);
 /* --dry-run: print the resolved plan. */
-/* Every fault step of sc parsed and expanded by `fault add`'s own parser
- * against the nodes a lab of n_nodes will have (nothing is created). */
-int fl_run_validate(const struct fl_scenario *sc, size_t n_nodes, struct fl_err *err);
+/* Every step of sc, its selectors resolved against the nodes and roles a
+ * run of t on n_nodes will have, checked by its kind (fault steps by
+ * `fault add`'s own parser); nothing is created. */
+int fl_run_validate(const struct fl_scenario *sc, const struct fl_sut *t, size_t n_nodes,
+		    struct fl_err *err);
 /* The run's seed: --seed, else the scenario's, else random. */
 uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o);
 void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
@@ -106,6 +141,41 @@ void fl_run_load_stop(struct fl_run *r);
 void fl_run_load_poll(struct fl_run *r);
 /* template variables of node i */
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
+/* The environment of a command on node i (i == SIZE_MAX: on no node): the
+ * target's env:, the env of every start item of the node, then extra
+ * (KEY=VALUE templates, may be NULL), expanded ({{seq}} and {{value}} are
+ * seq); NULL-terminated, malloc'd (fl_run_env_free). */
+int fl_run_env(const struct fl_run *r, size_t i, uint64_t seq, char *const *extra, size_t n_extra,
+	       char ***out, struct fl_err *err);
+void fl_run_env_free(char **env);
+
+/* the target's processes, runproc.c */
+/* Start every start: item in order (each item's nodes ready before the
+ * next starts), then the setup: commands. */
+int fl_run_targets_start(struct fl_run *r, struct fl_err *err);
+/* teardown: commands (before the targets stop; failures are warnings). */
+void fl_run_teardown(struct fl_run *r);
+/* Stop every process, last started first (SIGCONT to paused ones). */
+void fl_run_targets_stop(struct fl_run *r);
+
+enum fl_proc_action {
+	FL_PROC_KILL, /* SIGKILL; it stays down */
+	FL_PROC_PAUSE, /* SIGSTOP */
+	FL_PROC_RESUME, /* SIGCONT */
+	FL_PROC_RESTART, /* SIGTERM, the stop grace, SIGKILL, start again */
+	FL_PROC_HEAL, /* resume the paused, start the killed */
+};
+/* Act on node i's processes (name: only that start item's, NULL: all).
+ * Events (target-kill, ...) go to events.jsonl. */
+int fl_run_proc_act(struct fl_run *r, size_t i, const char *name, enum fl_proc_action a,
+		    struct fl_err *err);
+const char *fl_proc_action_name(enum fl_proc_action a);
+/* The nodes the target's leader: command names now (fl_sel_env.leader). */
+int fl_run_leader(void *run, size_t *order, size_t *n, struct fl_err *err);
+
+/* `fallacy process LAB ...` requests while a run is on (runctl.c). */
+int fl_runctl_start(struct fl_run *r);
+void fl_runctl_stop(struct fl_run *r);
 
 /* transport counters into counters.jsonl, runstats.c: a first sample just
  * before t0 (set it first), then one every second on t0's grid until stop,
@@ -122,5 +192,10 @@ struct fl_step_ctx;
 int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err);
 /* Validate the timeline's fault words against the lab, before anything runs. */
 int fl_run_faults_check(struct fl_run *r, struct fl_err *err);
+/* When the target has a leader: command: ask it once, now (the targets are
+ * ready), so a command that finds no leader is an error before the load or
+ * any step starts (it names the target's leader: line), and the leader
+ * event is there for checks. */
+int fl_run_leader_check(struct fl_run *r, struct fl_err *err);
 
 #endif

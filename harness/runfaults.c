@@ -23,7 +23,50 @@ int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err)
 	c->lab = r->lab;
 	c->run = r;
 	c->seed = r->seed;
+	c->sel = &r->sel;
 	return fl_target_parse(1, argv, &c->target, &used, err);
+}
+
+/* Every step, its selectors resolved against env (leader: the first node),
+ * checked by its kind against lab. */
+static int validate_steps(const struct fl_scenario *sc, const struct fl_sel_env *env,
+			  const struct fl_lab *lab, struct fl_err *err)
+{
+	struct fl_step_ctx c = { .lab = lab, .sel = env };
+
+	for (size_t i = 0; i < sc->n_steps; i++) {
+		const struct fl_step *st = &sc->steps[i];
+		struct fl_step *copy = NULL;
+		struct fl_err e;
+		int ret;
+
+		if (fl_step_is_heal(st))
+			continue;
+		ret = fl_step_resolve(&c, st, &copy, NULL, &e);
+		if (!ret && st->ops->validate)
+			ret = st->ops->validate(copy, lab, &e);
+		fl_step_free(copy);
+		if (ret) {
+			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The planning twin of r->sel: no leader: command is run. */
+static void plan_env(const struct fl_sut *t, const struct fl_tplan *p, uint64_t seed,
+		     struct fl_sel_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->n = p->n;
+	e->seed = seed;
+	e->target = t->name;
+	e->has_leader = t->leader != NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		e->names[i] = p->names[i];
+		e->roles[i] = p->roles[i];
+	}
 }
 
 /* Every step against the real lab; the supervisor started now, so that the
@@ -31,19 +74,15 @@ int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err)
 int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 {
 	const struct fl_scenario *sc = r->sc;
+	struct fl_sel_env env;
 	struct fl_step_ctx c;
-	struct fl_err e;
 	bool any = false;
 
-	for (size_t i = 0; i < sc->n_steps; i++) {
-		const struct fl_step *st = &sc->steps[i];
-
-		any |= !fl_step_is_heal(st);
-		if (st->ops->validate && st->ops->validate(st, r->lab, &e)) {
-			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
-			return -EINVAL;
-		}
-	}
+	plan_env(r->t, &r->plan, r->seed, &env);
+	if (validate_steps(sc, &env, r->lab, err))
+		return -EINVAL;
+	for (size_t i = 0; i < sc->n_steps; i++)
+		any |= !fl_step_is_heal(&sc->steps[i]);
 	if (!any)
 		return 0;
 	if (fl_run_step_ctx(r, &c, err))
@@ -55,21 +94,83 @@ int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 	return 0;
 }
 
-int fl_run_validate(const struct fl_scenario *sc, size_t n_nodes, struct fl_err *err)
+int fl_run_leader_check(struct fl_run *r, struct fl_err *err)
 {
-	struct fl_lab_spec spec = { .name = "run", .n_nodes = n_nodes, .ipv6 = sc->ipv6 };
-	struct fl_lab *lab = NULL;
-	struct fl_err e;
-	int ret = fl_lab_plan(&spec, &lab, err);
+	size_t order[FL_RUN_MAX_NODES], n = 0;
 
-	for (size_t i = 0; !ret && i < sc->n_steps; i++) {
-		const struct fl_step *st = &sc->steps[i];
+	/* always, when the target has one: the leader event it records is
+	 * what checks' `on: leader` and `on: followers` use */
+	if (!r->t->leader)
+		return 0;
+	return fl_run_leader(r, order, &n, err);
+}
 
-		if (st->ops->validate && st->ops->validate(st, lab, &e)) {
-			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
-			ret = -EINVAL;
+/* The target's node fields (probe node, start items, command checks)
+ * against the plan. */
+static int validate_nodes(const struct fl_scenario *sc, const struct fl_sut *t,
+			  const struct fl_tplan *p, struct fl_err *err)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < p->n && !found; i++)
+		found = fl_tplan_on(t->load_node, p, i);
+	if (!found) {
+		fl_err_set(err, "%s:%d:%d: node '%s' is not in the lab (a node, a role or all)",
+			   t->file, t->line, t->col, t->load_node);
+		return -EINVAL;
+	}
+	for (size_t k = 0; k < t->n_starts; k++) {
+		found = false;
+		for (size_t i = 0; i < p->n && !found; i++)
+			found = fl_tstart_on(&t->starts[k], p, i);
+		if (!found && t->starts[k].on && !fl_sel_is_keyword(t->starts[k].on)) {
+			bool role = false;
+
+			for (size_t r = 0; r < t->n_roles; r++)
+				role |= !strcmp(t->roles[r].name, t->starts[k].on);
+			if (!role) {
+				fl_err_set(err, "%s:%d:%d: node '%s' is not in the lab", t->file,
+					   t->starts[k].line, t->starts[k].col, t->starts[k].on);
+				return -EINVAL;
+			}
 		}
 	}
+	for (size_t k = 0; k < sc->n_checks; k++) {
+		const struct fl_check *ck = &sc->checks[k];
+
+		found = ck->kind != FL_CHECK_COMMAND;
+		for (size_t i = 0; i < p->n && !found; i++)
+			found = fl_tplan_on(ck->node, p, i);
+		if (!found) {
+			fl_err_set(err, "%s:%d:%d: node '%s' is not in the lab", sc->file, ck->line,
+				   ck->col, ck->node);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int fl_run_validate(const struct fl_scenario *sc, const struct fl_sut *t, size_t n_nodes,
+		    struct fl_err *err)
+{
+	struct fl_lab_spec spec = { .name = "run", .n_nodes = n_nodes, .ipv6 = sc->ipv6 };
+	const char *names[FL_RUN_MAX_NODES];
+	struct fl_lab *lab = NULL;
+	struct fl_sel_env env;
+	struct fl_tplan plan;
+	int ret = fl_sut_plan(t, n_nodes, &plan, err);
+
+	if (ret)
+		return ret;
+	if (validate_nodes(sc, t, &plan, err))
+		return -EINVAL;
+	for (size_t i = 0; i < plan.n; i++)
+		names[i] = plan.names[i];
+	spec.node_names = names;
+	ret = fl_lab_plan(&spec, &lab, err);
+	plan_env(t, &plan, sc->seed, &env);
+	if (!ret)
+		ret = validate_steps(sc, &env, lab, err);
 	fl_lab_free(lab);
 	return ret;
 }

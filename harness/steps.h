@@ -23,6 +23,7 @@
 
 struct fl_step;
 struct fl_scenario;
+struct fl_sel_env;
 struct fl_fault;
 struct fl_lab;
 struct fl_run;
@@ -46,6 +47,16 @@ struct fl_step_ctx {
 	/* wrap: called before a fault is healed (its counters still there) */
 	void (*before_heal)(struct fl_step_ctx *c, const char *id);
 	void *arg; /* the caller's */
+	/* the nodes, roles and leader: command selectors resolve against
+	 * (select.h); NULL: node fields are taken as they are written */
+	const struct fl_sel_env *sel;
+};
+
+/* What a word of a step names (the selector resolver rewrites it). */
+enum fl_step_field {
+	FL_FIELD_NONE,
+	FL_FIELD_NODES, /* a node list: n1,n2, a role, leader, minority, ... */
+	FL_FIELD_GROUPS, /* a partition group; alone, the whole partition */
 };
 
 struct fl_step_ops {
@@ -67,10 +78,15 @@ struct fl_step_ops {
 	/* Check a parsed step against the lab it will run on (node names);
 	 * NULL: nothing to check. */
 	int (*validate)(const struct fl_step *st, const struct fl_lab *lab, struct fl_err *err);
+	/* Optional: which words of st->argv name nodes. Those go through the
+	 * one resolver (fl_step_resolve) before validate, apply and heal see
+	 * the step, so every kind takes selectors the same way. */
+	enum fl_step_field (*node_field)(const struct fl_step *st, size_t i);
 };
 
 extern const struct fl_step_ops *const fl_step_kinds[]; /* NULL-terminated */
 extern const struct fl_step_ops fl_step_heal;
+extern const struct fl_step_ops fl_step_fault; /* what partition steps become */
 bool fl_step_is_heal(const struct fl_step *st);
 
 /* ---- helpers for step parsers -------------------------------------------- */
@@ -88,5 +104,22 @@ int fl_ystep_nodes(struct fl_step_parse *p, const struct fl_ynode *v, const char
 int fl_ystep_flag(struct fl_step_parse *p, const struct fl_ynode *v, const char *key, bool *on);
 /* The earlier step named id (not a heal), or NULL. */
 const struct fl_step *fl_step_find(const struct fl_scenario *sc, const char *id);
+
+/* ---- selectors ----------------------------------------------------------- */
+
+/* A copy of st whose node fields are resolved against c->sel (selectors
+ * into node names; random picks keyed by the seed, st->index and the
+ * word), as validate, apply and heal get it. *select (may be NULL) gets
+ * what each selector resolved to, a JSON array for events.jsonl, or NULL
+ * when the step used none. Free the copy with fl_step_free. */
+int fl_step_resolve(const struct fl_step_ctx *c, const struct fl_step *st, struct fl_step **out,
+		    char **select, struct fl_err *err);
+void fl_step_free(struct fl_step *copy);
+/* Before the nodes are known (a scenario file alone): a copy of st whose
+ * selector fields are stand-in node names (n1; a whole-partition selector
+ * n1 n2), for checking the rest of the words. */
+int fl_step_stand_in(const struct fl_step *st, struct fl_step **out);
+/* Does st use leader or primaries (it needs the target's leader:)? */
+bool fl_step_needs_leader(const struct fl_step *st);
 
 #endif

@@ -131,6 +131,8 @@ int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, st
 	if (!f)
 		return -ENOMEM;
 	ret = fl_scenario_load(o->scenario, NULL, &wf->sc, err);
+	if (!ret)
+		ret = fl_scenario_expand(wf->sc, o->seed, err);
 	for (size_t i = 0; !ret && i < wf->sc->n_steps; i++) {
 		const struct fl_step *st = &wf->sc->steps[i];
 		struct fl_err e;

@@ -160,7 +160,7 @@ struct fl_fault {
 	uint64_t duration_ns; /* --duration: healed by the supervisor after it; 0 = never */
 	uint64_t expires_mono_ns; /* set by the supervisor from duration_ns */
 	struct fl_side from, to;
-	char node[16]; /* LAB/NODE target: traffic from or to NODE */
+	char node[FL_GROUP_LEN]; /* --node / LAB/NODE target: traffic from or to these nodes */
 	uint8_t proto; /* FL_PROTO_ANY or IPPROTO_* */
 	uint8_t port_mode;
 	struct fl_port_range ports;

@@ -106,10 +106,14 @@ static void free_fault(struct fl_sup *s, struct sup_fault *sf, bool do_heal)
 	free(sf);
 }
 
+static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct fl_out *o);
+
 /* One line of events.jsonl in the session folder, in the schema of every
  * events.jsonl (docs/results.md): "mono_ns", "wall_ns", "event", "id",
- * then the fault as `fault list -j` prints it. */
-static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
+ * then the fault as `fault list -j` prints it, and for a removed fault
+ * (counted) its final counters. */
+static void event(struct fl_sup *s, const char *what, const struct fl_fault *f,
+		  const struct sup_fault *counted)
 {
 	struct fl_out o = { .json = true, .compact = true };
 	char path[4096];
@@ -127,6 +131,11 @@ static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
 	fl_out_open(&o, "fault", '{');
 	fl_fault_print(f, &o);
 	fl_out_close(&o, '}');
+	if (counted) {
+		fl_out_open(&o, "counters", '{');
+		print_counters(s, counted, &o);
+		fl_out_close(&o, '}');
+	}
 	fl_out_close(&o, '}');
 	fputc('\n', o.f);
 	fclose(o.f);
@@ -278,7 +287,7 @@ static int sup_add(struct fl_sup *s, int argc, char **argv, bool json, FILE *out
 		/* a session that never got a fault leaves nothing behind */
 		return s->n_faults || s->lab || s->keep ? 2 : 2 | FL_ST_ENDED;
 	}
-	event(s, "fault-add", &sf->f); /* its time stamps: just after the flip */
+	event(s, "fault-add", &sf->f, NULL); /* its time stamps: just after the flip */
 	print_added(s, sf, json, out, msg);
 	return 0;
 }
@@ -294,8 +303,9 @@ static int remove_at(struct fl_sup *s, int i, const char *event_name)
 	s->n_faults--;
 	fl_sup_deadline(s, sf, 0, NULL);
 	err = rebuild(s);
-	event(s, event_name, &sf->f);
-	free_fault(s, sf, true);
+	heal(s, sf); /* held packets released first: their counters are final */
+	event(s, event_name, &sf->f, sf);
+	free_fault(s, sf, false);
 	return err;
 }
 
@@ -417,7 +427,7 @@ static int sup_change(struct fl_sup *s, int argc, char **argv, FILE *msg)
 		s->slot_used[old->rules[k].slot] = 0;
 	free(old->rules);
 	free(old);
-	event(s, "fault-change", &nf->f);
+	event(s, "fault-change", &nf->f, NULL);
 	return 0;
 fail:
 	fprintf(msg, "fault change %s %s: %s\n", s->t.session, argv[0], e.msg);
@@ -493,7 +503,9 @@ static int sup_list(struct fl_sup *s, int argc, char **argv, bool json, FILE *ou
 {
 	struct fl_out o = { .f = out, .json = json };
 	uint64_t now = fl_clock_mono_ns();
+	char lease[32];
 
+	fl_lease_format(s->lease_ns, lease, sizeof(lease));
 	fl_out_open(&o, "", '[');
 	for (int i = 0; i < s->n_faults; i++) {
 		struct sup_fault *sf = s->faults[i];
@@ -515,6 +527,8 @@ static int sup_list(struct fl_sup *s, int argc, char **argv, bool json, FILE *ou
 					   FL_NSEC_PER_MSEC);
 		}
 		fl_out_u64f(&o, "rules", NULL, (uint64_t)sf->n_rules);
+		if (json) /* its rules expire unless renewed */
+			fl_out_str(&o, "lease", lease);
 		if (!json) {
 			fputs("\n         ", out);
 			o.n = 0;
@@ -522,6 +536,8 @@ static int sup_list(struct fl_sup *s, int argc, char **argv, bool json, FILE *ou
 		fl_out_open(&o, "counters", '{');
 		print_counters(s, sf, &o);
 		fl_out_close(&o, '}');
+		if (!json) /* text: after the counters, the fault line stays as added */
+			fl_out_str(&o, "lease", lease);
 		fl_out_close(&o, '}');
 		if (!json)
 			fputc('\n', out);

@@ -19,6 +19,7 @@
 
 #include "control.h"
 #include "ctlsock.h"
+#include "supervisor/session.h"
 
 /* ---- a fake session: faults by id, no supervisor ------------------------ */
 
@@ -268,10 +269,10 @@ static void test_version(void **state)
 static void test_peer_check(void **state)
 {
 	(void)state;
-	assert_true(fl_ctlsock_peer_ok(1000, 1000));
-	assert_true(fl_ctlsock_peer_ok(0, 1000));
-	assert_false(fl_ctlsock_peer_ok(1001, 1000));
-	assert_false(fl_ctlsock_peer_ok(65534, 0));
+	assert_true(fl_peer_allowed(1000, 1000));
+	assert_true(fl_peer_allowed(0, 1000));
+	assert_false(fl_peer_allowed(1001, 1000));
+	assert_false(fl_peer_allowed(65534, 0));
 }
 
 /* The transport for real: requests over one connection, answered in order;
