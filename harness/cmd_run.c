@@ -411,15 +411,15 @@ static void report_all(struct run_args *a, struct fl_suite *suites, int n)
 	fflush(stdout);
 }
 
-/* Who the target's processes run as: --user (root: root), else the
- * target's user:, else the sudo user, else root. */
+/* Who the target's processes run as: --user (root: root) for every start
+ * item, else each item's user:, else the sudo user, else root. The
+ * probe and workload run as the first item's user (t->user). */
 static int run_user(const struct run_args *a, struct fl_sut *t)
 {
 	const char *su = getenv("SUDO_USER"), *uid = getenv("SUDO_UID");
 	const char *want = a->user;
+	bool told = false;
 
-	if (!want && t->user)
-		return 0;
 	if (!want && su && *su && uid && strcmp(uid, "0"))
 		want = su;
 	if (!want)
@@ -428,9 +428,19 @@ static int run_user(const struct run_args *a, struct fl_sut *t)
 		pr_err("run: --user %s: no such user on this system", want);
 		return -ENOENT;
 	}
-	free(t->user);
-	t->user = strcmp(want, "root") ? strdup(want) : NULL;
-	if (!a->user)
+	for (size_t k = 0; k < t->n_starts; k++) {
+		struct fl_tstart *it = &t->starts[k];
+
+		if (!a->user && it->user)
+			continue; /* the target's user: wins over the sudo user */
+		free(it->user);
+		it->user = strcmp(want, "root") ? strdup(want) : NULL;
+		if (strcmp(want, "root") && !it->user)
+			return -ENOMEM;
+		told = true;
+	}
+	t->user = t->starts[0].user;
+	if (!a->user && told)
 		fprintf(stderr,
 			"fallacy: the target runs as %s (the sudo user; --user root keeps root)\n",
 			want);

@@ -106,7 +106,7 @@ print(st, msg.decode())' "$FALLACY_RUN_DIR/$LAB/ctl.sock"
 
 # the http target as a user: its three servers show up under that user
 runs_as() { # runs_as USER LAB
-	pgrep -u "$1" -f "http.server 8080 .*/tmp/fallacy-$2\.[0-9a-f]{8}/" | wc -l
+	pgrep -u "$1" -f "8080.*/tmp/fallacy-$2\.[0-9a-f]{8}/" | wc -l
 }
 
 start_run() { # start_run LAB [ENV=V...] -- [RUN ARGS...]
