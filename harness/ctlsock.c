@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "state/state.h"
 #include "supervisor/session.h"
 
 #define CTL_CONNS 32
@@ -154,8 +156,42 @@ static int check_reachable(const struct fl_ctlsock *s, gid_t gid)
 
 /* ---- set up ------------------------------------------------------------------ */
 
+/* fallacy's own folders are 0700 (docs/security.md); the ones between the
+ * run dir and a control socket's folder become searchable (0711: enter a
+ * known path, list nothing) so the user the socket is for can reach it.
+ * Folders outside the run dir are the user's business (check_reachable). */
+static int open_path(const struct fl_ctlsock *s)
+{
+	const char *top = fl_run_dir();
+	size_t n = strlen(top);
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (s->uid == 0 || strncmp(s->dir, top, n) || s->dir[n] != '/')
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", s->dir);
+	for (char *p = strrchr(buf, '/'); p && p - buf >= (ptrdiff_t)n; p = strrchr(buf, '/')) {
+		*p = '\0';
+		if (stat(buf, &st))
+			return -errno;
+		if (st.st_uid == 0 && (st.st_mode & 0011) != 0011 &&
+		    chmod(buf, (st.st_mode & 07777) | 0011))
+			return -errno;
+		if ((size_t)(p - buf) == n)
+			break;
+	}
+	return 0;
+}
+
 static int make_dir(struct fl_ctlsock *s, gid_t gid)
 {
+	int err = open_path(s);
+
+	if (err) {
+		pr_err("control: cannot open the way to %s for uid %u: %s", s->dir,
+		       (unsigned)s->uid, strerror(-err));
+		return err;
+	}
 	if (mkdir(s->dir, 0700)) {
 		pr_err("control: cannot make %s: %s", s->dir, strerror(errno));
 		return -errno;
