@@ -10,6 +10,11 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
+# The release, and `git describe` of the checkout (or the .version file a
+# source copy carries: make deb) for `fallacy --version`.
+VERSION := 0.1.0
+GIT_DESCRIBE := $(shell cat .version 2>/dev/null || git describe --tags --always --dirty 2>/dev/null)
+
 PKGS := libbpf libnl-3.0 libnl-route-3.0 libpcap libfyaml libnetfilter_queue libmnl
 TEST_PKGS := cmocka
 
@@ -58,7 +63,7 @@ endif
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
 .PHONY: all deps check check-unit check-integration check-soak check-asan bench demo install \
-	uninstall clean vmlinux unit-bins format fuzz fuzz-bins
+	uninstall clean vmlinux unit-bins format fuzz fuzz-bins man completion deb deps-browser
 
 all: $(OUTPUT)/fallacy
 
@@ -91,6 +96,17 @@ $(OUTPUT)/injector/%.o: injector/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INJECTOR_INC) -c $< -o $@
+
+# only version.o is rebuilt when the describe changes
+VERSION_STAMP := $(OUTPUT)/version.stamp
+$(shell mkdir -p $(OUTPUT) && printf '%s %s\n' '$(VERSION)' '$(GIT_DESCRIBE)' | \
+	cmp -s - $(VERSION_STAMP) || printf '%s %s\n' '$(VERSION)' '$(GIT_DESCRIBE)' >$(VERSION_STAMP))
+$(OUTPUT)/harness/version.o: $(VERSION_STAMP)
+$(OUTPUT)/harness/version.o: CFLAGS += -DFALLACY_VERSION='"$(VERSION)"' \
+	$(if $(GIT_DESCRIBE),-DFALLACY_GIT='"$(GIT_DESCRIBE)"')
+
+# named scenarios: where `make install` puts them
+$(OUTPUT)/harness/find.o: CFLAGS += -DFALLACY_DATADIR='"$(PREFIX)/share/fallacy"'
 
 $(OUTPUT)/harness/%.o: harness/%.c $(API_HDRS)
 	@mkdir -p $(@D)
@@ -149,10 +165,19 @@ DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libe
 	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
 DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
-	shellcheck
-DEB_DEMO := etcd-server etcd-client redis-server redis-tools openssl
+	shellcheck python3-pytest python3-venv python3-yaml zsh groff-base man-db
+# the Debian package (make deb) and its install test
+DEB_PKG := debhelper dpkg-dev fakeroot
+# only for the report's browser test (tests/integration/report.bats runs
+# `make deps-browser` when chromium is missing)
+DEB_BROWSER := chromium
+DEB_DEMO := etcd-server etcd-client redis-server redis-tools openssl redis-sentinel \
+	postgresql-15 postgresql-client-15
 deps:
-	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
+	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO) $(DEB_PKG)
+
+deps-browser:
+	@./tests/deps.sh $(DEB_BROWSER)
 
 # --- tests -----------------------------------------------------------------
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -180,24 +205,85 @@ check-asan: deps
 	@FALLACY_OUTPUT=.output-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh --unit --integration
 
-bench: all
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+
+$(OUTPUT)/bench/%: bench/%.c $(OUTPUT)/libfallacy.a
+	@mkdir -p $(@D)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(INJECTOR_INC) $< $(OUTPUT)/libfallacy.a $(LDLIBS) -o $@
+
+bench: all $(BENCH_BINS)
 	@./bench/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@./scenarios/demo.sh
 
-install: all
+# --- man pages and shell completion: the program prints them itself ----------
+# (from the same source as --help: fallacy __man, fallacy __complete)
+MAN_DIR := $(OUTPUT)/man
+COMP_DIR := $(OUTPUT)/completion
+
+man: $(OUTPUT)/fallacy
+	@rm -rf $(MAN_DIR) && mkdir -p $(MAN_DIR)
+	$(call msg,MAN,$(MAN_DIR))
+	$(Q)for p in $$($(OUTPUT)/fallacy __man --list); do \
+		$(OUTPUT)/fallacy __man $$p >$(MAN_DIR)/$$p.1 || exit 1; done
+
+completion: $(OUTPUT)/fallacy
+	@mkdir -p $(COMP_DIR)
+	$(call msg,COMPL,$(COMP_DIR))
+	$(Q)$(OUTPUT)/fallacy __complete --script bash >$(COMP_DIR)/fallacy
+	$(Q)$(OUTPUT)/fallacy __complete --script zsh >$(COMP_DIR)/_fallacy
+
+# The Python client: Debian's python finds /usr/lib/python3/dist-packages,
+# a /usr/local install /usr/local/lib/python3.X/dist-packages.
+PYVER := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
+DOCS := README.md $(wildcard docs/*.md)
+
+install: all man completion
 	install -D -m 0755 $(OUTPUT)/fallacy $(DESTDIR)$(PREFIX)/bin/fallacy
-	install -d $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy
-	if [ -d scenarios ]; then cp -r scenarios $(DESTDIR)$(PREFIX)/share/fallacy/; fi
-	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(PREFIX)/share/doc/fallacy/
+	install -d $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PYDIR)/fallacy \
+		$(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info
+	cp -r scenarios $(DESTDIR)$(PREFIX)/share/fallacy/
+	rm -f $(DESTDIR)$(PREFIX)/share/fallacy/scenarios/*.sh
+	install -m 0644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/fallacy/
+	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(COMP_DIR)/fallacy $(DESTDIR)$(PREFIX)/share/bash-completion/completions/fallacy
+	install -m 0644 $(COMP_DIR)/_fallacy $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_fallacy
+	install -m 0644 python/fallacy/*.py $(DESTDIR)$(PYDIR)/fallacy/
+	printf 'Metadata-Version: 2.1\nName: fallacy\nVersion: $(VERSION)\n' \
+		>$(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info/METADATA
+	printf '[pytest11]\nfallacy = fallacy.pytest_plugin\n' \
+		>$(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info/entry_points.txt
+	printf 'fallacy\n' >$(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info/top_level.txt
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/fallacy
-	rm -rf $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy
+	rm -f $(DESTDIR)$(PREFIX)/bin/fallacy $(DESTDIR)$(PREFIX)/share/man/man1/fallacy*.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/fallacy \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_fallacy
+	rm -rf $(DESTDIR)$(PREFIX)/share/fallacy $(DESTDIR)$(PREFIX)/share/doc/fallacy \
+		$(DESTDIR)$(PYDIR)/fallacy $(DESTDIR)$(PYDIR)/fallacy-$(VERSION).dist-info
+
+# --- the Debian package: built with debhelper in a copy of the tree ----------
+# (.output/deb/src), so the tree stays clean and a clean tree is enough.
+DEB_DIR := $(OUTPUT)/deb
+
+deb:
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	$(call msg,COPY,$(DEB_DIR)/src)
+	$(Q)tar --exclude='./.output*' --exclude=./.git --exclude=./results --exclude=./bench/out \
+		--exclude='./$(OUTPUT)' -cf - . | tar -xf - -C $(DEB_DIR)/src
+	$(Q)printf '%s\n' '$(GIT_DESCRIBE)' >$(DEB_DIR)/src/.version
+	$(call msg,DPKG,$(DEB_DIR))
+	$(Q)cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -30 ../build.log; echo "make deb: failed, see $(DEB_DIR)/build.log"; exit 2; }
+	@ls $(DEB_DIR)/*.deb
 
 clean:
-	rm -rf .output .output-asan $(FUZZ_OUT)
+	rm -rf .output .output-asan $(FUZZ_OUT) .version
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

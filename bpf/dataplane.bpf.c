@@ -84,6 +84,15 @@ struct {
 	__type(value, struct fl_counters);
 } fl_counters SEC(".maps");
 
+/* Each rule's lease (rule.h): the CLOCK_BOOTTIME ns its slot expires at,
+ * written by the supervisor, renewed every lease/3. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FL_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} fl_lease SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FL_MAX_NODES);
@@ -340,8 +349,8 @@ __attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 	struct fl_rule_state *st;
 	struct fl_counters *c;
 	struct fl_rule *r;
+	__u64 seq, *expires;
 	__u32 key, slot;
-	__u64 seq;
 
 	if (!ev)
 		return 1;
@@ -355,6 +364,11 @@ __attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 	if (!fl_rule_match(r, &ev->p, ev->dir))
 		return 0;
 	slot = r->slot;
+	/* an expired (or never leased) rule is absent: a dead supervisor's
+	 * faults stop by themselves */
+	expires = bpf_map_lookup_elem(&fl_lease, &slot);
+	if (!expires || (*expires != FL_LEASE_NEVER && bpf_ktime_get_boot_ns() >= *expires))
+		return 0;
 	st = bpf_map_lookup_elem(&fl_rstate, &slot);
 	c = bpf_map_lookup_elem(&fl_counters, &slot);
 	if (!st || !c)

@@ -143,6 +143,88 @@ static int timeline_event(const struct fl_ynode *m, const char *ev, const char *
 	return push((void **)&rd->events, &rd->n_events, sizeof(e), &e);
 }
 
+static size_t commas(const char *g)
+{
+	size_t n = 0;
+
+	for (; *g; g++)
+		n += *g == ',';
+	return n;
+}
+
+/* The sides of a partition from its words "partition G1 G2 ... [oneway]":
+ * the largest group (the first of equals) and every other node. */
+static void partition_sides(const char *spec, struct fl_span *s)
+{
+	char buf[512], *groups[32];
+	size_t n = 0, best = 0;
+
+	if (!spec || strncmp(spec, "partition ", 10))
+		return;
+	snprintf(buf, sizeof(buf), "%s", spec + 10);
+	for (char *p = buf, *tok; n < 32 && (tok = strsep(&p, " "));) {
+		if (!strncmp(tok, "--", 2))
+			return; /* --from/--to: no groups */
+		if (tok[0] && strcmp(tok, "oneway"))
+			groups[n++] = tok;
+	}
+	if (n < 2)
+		return;
+	for (size_t g = 1; g < n; g++)
+		if (commas(groups[g]) > commas(groups[best]))
+			best = g;
+	snprintf(s->majority, sizeof(s->majority), ",%s,", groups[best]);
+	snprintf(s->minority, sizeof(s->minority), ",");
+	for (size_t g = 0; g < n; g++) {
+		char *p = groups[g], *tok;
+
+		while (g != best && (tok = strsep(&p, ","))) {
+			size_t len = strlen(s->minority);
+			char key[32];
+
+			snprintf(key, sizeof(key), ",%s,", tok);
+			if (!strstr(s->majority, key) && !strstr(s->minority, key) &&
+			    len + strlen(tok) + 2 < sizeof(s->minority))
+				snprintf(s->minority + len, sizeof(s->minority) - len, "%s,", tok);
+		}
+	}
+}
+
+/* A node (and its role) from a target-start event. */
+static int node_seen(struct fl_run_data *rd, const char *node, const char *role)
+{
+	struct fl_node_role nr;
+	char key[40];
+	size_t len = strlen(rd->all_nodes);
+
+	snprintf(key, sizeof(key), ",%s,", node);
+	if (!len)
+		snprintf(rd->all_nodes, sizeof(rd->all_nodes), ",");
+	else if (strstr(rd->all_nodes, key))
+		return 0; /* a restart */
+	len = strlen(rd->all_nodes);
+	snprintf(rd->all_nodes + len, sizeof(rd->all_nodes) - len, "%s,", node);
+	if (!role)
+		return 0;
+	snprintf(nr.node, sizeof(nr.node), "%s", node);
+	snprintf(nr.role, sizeof(nr.role), "%s", role);
+	return push((void **)&rd->roles, &rd->n_roles, sizeof(nr), &nr);
+}
+
+static int leader_seen(struct fl_run_data *rd, const struct fl_ynode *m, uint64_t t)
+{
+	const struct fl_ynode *l = fl_ymap_get(m, "nodes");
+	struct fl_leader_seen ls = { .t_ns = t, .nodes = "," };
+
+	for (size_t i = 0; l && l->type == FL_Y_SEQ && i < l->n; i++) {
+		size_t len = strlen(ls.nodes);
+
+		if (l->items[i]->type == FL_Y_SCALAR)
+			snprintf(ls.nodes + len, sizeof(ls.nodes) - len, "%s,", l->items[i]->text);
+	}
+	return push((void **)&rd->leaders, &rd->n_leaders, sizeof(ls), &ls);
+}
+
 /* Does a step whose event is named ev leave something to heal? (The event
  * is the step kind's key, or what its event hook names, e.g. "partition".) */
 static bool step_heals(const char *ev)
@@ -166,10 +248,17 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 		jget_u64(m, "wall_ns", &rd->start_wall_ns);
 	} else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
-	/* every applied timeline step (it has the step's words, "spec") of a
-	 * kind that heals opens a window, whatever its kind; its heal closes
-	 * it. A step that leaves nothing to heal (inject) has no window. */
-	if (!id || (!jget_str(m, "spec") && strcmp(ev, "heal") && strcmp(ev, "error")))
+	else if (!strcmp(ev, "target-start") && id)
+		return node_seen(rd, id, jget_str(m, "role"));
+	else if (!strcmp(ev, "leader"))
+		return leader_seen(rd, m, t);
+	/* every applied timeline step (it has the step's words, "spec"; fault
+	 * and partition events with or without them) of a kind that heals
+	 * opens a window, whatever its kind (fault, partition, kill, pause,
+	 * ...); its heal closes it. A step that leaves nothing to heal
+	 * (inject) has no window. */
+	if (!id || (!jget_str(m, "spec") && strcmp(ev, "fault") && strcmp(ev, "partition") &&
+		    strcmp(ev, "heal") && strcmp(ev, "error")))
 		return 0;
 	if (strcmp(ev, "heal") && strcmp(ev, "error") && !step_heals(ev))
 		return timeline_event(m, ev, id, t, rd) ? -ENOMEM : 0;
@@ -182,6 +271,7 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 	snprintf(s.id, sizeof(s.id), "%s", id);
 	s.start_ns = t;
 	s.end_ns = UINT64_MAX;
+	partition_sides(jget_str(m, "spec"), &s);
 	return push((void **)&rd->spans, &rd->n_spans, sizeof(s), &s);
 }
 
@@ -247,6 +337,8 @@ void fl_run_data_free(struct fl_run_data *rd)
 	free(rd->heals);
 	free(rd->heal_ids);
 	free(rd->events);
+	free(rd->roles);
+	free(rd->leaders);
 	memset(rd, 0, sizeof(*rd));
 }
 
@@ -326,10 +418,49 @@ static void set_measured(struct fl_check_result *r, double v, const char *fmt, .
 	r->pass = fl_bound_holds(&r->ck->bound, v);
 }
 
+void fl_avail_time(const struct fl_check *ck, const struct fl_run_data *rd, size_t *ok, size_t *all)
+{
+	uint64_t t0 = rd->start_ns, t1 = rd->end_ns, B = FL_AVAIL_BUCKET_NS;
+	size_t nb = t1 > t0 ? (size_t)((t1 - t0 + B - 1) / B) : 0;
+	unsigned char *b = nb ? calloc(nb, 1) : NULL; /* 1: in flight, 2: ok */
+
+	*ok = *all = 0;
+	if (!b)
+		return;
+	for (size_t i = 0; i < rd->n_ops; i++) {
+		const struct fl_op *op = &rd->ops[i];
+
+		if ((ck && !fl_check_op_on(ck, op)) || op->start_ns < t0 || op->start_ns >= t1)
+			continue;
+		b[(op->start_ns - t0) / B] |= op->status == FL_OP_OK ? 3 : 1;
+	}
+	for (size_t k = 0; k < nb; k++) {
+		uint64_t at = t0 + k * B;
+		bool in = !ck || ck->win.kind == FL_WIN_ALL ||
+			  in_span_of(rd, ck->win.id, at) == (ck->win.kind == FL_WIN_DURING);
+
+		if (!in || !b[k])
+			continue;
+		(*all)++;
+		*ok += b[k] >> 1;
+	}
+	free(b);
+}
+
 static void eval_availability(const struct fl_check *ck, const struct fl_run_data *rd,
 			      struct fl_check_result *r)
 {
 	size_t ok = 0, all = 0;
+
+	if (ck->by_time) {
+		fl_avail_time(ck, rd, &ok, &all);
+		if (!all)
+			set_measured(r, NAN, "no operation started in the window");
+		else
+			set_measured(r, (double)ok / all,
+				     "%zu of %zu 100 ms buckets with an ok op start", ok, all);
+		return;
+	}
 
 	for (size_t i = 0; i < rd->n_ops; i++) {
 		if (!op_in(ck, rd, &rd->ops[i]))
@@ -589,15 +720,91 @@ const char *fl_check_kind_name(enum fl_check_kind k)
 	return k <= FL_CHECK_SECURE ? fl_check_kinds[k].name : "?";
 }
 
+/* The leader the target's leader: command named last before the window
+ * (the first one for the whole run), or every other node: "n2,n3,". */
+static void leader_side(const struct fl_run_data *rd, const struct fl_span *sp, bool leader,
+			char *out, size_t len)
+{
+	const struct fl_leader_seen *ls = rd->n_leaders ? &rd->leaders[0] : NULL;
+	char all[1024], *p = all, *tok;
+	size_t off = 0;
+
+	for (size_t i = 1; sp && i < rd->n_leaders; i++)
+		if (rd->leaders[i].t_ns <= sp->start_ns)
+			ls = &rd->leaders[i];
+	out[0] = '\0';
+	if (!ls)
+		return;
+	if (leader) {
+		snprintf(out, len, "%s", ls->nodes + 1);
+		return;
+	}
+	snprintf(all, sizeof(all), "%s", rd->all_nodes[0] ? rd->all_nodes + 1 : "");
+	while ((tok = strsep(&p, ","))) {
+		char key[40];
+
+		snprintf(key, sizeof(key), ",%s,", tok);
+		if (tok[0] && !strstr(ls->nodes, key) && off < len)
+			off += (size_t)snprintf(out + off, len - off, "%s,", tok);
+	}
+}
+
+/* on: with roles and majority/minority into node names (",n2,n3,"); an
+ * item that is neither stays (a node name). */
+static void resolve_on(struct fl_check *ck, const struct fl_run_data *rd)
+{
+	char in[128], out[128] = ",";
+	const struct fl_span *sp = NULL;
+	const char *id = ck->kind == FL_CHECK_RECOVERY ? ck->after : ck->win.id;
+
+	if (!ck->on[0])
+		return;
+	for (size_t i = 0; i < rd->n_spans; i++)
+		if (!strcmp(rd->spans[i].id, id))
+			sp = &rd->spans[i];
+	snprintf(in, sizeof(in), "%s", ck->on + 1);
+	for (char *p = in, *tok; (tok = strsep(&p, ","));) {
+		size_t len = strlen(out);
+		bool role = false;
+
+		if (!tok[0])
+			continue;
+		if (!strcmp(tok, "majority") || !strcmp(tok, "minority")) {
+			const char *side = sp ? tok[1] == 'a' ? sp->majority : sp->minority : "";
+
+			snprintf(out + len, sizeof(out) - len, "%s", side[0] ? side + 1 : "");
+			continue;
+		}
+		if (!strcmp(tok, "leader") || !strcmp(tok, "followers")) {
+			leader_side(rd, sp, !strcmp(tok, "leader"), out + len, sizeof(out) - len);
+			continue;
+		}
+		for (size_t i = 0; i < rd->n_roles; i++) {
+			if (strcmp(rd->roles[i].role, tok))
+				continue;
+			role = true;
+			len = strlen(out);
+			snprintf(out + len, sizeof(out) - len, "%s,", rd->roles[i].node);
+		}
+		if (!role)
+			snprintf(out + len, sizeof(out) - len, "%s,", tok);
+	}
+	snprintf(ck->on, sizeof(ck->on), "%s", out);
+}
+
 void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
 		   struct fl_check_result *res)
 {
+	struct fl_check rc = *ck;
+
 	memset(res, 0, sizeof(*res));
-	res->ck = ck;
+	resolve_on(&rc, rd);
+	res->ck = &rc;
 	if (ck->kind <= FL_CHECK_SECURE && fl_check_kinds[ck->kind].eval)
-		fl_check_kinds[ck->kind].eval(ck, rd, res);
+		fl_check_kinds[ck->kind].eval(&rc, rd, res);
 	else
 		fl_check_eval_status(ck, -1, "not evaluated", res);
+	res->ck = ck;
 }
 
 void fl_check_eval_status(const struct fl_check *ck, int status, const char *why,

@@ -22,6 +22,12 @@ struct fl_op {
 	char node[24];
 	char op[64];
 	enum fl_op_status status;
+	/* history members (docs/consistency.md): the client that ran it (0:
+	 * none), the value it wrote ("": none), and a probe run that was never
+	 * started because `concurrent` runs were still in flight */
+	uint64_t process;
+	char value[64];
+	bool skipped;
 };
 
 /* A window during which a fault (or partition) was active. */
@@ -29,6 +35,15 @@ struct fl_span {
 	char id[FL_ID_MAX + 1];
 	uint64_t start_ns, end_ns; /* end = heal time, or the end of the run */
 	bool healed;
+	/* a partition: its largest group (majority) and the other nodes
+	 * (minority), ",n2,n3," as fl_check.on; "" for other steps */
+	char majority[256], minority[256];
+};
+
+/* A node's role, from its target-start event. */
+struct fl_node_role {
+	char node[24];
+	char role[24];
 };
 
 /* A timeline event as the report shows it. */
@@ -58,6 +73,16 @@ struct fl_run_data {
 	size_t n_events;
 	struct fl_sample *samples; /* counters.jsonl (fl_samples_load), by time */
 	size_t n_samples;
+	struct fl_node_role *roles; /* the target's roles, for on: ROLE */
+	size_t n_roles;
+	/* leader events: when the target's leader: command named which nodes
+	 * (",n2,"), for on: leader and on: followers */
+	struct fl_leader_seen {
+		uint64_t t_ns;
+		char nodes[128];
+	} * leaders;
+	size_t n_leaders;
+	char all_nodes[1024]; /* ",n1,n2,...," from target-start events */
 };
 
 const char *fl_op_status_name(enum fl_op_status s);
@@ -107,6 +132,15 @@ void fl_check_eval_captures(const struct fl_check *ck, const struct fl_run_data 
 			    struct fl_check_result *res);
 /* "measured 0.412 (41 of 99 ops ok), bound >= 0.95" */
 void fl_check_message(const struct fl_check_result *res, char *buf, size_t len);
+
+/* Availability over time: the window (ck's; the whole run when ck is
+ * NULL) cut into FL_AVAIL_BUCKET_NS buckets; of those in which one of ck's
+ * operations started (*all), those in which an ok one started (*ok). Each
+ * bucket weighs the same however many operations it has, so a stretch of
+ * time counts by its length, not by how many operations it held. */
+#define FL_AVAIL_BUCKET_NS (100 * 1000000ULL)
+void fl_avail_time(const struct fl_check *ck, const struct fl_run_data *rd, size_t *ok,
+		   size_t *all);
 
 /* Percentile (0..100, nearest rank) of sorted values. */
 double fl_percentile(const double *sorted, size_t n, double pct);

@@ -6,6 +6,8 @@
 #define FALLACY_CMD_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 enum fl_exit {
 	FL_EXIT_OK = 0,
@@ -51,10 +53,28 @@ int do_stats(int argc, char **argv);
 int do_report(int argc, char **argv);
 int do_check(int argc, char **argv);
 int do_cleanup(int argc, char **argv);
+int do_control(int argc, char **argv);
+int do_process(int argc, char **argv);
 int do_supervise(int argc, char **argv);
+int do_control_daemon(int argc, char **argv);
+int do_man(int argc, char **argv);
+int do_complete(int argc, char **argv);
 int do_delayline(int argc, char **argv);
 
 extern const struct fl_cmd fl_cmds[];
+
+/* Start the server of lab's control socket for uid (`lab up
+ * --control-user`): `fallacy __control LAB UID GID`, daemonized, journaled
+ * in the lab (lab down stops it). 0 once it listens, or -errno after a
+ * message. */
+int fl_control_spawn(const char *lab, uid_t uid, gid_t gid);
+
+/* `fallacy --help` (main.c). */
+void fl_usage(FILE *f);
+/* What `fallacy CMD --help` prints (NULL: `fallacy --help`), malloc'ed. */
+char *fl_help_text(const struct fl_cmd *c);
+/* A visible command by name, or NULL. */
+const struct fl_cmd *fl_cmd_named(const char *name);
 
 /* True when argv has -h/--help before any "--". */
 int fl_wants_help(int argc, char **argv);

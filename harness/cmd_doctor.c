@@ -5,6 +5,7 @@
 #include "cmd.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "probe/probe.h"
+#include "state/state.h"
 
 /* "  name:" padded to width columns in text; "name": "..." in JSON. */
 static void label(struct fl_out *o, const char *key, const char *val, int width)
@@ -101,7 +103,57 @@ static void print_backends(struct fl_out *o, const struct fl_probe_report *rep)
 	fl_out_close(o, ']');
 }
 
-static void print_report(FILE *f, bool json, bool verbose, const struct fl_probe_report *rep)
+/* Sessions under RUN_DIR whose recorded processes are all gone (a killed
+ * supervisor, wrap or run): their kernel objects stay until a cleanup (the
+ * data plane's rules expire with their lease; htb classes, ifb caps,
+ * NFQUEUE and admin rules do not). With fix, they are removed. */
+struct stale {
+	char **names;
+	size_t n, n_stale;
+	bool *is;
+};
+
+static void find_stale(struct stale *s)
+{
+	int alive, dead;
+
+	memset(s, 0, sizeof(*s));
+	if (fl_state_list(&s->names, &s->n) || !s->n)
+		return;
+	s->is = calloc(s->n, sizeof(*s->is));
+	for (size_t i = 0; s->is && i < s->n; i++) {
+		s->is[i] = !fl_state_owners(s->names[i], &alive, &dead) && !alive && dead;
+		s->n_stale += s->is[i];
+	}
+}
+
+static void print_stale(struct fl_out *o, const struct stale *s, bool fix)
+{
+	if (!o->json && s->n_stale)
+		fprintf(o->f,
+			"\nState of a dead fallacy (every process it recorded is gone) in %s:\n",
+			fl_run_dir());
+	fl_out_open(o, "stale", '[');
+	for (size_t i = 0; s->is && i < s->n; i++) {
+		if (!s->is[i])
+			continue;
+		if (o->json) {
+			fl_out_str(o, "", s->names[i]);
+		} else if (fix) {
+			int err = fl_state_cleanup(s->names[i]);
+
+			fprintf(o->f, "  %s: %s\n", s->names[i], err ? strerror(-err) : "removed");
+		} else {
+			fprintf(o->f,
+				"  %s: remove it with `fallacy cleanup %s` (or fallacy doctor --cleanup)\n",
+				s->names[i], s->names[i]);
+		}
+	}
+	fl_out_close(o, ']');
+}
+
+static void print_report(FILE *f, bool json, bool verbose, const struct fl_probe_report *rep,
+			 const struct stale *st, bool fix)
 {
 	struct fl_out o = { .f = f, .json = json };
 	bool usable = fl_probe_usable(rep);
@@ -117,6 +169,7 @@ static void print_report(FILE *f, bool json, bool verbose, const struct fl_probe
 		print_probe(&o, rep, (enum fl_probe_id)i, verbose);
 	fl_out_close(&o, ']');
 	print_backends(&o, rep);
+	print_stale(&o, st, fix);
 	fl_out_close(&o, '}');
 	if (json)
 		fputc('\n', f);
@@ -130,13 +183,16 @@ static void print_report(FILE *f, bool json, bool verbose, const struct fl_probe
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fallacy doctor [-j|--json]\n\n"
+	fprintf(f, "usage: fallacy doctor [-j|--json] [--cleanup]\n\n"
 		   "Probe the kernel and this machine, each probe in a scratch network\n"
 		   "namespace that disappears afterwards; print each feature as ok or missing\n"
 		   "with what uses it and how to get it, and which backend each fault kind\n"
 		   "will use. -v also prints what each successful probe did.\n\n"
 		   "options:\n"
-		   "  -j, --json   print JSON instead of text\n\n"
+		   "  -j, --json   print JSON instead of text\n"
+		   "  --cleanup    remove the state of dead owners it finds (sessions under\n"
+		   "               $FALLACY_RUN_DIR whose recorded processes are all gone,\n"
+		   "               e.g. a killed supervisor's), as fallacy cleanup would\n\n"
 		   "exit status: 0 fallacy can work here, 1 a required feature is missing,\n"
 		   "2 usage error.\n\n"
 		   "EXAMPLES\n"
@@ -148,7 +204,8 @@ static void usage(FILE *f)
 int do_doctor(int argc, char **argv)
 {
 	struct fl_probe_report rep;
-	bool json = false;
+	bool json = false, fix = false;
+	struct stale st;
 	int err;
 
 	for (int i = 1; i < argc; i++) {
@@ -157,6 +214,8 @@ int do_doctor(int argc, char **argv)
 			return FL_EXIT_OK;
 		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--cleanup")) {
+			fix = true;
 		} else {
 			pr_err("doctor: unknown argument '%s' (see fallacy doctor --help)",
 			       argv[i]);
@@ -170,6 +229,14 @@ int do_doctor(int argc, char **argv)
 		pr_err("doctor: cannot run the probes: %s", strerror(-err));
 		return FL_EXIT_USAGE;
 	}
-	print_report(stdout, json, fl_log_level >= FL_LOG_INFO, &rep);
+	find_stale(&st);
+	if (fix && json) /* JSON lists what it found; the removal is said on stderr */
+		for (size_t i = 0; st.is && i < st.n; i++)
+			if (st.is[i] && fl_state_cleanup(st.names[i]))
+				pr_err("doctor --cleanup: %s could not be removed completely",
+				       st.names[i]);
+	print_report(stdout, json, fl_log_level >= FL_LOG_INFO, &rep, &st, fix);
+	fl_strv_free(st.names, st.n);
+	free(st.is);
 	return fl_probe_usable(&rep) ? FL_EXIT_OK : FL_EXIT_FAIL;
 }

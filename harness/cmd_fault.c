@@ -3,6 +3,7 @@
  * supervisor parses and applies (injector/supervisor/session.h). */
 #include "cmd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ static const char fault_usage_head[] =
 	"given. A kind's first value needs no name; the others go as NAME VALUE.\n";
 
 static const char fault_usage_tail[] =
+	"  --lease D|none        (add) when this add starts the session's supervisor: its\n"
+	"                        rules expire D after the last renewal unless renewed\n"
+	"                        (every D/3) (default 10s; none: they stay until removed)\n"
 	"  -j, --json            JSON output\n"
 	"\n"
 	"EXAMPLES\n"
@@ -88,6 +92,30 @@ int fl_cmd_fault_run(const struct fl_target *t, int argc, char **argv, bool json
 	return status;
 }
 
+/* fault add --lease D: the lease of the supervisor this add starts; a
+ * running session keeps its own (a different one is an error). */
+static int take_lease(const struct fl_target *t, const char *text)
+{
+	uint64_t ns, have;
+	char a[32], b[32];
+	struct fl_err err;
+
+	if (fl_lease_parse(text, &ns, &err)) {
+		pr_err("fault add: --lease %s", err.msg);
+		return -EINVAL;
+	}
+	if (!fl_cmd_check && fl_session_alive(t) && !fl_session_lease(t->session, &have) &&
+	    have != ns) {
+		fl_lease_format(have, a, sizeof(a));
+		fl_lease_format(ns, b, sizeof(b));
+		pr_err("fault add: %s runs with lease %s; --lease %s applies only when a session starts (lab up --lease, or the first fault add of a namespace)",
+		       t->session, a, b);
+		return -EINVAL;
+	}
+	fl_session_set_lease(ns);
+	return 0;
+}
+
 int do_fault(int argc, char **argv)
 {
 	struct fl_target t;
@@ -114,7 +142,10 @@ int do_fault(int argc, char **argv)
 	for (int i = 2 + used; i < argc && n < 255; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
 			json = true;
-		else
+		else if (!strcmp(argv[1], "add") && !strcmp(argv[i], "--lease") && i + 1 < argc) {
+			if (take_lease(&t, argv[++i]))
+				return FL_EXIT_USAGE;
+		} else
 			rest[n++] = argv[i];
 	}
 	rest[n] = NULL;

@@ -12,15 +12,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctlsock.h"
 #include "json.h"
 #include "lab/lab.h"
 #include "labfile.h"
 #include "log.h"
 #include "parse.h"
 #include "state/state.h"
+#include "supervisor/session.h"
 
 static const char lab_usage[] =
-	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6] [-j]\n"
+	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6] [--lease D|none]\n"
+	"                      [--control-user USER] [-j]\n"
 	"       fallacy lab down NAME\n"
 	"       fallacy lab list [-j]\n"
 	"       fallacy lab exec NAME NODE -- CMD [ARG...]\n"
@@ -38,6 +41,14 @@ static const char lab_usage[] =
 	"                 (ipv4, ipv6, dual) and link profile (rate, delay, jitter, loss,\n"
 	"                 mtu), and profiles of node pairs (docs/labs.md#lab-files);\n"
 	"                 profiles are faults marked --profile, the lab's normal state\n"
+	"    --control-user USER\n"
+	"                 a control socket for USER's test code (and root):\n"
+	"                 $FALLACY_RUN_DIR/NAME/control/control.sock, JSON lines\n"
+	"                 (docs/control.md); it goes with the lab\n"
+	"    --lease D    the lab's faults expire D after their last renewal (the\n"
+	"                 supervisor renews every D/3), so a killed supervisor's\n"
+	"                 faults stop by themselves (default 10s; 1s to 24h; none:\n"
+	"                 they stay until removed, across a supervisor restart)\n"
 	"    -j, --json   print the lab as JSON\n"
 	"  down NAME      remove the lab and everything recorded for it\n"
 	"  list           the labs under $FALLACY_RUN_DIR (default /run/fallacy)\n"
@@ -49,6 +60,7 @@ static const char lab_usage[] =
 	"  fallacy lab up demo                      # n1 n2 n3 on 198.18.0.0/23\n"
 	"  fallacy lab up db --node etcd1 --node etcd2 --node etcd3 --ipv6\n"
 	"  fallacy lab up edge --file scenarios/examples/edge-lab.yaml\n"
+	"  fallacy lab up ci --nodes 3 --control-user nobody\n"
 	"  fallacy lab list -j\n"
 	"  fallacy lab exec demo n1 -- ping -c1 n2\n"
 	"  ip netns exec fl-demo.n1 ping -c1 n2     # the same with iproute2\n"
@@ -90,10 +102,12 @@ static void print_node(struct fl_out *o, const struct fl_node *n)
 
 /* lab list (a table) and lab up (the lab and its nodes): in JSON, an array
  * of labs with their nodes either way. */
+static const char *control_path(const char *lab, char *buf, size_t len);
+
 static void print_labs(FILE *f, struct fl_lab **labs, size_t n, bool json, bool nodes)
 {
 	struct fl_out o = { .f = f, .json = json };
-	char net[INET_ADDRSTRLEN + 4];
+	char net[INET_ADDRSTRLEN + 4], ctl[4096];
 
 	fl_out_open(&o, "", '[');
 	if (!json && !nodes)
@@ -115,6 +129,8 @@ static void print_labs(FILE *f, struct fl_lab **labs, size_t n, bool json, bool 
 		fl_out_strf(&o, "ipv4_subnet", nodes ? "%s, " : "%-16s ", net);
 		str_or_null(&o, "ipv6_subnet", nodes ? NULL : "%s\n",
 			    fl_lab_has6(l) ? FL_LAB_SUBNET6 : NULL);
+		if (json)
+			str_or_null(&o, "control", NULL, control_path(l->name, ctl, sizeof(ctl)));
 		if (!json && nodes)
 			fprintf(f, "wire namespace %s\n", l->wire_netns);
 		fl_out_open(&o, "nodes", '[');
@@ -146,7 +162,21 @@ struct up_args {
 	long count;
 	int ipv6;
 	bool json;
+	const char *control_user;
 };
+
+static int up_lease(const char *text)
+{
+	struct fl_err e;
+	uint64_t ns;
+
+	if (fl_lease_parse(text, &ns, &e)) {
+		pr_err("lab up: --lease %s", e.msg);
+		return -EINVAL;
+	}
+	fl_session_set_lease(ns);
+	return 0;
+}
 
 static int parse_up(int argc, char **argv, struct up_args *a)
 {
@@ -159,6 +189,9 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 			a->ipv6 = 1;
 		} else if (!strcmp(o, "-j") || !strcmp(o, "--json")) {
 			a->json = true;
+		} else if (!strcmp(o, "--lease") && i + 1 < argc) {
+			if (up_lease(argv[++i]))
+				return -EINVAL;
 		} else if (!strcmp(o, "--nodes") && i + 1 < argc) {
 			a->count = strtol(argv[++i], &end, 10);
 			if (*end || end == argv[i] || a->count < 1 || a->count > FL_LAB_MAX_NODES) {
@@ -168,6 +201,8 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 			}
 		} else if (!strcmp(o, "--file") && i + 1 < argc) {
 			a->file = argv[++i];
+		} else if (!strcmp(o, "--control-user") && i + 1 < argc) {
+			a->control_user = argv[++i];
 		} else if (!strcmp(o, "--node") && i + 1 < argc) {
 			if (a->n_named >= FL_LAB_MAX_NODES) {
 				pr_err("lab up: more than %d nodes", FL_LAB_MAX_NODES);
@@ -188,6 +223,33 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 	if ((a->count != 0) + (a->n_named != 0) + (a->file != NULL) > 1) {
 		pr_err("lab up: give one of --nodes N, --node NAME... or --file F");
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* RUN_DIR/LAB/control/control.sock when the lab has one, else NULL. */
+static const char *control_path(const char *lab, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/control/control.sock", fl_run_dir(), lab);
+	return access(buf, F_OK) ? NULL : buf;
+}
+
+/* --control-user: the lab's control socket, or the lab goes again. */
+static int lab_control(const struct up_args *a, uid_t *uid)
+{
+	struct fl_err e;
+	gid_t gid;
+
+	/* like a target's tools, users belong to the machine, not the words */
+	if (!a->control_user || fl_cmd_check)
+		return 0;
+	if (fl_ctlsock_user(a->control_user, uid, &gid, &e)) {
+		pr_err("lab up: --control-user %s", e.msg);
+		return -EINVAL;
+	}
+	if (fl_control_spawn(a->name, *uid, gid)) {
+		fl_lab_down(a->name);
+		return -EIO;
 	}
 	return 0;
 }
@@ -222,6 +284,8 @@ static int lab_up(int argc, char **argv)
 	struct fl_labfile *lf = NULL;
 	struct fl_lab *lab = NULL;
 	struct fl_err e;
+	char ctl[4096];
+	uid_t uid = 0;
 	int err;
 
 	if (parse_up(argc, argv, &a))
@@ -236,6 +300,8 @@ static int lab_up(int argc, char **argv)
 		struct fl_err ve;
 
 		free(lf);
+		if (lab_control(&a, &uid))
+			return FL_EXIT_USAGE;
 		if (!fl_lab_validate(&spec, &ve))
 			return FL_EXIT_OK;
 		pr_err("%s", ve.msg); /* as fl_lab_up says it */
@@ -253,6 +319,8 @@ static int lab_up(int argc, char **argv)
 		err = -EINVAL;
 	}
 	free(lf);
+	if (!err)
+		err = lab_control(&a, &uid);
 	if (err) {
 		fl_lab_free(lab);
 		return FL_EXIT_USAGE;
@@ -262,6 +330,8 @@ static int lab_up(int argc, char **argv)
 		fl_lab_load(a.name, &lab);
 	}
 	print_labs(stdout, &lab, lab ? 1 : 0, a.json, true);
+	if (!a.json && lab && control_path(lab->name, ctl, sizeof(ctl)))
+		printf("control socket for uid %u: %s\n", (unsigned)uid, ctl);
 	fl_lab_free(lab);
 	return FL_EXIT_OK;
 }

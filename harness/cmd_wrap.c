@@ -26,6 +26,7 @@ enum wopt {
 	O_USER,
 	O_ADDR,
 	O_QUIET,
+	O_CONTROL,
 	O_PARAM, /* O_PARAM + i: the i-th kind parameter with a wrap flag */
 };
 
@@ -40,6 +41,7 @@ static const struct option fixed[] = {
 	{ "user", required_argument, NULL, O_USER },
 	{ "addr", no_argument, NULL, O_ADDR },
 	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "control", no_argument, NULL, O_CONTROL },
 };
 
 /* The kinds' wrap flags, in table order. */
@@ -66,7 +68,8 @@ static void usage(FILE *f)
 	char head[48];
 
 	fprintf(f, "usage: fallacy wrap [FAULT FLAGS] [--port N[-M]] [--scenario FILE] [--seed S]\n"
-		   "                    [--out DIR] [--capture] [--user U] [--addr] [-q]\n"
+		   "                    [--out DIR] [--capture] [--user U] [--addr] [--control]\n"
+		   "                    [-q]\n"
 		   "                    -- CMD [ARG...]\n\n"
 		   "Runs CMD in a fresh network namespace whose traffic, loopback included,\n"
 		   "suffers the faults, as the invoking user (SUDO_UID under sudo, or --user),\n"
@@ -89,12 +92,17 @@ static void usage(FILE *f)
 		"  --out DIR        write events.jsonl, counters.json (and wrap.pcap) there\n"
 		"  --capture        write DIR/wrap.pcap (lo, nanosecond wall-clock timestamps)\n"
 		"  --user U         run CMD as U (default: the sudo user)\n"
+		"  --control        let CMD's own code add and remove faults while it runs:\n"
+		"                   FALLACY_CONTROL names a socket only that user (and root)\n"
+		"                   may use (JSON lines, docs/control.md; fallacy control,\n"
+		"                   the Python client python/fallacy); its faults end with CMD\n"
 		"  -q, --quiet      no summary line\n\n"
 		"EXAMPLES\n"
 		"  sudo fallacy wrap --delay 50ms -- make test\n"
 		"  sudo fallacy wrap --delay 20ms --port 6379 --out results -- ./run-tests.sh\n"
 		"  sudo fallacy wrap --loss 100%% --port 6379 -- python3 -m unittest\n"
-		"  sudo fallacy wrap --rate 1mbit --seed 7 -- curl -sO http://198.18.0.1/big\n");
+		"  sudo fallacy wrap --rate 1mbit --seed 7 -- curl -sO http://198.18.0.1/big\n"
+		"  sudo fallacy wrap --control -- python3 -m pytest tests/\n");
 }
 
 /* The option fault of kind ops (made on first use). */
@@ -164,6 +172,9 @@ static int take_option(int opt, const char *arg, struct fl_wrap_opts *o)
 		return 0;
 	case O_ADDR:
 		o->addr = true;
+		return 0;
+	case O_CONTROL:
+		o->control = true;
 		return 0;
 	case 'q':
 	case O_QUIET:

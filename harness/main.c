@@ -7,10 +7,7 @@
 #include <string.h>
 
 #include "log.h"
-
-#ifndef FALLACY_VERSION
-#define FALLACY_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 bool fl_cmd_check;
 
@@ -31,18 +28,25 @@ const struct fl_cmd fl_cmds[] = {
 	  "change a node as another administrator would: firewall, hosts, sysctl", CHK },
 	{ "wrap", do_wrap, "run a command (a test suite) under network faults", CHK },
 	{ "run", do_run, "run scenario files against a target system", CHK },
+	{ "process", do_process, "kill, pause, resume or restart a lab's target processes", CHK },
 	{ "stats", do_stats, "what a lab's traffic costs: bytes, packets, retransmissions", CHK },
 	{ "capture", do_capture, "write a pcap trace of a lab, node or namespace", CHK },
 	{ "report", do_report, "summarise results folders, write their HTML reports", CHK },
 	{ "check", do_check, "check a history: is it linearizable?", CHK },
 	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", CHK },
+	{ "control", do_control, "add and remove faults through a control socket (test code)",
+	  CHK },
 	{ "__supervise", do_supervise, "internal: the session supervisor", FL_CMD_HIDDEN },
 	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",
+	  FL_CMD_HIDDEN },
+	{ "__control", do_control_daemon, "internal: serve a lab's control socket", FL_CMD_HIDDEN },
+	{ "__man", do_man, "internal: print a man page (roff) made from --help", FL_CMD_HIDDEN },
+	{ "__complete", do_complete, "internal: shell completion (scripts and candidates)",
 	  FL_CMD_HIDDEN },
 	{ NULL, NULL, NULL, 0 },
 };
 
-static void usage(FILE *f)
+void fl_usage(FILE *f)
 {
 	fprintf(f, "usage: fallacy [-v|-vv|-q] [--check] COMMAND [ARGS...]\n\n"
 		   "Network fault injection for distributed systems: put real processes in\n"
@@ -93,10 +97,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--check"))
 			fl_cmd_check = true;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
+			fl_usage(stdout);
 			return FL_EXIT_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("fallacy %s\n", FALLACY_VERSION);
+			printf("fallacy %s\n", fl_version);
 			return FL_EXIT_OK;
 		} else {
 			pr_err("unknown option '%s' (see fallacy --help)", argv[i]);
@@ -104,7 +108,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		fl_usage(stderr);
 		return FL_EXIT_USAGE;
 	}
 	for (const struct fl_cmd *c = fl_cmds; c->name; c++) {

@@ -91,7 +91,10 @@ static void child(const struct fl_spawn *sp, int go)
 	signal(SIGPIPE, SIG_DFL);
 	dup2(null, 0);
 	dup2(sp->out_fd >= 0 ? sp->out_fd : null, 1);
-	dup2(sp->out_fd >= 0 ? sp->out_fd : null, 2);
+	if (sp->split_err)
+		dup2(sp->err_fd >= 0 ? sp->err_fd : null, 2);
+	else
+		dup2(sp->out_fd >= 0 ? sp->out_fd : null, 2);
 	/* wait until the parent has journaled us; EOF means it died */
 	if (read(go, &c, 1) != 1)
 		_exit(127);

@@ -21,6 +21,8 @@ struct fl_spawn {
 	int out_fd; /* stdout and stderr; -1: /dev/null */
 	struct fl_state *journal; /* record "pid PID START" here first, or NULL */
 	bool die_with_parent; /* PR_SET_PDEATHSIG SIGKILL (probes) */
+	bool split_err; /* stderr to err_fd (-1: /dev/null), stdout alone to out_fd */
+	int err_fd;
 };
 
 /* Start; *pid is the process (and process group) id. */

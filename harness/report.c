@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
 /* report.html: one self-contained page (inline SVG and CSS, no scripts,
- * no network) with latency and throughput over time, fault windows shaded,
- * and the checks with measured values next to their bounds. */
+ * no network) with latency and throughput over time, a latency lane per
+ * node, the fault counters over time (fault-counters.jsonl), fault windows
+ * shaded, and the checks with measured values next to their bounds. */
 #include "results.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "transport.h"
+#include "yaml.h"
 
 #define W 960
 #define H 240
@@ -22,7 +25,19 @@ struct plot {
 	uint64_t t0, t1;
 	double ymin, ymax;
 	bool logy;
+	double top, bottom; /* pixels of the plotting area; 0, 0: MT, H - MB */
+	bool no_time; /* no time labels under the x axis (all but the last lane) */
 };
+
+static double top(const struct plot *p)
+{
+	return p->bottom > 0 ? p->top : MT;
+}
+
+static double bottom(const struct plot *p)
+{
+	return p->bottom > 0 ? p->bottom : H - MB;
+}
 
 static double px(const struct plot *p, uint64_t t)
 {
@@ -40,7 +55,7 @@ static double py(const struct plot *p, double v)
 
 	if (b <= a)
 		b = a + 1;
-	return H - MB - (H - MB - MT) * ((x - a) / (b - a));
+	return bottom(p) - (bottom(p) - top(p)) * ((x - a) / (b - a));
 }
 
 static void shade(const struct plot *p, const struct fl_run_data *rd)
@@ -50,9 +65,11 @@ static void shade(const struct plot *p, const struct fl_run_data *rd)
 		double x0 = px(p, s->start_ns), x1 = px(p, s->end_ns);
 
 		fprintf(p->f,
-			"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" class=\"fault\"/>"
-			"<text x=\"%.1f\" y=\"%d\" class=\"lbl\">",
-			x0, MT, x1 - x0 > 1 ? x1 - x0 : 1, H - MB - MT, x0 + 2, MT + 10);
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"fault\" data-id=\"",
+			x0, top(p), x1 - x0 > 1 ? x1 - x0 : 1, bottom(p) - top(p));
+		fl_xml_str(p->f, s->id);
+		fprintf(p->f, "\"/><text x=\"%.1f\" y=\"%.1f\" class=\"lbl\">", x0 + 2,
+			top(p) + 10);
 		fl_xml_str(p->f, s->id);
 		fputs("</text>\n", p->f);
 	}
@@ -63,24 +80,26 @@ static void axes(const struct plot *p, const char *ylabel)
 	double secs = (p->t1 - p->t0) / 1e9;
 	double step = secs > 120 ? 30 : secs > 40 ? 10 : secs > 10 ? 5 : 1;
 
-	fprintf(p->f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"ax\"/>", ML, H - MB,
-		W - 10, H - MB);
-	fprintf(p->f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"ax\"/>", ML, MT, ML,
-		H - MB);
-	for (double s = 0; s <= secs + 1e-9; s += step)
-		fprintf(p->f, "<text x=\"%.1f\" y=\"%d\" class=\"tick\">%gs</text>",
-			px(p, p->t0 + (uint64_t)(s * 1e9)), H - MB + 14, s);
-	fprintf(p->f, "<text x=\"4\" y=\"%d\" class=\"tick\">%s</text>\n", MT - 6, ylabel);
+	fprintf(p->f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"ax\"/>", ML,
+		bottom(p), W - 10, bottom(p));
+	fprintf(p->f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"ax\"/>", ML,
+		top(p), ML, bottom(p));
+	for (double s = 0; s <= secs + 1e-9 && !p->no_time; s += step)
+		fprintf(p->f, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\">%gs</text>",
+			px(p, p->t0 + (uint64_t)(s * 1e9)), bottom(p) + 14, s);
+	if (ylabel)
+		fprintf(p->f, "<text x=\"4\" y=\"%.1f\" class=\"tick\">%s</text>\n", top(p) - 6,
+			ylabel);
 }
 
 /* The plot's heading, its svg element, the fault windows and the axes. */
-static void plot_open(const struct plot *p, const struct fl_run_data *rd, const char *title,
-		      const char *ylabel)
+static void plot_open(const struct plot *p, const struct fl_run_data *rd, const char *chart,
+		      const char *title, const char *ylabel)
 {
 	fprintf(p->f,
-		"<h2>%s</h2>\n<svg width=\"%d\" height=\"%d\" "
-		"xmlns=\"http://www.w3.org/2000/svg\">\n",
-		title, W, H);
+		"<h2>%s</h2>\n<svg class=\"chart\" data-chart=\"%s\" width=\"%d\" "
+		"height=\"%d\">\n",
+		title, chart, W, H);
 	shade(p, rd);
 	axes(p, ylabel);
 }
@@ -95,7 +114,7 @@ static void ytick(const struct plot *p, double v, const char *label)
 
 static void latency_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	struct plot p = { f, t0, t1, 1e-4, 1e-3, true };
+	struct plot p = { f, t0, t1, 1e-4, 1e-3, true, 0, 0, false };
 	static const char *const cls[] = { "ok", "bad", "to" };
 	static const struct {
 		double v;
@@ -105,7 +124,7 @@ static void latency_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uin
 
 	for (size_t i = 0; i < rd->n_ops; i++)
 		p.ymax = fmax(p.ymax, (rd->ops[i].end_ns - rd->ops[i].start_ns) / 1e9);
-	plot_open(&p, rd, "Latency of each operation", "latency (log)");
+	plot_open(&p, rd, "latency", "Latency of each operation", "latency (log)");
 	for (size_t i = 0; i < sizeof(ticks) / sizeof(ticks[0]); i++)
 		if (ticks[i].v <= p.ymax * 1.01)
 			ytick(&p, ticks[i].v, ticks[i].l);
@@ -122,7 +141,7 @@ static void latency_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uin
 static void polyline(const struct plot *p, const double *v, size_t n, uint64_t bucket,
 		     const char *cls)
 {
-	fprintf(p->f, "<polyline class=\"%s\" points=\"", cls);
+	fprintf(p->f, "<polyline class=\"%s series\" data-series=\"%s\" points=\"", cls, cls);
 	for (size_t i = 0; i < n; i++)
 		fprintf(p->f, "%.1f,%.1f ", px(p, p->t0 + i * bucket + bucket / 2), py(p, v[i]));
 	fputs("\"/>\n", p->f);
@@ -130,7 +149,7 @@ static void polyline(const struct plot *p, const double *v, size_t n, uint64_t b
 
 static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
-	struct plot p = { f, t0, t1, 0, 1, false };
+	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
 	uint64_t bucket = (t1 - t0) / 60 > 1000000000ULL ? (t1 - t0) / 60 : 1000000000ULL;
 	size_t n = (size_t)((t1 - t0) / bucket) + 1;
 	double *ok = calloc(n, sizeof(double)), *bad = calloc(n, sizeof(double));
@@ -147,7 +166,8 @@ static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, 
 	}
 	for (size_t i = 0; i < n; i++)
 		p.ymax = fmax(p.ymax, fmax(ok[i], bad[i]) * 1.1);
-	plot_open(&p, rd, "Operations per second (ok: green, failed or timed out: red)", "ops/s");
+	plot_open(&p, rd, "throughput",
+		  "Operations per second (ok: green, failed or timed out: red)", "ops/s");
 	for (int i = 0; i <= 4; i++) {
 		snprintf(lbl, sizeof(lbl), "%.3g", p.ymax * i / 4);
 		ytick(&p, p.ymax * i / 4, lbl);
@@ -160,13 +180,235 @@ out:
 	free(bad);
 }
 
+/* ---- a latency lane per node ------------------------------------------------ */
+
+#define LANE_H 64
+#define MAX_LANES 32
+
+static size_t node_names(const struct fl_run_data *rd, char (*names)[24], size_t max)
+{
+	size_t n = 0, k;
+
+	for (size_t i = 0; i < rd->n_ops; i++) {
+		for (k = 0; k < n && strcmp(names[k], rd->ops[i].node); k++)
+			;
+		if (k == n && n < max)
+			snprintf(names[n++], sizeof(names[0]), "%s", rd->ops[i].node);
+	}
+	return n;
+}
+
+static void lane(FILE *f, const struct fl_run_data *rd, struct plot *p, const char *node)
+{
+	static const char *const cls[] = { "ok", "bad", "to" };
+
+	shade(p, rd);
+	axes(p, NULL);
+	fputs("<g class=\"lane\" data-node=\"", f);
+	fl_xml_str(f, node);
+	fprintf(f, "\"><text x=\"4\" y=\"%.1f\" class=\"node\">", (p->top + p->bottom) / 2);
+	fl_xml_str(f, node);
+	fputs("</text>", f);
+	for (size_t i = 0; i < rd->n_ops; i++) {
+		const struct fl_op *o = &rd->ops[i];
+
+		if (strcmp(o->node, node))
+			continue;
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.5\" class=\"%s\"/>",
+			px(p, o->start_ns), py(p, (o->end_ns - o->start_ns) / 1e9), cls[o->status]);
+	}
+	fputs("</g>\n", f);
+}
+
+/* The latency of each node's operations in a lane of its own, one scale
+ * (log) for all, the fault windows shaded in each. */
+static void lanes_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
+{
+	char names[MAX_LANES][24];
+	size_t n = node_names(rd, names, MAX_LANES);
+	struct plot p = { f, t0, t1, 1e-4, 1e-3, true, 0, 0, false };
+	int h = MT + (int)n * LANE_H + MB;
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < rd->n_ops; i++)
+		p.ymax = fmax(p.ymax, (rd->ops[i].end_ns - rd->ops[i].start_ns) / 1e9);
+	fprintf(f,
+		"<h2>Latency per node (log scale, 0.1 ms to %.3g s)</h2>\n<svg class=\"chart\" "
+		"data-chart=\"lanes\" width=\"%d\" height=\"%d\">\n",
+		p.ymax, W, h);
+	for (size_t k = 0; k < n; k++) {
+		p.top = MT + (double)k * LANE_H + 4;
+		p.bottom = MT + (double)(k + 1) * LANE_H - 4;
+		p.no_time = k + 1 < n;
+		lane(f, rd, &p, names[k]);
+	}
+	fputs("</svg>\n", f);
+}
+
+/* ---- fault counters over time (fault-counters.jsonl) ------------------------------- */
+
+/* One sample: the cumulative counters of each fault at mono_ns. */
+struct sample {
+	uint64_t t;
+	size_t n;
+	struct {
+		char id[FL_ID_MAX + 1];
+		double dropped, delayed, bytes;
+	} f[64];
+};
+
+static double member(const struct fl_ynode *m, const char *key)
+{
+	double d = 0;
+
+	fl_ynum(fl_ymap_get(m, key), &d);
+	return d;
+}
+
+static int sample_parse(const char *line, struct sample *sm)
+{
+	const struct fl_ynode *faults;
+	struct fl_ydoc *d = NULL;
+	struct fl_err err;
+	double t = 0;
+
+	if (fl_yaml_load("fault-counters.jsonl", line, &d, &err) || !d->root ||
+	    d->root->type != FL_Y_MAP || fl_ynum(fl_ymap_get(d->root, "mono_ns"), &t)) {
+		fl_yaml_free(d);
+		return -EINVAL;
+	}
+	sm->t = (uint64_t)t;
+	sm->n = 0;
+	faults = fl_ymap_get(d->root, "faults");
+	for (size_t i = 0; faults && faults->type == FL_Y_SEQ && i < faults->n && sm->n < 64; i++) {
+		const struct fl_ynode *m = faults->items[i], *id = fl_ymap_get(m, "id");
+
+		if (!id || id->type != FL_Y_SCALAR)
+			continue;
+		snprintf(sm->f[sm->n].id, sizeof(sm->f[0].id), "%s", id->text);
+		sm->f[sm->n].dropped = member(m, "dropped");
+		sm->f[sm->n].delayed = member(m, "delayed");
+		sm->f[sm->n].bytes = member(m, "bytes");
+		sm->n++;
+	}
+	fl_yaml_free(d);
+	return 0;
+}
+
+/* Per-second rates between consecutive samples, summed over the faults
+ * present in both (a new fault counts from zero; a healed one stops). */
+struct rates {
+	size_t n;
+	uint64_t *t;
+	double *dropped, *delayed, *bytes;
+};
+
+static void add_rate(struct rates *r, const struct sample *a, const struct sample *b)
+{
+	double dt = (b->t - a->t) / 1e9, dr = 0, de = 0, by = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		double pd = 0, pe = 0, pb = 0;
+
+		for (size_t k = 0; k < a->n; k++)
+			if (!strcmp(a->f[k].id, b->f[i].id)) {
+				pd = a->f[k].dropped;
+				pe = a->f[k].delayed;
+				pb = a->f[k].bytes;
+			}
+		dr += fmax(0, b->f[i].dropped - pd);
+		de += fmax(0, b->f[i].delayed - pe);
+		by += fmax(0, b->f[i].bytes - pb);
+	}
+	r->t[r->n] = a->t + (b->t - a->t) / 2;
+	r->dropped[r->n] = dr / dt;
+	r->delayed[r->n] = de / dt;
+	r->bytes[r->n] = by / dt;
+	r->n++;
+}
+
+static int rates_load(const char *dir, struct rates *r)
+{
+	struct sample *prev = calloc(2, sizeof(*prev)), *cur = prev + 1, *tmp;
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0, n = 0, max = 4096, faults = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fault-counters.jsonl", dir);
+	f = fopen(path, "re");
+	r->t = calloc(max, sizeof(*r->t));
+	r->dropped = calloc(max, sizeof(double));
+	r->delayed = calloc(max, sizeof(double));
+	r->bytes = calloc(max, sizeof(double));
+	while (f && prev && r->t && r->dropped && r->delayed && r->bytes &&
+	       getline(&line, &cap, f) > 0 && r->n < max) {
+		if (sample_parse(line, cur))
+			continue;
+		faults += cur->n;
+		if (n++ && cur->t > prev->t)
+			add_rate(r, prev, cur);
+		tmp = prev;
+		prev = cur;
+		cur = tmp;
+	}
+	free(line);
+	free(prev < cur ? prev : cur);
+	if (f)
+		fclose(f);
+	return r->n && faults ? 0 : -ENOENT; /* no fault ever: nothing to plot */
+}
+
+static void rates_free(struct rates *r)
+{
+	free(r->t);
+	free(r->dropped);
+	free(r->delayed);
+	free(r->bytes);
+}
+
+static void series(const struct plot *p, const uint64_t *t, const double *v, size_t n,
+		   const char *name)
+{
+	fprintf(p->f, "<polyline class=\"%s series\" data-series=\"%s\" points=\"", name, name);
+	for (size_t i = 0; i < n; i++)
+		fprintf(p->f, "%.1f,%.1f ", px(p, t[i]), py(p, v[i]));
+	fputs("\"/>\n", p->f);
+}
+
+static void counters_plot(FILE *f, const struct fl_run_data *rd, const struct rates *r, uint64_t t0,
+			  uint64_t t1, bool bytes)
+{
+	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
+	char lbl[32];
+
+	for (size_t i = 0; i < r->n; i++)
+		p.ymax = fmax(p.ymax,
+			      1.1 * (bytes ? r->bytes[i] : fmax(r->dropped[i], r->delayed[i])));
+	plot_open(&p, rd, bytes ? "bytes" : "packets",
+		  bytes ? "Bytes per second matched by the faults" :
+			  "Packets per second the faults dropped (red) and delayed (blue)",
+		  bytes ? "bytes/s" : "packets/s");
+	for (int i = 0; i <= 4; i++) {
+		snprintf(lbl, sizeof(lbl), "%.3g", p.ymax * i / 4);
+		ytick(&p, p.ymax * i / 4, lbl);
+	}
+	if (bytes) {
+		series(&p, r->t, r->bytes, r->n, "bytes");
+	} else {
+		series(&p, r->t, r->dropped, r->n, "dropped");
+		series(&p, r->t, r->delayed, r->n, "delayed");
+	}
+	fputs("</svg>\n", f);
+}
+
 /* Bytes on the wire (the whole lab's) per successful operation, per second
  * of the run; seconds without a successful operation are gaps. */
 static void cost_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
 	const uint64_t bucket = FL_NSEC_PER_SEC;
 	size_t n = (size_t)((t1 - t0 + bucket - 1) / bucket);
-	struct plot p = { f, t0, t1, 0, 1, false };
+	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
 	double *v = calloc(n + 1, sizeof(double));
 	struct fl_tparts parts = { .n = 1 };
 	struct fl_tcost c;
@@ -183,8 +425,8 @@ static void cost_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64
 		if (isfinite(v[i]))
 			p.ymax = fmax(p.ymax, v[i] * 1.1);
 	}
-	plot_open(&p, rd, "Bytes on the wire per successful operation (whole lab, per second)",
-		  "bytes/op");
+	plot_open(&p, rd, "cost",
+		  "Bytes on the wire per successful operation (whole lab, per second)", "bytes/op");
 	for (int i = 0; i <= 4; i++) {
 		fl_tmetric_format(FL_TM_BYTES_PER_OP, p.ymax * i / 4, lbl, sizeof(lbl));
 		ytick(&p, p.ymax * i / 4, lbl);
@@ -332,13 +574,16 @@ static const char css[] =
 	".fault{fill:#f90;fill-opacity:.18}.lbl{font-size:11px;fill:#a50}"
 	".ax{stroke:#444}.grid{stroke:#ddd}.tick{font-size:11px;fill:#444}.ytick{text-anchor:end}"
 	".ok{fill:#2a2}.bad{fill:#d22}.to{fill:#e80}.lok{fill:none;stroke:#2a2;stroke-width:2}"
-	".lbad{fill:none;stroke:#d22;stroke-width:2}"
+	".lbad{fill:none;stroke:#d22;stroke-width:2}.node{font-size:12px;fill:#222}"
+	".dropped{fill:none;stroke:#d22;stroke-width:2}.delayed{fill:none;stroke:#25c;"
+	"stroke-width:2}.bytes{fill:none;stroke:#666;stroke-width:2}"
 	".lcost{fill:none;stroke:#26c;stroke-width:2}.cost{fill:#26c}";
 
 int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_run_data *rd)
 {
 	FILE *f = fopen(path, "we");
 	uint64_t t0 = rd->start_ns, t1 = rd->end_ns;
+	struct rates rates = { 0 };
 
 	if (!f)
 		return -errno;
@@ -360,10 +605,17 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 	fprintf(f, " &middot; seed %llu &middot; %.1f s &middot; started ",
 		(unsigned long long)s->seed, s->seconds);
 	fl_xml_str(f, s->timestamp);
-	fprintf(f,
-		" &middot; ops ok %llu, failed %llu, timed out %llu. Shaded: fault windows.</p>\n",
+	fprintf(f, " &middot; ops ok %llu, failed %llu, timed out %llu",
 		(unsigned long long)s->ops_ok, (unsigned long long)s->ops_fail,
 		(unsigned long long)s->ops_timeout);
+	if (!isnan(s->avail_ops))
+		fprintf(f, " &middot; availability %.4g per operation", s->avail_ops);
+	if (!isnan(s->avail_time))
+		fprintf(f, ", %.4g per time (100 ms buckets with an ok operation)", s->avail_time);
+	if (s->n_kill + s->n_pause + s->n_restart)
+		fprintf(f, " &middot; process faults: %u kill, %u pause, %u restart", s->n_kill,
+			s->n_pause, s->n_restart);
+	fputs(". Shaded: fault windows.</p>\n", f);
 	if (s->error[0]) {
 		fputs("<p><b>error:</b> ", f);
 		fl_xml_str(f, s->error);
@@ -372,6 +624,12 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 	checks_table(f, s);
 	latency_plot(f, rd, t0, t1);
 	throughput_plot(f, rd, t0, t1);
+	lanes_plot(f, rd, t0, t1);
+	if (!rates_load(s->dir, &rates)) {
+		counters_plot(f, rd, &rates, t0, t1, false);
+		counters_plot(f, rd, &rates, t0, t1, true);
+	}
+	rates_free(&rates);
 	if (rd->n_samples) {
 		cost_plot(f, rd, t0, t1);
 		cost_table(f, rd);

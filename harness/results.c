@@ -155,6 +155,31 @@ uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *ev
 	return t;
 }
 
+/* The members a history has (docs/consistency.md): process, type (ok,
+ * fail, or info for a timeout: its effect is unknown), f and value. */
+static void op_history(struct fl_out *o, const struct fl_op *op)
+{
+	static const char *const types[] = { "ok", "fail", "info" };
+	char *end;
+
+	if (op->process)
+		fl_out_u64(o, "process", op->process);
+	fl_out_str(o, "type", types[op->status <= FL_OP_TIMEOUT ? op->status : FL_OP_FAIL]);
+	fl_out_str(o, "f", op->op);
+	if (op->value[0]) { /* a number as a number, as it was written */
+		unsigned long long v = strtoull(op->value, &end, 10);
+		char back[32];
+
+		snprintf(back, sizeof(back), "%llu", v);
+		if (!*end && !strcmp(back, op->value))
+			fl_out_u64(o, "value", v);
+		else
+			fl_out_str(o, "value", op->value);
+	}
+	if (op->skipped)
+		fl_out_bool(o, "skipped", true);
+}
+
 int fl_results_op(struct fl_results *r, const struct fl_op *op)
 {
 	struct fl_out o = { .f = r->ops, .json = true, .compact = true };
@@ -168,6 +193,7 @@ int fl_results_op(struct fl_results *r, const struct fl_op *op)
 	fl_out_str(&o, "op", op->op);
 	fl_out_str(&o, "status", fl_op_status_name(op->status));
 	fl_out_u64(&o, "latency_ns", op->end_ns - op->start_ns);
+	op_history(&o, op);
 	fl_out_close(&o, '}');
 	ret = fputc('\n', r->ops) == EOF ? -1 : 0;
 	if (op->status == FL_OP_OK)

@@ -71,6 +71,11 @@ struct fl_suite {
 	size_t n_cases;
 	struct fl_tcost *transport; /* cost per window (summary.json "transport") */
 	size_t n_transport;
+	/* availability of the whole run: ok ops / ops, and the share of 100 ms
+	 * buckets with an operation in flight that saw an ok one (NAN: none) */
+	double avail_ops, avail_time;
+	/* process faults applied (kill, pause/stop, restart steps and requests) */
+	unsigned int n_kill, n_pause, n_restart;
 };
 
 void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c);
@@ -84,7 +89,43 @@ int fl_junit_write(const char *path, const struct fl_suite *suites, size_t n);
 void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n);
 void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n);
 
-/* report.html: latency and throughput over time, fault windows shaded. */
+/* report.html: latency and throughput over time, per-node latency lanes,
+ * fault counters over time (counters.jsonl), fault windows shaded. */
 int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_run_data *rd);
+
+/* ---- many runs: the index, fallacy report's rows, --compare (reports.c) */
+
+/* Operations of one window of a run: all of it, outside every fault
+ * window, or one fault's window. Latency (s) of every op that started in
+ * it; NAN without ops. */
+struct fl_win {
+	char name[FL_ID_MAX + 8];
+	size_t ops, ok;
+	double avail, p50, p90, p99;
+};
+
+#define FL_ROW_MAX_WINDOWS 16
+
+/* One run as the index, `fallacy report` and --compare show it. */
+struct fl_row {
+	const struct fl_suite *s;
+	struct fl_win all;
+	struct fl_win win[FL_ROW_MAX_WINDOWS]; /* "outside", then each fault */
+	size_t n_win;
+};
+
+/* Read s->dir's ops and events into row (NANs when there are none). */
+int fl_row_load(const struct fl_suite *s, struct fl_row *row);
+/* Table (or a JSON array): scenario, target, verdict, checks passed,
+ * availability, p99, folder. */
+void fl_rows_print(FILE *f, const struct fl_row *rows, size_t n, bool json);
+/* PATH (index.html): one row per run, linking each run's report.html,
+ * summary.json and junit.xml relative to PATH's folder. */
+int fl_report_index(const char *path, const struct fl_suite *suites, size_t n);
+/* Two sets of runs side by side, paired by scenario and target: checks,
+ * availability and latency percentiles per window, with deltas. Text (or
+ * JSON) on f; HTML to html when not NULL. */
+int fl_report_compare(FILE *f, const char *html, const struct fl_row *a, size_t na,
+		      const struct fl_row *b, size_t nb, bool json);
 
 #endif

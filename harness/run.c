@@ -19,20 +19,18 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "dataplane/dataplane.h"
 #include "faults/fault.h"
 #include "lab/lab.h"
 #include "labfile.h"
 #include "parse.h"
 #include "proc.h"
 #include "state/state.h"
+#include "supervisor/session.h"
 #include "steps.h"
 #include "tls.h"
 #include "transport.h"
 
-/* Readiness: the target's ready command is run again every READY_RETRY_US,
- * each run given at most READY_RUN_MAX_NS. */
-#define READY_RETRY_US 200000
-#define READY_RUN_MAX_NS (5 * FL_NSEC_PER_SEC)
 /* The measured part: the load threads get START_DELAY_NS to start before
  * offset 0; the main thread looks at the load every MAIN_TICK_US and
  * reports progress every PROGRESS_TTY_NS on a terminal, PROGRESS_NS
@@ -41,6 +39,9 @@
 #define MAIN_TICK_US 50000
 #define PROGRESS_TTY_NS (200 * FL_NSEC_PER_MSEC)
 #define PROGRESS_NS (5 * FL_NSEC_PER_SEC)
+/* fault-counters.jsonl: the lab's fault counters this often (the report
+ * plots dropped, delayed and bytes over time from them) */
+#define SAMPLE_NS (500 * FL_NSEC_PER_MSEC)
 
 volatile sig_atomic_t fl_run_interrupted;
 
@@ -111,6 +112,7 @@ static int scratch_dirs(struct fl_run *r, struct fl_suite *s)
 static int lab_up(struct fl_run *r, struct fl_suite *s)
 {
 	static int serial;
+	const char *names[FL_RUN_MAX_NODES];
 	struct fl_lab_spec spec = { 0 };
 	int ret;
 
@@ -119,8 +121,11 @@ static int lab_up(struct fl_run *r, struct fl_suite *s)
 	else
 		snprintf(r->lab_name, sizeof(r->lab_name), "fr%d-%d", (int)getpid() % 1000000,
 			 ++serial);
+	for (size_t i = 0; i < r->n_nodes; i++)
+		names[i] = r->plan.names[i];
 	spec.name = r->lab_name;
 	spec.n_nodes = r->n_nodes;
+	spec.node_names = names;
 	spec.ipv6 = r->sc->ipv6;
 	if (r->sc->lab)
 		fl_labfile_spec(r->sc->lab, r->lab_name, &spec);
@@ -173,123 +178,20 @@ static int expand(const struct fl_run *r, size_t i, const char *tmpl, char **out
 	return 0;
 }
 
-static int start_node(struct fl_run *r, size_t i, struct fl_err *err)
-{
-	struct fl_run_node *n = &r->nodes[i];
-	struct fl_spawn sp = { .netns = n->netns, .user = r->t->user, .journal = r->st };
-	char path[700], *cmd = NULL, **env = calloc(r->t->n_env + 1, sizeof(char *));
-	int ret = -ENOMEM;
-
-	fl_err_set(err, "out of memory");
-	snprintf(path, sizeof(path), "%s/logs/%s.log", r->dir, n->name);
-	if (n->log_fd < 0)
-		n->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (!env || n->log_fd < 0)
-		goto out;
-	ret = expand(r, i, r->t->start_run, &cmd, err);
-	for (size_t k = 0; k < r->t->n_env && !ret; k++)
-		ret = expand(r, i, r->t->env[k], &env[k], err);
-	if (ret)
-		goto out;
-	sp.cmd = cmd;
-	sp.env = env;
-	sp.out_fd = n->log_fd;
-	dprintf(n->log_fd, "# fallacy: starting on %s (%s): %s\n", n->name, n->ip, cmd);
-	ret = fl_proc_spawn(&sp, &n->pid);
-	if (ret)
-		fl_err_set(err, "cannot start the target on %s: %s", n->name, strerror(-ret));
-	else
-		fl_results_event(r->res, 0, "target-start", n->name);
-out:
-	free(cmd);
-	for (size_t k = 0; env && k < r->t->n_env; k++)
-		free(env[k]);
-	free(env);
-	return ret;
-}
-
-/* Has pid exited? Leaves it for stop_targets to reap (WNOWAIT). */
-static bool exited(pid_t pid, int *status)
-{
-	siginfo_t si = { .si_pid = 0 };
-
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) || !si.si_pid)
-		return false;
-	if (status)
-		*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-	return true;
-}
-
-/* Run the ready command on node i until it succeeds or the deadline. */
-static int wait_ready(struct fl_run *r, size_t i, uint64_t deadline, struct fl_err *err)
-{
-	struct fl_run_node *n = &r->nodes[i];
-	struct fl_spawn sp = {
-		.netns = n->netns, .user = r->t->user, .out_fd = n->log_fd, .die_with_parent = true
-	};
-	char *cmd = NULL, limit[32];
-	int status = -1, ret;
-
-	if (!r->t->ready_run)
-		return 0;
-	ret = expand(r, i, r->t->ready_run, &cmd, err);
-	sp.cmd = cmd;
-	while (!ret && !fl_run_interrupted) {
-		uint64_t now = fl_clock_mono_ns();
-
-		if (exited(n->pid, NULL)) {
-			status = -1;
-			break;
-		}
-		if (now >= deadline)
-			break;
-		if (!fl_proc_run(&sp,
-				 deadline - now < READY_RUN_MAX_NS ? deadline - now :
-								     READY_RUN_MAX_NS,
-				 &status) &&
-		    status == 0)
-			break;
-		usleep(READY_RETRY_US);
-	}
-	free(cmd);
-	if (!ret && exited(n->pid, &status)) {
-		fl_err_set(err,
-			   "the target on %s exited (status %d) before it was ready (see "
-			   "%s/logs/%s.log)",
-			   n->name, status, r->dir, n->name);
-		return -ECHILD;
-	}
-	if (ret || status == 0)
-		return ret;
-	fl_format_duration(r->t->ready_timeout_ns, limit, sizeof(limit));
-	fl_err_set(err, "target '%s' was not ready on %s within %s (see %s/logs/%s.log)",
-		   r->t->name, n->name, limit, r->dir, n->name);
-	return -ETIMEDOUT;
-}
-
-int fl_run_start_target(struct fl_run *r, size_t i, struct fl_err *err)
-{
-	int ret = start_node(r, i, err);
-
-	return ret ?: wait_ready(r, i, fl_clock_mono_ns() + r->t->ready_timeout_ns, err);
-}
-
+/* Open each node's log, start the target's processes, wait until ready. */
 static int start_targets(struct fl_run *r, struct fl_suite *s)
 {
-	struct fl_err err;
-	uint64_t deadline;
-	int ret = 0;
+	char path[700];
+	struct fl_err err = { "" };
 
-	for (size_t i = 0; i < r->n_nodes && !ret; i++)
-		ret = start_node(r, i, &err);
-	deadline = fl_clock_mono_ns() + r->t->ready_timeout_ns;
-	for (size_t i = 0; i < r->n_nodes && !ret; i++)
-		ret = wait_ready(r, i, deadline, &err);
-	if (ret)
-		return run_fail(s, ret, "%s", err.msg);
-	if (fl_run_interrupted)
-		return run_fail(s, -EINTR, "interrupted");
-	fl_results_event(r->res, 0, "ready", NULL);
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		snprintf(path, sizeof(path), "%s/logs/%s.log", r->dir, r->nodes[i].name);
+		r->nodes[i].log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (r->nodes[i].log_fd < 0)
+			return run_fail(s, -errno, "cannot write %s: %s", path, strerror(errno));
+	}
+	if (fl_run_targets_start(r, &err))
+		return run_fail(s, -EINVAL, "%s", err.msg);
 	return 0;
 }
 
@@ -347,41 +249,6 @@ static void capture_stop(struct fl_run *r)
 		fl_capture_free(n->cap);
 		n->cap = NULL;
 	}
-}
-
-void fl_run_stop_target(struct fl_run *r, size_t i, const char *why)
-{
-	struct fl_run_node *n = &r->nodes[i];
-	int status = 0, killed;
-	struct fl_out *o;
-
-	if (n->pid <= 0)
-		return;
-	if (!why && exited(n->pid, &status)) {
-		o = fl_results_event_begin(r->res, 0, "target-exited", n->name, NULL);
-		fl_out_i64(o, "status", status);
-		fl_results_event_end(r->res);
-		pr_warn("the target on %s had exited by itself (status %d) before the end; "
-			"see logs/%s.log",
-			n->name, status, n->name);
-	}
-	killed = fl_proc_stop(n->pid, r->t->stop_grace_ns, &status);
-	o = fl_results_event_begin(r->res, 0, "target-stop", n->name, NULL);
-	fl_out_i64(o, "status", status);
-	fl_out_bool(o, "killed", killed > 0);
-	if (why) /* "left": the node left the lab (a topology step) */
-		fl_out_str(o, "why", why);
-	fl_results_event_end(r->res);
-	n->pid = 0;
-}
-
-static void stop_targets(struct fl_run *r)
-{
-	for (size_t k = r->n_nodes; k-- > 0;)
-		fl_run_stop_target(r, k, NULL);
-	for (size_t k = 0; k < r->n_nodes; k++)
-		if (r->nodes[k].log_fd > 0)
-			close(r->nodes[k].log_fd);
 }
 
 struct tl_arg {
@@ -469,6 +336,42 @@ static void step_sample(void *arg)
 	fl_run_sample_soon(arg);
 }
 
+/* One line of fault-counters.jsonl: {"mono_ns", "faults": [{"id", "kind",
+ * counters...}]}, every fault of the lab's session at that moment. */
+static void sample_counters(struct fl_run *r)
+{
+	struct fl_out o = { .json = true, .compact = true };
+	struct fl_fault_stat *v = NULL;
+	struct fl_target t;
+	struct fl_err err;
+	char path[700];
+	int n = 0;
+
+	if (!r->fault_samples) {
+		snprintf(path, sizeof(path), "%s/fault-counters.jsonl", r->dir);
+		r->fault_samples = fopen(path, "we");
+	}
+	if (!r->fault_samples || fl_target_from_session(r->lab_name, &t, &err) ||
+	    fl_fault_stats(&t, &v, &n))
+		return;
+	o.f = r->fault_samples;
+	fl_out_open(&o, "", '{');
+	fl_out_u64(&o, "mono_ns", fl_clock_mono_ns());
+	fl_out_open(&o, "faults", '[');
+	for (int i = 0; i < n; i++) {
+		fl_out_open(&o, "", '{');
+		fl_out_str(&o, "id", v[i].id);
+		fl_out_str(&o, "kind", v[i].kind);
+		fl_counters_print(&v[i].c, &o);
+		fl_out_close(&o, '}');
+	}
+	fl_out_close(&o, ']');
+	fl_out_close(&o, '}');
+	fputc('\n', r->fault_samples);
+	fflush(r->fault_samples); /* the report reads it before the run ends */
+	free(v);
+}
+
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_result *res)
 {
@@ -483,7 +386,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 				  .stop = &fl_run_interrupted,
 				  .realtime = true };
 	struct tl_arg a = { &tl, 0 };
-	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS;
+	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS, sampled = 0;
 	struct fl_err err;
 	pthread_t th;
 	int ret;
@@ -494,6 +397,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	r->t0 = fl_clock_mono_ns() + START_DELAY_NS;
 	r->t_end = r->t0 + r->sc->duration_ns;
 	tl.t0 = r->t0;
+	tl.t_end = r->t_end;
 	tl.after_step = step_sample;
 	tl.arg = r;
 	ret = fl_run_samples_start(r);
@@ -515,6 +419,10 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	at_started = !pthread_create(&at_th, NULL, at_checks_thread, &ac);
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
 		usleep(MAIN_TICK_US);
+		if (fl_clock_mono_ns() - sampled >= SAMPLE_NS) {
+			sampled = fl_clock_mono_ns();
+			sample_counters(r);
+		}
 		if (fl_clock_mono_ns() - last >= every) {
 			last = fl_clock_mono_ns();
 			fl_run_load_poll(r);
@@ -525,6 +433,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	if (at_started)
 		pthread_join(at_th, NULL);
 	fl_run_load_stop(r);
+	sample_counters(r);
 	fl_timeline_heal_all(&tl);
 	fl_run_samples_stop(r); /* after the load: its last operations' bytes count */
 	fl_results_event(r->res, fl_run_interrupted ? 0 : r->t_end, "end", NULL);
@@ -540,37 +449,34 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	return 0;
 }
 
-static const struct fl_run_node *run_node(const struct fl_run *r, const char *name, size_t *idx)
-{
-	for (size_t i = 0; i < r->n_nodes; i++)
-		if (!strcmp(r->nodes[i].name, name)) {
-			*idx = i;
-			return &r->nodes[i];
-		}
-	return NULL;
-}
-
-/* command (on a node, while the target still runs) and invariant checks */
+/* command (on a node, while the target still runs) and invariant checks:
+ * with the target's environment and the results' paths */
 static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 			      struct fl_check_result *res)
 {
-	char env_ops[700], env_ev[700], env_dir[600], *env[4] = { env_ops, env_ev, env_dir, NULL };
-	struct fl_spawn sp = { .env = env, .die_with_parent = true };
+	char env_ops[700], env_ev[700], env_dir[600], *extra[3] = { env_ops, env_ev, env_dir };
+	struct fl_spawn sp = { .die_with_parent = true };
 	const struct fl_run_node *n = NULL;
-	char path[700], *cmd = NULL, why[128] = "";
-	struct fl_err eerr;
-	int status = -1, ret;
+	char path[700], *cmd = NULL, why[128] = "", **env = NULL;
+	struct fl_err err;
+	int status = -1, ret, i;
 	size_t idx = 0;
 
 	snprintf(env_ops, sizeof(env_ops), "FALLACY_OPS=%s/ops.jsonl", r->dir);
 	snprintf(env_ev, sizeof(env_ev), "FALLACY_EVENTS=%s/events.jsonl", r->dir);
 	snprintf(env_dir, sizeof(env_dir), "FALLACY_RESULTS=%s", r->dir);
-	if (ck->kind == FL_CHECK_COMMAND && !(n = run_node(r, ck->node, &idx))) {
-		fl_check_eval_status(ck, -1, "no such node in the lab", res);
-		return;
+	if (ck->kind == FL_CHECK_COMMAND) { /* a node, or the first node of a role */
+		if ((i = fl_sel_index(&r->sel, ck->node)) < 0) {
+			fl_check_eval_status(ck, -1, "no such node or role in the lab", res);
+			return;
+		}
+		idx = (size_t)i;
+		n = &r->nodes[idx];
 	}
-	if (expand(r, idx, ck->run, &cmd, &eerr)) {
-		fl_check_eval_status(ck, -1, eerr.msg, res);
+	if (expand(r, idx, ck->run, &cmd, &err) ||
+	    fl_run_env(r, n ? idx : SIZE_MAX, 0, extra, 3, &env, &err)) {
+		fl_check_eval_status(ck, -1, err.msg, res);
+		free(cmd);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/logs/check-%s.log", r->dir, n ? n->name : "invariant");
@@ -578,6 +484,7 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 	sp.netns = n ? n->netns : NULL;
 	sp.user = n ? r->t->user : NULL;
 	sp.cmd = cmd;
+	sp.env = env;
 	ret = fl_proc_run(&sp, ck->timeout_ns, &status);
 	if (ret == -ETIMEDOUT)
 		snprintf(why, sizeof(why), "timed out; output in logs/check-%s.log",
@@ -591,6 +498,7 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 	if (sp.out_fd >= 0)
 		close(sp.out_fd);
 	free(cmd);
+	fl_run_env_free(env);
 }
 
 static void ops_counts(struct fl_suite *s, const struct fl_run_data *rd)
@@ -603,6 +511,16 @@ static void ops_counts(struct fl_suite *s, const struct fl_run_data *rd)
 		else
 			s->ops_timeout++;
 	}
+}
+
+/* The run's availability per operation and per time. */
+static void availability(struct fl_suite *s, const struct fl_run_data *rd)
+{
+	size_t ok = 0, all = 0;
+
+	s->avail_ops = rd->n_ops ? (double)s->ops_ok / (double)rd->n_ops : NAN;
+	fl_avail_time(NULL, rd, &ok, &all);
+	s->avail_time = all ? (double)ok / (double)all : NAN;
 }
 
 /* Data checks over the files, then everything into the suite. */
@@ -633,6 +551,7 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 	}
 	s->n_cases = r->sc->n_checks;
 	ops_counts(s, &rd);
+	availability(s, &rd);
 	snprintf(path, sizeof(path), "%s/report.html", r->dir);
 	fl_report_html(path, s, &rd);
 	fl_run_data_free(&rd);
@@ -686,8 +605,11 @@ static void write_resolved(const struct fl_run *r)
 	f = fopen(path, "we");
 	if (!f)
 		return;
-	fprintf(f, "# resolved by fallacy run from %s against %s (seed %llu)\n", r->sc->file,
-		r->t->file, (unsigned long long)r->seed);
+	fprintf(f, "# resolved by fallacy run from %s against %s on %zu nodes (seed %llu",
+		r->sc->file, r->t->file, r->n_nodes, (unsigned long long)r->seed);
+	if (r->o->time_scale && r->o->time_scale != 1)
+		fprintf(f, ", times scaled by %g", r->o->time_scale);
+	fprintf(f, ")\n");
 	fl_scenario_print(r->sc, r->seed, f);
 	fclose(f);
 }
@@ -705,6 +627,7 @@ static void suite_init(struct fl_run *r, struct fl_suite *s)
 	gmtime_r(&now, &tm);
 	strftime(s->timestamp, sizeof(s->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	s->seed = r->seed;
+	s->avail_ops = s->avail_time = NAN;
 }
 
 uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o)
@@ -720,24 +643,54 @@ uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o)
 	return seed & FL_SEED_MAX;
 }
 
-static int run_init(struct fl_run *r, const struct fl_scenario *sc, const struct fl_sut *t,
+size_t fl_run_nodes(const struct fl_scenario *sc, const struct fl_sut *t,
 		    const struct fl_run_opts *o)
+{
+	return o && o->nodes ? o->nodes : sc->nodes ? sc->nodes : t->nodes;
+}
+
+/* What selectors resolve against: the plan's names and roles (lab_up
+ * points them at the nodes), the seed, the leader: command. */
+static void sel_init(struct fl_run *r)
+{
+	r->sel.n = r->n_nodes;
+	r->sel.seed = r->seed;
+	r->sel.target = r->t->name;
+	r->sel.has_leader = r->t->leader != NULL;
+	r->sel.leader = r->t->leader ? fl_run_leader : NULL;
+	r->sel.arg = r;
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		r->sel.names[i] = r->plan.names[i];
+		r->sel.roles[i] = r->plan.roles[i];
+	}
+}
+
+static int run_init(struct fl_run *r, const struct fl_scenario *sc, const struct fl_sut *t,
+		    const struct fl_run_opts *o, struct fl_err *err)
 {
 	memset(r, 0, sizeof(*r));
 	r->sc = sc;
 	r->t = t;
 	r->o = o;
-	r->n_nodes = sc->nodes ? sc->nodes : t->nodes;
+	r->n_nodes = fl_run_nodes(sc, t, o);
 	r->seed = fl_run_seed(sc, o);
 	pthread_mutex_init(&r->seq_lock, NULL);
 	pthread_rwlock_init(&r->topo_lock, NULL);
+	pthread_mutex_init(&r->proc_lock, NULL);
 	for (size_t i = 0; i < FL_RUN_MAX_NODES; i++)
 		r->nodes[i].log_fd = -1;
 	if (o->out)
 		snprintf(r->dir, sizeof(r->dir), "%s", o->out);
 	else
 		fl_results_default_dir(sc->name, r->dir, sizeof(r->dir));
-	return r->n_nodes > FL_RUN_MAX_NODES ? -E2BIG : 0;
+	if (r->n_nodes > FL_RUN_MAX_NODES) {
+		fl_err_set(err, "at most %d nodes", FL_RUN_MAX_NODES);
+		return -E2BIG;
+	}
+	if (fl_run_plan_nodes(sc, t, r->n_nodes, &r->plan, err))
+		return -EINVAL;
+	sel_init(r);
+	return 0;
 }
 
 /* Everything after the lab is up; returns the first error. */
@@ -749,6 +702,13 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 	if (ret)
 		return run_fail(s, ret, "%s", err.msg);
 	ret = start_targets(r, s) ?: capture_start(r, s);
+	/* a leader: command that finds no leader is bad input: found before
+	 * the load or any step starts */
+	if (!ret && fl_run_leader_check(r, &err))
+		ret = run_fail(s, -EINVAL, "%s", err.msg);
+	if (!ret && fl_runctl_start(r))
+		pr_warn("%s: no control socket: `fallacy process` cannot reach this run",
+			r->sc->name);
 	if (!ret)
 		ret = run_timeline(r, s, res);
 	capture_stop(r);
@@ -758,6 +718,9 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 		if (ck->kind == FL_CHECK_COMMAND && !ck->has_at)
 			run_command_check(r, ck, &res[i]);
 	}
+	fl_runctl_stop(r);
+	if (r->t0)
+		fl_run_teardown(r);
 	return ret;
 }
 
@@ -767,15 +730,15 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	struct fl_check_result *res = calloc(sc->n_checks + 1, sizeof(*res));
 	uint64_t t_start = fl_clock_mono_ns();
 	struct fl_run r;
-	struct fl_err err;
+	struct fl_err err = { "out of memory" };
 	char path[700];
-	int ret = run_init(&r, sc, t, o);
+	int ret = run_init(&r, sc, t, o, &err);
 
 	suite_init(&r, s);
 	s->cases = calloc(sc->n_checks + 1, sizeof(*s->cases));
 	if (ret || !res || !s->cases) {
 		free(res);
-		return run_fail(s, ret ?: -ENOMEM, "too many nodes or out of memory");
+		return run_fail(s, ret ?: -ENOMEM, "%s", err.msg);
 	}
 	for (size_t i = 0; i < sc->n_checks; i++)
 		fl_check_eval_status(&sc->checks[i], -1, "not run", &res[i]);
@@ -788,7 +751,7 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	ret = lab_up(&r, s);
 	if (!ret)
 		ret = run_on_lab(&r, res, s);
-	stop_targets(&r);
+	fl_run_targets_stop(&r);
 	if (r.lab) {
 		if (fl_lab_down(r.lab_name) && !ret)
 			ret = run_fail(s, -EIO, "lab '%s' did not come down cleanly", r.lab_name);
@@ -806,6 +769,9 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		if (sc->checks[i].kind == FL_CHECK_INVARIANT)
 			run_command_check(&r, &sc->checks[i], &res[i]);
 	s->seconds = (fl_clock_mono_ns() - t_start) / 1e9;
+	s->n_kill = r.n_kill;
+	s->n_pause = r.n_pause;
+	s->n_restart = r.n_restart;
 	evaluate(&r, res, s);
 	write_counters(&r);
 	snprintf(path, sizeof(path), "%s/summary.json", r.dir);
@@ -813,8 +779,11 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 	snprintf(path, sizeof(path), "%s/junit.xml", r.dir);
 	fl_junit_write(path, s, 1);
 	fl_results_close(r.res);
+	if (r.fault_samples)
+		fclose(r.fault_samples);
 	pthread_mutex_destroy(&r.seq_lock);
 	pthread_rwlock_destroy(&r.topo_lock);
+	pthread_mutex_destroy(&r.proc_lock);
 	free(res);
 	return ret;
 }

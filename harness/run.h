@@ -9,10 +9,12 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "results.h"
 #include "scenario.h"
+#include "select.h"
 #include "target.h"
 #include "timeline.h"
 
@@ -27,15 +29,36 @@ struct fl_run_opts {
 	bool has_seed;
 	bool progress_tty; /* one live line on a TTY, else plain lines */
 	bool capture; /* pcap/NODE.pcap of every node's eth0 */
+	size_t nodes; /* --nodes N: the lab's size (0: the scenario's, else the target's) */
+	double time_scale; /* --time-scale F (0: 1) */
+	bool seed_random; /* the seed was drawn at random (the plan says so) */
 };
 
 #define FL_RUN_MAX_NODES 64
+
+/* What the target's processes are doing (runproc.c). */
+enum fl_proc_state {
+	FL_PROC_RUNNING,
+	FL_PROC_PAUSED, /* SIGSTOP (pause:/stop: steps), until SIGCONT */
+	FL_PROC_KILLED, /* SIGKILL (kill: steps), until restarted or healed */
+	FL_PROC_EXITED, /* by itself */
+};
+
+/* One process of a node: one item of the target's start: on this node. */
+struct fl_run_proc {
+	const struct fl_tstart *item;
+	pid_t pid; /* 0 when not running */
+	enum fl_proc_state state;
+	unsigned int starts;
+};
 
 struct fl_run_node {
 	char name[16];
 	char netns[64];
 	char ip[48], ip6[64];
-	pid_t pid; /* the target process, 0 if none */
+	const char *role; /* the target's role of the node, NULL for none */
+	struct fl_run_proc procs[FL_TARGET_MAX_STARTS];
+	size_t n_procs;
 	int log_fd;
 	pid_t load_pid; /* a workload process */
 	char ops_file[700]; /* the workload's $FALLACY_OPS */
@@ -66,10 +89,17 @@ struct fl_run {
 	 * threads expand their templates under it (read). */
 	struct fl_run_node nodes[FL_RUN_MAX_NODES];
 	size_t n_nodes;
+	struct fl_tplan plan; /* names and roles of the nodes (a node that joins is added) */
+	struct fl_sel_env sel; /* what the timeline's selectors resolve against */
 	struct fl_tnode tnodes[FL_RUN_MAX_NODES];
 	size_t n_tnodes;
 	int tidx[FL_RUN_MAX_NODES]; /* node slot -> index in tnodes, -1 if not present */
 	pthread_rwlock_t topo_lock;
+	/* the target's processes (runproc.c): steps, the control socket and
+	 * the shutdown change them under this lock */
+	pthread_mutex_t proc_lock;
+	unsigned int n_kill, n_pause, n_restart; /* process faults, for the summary */
+	struct fl_runctl *ctl; /* `fallacy process` requests (runctl.c) */
 	char dir[512];
 	char scratch[80]; /* /tmp/fallacy-LAB.RANDOM, journaled with the lab */
 	char tls_dir[100]; /* SCRATCH/tls with tls: true, else "" */
@@ -78,6 +108,7 @@ struct fl_run {
 	volatile sig_atomic_t stop_load;
 	uint64_t seq; /* {{seq}} of probes, shared by all nodes */
 	pthread_mutex_t seq_lock;
+	FILE *fault_samples; /* fault-counters.jsonl: the faults' counters, for the report */
 	char counters[8192]; /* JSON members "ID": {...} of healed faults */
 	size_t counters_len;
 	/* counters.jsonl (runstats.c): transport counters every second and at
@@ -95,15 +126,21 @@ struct fl_run {
 /* Set by SIGINT/SIGTERM handlers of the command. */
 extern volatile sig_atomic_t fl_run_interrupted;
 
+/* The lab's size: --nodes, else the scenario's nodes:, else the target's. */
+size_t fl_run_nodes(const struct fl_scenario *sc, const struct fl_sut *t,
+		    const struct fl_run_opts *o);
+
 /* Run sc against t; fills suite (always, also on errors). Returns 0 when
  * the run completed (checks may have failed) or -errno after an error
  * (suite->error says what). */
 int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		    const struct fl_run_opts *o, struct fl_suite *suite);
 /* --dry-run: print the resolved plan. */
-/* Every fault step of sc parsed and expanded by `fault add`'s own parser
- * against the nodes a lab of n_nodes will have (nothing is created). */
-int fl_run_validate(const struct fl_scenario *sc, size_t n_nodes, struct fl_err *err);
+/* Every step of sc, its selectors resolved against the nodes and roles a
+ * run of t on n_nodes will have, checked by its kind (fault steps by
+ * `fault add`'s own parser); nothing is created. */
+int fl_run_validate(const struct fl_scenario *sc, const struct fl_sut *t, size_t n_nodes,
+		    struct fl_err *err);
 /* The run's seed: --seed, else the scenario's, else random. */
 uint64_t fl_run_seed(const struct fl_scenario *sc, const struct fl_run_opts *o);
 void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const struct fl_run_opts *o,
@@ -121,17 +158,62 @@ void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v);
 int fl_run_load_node(struct fl_run *r, size_t i);
 void fl_run_load_node_stop(struct fl_run *r, size_t i);
 
-/* run.c, for topology steps: start the target on node slot i and wait
- * until it is ready (its ready command, bounded by the target's timeout). */
+/* The environment of a command on node i (i == SIZE_MAX: on no node): the
+ * target's env:, the env of every start item of the node, then extra
+ * (KEY=VALUE templates, may be NULL), expanded ({{seq}} and {{value}} are
+ * seq); NULL-terminated, malloc'd (fl_run_env_free). */
+int fl_run_env(const struct fl_run *r, size_t i, uint64_t seq, char *const *extra, size_t n_extra,
+	       char ***out, struct fl_err *err);
+void fl_run_env_free(char **env);
+
+/* the target's processes, runproc.c */
+/* Start every start: item in order (each item's nodes ready before the
+ * next starts), then the setup: commands. */
+int fl_run_targets_start(struct fl_run *r, struct fl_err *err);
+/* teardown: commands (before the targets stop; failures are warnings). */
+void fl_run_teardown(struct fl_run *r);
+/* Stop every process, last started first (SIGCONT to paused ones). */
+void fl_run_targets_stop(struct fl_run *r);
+/* For topology steps: start the start items of node slot i (a node that
+ * joined), in order, each ready before the next (its ready command,
+ * bounded by the item's timeout); stop them (it left, or is leaving: why
+ * goes into the target-stop events). */
 int fl_run_start_target(struct fl_run *r, size_t i, struct fl_err *err);
-/* Stop node slot i's target (it left, or is leaving). */
 void fl_run_stop_target(struct fl_run *r, size_t i, const char *why);
+/* Did the target run on node when it left (or does it now)? */
+bool fl_run_node_started(const struct fl_run *r, const char *node);
+
+enum fl_proc_action {
+	FL_PROC_KILL, /* SIGKILL; it stays down */
+	FL_PROC_PAUSE, /* SIGSTOP */
+	FL_PROC_RESUME, /* SIGCONT */
+	FL_PROC_RESTART, /* SIGTERM, the stop grace, SIGKILL, start again */
+	FL_PROC_HEAL, /* resume the paused, start the killed */
+};
+/* Act on node i's processes (name: only that start item's, NULL: all).
+ * Events (target-kill, ...) go to events.jsonl. */
+int fl_run_proc_act(struct fl_run *r, size_t i, const char *name, enum fl_proc_action a,
+		    struct fl_err *err);
+const char *fl_proc_action_name(enum fl_proc_action a);
+/* The nodes the target's leader: command names now (fl_sel_env.leader). */
+int fl_run_leader(void *run, size_t *order, size_t *n, struct fl_err *err);
+
+/* `fallacy process LAB ...` requests while a run is on (runctl.c). */
+int fl_runctl_start(struct fl_run *r);
+void fl_runctl_stop(struct fl_run *r);
+
 /* A fresh {{dir}} for node slot i (journaled with the lab). */
 int fl_run_scratch_dir(struct fl_run *r, size_t i, struct fl_err *err);
+/* The names and roles of a run of t on n nodes: the target's plan, with a
+ * scenario's lab: file naming the nodes. */
+int fl_run_plan_nodes(const struct fl_scenario *sc, const struct fl_sut *t, size_t n,
+		      struct fl_tplan *p, struct fl_err *err);
 
 /* topology steps in a run (runtopo.c) */
 struct fl_topo;
-/* The run's nodes and templates from r->lab (under topo_lock). */
+/* The run's nodes and templates from r->lab (under topo_lock); a node new
+ * to the run (it joined) gets a slot, a name in the plan and the
+ * selectors, and the role the target's roles: give the next node. */
 void fl_run_sync_nodes(struct fl_run *r);
 /* One topology change during the run: the target's leave command and the
  * node's probes drained before a node leaves, its target stopped after;
@@ -139,8 +221,6 @@ void fl_run_sync_nodes(struct fl_run *r);
  * new node, ready, and its probes. c->lab follows. */
 int fl_run_topo(struct fl_run *r, struct fl_step_ctx *c, const struct fl_topo *t, bool start,
 		struct fl_err *err);
-/* Did the target run on node when it left? */
-bool fl_run_node_started(const struct fl_run *r, const char *node);
 
 /* transport counters into counters.jsonl, runstats.c: a first sample just
  * before t0 (set it first), then one every second on t0's grid until stop,
@@ -157,5 +237,10 @@ struct fl_step_ctx;
 int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err);
 /* Validate the timeline's fault words against the lab, before anything runs. */
 int fl_run_faults_check(struct fl_run *r, struct fl_err *err);
+/* When the target has a leader: command: ask it once, now (the targets are
+ * ready), so a command that finds no leader is an error before the load or
+ * any step starts (it names the target's leader: line), and the leader
+ * event is there for checks. */
+int fl_run_leader_check(struct fl_run *r, struct fl_err *err);
 
 #endif

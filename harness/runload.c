@@ -24,6 +24,8 @@
 void fl_run_vars(const struct fl_run *r, size_t i, struct fl_tvars *v)
 {
 	memset(v, 0, sizeof(*v));
+	if (i >= r->n_nodes)
+		i = 0;
 	v->t = r->t;
 	v->scenario = r->sc->name;
 	v->lab = r->lab_name;
@@ -47,6 +49,8 @@ struct inflight {
 	pid_t pid;
 	int fd; /* pidfd */
 	uint64_t start;
+	const struct fl_top *op;
+	uint64_t seq;
 };
 
 struct prober {
@@ -55,50 +59,97 @@ struct prober {
 	int log_fd;
 	struct inflight fl[FL_PROBE_MAX_INFLIGHT];
 	size_t n;
+	struct fl_sel_rng rng; /* the mix: which operation each slot runs */
+	uint64_t total_weight;
 };
 
-static void probe_record(struct prober *p, uint64_t start, enum fl_op_status st)
+static void probe_record(struct prober *p, const struct inflight *f, enum fl_op_status st,
+			 bool skipped)
 {
-	struct fl_op op = { .start_ns = start, .end_ns = fl_clock_mono_ns(), .status = st };
+	struct fl_op op = { .start_ns = f->start,
+			    .end_ns = fl_clock_mono_ns(),
+			    .status = st,
+			    .process = f->seq + 1,
+			    .skipped = skipped };
 
 	snprintf(op.node, sizeof(op.node), "%s", p->r->nodes[p->i].name);
-	snprintf(op.op, sizeof(op.op), "%s", p->r->t->load_op);
+	snprintf(op.op, sizeof(op.op), "%s", f->op->name);
+	if (f->op->uses_value)
+		snprintf(op.value, sizeof(op.value), "%llu", (unsigned long long)f->seq);
 	fl_results_op(p->r->res, &op);
 }
 
-/* Start one run of the probe command; it joins the in-flight set. */
-static void probe_spawn(struct prober *p)
+/* The operation of the next slot, by the mix's weights (seeded). */
+static const struct fl_top *probe_pick(struct prober *p)
+{
+	const struct fl_sut *t = p->r->t;
+	uint64_t x;
+
+	if (t->n_ops == 1)
+		return &t->ops[0];
+	x = fl_sel_rng_next(&p->rng) % p->total_weight;
+	for (size_t k = 0; k < t->n_ops; k++) {
+		if (x < t->ops[k].weight)
+			return &t->ops[k];
+		x -= t->ops[k].weight;
+	}
+	return &t->ops[0];
+}
+
+static uint64_t next_seq(struct fl_run *r)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&r->seq_lock);
+	seq = r->seq++;
+	pthread_mutex_unlock(&r->seq_lock);
+	return seq;
+}
+
+/* Start one run of the probe command; it joins the in-flight set. When
+ * `concurrent` runs are still in flight, the slot's operation is not
+ * started and counts as a failed one (open loop: the schedule is kept). */
+static void probe_spawn(struct prober *p, uint64_t slot)
 {
 	struct fl_run *r = p->r;
 	struct fl_run_node *n = &r->nodes[p->i];
 	struct fl_spawn sp = {
 		.netns = n->netns, .out_fd = p->log_fd, .die_with_parent = true, .user = r->t->user
 	};
-	struct inflight *f = &p->fl[p->n];
+	struct inflight f = { .op = probe_pick(p), .seq = next_seq(r), .start = slot, .fd = -1 };
+	char *cmd = NULL, **env = NULL;
 	struct fl_tvars v;
 	struct fl_err err;
-	char *cmd = NULL;
 
+	if (p->n >= r->t->concurrent) {
+		probe_record(p, &f, FL_OP_FAIL, true);
+		return;
+	}
 	pthread_rwlock_rdlock(&r->topo_lock);
 	fl_run_vars(r, p->i, &v);
-	pthread_mutex_lock(&r->seq_lock);
-	v.seq = r->seq++;
-	pthread_mutex_unlock(&r->seq_lock);
+	v.seq = f.seq;
 	err.msg[0] = 0;
-	if (r->tidx[p->i] < 0 || fl_template_expand(r->t->load_run, &v, &cmd, &err)) {
+	/* a node that left: no more runs (its probe thread is ending) */
+	if (r->tidx[p->i] < 0 || fl_template_expand(f.op->run, &v, &cmd, &err) ||
+	    fl_run_env(r, p->i, f.seq, f.op->env, f.op->n_env, &env, &err)) {
 		pthread_rwlock_unlock(&r->topo_lock);
+		if (err.msg[0])
+			pr_warn("probe on %s: %s", n->name, err.msg);
+		free(cmd);
 		return;
 	}
 	pthread_rwlock_unlock(&r->topo_lock);
 	sp.cmd = cmd;
-	f->start = fl_clock_mono_ns();
-	if (fl_proc_spawn(&sp, &f->pid)) {
-		probe_record(p, f->start, FL_OP_FAIL);
+	sp.env = env;
+	f.start = fl_clock_mono_ns();
+	if (fl_proc_spawn(&sp, &f.pid)) {
+		probe_record(p, &f, FL_OP_FAIL, false);
 	} else {
-		f->fd = (int)syscall(SYS_pidfd_open, f->pid, 0);
-		p->n++;
+		f.fd = (int)syscall(SYS_pidfd_open, f.pid, 0);
+		p->fl[p->n++] = f;
 	}
 	free(cmd);
+	fl_run_env_free(env);
 }
 
 /* Reap the runs that ended, kill those past their timeout. */
@@ -123,7 +174,7 @@ static void probe_reap(struct prober *p)
 			k++;
 			continue;
 		}
-		probe_record(p, f->start, st);
+		probe_record(p, f, st, false);
 		if (f->fd >= 0)
 			close(f->fd);
 		p->fl[k] = p->fl[--p->n];
@@ -148,19 +199,22 @@ static void probe_wait(struct prober *p, uint64_t t)
 	ppoll(pfd, p->n, &ts, NULL);
 }
 
-/* Probe runs start on a fixed grid of slots (every T from t0); at most
- * `concurrent` run at once on a node, and a slot that finds them all busy
- * is skipped. */
+/* Probe runs start on a fixed grid of slots (every T from t0), whether or
+ * not earlier ones have finished, up to `concurrent` in flight on a node;
+ * a slot that finds them all busy is a failed operation. Slots that passed
+ * while this thread itself was late (a busy machine) are skipped. */
 static void *probe_thread(void *arg)
 {
 	struct probe_arg *a = arg;
 	struct prober p = { .r = a->r, .i = a->i };
 	struct fl_run *r = p.r;
 	uint64_t every = r->t->every_ns, next = r->t0;
-	size_t max = r->t->concurrent;
 	char path[700];
 
 	free(a);
+	fl_sel_rng_init(&p.rng, r->seed, p.i, UINT32_MAX);
+	for (size_t k = 0; k < r->t->n_ops; k++)
+		p.total_weight += r->t->ops[k].weight;
 	snprintf(path, sizeof(path), "%s/logs/probe-%s.log", r->dir, r->nodes[p.i].name);
 	p.log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	while (!r->stop_load && !r->nodes[p.i].stop_probe && next < r->t_end) {
@@ -171,10 +225,9 @@ static void *probe_thread(void *arg)
 			probe_wait(&p, next);
 			continue;
 		}
-		if (p.n < max)
-			probe_spawn(&p);
+		probe_spawn(&p, next);
 		next += every;
-		if (next <= now) /* slots that passed while busy are skipped */
+		if (next <= now) /* slots that passed while this thread was late */
 			next += ((now - next) / every + 1) * every;
 	}
 	while (p.n) { /* the last runs end or time out */
@@ -188,13 +241,14 @@ static void *probe_thread(void *arg)
 
 static bool load_on(const struct fl_run *r, size_t i)
 {
-	return !strcmp(r->t->load_node, "all") || !strcmp(r->t->load_node, r->nodes[i].name);
+	return fl_tplan_on(r->t->load_node, &r->plan, i);
 }
 
 static int start_workload(struct fl_run *r, size_t i)
 {
 	struct fl_run_node *n = &r->nodes[i];
-	char env_ops[700], env_node[64], *env[3] = { env_ops, env_node, NULL }, *cmd = NULL;
+	char env_ops[700], env_node[64], *extra[2] = { env_ops, env_node }, *cmd = NULL,
+					 **env = NULL;
 	struct fl_spawn sp = { .netns = n->netns, .out_fd = n->log_fd, .journal = r->st };
 	struct fl_tvars v;
 	struct fl_err err;
@@ -205,9 +259,11 @@ static int start_workload(struct fl_run *r, size_t i)
 	memcpy(n->ops_file, env_ops + 12, strlen(env_ops + 12) + 1);
 	snprintf(env_node, sizeof(env_node), "FALLACY_NODE=%s", n->name);
 	fl_run_vars(r, i, &v);
-	ret = fl_template_expand(r->t->load_run, &v, &cmd, &err);
+	ret = fl_template_expand(r->t->load_run, &v, &cmd, &err) ?:
+		      fl_run_env(r, i, 0, extra, 2, &env, &err);
 	if (ret) {
 		pr_err("workload: %s", err.msg);
+		free(cmd);
 		return ret;
 	}
 	sp.cmd = cmd;
@@ -215,6 +271,7 @@ static int start_workload(struct fl_run *r, size_t i)
 	sp.user = r->t->user;
 	ret = fl_proc_spawn(&sp, &n->load_pid);
 	free(cmd);
+	fl_run_env_free(env);
 	return ret;
 }
 

@@ -29,19 +29,44 @@ static struct fl_run_node *slot_of(struct fl_run *r, const char *name, size_t *i
 	return NULL;
 }
 
-/* A slot for a lab node the run has not seen (it joined). */
+/* The role the target's roles: give node slot i (the nodes before it as
+ * planned): a node that joins is the next node of a run one node larger;
+ * NULL when the roles do not fit that many nodes. */
+static const char *role_for(const struct fl_run *r, size_t i)
+{
+	struct fl_tplan p;
+	struct fl_err e;
+
+	if (!r->t->n_roles || fl_sut_plan(r->t, i + 1, &p, &e))
+		return NULL;
+	return p.roles[i];
+}
+
+/* A slot for a lab node the run has not seen (it joined): in the plan and
+ * the selectors too, so that later steps and the start items find it. */
 static struct fl_run_node *slot_add(struct fl_run *r, const struct fl_node *ln, size_t *idx)
 {
 	struct fl_run_node *n;
+	size_t i = r->n_nodes;
 
-	if (r->n_nodes >= FL_RUN_MAX_NODES)
+	if (i >= FL_RUN_MAX_NODES || i >= sizeof(r->plan.names) / sizeof(r->plan.names[0]))
 		return NULL;
 	*idx = r->n_nodes++;
-	n = &r->nodes[*idx];
+	n = &r->nodes[i];
 	memset(n, 0, sizeof(*n));
 	n->log_fd = -1;
 	snprintf(n->name, sizeof(n->name), "%s", ln->name);
 	snprintf(n->dir, sizeof(n->dir), "%s/%s", r->scratch, ln->name);
+	if (i >= r->plan.n || strcmp(r->plan.names[i], ln->name)) {
+		snprintf(r->plan.names[i], sizeof(r->plan.names[i]), "%s", ln->name);
+		r->plan.roles[i] = role_for(r, i);
+	}
+	if (r->plan.n < i + 1)
+		r->plan.n = i + 1;
+	n->role = r->plan.roles[i];
+	r->sel.names[i] = n->name;
+	r->sel.roles[i] = n->role;
+	r->sel.n = r->n_nodes;
 	return n;
 }
 
@@ -72,7 +97,7 @@ void fl_run_sync_nodes(struct fl_run *r)
 			inet_ntop(AF_INET6, &ln->ip6, n->ip6, sizeof(n->ip6));
 		/* {{ip}} of an IPv6-only node is its IPv6 address */
 		r->tnodes[r->n_tnodes] =
-			(struct fl_tnode){ n->name, n->ip[0] ? n->ip : n->ip6, n->ip6 };
+			(struct fl_tnode){ n->name, n->ip[0] ? n->ip : n->ip6, n->ip6, n->role };
 		r->tidx[idx] = (int)r->n_tnodes++;
 	}
 }
@@ -159,7 +184,7 @@ static int member_cmd(struct fl_run *r, size_t idx, const char *what, const char
 		fl_err_set(err, "the target's %s command needs another member to run on", what);
 		return -ENOENT;
 	}
-	self = (struct fl_tnode){ n->name, n->ip[0] ? n->ip : n->ip6, n->ip6 };
+	self = (struct fl_tnode){ n->name, n->ip[0] ? n->ip : n->ip6, n->ip6, n->role };
 	fl_run_vars(r, runner, &v);
 	v.nodes = others;
 	v.n_nodes = k;
@@ -202,11 +227,13 @@ static int run_leave(struct fl_run *r, struct fl_step_ctx *c, const struct fl_to
 
 	if (!n || !n->present)
 		return request(c, t, err); /* says what is wrong */
-	if (r->t->leave_run && n->pid > 0 && member_cmd(r, idx, "leave", r->t->leave_run, &e))
+	if (r->t->leave_run && fl_run_node_started(r, n->name) &&
+	    member_cmd(r, idx, "leave", r->t->leave_run, &e))
 		pr_warn("%s (the node leaves anyway)", e.msg);
 	/* its probes end first: their runs in flight finish or time out */
 	fl_run_load_node_stop(r, idx);
-	n->was_started = n->pid > 0;
+	n->was_started = false;
+	n->was_started = fl_run_node_started(r, n->name);
 	ret = request(c, t, err);
 	if (ret) {
 		if (r->t0 && !r->stop_load)
@@ -284,12 +311,4 @@ int fl_run_topo(struct fl_run *r, struct fl_step_ctx *c, const struct fl_topo *t
 			ret = tls_node(r, idx, err);
 	}
 	return ret;
-}
-
-bool fl_run_node_started(const struct fl_run *r, const char *node)
-{
-	for (size_t i = 0; i < r->n_nodes; i++)
-		if (!strcmp(r->nodes[i].name, node))
-			return r->nodes[i].was_started || r->nodes[i].pid > 0;
-	return false;
 }

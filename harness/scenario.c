@@ -11,15 +11,10 @@
 #include "faults/fault.h"
 #include "json.h"
 #include "labfile.h"
-#include "steps.h"
 #include "parse.h"
+#include "scenario_int.h"
+#include "steps.h"
 #include "transport.h"
-
-struct sctx {
-	const struct fl_ydoc *d;
-	struct fl_err *err;
-	struct fl_scenario *sc;
-};
 
 static const char *const fallacies[] = { "reliable",	   "latency",	  "bandwidth",
 					 "secure",	   "topology",	  "administrator",
@@ -79,28 +74,57 @@ static const struct fl_step_ops *step_kind(struct sctx *c, const struct fl_ynode
 	return NULL;
 }
 
-/* at, id, the kind's key and the kind's extra keys. */
-static int step_keys(struct sctx *c, const struct fl_ynode *s, const struct fl_step_ops *ops)
+/* at, id, the kind's key and the kind's extra keys; duration when the
+ * kind can be healed. */
+static int step_keys(struct sctx *c, const struct fl_ynode *s, const struct fl_step_ops *ops,
+		     bool pick)
 {
 	const char *allowed[32] = { "at", "id", ops->key };
 	size_t n = 3;
 
+	if (pick) { /* a schedule's pick: its kind and extra keys only */
+		allowed[0] = ops->key;
+		n = 1;
+	} else if (ops->heal) {
+		allowed[n++] = "duration";
+	}
 	for (size_t i = 0; ops->extra_keys && ops->extra_keys[i] && n < 31; i++)
 		allowed[n++] = ops->extra_keys[i];
 	allowed[n] = NULL;
-	return fl_ycheck_keys(c->d, s, "a timeline step", allowed, c->err);
+	return fl_ycheck_keys(c->d, s, pick ? "a schedule's pick" : "a timeline step", allowed,
+			      c->err);
 }
 
-static int step_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
+/* duration: the timeline heals the step by itself (a fault map's own
+ * `duration` key means the same and is already in st). */
+static int step_duration(struct sctx *c, struct fl_step *st, const struct fl_ynode *s)
+{
+	const struct fl_ynode *d = fl_ymap_get(s, "duration");
+	uint64_t ns = 0;
+
+	if (!d)
+		return 0;
+	if (st->duration_ns)
+		return fl_yerr(c->err, c->d, d,
+			       "'duration' is given twice (in the step and in its fault)");
+	if (fl_yget_duration(c->d, s, "duration", false, &ns, c->err))
+		return -EINVAL;
+	if (!ns)
+		return fl_yerr(c->err, c->d, d, "'duration' must be > 0 (or leave it out)");
+	st->duration_ns = ns;
+	return 0;
+}
+
+int fl_sparse_action(struct sctx *c, struct fl_step *st, const struct fl_ynode *s, bool pick)
 {
 	struct fl_step_parse p = { .d = c->d, .err = c->err, .sc = c->sc };
 	const struct fl_ynode *v = NULL;
 	const struct fl_step_ops *ops = step_kind(c, s, &v);
 
-	if (!ops || step_keys(c, s, ops))
+	if (!ops || step_keys(c, s, ops, pick))
 		return -EINVAL;
 	st->ops = ops; /* the parser may make it another (partition: fault) */
-	return ops->parse(&p, st, s, v);
+	return ops->parse(&p, st, s, v) ?: pick ? 0 : step_duration(c, st, s);
 }
 
 static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
@@ -112,6 +136,7 @@ static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
 	memset(st, 0, sizeof(*st));
 	st->line = s->line;
 	st->col = s->col;
+	st->index = idx;
 	if (fl_yexpect(c->d, s, FL_Y_MAP, "a timeline step", c->err) ||
 	    fl_yget_duration(c->d, s, "at", true, &st->at_ns, c->err))
 		return -EINVAL;
@@ -124,7 +149,7 @@ static int parse_step(struct sctx *c, const struct fl_ynode *s, size_t idx)
 			       fl_ymap_get(s, "at")->text);
 	ret = fl_ymap_get(s, "heal") ? 0 : step_id(c, st, s, idx);
 	if (!ret)
-		ret = step_action(c, st, s);
+		ret = fl_sparse_action(c, st, s, false);
 	sc->n_steps = idx + 1;
 	return ret;
 }
@@ -256,6 +281,8 @@ static int check_on(struct sctx *c, struct fl_check *ck, const struct fl_ynode *
 	return 0;
 }
 
+static int check_sides(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m);
+
 static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m)
 {
 	const struct fl_ynode *dur = fl_ymap_get(m, "during"), *out = fl_ymap_get(m, "outside");
@@ -269,7 +296,7 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 	if (op)
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
 	if (!v)
-		return 0;
+		return check_sides(c, ck, m);
 	if (check_scalar(c, v, dur ? "during" : "outside"))
 		return -EINVAL;
 	if (!window_id_ok(c->sc, v->text))
@@ -279,14 +306,50 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 			       v->text);
 	ck->win.kind = dur ? FL_WIN_DURING : FL_WIN_OUTSIDE;
 	snprintf(ck->win.id, sizeof(ck->win.id), "%s", v->text);
+	return check_sides(c, ck, m);
+}
+
+/* by: ops | time (availability): per operation, or per 100 ms of time */
+static int check_by(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
+{
+	const struct fl_ynode *by = fl_ymap_get(v, "by");
+
+	if (!by)
+		return 0;
+	if (ck->kind != FL_CHECK_AVAILABILITY)
+		return fl_yerr(c->err, c->d, fl_ymap_key(v, "by"), "'by' is for availability");
+	if (check_scalar(c, by, "by"))
+		return -EINVAL;
+	if (strcmp(by->text, "ops") && strcmp(by->text, "time"))
+		return fl_yerr(c->err, c->d, by, "'by' is ops or time");
+	ck->by_time = !strcmp(by->text, "time");
 	return 0;
 }
 
-/* availability: ">= 0.95" | {bound, during|outside, op}; same for progress */
+/* on: majority|minority names a side of the window's partition (a
+ * recovery's: the partition it recovers from) */
+static int check_sides(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m)
+{
+	const char *id = ck->kind == FL_CHECK_RECOVERY ? ck->after : ck->win.id;
+	const struct fl_step *st;
+
+	if (!strstr(ck->on, ",majority,") && !strstr(ck->on, ",minority,"))
+		return 0;
+	st = ck->win.kind == FL_WIN_ALL && ck->kind != FL_CHECK_RECOVERY ? NULL :
+									   fl_step_find(c->sc, id);
+	if (!st || st->argc < 2 || strcmp(st->argv[0], "partition") ||
+	    !strncmp(st->argv[1], "--", 2))
+		return fl_yerr(c->err, c->d, fl_ymap_get(m, "on"),
+			       "'on: majority' and 'on: minority' are the sides of a partition: "
+			       "name it with 'during' or 'outside' (a recovery: 'after')");
+	return 0;
+}
+
+/* availability: ">= 0.95" | {bound, during|outside, op, on, by}; same for progress */
 static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
 		       const char *key)
 {
-	static const char *const keys[] = { "bound", "during", "outside", "op", "on", NULL };
+	static const char *const keys[] = { "bound", "during", "outside", "op", "on", "by", NULL };
 
 	if (v->type == FL_Y_SCALAR)
 		return check_bound(c, ck, v, key, false);
@@ -296,7 +359,8 @@ static int check_ratio(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 	if (!fl_ymap_get(v, "bound"))
 		return fl_yerr(c->err, c->d, v, "'%s' needs a 'bound' such as \">= 0.95\"", key);
 	return check_bound(c, ck, fl_ymap_get(v, "bound"), "bound", false) ?:
-									     check_window(c, ck, v);
+		       check_window(c, ck, v)				   ?:
+									     check_by(c, ck, v);
 }
 
 static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
@@ -353,7 +417,8 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 		snprintf(ck->after, sizeof(ck->after), "%s", a->text);
 	}
 	ck->rate_window_ns = FL_CHECK_RATE_WINDOW_NS;
-	if (fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err))
+	if (fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err) ||
+	    check_sides(c, ck, v))
 		return -EINVAL;
 	if (!ck->rate_window_ns)
 		return fl_yerr(c->err, c->d, fl_ymap_get(v, "window"), "'window' must be > 0");
@@ -568,7 +633,8 @@ static void check_name(struct fl_check *ck)
 		break;
 	}
 	default:
-		snprintf(ck->name, sizeof(ck->name), "%s %s%s", k, ck->bound.text, w);
+		snprintf(ck->name, sizeof(ck->name), "%s%s %s%s", k, ck->by_time ? " by time" : "",
+			 ck->bound.text, w);
 	}
 }
 
@@ -636,7 +702,7 @@ static int parse_checks(struct sctx *c, const struct fl_ynode *t)
 
 static const char *const top_keys[] = { "name",	    "fallacy", "description", "seed",
 					"duration", "nodes",   "ipv6",	      "lab",
-					"timeline", "checks",  NULL };
+					"timeline", "checks",  "schedule",    NULL };
 
 static int parse_head(struct sctx *c, const struct fl_ynode *r)
 {
@@ -709,9 +775,10 @@ static int parse_root(struct sctx *c, const struct fl_ynode *r)
 	if (fl_yexpect(c->d, r, FL_Y_MAP, "a scenario", c->err) ||
 	    fl_ycheck_keys(c->d, r, "a scenario", top_keys, c->err))
 		return -EINVAL;
-	return parse_head(c, r)					     ?:
-		       parse_lab(c, r)				     ?:
-		       parse_timeline(c, fl_ymap_get(r, "timeline")) ?:
+	return parse_head(c, r)						  ?:
+		       parse_lab(c, r)					  ?:
+		       parse_timeline(c, fl_ymap_get(r, "timeline"))	  ?:
+		       fl_sparse_schedules(c, fl_ymap_get(r, "schedule")) ?:
 		       parse_checks(c, fl_ymap_get(r, "checks"));
 }
 
@@ -755,6 +822,7 @@ void fl_scenario_free(struct fl_scenario *sc)
 			free(sc->checks[i].markers[k]);
 		free(sc->checks[i].markers);
 	}
+	fl_schedules_free(sc);
 	free(sc->steps);
 	free(sc->checks);
 	free(sc->lab);
@@ -812,6 +880,10 @@ static void print_step(const struct fl_step *st, FILE *f)
 	fprintf(f, "    %s: ", st->ops->key);
 	fl_json_string(f, words);
 	fputc('\n', f);
+	if (st->duration_ns) {
+		fl_format_duration(st->duration_ns, at, sizeof(at));
+		fprintf(f, "    duration: %s\n", at);
+	}
 }
 
 /* ", during: X, op: Y, on: [n2, n3]" */
@@ -914,6 +986,8 @@ static void print_check(const struct fl_check *ck, FILE *f)
 	default:
 		fputs("{bound: ", f);
 		fl_json_string(f, ck->bound.text);
+		if (ck->by_time)
+			fputs(", by: time", f);
 	}
 	print_filters(ck, f);
 	fputs("}\n", f);
@@ -942,6 +1016,8 @@ void fl_scenario_print(const struct fl_scenario *sc, uint64_t seed, FILE *f)
 	fprintf(f, "timeline:%s\n", sc->n_steps ? "" : " []");
 	for (size_t i = 0; i < sc->n_steps; i++)
 		print_step(&sc->steps[i], f);
+	if (!sc->expanded)
+		fl_schedules_print(sc, f);
 	fprintf(f, "checks:%s\n", sc->n_checks ? "" : " []");
 	for (size_t i = 0; i < sc->n_checks; i++)
 		print_check(&sc->checks[i], f);

@@ -37,6 +37,11 @@ struct fl_step {
 	size_t argc;
 	char heal[FL_ID_MAX + 1]; /* heal: an id or "all" */
 	int line, col;
+	/* duration: the timeline heals the step by itself this long after it
+	 * was due (0: until a heal step or the end) */
+	uint64_t duration_ns;
+	size_t index; /* its place in the (expanded) timeline: selectors' salt */
+	bool scheduled; /* made by a schedule: (resolved scenarios print it) */
 };
 
 enum fl_check_kind {
@@ -94,7 +99,10 @@ struct fl_check {
 	struct fl_window win;
 	double pctl; /* latency: 50, 90, 99 or 100 (max) */
 	char op[64]; /* only operations with this name ("" = all) */
-	char on[128]; /* only operations from these nodes, ",n2,n3," ("" = all) */
+	char on[128]; /* only operations from these nodes, ",n2,n3," ("" = all); roles
+		       * and majority/minority (the sides of the window's partition)
+		       * are resolved when the check is evaluated */
+	bool by_time; /* availability: share of 100 ms buckets, not of operations */
 	/* recovery */
 	char after[FL_ID_MAX + 1]; /* a heal step's target id, or "last-heal" */
 	uint64_t within_ns;
@@ -119,6 +127,17 @@ struct fl_check {
 	size_t n_ports;
 };
 
+/* schedule: a seeded random nemesis (Jepsen's generator): every `every`
+ * from `from` until `until`, one of `pick` (chosen by the run's seed) for
+ * `for`. Expanded into timeline steps once the seed is known. */
+struct fl_schedule {
+	uint64_t every_ns, for_ns, from_ns, until_ns;
+	struct fl_step *picks; /* templates: kind and words, no at/id */
+	size_t n_picks;
+	char prefix[FL_ID_MAX - 8]; /* ids PREFIX-1, PREFIX-2, ...; default "sched" */
+	int line, col;
+};
+
 /* Does the scenario have checks that read the run's captures? */
 struct fl_scenario;
 bool fl_scenario_needs_capture(const struct fl_scenario *sc);
@@ -138,10 +157,21 @@ struct fl_scenario {
 	size_t n_steps;
 	struct fl_check *checks;
 	size_t n_checks;
+	struct fl_schedule *schedules;
+	size_t n_schedules;
+	bool expanded; /* schedules are in steps[] (fl_scenario_expand) */
 };
 
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
 		     struct fl_err *err);
+/* Every time of sc (duration, steps' at and duration, schedules, recovery
+ * within and window) times factor: `run --time-scale` (a scenario cut
+ * short for CI). Before fl_scenario_expand. */
+void fl_scenario_scale(struct fl_scenario *sc, double factor);
+/* Write the schedules out as timeline steps with seed (the same seed, the
+ * same steps), merged by time; printed from then on as plain steps, so a
+ * resolved scenario replays exactly. Once; -EINVAL (err) on an id clash. */
+int fl_scenario_expand(struct fl_scenario *sc, uint64_t seed, struct fl_err *err);
 void fl_scenario_free(struct fl_scenario *sc);
 
 /* Print the resolved scenario as a scenario file that loads again (faults

@@ -143,8 +143,16 @@ static int admin_validate(const struct fl_step *st, struct fl_lab *lab, struct f
 	return admin_step(st, &a, err) ?: fl_admin_check(&a, lab, err) ? -EINVAL : 0;
 }
 
+/* The node (the first word) and a firewall rule's --from take selectors
+ * (steps.h): `admin: {node: leader, ...}`. */
+static enum fl_step_field admin_field(const struct fl_step *st, size_t i)
+{
+	return !i || !strcmp(st->argv[i - 1], "--from") ? FL_FIELD_NODES : FL_FIELD_NONE;
+}
+
 const struct fl_step_ops fl_step_admin = {
 	.key = "admin",
+	.node_field = admin_field,
 	.help = "another administrator changes a node: firewall rule, hosts entry, sysctl",
 	.needs_lab = true,
 	.parse = admin_parse,

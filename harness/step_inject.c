@@ -121,8 +121,17 @@ static int inject_apply(struct fl_step_ctx *c, const struct fl_step *st, struct 
 	return fl_inject_send(&in, c->lab, &pk, &sent, err) ? -EIO : 0;
 }
 
+/* --to and --from take selectors (steps.h): `inject: {to: leader, ...}`. */
+static enum fl_step_field inject_field(const struct fl_step *st, size_t i)
+{
+	return i && (!strcmp(st->argv[i - 1], "--to") || !strcmp(st->argv[i - 1], "--from")) ?
+		       FL_FIELD_NODES :
+		       FL_FIELD_NONE;
+}
+
 const struct fl_step_ops fl_step_inject = {
 	.key = "inject",
+	.node_field = inject_field,
 	.help = "forge a packet from a spoofed lab address toward a node (fallacy inject)",
 	.needs_lab = true,
 	.parse = inject_parse,

@@ -334,6 +334,27 @@ static bool topo_ended_by(const struct fl_step *st, const struct fl_step *later)
 	}
 }
 
+/* The node of link, flap, leave, readdress and mtu, and route's --from,
+ * --to and --via take selectors (steps.h): `leave: leader`. A join names
+ * the node it brings, as written. */
+static enum fl_step_field topo_field(const struct fl_step *st, size_t i)
+{
+	const char *prev = i ? st->argv[i - 1] : "";
+
+	if (!i || !strcmp(st->argv[0], "join"))
+		return FL_FIELD_NONE;
+	if (i == 1 && strcmp(st->argv[0], "route") && strncmp(st->argv[1], "--", 2))
+		return FL_FIELD_NODES;
+	if (!strcmp(prev, "--from") || !strcmp(prev, "--to") || !strcmp(prev, "--via"))
+		return FL_FIELD_NODES;
+	return FL_FIELD_NONE;
+}
+
+static const char *topo_joins(const struct fl_step *st)
+{
+	return st->argc > 1 && !strcmp(st->argv[0], "join") ? st->argv[1] : NULL;
+}
+
 #define TOPO_STEP(name, text)                       \
 	const struct fl_step_ops fl_step_##name = { \
 		.key = #name,                       \
@@ -347,6 +368,8 @@ static bool topo_ended_by(const struct fl_step *st, const struct fl_step *later)
 		.plan_heal = topo_plan_heal,        \
 		.lasting = topo_lasting,            \
 		.ended_by = topo_ended_by,          \
+		.node_field = topo_field,           \
+		.joins = topo_joins,                \
 	}
 
 TOPO_STEP(link, "a node's link down or up (carrier loss): {node: n1, state: down}");

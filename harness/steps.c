@@ -12,6 +12,8 @@
 #include "faults/fault.h"
 #include "lab/lab.h"
 #include "scenario.h"
+#include "select.h"
+#include "target.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -216,6 +218,18 @@ static int fault_option(struct fl_step_parse *p, struct fl_step *st,
 	return fl_step_push(st, o->name) ?: fl_step_push(st, buf);
 }
 
+/* A fault map's duration is the step's: the timeline heals it (and its
+ * heal event closes the window), as a step's `duration:` does. */
+static int fault_duration(struct fl_step_parse *p, struct fl_step *st, const struct fl_ynode *f)
+{
+	if (fl_yget_duration(p->d, f, "duration", false, &st->duration_ns, p->err))
+		return -EINVAL;
+	if (!st->duration_ns)
+		return fl_yerr(p->err, p->d, fl_ymap_get(f, "duration"),
+			       "'duration' must be > 0 (or leave it out)");
+	return 0;
+}
+
 static const struct fault_ops *fault_kind(struct fl_step_parse *p, const struct fl_ynode *f)
 {
 	const struct fl_ynode *k = fl_ymap_get(f, "kind");
@@ -261,16 +275,25 @@ static int fault_keys(struct fl_step_parse *p, const struct fl_ynode *f,
 }
 
 /* The words, checked by the same parser as `fault add` (node names are
- * checked against the target's nodes once they are known: validate). */
+ * checked against the target's nodes once they are known: validate;
+ * selectors stand for nodes until then). */
 static int fault_check(struct fl_step_parse *p, struct fl_step *st, const struct fl_ynode *at)
 {
 	struct fl_fault *f = calloc(1, sizeof(*f));
+	struct fl_step *stand = NULL;
 	struct fl_err e;
 	int ret;
 
 	if (!f)
 		return -ENOMEM;
-	ret = fl_fault_parse(f, (int)st->argc, st->argv, NULL, &e);
+	st->ops = &fl_step_fault;
+	ret = fl_step_stand_in(st, &stand);
+	if (ret) {
+		free(f);
+		return ret;
+	}
+	ret = fl_fault_parse(f, (int)stand->argc, stand->argv, NULL, &e);
+	fl_step_free(stand);
 	/* without a lab, node names cannot resolve yet */
 	if (ret && strstr(e.msg, "node names work in labs only"))
 		ret = 0;
@@ -322,7 +345,9 @@ static int fault_parse(struct fl_step_parse *p, struct fl_step *st, const struct
 	for (const struct fl_fault_option *o = fl_fault_options; o->name && !ret; o++) {
 		const struct fl_ynode *v = o->yaml ? fl_ymap_get(f, o->yaml) : NULL;
 
-		if (v)
+		if (v && !strcmp(o->name, "--duration")) /* the step's duration */
+			ret = fault_duration(p, st, f);
+		else if (v)
 			ret = fault_option(p, st, o, v);
 	}
 	return ret ?: fault_check(p, st, f);
@@ -415,8 +440,32 @@ static int fault_validate(const struct fl_step *st, struct fl_lab *lab, struct f
 	return ret;
 }
 
+/* The words that name nodes: the values of --from, --to and --node, and
+ * the groups of a kind that has them (partition). */
+static enum fl_step_field fault_field(const struct fl_step *st, size_t i)
+{
+	const struct fault_ops *ops = st->argc ? fl_fault_kind(st->argv[0]) : NULL;
+	const struct fl_fault_option *o;
+
+	if (!ops || !i)
+		return FL_FIELD_NONE;
+	o = fl_fault_option(st->argv[i - 1]);
+	if (o && o->takes_value)
+		return o->node_list ? FL_FIELD_NODES : FL_FIELD_NONE;
+	if (!strncmp(st->argv[i], "--", 2) || fl_kind_param(ops, st->argv[i]))
+		return FL_FIELD_NONE;
+	for (size_t k = 1; k < i; k++) /* groups come before the options */
+		if (!strncmp(st->argv[k], "--", 2))
+			return FL_FIELD_NONE;
+	for (const struct fl_param *pr = ops->params; pr->name; pr++)
+		if (pr->type == FL_PT_GROUPS)
+			return FL_FIELD_GROUPS;
+	return FL_FIELD_NONE;
+}
+
 const struct fl_step_ops fl_step_fault = {
 	.key = "fault",
+	.node_field = fault_field,
 	.help = "add a fault (any kind of fallacy fault add, as words or as a map)",
 	.parse = fault_parse,
 	.event = fault_event,
@@ -438,16 +487,19 @@ static int partition_parse(struct fl_step_parse *p, struct fl_step *st, const st
 	bool oneway = false;
 	int ret;
 
-	if (v->type == FL_Y_SCALAR && !fl_yis_null(v)) /* the words, as printed */
-		return fl_step_push(st, "partition") ?: fl_step_push_words(st, v->text);
-	if (v->type != FL_Y_SEQ || v->n < 2)
-		return fl_yerr(
-			p->err, p->d, v,
-			"'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]");
-	ret = fl_step_push(st, "partition");
-	for (size_t i = 0; i < v->n && !ret; i++)
-		ret = fl_ystep_nodes(p, v->items[i], "partition", buf, sizeof(buf)) ?:
-			      fl_step_push(st, buf);
+	if (v->type == FL_Y_SCALAR && !fl_yis_null(v)) { /* a selector, or the words */
+		ret = fl_step_push(st, "partition") ?: fl_step_push_words(st, v->text);
+	} else if (v->type != FL_Y_SEQ || v->n < 2) {
+		return fl_yerr(p->err, p->d, v,
+			       "'partition' must be a list of two or more groups, e.g. [[n1], "
+			       "[n2, n3]], or a selector (random-halves, ring, minority, one, "
+			       "leader, a role)");
+	} else {
+		ret = fl_step_push(st, "partition");
+		for (size_t i = 0; i < v->n && !ret; i++)
+			ret = fl_ystep_nodes(p, v->items[i], "partition", buf, sizeof(buf)) ?:
+				      fl_step_push(st, buf);
+	}
 	if (!ret && o)
 		ret = fl_ystep_flag(p, o, "oneway", &oneway) ?:
 			      oneway			     ? fl_step_push(st, "oneway") :
@@ -455,7 +507,6 @@ static int partition_parse(struct fl_step_parse *p, struct fl_step *st, const st
 	/* from here on it is a fault step (printed as fault: "partition ..."),
 	 * checked like one (a group "--n2" is refused here, not when the
 	 * resolved scenario is read again: found by fuzz_scenario) */
-	st->ops = &fl_step_fault;
 	return ret ?: fault_check(p, st, v);
 }
 
@@ -469,6 +520,7 @@ const struct fl_step_ops fl_step_partition = {
 	.apply = fault_apply,
 	.heal = fault_heal,
 	.validate = fault_validate,
+	.node_field = fault_field,
 };
 
 /* ---- heal ----------------------------------------------------------------- */
@@ -512,35 +564,74 @@ static void heal_plan(const struct fl_step **active, size_t *n, const char *id,
 	}
 }
 
-int fl_steps_validate(const struct fl_scenario *sc, const struct fl_lab *lab0, struct fl_err *err)
+/* A node that joins becomes a node selectors know, with the role the
+ * target's roles: give the next node (a run one node larger). */
+static void env_join(struct fl_sel_env *env, const struct fl_sut *t, const char *node)
+{
+	struct fl_tplan p;
+	struct fl_err e;
+
+	for (size_t i = 0; i < env->n; i++)
+		if (!strcmp(env->names[i], node))
+			return;
+	if (env->n >= FL_SEL_MAX_NODES)
+		return;
+	env->names[env->n] = node;
+	/* p.roles point into t, which outlives env */
+	env->roles[env->n] =
+		t && t->n_roles && !fl_sut_plan(t, env->n + 1, &p, &e) ? p.roles[env->n] : NULL;
+	env->n++;
+}
+
+static void end_active(const struct fl_step **active, size_t *n, const struct fl_step *st)
+{
+	for (size_t k = 0; k < *n;) { /* as the timeline: ended by this one */
+		if (active[k]->ops->ended_by && active[k]->ops->ended_by(active[k], st))
+			memmove(&active[k], &active[k + 1], (--*n - k) * sizeof(active[0]));
+		else
+			k++;
+	}
+}
+
+int fl_steps_validate(const struct fl_scenario *sc, const struct fl_sel_env *sel,
+		      const struct fl_sut *t, const struct fl_lab *lab0, struct fl_err *err)
 {
 	const struct fl_step **active = calloc(sc->n_steps + 1, sizeof(*active));
+	struct fl_step **copies = calloc(sc->n_steps + 1, sizeof(*copies));
 	struct fl_lab *lab = fl_lab_dup(lab0);
+	struct fl_sel_env env = sel ? *sel : (struct fl_sel_env){ 0 };
+	struct fl_step_ctx c = { .lab = lab, .lab0 = lab0, .sel = sel ? &env : NULL };
 	struct fl_err e;
 	size_t n = 0;
-	int ret = active && lab ? 0 : -ENOMEM;
+	int ret = active && copies && lab ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !ret && i < sc->n_steps; i++) {
 		const struct fl_step *st = &sc->steps[i];
+		const char *joined;
 
 		if (fl_step_is_heal(st)) {
 			heal_plan(active, &n, st->heal, lab0, lab);
 			continue;
 		}
-		if (st->ops->validate && st->ops->validate(st, lab, &e)) {
+		ret = fl_step_resolve(&c, st, &copies[i], NULL, &e);
+		if (!ret && st->ops->validate)
+			ret = st->ops->validate(copies[i], lab, &e);
+		if (ret) {
 			fl_err_set(err, "%s:%d:%d: %s", sc->file, st->line, st->col, e.msg);
 			ret = -EINVAL;
+			break;
 		}
-		for (size_t k = 0; k < n;) { /* as the timeline: ended by this one */
-			if (active[k]->ops->ended_by && active[k]->ops->ended_by(active[k], st))
-				memmove(&active[k], &active[k + 1], (--n - k) * sizeof(active[0]));
-			else
-				k++;
-		}
+		joined = st->ops->joins ? st->ops->joins(copies[i]) : NULL;
+		if (joined && sel)
+			env_join(&env, t, joined);
+		end_active(active, &n, copies[i]);
 		if (st->ops->heal)
-			active[n++] = st;
+			active[n++] = copies[i];
 	}
+	for (size_t i = 0; copies && i < sc->n_steps; i++)
+		fl_step_free(copies[i]);
 	fl_lab_free(lab);
+	free(copies);
 	free(active);
 	return ret;
 }
@@ -550,6 +641,10 @@ int fl_steps_validate(const struct fl_scenario *sc, const struct fl_lab *lab0, s
 #define FL_STEPS(STEP)  \
 	STEP(fault)     \
 	STEP(partition) \
+	STEP(kill)      \
+	STEP(pause)     \
+	STEP(stop)      \
+	STEP(restart)   \
 	STEP(admin)     \
 	STEP(inject)    \
 	STEP(link)      \

@@ -23,6 +23,7 @@
 
 struct fl_step;
 struct fl_scenario;
+struct fl_sel_env;
 struct fl_fault;
 struct fl_lab;
 struct fl_run;
@@ -47,6 +48,16 @@ struct fl_step_ctx {
 	/* wrap: called before a fault is healed (its counters still there) */
 	void (*before_heal)(struct fl_step_ctx *c, const char *id);
 	void *arg; /* the caller's */
+	/* the nodes, roles and leader: command selectors resolve against
+	 * (select.h); NULL: node fields are taken as they are written */
+	const struct fl_sel_env *sel;
+};
+
+/* What a word of a step names (the selector resolver rewrites it). */
+enum fl_step_field {
+	FL_FIELD_NONE,
+	FL_FIELD_NODES, /* a node list: n1,n2, a role, leader, minority, ... */
+	FL_FIELD_GROUPS, /* a partition group; alone, the whole partition */
 };
 
 struct fl_step_ops {
@@ -80,10 +91,18 @@ struct fl_step_ops {
 	 * ends its leave, link up ends a flap)? The timeline then records
 	 * this one's heal at that moment, done by the later step. */
 	bool (*ended_by)(const struct fl_step *st, const struct fl_step *later);
+	/* Optional: which words of st->argv name nodes. Those go through the
+	 * one resolver (fl_step_resolve) before validate, apply and heal see
+	 * the step, so every kind takes selectors the same way. */
+	enum fl_step_field (*node_field)(const struct fl_step *st, size_t i);
+	/* Optional: the node a step brings into the lab (join), for the
+	 * selectors of the steps after it; NULL: none. */
+	const char *(*joins)(const struct fl_step *st);
 };
 
 extern const struct fl_step_ops *const fl_step_kinds[]; /* NULL-terminated */
 extern const struct fl_step_ops fl_step_heal;
+extern const struct fl_step_ops fl_step_fault; /* what partition steps become */
 bool fl_step_is_heal(const struct fl_step *st);
 
 /* ---- helpers for step parsers -------------------------------------------- */
@@ -103,8 +122,29 @@ int fl_ystep_flag(struct fl_step_parse *p, const struct fl_ynode *v, const char 
 const struct fl_step *fl_step_find(const struct fl_scenario *sc, const char *id);
 
 /* Every step of sc against lab, in order, the way the timeline will run
- * them: each step's validate hook on a copy of lab that join, leave and
- * heals change as they will. "FILE:LINE:COL: message" in err. */
-int fl_steps_validate(const struct fl_scenario *sc, const struct fl_lab *lab, struct fl_err *err);
+ * them: its selectors resolved against sel (NULL: words as written; a
+ * node that joins is added to a copy, with the role t's roles: give it),
+ * then its validate hook on a copy of lab that join, leave and heals
+ * change as they will. "FILE:LINE:COL: message" in err. */
+struct fl_sut;
+int fl_steps_validate(const struct fl_scenario *sc, const struct fl_sel_env *sel,
+		      const struct fl_sut *t, const struct fl_lab *lab, struct fl_err *err);
+
+/* ---- selectors ----------------------------------------------------------- */
+
+/* A copy of st whose node fields are resolved against c->sel (selectors
+ * into node names; random picks keyed by the seed, st->index and the
+ * word), as validate, apply and heal get it. *select (may be NULL) gets
+ * what each selector resolved to, a JSON array for events.jsonl, or NULL
+ * when the step used none. Free the copy with fl_step_free. */
+int fl_step_resolve(const struct fl_step_ctx *c, const struct fl_step *st, struct fl_step **out,
+		    char **select, struct fl_err *err);
+void fl_step_free(struct fl_step *copy);
+/* Before the nodes are known (a scenario file alone): a copy of st whose
+ * selector fields are stand-in node names (n1; a whole-partition selector
+ * n1 n2), for checking the rest of the words. */
+int fl_step_stand_in(const struct fl_step *st, struct fl_step **out);
+/* Does st use leader or primaries (it needs the target's leader:)? */
+bool fl_step_needs_leader(const struct fl_step *st);
 
 #endif

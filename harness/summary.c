@@ -51,6 +51,26 @@ static void jkv(FILE *f, const char *k, const char *v, bool comma)
 	fputs(comma ? ",\n" : "\n", f);
 }
 
+/* "availability": {"ops": 0.95, "time": 0.93}, "process_faults": {...} */
+static void summary_availability(FILE *f, const struct fl_suite *s)
+{
+	struct fl_out o = { .f = f, .json = true };
+
+	fputs("  ", f);
+	fl_out_open(&o, "availability", '{');
+	fl_out_double(&o, "ops", s->avail_ops);
+	fl_out_double(&o, "time", s->avail_time);
+	fl_out_close(&o, '}');
+	fputs(",\n  ", f);
+	o.n = 0;
+	fl_out_open(&o, "process_faults", '{');
+	fl_out_u64(&o, "kill", s->n_kill);
+	fl_out_u64(&o, "pause", s->n_pause);
+	fl_out_u64(&o, "restart", s->n_restart);
+	fl_out_close(&o, '}');
+	fputs(",\n", f);
+}
+
 int fl_summary_write(const char *path, const struct fl_suite *s)
 {
 	FILE *f = fopen(path, "we");
@@ -69,6 +89,7 @@ int fl_summary_write(const char *path, const struct fl_suite *s)
 	fprintf(f, "  \"ops\": {\"ok\": %llu, \"fail\": %llu, \"timeout\": %llu},\n",
 		(unsigned long long)s->ops_ok, (unsigned long long)s->ops_fail,
 		(unsigned long long)s->ops_timeout);
+	summary_availability(f, s);
 	fputs("  \"checks\": [", f);
 	for (size_t i = 0; i < s->n_cases; i++) {
 		const struct fl_case *c = &s->cases[i];
@@ -161,6 +182,11 @@ int fl_summary_load(const char *path, struct fl_suite *s, struct fl_err *err)
 	s->ops_ok = (uint64_t)snum(ops, "ok");
 	s->ops_fail = (uint64_t)snum(ops, "fail");
 	s->ops_timeout = (uint64_t)snum(ops, "timeout");
+	s->avail_ops = s->avail_time = NAN;
+	if (fl_ymap_get(r, "availability")) {
+		fl_ynum(fl_ymap_get(fl_ymap_get(r, "availability"), "ops"), &s->avail_ops);
+		fl_ynum(fl_ymap_get(fl_ymap_get(r, "availability"), "time"), &s->avail_time);
+	}
 	ret = load_cases(d, fl_ymap_get(r, "checks"), s, err);
 out:
 	fl_yaml_free(d);
@@ -283,27 +309,5 @@ void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n)
 			fl_json_string(f, s->error);
 			fprintf(f, "\n  ...\n");
 		}
-	}
-}
-
-void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n)
-{
-	fprintf(f, "\n%-28s %-13s %-6s %8s %8s %8s  %s\n", "SCENARIO", "TARGET", "RESULT", "CHECKS",
-		"OPS OK", "OPS BAD", "RESULTS");
-	for (size_t i = 0; i < n; i++) {
-		const struct fl_suite *s = &suites[i];
-		char checks[32];
-
-		snprintf(checks, sizeof(checks), "%zu/%zu", s->n_cases - fl_suite_failures(s),
-			 s->n_cases);
-		fprintf(f, "%-28s %-13s %-6s %8s %8llu %8llu  %s\n", s->name, s->target,
-			suite_result(s), checks, (unsigned long long)s->ops_ok,
-			(unsigned long long)(s->ops_fail + s->ops_timeout), s->dir);
-		for (size_t j = 0; j < s->n_cases; j++)
-			if (!s->cases[j].pass)
-				fprintf(f, "    FAIL %s: %s\n", s->cases[j].name,
-					s->cases[j].message);
-		if (s->error[0])
-			fprintf(f, "    ERROR %s\n", s->error);
 	}
 }

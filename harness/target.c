@@ -3,19 +3,17 @@
 #include "target.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "parse.h"
+#include "select.h"
+#include "target_int.h"
 #include "yaml.h"
-
-struct tctx {
-	const struct fl_ydoc *d;
-	struct fl_err *err;
-	struct fl_sut *t;
-};
 
 static const struct {
 	const char *tool, *pkg;
@@ -41,9 +39,10 @@ static const struct {
 };
 
 static const char *const tvars[] = {
-	"node",	     "ip",  "ip6",    "index",	  "nodes",	   "ips",	"peers",
-	"endpoints", "seq", "name",   "scenario", "lab",	   "dir",	"ca",
-	"cert",	     "key", "verify", "health",	  "cluster_state", "converged", NULL
+	"node",	      "ip",   "ip6",	  "index", "nodes",  "ips",    "peers",		"endpoints",
+	"seq",	      "name", "scenario", "lab",   "dir",    "role",   "value",		"majority",
+	"target_dir", "ca",   "cert",	  "key",   "verify", "health", "cluster_state", "converged",
+	NULL
 };
 
 const char *fl_tool_package(const char *tool)
@@ -125,7 +124,8 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 	const char *s;
 
 	snprintf(name, sizeof(name), "%.*s", (int)len, var);
-	if (!strncmp(name, "ip:", 3) || !strncmp(name, "ip6:", 4))
+	if (!strncmp(name, "ip:", 3) || !strncmp(name, "ip6:", 4) || !strncmp(name, "node:", 5) ||
+	    !strncmp(name, "ips:", 4) || !strncmp(name, "nodes:", 6))
 		return 0;
 	for (size_t i = 0; tvars[i]; i++)
 		if (!strcmp(tvars[i], name))
@@ -135,11 +135,14 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 		fl_err_set(err, "unknown template variable '{{%s}}' (did you mean '{{%s}}'?)", name,
 			   s);
 	else
-		fl_err_set(err,
-			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
-			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE, "
-			   "cluster_state, converged, verify, health; with tls: ca, cert, key)",
-			   name);
+		fl_err_set(
+			err,
+			"unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
+			"nodes, ips, peers, endpoints, seq, value, name, scenario, lab, dir, "
+			"role, majority, target_dir, ip:NODE, ip:ROLE, node:ROLE, nodes:ROLE, "
+			"ips:ROLE, cluster_state, converged, verify, health; with tls: ca, cert, "
+			"key)",
+			name);
 	return -EINVAL;
 }
 
@@ -191,12 +194,38 @@ static int expand_list(const struct fl_tvars *v, const char *item, struct sbuf *
 static int expand_into(const char *tmpl, const struct fl_tvars *v, struct sbuf *b,
 		       struct fl_err *err);
 
+/* A node by its name, or the first node of a role. */
 static const struct fl_tnode *node_by_name(const struct fl_tvars *v, const char *name, size_t len)
 {
 	for (size_t i = 0; i < v->n_nodes; i++)
 		if (strlen(v->nodes[i].name) == len && !strncmp(v->nodes[i].name, name, len))
 			return &v->nodes[i];
+	for (size_t i = 0; i < v->n_nodes; i++)
+		if (v->nodes[i].role && strlen(v->nodes[i].role) == len &&
+		    !strncmp(v->nodes[i].role, name, len))
+			return &v->nodes[i];
 	return NULL;
+}
+
+/* {{nodes:ROLE}}, {{ips:ROLE}}: the role's nodes, comma separated. */
+static int expand_role_list(const struct fl_tvars *v, const char *role, size_t len, bool ips,
+			    struct sbuf *b, struct fl_err *err)
+{
+	size_t k = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < v->n_nodes && !ret; i++) {
+		const struct fl_tnode *n = &v->nodes[i];
+
+		if (!n->role || strlen(n->role) != len || strncmp(n->role, role, len))
+			continue;
+		ret = (k++ ? sb_str(b, ",") : 0) ?: sb_str(b, ips ? n->ip : n->name);
+	}
+	if (!ret && !k) {
+		fl_err_set(err, "'%.*s': no node has this role", (int)len, role);
+		return -EINVAL;
+	}
+	return ret;
 }
 
 /* {{ca}} {{cert}} {{key}}: the run's PEM files (tls: true). */
@@ -266,6 +295,14 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		}
 		return expand_into(v->t->converged, &inner, b, err);
 	}
+	if (IS("role"))
+		return sb_str(b, self->role ? self->role : "");
+	if (IS("target_dir"))
+		return sb_str(b, v->t && v->t->file_dir ? v->t->file_dir : ".");
+	if (IS("majority")) {
+		snprintf(num, sizeof(num), "%zu", v->n_nodes / 2 + 1);
+		return sb_str(b, num);
+	}
 	if (IS("ca") || IS("cert") || IS("key"))
 		return tls_var(v, var, len, b, err);
 	if (IS("verify")) {
@@ -282,9 +319,9 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 	}
 	if (IS("health"))
 		return health_var(v, b, err);
-	if (IS("index") || IS("seq")) {
+	if (IS("index") || IS("seq") || IS("value")) {
 		snprintf(num, sizeof(num), "%llu",
-			 IS("seq") ? (unsigned long long)v->seq : (unsigned long long)v->self);
+			 IS("index") ? (unsigned long long)v->self : (unsigned long long)v->seq);
 		return sb_str(b, num);
 	}
 	if (IS("nodes"))
@@ -295,7 +332,16 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		return expand_list(v, v->t && v->t->peer ? v->t->peer : "{{node}}={{ip}}", b, err);
 	if (IS("endpoints"))
 		return expand_list(v, v->t && v->t->endpoint ? v->t->endpoint : "{{ip}}", b, err);
-	if (len > 3 && !strncmp(var, "ip:", 3)) {
+	if (len > 6 && !strncmp(var, "nodes:", 6))
+		return expand_role_list(v, var + 6, len - 6, false, b, err);
+	if (len > 4 && !strncmp(var, "ips:", 4))
+		return expand_role_list(v, var + 4, len - 4, true, b, err);
+	if (len > 5 && !strncmp(var, "node:", 5)) {
+		const struct fl_tnode *n = node_by_name(v, var + 5, len - 5);
+
+		if (n)
+			return sb_str(b, n->name);
+	} else if (len > 3 && !strncmp(var, "ip:", 3)) {
 		const struct fl_tnode *n = node_by_name(v, var + 3, len - 3);
 
 		if (n)
@@ -308,7 +354,7 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 	} else {
 		return var_known(var, len, err);
 	}
-	fl_err_set(err, "'{{%.*s}}': no such node in the lab", (int)len, var);
+	fl_err_set(err, "'{{%.*s}}': no such node or role in the lab", (int)len, var);
 	return -EINVAL;
 #undef IS
 }
@@ -369,9 +415,8 @@ int fl_template_expand(const char *tmpl, const struct fl_tvars *v, char **out, s
 	return 0;
 }
 
-/* A template string value: must exist (if required) and use known vars. */
-static int tget_tmpl(struct tctx *c, const struct fl_ynode *m, const char *key, bool required,
-		     char **out)
+int fl_tget_tmpl(struct tctx *c, const struct fl_ynode *m, const char *key, bool required,
+		 char **out)
 {
 	const char *s = NULL;
 	struct fl_err e;
@@ -385,71 +430,56 @@ static int tget_tmpl(struct tctx *c, const struct fl_ynode *m, const char *key, 
 	return fl_ydup(out, s);
 }
 
-static int parse_env(struct tctx *c, const struct fl_ynode *env)
+int fl_tparse_env(struct tctx *c, const struct fl_ynode *env, char ***out, size_t *n)
 {
-	struct fl_sut *t = c->t;
+	char **v;
 
 	if (!env)
 		return 0;
 	if (fl_yexpect(c->d, env, FL_Y_MAP, "'env'", c->err))
 		return -EINVAL;
-	t->env = calloc(env->n + 1, sizeof(char *));
-	if (!t->env)
+	v = realloc(*out, (*n + env->n + 1) * sizeof(char *));
+	if (!v)
 		return -ENOMEM;
+	*out = v;
 	for (size_t i = 0; i < env->n; i++) {
-		const struct fl_ynode *k = env->keys[i], *v = env->items[i];
+		const struct fl_ynode *k = env->keys[i], *val = env->items[i];
 		struct fl_err e;
 
-		if (v->type != FL_Y_SCALAR)
-			return fl_yerr(c->err, c->d, v, "env '%s' must be a single value", k->text);
+		v[*n] = NULL;
+		if (val->type != FL_Y_SCALAR)
+			return fl_yerr(c->err, c->d, val, "env '%s' must be a single value",
+				       k->text);
 		if (!k->text[0] || strchr(k->text, '='))
 			return fl_yerr(c->err, c->d, k, "bad environment variable name '%s'",
 				       k->text);
-		if (fl_template_check(v->text, &e))
-			return fl_yerr(c->err, c->d, v, "%s", e.msg);
-		if (asprintf(&t->env[i], "%s=%s", k->text, v->text) < 0)
+		if (fl_template_check(val->text, &e))
+			return fl_yerr(c->err, c->d, val, "%s", e.msg);
+		if (asprintf(&v[*n], "%s=%s", k->text, val->text) < 0)
 			return -ENOMEM;
-		t->n_env = i + 1;
+		v[++*n] = NULL;
 	}
 	return 0;
 }
 
-static int parse_start(struct tctx *c, const struct fl_ynode *s)
+/* Runs in flight per node by default: as many as the timeout can hold,
+ * plus one, so a probe keeps its schedule while its runs hang (open loop). */
+static size_t default_concurrent(const struct fl_sut *t)
 {
-	static const char *const keys[] = { "run", "ready", "user", "env", NULL };
-	static const char *const rkeys[] = { "run", "timeout", NULL };
-	const struct fl_ynode *r = fl_ymap_get(s, "ready");
-	const char *user = NULL;
-	struct fl_sut *t = c->t;
+	uint64_t n = t->timeout_ns / t->every_ns + 1;
 
-	if (fl_yexpect(c->d, s, FL_Y_MAP, "'start'", c->err) ||
-	    fl_ycheck_keys(c->d, s, "'start'", keys, c->err) ||
-	    tget_tmpl(c, s, "run", true, &t->start_run) ||
-	    fl_yget_str(c->d, s, "user", false, &user, c->err) || fl_ydup(&t->user, user) ||
-	    parse_env(c, fl_ymap_get(s, "env")))
-		return -EINVAL;
-	t->ready_timeout_ns = FL_TARGET_READY_TIMEOUT_NS;
-	if (!r)
-		return 0;
-	if (r->type == FL_Y_SCALAR)
-		return tget_tmpl(c, s, "ready", true, &t->ready_run);
-	if (fl_yexpect(c->d, r, FL_Y_MAP, "'ready'", c->err) ||
-	    fl_ycheck_keys(c->d, r, "'ready'", rkeys, c->err) ||
-	    tget_tmpl(c, r, "run", true, &t->ready_run) ||
-	    fl_yget_duration(c->d, r, "timeout", false, &t->ready_timeout_ns, c->err))
-		return -EINVAL;
-	return 0;
+	return n > 64 ? 64 : (size_t)n;
 }
 
 static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 {
-	static const char *const pkeys[] = { "node", "every",	   "timeout", "run",
-					     "op",   "concurrent", NULL };
+	static const char *const pkeys[] = { "node",	   "every", "timeout", "run", "op",
+					     "concurrent", "ops",   "mix",     NULL };
 	static const char *const wkeys[] = { "node", "run", NULL };
 	const char *what = workload ? "'workload'" : "'probe'";
 	struct fl_sut *t = c->t;
 	const char *node = NULL, *op = NULL;
-	uint64_t conc = 1;
+	uint64_t conc = 0;
 
 	t->is_workload = workload;
 	t->line = p->line;
@@ -460,22 +490,36 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	    fl_ycheck_keys(c->d, p, what, workload ? wkeys : pkeys, c->err) ||
 	    fl_yget_str(c->d, p, "node", false, &node, c->err) ||
 	    fl_yget_str(c->d, p, "op", false, &op, c->err) ||
-	    tget_tmpl(c, p, "run", true, &t->load_run) ||
+	    fl_tget_tmpl(c, p, "run", !fl_ymap_get(p, "ops"), &t->load_run) ||
 	    fl_yget_duration(c->d, p, "every", false, &t->every_ns, c->err) ||
 	    fl_yget_duration(c->d, p, "timeout", false, &t->timeout_ns, c->err) ||
 	    fl_yget_u64(c->d, p, "concurrent", false, 1, 64, &conc, c->err))
 		return -EINVAL;
-	t->concurrent = (size_t)conc;
 	if (!workload && (!t->every_ns || !t->timeout_ns))
 		return fl_yerr(c->err, c->d, p, "'every' and 'timeout' must be > 0");
-	return fl_ydup(&t->load_node, node ? node : "all") ?:
-							     fl_ydup(&t->load_op, op ? op : "probe");
+	t->concurrent = conc ? (size_t)conc : default_concurrent(t);
+	if (fl_ydup(&t->load_node, node ? node : "all") || fl_ydup(&t->load_op, op ? op : "probe"))
+		return -ENOMEM;
+	return workload ? 0 : fl_tparse_ops(c, p);
 }
 
-static const char *const target_keys[] = { "name",     "nodes",	    "requires", "start",
-					   "stop",     "peer",	    "endpoint", "probe",
-					   "workload", "tls",	    "verify",	"join",
-					   "leave",    "converged", "health",	NULL };
+static const char *const target_keys[] = {
+	"name",	    "nodes",  "requires", "start", "stop",	"peer",	    "endpoint", "probe",
+	"workload", "roles",  "names",	  "env",   "setup",	"teardown", "leader",	"tls",
+	"verify",   "health", "join",	  "leave", "converged", NULL
+};
+
+static int parse_stop(struct tctx *c, const struct fl_ynode *stop)
+{
+	static const char *const skeys[] = { "grace", NULL };
+
+	c->t->stop_grace_ns = FL_TARGET_STOP_GRACE_NS;
+	if (stop && (fl_yexpect(c->d, stop, FL_Y_MAP, "'stop'", c->err) ||
+		     fl_ycheck_keys(c->d, stop, "'stop'", skeys, c->err) ||
+		     fl_yget_duration(c->d, stop, "grace", false, &c->t->stop_grace_ns, c->err)))
+		return -EINVAL;
+	return 0;
+}
 
 /* join: "cmd" | {run: cmd, timeout: D} (same for leave) */
 static int parse_member_cmd(struct tctx *c, const struct fl_ynode *r, const char *key, char **out)
@@ -486,68 +530,100 @@ static int parse_member_cmd(struct tctx *c, const struct fl_ynode *r, const char
 	if (!v)
 		return 0;
 	if (v->type == FL_Y_SCALAR)
-		return tget_tmpl(c, r, key, true, out);
+		return fl_tget_tmpl(c, r, key, true, out);
 	if (fl_yexpect(c->d, v, FL_Y_MAP, key, c->err) ||
-	    fl_ycheck_keys(c->d, v, key, keys, c->err) || tget_tmpl(c, v, "run", true, out) ||
+	    fl_ycheck_keys(c->d, v, key, keys, c->err) || fl_tget_tmpl(c, v, "run", true, out) ||
 	    fl_yget_duration(c->d, v, "timeout", false, &c->t->member_timeout_ns, c->err))
 		return -EINVAL;
 	return 0;
 }
 
+static int parse_tls(struct tctx *c, const struct fl_ynode *r)
+{
+	const char *tls = NULL;
+
+	if (fl_yget_str(c->d, r, "tls", false, &tls, c->err))
+		return -EINVAL;
+	if (tls && strcmp(tls, "true") && strcmp(tls, "false"))
+		return fl_yerr(c->err, c->d, fl_ymap_get(r, "tls"), "'tls' must be true or false");
+	c->t->tls = tls && !strcmp(tls, "true");
+	return 0;
+}
+
+static bool names_tls(const char *tmpl)
+{
+	return tmpl &&
+	       (strstr(tmpl, "{{ca}}") || strstr(tmpl, "{{cert}}") || strstr(tmpl, "{{key}}"));
+}
+
+static bool envv_names_tls(char *const *env, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names_tls(env[i]))
+			return true;
+	return false;
+}
+
+static bool cmds_name_tls(const struct fl_tcmd *cmds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names_tls(cmds[i].run))
+			return true;
+	return false;
+}
+
+/* Does any of the target's templates name the certificates? */
+static bool any_names_tls(const struct fl_sut *t)
+{
+	const char *tmpl[] = { t->load_run, t->peer,	 t->endpoint,  t->verify,
+			       t->health,   t->join_run, t->leave_run, t->converged };
+	bool any = envv_names_tls(t->tenv, t->n_tenv) || cmds_name_tls(t->setup, t->n_setup) ||
+		   cmds_name_tls(t->teardown, t->n_teardown) ||
+		   (t->leader && cmds_name_tls(t->leader, 1));
+
+	for (size_t i = 0; i < sizeof(tmpl) / sizeof(tmpl[0]); i++)
+		any = any || names_tls(tmpl[i]);
+	for (size_t i = 0; i < t->n_starts; i++)
+		any = any || names_tls(t->starts[i].run) || names_tls(t->starts[i].ready_run) ||
+		      envv_names_tls(t->starts[i].env, t->starts[i].n_env);
+	for (size_t i = 0; i < t->n_ops; i++)
+		any = any || names_tls(t->ops[i].run) ||
+		      envv_names_tls(t->ops[i].env, t->ops[i].n_env);
+	return any;
+}
+
 /* Without tls: true, no template may name the certificates. */
 static int tls_vars_need_tls(struct tctx *c, const struct fl_ynode *r)
 {
-	const char *tmpl[] = { c->t->start_run, c->t->ready_run, c->t->load_run, c->t->peer,
-			       c->t->endpoint,	c->t->verify,	 c->t->join_run, c->t->leave_run,
-			       c->t->converged, c->t->health };
-
-	if (c->t->tls)
+	if (c->t->tls || !any_names_tls(c->t))
 		return 0;
-	for (size_t i = 0; i < sizeof(tmpl) / sizeof(tmpl[0]); i++) {
-		if (tmpl[i] && (strstr(tmpl[i], "{{ca}}") || strstr(tmpl[i], "{{cert}}") ||
-				strstr(tmpl[i], "{{key}}")))
-			return fl_yerr(
-				c->err, c->d, r,
-				"{{ca}}, {{cert}} and {{key}} need 'tls: true' (certificates "
-				"made for the run)");
-	}
-	for (size_t i = 0; i < c->t->n_env; i++)
-		if (strstr(c->t->env[i], "{{ca}}") || strstr(c->t->env[i], "{{cert}}") ||
-		    strstr(c->t->env[i], "{{key}}"))
-			return fl_yerr(
-				c->err, c->d, r,
-				"{{ca}}, {{cert}} and {{key}} need 'tls: true' (certificates "
-				"made for the run)");
-	return 0;
+	return fl_yerr(c->err, c->d, r,
+		       "{{ca}}, {{cert}} and {{key}} need 'tls: true' (certificates "
+		       "made for the run)");
 }
 
 static int parse_target(struct tctx *c, const struct fl_ynode *r)
 {
 	const struct fl_ynode *p = fl_ymap_get(r, "probe"), *w = fl_ymap_get(r, "workload");
-	const struct fl_ynode *stop = fl_ymap_get(r, "stop"), *s = fl_ymap_get(r, "start");
-	static const char *const skeys[] = { "grace", NULL };
-	const char *name = NULL, *tls = NULL;
+	const struct fl_ynode *s = fl_ymap_get(r, "start");
+	const char *name = NULL;
 	struct fl_sut *t = c->t;
-	uint64_t nodes = 0;
+	uint64_t nodes = FL_TARGET_NODES;
 	struct fl_err e;
 
 	if (!r)
 		return fl_yerr(c->err, c->d, NULL, "empty target file");
-	if (fl_yget_str(c->d, r, "tls", false, &tls, c->err))
-		return -EINVAL;
-	if (tls && strcmp(tls, "true") && strcmp(tls, "false"))
-		return fl_yerr(c->err, c->d, fl_ymap_get(r, "tls"), "'tls' must be true or false");
-	t->tls = tls && !strcmp(tls, "true");
 	if (fl_yexpect(c->d, r, FL_Y_MAP, "a target", c->err) ||
 	    fl_ycheck_keys(c->d, r, "a target", target_keys, c->err) ||
 	    fl_yget_str(c->d, r, "name", true, &name, c->err) ||
-	    fl_yget_u64(c->d, r, "nodes", true, 1, 64, &nodes, c->err) ||
+	    fl_yget_u64(c->d, r, "nodes", false, 1, 64, &nodes, c->err) ||
 	    fl_yget_strv(c->d, r, "requires", &t->requires, &t->n_requires, c->err) ||
-	    tget_tmpl(c, r, "peer", false, &t->peer) ||
-	    tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
-	    tget_tmpl(c, r, "converged", false, &t->converged) ||
-	    tget_tmpl(c, r, "verify", false, &t->verify) ||
-	    tget_tmpl(c, r, "health", false, &t->health))
+	    fl_tget_tmpl(c, r, "peer", false, &t->peer) ||
+	    fl_tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
+	    fl_tget_tmpl(c, r, "converged", false, &t->converged) ||
+	    fl_tget_tmpl(c, r, "verify", false, &t->verify) ||
+	    fl_tget_tmpl(c, r, "health", false, &t->health) || parse_tls(c, r) ||
+	    fl_tparse_env(c, fl_ymap_get(r, "env"), &t->tenv, &t->n_tenv))
 		return -EINVAL;
 	t->member_timeout_ns = 30000000000ULL;
 	if (parse_member_cmd(c, r, "join", &t->join_run) ||
@@ -558,12 +634,8 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	t->nodes = nodes;
 	if (!s)
 		return fl_yerr(c->err, c->d, r, "missing required key 'start'");
-	if (parse_start(c, s))
-		return -EINVAL;
-	t->stop_grace_ns = FL_TARGET_STOP_GRACE_NS;
-	if (stop && (fl_yexpect(c->d, stop, FL_Y_MAP, "'stop'", c->err) ||
-		     fl_ycheck_keys(c->d, stop, "'stop'", skeys, c->err) ||
-		     fl_yget_duration(c->d, stop, "grace", false, &t->stop_grace_ns, c->err)))
+	if (fl_tparse_roles(c, r) || fl_tparse_starts(c, s) ||
+	    parse_stop(c, fl_ymap_get(r, "stop")) || fl_tparse_cmds(c, r))
 		return -EINVAL;
 	if (p && w)
 		return fl_yerr(c->err, c->d, fl_ymap_key(r, "workload"),
@@ -573,6 +645,21 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	return fl_ydup(&t->name, name)			   ?:
 		       parse_load(c, p ? p : w, w != NULL) ?:
 							     tls_vars_need_tls(c, r);
+}
+
+/* {{target_dir}}: where the target file is, so it can ship its scripts. */
+static int file_dir(struct fl_sut *t)
+{
+	char *copy = strdup(t->file), *abs;
+	const char *dir;
+
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	abs = realpath(dir, NULL);
+	t->file_dir = abs ? abs : strdup(dir);
+	free(copy);
+	return t->file_dir ? 0 : -ENOMEM;
 }
 
 int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct fl_err *err)
@@ -587,7 +674,7 @@ int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct 
 	ret = fl_yaml_load(file, text, &d, err);
 	if (!ret) {
 		c = (struct tctx){ .d = d, .err = err, .t = t };
-		ret = fl_ydup(&t->file, file) ?: parse_target(&c, d->root);
+		ret = fl_ydup(&t->file, file) ?: file_dir(t) ?: parse_target(&c, d->root);
 	}
 	fl_yaml_free(d);
 	if (ret) {
@@ -610,12 +697,11 @@ void fl_sut_free(struct fl_sut *t)
 	if (!t)
 		return;
 	strv_free(t->requires, t->n_requires);
-	strv_free(t->env, t->n_env);
+	strv_free(t->tenv, t->n_tenv);
+	fl_tfree_roles(t);
 	free(t->file);
+	free(t->file_dir);
 	free(t->name);
-	free(t->start_run);
-	free(t->ready_run);
-	free(t->user);
 	free(t->peer);
 	free(t->endpoint);
 	free(t->join_run);

@@ -3,12 +3,13 @@
  * how to exercise it (a probe command the harness runs every T, or a
  * long-running workload writing one JSON line per operation). Commands
  * are templates: {{node}} {{ip}} {{ip6}} {{index}} {{nodes}} {{ips}}
- * {{peers}} {{endpoints}} {{seq}} {{name}} {{lab}} {{dir}} {{ip:NODE}},
- * {{cluster_state}} {{converged}},
- * and with `tls: true` {{ca}} {{cert}} {{key}}: PEM files of a CA and of
- * the node's certificate (its name and addresses, server and client use)
- * made for the run with openssl and removed with its scratch folder.
- * {{verify}} is the target's verify command, expanded for the node. */
+ * {{peers}} {{endpoints}} {{seq}} {{value}} {{name}} {{lab}} {{dir}} {{role}}
+ * {{majority}} {{target_dir}} {{ip:NODE}} {{ip:ROLE}} {{node:ROLE}}
+ * {{nodes:ROLE}} {{ips:ROLE}} {{cluster_state}} {{converged}}, and with
+ * `tls: true` {{ca}} {{cert}} {{key}}: PEM files of a CA and of the node's
+ * certificate (its name and addresses, server and client use) made for the
+ * run with openssl and removed with its scratch folder. {{verify}} is the
+ * target's verify command, expanded for the node. */
 #ifndef FALLACY_HARNESS_TARGET_H
 #define FALLACY_HARNESS_TARGET_H
 
@@ -26,19 +27,82 @@
 #define FL_TARGET_PROBE_EVERY_NS (100 * FL_NSEC_PER_MSEC)
 #define FL_TARGET_PROBE_TIMEOUT_NS FL_NSEC_PER_SEC
 #define FL_TARGET_STOP_GRACE_NS (5 * FL_NSEC_PER_SEC)
+/* nodes: when the target does not say; a leader: command's and a setup or
+ * teardown command's default timeouts */
+#define FL_TARGET_NODES 3
+#define FL_TARGET_LEADER_TIMEOUT_NS (5 * FL_NSEC_PER_SEC)
+#define FL_TARGET_CMD_TIMEOUT_NS (30 * FL_NSEC_PER_SEC)
+
+#define FL_TARGET_MAX_ROLES 8
+#define FL_TARGET_MAX_STARTS 8
+#define FL_TARGET_MAX_CMDS 8
+#define FL_TARGET_MAX_OPS 8
+
+/* roles: {primary: 1, replica: rest}: the first nodes get the first role. */
+struct fl_trole {
+	char *name;
+	size_t count;
+	bool rest; /* the nodes the other roles leave */
+};
+
+/* One item of start: (file order): a process on each of its nodes. Each
+ * item's nodes are started, then ready, before the next item starts. */
+struct fl_tstart {
+	char *name; /* the process's name (default: its role, or "target") */
+	char *on; /* a role or node (NULL: every node) */
+	char *run;
+	char *ready_run; /* NULL: ready as soon as started */
+	uint64_t ready_timeout_ns;
+	char *user; /* NULL: root */
+	char **env; /* KEY=VALUE templates; reach every command on its nodes */
+	size_t n_env;
+	int line, col;
+};
+
+/* setup:, teardown: and leader: commands. */
+struct fl_tcmd {
+	char *on; /* a role or node (NULL: every node; leader: tried in turn) */
+	char *run;
+	uint64_t timeout_ns;
+	int line, col;
+};
+
+/* One operation of a probe (ops: {write: ..., read: ...}). */
+struct fl_top {
+	char *name;
+	char *run;
+	char **env;
+	size_t n_env;
+	uint64_t weight; /* mix: (default 1) */
+	bool uses_value; /* its run has {{value}}: recorded as the op's value */
+};
 
 struct fl_sut {
 	char *file;
+	char *file_dir; /* the target file's folder, absolute: {{target_dir}} */
 	char *name;
-	size_t nodes;
+	size_t nodes; /* default FL_TARGET_NODES; run --nodes overrides */
+	struct fl_trole roles[FL_TARGET_MAX_ROLES];
+	size_t n_roles;
+	int roles_line, roles_col;
+	char *names; /* node names: a template of {{role}} {{rank}} {{number}}; NULL: n1.. */
+	struct fl_tstart starts[FL_TARGET_MAX_STARTS];
+	size_t n_starts;
+	struct fl_tcmd setup[FL_TARGET_MAX_CMDS], teardown[FL_TARGET_MAX_CMDS];
+	size_t n_setup, n_teardown;
+	struct fl_tcmd *leader; /* NULL: none (leader/primaries cannot be used) */
+	char **tenv; /* the target's env: (KEY=VALUE templates), every command */
+	size_t n_tenv;
+	struct fl_top ops[FL_TARGET_MAX_OPS]; /* the probe's operations */
+	size_t n_ops;
 	char **requires; /* tool names */
 	size_t n_requires;
-	/* start */
+	/* start: the first item of starts[] (the only one of a start: map) */
 	char *start_run;
 	char *ready_run; /* NULL: ready as soon as started */
 	uint64_t ready_timeout_ns;
 	char *user; /* NULL: root */
-	char **env; /* KEY=VALUE, templates */
+	char **env; /* KEY=VALUE, templates: a start: map's env (every command) */
 	size_t n_env;
 	uint64_t stop_grace_ns;
 	/* membership changes (topology steps join/leave): run on another
@@ -67,7 +131,7 @@ struct fl_sut {
 	char *load_run;
 	char *load_op; /* op name for probes; default "probe" */
 	uint64_t every_ns, timeout_ns;
-	size_t concurrent; /* probe runs in flight per node, default 1 */
+	size_t concurrent; /* probe runs in flight per node, default timeout/every + 1 */
 	int line, col; /* of the probe/workload key, for messages */
 };
 
@@ -85,7 +149,22 @@ struct fl_tnode {
 	const char *name;
 	const char *ip; /* dotted IPv4 */
 	const char *ip6; /* "" when the lab has no IPv6 */
+	const char *role; /* NULL: none */
 };
+
+/* The nodes a run of t on n nodes has: names and roles, in lab order. */
+struct fl_tplan {
+	size_t n;
+	char names[64][16];
+	const char *roles[64]; /* t's role names, NULL for none */
+};
+/* Names and roles for n nodes; -EINVAL (err: "FILE:LINE:COL: ...") when
+ * the roles do not fit n or the names are bad or repeat. */
+int fl_sut_plan(const struct fl_sut *t, size_t n, struct fl_tplan *p, struct fl_err *err);
+/* Does start item s run on node i of plan p? */
+bool fl_tstart_on(const struct fl_tstart *s, const struct fl_tplan *p, size_t i);
+/* Is on (a role, a node, "all" or NULL) node i of p? */
+bool fl_tplan_on(const char *on, const struct fl_tplan *p, size_t i);
 
 struct fl_tvars {
 	const struct fl_sut *t;
@@ -96,7 +175,7 @@ struct fl_tvars {
 	const struct fl_tnode *nodes;
 	size_t n_nodes;
 	size_t self; /* index of {{node}} */
-	uint64_t seq;
+	uint64_t seq; /* {{seq}} and {{value}} */
 	const char *cluster_state; /* {{cluster_state}}: "new", or "existing" for a node that
 				    * joins a running system; NULL = "new" */
 	/* {{node}}, {{ip}}, {{ip6}}, {{dir}} of a node that is not in nodes[]

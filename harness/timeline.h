@@ -33,17 +33,30 @@ struct fl_timeline {
 	 * transport counters there, so windows start and end on a sample) */
 	void (*after_step)(void *arg);
 	void *arg;
+	/* end of the run (0: none): heals of a step's duration: due later are
+	 * left to fl_timeline_heal_all */
+	uint64_t t_end;
 	/* state */
 	size_t next; /* index of the next step */
-	const struct fl_step *active[FL_TIMELINE_MAX_ACTIVE]; /* applied, not healed */
+	/* applied, not healed: copies with their node fields resolved
+	 * (fl_step_resolve), owned by the timeline */
+	const struct fl_step *active[FL_TIMELINE_MAX_ACTIVE];
 	size_t n_active;
+	/* steps with a duration: their heal, due at (CLOCK_MONOTONIC) */
+	struct {
+		char id[FL_ID_MAX + 1];
+		uint64_t due;
+	} pending[FL_TIMELINE_MAX_ACTIVE];
+	size_t n_pending;
 	uint64_t max_late_ns; /* worst lateness of a step so far */
 	int failed; /* steps that could not be applied */
 	char current[128]; /* the last step, for progress lines */
 };
 
-/* Run every step at t0 + at; returns 0, or -EINTR when stopped early.
- * A step that fails is an "error" event and counted in failed. */
+/* Run every step at t0 + at (node fields resolved then, against
+ * ctx->sel), and heal the steps with a duration at t0 + at + duration;
+ * returns 0, or -EINTR when stopped early. A step that fails is an
+ * "error" event and counted in failed. */
 int fl_timeline_run(struct fl_timeline *tl);
 /* Heal whatever is still active (end of the run, or interrupted). */
 void fl_timeline_heal_all(struct fl_timeline *tl);

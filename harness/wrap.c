@@ -22,6 +22,8 @@
 
 #include "capture/capture.h"
 #include "clock.h"
+#include "control.h"
+#include "ctlsock.h"
 #include "dataplane/dataplane.h"
 #include "json.h"
 #include "lab/lab.h"
@@ -41,6 +43,8 @@ struct wrap {
 	char user[64]; /* for initgroups; empty = no supplementary groups */
 	struct fl_results *res;
 	struct fl_capture *cap;
+	struct fl_ctl *ctl; /* --control: the verb handler and its socket */
+	struct fl_ctlsock *cs;
 	struct wrap_faults wf;
 	pid_t child;
 	int go[2], err[2], sfd;
@@ -263,6 +267,50 @@ static int start_capture(struct wrap *w)
 		fl_out_str(o, "file", "wrap.pcap");
 		fl_out_str(o, "netns", w->netns);
 		fl_out_str(o, "ifname", "lo");
+		event_end(w);
+	}
+	return rc;
+}
+
+/* --control: RUN_DIR/@wrap-PID/control/control.sock for the command's
+ * user, named in FALLACY_CONTROL (set here, before any thread exists, so
+ * the child inherits it). Served once the session's faults are up. */
+static int open_control(struct wrap *w)
+{
+	char dir[PATH_MAX], *targv[] = { "--netns", w->netns, NULL };
+	struct fl_target t;
+	struct fl_err err;
+	int used, rc;
+
+	if (!w->o->control)
+		return 0;
+	if (fl_target_parse(2, targv, &t, &used, &err)) {
+		pr_err("wrap: %s", err.msg);
+		return -EINVAL;
+	}
+	snprintf(dir, sizeof(dir), "%s/control", fl_state_dir(w->st));
+	rc = fl_ctl_new(&t, "wrap", &w->ctl);
+	if (!rc)
+		rc = fl_ctlsock_open(dir, w->drop ? w->uid : getuid(), w->drop ? w->gid : getgid(),
+				     w->ctl, &w->cs);
+	if (!rc && setenv("FALLACY_CONTROL", fl_ctlsock_path(w->cs), 1))
+		rc = -errno;
+	return rc;
+}
+
+static int start_control(struct wrap *w)
+{
+	struct fl_out *o;
+	int rc;
+
+	if (!w->cs)
+		return 0;
+	rc = wrap_faults_control(&w->wf, w->ctl);
+	if (!rc)
+		rc = fl_ctlsock_start(w->cs);
+	if (!rc && (o = event(w, "control"))) {
+		fl_out_str(o, "path", fl_ctlsock_path(w->cs));
+		fl_out_u64(o, "uid", w->drop ? w->uid : getuid());
 		event_end(w);
 	}
 	return rc;
@@ -588,6 +636,8 @@ static int finish(struct wrap *w)
 {
 	int rc = 0;
 
+	fl_ctlsock_close(w->cs); /* no more requests: then every fault goes */
+	w->cs = NULL;
 	wrap_faults_end(&w->wf);
 	if (w->cap && fl_capture_stop(w->cap))
 		pr_warn("wrap: the capture %s may be incomplete", w->pcap);
@@ -607,6 +657,8 @@ static int finish(struct wrap *w)
 
 static void release(struct wrap *w)
 {
+	fl_ctlsock_close(w->cs);
+	fl_ctl_free(w->ctl);
 	wrap_faults_free(&w->wf);
 	fl_capture_free(w->cap);
 	if (w->res) {
@@ -648,9 +700,13 @@ static int setup(struct wrap *w)
 	}
 	rc = make_namespace(w);
 	if (!rc)
+		rc = open_control(w);
+	if (!rc)
 		rc = start_capture(w);
 	if (!rc && (rc = wrap_faults_start(&w->wf, w->netns, w->res, &err)))
 		pr_err("wrap: %s", err.msg);
+	if (!rc)
+		rc = start_control(w);
 	return rc;
 }
 

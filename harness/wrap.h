@@ -29,6 +29,9 @@ struct fl_wrap_opts {
 	bool capture; /* write OUT/wrap.pcap */
 	const char *user; /* run CMD as this user; NULL = SUDO_UID or ourselves */
 	bool addr; /* add 198.18.0.1/15 and fdfa:11ac::1/64 on lo */
+	/* serve the session's faults to the command on a control socket
+	 * (FALLACY_CONTROL, docs/control.md) */
+	bool control;
 	bool quiet; /* no summary line */
 	char **argv; /* the command, NULL-terminated */
 };

@@ -17,6 +17,7 @@
 #include "timeline.h"
 #include "wrap.h"
 
+struct fl_ctl;
 struct fl_results;
 struct fl_scenario;
 
@@ -38,6 +39,7 @@ struct wrap_faults {
 	bool th_running;
 	volatile sig_atomic_t stop;
 	char *list_json; /* `fault list -j` just before the end, or NULL */
+	pthread_mutex_t sum_lock; /* the timeline and the control thread add */
 	struct wrap_fault_sum sum;
 	unsigned int needs; /* enum fl_wrap_needs of every fault it may add */
 };
@@ -52,6 +54,11 @@ unsigned int wrap_faults_needs(const struct wrap_faults *wf);
  * session's supervisor ahead of the first step. */
 int wrap_faults_start(struct wrap_faults *wf, const char *netns, struct fl_results *res,
 		      struct fl_err *err);
+/* Let ctl (wrap --control) add faults like the wrap's own: on lo's hook,
+ * with the wrap's seed, logged as "fault"/"heal" events (source
+ * "control") and counted in the totals. Also keeps the session's
+ * supervisor up between faults. 0 or -errno after a message. */
+int wrap_faults_control(struct wrap_faults *wf, struct fl_ctl *ctl);
 /* Start the --scenario timeline (offsets from now: the command's exec). */
 int wrap_faults_timeline(struct wrap_faults *wf, struct fl_err *err);
 /* Stop the timeline, read the counters (list_json; sum adds those healed

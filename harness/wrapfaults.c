@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "dataplane/dataplane.h"
 #include "results.h"
 #include "scenario.h"
@@ -30,17 +31,23 @@ static int target(struct wrap_faults *wf, struct fl_target *t, struct fl_err *er
 	return fl_target_parse(2, targv, t, &used, err);
 }
 
-/* What every wrap fault gets: the kind's hook on lo, --port, the seed. */
-static void wrap_match(const struct fl_wrap_opts *o, struct fl_fault *f)
+/* What every wrap fault gets: the kind's hook on lo and the seed. */
+static void wrap_hook(const struct fl_wrap_opts *o, struct fl_fault *f)
 {
 	f->dir = f->ops->loopback_dir ? f->ops->loopback_dir : FL_DIR_INGRESS;
-	if (o->has_port) {
-		f->port_mode = FL_PORT_EITHER;
-		f->ports = o->port;
-	}
 	if (!f->seed_given) {
 		f->seed = o->seed;
 		f->seed_given = true;
+	}
+}
+
+/* ... and the option and scenario faults also --port. */
+static void wrap_match(const struct fl_wrap_opts *o, struct fl_fault *f)
+{
+	wrap_hook(o, f);
+	if (o->has_port) {
+		f->port_mode = FL_PORT_EITHER;
+		f->ports = o->port;
 	}
 }
 
@@ -56,8 +63,8 @@ static int add_fault(struct wrap_faults *wf, const struct fl_fault *f, struct fl
 }
 
 /* The same "fault" event as a timeline step's (spec = the words), plus
- * where the fault sits. */
-static void fault_event(struct wrap_faults *wf, const struct fl_fault *f)
+ * where the fault sits (and who added it, when not the wrap itself). */
+static void fault_event(struct wrap_faults *wf, const struct fl_fault *f, const char *source)
 {
 	struct fl_out *o;
 	char words[1024];
@@ -69,6 +76,8 @@ static void fault_event(struct wrap_faults *wf, const struct fl_fault *f)
 	fl_out_str(o, "spec", words);
 	fl_out_str(o, "netns", wf->netns);
 	fl_out_str(o, "ifname", "lo");
+	if (source)
+		fl_out_str(o, "source", source);
 	fl_results_event_end(wf->res);
 }
 
@@ -108,6 +117,10 @@ int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, st
 	int ret;
 
 	wf->o = o;
+	pthread_mutex_init(&wf->sum_lock, NULL);
+	/* test code may add any kind at any time */
+	if (o->control)
+		wf->needs |= FL_WRAP_NEEDS_SMALL_MTU | FL_WRAP_NEEDS_LOOPBACK_COPIES;
 	for (int i = 0; i < o->n_faults; i++) {
 		wrap_match(o, o->faults[i]);
 		wf->needs |= o->faults[i]->ops->wrap_needs;
@@ -118,6 +131,8 @@ int wrap_faults_prepare(struct wrap_faults *wf, const struct fl_wrap_opts *o, st
 	if (!f)
 		return -ENOMEM;
 	ret = fl_scenario_load(o->scenario, NULL, &wf->sc, err);
+	if (!ret)
+		ret = fl_scenario_expand(wf->sc, o->seed, err);
 	for (size_t i = 0; !ret && i < wf->sc->n_steps; i++) {
 		const struct fl_step *st = &wf->sc->steps[i];
 		struct fl_err e;
@@ -170,7 +185,7 @@ int wrap_faults_start(struct wrap_faults *wf, const char *netns, struct fl_resul
 	wf->res = res;
 	for (int i = 0; i < wf->o->n_faults && !ret; i++)
 		if (!(ret = add_fault(wf, wf->o->faults[i], err)))
-			fault_event(wf, wf->o->faults[i]);
+			fault_event(wf, wf->o->faults[i], NULL);
 	if (ret || !wf->sc)
 		return ret;
 	/* Start the supervisor now, so the first step is not late by its
@@ -218,13 +233,63 @@ static void sum_stats(struct wrap_faults *wf, const char *id)
 
 	if (target(wf, &t, &err) || fl_fault_stats(&t, &v, &n))
 		return;
+	pthread_mutex_lock(&wf->sum_lock);
 	for (int i = 0; i < n; i++) {
 		if (id && strcmp(v[i].id, id))
 			continue;
 		wf->sum.faults++;
 		fl_counters_add(&wf->sum.c, &v[i].c);
 	}
+	pthread_mutex_unlock(&wf->sum_lock);
 	free(v);
+}
+
+static void ctl_adapt(struct fl_ctl *c, struct fl_fault *f)
+{
+	struct wrap_faults *wf = c->arg;
+
+	wrap_hook(wf->o, f);
+}
+
+static void ctl_added(struct fl_ctl *c, const struct fl_fault *f)
+{
+	struct wrap_faults *wf = c->arg;
+
+	wf->active = true;
+	fault_event(wf, f, "control");
+}
+
+static void ctl_deleting(struct fl_ctl *c, const char *id)
+{
+	struct wrap_faults *wf = c->arg;
+	struct fl_out *o;
+
+	sum_stats(wf, id);
+	if (!wf->res)
+		return;
+	o = fl_results_event_begin(wf->res, 0, "heal", id, NULL);
+	fl_out_str(o, "source", "control");
+	fl_results_event_end(wf->res);
+}
+
+int wrap_faults_control(struct wrap_faults *wf, struct fl_ctl *ctl)
+{
+	struct fl_target t;
+	struct fl_err err;
+
+	ctl->adapt = ctl_adapt;
+	ctl->added = ctl_added;
+	ctl->deleting = ctl_deleting;
+	ctl->arg = wf;
+	if (target(wf, &t, &err)) {
+		pr_err("wrap: %s", err.msg);
+		return -EINVAL;
+	}
+	/* started now, and kept between the test code's faults */
+	if (fl_session_keep(&t))
+		return -EIO;
+	wf->active = true;
+	return 0;
 }
 
 /* Our supervisor is gone although nobody ended it: one that ends the usual
@@ -287,6 +352,8 @@ unsigned int wrap_faults_needs(const struct wrap_faults *wf)
 
 void wrap_faults_free(struct wrap_faults *wf)
 {
+	if (wf->o)
+		pthread_mutex_destroy(&wf->sum_lock);
 	free(wf->list_json);
 	wf->list_json = NULL;
 	if (wf->sc)

@@ -21,8 +21,9 @@ if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/fallacy-de
 	apt-get update -qq
 	apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-# etcd and redis packages start system services; the lab starts its own.
-for s in etcd redis-server; do
+# etcd, redis and postgres packages start system services; the lab starts
+# its own.
+for s in etcd redis-server redis-sentinel postgresql; do
 	if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q "$s" 2>/dev/null; then
 		systemctl stop "$s" || true
 	fi

@@ -16,6 +16,7 @@
  *   fl_rstate array[FL_MAX_SLOTS]         struct fl_rule_state (shared, not
  *                                         per-CPU: one packet sequence per rule)
  *   fl_counters percpu array[FL_MAX_SLOTS] struct fl_counters
+ *   fl_lease  array[FL_MAX_SLOTS] __u64   each slot's expires_ns (below)
  *   fl_nodes  hash fl_mac_key -> __u32    lab node eth0 MACs -> node index
  *   fl_node_mtu array[FL_MAX_NODES] __u32 a node's link MTU (0: none set)
  *   fl_idx_node array, fl_idx_port hash   candidate index (see below)
@@ -34,6 +35,14 @@
  * rate rule sets the class, and only the first corrupt, tamper, duplicate and
  * replay rule that decides to act does. Decisions draw fl_prng(seed, prng_id, stream, seq) where seq is
  * the rule's own packet sequence (atomic fetch-add in fl_rstate).
+ *
+ * Leases: a rule acts only while bpf_ktime_get_boot_ns() (CLOCK_BOOTTIME) <
+ * fl_lease[slot] (its expires_ns); an expired rule, or one whose slot was
+ * never leased (0), is absent: not counted, no action. Userspace writes the
+ * slots of a new generation before it flips to it, and the supervisor
+ * renews the live slots every lease/3 with one batch write of the lease
+ * array (the rule table itself is never rewritten for a renewal).
+ * FL_LEASE_NEVER: no expiry (a session started with --lease none).
  */
 #ifndef FALLACY_RULE_H
 #define FALLACY_RULE_H
@@ -49,6 +58,7 @@
 #define FL_MAX_NODES 256 /* lab nodes addressable in node sets */
 #define FL_NODE_WORDS (FL_MAX_NODES / 64)
 #define FL_NO_NODE 0xffffffffu
+#define FL_LEASE_NEVER (~0ULL) /* fl_lease: a rule that never expires */
 
 /* A probability p is stored as round(p * FL_PROB_ONE) (prng.h); the
  * decision is fl_chance(draw, prob). */

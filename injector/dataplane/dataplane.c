@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -47,6 +48,9 @@ struct fl_dp {
 	struct fl_port_key *port_keys[2]; /* written per generation */
 	int n_port_keys[2];
 	bool has_nodes;
+	uint64_t lease_ns; /* 0: rules never expire (--lease none) */
+	__u32 live[FL_MAX_RULES]; /* slots of the active generation */
+	int n_live;
 	int n_points;
 	struct fl_point points[FL_DP_MAX_POINTS];
 };
@@ -627,6 +631,48 @@ out:
 	return err;
 }
 
+/* ---- leases (rule.h) ------------------------------------------------------ */
+
+uint64_t fl_dp_boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void fl_dp_set_lease(struct fl_dp *dp, uint64_t lease_ns)
+{
+	dp->lease_ns = lease_ns;
+}
+
+/* One batch write of expires_ns for n slots (no rule is rewritten). */
+static int lease_write(struct fl_dp *dp, const __u32 *slots, int n)
+{
+	__u64 exp[FL_MAX_RULES];
+	__u32 keys[FL_MAX_RULES], count = (__u32)n;
+	__u64 until = dp->lease_ns ? fl_dp_boottime_ns() + dp->lease_ns : FL_LEASE_NEVER;
+
+	if (n <= 0)
+		return 0;
+	if (n > FL_MAX_RULES)
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		keys[i] = slots[i];
+		exp[i] = until;
+	}
+	return bpf_map_update_batch(bpf_map__fd(dp->skel->maps.fl_lease), keys, exp, &count, NULL) ?
+		       -errno :
+		       0;
+}
+
+int fl_dp_renew(struct fl_dp *dp)
+{
+	if (!dp->lease_ns)
+		return 0;
+	return lease_write(dp, dp->live, dp->n_live);
+}
+
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n)
 {
 	struct bpf_map *conf_map = dp->skel->maps.fl_conf, *rmap = dp->skel->maps.fl_rules;
@@ -648,6 +694,14 @@ int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n)
 			return err;
 	}
 	err = write_index(dp, rules, n, idle, &conf);
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++)
+		dp->live[i] = rules[i].slot;
+	dp->n_live = n;
+	/* leased before they can match (an old rule keeping its slot is
+	 * renewed with it) */
+	err = lease_write(dp, dp->live, n);
 	if (err)
 		return err;
 	/* count and index first, then the generation: a reader never sees a

@@ -72,6 +72,15 @@ int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n);
 /* Replace the whole rule table (already in evaluation order): write the
  * idle generation, then flip. */
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n);
+/* Leases (rule.h): every rule loaded from now on expires lease_ns after
+ * its last renewal (0: never, --lease none). The default of a new data
+ * plane is 0; the supervisor sets its session's lease before any rule. */
+void fl_dp_set_lease(struct fl_dp *dp, uint64_t lease_ns);
+/* Push the expiry of every live rule to now + lease (one batch write of
+ * the per-slot lease array); a no-op without a lease. */
+int fl_dp_renew(struct fl_dp *dp);
+/* CLOCK_BOOTTIME in ns: bpf_ktime_get_boot_ns()'s clock. */
+uint64_t fl_dp_boottime_ns(void);
 /* Zero a slot's packet sequence, Gilbert-Elliott state and counters. */
 int fl_dp_slot_reset(struct fl_dp *dp, uint32_t slot);
 /* The counters by name, in the order `fault list` prints them: the one

@@ -160,7 +160,7 @@ struct fl_fault {
 	uint64_t duration_ns; /* --duration: healed by the supervisor after it; 0 = never */
 	uint64_t expires_mono_ns; /* set by the supervisor from duration_ns */
 	struct fl_side from, to;
-	char node[16]; /* LAB/NODE target: traffic from or to NODE */
+	char node[FL_GROUP_LEN]; /* --node / LAB/NODE target: traffic from or to these nodes */
 	/* --profile NAME: part of a lab's link profile (a lab file's node or
 	 * pair), the lab's normal state: `fault clear` keeps it */
 	char profile[FL_FAULT_ID_MAX + 1];

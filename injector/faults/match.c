@@ -172,7 +172,7 @@ const struct fl_fault_option fl_fault_options[] = {
 	{ "--from", "from", true, true, "traffic from these nodes (n1,n2) or that address/prefix" },
 	{ "--to", "to", true, true, "traffic to these nodes or that address/prefix" },
 	{ "--bidir", "bidir", false, false, "also the way back (--to -> --from)" },
-	{ "--node", NULL, true, false, "traffic from or to this node (what LAB/NODE means)" },
+	{ "--node", "on", true, true, "traffic from or to these nodes (what LAB/NODE means)" },
 	{ "--proto", "proto", true, false, "tcp, udp, icmp, icmpv6 or any" },
 	{ "--port", "port", true, false, "source or destination port N or range N-M" },
 	{ "--sport", "sport", true, false, "source port N or range N-M" },

@@ -186,6 +186,14 @@ int fl_topo_check(const struct fl_topo *t, const struct fl_lab *lab, struct fl_e
  * (id, host number, addresses), leave moves it to lab->gone, readdress
  * picks the new addresses, mtu and route are recorded. Checks first. */
 int fl_topo_plan(struct fl_lab *lab, const struct fl_topo *t, struct fl_err *err);
+/* The processes in node n's namespace: SIGTERM, up to grace_ns, SIGKILL
+ * (what a machine's shutdown does). Finding them reads /proc/PID/ns/net,
+ * which needs CAP_SYS_PTRACE for processes with capabilities the caller
+ * lacks: a lab's supervisor has dropped it (docs/security.md), so the
+ * client that asks for a leave (root, `fallacy node remove` or a run)
+ * stops them first; the supervisor's own pass then finds what it can. */
+void fl_node_stop_processes(const struct fl_node *n, uint64_t grace_ns);
+#define FL_NODE_LEAVE_GRACE_NS 2000000000ULL /* SIGTERM -> SIGKILL for a node that leaves */
 /* The words again ("link n1 down"); buf is always terminated. */
 void fl_topo_format(const struct fl_topo *t, char *buf, size_t len);
 const char *fl_topo_verb(enum fl_topo_op op);

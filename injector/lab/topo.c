@@ -135,8 +135,7 @@ static size_t alive(pid_t *pids, size_t n)
 	return k;
 }
 
-/* SIGTERM, up to grace_ns, SIGKILL: what a machine's shutdown does. */
-static void stop_processes(const struct fl_node *n, uint64_t grace_ns)
+void fl_node_stop_processes(const struct fl_node *n, uint64_t grace_ns)
 {
 	char path[128];
 	pid_t pids[4096];
@@ -174,7 +173,7 @@ static int remove_node(const struct fl_lab *lab, const struct fl_node *n, uint64
 
 	if (!l)
 		return -ENOMEM;
-	stop_processes(n, grace_ns);
+	fl_node_stop_processes(n, grace_ns);
 	ret = fl_nl_route_in_spec(lab->wire_netns, &sk);
 	if (!ret) {
 		rtnl_link_set_name(l, n->port);

@@ -89,10 +89,10 @@ int fl_state_create(const char *session, struct fl_state **out)
 	err = session_path(session, st->dir, sizeof(st->dir));
 	if (err)
 		goto fail;
-	err = fl_mkdir_p(fl_run_dir(), 0755);
+	err = fl_mkdir_p(fl_run_dir(), 0700);
 	if (err)
 		goto fail;
-	if (mkdir(st->dir, 0755)) {
+	if (mkdir(st->dir, 0700)) {
 		err = -errno;
 		goto fail;
 	}
@@ -350,6 +350,42 @@ out:
 	if (lockfd >= 0)
 		close(lockfd);
 	return err;
+}
+
+/* A killed daemon stays a zombie until its reaper gets to it. */
+static bool zombie(pid_t pid)
+{
+	char buf[1024];
+	const char *end = fl_proc_stat(pid, buf, sizeof(buf));
+
+	return end && end[1] == ' ' && end[2] == 'Z';
+}
+
+int fl_state_owners(const char *session, int *alive, int *dead)
+{
+	char dir[4096], path[4200], *text, *line, *save = NULL;
+	unsigned long long start;
+	size_t len = 0;
+	int pid, err;
+
+	*alive = *dead = 0;
+	err = session_path(session, dir, sizeof(dir));
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/" JOURNAL, dir);
+	text = read_all(path, &len);
+	if (!text)
+		return errno ? -errno : -EIO;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "pid %d %llu", &pid, &start) != 2)
+			continue;
+		if (pid > 1 && fl_proc_starttime(pid) == start && !zombie(pid))
+			(*alive)++;
+		else
+			(*dead)++;
+	}
+	free(text);
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)

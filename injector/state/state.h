@@ -38,6 +38,12 @@ int fl_state_mkdir(struct fl_state *st, const char *path, mode_t mode)
  * Returns 0 when everything is gone (already-gone objects count as gone). */
 int fl_state_cleanup(const char *session);
 
+/* The processes a session journaled ("pid" records): how many still run
+ * (same pid and start time) and how many are gone. A session whose
+ * recorded processes are all gone (*alive == 0, *dead > 0) is the state of
+ * a dead owner (a killed supervisor): fallacy doctor offers its cleanup. */
+int fl_state_owners(const char *session, int *alive, int *dead);
+
 /* Names of all sessions under RUN_DIR (caller frees with fl_strv_free). */
 int fl_state_list(char ***names, size_t *n);
 void fl_strv_free(char **v, size_t n);

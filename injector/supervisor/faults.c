@@ -106,10 +106,14 @@ static void free_fault(struct fl_sup *s, struct sup_fault *sf, bool do_heal)
 	free(sf);
 }
 
+static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct fl_out *o);
+
 /* One line of events.jsonl in the session folder, in the schema of every
  * events.jsonl (docs/results.md): "mono_ns", "wall_ns", "event", "id",
- * then the fault as `fault list -j` prints it. */
-static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
+ * then the fault as `fault list -j` prints it, and for a removed fault
+ * (counted) its final counters. */
+static void event(struct fl_sup *s, const char *what, const struct fl_fault *f,
+		  const struct sup_fault *counted)
 {
 	struct fl_out o = { .json = true, .compact = true };
 	char path[4096];
@@ -127,6 +131,11 @@ static void event(struct fl_sup *s, const char *what, const struct fl_fault *f)
 	fl_out_open(&o, "fault", '{');
 	fl_fault_print(f, &o);
 	fl_out_close(&o, '}');
+	if (counted) {
+		fl_out_open(&o, "counters", '{');
+		print_counters(s, counted, &o);
+		fl_out_close(&o, '}');
+	}
 	fl_out_close(&o, '}');
 	fputc('\n', o.f);
 	fclose(o.f);
@@ -276,9 +285,9 @@ static int sup_add(struct fl_sup *s, int argc, char **argv, bool json, FILE *out
 	if (err) {
 		free_fault(s, sf, false);
 		/* a session that never got a fault leaves nothing behind */
-		return s->n_faults || s->lab ? 2 : 2 | FL_ST_ENDED;
+		return s->n_faults || s->lab || s->keep ? 2 : 2 | FL_ST_ENDED;
 	}
-	event(s, "fault-add", &sf->f); /* its time stamps: just after the flip */
+	event(s, "fault-add", &sf->f, NULL); /* its time stamps: just after the flip */
 	print_added(s, sf, json, out, msg);
 	return 0;
 }
@@ -294,14 +303,15 @@ static int remove_at(struct fl_sup *s, int i, const char *event_name)
 	s->n_faults--;
 	fl_sup_deadline(s, sf, 0, NULL);
 	err = rebuild(s);
-	event(s, event_name, &sf->f);
-	free_fault(s, sf, true);
+	heal(s, sf); /* held packets released first: their counters are final */
+	event(s, event_name, &sf->f, sf);
+	free_fault(s, sf, false);
 	return err;
 }
 
 static int ended(struct fl_sup *s)
 {
-	return !s->n_faults && !s->lab ? FL_ST_ENDED : 0;
+	return !s->n_faults && !s->lab && !s->keep ? FL_ST_ENDED : 0;
 }
 
 /* --duration ran out: healed like `fault del`. A namespace session whose
@@ -417,7 +427,7 @@ static int sup_change(struct fl_sup *s, int argc, char **argv, FILE *msg)
 		s->slot_used[old->rules[k].slot] = 0;
 	free(old->rules);
 	free(old);
-	event(s, "fault-change", &nf->f);
+	event(s, "fault-change", &nf->f, NULL);
 	return 0;
 fail:
 	fprintf(msg, "fault change %s %s: %s\n", s->t.session, argv[0], e.msg);
@@ -499,17 +509,30 @@ static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct 
 	fl_out_u64(o, "reordered", d.reordered);
 }
 
+static bool listed(const struct sup_fault *sf, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], sf->f.id))
+			return true;
+	return !argc;
+}
+
 /* Text: "ID  KIND PARAMS OPTIONS" and an indented counter line per fault.
- * JSON: an array of objects with the same members plus "counters". */
-static int sup_list(struct fl_sup *s, bool json, FILE *out)
+ * JSON: an array of objects with the same members plus "counters".
+ * With ids (argv), only those faults (a control socket lists its own). */
+static int sup_list(struct fl_sup *s, int argc, char **argv, bool json, FILE *out)
 {
 	struct fl_out o = { .f = out, .json = json };
 	uint64_t now = fl_clock_mono_ns();
+	char lease[32];
 
+	fl_lease_format(s->lease_ns, lease, sizeof(lease));
 	fl_out_open(&o, "", '[');
 	for (int i = 0; i < s->n_faults; i++) {
 		struct sup_fault *sf = s->faults[i];
 
+		if (!listed(sf, argc, argv))
+			continue;
 		if (!json)
 			o.n = 0;
 		fl_out_open(&o, "", '{');
@@ -525,6 +548,8 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 					   FL_NSEC_PER_MSEC);
 		}
 		fl_out_u64f(&o, "rules", NULL, (uint64_t)sf->n_rules);
+		if (json) /* its rules expire unless renewed */
+			fl_out_str(&o, "lease", lease);
 		if (!json) {
 			fputs("\n         ", out);
 			o.n = 0;
@@ -532,6 +557,8 @@ static int sup_list(struct fl_sup *s, bool json, FILE *out)
 		fl_out_open(&o, "counters", '{');
 		print_counters(s, sf, &o);
 		fl_out_close(&o, '}');
+		if (!json) /* text: after the counters, the fault line stays as added */
+			fl_out_str(&o, "lease", lease);
 		fl_out_close(&o, '}');
 		if (!json)
 			fputc('\n', out);
@@ -593,10 +620,16 @@ int sup_fault_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *
 		return sup_change(s, argc - 1, argv + 1, msg);
 	if (!strcmp(cmd, "del"))
 		return sup_del(s, argc - 1, argv + 1, msg);
-	if (!strcmp(cmd, "clear"))
+	if (!strcmp(cmd, "clear")) {
+		s->keep = false; /* clear ends a namespace session, kept or not */
 		return sup_clear(s, msg);
+	}
+	if (!strcmp(cmd, "keep")) {
+		s->keep = true;
+		return 0;
+	}
 	if (!strcmp(cmd, "list"))
-		return sup_list(s, json, out);
+		return sup_list(s, argc - 1, argv + 1, json, out);
 	if (!strcmp(cmd, "stats"))
 		return sup_stats(s, out);
 	if (!strcmp(cmd, "acct"))
@@ -606,8 +639,8 @@ int sup_fault_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *
 		return 0;
 	}
 	fprintf(msg,
-		"fault: unknown request '%s' (add, change, del, clear, list, stats, acct; link, flap,"
-		" join, leave, readdress, mtu, route)\n",
+		"fault: unknown request '%s' (add, change, del, clear, list, stats, keep, acct; link,"
+		" flap, join, leave, readdress, mtu, route)\n",
 		cmd);
 	return 2;
 }

@@ -30,6 +30,7 @@
 #include "faults/fault.h"
 #include "lab/lab.h"
 #include "netns.h"
+#include "parse.h"
 #include "session_int.h"
 #include "state/state.h"
 
@@ -105,6 +106,95 @@ int fl_session_path(const char *session, const char *file, char *buf, size_t len
 	int n = snprintf(buf, len, "%s/%s/%s", fl_run_dir(), session, file);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* ---- leases ---------------------------------------------------------------- */
+
+static uint64_t want_lease = FL_LEASE_DEFAULT_NS;
+static bool lease_given; /* fl_session_set_lease() was called */
+
+int fl_lease_parse(const char *text, uint64_t *ns, struct fl_err *err)
+{
+	char a[32], b[32];
+
+	if (!strcmp(text, "none")) {
+		*ns = 0;
+		return 0;
+	}
+	if (fl_parse_duration(text, ns, err))
+		return -EINVAL;
+	if (*ns >= FL_LEASE_MIN_NS && *ns <= FL_LEASE_MAX_NS)
+		return 0;
+	fl_format_duration(FL_LEASE_MIN_NS, a, sizeof(a));
+	fl_format_duration(FL_LEASE_MAX_NS, b, sizeof(b));
+	fl_err_set(err, "%s: a lease is 'none' or a duration from %s to %s", text, a, b);
+	return -EINVAL;
+}
+
+void fl_lease_format(uint64_t ns, char *buf, size_t len)
+{
+	if (!ns)
+		snprintf(buf, len, "none");
+	else
+		fl_format_duration(ns, buf, len);
+}
+
+void fl_session_set_lease(uint64_t ns)
+{
+	want_lease = ns;
+	lease_given = true;
+}
+
+int fl_session_lease(const char *session, uint64_t *ns)
+{
+	char path[4096], text[64] = "";
+	struct fl_err e;
+	size_t n;
+	FILE *f;
+
+	*ns = FL_LEASE_DEFAULT_NS;
+	if (fl_session_path(session, "lease", path, sizeof(path)))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	if (fl_lease_parse(text, ns, &e)) {
+		pr_warn("%s: %s; the lease is %llus", path, e.msg,
+			(unsigned long long)(FL_LEASE_DEFAULT_NS / 1000000000ull));
+		*ns = FL_LEASE_DEFAULT_NS;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The lease file of a supervisor about to start (root only, like the rest
+ * of the session folder). Not journaled: it lives in the session folder,
+ * which cleanup removes. */
+static int write_lease(const char *session)
+{
+	char path[4096], text[64];
+	int fd, n, err = 0;
+
+	if (fl_session_path(session, "lease", path, sizeof(path)))
+		return -ENAMETOOLONG;
+	/* a lab's next supervisor keeps the lease the lab was made with */
+	if (!lease_given && !access(path, F_OK))
+		return 0;
+	fl_lease_format(want_lease, text, sizeof(text));
+	n = (int)strlen(text);
+	text[n++] = '\n';
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, text, (size_t)n) != n)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		pr_err("%s: writing %s: %s", session, path, strerror(-err));
+	return err;
 }
 
 static int connect_ctl(const char *session)
@@ -322,7 +412,7 @@ int fl_session_ensure(const struct fl_target *t)
 
 	if (fl_session_alive(t))
 		return 0;
-	err = fl_mkdir_p(fl_run_dir(), 0755);
+	err = fl_mkdir_p(fl_run_dir(), 0700);
 	if (err)
 		return err;
 	fd = open(fl_run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -362,7 +452,9 @@ static int start_session(const struct fl_target *t)
 		}
 		fl_state_close(st);
 	}
-	err = spawn(t->session);
+	err = write_lease(t->session);
+	if (!err)
+		err = spawn(t->session);
 	if (err)
 		return err;
 	for (int i = 0; i < ALIVE_TRIES && !fl_session_alive(t); i++)
@@ -671,13 +763,13 @@ int fl_session_refusal(int status, char **msg, struct fl_err *err)
 	return status ? -EINVAL : 0;
 }
 
-int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg)
+int fl_fault_add_json(const struct fl_target *t, const struct fl_fault *f, char **out, char **msg)
 {
 	enum { TEXT_MAX = 8192, WORDS_MAX = FL_REQ_MAX_WORDS - 3 };
-	char *text = calloc(1, TEXT_MAX), *argv[WORDS_MAX] = { "add" }, *save = NULL, *out = NULL;
+	char *text = calloc(1, TEXT_MAX), *argv[WORDS_MAX] = { "add" }, *save = NULL;
 	int argc = 1, status;
 
-	*msg = NULL;
+	*msg = *out = NULL;
 	if (!text)
 		return 2;
 	fl_fault_format(f, text, TEXT_MAX - sizeof(" --id ") - FL_FAULT_ID_MAX);
@@ -687,8 +779,7 @@ int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg
 	     w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
-	status = fl_fault_request(t, argc, argv, false, &out, msg);
-	free(out);
+	status = fl_fault_request(t, argc, argv, true, out, msg);
 	free(text);
 	return status;
 }
@@ -712,18 +803,45 @@ int fl_topo_request(const struct fl_target *t, const struct fl_topo *topo, bool 
 			*msg = NULL;
 		return 2;
 	}
-	err = fl_topo_check(topo, lab, &e);
+	err = fl_topo_check(topo, lab, &e) ?: fl_session_ensure(t) ? -EIO : 0;
+	if (!err && topo->op == FL_TOPO_LEAVE && fl_lab_node(lab, topo->node))
+		fl_node_stop_processes(fl_lab_node(lab, topo->node), FL_NODE_LEAVE_GRACE_NS);
 	fl_lab_free(lab);
+	if (err == -EIO)
+		return 2;
 	if (err) {
 		if (asprintf(msg, "%s %s: %s\n", fl_topo_verb(topo->op), t->lab, e.msg) < 0)
 			*msg = NULL;
 		return 2;
 	}
-	if (fl_session_ensure(t))
-		return 2;
 	fl_topo_format(topo, words, sizeof(words));
 	for (char *w = strtok_r(words, " ", &save); w && argc < 31; w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	argv[argc] = NULL;
 	return exchange(t, argc, argv, json, out, msg);
+}
+
+int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg)
+{
+	char *out = NULL;
+	int status = fl_fault_add_json(t, f, &out, msg);
+
+	free(out);
+	return status;
+}
+
+int fl_session_keep(const struct fl_target *t)
+{
+	char *req[] = { "keep", NULL }, *out = NULL, *msg = NULL;
+	int status;
+
+	if (fl_session_ensure(t))
+		return -EIO;
+	status = exchange(t, 1, req, false, &out, &msg);
+	if (status)
+		pr_err("%s: the supervisor refused to stay up: %s", t->session,
+		       msg && *msg ? msg : "no reason given");
+	free(out);
+	free(msg);
+	return status ? -EIO : 0;
 }

@@ -29,7 +29,7 @@
  *                                                    a lab: lab.h, below)
  *                     change ID KIND [PARAMS]        (same kind, same slots,
  *                                                     counters kept)
- *                     del ID | clear | list | stats | ping
+ *                     del ID | clear | list [ID...] | stats | ping | keep
  * "add" starts the supervisor when the session has none; "clear" (and "del"
  * of the last fault) of a namespace or pid session removes everything the
  * session put into the kernel and ends the supervisor, leaving the namespace
@@ -72,6 +72,24 @@ int fl_target_parse(int argc, char **argv, struct fl_target *t, int *used, struc
 /* The target a session name stands for ("demo", "@netns-x", "@pid-42"). */
 int fl_target_from_session(const char *session, struct fl_target *t, struct fl_err *err);
 
+/* Leases (docs/security.md): every rule of the data plane expires lease
+ * after the supervisor last renewed it (every lease/3), so the faults of a
+ * killed supervisor stop by themselves. 0 = none: rules stay until removed
+ * (a lab that should keep its faults across a supervisor restart). */
+#define FL_LEASE_DEFAULT_NS (10ull * 1000000000ull)
+#define FL_LEASE_MIN_NS (1ull * 1000000000ull)
+#define FL_LEASE_MAX_NS (24ull * 3600ull * 1000000000ull)
+/* "none" -> 0, or a duration from 1s to 24h. 0 or -EINVAL with err. */
+int fl_lease_parse(const char *text, uint64_t *ns, struct fl_err *err);
+/* "10s", "none". */
+void fl_lease_format(uint64_t ns, char *buf, size_t len);
+/* The lease of supervisors this process starts from now on (default
+ * FL_LEASE_DEFAULT_NS): lab up --lease, fault add --lease. */
+void fl_session_set_lease(uint64_t ns);
+/* The lease a session's supervisor was started with (its session folder's
+ * "lease" file; the default when it has none). */
+int fl_session_lease(const char *session, uint64_t *ns);
+
 /* Start the session's supervisor unless one answers. Validates that the lab,
  * namespace or process exists. */
 int fl_session_ensure(const struct fl_target *t);
@@ -93,6 +111,15 @@ int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, str
  * supervisor's message in *msg (malloc'ed, may be NULL). */
 struct fl_fault;
 int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg);
+/* The same, with the supervisor's answer in *out (malloc'ed, may be NULL):
+ * what `fault add -j` prints, {"id", "seed", "session", "rules"}. */
+int fl_fault_add_json(const struct fl_target *t, const struct fl_fault *f, char **out, char **msg);
+
+/* Start the session's supervisor unless one answers, and keep it up
+ * without faults until a "clear" (which still ends a namespace session):
+ * a control socket adds and deletes faults one by one and must not pay a
+ * supervisor start for each. 0 or -errno after a message. */
+int fl_session_keep(const struct fl_target *t);
 
 /* A live topology change of a lab (lab.h struct fl_topo: link down/up,
  * flap, join, leave, readdress, mtu, route) through its supervisor, which
@@ -107,6 +134,11 @@ int fl_topo_request(const struct fl_target *t, const struct fl_topo *topo, bool 
  * without its trailing newlines; frees *msg. Returns -EINVAL if status is
  * not 0, else 0 (err untouched). */
 int fl_session_refusal(int status, char **msg, struct fl_err *err);
+
+/* Who may talk to a socket made for uid owner (a session's, a control
+ * socket's): root, or owner itself. The one rule both sockets check
+ * with SO_PEERCRED. */
+bool fl_peer_allowed(uid_t peer, uid_t owner);
 
 /* Run the supervisor of SESSION (the body of `fallacy __supervise`).
  * ready_fd (or -1): written "ok\n" once the socket listens, or an error

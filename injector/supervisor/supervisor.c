@@ -191,6 +191,21 @@ static int answer(int fd, uint32_t status, const char *out, size_t olen, const c
 	return err;
 }
 
+bool fl_peer_allowed(uid_t peer, uid_t owner)
+{
+	return peer == 0 || peer == owner;
+}
+
+int fl_sup_peer_ok(int fd, uid_t owner)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) || len != sizeof(cr))
+		return -errno ?: -EPERM;
+	return fl_peer_allowed(cr.uid, owner) ? 0 : -EPERM;
+}
+
 /* One connection, one request. When the session ends, the connection stays
  * open until the process exits: the client waits for that. */
 static void handle_client(struct fl_sup *s, int *end_fd)
@@ -207,6 +222,16 @@ static void handle_client(struct fl_sup *s, int *end_fd)
 		return;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* the socket is 0600 in a 0700 folder; this holds even if a mode was
+	 * changed: only root talks to a root supervisor */
+	if (fl_sup_peer_ok(fd, 0)) {
+		static const char no[] = "fault: only root may talk to this supervisor\n";
+
+		pr_warn("supervisor %s: a request from a process that is not root was refused",
+			s->t.session);
+		answer(fd, 2, NULL, 0, no, sizeof(no) - 1);
+		goto out;
+	}
 	if (read_request(fd, &buf, &len))
 		goto out;
 	fo = open_memstream(&out, &olen);
@@ -318,6 +343,29 @@ static void watchdog(struct fl_sup *s, void *key)
 	fl_sup_deadline(s, key, fl_clock_mono_ns() + SUP_WATCH_NS, watchdog);
 }
 
+/* Push every live rule's expiry to now + lease: one batch write of the
+ * lease array, every lease/3. A supervisor that cannot renew says so; its
+ * faults then end with the lease, as if it had died. */
+static void renew(struct fl_sup *s, void *key)
+{
+	int err = fl_dp_renew(s->dp);
+
+	if (err)
+		pr_warn("supervisor %s: renewing the rules' lease: %s", s->t.session,
+			strerror(-err));
+	s->renewals++;
+	fl_sup_deadline(s, key, fl_clock_mono_ns() + s->lease_ns / 3, renew);
+}
+
+static int lease_start(struct fl_sup *s)
+{
+	fl_session_lease(s->t.session, &s->lease_ns); /* a bad file: said, default */
+	fl_dp_set_lease(s->dp, s->lease_ns);
+	if (!s->lease_ns)
+		return 0;
+	return fl_sup_deadline(s, &s->lease_ns, fl_clock_mono_ns() + s->lease_ns / 3, renew);
+}
+
 static int open_target(struct fl_sup *s)
 {
 	switch (s->t.kind) {
@@ -404,6 +452,8 @@ static int sup_start(struct fl_sup *s, const char *session)
 	err = open_target(s);
 	if (!err)
 		err = fl_dp_open(&s->dp, s->lab ? FL_DIR_INGRESS : FL_DIR_BOTH);
+	if (!err)
+		err = lease_start(s);
 	if (!err && s->lab)
 		err = fl_dp_set_nodes(s->dp, s->lab);
 	if (!err && s->lab)
@@ -480,6 +530,8 @@ int fl_supervise(const char *session, int ready_fd)
 		sup_free(s);
 		return err == -EBUSY ? 0 : 2;
 	}
+	/* a supervisor that cannot drop them still works: said in its log */
+	sup_drop_caps(s);
 	say(ready_fd, "ok\n");
 	pr_info("supervisor of %s ready (pid %d)", session, (int)getpid());
 	err = sup_loop(s, &old, &end_fd);

@@ -44,8 +44,13 @@ struct fl_sup {
 	bool offloads_off; /* a lab's nodes: TSO/GSO/GRO off (first fault) */
 	bool acct; /* transport accounting on (a lab, unless FALLACY_ACCOUNTING=off) */
 	uint64_t acct_since_ns; /* CLOCK_MONOTONIC: accounting started */
+	uint64_t lease_ns; /* every rule's lease; 0 = none (session.h) */
+	uint64_t renewals; /* lease renewals done */
 	int lfd;
 	bool stop;
+	/* "keep": a namespace session stays up without faults until "clear"
+	 * (a control socket adds and deletes faults one at a time) */
+	bool keep;
 
 	struct sup_deadline *dl;
 	int n_dl, cap_dl;
@@ -84,6 +89,8 @@ int sup_attach(struct fl_sup *s);
 void sup_faults_clear(struct fl_sup *s);
 /* A lab's nodes get TSO/GSO/GRO off (once, at the first fault). */
 void sup_offloads_off(struct fl_sup *s);
+/* After setup: keep only the capabilities requests still need (caps.c). */
+int sup_drop_caps(struct fl_sup *s);
 /* Transport accounting (acct.c): switch it on at start (a lab, unless
  * FALLACY_ACCOUNTING=off), arm the session watchdog, answer "acct". */
 int sup_acct_start(struct fl_sup *s);

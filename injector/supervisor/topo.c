@@ -25,8 +25,6 @@
 #include "netns.h"
 #include "state/journal.h"
 
-#define LEAVE_GRACE_NS 2000000000ULL /* SIGTERM -> SIGKILL for a node that leaves */
-
 struct sup_flap {
 	struct sup_flap *next;
 	char node[FL_NODE_NAME_MAX + 1];
@@ -198,7 +196,7 @@ static int lab_change(struct fl_sup *s, const struct fl_topo *t, struct fl_err *
 			fl_dp_node_set(s->dp, s->lab, n, false);
 	}
 	fl_state_lock(s->st);
-	err = fl_lab_change(s->lab, s->st, t, LEAVE_GRACE_NS, e);
+	err = fl_lab_change(s->lab, s->st, t, FL_NODE_LEAVE_GRACE_NS, e);
 	fl_state_unlock(s->st);
 	if (err) {
 		if (t->op == FL_TOPO_LEAVE && (n = fl_lab_node(s->lab, t->node)))

@@ -6,17 +6,26 @@ Used to show that `fallacy wrap` works for real suites:
 
     sudo fallacy wrap --delay 20ms --port 6379 -- python3 tests/data/redis_suite.py
     sudo fallacy wrap --loss 100% --port 6379 -- python3 tests/data/redis_suite.py
+    sudo fallacy wrap --control -- python3 tests/data/redis_suite.py
+
+Under `wrap --control` one more test adds a fault itself, mid-test, through
+the control socket (python/fallacy, the Python client).
 
 Environment: REDIS_PORT (6379), REDIS_ROUNDTRIPS (40 sequential commands in
 test_sequential_roundtrips), REDIS_READY_TIMEOUT (3 s).
 """
 import os
 import shutil
+import statistics
 import socket
 import subprocess
 import tempfile
 import time
 import unittest
+import sys
+
+# the client from this repository, when it is not installed
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("REDIS_PORT", "6379"))
@@ -179,6 +188,31 @@ class RedisSuite(unittest.TestCase):
             self.assertEqual(self.r.cmd("SET", "seq", i), "OK")
         per = (time.monotonic() - start) / ROUNDTRIPS
         print("\nroundtrip %.2f ms" % (per * 1e3), flush=True)
+
+    def ping_ms(self, n=3):
+        """The median of n PINGs, in ms."""
+        times = []
+        for _ in range(n):
+            start = time.monotonic()
+            self.assertEqual(self.r.cmd("PING"), "PONG")
+            times.append((time.monotonic() - start) * 1e3)
+        return statistics.median(times)
+
+    @unittest.skipUnless(os.environ.get("FALLACY_CONTROL"), "not under fallacy wrap --control")
+    def test_slow_link_mid_test(self):
+        """The test turns a fault on for part of itself: 30 ms on every
+        packet to or from redis (both ways on loopback: +60 ms a PING)."""
+        import fallacy
+
+        before = self.ping_ms()
+        with fallacy.fault("delay 30ms", port=PORT) as f:
+            during = self.ping_ms()
+            self.assertGreaterEqual(during, 57)
+            self.assertGreater(f.counters()["delayed"], 0)
+        after = self.ping_ms()
+        self.assertLess(after, during - 40)
+        print("\nping %.2f ms, %.2f ms with delay 30ms, %.2f ms after" % (before, during, after),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The unit parsers (durations, rates, percentages, sizes, prefixes, port
- * ranges, numbers, names): never crash, and what parses prints back to a
+/* The unit parsers (durations, leases, rates, percentages, sizes, prefixes,
+ * port ranges, numbers, names): never crash, and what parses prints back to a
  * text that parses to the same value. */
 #include "fuzz.h"
 
@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "parse.h"
+#include "supervisor/session.h"
 
 /* "ADDR/LEN" as the prefix parser reads it (the product prints none). */
 static void format_prefix(const struct fl_prefix *p, char *buf, size_t len)
@@ -30,6 +31,12 @@ static void round_trips(const char *text)
 		fl_format_duration(a, buf, sizeof(buf));
 		FUZZ_ASSERT(!fl_parse_duration(buf, &b, &e) && a == b, "duration %s -> %s", text,
 			    buf);
+	}
+	/* --lease and the session folder's lease file */
+	if (!fl_lease_parse(text, &a, &e)) {
+		FUZZ_ASSERT(!a || (a >= FL_LEASE_MIN_NS && a <= FL_LEASE_MAX_NS), "lease %s", text);
+		fl_lease_format(a, buf, sizeof(buf));
+		FUZZ_ASSERT(!fl_lease_parse(buf, &b, &e) && a == b, "lease %s -> %s", text, buf);
 	}
 	if (!fl_parse_rate(text, &a, &e)) {
 		fl_format_rate(a, buf, sizeof(buf));

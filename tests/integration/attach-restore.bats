@@ -25,6 +25,10 @@ setup() {
 	# the owner's own state, which must survive untouched
 	ip netns exec "$NS" iptables -A INPUT -p tcp --dport 9999 -j ACCEPT
 	ip netns exec "$NS" tc qdisc add dev a0 root tbf rate 1gbit burst 1mb latency 50ms
+	# ... and its own clsact with a filter, next to which fallacy attaches
+	ip netns exec "$NS" tc qdisc add dev a0 clsact
+	ip netns exec "$NS" tc filter add dev a0 ingress prio 7 protocol ip u32 \
+		match ip protocol 17 0xff classid 1:7
 	SLEEPER=
 }
 
@@ -130,6 +134,27 @@ roundtrip() {
 	after=$(snapshot "$NS")
 	diff <(echo "$before") <(echo "$after")
 	[ ! -e "${FALLACY_RUN_DIR:-/run/fallacy}/@netns-$NS" ]
+}
+
+@test "attach, faults of three kinds, kill -9 of the supervisor and cleanup: the owner's filter, qdiscs and rule are byte-identical" {
+	kind_available delay 1ms
+	kind_available rate 10mbit
+	before=$(snapshot "$NS")
+	[[ "$before" == *'"flowid":"1:7"'* ]]
+	[[ "$before" == *'"kind":"tbf"'* ]]
+	[[ "$before" == *'--dport 9999 -j ACCEPT'* ]]
+	run -0 "$FALLACY" fault add --netns "$NS" loss 10% --dir in --id k1
+	run -0 "$FALLACY" fault add --netns "$NS" delay 20ms --dir in --id k2
+	run -0 "$FALLACY" fault add --netns "$NS" rate 10mbit --dir in --id k3
+	ip netns exec "${NS}p" ping -c 3 -i 0.05 -W 1 -q 198.18.251.1 >/dev/null 2>&1 || true
+	mid=$(snapshot "$NS")
+	[ "$mid" != "$before" ]
+	pid=$(pgrep -f "__supervise @netns-$NS\$")
+	kill -9 "$pid"
+	fl_wait_until 20 bash -c "! kill -0 $pid 2>/dev/null"
+	run -0 "$FALLACY" cleanup "@netns-$NS"
+	after=$(snapshot "$NS")
+	diff <(echo "$before") <(echo "$after")
 }
 
 # the command pings only once the fault is in (a file says so), however

@@ -28,9 +28,12 @@ commands() {
 	assert_output --partial "unknown option '--frobnicate'"
 }
 
-@test "--version prints the version" {
+@test "--version prints the version, with the git describe of a checkout" {
 	run -0 "$FALLACY" --version
 	assert_output --regexp '^fallacy [0-9]+\.[0-9]+\.[0-9]+'
+	if git -C "$BATS_TEST_DIRNAME" rev-parse --git-dir >/dev/null 2>&1; then
+		assert_output --regexp '^fallacy [0-9]+\.[0-9]+\.[0-9]+ \(git [0-9A-Za-z._-]+\)$'
+	fi
 }
 
 @test "global -q, -v and -vv are accepted before the command" {

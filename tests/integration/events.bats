@@ -31,7 +31,8 @@ fault_events() {
 		--target scenarios/targets/http.yaml --out "$TMP/run" --lab "$lab" --capture
 	fl_assert_events "$TMP/run/events.jsonl"
 	run -0 events_of "$TMP/run/events.jsonl"
-	assert_output "admin capture end fault heal lab-down lab-up partition ready start target-start target-stop "
+	# leader: the http target's leader: command, asked once at the start
+	assert_output "admin capture end fault heal lab-down lab-up leader partition ready start target-start target-stop "
 	# the lab's supervisor wrote its own events.jsonl in the session folder
 	# (gone with the lab); counters.json holds the heals as the events have them
 	run -0 jq -e '.heals | length == 3 and all(.event == "heal")' "$TMP/run/counters.json"

@@ -86,8 +86,10 @@ teardown() {
 	grep -q "Bytes on the wire per successful operation" "$OUT/report.html"
 	grep -q "Transport cost per window" "$OUT/report.html"
 	run -1 "$FALLACY" report "$OUT" --html "$BATS_TEST_TMPDIR/r.html"
+	# latency, throughput, bytes per operation, the lanes per node, and the
+	# fault counters (packets, bytes): the run had a fault
 	run -0 grep -c '<svg' "$BATS_TEST_TMPDIR/r.html"
-	assert_output 3
+	assert_output 6
 	grep -q 'class="lcost"' "$BATS_TEST_TMPDIR/r.html"
 	fl_assert_lab_gone "$lab"
 }

@@ -235,9 +235,9 @@ static const char tgood[] =
 
 static void test_good_target(void **state)
 {
-	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "" },
-						 { "n2", "198.18.0.2", "" },
-						 { "n3", "198.18.0.3", "" } };
+	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "", NULL },
+						 { "n2", "198.18.0.2", "", NULL },
+						 { "n3", "198.18.0.3", "", NULL } };
 	struct fl_sut *t = NULL;
 	struct fl_err err = { "" };
 	struct fl_tvars v = { .nodes = nodes, .n_nodes = 3, .self = 1, .seq = 42 };
@@ -253,7 +253,7 @@ static void test_good_target(void **state)
 	assert_string_equal(t->env[0], "ETCDCTL_API=3");
 	assert_false(t->is_workload);
 	assert_string_equal(t->load_node, "n1");
-	assert_int_equal(t->concurrent, 1);
+	assert_int_equal(t->concurrent, 11); /* open loop: timeout / every + 1 */
 	assert_int_equal(fl_template_expand(t->start_run, &v, &out, &err), 0);
 	assert_string_equal(out, "etcd --name n2 --initial-cluster n1=http://198.18.0.1:2380,"
 				 "n2=http://198.18.0.2:2380,n3=http://198.18.0.3:2380");
@@ -273,7 +273,7 @@ static void test_good_target(void **state)
 	assert_int_equal(fl_template_expand("{{health}}", &v, &out, &err), -EINVAL);
 	assert_string_equal(err.msg, "'{{health}}': target 'etcd' has no 'health' command");
 	assert_int_equal(fl_template_expand("{{ip:n9}}", &v, &out, &err), -EINVAL);
-	assert_string_equal(err.msg, "'{{ip:n9}}': no such node in the lab");
+	assert_string_equal(err.msg, "'{{ip:n9}}': no such node or role in the lab");
 	assert_string_equal(fl_tool_package("etcdctl"), "etcd-client");
 	assert_string_equal(fl_tool_package("redis-cli"), "redis-tools");
 	fl_sut_free(t);
@@ -281,8 +281,8 @@ static void test_good_target(void **state)
 
 static const struct bad tbads[] = {
 	{ "name: t\nnodes: 3\nprobe: {run: x}\n", "t.yaml:1:1: missing required key 'start'" },
-	{ "name: t\nstart: {run: x}\nprobe: {run: x}\n",
-	  "t.yaml:1:1: missing required key 'nodes'" },
+	{ "name: t\nnodes: 3\nstart: {run: x}\nprobe: {run: x, ops: {a: y}}\n",
+	  "t.yaml:4:17: a probe has a 'run' (one operation) or 'ops', not both" },
 	{ "name: t\nnodes: 3\nstart: {run: \"x {{nod}}\"}\nprobe: {run: x}\n",
 	  "t.yaml:3:15: unknown template variable '{{nod}}' (did you mean '{{node}}'?)" },
 	{ "name: t\nnodes: 3\nstart: {run: x, redy: y}\nprobe: {run: x}\n",
@@ -317,8 +317,8 @@ static void test_tls_target(void **state)
 				"start: {run: \"srv --ca {{ca}} --cert {{cert}} --key {{key}}\"}\n"
 				"verify: \"check {{ip}} {{cert}}\"\n"
 				"probe: {run: x}\n";
-	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "" },
-						 { "n2", "198.18.0.2", "" } };
+	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "", NULL },
+						 { "n2", "198.18.0.2", "", NULL } };
 	struct fl_tvars v = { .nodes = nodes, .n_nodes = 2, .self = 1, .tls_dir = "/s/tls" };
 	struct fl_sut *t = NULL;
 	struct fl_err err = { "" };

@@ -15,6 +15,7 @@
 
 #include "lab/lab.h"
 #include "scenario.h"
+#include "select.h"
 #include "steps.h"
 #include "target.h"
 
@@ -137,7 +138,7 @@ static int validate(const char *steps, struct fl_err *err)
 	int ret;
 
 	assert_int_equal(fl_lab_plan(&spec, &lab, err), 0);
-	ret = fl_steps_validate(sc, lab, err);
+	ret = fl_steps_validate(sc, NULL, NULL, lab, err);
 	/* the planned lab itself is never changed */
 	assert_int_equal(lab->n_nodes, 3);
 	fl_lab_free(lab);
@@ -195,9 +196,9 @@ static const char target[] =
 
 static void test_target_members(void **ctx)
 {
-	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "" },
-						 { "n2", "198.18.0.2", "" } };
-	static const struct fl_tnode n4 = { "n4", "198.18.0.4", "" };
+	static const struct fl_tnode nodes[] = { { "n1", "198.18.0.1", "", NULL },
+						 { "n2", "198.18.0.2", "", NULL } };
+	static const struct fl_tnode n4 = { "n4", "198.18.0.4", "", NULL };
 	struct fl_tvars v = { .nodes = nodes, .n_nodes = 2, .self = 0 };
 	struct fl_err err = { "" };
 	struct fl_sut *t = NULL;
@@ -230,12 +231,78 @@ static void test_target_members(void **ctx)
 	free(out);
 }
 
+static const char roles_target[] = "name: r\nnodes: 3\nroles: {primary: 1, replica: rest}\n"
+				   "start: {run: \"true\"}\nprobe: {run: \"true\"}\n";
+
+/* Selectors against n1 (primary), n2 and n3 (replicas), r's roles. */
+static int validate_sel(const char *steps, char *first, size_t len, struct fl_err *err)
+{
+	struct fl_lab_spec spec = { .name = "v", .n_nodes = 3 };
+	struct fl_sel_env env = { .n = 3, .seed = 7, .target = "r", .has_leader = true };
+	struct fl_scenario *sc = load(steps);
+	struct fl_step_ctx c = { .sel = &env };
+	struct fl_step *copy = NULL;
+	struct fl_lab *lab = NULL;
+	struct fl_sut *t = NULL;
+	int ret;
+
+	if (fl_sut_load("r.yaml", roles_target, &t, err))
+		fail_msg("%s", err->msg);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const names[] = { "n1", "n2", "n3" };
+
+		env.names[i] = names[i];
+		env.roles[i] = i ? "replica" : "primary";
+	}
+	assert_int_equal(fl_lab_plan(&spec, &lab, err), 0);
+	ret = fl_steps_validate(sc, &env, t, lab, err);
+	c.lab = lab;
+	assert_int_equal(fl_step_resolve(&c, &sc->steps[0], &copy, NULL, err), 0);
+	fl_step_words(copy, first, len);
+	fl_step_free(copy);
+	fl_lab_free(lab);
+	fl_sut_free(t);
+	fl_scenario_free(sc);
+	return ret;
+}
+
+/* Topology steps take selectors where they take a node, like every step
+ * kind (stepsel.c); a node that joins is one later steps can name. */
+static void test_selectors(void **ctx)
+{
+	struct fl_err err = { "" };
+	char w[256];
+
+	(void)ctx;
+	assert_int_equal(validate_sel("  - {at: 1s, leave: primary}\n", w, sizeof(w), &err), 0);
+	assert_string_equal(w, "leave n1");
+	assert_int_equal(validate_sel("  - {at: 1s, route: {from: primary, to: n3, via: n2}}\n", w,
+				      sizeof(w), &err),
+			 0);
+	assert_string_equal(w, "route --from n1 --to n3 --via n2");
+	assert_int_equal(validate_sel("  - {at: 1s, join: n4}\n"
+				      "  - {at: 2s, link: {node: n4, state: down}}\n"
+				      "  - {at: 3s, fault: {kind: loss, loss: 5%, from: n4}}\n",
+				      w, sizeof(w), &err),
+			 0);
+	assert_string_equal(w, "join n4");
+	assert_int_equal(validate_sel("  - {at: 1s, mtu: {node: leader, mtu: 1400}}\n", w,
+				      sizeof(w), &err),
+			 0);
+	assert_string_equal(w, "mtu n1 1400");
+	assert_int_equal(validate_sel("  - {at: 1s, link: {node: n1, state: down}}\n"
+				      "  - {at: 2s, leave: n9}\n",
+				      w, sizeof(w), &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "s.yaml:5:5: "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_step_words),     cmocka_unit_test(test_resolved_round_trip),
 		cmocka_unit_test(test_bad_steps),      cmocka_unit_test(test_validate_follows),
-		cmocka_unit_test(test_target_members),
+		cmocka_unit_test(test_target_members), cmocka_unit_test(test_selectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

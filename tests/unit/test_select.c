@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+/* Selectors and the one resolver of steps' node fields: sizes, seeds,
+ * roles, rest, the leader: command, group selectors (random-halves, the
+ * majorities ring), errors with suggestions, and what events record. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lab/lab.h"
+#include "scenario.h"
+#include "select.h"
+#include "steps.h"
+
+static const char *const names[] = { "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8" };
+
+static void env_init(struct fl_sel_env *e, size_t n, uint64_t seed)
+{
+	memset(e, 0, sizeof(*e));
+	e->n = n;
+	e->seed = seed;
+	e->target = "t";
+	for (size_t i = 0; i < n; i++)
+		e->names[i] = names[i];
+}
+
+static size_t count(fl_nodeset s)
+{
+	return (size_t)__builtin_popcountll(s);
+}
+
+static fl_nodeset sel(const struct fl_sel_env *e, const char *expr, uint64_t salt)
+{
+	struct fl_sel_rng rng;
+	struct fl_err err = { "" };
+	fl_nodeset s = 0;
+	bool unknown = false;
+
+	fl_sel_rng_init(&rng, e->seed, salt, 1);
+	if (fl_sel_nodes(e, expr, &rng, 0, &s, &unknown, &err))
+		fail_msg("%s: %s", expr, err.msg);
+	assert_false(unknown);
+	return s;
+}
+
+/* one, minority, majority: their sizes for 1..8 nodes, within the lab */
+static void test_sizes(void **state)
+{
+	struct fl_sel_env e;
+
+	(void)state;
+	for (size_t n = 1; n <= 8; n++) {
+		env_init(&e, n, 42);
+		assert_int_equal(count(sel(&e, "one", 1)), 1);
+		assert_int_equal(count(sel(&e, "all", 1)), n);
+		assert_int_equal(count(sel(&e, "majority", 1)), n / 2 + 1);
+		if (n > 2) { /* 1 or 2 nodes have no minority */
+			assert_int_equal(count(sel(&e, "minority", 1)), (n - 1) / 2);
+			assert_true(count(sel(&e, "minority", 1)) * 2 < n);
+		}
+		assert_int_equal(sel(&e, "majority", 1) & ~fl_sel_all(&e), 0);
+		assert_true(count(sel(&e, "majority", 1)) * 2 > n);
+	}
+}
+
+/* The same seed and step pick the same nodes; other seeds (some of them)
+ * pick others; over many steps every node gets picked. */
+static void test_seeded(void **state)
+{
+	struct fl_sel_env a, b;
+	fl_nodeset seen = 0;
+	bool differs = false;
+
+	(void)state;
+	env_init(&a, 5, 7);
+	env_init(&b, 5, 7);
+	for (uint64_t salt = 0; salt < 50; salt++) {
+		assert_int_equal(sel(&a, "minority", salt), sel(&b, "minority", salt));
+		seen |= sel(&a, "one", salt);
+	}
+	assert_int_equal(seen, fl_sel_all(&a));
+	for (uint64_t seed = 8; seed < 20 && !differs; seed++) {
+		env_init(&b, 5, seed);
+		differs = sel(&a, "majority", 3) != sel(&b, "majority", 3);
+	}
+	assert_true(differs);
+}
+
+static void test_roles_rest_unknown(void **state)
+{
+	struct fl_sel_env e;
+	struct fl_sel_rng rng;
+	struct fl_err err = { "" };
+	fl_nodeset s = 0;
+	bool unknown = false;
+
+	(void)state;
+	env_init(&e, 5, 1);
+	e.roles[0] = "primary";
+	for (int i = 1; i < 5; i++)
+		e.roles[i] = "replica";
+	assert_int_equal(sel(&e, "primary", 0), 1);
+	assert_int_equal(sel(&e, "replica", 0), 0x1e);
+	assert_int_equal(sel(&e, "n1,n3", 0), 0x5);
+	assert_int_equal(sel(&e, "primary,n5", 0), 0x11);
+	assert_true(fl_sel_has_selector(&e, "replica"));
+	assert_false(fl_sel_has_selector(&e, "n1,n2"));
+	assert_true(fl_sel_has_selector(NULL, "n1,leader"));
+	fl_sel_rng_init(&rng, 1, 0, 0);
+	assert_int_equal(fl_sel_nodes(&e, "rest", &rng, 0x6, &s, &unknown, &err), 0);
+	assert_int_equal(s, 0x6);
+	/* close to a selector or role: an error with the suggestion */
+	assert_int_equal(fl_sel_nodes(&e, "leedr", &rng, 0, &s, &unknown, &err), -EINVAL);
+	assert_string_equal(err.msg, "unknown node, role or selector 'leedr' (did you mean "
+				     "'leader'?)");
+	assert_int_equal(fl_sel_nodes(&e, "replca", &rng, 0, &s, &unknown, &err), -EINVAL);
+	assert_string_equal(err.msg, "unknown node, role or selector 'replca' (did you mean "
+				     "'replica'?)");
+	/* a node name not in the lab is the data plane's to report */
+	assert_int_equal(fl_sel_nodes(&e, "n9", &rng, 0, &s, &unknown, &err), 0);
+	assert_true(unknown);
+	assert_int_equal(fl_sel_nodes(&e, "198.18.0.9", &rng, 0, &s, &unknown, &err), 0);
+	assert_true(unknown);
+	/* no leader: command */
+	assert_int_equal(fl_sel_nodes(&e, "leader", &rng, 0, &s, &unknown, &err), -EINVAL);
+	assert_string_equal(err.msg, "'leader' needs the target's 'leader:' command (target 't' "
+				     "has none: add one, or name a role or nodes)");
+	env_init(&e, 1, 1);
+	assert_int_equal(fl_sel_nodes(&e, "minority", &rng, 0, &s, &unknown, &err), -EINVAL);
+	assert_string_equal(err.msg, "'minority' selects no node of 1");
+}
+
+static int leader_cb(void *arg, size_t *order, size_t *n, struct fl_err *err)
+{
+	(void)err;
+	order[0] = *(size_t *)arg;
+	order[1] = 0;
+	*n = 2;
+	return 0;
+}
+
+static void test_leader(void **state)
+{
+	struct fl_sel_env e;
+	size_t who = 3;
+
+	(void)state;
+	env_init(&e, 5, 1);
+	e.has_leader = true;
+	assert_int_equal(sel(&e, "leader", 0), 1); /* planning: the first node */
+	e.leader = leader_cb;
+	e.arg = &who;
+	assert_int_equal(sel(&e, "leader", 0), 1u << 3);
+	assert_int_equal(sel(&e, "primaries", 0), 1u << 3 | 1);
+	who = 1;
+	assert_int_equal(sel(&e, "leader", 0), 1u << 1); /* asked again: follows it */
+	assert_true(fl_sel_needs_leader("n1,primaries"));
+	assert_false(fl_sel_needs_leader("one"));
+}
+
+/* random-halves: two sides covering every node; the ring: every node sees
+ * a majority, and (from 4 nodes) no two see the same one */
+static void test_groups(void **state)
+{
+	struct fl_sel_env e;
+	struct fl_err err = { "" };
+
+	(void)state;
+	for (size_t n = 2; n <= 8; n++) {
+		struct fl_sel_rng rng;
+		fl_nodeset g[FL_SEL_MAX_GROUPS];
+		size_t ng = 0;
+
+		env_init(&e, n, n);
+		fl_sel_rng_init(&rng, n, 0, 0);
+		assert_int_equal(fl_sel_groups(&e, "random-halves", &rng, g, &ng, &err), 0);
+		assert_int_equal(ng, 2);
+		assert_int_equal(g[0] | g[1], fl_sel_all(&e));
+		assert_int_equal(g[0] & g[1], 0);
+		assert_int_equal(count(g[0]), n / 2);
+		if (n < 3)
+			continue;
+		assert_int_equal(fl_sel_groups(&e, "ring", &rng, g, &ng, &err), 0);
+		for (size_t a = 0; a < n; a++) {
+			fl_nodeset view = 0;
+
+			for (size_t k = 0; k < ng; k++)
+				if (g[k] >> a & 1)
+					view |= g[k];
+			assert_true(count(view) * 2 > n);
+			for (size_t b = 0; b < a && n >= 4; b++) {
+				fl_nodeset other = 0;
+
+				for (size_t k = 0; k < ng; k++)
+					if (g[k] >> b & 1)
+						other |= g[k];
+				assert_true(view != other);
+			}
+		}
+	}
+	env_init(&e, 2, 1);
+	{
+		struct fl_sel_rng rng;
+		fl_nodeset g[FL_SEL_MAX_GROUPS];
+		size_t ng;
+
+		fl_sel_rng_init(&rng, 1, 0, 0);
+		assert_int_equal(fl_sel_groups(&e, "ring", &rng, g, &ng, &err), -EINVAL);
+		assert_string_equal(err.msg, "'ring' needs 3 to 16 nodes (the lab has 2)");
+	}
+}
+
+static struct fl_scenario *load(const char *yaml)
+{
+	struct fl_scenario *sc = NULL;
+	struct fl_err err = { "" };
+
+	if (fl_scenario_load("s.yaml", yaml, &sc, &err))
+		fail_msg("%s", err.msg);
+	return sc;
+}
+
+static void resolve(const struct fl_sel_env *e, const struct fl_step *st, char *words,
+		    char **select)
+{
+	struct fl_step_ctx c = { .sel = e };
+	struct fl_step *copy = NULL;
+	struct fl_err err = { "" };
+
+	if (fl_step_resolve(&c, st, &copy, select, &err))
+		fail_msg("%s", err.msg);
+	fl_step_words(copy, words, 512);
+	fl_step_free(copy);
+}
+
+/* Every kind's node fields through the one resolver; events get what the
+ * selectors became; plain names and addresses stay as written. */
+static void test_steps(void **state)
+{
+	struct fl_scenario *sc = load("name: s\nduration: 10s\ntimeline:\n"
+				      "  - {at: 1s, fault: {kind: delay, delay: 9ms, on: leader}}\n"
+				      "  - {at: 2s, partition: minority}\n"
+				      "  - {at: 3s, partition: [[one], [rest]], oneway: true}\n"
+				      "  - {at: 4s, fault: {kind: loss, loss: 5%, from: n1, "
+				      "to: 198.18.0.9}}\n"
+				      "  - {at: 5s, kill: {on: replica, process: db}}\n"
+				      "  - {at: 6s, partition: ring}\n"
+				      "  - {at: 7s, pause: [n2, n3], duration: 1s}\n");
+	struct fl_sel_env e;
+	char words[512], *select = NULL;
+	size_t who = 2;
+
+	(void)state;
+	env_init(&e, 3, 1);
+	e.roles[0] = "primary";
+	e.roles[1] = e.roles[2] = "replica";
+	e.has_leader = true;
+	e.leader = leader_cb;
+	e.arg = &who;
+	resolve(&e, &sc->steps[0], words, &select);
+	assert_string_equal(words, "delay 9ms --node n3");
+	assert_string_equal(select,
+			    "[{\"field\":\"--node\",\"selector\":\"leader\",\"nodes\":[\"n3\"]}]");
+	free(select);
+	resolve(&e, &sc->steps[1], words, &select);
+	assert_true(!strcmp(words, "partition n1 n2,n3") || !strcmp(words, "partition n2 n1,n3") ||
+		    !strcmp(words, "partition n3 n1,n2"));
+	assert_non_null(strstr(select, "\"selector\":\"minority\",\"groups\":[["));
+	free(select);
+	resolve(&e, &sc->steps[2], words, &select);
+	assert_true(!strncmp(words, "partition n", 11) && strstr(words, " oneway"));
+	free(select);
+	resolve(&e, &sc->steps[3], words, &select);
+	assert_string_equal(words, "loss 5% --from n1 --to 198.18.0.9");
+	assert_null(select); /* no selector: nothing to record */
+	resolve(&e, &sc->steps[4], words, &select);
+	assert_string_equal(words, "n2,n3 --process db");
+	assert_non_null(strstr(select, "\"field\":\"kill\",\"selector\":\"replica\""));
+	free(select);
+	resolve(&e, &sc->steps[5], words, &select);
+	assert_true(!strncmp(words, "partition n", 11) && strchr(words, ','));
+	free(select);
+	assert_int_equal(sc->steps[6].duration_ns, 1000000000ULL);
+	assert_true(fl_step_needs_leader(&sc->steps[0]));
+	assert_false(fl_step_needs_leader(&sc->steps[1]));
+	fl_scenario_free(sc);
+}
+
+/* admin and inject steps: their node fields (admin's node and a firewall
+ * rule's --from; inject's --to and --from) resolve like any other kind's. */
+static void test_admin_inject(void **state)
+{
+	struct fl_scenario *sc = load(
+		"name: s\nduration: 10s\ntimeline:\n"
+		"  - {at: 1s, admin: {node: leader, firewall: {action: drop, proto: tcp, port: 2380, "
+		"from: primary}}}\n"
+		"  - {at: 2s, inject: {to: leader, from: primary, proto: udp, port: 53, payload: 0a0b}}\n"
+		"  - {at: 3s, admin: {node: n2, sysctl: {key: net.core.somaxconn, value: 16}}}\n");
+	struct fl_sel_env e;
+	char words[512], *select = NULL;
+	size_t who = 2;
+
+	(void)state;
+	env_init(&e, 3, 1);
+	e.roles[0] = "primary";
+	e.roles[1] = e.roles[2] = "replica";
+	e.has_leader = true;
+	e.leader = leader_cb;
+	e.arg = &who;
+	resolve(&e, &sc->steps[0], words, &select);
+	assert_string_equal(words, "n3 firewall drop --proto tcp --port 2380 --from n1");
+	assert_non_null(
+		strstr(select, "{\"field\":\"admin\",\"selector\":\"leader\",\"nodes\":[\"n3\"]}"));
+	assert_non_null(strstr(
+		select, "{\"field\":\"--from\",\"selector\":\"primary\",\"nodes\":[\"n1\"]}"));
+	free(select);
+	resolve(&e, &sc->steps[1], words, &select);
+	assert_non_null(strstr(words, "--to n3"));
+	assert_non_null(strstr(words, "--from n1"));
+	free(select);
+	resolve(&e, &sc->steps[2], words, &select);
+	assert_string_equal(words, "n2 sysctl net.core.somaxconn 16");
+	assert_null(select);
+	fl_scenario_free(sc);
+}
+
+/* Before the nodes are known, selectors stand for nodes, so the rest of
+ * the words are checked by the data plane's own parser at load time. */
+static void test_stand_in(void **state)
+{
+	struct fl_scenario *sc =
+		load("name: s\nduration: 10s\ntimeline:\n"
+		     "  - {at: 1s, partition: random-halves}\n"
+		     "  - {at: 2s, fault: \"delay 5ms --from leader --to rest\"}\n");
+	struct fl_step *copy = NULL;
+	char words[256];
+	struct fl_scenario *bad = NULL;
+	struct fl_err err = { "" };
+
+	(void)state;
+	assert_int_equal(fl_step_stand_in(&sc->steps[0], &copy), 0);
+	fl_step_words(copy, words, sizeof(words));
+	assert_string_equal(words, "partition n1 n2");
+	fl_step_free(copy);
+	assert_int_equal(fl_step_stand_in(&sc->steps[1], &copy), 0);
+	fl_step_words(copy, words, sizeof(words));
+	assert_string_equal(words, "delay 5ms --from n1 --to n1");
+	fl_step_free(copy);
+	fl_scenario_free(sc);
+	assert_int_equal(fl_scenario_load("b.yaml",
+					  "name: s\nduration: 9s\ntimeline:\n"
+					  "  - {at: 1s, partition: minority, oneway: yes}\n",
+					  &bad, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "b.yaml:4:43: 'oneway' must be true or false");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_seeded),
+		cmocka_unit_test(test_roles_rest_unknown),
+		cmocka_unit_test(test_leader),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_steps),
+		cmocka_unit_test(test_admin_inject),
+		cmocka_unit_test(test_stand_in),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
