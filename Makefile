@@ -149,7 +149,7 @@ DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libe
 	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
 DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
-	shellcheck
+	shellcheck ethtool
 DEB_DEMO := etcd-server etcd-client redis-server redis-tools openssl
 deps:
 	@./tests/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_DEMO)
