@@ -283,6 +283,11 @@ static int lock_journal(const char *path, int *fdp)
 
 int fl_state_cleanup(const char *session)
 {
+	return fl_state_cleanup_flags(session, 0);
+}
+
+int fl_state_cleanup_flags(const char *session, unsigned int flags)
+{
 	char dir[4096], path[4200];
 	struct stat sb;
 	char *text = NULL;
@@ -308,7 +313,7 @@ int fl_state_cleanup(const char *session)
 			err = errno ? -errno : -EIO;
 			goto out;
 		}
-		err = fl_undo_journal(session, text, len);
+		err = fl_undo_journal(session, text, len, flags);
 		if (err)
 			goto out;
 	}
