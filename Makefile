@@ -30,7 +30,7 @@ TEST_INC := -Iinclude -Iinjector -Iharness -I$(OUTPUT)
 # One public header per part of the injector, plus the base helpers.
 PUBLIC_HDRS := log.h parse.h json.h clock.h lab/lab.h faults/fault.h dataplane/dataplane.h \
 	delay/delay.h shape/shape.h capture/capture.h state/state.h supervisor/session.h \
-	probe/probe.h stats/stats.h inject/inject.h
+	probe/probe.h stats/stats.h inject/inject.h admin/admin.h
 API_HDRS := $(addprefix $(OUTPUT)/api/,$(PUBLIC_HDRS))
 LDLIBS := $(PKG_LIBS) -lelf -lz -lm -lpthread
 LDFLAGS := $(EXTRA_LDFLAGS)

@@ -4,7 +4,13 @@
  * the packet once, walks the rule table (include/fallacy/rule.h) with
  * bpf_loop and then applies what the matching rules decided: drop, reset,
  * corrupt, tamper, duplicate, replay, delay mark, rate class. Decisions use the counter-based
- * PRNG of include/fallacy/prng.h only. */
+ * PRNG of include/fallacy/prng.h only.
+ *
+ * An ICMP "fragmentation needed" or ICMPv6 "packet too big" is first judged
+ * by the packet it quotes: if that packet belongs to the path of an
+ * mtu-blackhole rule, the message is dropped (nobody tells the sender its
+ * packets are too big: a PMTUD black hole). Only mtu-blackhole rules act in
+ * that walk; the message then goes through the rules as itself. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_endian.h>
@@ -26,6 +32,17 @@
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
+#define ICMP_DEST_UNREACH_ 3
+#define ICMP_FRAG_NEEDED_ 4
+#define ICMPV6_PKT_TOOBIG_ 2
+#define IPV6_HLEN 40
+/* the wire size of a packet quoted by a "packet too big" message: larger
+ * than any rule's mtu, so an mtu-blackhole rule whose path it matches drops
+ * the message */
+#define FL_WIRE_QUOTED 0xffffffffu
+/* eval.parsed: p is the packet a "packet too big" quotes (only
+ * mtu-blackhole rules act) */
+#define FL_QUOTED 2
 #define TCPF_FIN 0x01
 #define TCPF_SYN 0x02
 #define TCPF_RST 0x04
@@ -107,6 +124,8 @@ struct pkt {
 	__u32 src_node, dst_node;
 	__u32 l4off, payoff, paylen, len;
 	__u32 segs; /* wire packets: gso_segs of a super-packet, else 1 */
+	/* bytes of each IP packet on the wire (a GSO packet: of one segment) */
+	__u32 wire;
 	__u16 sport, dport;
 	__u8 family, proto, has_ports, tcp_flags;
 };
@@ -292,6 +311,10 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 			c->delayed += ev->p.segs;
 		}
 		return 0;
+	case FL_KIND_MTU_BLACKHOLE:
+		if (ev->p.wire <= r->mtu)
+			return 0;
+		goto drop;
 	case FL_KIND_RATE:
 		if (!ev->classed) {
 			ev->classed = 1;
@@ -324,6 +347,8 @@ __attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 	r = bpf_map_lookup_elem(&fl_rules, &key);
 	if (!r)
 		return 1;
+	if (ev->parsed == FL_QUOTED && r->kind != FL_KIND_MTU_BLACKHOLE)
+		return 0;
 	if (!fl_rule_match(r, &ev->p, ev->dir))
 		return 0;
 	slot = r->slot;
@@ -438,6 +463,7 @@ static __always_inline int parse_v4(struct __sk_buff *skb, struct pkt *p)
 	p->proto = ip.protocol;
 	p->src[0] = ip.saddr;
 	p->dst[0] = ip.daddr;
+	p->wire = bpf_ntohs(ip.tot_len);
 	if (ip.frag_off & bpf_htons(0x1fff))
 		return 0; /* not the first fragment: no transport header */
 	p->l4off = ETH_HLEN + ip.ihl * 4;
@@ -455,6 +481,7 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 	p->proto = ip6.nexthdr; /* extension headers are not walked */
 	__builtin_memcpy(p->src, &ip6.saddr, 16);
 	__builtin_memcpy(p->dst, &ip6.daddr, 16);
+	p->wire = IPV6_HLEN + bpf_ntohs(ip6.payload_len);
 	p->l4off = ETH_HLEN + sizeof(ip6);
 	set_ports(skb, p);
 	return 0;
@@ -486,12 +513,79 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 fla
 		return err;
 	if (p->payoff && p->payoff < p->len)
 		p->paylen = p->len - p->payoff;
+	/* A GSO packet (offloads on: attach mode) stands for segments of
+	 * gso_size payload bytes, each with the headers: that is their size on
+	 * the wire. Lab nodes have TSO/GSO off once a fault exists. */
+	if (skb->gso_segs > 1 && skb->gso_size && p->payoff > ETH_HLEN)
+		p->wire = p->payoff - ETH_HLEN + skb->gso_size;
 	p->src_node = p->dst_node = FL_NO_NODE;
 	if (flags & FL_CONF_NODES) {
 		p->src_node = node_of(p->family, p->src);
 		p->dst_node = node_of(p->family, p->dst);
 	}
 	return 0;
+}
+
+/* The packet an ICMP "fragmentation needed" / ICMPv6 "packet too big"
+ * quotes, into p (addresses, protocol, ports, nodes): the original packet of
+ * the path the message reports on. Its wire size is FL_WIRE_QUOTED.
+ * Returns 0, or -1 for any other packet (p unchanged) or a quote too short
+ * to tell. */
+__attribute__((noinline)) int fl_parse_quoted(struct __sk_buff *skb, struct pkt *p, __u32 flags)
+{
+	__u32 off, l4;
+	__u16 ports[2];
+	__u8 tc[2];
+
+	if (!skb || !p || !p->payoff || bpf_skb_load_bytes(skb, p->l4off, tc, 2))
+		return -1;
+	if (p->proto == IPPROTO_ICMP_ ? tc[0] != ICMP_DEST_UNREACH_ || tc[1] != ICMP_FRAG_NEEDED_ :
+					p->proto != IPPROTO_ICMPV6_ || tc[0] != ICMPV6_PKT_TOOBIG_)
+		return -1;
+	off = p->l4off + 8;
+	if (p->family == FL_FAM_IPV4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
+			return -1;
+		p->src[0] = ip.saddr;
+		p->dst[0] = ip.daddr;
+		p->proto = ip.protocol;
+		l4 = ip.frag_off & bpf_htons(0x1fff) ? 0 : off + ip.ihl * 4;
+	} else {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)))
+			return -1;
+		__builtin_memcpy(p->src, &ip6.saddr, 16);
+		__builtin_memcpy(p->dst, &ip6.daddr, 16);
+		p->proto = ip6.nexthdr;
+		l4 = off + IPV6_HLEN;
+	}
+	p->has_ports = 0;
+	p->wire = FL_WIRE_QUOTED;
+	if (l4 && (p->proto == IPPROTO_TCP_ || p->proto == IPPROTO_UDP_) &&
+	    !bpf_skb_load_bytes(skb, l4, ports, sizeof(ports))) {
+		p->sport = bpf_ntohs(ports[0]);
+		p->dport = bpf_ntohs(ports[1]);
+		p->has_ports = 1;
+	}
+	p->src_node = p->dst_node = FL_NO_NODE;
+	if (flags & FL_CONF_NODES) {
+		p->src_node = node_of(p->family, p->src);
+		p->dst_node = node_of(p->family, p->dst);
+	}
+	return 0;
+}
+
+/* The packet itself again, after its quote was looked at. Global: its
+ * stack frame stays out of the program's main frame. */
+__attribute__((noinline)) int fl_reparse(struct __sk_buff *skb, struct pkt *p, __u32 flags)
+{
+	if (!skb || !p)
+		return -1;
+	__builtin_memset(p, 0, sizeof(*p));
+	return parse(skb, p, flags);
 }
 
 static __always_inline void acct_add(struct fl_acct_val *cur, const struct fl_acct_val *v)
@@ -873,7 +967,21 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		fl_account(skb, &ev.p, ev.parsed);
 	if (!ev.n || !ev.parsed)
 		return TC_ACT_UNSPEC;
-	if (candidates(&ev, conf, ev.base / FL_MAX_RULES))
+	if ((ev.p.proto == IPPROTO_ICMP_ || ev.p.proto == IPPROTO_ICMPV6_) &&
+	    !fl_parse_quoted(skb, &ev.p, conf->flags)) {
+		/* the quoted packet's path first, mtu-blackhole rules only */
+		ev.parsed = FL_QUOTED;
+		if (!candidates(&ev, conf, gen))
+			bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
+		if (ev.drop)
+			return dir == FL_DIR_EGRESS ? TC_ACT_STOLEN : TC_ACT_SHOT;
+		ev.parsed = 1;
+		if (fl_reparse(skb, &ev.p, conf->flags))
+			return TC_ACT_UNSPEC;
+	}
+	/* & 1: after the global calls above the verifier no longer knows
+	 * ev.base's bounds */
+	if (candidates(&ev, conf, (ev.base / FL_MAX_RULES) & 1))
 		return TC_ACT_UNSPEC;
 	bpf_loop(FL_RULE_WORDS, word_cb, &ev, 0);
 	if (ev.reset)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "steps.h"
 #include "transport.h"
 #include "yaml.h"
 
@@ -142,6 +143,16 @@ static int timeline_event(const struct fl_ynode *m, const char *ev, const char *
 	return push((void **)&rd->events, &rd->n_events, sizeof(e), &e);
 }
 
+/* Does a step whose event is named ev leave something to heal? (The event
+ * is the step kind's key, or what its event hook names, e.g. "partition".) */
+static bool step_heals(const char *ev)
+{
+	for (int i = 0; fl_step_kinds[i]; i++)
+		if (!strcmp(fl_step_kinds[i]->key, ev))
+			return fl_step_kinds[i]->heal != NULL;
+	return true;
+}
+
 static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 {
 	const char *ev = jget_str(m, "event"), *id = jget_str(m, "id");
@@ -155,9 +166,13 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 		jget_u64(m, "wall_ns", &rd->start_wall_ns);
 	} else if (!strcmp(ev, "end"))
 		rd->end_ns = t;
-	if (!id || (strcmp(ev, "fault") && strcmp(ev, "partition") && strcmp(ev, "heal") &&
-		    strcmp(ev, "error")))
+	/* every applied timeline step (it has the step's words, "spec") of a
+	 * kind that heals opens a window, whatever its kind; its heal closes
+	 * it. A step that leaves nothing to heal (inject) has no window. */
+	if (!id || (!jget_str(m, "spec") && strcmp(ev, "heal") && strcmp(ev, "error")))
 		return 0;
+	if (strcmp(ev, "heal") && strcmp(ev, "error") && !step_heals(ev))
+		return timeline_event(m, ev, id, t, rd) ? -ENOMEM : 0;
 	if (timeline_event(m, ev, id, t, rd))
 		return -ENOMEM;
 	if (!strcmp(ev, "error"))

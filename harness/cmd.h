@@ -37,6 +37,7 @@ int do_doctor(int argc, char **argv);
 int do_lab(int argc, char **argv);
 int do_fault(int argc, char **argv);
 int do_partition(int argc, char **argv);
+int do_admin(int argc, char **argv);
 int do_inject(int argc, char **argv);
 int do_wrap(int argc, char **argv);
 int do_run(int argc, char **argv);

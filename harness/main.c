@@ -22,6 +22,8 @@ const struct fl_cmd fl_cmds[] = {
 	{ "fault", do_fault, "add, change, list and remove faults live", CHK },
 	{ "partition", do_partition, "split a lab into groups that cannot reach each other", CHK },
 	{ "inject", do_inject, "forge a packet from a spoofed lab address toward a node", CHK },
+	{ "admin", do_admin,
+	  "change a node as another administrator would: firewall, hosts, sysctl", CHK },
 	{ "wrap", do_wrap, "run a command (a test suite) under network faults", CHK },
 	{ "run", do_run, "run scenario files against a target system", CHK },
 	{ "stats", do_stats, "what a lab's traffic costs: bytes, packets, retransmissions", CHK },

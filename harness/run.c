@@ -346,6 +346,52 @@ struct tl_arg {
 	int ret;
 };
 
+static void run_command_check(struct fl_run *r, const struct fl_check *ck,
+			      struct fl_check_result *res);
+
+/* Command checks with `at:` run during the measured part, in a thread of
+ * their own (a command may take its whole timeout), in the order of their
+ * offsets. */
+struct at_checks {
+	struct fl_run *r;
+	struct fl_check_result *res;
+};
+
+static void sleep_until_mono(uint64_t t)
+{
+	uint64_t now;
+
+	/* in slices, to see an interrupt */
+	while (!fl_run_interrupted && (now = fl_clock_mono_ns()) < t)
+		usleep(t - now > 50000000ULL ? 50000 : (useconds_t)((t - now) / 1000));
+}
+
+static void *at_checks_thread(void *arg)
+{
+	struct at_checks *a = arg;
+	const struct fl_scenario *sc = a->r->sc;
+	bool *ran = calloc(sc->n_checks + 1, sizeof(*ran));
+
+	while (ran && !fl_run_interrupted) {
+		size_t pick = sc->n_checks;
+
+		/* the earliest one not run yet (equal offsets: file order) */
+		for (size_t i = 0; i < sc->n_checks; i++)
+			if (sc->checks[i].has_at && !ran[i] &&
+			    (pick == sc->n_checks || sc->checks[i].at_ns < sc->checks[pick].at_ns))
+				pick = i;
+		if (pick == sc->n_checks)
+			break;
+		sleep_until_mono(a->r->t0 + sc->checks[pick].at_ns);
+		if (fl_run_interrupted)
+			break;
+		run_command_check(a->r, &sc->checks[pick], &a->res[pick]);
+		ran[pick] = true;
+	}
+	free(ran);
+	return NULL;
+}
+
 static void *timeline_thread(void *arg)
 {
 	struct tl_arg *a = arg;
@@ -381,8 +427,11 @@ static void step_sample(void *arg)
 }
 
 /* The measured part: load + timeline for the scenario's duration. */
-static int run_timeline(struct fl_run *r, struct fl_suite *s)
+static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_result *res)
 {
+	struct at_checks ac = { r, res };
+	pthread_t at_th;
+	bool at_started;
 	struct fl_step_ctx ctx;
 	struct fl_timeline tl = { .steps = r->sc->steps,
 				  .n_steps = r->sc->n_steps,
@@ -420,6 +469,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
+	at_started = !pthread_create(&at_th, NULL, at_checks_thread, &ac);
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
 		usleep(MAIN_TICK_US);
 		if (fl_clock_mono_ns() - last >= every) {
@@ -429,6 +479,8 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s)
 		}
 	}
 	pthread_join(th, NULL);
+	if (at_started)
+		pthread_join(at_th, NULL);
 	fl_run_load_stop(r);
 	fl_timeline_heal_all(&tl);
 	fl_run_samples_stop(r); /* after the load: its last operations' bytes count */
@@ -654,12 +706,12 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 		return run_fail(s, ret, "%s", err.msg);
 	ret = start_targets(r, s) ?: capture_start(r, s);
 	if (!ret)
-		ret = run_timeline(r, s);
+		ret = run_timeline(r, s, res);
 	capture_stop(r);
 	for (size_t i = 0; i < r->sc->n_checks && r->t0; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 
-		if (ck->kind == FL_CHECK_COMMAND)
+		if (ck->kind == FL_CHECK_COMMAND && !ck->has_at)
 			run_command_check(r, ck, &res[i]);
 	}
 	return ret;

@@ -273,8 +273,8 @@ static int check_window(struct sctx *c, struct fl_check *ck, const struct fl_yno
 		return -EINVAL;
 	if (!window_id_ok(c->sc, v->text))
 		return fl_yerr(c->err, c->d, v,
-			       "'%s' names no fault or partition of the timeline (use an "
-			       "'id' of a step, or 'faults')",
+			       "'%s' names no step of the timeline (use an 'id' of a step, or "
+			       "'faults')",
 			       v->text);
 	ck->win.kind = dur ? FL_WIN_DURING : FL_WIN_OUTSIDE;
 	snprintf(ck->win.id, sizeof(ck->win.id), "%s", v->text);
@@ -346,7 +346,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 			return -EINVAL;
 		if (strcmp(a->text, "last-heal") && !fl_step_find(c->sc, a->text))
 			return fl_yerr(c->err, c->d, a,
-				       "'after: %s' names no fault or partition (use its 'id', "
+				       "'after: %s' names no step of the timeline (use its 'id', "
 				       "or 'last-heal')",
 				       a->text);
 		snprintf(ck->after, sizeof(ck->after), "%s", a->text);
@@ -364,7 +364,7 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 
 static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v, bool on_node)
 {
-	static const char *const nkeys[] = { "node", "run", "expect", "timeout", NULL };
+	static const char *const nkeys[] = { "node", "run", "expect", "timeout", "at", NULL };
 	static const char *const ikeys[] = { "run", "expect", "timeout", NULL };
 	const char *what = on_node ? "'command'" : "'invariant'";
 	const char *node = NULL, *run = NULL;
@@ -376,8 +376,13 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	    fl_yget_str(c->d, v, "node", on_node, &node, c->err) ||
 	    fl_yget_str(c->d, v, "run", true, &run, c->err) ||
 	    fl_yget_u64(c->d, v, "expect", false, 0, 255, &expect, c->err) ||
-	    fl_yget_duration(c->d, v, "timeout", false, &ck->timeout_ns, c->err))
+	    fl_yget_duration(c->d, v, "timeout", false, &ck->timeout_ns, c->err) ||
+	    (on_node && fl_yget_duration(c->d, v, "at", false, &ck->at_ns, c->err)))
 		return -EINVAL;
+	ck->has_at = on_node && fl_ymap_get(v, "at");
+	if (ck->has_at && c->sc->duration_ns && ck->at_ns >= c->sc->duration_ns)
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "at"),
+			       "'at' must lie within the measured part (the scenario's duration)");
 	if (node)
 		snprintf(ck->node, sizeof(ck->node), "%s", node);
 	ck->expect = (int)expect;
@@ -531,7 +536,16 @@ static void check_name(struct fl_check *ck)
 			 ck->within_ns / 1e9, ck->after);
 		break;
 	case FL_CHECK_COMMAND:
-		snprintf(ck->name, sizeof(ck->name), "command on %s: %.100s", ck->node, ck->run);
+		if (ck->has_at) {
+			char at[32];
+
+			fl_format_duration(ck->at_ns, at, sizeof(at));
+			snprintf(ck->name, sizeof(ck->name), "command on %s at %.20s: %.80s",
+				 ck->node, at, ck->run);
+		} else {
+			snprintf(ck->name, sizeof(ck->name), "command on %s: %.100s", ck->node,
+				 ck->run);
+		}
 		break;
 	case FL_CHECK_INVARIANT:
 		snprintf(ck->name, sizeof(ck->name), "invariant: %.120s", ck->run);
@@ -794,7 +808,12 @@ static void print_run_check(const struct fl_check *ck, FILE *f)
 		fprintf(f, "node: %s, ", ck->node);
 	fputs("run: ", f);
 	fl_json_string(f, ck->run);
-	fprintf(f, ", expect: %d, timeout: %s}", ck->expect, t);
+	fprintf(f, ", expect: %d, timeout: %s", ck->expect, t);
+	if (ck->has_at) {
+		fl_format_duration(ck->at_ns, t, sizeof(t));
+		fprintf(f, ", at: %s", t);
+	}
+	fputc('}', f);
 }
 
 /* {markers: [..], ports: [..]} of plaintext and secure checks */

@@ -104,6 +104,10 @@ struct fl_check {
 	char *run;
 	int expect;
 	uint64_t timeout_ns;
+	/* command: run at this offset of the measured part (while the timeline
+	 * goes on) instead of after it */
+	bool has_at;
+	uint64_t at_ns;
 	/* transport: one bound per metric (transport.h, enum fl_tmetric) */
 	struct fl_bound tbound[4];
 	unsigned int tmask; /* bit m: metric m has a bound */

@@ -359,15 +359,8 @@ static int fault_apply(struct fl_step_ctx *c, const struct fl_step *st, struct f
 	if (!f)
 		return -ENOMEM;
 	ret = step_fault(c, st, f, err);
-	if (!ret && fl_fault_add(&c->target, f, &msg)) {
-		size_t n = msg ? strlen(msg) : 0;
-
-		while (n && msg[n - 1] == '\n')
-			msg[--n] = 0;
-		fl_err_set(err, "%s", msg && msg[0] ? msg : "the session supervisor refused");
-		ret = -EINVAL;
-	}
-	free(msg);
+	if (!ret)
+		ret = fl_session_refusal(fl_fault_add(&c->target, f, &msg), &msg, err);
 	free(f);
 	return ret;
 }
@@ -377,17 +370,8 @@ static int request(struct fl_step_ctx *c, char **argv, int argc, bool json, char
 		   struct fl_err *err)
 {
 	char *msg = NULL;
-	int ret = fl_fault_request(&c->target, argc, argv, json, out, &msg);
-
-	if (ret) {
-		size_t n = msg ? strlen(msg) : 0;
-
-		while (n && msg[n - 1] == '\n')
-			msg[--n] = 0;
-		fl_err_set(err, "%s", msg && msg[0] ? msg : "the session supervisor refused");
-	}
-	free(msg);
-	return ret ? -EINVAL : 0;
+	return fl_session_refusal(fl_fault_request(&c->target, argc, argv, json, out, &msg), &msg,
+				  err);
 }
 
 /* fault del ID, after reading the fault's counters (fault list -j). */
@@ -518,6 +502,7 @@ const struct fl_step_ops fl_step_heal = {
 #define FL_STEPS(STEP)  \
 	STEP(fault)     \
 	STEP(partition) \
+	STEP(admin)     \
 	STEP(inject)    \
 	STEP(heal)
 

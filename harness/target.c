@@ -40,9 +40,10 @@ static const struct {
 	{ "openssl", "openssl" },
 };
 
-static const char *const tvars[] = { "node",  "ip",	   "ip6",  "index", "nodes",	"ips",
-				     "peers", "endpoints", "seq",  "name",  "scenario", "lab",
-				     "dir",   "ca",	   "cert", "key",   "verify",	NULL };
+static const char *const tvars[] = { "node",	 "ip",	   "ip6",	"index", "nodes",
+				     "ips",	 "peers",  "endpoints", "seq",	 "name",
+				     "scenario", "lab",	   "dir",	"ca",	 "cert",
+				     "key",	 "verify", "health",	NULL };
 
 const char *fl_tool_package(const char *tool)
 {
@@ -136,7 +137,7 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 		fl_err_set(err,
 			   "unknown template variable '{{%s}}' (known: node, ip, ip6, index, "
 			   "nodes, ips, peers, endpoints, seq, name, scenario, lab, dir, ip:NODE, "
-			   "verify; with tls: ca, cert, key)",
+			   "verify, health; with tls: ca, cert, key)",
 			   name);
 	return -EINVAL;
 }
@@ -215,6 +216,21 @@ static int tls_var(const struct fl_tvars *v, const char *var, size_t len, struct
 	return sb_str(b, path);
 }
 
+/* {{health}}: the target's own health command, expanded where it is used. */
+static int health_var(const struct fl_tvars *v, struct sbuf *b, struct fl_err *err)
+{
+	if (!v->t || !v->t->health) {
+		fl_err_set(err, "'{{health}}': target '%s' has no 'health' command",
+			   v->t && v->t->name ? v->t->name : "?");
+		return -EINVAL;
+	}
+	if (strstr(v->t->health, "{{health}}")) {
+		fl_err_set(err, "'health' cannot refer to itself");
+		return -EINVAL;
+	}
+	return expand_into(v->t->health, v, b, err);
+}
+
 static int expand_var(const struct fl_tvars *v, const char *var, size_t len, struct sbuf *b,
 		      struct fl_err *err)
 {
@@ -250,6 +266,8 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		}
 		return expand_into(v->t->verify, v, b, err);
 	}
+	if (IS("health"))
+		return health_var(v, b, err);
 	if (IS("index") || IS("seq")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("seq") ? (unsigned long long)v->seq : (unsigned long long)v->self);
@@ -439,15 +457,15 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 							     fl_ydup(&t->load_op, op ? op : "probe");
 }
 
-static const char *const target_keys[] = { "name",     "nodes", "requires", "start",
-					   "stop",     "peer",	"endpoint", "probe",
-					   "workload", "tls",	"verify",   NULL };
+static const char *const target_keys[] = { "name",   "nodes",	 "requires", "start",	 "stop",
+					   "peer",   "endpoint", "probe",    "workload", "tls",
+					   "verify", "health",	 NULL };
 
 /* Without tls: true, no template may name the certificates. */
 static int tls_vars_need_tls(struct tctx *c, const struct fl_ynode *r)
 {
-	const char *tmpl[] = { c->t->start_run, c->t->ready_run, c->t->load_run,
-			       c->t->peer,	c->t->endpoint,	 c->t->verify };
+	const char *tmpl[] = { c->t->start_run, c->t->ready_run, c->t->load_run, c->t->peer,
+			       c->t->endpoint,	c->t->verify,	 c->t->health };
 
 	if (c->t->tls)
 		return 0;
@@ -493,7 +511,8 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	    fl_yget_strv(c->d, r, "requires", &t->requires, &t->n_requires, c->err) ||
 	    tget_tmpl(c, r, "peer", false, &t->peer) ||
 	    tget_tmpl(c, r, "endpoint", false, &t->endpoint) ||
-	    tget_tmpl(c, r, "verify", false, &t->verify))
+	    tget_tmpl(c, r, "verify", false, &t->verify) ||
+	    tget_tmpl(c, r, "health", false, &t->health))
 		return -EINVAL;
 	if (fl_validate_name("name", name, 48, &e))
 		return fl_yerr(c->err, c->d, fl_ymap_get(r, "name"), "%s", e.msg);
@@ -561,6 +580,7 @@ void fl_sut_free(struct fl_sut *t)
 	free(t->peer);
 	free(t->endpoint);
 	free(t->verify);
+	free(t->health);
 	free(t->load_node);
 	free(t->load_run);
 	free(t->load_op);

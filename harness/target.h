@@ -48,6 +48,9 @@ struct fl_sut {
 	/* per-node strings joined into {{peers}} and {{endpoints}} */
 	char *peer; /* e.g. "{{node}}=http://{{ip}}:2380" */
 	char *endpoint; /* e.g. "{{ip}}:2379"; default "{{ip}}" */
+	/* health: a command that exits 0 when the system itself says it is
+	 * healthy (scenario checks run it as {{health}}); NULL if none */
+	char *health;
 	/* probe or workload */
 	bool is_workload;
 	char *load_node; /* a node name or "all" */

@@ -48,21 +48,11 @@ static int add_fault(struct wrap_faults *wf, const struct fl_fault *f, struct fl
 {
 	struct fl_target t;
 	char *msg = NULL;
-	int ret;
 
 	if (target(wf, &t, err))
 		return -EINVAL;
 	wf->active = true;
-	ret = fl_fault_add(&t, f, &msg);
-	if (ret) {
-		size_t n = msg ? strlen(msg) : 0;
-
-		while (n && msg[n - 1] == '\n')
-			msg[--n] = 0;
-		fl_err_set(err, "%s", msg && msg[0] ? msg : "the session supervisor refused");
-	}
-	free(msg);
-	return ret ? -EINVAL : 0;
+	return fl_session_refusal(fl_fault_add(&t, f, &msg), &msg, err);
 }
 
 /* The same "fault" event as a timeline step's (spec = the words), plus

@@ -20,6 +20,24 @@ static bool have(const char *path)
 	return access(path, X_OK) == 0;
 }
 
+/* The variant the host's own `iptables` is (Debian's alternatives link
+ * to xtables-nft-multi or xtables-legacy-multi): -1 when it cannot tell. */
+static int host_variant(void)
+{
+	static const char *const paths[] = { "/usr/sbin/iptables", "/sbin/iptables" };
+	char real[4096];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (!realpath(paths[i], real))
+			continue;
+		if (strstr(real, "legacy"))
+			return 1;
+		if (strstr(real, "nft"))
+			return 0;
+	}
+	return -1;
+}
+
 const char *fl_iptables_variant(void)
 {
 	const char *env = getenv("FALLACY_IPTABLES");
@@ -29,7 +47,7 @@ const char *fl_iptables_variant(void)
 			variant = 1;
 		else if (env && !strcmp(env, "nft"))
 			variant = 0;
-		else
+		else if ((variant = host_variant()) < 0)
 			variant = have("/usr/sbin/iptables-nft-restore") ||
 						  have("/sbin/iptables-nft-restore") ?
 					  0 :

@@ -4,8 +4,10 @@
  * place fallacy writes iptables rules (the delay line's NFQUEUE rule, a
  * foreign administrator's firewall), and the journal's undo of them.
  *
- * Variant: iptables-nft (xt targets through nft_compat; Debian's default
- * `iptables`) when present, else iptables-legacy; FALLACY_IPTABLES=legacy|nft
+ * Variant: the one the host's `iptables` command is (so `iptables -L` in a
+ * namespace shows fallacy's rules: a foreign administrator's firewall must
+ * be seen by the node's operator), else iptables-nft (xt targets through
+ * nft_compat) when present, else iptables-legacy; FALLACY_IPTABLES=legacy|nft
  * forces one. If the chosen one fails to insert, the other is tried once and
  * kept. Removal tries both, so a rule is removed whichever variant put it
  * in (a crash cleanup does not know which one the dead process used). */

@@ -5,18 +5,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "netns.h"
 
-static void __attribute__((noreturn)) child(const struct fl_spawn_cmd *c, int in, int out)
+static void __attribute__((noreturn))
+child(const struct fl_spawn_cmd *c, int in, int out, pid_t parent)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC), fd;
 
+	/* a helper never outlives the process that ran it: killed, that one
+	 * leaves its journal and change records for whoever cleans up, and a
+	 * helper finishing later (an iptables rule inserted after the cleanup)
+	 * would undo that */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(126);
 	if (c->netns && strcmp(c->netns, "-")) {
 		fd = fl_netns_open_spec(c->netns);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
@@ -59,7 +68,7 @@ static void collect(const struct fl_spawn_cmd *c, int fd)
 int fl_spawn_wait(const struct fl_spawn_cmd *c)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, err = 0;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (c->out && c->out_len)
 		c->out[0] = '\0';
@@ -68,13 +77,14 @@ int fl_spawn_wait(const struct fl_spawn_cmd *c)
 		goto out;
 	}
 	fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
 		goto out;
 	}
 	if (pid == 0)
-		child(c, in[0], out[1]);
+		child(c, in[0], out[1], parent);
 	close(out[1]);
 	out[1] = -1;
 	if (c->input) {

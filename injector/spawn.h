@@ -21,7 +21,8 @@ struct fl_spawn_cmd {
 };
 
 /* The program's exit status (128 + signal when killed; 127 when it could
- * not be run; FL_SPAWN_NO_NETNS), or -errno when it could not be started. */
+ * not be run; FL_SPAWN_NO_NETNS), or -errno when it could not be started.
+ * The program dies with the calling process (PR_SET_PDEATHSIG). */
 int fl_spawn_wait(const struct fl_spawn_cmd *c);
 
 #endif

@@ -28,10 +28,10 @@
  * a slot's state and counters before a rule uses it.
  *
  * Evaluation: every rule of the active generation is tried in order; all
- * matching rules act, a drop (loss, partition, reset) ends the evaluation,
- * only the first matching delay rule marks, only the first rate rule sets
- * the class, and only the first corrupt, tamper, duplicate and replay rule
- * that decides to act does. Decisions draw fl_prng(seed, prng_id, stream, seq) where seq is
+ * matching rules act, a drop (loss, partition, reset, mtu-blackhole) ends
+ * the evaluation, only the first matching delay rule marks, only the first
+ * rate rule sets the class, and only the first corrupt, tamper, duplicate and
+ * replay rule that decides to act does. Decisions draw fl_prng(seed, prng_id, stream, seq) where seq is
  * the rule's own packet sequence (atomic fetch-add in fl_rstate).
  */
 #ifndef FALLACY_RULE_H
@@ -101,6 +101,10 @@ enum fl_kind {
 	FL_KIND_RATE = 8, /* skb->priority = classid (an htb class of the shaper) */
 	FL_KIND_TAMPER = 9, /* rewrite payload bytes, fix the L4 checksum */
 	FL_KIND_REPLAY = 10, /* a copy to the delay line (mark.h: FL_MARK_REPLAY) */
+	/* drop packets whose wire size (IP header included) exceeds mtu, and
+	 * the ICMP "fragmentation needed" / ICMPv6 "packet too big" messages
+	 * that quote a packet of the rule's path (see bpf/dataplane.bpf.c) */
+	FL_KIND_MTU_BLACKHOLE = 11,
 	FL_KIND__MAX,
 };
 
@@ -153,6 +157,10 @@ struct fl_rule {
 	__u16 tamper_len;
 	__u16 pad1;
 	__u8 tamper[FL_TAMPER_MAX];
+	/* FL_KIND_MTU_BLACKHOLE: the largest IP packet (bytes, IP header
+	 * included, as an MTU counts) that passes */
+	__u32 mtu;
+	__u32 pad2;
 };
 
 enum fl_conf_flags {

@@ -10,8 +10,4 @@
  * defaults first. *bad: index of the offending word in argv, or -1. */
 int fl_fault_parse_kind(struct fl_fault *f, int argc, char **argv, int *bad, struct fl_err *err);
 
-/* "n1, n2, n3" (the first 8 and the last when there are more): for the
- * message about a node the lab does not have. */
-void fl_lab_nodes_text(const struct fl_lab *lab, char *buf, size_t len);
-
 #endif

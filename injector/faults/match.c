@@ -56,20 +56,6 @@ static int side_prefix(struct fl_side *s, const char *opt, const struct fl_lab *
 	return 0;
 }
 
-void fl_lab_nodes_text(const struct fl_lab *lab, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < lab->n_nodes && n < len; i++) {
-		if (i == 8 && lab->n_nodes > 9) {
-			i = lab->n_nodes - 1;
-			n += (size_t)snprintf(buf + n, len - n, ", ...");
-		}
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", lab->nodes[i].name);
-	}
-}
-
 static int side_nodes(struct fl_side *s, const char *opt, const struct fl_lab *lab,
 		      struct fl_err *err)
 {

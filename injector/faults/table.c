@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The table of fault kinds. Add a kind: one file in injector/faults/ that
  * defines `const struct fault_ops fl_fault_NAME`, and one line KIND(NAME)
- * here. Everything else (CLI, help, docs, scenario keys, wrap flags,
+ * here (a '-' in a kind's name is '_' in NAME: mtu-blackhole). Everything else (CLI, help, docs, scenario keys, wrap flags,
  * doctor) reads this table. */
 #include "fault.h"
 
@@ -15,7 +15,8 @@
 	KIND(reorder)   \
 	KIND(rate)      \
 	KIND(tamper)    \
-	KIND(replay)
+	KIND(replay)    \
+	KIND(mtu_blackhole)
 
 #define DECLARE(name) extern const struct fault_ops fl_fault_##name;
 #define ENTRY(name) &fl_fault_##name,

@@ -292,13 +292,9 @@ int fl_inject_resolve(const struct fl_inject *in, const struct fl_lab *lab, stru
 static int node_mac(const struct fl_node *n, uint8_t *mac)
 {
 	struct ifreq ifr = { 0 };
-	int nsfd, saved = -1, fd, rc;
+	int saved = -1, fd, rc;
 
-	nsfd = fl_netns_open(n->netns);
-	if (nsfd < 0)
-		return nsfd;
-	rc = fl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	rc = fl_netns_enter_spec(n->netns, &saved);
 	if (rc)
 		return rc;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -318,14 +314,10 @@ static int wire_send(const struct fl_lab *lab, const char *port, const uint8_t *
 		     const uint8_t *dst_mac, uint32_t count, uint32_t *sent)
 {
 	struct sockaddr_ll sa = { .sll_family = AF_PACKET, .sll_halen = 6 };
-	int nsfd, saved = -1, fd, rc;
+	int saved = -1, fd, rc;
 
 	*sent = 0;
-	nsfd = fl_netns_open(lab->wire_netns);
-	if (nsfd < 0)
-		return nsfd;
-	rc = fl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	rc = fl_netns_enter_spec(lab->wire_netns, &saved);
 	if (rc)
 		return rc;
 	/* protocol 0: the socket sends only, it receives nothing */

@@ -97,6 +97,20 @@ const struct fl_node *fl_lab_node(const struct fl_lab *lab, const char *name)
 	return NULL;
 }
 
+void fl_lab_nodes_text(const struct fl_lab *lab, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < lab->n_nodes && n < len; i++) {
+		if (i == 8 && lab->n_nodes > 9) {
+			i = lab->n_nodes - 1;
+			n += (size_t)snprintf(buf + n, len - n, ", ...");
+		}
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", lab->nodes[i].name);
+	}
+}
+
 static void node_names(struct fl_lab *lab, struct fl_node *n)
 {
 	snprintf(n->netns, sizeof(n->netns), "fl-%s.%s", lab->name, n->name);

@@ -90,6 +90,9 @@ int fl_lab_down(const char *name);
 void fl_lab_free(struct fl_lab *lab);
 /* NULL if absent. */
 const struct fl_node *fl_lab_node(const struct fl_lab *lab, const char *name);
+/* "n1, n2, n3" (the first 8 and the last when there are more): for the
+ * message about a node the lab does not have. */
+void fl_lab_nodes_text(const struct fl_lab *lab, char *buf, size_t len);
 
 /* In a forked child: enter a namespace of fallacy's (a lab node's
  * fl-LAB.NODE) with its /etc/netns/NAME files bound over /etc (its hosts

@@ -155,13 +155,9 @@ int fl_wrapns_create(struct fl_state *st, const char *netns, const struct fl_wra
 
 int fl_wrapns_enter_child(const char *netns, const char *hosts)
 {
-	int nsfd, saved = -1, rc;
+	int saved = -1, rc;
 
-	nsfd = fl_netns_open(netns);
-	if (nsfd < 0)
-		return nsfd;
-	rc = fl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	rc = fl_netns_enter_spec(netns, &saved);
 	if (rc)
 		return rc;
 	close(saved);

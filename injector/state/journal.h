@@ -30,6 +30,8 @@
  *   pid PID STARTTIME                  SIGTERM, 1 s, SIGKILL (only if the
  *                                      start time in /proc/PID/stat matches)
  *   file PATH / dir PATH / mount PATH  unlink / rm -r (ours only) / umount
+ *   restore PATH SAVED                 write SAVED's content over PATH, in
+ *                                      place (a node's hosts file)
  *   rmdir PATH                         remove PATH if it is empty (shared
  *                                      parents such as /etc/netns)
  *   cancel RECORD...                   the newest earlier identical RECORD
@@ -46,6 +48,18 @@ int fl_state_record(struct fl_state *st, const char *kind, const char *fmt, ...)
  * newline) because creating its object failed with EEXIST: the object is
  * somebody else's and cleanup must leave it alone. Appends "cancel RECORD". */
 int fl_state_cancel(struct fl_state *st, const char *record) __attribute__((warn_unused_result));
+
+/* Hold the journal's lock while a series of objects is being made (a
+ * topology change in a lab's supervisor), so that a cleanup started
+ * meanwhile waits for it (as it waits for lab up). */
+int fl_state_lock(struct fl_state *st);
+void fl_state_unlock(struct fl_state *st);
+
+/* Remove the object of RECORD (as written) now, by its undo handler, and
+ * withdraw the record (fl_state_cancel): healing one object the session
+ * made while the session goes on (a foreign administrator's rule). 0 when
+ * the object is gone. */
+int fl_state_undo(struct fl_state *st, const char *record) __attribute__((warn_unused_result));
 
 struct fl_rec {
 	struct fl_state *st;

@@ -137,6 +137,19 @@ void fl_state_close(struct fl_state *st)
 	free(st);
 }
 
+int fl_state_lock(struct fl_state *st)
+{
+	while (flock(st->fd, LOCK_EX))
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+void fl_state_unlock(struct fl_state *st)
+{
+	flock(st->fd, LOCK_UN);
+}
+
 const char *fl_state_dir(const struct fl_state *st)
 {
 	return st->dir;
@@ -204,6 +217,25 @@ int fl_state_begin(struct fl_state *st, struct fl_rec *rec, const char *kind, co
 int fl_state_existed(struct fl_rec *rec)
 {
 	return rec->st ? fl_state_cancel(rec->st, rec->line) : 0;
+}
+
+int fl_state_undo(struct fl_state *st, const char *record)
+{
+	const char *session = strrchr(st->dir, '/');
+	size_t n = strlen(record);
+	char *text = malloc(n + 2);
+	int err;
+
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, record, n);
+	text[n] = '\n';
+	text[n + 1] = '\0';
+	/* alone in its text, no record is skipped as "inside a namespace the
+	 * session made": the object itself is removed now */
+	err = fl_undo_journal(session ? session + 1 : st->dir, text, n + 1, 0);
+	free(text);
+	return err ?: fl_state_cancel(st, record);
 }
 
 int fl_state_track_pid(struct fl_state *st, pid_t pid)

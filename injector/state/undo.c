@@ -401,6 +401,39 @@ static int undo_mount(struct undo_ctx *c, int argc, char **argv)
 	return gone(-errno);
 }
 
+/* "restore PATH SAVED": PATH gets SAVED's content back, written in place
+ * (same inode: bind mounts of PATH, such as a lab node's /etc/hosts, see
+ * it). PATH gone: nothing to restore. */
+static int undo_restore(struct undo_ctx *c, int argc, char **argv)
+{
+	char buf[65536];
+	int in, out, err = 0;
+	ssize_t n;
+	off_t len = 0;
+
+	(void)c;
+	(void)argc;
+	out = open(argv[1], O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (out < 0)
+		return gone(-errno);
+	in = open(argv[2], O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		err = -errno;
+		close(out);
+		return err;
+	}
+	while (!err && (n = read(in, buf, sizeof(buf))) > 0) {
+		if (pwrite(out, buf, (size_t)n, len) != n)
+			err = -errno;
+		len += n;
+	}
+	if (!err && (n < 0 || ftruncate(out, len)))
+		err = -errno;
+	close(in);
+	close(out);
+	return err;
+}
+
 static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
 	(void)sb;
@@ -432,12 +465,19 @@ struct undo_ops {
 };
 
 static const struct undo_ops undo_table[] = {
-	{ "netns", 2, undo_netns },	  { "link", 3, undo_link },
-	{ "qdisc", 4, undo_qdisc },	  { "tcfilter", 6, undo_tcfilter },
-	{ "iptables", 6, undo_iptables }, { "sysctl", 4, undo_sysctl },
-	{ "pid", 3, undo_pid },		  { "file", 2, undo_file },
-	{ "dir", 2, undo_dir },		  { "rmdir", 2, undo_rmdir },
-	{ "mount", 2, undo_mount },	  { NULL, 0, NULL },
+	{ "netns", 2, undo_netns },
+	{ "link", 3, undo_link },
+	{ "qdisc", 4, undo_qdisc },
+	{ "tcfilter", 6, undo_tcfilter },
+	{ "iptables", 6, undo_iptables },
+	{ "sysctl", 4, undo_sysctl },
+	{ "pid", 3, undo_pid },
+	{ "file", 2, undo_file },
+	{ "dir", 2, undo_dir },
+	{ "rmdir", 2, undo_rmdir },
+	{ "mount", 2, undo_mount },
+	{ "restore", 3, undo_restore },
+	{ NULL, 0, NULL },
 };
 
 static int undo_one(struct undo_ctx *c, struct undo_rec *r)

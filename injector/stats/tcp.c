@@ -149,14 +149,10 @@ static char *slurp(const char *path)
 int fl_tcp_read(const char *netns, struct fl_tcp_stat *out)
 {
 	char *snmp = NULL, *netstat = NULL;
-	int nsfd, saved = -1, err;
+	int saved = -1, err;
 
 	memset(out, 0, sizeof(*out));
-	nsfd = fl_netns_open(netns);
-	if (nsfd < 0)
-		return nsfd;
-	err = fl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	err = fl_netns_enter_spec(netns, &saved);
 	if (err)
 		return err;
 	/* thread-self: /proc/self/net is the namespace of the main thread */

@@ -657,6 +657,20 @@ int fl_fault_stats(const struct fl_target *t, struct fl_fault_stat **out, int *n
 	return 0;
 }
 
+int fl_session_refusal(int status, char **msg, struct fl_err *err)
+{
+	size_t n = *msg ? strlen(*msg) : 0;
+
+	if (status) {
+		while (n && (*msg)[n - 1] == '\n')
+			(*msg)[--n] = 0;
+		fl_err_set(err, "%s", n ? *msg : "the session supervisor refused");
+	}
+	free(*msg);
+	*msg = NULL;
+	return status ? -EINVAL : 0;
+}
+
 int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg)
 {
 	enum { TEXT_MAX = 8192, WORDS_MAX = FL_REQ_MAX_WORDS - 3 };

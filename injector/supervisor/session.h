@@ -91,6 +91,11 @@ int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, str
 struct fl_fault;
 int fl_fault_add(const struct fl_target *t, const struct fl_fault *f, char **msg);
 
+/* A refused request's *msg (from fl_fault_request or fl_fault_add) into err,
+ * without its trailing newlines; frees *msg. Returns -EINVAL if status is
+ * not 0, else 0 (err untouched). */
+int fl_session_refusal(int status, char **msg, struct fl_err *err);
+
 /* Run the supervisor of SESSION (the body of `fallacy __supervise`).
  * ready_fd (or -1): written "ok\n" once the socket listens, or an error
  * line, then closed. Returns the exit status. */

@@ -38,6 +38,15 @@ seed() {
 				i=$((i + 1))
 				printf '%s' "$line" >"$dir/seed-doc-$i"
 			done ;;
+	fuzz_admin)
+		# every `admin LAB NODE ...` change in the docs, without the lab
+		grep -hoE 'fallacy admin [a-z0-9_-]+ [a-z0-9_-]+ (firewall|hosts|sysctl) [^`|#]*' \
+			README.md docs/*.md docs/fallacies/*.md 2>/dev/null |
+			sed -E 's/^fallacy admin [^ ]+ //' |
+			while IFS= read -r line; do
+				i=$((i + 1))
+				printf '%s' "$line" >"$dir/seed-doc-$i"
+			done ;;
 	esac
 }
 

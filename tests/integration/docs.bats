@@ -88,8 +88,9 @@ setup() {
 	grep -q 'fl_backend_tc_bpf' injector/faults/fault.h
 	# step 1 and 2 hold for every kind there is: one definition, one table line
 	for k in $("$FALLACY" fault --help | awk '/^KINDS$/ { on = 1; next } on && /^[A-Z]/ { exit } on && /^  [a-z]/ { print $1 }'); do
-		[ "$(grep -lE "^const struct fault_ops fl_fault_$k = " injector/faults/*.c | wc -l)" -eq 1 ] ||
+		# a '-' in a kind's name is '_' in C (mtu-blackhole: fl_fault_mtu_blackhole)
+		[ "$(grep -lE "^const struct fault_ops fl_fault_${k//-/_} = " injector/faults/*.c | wc -l)" -eq 1 ] ||
 			fail "kind $k: not exactly one definition in injector/faults/"
-		grep -qE "KIND\($k\)" injector/faults/table.c || fail "kind $k: not in table.c"
+		grep -qE "KIND\(${k//-/_}\)" injector/faults/table.c || fail "kind $k: not in table.c"
 	done
 }

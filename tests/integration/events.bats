@@ -31,10 +31,10 @@ fault_events() {
 		--target scenarios/targets/http.yaml --out "$TMP/run" --lab "$lab" --capture
 	fl_assert_events "$TMP/run/events.jsonl"
 	run -0 events_of "$TMP/run/events.jsonl"
-	assert_output "capture end fault heal lab-down lab-up partition ready start target-start target-stop "
+	assert_output "admin capture end fault heal lab-down lab-up partition ready start target-start target-stop "
 	# the lab's supervisor wrote its own events.jsonl in the session folder
 	# (gone with the lab); counters.json holds the heals as the events have them
-	run -0 jq -e '.heals | length == 2 and all(.event == "heal")' "$TMP/run/counters.json"
+	run -0 jq -e '.heals | length == 3 and all(.event == "heal")' "$TMP/run/counters.json"
 }
 
 @test "a lab session's supervisor writes events.jsonl in the schema" {
@@ -52,6 +52,19 @@ fault_events() {
 	run -0 fault_events "$FALLACY_RUN_DIR/$lab/events.jsonl"
 	assert_output "$(printf '%s\n' 'fault-add a loss' 'fault-add b delay' 'fault-add c partition' \
 		'fault-change a loss' 'fault-del c partition' 'fault-expired b delay')"
+	run -0 "$FALLACY" lab down "$lab"
+}
+
+@test "fallacy admin writes admin-add and admin-del into the lab's events.jsonl in the schema" {
+	lab=$(fl_lab_name v)
+	run -0 "$FALLACY" lab up "$lab" --nodes 2
+	run -0 "$FALLACY" admin "$lab" n2 firewall reject --proto tcp --port 7 --id fw
+	run -0 "$FALLACY" admin "$lab" n1 sysctl net.core.somaxconn 64 --id conn
+	run -0 "$FALLACY" admin "$lab" clear
+	fl_assert_events "$FALLACY_RUN_DIR/$lab/events.jsonl"
+	run -0 jq -r '"\(.event) \(.id) \(.admin.node) \(.admin.change)"' "$FALLACY_RUN_DIR/$lab/events.jsonl"
+	assert_output "$(printf '%s\n' 'admin-add fw n2 firewall' 'admin-add conn n1 sysctl' \
+		'admin-del conn n1 sysctl' 'admin-del fw n2 firewall')"
 	run -0 "$FALLACY" lab down "$lab"
 }
 

@@ -40,7 +40,9 @@ static int setup(void **state)
 	snprintf(ev_file, sizeof(ev_file), "%s/events.jsonl", dir);
 	f = fopen(ev_file, "w");
 	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"start\"}\n", 1 * S);
-	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"partition\",\"id\":\"cut\"}\n",
+	fprintf(f,
+		"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"partition\",\"id\":\"cut\","
+		"\"spec\":\"partition n1 n2\"}\n",
 		3 * S);
 	fprintf(f,
 		"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"cut\",\"counters\":{}}\n",
@@ -104,6 +106,41 @@ static void test_load(void **state)
 	assert_true(rd.spans[0].start_ns == 3 * S && rd.spans[0].end_ns == 5 * S);
 	assert_true(rd.start_ns == 1 * S && rd.end_ns == 8 * S);
 	assert_int_equal(rd.n_heals, 1);
+}
+
+/* Any applied step that heals opens a window (its event has the step's
+ * words, "spec"), not only faults: an admin step's heal closes it; a step
+ * with nothing to heal (inject) and events without a spec (ready,
+ * target-stop) open none. */
+static void test_step_windows(void **state)
+{
+	struct fl_run_data d;
+	struct fl_err err;
+	char f2[160];
+	FILE *f;
+
+	(void)state;
+	snprintf(f2, sizeof(f2), "%s/events2.jsonl", dir);
+	f = fopen(f2, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"ready\",\"id\":\"n1\"}\n", 1 * S);
+	fprintf(f,
+		"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"admin\",\"id\":\"fw\","
+		"\"spec\":\"n2 firewall drop --port 2380\",\"late_ns\":5,\"apply_ns\":7}\n",
+		2 * S);
+	fprintf(f,
+		"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"inject\",\"id\":\"forge\","
+		"\"spec\":\"--to n1 --proto udp --port 9 --payload 00\",\"late_ns\":5,"
+		"\"apply_ns\":7}\n",
+		3 * S);
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"fw\"}\n", 6 * S);
+	fclose(f);
+	assert_int_equal(fl_run_data_load(ops_file, f2, &d, &err), 0);
+	assert_int_equal(d.n_spans, 1);
+	assert_string_equal(d.spans[0].id, "fw");
+	assert_true(d.spans[0].start_ns == 2 * S && d.spans[0].end_ns == 6 * S);
+	fl_run_data_free(&d);
+	unlink(f2);
 }
 
 static void test_availability(void **state)
@@ -201,9 +238,13 @@ static void test_status_and_percentile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load),	 cmocka_unit_test(test_availability),
-		cmocka_unit_test(test_latency),	 cmocka_unit_test(test_progress),
-		cmocka_unit_test(test_recovery), cmocka_unit_test(test_status_and_percentile),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_step_windows),
+		cmocka_unit_test(test_availability),
+		cmocka_unit_test(test_latency),
+		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_recovery),
+		cmocka_unit_test(test_status_and_percentile),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

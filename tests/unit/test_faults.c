@@ -185,6 +185,38 @@ static void test_prob_kinds(void **ctx)
 	assert_true(r[0].prob == FL_PROB_ONE);
 }
 
+/* mtu-blackhole M: a count of bytes, printed back as written, encoded as the
+ * rule's mtu with a drop kind that matches every packet of the path. */
+static void test_mtu_blackhole(void **ctx)
+{
+	struct fl_fault f;
+	struct fl_err e;
+	struct fl_rule r[1];
+	char out[512];
+
+	(void)ctx;
+	assert_int_equal(parse(&f, "mtu-blackhole 1400 --from n1 --to n2", &lab, &e), 0);
+	assert_int_equal(fl_fault_rules(&f, &lab, r, 1, &e), 1);
+	assert_int_equal(r[0].kind, FL_KIND_MTU_BLACKHOLE);
+	assert_int_equal(r[0].mtu, 1400);
+	assert_true(r[0].prob == FL_PROB_ONE);
+	assert_true(r[0].src.use_nodes && r[0].src.nodes[0] == 1 && r[0].dst.nodes[0] == 2);
+	print(&f, false, out, sizeof(out));
+	assert_string_equal(out, "mtu-blackhole 1400 --from n1 --to n2 --seed 0");
+	print(&f, true, out, sizeof(out));
+	assert_non_null(strstr(out, "\"kind\": \"mtu-blackhole\", \"mtu\": 1400"));
+	/* IPv4's smallest MTU .. the largest IP packet */
+	assert_int_equal(parse(&f, "mtu-blackhole 68", NULL, &e), 0);
+	assert_int_equal(parse(&f, "mtu-blackhole 65535", NULL, &e), 0);
+	assert_int_equal(parse(&f, "mtu-blackhole 67", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "mtu-blackhole 65536", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "mtu-blackhole", NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "missing mtu"));
+	assert_int_equal(parse(&f, "mtu-blackhole 1.5kb", NULL, &e), -EINVAL);
+	assert_int_equal(parse(&f, "mtu-blackhole 1400 mtu 1300", NULL, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "given twice"));
+}
+
 static void test_bad_input(void **ctx)
 {
 	struct fl_fault f;
@@ -502,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_loss_text_json),
 		cmocka_unit_test(test_gemodel_defaults),
 		cmocka_unit_test(test_prob_kinds),
+		cmocka_unit_test(test_mtu_blackhole),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_partition_groups),
 		cmocka_unit_test(test_rule_order),

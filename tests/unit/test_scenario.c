@@ -137,14 +137,19 @@ static const struct bad bads[] = {
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n    partition: [[n1]]\n",
 	  "b.yaml:5:16: 'partition' must be a list of two or more groups, e.g. [[n1], [n2, n3]]" },
 	{ "name: b\nduration: 10s\ntimeline:\n  - at: 1s\n",
-	  "b.yaml:4:5: a timeline step needs exactly one of 'fault', 'partition'" },
+	  /* the kinds' list follows from the step table: only its start is pinned */
+	  "b.yaml:4:5: a timeline step needs exactly one of 'fault', 'partition', " },
 	{ "name: b\nduration: 10s\nchecks:\n  - availabilty: \">= 1\"\n",
 	  "b.yaml:4:5: unknown key 'availabilty' in a check (did you mean 'availability'?)" },
 	{ "name: b\nduration: 10s\nchecks:\n  - latency: {p99: \"< 1 parsec\"}\n",
 	  "b.yaml:4:21: bad bound '< 1 parsec': " },
 	{ "name: b\nduration: 10s\nchecks:\n  - availability: {bound: \">= 0.9\", during: cut}\n",
-	  "b.yaml:4:45: 'cut' names no fault or partition of the timeline (use an 'id' of a step, or "
+	  "b.yaml:4:45: 'cut' names no step of the timeline (use an 'id' of a step, or "
 	  "'faults')" },
+	{ "name: b\nduration: 10s\nchecks:\n  - command: {node: n1, run: x, at: 10s}\n",
+	  "b.yaml:4:37: 'at' must lie within the measured part (the scenario's duration)" },
+	{ "name: b\nduration: 10s\nchecks:\n  - invariant: {run: x, at: 1s}\n",
+	  "b.yaml:4:25: unknown key 'at' in 'invariant'" },
 	{ "name: b\nduration: 10s\nchecks:\n  - command: {run: true}\n",
 	  "b.yaml:4:14: missing required key 'node'" },
 	{ "name: b\nduration: 10s\nfallacy: latancy\n",
@@ -221,6 +226,7 @@ static const char tgood[] =
 	"  ready: {run: \"etcdctl --endpoints {{ip}}:2379 endpoint health\", timeout: 30s}\n"
 	"  env: {ETCDCTL_API: \"3\", ME: \"{{node}}\"}\n"
 	"stop: {grace: 2s}\n"
+	"health: etcdctl --endpoints {{endpoints}} endpoint health\n"
 	"probe:\n"
 	"  node: n1\n"
 	"  every: 100ms\n"
@@ -257,6 +263,15 @@ static void test_good_target(void **state)
 			    "etcdctl --endpoints http://198.18.0.1:2379,http://198.18.0.2:2379,"
 			    "http://198.18.0.3:2379 put k42 v198.18.0.3");
 	free(out);
+	/* {{health}}: the target's health command, expanded where it is used */
+	assert_int_equal(fl_template_expand("timeout 5 {{health}}", &v, &out, &err), 0);
+	assert_string_equal(out, "timeout 5 etcdctl --endpoints http://198.18.0.1:2379,"
+				 "http://198.18.0.2:2379,http://198.18.0.3:2379 endpoint health");
+	free(out);
+	free(t->health);
+	t->health = NULL;
+	assert_int_equal(fl_template_expand("{{health}}", &v, &out, &err), -EINVAL);
+	assert_string_equal(err.msg, "'{{health}}': target 'etcd' has no 'health' command");
 	assert_int_equal(fl_template_expand("{{ip:n9}}", &v, &out, &err), -EINVAL);
 	assert_string_equal(err.msg, "'{{ip:n9}}': no such node in the lab");
 	assert_string_equal(fl_tool_package("etcdctl"), "etcd-client");
@@ -444,7 +459,8 @@ static void test_round_trip(void **state)
 		"  - progress: \">= 2\"\n"
 		"  - invariant: {run: \"sh -c 'test -s $FALLACY_OPS'\", expect: 0}\n"
 		"  - transport: {retransmits: \"< 5%\", bytes_per_op: \"< 4kb\", during: "
-		"slow-leader}\n";
+		"slow-leader}\n"
+		"  - command: {node: n1, run: \"{{health}}\", expect: 1, at: 45s}\n";
 	char text[4096], *a, *b;
 	struct fl_scenario *s1 = NULL, *s2 = NULL;
 	struct fl_err err = { "" };
@@ -468,8 +484,11 @@ static void test_round_trip(void **state)
 		assert_ptr_equal(s1->steps[i].ops, s2->steps[i].ops);
 		assert_true(s1->steps[i].at_ns == s2->steps[i].at_ns);
 	}
-	assert_int_equal(s1->n_checks, 10);
-	assert_int_equal(s2->n_checks, 10);
+	assert_int_equal(s1->n_checks, 11);
+	assert_int_equal(s2->n_checks, 11);
+	assert_true(s2->checks[10].has_at && s2->checks[10].at_ns == 45000000000ULL);
+	assert_string_equal(s2->checks[10].name, "command on n1 at 45s: {{health}}");
+	assert_false(s2->checks[8].has_at);
 	for (size_t i = 0; i < s1->n_checks; i++)
 		assert_string_equal(s1->checks[i].name, s2->checks[i].name);
 	assert_non_null(strstr(a, "    fault: \"delay 200ms jitter 50ms --from n1 --to n2,n3\"\n"));

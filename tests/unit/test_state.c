@@ -183,6 +183,72 @@ static void test_cancel(void **ctx)
 	assert_true(exists(f));
 }
 
+static void write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* "restore PATH SAVED" writes SAVED's content over PATH in place (the same
+ * inode, which bind mounts of PATH keep seeing); a PATH that is gone stays
+ * gone. */
+static void test_restore(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char f[512], saved[512], gone[512], buf[64] = "";
+	struct stat before, after;
+	int fd;
+
+	(void)ctx;
+	path_of(f, sizeof(f), "hosts");
+	path_of(saved, sizeof(saved), "hosts.saved");
+	path_of(gone, sizeof(gone), "gone");
+	write_text(saved, "old\n");
+	write_text(f, "a longer new text\n");
+	assert_int_equal(lstat(f, &before), 0);
+	assert_int_equal(fl_state_create("restore", &st), 0);
+	assert_int_equal(fl_state_record(st, "restore", "%s %s", f, saved), 0);
+	assert_int_equal(fl_state_record(st, "restore", "%s %s", gone, saved), 0);
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("restore"), 0);
+	assert_int_equal(lstat(f, &after), 0);
+	assert_true(before.st_ino == after.st_ino);
+	fd = open(f, O_RDONLY);
+	assert_int_equal(read(fd, buf, sizeof(buf) - 1), 4);
+	close(fd);
+	assert_string_equal(buf, "old\n");
+	assert_false(exists(gone));
+}
+
+/* fl_state_undo removes one object now and withdraws its record: a later
+ * cleanup does not undo it again. */
+static void test_undo_one(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char a[512], b[512], rec[600];
+
+	(void)ctx;
+	path_of(a, sizeof(a), "a");
+	path_of(b, sizeof(b), "b");
+	touch(a);
+	touch(b);
+	assert_int_equal(fl_state_create("one", &st), 0);
+	assert_int_equal(fl_state_record(st, "file", "%s", a), 0);
+	assert_int_equal(fl_state_record(st, "file", "%s", b), 0);
+	snprintf(rec, sizeof(rec), "file %s", a);
+	assert_int_equal(fl_state_undo(st, rec), 0);
+	assert_false(exists(a));
+	assert_true(exists(b));
+	touch(a); /* somebody else's now */
+	fl_state_close(st);
+	assert_int_equal(fl_state_cleanup("one"), 0);
+	assert_true(exists(a));
+	assert_false(exists(b));
+}
+
 static void test_unknown_kind_keeps_session(void **ctx)
 {
 	struct fl_state *st = NULL;
@@ -286,6 +352,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reverse_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tolerates_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_undo_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_kind_keeps_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_sorted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_record, setup, teardown),

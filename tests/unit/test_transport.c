@@ -224,7 +224,7 @@ static void test_parse_errors(void **state)
 		  "c.yaml:6:17: unknown key 'bytes_per_ops' in 'transport' (did you mean "
 		  "'bytes_per_op'?)" },
 		{ "transport: {retransmits: \"< 5%\", during: nope}",
-		  "c.yaml:6:46: 'nope' names no fault or partition" },
+		  "c.yaml:6:46: 'nope' names no step of the timeline" },
 		{ "transport: \"< 4kb\"",
 		  "c.yaml:6:17: 'transport' must be a mapping, not a scalar" },
 	};

@@ -30,6 +30,7 @@ def schema:
 	  "fault": { id: true, req: { spec: "string" },
 		     opt: { late_ns: "int", apply_ns: "int", netns: "string", ifname: "string" } },
 	  "partition": { id: true, req: { spec: "string", late_ns: "int", apply_ns: "int" } },
+	  "admin": { id: true, req: { spec: "string", late_ns: "int", apply_ns: "int" } },
 	  "heal": { id: true, opt: { counters: "array", late_ns: "int", apply_ns: "int" } },
 	  "inject": { id: true, req: { spec: "string" },
 		      opt: { late_ns: "int", apply_ns: "int", packets: "int" } },
@@ -41,7 +42,9 @@ def schema:
 	  "fault-add": { id: true, req: { fault: "object" } },
 	  "fault-change": { id: true, req: { fault: "object" } },
 	  "fault-del": { id: true, req: { fault: "object" } },
-	  "fault-expired": { id: true, req: { fault: "object" } } };
+	  "fault-expired": { id: true, req: { fault: "object" } },
+	  "admin-add": { id: true, req: { admin: "object" } },
+	  "admin-del": { id: true, req: { admin: "object" } } };
 
 def common: ["mono_ns", "wall_ns", "event", "id"];
 
