@@ -499,7 +499,8 @@ static void test_per_packet_nodes(void **ctx)
 		{ "delay 50ms --from n1", false, 1 },
 		{ "delay 50ms reorder 10% --from n1", true, 1 },
 		{ "partition --from n1 --to n2", false, 1 },
-		{ "rate 10mbit --from n1", false, 1 },
+		{ "rate 10mbit --from n1", true, 1 },
+		{ "rate 100mbit --from n1", false, 1 },
 		{ "reset 100% --from n1", false, 1 },
 		{ "reset 10% --from n1", true, 1 },
 	};
