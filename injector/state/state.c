@@ -233,7 +233,7 @@ int fl_state_undo(struct fl_state *st, const char *record)
 	text[n + 1] = '\0';
 	/* alone in its text, no record is skipped as "inside a namespace the
 	 * session made": the object itself is removed now */
-	err = fl_undo_journal(session ? session + 1 : st->dir, text, n + 1);
+	err = fl_undo_journal(session ? session + 1 : st->dir, text, n + 1, 0);
 	free(text);
 	return err ?: fl_state_cancel(st, record);
 }
@@ -315,6 +315,11 @@ static int lock_journal(const char *path, int *fdp)
 
 int fl_state_cleanup(const char *session)
 {
+	return fl_state_cleanup_flags(session, 0);
+}
+
+int fl_state_cleanup_flags(const char *session, unsigned int flags)
+{
 	char dir[4096], path[4200];
 	struct stat sb;
 	char *text = NULL;
@@ -340,7 +345,7 @@ int fl_state_cleanup(const char *session)
 			err = errno ? -errno : -EIO;
 			goto out;
 		}
-		err = fl_undo_journal(session, text, len);
+		err = fl_undo_journal(session, text, len, flags);
 		if (err)
 			goto out;
 	}

@@ -574,9 +574,9 @@ int fl_undo_plan(char *text, size_t len, void (*cb)(void *arg, const char *rec, 
 	return 0;
 }
 
-int fl_undo_journal(const char *session, char *text, size_t len)
+int fl_undo_journal(const char *session, char *text, size_t len, unsigned int flags)
 {
-	struct undo_ctx c = { .session = session };
+	struct undo_ctx c = { .session = session, .killed = !!(flags & FL_CLEANUP_NO_STRAYS) };
 	size_t cap = 1;
 	int err = 0, e;
 
