@@ -127,13 +127,24 @@ if [ $integ -eq 1 ]; then
 		# suite on one machine. TEST_JOBS=1 runs them one by one.
 		jobs=${TEST_JOBS:-2}
 		case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
+		# A file that changes the machine for everyone (installs the
+		# package: its pytest plugin and binaries) says so with a line
+		# "# fallacy-tests: alone" and runs with no other file beside it.
 		running=0
 		for f in "${files[@]}"; do
 			[ -f "$f" ] || continue
-			if [ "$running" -ge "$jobs" ]; then
+			alone=0
+			grep -q '^# fallacy-tests: alone' "$f" && alone=1
+			while [ "$running" -gt 0 ] &&
+				{ [ "$running" -ge "$jobs" ] || [ "$alone" -eq 1 ]; }; do
 				wait -n
 				report_done
 				running=$((running - 1))
+			done
+			if [ "$alone" -eq 1 ]; then
+				run_bats_file "$f"
+				report_done
+				continue
 			fi
 			run_bats_file "$f" &
 			running=$((running + 1))
