@@ -171,7 +171,7 @@ static int fault_param(struct fl_step_parse *p, struct fl_step *st, const struct
 		       const struct fl_ynode *v, bool bare)
 {
 	char buf[512];
-	bool on;
+	bool on = false;
 	int ret = 0;
 
 	if (pr->type == FL_PT_FLAG)
@@ -205,7 +205,7 @@ static int fault_option(struct fl_step_parse *p, struct fl_step *st,
 			const struct fl_fault_option *o, const struct fl_ynode *v)
 {
 	char buf[512];
-	bool on;
+	bool on = false;
 
 	if (!o->takes_value)
 		return fl_ystep_flag(p, v, o->yaml, &on) ?: on ? fl_step_push(st, o->name) : 0;
