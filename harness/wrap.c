@@ -609,7 +609,8 @@ static int read_notes(const char *path, struct fl_pcapng_note **out, size_t *n)
 	}
 	free(line);
 	fclose(f);
-	qsort(v, len, sizeof(*v), note_cmp);
+	if (len)
+		qsort(v, len, sizeof(*v), note_cmp);
 	*out = v;
 	*n = len;
 	return 0;

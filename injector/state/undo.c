@@ -33,6 +33,7 @@
 #include "netns.h"
 #include "nlutil.h"
 #include "state.h"
+#include "fallacy/analyzer.h"
 
 #define MAX_WORDS 64
 
@@ -502,6 +503,8 @@ static int undo_one(struct undo_ctx *c, struct undo_rec *r)
 	return err;
 }
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): each line belongs to recs[], freed by the caller */
+FL_LEAK_FP_BEGIN
 static size_t split_records(char *text, size_t len, struct undo_rec *recs)
 {
 	size_t n = 0;
@@ -524,6 +527,7 @@ static size_t split_records(char *text, size_t len, struct undo_rec *recs)
 	}
 	return n;
 }
+FL_LEAK_FP_END
 
 /* Newest first: a "cancel X" withdraws the newest earlier record X. */
 static void mark_active(struct undo_rec *recs, size_t n)
