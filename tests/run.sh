@@ -113,6 +113,23 @@ report_done() {
 		if [ "$x" -ne 0 ]; then cat "$log/$name.tap"; fi
 		grep -E '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log/$name.tap" | sed 's/^/  /'
 		rm -f "$t"
+		: >"$log/$name.reported"
+	done
+}
+
+# wait_running N: report files as they finish until at most N of the
+# launched ones are still running (a file is done when its .time exists:
+# no reliance on which child `wait -n` happens to see)
+wait_running() {
+	local nm n
+	while :; do
+		report_done
+		n=0
+		for nm in "${launched[@]}"; do
+			[ -e "$log/$nm.reported" ] || n=$((n + 1))
+		done
+		[ "$n" -le "$1" ] && return
+		sleep 0.2
 	done
 }
 
@@ -130,30 +147,23 @@ if [ $integ -eq 1 ]; then
 		# A file that changes the machine for everyone (installs the
 		# package: its pytest plugin and binaries) says so with a line
 		# "# fallacy-tests: alone" and runs with no other file beside it.
-		running=0
+		launched=()
 		for f in "${files[@]}"; do
 			[ -f "$f" ] || continue
 			alone=0
 			grep -q '^# fallacy-tests: alone' "$f" && alone=1
-			while [ "$running" -gt 0 ] &&
-				{ [ "$running" -ge "$jobs" ] || [ "$alone" -eq 1 ]; }; do
-				wait -n
-				report_done
-				running=$((running - 1))
-			done
 			if [ "$alone" -eq 1 ]; then
+				wait_running 0
 				run_bats_file "$f"
 				report_done
 				continue
 			fi
+			wait_running $((jobs - 1))
+			launched+=("$(basename "$f" .bats)")
 			run_bats_file "$f" &
-			running=$((running + 1))
 		done
-		while [ "$running" -gt 0 ]; do
-			wait -n
-			report_done
-			running=$((running - 1))
-		done
+		wait_running 0
+		wait
 		report_done
 	fi
 fi
