@@ -17,9 +17,12 @@ const char *const fl_phase_names[] = { "detection", "unavailability", "failover"
 
 double fl_nines_of(double a)
 {
+	double n;
+
 	if (isnan(a) || a >= 1)
 		return NAN;
-	return -log10(1 - a);
+	n = -log10(1 - a);
+	return n > 0 ? n : 0; /* not -0 */
 }
 
 /* ---- windows ------------------------------------------------------------ */

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "checks.h"
 #include "nines.h"
+#include "results.h"
 
 #define S 1000000000ULL
 #define MS 1000000ULL
@@ -180,6 +182,50 @@ static void test_absent_phases(void **state)
 	free(r);
 }
 
+/* summary.json keeps them: written and read back, nulls included. */
+static void test_summary_round_trip(void **state)
+{
+	char path[] = "/tmp/fl-test-nines.XXXXXX";
+	struct fl_suite s, back;
+	struct fl_err err = { "" };
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "nines");
+	make_run(1, 12 * S); /* n1 never recovers */
+	assert_int_equal(fl_nines_compute(&rd, &s.nines, &s.n_nines), 0);
+	assert_int_equal(fl_recovery_compute(&rd, &s.recovery, &s.n_recovery), 0);
+	assert_int_equal(fl_summary_write(path, &s), 0);
+	if (fl_summary_load(path, &back, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(back.n_nines, s.n_nines);
+	for (size_t i = 0; i < s.n_nines; i++) {
+		assert_string_equal(back.nines[i].window, s.nines[i].window);
+		assert_string_equal(back.nines[i].node, s.nines[i].node);
+		assert_int_equal(back.nines[i].ops, s.nines[i].ops);
+		assert_int_equal(back.nines[i].down, s.nines[i].down);
+		assert_true(isnan(back.nines[i].nines) == isnan(s.nines[i].nines));
+		assert_true(isnan(s.nines[i].nines) ||
+			    fabs(back.nines[i].nines - s.nines[i].nines) < 1e-6);
+		assert_true(fabs(back.nines[i].downtime - s.nines[i].downtime) < 1e-9);
+	}
+	assert_int_equal(back.n_recovery, 1);
+	assert_true(back.recovery[0].ph[FL_PH_DETECTION].has);
+	assert_true(back.recovery[0].ph[FL_PH_DETECTION].to_ns ==
+		    s.recovery[0].ph[FL_PH_DETECTION].to_ns);
+	assert_string_equal(back.recovery[0].ph[FL_PH_DETECTION].to,
+			    s.recovery[0].ph[FL_PH_DETECTION].to);
+	assert_false(back.recovery[0].ph[FL_PH_FAILOVER].has);
+	assert_string_equal(back.recovery[0].ph[FL_PH_FAILOVER].why,
+			    s.recovery[0].ph[FL_PH_FAILOVER].why);
+	fl_suite_free_cases(&back);
+	fl_suite_free_cases(&s);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_downtime_per_window_and_node),
 		cmocka_unit_test(test_recovery_phases),
 		cmocka_unit_test(test_absent_phases),
+		cmocka_unit_test(test_summary_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
