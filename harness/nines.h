@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct fl_run_data;
 
@@ -64,5 +65,9 @@ struct fl_recovery {
 
 /* One per fault or step id, in the order applied. malloc'ed. */
 int fl_recovery_compute(const struct fl_run_data *rd, struct fl_recovery **out, size_t *n);
+
+struct fl_suite; /* results.h */
+/* report.html's tables of s->nines and s->recovery; times from t0. */
+void fl_report_nines(FILE *f, const struct fl_suite *s, uint64_t t0);
 
 #endif
