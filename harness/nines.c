@@ -175,6 +175,12 @@ int fl_nines_compute(const struct fl_run_data *rd, struct fl_nines **out, size_t
 
 /* ---- recovery in phases ------------------------------------------------- */
 
+/* Is op on node ("": every node)? */
+static bool on_node(const struct fl_op *op, const char *node)
+{
+	return !node[0] || !strcmp(op->node, node);
+}
+
 static void phase_set(struct fl_phase *ph, uint64_t from, const char *fw, uint64_t to,
 		      const char *tw)
 {
@@ -201,7 +207,7 @@ static void op_words(const struct fl_op *op, const char *what, char *buf, size_t
 
 /* The first op by end time, after `after`, matching ok (and began before
  * `before` for failures). */
-static const struct fl_op *first_end(const struct fl_run_data *rd, uint64_t after,
+static const struct fl_op *first_end(const struct fl_run_data *rd, const char *node, uint64_t after,
 				     uint64_t start_min, uint64_t before, bool ok)
 {
 	const struct fl_op *best = NULL;
@@ -209,7 +215,7 @@ static const struct fl_op *first_end(const struct fl_run_data *rd, uint64_t afte
 	for (size_t i = 0; i < rd->n_ops; i++) {
 		const struct fl_op *op = &rd->ops[i];
 
-		if ((op->status == FL_OP_OK) != ok || op->end_ns <= after ||
+		if (!on_node(op, node) || (op->status == FL_OP_OK) != ok || op->end_ns <= after ||
 		    op->start_ns < start_min || op->start_ns >= before)
 			continue;
 		if (!best || op->end_ns < best->end_ns)
@@ -226,7 +232,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* p50 latency (s) of ok ops that began in the run and ended by t. */
-static double p50_before(const struct fl_run_data *rd, uint64_t t)
+static double p50_before(const struct fl_run_data *rd, const char *node, uint64_t t)
 {
 	double *v = calloc(rd->n_ops + 1, sizeof(*v)), p = NAN;
 	size_t n = 0;
@@ -236,7 +242,8 @@ static double p50_before(const struct fl_run_data *rd, uint64_t t)
 	for (size_t i = 0; i < rd->n_ops; i++) {
 		const struct fl_op *op = &rd->ops[i];
 
-		if (op->status == FL_OP_OK && op->start_ns >= rd->start_ns && op->end_ns <= t)
+		if (on_node(op, node) && op->status == FL_OP_OK && op->start_ns >= rd->start_ns &&
+		    op->end_ns <= t)
 			v[n++] = (op->end_ns - op->start_ns) / 1e9;
 	}
 	qsort(v, n, sizeof(*v), cmp_double);
@@ -270,7 +277,8 @@ static bool caught_up(const struct fl_op **v, size_t i, double p50)
 }
 
 /* The first op (by start, from anchor on) that opens a caught-up window. */
-static const struct fl_op *catch_up_op(const struct fl_run_data *rd, uint64_t anchor, double p50)
+static const struct fl_op *catch_up_op(const struct fl_run_data *rd, const char *node,
+				       uint64_t anchor, double p50)
 {
 	const struct fl_op **v = calloc(rd->n_ops + 1, sizeof(*v)), *res = NULL;
 	size_t n = 0;
@@ -278,7 +286,8 @@ static const struct fl_op *catch_up_op(const struct fl_run_data *rd, uint64_t an
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < rd->n_ops; i++)
-		if (rd->ops[i].start_ns >= anchor && rd->ops[i].start_ns < rd->end_ns)
+		if (on_node(&rd->ops[i], node) && rd->ops[i].start_ns >= anchor &&
+		    rd->ops[i].start_ns < rd->end_ns)
 			v[n++] = &rd->ops[i];
 	qsort(v, n, sizeof(*v), cmp_op_start);
 	for (size_t i = 0; !res && i + FL_CATCHUP_OPS <= n; i++)
@@ -299,7 +308,7 @@ static void catch_up(const struct fl_run_data *rd, struct fl_recovery *r, uint64
 		phase_absent(ph, "no ok op before the fault to take a p50 latency from");
 		return;
 	}
-	op = catch_up_op(rd, anchor, r->p50_before);
+	op = catch_up_op(rd, r->node, anchor, r->p50_before);
 	if (!op) {
 		snprintf(why, sizeof(why),
 			 "latency never back within %.1fx the pre-fault p50 (%.3fs) over %d ops",
@@ -312,7 +321,7 @@ static void catch_up(const struct fl_run_data *rd, struct fl_recovery *r, uint64
 	phase_set(ph, anchor, aw, op->start_ns, w);
 }
 
-static void recovery_of(const struct fl_run_data *rd, const struct fl_span *s,
+static void recovery_of(const struct fl_run_data *rd, const struct fl_span *s, const char *node,
 			struct fl_recovery *r)
 {
 	uint64_t until = s->healed ? s->end_ns : rd->end_ns;
@@ -321,15 +330,16 @@ static void recovery_of(const struct fl_run_data *rd, const struct fl_span *s,
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->window, sizeof(r->window), "%s", s->id);
+	snprintf(r->node, sizeof(r->node), "%s", node);
 	snprintf(began, sizeof(began), "fault %s began", s->id);
 	r->start_ns = s->start_ns;
 	r->heal_ns = s->healed ? s->end_ns : 0;
-	r->p50_before = p50_before(rd, s->start_ns);
-	d = first_end(rd, s->start_ns, 0, until, false);
+	r->p50_before = p50_before(rd, node, s->start_ns);
+	d = first_end(rd, node, s->start_ns, 0, until, false);
 	if (d) {
 		op_words(d, "first", dw, sizeof(dw));
 		phase_set(&r->ph[FL_PH_DETECTION], s->start_ns, began, d->end_ns, dw);
-		u = first_end(rd, d->end_ns, s->start_ns, rd->end_ns, true);
+		u = first_end(rd, node, d->end_ns, s->start_ns, rd->end_ns, true);
 	} else {
 		phase_absent(&r->ph[FL_PH_DETECTION], "no op failed after the fault began");
 		phase_absent(&r->ph[FL_PH_UNAVAIL], "no failure, so no unavailability");
@@ -351,12 +361,19 @@ static void recovery_of(const struct fl_run_data *rd, const struct fl_span *s,
 
 int fl_recovery_compute(const struct fl_run_data *rd, struct fl_recovery **out, size_t *n)
 {
+	const char *nodes[64];
+	size_t nn = op_nodes(rd, nodes, 64);
+
 	*n = 0;
-	*out = rd->n_spans ? calloc(rd->n_spans, sizeof(**out)) : NULL;
+	*out = rd->n_spans ? calloc(rd->n_spans * (nn + 1), sizeof(**out)) : NULL;
 	if (rd->n_spans && !*out)
 		return -ENOMEM;
-	for (size_t i = 0; i < rd->n_spans; i++)
-		if (!id_seen_before(rd, i))
-			recovery_of(rd, &rd->spans[i], &(*out)[(*n)++]);
+	for (size_t i = 0; i < rd->n_spans; i++) {
+		if (id_seen_before(rd, i))
+			continue;
+		recovery_of(rd, &rd->spans[i], "", &(*out)[(*n)++]);
+		for (size_t j = 0; j < nn; j++)
+			recovery_of(rd, &rd->spans[i], nodes[j], &(*out)[(*n)++]);
+	}
 	return 0;
 }

@@ -55,15 +55,18 @@ struct fl_phase {
 	char why[120];
 };
 
-/* The recovery of one fault or step (its first span). */
+/* The recovery of one fault or step (its first span), seen from the ops
+ * of one node ("": every node). */
 struct fl_recovery {
 	char window[40];
+	char node[24];
 	uint64_t start_ns, heal_ns; /* heal_ns 0: never healed */
 	double p50_before; /* s: ok ops that ended before the fault; NAN: none */
 	struct fl_phase ph[FL_PH__MAX];
 };
 
-/* One per fault or step id, in the order applied. malloc'ed. */
+/* Per fault or step id, in the order applied: all nodes, then each node
+ * (as fl_nines_compute). malloc'ed. */
 int fl_recovery_compute(const struct fl_run_data *rd, struct fl_recovery **out, size_t *n);
 
 struct fl_suite; /* results.h */

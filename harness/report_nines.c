@@ -75,6 +75,8 @@ static void recovery_table(FILE *f, const struct fl_suite *s, uint64_t t0)
 
 		fputs("<tr><td>", f);
 		fl_xml_str(f, r->window);
+		fputs(" on ", f);
+		fl_xml_str(f, r->node[0] ? r->node : "all nodes");
 		fprintf(f, "</td><td colspan=\"4\">began %.3f s", (r->start_ns - t0) / 1e9);
 		if (r->heal_ns)
 			fprintf(f, ", healed %.3f s", (r->heal_ns - t0) / 1e9);

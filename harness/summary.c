@@ -97,6 +97,7 @@ static void recovery_json(struct fl_out *o, const struct fl_recovery *r)
 {
 	fl_out_open(o, "", '{');
 	fl_out_str(o, "window", r->window);
+	fl_out_str(o, "node", r->node);
 	fl_out_u64(o, "start_ns", r->start_ns);
 	if (r->heal_ns)
 		fl_out_u64(o, "heal_ns", r->heal_ns);
@@ -274,6 +275,7 @@ static void load_recovery(const struct fl_ynode *m, struct fl_recovery *r)
 	const struct fl_ynode *phs = fl_ymap_get(m, "phases");
 
 	scpy(r->window, sizeof(r->window), m, "window");
+	scpy(r->node, sizeof(r->node), m, "node");
 	r->start_ns = (uint64_t)snum(m, "start_ns");
 	r->heal_ns = (uint64_t)snum(m, "heal_ns");
 	r->p50_before = nnum(m, "p50_before_s");

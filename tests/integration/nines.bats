@@ -69,12 +69,19 @@ near() {
 		(map(select(.node == "n2" or .node == "n3")) | all(.downtime_s > 0)) and
 		(map(select(.node == "n1"))[0].downtime_s == 0)' "$S"
 	# phases of the cut, bounded by its start and by real ops
-	run -0 jq -e --argjson a "$a" '.availability.recovery[0] | .window == "cut" and .start_ns == $a and
-		(.phases | .detection.from_ns == $a and .failover.from_ns == $a and
-		 .unavailability.from_ns == .detection.to_ns and .unavailability.to_ns == .failover.to_ns and
-		 .detection.to_ns <= .failover.to_ns and
+	run -0 jq -r '[.availability.recovery[] | "\(.window)/\(.node)"] | sort | join(" ")' "$S"
+	assert_output "cut/ cut/n1 cut/n2 cut/n3"
+	# all nodes together: n2 and n3 failed, n1 kept serving (failover)
+	run -0 jq -e '.availability.recovery[0] | .node == "" and
+		.phases.detection.seconds != null and .phases.failover.seconds != null' "$S"
+	# every entry: present phases bounded consistently, absent ones say why
+	run -0 jq -e --argjson a "$a" 'all(.availability.recovery[]; .window == "cut" and .start_ns == $a and
+		(.phases | (.detection.seconds == null or .detection.from_ns == $a) and
+		 (.failover.seconds == null or (.failover.from_ns == $a and
+		  .unavailability.from_ns == .detection.to_ns and .unavailability.to_ns == .failover.to_ns and
+		  .detection.to_ns <= .failover.to_ns)) and
 		 all(.[]; .seconds == null or ((.seconds - (.to_ns - .from_ns) / 1e9) | fabs) < 1e-6) and
-		 all(.[]; .seconds != null or (.why | length) > 0))' "$S"
+		 all(.[]; .seconds != null or (.why | length) > 0)))' "$S"
 	det=$(jq '.availability.recovery[0].phases.detection.to_ns' "$S")
 	fo=$(jq '.availability.recovery[0].phases.failover.to_ns' "$S")
 	run -0 jq -s -e --argjson d "$det" --argjson o "$fo" --argjson a "$a" --argjson b "$b" '
@@ -86,5 +93,14 @@ near() {
 	run -0 grep -c "Availability in nines and downtime" "$OUT/report.html"
 	run -0 grep -c "Recovery in phases" "$OUT/report.html"
 	run -0 grep -c "<td>detection</td>" "$OUT/report.html"
+	# per node: n2's detection is its own failed op, n1's only if it had one
+	for node in n1 n2; do
+		det=$(jq --arg n "$node" '.availability.recovery[] | select(.node == $n) | .phases.detection.to_ns' "$S")
+		run -0 jq -s -e --arg n "$node" --argjson d "$det" --argjson a "$a" --argjson b "$b" '
+			map(select(.node == $n and .status != "ok" and .end_ns > $a and .start_ns < $b)) |
+			if $d == null then length == 0 else (map(.end_ns) | min) == $d end' "$OUT/ops.jsonl"
+	done
+	[ "$(jq '.availability.recovery[] | select(.node == "n2") | .phases.detection.seconds' "$S")" != null ] ||
+		fail "n2 lost its server but no detection"
 	fl_assert_lab_gone "$lab"
 }

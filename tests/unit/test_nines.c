@@ -139,8 +139,11 @@ static void test_recovery_phases(void **state)
 	(void)state;
 	make_run(1, 5 * S);
 	assert_int_equal(fl_recovery_compute(&rd, &r, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2); /* all nodes, n1 */
 	assert_string_equal(r->window, "cut");
+	assert_string_equal(r->node, "");
+	assert_string_equal(r[1].node, "n1");
+	assert_true(r[1].ph[FL_PH_CATCHUP].to_ns == r->ph[FL_PH_CATCHUP].to_ns);
 	assert_true(fabs(r->p50_before - 0.01) < 1e-9);
 	/* the op at 3 s times out at 3.05 s; the first ok one (5 s) ends 5.1 s */
 	assert_phase(&r->ph[FL_PH_DETECTION], 0.05, 3 * S, 3 * S + 50 * MS);
@@ -148,6 +151,25 @@ static void test_recovery_phases(void **state)
 	assert_phase(&r->ph[FL_PH_FAILOVER], 2.1, 3 * S, 5 * S + 100 * MS);
 	/* 5.1 .. 5.9 s take 100 ms; from 5.8 s the median of 5 is 10 ms */
 	assert_phase(&r->ph[FL_PH_CATCHUP], 0.7, 5 * S + 100 * MS, 5 * S + 800 * MS);
+	free(r);
+}
+
+/* n2 stays up: the run fails over at once (to n2), n1 as on its own. */
+static void test_recovery_per_node(void **state)
+{
+	struct fl_recovery *r;
+	size_t n;
+
+	(void)state;
+	make_run(2, 5 * S);
+	assert_int_equal(fl_recovery_compute(&rd, &r, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(r[1].node, "n1");
+	assert_string_equal(r[2].node, "n2");
+	assert_phase(&r[0].ph[FL_PH_FAILOVER], 0.11, 3 * S, 3 * S + 110 * MS);
+	assert_phase(&r[1].ph[FL_PH_FAILOVER], 2.1, 3 * S, 5 * S + 100 * MS);
+	assert_phase(&r[1].ph[FL_PH_CATCHUP], 0.7, 5 * S + 100 * MS, 5 * S + 800 * MS);
+	assert_false(r[2].ph[FL_PH_DETECTION].has);
 	free(r);
 }
 
@@ -212,7 +234,8 @@ static void test_summary_round_trip(void **state)
 			    fabs(back.nines[i].nines - s.nines[i].nines) < 1e-6);
 		assert_true(fabs(back.nines[i].downtime - s.nines[i].downtime) < 1e-9);
 	}
-	assert_int_equal(back.n_recovery, 1);
+	assert_int_equal(back.n_recovery, 2);
+	assert_string_equal(back.recovery[1].node, "n1");
 	assert_true(back.recovery[0].ph[FL_PH_DETECTION].has);
 	assert_true(back.recovery[0].ph[FL_PH_DETECTION].to_ns ==
 		    s.recovery[0].ph[FL_PH_DETECTION].to_ns);
@@ -233,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_none_failed),
 		cmocka_unit_test(test_downtime_per_window_and_node),
 		cmocka_unit_test(test_recovery_phases),
+		cmocka_unit_test(test_recovery_per_node),
 		cmocka_unit_test(test_absent_phases),
 		cmocka_unit_test(test_summary_round_trip),
 	};
