@@ -62,7 +62,7 @@ endif
 .DELETE_ON_ERROR:
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
-.PHONY: all deps check check-unit check-integration check-soak check-asan bench demo install \
+.PHONY: all deps check check-unit check-integration check-soak check-asan check-analyze bench demo install \
 	uninstall clean vmlinux unit-bins format fuzz fuzz-bins man completion deb deps-browser
 
 all: $(OUTPUT)/fallacy
@@ -165,7 +165,7 @@ DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libe
 	libnl-3-dev libnl-route-3-dev libpcap-dev libfyaml-dev libnetfilter-queue-dev libmnl-dev
 DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
-	shellcheck python3-pytest python3-venv python3-yaml zsh groff-base man-db
+	shellcheck ethtool python3-pytest python3-venv python3-yaml zsh groff-base man-db valgrind
 # the Debian package (make deb) and its install test
 DEB_PKG := debhelper dpkg-dev fakeroot
 # only for the report's browser test (tests/integration/report.bats runs
@@ -204,6 +204,16 @@ check-asan: deps
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" all unit-bins
 	@FALLACY_OUTPUT=.output-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run.sh --unit --integration
+
+# gcc's static analyzer over all user-space code and the unit tests (-Werror:
+# a new analyzer warning fails), then those unit tests under valgrind
+# (tests/valgrind.sh). Not part of `make check`: it takes a few minutes.
+check-analyze:
+	@$(MAKE) --no-print-directory OUTPUT=.output-analyze EXTRA_CFLAGS=-fanalyzer all unit-bins || \
+		{ echo "check-analyze: FAILED (gcc -fanalyzer, see the warning above)"; exit 1; }
+	@./tests/valgrind.sh .output-analyze && \
+		echo "check-analyze: gcc -fanalyzer clean, valgrind clean" || \
+		{ echo "check-analyze: FAILED (valgrind)"; exit 1; }
 
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 

@@ -112,16 +112,21 @@ stats_on
 { read -r bare bare_ns; read -r bare_off bare_off_ns; } < <(tput_ab "$LAB" "$LOFF")
 echo "iperf3 default offloads, no rules: accounting on $bare Gbit/s ($bare_ns ns/run)," \
 	"off $bare_off Gbit/s ($bare_off_ns ns/run), ratio $(ratio "$bare" "$bare_off")"
-# the first fault turns TSO/GSO/GRO off on the nodes: one run per wire packet
-for l in "$LAB" "$LOFF"; do
-	"$FALLACY" -q fault add "$l" loss 1% --proto udp --dport 1 --id probe >/dev/null
-	"$FALLACY" -q fault del "$l" probe
-done
+# offloads off as a per-packet fault sets them (ethtool -K here: no rule
+# loaded), one run per wire packet
+offloads() { # on|off NETNS...
+	local v=$1 ns
+	shift
+	for ns in "$@"; do
+		ip netns exec "$ns" ethtool -K eth0 tso "$v" gso "$v" gro "$v" tx "$v" >/dev/null 2>&1
+	done
+}
+offloads off "$N1" "$N2" "fl-$LOFF.n1" "fl-$LOFF.n2"
 { read -r empty empty_ns; read -r empty_off empty_off_ns; } < <(tput_ab "$LAB" "$LOFF")
 echo "iperf3 offloads off, 0 rules: accounting on $empty Gbit/s ($empty_ns ns/packet)," \
 	"off $empty_off Gbit/s ($empty_off_ns ns/packet), ratio $(ratio "$empty" "$empty_off")"
 for l in "$LAB" "$LOFF"; do
-	"$FALLACY" -q fault add "$l" loss 50% --from n1 --to n2 --proto tcp --dport 999 >/dev/null
+	"$FALLACY" -q fault add "$l" partition --from n1 --to n2 --proto tcp --dport 999 >/dev/null
 done
 { read -r one one_ns; read -r one_off one_off_ns; } < <(tput_ab "$LAB" "$LOFF")
 echo "iperf3 1 non-matching rule: accounting on $one Gbit/s ($one_ns ns/packet)," \
@@ -135,7 +140,7 @@ for ((i = 0; i < 256; i++)); do
 		--dport $((1000 + i)) --id "nm$i" >/dev/null
 done
 read -r rules rules_ns < <(tput)
-echo "iperf3 256 non-matching rules: $rules Gbit/s, $rules_ns ns/packet"
+echo "iperf3 256 non-matching loss rules on n1 (offloads off on n1): $rules Gbit/s, $rules_ns ns/packet"
 "$FALLACY" -q fault clear "$LAB"
 for ((i = 0; i < 256; i++)); do
 	"$FALLACY" -q fault add "$LAB" loss 50% --from n2 --to n1 --proto udp \
@@ -209,6 +214,62 @@ lat=$(echo "$lats" | median)
 dur=$(echo "$durs" | median)
 echo "fault add command: median $dur us; last request through the hook: median $lat us after the flip (runs:$lats)"
 
+# Goals (issue 17), default offloads, two 3-node labs measured interleaved:
+# GB bare, G with rules. iperf3 TCP n1 -> n2 in both.
+#  a. 256 rules on the same pair that match nothing and need no wire
+#     packets (partition of other ports): offloads stay on;
+#  b. 256 per-packet rules (loss) that match nothing, on another pair
+#     (n3 -> n1): n3's offloads go off, n1 -> n2 keeps its super-packets;
+#  c. one matching `loss 0.01%` on n3 -> n2 with a ping flood on that pair
+#     (in both labs), n1 -> n2 measured.
+G="g$$" GB="gb$$"
+"$FALLACY" lab up "$G" --nodes 3 >/dev/null
+"$FALLACY" lab up "$GB" --nodes 3 >/dev/null
+ip netns exec "fl-$G.n2" iperf3 -s >/dev/null 2>&1 &
+srv=$!
+ip netns exec "fl-$GB.n2" iperf3 -s >/dev/null 2>&1 &
+srv2=$!
+sleep 0.5
+for ((i = 0; i < 256; i++)); do
+	"$FALLACY" -q fault add "$G" partition --from n1 --to n2 --proto tcp \
+		--dport $((1000 + i)) --id p$i >/dev/null
+done
+{ read -r ga _; read -r ga_bare _; } < <(tput_ab "$G" "$GB")
+echo "goal a: 256 non-matching partition rules on n1 -> n2: $ga Gbit/s, bare $ga_bare, ratio $(ratio "$ga" "$ga_bare")"
+"$FALLACY" -q fault clear "$G"
+for ((i = 0; i < 256; i++)); do
+	"$FALLACY" -q fault add "$G" loss 50% --from n3 --to n1 --proto tcp \
+		--dport $((1000 + i)) --id l$i >/dev/null
+done
+{ read -r gb _; read -r gb_bare _; } < <(tput_ab "$G" "$GB")
+echo "goal b: 256 non-matching loss rules on n3 -> n1: $gb Gbit/s, bare $gb_bare, ratio $(ratio "$gb" "$gb_bare")"
+"$FALLACY" -q fault clear "$G"
+"$FALLACY" -q fault add "$G" loss 0.01% --from n3 --to n2 --seed 1 --id lm >/dev/null
+ip3g=$(awk '$1 == "node" && $2 == "n2" { print $3 }' "$FALLACY_RUN_DIR/$G/lab")
+ip3b=$(awk '$1 == "node" && $2 == "n2" { print $3 }' "$FALLACY_RUN_DIR/$GB/lab")
+ip netns exec "fl-$G.n3" ping -q -i 0.002 "$ip3g" >/dev/null 2>&1 &
+p1=$!
+ip netns exec "fl-$GB.n3" ping -q -i 0.002 "$ip3b" >/dev/null 2>&1 &
+p2=$!
+{ read -r gc _; read -r gc_bare _; } < <(tput_ab "$G" "$GB")
+kill "$p1" "$p2" 2>/dev/null || true
+gc_matched=$("$FALLACY" fault list "$G" -j | jq '.[0].counters.packets')
+echo "goal c: loss 0.01% matching on n3 -> n2 ($gc_matched packets matched): n1 -> n2 $gc Gbit/s," \
+	"bare $gc_bare, ratio $(ratio "$gc" "$gc_bare")"
+kill "$srv" "$srv2" 2>/dev/null || true
+srv='' srv2=''
+"$FALLACY" lab down "$G" >/dev/null
+"$FALLACY" lab down "$GB" >/dev/null
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+goal() { # NAME MEASURED TARGET
+	local pass
+	pass=$(awk -v m="$2" -v t="$3" 'BEGIN { print (m >= t) ? "true" : "false" }')
+	echo "{\"goal\": \"$1\", \"measured\": $2, \"target\": \">= $3\", \"pass\": $pass}"
+}
+goals="$(goal "256 non-matching rules, same pair (partition), offloads kept: ratio to bare" "$(ratio "$ga" "$ga_bare")" 0.97),
+  $(goal "256 non-matching per-packet rules on another pair: ratio to bare" "$(ratio "$gb" "$gb_bare")" 0.97),
+  $(goal "one matching loss 0.01% on another pair: this pair's ratio to bare" "$(ratio "$gc" "$gc_bare")" 0.97)"
+
 mkdir -p "$(dirname "$OUT")"
 cat >"$OUT" <<EOF
 {"accounting": {"default_offloads": {"on_gbps": $bare, "off_gbps": $bare_off, "ratio": $(ratio "$bare" "$bare_off"),
@@ -222,6 +283,11 @@ cat >"$OUT" <<EOF
   "loss_0.01pct": $loss},
  "program_ns_per_packet": {"no_rules": $empty_ns, "rule_1_nonmatching": $one_ns, "rules_256_nonmatching_ports": $rules_ns,
   "rules_256_nonmatching_pair": $rules2_ns, "loss_0.01pct": $loss_ns},
+ "goals_gbps": {"rules_256_partition_same_pair": $ga, "bare_a": $ga_bare,
+  "rules_256_loss_other_pair": $gb, "bare_b": $gb_bare, "loss_0.01pct_other_pair": $gc, "bare_c": $gc_bare,
+  "loss_0.01pct_other_pair_matched": $gc_matched},
+ "load": "$load",
+ "goals": [$goals],
  "loss_accuracy": [$acc_json],
  "enforcement": {"fault_add_us": $dur, "last_request_through_hook_after_flip_us": $lat,
   "runs_last_packet_us": [$(echo "$lats" | xargs | tr ' ' ',')]}}

@@ -11,7 +11,7 @@
 #     and TCP through it at 50 ms one way vs the bare veth pair (GSO on;
 #     goal: half of bare);
 #  3. TCP n1 -> n2 at 10 and 50 ms one way vs the bare lab (same offload
-#     settings). delay.bats only checks a floor far above the OUTPUT-hook
+#     settings: on, as a fixed delay keeps them; and off). delay.bats only checks a floor far above the OUTPUT-hook
 #     trap; the ratios are here.
 #   bench/delay.sh [OUT.json]
 set -euo pipefail
@@ -157,7 +157,10 @@ echo "TCP through the delay line alone (veth, GSO on), 50ms one way: bare $sa_ba
 printf '  "tcp_50ms_standin": {"bare_gbps": %s, "delayed_gbps": %s, "ratio": %s},\n' \
 	"$sa_bare" "$sa_delayed" "$sa_ratio" >>"$OUT"
 
-# 3. TCP at 10 and 50 ms one way vs bare, big buffers, same offloads (off)
+# 3. TCP at 10 and 50 ms one way vs bare, big buffers, same offloads: a
+#    fixed delay keeps the lab's offloads (the line sees super-packets,
+#    NFQA_CFG_F_GSO); and, for comparison, offloads off (a per-packet rule
+#    from n1 that matches nothing: loss on port 9)
 big_buffers "$N1" "$N2"
 tcp() {
 	ip netns exec "$N2" iperf3 -s -1 -D -p 5298 >/dev/null 2>&1
@@ -165,19 +168,29 @@ tcp() {
 	ip netns exec "$N1" iperf3 -c "$IP2" -p 5298 -t 6 -O 2 -J |
 		jq '(.end.sum_received.bits_per_second // 0) / 1e9'
 }
+ratio2() { awk -v d="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? d / b : 0 }'; }
 sep=''
+goals=''
 for d in 10 50; do
-	"$FALLACY" fault add "$LAB" delay "${d}ms" --from n1 --to n2 --port 9 >/dev/null 2>&1 # offloads off
 	bare=$(tcp)
-	"$FALLACY" fault clear "$LAB" >/dev/null 2>&1
 	"$FALLACY" fault add "$LAB" delay "${d}ms" --from n1 --to n2 >/dev/null 2>&1
 	delayed=$(tcp)
+	"$FALLACY" fault add "$LAB" loss 1% --from n1 --to n2 --port 9 --id off >/dev/null 2>&1
+	delayed_off=$(tcp)
 	"$FALLACY" fault clear "$LAB" >/dev/null 2>&1
-	ratio=$(awk -v d="$delayed" -v b="$bare" 'BEGIN { printf "%.2f", b ? d / b : 0 }')
-	echo "TCP n1->n2 (lab, offloads off): bare $bare Gbit/s, ${d}ms one way $delayed Gbit/s, ratio $ratio"
-	printf '%s  "tcp_%sms": {"bare_gbps": %s, "delayed_gbps": %s, "ratio": %s}' \
-		"$sep" "$d" "$bare" "$delayed" "$ratio" >>"$OUT"
+	"$FALLACY" fault add "$LAB" loss 1% --from n1 --to n2 --port 9 --id off >/dev/null 2>&1
+	bare_off=$(tcp)
+	"$FALLACY" fault clear "$LAB" >/dev/null 2>&1
+	ratio=$(ratio2 "$delayed" "$bare")
+	ratio_off=$(ratio2 "$delayed_off" "$bare_off")
+	echo "TCP n1->n2 (lab), ${d}ms one way: offloads on (fixed delay keeps them): bare $bare Gbit/s," \
+		"delayed $delayed, ratio $ratio (goal >= 0.6); offloads off: bare $bare_off, delayed $delayed_off," \
+		"ratio $ratio_off"
+	printf '%s  "tcp_%sms": {"bare_gbps": %s, "delayed_gbps": %s, "ratio": %s,\n    "offloads_off": {"bare_gbps": %s, "delayed_gbps": %s, "ratio": %s}}' \
+		"$sep" "$d" "$bare" "$delayed" "$ratio" "$bare_off" "$delayed_off" "$ratio_off" >>"$OUT"
 	sep=$',\n'
+	goals+="${goals:+, }{\"goal\": \"TCP n1->n2 through ${d} ms delay: ratio to the bare lab (same offloads)\", \"measured\": $ratio, \"target\": \">= 0.6\", \"pass\": $(awk -v r="$ratio" 'BEGIN { print (r >= 0.6) ? "true" : "false" }')}"
 done
+printf ',\n  "load": "%s",\n  "goals": [%s]' "$(cut -d' ' -f1-3 /proc/loadavg)" "$goals" >>"$OUT"
 printf '\n}\n' >>"$OUT"
 jq . "$OUT" >/dev/null

@@ -139,6 +139,7 @@ struct pkt {
 	__u32 src[4], dst[4];
 	__u32 src_node, dst_node;
 	__u32 l4off, payoff, paylen, len;
+	__u32 segs; /* wire packets: gso_segs of a super-packet, else 1 */
 	/* bytes of each IP packet on the wire (a GSO packet: of one segment) */
 	__u32 wire;
 	__u16 sport, dport;
@@ -265,8 +266,11 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 	switch (r->kind) {
 	case FL_KIND_LOSS:
 	case FL_KIND_DROP:
+		/* a super-packet (offloads kept on: --netns, --pid) is lost
+		 * when one of its segments would be */
 		if (r->kind == FL_KIND_LOSS &&
-		    !fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq), r->prob))
+		    !fl_chance(fl_prng(r->seed, r->prng_id, FL_STREAM_LOSS, seq),
+			       fl_prob_any(r->prob, ev->p.segs)))
 			return 0;
 		goto drop;
 	case FL_KIND_GEMODEL:
@@ -320,7 +324,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		if (!ev->marked && fl_chance(d, r->prob)) {
 			ev->marked = 1;
 			ev->mark = FL_MARK_DELAY | (slot & FL_MARK_SLOT_MASK);
-			c->delayed++;
+			c->delayed += ev->p.segs;
 		}
 		return 0;
 	case FL_KIND_MTU_BLACKHOLE:
@@ -331,7 +335,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 		if (!ev->classed) {
 			ev->classed = 1;
 			ev->classid = r->classid;
-			c->shaped++;
+			c->shaped += ev->p.segs;
 		}
 		return 0;
 	}
@@ -339,7 +343,7 @@ __attribute__((noinline)) int fl_act(const struct fl_rule *r, struct eval *ev,
 drop:
 	ev->drop = 1;
 	ev->drop_slot = slot;
-	c->dropped++;
+	c->dropped += ev->p.segs;
 	return 1;
 }
 
@@ -373,8 +377,9 @@ __attribute__((noinline)) int fl_eval(struct eval *ev, __u32 i)
 	c = bpf_map_lookup_elem(&fl_counters, &slot);
 	if (!st || !c)
 		return 0;
-	seq = __sync_fetch_and_add(&st->seq, 1);
-	c->packets++;
+	/* a super-packet takes the sequence numbers of its segments */
+	seq = __sync_fetch_and_add(&st->seq, ev->p.segs);
+	c->packets += ev->p.segs;
 	c->bytes += ev->p.len;
 	return fl_act(r, ev, st, c, seq) ? 1 : 0;
 }
@@ -529,6 +534,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 fla
 	int err;
 
 	p->len = skb->len;
+	p->segs = skb->gso_size && skb->gso_segs > 1 ? skb->gso_segs : 1;
 	if (skb->protocol == bpf_htons(ETH_P_IP))
 		err = parse_v4(skb, p);
 	else if (skb->protocol == bpf_htons(ETH_P_IPV6))
@@ -673,24 +679,25 @@ __attribute__((noinline)) int fl_account(struct __sk_buff *skb, const struct pkt
 	return 0;
 }
 
-static __always_inline void count(__u32 slot, int what)
+/* Counters are in wire packets: a super-packet adds its segments. */
+static __always_inline void count(__u32 slot, int what, __u32 segs)
 {
 	struct fl_counters *c = bpf_map_lookup_elem(&fl_counters, &slot);
 
 	if (!c)
 		return;
 	if (what == FL_KIND_CORRUPT)
-		c->corrupted++;
+		c->corrupted += segs;
 	else if (what == FL_KIND_TAMPER)
-		c->tampered++;
+		c->tampered += segs;
 	else if (what == FL_KIND_REPLAY)
-		c->replayed++;
+		c->replayed += segs;
 	else if (what == FL_KIND_DUPLICATE)
-		c->duplicated++;
+		c->duplicated += segs;
 	else if (what == FL_KIND_RESET)
-		c->reset++;
+		c->reset += segs;
 	else
-		c->dropped++;
+		c->dropped += segs;
 }
 
 static __always_inline void do_corrupt(struct __sk_buff *skb, struct eval *ev)
@@ -704,7 +711,7 @@ static __always_inline void do_corrupt(struct __sk_buff *skb, struct eval *ev)
 		return;
 	b ^= 1 << (bit & 7);
 	if (!bpf_skb_store_bytes(skb, off, &b, 1, 0))
-		count(ev->corrupt_slot, FL_KIND_CORRUPT);
+		count(ev->corrupt_slot, FL_KIND_CORRUPT, ev->p.segs);
 }
 
 /* Where the transport checksum lives; 0 when the protocol has none known. */
@@ -767,7 +774,7 @@ __attribute__((noinline)) int fl_tamper(struct __sk_buff *skb, struct eval *ev)
 		bpf_l4_csum_replace(skb, csum, rel ? (__u64)b << 8 : b, rel ? (__u64)nb << 8 : nb,
 				    flags);
 	}
-	count(ev->tamper_slot, FL_KIND_TAMPER);
+	count(ev->tamper_slot, FL_KIND_TAMPER, ev->p.segs);
 	return 0;
 }
 
@@ -779,7 +786,7 @@ static __always_inline void do_replay(struct __sk_buff *skb, struct eval *ev)
 
 	skb->mark = FL_MARK_REPLAY | (ev->replay_slot & FL_MARK_SLOT_MASK);
 	if (!bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS_))
-		count(ev->replay_slot, FL_KIND_REPLAY);
+		count(ev->replay_slot, FL_KIND_REPLAY, ev->p.segs);
 	skb->mark = mark;
 }
 
@@ -789,7 +796,7 @@ static __always_inline void do_duplicate(struct __sk_buff *skb, struct eval *ev)
 
 	skb->mark = FL_MARK_CLONE;
 	if (!bpf_clone_redirect(skb, skb->ifindex, ev->dir == FL_DIR_INGRESS ? BPF_F_INGRESS_ : 0))
-		count(ev->dup_slot, FL_KIND_DUPLICATE);
+		count(ev->dup_slot, FL_KIND_DUPLICATE, ev->p.segs);
 	skb->mark = mark;
 }
 
@@ -956,10 +963,10 @@ __attribute__((noinline)) int fl_reset(struct __sk_buff *skb, struct eval *ev)
 					sizeof(r.r6.tcp), 0))
 			goto fail;
 	}
-	count(ev->reset_slot, FL_KIND_RESET);
+	count(ev->reset_slot, FL_KIND_RESET, ev->p.segs);
 	return bpf_redirect(skb->ifindex, flags);
 fail:
-	count(ev->reset_slot, FL_KIND_LOSS);
+	count(ev->reset_slot, FL_KIND_LOSS, ev->p.segs);
 	return gone;
 }
 

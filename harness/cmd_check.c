@@ -259,7 +259,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fl_err err = { "" };
-	uint64_t v;
+	uint64_t v = 0;
 	int c;
 
 	optind = 1;

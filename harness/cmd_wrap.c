@@ -202,7 +202,10 @@ static int check_faults(const struct fl_wrap_opts *o)
 				given = p;
 		}
 		if (req) {
-			pr_err("wrap: %s needs %s", given->wrap, req->wrap ? req->wrap : req->name);
+			/* no flag of it given (or none with a wrap name): name the kind */
+			pr_err("wrap: %s needs %s",
+			       given && given->wrap ? given->wrap : f->ops->name,
+			       req->wrap ? req->wrap : req->name);
 			return -EINVAL;
 		}
 		if (fl_fault_validate(f, &err)) {

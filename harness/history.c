@@ -352,19 +352,20 @@ static int process_slot(struct pairing *pg, struct cursor *c, long long p)
 	if ((size_t)p >= pg->n) {
 		size_t n = (size_t)p * 2 + 16;
 		int *o = realloc(pg->open, n * sizeof(*o));
-		unsigned char *d = realloc(pg->done_info, n);
+		unsigned char *d;
 
-		if (!o || !d) {
-			free(o ? o : pg->open);
-			pg->open = NULL;
+		/* each array is kept as soon as it moved: the caller frees both */
+		if (!o)
 			return -ENOMEM;
-		}
+		pg->open = o;
+		d = realloc(pg->done_info, n);
+		if (!d)
+			return -ENOMEM;
+		pg->done_info = d;
 		for (size_t i = pg->n; i < n; i++) {
 			o[i] = -1;
 			d[i] = 0;
 		}
-		pg->open = o;
-		pg->done_info = d;
 		pg->n = n;
 	}
 	return 0;

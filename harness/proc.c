@@ -23,30 +23,29 @@
 
 #define MAX_WORDS 64
 
-/* Split a command without shell syntax into words; NULL if it needs sh. */
+/* Split a command without shell syntax into words; NULL if it needs sh.
+ * Runs in the forked child, so the words go to static storage, not malloc. */
 static char **simple_words(char *buf)
 {
 	static const char meta[] = "|&;<>()$`\\\"'*?[]#~\n";
-	char **v = calloc(MAX_WORDS + 1, sizeof(char *));
+	static char *v[MAX_WORDS + 1];
 	size_t n = 0;
 
-	if (!v || strpbrk(buf, meta)) {
-		free(v);
+	if (strpbrk(buf, meta))
 		return NULL;
-	}
 	for (char *s = strtok(buf, " \t"); s && n < MAX_WORDS; s = strtok(NULL, " \t"))
 		v[n++] = s;
-	if (!n || n == MAX_WORDS || strchr(v[0], '=')) {
-		free(v);
+	v[n] = NULL;
+	if (!n || n == MAX_WORDS || strchr(v[0], '='))
 		return NULL;
-	}
 	return v;
 }
 
 static char **build_argv(const struct fl_spawn *sp, char *buf)
 {
 	static char *shell[4] = { "/bin/sh", "-c", NULL, NULL };
-	char **words = simple_words(buf), **v;
+	static char *v[MAX_WORDS + 8];
+	char **words = simple_words(buf);
 	struct passwd *pw;
 	static char uid[16], gid[16];
 	size_t n = 0, u = 0;
@@ -66,9 +65,6 @@ static char **build_argv(const struct fl_spawn *sp, char *buf)
 	snprintf(gid, sizeof(gid), "%u", pw->pw_gid);
 	while (words[n])
 		n++;
-	v = calloc(n + 10, sizeof(char *));
-	if (!v)
-		return NULL;
 	v[u++] = "setpriv";
 	v[u++] = "--reuid";
 	v[u++] = uid;
@@ -76,7 +72,7 @@ static char **build_argv(const struct fl_spawn *sp, char *buf)
 	v[u++] = gid;
 	v[u++] = "--init-groups";
 	v[u++] = "--";
-	memcpy(v + u, words, n * sizeof(char *));
+	memcpy(v + u, words, (n + 1) * sizeof(char *));
 	return v;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nines.h"
 #include "transport.h"
 #include "yaml.h"
 
@@ -330,7 +331,7 @@ static void add_rate(struct rates *r, const struct sample *a, const struct sampl
 
 static int rates_load(const char *dir, struct rates *r)
 {
-	struct sample *prev = calloc(2, sizeof(*prev)), *cur = prev + 1, *tmp;
+	struct sample *both = calloc(2, sizeof(*both)), *prev = both, *cur = both + 1, *tmp;
 	char path[PATH_MAX], *line = NULL;
 	size_t cap = 0, n = 0, max = 4096, faults = 0;
 	FILE *f;
@@ -353,7 +354,7 @@ static int rates_load(const char *dir, struct rates *r)
 		cur = tmp;
 	}
 	free(line);
-	free(prev < cur ? prev : cur);
+	free(both);
 	if (f)
 		fclose(f);
 	return r->n && faults ? 0 : -ENOENT; /* no fault ever: nothing to plot */
@@ -622,6 +623,7 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 		fputs("</p>\n", f);
 	}
 	checks_table(f, s);
+	fl_report_nines(f, s, t0);
 	latency_plot(f, rd, t0, t1);
 	throughput_plot(f, rd, t0, t1);
 	lanes_plot(f, rd, t0, t1);

@@ -15,6 +15,7 @@
 #include "scenario_int.h"
 #include "steps.h"
 #include "transport.h"
+#include "fallacy/analyzer.h"
 
 static const char *const fallacies[] = { "reliable",	   "latency",	  "bandwidth",
 					 "secure",	   "topology",	  "administrator",
@@ -428,6 +429,8 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 	return check_bound(c, ck, r, "rate", false);
 }
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): ck->run belongs to the scenario; fl_scenario_free frees it */
+FL_LEAK_FP_BEGIN
 static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v, bool on_node)
 {
 	static const char *const nkeys[] = { "node", "run", "expect", "timeout", "at", NULL };
@@ -455,6 +458,7 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	ck->run = strdup(run);
 	return ck->run ? 0 : -ENOMEM;
 }
+FL_LEAK_FP_END
 
 /* ports: 6379 | [2379, 2380] */
 static int check_ports(struct sctx *c, struct fl_check *ck, const struct fl_ynode *m, bool required)
@@ -682,6 +686,8 @@ static int parse_check(struct sctx *c, const struct fl_ynode *m, struct fl_check
 	return ret;
 }
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): sc->checks belongs to the scenario; fl_scenario_free frees it */
+FL_LEAK_FP_BEGIN
 static int parse_checks(struct sctx *c, const struct fl_ynode *t)
 {
 	int ret = 0;
@@ -699,6 +705,7 @@ static int parse_checks(struct sctx *c, const struct fl_ynode *t)
 	}
 	return ret;
 }
+FL_LEAK_FP_END
 
 static const char *const top_keys[] = { "name",	    "fallacy", "description", "seed",
 					"duration", "nodes",   "ipv6",	      "lab",

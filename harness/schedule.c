@@ -22,6 +22,7 @@
 #include "parse.h"
 #include "select.h"
 #include "steps.h"
+#include "fallacy/analyzer.h"
 
 #define MAX_PICKS 32
 #define MAX_SCHEDULES 8
@@ -99,6 +100,8 @@ static int parse_pick(struct sctx *c, const struct fl_ynode *m, struct fl_step *
 	return 0;
 }
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): s->picks belongs to the schedule; fl_schedules_free frees it */
+FL_LEAK_FP_BEGIN
 static int parse_picks(struct sctx *c, const struct fl_ynode *v, struct fl_schedule *s)
 {
 	if (!v)
@@ -117,6 +120,7 @@ static int parse_picks(struct sctx *c, const struct fl_ynode *v, struct fl_sched
 	}
 	return 0;
 }
+FL_LEAK_FP_END
 
 static int parse_one(struct sctx *c, const struct fl_ynode *m, struct fl_schedule *s)
 {

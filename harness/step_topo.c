@@ -90,6 +90,8 @@ static int map_words(struct fl_step_parse *p, struct fl_step *st, const struct f
 	bool on;
 	int ret;
 
+	if (!keys) /* every topology verb has its table (keys_of) */
+		return -EINVAL;
 	for (const struct tkey *k = keys; k->yaml && n < 15; k++)
 		allowed[n++] = k->yaml;
 	allowed[n] = NULL;

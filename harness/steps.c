@@ -12,11 +12,14 @@
 #include "faults/fault.h"
 #include "lab/lab.h"
 #include "scenario.h"
+#include "fallacy/analyzer.h"
 #include "select.h"
 #include "target.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): the word belongs to st->argv; the step's owner frees it */
+FL_LEAK_FP_BEGIN
 int fl_step_push(struct fl_step *st, const char *w)
 {
 	char **v = realloc(st->argv, (st->argc + 2) * sizeof(char *));
@@ -30,6 +33,7 @@ int fl_step_push(struct fl_step *st, const char *w)
 	v[++st->argc] = NULL;
 	return 0;
 }
+FL_LEAK_FP_END
 
 /* Words separated by blanks; a word with blanks in it is written in
  * double quotes, with \" and \\ inside (what fl_step_words writes). */
@@ -169,7 +173,7 @@ static int fault_param(struct fl_step_parse *p, struct fl_step *st, const struct
 		       const struct fl_ynode *v, bool bare)
 {
 	char buf[512];
-	bool on;
+	bool on = false;
 	int ret = 0;
 
 	if (pr->type == FL_PT_FLAG)
@@ -203,7 +207,7 @@ static int fault_option(struct fl_step_parse *p, struct fl_step *st,
 			const struct fl_fault_option *o, const struct fl_ynode *v)
 {
 	char buf[512];
-	bool on;
+	bool on = false;
 
 	if (!o->takes_value)
 		return fl_ystep_flag(p, v, o->yaml, &on) ?: on ? fl_step_push(st, o->name) : 0;

@@ -14,6 +14,7 @@
 #include "select.h"
 #include "target_int.h"
 #include "yaml.h"
+#include "fallacy/analyzer.h"
 
 static const struct {
 	const char *tool, *pkg;
@@ -95,27 +96,29 @@ int fl_sut_check_tools(const struct fl_sut *t, struct fl_err *err)
 	return -ENOENT;
 }
 
-/* Find the next {{var}}; *vlen is the length of var (without braces). */
-static const char *next_var(const char *s, const char **var, size_t *vlen, const char **after,
-			    struct fl_err *err)
+/* Find the next {{var}} at *o; *vlen is the length of var (without braces).
+ * 1: found, 0: none left, -EINVAL: a '{{' is not closed. */
+static int next_var(const char *s, const char **o, const char **var, size_t *vlen,
+		    const char **after, struct fl_err *err)
 {
-	const char *o = strstr(s, "{{"), *c;
+	const char *c;
 
-	if (!o)
-		return NULL;
-	c = strstr(o + 2, "}}");
+	*o = strstr(s, "{{");
+	if (!*o)
+		return 0;
+	c = strstr(*o + 2, "}}");
 	if (!c) {
 		fl_err_set(err, "unclosed '{{' in \"%s\"", s);
-		return o;
+		return -EINVAL;
 	}
-	*var = o + 2;
-	*vlen = (size_t)(c - o - 2);
+	*var = *o + 2;
+	*vlen = (size_t)(c - *o - 2);
 	*after = c + 2;
 	while (*vlen && **var == ' ')
 		(*var)++, (*vlen)--;
 	while (*vlen && (*var)[*vlen - 1] == ' ')
 		(*vlen)--;
-	return o;
+	return 1;
 }
 
 static int var_known(const char *var, size_t len, struct fl_err *err)
@@ -148,18 +151,17 @@ static int var_known(const char *var, size_t len, struct fl_err *err)
 
 int fl_template_check(const char *tmpl, struct fl_err *err)
 {
-	const char *p = tmpl, *var = NULL, *after = NULL;
+	const char *p = tmpl, *o, *var = tmpl, *after = tmpl;
 	size_t vlen = 0;
+	int ret;
 
 	err->msg[0] = 0;
-	while ((p = next_var(p, &var, &vlen, &after, err))) {
-		if (err->msg[0])
-			return -EINVAL;
+	while ((ret = next_var(p, &o, &var, &vlen, &after, err)) > 0) {
 		if (var_known(var, vlen, err))
 			return -EINVAL;
 		p = after;
 	}
-	return 0;
+	return ret;
 }
 
 struct sbuf {
@@ -362,20 +364,18 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 static int expand_into(const char *tmpl, const struct fl_tvars *v, struct sbuf *b,
 		       struct fl_err *err)
 {
-	const char *p = tmpl, *o, *var = NULL, *after = NULL;
+	const char *p = tmpl, *o, *var = tmpl, *after = tmpl;
 	size_t vlen = 0;
 	int ret;
 
 	err->msg[0] = 0;
-	while ((o = next_var(p, &var, &vlen, &after, err))) {
-		if (err->msg[0])
-			return -EINVAL;
+	while ((ret = next_var(p, &o, &var, &vlen, &after, err)) > 0) {
 		ret = sb_add(b, p, (size_t)(o - p)) ?: expand_var(v, var, vlen, b, err);
 		if (ret)
 			return ret;
 		p = after;
 	}
-	return sb_str(b, p);
+	return ret ?: sb_str(b, p);
 }
 
 /* item expanded once per node, joined with commas */
@@ -602,6 +602,8 @@ static int tls_vars_need_tls(struct tctx *c, const struct fl_ynode *r)
 		       "made for the run)");
 }
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): what the fl_tget_* calls store belongs to the target; fl_sut_free frees it */
+FL_LEAK_FP_BEGIN
 static int parse_target(struct tctx *c, const struct fl_ynode *r)
 {
 	const struct fl_ynode *p = fl_ymap_get(r, "probe"), *w = fl_ymap_get(r, "workload");
@@ -646,6 +648,7 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 		       parse_load(c, p ? p : w, w != NULL) ?:
 							     tls_vars_need_tls(c, r);
 }
+FL_LEAK_FP_END
 
 /* {{target_dir}}: where the target file is, so it can ship its scripts. */
 static int file_dir(struct fl_sut *t)

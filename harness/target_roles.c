@@ -11,6 +11,7 @@
 
 #include "parse.h"
 #include "select.h"
+#include "fallacy/analyzer.h"
 
 /* ---- roles and names ------------------------------------------------------ */
 
@@ -321,6 +322,8 @@ int fl_tparse_starts(struct tctx *c, const struct fl_ynode *s)
 
 /* ---- setup, teardown, leader ---------------------------------------------- */
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): cmd->run belongs to the target; cmd_free frees it */
+FL_LEAK_FP_BEGIN
 static int parse_cmd(struct tctx *c, const struct fl_ynode *parent, const struct fl_ynode *v,
 		     const char *what, uint64_t timeout, struct fl_tcmd *cmd)
 {
@@ -340,6 +343,7 @@ static int parse_cmd(struct tctx *c, const struct fl_ynode *parent, const struct
 		return fl_yerr(c->err, c->d, fl_ymap_get(v, "timeout"), "'timeout' must be > 0");
 	return 0;
 }
+FL_LEAK_FP_END
 
 static int parse_cmds(struct tctx *c, const struct fl_ynode *r, const char *key,
 		      struct fl_tcmd *cmds, size_t *n)

@@ -47,6 +47,7 @@ struct wrap {
 	struct fl_ctlsock *cs;
 	struct wrap_faults wf;
 	pid_t child;
+	bool subreaper; /* PR_SET_CHILD_SUBREAPER took */
 	int go[2], err[2], sfd;
 	sigset_t oldmask;
 	uint64_t t0, t_exec, t_exit;
@@ -608,7 +609,8 @@ static int read_notes(const char *path, struct fl_pcapng_note **out, size_t *n)
 	}
 	free(line);
 	fclose(f);
-	qsort(v, len, sizeof(*v), note_cmp);
+	if (len)
+		qsort(v, len, sizeof(*v), note_cmp);
 	*out = v;
 	*n = len;
 	return 0;
@@ -632,8 +634,22 @@ static void write_pcapng(struct wrap *w)
 }
 
 /* Everything after the command: results, then removal of the session. */
+/* Were all of the command's descendants gone? wrap is their child
+ * subreaper, so an orphan is our child until it is reaped: no child left
+ * (ECHILD, after reaping the exited ones) means no process of the command
+ * can still be in the namespace, and cleanup skips its /proc scan. */
+static bool no_descendants(void)
+{
+	pid_t r;
+
+	while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
+		;
+	return r < 0 && errno == ECHILD;
+}
+
 static int finish(struct wrap *w)
 {
+	unsigned int flags = 0;
 	int rc = 0;
 
 	fl_ctlsock_close(w->cs); /* no more requests: then every fault goes */
@@ -647,7 +663,9 @@ static int finish(struct wrap *w)
 	if (w->st) {
 		fl_state_close(w->st);
 		w->st = NULL;
-		rc = fl_state_cleanup(w->session);
+		if (w->subreaper && no_descendants())
+			flags |= FL_CLEANUP_NO_STRAYS;
+		rc = fl_state_cleanup_flags(w->session, flags);
 		if (rc)
 			pr_err("wrap: removing session %s failed: %s; run 'fallacy cleanup %s'",
 			       w->session, strerror(-rc), w->session);
@@ -719,6 +737,9 @@ int fl_wrap_run(const struct fl_wrap_opts *o)
 	/* [a-z0-9-] only, so `--netns fl-wrap-PID` is a valid attach target */
 	snprintf(w.netns, sizeof(w.netns), "fl-wrap-%d", getpid());
 	w.t0 = fl_clock_mono_ns();
+	/* orphans of the command (and of anything setup starts) become our
+	 * children (see no_descendants) */
+	w.subreaper = !prctl(PR_SET_CHILD_SUBREAPER, 1);
 	rc = setup(&w);
 	if (!rc)
 		rc = start_child(&w);

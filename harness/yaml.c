@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "fallacy/analyzer.h"
 
 #define FL_YAML_DEPTH 64
 
@@ -498,6 +499,8 @@ int fl_yget_u64(const struct fl_ydoc *d, const struct fl_ynode *m, const char *k
 	return 0;
 }
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): the copy belongs to *v; the caller frees the whole vector */
+FL_LEAK_FP_BEGIN
 static int strv_push(char ***v, size_t *n, const char *s)
 {
 	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
@@ -511,6 +514,7 @@ static int strv_push(char ***v, size_t *n, const char *s)
 	nv[++*n] = NULL;
 	return 0;
 }
+FL_LEAK_FP_END
 
 int fl_ydup(char **dst, const char *s)
 {

@@ -86,27 +86,85 @@ if [ $unit -eq 1 ]; then
 	fi
 fi
 
+# run_bats_file FILE: its TAP in $log/NAME.tap, its seconds in NAME.time
+run_bats_file() {
+	local name start
+	name=$(basename "$1" .bats)
+	start=$(date +%s)
+	bats --tap "$1" >"$log/$name.tap" 2>&1
+	echo $(($(date +%s) - start)) >"$log/$name.time.tmp"
+	mv "$log/$name.time.tmp" "$log/$name.time"
+}
+
+# report_done: count and print every file that finished since the last call
+report_done() {
+	local t name p s x
+	for t in "$log"/*.time; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .time)
+		p=$(grep -Ec '^ok [0-9]+' "$log/$name.tap")
+		s=$(grep -Ec '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log/$name.tap")
+		x=$(grep -Ec '^not ok [0-9]+' "$log/$name.tap")
+		p=$((p - s))
+		# a file that failed to load counts as one failure
+		if [ $((p + s + x)) -eq 0 ]; then x=1; fi
+		passed=$((passed + p)) failed=$((failed + x)) skipped=$((skipped + s))
+		echo "integration $name: $p passed, $x failed, $s skipped ($(cat "$t")s)"
+		if [ "$x" -ne 0 ]; then cat "$log/$name.tap"; fi
+		grep -E '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log/$name.tap" | sed 's/^/  /'
+		rm -f "$t"
+		: >"$log/$name.reported"
+	done
+}
+
+# wait_running N: report files as they finish until at most N of the
+# launched ones are still running (a file is done when its .time exists:
+# no reliance on which child `wait -n` happens to see)
+wait_running() {
+	local nm n
+	while :; do
+		report_done
+		n=0
+		for nm in "${launched[@]}"; do
+			[ -e "$log/$nm.reported" ] || n=$((n + 1))
+		done
+		[ "$n" -le "$1" ] && return
+		sleep 0.2
+	done
+}
+
 if [ $integ -eq 1 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "integration tests need root; skipped" >&2
 	else
 		[ ${#files[@]} -eq 0 ] && files=(tests/integration/*.bats)
+		# TEST_JOBS bats files at once (default 2): most of a file's time
+		# is waiting (scenarios, timeouts), and every file has its own
+		# FALLACY_RUN_DIR and lab names, as when several people run the
+		# suite on one machine. TEST_JOBS=1 runs them one by one.
+		jobs=${TEST_JOBS:-2}
+		case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
+		# A file that changes the machine for everyone (installs the
+		# package: its pytest plugin and binaries) says so with a line
+		# "# fallacy-tests: alone" and runs with no other file beside it.
+		launched=()
 		for f in "${files[@]}"; do
 			[ -f "$f" ] || continue
-			name=$(basename "$f" .bats)
-			start=$(date +%s)
-			bats --tap "$f" >"$log/$name.tap" 2>&1
-			p=$(grep -Ec '^ok [0-9]+' "$log/$name.tap")
-			s=$(grep -Ec '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log/$name.tap")
-			x=$(grep -Ec '^not ok [0-9]+' "$log/$name.tap")
-			p=$((p - s))
-			# a file that failed to load counts as one failure
-			if [ $((p + s + x)) -eq 0 ]; then x=1; fi
-			passed=$((passed + p)) failed=$((failed + x)) skipped=$((skipped + s))
-			echo "integration $name: $p passed, $x failed, $s skipped ($(($(date +%s) - start))s)"
-			if [ "$x" -ne 0 ]; then cat "$log/$name.tap"; fi
-			grep -E '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log/$name.tap" | sed 's/^/  /'
+			alone=0
+			grep -q '^# fallacy-tests: alone' "$f" && alone=1
+			if [ "$alone" -eq 1 ]; then
+				wait_running 0
+				run_bats_file "$f"
+				report_done
+				continue
+			fi
+			wait_running $((jobs - 1))
+			launched+=("$(basename "$f" .bats)")
+			run_bats_file "$f" &
 		done
+		wait_running 0
+		wait
+		report_done
 	fi
 fi
 if [ "$fuzz" != 0 ]; then

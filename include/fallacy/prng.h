@@ -55,4 +55,27 @@ FL_PRNG_INLINE int fl_chance(__u64 draw, __u64 prob)
 	return (draw >> 32) < prob;
 }
 
+/* The probability that at least one of n independent events of
+ * probability prob happens, 1 - (1 - p)^n, on the same scale (rounded
+ * down; exact for 0, FL_PROB_ONE and n = 1): what one decision over a GSO
+ * super-packet of n segments uses so that it is lost as often as one of
+ * its segments would be. n < 2^16 (gso_segs). */
+FL_PRNG_INLINE __u64 fl_prob_any(__u64 prob, __u32 n)
+{
+	__u64 q, keep = FL_PROB_ONE;
+
+	if (n <= 1 || !prob || prob >= FL_PROB_ONE)
+		return n ? prob : 0;
+	q = FL_PROB_ONE - prob; /* < 2^32: products fit in 64 bits */
+	for (int i = 0; i < 16; i++) {
+		if (n & 1)
+			keep = (keep * q) >> 32;
+		q = (q * q) >> 32;
+		n >>= 1;
+		if (!n)
+			break;
+	}
+	return FL_PROB_ONE - keep;
+}
+
 #endif

@@ -280,7 +280,9 @@ char *fl_admin_hosts_text(const char *base, const struct fl_admin *list, size_t 
 {
 	char *text = strdup(base), *next;
 
-	for (size_t i = 0; text && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
+		if (!text)
+			return NULL;
 		if (list[i].kind != FL_ADMIN_HOSTS || strcmp(list[i].node, node))
 			continue;
 		next = apply_one(text, &list[i], lab);

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "fallacy/analyzer.h"
 
 #define BT_SHB 0x0A0D0D0Au
 #define BT_IDB 0x00000001u
@@ -26,6 +27,8 @@ struct blk {
 	size_t len, cap;
 };
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): b->buf keeps the old buffer when realloc fails; the caller frees b->buf */
+FL_LEAK_FP_BEGIN
 static int put(struct blk *b, const void *p, size_t n)
 {
 	size_t pad = (4 - n % 4) % 4;
@@ -44,6 +47,7 @@ static int put(struct blk *b, const void *p, size_t n)
 	b->len += n + pad;
 	return 0;
 }
+FL_LEAK_FP_END
 
 static int put32(struct blk *b, uint32_t v)
 {

@@ -305,38 +305,87 @@ int fl_dp_detach_all(struct fl_dp *dp)
 	return ret;
 }
 
-static int ethtool_off(int fd, const char *ifname, __u32 cmd)
+static const __u32 offload_get[] = { ETHTOOL_GTSO, ETHTOOL_GGSO, ETHTOOL_GGRO, ETHTOOL_GTXCSUM };
+/* TX checksum offload too: on a veth a locally sent packet keeps
+ * CHECKSUM_PARTIAL (its checksum is never computed, and the receiver
+ * trusts it), while a real wire carries computed checksums. Without it the
+ * receiver verifies them, as it would behind a NIC. Set in this order:
+ * the kernel refuses TSO on while TX checksumming is off. */
+static const __u32 offload_set[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO, ETHTOOL_STXCSUM };
+#define N_OFFLOADS (sizeof(offload_get) / sizeof(offload_get[0]))
+
+static int ethtool_value(int fd, const char *ifname, __u32 cmd, __u32 *data)
 {
-	struct ethtool_value ev = { .cmd = cmd, .data = 0 };
+	struct ethtool_value ev = { .cmd = cmd, .data = *data };
 	struct ifreq ifr;
 
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_data = (void *)&ev;
-	return ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		return -errno;
+	*data = ev.data;
+	return 0;
 }
 
-int fl_dp_offloads_off(int nsfd, const char *ifname)
+/* Run fn on an ethtool socket inside nsfd. */
+static int in_ns(int nsfd, const char *ifname, unsigned int *bits,
+		 int (*fn)(int fd, const char *ifname, unsigned int *bits))
 {
-	/* TX checksum offload too: on a veth a locally sent packet keeps
-	 * CHECKSUM_PARTIAL (its checksum is never computed, and the receiver
-	 * trusts it), while a real wire carries computed checksums. Without
-	 * it the receiver verifies them, as it would behind a NIC. */
-	static const __u32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO, ETHTOOL_STXCSUM };
 	int saved = -1, fd, err;
 
 	err = fl_netns_enter(nsfd, &saved);
 	if (err)
 		return err;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	err = fd < 0 ? -errno : 0;
-	for (size_t i = 0; fd >= 0 && i < sizeof(cmds) / sizeof(cmds[0]) && !err; i++)
-		err = ethtool_off(fd, ifname, cmds[i]);
+	err = fd < 0 ? -errno : fn(fd, ifname, bits);
 	if (fd >= 0)
 		close(fd);
 	fl_netns_leave(saved);
+	return err;
+}
+
+static int get_all(int fd, const char *ifname, unsigned int *on)
+{
+	__u32 v;
+	int err = 0;
+
+	*on = 0;
+	for (size_t i = 0; i < N_OFFLOADS && !err; i++) {
+		v = 0;
+		err = ethtool_value(fd, ifname, offload_get[i], &v);
+		if (!err && v)
+			*on |= 1u << i;
+	}
+	return err;
+}
+
+static int set_all(int fd, const char *ifname, unsigned int *on)
+{
+	int err = 0;
+
+	/* on: TX checksum first (TSO needs it); off: TSO first */
+	for (size_t k = 0; k < N_OFFLOADS && !err; k++) {
+		size_t i = *on ? N_OFFLOADS - 1 - k : k;
+		__u32 v = *on >> i & 1;
+
+		err = ethtool_value(fd, ifname, offload_set[i], &v);
+	}
+	return err;
+}
+
+int fl_dp_offloads_get(int nsfd, const char *ifname, unsigned int *on)
+{
+	return in_ns(nsfd, ifname, on, get_all);
+}
+
+int fl_dp_offloads_set(int nsfd, const char *ifname, unsigned int on)
+{
+	int err = in_ns(nsfd, ifname, &on, set_all);
+
 	if (err)
-		pr_warn("turning off offloads of %s: %s", ifname, strerror(-err));
+		pr_warn("turning %s the offloads of %s: %s", on ? "on" : "off", ifname,
+			strerror(-err));
 	return err;
 }
 

@@ -42,10 +42,22 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 /* Remove our filters, and the clsact qdiscs we created. */
 int fl_dp_detach_all(struct fl_dp *dp);
 
-/* Turn off TSO, GSO, GRO and TX checksum offload of IFNAME in nsfd
- * (ethtool ioctl), so that the program sees wire-sized packets with their
- * checksums computed, as on a real wire. */
-int fl_dp_offloads_off(int nsfd, const char *ifname);
+/* The offloads a per-packet decision needs off (one bit each). */
+enum fl_offload {
+	FL_OFFLOAD_TSO = 1,
+	FL_OFFLOAD_GSO = 2,
+	FL_OFFLOAD_GRO = 4,
+	FL_OFFLOAD_TXCSUM = 8,
+	FL_OFFLOAD_ALL = 15,
+};
+
+/* Which of TSO, GSO, GRO and TX checksum offload of IFNAME in nsfd are on
+ * (ethtool ioctl; enum fl_offload bits in *on). */
+int fl_dp_offloads_get(int nsfd, const char *ifname, unsigned int *on);
+/* Set each of them on (bit set) or off: off, the program sees wire-sized
+ * packets with their checksums computed, as on a real wire; on again, it
+ * sees GSO super-packets. */
+int fl_dp_offloads_set(int nsfd, const char *ifname, unsigned int on);
 
 /* Fill the node map (eth0 MAC -> node id, rule.h) and the link MTUs from a
  * lab (packets are looked up from now on, with or without rules). */

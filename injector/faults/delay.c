@@ -284,12 +284,22 @@ static int delay_nodes_changed(struct fl_kind_ctx *c, struct fl_fault *f, struct
 	return D(f)->netem ? netem_apply(c, f, err) : 0;
 }
 
+/* A fixed delay holds a super-packet as well as its segments; jitter and
+ * reorder draw per packet. */
+static bool delay_per_packet(const struct fl_fault *f)
+{
+	const struct delay *d = CD(f);
+
+	return d->p.jitter_ns || d->p.reorder > 0;
+}
+
 const struct fault_ops fl_fault_delay = {
 	.name = "delay",
 	.help = "hold packets for D (+- jitter), like netem (delay line on the receive path, or netem)",
 	.example = "delay 50ms jitter 5ms distribution normal",
 	.params = delay_params,
 	.params_size = sizeof(struct delay),
+	.per_packet = delay_per_packet,
 	.backend = delay_backend,
 	.validate = delay_validate,
 	.check = delay_check,
@@ -306,6 +316,7 @@ const struct fault_ops fl_fault_reorder = {
 	.example = "reorder 25% delay 10ms",
 	.params = reorder_params,
 	.params_size = sizeof(struct delay),
+	.per_packet = delay_per_packet,
 	.backend = delay_backend,
 	.check = delay_check,
 	.can_change = delay_can_change,

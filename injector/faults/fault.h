@@ -212,6 +212,13 @@ struct fault_ops {
 	 * the sender's hooks, KERNEL-NOTES). Shapers act where packets leave. */
 	uint8_t loopback_dir;
 	unsigned int wrap_needs; /* enum fl_wrap_needs */
+	/* Does a fault of this kind decide per wire packet (a probabilistic
+	 * drop, copy, bit flip or per-packet delay that one 64 KB GSO
+	 * super-packet would distort)? Then the supervisor turns TSO/GSO/GRO
+	 * off on the lab nodes whose traffic the fault can match, while it
+	 * lives. NULL: the kind works on super-packets (partition, rate, a
+	 * fixed delay); fl_per_packet_always for kinds that always do. */
+	bool (*per_packet)(const struct fl_fault *f);
 	/* Which kernel feature serves the kind on this machine. */
 	enum fl_backend (*backend)(const struct fl_probe_report *rep);
 	/* Optional: cross-parameter rules after the table's parser ("loss
@@ -241,6 +248,16 @@ struct fault_ops {
 	 * served too. The rules and slots stay. */
 	int (*nodes_changed)(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_err *err);
 };
+
+/* A fault_ops.per_packet for kinds that always decide per wire packet. */
+bool fl_per_packet_always(const struct fl_fault *f);
+/* Does fault f need wire-sized packets (its kind's per_packet hook)? */
+bool fl_fault_per_packet(const struct fl_fault *f);
+/* The lab nodes (bit i = lab->nodes[i]) whose sent packets fault f can
+ * match: its --from nodes (and --to nodes with --bidir), every node when a
+ * side is any or a prefix, or for a LAB/NODE target. Clears out first. */
+void fl_fault_sender_nodes(const struct fl_fault *f, const struct fl_lab *lab,
+			   uint64_t out[FL_NODE_WORDS]);
 
 extern const struct fault_ops *const fl_fault_kinds[]; /* NULL-terminated */
 const struct fault_ops *fl_fault_kind(const char *name);

@@ -72,6 +72,7 @@ const struct fault_ops fl_fault_loss = {
 	.example = "loss 5%",
 	.params = loss_params,
 	.params_size = sizeof(struct loss),
+	.per_packet = fl_per_packet_always,
 	.backend = fl_backend_tc_bpf,
 	.validate = loss_validate,
 	.encode = loss_encode,

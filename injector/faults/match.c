@@ -429,12 +429,14 @@ void fl_fault_print(const struct fl_fault *f, struct fl_out *o)
 
 void fl_fault_format(const struct fl_fault *f, char *buf, size_t len)
 {
-	FILE *m = fmemopen(buf, len, "w");
-	struct fl_out o = { .f = m };
+	FILE *m;
+	struct fl_out o;
 
 	if (!len)
 		return;
 	buf[0] = '\0';
+	m = fmemopen(buf, len, "w");
+	o = (struct fl_out){ .f = m };
 	if (!m)
 		return;
 	fl_fault_print(f, &o);

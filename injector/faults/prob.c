@@ -63,6 +63,13 @@ static const struct fl_param reset_params[] = {
 	FL_PARAM_END,
 };
 
+/* An RST answers a super-packet as well as a segment; only a chance below
+ * 100% is a per-packet draw. */
+static bool reset_per_packet(const struct fl_fault *f)
+{
+	return FL_KIND_PARAMS(const struct prob, f)->p < 1.0;
+}
+
 const struct fault_ops fl_fault_duplicate = {
 	.name = "duplicate",
 	.help = "send one extra copy of a packet with probability P",
@@ -70,6 +77,7 @@ const struct fault_ops fl_fault_duplicate = {
 	.params = dup_params,
 	.params_size = sizeof(struct prob),
 	.wrap_needs = FL_WRAP_NEEDS_LOOPBACK_COPIES,
+	.per_packet = fl_per_packet_always,
 	.backend = fl_backend_tc_bpf,
 	.encode = dup_encode,
 };
@@ -80,6 +88,7 @@ const struct fault_ops fl_fault_corrupt = {
 	.example = "corrupt 0.1%",
 	.params = corrupt_params,
 	.params_size = sizeof(struct prob),
+	.per_packet = fl_per_packet_always,
 	.backend = fl_backend_tc_bpf,
 	.encode = corrupt_encode,
 };
@@ -91,6 +100,7 @@ const struct fault_ops fl_fault_reset = {
 	.params = reset_params,
 	.params_size = sizeof(struct prob),
 	.tcp_only = true,
+	.per_packet = reset_per_packet,
 	.backend = fl_backend_tc_bpf,
 	.encode = reset_encode,
 };

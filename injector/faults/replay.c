@@ -108,6 +108,7 @@ const struct fault_ops fl_fault_replay = {
 	.params = replay_params,
 	.params_size = sizeof(struct replay),
 	.wrap_needs = FL_WRAP_NEEDS_LOOPBACK_COPIES,
+	.per_packet = fl_per_packet_always,
 	.backend = replay_backend,
 	.validate = replay_validate,
 	.encode = replay_encode,

@@ -78,6 +78,7 @@ const struct fault_ops fl_fault_tamper = {
 	.example = "tamper 1% offset 4 bytes \"EVIL\"",
 	.params = tamper_params,
 	.params_size = sizeof(struct tamper),
+	.per_packet = fl_per_packet_always,
 	.backend = fl_backend_tc_bpf,
 	.validate = tamper_validate,
 	.encode = tamper_encode,

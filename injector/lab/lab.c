@@ -500,7 +500,7 @@ static int pick_index(void)
 	for (size_t i = 0; i < n; i++) {
 		struct fl_lab *l = NULL;
 
-		if (names[i][0] == '@' || fl_lab_load(names[i], &l))
+		if (names[i][0] == '@' || fl_lab_load(names[i], &l) || !l)
 			continue;
 		if (l->index >= 0 && l->index < FL_LAB_MAX_LABS)
 			used[l->index] = 1;

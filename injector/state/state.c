@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "log.h"
 #include "undo.h"
+#include "fallacy/analyzer.h"
 
 #define JOURNAL "journal"
 #define LOCK_WAIT_MS 10000
@@ -233,7 +234,7 @@ int fl_state_undo(struct fl_state *st, const char *record)
 	text[n + 1] = '\0';
 	/* alone in its text, no record is skipped as "inside a namespace the
 	 * session made": the object itself is removed now */
-	err = fl_undo_journal(session ? session + 1 : st->dir, text, n + 1);
+	err = fl_undo_journal(session ? session + 1 : st->dir, text, n + 1, 0);
 	free(text);
 	return err ?: fl_state_cancel(st, record);
 }
@@ -315,6 +316,11 @@ static int lock_journal(const char *path, int *fdp)
 
 int fl_state_cleanup(const char *session)
 {
+	return fl_state_cleanup_flags(session, 0);
+}
+
+int fl_state_cleanup_flags(const char *session, unsigned int flags)
+{
 	char dir[4096], path[4200];
 	struct stat sb;
 	char *text = NULL;
@@ -340,7 +346,7 @@ int fl_state_cleanup(const char *session)
 			err = errno ? -errno : -EIO;
 			goto out;
 		}
-		err = fl_undo_journal(session, text, len);
+		err = fl_undo_journal(session, text, len, flags);
 		if (err)
 			goto out;
 	}
@@ -393,6 +399,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* gcc 12 -fanalyzer false positive (fallacy/analyzer.h): each name belongs to v, returned in *names (or freed with it) */
+FL_LEAK_FP_BEGIN
 int fl_state_list(char ***names, size_t *n)
 {
 	DIR *d = opendir(fl_run_dir());
@@ -426,6 +434,7 @@ int fl_state_list(char ***names, size_t *n)
 	*n = cnt;
 	return 0;
 }
+FL_LEAK_FP_END
 
 void fl_strv_free(char **v, size_t n)
 {

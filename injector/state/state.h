@@ -37,6 +37,15 @@ int fl_state_mkdir(struct fl_state *st, const char *path, mode_t mode)
 /* Undo everything a session recorded, newest first, then remove its folder.
  * Returns 0 when everything is gone (already-gone objects count as gone). */
 int fl_state_cleanup(const char *session);
+/* Flags of fl_state_cleanup_flags. */
+enum fl_cleanup_flags {
+	/* The caller knows that no process is left in the session's
+	 * namespaces (a child subreaper whose descendants have all exited):
+	 * the /proc scan that kills stragglers before a namespace goes is
+	 * skipped. */
+	FL_CLEANUP_NO_STRAYS = 1,
+};
+int fl_state_cleanup_flags(const char *session, unsigned int flags);
 
 /* The processes a session journaled ("pid" records): how many still run
  * (same pid and start time) and how many are gone. A session whose

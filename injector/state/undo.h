@@ -9,7 +9,7 @@
 /* Undo the records in text (a journal, len bytes, modified in place),
  * newest first. An incomplete last line (no newline) is ignored. Returns 0
  * when every object is gone, else the first error (after trying them all). */
-int fl_undo_journal(const char *session, char *text, size_t len);
+int fl_undo_journal(const char *session, char *text, size_t len, unsigned int flags);
 /* What fl_undo_journal would undo, newest first (cancelled records left
  * out), without changing anything: cb(arg, record, known kind). */
 int fl_undo_plan(char *text, size_t len, void (*cb)(void *arg, const char *rec, bool known),

@@ -54,8 +54,12 @@ static int rebuild(struct fl_sup *s)
 	}
 	if (!err)
 		err = fl_rules_sort(rules, order, total);
+	/* wire-sized packets before a per-packet rule acts; super-packets
+	 * again once the last one has gone */
+	sup_offloads_sync(s, true);
 	if (!err)
 		err = fl_dp_load_rules(s->dp, rules, total);
+	sup_offloads_sync(s, false);
 	free(rules);
 	free(order);
 	return err;
@@ -226,7 +230,6 @@ static int commit(struct fl_sup *s, struct sup_fault *sf, FILE *msg)
 			s->t.session, strerror(-err));
 		return err;
 	}
-	sup_offloads_off(s);
 	if (sf->f.ops->apply && (err = sf->f.ops->apply(&c, &sf->f, &e))) {
 		fprintf(msg, "fault add %s: %s\n", s->t.session, e.msg);
 		return err;

@@ -306,23 +306,109 @@ int sup_attach(struct fl_sup *s)
 	return 0;
 }
 
-void sup_offloads_off(struct fl_sup *s)
+static void wanted_off(struct fl_sup *s, uint64_t want[FL_NODE_WORDS])
 {
-	int nfd;
+	uint64_t one[FL_NODE_WORDS];
 
-	if (!s->lab || s->offloads_off)
+	memset(want, 0, FL_NODE_WORDS * sizeof(want[0]));
+	for (int i = 0; i < s->n_faults; i++) {
+		if (!fl_fault_per_packet(&s->faults[i]->f))
+			continue;
+		fl_fault_sender_nodes(&s->faults[i]->f, s->lab, one);
+		for (int w = 0; w < FL_NODE_WORDS; w++)
+			want[w] |= one[w];
+	}
+}
+
+static void node_offloads(struct fl_sup *s, const struct fl_node *n, bool off)
+{
+	unsigned int on = FL_OFFLOAD_ALL;
+	int nfd = fl_netns_open(n->netns);
+
+	if (nfd < 0) {
+		pr_warn("offloads of %s: opening %s: %s", n->name, n->netns, strerror(-nfd));
 		return;
-	/* wire-sized packets: one decision per packet. Accounting alone does
-	 * not need this (it counts a super-packet's segments), so a lab keeps
-	 * its offloads until its first fault. */
+	}
+	if (off) {
+		if (fl_dp_offloads_get(nfd, "eth0", &on))
+			on = FL_OFFLOAD_ALL;
+		s->offloads_saved[n->index] = (unsigned char)on;
+		fl_dp_offloads_set(nfd, "eth0", 0);
+	} else {
+		fl_dp_offloads_set(nfd, "eth0", s->offloads_saved[n->index]);
+	}
+	close(nfd);
+	s->wire_off[n->index] = off;
+	pr_info("%s: offloads of %s/eth0 %s", s->t.session, n->name,
+		off ? "off (a per-packet fault matches its packets)" : "restored");
+}
+
+/* The session folder's "offloads": one line "INDEX BITS" per node whose
+ * offloads are off, with what was on before, so that a successor of a
+ * killed supervisor (which starts with no faults) puts them back. */
+static void offloads_save(struct fl_sup *s)
+{
+	char path[4096], tmp[4200];
+	FILE *f;
+
+	if (fl_session_path(s->t.session, "offloads", path, sizeof(path)))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		pr_warn("%s: writing %s: %s", s->t.session, tmp, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < FL_MAX_NODES; i++)
+		if (s->wire_off[i])
+			fprintf(f, "%d %u\n", i, s->offloads_saved[i]);
+	if (fclose(f) || rename(tmp, path))
+		pr_warn("%s: writing %s: %s", s->t.session, path, strerror(errno));
+}
+
+static void offloads_load(struct fl_sup *s)
+{
+	char path[4096];
+	unsigned int bits;
+	FILE *f;
+	int i;
+
+	if (fl_session_path(s->t.session, "offloads", path, sizeof(path)))
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%d %u", &i, &bits) == 2) {
+		if (i < 0 || i >= FL_MAX_NODES)
+			continue;
+		s->wire_off[i] = true;
+		s->offloads_saved[i] = (unsigned char)(bits & FL_OFFLOAD_ALL);
+	}
+	fclose(f);
+}
+
+void sup_offloads_sync(struct fl_sup *s, bool only_off)
+{
+	uint64_t want[FL_NODE_WORDS];
+	bool changed = false;
+
+	if (!s->lab)
+		return;
+	wanted_off(s, want);
 	for (size_t i = 0; i < s->lab->n_nodes; i++) {
-		nfd = fl_netns_open(s->lab->nodes[i].netns);
-		if (nfd >= 0) {
-			fl_dp_offloads_off(nfd, "eth0");
-			close(nfd);
+		const struct fl_node *n = &s->lab->nodes[i];
+		bool off;
+
+		if (n->index < 0 || n->index >= FL_MAX_NODES)
+			continue;
+		off = want[n->index / 64] >> (n->index % 64) & 1;
+		if (off != s->wire_off[n->index] && (off || !only_off)) {
+			node_offloads(s, n, off);
+			changed = true;
 		}
 	}
-	s->offloads_off = true;
+	if (changed)
+		offloads_save(s);
 }
 
 /* A supervisor whose session folder is gone (a cleanup that ran while it
@@ -462,6 +548,12 @@ static int sup_start(struct fl_sup *s, const char *session)
 	 * must replace the old program (and its rules) even for a "clear" */
 	if (!err && s->lab)
 		err = sup_attach(s);
+	/* offloads a killed predecessor turned off come back: its rules are
+	 * gone with its program */
+	if (!err && s->lab) {
+		offloads_load(s);
+		sup_offloads_sync(s, false);
+	}
 	if (!err)
 		err = listen_ctl(s);
 	if (!err)

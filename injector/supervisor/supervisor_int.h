@@ -41,7 +41,10 @@ struct fl_sup {
 	int nsfd;
 	char ns_spec[80];
 	bool attached;
-	bool offloads_off; /* a lab's nodes: TSO/GSO/GRO off (first fault) */
+	/* a lab's nodes (by fl_node.index) whose TSO/GSO/GRO/TX checksum are
+	 * off for a per-packet fault, and what was on before */
+	bool wire_off[FL_MAX_NODES];
+	unsigned char offloads_saved[FL_MAX_NODES];
 	bool acct; /* transport accounting on (a lab, unless FALLACY_ACCOUNTING=off) */
 	uint64_t acct_since_ns; /* CLOCK_MONOTONIC: accounting started */
 	uint64_t lease_ns; /* every rule's lease; 0 = none (session.h) */
@@ -87,8 +90,11 @@ void sup_event_end(FILE *fp, struct fl_out *o);
 int sup_attach(struct fl_sup *s);
 /* Remove every fault (heal hooks run). */
 void sup_faults_clear(struct fl_sup *s);
-/* A lab's nodes get TSO/GSO/GRO off (once, at the first fault). */
-void sup_offloads_off(struct fl_sup *s);
+/* Offloads follow the faults: off on the lab nodes whose sent packets a
+ * per-packet fault (fault_ops.per_packet) can match, back as they were
+ * where none can any more. With only_off, nothing is turned on (before a
+ * rule table flip; the turning on comes after it). */
+void sup_offloads_sync(struct fl_sup *s, bool only_off);
 /* After setup: keep only the capabilities requests still need (caps.c). */
 int sup_drop_caps(struct fl_sup *s);
 /* Transport accounting (acct.c): switch it on at start (a lab, unless

@@ -141,20 +141,14 @@ static int flap_start(struct fl_sup *s, const struct fl_topo *t, struct fl_err *
 
 static int dp_join(struct fl_sup *s, const struct fl_node *n)
 {
-	int nfd, err = fl_dp_node_set(s->dp, s->lab, n, true);
+	int err = fl_dp_node_set(s->dp, s->lab, n, true);
 
 	if (!err && n->mtu)
 		err = fl_dp_node_mtu(s->dp, n->index, n->mtu);
 	if (err || !s->attached)
 		return err;
-	err = fl_dp_attach(s->dp, s->st, s->ns_spec, s->nsfd, n->port, FL_DIR_INGRESS);
-	/* wire-sized packets, as for every node once the lab had a fault */
-	nfd = err || !s->offloads_off ? -1 : fl_netns_open(n->netns);
-	if (nfd >= 0) {
-		fl_dp_offloads_off(nfd, "eth0");
-		close(nfd);
-	}
-	return err;
+	/* its offloads follow the faults (sup_offloads_sync, after the join) */
+	return fl_dp_attach(s->dp, s->st, s->ns_spec, s->nsfd, n->port, FL_DIR_INGRESS);
 }
 
 /* ---- requests ------------------------------------------------------------------ */
@@ -206,12 +200,22 @@ static int lab_change(struct fl_sup *s, const struct fl_topo *t, struct fl_err *
 	n = fl_lab_node(s->lab, t->node);
 	if (t->op == FL_TOPO_JOIN && (err = dp_join(s, n)))
 		fl_err_set(e, "attaching the data plane to %s: %s", t->node, strerror(-err));
-	if (t->op == FL_TOPO_LEAVE)
-		fl_dp_forget(s->dp, s->ns_spec, fl_lab_gone(s->lab, t->node)->port);
+	if (t->op == FL_TOPO_LEAVE) {
+		const struct fl_node *g = fl_lab_gone(s->lab, t->node);
+
+		fl_dp_forget(s->dp, s->ns_spec, g->port);
+		/* its eth0 went with its namespace: nothing to restore */
+		if (g->index >= 0 && g->index < FL_MAX_NODES)
+			s->wire_off[g->index] = false;
+	}
 	if (t->op == FL_TOPO_MTU && (err = fl_dp_node_mtu(s->dp, n->index, n->mtu)))
 		fl_err_set(e, "the data plane's MTU of %s: %s", t->node, strerror(-err));
-	if (t->op == FL_TOPO_JOIN || t->op == FL_TOPO_LEAVE)
+	if (t->op == FL_TOPO_JOIN || t->op == FL_TOPO_LEAVE) {
 		sup_faults_nodes_changed(s);
+		/* a node that joins gets wire-sized packets when a per-packet
+		 * fault can match what it sends */
+		sup_offloads_sync(s, false);
+	}
 	return err;
 }
 

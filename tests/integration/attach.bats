@@ -177,3 +177,33 @@ tc_state() {
 	run -0 "$FALLACY" fault list --netns "$B" -j
 	assert_equal "$(echo "$output" | jq '.[0].counters.duplicated')" 5
 }
+
+# a node's absolute kernel counter (nstat reads the namespace's own MIB)
+nstat_of() { # NETNS COUNTER
+	ip netns exec "$1" nstat -az "$2" | awk -v c="$2" '$1 == c { print $2 }'
+}
+
+@test "--netns keeps the namespace's offloads; loss on TCP super-packets counts their segments" {
+	command -v ethtool >/dev/null || skip "needs ethtool (make deps)"
+	before=$(ip netns exec "$A" ethtool -k "$VA"; ip netns exec "$B" ethtool -k "$VB")
+	id=$("$FALLACY" fault add --netns "$B" loss 0.1% --dir in --proto tcp --seed 5)
+	after=$(ip netns exec "$A" ethtool -k "$VA"; ip netns exec "$B" ethtool -k "$VB")
+	diff <(echo "$before") <(echo "$after")
+	ip netns exec "$B" socat -u TCP-LISTEN:7401,reuseaddr OPEN:/dev/null &
+	PID=$!
+	wait_port "$B" 7401
+	out0=$(($(nstat_of "$A" TcpOutSegs) + $(nstat_of "$A" TcpRetransSegs)))
+	head -c 20000000 /dev/zero | timeout 120 ip netns exec "$A" socat -u - TCP:198.18.254.2:7401
+	wait "$PID" || true
+	PID=
+	out1=$(($(nstat_of "$A" TcpOutSegs) + $(nstat_of "$A" TcpRetransSegs)))
+	run -0 "$FALLACY" fault list --netns "$B" -j
+	pk=$(jq ".[] | select(.id == \"$id\") | .counters.packets" <<<"$output")
+	dr=$(jq ".[] | select(.id == \"$id\") | .counters.dropped" <<<"$output")
+	echo "rule: packets $pk dropped $dr; A sent $((out1 - out0)) segments"
+	# every segment A sent went through B's ingress hook, counted one by one
+	# although the hook saw super-packets
+	[ "$pk" -eq "$((out1 - out0))" ]
+	[ "$dr" -gt 0 ]
+	[ "$dr" -lt "$pk" ]
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: alone (installs the package for everyone; tests/run.sh)
 # The CI recipes of docs/ci.md work: each recipe's YAML is parsed and its
 # shell steps run in order on a fresh copy of the repository, as the
 # pipeline would, then its artifacts are checked; whatever the steps

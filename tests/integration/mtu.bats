@@ -190,20 +190,34 @@ nstat_of() {
 	cmp "$rx" "$BATS_TEST_TMPDIR/tx.bin"
 }
 
-@test "with a fault in place the lab's TCP packets are wire-sized (offloads off): none above 1514-byte frames" {
-	"$FALLACY" fault add "$LAB" mtu-blackhole 9000 --from n3 --to n1 >/dev/null
-	start_bg "$N2" socat -u TCP-LISTEN:5003,reuseaddr OPEN:/dev/null
-	wait_port "$N2" 5003
-	cap=$BATS_TEST_TMPDIR/wire.txt
-	ip netns exec "$W" timeout 20 tcpdump -i "p-n1" -nn -e -c 300 'tcp dst port 5003' >"$cap" 2>/dev/null &
+# n1 -> n2:PORT TCP on the wire port while 2 MB go: sets FRAMES (frames
+# captured, up to 300) and MAX (the largest, bytes)
+wire_sizes() { # PORT
+	local cap=$BATS_TEST_TMPDIR/wire$1.txt tpid
+	start_bg "$N2" socat -u TCP-LISTEN:$1,reuseaddr OPEN:/dev/null
+	wait_port "$N2" "$1"
+	ip netns exec "$W" timeout 20 tcpdump -i "p-n1" -nn -e -c 300 "tcp dst port $1" >"$cap" 2>/dev/null &
 	tpid=$!
 	sleep 1
-	head -c 2000000 /dev/zero | ip netns exec "$N1" socat -u - TCP:"$IP2":5003
+	head -c 2000000 /dev/zero | ip netns exec "$N1" socat -u - TCP:"$IP2":"$1"
 	wait "$tpid" || true
-	max=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "length") { l = $(i + 1); sub(":", "", l); if (l + 0 > m) m = l + 0 } } END { print m + 0 }' "$cap")
-	echo "$(wc -l <"$cap") frames, largest $max bytes"
-	[ "$(wc -l <"$cap")" -ge 100 ]
-	[ "$max" -le 1514 ]
+	FRAMES=$(wc -l <"$cap")
+	MAX=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "length") { l = $(i + 1); sub(":", "", l); if (l + 0 > m) m = l + 0 } } END { print m + 0 }' "$cap")
+}
+
+@test "mtu-blackhole keeps the sender's offloads (super-packets, judged by segments); a per-packet fault on the sender makes its TCP wire-sized" {
+	"$FALLACY" fault add "$LAB" mtu-blackhole 9000 --from n1 --to n2 >/dev/null
+	wire_sizes 5003
+	echo "mtu-blackhole 9000: $FRAMES frames, largest $MAX bytes"
+	[ "$FRAMES" -ge 100 ]
+	[ "$MAX" -gt 1514 ] || fail "no super-packet: mtu-blackhole turned n1's offloads off"
+	# a loss rule from n1 to n3 matches none of these packets, but it
+	# decides per wire packet on what n1 sends: n1's offloads go off
+	"$FALLACY" fault add "$LAB" loss 1% --from n1 --to n3 >/dev/null
+	wire_sizes 5005
+	echo "with loss --from n1: $FRAMES frames, largest $MAX bytes"
+	[ "$FRAMES" -ge 100 ]
+	[ "$MAX" -le 1514 ]
 }
 
 # A --netns target keeps its offloads: TCP leaves in GSO super-packets of

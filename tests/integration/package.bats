@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: alone (installs the package for everyone; tests/run.sh)
 # The Debian package: `make deb` from a copy of the tree, installed with
 # apt-get in a clean state, then `fallacy doctor` and the smoke scenario
 # from the installed paths (by name), man pages, completion and the Python

@@ -54,8 +54,12 @@ wait_port() {
 # a capture on NS's eth0 into FILE until stop_capture; waits until it runs
 # (immediate mode: without it, packets of a block not yet full are lost
 # when tcpdump is stopped)
+# -B: a node keeps its offloads unless a per-packet fault matches what it
+# sends, and on an interface with offloads on libpcap sizes each ring frame
+# for a 256 KB packet: the default 2 MB ring then holds 8 packets and drops
+# a burst ("packets dropped by kernel")
 start_capture() {
-	start_bg "$1" tcpdump -i eth0 -U -n --immediate-mode --time-stamp-precision nano -w "$2" "${@:3}" 2>"$2.log"
+	start_bg "$1" tcpdump -i eth0 -U -n --immediate-mode -B 65536 --time-stamp-precision nano -w "$2" "${@:3}" 2>"$2.log"
 	for _ in $(seq 50); do
 		grep -q 'listening on' "$2.log" && return 0
 		sleep 0.1

@@ -87,9 +87,9 @@ tcp_send() { # BYTES PORT
 }
 
 @test "pair counters equal tcpdump on the wire port: ICMP, UDP, TCP packets and Ethernet bytes" {
-	# one fault and its removal: offloads off, one wire packet per skb
-	run -0 "$FALLACY" fault add "$LAB" loss 1% --proto udp --dport 9 --id off
-	run -0 "$FALLACY" fault del "$LAB" off
+	# a per-packet fault on n1's packets that matches none of them: n1's
+	# offloads off while it lives, one wire packet per skb
+	run -0 "$FALLACY" fault add "$LAB" loss 1% --from n1 --proto udp --dport 9 --id off
 	wire_dump "$LAB" n1 "$BATS_TEST_TMPDIR/w.pcap"
 	run -0 "$FALLACY" stats "$LAB" --mark t1
 	ip netns exec "$N1" ping -q -c 30 -i 0.01 -s 300 "$IP2" >/dev/null

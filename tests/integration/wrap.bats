@@ -129,6 +129,14 @@ teardown() {
 	fl_wait_until 10 proc_gone "$bg"
 }
 
+@test "a daemon the command left behind (double fork, setsid) dies with the namespace" {
+	run -0 "$FALLACY" wrap -q -- sh -c "setsid sh -c 'sleep 300 & echo \$! >$TMP/daemon' & wait"
+	[ -s "$TMP/daemon" ]
+	d=$(cat "$TMP/daemon")
+	echo "daemon pid $d"
+	fl_wait_until 10 proc_gone "$d"
+}
+
 @test "wrap --addr lets a server bind 198.18.0.1 and fallacy-wrap resolves to it" {
 	require_cmd socat
 	run -0 "$FALLACY" wrap -q --addr -- sh -c "

@@ -3,6 +3,7 @@
  * encoding, partition expansion, evaluation order, and PRNG known-answer
  * vectors (computed independently with Python's arbitrary-precision ints). */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -451,6 +452,78 @@ static void test_check_without_lab(void **ctx)
 	assert_non_null(strstr(e.msg, "did you mean 'loss'"));
 }
 
+/* One decision over a super-packet of n segments: 1 - (1 - p)^n. */
+static void test_prob_any(void **ctx)
+{
+	static const double ps[] = { 0.0001, 0.01, 0.1, 0.5, 0.99 };
+	static const unsigned int ns[] = { 1, 2, 3, 7, 44, 45, 64, 1000, 65535 };
+
+	(void)ctx;
+	assert_int_equal(fl_prob_any(0, 45), 0);
+	assert_int_equal(fl_prob_any(FL_PROB_ONE, 45), FL_PROB_ONE);
+	assert_int_equal(fl_prob_any(12345, 1), 12345);
+	assert_int_equal(fl_prob_any(12345, 0), 0);
+	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+		for (size_t j = 0; j < sizeof(ns) / sizeof(ns[0]); j++) {
+			double want = 1.0 - pow(1.0 - ps[i], ns[j]);
+			double got = (double)fl_prob_any(fl_prob_encode(ps[i]), ns[j]) /
+				     (double)FL_PROB_ONE;
+
+			/* 16 fixed-point products, each off by < 2^-32, and
+			 * the rounding of p itself (< 2^-33 per segment) */
+			if (fabs(got - want) > 1e-7 + ns[j] * 1e-9)
+				fail_msg("p %g n %u: %.9f, expected %.9f", ps[i], ns[j], got, want);
+		}
+	}
+}
+
+/* Which faults need wire-sized packets (fault_ops.per_packet), and on
+ * which nodes the supervisor turns offloads off for them. */
+static void test_per_packet_nodes(void **ctx)
+{
+	static const struct {
+		const char *line;
+		bool per_packet;
+		uint64_t senders; /* bit i = node i */
+	} cases[] = {
+		{ "loss 1% --from n1 --to n2", true, 1 },
+		{ "loss 1% --from n1,n3", true, 5 },
+		{ "loss 1% --to n2", true, 7 },
+		{ "loss 1% --from n1 --to n2 --bidir", true, 3 },
+		{ "loss 1% --node n2", true, 7 },
+		{ "loss 1% --from 198.18.0.1", true, 7 },
+		{ "duplicate 1% --from n2", true, 2 },
+		{ "corrupt 100% --from n2", true, 2 },
+		{ "reorder 25% --from n3", true, 4 },
+		{ "delay 50ms jitter 5ms --from n1", true, 1 },
+		{ "delay 50ms --from n1", false, 1 },
+		{ "delay 50ms reorder 10% --from n1", true, 1 },
+		{ "partition --from n1 --to n2", false, 1 },
+		{ "rate 10mbit --from n1", true, 1 },
+		{ "rate 100mbit --from n1", false, 1 },
+		{ "reset 100% --from n1", false, 1 },
+		{ "reset 10% --from n1", true, 1 },
+	};
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	uint64_t got[FL_NODE_WORDS];
+	struct fl_err e = { "" };
+
+	(void)ctx;
+	assert_non_null(f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(f, 0, sizeof(*f));
+		assert_int_equal(parse(f, cases[i].line, &lab, &e), 0);
+		if (fl_fault_per_packet(f) != cases[i].per_packet)
+			fail_msg("%s: per_packet %d, expected %d", cases[i].line,
+				 fl_fault_per_packet(f), cases[i].per_packet);
+		fl_fault_sender_nodes(f, &lab, got);
+		if (got[0] != cases[i].senders)
+			fail_msg("%s: senders %#llx, expected %#llx", cases[i].line,
+				 (unsigned long long)got[0], (unsigned long long)cases[i].senders);
+	}
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +544,8 @@ int main(void)
 		cmocka_unit_test(test_secure_kinds_refuse),
 		cmocka_unit_test(test_replay_encode),
 		cmocka_unit_test(test_check_without_lab),
+		cmocka_unit_test(test_per_packet_nodes),
+		cmocka_unit_test(test_prob_any),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -182,6 +182,10 @@ static void test_print(void **state)
 	(void)state;
 	stats_fill(&a, 1000, 1);
 	o.f = open_memstream(&buf, &len);
+	if (!o.f) {
+		fail();
+		return;
+	}
 	fputc('{', o.f);
 	fl_stats_print(&o, &a, true);
 	fputs("}", o.f);
