@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nines.h"
 #include "transport.h"
 #include "yaml.h"
 
@@ -622,6 +623,7 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 		fputs("</p>\n", f);
 	}
 	checks_table(f, s);
+	fl_report_nines(f, s, t0);
 	latency_plot(f, rd, t0, t1);
 	throughput_plot(f, rd, t0, t1);
 	lanes_plot(f, rd, t0, t1);

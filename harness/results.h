@@ -55,6 +55,8 @@ struct fl_case {
 };
 
 struct fl_tcost; /* transport.h */
+struct fl_nines; /* nines.h */
+struct fl_recovery;
 
 /* One scenario run as reported. */
 struct fl_suite {
@@ -74,6 +76,12 @@ struct fl_suite {
 	/* availability of the whole run: ok ops / ops, and the share of 100 ms
 	 * buckets with an operation in flight that saw an ok one (NAN: none) */
 	double avail_ops, avail_time;
+	/* nines and downtime per window and node, recovery phases per fault
+	 * (nines.h; summary.json "availability"); malloc'ed */
+	struct fl_nines *nines;
+	size_t n_nines;
+	struct fl_recovery *recovery;
+	size_t n_recovery;
 	/* process faults applied (kill, pause/stop, restart steps and requests) */
 	unsigned int n_kill, n_pause, n_restart;
 };

@@ -28,6 +28,7 @@
 #include "supervisor/session.h"
 #include "steps.h"
 #include "tls.h"
+#include "nines.h"
 #include "transport.h"
 
 /* The measured part: the load threads get START_DELAY_NS to start before
@@ -501,6 +502,9 @@ static void availability(struct fl_suite *s, const struct fl_run_data *rd)
 	s->avail_ops = rd->n_ops ? (double)s->ops_ok / (double)rd->n_ops : NAN;
 	fl_avail_time(NULL, rd, &ok, &all);
 	s->avail_time = all ? (double)ok / (double)all : NAN;
+	if (fl_nines_compute(rd, &s->nines, &s->n_nines) ||
+	    fl_recovery_compute(rd, &s->recovery, &s->n_recovery))
+		pr_warn("%s: no memory for the nines and recovery phases", s->name);
 }
 
 /* Data checks over the files, then everything into the suite. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nines.h"
 #include "transport.h"
 #include "yaml.h"
 
@@ -51,7 +52,95 @@ static void jkv(FILE *f, const char *k, const char *v, bool comma)
 	fputs(comma ? ",\n" : "\n", f);
 }
 
-/* "availability": {"ops": 0.95, "time": 0.93}, "process_faults": {...} */
+/* The whole run, every node: the row of window "run", node "". */
+static const struct fl_nines *run_row(const struct fl_suite *s)
+{
+	for (size_t i = 0; i < s->n_nines; i++)
+		if (!strcmp(s->nines[i].window, "run") && !s->nines[i].node[0])
+			return &s->nines[i];
+	return NULL;
+}
+
+/* {"window": "cut", "node": "n1", "ops": 20, ..., "nines": 0.3 | null} */
+static void nines_json(struct fl_out *o, const struct fl_nines *r)
+{
+	fl_out_open(o, "", '{');
+	fl_out_str(o, "window", r->window);
+	fl_out_str(o, "node", r->node);
+	fl_out_u64(o, "ops", r->ops);
+	fl_out_u64(o, "ok", r->ok);
+	fl_out_double(o, "availability", r->avail);
+	fl_out_double(o, "nines", r->nines);
+	fl_out_u64(o, "buckets", r->buckets);
+	fl_out_u64(o, "down_buckets", r->down);
+	fl_out_double(o, "downtime_s", r->downtime);
+	fl_out_close(o, '}');
+}
+
+/* A phase: its duration and bounds, or null and why it is absent. */
+static void phase_json(struct fl_out *o, int k, const struct fl_phase *ph)
+{
+	fl_out_open(o, fl_phase_names[k], '{');
+	fl_out_double(o, "seconds", ph->has ? ph->seconds : NAN);
+	if (ph->has) {
+		fl_out_u64(o, "from_ns", ph->from_ns);
+		fl_out_str(o, "from", ph->from);
+		fl_out_u64(o, "to_ns", ph->to_ns);
+		fl_out_str(o, "to", ph->to);
+	} else {
+		fl_out_str(o, "why", ph->why);
+	}
+	fl_out_close(o, '}');
+}
+
+static void recovery_json(struct fl_out *o, const struct fl_recovery *r)
+{
+	fl_out_open(o, "", '{');
+	fl_out_str(o, "window", r->window);
+	fl_out_str(o, "node", r->node);
+	fl_out_u64(o, "start_ns", r->start_ns);
+	if (r->heal_ns)
+		fl_out_u64(o, "heal_ns", r->heal_ns);
+	else
+		fl_out_null(o, "heal_ns");
+	fl_out_double(o, "p50_before_s", r->p50_before);
+	fl_out_open(o, "phases", '{');
+	for (int k = 0; k < FL_PH__MAX; k++)
+		phase_json(o, k, &r->ph[k]);
+	fl_out_close(o, '}');
+	fl_out_close(o, '}');
+}
+
+/* The run's nines ("nines": null and why when nothing failed), then every
+ * window's and the recovery phases. */
+static void summary_nines(struct fl_out *o, const struct fl_suite *s)
+{
+	const struct fl_nines *r = run_row(s);
+	char why[96];
+
+	if (!r)
+		return;
+	fl_out_double(o, "nines", r->nines);
+	if (isnan(r->nines)) {
+		snprintf(why, sizeof(why), "no failed operation in %llu operations",
+			 (unsigned long long)r->ops);
+		fl_out_str(o, "nines_why", why);
+	}
+	fl_out_u64(o, "operations", r->ops);
+	fl_out_u64(o, "failed", r->ops - r->ok);
+	fl_out_double(o, "downtime_s", r->downtime);
+	fl_out_open(o, "windows", '[');
+	for (size_t i = 0; i < s->n_nines; i++)
+		nines_json(o, &s->nines[i]);
+	fl_out_close(o, ']');
+	fl_out_open(o, "recovery", '[');
+	for (size_t i = 0; i < s->n_recovery; i++)
+		recovery_json(o, &s->recovery[i]);
+	fl_out_close(o, ']');
+}
+
+/* "availability": {"ops": 0.95, "time": 0.93, "nines": ..., "windows":
+ * [...], "recovery": [...]}, "process_faults": {...} */
 static void summary_availability(FILE *f, const struct fl_suite *s)
 {
 	struct fl_out o = { .f = f, .json = true };
@@ -60,6 +149,7 @@ static void summary_availability(FILE *f, const struct fl_suite *s)
 	fl_out_open(&o, "availability", '{');
 	fl_out_double(&o, "ops", s->avail_ops);
 	fl_out_double(&o, "time", s->avail_time);
+	summary_nines(&o, s);
 	fl_out_close(&o, '}');
 	fputs(",\n  ", f);
 	o.n = 0;
@@ -156,6 +246,75 @@ static int load_cases(const struct fl_ydoc *d, const struct fl_ynode *cks, struc
 	return 0;
 }
 
+/* A number that may be null (NAN). */
+static double nnum(const struct fl_ynode *m, const char *key)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, key);
+	double d = NAN;
+
+	if (v && v->type == FL_Y_SCALAR && strcmp(v->text, "null"))
+		fl_ynum(v, &d);
+	return d;
+}
+
+static void load_nines(const struct fl_ynode *m, struct fl_nines *r)
+{
+	scpy(r->window, sizeof(r->window), m, "window");
+	scpy(r->node, sizeof(r->node), m, "node");
+	r->ops = (uint64_t)snum(m, "ops");
+	r->ok = (uint64_t)snum(m, "ok");
+	r->avail = nnum(m, "availability");
+	r->nines = nnum(m, "nines");
+	r->buckets = (uint64_t)snum(m, "buckets");
+	r->down = (uint64_t)snum(m, "down_buckets");
+	r->downtime = snum(m, "downtime_s");
+}
+
+static void load_recovery(const struct fl_ynode *m, struct fl_recovery *r)
+{
+	const struct fl_ynode *phs = fl_ymap_get(m, "phases");
+
+	scpy(r->window, sizeof(r->window), m, "window");
+	scpy(r->node, sizeof(r->node), m, "node");
+	r->start_ns = (uint64_t)snum(m, "start_ns");
+	r->heal_ns = (uint64_t)snum(m, "heal_ns");
+	r->p50_before = nnum(m, "p50_before_s");
+	for (int k = 0; k < FL_PH__MAX; k++) {
+		const struct fl_ynode *p = fl_ymap_get(phs, fl_phase_names[k]);
+		struct fl_phase *ph = &r->ph[k];
+
+		ph->seconds = nnum(p, "seconds");
+		ph->has = !isnan(ph->seconds);
+		ph->from_ns = (uint64_t)snum(p, "from_ns");
+		ph->to_ns = (uint64_t)snum(p, "to_ns");
+		scpy(ph->from, sizeof(ph->from), p, "from");
+		scpy(ph->to, sizeof(ph->to), p, "to");
+		scpy(ph->why, sizeof(ph->why), p, "why");
+	}
+}
+
+/* "availability": its windows and recovery, as summary_nines() wrote them. */
+static int load_availability(const struct fl_ynode *a, struct fl_suite *s)
+{
+	const struct fl_ynode *w = fl_ymap_get(a, "windows"), *rc = fl_ymap_get(a, "recovery");
+
+	if (w && w->type == FL_Y_SEQ && w->n) {
+		s->nines = calloc(w->n, sizeof(*s->nines));
+		if (!s->nines)
+			return -ENOMEM;
+		for (; s->n_nines < w->n; s->n_nines++)
+			load_nines(w->items[s->n_nines], &s->nines[s->n_nines]);
+	}
+	if (rc && rc->type == FL_Y_SEQ && rc->n) {
+		s->recovery = calloc(rc->n, sizeof(*s->recovery));
+		if (!s->recovery)
+			return -ENOMEM;
+		for (; s->n_recovery < rc->n; s->n_recovery++)
+			load_recovery(rc->items[s->n_recovery], &s->recovery[s->n_recovery]);
+	}
+	return 0;
+}
+
 int fl_summary_load(const char *path, struct fl_suite *s, struct fl_err *err)
 {
 	struct fl_ydoc *d = NULL;
@@ -187,7 +346,8 @@ int fl_summary_load(const char *path, struct fl_suite *s, struct fl_err *err)
 		fl_ynum(fl_ymap_get(fl_ymap_get(r, "availability"), "ops"), &s->avail_ops);
 		fl_ynum(fl_ymap_get(fl_ymap_get(r, "availability"), "time"), &s->avail_time);
 	}
-	ret = load_cases(d, fl_ymap_get(r, "checks"), s, err);
+	ret = load_availability(fl_ymap_get(r, "availability"), s) ?:
+		      load_cases(d, fl_ymap_get(r, "checks"), s, err);
 out:
 	fl_yaml_free(d);
 	return ret;
@@ -201,6 +361,12 @@ void fl_suite_free_cases(struct fl_suite *s)
 	free(s->transport);
 	s->transport = NULL;
 	s->n_transport = 0;
+	free(s->nines);
+	s->nines = NULL;
+	s->n_nines = 0;
+	free(s->recovery);
+	s->recovery = NULL;
+	s->n_recovery = 0;
 }
 
 static void junit_prop(FILE *f, const char *k, const char *v)
