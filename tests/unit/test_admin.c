@@ -140,9 +140,11 @@ static void test_refusals(void **state)
 		{ "n2 firewall drop --port", "--port needs a value" },
 		{ "n2 firewall drop --from 198.18.0.1/24", "198.18.0.1/24" },
 		{ "n2 hosts n1", "expected NAME ADDR" },
-		{ "n2 hosts n1 8.8.8.8", "8.8.8.8 is outside the lab" },
-		{ "n2 hosts n1 10.0.0.1", "outside the lab" },
-		{ "n2 hosts n1 2001:db8::1", "outside the lab" },
+		/* outside the lab: reserved addresses (240/4, 0/8, link-local) that
+		 * no test ever sends to */
+		{ "n2 hosts n1 240.0.0.1", "240.0.0.1 is outside the lab" },
+		{ "n2 hosts n1 0.0.0.1", "outside the lab" },
+		{ "n2 hosts n1 fe80::1", "outside the lab" },
 		{ "n2 hosts n1 198.18.0", "'198.18.0' is not an IPv4 or IPv6 address" },
 		{ "n2 hosts n1 N3", "'N' not allowed" },
 		{ "n2 hosts -n1 198.18.0.9", "is not a host name" },

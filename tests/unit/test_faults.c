@@ -435,7 +435,7 @@ static void test_check_without_lab(void **ctx)
 	assert_int_equal(check("loss 5% --from 198.19.255.1 --to 198.18.0.0/24", "demo", &e), 0);
 	assert_int_equal(check("loss 5% --to fdfa:11ac::2", "demo", &e), 0);
 	assert_int_equal(check("loss 5% --from 198.18.0.1 --to fdfa:11ac::2", "demo", &e), -EINVAL);
-	assert_int_equal(check("loss 5% --from 10.0.0.1", "demo", &e), -EINVAL);
+	assert_int_equal(check("loss 5% --from 240.0.0.1", "demo", &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "outside lab demo"));
 	assert_int_equal(check("loss 5% --from N1", "demo", &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "N1"));

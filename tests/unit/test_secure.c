@@ -197,7 +197,7 @@ static void test_inject_resolve(void **state)
 	assert_int_equal(fl_inject_resolve(&in, lab6, &pk, &e), 0);
 	assert_string_equal(inet_ntop(AF_INET6, pk.src, a, sizeof(a)), "fdfa:11ac::ffff");
 	/* sources outside the lab are refused: no answer may leave it */
-	assert_int_equal(inject_words(&in, "--to n2 --from 10.1.2.3 --proto tcp --port 1", &e), 0);
+	assert_int_equal(inject_words(&in, "--to n2 --from 240.0.0.3 --proto tcp --port 1", &e), 0);
 	assert_int_equal(fl_inject_resolve(&in, lab, &pk, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "outside lab sec"));
 	assert_int_equal(inject_words(&in, "--to n9 --proto tcp --port 1", &e), 0);
