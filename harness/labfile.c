@@ -16,8 +16,6 @@ struct lctx {
 	struct fl_labfile *lf;
 };
 
-static const char *const profile_kinds[] = { "delay", "loss", "rate" };
-
 static int node_index(const struct fl_labfile *lf, const char *name)
 {
 	for (size_t i = 0; i < lf->n_nodes; i++)
@@ -290,8 +288,9 @@ static int validate_profile(const struct fl_lprofile *p, const struct fl_lab *la
 	struct fl_err e;
 	int ret = f ? 0 : -ENOMEM;
 
-	for (size_t k = 0; !ret && k < sizeof(profile_kinds) / sizeof(profile_kinds[0]); k++) {
-		if (!fl_lprofile_words(p, profile_kinds[k], 0, words, sizeof(words)))
+	/* every kind of the table that the profile gives a value for */
+	for (size_t k = 0; !ret && fl_fault_kinds[k]; k++) {
+		if (!fl_lprofile_words(p, fl_fault_kinds[k]->name, 0, words, sizeof(words)))
 			continue;
 		if (fl_fault_parse(f, split(words, argv, 64), argv, lab, &e)) {
 			fl_err_set(err, "%s:%d:%d: %s", file, p->line, p->col, e.msg);
@@ -372,10 +371,9 @@ int fl_labfile_apply(const struct fl_labfile *lf, const char *lab, uint64_t seed
 		out = msg = NULL;
 	}
 	for (size_t i = 0; !ret && i < lf->n_profiles; i++)
-		for (size_t k = 0; !ret && k < sizeof(profile_kinds) / sizeof(profile_kinds[0]);
-		     k++)
-			if (fl_lprofile_words(&lf->profiles[i], profile_kinds[k],
-					      seed ? seed + i * 3 + k : 0, words, sizeof(words)))
+		for (size_t k = 0; !ret && fl_fault_kinds[k]; k++)
+			if (fl_lprofile_words(&lf->profiles[i], fl_fault_kinds[k]->name,
+					      seed ? seed + i * 64 + k : 0, words, sizeof(words)))
 				ret = apply_fault(&t, words, err);
 	return ret;
 }

@@ -134,46 +134,22 @@ static int proc_heal(struct fl_step_ctx *c, const struct fl_step *st, char *coun
 	return proc_each(c, st, FL_PROC_HEAL, err);
 }
 
-const struct fl_step_ops fl_step_kill = {
-	.key = "kill",
-	.help = "SIGKILL the target's processes on these nodes; heal starts them again",
-	.needs_lab = true,
-	.parse = proc_parse,
-	.apply = proc_apply,
-	.heal = proc_heal,
-	.validate = proc_validate,
-	.node_field = proc_field,
-};
+/* kill, pause and stop heal (start again, SIGCONT); restart has no heal */
+#define PROC_STEP(k, h, healer)                                                                   \
+	{                                                                                         \
+		.key = k, .help = h, .needs_lab = true, .parse = proc_parse, .apply = proc_apply, \
+		.heal = healer, .validate = proc_validate, .node_field = proc_field,              \
+	}
 
-const struct fl_step_ops fl_step_pause = {
-	.key = "pause",
-	.help = "SIGSTOP the target's processes on these nodes (a GC pause); heal: SIGCONT",
-	.needs_lab = true,
-	.parse = proc_parse,
-	.apply = proc_apply,
-	.heal = proc_heal,
-	.validate = proc_validate,
-	.node_field = proc_field,
-};
-
-const struct fl_step_ops fl_step_stop = {
-	.key = "stop",
-	.help = "the same as pause: SIGSTOP, and SIGCONT when healed",
-	.needs_lab = true,
-	.parse = proc_parse,
-	.apply = proc_apply,
-	.heal = proc_heal,
-	.validate = proc_validate,
-	.node_field = proc_field,
-};
-
-const struct fl_step_ops fl_step_restart = {
-	.key = "restart",
-	.help = "stop the target's processes on these nodes (SIGTERM, grace, SIGKILL) and start "
-		"them again",
-	.needs_lab = true,
-	.parse = proc_parse,
-	.apply = proc_apply,
-	.validate = proc_validate,
-	.node_field = proc_field,
-};
+const struct fl_step_ops fl_step_kill = PROC_STEP(
+	"kill", "SIGKILL the target's processes on these nodes; heal starts them again", proc_heal);
+const struct fl_step_ops fl_step_pause = PROC_STEP(
+	"pause", "SIGSTOP the target's processes on these nodes (a GC pause); heal: SIGCONT",
+	proc_heal);
+const struct fl_step_ops fl_step_stop =
+	PROC_STEP("stop", "the same as pause: SIGSTOP, and SIGCONT when healed", proc_heal);
+const struct fl_step_ops fl_step_restart =
+	PROC_STEP("restart",
+		  "stop the target's processes on these nodes (SIGTERM, grace, SIGKILL) and start "
+		  "them again",
+		  NULL);
