@@ -127,7 +127,10 @@ static void put_seq(struct fl_out *o, const struct fl_ynode *seq)
 
 	if (!seq || seq->type != FL_Y_SCALAR || fl_yis_null(seq))
 		return;
-	if (seq->plain && !fl_ynum(seq, &d) && d == (double)(int64_t)d)
+	/* an integer that fits int64 is echoed as a number (the range check
+	 * first: casting 1e300 is undefined) */
+	if (seq->plain && !fl_ynum(seq, &d) && d >= -9.2e18 && d <= 9.2e18 &&
+	    d == (double)(int64_t)d)
 		fl_out_i64(o, "seq", (int64_t)d);
 	else
 		fl_out_str(o, "seq", seq->text);

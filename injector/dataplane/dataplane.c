@@ -53,6 +53,7 @@ struct fl_dp {
 	int n_live;
 	int n_points;
 	struct fl_point points[FL_DP_MAX_POINTS];
+	int grace_outer, grace_inner; /* see dp_grace(); -1 until first used */
 };
 
 int fl_dp_open(struct fl_dp **out, unsigned int dirs)
@@ -75,6 +76,7 @@ int fl_dp_open(struct fl_dp **out, unsigned int dirs)
 		errno = -err;
 	}
 	dp->dirs = dirs;
+	dp->grace_outer = dp->grace_inner = -1;
 	if (!dp->skel) {
 		err = -errno;
 		pr_err("loading the BPF data plane: %s (run fallacy doctor; needs root, BTF, clsact)",
@@ -92,6 +94,10 @@ void fl_dp_close(struct fl_dp *dp)
 		return;
 	for (int i = 0; i < dp->n_points; i++)
 		close(dp->points[i].nsfd);
+	if (dp->grace_outer >= 0)
+		close(dp->grace_outer);
+	if (dp->grace_inner >= 0)
+		close(dp->grace_inner);
 	free(dp->port_keys[0]);
 	free(dp->port_keys[1]);
 	dataplane_bpf__destroy(dp->skel);
@@ -722,11 +728,42 @@ int fl_dp_renew(struct fl_dp *dp)
 	return lease_write(dp, dp->live, dp->n_live);
 }
 
+/* Wait until no program still runs with what it read before the last
+ * update. A program that loaded the old generation just before the flip
+ * may drop one more packet with a removed rule; fault del reads the final
+ * counters after this, so they hold that packet too. Userspace has no
+ * synchronize_rcu(), but the kernel waits for running programs on every
+ * update of a map-in-map (maybe_wait_bpf_programs() in kernel/bpf/syscall.c;
+ * the kernel's own selftests use the same trick, kern_sync_rcu()). */
+static int dp_grace(struct fl_dp *dp)
+{
+	__u32 zero = 0;
+	int fd;
+
+	if (dp->grace_inner < 0) {
+		dp->grace_inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fl_grace_in", sizeof(__u32),
+						 sizeof(__u32), 1, NULL);
+		if (dp->grace_inner < 0)
+			return -errno;
+	}
+	if (dp->grace_outer < 0) {
+		LIBBPF_OPTS(bpf_map_create_opts, o, .inner_map_fd = dp->grace_inner);
+
+		dp->grace_outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "fl_grace",
+						 sizeof(__u32), sizeof(__u32), 1, &o);
+		if (dp->grace_outer < 0)
+			return -errno;
+	}
+	fd = dp->grace_inner;
+	return bpf_map_update_elem(dp->grace_outer, &zero, &fd, BPF_ANY) ? -errno : 0;
+}
+
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n)
 {
 	struct bpf_map *conf_map = dp->skel->maps.fl_conf, *rmap = dp->skel->maps.fl_rules;
 	struct fl_conf conf;
 	__u32 zero = 0, idle, key;
+	bool gone = false;
 	int err;
 
 	if (n < 0 || n > FL_MAX_RULES)
@@ -745,6 +782,11 @@ int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n)
 	err = write_index(dp, rules, n, idle, &conf);
 	if (err)
 		return err;
+	for (int i = 0; i < dp->n_live && !gone; i++) {
+		gone = true;
+		for (int j = 0; j < n && gone; j++)
+			gone = rules[j].slot != dp->live[i];
+	}
 	for (int i = 0; i < n; i++)
 		dp->live[i] = rules[i].slot;
 	dp->n_live = n;
@@ -760,7 +802,10 @@ int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n)
 	if (err)
 		return err;
 	conf.gen = idle;
-	return bpf_map__update_elem(conf_map, &zero, sizeof(zero), &conf, sizeof(conf), BPF_ANY);
+	err = bpf_map__update_elem(conf_map, &zero, sizeof(zero), &conf, sizeof(conf), BPF_ANY);
+	/* a rule gone: when this returns, no packet meets it any more (the
+	 * wait costs a grace period, ~15 ms, so only on removal) */
+	return err ? err : gone ? dp_grace(dp) : 0;
 }
 
 int fl_dp_slot_reset(struct fl_dp *dp, uint32_t slot)

@@ -82,7 +82,8 @@ struct fl_dp_acct {
 /* Every accounting entry (malloc'ed array, *n may be 0). */
 int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n);
 /* Replace the whole rule table (already in evaluation order): write the
- * idle generation, then flip. */
+ * idle generation, flip, and when a rule went away, wait until no program runs with
+ * the old table (a removed rule's counters read after this are final). */
 int fl_dp_load_rules(struct fl_dp *dp, const struct fl_rule *rules, int n);
 /* Leases (rule.h): every rule loaded from now on expires lease_ns after
  * its last renewal (0: never, --lease none). The default of a new data

@@ -233,6 +233,10 @@ static void test_refusals(void **state)
 	expect(c, "{\"verb\":\"ad\",\"seq\":3}", -EINVAL,
 	       "{\"ok\":false,\"seq\":3,\"error\":\"request:1:10: unknown verb 'ad' (did you mean "
 	       "'add'?)\"}");
+	/* a seq beyond int64 is echoed as written, not cast (UB, found by
+	 * fuzz_control) */
+	expect(c, "{\"verb\":\"ad\",\"seq\":1e300}", -EINVAL, "{\"ok\":false,\"seq\":\"1e300\"");
+	expect(c, "{\"verb\":\"ad\",\"seq\":-1e19}", -EINVAL, "{\"ok\":false,\"seq\":\"-1e19\"");
 	expect(c, "{\"verb\":\"add\",\"faul\":\"loss 1%\"}", -EINVAL,
 	       "unknown key 'faul' in request (did you mean 'fault'?)");
 	expect(c, "{\"verb\":\"add\"}", -EINVAL, "add: no 'fault'");
