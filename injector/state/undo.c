@@ -39,7 +39,8 @@
 #define MAX_WORDS 64
 
 struct undo_rec {
-	char *line; /* the record as written */
+	char *line; /* the record as written, without its owner tag */
+	char *owner; /* "sup:PID:START" of an "@sup:PID:START KIND ..." record, or NULL */
 	int argc;
 	char *argv[MAX_WORDS];
 	int active; /* not cancelled, not a "cancel" line */
@@ -535,6 +536,15 @@ static size_t split_records(char *text, size_t len, struct undo_rec *recs)
 
 	while (p < text + len && (nl = memchr(p, '\n', text + len - p))) {
 		*nl = '\0';
+		recs[n].owner = NULL;
+		if (*p == '@') { /* "@OWNER KIND ...": the writer's tag */
+			char *sp = strchr(p, ' ');
+
+			recs[n].owner = p + 1;
+			if (sp)
+				*sp = '\0';
+			p = sp ? sp + 1 : nl;
+		}
 		if (*p) {
 			recs[n].line = strdup(p);
 			recs[n].argc = 0;
@@ -595,6 +605,28 @@ int fl_undo_plan(char *text, size_t len, void (*cb)(void *arg, const char *rec, 
 			;
 		cb(arg, recs[i].line, o->kind && recs[i].argc >= o->min_args);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(recs[i].line);
+	free(recs);
+	return 0;
+}
+
+int fl_undo_owned(char *text, size_t len, bool (*dead)(const char *owner),
+		  void (*cb)(void *arg, const char *rec), void *arg)
+{
+	struct undo_rec *recs;
+	size_t cap = 1, n;
+
+	for (size_t i = 0; i < len; i++)
+		cap += text[i] == '\n';
+	recs = calloc(cap, sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	n = split_records(text, len, recs);
+	mark_active(recs, n);
+	for (size_t i = n; i-- > 0;)
+		if (recs[i].active && recs[i].owner && dead(recs[i].owner))
+			cb(arg, recs[i].line);
 	for (size_t i = 0; i < n; i++)
 		free(recs[i].line);
 	free(recs);

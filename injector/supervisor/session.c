@@ -558,8 +558,13 @@ static bool lab_has_stale_filters(const struct fl_target *t)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "tcfilter ", 9);
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *rec = line;
+
+		if (*rec == '@' && strchr(rec, ' ')) /* the writer's tag */
+			rec = strchr(rec, ' ') + 1;
+		found = !strncmp(rec, "tcfilter ", 9);
+	}
 	fclose(f);
 	return found;
 }
