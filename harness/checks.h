@@ -28,6 +28,14 @@ struct fl_op {
 	uint64_t process;
 	char value[64];
 	bool skipped;
+	/* an operation of the history: its function ("": the op's name), key
+	 * ("": none), a cas's expected value; a read (get) or a cas expecting
+	 * nothing has value (expect) "" and prints null; unknown: its effect is
+	 * unknown (type info) */
+	char f[8];
+	char key[48];
+	char expect[64];
+	bool unknown;
 };
 
 /* A window during which a fault (or partition) was active. */

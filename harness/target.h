@@ -75,6 +75,13 @@ struct fl_top {
 	size_t n_env;
 	uint64_t weight; /* mix: (default 1) */
 	bool uses_value; /* its run has {{value}}: recorded as the op's value */
+	/* its function in the history (docs/consistency.md): read, write,
+	 * cas, get, put, append, or "" (none: not part of the history). A read's (get's) stdout is the value it read (empty: nothing);
+	 * a cas prints the value it expected and writes {{value}}. Exit 0:
+	 * ok; 1: failed (a write took no effect, a cas's compare did not
+	 * match); any other status or a timeout: unknown (info) */
+	char f[8];
+	char *key; /* a template: the key in the history, NULL: none */
 };
 
 struct fl_sut {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# A run's ops.jsonl is a history (docs/consistency.md): the target's ops
+# with an f (etcd's write, read and txn-based cas on the register r) carry
+# the value a read returned and a cas's [expected, new]; each client is a
+# process that never has two operations open and is renumbered after an
+# operation of unknown outcome; `fallacy check linearizable` reads the file
+# as it is.
+load test_helper/common
+
+setup() {
+	cd "$BATS_TEST_DIRNAME/../.."
+	OUT="$BATS_TEST_TMPDIR/results"
+}
+
+teardown() {
+	fl_cleanup_all
+}
+
+# What the history holds, per f and type, for the test's output.
+history_counts() {
+	jq -s -r 'map(select(.f)) | group_by(.f) |
+		map("\(.[0].f): " + (group_by(.type) | map("\(.[0].type) \(length)") | join(", "))) |
+		join("; ")' "$1"
+}
+
+@test "etcd on 3 nodes under a partition writes a history with values, a new process after info, that check linearizable accepts" {
+	fl_require_root
+	command -v etcd >/dev/null || skip "etcd not installed (make deps)"
+	lab=$(fl_lab_name y)
+	run -0 "$FALLACY" run tests/data/scenarios/history-cut.yaml --target scenarios/targets/etcd.yaml \
+		--out "$OUT" --lab "$lab" --seed 16
+	ops="$OUT/ops.jsonl"
+	echo "# history: $(history_counts "$ops")" >&3
+	# reads carry what they read: every ok read has a value, and some
+	# read a value that a write or cas of the run wrote
+	run -0 jq -s -e 'map(select(.f == "read" and .type == "ok")) | length > 0 and all(has("value"))' "$ops"
+	run -0 jq -s -e '(map(select(.f == "write" or .f == "cas") | .value | if type == "array" then .[1] else . end)) as $w |
+		map(select(.f == "read" and .type == "ok" and .value != null) | .value) |
+		length > 0 and all(. as $v | $w | index([$v]) != null)' "$ops"
+	# a cas carries [expected, new]; the ops without f (put) are not of the history
+	run -0 jq -s -e 'map(select(.f == "cas")) | length > 0 and all(.value | type == "array" and length == 2)' "$ops"
+	run -0 jq -s -e 'map(select(.op == "put")) | length > 0 and all(has("f") | not)' "$ops"
+	run -0 jq -s -e 'map(select(.f)) | all(.key == "r")' "$ops"
+	fl_assert_processes "$ops"
+	# n3 is cut off from 3 s to 7 s: operations of unknown outcome (info),
+	# after which n3's clients go on under new (larger) process numbers
+	run -0 jq -s -r 'map(select(.node == "n3" and .type == "info")) | length' "$ops"
+	echo "# n3: $output operations of unknown outcome" >&3
+	run -0 jq -s -e 'map(select(.node == "n3")) as $n3 | $n3 | map(select(.type == "info")) |
+		length > 0 and any(. as $i | $n3 | any(.start_ns > $i.end_ns and .process > $i.process))' "$ops"
+	# etcd is linearizable
+	run -0 "$FALLACY" check linearizable "$ops"
+	assert_output --regexp '^linearizable: yes \([0-9]+ operations, 1 key'
+	fl_assert_lab_gone "$lab"
+}
