@@ -52,6 +52,10 @@ struct fl_case {
 	char measured[128];
 	char bound[160];
 	char message[640];
+	/* history checks: the offending operations (a JSON array, and one
+	 * per line for people); "" when none */
+	char offending[2048];
+	char offending_text[2048];
 };
 
 struct fl_tcost; /* transport.h */

@@ -41,7 +41,7 @@ history_counts() {
 	# a cas carries [expected, new]; the ops without f (put) are not of the history
 	run -0 jq -s -e 'map(select(.f == "cas")) | length > 0 and all(.value | type == "array" and length == 2)' "$ops"
 	run -0 jq -s -e 'map(select(.op == "put")) | length > 0 and all(has("f") | not)' "$ops"
-	run -0 jq -s -e 'map(select(.f)) | all(.key == "r")' "$ops"
+	run -0 jq -s -e 'map(select(.f)) | all(.key | test("^r[0-3]$"))' "$ops"
 	fl_assert_processes "$ops"
 	# n3 is cut off from 3 s to 7 s: operations of unknown outcome (info),
 	# after which n3's clients go on under new (larger) process numbers
@@ -49,8 +49,50 @@ history_counts() {
 	echo "# n3: $output operations of unknown outcome" >&3
 	run -0 jq -s -e 'map(select(.node == "n3")) as $n3 | $n3 | map(select(.type == "info")) |
 		length > 0 and any(. as $i | $n3 | any(.start_ns > $i.end_ns and .process > $i.process))' "$ops"
-	# etcd is linearizable
+	# etcd is linearizable: the scenario's checks said so (the run exited
+	# 0), in summary.json with the history's size, and so does the command
+	run -0 jq -r '.checks[] | "\(.kind) \(.pass) \(.measured)"' "$OUT/summary.json"
+	assert_output "linearizable true linearizable
+lost-writes true 0
+stale-reads true 0"
+	run -0 jq -r '.checks[0].message' "$OUT/summary.json"
+	assert_output --regexp '^measured linearizable \([0-9]+ operations, 4 keys\)'
 	run -0 "$FALLACY" check linearizable "$ops"
-	assert_output --regexp '^linearizable: yes \([0-9]+ operations, 1 key'
+	assert_output --regexp '^linearizable: yes \([0-9]+ operations, 4 keys'
+	fl_assert_lab_gone "$lab"
+}
+
+@test "redis with reads from the replicas during a partition of the primary: stale reads detected, the offending operations in summary.json, junit and the report" {
+	fl_require_root
+	command -v redis-server >/dev/null || skip "redis-server not installed (make deps)"
+	lab=$(fl_lab_name y)
+	# the target's reads go to the node's own server (a replica on n2, n3)
+	sed 's/-h {{node:primary}} -p 6379 -a s3cr3t --no-auth-warning get r{{register}})/-h {{ip}} -p 6379 -a s3cr3t --no-auth-warning get r{{register}})/' \
+		scenarios/targets/redis.yaml >"$BATS_TEST_TMPDIR/redis-replicas.yaml"
+	run -0 grep -c 'h {{ip}} -p 6379 -a s3cr3t --no-auth-warning get r{{register}})' "$BATS_TEST_TMPDIR/redis-replicas.yaml"
+	# expected to fail: exit 1, like any check that fails
+	run -1 "$FALLACY" run tests/data/scenarios/history-primary-cut.yaml \
+		--target "$BATS_TEST_TMPDIR/redis-replicas.yaml" --out "$OUT" --lab "$lab" --seed 16
+	echo "# history: $(history_counts "$OUT/ops.jsonl")" >&3
+	run -0 jq -r '.checks[] | select(.kind == "stale-reads") | "\(.pass) \(.measured)"' "$OUT/summary.json"
+	echo "# stale reads: $output" >&3
+	assert_output --regexp '^false [1-9][0-9]*$'
+	# each listed stale read is an ok read of ops.jsonl, with the newer
+	# acknowledged write it missed, which completed before the read began
+	run -0 jq -e '.checks[] | select(.kind == "stale-reads") | .offending |
+		(map(select(.why == "stale read")) | length > 0 and all(.f == "read" and .type == "ok")) and
+		(map(select(.why == "newer write it missed")) | length > 0 and all(.type == "ok"))' "$OUT/summary.json"
+	run -0 jq -r '.checks[] | select(.kind == "stale-reads") | .offending |
+		[.[] | select(.why == "stale read")][0].line' "$OUT/summary.json"
+	line=$output
+	run -0 jq -e -s --argjson l "$line" '.[$l - 1] | .f == "read" and .type == "ok"' "$OUT/ops.jsonl"
+	run -0 jq -e -r '.checks[] | select(.kind == "stale-reads") | .offending as $o |
+		($o | map(select(.why == "stale read"))[0]) as $r | ($o | map(select(.why == "newer write it missed"))[0]) as $w |
+		$w.end_ns < $r.start_ns' "$OUT/summary.json"
+	# linearizable fails too, naming the anomaly
+	run -0 jq -r '.checks[] | select(.kind == "linearizable") | "\(.pass) \(.measured)"' "$OUT/summary.json"
+	assert_output "false not linearizable"
+	run -0 grep -c "stale read: process" "$OUT/report.html"
+	run -0 grep -c "stale read: process" "$OUT/junit.xml"
 	fl_assert_lab_gone "$lab"
 }
