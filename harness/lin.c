@@ -101,12 +101,6 @@ struct key_search {
 	uint64_t *end; /* per op: its return (required), its deadline (optional:
 			* never happened if not linearized by then), or NEVER */
 	bool *required;
-	/* per op: -2, or it is a write nobody observes (it can only have made
-	 * a failed cas fail): all of them write one value nobody reads (JUNK)
-	 * and are taken in call order, so which of them did is no choice
-	 * (-1: the first of them, else the one before) */
-	int *junk_prev;
-	int last_junk;
 	size_t n;
 	bool unique; /* writes write different values */
 	bool no_memo;
@@ -390,24 +384,11 @@ static int take(struct search *s, struct entry *e, int before, int after, bool d
 	return 1;
 }
 
-#define JUNK (FL_HVAL_NULL - 1) /* a register value no read or cas names */
-
 /* Try to linearize the call entry e in *state: 1 done, 0 not. */
 static int try_call(struct search *s, struct entry *e, int *state)
 {
 	const struct fl_hop *op = &s->ops[s->k->ops[e->op]];
-	int prev = s->k->junk_prev[e->op], next, ok;
-
-	if (prev >= 0 && !(s->bits[prev / 64] & (1ULL << (prev % 64))))
-		return 0; /* the unobserved writes in call order */
-	/* an optional cas of unknown outcome that would not swap changes
-	 * nothing: leaving it for later (or never) covers that */
-	if (op->f == FL_HF_CAS && op->result == FL_HR_INFO && !s->k->required[e->op] &&
-	    s->k->model == FL_LIN_REGISTER && *state != op->expect)
-		return 0;
-	ok = model_step(s->k, op, *state, &next);
-	if (prev > -2)
-		next = JUNK;
+	int next, ok = model_step(s->k, op, *state, &next);
 
 	if (ok > 0)
 		ok = take(s, e, *state, next, false);
@@ -592,18 +573,6 @@ static uint64_t last_failed_cas(const struct fl_history *h, const int *ops, size
 	return t;
 }
 
-/* Does a failed cas expect v (then a write of v is not just any value)? */
-static bool failed_cas_expects(const struct fl_history *h, const int *ops, size_t n, int v)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct fl_hop *op = &h->ops[ops[i]];
-
-		if (op->f == FL_HF_CAS && op->result == FL_HR_FAIL && op->expect == v)
-			return true;
-	}
-	return false;
-}
-
 /* Fails take no effect (cas aside: its compare failed), info reads
  * constrain nothing. An info write is optional: it may take effect any time
  * after its call, or never. What bounds it: with unique values, one whose
@@ -637,13 +606,7 @@ static bool classify(struct key_search *k, const int *all, size_t n, bool unique
 		return true;
 	}
 	k->end[k->n] = fcas;
-	if (fcas <= op->call)
-		return false;
-	if (!kv && op->f == FL_HF_WRITE && !failed_cas_expects(k->h, all, n, op->value)) {
-		k->junk_prev[k->n] = k->last_junk;
-		k->last_junk = (int)k->n;
-	}
-	return true;
+	return fcas > op->call;
 }
 
 static int key_ops(const struct fl_history *h, int key, bool kv, struct key_search *k)
@@ -657,14 +620,10 @@ static int key_ops(const struct fl_history *h, int key, bool kv, struct key_sear
 	k->ops = malloc((h->n + 1) * sizeof(*k->ops));
 	k->end = malloc((h->n + 1) * sizeof(*k->end));
 	k->required = malloc((h->n + 1) * sizeof(*k->required));
-	k->junk_prev = malloc((h->n + 1) * sizeof(*k->junk_prev));
-	if (!all || !k->ops || !k->end || !k->required || !k->junk_prev) {
+	if (!all || !k->ops || !k->end || !k->required) {
 		free(all);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i <= h->n; i++)
-		k->junk_prev[i] = -2;
-	k->last_junk = -1;
 	for (size_t i = 0; i < h->n; i++)
 		if (h->ops[i].key == key)
 			all[n++] = (int)i;
@@ -896,7 +855,6 @@ static int check_key(struct job *j, int key)
 	free(k.ops);
 	free(k.end);
 	free(k.required);
-	free(k.junk_prev);
 	return ret;
 }
 
@@ -943,7 +901,6 @@ static int explain(struct job *j, int key, struct fl_lin_result *r)
 		free(k.ops);
 		free(k.end);
 		free(k.required);
-		free(k.junk_prev);
 		return -ENOMEM;
 	}
 	if (j->anomaly[key].kind != FL_ANOM_NONE) {
@@ -984,7 +941,6 @@ static int explain(struct job *j, int key, struct fl_lin_result *r)
 	free(k.ops);
 	free(k.end);
 	free(k.required);
-	free(k.junk_prev);
 	return 0;
 }
 
