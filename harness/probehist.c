@@ -33,6 +33,9 @@ void fl_clients_done(struct fl_clients *c, size_t k, bool unknown)
 void fl_first_line(char *s)
 {
 	s[strcspn(s, "\r\n")] = 0;
+	for (; *s; s++) /* what a faulty wire delivered stays one JSON string */
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
 }
 
 void fl_probe_outcome(const struct fl_top *t, uint64_t seq, const char *key, enum fl_op_status st,

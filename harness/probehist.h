@@ -33,7 +33,8 @@ size_t fl_clients_take(struct fl_clients *c);
 /* Client k's run ended: free again; retired when its effect is unknown. */
 void fl_clients_done(struct fl_clients *c, size_t k, bool unknown);
 
-/* The first line of what a run printed, without newline or CR, in place. */
+/* The first line of what a run printed, without newline or CR, in place;
+ * bytes other than printable ASCII become '?' (a tampered reply). */
 void fl_first_line(char *s);
 
 /* The history members of a run of op t that ended with status st and exit

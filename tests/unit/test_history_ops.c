@@ -107,6 +107,12 @@ static void test_outcome_values_and_types(void **state)
 	(void)state;
 	fl_first_line(line);
 	assert_string_equal(line, "17");
+	{
+		char bad[] = "1\xff\x01\xc3\xa9x\n";
+
+		fl_first_line(bad);
+		assert_string_equal(bad, "1????x");
+	}
 	outcome(&rd, FL_OP_OK, 0, "17", &op);
 	assert_string_equal(op.f, "read");
 	assert_string_equal(op.key, "r");
