@@ -505,6 +505,7 @@ static void checks_table(FILE *f, const struct fl_suite *s)
 			fputs("<pre class=\"offending\">", f);
 			fl_xml_str(f, c->offending_text);
 			fputs("</pre>", f);
+			fl_report_offending(f, c);
 		}
 		fputs("</td></tr>\n", f);
 	}

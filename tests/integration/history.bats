@@ -93,6 +93,8 @@ stale-reads true 0"
 	run -0 jq -r '.checks[] | select(.kind == "linearizable") | "\(.pass) \(.measured)"' "$OUT/summary.json"
 	assert_output "false not linearizable"
 	run -0 grep -c "stale read: process" "$OUT/report.html"
+	# and drawn: the offending window, one lane per process
+	run -0 grep -c '<svg class="offending"' "$OUT/report.html"
 	run -0 grep -c "stale read: process" "$OUT/junit.xml"
 	fl_assert_lab_gone "$lab"
 }

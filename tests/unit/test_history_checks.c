@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "results.h"
 #include "scenario.h"
 
 /* One whole operation of ops.jsonl on register r. */
@@ -133,6 +134,38 @@ static const char lost[] = OP(10, 20, 1, "ok", "write", "1") OP(30, 40, 1, "ok",
 	OP(35, 45, 3, "fail", "write", "4") /* failed: not acknowledged */
 	OP(50, 60, 2, "ok", "read", "2") OP(150, 160, 2, "ok", "read", "1");
 
+/* The report draws the listed operations, each once, the read in red. */
+static void test_report_draws_the_offending_operations(void **state)
+{
+	struct fl_check_result res;
+	struct fl_case c;
+	char *buf = NULL;
+	size_t len = 0, rects = 0;
+	FILE *f;
+
+	(void)state;
+	eval(FL_CHECK_STALE_READS, "== 0", stale, 0, &res);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.offending, sizeof(c.offending), "%s", res.offending);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	fl_report_offending(f, &c);
+	fclose(f);
+	for (const char *p = buf; (p = strstr(p, "<rect ")); p++)
+		rects++;
+	assert_int_equal(rects, 3); /* the read, the write it missed, the write of 1 */
+	assert_non_null(strstr(buf, "fill=\"#e05050\"><title>stale read: read 1 (line 3)"));
+	assert_non_null(strstr(buf, ">process 2</text>"));
+	free(buf);
+	c.offending[0] = 0; /* nothing listed: nothing drawn */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	fl_report_offending(f, &c);
+	fclose(f);
+	assert_int_equal(len, 0);
+	free(buf);
+}
+
 static void test_lost_write_detected_after_the_heal(void **state)
 {
 	struct fl_check_result res;
@@ -221,6 +254,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_correct_history_passes_all),
 		cmocka_unit_test(test_stale_read_detected_with_its_operations),
+		cmocka_unit_test(test_report_draws_the_offending_operations),
 		cmocka_unit_test(test_lost_write_detected_after_the_heal),
 		cmocka_unit_test(test_no_history_is_a_failure_that_says_why),
 		cmocka_unit_test(test_yaml_of_the_checks),
