@@ -36,6 +36,7 @@ struct fl_op {
 	char key[48];
 	char expect[64];
 	bool unknown;
+	bool no_match; /* a cas whose compare did not match: served (status ok), type fail */
 };
 
 /* A window during which a fault (or partition) was active. */

@@ -53,8 +53,14 @@ void fl_probe_outcome(const struct fl_top *t, uint64_t seq, const char *key, enu
 		snprintf(op->value, sizeof(op->value), "%s", st == FL_OP_OK ? out : "");
 		return;
 	}
-	if (!strcmp(t->f, "cas"))
+	if (!strcmp(t->f, "cas")) {
 		snprintf(op->expect, sizeof(op->expect), "%s", out);
+		/* the system answered: the compare did not match */
+		if (st == FL_OP_FAIL && code == 1) {
+			op->no_match = true;
+			op->status = FL_OP_OK;
+		}
+	}
 	if (st == FL_OP_FAIL && code != 1 && code != -1)
 		op->unknown = true;
 }

@@ -41,7 +41,9 @@ void fl_first_line(char *s);
  * code (-1: it never ran), having printed out (its first line): t's f and
  * key; a write's (cas's new) value is seq when t's run has {{value}}; a
  * read's is out when ok; a cas expected out. Exit 1 is a failure without
- * effect, any other failure (and a timeout) of a write or cas unknown. */
+ * effect, any other failure (and a timeout) of a write or cas unknown. A
+ * cas's exit 1 (its compare did not match) is an answer: status ok (for
+ * availability), type fail (no_match). */
 void fl_probe_outcome(const struct fl_top *t, uint64_t seq, const char *key, enum fl_op_status st,
 		      int code, const char *out, struct fl_op *op);
 

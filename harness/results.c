@@ -190,7 +190,7 @@ static void op_history(struct fl_out *o, const struct fl_op *op)
 
 	if (op->process)
 		fl_out_u64(o, "process", op->process);
-	fl_out_str(o, "type", types[op->unknown ? FL_OP_TIMEOUT : st]);
+	fl_out_str(o, "type", types[op->unknown ? FL_OP_TIMEOUT : op->no_match ? FL_OP_FAIL : st]);
 	if (op->f[0]) /* an operation of the history */
 		fl_out_str(o, "f", op->f);
 	if (op->key[0])

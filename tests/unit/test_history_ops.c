@@ -94,6 +94,7 @@ static void outcome(const struct fl_top *t, enum fl_op_status st, int code, cons
 		    struct fl_op *op)
 {
 	memset(op, 0, sizeof(*op));
+	op->status = st; /* as probe_record sets it */
 	fl_probe_outcome(t, 42, "r", st, code, out, op);
 }
 
@@ -140,6 +141,11 @@ static void test_outcome_values_and_types(void **state)
 	assert_string_equal(op.expect, "9");
 	assert_string_equal(op.value, "42");
 	assert_false(op.unknown);
+	assert_true(op.no_match); /* an answer: served, of type fail */
+	assert_int_equal(op.status, FL_OP_OK);
+	outcome(&cas, FL_OP_FAIL, 2, "9", &op);
+	assert_false(op.no_match);
+	assert_int_equal(op.status, FL_OP_FAIL);
 	outcome(&plain, FL_OP_FAIL, 2, "", &op); /* not of the history */
 	assert_string_equal(op.f, "");
 	assert_string_equal(op.value, "42");
@@ -176,6 +182,9 @@ static void test_ops_lines_carry_history(void **state)
 	outcome(&cas, FL_OP_FAIL, 5, "", &op);
 	op.process = 4;
 	fl_results_op(r, &op);
+	outcome(&cas, FL_OP_FAIL, 1, "7", &op);
+	op.process = 5;
+	fl_results_op(r, &op);
 	outcome(&rd, FL_OP_OK, 0, "v1", &op);
 	op.f[0] = 0; /* an op of no history: no f */
 	fl_results_op(r, &op);
@@ -187,6 +196,9 @@ static void test_ops_lines_carry_history(void **state)
 		"\"process\":3,\"type\":\"ok\",\"f\":\"read\",\"key\":\"r\",\"value\":null}"));
 	assert_non_null(strstr(text, "\"process\":4,\"type\":\"info\",\"f\":\"cas\",\"key\":\"r\","
 				     "\"value\":[null,42]}"));
+	assert_non_null(strstr(text,
+			       "\"status\":\"ok\",\"latency_ns\":0,\"process\":5,"
+			       "\"type\":\"fail\",\"f\":\"cas\",\"key\":\"r\",\"value\":[7,42]}"));
 	assert_null(strstr(strrchr(text, '{'), "\"f\""));
 	free(text);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
