@@ -66,10 +66,14 @@ stale-reads true 0"
 	fl_require_root
 	command -v redis-server >/dev/null || skip "redis-server not installed (make deps)"
 	lab=$(fl_lab_name y)
-	# the target's reads go to the node's own server (a replica on n2, n3)
-	sed 's/-h {{node:primary}} -p 6379 -a s3cr3t --no-auth-warning get r{{register}})/-h {{ip}} -p 6379 -a s3cr3t --no-auth-warning get r{{register}})/' \
+	# the target's reads go to the node's own server (a replica on n2, n3),
+	# all on one register: every replica read after the primary's first
+	# acknowledged write of the cut is stale (not a matter of chance)
+	sed -e 's/-h {{node:primary}} -p 6379 -a s3cr3t --no-auth-warning get r{{register}})/-h {{ip}} -p 6379 -a s3cr3t --no-auth-warning get r{{register}})/' \
+		-e 's/^  registers: 4$/  registers: 1/' \
 		scenarios/targets/redis.yaml >"$BATS_TEST_TMPDIR/redis-replicas.yaml"
 	run -0 grep -c 'h {{ip}} -p 6379 -a s3cr3t --no-auth-warning get r{{register}})' "$BATS_TEST_TMPDIR/redis-replicas.yaml"
+	run -0 grep -c '^  registers: 1$' "$BATS_TEST_TMPDIR/redis-replicas.yaml"
 	# expected to fail: exit 1, like any check that fails
 	run -1 "$FALLACY" run tests/data/scenarios/history-primary-cut.yaml \
 		--target "$BATS_TEST_TMPDIR/redis-replicas.yaml" --out "$OUT" --lab "$lab" --seed 16
