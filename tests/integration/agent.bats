@@ -1,0 +1,202 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# fallacy agent --stdio in a coprocess, against a namespace pair on
+# 198.18.0.0/15: put delay and loss (measured with ping and the counters),
+# the same put again (nothing changes, counters kept), a smaller set, a
+# lease nobody renews (the faults end by themselves), kill -9 of the agent
+# (the faults end with their lease, fallacy cleanup leaves nothing).
+
+bats_require_minimum_version 1.5.0
+load test_helper/common
+
+setup() {
+	fl_require_root
+	A=aga$$$((RANDOM % 1000)) B=agb$$$((RANDOM % 1000))
+	VA=aa$$ VB=ab$$
+	ip netns add "$A"
+	ip netns add "$B"
+	ip link add "$VA" netns "$A" type veth peer name "$VB" netns "$B"
+	ip -n "$A" addr add 198.18.253.1/24 dev "$VA"
+	ip -n "$B" addr add 198.18.253.2/24 dev "$VB"
+	ip -n "$A" link set "$VA" up
+	ip -n "$B" link set "$VB" up
+	ip -n "$B" link set lo up
+	TMP=$(mktemp -d /tmp/fallacy-agent.XXXXXX)
+	AGENT_PID=
+	BEFORE=$(tc_state)
+}
+
+teardown() {
+	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+	fl_cleanup_all
+	ip netns del "$A" 2>/dev/null || true
+	ip netns del "$B" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+
+tc_state() {
+	tc -n "$B" -j qdisc show
+	tc -n "$B" -j filter show dev "$VB" ingress
+	tc -n "$B" -j filter show dev "$VB" egress
+}
+
+# The agent in a coprocess; its log in $TMP/agent.log.
+agent_start() {
+	coproc AGENT { exec "$FALLACY" -v agent --stdio 2>"$TMP/agent.log"; }
+	AGENT_IN=${AGENT[1]} AGENT_OUT=${AGENT[0]}
+}
+
+# ask JSON: one request, its answer line in $ANSWER (printed for the log).
+ask() {
+	echo "$1" >&"$AGENT_IN"
+	ANSWER=
+	read -r -t 60 ANSWER <&"$AGENT_OUT" || fail "no answer to $1 (agent log: $(cat "$TMP/agent.log"))"
+	echo "> $1" >&2
+	echo "< $ANSWER" >&2
+}
+
+ok() {
+	[ "$(jq -r .ok <<<"$ANSWER")" = true ] || fail "refused: $ANSWER"
+}
+
+TARGET='{"netns":"'
+put() { # put LEASE FAULT...: the faults as a JSON list
+	local lease=$1
+	shift
+	ask "{\"verb\":\"put\",\"target\":$TARGET$B\"},\"lease\":\"$lease\",\"faults\":$(jq -cn '$ARGS.positional' --args "$@")}"
+}
+
+# The smallest round trip of COUNT pings from A to B, in whole ms.
+min_rtt() {
+	ip netns exec "$A" ping -n -q -c "${1:-5}" -i 0.2 -W 3 198.18.253.2 |
+		sed -n 's/^rtt [^=]*= \([0-9.]*\)\/.*/\1/p' | awk '{ print int($1) }'
+}
+
+# The round trip is under 20 ms again (no delay left)
+undelayed() {
+	local r
+	r=$(min_rtt 2)
+	[ -n "$r" ] && [ "$r" -lt 20 ]
+}
+
+# A counter of fault ID on B, from the agent's list.
+counter() {
+	ask "{\"verb\":\"list\",\"target\":$TARGET$B\"}}"
+	jq -r ".faults[] | select(.id == \"$1\") | .counters.$2" <<<"$ANSWER"
+}
+
+@test "put delay and loss: ping sees both; the same put again keeps the faults and their counters; a smaller set keeps only the delay" {
+	agent_start
+	put 30s "delay 50ms --proto icmp" "loss 20% --proto icmp --dir in"
+	ok
+	[ "$(jq -c .added <<<"$ANSWER")" = '["f1","f2"]' ]
+	# measured: 200 echo requests, each delayed, a fifth of them dropped
+	read -r sent recv < <(ip netns exec "$A" ping -n -q -c 200 -i 0.01 -W 3 198.18.253.2 |
+		awk '/transmitted/ { print $1, $4 }')
+	rtt=$(min_rtt 3)
+	dropped=$(counter f2 dropped)
+	delayed=$(counter f1 delayed)
+	echo "sent $sent received $recv; dropped $dropped, delayed $delayed; min rtt $rtt ms"
+	[ "$dropped" -eq $((sent - recv)) ]
+	[ "$dropped" -ge 10 ] && [ "$dropped" -le 80 ]
+	[ "$rtt" -ge 45 ]
+	[ "$delayed" -ge "$recv" ]
+	# the same set again, in other words: nothing added or removed, counters kept
+	put 30s "loss 20%  --proto icmp --dir in" "delay 50ms --proto icmp"
+	ok
+	[ "$(jq -c '[.added, .removed, .kept]' <<<"$ANSWER")" = '[[],[],["f2","f1"]]' ]
+	[ "$(counter f2 dropped)" -eq "$dropped" ]
+	[ "$(counter f1 delayed)" -ge "$delayed" ]
+	# a smaller set: the loss goes, the delay stays
+	put 30s "delay 50ms --proto icmp"
+	ok
+	[ "$(jq -c '[.added, .removed, .kept]' <<<"$ANSWER")" = '[[],["f2"],["f1"]]' ]
+	read -r sent recv < <(ip netns exec "$A" ping -n -q -c 20 -i 0.05 -W 3 198.18.253.2 |
+		awk '/transmitted/ { print $1, $4 }')
+	rtt=$(min_rtt 3)
+	echo "after the smaller put: sent $sent received $recv; min rtt $rtt ms"
+	[ "$recv" -eq "$sent" ]
+	[ "$rtt" -ge 45 ]
+	# reset: B is as it was
+	ask "{\"verb\":\"reset\",\"target\":$TARGET$B\"}}"
+	ok
+	[ "$(jq -c .removed <<<"$ANSWER")" = '["f1"]' ]
+	fl_wait_until 30 undelayed
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+	fl_wait_until 30 test ! -e "$FALLACY_RUN_DIR/@netns-$B"
+}
+
+@test "renewed, the faults stay; no longer renewed, they end within the lease and B is as it was" {
+	agent_start
+	put 3s "delay 50ms --proto icmp"
+	ok
+	# renewed every second for twice the lease: still delayed
+	for _ in 1 2 3 4 5 6; do
+		sleep 1
+		ask "{\"verb\":\"renew\",\"target\":$TARGET$B\"}}"
+		ok
+	done
+	rtt=$(min_rtt 2)
+	echo "after 6 s of renewals: min rtt $rtt ms"
+	[ "$rtt" -ge 45 ]
+	# nobody renews: within the lease (plus a busy machine's margin) the
+	# delay is gone, and the agent took everything away
+	start=$(date +%s)
+	fl_wait_until 30 undelayed
+	echo "undelayed after $(($(date +%s) - start)) s (lease 3s)"
+	fl_wait_until 30 grep -q "lease on @netns-$B ran out" "$TMP/agent.log"
+	fl_wait_until 30 test ! -e "$FALLACY_RUN_DIR/@netns-$B"
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+	ask "{\"verb\":\"renew\",\"target\":$TARGET$B\"}}"
+	[ "$(jq -r .ok <<<"$ANSWER")" = false ]
+	[[ "$ANSWER" == *"nothing put on @netns-$B"* ]]
+}
+
+@test "kill -9 of the agent: its faults end within the lease, and fallacy cleanup leaves nothing" {
+	agent_start
+	put 3s "delay 50ms --proto icmp" "loss 5% --proto udp"
+	ok
+	rtt=$(min_rtt 2)
+	[ "$rtt" -ge 45 ]
+	sup=$(awk '$1 == "pid" { print $2 }' "$FALLACY_RUN_DIR/@netns-$B/journal")
+	kill -9 "$AGENT_PID"
+	AGENT_PID=
+	# no agent left to remove them: their own --duration (the lease) ends them
+	fl_wait_until 30 undelayed
+	run -0 "$FALLACY" cleanup --all
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+	fl_wait_until 10 bash -c "! kill -0 $sup 2>/dev/null"
+}
+
+@test "the end of stdin: the agent answers every line, waits for the lease, removes the faults and exits 0" {
+	{
+		echo '{"verb":"version","seq":1}'
+		echo '{"verb":"put","target":{"netns":"'"$B"'"},"lease":"2s","faults":["delay 50ms --proto icmp"]}'
+		printf '%s' '{"verb":"list"}' # the last line without its newline
+	} >"$TMP/in"
+	run -0 --separate-stderr "$FALLACY" agent --stdio <"$TMP/in"
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(jq -r .protocol <<<"${lines[0]}")" = 1 ]
+	[ "$(jq -c .added <<<"${lines[1]}")" = '["f1"]' ]
+	[ "$(jq -r '.targets[0].faults[0].kind' <<<"${lines[2]}")" = delay ]
+	# it exited only after the lease ran out, and took its faults with it
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+}
+
+@test "bad requests: refused with line and column, and nothing is put" {
+	agent_start
+	put 10s "delay 50ms" "lose 5%"
+	[ "$(jq -r .ok <<<"$ANSWER")" = false ]
+	[[ "$(jq -r .error <<<"$ANSWER")" == request:1:*"unknown fault 'lose' (did you mean 'loss'?)" ]]
+	ask '{"verb":"put","target":{"netns":"/tmp/elsewhere"},"faults":[]}'
+	[[ "$(jq -r .error <<<"$ANSWER")" == *"a namespace path is /run/netns/NAME or /proc/PID/ns/net" ]]
+	ask '{"verb":"put","target":{"netns":"no-such-ns-'$$'"},"faults":["delay 5ms"]}'
+	[ "$(jq -r .ok <<<"$ANSWER")" = false ]
+	ask '{"verb":"targets"}'
+	ok
+	jq -e ".targets[] | select(.netns == \"$B\") | .inode == $(stat -c %i "/run/netns/$B")" <<<"$ANSWER"
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+}
