@@ -5,39 +5,59 @@
  * the controller: the agent opens no port. */
 #include "cmd.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "carrier.h"
 #include "log.h"
 
 static const char agent_usage[] =
 	"usage: fallacy agent --stdio\n"
+	"       fallacy agent call (--local | --ssh HOST [-o OPT]... [--remote CMD]) VERB [JSON]\n"
+	"       fallacy agent call (--local | --ssh HOST [-o OPT]... [--remote CMD]) --stdin\n"
 	"\n"
-	"Serves the agent protocol on stdin and stdout: one JSON request per line,\n"
-	"one JSON answer line each, logs on stderr. A controller runs it over a pipe\n"
-	"or `ssh HOST sudo fallacy agent --stdio`; the agent opens no network port.\n"
-	"Verbs: version, targets (the namespaces it can see), put (a target's whole\n"
-	"fault set, idempotent), renew (its lease), reset, list (with counters),\n"
-	"del and counters. A target is {\"netns\": NAME} (or /run/netns/NAME,\n"
-	"/proc/PID/ns/net) or {\"pid\": PID}; fault words are those of `fallacy fault\n"
-	"add`. Every put carries a lease (default 10s): when the controller stops\n"
-	"renewing it, the target's faults are removed, and they end with it even if\n"
-	"the agent is killed. At the end of stdin the agent waits for the last lease\n"
-	"to run out, removes those faults and exits; SIGTERM removes them at once.\n"
-	"The protocol: docs/agent.md.\n"
+	"`agent --stdio` serves the agent protocol on stdin and stdout: one JSON\n"
+	"request per line, one JSON answer line each, logs on stderr. A controller\n"
+	"runs it over a pipe or `ssh HOST sudo fallacy agent --stdio`; the agent\n"
+	"opens no network port. Verbs: version, targets (the namespaces it can\n"
+	"see), put (a target's whole fault set, idempotent), renew (its lease),\n"
+	"reset, list (with counters), del and counters. A target is {\"netns\":\n"
+	"NAME} (or /run/netns/NAME, /proc/PID/ns/net) or {\"pid\": PID}; fault words\n"
+	"are those of `fallacy fault add`. Every put carries a lease (default 10s):\n"
+	"when the controller stops renewing it, the target's faults are removed,\n"
+	"and they end with it even if the agent is killed. At the end of stdin the\n"
+	"agent waits for the last lease to run out, removes those faults and exits;\n"
+	"SIGTERM removes them at once.\n"
 	"\n"
-	"  --stdio   serve on stdin/stdout (the only transport)\n"
+	"`agent call` is a controller: it starts an agent through a carrier, this\n"
+	"host's own (--local) or a host's over OpenSSH (--ssh), sends VERB with the\n"
+	"members of JSON and prints the answer line, or with --stdin sends each\n"
+	"line of stdin and prints each answer. It then closes the agent's input and\n"
+	"waits for the agent to end, so a put lasts its lease. The protocol:\n"
+	"docs/agent.md.\n"
+	"\n"
+	"  --stdio         serve on stdin/stdout\n"
+	"  --local         call this host's agent (this binary, on pipes)\n"
+	"  --ssh HOST      call HOST's: ssh -T -o BatchMode=yes [-o OPT]... HOST CMD\n"
+	"  -o OPT          an ssh option (IdentityFile=..., Port=..., UserKnownHostsFile=...)\n"
+	"  --remote CMD    the agent's command on HOST (default: sudo fallacy agent --stdio)\n"
+	"  --stdin         requests from stdin, one per line\n"
 	"\n"
 	"EXAMPLES\n"
 	"  echo '{\"verb\":\"targets\"}' | sudo fallacy agent --stdio\n"
-	"  printf '%s\\n' '{\"verb\":\"put\",\"target\":{\"netns\":\"h1\"},\"faults\":[\"delay 50ms\"],\"lease\":\"10s\"}' \\\n"
-	"      | sudo fallacy agent --stdio\n"
-	"  ssh root@h1 fallacy agent --stdio\n"
+	"  sudo fallacy agent call --local targets\n"
+	"  fallacy agent call --ssh root@h1 version\n"
+	"  fallacy agent call --ssh root@h1 put '{\"target\":{\"netns\":\"db\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
+	"  fallacy agent call --ssh h1 -o Port=2222 --remote 'fallacy agent --stdio' --stdin <requests.jsonl\n"
 	"\n"
-	"Exit status: 0 the input ended (or a signal), 2 bad usage.\n";
+	"Exit status: 0 done (or the input ended), 1 a request was refused, 2 bad\n"
+	"usage, or the agent could not be reached.\n";
 
 static struct fl_agent *running;
 
@@ -72,6 +92,170 @@ static int serve_stdio(void)
 	return ret ? FL_EXIT_USAGE : FL_EXIT_OK;
 }
 
+/* ---- agent call -------------------------------------------------------------- */
+
+struct call {
+	const char *ssh, *remote, *verb, *json;
+	bool local, from_stdin;
+	char *opts[FL_CARRIER_MAX_ARGS / 2 + 1];
+	int n_opts;
+};
+
+static int call_flag(struct call *q, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+
+	if (!strcmp(a, "--local")) {
+		q->local = true;
+	} else if (!strcmp(a, "--stdin")) {
+		q->from_stdin = true;
+	} else if ((!strcmp(a, "--ssh") || !strcmp(a, "--remote") || !strcmp(a, "-o")) &&
+		   *i + 1 < argc) {
+		const char *v = argv[++*i];
+
+		if (a[2] == 's')
+			q->ssh = v;
+		else if (a[2] == 'r')
+			q->remote = v;
+		else if (q->n_opts + 2 >= FL_CARRIER_MAX_ARGS / 2)
+			return -E2BIG;
+		else {
+			q->opts[q->n_opts++] = "-o";
+			q->opts[q->n_opts++] = (char *)v;
+		}
+	} else {
+		pr_err("agent call: unknown option '%s' (see fallacy agent --help)", a);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int verb_ok(const char *v)
+{
+	if (!*v)
+		return 0;
+	for (; *v; v++)
+		if (!islower((unsigned char)*v))
+			return 0;
+	return 1;
+}
+
+/* call (--local | --ssh HOST [-o OPT]... [--remote CMD]) (VERB [JSON] | --stdin) */
+static int parse_call(int argc, char **argv, struct call *q)
+{
+	int i, n = 0;
+	const char *pos[2] = { NULL };
+
+	for (i = 2; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1]) {
+			if (call_flag(q, argc, argv, &i))
+				return -EINVAL;
+		} else if (n < 2) {
+			pos[n++] = argv[i];
+		} else {
+			pr_err("agent call: unexpected '%s' (VERB [JSON])", argv[i]);
+			return -EINVAL;
+		}
+	}
+	q->verb = pos[0];
+	q->json = pos[1];
+	if (q->local == !!q->ssh) {
+		pr_err("agent call: give one of --local or --ssh HOST");
+		return -EINVAL;
+	}
+	if (q->local && (q->remote || q->n_opts)) {
+		pr_err("agent call: --remote and -o are for --ssh");
+		return -EINVAL;
+	}
+	if (q->from_stdin == !!q->verb) {
+		pr_err("agent call: give a VERB (and its JSON members), or --stdin");
+		return -EINVAL;
+	}
+	if (q->verb && !verb_ok(q->verb)) {
+		pr_err("agent call: '%s' is not a verb (version, targets, put, renew, reset, list...)",
+		       q->verb);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One request, its answer printed; 0 ok, 1 refused, 2 no answer. */
+static int exchange(struct fl_carrier *c, const char *req)
+{
+	char *ans = NULL;
+	int err = fl_carrier_request(c, req, &ans), ret;
+
+	if (err) {
+		pr_err("agent call: %s: %s", c->what,
+		       err == -ETIMEDOUT ? "no answer in time" : strerror(-err));
+		return FL_EXIT_USAGE;
+	}
+	puts(ans);
+	fflush(stdout);
+	ret = strncmp(ans, "{\"ok\":true", 10) ? FL_EXIT_FAIL : FL_EXIT_OK;
+	free(ans);
+	return ret;
+}
+
+static int call_stdin(struct fl_carrier *c)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ret = FL_EXIT_OK, r;
+
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n)
+			continue;
+		r = exchange(c, line);
+		if (r == FL_EXIT_USAGE) {
+			ret = r;
+			break;
+		}
+		if (r)
+			ret = r;
+	}
+	free(line);
+	return ret;
+}
+
+static int do_call(int argc, char **argv)
+{
+	struct call q = { 0 };
+	struct fl_carrier *c = NULL;
+	char *req = NULL;
+	int ret, st;
+
+	if (parse_call(argc, argv, &q))
+		return FL_EXIT_USAGE;
+	if (q.verb && fl_carrier_line(q.verb, q.json, &req)) {
+		pr_err("agent call: JSON must be one object on one line: {\"target\": ...}");
+		return FL_EXIT_USAGE;
+	}
+	if (fl_cmd_check) {
+		free(req);
+		return FL_EXIT_OK;
+	}
+	ret = q.local ? fl_carrier_local(&c) : fl_carrier_ssh(q.ssh, q.opts, q.remote, &c);
+	if (!ret && (ret = fl_carrier_open(c)))
+		pr_err("agent call: %s: %s", c->what, strerror(-ret));
+	if (ret) {
+		free(req);
+		fl_carrier_close(c);
+		return FL_EXIT_USAGE;
+	}
+	ret = req ? exchange(c, req) : call_stdin(c);
+	free(req);
+	st = fl_carrier_close(c); /* the agent ends once its leases ran out */
+	if (st && ret == FL_EXIT_OK) {
+		pr_err("agent call: the agent exited with status %d", st);
+		ret = FL_EXIT_USAGE;
+	}
+	return ret;
+}
+
 int do_agent(int argc, char **argv)
 {
 	if (fl_wants_help(argc, argv)) {
@@ -80,6 +264,8 @@ int do_agent(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--stdio"))
 		return fl_cmd_check ? FL_EXIT_OK : serve_stdio();
-	pr_err("agent: expected --stdio (see fallacy agent --help)");
+	if (argc >= 2 && !strcmp(argv[1], "call"))
+		return do_call(argc, argv);
+	pr_err("agent: expected --stdio or call (see fallacy agent --help)");
 	return FL_EXIT_USAGE;
 }
