@@ -54,7 +54,7 @@ static const char agent_usage[] =
 	"  sudo fallacy agent call --local targets\n"
 	"  fallacy agent call --ssh root@h1 version\n"
 	"  fallacy agent call --ssh root@h1 put '{\"target\":{\"netns\":\"db\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
-	"  fallacy agent call --ssh h1 -o Port=2222 --remote 'fallacy agent --stdio' --stdin <requests.jsonl\n"
+	"  fallacy agent call --ssh h1 -o Port=2222 --remote 'fallacy agent --stdio' --stdin < requests.jsonl\n"
 	"\n"
 	"Exit status: 0 done (or the input ended), 1 a request was refused, 2 bad\n"
 	"usage, or the agent could not be reached.\n";
