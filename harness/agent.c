@@ -63,8 +63,13 @@ static void forget(struct fl_ctl *c, struct fl_ctl *tc)
 
 	for (int i = 0; i < a->n; i++)
 		if (a->tc[i] == tc) {
+			if (a->recorded[i])
+				fl_agent_record(tc->target.session, false);
 			memmove(&a->tc[i], &a->tc[i + 1], (size_t)(a->n - i - 1) * sizeof(tc));
+			memmove(&a->recorded[i], &a->recorded[i + 1],
+				(size_t)(a->n - i - 1) * sizeof(a->recorded[0]));
 			a->n--;
+			a->recorded[a->n] = false;
 			fl_ctl_free(tc);
 			return;
 		}
@@ -170,6 +175,11 @@ int fl_agent_handle(struct fl_agent *a, const char *line, size_t len, FILE *out)
 	int ret = fl_ctl_handle(a->front, line, len, out);
 
 	fflush(out);
+	for (int i = 0; a->records && i < a->n; i++) /* a session with our faults */
+		if (!a->recorded[i] && a->tc[i]->n_own) {
+			fl_agent_record(a->tc[i]->target.session, true);
+			a->recorded[i] = true;
+		}
 	return ret;
 }
 

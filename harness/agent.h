@@ -15,6 +15,7 @@
 #ifndef FALLACY_AGENT_H
 #define FALLACY_AGENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,6 +33,8 @@ struct fl_agent {
 	const struct fl_ctl_ops *ops;
 	const char *netns_dir; /* where named namespaces are: /run/netns */
 	volatile int stop; /* a signal asks to end: reset every target */
+	bool records; /* keep RUN_DIR/agent-sessions (the command does; tests not) */
+	bool recorded[FL_AGENT_MAX_TARGETS]; /* tc[i]'s session is in them */
 };
 
 int fl_agent_new(struct fl_agent **out);
@@ -51,5 +54,14 @@ void fl_agent_reset_all(struct fl_agent *a);
  * longer than FL_CTL_LINE_MAX is refused and skipped. a->stop (a
  * signal) resets every target at once and returns 0. */
 int fl_agent_serve(struct fl_agent *a, int in_fd, FILE *out);
+
+/* The sessions agents started (RUN_DIR/agent-sessions, agent_records.c):
+ * add or drop this agent's record of session. */
+void fl_agent_record(const char *session, bool add);
+/* On start: end the sessions of agents that are gone (killed) once
+ * nothing is left in them. The number ended, or -errno. */
+int fl_agent_recover(void);
+/* fallacy cleanup --all: every session is gone, and the records with them. */
+void fl_agent_records_clear(void);
 
 #endif

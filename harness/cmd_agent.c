@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "carrier.h"
 #include "log.h"
+#include "state/state.h"
 
 static const char agent_usage[] =
 	"usage: fallacy agent --stdio\n"
@@ -79,6 +80,10 @@ static int serve_stdio(void)
 		return FL_EXIT_USAGE;
 	}
 	running = a;
+	a->records = true;
+	if (fl_agent_recover() < 0)
+		pr_warn("agent: the sessions of earlier agents in %s/agent-sessions could not be read",
+			fl_run_dir());
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

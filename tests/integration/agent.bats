@@ -4,7 +4,8 @@
 # 198.18.0.0/15: put delay and loss (measured with ping and the counters),
 # the same put again (nothing changes, counters kept), a smaller set, a
 # lease nobody renews (the faults end by themselves), kill -9 of the agent
-# (the faults end with their lease, fallacy cleanup leaves nothing).
+# (the faults end with their lease, fallacy cleanup leaves nothing, and
+# the next agent ends the session it left).
 
 bats_require_minimum_version 1.5.0
 load test_helper/common
@@ -166,7 +167,29 @@ counter() {
 	run -0 "$FALLACY" cleanup --all
 	diff <(echo "$BEFORE") <(echo "$(tc_state)")
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+	[ ! -e "$FALLACY_RUN_DIR/agent-sessions" ]
 	fl_wait_until 10 bash -c "! kill -0 $sup 2>/dev/null"
+}
+
+@test "kill -9 of the agent: the next agent to start ends the session it left, once its faults expired" {
+	agent_start
+	put 2s "delay 50ms --proto icmp"
+	ok
+	grep -q "^@netns-$B $AGENT_PID " "$FALLACY_RUN_DIR/agent-sessions"
+	sup=$(awk '$1 == "pid" { print $2 }' "$FALLACY_RUN_DIR/@netns-$B/journal")
+	kill -9 "$AGENT_PID"
+	AGENT_PID=
+	fl_wait_until 30 undelayed
+	# the fault healed itself; its session is still up, empty
+	kill -0 "$sup"
+	[ -e "$FALLACY_RUN_DIR/@netns-$B" ]
+	run -0 --separate-stderr "$FALLACY" -v agent --stdio <<<'{"verb":"version"}'
+	echo "$stderr"
+	[[ "$stderr" == *"ending @netns-$B, left by agent"* ]]
+	fl_wait_until 10 bash -c "! kill -0 $sup 2>/dev/null"
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+	[ ! -e "$FALLACY_RUN_DIR/agent-sessions" ]
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
 }
 
 @test "the end of stdin: the agent answers every line, waits for the lease, removes the faults and exits 0" {
