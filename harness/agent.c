@@ -274,6 +274,7 @@ int fl_agent_serve(struct fl_agent *a, int in_fd, FILE *out)
 {
 	struct lines l = { .buf = malloc(FL_CTL_LINE_MAX + 2) };
 	struct pollfd p = { .fd = in_fd, .events = POLLIN };
+	struct timespec ts;
 	bool eof = false;
 	int ret = 0;
 
@@ -284,7 +285,11 @@ int fl_agent_serve(struct fl_agent *a, int in_fd, FILE *out)
 
 		if (eof && ms < 0)
 			break;
-		r = poll(&p, eof ? 0 : 1, ms);
+		if (ms >= 0) {
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = (long)(ms % 1000) * 1000000;
+		}
+		r = ppoll(&p, eof ? 0 : 1, ms >= 0 ? &ts : NULL, a->wait_mask);
 
 		if (r < 0 && errno != EINTR) {
 			ret = -errno;

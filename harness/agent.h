@@ -15,6 +15,7 @@
 #ifndef FALLACY_AGENT_H
 #define FALLACY_AGENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +34,10 @@ struct fl_agent {
 	const struct fl_ctl_ops *ops;
 	const char *netns_dir; /* where named namespaces are: /run/netns */
 	volatile int stop; /* a signal asks to end: reset every target */
+	/* the signal mask while waiting for input (the ending signals are
+	 * blocked otherwise, so none falls between a check and the wait);
+	 * NULL: the mask as it is */
+	const sigset_t *wait_mask;
 	bool records; /* keep RUN_DIR/agent-sessions (the command does; tests not) */
 	bool recorded[FL_AGENT_MAX_TARGETS]; /* tc[i]'s session is in them */
 };

@@ -73,6 +73,7 @@ static int serve_stdio(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct fl_agent *a = NULL;
+	sigset_t block, old;
 	int ret;
 
 	if (fl_agent_new(&a)) {
@@ -84,6 +85,12 @@ static int serve_stdio(void)
 	if (fl_agent_recover() < 0)
 		pr_warn("agent: the sessions of earlier agents in %s/agent-sessions could not be read",
 			fl_run_dir());
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	a->wait_mask = &old; /* taken while waiting for input only */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -93,6 +100,7 @@ static int serve_stdio(void)
 	if (ret)
 		pr_err("agent: reading stdin: %s", strerror(-ret));
 	running = NULL;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	fl_agent_free(a);
 	return ret ? FL_EXIT_USAGE : FL_EXIT_OK;
 }

@@ -94,9 +94,9 @@ counter() {
 	# measured: 200 echo requests, each delayed, a fifth of them dropped
 	read -r sent recv < <(ip netns exec "$A" ping -n -q -c 200 -i 0.01 -W 3 198.18.253.2 |
 		awk '/transmitted/ { print $1, $4 }')
-	rtt=$(min_rtt 3)
 	dropped=$(counter f2 dropped)
 	delayed=$(counter f1 delayed)
+	rtt=$(min_rtt 3) # after the counters: its echoes may be dropped too
 	echo "sent $sent received $recv; dropped $dropped, delayed $delayed; min rtt $rtt ms"
 	[ "$dropped" -eq $((sent - recv)) ]
 	[ "$dropped" -ge 10 ] && [ "$dropped" -le 80 ]
@@ -106,7 +106,7 @@ counter() {
 	put 30s "loss 20%  --proto icmp --dir in" "delay 50ms --proto icmp"
 	ok
 	[ "$(jq -c '[.added, .removed, .kept]' <<<"$ANSWER")" = '[[],[],["f2","f1"]]' ]
-	[ "$(counter f2 dropped)" -eq "$dropped" ]
+	[ "$(counter f2 dropped)" -ge "$dropped" ]
 	[ "$(counter f1 delayed)" -ge "$delayed" ]
 	# a smaller set: the loss goes, the delay stays
 	put 30s "delay 50ms --proto icmp"
@@ -189,6 +189,21 @@ counter() {
 	fl_wait_until 10 bash -c "! kill -0 $sup 2>/dev/null"
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 	[ ! -e "$FALLACY_RUN_DIR/agent-sessions" ]
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+}
+
+@test "SIGTERM: the agent removes its faults at once, long before their lease, and exits 0" {
+	agent_start
+	put 120s "delay 50ms --proto icmp"
+	ok
+	[ "$(min_rtt 2)" -ge 45 ]
+	pid=$AGENT_PID
+	kill -TERM "$pid"
+	fl_wait_until 60 bash -c "! kill -0 $pid 2>/dev/null"
+	wait "$pid"
+	AGENT_PID=
+	undelayed
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 	diff <(echo "$BEFORE") <(echo "$(tc_state)")
 }
 
