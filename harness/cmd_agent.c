@@ -8,7 +8,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,11 +18,14 @@
 #include "agent.h"
 #include "carrier.h"
 #include "log.h"
+#include "parse.h"
+#include "yaml.h"
 #include "state/state.h"
 
 static const char agent_usage[] =
 	"usage: fallacy agent --stdio\n"
 	"       fallacy agent call (--local | --ssh HOST [-o OPT]... [--remote CMD]) VERB [JSON]\n"
+	"       fallacy agent call (--local | --ssh HOST ...) --hold put JSON\n"
 	"       fallacy agent call (--local | --ssh HOST [-o OPT]... [--remote CMD]) --stdin\n"
 	"\n"
 	"`agent --stdio` serves the agent protocol on stdin and stdout: one JSON\n"
@@ -40,7 +45,9 @@ static const char agent_usage[] =
 	"host's own (--local) or a host's over OpenSSH (--ssh), sends VERB with the\n"
 	"members of JSON and prints the answer line, or with --stdin sends each\n"
 	"line of stdin and prints each answer. It then closes the agent's input and\n"
-	"waits for the agent to end, so a put lasts its lease. The protocol:\n"
+	"waits for the agent to end, so a put lasts its lease; with --hold it renews\n"
+	"the put's lease every third of it until SIGTERM or ^C, then resets the\n"
+	"target (killed, it lets the faults end with the lease). The protocol:\n"
 	"docs/agent.md.\n"
 	"\n"
 	"  --stdio         serve on stdin/stdout\n"
@@ -49,12 +56,14 @@ static const char agent_usage[] =
 	"  -o OPT          an ssh option (IdentityFile=..., Port=..., UserKnownHostsFile=...)\n"
 	"  --remote CMD    the agent's command on HOST (default: sudo fallacy agent --stdio)\n"
 	"  --stdin         requests from stdin, one per line\n"
+	"  --hold          (put) keep the faults: renew until a signal, then reset\n"
 	"\n"
 	"EXAMPLES\n"
 	"  echo '{\"verb\":\"targets\"}' | sudo fallacy agent --stdio\n"
 	"  sudo fallacy agent call --local targets\n"
 	"  fallacy agent call --ssh root@h1 version\n"
 	"  fallacy agent call --ssh root@h1 put '{\"target\":{\"netns\":\"db\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
+	"  fallacy agent call --ssh root@h1 --hold put '{\"target\":{\"pid\":4242},\"faults\":[\"loss 10%\"],\"lease\":\"6s\"}'\n"
 	"  fallacy agent call --ssh h1 -o Port=2222 --remote 'fallacy agent --stdio' --stdin < requests.jsonl\n"
 	"\n"
 	"Exit status: 0 done (or the input ended), 1 a request was refused, 2 bad\n"
@@ -109,7 +118,7 @@ static int serve_stdio(void)
 
 struct call {
 	const char *ssh, *remote, *verb, *json;
-	bool local, from_stdin;
+	bool local, from_stdin, hold;
 	char *opts[FL_CARRIER_MAX_ARGS / 2 + 1];
 	int n_opts;
 };
@@ -122,6 +131,8 @@ static int call_flag(struct call *q, int argc, char **argv, int *i)
 		q->local = true;
 	} else if (!strcmp(a, "--stdin")) {
 		q->from_stdin = true;
+	} else if (!strcmp(a, "--hold")) {
+		q->hold = true;
 	} else if ((!strcmp(a, "--ssh") || !strcmp(a, "--remote") || !strcmp(a, "-o")) &&
 		   *i + 1 < argc) {
 		const char *v = argv[++*i];
@@ -184,6 +195,10 @@ static int parse_call(int argc, char **argv, struct call *q)
 		pr_err("agent call: give a VERB (and its JSON members), or --stdin");
 		return -EINVAL;
 	}
+	if (q->hold && (!q->verb || strcmp(q->verb, "put"))) {
+		pr_err("agent call: --hold is for put (it renews that put's lease until a signal)");
+		return -EINVAL;
+	}
 	if (q->verb && !verb_ok(q->verb)) {
 		pr_err("agent call: '%s' is not a verb (version, targets, put, renew, reset, list...)",
 		       q->verb);
@@ -192,8 +207,9 @@ static int parse_call(int argc, char **argv, struct call *q)
 	return 0;
 }
 
-/* One request, its answer printed; 0 ok, 1 refused, 2 no answer. */
-static int exchange(struct fl_carrier *c, const char *req)
+/* One request, its answer printed (and kept in *kept, if given); 0 ok,
+ * 1 refused, 2 no answer. */
+static int exchange(struct fl_carrier *c, const char *req, char **kept)
 {
 	char *ans = NULL;
 	int err = fl_carrier_request(c, req, &ans), ret;
@@ -206,8 +222,84 @@ static int exchange(struct fl_carrier *c, const char *req)
 	puts(ans);
 	fflush(stdout);
 	ret = strncmp(ans, "{\"ok\":true", 10) ? FL_EXIT_FAIL : FL_EXIT_OK;
-	free(ans);
+	if (kept)
+		*kept = ans;
+	else
+		free(ans);
 	return ret;
+}
+
+/* --hold: the target and lease a put's answer names, the target as JSON. */
+static int put_of(const char *ans, char *target, size_t len, uint64_t *lease)
+{
+	const struct fl_ynode *t, *l, *ns, *pid;
+	struct fl_ydoc *d = NULL;
+	struct fl_err err = { "" };
+	int ret = -EPROTO;
+
+	if (fl_yaml_load("answer", ans, &d, &err) || !d->root)
+		goto out;
+	t = fl_ymap_get(d->root, "target");
+	l = fl_ymap_get(d->root, "lease");
+	if (!t || !l || !l->text || fl_parse_duration(l->text, lease, &err) || !*lease)
+		goto out;
+	ns = fl_ymap_get(t, "netns");
+	pid = fl_ymap_get(t, "pid");
+	if (ns && ns->text && !strpbrk(ns->text, "\"\\"))
+		ret = snprintf(target, len, "{\"netns\":\"%s\"}", ns->text) < (int)len ? 0 : ret;
+	else if (pid && pid->text && strspn(pid->text, "0123456789") == strlen(pid->text))
+		ret = snprintf(target, len, "{\"pid\":%s}", pid->text) < (int)len ? 0 : ret;
+out:
+	fl_yaml_free(d);
+	return ret;
+}
+
+static volatile sig_atomic_t call_stop;
+
+static void on_call_signal(int sig)
+{
+	(void)sig;
+	call_stop = 1;
+}
+
+/* Renew the put's lease every third of it until a signal, then reset. */
+static int hold(struct fl_carrier *c, const char *ans)
+{
+	struct sigaction sa = { .sa_handler = on_call_signal }; /* no SA_RESTART */
+	char target[128], renew[192], reset[192];
+	uint64_t lease, third;
+	struct timespec ts;
+	int ret = FL_EXIT_OK;
+
+	if (put_of(ans, target, sizeof(target), &lease)) {
+		pr_err("agent call --hold: the put's answer names no target and lease");
+		return FL_EXIT_USAGE;
+	}
+	snprintf(renew, sizeof(renew), "{\"verb\":\"renew\",\"target\":%s}", target);
+	snprintf(reset, sizeof(reset), "{\"verb\":\"reset\",\"target\":%s}", target);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	third = lease / 3;
+	pr_info("agent call: holding %s, renewing every %llu ms (SIGTERM or ^C ends it)", target,
+		(unsigned long long)(third / 1000000));
+	while (!call_stop && ret == FL_EXIT_OK) {
+		char *a = NULL;
+
+		ts.tv_sec = (time_t)(third / 1000000000ull);
+		ts.tv_nsec = (long)(third % 1000000000ull);
+		if (nanosleep(&ts, NULL) && call_stop)
+			break;
+		if (fl_carrier_request(c, renew, &a)) {
+			pr_err("agent call --hold: %s: no answer to renew", c->what);
+			ret = FL_EXIT_USAGE;
+		} else if (strncmp(a, "{\"ok\":true", 10)) {
+			pr_err("agent call --hold: renew refused: %s", a);
+			ret = FL_EXIT_FAIL;
+		}
+		free(a);
+	}
+	return ret == FL_EXIT_USAGE ? ret : exchange(c, reset, NULL) ?: ret;
 }
 
 static int call_stdin(struct fl_carrier *c)
@@ -222,7 +314,7 @@ static int call_stdin(struct fl_carrier *c)
 			line[--n] = '\0';
 		if (!n)
 			continue;
-		r = exchange(c, line);
+		r = exchange(c, line, NULL);
 		if (r == FL_EXIT_USAGE) {
 			ret = r;
 			break;
@@ -238,7 +330,7 @@ static int do_call(int argc, char **argv)
 {
 	struct call q = { 0 };
 	struct fl_carrier *c = NULL;
-	char *req = NULL;
+	char *req = NULL, *ans = NULL;
 	int ret, st;
 
 	if (parse_call(argc, argv, &q))
@@ -259,7 +351,13 @@ static int do_call(int argc, char **argv)
 		fl_carrier_close(c);
 		return FL_EXIT_USAGE;
 	}
-	ret = req ? exchange(c, req) : call_stdin(c);
+	if (!req)
+		ret = call_stdin(c);
+	else if (!q.hold)
+		ret = exchange(c, req, NULL);
+	else if (!(ret = exchange(c, req, &ans)))
+		ret = hold(c, ans);
+	free(ans);
 	free(req);
 	st = fl_carrier_close(c); /* the agent ends once its leases ran out */
 	if (st && ret == FL_EXIT_OK) {

@@ -182,6 +182,35 @@ undelayed() {
 	diff <(echo "$BEFORE") <(echo "$(tc_state)")
 }
 
+@test "--hold renews a put past its lease until SIGTERM, then resets; killed, it lets the faults end with the lease" {
+	put='{"target":{"netns":"'"$B"'"},"faults":["delay 50ms --proto icmp"],"lease":"3s"}'
+	ip netns exec "$C" "$FALLACY" -v agent call --ssh root@198.18.252.2 "${SSH_OPTS[@]}" \
+		--remote "$REMOTE" --hold put "$put" >"$TMP/hold.out" 2>"$TMP/hold.err" &
+	CALLER=$!
+	fl_wait_until 60 grep -q '"ok":true' "$TMP/hold.out"
+	sleep 7 # more than twice the lease
+	rtt=$(min_rtt 2)
+	echo "min rtt 7 s into a held 3 s lease: $rtt ms"
+	[ "$rtt" -ge 45 ]
+	kill -TERM "$CALLER"
+	fl_wait_until 30 bash -c "! kill -0 $CALLER 2>/dev/null"
+	wait "$CALLER"
+	CALLER=
+	grep -q '"verb":"reset".*"removed":\["f1"\]' "$TMP/hold.out"
+	undelayed
+	# held again, then the controller is killed: nobody renews
+	ip netns exec "$C" "$FALLACY" agent call --ssh root@198.18.252.2 "${SSH_OPTS[@]}" \
+		--remote "$REMOTE" --hold put "$put" >"$TMP/hold2.out" 2>&1 &
+	CALLER=$!
+	fl_wait_until 60 grep -q '"ok":true' "$TMP/hold2.out"
+	[ "$(min_rtt 2)" -ge 45 ]
+	kill -9 "$CALLER"
+	CALLER=
+	fl_wait_until 30 undelayed
+	fl_wait_until 30 no_agents_on_host
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+}
+
 @test "a key the host does not know: the call exits 2 with ssh's reason, and nothing changes" {
 	SSH_OPTS=(-o Port=2222 -o "IdentityFile=$TMP/stranger" -o IdentitiesOnly=yes
 		-o "UserKnownHostsFile=$TMP/known_hosts" -o GlobalKnownHostsFile=/dev/null
