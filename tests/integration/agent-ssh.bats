@@ -211,6 +211,18 @@ undelayed() {
 	diff <(echo "$BEFORE") <(echo "$(tc_state)")
 }
 
+@test "kill -9 of the controller mid-partition: the partition ends within the lease, the control path never crossed it" {
+	call_start
+	ask '{"verb":"put","target":{"netns":"'"$B"'"},"faults":["partition"],"lease":"3s"}'
+	run -1 ip netns exec "$A" ping -n -c 2 -i 0.2 -W 1 198.18.251.2
+	ask '{"verb":"renew","target":{"netns":"'"$B"'"}}' # the agent still answers
+	kill -9 "$CALLER"
+	CALLER=
+	fl_wait_until 30 ip netns exec "$A" ping -n -q -c 1 -W 1 198.18.251.2
+	fl_wait_until 30 no_agents_on_host
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+}
+
 @test "a key the host does not know: the call exits 2 with ssh's reason, and nothing changes" {
 	SSH_OPTS=(-o Port=2222 -o "IdentityFile=$TMP/stranger" -o IdentitiesOnly=yes
 		-o "UserKnownHostsFile=$TMP/known_hosts" -o GlobalKnownHostsFile=/dev/null
