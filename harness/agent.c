@@ -136,6 +136,7 @@ static const struct fl_ctl_router router = {
 	.route = route,
 	.each = each,
 	.targets = targets,
+	.capture = fl_agent_capture,
 	.forget = forget,
 };
 
@@ -156,6 +157,8 @@ int fl_agent_new(struct fl_agent **out)
 	a->front->router = &router;
 	a->front->arg = a;
 	a->netns_dir = "/run/netns";
+	a->capture_dir = "/var/tmp/fallacy-agent";
+	a->self = "/proc/self/exe";
 	*out = a;
 	return 0;
 }
@@ -164,6 +167,7 @@ void fl_agent_free(struct fl_agent *a)
 {
 	if (!a)
 		return;
+	fl_agent_captures_stop(a);
 	for (int i = 0; i < a->n; i++)
 		fl_ctl_free(a->tc[i]);
 	fl_ctl_free(a->front);

@@ -25,6 +25,18 @@
 /* Targets one agent holds faults on at once. */
 #define FL_AGENT_MAX_TARGETS 64
 
+/* Captures one agent runs at once. */
+#define FL_AGENT_MAX_CAPTURES 16
+
+/* A capture the agent started: `fallacy capture` in a child. */
+struct fl_agent_capture {
+	char id[16]; /* c1, c2, ... */
+	char session[FL_SESSION_NAME_MAX]; /* its target's */
+	char file[256];
+	pid_t pid;
+	int out_fd; /* its stdout: the -j summary */
+};
+
 struct fl_agent {
 	struct fl_ctl *front; /* parses every request; routes to tc[] */
 	struct fl_ctl *tc[FL_AGENT_MAX_TARGETS];
@@ -40,6 +52,12 @@ struct fl_agent {
 	const sigset_t *wait_mask;
 	bool records; /* keep RUN_DIR/agent-sessions (the command does; tests not) */
 	bool recorded[FL_AGENT_MAX_TARGETS]; /* tc[i]'s session is in them */
+	struct fl_agent_capture cap[FL_AGENT_MAX_CAPTURES];
+	int n_cap;
+	unsigned int next_cap;
+	/* where capture files go (default /var/tmp/fallacy-agent, made 0700)
+	 * and the program that captures (default: this one) */
+	const char *capture_dir, *self;
 };
 
 int fl_agent_new(struct fl_agent **out);
@@ -59,6 +77,12 @@ void fl_agent_reset_all(struct fl_agent *a);
  * longer than FL_CTL_LINE_MAX is refused and skipped. a->stop (a
  * signal) resets every target at once and returns 0. */
 int fl_agent_serve(struct fl_agent *a, int in_fd, FILE *out);
+
+/* capture requests (agent_capture.c): the router's capture hook. */
+int fl_agent_capture(struct fl_ctl *c, struct fl_ctl *tc, const struct fl_ctl_capture *q,
+		     struct fl_out *o, struct fl_err *err);
+/* Stop every capture (the agent ends). */
+void fl_agent_captures_stop(struct fl_agent *a);
 
 /* The sessions agents started (RUN_DIR/agent-sessions, agent_records.c):
  * add or drop this agent's record of session. */

@@ -21,9 +21,9 @@
 #include "yaml.h"
 
 static const char *const verbs[] = { "add",	"change",  "del", "list",  "clear", "counters",
-				     "version", "targets", "put", "renew", "reset" };
-static const char *const members[] = { "verb",	 "seq",	   "fault", "id",
-				       "target", "faults", "lease", NULL };
+				     "version", "targets", "put", "renew", "reset", "capture" };
+static const char *const members[] = { "verb",	 "seq",	  "fault",   "id", "target",
+				       "faults", "lease", "capture", NULL };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 /* ---- the default operations: the session API ----------------------------- */
@@ -277,6 +277,7 @@ static int read_request(struct fl_ctl_req *r, const char *line, struct fl_err *e
 		return ret;
 	r->target = fl_ymap_get(root, "target");
 	r->faults = fl_ymap_get(root, "faults");
+	r->capture = fl_ymap_get(root, "capture");
 	r->fault = fl_ymap_get(root, "fault");
 	return r->fault ? fl_ctl_words(r->doc, r->fault, &r->words, r->argv, &r->argc, err) : 0;
 }
@@ -613,10 +614,10 @@ int fl_ctl_handle(struct fl_ctl *c, const char *line, size_t len, FILE *out)
 		ret = fl_ctl_refuse(&o, &r, "%s", err.msg);
 	else if (c->router)
 		ret = fl_ctl_agent_dispatch(c, &o, &r);
-	else if (fl_ctl_agent_verb(r.verb) || r.target || r.faults || r.lease)
+	else if (fl_ctl_agent_verb(r.verb) || r.target || r.faults || r.lease || r.capture)
 		ret = fl_ctl_refuse(
 			&o, &r,
-			"%s: only fallacy agent serves targets, put, renew and reset (and 'target', 'faults', 'lease'); this is a %s control socket",
+			"%s: only fallacy agent serves targets, put, renew, reset and capture (and 'target', 'faults', 'lease', 'capture'); this is a %s control socket",
 			r.verb, c->scope);
 	else
 		ret = fl_ctl_dispatch(c, &o, &r);

@@ -41,6 +41,15 @@ struct fl_ctl;
 struct fl_out;
 struct fl_err;
 
+/* A capture request of the agent's (docs/agent.md): start one on a
+ * target's interface, or stop capture id. */
+struct fl_ctl_capture {
+	bool start; /* else stop */
+	const char *id; /* stop */
+	const char *iface, *filter; /* start; filter may be NULL */
+	uint64_t duration_ns; /* start: it stops by itself after this long */
+};
+
 /* `fallacy agent` (agent.h): one handler in front, routing each request
  * by its "target" member to a handler of that target's own (made on the
  * first put), and serving the verbs targets, put, renew and reset.
@@ -54,6 +63,10 @@ struct fl_ctl_router {
 	struct fl_ctl *(*each)(struct fl_ctl *c, int i);
 	/* Print the members of a "targets" answer: what the agent can see. */
 	void (*targets)(struct fl_ctl *c, struct fl_out *o);
+	/* Start or stop a capture on tc's namespace; prints the members of
+	 * the "capture" answer into o. 0, or -errno with err. */
+	int (*capture)(struct fl_ctl *c, struct fl_ctl *tc, const struct fl_ctl_capture *q,
+		       struct fl_out *o, struct fl_err *err);
 	/* tc holds nothing of ours any more: drop it (and free it). */
 	void (*forget)(struct fl_ctl *c, struct fl_ctl *tc);
 };

@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "parse.h"
 
-static const char *const agent_verbs[] = { "targets", "put", "renew", "reset" };
+static const char *const agent_verbs[] = { "targets", "put", "renew", "reset", "capture" };
 
 bool fl_ctl_agent_verb(const char *verb)
 {
@@ -275,7 +275,10 @@ static int put_apply(struct fl_ctl *tc, struct want *w, char **keys, int n, uint
 		*msg = strdup("put: too many faults on one target");
 		return 2;
 	}
-	fl_session_set_lease(lease); /* the data plane's, if this put starts the session */
+	/* the data plane's lease, if this put starts the session: the put's,
+	 * but never under the default, whose renewals a busy host keeps up
+	 * with (the --duration ends the faults within the put's lease) */
+	fl_session_set_lease(lease > FL_LEASE_DEFAULT_NS ? lease : FL_LEASE_DEFAULT_NS);
 	status = put_add(tc, w, keys, keep, n, lease, res, msg) ?:
 			 extend(tc, res->kept, res->n_kept, lease, msg);
 	if (status)
@@ -431,6 +434,82 @@ static int verb_reset(struct fl_ctl *tc, struct fl_out *o, const struct fl_ctl_r
 	return 0;
 }
 
+/* ---- capture ------------------------------------------------------------------ */
+
+#define CAPTURE_DEFAULT_NS (60ull * 1000000000ull)
+#define CAPTURE_MAX_NS (3600ull * 1000000000ull)
+
+static int read_capture_start(const struct fl_ctl_req *r, const struct fl_ynode *m,
+			      struct fl_ctl_capture *q, struct fl_err *err)
+{
+	const struct fl_ynode *d = fl_ymap_get(m, "duration");
+
+	q->duration_ns = CAPTURE_DEFAULT_NS;
+	if (fl_yget_str(r->doc, m, "iface", true, &q->iface, err) ||
+	    fl_yget_str(r->doc, m, "filter", false, &q->filter, err) ||
+	    fl_yget_duration(r->doc, m, "duration", false, &q->duration_ns, err))
+		return -EINVAL;
+	if (!q->duration_ns || q->duration_ns > CAPTURE_MAX_NS)
+		return fl_yerr(err, r->doc, d, "a capture lasts from 1ns to 1h (default 60s)");
+	return fl_validate_name("iface", q->iface, 15, err) ? -EINVAL : 0;
+}
+
+/* {"action": "start", "iface": IF, "filter": EXPR, "duration": D} or
+ * {"action": "stop", "id": ID} */
+static int read_capture(const struct fl_ctl_req *r, struct fl_ctl_capture *q, struct fl_err *err)
+{
+	static const char *const keys[] = { "action", "id", "iface", "filter", "duration", NULL };
+	const struct fl_ynode *m = r->capture;
+	const char *action = NULL;
+
+	memset(q, 0, sizeof(*q));
+	if (!m || m->type != FL_Y_MAP)
+		return fl_yerr(
+			err, r->doc, m ? m : r->doc->root,
+			"capture: 'capture' is {\"action\": \"start\", \"iface\": IF} or {\"action\": \"stop\", \"id\": ID}");
+	if (fl_ycheck_keys(r->doc, m, "capture", keys, err) ||
+	    fl_yget_str(r->doc, m, "action", true, &action, err))
+		return -EINVAL;
+	q->start = !strcmp(action, "start");
+	if (q->start)
+		return read_capture_start(r, m, q, err);
+	if (strcmp(action, "stop"))
+		return fl_yerr(err, r->doc, fl_ymap_get(m, "action"),
+			       "capture: unknown action '%s' (start or stop)", action);
+	return fl_yget_str(r->doc, m, "id", true, &q->id, err) ? -EINVAL : 0;
+}
+
+static int verb_capture(struct fl_ctl *c, struct fl_ctl *tc, struct fl_out *o,
+			const struct fl_ctl_req *r)
+{
+	struct fl_ctl_capture q;
+	struct fl_err err = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	struct fl_out m = { .json = true, .compact = true };
+	int ret;
+
+	if (read_capture(r, &q, &err))
+		return fl_ctl_refuse(o, r, "%s", err.msg);
+	m.f = open_memstream(&text, &len);
+	if (!m.f)
+		return fl_ctl_refuse(o, r, "capture: out of memory");
+	fl_out_open(&m, "", '{');
+	ret = c->router->capture(c, tc, &q, &m, &err);
+	fl_out_close(&m, '}');
+	fclose(m.f);
+	if (ret)
+		ret = fl_ctl_refuse(o, r, "capture: %s", err.msg);
+	else {
+		fl_ctl_open(o, r, true);
+		put_target(o, &tc->target);
+		fl_out_raw(o, "capture", text);
+		fl_ctl_close(o);
+	}
+	free(text);
+	return ret;
+}
+
 /* ---- routing ----------------------------------------------------------------- */
 
 /* list without a target: every target's faults. */
@@ -476,8 +555,10 @@ static int without_target(struct fl_ctl *c, struct fl_out *o, struct fl_ctl_req 
 	return fl_ctl_refuse(o, r, "%s: no 'target' (netns NAME or PATH, or pid PID)", r->verb);
 }
 
-static int on_target(struct fl_ctl *tc, struct fl_out *o, struct fl_ctl_req *r)
+static int on_target(struct fl_ctl *c, struct fl_ctl *tc, struct fl_out *o, struct fl_ctl_req *r)
 {
+	if (!strcmp(r->verb, "capture"))
+		return verb_capture(c, tc, o, r);
 	if (!strcmp(r->verb, "put"))
 		return verb_put(tc, o, r);
 	if (!strcmp(r->verb, "renew"))
@@ -506,7 +587,7 @@ int fl_ctl_agent_dispatch(struct fl_ctl *c, struct fl_out *o, struct fl_ctl_req 
 		return fl_ctl_refuse(o, r, "%s", err.msg);
 	if (c->router->route(c, &t, &tc, &err))
 		return fl_ctl_refuse(o, r, "%s", err.msg);
-	ret = on_target(tc, o, r);
+	ret = on_target(c, tc, o, r);
 	if (!tc->n_own && !tc->lease_due_ns)
 		c->router->forget(c, tc);
 	return ret;

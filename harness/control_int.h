@@ -14,7 +14,7 @@
 struct fl_ctl_req {
 	struct fl_ydoc *doc;
 	const char *verb;
-	const struct fl_ynode *seq, *fault, *target, *faults;
+	const struct fl_ynode *seq, *fault, *target, *faults, *capture;
 	const char *id, *lease;
 	char *words; /* the fault's words, split in place */
 	char *argv[CTL_MAX_WORDS + 8];

@@ -42,6 +42,17 @@ static int fake_stats(struct fl_ctl *c, struct fl_fault_stat **v, int *n)
 
 static const struct fl_ctl_ops ops = { fake_add, fake_request, fake_stats };
 
+/* Captures are not started: their requests are read, checked and answered. */
+static int fake_capture(struct fl_ctl *c, struct fl_ctl *tc, const struct fl_ctl_capture *q,
+			struct fl_out *o, struct fl_err *err)
+{
+	(void)c;
+	(void)tc;
+	(void)err;
+	fl_out_str(o, "id", q->start ? q->iface : q->id);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fl_agent *a;
@@ -52,8 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!a) {
 		if (fl_agent_new(&a))
 			abort();
+		static struct fl_ctl_router router;
+
 		a->ops = &ops;
 		a->netns_dir = "/nonexistent";
+		router = *a->front->router;
+		router.capture = fake_capture;
+		a->front->router = &router;
 	}
 	if (a->n > FL_AGENT_MAX_TARGETS / 2)
 		fl_agent_reset_all(a);

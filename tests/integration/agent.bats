@@ -223,6 +223,28 @@ counter() {
 	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
 }
 
+@test "capture: start on B's interface, ping, stop: the pcap stays on the host with every echo request" {
+	agent_start
+	ask "{\"verb\":\"capture\",\"target\":$TARGET$B\"},\"capture\":{\"action\":\"start\",\"iface\":\"$VB\",\"filter\":\"icmp\",\"duration\":\"60s\"}}"
+	ok
+	id=$(jq -r .capture.id <<<"$ANSWER")
+	file=$(jq -r .capture.file <<<"$ANSWER")
+	[ -n "$id" ] && [ "$file" != null ]
+	# the capture is up once its first packet is in the file; until then, ping
+	fl_wait_until 30 bash -c "ip netns exec $A ping -n -q -c 1 -W 1 198.18.253.2 >/dev/null && [ \$(stat -c %s $file 2>/dev/null || echo 0) -gt 24 ]"
+	run -0 ip netns exec "$A" ping -n -q -c 20 -i 0.05 -W 2 198.18.253.2
+	ask "{\"verb\":\"capture\",\"target\":$TARGET$B\"},\"capture\":{\"action\":\"stop\",\"id\":\"$id\"}}"
+	ok
+	written=$(jq -r '.capture.summary.points[0].written' <<<"$ANSWER")
+	requests=$(tcpdump -nr "$file" 'icmp[icmptype] == icmp-echo' 2>/dev/null | wc -l)
+	echo "capture $id: $written packets written, $requests echo requests in $file"
+	[ "$requests" -ge 20 ]
+	[ "$written" -ge "$requests" ]
+	rm -f "$file"
+	ask "{\"verb\":\"capture\",\"target\":$TARGET$B\"},\"capture\":{\"action\":\"stop\",\"id\":\"$id\"}}"
+	[ "$(jq -r .ok <<<"$ANSWER")" = false ]
+}
+
 @test "bad requests: refused with line and column, and nothing is put" {
 	agent_start
 	put 10s "delay 50ms" "lose 5%"

@@ -293,9 +293,34 @@ static void test_verbs_of_agent_and_socket(void **state)
 	assert_int_equal(fl_ctl_new(&t, "wrap", &c), 0);
 	c->ops = &fake_ops;
 	assert_int_equal(fl_ctl_answer(c, "{\"verb\":\"put\",\"faults\":[]}", 26, &ans), -EINVAL);
-	assert_non_null(strstr(ans, "only fallacy agent serves targets, put, renew and reset"));
+	assert_non_null(
+		strstr(ans, "only fallacy agent serves targets, put, renew, reset and capture"));
 	free(ans);
 	fl_ctl_free(c);
+	fl_agent_free(a);
+}
+
+static void test_capture_requests(void **state)
+{
+	struct fl_agent *a = new_agent();
+
+	(void)state;
+	expect(a, "{\"verb\":\"capture\"," T1 ",\"capture\":{\"action\":\"stap\"}}", -EINVAL,
+	       "request:1:64: capture: unknown action 'stap' (start or stop)");
+	expect(a, "{\"verb\":\"capture\"," T1 ",\"capture\":{\"action\":\"start\"}}", -EINVAL,
+	       "'iface'");
+	expect(a,
+	       "{\"verb\":\"capture\"," T1
+	       ",\"capture\":{\"action\":\"start\",\"iface\":\"eth0\",\"duration\":\"2h\"}}",
+	       -EINVAL, "a capture lasts from 1ns to 1h");
+	expect(a,
+	       "{\"verb\":\"capture\"," T1
+	       ",\"capture\":{\"action\":\"start\",\"iface\":\"../x\"}}",
+	       -EINVAL, "iface");
+	expect(a, "{\"verb\":\"capture\"," T1 ",\"capture\":{\"action\":\"stop\",\"id\":\"c9\"}}",
+	       -EINVAL, "capture: no capture 'c9' on @netns-h1");
+	expect(a, "{\"verb\":\"capture\"," T1 "}", -EINVAL, "'capture' is");
+	assert_int_equal(a->n_cap, 0);
 	fl_agent_free(a);
 }
 
@@ -395,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_renew_reset),
 		cmocka_unit_test(test_lease_runs_out),
 		cmocka_unit_test(test_verbs_of_agent_and_socket),
+		cmocka_unit_test(test_capture_requests),
 		cmocka_unit_test(test_targets_lists_namespaces),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_serve_pipe),
