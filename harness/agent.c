@@ -92,20 +92,21 @@ static void put_lab(struct fl_out *o, const char *name)
 		fl_out_str(o, "node", dot + 1);
 }
 
-static void put_netns(struct fl_out *o, const char *dir, const char *name)
+static uint64_t put_netns(struct fl_out *o, const char *dir, const char *name)
 {
 	char path[4096];
 	struct stat st;
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
 	    stat(path, &st))
-		return;
+		return 0;
 	fl_out_open(o, "", '{');
 	fl_out_str(o, "netns", name);
 	fl_out_str(o, "path", path);
 	fl_out_u64(o, "inode", (uint64_t)st.st_ino);
 	put_lab(o, name);
 	fl_out_close(o, '}');
+	return (uint64_t)st.st_ino;
 }
 
 static int by_name(const struct dirent **x, const struct dirent **y)
@@ -113,23 +114,81 @@ static int by_name(const struct dirent **x, const struct dirent **y)
 	return strcmp((*x)->d_name, (*y)->d_name);
 }
 
+#define MAX_SEEN 1024
+
+static bool seen(const uint64_t *v, int n, uint64_t ino)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == ino)
+			return true;
+	return false;
+}
+
+/* Namespaces only processes hold (containers'): one entry each, by its
+ * lowest pid. */
+static void put_process_netns(struct fl_out *o, uint64_t *v, int n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	while (d && (de = readdir(d)) && n < MAX_SEEN) {
+		char path[64], comm[64] = "";
+		int pid = atoi(de->d_name);
+		struct stat st;
+		FILE *f;
+
+		if (pid <= 0 || snprintf(path, sizeof(path), "/proc/%d/ns/net", pid) < 0 ||
+		    stat(path, &st) || seen(v, n, (uint64_t)st.st_ino))
+			continue;
+		v[n++] = (uint64_t)st.st_ino;
+		snprintf(comm, sizeof(comm), "/proc/%d/comm", pid);
+		f = fopen(comm, "r");
+		if (!f || !fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		if (f)
+			fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+		fl_out_open(o, "", '{');
+		fl_out_i64(o, "pid", pid);
+		fl_out_str(o, "path", path);
+		fl_out_u64(o, "inode", (uint64_t)st.st_ino);
+		fl_out_str(o, "comm", comm);
+		fl_out_close(o, '}');
+	}
+	if (d)
+		closedir(d);
+}
+
+/* The agent's own namespace, the named ones, then those only processes
+ * hold. */
 static void targets(struct fl_ctl *c, struct fl_out *o)
 {
 	struct fl_agent *a = of(c);
 	struct dirent **names = NULL;
+	uint64_t *ino = calloc(MAX_SEEN, sizeof(*ino));
 	struct stat st;
-	int n = scandir(a->netns_dir, &names, NULL, by_name);
+	int n = scandir(a->netns_dir, &names, NULL, by_name), k = 0;
 
-	if (!stat("/proc/self/ns/net", &st))
+	if (!stat("/proc/self/ns/net", &st)) {
 		fl_out_u64(o, "host_inode", (uint64_t)st.st_ino);
+		if (ino)
+			ino[k++] = (uint64_t)st.st_ino;
+	}
 	fl_out_open(o, "targets", '[');
 	for (int i = 0; i < n; i++) {
+		uint64_t x = 0;
+
 		if (names[i]->d_name[0] != '.')
-			put_netns(o, a->netns_dir, names[i]->d_name);
+			x = put_netns(o, a->netns_dir, names[i]->d_name);
+		if (x && ino && k < MAX_SEEN)
+			ino[k++] = x;
 		free(names[i]);
 	}
+	if (ino && a->processes)
+		put_process_netns(o, ino, k);
 	fl_out_close(o, ']');
 	free(names);
+	free(ino);
 }
 
 static const struct fl_ctl_router router = {
@@ -157,6 +216,7 @@ int fl_agent_new(struct fl_agent **out)
 	a->front->router = &router;
 	a->front->arg = a;
 	a->netns_dir = "/run/netns";
+	a->processes = true;
 	a->capture_dir = "/var/tmp/fallacy-agent";
 	a->self = "/proc/self/exe";
 	*out = a;

@@ -245,6 +245,33 @@ counter() {
 	[ "$(jq -r .ok <<<"$ANSWER")" = false ]
 }
 
+@test "a process's namespace: targets lists it by pid; put by pid and by its /proc path is one target" {
+	unshare -n sleep 120 &
+	lone=$!
+	fl_wait_until 10 bash -c "[ \"\$(stat -L -c %i /proc/$lone/ns/net)\" != \"\$(stat -L -c %i /proc/self/ns/net)\" ]"
+	fl_bg_in_netns "$B" sleep 120
+	inb=$BG_PID
+	agent_start
+	ask '{"verb":"targets"}'
+	ok
+	ino=$(stat -L -c %i "/proc/$lone/ns/net")
+	jq -e ".targets[] | select(.inode == $ino) | .path == \"/proc/$lone/ns/net\"" <<<"$ANSWER"
+	# B is listed once, by its name, not again by the pid of a process in it
+	[ "$(jq "[.targets[] | select(.inode == $(stat -c %i "/run/netns/$B"))] | length" <<<"$ANSWER")" -eq 1 ]
+	ask "{\"verb\":\"put\",\"target\":{\"pid\":$inb},\"lease\":\"30s\",\"faults\":[\"delay 50ms --proto icmp\"]}"
+	ok
+	[ "$(min_rtt 2)" -ge 45 ]
+	ask "{\"verb\":\"put\",\"target\":{\"netns\":\"/proc/$inb/ns/net\"},\"lease\":\"30s\",\"faults\":[\"delay 50ms --proto icmp\"]}"
+	ok
+	[ "$(jq -c .kept <<<"$ANSWER")" = '["f1"]' ]
+	ask "{\"verb\":\"reset\",\"target\":{\"pid\":$inb}}"
+	ok
+	fl_wait_until 30 undelayed
+	kill "$lone" "$inb"
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+	[ ! -e "$FALLACY_RUN_DIR/@pid-$inb" ]
+}
+
 @test "bad requests: refused with line and column, and nothing is put" {
 	agent_start
 	put 10s "delay 50ms" "lose 5%"
