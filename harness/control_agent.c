@@ -279,8 +279,9 @@ static int put_apply(struct fl_ctl *tc, struct want *w, char **keys, int n, uint
 	 * but never under the default, whose renewals a busy host keeps up
 	 * with (the --duration ends the faults within the put's lease) */
 	fl_session_set_lease(lease > FL_LEASE_DEFAULT_NS ? lease : FL_LEASE_DEFAULT_NS);
-	status = put_add(tc, w, keys, keep, n, lease, res, msg) ?:
-			 extend(tc, res->kept, res->n_kept, lease, msg);
+	/* the kept ones renewed first: a refusal there has changed nothing */
+	status = extend(tc, res->kept, res->n_kept, lease, msg) ?:
+			 put_add(tc, w, keys, keep, n, lease, res, msg);
 	if (status)
 		return status;
 	for (int i = n_have - 1; i >= 0; i--) {

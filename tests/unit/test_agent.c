@@ -29,6 +29,7 @@ static struct {
 	char ids[FAKE_MAX][FL_FAULT_ID_MAX + 1];
 	uint64_t duration[FAKE_MAX];
 	int n, next, adds, dels, clears;
+	bool refuse_extend; /* as a supervisor whose fault just expired */
 	char log[4096]; /* every request, one per line */
 } fake;
 
@@ -73,7 +74,6 @@ static int fake_request(struct fl_ctl *c, int argc, char **argv, char **out, cha
 	int i;
 
 	(void)c;
-	(void)msg;
 	for (i = 0; i < argc; i++)
 		note("%s%s", i ? " " : "", argv[i]);
 	note("\n");
@@ -85,8 +85,11 @@ static int fake_request(struct fl_ctl *c, int argc, char **argv, char **out, cha
 		fake.clears++;
 		return 0;
 	}
-	if (!strcmp(argv[0], "extend"))
-		return 0;
+	if (!strcmp(argv[0], "extend")) {
+		if (fake.refuse_extend)
+			*msg = strdup("fault extend @netns-h1: no fault 'f1'\n");
+		return fake.refuse_extend ? 2 : 0;
+	}
 	i = fake_find(argv[1]);
 	if (i < 0)
 		return 2;
@@ -206,6 +209,24 @@ static void test_put_refusals_change_nothing(void **state)
 	       "request:1:");
 	assert_int_equal(fake.adds, 0);
 	assert_int_equal(a->n, 0); /* no target kept for a refused put */
+	fl_agent_free(a);
+}
+
+/* A kept fault that cannot be renewed (it expired meanwhile): the put is
+ * refused before anything is added or removed. */
+static void test_put_refused_at_renewal_changes_nothing(void **state)
+{
+	struct fl_agent *a = new_agent();
+
+	(void)state;
+	expect(a, "{\"verb\":\"put\"," T1 ",\"faults\":[\"delay 50ms\",\"loss 1%\"]}", 0,
+	       "\"added\":[\"f1\",\"f2\"]");
+	fake.refuse_extend = true;
+	expect(a, "{\"verb\":\"put\"," T1 ",\"faults\":[\"delay 50ms\",\"rate 1mbit\"]}", -EINVAL,
+	       "no fault 'f1'");
+	assert_int_equal(fake.adds, 2);
+	assert_int_equal(fake.dels, 0);
+	assert_int_equal(fake.n, 2);
 	fl_agent_free(a);
 }
 
@@ -416,6 +437,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_is_idempotent),
 		cmocka_unit_test(test_put_refusals_change_nothing),
+		cmocka_unit_test(test_put_refused_at_renewal_changes_nothing),
 		cmocka_unit_test(test_targets_by_path_and_pid),
 		cmocka_unit_test(test_renew_reset),
 		cmocka_unit_test(test_lease_runs_out),
