@@ -272,6 +272,41 @@ counter() {
 	[ ! -e "$FALLACY_RUN_DIR/@pid-$inb" ]
 }
 
+@test "the Python controller keeps a put past its lease, and resets it when closed" {
+	cat >"$TMP/ctl.py" <<-EOF
+		import subprocess, sys, time
+		sys.path.insert(0, "$BATS_TEST_DIRNAME/../../python")
+		from fallacy.agent import Agent, AgentError
+
+		def rtt():
+		    out = subprocess.run(["ip", "netns", "exec", "$A", "ping", "-n", "-q", "-c", "2",
+		                          "-i", "0.2", "-W", "3", "198.18.253.2"],
+		                         capture_output=True, text=True).stdout
+		    return float(out.split("=")[-1].split("/")[0])
+
+		with Agent(local=True, fallacy="$FALLACY") as a:
+		    print("put", a.put("$B", ["delay 50ms --proto icmp"], lease="3s")["added"])
+		    time.sleep(7)
+		    print("rtt after 7 s of a 3 s lease: %.1f ms" % rtt())
+		    print("faults", [f["id"] for f in a.list("$B")])
+		    try:
+		        a.put("$B", ["lose 5%"])
+		    except AgentError as e:
+		        print("refused:", e)
+		print("rtt after close: %.1f ms" % rtt())
+	EOF
+	run -0 python3 "$TMP/ctl.py"
+	assert_line "put ['f1']"
+	assert_line "faults ['f1']"
+	assert_output --partial "refused: request:1:"
+	after=$(sed -n 's/^rtt after 7 s of a 3 s lease: \([0-9]*\).*/\1/p' <<<"$output")
+	closed=$(sed -n 's/^rtt after close: \([0-9]*\).*/\1/p' <<<"$output")
+	[ "$after" -ge 45 ]
+	[ "$closed" -lt 20 ]
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+}
+
 @test "bad requests: refused with line and column, and nothing is put" {
 	agent_start
 	put 10s "delay 50ms" "lose 5%"
