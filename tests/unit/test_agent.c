@@ -376,6 +376,62 @@ static void test_targets_lists_namespaces(void **state)
 	fl_agent_free(a);
 }
 
+static char *slurp(const char *path)
+{
+	char *buf = calloc(1, 4096);
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (!fread(buf, 1, 4095, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+/* RUN_DIR/agent-sessions: this agent's records come and go with its
+ * targets; at start, a gone agent's record of a session that is gone too
+ * is dropped, a live agent's is kept. */
+static void test_records(void **state)
+{
+	char dir[] = "/tmp/fl-agent-run-XXXXXX", path[128], *text, want[128];
+	unsigned long long start;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("FALLACY_RUN_DIR", dir, 1);
+	snprintf(path, sizeof(path), "%s/agent-sessions", dir);
+	fl_agent_record("@netns-h1", true);
+	fl_agent_record("@pid-42", true);
+	text = slurp(path);
+	start = 0;
+	assert_int_equal(sscanf(text, "@netns-h1 %*d %llu", &start), 1);
+	assert_true(start > 0);
+	assert_non_null(strstr(text, "@pid-42 "));
+	free(text);
+	fl_agent_record("@netns-h1", false);
+	text = slurp(path);
+	assert_null(strstr(text, "@netns-h1"));
+	free(text);
+	fl_agent_record("@pid-42", false);
+	assert_int_equal(access(path, F_OK), -1); /* empty: removed */
+	/* a dead agent (pid 1 with another start time) and a live one (us) */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "@netns-fl-gone-%d 1 12345\n@netns-fl-mine %d %llu\n", (int)getpid(),
+		(int)getpid(), start);
+	fclose(f);
+	assert_int_equal(fl_agent_recover(), 1);
+	text = slurp(path);
+	snprintf(want, sizeof(want), "@netns-fl-mine %d %llu\n", (int)getpid(), start);
+	assert_string_equal(text, want);
+	free(text);
+	unlink(path);
+	rmdir(dir);
+	unsetenv("FALLACY_RUN_DIR");
+}
+
 static void test_plan(void **state)
 {
 	char *have[] = { "a", "b", NULL, "a" }, *want[] = { "a", "c", "a" };
@@ -444,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_verbs_of_agent_and_socket),
 		cmocka_unit_test(test_capture_requests),
 		cmocka_unit_test(test_targets_lists_namespaces),
+		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_serve_pipe),
 	};
