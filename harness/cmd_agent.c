@@ -84,7 +84,7 @@ static int serve_stdio(void)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct fl_agent *a = NULL;
 	sigset_t block, old;
-	int ret;
+	int ret, err;
 
 	if (fl_agent_new(&a)) {
 		pr_err("agent: out of memory");
@@ -92,9 +92,10 @@ static int serve_stdio(void)
 	}
 	running = a;
 	a->records = true;
-	if (fl_agent_recover() < 0)
-		pr_warn("agent: the sessions of earlier agents in %s/agent-sessions could not be read",
-			fl_run_dir());
+	err = fl_agent_recover();
+	if (err < 0 && err != -EACCES && err != -EPERM && err != -EROFS) /* not root: none */
+		pr_warn("agent: the sessions of earlier agents in %s/agent-sessions: %s",
+			fl_run_dir(), strerror(-err));
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
