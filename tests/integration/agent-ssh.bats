@@ -76,7 +76,7 @@ sshd_start() {
 	SSH_OPTS=(-o Port=2222 -o "IdentityFile=$TMP/id" -o IdentitiesOnly=yes
 		-o "UserKnownHostsFile=$TMP/known_hosts" -o GlobalKnownHostsFile=/dev/null
 		-o StrictHostKeyChecking=yes -o ConnectTimeout=20)
-	REMOTE="env FALLACY_RUN_DIR=$FALLACY_RUN_DIR $FALLACY agent --stdio"
+	REMOTE="env FALLACY_RUN_DIR=$FALLACY_RUN_DIR $FALLACY -v agent --stdio"
 }
 
 # fallacy agent call --ssh root@H from the controller's namespace
@@ -221,6 +221,20 @@ undelayed() {
 	fl_wait_until 30 ip netns exec "$A" ping -n -q -c 1 -W 1 198.18.251.2
 	fl_wait_until 30 no_agents_on_host
 	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+}
+
+@test "a partition of the host's own namespace cuts the control path: it ends with its lease, and the held renewals are refused" {
+	call_start
+	ask '{"verb":"version"}'
+	# the answer itself crosses the partition: it arrives once it ends
+	ask '{"verb":"put","target":{"netns":"'"$H"'"},"faults":["partition"],"lease":"3s"}'
+	fl_wait_until 30 grep -q "lease on @netns-$H ran out" "$TMP/call.log"
+	fl_wait_until 30 ip netns exec "$C" ping -n -q -c 1 -W 1 198.18.252.2
+	echo '{"verb":"renew","target":{"netns":"'"$H"'"}}' >&"$CALL_IN"
+	read -r -t 60 ANSWER <&"$CALL_OUT"
+	echo "< $ANSWER"
+	[[ "$ANSWER" == *'"ok":false'*"nothing put on @netns-$H"* ]]
+	fl_wait_until 30 test ! -e "$FALLACY_RUN_DIR/@netns-$H"
 }
 
 @test "a key the host does not know: the call exits 2 with ssh's reason, and nothing changes" {
