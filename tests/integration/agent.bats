@@ -307,6 +307,16 @@ counter() {
 	diff <(echo "$BEFORE") <(echo "$(tc_state)")
 }
 
+@test "the pytest fixture fallacy_agents: the put is renewed during the test and reset after it" {
+	/usr/bin/python3 -c 'import pytest' 2>/dev/null || skip "python3-pytest is not installed (make deps)"
+	run -0 env AGENT_A="$A" AGENT_B="$B" AGENT_ADDR=198.18.253.2 \
+		/usr/bin/python3 -m pytest -p no:cacheprovider -s -v "$BATS_TEST_DIRNAME/../data/pytest_agent"
+	assert_output --partial "1 passed"
+	undelayed
+	[ ! -e "$FALLACY_RUN_DIR/@netns-$B" ]
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+}
+
 @test "bad requests: refused with line and column, and nothing is put" {
 	agent_start
 	put 10s "delay 50ms" "lose 5%"
