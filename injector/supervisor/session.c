@@ -375,12 +375,17 @@ static int spawn(const char *session)
 		return err;
 	}
 	if (pid == 0) {
+		sigset_t none;
 		int q[2];
 		char go;
 
 		close(p[0]);
 		setsid();
 		signal(SIGHUP, SIG_IGN);
+		/* no signal blocked, whoever starts it (an agent blocks SIGTERM
+		 * outside its wait): the supervisor takes its own in ppoll */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (pipe2(q, O_CLOEXEC))
 			_exit(0);
 		pid = fork();
