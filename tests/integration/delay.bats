@@ -301,14 +301,20 @@ sup_pid() {
 @test "reorder 50% delay 20ms: about half the packets skip the delay, counted as reordered" {
 	fault reorder 50% delay 20ms --from n1 --to n2 --seed 3
 	ip netns exec "$N1" ping -c 100 -i 0.03 "$IP2" | rtts >"$BATS_TEST_TMPDIR/r"
-	quick=$(awk '$1 < 10 { k++ } END { print k / NR }' "$BATS_TEST_TMPDIR/r")
-	slow=$(awk '$1 >= 19.5 && $1 < 40 { k++ } END { print k / NR }' "$BATS_TEST_TMPDIR/r")
-	echo "quick=$quick slow=$slow"
-	within "$quick" 0.35 0.65
-	within "$(awk -v a="$quick" -v b="$slow" 'BEGIN { print a + b }')" 0.97 1
+	# a delayed reply is never back before 20 ms; one that skipped the
+	# delay is back at once, or later on a busy machine: so "quick" is
+	# below 19.5 ms, and no band in between is asked to stay empty
+	n=$(wc -l <"$BATS_TEST_TMPDIR/r")
+	quick=$(awk '$1 < 19.5 { k++ } END { print k + 0 }' "$BATS_TEST_TMPDIR/r")
 	run -0 "$FALLACY" fault list "$LAB" -j
 	r=$(echo "$output" | jq '.[0].counters.reordered')
-	[ "$r" -ge 35 ]
+	echo "replies $n, back before 19.5 ms $quick, counted as reordered $r"
+	[ "$n" -eq 100 ]
+	within "$quick" 30 70
+	within "$r" 35 65
+	# the ones ping saw come back early are the ones counted (a reply
+	# that skipped the delay but took 19.5 ms on a busy machine aside)
+	within "$((r - quick))" 0 10
 }
 
 @test "a wire namespace without bridge-nf-call-iptables is refused, not silently undelayed" {
