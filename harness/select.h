@@ -11,11 +11,17 @@
  *   primaries    every node the `leader:` command names
  *   rest         the nodes no other node field of the same step names
  *   ROLE         the nodes of a role of the target (roles: in the target)
+ *   {{ip:SEL}}   (a single-node field) the address of the one node SEL
+ *                picks ({{ip6:SEL}}: its IPv6 address), fixed when the
+ *                step runs
  *   n2, db1      a node by its name
  *   random-halves, ring   (partition groups only) two random halves;
  *                every node sees a majority and no two see the same one
  *
- * Items are joined with commas (`leader,n3`). Random picks come from a
+ * Nodes that left the lab (a topology `leave`) are skipped by every
+ * keyword and role: `all`, `majority`, `replica` count the nodes there
+ * now; a node named explicitly still resolves (its step then says it
+ * left). Items are joined with commas (`leader,n3`). Random picks come from a
  * PRNG keyed by (seed, salt, field), so the same seed selects the same
  * nodes. */
 #ifndef FALLACY_SELECT_H
@@ -36,6 +42,7 @@ struct fl_sel_env {
 	size_t n;
 	const char *names[FL_SEL_MAX_NODES];
 	const char *roles[FL_SEL_MAX_NODES]; /* NULL: the node has no role */
+	fl_nodeset gone; /* nodes that left the lab: no selector picks them */
 	uint64_t seed;
 	const char *target; /* the target's name, for messages */
 	bool has_leader; /* the target has a leader: command */
@@ -83,9 +90,10 @@ int fl_proc_req_parse(char *line, struct fl_proc_req *req, struct fl_err *err);
 
 /* "n1,n3" */
 void fl_sel_format(const struct fl_sel_env *e, fl_nodeset s, char *buf, size_t len);
-/* Every node of e. */
+/* Every node of e that is in the lab (not gone). */
 fl_nodeset fl_sel_all(const struct fl_sel_env *e);
-/* The index of node or role name (the first node of a role), -1 if none. */
+/* The index of node or role name (the first node of a role still in the
+ * lab), -1 if none. */
 int fl_sel_index(const struct fl_sel_env *e, const char *name);
 /* Is name a role of e? */
 bool fl_sel_is_role(const struct fl_sel_env *e, const char *name);

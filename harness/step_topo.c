@@ -337,8 +337,9 @@ static bool topo_ended_by(const struct fl_step *st, const struct fl_step *later)
 }
 
 /* The node of link, flap, leave, readdress and mtu, and route's --from,
- * --to and --via take selectors (steps.h): `leave: leader`. A join names
- * the node it brings, as written. */
+ * --to and --via take selectors of one node (steps.h): `leave: leader`; a
+ * selector that picks several is refused, naming them. A join names the
+ * node it brings, as written. */
 static enum fl_step_field topo_field(const struct fl_step *st, size_t i)
 {
 	const char *prev = i ? st->argv[i - 1] : "";
@@ -346,9 +347,9 @@ static enum fl_step_field topo_field(const struct fl_step *st, size_t i)
 	if (!i || !strcmp(st->argv[0], "join"))
 		return FL_FIELD_NONE;
 	if (i == 1 && strcmp(st->argv[0], "route") && strncmp(st->argv[1], "--", 2))
-		return FL_FIELD_NODES;
+		return FL_FIELD_NODE;
 	if (!strcmp(prev, "--from") || !strcmp(prev, "--to") || !strcmp(prev, "--via"))
-		return FL_FIELD_NODES;
+		return FL_FIELD_NODE;
 	return FL_FIELD_NONE;
 }
 
