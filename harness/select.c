@@ -16,6 +16,12 @@ void fl_sel_rng_init(struct fl_sel_rng *r, uint64_t seed, uint64_t salt, uint64_
 	r->s = seed ^ (salt + 1) * 0x9e3779b97f4a7c15ULL ^ (field + 1) * 0xbf58476d1ce4e5b9ULL;
 }
 
+void fl_sel_rng_check(struct fl_sel_rng *r, uint64_t seed, size_t check)
+{
+	/* step salts are step indexes: checks take salts far above them */
+	fl_sel_rng_init(r, seed, (1ULL << 32) + check, 0);
+}
+
 uint64_t fl_sel_rng_next(struct fl_sel_rng *r)
 {
 	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);

@@ -59,6 +59,9 @@ struct fl_sel_rng {
 };
 void fl_sel_rng_init(struct fl_sel_rng *r, uint64_t seed, uint64_t salt, uint64_t field);
 uint64_t fl_sel_rng_next(struct fl_sel_rng *r);
+/* The stream of a command check's node: (check: its index in the
+ * scenario), the same when planned and when run. */
+void fl_sel_rng_check(struct fl_sel_rng *r, uint64_t seed, size_t check);
 
 /* Is w (one item) a selector keyword (all, one, ..., ring)? */
 bool fl_sel_is_keyword(const char *w);

@@ -193,3 +193,41 @@ client3 idle client"
 	assert_output 0
 	fl_assert_lab_gone "$lab"
 }
+
+@test "a command check's node: is a selector: it runs on every node picked and passes only if all pass; selectors skip a node that left" {
+	fl_require_root
+	lab=$(fl_lab_name k)
+	run -1 "$FALLACY" run tests/data/scenarios/check-select.yaml \
+		--target tests/data/scenarios/http-roles.yaml --out "$OUT" --lab "$lab" --nodes 4
+	run -0 jq -r '.checks[] | select(.kind == "command") | "\(.pass) \(.measured)"' "$OUT/summary.json"
+	assert_output "true exit 0 on 3 of 3 nodes
+false exit 0 on 3 of 4 nodes
+true exit 0
+true exit 0 on 2 of 2 nodes"
+	run -0 jq -r '.checks[] | select(.kind == "command") | .message' "$OUT/summary.json"
+	assert_line --index 1 --partial "first failure server1: output in logs/check-server1.log"
+	# each run of a check is recorded: its nodes, their statuses, the selector
+	run -0 jq -c 'select(.event == "check-run") | [.nodes, .status, (.select // [] | map(.selector))]' "$OUT/events.jsonl"
+	assert_output --partial '[["client1","client2","client3"],[0,0,0],["client"]]'
+	assert_output --partial '[["server1","client1","client2","client3"],[1,0,0,0],["all"]]'
+	assert_output --partial '[["server1"],[0],["leader"]]'
+	# at 3 s client3 had left: the check and the step after the leave skip it
+	assert_output --partial '[["client1","client2"],[0,0],["client"]]'
+	run -0 jq -c 'select(.event == "fault" and .id == "after") | .select[0].nodes' "$OUT/events.jsonl"
+	assert_output '["client1","client2"]'
+	fl_assert_events "$OUT/events.jsonl"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "a topology step whose selector picks several nodes: exit 2 naming file:line:col, the selector and the nodes, nothing created" {
+	fl_require_root
+	lab=$(fl_lab_name o)
+	before=$(made "$lab")
+	for dry in --dry-run ""; do
+		run -2 "$FALLACY" run tests/data/scenarios/one-node.yaml \
+			--target tests/data/scenarios/http-roles.yaml --lab "$lab" --out "$OUT" --nodes 4 $dry
+		assert_output "fallacy: tests/data/scenarios/one-node.yaml:6:5: 'client' picked 3 nodes (client1,client2,client3) where one node is needed: use leader, one, a node's name, or a role of one node"
+	done
+	[ "$(made "$lab")" = "$before" ]
+	[ ! -e "$OUT" ]
+}
