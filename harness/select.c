@@ -8,8 +8,14 @@
 
 #include "parse.h"
 
-static const char *const keywords[] = { "all",	     "one",  "minority",      "majority", "leader",
-					"primaries", "rest", "random-halves", "ring",	  NULL };
+static const char *const keywords[] = { "all",	  "one",       "minority",	"majority",
+					"leader", "primaries", "follower",	"followers",
+					"left",	  "rest",      "random-halves", "ring",
+					NULL };
+
+/* follower: the same pick at every step of a run (while the followers are
+ * the same nodes), so that steps can name one node together. */
+#define FOLLOWER_SALT 0xf011011e5ULL
 
 void fl_sel_rng_init(struct fl_sel_rng *r, uint64_t seed, uint64_t salt, uint64_t field)
 {
@@ -120,7 +126,8 @@ bool fl_sel_has_selector(const struct fl_sel_env *e, const char *expr)
 static int leader_one(const char *item, void *arg)
 {
 	(void)arg;
-	return !strcmp(item, "leader") || !strcmp(item, "primaries");
+	return !strcmp(item, "leader") || !strcmp(item, "primaries") || !strcmp(item, "follower") ||
+	       !strcmp(item, "followers");
 }
 
 bool fl_sel_needs_leader(const char *expr)
@@ -129,7 +136,7 @@ bool fl_sel_needs_leader(const char *expr)
 }
 
 /* k random nodes of set (Fisher-Yates on the set's members). */
-static fl_nodeset pick(const struct fl_sel_env *e, fl_nodeset set, size_t k, struct fl_sel_rng *rng)
+fl_nodeset fl_sel_pick(const struct fl_sel_env *e, fl_nodeset set, size_t k, struct fl_sel_rng *rng)
 {
 	size_t idx[FL_SEL_MAX_NODES], n = 0;
 	fl_nodeset out = 0;
@@ -164,7 +171,8 @@ static size_t shuffle(const struct fl_sel_env *e, struct fl_sel_rng *rng, size_t
 	return n;
 }
 
-static int leaders(const struct fl_sel_env *e, bool all, fl_nodeset *out, struct fl_err *err)
+static int leaders(const struct fl_sel_env *e, const char *what, bool all, fl_nodeset *out,
+		   struct fl_err *err)
 {
 	size_t order[FL_SEL_MAX_NODES], n = 0;
 
@@ -172,7 +180,7 @@ static int leaders(const struct fl_sel_env *e, bool all, fl_nodeset *out, struct
 		fl_err_set(err,
 			   "'%s' needs the target's 'leader:' command (target '%s' has none: "
 			   "add one, or name a role or nodes)",
-			   all ? "primaries" : "leader", e->target ? e->target : "?");
+			   what, e->target ? e->target : "?");
 		return -EINVAL;
 	}
 	if (!e->leader) { /* planning: the first node in the lab stands for it */
@@ -192,6 +200,28 @@ static int leaders(const struct fl_sel_env *e, bool all, fl_nodeset *out, struct
 	if (!*out) {
 		fl_err_set(err, "the leader: command named only nodes that left the lab");
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* followers: every node the leader: command does not name; follower: one
+ * of them, the same one at every step while they are the same nodes. */
+static int followers(const struct fl_sel_env *e, const char *what, fl_nodeset *out,
+		     struct fl_err *err)
+{
+	struct fl_sel_rng rng;
+	fl_nodeset lead;
+
+	if (leaders(e, what, true, &lead, err))
+		return -EINVAL;
+	*out = fl_sel_all(e) & ~lead;
+	if (!*out) {
+		fl_err_set(err, "'%s': the leader: command named every node", what);
+		return -EINVAL;
+	}
+	if (!strcmp(what, "follower")) {
+		fl_sel_rng_init(&rng, e->seed, FOLLOWER_SALT, 0);
+		*out = fl_sel_pick(e, *out, 1, &rng);
 	}
 	return 0;
 }
@@ -237,14 +267,21 @@ static int keyword_nodes(struct nodes_arg *a, const char *item, fl_nodeset *s)
 	else if (!strcmp(item, "rest"))
 		*s = a->rest;
 	else if (!strcmp(item, "one"))
-		*s = pick(e, fl_sel_all(e), 1, a->rng);
+		*s = fl_sel_pick(e, fl_sel_all(e), 1, a->rng);
 	else if (!strcmp(item, "minority"))
-		*s = pick(e, fl_sel_all(e), (n - 1) / 2, a->rng);
+		*s = fl_sel_pick(e, fl_sel_all(e), (n - 1) / 2, a->rng);
 	else if (!strcmp(item, "majority"))
-		*s = pick(e, fl_sel_all(e), n / 2 + 1, a->rng);
+		*s = fl_sel_pick(e, fl_sel_all(e), n / 2 + 1, a->rng);
 	else if (!strcmp(item, "leader") || !strcmp(item, "primaries"))
-		return leaders(e, !strcmp(item, "primaries"), s, a->err);
-	else {
+		return leaders(e, item, !strcmp(item, "primaries"), s, a->err);
+	else if (!strcmp(item, "follower") || !strcmp(item, "followers"))
+		return followers(e, item, s, a->err);
+	else if (!strcmp(item, "left")) {
+		if (!(*s = e->gone & (e->n >= 64 ? ~0ULL : (1ULL << e->n) - 1))) {
+			fl_err_set(a->err, "'left': no node has left the lab by then");
+			return -EINVAL;
+		}
+	} else {
 		fl_err_set(a->err, "'%s' selects groups: use it as a whole partition", item);
 		return -EINVAL;
 	}

@@ -3,12 +3,21 @@
  * scenario runs against any target, of any size and any node names.
  *
  *   all          every node
- *   one          one node, picked at random (seeded)
+ *   one          one node, picked at random (seeded); in a field that takes
+ *                one node, one that the step's other node fields do not
+ *                name (inject's `to: one, from: leader`: two nodes)
  *   minority     (n-1)/2 nodes at random: fewer than half
  *   majority     n/2+1 nodes at random: more than half
  *   leader       the first node the target's `leader:` command names, asked
  *                when the step runs
  *   primaries    every node the `leader:` command names
+ *   followers    every node the `leader:` command does not name
+ *   follower     one of the followers, picked by the seed alone: the same
+ *                node at every step of a run while the followers are the
+ *                same (steps can name one node together: leave it, route
+ *                through it, ...)
+ *   left         the nodes that have left the lab (a topology leave): what
+ *                a `join` brings back
  *   rest         the nodes no other node field of the same step names
  *   ROLE         the nodes of a role of the target (roles: in the target)
  *   {{ip:SEL}}   (a single-node field) the address of the one node SEL
@@ -68,7 +77,7 @@ bool fl_sel_is_keyword(const char *w);
 /* Does the comma list expr use a keyword or a role of e (anything that is
  * not a node name or an address)? */
 bool fl_sel_has_selector(const struct fl_sel_env *e, const char *expr);
-/* Does expr name leader or primaries? */
+/* Does expr name leader, primaries, follower or followers? */
 bool fl_sel_needs_leader(const char *expr);
 /* Group selectors, valid as a whole partition only. */
 bool fl_sel_is_group_keyword(const char *w);
@@ -91,6 +100,9 @@ struct fl_proc_req {
 };
 int fl_proc_req_parse(char *line, struct fl_proc_req *req, struct fl_err *err);
 
+/* k random nodes of set. */
+fl_nodeset fl_sel_pick(const struct fl_sel_env *e, fl_nodeset set, size_t k,
+		       struct fl_sel_rng *rng);
 /* "n1,n3" */
 void fl_sel_format(const struct fl_sel_env *e, fl_nodeset s, char *buf, size_t len);
 /* Every node of e that is in the lab (not gone). */

@@ -157,22 +157,46 @@ static bool has_rest(const char *w)
 	return false;
 }
 
-/* Fields without `rest` first; `rest` is what they left (per kind). */
+/* `one` in a field of one node: a node the step's other fields do not
+ * name (inject's `to: one, from: leader` are two nodes). */
+static bool one_apart(const struct field *f, const char *w)
+{
+	return f->kind == FL_FIELD_NODE && !strcmp(w, "one");
+}
+
+static int pick_apart(struct resolution *r, struct field *f, fl_nodeset pool)
+{
+	struct fl_sel_rng rng;
+
+	if (!pool) {
+		fl_err_set(r->err, "'one' leaves no node: the step's other fields name every one");
+		return -EINVAL;
+	}
+	fl_sel_rng_init(&rng, r->c->sel->seed, r->st->index, f->word);
+	f->set = fl_sel_pick(r->c->sel, pool, 1, &rng);
+	f->selector = true;
+	return 0;
+}
+
+/* Fields without `rest` first, then `one` of a single-node field, then
+ * `rest`: what the others left (per kind). */
 static int resolve_sets(struct resolution *r, enum fl_step_field kind)
 {
 	fl_nodeset named = 0;
 
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < r->n; i++) {
 			struct field *f = &r->f[i];
-			bool rest = has_rest(r->st->argv[f->word]);
+			const char *w = r->st->argv[f->word];
+			int want = has_rest(w) ? 2 : one_apart(f, w) ? 1 : 0;
 
 			if ((f->kind == FL_FIELD_NODE ? FL_FIELD_NODES : f->kind) != kind ||
-			    rest != (pass == 1))
+			    want != pass)
 				continue;
-			if (field_set(r, f, fl_sel_all(r->c->sel) & ~named))
+			if (pass == 1 ? pick_apart(r, f, fl_sel_all(r->c->sel) & ~named) :
+					field_set(r, f, fl_sel_all(r->c->sel) & ~named))
 				return -EINVAL;
-			if (!pass)
+			if (pass < 2)
 				named |= f->set;
 			else if (!f->set && !f->keep) {
 				fl_err_set(r->err, "'rest' leaves no node");

@@ -160,6 +160,14 @@ static void test_leader(void **state)
 	assert_int_equal(sel(&e, "primaries", 0), 1u << 3 | 1);
 	who = 1;
 	assert_int_equal(sel(&e, "leader", 0), 1u << 1); /* asked again: follows it */
+	/* followers: the nodes not named; follower: one of them, the same at
+	 * every step (keyed by the seed alone), while they are the same */
+	assert_int_equal(sel(&e, "followers", 0), 0x1f & ~(1u << 1 | 1u));
+	assert_int_equal(count(sel(&e, "follower", 0)), 1);
+	assert_int_equal(sel(&e, "follower", 0) & 0x03, 0);
+	for (uint64_t salt = 1; salt < 20; salt++)
+		assert_int_equal(sel(&e, "follower", salt), sel(&e, "follower", 0));
+	assert_true(fl_sel_needs_leader("follower"));
 	assert_true(fl_sel_needs_leader("n1,primaries"));
 	assert_false(fl_sel_needs_leader("one"));
 }
@@ -397,6 +405,7 @@ static void test_gone(void **state)
 		assert_int_equal(n, 2); /* 3 nodes there: the 3-node ring */
 	}
 	assert_int_equal(fl_sel_index(&e, "replica"), 2);
+	assert_int_equal(sel(&e, "left", 1), 0x12); /* what a join brings back */
 	e.has_leader = true;
 	e.leader = leader_cb;
 	e.arg = &who;

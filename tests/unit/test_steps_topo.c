@@ -343,6 +343,28 @@ static void test_one_node(void **ctx)
 				      w, sizeof(w), &err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "'majority' picked 2 nodes"));
+	/* join: left brings back the node that left; follower is the same
+	 * node at every step; one in a single-node field is another node */
+	assert_int_equal(
+		validate_sel("  - {at: 1s, id: out, leave: follower}\n"
+			     "  - {at: 2s, id: back, join: {node: left, start: true}}\n"
+			     "  - {at: 3s, route: {from: leader, to: one, via: follower}}\n"
+			     "  - {at: 4s, join: left}\n",
+			     w, sizeof(w), &err),
+		-EINVAL);
+	assert_string_equal(err.msg, "s.yaml:7:5: 'left': no node has left the lab by then");
+	assert_int_equal(
+		validate_sel("  - {at: 1s, route: {from: leader, to: one, via: follower}}\n", w,
+			     sizeof(w), &err),
+		0);
+	assert_true(!strcmp(w, "route --from n1 --to n2 --via n3") ||
+		    !strcmp(w, "route --from n1 --to n3 --via n2"));
+	assert_int_equal(validate_sel("  - {at: 1s, leave: n2}\n"
+				      "  - {at: 2s, leave: n3}\n"
+				      "  - {at: 3s, join: left}\n",
+				      w, sizeof(w), &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "s.yaml:6:5: 'left' picked 2 nodes (n2,n3)"));
 }
 
 int main(void)
