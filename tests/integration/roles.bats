@@ -231,3 +231,21 @@ true exit 0 on 2 of 2 nodes"
 	[ "$(made "$lab")" = "$before" ]
 	[ ! -e "$OUT" ]
 }
+
+@test "every shipped fallacy scenario plans on 3 and 5 nodes of etcd, redis-sentinel, http-kv and a target with names of its own, naming no node itself" {
+	for s in scenarios/fallacies/*.yaml; do
+		for t in scenarios/targets/etcd.yaml scenarios/targets/redis-sentinel.yaml \
+			scenarios/targets/http-kv.yaml tests/data/scenarios/http-roles.yaml; do
+			for n in 3 5; do
+				run -0 "$FALLACY" run "$s" --target "$t" --nodes "$n" --dry-run
+				assert_output --partial "on $n nodes"
+			done
+		done
+		# the timeline and the checks use selectors; only a scenario's own
+		# lab: section (which makes its nodes) may name nodes
+		grep -q '^lab:' "$s" && continue
+		run -0 "$FALLACY" run "$s" --target scenarios/targets/etcd.yaml --dry-run
+		run -0 sh -c 'sed -n "/^timeline:/,/^target:/p" | grep -nE "(^|[^a-z0-9_.-])n[0-9]+([^a-z0-9_.-]|$)" || true' <<<"$output"
+		[ -z "$output" ] || fail "$s names nodes: $output"
+	done
+}
