@@ -249,3 +249,33 @@ true exit 0 on 2 of 2 nodes"
 		[ -z "$output" ] || fail "$s names nodes: $output"
 	done
 }
+
+@test "admin hosts takes selectors of one node and an address template, resolved in the run and recorded" {
+	fl_require_root
+	lab=$(fl_lab_name h)
+	run -0 "$FALLACY" run tests/data/scenarios/admin-select.yaml \
+		--target tests/data/scenarios/http-roles.yaml --out "$OUT" --lab "$lab"
+	ev="$OUT/events.jsonl"
+	# stale: on a node that is neither the leader nor the follower
+	run -0 jq -r 'select(.event == "admin" and .id == "stale") | .spec' "$ev"
+	read -r x word name f <<<"$output"
+	[ "$word" = hosts ] && [ "$name" = server1 ] || fail "stale: $output"
+	[ "$x" != server1 ] && [ "$x" != "$f" ] && [ "$f" != server1 ] || fail "stale: $output"
+	# pinned: db at the follower's address, written as an address
+	run -0 jq -r 'select(.event == "admin" and .id == "pinned") | .spec' "$ev"
+	read -r y word name ip <<<"$output"
+	[ "$name" = db ] && [[ "$ip" =~ ^198\.1[89]\. ]] || fail "pinned: $output"
+	run -0 jq -r 'select(.event == "admin" and .id == "pinned") | .select[] | select(.addr) | "\(.selector) \(.nodes[0]) \(.addr)"' "$ev"
+	assert_output "{{ip:follower}} $f $ip"
+	# what the nodes resolved: the stale node finds server1 at the
+	# follower's address, the pinned node finds db there; server1 itself
+	# resolves its own name to another address
+	run -0 awk '$2 == "server1" { print $1 }' "$OUT/logs/check-$x.log"
+	assert_output "$ip"
+	run -0 awk '$2 == "db" { print $1 }' "$OUT/logs/check-$y.log"
+	assert_output "$ip"
+	run -0 awk '$2 == "server1" { print $1 }' "$OUT/logs/check-server1.log"
+	[ -n "$output" ] && [ "$output" != "$ip" ] || fail "server1 resolves itself to '$output'"
+	fl_assert_events "$ev"
+	fl_assert_lab_gone "$lab"
+}

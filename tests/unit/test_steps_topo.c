@@ -333,6 +333,12 @@ static void test_one_node(void **ctx)
 				      w, sizeof(w), &err),
 			 0);
 	assert_string_equal(w, "n3 hosts n1 198.18.0.1");
+	assert_int_equal(validate_sel("  - {at: 1s, admin: {node: n3, hosts: {name: db, addr: "
+				      "\"{{ip6:leader}}\"}}}\n",
+				      w, sizeof(w), &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "s.yaml:4:5: {{ip6:leader}}: the node n1 has no IPv6 address "
+				     "in the lab");
 	assert_int_equal(validate_sel("  - {at: 1s, admin: {node: n1, hosts: {name: n1, addr: "
 				      "\"{{ip:replica}}\"}}}\n",
 				      w, sizeof(w), &err),
