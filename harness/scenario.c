@@ -460,6 +460,11 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	if (ck->has_at && c->sc->duration_ns && ck->at_ns >= c->sc->duration_ns)
 		return fl_yerr(c->err, c->d, fl_ymap_get(v, "at"),
 			       "'at' must lie within the measured part (the scenario's duration)");
+	if (node && strlen(node) >= sizeof(ck->node))
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "node"),
+			       "'node' is too long (at most %zu characters: a selector or a few "
+			       "names)",
+			       sizeof(ck->node) - 1);
 	if (node)
 		snprintf(ck->node, sizeof(ck->node), "%s", node);
 	ck->expect = (int)expect;

@@ -211,6 +211,15 @@ static void test_check_nodes(void **state)
 	assert_int_equal(fl_run_validate(sc, t, 3, &err), -EINVAL);
 	assert_string_equal(err.msg, "c.yaml:4:5: node 'n3' is not in the lab");
 	fl_scenario_free(sc);
+	sc = NULL;
+	assert_int_equal(
+		fl_scenario_load("c.yaml",
+				 "name: c\nduration: 5s\nchecks:\n"
+				 "  - command: {node: \"replica1,replica2,primary1,replica3,"
+				 "replica4\", run: x}\n",
+				 &sc, &err),
+		-EINVAL);
+	assert_non_null(strstr(err.msg, "c.yaml:4:22: 'node' is too long (at most 32"));
 	fl_sut_free(t);
 }
 
