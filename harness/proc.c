@@ -113,10 +113,10 @@ int fl_proc_spawn(const struct fl_spawn *sp, pid_t *out)
 	pid_t pid;
 
 	if (pipe2(go, O_CLOEXEC))
-		return -errno;
+		return errno ? -errno : -EIO;
 	pid = fork();
 	if (pid < 0) {
-		ret = -errno;
+		ret = errno ? -errno : -EAGAIN;
 		goto out;
 	}
 	if (pid == 0) {
@@ -171,7 +171,7 @@ int fl_proc_wait(pid_t pid, uint64_t timeout_ns, int *status)
 
 int fl_proc_run(const struct fl_spawn *sp, uint64_t timeout_ns, int *status)
 {
-	pid_t pid;
+	pid_t pid = -1;
 	int ret = fl_proc_spawn(sp, &pid);
 
 	return ret ?: fl_proc_wait(pid, timeout_ns, status);

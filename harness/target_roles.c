@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "parse.h"
@@ -85,6 +86,24 @@ static int role_index(const struct fl_sut *t, const char *name)
 	return -1;
 }
 
+/* Append to buf[len] at *off; false once it no longer fits (*off never
+ * passes len, so the next append cannot write past the buffer). */
+static bool put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *off) {
+		*off = len - 1;
+		return false;
+	}
+	*off += (size_t)n;
+	return true;
+}
+
 /* names: "{{role}}{{rank}}": {{role}}, {{rank}} (1.. within the role),
  * {{number}} (1.. in the lab), {{index}} (0..). */
 static int node_name(const struct fl_sut *t, size_t i, const char *role, size_t rank, char *buf,
@@ -92,36 +111,41 @@ static int node_name(const struct fl_sut *t, size_t i, const char *role, size_t 
 {
 	const char *p = t->names;
 	size_t off = 0;
+	bool fits = true;
 
 	if (!p) {
 		snprintf(buf, len, "n%zu", i + 1);
 		return 0;
 	}
 	buf[0] = '\0';
-	while (*p && off < len) {
+	while (*p && fits) {
 		const char *o = strstr(p, "{{"), *e = o ? strstr(o, "}}") : NULL;
 		size_t vl;
 
 		if (!o || !e) {
-			off += (size_t)snprintf(buf + off, len - off, "%s", p);
+			fits = put(buf, len, &off, "%s", p);
 			break;
 		}
-		off += (size_t)snprintf(buf + off, len - off, "%.*s", (int)(o - p), p);
+		fits = put(buf, len, &off, "%.*s", (int)(o - p), p);
 		vl = (size_t)(e - o - 2);
 		if (vl == 4 && !strncmp(o + 2, "role", 4))
-			off += (size_t)snprintf(buf + off, len - off, "%s", role ? role : "node");
+			fits = fits && put(buf, len, &off, "%s", role ? role : "node");
 		else if (vl == 4 && !strncmp(o + 2, "rank", 4))
-			off += (size_t)snprintf(buf + off, len - off, "%zu", rank);
+			fits = fits && put(buf, len, &off, "%zu", rank);
 		else if (vl == 6 && !strncmp(o + 2, "number", 6))
-			off += (size_t)snprintf(buf + off, len - off, "%zu", i + 1);
+			fits = fits && put(buf, len, &off, "%zu", i + 1);
 		else if (vl == 5 && !strncmp(o + 2, "index", 5))
-			off += (size_t)snprintf(buf + off, len - off, "%zu", i);
+			fits = fits && put(buf, len, &off, "%zu", i);
 		else {
 			fl_err_set(err, "names: '{{%.*s}}' is not role, rank, number or index",
 				   (int)vl, o + 2);
 			return -EINVAL;
 		}
 		p = e + 2;
+	}
+	if (!fits) {
+		fl_err_set(err, "names: a node name would be longer than %zu characters", len - 1);
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -126,7 +126,7 @@ int fl_pcapng_from_pcap(const char *pcap_path, const char *out_path,
 	size_t next = 0;
 	pcap_t *in;
 	FILE *f = NULL;
-	int rc, r;
+	int rc;
 
 	in = pcap_open_offline_with_tstamp_precision(pcap_path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!in) {
@@ -135,7 +135,7 @@ int fl_pcapng_from_pcap(const char *pcap_path, const char *out_path,
 	}
 	f = fopen(out_path, "w");
 	rc = f ? write_headers(f, pcap_datalink(in), pcap_snapshot(in), notes, n) : -errno;
-	while (!rc && (r = pcap_next_ex(in, &h, &data)) == 1)
+	while (!rc && pcap_next_ex(in, &h, &data) == 1)
 		rc = write_packet(f, &b, h, data, notes, n, &next);
 	if (f && fclose(f) && !rc)
 		rc = -errno;

@@ -248,7 +248,7 @@ int fl_dp_attach_all(struct fl_dp *dp, struct fl_state *st, const char *ns_spec,
 	if (err)
 		return err;
 	ifs = if_nameindex();
-	err = ifs ? 0 : -errno;
+	err = ifs ? 0 : errno ? -errno : -ENOMEM;
 	fl_netns_leave(saved);
 	if (err)
 		return err;

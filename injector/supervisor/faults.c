@@ -409,7 +409,7 @@ static int sup_change(struct fl_sup *s, int argc, char **argv, FILE *msg)
 	nf->f.priv = old->f.priv;
 	old->f.priv = NULL;
 	c = ctx(s, nf);
-	if (nf->f.ops->apply && (err = nf->f.ops->apply(&c, &nf->f, &e))) {
+	if (nf->f.ops->apply && nf->f.ops->apply(&c, &nf->f, &e)) {
 		old->f.priv = nf->f.priv;
 		nf->f.priv = NULL;
 		goto fail;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # kill -9 of fallacy itself at seeded random moments: lab up, fault add
 # (the supervisor starting), the delay line holding packets, a capture, a
-# run with its target running, wrap, and teardown; after each, `fallacy
+# run with its target running, wrap, teardown, node add, and node remove
+# while a flap runs; after each, `fallacy
 # cleanup --all` must leave nothing of ours: namespaces, /etc/netns
 # folders, processes, state, scratch folders, and the root namespace's
 # links and iptables rules as they were. CHAOS_SEED and CHAOS_MOMENTS
@@ -115,7 +116,23 @@ op_lab_down() {
 	kill_after $(($2 / 4)) $! "${3:+$1}"
 }
 
-OPS=(op_lab_up op_fault_add op_delay_holding op_capture op_run op_wrap op_lab_down)
+op_node_add() { # a topology change: the supervisor makes the node's objects
+	"$FALLACY" lab up "$1" --nodes 2 --ipv6 >/dev/null 2>&1 || return 1
+	"$FALLACY" node add "$1" n3 >/dev/null 2>&1 &
+	kill_after $(($2 / 4)) $! "${3:+$1}"
+}
+
+op_node_flap() { # a flap going on (the supervisor's timer) with a fault
+	"$FALLACY" lab up "$1" --nodes 3 >/dev/null 2>&1 || return 1
+	"$FALLACY" node add "$1" n4 >/dev/null 2>&1 || return 1
+	"$FALLACY" fault add "$1" loss 5% --to n4 >/dev/null 2>&1 || return 1
+	"$FALLACY" link "$1" n4 flap --period 100ms >/dev/null 2>&1 || return 1
+	"$FALLACY" node remove "$1" n2 >/dev/null 2>&1 &
+	kill_after $(($2 / 4)) $! "${3:+$1}"
+}
+
+OPS=(op_lab_up op_fault_add op_delay_holding op_capture op_run op_wrap op_lab_down op_node_add
+	op_node_flap)
 
 @test "kill -9 at $((${CHAOS_MOMENTS:-20})) seeded moments; cleanup --all leaves nothing each time" {
 	before=$(snapshot)

@@ -130,6 +130,12 @@ static const struct {
 	  "t.yaml:3:27: 'mix' gives every operation a weight of 0" },
 	{ "name: t\nnames: \"{{role}}{{nr}}\"\nstart: {run: x}\nprobe: {run: x}\n",
 	  "t.yaml:2:9: names: '{{nr}}' is not role, rank, number or index" },
+	/* a literal part longer than the name buffer before a placeholder
+	 * (once wrote past the buffer: scan-build) */
+	{ "name: t\nnames: \""
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "{{role}}{{rank}}\"\nstart: {run: x}\nprobe: {run: x}\n",
+	  "t.yaml:2:9: names: a node name would be longer than 63 characters" },
 	{ "name: t\nstart: {run: x}\nleader: {run: x, timeout: 0s}\nprobe: {run: x}\n",
 	  "t.yaml:3:27: 'timeout' must be > 0" },
 	{ "name: t\nstart: {run: x}\nprobe: {run: x, concurrent: 0}\n",
