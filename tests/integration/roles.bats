@@ -211,7 +211,7 @@ true exit 0 on 2 of 2 nodes"
 	assert_output --partial '[["client1","client2","client3"],[0,0,0],["client"]]'
 	assert_output --partial '[["server1","client1","client2","client3"],[1,0,0,0],["all"]]'
 	assert_output --partial '[["server1"],[0],["leader"]]'
-	# at 3 s client3 had left: the check and the step after the leave skip it
+	# at 5 s client3 had left: the check and the step after the leave skip it
 	assert_output --partial '[["client1","client2"],[0,0],["client"]]'
 	run -0 jq -c 'select(.event == "fault" and .id == "after") | .select[0].nodes' "$OUT/events.jsonl"
 	assert_output '["client1","client2"]'
