@@ -131,6 +131,13 @@ static int field_set(struct resolution *r, struct field *f, fl_nodeset rest)
 	bool unknown = false, v6;
 	struct fl_err e2;
 
+	if (addr_template(w, &v6) && f->kind != FL_FIELD_NODE) {
+		fl_err_set(r->err,
+			   "'%s': an address template is for a field of one node (a hosts "
+			   "entry's addr, inject's to and from, a route's ends)",
+			   w);
+		return -EINVAL;
+	}
 	if (addr_template(w, &v6))
 		return template_addr(r, f, w, rest);
 	fl_sel_rng_init(&rng, e->seed, r->st->index, f->word);

@@ -339,6 +339,11 @@ static void test_one_node(void **ctx)
 			 -EINVAL);
 	assert_string_equal(err.msg, "s.yaml:4:5: {{ip6:leader}}: the node n1 has no IPv6 address "
 				     "in the lab");
+	assert_int_equal(validate_sel("  - {at: 1s, fault: {kind: loss, loss: 5%, from: "
+				      "\"{{ip:leader}}\"}}\n",
+				      w, sizeof(w), &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "an address template is for a field of one node"));
 	assert_int_equal(validate_sel("  - {at: 1s, admin: {node: n1, hosts: {name: n1, addr: "
 				      "\"{{ip:replica}}\"}}}\n",
 				      w, sizeof(w), &err),
