@@ -185,7 +185,9 @@ static int leaders(const struct fl_sel_env *e, const char *what, bool all, fl_no
 	}
 	if (!e->leader) { /* planning: the first node in the lab stands for it */
 		*out = fl_sel_all(e) & -fl_sel_all(e);
-		return 0;
+		if (!*out)
+			fl_err_set(err, "'%s': no node is in the lab", what);
+		return *out ? 0 : -EINVAL;
 	}
 	if (e->leader(e->arg, order, &n, err))
 		return -EINVAL;
