@@ -503,16 +503,24 @@ static int check_run_on(struct fl_run *r, const struct fl_check *ck, size_t idx,
 static int check_nodes(struct fl_run *r, const struct fl_check *ck, fl_nodeset *set,
 		       struct fl_err *err)
 {
+	char names[FL_SEL_MAX_NODES * 14];
 	struct fl_sel_rng rng;
 	bool unknown = false;
+	fl_nodeset gone;
 	int ret;
 
 	fl_sel_rng_check(&rng, r->seed, (size_t)(ck - r->sc->checks));
 	pthread_rwlock_rdlock(&r->topo_lock);
 	ret = fl_sel_nodes(&r->sel, ck->node, &rng, fl_sel_all(&r->sel), set, &unknown, err);
+	gone = r->sel.gone;
 	pthread_rwlock_unlock(&r->topo_lock);
 	if (!ret && (unknown || !*set)) {
 		fl_err_set(err, "'%s': no such node or role in the lab", ck->node);
+		ret = -EINVAL;
+	} else if (!ret && (*set & gone)) { /* named, or `left`: no namespace */
+		fl_sel_format(&r->sel, *set & gone, names, sizeof(names));
+		fl_err_set(err, "'%s': %.200s left the lab: nothing to run the command in",
+			   ck->node, names);
 		ret = -EINVAL;
 	}
 	return ret;

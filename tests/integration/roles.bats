@@ -203,9 +203,11 @@ client3 idle client"
 	assert_output "true exit 0 on 3 of 3 nodes
 false exit 0 on 3 of 4 nodes
 true exit 0
-true exit 0 on 2 of 2 nodes"
+true exit 0 on 2 of 2 nodes
+false no status"
 	run -0 jq -r '.checks[] | select(.kind == "command") | .message' "$OUT/summary.json"
 	assert_line --index 1 --partial "first failure server1: output in logs/check-server1.log"
+	assert_line --index 4 --partial "'client3': client3 left the lab: nothing to run the command in"
 	# each run of a check is recorded: its nodes, their statuses, the selector
 	run -0 jq -c 'select(.event == "check-run") | [.nodes, .status, (.select // [] | map(.selector))]' "$OUT/events.jsonl"
 	assert_output --partial '[["client1","client2","client3"],[0,0,0],["client"]]'
