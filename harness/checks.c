@@ -710,15 +710,20 @@ const struct fl_check_kind_ops fl_check_kinds[] = {
 	[FL_CHECK_TRANSPORT] = { "transport", eval_transport },
 	[FL_CHECK_PLAINTEXT] = { "plaintext", fl_check_eval_captures },
 	[FL_CHECK_SECURE] = { "secure", fl_check_eval_captures },
+	[FL_CHECK_LINEARIZABLE] = { "linearizable", fl_check_eval_history },
+	[FL_CHECK_LOST_WRITES] = { "lost-writes", fl_check_eval_history },
+	[FL_CHECK_STALE_READS] = { "stale-reads", fl_check_eval_history },
 };
 
-const char *const fl_check_names[] = { "availability", "latency",   "recovery",	 "progress",
-				       "command",      "invariant", "transport", "plaintext",
-				       "secure",       NULL };
+const char *const fl_check_names[] = {
+	"availability", "latency",     "recovery",  "progress", "command",
+	"invariant",	"transport",   "plaintext", "secure",	"linearizable",
+	"lost-writes",	"stale-reads", NULL
+};
 
 const char *fl_check_kind_name(enum fl_check_kind k)
 {
-	return k <= FL_CHECK_SECURE ? fl_check_kinds[k].name : "?";
+	return k <= FL_CHECK__LAST ? fl_check_kinds[k].name : "?";
 }
 
 /* The leader the target's leader: command named last before the window
@@ -834,7 +839,7 @@ void fl_check_eval(const struct fl_check *ck, const struct fl_run_data *rd,
 	memset(res, 0, sizeof(*res));
 	resolve_on(&rc, rd);
 	res->ck = &rc;
-	if (ck->kind <= FL_CHECK_SECURE && fl_check_kinds[ck->kind].eval)
+	if (ck->kind <= FL_CHECK__LAST && fl_check_kinds[ck->kind].eval)
 		fl_check_kinds[ck->kind].eval(&rc, rd, res);
 	else
 		fl_check_eval_status(ck, -1, "not evaluated", res);
@@ -887,6 +892,10 @@ void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
 		break;
 	case FL_CHECK_SECURE:
 		snprintf(bound, sizeof(bound), "every connection TLS");
+		break;
+	case FL_CHECK_LINEARIZABLE:
+		snprintf(bound, sizeof(bound), "linearizable (%s model)",
+			 ck->kv ? "kv" : "register");
 		break;
 	default:
 		snprintf(bound, sizeof(bound), "%s", ck->bound.text);

@@ -28,6 +28,15 @@ struct fl_op {
 	uint64_t process;
 	char value[64];
 	bool skipped;
+	/* an operation of the history: its function ("": the op's name), key
+	 * ("": none), a cas's expected value; a read (get) or a cas expecting
+	 * nothing has value (expect) "" and prints null; unknown: its effect is
+	 * unknown (type info) */
+	char f[8];
+	char key[48];
+	char expect[64];
+	bool unknown;
+	bool no_match; /* a cas whose compare did not match: served (status ok), type fail */
 };
 
 /* A window during which a fault (or partition) was active. */
@@ -100,6 +109,10 @@ struct fl_check_result {
 	double measured; /* NAN when nothing could be measured */
 	char measured_text[128]; /* "0.412", "1.2s", "exit 3", "bytes_per_op 3.2kb" */
 	char detail[256]; /* "41 of 99 ops ok", "no ops in the window" */
+	/* history checks: the offending operations, a JSON array of objects
+	 * ("" when none) and the same for people, one per line */
+	char offending[2048];
+	char offending_text[2048];
 };
 
 /* The check kinds: YAML key and evaluation, indexed by enum fl_check_kind
@@ -131,6 +144,10 @@ void fl_check_eval_capture(const struct fl_check *ck, const char *pcap_dir,
 /* The same over rd->dir/pcap: the kinds' table entry. */
 void fl_check_eval_captures(const struct fl_check *ck, const struct fl_run_data *rd,
 			    struct fl_check_result *res);
+/* Evaluate linearizable, lost-writes or stale-reads over rd->dir's
+ * ops.jsonl (checks_history.c). */
+void fl_check_eval_history(const struct fl_check *ck, const struct fl_run_data *rd,
+			   struct fl_check_result *res);
 /* "measured 0.412 (41 of 99 ops ok), bound >= 0.95" */
 void fl_check_message(const struct fl_check_result *res, char *buf, size_t len);
 

@@ -54,6 +54,7 @@ int do_report(int argc, char **argv);
 int do_check(int argc, char **argv);
 int do_cleanup(int argc, char **argv);
 int do_control(int argc, char **argv);
+int do_agent(int argc, char **argv);
 int do_process(int argc, char **argv);
 int do_supervise(int argc, char **argv);
 int do_control_daemon(int argc, char **argv);

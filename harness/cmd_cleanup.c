@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "log.h"
 #include "state/state.h"
 
@@ -63,8 +64,10 @@ static int clean_all(void)
 			ret = err;
 	}
 	fl_strv_free(names, n);
-	if (!ret)
+	if (!ret) {
+		fl_agent_records_clear(); /* the agents' sessions are gone too */
 		rmdir(fl_run_dir()); /* only when empty; fine if it fails */
+	}
 	return ret;
 }
 

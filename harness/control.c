@@ -3,6 +3,7 @@
  * answer line out (docs/control.md). No transport here: ctlsock.c serves
  * it on a Unix socket, an agent on stdin/stdout. */
 #include "control.h"
+#include "control_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,23 +20,11 @@
 #include "version.h"
 #include "yaml.h"
 
-#define CTL_MAX_WORDS 250
-
-static const char *const verbs[] = {
-	"add", "change", "del", "list", "clear", "counters", "version"
-};
-static const char *const members[] = { "verb", "seq", "fault", "id", NULL };
-
-/* One request as read. */
-struct req {
-	struct fl_ydoc *doc;
-	const char *verb;
-	const struct fl_ynode *seq, *fault;
-	const char *id;
-	char *words; /* the fault's words, split in place */
-	char *argv[CTL_MAX_WORDS + 8];
-	int argc;
-};
+static const char *const verbs[] = { "add",	"change",  "del", "list",  "clear", "counters",
+				     "version", "targets", "put", "renew", "reset", "capture" };
+static const char *const members[] = { "verb",	 "seq",	  "fault",   "id", "target",
+				       "faults", "lease", "capture", NULL };
+#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 /* ---- the default operations: the session API ----------------------------- */
 
@@ -79,13 +68,15 @@ void fl_ctl_free(struct fl_ctl *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < c->n_own; i++)
+		free(c->key[i]);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
 /* ---- our faults ------------------------------------------------------------ */
 
-static int own_find(const struct fl_ctl *c, const char *id)
+int fl_ctl_own_find(const struct fl_ctl *c, const char *id)
 {
 	for (int i = 0; i < c->n_own; i++)
 		if (!strcmp(c->own[i], id))
@@ -95,12 +86,15 @@ static int own_find(const struct fl_ctl *c, const char *id)
 
 static void own_drop(struct fl_ctl *c, int i)
 {
+	free(c->key[i]);
 	memmove(c->own[i], c->own[i + 1], (size_t)(c->n_own - i - 1) * sizeof(c->own[0]));
+	memmove(&c->key[i], &c->key[i + 1], (size_t)(c->n_own - i - 1) * sizeof(c->key[0]));
 	c->n_own--;
+	c->key[c->n_own] = NULL;
 }
 
 /* Forget faults the session no longer has (a --duration ran out). */
-static void own_sync(struct fl_ctl *c)
+void fl_ctl_own_sync(struct fl_ctl *c)
 {
 	struct fl_fault_stat *v = NULL;
 	int n = 0;
@@ -136,7 +130,7 @@ static void put_seq(struct fl_out *o, const struct fl_ynode *seq)
 		fl_out_str(o, "seq", seq->text);
 }
 
-static void answer_open(struct fl_out *o, const struct req *r, bool ok)
+void fl_ctl_open(struct fl_out *o, const struct fl_ctl_req *r, bool ok)
 {
 	fl_out_open(o, "", '{');
 	fl_out_jbool(o, "ok", ok);
@@ -160,7 +154,7 @@ static const char *one_line(char *json)
 	return json;
 }
 
-static void answer_close(struct fl_out *o)
+void fl_ctl_close(struct fl_out *o)
 {
 	fl_out_close(o, '}');
 	fputc('\n', o->f);
@@ -168,9 +162,7 @@ static void answer_close(struct fl_out *o)
 
 /* A refusal: {"ok":false,"error":"..."}; the message's trailing newlines
  * and a session's "fallacy: " prefix go. */
-static int refuse(struct fl_out *o, const struct req *r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int refuse(struct fl_out *o, const struct req *r, const char *fmt, ...)
+int fl_ctl_refuse(struct fl_out *o, const struct fl_ctl_req *r, const char *fmt, ...)
 {
 	char buf[1024];
 	size_t n;
@@ -181,49 +173,49 @@ static int refuse(struct fl_out *o, const struct req *r, const char *fmt, ...)
 	va_end(ap);
 	for (n = strlen(buf); n && (buf[n - 1] == '\n' || buf[n - 1] == ' '); n--)
 		buf[n - 1] = '\0';
-	answer_open(o, r, false);
+	fl_ctl_open(o, r, false);
 	fl_out_str(o, "error", buf);
-	answer_close(o);
+	fl_ctl_close(o);
 	return -EINVAL;
 }
 
 /* ---- reading the request --------------------------------------------------- */
 
-static int split_words(struct req *r, struct fl_err *err)
+int fl_ctl_words(const struct fl_ydoc *doc, const struct fl_ynode *f, char **buf, char **argv,
+		 int *argc, struct fl_err *err)
 {
-	const struct fl_ynode *f = r->fault;
 	char *save = NULL;
 
-	r->argc = 0;
+	*argc = 0;
 	if (f->type == FL_Y_SEQ) {
 		for (size_t i = 0; i < f->n; i++) {
-			if (f->items[i]->type != FL_Y_SCALAR || r->argc >= CTL_MAX_WORDS)
-				return fl_yerr(err, r->doc, f->items[i],
+			if (f->items[i]->type != FL_Y_SCALAR || !f->items[i]->text ||
+			    *argc >= CTL_MAX_WORDS)
+				return fl_yerr(err, doc, f->items[i],
 					       "'fault' words must be strings (at most %d)",
 					       CTL_MAX_WORDS);
-			r->argv[r->argc++] = f->items[i]->text;
+			argv[(*argc)++] = f->items[i]->text;
 		}
 	} else if (f->type == FL_Y_SCALAR && f->text) {
-		r->words = strdup(f->text);
-		if (!r->words)
+		*buf = strdup(f->text);
+		if (!*buf)
 			return -ENOMEM;
-		for (char *w = strtok_r(r->words, " \t", &save); w;
-		     w = strtok_r(NULL, " \t", &save)) {
-			if (r->argc >= CTL_MAX_WORDS)
-				return fl_yerr(err, r->doc, f, "'fault': more than %d words",
+		for (char *w = strtok_r(*buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+			if (*argc >= CTL_MAX_WORDS)
+				return fl_yerr(err, doc, f, "'fault': more than %d words",
 					       CTL_MAX_WORDS);
-			r->argv[r->argc++] = w;
+			argv[(*argc)++] = w;
 		}
 	} else {
-		return fl_yerr(err, r->doc, f, "'fault' must be a string of words or a list");
+		return fl_yerr(err, doc, f, "'fault' must be a string of words or a list");
 	}
-	r->argv[r->argc] = NULL;
-	if (!r->argc)
-		return fl_yerr(err, r->doc, f, "'fault' is empty: expected KIND [PARAMS...]");
+	argv[*argc] = NULL;
+	if (!*argc)
+		return fl_yerr(err, doc, f, "'fault' is empty: expected KIND [PARAMS...]");
 	return 0;
 }
 
-static int read_verb(struct req *r, struct fl_err *err)
+static int read_verb(struct fl_ctl_req *r, struct fl_err *err)
 {
 	const struct fl_ynode *v = fl_ymap_get(r->doc->root, "verb");
 	const char *sug;
@@ -233,12 +225,12 @@ static int read_verb(struct req *r, struct fl_err *err)
 			       "no 'verb' (add, change, del, list, clear, counters, version)");
 	if (v->type != FL_Y_SCALAR || !v->text)
 		return fl_yerr(err, r->doc, v, "'verb' must be a string");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+	for (size_t i = 0; i < N_VERBS; i++)
 		if (!strcmp(v->text, verbs[i])) {
 			r->verb = verbs[i];
 			return 0;
 		}
-	sug = fl_suggest(v->text, verbs, sizeof(verbs) / sizeof(verbs[0]));
+	sug = fl_suggest(v->text, verbs, N_VERBS);
 	if (sug)
 		return fl_yerr(err, r->doc, v, "unknown verb '%s' (did you mean '%s'?)", v->text,
 			       sug);
@@ -248,7 +240,7 @@ static int read_verb(struct req *r, struct fl_err *err)
 }
 
 /* JSON leaves duplicate members undefined: refuse them. */
-static int no_duplicates(const struct req *r, struct fl_err *err)
+static int no_duplicates(const struct fl_ctl_req *r, struct fl_err *err)
 {
 	const struct fl_ynode *m = r->doc->root;
 
@@ -261,7 +253,7 @@ static int no_duplicates(const struct req *r, struct fl_err *err)
 	return 0;
 }
 
-static int read_request(struct req *r, const char *line, struct fl_err *err)
+static int read_request(struct fl_ctl_req *r, const char *line, struct fl_err *err)
 {
 	const struct fl_ynode *root;
 	int ret = fl_yaml_load("request", line, &r->doc, err);
@@ -279,30 +271,36 @@ static int read_request(struct req *r, const char *line, struct fl_err *err)
 		ret = read_verb(r, err);
 	if (!ret)
 		ret = fl_yget_str(r->doc, root, "id", false, &r->id, err);
+	if (!ret)
+		ret = fl_yget_str(r->doc, root, "lease", false, &r->lease, err);
 	if (ret)
 		return ret;
+	r->target = fl_ymap_get(root, "target");
+	r->faults = fl_ymap_get(root, "faults");
+	r->capture = fl_ymap_get(root, "capture");
 	r->fault = fl_ymap_get(root, "fault");
-	return r->fault ? split_words(r, err) : 0;
+	return r->fault ? fl_ctl_words(r->doc, r->fault, &r->words, r->argv, &r->argc, err) : 0;
 }
 
 /* ---- the verbs -------------------------------------------------------------- */
 
-static int need(struct fl_out *o, const struct req *r, bool fault, bool id)
+static int need(struct fl_out *o, const struct fl_ctl_req *r, bool fault, bool id)
 {
 	if (fault && !r->fault)
-		return refuse(o, r, "%s: no 'fault' (its words, as for fallacy fault add)",
-			      r->verb);
+		return fl_ctl_refuse(o, r, "%s: no 'fault' (its words, as for fallacy fault add)",
+				     r->verb);
 	if (id && !r->id)
-		return refuse(o, r, "%s: no 'id' (the fault's, as add answered it)", r->verb);
+		return fl_ctl_refuse(o, r, "%s: no 'id' (the fault's, as add answered it)",
+				     r->verb);
 	return 0;
 }
 
-static int owned(struct fl_ctl *c, struct fl_out *o, const struct req *r)
+static int owned(struct fl_ctl *c, struct fl_out *o, const struct fl_ctl_req *r)
 {
-	if (own_find(c, r->id) >= 0)
+	if (fl_ctl_own_find(c, r->id) >= 0)
 		return 0;
-	return refuse(o, r, "%s: no fault '%s' added through this control socket (see list)",
-		      r->verb, r->id);
+	return fl_ctl_refuse(o, r, "%s: no fault '%s' added through this control socket (see list)",
+			     r->verb, r->id);
 }
 
 /* The "id" member of the supervisor's `fault add -j` answer. */
@@ -323,7 +321,7 @@ static int added_id(const char *json, char *id, size_t len)
 	return ret;
 }
 
-static int parse_fault(struct fl_ctl *c, struct req *r, struct fl_fault *f, struct fl_err *err)
+int fl_ctl_parse(struct fl_ctl *c, int argc, char **argv, struct fl_fault *f, struct fl_err *err)
 {
 	struct fl_rule rules[FL_FAULT_MAX_RULES];
 	struct fl_lab *lab = NULL;
@@ -333,32 +331,18 @@ static int parse_fault(struct fl_ctl *c, struct req *r, struct fl_fault *f, stru
 		fl_err_set(err, "lab %s is gone", c->target.lab);
 		return -ENOENT;
 	}
-	if (fl_fault_parse(f, r->argc, r->argv, lab, err) ||
+	if (fl_fault_parse(f, argc, argv, lab, err) ||
 	    fl_fault_rules(f, lab, rules, FL_FAULT_MAX_RULES, err) < 0)
 		ret = -EINVAL;
 	fl_lab_free(lab);
 	return ret;
 }
 
-static int verb_add(struct fl_ctl *c, struct fl_out *o, struct req *r)
+int fl_ctl_add(struct fl_ctl *c, struct fl_fault *f, const char *key, char **out, char **msg)
 {
-	struct fl_fault *f = calloc(1, sizeof(*f));
-	char *out = NULL, *msg = NULL, id[FL_FAULT_ID_MAX + 1];
-	struct fl_err err = { "" };
-	int ret;
+	char id[FL_FAULT_ID_MAX + 1];
+	int status;
 
-	if (!f)
-		return refuse(o, r, "add: out of memory");
-	if (parse_fault(c, r, f, &err)) {
-		ret = refuse(o, r, "add: %s", err.msg);
-		goto out;
-	}
-	own_sync(c);
-	if (c->n_own >= FL_CTL_MAX_FAULTS) {
-		ret = refuse(o, r, "add: %d faults added already (del or clear some)",
-			     FL_CTL_MAX_FAULTS);
-		goto out;
-	}
 	if (c->adapt)
 		c->adapt(c, f);
 	if (!f->seed_given) { /* chosen here, so that the answer can say it */
@@ -367,17 +351,45 @@ static int verb_add(struct fl_ctl *c, struct fl_out *o, struct req *r)
 		f->seed &= FL_SEED_MAX;
 		f->seed_given = true;
 	}
-	if (c->ops->add(c, f, &out, &msg) || added_id(out, id, sizeof(id))) {
-		ret = refuse(o, r, "%s", msg && *msg ? msg : "add: the session refused");
-		goto out;
-	}
+	status = c->ops->add(c, f, out, msg);
+	if (!status && added_id(*out, id, sizeof(id)))
+		status = 2;
+	if (status)
+		return status;
 	snprintf(f->id, sizeof(f->id), "%s", id);
+	c->key[c->n_own] = key ? strdup(key) : NULL;
 	snprintf(c->own[c->n_own++], sizeof(c->own[0]), "%s", id);
 	if (c->added)
 		c->added(c, f);
-	answer_open(o, r, true);
+	return 0;
+}
+
+static int verb_add(struct fl_ctl *c, struct fl_out *o, struct fl_ctl_req *r)
+{
+	struct fl_fault *f = calloc(1, sizeof(*f));
+	char *out = NULL, *msg = NULL;
+	struct fl_err err = { "" };
+	int ret;
+
+	if (!f)
+		return fl_ctl_refuse(o, r, "add: out of memory");
+	if (fl_ctl_parse(c, r->argc, r->argv, f, &err)) {
+		ret = fl_ctl_refuse(o, r, "add: %s", err.msg);
+		goto out;
+	}
+	fl_ctl_own_sync(c);
+	if (c->n_own >= FL_CTL_MAX_FAULTS) {
+		ret = fl_ctl_refuse(o, r, "add: %d faults added already (del or clear some)",
+				    FL_CTL_MAX_FAULTS);
+		goto out;
+	}
+	if (fl_ctl_add(c, f, NULL, &out, &msg)) {
+		ret = fl_ctl_refuse(o, r, "%s", msg && *msg ? msg : "add: the session refused");
+		goto out;
+	}
+	fl_ctl_open(o, r, true);
 	fl_out_raw(o, "fault", one_line(out));
-	answer_close(o);
+	fl_ctl_close(o);
 	ret = 0;
 out:
 	free(out);
@@ -387,19 +399,20 @@ out:
 }
 
 /* A session request whose answer is only its status. */
-static int simple(struct fl_ctl *c, struct fl_out *o, const struct req *r, int argc, char **argv)
+static int simple(struct fl_ctl *c, struct fl_out *o, const struct fl_ctl_req *r, int argc,
+		  char **argv)
 {
 	char *out = NULL, *msg = NULL;
 	int status = c->ops->request(c, argc, argv, &out, &msg), ret = 0;
 
 	if (status)
-		ret = refuse(o, r, "%s", msg && *msg ? msg : "the session refused");
+		ret = fl_ctl_refuse(o, r, "%s", msg && *msg ? msg : "the session refused");
 	free(out);
 	free(msg);
 	return ret;
 }
 
-static int verb_change(struct fl_ctl *c, struct fl_out *o, struct req *r)
+static int verb_change(struct fl_ctl *c, struct fl_out *o, struct fl_ctl_req *r)
 {
 	char *argv[CTL_MAX_WORDS + 3] = { "change", (char *)r->id };
 	int ret = need(o, r, true, true) ?: owned(c, o, r);
@@ -410,14 +423,14 @@ static int verb_change(struct fl_ctl *c, struct fl_out *o, struct req *r)
 	ret = simple(c, o, r, r->argc + 2, argv);
 	if (ret)
 		return ret;
-	answer_open(o, r, true);
+	fl_ctl_open(o, r, true);
 	fl_out_str(o, "id", r->id);
-	answer_close(o);
+	fl_ctl_close(o);
 	return 0;
 }
 
 /* Delete our fault i (its counters read first by the deleting hook). */
-static int del_one(struct fl_ctl *c, int i, char **msg)
+int fl_ctl_del(struct fl_ctl *c, int i, char **msg)
 {
 	char *argv[] = { "del", c->own[i], NULL }, *out = NULL;
 	int status;
@@ -430,64 +443,80 @@ static int del_one(struct fl_ctl *c, int i, char **msg)
 	return status;
 }
 
-static int verb_del(struct fl_ctl *c, struct fl_out *o, const struct req *r)
+static int verb_del(struct fl_ctl *c, struct fl_out *o, const struct fl_ctl_req *r)
 {
 	char *msg = NULL;
 	int ret = need(o, r, false, true) ?: owned(c, o, r);
 
 	if (ret)
 		return ret;
-	if (del_one(c, own_find(c, r->id), &msg))
-		ret = refuse(o, r, "%s", msg && *msg ? msg : "del: the session refused");
+	if (fl_ctl_del(c, fl_ctl_own_find(c, r->id), &msg))
+		ret = fl_ctl_refuse(o, r, "%s", msg && *msg ? msg : "del: the session refused");
 	free(msg);
 	if (ret)
 		return ret;
-	answer_open(o, r, true);
+	fl_ctl_open(o, r, true);
 	fl_out_str(o, "id", r->id);
-	answer_close(o);
+	fl_ctl_close(o);
 	return 0;
 }
 
-static int verb_clear(struct fl_ctl *c, struct fl_out *o, const struct req *r)
+static int verb_clear(struct fl_ctl *c, struct fl_out *o, const struct fl_ctl_req *r)
 {
 	char removed[FL_CTL_MAX_FAULTS][FL_FAULT_ID_MAX + 1];
 	int n = 0, failed = 0;
 
-	own_sync(c);
+	fl_ctl_own_sync(c);
 	while (c->n_own) {
 		char *msg = NULL;
 
 		snprintf(removed[n++], sizeof(removed[0]), "%s", c->own[c->n_own - 1]);
-		failed += del_one(c, c->n_own - 1, &msg) != 0;
+		failed += fl_ctl_del(c, c->n_own - 1, &msg) != 0;
 		free(msg);
 	}
 	if (failed)
-		return refuse(o, r, "clear: %d of %d faults could not be removed", failed, n);
-	answer_open(o, r, true);
+		return fl_ctl_refuse(o, r, "clear: %d of %d faults could not be removed", failed,
+				     n);
+	fl_ctl_open(o, r, true);
 	fl_out_open(o, "removed", '[');
 	for (int i = 0; i < n; i++)
 		fl_out_str(o, "", removed[i]);
 	fl_out_close(o, ']');
-	answer_close(o);
+	fl_ctl_close(o);
 	return 0;
 }
 
-static int verb_list(struct fl_ctl *c, struct fl_out *o, const struct req *r)
+int fl_ctl_list(struct fl_ctl *c, char **out, char **msg)
 {
-	char *argv[FL_CTL_MAX_FAULTS + 2] = { "list" }, *out = NULL, *msg = NULL;
+	char *argv[FL_CTL_MAX_FAULTS + 2] = { "list" };
 	int status = 0;
 
-	own_sync(c);
+	*out = *msg = NULL;
+	fl_ctl_own_sync(c);
 	for (int i = 0; i < c->n_own; i++)
 		argv[i + 1] = c->own[i];
 	if (c->n_own)
-		status = c->ops->request(c, c->n_own + 1, argv, &out, &msg);
+		status = c->ops->request(c, c->n_own + 1, argv, out, msg);
+	if (!status && !(*out && *one_line(*out))) {
+		free(*out);
+		*out = strdup("[]");
+		if (!*out)
+			status = 2;
+	}
+	return status;
+}
+
+static int verb_list(struct fl_ctl *c, struct fl_out *o, const struct fl_ctl_req *r)
+{
+	char *out = NULL, *msg = NULL;
+	int status = fl_ctl_list(c, &out, &msg);
+
 	if (status) {
-		refuse(o, r, "%s", msg && *msg ? msg : "list: the session refused");
+		fl_ctl_refuse(o, r, "%s", msg && *msg ? msg : "list: the session refused");
 	} else {
-		answer_open(o, r, true);
-		fl_out_raw(o, "faults", out && *one_line(out) ? out : "[]");
-		answer_close(o);
+		fl_ctl_open(o, r, true);
+		fl_out_raw(o, "faults", out);
+		fl_ctl_close(o);
 	}
 	free(out);
 	free(msg);
@@ -506,7 +535,7 @@ static void put_stat(struct fl_out *o, const struct fl_fault_stat *s)
 	fl_out_close(o, '}');
 }
 
-static int verb_counters(struct fl_ctl *c, struct fl_out *o, const struct req *r)
+static int verb_counters(struct fl_ctl *c, struct fl_out *o, const struct fl_ctl_req *r)
 {
 	struct fl_fault_stat *v = NULL;
 	int n = 0;
@@ -514,38 +543,40 @@ static int verb_counters(struct fl_ctl *c, struct fl_out *o, const struct req *r
 	if (r->id && owned(c, o, r))
 		return -EINVAL;
 	if (c->ops->stats(c, &v, &n))
-		return refuse(o, r, "counters: the session did not answer");
-	answer_open(o, r, true);
+		return fl_ctl_refuse(o, r, "counters: the session did not answer");
+	fl_ctl_open(o, r, true);
 	fl_out_open(o, "counters", '[');
 	for (int i = 0; i < n; i++)
-		if (own_find(c, v[i].id) >= 0 && (!r->id || !strcmp(r->id, v[i].id)))
+		if (fl_ctl_own_find(c, v[i].id) >= 0 && (!r->id || !strcmp(r->id, v[i].id)))
 			put_stat(o, &v[i]);
 	fl_out_close(o, ']');
-	answer_close(o);
+	fl_ctl_close(o);
 	free(v);
 	return 0;
 }
 
-static int verb_version(struct fl_ctl *c, struct fl_out *o, const struct req *r)
+static int verb_version(struct fl_ctl *c, struct fl_out *o, const struct fl_ctl_req *r)
 {
-	answer_open(o, r, true);
+	fl_ctl_open(o, r, true);
 	fl_out_str(o, "version", fl_version);
 	fl_out_u64(o, "protocol", FL_CTL_PROTOCOL);
 	fl_out_str(o, "scope", c->scope);
-	fl_out_str(o, "session", c->target.session);
+	if (c->target.session[0])
+		fl_out_str(o, "session", c->target.session);
 	fl_out_open(o, "verbs", '[');
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fl_out_str(o, "", verbs[i]);
+	for (size_t i = 0; i < N_VERBS; i++)
+		if (c->router ? !fl_ctl_agent_refused(verbs[i]) : !fl_ctl_agent_verb(verbs[i]))
+			fl_out_str(o, "", verbs[i]);
 	fl_out_close(o, ']');
 	fl_out_open(o, "kinds", '[');
 	for (int k = 0; fl_fault_kinds[k]; k++)
 		fl_out_str(o, "", fl_fault_kinds[k]->name);
 	fl_out_close(o, ']');
-	answer_close(o);
+	fl_ctl_close(o);
 	return 0;
 }
 
-static int dispatch(struct fl_ctl *c, struct fl_out *o, struct req *r)
+int fl_ctl_dispatch(struct fl_ctl *c, struct fl_out *o, struct fl_ctl_req *r)
 {
 	if (!strcmp(r->verb, "add"))
 		return need(o, r, true, false) ?: verb_add(c, o, r);
@@ -565,24 +596,31 @@ static int dispatch(struct fl_ctl *c, struct fl_out *o, struct req *r)
 int fl_ctl_handle(struct fl_ctl *c, const char *line, size_t len, FILE *out)
 {
 	struct fl_out o = { .f = out, .json = true, .compact = true };
-	struct req r = { 0 };
+	struct fl_ctl_req r = { 0 };
 	struct fl_err err = { "" };
 	char *text;
 	int ret;
 
 	if (len > FL_CTL_LINE_MAX)
-		return refuse(&o, NULL, "request longer than %d bytes", FL_CTL_LINE_MAX);
+		return fl_ctl_refuse(&o, NULL, "request longer than %d bytes", FL_CTL_LINE_MAX);
 	if (memchr(line, '\0', len))
-		return refuse(&o, NULL, "a request is one line of JSON text (NUL found)");
+		return fl_ctl_refuse(&o, NULL, "a request is one line of JSON text (NUL found)");
 	text = strndup(line, len);
 	if (!text)
-		return refuse(&o, NULL, "out of memory");
+		return fl_ctl_refuse(&o, NULL, "out of memory");
 	pthread_mutex_lock(&c->lock);
 	ret = read_request(&r, text, &err);
 	if (ret)
-		ret = refuse(&o, &r, "%s", err.msg);
+		ret = fl_ctl_refuse(&o, &r, "%s", err.msg);
+	else if (c->router)
+		ret = fl_ctl_agent_dispatch(c, &o, &r);
+	else if (fl_ctl_agent_verb(r.verb) || r.target || r.faults || r.lease || r.capture)
+		ret = fl_ctl_refuse(
+			&o, &r,
+			"%s: only fallacy agent serves targets, put, renew, reset and capture (and 'target', 'faults', 'lease', 'capture'); this is a %s control socket",
+			r.verb, c->scope);
 	else
-		ret = dispatch(c, &o, &r);
+		ret = fl_ctl_dispatch(c, &o, &r);
 	pthread_mutex_unlock(&c->lock);
 	fl_yaml_free(r.doc);
 	free(r.words);

@@ -38,6 +38,38 @@
 #define FL_CTL_MAX_FAULTS 256
 
 struct fl_ctl;
+struct fl_out;
+struct fl_err;
+
+/* A capture request of the agent's (docs/agent.md): start one on a
+ * target's interface, or stop capture id. */
+struct fl_ctl_capture {
+	bool start; /* else stop */
+	const char *id; /* stop */
+	const char *iface, *filter; /* start; filter may be NULL */
+	uint64_t duration_ns; /* start: it stops by itself after this long */
+};
+
+/* `fallacy agent` (agent.h): one handler in front, routing each request
+ * by its "target" member to a handler of that target's own (made on the
+ * first put), and serving the verbs targets, put, renew and reset.
+ * Handlers without a router refuse those. */
+struct fl_ctl_router {
+	/* The handler of target t, made on first use (a handler left with
+	 * no faults after a request is forgotten). 0 or -errno with err. */
+	int (*route)(struct fl_ctl *c, const struct fl_target *t, struct fl_ctl **tc,
+		     struct fl_err *err);
+	/* The i-th target's handler, NULL past the last. */
+	struct fl_ctl *(*each)(struct fl_ctl *c, int i);
+	/* Print the members of a "targets" answer: what the agent can see. */
+	void (*targets)(struct fl_ctl *c, struct fl_out *o);
+	/* Start or stop a capture on tc's namespace; prints the members of
+	 * the "capture" answer into o. 0, or -errno with err. */
+	int (*capture)(struct fl_ctl *c, struct fl_ctl *tc, const struct fl_ctl_capture *q,
+		       struct fl_out *o, struct fl_err *err);
+	/* tc holds nothing of ours any more: drop it (and free it). */
+	void (*forget)(struct fl_ctl *c, struct fl_ctl *tc);
+};
 
 /* What the handler asks of the session (the default: the session API of
  * supervisor/session.h); unit tests and fuzzers put fakes here. Each
@@ -63,7 +95,11 @@ struct fl_ctl {
 	void (*added)(struct fl_ctl *c, const struct fl_fault *f);
 	void (*deleting)(struct fl_ctl *c, const char *id);
 	void *arg;
+	const struct fl_ctl_router *router; /* fallacy agent, else NULL */
 	char own[FL_CTL_MAX_FAULTS][FL_FAULT_ID_MAX + 1]; /* ids of our faults */
+	char *key[FL_CTL_MAX_FAULTS]; /* put: each one's words, canonical; or NULL */
+	uint64_t lease_ns; /* put: the target's lease, */
+	uint64_t lease_due_ns; /* and when it runs out (CLOCK_MONOTONIC; 0: no put) */
 	int n_own;
 	unsigned int next_id; /* c1, c2, ...: ids for faults without --id */
 	pthread_mutex_t lock; /* one request at a time */
@@ -79,5 +115,16 @@ void fl_ctl_free(struct fl_ctl *c);
 int fl_ctl_handle(struct fl_ctl *c, const char *line, size_t len, FILE *out);
 /* The same into a malloc'ed string (*answer, newline-terminated). */
 int fl_ctl_answer(struct fl_ctl *c, const char *line, size_t len, char **answer);
+
+/* A target handler's lease ran out: remove every fault it put (and end
+ * the session if nothing else is left in it). 0, or -EIO when some fault
+ * could not be removed. */
+int fl_ctl_expire(struct fl_ctl *tc);
+
+/* put's plan, by canonical words: keep[j] is the index in have of the
+ * fault kept for want[j], or -1 to add it; drop[i] is true for a fault of
+ * have that no want matches. Each fault of have matches one want at most. */
+void fl_ctl_plan(char *const *have, int n_have, char *const *want, int n_want, int *keep,
+		 bool *drop);
 
 #endif

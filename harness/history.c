@@ -28,6 +28,9 @@ struct tok {
 
 struct line {
 	bool has_process, nemesis, has_time;
+	/* a whole operation on one line (a run's ops.jsonl): start_ns, end_ns */
+	bool has_start, has_end, skipped;
+	unsigned long long start, end;
 	long long process;
 	char type[16], f[16];
 	char key[MAX_TOKEN];
@@ -219,11 +222,17 @@ static int member(struct cursor *c, struct line *l)
 	} else if (!strcmp(key, "value")) {
 		l->has_value = true;
 		l->value = v;
-	} else if (!strcmp(key, "time")) {
+	} else if (!strcmp(key, "time") || !strcmp(key, "start_ns") || !strcmp(key, "end_ns")) {
 		if (v.type != 'n' || v.text[1] == '-')
-			return bad(c, "'time' must be a number of ns >= 0");
-		l->has_time = true;
-		l->time = strtoull(v.text + 1, NULL, 10);
+			return bad(c, "'time', 'start_ns' and 'end_ns' must be numbers of ns >= 0");
+		*(key[0] == 't' ? &l->has_time :
+		  key[0] == 's' ? &l->has_start :
+				  &l->has_end) = true;
+		*(key[0] == 't' ? &l->time :
+		  key[0] == 's' ? &l->start :
+				  &l->end) = strtoull(v.text + 1, NULL, 10);
+	} else if (!strcmp(key, "skipped")) {
+		l->skipped = v.type == 'b' && !strcmp(v.text, "btrue");
 	}
 	return 0;
 }
@@ -342,7 +351,9 @@ const char *fl_hf_name(enum fl_hf f)
 struct pairing {
 	int *open; /* process -> index of its open op, or -1 */
 	unsigned char *done_info; /* process ended an op with info */
+	uint64_t *last_ret; /* process -> its last one-line op's completion */
 	size_t n;
+	bool one_line; /* some ops were whole lines: sort them by invocation */
 };
 
 static int process_slot(struct pairing *pg, struct cursor *c, long long p)
@@ -353,6 +364,7 @@ static int process_slot(struct pairing *pg, struct cursor *c, long long p)
 		size_t n = (size_t)p * 2 + 16;
 		int *o = realloc(pg->open, n * sizeof(*o));
 		unsigned char *d;
+		uint64_t *r;
 
 		/* each array is kept as soon as it moved: the caller frees both */
 		if (!o)
@@ -362,9 +374,14 @@ static int process_slot(struct pairing *pg, struct cursor *c, long long p)
 		if (!d)
 			return -ENOMEM;
 		pg->done_info = d;
+		r = realloc(pg->last_ret, n * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		pg->last_ret = r;
 		for (size_t i = pg->n; i < n; i++) {
 			o[i] = -1;
 			d[i] = 0;
+			r[i] = 0;
 		}
 		pg->n = n;
 	}
@@ -457,6 +474,43 @@ static int complete(struct fl_history *h, struct pairing *pg, struct cursor *c,
 	return op->value < FL_HVAL_NULL ? -ENOMEM : 0;
 }
 
+static bool known_f(const char *f)
+{
+	for (size_t k = 0; k < sizeof(f_names) / sizeof(f_names[0]); k++)
+		if (!strcmp(f, f_names[k]))
+			return true;
+	return false;
+}
+
+/* A whole operation on one line, as a run's ops.jsonl has them (start_ns,
+ * end_ns, in completion order): its invocation and its completion. Lines
+ * that are not of the history are left out: a slot never started
+ * (skipped), no process, or an f no model knows (a probe named "probe"). */
+static int whole_op(struct fl_history *h, struct pairing *pg, struct cursor *c, struct line *l)
+{
+	int ret;
+
+	if (l->skipped || !l->has_process || !known_f(l->f))
+		return 0;
+	if (!l->has_end || !l->type[0] || !strcmp(l->type, "invoke"))
+		return bad(c, "a line with \"start_ns\" needs \"end_ns\" and a \"type\" of ok, "
+			      "fail or info");
+	ret = process_slot(pg, c, l->process);
+	if (ret)
+		return ret;
+	if (pg->last_ret[l->process] > l->start)
+		return bad(c, "this process has another operation open at its start (give each "
+			      "client its own process)");
+	pg->one_line = true;
+	l->time = l->start;
+	ret = invoke(h, pg, c, l);
+	if (ret)
+		return ret;
+	pg->last_ret[l->process] = l->end;
+	l->time = l->end;
+	return complete(h, pg, c, l);
+}
+
 static int one_line(struct fl_history *h, struct pairing *pg, struct cursor *c)
 {
 	struct line *l = malloc(sizeof(*l));
@@ -467,6 +521,10 @@ static int one_line(struct fl_history *h, struct pairing *pg, struct cursor *c)
 	ret = parse_line(c, l);
 	if (!ret && l->has_process && l->nemesis)
 		goto out; /* a nemesis or other non-client line */
+	if (!ret && l->has_start && !l->has_time) {
+		ret = whole_op(h, pg, c, l);
+		goto out;
+	}
 	if (!ret && (!l->has_process || !l->has_time || !l->type[0] || !l->f[0]))
 		ret = bad(c, "a line needs \"process\", \"type\", \"f\" and \"time\"");
 	if (!ret)
@@ -481,6 +539,17 @@ static int one_line(struct fl_history *h, struct pairing *pg, struct cursor *c)
 out:
 	free(l);
 	return ret;
+}
+
+/* Whole-line operations come in completion order: invocation order for
+ * the checker (ties: file order). */
+static int by_call(const void *a, const void *b)
+{
+	const struct fl_hop *x = a, *y = b;
+
+	if (x->call != y->call)
+		return x->call < y->call ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
 }
 
 int fl_history_parse(const char *text, size_t len, const char *name, struct fl_history *h,
@@ -507,8 +576,11 @@ int fl_history_parse(const char *text, size_t len, const char *name, struct fl_h
 	}
 	if (ret == -ENOMEM)
 		fl_err_set(err, "%s: out of memory", name);
+	if (!ret && pg.one_line)
+		qsort(h->ops, h->n, sizeof(*h->ops), by_call);
 	free(pg.open);
 	free(pg.done_info);
+	free(pg.last_ret);
 	if (ret)
 		fl_history_free(h);
 	return ret;

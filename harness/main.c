@@ -36,6 +36,7 @@ const struct fl_cmd fl_cmds[] = {
 	{ "cleanup", do_cleanup, "remove everything a lab or session left behind", CHK },
 	{ "control", do_control, "add and remove faults through a control socket (test code)",
 	  CHK },
+	{ "agent", do_agent, "serve the agent protocol on stdin/stdout (one host, over ssh)", CHK },
 	{ "__supervise", do_supervise, "internal: the session supervisor", FL_CMD_HIDDEN },
 	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",
 	  FL_CMD_HIDDEN },

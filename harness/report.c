@@ -501,6 +501,12 @@ static void checks_table(FILE *f, const struct fl_suite *s)
 		fl_xml_str(f, c->bound);
 		fputs("</td><td>", f);
 		fl_xml_str(f, c->message);
+		if (c->offending_text[0]) { /* history checks: the operations */
+			fputs("<pre class=\"offending\">", f);
+			fl_xml_str(f, c->offending_text);
+			fputs("</pre>", f);
+			fl_report_offending(f, c);
+		}
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);

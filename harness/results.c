@@ -155,26 +155,56 @@ uint64_t fl_results_event(struct fl_results *r, uint64_t mono_ns, const char *ev
 	return t;
 }
 
+/* A value as the workload wrote it: a number as a number, "" as null. */
+static void op_value(struct fl_out *o, const char *name, const char *v)
+{
+	unsigned long long n;
+	char *end, back[32];
+
+	if (!v[0]) {
+		fl_out_null(o, name);
+		return;
+	}
+	n = strtoull(v, &end, 10);
+	snprintf(back, sizeof(back), "%llu", n);
+	if (!*end && !strcmp(back, v))
+		fl_out_u64(o, name, n);
+	else
+		fl_out_str(o, name, v);
+}
+
+static bool is_f(const struct fl_op *op, const char *a, const char *b)
+{
+	return !strcmp(op->f, a) || !strcmp(op->f, b);
+}
+
 /* The members a history has (docs/consistency.md): process, type (ok,
- * fail, or info for a timeout: its effect is unknown), f and value. */
+ * fail, or info for a timeout or an unknown effect), and for operations
+ * of the history (the target's op has an f) f, key and value (a read's
+ * what it read, a cas's [expected, new]); other ops keep the value they
+ * wrote. */
 static void op_history(struct fl_out *o, const struct fl_op *op)
 {
 	static const char *const types[] = { "ok", "fail", "info" };
-	char *end;
+	enum fl_op_status st = op->status <= FL_OP_TIMEOUT ? op->status : FL_OP_FAIL;
 
 	if (op->process)
 		fl_out_u64(o, "process", op->process);
-	fl_out_str(o, "type", types[op->status <= FL_OP_TIMEOUT ? op->status : FL_OP_FAIL]);
-	fl_out_str(o, "f", op->op);
-	if (op->value[0]) { /* a number as a number, as it was written */
-		unsigned long long v = strtoull(op->value, &end, 10);
-		char back[32];
-
-		snprintf(back, sizeof(back), "%llu", v);
-		if (!*end && !strcmp(back, op->value))
-			fl_out_u64(o, "value", v);
-		else
-			fl_out_str(o, "value", op->value);
+	fl_out_str(o, "type", types[op->unknown ? FL_OP_TIMEOUT : op->no_match ? FL_OP_FAIL : st]);
+	if (op->f[0]) /* an operation of the history */
+		fl_out_str(o, "f", op->f);
+	if (op->key[0])
+		fl_out_str(o, "key", op->key);
+	if (is_f(op, "read", "get")) {
+		if (st == FL_OP_OK)
+			op_value(o, "value", op->value);
+	} else if (!strcmp(op->f, "cas")) {
+		fl_out_open(o, "value", '[');
+		op_value(o, "", op->expect);
+		op_value(o, "", op->value);
+		fl_out_close(o, ']');
+	} else if (op->value[0]) {
+		op_value(o, "value", op->value);
 	}
 	if (op->skipped)
 		fl_out_bool(o, "skipped", true);

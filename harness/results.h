@@ -52,6 +52,10 @@ struct fl_case {
 	char measured[128];
 	char bound[160];
 	char message[640];
+	/* history checks: the offending operations (a JSON array, and one
+	 * per line for people); "" when none */
+	char offending[2048];
+	char offending_text[2048];
 };
 
 struct fl_tcost; /* transport.h */
@@ -100,6 +104,9 @@ void fl_summary_table(FILE *f, const struct fl_suite *suites, size_t n);
 /* report.html: latency and throughput over time, per-node latency lanes,
  * fault counters over time (counters.jsonl), fault windows shaded. */
 int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_run_data *rd);
+/* A failed history check's offending operations on a timeline (inline
+ * SVG, report_history.c); nothing when it lists none. */
+void fl_report_offending(FILE *f, const struct fl_case *c);
 
 /* ---- many runs: the index, fallacy report's rows, --compare (reports.c) */
 

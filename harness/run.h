@@ -107,6 +107,7 @@ struct fl_run {
 	uint64_t t0, t_end;
 	volatile sig_atomic_t stop_load;
 	uint64_t seq; /* {{seq}} of probes, shared by all nodes */
+	uint64_t n_process; /* history process numbers given out (under seq_lock) */
 	pthread_mutex_t seq_lock;
 	FILE *fault_samples; /* fault-counters.jsonl: the faults' counters, for the report */
 	char counters[8192]; /* JSON members "ID": {...} of healed faults */

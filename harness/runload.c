@@ -18,6 +18,7 @@
 
 #include "checks.h"
 #include "clock.h"
+#include "probehist.h"
 #include "proc.h"
 #include "yaml.h"
 
@@ -44,13 +45,16 @@ struct probe_arg {
 
 #define FL_PROBE_MAX_INFLIGHT 64
 
-/* One probe run in flight. */
+/* One probe run in flight, on one of the node's clients. */
 struct inflight {
 	pid_t pid;
 	int fd; /* pidfd */
+	int out_fd; /* a read's or cas's stdout (a pipe), or -1 */
 	uint64_t start;
 	const struct fl_top *op;
 	uint64_t seq;
+	size_t client;
+	char key[48];
 };
 
 struct prober {
@@ -59,23 +63,36 @@ struct prober {
 	int log_fd;
 	struct inflight fl[FL_PROBE_MAX_INFLIGHT];
 	size_t n;
+	struct fl_clients clients; /* one per run in flight: history processes */
 	struct fl_sel_rng rng; /* the mix: which operation each slot runs */
 	uint64_t total_weight;
 };
 
-static void probe_record(struct prober *p, const struct inflight *f, enum fl_op_status st,
+static bool op_reads(const struct fl_top *op)
+{
+	return !strcmp(op->f, "read") || !strcmp(op->f, "get") || !strcmp(op->f, "cas");
+}
+
+/* Record a run that ended (code: its exit status, -1 if it never ran); a
+ * skipped slot has no client. */
+static void probe_record(struct prober *p, const struct inflight *f, enum fl_op_status st, int code,
 			 bool skipped)
 {
-	struct fl_op op = { .start_ns = f->start,
-			    .end_ns = fl_clock_mono_ns(),
-			    .status = st,
-			    .process = f->seq + 1,
-			    .skipped = skipped };
+	struct fl_op op = {
+		.start_ns = f->start, .end_ns = fl_clock_mono_ns(), .status = st, .skipped = skipped
+	};
+	char out[64] = "";
+	ssize_t got = f->out_fd >= 0 ? read(f->out_fd, out, sizeof(out) - 1) : 0;
 
+	out[got > 0 ? got : 0] = 0;
+	fl_first_line(out);
 	snprintf(op.node, sizeof(op.node), "%s", p->r->nodes[p->i].name);
 	snprintf(op.op, sizeof(op.op), "%s", f->op->name);
-	if (f->op->uses_value)
-		snprintf(op.value, sizeof(op.value), "%llu", (unsigned long long)f->seq);
+	fl_probe_outcome(f->op, f->seq, f->key, st, code, out, &op);
+	if (!skipped) {
+		op.process = p->clients.process[f->client];
+		fl_clients_done(&p->clients, f->client, op.unknown);
+	}
 	fl_results_op(p->r->res, &op);
 }
 
@@ -106,48 +123,74 @@ static uint64_t next_seq(struct fl_run *r)
 	return seq;
 }
 
+/* The command, env and key of run f, expanded for the node; false when
+ * the node left (its probe thread is ending) or a template failed. */
+static bool probe_expand(struct prober *p, struct inflight *f, char **cmd, char ***env)
+{
+	struct fl_run *r = p->r;
+	char *key = NULL;
+	struct fl_tvars v;
+	struct fl_err err;
+	bool ok;
+
+	pthread_rwlock_rdlock(&r->topo_lock);
+	fl_run_vars(r, p->i, &v);
+	v.seq = f->seq;
+	err.msg[0] = 0;
+	ok = r->tidx[p->i] >= 0 && !fl_template_expand(f->op->run, &v, cmd, &err) &&
+	     !fl_run_env(r, p->i, f->seq, f->op->env, f->op->n_env, env, &err) &&
+	     (!f->op->key || !fl_template_expand(f->op->key, &v, &key, &err));
+	pthread_rwlock_unlock(&r->topo_lock);
+	if (!ok && err.msg[0])
+		pr_warn("probe on %s: %s", r->nodes[p->i].name, err.msg);
+	snprintf(f->key, sizeof(f->key), "%s", key ? key : "");
+	free(key);
+	return ok;
+}
+
 /* Start one run of the probe command; it joins the in-flight set. When
  * `concurrent` runs are still in flight, the slot's operation is not
  * started and counts as a failed one (open loop: the schedule is kept). */
 static void probe_spawn(struct prober *p, uint64_t slot)
 {
 	struct fl_run *r = p->r;
-	struct fl_run_node *n = &r->nodes[p->i];
-	struct fl_spawn sp = {
-		.netns = n->netns, .out_fd = p->log_fd, .die_with_parent = true, .user = r->t->user
+	struct fl_spawn sp = { .netns = r->nodes[p->i].netns,
+			       .out_fd = p->log_fd,
+			       .die_with_parent = true,
+			       .user = r->t->user };
+	struct inflight f = {
+		.op = probe_pick(p), .seq = next_seq(r), .start = slot, .fd = -1, .out_fd = -1
 	};
-	struct inflight f = { .op = probe_pick(p), .seq = next_seq(r), .start = slot, .fd = -1 };
 	char *cmd = NULL, **env = NULL;
-	struct fl_tvars v;
-	struct fl_err err;
+	int pipefd[2] = { -1, -1 };
 
 	if (p->n >= r->t->concurrent) {
-		probe_record(p, &f, FL_OP_FAIL, true);
+		probe_record(p, &f, FL_OP_FAIL, -1, true);
 		return;
 	}
-	pthread_rwlock_rdlock(&r->topo_lock);
-	fl_run_vars(r, p->i, &v);
-	v.seq = f.seq;
-	err.msg[0] = 0;
-	/* a node that left: no more runs (its probe thread is ending) */
-	if (r->tidx[p->i] < 0 || fl_template_expand(f.op->run, &v, &cmd, &err) ||
-	    fl_run_env(r, p->i, f.seq, f.op->env, f.op->n_env, &env, &err)) {
-		pthread_rwlock_unlock(&r->topo_lock);
-		if (err.msg[0])
-			pr_warn("probe on %s: %s", n->name, err.msg);
-		free(cmd);
-		return;
+	if (!probe_expand(p, &f, &cmd, &env))
+		goto out;
+	if (op_reads(f.op) && !pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+		sp.out_fd = pipefd[1]; /* stdout: the value; stderr to the log */
+		sp.split_err = true;
+		sp.err_fd = p->log_fd;
+		f.out_fd = pipefd[0];
 	}
-	pthread_rwlock_unlock(&r->topo_lock);
 	sp.cmd = cmd;
 	sp.env = env;
+	f.client = fl_clients_take(&p->clients);
 	f.start = fl_clock_mono_ns();
 	if (fl_proc_spawn(&sp, &f.pid)) {
-		probe_record(p, &f, FL_OP_FAIL, false);
+		probe_record(p, &f, FL_OP_FAIL, -1, false);
+		if (f.out_fd >= 0)
+			close(f.out_fd);
 	} else {
 		f.fd = (int)syscall(SYS_pidfd_open, f.pid, 0);
 		p->fl[p->n++] = f;
 	}
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+out:
 	free(cmd);
 	fl_run_env_free(env);
 }
@@ -161,22 +204,25 @@ static void probe_reap(struct prober *p)
 		struct inflight *f = &p->fl[k];
 		siginfo_t si = { .si_pid = 0 };
 		enum fl_op_status st;
+		int code = 0;
 
 		if (!waitid(P_PID, (id_t)f->pid, &si, WEXITED | WNOHANG) && si.si_pid) {
-			st = si.si_code == CLD_EXITED && si.si_status == 0 ? FL_OP_OK : FL_OP_FAIL;
+			code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+			st = code == 0 ? FL_OP_OK : FL_OP_FAIL;
 		} else if (f->fd < 0 || now >= f->start + p->r->t->timeout_ns) {
 			uint64_t due = f->start + p->r->t->timeout_ns;
-			int status = 0,
-			    ret = fl_proc_wait(f->pid, due > now ? due - now : 1, &status);
+			int ret = fl_proc_wait(f->pid, due > now ? due - now : 1, &code);
 
-			st = ret == -ETIMEDOUT ? FL_OP_TIMEOUT : status ? FL_OP_FAIL : FL_OP_OK;
+			st = ret == -ETIMEDOUT ? FL_OP_TIMEOUT : code ? FL_OP_FAIL : FL_OP_OK;
 		} else {
 			k++;
 			continue;
 		}
-		probe_record(p, f, st, false);
+		probe_record(p, f, st, code, false);
 		if (f->fd >= 0)
 			close(f->fd);
+		if (f->out_fd >= 0)
+			close(f->out_fd);
 		p->fl[k] = p->fl[--p->n];
 	}
 }
@@ -206,7 +252,9 @@ static void probe_wait(struct prober *p, uint64_t t)
 static void *probe_thread(void *arg)
 {
 	struct probe_arg *a = arg;
-	struct prober p = { .r = a->r, .i = a->i };
+	struct prober p = { .r = a->r,
+			    .i = a->i,
+			    .clients = { .next = &a->r->n_process, .lock = &a->r->seq_lock } };
 	struct fl_run *r = p.r;
 	uint64_t every = r->t->every_ns, next = r->t0;
 	char path[700];

@@ -533,6 +533,36 @@ static int check_secure(struct sctx *c, struct fl_check *ck, const struct fl_yno
 	return check_ports(c, ck, v, true);
 }
 
+/* linearizable: {model: register|kv}; lost-writes and stale-reads:
+ * {bound: "<= 2"} (default: none, "== 0"). An empty map or null is all
+ * defaults. */
+static int check_history(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v,
+			 const char *what)
+{
+	static const char *const lkeys[] = { "model", NULL };
+	static const char *const ckeys[] = { "bound", NULL };
+	bool lin = ck->kind == FL_CHECK_LINEARIZABLE;
+	const char *model = NULL, *bound = NULL;
+	char w[32];
+	struct fl_err e;
+
+	snprintf(w, sizeof(w), "'%s'", what);
+	if (v && (fl_yis_null(v) || (v->type == FL_Y_SCALAR && !v->text[0])))
+		v = NULL; /* "- lost-writes:" */
+	if (v &&
+	    (fl_yexpect(c->d, v, FL_Y_MAP, w, c->err) ||
+	     fl_ycheck_keys(c->d, v, w, lin ? lkeys : ckeys, c->err) ||
+	     fl_yget_str(c->d, v, lin ? "model" : "bound", false, lin ? &model : &bound, c->err)))
+		return -EINVAL;
+	if (model && strcmp(model, "register") && strcmp(model, "kv"))
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "model"),
+			       "unknown model '%s' (use register or kv)", model);
+	ck->kv = model && !strcmp(model, "kv");
+	if (fl_bound_parse_unit(bound ? bound : "== 0", FL_UNIT_NUMBER, FL_CMP_LE, &ck->bound, &e))
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "bound"), "%s", e.msg);
+	return 0;
+}
+
 bool fl_scenario_needs_capture(const struct fl_scenario *sc)
 {
 	for (size_t i = 0; i < sc->n_checks; i++)
@@ -642,6 +672,14 @@ static void check_name(struct fl_check *ck)
 		ports_text(ck, w, sizeof(w));
 		snprintf(ck->name, sizeof(ck->name), "secure: TLS%s", w);
 		break;
+	case FL_CHECK_LINEARIZABLE:
+		snprintf(ck->name, sizeof(ck->name), "linearizable (%s)",
+			 ck->kv ? "kv" : "register");
+		break;
+	case FL_CHECK_LOST_WRITES:
+	case FL_CHECK_STALE_READS:
+		snprintf(ck->name, sizeof(ck->name), "%s %s", k, ck->bound.text);
+		break;
 	case FL_CHECK_TRANSPORT: {
 		char b[120];
 
@@ -690,6 +728,11 @@ static int parse_check(struct sctx *c, const struct fl_ynode *m, struct fl_check
 		break;
 	case FL_CHECK_SECURE:
 		ret = check_secure(c, ck, v);
+		break;
+	case FL_CHECK_LINEARIZABLE:
+	case FL_CHECK_LOST_WRITES:
+	case FL_CHECK_STALE_READS:
+		ret = check_history(c, ck, v, m->keys[0]->text);
 		break;
 	default:
 		ret = check_run(c, ck, v, ck->kind == FL_CHECK_COMMAND);
@@ -968,6 +1011,9 @@ static void print_check(const struct fl_check *ck, FILE *f)
 	case FL_CHECK_PLAINTEXT:
 	case FL_CHECK_SECURE:
 		print_capture_check(ck, f);
+		return;
+	case FL_CHECK_LINEARIZABLE:
+		fprintf(f, "{model: %s}\n", ck->kv ? "kv" : "register");
 		return;
 	case FL_CHECK_LATENCY:
 		if (ck->pctl >= 100)

@@ -54,7 +54,12 @@ enum fl_check_kind {
 	FL_CHECK_TRANSPORT,
 	FL_CHECK_PLAINTEXT, /* no marker in any captured payload (pcap) */
 	FL_CHECK_SECURE, /* every captured TCP connection on the ports starts with TLS */
+	/* over the run's history (ops.jsonl, the ops with f; checks_history.c) */
+	FL_CHECK_LINEARIZABLE,
+	FL_CHECK_LOST_WRITES, /* an acknowledged write missing from a final read */
+	FL_CHECK_STALE_READS, /* a read older than a write completed before it */
 };
+#define FL_CHECK__LAST FL_CHECK_STALE_READS
 
 #define FL_CHECK_MAX_PORTS 16
 
@@ -125,6 +130,7 @@ struct fl_check {
 	size_t n_markers;
 	uint16_t ports[FL_CHECK_MAX_PORTS]; /* either port of a packet; none = all */
 	size_t n_ports;
+	bool kv; /* linearizable: the kv model (get, put, append), not register */
 };
 
 /* schedule: a seeded random nemesis (Jepsen's generator): every `every`

@@ -24,6 +24,8 @@ void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c)
 	fl_check_message(res, c->message, sizeof(c->message));
 	m = strstr(c->message, ", bound ");
 	snprintf(c->bound, sizeof(c->bound), "%s", m ? m + 8 : "");
+	snprintf(c->offending, sizeof(c->offending), "%s", res->offending);
+	snprintf(c->offending_text, sizeof(c->offending_text), "%s", res->offending_text);
 }
 
 int fl_suite_failures(const struct fl_suite *s)
@@ -193,6 +195,8 @@ int fl_summary_write(const char *path, const struct fl_suite *s)
 		fl_json_string(f, c->bound);
 		fputs(", \"message\": ", f);
 		fl_json_string(f, c->message);
+		if (c->offending[0])
+			fprintf(f, ", \"offending\": %s", c->offending);
 		fputs("}", f);
 	}
 	fputs(s->n_cases ? "\n  ]" : "]", f);
@@ -411,6 +415,10 @@ static void junit_suite(FILE *f, const struct fl_suite *s)
 		}
 		fprintf(f, "\" type=\"%s\">", c->kind);
 		fl_xml_str(f, c->message);
+		if (c->offending_text[0]) {
+			fputs("\n", f);
+			fl_xml_str(f, c->offending_text);
+		}
 		fputs("</failure>\n    </testcase>\n", f);
 	}
 	if (s->error[0]) {

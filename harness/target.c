@@ -43,7 +43,7 @@ static const char *const tvars[] = {
 	"node",	      "ip",   "ip6",	  "index", "nodes",  "ips",    "peers",		"endpoints",
 	"seq",	      "name", "scenario", "lab",   "dir",    "role",   "value",		"majority",
 	"target_dir", "ca",   "cert",	  "key",   "verify", "health", "cluster_state", "converged",
-	NULL
+	"register",   NULL
 };
 
 const char *fl_tool_package(const char *tool)
@@ -321,6 +321,12 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 	}
 	if (IS("health"))
 		return health_var(v, b, err);
+	if (IS("register")) { /* the register of this operation: seq mod registers */
+		snprintf(num, sizeof(num), "%llu",
+			 (unsigned long long)(v->seq %
+					      (v->t && v->t->registers ? v->t->registers : 1)));
+		return sb_str(b, num);
+	}
 	if (IS("index") || IS("seq") || IS("value")) {
 		snprintf(num, sizeof(num), "%llu",
 			 IS("index") ? (unsigned long long)v->self : (unsigned long long)v->seq);
@@ -473,8 +479,8 @@ static size_t default_concurrent(const struct fl_sut *t)
 
 static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 {
-	static const char *const pkeys[] = { "node",	   "every", "timeout", "run", "op",
-					     "concurrent", "ops",   "mix",     NULL };
+	static const char *const pkeys[] = { "node",	   "every", "timeout", "run",	    "op",
+					     "concurrent", "ops",   "mix",     "registers", NULL };
 	static const char *const wkeys[] = { "node", "run", NULL };
 	const char *what = workload ? "'workload'" : "'probe'";
 	struct fl_sut *t = c->t;
@@ -493,8 +499,11 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 	    fl_tget_tmpl(c, p, "run", !fl_ymap_get(p, "ops"), &t->load_run) ||
 	    fl_yget_duration(c->d, p, "every", false, &t->every_ns, c->err) ||
 	    fl_yget_duration(c->d, p, "timeout", false, &t->timeout_ns, c->err) ||
-	    fl_yget_u64(c->d, p, "concurrent", false, 1, 64, &conc, c->err))
+	    fl_yget_u64(c->d, p, "concurrent", false, 1, 64, &conc, c->err) ||
+	    fl_yget_u64(c->d, p, "registers", false, 1, 1000000, &t->registers, c->err))
 		return -EINVAL;
+	if (!t->registers)
+		t->registers = 1;
 	if (!workload && (!t->every_ns || !t->timeout_ns))
 		return fl_yerr(c->err, c->d, p, "'every' and 'timeout' must be > 0");
 	t->concurrent = conc ? (size_t)conc : default_concurrent(t);

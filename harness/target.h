@@ -4,7 +4,7 @@
  * long-running workload writing one JSON line per operation). Commands
  * are templates: {{node}} {{ip}} {{ip6}} {{index}} {{nodes}} {{ips}}
  * {{peers}} {{endpoints}} {{seq}} {{value}} {{name}} {{lab}} {{dir}} {{role}}
- * {{majority}} {{target_dir}} {{ip:NODE}} {{ip:ROLE}} {{node:ROLE}}
+ * {{majority}} {{register}} {{target_dir}} {{ip:NODE}} {{ip:ROLE}} {{node:ROLE}}
  * {{nodes:ROLE}} {{ips:ROLE}} {{cluster_state}} {{converged}}, and with
  * `tls: true` {{ca}} {{cert}} {{key}}: PEM files of a CA and of the node's
  * certificate (its name and addresses, server and client use) made for the
@@ -75,6 +75,13 @@ struct fl_top {
 	size_t n_env;
 	uint64_t weight; /* mix: (default 1) */
 	bool uses_value; /* its run has {{value}}: recorded as the op's value */
+	/* its function in the history (docs/consistency.md): read, write,
+	 * cas, get, put, append, or "" (none: not part of the history). A read's (get's) stdout is the value it read (empty: nothing);
+	 * a cas prints the value it expected and writes {{value}}. Exit 0:
+	 * ok; 1: failed (a write took no effect, a cas's compare did not
+	 * match); any other status or a timeout: unknown (info) */
+	char f[8];
+	char *key; /* a template: the key in the history, NULL: none */
 };
 
 struct fl_sut {
@@ -132,6 +139,10 @@ struct fl_sut {
 	char *load_op; /* op name for probes; default "probe" */
 	uint64_t every_ns, timeout_ns;
 	size_t concurrent; /* probe runs in flight per node, default timeout/every + 1 */
+	/* {{register}} = {{seq}} mod registers (default 1): the history's
+	 * operations spread over independent registers, each checked on its
+	 * own with fewer operations in flight at once */
+	uint64_t registers;
 	int line, col; /* of the probe/workload key, for messages */
 };
 

@@ -420,9 +420,27 @@ int fl_tparse_cmds(struct tctx *c, const struct fl_ynode *r)
 
 /* ---- probe operations ------------------------------------------------------ */
 
+/* f: the op's function in the history (none: not part of it). */
+static int parse_op_f(struct tctx *c, const struct fl_ynode *v, struct fl_top *op)
+{
+	static const char *const fs[] = { "read", "write", "cas", "get", "put", "append", NULL };
+	const struct fl_ynode *f = v->type == FL_Y_MAP ? fl_ymap_get(v, "f") : NULL;
+
+	if (!f)
+		return 0;
+	for (size_t k = 0; f->type == FL_Y_SCALAR && fs[k]; k++)
+		if (!strcmp(f->text, fs[k])) {
+			snprintf(op->f, sizeof(op->f), "%s", fs[k]);
+			return 0;
+		}
+	return fl_yerr(c->err, c->d, f,
+		       "unknown 'f' '%s' (use read, write, cas, get, put or append)",
+		       f->type == FL_Y_SCALAR ? f->text : "");
+}
+
 static int parse_op(struct tctx *c, const struct fl_ynode *ops, size_t i, struct fl_top *op)
 {
-	static const char *const keys[] = { "run", "env", NULL };
+	static const char *const keys[] = { "run", "env", "f", "key", NULL };
 	const struct fl_ynode *k = ops->keys[i], *v = ops->items[i];
 	struct fl_err e;
 
@@ -437,11 +455,12 @@ static int parse_op(struct tctx *c, const struct fl_ynode *ops, size_t i, struct
 	} else if (fl_yexpect(c->d, v, FL_Y_MAP, "an operation", c->err) ||
 		   fl_ycheck_keys(c->d, v, "an operation", keys, c->err) ||
 		   fl_tget_tmpl(c, v, "run", true, &op->run) ||
+		   fl_tget_tmpl(c, v, "key", false, &op->key) ||
 		   fl_tparse_env(c, fl_ymap_get(v, "env"), &op->env, &op->n_env)) {
 		return -EINVAL;
 	}
 	op->uses_value = strstr(op->run, "{{value}}") || strstr(op->run, "{{ value }}");
-	return 0;
+	return parse_op_f(c, v, op);
 }
 
 static int parse_mix(struct tctx *c, const struct fl_ynode *m)
@@ -552,6 +571,7 @@ void fl_tfree_roles(struct fl_sut *t)
 	for (size_t i = 0; i < t->n_ops; i++) {
 		free(t->ops[i].name);
 		free(t->ops[i].run);
+		free(t->ops[i].key);
 		strv_free(t->ops[i].env, t->ops[i].n_env);
 	}
 }

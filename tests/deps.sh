@@ -21,9 +21,9 @@ if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/fallacy-de
 	apt-get update -qq
 	apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-# etcd, redis and postgres packages start system services; the lab starts
-# its own.
-for s in etcd redis-server redis-sentinel postgresql; do
+# etcd, redis, postgres and openssh-server start system services; the lab
+# (and agent-ssh.bats) starts its own.
+for s in etcd redis-server redis-sentinel postgresql ssh; do
 	if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q "$s" 2>/dev/null; then
 		systemctl stop "$s" || true
 	fi

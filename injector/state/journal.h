@@ -62,6 +62,18 @@ void fl_state_unlock(struct fl_state *st);
  * the object is gone. */
 int fl_state_undo(struct fl_state *st, const char *record) __attribute__((warn_unused_result));
 
+/* Tag every record this handle writes from now on with its writer, the
+ * calling process ("@sup:PID:START KIND ARG..."; mine false: untagged
+ * again). A lab's supervisor tags what it makes for its faults and leaves
+ * lab structure (node add, ...) untagged, so that its successor can tell
+ * a killed predecessor's leftovers from the lab's own objects. */
+void fl_state_set_owner(struct fl_state *st, bool mine);
+/* Undo, newest first, every active record tagged by a writer that is no
+ * longer running (another pid, or the same pid with another start time),
+ * each removed now and withdrawn like fl_state_undo. *undone counts them.
+ * Untagged records are never touched. */
+int fl_state_undo_dead_owners(struct fl_state *st, int *undone) __attribute__((warn_unused_result));
+
 struct fl_rec {
 	struct fl_state *st;
 	char line[512]; /* the record as written, without the newline */

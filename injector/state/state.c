@@ -26,9 +26,12 @@
 #define LOCK_WAIT_MS 10000
 #define LOCK_RETRY_MS 20
 
+static char *read_all(const char *path, size_t *len);
+
 struct fl_state {
 	int fd;
 	char dir[4096];
+	char owner[64]; /* fl_state_set_owner: "sup:PID:START", or "" */
 };
 
 const char *fl_run_dir(void)
@@ -171,12 +174,15 @@ static int format_record(char *buf, size_t len, const char *kind, const char *fm
 
 static int append(struct fl_state *st, const char *line)
 {
-	char buf[4100];
-	size_t n = strlen(line);
+	char buf[4200];
+	size_t n = 0, l = strlen(line);
 
-	if (n + 1 >= sizeof(buf))
+	if (st->owner[0])
+		n = (size_t)snprintf(buf, sizeof(buf), "@%s ", st->owner);
+	if (n + l + 1 >= sizeof(buf))
 		return -ENAMETOOLONG;
-	memcpy(buf, line, n);
+	memcpy(buf + n, line, l);
+	n += l;
 	buf[n++] = '\n';
 	/* one write(2): the record is either whole or absent after kill -9 */
 	if (write(st->fd, buf, n) != (ssize_t)n)
@@ -237,6 +243,92 @@ int fl_state_undo(struct fl_state *st, const char *record)
 	err = fl_undo_journal(session ? session + 1 : st->dir, text, n + 1, 0);
 	free(text);
 	return err ?: fl_state_cancel(st, record);
+}
+
+void fl_state_set_owner(struct fl_state *st, bool mine)
+{
+	if (mine)
+		snprintf(st->owner, sizeof(st->owner), "sup:%d:%llu", (int)getpid(),
+			 fl_proc_starttime(getpid()));
+	else
+		st->owner[0] = '\0';
+}
+
+/* A killed daemon stays a zombie until its reaper gets to it. */
+static bool zombie(pid_t pid)
+{
+	char buf[1024];
+	const char *end = fl_proc_stat(pid, buf, sizeof(buf));
+
+	return end && end[1] == ' ' && end[2] == 'Z';
+}
+
+/* "sup:PID:START" names a process that is gone (or another one now). */
+static bool owner_dead(const char *owner)
+{
+	unsigned long long start;
+	int pid;
+
+	if (sscanf(owner, "sup:%d:%llu", &pid, &start) != 2 || pid <= 1)
+		return false; /* not a tag this version writes: leave it */
+	return fl_proc_starttime(pid) != start || zombie(pid);
+}
+
+struct dead_recs {
+	char **v;
+	size_t n, cap;
+	int err;
+};
+
+static void collect(void *arg, const char *rec)
+{
+	struct dead_recs *d = arg;
+	char **v;
+
+	if (d->err)
+		return;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? 2 * d->cap : 16;
+		v = realloc(d->v, d->cap * sizeof(*v));
+		if (!v) {
+			d->err = -ENOMEM;
+			return;
+		}
+		d->v = v;
+	}
+	d->v[d->n] = strdup(rec);
+	if (d->v[d->n])
+		d->n++;
+	else
+		d->err = -ENOMEM;
+}
+
+int fl_state_undo_dead_owners(struct fl_state *st, int *undone)
+{
+	struct dead_recs d = { 0 };
+	char path[4200], *text;
+	size_t len = 0;
+	int err = 0, e;
+
+	*undone = 0;
+	snprintf(path, sizeof(path), "%s/" JOURNAL, st->dir);
+	text = read_all(path, &len);
+	if (!text)
+		return errno ? -errno : -EIO;
+	err = fl_undo_owned(text, len, owner_dead, collect, &d);
+	free(text);
+	err = err ?: d.err;
+	/* newest first, each removed now and withdrawn (fl_state_undo) */
+	for (size_t i = 0; i < d.n; i++) {
+		e = fl_state_undo(st, d.v[i]);
+		if (!e)
+			(*undone)++;
+		else if (!err)
+			err = e;
+		free(d.v[i]);
+	}
+	free(d.v);
+	return err;
 }
 
 int fl_state_track_pid(struct fl_state *st, pid_t pid)
@@ -358,15 +450,6 @@ out:
 	return err;
 }
 
-/* A killed daemon stays a zombie until its reaper gets to it. */
-static bool zombie(pid_t pid)
-{
-	char buf[1024];
-	const char *end = fl_proc_stat(pid, buf, sizeof(buf));
-
-	return end && end[1] == ' ' && end[2] == 'Z';
-}
-
 int fl_state_owners(const char *session, int *alive, int *dead)
 {
 	char dir[4096], path[4200], *text, *line, *save = NULL;
@@ -383,6 +466,8 @@ int fl_state_owners(const char *session, int *alive, int *dead)
 	if (!text)
 		return errno ? -errno : -EIO;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (*line == '@') /* a writer's tag (fl_state_set_owner) */
+			line = strchr(line, ' ') ? strchr(line, ' ') + 1 : line;
 		if (sscanf(line, "pid %d %llu", &pid, &start) != 2)
 			continue;
 		if (pid > 1 && fl_proc_starttime(pid) == start && !zombie(pid))

@@ -14,5 +14,9 @@ int fl_undo_journal(const char *session, char *text, size_t len, unsigned int fl
  * out), without changing anything: cb(arg, record, known kind). */
 int fl_undo_plan(char *text, size_t len, void (*cb)(void *arg, const char *rec, bool known),
 		 void *arg);
+/* The active records of text whose owner tag (fl_state_set_owner) dead()
+ * says is gone, newest first, without their tag: cb(arg, record). */
+int fl_undo_owned(char *text, size_t len, bool (*dead)(const char *owner),
+		  void (*cb)(void *arg, const char *rec), void *arg);
 
 #endif

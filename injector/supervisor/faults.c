@@ -353,6 +353,43 @@ static int sup_del(struct fl_sup *s, int argc, char **argv, FILE *msg)
 	return ended(s);
 }
 
+/* extend D ID...: each fault's --duration now ends D from now (an agent's
+ * renew: faults it put end by themselves when its controller stops
+ * renewing, or when the agent itself dies). All ids are checked first, so
+ * a refused extend changes nothing. */
+static int sup_extend(struct fl_sup *s, int argc, char **argv, FILE *msg)
+{
+	struct fl_err e = { "" };
+	uint64_t d, due;
+
+	if (argc < 2) {
+		fprintf(msg, "fault extend: expected DURATION ID... (an agent's renew)\n");
+		return 2;
+	}
+	if (fl_parse_duration(argv[0], &d, &e) || !d) {
+		fprintf(msg, "fault extend %s: %s\n", s->t.session, e.msg[0] ? e.msg : "0s");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++)
+		if (find_fault(s, argv[i]) < 0) {
+			fprintf(msg, "fault extend %s: no fault '%s' (see fallacy fault list)\n",
+				s->t.session, argv[i]);
+			return 2;
+		}
+	due = fl_clock_mono_ns() + d;
+	for (int i = 1; i < argc; i++) {
+		struct sup_fault *sf = s->faults[find_fault(s, argv[i])];
+
+		sf->f.duration_ns = d;
+		sf->f.expires_mono_ns = due;
+		if (fl_sup_deadline(s, sf, due, expire)) {
+			fprintf(msg, "fault extend %s: out of memory\n", s->t.session);
+			return 2;
+		}
+	}
+	return 0;
+}
+
 /* The new version of fault old: same id, match, seed and slots (counters
  * kept), new kind parameters. */
 static int change_prepare(struct fl_sup *s, const struct sup_fault *old, struct sup_fault *nf,
@@ -623,6 +660,8 @@ int sup_fault_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *
 		return sup_change(s, argc - 1, argv + 1, msg);
 	if (!strcmp(cmd, "del"))
 		return sup_del(s, argc - 1, argv + 1, msg);
+	if (!strcmp(cmd, "extend"))
+		return sup_extend(s, argc - 1, argv + 1, msg);
 	if (!strcmp(cmd, "clear")) {
 		s->keep = false; /* clear ends a namespace session, kept or not */
 		return sup_clear(s, msg);
@@ -642,7 +681,8 @@ int sup_fault_request(struct fl_sup *s, int argc, char **argv, bool json, FILE *
 		return 0;
 	}
 	fprintf(msg,
-		"fault: unknown request '%s' (add, change, del, clear, list, stats, keep, acct; link,"
+		"fault: unknown request '%s' (add, change, del, extend, clear, list, stats, keep, acct;"
+		" link,"
 		" flap, join, leave, readdress, mtu, route)\n",
 		cmd);
 	return 2;

@@ -375,12 +375,17 @@ static int spawn(const char *session)
 		return err;
 	}
 	if (pid == 0) {
+		sigset_t none;
 		int q[2];
 		char go;
 
 		close(p[0]);
 		setsid();
 		signal(SIGHUP, SIG_IGN);
+		/* no signal blocked, whoever starts it (an agent blocks SIGTERM
+		 * outside its wait): the supervisor takes its own in ppoll */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (pipe2(q, O_CLOEXEC))
 			_exit(0);
 		pid = fork();
@@ -558,8 +563,13 @@ static bool lab_has_stale_filters(const struct fl_target *t)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "tcfilter ", 9);
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *rec = line;
+
+		if (*rec == '@' && strchr(rec, ' ')) /* the writer's tag */
+			rec = strchr(rec, ' ') + 1;
+		found = !strncmp(rec, "tcfilter ", 9);
+	}
 	fclose(f);
 	return found;
 }

@@ -30,6 +30,9 @@
  *                     change ID KIND [PARAMS]        (same kind, same slots,
  *                                                     counters kept)
  *                     del ID | clear | list [ID...] | stats | ping | keep
+ *                     extend D ID...                 (each fault's --duration
+ *                                                     ends D from now: an
+ *                                                     agent's renew)
  * "add" starts the supervisor when the session has none; "clear" (and "del"
  * of the last fault) of a namespace or pid session removes everything the
  * session put into the kernel and ends the supervisor, leaving the namespace

@@ -22,7 +22,7 @@
 #include "lab/lab.h"
 #include "netns.h"
 #include "session_int.h"
-#include "state/state.h"
+#include "state/journal.h"
 
 static volatile sig_atomic_t sup_term;
 
@@ -517,6 +517,18 @@ static int take_lock(struct fl_sup *s)
 	return 0; /* held until exit */
 }
 
+static void undo_predecessor(struct fl_sup *s)
+{
+	int n = 0, err = fl_state_undo_dead_owners(s->st, &n);
+
+	if (n)
+		pr_info("%s: removed %d object(s) a killed supervisor left", s->t.session, n);
+	if (err) /* what is left is inert and goes with lab down or cleanup */
+		pr_warn("%s: removing what a killed supervisor left: %s (fallacy cleanup "
+			"removes the rest)",
+			s->t.session, strerror(-err));
+}
+
 static int sup_start(struct fl_sup *s, const char *session)
 {
 	struct fl_err e;
@@ -534,6 +546,8 @@ static int sup_start(struct fl_sup *s, const char *session)
 	err = take_lock(s);
 	if (err)
 		return err;
+	/* what this supervisor makes for its faults carries its tag */
+	fl_state_set_owner(s->st, true);
 	/* journaled by whoever started it (session.c), before it ran */
 	err = open_target(s);
 	if (!err)
@@ -544,6 +558,10 @@ static int sup_start(struct fl_sup *s, const char *session)
 		err = fl_dp_set_nodes(s->dp, s->lab);
 	if (!err && s->lab)
 		err = sup_acct_start(s);
+	/* a killed predecessor's objects go first (its filters, shaping,
+	 * NFQUEUE rules): the lab's own (lab up, node add) stay */
+	if (!err && s->lab)
+		undo_predecessor(s);
 	/* a lab's supervisor attaches at once: after a kill -9 its successor
 	 * must replace the old program (and its rules) even for a "clear" */
 	if (!err && s->lab)

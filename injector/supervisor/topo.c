@@ -190,7 +190,9 @@ static int lab_change(struct fl_sup *s, const struct fl_topo *t, struct fl_err *
 			fl_dp_node_set(s->dp, s->lab, n, false);
 	}
 	fl_state_lock(s->st);
+	fl_state_set_owner(s->st, false); /* the lab's structure: it outlives us */
 	err = fl_lab_change(s->lab, s->st, t, FL_NODE_LEAVE_GRACE_NS, e);
+	fl_state_set_owner(s->st, true);
 	fl_state_unlock(s->st);
 	if (err) {
 		if (t->op == FL_TOPO_LEAVE && (n = fl_lab_node(s->lab, t->node)))

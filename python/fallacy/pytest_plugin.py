@@ -11,6 +11,13 @@ to a conftest.py.
 
 Without ``$FALLACY_CONTROL`` (the suite not run under ``fallacy wrap
 --control``) the tests that use these fixtures are skipped.
+
+Faults on other hosts, through their agents (docs/agent.md):
+
+    def test_slow_db(fallacy_agents):
+        h1 = fallacy_agents.connect(ssh="root@h1")
+        h1.put("db", ["delay 200ms"], lease="6s")
+        ...                       # renewed during the test, reset after it
 """
 import os
 
@@ -63,3 +70,31 @@ def fallacy_faults(fallacy_control):
     faults = FaultScope(fallacy_control)
     yield faults
     faults.remove_all()
+
+
+class AgentScope:
+    """Agents of one test: each one connected here is closed after it, which
+    resets what it put (a killed test run lets the faults end with their
+    lease instead)."""
+
+    def __init__(self):
+        self._agents = []
+
+    def connect(self, **kwargs):
+        from fallacy.agent import Agent
+
+        a = Agent(**kwargs)
+        self._agents.append(a)
+        return a
+
+    def close_all(self):
+        while self._agents:
+            self._agents.pop().close()
+
+
+@pytest.fixture
+def fallacy_agents():
+    """Connect to agents (fallacy.agent.Agent's arguments) for one test."""
+    agents = AgentScope()
+    yield agents
+    agents.close_all()

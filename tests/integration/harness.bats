@@ -22,7 +22,7 @@ no_process() {
 	run -0 "$FALLACY" run scenarios/examples/smoke.yaml --target scenarios/targets/etcd.yaml --dry-run --seed 42
 	assert_output --partial "# plan: scenario scenarios/examples/smoke.yaml against target scenarios/targets/etcd.yaml on 3 nodes, seed 42"
 	assert_output --partial "--initial-cluster n1=http://<ip-of-n1>:2380,n2=http://<ip-of-n2>:2380,n3=http://<ip-of-n3>:2380"
-	assert_output --partial "probe on all: etcdctl --endpoints http://n1:2379,http://n2:2379,http://n3:2379 "
+	assert_output --partial "probe put on all: etcdctl --endpoints http://n1:2379,http://n2:2379,http://n3:2379 "
 }
 
 @test "a bad scenario file exits 2 with file:line:col and a suggestion" {

@@ -169,3 +169,47 @@ wire_mbit() {
 	assert_output --partial "$LAB: removed"
 	fl_assert_lab_gone "$LAB"
 }
+
+# A lab's supervisor tags the journal records of what it makes for its
+# faults; the next one removes a killed predecessor's (its htb shaper, its
+# NFQUEUE rules, its filters) before it attaches, and leaves the lab's own
+# objects alone, a node the dead one added included.
+@test "kill -9 of a lab's supervisor: the next one removes what it left (htb, NFQUEUE rules), a node it added stays" {
+	run -0 "$FALLACY" lab up "$LAB" --nodes 2
+	run -0 "$FALLACY" node add "$LAB" n3
+	run -0 "$FALLACY" fault add "$LAB" rate 10mbit --to n2
+	run -0 "$FALLACY" fault add "$LAB" delay 30ms --to n3
+	run -0 ip netns exec "fl-$LAB" tc qdisc show dev p-n2
+	assert_output --partial "qdisc htb"
+	run -0 bash -c "ip netns exec fl-$LAB iptables-save -t raw | grep -c NFQUEUE"
+	run -0 grep -c '^@sup:[0-9]*:[0-9]* ' "$FALLACY_RUN_DIR/$LAB/journal"
+	old=$(sup_pid)
+	kill -9 "$old"
+	for _ in $(seq 50); do ! kill -0 "$old" 2>/dev/null && break; sleep 0.1; done
+	# inert leftovers until a successor starts
+	run -0 ip netns exec "fl-$LAB" tc qdisc show dev p-n2
+	assert_output --partial "qdisc htb"
+	run -0 "$FALLACY" fault add "$LAB" loss 1% --to n1 --id l1
+	[ "$(sup_pid)" != "$old" ]
+	run -0 ip netns exec "fl-$LAB" tc qdisc show dev p-n2
+	refute_output --partial "qdisc htb"
+	run -0 ip netns exec "fl-$LAB" iptables-save -t raw
+	refute_output --partial NFQUEUE
+	run -0 ip netns exec "fl-$LAB" ip6tables-save -t raw
+	refute_output --partial NFQUEUE
+	# the node the dead supervisor added is the lab's: still there, and
+	# its traffic neither shaped nor delayed any more
+	run -0 ip netns exec "$N1" ping -c 3 -i 0.2 -W 2 198.18.0.3
+	echo "$output"
+	run -0 med_rtt "$N1" 198.18.0.3
+	echo "median RTT n1 -> n3 $output ms (was 30 ms delayed)"
+	awk -v m="$output" 'BEGIN { exit !(m < 20) }'
+	# the new supervisor's filters are in place (its loss acts) and the
+	# journal withdrew each removed record
+	run -0 grep -c '^@sup:[0-9]*:[0-9]* cancel ' "$FALLACY_RUN_DIR/$LAB/journal"
+	[ "$output" -ge 3 ]
+	run -0 "$FALLACY" fault list "$LAB" -j
+	assert_output --partial '"id": "l1"'
+	run -0 "$FALLACY" lab down "$LAB"
+	fl_assert_lab_gone "$LAB"
+}

@@ -17,9 +17,9 @@
 
 static struct fl_case cases[] = {
 	{ "availability >= 0.95", "availability", true, "0.99", ">= 0.95",
-	  "measured 0.99 (99 of 100 ops ok), bound >= 0.95" },
+	  "measured 0.99 (99 of 100 ops ok), bound >= 0.95", "", "" },
 	{ "latency p99 < 1s during \"cut\" & <x>", "latency", false, "2.000s", "< 1s",
-	  "measured 2.000s (over 10 ops), bound < 1s" },
+	  "measured 2.000s (over 10 ops), bound < 1s", "", "" },
 };
 
 static void suite(struct fl_suite *s, const char *name, bool error)

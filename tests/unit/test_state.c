@@ -62,6 +62,67 @@ static void touch(const char *path)
 	close(fd);
 }
 
+/* A killed writer's tagged records are undone by its successor; the
+ * untagged ones (the lab's own), a live writer's, and withdrawn ones stay. */
+static void test_dead_owner(void **ctx)
+{
+	struct fl_state *st = NULL;
+	char lab[512], dead[512], dead2[512], gone[512], live[512], journal[600], line[1200];
+	int fd, n = -1;
+	FILE *j;
+
+	(void)ctx;
+	path_of(lab, sizeof(lab), "lab");
+	path_of(dead, sizeof(dead), "dead");
+	path_of(dead2, sizeof(dead2), "dead2");
+	path_of(gone, sizeof(gone), "withdrawn");
+	path_of(live, sizeof(live), "live");
+	touch(lab);
+	touch(dead);
+	touch(dead2);
+	touch(gone);
+	touch(live);
+	assert_int_equal(fl_state_create("own", &st), 0);
+	assert_int_equal(fl_state_record(st, "file", "%s", lab), 0);
+	fl_state_close(st);
+	/* a predecessor: our pid with another start time is another process */
+	snprintf(journal, sizeof(journal), "%s/run/own/journal", tmp);
+	fd = open(journal, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	dprintf(fd, "@sup:%d:1 file %s\n@sup:%d:1 file %s\n", getpid(), dead, getpid(), gone);
+	/* and a pid that is not running at all */
+	dprintf(fd, "@sup:%d:1 cancel file %s\n@sup:99999999:7 file %s\n", getpid(), gone, dead2);
+	close(fd);
+	assert_int_equal(fl_state_open("own", &st), 0);
+	fl_state_set_owner(st, true);
+	assert_int_equal(fl_state_record(st, "file", "%s", live), 0);
+	assert_int_equal(fl_state_undo_dead_owners(st, &n), 0);
+	assert_int_equal(n, 2);
+	assert_false(exists(dead));
+	assert_false(exists(dead2));
+	assert_true(exists(gone)); /* withdrawn: somebody else's */
+	assert_true(exists(lab));
+	assert_true(exists(live));
+	/* a second pass finds nothing: the undone ones were withdrawn */
+	assert_int_equal(fl_state_undo_dead_owners(st, &n), 0);
+	assert_int_equal(n, 0);
+	fl_state_close(st);
+	/* our own records carry our tag */
+	j = fopen(journal, "r");
+	assert_non_null(j);
+	n = 0;
+	while (fgets(line, sizeof(line), j))
+		n += !strncmp(line, "@sup:", 5) && strstr(line, " file ") &&
+		     strstr(line, "/live\n");
+	fclose(j);
+	assert_int_equal(n, 1);
+	/* cleanup reads tagged records like any other */
+	assert_int_equal(fl_state_cleanup("own"), 0);
+	assert_false(exists(lab));
+	assert_false(exists(live));
+	assert_true(exists(gone));
+}
+
 static void test_run_dir_from_env(void **ctx)
 {
 	(void)ctx;
@@ -359,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pid_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starttime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_owner, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

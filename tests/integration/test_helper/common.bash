@@ -96,3 +96,14 @@ fl_assert_events() {
 	run -0 jq -r -f "$BATS_TEST_DIRNAME/test_helper/events.jq" "$1"
 	assert_output ''
 }
+
+# fl_assert_processes OPS_JSONL: the history's rule for processes (Jepsen's):
+# no process has two operations open at once, and none runs again after
+# an operation that ended info; every started operation has a process.
+fl_assert_processes() {
+	run -0 jq -s -e 'all(.skipped == true or .process > 0)' "$1"
+	run -0 jq -s -c 'map(select(.process)) | group_by(.process) | map(sort_by(.start_ns)) |
+		map(select((. as $o | [range(1; length)] | any($o[.].start_ns < $o[. - 1].end_ns)) or
+			((map(.type) | index("info")) as $k | $k != null and $k != length - 1)))' "$1"
+	[ "$output" = "[]" ] || fail "processes with overlapping operations or ops after info: $output"
+}

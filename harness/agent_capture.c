@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/* The agent's captures (docs/agent.md): `fallacy capture --netns|--pid T
+ * --iface IF -w FILE --duration D -j` in a child of the agent, stopped
+ * by SIGINT (or its own --duration); the pcap stays on the host, in a
+ * folder of root's, and the stop answer carries the capture's summary. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+
+static void child(const struct fl_agent *a, char **argv, int out[2])
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(out[1], STDOUT_FILENO) < 0)
+		_exit(127);
+	close_range(3, ~0U, 0);
+	execv(a->self, argv);
+	fprintf(stderr, "fallacy: agent: cannot run %s: %s\n", a->self, strerror(errno));
+	_exit(127);
+}
+
+static int spawn(struct fl_agent *a, const struct fl_ctl *tc, const struct fl_ctl_capture *q,
+		 struct fl_agent_capture *k)
+{
+	char dur[32], pid[16], *argv[16];
+	int n = 0, out[2];
+
+	snprintf(dur, sizeof(dur), "%lluns", (unsigned long long)q->duration_ns);
+	argv[n++] = (char *)a->self;
+	argv[n++] = "-q";
+	argv[n++] = "capture";
+	if (tc->target.kind == FL_TARGET_PID) {
+		snprintf(pid, sizeof(pid), "%d", (int)tc->target.pid);
+		argv[n++] = "--pid";
+		argv[n++] = pid;
+	} else {
+		argv[n++] = "--netns";
+		argv[n++] = (char *)tc->target.netns;
+	}
+	argv[n++] = "--iface";
+	argv[n++] = (char *)q->iface;
+	if (q->filter) {
+		argv[n++] = "--filter";
+		argv[n++] = (char *)q->filter;
+	}
+	argv[n++] = "-w";
+	argv[n++] = k->file;
+	argv[n++] = "--duration";
+	argv[n++] = dur;
+	argv[n++] = "-j";
+	argv[n] = NULL;
+	if (pipe2(out, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	k->pid = fork();
+	if (k->pid == 0)
+		child(a, argv, out);
+	close(out[1]);
+	if (k->pid < 0) {
+		close(out[0]);
+		return -errno;
+	}
+	k->out_fd = out[0];
+	return 0;
+}
+
+static int start(struct fl_agent *a, const struct fl_ctl *tc, const struct fl_ctl_capture *q,
+		 struct fl_out *o, struct fl_err *err)
+{
+	struct fl_agent_capture *k = &a->cap[a->n_cap];
+	int ret;
+
+	if (a->n_cap == FL_AGENT_MAX_CAPTURES) {
+		fl_err_set(err, "%d captures running already (stop some)", FL_AGENT_MAX_CAPTURES);
+		return -ENOSPC;
+	}
+	if (mkdir(a->capture_dir, 0700) && errno != EEXIST) {
+		fl_err_set(err, "making %s: %s", a->capture_dir, strerror(errno));
+		return -errno;
+	}
+	char id[16];
+
+	snprintf(id, sizeof(id), "c%u", ++a->next_cap);
+	memset(k, 0, sizeof(*k));
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	snprintf(k->session, sizeof(k->session), "%s", tc->target.session);
+	snprintf(k->file, sizeof(k->file), "%s/%d-%s.pcap", a->capture_dir, (int)getpid(), id);
+	ret = spawn(a, tc, q, k);
+	if (ret) {
+		fl_err_set(err, "starting fallacy capture: %s", strerror(-ret));
+		return ret;
+	}
+	a->n_cap++;
+	fl_out_str(o, "id", k->id);
+	fl_out_str(o, "file", k->file);
+	fl_out_dur(o, "duration", q->duration_ns);
+	return 0;
+}
+
+/* SIGINT, then its summary (one JSON line, up to 10 s) and its end (a
+ * capture that says nothing in 10 s is killed). */
+static char *finish(struct fl_agent_capture *k)
+{
+	struct pollfd p = { .fd = k->out_fd, .events = POLLIN };
+	char *buf = calloc(1, 65536);
+	size_t len = 0;
+	int st;
+
+	kill(k->pid, SIGINT);
+	while (buf && len < 65535 && poll(&p, 1, 10000) > 0) {
+		ssize_t r = read(k->out_fd, buf + len, 65535 - len);
+
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(k->out_fd);
+	for (int i = 0; i < 100 && waitpid(k->pid, &st, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (waitpid(k->pid, &st, WNOHANG) == 0) {
+		kill(k->pid, SIGKILL);
+		waitpid(k->pid, &st, 0);
+	}
+	while (buf && len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return buf;
+}
+
+static int stop(struct fl_agent *a, const struct fl_ctl *tc, const char *id, struct fl_out *o,
+		struct fl_err *err)
+{
+	for (int i = 0; i < a->n_cap; i++) {
+		struct fl_agent_capture *k = &a->cap[i];
+		char *sum;
+
+		if (strcmp(k->id, id) || strcmp(k->session, tc->target.session))
+			continue;
+		sum = finish(k);
+		fl_out_str(o, "id", k->id);
+		fl_out_str(o, "file", k->file);
+		fl_out_raw(o, "summary", sum && *sum == '{' ? sum : "null");
+		free(sum);
+		a->cap[i] = a->cap[--a->n_cap];
+		return 0;
+	}
+	fl_err_set(err, "no capture '%s' on %s (start gives the id)", id, tc->target.session);
+	return -ENOENT;
+}
+
+int fl_agent_capture(struct fl_ctl *c, struct fl_ctl *tc, const struct fl_ctl_capture *q,
+		     struct fl_out *o, struct fl_err *err)
+{
+	struct fl_agent *a = c->arg;
+
+	return q->start ? start(a, tc, q, o, err) : stop(a, tc, q->id, o, err);
+}
+
+void fl_agent_captures_stop(struct fl_agent *a)
+{
+	while (a->n_cap)
+		free(finish(&a->cap[--a->n_cap]));
+}
