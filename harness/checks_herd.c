@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "herd.h"
 
@@ -51,7 +52,8 @@ void fl_check_eval_backoff(const struct fl_check *ck, const struct fl_run_data *
 	}
 	snprintf(path, sizeof(path), "%s/herd.jsonl", rd->dir);
 	if (fl_herd_load(path, &rec, &n, &err)) {
-		snprintf(res->detail, sizeof(res->detail), "%s", err.msg);
+		snprintf(res->detail, sizeof(res->detail), "no herd.jsonl: %s",
+			 access(path, F_OK) ? "the target has no herd: (its protocol)" : err.msg);
 		return;
 	}
 	if (fl_herd_recovery_attempts(rec, n, heal, &t, &nt)) {

@@ -93,13 +93,15 @@ int fl_herd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_h
 int fl_therd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_therd *t,
 		   struct fl_err *err)
 {
-	static const char *const keys[] = { "port", "hello", "request", NULL };
+	static const char *const keys[] = { "port", "protocol", "hello", "request", NULL };
+	const char *proto = NULL;
 	uint64_t port = 0;
 
 	*t = (struct fl_therd){ .on = true };
 	if (fl_yexpect(d, v, FL_Y_MAP, "'herd'", err) ||
 	    fl_ycheck_keys(d, v, "'herd'", keys, err) ||
 	    fl_yget_u64(d, v, "port", true, 1, 65535, &port, err) ||
+	    fl_yget_str(d, v, "protocol", false, &proto, err) ||
 	    herd_word(d, v, "hello", t->hello, sizeof(t->hello), err) ||
 	    herd_word(d, v, "request", t->request, sizeof(t->request), err))
 		return -EINVAL;
@@ -107,6 +109,14 @@ int fl_therd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_
 		return fl_yerr(err, d, v, "'herd' needs 'request': the line a client sends");
 	if (strpbrk(t->hello, "\r\n") || strpbrk(t->request, "\r\n"))
 		return fl_yerr(err, d, v, "'hello' and 'request' are one line each");
+	if (proto && strcmp(proto, "line") && strcmp(proto, "http"))
+		return fl_yerr(err, d, fl_ymap_get(v, "protocol"),
+			       "unknown protocol '%s' (use line or http)", proto);
+	t->http = proto && !strcmp(proto, "http");
+	if (t->http && (t->hello[0] || !strchr(t->request, ' ')))
+		return fl_yerr(err, d, v,
+			       "protocol http: 'request' is METHOD PATH (GET /health), no "
+			       "'hello'");
 	t->port = (unsigned int)port;
 	return 0;
 }

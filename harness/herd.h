@@ -49,9 +49,12 @@ struct fl_herd {
 	int line, col;
 };
 
-/* A target's herd: the protocol, one line each way (CRLF is added). */
+/* A target's herd: the protocol. line: one line each way (CRLF is
+ * added); http: request is "METHOD PATH", sent as HTTP/1.1 on the held
+ * connection, the reply its headers and Content-Length body. */
 struct fl_therd {
 	bool on;
+	bool http;
 	unsigned int port;
 	char hello[FL_HERD_LINE_MAX]; /* sent once per connection, "" none */
 	char request[FL_HERD_LINE_MAX];

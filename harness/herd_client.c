@@ -2,7 +2,8 @@
 /* `fallacy __herd`: all of one node's herd clients in one epoll loop
  * (herd.h). Started by the run inside the node's namespace with:
  *   FALLACY_HERD_CONF  "NODE FIRST CLIENTS IP PORT EVERY TIMEOUT BACKOFF
- *                       BASE MAX SEED T0 T_END" (times in ns, CLOCK_MONOTONIC)
+ *                       BASE MAX SEED T0 T_END PROTOCOL" (times in ns,
+ *                       CLOCK_MONOTONIC; PROTOCOL line or http)
  *   FALLACY_HERD_HELLO, FALLACY_HERD_REQUEST  one line each (CRLF added)
  *   FALLACY_HERD_OUT   the file its records go to
  * Every ready client sends its request at each tick of one grid
@@ -34,7 +35,11 @@ struct client {
 	uint64_t deadline; /* C_WAIT: when to connect; else when it times out */
 	uint64_t t_start; /* of the connect or request in flight */
 	unsigned int fails; /* connect attempts failed in a row */
+	char *buf; /* http: the reply so far */
+	size_t have;
 };
+
+#define HTTP_REPLY_MAX 8192
 
 struct herd {
 	char node[24];
@@ -43,7 +48,8 @@ struct herd {
 	socklen_t salen;
 	uint64_t every, timeout, base, max, rng, t0, t_end;
 	enum fl_backoff backoff;
-	char hello[FL_HERD_LINE_MAX + 2], request[FL_HERD_LINE_MAX + 2];
+	bool http;
+	char hello[FL_HERD_LINE_MAX + 2], request[FL_HERD_LINE_MAX + 128];
 	size_t hello_len, request_len;
 	struct client *c;
 	int ep;
@@ -88,6 +94,7 @@ static void broken_at(struct herd *h, unsigned int i, uint64_t when)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	c->have = 0;
 	c->st = C_WAIT;
 	c->deadline = when + fl_backoff_delay(h->backoff, h->base, h->max, c->fails, rng_next(h));
 }
@@ -157,22 +164,68 @@ static void connected(struct herd *h, unsigned int i)
 	}
 }
 
-/* A reply line (or the end of the connection) for client i. */
+/* Does the client's buffer hold a whole HTTP reply (headers, then
+ * Content-Length bytes of body)? 1 yes, 0 not yet, -1 never (too big). */
+static int http_done(struct client *c)
+{
+	char *end, *cl;
+	unsigned long body = 0;
+
+	c->buf[c->have] = 0;
+	end = strstr(c->buf, "\r\n\r\n");
+	if (!end)
+		return c->have >= HTTP_REPLY_MAX ? -1 : 0;
+	*end = 0;
+	cl = strcasestr(c->buf, "\r\ncontent-length:");
+	if (cl)
+		body = strtoul(cl + 17, NULL, 10);
+	*end = '\r';
+	if ((size_t)(end + 4 - c->buf) + body > HTTP_REPLY_MAX)
+		return -1;
+	return c->have >= (size_t)(end + 4 - c->buf) + body;
+}
+
+/* Bytes for client i: is its reply complete? 1 yes, 0 not yet, -1 the
+ * connection is done (closed, an error, a reply too big). */
+static int take(struct herd *h, struct client *c)
+{
+	char line[4096];
+	ssize_t len;
+	int done;
+
+	if (!h->http) {
+		len = recv(c->fd, line, sizeof(line), 0);
+		if (len < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		return len <= 0 ? -1 : memchr(line, '\n', (size_t)len) != NULL;
+	}
+	if (!c->buf && !(c->buf = malloc(HTTP_REPLY_MAX + 1)))
+		return -1;
+	len = recv(c->fd, c->buf + c->have, HTTP_REPLY_MAX - c->have, 0);
+	if (len < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (len <= 0)
+		return -1;
+	c->have += (size_t)len;
+	done = http_done(c);
+	if (done > 0)
+		c->have = 0;
+	return done;
+}
+
+/* A reply (or the end of the connection) for client i. */
 static void readable(struct herd *h, unsigned int i)
 {
 	struct client *c = &h->c[i];
-	char buf[4096];
-	ssize_t len = recv(c->fd, buf, sizeof(buf), 0);
+	int done = take(h, c);
 
-	if (len < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (len <= 0) {
+	if (done < 0) {
 		if (c->st == C_BUSY)
-			record(h, i, false, false, len ? "error" : "closed");
+			record(h, i, false, false, "closed");
 		broken(h, i);
 		return;
 	}
-	if (!memchr(buf, '\n', (size_t)len))
+	if (!done)
 		return;
 	if (c->st == C_BUSY)
 		record(h, i, false, true, NULL);
@@ -285,20 +338,31 @@ static int line_env(const char *name, char *buf, size_t *len)
 static int setup(struct herd *h)
 {
 	const char *conf = getenv("FALLACY_HERD_CONF"), *out = getenv("FALLACY_HERD_OUT");
-	char ip[64], bo[16];
+	char ip[64], bo[16], proto[8];
 	unsigned long long v[9];
 	unsigned int port;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&h->sa;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&h->sa;
 
 	if (!conf || !out ||
-	    sscanf(conf, "%23s %u %u %63s %u %llu %llu %15s %llu %llu %llu %llu %llu", h->node,
-		   &h->first, &h->n, ip, &port, &v[0], &v[1], bo, &v[2], &v[3], &v[4], &v[5],
-		   &v[6]) != 13 ||
+	    sscanf(conf, "%23s %u %u %63s %u %llu %llu %15s %llu %llu %llu %llu %llu %7s", h->node,
+		   &h->first, &h->n, ip, &port, &v[0], &v[1], bo, &v[2], &v[3], &v[4], &v[5], &v[6],
+		   proto) != 14 ||
 	    !h->n || h->n > FL_HERD_MAX_CLIENTS || !v[0] || port > 65535 ||
 	    line_env("FALLACY_HERD_HELLO", h->hello, &h->hello_len) ||
 	    line_env("FALLACY_HERD_REQUEST", h->request, &h->request_len) || !h->request_len)
 		return -EINVAL;
+	h->http = !strcmp(proto, "http");
+	if (h->http) { /* "GET /health" on the held connection */
+		char line[FL_HERD_LINE_MAX + 2];
+
+		memcpy(line, h->request, h->request_len - 2);
+		line[h->request_len - 2] = 0;
+		h->request_len = (size_t)snprintf(h->request, sizeof(h->request),
+						  "%s HTTP/1.1\r\nHost: %s:%u\r\n\r\n", line, ip,
+						  port);
+		h->hello_len = 0;
+	}
 	h->every = v[0];
 	h->timeout = v[1];
 	h->backoff = !strcmp(bo, "jitter")	? FL_BACKOFF_JITTER :
@@ -351,9 +415,11 @@ int fl_herd_client_main(void)
 		h.c[i] = (struct client){ .fd = -1, .st = C_WAIT, .deadline = h.t0 };
 	loop(&h);
 out:
-	for (unsigned int i = 0; h.c && i < h.n; i++)
+	for (unsigned int i = 0; h.c && i < h.n; i++) {
 		if (h.c[i].fd >= 0)
 			close(h.c[i].fd);
+		free(h.c[i].buf);
+	}
 	free(h.c);
 	if (h.ep >= 0)
 		close(h.ep);

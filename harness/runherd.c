@@ -44,15 +44,11 @@ int fl_run_herd_validate(const struct fl_scenario *sc, const struct fl_sut *t,
 	fl_nodeset from;
 	int to;
 
-	if (!sc->herd.on)
+	/* a target without herd: runs the scenario without it (its backoff
+	 * checks fail with nothing to judge), as history checks do on a
+	 * target without operations with f */
+	if (!sc->herd.on || !t->herd.on)
 		return 0;
-	if (!t->herd.on) {
-		fl_err_set(err,
-			   "%s:%d:%d: the scenario has a herd but target '%s' has no 'herd:' "
-			   "(port and request: docs/scenarios.md)",
-			   sc->file, sc->herd.line, sc->herd.col, t->name);
-		return -EINVAL;
-	}
 	if (herd_nodes(e, &sc->herd, &from, &to, err)) {
 		char m[sizeof(err->msg)];
 
@@ -80,12 +76,13 @@ static int spawn_one(struct fl_run *r, size_t i, unsigned int first, unsigned in
 		return -errno;
 	snprintf(exe + len, sizeof(exe) - (size_t)len, " __herd");
 	snprintf(conf, sizeof(conf),
-		 "FALLACY_HERD_CONF=%s %u %u %s %u %llu %llu %s %llu %llu %llu %llu %llu",
+		 "FALLACY_HERD_CONF=%s %u %u %s %u %llu %llu %s %llu %llu %llu %llu %llu %s",
 		 r->nodes[i].name, first, n, r->nodes[to].ip, th->port,
 		 (unsigned long long)h->every_ns, (unsigned long long)h->timeout_ns,
 		 fl_backoff_name(h->backoff), (unsigned long long)h->base_ns,
 		 (unsigned long long)h->max_ns, (unsigned long long)(r->seed ^ (i * 0x9e37ULL)),
-		 (unsigned long long)r->t0, (unsigned long long)r->t_end);
+		 (unsigned long long)r->t0, (unsigned long long)r->t_end,
+		 th->http ? "http" : "line");
 	snprintf(out, sizeof(out), "FALLACY_HERD_OUT=%s/logs/herd-%s.jsonl", r->dir,
 		 r->nodes[i].name);
 	snprintf(hello, sizeof(hello), "FALLACY_HERD_HELLO=%s", th->hello);
@@ -104,6 +101,11 @@ int fl_run_herd_start(struct fl_run *r)
 
 	if (!h->on)
 		return 0;
+	if (!r->t->herd.on) {
+		pr_warn("%s: target '%s' has no 'herd:' (its protocol): no herd in this run",
+			r->sc->name, r->t->name);
+		return 0;
+	}
 	if (herd_nodes(&r->sel, h, &from, &to, &err)) {
 		pr_err("%s", err.msg);
 		return -EINVAL;
