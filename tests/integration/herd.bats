@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The thundering herd (docs/fallacies/thundering-herd.md): 240 client
+# connections from n2 and n3 held open to redis's primary n1, cut off by a
+# partition for 4 s, then healed. Without backoff they come back in
+# lock-step and the backoff check flags it; with jitter it passes. What
+# the server itself counted (redis INFO stats: total_connections_received,
+# sampled by command checks before the cut and around the heal) shows the
+# reconnect spike independently of the herd's own records.
+load test_helper/common
+
+setup() {
+	cd "$BATS_TEST_DIRNAME/../.."
+	OUT="$BATS_TEST_TMPDIR/results"
+}
+
+teardown() {
+	fl_cleanup_all
+}
+
+# herd_scenario BACKOFF MAX: the scenario, with the server's accept count
+# sampled at 0.5 s and 2.9 s (before the cut at 3 s) and at 6.5 s and
+# 8.9 s (around the heal at 7 s): windows of the same length.
+herd_scenario() {
+	local f="$BATS_TEST_TMPDIR/herd-$1.yaml" at
+	cat >"$f" <<EOF
+name: herd-$1
+duration: 12s
+herd:
+  clients: 240
+  from: rest
+  to: leader
+  every: 100ms
+  timeout: 500ms
+  reconnect: {backoff: $1, base: 100ms, max: $2}
+timeline:
+  - {at: 3s, id: cut, partition: [[leader], [rest]], duration: 4s}
+checks:
+  - backoff: {after: cut}
+EOF
+	cat >"$BATS_TEST_TMPDIR/accepted.sh" <<'EOF'
+n=$(redis-cli -h "$1" -a s3cr3t --no-auth-warning info stats | tr -d '\r' |
+	sed -n 's/^total_connections_received://p')
+echo "accepted-$2 $n"
+EOF
+	for at in 0.5s 2.9s 6.5s 8.9s; do
+		echo "  - command: {node: n1, at: $at, run: \"sh $BATS_TEST_TMPDIR/accepted.sh {{ip}} $at\"}" >>"$f"
+	done
+	echo "$f"
+}
+
+# accepted AT: the server's count at that sample
+accepted() {
+	sed -n "s/^accepted-$1 //p" "$OUT/logs/check-n1.log"
+}
+
+# The message of the backoff check.
+backoff_message() {
+	jq -r '.checks[] | select(.kind == "backoff") | "\(.pass) \(.measured) \(.message)"' \
+		"$OUT/summary.json"
+}
+
+# Every client connected again after the heal (from herd.jsonl).
+assert_all_back() {
+	local heal
+	heal=$(jq -r 'select(.event == "heal" and .id == "cut") | .mono_ns' "$OUT/events.jsonl")
+	run -0 jq -s --argjson h "$heal" \
+		'map(select(.ev == "connect" and .ok and .start_ns >= $h) | .client) | unique | length' \
+		"$OUT/herd.jsonl"
+	[ "$output" -eq 240 ] || fail "only $output of 240 clients connected again after the heal"
+}
+
+@test "without backoff the herd reconnects in lock-step after the heal: the backoff check fails and redis counts the spike" {
+	fl_require_root
+	command -v redis-server >/dev/null || skip "redis not installed (make deps)"
+	lab=$(fl_lab_name hn)
+	run -1 "$FALLACY" run "$(herd_scenario none 2s)" --target scenarios/targets/redis.yaml \
+		--out "$OUT" --lab "$lab" --seed 1
+	run -0 backoff_message
+	echo "# $output" >&3
+	assert_output --regexp '^false '
+	read -r _ share _ <<<"$output"
+	# one schedule for all: nearly every attempt in one 10 ms window
+	awk -v s="$share" 'BEGIN { exit !(s > 0.3) }' || fail "lock-step share only $share"
+	assert_all_back
+	# the herd's records: 240 clients on n2 and n3, requests before the cut
+	run -0 jq -s -r 'map(.node) | unique | join(",")' "$OUT/herd.jsonl"
+	assert_output "n2,n3"
+	run -0 jq -s 'map(select(.ev == "request" and .ok)) | length' "$OUT/herd.jsonl"
+	[ "$output" -gt 1000 ]
+	run -0 jq -e '.buckets | length == 120 and (map(.connects) | max) >= 200' \
+		"$OUT/herd-summary.json"
+	grep -q 'Thundering herd' "$OUT/report.html"
+	# redis's own count: the window across the heal has the herd's 240
+	# new connections on top of what the probes open in a window before
+	# the cut
+	a=$(accepted 0.5s) b=$(accepted 2.9s) c=$(accepted 6.5s) d=$(accepted 8.9s)
+	echo "# redis accepted: $a, $b before the cut; $c, $d around the heal" >&3
+	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ] || fail "missing samples"
+	[ $((d - c - (b - a))) -ge 200 ] ||
+		fail "no reconnect spike: $((d - c)) across the heal, $((b - a)) before the cut"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "with jittered backoff the herd's reconnects spread out: the backoff check passes" {
+	fl_require_root
+	command -v redis-server >/dev/null || skip "redis not installed (make deps)"
+	lab=$(fl_lab_name hj)
+	run -0 "$FALLACY" run "$(herd_scenario jitter 4s)" --target scenarios/targets/redis.yaml \
+		--out "$OUT" --lab "$lab" --seed 1
+	run -0 backoff_message
+	echo "# $output" >&3
+	assert_output --regexp '^true '
+	run -0 jq -s --argjson t "$(jq -r 'select(.event == "heal") | .mono_ns' "$OUT/events.jsonl")" \
+		'map(select(.ev == "connect" and .start_ns >= $t)) | length' "$OUT/herd.jsonl"
+	[ "$output" -ge 240 ]
+	fl_assert_lab_gone "$lab"
+}
+
+@test "kill -9 of fallacy run with a herd running: cleanup leaves no herd process and no lab" {
+	fl_require_root
+	command -v redis-server >/dev/null || skip "redis not installed (make deps)"
+	lab=$(fl_lab_name hk)
+	"$FALLACY" run "$(herd_scenario none 2s)" --target scenarios/targets/redis.yaml \
+		--out "$OUT" --lab "$lab" >/dev/null 2>&1 &
+	pid=$!
+	fl_wait_until 60 grep -qs '"ev":"request"' "$OUT/logs/herd-n2.jsonl"
+	herd=()
+	for p in $(pgrep -f "fallacy __herd"); do
+		if fl_in_netns "$p" "fl-$lab.n2" || fl_in_netns "$p" "fl-$lab.n3"; then
+			herd+=("$p")
+		fi
+	done
+	echo "# herd processes of the lab: ${herd[*]}" >&3
+	[ ${#herd[@]} -eq 2 ] || fail "expected one herd process on n2 and one on n3: ${herd[*]}"
+	kill -9 "$pid"
+	wait "$pid" || true
+	run -0 "$FALLACY" cleanup --all
+	for p in "${herd[@]}"; do
+		fl_wait_until 10 bash -c "! kill -0 $p 2>/dev/null" || fail "herd process $p survived"
+	done
+	fl_assert_lab_gone "$lab"
+}
