@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "checks.h"
 #include "json.h"
@@ -374,4 +375,46 @@ int fl_herd_buckets(const struct fl_herd_rec *r, size_t n, uint64_t t0, uint64_t
 	*out = b;
 	*n_out = nb;
 	return 0;
+}
+
+/* The Content-Length of headers h[0..n) (0 without one); -1 if malformed
+ * or more than max. */
+static long content_length(const char *h, size_t n, size_t max)
+{
+	for (size_t i = 0; i + 2 < n; i++) {
+		const char *l = h + i + 2;
+		size_t rest = n - i - 2;
+		long v = 0;
+		size_t k = 15;
+
+		if (h[i] != '\r' || h[i + 1] != '\n' || rest < 15 ||
+		    strncasecmp(l, "content-length:", 15))
+			continue;
+		while (k < rest && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		if (k >= rest || l[k] < '0' || l[k] > '9')
+			return -1;
+		for (; k < rest && l[k] >= '0' && l[k] <= '9'; k++) {
+			v = v * 10 + (l[k] - '0');
+			if ((size_t)v > max)
+				return -1;
+		}
+		return v;
+	}
+	return 0;
+}
+
+long fl_herd_http_reply(const char *buf, size_t len, size_t max)
+{
+	const char *end = memmem(buf, len, "\r\n\r\n", 4);
+	size_t head;
+	long body;
+
+	if (!end)
+		return len >= max ? -1 : 0;
+	head = (size_t)(end - buf) + 4;
+	body = content_length(buf, head - 2, max);
+	if (body < 0 || head + (size_t)body > max)
+		return -1;
+	return len >= head + (size_t)body ? (long)(head + (size_t)body) : 0;
 }

@@ -107,6 +107,11 @@ struct fl_herd_bucket {
 int fl_herd_buckets(const struct fl_herd_rec *r, size_t n, uint64_t t0, uint64_t t_end,
 		    struct fl_herd_bucket **out, size_t *n_out);
 
+/* An HTTP reply in buf[0..len) (protocol http): its length once its
+ * headers and Content-Length bytes of body are there, 0 while not yet,
+ * -1 when it never will be within max bytes (or is malformed). */
+long fl_herd_http_reply(const char *buf, size_t len, size_t max);
+
 /* `fallacy __herd`: one node's clients (herd_client.c); configured by
  * the environment the run gives it. */
 int fl_herd_client_main(void);

@@ -164,34 +164,13 @@ static void connected(struct herd *h, unsigned int i)
 	}
 }
 
-/* Does the client's buffer hold a whole HTTP reply (headers, then
- * Content-Length bytes of body)? 1 yes, 0 not yet, -1 never (too big). */
-static int http_done(struct client *c)
-{
-	char *end, *cl;
-	unsigned long body = 0;
-
-	c->buf[c->have] = 0;
-	end = strstr(c->buf, "\r\n\r\n");
-	if (!end)
-		return c->have >= HTTP_REPLY_MAX ? -1 : 0;
-	*end = 0;
-	cl = strcasestr(c->buf, "\r\ncontent-length:");
-	if (cl)
-		body = strtoul(cl + 17, NULL, 10);
-	*end = '\r';
-	if ((size_t)(end + 4 - c->buf) + body > HTTP_REPLY_MAX)
-		return -1;
-	return c->have >= (size_t)(end + 4 - c->buf) + body;
-}
-
 /* Bytes for client i: is its reply complete? 1 yes, 0 not yet, -1 the
  * connection is done (closed, an error, a reply too big). */
 static int take(struct herd *h, struct client *c)
 {
 	char line[4096];
 	ssize_t len;
-	int done;
+	long done;
 
 	if (!h->http) {
 		len = recv(c->fd, line, sizeof(line), 0);
@@ -199,7 +178,7 @@ static int take(struct herd *h, struct client *c)
 			return 0;
 		return len <= 0 ? -1 : memchr(line, '\n', (size_t)len) != NULL;
 	}
-	if (!c->buf && !(c->buf = malloc(HTTP_REPLY_MAX + 1)))
+	if (!c->buf && !(c->buf = malloc(HTTP_REPLY_MAX)))
 		return -1;
 	len = recv(c->fd, c->buf + c->have, HTTP_REPLY_MAX - c->have, 0);
 	if (len < 0 && (errno == EAGAIN || errno == EINTR))
@@ -207,10 +186,10 @@ static int take(struct herd *h, struct client *c)
 	if (len <= 0)
 		return -1;
 	c->have += (size_t)len;
-	done = http_done(c);
+	done = fl_herd_http_reply(c->buf, c->have, HTTP_REPLY_MAX);
 	if (done > 0)
 		c->have = 0;
-	return done;
+	return done > 0 ? 1 : (int)done;
 }
 
 /* A reply (or the end of the connection) for client i. */

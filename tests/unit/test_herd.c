@@ -213,6 +213,35 @@ static void test_buckets(void **state)
 	free(b);
 }
 
+static long http(const char *s, size_t max)
+{
+	return fl_herd_http_reply(s, strlen(s), max);
+}
+
+/* protocol http: a reply is its headers and Content-Length bytes */
+static void test_http_reply(void **state)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+				 "content-length:  4\r\n\r\nabcd";
+
+	(void)state;
+	assert_int_equal(http(ok, 8192), (long)strlen(ok));
+	assert_int_equal(fl_herd_http_reply(ok, strlen(ok) - 1, 8192), 0);
+	assert_int_equal(fl_herd_http_reply(ok, 20, 8192), 0); /* headers not done */
+	assert_int_equal(http("HTTP/1.1 204 No Content\r\n\r\n", 8192), 27);
+	/* a body too big for max, a negative or missing length: never */
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n", 8192), -1);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+			      8192),
+			 -1);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", 8192), -1);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", 8192), -1);
+	/* headers that never end within max */
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nX: y", 10), -1);
+	/* a header that only ends in content-length is not one */
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nX-Content-Length: 5\r\n\r\n", 8192), 40);
+}
+
 static int load(const char *text, struct fl_scenario **sc, struct fl_err *err)
 {
 	return fl_scenario_load("t.yaml", text, sc, err);
@@ -315,8 +344,9 @@ int main(void)
 		cmocka_unit_test(test_lockstep_fails),	cmocka_unit_test(test_jitter_passes),
 		cmocka_unit_test(test_max_share_edges), cmocka_unit_test(test_backoff_delay),
 		cmocka_unit_test(test_records),		cmocka_unit_test(test_recovery_attempts),
-		cmocka_unit_test(test_buckets),		cmocka_unit_test(test_scenario_keys),
-		cmocka_unit_test(test_scenario_errors), cmocka_unit_test(test_target_keys),
+		cmocka_unit_test(test_buckets),		cmocka_unit_test(test_http_reply),
+		cmocka_unit_test(test_scenario_keys),	cmocka_unit_test(test_scenario_errors),
+		cmocka_unit_test(test_target_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
