@@ -120,7 +120,7 @@ struct fl_check {
 	bool has_rate;
 	/* recovery: the rate's window; backoff: the lock-step window */ /* bound is the ok-rate to get back to */
 	uint64_t rate_window_ns;
-	/* command (on a node) and invariant (on the ops file) */
+	/* command (on the nodes node: selects) and invariant (on the ops file) */
 	char node[FL_ID_MAX + 1];
 	char *run;
 	int expect;
