@@ -8,15 +8,7 @@
 # sampled by command checks before the cut and around the heal) shows the
 # reconnect spike independently of the herd's own records.
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 # herd_scenario BACKOFF MAX: the scenario, with the server's accept count
 # sampled at 0.5 s and 2.9 s (before the cut at 3 s) and at 6.5 s and
