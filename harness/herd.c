@@ -319,21 +319,29 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The latencies of the requests that began in bucket [lo, hi). */
-static void bucket_latency(const struct fl_herd_rec *r, size_t n, uint64_t lo, uint64_t hi,
-			   double *lat, struct fl_herd_bucket *b)
+/* Percentiles 50 and 99 of the latencies of r[0..n) that are connects
+ * (ok ones) or requests, into p50 and p99 (NAN: none). */
+static void percentiles(const struct fl_herd_rec *r, size_t n, bool connects, double *lat,
+			double *p50, double *p99)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (!r[i].connect && r[i].start_ns >= lo && r[i].start_ns < hi)
+		if (connects ? r[i].connect && r[i].ok : !r[i].connect)
 			lat[k++] = (double)(r[i].end_ns - r[i].start_ns) / 1e6;
-	b->p50_ms = b->p99_ms = NAN;
+	*p50 = *p99 = NAN;
 	if (!k)
 		return;
 	qsort(lat, k, sizeof(*lat), cmp_double);
-	b->p50_ms = fl_percentile(lat, k, 50);
-	b->p99_ms = fl_percentile(lat, k, 99);
+	*p50 = fl_percentile(lat, k, 50);
+	*p99 = fl_percentile(lat, k, 99);
+}
+
+static int cmp_start_rec(const void *a, const void *b)
+{
+	const struct fl_herd_rec *x = a, *y = b;
+
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
 }
 
 int fl_herd_buckets(const struct fl_herd_rec *r, size_t n, uint64_t t0, uint64_t t_end,
@@ -367,9 +375,16 @@ int fl_herd_buckets(const struct fl_herd_rec *r, size_t n, uint64_t t0, uint64_t
 			b[j].requests_ok += r[i].ok;
 		}
 	}
-	for (size_t j = 0; j < nb; j++)
-		bucket_latency(s, k, t0 + j * FL_HERD_BUCKET_NS, t0 + (j + 1) * FL_HERD_BUCKET_NS,
-			       lat, &b[j]);
+	qsort(s, k, sizeof(*s), cmp_start_rec);
+	for (size_t j = 0, i = 0; j < nb; j++) {
+		size_t e = i;
+
+		while (e < k && s[e].start_ns < t0 + (j + 1) * FL_HERD_BUCKET_NS)
+			e++;
+		percentiles(s + i, e - i, false, lat, &b[j].p50_ms, &b[j].p99_ms);
+		percentiles(s + i, e - i, true, lat, &b[j].connect_p50_ms, &b[j].connect_p99_ms);
+		i = e;
+	}
 	free(lat);
 	free(s);
 	*out = b;

@@ -103,6 +103,7 @@ int fl_herd_recovery_attempts(const struct fl_herd_rec *r, size_t n, uint64_t t,
 struct fl_herd_bucket {
 	unsigned int connects, connects_ok, requests, requests_ok;
 	double p50_ms, p99_ms; /* of the requests that began in it; NAN none */
+	double connect_p50_ms, connect_p99_ms; /* of its ok connects: the handshake */
 };
 int fl_herd_buckets(const struct fl_herd_rec *r, size_t n, uint64_t t0, uint64_t t_end,
 		    struct fl_herd_bucket **out, size_t *n_out);

@@ -191,6 +191,8 @@ static void summarise(struct fl_run *r)
 			fl_out_u64(&o, "requests_ok", b[j].requests_ok);
 			fl_out_double(&o, "p50_ms", b[j].p50_ms);
 			fl_out_double(&o, "p99_ms", b[j].p99_ms);
+			fl_out_double(&o, "connect_p50_ms", b[j].connect_p50_ms);
+			fl_out_double(&o, "connect_p99_ms", b[j].connect_p99_ms);
 			fl_out_close(&o, '}');
 		}
 		fl_out_close(&o, ']');

@@ -207,6 +207,8 @@ static void test_buckets(void **state)
 	assert_int_equal(b[0].requests_ok, 1);
 	assert_true(fabs(b[0].p50_ms - 10) < 1e-9);
 	assert_true(fabs(b[0].p99_ms - 500) < 1e-9);
+	assert_true(fabs(b[0].connect_p50_ms - 1) < 1e-9); /* the ok connect only */
+	assert_true(isnan(b[2].connect_p99_ms)); /* a failed connect is no handshake */
 	assert_int_equal(b[2].connects, 1);
 	assert_int_equal(b[2].connects_ok, 0);
 	assert_true(isnan(b[2].p50_ms));
