@@ -222,6 +222,9 @@ int fl_herd_rec_parse(const char *line, struct fl_herd_rec *r)
 	return 0;
 }
 
+/* Not fl_jsonl_each: herd.jsonl is ours, in one fixed shape, tens of
+ * thousands of lines a run, and its last line may be cut short by a herd
+ * process killed mid-write; lines that are not records are skipped. */
 int fl_herd_load(const char *file, struct fl_herd_rec **out, size_t *n, struct fl_err *err)
 {
 	struct fl_herd_rec *v = NULL, *nv;
