@@ -163,3 +163,15 @@ EOF
 	[ "$connects" -eq 240 ] && [ "$clients" -eq 240 ] && [ "$ok" -ge 2400 ]
 	fl_assert_lab_gone "$lab"
 }
+
+@test "a herd whose from or to names no node exits 2 with file:line:col, before anything starts" {
+	sed 's/to: leader/to: n9/' scenarios/fallacies/thundering-herd.yaml >"$BATS_TEST_TMPDIR/to.yaml"
+	run -2 "$FALLACY" run "$BATS_TEST_TMPDIR/to.yaml" --target scenarios/targets/redis.yaml --dry-run
+	assert_output --regexp "to\.yaml:[0-9]+:[0-9]+: herd: 'to: n9' names no node of the lab"
+	sed 's/from: rest /from: lader /' scenarios/fallacies/thundering-herd.yaml >"$BATS_TEST_TMPDIR/from.yaml"
+	run -2 "$FALLACY" run "$BATS_TEST_TMPDIR/from.yaml" --target scenarios/targets/redis.yaml --dry-run
+	assert_output --regexp "from\.yaml:[0-9]+:[0-9]+: unknown node, role or selector 'lader' \(did you mean 'leader'\?\)"
+	# a target without herd: plans, saying the herd is skipped
+	run -0 "$FALLACY" run scenarios/fallacies/thundering-herd.yaml --target scenarios/targets/http.yaml --dry-run
+	assert_output --partial "herd: none (the target has no herd:"
+}
