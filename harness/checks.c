@@ -524,7 +524,7 @@ static void eval_latency(const struct fl_check *ck, const struct fl_run_data *rd
 
 /* The heal of ck->after; for a step that is never healed (a join that
  * ends an earlier leave, a readdress kept to the end), the step itself. */
-static int heal_time(const struct fl_check *ck, const struct fl_run_data *rd, uint64_t *h)
+int fl_check_heal_time(const struct fl_check *ck, const struct fl_run_data *rd, uint64_t *h)
 {
 	if (!strcmp(ck->after, "last-heal")) {
 		if (!rd->n_heals)
@@ -590,7 +590,7 @@ static void eval_recovery(const struct fl_check *ck, const struct fl_run_data *r
 	const char *what;
 	uint64_t h;
 
-	from_step = heal_time(ck, rd, &h);
+	from_step = fl_check_heal_time(ck, rd, &h);
 	if (from_step < 0) {
 		set_measured(r, NAN, "no heal of '%s' in the run", ck->after);
 		return;
@@ -706,13 +706,14 @@ const struct fl_check_kind_ops fl_check_kinds[] = {
 	[FL_CHECK_LINEARIZABLE] = { "linearizable", fl_check_eval_history },
 	[FL_CHECK_LOST_WRITES] = { "lost-writes", fl_check_eval_history },
 	[FL_CHECK_STALE_READS] = { "stale-reads", fl_check_eval_history },
+	[FL_CHECK_BACKOFF] = { "backoff", fl_check_eval_backoff },
 };
 
-const char *const fl_check_names[] = {
-	"availability", "latency",     "recovery",  "progress", "command",
-	"invariant",	"transport",   "plaintext", "secure",	"linearizable",
-	"lost-writes",	"stale-reads", NULL
-};
+const char *const fl_check_names[] = { "availability", "latency",     "recovery",
+				       "progress",     "command",     "invariant",
+				       "transport",    "plaintext",   "secure",
+				       "linearizable", "lost-writes", "stale-reads",
+				       "backoff",      NULL };
 
 const char *fl_check_kind_name(enum fl_check_kind k)
 {

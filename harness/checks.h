@@ -148,6 +148,13 @@ void fl_check_eval_captures(const struct fl_check *ck, const struct fl_run_data 
  * ops.jsonl (checks_history.c). */
 void fl_check_eval_history(const struct fl_check *ck, const struct fl_run_data *rd,
 			   struct fl_check_result *res);
+/* Evaluate a backoff check over rd->dir's herd.jsonl (checks_herd.c). */
+void fl_check_eval_backoff(const struct fl_check *ck, const struct fl_run_data *rd,
+			   struct fl_check_result *res);
+/* The heal a recovery or backoff check's after: names (last-heal: the
+ * last): 0 and its time; 1 and the step's own time for a step never
+ * healed; -ENOENT if none. */
+int fl_check_heal_time(const struct fl_check *ck, const struct fl_run_data *rd, uint64_t *h);
 /* "measured 0.412 (41 of 99 ops ok), bound >= 0.95" */
 void fl_check_message(const struct fl_check_result *res, char *buf, size_t len);
 

@@ -61,6 +61,7 @@ int do_control_daemon(int argc, char **argv);
 int do_man(int argc, char **argv);
 int do_complete(int argc, char **argv);
 int do_delayline(int argc, char **argv);
+int do_herd(int argc, char **argv);
 
 extern const struct fl_cmd fl_cmds[];
 

@@ -335,6 +335,14 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 			 t->n_ops > 1 ? " " : "", t->n_ops > 1 ? t->ops[k].name : "");
 		plan_cmd(f, what, t->load_node, t->ops[k].run, &v);
 	}
+	if (sc->herd.on && t->herd.on)
+		fprintf(f,
+			"  herd: %u clients on %s, to %s port %u (%s): \"%s\" once, then \"%s\"\n",
+			sc->herd.clients, sc->herd.from, sc->herd.to, t->herd.port,
+			t->herd.http ? "http" : "line", t->herd.hello[0] ? t->herd.hello : "-",
+			t->herd.request);
+	else if (sc->herd.on)
+		fprintf(f, "  herd: none (the target has no herd:, so its backoff checks fail)\n");
 }
 
 /* The results folder of scenario sc against target t. */

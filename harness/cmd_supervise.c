@@ -3,6 +3,7 @@
  * Started daemonized by fl_session_ensure(); FALLACY_READY_FD names the
  * pipe on which it says "ok" once it listens. */
 #include "cmd.h"
+#include "herd.h"
 
 #include <stdlib.h>
 
@@ -27,4 +28,13 @@ int do_supervise(int argc, char **argv)
 int do_delayline(int argc, char **argv)
 {
 	return fl_delay_standalone_main(argc, argv);
+}
+
+/* fallacy __herd: one node's herd clients, configured by the environment
+ * a run gives it (harness/herd.h). */
+int do_herd(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return fl_herd_client_main() ? FL_EXIT_USAGE : FL_EXIT_OK;
 }

@@ -41,6 +41,7 @@ const struct fl_cmd fl_cmds[] = {
 	{ "__delayline", do_delayline, "internal: run the NFQUEUE delay line in the foreground",
 	  FL_CMD_HIDDEN },
 	{ "__control", do_control_daemon, "internal: serve a lab's control socket", FL_CMD_HIDDEN },
+	{ "__herd", do_herd, "internal: one node's herd clients (started by run)", FL_CMD_HIDDEN },
 	{ "__man", do_man, "internal: print a man page (roff) made from --help", FL_CMD_HIDDEN },
 	{ "__complete", do_complete, "internal: shell completion (scripts and candidates)",
 	  FL_CMD_HIDDEN },

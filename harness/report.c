@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "herd.h"
 #include "nines.h"
 #include "transport.h"
 #include "yaml.h"
@@ -179,6 +180,143 @@ static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, 
 out:
 	free(ok);
 	free(bad);
+}
+
+/* ---- the herd (herd.h): reconnects, requests and their latency ------------- */
+
+static void herd_counts(FILE *f, const struct fl_run_data *rd, const struct fl_herd_bucket *b,
+			size_t n, uint64_t t0, uint64_t t1)
+{
+	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
+	double *c = calloc(n, sizeof(double)), *r = calloc(n, sizeof(double));
+	char lbl[32];
+
+	if (!c || !r)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		c[i] = b[i].connects;
+		r[i] = b[i].requests;
+		p.ymax = fmax(p.ymax, fmax(c[i], r[i]) * 1.1);
+	}
+	plot_open(&p, rd, "herd-counts",
+		  "Herd: connect attempts (red) and requests (green) per 100 ms", "per 100ms");
+	for (int i = 0; i <= 4; i++) {
+		snprintf(lbl, sizeof(lbl), "%.3g", p.ymax * i / 4);
+		ytick(&p, p.ymax * i / 4, lbl);
+	}
+	polyline(&p, r, n, FL_HERD_BUCKET_NS, "lok");
+	polyline(&p, c, n, FL_HERD_BUCKET_NS, "lbad");
+	fputs("</svg>\n", f);
+out:
+	free(c);
+	free(r);
+}
+
+static void herd_latency(FILE *f, const struct fl_run_data *rd, const struct fl_herd_bucket *b,
+			 size_t n, uint64_t t0, uint64_t t1)
+{
+	struct plot p = { f, t0, t1, 0.1, 1, true, 0, 0, false };
+	static const double ticks[] = { 0.1, 1, 10, 100, 1000, 10000 };
+	char lbl[32];
+
+	for (size_t i = 0; i < n; i++) {
+		if (!isnan(b[i].p99_ms))
+			p.ymax = fmax(p.ymax, b[i].p99_ms * 1.2);
+		if (!isnan(b[i].connect_p99_ms))
+			p.ymax = fmax(p.ymax, b[i].connect_p99_ms * 1.2);
+	}
+	plot_open(&p, rd, "herd-latency",
+		  "Herd: request latency per 100 ms, p50 (blue) and p99 (red); connect "
+		  "handshake p99 (orange)",
+		  "ms (log)");
+	for (size_t i = 0; i < sizeof(ticks) / sizeof(ticks[0]); i++) {
+		snprintf(lbl, sizeof(lbl), "%gms", ticks[i]);
+		if (ticks[i] <= p.ymax)
+			ytick(&p, ticks[i], lbl);
+	}
+	for (int q = 0; q < 3; q++) {
+		static const char *const cls[] = { "cost", "bad", "to" };
+
+		fprintf(f, "<g class=\"%s\">", cls[q]);
+		for (size_t i = 0; i < n; i++) {
+			double v = q == 2 ? b[i].connect_p99_ms : q ? b[i].p99_ms : b[i].p50_ms;
+
+			if (!isnan(v))
+				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\"/>",
+					px(&p, t0 + i * FL_HERD_BUCKET_NS + FL_HERD_BUCKET_NS / 2),
+					py(&p, v));
+		}
+		fputs("</g>\n", f);
+	}
+	fputs("</svg>\n", f);
+}
+
+/* The spike: for each heal, the busiest 100 ms of connect attempts in the
+ * 5 s after it, its handshake p99 and the worst request p99 in those 5 s,
+ * against the buckets from 1 s to the first fault. */
+static void herd_table(FILE *f, const struct fl_run_data *rd, const struct fl_herd_bucket *b,
+		       size_t n, uint64_t t0)
+{
+	uint64_t first = rd->n_spans ? rd->spans[0].start_ns : UINT64_MAX;
+	double base = 0;
+
+	/* from 1 s: the herd's own start is a herd too */
+	for (size_t i = 10; i < n && t0 + (i + 1) * FL_HERD_BUCKET_NS <= first; i++)
+		if (!isnan(b[i].p99_ms))
+			base = fmax(base, b[i].p99_ms);
+	fprintf(f,
+		"<table class=\"herd\"><tr><th>after</th><th>busiest 100 ms at</th>"
+		"<th>connect attempts</th><th>of them ok</th><th>handshake p99 there</th>"
+		"<th>worst request p99 in 5 s</th><th>worst request p99 from 1 s to the first fault</th>"
+		"</tr>\n");
+	for (size_t h = 0; h < rd->n_heals; h++) {
+		size_t lo = rd->heals[h] > t0 ? (size_t)((rd->heals[h] - t0) / FL_HERD_BUCKET_NS) :
+						0;
+		size_t best = lo;
+		double worst = NAN;
+
+		for (size_t i = lo; i < n && i < lo + 50; i++) {
+			if (b[i].connects > b[best].connects)
+				best = i;
+			if (!isnan(b[i].p99_ms) && !(b[i].p99_ms <= worst))
+				worst = b[i].p99_ms;
+		}
+		if (best >= n)
+			continue;
+		fputs("<tr><td>heal of ", f);
+		fl_xml_str(f, rd->heal_ids[h]);
+		fprintf(f,
+			"</td><td>%.1fs</td><td>%u</td><td>%u</td><td>%.1f ms</td><td>%.1f ms</td>"
+			"<td>%.1f ms</td></tr>\n",
+			best * FL_HERD_BUCKET_NS / 1e9, b[best].connects, b[best].connects_ok,
+			b[best].connect_p99_ms, worst, base);
+	}
+	fputs("</table>\n", f);
+}
+
+static void herd_section(FILE *f, const char *dir, const struct fl_run_data *rd, uint64_t t0,
+			 uint64_t t1)
+{
+	struct fl_herd_bucket *b = NULL;
+	struct fl_herd_rec *rec = NULL;
+	size_t n = 0, nb = 0;
+	struct fl_err err;
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/herd.jsonl", dir);
+	if (fl_herd_load(path, &rec, &n, &err) || !n || fl_herd_buckets(rec, n, t0, t1, &b, &nb) ||
+	    !nb)
+		goto out;
+	fputs("<h2>Thundering herd</h2>\n<p>Every client connection of the herd (herd.jsonl); "
+	      "the busiest 100 ms of reconnects after each heal and the request latency "
+	      "around it.</p>\n",
+	      f);
+	herd_table(f, rd, b, nb, t0);
+	herd_counts(f, rd, b, nb, t0, t1);
+	herd_latency(f, rd, b, nb, t0, t1);
+out:
+	free(b);
+	free(rec);
 }
 
 /* ---- a latency lane per node ------------------------------------------------ */
@@ -633,6 +771,7 @@ int fl_report_html(const char *path, const struct fl_suite *s, const struct fl_r
 	latency_plot(f, rd, t0, t1);
 	throughput_plot(f, rd, t0, t1);
 	lanes_plot(f, rd, t0, t1);
+	herd_section(f, s->dir, rd, t0, t1);
 	if (!rates_load(s->dir, &rates)) {
 		counters_plot(f, rd, &rates, t0, t1, false);
 		counters_plot(f, rd, &rates, t0, t1, true);

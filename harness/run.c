@@ -406,8 +406,10 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	if (ret)
 		pr_warn("%s: no transport counters (counters.jsonl): %s", r->sc->name,
 			strerror(-ret));
-	ret = fl_run_load_start(r);
+	ret = fl_run_load_start(r) ?: fl_run_herd_start(r);
 	if (ret) {
+		fl_run_load_stop(r);
+		fl_run_herd_stop(r);
 		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the load: %s", strerror(-ret));
 	}
@@ -415,6 +417,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	ret = -pthread_create(&th, NULL, timeline_thread, &a);
 	if (ret) {
 		fl_run_load_stop(r);
+		fl_run_herd_stop(r);
 		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
@@ -435,6 +438,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	if (at_started)
 		pthread_join(at_th, NULL);
 	fl_run_load_stop(r);
+	fl_run_herd_stop(r);
 	sample_counters(r);
 	fl_timeline_heal_all(&tl);
 	fl_run_samples_stop(r); /* after the load: its last operations' bytes count */

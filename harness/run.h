@@ -122,6 +122,7 @@ struct fl_run {
 	pthread_mutex_t sample_io; /* one sample at a time into the file */
 	pthread_cond_t sample_cond;
 	bool sample_stop, sample_step;
+	pid_t herd_pid[FL_RUN_MAX_NODES]; /* a scenario's herd clients (runherd.c) */
 };
 
 /* Set by SIGINT/SIGTERM handlers of the command. */
@@ -166,6 +167,14 @@ void fl_run_load_node_stop(struct fl_run *r, size_t i);
 int fl_run_env(const struct fl_run *r, size_t i, uint64_t seq, char *const *extra, size_t n_extra,
 	       char ***out, struct fl_err *err);
 void fl_run_env_free(char **env);
+
+/* a scenario's herd (runherd.c): its nodes and the target's protocol
+ * checked against the plan; one client process per node from t0; stopped,
+ * merged into herd.jsonl and summarised (herd-summary.json) */
+int fl_run_herd_validate(const struct fl_scenario *sc, const struct fl_sut *t,
+			 const struct fl_sel_env *e, struct fl_err *err);
+int fl_run_herd_start(struct fl_run *r);
+void fl_run_herd_stop(struct fl_run *r);
 
 /* the target's processes, runproc.c */
 /* Start every start: item in order (each item's nodes ready before the

@@ -180,6 +180,8 @@ int fl_run_validate(const struct fl_scenario *sc, const struct fl_sut *t, size_t
 	plan_env(t, &plan, sc->seed, &env);
 	if (!ret)
 		ret = fl_steps_validate(sc, &env, t, lab, err);
+	if (!ret)
+		ret = fl_run_herd_validate(sc, t, &env, err);
 	fl_lab_free(lab);
 	return ret;
 }

@@ -401,6 +401,51 @@ static int check_latency(struct sctx *c, struct fl_check *ck, const struct fl_yn
 	return check_window(c, ck, v);
 }
 
+/* after: ID|last-heal (a is the value, NULL: last-heal) */
+static int check_after(struct sctx *c, struct fl_check *ck, const struct fl_ynode *a)
+{
+	snprintf(ck->after, sizeof(ck->after), "last-heal");
+	if (!a)
+		return 0;
+	if (check_scalar(c, a, "after"))
+		return -EINVAL;
+	if (strcmp(a->text, "last-heal") && !fl_step_find(c->sc, a->text))
+		return fl_yerr(c->err, c->d, a,
+			       "'after: %s' names no step of the timeline (use its 'id', "
+			       "or 'last-heal')",
+			       a->text);
+	snprintf(ck->after, sizeof(ck->after), "%s", a->text);
+	return 0;
+}
+
+/* backoff: {bound: "<= 0.1", window: 10ms, after: ID|last-heal}; {} or
+ * null is all defaults */
+static int check_backoff(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
+{
+	static const char *const keys[] = { "bound", "window", "after", NULL };
+	const char *bound = NULL;
+	struct fl_err e;
+
+	if (v && (fl_yis_null(v) || (v->type == FL_Y_SCALAR && !v->text[0])))
+		v = NULL;
+	ck->rate_window_ns = FL_CHECK_BACKOFF_WINDOW_NS;
+	if (v && (fl_yexpect(c->d, v, FL_Y_MAP, "'backoff'", c->err) ||
+		  fl_ycheck_keys(c->d, v, "'backoff'", keys, c->err) ||
+		  fl_yget_str(c->d, v, "bound", false, &bound, c->err) ||
+		  fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err)))
+		return -EINVAL;
+	if (!ck->rate_window_ns)
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "window"), "'window' must be > 0");
+	if (!c->sc->herd.on)
+		return fl_yerr(c->err, c->d, v,
+			       "'backoff' judges the herd's reconnects: the scenario needs a "
+			       "'herd:' (docs/scenarios.md)");
+	if (fl_bound_parse_unit(bound ? bound : FL_CHECK_BACKOFF_BOUND, FL_UNIT_NUMBER, FL_CMP_LE,
+				&ck->bound, &e))
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "bound"), "%s", e.msg);
+	return check_after(c, ck, v ? fl_ymap_get(v, "after") : NULL);
+}
+
 static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_ynode *v)
 {
 	static const char *const keys[] = { "within", "after", "rate", "window", "op", "on", NULL };
@@ -414,17 +459,8 @@ static int check_recovery(struct sctx *c, struct fl_check *ck, const struct fl_y
 		return -EINVAL;
 	if (op)
 		snprintf(ck->op, sizeof(ck->op), "%s", op);
-	snprintf(ck->after, sizeof(ck->after), "last-heal");
-	if (a) {
-		if (check_scalar(c, a, "after"))
-			return -EINVAL;
-		if (strcmp(a->text, "last-heal") && !fl_step_find(c->sc, a->text))
-			return fl_yerr(c->err, c->d, a,
-				       "'after: %s' names no step of the timeline (use its 'id', "
-				       "or 'last-heal')",
-				       a->text);
-		snprintf(ck->after, sizeof(ck->after), "%s", a->text);
-	}
+	if (check_after(c, ck, a))
+		return -EINVAL;
 	ck->rate_window_ns = FL_CHECK_RATE_WINDOW_NS;
 	if (fl_yget_duration(c->d, v, "window", false, &ck->rate_window_ns, c->err) ||
 	    check_sides(c, ck, v))
@@ -680,6 +716,11 @@ static void check_name(struct fl_check *ck)
 	case FL_CHECK_STALE_READS:
 		snprintf(ck->name, sizeof(ck->name), "%s %s", k, ck->bound.text);
 		break;
+	case FL_CHECK_BACKOFF:
+		snprintf(ck->name, sizeof(ck->name),
+			 "backoff: reconnects in any %.3gms after %s %s", ck->rate_window_ns / 1e6,
+			 ck->after, ck->bound.text);
+		break;
 	case FL_CHECK_TRANSPORT: {
 		char b[120];
 
@@ -734,6 +775,9 @@ static int parse_check(struct sctx *c, const struct fl_ynode *m, struct fl_check
 	case FL_CHECK_STALE_READS:
 		ret = check_history(c, ck, v, m->keys[0]->text);
 		break;
+	case FL_CHECK_BACKOFF:
+		ret = check_backoff(c, ck, v);
+		break;
 	default:
 		ret = check_run(c, ck, v, ck->kind == FL_CHECK_COMMAND);
 	}
@@ -765,7 +809,8 @@ FL_LEAK_FP_END
 
 static const char *const top_keys[] = { "name",	    "fallacy", "description", "seed",
 					"duration", "nodes",   "ipv6",	      "lab",
-					"timeline", "checks",  "schedule",    NULL };
+					"timeline", "checks",  "schedule",    "herd",
+					NULL };
 
 static int parse_head(struct sctx *c, const struct fl_ynode *r)
 {
@@ -831,6 +876,11 @@ static int parse_lab(struct sctx *c, const struct fl_ynode *r)
 	return 0;
 }
 
+static int parse_herd(struct sctx *c, const struct fl_ynode *v)
+{
+	return v ? fl_herd_parse(c->d, v, &c->sc->herd, c->err) : 0;
+}
+
 static int parse_root(struct sctx *c, const struct fl_ynode *r)
 {
 	if (!r)
@@ -840,6 +890,7 @@ static int parse_root(struct sctx *c, const struct fl_ynode *r)
 		return -EINVAL;
 	return parse_head(c, r)						  ?:
 		       parse_lab(c, r)					  ?:
+		       parse_herd(c, fl_ymap_get(r, "herd"))		  ?:
 		       parse_timeline(c, fl_ymap_get(r, "timeline"))	  ?:
 		       fl_sparse_schedules(c, fl_ymap_get(r, "schedule")) ?:
 		       parse_checks(c, fl_ymap_get(r, "checks"));
@@ -1015,6 +1066,12 @@ static void print_check(const struct fl_check *ck, FILE *f)
 	case FL_CHECK_LINEARIZABLE:
 		fprintf(f, "{model: %s}\n", ck->kv ? "kv" : "register");
 		return;
+	case FL_CHECK_BACKOFF:
+		fl_format_duration(ck->rate_window_ns, a, sizeof(a));
+		fputs("{bound: ", f);
+		fl_json_string(f, ck->bound.text);
+		fprintf(f, ", window: %s, after: %s}\n", a, ck->after);
+		return;
 	case FL_CHECK_LATENCY:
 		if (ck->pctl >= 100)
 			snprintf(a, sizeof(a), "max");
@@ -1079,6 +1136,8 @@ void fl_scenario_print(const struct fl_scenario *sc, uint64_t seed, FILE *f)
 		fprintf(f, "nodes: %zu\n", sc->nodes);
 	if (!sc->lab && sc->ipv6)
 		fprintf(f, "ipv6: true\n");
+	if (sc->herd.on)
+		fl_herd_print(&sc->herd, f);
 	fprintf(f, "timeline:%s\n", sc->n_steps ? "" : " []");
 	for (size_t i = 0; i < sc->n_steps; i++)
 		print_step(&sc->steps[i], f);

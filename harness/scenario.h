@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "faults/fault.h"
+#include "herd.h"
 #include "log.h"
 #include "yaml.h"
 
@@ -22,6 +23,9 @@
  * rate window, a command/invariant check's timeout. */
 #define FL_CHECK_RATE_WINDOW_NS FL_NSEC_PER_SEC
 #define FL_CHECK_RUN_TIMEOUT_NS (30 * FL_NSEC_PER_SEC)
+/* a backoff check's window and bound (docs/scenarios.md) */
+#define FL_CHECK_BACKOFF_WINDOW_NS (10 * 1000000ULL)
+#define FL_CHECK_BACKOFF_BOUND "<= 0.1"
 
 struct fl_step_ops;
 struct fl_labfile;
@@ -58,8 +62,10 @@ enum fl_check_kind {
 	FL_CHECK_LINEARIZABLE,
 	FL_CHECK_LOST_WRITES, /* an acknowledged write missing from a final read */
 	FL_CHECK_STALE_READS, /* a read older than a write completed before it */
+	/* the herd's reconnects after a heal bunched in one window (herd.h) */
+	FL_CHECK_BACKOFF,
 };
-#define FL_CHECK__LAST FL_CHECK_STALE_READS
+#define FL_CHECK__LAST FL_CHECK_BACKOFF
 
 #define FL_CHECK_MAX_PORTS 16
 
@@ -111,7 +117,8 @@ struct fl_check {
 	/* recovery */
 	char after[FL_ID_MAX + 1]; /* a heal step's target id, or "last-heal" */
 	uint64_t within_ns;
-	bool has_rate; /* bound is the ok-rate to get back to */
+	bool has_rate;
+	/* recovery: the rate's window; backoff: the lock-step window */ /* bound is the ok-rate to get back to */
 	uint64_t rate_window_ns;
 	/* command (on the nodes node: selects) and invariant (on the ops file) */
 	char node[FL_ID_MAX + 1];
@@ -166,6 +173,7 @@ struct fl_scenario {
 	struct fl_schedule *schedules;
 	size_t n_schedules;
 	bool expanded; /* schedules are in steps[] (fl_scenario_expand) */
+	struct fl_herd herd; /* herd: client connections held open (herd.h) */
 };
 
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,

@@ -515,7 +515,7 @@ static int parse_load(struct tctx *c, const struct fl_ynode *p, bool workload)
 static const char *const target_keys[] = {
 	"name",	    "nodes",  "requires", "start", "stop",	"peer",	    "endpoint", "probe",
 	"workload", "roles",  "names",	  "env",   "setup",	"teardown", "leader",	"tls",
-	"verify",   "health", "join",	  "leave", "converged", NULL
+	"verify",   "health", "join",	  "leave", "converged", "herd",	    NULL
 };
 
 static int parse_stop(struct tctx *c, const struct fl_ynode *stop)
@@ -634,6 +634,8 @@ static int parse_target(struct tctx *c, const struct fl_ynode *r)
 	    fl_tget_tmpl(c, r, "converged", false, &t->converged) ||
 	    fl_tget_tmpl(c, r, "verify", false, &t->verify) ||
 	    fl_tget_tmpl(c, r, "health", false, &t->health) || parse_tls(c, r) ||
+	    (fl_ymap_get(r, "herd") &&
+	     fl_therd_parse(c->d, fl_ymap_get(r, "herd"), &t->herd, c->err)) ||
 	    fl_tparse_env(c, fl_ymap_get(r, "env"), &t->tenv, &t->n_tenv))
 		return -EINVAL;
 	t->member_timeout_ns = 30000000000ULL;

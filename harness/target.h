@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "herd.h"
 #include "log.h"
 
 /* Defaults of the target file (docs/scenarios.md): how long readiness may
@@ -144,6 +145,7 @@ struct fl_sut {
 	 * own with fewer operations in flight at once */
 	uint64_t registers;
 	int line, col; /* of the probe/workload key, for messages */
+	struct fl_therd herd; /* herd: the protocol a scenario's herd speaks */
 };
 
 int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct fl_err *err);

@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The thundering herd (docs/fallacies/thundering-herd.md): 240 client
+# connections from n2 and n3 held open to redis's primary n1, cut off by a
+# partition for 4 s, then healed. Without backoff they come back in
+# lock-step and the backoff check flags it; with jitter it passes. What
+# the server itself counted (redis INFO stats: total_connections_received,
+# sampled by command checks before the cut and around the heal) shows the
+# reconnect spike independently of the herd's own records.
+load test_helper/common
+load test_helper/runs
+
+# herd_scenario BACKOFF MAX: the scenario, with the server's accept count
+# sampled at 0.5 s and 2.9 s (before the cut at 3 s) and at 6.5 s and
+# 8.9 s (around the heal at 7 s): windows of the same length.
+herd_scenario() {
+	local f="$BATS_TEST_TMPDIR/herd-$1.yaml" at
+	cat >"$f" <<EOF
+name: herd-$1
+duration: 12s
+herd:
+  clients: 240
+  from: rest
+  to: leader
+  every: 100ms
+  timeout: 500ms
+  reconnect: {backoff: $1, base: 100ms, max: $2}
+timeline:
+  - {at: 3s, id: cut, partition: [[leader], [rest]], duration: 4s}
+checks:
+  - backoff: {after: cut}
+EOF
+	cat >"$BATS_TEST_TMPDIR/accepted.sh" <<'EOF'
+n=$(redis-cli -h "$1" -a s3cr3t --no-auth-warning info stats | tr -d '\r' |
+	sed -n 's/^total_connections_received://p')
+echo "accepted-$2 $n"
+EOF
+	for at in 0.5s 2.9s 6.5s 8.9s; do
+		echo "  - command: {node: n1, at: $at, run: \"sh $BATS_TEST_TMPDIR/accepted.sh {{ip}} $at\"}" >>"$f"
+	done
+	echo "$f"
+}
+
+# accepted AT: the server's count at that sample
+accepted() {
+	sed -n "s/^accepted-$1 //p" "$OUT/logs/check-n1.log"
+}
+
+# The message of the backoff check.
+backoff_message() {
+	jq -r '.checks[] | select(.kind == "backoff") | "\(.pass) \(.measured) \(.message)"' \
+		"$OUT/summary.json"
+}
+
+# Every client connected again after the cut broke its connection (from
+# herd.jsonl; the heal event is written once the heal is done, so the
+# first clients may get through just before it).
+assert_all_back() {
+	local cut
+	cut=$(jq -r 'select(.event == "partition" and .id == "cut") | .mono_ns' "$OUT/events.jsonl")
+	run -0 jq -s --argjson c "$cut" \
+		'map(select(.ev == "connect" and .ok and .start_ns >= $c) | .client) | unique | length' \
+		"$OUT/herd.jsonl"
+	[ "$output" -eq 240 ] || fail "only $output of 240 clients connected again after the cut"
+}
+
+@test "without backoff the herd reconnects in lock-step after the heal: the backoff check fails and redis counts the spike" {
+	fl_require_root
+	command -v redis-server >/dev/null || skip "redis not installed (make deps)"
+	lab=$(fl_lab_name hn)
+	run -1 "$FALLACY" run "$(herd_scenario none 2s)" --target scenarios/targets/redis.yaml \
+		--out "$OUT" --lab "$lab" --seed 1
+	run -0 backoff_message
+	echo "# $output" >&3
+	assert_output --regexp '^false '
+	read -r _ share _ <<<"$output"
+	# one schedule for all: nearly every attempt in one 10 ms window
+	awk -v s="$share" 'BEGIN { exit !(s > 0.3) }' || fail "lock-step share only $share"
+	assert_all_back
+	# the herd's records: 240 clients on n2 and n3, requests before the cut
+	run -0 jq -s -r 'map(.node) | unique | join(",")' "$OUT/herd.jsonl"
+	assert_output "n2,n3"
+	run -0 jq -s 'map(select(.ev == "request" and .ok)) | length' "$OUT/herd.jsonl"
+	[ "$output" -gt 1000 ]
+	run -0 jq -e '.buckets | length == 120 and (map(.connects) | max) >= 200' \
+		"$OUT/herd-summary.json"
+	grep -q 'Thundering herd' "$OUT/report.html"
+	# redis's own count: the window across the heal has the herd's 240
+	# new connections on top of what the probes open in a window before
+	# the cut
+	a=$(accepted 0.5s) b=$(accepted 2.9s) c=$(accepted 6.5s) d=$(accepted 8.9s)
+	echo "# redis accepted: $a, $b before the cut; $c, $d around the heal" >&3
+	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ] || fail "missing samples"
+	[ $((d - c - (b - a))) -ge 200 ] ||
+		fail "no reconnect spike: $((d - c)) across the heal, $((b - a)) before the cut"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "with jittered backoff the herd's reconnects spread out: the backoff check passes" {
+	fl_require_root
+	command -v redis-server >/dev/null || skip "redis not installed (make deps)"
+	lab=$(fl_lab_name hj)
+	run -0 "$FALLACY" run "$(herd_scenario jitter 4s)" --target scenarios/targets/redis.yaml \
+		--out "$OUT" --lab "$lab" --seed 1
+	run -0 backoff_message
+	echo "# $output" >&3
+	assert_output --regexp '^true '
+	assert_all_back
+	fl_assert_lab_gone "$lab"
+}
+
+@test "kill -9 of fallacy run with a herd running: cleanup leaves no herd process and no lab" {
+	fl_require_root
+	command -v redis-server >/dev/null || skip "redis not installed (make deps)"
+	lab=$(fl_lab_name hk)
+	"$FALLACY" run "$(herd_scenario none 2s)" --target scenarios/targets/redis.yaml \
+		--out "$OUT" --lab "$lab" >/dev/null 2>&1 &
+	pid=$!
+	fl_wait_until 60 grep -qs '"ev":"request"' "$OUT/logs/herd-n2.jsonl"
+	herd=()
+	for p in $(pgrep -f "fallacy __herd"); do
+		if fl_in_netns "$p" "fl-$lab.n2" || fl_in_netns "$p" "fl-$lab.n3"; then
+			herd+=("$p")
+		fi
+	done
+	echo "# herd processes of the lab: ${herd[*]}" >&3
+	[ ${#herd[@]} -eq 2 ] || fail "expected one herd process on n2 and one on n3: ${herd[*]}"
+	kill -9 "$pid"
+	wait "$pid" || true
+	run -0 "$FALLACY" cleanup --all
+	for p in "${herd[@]}"; do
+		fl_wait_until 10 bash -c "! kill -0 $p 2>/dev/null" || fail "herd process $p survived"
+	done
+	fl_assert_lab_gone "$lab"
+}
+
+@test "etcd's herd holds one HTTP/1.1 connection per client: etcd has 240 established and every request reuses it" {
+	fl_require_root
+	command -v etcd >/dev/null || skip "etcd not installed (make deps)"
+	lab=$(fl_lab_name he)
+	cat >"$BATS_TEST_TMPDIR/established.sh" <<'EOF'
+echo "established $(ss -Htn state established '( sport = :2379 )' | wc -l)"
+EOF
+	cat >"$BATS_TEST_TMPDIR/herd-etcd.yaml" <<EOF
+name: herd-etcd
+duration: 6s
+herd: {clients: 240, from: rest, to: n1}
+timeline: []
+checks:
+  - command: {node: n1, at: 4s, run: "sh $BATS_TEST_TMPDIR/established.sh"}
+EOF
+	run -0 "$FALLACY" run "$BATS_TEST_TMPDIR/herd-etcd.yaml" --target scenarios/targets/etcd.yaml \
+		--out "$OUT" --lab "$lab" --seed 1
+	run -0 sed -n 's/^established //p' "$OUT/logs/check-n1.log"
+	echo "# etcd n1: $output connections established on :2379" >&3
+	[ "$output" -ge 240 ]
+	# one connect per client, and many requests on it
+	run -0 jq -s -r '[(map(select(.ev == "connect")) | length),
+		(map(select(.ev == "connect" and .ok)) | map(.client) | unique | length),
+		(map(select(.ev == "request" and .ok)) | length)] | @tsv' "$OUT/herd.jsonl"
+	echo "# connects, clients connected, ok requests: $output" >&3
+	read -r connects clients ok <<<"$output"
+	[ "$connects" -eq 240 ] && [ "$clients" -eq 240 ] && [ "$ok" -ge 2400 ]
+	fl_assert_lab_gone "$lab"
+}
+
+@test "a herd whose from or to names no node exits 2 with file:line:col, before anything starts" {
+	sed 's/to: leader/to: n9/' scenarios/fallacies/thundering-herd.yaml >"$BATS_TEST_TMPDIR/to.yaml"
+	run -2 "$FALLACY" run "$BATS_TEST_TMPDIR/to.yaml" --target scenarios/targets/redis.yaml --dry-run
+	assert_output --regexp "to\.yaml:[0-9]+:[0-9]+: herd: 'to: n9' names no node of the lab"
+	sed 's/from: rest /from: lader /' scenarios/fallacies/thundering-herd.yaml >"$BATS_TEST_TMPDIR/from.yaml"
+	run -2 "$FALLACY" run "$BATS_TEST_TMPDIR/from.yaml" --target scenarios/targets/redis.yaml --dry-run
+	assert_output --regexp "from\.yaml:[0-9]+:[0-9]+: unknown node, role or selector 'lader' \(did you mean 'leader'\?\)"
+	# a target without herd: plans, saying the herd is skipped
+	run -0 "$FALLACY" run scenarios/fallacies/thundering-herd.yaml --target scenarios/targets/http.yaml --dry-run
+	assert_output --partial "herd: none (the target has no herd:"
+}

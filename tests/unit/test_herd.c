@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+/* The thundering herd: the lock-step statistic on synthetic reconnect
+ * times (clients on one schedule fail the backoff check, jittered ones
+ * pass), the reconnect policies, herd.jsonl records, the recovery
+ * attempts after a heal, the per-100 ms buckets, and the herd: and
+ * backoff: keys of scenario and target files. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "checks.h"
+#include "herd.h"
+#include "scenario.h"
+#include "target.h"
+
+#define S 1000000000ULL
+#define MS 1000000ULL
+
+static uint64_t rnd_state = 42;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rnd_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static bool holds(const char *bound, double v)
+{
+	struct fl_bound b;
+	struct fl_err err;
+
+	assert_int_equal(fl_bound_parse_unit(bound, FL_UNIT_NUMBER, FL_CMP_LE, &b, &err), 0);
+	return fl_bound_holds(&b, v);
+}
+
+/* 240 clients that all failed at once and retry on the same schedule:
+ * their attempts after the heal lie within a few ms of each other */
+static void test_lockstep_fails(void **state)
+{
+	uint64_t t[240], at;
+	double share;
+
+	(void)state;
+	for (int i = 0; i < 240; i++)
+		t[i] = 10 * S + (uint64_t)(i % 7) * MS + rnd() % 500000; /* loop spread */
+	share = fl_herd_max_share(t, 240, 10 * MS, &at);
+	assert_true(share > 0.99);
+	assert_true(at >= 10 * S && at < 10 * S + MS);
+	assert_false(holds(FL_CHECK_BACKOFF_BOUND, share));
+	/* two nodes 30 ms apart: half each */
+	for (int i = 0; i < 240; i++)
+		t[i] = 10 * S + (i & 1) * 30 * MS;
+	assert_true(fabs(fl_herd_max_share(t, 240, 10 * MS, &at) - 0.5) < 1e-9);
+}
+
+/* The same clients with full jitter over 2 s pass; over 100 ms they do
+ * not (10 ms is a tenth of that window, plus the luck of the draw) */
+static void test_jitter_passes(void **state)
+{
+	uint64_t t[240], at;
+
+	(void)state;
+	for (int round = 0; round < 50; round++) {
+		for (int i = 0; i < 240; i++)
+			t[i] = 10 * S +
+			       fl_backoff_delay(FL_BACKOFF_JITTER, 100 * MS, 2 * S, 6, rnd());
+		assert_true(holds(FL_CHECK_BACKOFF_BOUND, fl_herd_max_share(t, 240, 10 * MS, &at)));
+	}
+	for (int i = 0; i < 240; i++)
+		t[i] = 10 * S + fl_backoff_delay(FL_BACKOFF_JITTER, 100 * MS, 2 * S, 0, rnd());
+	assert_false(holds(FL_CHECK_BACKOFF_BOUND, fl_herd_max_share(t, 240, 10 * MS, &at)));
+}
+
+static void test_max_share_edges(void **state)
+{
+	uint64_t t[4] = { 30, 10, 20, 40 }, at = 7;
+
+	(void)state;
+	assert_true(fl_herd_max_share(t, 0, 10, &at) == 0);
+	assert_int_equal(at, 0);
+	/* [x, x + w): 10 and 20 are one window of 11, not of 10 */
+	assert_true(fabs(fl_herd_max_share(t, 4, 10, &at) - 0.25) < 1e-9);
+	assert_true(fabs(fl_herd_max_share(t, 4, 11, &at) - 0.5) < 1e-9);
+	assert_int_equal(at, 10);
+	assert_true(fabs(fl_herd_max_share(t, 4, 1000, &at) - 1) < 1e-9);
+}
+
+static void test_backoff_delay(void **state)
+{
+	(void)state;
+	assert_int_equal(fl_backoff_delay(FL_BACKOFF_NONE, 100, 1000, 5, 7), 100);
+	assert_int_equal(fl_backoff_delay(FL_BACKOFF_EXPONENTIAL, 100, 1000, 0, 7), 100);
+	assert_int_equal(fl_backoff_delay(FL_BACKOFF_EXPONENTIAL, 100, 1000, 2, 7), 400);
+	assert_int_equal(fl_backoff_delay(FL_BACKOFF_EXPONENTIAL, 100, 1000, 60, 7), 1000);
+	assert_int_equal(fl_backoff_delay(FL_BACKOFF_JITTER, 100, 1000, 2, 401), 0);
+	assert_int_equal(fl_backoff_delay(FL_BACKOFF_JITTER, 100, 1000, 2, 400), 400);
+	for (int i = 0; i < 1000; i++)
+		assert_true(fl_backoff_delay(FL_BACKOFF_JITTER, 100, 1000, 60, rnd()) <= 1000);
+}
+
+static void test_records(void **state)
+{
+	struct fl_herd_rec r;
+
+	(void)state;
+	assert_int_equal(fl_herd_rec_parse("{\"node\":\"n2\",\"client\":17,\"ev\":\"connect\","
+					   "\"start_ns\":5,\"end_ns\":9,\"ok\":true}",
+					   &r),
+			 0);
+	assert_string_equal(r.node, "n2");
+	assert_int_equal(r.client, 17);
+	assert_true(r.connect && r.ok);
+	assert_int_equal(r.start_ns, 5);
+	assert_int_equal(r.end_ns, 9);
+	assert_int_equal(fl_herd_rec_parse("{\"node\":\"n3\",\"client\":1,\"ev\":\"request\","
+					   "\"start_ns\":5,\"end_ns\":9,\"ok\":false,"
+					   "\"err\":\"timeout\"}",
+					   &r),
+			 0);
+	assert_false(r.connect || r.ok);
+	/* not records: no ok, ends before it starts, unknown ev, cut short */
+	assert_int_equal(fl_herd_rec_parse("{\"node\":\"n2\",\"client\":1,\"ev\":\"connect\","
+					   "\"start_ns\":5,\"end_ns\":9}",
+					   &r),
+			 -EINVAL);
+	assert_int_equal(fl_herd_rec_parse("{\"node\":\"n2\",\"client\":1,\"ev\":\"connect\","
+					   "\"start_ns\":9,\"end_ns\":5,\"ok\":true}",
+					   &r),
+			 -EINVAL);
+	assert_int_equal(fl_herd_rec_parse("{\"node\":\"n2\",\"client\":1,\"ev\":\"x\","
+					   "\"start_ns\":5,\"end_ns\":9,\"ok\":true}",
+					   &r),
+			 -EINVAL);
+	assert_int_equal(fl_herd_rec_parse("{\"node\":\"n2", &r), -EINVAL);
+}
+
+static struct fl_herd_rec rec(unsigned int client, bool connect, bool ok, uint64_t start,
+			      uint64_t end)
+{
+	return (struct fl_herd_rec){ .node = "n2",
+				     .client = client,
+				     .connect = connect,
+				     .ok = ok,
+				     .start_ns = start,
+				     .end_ns = end };
+}
+
+/* Each client's attempts from the heal up to its first success; later
+ * ones (a second break) are not the recovery's */
+static void test_recovery_attempts(void **state)
+{
+	struct fl_herd_rec r[] = {
+		rec(1, true, false, 4 * S, 5 * S), /* before the heal */
+		rec(1, true, false, 6 * S, 7 * S),
+		rec(2, true, true, 6 * S + 5, 6 * S + 9),
+		rec(1, true, true, 8 * S, 8 * S + 1),
+		rec(1, true, true, 9 * S, 9 * S + 1), /* after its success */
+		rec(2, false, true, 7 * S, 7 * S + 1), /* a request */
+		rec(3, true, false, 7 * S, 8 * S), /* never back */
+		rec(3, true, false, 9 * S, 10 * S),
+	};
+	uint64_t *t;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(fl_herd_recovery_attempts(r, 8, 5 * S, &t, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(t[0], 6 * S);
+	assert_int_equal(t[1], 8 * S);
+	assert_int_equal(t[2], 6 * S + 5);
+	assert_int_equal(t[3], 7 * S);
+	assert_int_equal(t[4], 9 * S);
+	free(t);
+	assert_int_equal(fl_herd_recovery_attempts(r, 8, 20 * S, &t, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(t);
+}
+
+static void test_buckets(void **state)
+{
+	struct fl_herd_rec r[] = {
+		rec(1, true, true, 0, 1 * MS),		 rec(1, false, true, 50 * MS, 60 * MS),
+		rec(2, false, false, 60 * MS, 560 * MS), rec(2, true, false, 250 * MS, 750 * MS),
+		rec(2, true, false, 2 * S, 3 * S), /* after the end */
+	};
+	struct fl_herd_bucket *b;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(fl_herd_buckets(r, 5, 0, 1 * S, &b, &n), 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(b[0].connects, 1);
+	assert_int_equal(b[0].connects_ok, 1);
+	assert_int_equal(b[0].requests, 2);
+	assert_int_equal(b[0].requests_ok, 1);
+	assert_true(fabs(b[0].p50_ms - 10) < 1e-9);
+	assert_true(fabs(b[0].p99_ms - 500) < 1e-9);
+	assert_true(fabs(b[0].connect_p50_ms - 1) < 1e-9); /* the ok connect only */
+	assert_true(isnan(b[2].connect_p99_ms)); /* a failed connect is no handshake */
+	assert_int_equal(b[2].connects, 1);
+	assert_int_equal(b[2].connects_ok, 0);
+	assert_true(isnan(b[2].p50_ms));
+	free(b);
+}
+
+static long http(const char *s, size_t max)
+{
+	return fl_herd_http_reply(s, strlen(s), max);
+}
+
+/* protocol http: a reply is its headers and Content-Length bytes */
+static void test_http_reply(void **state)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+				 "content-length:  4\r\n\r\nabcd";
+
+	(void)state;
+	assert_int_equal(http(ok, 8192), (long)strlen(ok));
+	assert_int_equal(fl_herd_http_reply(ok, strlen(ok) - 1, 8192), 0);
+	assert_int_equal(fl_herd_http_reply(ok, 20, 8192), 0); /* headers not done */
+	assert_int_equal(http("HTTP/1.1 204 No Content\r\n\r\n", 8192), 27);
+	/* a body too big for max, a negative or missing length: never */
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n", 8192), -1);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+			      8192),
+			 -1);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", 8192), -1);
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", 8192), -1);
+	/* headers that never end within max */
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nX: y", 10), -1);
+	/* a header that only ends in content-length is not one */
+	assert_int_equal(http("HTTP/1.1 200 OK\r\nX-Content-Length: 5\r\n\r\n", 8192), 40);
+}
+
+static int load(const char *text, struct fl_scenario **sc, struct fl_err *err)
+{
+	return fl_scenario_load("t.yaml", text, sc, err);
+}
+
+#define HEAD "name: t\nduration: 20s\n"
+#define CUT "timeline:\n  - {at: 2s, id: cut, partition: [[leader], [rest]], duration: 4s}\n"
+
+static void test_scenario_keys(void **state)
+{
+	struct fl_scenario *sc = NULL;
+	struct fl_err err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(load(HEAD "herd: {clients: 240, reconnect: {backoff: jitter, base: "
+				   "50ms, max: 3s}}\n" CUT "checks:\n  - backoff: {}\n",
+			      &sc, &err),
+			 0);
+	assert_true(sc->herd.on);
+	assert_int_equal(sc->herd.clients, 240);
+	assert_string_equal(sc->herd.from, "rest");
+	assert_string_equal(sc->herd.to, "leader");
+	assert_int_equal(sc->herd.backoff, FL_BACKOFF_JITTER);
+	assert_int_equal(sc->herd.base_ns, 50 * MS);
+	assert_int_equal(sc->herd.max_ns, 3 * S);
+	assert_int_equal(sc->checks[0].kind, FL_CHECK_BACKOFF);
+	assert_int_equal(sc->checks[0].rate_window_ns, 10 * MS);
+	assert_string_equal(sc->checks[0].bound.text, FL_CHECK_BACKOFF_BOUND);
+	assert_string_equal(sc->checks[0].after, "last-heal");
+	/* printed, it loads again the same */
+	f = open_memstream(&buf, &len);
+	fl_scenario_print(sc, 1, f);
+	fclose(f);
+	fl_scenario_free(sc);
+	assert_non_null(strstr(buf, "backoff: jitter"));
+	assert_int_equal(load(buf, &sc, &err), 0);
+	assert_int_equal(sc->herd.backoff, FL_BACKOFF_JITTER);
+	assert_int_equal(sc->herd.max_ns, 3 * S);
+	fl_scenario_free(sc);
+	free(buf);
+}
+
+static void test_scenario_errors(void **state)
+{
+	struct fl_scenario *sc = NULL;
+	struct fl_err err;
+
+	(void)state;
+	assert_int_equal(load(HEAD "herd: {clients: 10, reconnect: {backoff: jiter}}\n", &sc, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "t.yaml:3:"));
+	assert_non_null(strstr(err.msg, "unknown backoff 'jiter'"));
+	assert_int_equal(load(HEAD "herd: {clients: 0}\n", &sc, &err), -EINVAL);
+	assert_int_equal(load(HEAD "herd: {every: 1s}\n", &sc, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "clients"));
+	assert_int_equal(load(HEAD "herd: {clients: 9, reconnect: {base: 2s, max: 1s}}\n", &sc,
+			      &err),
+			 -EINVAL);
+	assert_int_equal(load(HEAD CUT "checks:\n  - backoff: {}\n", &sc, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "needs a 'herd:'"));
+	assert_int_equal(load(HEAD "herd: {clients: 9}\n" CUT
+				   "checks:\n  - backoff: {after: cat}\n",
+			      &sc, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "names no step"));
+	assert_int_equal(load(HEAD "herd: {clients: 9}\n" CUT
+				   "checks:\n  - backoff: {window: 0s}\n",
+			      &sc, &err),
+			 -EINVAL);
+}
+
+static void test_target_keys(void **state)
+{
+	static const char base[] = "name: x\nstart: {run: sleep 100}\nprobe: {run: 'true'}\n";
+	struct fl_sut *t = NULL;
+	struct fl_err err;
+	char text[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%sherd: {port: 6379, hello: AUTH pw, request: PING}\n", base);
+	assert_int_equal(fl_sut_load("x.yaml", text, &t, &err), 0);
+	assert_true(t->herd.on);
+	assert_int_equal(t->herd.port, 6379);
+	assert_string_equal(t->herd.hello, "AUTH pw");
+	assert_string_equal(t->herd.request, "PING");
+	fl_sut_free(t);
+	snprintf(text, sizeof(text), "%sherd: {port: 6379}\n", base);
+	assert_int_equal(fl_sut_load("x.yaml", text, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "needs 'request'"));
+	snprintf(text, sizeof(text), "%sherd: {port: 70000, request: PING}\n", base);
+	assert_int_equal(fl_sut_load("x.yaml", text, &t, &err), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lockstep_fails),	cmocka_unit_test(test_jitter_passes),
+		cmocka_unit_test(test_max_share_edges), cmocka_unit_test(test_backoff_delay),
+		cmocka_unit_test(test_records),		cmocka_unit_test(test_recovery_attempts),
+		cmocka_unit_test(test_buckets),		cmocka_unit_test(test_http_reply),
+		cmocka_unit_test(test_scenario_keys),	cmocka_unit_test(test_scenario_errors),
+		cmocka_unit_test(test_target_keys),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
