@@ -24,9 +24,11 @@
 
 static const char agent_usage[] =
 	"usage: fallacy agent --stdio\n"
-	"       fallacy agent call (--local | --ssh HOST [-o OPT]... [--remote CMD]) VERB [JSON]\n"
-	"       fallacy agent call (--local | --ssh HOST ...) --hold put JSON\n"
-	"       fallacy agent call (--local | --ssh HOST [-o OPT]... [--remote CMD]) --stdin\n"
+	"       fallacy agent call CARRIER VERB [JSON]\n"
+	"       fallacy agent call CARRIER --hold put JSON\n"
+	"       fallacy agent call CARRIER --stdin\n"
+	"  CARRIER: --local | --ssh HOST [-o OPT]... [--remote CMD]\n"
+	"         | --kubectl POD [--namespace NS] [--context CTX] [--remote CMD]\n"
 	"\n"
 	"`agent --stdio` serves the agent protocol on stdin and stdout: one JSON\n"
 	"request per line, one JSON answer line each, logs on stderr. A controller\n"
@@ -35,7 +37,8 @@ static const char agent_usage[] =
 	"see), put (a target's whole fault set, idempotent), renew (its lease),\n"
 	"reset, list (with counters), del, counters and capture (a pcap left on\n"
 	"the host). A target is {\"netns\": NAME} (or /run/netns/NAME,\n"
-	"/proc/PID/ns/net) or {\"pid\": PID}; fault words are those of `fallacy\n"
+	"/proc/PID/ns/net), {\"pid\": PID} or {\"pod\": UID} (a Kubernetes pod\n"
+	"on this host, found by its cgroup); fault words are those of `fallacy\n"
 	"fault add`. Every put carries a lease (default 10s):\n"
 	"when the controller stops renewing it, the target's faults are removed,\n"
 	"and they end with it even if the agent is killed. At the end of stdin the\n"
@@ -43,7 +46,8 @@ static const char agent_usage[] =
 	"SIGTERM removes them at once.\n"
 	"\n"
 	"`agent call` is a controller: it starts an agent through a carrier, this\n"
-	"host's own (--local) or a host's over OpenSSH (--ssh), sends VERB with the\n"
+	"host's own (--local), a host's over OpenSSH (--ssh) or an agent pod's over\n"
+	"`kubectl exec` (--kubectl: docs/kubernetes.md), sends VERB with the\n"
 	"members of JSON and prints the answer line, or with --stdin sends each\n"
 	"line of stdin and prints each answer. It then closes the agent's input and\n"
 	"waits for the agent to end, so a put lasts its lease; with --hold it renews\n"
@@ -55,7 +59,11 @@ static const char agent_usage[] =
 	"  --local         call this host's agent (this binary, on pipes)\n"
 	"  --ssh HOST      call HOST's: ssh -T -o BatchMode=yes [-o OPT]... HOST CMD\n"
 	"  -o OPT          an ssh option (IdentityFile=..., Port=..., UserKnownHostsFile=...)\n"
+	"  --kubectl POD   call agent pod POD's: kubectl exec -i -n NS POD -- CMD\n"
+	"  --namespace NS  the agent pod's namespace (default: fallacy)\n"
+	"  --context CTX   the kubectl context (default: kubectl's current one)\n"
 	"  --remote CMD    the agent's command on HOST (default: sudo fallacy agent --stdio)\n"
+	"                  or in POD (default: fallacy agent --stdio, split on blanks)\n"
 	"  --stdin         requests from stdin, one per line\n"
 	"  --hold          (put) keep the faults: renew until a signal, then reset\n"
 	"\n"
@@ -66,6 +74,7 @@ static const char agent_usage[] =
 	"  fallacy agent call --ssh root@h1 put '{\"target\":{\"netns\":\"db\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
 	"  fallacy agent call --ssh root@h1 --hold put '{\"target\":{\"pid\":4242},\"faults\":[\"loss 10%\"],\"lease\":\"6s\"}'\n"
 	"  fallacy agent call --ssh h1 -o Port=2222 --remote 'fallacy agent --stdio' --stdin < requests.jsonl\n"
+	"  fallacy agent call --kubectl fallacy-agent-x7k2p put '{\"target\":{\"pod\":\"0b2c4e6a-1111-4a2b-8c3d-00000000000a\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
 	"\n"
 	"Exit status: 0 done (or the input ended), 1 a request was refused, 2 bad\n"
 	"usage, or the agent could not be reached.\n";
@@ -120,6 +129,7 @@ static int serve_stdio(void)
 
 struct call {
 	const char *ssh, *remote, *verb, *json;
+	struct fl_kubectl k;
 	bool local, from_stdin, hold;
 	char *opts[FL_CARRIER_MAX_ARGS / 2 + 1];
 	int n_opts;
@@ -135,7 +145,9 @@ static int call_flag(struct call *q, int argc, char **argv, int *i)
 		q->from_stdin = true;
 	} else if (!strcmp(a, "--hold")) {
 		q->hold = true;
-	} else if ((!strcmp(a, "--ssh") || !strcmp(a, "--remote") || !strcmp(a, "-o")) &&
+	} else if ((!strcmp(a, "--ssh") || !strcmp(a, "--remote") || !strcmp(a, "-o") ||
+		    !strcmp(a, "--kubectl") || !strcmp(a, "--namespace") ||
+		    !strcmp(a, "--context")) &&
 		   *i + 1 < argc) {
 		const char *v = argv[++*i];
 
@@ -143,6 +155,12 @@ static int call_flag(struct call *q, int argc, char **argv, int *i)
 			q->ssh = v;
 		else if (a[2] == 'r')
 			q->remote = v;
+		else if (a[2] == 'k')
+			q->k.pod = v;
+		else if (a[2] == 'n')
+			q->k.ns = v;
+		else if (a[2] == 'c')
+			q->k.context = v;
 		else if (q->n_opts + 2 >= FL_CARRIER_MAX_ARGS / 2)
 			return -E2BIG;
 		else {
@@ -185,12 +203,20 @@ static int parse_call(int argc, char **argv, struct call *q)
 	}
 	q->verb = pos[0];
 	q->json = pos[1];
-	if (q->local == !!q->ssh) {
-		pr_err("agent call: give one of --local or --ssh HOST");
+	if (q->local + !!q->ssh + !!q->k.pod != 1) {
+		pr_err("agent call: give one of --local, --ssh HOST or --kubectl POD");
 		return -EINVAL;
 	}
-	if (q->local && (q->remote || q->n_opts)) {
-		pr_err("agent call: --remote and -o are for --ssh");
+	if (q->local && q->remote) {
+		pr_err("agent call: --remote is for --ssh and --kubectl");
+		return -EINVAL;
+	}
+	if (!q->ssh && q->n_opts) {
+		pr_err("agent call: -o is for --ssh");
+		return -EINVAL;
+	}
+	if (!q->k.pod && (q->k.ns || q->k.context)) {
+		pr_err("agent call: --namespace and --context are for --kubectl");
 		return -EINVAL;
 	}
 	if (q->from_stdin == !!q->verb) {
@@ -345,7 +371,10 @@ static int do_call(int argc, char **argv)
 		free(req);
 		return FL_EXIT_OK;
 	}
-	ret = q.local ? fl_carrier_local(&c) : fl_carrier_ssh(q.ssh, q.opts, q.remote, &c);
+	q.k.remote = q.remote;
+	ret = q.local ? fl_carrier_local(&c) :
+	      q.ssh   ? fl_carrier_ssh(q.ssh, q.opts, q.remote, &c) :
+			fl_carrier_kubectl(&q.k, &c);
 	if (!ret && (ret = fl_carrier_open(c)))
 		pr_err("agent call: %s: %s", c->what, strerror(-ret));
 	if (ret) {

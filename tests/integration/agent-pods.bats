@@ -10,24 +10,22 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper/common
+load test_helper/pods
 
 setup() {
 	fl_require_root
-	CG2=$(findmnt -rn -t cgroup2 -o TARGET | head -n 1)
-	[ -n "$CG2" ] || skip "no cgroup v2 hierarchy mounted"
+	pods_setup
 	H=pdh$$$((RANDOM % 1000)) P1=pd1$$$((RANDOM % 1000)) P2=pd2$$$((RANDOM % 1000))
-	PARENT=$CG2/fl-test-pods-$$-$RANDOM
 	UID1=$(cat /proc/sys/kernel/random/uuid) UID2=$(cat /proc/sys/kernel/random/uuid)
 	UID3=$(cat /proc/sys/kernel/random/uuid)
-	PIDS=()
 	TMP=$(mktemp -d /tmp/fallacy-pods.XXXXXX)
 	ip netns add "$H"
 	pod_net "$P1" 1
 	pod_net "$P2" 2
-	mkdir "$PARENT"
-	in_cgroup "$P1" "$PARENT/kubepods/burstable/pod$UID1/pause"
-	in_cgroup "$P1" "$PARENT/kubepods/burstable/pod$UID1/c0ffee01"
-	local sd=$PARENT/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${UID2//-/_}.slice
+	in_cgroup "$P1" "$(cgroupfs_pod "$UID1")/pause"
+	in_cgroup "$P1" "$(cgroupfs_pod "$UID1")/c0ffee01"
+	local sd
+	sd=$(systemd_pod "$UID2")
 	in_cgroup "$P2" "$sd/cri-containerd-aaaa.scope"
 	in_cgroup "$P2" "$sd/cri-containerd-bbbb.scope"
 	BEFORE=$(tc_state)
@@ -35,34 +33,10 @@ setup() {
 
 teardown() {
 	[ -n "${AGENT_PID:-}" ] && kill -9 "$AGENT_PID" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do fl_wait_until 10 bash -c "! kill -0 $p 2>/dev/null" || true; done
+	pods_teardown
 	fl_cleanup_all
-	# the test-only cgroups, deepest first
-	[ -n "${PARENT:-}" ] && [ -d "$PARENT" ] &&
-		find "$PARENT" -depth -type d -exec rmdir {} \;
 	for ns in "$H" "$P1" "$P2"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$TMP"
-}
-
-# pod_net NS N: namespace NS behind a veth from H, 198.18.24N.2 (H: .1)
-pod_net() {
-	ip netns add "$1"
-	ip link add "hp$2$$" netns "$H" type veth peer name "pp$2$$" netns "$1"
-	ip -n "$H" addr add "198.18.24$2.1/24" dev "hp$2$$"
-	ip -n "$1" addr add "198.18.24$2.2/24" dev "pp$2$$"
-	ip -n "$H" link set "hp$2$$" up
-	ip -n "$1" link set "pp$2$$" up
-	ip -n "$1" link set lo up
-}
-
-# in_cgroup NS DIR: a process in namespace NS, moved into cgroup DIR
-in_cgroup() {
-	mkdir -p "$2"
-	fl_bg_in_netns "$1" sleep 300
-	echo "$BG_PID" >"$2/cgroup.procs"
-	PIDS+=("$BG_PID")
-	grep -q "${2#"$PARENT"}" "/proc/$BG_PID/cgroup"
 }
 
 tc_state() {
@@ -93,18 +67,6 @@ put_pod() { # put_pod UID LEASE FAULT...
 	local uid=$1 lease=$2
 	shift 2
 	ask "{\"verb\":\"put\",\"target\":{\"pod\":\"$uid\"},\"lease\":\"$lease\",\"faults\":$(jq -cn '$ARGS.positional' --args "$@")}"
-}
-
-# min_rtt N: the smallest of 3 round trips from H to pod N, in whole ms
-min_rtt() {
-	ip netns exec "$H" ping -n -q -c 3 -i 0.2 -W 3 "198.18.24$1.2" |
-		sed -n 's/^rtt [^=]*= \([0-9.]*\)\/.*/\1/p' | awk '{ print int($1) }'
-}
-
-undelayed() {
-	local r
-	r=$(min_rtt "$1")
-	[ -n "$r" ] && [ "$r" -lt 20 ]
 }
 
 @test "targets lists both pods, each by its lowest pid, with its namespace's inode" {
@@ -157,7 +119,7 @@ undelayed() {
 }
 
 @test "refused with a clear error: a pod in the host's namespace, a pod not on this host; nothing is put" {
-	in_cgroup "$H" "$PARENT/kubepods/besteffort/pod$UID3/pause"
+	in_cgroup "$H" "$(cgroupfs_pod "$UID3")/pause"
 	agent_start
 	put_pod "$UID3" 30s "delay 50ms"
 	[ "$(jq -r .ok <<<"$ANSWER")" = false ]
