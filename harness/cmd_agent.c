@@ -27,6 +27,7 @@ static const char agent_usage[] =
 	"       fallacy agent call CARRIER VERB [JSON]\n"
 	"       fallacy agent call CARRIER --hold put JSON\n"
 	"       fallacy agent call CARRIER --stdin\n"
+	"       fallacy agent inventory FILE [--nodes N] [--check] [-j]\n"
 	"  CARRIER: --local | --ssh HOST [-o OPT]... [--remote CMD]\n"
 	"         | --kubectl POD [--namespace NS] [--context CTX] [--remote CMD]\n"
 	"\n"
@@ -55,6 +56,13 @@ static const char agent_usage[] =
 	"target (killed, it lets the faults end with the lease). The protocol:\n"
 	"docs/agent.md.\n"
 	"\n"
+	"`agent inventory` reads an inventory (hosts: a list of hosts reached over\n"
+	"ssh, each with its target; or kubernetes: a namespace and a selector whose\n"
+	"pods are reached through the agent pod of their node) and prints where\n"
+	"each scenario node n1..nN is and how its agent is reached; with --check\n"
+	"it asks each agent for its targets and says whether it sees the node's\n"
+	"(exit 1 when one does not). The format: docs/kubernetes.md.\n"
+	"\n"
 	"  --stdio         serve on stdin/stdout\n"
 	"  --local         call this host's agent (this binary, on pipes)\n"
 	"  --ssh HOST      call HOST's: ssh -T -o BatchMode=yes [-o OPT]... HOST CMD\n"
@@ -66,6 +74,9 @@ static const char agent_usage[] =
 	"                  or in POD (default: fallacy agent --stdio, split on blanks)\n"
 	"  --stdin         requests from stdin, one per line\n"
 	"  --hold          (put) keep the faults: renew until a signal, then reset\n"
+	"  --nodes N       (inventory) the scenario's nodes (default: every host or pod)\n"
+	"  --check         (inventory) ask each node's agent whether it sees its target\n"
+	"  -j              (inventory) JSON\n"
 	"\n"
 	"EXAMPLES\n"
 	"  echo '{\"verb\":\"targets\"}' | sudo fallacy agent --stdio\n"
@@ -74,6 +85,7 @@ static const char agent_usage[] =
 	"  fallacy agent call --ssh root@h1 put '{\"target\":{\"netns\":\"db\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
 	"  fallacy agent call --ssh root@h1 --hold put '{\"target\":{\"pid\":4242},\"faults\":[\"loss 10%\"],\"lease\":\"6s\"}'\n"
 	"  fallacy agent call --ssh h1 -o Port=2222 --remote 'fallacy agent --stdio' --stdin < requests.jsonl\n"
+	"  fallacy agent inventory hosts.yaml --nodes 3 --check\n"
 	"  fallacy agent call --kubectl fallacy-agent-x7k2p put '{\"target\":{\"pod\":\"0b2c4e6a-1111-4a2b-8c3d-00000000000a\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
 	"\n"
 	"Exit status: 0 done (or the input ended), 1 a request was refused, 2 bad\n"
@@ -408,6 +420,8 @@ int do_agent(int argc, char **argv)
 		return fl_cmd_check ? FL_EXIT_OK : serve_stdio();
 	if (argc >= 2 && !strcmp(argv[1], "call"))
 		return do_call(argc, argv);
-	pr_err("agent: expected --stdio or call (see fallacy agent --help)");
+	if (argc >= 2 && !strcmp(argv[1], "inventory"))
+		return fl_cmd_agent_inventory(argc, argv);
+	pr_err("agent: expected --stdio, call or inventory (see fallacy agent --help)");
 	return FL_EXIT_USAGE;
 }

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/* fallacy agent inventory FILE [--nodes N] [--check] [-j]: where an
+ * inventory puts a scenario's nodes (docs/kubernetes.md), and with --check
+ * whether each node's agent answers and sees its target. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carrier.h"
+#include "inventory.h"
+#include "json.h"
+#include "log.h"
+#include "parse.h"
+#include "yaml.h"
+
+struct inv_args {
+	const char *file;
+	int nodes;
+	bool check, json;
+};
+
+static int parse(int argc, char **argv, struct inv_args *a)
+{
+	struct fl_err e = { "" };
+	uint64_t n;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--check")) {
+			a->check = true;
+		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			a->json = true;
+		} else if (!strcmp(argv[i], "--nodes") && i + 1 < argc) {
+			if (fl_parse_u64(argv[++i], 1, FL_INV_MAX, &n, &e)) {
+				pr_err("agent inventory: --nodes: %s", e.msg);
+				return -EINVAL;
+			}
+			a->nodes = (int)n;
+		} else if (argv[i][0] != '-' && !a->file) {
+			a->file = argv[i];
+		} else {
+			pr_err("agent inventory: unexpected '%s' (FILE [--nodes N] [--check] [-j])",
+			       argv[i]);
+			return -EINVAL;
+		}
+	}
+	if (!a->file) {
+		pr_err("agent inventory: which FILE? (fallacy agent inventory FILE)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Does the targets answer ans list the node's target (a pod: not refused)? */
+static bool sees(const struct fl_inv_node *n, const char *ans)
+{
+	const struct fl_ynode *t, *want, *ts;
+	struct fl_ydoc *d = NULL, *w = NULL;
+	struct fl_err e = { "" };
+	bool found = false;
+
+	if (fl_yaml_load("answer", ans, &d, &e) || !d->root ||
+	    fl_yaml_load("target", n->target, &w, &e) || !w->root || !w->root->n)
+		goto out;
+	want = w->root;
+	ts = fl_ymap_get(d->root, "targets");
+	if (!strcmp(want->keys[0]->text, "pid")) { /* listed by their lowest pid only */
+		found = true;
+		goto out;
+	}
+	for (size_t i = 0; ts && ts->type == FL_Y_SEQ && i < ts->n && !found; i++) {
+		t = fl_ymap_get(ts->items[i], want->keys[0]->text);
+		found = t && t->text && !strcmp(t->text, want->items[0]->text) &&
+			!fl_ymap_get(ts->items[i], "refused");
+		t = fl_ymap_get(ts->items[i], "path");
+		found |= t && t->text && !strcmp(t->text, want->items[0]->text);
+	}
+out:
+	fl_yaml_free(d);
+	fl_yaml_free(w);
+	return found;
+}
+
+/* Open node n's agent, ask for its targets: "" when it sees n's target,
+ * else why not (into why). */
+static void check_node(const struct fl_inventory *inv, const struct fl_inv_node *n, char *why,
+		       size_t len)
+{
+	struct fl_carrier *c = NULL;
+	char *ans = NULL;
+	int err = fl_inventory_carrier(inv, n, &c);
+
+	why[0] = '\0';
+	if (!err)
+		err = fl_carrier_open(c);
+	if (!err)
+		err = fl_carrier_request(c, "{\"verb\":\"targets\"}", &ans);
+	if (err)
+		snprintf(why, len, "its agent did not answer (%s)", strerror(-err));
+	else if (strncmp(ans, "{\"ok\":true", 10))
+		snprintf(why, len, "its agent refused targets: %.200s", ans);
+	else if (!sees(n, ans))
+		snprintf(why, len, "its agent does not see %s there", n->target);
+	free(ans);
+	if (c)
+		fl_carrier_close(c);
+}
+
+static void put_node(struct fl_out *o, const struct fl_inventory *inv, const struct fl_inv_node *n)
+{
+	static const char *const via[] = { "local", "ssh", "kubectl" };
+
+	fl_out_str(o, "node", n->node);
+	fl_out_str(o, "host", n->host);
+	if (n->pod[0])
+		fl_out_str(o, "pod", n->pod);
+	if (o->json)
+		fl_out_raw(o, "target", n->target);
+	else
+		fl_out_str(o, "target", n->target);
+	fl_out_str(o, "via", via[n->via]);
+	if (n->via == FL_INV_SSH)
+		fl_out_str(o, "ssh", n->h->ssh);
+	if (n->via == FL_INV_KUBECTL) {
+		fl_out_str(o, "agent", n->agent);
+		fl_out_str(o, "agents",
+			   inv->k8s.agent_ns ? inv->k8s.agent_ns : FL_KUBECTL_NAMESPACE);
+	}
+}
+
+/* Text: one line per node; JSON: {"inventory", "nodes": [...]}. */
+static int show(const struct inv_args *a, const struct fl_inventory *inv,
+		const struct fl_inv_node *v, int n)
+{
+	struct fl_out o = { .f = stdout, .json = a->json };
+	int bad = 0;
+
+	if (a->json) {
+		fl_out_open(&o, "", '{');
+		fl_out_str(&o, "inventory", a->file);
+		fl_out_open(&o, "nodes", '[');
+	}
+	for (int i = 0; i < n; i++) {
+		struct fl_out line = { .f = stdout };
+		struct fl_out *p = a->json ? &o : &line;
+		char why[512] = "";
+
+		if (a->json)
+			fl_out_open(p, "", '{');
+		put_node(p, inv, &v[i]);
+		if (a->check)
+			check_node(inv, &v[i], why, sizeof(why));
+		if (a->check)
+			fl_out_str(p, "check", why[0] ? why : "ok");
+		bad += !!why[0];
+		if (a->json)
+			fl_out_close(p, '}');
+		else
+			fputc('\n', stdout);
+	}
+	if (a->json) {
+		fl_out_close(&o, ']');
+		fl_out_close(&o, '}');
+		fputc('\n', stdout);
+	}
+	return bad ? FL_EXIT_FAIL : FL_EXIT_OK;
+}
+
+int fl_cmd_agent_inventory(int argc, char **argv)
+{
+	struct inv_args a = { 0 };
+	struct fl_inventory *inv = NULL;
+	struct fl_inv_node *v = NULL;
+	struct fl_err err = { "" };
+	int n, ret = FL_EXIT_USAGE;
+
+	if (parse(argc, argv, &a))
+		return FL_EXIT_USAGE;
+	if (fl_inventory_load(a.file, NULL, &inv, &err)) {
+		pr_err("%s", err.msg);
+		return FL_EXIT_USAGE;
+	}
+	if (fl_cmd_check && !inv->kubernetes) {
+		fl_inventory_free(inv);
+		return FL_EXIT_OK;
+	}
+	v = calloc(FL_INV_MAX, sizeof(*v));
+	n = v ? fl_inventory_resolve(inv, a.nodes, v, &err) : -ENOMEM;
+	if (n < 0)
+		pr_err("%s", err.msg[0] ? err.msg : strerror(-n));
+	else if (!fl_cmd_check)
+		ret = show(&a, inv, v, n);
+	else
+		ret = FL_EXIT_OK;
+	free(v);
+	fl_inventory_free(inv);
+	return ret;
+}
