@@ -20,8 +20,7 @@
 #include "fallacy/prng.h"
 #include "fallacy/rule.h"
 
-/* Pass, and let later filters on the hook run (the shaper's u32 + mirred
- * redirect to an ifb for ingress rate caps sits after this program). */
+/* Pass, and let later filters on the hook run. */
 #define TC_ACT_UNSPEC (-1)
 #define TC_ACT_SHOT 2
 #define TC_ACT_STOLEN 4
@@ -127,6 +126,18 @@ struct {
 	__type(key, struct fl_acct_key);
 	__type(value, struct fl_acct_val);
 } fl_acct SEC(".maps");
+
+/* Ingress rate caps of a --netns/--pid session: the ifb (its ifindex)
+ * that a link's (ifindex) capped packets are redirected to, set by the
+ * rate kind with its tbf. A packet a rate rule with no class (classid 0)
+ * matched goes there; the ifb shapes it and hands it back to the link's
+ * receive path (past tc ingress). The rule's lease ends the redirect. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} fl_ifb SEC(".maps");
 
 /* index of the lowest set bit: de Bruijn sequence 0x03f79d71b4cb0a89 */
 static const __u8 debruijn[64] = {
@@ -1104,6 +1115,15 @@ __attribute__((noinline)) int fl_too_big6(struct __sk_buff *skb, __u32 mtu)
 	return bpf_redirect(skb->ifindex, 0);
 }
 
+/* An ingress cap's packet: to the ifb of the link it arrived on (fl_ifb);
+ * none known, it passes uncapped. */
+static __always_inline int to_ifb(struct __sk_buff *skb)
+{
+	__u32 in = skb->ifindex, *ifb = bpf_map_lookup_elem(&fl_ifb, &in);
+
+	return ifb ? bpf_redirect(*ifb, 0) : TC_ACT_UNSPEC;
+}
+
 static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 {
 	struct eval ev = { .dir = dir };
@@ -1176,8 +1196,10 @@ static __always_inline int run(struct __sk_buff *skb, __u8 dir)
 		do_replay(skb, &ev);
 	if (ev.marked)
 		skb->mark = ev.mark;
-	if (ev.classed)
+	if (ev.classed && ev.classid)
 		skb->priority = ev.classid;
+	else if (ev.classed) /* an ingress cap: through the link's ifb */
+		return to_ifb(skb);
 	return TC_ACT_UNSPEC;
 }
 

@@ -272,6 +272,7 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 	s.start_ns = t;
 	s.end_ns = UINT64_MAX;
 	partition_sides(jget_str(m, "spec"), &s);
+	snprintf(s.spec, sizeof(s.spec), "%s", jget_str(m, "spec") ? jget_str(m, "spec") : "");
 	return push((void **)&rd->spans, &rd->n_spans, sizeof(s), &s);
 }
 
@@ -754,8 +755,37 @@ static void leader_side(const struct fl_run_data *rd, const struct fl_span *sp, 
 	}
 }
 
-/* on: with roles and majority/minority into node names (",n2,n3,"); an
- * item that is neither stays (a node name). */
+/* picked: the nodes the window's step names (its words, selectors
+ * resolved: "leave n3", "route --from n1 --to n2 --via n3"); unpicked:
+ * every other node the run had. "n3," */
+static void picked_side(const struct fl_run_data *rd, const struct fl_span *sp, bool picked,
+			char *out, size_t len)
+{
+	char words[256], all[1024], *p = words, *tok, key[40], named[300] = ",";
+	size_t off = 0;
+
+	out[0] = '\0';
+	if (!sp)
+		return;
+	snprintf(words, sizeof(words), "%s", sp->spec);
+	while ((tok = strsep(&p, " ,"))) {
+		size_t n = strlen(named);
+
+		snprintf(key, sizeof(key), ",%s,", tok);
+		if (tok[0] && strstr(rd->all_nodes, key) && !strstr(named, key))
+			snprintf(named + n, sizeof(named) - n, "%s,", tok);
+	}
+	snprintf(all, sizeof(all), "%s", rd->all_nodes[0] ? rd->all_nodes + 1 : "");
+	for (p = all; (tok = strsep(&p, ","));) {
+		snprintf(key, sizeof(key), ",%s,", tok);
+		if (tok[0] && !strstr(named, key) != picked && off < len)
+			off += (size_t)snprintf(out + off, len - off, "%s,", tok);
+	}
+}
+
+/* on: with roles, majority/minority, leader/followers and picked/unpicked
+ * into node names (",n2,n3,"); an item that is none of those stays (a node
+ * name). */
 static void resolve_on(struct fl_check *ck, const struct fl_run_data *rd)
 {
 	char in[128], out[128] = ",";
@@ -782,6 +812,10 @@ static void resolve_on(struct fl_check *ck, const struct fl_run_data *rd)
 		}
 		if (!strcmp(tok, "leader") || !strcmp(tok, "followers")) {
 			leader_side(rd, sp, !strcmp(tok, "leader"), out + len, sizeof(out) - len);
+			continue;
+		}
+		if (!strcmp(tok, "picked") || !strcmp(tok, "unpicked")) {
+			picked_side(rd, sp, !strcmp(tok, "picked"), out + len, sizeof(out) - len);
 			continue;
 		}
 		for (size_t i = 0; i < rd->n_roles; i++) {

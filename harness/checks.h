@@ -47,6 +47,7 @@ struct fl_span {
 	/* a partition: its largest group (majority) and the other nodes
 	 * (minority), ",n2,n3," as fl_check.on; "" for other steps */
 	char majority[256], minority[256];
+	char spec[256]; /* the step's words, selectors resolved (on: picked) */
 };
 
 /* A node's role, from its target-start event. */

@@ -27,6 +27,7 @@
 #include "proc.h"
 #include "state/state.h"
 #include "supervisor/session.h"
+#include "select.h"
 #include "steps.h"
 #include "tls.h"
 #include "nines.h"
@@ -450,37 +451,32 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	return 0;
 }
 
-/* command (on a node, while the target still runs) and invariant checks:
- * with the target's environment and the results' paths */
-static void run_command_check(struct fl_run *r, const struct fl_check *ck,
-			      struct fl_check_result *res)
+/* One run of a command check's command: on node idx (SIZE_MAX: an
+ * invariant, on the host), with the target's environment and the results'
+ * paths. Returns its exit status, -1 when it could not run or timed out
+ * (why says which, or where its output is). */
+static int check_run_on(struct fl_run *r, const struct fl_check *ck, size_t idx, char *why,
+			size_t len)
 {
 	char env_ops[700], env_ev[700], env_dir[600], *extra[3] = { env_ops, env_ev, env_dir };
+	const struct fl_run_node *n = idx == SIZE_MAX ? NULL : &r->nodes[idx];
 	struct fl_spawn sp = { .die_with_parent = true };
-	const struct fl_run_node *n = NULL;
-	char path[700], *cmd = NULL, why[128] = "", **env = NULL;
+	char path[700], *cmd = NULL, **env = NULL;
+	const char *log = n ? n->name : "invariant";
 	struct fl_err err;
-	int status = -1, ret, i;
-	size_t idx = 0;
+	int status = -1, ret;
 
 	snprintf(env_ops, sizeof(env_ops), "FALLACY_OPS=%s/ops.jsonl", r->dir);
 	snprintf(env_ev, sizeof(env_ev), "FALLACY_EVENTS=%s/events.jsonl", r->dir);
 	snprintf(env_dir, sizeof(env_dir), "FALLACY_RESULTS=%s", r->dir);
-	if (ck->kind == FL_CHECK_COMMAND) { /* a node, or the first node of a role */
-		if ((i = fl_sel_index(&r->sel, ck->node)) < 0) {
-			fl_check_eval_status(ck, -1, "no such node or role in the lab", res);
-			return;
-		}
-		idx = (size_t)i;
-		n = &r->nodes[idx];
-	}
-	if (expand(r, idx, ck->run, &cmd, &err) ||
+	why[0] = '\0';
+	if (expand(r, n ? idx : 0, ck->run, &cmd, &err) ||
 	    fl_run_env(r, n ? idx : SIZE_MAX, 0, extra, 3, &env, &err)) {
-		fl_check_eval_status(ck, -1, err.msg, res);
+		snprintf(why, len, "%.150s", err.msg);
 		free(cmd);
-		return;
+		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/logs/check-%s.log", r->dir, n ? n->name : "invariant");
+	snprintf(path, sizeof(path), "%s/logs/check-%s.log", r->dir, log);
 	sp.out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	sp.netns = n ? n->netns : NULL;
 	sp.user = n ? r->t->user : NULL;
@@ -488,18 +484,131 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 	sp.env = env;
 	ret = fl_proc_run(&sp, ck->timeout_ns, &status);
 	if (ret == -ETIMEDOUT)
-		snprintf(why, sizeof(why), "timed out; output in logs/check-%s.log",
-			 n ? n->name : "invariant");
+		snprintf(why, len, "timed out; output in logs/check-%s.log", log);
 	else if (ret)
-		snprintf(why, sizeof(why), "could not run: %s", strerror(-ret));
+		snprintf(why, len, "could not run: %s", strerror(-ret));
 	else if (status != ck->expect)
-		snprintf(why, sizeof(why), "output in logs/check-%s.log",
-			 n ? n->name : "invariant");
-	fl_check_eval_status(ck, ret ? -1 : status, why, res);
+		snprintf(why, len, "output in logs/check-%s.log", log);
 	if (sp.out_fd >= 0)
 		close(sp.out_fd);
 	free(cmd);
 	fl_run_env_free(env);
+	return ret ? -1 : status;
+}
+
+/* The nodes a command check's node: picks now: a node, every node of a
+ * role, leader (asked now), minority, ... (select.h), the nodes that left
+ * skipped; random picks keyed by the seed and the check's index, as
+ * planned (fl_sel_rng_check). */
+static int check_nodes(struct fl_run *r, const struct fl_check *ck, fl_nodeset *set,
+		       struct fl_err *err)
+{
+	char names[FL_SEL_MAX_NODES * 14];
+	struct fl_sel_rng rng;
+	bool unknown = false;
+	fl_nodeset gone;
+	int ret;
+
+	fl_sel_rng_check(&rng, r->seed, (size_t)(ck - r->sc->checks));
+	pthread_rwlock_rdlock(&r->topo_lock);
+	ret = fl_sel_nodes(&r->sel, ck->node, &rng, fl_sel_all(&r->sel), set, &unknown, err);
+	gone = r->sel.gone;
+	pthread_rwlock_unlock(&r->topo_lock);
+	if (!ret && (unknown || !*set)) {
+		fl_err_set(err, "'%s': no such node or role in the lab", ck->node);
+		ret = -EINVAL;
+	} else if (!ret && (*set & gone)) { /* named, or `left`: no namespace */
+		fl_sel_format(&r->sel, *set & gone, names, sizeof(names));
+		fl_err_set(err, "'%s': %.200s left the lab: nothing to run the command in",
+			   ck->node, names);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+/* check-run: what the check ran on, each node's status, and what its
+ * selector resolved to. */
+static void check_event(struct fl_run *r, const struct fl_check *ck, fl_nodeset set,
+			const int *status)
+{
+	struct fl_out *o = fl_results_event_begin(r->res, 0, "check-run", ck->name, NULL);
+	size_t k = 0;
+
+	fl_out_open(o, "nodes", '[');
+	for (size_t i = 0; i < r->sel.n; i++)
+		if (set >> i & 1)
+			fl_out_str(o, "", r->sel.names[i]);
+	fl_out_close(o, ']');
+	fl_out_open(o, "status", '[');
+	for (size_t i = 0; i < r->sel.n; i++)
+		if (set >> i & 1)
+			fl_out_i64(o, "", status[k++]);
+	fl_out_close(o, ']');
+	if (fl_sel_has_selector(&r->sel, ck->node)) {
+		fl_out_open(o, "select", '[');
+		fl_out_open(o, "", '{');
+		fl_out_str(o, "field", "node");
+		fl_out_str(o, "selector", ck->node);
+		fl_out_open(o, "nodes", '[');
+		for (size_t i = 0; i < r->sel.n; i++)
+			if (set >> i & 1)
+				fl_out_str(o, "", r->sel.names[i]);
+		fl_out_close(o, ']');
+		fl_out_close(o, '}');
+		fl_out_close(o, ']');
+	}
+	fl_results_event_end(r->res);
+}
+
+/* A command check on every node its node: picks: it passes when every
+ * node's command exits with the expected status. */
+static void run_command_check(struct fl_run *r, const struct fl_check *ck,
+			      struct fl_check_result *res)
+{
+	int status[FL_SEL_MAX_NODES], bad = 0;
+	bool failed = false;
+	char why[160] = "", first[200] = "", names[FL_SEL_MAX_NODES * 14];
+	size_t n = 0, ok = 0;
+	fl_nodeset set = 0;
+	struct fl_err err;
+
+	if (ck->kind == FL_CHECK_INVARIANT) {
+		int st = check_run_on(r, ck, SIZE_MAX, why, sizeof(why));
+
+		fl_check_eval_status(ck, st, why, res);
+		return;
+	}
+	if (check_nodes(r, ck, &set, &err)) {
+		fl_check_eval_status(ck, -1, err.msg, res);
+		return;
+	}
+	for (size_t i = 0; i < r->sel.n && i < FL_RUN_MAX_NODES; i++) {
+		if (!(set >> i & 1))
+			continue;
+		status[n] = check_run_on(r, ck, i, why, sizeof(why));
+		if (status[n] == ck->expect)
+			ok++;
+		else if (!failed) {
+			failed = true;
+			bad = status[n];
+			snprintf(first, sizeof(first), "%.16s: %.160s", r->sel.names[i], why);
+		}
+		n++;
+	}
+	check_event(r, ck, set, status);
+	if (n == 1) { /* one node: as it always was */
+		fl_check_eval_status(ck, status[0], why, res);
+		return;
+	}
+	fl_sel_format(&r->sel, set, names, sizeof(names));
+	fl_check_eval_status(ck, failed ? bad : ck->expect, "", res);
+	res->pass = ok == n;
+	snprintf(res->measured_text, sizeof(res->measured_text), "exit %d on %zu of %zu nodes",
+		 ck->expect, ok, n);
+	if (res->pass)
+		snprintf(res->detail, sizeof(res->detail), "every one of %.200s", names);
+	else
+		snprintf(res->detail, sizeof(res->detail), "first failure %.200s", first);
 }
 
 static void ops_counts(struct fl_suite *s, const struct fl_run_data *rd)

@@ -12,6 +12,7 @@
 
 #include "lab/lab.h"
 #include "labfile.h"
+#include "select.h"
 #include "steps.h"
 #include "supervisor/session.h"
 
@@ -80,10 +81,8 @@ int fl_run_leader_check(struct fl_run *r, struct fl_err *err)
 	return fl_run_leader(r, order, &n, err);
 }
 
-/* The target's node fields (probe node, start items, command checks)
- * against the plan. */
-static int validate_nodes(const struct fl_scenario *sc, const struct fl_sut *t,
-			  const struct fl_tplan *p, struct fl_err *err)
+/* The target's node fields (probe node, start items) against the plan. */
+static int validate_nodes(const struct fl_sut *t, const struct fl_tplan *p, struct fl_err *err)
 {
 	bool found = false;
 
@@ -110,13 +109,32 @@ static int validate_nodes(const struct fl_scenario *sc, const struct fl_sut *t,
 			}
 		}
 	}
+	return 0;
+}
+
+/* Command checks' node: is a selector (select.h), resolved against the
+ * plan as the run will resolve it (leader: the first node). */
+static int validate_check_nodes(const struct fl_scenario *sc, const struct fl_sut *t,
+				const struct fl_tplan *p, struct fl_err *err)
+{
+	struct fl_sel_env env;
+	struct fl_sel_rng rng;
+	fl_nodeset set;
+	struct fl_err e;
+	bool unknown;
+
+	plan_env(t, p, sc->seed, &env);
 	for (size_t k = 0; k < sc->n_checks; k++) {
 		const struct fl_check *ck = &sc->checks[k];
 
-		found = ck->kind != FL_CHECK_COMMAND;
-		for (size_t i = 0; i < p->n && !found; i++)
-			found = fl_tplan_on(ck->node, p, i);
-		if (!found) {
+		if (ck->kind != FL_CHECK_COMMAND)
+			continue;
+		fl_sel_rng_check(&rng, sc->seed, k);
+		if (fl_sel_nodes(&env, ck->node, &rng, fl_sel_all(&env), &set, &unknown, &e)) {
+			fl_err_set(err, "%s:%d:%d: %s", sc->file, ck->line, ck->col, e.msg);
+			return -EINVAL;
+		}
+		if (unknown || !set) {
 			fl_err_set(err, "%s:%d:%d: node '%s' is not in the lab", sc->file, ck->line,
 				   ck->col, ck->node);
 			return -EINVAL;
@@ -148,7 +166,7 @@ int fl_run_validate(const struct fl_scenario *sc, const struct fl_sut *t, size_t
 
 	if (ret)
 		return ret;
-	if (validate_nodes(sc, t, &plan, err))
+	if (validate_nodes(t, &plan, err) || validate_check_nodes(sc, t, &plan, err))
 		return -EINVAL;
 	for (size_t i = 0; i < plan.n; i++)
 		names[i] = plan.names[i];

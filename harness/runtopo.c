@@ -100,6 +100,11 @@ void fl_run_sync_nodes(struct fl_run *r)
 			(struct fl_tnode){ n->name, n->ip[0] ? n->ip : n->ip6, n->ip6, n->role };
 		r->tidx[idx] = (int)r->n_tnodes++;
 	}
+	/* selectors skip the nodes that left (select.h) */
+	r->sel.gone = 0;
+	for (size_t i = 0; i < r->n_nodes && i < FL_SEL_MAX_NODES; i++)
+		if (!r->nodes[i].present)
+			r->sel.gone |= 1ULL << i;
 }
 
 /* The lab again from its file (the supervisor wrote it), and the run's

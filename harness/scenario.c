@@ -334,6 +334,14 @@ static int check_sides(struct sctx *c, struct fl_check *ck, const struct fl_ynod
 	const char *id = ck->kind == FL_CHECK_RECOVERY ? ck->after : ck->win.id;
 	const struct fl_step *st;
 
+	if (strstr(ck->on, ",picked,") || strstr(ck->on, ",unpicked,")) {
+		if ((ck->win.kind == FL_WIN_ALL && ck->kind != FL_CHECK_RECOVERY) ||
+		    !fl_step_find(c->sc, id))
+			return fl_yerr(c->err, c->d, fl_ymap_get(m, "on"),
+				       "'on: picked' and 'on: unpicked' are the nodes a step names "
+				       "and the others: name the step with 'during' or 'outside' "
+				       "(a recovery: 'after')");
+	}
 	if (!strstr(ck->on, ",majority,") && !strstr(ck->on, ",minority,"))
 		return 0;
 	st = ck->win.kind == FL_WIN_ALL && ck->kind != FL_CHECK_RECOVERY ? NULL :
@@ -452,6 +460,11 @@ static int check_run(struct sctx *c, struct fl_check *ck, const struct fl_ynode 
 	if (ck->has_at && c->sc->duration_ns && ck->at_ns >= c->sc->duration_ns)
 		return fl_yerr(c->err, c->d, fl_ymap_get(v, "at"),
 			       "'at' must lie within the measured part (the scenario's duration)");
+	if (node && strlen(node) >= sizeof(ck->node))
+		return fl_yerr(c->err, c->d, fl_ymap_get(v, "node"),
+			       "'node' is too long (at most %zu characters: a selector or a few "
+			       "names)",
+			       sizeof(ck->node) - 1);
 	if (node)
 		snprintf(ck->node, sizeof(ck->node), "%s", node);
 	ck->expect = (int)expect;

@@ -113,7 +113,7 @@ struct fl_check {
 	uint64_t within_ns;
 	bool has_rate; /* bound is the ok-rate to get back to */
 	uint64_t rate_window_ns;
-	/* command (on a node) and invariant (on the ops file) */
+	/* command (on the nodes node: selects) and invariant (on the ops file) */
 	char node[FL_ID_MAX + 1];
 	char *run;
 	int expect;

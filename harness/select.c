@@ -8,12 +8,24 @@
 
 #include "parse.h"
 
-static const char *const keywords[] = { "all",	     "one",  "minority",      "majority", "leader",
-					"primaries", "rest", "random-halves", "ring",	  NULL };
+static const char *const keywords[] = { "all",	  "one",       "minority",	"majority",
+					"leader", "primaries", "follower",	"followers",
+					"left",	  "rest",      "random-halves", "ring",
+					NULL };
+
+/* follower: the same pick at every step of a run (while the followers are
+ * the same nodes), so that steps can name one node together. */
+#define FOLLOWER_SALT 0xf011011e5ULL
 
 void fl_sel_rng_init(struct fl_sel_rng *r, uint64_t seed, uint64_t salt, uint64_t field)
 {
 	r->s = seed ^ (salt + 1) * 0x9e3779b97f4a7c15ULL ^ (field + 1) * 0xbf58476d1ce4e5b9ULL;
+}
+
+void fl_sel_rng_check(struct fl_sel_rng *r, uint64_t seed, size_t check)
+{
+	/* step salts are step indexes: checks take salts far above them */
+	fl_sel_rng_init(r, seed, (1ULL << 32) + check, 0);
 }
 
 uint64_t fl_sel_rng_next(struct fl_sel_rng *r)
@@ -52,14 +64,20 @@ int fl_sel_index(const struct fl_sel_env *e, const char *name)
 		if (!strcmp(e->names[i], name))
 			return (int)i;
 	for (size_t i = 0; i < e->n; i++)
-		if (e->roles[i] && !strcmp(e->roles[i], name))
+		if (e->roles[i] && !strcmp(e->roles[i], name) && !(e->gone >> i & 1))
 			return (int)i;
 	return -1;
 }
 
 fl_nodeset fl_sel_all(const struct fl_sel_env *e)
 {
-	return e->n >= 64 ? ~0ULL : (1ULL << e->n) - 1;
+	return (e->n >= 64 ? ~0ULL : (1ULL << e->n) - 1) & ~e->gone;
+}
+
+/* How many nodes are in the lab. */
+static size_t present(const struct fl_sel_env *e)
+{
+	return (size_t)__builtin_popcountll(fl_sel_all(e));
 }
 
 static bool is_address(const char *w)
@@ -108,7 +126,8 @@ bool fl_sel_has_selector(const struct fl_sel_env *e, const char *expr)
 static int leader_one(const char *item, void *arg)
 {
 	(void)arg;
-	return !strcmp(item, "leader") || !strcmp(item, "primaries");
+	return !strcmp(item, "leader") || !strcmp(item, "primaries") || !strcmp(item, "follower") ||
+	       !strcmp(item, "followers");
 }
 
 bool fl_sel_needs_leader(const char *expr)
@@ -117,7 +136,7 @@ bool fl_sel_needs_leader(const char *expr)
 }
 
 /* k random nodes of set (Fisher-Yates on the set's members). */
-static fl_nodeset pick(const struct fl_sel_env *e, fl_nodeset set, size_t k, struct fl_sel_rng *rng)
+fl_nodeset fl_sel_pick(const struct fl_sel_env *e, fl_nodeset set, size_t k, struct fl_sel_rng *rng)
 {
 	size_t idx[FL_SEL_MAX_NODES], n = 0;
 	fl_nodeset out = 0;
@@ -135,20 +154,25 @@ static fl_nodeset pick(const struct fl_sel_env *e, fl_nodeset set, size_t k, str
 	return out;
 }
 
-/* The nodes in a random order. */
-static void shuffle(const struct fl_sel_env *e, struct fl_sel_rng *rng, size_t *order)
+/* The nodes in the lab in a random order; returns how many. */
+static size_t shuffle(const struct fl_sel_env *e, struct fl_sel_rng *rng, size_t *order)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < e->n; i++)
-		order[i] = i;
-	for (size_t i = 0; i + 1 < e->n; i++) {
-		size_t j = i + (size_t)(fl_sel_rng_next(rng) % (e->n - i)), t = order[i];
+		if (!(e->gone >> i & 1))
+			order[n++] = i;
+	for (size_t i = 0; i + 1 < n; i++) {
+		size_t j = i + (size_t)(fl_sel_rng_next(rng) % (n - i)), t = order[i];
 
 		order[i] = order[j];
 		order[j] = t;
 	}
+	return n;
 }
 
-static int leaders(const struct fl_sel_env *e, bool all, fl_nodeset *out, struct fl_err *err)
+static int leaders(const struct fl_sel_env *e, const char *what, bool all, fl_nodeset *out,
+		   struct fl_err *err)
 {
 	size_t order[FL_SEL_MAX_NODES], n = 0;
 
@@ -156,12 +180,14 @@ static int leaders(const struct fl_sel_env *e, bool all, fl_nodeset *out, struct
 		fl_err_set(err,
 			   "'%s' needs the target's 'leader:' command (target '%s' has none: "
 			   "add one, or name a role or nodes)",
-			   all ? "primaries" : "leader", e->target ? e->target : "?");
+			   what, e->target ? e->target : "?");
 		return -EINVAL;
 	}
-	if (!e->leader) { /* planning: the first node stands for it */
-		*out = 1;
-		return 0;
+	if (!e->leader) { /* planning: the first node in the lab stands for it */
+		*out = fl_sel_all(e) & -fl_sel_all(e);
+		if (!*out)
+			fl_err_set(err, "'%s': no node is in the lab", what);
+		return *out ? 0 : -EINVAL;
 	}
 	if (e->leader(e->arg, order, &n, err))
 		return -EINVAL;
@@ -170,8 +196,35 @@ static int leaders(const struct fl_sel_env *e, bool all, fl_nodeset *out, struct
 		return -EINVAL;
 	}
 	*out = 0;
-	for (size_t i = 0; i < (all ? n : 1); i++)
-		*out |= 1ULL << order[i];
+	for (size_t i = 0; i < n && (all || !*out); i++)
+		if (!(e->gone >> order[i] & 1)) /* a node that left may still be named */
+			*out |= 1ULL << order[i];
+	if (!*out) {
+		fl_err_set(err, "the leader: command named only nodes that left the lab");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* followers: every node the leader: command does not name; follower: one
+ * of them, the same one at every step while they are the same nodes. */
+static int followers(const struct fl_sel_env *e, const char *what, fl_nodeset *out,
+		     struct fl_err *err)
+{
+	struct fl_sel_rng rng;
+	fl_nodeset lead;
+
+	if (leaders(e, what, true, &lead, err))
+		return -EINVAL;
+	*out = fl_sel_all(e) & ~lead;
+	if (!*out) {
+		fl_err_set(err, "'%s': the leader: command named every node", what);
+		return -EINVAL;
+	}
+	if (!strcmp(what, "follower")) {
+		fl_sel_rng_init(&rng, e->seed, FOLLOWER_SALT, 0);
+		*out = fl_sel_pick(e, *out, 1, &rng);
+	}
 	return 0;
 }
 
@@ -209,21 +262,28 @@ static int unknown_item(struct nodes_arg *a, const char *item)
 static int keyword_nodes(struct nodes_arg *a, const char *item, fl_nodeset *s)
 {
 	const struct fl_sel_env *e = a->e;
-	size_t n = e->n;
+	size_t n = present(e);
 
 	if (!strcmp(item, "all"))
 		*s = fl_sel_all(e);
 	else if (!strcmp(item, "rest"))
 		*s = a->rest;
 	else if (!strcmp(item, "one"))
-		*s = pick(e, fl_sel_all(e), 1, a->rng);
+		*s = fl_sel_pick(e, fl_sel_all(e), 1, a->rng);
 	else if (!strcmp(item, "minority"))
-		*s = pick(e, fl_sel_all(e), (n - 1) / 2, a->rng);
+		*s = fl_sel_pick(e, fl_sel_all(e), (n - 1) / 2, a->rng);
 	else if (!strcmp(item, "majority"))
-		*s = pick(e, fl_sel_all(e), n / 2 + 1, a->rng);
+		*s = fl_sel_pick(e, fl_sel_all(e), n / 2 + 1, a->rng);
 	else if (!strcmp(item, "leader") || !strcmp(item, "primaries"))
-		return leaders(e, !strcmp(item, "primaries"), s, a->err);
-	else {
+		return leaders(e, item, !strcmp(item, "primaries"), s, a->err);
+	else if (!strcmp(item, "follower") || !strcmp(item, "followers"))
+		return followers(e, item, s, a->err);
+	else if (!strcmp(item, "left")) {
+		if (!(*s = e->gone & (e->n >= 64 ? ~0ULL : (1ULL << e->n) - 1))) {
+			fl_err_set(a->err, "'left': no node has left the lab by then");
+			return -EINVAL;
+		}
+	} else {
 		fl_err_set(a->err, "'%s' selects groups: use it as a whole partition", item);
 		return -EINVAL;
 	}
@@ -255,6 +315,11 @@ static int nodes_one(const char *item, void *arg)
 		for (size_t k = 0; k < a->e->n; k++)
 			if (a->e->roles[k] && !strcmp(a->e->roles[k], item))
 				s |= 1ULL << k;
+		s &= fl_sel_all(a->e);
+		if (!s) {
+			fl_err_set(a->err, "every node of role '%s' left the lab", item);
+			return -EINVAL;
+		}
 	} else if (is_address(item)) {
 		*a->unknown = true;
 	} else {
@@ -283,44 +348,44 @@ int fl_sel_nodes(const struct fl_sel_env *e, const char *expr, struct fl_sel_rng
 static int ring(const struct fl_sel_env *e, struct fl_sel_rng *rng, fl_nodeset *g, size_t *n,
 		struct fl_err *err)
 {
-	size_t order[FL_SEL_MAX_NODES], k = (e->n / 2 + 1) / 2;
+	size_t order[FL_SEL_MAX_NODES], m = present(e), k = (m / 2 + 1) / 2;
 
-	if (e->n < 3 || e->n > FL_SEL_MAX_GROUPS) {
+	if (m < 3 || m > FL_SEL_MAX_GROUPS) {
 		fl_err_set(err, "'ring' needs 3 to %d nodes (the lab has %zu)", FL_SEL_MAX_GROUPS,
-			   e->n);
+			   m);
 		return -EINVAL;
 	}
 	shuffle(e, rng, order);
-	if (e->n == 3) {
+	if (m == 3) {
 		g[0] = 1ULL << order[0] | 1ULL << order[1];
 		g[1] = 1ULL << order[1] | 1ULL << order[2];
 		*n = 2;
 		return 0;
 	}
-	for (size_t i = 0; i < e->n; i++) {
+	for (size_t i = 0; i < m; i++) {
 		g[i] = 0;
 		for (size_t j = 0; j <= k; j++)
-			g[i] |= 1ULL << order[(i + j) % e->n];
+			g[i] |= 1ULL << order[(i + j) % m];
 	}
-	*n = e->n;
+	*n = m;
 	return 0;
 }
 
 int fl_sel_groups(const struct fl_sel_env *e, const char *kw, struct fl_sel_rng *rng,
 		  fl_nodeset *groups, size_t *n, struct fl_err *err)
 {
-	size_t order[FL_SEL_MAX_NODES];
+	size_t order[FL_SEL_MAX_NODES], m;
 
 	if (!strcmp(kw, "ring"))
 		return ring(e, rng, groups, n, err);
-	if (e->n < 2) {
+	if (present(e) < 2) {
 		fl_err_set(err, "'%s' needs at least 2 nodes", kw);
 		return -EINVAL;
 	}
-	shuffle(e, rng, order);
+	m = shuffle(e, rng, order);
 	groups[0] = groups[1] = 0;
-	for (size_t i = 0; i < e->n; i++)
-		groups[i < e->n / 2 ? 0 : 1] |= 1ULL << order[i];
+	for (size_t i = 0; i < m; i++)
+		groups[i < m / 2 ? 0 : 1] |= 1ULL << order[i];
 	*n = 2;
 	return 0;
 }

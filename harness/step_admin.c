@@ -72,6 +72,7 @@ static int admin_parse(struct fl_step_parse *p, struct fl_step *st, const struct
 	static const char *const keys[] = { "node", "firewall", "hosts", "sysctl", NULL };
 	const struct fl_ynode *node, *ch = NULL;
 	enum fl_admin_kind kind = FL_ADMIN_FIREWALL;
+	struct fl_step *stand = NULL;
 	struct fl_admin a;
 	struct fl_err e;
 	int ret;
@@ -106,10 +107,14 @@ static int admin_parse(struct fl_step_parse *p, struct fl_step *st, const struct
 	}
 	if (ret)
 		return ret;
-	/* the words, checked by fallacy admin's own parser */
-	if (fl_admin_parse(&a, (int)st->argc, st->argv, &e))
-		return fl_yerr(p->err, p->d, v, "%s", e.msg);
-	return 0;
+	/* the words, checked by fallacy admin's own parser (selectors and
+	 * templates stand for a node or an address until the nodes are known) */
+	ret = fl_step_stand_in(st, &stand);
+	if (ret)
+		return ret;
+	ret = fl_admin_parse(&a, (int)stand->argc, stand->argv, &e);
+	fl_step_free(stand);
+	return ret ? fl_yerr(p->err, p->d, v, "%s", e.msg) : 0;
 }
 
 static int admin_step(const struct fl_step *st, struct fl_admin *a, struct fl_err *err)
@@ -143,11 +148,18 @@ static int admin_validate(const struct fl_step *st, struct fl_lab *lab, struct f
 	return admin_step(st, &a, err) ?: fl_admin_check(&a, lab, err) ? -EINVAL : 0;
 }
 
-/* The node (the first word) and a firewall rule's --from take selectors
- * (steps.h): `admin: {node: leader, ...}`. */
+/* The node (the first word), a firewall rule's --from and a hosts entry's
+ * NAME and ADDR take selectors of one node (steps.h): `admin: {node:
+ * leader, hosts: {name: primary, addr: one}}`; ADDR also an address
+ * template, `{{ip:replica}}` (the address then, not the node's later
+ * ones). */
 static enum fl_step_field admin_field(const struct fl_step *st, size_t i)
 {
-	return !i || !strcmp(st->argv[i - 1], "--from") ? FL_FIELD_NODES : FL_FIELD_NONE;
+	if (!i || !strcmp(st->argv[i - 1], "--from"))
+		return FL_FIELD_NODE;
+	if (st->argc > 1 && !strcmp(st->argv[1], "hosts") && (i == 2 || i == 3))
+		return FL_FIELD_NODE;
+	return FL_FIELD_NONE;
 }
 
 const struct fl_step_ops fl_step_admin = {

@@ -121,11 +121,12 @@ static int inject_apply(struct fl_step_ctx *c, const struct fl_step *st, struct 
 	return fl_inject_send(&in, c->lab, &pk, &sent, err) ? -EIO : 0;
 }
 
-/* --to and --from take selectors (steps.h): `inject: {to: leader, ...}`. */
+/* --to and --from take selectors of one node (steps.h): `inject: {to:
+ * leader, ...}`. */
 static enum fl_step_field inject_field(const struct fl_step *st, size_t i)
 {
 	return i && (!strcmp(st->argv[i - 1], "--to") || !strcmp(st->argv[i - 1], "--from")) ?
-		       FL_FIELD_NODES :
+		       FL_FIELD_NODE :
 		       FL_FIELD_NONE;
 }
 

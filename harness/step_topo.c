@@ -19,6 +19,7 @@
 #include "lab/lab.h"
 #include "run.h"
 #include "scenario.h"
+#include "select.h"
 
 #define START_WORD "--start" /* join: start the target there (not a topology word) */
 
@@ -337,18 +338,22 @@ static bool topo_ended_by(const struct fl_step *st, const struct fl_step *later)
 }
 
 /* The node of link, flap, leave, readdress and mtu, and route's --from,
- * --to and --via take selectors (steps.h): `leave: leader`. A join names
- * the node it brings, as written. */
+ * --to and --via take selectors of one node (steps.h): `leave: leader`; a
+ * selector that picks several is refused, naming them. A join names the
+ * node it brings, as written, or `left`: the node that left. */
 static enum fl_step_field topo_field(const struct fl_step *st, size_t i)
 {
 	const char *prev = i ? st->argv[i - 1] : "";
 
-	if (!i || !strcmp(st->argv[0], "join"))
+	if (!i)
 		return FL_FIELD_NONE;
+	if (!strcmp(st->argv[0], "join")) /* a new name stays as written */
+		return i == 1 && fl_sel_has_selector(NULL, st->argv[1]) ? FL_FIELD_NODE :
+									  FL_FIELD_NONE;
 	if (i == 1 && strcmp(st->argv[0], "route") && strncmp(st->argv[1], "--", 2))
-		return FL_FIELD_NODES;
+		return FL_FIELD_NODE;
 	if (!strcmp(prev, "--from") || !strcmp(prev, "--to") || !strcmp(prev, "--via"))
-		return FL_FIELD_NODES;
+		return FL_FIELD_NODE;
 	return FL_FIELD_NONE;
 }
 

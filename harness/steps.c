@@ -587,6 +587,15 @@ static void env_join(struct fl_sel_env *env, const struct fl_sut *t, const char 
 	env->n++;
 }
 
+/* Selectors skip the nodes that are not in the planned lab now. */
+static void env_gone(struct fl_sel_env *env, const struct fl_lab *lab)
+{
+	env->gone = 0;
+	for (size_t i = 0; i < env->n; i++)
+		if (!fl_lab_node(lab, env->names[i]))
+			env->gone |= 1ULL << i;
+}
+
 static void end_active(const struct fl_step **active, size_t *n, const struct fl_step *st)
 {
 	for (size_t k = 0; k < *n;) { /* as the timeline: ended by this one */
@@ -615,6 +624,7 @@ int fl_steps_validate(const struct fl_scenario *sc, const struct fl_sel_env *sel
 
 		if (fl_step_is_heal(st)) {
 			heal_plan(active, &n, st->heal, lab0, lab);
+			env_gone(&env, lab);
 			continue;
 		}
 		ret = fl_step_resolve(&c, st, &copies[i], NULL, &e);
@@ -628,6 +638,7 @@ int fl_steps_validate(const struct fl_scenario *sc, const struct fl_sel_env *sel
 		joined = st->ops->joins ? st->ops->joins(copies[i]) : NULL;
 		if (joined && sel)
 			env_join(&env, t, joined);
+		env_gone(&env, lab);
 		end_active(active, &n, copies[i]);
 		if (st->ops->heal)
 			active[n++] = copies[i];

@@ -57,6 +57,7 @@ struct fl_step_ctx {
 enum fl_step_field {
 	FL_FIELD_NONE,
 	FL_FIELD_NODES, /* a node list: n1,n2, a role, leader, minority, ... */
+	FL_FIELD_NODE, /* one node: a selector that picks several is refused */
 	FL_FIELD_GROUPS, /* a partition group; alone, the whole partition */
 };
 
@@ -134,7 +135,10 @@ int fl_steps_validate(const struct fl_scenario *sc, const struct fl_sel_env *sel
 
 /* A copy of st whose node fields are resolved against c->sel (selectors
  * into node names; random picks keyed by the seed, st->index and the
- * word), as validate, apply and heal get it. *select (may be NULL) gets
+ * word; `{{ip:SEL}}` and `{{ip6:SEL}}` into the address c->lab gives the
+ * one node SEL picks), as validate, apply and heal get it. A selector
+ * that picks several nodes for an FL_FIELD_NODE field is an error naming
+ * them. *select (may be NULL) gets
  * what each selector resolved to, a JSON array for events.jsonl, or NULL
  * when the step used none. Free the copy with fl_step_free. */
 int fl_step_resolve(const struct fl_step_ctx *c, const struct fl_step *st, struct fl_step **out,
@@ -142,7 +146,8 @@ int fl_step_resolve(const struct fl_step_ctx *c, const struct fl_step *st, struc
 void fl_step_free(struct fl_step *copy);
 /* Before the nodes are known (a scenario file alone): a copy of st whose
  * selector fields are stand-in node names (n1; a whole-partition selector
- * n1 n2), for checking the rest of the words. */
+ * n1 n2; an address template 198.18.0.1), for checking the rest of the
+ * words. */
 int fl_step_stand_in(const struct fl_step *st, struct fl_step **out);
 /* Does st use leader or primaries (it needs the target's leader:)? */
 bool fl_step_needs_leader(const struct fl_step *st);

@@ -2,16 +2,18 @@
 /* The one resolver of steps' node fields: every step kind that says which
  * of its words name nodes (fl_step_ops.node_field) gets selectors (all,
  * one, minority, majority, leader, primaries, rest, roles, random-halves,
- * ring) the same way, and what they resolved to goes into the step's
- * event. See steps.h and select.h. */
+ * ring, {{ip:SEL}}) the same way, and what they resolved to goes into the
+ * step's event. See steps.h and select.h. */
 #include "steps.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "lab/lab.h"
 #include "scenario.h"
 #include "select.h"
 
@@ -23,6 +25,7 @@ struct field {
 	bool selector; /* uses a keyword or role: recorded */
 	bool keep; /* names no selector and something the data plane checks */
 	fl_nodeset set;
+	char addr[INET6_ADDRSTRLEN]; /* what an address template became */
 };
 
 struct resolution {
@@ -54,14 +57,89 @@ bool fl_step_needs_leader(const struct fl_step *st)
 	return false;
 }
 
+/* {{ip:SEL}} or {{ip6:SEL}}: SEL's length and whether it asks for IPv6;
+ * 0 when w is no address template. */
+static size_t addr_template(const char *w, bool *v6)
+{
+	size_t n = strlen(w), k;
+
+	*v6 = !strncmp(w, "{{ip6:", 6);
+	k = *v6 ? 6 : 5;
+	if (n <= k + 2 || (!*v6 && strncmp(w, "{{ip:", 5)) || strcmp(w + n - 2, "}}"))
+		return 0;
+	return n - k - 2;
+}
+
+static int one_node(struct resolution *r, const struct field *f, const char *w)
+{
+	char buf[FL_SEL_MAX_NODES * 14];
+	int n = __builtin_popcountll(f->set);
+
+	if (n <= 1)
+		return 0;
+	fl_sel_format(r->c->sel, f->set, buf, sizeof(buf));
+	fl_err_set(r->err,
+		   "'%s' picked %d nodes (%s) where one node is needed: use leader, one, "
+		   "a node's name, or a role of one node",
+		   w, n, buf);
+	return -EINVAL;
+}
+
+/* The address of the one node the template's selector picks, in the lab
+ * as it is now (planned, or running). */
+static int template_addr(struct resolution *r, struct field *f, const char *w, fl_nodeset rest)
+{
+	const struct fl_sel_env *e = r->c->sel;
+	char sel[128];
+	const struct fl_node *node = NULL;
+	struct fl_sel_rng rng;
+	bool v6, unknown = false;
+	size_t len = addr_template(w, &v6);
+	struct fl_err e2;
+
+	snprintf(sel, sizeof(sel), "%.*s", (int)len, w + (v6 ? 6 : 5));
+	fl_sel_rng_init(&rng, e->seed, r->st->index, f->word);
+	if (fl_sel_nodes(e, sel, &rng, rest, &f->set, &unknown, &e2)) {
+		fl_err_set(r->err, "%s: %s", w, e2.msg);
+		return -EINVAL;
+	}
+	if (unknown || !f->set) {
+		fl_err_set(r->err, "%s: '%s' is no node, role or selector of the lab", w, sel);
+		return -EINVAL;
+	}
+	if (one_node(r, f, w))
+		return -EINVAL;
+	for (size_t i = 0; i < e->n && !node; i++)
+		if (f->set >> i & 1)
+			node = r->c->lab ? fl_lab_node(r->c->lab, e->names[i]) : NULL;
+	if (!node || !(node->fam & (v6 ? FL_NODE_V6 : FL_NODE_V4))) {
+		fl_err_set(r->err, "%s: the node %s has no %s address in the lab", w,
+			   node ? node->name : "picked", v6 ? "IPv6" : "IPv4");
+		return -EINVAL;
+	}
+	inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)&node->ip6 : (const void *)&node->ip4,
+		  f->addr, sizeof(f->addr));
+	f->selector = true;
+	return 0;
+}
+
 static int field_set(struct resolution *r, struct field *f, fl_nodeset rest)
 {
 	const struct fl_sel_env *e = r->c->sel;
 	const char *w = r->st->argv[f->word];
 	struct fl_sel_rng rng;
-	bool unknown = false;
+	bool unknown = false, v6;
 	struct fl_err e2;
 
+	if (addr_template(w, &v6) && f->kind != FL_FIELD_NODE) {
+		fl_err_set(r->err,
+			   "'%s': an address template is for a field of one node (a hosts "
+			   "entry's addr, inject's to and from, a route's ends)",
+			   w);
+		return -EINVAL;
+	}
+	if (addr_template(w, &v6))
+		return template_addr(r, f, w, rest);
 	fl_sel_rng_init(&rng, e->seed, r->st->index, f->word);
 	f->selector = fl_sel_has_selector(e, w);
 	if (fl_sel_nodes(e, w, &rng, rest, &f->set, &unknown, &e2)) {
@@ -73,7 +151,7 @@ static int field_set(struct resolution *r, struct field *f, fl_nodeset rest)
 		return -EINVAL;
 	}
 	f->keep = unknown || !f->selector;
-	return 0;
+	return f->kind == FL_FIELD_NODE && !f->keep ? one_node(r, f, w) : 0;
 }
 
 static bool has_rest(const char *w)
@@ -86,21 +164,46 @@ static bool has_rest(const char *w)
 	return false;
 }
 
-/* Fields without `rest` first; `rest` is what they left (per kind). */
+/* `one` in a field of one node: a node the step's other fields do not
+ * name (inject's `to: one, from: leader` are two nodes). */
+static bool one_apart(const struct field *f, const char *w)
+{
+	return f->kind == FL_FIELD_NODE && !strcmp(w, "one");
+}
+
+static int pick_apart(struct resolution *r, struct field *f, fl_nodeset pool)
+{
+	struct fl_sel_rng rng;
+
+	if (!pool) {
+		fl_err_set(r->err, "'one' leaves no node: the step's other fields name every one");
+		return -EINVAL;
+	}
+	fl_sel_rng_init(&rng, r->c->sel->seed, r->st->index, f->word);
+	f->set = fl_sel_pick(r->c->sel, pool, 1, &rng);
+	f->selector = true;
+	return 0;
+}
+
+/* Fields without `rest` first, then `one` of a single-node field, then
+ * `rest`: what the others left (per kind). */
 static int resolve_sets(struct resolution *r, enum fl_step_field kind)
 {
 	fl_nodeset named = 0;
 
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < r->n; i++) {
 			struct field *f = &r->f[i];
-			bool rest = has_rest(r->st->argv[f->word]);
+			const char *w = r->st->argv[f->word];
+			int want = has_rest(w) ? 2 : one_apart(f, w) ? 1 : 0;
 
-			if (f->kind != kind || rest != (pass == 1))
+			if ((f->kind == FL_FIELD_NODE ? FL_FIELD_NODES : f->kind) != kind ||
+			    want != pass)
 				continue;
-			if (field_set(r, f, fl_sel_all(r->c->sel) & ~named))
+			if (pass == 1 ? pick_apart(r, f, fl_sel_all(r->c->sel) & ~named) :
+					field_set(r, f, fl_sel_all(r->c->sel) & ~named))
 				return -EINVAL;
-			if (!pass)
+			if (pass < 2)
 				named |= f->set;
 			else if (!f->set && !f->keep) {
 				fl_err_set(r->err, "'rest' leaves no node");
@@ -182,6 +285,8 @@ static int build(struct resolution *r, struct fl_step *out)
 
 		if (!f || f->keep)
 			ret = fl_step_push(out, r->st->argv[i]);
+		else if (f->addr[0])
+			ret = fl_step_push(out, f->addr);
 		else if (r->group_sel && f->kind == FL_FIELD_GROUPS)
 			for (size_t g = 0; g < r->n_groups && !ret; g++)
 				ret = push_set(out, r->c->sel, r->groups[g]);
@@ -232,6 +337,8 @@ static char *record(const struct resolution *r)
 		} else {
 			record_set(&o, r->c->sel, "nodes", f->set);
 		}
+		if (f->addr[0])
+			fl_out_str(&o, "addr", f->addr);
 		fl_out_close(&o, '}');
 	}
 	fl_out_close(&o, ']');
@@ -251,7 +358,11 @@ int fl_step_stand_in(const struct fl_step *st, struct fl_step **out)
 		enum fl_step_field k = st->ops->node_field ? st->ops->node_field(st, i) :
 							     FL_FIELD_NONE;
 
-		if (k == FL_FIELD_NONE || !fl_sel_has_selector(NULL, st->argv[i]))
+		bool v6;
+
+		if (k != FL_FIELD_NONE && addr_template(st->argv[i], &v6))
+			ret = fl_step_push(copy, v6 ? "fdfa:11ac::1" : "198.18.0.1");
+		else if (k == FL_FIELD_NONE || !fl_sel_has_selector(NULL, st->argv[i]))
 			ret = fl_step_push(copy, st->argv[i]);
 		else if (k == FL_FIELD_GROUPS && groups == 1)
 			ret = fl_step_push(copy, "n1") ?: fl_step_push(copy, "n2");

@@ -188,6 +188,10 @@ static void do_step(struct fl_timeline *tl, const struct fl_step *st, uint64_t d
 	begin = fl_clock_mono_ns();
 	late = begin > due ? begin - due : 0;
 	copy = resolved(tl, st, &select);
+	if (copy && select) { /* progress lines show the nodes, not the selectors */
+		fl_step_words(copy, words, sizeof(words));
+		snprintf(tl->current, sizeof(tl->current), "%s %.90s", st->id, words);
+	}
 	if (copy && copy->ops->apply(tl->ctx, copy, &err)) {
 		error_event(tl, st, err.msg);
 		fl_step_free(copy);

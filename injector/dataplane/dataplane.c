@@ -432,6 +432,20 @@ int fl_dp_node_set(struct fl_dp *dp, const struct fl_lab *lab, const struct fl_n
 	return err;
 }
 
+int fl_dp_ifb_set(struct fl_dp *dp, int ifindex, int ifb)
+{
+	__u32 key = (__u32)ifindex, val = (__u32)ifb;
+	struct bpf_map *m = dp->skel->maps.fl_ifb;
+	int err;
+
+	if (ifindex <= 0 || ifb < 0)
+		return -EINVAL;
+	if (ifb)
+		return bpf_map__update_elem(m, &key, sizeof(key), &val, sizeof(val), BPF_ANY);
+	err = bpf_map__delete_elem(m, &key, sizeof(key), 0);
+	return err == -ENOENT ? 0 : err;
+}
+
 int fl_dp_node_mtu(struct fl_dp *dp, int index, unsigned int mtu)
 {
 	__u32 key = (__u32)index, val = mtu;

@@ -81,6 +81,10 @@ struct fl_dp_acct {
 };
 /* Every accounting entry (malloc'ed array, *n may be 0). */
 int fl_dp_acct_read(struct fl_dp *dp, struct fl_dp_acct **out, int *n);
+/* An ingress cap: packets of link ifindex (in the session's namespace) that
+ * a rate rule without a class matched are redirected to ifb ifindex ifb
+ * (0: forget the link). */
+int fl_dp_ifb_set(struct fl_dp *dp, int ifindex, int ifb);
 /* Replace the whole rule table (already in evaluation order): write the
  * idle generation, flip, and when a rule went away, wait until no program runs with
  * the old table (a removed rule's counters read after this are final). */

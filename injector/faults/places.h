@@ -19,6 +19,7 @@ struct fl_places {
 	int n;
 	bool ingress; /* ifb on each place instead of a class (rate only) */
 	bool own_ifb[FL_MAX_PLACES]; /* the ifb was made for this fault */
+	int link_idx[FL_MAX_PLACES]; /* ingress caps: the link's ifindex (0: none yet) */
 	char ifname[FL_MAX_PLACES][IFNAMSIZ];
 };
 

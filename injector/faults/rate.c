@@ -9,7 +9,9 @@
  *   `--from n1 --to n2` one pair; without --to the cap holds toward each
  *   node separately;
  * - --netns/--pid: on the root of every link (egress); with --dir in the
- *   link's ingress goes through an ifb shaped to R as a whole. */
+ *   matching packets of the link's ingress are marked by the program and
+ *   redirected to an ifb shaped to R (one cap for all of them), so the
+ *   redirect ends with the rule's lease. */
 #include "fault.h"
 
 #include <errno.h>
@@ -58,6 +60,8 @@ static void rate_heal(struct fl_kind_ctx *c, struct fl_fault *f)
 	const char *ns = fl_sup_ns_spec(c->sup);
 
 	for (int i = 0; pl && i < pl->n; i++) {
+		if (pl->ingress && pl->link_idx[i] > 0)
+			fl_sup_ifb(c->sup, pl->link_idx[i], 0);
 		if (pl->ingress)
 			fl_shape_ingress_del(ns, pl->ifname[i], pl->own_ifb[i]);
 		else
@@ -78,9 +82,13 @@ static int shape_places(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_pla
 	for (int i = 0; !rc && i < pl->n; i++) {
 		if (pl->ingress) {
 			bool own = false;
+			int ifb = 0;
 
-			rc = fl_shape_ingress(st, ns, pl->ifname[i], r, &own);
+			rc = fl_shape_ingress(st, ns, pl->ifname[i], r, &own, &pl->link_idx[i],
+					      &ifb);
 			pl->own_ifb[i] |= own;
+			if (!rc) /* the program's redirect: once the tbf is there */
+				rc = fl_sup_ifb(c->sup, pl->link_idx[i], ifb);
 			continue;
 		}
 		for (int k = 0; !rc && k < f->n_rules; k++)
@@ -109,8 +117,10 @@ static int rate_apply(struct fl_kind_ctx *c, struct fl_fault *f, struct fl_err *
 		rate_heal(c, f);
 		return rc;
 	}
+	/* an ingress cap's rules carry no class: the program marks what they
+	 * match for the ifb redirect (fallacy/mark.h, FL_MARK_IFB) */
 	for (int k = 0; k < c->n_rules; k++)
-		c->rules[k].classid = FL_SHAPE_CLASSID(c->rules[k].slot + 1);
+		c->rules[k].classid = pl->ingress ? 0 : FL_SHAPE_CLASSID(c->rules[k].slot + 1);
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Ingress rate caps: redirect IFNAME's ingress to an ifb device with a u32
- * match-all filter + mirred (no matchall/gact in this kernel), and shape
- * the ifb's egress with tbf. See shape.h. */
+/* Ingress rate caps: an ifb device per link, shaped with tbf on its egress;
+ * the data plane's program redirects the packets of the link's ingress
+ * that a capping rule matches to it (bpf_redirect: no u32 + mirred, whose
+ * match-all would outlive the rule's lease, and this kernel's u32 cannot
+ * match marks). See shape.h. */
 #include "shape.h"
 
 #include <errno.h>
@@ -59,68 +61,6 @@ static int ifb_add(struct fl_state *st, struct nl_sock *sk, const char *netns, c
 	return err;
 }
 
-static int clsact_add(struct fl_state *st, struct nl_sock *sk, const char *netns,
-		      const char *ifname, int idx)
-{
-	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
-	struct fl_rec rec;
-	int err;
-
-	if (!q)
-		return -ENOMEM;
-	err = fl_state_begin(st, &rec, "qdisc", "%s %s clsact", netns, ifname);
-	if (!err) {
-		rtnl_tc_set_ifindex(TC_CAST(q), idx);
-		rtnl_tc_set_parent(TC_CAST(q), TC_H_CLSACT);
-		rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_CLSACT, 0));
-		err = fl_nl_errno(rtnl_tc_set_kind(TC_CAST(q), "clsact"));
-	}
-	if (!err)
-		err = fl_nl_errno(rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL));
-	if (err == -EEXIST) /* the data plane's (or somebody else's) */
-		err = fl_state_existed(&rec);
-	rtnl_qdisc_put(q);
-	return err;
-}
-
-static int redirect_add(struct fl_state *st, struct nl_sock *sk, const char *netns,
-			const char *ifname, int idx, int ifb_idx)
-{
-	struct rtnl_cls *cls = rtnl_cls_alloc();
-	struct rtnl_act *act = rtnl_act_alloc();
-	struct fl_rec rec;
-	int err = -ENOMEM;
-
-	if (!cls || !act)
-		goto out;
-	err = fl_state_begin(st, &rec, "tcfilter", "%s %s ingress %u 0", netns, ifname,
-			     FL_SHAPE_U32_PRIO);
-	if (err)
-		goto out;
-	rtnl_tc_set_ifindex(TC_CAST(cls), idx);
-	rtnl_tc_set_parent(TC_CAST(cls), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
-	rtnl_cls_set_prio(cls, FL_SHAPE_U32_PRIO);
-	rtnl_cls_set_protocol(cls, ETH_P_ALL);
-	err = fl_nl_errno(rtnl_tc_set_kind(TC_CAST(cls), "u32"));
-	if (err)
-		goto out;
-	rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0); /* match u32 0 0: everything */
-	rtnl_u32_set_cls_terminal(cls); /* run the action on a match */
-	rtnl_tc_set_kind(TC_CAST(act), "mirred");
-	rtnl_mirred_set_action(act, TCA_EGRESS_REDIR);
-	rtnl_mirred_set_policy(act, TC_ACT_STOLEN);
-	rtnl_mirred_set_ifindex(act, (uint32_t)ifb_idx);
-	err = fl_nl_errno(rtnl_u32_add_action(cls, act));
-	if (!err)
-		err = fl_nl_errno(rtnl_cls_add(sk, cls, NLM_F_CREATE));
-out:
-	if (act)
-		rtnl_act_put(act);
-	if (cls)
-		rtnl_cls_put(cls);
-	return err;
-}
-
 /* Redirected ingress traffic arrives in bursts: with the egress default
  * (100 ms) TCP lost 5% of the rate to drops here (118 drops in 4 s at
  * 10 Mbit/s, 9.1 Mbit/s goodput); 300 ms gave none (9.59). */
@@ -133,7 +73,7 @@ static const struct fl_rate *ingress_defaults(const struct fl_rate *r, struct fl
 }
 
 int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
-		     const struct fl_rate *r, bool *own_ifb)
+		     const struct fl_rate *r, bool *own_ifb, int *link_idx, int *ifb_idx_out)
 {
 	struct fl_rate in;
 	struct nl_sock *sk = NULL;
@@ -162,14 +102,8 @@ int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
 		err = fl_nl_errno(fl_shape_tbf_nl(sk, ifb_idx, ingress_defaults(r, &in)));
 	if (err < 0)
 		goto fail;
-	what = "adding clsact";
-	err = clsact_add(st, sk, netns, ifname, idx);
-	if (err < 0)
-		goto fail;
-	what = "adding the ingress redirect (u32 + mirred)";
-	err = redirect_add(st, sk, netns, ifname, idx, ifb_idx);
-	if (err < 0)
-		goto fail;
+	*link_idx = idx;
+	*ifb_idx_out = ifb_idx;
 	nl_socket_free(sk);
 	return 0;
 fail:
@@ -196,27 +130,17 @@ static int root_del(struct nl_sock *sk, int idx)
 int fl_shape_ingress_del(const char *netns, const char *ifname, bool own_ifb)
 {
 	struct nl_sock *sk = NULL;
-	struct rtnl_cls *cls = NULL;
 	struct rtnl_link *l = NULL;
 	char ifb[IFNAMSIZ];
-	int idx, err;
+	int err;
 
 	err = fl_nl_route_in_spec(netns, &sk);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	idx = fl_nl_ifindex(sk, ifname);
-	cls = rtnl_cls_alloc();
 	l = rtnl_link_alloc();
-	if (!cls || !l) {
+	if (!l) {
 		err = -ENOMEM;
 		goto out;
-	}
-	if (idx > 0) {
-		rtnl_tc_set_ifindex(TC_CAST(cls), idx);
-		rtnl_tc_set_parent(TC_CAST(cls), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
-		rtnl_cls_set_prio(cls, FL_SHAPE_U32_PRIO);
-		rtnl_cls_set_protocol(cls, 0);
-		rtnl_cls_delete(sk, cls, 0);
 	}
 	ifb_name(ifname, ifb, sizeof(ifb));
 	err = 0;
@@ -231,8 +155,6 @@ int fl_shape_ingress_del(const char *netns, const char *ifname, bool own_ifb)
 out:
 	if (l)
 		rtnl_link_put(l);
-	if (cls)
-		rtnl_cls_put(cls);
 	nl_socket_free(sk);
 	return err;
 }

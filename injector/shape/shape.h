@@ -3,12 +3,11 @@
  * [limit L]` (the words: injector/faults/rate.c).
  *
  * Two building blocks, each journalled before it is created:
- * - fl_shape_ingress(): an ifb device (ifb-IFINDEX... named "flb" + the
- *                      interface index) fed by a u32 "match all" filter
- *                      with mirred egress redirect in IFNAME's clsact
- *                      ingress hook, and tbf on the ifb:
- *                      "link NETNS IFB", "qdisc NETNS IFNAME clsact",
- *                      "tcfilter NETNS IFNAME ingress PRIO HANDLE".
+ * - fl_shape_ingress(): an ifb device ("flb-" + IFNAME) with tbf as its
+ *                      root: "link NETNS IFB", "qdisc NETNS IFB root". The
+ *                      BPF program on IFNAME's ingress redirects what a
+ *                      capping rule matched to it (fl_dp_ifb_set), so the
+ *                      redirect ends with the rule's lease.
  * - fl_shape_class():  per-rule htb classes: htb root FL_SHAPE_MAJOR: on
  *                      IFNAME (unclassified traffic passes unshaped) and
  *                      class FL_SHAPE_MAJOR:MINOR with rate = ceil = R.
@@ -33,8 +32,6 @@ struct nl_sock;
 
 #define FL_SHAPE_MAJOR FL_TAG
 #define FL_SHAPE_CLASSID(minor) (((uint32_t)FL_SHAPE_MAJOR << 16) | ((minor)&0xffffu))
-/* u32 filter for the ifb redirect; after the data plane's (priority 1). */
-#define FL_SHAPE_U32_PRIO FL_TAG
 
 /* One full Ethernet frame at MTU 1500 (bytes, without FCS): the smallest
  * burst and htb quantum that make sense. */
@@ -52,9 +49,11 @@ struct fl_rate {
 void fl_rate_defaults(const struct fl_rate *in, struct fl_rate *out);
 
 /* *own_ifb: the ifb was made here (false: it existed and is left in place
- * by fl_shape_ingress_del, which then removes only the tbf on it). */
+ * by fl_shape_ingress_del, which then removes only the tbf on it).
+ * *link_idx and *ifb_idx: IFNAME's and the ifb's ifindex, for the data
+ * plane's redirect (fl_dp_ifb_set). */
 int fl_shape_ingress(struct fl_state *st, const char *netns, const char *ifname,
-		     const struct fl_rate *r, bool *own_ifb);
+		     const struct fl_rate *r, bool *own_ifb, int *link_idx, int *ifb_idx);
 int fl_shape_class(struct fl_state *st, const char *netns, const char *ifname, uint16_t minor,
 		   const struct fl_rate *r);
 /* Sets a qdisc's own parameters (the kind is set already): r is the rate
@@ -74,8 +73,8 @@ int fl_shape_class_leaf(struct fl_state *st, const char *netns, const char *ifna
 			const void *arg);
 /* tbf fa11: as the root of ifindex on an open route socket; -NLE_*. */
 int fl_shape_tbf_nl(struct nl_sock *sk, int ifindex, const struct fl_rate *r);
-/* Remove what the two made (tolerating absence): the ingress filter + ifb,
- * or one class. */
+/* Remove what the two made (tolerating absence): the ifb (or our tbf on
+ * somebody else's), or one class. */
 int fl_shape_ingress_del(const char *netns, const char *ifname, bool own_ifb);
 int fl_shape_class_del(const char *netns, const char *ifname, uint16_t minor);
 

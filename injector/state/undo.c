@@ -583,19 +583,38 @@ static void mark_active(struct undo_rec *recs, size_t n)
 
 /* The records that cleanup would undo, newest first, and whether each is
  * one it knows how to undo; nothing is changed. */
-int fl_undo_plan(char *text, size_t len, void (*cb)(void *arg, const char *rec, bool known),
-		 void *arg)
+/* The records of text (split in place, cancelled ones inactive); NULL
+ * when out of memory. Free with free_records. */
+static struct undo_rec *load_records(char *text, size_t len, size_t *n)
 {
 	struct undo_rec *recs;
-	size_t cap = 1, n;
+	size_t cap = 1;
 
 	for (size_t i = 0; i < len; i++)
 		cap += text[i] == '\n';
 	recs = calloc(cap, sizeof(*recs));
 	if (!recs)
+		return NULL;
+	*n = split_records(text, len, recs);
+	mark_active(recs, *n);
+	return recs;
+}
+
+static void free_records(struct undo_rec *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(recs[i].line);
+	free(recs);
+}
+
+int fl_undo_plan(char *text, size_t len, void (*cb)(void *arg, const char *rec, bool known),
+		 void *arg)
+{
+	size_t n = 0;
+	struct undo_rec *recs = load_records(text, len, &n);
+
+	if (!recs)
 		return -ENOMEM;
-	n = split_records(text, len, recs);
-	mark_active(recs, n);
 	for (size_t i = n; i-- > 0;) {
 		const struct undo_ops *o;
 
@@ -605,47 +624,33 @@ int fl_undo_plan(char *text, size_t len, void (*cb)(void *arg, const char *rec, 
 			;
 		cb(arg, recs[i].line, o->kind && recs[i].argc >= o->min_args);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(recs[i].line);
-	free(recs);
+	free_records(recs, n);
 	return 0;
 }
 
 int fl_undo_owned(char *text, size_t len, bool (*dead)(const char *owner),
 		  void (*cb)(void *arg, const char *rec), void *arg)
 {
-	struct undo_rec *recs;
-	size_t cap = 1, n;
+	size_t n = 0;
+	struct undo_rec *recs = load_records(text, len, &n);
 
-	for (size_t i = 0; i < len; i++)
-		cap += text[i] == '\n';
-	recs = calloc(cap, sizeof(*recs));
 	if (!recs)
 		return -ENOMEM;
-	n = split_records(text, len, recs);
-	mark_active(recs, n);
 	for (size_t i = n; i-- > 0;)
 		if (recs[i].active && recs[i].owner && dead(recs[i].owner))
 			cb(arg, recs[i].line);
-	for (size_t i = 0; i < n; i++)
-		free(recs[i].line);
-	free(recs);
+	free_records(recs, n);
 	return 0;
 }
 
 int fl_undo_journal(const char *session, char *text, size_t len, unsigned int flags)
 {
 	struct undo_ctx c = { .session = session, .killed = !!(flags & FL_CLEANUP_NO_STRAYS) };
-	size_t cap = 1;
 	int err = 0, e;
 
-	for (size_t i = 0; i < len; i++)
-		cap += text[i] == '\n';
-	c.recs = calloc(cap, sizeof(*c.recs));
+	c.recs = load_records(text, len, &c.n);
 	if (!c.recs)
 		return -ENOMEM;
-	c.n = split_records(text, len, c.recs);
-	mark_active(c.recs, c.n);
 	for (size_t i = c.n; i-- > 0;) {
 		if (!c.recs[i].active)
 			continue;
@@ -653,8 +658,6 @@ int fl_undo_journal(const char *session, char *text, size_t len, unsigned int fl
 		if (e && !err)
 			err = e;
 	}
-	for (size_t i = 0; i < c.n; i++)
-		free(c.recs[i].line);
-	free(c.recs);
+	free_records(c.recs, c.n);
 	return err;
 }

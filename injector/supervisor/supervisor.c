@@ -52,6 +52,11 @@ const char *fl_sup_ns_spec(const struct fl_sup *s)
 	return s->ns_spec;
 }
 
+int fl_sup_ifb(struct fl_sup *s, int ifindex, int ifb)
+{
+	return fl_dp_ifb_set(s->dp, ifindex, ifb);
+}
+
 int fl_sup_deadline(struct fl_sup *s, void *key, uint64_t due_ns, fl_sup_cb cb)
 {
 	int i;

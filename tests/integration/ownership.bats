@@ -45,8 +45,11 @@ saved() {
 	run -0 "$FALLACY" fault add --netns "$XNS" rate 10mbit --dir in
 	run -0 tc -n "$XNS" qdisc show dev flb-eth0
 	assert_output --partial "qdisc tbf"
-	run -0 tc -n "$XNS" filter show dev eth0 ingress
-	assert_output --partial "mirred (Egress Redirect to device flb-eth0)"
+	# what eth0 receives goes through it (the program's redirect)
+	run -0 ip netns exec "$XB" ping -c 3 -i 0.2 -W 1 198.18.202.1
+	run -0 tc -n "$XNS" -s -j qdisc show dev flb-eth0
+	echo "$output"
+	[ "$(jq '[.[] | select(.kind == "tbf") | .packets] | add' <<<"$output")" -ge 3 ]
 	run -0 "$FALLACY" fault clear --netns "$XNS"
 	run -0 ip -n "$XNS" -j link show flb-eth0
 	[ "$(jq '.[0].ifindex' <<<"$output")" = "$idx" ] # the same link, not a new one

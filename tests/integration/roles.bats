@@ -195,3 +195,91 @@ client3 idle client"
 	assert_output 0
 	fl_assert_lab_gone "$lab"
 }
+
+@test "a command check's node: is a selector: it runs on every node picked and passes only if all pass; selectors skip a node that left" {
+	fl_require_root
+	lab=$(fl_lab_name k)
+	run -1 "$FALLACY" run tests/data/scenarios/check-select.yaml \
+		--target tests/data/scenarios/http-roles.yaml --out "$OUT" --lab "$lab" --nodes 4
+	run -0 jq -r '.checks[] | select(.kind == "command") | "\(.pass) \(.measured)"' "$OUT/summary.json"
+	assert_output "true exit 0 on 3 of 3 nodes
+false exit 0 on 3 of 4 nodes
+true exit 0
+true exit 0 on 2 of 2 nodes
+false no status"
+	run -0 jq -r '.checks[] | select(.kind == "command") | .message' "$OUT/summary.json"
+	assert_line --index 1 --partial "first failure server1: output in logs/check-server1.log"
+	assert_line --index 4 --partial "'client3': client3 left the lab: nothing to run the command in"
+	# each run of a check is recorded: its nodes, their statuses, the selector
+	run -0 jq -c 'select(.event == "check-run") | [.nodes, .status, (.select // [] | map(.selector))]' "$OUT/events.jsonl"
+	assert_output --partial '[["client1","client2","client3"],[0,0,0],["client"]]'
+	assert_output --partial '[["server1","client1","client2","client3"],[1,0,0,0],["all"]]'
+	assert_output --partial '[["server1"],[0],["leader"]]'
+	# at 5 s client3 had left: the check and the step after the leave skip it
+	assert_output --partial '[["client1","client2"],[0,0],["client"]]'
+	run -0 jq -c 'select(.event == "fault" and .id == "after") | .select[0].nodes' "$OUT/events.jsonl"
+	assert_output '["client1","client2"]'
+	fl_assert_events "$OUT/events.jsonl"
+	fl_assert_lab_gone "$lab"
+}
+
+@test "a topology step whose selector picks several nodes: exit 2 naming file:line:col, the selector and the nodes, nothing created" {
+	fl_require_root
+	lab=$(fl_lab_name o)
+	before=$(made "$lab")
+	for dry in --dry-run ""; do
+		run -2 "$FALLACY" run tests/data/scenarios/one-node.yaml \
+			--target tests/data/scenarios/http-roles.yaml --lab "$lab" --out "$OUT" --nodes 4 $dry
+		assert_output "fallacy: tests/data/scenarios/one-node.yaml:6:5: 'client' picked 3 nodes (client1,client2,client3) where one node is needed: use leader, one, a node's name, or a role of one node"
+	done
+	[ "$(made "$lab")" = "$before" ]
+	[ ! -e "$OUT" ]
+}
+
+@test "every shipped fallacy scenario plans on 3 and 5 nodes of etcd, redis-sentinel, http-kv and a target with names of its own, naming no node itself" {
+	for s in scenarios/fallacies/*.yaml; do
+		for t in scenarios/targets/etcd.yaml scenarios/targets/redis-sentinel.yaml \
+			scenarios/targets/http-kv.yaml tests/data/scenarios/http-roles.yaml; do
+			for n in 3 5; do
+				run -0 "$FALLACY" run "$s" --target "$t" --nodes "$n" --dry-run
+				assert_output --partial "on $n nodes"
+			done
+		done
+		# the timeline and the checks use selectors; only a scenario's own
+		# lab: section (which makes its nodes) may name nodes
+		grep -q '^lab:' "$s" && continue
+		run -0 "$FALLACY" run "$s" --target scenarios/targets/etcd.yaml --dry-run
+		run -0 sh -c 'sed -n "/^timeline:/,/^target:/p" | grep -nE "(^|[^a-z0-9_.-])n[0-9]+([^a-z0-9_.-]|$)" || true' <<<"$output"
+		[ -z "$output" ] || fail "$s names nodes: $output"
+	done
+}
+
+@test "admin hosts takes selectors of one node and an address template, resolved in the run and recorded" {
+	fl_require_root
+	lab=$(fl_lab_name h)
+	run -0 "$FALLACY" run tests/data/scenarios/admin-select.yaml \
+		--target tests/data/scenarios/http-roles.yaml --out "$OUT" --lab "$lab"
+	ev="$OUT/events.jsonl"
+	# stale: on a node that is neither the leader nor the follower
+	run -0 jq -r 'select(.event == "admin" and .id == "stale") | .spec' "$ev"
+	read -r x word name f <<<"$output"
+	[ "$word" = hosts ] && [ "$name" = server1 ] || fail "stale: $output"
+	[ "$x" != server1 ] && [ "$x" != "$f" ] && [ "$f" != server1 ] || fail "stale: $output"
+	# pinned: db at the follower's address, written as an address
+	run -0 jq -r 'select(.event == "admin" and .id == "pinned") | .spec' "$ev"
+	read -r y word name ip <<<"$output"
+	[ "$name" = db ] && [[ "$ip" =~ ^198\.1[89]\. ]] || fail "pinned: $output"
+	run -0 jq -r 'select(.event == "admin" and .id == "pinned") | .select[] | select(.addr) | "\(.selector) \(.nodes[0]) \(.addr)"' "$ev"
+	assert_output "{{ip:follower}} $f $ip"
+	# what the nodes resolved: the stale node finds server1 at the
+	# follower's address, the pinned node finds db there; server1 itself
+	# resolves its own name to another address
+	run -0 awk '$2 == "server1" { print $1 }' "$OUT/logs/check-$x.log"
+	assert_output "$ip"
+	run -0 awk '$2 == "db" { print $1 }' "$OUT/logs/check-$y.log"
+	assert_output "$ip"
+	run -0 awk '$2 == "server1" { print $1 }' "$OUT/logs/check-server1.log"
+	[ -n "$output" ] && [ "$output" != "$ip" ] || fail "server1 resolves itself to '$output'"
+	fl_assert_events "$ev"
+	fl_assert_lab_gone "$lab"
+}

@@ -127,6 +127,38 @@ attach_pair() {
 	run -0 ip netns exec "$XB" ping -c 2 -i 0.2 -W 1 198.18.201.1
 }
 
+# The redirect to the ifb takes only what the data plane's rate rule
+# marked: the rule's match holds, and its lease ends the cap.
+@test "--netns ingress cap --proto udp: UDP into X capped at 10mbit, TCP into X not" {
+	attach_pair
+	run -0 "$FALLACY" fault add --netns "$XNS" rate 10mbit --dir in --proto udp
+	tcp=$(mbps "$(iperf_gbps "$XB" "$XNS" 198.18.201.1 2)")
+	udp=$(mbps "$(iperf_gbps "$XB" "$XNS" 198.18.201.1 3 -u -b 40M -l 1400)")
+	echo "into X: TCP $tcp Mbit/s, UDP $udp Mbit/s (sent at 40)"
+	awk -v m="$tcp" 'BEGIN { exit !(m > 50) }'
+	# 1400-byte datagrams are 1442 bytes on the wire: the cap holds them
+	# near 10 * 1400 / 1442 = 9.7 Mbit/s of payload
+	awk -v m="$udp" 'BEGIN { exit !(m > 5 && m < 11) }'
+}
+
+@test "--netns ingress cap: after kill -9 of its supervisor the cap ends within the lease, no command run" {
+	attach_pair
+	run -0 "$FALLACY" fault add --netns "$XNS" rate 10mbit --dir in --lease 2s
+	m=$(mbps "$(iperf_gbps "$XB" "$XNS" 198.18.201.1 3 -O 1)")
+	echo "capped: $m Mbit/s"
+	rate_ok 10 "$m"
+	kill -9 "$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/@netns-$XNS/journal")"
+	sleep 3
+	# the ifb and its tbf are still there (cleanup's job), the redirect idle
+	run -0 ip netns exec "$XNS" ip link show flb-eth0
+	m=$(mbps "$(iperf_gbps "$XB" "$XNS" 198.18.201.1 2)")
+	echo "after the lease: $m Mbit/s"
+	awk -v m="$m" 'BEGIN { exit !(m > 50) }'
+	run -0 "$FALLACY" cleanup "@netns-$XNS"
+	run ip netns exec "$XNS" ip link show flb-eth0
+	[ "$status" -ne 0 ]
+}
+
 @test "--netns egress cap: X->XB capped at 10mbit" {
 	attach_pair
 	run -0 "$FALLACY" fault add --netns "$XNS" rate 10mbit --dir out

@@ -100,15 +100,52 @@ run_fallacy() {
 	fl_assert_lab_gone "$lab"
 }
 
-@test "topology-doesnt-change (short) against http, redis and etcd: every step applies, membership converges" {
+@test "topology-doesnt-change (short) against http, redis and etcd: every step applies, the follower that left comes back, membership converges" {
 	for target in http redis etcd; do
 		run_fallacy tests/data/scenarios/topology-short.yaml "$target" tt
-		run -0 check_result "$OUT/$target" "command on n1"
+		run -0 check_result "$OUT/$target" "command on leader"
 		assert_output true
 		run -0 grep -cF '"event":"heal","id":"leave","counters":[],"by":"rejoin"' \
 			"$OUT/$target/events.jsonl"
 		fl_assert_events "$OUT/$target/events.jsonl"
+		# the node that left is the one that came back, and the follower
+		# the detour went through (one node, the same at every step)
+		ev="$OUT/$target/events.jsonl"
+		run -0 jq -r 'select(.id == "leave" and .event == "leave") | .select[0].nodes[0]' "$ev"
+		left=$output
+		[[ "$left" =~ ^n[1-3]$ ]] || fail "leave resolved to '$left'"
+		run -0 jq -r 'select(.id == "rejoin" and .event == "join") | .spec' "$ev"
+		assert_output "join $left --start"
+		run -0 jq -r 'select(.id == "lossy" and .event == "fault") | .spec' "$ev"
+		assert_output "loss 10% --from $left --bidir"
+		run -0 jq -r 'select(.id == "detour" and .event == "route") | .spec' "$ev"
+		[[ "$output" == "route --from n"?" --to n"?" --via $left" ]] || fail "detour: $output"
 	done
-	run -0 grep -c '"event":"member-join","id":"n3","status":0' "$OUT/etcd/events.jsonl"
-	run -0 grep -c '"event":"member-leave","id":"n3","status":0' "$OUT/etcd/events.jsonl"
+	run -0 grep -c '"event":"member-join","id":"'"$left"'","status":0' "$OUT/etcd/events.jsonl"
+	run -0 grep -c '"event":"member-leave","id":"'"$left"'","status":0' "$OUT/etcd/events.jsonl"
+}
+
+@test "topology-doesnt-change (short) on 5 http nodes: the selectors pick nodes of the larger lab, distinct where a step needs three" {
+	fl_require_root
+	lab=$(fl_lab_name t5)
+	run "$FALLACY" run tests/data/scenarios/topology-short.yaml --target scenarios/targets/http.yaml \
+		--out "$OUT/http5" --lab "$lab" --nodes 5
+	echo "$output"
+	[ "$status" -le 1 ]
+	ev="$OUT/http5/events.jsonl"
+	run grep -c '"event":"error"' "$ev"
+	assert_output 0
+	run -0 jq -r 'select(.id == "leave" and .event == "leave") | .spec' "$ev"
+	left=${output#leave }
+	[[ "$left" =~ ^n[2-5]$ ]] || fail "leave: $output (the server n1 is the leader)"
+	run -0 jq -r 'select(.id == "rejoin" and .event == "join") | .spec' "$ev"
+	assert_output "join $left --start"
+	run -0 jq -r 'select(.id == "detour" and .event == "route") | .spec' "$ev"
+	read -r _ _ from _ to _ via <<<"$output"
+	[ "$from" = n1 ] && [ "$via" = "$left" ] && [ "$to" != n1 ] && [ "$to" != "$left" ] ||
+		fail "detour: $output"
+	run -0 check_result "$OUT/http5" "command on leader"
+	assert_output true
+	fl_assert_events "$ev"
+	fl_assert_lab_gone "$lab"
 }

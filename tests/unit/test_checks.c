@@ -147,6 +147,58 @@ static void test_step_windows(void **state)
 	unlink(f2);
 }
 
+/* on: picked / unpicked: the nodes the window's step names (its words,
+ * selectors resolved) and every other node of the run. */
+static void test_on_picked(void **state)
+{
+	static const char y[] = "name: c\nduration: 10s\ntimeline:\n"
+				"  - {at: 1s, id: fw, admin: {node: follower, firewall: {action: "
+				"drop, port: 2380}}}\n"
+				"checks:\n"
+				"  - availability: {bound: \">= 0.5\", during: fw, on: picked}\n"
+				"  - availability: {bound: \">= 0.5\", during: fw, on: unpicked}\n";
+	struct fl_scenario *s = NULL;
+	struct fl_check_result r;
+	struct fl_run_data d;
+	struct fl_err err = { "" };
+	char f2[160];
+	FILE *f;
+
+	(void)state;
+	snprintf(f2, sizeof(f2), "%s/events3.jsonl", dir);
+	f = fopen(f2, "w");
+	assert_non_null(f);
+	for (int n = 1; n <= 2; n++)
+		fprintf(f,
+			"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"target-start\",\"id\":\"n%d\"}\n",
+			S / 2, n);
+	fprintf(f,
+		"{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"admin\",\"id\":\"fw\","
+		"\"spec\":\"n2 firewall drop --port 2380\",\"late_ns\":5,\"apply_ns\":7}\n",
+		2 * S);
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"heal\",\"id\":\"fw\"}\n", 6 * S);
+	fprintf(f, "{\"mono_ns\":%llu,\"wall_ns\":1,\"event\":\"end\"}\n", 8 * S);
+	fclose(f);
+	assert_int_equal(fl_run_data_load(ops_file, f2, &d, &err), 0);
+	assert_int_equal(fl_scenario_load("c.yaml", y, &s, &err), 0);
+	fl_check_eval(&s->checks[0], &d, &r); /* n2: 2 of its 4 ops in [2 s, 6 s] */
+	assert_string_equal(r.measured_text, "0.5");
+	assert_true(r.pass);
+	fl_check_eval(&s->checks[1], &d, &r); /* n1: 1 of 4 */
+	assert_string_equal(r.measured_text, "0.25");
+	assert_false(r.pass);
+	fl_scenario_free(s);
+	s = NULL;
+	assert_int_equal(fl_scenario_load("c.yaml",
+					  "name: c\nduration: 10s\nchecks:\n"
+					  "  - availability: {bound: \">= 0.5\", on: picked}\n",
+					  &s, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "c.yaml:4:41: 'on: picked' and 'on: unpicked' are"));
+	fl_run_data_free(&d);
+	unlink(f2);
+}
+
 static void test_availability(void **state)
 {
 	struct fl_check_result r;
@@ -272,6 +324,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_step_windows),
+		cmocka_unit_test(test_on_picked),
 		cmocka_unit_test(test_availability),
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_progress),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "checks.h"
+#include "run.h"
 #include "scenario.h"
 #include "target.h"
 
@@ -175,6 +176,56 @@ static void test_plan_errors(void **state)
 	t = target("name: t\nnames: \"same\"\nstart: {run: x}\nprobe: {run: x}\n");
 	assert_int_equal(fl_sut_plan(t, 2, &p, &err), -EINVAL);
 	assert_string_equal(err.msg, "t.yaml: names: two nodes are called 'same'");
+	fl_sut_free(t);
+}
+
+/* A command check's node: is a selector, checked against the plan like a
+ * step's node fields: roles, keywords, names; file:line:col otherwise. */
+static void test_check_nodes(void **state)
+{
+	struct fl_sut *t = target(roles_yaml);
+	struct fl_scenario *sc = NULL;
+	struct fl_err err = { "" };
+	static const char *const good[] = { "replica", "all",	   "minority",
+					    "leader",  "primary1", "one,replica2" };
+	char yaml[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(yaml, sizeof(yaml),
+			 "name: c\nduration: 5s\nchecks:\n  - command: {node: \"%s\", run: x}\n",
+			 good[i]);
+		assert_int_equal(fl_scenario_load("c.yaml", yaml, &sc, &err), 0);
+		if (fl_run_validate(sc, t, 3, &err))
+			fail_msg("%s: %s", good[i], err.msg);
+		fl_scenario_free(sc);
+	}
+	assert_int_equal(fl_scenario_load("c.yaml",
+					  "name: c\nduration: 5s\nchecks:\n"
+					  "  - command: {node: replca, run: x}\n",
+					  &sc, &err),
+			 0);
+	assert_int_equal(fl_run_validate(sc, t, 3, &err), -EINVAL);
+	assert_string_equal(err.msg, "c.yaml:4:5: unknown node, role or selector 'replca' (did you "
+				     "mean 'replica'?)");
+	fl_scenario_free(sc);
+	assert_int_equal(fl_scenario_load("c.yaml",
+					  "name: c\nduration: 5s\nchecks:\n"
+					  "  - command: {node: n3, run: x}\n",
+					  &sc, &err),
+			 0);
+	assert_int_equal(fl_run_validate(sc, t, 3, &err), -EINVAL);
+	assert_string_equal(err.msg, "c.yaml:4:5: node 'n3' is not in the lab");
+	fl_scenario_free(sc);
+	sc = NULL;
+	assert_int_equal(
+		fl_scenario_load("c.yaml",
+				 "name: c\nduration: 5s\nchecks:\n"
+				 "  - command: {node: \"replica1,replica2,primary1,replica3,"
+				 "replica4\", run: x}\n",
+				 &sc, &err),
+		-EINVAL);
+	assert_non_null(strstr(err.msg, "c.yaml:4:22: 'node' is too long (at most 32"));
 	fl_sut_free(t);
 }
 
@@ -362,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_bad_targets),  cmocka_unit_test(test_plan_errors),
 		cmocka_unit_test(test_schedule),     cmocka_unit_test(test_schedule_errors),
 		cmocka_unit_test(test_time_scale),   cmocka_unit_test(test_avail_time),
+		cmocka_unit_test(test_check_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

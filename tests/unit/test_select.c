@@ -160,6 +160,14 @@ static void test_leader(void **state)
 	assert_int_equal(sel(&e, "primaries", 0), 1u << 3 | 1);
 	who = 1;
 	assert_int_equal(sel(&e, "leader", 0), 1u << 1); /* asked again: follows it */
+	/* followers: the nodes not named; follower: one of them, the same at
+	 * every step (keyed by the seed alone), while they are the same */
+	assert_int_equal(sel(&e, "followers", 0), 0x1f & ~(1u << 1 | 1u));
+	assert_int_equal(count(sel(&e, "follower", 0)), 1);
+	assert_int_equal(sel(&e, "follower", 0) & 0x03, 0);
+	for (uint64_t salt = 1; salt < 20; salt++)
+		assert_int_equal(sel(&e, "follower", salt), sel(&e, "follower", 0));
+	assert_true(fl_sel_needs_leader("follower"));
 	assert_true(fl_sel_needs_leader("n1,primaries"));
 	assert_false(fl_sel_needs_leader("one"));
 }
@@ -361,6 +369,58 @@ static void test_stand_in(void **state)
 	assert_string_equal(err.msg, "b.yaml:4:43: 'oneway' must be true or false");
 }
 
+/* Nodes that left the lab: no keyword or role picks them (counts are of
+ * the nodes there), a name still resolves, the leader: command's answer
+ * skips them; with none gone, the picks are what they were. */
+static void test_gone(void **state)
+{
+	struct fl_sel_env e;
+	fl_nodeset g[FL_SEL_MAX_GROUPS], before, out;
+	struct fl_sel_rng rng;
+	struct fl_err err = { "" };
+	size_t n = 0, who = 4; /* leader_cb names n5 first, then n1.. */
+	bool unknown;
+
+	(void)state;
+	env_init(&e, 5, 3);
+	before = sel(&e, "minority", 9);
+	e.roles[0] = e.roles[1] = "primary";
+	e.roles[2] = e.roles[3] = e.roles[4] = "replica";
+	e.gone = 1ULL << 1 | 1ULL << 4; /* n2 and n5 left */
+	assert_int_equal(sel(&e, "all", 1), 0x0d);
+	assert_int_equal(sel(&e, "primary", 1), 0x01);
+	assert_int_equal(sel(&e, "replica", 1), 0x0c);
+	assert_int_equal(sel(&e, "n2", 1), 0x02); /* named: its step says it left */
+	for (uint64_t salt = 0; salt < 50; salt++) {
+		assert_int_equal(count(sel(&e, "majority", salt)), 2);
+		assert_int_equal(count(sel(&e, "minority", salt)), 1);
+		assert_int_equal(sel(&e, "one", salt) & e.gone, 0);
+		assert_int_equal(sel(&e, "minority", salt) & e.gone, 0);
+		fl_sel_rng_init(&rng, 3, salt, 1);
+		assert_int_equal(fl_sel_groups(&e, "random-halves", &rng, g, &n, &err), 0);
+		assert_int_equal(g[0] | g[1], 0x0d);
+		assert_int_equal(count(g[0]), 1);
+		fl_sel_rng_init(&rng, 3, salt, 1);
+		assert_int_equal(fl_sel_groups(&e, "ring", &rng, g, &n, &err), 0);
+		assert_int_equal(n, 2); /* 3 nodes there: the 3-node ring */
+	}
+	assert_int_equal(fl_sel_index(&e, "replica"), 2);
+	assert_int_equal(sel(&e, "left", 1), 0x12); /* what a join brings back */
+	e.has_leader = true;
+	e.leader = leader_cb;
+	e.arg = &who;
+	assert_int_equal(sel(&e, "leader", 1), 0x01); /* n5 left: the next one named */
+	e.gone = 0x03;
+	fl_sel_rng_init(&rng, 3, 1, 1);
+	assert_int_equal(fl_sel_nodes(&e, "primary", &rng, 0, &out, &unknown, &err), -EINVAL);
+	assert_string_equal(err.msg, "every node of role 'primary' left the lab");
+	e.gone = 0;
+	e.has_leader = false;
+	for (size_t i = 0; i < 5; i++)
+		e.roles[i] = NULL;
+	assert_int_equal(sel(&e, "minority", 9), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_admin_inject),
 		cmocka_unit_test(test_stand_in),
+		cmocka_unit_test(test_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
