@@ -5,20 +5,31 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents.h"
 #include "carrier.h"
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
 #include "parse.h"
+#include "supervisor/session.h"
 #include "yaml.h"
+
+/* --put NODE FAULT given at most */
+#define MAX_PUTS 128
 
 struct inv_args {
 	const char *file;
 	int nodes;
-	bool check, json;
+	bool check, json, hold;
+	const char *put_node[MAX_PUTS];
+	char *put_fault[MAX_PUTS];
+	int n_put;
+	uint64_t lease_ns;
 };
 
 static int parse(int argc, char **argv, struct inv_args *a)
@@ -31,6 +42,17 @@ static int parse(int argc, char **argv, struct inv_args *a)
 			a->check = true;
 		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			a->json = true;
+		} else if (!strcmp(argv[i], "--hold")) {
+			a->hold = true;
+		} else if (!strcmp(argv[i], "--put") && i + 2 < argc && a->n_put < MAX_PUTS) {
+			a->put_node[a->n_put] = argv[++i];
+			a->put_fault[a->n_put++] = argv[++i];
+		} else if (!strcmp(argv[i], "--lease") && i + 1 < argc) {
+			if (fl_lease_parse(argv[++i], &a->lease_ns, &e) || !a->lease_ns) {
+				pr_err("agent inventory: --lease: %s",
+				       e.msg[0] ? e.msg : "1s to 24h: a put always has one");
+				return -EINVAL;
+			}
 		} else if (!strcmp(argv[i], "--nodes") && i + 1 < argc) {
 			if (fl_parse_u64(argv[++i], 1, FL_INV_MAX, &n, &e)) {
 				pr_err("agent inventory: --nodes: %s", e.msg);
@@ -49,6 +71,16 @@ static int parse(int argc, char **argv, struct inv_args *a)
 		pr_err("agent inventory: which FILE? (fallacy agent inventory FILE)");
 		return -EINVAL;
 	}
+	if ((a->hold || a->lease_ns) && !a->n_put) {
+		pr_err("agent inventory: --hold and --lease are for --put NODE FAULT");
+		return -EINVAL;
+	}
+	if (a->n_put && a->check) {
+		pr_err("agent inventory: --check or --put, not both");
+		return -EINVAL;
+	}
+	if (!a->lease_ns)
+		a->lease_ns = FL_LEASE_DEFAULT_NS;
 	return 0;
 }
 
@@ -167,6 +199,121 @@ static int show(const struct inv_args *a, const struct fl_inventory *inv,
 	return bad ? FL_EXIT_FAIL : FL_EXIT_OK;
 }
 
+/* --put's NODE: n1.., a host's name (one node only), or a pod's. */
+static int node_index(const struct fl_inv_node *v, int n, const char *name)
+{
+	int found = -1, hosts = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(v[i].node, name) || (v[i].pod[0] && !strcmp(v[i].pod, name)))
+			return i;
+		if (!strcmp(v[i].host, name) && !hosts++)
+			found = i;
+	}
+	return hosts == 1 ? found : -1;
+}
+
+static void put_answer(const struct inv_args *a, const struct fl_inv_node *n, const char *ans)
+{
+	struct fl_out o = { .f = stdout, .json = a->json, .compact = true };
+
+	if (a->json)
+		fl_out_open(&o, "", '{');
+	fl_out_str(&o, "node", n->node);
+	fl_out_str(&o, "host", n->host);
+	if (a->json)
+		fl_out_raw(&o, "answer", ans);
+	else
+		fl_out_str(&o, "answer", ans);
+	if (a->json)
+		fl_out_close(&o, '}');
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* Each node's faults in one put; a refused or lost one resets the puts
+ * before it. 0, 1 refused, 2 lost. */
+static int put_all(const struct inv_args *a, struct fl_agents *ag, const int *idx)
+{
+	char *f[MAX_PUTS];
+
+	for (int i = 0; i < ag->n; i++) {
+		char *ans = NULL;
+		int k = 0, r;
+
+		for (int p = 0; p < a->n_put; p++)
+			if (idx[p] == i)
+				f[k++] = a->put_fault[p];
+		if (!k)
+			continue;
+		r = fl_agents_put(ag, i, f, k, a->lease_ns, &ans);
+		if (ans)
+			put_answer(a, &ag->node[i], ans);
+		free(ans);
+		if (r) {
+			fl_agents_reset(ag);
+			return r < 0 ? FL_EXIT_USAGE : FL_EXIT_FAIL;
+		}
+	}
+	return FL_EXIT_OK;
+}
+
+static volatile sig_atomic_t hold_stop;
+
+static void on_hold_signal(int sig)
+{
+	(void)sig;
+	hold_stop = 1;
+}
+
+/* Renew every third of the lease until a signal, then reset. */
+static int hold(struct fl_agents *ag, uint64_t lease)
+{
+	struct sigaction sa = { .sa_handler = on_hold_signal }; /* no SA_RESTART */
+	struct timespec ts = { (time_t)(lease / 3 / 1000000000ull),
+			       (long)(lease / 3 % 1000000000ull) };
+	int bad = 0;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	pr_info("agent inventory: holding the puts (SIGTERM or ^C resets them)");
+	while (!hold_stop && !bad) {
+		if (nanosleep(&ts, NULL) && hold_stop)
+			break;
+		bad = fl_agents_renew(ag);
+		if (bad)
+			pr_err("agent inventory: %d renewal(s) refused or lost", bad);
+	}
+	return fl_agents_reset(ag) || bad ? FL_EXIT_FAIL : FL_EXIT_OK;
+}
+
+static int do_puts(const struct inv_args *a, const struct fl_inventory *inv,
+		   const struct fl_inv_node *v, int n)
+{
+	struct fl_agents ag = { .inv = inv, .node = v, .n = n };
+	int idx[MAX_PUTS], ret, st;
+
+	for (int p = 0; p < a->n_put; p++) {
+		idx[p] = node_index(v, n, a->put_node[p]);
+		if (idx[p] < 0) {
+			pr_err("agent inventory: --put %s: not a node of the inventory (n1..n%d, "
+			       "a host's name, a pod's)",
+			       a->put_node[p], n);
+			return FL_EXIT_USAGE;
+		}
+	}
+	ret = put_all(a, &ag, idx);
+	if (ret)
+		return ret;
+	if (a->hold)
+		return hold(&ag, a->lease_ns);
+	st = fl_agents_close(&ag); /* each agent ends once its lease ran out */
+	if (st)
+		pr_err("agent inventory: an agent exited with status %d", st);
+	return st ? FL_EXIT_USAGE : FL_EXIT_OK;
+}
+
 int fl_cmd_agent_inventory(int argc, char **argv)
 {
 	struct inv_args a = { 0 };
@@ -190,7 +337,7 @@ int fl_cmd_agent_inventory(int argc, char **argv)
 	if (n < 0)
 		pr_err("%s", err.msg[0] ? err.msg : strerror(-n));
 	else if (!fl_cmd_check)
-		ret = show(&a, inv, v, n);
+		ret = a.n_put ? do_puts(&a, inv, v, n) : show(&a, inv, v, n);
 	else
 		ret = FL_EXIT_OK;
 	free(v);

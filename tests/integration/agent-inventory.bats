@@ -91,3 +91,59 @@ teardown() {
 	run -2 --separate-stderr "$FALLACY" agent inventory "$TMP/bad.yaml"
 	[ "$stderr" = "fallacy: $TMP/bad.yaml:3:3: unknown key 'selectr' in kubernetes (did you mean 'selector'?)" ]
 }
+
+@test "--put through each pod's agent: faults by pod name and by node, held past their lease (ping), SIGTERM resets both" {
+	BEFORE=$(tc -n "$P1" -j qdisc show; tc -n "$P2" -j qdisc show)
+	"$FALLACY" agent inventory "$TMP/k8s.yaml" -j --lease 3s --hold \
+		--put etcd-0 "delay 50ms --proto icmp" --put n2 "delay 80ms --proto icmp" \
+		>"$TMP/out" 2>"$TMP/err" &
+	HOLD=$!
+	fl_wait_until 60 bash -c "[ \"\$(grep -c '\"ok\":true' '$TMP/out')\" -eq 2 ]" ||
+		fail "puts not answered: $(cat "$TMP/out" "$TMP/err")"
+	cat "$TMP/out"
+	[ "$(jq -r 'select(.node == "n1") | .answer.target.pod' "$TMP/out")" = "$UID1" ]
+	sleep 5 # longer than the lease: renewed
+	r1=$(min_rtt 1) r2=$(min_rtt 2)
+	echo "min rtt after 5 s of a 3 s lease: etcd-0 $r1 ms, etcd-1 $r2 ms"
+	[ "$r1" -ge 45 ] && [ "$r1" -lt 75 ]
+	[ "$r2" -ge 75 ]
+	kill -TERM "$HOLD"
+	st=0
+	wait "$HOLD" || st=$?
+	echo "status $st; $(cat "$TMP/err")"
+	[ "$st" -eq 0 ]
+	undelayed 1
+	undelayed 2
+	diff <(echo "$BEFORE") <(tc -n "$P1" -j qdisc show; tc -n "$P2" -j qdisc show)
+}
+
+@test "--put: an unknown node is bad input, and a put refused on n2 resets the one already on n1" {
+	run -2 --separate-stderr "$FALLACY" agent inventory "$TMP/k8s.yaml" --put etcd-9 "delay 50ms"
+	[[ "$stderr" == *"--put etcd-9: not a node of the inventory"* ]]
+	BEFORE=$(tc -n "$P1" -j qdisc show; tc -n "$P1" -j filter show dev "pp1$$" egress)
+	run -1 --separate-stderr "$FALLACY" agent inventory "$TMP/k8s.yaml" --lease 30s \
+		--put n1 "delay 50ms --proto icmp" --put n2 "delay 50ms --bogus"
+	echo "$output"
+	echo "$stderr"
+	[[ "$output" == *"node n1 host h1 answer"*'"ok":true'*"node n2 host h1 answer"*'"ok":false'* ]]
+	# n1's put was reset at once, long before its 30 s lease
+	undelayed 1
+	diff <(echo "$BEFORE") <(tc -n "$P1" -j qdisc show; tc -n "$P1" -j filter show dev "pp1$$" egress)
+}
+
+@test "kill -9 of the controller holding --put: the faults end within their lease on each pod; cleanup leaves nothing" {
+	BEFORE=$(tc -n "$P1" -j qdisc show; tc -n "$P2" -j qdisc show)
+	"$FALLACY" agent inventory "$TMP/k8s.yaml" --lease 3s --hold \
+		--put n1 "delay 50ms --proto icmp" --put n2 "delay 50ms --proto icmp" >"$TMP/out" 2>"$TMP/err" &
+	HOLD=$!
+	fl_wait_until 60 bash -c "[ \"\$(grep -c '\"ok\":true' '$TMP/out')\" -eq 2 ]" ||
+		fail "puts not answered: $(cat "$TMP/out" "$TMP/err")"
+	[ "$(min_rtt 1)" -ge 45 ]
+	kill -9 "$HOLD"
+	fl_wait_until 30 undelayed 1
+	fl_wait_until 30 undelayed 2
+	fl_wait_until 30 bash -c "! pgrep -f -- '^$FALLACY agent --stdio' >/dev/null"
+	run -0 "$FALLACY" cleanup --all
+	diff <(echo "$BEFORE") <(tc -n "$P1" -j qdisc show; tc -n "$P2" -j qdisc show)
+	[ -z "$(ls "$FALLACY_RUN_DIR" | grep '^@' || true)" ]
+}
