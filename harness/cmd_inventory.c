@@ -328,7 +328,7 @@ int fl_cmd_agent_inventory(int argc, char **argv)
 		pr_err("%s", err.msg);
 		return FL_EXIT_USAGE;
 	}
-	if (fl_cmd_check && !inv->kubernetes) {
+	if (fl_cmd_check) { /* kubernetes: resolving would run kubectl */
 		fl_inventory_free(inv);
 		return FL_EXIT_OK;
 	}
@@ -336,10 +336,8 @@ int fl_cmd_agent_inventory(int argc, char **argv)
 	n = v ? fl_inventory_resolve(inv, a.nodes, v, &err) : -ENOMEM;
 	if (n < 0)
 		pr_err("%s", err.msg[0] ? err.msg : strerror(-n));
-	else if (!fl_cmd_check)
-		ret = a.n_put ? do_puts(&a, inv, v, n) : show(&a, inv, v, n);
 	else
-		ret = FL_EXIT_OK;
+		ret = a.n_put ? do_puts(&a, inv, v, n) : show(&a, inv, v, n);
 	free(v);
 	fl_inventory_free(inv);
 	return ret;
