@@ -122,3 +122,37 @@ call() {
 	run -2 --separate-stderr "$FALLACY" agent call --kubectl -it version
 	[[ "$stderr" == *"is not a pod name"* ]]
 }
+
+@test "the Python controller over kubectl exec: a put by pod UID is renewed past its lease, and reset when closed" {
+	cat >"$TMP/ctl.py" <<-EOF
+		import subprocess, sys, time
+		sys.path.insert(0, "$BATS_TEST_DIRNAME/../../python")
+		from fallacy.agent import Agent, AgentError
+
+		def rtt():
+		    out = subprocess.run(["ip", "netns", "exec", "$H", "ping", "-n", "-q", "-c", "2",
+		                          "-i", "0.2", "-W", "3", "198.18.241.2"],
+		                         capture_output=True, text=True).stdout
+		    return float(out.split("=")[-1].split("/")[0])
+
+		with Agent(kubectl="fallacy-agent-x7k2p", context="kind-lab", remote="$REMOTE") as a:
+		    print("put", a.put({"pod": "$UID1"}, ["delay 50ms --proto icmp"], lease="3s")["target"])
+		    time.sleep(5)
+		    print("rtt after 5 s of a 3 s lease: %.1f ms" % rtt())
+		print("rtt after close: %.1f ms" % rtt())
+		try:
+		    Agent(kubectl="-it")
+		except AgentError as e:
+		    print("refused:", e)
+	EOF
+	run -0 python3 "$TMP/ctl.py"
+	echo "$output"
+	lowest=$(printf '%s\n' "${PIDS[@]}" | sort -n | head -n 1)
+	assert_line "put {'pod': '$UID1', 'pid': $lowest}"
+	r=$(sed -n 's/^rtt after 5 s of a 3 s lease: \([0-9]*\).*/\1/p' <<<"$output")
+	c=$(sed -n 's/^rtt after close: \([0-9]*\).*/\1/p' <<<"$output")
+	[ "$r" -ge 45 ]
+	[ "$c" -lt 45 ]
+	assert_line "refused: kubectl='-it' is not a name"
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
+}
