@@ -145,6 +145,16 @@ static void test_cgroup_layouts(void **state)
 					      uid),
 			 0);
 	assert_string_equal(uid, UB);
+	/* read from inside a container's own cgroup namespace (the agent's) */
+	assert_int_equal(fl_pod_uid_of_cgroup("0::/../../kubepods-besteffort-pod" UB_
+					      ".slice/cri-containerd-2.scope\n",
+					      uid),
+			 0);
+	assert_string_equal(uid, UB);
+	/* a cgroup v1 hierarchy's line names it too */
+	assert_int_equal(fl_pod_uid_of_cgroup("4:memory:/kubepods/besteffort/pod" UA "/x\n", uid),
+			 0);
+	assert_string_equal(uid, UA);
 	/* not a pod: another word ending in pod, a short UID, no UID */
 	assert_int_equal(fl_pod_uid_of_cgroup("0::/mypod" UA "/x", uid), -ENOENT);
 	assert_int_equal(fl_pod_uid_of_cgroup("0::/kubepods/pod0b2c4e6a-1111/x", uid), -ENOENT);
