@@ -276,39 +276,32 @@ static int event_from_json(const struct fl_ynode *m, struct fl_run_data *rd)
 	return push((void **)&rd->spans, &rd->n_spans, sizeof(s), &s);
 }
 
+struct lines {
+	bool ops;
+	struct fl_run_data *rd;
+};
+
+static int one_line(void *arg, const struct fl_ydoc *d, struct fl_err *err)
+{
+	struct lines *l = arg;
+	struct fl_op op;
+	int ret;
+
+	if (l->ops && !(ret = op_from_json(d->root, &op)))
+		ret = push((void **)&l->rd->ops, &l->rd->n_ops, sizeof(op), &op);
+	else if (!l->ops)
+		ret = event_from_json(d->root, l->rd);
+	if (ret == -EINVAL)
+		fl_yerr(err, d, d->root, "missing or bad fields in this %s line",
+			l->ops ? "operation" : "event");
+	return ret;
+}
+
 static int load_lines(const char *file, bool ops, struct fl_run_data *rd, struct fl_err *err)
 {
-	FILE *f = fopen(file, "r");
-	char *line = NULL, where[600];
-	size_t cap = 0, lineno = 0;
-	int ret = 0;
+	struct lines l = { ops, rd };
 
-	if (!f) {
-		fl_err_set(err, "%s: %s", file, strerror(errno));
-		return -errno;
-	}
-	while (!ret && getline(&line, &cap, f) > 0) {
-		struct fl_ydoc *d = NULL;
-		struct fl_op op;
-
-		snprintf(where, sizeof(where), "%s:%zu", file, ++lineno);
-		if (line[0] == '\n')
-			continue;
-		ret = fl_yaml_load(where, line, &d, err);
-		if (!ret && (!d->root || d->root->type != FL_Y_MAP))
-			ret = fl_yerr(err, d, d->root, "not a JSON object");
-		if (!ret && ops && !(ret = op_from_json(d->root, &op)))
-			ret = push((void **)&rd->ops, &rd->n_ops, sizeof(op), &op);
-		else if (!ret && !ops)
-			ret = event_from_json(d->root, rd);
-		if (ret == -EINVAL && d)
-			fl_yerr(err, d, d->root, "missing or bad fields in this %s line",
-				ops ? "operation" : "event");
-		fl_yaml_free(d);
-	}
-	free(line);
-	fclose(f);
-	return ret;
+	return fl_jsonl_each(file, one_line, &l, err);
 }
 
 int fl_run_data_load(const char *ops_file, const char *events_file, struct fl_run_data *rd,

@@ -87,40 +87,25 @@ static int cmp_sample(const void *a, const void *b)
 	return x->mono_ns < y->mono_ns ? -1 : x->mono_ns > y->mono_ns;
 }
 
+static int one_sample(void *arg, const struct fl_ydoc *d, struct fl_err *err)
+{
+	struct fl_run_data *rd = arg;
+	struct fl_sample s, *v;
+
+	if (sample_from(d->root, &s))
+		return fl_yerr(err, d, d->root, "not a counters sample");
+	v = realloc(rd->samples, (rd->n_samples + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rd->samples = v;
+	v[rd->n_samples++] = s;
+	return 0;
+}
+
 int fl_samples_load(const char *file, struct fl_run_data *rd, struct fl_err *err)
 {
-	FILE *f = fopen(file, "re");
-	char *line = NULL, where[600];
-	size_t cap = 0, lineno = 0;
-	int ret = 0;
+	int ret = fl_jsonl_each(file, one_sample, rd, err);
 
-	if (!f) {
-		fl_err_set(err, "%s: %s", file, strerror(errno));
-		return -errno;
-	}
-	while (!ret && getline(&line, &cap, f) > 0) {
-		struct fl_ydoc *d = NULL;
-		struct fl_sample s, *v;
-
-		snprintf(where, sizeof(where), "%s:%zu", file, ++lineno);
-		if (line[0] == '\n')
-			continue;
-		ret = fl_yaml_load(where, line, &d, err);
-		if (!ret && (!d->root || d->root->type != FL_Y_MAP || sample_from(d->root, &s)))
-			ret = fl_yerr(err, d, d ? d->root : NULL, "not a counters sample");
-		fl_yaml_free(d);
-		if (ret)
-			break;
-		v = realloc(rd->samples, (rd->n_samples + 1) * sizeof(*v));
-		if (!v) {
-			ret = -ENOMEM;
-			break;
-		}
-		rd->samples = v;
-		v[rd->n_samples++] = s;
-	}
-	free(line);
-	fclose(f);
 	if (rd->n_samples)
 		qsort(rd->samples, rd->n_samples, sizeof(rd->samples[0]), cmp_sample);
 	return ret;

@@ -38,6 +38,38 @@ static void ynode_free(struct fl_ynode *n)
 	free(n);
 }
 
+int fl_jsonl_each(const char *file,
+		  int (*fn)(void *arg, const struct fl_ydoc *d, struct fl_err *err), void *arg,
+		  struct fl_err *err)
+{
+	FILE *f = fopen(file, "re");
+	char *line = NULL, where[600];
+	size_t cap = 0, lineno = 0;
+	int ret = 0;
+
+	if (!f) {
+		ret = -errno;
+		fl_err_set(err, "%s: %s", file, strerror(errno));
+		return ret;
+	}
+	while (!ret && getline(&line, &cap, f) > 0) {
+		struct fl_ydoc *d = NULL;
+
+		snprintf(where, sizeof(where), "%s:%zu", file, ++lineno);
+		if (line[0] == '\n')
+			continue;
+		ret = fl_yaml_load(where, line, &d, err);
+		if (!ret && (!d->root || d->root->type != FL_Y_MAP))
+			ret = fl_yerr(err, d, d->root, "not a JSON object");
+		if (!ret)
+			ret = fn(arg, d, err);
+		fl_yaml_free(d);
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
 void fl_yaml_free(struct fl_ydoc *doc)
 {
 	if (!doc)

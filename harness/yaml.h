@@ -38,6 +38,15 @@ struct fl_ydoc {
 int fl_yaml_load(const char *file, const char *text, struct fl_ydoc **out, struct fl_err *err);
 void fl_yaml_free(struct fl_ydoc *doc);
 
+/* A JSON-lines file (ops.jsonl, events.jsonl, samples): each non-empty
+ * line parsed as "FILE:LINE" and handed to fn as a document whose root is
+ * an object (anything else: an error at that line). Stops at the first
+ * error (fn's or the parser's, err filled) and returns it; -errno when
+ * FILE cannot be read. */
+int fl_jsonl_each(const char *file,
+		  int (*fn)(void *arg, const struct fl_ydoc *d, struct fl_err *err), void *arg,
+		  struct fl_err *err);
+
 /* Set err to "FILE:LINE:COL: message" at node n; returns -EINVAL. */
 int fl_yerr(struct fl_err *err, const struct fl_ydoc *doc, const struct fl_ynode *n,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -3,15 +3,7 @@
 # fallacy run: scenarios against real targets in labs, results folders,
 # JUnit, exit statuses, crash safety.
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 # no_process PATTERN: no process's command line matches PATTERN (pgrep -f)
 no_process() {

@@ -7,15 +7,7 @@
 # operation of unknown outcome; `fallacy check linearizable` reads the file
 # as it is.
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 # What the history holds, per f and type, for the test's output.
 history_counts() {

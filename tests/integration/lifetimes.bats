@@ -5,15 +5,7 @@
 # timestamps); a seeded schedule writes out the same steps for the same
 # seed, other steps for another, and its resolved scenario replays them.
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 @test "duration: on a partition, a fault and a pause: each healed within 100 ms of its end (events and ping agree)" {
 	fl_require_root

@@ -5,15 +5,7 @@
 # the run's own ops.jsonl and events.jsonl. Asserts what happened, not how
 # fast: n2 and n3 lose their server for 3 s, whatever the machine's load.
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 # Down buckets of NODE ("" = all) whose first instant is in [A, B), from
 # ops.jsonl as fl_avail_time counts them: 100 ms buckets from the start.

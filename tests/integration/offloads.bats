@@ -12,15 +12,11 @@ bats_require_minimum_version 1.5.0
 load test_helper/common
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || return 0
-	LAB=$(fl_lab_name of)
-	export LAB
-	"$FALLACY" lab up "$LAB" --nodes 3 >/dev/null
+	fl_file_lab of --nodes 3
 }
 
 teardown_file() {
-	[ "$(id -u)" -eq 0 ] || return 0
-	"$FALLACY" lab down "$LAB" >/dev/null 2>&1 || true
+	fl_file_lab_down
 }
 
 setup() {

@@ -6,15 +6,7 @@
 # a start skipped at the cap is a failed operation, recorded as such;
 # availability per operation and per time in summary.json and the report.
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 @test "a client cut off for 4 s, probed every 100 ms with a 1 s timeout, counts at least 35 failed operations" {
 	fl_require_root

@@ -5,15 +5,7 @@
 # (/proc/PID/stat, ps) and by the target's operations; counted in the
 # summary; a kill -9 of the run leaves nothing that cleanup does not remove.
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 # Wait up to $3 seconds for event $2 (with optional jq condition $4) in
 # events file $1; print its line.

@@ -5,15 +5,7 @@
 # recorded in events.jsonl; `leader` following a real etcd leader change;
 # --nodes; bad input exiting 2 with file:line:col and creating nothing.
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 # Everything a run on lab $1 could have made: its namespaces and the state
 # folder (other namespaces belong to tests running at the same time).

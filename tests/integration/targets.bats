@@ -6,15 +6,7 @@
 # what the guide says (kv-converges fails its agreement check against
 # http-kv, primary-cut fails Postgres's writes during the cut).
 load test_helper/common
-
-setup() {
-	cd "$BATS_TEST_DIRNAME/../.."
-	OUT="$BATS_TEST_TMPDIR/results"
-}
-
-teardown() {
-	fl_cleanup_all
-}
+load test_helper/runs
 
 # The checks of results folder $1 that failed, with what they measured.
 failed_checks() {

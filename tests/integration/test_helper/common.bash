@@ -34,6 +34,22 @@ fl_require_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 }
 
+# One lab for a whole file, in setup_file: fl_file_lab PREFIX [lab up
+# ARGS...] brings it up as $LAB (exported to the tests); fl_file_lab_down
+# in teardown_file. Without root both do nothing (the tests skip).
+fl_file_lab() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	LAB=$(fl_lab_name "$1")
+	export LAB
+	shift
+	"$FALLACY" lab up "$LAB" "$@" >/dev/null
+}
+
+fl_file_lab_down() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	"$FALLACY" lab down "$LAB" >/dev/null 2>&1 || true
+}
+
 # Remove every lab and session this run recorded (safe: run-private dir).
 fl_cleanup_all() {
 	"$FALLACY" cleanup --all >/dev/null 2>&1 || true
