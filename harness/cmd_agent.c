@@ -387,14 +387,16 @@ static int do_call(int argc, char **argv)
 		pr_err("agent call: JSON must be one object on one line: {\"target\": ...}");
 		return FL_EXIT_USAGE;
 	}
-	if (fl_cmd_check) {
-		free(req);
-		return FL_EXIT_OK;
-	}
 	q.k.remote = q.remote;
+	/* made (its host or pod checked) before --check returns; started by open */
 	ret = q.local ? fl_carrier_local(&c) :
 	      q.ssh   ? fl_carrier_ssh(q.ssh, q.opts, q.remote, &c) :
 			fl_carrier_kubectl(&q.k, &c);
+	if (!ret && fl_cmd_check) {
+		free(req);
+		fl_carrier_close(c);
+		return FL_EXIT_OK;
+	}
 	if (!ret && (ret = fl_carrier_open(c)))
 		pr_err("agent call: %s: %s", c->what, strerror(-ret));
 	if (ret) {
