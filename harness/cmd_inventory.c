@@ -5,6 +5,7 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <time.h>
 #include <stdlib.h>
@@ -12,18 +13,20 @@
 
 #include "agents.h"
 #include "carrier.h"
+#include "find.h"
 #include "inventory.h"
 #include "json.h"
 #include "log.h"
 #include "parse.h"
 #include "supervisor/session.h"
+#include "target.h"
 #include "yaml.h"
 
 /* --put NODE FAULT given at most */
 #define MAX_PUTS 128
 
 struct inv_args {
-	const char *file;
+	const char *file, *target;
 	int nodes;
 	bool check, json, hold;
 	const char *put_node[MAX_PUTS];
@@ -42,6 +45,8 @@ static int parse(int argc, char **argv, struct inv_args *a)
 			a->check = true;
 		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			a->json = true;
+		} else if (!strcmp(argv[i], "--target") && i + 1 < argc) {
+			a->target = argv[++i];
 		} else if (!strcmp(argv[i], "--hold")) {
 			a->hold = true;
 		} else if (!strcmp(argv[i], "--put") && i + 2 < argc && a->n_put < MAX_PUTS) {
@@ -145,6 +150,8 @@ static void put_node(struct fl_out *o, const struct fl_inventory *inv, const str
 
 	fl_out_str(o, "node", n->node);
 	fl_out_str(o, "host", n->host);
+	if (n->role)
+		fl_out_str(o, "role", n->role);
 	if (n->pod[0])
 		fl_out_str(o, "pod", n->pod);
 	if (o->json)
@@ -314,12 +321,33 @@ static int do_puts(const struct inv_args *a, const struct fl_inventory *inv,
 	return st ? FL_EXIT_USAGE : FL_EXIT_OK;
 }
 
+/* --target: the target file's node names and roles for nodes nodes. */
+static int plan_of(const struct inv_args *a, const struct fl_inventory *inv, struct fl_sut **t,
+		   struct fl_tplan *p, struct fl_err *err)
+{
+	char path[PATH_MAX];
+	int n = a->nodes ? a->nodes : inv->kubernetes ? 0 : inv->n, ret;
+
+	if (!n) {
+		fl_err_set(err, "--target with a kubernetes inventory: give --nodes N too");
+		return -EINVAL;
+	}
+	ret = fl_find_file(FL_FIND_TARGET, a->target, path, sizeof(path), err);
+	if (!ret)
+		ret = fl_sut_load(path, NULL, t, err);
+	if (!ret)
+		ret = fl_sut_plan(*t, (size_t)n, p, err); /* its roles point into *t */
+	return ret;
+}
+
 int fl_cmd_agent_inventory(int argc, char **argv)
 {
 	struct inv_args a = { 0 };
 	struct fl_inventory *inv = NULL;
 	struct fl_inv_node *v = NULL;
 	struct fl_err err = { "" };
+	struct fl_sut *t = NULL;
+	struct fl_tplan plan = { 0 };
 	int n, ret = FL_EXIT_USAGE;
 
 	if (parse(argc, argv, &a))
@@ -333,12 +361,22 @@ int fl_cmd_agent_inventory(int argc, char **argv)
 		return FL_EXIT_OK;
 	}
 	v = calloc(FL_INV_MAX, sizeof(*v));
-	n = v ? fl_inventory_resolve(inv, a.nodes, v, &err) : -ENOMEM;
+	if (v && a.target && plan_of(&a, inv, &t, &plan, &err)) {
+		pr_err("%s", err.msg);
+		goto out;
+	}
+	n = v ? fl_inventory_resolve(inv, a.target ? (int)plan.n : a.nodes,
+				     a.target ? plan.roles : NULL, v, &err) :
+		-ENOMEM;
+	for (int k = 0; a.target && k < n; k++) /* the target's names for its nodes */
+		snprintf(v[k].node, sizeof(v[k].node), "%s", plan.names[k]);
 	if (n < 0)
 		pr_err("%s", err.msg[0] ? err.msg : strerror(-n));
 	else
 		ret = a.n_put ? do_puts(&a, inv, v, n) : show(&a, inv, v, n);
+out:
 	free(v);
+	fl_sut_free(t);
 	fl_inventory_free(inv);
 	return ret;
 }

@@ -25,6 +25,7 @@ void fl_inventory_free(struct fl_inventory *inv)
 		free(h->ssh);
 		free(h->remote);
 		free(h->target);
+		free(h->role);
 		for (int k = 0; h->opts && h->opts[k]; k++)
 			if (k % 2)
 				free(h->opts[k]);
@@ -150,8 +151,9 @@ static int read_node(const struct fl_ydoc *d, const struct fl_ynode *m, struct f
 static int read_host(const struct fl_ydoc *d, const struct fl_ynode *m, struct fl_inv_host *h,
 		     struct fl_err *err)
 {
-	static const char *const keys[] = { "name",  "ssh", "local", "ssh_options", "remote",
-					    "netns", "pid", "pod",   "node",	    NULL };
+	static const char *const keys[] = { "name",   "ssh",   "local", "ssh_options",
+					    "remote", "netns", "pid",	"pod",
+					    "node",   "role",  NULL };
 	const struct fl_ynode *local;
 	const char *remote = NULL;
 
@@ -159,8 +161,12 @@ static int read_host(const struct fl_ydoc *d, const struct fl_ynode *m, struct f
 	if (fl_yexpect(d, m, FL_Y_MAP, "a host", err) || fl_ycheck_keys(d, m, "a host", keys, err))
 		return -EINVAL;
 	if (get_word(d, m, "name", true, 63, &h->name, err) ||
-	    get_word(d, m, "ssh", false, 255, &h->ssh, err))
+	    get_word(d, m, "ssh", false, 255, &h->ssh, err) ||
+	    get_word(d, m, "role", false, 16, &h->role, err))
 		return -EINVAL;
+	if (h->role && fl_ymap_get(m, "node"))
+		return fl_yerr(err, d, fl_ymap_get(m, "role"), "host %s: node or role, not both",
+			       h->name);
 	if (!name_ok(h->name, 63))
 		return fl_yerr(err, d, fl_ymap_get(m, "name"),
 			       "name: letters, digits, '.', '_', '-'");
@@ -267,16 +273,10 @@ out:
 	return ret;
 }
 
-int fl_inventory_map(const struct fl_inventory *inv, int nodes, struct fl_inv_node *out,
-		     struct fl_err *err)
+/* `node: nK` pins into at[]. */
+static int map_pinned(const struct fl_inventory *inv, int nodes, const struct fl_inv_host **at,
+		      struct fl_err *err)
 {
-	const struct fl_inv_host *at[FL_INV_MAX] = { NULL };
-	int next = 0;
-
-	if (inv->kubernetes || nodes < 0 || nodes > FL_INV_MAX)
-		return -EINVAL;
-	if (!nodes)
-		nodes = inv->n;
 	for (int i = 0; i < inv->n; i++) {
 		const struct fl_inv_host *h = &inv->host[i];
 
@@ -294,12 +294,56 @@ int fl_inventory_map(const struct fl_inventory *inv, int nodes, struct fl_inv_no
 		}
 		at[h->node - 1] = h;
 	}
+	return 0;
+}
+
+/* `role: R` to the first free node of role R. */
+static int map_roles(const struct fl_inventory *inv, int nodes, const char *const *roles,
+		     const struct fl_inv_host **at, struct fl_err *err)
+{
+	for (int i = 0; i < inv->n; i++) {
+		const struct fl_inv_host *h = &inv->host[i];
+		int k;
+
+		if (!h->role)
+			continue;
+		if (!roles) {
+			fl_err_set(err,
+				   "%s:%d: host %s: role %s, but no target says which node has "
+				   "which role (--target FILE)",
+				   inv->file, h->line, h->name, h->role);
+			return -EINVAL;
+		}
+		for (k = 0; k < nodes && (at[k] || !roles[k] || strcmp(roles[k], h->role)); k++)
+			;
+		if (k == nodes) {
+			fl_err_set(err, "%s:%d: host %s: no node of role %s is left for it",
+				   inv->file, h->line, h->name, h->role);
+			return -EINVAL;
+		}
+		at[k] = h;
+	}
+	return 0;
+}
+
+int fl_inventory_map(const struct fl_inventory *inv, int nodes, const char *const *roles,
+		     struct fl_inv_node *out, struct fl_err *err)
+{
+	const struct fl_inv_host *at[FL_INV_MAX] = { NULL };
+	int next = 0;
+
+	if (inv->kubernetes || nodes < 0 || nodes > FL_INV_MAX)
+		return -EINVAL;
+	if (!nodes)
+		nodes = inv->n;
+	if (map_pinned(inv, nodes, at, err) || map_roles(inv, nodes, roles, at, err))
+		return -EINVAL;
 	for (int i = 0; i < inv->n; i++) {
 		const struct fl_inv_host *h = &inv->host[i];
 
-		while (!h->node && next < nodes && at[next])
+		while (!h->node && !h->role && next < nodes && at[next])
 			next++;
-		if (!h->node && next < nodes)
+		if (!h->node && !h->role && next < nodes)
 			at[next++] = h;
 	}
 	for (int k = 0; k < nodes; k++) {
@@ -318,6 +362,7 @@ int fl_inventory_map(const struct fl_inventory *inv, int nodes, struct fl_inv_no
 		snprintf(n->target, sizeof(n->target), "%s", at[k]->target);
 		n->via = at[k]->via;
 		n->h = at[k];
+		n->role = roles ? roles[k] : NULL;
 	}
 	return nodes;
 }

@@ -36,7 +36,8 @@ struct fl_inv_host {
 	char **opts; /* "-o", OPT, ... NULL-terminated (or NULL) */
 	char *remote; /* the agent's command, or NULL */
 	char *target; /* the agent's target, JSON: {"netns":"db"} */
-	int node; /* 1-based: `node: n2`; 0 by ordinal */
+	int node; /* 1-based: `node: n2`; 0 by role or ordinal */
+	char *role; /* `role: primary`: a node of the target's with that role */
 	int line; /* where it is written */
 };
 
@@ -59,6 +60,7 @@ struct fl_inv_node {
 	char pod[256]; /* kubernetes: the pod */
 	char agent[256]; /* kubernetes: the agent pod on its node */
 	char target[320]; /* the target for the agent, JSON */
+	const char *role; /* the target's role of the node, or NULL */
 	enum fl_inv_via via;
 	const struct fl_inv_host *h; /* hosts: its entry */
 };
@@ -70,10 +72,12 @@ int fl_inventory_load(const char *file, const char *text, struct fl_inventory **
 void fl_inventory_free(struct fl_inventory *inv);
 
 /* hosts: scenario nodes n1..nodes (0: as many as hosts) to hosts, a host
- * with `node: nK` at K, the others in their order. The number mapped, or
- * -EINVAL with a message at the inventory's line. */
-int fl_inventory_map(const struct fl_inventory *inv, int nodes, struct fl_inv_node *out,
-		     struct fl_err *err);
+ * with `node: nK` at K, one with `role: R` at the first free node whose
+ * role (roles[i], the target's; roles NULL: none known) is R, the others
+ * in their order. The number mapped, or -EINVAL with a message at the
+ * inventory's line. */
+int fl_inventory_map(const struct fl_inventory *inv, int nodes, const char *const *roles,
+		     struct fl_inv_node *out, struct fl_err *err);
 /* kubernetes: nodes n1.. to the pods of `kubectl get pods -o json` text
  * pods (Running ones, by name, numbers compared as numbers), each with
  * the agent pod of its node from agents (the same, for the DaemonSet's
@@ -81,8 +85,8 @@ int fl_inventory_map(const struct fl_inventory *inv, int nodes, struct fl_inv_no
 int fl_inventory_pods(const struct fl_inventory *inv, const char *pods, const char *agents,
 		      int nodes, struct fl_inv_node *out, struct fl_err *err);
 /* Either: hosts mapped, or the pods listed with kubectl and mapped. */
-int fl_inventory_resolve(const struct fl_inventory *inv, int nodes, struct fl_inv_node *out,
-			 struct fl_err *err);
+int fl_inventory_resolve(const struct fl_inventory *inv, int nodes, const char *const *roles,
+			 struct fl_inv_node *out, struct fl_err *err);
 /* The carrier to node n's agent (not open). */
 int fl_inventory_carrier(const struct fl_inventory *inv, const struct fl_inv_node *n,
 			 struct fl_carrier **out);

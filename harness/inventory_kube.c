@@ -203,14 +203,14 @@ static int kubectl_get(const struct fl_inventory *inv, const char *ns, const cha
 	return 0;
 }
 
-int fl_inventory_resolve(const struct fl_inventory *inv, int nodes, struct fl_inv_node *out,
-			 struct fl_err *err)
+int fl_inventory_resolve(const struct fl_inventory *inv, int nodes, const char *const *roles,
+			 struct fl_inv_node *out, struct fl_err *err)
 {
 	char *pods = NULL, *agents = NULL;
 	int ret;
 
 	if (!inv->kubernetes)
-		return fl_inventory_map(inv, nodes, out, err);
+		return fl_inventory_map(inv, nodes, roles, out, err);
 	ret = kubectl_get(inv, inv->k8s.ns, inv->k8s.selector, &pods, err);
 	if (!ret)
 		ret = kubectl_get(inv, inv->k8s.agent_ns ? inv->k8s.agent_ns : FL_KUBECTL_NAMESPACE,
@@ -219,6 +219,8 @@ int fl_inventory_resolve(const struct fl_inventory *inv, int nodes, struct fl_in
 				  &agents, err);
 	if (!ret)
 		ret = fl_inventory_pods(inv, pods, agents, nodes, out, err);
+	for (int k = 0; roles && k < ret; k++) /* pods: by ordinal */
+		out[k].role = roles[k];
 	free(pods);
 	free(agents);
 	return ret;

@@ -26,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fl_inventory *k8s;
 	static struct fl_inv_node v[FL_INV_MAX];
+	static const char *const roles[] = { "primary", "replica", "replica" };
 	char *s = fuzz_string(data, size);
 	struct fl_inventory *inv = NULL;
 	struct fl_err err;
@@ -36,10 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!fl_inventory_load("inventory.yaml", s, &inv, &err)) {
 		if (!inv->kubernetes) {
-			n = fl_inventory_map(inv, 0, v, &err);
+			n = fl_inventory_map(inv, 0, NULL, v, &err);
 			FUZZ_ASSERT(n == inv->n || n < 0, "mapped %d of %d hosts", n, inv->n);
 			check_nodes(v, n);
-			check_nodes(v, fl_inventory_map(inv, 3, v, &err));
+			check_nodes(v, fl_inventory_map(inv, 3, NULL, v, &err));
+			check_nodes(v, fl_inventory_map(inv, 3, roles, v, &err));
 		}
 		fl_inventory_free(inv);
 	}

@@ -147,3 +147,17 @@ teardown() {
 	diff <(echo "$BEFORE") <(tc -n "$P1" -j qdisc show; tc -n "$P2" -j qdisc show)
 	[ -z "$(ls "$FALLACY_RUN_DIR" | grep '^@' || true)" ]
 }
+
+@test "--target: nodes take the target's names and roles, and a host's role: picks a node of that role" {
+	cat >"$TMP/roles.yaml" <<-EOF2
+		hosts:
+		  - {name: a, local: true, netns: $P1}
+		  - {name: b, local: true, netns: $P2, role: primary}
+	EOF2
+	run -0 --separate-stderr "$FALLACY" agent inventory "$TMP/roles.yaml" --target redis --check -j
+	echo "$output"
+	[ "$(jq -c '[.nodes[] | [.node, .host, .role, .check]]' <<<"$output")" = \
+		'[["n1","b","primary","ok"],["n2","a","replica","ok"]]' ]
+	run -2 --separate-stderr "$FALLACY" agent inventory "$TMP/roles.yaml"
+	[[ "$stderr" == *"host b: role primary, but no target says which node has which role (--target FILE)"* ]]
+}

@@ -44,7 +44,7 @@ static void test_hosts_map(void **state)
 	assert_string_equal(inv->host[1].opts[1], "Port=2222");
 	assert_string_equal(inv->host[1].opts[3], "IdentityFile=/k");
 	assert_null(inv->host[1].opts[4]);
-	assert_int_equal(fl_inventory_map(inv, 0, v, &err), 3);
+	assert_int_equal(fl_inventory_map(inv, 0, NULL, v, &err), 3);
 	/* h2 pinned at n1; h1 and h3 fill n2 and n3 in their order */
 	assert_string_equal(v[0].host, "h2");
 	assert_string_equal(v[0].target, "{\"pid\":4242}");
@@ -52,9 +52,9 @@ static void test_hosts_map(void **state)
 	assert_string_equal(v[1].target, "{\"netns\":\"db\"}");
 	assert_int_equal(v[1].via, FL_INV_LOCAL);
 	assert_string_equal(v[2].target, "{\"pod\":\"" UA "\"}");
-	assert_int_equal(fl_inventory_map(inv, 2, v, &err), 2);
+	assert_int_equal(fl_inventory_map(inv, 2, NULL, v, &err), 2);
 	assert_string_equal(v[1].host, "h1");
-	assert_int_equal(fl_inventory_map(inv, 4, v, &err), -EINVAL);
+	assert_int_equal(fl_inventory_map(inv, 4, NULL, v, &err), -EINVAL);
 	assert_string_equal(err.msg, "inv.yaml: no host for node n4: the scenario has 4 nodes, "
 				     "the inventory 3 hosts");
 	fl_inventory_free(inv);
@@ -73,10 +73,48 @@ static void test_pinned_nodes(void **state)
 					   "  - {name: b, local: true, netns: y, node: n3}\n",
 					   &inv, &err),
 			 0);
-	assert_int_equal(fl_inventory_map(inv, 3, v, &err), -EINVAL);
+	assert_int_equal(fl_inventory_map(inv, 3, NULL, v, &err), -EINVAL);
 	assert_string_equal(err.msg, "i.yaml:3: host b: node n3 is host a already");
-	assert_int_equal(fl_inventory_map(inv, 2, v, &err), -EINVAL);
+	assert_int_equal(fl_inventory_map(inv, 2, NULL, v, &err), -EINVAL);
 	assert_string_equal(err.msg, "i.yaml:2: host a: node n3, but the scenario has 2 nodes");
+	fl_inventory_free(inv);
+}
+
+static void test_roles(void **state)
+{
+	const char *roles[] = { "primary", "replica", "replica" };
+	struct fl_inv_node v[FL_INV_MAX];
+	struct fl_err err = { "" };
+	struct fl_inventory *inv;
+
+	(void)state;
+	assert_int_equal(fl_inventory_load("r.yaml",
+					   "hosts:\n"
+					   "  - {name: a, local: true, netns: x, role: replica}\n"
+					   "  - {name: b, local: true, netns: y}\n"
+					   "  - {name: c, local: true, netns: z, role: primary}\n",
+					   &inv, &err),
+			 0);
+	/* roles first (c is the primary n1, a the first replica n2), b by order */
+	assert_int_equal(fl_inventory_map(inv, 3, roles, v, &err), 3);
+	assert_string_equal(v[0].host, "c");
+	assert_string_equal(v[0].role, "primary");
+	assert_string_equal(v[1].host, "a");
+	assert_string_equal(v[2].host, "b");
+	assert_string_equal(v[2].role, "replica");
+	/* no target: nobody knows the roles */
+	assert_int_equal(fl_inventory_map(inv, 3, NULL, v, &err), -EINVAL);
+	assert_string_equal(err.msg, "r.yaml:2: host a: role replica, but no target says which "
+				     "node has which role (--target FILE)");
+	fl_inventory_free(inv);
+	assert_int_equal(fl_inventory_load("r.yaml",
+					   "hosts:\n"
+					   "  - {name: a, local: true, netns: x, role: primary}\n"
+					   "  - {name: b, local: true, netns: y, role: primary}\n",
+					   &inv, &err),
+			 0);
+	assert_int_equal(fl_inventory_map(inv, 2, roles, v, &err), -EINVAL);
+	assert_string_equal(err.msg, "r.yaml:3: host b: no node of role primary is left for it");
 	fl_inventory_free(inv);
 }
 
@@ -116,6 +154,8 @@ static void test_refusals(void **state)
 		"node: a scenario node, n1 to n64");
 	refused("hosts:\n  - {name: h1, local: true, netns: a, remote: x}\n",
 		"remote and ssh_options are for ssh");
+	refused("hosts:\n  - {name: h1, local: true, netns: a, node: n1, role: primary}\n",
+		"host h1: node or role, not both");
 	refused("kubernetes: {selector: app=etcd}\n", "namespace");
 	refused("kubernetes: {namespace: DB, selector: app=etcd}\n",
 		"inv.yaml:1:25: namespace: a Kubernetes namespace name");
@@ -187,7 +227,7 @@ static void test_carriers(void **state)
 
 	(void)state;
 	assert_int_equal(fl_inventory_load("inv.yaml", hosts, &inv, &err), 0);
-	assert_int_equal(fl_inventory_map(inv, 3, v, &err), 3);
+	assert_int_equal(fl_inventory_map(inv, 3, NULL, v, &err), 3);
 	assert_int_equal(fl_inventory_carrier(inv, &v[0], &c), 0);
 	assert_string_equal(c->ops->name, "ssh");
 	assert_string_equal(c->argv[4], "-o");
@@ -209,7 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hosts_map), cmocka_unit_test(test_pinned_nodes),
 		cmocka_unit_test(test_refusals),  cmocka_unit_test(test_pods),
-		cmocka_unit_test(test_carriers),
+		cmocka_unit_test(test_carriers),  cmocka_unit_test(test_roles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
