@@ -37,6 +37,7 @@ void fl_inventory_free(struct fl_inventory *inv)
 	free(inv->k8s.agent_ns);
 	free(inv->k8s.agent_selector);
 	free(inv->k8s.remote);
+	free(inv->k8s.role_label);
 	free(inv->file);
 	free(inv);
 }
@@ -208,8 +209,8 @@ static int read_hosts(const struct fl_ydoc *d, const struct fl_ynode *s, struct 
 static int read_k8s(const struct fl_ydoc *d, const struct fl_ynode *m, struct fl_inventory *inv,
 		    struct fl_err *err)
 {
-	static const char *const keys[] = { "namespace",      "selector", "context", "agents",
-					    "agent_selector", "remote",	  NULL };
+	static const char *const keys[] = { "namespace",      "selector", "context",	"agents",
+					    "agent_selector", "remote",	  "role_label", NULL };
 	const char *remote = NULL;
 
 	inv->kubernetes = true;
@@ -220,6 +221,7 @@ static int read_k8s(const struct fl_ydoc *d, const struct fl_ynode *m, struct fl
 	    get_word(d, m, "context", false, 256, &inv->k8s.context, err) ||
 	    get_word(d, m, "agents", false, 63, &inv->k8s.agent_ns, err) ||
 	    get_word(d, m, "agent_selector", false, 1024, &inv->k8s.agent_selector, err) ||
+	    get_word(d, m, "role_label", false, 317, &inv->k8s.role_label, err) ||
 	    fl_yget_str(d, m, "remote", false, &remote, err) || fl_ydup(&inv->k8s.remote, remote))
 		return -EINVAL;
 	if (!fl_k8s_name_ok(inv->k8s.ns, 63) || strchr(inv->k8s.ns, '.'))

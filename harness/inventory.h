@@ -50,6 +50,7 @@ struct fl_inventory {
 		char *ns, *selector, *context; /* the pods under test */
 		char *agent_ns, *agent_selector; /* the agents' DaemonSet */
 		char *remote;
+		char *role_label; /* a pod's role: the value of this label */
 	} k8s;
 };
 
@@ -81,9 +82,12 @@ int fl_inventory_map(const struct fl_inventory *inv, int nodes, const char *cons
 /* kubernetes: nodes n1.. to the pods of `kubectl get pods -o json` text
  * pods (Running ones, by name, numbers compared as numbers), each with
  * the agent pod of its node from agents (the same, for the DaemonSet's
- * pods). The number mapped, or -EINVAL with a message. */
+ * pods). With role_label, a node of role roles[k] takes the first pod
+ * left whose label has that value, the others by name. The number
+ * mapped, or -EINVAL with a message. */
 int fl_inventory_pods(const struct fl_inventory *inv, const char *pods, const char *agents,
-		      int nodes, struct fl_inv_node *out, struct fl_err *err);
+		      int nodes, const char *const *roles, struct fl_inv_node *out,
+		      struct fl_err *err);
 /* Either: hosts mapped, or the pods listed with kubectl and mapped. */
 int fl_inventory_resolve(const struct fl_inventory *inv, int nodes, const char *const *roles,
 			 struct fl_inv_node *out, struct fl_err *err);

@@ -22,7 +22,8 @@
 #define KUBECTL_OUT_MAX (64u << 20)
 
 struct kpod {
-	const char *name, *uid, *node;
+	const char *name, *uid, *node, *role;
+	bool used;
 };
 
 static const char *path_text(const struct fl_ynode *n, const char *a, const char *b)
@@ -60,8 +61,8 @@ static int by_name(const void *x, const void *y)
 }
 
 /* The Running pods with a node in the List text: up to max into v. */
-static int list_pods(const char *what, const char *text, struct fl_ydoc **d, struct kpod *v,
-		     int max, struct fl_err *err)
+static int list_pods(const char *what, const char *text, const char *label, struct fl_ydoc **d,
+		     struct kpod *v, int max, struct fl_err *err)
 {
 	const struct fl_ynode *items;
 	int n = 0;
@@ -77,9 +78,11 @@ static int list_pods(const char *what, const char *text, struct fl_ydoc **d, str
 	for (size_t i = 0; i < items->n && n < max; i++) {
 		const struct fl_ynode *p = items->items[i];
 		const char *phase = path_text(p, "status", "phase");
-		struct kpod k = { path_text(p, "metadata", "name"), path_text(p, "metadata", "uid"),
-				  path_text(p, "spec", "nodeName") };
+		struct kpod k = { .name = path_text(p, "metadata", "name"),
+				  .uid = path_text(p, "metadata", "uid"),
+				  .node = path_text(p, "spec", "nodeName") };
 
+		k.role = label ? path_text(fl_ymap_get(p, "metadata"), "labels", label) : NULL;
 		if (k.name && k.uid && k.node && (!phase || !strcmp(phase, "Running")))
 			v[n++] = k;
 	}
@@ -87,8 +90,8 @@ static int list_pods(const char *what, const char *text, struct fl_ydoc **d, str
 	return n;
 }
 
-static int map_pod(const struct kpod *p, const struct kpod *ag, int n_ag, struct fl_inv_node *o,
-		   int k, struct fl_err *err)
+static int map_pod(const struct kpod *p, const struct kpod *ag, int n_ag, const char *const *roles,
+		   struct fl_inv_node *o, int k, struct fl_err *err)
 {
 	char uid[FL_POD_UID_LEN + 1];
 	int a;
@@ -113,22 +116,64 @@ static int map_pod(const struct kpod *p, const struct kpod *ag, int n_ag, struct
 	snprintf(o->agent, sizeof(o->agent), "%s", ag[a].name);
 	snprintf(o->target, sizeof(o->target), "{\"pod\":\"%s\"}", uid);
 	o->via = FL_INV_KUBECTL;
+	o->role = roles ? roles[k] : NULL;
+	return 0;
+}
+
+/* pick[k]: the pod of node k; with role_label, a node of a role takes the
+ * first pod left whose label has that value, then the others by name. */
+static int pick_pods(const struct fl_inventory *inv, struct kpod *p, int n, int nodes,
+		     const char *const *roles, int *pick, struct fl_err *err)
+{
+	const char *label = inv->k8s.role_label;
+	int next = 0;
+
+	if (label && !roles) {
+		fl_err_set(err,
+			   "kubernetes: role_label %s, but no target says which node has which "
+			   "role (--target FILE)",
+			   label);
+		return -EINVAL;
+	}
+	for (int k = 0; k < nodes; k++) {
+		pick[k] = -1;
+		for (int i = 0; label && roles[k] && i < n && pick[k] < 0; i++)
+			if (!p[i].used && p[i].role && !strcmp(p[i].role, roles[k]))
+				pick[k] = i;
+		if (label && roles[k] && pick[k] < 0) {
+			fl_err_set(err,
+				   "kubernetes: node n%d is a %s, and no pod is left with %s=%s",
+				   k + 1, roles[k], label, roles[k]);
+			return -EINVAL;
+		}
+		if (pick[k] >= 0)
+			p[pick[k]].used = true;
+	}
+	for (int k = 0; k < nodes; k++) {
+		while (pick[k] < 0 && next < n && p[next].used)
+			next++;
+		if (pick[k] < 0 && next < n) {
+			pick[k] = next;
+			p[next++].used = true;
+		}
+	}
 	return 0;
 }
 
 int fl_inventory_pods(const struct fl_inventory *inv, const char *pods, const char *agents,
-		      int nodes, struct fl_inv_node *out, struct fl_err *err)
+		      int nodes, const char *const *roles, struct fl_inv_node *out,
+		      struct fl_err *err)
 {
 	struct kpod *p = calloc(2 * FL_INV_MAX, sizeof(*p)), *ag = p + FL_INV_MAX;
 	struct fl_ydoc *dp = NULL, *da = NULL;
-	int n, n_ag, ret = -EINVAL;
+	int n, n_ag, ret = -EINVAL, pick[FL_INV_MAX];
 
 	if (!p)
 		return -ENOMEM;
 	if (nodes < 0 || nodes > FL_INV_MAX)
 		goto out;
-	n = list_pods("the pods under test", pods, &dp, p, FL_INV_MAX, err);
-	n_ag = n < 0 ? n : list_pods("the agent pods", agents, &da, ag, FL_INV_MAX, err);
+	n = list_pods("the pods under test", pods, inv->k8s.role_label, &dp, p, FL_INV_MAX, err);
+	n_ag = n < 0 ? n : list_pods("the agent pods", agents, NULL, &da, ag, FL_INV_MAX, err);
 	if (n < 0 || n_ag < 0)
 		goto out;
 	if (!nodes)
@@ -140,8 +185,10 @@ int fl_inventory_pods(const struct fl_inventory *inv, const char *pods, const ch
 			n, inv->k8s.ns, inv->k8s.selector, nodes);
 		goto out;
 	}
+	if (pick_pods(inv, p, n, nodes, roles, pick, err))
+		goto out;
 	for (int k = 0; k < nodes; k++)
-		if (map_pod(&p[k], ag, n_ag, &out[k], k, err))
+		if (map_pod(&p[pick[k]], ag, n_ag, roles, &out[k], k, err))
 			goto out;
 	ret = nodes;
 out:
@@ -218,9 +265,7 @@ int fl_inventory_resolve(const struct fl_inventory *inv, int nodes, const char *
 							    AGENT_SELECTOR,
 				  &agents, err);
 	if (!ret)
-		ret = fl_inventory_pods(inv, pods, agents, nodes, out, err);
-	for (int k = 0; roles && k < ret; k++) /* pods: by ordinal */
-		out[k].role = roles[k];
+		ret = fl_inventory_pods(inv, pods, agents, nodes, roles, out, err);
 	free(pods);
 	free(agents);
 	return ret;

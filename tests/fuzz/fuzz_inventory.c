@@ -24,7 +24,7 @@ static void check_nodes(const struct fl_inv_node *v, int n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct fl_inventory *k8s;
+	static struct fl_inventory *k8s, *k8s_roles;
 	static struct fl_inv_node v[FL_INV_MAX];
 	static const char *const roles[] = { "primary", "replica", "replica" };
 	char *s = fuzz_string(data, size);
@@ -34,6 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!k8s &&
 	    fl_inventory_load("k", "kubernetes: {namespace: db, selector: app=x}\n", &k8s, &err))
+		abort();
+	if (!k8s_roles && fl_inventory_load("k",
+					    "kubernetes: {namespace: db, selector: app=x, "
+					    "role_label: role}\n",
+					    &k8s_roles, &err))
 		abort();
 	if (!fl_inventory_load("inventory.yaml", s, &inv, &err)) {
 		if (!inv->kubernetes) {
@@ -46,8 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fl_inventory_free(inv);
 	}
 	/* the same text as both kubectl answers */
-	n = fl_inventory_pods(k8s, s, s, 0, v, &err);
+	n = fl_inventory_pods(k8s, s, s, 0, NULL, v, &err);
 	check_nodes(v, n);
+	check_nodes(v, fl_inventory_pods(k8s_roles, s, s, 3, roles, v, &err));
 	free(s);
 	return 0;
 }

@@ -190,7 +190,7 @@ static void test_pods(void **state)
 					   &inv, &err),
 			 0);
 	assert_true(inv->kubernetes);
-	assert_int_equal(fl_inventory_pods(inv, pods, agents, 0, v, &err), 3);
+	assert_int_equal(fl_inventory_pods(inv, pods, agents, 0, NULL, v, &err), 3);
 	/* by name, numbers as numbers; the Pending pod left out */
 	assert_string_equal(v[0].pod, "etcd-1");
 	assert_string_equal(v[0].host, "w2");
@@ -204,17 +204,50 @@ static void test_pods(void **state)
 	assert_string_equal(c->what, "kubectl exec -n fallacy fallacy-agent-bbbbb");
 	assert_string_equal(c->argv[1], "--context=kind-lab");
 	fl_carrier_close(c);
-	assert_int_equal(fl_inventory_pods(inv, pods, agents, 4, v, &err), -EINVAL);
+	assert_int_equal(fl_inventory_pods(inv, pods, agents, 4, NULL, v, &err), -EINVAL);
 	assert_string_equal(err.msg, "kubernetes: 3 running pods in namespace db with app=etcd, "
 				     "the scenario has 4 nodes");
 	/* a pod on a node without an agent */
 	assert_int_equal(fl_inventory_pods(inv, pods,
-					   "{\"items\":[" POD("fa", UA, "w1", "Running") "]}", 2, v,
-					   &err),
+					   "{\"items\":[" POD("fa", UA, "w1", "Running") "]}", 2,
+					   NULL, v, &err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "pod etcd-1 on node w2: no agent pod runs there"));
-	assert_int_equal(fl_inventory_pods(inv, "[1, 2]", agents, 2, v, &err), -EINVAL);
+	assert_int_equal(fl_inventory_pods(inv, "[1, 2]", agents, 2, NULL, v, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "not a list of pods"));
+	fl_inventory_free(inv);
+}
+
+#define LPOD(name, uid, role)                                                                   \
+	"{\"metadata\":{\"name\":\"" name "\",\"uid\":\"" uid "\",\"labels\":{\"role\":\"" role \
+	"\"}},\"spec\":{\"nodeName\":\"w1\"}}"
+
+static void test_pod_roles(void **state)
+{
+	static const char lpods[] = "{\"items\":[" LPOD("pg-0", UA, "replica") "," LPOD(
+		"pg-1", UB, "primary") "," LPOD("pg-2", UC, "replica") "]}";
+	const char *roles[] = { "primary", "replica", "replica" };
+	struct fl_inv_node v[FL_INV_MAX];
+	struct fl_err err = { "" };
+	struct fl_inventory *inv;
+
+	(void)state;
+	assert_int_equal(fl_inventory_load("k.yaml",
+					   "kubernetes: {namespace: db, selector: app=pg, "
+					   "role_label: role}\n",
+					   &inv, &err),
+			 0);
+	assert_int_equal(fl_inventory_pods(inv, lpods, agents, 3, roles, v, &err), 3);
+	assert_string_equal(v[0].pod, "pg-1"); /* the primary, wherever it is in the order */
+	assert_string_equal(v[0].role, "primary");
+	assert_string_equal(v[1].pod, "pg-0");
+	assert_string_equal(v[2].pod, "pg-2");
+	assert_int_equal(fl_inventory_pods(inv, lpods, agents, 3, NULL, v, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "role_label role, but no target says"));
+	roles[1] = "primary";
+	assert_int_equal(fl_inventory_pods(inv, lpods, agents, 3, roles, v, &err), -EINVAL);
+	assert_string_equal(
+		err.msg, "kubernetes: node n2 is a primary, and no pod is left with role=primary");
 	fl_inventory_free(inv);
 }
 
@@ -250,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_hosts_map), cmocka_unit_test(test_pinned_nodes),
 		cmocka_unit_test(test_refusals),  cmocka_unit_test(test_pods),
 		cmocka_unit_test(test_carriers),  cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_pod_roles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
