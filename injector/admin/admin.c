@@ -260,33 +260,35 @@ static int change_read(const char *dir, const char *id, struct change *c, struct
 	return ret;
 }
 
-/* tmp + rename: a change's file is whole or absent */
+struct change_text {
+	const struct fl_admin *a;
+	unsigned long seq;
+	char *const *recs;
+	size_t n_recs;
+};
+
+static int change_fill(FILE *f, const void *arg)
+{
+	const struct change_text *c = arg;
+	char words[1024];
+
+	fl_admin_format(c->a, words, sizeof(words));
+	fprintf(f, "seq %lu\nwords %s\n", c->seq, words);
+	for (size_t i = 0; i < c->n_recs; i++)
+		fprintf(f, "rec %s\n", c->recs[i]);
+	return 0;
+}
+
+/* a change's file is whole or absent */
 static int change_write(const char *dir, const struct fl_admin *a, unsigned long seq,
 			char *const *recs, size_t n_recs)
 {
-	char path[4200], tmp[4300], words[1024];
-	FILE *f;
-	int err = 0;
+	struct change_text c = { a, seq, recs, n_recs };
+	char path[4200];
 
 	if (path_of(dir, a->id, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	fl_admin_format(a, words, sizeof(words));
-	fprintf(f, "seq %lu\nwords %s\n", seq, words);
-	for (size_t i = 0; i < n_recs; i++)
-		fprintf(f, "rec %s\n", recs[i]);
-	if (fflush(f) || fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return fl_write_atomic(path, change_fill, &c);
 }
 
 static int cmp_seq(const void *x, const void *y)
@@ -337,26 +339,15 @@ static void changes_free(struct change *v, size_t n)
 
 /* ---- a topology change rewrites a node's hosts file ----------------------- */
 
-/* tmp + rename: the saved copy is whole or the old one */
+static int text_fill(FILE *f, const void *arg)
+{
+	return fputs(arg, f) < 0 ? -EIO : 0;
+}
+
+/* the saved copy is whole or the old one */
 static int save_base(const char *path, const char *text)
 {
-	char tmp[4400];
-	FILE *f;
-	int err = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	if (fputs(text, f) < 0 || fflush(f) || fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return fl_write_atomic(path, text_fill, text);
 }
 
 char *fl_admin_hosts_rebase(const char *session_dir, const struct fl_lab *lab, const char *node,

@@ -305,8 +305,9 @@ static void write_node(FILE *f, const char *key, const struct fl_node *n)
 		n->host, fl_node_fam_name(n->fam), n->mtu);
 }
 
-static void write_lab(FILE *f, const struct fl_lab *lab)
+static int write_lab(FILE *f, const void *arg)
 {
+	const struct fl_lab *lab = arg;
 	char a4[INET_ADDRSTRLEN];
 
 	fprintf(f, "# fallacy lab description (fallacy lab up); read by every command\n");
@@ -321,32 +322,16 @@ static void write_lab(FILE *f, const struct fl_lab *lab)
 	for (size_t i = 0; i < lab->n_routes; i++)
 		fprintf(f, "route %s %s %s\n", lab->routes[i].from, lab->routes[i].to,
 			lab->routes[i].via);
+	return 0;
 }
 
 /* Written to a temporary name and renamed: readers see all or nothing. */
 int fl_lab_save(const struct fl_lab *lab)
 {
-	char path[4200], tmp[4300];
-	FILE *f;
-	int err = 0;
+	char path[4200];
+	int err = lab_file_path(lab->name, path, sizeof(path));
 
-	err = lab_file_path(lab->name, path, sizeof(path));
-	if (err)
-		return err;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	write_lab(f, lab);
-	if (fflush(f) || ferror(f))
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return err ?: fl_write_atomic(path, write_lab, lab);
 }
 
 /* "id=K host=H fam=46 mtu=M" after the addresses; older files have none

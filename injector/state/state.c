@@ -331,6 +331,29 @@ int fl_state_undo_dead_owners(struct fl_state *st, int *undone)
 	return err;
 }
 
+int fl_write_atomic(const char *path, int (*fill)(FILE *f, const void *arg), const void *arg)
+{
+	char tmp[4200];
+	FILE *f;
+	int err;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	err = fill(f, arg);
+	if (!err && (fflush(f) || ferror(f) || fsync(fileno(f))))
+		err = errno ? -errno : -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
 int fl_state_track_pid(struct fl_state *st, pid_t pid)
 {
 	return fl_state_record(st, "pid", "%d %llu", (int)pid, fl_proc_starttime(pid));

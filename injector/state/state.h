@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* $FALLACY_RUN_DIR or /run/fallacy. */
@@ -56,6 +57,11 @@ int fl_state_owners(const char *session, int *alive, int *dead);
 /* Names of all sessions under RUN_DIR (caller frees with fl_strv_free). */
 int fl_state_list(char ***names, size_t *n);
 void fl_strv_free(char **v, size_t n);
+
+/* Write PATH whole or not at all: fill(f, arg) writes PATH.tmp, which is
+ * flushed, synced and renamed over PATH (readers see the old file or the
+ * new one); on any error PATH.tmp is removed and PATH left as it was. */
+int fl_write_atomic(const char *path, int (*fill)(FILE *f, const void *arg), const void *arg);
 
 /* mkdir -p; 0 if it exists already. */
 int fl_mkdir_p(const char *path, mode_t mode);

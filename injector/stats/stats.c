@@ -344,31 +344,25 @@ static int mark_path(const char *lab, const char *name, char *buf, size_t len, s
 	return 0;
 }
 
+static int mark_fill(FILE *f, const void *arg)
+{
+	fl_stats_format(arg, f);
+	return 0;
+}
+
 int fl_stats_mark_save(const char *lab, const char *name, const struct fl_stats *s,
 		       struct fl_err *err)
 {
-	char path[4096], tmp[4200];
-	FILE *f;
+	char path[4096];
 	int ret;
 
 	ret = mark_path(lab, name, path, sizeof(path), err);
 	if (ret)
 		return ret;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f) {
-		ret = -errno;
-		fl_err_set(err, "mark %s: cannot write %s: %s", name, tmp, strerror(errno));
-		return ret;
-	}
-	fl_stats_format(s, f);
-	if (fclose(f) || rename(tmp, path)) {
-		ret = -errno;
-		fl_err_set(err, "mark %s: cannot write %s: %s", name, path, strerror(errno));
-		unlink(tmp);
-		return ret;
-	}
-	return 0;
+	ret = fl_write_atomic(path, mark_fill, s);
+	if (ret)
+		fl_err_set(err, "mark %s: cannot write %s: %s", name, path, strerror(-ret));
+	return ret;
 }
 
 int fl_stats_mark_load(const char *lab, const char *name, struct fl_stats *s, struct fl_err *err)

@@ -351,24 +351,26 @@ static void node_offloads(struct fl_sup *s, const struct fl_node *n, bool off)
 /* The session folder's "offloads": one line "INDEX BITS" per node whose
  * offloads are off, with what was on before, so that a successor of a
  * killed supervisor (which starts with no faults) puts them back. */
-static void offloads_save(struct fl_sup *s)
+static int offloads_fill(FILE *f, const void *arg)
 {
-	char path[4096], tmp[4200];
-	FILE *f;
+	const struct fl_sup *s = arg;
 
-	if (fl_session_path(s->t.session, "offloads", path, sizeof(path)))
-		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f) {
-		pr_warn("%s: writing %s: %s", s->t.session, tmp, strerror(errno));
-		return;
-	}
 	for (int i = 0; i < FL_MAX_NODES; i++)
 		if (s->wire_off[i])
 			fprintf(f, "%d %u\n", i, s->offloads_saved[i]);
-	if (fclose(f) || rename(tmp, path))
-		pr_warn("%s: writing %s: %s", s->t.session, path, strerror(errno));
+	return 0;
+}
+
+static void offloads_save(struct fl_sup *s)
+{
+	char path[4096];
+	int err;
+
+	if (fl_session_path(s->t.session, "offloads", path, sizeof(path)))
+		return;
+	err = fl_write_atomic(path, offloads_fill, s);
+	if (err)
+		pr_warn("%s: writing %s: %s", s->t.session, path, strerror(-err));
 }
 
 static void offloads_load(struct fl_sup *s)
