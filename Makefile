@@ -166,7 +166,7 @@ DEB_BUILD := make gcc clang llvm clang-format pkg-config libbpf-dev bpftool libe
 DEB_TEST := libcmocka-dev libclang-rt-14-dev bats bats-support bats-assert bats-file iproute2 iputils-ping \
 	iptables iperf3 socat tcpdump tshark libxml2-utils jq python3 procps psmisc curl \
 	shellcheck ethtool python3-pytest python3-venv python3-yaml zsh groff-base man-db valgrind \
-	openssh-client openssh-server
+	openssh-client openssh-server yamllint
 # the Debian package (make deb) and its install test
 DEB_PKG := debhelper dpkg-dev fakeroot
 # only for the report's browser test (tests/integration/report.bats runs

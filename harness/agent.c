@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "json.h"
 #include "log.h"
+#include "pods.h"
 
 static struct fl_agent *of(struct fl_ctl *c)
 {
@@ -159,8 +160,53 @@ static void put_process_netns(struct fl_out *o, uint64_t *v, int n)
 		closedir(d);
 }
 
-/* The agent's own namespace, the named ones, then those only processes
- * hold. */
+static int pod(struct fl_ctl *c, const char *uid, pid_t *pid, int *nsfd, struct fl_err *err)
+{
+	struct fl_agent *a = of(c);
+	struct fl_pod p;
+	int ret = fl_pod_find(a->proc_root, uid, &p, err);
+
+	if (ret)
+		return ret;
+	ret = fl_pod_hold(a->proc_root, &p, err);
+	if (ret < 0)
+		return ret;
+	*pid = p.pid;
+	*nsfd = ret;
+	return 0;
+}
+
+/* Pods by UID (those that cannot be targets say why); their namespaces
+ * join v (n so far): the number in v. */
+static int put_pods(struct fl_agent *a, struct fl_out *o, uint64_t *v, int n)
+{
+	struct fl_pod *p = calloc(FL_PODS_MAX, sizeof(*p));
+	int k = p ? fl_pods_list(a->proc_root, p, FL_PODS_MAX) : 0;
+
+	for (int i = 0; i < k; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)p[i].pid);
+		fl_out_open(o, "", '{');
+		fl_out_str(o, "pod", p[i].uid);
+		fl_out_i64(o, "pid", p[i].pid);
+		fl_out_str(o, "path", path);
+		fl_out_u64(o, "inode", p[i].inode);
+		fl_out_i64(o, "processes", p[i].procs);
+		if (p[i].host)
+			fl_out_str(o, "refused", "the host's network namespace (hostNetwork)");
+		else if (p[i].n_netns > 1)
+			fl_out_str(o, "refused", "its processes are in several namespaces");
+		fl_out_close(o, '}');
+		if (n < MAX_SEEN && !seen(v, n, p[i].inode))
+			v[n++] = p[i].inode;
+	}
+	free(p);
+	return n;
+}
+
+/* The agent's own namespace, the named ones, pods, then the namespaces
+ * only processes hold. */
 static void targets(struct fl_ctl *c, struct fl_out *o)
 {
 	struct fl_agent *a = of(c);
@@ -184,6 +230,8 @@ static void targets(struct fl_ctl *c, struct fl_out *o)
 			ino[k++] = x;
 		free(names[i]);
 	}
+	if (ino && a->proc_root)
+		k = put_pods(a, o, ino, k);
 	if (ino && a->processes)
 		put_process_netns(o, ino, k);
 	fl_out_close(o, ']');
@@ -196,6 +244,7 @@ static const struct fl_ctl_router router = {
 	.each = each,
 	.targets = targets,
 	.capture = fl_agent_capture,
+	.pod = pod,
 	.forget = forget,
 };
 
@@ -216,6 +265,7 @@ int fl_agent_new(struct fl_agent **out)
 	a->front->router = &router;
 	a->front->arg = a;
 	a->netns_dir = "/run/netns";
+	a->proc_root = "/proc";
 	a->processes = true;
 	a->capture_dir = "/var/tmp/fallacy-agent";
 	a->self = "/proc/self/exe";

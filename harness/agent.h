@@ -45,6 +45,7 @@ struct fl_agent {
 	 * (tests and fuzzers put fakes here) */
 	const struct fl_ctl_ops *ops;
 	const char *netns_dir; /* where named namespaces are: /run/netns */
+	const char *proc_root; /* where pods' processes are found: /proc */
 	bool processes; /* targets lists the namespaces of processes too */
 	volatile int stop; /* a signal asks to end: reset every target */
 	/* the signal mask while waiting for input (the ending signals are

@@ -266,6 +266,102 @@ int fl_carrier_ssh(const char *host, char *const *opts, const char *remote, stru
 	return 0;
 }
 
+/* ---- kubectl exec ------------------------------------------------------------ */
+
+static int kubectl_request(struct fl_carrier *c, const char *line, char **answer)
+{
+	int err = pipe_request(c, line, answer);
+
+	if (err == -EPIPE)
+		pr_err("%s: the connection ended (see kubectl's message above)", c->what);
+	return err;
+}
+
+static const struct fl_carrier_ops kubectl_ops = {
+	.name = "kubectl",
+	.open = pipe_open,
+	.request = kubectl_request,
+	.close = pipe_close,
+};
+
+/* A Kubernetes object name (a DNS subdomain: lowercase letters, digits,
+ * '-' and '.', beginning and ending with a letter or digit), at most max. */
+bool fl_k8s_name_ok(const char *name, size_t max)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (!n || n > max || !isalnum((unsigned char)name[0]) ||
+	    !isalnum((unsigned char)name[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
+		    name[i] != '-' && name[i] != '.')
+			return false;
+	return true;
+}
+
+static int kubectl_args(struct fl_carrier *c, const struct fl_kubectl *k)
+{
+	char ctx[300], *words, *save = NULL;
+	int err = add_arg(c, "kubectl");
+
+	if (!err && k->context) {
+		snprintf(ctx, sizeof(ctx), "--context=%s", k->context);
+		err = add_arg(c, ctx);
+	}
+	if (!err)
+		err = add_arg(c, "exec")				       ?:
+			      add_arg(c, "-i")				       ?:
+			      add_arg(c, "-n")				       ?:
+			      add_arg(c, k->ns ? k->ns : FL_KUBECTL_NAMESPACE) ?:
+			      add_arg(c, k->pod)			       ?:
+										 add_arg(c, "--");
+	words = strdup(k->remote ? k->remote : "fallacy agent --stdio");
+	if (!words)
+		return -ENOMEM;
+	for (char *w = strtok_r(words, " \t", &save); w && !err; w = strtok_r(NULL, " \t", &save))
+		err = add_arg(c, w);
+	free(words);
+	return err;
+}
+
+int fl_carrier_kubectl(const struct fl_kubectl *k, struct fl_carrier **out)
+{
+	const char *ns = k->ns ? k->ns : FL_KUBECTL_NAMESPACE;
+	struct fl_carrier *c;
+	int err;
+
+	*out = NULL;
+	if (!fl_k8s_name_ok(k->pod, 253)) {
+		pr_err("kubectl: '%s' is not a pod name (lowercase letters, digits, '-', '.')",
+		       k->pod ? k->pod : "");
+		return -EINVAL;
+	}
+	if (!fl_k8s_name_ok(ns, 63) || strchr(ns, '.')) {
+		pr_err("kubectl: '%s' is not a namespace name (lowercase letters, digits, '-')",
+		       ns);
+		return -EINVAL;
+	}
+	if (k->context && (!*k->context || k->context[0] == '-' || strpbrk(k->context, " \t\n") ||
+			   strlen(k->context) > 256)) {
+		pr_err("kubectl: '%s' is not a context name (kubectl config get-contexts)",
+		       k->context);
+		return -EINVAL;
+	}
+	c = carrier_new(&kubectl_ops);
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->what, sizeof(c->what), "kubectl exec -n %s %s", ns, k->pod);
+	err = kubectl_args(c, k);
+	if (err) {
+		pr_err("%s: too many words in the agent's command", c->what);
+		carrier_free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
 int fl_carrier_open(struct fl_carrier *c)
 {
 	return c->ops->open(c);

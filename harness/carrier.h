@@ -11,12 +11,14 @@
  *	fl_carrier_request(c, "{\"verb\":\"targets\"}", &answer);
  *	fl_carrier_close(c);                          // the agent's exit status
  *
- * Implementations: "local" (this binary's own `agent --stdio`, on pipes)
- * and "ssh" (`ssh -T HOST sudo fallacy agent --stdio`, OpenSSH). A
- * kubectl exec carrier fits the same ops. */
+ * Implementations: "local" (this binary's own `agent --stdio`, on pipes),
+ * "ssh" (`ssh -T HOST sudo fallacy agent --stdio`, OpenSSH) and "kubectl"
+ * (`kubectl exec -i -n fallacy POD -- fallacy agent --stdio`, an agent
+ * pod of the DaemonSet in deploy/kubernetes/). */
 #ifndef FALLACY_CARRIER_H
 #define FALLACY_CARRIER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -59,6 +61,25 @@ int fl_carrier_local(struct fl_carrier **out);
  * remote the command on the host (NULL: "sudo fallacy agent --stdio"). */
 int fl_carrier_ssh(const char *host, char *const *opts, const char *remote,
 		   struct fl_carrier **out);
+
+/* The namespace of the agent's DaemonSet (deploy/kubernetes/). */
+#define FL_KUBECTL_NAMESPACE "fallacy"
+
+/* An agent pod, reached with `kubectl [--context=CTX] exec -i -n NS POD --
+ * REMOTE...`: the API server's authentication and RBAC (pods/exec on the
+ * agent's pods) decide who may. */
+struct fl_kubectl {
+	const char *pod; /* the agent pod on the node */
+	const char *ns; /* NULL: FL_KUBECTL_NAMESPACE */
+	const char *context; /* NULL: kubectl's current context */
+	const char *remote; /* the command's words, split on blanks; NULL:
+			     * "fallacy agent --stdio" */
+};
+
+int fl_carrier_kubectl(const struct fl_kubectl *k, struct fl_carrier **out);
+/* A Kubernetes object name: [a-z0-9.-], alphanumeric at both ends, at
+ * most max bytes. */
+bool fl_k8s_name_ok(const char *name, size_t max);
 
 int fl_carrier_open(struct fl_carrier *c);
 int fl_carrier_request(struct fl_carrier *c, const char *line, char **answer);

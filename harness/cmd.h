@@ -55,6 +55,8 @@ int do_check(int argc, char **argv);
 int do_cleanup(int argc, char **argv);
 int do_control(int argc, char **argv);
 int do_agent(int argc, char **argv);
+/* fallacy agent inventory (cmd_inventory.c) */
+int fl_cmd_agent_inventory(int argc, char **argv);
 int do_process(int argc, char **argv);
 int do_supervise(int argc, char **argv);
 int do_control_daemon(int argc, char **argv);

@@ -24,9 +24,14 @@
 
 static const char agent_usage[] =
 	"usage: fallacy agent --stdio\n"
-	"       fallacy agent call (--local | --ssh HOST [-o OPT]... [--remote CMD]) VERB [JSON]\n"
-	"       fallacy agent call (--local | --ssh HOST ...) --hold put JSON\n"
-	"       fallacy agent call (--local | --ssh HOST [-o OPT]... [--remote CMD]) --stdin\n"
+	"       fallacy agent call CARRIER VERB [JSON]\n"
+	"       fallacy agent call CARRIER --hold put JSON\n"
+	"       fallacy agent call CARRIER --stdin\n"
+	"       fallacy agent inventory FILE [--nodes N] [--target T] [--check] [-j]\n"
+	"       fallacy agent inventory FILE [--nodes N] [--target T] --put NODE FAULT...\n"
+	"                               [--lease D] [--hold]\n"
+	"  CARRIER: --local | --ssh HOST [-o OPT]... [--remote CMD]\n"
+	"         | --kubectl POD [--namespace NS] [--context CTX] [--remote CMD]\n"
 	"\n"
 	"`agent --stdio` serves the agent protocol on stdin and stdout: one JSON\n"
 	"request per line, one JSON answer line each, logs on stderr. A controller\n"
@@ -35,7 +40,8 @@ static const char agent_usage[] =
 	"see), put (a target's whole fault set, idempotent), renew (its lease),\n"
 	"reset, list (with counters), del, counters and capture (a pcap left on\n"
 	"the host). A target is {\"netns\": NAME} (or /run/netns/NAME,\n"
-	"/proc/PID/ns/net) or {\"pid\": PID}; fault words are those of `fallacy\n"
+	"/proc/PID/ns/net), {\"pid\": PID} or {\"pod\": UID} (a Kubernetes pod\n"
+	"on this host, found by its cgroup); fault words are those of `fallacy\n"
 	"fault add`. Every put carries a lease (default 10s):\n"
 	"when the controller stops renewing it, the target's faults are removed,\n"
 	"and they end with it even if the agent is killed. At the end of stdin the\n"
@@ -43,7 +49,8 @@ static const char agent_usage[] =
 	"SIGTERM removes them at once.\n"
 	"\n"
 	"`agent call` is a controller: it starts an agent through a carrier, this\n"
-	"host's own (--local) or a host's over OpenSSH (--ssh), sends VERB with the\n"
+	"host's own (--local), a host's over OpenSSH (--ssh) or an agent pod's over\n"
+	"`kubectl exec` (--kubectl: docs/kubernetes.md), sends VERB with the\n"
 	"members of JSON and prints the answer line, or with --stdin sends each\n"
 	"line of stdin and prints each answer. It then closes the agent's input and\n"
 	"waits for the agent to end, so a put lasts its lease; with --hold it renews\n"
@@ -51,13 +58,35 @@ static const char agent_usage[] =
 	"target (killed, it lets the faults end with the lease). The protocol:\n"
 	"docs/agent.md.\n"
 	"\n"
+	"`agent inventory` reads an inventory (hosts: a list of hosts reached over\n"
+	"ssh, each with its target; or kubernetes: a namespace and a selector whose\n"
+	"pods are reached through the agent pod of their node) and prints where\n"
+	"each scenario node n1..nN is and how its agent is reached; with --check\n"
+	"it asks each agent for its targets and says whether it sees the node's\n"
+	"(exit 1 when one does not). With --put NODE FAULT (repeated: a node's\n"
+	"faults are one put) it puts faults through each node's agent with a\n"
+	"lease, as `agent call` does; NODE is n1.., a host's name or a pod's. The\n"
+	"format: docs/kubernetes.md.\n"
+	"\n"
 	"  --stdio         serve on stdin/stdout\n"
 	"  --local         call this host's agent (this binary, on pipes)\n"
 	"  --ssh HOST      call HOST's: ssh -T -o BatchMode=yes [-o OPT]... HOST CMD\n"
 	"  -o OPT          an ssh option (IdentityFile=..., Port=..., UserKnownHostsFile=...)\n"
+	"  --kubectl POD   call agent pod POD's: kubectl exec -i -n NS POD -- CMD\n"
+	"  --namespace NS  the agent pod's namespace (default: fallacy)\n"
+	"  --context CTX   the kubectl context (default: kubectl's current one)\n"
 	"  --remote CMD    the agent's command on HOST (default: sudo fallacy agent --stdio)\n"
+	"                  or in POD (default: fallacy agent --stdio, split on blanks)\n"
 	"  --stdin         requests from stdin, one per line\n"
-	"  --hold          (put) keep the faults: renew until a signal, then reset\n"
+	"  --hold          (put, inventory --put) keep the faults: renew until a\n"
+	"                  signal, then reset\n"
+	"  --nodes N       (inventory) the scenario's nodes (default: every host or pod)\n"
+	"  --target T      (inventory) the target file whose node names and roles the\n"
+	"                  nodes take (a host's role: picks a node of that role)\n"
+	"  --check         (inventory) ask each node's agent whether it sees its target\n"
+	"  -j              (inventory) JSON\n"
+	"  --put NODE FAULT  (inventory) put FAULT (the words of fault add) on NODE\n"
+	"  --lease D       (inventory --put) the puts' lease (default 10s)\n"
 	"\n"
 	"EXAMPLES\n"
 	"  echo '{\"verb\":\"targets\"}' | sudo fallacy agent --stdio\n"
@@ -66,6 +95,10 @@ static const char agent_usage[] =
 	"  fallacy agent call --ssh root@h1 put '{\"target\":{\"netns\":\"db\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
 	"  fallacy agent call --ssh root@h1 --hold put '{\"target\":{\"pid\":4242},\"faults\":[\"loss 10%\"],\"lease\":\"6s\"}'\n"
 	"  fallacy agent call --ssh h1 -o Port=2222 --remote 'fallacy agent --stdio' --stdin < requests.jsonl\n"
+	"  fallacy agent inventory deploy/inventories/hosts.yaml --nodes 3 --check\n"
+	"  fallacy agent inventory deploy/inventories/hosts.yaml --target redis\n"
+	"  fallacy agent inventory deploy/inventories/etcd-pods.yaml --put etcd-0 'delay 50ms' --put n2 'loss 5%' --hold\n"
+	"  fallacy agent call --kubectl fallacy-agent-x7k2p put '{\"target\":{\"pod\":\"0b2c4e6a-1111-4a2b-8c3d-00000000000a\"},\"faults\":[\"delay 50ms\"],\"lease\":\"30s\"}'\n"
 	"\n"
 	"Exit status: 0 done (or the input ended), 1 a request was refused, 2 bad\n"
 	"usage, or the agent could not be reached.\n";
@@ -120,6 +153,7 @@ static int serve_stdio(void)
 
 struct call {
 	const char *ssh, *remote, *verb, *json;
+	struct fl_kubectl k;
 	bool local, from_stdin, hold;
 	char *opts[FL_CARRIER_MAX_ARGS / 2 + 1];
 	int n_opts;
@@ -135,7 +169,9 @@ static int call_flag(struct call *q, int argc, char **argv, int *i)
 		q->from_stdin = true;
 	} else if (!strcmp(a, "--hold")) {
 		q->hold = true;
-	} else if ((!strcmp(a, "--ssh") || !strcmp(a, "--remote") || !strcmp(a, "-o")) &&
+	} else if ((!strcmp(a, "--ssh") || !strcmp(a, "--remote") || !strcmp(a, "-o") ||
+		    !strcmp(a, "--kubectl") || !strcmp(a, "--namespace") ||
+		    !strcmp(a, "--context")) &&
 		   *i + 1 < argc) {
 		const char *v = argv[++*i];
 
@@ -143,6 +179,12 @@ static int call_flag(struct call *q, int argc, char **argv, int *i)
 			q->ssh = v;
 		else if (a[2] == 'r')
 			q->remote = v;
+		else if (a[2] == 'k')
+			q->k.pod = v;
+		else if (a[2] == 'n')
+			q->k.ns = v;
+		else if (a[2] == 'c')
+			q->k.context = v;
 		else if (q->n_opts + 2 >= FL_CARRIER_MAX_ARGS / 2)
 			return -E2BIG;
 		else {
@@ -185,12 +227,20 @@ static int parse_call(int argc, char **argv, struct call *q)
 	}
 	q->verb = pos[0];
 	q->json = pos[1];
-	if (q->local == !!q->ssh) {
-		pr_err("agent call: give one of --local or --ssh HOST");
+	if (q->local + !!q->ssh + !!q->k.pod != 1) {
+		pr_err("agent call: give one of --local, --ssh HOST or --kubectl POD");
 		return -EINVAL;
 	}
-	if (q->local && (q->remote || q->n_opts)) {
-		pr_err("agent call: --remote and -o are for --ssh");
+	if (q->local && q->remote) {
+		pr_err("agent call: --remote is for --ssh and --kubectl");
+		return -EINVAL;
+	}
+	if (!q->ssh && q->n_opts) {
+		pr_err("agent call: -o is for --ssh");
+		return -EINVAL;
+	}
+	if (!q->k.pod && (q->k.ns || q->k.context)) {
+		pr_err("agent call: --namespace and --context are for --kubectl");
 		return -EINVAL;
 	}
 	if (q->from_stdin == !!q->verb) {
@@ -341,11 +391,16 @@ static int do_call(int argc, char **argv)
 		pr_err("agent call: JSON must be one object on one line: {\"target\": ...}");
 		return FL_EXIT_USAGE;
 	}
-	if (fl_cmd_check) {
+	q.k.remote = q.remote;
+	/* made (its host or pod checked) before --check returns; started by open */
+	ret = q.local ? fl_carrier_local(&c) :
+	      q.ssh   ? fl_carrier_ssh(q.ssh, q.opts, q.remote, &c) :
+			fl_carrier_kubectl(&q.k, &c);
+	if (!ret && fl_cmd_check) {
 		free(req);
+		fl_carrier_close(c);
 		return FL_EXIT_OK;
 	}
-	ret = q.local ? fl_carrier_local(&c) : fl_carrier_ssh(q.ssh, q.opts, q.remote, &c);
 	if (!ret && (ret = fl_carrier_open(c)))
 		pr_err("agent call: %s: %s", c->what, strerror(-ret));
 	if (ret) {
@@ -379,6 +434,8 @@ int do_agent(int argc, char **argv)
 		return fl_cmd_check ? FL_EXIT_OK : serve_stdio();
 	if (argc >= 2 && !strcmp(argv[1], "call"))
 		return do_call(argc, argv);
-	pr_err("agent: expected --stdio or call (see fallacy agent --help)");
+	if (argc >= 2 && !strcmp(argv[1], "inventory"))
+		return fl_cmd_agent_inventory(argc, argv);
+	pr_err("agent: expected --stdio, call or inventory (see fallacy agent --help)");
 	return FL_EXIT_USAGE;
 }

@@ -59,6 +59,7 @@ int fl_ctl_new(const struct fl_target *t, const char *scope, struct fl_ctl **out
 	c->target = *t;
 	c->scope = scope;
 	c->ops = &session_ops;
+	c->nsfd = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
@@ -70,6 +71,8 @@ void fl_ctl_free(struct fl_ctl *c)
 		return;
 	for (int i = 0; i < c->n_own; i++)
 		free(c->key[i]);
+	if (c->nsfd >= 0)
+		close(c->nsfd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

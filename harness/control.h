@@ -67,6 +67,10 @@ struct fl_ctl_router {
 	 * the "capture" answer into o. 0, or -errno with err. */
 	int (*capture)(struct fl_ctl *c, struct fl_ctl *tc, const struct fl_ctl_capture *q,
 		       struct fl_out *o, struct fl_err *err);
+	/* The pod uid ({"pod": UID}) on this host: the pid whose namespace
+	 * is the pod's, and that namespace open (*nsfd, held by the target's
+	 * handler). 0, or -errno with err. May be NULL: pods are refused. */
+	int (*pod)(struct fl_ctl *c, const char *uid, pid_t *pid, int *nsfd, struct fl_err *err);
 	/* tc holds nothing of ours any more: drop it (and free it). */
 	void (*forget)(struct fl_ctl *c, struct fl_ctl *tc);
 };
@@ -103,6 +107,8 @@ struct fl_ctl {
 	int n_own;
 	unsigned int next_id; /* c1, c2, ...: ids for faults without --id */
 	pthread_mutex_t lock; /* one request at a time */
+	char pod[40]; /* the agent's target named by pod UID, else "" */
+	int nsfd; /* that pod's namespace, held while the target is (-1: none) */
 };
 
 /* A handler for the session of t; scope names it in messages. */

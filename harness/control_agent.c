@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "parse.h"
+#include "pods.h"
 
 static const char *const agent_verbs[] = { "targets", "put", "renew", "reset", "capture" };
 
@@ -54,41 +56,74 @@ static int target_path(const char *path, char **argv, char *pid, size_t len)
 	return -EINVAL;
 }
 
-static int read_target(const struct fl_ctl_req *r, struct fl_target *t, struct fl_err *err)
+/* {"pod": UID}: the router finds the pod's namespace and holds it. */
+static int read_pod(struct fl_ctl *c, const struct fl_ctl_req *r, const struct fl_ynode *v,
+		    char **argv, char *pid, size_t len, int *nsfd, struct fl_err *err)
 {
-	static const char *const keys[] = { "netns", "pid", NULL };
-	const struct fl_ynode *n = r->target, *ns, *pid, *v;
+	struct fl_err e = { "" };
+	pid_t p = 0;
+
+	if (!c->router->pod)
+		return fl_yerr(err, r->doc, v, "pods are not targets here");
+	if (c->router->pod(c, v->text, &p, nsfd, &e))
+		return fl_yerr(err, r->doc, v, "%s", e.msg);
+	snprintf(pid, len, "%d", (int)p);
+	argv[0] = "--pid";
+	argv[1] = pid;
+	return 0;
+}
+
+/* The target of r into t; a pod's UID into pod and its namespace, held,
+ * into *nsfd (else -1). */
+static int read_target(struct fl_ctl *c, const struct fl_ctl_req *r, struct fl_target *t, char *pod,
+		       int *nsfd, struct fl_err *err)
+{
+	static const char *const keys[] = { "netns", "pid", "pod", NULL };
+	const struct fl_ynode *n = r->target, *ns, *pid, *pd, *v;
 	char *argv[3] = { NULL }, num[16];
 	struct fl_err e = { "" };
 	int used;
 
+	*nsfd = -1;
+	pod[0] = '\0';
 	if (n->type != FL_Y_MAP)
 		return fl_yerr(err, r->doc, n,
-			       "'target' is an object: netns NAME or PATH, or pid PID");
+			       "'target' is an object: netns NAME or PATH, pid PID, or pod UID");
 	if (fl_ycheck_keys(r->doc, n, "target", keys, err))
 		return -EINVAL;
 	ns = fl_ymap_get(n, "netns");
 	pid = fl_ymap_get(n, "pid");
-	if (!ns == !pid)
-		return fl_yerr(err, r->doc, n, "'target' names one of netns or pid");
-	v = ns ? ns : pid;
+	pd = fl_ymap_get(n, "pod");
+	if (!!ns + !!pid + !!pd != 1)
+		return fl_yerr(err, r->doc, n, "'target' names one of netns, pid or pod");
+	v = ns ? ns : pid ? pid : pd;
 	if (v->type != FL_Y_SCALAR || !v->text || !*v->text)
 		return fl_yerr(err, r->doc, v, "'%s' must be a string or a number",
-			       ns ? "netns" : "pid");
+			       ns  ? "netns" :
+			       pid ? "pid" :
+				     "pod");
 	argv[0] = ns ? "--netns" : "--pid";
 	argv[1] = v->text;
 	if (ns && v->text[0] == '/' && target_path(v->text, argv, num, sizeof(num)))
 		return fl_yerr(err, r->doc, v,
 			       "'%s': a namespace path is /run/netns/NAME or /proc/PID/ns/net",
 			       v->text);
+	if (pd && read_pod(c, r, v, argv, num, sizeof(num), nsfd, err))
+		return -EINVAL;
+	if (pd && fl_pod_uid_parse(v->text, strlen(v->text), pod))
+		snprintf(pod, 40, "%s", v->text);
 	if (fl_target_parse(2, argv, t, &used, &e))
 		return fl_yerr(err, r->doc, v, "%s", e.msg);
 	return 0;
 }
 
-static void put_target(struct fl_out *o, const struct fl_target *t)
+static void put_target(struct fl_out *o, const struct fl_ctl *tc)
 {
+	const struct fl_target *t = &tc->target;
+
 	fl_out_open(o, "target", '{');
+	if (tc->pod[0])
+		fl_out_str(o, "pod", tc->pod);
 	if (t->kind == FL_TARGET_PID)
 		fl_out_i64(o, "pid", t->pid);
 	else
@@ -317,7 +352,7 @@ static void put_answer(struct fl_out *o, const struct fl_ctl_req *r, struct fl_c
 
 	fl_lease_format(tc->lease_ns, d, sizeof(d));
 	fl_ctl_open(o, r, true);
-	put_target(o, &tc->target);
+	put_target(o, tc);
 	fl_out_str(o, "lease", d);
 	put_ids(o, "added", res->added, res->n_added);
 	put_ids(o, "removed", res->removed, res->n_removed);
@@ -380,7 +415,7 @@ static int verb_renew(struct fl_ctl *tc, struct fl_out *o, const struct fl_ctl_r
 	leased(tc, lease);
 	fl_lease_format(lease, d, sizeof(d));
 	fl_ctl_open(o, r, true);
-	put_target(o, &tc->target);
+	put_target(o, tc);
 	fl_out_str(o, "lease", d);
 	put_ids(o, "renewed", tc->own, tc->n_own);
 	fl_ctl_close(o);
@@ -429,7 +464,7 @@ static int verb_reset(struct fl_ctl *tc, struct fl_out *o, const struct fl_ctl_r
 		return fl_ctl_refuse(o, r, "reset: some faults of %s could not be removed",
 				     tc->target.session);
 	fl_ctl_open(o, r, true);
-	put_target(o, &tc->target);
+	put_target(o, tc);
 	put_ids(o, "removed", removed, n);
 	fl_ctl_close(o);
 	return 0;
@@ -503,7 +538,7 @@ static int verb_capture(struct fl_ctl *c, struct fl_ctl *tc, struct fl_out *o,
 		ret = fl_ctl_refuse(o, r, "capture: %s", err.msg);
 	else {
 		fl_ctl_open(o, r, true);
-		put_target(o, &tc->target);
+		put_target(o, tc);
 		fl_out_raw(o, "capture", text);
 		fl_ctl_close(o);
 	}
@@ -530,7 +565,7 @@ static int list_all(struct fl_ctl *c, struct fl_out *o, const struct fl_ctl_req 
 			out = NULL;
 		}
 		fl_out_open(o, "", '{');
-		put_target(o, &tc->target);
+		put_target(o, tc);
 		fl_out_raw(o, "faults", out ? out : "[]");
 		fl_out_close(o, '}');
 		free(out);
@@ -580,14 +615,24 @@ int fl_ctl_agent_dispatch(struct fl_ctl *c, struct fl_out *o, struct fl_ctl_req 
 	struct fl_err err = { "" };
 	struct fl_target t;
 	struct fl_ctl *tc = NULL;
-	int ret;
+	char pod[40];
+	int ret, nsfd;
 
 	if (!r->target)
 		return without_target(c, o, r);
-	if (read_target(r, &t, &err))
+	if (read_target(c, r, &t, pod, &nsfd, &err))
 		return fl_ctl_refuse(o, r, "%s", err.msg);
-	if (c->router->route(c, &t, &tc, &err))
+	if (c->router->route(c, &t, &tc, &err)) {
+		if (nsfd >= 0)
+			close(nsfd);
 		return fl_ctl_refuse(o, r, "%s", err.msg);
+	}
+	if (pod[0] && tc->nsfd < 0) { /* the pod's namespace, held by its handler */
+		snprintf(tc->pod, sizeof(tc->pod), "%s", pod);
+		tc->nsfd = nsfd;
+	} else if (nsfd >= 0) {
+		close(nsfd);
+	}
 	ret = on_target(c, tc, o, r);
 	if (!tc->n_own && !tc->lease_due_ns)
 		c->router->forget(c, tc);

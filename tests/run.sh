@@ -52,7 +52,7 @@ run_unit_bins() {
 if [ $unit -eq 1 ]; then
 	# shell scripts are linted with the unit tests (one result for all)
 	shfiles=()
-	for f in tests/*.sh bench/*.sh scenarios/*.sh docs/*.sh .ci/run; do
+	for f in tests/*.sh bench/*.sh scenarios/*.sh docs/*.sh .ci/run tests/integration/test_helper/kubectl-standin; do
 		[ -f "$f" ] && shfiles+=("$f")
 	done
 	if ! command -v shellcheck >/dev/null 2>&1; then

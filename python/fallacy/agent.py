@@ -11,7 +11,8 @@ when the controller goes.
     # closed: the faults are reset; killed: they end with their lease
 
 A target is a namespace name ("db"), a pid (4242) or a dict as the
-protocol has it ({"netns": "/proc/4242/ns/net"}). Standard library only.
+protocol has it ({"netns": "/proc/4242/ns/net"}, {"pod": UID}). Standard
+library only.
 """
 import json
 import re
@@ -44,17 +45,29 @@ def _target(t):
 
 
 class Agent:
-    """One agent, on pipes (local=True) or over ssh (ssh="USER@HOST",
+    """One agent, on pipes (local=True), over ssh (ssh="USER@HOST",
     ssh_options=["Port=2222", ...] for ssh's -o, remote= the command on the
-    host, default "sudo fallacy agent --stdio"). What put puts is renewed
-    every third of its lease by a thread until close(), which resets it."""
+    host, default "sudo fallacy agent --stdio") or in an agent pod of the
+    DaemonSet (kubectl="POD", namespace="fallacy", context=None; remote=
+    the command's words, default "fallacy agent --stdio"; docs/kubernetes.md).
+    What put puts is renewed every third of its lease by a thread until
+    close(), which resets it."""
 
     def __init__(self, ssh=None, local=False, ssh_options=(), remote=None,
-                 fallacy="fallacy", timeout=60.0):
-        if bool(ssh) == bool(local):
-            raise AgentError("give one of ssh='USER@HOST' or local=True")
+                 fallacy="fallacy", timeout=60.0, kubectl=None, namespace="fallacy",
+                 context=None):
+        if bool(ssh) + bool(local) + bool(kubectl) != 1:
+            raise AgentError("give one of ssh='USER@HOST', local=True or kubectl='POD'")
         if local:
             argv = [fallacy, "agent", "--stdio"]
+        elif kubectl:
+            for what, name in (("kubectl", kubectl), ("namespace", namespace),
+                               ("context", context or "x")):
+                if name.startswith("-") or not re.fullmatch(r"[^\s]+", name):
+                    raise AgentError("%s=%r is not a name" % (what, name))
+            argv = ["kubectl"] + (["--context=" + context] if context else [])
+            argv += ["exec", "-i", "-n", namespace, kubectl, "--"]
+            argv += (remote or "fallacy agent --stdio").split()
         else:
             if ssh.startswith("-"):
                 raise AgentError("ssh=%r is not a host" % ssh)

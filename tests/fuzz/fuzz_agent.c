@@ -67,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		a->ops = &ops;
 		a->netns_dir = "/nonexistent";
+		a->proc_root = "/nonexistent"; /* pods: none found */
 		a->processes = false;
 		router = *a->front->router;
 		router.capture = fake_capture;

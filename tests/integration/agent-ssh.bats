@@ -4,7 +4,8 @@
 # its own sshd (host key and authorized key made per test, listening on
 # that address only); a controller in namespace C calls
 # `fallacy agent call --ssh` through it to put, list and reset faults on a
-# namespace pair A-B the host can see, measured with ping from A.
+# namespace pair A-B the host can see, measured with ping from A; and an
+# inventory naming the host (fallacy agent inventory --check, --put --hold).
 
 bats_require_minimum_version 1.5.0
 load test_helper/common
@@ -249,4 +250,36 @@ undelayed() {
 	# and --ssh takes a host, never an option
 	run -2 "$FALLACY" agent call --ssh -oProxyCommand=true version
 	assert_output --partial "is not a host"
+}
+
+@test "an inventory of hosts over ssh: --check sees the host's namespace; --put --hold delays ping past the lease; SIGTERM resets" {
+	{
+		echo "hosts:"
+		echo "  - name: h"
+		echo "    ssh: root@198.18.252.2"
+		echo "    ssh_options:"
+		for ((i = 1; i < ${#SSH_OPTS[@]}; i += 2)); do echo "      - \"${SSH_OPTS[i]}\""; done
+		echo "    remote: \"$REMOTE\""
+		echo "    netns: $B"
+	} >"$TMP/hosts.yaml"
+	run -0 --separate-stderr ip netns exec "$C" "$FALLACY" agent inventory "$TMP/hosts.yaml" --check
+	echo "$output"
+	[ "$output" = "node n1 host h target {\"netns\":\"$B\"} via ssh ssh root@198.18.252.2 check ok" ]
+	ip netns exec "$C" "$FALLACY" agent inventory "$TMP/hosts.yaml" --lease 3s --hold \
+		--put h "delay 50ms --proto icmp" >"$TMP/inv.out" 2>"$TMP/inv.err" &
+	CALLER=$!
+	fl_wait_until 60 grep -q '"ok":true' "$TMP/inv.out" || fail "no answer: $(cat "$TMP/inv.err")"
+	sleep 5 # longer than the lease: renewed over ssh
+	r=$(min_rtt 3)
+	echo "min rtt after 5 s of a 3 s lease: $r ms"
+	[ "$r" -ge 45 ]
+	kill -TERM "$CALLER"
+	st=0
+	wait "$CALLER" || st=$?
+	CALLER=
+	echo "status $st; $(cat "$TMP/inv.err")"
+	[ "$st" -eq 0 ]
+	undelayed
+	fl_wait_until 30 no_agents_on_host
+	diff <(echo "$BEFORE") <(echo "$(tc_state)")
 }

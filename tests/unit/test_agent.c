@@ -202,7 +202,7 @@ static void test_put_refusals_change_nothing(void **state)
 	expect(a, "{\"verb\":\"put\"," T1 ",\"faults\":\"loss 1%\"}", -EINVAL,
 	       "'faults' is a list of faults");
 	expect(a, "{\"verb\":\"put\",\"target\":{\"netns\":\"h1\",\"pid\":1},\"faults\":[]}",
-	       -EINVAL, "'target' names one of netns or pid");
+	       -EINVAL, "'target' names one of netns, pid or pod");
 	expect(a, "{\"verb\":\"put\",\"target\":{\"netns\":\"/tmp/x\"},\"faults\":[]}", -EINVAL,
 	       "request:1:34: '/tmp/x': a namespace path is /run/netns/NAME or /proc/PID/ns/net");
 	expect(a, "{\"verb\":\"put\",\"target\":{\"pod\":\"u\"},\"faults\":[]}", -EINVAL,

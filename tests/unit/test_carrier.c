@@ -44,6 +44,12 @@ static int setup(void **state)
 	fputs(fake_ssh, f);
 	fclose(f);
 	chmod(path, 0755);
+	snprintf(path, sizeof(path), "%s/kubectl", dir); /* the same stand-in */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(fake_ssh, f);
+	fclose(f);
+	chmod(path, 0755);
 	assert_int_not_equal(asprintf(&np, "%s:%s", dir, old ? old : "/usr/bin:/bin"), -1);
 	setenv("PATH", np, 1);
 	setenv("FAKE_DIR", dir, 1);
@@ -57,6 +63,8 @@ static int teardown(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/ssh", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/kubectl", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/args", dir);
 	unlink(path);
@@ -124,6 +132,62 @@ static void test_ssh_takes_hosts_only(void **state)
 	assert_null(c);
 }
 
+static void test_kubectl_carries_lines(void **state)
+{
+	struct fl_kubectl k = { .pod = "fallacy-agent-x7k2p" };
+	struct fl_carrier *c;
+	char *ans = NULL, *args;
+
+	(void)state;
+	assert_int_equal(fl_carrier_kubectl(&k, &c), 0);
+	assert_string_equal(c->ops->name, "kubectl");
+	assert_string_equal(c->what, "kubectl exec -n fallacy fallacy-agent-x7k2p");
+	assert_int_equal(fl_carrier_open(c), 0);
+	assert_int_equal(fl_carrier_request(c, "{\"verb\":\"version\"}", &ans), 0);
+	assert_string_equal(ans, "{\"ok\":true,\"got\":{\"verb\":\"version\"}}");
+	free(ans);
+	assert_int_equal(fl_carrier_close(c), 7);
+	args = slurp("args");
+	assert_string_equal(args, "exec\n-i\n-n\nfallacy\nfallacy-agent-x7k2p\n--\n"
+				  "fallacy\nagent\n--stdio\n");
+	free(args);
+	/* a context, another namespace and command (words, no shell) */
+	k.ns = "chaos";
+	k.context = "kind-lab";
+	k.remote = "/opt/fallacy/bin/fallacy  -v agent --stdio";
+	assert_int_equal(fl_carrier_kubectl(&k, &c), 0);
+	assert_int_equal(fl_carrier_open(c), 0);
+	assert_int_equal(fl_carrier_request(c, "die", &ans), -EPIPE);
+	assert_int_equal(fl_carrier_close(c), 3);
+	args = slurp("args");
+	assert_string_equal(args, "--context=kind-lab\nexec\n-i\n-n\nchaos\n"
+				  "fallacy-agent-x7k2p\n--\n/opt/fallacy/bin/fallacy\n-v\nagent\n"
+				  "--stdio\n");
+	free(args);
+}
+
+static void test_kubectl_takes_names_only(void **state)
+{
+	struct fl_kubectl k = { .pod = "-it" };
+	struct fl_carrier *c = NULL;
+
+	(void)state;
+	assert_int_equal(fl_carrier_kubectl(&k, &c), -EINVAL);
+	k.pod = "Agent";
+	assert_int_equal(fl_carrier_kubectl(&k, &c), -EINVAL);
+	k.pod = "agent-1";
+	k.ns = "a.b";
+	assert_int_equal(fl_carrier_kubectl(&k, &c), -EINVAL);
+	k.ns = NULL;
+	k.context = "--kubeconfig=/tmp/x";
+	assert_int_equal(fl_carrier_kubectl(&k, &c), -EINVAL);
+	assert_null(c);
+	assert_true(fl_k8s_name_ok("etcd-0.db", 253));
+	assert_false(fl_k8s_name_ok("etcd-", 253));
+	assert_false(fl_k8s_name_ok("etcd_0", 253));
+	assert_false(fl_k8s_name_ok("abc", 2));
+}
+
 static void test_request_lines(void **state)
 {
 	char *l = NULL;
@@ -148,6 +212,8 @@ int main(void)
 		cmocka_unit_test(test_ssh_carries_lines),
 		cmocka_unit_test(test_connection_ends_mid_request),
 		cmocka_unit_test(test_ssh_takes_hosts_only),
+		cmocka_unit_test(test_kubectl_carries_lines),
+		cmocka_unit_test(test_kubectl_takes_names_only),
 		cmocka_unit_test(test_request_lines),
 	};
 
