@@ -95,8 +95,10 @@ static int topo_opts(struct fl_topo *t, int argc, char **argv, bool *direct, str
 		bool flag = !strcmp(o, "--ipv4-only") || !strcmp(o, "--ipv6-only") ||
 			    !strcmp(o, "--dual") || !strcmp(o, "--direct");
 
-		snprintf(key, sizeof(key), " %s ", o);
-		if (!ok || strncmp(o, "--", 2) || !strstr(ok, key)) {
+		/* an option too long for key is none of ours (not a prefix of one) */
+		bool fits = (size_t)snprintf(key, sizeof(key), " %s ", o) < sizeof(key);
+
+		if (!ok || !fits || strncmp(o, "--", 2) || !strstr(ok, key)) {
 			fl_err_set(err, "%s: unexpected '%s'%s%s", fl_topo_verb(t->op), o,
 				   ok ? " (options:" : "", ok ? ok : "");
 			if (ok)
