@@ -149,13 +149,32 @@ static void polyline(const struct plot *p, const double *v, size_t n, uint64_t b
 	fputs("\"/>\n", p->f);
 }
 
+/* Two series on a linear axis from 0: good (green, "lok") and bad (red,
+ * "lbad"), one value per bucket, in a plot of its own. */
+static void plot_good_bad(struct plot *p, const struct fl_run_data *rd, const char *id,
+			  const char *title, const char *unit, const double *good,
+			  const double *bad, size_t n, uint64_t bucket)
+{
+	char lbl[32];
+
+	for (size_t i = 0; i < n; i++)
+		p->ymax = fmax(p->ymax, fmax(good[i], bad[i]) * 1.1);
+	plot_open(p, rd, id, title, unit);
+	for (int i = 0; i <= 4; i++) {
+		snprintf(lbl, sizeof(lbl), "%.3g", p->ymax * i / 4);
+		ytick(p, p->ymax * i / 4, lbl);
+	}
+	polyline(p, good, n, bucket, "lok");
+	polyline(p, bad, n, bucket, "lbad");
+	fputs("</svg>\n", p->f);
+}
+
 static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, uint64_t t1)
 {
 	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
 	uint64_t bucket = (t1 - t0) / 60 > 1000000000ULL ? (t1 - t0) / 60 : 1000000000ULL;
 	size_t n = (size_t)((t1 - t0) / bucket) + 1;
 	double *ok = calloc(n, sizeof(double)), *bad = calloc(n, sizeof(double));
-	char lbl[32];
 
 	if (!ok || !bad)
 		goto out;
@@ -166,17 +185,9 @@ static void throughput_plot(FILE *f, const struct fl_run_data *rd, uint64_t t0, 
 		if (b < n)
 			(o->status == FL_OP_OK ? ok : bad)[b] += 1e9 / bucket;
 	}
-	for (size_t i = 0; i < n; i++)
-		p.ymax = fmax(p.ymax, fmax(ok[i], bad[i]) * 1.1);
-	plot_open(&p, rd, "throughput",
-		  "Operations per second (ok: green, failed or timed out: red)", "ops/s");
-	for (int i = 0; i <= 4; i++) {
-		snprintf(lbl, sizeof(lbl), "%.3g", p.ymax * i / 4);
-		ytick(&p, p.ymax * i / 4, lbl);
-	}
-	polyline(&p, ok, n, bucket, "lok");
-	polyline(&p, bad, n, bucket, "lbad");
-	fputs("</svg>\n", f);
+	plot_good_bad(&p, rd, "throughput",
+		      "Operations per second (ok: green, failed or timed out: red)", "ops/s", ok,
+		      bad, n, bucket);
 out:
 	free(ok);
 	free(bad);
@@ -189,24 +200,16 @@ static void herd_counts(FILE *f, const struct fl_run_data *rd, const struct fl_h
 {
 	struct plot p = { f, t0, t1, 0, 1, false, 0, 0, false };
 	double *c = calloc(n, sizeof(double)), *r = calloc(n, sizeof(double));
-	char lbl[32];
 
 	if (!c || !r)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		c[i] = b[i].connects;
 		r[i] = b[i].requests;
-		p.ymax = fmax(p.ymax, fmax(c[i], r[i]) * 1.1);
 	}
-	plot_open(&p, rd, "herd-counts",
-		  "Herd: connect attempts (red) and requests (green) per 100 ms", "per 100ms");
-	for (int i = 0; i <= 4; i++) {
-		snprintf(lbl, sizeof(lbl), "%.3g", p.ymax * i / 4);
-		ytick(&p, p.ymax * i / 4, lbl);
-	}
-	polyline(&p, r, n, FL_HERD_BUCKET_NS, "lok");
-	polyline(&p, c, n, FL_HERD_BUCKET_NS, "lbad");
-	fputs("</svg>\n", f);
+	plot_good_bad(&p, rd, "herd-counts",
+		      "Herd: connect attempts (red) and requests (green) per 100 ms", "per 100ms",
+		      r, c, n, FL_HERD_BUCKET_NS);
 out:
 	free(c);
 	free(r);
