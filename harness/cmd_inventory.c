@@ -98,7 +98,8 @@ static bool sees(const struct fl_inv_node *n, const char *ans)
 	bool found = false;
 
 	if (fl_yaml_load("answer", ans, &d, &e) || !d->root ||
-	    fl_yaml_load("target", n->target, &w, &e) || !w->root || !w->root->n)
+	    fl_yaml_load("target", n->target, &w, &e) || !w->root || w->root->type != FL_Y_MAP ||
+	    !w->root->n || !w->root->keys[0]->text)
 		goto out;
 	want = w->root;
 	ts = fl_ymap_get(d->root, "targets");

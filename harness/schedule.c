@@ -77,6 +77,9 @@ static int parse_pick(struct sctx *c, const struct fl_ynode *m, struct fl_step *
 		return -EINVAL;
 	if (!m->n)
 		return fl_yerr(c->err, c->d, m, "an empty pick");
+	/* a key that is itself a mapping or a list ({{x}}: ...) has no text */
+	if (!m->keys[0]->text)
+		return fl_yerr(c->err, c->d, m->keys[0], "a pick's key is a step or fault kind");
 	for (int i = 0; fl_step_kinds[i]; i++)
 		step |= fl_ymap_get(m, fl_step_kinds[i]->key) != NULL;
 	ops = step ? NULL : fl_fault_kind(m->keys[0]->text);

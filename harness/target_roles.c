@@ -476,6 +476,8 @@ static int parse_mix(struct tctx *c, const struct fl_ynode *m)
 		size_t k = 0;
 		uint64_t w;
 
+		if (m->keys[i]->type != FL_Y_SCALAR)
+			return fl_yerr(c->err, c->d, m->keys[i], "keys in 'mix' name operations");
 		while (k < t->n_ops && strcmp(t->ops[k].name, m->keys[i]->text))
 			k++;
 		if (k == t->n_ops)

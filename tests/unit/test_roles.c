@@ -126,6 +126,8 @@ static const struct {
 	  "t.yaml:3:39: 'mix' names 'r', which is not one of 'ops'" },
 	{ "name: t\nstart: {run: x}\nprobe: {run: x, mix: {r: 1}}\n",
 	  "t.yaml:3:17: 'mix' needs 'ops'" },
+	{ "name: t\nstart: {run: x}\nprobe: {ops: {w: x}, mix: {{a: 1}: 1}}\n",
+	  "t.yaml:3:28: keys in 'mix' name operations" },
 	{ "name: t\nstart: {run: x}\nprobe: {ops: {w: x}, mix: {w: 0}}\n",
 	  "t.yaml:3:27: 'mix' gives every operation a weight of 0" },
 	{ "name: t\nnames: \"{{role}}{{nr}}\"\nstart: {run: x}\nprobe: {run: x}\n",
@@ -334,6 +336,9 @@ static void test_schedule_errors(void **state)
 		{ "name: s\nduration: 9s\nschedule: {every: 2s, for: 1s, pick: "
 		  "[{partition: one, at: 1s}]}\n",
 		  "s.yaml:3:56: unknown key 'at' in a schedule's pick" },
+		/* a key that is a mapping (once a NULL into strcmp: fuzz_scenario) */
+		{ "name: s\nduration: 9s\nschedule: {every: 2s, for: 1s, pick: [{{a: 1}: x}]}\n",
+		  "s.yaml:3:40: a pick's key is a step or fault kind" },
 	};
 
 	(void)state;
