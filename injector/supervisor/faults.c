@@ -480,24 +480,55 @@ fail:
 	return 2;
 }
 
+/* Heal and forget every fault (but the lab's link profiles with
+ * keep_profiles), newest first, with one rebuild of the rule table (and one
+ * wait for running programs) for all of them. Returns how many were kept,
+ * or -errno when the rule table could not be written. */
+static int remove_all(struct fl_sup *s, bool keep_profiles)
+{
+	struct sup_fault **gone = calloc((size_t)s->n_faults + 1, sizeof(*gone));
+	int n_gone = 0, kept = 0, err;
+
+	if (!gone)
+		return -ENOMEM;
+	for (int i = s->n_faults; i-- > 0;) {
+		struct sup_fault *sf = s->faults[i];
+
+		if (keep_profiles && sf->f.profile[0]) {
+			kept++;
+			continue;
+		}
+		gone[n_gone++] = sf;
+		memmove(&s->faults[i], &s->faults[i + 1],
+			(size_t)(s->n_faults - i - 1) * sizeof(sf));
+		s->n_faults--;
+		fl_sup_deadline(s, sf, 0, NULL);
+	}
+	err = n_gone ? rebuild(s) : 0;
+	for (int k = 0; k < n_gone; k++) {
+		heal(s, gone[k]); /* held packets released first: counters final */
+		event(s, "fault-del", &gone[k]->f, gone[k]);
+		free_fault(s, gone[k], false);
+	}
+	free(gone);
+	return err ? err : kept;
+}
+
 void sup_faults_clear(struct fl_sup *s)
 {
-	while (s->n_faults)
-		remove_at(s, s->n_faults - 1, "fault-del");
+	if (remove_all(s, false) < 0)
+		pr_err("%s: updating the rule table while clearing failed", s->t.session);
 }
 
 /* fault clear: every fault but the lab's link profiles (its normal state;
  * `fault del` removes one of those). */
 static int sup_clear(struct fl_sup *s, FILE *msg)
 {
-	int kept = 0;
+	int kept = remove_all(s, true);
 
-	for (int i = s->n_faults; i-- > 0;) {
-		if (s->faults[i]->f.profile[0])
-			kept++;
-		else if (remove_at(s, i, "fault-del"))
-			fprintf(msg, "fault clear %s: updating the rule table failed\n",
-				s->t.session);
+	if (kept < 0) {
+		fprintf(msg, "fault clear %s: updating the rule table failed\n", s->t.session);
+		kept = 0;
 	}
 	if (kept)
 		fprintf(msg,
