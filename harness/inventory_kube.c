@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "carrier.h"
 #include "log.h"
 #include "pods.h"
 #include "yaml.h"
@@ -83,6 +84,12 @@ static int list_pods(const char *what, const char *text, const char *label, stru
 				  .node = path_text(p, "spec", "nodeName") };
 
 		k.role = label ? path_text(fl_ymap_get(p, "metadata"), "labels", label) : NULL;
+		/* a name kubectl would take for an option (or any non-name) is
+		 * not a pod's: refused, never passed on */
+		if (k.name && !fl_k8s_name_ok(k.name, 253)) {
+			fl_err_set(err, "%s: '%.64s' is not a Kubernetes pod name", what, k.name);
+			return -EINVAL;
+		}
 		if (k.name && k.uid && k.node && (!phase || !strcmp(phase, "Running")))
 			v[n++] = k;
 	}

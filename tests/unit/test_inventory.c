@@ -215,6 +215,12 @@ static void test_pods(void **state)
 	assert_non_null(strstr(err.msg, "pod etcd-1 on node w2: no agent pod runs there"));
 	assert_int_equal(fl_inventory_pods(inv, "[1, 2]", agents, 2, NULL, v, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "not a list of pods"));
+	/* an agent pod whose name kubectl would read as an option (fuzz_inventory) */
+	assert_int_equal(fl_inventory_pods(inv, pods,
+					   "{\"items\":[" POD("-tcd-0", UA, "w1", "Running") "]}",
+					   2, NULL, v, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "'-tcd-0' is not a Kubernetes pod name"));
 	fl_inventory_free(inv);
 }
 
