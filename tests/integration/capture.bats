@@ -235,7 +235,10 @@ PY
 	a=$!
 	wait_for_text "$TMP/b.err" "capturing on"
 	wait_for_text "$TMP/a.err" "capturing on"
-	run -0 "$FALLACY" lab exec "$LAB" n1 -- ping -c 4 -i 0.2 -q n2
+	# -w: ping waits for all 4 replies (without it, it stops waiting for
+	# the last one after twice the largest RTT, which a busy machine can
+	# exceed: 3 of 4 in a soak run)
+	run -0 "$FALLACY" lab exec "$LAB" n1 -- ping -c 4 -i 0.2 -w 10 -q n2
 	kill -INT $a $b
 	wait $a $b
 	tshark -r "$TMP/before.pcap" -T fields -e icmp.seq -e frame.time_epoch 2>/dev/null | sort >"$TMP/b"
@@ -243,7 +246,7 @@ PY
 	run -0 join "$TMP/b" "$TMP/a"
 	echo "$output"
 	[ "${#lines[@]}" -eq 4 ]
-	# each request: delivered 100..130 ms after it was sent (never early;
-	# the upper bound leaves room for a busy machine, far from a double delay)
-	echo "$output" | awk '{ d = ($3 - $2) * 1000; if (d < 100 || d > 130) bad++ } END { exit bad }'
+	# each request: delivered 100..190 ms after it was sent (never early;
+	# the upper bound leaves room for a busy machine, below a double delay)
+	echo "$output" | awk '{ d = ($3 - $2) * 1000; if (d < 100 || d > 190) bad++ } END { exit bad }'
 }
