@@ -20,7 +20,8 @@ help=$("$fallacy" fault --help) || { echo "fallacy fault --help failed" >&2; exi
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 # KINDS lines: "  USAGE", "      HELP", then per parameter
-# "      %-22s %s" = NAME [METAVAR], help, optionally " [words; default X; wrap --F]"
+# "      %-22s %s" = NAME [METAVAR], help, optionally
+# " [words; default X; wrap --F; lab link]"
 kinds='
 function value(mv, words) {
 	if (words != "") { gsub(/\|/, "`, `", words); return "one of `" words "`" }
@@ -49,8 +50,8 @@ on && /^  [a-z]/ {
 }
 on && /^      / && want_help {
 	printf "%s.\n\n", substr($0, 7)
-	print "| parameter | value | meaning | default | JSON key | wrap flag |"
-	print "|---|---|---|---|---|---|"
+	print "| parameter | value | meaning | default | JSON key | wrap flag | lab link |"
+	print "|---|---|---|---|---|---|---|"
 	want_help = 0; next
 }
 on && /^      / {
@@ -59,7 +60,7 @@ on && /^      / {
 	head = substr(line, 1, 22); sub(/ +$/, "", head)
 	rest = substr(line, 24)
 	n = split(head, h, " "); name = h[1]; mv = n > 1 ? h[2] : ""
-	words = ""; def = ""; wrap = ""
+	words = ""; def = ""; wrap = ""; link = ""
 	i = index(rest, " [")
 	if (i && substr(rest, length(rest)) == "]") {
 		extra = substr(rest, i + 2, length(rest) - i - 2); rest = substr(rest, 1, i - 1)
@@ -67,10 +68,11 @@ on && /^      / {
 		for (j = 1; j <= k; j++) {
 			if (e[j] ~ /^default /) def = "`" substr(e[j], 9) "`"
 			else if (e[j] ~ /^wrap /) wrap = "`" substr(e[j], 6) "`"
+			else if (e[j] == "lab link") link = "`" name "`"
 			else words = e[j]
 		}
 	}
-	printf "| `%s` | %s | %s | %s | `%s` | %s |\n", name, value(mv, words), rest, def, jkey(name, mv), wrap
+	printf "| `%s` | %s | %s | %s | `%s` | %s | %s |\n", name, value(mv, words), rest, def, jkey(name, mv), wrap, link
 }
 '
 {

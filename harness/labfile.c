@@ -24,33 +24,43 @@ static int node_index(const struct fl_labfile *lf, const char *name)
 	return -1;
 }
 
-/* One value of a profile, checked by its fault kind's own parser. */
-static int profile_value(struct lctx *c, const struct fl_ynode *m, const char *key,
-			 const char *kind, char *out, size_t len)
+/* The values of a profile in mapping m (its keys already checked): every
+ * kind's link parameters, in table order, each checked by its kind's own
+ * parser. */
+static int profile_values(struct lctx *c, const struct fl_ynode *m, struct fl_lprofile *pr)
 {
-	const struct fl_ynode *v = fl_ymap_get(m, key);
-	const struct fault_ops *ops = fl_fault_kind(kind);
-	const struct fl_param *p = ops ? fl_kind_param(ops, key) : NULL;
-	struct fl_err e;
+	for (size_t k = 0; fl_fault_kinds[k]; k++) {
+		for (const struct fl_param *p = fl_fault_kinds[k]->params; p->name; p++) {
+			const struct fl_ynode *v = fl_ymap_get(m, p->name);
+			struct fl_lvalue *lv = &pr->values[pr->n_values];
+			struct fl_err e;
 
-	if (!v)
-		return 0;
-	if (v->type != FL_Y_SCALAR || fl_yis_null(v))
-		return fl_yerr(c->err, c->d, v, "'%s' must be a single value", key);
-	if (p && fl_param_check(p, v->text, &e))
-		return fl_yerr(c->err, c->d, v, "bad value for '%s': %s", key, e.msg);
-	if (strlen(v->text) >= len)
-		return fl_yerr(c->err, c->d, v, "'%s': value too long", key);
-	snprintf(out, len, "%s", v->text);
+			if (!(p->flags & FL_PF_LINK) || !v)
+				continue;
+			if (v->type != FL_Y_SCALAR || fl_yis_null(v))
+				return fl_yerr(c->err, c->d, v, "'%s' must be a single value",
+					       p->name);
+			if (fl_param_check(p, v->text, &e))
+				return fl_yerr(c->err, c->d, v, "bad value for '%s': %s", p->name,
+					       e.msg);
+			if (strlen(v->text) >= sizeof(lv->text))
+				return fl_yerr(c->err, c->d, v, "'%s': value too long", p->name);
+			if (pr->n_values >= FL_LPROFILE_VALUES)
+				return fl_yerr(c->err, c->d, v, "too many values in one profile");
+			lv->ops = fl_fault_kinds[k];
+			lv->p = p;
+			snprintf(lv->text, sizeof(lv->text), "%s", v->text);
+			pr->n_values++;
+		}
+	}
 	return 0;
 }
 
-static int profile_values(struct lctx *c, const struct fl_ynode *m, struct fl_lprofile *p)
+/* The keys a profile takes: the kinds' link parameters, after `first`. */
+static void profile_keys(const char *first, const char **keys, size_t max)
 {
-	return profile_value(c, m, "rate", "rate", p->rate, sizeof(p->rate))		    ?:
-		       profile_value(c, m, "delay", "delay", p->delay, sizeof(p->delay))    ?:
-		       profile_value(c, m, "jitter", "delay", p->jitter, sizeof(p->jitter)) ?:
-		       profile_value(c, m, "loss", "loss", p->loss, sizeof(p->loss));
+	keys[0] = first;
+	fl_link_keys(keys + 1, max - 1);
 }
 
 static struct fl_lprofile *new_profile(struct lctx *c, const struct fl_ynode *at)
@@ -65,13 +75,14 @@ static struct fl_lprofile *new_profile(struct lctx *c, const struct fl_ynode *at
 	return p;
 }
 
-/* link: {rate, delay, jitter, loss, mtu} of node i */
+/* link: {mtu, and the kinds' link parameters} of node i */
 static int node_link(struct lctx *c, const struct fl_ynode *l, size_t i)
 {
-	static const char *const keys[] = { "rate", "delay", "jitter", "loss", "mtu", NULL };
+	const char *keys[FL_LPROFILE_VALUES + 2];
 	struct fl_lprofile *p;
 	uint64_t mtu = 0;
 
+	profile_keys("mtu", keys, sizeof(keys) / sizeof(keys[0]));
 	if (fl_yexpect(c->d, l, FL_Y_MAP, "'link'", c->err) ||
 	    fl_ycheck_keys(c->d, l, "a node's 'link'", keys, c->err) ||
 	    fl_yget_u64(c->d, l, "mtu", false, FL_MTU_MIN4, FL_MTU_MAX, &mtu, c->err))
@@ -136,10 +147,11 @@ static int parse_node(struct lctx *c, const struct fl_ynode *m)
 
 static int parse_pair(struct lctx *c, const struct fl_ynode *m)
 {
-	static const char *const keys[] = { "between", "rate", "delay", "jitter", "loss", NULL };
+	const char *keys[FL_LPROFILE_VALUES + 2];
 	const struct fl_ynode *b = fl_ymap_get(m, "between");
 	struct fl_lprofile *p;
 
+	profile_keys("between", keys, sizeof(keys) / sizeof(keys[0]));
 	if (fl_yexpect(c->d, m, FL_Y_MAP, "a pair", c->err) ||
 	    fl_ycheck_keys(c->d, m, "a pair", keys, c->err))
 		return -EINVAL;
@@ -245,16 +257,25 @@ bool fl_lprofile_words(const struct fl_lprofile *p, const char *kind, uint64_t s
 		       size_t len)
 {
 	char name[2 * FL_NODE_NAME_MAX + 2], seedw[40] = "";
+	const struct fault_ops *ops = NULL;
 	size_t n;
 
-	if (!strcmp(kind, "delay") && (p->delay[0] || p->jitter[0]))
-		n = (size_t)snprintf(buf, len, "delay %s%s%s", p->delay[0] ? p->delay : "0ms",
-				     p->jitter[0] ? " jitter " : "", p->jitter);
-	else if (!strcmp(kind, "loss") && p->loss[0])
-		n = (size_t)snprintf(buf, len, "loss %s", p->loss);
-	else if (!strcmp(kind, "rate") && p->rate[0])
-		n = (size_t)snprintf(buf, len, "rate %s", p->rate);
-	else
+	for (size_t i = 0; i < p->n_values && !ops; i++)
+		if (!strcmp(p->values[i].ops->name, kind))
+			ops = p->values[i].ops;
+	if (!ops)
+		return false;
+	n = (size_t)snprintf(buf, len, "%s", kind);
+	for (const struct fl_param *q = ops->params; q->name && n < len; q++) {
+		const char *text = (q->flags & FL_PF_REQUIRED) ? "0" : NULL;
+
+		for (size_t i = 0; i < p->n_values; i++)
+			if (p->values[i].p == q)
+				text = p->values[i].text;
+		if (text)
+			n += (size_t)snprintf(buf + n, len - n, " %s %s", q->name, text);
+	}
+	if (n >= len)
 		return false;
 	profile_name(p, name, sizeof(name));
 	if (seed)
@@ -380,12 +401,8 @@ int fl_labfile_apply(const struct fl_labfile *lf, const char *lab, uint64_t seed
 
 static void print_values(const struct fl_lprofile *p, FILE *f)
 {
-	const char *const names[] = { "rate", "delay", "jitter", "loss" };
-	const char *const vals[] = { p->rate, p->delay, p->jitter, p->loss };
-
-	for (int i = 0; i < 4; i++)
-		if (vals[i][0])
-			fprintf(f, ", %s: %s", names[i], vals[i]);
+	for (size_t i = 0; i < p->n_values; i++)
+		fprintf(f, ", %s: %s", p->values[i].p->name, p->values[i].text);
 }
 
 void fl_labfile_print(const struct fl_labfile *lf, FILE *f)

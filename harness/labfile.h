@@ -11,9 +11,11 @@
  *   pairs:
  *     - {between: [n1, n2], delay: 30ms}
  *
+ * The keys of a link besides mtu (and a pair's between) are the fault
+ * kinds' parameters marked FL_PF_LINK ("lab link" in `fault --help`).
  * A profile is ordinary faults underneath, each marked `--profile NAME`
- * (NAME: the node, or A_B for a pair; the fault ids NAME-delay, NAME-loss,
- * NAME-rate), plus the node's link MTU: the lab's normal state, kept by
+ * (NAME: the node, or A_B for a pair; the fault ids NAME-KIND: NAME-delay,
+ * NAME-loss, NAME-rate), plus the node's link MTU: the lab's normal state, kept by
  * `fault clear` and by a scenario's `heal: all`. Each direction of a link
  * gets the delay, jitter, loss and rate (an RTT across a 100 ms link grows
  * by 200 ms). */
@@ -29,11 +31,25 @@
 #include "log.h"
 #include "yaml.h"
 
-/* A node's link, or a pair's; values as written ("" = not given). */
+struct fault_ops;
+struct fl_param;
+
+#define FL_LPROFILE_VALUES 16
+
+/* One value of a profile: a fault kind's parameter marked FL_PF_LINK
+ * (its name is the key), as written. */
+struct fl_lvalue {
+	const struct fault_ops *ops;
+	const struct fl_param *p;
+	char text[32];
+};
+
+/* A node's link, or a pair's. */
 struct fl_lprofile {
 	char node[FL_NODE_NAME_MAX + 1];
 	char peer[FL_NODE_NAME_MAX + 1]; /* "" for a node's link */
-	char rate[32], delay[32], jitter[32], loss[32];
+	size_t n_values; /* in the kinds' table order */
+	struct fl_lvalue values[FL_LPROFILE_VALUES];
 	unsigned int mtu; /* a node's link only; 0 = not given */
 	int line, col;
 };
@@ -58,7 +74,9 @@ int fl_labfile_load(const char *file, struct fl_labfile **out, struct fl_err *er
 void fl_labfile_spec(const struct fl_labfile *lf, const char *name, struct fl_lab_spec *spec);
 
 /* The words of `fault add` for profile p and kind ("delay", "loss",
- * "rate"); false when p gives nothing for that kind. */
+ * "rate"): the kind, then its link parameters p gives as NAME VALUE (a
+ * required one p does not give is 0); false when p gives nothing for that
+ * kind. */
 bool fl_lprofile_words(const struct fl_lprofile *p, const char *kind, uint64_t seed, char *buf,
 		       size_t len);
 

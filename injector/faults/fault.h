@@ -101,6 +101,10 @@ enum fl_param_flags {
 	FL_PF_AFTER_PREV = 4,
 	/* Not in --help or docs (an alias kept for compatibility). */
 	FL_PF_HIDDEN = 8,
+	/* A key of a lab file's link profile (nodes[].link, pairs[]): the
+	 * lab's normal state of that link ("delay: 20ms"). The name must be
+	 * unique among the link keys of all kinds. */
+	FL_PF_LINK = 16,
 };
 
 struct fl_param {
@@ -265,6 +269,12 @@ const struct fault_ops *fl_fault_kind(const char *name);
 int fl_fault_unknown_kind(const char *name, struct fl_err *err);
 /* The parameter of a kind by name, NULL if it has none. */
 const struct fl_param *fl_kind_param(const struct fault_ops *ops, const char *name);
+/* The parameter a lab link profile's KEY sets (FL_PF_LINK) and its kind
+ * (*ops, when not NULL); NULL when no kind has that link key. */
+const struct fl_param *fl_link_param(const char *key, const struct fault_ops **ops);
+/* The link keys of all kinds in table order into keys[0..max-2], then
+ * NULL; returns how many. */
+size_t fl_link_keys(const char **keys, size_t max);
 
 /* Parse "KIND PARAMS... --options" (argv[0] = KIND) into f. lab may be
  * NULL (not a lab session): node names are then an error. Validates

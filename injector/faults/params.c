@@ -62,6 +62,33 @@ const struct fl_param *fl_kind_param(const struct fault_ops *ops, const char *na
 	return NULL;
 }
 
+const struct fl_param *fl_link_param(const char *key, const struct fault_ops **ops)
+{
+	for (size_t k = 0; fl_fault_kinds[k]; k++) {
+		const struct fl_param *p = fl_kind_param(fl_fault_kinds[k], key);
+
+		if (p && (p->flags & FL_PF_LINK)) {
+			if (ops)
+				*ops = fl_fault_kinds[k];
+			return p;
+		}
+	}
+	return NULL;
+}
+
+size_t fl_link_keys(const char **keys, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; fl_fault_kinds[k]; k++)
+		for (const struct fl_param *p = fl_fault_kinds[k]->params; p->name; p++)
+			if ((p->flags & FL_PF_LINK) && n + 1 < max)
+				keys[n++] = p->name;
+	if (max)
+		keys[n] = NULL;
+	return n;
+}
+
 /* ---- one value ---------------------------------------------------------- */
 
 static int parse_word_choice(const struct fl_param *p, const char *text, int *out,
@@ -670,7 +697,10 @@ void fl_kind_describe(const struct fault_ops *ops, FILE *f)
 			n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%sdefault %s",
 					      n ? "; " : "", p->def);
 		if (p->wrap && n < sizeof(extra))
-			snprintf(extra + n, sizeof(extra) - n, "%swrap %s", n ? "; " : "", p->wrap);
+			n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%swrap %s",
+					      n ? "; " : "", p->wrap);
+		if ((p->flags & FL_PF_LINK) && n < sizeof(extra))
+			snprintf(extra + n, sizeof(extra) - n, "%slab link", n ? "; " : "");
 		fprintf(f, "      %-22s %s%s%s%s\n", head, p->help, extra[0] ? " [" : "", extra,
 			extra[0] ? "]" : "");
 	}
