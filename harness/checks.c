@@ -865,35 +865,42 @@ void fl_check_transport_bounds(const struct fl_check *ck, char *buf, size_t len)
 					      fl_tmetric_names[m], ck->tbound[m].text);
 }
 
-void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
+void fl_check_bound(const struct fl_check *ck, char *bound, size_t len)
 {
-	const struct fl_check *ck = res->ck;
-	char bound[160];
-
 	switch (ck->kind) {
 	case FL_CHECK_RECOVERY:
-		snprintf(bound, sizeof(bound), "<= %.3fs", ck->within_ns / 1e9);
+		snprintf(bound, len, "<= %.3fs", ck->within_ns / 1e9);
 		break;
 	case FL_CHECK_COMMAND:
 	case FL_CHECK_INVARIANT:
-		snprintf(bound, sizeof(bound), "exit %d", ck->expect);
+		snprintf(bound, len, "exit %d", ck->expect);
 		break;
 	case FL_CHECK_TRANSPORT:
-		fl_check_transport_bounds(ck, bound, sizeof(bound));
+		fl_check_transport_bounds(ck, bound, len);
 		break;
 	case FL_CHECK_PLAINTEXT:
-		snprintf(bound, sizeof(bound), "0 packets with a marker");
+		snprintf(bound, len, "0 packets with a marker");
 		break;
 	case FL_CHECK_SECURE:
-		snprintf(bound, sizeof(bound), "every connection TLS");
+		snprintf(bound, len, "every connection TLS");
 		break;
 	case FL_CHECK_LINEARIZABLE:
-		snprintf(bound, sizeof(bound), "linearizable (%s model)",
-			 ck->kv ? "kv" : "register");
+		snprintf(bound, len, "linearizable (%s model)", ck->kv ? "kv" : "register");
 		break;
 	default:
-		snprintf(bound, sizeof(bound), "%s", ck->bound.text);
+		snprintf(bound, len, "%s", ck->bound.text);
 	}
+}
+
+void fl_check_message(const struct fl_check_result *res, char *buf, size_t len)
+{
+	char bound[160];
+
+	if (res->skipped) {
+		snprintf(buf, len, "skipped: %s", res->detail);
+		return;
+	}
+	fl_check_bound(res->ck, bound, sizeof(bound));
 	snprintf(buf, len, "measured %s%s%s%s, bound %s", res->measured_text,
 		 res->detail[0] ? " (" : "", res->detail, res->detail[0] ? ")" : "", bound);
 }

@@ -93,6 +93,10 @@ struct fl_run_data {
 	} * leaders;
 	size_t n_leaders;
 	char all_nodes[1024]; /* ",n1,n2,...," from target-start events */
+	/* why the history checks (linearizable, lost-writes, stale-reads) and
+	 * backoff have nothing to judge on this target: they are skipped, not
+	 * failed ("target http records no values"); "": they are judged */
+	char no_history[96], no_herd[96];
 };
 
 const char *fl_op_status_name(enum fl_op_status s);
@@ -106,6 +110,7 @@ void fl_run_data_free(struct fl_run_data *rd);
 struct fl_check_result {
 	const struct fl_check *ck;
 	bool pass;
+	bool skipped; /* not judged: the target cannot show it (detail says why) */
 	double measured; /* NAN when nothing could be measured */
 	char measured_text[128]; /* "0.412", "1.2s", "exit 3", "bytes_per_op 3.2kb" */
 	char detail[256]; /* "41 of 99 ops ok", "no ops in the window" */
@@ -155,7 +160,11 @@ void fl_check_eval_backoff(const struct fl_check *ck, const struct fl_run_data *
  * last): 0 and its time; 1 and the step's own time for a step never
  * healed; -ENOENT if none. */
 int fl_check_heal_time(const struct fl_check *ck, const struct fl_run_data *rd, uint64_t *h);
-/* "measured 0.412 (41 of 99 ops ok), bound >= 0.95" */
+/* The bound as people read it: ">= 0.95", "exit 0", "linearizable
+ * (register model)". */
+void fl_check_bound(const struct fl_check *ck, char *bound, size_t len);
+/* "measured 0.412 (41 of 99 ops ok), bound >= 0.95"; a skipped check:
+ * "skipped: target http records no values" */
 void fl_check_message(const struct fl_check_result *res, char *buf, size_t len);
 
 /* Availability over time: the window (ck's; the whole run when ck is

@@ -46,6 +46,12 @@ void fl_check_eval_backoff(const struct fl_check *ck, const struct fl_run_data *
 	res->measured = NAN;
 	res->pass = false;
 	snprintf(res->measured_text, sizeof(res->measured_text), "n/a");
+	if (rd->no_herd[0]) {
+		res->skipped = true;
+		snprintf(res->measured_text, sizeof(res->measured_text), "skipped");
+		snprintf(res->detail, sizeof(res->detail), "%s", rd->no_herd);
+		return;
+	}
 	if (fl_check_heal_time(ck, rd, &heal) != 0) {
 		snprintf(res->detail, sizeof(res->detail), "no heal of %s in the run", ck->after);
 		return;

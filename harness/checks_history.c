@@ -275,6 +275,12 @@ void fl_check_eval_history(const struct fl_check *ck, const struct fl_run_data *
 	int *wr;
 
 	res->measured = NAN;
+	if (rd->no_history[0]) {
+		res->skipped = true;
+		snprintf(res->measured_text, sizeof(res->measured_text), "skipped");
+		snprintf(res->detail, sizeof(res->detail), "%s", rd->no_history);
+		return;
+	}
 	if (!load(rd, &h, res))
 		return;
 	if (ck->kind == FL_CHECK_LINEARIZABLE) {

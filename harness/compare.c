@@ -101,13 +101,13 @@ static void text_checks(FILE *f, const struct fl_suite *a, const struct fl_suite
 		const struct fl_case *cb = &b->cases[i], *ca = case_named(a, cb->name);
 
 		fprintf(f, "  %-44s %-4s %-12s -> %-4s %s\n", cb->name,
-			ca ? (ca->pass ? "pass" : "FAIL") : "-", ca ? ca->measured : "",
-			cb->pass ? "pass" : "FAIL", cb->measured);
+			ca ? fl_case_verdict(ca) : "-", ca ? ca->measured : "", fl_case_verdict(cb),
+			cb->measured);
 	}
 	for (size_t i = 0; i < a->n_cases; i++)
 		if (!case_named(b, a->cases[i].name))
 			fprintf(f, "  %-44s %-4s %-12s -> -\n", a->cases[i].name,
-				a->cases[i].pass ? "pass" : "FAIL", a->cases[i].measured);
+				fl_case_verdict(&a->cases[i]), a->cases[i].measured);
 }
 
 /* The windows of both runs, "all" first, each name once. */
@@ -160,7 +160,12 @@ static void jcheck(struct fl_out *o, const char *key, const struct fl_case *c)
 		return;
 	}
 	fl_out_open(o, key, '{');
-	fl_out_jbool(o, "pass", c->pass);
+	if (c->skipped)
+		fl_out_null(o, "pass");
+	else
+		fl_out_jbool(o, "pass", c->pass);
+	if (c->skipped)
+		fl_out_jbool(o, "skipped", true);
 	fl_out_str(o, "measured", c->measured);
 	fl_out_close(o, '}');
 }
@@ -251,11 +256,11 @@ static void html_checks(FILE *f, const struct fl_suite *a, const struct fl_suite
 
 		fputs("<tr><td>", f);
 		fl_xml_str(f, cb->name);
-		fprintf(f, "</td><td class=\"%s\">%s</td><td>", ca && ca->pass ? "pass" : "fail",
-			ca ? (ca->pass ? "pass" : "FAIL") : "-");
+		fprintf(f, "</td><td class=\"%s\">%s</td><td>", ca ? fl_case_class(ca) : "fail",
+			ca ? fl_case_verdict(ca) : "-");
 		fl_xml_str(f, ca ? ca->measured : "");
-		fprintf(f, "</td><td class=\"%s\">%s</td><td>", cb->pass ? "pass" : "fail",
-			cb->pass ? "pass" : "FAIL");
+		fprintf(f, "</td><td class=\"%s\">%s</td><td>", fl_case_class(cb),
+			fl_case_verdict(cb));
 		fl_xml_str(f, cb->measured);
 		fputs("</td></tr>\n", f);
 	}

@@ -633,8 +633,8 @@ static void checks_table(FILE *f, const struct fl_suite *s)
 	for (size_t i = 0; i < s->n_cases; i++) {
 		const struct fl_case *c = &s->cases[i];
 
-		fprintf(f, "<tr class=\"%s\"><td>%s</td><td>", c->pass ? "pass" : "fail",
-			c->pass ? "pass" : "FAIL");
+		fprintf(f, "<tr class=\"%s\"><td>%s</td><td>", fl_case_class(c),
+			fl_case_verdict(c));
 		fl_xml_str(f, c->name);
 		fputs("</td><td>", f);
 		fl_xml_str(f, c->measured);
@@ -719,6 +719,7 @@ static const char css[] =
 	"body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
 	"td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:90%}"
 	"tr.fail td:first-child{color:#b00;font-weight:bold}tr.pass td:first-child{color:#080}"
+	"tr.skip td:first-child{color:#666;font-style:italic}"
 	".fault{fill:#f90;fill-opacity:.18}.lbl{font-size:11px;fill:#a50}"
 	".ax{stroke:#444}.grid{stroke:#ddd}.tick{font-size:11px;fill:#444}.ytick{text-anchor:end}"
 	".ok{fill:#2a2}.bad{fill:#d22}.to{fill:#e80}.lok{fill:none;stroke:#2a2;stroke-width:2}"

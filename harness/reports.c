@@ -167,6 +167,12 @@ static void win_json(struct fl_out *o, const struct fl_win *w)
 	fl_out_close(o, '}');
 }
 
+/* The checks judged: all but the skipped ones. */
+static size_t judged(const struct fl_suite *s)
+{
+	return s->n_cases - (size_t)fl_suite_skipped(s);
+}
+
 static void row_json(struct fl_out *o, const struct fl_row *r)
 {
 	const struct fl_suite *s = r->s;
@@ -177,8 +183,9 @@ static void row_json(struct fl_out *o, const struct fl_row *r)
 	fl_out_str(o, "target", s->target);
 	fl_out_str(o, "fallacy", s->fallacy);
 	fl_out_str(o, "result", verdict(s));
-	fl_out_u64(o, "checks_passed", s->n_cases - (size_t)fl_suite_failures(s));
+	fl_out_u64(o, "checks_passed", judged(s) - (size_t)fl_suite_failures(s));
 	fl_out_u64(o, "checks", s->n_cases);
+	fl_out_u64(o, "checks_skipped", (uint64_t)fl_suite_skipped(s));
 	fl_out_u64(o, "seed", s->seed);
 	fl_out_open(o, "windows", '[');
 	win_json(o, &r->all);
@@ -211,16 +218,18 @@ void fl_rows_print(FILE *f, const struct fl_row *rows, size_t n, bool json)
 	for (size_t i = 0; i < n; i++) {
 		const struct fl_suite *s = rows[i].s;
 
-		snprintf(checks, sizeof(checks), "%zu/%zu", s->n_cases - fl_suite_failures(s),
-			 s->n_cases);
+		snprintf(checks, sizeof(checks), "%zu/%zu", judged(s) - fl_suite_failures(s),
+			 judged(s));
 		fmt_avail(rows[i].all.avail, av, sizeof(av));
 		fmt_lat(rows[i].all.p99, p99, sizeof(p99));
 		fprintf(f, "%-28s %-13s %-6s %7s %7s %10s %7zu  %s\n", s->name, s->target,
 			verdict(s), checks, av, p99, rows[i].all.ops, s->dir);
 		for (size_t j = 0; j < s->n_cases; j++)
 			if (!s->cases[j].pass)
-				fprintf(f, "    FAIL %s: %s\n", s->cases[j].name,
-					s->cases[j].message);
+				fprintf(f, "    %s %s: %s\n", s->cases[j].skipped ? "skip" : "FAIL",
+					s->cases[j].name,
+					s->cases[j].message +
+						(s->cases[j].skipped ? strlen("skipped: ") : 0));
 		if (s->error[0])
 			fprintf(f, "    ERROR %s\n", s->error);
 	}
@@ -287,7 +296,7 @@ static void index_row(FILE *f, const struct fl_row *r, const char *base)
 	fputs("</td><td>", f);
 	fl_xml_str(f, s->target);
 	fprintf(f, "</td><td class=\"%s\">%s</td><td class=\"n\">%zu/%zu</td>", verdict(s),
-		verdict(s), s->n_cases - fl_suite_failures(s), s->n_cases);
+		verdict(s), judged(s) - fl_suite_failures(s), judged(s));
 	fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%zu</td><td>", av,
 		p99, r->all.ops);
 	link(f, d, "report.html", "report");

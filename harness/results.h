@@ -56,6 +56,7 @@ struct fl_case {
 	 * per line for people); "" when none */
 	char offending[2048];
 	char offending_text[2048];
+	bool skipped; /* not judged (message says why): neither passed nor failed */
 };
 
 struct fl_tcost; /* transport.h */
@@ -92,7 +93,12 @@ struct fl_suite {
 
 void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c);
 bool fl_suite_pass(const struct fl_suite *s);
+/* Checks that failed, and checks skipped (neither failed nor passed). */
 int fl_suite_failures(const struct fl_suite *s);
+int fl_suite_skipped(const struct fl_suite *s);
+/* "pass", "FAIL" or "skip"; and the class for HTML ("pass", "fail", "skip") */
+const char *fl_case_verdict(const struct fl_case *c);
+const char *fl_case_class(const struct fl_case *c);
 
 int fl_summary_write(const char *path, const struct fl_suite *s);
 int fl_summary_load(const char *path, struct fl_suite *s, struct fl_err *err);

@@ -640,6 +640,22 @@ static void availability(struct fl_suite *s, const struct fl_run_data *rd)
 		pr_warn("%s: no memory for the nines and recovery phases", s->name);
 }
 
+/* What this target cannot show: a history (no op with f) or a herd (no
+ * herd:). The checks that need them are skipped, saying why. */
+static void not_shown(const struct fl_run *r, struct fl_run_data *rd)
+{
+	bool f = false;
+
+	for (size_t i = 0; i < r->t->n_ops; i++)
+		f |= r->t->ops[i].f[0] != 0;
+	if (!f)
+		snprintf(rd->no_history, sizeof(rd->no_history), "target %.40s records no values",
+			 r->t->name);
+	if (r->sc->herd.on && !r->t->herd.on)
+		snprintf(rd->no_herd, sizeof(rd->no_herd),
+			 "target %.40s has no herd: (the protocol its clients speak)", r->t->name);
+}
+
 /* Data checks over the files, then everything into the suite. */
 static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_suite *s)
 {
@@ -659,6 +675,7 @@ static int evaluate(struct fl_run *r, struct fl_check_result *res, struct fl_sui
 		pr_warn("%s: %s", r->sc->name, err.msg);
 	fl_tcost_windows(&rd, &s->transport, &s->n_transport);
 	snprintf(rd.dir, sizeof(rd.dir), "%s", r->dir); /* pcap/ of capture checks */
+	not_shown(r, &rd);
 	for (size_t i = 0; i < r->sc->n_checks; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 

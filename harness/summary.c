@@ -14,16 +14,15 @@
 void fl_case_from_result(const struct fl_check_result *res, struct fl_case *c)
 {
 	const struct fl_check *ck = res->ck;
-	const char *m;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", ck->name);
 	snprintf(c->kind, sizeof(c->kind), "%s", fl_check_kind_name(ck->kind));
-	c->pass = res->pass;
+	c->skipped = res->skipped;
+	c->pass = res->pass && !res->skipped;
 	snprintf(c->measured, sizeof(c->measured), "%s", res->measured_text);
 	fl_check_message(res, c->message, sizeof(c->message));
-	m = strstr(c->message, ", bound ");
-	snprintf(c->bound, sizeof(c->bound), "%s", m ? m + 8 : "");
+	fl_check_bound(ck, c->bound, sizeof(c->bound));
 	snprintf(c->offending, sizeof(c->offending), "%s", res->offending);
 	snprintf(c->offending_text, sizeof(c->offending_text), "%s", res->offending_text);
 }
@@ -33,8 +32,27 @@ int fl_suite_failures(const struct fl_suite *s)
 	int n = 0;
 
 	for (size_t i = 0; i < s->n_cases; i++)
-		n += !s->cases[i].pass;
+		n += !s->cases[i].pass && !s->cases[i].skipped;
 	return n;
+}
+
+int fl_suite_skipped(const struct fl_suite *s)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->n_cases; i++)
+		n += s->cases[i].skipped;
+	return n;
+}
+
+const char *fl_case_verdict(const struct fl_case *c)
+{
+	return c->skipped ? "skip" : c->pass ? "pass" : "FAIL";
+}
+
+const char *fl_case_class(const struct fl_case *c)
+{
+	return c->skipped ? "skip" : c->pass ? "pass" : "fail";
 }
 
 bool fl_suite_pass(const struct fl_suite *s)
@@ -188,8 +206,11 @@ int fl_summary_write(const char *path, const struct fl_suite *s)
 
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
 		fl_json_string(f, c->name);
-		fprintf(f, ", \"kind\": \"%s\", \"pass\": %s, \"measured\": ", c->kind,
-			c->pass ? "true" : "false");
+		fprintf(f, ", \"kind\": \"%s\", \"pass\": %s,%s \"measured\": ", c->kind,
+			c->skipped ? "null" :
+			c->pass	   ? "true" :
+				     "false",
+			c->skipped ? " \"skipped\": true," : "");
 		fl_json_string(f, c->measured);
 		fputs(", \"bound\": ", f);
 		fl_json_string(f, c->bound);
@@ -236,7 +257,7 @@ static int load_cases(const struct fl_ydoc *d, const struct fl_ynode *cks, struc
 	for (size_t i = 0; i < cks->n; i++) {
 		const struct fl_ynode *m = cks->items[i];
 		struct fl_case *c = &s->cases[i];
-		char pass[8];
+		char pass[8], skipped[8];
 
 		scpy(c->name, sizeof(c->name), m, "name");
 		scpy(c->kind, sizeof(c->kind), m, "kind");
@@ -244,7 +265,9 @@ static int load_cases(const struct fl_ydoc *d, const struct fl_ynode *cks, struc
 		scpy(c->bound, sizeof(c->bound), m, "bound");
 		scpy(c->message, sizeof(c->message), m, "message");
 		scpy(pass, sizeof(pass), m, "pass");
+		scpy(skipped, sizeof(skipped), m, "skipped");
 		c->pass = !strcmp(pass, "true");
+		c->skipped = !strcmp(skipped, "true");
 	}
 	s->n_cases = cks->n;
 	return 0;
@@ -386,9 +409,9 @@ static void junit_suite(FILE *f, const struct fl_suite *s)
 
 	fputs("  <testsuite name=\"", f);
 	fl_xml_str(f, s->name);
-	fprintf(f, "\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" skipped=\"0\" time=\"%.3f\"",
+	fprintf(f, "\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\"",
 		s->n_cases + (s->error[0] ? 1 : 0), fl_suite_failures(s), s->error[0] ? 1 : 0,
-		s->seconds);
+		fl_suite_skipped(s), s->seconds);
 	if (s->timestamp[0])
 		fprintf(f, " timestamp=\"%.19s\"", s->timestamp);
 	fputs(">\n    <properties>\n", f);
@@ -405,10 +428,15 @@ static void junit_suite(FILE *f, const struct fl_suite *s)
 		fl_xml_str(f, s->name);
 		fputs("\" name=\"", f);
 		fl_xml_str(f, c->name);
-		fputs(c->pass ? "\" time=\"0\">\n      <system-out>" :
-				"\" time=\"0\">\n      <failure message=\"",
+		fputs(c->skipped ? "\" time=\"0\">\n      <skipped message=\"" :
+		      c->pass	 ? "\" time=\"0\">\n      <system-out>" :
+				   "\" time=\"0\">\n      <failure message=\"",
 		      f);
 		fl_xml_str(f, c->message);
+		if (c->skipped) {
+			fputs("\"/>\n    </testcase>\n", f);
+			continue;
+		}
 		if (c->pass) {
 			fputs("</system-out>\n    </testcase>\n", f);
 			continue;
@@ -437,7 +465,7 @@ int fl_junit_write(const char *path, const struct fl_suite *suites, size_t n)
 {
 	FILE *f = fopen(path, "we");
 	size_t tests = 0;
-	int fails = 0, errs = 0;
+	int fails = 0, errs = 0, skips = 0;
 	double t = 0;
 
 	if (!f)
@@ -445,14 +473,15 @@ int fl_junit_write(const char *path, const struct fl_suite *suites, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		tests += suites[i].n_cases + (suites[i].error[0] ? 1 : 0);
 		fails += fl_suite_failures(&suites[i]);
+		skips += fl_suite_skipped(&suites[i]);
 		errs += suites[i].error[0] ? 1 : 0;
 		t += suites[i].seconds;
 	}
 	fprintf(f,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<testsuites name=\"fallacy\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" "
-		"time=\"%.3f\">\n",
-		tests, fails, errs, t);
+		"skipped=\"%d\" time=\"%.3f\">\n",
+		tests, fails, errs, skips, t);
 	for (size_t i = 0; i < n; i++)
 		junit_suite(f, &suites[i]);
 	fputs("</testsuites>\n", f);
@@ -472,8 +501,9 @@ void fl_tap_write(FILE *f, const struct fl_suite *suites, size_t n)
 		for (size_t j = 0; j < s->n_cases; j++) {
 			const struct fl_case *c = &s->cases[j];
 
-			fprintf(f, "%s %zu - %s: %s\n", c->pass ? "ok" : "not ok", ++k, s->name,
-				c->name);
+			fprintf(f, "%s %zu - %s: %s%s%s\n", c->pass || c->skipped ? "ok" : "not ok",
+				++k, s->name, c->name, c->skipped ? " # SKIP " : "",
+				c->skipped ? c->message + strlen("skipped: ") : "");
 			fprintf(f, "  ---\n  message: ");
 			fl_json_string(f, c->message);
 			fprintf(f, "\n  ...\n");

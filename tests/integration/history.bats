@@ -94,3 +94,65 @@ stale-reads true 0"
 	run -0 grep -c "stale read: process" "$OUT/junit.xml"
 	fl_assert_lab_gone "$lab"
 }
+
+# The size of the history in ops.jsonl $1 as `check linearizable` reads it:
+# the operations with f, started (not skipped) and with a process.
+history_size() {
+	jq -s 'map(select(.f and .process and (.skipped | not))) | length' "$1"
+}
+
+@test "network-is-reliable (half its times) on etcd: linearizable and no lost write, with the history's size in summary.json and the report" {
+	fl_require_root
+	command -v etcd >/dev/null || skip "etcd not installed (make deps)"
+	lab=$(fl_lab_name y)
+	# the other checks are about speed as much as behaviour (targets.bats):
+	# exit 0 or 1; the history checks are judged here
+	run "$FALLACY" run scenarios/fallacies/network-is-reliable.yaml \
+		--target scenarios/targets/etcd.yaml --time-scale 0.5 --out "$OUT" --lab "$lab"
+	jq -r '.checks[] | "\(.pass) \(.name): \(.message)"' "$OUT/summary.json"
+	[ "$status" -le 1 ] || fail "exit $status: $output"
+	echo "# history: $(history_counts "$OUT/ops.jsonl")" >&3
+	n=$(history_size "$OUT/ops.jsonl")
+	[ "$n" -gt 50 ] || fail "only $n operations with f in ops.jsonl"
+	run -0 jq -r '.checks[] | select(.kind == "linearizable") | "\(.pass) \(.message)"' "$OUT/summary.json"
+	echo "# $output" >&3
+	assert_output "true measured linearizable ($n operations, 4 keys), bound linearizable (register model)"
+	run -0 jq -r '.checks[] | select(.kind == "lost-writes") | "\(.pass) \(.measured) \(.message)"' "$OUT/summary.json"
+	assert_output --regexp "^true 0 measured 0 \\($n operations, [1-9][0-9]* final reads\\)"
+	run -0 grep -c "measured linearizable ($n operations, 4 keys)" "$OUT/report.html"
+	run -0 grep -c '<system-out>measured linearizable' "$OUT/junit.xml"
+	# the command agrees (its count is of the operations left after those
+	# that cannot matter are dropped: at most the history's)
+	run -0 "$FALLACY" check linearizable "$OUT/ops.jsonl"
+	assert_output --regexp '^linearizable: yes \(([0-9]+) operations, 4 keys'
+	[ "$(sed -E 's/^linearizable: yes \(([0-9]+) .*/\1/' <<<"$output")" -le "$n" ]
+	fl_assert_lab_gone "$lab"
+}
+
+@test "network-is-reliable on a target that records no values: its history checks are skipped, saying why, in summary.json, junit, TAP and the report" {
+	fl_require_root
+	lab=$(fl_lab_name y)
+	run "$FALLACY" run scenarios/fallacies/network-is-reliable.yaml \
+		--target scenarios/targets/http.yaml --time-scale 0.25 --out "$OUT" --lab "$lab"
+	jq -r '.checks[] | "\(.pass) \(.name): \(.message)"' "$OUT/summary.json"
+	[ "$status" -le 1 ] || fail "exit $status: $output"
+	assert_output --partial "skip linearizable (register): target http records no values"
+	run -0 jq -r '.checks[] | select(.kind == "linearizable" or .kind == "lost-writes") |
+		"\(.kind) \(.pass) \(.skipped) \(.message)"' "$OUT/summary.json"
+	assert_output "linearizable null true skipped: target http records no values
+lost-writes null true skipped: target http records no values"
+	# skipped is neither: the run's result is that of the checks judged
+	run -0 jq -r 'if ([.checks[] | select(.pass == false)] | length) > 0 then "fail" else "pass" end' \
+		"$OUT/summary.json"
+	want=$output
+	run -0 jq -r .result "$OUT/summary.json"
+	assert_output "$want"
+	run -0 grep -c '<skipped message="skipped: target http records no values"/>' "$OUT/junit.xml"
+	assert_output 2
+	run -0 grep -c '<testsuite name="network-is-reliable" tests="8" .* skipped="2"' "$OUT/junit.xml"
+	run -0 grep -c '<tr class="skip"><td>skip</td><td>linearizable (register)</td>' "$OUT/report.html"
+	# regenerated from summary.json, the same
+	run "$FALLACY" report "$OUT" --tap
+	assert_line "ok 7 - network-is-reliable: linearizable (register) # SKIP target http records no values"
+	fl_assert_lab_gone "$lab"
+}

@@ -42,6 +42,9 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
+/* what the run says the target cannot show (rd.no_history), "" none */
+static const char *no_history = "";
+
 /* Evaluate check kind over ops (heal: the last heal, 0 none). */
 static void eval(enum fl_check_kind kind, const char *bound, const char *ops, uint64_t heal,
 		 struct fl_check_result *res)
@@ -58,6 +61,7 @@ static void eval(enum fl_check_kind kind, const char *bound, const char *ops, ui
 	fputs(ops, f);
 	fclose(f);
 	snprintf(rd.dir, sizeof(rd.dir), "%s", dir);
+	snprintf(rd.no_history, sizeof(rd.no_history), "%s", no_history);
 	rd.heals = heal ? &heal : NULL;
 	rd.n_heals = heal ? 1 : 0;
 	if (fl_bound_parse(bound, false, &ck.bound, &err))
@@ -211,6 +215,35 @@ static void test_no_history_is_a_failure_that_says_why(void **state)
 	assert_non_null(strstr(res.detail, "ops.jsonl:1:"));
 }
 
+/* A target whose ops record no values: each history check is skipped,
+ * neither passed nor failed, and says why (even over a history that would
+ * fail: the target file decides, not what ops.jsonl happens to hold). */
+static void test_a_target_without_values_skips_the_checks(void **state)
+{
+	static const enum fl_check_kind kinds[] = { FL_CHECK_LINEARIZABLE, FL_CHECK_STALE_READS,
+						    FL_CHECK_LOST_WRITES };
+	struct fl_check_result res;
+	char msg[256];
+
+	(void)state;
+	no_history = "target http records no values";
+	for (size_t i = 0; i < 3; i++) {
+		eval(kinds[i], "== 0", stale, 0, &res);
+		assert_true(res.skipped);
+		assert_false(res.pass);
+		assert_string_equal(res.measured_text, "skipped");
+		assert_string_equal(res.detail, "target http records no values");
+		assert_string_equal(res.offending, "");
+	}
+	res.ck = &(struct fl_check){ .kind = FL_CHECK_LINEARIZABLE };
+	fl_check_message(&res, msg, sizeof(msg));
+	assert_string_equal(msg, "skipped: target http records no values");
+	no_history = "";
+	eval(FL_CHECK_STALE_READS, "== 0", stale, 0, &res);
+	assert_false(res.skipped);
+	assert_false(res.pass);
+}
+
 static void test_yaml_of_the_checks(void **state)
 {
 	static const char y[] = "name: h\nduration: 5s\nchecks:\n"
@@ -257,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_report_draws_the_offending_operations),
 		cmocka_unit_test(test_lost_write_detected_after_the_heal),
 		cmocka_unit_test(test_no_history_is_a_failure_that_says_why),
+		cmocka_unit_test(test_a_target_without_values_skips_the_checks),
 		cmocka_unit_test(test_yaml_of_the_checks),
 	};
 

@@ -17,9 +17,11 @@
 
 static struct fl_case cases[] = {
 	{ "availability >= 0.95", "availability", true, "0.99", ">= 0.95",
-	  "measured 0.99 (99 of 100 ops ok), bound >= 0.95", "", "" },
+	  "measured 0.99 (99 of 100 ops ok), bound >= 0.95", "", "", false },
 	{ "latency p99 < 1s during \"cut\" & <x>", "latency", false, "2.000s", "< 1s",
-	  "measured 2.000s (over 10 ops), bound < 1s", "", "" },
+	  "measured 2.000s (over 10 ops), bound < 1s", "", "", false },
+	{ "linearizable", "linearizable", false, "skipped", "linearizable (register model)",
+	  "skipped: target http records no values", "", "", true },
 };
 
 static void suite(struct fl_suite *s, const char *name, bool error)
@@ -35,7 +37,7 @@ static void suite(struct fl_suite *s, const char *name, bool error)
 	s->ops_ok = 99;
 	s->ops_timeout = 1;
 	s->cases = cases;
-	s->n_cases = 2;
+	s->n_cases = 3;
 	if (error)
 		snprintf(s->error, sizeof(s->error),
 			 "target 'http' was not ready within 5s\ttab\r\n\b\f\x01\x7f");
@@ -59,12 +61,22 @@ static void test_summary_round_trip(void **state)
 	assert_string_equal(back.error, s.error);
 	assert_int_equal(back.seed, 42);
 	assert_int_equal(back.ops_ok, 99);
-	assert_int_equal(back.n_cases, 2);
+	assert_int_equal(back.n_cases, 3);
 	assert_string_equal(back.cases[1].name, cases[1].name);
 	assert_false(back.cases[1].pass);
 	assert_true(back.cases[0].pass);
+	assert_false(back.cases[0].skipped || back.cases[1].skipped);
 	assert_string_equal(back.cases[1].bound, "< 1s");
+	/* a skipped check is neither passed nor failed, and says why */
+	assert_true(back.cases[2].skipped);
+	assert_false(back.cases[2].pass);
+	assert_string_equal(back.cases[2].message, "skipped: target http records no values");
+	assert_int_equal(fl_suite_failures(&back), 1);
+	assert_int_equal(fl_suite_skipped(&back), 1);
 	assert_false(fl_suite_pass(&back));
+	back.error[0] = 0;
+	back.cases[1].pass = true;
+	assert_true(fl_suite_pass(&back)); /* the skipped check does not fail the run */
 	fl_suite_free_cases(&back);
 	unlink(path);
 }
@@ -92,8 +104,12 @@ static void test_junit_valid(void **state)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = 0;
 	fclose(f);
-	assert_non_null(strstr(
-		buf, "<testsuites name=\"fallacy\" tests=\"5\" failures=\"2\" errors=\"1\""));
+	assert_non_null(
+		strstr(buf, "<testsuites name=\"fallacy\" tests=\"7\" failures=\"2\" errors=\"1\" "
+			    "skipped=\"2\""));
+	assert_non_null(strstr(buf, "failures=\"1\" errors=\"0\" skipped=\"1\""));
+	assert_non_null(strstr(buf, "name=\"linearizable\" time=\"0\">\n      <skipped "
+				    "message=\"skipped: target http records no values\"/>"));
 	assert_non_null(
 		strstr(buf, "<failure message=\"measured 2.000s (over 10 ops), bound &lt; 1s\""));
 	assert_non_null(strstr(buf, "during &quot;cut&quot; &amp; &lt;x&gt;"));
@@ -111,8 +127,10 @@ static void test_tap(void **state)
 	suite(&s, "t", false);
 	fl_tap_write(f, &s, 1);
 	fclose(f);
-	assert_non_null(strstr(out, "TAP version 13\n1..2\nok 1 - t: availability >= 0.95\n"));
+	assert_non_null(strstr(out, "TAP version 13\n1..3\nok 1 - t: availability >= 0.95\n"));
 	assert_non_null(strstr(out, "not ok 2 - t: latency p99"));
+	assert_non_null(
+		strstr(out, "ok 3 - t: linearizable # SKIP target http records no values\n"));
 	free(out);
 }
 
