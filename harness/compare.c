@@ -110,6 +110,82 @@ static void text_checks(FILE *f, const struct fl_suite *a, const struct fl_suite
 				fl_case_verdict(&a->cases[i]), a->cases[i].measured);
 }
 
+/* ---- the herd (either run had one) -------------------------------------------- */
+
+static double h_peak(const struct fl_herd_sum *h)
+{
+	return h->peak_connects;
+}
+
+static double h_after(const struct fl_herd_sum *h)
+{
+	return h->peak_after_s;
+}
+
+static double h_hs(const struct fl_herd_sum *h)
+{
+	return h->handshake_p99_ms;
+}
+
+static double h_req(const struct fl_herd_sum *h)
+{
+	return h->request_p99_ms;
+}
+
+static double h_conn(const struct fl_herd_sum *h)
+{
+	return (double)h->connects;
+}
+
+static double h_backoff(const struct fl_herd_sum *h)
+{
+	return h->backoff;
+}
+
+/* What --compare shows of two herds: JSON key, text label, value format. */
+static const struct {
+	const char *key, *label, *fmt;
+	double (*get)(const struct fl_herd_sum *h);
+} herd_metrics[] = {
+	{ "peak_connects", "busiest 100 ms after a heal: connects", "%.0f", h_peak },
+	{ "peak_after_s", "  begun, after the heal (s)", "%.1f", h_after },
+	{ "handshake_p99_ms", "  handshake p99 there (ms)", "%.1f", h_hs },
+	{ "request_p99_ms", "worst request p99 in 5 s (ms)", "%.1f", h_req },
+	{ "connects", "connect attempts in the run", "%.0f", h_conn },
+	{ "backoff_share", "backoff check: share in 10 ms", "%.3f", h_backoff },
+};
+
+#define N_HERD_METRICS (sizeof(herd_metrics) / sizeof(herd_metrics[0]))
+
+/* A metric of a run, NAN when it had no herd. */
+static double herd_val(const struct fl_row *r, size_t m)
+{
+	return r && r->herd.on ? herd_metrics[m].get(&r->herd) : NAN;
+}
+
+static void herd_fmt(double v, const char *fmt, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, fmt, v);
+}
+
+static void text_herd(FILE *f, const struct fl_row *a, const struct fl_row *b)
+{
+	char x[32], y[32];
+
+	if (!a->herd.on && !b->herd.on)
+		return;
+	fprintf(f, "  herd (heal of %s -> %s)\n", a->herd.on ? a->herd.heal : "-",
+		b->herd.on ? b->herd.heal : "-");
+	for (size_t m = 0; m < N_HERD_METRICS; m++) {
+		herd_fmt(herd_val(a, m), herd_metrics[m].fmt, x, sizeof(x));
+		herd_fmt(herd_val(b, m), herd_metrics[m].fmt, y, sizeof(y));
+		fprintf(f, "    %-40s %10s -> %s\n", herd_metrics[m].label, x, y);
+	}
+}
+
 /* The windows of both runs, "all" first, each name once. */
 static size_t pairs_of(const struct fl_row *a, const struct fl_row *b, struct pair *p)
 {
@@ -170,6 +246,30 @@ static void jcheck(struct fl_out *o, const char *key, const struct fl_case *c)
 	fl_out_close(o, '}');
 }
 
+static void jherd_one(struct fl_out *o, const char *key, const struct fl_row *r)
+{
+	if (!r->herd.on) {
+		fl_out_null(o, key);
+		return;
+	}
+	fl_out_open(o, key, '{');
+	fl_out_str(o, "heal", r->herd.heal);
+	for (size_t m = 0; m < N_HERD_METRICS; m++)
+		fl_out_double(o, herd_metrics[m].key, herd_val(r, m));
+	fl_out_close(o, '}');
+}
+
+/* "herd": {"before": {...} | null, "after": ...}, when either had one */
+static void jherd(struct fl_out *o, const struct fl_row *a, const struct fl_row *b)
+{
+	if (!a->herd.on && !b->herd.on)
+		return;
+	fl_out_open(o, "herd", '{');
+	jherd_one(o, "before", a);
+	jherd_one(o, "after", b);
+	fl_out_close(o, '}');
+}
+
 static void json_pair(struct fl_out *o, const struct fl_row *a, const struct fl_row *b)
 {
 	struct pair p[2 * FL_ROW_MAX_WINDOWS + 1];
@@ -213,6 +313,7 @@ static void json_pair(struct fl_out *o, const struct fl_row *a, const struct fl_
 		fl_out_close(o, '}');
 	}
 	fl_out_close(o, ']');
+	jherd(o, a, b);
 	fl_out_close(o, '}');
 }
 
@@ -295,6 +396,23 @@ static void html_windows(FILE *f, const struct pair *p, size_t n)
 	fputs("</table>\n", f);
 }
 
+static void html_herd(FILE *f, const struct fl_row *a, const struct fl_row *b)
+{
+	char x[32], y[32];
+
+	if (!a->herd.on && !b->herd.on)
+		return;
+	fputs("<table><tr><th>herd</th><th>before</th><th>after</th></tr>\n", f);
+	for (size_t m = 0; m < N_HERD_METRICS; m++) {
+		herd_fmt(herd_val(a, m), herd_metrics[m].fmt, x, sizeof(x));
+		herd_fmt(herd_val(b, m), herd_metrics[m].fmt, y, sizeof(y));
+		fputs("<tr><td>", f);
+		fl_xml_str(f, herd_metrics[m].label);
+		fprintf(f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n", x, y);
+	}
+	fputs("</table>\n", f);
+}
+
 static const char css[] =
 	"body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
 	"margin-bottom:1em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;"
@@ -318,6 +436,7 @@ static void html_pair(FILE *f, const struct fl_row *a, const struct fl_row *b)
 	fputs("</p>\n", f);
 	html_checks(f, a->s, b->s);
 	html_windows(f, p, n);
+	html_herd(f, a, b);
 }
 
 int fl_report_compare(FILE *f, const char *html, const struct fl_row *a, size_t na,
@@ -356,6 +475,7 @@ int fl_report_compare(FILE *f, const char *html, const struct fl_row *a, size_t 
 				b[i].s->dir);
 			text_checks(f, ra->s, b[i].s);
 			text_windows(f, p, pairs_of(ra, &b[i], p));
+			text_herd(f, ra, &b[i]);
 		}
 		if (h)
 			html_pair(h, ra, &b[i]);

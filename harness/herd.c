@@ -436,3 +436,37 @@ long fl_herd_http_reply(const char *buf, size_t len, size_t max)
 		return -1;
 	return len >= head + (size_t)body ? (long)(head + (size_t)body) : 0;
 }
+
+int fl_herd_peak(const struct fl_herd_bucket *b, size_t n, uint64_t t0, uint64_t heal,
+		 struct fl_herd_peak *p)
+{
+	size_t lo = heal > t0 ? (size_t)((heal - t0) / FL_HERD_BUCKET_NS) : 0;
+	size_t hi = lo + FL_HERD_PEAK_NS / FL_HERD_BUCKET_NS;
+
+	memset(p, 0, sizeof(*p));
+	p->request_p99_ms = NAN;
+	if (lo >= n)
+		return -ENOENT;
+	p->bucket = lo;
+	for (size_t i = lo; i < n && i < hi; i++) {
+		if (b[i].connects > b[p->bucket].connects)
+			p->bucket = i;
+		if (!isnan(b[i].p99_ms) && !(b[i].p99_ms <= p->request_p99_ms))
+			p->request_p99_ms = b[i].p99_ms;
+	}
+	p->connects = b[p->bucket].connects;
+	p->connects_ok = b[p->bucket].connects_ok;
+	p->handshake_p99_ms = b[p->bucket].connect_p99_ms;
+	return 0;
+}
+
+double fl_herd_base_p99(const struct fl_herd_bucket *b, size_t n, uint64_t t0, uint64_t first)
+{
+	double base = 0;
+
+	for (size_t i = 1000000000ULL / FL_HERD_BUCKET_NS;
+	     i < n && t0 + (i + 1) * FL_HERD_BUCKET_NS <= first; i++)
+		if (!isnan(b[i].p99_ms))
+			base = fmax(base, b[i].p99_ms);
+	return base;
+}

@@ -108,6 +108,23 @@ struct fl_herd_bucket {
 int fl_herd_buckets(const struct fl_herd_rec *r, size_t n, uint64_t t0, uint64_t t_end,
 		    struct fl_herd_bucket **out, size_t *n_out);
 
+/* The spike after a heal at `heal` (buckets from t0): the busiest bucket
+ * of connect attempts in the FL_HERD_PEAK_NS after it (the first of equals),
+ * and the worst request p99 over those buckets (NAN: no request). */
+#define FL_HERD_PEAK_NS (5 * 1000000000ULL)
+struct fl_herd_peak {
+	size_t bucket; /* index of the busiest */
+	unsigned int connects, connects_ok;
+	double handshake_p99_ms; /* of the busiest bucket's ok connects */
+	double request_p99_ms;
+};
+/* -ENOENT when the buckets end before the heal. */
+int fl_herd_peak(const struct fl_herd_bucket *b, size_t n, uint64_t t0, uint64_t heal,
+		 struct fl_herd_peak *p);
+/* The worst request p99 of the buckets from 1 s to `first` (the first
+ * fault; the herd's own start is a herd too); 0 when there are none. */
+double fl_herd_base_p99(const struct fl_herd_bucket *b, size_t n, uint64_t t0, uint64_t first);
+
 /* An HTTP reply in buf[0..len) (protocol http): its length once its
  * headers and Content-Length bytes of body are there, 0 while not yet,
  * -1 when it never will be within max bytes (or is malformed). */

@@ -261,38 +261,24 @@ static void herd_table(FILE *f, const struct fl_run_data *rd, const struct fl_he
 		       size_t n, uint64_t t0)
 {
 	uint64_t first = rd->n_spans ? rd->spans[0].start_ns : UINT64_MAX;
-	double base = 0;
+	double base = fl_herd_base_p99(b, n, t0, first);
+	struct fl_herd_peak p;
 
-	/* from 1 s: the herd's own start is a herd too */
-	for (size_t i = 10; i < n && t0 + (i + 1) * FL_HERD_BUCKET_NS <= first; i++)
-		if (!isnan(b[i].p99_ms))
-			base = fmax(base, b[i].p99_ms);
 	fprintf(f,
 		"<table class=\"herd\"><tr><th>after</th><th>busiest 100 ms at</th>"
 		"<th>connect attempts</th><th>of them ok</th><th>handshake p99 there</th>"
 		"<th>worst request p99 in 5 s</th><th>worst request p99 from 1 s to the first fault</th>"
 		"</tr>\n");
 	for (size_t h = 0; h < rd->n_heals; h++) {
-		size_t lo = rd->heals[h] > t0 ? (size_t)((rd->heals[h] - t0) / FL_HERD_BUCKET_NS) :
-						0;
-		size_t best = lo;
-		double worst = NAN;
-
-		for (size_t i = lo; i < n && i < lo + 50; i++) {
-			if (b[i].connects > b[best].connects)
-				best = i;
-			if (!isnan(b[i].p99_ms) && !(b[i].p99_ms <= worst))
-				worst = b[i].p99_ms;
-		}
-		if (best >= n)
+		if (fl_herd_peak(b, n, t0, rd->heals[h], &p))
 			continue;
 		fputs("<tr><td>heal of ", f);
 		fl_xml_str(f, rd->heal_ids[h]);
 		fprintf(f,
 			"</td><td>%.1fs</td><td>%u</td><td>%u</td><td>%.1f ms</td><td>%.1f ms</td>"
 			"<td>%.1f ms</td></tr>\n",
-			best * FL_HERD_BUCKET_NS / 1e9, b[best].connects, b[best].connects_ok,
-			b[best].connect_p99_ms, worst, base);
+			p.bucket * FL_HERD_BUCKET_NS / 1e9, p.connects, p.connects_ok,
+			p.handshake_p99_ms, p.request_p99_ms, base);
 	}
 	fputs("</table>\n", f);
 }
@@ -642,10 +628,12 @@ static void checks_table(FILE *f, const struct fl_suite *s)
 		fl_xml_str(f, c->bound);
 		fputs("</td><td>", f);
 		fl_xml_str(f, c->message);
-		if (c->offending_text[0]) { /* history checks: the operations */
-			fputs("<pre class=\"offending\">", f);
-			fl_xml_str(f, c->offending_text);
-			fputs("</pre>", f);
+		if (c->offending_text[0] || c->offending[0]) { /* history checks: the operations */
+			if (c->offending_text[0]) {
+				fputs("<pre class=\"offending\">", f);
+				fl_xml_str(f, c->offending_text);
+				fputs("</pre>", f);
+			}
 			fl_report_offending(f, c);
 		}
 		fputs("</td></tr>\n", f);

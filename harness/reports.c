@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "herd.h"
 #include "parse.h"
 
 /* ---- rows ------------------------------------------------------------------ */
@@ -83,6 +84,51 @@ static bool seen_before(const struct fl_run_data *rd, size_t i)
 	return false;
 }
 
+/* The backoff check's share, NAN without one (or skipped). */
+static double backoff_share(const struct fl_suite *s)
+{
+	for (size_t i = 0; i < s->n_cases; i++)
+		if (!strcmp(s->cases[i].kind, "backoff") && !s->cases[i].skipped)
+			return strtod(s->cases[i].measured, NULL);
+	return NAN;
+}
+
+/* The herd's largest spike after a heal (herd.jsonl; none: h->on false). */
+static void herd_sum(const struct fl_suite *s, const struct fl_run_data *rd, struct fl_herd_sum *h)
+{
+	struct fl_herd_bucket *b = NULL;
+	struct fl_herd_rec *rec = NULL;
+	struct fl_herd_peak p;
+	size_t n = 0, nb = 0;
+	char path[PATH_MAX];
+	struct fl_err err;
+
+	h->backoff = backoff_share(s);
+	snprintf(path, sizeof(path), "%s/herd.jsonl", s->dir);
+	if (fl_herd_load(path, &rec, &n, &err) || !n ||
+	    fl_herd_buckets(rec, n, rd->start_ns, rd->end_ns, &b, &nb))
+		goto out;
+	h->on = true;
+	for (size_t i = 0; i < n; i++)
+		h->connects += rec[i].connect;
+	for (size_t i = 0; i < rd->n_heals; i++) {
+		if (fl_herd_peak(b, nb, rd->start_ns, rd->heals[i], &p) ||
+		    (h->heal[0] && p.connects <= h->peak_connects))
+			continue;
+		snprintf(h->heal, sizeof(h->heal), "%s", rd->heal_ids[i]);
+		h->peak_after_s = fmax(0, (double)(rd->start_ns + p.bucket * FL_HERD_BUCKET_NS) -
+						  (double)rd->heals[i]) /
+				  1e9;
+		h->peak_connects = p.connects;
+		h->peak_ok = p.connects_ok;
+		h->handshake_p99_ms = p.handshake_p99_ms;
+		h->request_p99_ms = p.request_p99_ms;
+	}
+out:
+	free(b);
+	free(rec);
+}
+
 int fl_row_load(const struct fl_suite *s, struct fl_row *row)
 {
 	struct fl_run_data rd = { 0 };
@@ -111,6 +157,7 @@ int fl_row_load(const struct fl_suite *s, struct fl_row *row)
 			window(&rd, (int)i, rd.spans[i].id, rd.spans[i].id, &row->win[row->n_win++],
 			       buf);
 	free(buf);
+	herd_sum(s, &rd, &row->herd);
 	fl_run_data_free(&rd);
 	return 0;
 }

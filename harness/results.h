@@ -127,12 +127,26 @@ struct fl_win {
 
 #define FL_ROW_MAX_WINDOWS 16
 
+/* A run's herd as --compare shows it (herd.jsonl and the heal events):
+ * the largest spike of connect attempts after a heal, and the backoff
+ * check's share. */
+struct fl_herd_sum {
+	bool on; /* the run had a herd */
+	size_t connects; /* connect attempts in the whole run */
+	char heal[FL_ID_MAX + 1]; /* the heal whose spike it is */
+	double peak_after_s; /* when its busiest 100 ms began, after the heal */
+	unsigned int peak_connects, peak_ok;
+	double handshake_p99_ms, request_p99_ms; /* there; in the 5 s after the heal */
+	double backoff; /* the backoff check's measured share; NAN: none */
+};
+
 /* One run as the index, `fallacy report` and --compare show it. */
 struct fl_row {
 	const struct fl_suite *s;
 	struct fl_win all;
 	struct fl_win win[FL_ROW_MAX_WINDOWS]; /* "outside", then each fault */
 	size_t n_win;
+	struct fl_herd_sum herd;
 };
 
 /* Read s->dir's ops and events into row (NANs when there are none). */

@@ -216,8 +216,10 @@ int fl_summary_write(const char *path, const struct fl_suite *s)
 		fl_json_string(f, c->bound);
 		fputs(", \"message\": ", f);
 		fl_json_string(f, c->message);
-		if (c->offending[0])
-			fprintf(f, ", \"offending\": %s", c->offending);
+		if (c->offending[0]) {
+			fprintf(f, ", \"offending\": %s, \"offending_text\": ", c->offending);
+			fl_json_string(f, c->offending_text);
+		}
 		fputs("}", f);
 	}
 	fputs(s->n_cases ? "\n  ]" : "]", f);
@@ -244,6 +246,44 @@ static double snum(const struct fl_ynode *m, const char *key)
 	return d;
 }
 
+/* A node of a JSON document back as compact JSON (plain scalars are
+ * numbers, true, false and null; the others strings). */
+static void node_json(struct fl_out *o, const char *key, const struct fl_ynode *n)
+{
+	if (n->type == FL_Y_SCALAR) {
+		if (n->plain)
+			fl_out_raw(o, key, n->text);
+		else
+			fl_out_str(o, key, n->text);
+		return;
+	}
+	fl_out_open(o, key, n->type == FL_Y_MAP ? '{' : '[');
+	for (size_t i = 0; i < n->n; i++)
+		node_json(o, n->type == FL_Y_MAP ? n->keys[i]->text : "", n->items[i]);
+	fl_out_close(o, n->type == FL_Y_MAP ? '}' : ']');
+}
+
+/* A history check's offending operations, as fl_summary_write wrote them
+ * (the report draws them again). */
+static void load_offending(const struct fl_ynode *m, struct fl_case *c)
+{
+	const struct fl_ynode *v = fl_ymap_get(m, "offending");
+	struct fl_out o = { .json = true, .compact = true };
+	char *buf = NULL;
+	size_t len = 0;
+
+	scpy(c->offending_text, sizeof(c->offending_text), m, "offending_text");
+	if (!v || v->type != FL_Y_SEQ)
+		return;
+	o.f = open_memstream(&buf, &len);
+	if (!o.f)
+		return;
+	node_json(&o, "", v);
+	if (!fclose(o.f) && len < sizeof(c->offending))
+		memcpy(c->offending, buf, len + 1);
+	free(buf);
+}
+
 static int load_cases(const struct fl_ydoc *d, const struct fl_ynode *cks, struct fl_suite *s,
 		      struct fl_err *err)
 {
@@ -268,6 +308,7 @@ static int load_cases(const struct fl_ydoc *d, const struct fl_ynode *cks, struc
 		scpy(skipped, sizeof(skipped), m, "skipped");
 		c->pass = !strcmp(pass, "true");
 		c->skipped = !strcmp(skipped, "true");
+		load_offending(m, c);
 	}
 	s->n_cases = cks->n;
 	return 0;

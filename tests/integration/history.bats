@@ -9,6 +9,12 @@
 load test_helper/common
 load test_helper/runs
 
+# html_xpath XPATH FILE: xmllint's answer, without its complaints about
+# the inline SVG (not an HTML 4 tag)
+html_xpath() {
+	xmllint --html --xpath "$1" "$2" 2>/dev/null
+}
+
 # What the history holds, per f and type, for the test's output.
 history_counts() {
 	jq -s -r 'map(select(.f)) | group_by(.f) |
@@ -92,6 +98,18 @@ stale-reads true 0"
 	# and drawn: the offending window, one lane per process
 	run -0 grep -c '<svg class="offending"' "$OUT/report.html"
 	run -0 grep -c "stale read: process" "$OUT/junit.xml"
+	# a report regenerated from the results folder (summary.json) lists and
+	# draws the same offending operations
+	run -1 "$FALLACY" report "$OUT" --html "$BATS_TEST_TMPDIR/re.html"
+	for f in "$OUT/report.html" "$BATS_TEST_TMPDIR/re.html"; do
+		run -0 html_xpath 'count(//svg[@class="offending"])' "$f"
+		echo "$output" >>"$BATS_TEST_TMPDIR/svgs"
+		run -0 html_xpath 'string(//pre[@class="offending"])' "$f"
+		echo "$output" >>"$BATS_TEST_TMPDIR/pre-$(basename "$f")"
+	done
+	run -0 sort -u "$BATS_TEST_TMPDIR/svgs"
+	[ "${#lines[@]}" -eq 1 ] && [ "$output" -ge 1 ] || fail "drawn: $output"
+	run -0 diff "$BATS_TEST_TMPDIR/pre-report.html" "$BATS_TEST_TMPDIR/pre-re.html"
 	fl_assert_lab_gone "$lab"
 }
 

@@ -86,6 +86,87 @@ setup() {
 	assert_output --partial "expected two results folders"
 }
 
+# html_xpath XPATH FILE: xmllint's answer, without its complaints about
+# the inline SVG (not an HTML 4 tag)
+html_xpath() {
+	xmllint --html --xpath "$1" "$2" 2>/dev/null
+}
+
+# herd_run BACKOFF DIR: a herd of 240 clients on n2, n3 held to redis's
+# primary, cut off for 3 s, with that reconnect policy (the same scenario
+# name both times: --compare pairs by scenario and target)
+herd_run() {
+	cat >"$BATS_TEST_TMPDIR/herd-$1.yaml" <<EOF
+name: herd
+duration: 10s
+herd:
+  clients: 240
+  from: rest
+  to: leader
+  every: 100ms
+  timeout: 500ms
+  reconnect: {backoff: $1, base: 100ms, max: 2s}
+timeline:
+  - {at: 3s, id: cut, partition: [[leader], [rest]], duration: 3s}
+checks:
+  - backoff: {after: cut}
+EOF
+	run "$FALLACY" run "$BATS_TEST_TMPDIR/herd-$1.yaml" --target scenarios/targets/redis.yaml \
+		--out "$2" --lab "$(fl_lab_name rh)" --seed 1
+	[ "$status" -le 1 ] || fail "exit $status: $output"
+}
+
+# The busiest 100 ms of connect attempts in the 5 s after the heal of
+# run $1, from its herd.jsonl and events.jsonl (buckets from the start)
+busiest() {
+	jq -s -r --slurpfile ev "$1/events.jsonl" '
+		($ev | map(select(.event == "start"))[0].mono_ns) as $t0 |
+		($ev | map(select(.event == "heal" and .id == "cut"))[0].mono_ns) as $h |
+		((($h - $t0) / 1e8) | floor) as $lo |
+		map(select(.ev == "connect") | ((.start_ns - $t0) / 1e8 | floor)) |
+		map(select(. >= $lo and . < $lo + 50)) | group_by(.) | map(length) | max' "$1/herd.jsonl"
+}
+
+@test "report --compare compares two herds (no backoff, then jitter): the busiest 100 ms after the heal and the backoff share; report DIR redraws the herd section" {
+	command -v redis-server >/dev/null || skip "redis not installed (make deps)"
+	herd_run none "$BATS_TEST_TMPDIR/before/herd"
+	herd_run jitter "$BATS_TEST_TMPDIR/after/herd"
+	run "$FALLACY" report --compare "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after" \
+		--html "$BATS_TEST_TMPDIR/cmp.html"
+	echo "$output"
+	assert_output --partial "herd (heal of cut -> cut)"
+	assert_output --regexp 'busiest 100 ms after a heal: connects +[0-9]+ -> [0-9]+'
+	assert_output --regexp 'backoff check: share in 10 ms +[01]\.[0-9]{3} -> [01]\.[0-9]{3}'
+	run -0 "$FALLACY" report --compare "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after" -j
+	json=$output
+	# the figures are the runs' own: the backoff check's measured share
+	# and the busiest bucket counted here from herd.jsonl
+	for side in before after; do
+		dir="$BATS_TEST_TMPDIR/$side/herd"
+		run -0 jq -r '.checks[] | select(.kind == "backoff") | .measured' "$dir/summary.json"
+		share=$output
+		run -0 jq -r --arg s "$side" '.[0].herd[$s].backoff_share' <<<"$json"
+		awk -v a="$output" -v b="$share" 'BEGIN { exit !(a == b + 0) }' ||
+			fail "$side: compare says share $output, the check measured $share"
+		peak=$(busiest "$dir")
+		run -0 jq -r --arg s "$side" '.[0].herd[$s].peak_connects' <<<"$json"
+		echo "# $side: busiest 100 ms after the heal $output connects (herd.jsonl: $peak), backoff share $share" >&3
+		[ "$output" -eq "$peak" ]
+	done
+	# lock-step comes back in one burst, jitter spreads it
+	run -0 jq -e '.[0].herd | .before.peak_connects > .after.peak_connects' <<<"$json"
+	run -0 html_xpath 'count(//table[tr/th[1]="herd"]/tr[td])' "$BATS_TEST_TMPDIR/cmp.html"
+	assert_output 6
+	# regenerated from the results folder, the herd section is the run's own
+	run "$FALLACY" report "$BATS_TEST_TMPDIR/before/herd" --html "$BATS_TEST_TMPDIR/re.html"
+	[ "$status" -le 1 ] || fail "exit $status: $output"
+	run -0 html_xpath 'string(//table[@class="herd"])' "$BATS_TEST_TMPDIR/before/herd/report.html"
+	want=$output
+	[ -n "$want" ]
+	run -0 html_xpath 'string(//table[@class="herd"])' "$BATS_TEST_TMPDIR/re.html"
+	assert_output "$want"
+}
+
 @test "several targets: a folder per scenario and target, one index for all; names resolve or are refused" {
 	# no --out: the call's own folder results/run-TIME, an older index kept
 	mkdir -p "$BATS_TEST_TMPDIR/cwd/results"

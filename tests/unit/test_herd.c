@@ -215,6 +215,41 @@ static void test_buckets(void **state)
 	free(b);
 }
 
+/* The spike after a heal: the busiest bucket of connects within 5 s of
+ * it (the first of equals), the worst request p99 in those 5 s; buckets
+ * before the heal and from 5 s after it do not count */
+static void test_peak(void **state)
+{
+	struct fl_herd_bucket b[120];
+	struct fl_herd_peak p;
+
+	(void)state;
+	for (size_t i = 0; i < 120; i++)
+		b[i] = (struct fl_herd_bucket){ .connects = 1, .p99_ms = 2, .connect_p99_ms = 0.1 };
+	b[20] = (struct fl_herd_bucket){ .connects = 300, .p99_ms = 900 }; /* before the heal */
+	b[45].connects = 30; /* the heal at 4.55 s is in bucket 45 */
+	b[52] = (struct fl_herd_bucket){
+		.connects = 240, .connects_ok = 230, .p99_ms = NAN, .connect_p99_ms = 6.5
+	};
+	b[60] = (struct fl_herd_bucket){ .connects = 240, .p99_ms = 40 }; /* equal: later */
+	b[95] = (struct fl_herd_bucket){ .connects = 500, .p99_ms = 1000 }; /* 5 s after */
+	assert_int_equal(fl_herd_peak(b, 120, 0, 4550 * MS, &p), 0);
+	assert_int_equal(p.bucket, 52);
+	assert_int_equal(p.connects, 240);
+	assert_int_equal(p.connects_ok, 230);
+	assert_true(fabs(p.handshake_p99_ms - 6.5) < 1e-9);
+	assert_true(fabs(p.request_p99_ms - 40) < 1e-9);
+	/* buckets counted from t0, not from 0 */
+	assert_int_equal(fl_herd_peak(b, 120, 2 * S, 6550 * MS, &p), 0);
+	assert_int_equal(p.bucket, 52);
+	assert_int_equal(fl_herd_peak(b, 120, 0, 12 * S, &p), -ENOENT);
+	/* the baseline: from 1 s to the first fault, the herd's start left out */
+	b[3].p99_ms = 700;
+	assert_true(fabs(fl_herd_base_p99(b, 120, 0, 2 * S) - 2) < 1e-9);
+	assert_true(fabs(fl_herd_base_p99(b, 120, 0, 2100 * MS) - 900) < 1e-9);
+	assert_true(fl_herd_base_p99(b, 120, 0, 900 * MS) == 0);
+}
+
 static long http(const char *s, size_t max)
 {
 	return fl_herd_http_reply(s, strlen(s), max);
@@ -346,9 +381,9 @@ int main(void)
 		cmocka_unit_test(test_lockstep_fails),	cmocka_unit_test(test_jitter_passes),
 		cmocka_unit_test(test_max_share_edges), cmocka_unit_test(test_backoff_delay),
 		cmocka_unit_test(test_records),		cmocka_unit_test(test_recovery_attempts),
-		cmocka_unit_test(test_buckets),		cmocka_unit_test(test_http_reply),
-		cmocka_unit_test(test_scenario_keys),	cmocka_unit_test(test_scenario_errors),
-		cmocka_unit_test(test_target_keys),
+		cmocka_unit_test(test_buckets),		cmocka_unit_test(test_peak),
+		cmocka_unit_test(test_http_reply),	cmocka_unit_test(test_scenario_keys),
+		cmocka_unit_test(test_scenario_errors), cmocka_unit_test(test_target_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,7 +19,10 @@ static struct fl_case cases[] = {
 	{ "availability >= 0.95", "availability", true, "0.99", ">= 0.95",
 	  "measured 0.99 (99 of 100 ops ok), bound >= 0.95", "", "", false },
 	{ "latency p99 < 1s during \"cut\" & <x>", "latency", false, "2.000s", "< 1s",
-	  "measured 2.000s (over 10 ops), bound < 1s", "", "", false },
+	  "measured 2.000s (over 10 ops), bound < 1s",
+	  "[{\"why\":\"stale read\",\"line\":3,\"f\":\"cas\",\"value\":[null,\"a \\\"b\\\"\"],"
+	  "\"type\":\"ok\",\"ok\":true,\"start_ns\":1e3}]",
+	  "stale read: process 2 cas r1 \"b\" (ops.jsonl:3)\n", false },
 	{ "linearizable", "linearizable", false, "skipped", "linearizable (register model)",
 	  "skipped: target http records no values", "", "", true },
 };
@@ -67,6 +70,11 @@ static void test_summary_round_trip(void **state)
 	assert_true(back.cases[0].pass);
 	assert_false(back.cases[0].skipped || back.cases[1].skipped);
 	assert_string_equal(back.cases[1].bound, "< 1s");
+	/* a history check's offending operations come back as written (the
+	 * report draws them again) */
+	assert_string_equal(back.cases[1].offending, cases[1].offending);
+	assert_string_equal(back.cases[1].offending_text, cases[1].offending_text);
+	assert_string_equal(back.cases[0].offending, "");
 	/* a skipped check is neither passed nor failed, and says why */
 	assert_true(back.cases[2].skipped);
 	assert_false(back.cases[2].pass);
