@@ -337,12 +337,15 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 	}
 	if (sc->herd.on && t->herd.on)
 		fprintf(f,
-			"  herd: %u clients on %s, to %s port %u (%s): \"%s\" once, then \"%s\"\n",
+			"  herd: %u clients on %s, to %s port %u (%s%s%s), phase %s: \"%s\" once, "
+			"then \"%s\"\n",
 			sc->herd.clients, sc->herd.from, sc->herd.to, t->herd.port,
-			t->herd.http ? "http" : "line", t->herd.hello[0] ? t->herd.hello : "-",
-			t->herd.request);
+			fl_herd_proto_name(t->herd.proto), t->herd.user[0] ? " as " : "",
+			t->herd.user, sc->herd.random_phase ? "random" : "tick",
+			t->herd.hello[0] ? t->herd.hello : "-", t->herd.request);
 	else if (sc->herd.on)
-		fprintf(f, "  herd: none (the target has no herd:, so its backoff checks fail)\n");
+		fprintf(f, "  herd: none (the target has no herd:, so its backoff checks are "
+			   "skipped)\n");
 }
 
 /* The results folder of scenario sc against target t. */

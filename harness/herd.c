@@ -21,6 +21,13 @@ const char *fl_backoff_name(enum fl_backoff b)
 	return backoff_names[b];
 }
 
+static const char *const proto_names[] = { "line", "http", "postgres", NULL };
+
+const char *fl_herd_proto_name(enum fl_herd_proto p)
+{
+	return proto_names[p];
+}
+
 static int parse_reconnect(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_herd *h,
 			   struct fl_err *err)
 {
@@ -63,8 +70,9 @@ static int herd_word(const struct fl_ydoc *d, const struct fl_ynode *v, const ch
 int fl_herd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_herd *h,
 		  struct fl_err *err)
 {
-	static const char *const keys[] = { "clients", "from",	    "to", "every",
-					    "timeout", "reconnect", NULL };
+	static const char *const keys[] = { "clients", "from",	    "to",    "every",
+					    "timeout", "reconnect", "phase", NULL };
+	const char *phase = NULL;
 	const struct fl_ynode *rc = fl_ymap_get(v, "reconnect");
 	uint64_t clients = 0;
 
@@ -83,8 +91,13 @@ int fl_herd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_h
 	    herd_word(d, v, "from", h->from, sizeof(h->from), err) ||
 	    herd_word(d, v, "to", h->to, sizeof(h->to), err) ||
 	    fl_yget_duration(d, v, "every", false, &h->every_ns, err) ||
-	    fl_yget_duration(d, v, "timeout", false, &h->timeout_ns, err))
+	    fl_yget_duration(d, v, "timeout", false, &h->timeout_ns, err) ||
+	    fl_yget_str(d, v, "phase", false, &phase, err))
 		return -EINVAL;
+	if (phase && strcmp(phase, "tick") && strcmp(phase, "random"))
+		return fl_yerr(err, d, fl_ymap_get(v, "phase"),
+			       "unknown phase '%s' (use tick or random)", phase);
+	h->random_phase = phase && !strcmp(phase, "random");
 	if (h->every_ns < 1000000 || h->timeout_ns < 1000000)
 		return fl_yerr(err, d, v, "'every' and 'timeout' must be at least 1ms");
 	h->clients = (unsigned int)clients;
@@ -94,9 +107,10 @@ int fl_herd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_h
 int fl_therd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_therd *t,
 		   struct fl_err *err)
 {
-	static const char *const keys[] = { "port", "protocol", "hello", "request", NULL };
+	static const char *const keys[] = { "port", "protocol", "hello", "request", "user", NULL };
 	const char *proto = NULL;
 	uint64_t port = 0;
+	int k;
 
 	*t = (struct fl_therd){ .on = true };
 	if (fl_yexpect(d, v, FL_Y_MAP, "'herd'", err) ||
@@ -104,20 +118,28 @@ int fl_therd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_
 	    fl_yget_u64(d, v, "port", true, 1, 65535, &port, err) ||
 	    fl_yget_str(d, v, "protocol", false, &proto, err) ||
 	    herd_word(d, v, "hello", t->hello, sizeof(t->hello), err) ||
-	    herd_word(d, v, "request", t->request, sizeof(t->request), err))
+	    herd_word(d, v, "request", t->request, sizeof(t->request), err) ||
+	    herd_word(d, v, "user", t->user, sizeof(t->user), err))
 		return -EINVAL;
 	if (!t->request[0])
 		return fl_yerr(err, d, v, "'herd' needs 'request': the line a client sends");
 	if (strpbrk(t->hello, "\r\n") || strpbrk(t->request, "\r\n"))
 		return fl_yerr(err, d, v, "'hello' and 'request' are one line each");
-	if (proto && strcmp(proto, "line") && strcmp(proto, "http"))
+	for (k = 0; proto && proto_names[k] && strcmp(proto_names[k], proto); k++)
+		;
+	if (proto && !proto_names[k])
 		return fl_yerr(err, d, fl_ymap_get(v, "protocol"),
-			       "unknown protocol '%s' (use line or http)", proto);
-	t->http = proto && !strcmp(proto, "http");
-	if (t->http && (t->hello[0] || !strchr(t->request, ' ')))
+			       "unknown protocol '%s' (use line, http or postgres)", proto);
+	t->proto = proto ? (enum fl_herd_proto)k : FL_HERD_LINE;
+	if (t->proto == FL_HERD_HTTP && (t->hello[0] || !strchr(t->request, ' ')))
 		return fl_yerr(err, d, v,
 			       "protocol http: 'request' is METHOD PATH (GET /health), no "
 			       "'hello'");
+	if ((t->proto == FL_HERD_POSTGRES) != !!t->user[0] ||
+	    (t->proto == FL_HERD_POSTGRES && t->hello[0]))
+		return fl_yerr(err, d, v,
+			       "'user' goes with protocol postgres, and it needs one (its "
+			       "startup message), no 'hello'");
 	t->port = (unsigned int)port;
 	return 0;
 }
@@ -134,8 +156,10 @@ void fl_herd_print(const struct fl_herd *h, FILE *f)
 	fl_json_string(f, h->from);
 	fputs(", to: ", f);
 	fl_json_string(f, h->to);
-	fprintf(f, ", every: %s, timeout: %s, reconnect: {backoff: %s, base: %s, max: %s}}\n", e, t,
-		fl_backoff_name(h->backoff), b, m);
+	fprintf(f,
+		", every: %s, timeout: %s, phase: %s, reconnect: {backoff: %s, base: %s, max: "
+		"%s}}\n",
+		e, t, h->random_phase ? "random" : "tick", fl_backoff_name(h->backoff), b, m);
 }
 
 uint64_t fl_backoff_delay(enum fl_backoff b, uint64_t base, uint64_t max, unsigned int n,
@@ -469,4 +493,68 @@ double fl_herd_base_p99(const struct fl_herd_bucket *b, size_t n, uint64_t t0, u
 		if (!isnan(b[i].p99_ms))
 			base = fmax(base, b[i].p99_ms);
 	return base;
+}
+
+static void be32(char *p, uint32_t v)
+{
+	p[0] = (char)(v >> 24);
+	p[1] = (char)(v >> 16);
+	p[2] = (char)(v >> 8);
+	p[3] = (char)v;
+}
+
+static uint32_t get_be32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+}
+
+long fl_herd_pg_startup(char *buf, size_t len, const char *user)
+{
+	/* int32 length, int32 196608 (3.0), then name\0value\0 pairs and \0 */
+	size_t u = strlen(user), n = 8 + 5 + u + 1 + 9 + u + 1 + 1;
+
+	if (n > len)
+		return -ENOSPC;
+	be32(buf, (uint32_t)n);
+	be32(buf + 4, 196608);
+	memcpy(buf + 8, "user", 5);
+	memcpy(buf + 13, user, u + 1);
+	memcpy(buf + 14 + u, "database", 9);
+	memcpy(buf + 23 + u, user, u + 1);
+	buf[n - 1] = 0;
+	return (long)n;
+}
+
+long fl_herd_pg_query(char *buf, size_t len, const char *sql)
+{
+	size_t q = strlen(sql), n = 1 + 4 + q + 1;
+
+	if (n > len)
+		return -ENOSPC;
+	buf[0] = 'Q';
+	be32(buf + 1, (uint32_t)(4 + q + 1));
+	memcpy(buf + 5, sql, q + 1);
+	return (long)n;
+}
+
+long fl_herd_pg_reply(const char *buf, size_t len, size_t max)
+{
+	size_t off = 0;
+
+	while (off + 5 <= len) {
+		uint32_t m = get_be32(buf + off + 1);
+
+		if (m < 4 || off + 1 + (size_t)m > max)
+			return -1;
+		if (off + 1 + (size_t)m > len)
+			return 0;
+		if (buf[off] == 'E' || (buf[off] == 'R' && (m < 8 || get_be32(buf + off + 5))))
+			return -1; /* an error, or a password wanted */
+		if (buf[off] == 'Z')
+			return (long)(off + 1 + m);
+		off += 1 + (size_t)m;
+	}
+	return len >= max ? -1 : 0;
 }

@@ -46,21 +46,37 @@ struct fl_herd {
 	uint64_t timeout_ns; /* of a request and of a connect */
 	enum fl_backoff backoff;
 	uint64_t base_ns, max_ns;
+	/* phase: tick (every client on one grid, as clients driven by one
+	 * timer) or random (each client's offset on the grid drawn from the
+	 * run's seed, as independent clients) */
+	bool random_phase;
 	int line, col;
 };
 
 /* A target's herd: the protocol. line: one line each way (CRLF is
  * added); http: request is "METHOD PATH", sent as HTTP/1.1 on the held
- * connection, the reply its headers and Content-Length body. */
+ * connection, the reply its headers and Content-Length body (a server
+ * that closes after each reply, as HTTP/1.0 ones do, gets a connection
+ * per request); postgres: the v3 startup message as `user` (trust
+ * authentication), then request is a simple query, each answer read up
+ * to its ReadyForQuery. */
+enum fl_herd_proto {
+	FL_HERD_LINE,
+	FL_HERD_HTTP,
+	FL_HERD_POSTGRES,
+};
+
 struct fl_therd {
 	bool on;
-	bool http;
+	enum fl_herd_proto proto;
+	char user[64]; /* postgres: the startup message's user and database */
 	unsigned int port;
 	char hello[FL_HERD_LINE_MAX]; /* sent once per connection, "" none */
 	char request[FL_HERD_LINE_MAX];
 };
 
 const char *fl_backoff_name(enum fl_backoff b);
+const char *fl_herd_proto_name(enum fl_herd_proto p);
 /* herd: {clients, from, to, every, timeout, reconnect: {backoff, base, max}} */
 int fl_herd_parse(const struct fl_ydoc *d, const struct fl_ynode *v, struct fl_herd *h,
 		  struct fl_err *err);
@@ -129,6 +145,17 @@ double fl_herd_base_p99(const struct fl_herd_bucket *b, size_t n, uint64_t t0, u
  * headers and Content-Length bytes of body are there, 0 while not yet,
  * -1 when it never will be within max bytes (or is malformed). */
 long fl_herd_http_reply(const char *buf, size_t len, size_t max);
+
+/* PostgreSQL's v3 protocol (protocol postgres). The startup message for
+ * user (and database user) and a simple query into buf: their length, or
+ * -ENOSPC. */
+long fl_herd_pg_startup(char *buf, size_t len, const char *user);
+long fl_herd_pg_query(char *buf, size_t len, const char *sql);
+/* The server's answer in buf[0..len): its length up to and including
+ * ReadyForQuery ('Z') once there, 0 while not yet, -1 when it never will
+ * be within max bytes, is malformed, is an ErrorResponse ('E') or asks
+ * for a password (authentication other than trust). */
+long fl_herd_pg_reply(const char *buf, size_t len, size_t max);
 
 /* `fallacy __herd`: one node's clients (herd_client.c); configured by
  * the environment the run gives it. */

@@ -76,16 +76,18 @@ static int spawn_one(struct fl_run *r, size_t i, unsigned int first, unsigned in
 		return -errno;
 	snprintf(exe + len, sizeof(exe) - (size_t)len, " __herd");
 	snprintf(conf, sizeof(conf),
-		 "FALLACY_HERD_CONF=%s %u %u %s %u %llu %llu %s %llu %llu %llu %llu %llu %s",
+		 "FALLACY_HERD_CONF=%s %u %u %s %u %llu %llu %s %llu %llu %llu %llu %llu %s %s",
 		 r->nodes[i].name, first, n, r->nodes[to].ip, th->port,
 		 (unsigned long long)h->every_ns, (unsigned long long)h->timeout_ns,
 		 fl_backoff_name(h->backoff), (unsigned long long)h->base_ns,
 		 (unsigned long long)h->max_ns, (unsigned long long)(r->seed ^ (i * 0x9e37ULL)),
 		 (unsigned long long)r->t0, (unsigned long long)r->t_end,
-		 th->http ? "http" : "line");
+		 fl_herd_proto_name(th->proto), h->random_phase ? "random" : "tick");
 	snprintf(out, sizeof(out), "FALLACY_HERD_OUT=%s/logs/herd-%s.jsonl", r->dir,
 		 r->nodes[i].name);
-	snprintf(hello, sizeof(hello), "FALLACY_HERD_HELLO=%s", th->hello);
+	/* postgres: the user its startup message names */
+	snprintf(hello, sizeof(hello), "FALLACY_HERD_HELLO=%s",
+		 th->proto == FL_HERD_POSTGRES ? th->user : th->hello);
 	snprintf(req, sizeof(req), "FALLACY_HERD_REQUEST=%s", th->request);
 	sp.cmd = exe;
 	return fl_proc_spawn(&sp, &r->herd_pid[i]);

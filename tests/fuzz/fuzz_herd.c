@@ -3,8 +3,8 @@
  * and by `fallacy report`): the line parser never crashes, what it
  * accepts ends no earlier than it starts, and the buckets and recovery
  * attempts over what parsed hold together. The same bytes as a server's
- * HTTP reply (protocol http): a complete reply is never longer than what
- * arrived, nor than the limit. */
+ * HTTP reply (protocol http) or PostgreSQL answer (protocol postgres): a
+ * complete reply is never longer than what arrived, nor than the limit. */
 #include "fuzz.h"
 
 #include "herd.h"
@@ -13,12 +13,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_string(data, size), *save = NULL;
 	long reply = fl_herd_http_reply((const char *)data, size, 4096);
+	long pg = fl_herd_pg_reply((const char *)data, size, 4096);
 	struct fl_herd_rec r[64];
 	struct fl_herd_bucket *b;
 	uint64_t *t, at;
 	size_t n = 0, nb, nt;
 
-	if (reply > (long)size || reply > 4096)
+	if (reply > (long)size || reply > 4096 || pg > (long)size || pg > 4096 ||
+	    (pg > 0 && ((const char *)data)[pg - 5] != 'Z'))
 		abort();
 	for (char *l = strtok_r(s, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save)) {
 		if (fl_herd_rec_parse(l, &r[n]))

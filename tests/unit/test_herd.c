@@ -320,6 +320,20 @@ static void test_scenario_keys(void **state)
 	assert_int_equal(load(buf, &sc, &err), 0);
 	assert_int_equal(sc->herd.backoff, FL_BACKOFF_JITTER);
 	assert_int_equal(sc->herd.max_ns, 3 * S);
+	assert_false(sc->herd.random_phase); /* phase: tick, the default */
+	fl_scenario_free(sc);
+	free(buf);
+	/* phase random: printed and loaded again */
+	assert_int_equal(load(HEAD "herd: {clients: 9, phase: random}\n", &sc, &err), 0);
+	assert_true(sc->herd.random_phase);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	fl_scenario_print(sc, 1, f);
+	fclose(f);
+	fl_scenario_free(sc);
+	assert_non_null(strstr(buf, "phase: random"));
+	assert_int_equal(load(buf, &sc, &err), 0);
+	assert_true(sc->herd.random_phase);
 	fl_scenario_free(sc);
 	free(buf);
 }
@@ -334,6 +348,9 @@ static void test_scenario_errors(void **state)
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "t.yaml:3:"));
 	assert_non_null(strstr(err.msg, "unknown backoff 'jiter'"));
+	assert_int_equal(load(HEAD "herd: {clients: 10, phase: randm}\n", &sc, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "t.yaml:3:"));
+	assert_non_null(strstr(err.msg, "unknown phase 'randm' (use tick or random)"));
 	assert_int_equal(load(HEAD "herd: {clients: 0}\n", &sc, &err), -EINVAL);
 	assert_int_equal(load(HEAD "herd: {every: 1s}\n", &sc, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "clients"));
@@ -373,17 +390,76 @@ static void test_target_keys(void **state)
 	assert_non_null(strstr(err.msg, "needs 'request'"));
 	snprintf(text, sizeof(text), "%sherd: {port: 70000, request: PING}\n", base);
 	assert_int_equal(fl_sut_load("x.yaml", text, &t, &err), -EINVAL);
+	/* postgres: a user for the startup message, the query as request */
+	snprintf(text, sizeof(text),
+		 "%sherd: {port: 5432, protocol: postgres, user: postgres, request: SELECT 1}\n",
+		 base);
+	assert_int_equal(fl_sut_load("x.yaml", text, &t, &err), 0);
+	assert_int_equal(t->herd.proto, FL_HERD_POSTGRES);
+	assert_string_equal(t->herd.user, "postgres");
+	assert_string_equal(t->herd.request, "SELECT 1");
+	fl_sut_free(t);
+	snprintf(text, sizeof(text),
+		 "%sherd: {port: 5432, protocol: postgres, request: SELECT 1}\n", base);
+	assert_int_equal(fl_sut_load("x.yaml", text, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'user' goes with protocol postgres"));
+	snprintf(text, sizeof(text), "%sherd: {port: 80, user: u, request: PING}\n", base);
+	assert_int_equal(fl_sut_load("x.yaml", text, &t, &err), -EINVAL);
+	snprintf(text, sizeof(text), "%sherd: {port: 80, protocol: pg, request: PING}\n", base);
+	assert_int_equal(fl_sut_load("x.yaml", text, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown protocol 'pg' (use line, http or postgres)"));
+}
+
+/* PostgreSQL's framing: the startup message and a simple query byte for
+ * byte as the v3 protocol has them; an answer is complete at its
+ * ReadyForQuery, an error or a password request is the end */
+static void test_postgres_framing(void **state)
+{
+	static const char startup[] = "\0\0\0\x29\0\x03\0\0user\0postgres\0database\0postgres\0\0";
+	static const char query[] = "Q\0\0\0\x0dSELECT 1\0";
+	/* AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery */
+	static const char hello[] = "R\0\0\0\x08\0\0\0\0"
+				    "S\0\0\0\x16server_version\0"
+				    "15\0"
+				    "K\0\0\0\x0c\0\0\0\x01\0\0\0\x02"
+				    "Z\0\0\0\x05I";
+	/* RowDescription, DataRow, CommandComplete, ReadyForQuery */
+	static const char answer[] = "T\0\0\0\x21\0\x01?column?\0\0\0\0\0\0\0\0\0\0\x17\0\x04"
+				     "\xff\xff\xff\xff\0\0"
+				     "D\0\0\0\x0b\0\x01\0\0\0\x01"
+				     "1"
+				     "C\0\0\0\x0dSELECT 1\0"
+				     "Z\0\0\0\x05I";
+	char buf[256];
+	size_t hl = sizeof(hello) - 1, al = sizeof(answer) - 1;
+
+	(void)state;
+	assert_int_equal(fl_herd_pg_startup(buf, sizeof(buf), "postgres"), sizeof(startup) - 1);
+	assert_memory_equal(buf, startup, sizeof(startup) - 1);
+	assert_int_equal(fl_herd_pg_startup(buf, 20, "postgres"), -ENOSPC);
+	assert_int_equal(fl_herd_pg_query(buf, sizeof(buf), "SELECT 1"), sizeof(query) - 1);
+	assert_memory_equal(buf, query, sizeof(query) - 1);
+	assert_int_equal(fl_herd_pg_reply(hello, hl, 8192), (long)hl);
+	assert_int_equal(fl_herd_pg_reply(answer, al, 8192), (long)al);
+	for (size_t k = 0; k < al; k++) /* any prefix: not yet */
+		assert_int_equal(fl_herd_pg_reply(answer, k, 8192), 0);
+	assert_int_equal(fl_herd_pg_reply(answer, al, al - 1), -1); /* too big */
+	/* a password wanted (MD5: 5), an ErrorResponse, a length below 4 */
+	assert_int_equal(fl_herd_pg_reply("R\0\0\0\x0c\0\0\0\x05salt", 13, 8192), -1);
+	assert_int_equal(fl_herd_pg_reply("E\0\0\0\x06S\0Z\0\0\0\x05I", 13, 8192), -1);
+	assert_int_equal(fl_herd_pg_reply("Z\0\0\0\x03", 5, 8192), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lockstep_fails),	cmocka_unit_test(test_jitter_passes),
-		cmocka_unit_test(test_max_share_edges), cmocka_unit_test(test_backoff_delay),
-		cmocka_unit_test(test_records),		cmocka_unit_test(test_recovery_attempts),
-		cmocka_unit_test(test_buckets),		cmocka_unit_test(test_peak),
-		cmocka_unit_test(test_http_reply),	cmocka_unit_test(test_scenario_keys),
-		cmocka_unit_test(test_scenario_errors), cmocka_unit_test(test_target_keys),
+		cmocka_unit_test(test_lockstep_fails),	 cmocka_unit_test(test_jitter_passes),
+		cmocka_unit_test(test_max_share_edges),	 cmocka_unit_test(test_backoff_delay),
+		cmocka_unit_test(test_records),		 cmocka_unit_test(test_recovery_attempts),
+		cmocka_unit_test(test_buckets),		 cmocka_unit_test(test_peak),
+		cmocka_unit_test(test_postgres_framing), cmocka_unit_test(test_http_reply),
+		cmocka_unit_test(test_scenario_keys),	 cmocka_unit_test(test_scenario_errors),
+		cmocka_unit_test(test_target_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
