@@ -7,7 +7,10 @@
 #     under 10 s on a 2-core machine) against the baseline without it
 #     (Wing & Gong alone; capped at $CAP search states);
 #  2. the same with one stale read: time to the verdict and its witness;
-#  3. scaling: 1 000, 10 000 and 50 000 operations with memoisation.
+#  3. scaling: 1 000, 10 000 and 50 000 operations with memoisation;
+#  4. one hot register: 2 000 operations, 10 and 20 clients, 30% info,
+#     with the observer pruning against the baseline without it
+#     (--no-prune; both capped at $CAP search states).
 # No privileges needed.   bench/lin.sh [OUT.json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +40,15 @@ for n in 1000 10000 50000; do
 	scale="$scale{\"ops\": $n, \"verdict\": \"$v\", \"seconds\": $t, \"states\": $s},"
 	echo "  $n operations: $v in $t s ($s states)"
 done
+hot=""
+for c in 10 20; do
+	python3 bench/gen_history.py 2000 --clients "$c" --info 0.3 --seed 3 >"$tmp/h.jsonl"
+	read -r v t s < <(run "$tmp/h.jsonl" --max-states "$CAP")
+	read -r vb tb sb < <(run "$tmp/h.jsonl" --max-states "$CAP" --no-prune)
+	hot="$hot{\"clients\": $c, \"pruned\": {\"verdict\": \"$v\", \"seconds\": $t, \"states\": $s},"
+	hot="$hot \"no_prune\": {\"verdict\": \"$vb\", \"seconds\": $tb, \"states\": $sb}},"
+	echo "  hot register, 2 000 operations, $c clients: pruned $v in $t s ($s states); without $vb in $tb s ($sb states)"
+done
 echo "10 000 operations, 5 clients, 20% info: memoised $v_memo in $t_memo s ($s_memo states);" \
 	"without memoisation $v_base in $t_base s ($s_base states, cap $CAP);" \
 	"with a stale read: $v_bad in $t_bad s"
@@ -47,5 +59,6 @@ cat >"$OUT" <<JSON
  "no_memo": {"verdict": "$v_base", "seconds": $t_base, "states": $s_base, "cap": $CAP},
  "stale_read": {"verdict": "$v_bad", "seconds": $t_bad, "states": $s_bad},
  "goal_seconds": 10, "goal_met": $(python3 -c "print('true' if '$v_memo' == 'linearizable' and $t_memo < 10 else 'false')"),
- "scaling": [${scale%,}]}
+ "scaling": [${scale%,}],
+ "hot_register": [${hot%,}]}
 JSON

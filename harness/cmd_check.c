@@ -21,7 +21,8 @@
 static void usage(FILE *f)
 {
 	fputs("usage: fallacy check linearizable FILE [--model register|kv] [-j] [--html FILE]\n"
-	      "                                   [--threads N] [--max-states N] [--no-memo]\n\n"
+	      "                                   [--threads N] [--max-states N] [--no-memo]\n"
+	      "                                   [--no-prune]\n\n"
 	      "Is the history in FILE (Jepsen's shape: one JSON object per line, invoke and\n"
 	      "ok/fail/info per operation, see docs/consistency.md) linearizable? Wing & Gong's\n"
 	      "search with Lowe's memoisation, each key on its own, keys in parallel.\n\n"
@@ -31,7 +32,10 @@ static void usage(FILE *f)
 	      "  --html FILE      a timeline of the operations around the first violation\n"
 	      "  --threads N      keys checked at once (default: one per CPU)\n"
 	      "  --max-states N   give up after N search states per key (default 20000000)\n"
-	      "  --no-memo        without Lowe's cache (the baseline of the benchmark)\n\n"
+	      "  --no-memo        without Lowe's cache (the baseline of the benchmark)\n"
+	      "  --no-prune       without the observer pruning (register, unique values: the\n"
+	      "                   state never leaves a value an acknowledged read or cas\n"
+	      "                   still pending has to see; the benchmark's baseline)\n\n"
 	      "Exit status: 0 linearizable, 1 not linearizable, 2 a malformed file (the\n"
 	      "message names its line) or a history the search could not decide.\n\n"
 	      "EXAMPLES\n"
@@ -256,6 +260,7 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-states", required_argument, NULL, 's' },
 		{ "no-memo", no_argument, NULL, 'n' },
+		{ "no-prune", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fl_err err = { "" };
@@ -279,6 +284,8 @@ static int parse_args(int argc, char **argv, struct check_args *a)
 			a->html = optarg;
 		else if (c == 'n')
 			a->o.no_memo = true;
+		else if (c == 'p')
+			a->o.no_prune = true;
 		else if (c == '?')
 			return -1;
 	}

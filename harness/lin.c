@@ -103,7 +103,7 @@ struct key_search {
 	bool *required;
 	size_t n;
 	bool unique; /* writes write different values */
-	bool no_memo;
+	bool no_memo, no_prune;
 	uint64_t max_states, states;
 };
 
@@ -340,7 +340,33 @@ struct search {
 	size_t top; /* words from this one on are all zero */
 	struct cache cache;
 	size_t required; /* return entries still in the list */
+	/* the observer pruning (register, unique values): per value v (index
+	 * v + 1), the acknowledged reads of v and cas expecting v still to be
+	 * linearized. Values are written once, so a state that changes never
+	 * comes back: leaving v while one of them is pending dooms the branch.
+	 * NULL: off */
+	int *obs;
 };
+
+/* Is op an acknowledged observer of a value (an ok read, an ok cas), and
+ * of which? */
+static bool observer_of(const struct fl_hop *op, int *v)
+{
+	if (op->result != FL_HR_OK || (op->f != FL_HF_READ && op->f != FL_HF_CAS))
+		return false;
+	*v = op->f == FL_HF_READ ? op->value : op->expect;
+	return true;
+}
+
+/* A required observer (one with a return in the list) taken or put back. */
+static void obs_count(struct search *s, const struct entry *e, int d)
+{
+	int v;
+
+	if (s->obs && e->match && e->match->kind == E_RETURN &&
+	    observer_of(&s->ops[s->k->ops[e->op]], &v))
+		s->obs[v + 1] += d;
+}
 
 /* Take op e out of the list (linearized, or dropped), if (set, state) is
  * new: 1 done, 0 seen before, -ENOMEM. */
@@ -380,8 +406,22 @@ static int take(struct search *s, struct entry *e, int before, int after, bool d
 	}
 	s->stack[s->depth++] = (struct frame){ e, before, dropped };
 	s->required -= e->match && e->match->kind == E_RETURN;
+	obs_count(s, e, -1);
 	lift(e);
 	return 1;
+}
+
+/* Would op, taking the state from `from` to another, leave behind a
+ * pending observer of `from` (other than op itself)? */
+static bool dooms(struct search *s, const struct entry *e, int from, int to)
+{
+	int v, own;
+
+	if (!s->obs || to == from)
+		return false;
+	own = e->match && e->match->kind == E_RETURN &&
+	      observer_of(&s->ops[s->k->ops[e->op]], &v) && v == from;
+	return s->obs[from + 1] > own;
 }
 
 /* Try to linearize the call entry e in *state: 1 done, 0 not. */
@@ -390,6 +430,8 @@ static int try_call(struct search *s, struct entry *e, int *state)
 	const struct fl_hop *op = &s->ops[s->k->ops[e->op]];
 	int next, ok = model_step(s->k, op, *state, &next);
 
+	if (ok > 0 && dooms(s, e, *state, next))
+		ok = 0;
 	if (ok > 0)
 		ok = take(s, e, *state, next, false);
 	if (ok > 0)
@@ -409,6 +451,7 @@ static struct entry *backtrack(struct search *s, int *state)
 		f = s->stack[--s->depth];
 		unlift(f.e);
 		s->required += f.e->match && f.e->match->kind == E_RETURN;
+		obs_count(s, f.e, 1);
 		bit_clear(s, f.e->op);
 		*state = f.state;
 	} while (f.dropped);
@@ -471,20 +514,27 @@ static int check_until(struct key_search *k, uint64_t until)
 {
 	struct search s = { .k = k, .ops = k->h->ops };
 	struct entry *e, **by_call;
-	size_t n;
+	size_t n = 0;
 	int ret = -ENOMEM, init = k->model == FL_LIN_KV ? 0 : FL_HVAL_NULL;
+	bool prune = k->model == FL_LIN_REGISTER && k->unique && !k->no_prune;
 
 	e = build_entries(k, until, &n);
 	by_call = calloc(k->n + 1, sizeof(*by_call));
 	s.words = k->n / 64 + 1;
 	s.bits = calloc(s.words, sizeof(*s.bits));
 	s.stack = calloc(k->n + 1, sizeof(*s.stack));
-	if (e && by_call && s.bits && s.stack) {
+	if (prune)
+		s.obs = calloc(k->h->n_values + 2, sizeof(*s.obs));
+	if (e && by_call && s.bits && s.stack && (s.obs || !prune)) {
 		link_entries(e, n, &s.head, by_call);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			s.required += e[i].kind == E_RETURN;
+			if (e[i].kind == E_CALL)
+				obs_count(&s, &e[i], 1);
+		}
 		ret = search_run(&s, init);
 	}
+	free(s.obs);
 	cache_free(&s.cache);
 	free(s.stack);
 	free(s.bits);
@@ -836,7 +886,10 @@ struct job {
 
 static int check_key(struct job *j, int key)
 {
-	struct key_search k = { .h = j->h, .model = j->o->model, .no_memo = j->o->no_memo };
+	struct key_search k = { .h = j->h,
+				.model = j->o->model,
+				.no_memo = j->o->no_memo,
+				.no_prune = j->o->no_prune };
 	int ret;
 
 	k.max_states = j->o->max_states ? j->o->max_states : FL_LIN_MAX_STATES;
@@ -893,7 +946,10 @@ static int run_workers(struct job *j, int threads)
 /* Where key `key` fails: the shortest prefix and what was in flight. */
 static int explain(struct job *j, int key, struct fl_lin_result *r)
 {
-	struct key_search k = { .h = j->h, .model = j->o->model, .no_memo = j->o->no_memo };
+	struct key_search k = { .h = j->h,
+				.model = j->o->model,
+				.no_memo = j->o->no_memo,
+				.no_prune = j->o->no_prune };
 
 	k.max_states = j->o->max_states ? j->o->max_states : FL_LIN_MAX_STATES;
 	if (key_ops(j->h, key, k.model == FL_LIN_KV, &k) ||

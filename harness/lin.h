@@ -35,6 +35,10 @@ struct fl_lin_opts {
 	enum fl_lin_model model;
 	int threads; /* 0: one per online CPU */
 	bool no_memo; /* the baseline: Wing & Gong without Lowe's cache */
+	/* without the observer pruning (register, unique values: the state
+	 * never leaves a value that a pending acknowledged read or cas still
+	 * has to see); the baseline of bench/lin.sh's hot register */
+	bool no_prune;
 	uint64_t max_states; /* per key; 0: the default (FL_LIN_MAX_STATES) */
 };
 
