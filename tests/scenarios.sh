@@ -57,8 +57,9 @@ one() {
 	errors=0 checks='' failed=''
 	if [ -f "$dir/summary.json" ]; then
 		errors=$(grep -c '"event":"error"' "$dir/events.jsonl" 2>/dev/null)
-		checks=$(jq -r '"\([.checks[] | select(.pass)] | length)/\(.checks | length)"' "$dir/summary.json")
-		failed=$(jq -r '[.checks[] | select(.pass | not) | .name] | join("; ")' "$dir/summary.json")
+		# a skipped check (pass null: the target cannot show it) is neither
+		checks=$(jq -r '"\([.checks[] | select(.pass == true)] | length)/\([.checks[] | select(.skipped | not)] | length)"' "$dir/summary.json")
+		failed=$(jq -r '[.checks[] | select(.pass == false) | .name] | join("; ")' "$dir/summary.json")
 	fi
 	if [ "$rc" -eq 2 ] && [ ! -e "$dir" ]; then
 		status=refused
