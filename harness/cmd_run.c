@@ -273,6 +273,24 @@ static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **
 	return 0;
 }
 
+/* History checks on a target that records no values: skipped, said so. */
+static void plan_history(FILE *f, const struct fl_scenario *sc, const struct fl_sut *t)
+{
+	for (size_t i = 0; i < sc->n_checks; i++) {
+		enum fl_check_kind k = sc->checks[i].kind;
+
+		if (k != FL_CHECK_LINEARIZABLE && k != FL_CHECK_LOST_WRITES &&
+		    k != FL_CHECK_STALE_READS)
+			continue;
+		if (!fl_sut_has_history(t))
+			fprintf(f,
+				"  history: none (target %s records no values: no op has f), so "
+				"its history checks are skipped\n",
+				t->name);
+		return;
+	}
+}
+
 static void plan_cmd(FILE *f, const char *what, const char *node, const char *tmpl,
 		     const struct fl_tvars *v)
 {
@@ -347,6 +365,7 @@ void fl_run_plan(const struct fl_scenario *sc, const struct fl_sut *t, const str
 	else if (sc->herd.on)
 		fprintf(f, "  herd: none (the target has no herd:, so its backoff checks are "
 			   "skipped)\n");
+	plan_history(f, sc, t);
 }
 
 /* The results folder of scenario sc against target t. */

@@ -644,11 +644,7 @@ static void availability(struct fl_suite *s, const struct fl_run_data *rd)
  * herd:). The checks that need them are skipped, saying why. */
 static void not_shown(const struct fl_run *r, struct fl_run_data *rd)
 {
-	bool f = false;
-
-	for (size_t i = 0; i < r->t->n_ops; i++)
-		f |= r->t->ops[i].f[0] != 0;
-	if (!f)
+	if (!fl_sut_has_history(r->t))
 		snprintf(rd->no_history, sizeof(rd->no_history), "target %.40s records no values",
 			 r->t->name);
 	if (r->sc->herd.on && !r->t->herd.on)

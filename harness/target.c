@@ -74,6 +74,14 @@ static bool on_path(const char *tool)
 	return false;
 }
 
+bool fl_sut_has_history(const struct fl_sut *t)
+{
+	for (size_t i = 0; i < t->n_ops; i++)
+		if (t->ops[i].f[0])
+			return true;
+	return false;
+}
+
 int fl_sut_check_tools(const struct fl_sut *t, struct fl_err *err)
 {
 	char tools[512] = "", pkgs[512] = "";

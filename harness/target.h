@@ -151,6 +151,9 @@ struct fl_sut {
 int fl_sut_load(const char *file, const char *text, struct fl_sut **out, struct fl_err *err);
 void fl_sut_free(struct fl_sut *t);
 
+/* Does t record values (an op with f: a history for the history checks)? */
+bool fl_sut_has_history(const struct fl_sut *t);
+
 /* The Debian package that ships tool, or NULL if unknown. */
 const char *fl_tool_package(const char *tool);
 /* Every tool of requires[] must be on PATH; err names the packages of the

@@ -208,7 +208,7 @@ EOF
 	run -0 herd_counts
 	echo "# $1 herd: connects $output (attempts, ok; requests, ok)" >&3
 	read -r connects connects_ok requests requests_ok <<<"$output"
-	[ "$requests_ok" -ge 300 ] || fail "only $requests_ok requests answered"
+	[ "$requests_ok" -ge 150 ] || fail "only $requests_ok requests answered (of about 900 on an idle machine)"
 	# a connection per request: every answered request had a connect of its
 	# own (a held connection would make it 30 connects in all)
 	[ "$connects_ok" -ge "$requests_ok" ] && [ "$connects_ok" -le $((requests + 30)) ] ||

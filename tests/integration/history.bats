@@ -172,5 +172,10 @@ lost-writes null true skipped: target http records no values"
 	# regenerated from summary.json, the same
 	run "$FALLACY" report "$OUT" --tap
 	assert_line "ok 7 - network-is-reliable: linearizable (register) # SKIP target http records no values"
+	# and the plan says so before anything runs (etcd records values: no such line)
+	run -0 "$FALLACY" run scenarios/fallacies/network-is-reliable.yaml --target scenarios/targets/http.yaml --dry-run
+	assert_output --partial "history: none (target http records no values: no op has f), so its history checks are skipped"
+	run -0 "$FALLACY" run scenarios/fallacies/network-is-reliable.yaml --target scenarios/targets/etcd.yaml --dry-run
+	refute_output --partial "history: none"
 	fl_assert_lab_gone "$lab"
 }
