@@ -277,6 +277,13 @@ static void test_http_reply(void **state)
 	assert_int_equal(http("HTTP/1.1 200 OK\r\nX: y", 10), -1);
 	/* a header that only ends in content-length is not one */
 	assert_int_equal(http("HTTP/1.1 200 OK\r\nX-Content-Length: 5\r\n\r\n", 8192), 40);
+	/* Python's http.server (the http and http-kv targets): HTTP/1.0, its
+	 * own header names, then it closes; complete at the body's end */
+	assert_int_equal(http("HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\n"
+			      "Date: Tue, 01 Dec 2026 04:53:02 GMT\r\nContent-type: text/html; "
+			      "charset=utf-8\r\nContent-Length: 2\r\n\r\n3\n",
+			      8192),
+			 155);
 }
 
 static int load(const char *text, struct fl_scenario **sc, struct fl_err *err)
