@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,11 +28,11 @@
 #include "log.h"
 #include "netns.h"
 #include "timerheap.h"
+#include "vbatch.h"
 
 #define RX_BATCH 64
 #define RX_BUFSZ 1024
 #define TX_BUFSZ 65536
-#define RCVBUF (64 << 20)
 #define SPIN_MIN_NS 20000
 #define SPIN_MAX_NS 200000
 #define FL_DL_RATE_WINDOW_NS 50000000ull
@@ -54,8 +55,11 @@ struct dl_queue {
 	struct mnl_socket *nl;
 	int fd;
 	char netns[64];
-	char *tx; /* verdict batch */
+	char *tx; /* verdict messages, sent with one sendto() */
 	size_t tx_len;
+	struct fl_idring held; /* ids held, in order: what a batch may cover */
+	uint32_t *rel; /* ids released this round */
+	size_t nrel, rel_cap;
 };
 
 struct dl_slot {
@@ -81,6 +85,8 @@ struct fl_delayline {
 	pthread_t thread;
 	bool thread_running;
 	int stop_fd;
+	bool no_batch; /* one verdict message per packet (benchmark baseline) */
+	int rcvbuf; /* SO_RCVBUFFORCE of queues added from now on */
 	int ts_fd; /* keeps kernel receive timestamps on */
 	char rx[RX_BATCH][RX_BUFSZ];
 };
@@ -115,6 +121,7 @@ int fl_delayline_new(struct fl_delayline **out)
 	dl->late_mean = LATE_MEAN_START_NS;
 	dl->late_dev = LATE_DEV_START_NS;
 	dl->stop_fd = -1;
+	dl->rcvbuf = FL_DL_DEFAULT_RCVBUF;
 	dl->ts_fd = tstamp_socket();
 	*out = dl;
 	return 0;
@@ -128,6 +135,16 @@ void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns)
 void fl_delayline_set_rt(struct fl_delayline *dl, int prio)
 {
 	dl->rt_prio = prio;
+}
+
+void fl_delayline_set_batch(struct fl_delayline *dl, bool on)
+{
+	dl->no_batch = !on;
+}
+
+void fl_delayline_set_rcvbuf(struct fl_delayline *dl, int bytes)
+{
+	dl->rcvbuf = bytes;
 }
 
 /* The driving thread only (sched_setscheduler with pid 0 = this thread). */
@@ -190,17 +207,81 @@ static int tx_flush(struct fl_delayline *dl, struct dl_queue *q)
 	return 0;
 }
 
-static void verdict(struct fl_delayline *dl, int qi, uint32_t id, int v)
+/* One verdict message: for packet id, or (type NFQNL_MSG_VERDICT_BATCH)
+ * for every packet of the queue up to id. */
+static void verdict_msg(struct fl_delayline *dl, int qi, int type, uint32_t id, int v)
 {
 	struct dl_queue *q = &dl->q[qi];
 	struct nlmsghdr *nlh;
 
 	if (q->tx_len + 64 > TX_BUFSZ)
 		tx_flush(dl, q);
-	nlh = nfq_nlmsg_put(q->tx + q->tx_len, NFQNL_MSG_VERDICT, FL_QUEUE_NUM);
+	nlh = nfq_nlmsg_put(q->tx + q->tx_len, type, FL_QUEUE_NUM);
 	nfq_nlmsg_verdict_put(nlh, (int)id, v);
 	q->tx_len += MNL_ALIGN(nlh->nlmsg_len);
+	dl->st.verdict_msgs++;
+}
+
+static void verdict(struct fl_delayline *dl, int qi, uint32_t id, int v)
+{
+	verdict_msg(dl, qi, NFQNL_MSG_VERDICT, id, v);
 	dl->st.verdicts++;
+}
+
+/* ACCEPT this round's releases of queue qi: the ids below the lowest one
+ * still held in one batch message (vbatch.h), the others one by one. */
+static void release_queue(struct fl_delayline *dl, int qi)
+{
+	struct dl_queue *q = &dl->q[qi];
+	uint32_t low = 0;
+	size_t k = 0;
+	bool held;
+
+	fl_vbatch_sort(q->rel, q->nrel);
+	for (size_t i = 0; i < q->nrel; i++)
+		fl_idring_release(&q->held, q->rel[i]);
+	held = fl_idring_lowest(&q->held, &low);
+	if (!dl->no_batch)
+		k = fl_vbatch_split(q->rel, q->nrel, held, low);
+	if (k >= 2) {
+		verdict_msg(dl, qi, NFQNL_MSG_VERDICT_BATCH, q->rel[k - 1], NF_ACCEPT);
+		dl->st.verdicts += k;
+		dl->st.batched += k;
+	} else {
+		k = 0;
+	}
+	for (size_t i = k; i < q->nrel; i++)
+		verdict(dl, qi, q->rel[i], NF_ACCEPT);
+	q->nrel = 0;
+}
+
+/* Queue a released id for release_queue; when that cannot grow, the
+ * verdict goes at once. */
+static void rel_add(struct fl_delayline *dl, int qi, uint32_t id)
+{
+	struct dl_queue *q = &dl->q[qi];
+
+	if (q->nrel == q->rel_cap) {
+		size_t cap = q->rel_cap ? q->rel_cap * 2 : 256;
+		uint32_t *v = realloc(q->rel, cap * sizeof(*v));
+
+		if (!v) {
+			fl_idring_release(&q->held, id);
+			verdict(dl, qi, id, NF_ACCEPT);
+			return;
+		}
+		q->rel = v;
+		q->rel_cap = cap;
+	}
+	q->rel[q->nrel++] = id;
+}
+
+/* Verdict messages for every queue's releases of this round. */
+static void release_all(struct fl_delayline *dl)
+{
+	for (int i = 0; i < dl->nq; i++)
+		if (dl->q[i].nrel)
+			release_queue(dl, i);
 }
 
 static void tx_flush_all(struct fl_delayline *dl)
@@ -258,16 +339,17 @@ static int queue_config(struct dl_queue *q)
 	return cfg_send(q, nlh);
 }
 
-static int queue_open(struct dl_queue *q)
+static int queue_open(struct dl_queue *q, int rcvbuf)
 {
-	int one = 1, rcvbuf = RCVBUF;
+	int one = 1;
 
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!q->nl)
 		return -errno;
 	q->fd = mnl_socket_get_fd(q->nl);
 	if (setsockopt(q->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		pr_warn("delay line: SO_RCVBUFFORCE 64 MB in %s: %s", q->netns, strerror(errno));
+		pr_warn("delay line: SO_RCVBUFFORCE %d bytes in %s: %s", rcvbuf, q->netns,
+			strerror(errno));
 	setsockopt(q->fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
 	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -errno;
@@ -292,7 +374,7 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 	err = fl_netns_enter_spec(netns, &saved);
 	if (err)
 		goto fail;
-	err = queue_open(q);
+	err = queue_open(q, dl->rcvbuf);
 	if (saved >= 0 && fl_netns_leave(saved) < 0)
 		pr_err("delay line: cannot return to the original namespace");
 	if (!err)
@@ -375,11 +457,29 @@ int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
 	return err;
 }
 
+/* Packet messages the kernel could not put into the socket's receive
+ * buffer (sk_drops, SO_MEMINFO): with fail-open those packets went on
+ * undelayed, without it they were dropped; NETLINK_NO_ENOBUFS keeps the
+ * socket usable, this keeps the count. */
+static uint64_t rx_drops(const struct dl_queue *q)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(q->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return 0;
+	return mem[SK_MEMINFO_DROPS];
+}
+
 void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st)
 {
 	pthread_mutex_lock(&dl->lock);
 	*st = dl->st;
 	pthread_mutex_unlock(&dl->lock);
+	st->rx_dropped = 0;
+	for (int i = 0; i < dl->nq; i++)
+		st->rx_dropped += rx_drops(&dl->q[i]);
 }
 
 /* --- packet intake -------------------------------------------------------- */
@@ -412,7 +512,13 @@ static void packet_in(struct fl_delayline *dl, int qi, uint32_t id, uint32_t mar
 		verdict(dl, qi, id, NF_ACCEPT);
 		return;
 	}
+	if (fl_idring_push(&dl->q[qi].held, id) < 0) {
+		s->c.overflow++;
+		verdict(dl, qi, id, NF_ACCEPT);
+		return;
+	}
 	if (fl_timerheap_push(&dl->heap, due, id, (uint16_t)qi, slot) < 0) {
+		fl_idring_release(&dl->q[qi].held, id);
 		s->c.overflow++;
 		verdict(dl, qi, id, NF_ACCEPT);
 		return;
@@ -504,7 +610,7 @@ static void release_one(struct fl_delayline *dl, const struct fl_timer *t, uint6
 	struct dl_slot *s = dl->slots[t->slot];
 	uint64_t late = now > t->due_ns ? now - t->due_ns : 0;
 
-	verdict(dl, t->queue, t->id, NF_ACCEPT);
+	rel_add(dl, t->queue, t->id);
 	dl->st.released++;
 	dl->st.late_sum_ns += late;
 	if (late > dl->st.late_max_ns)
@@ -529,6 +635,7 @@ static int release_due(struct fl_delayline *dl)
 		release_one(dl, &t, now);
 		n++;
 	}
+	release_all(dl);
 	pthread_mutex_unlock(&dl->lock);
 	if (n)
 		tx_flush_all(dl);
@@ -677,10 +784,13 @@ void fl_delayline_close(struct fl_delayline *dl)
 	stop_thread(dl);
 	while (fl_timerheap_pop(&dl->heap, &t) == 0)
 		release_one(dl, &t, t.due_ns);
+	release_all(dl);
 	tx_flush_all(dl);
 	for (int i = 0; i < dl->nq; i++) {
 		mnl_socket_close(dl->q[i].nl);
 		free(dl->q[i].tx);
+		free(dl->q[i].rel);
+		fl_idring_free(&dl->q[i].held);
 	}
 	for (int i = 0; i < FL_DL_MAX_SLOTS; i++)
 		free(dl->slots[i]);

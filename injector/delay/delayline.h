@@ -10,7 +10,8 @@
  * 64 MB receive buffer, NETLINK_NO_ENOBUFS), draws each packet's due time
  * with injector/delaymodel.h, keeps (due, id) in a min-heap and issues
  * NF_ACCEPT verdicts by packet id when they fall due, several per
- * sendto(). Wake-ups: sleep (ppoll, timer slack 1 ns) until a margin
+ * sendto(); packets released together below the lowest id still held go
+ * in one NFQNL_MSG_VERDICT_BATCH (vbatch.h). Wake-ups: sleep (ppoll, timer slack 1 ns) until a margin
  * (100 us by default) before the head's due time, then spin.
  *
  * It runs in a thread of its own (fl_delayline_start: the supervisor, so
@@ -50,8 +51,12 @@ struct fl_dl_slot_counters {
 struct fl_dl_stats {
 	uint64_t received; /* packet messages read */
 	uint64_t unknown; /* not ours or slot not configured: accepted at once */
-	uint64_t verdicts;
+	uint64_t verdicts; /* packets given a verdict */
+	uint64_t verdict_msgs; /* verdict messages sent (a batch is one) */
+	uint64_t batched; /* verdicts carried by NFQNL_MSG_VERDICT_BATCH */
 	uint64_t verdict_errors; /* errors the kernel returned for verdicts */
+	uint64_t rx_dropped; /* packet messages lost to a full receive buffer:
+			      * passed undelayed (fail-open) or dropped */
 	uint64_t wakeups;
 	uint64_t late_sum_ns; /* sum of (release time - due time) */
 	uint64_t late_max_ns;
@@ -85,6 +90,20 @@ void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns);
  * it drops to normal scheduling and sleep-only wake-ups (bulk mode) so it
  * does not take a core away from the traffic it delays. */
 void fl_delayline_set_rt(struct fl_delayline *dl, int prio);
+
+/* Batched verdicts (vbatch.h) on (default) or off (one message per
+ * packet: the benchmark's baseline). Before fl_delayline_start/run. */
+void fl_delayline_set_batch(struct fl_delayline *dl, bool on);
+
+/* Receive buffer of each queue socket (SO_RCVBUFFORCE; the kernel doubles
+ * it for overhead) for queues added after the call. It holds the packet
+ * messages not read yet, not the packets held: those stay in the kernel's
+ * queue (FL_DL_QUEUE_MAXLEN). A message that finds it full is counted in
+ * rx_dropped and its packet passes undelayed (fail-open). A metadata-only
+ * message takes ~1 KB of buffer (skb truesize), so 64 MB absorbs a 65 000
+ * packet gap in reading. */
+#define FL_DL_DEFAULT_RCVBUF (64 << 20)
+void fl_delayline_set_rcvbuf(struct fl_delayline *dl, int bytes);
 
 /* Blocking loop until stop_fd (eventfd/pipe/signalfd, -1 = none) is
  * readable. */

@@ -25,10 +25,10 @@ struct dl_opts {
 	const char *netns[FL_DL_MAX_QUEUES];
 	int n_netns;
 	enum fl_nfq_hook hook;
-	bool v4, v6, fail_closed, no_rule;
+	bool v4, v6, fail_closed, no_rule, no_batch;
 	const char *session, *stats, *ready;
 	int64_t spin_ns;
-	int rt;
+	int rt, rcvbuf;
 	uint64_t slot, seed;
 	struct fl_delay_params p;
 };
@@ -37,8 +37,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fallacy __delayline [--netns NS]... [--hook prerouting|lo] [-4|-6]\n"
-		"       [--fail-closed] [--no-rule] [--session NAME] [--spin US] [--rt PRIO]\n"
-		"       [--slot N] [--seed S] [--stats FILE] [--ready FILE] -- delay D [...]\n"
+		"       [--fail-closed] [--no-rule] [--no-batch] [--session NAME] [--spin US]\n"
+		"       [--rt PRIO] [--rcvbuf BYTES]"
+		" [--slot N] [--seed S] [--stats FILE] [--ready FILE] -- delay D [...]\n"
 		"Runs the delay line for packets marked 0xfa110000|SLOT until SIGTERM.\n"
 		"example: fallacy __delayline --netns fl-demo -- delay 50ms jitter 5ms\n");
 }
@@ -64,8 +65,8 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 		o->v6 = a[1] == '6';
 		return 0;
 	}
-	if (!strcmp(a, "--fail-closed") || !strcmp(a, "--no-rule")) {
-		*(a[2] == 'f' ? &o->fail_closed : &o->no_rule) = true;
+	if (!strcmp(a, "--fail-closed") || !strcmp(a, "--no-rule") || !strcmp(a, "--no-batch")) {
+		*(a[2] == 'f' ? &o->fail_closed : a[5] == 'r' ? &o->no_rule : &o->no_batch) = true;
 		return 0;
 	}
 	if (opt_val(argc, argv, i, &v))
@@ -76,6 +77,8 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 		o->hook = !strcmp(v, "lo") ? FL_NFQ_LO_INPUT : FL_NFQ_PREROUTING;
 	else if (!strcmp(a, "--rt"))
 		o->rt = atoi(v);
+	else if (!strcmp(a, "--rcvbuf"))
+		o->rcvbuf = atoi(v);
 	else if (!strcmp(a, "--session"))
 		o->session = v;
 	else if (!strcmp(a, "--stats"))
@@ -156,7 +159,11 @@ static void write_stats(struct fl_delayline *dl, const struct dl_opts *opts)
 	fl_out_u64(&o, "max_held", c.max_held);
 	fl_out_u64(&o, "received", s.received);
 	fl_out_u64(&o, "unknown", s.unknown);
+	fl_out_u64(&o, "verdicts", s.verdicts);
+	fl_out_u64(&o, "verdict_msgs", s.verdict_msgs);
+	fl_out_u64(&o, "batched", s.batched);
 	fl_out_u64(&o, "verdict_errors", s.verdict_errors);
+	fl_out_u64(&o, "rx_dropped", s.rx_dropped);
 	fl_out_u64(&o, "late_mean_ns", s.released ? s.late_sum_ns / s.released : 0);
 	fl_out_u64(&o, "late_max_ns", s.late_max_ns);
 	fl_out_i64(&o, "spin_margin_ns", s.spin_margin_ns);
@@ -215,12 +222,15 @@ int fl_delay_standalone_main(int argc, char **argv)
 	if (o.session && fl_state_open(o.session, &st) && fl_state_create(o.session, &st))
 		return 2;
 	err = fl_delayline_new(&dl);
+	if (!err && o.rcvbuf > 0)
+		fl_delayline_set_rcvbuf(dl, o.rcvbuf);
 	for (int i = 0; !err && i < o.n_netns; i++)
 		err = fl_delayline_add_netns(dl, o.netns[i]) < 0 ? -EIO : 0;
 	if (err)
 		goto cleanup;
 	fl_delayline_set_spin(dl, o.spin_ns);
 	fl_delayline_set_rt(dl, o.rt);
+	fl_delayline_set_batch(dl, !o.no_batch);
 	fl_delayline_set_slot(dl, (uint16_t)o.slot, &o.p);
 	if (!o.no_rule && install_rules(&o, st, rules, &n_rules))
 		goto cleanup;
