@@ -64,7 +64,7 @@ one() {
 		status=refused
 		failed=$(grep -m1 '^fallacy: ' "$log" | cut -c1-300)
 	elif [ "$rc" -le 1 ] && [ -f "$dir/summary.json" ] && [ "${errors:-0}" -eq 0 ]; then
-		[ "$rc" -eq 0 ] && status=pass || status=checks-failed
+		[ "$rc" -eq 0 ] && status=pass || status="checks-failed"
 	else
 		status=error
 		[ -n "$failed" ] || failed=$(grep -m1 -E '^fallacy: |error' "$log" | cut -c1-300)
