@@ -99,9 +99,10 @@ void fl_delayline_set_batch(struct fl_delayline *dl, bool on);
  * it for overhead) for queues added after the call. It holds the packet
  * messages not read yet, not the packets held: those stay in the kernel's
  * queue (FL_DL_QUEUE_MAXLEN). A message that finds it full is counted in
- * rx_dropped and its packet passes undelayed (fail-open). A metadata-only
- * message takes ~1 KB of buffer (skb truesize), so 64 MB absorbs a 65 000
- * packet gap in reading. */
+ * rx_dropped and its packet passes undelayed (fail-open). The kernel
+ * doubles the setting; a metadata-only message takes ~0.8 KB of it (a
+ * 64 KB setting held 157), so 64 MB absorbs a gap in reading of ~160 000
+ * packets. */
 #define FL_DL_DEFAULT_RCVBUF (64 << 20)
 void fl_delayline_set_rcvbuf(struct fl_delayline *dl, int bytes);
 

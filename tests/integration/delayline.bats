@@ -152,3 +152,27 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 	rx_wait
 	[ "$(rx 7105 received)" -eq 3 ]
 }
+
+# The supervisor's line (the real path: BPF mark, wire namespace) with a
+# 64 KB buffer, stopped: `fault list` shows what passed undelayed
+# (bypassed), while the receiver counts every datagram.
+@test "fault list shows the packets that bypassed a line that could not keep up" {
+	"$FALLACY" lab down "$LAB" >/dev/null
+	FALLACY_DELAY_RCVBUF=65536 run -0 "$FALLACY" lab up "$LAB" --nodes 2
+	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport 7106 \
+		--id slow >/dev/null
+	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
+	[ -n "$sup" ]
+	rx_start 7106 2000 3
+	kill -STOP "$sup"
+	ip netns exec "$N1" python3 "$SEQ" send "$IP2" 2000 100 1 7106
+	kill -CONT "$sup"
+	rx_wait
+	run -0 "$FALLACY" fault list "$LAB" -j
+	echo "$output"
+	[ "$(rx 7106 received)" -eq 2000 ]
+	[ "$(echo "$output" | jq '.[0].counters.packets')" -eq 2000 ]
+	[ "$(echo "$output" | jq '.[0].counters.bypassed')" -ge 1000 ]
+	run -0 "$FALLACY" fault list "$LAB"
+	assert_output --regexp "bypassed [0-9]{4}"
+}
