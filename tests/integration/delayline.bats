@@ -108,7 +108,7 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 	dl_start "$W" -4 --rcvbuf 65536 -- delay 200ms
 	dl_mark "$W" 4 -p udp --dport 7104
 	kill -STOP "$DL_PID"
-	rx_start 7104 2000 3
+	rx_start 7104 2000 10
 	ip netns exec "$N1" python3 "$SEQ" send "$IP2" 2000 100 1 7104
 	offered=$(ip netns exec "$W" iptables -w -t raw -L PREROUTING -v -x -n |
 		awk '/NFQUEUE/ { print $1 }')
@@ -163,7 +163,7 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 		--id slow >/dev/null
 	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
 	[ -n "$sup" ]
-	rx_start 7106 2000 3
+	rx_start 7106 2000 10
 	kill -STOP "$sup"
 	ip netns exec "$N1" python3 "$SEQ" send "$IP2" 2000 100 1 7106
 	kill -CONT "$sup"
