@@ -3,8 +3,11 @@
 # Packets/s through the delay line (issue 17), 64-byte UDP through 1 ms,
 # the line alone (`fallacy __delayline` on a veth pair, an iptables MARK
 # rule standing in for the BPF mark) with a sender that is not the limit
-# (bench/udpflood.c: PROCS processes, sendmmsg). In one run, batched
-# verdicts (default) against one verdict message per packet (--no-batch):
+# (bench/udpflood.c: PROCS processes, sendmmsg, 16 source addresses = 16
+# address pairs). In one run, three lines: one verdict message per packet
+# (--no-batch, the old line), batched verdicts (the default), and batched
+# with one queue and thread per CPU (--queues, --queue-balance spreading
+# the 16 address pairs):
 #  1. a ladder of paced rates: the highest one the line carries without
 #     loss in the line (no receive-buffer drops, no overflow, every packet
 #     the NFQUEUE rule queued delayed);
@@ -47,6 +50,12 @@ ip netns add "$XA"
 ip netns add "$XB"
 ip -n "$XA" link add eth0 type veth peer name eth0 netns "$XB"
 ip -n "$XA" addr add 198.18.205.1/24 dev eth0
+SRCS=
+for i in $(seq 10 25); do
+	ip -n "$XA" addr add "198.18.205.$i/24" dev eth0
+	SRCS+="${SRCS:+,}198.18.205.$i"
+done
+QUEUES=${QUEUES:-$(nproc)}
 ip -n "$XB" addr add "$IPB"/24 dev eth0
 for ns in "$XA" "$XB"; do ip -n "$ns" link set lo up; ip -n "$ns" link set eth0 up; done
 
@@ -62,6 +71,7 @@ arrived() {
 one() {
 	local mode=$1 pps=$2 a0 a1 sent offered flag=
 	[ "$mode" = nobatch ] && flag=--no-batch
+	[ "$mode" = queues ] && flag="--queues $QUEUES"
 	rm -f "$tmp/ready" "$tmp/dl.json"
 	"$FALLACY" __delayline --netns "$XB" -4 $flag --stats "$tmp/dl.json" \
 		--ready "$tmp/ready" -- delay 1ms &
@@ -71,7 +81,8 @@ one() {
 	ip netns exec "$XB" iptables -w -t raw -I PREROUTING 1 $MARK
 	[ -e "$tmp/rules" ] || ip netns exec "$XB" iptables -w -t raw -S PREROUTING >"$tmp/rules"
 	a0=$(arrived)
-	sent=$(ip netns exec "$XA" "$FLOOD" "$IPB" "$PORT" "$SECS" "$pps" "$PROCS" | awk '{ print $2 }')
+	sent=$(ip netns exec "$XA" "$FLOOD" "$IPB" "$PORT" "$SECS" "$pps" "$PROCS" "$SRCS" |
+		awk '{ print $2 }')
 	sleep 0.3
 	offered=$(ip netns exec "$XB" iptables -w -t raw -L PREROUTING -v -x -n |
 		awk '/NFQUEUE/ { print $1 }')
@@ -85,7 +96,7 @@ one() {
 		--argjson arrived "$((a1 - a0))" \
 		'{mode: $mode, target_pps: $pps, sent: $sent, offered: $offered, arrived: $arrived,
 		  delayed, rx_dropped, overflow, verdicts, verdict_msgs, batched, late_mean_ns,
-		  late_max_ns, sent_pps: ($sent / $secs | floor), delayed_pps: (.delayed / $secs | floor),
+		  late_max_ns, per_queue: [.queues[]?.released], sent_pps: ($sent / $secs | floor), delayed_pps: (.delayed / $secs | floor),
 		  lossless: ($offered > 0 and .rx_dropped == 0 and .overflow == 0 and .delayed == $offered)}' \
 		"$tmp/dl.json"
 }
@@ -97,7 +108,7 @@ printf '%-8s %10s %10s %10s %10s %10s %10s %8s\n' mode target sent_pps delayed_p
 # SATURATE=0: only the ladder (a dry run on a shared machine)
 [ "${SATURATE:-1}" = 0 ] || RATES="$RATES 0"
 for pps in $RATES; do
-	for mode in nobatch batch; do
+	for mode in nobatch batch queues; do
 		one "$mode" "$pps" | tee -a "$tmp/rows" | jq -r '[.mode, .target_pps, .sent_pps,
 			.delayed_pps, .rx_dropped, .offered, .arrived, .lossless] | @tsv' |
 			awk -F'\t' '{ printf "%-8s %10s %10s %10s %10s %10s %10s %8s\n", $1,
@@ -109,20 +120,25 @@ best() {
 		.sent_pps >= 0.95 * .target_pps) | .delayed_pps] | max // 0' "$tmp/rows"
 }
 sat() { jq -s --arg m "$1" '[.[] | select(.mode == $m and .target_pps == 0)][0]' "$tmp/rows"; }
-b=$(best batch) nb=$(best nobatch)
+b=$(best batch) nb=$(best nobatch) bq=$(best queues)
 sb=$(sat batch | jq '.delayed_pps // 0') snb=$(sat nobatch | jq '.delayed_pps // 0')
+sq=$(sat queues | jq '.delayed_pps // 0')
+best_any=$(printf '%s\n' "$b" "$bq" | sort -g | tail -1)
 ratio=$(awk -v a="$sb" -v b="$snb" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
 bypass=$(grep -c -- '--queue-bypass' "$tmp/rules" || true)
-echo "highest lossless rate: batched $b packets/s, one message per packet $nb packets/s"
-echo "saturated: batched $sb packets/s delayed, unbatched $snb (ratio $ratio);" \
+echo "highest lossless rate: one message per packet $nb packets/s, batched $b," \
+	"batched with $QUEUES queues $bq"
+echo "saturated: unbatched $snb packets/s delayed, batched $sb (ratio $ratio)," \
+	"$QUEUES queues $sq;" \
 	"fail-open rule (--queue-bypass): $([ "$bypass" -gt 0 ] && echo yes || echo NO)"
 sat batch | jq -r 'select(. != null) | "saturated (batched): offered \(.offered), delayed \(.delayed), passed undelayed (rx_dropped) \(.rx_dropped), arrived at the receiver \(.arrived)"'
-jq -s --argjson b "$b" --argjson nb "$nb" --argjson ratio "$ratio" \
+jq -s --argjson b "$b" --argjson nb "$nb" --argjson bq "$bq" --argjson best "$best_any" \
+	--argjson ratio "$ratio" --argjson queues "$QUEUES" \
 	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --argjson procs "$PROCS" \
 	--argjson failopen "$([ "$bypass" -gt 0 ] && echo true || echo false)" \
-	'{procs: $procs, load: $load, fail_open_default: $failopen, rows: .,
-	  lossless_pps: {batched: $b, unbatched: $nb}, saturation_ratio: $ratio,
+	'{procs: $procs, queues: $queues, load: $load, fail_open_default: $failopen, rows: .,
+	  lossless_pps: {unbatched: $nb, batched: $b, batched_queues: $bq}, saturation_ratio: $ratio,
 	  goals: [{goal: "64-byte UDP through 1 ms delay, lossless in the line (packets/s)",
-		   measured: $b, target: ">= 300000", pass: ($b >= 300000)},
+		   measured: $best, target: ">= 300000", pass: ($best >= 300000)},
 		  {goal: "delay line saturated: batched / unbatched verdicts (delayed packets/s)",
 		   measured: $ratio, target: "> 1", pass: ($ratio > 1)}]}' "$tmp/rows" >"$OUT"

@@ -30,7 +30,8 @@
 
 #include "delaymodel.h"
 
-#define FL_DL_MAX_QUEUES 64
+#define FL_DL_MAX_QUEUES 64 /* namespaces per line */
+#define FL_DL_MAX_WORKERS 16 /* queues (threads) per namespace */
 #define FL_DL_MAX_SLOTS 65536
 /* Kernel queue length per namespace (NFQA_CFG_QUEUE_MAXLEN). Beyond it the
  * kernel lets packets through undelayed (F_FAIL_OPEN); the per-slot limit
@@ -67,6 +68,16 @@ struct fl_dl_stats {
 };
 
 int fl_delayline_new(struct fl_delayline **out);
+/* N queues per namespace (default 1), before the first add_netns: queue
+ * FL_QUEUE_NUM + i is served by thread i (pinned to CPU i mod the CPUs
+ * online when N > 1), which owns its sockets, timer heap, slot state and
+ * counters; nothing on the hot path is shared, and counters are summed on
+ * read. The netfilter rule spreads packets over the queues
+ * (fl_nfrule_build: --queue-balance, by address pair: a flow stays in one
+ * queue, so its order is kept as with one). A slot's limit holds per
+ * queue. 0, -EINVAL, -EBUSY (namespaces already bound) or -ENOMEM. */
+int fl_delayline_set_queues(struct fl_delayline *dl, int n);
+int fl_delayline_queues(const struct fl_delayline *dl);
 /* Bind queue FL_QUEUE_NUM in the namespace NETNS ("NAME", "pid:PID" or
  * "-" for the current one). -EBUSY if another process holds that queue
  * there. Returns the queue index (>= 0) or -errno. */
@@ -79,6 +90,8 @@ int fl_delayline_clear_slot(struct fl_delayline *dl, uint16_t slot);
 int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
 			       struct fl_dl_slot_counters *c);
 void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st);
+/* One queue's (index 0..queues-1) own statistics. */
+void fl_delayline_queue_stats(struct fl_delayline *dl, int q, struct fl_dl_stats *st);
 /* Spin margin: < 0 adaptive (20..200 us from the measured wake-up
  * lateness), 0 sleep only, > 0 fixed (ns). Default FL_DL_DEFAULT_SPIN_NS:
  * measured best with SCHED_FIFO on a busy 2-core VM (docs/performance.md);

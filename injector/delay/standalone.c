@@ -28,7 +28,7 @@ struct dl_opts {
 	bool v4, v6, fail_closed, no_rule, no_batch;
 	const char *session, *stats, *ready;
 	int64_t spin_ns;
-	int rt, rcvbuf;
+	int rt, rcvbuf, queues;
 	uint64_t slot, seed;
 	struct fl_delay_params p;
 };
@@ -38,7 +38,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: fallacy __delayline [--netns NS]... [--hook prerouting|lo] [-4|-6]\n"
 		"       [--fail-closed] [--no-rule] [--no-batch] [--session NAME] [--spin US]\n"
-		"       [--rt PRIO] [--rcvbuf BYTES]"
+		"       [--rt PRIO] [--rcvbuf BYTES] [--queues N]"
 		" [--slot N] [--seed S] [--stats FILE] [--ready FILE] -- delay D [...]\n"
 		"Runs the delay line for packets marked 0xfa110000|SLOT until SIGTERM.\n"
 		"example: fallacy __delayline --netns fl-demo -- delay 50ms jitter 5ms\n");
@@ -79,6 +79,8 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 		o->rt = atoi(v);
 	else if (!strcmp(a, "--rcvbuf"))
 		o->rcvbuf = atoi(v);
+	else if (!strcmp(a, "--queues"))
+		o->queues = atoi(v);
 	else if (!strcmp(a, "--session"))
 		o->session = v;
 	else if (!strcmp(a, "--stats"))
@@ -130,13 +132,33 @@ static int install_rules(const struct dl_opts *o, struct fl_state *st, struct fl
 		for (int fam = 4; fam <= 6; fam += 2) {
 			if ((fam == 4 && !o->v4) || (fam == 6 && !o->v6))
 				continue;
-			fl_nfrule_build(&rules[*n], o->netns[i], fam, o->hook, o->fail_closed);
+			fl_nfrule_build(&rules[*n], o->netns[i], fam, o->hook, o->fail_closed,
+					o->queues);
 			if (fl_nfrule_install(st, &rules[*n]))
 				return -EIO;
 			++*n;
 		}
 	}
 	return 0;
+}
+
+/* "queues": each queue's own packets, verdicts and drops */
+static void queue_stats(struct fl_delayline *dl, struct fl_out *o)
+{
+	struct fl_dl_stats s;
+
+	fl_out_open(o, "queues", '[');
+	for (int i = 0; i < fl_delayline_queues(dl); i++) {
+		fl_delayline_queue_stats(dl, i, &s);
+		fl_out_open(o, "", '{');
+		fl_out_u64(o, "queue", FL_QUEUE_NUM + (uint64_t)i);
+		fl_out_u64(o, "received", s.received);
+		fl_out_u64(o, "released", s.released);
+		fl_out_u64(o, "verdicts", s.verdicts);
+		fl_out_u64(o, "rx_dropped", s.rx_dropped);
+		fl_out_close(o, '}');
+	}
+	fl_out_close(o, ']');
 }
 
 static void write_stats(struct fl_delayline *dl, const struct dl_opts *opts)
@@ -168,6 +190,7 @@ static void write_stats(struct fl_delayline *dl, const struct dl_opts *opts)
 	fl_out_u64(&o, "late_max_ns", s.late_max_ns);
 	fl_out_i64(&o, "spin_margin_ns", s.spin_margin_ns);
 	fl_out_i64(&o, "bulk", s.bulk);
+	queue_stats(dl, &o);
 	fl_out_close(&o, '}');
 	fputc('\n', f);
 	if (f != stdout)
@@ -207,7 +230,7 @@ static bool wants_help(int argc, char **argv)
 
 int fl_delay_standalone_main(int argc, char **argv)
 {
-	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = FL_DL_DEFAULT_SPIN_NS };
+	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = FL_DL_DEFAULT_SPIN_NS, .queues = 1 };
 	struct fl_nfrule rules[2 * FL_DL_MAX_QUEUES];
 	struct fl_delayline *dl = NULL;
 	struct fl_state *st = NULL;
@@ -224,6 +247,10 @@ int fl_delay_standalone_main(int argc, char **argv)
 	err = fl_delayline_new(&dl);
 	if (!err && o.rcvbuf > 0)
 		fl_delayline_set_rcvbuf(dl, o.rcvbuf);
+	if (!err && fl_delayline_set_queues(dl, o.queues)) {
+		pr_err("__delayline: --queues %d: 1 to %d", o.queues, FL_DL_MAX_WORKERS);
+		err = -EINVAL;
+	}
 	for (int i = 0; !err && i < o.n_netns; i++)
 		err = fl_delayline_add_netns(dl, o.netns[i]) < 0 ? -EIO : 0;
 	if (err)

@@ -61,7 +61,8 @@ static int install_rules(struct fl_sup *s, bool fail_closed, struct fl_err *err)
 	int n = 0, rc = 0;
 
 	for (int fam = 4; fam <= 6 && !rc; fam += 2) {
-		fl_nfrule_build(&nr[n], fl_sup_ns_spec(s), fam, hook, fail_closed);
+		fl_nfrule_build(&nr[n], fl_sup_ns_spec(s), fam, hook, fail_closed,
+				fl_delayline_queues(g.dl));
 		rc = fl_nfrule_install(fl_sup_state(s), &nr[n]);
 		if (!rc)
 			n++;
@@ -107,6 +108,23 @@ static int check_bridge(struct fl_sup *s, struct fl_err *err)
 	return 0;
 }
 
+/* FALLACY_DELAY_QUEUES=N likewise: N queues and threads (default 1;
+ * delayline.h, fl_delayline_set_queues). */
+static void queues_from_env(struct fl_delayline *dl)
+{
+	const char *v = getenv("FALLACY_DELAY_QUEUES");
+	struct fl_err e = { "" };
+	uint64_t n;
+
+	if (!v || !*v)
+		return;
+	if (fl_parse_u64(v, 1, FL_DL_MAX_WORKERS, &n, &e) || fl_delayline_set_queues(dl, (int)n)) {
+		pr_warn("FALLACY_DELAY_QUEUES=%s: expected 1 to %d; the delay line keeps one queue",
+			v, FL_DL_MAX_WORKERS);
+		return;
+	}
+}
+
 /* FALLACY_DELAY_RCVBUF=BYTES in the environment of whoever starts the
  * supervisor (lab up, fault add --netns/--pid): the delay line socket's
  * receive buffer instead of FL_DL_DEFAULT_RCVBUF. For tests and
@@ -139,6 +157,7 @@ static int start(struct fl_sup *s, struct fl_err *err)
 	rc = fl_delayline_new(&g.dl);
 	if (!rc) {
 		rcvbuf_from_env(g.dl);
+		queues_from_env(g.dl);
 		rc = fl_delayline_add_netns(g.dl, ns);
 	}
 	if (rc >= 0) {

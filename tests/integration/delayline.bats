@@ -27,14 +27,17 @@ teardown() {
 	[ -n "${DL_PID:-}" ] && kill -CONT "$DL_PID" 2>/dev/null
 	dl_stop
 	fl_cleanup_all
+	for n in "${XA:-}" "${XB:-}"; do
+		[ -n "$n" ] && ip netns del "$n" 2>/dev/null
+	done
 	true
 }
 
-# rx_start PORTS EXPECT IDLE_S: the receiver in n2, output in $RX_OUT
+# rx_start PORTS EXPECT IDLE_S: the receiver in $RX_NS (n2), output in $RX_OUT
 rx_start() {
 	local ready="$BATS_TEST_TMPDIR/rx.ready"
 	RX_OUT="$BATS_TEST_TMPDIR/rx.json"
-	ip netns exec "$N2" python3 "$SEQ" recv "$1" "$2" "$3" "$ready" >"$RX_OUT" &
+	ip netns exec "${RX_NS:-$N2}" python3 "$SEQ" recv "$1" "$2" "$3" "$ready" >"$RX_OUT" &
 	RX_PID=$!
 	fl_wait_until 20 test -e "$ready"
 }
@@ -175,4 +178,94 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 	[ "$(echo "$output" | jq '.[0].counters.bypassed')" -ge 1000 ]
 	run -0 "$FALLACY" fault list "$LAB"
 	assert_output --regexp "bypassed [0-9]{4}"
+}
+
+# A veth pair of its own: XA sends from 16 addresses (16 address pairs, so
+# --queue-balance's hash spreads them: all 16 in one of 2 queues has odds
+# 2^-15), XB receives and runs the line on its PREROUTING.
+multi_pair() {
+	XA=fl-dqa$$ XB=fl-dqb$$
+	ip netns add "$XA"
+	ip netns add "$XB"
+	ip -n "$XA" link add eth0 type veth peer name eth0 netns "$XB"
+	SRCS=
+	for i in $(seq 10 25); do
+		ip -n "$XA" addr add "198.18.206.$i/24" dev eth0
+		SRCS+="${SRCS:+,}198.18.206.$i"
+	done
+	ip -n "$XB" addr add 198.18.206.2/24 dev eth0
+	for ns in "$XA" "$XB"; do
+		ip -n "$ns" link set lo up
+		ip -n "$ns" link set eth0 up
+	done
+	RX_NS=$XB
+}
+
+# Each flow stays in one queue (the hash is of the address pair), so each
+# flow keeps its order as with one queue; every queue has its own thread,
+# heap and counters, and the line's totals are their sums.
+@test "two queues (--queue-balance), 16 flows: both queues used, each flow in order, none early, counters add up" {
+	multi_pair
+	dl_start "$XB" -4 --queues 2 -- delay 5ms
+	dl_mark "$XB" 4 -p udp --dport 7107
+	run -0 ip netns exec "$XB" iptables -w -t raw -S PREROUTING
+	assert_output --partial "-j NFQUEUE --queue-balance 64017:64018 --queue-bypass"
+	run -0 ip netns exec "$XB" cat /proc/net/netfilter/nfnetlink_queue
+	assert_line --regexp '^ *64017 '
+	assert_line --regexp '^ *64018 '
+	rx_start 7107 4000 10
+	ip netns exec "$XA" python3 "$SEQ" send 198.18.206.2 4000 64 1 7107 "$SRCS"
+	rx_wait
+	dl_stop
+	cat "$DL_STATS"
+	[ "$(rx 7107 received)" -eq 4000 ]
+	[ "$(rx 7107 flows)" -eq 16 ]
+	[ "$(rx 7107 reordered)" -eq 0 ]
+	[ "$(rx 7107 dups)" -eq 0 ]
+	awk -v m="$(rx 7107 min_ms)" 'BEGIN { exit !(m >= 5) }'
+	s() { jq "$1" "$DL_STATS"; }
+	[ "$(s .rx_dropped)" -eq 0 ]
+	[ "$(s .delayed)" -eq 4000 ]
+	[ "$(s '.queues | length')" -eq 2 ]
+	[ "$(s '[.queues[].released] | add')" -eq 4000 ]
+	[ "$(s '[.queues[].verdicts] | add')" -eq "$(s .verdicts)" ]
+	[ "$(s '.queues[0].released')" -gt 0 ]
+	[ "$(s '.queues[1].released')" -gt 0 ]
+}
+
+@test "kill -9 of a two-queue line holding packets, then cleanup: no rule, neither queue bound" {
+	multi_pair
+	dl_start "$XB" -4 --queues 2 --session "dq$LAB" -- delay 2s
+	dl_mark "$XB" 4 -p udp --dport 7108
+	ip netns exec "$XA" python3 "$SEQ" send 198.18.206.2 64 64 0 7108 "$SRCS"
+	kill -9 "$DL_PID"
+	wait "$DL_PID" 2>/dev/null || true
+	DL_PID=
+	run -0 ip netns exec "$XB" iptables -w -t raw -S PREROUTING
+	assert_output --partial "--queue-balance 64017:64018 --queue-bypass"
+	run -0 "$FALLACY" cleanup "dq$LAB"
+	run -0 ip netns exec "$XB" iptables -w -t raw -S PREROUTING
+	refute_output --partial NFQUEUE
+	run -0 ip netns exec "$XB" cat /proc/net/netfilter/nfnetlink_queue
+	assert_output ''
+	rx_start 7108 16 5
+	ip netns exec "$XA" python3 "$SEQ" send 198.18.206.2 16 16 0 7108 "$SRCS"
+	rx_wait
+	[ "$(rx 7108 received)" -eq 16 ]
+}
+
+@test "FALLACY_DELAY_QUEUES=2: a lab's line binds two queues and delays, lab down leaves nothing" {
+	"$FALLACY" lab down "$LAB" >/dev/null
+	FALLACY_DELAY_QUEUES=2 run -0 "$FALLACY" lab up "$LAB" --nodes 2
+	"$FALLACY" fault add "$LAB" delay 20ms --from n1 --to n2 >/dev/null
+	run -0 ip netns exec "$W" iptables -w -t raw -S PREROUTING
+	assert_output --partial "--queue-balance 64017:64018 --queue-bypass"
+	run -0 ip netns exec "$W" cat /proc/net/netfilter/nfnetlink_queue
+	assert_line --regexp '^ *64017 '
+	assert_line --regexp '^ *64018 '
+	min=$(ip netns exec "$N1" ping -c 5 -i 0.05 "$IP2" | rtts | minimum)
+	echo "ping min RTT $min ms"
+	awk -v m="$min" 'BEGIN { exit !(m >= 20) }'
+	run -0 "$FALLACY" lab down "$LAB"
+	fl_assert_lab_gone "$LAB"
 }

@@ -3,16 +3,17 @@
 """Numbered UDP datagrams, for order and never-early checks of the delay
 line (delayline.bats).
 
-  udp_seq.py send IP N BURST GAP_MS PORT[,PORT...]
-      N datagrams round-robin over the ports (one socket each, so each
-      port is one flow), BURST at a time then GAP_MS of sleep; each carries
-      its flow's sequence number and its send time (CLOCK_REALTIME ns).
+  udp_seq.py send IP N BURST GAP_MS PORT[,PORT...] [SRC[,SRC...]]
+      N datagrams round-robin over the flows: one socket per port and
+      source address (bound to it when given); BURST at a time then GAP_MS
+      of sleep; each carries its flow's sequence number and its send time
+      (CLOCK_REALTIME ns).
   udp_seq.py recv PORT[,PORT...] EXPECT IDLE_S READYFILE
       counts until EXPECT datagrams arrived, or IDLE_S of silence after
       the first; prints one JSON object: per port "received", "reordered"
-      (arrived after a higher number of its flow), "dups", "min_ms"
-      (smallest one-way time, taken after recvfrom: never below the true
-      one)."""
+      (arrived after a higher number of its flow: same source address and
+      port), "dups", "flows", "min_ms" (smallest one-way time, taken after
+      recvfrom: never below the true one)."""
 import json
 import os
 import select
@@ -24,20 +25,24 @@ import time
 FMT = "!QQ"
 
 
-def send(ip, n, burst, gap_ms, ports):
-    socks = []
-    for _ in ports:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-        socks.append(s)
-    seq = [0] * len(ports)
+def send(ip, n, burst, gap_ms, ports, srcs):
+    socks, dst = [], []
+    for p in ports:
+        for src in srcs:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            if src:
+                s.bind((src, 0))
+            socks.append(s)
+            dst.append(p)
+    seq = [0] * len(socks)
     pad = b"x" * (64 - struct.calcsize(FMT))
     for i in range(n):
-        k = i % len(ports)
+        k = i % len(socks)
         msg = struct.pack(FMT, seq[k], time.time_ns()) + pad
         while True:
             try:
-                socks[k].sendto(msg, (ip, ports[k]))
+                socks[k].sendto(msg, (ip, dst[k]))
                 break
             except BlockingIOError:
                 time.sleep(0.001)
@@ -54,8 +59,8 @@ def recv(ports, expect, idle, ready):
         s.bind(("0.0.0.0", p))
         s.setblocking(False)
         socks[s] = p
-    st = {p: {"received": 0, "reordered": 0, "dups": 0, "min_ms": None, "top": -1,
-              "seen": set()} for p in ports}
+    st = {p: {"received": 0, "reordered": 0, "dups": 0, "min_ms": None} for p in ports}
+    flows = {}
     open(ready, "w").close()
     total, last = 0, None
     while total < expect:
@@ -66,34 +71,37 @@ def recv(ports, expect, idle, ready):
         for s in r:
             while True:
                 try:
-                    d = s.recv(2048)
+                    d, src = s.recvfrom(2048)
                 except BlockingIOError:
                     break
                 now = time.time_ns()
                 seq, sent = struct.unpack_from(FMT, d)
                 f = st[socks[s]]
-                if seq in f["seen"]:
+                fl = flows.setdefault((socks[s], src), {"top": -1, "seen": set()})
+                if seq in fl["seen"]:
                     f["dups"] += 1
                     continue
-                f["seen"].add(seq)
+                fl["seen"].add(seq)
                 f["received"] += 1
                 total += 1
-                if seq < f["top"]:
+                if seq < fl["top"]:
                     f["reordered"] += 1
-                f["top"] = max(f["top"], seq)
+                fl["top"] = max(fl["top"], seq)
                 ms = (now - sent) / 1e6
                 if f["min_ms"] is None or ms < f["min_ms"]:
                     f["min_ms"] = ms
         last = time.monotonic()
-    out = {str(p): {k: v for k, v in f.items() if k not in ("seen", "top")}
-           for p, f in st.items()}
+    for (p, _), _ in flows.items():
+        st[p]["flows"] = st[p].get("flows", 0) + 1
+    out = {str(p): f for p, f in st.items()}
     print(json.dumps(out))
 
 
 def main():
     a = sys.argv
     if a[1] == "send":
-        send(a[2], int(a[3]), int(a[4]), float(a[5]), [int(p) for p in a[6].split(",")])
+        srcs = a[7].split(",") if len(a) > 7 else [None]
+        send(a[2], int(a[3]), int(a[4]), float(a[5]), [int(p) for p in a[6].split(",")], srcs)
     else:
         recv([int(p) for p in a[2].split(",")], int(a[3]), float(a[4]), a[5])
 
