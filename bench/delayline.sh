@@ -69,7 +69,7 @@ arrived() {
 # shellcheck disable=SC2086 # $MARK is words
 # one MODE(batch|nobatch) PPS(0 = max): one JSON object on stdout
 one() {
-	local mode=$1 pps=$2 a0 a1 sent offered flag=
+	local mode=$1 pps=$2 a0 a1 sent offered ticks flag=
 	[ "$mode" = nobatch ] && flag=--no-batch
 	[ "$mode" = queues ] && flag="--queues $QUEUES"
 	rm -f "$tmp/ready" "$tmp/dl.json"
@@ -86,6 +86,9 @@ one() {
 	sleep 0.3
 	offered=$(ip netns exec "$XB" iptables -w -t raw -L PREROUTING -v -x -n |
 		awk '/NFQUEUE/ { print $1 }')
+	# the line's CPU time (all its threads; it also runs each released
+	# packet's receive path inside the verdict's sendto)
+	ticks=$(awk '{ print $14 + $15 }' "/proc/$dl/stat")
 	kill "$dl"
 	wait "$dl" 2>/dev/null || true
 	dl=
@@ -94,25 +97,28 @@ one() {
 	jq -c --arg mode "$mode" --argjson pps "$pps" --argjson secs "$SECS" \
 		--argjson sent "$sent" --argjson offered "${offered:-0}" \
 		--argjson arrived "$((a1 - a0))" \
+		--argjson cpu_s "$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }')" \
 		'{mode: $mode, target_pps: $pps, sent: $sent, offered: $offered, arrived: $arrived,
 		  delayed, rx_dropped, overflow, verdicts, verdict_msgs, batched, late_mean_ns,
-		  late_max_ns, per_queue: [.queues[]?.released], sent_pps: ($sent / $secs | floor), delayed_pps: (.delayed / $secs | floor),
+		  late_max_ns, per_queue: [.queues[]?.released], cpu_s: $cpu_s,
+		  cpu_us_per_pkt: (if .delayed > 0 then ($cpu_s * 1e6 / .delayed * 100 | round) / 100
+				   else null end), sent_pps: ($sent / $secs | floor), delayed_pps: (.delayed / $secs | floor),
 		  lossless: ($offered > 0 and .rx_dropped == 0 and .overflow == 0 and .delayed == $offered)}' \
 		"$tmp/dl.json"
 }
 
 echo "delay line, 64-byte UDP through 1 ms, $PROCS sender processes, ${SECS}s per point"
-printf '%-8s %10s %10s %10s %10s %10s %10s %8s\n' mode target sent_pps delayed_pps \
-	rx_dropped offered arrived lossless
+printf '%-8s %10s %10s %10s %10s %10s %10s %8s %8s\n' mode target sent_pps delayed_pps \
+	rx_dropped offered arrived lossless us/pkt
 : >"$tmp/rows"
 # SATURATE=0: only the ladder (a dry run on a shared machine)
 [ "${SATURATE:-1}" = 0 ] || RATES="$RATES 0"
 for pps in $RATES; do
 	for mode in nobatch batch queues; do
 		one "$mode" "$pps" | tee -a "$tmp/rows" | jq -r '[.mode, .target_pps, .sent_pps,
-			.delayed_pps, .rx_dropped, .offered, .arrived, .lossless] | @tsv' |
-			awk -F'\t' '{ printf "%-8s %10s %10s %10s %10s %10s %10s %8s\n", $1,
-				($2 == 0 ? "max" : $2), $3, $4, $5, $6, $7, $8 }'
+			.delayed_pps, .rx_dropped, .offered, .arrived, .lossless, .cpu_us_per_pkt] | @tsv' |
+			awk -F'\t' '{ printf "%-8s %10s %10s %10s %10s %10s %10s %8s %8s\n", $1,
+				($2 == 0 ? "max" : $2), $3, $4, $5, $6, $7, $8, $9 }'
 	done
 done
 best() {
