@@ -11,17 +11,23 @@
  * with injector/delaymodel.h, keeps (due, id) in a min-heap and issues
  * NF_ACCEPT verdicts by packet id when they fall due, several per
  * sendto(); packets released together below the lowest id still held go
- * in one NFQNL_MSG_VERDICT_BATCH (vbatch.h). Wake-ups: sleep (ppoll, timer slack 1 ns) until a margin
- * (100 us by default) before the head's due time, then spin.
+ * in one NFQNL_MSG_VERDICT_BATCH (vbatch.h). Wake-ups: sleep (ppoll,
+ * timer slack 1 ns) until a margin (100 us by default) before the head's
+ * due time, then spin.
  *
- * It runs in a thread of its own (fl_delayline_start: the supervisor, so
- * that control work never delays a verdict) or in the caller's thread until
- * a stop fd is readable (fl_delayline_run: `fallacy __delayline`).
- * fl_delayline_close() stops the thread, then releases every held packet
- * with ACCEPT before closing the sockets (closing alone would drop them).
+ * With fl_delayline_set_queues(N), all of the above is done N times over:
+ * queue FL_QUEUE_NUM + i by worker i, a thread of its own that shares
+ * nothing on the hot path (the rule spreads packets with --queue-balance).
  *
- * Slots are configured from any thread (a mutex guards them); everything
- * else belongs to the thread that drives the line. */
+ * It runs in threads of its own (fl_delayline_start: the supervisor, so
+ * that control work never delays a verdict) or, for worker 0, in the
+ * caller's thread until a stop fd is readable (fl_delayline_run: `fallacy
+ * __delayline`). fl_delayline_close() stops the threads, then releases
+ * every held packet with ACCEPT before closing the sockets (closing alone
+ * would drop them).
+ *
+ * Slots are configured from any thread (each worker's mutex guards its
+ * copy); everything else belongs to the worker's thread. */
 #ifndef FALLACY_DELAYLINE_H
 #define FALLACY_DELAYLINE_H
 

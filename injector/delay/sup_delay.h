@@ -3,7 +3,8 @@
  * first delay fault, one NFQUEUE socket in the session's namespace (a
  * lab's wire namespace, the --netns/--pid namespace, wrap's namespace),
  * one raw PREROUTING NFQUEUE rule per family there (loopback packets pass
- * PREROUTING too), a thread of its own for precise verdicts, released
+ * PREROUTING too), a thread of its own for precise verdicts (N sockets,
+ * queues and threads with FALLACY_DELAY_QUEUES=N), released
  * (held packets ACCEPTed, rules removed) when the supervisor stops. */
 #ifndef FALLACY_SUP_DELAY_H
 #define FALLACY_SUP_DELAY_H
