@@ -85,9 +85,11 @@ static void test_errors(void **state)
 	static const struct {
 		const char *text, *msg;
 	} cases[] = {
-		{ "nodes:\n  - {name: a, link: {reorder: 5}}\n", "lab.yaml:2:22: unknown key 'reorder'" },
+		{ "nodes:\n  - {name: a, link: {reorder: 5}}\n",
+		  "lab.yaml:2:22: unknown key 'reorder'" },
 		{ "nodes:\n  - {name: a, link: {delay: fast}}\n", "bad value for 'delay'" },
-		{ "nodes:\n  - {name: a, link: {loss: [1, 2]}}\n", "'loss' must be a single value" },
+		{ "nodes:\n  - {name: a, link: {loss: [1, 2]}}\n",
+		  "'loss' must be a single value" },
 		{ "nodes:\n  - {name: a}\n  - {name: b}\npairs:\n  - {between: [a, b], mtu: 1400}\n",
 		  "lab.yaml:5:" },
 		{ "nodes:\n  - {name: a, link: {rate: 1bit}}\n", "bad value for 'rate'" },
