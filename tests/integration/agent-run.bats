@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# `fallacy run --inventory`: a 3-member etcd whose members run on three
+# simulated hosts (namespaces on a bridge, each with its own sshd and
+# keys made per test: test_helper/hosts.bash), started by the test (the
+# user's tooling), the run in the controller's namespace reaching the
+# hosts' agents over ssh. The partition is measured independently with
+# ping between the hosts; kill -9 of the run mid-partition leaves the
+# hosts to their leases.
+
+bats_require_minimum_version 1.5.0
+load test_helper/common
+load test_helper/hosts
+
+setup() {
+	fl_require_root
+	[ -x /usr/sbin/sshd ] || skip "openssh-server is not installed (make deps)"
+	command -v etcd >/dev/null || skip "etcd is not installed"
+	TMP=$(mktemp -d /tmp/fallacy-agent-run.XXXXXX)
+	RUN_PID= PING_PIDS=
+	hosts_up 3
+	hosts_inventory
+}
+
+teardown() {
+	[ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null
+	for p in $PING_PIDS; do kill "$p" 2>/dev/null || true; done
+	hosts_down
+	fl_cleanup_all
+	rm -rf "$TMP"
+}
+
+# network-is-reliable, short: the same kinds of step (loss, bursty loss, a
+# partition of one node, a one-way cut, a ring), the same checks; the
+# split is fixed ([[n1], [n2, n3]]) so that ping from host 1 measures it.
+# Bounds are low: every node's clients run from the controller and try
+# every member's endpoint (n1's too) during the split, and a busy machine.
+short_scenario() {
+	cat >"$TMP/nir.yaml" <<-'EOF'
+		name: network-is-reliable
+		fallacy: reliable
+		seed: 1
+		duration: 24s
+		timeline:
+		  - {at: 2s, id: loss, fault: {kind: loss, loss: 10%}}
+		  - {at: 4s, heal: loss}
+		  - {at: 5s, id: burst, fault: {kind: loss, gemodel: [5%, 30%]}}
+		  - {at: 7s, heal: burst}
+		  - {at: 8s, id: split, partition: [[n1], [n2, n3]]}
+		  - {at: 13s, heal: split}
+		  - {at: 14s, id: oneway, partition: [[one], [rest]], oneway: true}
+		  - {at: 16s, heal: oneway}
+		  - {at: 17s, id: bridge, partition: ring}
+		  - {at: 19s, heal: all}
+		checks:
+		  - availability: {bound: ">= 0.5", outside: faults}
+		  - availability: {bound: ">= 0.2", during: split, on: majority}
+		  - latency: {p99: "< 5s", outside: faults}
+		  - recovery: {within: 5s, after: last-heal, rate: ">= 0.5", window: 1s}
+	EOF
+}
+
+# ping from host 1 to host 2, every 0.1 s, each reply with its wall time
+ping_h1_h2() {
+	ip netns exec "$H1" ping -n -D -i 0.1 -W 1 "$(host_ip 2)" >"$TMP/ping12" 2>&1 &
+	PING_PIDS="$PING_PIDS $!"
+}
+
+# replies in [from, to) (seconds since the epoch, fractions allowed)
+replies_between() {
+	awk -v a="$2" -v b="$3" -F'[][]' '/bytes from/ && $2 >= a && $2 < b { n++ } END { print n + 0 }' "$1"
+}
+
+@test "run --inventory over ssh: etcd on three hosts runs network-is-reliable (short) with a local run's results; the split cuts host 1 from host 2 and only then" {
+	hosts_etcd
+	hosts_etcd_target
+	short_scenario
+	ping_h1_h2
+	run ip netns exec "$C" "$FALLACY" run "$TMP/nir.yaml" --target "$TMP/etcd.yaml" \
+		--inventory "$TMP/inventory.yaml" --out "$TMP/out" --junit "$TMP/junit.xml"
+	echo "exit $status"
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ] # checks may fail on a busy machine; never 2
+	out=$TMP/out
+	# a local run's shape
+	for f in summary.json events.jsonl ops.jsonl junit.xml report.html scenario.yaml counters.json; do
+		[ -s "$out/$f" ] || fail "no $f in $(ls "$out")"
+	done
+	[ -s "$TMP/junit.xml" ]
+	jq -e '.scenario == "network-is-reliable" and (.checks | length) == 4' "$out/summary.json"
+	fl_assert_events "$out/events.jsonl"
+	# no lab: the inventory's nodes
+	run -1 grep -q '"event":"lab-up"' "$out/events.jsonl"
+	jq -e -s 'map(select(.event == "inventory"))[0].nodes | map(.host) == ["host1", "host2", "host3"]' \
+		"$out/events.jsonl"
+	# every fault and its heal names the hosts it went to
+	jq -c 'select(.event == "fault" or .event == "partition" or .event == "heal")' "$out/events.jsonl"
+	run -0 jq -s -r '[.[] | select(.event == "fault" or .event == "partition")] |
+		map("\(.id) \(.host | join(","))") | join("\n")' "$out/events.jsonl"
+	assert_line "loss host1,host2,host3"
+	assert_line "burst host1,host2,host3"
+	assert_line "split host1,host2,host3"
+	assert_line --regexp '^bridge host'
+	run -0 jq -s -r '[.[] | select(.event == "heal")] | map(.id) | join(" ")' "$out/events.jsonl"
+	assert_output "loss burst split oneway bridge"
+	jq -e -s 'map(select(.event == "heal" and .id == "split")) | .[0].host | length == 3' \
+		"$out/events.jsonl"
+	jq -e -s 'map(select(.event == "error")) | length == 0' "$out/events.jsonl"
+	# probes ran from the controller against the members' addresses
+	jq -e -s 'map(select(.type == "ok")) | length > 20' "$out/ops.jsonl"
+	# measured: host 1 got no reply from host 2 while the split was on (0.5 s
+	# inside its events), and replies before it and after its heal
+	split=$(jq -r 'select(.event == "partition" and .id == "split") | .wall_ns / 1e9' "$out/events.jsonl")
+	healed=$(jq -r 'select(.event == "heal" and .id == "split") | .wall_ns / 1e9' "$out/events.jsonl")
+	during=$(replies_between "$TMP/ping12" "$(echo "$split + 0.5" | bc)" "$(echo "$healed - 0.5" | bc)")
+	before=$(replies_between "$TMP/ping12" "$(echo "$split - 3" | bc)" "$split")
+	after=$(replies_between "$TMP/ping12" "$(echo "$healed + 0.5" | bc)" "$(echo "$healed + 5" | bc)")
+	echo "split $split .. $healed: replies before $before, during $during, after $after"
+	[ "$during" -eq 0 ]
+	[ "$before" -gt 0 ]
+	[ "$after" -gt 0 ]
+	# the agents reset everything: no fault left on any host
+	for k in 1 2 3; do
+		run -0 tc -n "$(host_ns "$k")" filter show dev eth0 egress
+		refute_output --partial bpf
+	done
+}
