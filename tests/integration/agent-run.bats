@@ -124,3 +124,86 @@ replies_between() {
 		refute_output --partial bpf
 	done
 }
+
+# A target whose clients only ping the node's address (nothing to start:
+# the run starts nothing over an inventory).
+pinger_target() {
+	cat >"$TMP/pinger.yaml" <<-'EOF2'
+		name: pinger
+		nodes: 3
+		start: {run: "sleep 1000"}
+		probe:
+		  node: all
+		  every: 500ms
+		  timeout: 2s
+		  ops:
+		    ping: ping -n -c 1 -W 1 {{ip}}
+	EOF2
+}
+
+h1_reaches_h2() {
+	ip netns exec "$H1" ping -n -c 1 -W 1 "$(host_ip 2)" >/dev/null 2>&1
+}
+
+h1_cut_from_h2() {
+	! h1_reaches_h2
+}
+
+host_state() {
+	local k
+	for k in 1 2 3; do
+		tc -n "$(host_ns "$k")" -j qdisc show dev eth0
+		tc -n "$(host_ns "$k")" -j filter show dev eth0 ingress
+		tc -n "$(host_ns "$k")" -j filter show dev eth0 egress
+	done
+}
+
+# processes in the host namespaces other than their sshd: agents, supervisors
+host_processes() {
+	local k
+	for k in 1 2 3; do
+		ip netns pids "$(host_ns "$k")"
+	done | grep -vxF -f <(for p in $SSHD_PIDS; do echo "$p"; done) || true
+}
+
+no_host_processes() {
+	[ -z "$(host_processes)" ]
+}
+
+@test "run --inventory: kill -9 of the run mid-partition: the partition ends within the lease on every host (ping), the agents exit, fallacy cleanup on each host leaves nothing" {
+	pinger_target
+	cat >"$TMP/cut.yaml" <<-'EOF'
+		name: cut
+		duration: 120s
+		timeline:
+		  - {at: 1s, id: cut, partition: [[n1], [n2, n3]]}
+	EOF
+	before=$(host_state)
+	h1_reaches_h2
+	ip netns exec "$C" "$FALLACY" run "$TMP/cut.yaml" --target "$TMP/pinger.yaml" \
+		--inventory "$TMP/inventory.yaml" --lease 5s --out "$TMP/out" >"$TMP/run.log" 2>&1 &
+	RUN_PID=$!
+	fl_wait_until 60 grep -q '"event":"partition"' "$TMP/out/events.jsonl" ||
+		fail "no partition: $(cat "$TMP/run.log")"
+	fl_wait_until 10 h1_cut_from_h2
+	# host 3 is cut from host 1 too, and hosts 2 and 3 still reach each other
+	run -1 ip netns exec "$H3" ping -n -c 2 -W 1 "$(host_ip 1)"
+	run -0 ip netns exec "$H2" ping -n -c 2 -W 1 "$(host_ip 3)"
+	kill -9 "$RUN_PID"
+	killed=$(date +%s%N)
+	RUN_PID=
+	fl_wait_until 60 h1_reaches_h2
+	took=$((($(date +%s%N) - killed) / 1000000))
+	echo "the partition ended ${took} ms after kill -9 (lease 5 s)"
+	run -0 ip netns exec "$H3" ping -n -c 2 -W 1 "$(host_ip 1)"
+	# the agents waited out their leases, removed their faults and exited
+	fl_wait_until 60 no_host_processes || fail "left running: $(host_processes | xargs ps -o pid,args -p)"
+	for k in 1 2 3; do
+		ip netns exec "$(host_ns "$k")" "$FALLACY" cleanup --all
+	done
+	[ "$(host_state)" = "$before" ] || fail "tc state changed: $(host_state)"
+	# nothing of any session is left in the journal
+	mkdir -p "$FALLACY_RUN_DIR"
+	run -0 find "$FALLACY_RUN_DIR" -mindepth 1 -maxdepth 1 -type d
+	assert_output ''
+}
