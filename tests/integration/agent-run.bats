@@ -207,3 +207,37 @@ no_host_processes() {
 	run -0 find "$FALLACY_RUN_DIR" -mindepth 1 -maxdepth 1 -type d
 	assert_output ''
 }
+
+@test "run --inventory: a partition's start barrier: a host that refuses its put fails the step, the hosts put before it get their sets back at once, no partition event" {
+	pinger_target
+	cat >"$TMP/cut.yaml" <<-'EOF'
+		name: cut
+		duration: 20s
+		timeline:
+		  - {at: 1s, id: cut, partition: [[n1], [n2, n3]]}
+	EOF
+	# host 3's target is a namespace that is not there: its agent refuses
+	sed -i "s/netns: $H3\$/netns: no-such-netns-$$/" "$TMP/inventory.yaml"
+	grep -q "no-such-netns-$$" "$TMP/inventory.yaml"
+	ip netns exec "$C" "$FALLACY" run "$TMP/cut.yaml" --target "$TMP/pinger.yaml" \
+		--inventory "$TMP/inventory.yaml" --out "$TMP/out" >"$TMP/run.log" 2>&1 &
+	RUN_PID=$!
+	fl_wait_until 60 grep -q '"event":"error"' "$TMP/out/events.jsonl" ||
+		fail "no error: $(cat "$TMP/run.log")"
+	# while the run goes on (renewing what it holds): hosts 1 and 2 had
+	# their cut put, then taken back before the error was written
+	ip netns exec "$H1" ping -n -c 3 -i 0.3 -W 1 "$(host_ip 2)"
+	ip netns exec "$H2" ping -n -c 3 -i 0.3 -W 1 "$(host_ip 1)"
+	kill -0 "$RUN_PID"
+	rc=0
+	wait "$RUN_PID" || rc=$?
+	RUN_PID=
+	[ "$rc" -eq 2 ] || fail "exit $rc: $(cat "$TMP/run.log")"
+	run -0 cat "$TMP/run.log"
+	assert_output --partial "timeline step(s) could not be applied"
+	run -0 jq -r 'select(.event == "error") | "\(.id) \(.message)"' "$TMP/out/events.jsonl"
+	assert_output --regexp '^cut node n3 \(host host3\): its agent refused: .*"ok":false'
+	run -0 jq -s 'map(select(.event == "partition")) | length' "$TMP/out/events.jsonl"
+	assert_output 0
+	fl_wait_until 60 no_host_processes || fail "left running: $(host_processes | xargs ps -o pid,args -p)"
+}
