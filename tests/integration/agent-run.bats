@@ -11,6 +11,7 @@
 bats_require_minimum_version 1.5.0
 load test_helper/common
 load test_helper/hosts
+load test_helper/pods
 
 setup() {
 	fl_require_root
@@ -26,6 +27,7 @@ teardown() {
 	[ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null
 	for p in $PING_PIDS; do kill "$p" 2>/dev/null || true; done
 	hosts_down
+	[ -n "${PARENT:-}" ] && pods_teardown
 	fl_cleanup_all
 	rm -rf "$TMP"
 }
@@ -240,4 +242,50 @@ no_host_processes() {
 	run -0 jq -s 'map(select(.event == "partition")) | length' "$TMP/out/events.jsonl"
 	assert_output 0
 	fl_wait_until 60 no_host_processes || fail "left running: $(host_processes | xargs ps -o pid,args -p)"
+}
+
+@test "run --inventory through the kubectl stand-in: etcd in three pods runs network-is-reliable (short) with a local run's results; the split is measured with ping between the pods" {
+	hosts_down
+	fl_cleanup_all
+	pods_setup
+	hosts_up 3 nosshd
+	hosts_etcd
+	hosts_pods
+	hosts_etcd_target
+	short_scenario
+	ping_h1_h2
+	run ip netns exec "$C" "$FALLACY" run "$TMP/nir.yaml" --target "$TMP/etcd.yaml" \
+		--inventory "$TMP/inventory.yaml" --out "$TMP/out"
+	echo "exit $status"
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	out=$TMP/out
+	for f in summary.json events.jsonl ops.jsonl junit.xml report.html scenario.yaml counters.json; do
+		[ -s "$out/$f" ] || fail "no $f in $(ls "$out")"
+	done
+	fl_assert_events "$out/events.jsonl"
+	# pods by name, each through the agent pod of its node
+	run -0 jq -s -r 'map(select(.event == "inventory"))[0].nodes | map("\(.node) \(.pod) \(.host) \(.address)") | join("\n")' \
+		"$out/events.jsonl"
+	assert_line "n1 etcd-1 w1 198.18.250.2"
+	assert_line "n3 etcd-3 w3 198.18.250.4"
+	grep -q -- "exec -i -n fallacy fallacy-agent-2 -- env FALLACY_RUN_DIR=" "$TMP/calls"
+	run -0 jq -s -r '[.[] | select(.event == "partition" and .id == "split")][0].host | join(",")' \
+		"$out/events.jsonl"
+	assert_output "w1,w2,w3"
+	split=$(jq -r 'select(.event == "partition" and .id == "split") | .wall_ns / 1e9' "$out/events.jsonl")
+	healed=$(jq -r 'select(.event == "heal" and .id == "split") | .wall_ns / 1e9' "$out/events.jsonl")
+	during=$(replies_between "$TMP/ping12" "$(echo "$split + 0.5" | bc)" "$(echo "$healed - 0.5" | bc)")
+	after=$(replies_between "$TMP/ping12" "$(echo "$healed + 0.5" | bc)" "$(echo "$healed + 5" | bc)")
+	echo "split $split .. $healed: replies during $during, after $after"
+	[ "$during" -eq 0 ]
+	[ "$after" -gt 0 ]
+	jq -e -s 'map(select(.event == "error")) | length == 0' "$out/events.jsonl"
+	fl_wait_until 60 no_host_processes_but_etcd
+}
+
+# the pods keep their etcd, pause and the test's ping; no agent or
+# supervisor is left on the nodes or in the pods
+no_host_processes_but_etcd() {
+	[ -z "$(host_processes | grep -vxF -f <(for p in $ETCD_PIDS $PING_PIDS "${PIDS[@]}"; do echo "$p"; done))" ] &&
+		[ -z "$(for k in 1 2 3; do ip netns pids "${C}w$k"; done)" ]
 }

@@ -8,7 +8,7 @@
 # Needs: TMP (a folder of the test's), FALLACY, FALLACY_RUN_DIR.
 
 hosts_up() {
-	local n=$1 s=$$$((RANDOM % 100)) k
+	local n=$1 sshd=${2:-sshd} s=$$$((RANDOM % 100)) k
 	HOSTS_N=$n C=arc$s
 	ip netns add "$C"
 	ip -n "$C" link add br0 type bridge
@@ -25,10 +25,56 @@ hosts_up() {
 		ip -n "$h" link set eth0 up
 		ip -n "$h" link set lo up
 	done
+	[ "$sshd" = sshd ] || return 0
 	hosts_keys
 	for k in $(seq 1 "$n"); do
 		hosts_sshd "$k"
 	done
+}
+
+# Kubernetes without a cluster, on hosts_up N nosshd: host K's namespace
+# is pod etcd-K (namespace db, label app=etcd, role=ROLE_K from
+# $POD_ROLES, its IP the host's address), its processes (a pause, and
+# etcd member K when hosts_etcd ran) in the pod's cgroup (cgroupfs layout,
+# test_helper/pods.bash); the pod runs on node wK, a namespace of its own
+# where agent pod fallacy-agent-K runs (the kubectl stand-in's exec).
+# Needs pods_setup; writes $TMP/pods.json, nodes, contexts and
+# $TMP/inventory.yaml (role_label: role).
+hosts_pods() {
+	local k uid roles=(${POD_ROLES:-x x x}) etcd=(${ETCD_PIDS:-}) items=()
+	mkdir -p "$TMP/bin"
+	ln -sf "$BATS_TEST_DIRNAME/test_helper/kubectl-standin" "$TMP/bin/kubectl"
+	export PATH="$TMP/bin:$PATH" FL_KUBECTL_DIR=$TMP
+	: >"$TMP/nodes"
+	for k in $(seq 1 "$HOSTS_N"); do
+		eval "W$k=${C}w$k"
+		ip netns add "${C}w$k"
+		echo "w$k ${C}w$k" >>"$TMP/nodes"
+		uid=$(cat /proc/sys/kernel/random/uuid)
+		eval "UID$k=$uid"
+		in_cgroup "$(host_ns "$k")" "$(cgroupfs_pod "$uid")/pause"
+		if [ -n "${etcd[$((k - 1))]:-}" ]; then # member K: a container of pod K
+			mkdir -p "$(cgroupfs_pod "$uid")/etcd"
+			echo "${etcd[$((k - 1))]}" >"$(cgroupfs_pod "$uid")/etcd/cgroup.procs"
+		fi
+		items+=("$(jq -n --arg k "$k" --arg uid "$uid" --arg ip "$(host_ip "$k")" \
+			--arg role "${roles[$((k - 1))]}" '[
+			{metadata: {name: "fallacy-agent-\($k)", namespace: "fallacy",
+				    labels: {"app.kubernetes.io/name": "fallacy-agent"},
+				    uid: "a0000000-0000-4000-8000-00000000000\($k)"},
+			 spec: {nodeName: "w\($k)"}, status: {phase: "Running"}},
+			{metadata: {name: "etcd-\($k)", namespace: "db", labels: {app: "etcd", role: $role},
+				    uid: $uid},
+			 spec: {nodeName: "w\($k)"}, status: {phase: "Running", podIP: $ip}}]')")
+	done
+	printf '%s\n' "${items[@]}" | jq -s '{kind: "List", items: add}' >"$TMP/pods.json"
+	cat >"$TMP/inventory.yaml" <<-EOF
+		kubernetes:
+		  namespace: db
+		  selector: app=etcd
+		  role_label: role
+		  remote: env FALLACY_RUN_DIR=$FALLACY_RUN_DIR $FALLACY agent --stdio
+	EOF
 }
 
 host_ns() {
@@ -138,6 +184,7 @@ hosts_down() {
 	ETCD_PIDS= SSHD_PIDS=
 	for k in $(seq 1 "${HOSTS_N:-0}"); do
 		ip netns del "$(host_ns "$k")" 2>/dev/null || true
+		ip netns del "${C}w$k" 2>/dev/null || true
 	done
 	[ -n "${C:-}" ] && ip netns del "$C" 2>/dev/null
 	return 0
