@@ -289,3 +289,40 @@ no_host_processes_but_etcd() {
 	[ -z "$(host_processes | grep -vxF -f <(for p in $ETCD_PIDS $PING_PIDS "${PIDS[@]}"; do echo "$p"; done))" ] &&
 		[ -z "$(for k in 1 2 3; do ip netns pids "${C}w$k"; done)" ]
 }
+
+@test "run --inventory through the kubectl stand-in: pods by role_label: the target's primary is the pod labelled primary, a fault on: primary goes to its node's agent only (ping)" {
+	hosts_down
+	fl_cleanup_all
+	pods_setup
+	hosts_up 3 nosshd
+	POD_ROLES="replica replica primary" hosts_pods
+	pinger_target
+	echo "roles: {primary: 1, replica: rest}" >>"$TMP/pinger.yaml"
+	cat >"$TMP/cut.yaml" <<-'EOF'
+		name: cut-primary
+		duration: 30s
+		timeline:
+		  - {at: 1s, id: cut, fault: {kind: partition, on: primary}}
+	EOF
+	ip netns exec "$C" "$FALLACY" run "$TMP/cut.yaml" --target "$TMP/pinger.yaml" \
+		--inventory "$TMP/inventory.yaml" --out "$TMP/out" >"$TMP/run.log" 2>&1 &
+	RUN_PID=$!
+	fl_wait_until 60 grep -q '"event":"partition","id":"cut"' "$TMP/out/events.jsonl" ||
+		fail "no fault: $(cat "$TMP/run.log")"
+	run -0 jq -s -r 'map(select(.event == "inventory"))[0].nodes | map("\(.node) \(.pod)") | join(" ")' \
+		"$TMP/out/events.jsonl"
+	assert_output "n1 etcd-3 n2 etcd-1 n3 etcd-2"
+	run -0 jq -r 'select(.event == "partition") | "\(.spec) \(.host | join(","))"' "$TMP/out/events.jsonl"
+	assert_output "partition --node n1 w3"
+	# pod etcd-3 (host namespace 3) is cut off; the others reach each other
+	run -1 ip netns exec "$H3" ping -n -c 2 -W 1 "$(host_ip 1)"
+	run -0 ip netns exec "$H1" ping -n -c 2 -W 1 "$(host_ip 2)"
+	kill -TERM "$RUN_PID"
+	rc=0
+	wait "$RUN_PID" || rc=$?
+	RUN_PID=
+	echo "exit $rc"
+	# interrupted: the run resets every agent before it exits
+	ip netns exec "$H3" ping -n -c 2 -W 1 "$(host_ip 1)"
+	grep -q '"event":"agents-reset"' "$TMP/out/events.jsonl"
+}
