@@ -326,3 +326,44 @@ no_host_processes_but_etcd() {
 	ip netns exec "$H3" ping -n -c 2 -W 1 "$(host_ip 1)"
 	grep -q '"event":"agents-reset"' "$TMP/out/events.jsonl"
 }
+
+@test "run --inventory: a step that needs a lab, --dir in fault words, --capture, --lease without it: exit 2 with file:line:col before any host is reached" {
+	pinger_target
+	cat >"$TMP/kill.yaml" <<-'EOF'
+		name: kill
+		duration: 5s
+		timeline:
+		  - {at: 1s, id: cut, partition: [[n1], [n2, n3]]}
+		  - {at: 2s, kill: n2}
+	EOF
+	cat >"$TMP/dir.yaml" <<-'EOF'
+		name: dir
+		duration: 5s
+		timeline:
+		  - {at: 1s, id: slow, fault: "delay 10ms --dir in"}
+	EOF
+	cat >"$TMP/link.yaml" <<-'EOF'
+		name: link
+		duration: 5s
+		timeline:
+		  - {at: 1s, id: down, link: n1 down}
+	EOF
+	run -2 ip netns exec "$C" "$FALLACY" run "$TMP/kill.yaml" --target "$TMP/pinger.yaml" \
+		--inventory "$TMP/inventory.yaml"
+	assert_output --partial "kill.yaml:5:5: a 'kill' step cannot run over an inventory"
+	run -2 ip netns exec "$C" "$FALLACY" run "$TMP/link.yaml" --target "$TMP/pinger.yaml" \
+		--inventory "$TMP/inventory.yaml"
+	assert_output --partial "link.yaml:4:5: a 'link' step cannot run over an inventory"
+	run -2 ip netns exec "$C" "$FALLACY" run "$TMP/dir.yaml" --target "$TMP/pinger.yaml" \
+		--inventory "$TMP/inventory.yaml"
+	assert_output --partial "dir.yaml:4:5: --dir: over an inventory the run chooses it"
+	run -2 ip netns exec "$C" "$FALLACY" run "$TMP/dir.yaml" --target "$TMP/pinger.yaml" \
+		--inventory "$TMP/inventory.yaml" --capture
+	assert_output --partial "--inventory makes no lab: --capture"
+	run -2 "$FALLACY" run "$TMP/dir.yaml" --target "$TMP/pinger.yaml" --lease 5s
+	assert_output --partial "--lease is for --inventory"
+	# no host was reached: no agent ever started, no connection in any sshd log
+	for k in 1 2 3; do
+		run -1 grep -q "Accepted publickey" "$TMP/sshd$k.log"
+	done
+}
