@@ -73,7 +73,8 @@ static void run_usage(FILE *f)
 		"      --junit junit.xml\n"
 		"  fallacy run smoke latency-is-zero --target http --target redis --out results/all\n"
 		"  fallacy run network-is-reliable --target redis-sentinel --nodes 5 --seed 7\n"
-		"  fallacy run network-is-reliable --target etcd --inventory hosts.yaml\n\n"
+		"  fallacy run network-is-reliable --target etcd-by-ip \\\n"
+		"      --inventory deploy/inventories/hosts.yaml\n\n"
 		"Exit status: 0 every check held, 1 a check failed, 2 bad input or an error.\n");
 }
 
