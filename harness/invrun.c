@@ -179,8 +179,9 @@ static int groups_faults(const struct words *w, const char *const *names, const 
 	return ret;
 }
 
-/* --from F --to T: on each sender, one fault per receiver node. */
-static int pair_faults(const struct words *w, uint64_t from, uint64_t to, const char *to_addr,
+/* --from F --to T: on each sender, one fault per receiver node (to_addr:
+ * one to that address; neither: all it sends). */
+static int send_faults(const struct words *w, uint64_t from, uint64_t to, const char *to_addr,
 		       const char *const *addrs, int n, struct fl_invrun_faults *out)
 {
 	int ret = 0;
@@ -188,8 +189,9 @@ static int pair_faults(const struct words *w, uint64_t from, uint64_t to, const 
 	for (int a = 0; a < n && !ret; a++) {
 		if (!(from >> a & 1))
 			continue;
-		if (to_addr)
-			ret = add(out, a, w, "--to %s --dir out", to_addr);
+		if (to_addr || !to)
+			ret = to_addr ? add(out, a, w, "--to %s --dir out", to_addr) :
+					add(out, a, w, "--dir out");
 		for (int b = 0; b < n && !ret && !to_addr; b++)
 			if (to >> b & 1 && b != a)
 				ret = add(out, a, w, "--to %s --dir out", addrs[b]);
@@ -197,11 +199,53 @@ static int pair_faults(const struct words *w, uint64_t from, uint64_t to, const 
 	return ret;
 }
 
+/* The same on the receiving side, for a kind that acts only there
+ * (replay): on each receiver, one fault per sender node (none: from
+ * anywhere). */
+static int recv_faults(const struct words *w, uint64_t from, uint64_t to, bool any_from,
+		       const char *const *addrs, int n, struct fl_invrun_faults *out)
+{
+	int ret = 0;
+
+	for (int b = 0; b < n && !ret; b++) {
+		if (!(to >> b & 1))
+			continue;
+		if (any_from)
+			ret = add(out, b, w, "--dir in");
+		for (int a = 0; a < n && !ret && !any_from; a++)
+			if (from >> a & 1 && a != b)
+				ret = add(out, b, w, "--from %s --dir in", addrs[a]);
+	}
+	return ret;
+}
+
+/* Does the kind refuse to act where packets leave (its own validate
+ * says so for --dir out, not for --dir in)? */
+static bool receive_side(const struct words *w)
+{
+	static __thread struct fl_fault f;
+	char buf[sizeof(w->base) + 16], *argv[128], *save = NULL;
+	int argc = 0;
+	struct fl_err e;
+	bool out_ok;
+
+	snprintf(buf, sizeof(buf), "%s --dir out", w->base);
+	for (char *t = strtok_r(buf, " ", &save); t && argc < 127; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	out_ok = !fl_fault_parse(&f, argc, argv, NULL, &e);
+	if (out_ok || argc < 2)
+		return false;
+	argv[argc - 1] = "in";
+	return !fl_fault_parse(&f, argc, argv, NULL, &e);
+}
+
 static int match_faults(const struct words *w, const char *const *names, const char *const *addrs,
 			int n, struct fl_invrun_faults *out, struct fl_err *err)
 {
 	uint64_t all = n == 64 ? ~0ULL : (1ULL << n) - 1, from = all, to = 0;
 	const char *to_addr = NULL;
+	bool recv = receive_side(w);
 	int ret = 0;
 
 	if (w->node) { /* all of these nodes' traffic */
@@ -229,6 +273,22 @@ static int match_faults(const struct words *w, const char *const *names, const c
 		to_addr = w->to;
 	else if (w->to && node_set(w->to, names, n, &to, err))
 		return -EINVAL;
+	if (recv && to_addr) {
+		fl_err_set(err,
+			   "%s acts where packets arrive: --to %s is not one of the "
+			   "inventory's nodes",
+			   w->kind, to_addr);
+		return -EINVAL;
+	}
+	if (recv) {
+		ret = recv_faults(w, from, w->to ? to : all, !w->from, addrs, n, out);
+		if (ret || !w->bidir || (!w->from && !w->to))
+			return ret;
+		if (w->from && w->to) /* the way back: T's packets, arriving at F */
+			return recv_faults(w, to, from, false, addrs, n, out);
+		return w->from ? recv_faults(w, 0, from, true, addrs, n, out) :
+				 recv_faults(w, to, all & ~to, false, addrs, n, out);
+	}
 	if (w->to && !w->from && !to_addr)
 		from = all & ~to;
 	if (!w->to) { /* everything these nodes send; bidir: and receive */
@@ -238,9 +298,9 @@ static int match_faults(const struct words *w, const char *const *names, const c
 					  w->bidir && w->from ? "both" : "out");
 		return ret;
 	}
-	ret = pair_faults(w, from, to, to_addr, addrs, n, out);
+	ret = send_faults(w, from, to, to_addr, addrs, n, out);
 	if (!ret && w->bidir && !to_addr)
-		ret = pair_faults(w, to, from, NULL, addrs, n, out);
+		ret = send_faults(w, to, from, NULL, addrs, n, out);
 	return ret;
 }
 

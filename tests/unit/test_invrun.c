@@ -93,6 +93,27 @@ static void test_pairs(void **state)
 	assert_string_equal(got[2], "loss 1% --to 198.18.9.0/24 --dir out --id s1 --seed 7");
 }
 
+/* a kind that acts only where packets arrive (its own validate refuses
+ * --dir out): the receivers get it, from the senders' addresses */
+static void test_receive_side(void **state)
+{
+	char got[3][1024];
+	struct fl_err err = { "" };
+
+	(void)state;
+	assert_int_equal(translate("replay 5% --from n1 --to n2", got, &err), 0);
+	assert_string_equal(got[0], "");
+	assert_string_equal(got[1], "replay 5% --from 198.18.250.2 --dir in --id s1 --seed 7");
+	assert_string_equal(got[2], "");
+	assert_int_equal(translate("replay 5%", got, &err), 0);
+	assert_string_equal(got[2], "replay 5% --dir in --id s1 --seed 7");
+	assert_int_equal(translate("replay 5% --to n3 --bidir", got, &err), 0);
+	assert_string_equal(got[2], "replay 5% --dir in --id s1 --seed 7");
+	assert_string_equal(got[0], "replay 5% --from 198.18.250.4 --dir in --id s1 --seed 7");
+	assert_int_equal(translate("replay 5% --to 198.18.9.9", got, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "replay acts where packets arrive"));
+}
+
 static void test_partitions(void **state)
 {
 	char got[3][1024];
@@ -176,7 +197,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_everywhere), cmocka_unit_test(test_pairs),
 		cmocka_unit_test(test_partitions), cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check),	   cmocka_unit_test(test_receive_side),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
