@@ -156,25 +156,35 @@ static int add(struct fl_invrun_faults *out, int k, const struct words *w, const
 	return 0;
 }
 
-/* partition G1 G2 ...: each node drops what it sends to the nodes of the
- * other groups (oneway: of the later groups). */
+/* partition G1 G2 ...: as the lab's partition (injector/faults/
+ * partition.c) decides it, node a drops what it sends to node b when no
+ * group holds both (oneway: and a's first group comes before b's); a
+ * node in no group is left alone. */
 static int groups_faults(const struct words *w, const char *const *names, const char *const *addrs,
 			 int n, struct fl_invrun_faults *out, struct fl_err *err)
 {
 	uint64_t set[FL_INV_MAX];
-	int ret = 0;
+	int first[FL_INV_MAX], ret = 0;
 
 	for (int g = 0; g < w->n_groups; g++)
 		if (node_set(w->groups[g], names, n, &set[g], err))
 			return -EINVAL;
-	for (int g = 0; g < w->n_groups && !ret; g++)
-		for (int a = 0; a < n && !ret; a++) {
-			if (!(set[g] >> a & 1))
+	for (int a = 0; a < n; a++) {
+		first[a] = -1;
+		for (int g = w->n_groups - 1; g >= 0; g--)
+			if (set[g] >> a & 1)
+				first[a] = g;
+	}
+	for (int a = 0; a < n && !ret; a++)
+		for (int b = 0; b < n && !ret && first[a] >= 0; b++) {
+			bool shared = false;
+
+			if (b == a || first[b] < 0)
 				continue;
-			for (int h = w->oneway ? g + 1 : 0; h < w->n_groups && !ret; h++)
-				for (int b = 0; b < n && !ret && h != g; b++)
-					if (set[h] >> b & 1 && !(set[g] >> b & 1))
-						ret = add(out, a, w, "--to %s --dir out", addrs[b]);
+			for (int g = 0; g < w->n_groups && !shared; g++)
+				shared = (set[g] >> a & 1) && (set[g] >> b & 1);
+			if (!shared && (!w->oneway || first[a] < first[b]))
+				ret = add(out, a, w, "--to %s --dir out", addrs[b]);
 		}
 	return ret;
 }
