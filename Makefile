@@ -62,7 +62,7 @@ endif
 .DELETE_ON_ERROR:
 # keep intermediates (BPF objects, test objects) so nothing rebuilds twice
 .SECONDARY:
-.PHONY: all deps check check-unit check-integration check-soak check-asan check-analyze bench demo install \
+.PHONY: all deps check check-unit check-integration check-soak check-scenarios check-asan check-analyze bench demo install \
 	uninstall clean vmlinux unit-bins format fuzz fuzz-bins man completion deb deps-browser
 
 all: $(OUTPUT)/fallacy
@@ -199,6 +199,11 @@ check-integration: all
 # 1) kept busy by a background loop; fails if any run fails (tests/soak.sh)
 check-soak: all
 	@./tests/soak.sh
+
+# every shipped fallacy scenario against 3- and 5-node etcd, redis-sentinel
+# and http at a quarter of its time (tests/scenarios.sh; ~20 minutes)
+check-scenarios: all
+	@./tests/scenarios.sh
 
 check-asan: deps
 	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \

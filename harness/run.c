@@ -784,6 +784,7 @@ static void sel_init(struct fl_run *r)
 	r->sel.has_leader = r->t->leader != NULL;
 	r->sel.leader = r->t->leader ? fl_run_leader : NULL;
 	r->sel.arg = r;
+	r->sel.picks = &r->picks;
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		r->sel.names[i] = r->plan.names[i];
 		r->sel.roles[i] = r->plan.roles[i];

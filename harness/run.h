@@ -95,6 +95,7 @@ struct fl_run {
 	size_t n_nodes;
 	struct fl_tplan plan; /* names and roles of the nodes (a node that joins is added) */
 	struct fl_sel_env sel; /* what the timeline's selectors resolve against */
+	struct fl_sel_picks picks; /* what the steps picked (sel.picks) */
 	struct fl_tnode tnodes[FL_RUN_MAX_NODES];
 	size_t n_tnodes;
 	int tidx[FL_RUN_MAX_NODES]; /* node slot -> index in tnodes, -1 if not present */

@@ -37,6 +37,52 @@ uint64_t fl_sel_rng_next(struct fl_sel_rng *r)
 	return z ^ (z >> 31);
 }
 
+#define PICKED "picked:"
+
+static bool is_picked(const char *w)
+{
+	return !strncmp(w, PICKED, strlen(PICKED));
+}
+
+void fl_sel_remember(struct fl_sel_picks *pk, const char *id, fl_nodeset set)
+{
+	size_t i = 0;
+
+	while (i < pk->n && strcmp(pk->p[i].id, id))
+		i++;
+	if (i == FL_SEL_MAX_PICKS)
+		return;
+	if (i == pk->n) {
+		pk->n++;
+		snprintf(pk->p[i].id, sizeof(pk->p[i].id), "%s", id);
+	}
+	pk->p[i].set = set;
+}
+
+/* picked:ID: as the step recorded it; a node that left since still counts
+ * (it is named, as a node's own name is). */
+static int picked_nodes(const struct fl_sel_env *e, const char *item, fl_nodeset *s,
+			struct fl_err *err)
+{
+	const char *id = item + strlen(PICKED);
+
+	if (!e->picks) {
+		fl_err_set(err, "'%s' names what an earlier step picked: it is for a step's nodes",
+			   item);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < e->picks->n; i++) {
+		if (strcmp(e->picks->p[i].id, id))
+			continue;
+		*s = e->picks->p[i].set;
+		if (!*s)
+			fl_err_set(err, "'%s': step '%s' picked no node", item, id);
+		return *s ? 0 : -EINVAL;
+	}
+	fl_err_set(err, "'%s': no step with id '%s' ran before this one", item, id);
+	return -EINVAL;
+}
+
 bool fl_sel_is_keyword(const char *w)
 {
 	for (size_t i = 0; keywords[i]; i++)
@@ -108,7 +154,7 @@ static int has_one(const char *item, void *arg)
 	struct has_arg *a = arg;
 	int i;
 
-	if (fl_sel_is_keyword(item))
+	if (fl_sel_is_keyword(item) || is_picked(item))
 		a->found = true;
 	else if (a->e && fl_sel_is_role(a->e, item)) /* a node's own name wins */
 		a->found = (i = fl_sel_index(a->e, item)) < 0 || strcmp(a->e->names[i], item);
@@ -310,6 +356,9 @@ static int nodes_one(const char *item, void *arg)
 	}
 	if (fl_sel_is_keyword(item)) {
 		if (keyword_nodes(a, item, &s))
+			return -EINVAL;
+	} else if (is_picked(item)) {
+		if (picked_nodes(a->e, item, &s, a->err))
 			return -EINVAL;
 	} else if (fl_sel_is_role(a->e, item)) {
 		for (size_t k = 0; k < a->e->n; k++)

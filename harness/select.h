@@ -18,6 +18,10 @@
  *                through it, ...)
  *   left         the nodes that have left the lab (a topology leave): what
  *                a `join` brings back
+ *   picked:ID    the nodes step ID's node fields resolved to when it ran
+ *                (all its fields; a partition's first group), the same
+ *                nodes even if the leader has changed since: `leave:
+ *                follower` as step `gone`, later `route: {via: picked:gone}`
  *   rest         the nodes no other node field of the same step names
  *   ROLE         the nodes of a role of the target (roles: in the target)
  *   {{ip:SEL}}   (a single-node field) the address of the one node SEL
@@ -47,6 +51,20 @@
 
 typedef uint64_t fl_nodeset; /* bit i: node i */
 
+#define FL_SEL_MAX_PICKS 64
+#define FL_SEL_ID_MAX 32
+
+/* What the steps of a run (or of its plan) picked, for picked:ID. */
+struct fl_sel_picks {
+	size_t n;
+	struct {
+		char id[FL_SEL_ID_MAX + 1];
+		fl_nodeset set;
+	} p[FL_SEL_MAX_PICKS];
+};
+/* Remember (or replace) what step id picked. */
+void fl_sel_remember(struct fl_sel_picks *pk, const char *id, fl_nodeset set);
+
 struct fl_sel_env {
 	size_t n;
 	const char *names[FL_SEL_MAX_NODES];
@@ -60,6 +78,9 @@ struct fl_sel_env {
 	 * primaries then stand for the first node. */
 	int (*leader)(void *arg, size_t *order, size_t *n, struct fl_err *err);
 	void *arg;
+	/* the steps' picks so far, filled by the step resolver; NULL: picked:ID
+	 * is not available here (a check's node) */
+	struct fl_sel_picks *picks;
 };
 
 /* A PRNG stream for one node field of one step (splitmix64). */

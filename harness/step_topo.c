@@ -122,15 +122,21 @@ static int map_words(struct fl_step_parse *p, struct fl_step *st, const struct f
 /* The step's words as a struct fl_topo (and the harness's --start). */
 static int step_topo(const struct fl_step *st, struct fl_topo *t, bool *start, struct fl_err *err)
 {
-	char *argv[64];
+	char *argv[64], stand[64][8];
 	int argc = 0;
 
 	*start = false;
 	for (size_t i = 0; i < st->argc && argc < 63; i++) {
-		if (!strcmp(st->argv[i], START_WORD))
+		if (!strcmp(st->argv[i], START_WORD)) {
 			*start = true;
-		else
+		} else if (!strncmp(st->argv[i], "picked:", 7)) {
+			/* before the run: a node name stands for what a step picks */
+			snprintf(stand[argc], sizeof(stand[argc]), "p%d", argc);
+			argv[argc] = stand[argc];
+			argc++;
+		} else {
 			argv[argc++] = st->argv[i];
+		}
 	}
 	argv[argc] = NULL;
 	return fl_topo_parse(argc, argv, t, err);

@@ -620,11 +620,13 @@ int fl_steps_validate(const struct fl_scenario *sc, const struct fl_sel_env *sel
 	struct fl_step **copies = calloc(sc->n_steps + 1, sizeof(*copies));
 	struct fl_lab *lab = fl_lab_dup(lab0);
 	struct fl_sel_env env = sel ? *sel : (struct fl_sel_env){ 0 };
+	struct fl_sel_picks *picks = calloc(1, sizeof(*picks));
 	struct fl_step_ctx c = { .lab = lab, .lab0 = lab0, .sel = sel ? &env : NULL };
 	struct fl_err e;
 	size_t n = 0;
-	int ret = active && copies && lab ? 0 : -ENOMEM;
+	int ret = active && copies && lab && picks ? 0 : -ENOMEM;
 
+	env.picks = picks;
 	for (size_t i = 0; !ret && i < sc->n_steps; i++) {
 		const struct fl_step *st = &sc->steps[i];
 		const char *joined;
@@ -653,6 +655,7 @@ int fl_steps_validate(const struct fl_scenario *sc, const struct fl_sel_env *sel
 	for (size_t i = 0; copies && i < sc->n_steps; i++)
 		fl_step_free(copies[i]);
 	fl_lab_free(lab);
+	free(picks);
 	free(copies);
 	free(active);
 	return ret;

@@ -378,6 +378,20 @@ int fl_step_stand_in(const struct fl_step *st, struct fl_step **out)
 	return 0;
 }
 
+/* What the step picked, for picked:ID in later steps. */
+static void remember(const struct resolution *r)
+{
+	fl_nodeset set = 0;
+
+	if (!r->c->sel || !r->c->sel->picks)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		set |= r->f[i].set;
+	if (!set && r->group_sel && r->n_groups)
+		set = r->groups[0];
+	fl_sel_remember(r->c->sel->picks, r->st->id, set);
+}
+
 int fl_step_resolve(const struct fl_step_ctx *c, const struct fl_step *st, struct fl_step **out,
 		    char **select, struct fl_err *err)
 {
@@ -407,6 +421,7 @@ int fl_step_resolve(const struct fl_step_ctx *c, const struct fl_step *st, struc
 	}
 	if (select)
 		*select = record(&r);
+	remember(&r);
 	*out = copy;
 	return 0;
 }

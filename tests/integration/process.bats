@@ -67,7 +67,7 @@ pstate() {
 	refute_output --partial false
 	t=$(jq -s 'map(select(.event == "target-start" and .id == "server1"))[-1].mono_ns' "$ev")
 	run -0 jq -s --argjson t "$t" 'map(select(.op == "put" and .start_ns > $t + 500000000 and .status == "ok")) | length' "$OUT/ops.jsonl"
-	[ "$output" -gt 0 ]
+	[ "$output" -gt 0 ] || fail "no put ok 0.5 s after the restart at $t: $(jq -c --argjson t "$t" 'select(.start_ns > $t) | [.op, .status, .start_ns]' "$OUT/ops.jsonl" | tail -n 20); $(tail -n 5 "$ev")"
 	# events and the summary count them
 	run -0 jq -c '.process_faults' "$OUT/summary.json"
 	assert_output '{"kill":1,"pause":1,"restart":1}'

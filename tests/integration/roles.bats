@@ -228,6 +228,21 @@ false no status"
 	[ ! -e "$OUT" ]
 }
 
+@test "picked:ID of a step that has not run yet, or in a check's node: exit 2 naming file:line:col, nothing created" {
+	fl_require_root
+	lab=$(fl_lab_name pk)
+	before=$(made "$lab")
+	f=$BATS_TEST_TMPDIR/picked.yaml
+	printf 'name: p\nduration: 4s\ntimeline:\n  - {at: 1s, id: first, fault: {kind: loss, loss: 1%%, from: picked:later}}\n  - {at: 2s, id: later, leave: one}\n' >"$f"
+	run -2 "$FALLACY" run "$f" --target scenarios/targets/http.yaml --lab "$lab" --out "$OUT"
+	assert_output "fallacy: $f:4:5: 'picked:later': no step with id 'later' ran before this one"
+	printf 'name: p\nduration: 4s\ntimeline:\n  - {at: 1s, id: gone, leave: one}\nchecks:\n  - command: {node: picked:gone, run: "true"}\n' >"$f"
+	run -2 "$FALLACY" run "$f" --target scenarios/targets/http.yaml --lab "$lab" --out "$OUT"
+	assert_output --partial "$f:6:5: 'picked:gone' names what an earlier step picked: it is for a step's nodes"
+	[ "$(made "$lab")" = "$before" ]
+	[ ! -e "$OUT" ]
+}
+
 @test "every shipped fallacy scenario plans on 3 and 5 nodes of etcd, redis-sentinel, http-kv and a target with names of its own, naming no node itself" {
 	for s in scenarios/fallacies/*.yaml; do
 		for t in scenarios/targets/etcd.yaml scenarios/targets/redis-sentinel.yaml \

@@ -421,6 +421,76 @@ static void test_gone(void **state)
 	assert_int_equal(sel(&e, "minority", 9), before);
 }
 
+/* picked:ID: what an earlier step picked, kept when the leader (and with
+ * it `follower`) changes; unknown ids and a missing table are errors. */
+static void test_picked(void **state)
+{
+	struct fl_scenario *sc =
+		load("name: s\nduration: 10s\ntimeline:\n"
+		     "  - {at: 1s, id: gone, fault: {kind: loss, loss: 5%, "
+		     "from: follower}}\n"
+		     "  - {at: 2s, fault: {kind: delay, delay: 9ms, from: picked:gone, "
+		     "to: follower}}\n"
+		     "  - {at: 3s, id: halves, partition: random-halves}\n"
+		     "  - {at: 4s, fault: {kind: loss, loss: 1%, from: picked:halves}}\n"
+		     "  - {at: 5s, fault: {kind: loss, loss: 1%, from: picked:nope}}\n");
+	struct fl_sel_picks *pk = calloc(1, sizeof(*pk));
+	struct fl_step_ctx c = { 0 };
+	struct fl_sel_env e;
+	struct fl_step *copy = NULL;
+	struct fl_err err = { "" };
+	char words[512], want[64], f[16], *select = NULL;
+	size_t who = 2;
+	fl_nodeset first, now;
+	bool unknown;
+
+	(void)state;
+	env_init(&e, 5, 7);
+	e.has_leader = true;
+	e.leader = leader_cb;
+	e.arg = &who;
+	e.picks = pk;
+	first = sel(&e, "follower", 0);
+	resolve(&e, &sc->steps[0], words, &select);
+	free(select);
+	assert_int_equal(pk->n, 1);
+	assert_string_equal(pk->p[0].id, "gone");
+	assert_int_equal(pk->p[0].set, first);
+	/* the leader moves to the follower picked: `follower` moves on,
+	 * picked:gone stays */
+	who = (size_t)__builtin_ctzll(first);
+	now = sel(&e, "follower", 0);
+	assert_int_not_equal(now, first);
+	resolve(&e, &sc->steps[1], words, &select);
+	fl_sel_format(&e, first, f, sizeof(f));
+	snprintf(want, sizeof(want), "delay 9ms --from %s --to ", f);
+	assert_true(!strncmp(words, want, strlen(want)));
+	assert_non_null(strstr(select, "\"selector\":\"picked:gone\""));
+	free(select);
+	/* a partition: its first group */
+	resolve(&e, &sc->steps[2], words, &select);
+	free(select);
+	assert_int_equal(pk->n, 3); /* step-2 remembered too */
+	assert_string_equal(pk->p[2].id, "halves");
+	assert_int_equal(count(pk->p[2].set), 2);
+	resolve(&e, &sc->steps[3], words, &select);
+	free(select);
+	fl_sel_format(&e, pk->p[2].set, f, sizeof(f));
+	snprintf(want, sizeof(want), "loss 1%% --from %s", f);
+	assert_string_equal(words, want);
+	c.sel = &e;
+	assert_int_equal(fl_step_resolve(&c, &sc->steps[4], &copy, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "no step with id 'nope' ran before this one"));
+	/* a check's node: no picks */
+	e.picks = NULL;
+	assert_int_equal(fl_sel_nodes(&e, "picked:gone", NULL, 0, &now, &unknown, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "it is for a step's nodes"));
+	assert_true(fl_sel_has_selector(NULL, "n1,picked:gone"));
+	assert_false(fl_sel_needs_leader("picked:gone"));
+	fl_scenario_free(sc);
+	free(pk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_admin_inject),
 		cmocka_unit_test(test_stand_in),
 		cmocka_unit_test(test_gone),
+		cmocka_unit_test(test_picked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
