@@ -90,6 +90,11 @@ int fl_agents_put(struct fl_agents *a, int i, char *const *faults, int n, uint64
 	return ret;
 }
 
+int fl_agents_call(struct fl_agents *a, int i, const char *line, char **answer)
+{
+	return ask(a, i, line, answer);
+}
+
 int fl_agents_open(struct fl_agents *a)
 {
 	for (int i = 0; i < a->n; i++) {

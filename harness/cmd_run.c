@@ -52,7 +52,8 @@ static void run_usage(FILE *f)
 		"                 runs without --out: DIR is results/run-YYYYmmdd-HHMMSS)\n"
 		"  --junit FILE   one JUnit XML file for all scenarios\n"
 		"  --tap          TAP on stdout (the table goes to stderr)\n"
-		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them)\n"
+		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them;\n"
+		"                 over an inventory its agent captures, the file is fetched)\n"
 		"  --dry-run      validate everything and print the resolved plan\n"
 		"  --lab NAME     name of the lab to create (default fr<pid>-<n>)\n"
 		"  --user NAME    run the target's processes and workload as NAME (root: as\n"
@@ -213,8 +214,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		pr_err("run: --lease is for --inventory (a lab's faults need none)");
 		return FL_EXIT_USAGE;
 	}
-	if (a->o.inventory && (a->o.capture || a->lab)) {
-		pr_err("run: --inventory makes no lab: %s", a->lab ? "--lab" : "--capture");
+	if (a->o.inventory && a->lab) {
+		pr_err("run: --inventory makes no lab: --lab");
 		return FL_EXIT_USAGE;
 	}
 	if (!a->n_files || !a->n_targets) {

@@ -11,11 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "b64.h"
 #include "clock.h"
 #include "faults/fault.h"
 #include "json.h"
 #include "scenario.h"
 #include "steps.h"
+#include "yaml.h"
 
 /* ---- words into faults ---------------------------------------------------- */
 
@@ -713,4 +715,136 @@ int fl_invrun_close(struct fl_invrun *r)
 	pthread_cond_destroy(&r->cond);
 	free(r);
 	return bad;
+}
+
+/* ---- captures streamed back ------------------------------------------------ */
+
+static char *capture_line(const struct fl_invrun *r, int k, const char *body)
+{
+	char *line;
+
+	return asprintf(&line, "{\"verb\":\"capture\",\"target\":%s,\"capture\":%s}",
+			r->node[k].target, body) < 0 ?
+		       NULL :
+		       line;
+}
+
+/* A member's text of an answer (a JSON object), malloc'ed, or NULL. */
+static char *answer_get(const char *answer, const char *a, const char *b)
+{
+	const struct fl_ynode *n;
+	struct fl_ydoc *d = NULL;
+	struct fl_err e;
+	char *v = NULL;
+
+	if (fl_yaml_load("answer", answer, &d, &e))
+		return NULL;
+	n = d->root ? fl_ymap_get(d->root, a) : NULL;
+	n = n && b ? fl_ymap_get(n, b) : n;
+	if (n && n->type == FL_Y_SCALAR)
+		v = strdup(n->text);
+	fl_yaml_free(d);
+	return v;
+}
+
+int fl_invrun_capture_start(struct fl_invrun *r, const char *iface, struct fl_err *err)
+{
+	char body[128];
+	int ret = 0;
+
+	snprintf(body, sizeof(body), "{\"action\":\"start\",\"iface\":\"%s\",\"duration\":\"1h\"}",
+		 iface ? iface : "eth0");
+	pthread_mutex_lock(&r->lock);
+	for (int k = 0; k < r->n && !ret; k++) {
+		char *line = capture_line(r, k, body), *answer = NULL, *id = NULL;
+
+		ret = line ? fl_agents_call(&r->agents, k, line, &answer) : -ENOMEM;
+		id = ret ? NULL : answer_get(answer, "capture", "id");
+		if (ret || !id || strlen(id) >= sizeof(r->cap[k])) {
+			fl_err_set(err, "node %s (host %s): no capture: %.300s", r->names[k],
+				   r->node[k].host, answer ? answer : "its agent is lost");
+			ret = -EIO;
+		} else {
+			snprintf(r->cap[k], sizeof(r->cap[k]), "%s", id);
+		}
+		free(id);
+		free(answer);
+		free(line);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+/* Every piece of node k's capture into f: the bytes written, or -errno. */
+static long long fetch_all(struct fl_invrun *r, int k, FILE *f)
+{
+	static uint8_t buf[65536];
+	uint64_t off = 0;
+
+	for (;;) {
+		char body[96], *line, *answer = NULL, *data, *size;
+		long n;
+		int ret;
+
+		snprintf(body, sizeof(body), "{\"action\":\"fetch\",\"id\":\"%s\",\"offset\":%llu}",
+			 r->cap[k], (unsigned long long)off);
+		line = capture_line(r, k, body);
+		ret = line ? fl_agents_call(&r->agents, k, line, &answer) : -ENOMEM;
+		free(line);
+		data = ret ? NULL : answer_get(answer, "capture", "data");
+		size = ret ? NULL : answer_get(answer, "capture", "size");
+		free(answer);
+		n = data && strlen(data) <= FL_B64_LEN(sizeof(buf) / 2) ? fl_b64_decode(data, buf) :
+									  -EPROTO;
+		free(data);
+		if (n > 0 && fwrite(buf, 1, (size_t)n, f) != (size_t)n)
+			n = -EIO;
+		if (n >= 0)
+			off += (uint64_t)n;
+		if (n <= 0 || !size || off >= strtoull(size, NULL, 10)) {
+			free(size);
+			return n < 0 ? n : (long long)off;
+		}
+		free(size);
+	}
+}
+
+int fl_invrun_capture_stop(struct fl_invrun *r, const char *dir,
+			   void (*done)(void *arg, const char *node, const char *file,
+					uint64_t bytes),
+			   void *arg)
+{
+	int lost = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (int k = 0; k < r->n; k++) {
+		char body[96], path[700], *line, *answer = NULL;
+		long long got = -EIO;
+		FILE *f;
+
+		if (!r->cap[k][0])
+			continue;
+		snprintf(body, sizeof(body), "{\"action\":\"stop\",\"id\":\"%s\"}", r->cap[k]);
+		line = capture_line(r, k, body);
+		if (line && !fl_agents_call(&r->agents, k, line, &answer)) {
+			snprintf(path, sizeof(path), "%s/%s.pcap", dir, r->names[k]);
+			f = fopen(path, "we");
+			got = f ? fetch_all(r, k, f) : -errno;
+			if (f && fclose(f) && got >= 0)
+				got = -EIO;
+		}
+		free(line);
+		free(answer);
+		if (got < 0) {
+			pr_warn("node %s (host %s): its capture could not be fetched: %s",
+				r->names[k], r->node[k].host, strerror((int)-got));
+			lost++;
+		} else if (done) {
+			snprintf(path, sizeof(path), "pcap/%s.pcap", r->names[k]);
+			done(arg, r->names[k], path, (uint64_t)got);
+		}
+		r->cap[k][0] = '\0';
+	}
+	pthread_mutex_unlock(&r->lock);
+	return lost;
 }

@@ -87,6 +87,7 @@ struct fl_invrun {
 	pthread_cond_t cond;
 	bool stop;
 	int lost; /* renewals refused or lost */
+	char cap[FL_INV_MAX][16]; /* each node's capture id on its agent, or "" */
 };
 
 /* The inventory FILE mapped onto the run's nodes (names[i], roles[i]);
@@ -103,6 +104,17 @@ int fl_invrun_apply(struct fl_invrun *r, const struct fl_step *st, uint64_t seed
 int fl_invrun_heal(struct fl_invrun *r, const char *id, struct fl_err *err);
 /* "host": [the hosts step id put faults on] into an event. */
 void fl_invrun_event(struct fl_invrun *r, const char *id, struct fl_out *o);
+/* --capture: a capture of iface (NULL: eth0) on every node's target,
+ * by its agent, until fl_invrun_capture_stop; 0 or -errno with err. */
+int fl_invrun_capture_start(struct fl_invrun *r, const char *iface, struct fl_err *err);
+/* Stop every node's capture and fetch its pcap into DIR/NODE.pcap (the
+ * file streamed back in base64 pieces); each node's file and bytes into
+ * done(arg, node, file, bytes). The number of nodes whose capture was
+ * lost. */
+int fl_invrun_capture_stop(struct fl_invrun *r, const char *dir,
+			   void (*done)(void *arg, const char *node, const char *file,
+					uint64_t bytes),
+			   void *arg);
 /* Renew every put each lease/3 from a thread, until fl_invrun_close. */
 int fl_invrun_renew_start(struct fl_invrun *r);
 /* Stop renewing, reset every agent's faults, close them; free r. The

@@ -827,7 +827,10 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 
 	if (ret)
 		return run_fail(s, ret, "%s", err.msg);
-	ret = r->inv ? 0 : start_targets(r, s) ?: capture_start(r, s);
+	if (r->inv && fl_run_inv_capture_start(r, &err))
+		ret = run_fail(s, -EIO, "%s", err.msg);
+	else if (!r->inv)
+		ret = start_targets(r, s) ?: capture_start(r, s);
 	/* a leader: command that finds no leader is bad input: found before
 	 * the load or any step starts */
 	if (!ret && fl_run_leader_check(r, &err))
@@ -837,7 +840,10 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 			r->sc->name);
 	if (!ret)
 		ret = run_timeline(r, s, res);
-	capture_stop(r);
+	if (r->inv)
+		fl_run_inv_capture_stop(r);
+	else
+		capture_stop(r);
 	for (size_t i = 0; i < r->sc->n_checks && r->t0; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 

@@ -241,6 +241,10 @@ int fl_run_topo(struct fl_run *r, struct fl_step_ctx *c, const struct fl_topo *t
 /* over an inventory (runinv.c): the nodes, their addresses and agents
  * instead of a lab (r->lab is a plan of it: names and addresses) */
 int fl_run_inv_up(struct fl_run *r, struct fl_err *err);
+/* --capture: every node's agent captures, the pcaps fetched at the end
+ * into pcap/NODE.pcap */
+int fl_run_inv_capture_start(struct fl_run *r, struct fl_err *err);
+void fl_run_inv_capture_stop(struct fl_run *r);
 
 /* transport counters into counters.jsonl, runstats.c: a first sample just
  * before t0 (set it first), then one every second on t0's grid until stop,

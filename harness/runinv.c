@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "invrun.h"
 #include "lab/lab.h"
@@ -93,4 +94,39 @@ int fl_run_inv_up(struct fl_run *r, struct fl_err *err)
 	fl_run_sync_nodes(r);
 	inventory_event(r);
 	return 0;
+}
+
+/* --capture over an inventory: each node's agent captures its target's
+ * eth0 from now to the end, and the files are fetched into pcap/. */
+int fl_run_inv_capture_start(struct fl_run *r, struct fl_err *err)
+{
+	char dir[600];
+
+	if (!r->o->capture)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/pcap", r->dir);
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		fl_err_set(err, "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	return fl_invrun_capture_start(r->inv, NULL, err);
+}
+
+static void captured(void *arg, const char *node, const char *file, uint64_t bytes)
+{
+	struct fl_run *r = arg;
+	struct fl_out *o = fl_results_event_begin(r->res, 0, "capture", node, NULL);
+
+	fl_out_str(o, "file", file);
+	fl_out_u64(o, "bytes", bytes);
+	fl_results_event_end(r->res);
+}
+
+void fl_run_inv_capture_stop(struct fl_run *r)
+{
+	char dir[600];
+
+	snprintf(dir, sizeof(dir), "%s/pcap", r->dir);
+	if (fl_invrun_capture_stop(r->inv, dir, captured, r))
+		pr_warn("%s: some nodes' captures are missing from %s", r->sc->name, dir);
 }

@@ -329,7 +329,7 @@ no_host_processes_but_etcd() {
 	grep -q '"event":"agents-reset"' "$TMP/out/events.jsonl"
 }
 
-@test "run --inventory: a step that needs a lab, --dir in fault words, --capture, --lease without it: exit 2 with file:line:col before any host is reached" {
+@test "run --inventory: a step that needs a lab, --dir in fault words, --lab, --lease without it: exit 2 with file:line:col before any host is reached" {
 	pinger_target
 	cat >"$TMP/kill.yaml" <<-'EOF'
 		name: kill
@@ -360,12 +360,49 @@ no_host_processes_but_etcd() {
 		--inventory "$TMP/inventory.yaml"
 	assert_output --partial "dir.yaml:4:5: --dir: over an inventory the run chooses it"
 	run -2 ip netns exec "$C" "$FALLACY" run "$TMP/dir.yaml" --target "$TMP/pinger.yaml" \
-		--inventory "$TMP/inventory.yaml" --capture
-	assert_output --partial "--inventory makes no lab: --capture"
+		--inventory "$TMP/inventory.yaml" --lab x
+	assert_output --partial "--inventory makes no lab: --lab"
 	run -2 "$FALLACY" run "$TMP/dir.yaml" --target "$TMP/pinger.yaml" --lease 5s
 	assert_output --partial "--lease is for --inventory"
 	# no host was reached: no agent ever started, no connection in any sshd log
 	for k in 1 2 3; do
 		run -1 grep -q "Accepted publickey" "$TMP/sshd$k.log"
 	done
+}
+
+@test "run --inventory --capture: each host's agent captures its eth0, the pcaps are streamed back into pcap/NODE.pcap and hold the probes' packets and the cut" {
+	pinger_target
+	cat >"$TMP/cut.yaml" <<-'EOF'
+		name: cut
+		duration: 6s
+		timeline:
+		  - {at: 2s, id: cut, partition: [[n1], [n2, n3]]}
+		  - {at: 4s, heal: cut}
+	EOF
+	ip netns exec "$H1" ping -n -i 0.1 -w 12 "$(host_ip 2)" >/dev/null 2>&1 &
+	PING_PIDS="$PING_PIDS $!"
+	run ip netns exec "$C" "$FALLACY" run "$TMP/cut.yaml" --target "$TMP/pinger.yaml" \
+		--inventory "$TMP/inventory.yaml" --capture --out "$TMP/out"
+	[ "$status" -le 1 ]
+	fl_assert_events "$TMP/out/events.jsonl"
+	for k in 1 2 3; do
+		[ -s "$TMP/out/pcap/n$k.pcap" ] || fail "no pcap/n$k.pcap: $(ls -l "$TMP/out/pcap")"
+		bytes=$(stat -c %s "$TMP/out/pcap/n$k.pcap")
+		run -0 jq -r "select(.event == \"capture\" and .id == \"n$k\") | \"\\(.file) \\(.bytes)\"" \
+			"$TMP/out/events.jsonl"
+		assert_output "pcap/n$k.pcap $bytes"
+	done
+	# the probes' echo requests from the controller reached host 2, read
+	# back from the fetched file by tcpdump
+	requests=$(tcpdump -n -r "$TMP/out/pcap/n2.pcap" 'icmp[icmptype] == icmp-echo and src host 198.18.250.1' 2>/dev/null | wc -l)
+	# host 1's pings to host 2 (every 0.1 s): host 2's capture has them
+	# before and after the cut, and a run of them missing (host 1 dropped
+	# them going out while the cut was on, about 1.2 s or more)
+	seqs=$(tcpdump -n -r "$TMP/out/pcap/n2.pcap" "icmp[icmptype] == icmp-echo and src host $(host_ip 1)" 2>/dev/null |
+		sed -n 's/.* seq \([0-9]*\),.*/\1/p')
+	gap=$(awk 'NR > 1 && $1 - prev > max { max = $1 - prev } { prev = $1 } END { print max + 0 }' <<<"$seqs")
+	echo "probe requests at host 2: $requests; host 1's pings seen at host 2: $(wc -l <<<"$seqs"), largest gap in their seq: $gap"
+	[ "$requests" -gt 0 ]
+	[ "$(wc -l <<<"$seqs")" -gt 10 ]
+	[ "$gap" -ge 5 ]
 }
