@@ -526,22 +526,55 @@ static void restore(struct fl_invrun *r, const struct saved *s, uint64_t put)
 	}
 }
 
-/* Put every node in changed, in order; all or none. */
+struct put_job {
+	struct fl_invrun *r;
+	int k, ret;
+	struct fl_err err;
+	pthread_t th;
+	bool started;
+};
+
+static void *put_thread(void *arg)
+{
+	struct put_job *j = arg;
+
+	j->ret = put_node(j->r, j->k, &j->err);
+	return NULL;
+}
+
+/* Put every node in changed at once (one thread each: the step waits for
+ * the slowest host, not their sum); all or none: when one is refused or
+ * lost, those that took theirs get their saved set back. */
 static int put_changed(struct fl_invrun *r, const struct saved *s, uint64_t changed,
 		       struct fl_err *err)
 {
+	static struct put_job job[FL_INV_MAX];
 	uint64_t done = 0;
+	int ret = 0;
 
+	for (int k = 0; k < r->n; k++) {
+		job[k] = (struct put_job){ .r = r, .k = k };
+		if (!(changed >> k & 1))
+			continue;
+		job[k].started = !pthread_create(&job[k].th, NULL, put_thread, &job[k]);
+		if (!job[k].started) /* no thread: here, in turn */
+			put_thread(&job[k]);
+	}
 	for (int k = 0; k < r->n; k++) {
 		if (!(changed >> k & 1))
 			continue;
-		if (put_node(r, k, err)) {
-			restore(r, s, done);
-			return -EIO;
+		if (job[k].started)
+			pthread_join(job[k].th, NULL);
+		if (!job[k].ret)
+			done |= 1ULL << k;
+		else if (!ret) {
+			*err = job[k].err;
+			ret = -EIO;
 		}
-		done |= 1ULL << k;
 	}
-	return 0;
+	if (ret)
+		restore(r, s, done);
+	return ret;
 }
 
 static void note_step(struct fl_invrun *r, const char *id, uint64_t nodes)
