@@ -179,7 +179,7 @@ struct fl_scenario {
 int fl_scenario_load(const char *file, const char *text, struct fl_scenario **out,
 		     struct fl_err *err);
 /* Every time of sc (duration, steps' at and duration, schedules, recovery
- * within and window) times factor: `run --time-scale` (a scenario cut
+ * within and window, command checks' at) times factor: `run --time-scale` (a scenario cut
  * short for CI). Before fl_scenario_expand. */
 void fl_scenario_scale(struct fl_scenario *sc, double factor);
 /* Write the schedules out as timeline steps with seed (the same seed, the

@@ -314,6 +314,9 @@ void fl_scenario_scale(struct fl_scenario *sc, double f)
 	for (size_t i = 0; i < sc->n_checks; i++) {
 		scale(&sc->checks[i].within_ns, f);
 		scale(&sc->checks[i].rate_window_ns, f);
+		/* a command check at 10 s looks inside a fault window that now
+		 * ends at 3.25 s (make check-scenarios found it unscaled) */
+		scale(&sc->checks[i].at_ns, f);
 	}
 	if (!sc->duration_ns)
 		sc->duration_ns = 1;

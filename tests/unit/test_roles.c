@@ -378,6 +378,19 @@ static void test_time_scale(void **state)
 	assert_int_equal(sc->schedules[0].every_ns, 2500000000ULL);
 	assert_int_equal(sc->schedules[0].for_ns, 1250000000ULL);
 	fl_scenario_free(sc);
+	/* a command check's at moves with the windows it looks into; its
+	 * timeout (the machine's time) does not */
+	sc = load("s.yaml",
+		  "name: s\nduration: 40s\ntimeline:\n"
+		  "  - {at: 3s, id: f, fault: \"loss 1%\"}\n  - {at: 13s, heal: f}\n"
+		  "checks:\n  - command: {node: n1, run: \"true\", at: 10s, timeout: 8s}\n"
+		  "  - recovery: {within: 4s, after: f}\n");
+	fl_scenario_scale(sc, 0.25);
+	assert_true(sc->checks[0].has_at);
+	assert_int_equal(sc->checks[0].at_ns, 2500000000ULL);
+	assert_int_equal(sc->checks[0].timeout_ns, 8000000000ULL);
+	assert_int_equal(sc->checks[1].within_ns, 1000000000ULL);
+	fl_scenario_free(sc);
 }
 
 /* Per time, each 100 ms bucket with an operation start counts once: a
