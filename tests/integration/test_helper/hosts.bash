@@ -41,7 +41,9 @@ hosts_up() {
 # Needs pods_setup; writes $TMP/pods.json, nodes, contexts and
 # $TMP/inventory.yaml (role_label: role).
 hosts_pods() {
-	local k uid roles=(${POD_ROLES:-x x x}) etcd=(${ETCD_PIDS:-}) items=()
+	local k uid roles etcd items=()
+	read -r -a roles <<<"${POD_ROLES:-x x x}"
+	read -r -a etcd <<<"${ETCD_PIDS:-}"
 	mkdir -p "$TMP/bin"
 	ln -sf "$BATS_TEST_DIRNAME/test_helper/kubectl-standin" "$TMP/bin/kubectl"
 	export PATH="$TMP/bin:$PATH" FL_KUBECTL_DIR=$TMP
@@ -179,7 +181,7 @@ hosts_down() {
 	for p in ${ETCD_PIDS:-}; do kill "$p" 2>/dev/null || true; done
 	for p in ${SSHD_PIDS:-}; do kill "$p" 2>/dev/null || true; done
 	for p in ${ETCD_PIDS:-}; do wait "$p" 2>/dev/null || true; done
-	ETCD_PIDS= SSHD_PIDS=
+	ETCD_PIDS='' SSHD_PIDS=''
 	for k in $(seq 1 "${HOSTS_N:-0}"); do
 		ip netns del "$(host_ns "$k")" 2>/dev/null || true
 		ip netns del "${C}w$k" 2>/dev/null || true
