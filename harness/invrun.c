@@ -159,7 +159,7 @@ static int add(struct fl_invrun_faults *out, int k, const struct words *w, const
 }
 
 /* partition G1 G2 ...: as the lab's partition (injector/faults/
- * partition.c) decides it, node a drops what it sends to node b when no
+ * partition.c) decides it, node b drops what arrives from node a when no
  * group holds both (oneway: and a's first group comes before b's); a
  * node in no group is left alone. */
 static int groups_faults(const struct words *w, const char *const *names, const char *const *addrs,
@@ -186,34 +186,38 @@ static int groups_faults(const struct words *w, const char *const *names, const 
 			for (int g = 0; g < w->n_groups && !shared; g++)
 				shared = (set[g] >> a & 1) && (set[g] >> b & 1);
 			if (!shared && (!w->oneway || first[a] < first[b]))
-				ret = add(out, a, w, "--to %s --dir out", addrs[b]);
+				ret = add(out, b, w, "--from %s --dir in", addrs[a]);
 		}
 	return ret;
 }
 
-/* --from F --to T: on each sender, one fault per receiver node (to_addr:
- * one to that address; neither: all it sends). */
-static int send_faults(const struct words *w, uint64_t from, uint64_t to, const char *to_addr,
-		       const char *const *addrs, int n, struct fl_invrun_faults *out)
+static bool receive_side(const struct words *w);
+
+/* --to ADDR outside the inventory: the senders' egress is the only place
+ * (a kind that acts only where packets arrive cannot go there). */
+static int to_outside(const struct words *w, uint64_t from, const char *const *addrs, int n,
+		      struct fl_invrun_faults *out, struct fl_err *err)
 {
 	int ret = 0;
 
-	for (int a = 0; a < n && !ret; a++) {
-		if (!(from >> a & 1))
-			continue;
-		if (to_addr || !to)
-			ret = to_addr ? add(out, a, w, "--to %s --dir out", to_addr) :
-					add(out, a, w, "--dir out");
-		for (int b = 0; b < n && !ret && !to_addr; b++)
-			if (to >> b & 1 && b != a)
-				ret = add(out, a, w, "--to %s --dir out", addrs[b]);
+	(void)addrs;
+	if (receive_side(w)) {
+		fl_err_set(err,
+			   "%s acts where packets arrive: --to %s is not one of the "
+			   "inventory's nodes",
+			   w->kind, w->to);
+		return -EINVAL;
 	}
+	for (int a = 0; a < n && !ret; a++)
+		if (from >> a & 1)
+			ret = add(out, a, w, "--to %s --dir out", w->to);
 	return ret;
 }
 
-/* The same on the receiving side, for a kind that acts only there
- * (replay): on each receiver, one fault per sender node (none: from
- * anywhere). */
+/* Where packets arrive, as a network drops them (KERNEL-NOTES: a drop
+ * on the sender's own egress is an error its socket retries): on each
+ * receiver in to, one fault per sender node in from (any_from: one for
+ * whatever arrives). */
 static int recv_faults(const struct words *w, uint64_t from, uint64_t to, bool any_from,
 		       const char *const *addrs, int n, struct fl_invrun_faults *out)
 {
@@ -256,17 +260,13 @@ static int match_faults(const struct words *w, const char *const *names, const c
 			int n, struct fl_invrun_faults *out, struct fl_err *err)
 {
 	uint64_t all = n == 64 ? ~0ULL : (1ULL << n) - 1, from = all, to = 0;
-	const char *to_addr = NULL;
-	bool recv = receive_side(w);
 	int ret = 0;
 
-	if (w->node) { /* all of these nodes' traffic */
+	if (w->node) { /* all of these nodes' traffic: what arrives there, and theirs elsewhere */
 		if (node_set(w->node, names, n, &from, err))
 			return -EINVAL;
-		for (int a = 0; a < n && !ret; a++)
-			if (from >> a & 1)
-				ret = add(out, a, w, "--dir both");
-		return ret;
+		ret = recv_faults(w, 0, from, true, addrs, n, out);
+		return ret ?: recv_faults(w, from, all & ~from, false, addrs, n, out);
 	}
 	if (w->from && is_addr(w->from)) { /* from outside: where it arrives */
 		if (w->to && !is_addr(w->to) && node_set(w->to, names, n, &from, err))
@@ -281,39 +281,17 @@ static int match_faults(const struct words *w, const char *const *names, const c
 	}
 	if (w->from && node_set(w->from, names, n, &from, err))
 		return -EINVAL;
-	if (w->to && is_addr(w->to))
-		to_addr = w->to;
-	else if (w->to && node_set(w->to, names, n, &to, err))
+	if (w->to && is_addr(w->to)) /* to outside: only where it leaves */
+		return to_outside(w, from, addrs, n, out, err);
+	if (w->to && node_set(w->to, names, n, &to, err))
 		return -EINVAL;
-	if (recv && to_addr) {
-		fl_err_set(err,
-			   "%s acts where packets arrive: --to %s is not one of the "
-			   "inventory's nodes",
-			   w->kind, to_addr);
-		return -EINVAL;
-	}
-	if (recv) {
-		ret = recv_faults(w, from, w->to ? to : all, !w->from, addrs, n, out);
-		if (ret || !w->bidir || (!w->from && !w->to))
-			return ret;
-		if (w->from && w->to) /* the way back: T's packets, arriving at F */
-			return recv_faults(w, to, from, false, addrs, n, out);
-		return w->from ? recv_faults(w, 0, from, true, addrs, n, out) :
-				 recv_faults(w, to, all & ~to, false, addrs, n, out);
-	}
-	if (w->to && !w->from && !to_addr)
-		from = all & ~to;
-	if (!w->to) { /* everything these nodes send; bidir: and receive */
-		for (int a = 0; a < n && !ret; a++)
-			if (from >> a & 1)
-				ret = add(out, a, w, "--dir %s",
-					  w->bidir && w->from ? "both" : "out");
+	ret = recv_faults(w, from, w->to ? to : all, !w->from, addrs, n, out);
+	if (ret || !w->bidir || (!w->from && !w->to))
 		return ret;
-	}
-	ret = send_faults(w, from, to, to_addr, addrs, n, out);
-	if (!ret && w->bidir && !to_addr)
-		ret = send_faults(w, to, from, NULL, addrs, n, out);
-	return ret;
+	if (w->from && w->to) /* the way back: T's packets, arriving at F */
+		return recv_faults(w, to, from, false, addrs, n, out);
+	return w->from ? recv_faults(w, 0, from, true, addrs, n, out) :
+			 recv_faults(w, to, all & ~to, false, addrs, n, out);
 }
 
 /* --id STEP[-K] and --seed onto every fault of the step. */

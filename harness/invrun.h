@@ -9,15 +9,17 @@
  *
  * A step's words name nodes (--from n1, --to n2, --node n3, partition
  * groups); fl_invrun_translate turns them into the faults of each node's
- * agent, always on the sending side (--dir out), so a fault acts once per
- * packet as it does on a lab's wire:
+ * agent, where the packets arrive (--dir in, --from the sender's
+ * address), as a network drops them (KERNEL-NOTES: a drop on the sender's
+ * own egress is an error its socket retries):
  *
- *	loss 10%                   every node: loss 10% --dir out
- *	delay 50ms --from n1 --to n2   n1: delay 50ms --to ADDR2 --dir out
- *	loss 5% --to n2            every node but n2: loss 5% --to ADDR2 --dir out
- *	loss 5% --node n2          n2: loss 5% --dir both (all of its traffic)
- *	partition n1 n2,n3         n1: partition --to ADDR2 --dir out, ... --to ADDR3;
- *	                           n2 and n3: partition --to ADDR1 --dir out
+ *	loss 10%                       every node: loss 10% --dir in
+ *	delay 50ms --from n1 --to n2   n2: delay 50ms --from ADDR1 --dir in
+ *	loss 5% --to n2                n2: loss 5% --dir in
+ *	loss 5% --node n2              n2: --dir in; the others: --from ADDR2 --dir in
+ *	partition n1 n2,n3             n1: partition --from ADDR2 --dir in, --from ADDR3;
+ *	                               n2 and n3: partition --from ADDR1 --dir in
+ *	loss 5% --to 198.18.9.0/24     (outside) every node: --to it --dir out
  *
  * Each fault gets --id STEP (STEP-K when the step gives a node several)
  * and the run's --seed unless it has one. */

@@ -292,7 +292,7 @@ no_host_processes_but_etcd() {
 		[ -z "$(for k in 1 2 3; do ip netns pids "${C}w$k"; done)" ]
 }
 
-@test "run --inventory through the kubectl stand-in: pods by role_label: the target's primary is the pod labelled primary, a fault on: primary goes to its node's agent only (ping)" {
+@test "run --inventory through the kubectl stand-in: pods by role_label: the target's primary is the pod labelled primary, a fault on: primary cuts that pod only (ping)" {
 	hosts_down
 	fl_cleanup_all
 	pods_setup
@@ -315,7 +315,8 @@ no_host_processes_but_etcd() {
 		"$TMP/out/events.jsonl"
 	assert_output "n1 etcd-3 n2 etcd-1 n3 etcd-2"
 	run -0 jq -r 'select(.event == "partition") | "\(.spec) \(.host | join(","))"' "$TMP/out/events.jsonl"
-	assert_output "partition --node n1 w3"
+	# what arrives at the primary's pod, and what it sends, where it arrives
+	assert_output "partition --node n1 w3,w1,w2"
 	# pod etcd-3 (host namespace 3) is cut off; the others reach each other
 	run -1 ip netns exec "$H3" ping -n -c 2 -W 1 "$(host_ip 1)"
 	run -0 ip netns exec "$H1" ping -n -c 2 -W 1 "$(host_ip 2)"
@@ -370,7 +371,7 @@ no_host_processes_but_etcd() {
 	done
 }
 
-@test "run --inventory --capture: each host's agent captures its eth0, the pcaps are streamed back into pcap/NODE.pcap and hold the probes' packets and the cut" {
+@test "run --inventory --capture: each host's agent captures its eth0, the pcaps are streamed back into pcap/NODE.pcap and hold the probes' packets and the cut (a gap in host 2's answers)" {
 	pinger_target
 	cat >"$TMP/cut.yaml" <<-'EOF'
 		name: cut
@@ -395,13 +396,14 @@ no_host_processes_but_etcd() {
 	# the probes' echo requests from the controller reached host 2, read
 	# back from the fetched file by tcpdump
 	requests=$(tcpdump -n -r "$TMP/out/pcap/n2.pcap" 'icmp[icmptype] == icmp-echo and src host 198.18.250.1' 2>/dev/null | wc -l)
-	# host 1's pings to host 2 (every 0.1 s): host 2's capture has them
-	# before and after the cut, and a run of them missing (host 1 dropped
-	# them going out while the cut was on, about 1.2 s or more)
-	seqs=$(tcpdump -n -r "$TMP/out/pcap/n2.pcap" "icmp[icmptype] == icmp-echo and src host $(host_ip 1)" 2>/dev/null |
+	# host 1's pings to host 2 (every 0.1 s): host 2's answers are in host
+	# 1's capture before and after the cut, and a run of them missing
+	# (host 2 dropped the requests as they arrived while the cut was on,
+	# about 1.2 s or more; a capture sees packets before that drop)
+	seqs=$(tcpdump -n -r "$TMP/out/pcap/n1.pcap" "icmp[icmptype] == icmp-echoreply and src host $(host_ip 2)" 2>/dev/null |
 		sed -n 's/.* seq \([0-9]*\),.*/\1/p')
 	gap=$(awk 'NR > 1 && $1 - prev > max { max = $1 - prev } { prev = $1 } END { print max + 0 }' <<<"$seqs")
-	echo "probe requests at host 2: $requests; host 1's pings seen at host 2: $(wc -l <<<"$seqs"), largest gap in their seq: $gap"
+	echo "probe requests at host 2: $requests; host 2's answers to host 1's pings: $(wc -l <<<"$seqs"), largest gap in their seq: $gap"
 	[ "$requests" -gt 0 ]
 	[ "$(wc -l <<<"$seqs")" -gt 10 ]
 	[ "$gap" -ge 5 ]

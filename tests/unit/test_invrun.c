@@ -51,12 +51,13 @@ static void test_everywhere(void **state)
 	struct fl_err err = { "" };
 
 	(void)state;
+	/* where packets arrive, as a network drops them */
 	assert_int_equal(translate("loss 10%", got, &err), 0);
 	for (int k = 0; k < 3; k++)
-		assert_string_equal(got[k], "loss 10% --dir out --id s1 --seed 7");
+		assert_string_equal(got[k], "loss 10% --dir in --id s1 --seed 7");
 	/* a seed of its own is kept; other options go along */
 	assert_int_equal(translate("loss gemodel 5% 30% --proto tcp --seed 3", got, &err), 0);
-	assert_string_equal(got[1], "loss gemodel 5% 30% --proto tcp --seed 3 --dir out --id s1");
+	assert_string_equal(got[1], "loss gemodel 5% 30% --proto tcp --seed 3 --dir in --id s1");
 }
 
 static void test_pairs(void **state)
@@ -66,35 +67,40 @@ static void test_pairs(void **state)
 
 	(void)state;
 	assert_int_equal(translate("delay 50ms --from n1 --to n2", got, &err), 0);
-	assert_string_equal(got[0], "delay 50ms --to 198.18.250.3 --dir out --id s1 --seed 7");
-	assert_string_equal(got[1], "");
+	assert_string_equal(got[0], "");
+	assert_string_equal(got[1], "delay 50ms --from 198.18.250.2 --dir in --id s1 --seed 7");
 	assert_string_equal(got[2], "");
-	/* --to alone: every other node sends to it */
+	/* --to alone: whatever arrives there */
 	assert_int_equal(translate("loss 5% --to n2", got, &err), 0);
-	assert_string_equal(got[0], "loss 5% --to 198.18.250.3 --dir out --id s1 --seed 7");
-	assert_string_equal(got[1], "");
-	assert_string_equal(got[2], "loss 5% --to 198.18.250.3 --dir out --id s1 --seed 7");
-	/* several receivers: one fault each, numbered ids */
+	assert_string_equal(got[0], "");
+	assert_string_equal(got[1], "loss 5% --dir in --id s1 --seed 7");
+	assert_string_equal(got[2], "");
+	/* several receivers and the way back: one fault per sender, numbered ids */
 	assert_int_equal(translate("loss 5% --from n1 --to n2,n3 --bidir", got, &err), 0);
-	assert_string_equal(got[0], "loss 5% --to 198.18.250.3 --dir out --id s1-1 --seed 7 | "
-				    "loss 5% --to 198.18.250.4 --dir out --id s1-2 --seed 7");
-	assert_string_equal(got[1], "loss 5% --to 198.18.250.2 --dir out --id s1 --seed 7");
-	assert_string_equal(got[2], "loss 5% --to 198.18.250.2 --dir out --id s1 --seed 7");
-	/* LAB/NODE: all of that node's traffic */
+	assert_string_equal(got[0], "loss 5% --from 198.18.250.3 --dir in --id s1-1 --seed 7 | "
+				    "loss 5% --from 198.18.250.4 --dir in --id s1-2 --seed 7");
+	assert_string_equal(got[1], "loss 5% --from 198.18.250.2 --dir in --id s1 --seed 7");
+	assert_string_equal(got[2], "loss 5% --from 198.18.250.2 --dir in --id s1 --seed 7");
+	/* LAB/NODE: what arrives at that node, and what it sends elsewhere */
 	assert_int_equal(translate("duplicate 5% --node n3", got, &err), 0);
-	assert_string_equal(got[0], "");
-	assert_string_equal(got[2], "duplicate 5% --dir both --id s1 --seed 7");
-	/* --from alone: what it sends */
+	assert_string_equal(got[0], "duplicate 5% --from 198.18.250.4 --dir in --id s1 --seed 7");
+	assert_string_equal(got[1], "duplicate 5% --from 198.18.250.4 --dir in --id s1 --seed 7");
+	assert_string_equal(got[2], "duplicate 5% --dir in --id s1 --seed 7");
+	/* --from alone: what it sends, where it arrives */
 	assert_int_equal(translate("loss 1% --from n2", got, &err), 0);
-	assert_string_equal(got[1], "loss 1% --dir out --id s1 --seed 7");
-	assert_string_equal(got[0], "");
-	/* an address stays an address */
+	assert_string_equal(got[0], "loss 1% --from 198.18.250.3 --dir in --id s1 --seed 7");
+	assert_string_equal(got[1], "");
+	assert_string_equal(got[2], "loss 1% --from 198.18.250.3 --dir in --id s1 --seed 7");
+	/* an address outside the inventory: only where it leaves */
 	assert_int_equal(translate("loss 1% --to 198.18.9.0/24", got, &err), 0);
 	assert_string_equal(got[2], "loss 1% --to 198.18.9.0/24 --dir out --id s1 --seed 7");
+	assert_int_equal(translate("loss 1% --from 198.18.9.0/24 --to n1", got, &err), 0);
+	assert_string_equal(got[0], "loss 1% --from 198.18.9.0/24 --dir in --id s1 --seed 7");
+	assert_string_equal(got[1], "");
 }
 
-/* a kind that acts only where packets arrive (its own validate refuses
- * --dir out): the receivers get it, from the senders' addresses */
+/* a kind that acts only where packets arrive (replay) goes there too, and
+ * cannot go to an address outside */
 static void test_receive_side(void **state)
 {
 	char got[3][1024];
@@ -105,8 +111,6 @@ static void test_receive_side(void **state)
 	assert_string_equal(got[0], "");
 	assert_string_equal(got[1], "replay 5% --from 198.18.250.2 --dir in --id s1 --seed 7");
 	assert_string_equal(got[2], "");
-	assert_int_equal(translate("replay 5%", got, &err), 0);
-	assert_string_equal(got[2], "replay 5% --dir in --id s1 --seed 7");
 	assert_int_equal(translate("replay 5% --to n3 --bidir", got, &err), 0);
 	assert_string_equal(got[2], "replay 5% --dir in --id s1 --seed 7");
 	assert_string_equal(got[0], "replay 5% --from 198.18.250.4 --dir in --id s1 --seed 7");
@@ -121,32 +125,31 @@ static void test_partitions(void **state)
 
 	(void)state;
 	assert_int_equal(translate("partition n1 n2,n3", got, &err), 0);
-	assert_string_equal(got[0], "partition --to 198.18.250.3 --dir out --id s1-1 --seed 7 | "
-				    "partition --to 198.18.250.4 --dir out --id s1-2 --seed 7");
-	assert_string_equal(got[1], "partition --to 198.18.250.2 --dir out --id s1 --seed 7");
-	assert_string_equal(got[2], "partition --to 198.18.250.2 --dir out --id s1 --seed 7");
+	assert_string_equal(got[0], "partition --from 198.18.250.3 --dir in --id s1-1 --seed 7 | "
+				    "partition --from 198.18.250.4 --dir in --id s1-2 --seed 7");
+	assert_string_equal(got[1], "partition --from 198.18.250.2 --dir in --id s1 --seed 7");
+	assert_string_equal(got[2], "partition --from 198.18.250.2 --dir in --id s1 --seed 7");
 	/* oneway: only the earlier group's packets to the later ones */
 	assert_int_equal(translate("partition n2 n1,n3 oneway", got, &err), 0);
-	assert_string_equal(got[1], "partition --to 198.18.250.2 --dir out --id s1-1 --seed 7 | "
-				    "partition --to 198.18.250.4 --dir out --id s1-2 --seed 7");
-	assert_string_equal(got[0], "");
-	assert_string_equal(got[2], "");
+	assert_string_equal(got[1], "");
+	assert_string_equal(got[0], "partition --from 198.18.250.3 --dir in --id s1 --seed 7");
+	assert_string_equal(got[2], "partition --from 198.18.250.3 --dir in --id s1 --seed 7");
 	/* overlapping groups (a ring of three): cut only where no group
 	 * holds both, as the lab's partition does */
 	assert_int_equal(translate("partition n1,n2 n2,n3", got, &err), 0);
-	assert_string_equal(got[0], "partition --to 198.18.250.4 --dir out --id s1 --seed 7");
+	assert_string_equal(got[0], "partition --from 198.18.250.4 --dir in --id s1 --seed 7");
 	assert_string_equal(got[1], "");
-	assert_string_equal(got[2], "partition --to 198.18.250.2 --dir out --id s1 --seed 7");
+	assert_string_equal(got[2], "partition --from 198.18.250.2 --dir in --id s1 --seed 7");
 	assert_int_equal(translate("partition n1,n2 n2,n3 n3,n1", got, &err), 0);
 	for (int k = 0; k < 3; k++)
 		assert_string_equal(got[k], "");
 	/* a node in no group is left alone */
 	assert_int_equal(translate("partition n1 n2", got, &err), 0);
 	assert_string_equal(got[2], "");
-	assert_string_equal(got[1], "partition --to 198.18.250.2 --dir out --id s1 --seed 7");
+	assert_string_equal(got[1], "partition --from 198.18.250.2 --dir in --id s1 --seed 7");
 	/* no groups: everything matching, everywhere */
 	assert_int_equal(translate("partition --proto icmp", got, &err), 0);
-	assert_string_equal(got[1], "partition --proto icmp --dir out --id s1 --seed 7");
+	assert_string_equal(got[1], "partition --proto icmp --dir in --id s1 --seed 7");
 }
 
 static void test_refused(void **state)
