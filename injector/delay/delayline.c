@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,11 +28,11 @@
 #include "log.h"
 #include "netns.h"
 #include "timerheap.h"
+#include "vbatch.h"
 
 #define RX_BATCH 64
 #define RX_BUFSZ 1024
 #define TX_BUFSZ 65536
-#define RCVBUF (64 << 20)
 #define SPIN_MIN_NS 20000
 #define SPIN_MAX_NS 200000
 #define FL_DL_RATE_WINDOW_NS 50000000ull
@@ -52,10 +53,14 @@ enum { FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK };
 
 struct dl_queue {
 	struct mnl_socket *nl;
+	uint16_t num; /* NFQUEUE number */
 	int fd;
 	char netns[64];
-	char *tx; /* verdict batch */
+	char *tx; /* verdict messages, sent with one sendto() */
 	size_t tx_len;
+	struct fl_idring held; /* ids held, in order: what a batch may cover */
+	uint32_t *rel; /* ids released this round */
+	size_t nrel, rel_cap;
 };
 
 struct dl_slot {
@@ -65,7 +70,13 @@ struct dl_slot {
 	bool active;
 };
 
-struct fl_delayline {
+/* One queue number in every namespace, one thread: everything the hot path
+ * touches (sockets, heap, slot state and counters, statistics) is the
+ * worker's own; its lock is taken by other threads only to configure a
+ * slot or read counters. */
+struct dl_worker {
+	int index; /* queue FL_QUEUE_NUM + index */
+	int cpu; /* the thread is pinned to it; -1 = not pinned */
 	struct dl_queue q[FL_DL_MAX_QUEUES];
 	int nq;
 	struct dl_slot **slots; /* FL_DL_MAX_SLOTS pointers, allocated lazily */
@@ -81,6 +92,8 @@ struct fl_delayline {
 	pthread_t thread;
 	bool thread_running;
 	int stop_fd;
+	bool no_batch; /* one verdict message per packet (benchmark baseline) */
+	int rcvbuf; /* SO_RCVBUFFORCE of queues added from now on */
 	int ts_fd; /* keeps kernel receive timestamps on */
 	char rx[RX_BATCH][RX_BUFSZ];
 };
@@ -98,9 +111,9 @@ static int tstamp_socket(void)
 	return fd;
 }
 
-int fl_delayline_new(struct fl_delayline **out)
+static int w_new(struct dl_worker **out)
 {
-	struct fl_delayline *dl = calloc(1, sizeof(*dl));
+	struct dl_worker *dl = calloc(1, sizeof(*dl));
 
 	if (!dl)
 		return -ENOMEM;
@@ -115,23 +128,35 @@ int fl_delayline_new(struct fl_delayline **out)
 	dl->late_mean = LATE_MEAN_START_NS;
 	dl->late_dev = LATE_DEV_START_NS;
 	dl->stop_fd = -1;
+	dl->cpu = -1;
+	dl->rcvbuf = FL_DL_DEFAULT_RCVBUF;
 	dl->ts_fd = tstamp_socket();
 	*out = dl;
 	return 0;
 }
 
-void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns)
+static void w_set_spin(struct dl_worker *dl, int64_t margin_ns)
 {
 	dl->spin_fixed = margin_ns;
 }
 
-void fl_delayline_set_rt(struct fl_delayline *dl, int prio)
+static void w_set_rt(struct dl_worker *dl, int prio)
 {
 	dl->rt_prio = prio;
 }
 
+static void w_set_batch(struct dl_worker *dl, bool on)
+{
+	dl->no_batch = !on;
+}
+
+static void w_set_rcvbuf(struct dl_worker *dl, int bytes)
+{
+	dl->rcvbuf = bytes;
+}
+
 /* The driving thread only (sched_setscheduler with pid 0 = this thread). */
-static void set_rt(struct fl_delayline *dl, bool on)
+static void set_rt(struct dl_worker *dl, bool on)
 {
 	struct sched_param sp = { .sched_priority = on ? dl->rt_prio : 0 };
 
@@ -153,7 +178,7 @@ static void set_rt(struct fl_delayline *dl, bool on)
  * costs a core when packets come fast, and a SCHED_FIFO thread next to the
  * traffic it delays takes the CPU from it: TCP through 50 ms went from 3.7
  * (SCHED_FIFO + spin) to 10.8 Gbit/s (bulk). */
-static void rate_check(struct fl_delayline *dl, uint64_t now)
+static void rate_check(struct dl_worker *dl, uint64_t now)
 {
 	uint64_t pps;
 
@@ -173,7 +198,7 @@ static void rate_check(struct fl_delayline *dl, uint64_t now)
 
 /* --- verdicts ------------------------------------------------------------- */
 
-static int tx_flush(struct fl_delayline *dl, struct dl_queue *q)
+static int tx_flush(struct dl_worker *dl, struct dl_queue *q)
 {
 	ssize_t n;
 
@@ -190,20 +215,84 @@ static int tx_flush(struct fl_delayline *dl, struct dl_queue *q)
 	return 0;
 }
 
-static void verdict(struct fl_delayline *dl, int qi, uint32_t id, int v)
+/* One verdict message: for packet id, or (type NFQNL_MSG_VERDICT_BATCH)
+ * for every packet of the queue up to id. */
+static void verdict_msg(struct dl_worker *dl, int qi, int type, uint32_t id, int v)
 {
 	struct dl_queue *q = &dl->q[qi];
 	struct nlmsghdr *nlh;
 
 	if (q->tx_len + 64 > TX_BUFSZ)
 		tx_flush(dl, q);
-	nlh = nfq_nlmsg_put(q->tx + q->tx_len, NFQNL_MSG_VERDICT, FL_QUEUE_NUM);
+	nlh = nfq_nlmsg_put(q->tx + q->tx_len, type, q->num);
 	nfq_nlmsg_verdict_put(nlh, (int)id, v);
 	q->tx_len += MNL_ALIGN(nlh->nlmsg_len);
+	dl->st.verdict_msgs++;
+}
+
+static void verdict(struct dl_worker *dl, int qi, uint32_t id, int v)
+{
+	verdict_msg(dl, qi, NFQNL_MSG_VERDICT, id, v);
 	dl->st.verdicts++;
 }
 
-static void tx_flush_all(struct fl_delayline *dl)
+/* ACCEPT this round's releases of queue qi: the ids below the lowest one
+ * still held in one batch message (vbatch.h), the others one by one. */
+static void release_queue(struct dl_worker *dl, int qi)
+{
+	struct dl_queue *q = &dl->q[qi];
+	uint32_t low = 0;
+	size_t k = 0;
+	bool held;
+
+	fl_vbatch_sort(q->rel, q->nrel);
+	for (size_t i = 0; i < q->nrel; i++)
+		fl_idring_release(&q->held, q->rel[i]);
+	held = fl_idring_lowest(&q->held, &low);
+	if (!dl->no_batch)
+		k = fl_vbatch_split(q->rel, q->nrel, held, low);
+	if (k >= 2) {
+		verdict_msg(dl, qi, NFQNL_MSG_VERDICT_BATCH, q->rel[k - 1], NF_ACCEPT);
+		dl->st.verdicts += k;
+		dl->st.batched += k;
+	} else {
+		k = 0;
+	}
+	for (size_t i = k; i < q->nrel; i++)
+		verdict(dl, qi, q->rel[i], NF_ACCEPT);
+	q->nrel = 0;
+}
+
+/* Queue a released id for release_queue; when that cannot grow, the
+ * verdict goes at once. */
+static void rel_add(struct dl_worker *dl, int qi, uint32_t id)
+{
+	struct dl_queue *q = &dl->q[qi];
+
+	if (q->nrel == q->rel_cap) {
+		size_t cap = q->rel_cap ? q->rel_cap * 2 : 256;
+		uint32_t *v = realloc(q->rel, cap * sizeof(*v));
+
+		if (!v) {
+			fl_idring_release(&q->held, id);
+			verdict(dl, qi, id, NF_ACCEPT);
+			return;
+		}
+		q->rel = v;
+		q->rel_cap = cap;
+	}
+	q->rel[q->nrel++] = id;
+}
+
+/* Verdict messages for every queue's releases of this round. */
+static void release_all(struct dl_worker *dl)
+{
+	for (int i = 0; i < dl->nq; i++)
+		if (dl->q[i].nrel)
+			release_queue(dl, i);
+}
+
+static void tx_flush_all(struct dl_worker *dl)
 {
 	for (int i = 0; i < dl->nq; i++)
 		tx_flush(dl, &dl->q[i]);
@@ -245,12 +334,12 @@ static int queue_config(struct dl_queue *q)
 	struct nlmsghdr *nlh;
 	int err;
 
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, FL_QUEUE_NUM);
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
 	err = cfg_send(q, nlh);
 	if (err)
 		return err;
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, FL_QUEUE_NUM);
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_META, 0);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, FL_DL_QUEUE_MAXLEN);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
@@ -258,23 +347,24 @@ static int queue_config(struct dl_queue *q)
 	return cfg_send(q, nlh);
 }
 
-static int queue_open(struct dl_queue *q)
+static int queue_open(struct dl_queue *q, int rcvbuf)
 {
-	int one = 1, rcvbuf = RCVBUF;
+	int one = 1;
 
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!q->nl)
 		return -errno;
 	q->fd = mnl_socket_get_fd(q->nl);
 	if (setsockopt(q->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
-		pr_warn("delay line: SO_RCVBUFFORCE 64 MB in %s: %s", q->netns, strerror(errno));
+		pr_warn("delay line: SO_RCVBUFFORCE %d bytes in %s: %s", rcvbuf, q->netns,
+			strerror(errno));
 	setsockopt(q->fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
 	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -errno;
 	return 0;
 }
 
-int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
+static int w_add_netns(struct dl_worker *dl, const char *netns)
 {
 	struct dl_queue *q;
 	int saved = -1, err;
@@ -286,13 +376,14 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 	q = &dl->q[dl->nq];
 	memset(q, 0, sizeof(*q));
 	snprintf(q->netns, sizeof(q->netns), "%s", netns);
+	q->num = (uint16_t)(FL_QUEUE_NUM + dl->index);
 	q->tx = malloc(TX_BUFSZ);
 	if (!q->tx)
 		return -ENOMEM;
 	err = fl_netns_enter_spec(netns, &saved);
 	if (err)
 		goto fail;
-	err = queue_open(q);
+	err = queue_open(q, dl->rcvbuf);
 	if (saved >= 0 && fl_netns_leave(saved) < 0)
 		pr_err("delay line: cannot return to the original namespace");
 	if (!err)
@@ -304,10 +395,10 @@ int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
 			pr_err("delay line: queue %u in namespace %s is bound by another process "
 			       "(another fallacy session?) or binding needs CAP_NET_ADMIN; stop the "
 			       "other session or run 'fallacy cleanup'",
-			       FL_QUEUE_NUM, netns);
+			       q->num, netns);
 		else
-			pr_err("delay line: binding queue %u in namespace %s: %s", FL_QUEUE_NUM,
-			       netns, strerror(-err));
+			pr_err("delay line: binding queue %u in namespace %s: %s", q->num, netns,
+			       strerror(-err));
 		goto fail;
 	}
 	return dl->nq++;
@@ -322,11 +413,15 @@ fail:
 
 /* --- slots ---------------------------------------------------------------- */
 
-int fl_delayline_set_slot(struct fl_delayline *dl, uint16_t slot, const struct fl_delay_params *p)
+/* Each worker draws its own delays: its copy of the rule id is mixed with
+ * its index (worker 0 keeps the rule's own sequence). */
+static int w_set_slot(struct dl_worker *dl, uint16_t slot, const struct fl_delay_params *rule)
 {
+	struct fl_delay_params mixed = *rule, *p = &mixed;
 	struct dl_slot *s;
 	int err = 0;
 
+	mixed.rule_id ^= (uint32_t)dl->index * 0x9e3779b9u;
 	pthread_mutex_lock(&dl->lock);
 	s = dl->slots[slot];
 	if (!s) {
@@ -348,7 +443,7 @@ out:
 	return err;
 }
 
-int fl_delayline_clear_slot(struct fl_delayline *dl, uint16_t slot)
+static int w_clear_slot(struct dl_worker *dl, uint16_t slot)
 {
 	int err = 0;
 
@@ -361,8 +456,7 @@ int fl_delayline_clear_slot(struct fl_delayline *dl, uint16_t slot)
 	return err;
 }
 
-int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
-			       struct fl_dl_slot_counters *c)
+static int w_slot_counters(struct dl_worker *dl, uint16_t slot, struct fl_dl_slot_counters *c)
 {
 	int err = 0;
 
@@ -375,17 +469,35 @@ int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
 	return err;
 }
 
-void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st)
+/* Packet messages the kernel could not put into the socket's receive
+ * buffer (sk_drops, SO_MEMINFO): with fail-open those packets went on
+ * undelayed, without it they were dropped; NETLINK_NO_ENOBUFS keeps the
+ * socket usable, this keeps the count. */
+static uint64_t rx_drops(const struct dl_queue *q)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(q->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return 0;
+	return mem[SK_MEMINFO_DROPS];
+}
+
+static void w_stats(struct dl_worker *dl, struct fl_dl_stats *st)
 {
 	pthread_mutex_lock(&dl->lock);
 	*st = dl->st;
 	pthread_mutex_unlock(&dl->lock);
+	st->rx_dropped = 0;
+	for (int i = 0; i < dl->nq; i++)
+		st->rx_dropped += rx_drops(&dl->q[i]);
 }
 
 /* --- packet intake -------------------------------------------------------- */
 
 /* Called with the lock held. */
-static void packet_in(struct fl_delayline *dl, int qi, uint32_t id, uint32_t mark, uint64_t now)
+static void packet_in(struct dl_worker *dl, int qi, uint32_t id, uint32_t mark, uint64_t now)
 {
 	struct dl_slot *s = NULL;
 	uint16_t slot = mark & FL_MARK_SLOT_MASK;
@@ -412,7 +524,13 @@ static void packet_in(struct fl_delayline *dl, int qi, uint32_t id, uint32_t mar
 		verdict(dl, qi, id, NF_ACCEPT);
 		return;
 	}
+	if (fl_idring_push(&dl->q[qi].held, id) < 0) {
+		s->c.overflow++;
+		verdict(dl, qi, id, NF_ACCEPT);
+		return;
+	}
 	if (fl_timerheap_push(&dl->heap, due, id, (uint16_t)qi, slot) < 0) {
+		fl_idring_release(&dl->q[qi].held, id);
 		s->c.overflow++;
 		verdict(dl, qi, id, NF_ACCEPT);
 		return;
@@ -440,7 +558,7 @@ static uint64_t arrival(const struct nlattr *ts_attr, uint64_t now, uint64_t now
 	return ago < FL_DL_MAX_ARRIVAL_AGE_NS && ago < now ? now - ago : now;
 }
 
-static void msg_in(struct fl_delayline *dl, int qi, const struct nlmsghdr *nlh, uint64_t now,
+static void msg_in(struct dl_worker *dl, int qi, const struct nlmsghdr *nlh, uint64_t now,
 		   uint64_t now_real)
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
@@ -466,7 +584,7 @@ static void msg_in(struct fl_delayline *dl, int qi, const struct nlmsghdr *nlh, 
 
 /* Read what queue qi has (up to RX_BATCH messages) and hold or pass each
  * packet. Returns the number of messages read. */
-static int process(struct fl_delayline *dl, int qi)
+static int process(struct dl_worker *dl, int qi)
 {
 	struct mmsghdr mm[RX_BATCH];
 	struct iovec iov[RX_BATCH];
@@ -499,12 +617,12 @@ static int process(struct fl_delayline *dl, int qi)
 
 /* --- releases ------------------------------------------------------------- */
 
-static void release_one(struct fl_delayline *dl, const struct fl_timer *t, uint64_t now)
+static void release_one(struct dl_worker *dl, const struct fl_timer *t, uint64_t now)
 {
 	struct dl_slot *s = dl->slots[t->slot];
 	uint64_t late = now > t->due_ns ? now - t->due_ns : 0;
 
-	verdict(dl, t->queue, t->id, NF_ACCEPT);
+	rel_add(dl, t->queue, t->id);
 	dl->st.released++;
 	dl->st.late_sum_ns += late;
 	if (late > dl->st.late_max_ns)
@@ -516,7 +634,7 @@ static void release_one(struct fl_delayline *dl, const struct fl_timer *t, uint6
 }
 
 /* Verdicts for every held packet now due. */
-static int release_due(struct fl_delayline *dl)
+static int release_due(struct dl_worker *dl)
 {
 	const struct fl_timer *head;
 	struct fl_timer t;
@@ -529,13 +647,14 @@ static int release_due(struct fl_delayline *dl)
 		release_one(dl, &t, now);
 		n++;
 	}
+	release_all(dl);
 	pthread_mutex_unlock(&dl->lock);
 	if (n)
 		tx_flush_all(dl);
 	return n;
 }
 
-static int64_t spin_margin(const struct fl_delayline *dl)
+static int64_t spin_margin(const struct dl_worker *dl)
 {
 	double m;
 
@@ -553,7 +672,7 @@ static int64_t spin_margin(const struct fl_delayline *dl)
 
 /* Nanoseconds until release_due() is next needed, minus the spin margin;
  * 0 = now (spinning), -1 = nothing held. */
-static int64_t next_timeout(struct fl_delayline *dl)
+static int64_t next_timeout(struct dl_worker *dl)
 {
 	const struct fl_timer *head = fl_timerheap_peek(&dl->heap);
 	uint64_t now = fl_clock_mono_ns();
@@ -566,7 +685,7 @@ static int64_t next_timeout(struct fl_delayline *dl)
 }
 
 /* Lateness of a timed sleep feeds the adaptive margin. */
-static void wake_measured(struct fl_delayline *dl, uint64_t target, uint64_t woke)
+static void wake_measured(struct dl_worker *dl, uint64_t target, uint64_t woke)
 {
 	double late = woke > target ? (double)(woke - target) : 0;
 	double dev = late > dl->late_mean ? late - dl->late_mean : dl->late_mean - late;
@@ -577,13 +696,13 @@ static void wake_measured(struct fl_delayline *dl, uint64_t target, uint64_t wok
 	dl->st.spin_margin_ns = spin_margin(dl);
 }
 
-static void queue_fds(const struct fl_delayline *dl, struct pollfd *pfd)
+static void queue_fds(const struct dl_worker *dl, struct pollfd *pfd)
 {
 	for (int i = 0; i < dl->nq; i++)
 		pfd[i] = (struct pollfd){ .fd = dl->q[i].fd, .events = POLLIN };
 }
 
-static int run_once(struct fl_delayline *dl, struct pollfd *pfd, int n)
+static int run_once(struct dl_worker *dl, struct pollfd *pfd, int n)
 {
 	int64_t to = next_timeout(dl);
 	struct timespec ts, *tsp = NULL;
@@ -608,7 +727,7 @@ static int run_once(struct fl_delayline *dl, struct pollfd *pfd, int n)
 	return n > dl->nq && (pfd[dl->nq].revents & (POLLIN | POLLHUP)) ? 1 : 0;
 }
 
-int fl_delayline_run(struct fl_delayline *dl, int stop_fd)
+static int w_run(struct dl_worker *dl, int stop_fd)
 {
 	struct pollfd pfd[FL_DL_MAX_QUEUES + 1];
 	int n = dl->nq, r;
@@ -624,17 +743,30 @@ int fl_delayline_run(struct fl_delayline *dl, int stop_fd)
 	return r < 0 ? r : 0;
 }
 
+static void pin(struct dl_worker *dl)
+{
+	cpu_set_t set;
+
+	if (dl->cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(dl->cpu, &set);
+	if (pthread_setaffinity_np(dl->thread, sizeof(set), &set))
+		pr_warn("delay line: cannot pin queue %u's thread to CPU %d",
+			FL_QUEUE_NUM + dl->index, dl->cpu);
+}
+
 static void *thread_main(void *arg)
 {
-	struct fl_delayline *dl = arg;
-	int err = fl_delayline_run(dl, dl->stop_fd);
+	struct dl_worker *dl = arg;
+	int err = w_run(dl, dl->stop_fd);
 
 	if (err)
 		pr_err("delay line stopped: %s", strerror(-err));
 	return NULL;
 }
 
-int fl_delayline_start(struct fl_delayline *dl)
+static int w_start(struct dl_worker *dl)
 {
 	int err;
 
@@ -650,10 +782,11 @@ int fl_delayline_start(struct fl_delayline *dl)
 		return -err;
 	}
 	dl->thread_running = true;
+	pin(dl);
 	return 0;
 }
 
-static int stop_thread(struct fl_delayline *dl)
+static int stop_thread(struct dl_worker *dl)
 {
 	uint64_t one = 1;
 
@@ -668,7 +801,7 @@ static int stop_thread(struct fl_delayline *dl)
 	return 0;
 }
 
-void fl_delayline_close(struct fl_delayline *dl)
+static void w_close(struct dl_worker *dl)
 {
 	struct fl_timer t;
 
@@ -677,10 +810,13 @@ void fl_delayline_close(struct fl_delayline *dl)
 	stop_thread(dl);
 	while (fl_timerheap_pop(&dl->heap, &t) == 0)
 		release_one(dl, &t, t.due_ns);
+	release_all(dl);
 	tx_flush_all(dl);
 	for (int i = 0; i < dl->nq; i++) {
 		mnl_socket_close(dl->q[i].nl);
 		free(dl->q[i].tx);
+		free(dl->q[i].rel);
+		fl_idring_free(&dl->q[i].held);
 	}
 	for (int i = 0; i < FL_DL_MAX_SLOTS; i++)
 		free(dl->slots[i]);
@@ -689,5 +825,226 @@ void fl_delayline_close(struct fl_delayline *dl)
 	if (dl->ts_fd >= 0)
 		close(dl->ts_fd);
 	pthread_mutex_destroy(&dl->lock);
+	free(dl);
+}
+
+/* --- the line: one worker per queue ------------------------------------ */
+
+struct fl_delayline {
+	struct dl_worker *w[FL_DL_MAX_WORKERS];
+	int nw;
+	bool bound; /* a namespace was added: the number of queues is fixed */
+	bool no_batch;
+	int64_t spin;
+	int rt, rcvbuf;
+};
+
+static int add_worker(struct fl_delayline *dl)
+{
+	struct dl_worker *w;
+	int err = w_new(&w);
+
+	if (err)
+		return err;
+	w->index = dl->nw;
+	w_set_spin(w, dl->spin);
+	w_set_rt(w, dl->rt);
+	w_set_batch(w, !dl->no_batch);
+	w_set_rcvbuf(w, dl->rcvbuf);
+	dl->w[dl->nw++] = w;
+	return 0;
+}
+
+int fl_delayline_new(struct fl_delayline **out)
+{
+	struct fl_delayline *dl = calloc(1, sizeof(*dl));
+	int err;
+
+	if (!dl)
+		return -ENOMEM;
+	dl->spin = FL_DL_DEFAULT_SPIN_NS;
+	dl->rcvbuf = FL_DL_DEFAULT_RCVBUF;
+	err = add_worker(dl);
+	if (err) {
+		free(dl);
+		return err;
+	}
+	*out = dl;
+	return 0;
+}
+
+int fl_delayline_set_queues(struct fl_delayline *dl, int n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1 || n > FL_DL_MAX_WORKERS)
+		return -EINVAL;
+	if (dl->bound && n != dl->nw)
+		return -EBUSY;
+	while (dl->nw < n) {
+		int err = add_worker(dl);
+
+		if (err)
+			return err;
+	}
+	while (dl->nw > n)
+		w_close(dl->w[--dl->nw]);
+	for (int i = 0; i < dl->nw; i++)
+		dl->w[i]->cpu = dl->nw > 1 && cpus > 0 ? (int)(i % cpus) : -1;
+	return 0;
+}
+
+int fl_delayline_queues(const struct fl_delayline *dl)
+{
+	return dl->nw;
+}
+
+void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns)
+{
+	dl->spin = margin_ns;
+	for (int i = 0; i < dl->nw; i++)
+		w_set_spin(dl->w[i], margin_ns);
+}
+
+void fl_delayline_set_rt(struct fl_delayline *dl, int prio)
+{
+	dl->rt = prio;
+	for (int i = 0; i < dl->nw; i++)
+		w_set_rt(dl->w[i], prio);
+}
+
+void fl_delayline_set_batch(struct fl_delayline *dl, bool on)
+{
+	dl->no_batch = !on;
+	for (int i = 0; i < dl->nw; i++)
+		w_set_batch(dl->w[i], on);
+}
+
+void fl_delayline_set_rcvbuf(struct fl_delayline *dl, int bytes)
+{
+	dl->rcvbuf = bytes;
+	for (int i = 0; i < dl->nw; i++)
+		w_set_rcvbuf(dl->w[i], bytes);
+}
+
+int fl_delayline_add_netns(struct fl_delayline *dl, const char *netns)
+{
+	int r = 0;
+
+	dl->bound = true;
+	for (int i = 0; i < dl->nw && r >= 0; i++)
+		r = w_add_netns(dl->w[i], netns);
+	return r;
+}
+
+int fl_delayline_set_slot(struct fl_delayline *dl, uint16_t slot, const struct fl_delay_params *p)
+{
+	int err = 0;
+
+	for (int i = 0; i < dl->nw && !err; i++)
+		err = w_set_slot(dl->w[i], slot, p);
+	return err;
+}
+
+int fl_delayline_clear_slot(struct fl_delayline *dl, uint16_t slot)
+{
+	int err = -ENOENT;
+
+	for (int i = 0; i < dl->nw; i++)
+		if (!w_clear_slot(dl->w[i], slot))
+			err = 0;
+	return err;
+}
+
+int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
+			       struct fl_dl_slot_counters *c)
+{
+	struct fl_dl_slot_counters one;
+	int err = -ENOENT;
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < dl->nw; i++) {
+		if (w_slot_counters(dl->w[i], slot, &one))
+			continue;
+		err = 0;
+		c->queued += one.queued;
+		c->delayed += one.delayed;
+		c->reordered += one.reordered;
+		c->overflow += one.overflow;
+		c->held += one.held;
+		c->max_held += one.max_held;
+	}
+	return err;
+}
+
+void fl_delayline_queue_stats(struct fl_delayline *dl, int q, struct fl_dl_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (q >= 0 && q < dl->nw)
+		w_stats(dl->w[q], st);
+}
+
+void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st)
+{
+	struct fl_dl_stats one;
+
+	memset(st, 0, sizeof(*st));
+	for (int i = 0; i < dl->nw; i++) {
+		w_stats(dl->w[i], &one);
+		st->received += one.received;
+		st->unknown += one.unknown;
+		st->verdicts += one.verdicts;
+		st->verdict_msgs += one.verdict_msgs;
+		st->batched += one.batched;
+		st->verdict_errors += one.verdict_errors;
+		st->rx_dropped += one.rx_dropped;
+		st->wakeups += one.wakeups;
+		st->late_sum_ns += one.late_sum_ns;
+		st->released += one.released;
+		if (one.late_max_ns > st->late_max_ns)
+			st->late_max_ns = one.late_max_ns;
+		if (one.spin_margin_ns > st->spin_margin_ns)
+			st->spin_margin_ns = one.spin_margin_ns;
+		if (one.bulk > st->bulk)
+			st->bulk = one.bulk;
+	}
+}
+
+/* Workers 1.. in threads of their own, worker 0 in the caller's. */
+int fl_delayline_run(struct fl_delayline *dl, int stop_fd)
+{
+	int err = 0;
+
+	for (int i = 1; i < dl->nw && !err; i++)
+		err = w_start(dl->w[i]);
+	if (!err) {
+		if (dl->w[0]->cpu >= 0) {
+			dl->w[0]->thread = pthread_self();
+			pin(dl->w[0]);
+		}
+		err = w_run(dl->w[0], stop_fd);
+	}
+	for (int i = 1; i < dl->nw; i++)
+		stop_thread(dl->w[i]);
+	return err;
+}
+
+int fl_delayline_start(struct fl_delayline *dl)
+{
+	int err = 0;
+
+	for (int i = 0; i < dl->nw && !err; i++)
+		err = w_start(dl->w[i]);
+	return err;
+}
+
+void fl_delayline_close(struct fl_delayline *dl)
+{
+	if (!dl)
+		return;
+	for (int i = 0; i < dl->nw; i++)
+		stop_thread(dl->w[i]);
+	for (int i = 0; i < dl->nw; i++)
+		w_close(dl->w[i]);
 	free(dl);
 }

@@ -10,17 +10,24 @@
  * 64 MB receive buffer, NETLINK_NO_ENOBUFS), draws each packet's due time
  * with injector/delaymodel.h, keeps (due, id) in a min-heap and issues
  * NF_ACCEPT verdicts by packet id when they fall due, several per
- * sendto(). Wake-ups: sleep (ppoll, timer slack 1 ns) until a margin
- * (100 us by default) before the head's due time, then spin.
+ * sendto(); packets released together below the lowest id still held go
+ * in one NFQNL_MSG_VERDICT_BATCH (vbatch.h). Wake-ups: sleep (ppoll,
+ * timer slack 1 ns) until a margin (100 us by default) before the head's
+ * due time, then spin.
  *
- * It runs in a thread of its own (fl_delayline_start: the supervisor, so
- * that control work never delays a verdict) or in the caller's thread until
- * a stop fd is readable (fl_delayline_run: `fallacy __delayline`).
- * fl_delayline_close() stops the thread, then releases every held packet
- * with ACCEPT before closing the sockets (closing alone would drop them).
+ * With fl_delayline_set_queues(N), all of the above is done N times over:
+ * queue FL_QUEUE_NUM + i by worker i, a thread of its own that shares
+ * nothing on the hot path (the rule spreads packets with --queue-balance).
  *
- * Slots are configured from any thread (a mutex guards them); everything
- * else belongs to the thread that drives the line. */
+ * It runs in threads of its own (fl_delayline_start: the supervisor, so
+ * that control work never delays a verdict) or, for worker 0, in the
+ * caller's thread until a stop fd is readable (fl_delayline_run: `fallacy
+ * __delayline`). fl_delayline_close() stops the threads, then releases
+ * every held packet with ACCEPT before closing the sockets (closing alone
+ * would drop them).
+ *
+ * Slots are configured from any thread (each worker's mutex guards its
+ * copy); everything else belongs to the worker's thread. */
 #ifndef FALLACY_DELAYLINE_H
 #define FALLACY_DELAYLINE_H
 
@@ -29,7 +36,8 @@
 
 #include "delaymodel.h"
 
-#define FL_DL_MAX_QUEUES 64
+#define FL_DL_MAX_QUEUES 64 /* namespaces per line */
+#define FL_DL_MAX_WORKERS 16 /* queues (threads) per namespace */
 #define FL_DL_MAX_SLOTS 65536
 /* Kernel queue length per namespace (NFQA_CFG_QUEUE_MAXLEN). Beyond it the
  * kernel lets packets through undelayed (F_FAIL_OPEN); the per-slot limit
@@ -50,8 +58,12 @@ struct fl_dl_slot_counters {
 struct fl_dl_stats {
 	uint64_t received; /* packet messages read */
 	uint64_t unknown; /* not ours or slot not configured: accepted at once */
-	uint64_t verdicts;
+	uint64_t verdicts; /* packets given a verdict */
+	uint64_t verdict_msgs; /* verdict messages sent (a batch is one) */
+	uint64_t batched; /* verdicts carried by NFQNL_MSG_VERDICT_BATCH */
 	uint64_t verdict_errors; /* errors the kernel returned for verdicts */
+	uint64_t rx_dropped; /* packet messages lost to a full receive buffer:
+			      * passed undelayed (fail-open) or dropped */
 	uint64_t wakeups;
 	uint64_t late_sum_ns; /* sum of (release time - due time) */
 	uint64_t late_max_ns;
@@ -62,6 +74,16 @@ struct fl_dl_stats {
 };
 
 int fl_delayline_new(struct fl_delayline **out);
+/* N queues per namespace (default 1), before the first add_netns: queue
+ * FL_QUEUE_NUM + i is served by thread i (pinned to CPU i mod the CPUs
+ * online when N > 1), which owns its sockets, timer heap, slot state and
+ * counters; nothing on the hot path is shared, and counters are summed on
+ * read. The netfilter rule spreads packets over the queues
+ * (fl_nfrule_build: --queue-balance, by address pair: a flow stays in one
+ * queue, so its order is kept as with one). A slot's limit holds per
+ * queue. 0, -EINVAL, -EBUSY (namespaces already bound) or -ENOMEM. */
+int fl_delayline_set_queues(struct fl_delayline *dl, int n);
+int fl_delayline_queues(const struct fl_delayline *dl);
 /* Bind queue FL_QUEUE_NUM in the namespace NETNS ("NAME", "pid:PID" or
  * "-" for the current one). -EBUSY if another process holds that queue
  * there. Returns the queue index (>= 0) or -errno. */
@@ -74,6 +96,8 @@ int fl_delayline_clear_slot(struct fl_delayline *dl, uint16_t slot);
 int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
 			       struct fl_dl_slot_counters *c);
 void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st);
+/* One queue's (index 0..queues-1) own statistics. */
+void fl_delayline_queue_stats(struct fl_delayline *dl, int q, struct fl_dl_stats *st);
 /* Spin margin: < 0 adaptive (20..200 us from the measured wake-up
  * lateness), 0 sleep only, > 0 fixed (ns). Default FL_DL_DEFAULT_SPIN_NS:
  * measured best with SCHED_FIFO on a busy 2-core VM (docs/performance.md);
@@ -85,6 +109,21 @@ void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns);
  * it drops to normal scheduling and sleep-only wake-ups (bulk mode) so it
  * does not take a core away from the traffic it delays. */
 void fl_delayline_set_rt(struct fl_delayline *dl, int prio);
+
+/* Batched verdicts (vbatch.h) on (default) or off (one message per
+ * packet: the benchmark's baseline). Before fl_delayline_start/run. */
+void fl_delayline_set_batch(struct fl_delayline *dl, bool on);
+
+/* Receive buffer of each queue socket (SO_RCVBUFFORCE; the kernel doubles
+ * it for overhead) for queues added after the call. It holds the packet
+ * messages not read yet, not the packets held: those stay in the kernel's
+ * queue (FL_DL_QUEUE_MAXLEN). A message that finds it full is counted in
+ * rx_dropped and its packet passes undelayed (fail-open). The kernel
+ * doubles the setting; a metadata-only message takes ~0.8 KB of it (a
+ * 64 KB setting held 157), so 64 MB absorbs a gap in reading of ~160 000
+ * packets. */
+#define FL_DL_DEFAULT_RCVBUF (64 << 20)
+void fl_delayline_set_rcvbuf(struct fl_delayline *dl, int bytes);
 
 /* Blocking loop until stop_fd (eventfd/pipe/signalfd, -1 = none) is
  * readable. */

@@ -16,18 +16,24 @@
 #include "state/journal.h"
 
 void fl_nfrule_build(struct fl_nfrule *r, const char *netns, int family, enum fl_nfq_hook hook,
-		     bool fail_closed)
+		     bool fail_closed, int queues)
 {
+	char target[64];
+
+	if (queues > 1)
+		snprintf(target, sizeof(target), "--queue-balance %u:%u", FL_QUEUE_NUM,
+			 FL_QUEUE_NUM + queues - 1);
+	else
+		snprintf(target, sizeof(target), "--queue-num %u", FL_QUEUE_NUM);
 	memset(r, 0, sizeof(*r));
 	snprintf(r->netns, sizeof(r->netns), "%s", netns);
 	r->family = family;
 	snprintf(r->table, sizeof(r->table), "%s", hook == FL_NFQ_LO_INPUT ? "filter" : "raw");
 	snprintf(r->chain, sizeof(r->chain), "%s",
 		 hook == FL_NFQ_LO_INPUT ? "INPUT" : "PREROUTING");
-	snprintf(r->rule, sizeof(r->rule),
-		 "%s-m mark --mark 0x%08x/0x%08x -j NFQUEUE --queue-num %u%s",
-		 hook == FL_NFQ_LO_INPUT ? "-i lo " : "", FL_MARK_DELAY, FL_MARK_TAG_MASK,
-		 FL_QUEUE_NUM, fail_closed ? "" : " --queue-bypass");
+	snprintf(r->rule, sizeof(r->rule), "%s-m mark --mark 0x%08x/0x%08x -j NFQUEUE %s%s",
+		 hook == FL_NFQ_LO_INPUT ? "-i lo " : "", FL_MARK_DELAY, FL_MARK_TAG_MASK, target,
+		 fail_closed ? "" : " --queue-bypass");
 }
 
 int fl_nfrule_install(struct fl_state *st, const struct fl_nfrule *r)

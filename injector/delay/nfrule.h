@@ -36,8 +36,11 @@ struct fl_nfrule {
 	char rule[192];
 };
 
+/* queues > 1: --queue-balance FL_QUEUE_NUM:FL_QUEUE_NUM+queues-1, which
+ * picks the queue by a hash of the address pair and protocol
+ * (nfqueue_hash): one flow always meets the same queue. */
 void fl_nfrule_build(struct fl_nfrule *r, const char *netns, int family, enum fl_nfq_hook hook,
-		     bool fail_closed);
+		     bool fail_closed, int queues);
 /* Record in st (when not NULL), then insert at the top of the chain. */
 int fl_nfrule_install(struct fl_state *st, const struct fl_nfrule *r);
 /* Delete (from whichever iptables variant holds it); 0 if it was not there. */

@@ -25,10 +25,10 @@ struct dl_opts {
 	const char *netns[FL_DL_MAX_QUEUES];
 	int n_netns;
 	enum fl_nfq_hook hook;
-	bool v4, v6, fail_closed, no_rule;
+	bool v4, v6, fail_closed, no_rule, no_batch;
 	const char *session, *stats, *ready;
 	int64_t spin_ns;
-	int rt;
+	int rt, rcvbuf, queues;
 	uint64_t slot, seed;
 	struct fl_delay_params p;
 };
@@ -37,8 +37,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fallacy __delayline [--netns NS]... [--hook prerouting|lo] [-4|-6]\n"
-		"       [--fail-closed] [--no-rule] [--session NAME] [--spin US] [--rt PRIO]\n"
-		"       [--slot N] [--seed S] [--stats FILE] [--ready FILE] -- delay D [...]\n"
+		"       [--fail-closed] [--no-rule] [--no-batch] [--session NAME] [--spin US]\n"
+		"       [--rt PRIO] [--rcvbuf BYTES] [--queues N]"
+		" [--slot N] [--seed S] [--stats FILE] [--ready FILE] -- delay D [...]\n"
 		"Runs the delay line for packets marked 0xfa110000|SLOT until SIGTERM.\n"
 		"example: fallacy __delayline --netns fl-demo -- delay 50ms jitter 5ms\n");
 }
@@ -64,8 +65,8 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 		o->v6 = a[1] == '6';
 		return 0;
 	}
-	if (!strcmp(a, "--fail-closed") || !strcmp(a, "--no-rule")) {
-		*(a[2] == 'f' ? &o->fail_closed : &o->no_rule) = true;
+	if (!strcmp(a, "--fail-closed") || !strcmp(a, "--no-rule") || !strcmp(a, "--no-batch")) {
+		*(a[2] == 'f' ? &o->fail_closed : a[5] == 'r' ? &o->no_rule : &o->no_batch) = true;
 		return 0;
 	}
 	if (opt_val(argc, argv, i, &v))
@@ -76,6 +77,10 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 		o->hook = !strcmp(v, "lo") ? FL_NFQ_LO_INPUT : FL_NFQ_PREROUTING;
 	else if (!strcmp(a, "--rt"))
 		o->rt = atoi(v);
+	else if (!strcmp(a, "--rcvbuf"))
+		o->rcvbuf = atoi(v);
+	else if (!strcmp(a, "--queues"))
+		o->queues = atoi(v);
 	else if (!strcmp(a, "--session"))
 		o->session = v;
 	else if (!strcmp(a, "--stats"))
@@ -127,13 +132,33 @@ static int install_rules(const struct dl_opts *o, struct fl_state *st, struct fl
 		for (int fam = 4; fam <= 6; fam += 2) {
 			if ((fam == 4 && !o->v4) || (fam == 6 && !o->v6))
 				continue;
-			fl_nfrule_build(&rules[*n], o->netns[i], fam, o->hook, o->fail_closed);
+			fl_nfrule_build(&rules[*n], o->netns[i], fam, o->hook, o->fail_closed,
+					o->queues);
 			if (fl_nfrule_install(st, &rules[*n]))
 				return -EIO;
 			++*n;
 		}
 	}
 	return 0;
+}
+
+/* "queues": each queue's own packets, verdicts and drops */
+static void queue_stats(struct fl_delayline *dl, struct fl_out *o)
+{
+	struct fl_dl_stats s;
+
+	fl_out_open(o, "queues", '[');
+	for (int i = 0; i < fl_delayline_queues(dl); i++) {
+		fl_delayline_queue_stats(dl, i, &s);
+		fl_out_open(o, "", '{');
+		fl_out_u64(o, "queue", FL_QUEUE_NUM + (uint64_t)i);
+		fl_out_u64(o, "received", s.received);
+		fl_out_u64(o, "released", s.released);
+		fl_out_u64(o, "verdicts", s.verdicts);
+		fl_out_u64(o, "rx_dropped", s.rx_dropped);
+		fl_out_close(o, '}');
+	}
+	fl_out_close(o, ']');
 }
 
 static void write_stats(struct fl_delayline *dl, const struct dl_opts *opts)
@@ -156,11 +181,16 @@ static void write_stats(struct fl_delayline *dl, const struct dl_opts *opts)
 	fl_out_u64(&o, "max_held", c.max_held);
 	fl_out_u64(&o, "received", s.received);
 	fl_out_u64(&o, "unknown", s.unknown);
+	fl_out_u64(&o, "verdicts", s.verdicts);
+	fl_out_u64(&o, "verdict_msgs", s.verdict_msgs);
+	fl_out_u64(&o, "batched", s.batched);
 	fl_out_u64(&o, "verdict_errors", s.verdict_errors);
+	fl_out_u64(&o, "rx_dropped", s.rx_dropped);
 	fl_out_u64(&o, "late_mean_ns", s.released ? s.late_sum_ns / s.released : 0);
 	fl_out_u64(&o, "late_max_ns", s.late_max_ns);
 	fl_out_i64(&o, "spin_margin_ns", s.spin_margin_ns);
 	fl_out_i64(&o, "bulk", s.bulk);
+	queue_stats(dl, &o);
 	fl_out_close(&o, '}');
 	fputc('\n', f);
 	if (f != stdout)
@@ -200,7 +230,7 @@ static bool wants_help(int argc, char **argv)
 
 int fl_delay_standalone_main(int argc, char **argv)
 {
-	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = FL_DL_DEFAULT_SPIN_NS };
+	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = FL_DL_DEFAULT_SPIN_NS, .queues = 1 };
 	struct fl_nfrule rules[2 * FL_DL_MAX_QUEUES];
 	struct fl_delayline *dl = NULL;
 	struct fl_state *st = NULL;
@@ -215,12 +245,19 @@ int fl_delay_standalone_main(int argc, char **argv)
 	if (o.session && fl_state_open(o.session, &st) && fl_state_create(o.session, &st))
 		return 2;
 	err = fl_delayline_new(&dl);
+	if (!err && o.rcvbuf > 0)
+		fl_delayline_set_rcvbuf(dl, o.rcvbuf);
+	if (!err && fl_delayline_set_queues(dl, o.queues)) {
+		pr_err("__delayline: --queues %d: 1 to %d", o.queues, FL_DL_MAX_WORKERS);
+		err = -EINVAL;
+	}
 	for (int i = 0; !err && i < o.n_netns; i++)
 		err = fl_delayline_add_netns(dl, o.netns[i]) < 0 ? -EIO : 0;
 	if (err)
 		goto cleanup;
 	fl_delayline_set_spin(dl, o.spin_ns);
 	fl_delayline_set_rt(dl, o.rt);
+	fl_delayline_set_batch(dl, !o.no_batch);
 	fl_delayline_set_slot(dl, (uint16_t)o.slot, &o.p);
 	if (!o.no_rule && install_rules(&o, st, rules, &n_rules))
 		goto cleanup;

@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netns.h"
 #include "nfrule.h"
+#include "parse.h"
 #include "supervisor/sup.h"
 
 /* SCHED_FIFO priority of the verdict thread: on a busy machine it keeps
@@ -59,7 +61,8 @@ static int install_rules(struct fl_sup *s, bool fail_closed, struct fl_err *err)
 	int n = 0, rc = 0;
 
 	for (int fam = 4; fam <= 6 && !rc; fam += 2) {
-		fl_nfrule_build(&nr[n], fl_sup_ns_spec(s), fam, hook, fail_closed);
+		fl_nfrule_build(&nr[n], fl_sup_ns_spec(s), fam, hook, fail_closed,
+				fl_delayline_queues(g.dl));
 		rc = fl_nfrule_install(fl_sup_state(s), &nr[n]);
 		if (!rc)
 			n++;
@@ -105,6 +108,43 @@ static int check_bridge(struct fl_sup *s, struct fl_err *err)
 	return 0;
 }
 
+/* FALLACY_DELAY_QUEUES=N likewise: N queues and threads (default 1;
+ * delayline.h, fl_delayline_set_queues). */
+static void queues_from_env(struct fl_delayline *dl)
+{
+	const char *v = getenv("FALLACY_DELAY_QUEUES");
+	struct fl_err e = { "" };
+	uint64_t n;
+
+	if (!v || !*v)
+		return;
+	if (fl_parse_u64(v, 1, FL_DL_MAX_WORKERS, &n, &e) || fl_delayline_set_queues(dl, (int)n)) {
+		pr_warn("FALLACY_DELAY_QUEUES=%s: expected 1 to %d; the delay line keeps one queue",
+			v, FL_DL_MAX_WORKERS);
+		return;
+	}
+}
+
+/* FALLACY_DELAY_RCVBUF=BYTES in the environment of whoever starts the
+ * supervisor (lab up, fault add --netns/--pid): the delay line socket's
+ * receive buffer instead of FL_DL_DEFAULT_RCVBUF. For tests and
+ * measurements of a line that cannot keep up, not for everyday use. */
+static void rcvbuf_from_env(struct fl_delayline *dl)
+{
+	const char *v = getenv("FALLACY_DELAY_RCVBUF");
+	struct fl_err e = { "" };
+	uint64_t n;
+
+	if (!v || !*v)
+		return;
+	if (fl_parse_u64(v, 4096, INT32_MAX / 2, &n, &e)) {
+		pr_warn("FALLACY_DELAY_RCVBUF=%s: %s; the delay line keeps %d bytes", v, e.msg,
+			FL_DL_DEFAULT_RCVBUF);
+		return;
+	}
+	fl_delayline_set_rcvbuf(dl, (int)n);
+}
+
 static int start(struct fl_sup *s, struct fl_err *err)
 {
 	const char *ns = fl_sup_ns_spec(s);
@@ -115,8 +155,11 @@ static int start(struct fl_sup *s, struct fl_err *err)
 		return rc;
 
 	rc = fl_delayline_new(&g.dl);
-	if (!rc)
+	if (!rc) {
+		rcvbuf_from_env(g.dl);
+		queues_from_env(g.dl);
 		rc = fl_delayline_add_netns(g.dl, ns);
+	}
 	if (rc >= 0) {
 		fl_delayline_set_rt(g.dl, FL_SUP_DELAY_RT_PRIO);
 		rc = fl_delayline_start(g.dl);
@@ -156,6 +199,16 @@ void fl_sup_delay_clear(struct fl_sup *s, uint32_t slot)
 	(void)s;
 	if (g.dl && slot < FL_DL_MAX_SLOTS)
 		fl_delayline_clear_slot(g.dl, (uint16_t)slot);
+}
+
+uint64_t fl_sup_delay_bypassed(void)
+{
+	struct fl_dl_stats st;
+
+	if (!g.dl)
+		return 0;
+	fl_delayline_stats(g.dl, &st);
+	return st.rx_dropped;
 }
 
 int fl_sup_delay_counters(uint32_t slot, struct fl_dl_slot_counters *c)

@@ -578,6 +578,7 @@ static void print_counters(struct fl_sup *s, const struct sup_fault *sf, struct 
 	fl_out_u64(o, "held", d.held);
 	fl_out_u64(o, "overflow", d.overflow);
 	fl_out_u64(o, "reordered", d.reordered);
+	fl_out_u64(o, "bypassed", fl_sup_delay_bypassed());
 }
 
 static bool listed(const struct sup_fault *sf, int argc, char **argv)
