@@ -2,7 +2,9 @@
 /* The agent's captures (docs/agent.md): `fallacy capture --netns|--pid T
  * --iface IF -w FILE --duration D -j` in a child of the agent, stopped
  * by SIGINT (or its own --duration); the pcap stays on the host, in a
- * folder of root's, and the stop answer carries the capture's summary. */
+ * folder of root's, and the stop answer carries the capture's summary;
+ * fetch answers a piece of the file in base64, for a controller that
+ * writes it where it wants (fallacy run --inventory --capture). */
 #include "agent.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "json.h"
 #include "log.h"
 
@@ -161,11 +164,60 @@ static int stop(struct fl_agent *a, const struct fl_ctl *tc, const char *id, str
 	return -ENOENT;
 }
 
+/* Up to FETCH_MAX bytes of this agent's capture id from offset, in
+ * base64 (an answer line stays under the 64 KiB a line may have), with
+ * the file's size so far and whether the capture still runs. */
+#define FETCH_MAX 32768
+
+static int fetch(struct fl_agent *a, const struct fl_ctl_capture *q, struct fl_out *o,
+		 struct fl_err *err)
+{
+	static uint8_t buf[FETCH_MAX];
+	static char text[FL_B64_LEN(FETCH_MAX) + 1];
+	char file[sizeof(a->cap[0].file)];
+	bool running = false;
+	unsigned int n = 0;
+	int end = 0, fd;
+	struct stat st;
+	ssize_t got;
+
+	if (sscanf(q->id, "c%u%n", &n, &end) != 1 || q->id[end] || !n) {
+		fl_err_set(err, "no capture '%.40s' (start gives the id)", q->id);
+		return -ENOENT;
+	}
+	for (int i = 0; i < a->n_cap; i++)
+		running |= !strcmp(a->cap[i].id, q->id);
+	snprintf(file, sizeof(file), "%s/%d-%s.pcap", a->capture_dir, (int)getpid(), q->id);
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st)) {
+		fl_err_set(err, "capture %s: %s: %s", q->id, file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -ENOENT;
+	}
+	got = q->offset < (uint64_t)st.st_size ? pread(fd, buf, FETCH_MAX, (off_t)q->offset) : 0;
+	close(fd);
+	if (got < 0) {
+		fl_err_set(err, "capture %s: reading %s: %s", q->id, file, strerror(errno));
+		return -EIO;
+	}
+	fl_b64_encode(buf, (size_t)got, text);
+	fl_out_str(o, "id", q->id);
+	fl_out_str(o, "file", file);
+	fl_out_u64(o, "offset", q->offset);
+	fl_out_u64(o, "size", (uint64_t)st.st_size);
+	fl_out_bool(o, "running", running);
+	fl_out_str(o, "data", text);
+	return 0;
+}
+
 int fl_agent_capture(struct fl_ctl *c, struct fl_ctl *tc, const struct fl_ctl_capture *q,
 		     struct fl_out *o, struct fl_err *err)
 {
 	struct fl_agent *a = c->arg;
 
+	if (q->fetch)
+		return fetch(a, q, o, err);
 	return q->start ? start(a, tc, q, o, err) : stop(a, tc, q->id, o, err);
 }
 

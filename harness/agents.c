@@ -90,6 +90,22 @@ int fl_agents_put(struct fl_agents *a, int i, char *const *faults, int n, uint64
 	return ret;
 }
 
+int fl_agents_call(struct fl_agents *a, int i, const char *line, char **answer)
+{
+	return ask(a, i, line, answer);
+}
+
+int fl_agents_open(struct fl_agents *a)
+{
+	for (int i = 0; i < a->n; i++) {
+		int ret = ask(a, i, "{\"verb\":\"version\"}", NULL);
+
+		if (ret)
+			return ret < 0 ? ret : -EPROTO;
+	}
+	return 0;
+}
+
 int fl_agents_renew(struct fl_agents *a)
 {
 	int bad = 0;

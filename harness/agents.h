@@ -32,6 +32,14 @@ struct fl_agents {
  * not be reached (a message said why). */
 int fl_agents_put(struct fl_agents *a, int i, char *const *faults, int n, uint64_t lease_ns,
 		  char **answer);
+/* One request line to node i's agent (opened on first use): 0 with its
+ * answer (malloc'ed), 1 refused (the answer says why), -errno lost. */
+int fl_agents_call(struct fl_agents *a, int i, const char *line, char **answer);
+/* Open every node's agent and ask its version: 0, or the first error
+ * (-EPROTO: an agent that answered no). A run over an inventory does it
+ * before its timeline, so a host it cannot reach fails the run before any
+ * fault is put, and the first step does not wait for ssh. */
+int fl_agents_open(struct fl_agents *a);
 /* Renew every node's put: 0, or the number of renewals refused or lost. */
 int fl_agents_renew(struct fl_agents *a);
 /* Reset every node's put, then close every agent (each then exits). The

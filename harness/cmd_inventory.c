@@ -155,6 +155,8 @@ static void put_node(struct fl_out *o, const struct fl_inventory *inv, const str
 		fl_out_str(o, "role", n->role);
 	if (n->pod[0])
 		fl_out_str(o, "pod", n->pod);
+	if (n->address[0])
+		fl_out_str(o, "address", n->address);
 	if (o->json)
 		fl_out_raw(o, "target", n->target);
 	else

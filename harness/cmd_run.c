@@ -15,11 +15,13 @@
 
 #include "faults/fault.h"
 #include "find.h"
+#include "invrun.h"
 #include "lab/lab.h"
 #include "labfile.h"
 #include "log.h"
 #include "parse.h"
 #include "run.h"
+#include "supervisor/session.h"
 
 static void run_usage(FILE *f)
 {
@@ -27,6 +29,7 @@ static void run_usage(FILE *f)
 		"usage: fallacy run SCENARIO... --target TARGET... [--seed N] [--nodes N] [--out DIR]\n"
 		"                   [--time-scale F] [--junit FILE] [--tap] [--capture] [--dry-run]\n"
 		"                   [--lab NAME] [--user NAME]\n"
+		"       fallacy run SCENARIO... --target TARGET --inventory FILE [--lease D] ...\n"
 		"       fallacy run --list\n\n"
 		"Start the target on a fresh lab, drive its probe or workload, apply the\n"
 		"scenario's timeline of faults, check its properties and write a results\n"
@@ -50,12 +53,19 @@ static void run_usage(FILE *f)
 		"                 runs without --out: DIR is results/run-YYYYmmdd-HHMMSS)\n"
 		"  --junit FILE   one JUnit XML file for all scenarios\n"
 		"  --tap          TAP on stdout (the table goes to stderr)\n"
-		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them)\n"
+		"  --capture      write pcap/NODE.pcap of every node's eth0 (tshark reads them;\n"
+		"                 over an inventory its agent captures, the file is fetched)\n"
 		"  --dry-run      validate everything and print the resolved plan\n"
 		"  --lab NAME     name of the lab to create (default fr<pid>-<n>)\n"
 		"  --user NAME    run the target's processes and workload as NAME (root: as\n"
 		"                 root); default: the target file's user:, else under sudo\n"
 		"                 the invoking user (SUDO_USER), else root\n"
+		"  --inventory FILE  no lab: the scenario's nodes are the hosts or pods of\n"
+		"                 FILE (docs/agent.md), already running the target; probes and\n"
+		"                 checks run here against their address:, fault and partition\n"
+		"                 steps go to each node's agent (fallacy agent --stdio)\n"
+		"  --lease D      over an inventory: the lease of every agent's faults (default\n"
+		"                 10s; renewed every third of it; a lost run's faults end then)\n"
 		"  --list         the scenario and target names this fallacy finds, and where\n\n"
 		"EXAMPLES\n"
 		"  fallacy run network-is-reliable --target etcd\n"
@@ -64,7 +74,9 @@ static void run_usage(FILE *f)
 		"  fallacy run scenarios/fallacies/*.yaml --target scenarios/targets/http.yaml \\\n"
 		"      --junit junit.xml\n"
 		"  fallacy run smoke latency-is-zero --target http --target redis --out results/all\n"
-		"  fallacy run network-is-reliable --target redis-sentinel --nodes 5 --seed 7\n\n"
+		"  fallacy run network-is-reliable --target redis-sentinel --nodes 5 --seed 7\n"
+		"  fallacy run network-is-reliable --target etcd-by-ip \\\n"
+		"      --inventory deploy/inventories/hosts.yaml\n\n"
 		"Exit status: 0 every check held, 1 a check failed, 2 bad input or an error.\n");
 }
 
@@ -103,6 +115,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 					      { "nodes", required_argument, NULL, 'N' },
 					      { "time-scale", required_argument, NULL, 'S' },
 					      { "user", required_argument, NULL, 'u' },
+					      { "inventory", required_argument, NULL, 'I' },
+					      { "lease", required_argument, NULL, 'E' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	struct fl_err err;
@@ -175,6 +189,16 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'u':
 			a->user = optarg;
 			break;
+		case 'I':
+			a->o.inventory = optarg;
+			break;
+		case 'E':
+			if (fl_lease_parse(optarg, &a->o.lease_ns, &err) || !a->o.lease_ns) {
+				pr_err("run: --lease %s: %s", optarg,
+				       a->o.lease_ns ? err.msg : "give 1s to 24h");
+				return FL_EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			run_usage(stdout);
 			return -1;
@@ -187,6 +211,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	a->n_files = argc - optind;
 	if (a->list)
 		return 0;
+	if (a->o.lease_ns && !a->o.inventory) {
+		pr_err("run: --lease is for --inventory (a lab's faults need none)");
+		return FL_EXIT_USAGE;
+	}
+	if (a->o.inventory && a->lab) {
+		pr_err("run: --inventory makes no lab: --lab");
+		return FL_EXIT_USAGE;
+	}
 	if (!a->n_files || !a->n_targets) {
 		pr_err("run: %s (see fallacy run --help)",
 		       a->n_files ? "--target FILE is required" : "no scenario file given");
@@ -236,6 +268,39 @@ static int resolve_names(struct run_args *a)
 /* Every file read and checked, every step resolved and checked against
  * the nodes and roles the lab will have: bad input fails here, before
  * anything exists. */
+/* --inventory: the file read, every scenario and target able to run
+ * over it (invrun.h); nothing is reached yet. */
+static int check_inventory(const struct run_args *a, struct fl_sut **t, struct fl_scenario **scs)
+{
+	struct fl_inventory *inv = NULL;
+	struct fl_err err;
+
+	if (!a->o.inventory)
+		return 0;
+	if (fl_inventory_load(a->o.inventory, NULL, &inv, &err)) {
+		pr_err("%s", err.msg);
+		return -EINVAL;
+	}
+	fl_inventory_free(inv);
+	for (int k = 0; k < a->n_targets; k++)
+		if (t[k]->tls) {
+			pr_err("%s: tls: true makes certificates for a lab's nodes; over an "
+			       "inventory the target has its own",
+			       t[k]->file);
+			return -EINVAL;
+		}
+	for (int i = 0; i < a->n_files; i++)
+		if (fl_invrun_check(scs[i], &err) ||
+		    (fl_scenario_needs_capture(scs[i]) &&
+		     (fl_err_set(&err, "%s: its checks read captures: not over an inventory",
+				 scs[i]->file),
+		      1))) {
+			pr_err("%s", err.msg);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **scs)
 {
 	struct fl_err err;
@@ -270,7 +335,7 @@ static int load_all(struct run_args *a, struct fl_sut **t, struct fl_scenario **
 				return -EINVAL;
 			}
 	}
-	return 0;
+	return check_inventory(a, t, scs);
 }
 
 /* History checks on a target that records no values: skipped, said so. */

@@ -44,8 +44,10 @@ struct fl_err;
 /* A capture request of the agent's (docs/agent.md): start one on a
  * target's interface, or stop capture id. */
 struct fl_ctl_capture {
-	bool start; /* else stop */
-	const char *id; /* stop */
+	bool start; /* else stop, or fetch */
+	bool fetch; /* a piece of the file (docs/agent.md) */
+	uint64_t offset; /* fetch: from this byte */
+	const char *id; /* stop, fetch */
 	const char *iface, *filter; /* start; filter may be NULL */
 	uint64_t duration_ns; /* start: it stops by itself after this long */
 };

@@ -490,11 +490,12 @@ static int read_capture_start(const struct fl_ctl_req *r, const struct fl_ynode 
 	return fl_validate_name("iface", q->iface, 15, err) ? -EINVAL : 0;
 }
 
-/* {"action": "start", "iface": IF, "filter": EXPR, "duration": D} or
- * {"action": "stop", "id": ID} */
+/* {"action": "start", "iface": IF, "filter": EXPR, "duration": D},
+ * {"action": "stop", "id": ID} or {"action": "fetch", "id": ID, "offset": N} */
 static int read_capture(const struct fl_ctl_req *r, struct fl_ctl_capture *q, struct fl_err *err)
 {
-	static const char *const keys[] = { "action", "id", "iface", "filter", "duration", NULL };
+	static const char *const keys[] = { "action",	"id",	  "iface", "filter",
+					    "duration", "offset", NULL };
 	const struct fl_ynode *m = r->capture;
 	const char *action = NULL;
 
@@ -509,9 +510,13 @@ static int read_capture(const struct fl_ctl_req *r, struct fl_ctl_capture *q, st
 	q->start = !strcmp(action, "start");
 	if (q->start)
 		return read_capture_start(r, m, q, err);
-	if (strcmp(action, "stop"))
+	q->fetch = !strcmp(action, "fetch");
+	if (strcmp(action, "stop") && !q->fetch)
 		return fl_yerr(err, r->doc, fl_ymap_get(m, "action"),
-			       "capture: unknown action '%s' (start or stop)", action);
+			       "capture: unknown action '%s' (start, stop or fetch)", action);
+	if (q->fetch &&
+	    fl_yget_u64(r->doc, m, "offset", false, 0, UINT64_C(1) << 50, &q->offset, err))
+		return -EINVAL;
 	return fl_yget_str(r->doc, m, "id", true, &q->id, err) ? -EINVAL : 0;
 }
 

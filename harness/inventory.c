@@ -3,6 +3,7 @@
  * nodes, and their agents' carriers. */
 #include "inventory.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -149,12 +150,29 @@ static int read_node(const struct fl_ydoc *d, const struct fl_ynode *m, struct f
 	return 0;
 }
 
+/* An IPv4 or IPv6 address, as inet_pton reads it (no name: the run's
+ * fault words are made of it). */
+static int read_address(const struct fl_ydoc *d, const struct fl_ynode *m, struct fl_inv_host *h,
+			struct fl_err *err)
+{
+	const struct fl_ynode *a = fl_ymap_get(m, "address");
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (!a)
+		return 0;
+	if (a->type != FL_Y_SCALAR || strlen(a->text) >= sizeof(h->address) ||
+	    (inet_pton(AF_INET, a->text, buf) != 1 && inet_pton(AF_INET6, a->text, buf) != 1))
+		return fl_yerr(err, d, a, "address: an IPv4 or IPv6 address (198.18.0.2)");
+	snprintf(h->address, sizeof(h->address), "%s", a->text);
+	return 0;
+}
+
 static int read_host(const struct fl_ydoc *d, const struct fl_ynode *m, struct fl_inv_host *h,
 		     struct fl_err *err)
 {
-	static const char *const keys[] = { "name",   "ssh",   "local", "ssh_options",
-					    "remote", "netns", "pid",	"pod",
-					    "node",   "role",  NULL };
+	static const char *const keys[] = { "name",   "ssh",   "local",	  "ssh_options",
+					    "remote", "netns", "pid",	  "pod",
+					    "node",   "role",  "address", NULL };
 	const struct fl_ynode *local;
 	const char *remote = NULL;
 
@@ -182,7 +200,10 @@ static int read_host(const struct fl_ydoc *d, const struct fl_ynode *m, struct f
 		return -EINVAL;
 	if (local && (h->remote || fl_ymap_get(m, "ssh_options")))
 		return fl_yerr(err, d, m, "host %s: remote and ssh_options are for ssh", h->name);
-	return read_opts(d, m, h, err) ?: read_target(d, m, h, err) ?: read_node(d, m, h, err);
+	return read_opts(d, m, h, err)		 ?:
+		       read_target(d, m, h, err) ?:
+		       read_node(d, m, h, err)	 ?:
+						   read_address(d, m, h, err);
 }
 
 static int read_hosts(const struct fl_ydoc *d, const struct fl_ynode *s, struct fl_inventory *inv,
@@ -362,6 +383,7 @@ int fl_inventory_map(const struct fl_inventory *inv, int nodes, const char *cons
 		snprintf(n->node, sizeof(n->node), "n%d", k + 1);
 		snprintf(n->host, sizeof(n->host), "%s", at[k]->name);
 		snprintf(n->target, sizeof(n->target), "%s", at[k]->target);
+		snprintf(n->address, sizeof(n->address), "%s", at[k]->address);
 		n->via = at[k]->via;
 		n->h = at[k];
 		n->role = roles ? roles[k] : NULL;

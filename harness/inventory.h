@@ -7,7 +7,8 @@
  *
  *	hosts:
  *	  - {name: h1, ssh: root@h1, netns: db}
- *	  - {name: h2, ssh: root@h2, ssh_options: [Port=2222], pid: 4242, node: n2}
+ *	  - {name: h2, ssh: root@h2, ssh_options: [Port=2222], pid: 4242, node: n2,
+ *	     address: 198.18.0.2}
  *	kubernetes: {namespace: db, selector: app=etcd, context: kind-lab}
  *
  *	struct fl_inventory *inv;
@@ -38,6 +39,7 @@ struct fl_inv_host {
 	char *target; /* the agent's target, JSON: {"netns":"db"} */
 	int node; /* 1-based: `node: n2`; 0 by role or ordinal */
 	char *role; /* `role: primary`: a node of the target's with that role */
+	char address[48]; /* `address: 198.18.0.2`: where its target listens, or "" */
 	int line; /* where it is written */
 };
 
@@ -62,6 +64,7 @@ struct fl_inv_node {
 	char agent[256]; /* kubernetes: the agent pod on its node */
 	char target[320]; /* the target for the agent, JSON */
 	const char *role; /* the target's role of the node, or NULL */
+	char address[48]; /* the host's address:, the pod's status.podIP, or "" */
 	enum fl_inv_via via;
 	const struct fl_inv_host *h; /* hosts: its entry */
 };

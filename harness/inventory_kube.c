@@ -4,6 +4,7 @@
  * scenario nodes. */
 #include "inventory.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,9 +24,18 @@
 #define KUBECTL_OUT_MAX (64u << 20)
 
 struct kpod {
-	const char *name, *uid, *node, *role;
+	const char *name, *uid, *node, *role, *ip;
 	bool used;
 };
+
+/* status.podIP: an address, or left out (a pod without one yet). */
+static bool valid_ip(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return strlen(s) < 48 &&
+	       (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
 
 static const char *path_text(const struct fl_ynode *n, const char *a, const char *b)
 {
@@ -81,7 +91,8 @@ static int list_pods(const char *what, const char *text, const char *label, stru
 		const char *phase = path_text(p, "status", "phase");
 		struct kpod k = { .name = path_text(p, "metadata", "name"),
 				  .uid = path_text(p, "metadata", "uid"),
-				  .node = path_text(p, "spec", "nodeName") };
+				  .node = path_text(p, "spec", "nodeName"),
+				  .ip = path_text(p, "status", "podIP") };
 
 		k.role = label ? path_text(fl_ymap_get(p, "metadata"), "labels", label) : NULL;
 		/* a name kubectl would take for an option (or any non-name) is
@@ -122,6 +133,8 @@ static int map_pod(const struct kpod *p, const struct kpod *ag, int n_ag, const 
 	snprintf(o->pod, sizeof(o->pod), "%s", p->name);
 	snprintf(o->agent, sizeof(o->agent), "%s", ag[a].name);
 	snprintf(o->target, sizeof(o->target), "{\"pod\":\"%s\"}", uid);
+	if (p->ip && valid_ip(p->ip))
+		snprintf(o->address, sizeof(o->address), "%s", p->ip);
 	o->via = FL_INV_KUBECTL;
 	o->role = roles ? roles[k] : NULL;
 	return 0;

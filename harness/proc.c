@@ -99,7 +99,7 @@ static void child(const struct fl_spawn *sp, int go)
 	argv = buf ? build_argv(sp, buf) : NULL;
 	if (!argv)
 		_exit(127);
-	if (sp->netns)
+	if (sp->netns && strcmp(sp->netns, "-")) /* "-": here (a run over an inventory) */
 		fl_lab_exec(sp->netns, argv);
 	else
 		execvp(argv[0], argv);

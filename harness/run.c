@@ -21,6 +21,7 @@
 #include "capture/capture.h"
 #include "dataplane/dataplane.h"
 #include "faults/fault.h"
+#include "invrun.h"
 #include "lab/lab.h"
 #include "labfile.h"
 #include "parse.h"
@@ -349,6 +350,9 @@ static void sample_counters(struct fl_run *r)
 	char path[700];
 	int n = 0;
 
+	if (r->inv) /* the agents' counters stay on their hosts */
+		return;
+
 	if (!r->fault_samples) {
 		snprintf(path, sizeof(path), "%s/fault-counters.jsonl", r->dir);
 		r->fault_samples = fopen(path, "we");
@@ -402,7 +406,11 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 	tl.t_end = r->t_end;
 	tl.after_step = step_sample;
 	tl.arg = r;
-	ret = fl_run_samples_start(r);
+	ret = r->inv ? fl_invrun_renew_start(r->inv) : 0;
+	if (ret)
+		return run_fail(s, ret, "cannot start renewing the agents' leases: %s",
+				strerror(-ret));
+	ret = r->inv ? 0 : fl_run_samples_start(r);
 	if (ret)
 		pr_warn("%s: no transport counters (counters.jsonl): %s", r->sc->name,
 			strerror(-ret));
@@ -832,17 +840,23 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 
 	if (ret)
 		return run_fail(s, ret, "%s", err.msg);
-	ret = start_targets(r, s) ?: capture_start(r, s);
+	if (r->inv && fl_run_inv_capture_start(r, &err))
+		ret = run_fail(s, -EIO, "%s", err.msg);
+	else if (!r->inv)
+		ret = start_targets(r, s) ?: capture_start(r, s);
 	/* a leader: command that finds no leader is bad input: found before
 	 * the load or any step starts */
 	if (!ret && fl_run_leader_check(r, &err))
 		ret = run_fail(s, -EINVAL, "%s", err.msg);
-	if (!ret && fl_runctl_start(r))
+	if (!ret && !r->inv && fl_runctl_start(r))
 		pr_warn("%s: no control socket: `fallacy process` cannot reach this run",
 			r->sc->name);
 	if (!ret)
 		ret = run_timeline(r, s, res);
-	capture_stop(r);
+	if (r->inv)
+		fl_run_inv_capture_stop(r);
+	else
+		capture_stop(r);
 	for (size_t i = 0; i < r->sc->n_checks && r->t0; i++) {
 		const struct fl_check *ck = &r->sc->checks[i];
 
@@ -850,7 +864,7 @@ static int run_on_lab(struct fl_run *r, struct fl_check_result *res, struct fl_s
 			run_command_check(r, ck, &res[i]);
 	}
 	fl_runctl_stop(r);
-	if (r->t0)
+	if (r->t0 && !r->inv)
 		fl_run_teardown(r);
 	return ret;
 }
@@ -879,11 +893,25 @@ int fl_run_scenario(const struct fl_scenario *sc, const struct fl_sut *t,
 		return run_fail(s, ret, "%s", err.msg);
 	}
 	write_resolved(&r);
-	ret = lab_up(&r, s);
+	if (o->inventory) {
+		ret = fl_run_inv_up(&r, &err);
+		if (ret)
+			ret = run_fail(s, ret, "%s", err.msg);
+	} else {
+		ret = lab_up(&r, s);
+	}
 	if (!ret)
 		ret = run_on_lab(&r, res, s);
 	fl_run_targets_stop(&r);
-	if (r.lab) {
+	if (r.inv) { /* every agent reset (and each then exits) */
+		int bad = fl_invrun_close(r.inv);
+
+		if (bad && !ret)
+			ret = run_fail(s, -EIO, "%d agent(s) did not reset their faults", bad);
+		fl_results_event(r.res, 0, "agents-reset", NULL);
+		r.inv = NULL;
+		fl_lab_free(r.lab);
+	} else if (r.lab) {
 		if (fl_lab_down(r.lab_name) && !ret)
 			ret = run_fail(s, -EIO, "lab '%s' did not come down cleanly", r.lab_name);
 		fl_results_event(r.res, 0, "lab-down", r.lab_name);

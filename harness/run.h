@@ -19,6 +19,7 @@
 #include "timeline.h"
 
 struct fl_capture;
+struct fl_invrun;
 struct fl_lab;
 struct fl_state;
 
@@ -32,6 +33,9 @@ struct fl_run_opts {
 	size_t nodes; /* --nodes N: the lab's size (0: the scenario's, else the target's) */
 	double time_scale; /* --time-scale F (0: 1) */
 	bool seed_random; /* the seed was drawn at random (the plan says so) */
+	/* --inventory FILE: no lab; the nodes are the inventory's (invrun.h) */
+	const char *inventory;
+	uint64_t lease_ns; /* --lease: of every put to an agent */
 };
 
 #define FL_RUN_MAX_NODES 64
@@ -124,6 +128,7 @@ struct fl_run {
 	pthread_cond_t sample_cond;
 	bool sample_stop, sample_step;
 	pid_t herd_pid[FL_RUN_MAX_NODES]; /* a scenario's herd clients (runherd.c) */
+	struct fl_invrun *inv; /* over an inventory: the nodes' agents; else NULL */
 };
 
 /* Set by SIGINT/SIGTERM handlers of the command. */
@@ -232,6 +237,14 @@ void fl_run_sync_nodes(struct fl_run *r);
  * new node, ready, and its probes. c->lab follows. */
 int fl_run_topo(struct fl_run *r, struct fl_step_ctx *c, const struct fl_topo *t, bool start,
 		struct fl_err *err);
+
+/* over an inventory (runinv.c): the nodes, their addresses and agents
+ * instead of a lab (r->lab is a plan of it: names and addresses) */
+int fl_run_inv_up(struct fl_run *r, struct fl_err *err);
+/* --capture: every node's agent captures, the pcaps fetched at the end
+ * into pcap/NODE.pcap */
+int fl_run_inv_capture_start(struct fl_run *r, struct fl_err *err);
+void fl_run_inv_capture_stop(struct fl_run *r);
 
 /* transport counters into counters.jsonl, runstats.c: a first sample just
  * before t0 (set it first), then one every second on t0's grid until stop,

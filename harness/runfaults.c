@@ -27,6 +27,9 @@ int fl_run_step_ctx(struct fl_run *r, struct fl_step_ctx *c, struct fl_err *err)
 	c->run = r;
 	c->seed = r->seed;
 	c->sel = &r->sel;
+	c->inv = r->inv;
+	if (r->inv) /* no session: the nodes' agents */
+		return 0;
 	return fl_target_parse(1, argv, &c->target, &used, err);
 }
 
@@ -59,7 +62,7 @@ int fl_run_faults_check(struct fl_run *r, struct fl_err *err)
 		return -EINVAL;
 	for (size_t i = 0; i < sc->n_steps; i++)
 		any |= !fl_step_is_heal(&sc->steps[i]);
-	if (!any)
+	if (!any || r->inv)
 		return 0;
 	if (fl_run_step_ctx(r, &c, err))
 		return -EINVAL;

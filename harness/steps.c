@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "faults/fault.h"
+#include "invrun.h"
 #include "lab/lab.h"
 #include "scenario.h"
 #include "fallacy/analyzer.h"
@@ -387,6 +388,10 @@ static int fault_apply(struct fl_step_ctx *c, const struct fl_step *st, struct f
 
 	if (!f)
 		return -ENOMEM;
+	if (c->inv) { /* each node's agent, its whole set */
+		free(f);
+		return fl_invrun_apply(c->inv, st, c->seed, err);
+	}
 	ret = step_fault(c, st, f, err);
 	if (!ret)
 		ret = fl_session_refusal(fl_fault_add(&c->target, f, &msg), &msg, err);
@@ -411,6 +416,8 @@ static int fault_heal(struct fl_step_ctx *c, const struct fl_step *st, char *cou
 	struct fl_err lerr;
 	int ret;
 
+	if (c->inv)
+		return fl_invrun_heal(c->inv, st->id, err);
 	if (c->before_heal)
 		c->before_heal(c, st->id);
 	if (!request(c, list, 1, true, &out, &lerr) && out && out[0]) {

@@ -27,6 +27,7 @@ struct fl_sel_env;
 struct fl_fault;
 struct fl_lab;
 struct fl_run;
+struct fl_invrun;
 
 /* What a step parser gets: the document (for file:line:col errors) and the
  * scenario so far (the steps before this one). */
@@ -51,6 +52,9 @@ struct fl_step_ctx {
 	/* the nodes, roles and leader: command selectors resolve against
 	 * (select.h); NULL: node fields are taken as they are written */
 	const struct fl_sel_env *sel;
+	/* a run over an inventory (invrun.h): fault and partition steps go
+	 * to the nodes' agents; NULL: to target */
+	struct fl_invrun *inv;
 };
 
 /* What a word of a step names (the selector resolver rewrites it). */

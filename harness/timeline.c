@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "invrun.h"
 #include "results.h"
 #include "steps.h"
 
@@ -62,6 +63,8 @@ static void step_event(struct fl_timeline *tl, uint64_t t, const char *ev, const
 		fl_out_raw(o, extra_key, extra);
 	else if (extra)
 		fl_out_str(o, extra_key, extra);
+	if (tl->ctx && tl->ctx->inv) /* over an inventory: the hosts it acted on */
+		fl_invrun_event(tl->ctx->inv, id, o);
 	fl_results_event_end(tl->res);
 }
 

@@ -327,7 +327,7 @@ static void test_capture_requests(void **state)
 
 	(void)state;
 	expect(a, "{\"verb\":\"capture\"," T1 ",\"capture\":{\"action\":\"stap\"}}", -EINVAL,
-	       "request:1:64: capture: unknown action 'stap' (start or stop)");
+	       "request:1:64: capture: unknown action 'stap' (start, stop or fetch)");
 	expect(a, "{\"verb\":\"capture\"," T1 ",\"capture\":{\"action\":\"start\"}}", -EINVAL,
 	       "'iface'");
 	expect(a,
@@ -342,6 +342,41 @@ static void test_capture_requests(void **state)
 	       -EINVAL, "capture: no capture 'c9' on @netns-h1");
 	expect(a, "{\"verb\":\"capture\"," T1 "}", -EINVAL, "'capture' is");
 	assert_int_equal(a->n_cap, 0);
+	fl_agent_free(a);
+}
+
+/* fetch: pieces of a capture's file in base64, by id only (never a path) */
+static void test_capture_fetch(void **state)
+{
+	char dir[] = "/tmp/fl-agent-XXXXXX", path[128];
+	struct fl_agent *a = new_agent();
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	a->capture_dir = dir;
+	snprintf(path, sizeof(path), "%s/%d-c7.pcap", dir, (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("foobar", f);
+	fclose(f);
+	expect(a, "{\"verb\":\"capture\"," T1 ",\"capture\":{\"action\":\"fetch\",\"id\":\"c7\"}}",
+	       0, "\"offset\":0,\"size\":6,\"running\":false,\"data\":\"Zm9vYmFy\"");
+	expect(a,
+	       "{\"verb\":\"capture\"," T1
+	       ",\"capture\":{\"action\":\"fetch\",\"id\":\"c7\",\"offset\":3}}",
+	       0, "\"offset\":3,\"size\":6,\"running\":false,\"data\":\"YmFy\"");
+	expect(a,
+	       "{\"verb\":\"capture\"," T1
+	       ",\"capture\":{\"action\":\"fetch\",\"id\":\"c7\",\"offset\":9}}",
+	       0, "\"data\":\"\"");
+	expect(a,
+	       "{\"verb\":\"capture\"," T1 ",\"capture\":{\"action\":\"fetch\",\"id\":\"../c7\"}}",
+	       -EINVAL, "no capture '../c7'");
+	expect(a, "{\"verb\":\"capture\"," T1 ",\"capture\":{\"action\":\"fetch\",\"id\":\"c8\"}}",
+	       -EINVAL, "No such file");
+	unlink(path);
+	rmdir(dir);
 	fl_agent_free(a);
 }
 
@@ -501,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_lease_runs_out),
 		cmocka_unit_test(test_verbs_of_agent_and_socket),
 		cmocka_unit_test(test_capture_requests),
+		cmocka_unit_test(test_capture_fetch),
 		cmocka_unit_test(test_targets_lists_namespaces),
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_plan),

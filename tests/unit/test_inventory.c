@@ -161,6 +161,8 @@ static void test_refusals(void **state)
 		"inv.yaml:1:25: namespace: a Kubernetes namespace name");
 	refused("kubernetes: {namespace: db, selector: -x}\n", "selector: '-x' is not one word");
 	refused("", "inv.yaml: empty: give hosts: or kubernetes:");
+	refused("hosts:\n  - {name: h1, local: true, netns: a, address: h1.example}\n",
+		"inv.yaml:2:48: address: an IPv4 or IPv6 address (198.18.0.2)");
 	refused("hosts: [\n", "inv.yaml:");
 }
 
@@ -221,6 +223,42 @@ static void test_pods(void **state)
 					   2, NULL, v, &err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "'-tcd-0' is not a Kubernetes pod name"));
+	fl_inventory_free(inv);
+}
+
+/* address: per host, and a pod's status.podIP: where the run's probes go
+ * and what its fault words name */
+static void test_addresses(void **state)
+{
+	struct fl_inv_node v[FL_INV_MAX];
+	struct fl_err err = { "" };
+	struct fl_inventory *inv;
+	static const char kpods[] =
+		"{\"items\":[{\"metadata\":{\"name\":\"e-1\",\"uid\":\"" UA "\"},"
+		"\"spec\":{\"nodeName\":\"w1\"},\"status\":{\"phase\":\"Running\","
+		"\"podIP\":\"198.18.7.4\"}},{\"metadata\":{\"name\":\"e-2\",\"uid\":\"" UB "\"},"
+		"\"spec\":{\"nodeName\":\"w1\"},\"status\":{\"podIP\":\"x; rm\"}}]}";
+
+	(void)state;
+	assert_int_equal(
+		fl_inventory_load("inv.yaml",
+				  "hosts:\n"
+				  "  - {name: h1, local: true, netns: a, address: 198.18.0.2}\n"
+				  "  - {name: h2, local: true, netns: b, address: fdfa:11ac::3}\n"
+				  "  - {name: h3, local: true, netns: c}\n",
+				  &inv, &err),
+		0);
+	assert_int_equal(fl_inventory_map(inv, 3, NULL, v, &err), 3);
+	assert_string_equal(v[0].address, "198.18.0.2");
+	assert_string_equal(v[1].address, "fdfa:11ac::3");
+	assert_string_equal(v[2].address, "");
+	fl_inventory_free(inv);
+	assert_int_equal(fl_inventory_load("k.yaml", "kubernetes: {namespace: db, selector: a=b}\n",
+					   &inv, &err),
+			 0);
+	assert_int_equal(fl_inventory_pods(inv, kpods, agents, 2, NULL, v, &err), 2);
+	assert_string_equal(v[0].address, "198.18.7.4");
+	assert_string_equal(v[1].address, ""); /* not an address: none */
 	fl_inventory_free(inv);
 }
 
@@ -289,7 +327,7 @@ int main(void)
 		cmocka_unit_test(test_hosts_map), cmocka_unit_test(test_pinned_nodes),
 		cmocka_unit_test(test_refusals),  cmocka_unit_test(test_pods),
 		cmocka_unit_test(test_carriers),  cmocka_unit_test(test_roles),
-		cmocka_unit_test(test_pod_roles),
+		cmocka_unit_test(test_pod_roles), cmocka_unit_test(test_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
