@@ -246,7 +246,10 @@ PY
 	run -0 join "$TMP/b" "$TMP/a"
 	echo "$output"
 	[ "${#lines[@]}" -eq 4 ]
-	# each request: delivered 100..190 ms after it was sent (never early;
-	# the upper bound leaves room for a busy machine, below a double delay)
-	echo "$output" | awk '{ d = ($3 - $2) * 1000; if (d < 100 || d > 190) bad++ } END { exit bad }'
+	# each request: delivered at least 100 ms after it was sent (never
+	# early), and the fastest of them below a double delay (delayed once).
+	# No bound on each: a busy machine held two of them 261 and 463 ms
+	# (soak run, 1 Dec, beside an iperf3 run)
+	echo "$output" | awk '{ d = ($3 - $2) * 1000; if (d < 100) bad++; if (NR == 1 || d < min) min = d }
+		END { exit bad || min >= 190 }'
 }
