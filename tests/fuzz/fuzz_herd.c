@@ -9,6 +9,20 @@
 
 #include "herd.h"
 
+/* A complete PostgreSQL answer of len bytes is whole messages (a type
+ * byte, then a length that counts itself), the last a ReadyForQuery 'Z'. */
+static bool pg_ends_ready(const uint8_t *d, long len)
+{
+	long off = 0, last = -1;
+
+	while (len > 0 && off + 5 <= len) {
+		last = off;
+		off += 1 + (long)((uint32_t)d[off + 1] << 24 | (uint32_t)d[off + 2] << 16 |
+				  (uint32_t)d[off + 3] << 8 | d[off + 4]);
+	}
+	return len <= 0 || (off == len && last >= 0 && d[last] == 'Z');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_string(data, size), *save = NULL;
@@ -20,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0, nb, nt;
 
 	if (reply > (long)size || reply > 4096 || pg > (long)size || pg > 4096 ||
-	    (pg > 0 && ((const char *)data)[pg - 5] != 'Z'))
+	    !pg_ends_ready(data, pg))
 		abort();
 	for (char *l = strtok_r(s, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save)) {
 		if (fl_herd_rec_parse(l, &r[n]))
