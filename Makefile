@@ -183,9 +183,12 @@ deps-browser:
 # --- tests -----------------------------------------------------------------
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# the three builds of `make check` use every core (-j$(BUILD_JOBS))
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	@$(MAKE) --no-print-directory all unit-bins fuzz-bins
-	@$(MAKE) --no-print-directory OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) all unit-bins fuzz-bins
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) OUTPUT=.output-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" unit-bins
 	@./tests/run.sh --unit --unit-asan .output-asan --integration --fuzz 10
 
