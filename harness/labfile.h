@@ -73,8 +73,8 @@ int fl_labfile_load(const char *file, struct fl_labfile **out, struct fl_err *er
 /* The lab_up spec of lab NAME (names and families point into lf). */
 void fl_labfile_spec(const struct fl_labfile *lf, const char *name, struct fl_lab_spec *spec);
 
-/* The words of `fault add` for profile p and kind ("delay", "loss",
- * "rate"): the kind, then its link parameters p gives as NAME VALUE (a
+/* The words of `fault add` for profile p and the kind named kind (one of
+ * fl_fault_kinds[]): the kind, then its link parameters p gives as NAME VALUE (a
  * required one p does not give is 0); false when p gives nothing for that
  * kind. */
 bool fl_lprofile_words(const struct fl_lprofile *p, const char *kind, uint64_t seed, char *buf,

@@ -152,8 +152,10 @@ call() {
 	r=$(sed -n 's/^rtt after 5 s of a 3 s lease: \([0-9]*\).*/\1/p' <<<"$output")
 	c=$(sed -n 's/^rtt after close: \([0-9]*\).*/\1/p' <<<"$output")
 	[ "$r" -ge 45 ]
-	# the 50 ms delay is gone: the fastest of 5 pings is below what it allows
-	[ "$c" -lt 45 ]
+	# the 50 ms delay is gone: the fastest of 5 pings is faster than the
+	# fastest under the delay (an ordering, not a bound: a busy machine
+	# slows both), and tc holds nothing of it (below)
+	[ "$c" -lt "$r" ]
 	assert_line "refused: kubectl='-it' is not a name"
 	diff <(echo "$BEFORE") <(echo "$(tc_state)")
 }
