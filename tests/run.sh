@@ -138,11 +138,11 @@ if [ $integ -eq 1 ]; then
 		echo "integration tests need root; skipped" >&2
 	else
 		[ ${#files[@]} -eq 0 ] && files=(tests/integration/*.bats)
-		# TEST_JOBS bats files at once (default 2): most of a file's time
+		# TEST_JOBS bats files at once (default 3): most of a file's time
 		# is waiting (scenarios, timeouts), and every file has its own
 		# FALLACY_RUN_DIR and lab names, as when several people run the
 		# suite on one machine. TEST_JOBS=1 runs them one by one.
-		jobs=${TEST_JOBS:-2}
+		jobs=${TEST_JOBS:-3}
 		case "$jobs" in '' | *[!0-9]* | 0) jobs=1 ;; esac
 		# A file that changes the machine for everyone (installs the
 		# package: its pytest plugin and binaries) says so with a line
