@@ -143,3 +143,14 @@ int fl_iptables_remove(const char *netns, int family, const char *table, const c
 		 left ? "some left" : "from every variant");
 	return left ? -EIO : 0;
 }
+
+int fl_iptables_save(const char *netns, int family, const char *table, char *out, size_t len)
+{
+	char prog[64];
+	char *argv[] = { prog, "-c", "-t", (char *)table, NULL };
+	struct fl_spawn_cmd c = { .argv = argv, .netns = netns, .out = out, .out_len = len };
+
+	snprintf(prog, sizeof(prog), "%s-%s-save", family == 6 ? "ip6tables" : "iptables",
+		 fl_iptables_variant());
+	return fl_spawn_wait(&c) ? -EIO : 0;
+}

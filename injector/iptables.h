@@ -27,4 +27,9 @@ int fl_iptables_add(const char *netns, int family, const char *table, const char
 int fl_iptables_remove(const char *netns, int family, const char *table, const char *chain,
 		       const char *rule);
 
+/* `iptables-save -c -t TABLE` (ip6tables for family 6) of the variant in
+ * use, inside netns, into out (truncated to len - 1 bytes): the rules with
+ * their [packets:bytes] counters. 0, or -EIO with the message in out. */
+int fl_iptables_save(const char *netns, int family, const char *table, char *out, size_t len);
+
 #endif

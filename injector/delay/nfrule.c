@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -60,6 +62,89 @@ int fl_nfrule_install(struct fl_state *st, const struct fl_nfrule *r)
 int fl_nfrule_remove(const struct fl_nfrule *r)
 {
 	return fl_iptables_remove(r->netns, r->family, r->table, r->chain, r->rule);
+}
+
+static const char *next_line(const char *l)
+{
+	const char *end = strchr(l, '\n');
+
+	return end ? end + 1 : NULL;
+}
+
+uint64_t fl_nfrule_save_packets(const char *save, const char *chain)
+{
+	char mark[48], head[32];
+	uint64_t sum = 0, pkts;
+
+	snprintf(mark, sizeof(mark), "--mark 0x%x/0x%x ", FL_MARK_DELAY, FL_MARK_TAG_MASK);
+	snprintf(head, sizeof(head), " -A %s ", chain);
+	for (const char *line = save; line && *line; line = next_line(line)) {
+		char buf[512];
+		size_t n = strcspn(line, "\n");
+
+		if (n >= sizeof(buf) || line[0] != '[')
+			continue;
+		memcpy(buf, line, n);
+		buf[n] = 0;
+		if (strstr(buf, head) && strstr(buf, mark) && strstr(buf, "-j NFQUEUE") &&
+		    sscanf(buf, "[%" SCNu64 ":", &pkts) == 1)
+			sum += pkts;
+	}
+	return sum;
+}
+
+int fl_nfrule_packets(const struct fl_nfrule *r, uint64_t *pkts)
+{
+	char *out = malloc(65536);
+	int err;
+
+	if (!out)
+		return -ENOMEM;
+	err = fl_iptables_save(r->netns, r->family, r->table, out, 65536);
+	if (!err)
+		*pkts = fl_nfrule_save_packets(out, r->chain);
+	free(out);
+	return err;
+}
+
+uint32_t fl_nfqueue_parse_seq(const char *proc, unsigned int first, int n)
+{
+	uint32_t sum = 0;
+
+	for (const char *l = proc; l && *l; l = next_line(l)) {
+		unsigned int v[8];
+
+		if (sscanf(l, "%u %u %u %u %u %u %u %u", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+			   &v[6], &v[7]) == 8 &&
+		    v[0] >= first && v[0] < first + (unsigned int)n)
+			sum += v[7];
+	}
+	return sum;
+}
+
+int fl_nfqueue_seq(const char *netns, unsigned int first, int n, uint32_t *seq)
+{
+	char buf[4096];
+	int saved = -1, fd, err;
+	ssize_t len = -1;
+
+	err = fl_netns_enter_spec(netns, &saved);
+	if (err)
+		return err;
+	fd = open("/proc/thread-self/net/netfilter/nfnetlink_queue", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (len < 0)
+		err = -errno;
+	if (saved >= 0)
+		fl_netns_leave(saved);
+	if (err)
+		return err;
+	buf[len] = 0;
+	*seq = fl_nfqueue_parse_seq(buf, first, n);
+	return 0;
 }
 
 int fl_nfrule_bridge_nf(const char *netns, int family)

@@ -20,6 +20,7 @@
 #define FALLACY_NFRULE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct fl_state;
 
@@ -45,6 +46,21 @@ void fl_nfrule_build(struct fl_nfrule *r, const char *netns, int family, enum fl
 int fl_nfrule_install(struct fl_state *st, const struct fl_nfrule *r);
 /* Delete (from whichever iptables variant holds it); 0 if it was not there. */
 int fl_nfrule_remove(const struct fl_nfrule *r);
+/* Packets that met the rule (its iptables counter): *pkts, or -errno. */
+int fl_nfrule_packets(const struct fl_nfrule *r, uint64_t *pkts);
+/* The sum of the [packets:bytes] counters of the NFQUEUE rules for
+ * FL_MARK_DELAY in CHAIN of an `iptables-save -c` text. */
+uint64_t fl_nfrule_save_packets(const char *save, const char *chain);
+
+/* The queue's id_sequence, summed over queues first..first+n-1, from a
+ * /proc/net/netfilter/nfnetlink_queue text: the kernel numbers each packet
+ * it queues (a u32 that wraps), and one that finds the queue full (more
+ * than its maxlen held) gets no number, whether it then goes on
+ * (--queue-bypass) or is dropped. So the rule's count minus the numbers
+ * given is the packets the full queue turned away. */
+uint32_t fl_nfqueue_parse_seq(const char *proc, unsigned int first, int n);
+/* The same, read inside netns: 0, or -errno. */
+int fl_nfqueue_seq(const char *netns, unsigned int first, int n, uint32_t *seq);
 /* 1 when net.bridge.bridge-nf-call-iptables (or ip6tables for family 6)
  * is 1 inside netns, 0 when not, -errno when unreadable. */
 int fl_nfrule_bridge_nf(const char *netns, int family);

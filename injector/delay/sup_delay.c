@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "fallacy/mark.h"
 #include "netns.h"
 #include "nfrule.h"
 #include "parse.h"
@@ -22,7 +24,36 @@ static struct {
 	struct fl_nfrule rules[2];
 	int n_rules;
 	bool fail_closed;
+	const char *ns; /* the line's namespace (journal spec) */
+	uint32_t seq_base; /* the queues' id_sequence when the rules went in */
+	uint64_t turned_away; /* by a full queue under rules since replaced */
+	uint64_t bypassed; /* the last count, and when (fl_sup_delay_bypassed) */
+	uint64_t bypassed_at;
 } g;
+
+/* Packets the kernel's queue turned away since the rules went in because
+ * it already held FL_DL_QUEUE_MAXLEN: the rules' count minus the numbers
+ * the queues gave (nfrule.h), *seq the queues' id_sequence now. The
+ * rules are read first, so a packet that arrives meanwhile is on the
+ * queues' side only: the count can be short by those, never over. */
+static uint64_t queue_full(uint32_t *seq)
+{
+	uint64_t pkts = 0, one;
+	uint32_t missing;
+
+	for (int i = 0; i < g.n_rules; i++)
+		if (!fl_nfrule_packets(&g.rules[i], &one))
+			pkts += one;
+	if (fl_nfqueue_seq(g.ns, FL_QUEUE_NUM, fl_delayline_queues(g.dl), seq)) {
+		*seq = g.seq_base;
+		return 0;
+	}
+	if (!g.n_rules)
+		return 0;
+	/* modulo 2^32, as the kernel counts; below 0 is the race above */
+	missing = (uint32_t)pkts - (*seq - g.seq_base);
+	return missing > INT32_MAX ? 0 : missing;
+}
 
 static void release(struct fl_sup *s, void *arg)
 {
@@ -34,6 +65,7 @@ static void release(struct fl_sup *s, void *arg)
 	g.n_rules = 0;
 	fl_delayline_close(g.dl);
 	g.dl = NULL;
+	g.turned_away = g.bypassed_at = 0;
 }
 
 /* A namespace whose only link is lo (a fallacy wrap namespace): its
@@ -59,6 +91,8 @@ static int install_rules(struct fl_sup *s, bool fail_closed, struct fl_err *err)
 	enum fl_nfq_hook hook = loopback_only(s) ? FL_NFQ_LO_INPUT : FL_NFQ_PREROUTING;
 	struct fl_nfrule nr[2];
 	int n = 0, rc = 0;
+	uint32_t seq;
+	uint64_t before = queue_full(&seq);
 
 	for (int fam = 4; fam <= 6 && !rc; fam += 2) {
 		fl_nfrule_build(&nr[n], fl_sup_ns_spec(s), fam, hook, fail_closed,
@@ -82,6 +116,8 @@ static int install_rules(struct fl_sup *s, bool fail_closed, struct fl_err *err)
 	memcpy(g.rules, nr, sizeof(nr));
 	g.n_rules = n;
 	g.fail_closed = fail_closed;
+	g.turned_away += before;
+	g.seq_base = seq;
 	return 0;
 }
 
@@ -159,6 +195,7 @@ static int start(struct fl_sup *s, struct fl_err *err)
 		rcvbuf_from_env(g.dl);
 		queues_from_env(g.dl);
 		rc = fl_delayline_add_netns(g.dl, ns);
+		g.ns = ns;
 	}
 	if (rc >= 0) {
 		fl_delayline_set_rt(g.dl, FL_SUP_DELAY_RT_PRIO);
@@ -204,11 +241,18 @@ void fl_sup_delay_clear(struct fl_sup *s, uint32_t slot)
 uint64_t fl_sup_delay_bypassed(void)
 {
 	struct fl_dl_stats st;
+	uint64_t now = fl_clock_mono_ns();
+	uint32_t seq;
 
 	if (!g.dl)
 		return 0;
-	fl_delayline_stats(g.dl, &st);
-	return st.rx_dropped;
+	/* one count serves a whole `fault list` (it runs iptables-save) */
+	if (!g.bypassed_at || now - g.bypassed_at > 100 * FL_NSEC_PER_MSEC) {
+		fl_delayline_stats(g.dl, &st);
+		g.bypassed = st.rx_dropped + g.turned_away + queue_full(&seq);
+		g.bypassed_at = now;
+	}
+	return g.bypassed;
 }
 
 int fl_sup_delay_counters(uint32_t slot, struct fl_dl_slot_counters *c)

@@ -3,7 +3,8 @@
 # The delay line under many packets (issue 17): batched verdicts
 # (NFQNL_MSG_VERDICT_BATCH) never release a held packet early and keep each
 # flow's order; packets the line cannot read (receive buffer full) pass
-# undelayed with fail-open and are counted, never silent; kill -9 and
+# undelayed with fail-open and are counted, never silent, whether the
+# line's receive buffer or the kernel's queue was full; kill -9 and
 # cleanup leave no rule and no bound queue. Sequence numbers and one-way
 # times come from the receiving sockets (test_helper/udp_seq.py), the
 # packets offered to the queue from the NFQUEUE rule's iptables counter.
@@ -178,6 +179,34 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 	[ "$(echo "$output" | jq '.[0].counters.bypassed')" -ge 1000 ]
 	run -0 "$FALLACY" fault list "$LAB"
 	assert_output --regexp "bypassed [0-9]{4}"
+}
+
+# The kernel's queue holds at most 65 536 packets (FL_DL_QUEUE_MAXLEN). A
+# stopped line with the default 64 MB buffer takes that many as messages;
+# the rest find the queue full and pass at once (fail-open), numbered by
+# nothing. The receiver, counting while the line is still stopped, sees
+# exactly those; the NFQUEUE rule's counter minus the kernel's
+# id_sequence (/proc) is the same number, and so is fault list's bypassed.
+@test "a full kernel queue (65 536 held): what it turns away passes undelayed, counted in bypassed" {
+	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport 7107 \
+		--id slow >/dev/null
+	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
+	[ -n "$sup" ]
+	rx_start 7107 80000 3
+	kill -STOP "$sup"
+	ip netns exec "$N1" python3 "$SEQ" send "$IP2" 80000 100 1 7107
+	rx_wait # only what passed the stopped line: 3 s of silence ends it
+	offered=$(ip netns exec "$W" iptables -w -t raw -L PREROUTING -v -x -n |
+		awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
+	queued=$(ip netns exec "$W" awk '$1 == 64017 { print $8 }' \
+		/proc/net/netfilter/nfnetlink_queue)
+	kill -CONT "$sup"
+	run -0 "$FALLACY" fault list "$LAB" -j
+	echo "NFQUEUE rule: $offered packets; queue id_sequence: $queued; $output"
+	[ "$queued" -eq 65536 ]
+	[ "$offered" -gt 70000 ]
+	[ "$(rx 7107 received)" -eq $((offered - queued)) ]
+	[ "$(echo "$output" | jq '.[0].counters.bypassed')" -eq $((offered - queued)) ]
 }
 
 # A veth pair of its own: XA sends from 16 addresses (16 address pairs, so
