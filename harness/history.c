@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_TOKEN 4096
@@ -586,29 +585,55 @@ int fl_history_parse(const char *text, size_t len, const char *name, struct fl_h
 	return ret;
 }
 
+/* The whole file, read to its end: a pipe (/dev/stdin) has no size. */
+static int read_all(int fd, char **out, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap), *nb;
+	ssize_t r;
+
+	while (buf) {
+		if (n == cap) {
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0) {
+				*out = buf;
+				*len = n;
+				return 0;
+			}
+			break;
+		}
+		n += (size_t)r;
+	}
+	free(buf);
+	return -EIO;
+}
+
 int fl_history_load(const char *path, struct fl_history *h, struct fl_err *err)
 {
-	struct stat sb;
 	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-	ssize_t got = 0, r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	size_t got = 0;
 
-	if (fd < 0 || fstat(fd, &sb)) {
+	if (fd < 0) {
 		fl_err_set(err, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -ENOENT;
 	}
-	buf = malloc((size_t)sb.st_size + 1);
-	while (buf && got < sb.st_size && (r = read(fd, buf + got, (size_t)(sb.st_size - got))) > 0)
-		got += r;
+	ret = read_all(fd, &buf, &got);
 	close(fd);
-	if (!buf || got != sb.st_size) {
+	if (ret) {
 		fl_err_set(err, "%s: cannot read it", path);
-		ret = -EIO;
+		return ret;
 	}
-	if (!ret)
-		ret = fl_history_parse(buf, (size_t)got, path, h, err);
+	ret = fl_history_parse(buf, got, path, h, err);
 	free(buf);
 	return ret;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fallacy/prng.h"
 #include "history.h"
@@ -354,6 +355,36 @@ static int gen(uint64_t seed, struct pop *ops, char *text, size_t len, bool uniq
 	return m;
 }
 
+/* A history read from a pipe (tools/jepsen-history.py | fallacy check
+ * linearizable /dev/stdin): a pipe has no size, the file is read to its
+ * end (a load that trusted fstat read nothing: "yes, 0 operations"). */
+static void test_load_from_pipe(void **state)
+{
+	const char *text = L(0, "invoke", "write", "1", 0) L(0, "ok", "write", "1", 10)
+		L(1, "invoke", "write", "2", 20) L(1, "ok", "write", "2", 30)
+			L(2, "invoke", "read", "null", 40) L(2, "ok", "read", "1", 50);
+	struct fl_lin_opts o = { .model = FL_LIN_REGISTER, .threads = 1 };
+	struct fl_lin_result r;
+	struct fl_history h;
+	struct fl_err err = { "" };
+	char path[64];
+	int fd[2];
+
+	(void)state;
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(write(fd[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(fd[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd[0]);
+	if (fl_history_load(path, &h, &err))
+		fail_msg("load: %s", err.msg);
+	close(fd[0]);
+	assert_int_equal(h.n, 3);
+	assert_int_equal(fl_lin_check(&h, &o, &r, &err), 0);
+	assert_int_equal(r.verdict, FL_LIN_BAD);
+	fl_lin_result_free(&r);
+	fl_history_free(&h);
+}
+
 /* Histories are written per process in time order, interleaved by
  * generation order: the parser pairs by process, the checker orders by
  * time. A failed write or read takes no effect: the oracle skips them. */
@@ -445,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_corpus_indeterminate),
 		cmocka_unit_test(test_corpus_kv_and_keys),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_load_from_pipe),
 		cmocka_unit_test(test_property_against_oracle),
 		cmocka_unit_test(test_property_unique_values),
 		cmocka_unit_test(test_pruning_keeps_verdicts),
