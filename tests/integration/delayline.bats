@@ -298,3 +298,35 @@ multi_pair() {
 	run -0 "$FALLACY" lab down "$LAB"
 	fl_assert_lab_gone "$LAB"
 }
+
+# The same through the CLI: lab up --delay-queues 2. The lab keeps the
+# setting, so the supervisor that the next fault add starts (after the
+# first one was stopped) binds two queues again. A bad N is refused.
+@test "lab up --delay-queues 2: two queues, kept across a supervisor restart; 0 and 17 exit 2" {
+	"$FALLACY" lab down "$LAB" >/dev/null
+	for bad in 0 17 x; do
+		run -2 "$FALLACY" lab up "$LAB" --nodes 2 --delay-queues "$bad"
+		assert_output --partial "lab up: --delay-queues: "
+		run -0 ip netns list
+		refute_output --partial "fl-$LAB"
+	done
+	run -0 "$FALLACY" lab up "$LAB" --nodes 2 --delay-queues 2
+	"$FALLACY" fault add "$LAB" delay 20ms --from n1 --to n2 --id d >/dev/null
+	run -0 ip netns exec "$W" iptables -w -t raw -S PREROUTING
+	assert_output --partial "--queue-balance 64017:64018 --queue-bypass"
+	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
+	[ -n "$sup" ]
+	kill -TERM "$sup"
+	fl_wait_until 20 sh -c "! kill -0 $sup 2>/dev/null"
+	run -0 ip netns exec "$W" iptables -w -t raw -S PREROUTING
+	refute_output --partial NFQUEUE
+	"$FALLACY" fault add "$LAB" delay 20ms --from n1 --to n2 --id d2 >/dev/null
+	run -0 ip netns exec "$W" iptables -w -t raw -S PREROUTING
+	assert_output --partial "--queue-balance 64017:64018 --queue-bypass"
+	run -0 ip netns exec "$W" cat /proc/net/netfilter/nfnetlink_queue
+	assert_line --regexp '^ *64017 '
+	assert_line --regexp '^ *64018 '
+	min=$(ip netns exec "$N1" ping -c 5 -i 0.05 "$IP2" | rtts | minimum)
+	echo "ping min RTT $min ms"
+	awk -v m="$min" 'BEGIN { exit !(m >= 20) }'
+}
