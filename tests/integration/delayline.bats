@@ -19,13 +19,14 @@ setup() {
 	run -0 "$FALLACY" lab up "$LAB" --nodes 2
 	W=fl-$LAB N1=fl-$LAB.n1 N2=fl-$LAB.n2
 	IP2=198.18.0.2
-	DL_PID= RX_PID=
+	DL_PID= RX_PID= SUP=
 	SEQ="$BATS_TEST_DIRNAME/test_helper/udp_seq.py"
 }
 
 teardown() {
 	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null
 	[ -n "${DL_PID:-}" ] && kill -CONT "$DL_PID" 2>/dev/null
+	[ -n "${SUP:-}" ] && kill -CONT "$SUP" 2>/dev/null
 	dl_stop
 	fl_cleanup_all
 	for n in "${XA:-}" "${XB:-}"; do
@@ -157,20 +158,27 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 	[ "$(rx 7105 received)" -eq 3 ]
 }
 
+# send_to_stopped_line PORT N IDLE_S: a 200 ms delay n1 -> n2 on udp PORT,
+# the lab's supervisor (its delay line) stopped ($SUP), the receiver
+# started (rx_start PORT N IDLE_S), and N datagrams sent in bursts of 100.
+send_to_stopped_line() {
+	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport "$1" \
+		--id slow >/dev/null
+	SUP=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
+	[ -n "$SUP" ]
+	rx_start "$1" "$2" "$3"
+	kill -STOP "$SUP"
+	ip netns exec "$N1" python3 "$SEQ" send "$IP2" "$2" 100 1 "$1"
+}
+
 # The supervisor's line (the real path: BPF mark, wire namespace) with a
 # 64 KB buffer, stopped: `fault list` shows what passed undelayed
 # (bypassed), while the receiver counts every datagram.
 @test "fault list shows the packets that bypassed a line that could not keep up" {
 	"$FALLACY" lab down "$LAB" >/dev/null
 	FALLACY_DELAY_RCVBUF=65536 run -0 "$FALLACY" lab up "$LAB" --nodes 2
-	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport 7106 \
-		--id slow >/dev/null
-	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
-	[ -n "$sup" ]
-	rx_start 7106 2000 10
-	kill -STOP "$sup"
-	ip netns exec "$N1" python3 "$SEQ" send "$IP2" 2000 100 1 7106
-	kill -CONT "$sup"
+	send_to_stopped_line 7106 2000 10
+	kill -CONT "$SUP"
 	rx_wait
 	run -0 "$FALLACY" fault list "$LAB" -j
 	echo "$output"
@@ -188,19 +196,13 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 # exactly those; the NFQUEUE rule's counter minus the kernel's
 # id_sequence (/proc) is the same number, and so is fault list's bypassed.
 @test "a full kernel queue (65 536 held): what it turns away passes undelayed, counted in bypassed" {
-	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport 7107 \
-		--id slow >/dev/null
-	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
-	[ -n "$sup" ]
-	rx_start 7107 80000 3
-	kill -STOP "$sup"
-	ip netns exec "$N1" python3 "$SEQ" send "$IP2" 80000 100 1 7107
+	send_to_stopped_line 7107 80000 3
 	rx_wait # only what passed the stopped line: 3 s of silence ends it
 	offered=$(ip netns exec "$W" iptables -w -t raw -L PREROUTING -v -x -n |
 		awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
 	queued=$(ip netns exec "$W" awk '$1 == 64017 { print $8 }' \
 		/proc/net/netfilter/nfnetlink_queue)
-	kill -CONT "$sup"
+	kill -CONT "$SUP"
 	run -0 "$FALLACY" fault list "$LAB" -j
 	echo "NFQUEUE rule: $offered packets; queue id_sequence: $queued; $output"
 	[ "$queued" -eq 65536 ]
