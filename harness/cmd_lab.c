@@ -23,7 +23,7 @@
 
 static const char lab_usage[] =
 	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6] [--lease D|none]\n"
-	"                      [--control-user USER] [-j]\n"
+	"                      [--control-user USER] [--delay-queues N] [-j]\n"
 	"       fallacy lab down NAME\n"
 	"       fallacy lab list [-j]\n"
 	"       fallacy lab exec NAME NODE -- CMD [ARG...]\n"
@@ -50,6 +50,11 @@ static const char lab_usage[] =
 	"                 supervisor renews every D/3), so a killed supervisor's\n"
 	"                 faults stop by themselves (default 10s; 1s to 24h; none:\n"
 	"                 they stay until removed, across a supervisor restart)\n"
+	"    --delay-queues N\n"
+	"                 the delay line reads N netfilter queues, one thread each,\n"
+	"                 pinned to a CPU; flows are spread by address pair (1 to 16,\n"
+	"                 default 1; helps where CPUs outnumber the line's work:\n"
+	"                 docs/delay-and-rate.md)\n"
 	"    -j, --json   print the lab as JSON\n"
 	"  down NAME      remove the lab and everything recorded for it\n"
 	"  list           the labs under $FALLACY_RUN_DIR (default /run/fallacy)\n"
@@ -62,6 +67,7 @@ static const char lab_usage[] =
 	"  fallacy lab up db --node etcd1 --node etcd2 --node etcd3 --ipv6\n"
 	"  fallacy lab up edge --file scenarios/examples/edge-lab.yaml\n"
 	"  fallacy lab up ci --nodes 3 --control-user nobody\n"
+	"  fallacy lab up wide --nodes 8 --delay-queues 4   # a delay thread per CPU\n"
 	"  fallacy lab list -j\n"
 	"  fallacy lab exec demo n1 -- ping -c1 n2\n"
 	"  ip netns exec fl-demo.n1 ping -c1 n2     # the same with iproute2\n"
@@ -179,6 +185,19 @@ static int up_lease(const char *text)
 	return 0;
 }
 
+static int up_queues(const char *text)
+{
+	struct fl_err e;
+	uint64_t n;
+
+	if (fl_parse_u64(text, 1, FL_DELAY_QUEUES_MAX, &n, &e)) {
+		pr_err("lab up: --delay-queues: %s", e.msg);
+		return -EINVAL;
+	}
+	fl_session_set_delay_queues((int)n);
+	return 0;
+}
+
 static int parse_up(int argc, char **argv, struct up_args *a)
 {
 	char *end;
@@ -192,6 +211,9 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 			a->json = true;
 		} else if (!strcmp(o, "--lease") && i + 1 < argc) {
 			if (up_lease(argv[++i]))
+				return -EINVAL;
+		} else if (!strcmp(o, "--delay-queues") && i + 1 < argc) {
+			if (up_queues(argv[++i]))
 				return -EINVAL;
 		} else if (!strcmp(o, "--nodes") && i + 1 < argc) {
 			a->count = strtol(argv[++i], &end, 10);

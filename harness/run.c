@@ -172,13 +172,13 @@ static int expand(const struct fl_run *r, size_t i, const char *tmpl, char **out
 {
 	struct fl_tvars v;
 	struct fl_err e;
+	int ret;
 
 	fl_run_vars(r, i, &v);
-	if (fl_template_expand(tmpl, &v, out, &e)) {
+	ret = fl_template_expand(tmpl, &v, out, &e);
+	if (ret)
 		fl_err_set(err, "%s: %s", r->t->file, e.msg);
-		return -EINVAL;
-	}
-	return 0;
+	return ret;
 }
 
 /* Open each node's log, start the target's processes, wait until ready. */
@@ -467,6 +467,12 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
  * invariant, on the host), with the target's environment and the results'
  * paths. Returns its exit status, -1 when it could not run or timed out
  * (why says which, or where its output is). */
+/* A command check's status on node idx (SIZE_MAX: the invariant, in the
+ * controller's namespace), -1 when it has none (could not run, timed
+ * out), CHECK_NO_COMMAND when it uses a command the target does not have
+ * ({{verify}} on a target without one): the check is skipped, as history
+ * checks are on targets without values. */
+#define CHECK_NO_COMMAND (-2)
 static int check_run_on(struct fl_run *r, const struct fl_check *ck, size_t idx, char *why,
 			size_t len)
 {
@@ -482,11 +488,12 @@ static int check_run_on(struct fl_run *r, const struct fl_check *ck, size_t idx,
 	snprintf(env_ev, sizeof(env_ev), "FALLACY_EVENTS=%s/events.jsonl", r->dir);
 	snprintf(env_dir, sizeof(env_dir), "FALLACY_RESULTS=%s", r->dir);
 	why[0] = '\0';
-	if (expand(r, n ? idx : 0, ck->run, &cmd, &err) ||
-	    fl_run_env(r, n ? idx : SIZE_MAX, 0, extra, 3, &env, &err)) {
+	ret = expand(r, n ? idx : 0, ck->run, &cmd, &err) ?:
+		      fl_run_env(r, n ? idx : SIZE_MAX, 0, extra, 3, &env, &err);
+	if (ret) {
 		snprintf(why, len, "%.150s", err.msg);
 		free(cmd);
-		return -1;
+		return ret == -ENOENT ? CHECK_NO_COMMAND : -1;
 	}
 	snprintf(path, sizeof(path), "%s/logs/check-%s.log", r->dir, log);
 	sp.out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -572,6 +579,13 @@ static void check_event(struct fl_run *r, const struct fl_check *ck, fl_nodeset 
 	fl_results_event_end(r->res);
 }
 
+static void check_skipped(const struct fl_check *ck, const char *why, struct fl_check_result *res)
+{
+	fl_check_eval_status(ck, -1, why, res);
+	res->skipped = true;
+	snprintf(res->measured_text, sizeof(res->measured_text), "skipped");
+}
+
 /* A command check on every node its node: picks: it passes when every
  * node's command exits with the expected status. */
 static void run_command_check(struct fl_run *r, const struct fl_check *ck,
@@ -587,7 +601,10 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 	if (ck->kind == FL_CHECK_INVARIANT) {
 		int st = check_run_on(r, ck, SIZE_MAX, why, sizeof(why));
 
-		fl_check_eval_status(ck, st, why, res);
+		if (st == CHECK_NO_COMMAND)
+			check_skipped(ck, why, res);
+		else
+			fl_check_eval_status(ck, st, why, res);
 		return;
 	}
 	if (check_nodes(r, ck, &set, &err)) {
@@ -598,6 +615,10 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 		if (!(set >> i & 1))
 			continue;
 		status[n] = check_run_on(r, ck, i, why, sizeof(why));
+		if (status[n] == CHECK_NO_COMMAND) { /* the same on every node */
+			check_skipped(ck, why, res);
+			return;
+		}
 		if (status[n] == ck->expect)
 			ok++;
 		else if (!failed) {

@@ -262,7 +262,7 @@ static int health_var(const struct fl_tvars *v, struct sbuf *b, struct fl_err *e
 	if (!v->t || !v->t->health) {
 		fl_err_set(err, "'{{health}}': target '%s' has no 'health' command",
 			   v->t && v->t->name ? v->t->name : "?");
-		return -EINVAL;
+		return -ENOENT;
 	}
 	if (strstr(v->t->health, "{{health}}")) {
 		fl_err_set(err, "'health' cannot refer to itself");
@@ -319,7 +319,7 @@ static int expand_var(const struct fl_tvars *v, const char *var, size_t len, str
 		if (!v->t || !v->t->verify) {
 			fl_err_set(err, "'{{verify}}': target '%s' has no 'verify' command",
 				   v->t && v->t->name ? v->t->name : "?");
-			return -EINVAL;
+			return -ENOENT;
 		}
 		if (strstr(v->t->verify, "{{verify}}")) {
 			fl_err_set(err, "'verify' cannot refer to itself");

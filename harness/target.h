@@ -200,7 +200,9 @@ struct fl_tvars {
 	const struct fl_tnode *other;
 };
 
-/* Expand tmpl into a malloc'd string. Unknown variables are errors. */
+/* Expand tmpl into a malloc'd string. Unknown variables are errors;
+ * -ENOENT when it uses a command the target does not have ({{verify}},
+ * {{health}}). */
 int fl_template_expand(const char *tmpl, const struct fl_tvars *v, char **out, struct fl_err *err);
 /* Check a template's variables without expanding (for load-time errors). */
 int fl_template_check(const char *tmpl, struct fl_err *err);

@@ -13,7 +13,10 @@
 #include "netns.h"
 #include "nfrule.h"
 #include "parse.h"
+#include "supervisor/session.h"
 #include "supervisor/sup.h"
+
+_Static_assert(FL_DELAY_QUEUES_MAX == FL_DL_MAX_WORKERS, "one limit for --delay-queues");
 
 /* SCHED_FIFO priority of the verdict thread: on a busy machine it keeps
  * wake-ups on time (docs/performance.md has the numbers). */
@@ -144,19 +147,21 @@ static int check_bridge(struct fl_sup *s, struct fl_err *err)
 	return 0;
 }
 
-/* FALLACY_DELAY_QUEUES=N likewise: N queues and threads (default 1;
- * delayline.h, fl_delayline_set_queues). */
-static void queues_from_env(struct fl_delayline *dl)
+/* N queues and threads (default 1; delayline.h, fl_delayline_set_queues):
+ * the session's setting (lab up --delay-queues N), else FALLACY_DELAY_QUEUES
+ * in the environment of whoever starts the supervisor. */
+static void set_queues(struct fl_sup *s, struct fl_delayline *dl)
 {
 	const char *v = getenv("FALLACY_DELAY_QUEUES");
 	struct fl_err e = { "" };
-	uint64_t n;
+	uint64_t n = (uint64_t)fl_session_delay_queues(fl_sup_session(s));
 
-	if (!v || !*v)
+	if (!n && (!v || !*v))
 		return;
-	if (fl_parse_u64(v, 1, FL_DL_MAX_WORKERS, &n, &e) || fl_delayline_set_queues(dl, (int)n)) {
-		pr_warn("FALLACY_DELAY_QUEUES=%s: expected 1 to %d; the delay line keeps one queue",
-			v, FL_DL_MAX_WORKERS);
+	if ((!n && fl_parse_u64(v, 1, FL_DL_MAX_WORKERS, &n, &e)) ||
+	    fl_delayline_set_queues(dl, (int)n)) {
+		pr_warn("delay queues %s: expected 1 to %d; the delay line keeps one queue",
+			n ? "setting" : v, FL_DL_MAX_WORKERS);
 		return;
 	}
 }
@@ -193,7 +198,7 @@ static int start(struct fl_sup *s, struct fl_err *err)
 	rc = fl_delayline_new(&g.dl);
 	if (!rc) {
 		rcvbuf_from_env(g.dl);
-		queues_from_env(g.dl);
+		set_queues(s, g.dl);
 		rc = fl_delayline_add_netns(g.dl, ns);
 		g.ns = ns;
 	}

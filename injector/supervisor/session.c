@@ -145,25 +145,38 @@ void fl_session_set_lease(uint64_t ns)
 	lease_given = true;
 }
 
-int fl_session_lease(const char *session, uint64_t *ns)
+/* A setting file NAME of the session folder into buf (first line): 0,
+ * -ENOENT when there is none, or -errno. */
+static int read_setting(const char *session, const char *name, char *buf, size_t len)
 {
-	char path[4096], text[64] = "";
-	struct fl_err e;
+	char path[4096];
 	size_t n;
 	FILE *f;
 
-	*ns = FL_LEASE_DEFAULT_NS;
-	if (fl_session_path(session, "lease", path, sizeof(path)))
+	if (fl_session_path(session, name, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	n = fread(text, 1, sizeof(text) - 1, f);
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
 	fclose(f);
-	text[n] = '\0';
-	text[strcspn(text, "\n")] = '\0';
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int fl_session_lease(const char *session, uint64_t *ns)
+{
+	char text[64];
+	struct fl_err e;
+	int err;
+
+	*ns = FL_LEASE_DEFAULT_NS;
+	err = read_setting(session, "lease", text, sizeof(text));
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	if (fl_lease_parse(text, ns, &e)) {
-		pr_warn("%s: %s; the lease is %llus", path, e.msg,
+		pr_warn("%s: lease file: %s; the lease is %llus", session, e.msg,
 			(unsigned long long)(FL_LEASE_DEFAULT_NS / 1000000000ull));
 		*ns = FL_LEASE_DEFAULT_NS;
 		return -EINVAL;
@@ -171,30 +184,59 @@ int fl_session_lease(const char *session, uint64_t *ns)
 	return 0;
 }
 
-/* The lease file of a supervisor about to start (root only, like the rest
- * of the session folder). Not journaled: it lives in the session folder,
- * which cleanup removes. */
-static int write_lease(const char *session)
-{
-	char path[4096], text[64];
-	int fd, n, err = 0;
+static int want_queues; /* fl_session_set_delay_queues(); 0: not given */
 
-	if (fl_session_path(session, "lease", path, sizeof(path)))
-		return -ENAMETOOLONG;
-	/* a lab's next supervisor keeps the lease the lab was made with */
-	if (!lease_given && !access(path, F_OK))
+void fl_session_set_delay_queues(int n)
+{
+	want_queues = n;
+}
+
+int fl_session_delay_queues(const char *session)
+{
+	char text[16];
+	struct fl_err e;
+	uint64_t n;
+
+	if (read_setting(session, "delay-queues", text, sizeof(text)))
 		return 0;
-	fl_lease_format(want_lease, text, sizeof(text));
-	n = (int)strlen(text);
-	text[n++] = '\n';
+	if (fl_parse_u64(text, 1, FL_DELAY_QUEUES_MAX, &n, &e)) {
+		pr_warn("%s: delay-queues file: %s; the delay line has one queue", session, e.msg);
+		return 0;
+	}
+	return (int)n;
+}
+
+/* A setting file of a supervisor about to start (root only, like the rest
+ * of the session folder; not journaled: cleanup removes the folder). A
+ * lab's next supervisor keeps what the lab was made with unless this
+ * process was given a value (given). */
+static int write_setting(const char *session, const char *name, const char *value, bool given)
+{
+	char path[4096];
+	int fd, n = (int)strlen(value), err = 0;
+
+	if (fl_session_path(session, name, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	if (!given && !access(path, F_OK))
+		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, text, (size_t)n) != n)
+	if (fd < 0 || write(fd, value, (size_t)n) != n || write(fd, "\n", 1) != 1)
 		err = -errno;
 	if (fd >= 0)
 		close(fd);
 	if (err)
 		pr_err("%s: writing %s: %s", session, path, strerror(-err));
 	return err;
+}
+
+static int write_settings(const char *session)
+{
+	char lease[64], queues[16];
+
+	fl_lease_format(want_lease, lease, sizeof(lease));
+	snprintf(queues, sizeof(queues), "%d", want_queues);
+	return write_setting(session, "lease", lease, lease_given) ?:
+		       (want_queues ? write_setting(session, "delay-queues", queues, true) : 0);
 }
 
 static int connect_ctl(const char *session)
@@ -457,7 +499,7 @@ static int start_session(const struct fl_target *t)
 		}
 		fl_state_close(st);
 	}
-	err = write_lease(t->session);
+	err = write_settings(t->session);
 	if (!err)
 		err = spawn(t->session);
 	if (err)

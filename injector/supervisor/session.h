@@ -93,6 +93,15 @@ void fl_session_set_lease(uint64_t ns);
  * "lease" file; the default when it has none). */
 int fl_session_lease(const char *session, uint64_t *ns);
 
+/* The delay line's queues and threads (1 to FL_DELAY_QUEUES_MAX; 0: the
+ * default, one, or FALLACY_DELAY_QUEUES) for supervisors this process
+ * starts from now on: lab up --delay-queues. Kept, like the lease, in the
+ * session folder ("delay-queues"), so a lab's next supervisor has it too. */
+#define FL_DELAY_QUEUES_MAX 16
+void fl_session_set_delay_queues(int n);
+/* A session's setting: 1..FL_DELAY_QUEUES_MAX, or 0 when it has none. */
+int fl_session_delay_queues(const char *session);
+
 /* Start the session's supervisor unless one answers. Validates that the lab,
  * namespace or process exists. */
 int fl_session_ensure(const struct fl_target *t);

@@ -28,6 +28,8 @@ const struct fl_lab *fl_sup_lab(const struct fl_sup *s); /* NULL unless a lab */
  * written in the journal ("fl-demo", "x", "pid:42"). */
 int fl_sup_nsfd(const struct fl_sup *s);
 const char *fl_sup_ns_spec(const struct fl_sup *s);
+/* The session's name ("demo", "@netns-x", "@pid-42"): session.h. */
+const char *fl_sup_session(const struct fl_sup *s);
 /* The data plane's ingress-cap redirect of a link (fl_dp_ifb_set). */
 int fl_sup_ifb(struct fl_sup *s, int ifindex, int ifb);
 

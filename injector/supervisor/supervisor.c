@@ -52,6 +52,11 @@ const char *fl_sup_ns_spec(const struct fl_sup *s)
 	return s->ns_spec;
 }
 
+const char *fl_sup_session(const struct fl_sup *s)
+{
+	return s->t.session;
+}
+
 int fl_sup_ifb(struct fl_sup *s, int ifindex, int ifb)
 {
 	return fl_dp_ifb_set(s->dp, ifindex, ifb);

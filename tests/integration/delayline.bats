@@ -19,13 +19,14 @@ setup() {
 	run -0 "$FALLACY" lab up "$LAB" --nodes 2
 	W=fl-$LAB N1=fl-$LAB.n1 N2=fl-$LAB.n2
 	IP2=198.18.0.2
-	DL_PID= RX_PID=
+	DL_PID= RX_PID= SUP=
 	SEQ="$BATS_TEST_DIRNAME/test_helper/udp_seq.py"
 }
 
 teardown() {
 	[ -n "${RX_PID:-}" ] && kill "$RX_PID" 2>/dev/null
 	[ -n "${DL_PID:-}" ] && kill -CONT "$DL_PID" 2>/dev/null
+	[ -n "${SUP:-}" ] && kill -CONT "$SUP" 2>/dev/null
 	dl_stop
 	fl_cleanup_all
 	for n in "${XA:-}" "${XB:-}"; do
@@ -157,20 +158,27 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 	[ "$(rx 7105 received)" -eq 3 ]
 }
 
+# send_to_stopped_line PORT N IDLE_S: a 200 ms delay n1 -> n2 on udp PORT,
+# the lab's supervisor (its delay line) stopped ($SUP), the receiver
+# started (rx_start PORT N IDLE_S), and N datagrams sent in bursts of 100.
+send_to_stopped_line() {
+	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport "$1" \
+		--id slow >/dev/null
+	SUP=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
+	[ -n "$SUP" ]
+	rx_start "$1" "$2" "$3"
+	kill -STOP "$SUP"
+	ip netns exec "$N1" python3 "$SEQ" send "$IP2" "$2" 100 1 "$1"
+}
+
 # The supervisor's line (the real path: BPF mark, wire namespace) with a
 # 64 KB buffer, stopped: `fault list` shows what passed undelayed
 # (bypassed), while the receiver counts every datagram.
 @test "fault list shows the packets that bypassed a line that could not keep up" {
 	"$FALLACY" lab down "$LAB" >/dev/null
 	FALLACY_DELAY_RCVBUF=65536 run -0 "$FALLACY" lab up "$LAB" --nodes 2
-	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport 7106 \
-		--id slow >/dev/null
-	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
-	[ -n "$sup" ]
-	rx_start 7106 2000 10
-	kill -STOP "$sup"
-	ip netns exec "$N1" python3 "$SEQ" send "$IP2" 2000 100 1 7106
-	kill -CONT "$sup"
+	send_to_stopped_line 7106 2000 10
+	kill -CONT "$SUP"
 	rx_wait
 	run -0 "$FALLACY" fault list "$LAB" -j
 	echo "$output"
@@ -188,19 +196,13 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 # exactly those; the NFQUEUE rule's counter minus the kernel's
 # id_sequence (/proc) is the same number, and so is fault list's bypassed.
 @test "a full kernel queue (65 536 held): what it turns away passes undelayed, counted in bypassed" {
-	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport 7107 \
-		--id slow >/dev/null
-	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
-	[ -n "$sup" ]
-	rx_start 7107 80000 3
-	kill -STOP "$sup"
-	ip netns exec "$N1" python3 "$SEQ" send "$IP2" 80000 100 1 7107
+	send_to_stopped_line 7107 80000 3
 	rx_wait # only what passed the stopped line: 3 s of silence ends it
 	offered=$(ip netns exec "$W" iptables -w -t raw -L PREROUTING -v -x -n |
 		awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
 	queued=$(ip netns exec "$W" awk '$1 == 64017 { print $8 }' \
 		/proc/net/netfilter/nfnetlink_queue)
-	kill -CONT "$sup"
+	kill -CONT "$SUP"
 	run -0 "$FALLACY" fault list "$LAB" -j
 	echo "NFQUEUE rule: $offered packets; queue id_sequence: $queued; $output"
 	[ "$queued" -eq 65536 ]
@@ -283,10 +285,9 @@ multi_pair() {
 	[ "$(rx 7108 received)" -eq 16 ]
 }
 
-@test "FALLACY_DELAY_QUEUES=2: a lab's line binds two queues and delays, lab down leaves nothing" {
-	"$FALLACY" lab down "$LAB" >/dev/null
-	FALLACY_DELAY_QUEUES=2 run -0 "$FALLACY" lab up "$LAB" --nodes 2
-	"$FALLACY" fault add "$LAB" delay 20ms --from n1 --to n2 >/dev/null
+# The lab's line (a 20 ms delay n1 -> n2 in place) goes through the rule
+# --queue-balance 64017:64018, both queues are bound, and pings wait.
+two_queues_delay_20ms() {
 	run -0 ip netns exec "$W" iptables -w -t raw -S PREROUTING
 	assert_output --partial "--queue-balance 64017:64018 --queue-bypass"
 	run -0 ip netns exec "$W" cat /proc/net/netfilter/nfnetlink_queue
@@ -295,6 +296,38 @@ multi_pair() {
 	min=$(ip netns exec "$N1" ping -c 5 -i 0.05 "$IP2" | rtts | minimum)
 	echo "ping min RTT $min ms"
 	awk -v m="$min" 'BEGIN { exit !(m >= 20) }'
+}
+
+@test "FALLACY_DELAY_QUEUES=2: a lab's line binds two queues and delays, lab down leaves nothing" {
+	"$FALLACY" lab down "$LAB" >/dev/null
+	FALLACY_DELAY_QUEUES=2 run -0 "$FALLACY" lab up "$LAB" --nodes 2
+	"$FALLACY" fault add "$LAB" delay 20ms --from n1 --to n2 >/dev/null
+	two_queues_delay_20ms
 	run -0 "$FALLACY" lab down "$LAB"
 	fl_assert_lab_gone "$LAB"
+}
+
+# The same through the CLI: lab up --delay-queues 2. The lab keeps the
+# setting, so the supervisor that the next fault add starts (after the
+# first one was stopped) binds two queues again. A bad N is refused.
+@test "lab up --delay-queues 2: two queues, kept across a supervisor restart; 0 and 17 exit 2" {
+	"$FALLACY" lab down "$LAB" >/dev/null
+	for bad in 0 17 x; do
+		run -2 "$FALLACY" lab up "$LAB" --nodes 2 --delay-queues "$bad"
+		assert_output --partial "lab up: --delay-queues: "
+		run -0 ip netns list
+		refute_output --partial "fl-$LAB"
+	done
+	run -0 "$FALLACY" lab up "$LAB" --nodes 2 --delay-queues 2
+	"$FALLACY" fault add "$LAB" delay 20ms --from n1 --to n2 --id d >/dev/null
+	run -0 ip netns exec "$W" iptables -w -t raw -S PREROUTING
+	assert_output --partial "--queue-balance 64017:64018 --queue-bypass"
+	sup=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
+	[ -n "$sup" ]
+	kill -TERM "$sup"
+	fl_wait_until 20 sh -c "! kill -0 $sup 2>/dev/null"
+	run -0 ip netns exec "$W" iptables -w -t raw -S PREROUTING
+	refute_output --partial NFQUEUE
+	"$FALLACY" fault add "$LAB" delay 20ms --from n1 --to n2 --id d2 >/dev/null
+	two_queues_delay_20ms
 }

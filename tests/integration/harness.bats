@@ -240,17 +240,23 @@ made() {
 	fl_assert_lab_gone "$lab"
 }
 
-@test "command checks run on nodes (names resolve) and invariants on the results, with exit statuses" {
+@test "command checks run on nodes (names resolve) and invariants on the results, with exit statuses; one using a command the target lacks is skipped" {
 	fl_require_root
 	lab=$(fl_lab_name c)
 	run -1 "$FALLACY" run tests/data/scenarios/commands.yaml --target scenarios/targets/http.yaml \
 		--out "$OUT" --lab "$lab"
-	run -0 jq -r '.checks[] | "\(.pass) \(.measured)"' "$OUT/summary.json"
-	assert_output "true exit 0
-true exit 3
-false exit 1
-true exit 0
-true exit 0"
+	run -0 jq -r '.checks[] | "\(.pass) \(.measured) \(.skipped // false)"' "$OUT/summary.json"
+	assert_output "true exit 0 false
+true exit 3 false
+false exit 1 false
+true exit 0 false
+true exit 0 false
+null skipped true
+null skipped true"
+	run -0 jq -r '.checks[5].message' "$OUT/summary.json"
+	assert_output --partial "'{{verify}}': target 'http' has no 'verify' command"
+	run -0 grep -c "<skipped" "$OUT/junit.xml"
+	assert_output 2
 	fl_assert_lab_gone "$lab"
 }
 
