@@ -15,13 +15,16 @@
 # mismatch: its model reads etcd's failed cas as a compare that did not
 # match; Knossos's as Jepsen means :fail, did not happen), then the check (register model,
 # one thread, one check at a time, TIMEOUT s each, default 60), compared
-# with the known verdict. Writes OUT.json and a table; exit 1 when a
-# verdict disagrees.        bench/jepsen.sh [OUT.json]
+# with the known verdict, and (ORACLE=1, the default) with a second search
+# that shares no code with the checker (bench/lin_oracle.py, 120 s and
+# 300 000 states each). Writes OUT.json and a table; exit 1 when a verdict
+# disagrees.        bench/jepsen.sh [OUT.json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FALLACY="${FALLACY:-$PWD/.output/fallacy}"
 OUT=${1:-bench/out/jepsen.json}
 TIMEOUT=${TIMEOUT:-60}
+ORACLE=${ORACLE:-1}
 PORCUPINE=${PORCUPINE-/work/.mirror/anishathalye+porcupine/repo}
 KNOSSOS=${KNOSSOS-/work/.mirror/jepsen-io+knossos/repo}
 tmp=$(mktemp -d)
@@ -45,10 +48,10 @@ show() {
 : >"$tmp/rows"
 # check NAME EXPECTED(linearizable|not-linearizable) [CONVERTER OPTIONS] < history
 check() {
-	local name=$1 want=$2 rc=0 got secs states ops t0 t1
+	local name=$1 want=$2 rc=0 got secs states ops t0 t1 oracle=-
 	shift 2
 	if ! python3 tools/jepsen-history.py "$@" >"$tmp/h.jsonl" 2>"$tmp/conv.err"; then
-		printf '%s\t%s\tunreadable\t0\t0\t0\t0\t%s\n' "$name" "$want" \
+		printf '%s\t%s\tunreadable\t0\t0\t0\t0\t-\t%s\n' "$name" "$want" \
 			"$(head -1 "$tmp/conv.err")" >>"$tmp/rows"
 		return
 	fi
@@ -64,9 +67,13 @@ check() {
 	else
 		got=error secs=0 states=0 ops=0
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$want" "$got" "$secs" "$states" "$ops" \
-		"$(((t1 - t0) / 1000000))" "$(head -1 "$tmp/err")" >>"$tmp/rows"
-	printf '  %-45s %-17s %-17s %8.3f s %9s states\n' "$name" "$want" "$got" "$secs" "$states"
+	if [ "$ORACLE" != 0 ]; then
+		oracle=$(timeout 120 python3 bench/lin_oracle.py "$tmp/h.jsonl" 300000) || oracle=timeout
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$want" "$got" "$secs" "$states" \
+		"$ops" "$(((t1 - t0) / 1000000))" "$oracle" "$(head -1 "$tmp/err")" >>"$tmp/rows"
+	printf '  %-45s %-17s %-17s %8.3f s %9s states  oracle %s\n' "$name" "$want" "$got" "$secs" \
+		"$states" "$oracle"
 }
 
 skipped=()
@@ -120,12 +127,17 @@ import json, statistics, sys, time
 rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1]) if l.strip()]
 skipped = [l.strip() for l in open(sys.argv[2]) if l.strip()]
 hist = [{"name": r[0], "expected": r[1], "verdict": r[2], "seconds": float(r[3]),
-         "states": int(r[4]), "operations": int(r[5]), "wall_ms": int(r[6]),
-         **({"message": r[7]} if len(r) > 7 and r[7] else {})} for r in rows]
+         "states": int(r[4]), "operations": int(r[5]), "wall_ms": int(r[6]), "oracle": r[7],
+         **({"message": r[8]} if len(r) > 8 and r[8] else {})} for r in rows]
 agree = [h for h in hist if h["verdict"] == h["expected"]]
 disagree = [h for h in hist if h["verdict"] in ("linearizable", "not-linearizable")
             and h["verdict"] != h["expected"]]
 other = [h for h in hist if h["verdict"] not in ("linearizable", "not-linearizable")]
+decided = ("linearizable", "not-linearizable")
+odis = [h for h in hist if h["oracle"] in decided and h["verdict"] in decided
+        and h["oracle"] != h["verdict"]]
+oagree = [h for h in hist if h["oracle"] in decided and h["oracle"] == h["verdict"]]
+ound = [h for h in hist if h["oracle"] != "-" and h["oracle"] not in decided]
 secs = [h["seconds"] for h in hist if h["verdict"] != "timeout"]
 slow = max(hist, key=lambda h: h["seconds"]) if hist else None
 load = open('/proc/loadavg').read().split()[:3]
@@ -136,6 +148,9 @@ out = {"date": time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), "load": load,
        "median_seconds": statistics.median(secs) if secs else None,
        "max_seconds": slow["seconds"] if slow else None, "max_name": slow["name"] if slow else None,
        "max_states": max((h["states"] for h in hist), default=0),
+       "oracle": {"agree": len(oagree), "disagree": [h["name"] for h in odis],
+                  "undecided": [h["name"] for h in ound]} if any(h["oracle"] != "-" for h in hist)
+       else None,
        "skipped": skipped,
        "goals": [{"goal": "verdicts agreeing with Jepsen's known ones",
                   "measured": "%d/%d" % (len(agree), len(hist)), "target": "all",
@@ -150,10 +165,15 @@ for h in disagree:
     print("  DISAGREES: %s: expected %s, checker says %s" % (h["name"], h["expected"], h["verdict"]))
 for h in other:
     print("  UNDECIDED: %s: %s %s" % (h["name"], h["verdict"], h.get("message", "")))
+if out["oracle"]:
+    print("second search (bench/lin_oracle.py): agrees on %d, disagrees on %d, undecided on %d"
+          % (len(oagree), len(odis), len(ound)))
+for h in odis:
+    print("  ORACLE DISAGREES: %s: checker %s, oracle %s" % (h["name"], h["verdict"], h["oracle"]))
 if secs:
     print("check time: median %.4f s, max %.3f s (%s); load %s" %
           (out["median_seconds"], out["max_seconds"], out["max_name"], " ".join(load)))
 for s in skipped:
     print("  skipped: " + s)
-sys.exit(1 if disagree or other else 0)
+sys.exit(1 if disagree or other or odis else 0)
 PY
