@@ -102,3 +102,30 @@ CONV="$BATS_TEST_DIRNAME/../../tools/jepsen-history.py"
 	[ -z "$output" ]
 	[[ "$stderr" == *"no client operation to check"* ]]
 }
+
+@test "bench/jepsen.sh: checkouts laid out like Porcupine's and Knossos's, and none" {
+	local d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/p/test_data/jepsen" "$d/k/data/cas-register/good" "$d/k/data/cas-register/bad" \
+		"$d/k/data/mutex/bad"
+	cp "$DATA/stale.log" "$d/p/test_data/jepsen/etcd_000.log"
+	cp "$DATA/ok.log" "$d/p/test_data/jepsen/etcd_001.log"
+	cp "$DATA/ok.log" "$d/p/test_data/jepsen/etcd_002.log" # no verdict: skipped
+	printf 'checkJepsen(t, 0, false)\ncheckJepsen(t, 1, true)\n' >"$d/p/porcupine_test.go"
+	cp "$DATA/ok.edn" "$d/k/data/cas-register/good/"
+	cp "$DATA/fail-cas.edn" "$d/k/data/cas-register/good/"
+	cp "$DATA/stale.edn" "$d/k/data/cas-register/bad/"
+	cp "$DATA/ok.edn" "$d/k/data/mutex/bad/m.edn"
+	run -0 env PORCUPINE="$d/p" KNOSSOS="$d/k" "$BATS_TEST_DIRNAME/../../bench/jepsen.sh" "$d/j.json"
+	assert_output --partial "histories 5, agreeing 5, disagreeing 0"
+	assert_output --partial "skipped: knossos/mutex/bad/m.edn: mutex is not a model"
+	jq -e '.histories == 5 and .agree == 5 and .oracle.agree == 5 and
+		(.skipped | length) == 2 and .goals[0].pass' "$d/j.json"
+	# a wrong known verdict is a disagreement, listed by name, exit 1
+	mv "$d/k/data/cas-register/good/fail-cas.edn" "$d/k/data/cas-register/bad/"
+	run -1 env PORCUPINE= KNOSSOS="$d/k" ORACLE=0 "$BATS_TEST_DIRNAME/../../bench/jepsen.sh" "$d/j.json"
+	assert_output --partial "DISAGREES: knossos/cas-register/bad/fail-cas.edn: expected not-linearizable"
+	jq -e '.disagree == ["knossos/cas-register/bad/fail-cas.edn"] and .oracle == null' "$d/j.json"
+	run -0 env PORCUPINE= KNOSSOS="$d/none" "$BATS_TEST_DIRNAME/../../bench/jepsen.sh" "$d/n.json"
+	assert_output --partial "bench jepsen: skipped"
+	[ ! -e "$d/n.json" ]
+}
