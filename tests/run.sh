@@ -137,7 +137,23 @@ if [ $integ -eq 1 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "integration tests need root; skipped" >&2
 	else
-		[ ${#files[@]} -eq 0 ] && files=(tests/integration/*.bats)
+		if [ ${#files[@]} -eq 0 ]; then
+			# Order (each file runs alone too, in any order): the files
+			# that must run alone first, while nothing else would wait
+			# for them; then the slowest ("# fallacy-tests: long"), so
+			# that the last to start are short and no core idles at the
+			# end; then the rest.
+			files=()
+			for mark in alone long ""; do
+				for f in tests/integration/*.bats; do
+					if [ -n "$mark" ]; then
+						grep -q "^# fallacy-tests: $mark" "$f" && files+=("$f")
+					elif ! grep -qE '^# fallacy-tests: (alone|long)' "$f"; then
+						files+=("$f")
+					fi
+				done
+			done
+		fi
 		# TEST_JOBS bats files at once (default 3): most of a file's time
 		# is waiting (scenarios, timeouts), and every file has its own
 		# FALLACY_RUN_DIR and lab names, as when several people run the

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: long (one of the slowest files: started first; tests/run.sh)
 # `fallacy run --inventory`: a 3-member etcd whose members run on three
 # simulated hosts (namespaces on a bridge, each with its own sshd and
 # keys made per test: test_helper/hosts.bash), started by the test (the

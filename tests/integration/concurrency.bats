@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: long (one of the slowest files: started first; tests/run.sh)
 # Several fallacy commands on one lab at once, and long add/remove loops:
 # one winner or a clear error, no corrupted journal, nothing left behind
 # (namespaces, map entries, slots, supervisor memory and descriptors).

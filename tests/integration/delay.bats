@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: long (one of the slowest files: started first; tests/run.sh)
 # The NFQUEUE delay line: accuracy, directions, TCP on the receive path,
 # jitter distributions, seeded reproducibility, fail-open/closed, cleanup,
 # IPv6 and loopback. An iptables MARK rule stands in for the BPF mark so

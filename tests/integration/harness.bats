@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: long (one of the slowest files: started first; tests/run.sh)
 # fallacy run: scenarios against real targets in labs, results folders,
 # JUnit, exit statuses, crash safety.
 load test_helper/common

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: long (one of the slowest files: started first; tests/run.sh)
 # The thundering herd (docs/fallacies/thundering-herd.md): 240 client
 # connections from n2 and n3 held open to redis's primary n1, cut off by a
 # partition for 4 s, then healed. Without backoff they come back in

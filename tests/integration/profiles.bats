@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: long (one of the slowest files: started first; tests/run.sh)
 # Heterogeneous labs: lab files with per-node families and link profiles,
 # per-pair profiles, measured with ping and iperf3; profiles survive fault
 # clear and a scenario's heal: all; bad lab files change nothing.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: long (one of the slowest files: started first; tests/run.sh)
 # The targets of docs/your-own-system.md: redis with sentinels, Postgres
 # with streaming replicas and the 20-line Python HTTP service each run
 # network-is-reliable on 3 and on 5 nodes; the guide's scenarios do

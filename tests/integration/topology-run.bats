@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
+# fallacy-tests: long (one of the slowest files: started first; tests/run.sh)
 # Topology steps in scenario runs: every kind applied and recorded, heal:
 # all restores the lab, joins and leaves reach the target (its membership
 # commands, start, probes), and the two fallacy scenarios run against the
