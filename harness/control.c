@@ -535,6 +535,7 @@ static void put_stat(struct fl_out *o, const struct fl_fault_stat *s)
 	fl_out_u64(o, "held", s->held);
 	fl_out_u64(o, "overflow", s->overflow);
 	fl_out_u64(o, "reordered", s->reordered);
+	fl_out_u64(o, "bypassed", s->bypassed);
 	fl_out_close(o, '}');
 }
 

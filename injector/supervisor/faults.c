@@ -643,7 +643,8 @@ static int sup_list(struct fl_sup *s, int argc, char **argv, bool json, FILE *ou
 
 /* Machine lines for fl_fault_stats(): "ID KIND", the data plane's counters
  * in fl_counter_fields order, then the delay line's "held overflow
- * reordered". */
+ * reordered bypassed" (bypassed: the lab's line as a whole, for the faults
+ * that use it, as print_counters; 0 for the others). */
 static int sup_stats(struct fl_sup *s, FILE *out)
 {
 	for (int i = 0; i < s->n_faults; i++) {
@@ -651,13 +652,16 @@ static int sup_stats(struct fl_sup *s, FILE *out)
 		struct fl_dl_slot_counters d;
 		struct fl_counters c;
 
+		bool line;
+
 		fault_counters(s, sf, &c);
-		delay_counters(sf, &d);
+		line = delay_counters(sf, &d);
 		fprintf(out, "%s %s", sf->f.id, sf->f.ops->name);
 		for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
 			fprintf(out, " %llu", (unsigned long long)fl_counter_get(&c, f));
-		fprintf(out, " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", (uint64_t)d.held,
-			(uint64_t)d.overflow, (uint64_t)d.reordered);
+		fprintf(out, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", (uint64_t)d.held,
+			(uint64_t)d.overflow, (uint64_t)d.reordered,
+			line ? fl_sup_delay_bypassed() : (uint64_t)0);
 	}
 	return 0;
 }

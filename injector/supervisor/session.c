@@ -734,11 +734,12 @@ int fl_fault_request_check(const struct fl_target *t, int argc, char **argv, str
 }
 
 /* "ID KIND" + the counters in fl_counter_fields order + held overflow
- * reordered (sup_stats). */
+ * reordered bypassed (sup_stats; a supervisor older than bypassed sends
+ * three, read as bypassed 0). */
 static int parse_stat(char *line, struct fl_fault_stat *st)
 {
 	char *save = NULL, *w, *end;
-	unsigned long long v[FL_N_COUNTERS + 3];
+	unsigned long long v[FL_N_COUNTERS + 4] = { 0 };
 	size_t n = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -750,20 +751,21 @@ static int parse_stat(char *line, struct fl_fault_stat *st)
 	if (!w || strlen(w) >= sizeof(st->kind))
 		return -EPROTO;
 	snprintf(st->kind, sizeof(st->kind), "%s", w);
-	while ((w = strtok_r(NULL, " ", &save)) && n < FL_N_COUNTERS + 3) {
+	while ((w = strtok_r(NULL, " ", &save)) && n < FL_N_COUNTERS + 4) {
 		errno = 0;
 		v[n++] = strtoull(w, &end, 10);
 		if (errno || *end || end == w)
 			return -EPROTO;
 	}
-	if (w || n != FL_N_COUNTERS + 3)
+	if (w || n < FL_N_COUNTERS + 3)
 		return -EPROTO;
 	n = 0;
 	for (const struct fl_counter_field *f = fl_counter_fields; f->name; f++)
 		*fl_counter_at(&st->c, f) = v[n++];
 	st->held = v[n++];
 	st->overflow = v[n++];
-	st->reordered = v[n];
+	st->reordered = v[n++];
+	st->bypassed = v[n];
 	return 0;
 }
 

@@ -163,6 +163,7 @@ struct fl_fault_stat {
 	char kind[16];
 	struct fl_counters c; /* include/fallacy/rule.h */
 	uint64_t held, overflow, reordered; /* the delay line's, for delay kinds */
+	uint64_t bypassed; /* the lab's delay line as a whole (fl_sup_delay_bypassed) */
 };
 
 /* The counters of every fault of the session (*n may be 0); malloc'ed. */

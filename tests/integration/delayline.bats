@@ -161,9 +161,11 @@ rx() { jq -r ".\"$1\".$2" "$RX_OUT"; }
 # send_to_stopped_line PORT N IDLE_S: a 200 ms delay n1 -> n2 on udp PORT,
 # the lab's supervisor (its delay line) stopped ($SUP), the receiver
 # started (rx_start PORT N IDLE_S), and N datagrams sent in bursts of 100.
+# The fault goes in through "${ADD[@]}" (default: fallacy fault add LAB).
 send_to_stopped_line() {
-	"$FALLACY" fault add "$LAB" delay 200ms --from n1 --to n2 --proto udp --dport "$1" \
-		--id slow >/dev/null
+	local add=("$FALLACY" fault add "$LAB")
+	[ -z "${ADD+set}" ] || add=("${ADD[@]}")
+	"${add[@]}" delay 200ms --from n1 --to n2 --proto udp --dport "$1" --id slow >/dev/null
 	SUP=$(awk '$1 == "pid" { print $2; exit }' "$FALLACY_RUN_DIR/$LAB/journal")
 	[ -n "$SUP" ]
 	rx_start "$1" "$2" "$3"
@@ -173,10 +175,13 @@ send_to_stopped_line() {
 
 # The supervisor's line (the real path: BPF mark, wire namespace) with a
 # 64 KB buffer, stopped: `fault list` shows what passed undelayed
-# (bypassed), while the receiver counts every datagram.
+# (bypassed), while the receiver counts every datagram. The fault is added
+# through the lab's control socket, whose `counters` verb says the same.
 @test "fault list shows the packets that bypassed a line that could not keep up" {
 	"$FALLACY" lab down "$LAB" >/dev/null
-	FALLACY_DELAY_RCVBUF=65536 run -0 "$FALLACY" lab up "$LAB" --nodes 2
+	FALLACY_DELAY_RCVBUF=65536 run -0 "$FALLACY" lab up "$LAB" --nodes 2 --control-user root
+	SOCK=$FALLACY_RUN_DIR/$LAB/control/control.sock
+	ADD=("$FALLACY" control --socket "$SOCK" add)
 	send_to_stopped_line 7106 2000 10
 	kill -CONT "$SUP"
 	rx_wait
@@ -184,9 +189,13 @@ send_to_stopped_line() {
 	echo "$output"
 	[ "$(rx 7106 received)" -eq 2000 ]
 	[ "$(echo "$output" | jq '.[0].counters.packets')" -eq 2000 ]
-	[ "$(echo "$output" | jq '.[0].counters.bypassed')" -ge 1000 ]
+	bypassed=$(echo "$output" | jq '.[0].counters.bypassed')
+	[ "$bypassed" -ge 1000 ]
 	run -0 "$FALLACY" fault list "$LAB"
 	assert_output --regexp "bypassed [0-9]{4}"
+	run -0 "$FALLACY" control --socket "$SOCK" counters slow
+	echo "control counters: $output"
+	[ "$(echo "$output" | jq '.counters[0].bypassed')" -eq "$bypassed" ]
 }
 
 # The kernel's queue holds at most 65 536 packets (FL_DL_QUEUE_MAXLEN). A
