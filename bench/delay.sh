@@ -76,10 +76,14 @@ printf '%8s %10s %12s %12s %8s\n' delay pkt/s mean_err_ms p99_err_ms n
 sep=
 rates="100 10000"
 [ -n "${SKIP_ACCURACY:-}" ] && rates=
+# goals per rate: the worst cell's mean error over its allowance
+# (0.2 % of D + 50 us; <= 1 meets it) and the worst cell's p99 of |error|
+goals=''
 for pps in $rates; do
 	if [ "$pps" = 100 ]; then cnt=500; else cnt=20000; fi
 	one_way 0 "$pps" "$cnt" >"$tmp/base"
 	base=$(median <"$tmp/base")
+	worst_mean=0 worst_p99=0
 	for d in 1 10 50 200; do
 		"$FALLACY" fault add "$LAB" delay "${d}ms" --from n1 --to n2 >/dev/null 2>&1
 		one_way "$d" "$pps" "$cnt" >"$tmp/rtts"
@@ -89,7 +93,12 @@ for pps in $rates; do
 		printf '%s\n    {"delay_ms": %s, "pps": %s, "mean_err_ms": %s, "p99_abs_err_ms": %s, "n": %s, "base_ms": %s}' \
 			"$sep" "$d" "$pps" "$mean" "$p99" "$n" "$base" >>"$OUT"
 		sep=,
+		worst_mean=$(awk -v w="$worst_mean" -v m="$mean" -v d="$d" \
+			'BEGIN { r = (m < 0 ? -m : m) / (0.002 * d + 0.05); printf "%.2f", r > w ? r : w }')
+		worst_p99=$(awk -v w="$worst_p99" -v p="$p99" 'BEGIN { printf "%.3f", p > w ? p : w }')
 	done
+	goals+="${goals:+, }{\"goal\": \"delay error at $pps packets/s (1-200 ms): worst mean over its allowance (0.2 % of D + 50 us)\", \"measured\": $worst_mean, \"target\": \"<= 1\", \"pass\": $(awk -v r="$worst_mean" 'BEGIN { print (r <= 1) ? "true" : "false" }')}"
+	goals+=", {\"goal\": \"delay error at $pps packets/s (1-200 ms): worst p99 of |error| (ms)\", \"measured\": $worst_p99, \"target\": \"<= 0.2\", \"pass\": $(awk -v r="$worst_p99" 'BEGIN { print (r <= 0.2) ? "true" : "false" }')}"
 done
 printf '\n  ],\n' >>"$OUT"
 
@@ -170,7 +179,6 @@ tcp() {
 }
 ratio2() { awk -v d="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? d / b : 0 }'; }
 sep=''
-goals=''
 for d in 10 50; do
 	bare=$(tcp)
 	"$FALLACY" fault add "$LAB" delay "${d}ms" --from n1 --to n2 >/dev/null 2>&1

@@ -327,6 +327,10 @@ static int check_linearizable(int argc, char **argv)
 	}
 	o.json = a.json;
 	print_result(&h, &r, fl_clock_mono_ns() - t, &o);
+	if (!h.n) /* valid, as for Knossos, but rarely what was meant */
+		pr_warn("check linearizable: %s: no operations in it: an empty history is "
+			"linearizable, and says nothing",
+			a.file);
 	if (r.verdict == FL_LIN_UNKNOWN)
 		pr_err("check linearizable: %s: undecided after %" PRIu64 " search states per key "
 		       "(many concurrent operations of unknown outcome); raise --max-states",

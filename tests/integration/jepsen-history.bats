@@ -101,6 +101,11 @@ CONV="$BATS_TEST_DIRNAME/../../tools/jepsen-history.py"
 	run -0 --separate-stderr python3 "$CONV" "$BATS_TEST_TMPDIR/n.edn"
 	[ -z "$output" ]
 	[[ "$stderr" == *"no client operation to check"* ]]
+	# the checker calls it linearizable, as Knossos does, and warns
+	: >"$BATS_TEST_TMPDIR/n.jsonl"
+	run -0 --separate-stderr "$FALLACY" check linearizable "$BATS_TEST_TMPDIR/n.jsonl"
+	assert_output --partial "linearizable: yes (0 operations"
+	[[ "$stderr" == *"no operations in it: an empty history is linearizable"* ]]
 }
 
 @test "bench/jepsen.sh: checkouts laid out like Porcupine's and Knossos's, and none" {
