@@ -268,6 +268,7 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 struct at_checks {
 	struct fl_run *r;
 	struct fl_check_result *res;
+	const struct fl_timeline *tl;
 };
 
 static void sleep_until_mono(uint64_t t)
@@ -296,6 +297,10 @@ static void *at_checks_thread(void *arg)
 		if (pick == sc->n_checks)
 			break;
 		sleep_until_mono(a->r->t0 + sc->checks[pick].at_ns);
+		/* and after the steps due by then, however late they are */
+		while (!fl_run_interrupted &&
+		       !fl_timeline_done_by(a->tl, a->r->t0 + sc->checks[pick].at_ns))
+			usleep(1000);
 		if (fl_run_interrupted)
 			break;
 		run_command_check(a->r, &sc->checks[pick], &a->res[pick]);
@@ -381,7 +386,6 @@ static void sample_counters(struct fl_run *r)
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_result *res)
 {
-	struct at_checks ac = { r, res };
 	pthread_t at_th;
 	bool at_started;
 	struct fl_step_ctx ctx;
@@ -392,6 +396,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 				  .stop = &fl_run_interrupted,
 				  .realtime = true };
 	struct tl_arg a = { &tl, 0 };
+	struct at_checks ac = { r, res, &tl };
 	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS, sampled = 0;
 	struct fl_err err;
 	pthread_t th;

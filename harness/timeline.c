@@ -269,10 +269,20 @@ static bool wait_for(struct fl_timeline *tl, uint64_t due)
 	return true;
 }
 
-int fl_timeline_run(struct fl_timeline *tl)
+bool fl_timeline_done_by(const struct fl_timeline *tl, uint64_t t)
 {
-	if (tl->realtime)
-		timely_thread();
+	uint64_t next = __atomic_load_n(&tl->next_due, __ATOMIC_ACQUIRE);
+
+	return next && next > t;
+}
+
+static void set_next_due(struct fl_timeline *tl, uint64_t due)
+{
+	__atomic_store_n(&tl->next_due, due, __ATOMIC_RELEASE);
+}
+
+static int timeline_run(struct fl_timeline *tl)
+{
 	for (;;) {
 		const struct fl_step *st = tl->next < tl->n_steps ? &tl->steps[tl->next] : NULL;
 		uint64_t due = st ? tl->t0 + st->at_ns : UINT64_MAX;
@@ -285,6 +295,7 @@ int fl_timeline_run(struct fl_timeline *tl)
 
 			due = tl->pending[k].due;
 			snprintf(id, sizeof(id), "%s", tl->pending[k].id);
+			set_next_due(tl, due);
 			if (!wait_for(tl, due))
 				return -EINTR;
 			heal_one(tl, id, due, "duration");
@@ -292,9 +303,21 @@ int fl_timeline_run(struct fl_timeline *tl)
 		}
 		if (!st)
 			return 0;
+		set_next_due(tl, due);
 		if (!wait_for(tl, due))
 			return -EINTR;
 		do_step(tl, st, due);
 		tl->next++;
 	}
+}
+
+int fl_timeline_run(struct fl_timeline *tl)
+{
+	int ret;
+
+	if (tl->realtime)
+		timely_thread();
+	ret = timeline_run(tl);
+	set_next_due(tl, UINT64_MAX);
+	return ret;
 }

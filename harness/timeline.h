@@ -38,6 +38,10 @@ struct fl_timeline {
 	uint64_t t_end;
 	/* state */
 	size_t next; /* index of the next step */
+	/* CLOCK_MONOTONIC ns of what it waits for next (a step or a
+	 * duration's heal), UINT64_MAX once nothing is left; 0 before it
+	 * starts. Read with fl_timeline_done_by() from another thread. */
+	uint64_t next_due;
 	/* applied, not healed: copies with their node fields resolved
 	 * (fl_step_resolve), owned by the timeline */
 	const struct fl_step *active[FL_TIMELINE_MAX_ACTIVE];
@@ -58,6 +62,11 @@ struct fl_timeline {
  * returns 0, or -EINTR when stopped early. A step that fails is an
  * "error" event and counted in failed. */
 int fl_timeline_run(struct fl_timeline *tl);
+/* Whether every step and duration's heal due at or before t (CLOCK_
+ * MONOTONIC ns) has been applied: a command check at T waits for it, so
+ * that on a busy machine a late step is still in place when the check
+ * that follows it asks. Safe from any thread. */
+bool fl_timeline_done_by(const struct fl_timeline *tl, uint64_t t);
 /* Heal whatever is still active (end of the run, or interrupted). */
 void fl_timeline_heal_all(struct fl_timeline *tl);
 
