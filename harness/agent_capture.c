@@ -19,8 +19,13 @@
 #include <unistd.h>
 
 #include "b64.h"
+#include "clock.h"
 #include "json.h"
 #include "log.h"
+
+/* How long start waits for the capture to be live (a loaded host takes
+ * seconds to exec and load it; a healthy one ~10 ms). */
+#define CAPTURE_READY_NS (30 * FL_NSEC_PER_SEC)
 
 static void child(const struct fl_agent *a, char **argv, int out[2])
 {
@@ -81,6 +86,42 @@ static int spawn(struct fl_agent *a, const struct fl_ctl *tc, const struct fl_ct
 	return 0;
 }
 
+/* Answer start only once the capture is live: `fallacy capture` opens and
+ * activates every point before it creates its file, so from the file's
+ * existence on, what the interface carries is in the capture. Before
+ * this, start answered at the fork, and on a busy host the first seconds
+ * of a controller's run (the cut of a partition) were missing. */
+static int wait_live(struct fl_agent_capture *k, struct fl_err *err)
+{
+	uint64_t deadline = fl_clock_mono_ns() + CAPTURE_READY_NS;
+	int st = 0;
+
+	while (access(k->file, F_OK)) {
+		if (waitpid(k->pid, &st, WNOHANG) == k->pid) {
+			close(k->out_fd);
+			if (WIFEXITED(st))
+				fl_err_set(err,
+					   "fallacy capture exited (status %d) before it captured",
+					   WEXITSTATUS(st));
+			else
+				fl_err_set(err,
+					   "fallacy capture ended (signal %d) before it captured",
+					   WTERMSIG(st));
+			return -EIO;
+		}
+		if (fl_clock_mono_ns() > deadline) {
+			kill(k->pid, SIGKILL);
+			waitpid(k->pid, &st, 0);
+			close(k->out_fd);
+			fl_err_set(err, "fallacy capture did not start within %llu s",
+				   (unsigned long long)(CAPTURE_READY_NS / FL_NSEC_PER_SEC));
+			return -ETIMEDOUT;
+		}
+		usleep(5000);
+	}
+	return 0;
+}
+
 static int start(struct fl_agent *a, const struct fl_ctl *tc, const struct fl_ctl_capture *q,
 		 struct fl_out *o, struct fl_err *err)
 {
@@ -102,11 +143,15 @@ static int start(struct fl_agent *a, const struct fl_ctl *tc, const struct fl_ct
 	snprintf(k->id, sizeof(k->id), "%s", id);
 	snprintf(k->session, sizeof(k->session), "%s", tc->target.session);
 	snprintf(k->file, sizeof(k->file), "%s/%d-%s.pcap", a->capture_dir, (int)getpid(), id);
+	unlink(k->file); /* an earlier agent's with this pid: not ours */
 	ret = spawn(a, tc, q, k);
 	if (ret) {
 		fl_err_set(err, "starting fallacy capture: %s", strerror(-ret));
 		return ret;
 	}
+	ret = wait_live(k, err);
+	if (ret)
+		return ret;
 	a->n_cap++;
 	fl_out_str(o, "id", k->id);
 	fl_out_str(o, "file", k->file);

@@ -77,7 +77,8 @@ min_rtt() {
 undelayed() {
 	local r
 	r=$(min_rtt 2)
-	[ -n "$r" ] && [ "$r" -lt 20 ]
+	[ -n "$r" ]
+	[ "$r" -lt 20 ]
 }
 
 # A counter of fault ID on B, from the agent's list.
@@ -99,7 +100,8 @@ counter() {
 	rtt=$(min_rtt 3) # after the counters: its echoes may be dropped too
 	echo "sent $sent received $recv; dropped $dropped, delayed $delayed; min rtt $rtt ms"
 	[ "$dropped" -eq $((sent - recv)) ]
-	[ "$dropped" -ge 10 ] && [ "$dropped" -le 80 ]
+	[ "$dropped" -ge 10 ]
+	[ "$dropped" -le 80 ]
 	[ "$rtt" -ge 45 ]
 	[ "$delayed" -ge "$recv" ]
 	# the same set again, in other words: nothing added or removed, counters kept
@@ -229,9 +231,11 @@ counter() {
 	ok
 	id=$(jq -r .capture.id <<<"$ANSWER")
 	file=$(jq -r .capture.file <<<"$ANSWER")
-	[ -n "$id" ] && [ "$file" != null ]
-	# the capture is up once its first packet is in the file; until then, ping
-	fl_wait_until 30 bash -c "ip netns exec $A ping -n -q -c 1 -W 1 198.18.253.2 >/dev/null && [ \$(stat -c %s $file 2>/dev/null || echo 0) -gt 24 ]"
+	[ -n "$id" ]
+	[ "$file" != null ]
+	# start answers once the capture is live: its file exists, and every
+	# packet from now on is in it (no ping to wait for it to come up)
+	[ -e "$file" ]
 	run -0 ip netns exec "$A" ping -n -q -c 20 -i 0.05 -W 2 198.18.253.2
 	ask "{\"verb\":\"capture\",\"target\":$TARGET$B\"},\"capture\":{\"action\":\"stop\",\"id\":\"$id\"}}"
 	ok
@@ -243,6 +247,10 @@ counter() {
 	rm -f "$file"
 	ask "{\"verb\":\"capture\",\"target\":$TARGET$B\"},\"capture\":{\"action\":\"stop\",\"id\":\"$id\"}}"
 	[ "$(jq -r .ok <<<"$ANSWER")" = false ]
+	# an interface the target lacks: the capture ends at once, start says so
+	ask "{\"verb\":\"capture\",\"target\":$TARGET$B\"},\"capture\":{\"action\":\"start\",\"iface\":\"nosuch0\"}}"
+	[ "$(jq -r .ok <<<"$ANSWER")" = false ]
+	[[ "$(jq -r .error <<<"$ANSWER")" == *"fallacy capture exited (status "*") before it captured"* ]]
 }
 
 @test "a process's namespace: targets lists it by pid; put by pid and by its /proc path is one target" {
