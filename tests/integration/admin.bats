@@ -209,7 +209,8 @@ sys.exit(1)"
 	run -0 ip netns exec "$N1" python3 -c "
 import socket; s = socket.create_connection(('$IP2', 7001), 3); print(s.getsockname()[1])"
 	echo "source port $output"
-	[ "$output" -ge 40000 ] && [ "$output" -le 40100 ]
+	[ "$output" -ge 40000 ]
+	[ "$output" -le 40100 ]
 	run -2 "$FALLACY" admin "$LAB" n1 sysctl net.ipv4.ip_local_port_range 30000 30100
 	assert_output --partial "already changed by $id"
 	run -0 "$FALLACY" admin "$LAB" n1 sysctl net.core.somaxconn 16

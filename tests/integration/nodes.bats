@@ -147,7 +147,8 @@ except OSError as e:
 	assert_output --partial "broken:"
 	refute_output --partial "echo b'two\n'"
 	new4=$(node_addr "$lab" n2 4) new6=$(node_addr "$lab" n2 6)
-	[ "$new4" != "$old4" ] && [ "$new6" != "$old6" ]
+	[ "$new4" != "$old4" ]
+	[ "$new6" != "$old6" ]
 	run -1 ip netns exec "fl-$lab.n1" ping -c2 -W1 "$old4"
 	run -1 ip netns exec "fl-$lab.n1" ping -c2 -W1 "$old6"
 	for n in n1 n3; do
@@ -211,7 +212,8 @@ resolve() {
 	run -0 "$FALLACY" lab up "$lab" --nodes 3
 	n3=fl-$lab.n3 go=$BATS_TEST_TMPDIR/go
 	# every node has its own file (not a link to one other nodes share)
-	[ -f "/etc/netns/$n3/hosts" ] && [ ! -L "/etc/netns/$n3/hosts" ]
+	[ -f "/etc/netns/$n3/hosts" ]
+	[ ! -L "/etc/netns/$n3/hosts" ]
 	# a process of n3 started before the changes reads its /etc/hosts after them
 	ip netns exec "$n3" sh -c "while [ ! -e $go ]; do sleep 0.1; done; getent hosts n1 n2 n4" \
 		>"$BATS_TEST_TMPDIR/late" 2>&1 &

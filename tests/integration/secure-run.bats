@@ -31,7 +31,9 @@ shark() {
 	assert_line --regexp "^false plaintext: measured [1-9][0-9]* packets \(first 's3cr3t' in pcap/n[1-3]\.pcap packet [0-9]+ at "
 	assert_line --regexp '^false secure: measured ([1-9][0-9]*) of \1 connections'
 	assert_line --regexp '^false command: measured exit 1'
-	assert_line --regexp '^true availability: '
+	# availability during the replay is speed, not security: a busy
+	# machine's clients time out (soak run, 2 Dec); it is only reported
+	assert_line --regexp '^(true|false) availability: '
 	# the packet the check names is the first one of that file with the password
 	where=$(jq -r '.checks[0].message' "$OUT/summary.json" | sed -n 's/.*in \(pcap\/n[1-3]\.pcap\) packet \([0-9]*\) at .*/\1 \2/p')
 	read -r file num <<<"$where"
