@@ -66,6 +66,15 @@ if [ $unit -eq 1 ]; then
 		cat "$log/shellcheck.log"
 		failed=$((failed + 1))
 	fi
+	# bats files: no && list of tests standing as an assertion
+	if ./tests/check-bats.sh >"$log/check-bats.log" 2>&1; then
+		echo "unit check-bats: no && list of tests as an assertion"
+		passed=$((passed + 1))
+	else
+		echo "unit check-bats: FAILED"
+		cat "$log/check-bats.log"
+		failed=$((failed + 1))
+	fi
 	# C formatting (kernel style, .clang-format) as one result
 	if ! command -v clang-format >/dev/null 2>&1; then
 		echo "unit clang-format: skipped (clang-format not installed; make deps)"
