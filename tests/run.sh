@@ -49,44 +49,35 @@ run_unit_bins() {
 	done
 }
 
+# lint NAME TOOL OK-MESSAGE CMD [ARG...]: one unit result for CMD (skipped
+# when TOOL is not installed), its output shown when it fails
+lint() {
+	local name=$1 tool=$2 msg=$3
+	shift 3
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "unit $name: skipped ($tool not installed; make deps)"
+		skipped=$((skipped + 1))
+	elif "$@" >"$log/$name.log" 2>&1; then
+		echo "unit $name: $msg"
+		passed=$((passed + 1))
+	else
+		echo "unit $name: FAILED"
+		cat "$log/$name.log"
+		failed=$((failed + 1))
+	fi
+}
+
 if [ $unit -eq 1 ]; then
-	# shell scripts are linted with the unit tests (one result for all)
+	# lints, one result each: shell scripts (shellcheck), bats files (no
+	# && list of tests standing as an assertion), C formatting (kernel
+	# style, .clang-format)
 	shfiles=()
 	for f in tests/*.sh bench/*.sh scenarios/*.sh docs/*.sh .ci/run tests/integration/test_helper/kubectl-standin; do
 		[ -f "$f" ] && shfiles+=("$f")
 	done
-	if ! command -v shellcheck >/dev/null 2>&1; then
-		echo "unit shellcheck: skipped (shellcheck not installed; make deps)"
-		skipped=$((skipped + 1))
-	elif shellcheck "${shfiles[@]}" >"$log/shellcheck.log" 2>&1; then
-		echo "unit shellcheck: ${#shfiles[@]} scripts clean"
-		passed=$((passed + 1))
-	else
-		echo "unit shellcheck: FAILED"
-		cat "$log/shellcheck.log"
-		failed=$((failed + 1))
-	fi
-	# bats files: no && list of tests standing as an assertion
-	if ./tests/check-bats.sh >"$log/check-bats.log" 2>&1; then
-		echo "unit check-bats: no && list of tests as an assertion"
-		passed=$((passed + 1))
-	else
-		echo "unit check-bats: FAILED"
-		cat "$log/check-bats.log"
-		failed=$((failed + 1))
-	fi
-	# C formatting (kernel style, .clang-format) as one result
-	if ! command -v clang-format >/dev/null 2>&1; then
-		echo "unit clang-format: skipped (clang-format not installed; make deps)"
-		skipped=$((skipped + 1))
-	elif ./tests/check-format.sh >"$log/format.log" 2>&1; then
-		echo "unit clang-format: every C file formatted"
-		passed=$((passed + 1))
-	else
-		echo "unit clang-format: FAILED"
-		cat "$log/format.log"
-		failed=$((failed + 1))
-	fi
+	lint shellcheck shellcheck "${#shfiles[@]} scripts clean" shellcheck "${shfiles[@]}"
+	lint check-bats bash "no && list of tests as an assertion" ./tests/check-bats.sh
+	lint clang-format clang-format "every C file formatted" ./tests/check-format.sh
 	run_unit_bins "$out" unit
 	# the same unit tests built with ASan + UBSan (make check builds them)
 	if [ -n "$asan_out" ]; then
