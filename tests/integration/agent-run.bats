@@ -381,7 +381,9 @@ no_host_processes_but_etcd() {
 		  - {at: 2s, id: cut, partition: [[n1], [n2, n3]]}
 		  - {at: 4s, heal: cut}
 	EOF
-	ip netns exec "$H1" ping -n -i 0.1 -w 12 "$(host_ip 2)" >/dev/null 2>&1 &
+	# until teardown: a busy machine can take more than 12 s to start the
+	# agents and their captures (soak, 2 Dec: a -w 12 ping was over first)
+	ip netns exec "$H1" ping -n -i 0.1 "$(host_ip 2)" >/dev/null 2>&1 &
 	PING_PIDS="$PING_PIDS $!"
 	run ip netns exec "$C" "$FALLACY" run "$TMP/cut.yaml" --target "$TMP/pinger.yaml" \
 		--inventory "$TMP/inventory.yaml" --capture --out "$TMP/out"
