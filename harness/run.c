@@ -550,12 +550,14 @@ static int check_nodes(struct fl_run *r, const struct fl_check *ck, fl_nodeset *
 	return ret;
 }
 
-/* check-run: what the check ran on, each node's status, and what its
- * selector resolved to. */
+/* check-run: what the check ran on, each node's status, what its
+ * selector resolved to, and for a check with at: how late it began (a
+ * busy machine, or steps due before it that were late). */
 static void check_event(struct fl_run *r, const struct fl_check *ck, fl_nodeset set,
-			const int *status)
+			const int *status, uint64_t begin)
 {
 	struct fl_out *o = fl_results_event_begin(r->res, 0, "check-run", ck->name, NULL);
+	uint64_t due = r->t0 + ck->at_ns;
 	size_t k = 0;
 
 	fl_out_open(o, "nodes", '[');
@@ -568,6 +570,8 @@ static void check_event(struct fl_run *r, const struct fl_check *ck, fl_nodeset 
 		if (set >> i & 1)
 			fl_out_i64(o, "", status[k++]);
 	fl_out_close(o, ']');
+	if (ck->has_at && r->t0)
+		fl_out_u64(o, "late_ns", begin > due ? begin - due : 0);
 	if (fl_sel_has_selector(&r->sel, ck->node)) {
 		fl_out_open(o, "select", '[');
 		fl_out_open(o, "", '{');
@@ -602,6 +606,7 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 	size_t n = 0, ok = 0;
 	fl_nodeset set = 0;
 	struct fl_err err;
+	uint64_t begin = fl_clock_mono_ns();
 
 	if (ck->kind == FL_CHECK_INVARIANT) {
 		int st = check_run_on(r, ck, SIZE_MAX, why, sizeof(why));
@@ -633,7 +638,7 @@ static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 		}
 		n++;
 	}
-	check_event(r, ck, set, status);
+	check_event(r, ck, set, status, begin);
 	if (n == 1) { /* one node: as it always was */
 		fl_check_eval_status(ck, status[0], why, res);
 		return;

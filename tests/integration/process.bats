@@ -195,9 +195,12 @@ pstate() {
 	late=$(jq -r 'select(.event == "admin" and .id == "stale") | .late_ns' "$ev")
 	admin_t=$(jq -r 'select(.event == "admin" and .id == "stale") | .mono_ns' "$ev")
 	check_t=$(jq -r 'select(.event == "check-run") | .mono_ns' "$ev")
-	echo "hosts step late by $late ns (event at $admin_t), the 1.5 s check ran at $check_t"
+	check_late=$(jq -r 'select(.event == "check-run") | .late_ns' "$ev")
+	echo "hosts step late by $late ns (event at $admin_t), the 1.5 s check ran at $check_t, late by $check_late ns"
 	[ "$late" -ge 2000000000 ]
 	[ "$check_t" -ge "$admin_t" ]
+	# it began once the step was applied: late by about as much
+	[ "$check_late" -ge 1500000000 ]
 	run -0 jq -r '.checks[] | "\(.pass) \(.measured)"' "$OUT/summary.json"
 	assert_output "true exit 0"
 	fl_assert_lab_gone "$lab"

@@ -52,7 +52,7 @@ def schema:
 	  "admin": { id: true, req: { spec: "string", late_ns: "int", apply_ns: "int" },
 		     opt: { select: "array" } },
 	  "check-run": { id: true, req: { nodes: "array", status: "array" },
-			 opt: { select: "array" } },
+			 opt: { select: "array", late_ns: "int" } },
 	  "heal": { id: true, opt: { counters: "array", late_ns: "int", apply_ns: "int", by: "string",
 				     reason: "string", source: "string", host: "array" } },
 	  "inventory": { id: true, req: { nodes: "array" } },
