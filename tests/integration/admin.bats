@@ -52,13 +52,23 @@ wait_port() {
 # A TCP connect from node $1 to $2:$3 within 3 s: prints ok, refused or timeout.
 connect() {
 	local out
-	out=$(ip netns exec "$1" timeout 10 socat -T 3 - TCP:"$2":"$3",connect-timeout=3 <<<ping 2>&1)
+	# (-T: the echo through socat's fork + cat may take seconds on a busy
+	# machine; a CI run saw a free port reported as not answering)
+	out=$(ip netns exec "$1" timeout 20 socat -T 10 - TCP:"$2":"$3",connect-timeout=3 <<<ping 2>&1)
 	case "$out" in
 	*ping*) echo ok ;;
 	*refused*) echo refused ;;
 	*timed\ out*) echo timeout ;;
 	*) echo "other: $out" ;;
 	esac
+}
+
+# expect_connect WANT NODE ADDR PORT: connect() says WANT, or the test
+# fails saying what it said.
+expect_connect() {
+	local got
+	got=$(connect "$2" "$3" "$4")
+	[ "$got" = "$1" ] || fail "connect from $2 to $3:$4: $got, expected $1"
 }
 
 # The node's own rules (both families), fallacy's only.
@@ -71,7 +81,7 @@ rules() {
 	start_bg "$N2" socat TCP-LISTEN:2390,reuseaddr,fork EXEC:cat
 	wait_port "$N2" t 2380
 	wait_port "$N2" t 2390
-	[ "$(connect "$N1" "$IP2" 2380)" = ok ]
+	expect_connect ok "$N1" "$IP2" 2380
 	id=$("$FALLACY" admin "$LAB" n2 firewall drop --proto tcp --port 2380 2>/dev/null)
 	[[ "$id" =~ ^a[0-9]+$ ]]
 	run -0 ip netns exec "$N2" iptables-save
@@ -82,15 +92,15 @@ rules() {
 	# what the node's operator sees with the everyday command
 	run -0 ip netns exec "$N2" iptables -L INPUT -n
 	assert_output --partial "tcp dpt:2380"
-	[ "$(connect "$N1" "$IP2" 2380)" = timeout ]
-	[ "$(connect "$N3" "$IP2" 2380)" = timeout ]
-	[ "$(connect "$N1" "$IP2" 2390)" = ok ]
+	expect_connect timeout "$N1" "$IP2" 2380
+	expect_connect timeout "$N3" "$IP2" 2380
+	expect_connect ok "$N1" "$IP2" 2390
 	# the other nodes' firewalls are untouched
 	[ -z "$(rules "$N1")" ]
 	[ -z "$(rules "$N3")" ]
 	run -0 "$FALLACY" admin "$LAB" del "$id"
 	[ -z "$(rules "$N2")" ]
-	[ "$(connect "$N1" "$IP2" 2380)" = ok ]
+	expect_connect ok "$N1" "$IP2" 2380
 }
 
 @test "firewall reject answers like a firewall: TCP connection refused (an RST from n2), ping and UDP get ICMP port unreachable" {
@@ -101,7 +111,7 @@ rules() {
 	ip netns exec "$N1" timeout 10 tcpdump -i eth0 -nn -c 1 "tcp[tcpflags] & tcp-rst != 0 and src host $IP2" >"$cap" 2>/dev/null &
 	tpid=$!
 	sleep 1
-	[ "$(connect "$N1" "$IP2" 2380)" = refused ]
+	expect_connect refused "$N1" "$IP2" 2380
 	wait "$tpid" || true
 	cat "$cap"
 	grep -q "$IP2.2380 > $IP1.[0-9]*: Flags \[R" "$cap"
@@ -137,8 +147,8 @@ sys.exit(1)"
 	echo "$output"
 	assert_line --partial "-A INPUT -s $IP1/32 "
 	assert_line --regexp "^-A INPUT -s fdfa:11ac::[0-9a-f:]+/128 "
-	[ "$(connect "$N1" "$IP2" 2380)" = timeout ]
-	[ "$(connect "$N3" "$IP2" 2380)" = ok ]
+	expect_connect timeout "$N1" "$IP2" 2380
+	expect_connect ok "$N3" "$IP2" 2380
 	run ip netns exec "$N1" ping -6 -c 1 -W 1 "$IP6_2"
 	assert_output --partial "0 received"
 }

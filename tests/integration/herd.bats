@@ -12,9 +12,11 @@ load test_helper/common
 load test_helper/runs
 
 # herd_scenario BACKOFF MAX: the scenario, with the server's accept count
-# sampled at 0.5 s and 2.9 s (before the cut at 3 s) and at 6.5 s and
-# 11.5 s (around the heal at 7 s, and until redis has accepted what the
-# kernel queued for it: a starved redis accepts late, soak of 2 Dec).
+# sampled at 0.5 s and 2.9 s (before the cut at 3 s) and at 5 s and
+# 11.5 s (across the heal at 7 s). A sample is a redis-cli run that took
+# up to a second on 2 Dec's slow machine: one at 6.5 s ended after the
+# heal and counted half the herd's reconnects before the heal (events:
+# check-run late_ns 1 ms, ended 0.9 s later).
 herd_scenario() {
 	local f="$BATS_TEST_TMPDIR/herd-$1.yaml" at
 	cat >"$f" <<EOF
@@ -37,7 +39,7 @@ n=$(redis-cli -h "$1" -a s3cr3t --no-auth-warning info stats | tr -d '\r' |
 	sed -n 's/^total_connections_received://p')
 echo "accepted-$2 $n"
 EOF
-	for at in 0.5s 2.9s 6.5s 11.5s; do
+	for at in 0.5s 2.9s 5s 11.5s; do
 		echo "  - command: {node: n1, at: $at, run: \"sh $BATS_TEST_TMPDIR/accepted.sh {{ip}} $at\"}" >>"$f"
 	done
 	echo "$f"
@@ -87,14 +89,14 @@ assert_all_back() {
 	run -0 jq -e '.buckets | length == 120 and (map(.connects) | max) >= 200' \
 		"$OUT/herd-summary.json"
 	grep -q 'Thundering herd' "$OUT/report.html"
-	# redis's own count: the 5 s across the heal have the herd's 240 new
-	# connections on top of what the probes open in as long before the cut
-	# (2.4 s sampled there, so x 2 + 1 over)
-	a=$(accepted 0.5s) b=$(accepted 2.9s) c=$(accepted 6.5s) d=$(accepted 11.5s)
-	echo "# redis accepted: $a, $b before the cut; $c, $d around the heal" >&3
+	# redis's own count: the 6.5 s across the heal have the herd's 240 new
+	# connections on top of what the probes open in as long (their rate
+	# from the 2.4 s before the cut; fewer connect during the cut)
+	a=$(accepted 0.5s) b=$(accepted 2.9s) c=$(accepted 5s) d=$(accepted 11.5s)
+	echo "# redis accepted: $a, $b before the cut; $c, $d across the heal" >&3
 	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ] || fail "missing samples"
-	[ $((d - c - 3 * (b - a))) -ge 200 ] ||
-		fail "no reconnect spike: $((d - c)) across the heal, $((b - a)) in 2.4 s before the cut"
+	[ $((d - c - (b - a) * 65 / 24)) -ge 150 ] ||
+		fail "no reconnect spike: $((d - c)) in 6.5 s across the heal, $((b - a)) in 2.4 s before the cut"
 	fl_assert_lab_gone "$lab"
 }
 

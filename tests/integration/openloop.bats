@@ -21,12 +21,14 @@ load test_helper/runs
 		"\(map(select(.status != "ok")) | length) \(length)"' "$OUT/ops.jsonl"
 	echo "# n2 during the 4 s cut: failed, all: $output" >&3
 	set -- $output
-	# 40 slots in 4 s: at least 35 of them failed operations (a closed
-	# loop counted 4). On a machine too busy for the probe thread to start
-	# a run every 100 ms (slots it passed while late are not operations:
-	# 28-29 started at a load average near 30), every run that started
-	# during the cut failed, and still five times the closed loop's 4.
-	[ "$1" -ge 35 ] || { [ "$1" -ge 20 ] && [ "$1" -ge $(($2 - 1)) ]; } ||
+	# 40 slots in 4 s: about 40 failed operations (a closed loop counted
+	# 4). On a busy machine the probe thread starts fewer (slots it passed
+	# while late are not operations: 28-29 started at a load average near
+	# 30), and a run that starts in the last few hundred ms before the heal
+	# may send its request after it and succeed (a CI run: 33 of 36
+	# failed). So: at least five times the closed loop's 4, and at least
+	# 80 % of those that started.
+	{ [ "$1" -ge 20 ] && [ $((10 * $1)) -ge $((8 * $2)) ]; } ||
 		fail "only $1 failed operations of n2 during the cut ($2 started)"
 	# per operation and per time, in the summary and the report
 	run -0 jq -r '.checks[] | "\(.pass) \(.message)"' "$OUT/summary.json"
