@@ -52,9 +52,10 @@ wait_port() {
 # A TCP connect from node $1 to $2:$3 within 3 s: prints ok, refused or timeout.
 connect() {
 	local out
-	# (-T: the echo through socat's fork + cat may take seconds on a busy
-	# machine; a CI run saw a free port reported as not answering)
-	out=$(ip netns exec "$1" timeout 20 socat -T 10 - TCP:"$2":"$3",connect-timeout=3 <<<ping 2>&1)
+	# (-t: after its stdin ends socat waits only 0.5 s for the echo by
+	# default, and the echo through the server's fork + cat took longer on
+	# a busy machine: CI runs saw a free port give no echo)
+	out=$(ip netns exec "$1" timeout 30 socat -t 10 -T 10 - TCP:"$2":"$3",connect-timeout=3 <<<ping 2>&1)
 	case "$out" in
 	*ping*) echo ok ;;
 	*refused*) echo refused ;;

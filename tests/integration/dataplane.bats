@@ -192,7 +192,7 @@ stop_bg() {
 	run -0 "$FALLACY" fault add "$LAB" loss 100% --port 5201
 	run ! timeout 10 ip netns exec "$N1" iperf3 -c "$IP2" -p 5201 -t 1 --connect-timeout 1000
 	run -0 ip netns exec "$N1" ping -c 2 -i 0.1 -W 1 "$IP2"
-	run -0 timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7000 </dev/null
+	run -0 timeout 5 ip netns exec "$N1" socat -t 4 -T 2 - TCP:"$IP2":7000 </dev/null
 	assert_output hello
 	stop_bg
 }
@@ -238,7 +238,7 @@ stop_bg() {
 	id=$("$FALLACY" fault add "$LAB" reset --from n1 --to n2 --dport 7001)
 	run ! timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7001 </dev/null
 	assert_output --partial "Connection refused"
-	run -0 timeout 5 ip netns exec "$N1" socat -T 2 - TCP:"$IP2":7002 </dev/null
+	run -0 timeout 5 ip netns exec "$N1" socat -t 4 -T 2 - TCP:"$IP2":7002 </dev/null
 	assert_output hello
 	[ "$(counter "$id" reset)" -ge 1 ]
 	stop_bg

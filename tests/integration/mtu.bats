@@ -171,7 +171,7 @@ nstat_of() {
 	[ "$got" -lt 100000 ]
 	# small requests and their answers fit
 	for i in 1 2 3; do
-		run -0 timeout 10 ip netns exec "$N1" socat -T 5 - TCP:"$IP2":5002 \
+		run -0 timeout 10 ip netns exec "$N1" socat -t 5 -T 5 - TCP:"$IP2":5002 \
 			<<<"$(head -c 99 /dev/zero | tr '\0' x)"
 		[ "${#output}" -eq 99 ]
 	done

@@ -160,7 +160,7 @@ except OSError as e:
 	run -0 "$FALLACY" lab exec "$lab" n1 -- ping -4 -c1 -W2 n2
 	run -0 "$FALLACY" lab exec "$lab" n1 -- ping -6 -c1 -W2 n2
 	# the new name works for new connections
-	run -0 timeout 10 "$FALLACY" lab exec "$lab" n1 -- socat -T 3 - TCP:n2:7200 <<<"three"
+	run -0 timeout 10 "$FALLACY" lab exec "$lab" n1 -- socat -t 5 -T 3 - TCP:n2:7200 <<<"three"
 	assert_output "three"
 	# written before, with the node's name: still matches n2
 	run -1 "$FALLACY" lab exec "$lab" n3 -- ping -4 -c2 -W1 n2

@@ -180,7 +180,7 @@ require_faults() {
 		socat TCP-LISTEN:7003,reuseaddr EXEC:cat & b=\$!
 		$WAIT_LISTEN 7002; $WAIT_LISTEN 7003
 		"'
-		echo "7003: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7003 || echo failed)"
+		echo "7003: $(echo hi | timeout 8 socat -t 5 -T 5 - TCP:127.0.0.1:7003 || echo failed)"
 		echo "7002: $(echo hi | timeout 3 socat -T1 - TCP:127.0.0.1:7002,connect-timeout=1 2>/dev/null || echo failed)"
 		ping -c 1 -W 1 127.0.0.1 >/dev/null && echo "ping: ok"
 		kill $a $b 2>/dev/null; true'
