@@ -165,7 +165,9 @@ EOF
 		(map(select(.ev == "request" and .ok)) | length)] | @tsv' "$OUT/herd.jsonl"
 	echo "# connects, clients connected, ok requests: $output" >&3
 	read -r connects clients ok <<<"$output"
-	[ "$connects" -eq 240 ]
+	# (attempts: a busy machine times some out and the client tries
+	# again; a CI run had 374 for 240 held connections)
+	[ "$connects" -ge 240 ]
 	[ "$clients" -eq 240 ]
 	[ "$ok" -ge $((2 * connects)) ] # requests reuse the connections
 	fl_assert_lab_gone "$lab"
