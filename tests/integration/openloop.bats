@@ -43,8 +43,11 @@ load test_helper/runs
 	lab=$(fl_lab_name k)
 	sed 's/^  timeout: 1s$/  timeout: 1s\n  concurrent: 2/' tests/data/scenarios/http-100ms.yaml >"$BATS_TEST_TMPDIR/t.yaml"
 	grep -q "concurrent: 2" "$BATS_TEST_TMPDIR/t.yaml"
-	run -0 "$FALLACY" run tests/data/scenarios/cut-4s.yaml --target "$BATS_TEST_TMPDIR/t.yaml" \
+	# (exit 1 allowed: the outside-cut availability is speed; a CI run on a
+	# slow machine had 0.22 against 0.25)
+	run "$FALLACY" run tests/data/scenarios/cut-4s.yaml --target "$BATS_TEST_TMPDIR/t.yaml" \
 		--out "$OUT" --lab "$lab"
+	[ "$status" -le 1 ] || fail "run failed ($status): $output"
 	# two runs hang for 1 s each: the other 8 slots of each second are skipped
 	run -0 jq -s 'map(select(.node == "n2" and .skipped == true and .status == "fail")) | length' "$OUT/ops.jsonl"
 	[ "$output" -ge 20 ] || fail "only $output skipped slots"
