@@ -26,9 +26,10 @@ load test_helper/runs
 	# while late are not operations: 28-29 started at a load average near
 	# 30), and a run that starts in the last few hundred ms before the heal
 	# may send its request after it and succeed (a CI run: 33 of 36
-	# failed). So: at least five times the closed loop's 4, and at least
-	# 80 % of those that started.
-	{ [ "$1" -ge 20 ] && [ $((10 * $1)) -ge $((8 * $2)) ]; } ||
+	# failed; another, on a machine that started only 20 runs in the 4 s,
+	# 19 of 20). So: at least twice the closed loop's 4, and at least 80 %
+	# of those that started.
+	{ [ "$1" -ge 8 ] && [ $((10 * $1)) -ge $((8 * $2)) ]; } ||
 		fail "only $1 failed operations of n2 during the cut ($2 started)"
 	# per operation and per time, in the summary and the report
 	run -0 jq -r '.checks[] | "\(.pass) \(.message)"' "$OUT/summary.json"
