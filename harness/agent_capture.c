@@ -23,8 +23,8 @@
 #include "json.h"
 #include "log.h"
 
-/* How long start waits for the capture to be live (a loaded host takes
- * seconds to exec and load it; a healthy one ~10 ms). */
+/* How long start waits for the capture to be live (a loaded host can take
+ * seconds to exec and load it). */
 #define CAPTURE_READY_NS (30 * FL_NSEC_PER_SEC)
 
 static void child(const struct fl_agent *a, char **argv, int out[2])
