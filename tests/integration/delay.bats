@@ -215,10 +215,16 @@ lo_delay_ok() {
 	assert_output --partial "-i lo -m mark --mark 0xfa110000/0xffff0000 -j NFQUEUE --queue-num 64017 --queue-bypass"
 	ip netns exec "$XNS" ping -U -c 40 -i 0.02 127.0.0.1 | rtts >"$BATS_TEST_TMPDIR/r4"
 	ip netns exec "$XNS" ping -6 -U -c 40 -i 0.02 ::1 | rtts >"$BATS_TEST_TMPDIR/r6"
+	# what a failure needs to be understood from the log: every RTT in
+	# order, and the delay line's own counters (late wake-ups, verdict
+	# errors, most held) once it has stopped
+	dl_stop
 	for f in 4 6; do
 		echo "v$f n mean sd: $(stats <"$BATS_TEST_TMPDIR/r$f")," \
 			"median $(median <"$BATS_TEST_TMPDIR/r$f"), min $(minimum <"$BATS_TEST_TMPDIR/r$f")"
+		echo "v$f RTTs in order: $(tr '\n' ' ' <"$BATS_TEST_TMPDIR/r$f")"
 	done
+	echo "delay line: $(cat "$DL_STATS")"
 	for f in 4 6; do
 		assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/r$f")" 40
 		lo_delay_ok "$BATS_TEST_TMPDIR/r$f"
