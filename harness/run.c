@@ -262,13 +262,18 @@ struct tl_arg {
 static void run_command_check(struct fl_run *r, const struct fl_check *ck,
 			      struct fl_check_result *res);
 
-/* Command checks with `at:` run during the measured part, in a thread of
- * their own (a command may take its whole timeout), in the order of their
- * offsets. */
-struct at_checks {
+/* Command checks with `at:` run during the measured part, each in a
+ * thread of its own: a command may take its whole timeout, and a check due
+ * at 3 s must not wait behind another's slow command (on a busy machine
+ * an `iptables-save` at 3 s took seconds and pushed the next check past
+ * the heal it was meant to precede). */
+struct at_check {
 	struct fl_run *r;
+	const struct fl_check *ck;
 	struct fl_check_result *res;
 	const struct fl_timeline *tl;
+	pthread_t th;
+	bool started;
 };
 
 static void sleep_until_mono(uint64_t t)
@@ -280,34 +285,59 @@ static void sleep_until_mono(uint64_t t)
 		usleep(t - now > 50000000ULL ? 50000 : (useconds_t)((t - now) / 1000));
 }
 
-static void *at_checks_thread(void *arg)
+static void *at_check_thread(void *arg)
 {
-	struct at_checks *a = arg;
-	const struct fl_scenario *sc = a->r->sc;
-	bool *ran = calloc(sc->n_checks + 1, sizeof(*ran));
+	struct at_check *a = arg;
+	uint64_t due = a->r->t0 + a->ck->at_ns;
 
-	while (ran && !fl_run_interrupted) {
-		size_t pick = sc->n_checks;
-
-		/* the earliest one not run yet (equal offsets: file order) */
-		for (size_t i = 0; i < sc->n_checks; i++)
-			if (sc->checks[i].has_at && !ran[i] &&
-			    (pick == sc->n_checks || sc->checks[i].at_ns < sc->checks[pick].at_ns))
-				pick = i;
-		if (pick == sc->n_checks)
-			break;
-		sleep_until_mono(a->r->t0 + sc->checks[pick].at_ns);
-		/* and after the steps due by then, however late they are */
-		while (!fl_run_interrupted &&
-		       !fl_timeline_done_by(a->tl, a->r->t0 + sc->checks[pick].at_ns))
-			usleep(1000);
-		if (fl_run_interrupted)
-			break;
-		run_command_check(a->r, &sc->checks[pick], &a->res[pick]);
-		ran[pick] = true;
-	}
-	free(ran);
+	sleep_until_mono(due);
+	/* and after the steps due by then, however late they are */
+	while (!fl_run_interrupted && !fl_timeline_done_by(a->tl, due))
+		usleep(1000);
+	if (!fl_run_interrupted)
+		run_command_check(a->r, a->ck, a->res);
 	return NULL;
+}
+
+/* One thread per check with at:; NULL when there is none (or no memory).
+ * A check whose thread cannot start runs when the measured part ends
+ * (at_checks_join). */
+static struct at_check *at_checks_start(struct fl_run *r, struct fl_check_result *res,
+					const struct fl_timeline *tl)
+{
+	const struct fl_scenario *sc = r->sc;
+	struct at_check *a = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sc->n_checks; i++)
+		n += sc->checks[i].has_at;
+	if (!n || !(a = calloc(sc->n_checks, sizeof(*a))))
+		return NULL;
+	for (size_t i = 0; i < sc->n_checks; i++) {
+		if (!sc->checks[i].has_at)
+			continue;
+		a[i] = (struct at_check){ r, &sc->checks[i], &res[i], tl, 0, false };
+		a[i].started = !pthread_create(&a[i].th, NULL, at_check_thread, &a[i]);
+		if (!a[i].started)
+			pr_warn("%s: check %s: no thread to run it at %.3f s; it runs when the "
+				"measured part ends",
+				sc->name, sc->checks[i].name, sc->checks[i].at_ns / 1e9);
+	}
+	return a;
+}
+
+/* Waits for every at: check; runs the ones that had no thread. */
+static void at_checks_join(struct fl_run *r, struct at_check *a, struct fl_check_result *res)
+{
+	for (size_t i = 0; i < r->sc->n_checks; i++) {
+		if (!r->sc->checks[i].has_at)
+			continue;
+		if (a && a[i].started)
+			pthread_join(a[i].th, NULL);
+		else if (!fl_run_interrupted)
+			run_command_check(r, &r->sc->checks[i], &res[i]);
+	}
+	free(a);
 }
 
 static void *timeline_thread(void *arg)
@@ -386,8 +416,6 @@ static void sample_counters(struct fl_run *r)
 /* The measured part: load + timeline for the scenario's duration. */
 static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_result *res)
 {
-	pthread_t at_th;
-	bool at_started;
 	struct fl_step_ctx ctx;
 	struct fl_timeline tl = { .steps = r->sc->steps,
 				  .n_steps = r->sc->n_steps,
@@ -396,7 +424,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 				  .stop = &fl_run_interrupted,
 				  .realtime = true };
 	struct tl_arg a = { &tl, 0 };
-	struct at_checks ac = { r, res, &tl };
+	struct at_check *ac;
 	uint64_t last = 0, every = r->o->progress_tty ? PROGRESS_TTY_NS : PROGRESS_NS, sampled = 0;
 	struct fl_err err;
 	pthread_t th;
@@ -434,7 +462,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 		fl_run_samples_stop(r);
 		return run_fail(s, ret, "cannot start the timeline: %s", strerror(-ret));
 	}
-	at_started = !pthread_create(&at_th, NULL, at_checks_thread, &ac);
+	ac = at_checks_start(r, res, &tl);
 	while (!fl_run_interrupted && fl_clock_mono_ns() < r->t_end) {
 		usleep(MAIN_TICK_US);
 		if (fl_clock_mono_ns() - sampled >= SAMPLE_NS) {
@@ -448,8 +476,7 @@ static int run_timeline(struct fl_run *r, struct fl_suite *s, struct fl_check_re
 		}
 	}
 	pthread_join(th, NULL);
-	if (at_started)
-		pthread_join(at_th, NULL);
+	at_checks_join(r, ac, res);
 	fl_run_load_stop(r);
 	fl_run_herd_stop(r);
 	sample_counters(r);

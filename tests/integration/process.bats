@@ -205,3 +205,18 @@ pstate() {
 	assert_output "true exit 0"
 	fl_assert_lab_gone "$lab"
 }
+
+@test "command checks due at the same time run side by side: two checks at 1 s that each wait for the other's mark both pass" {
+	fl_require_root
+	lab=$(fl_lab_name s)
+	run "$FALLACY" run tests/data/scenarios/side-by-side.yaml \
+		--target tests/data/scenarios/deaf-target.yaml --out "$OUT" --lab "$lab"
+	echo "$output"
+	run -0 jq -r '.checks[] | "\(.pass) \(.measured)"' "$OUT/summary.json"
+	assert_output "true exit 0
+true exit 0"
+	# each waited for the other: both ran, neither after the other ended
+	run -0 jq -s 'map(select(.event == "check-run")) | length' "$OUT/events.jsonl"
+	assert_output 2
+	fl_assert_lab_gone "$lab"
+}
