@@ -288,20 +288,24 @@ static char *read_file(const char *file, struct fl_err *err)
 
 /* YAML directives (%YAML, %TAG) are of no use in fallacy's files, and
  * libfyaml 0.8 can loop forever on a malformed one (found by
- * fuzz_scenario): refuse them before parsing. */
+ * fuzz_scenario): refuse them before parsing. A line starts after a
+ * newline, a carriage return (YAML's line breaks: fuzz_control looped on
+ * "\r%...") or the byte order mark. */
 static int no_directives(const char *file, const char *text, struct fl_err *err)
 {
+	static const char bom[] = "\xef\xbb\xbf";
+	const char *start = strncmp(text, bom, 3) ? text : text + 3;
 	int line = 1;
 
-	for (const char *p = text; *p; p++) {
-		if ((p == text || p[-1] == '\n') && *p == '%') {
+	for (const char *p = start; *p; p++) {
+		if ((p == start || p[-1] == '\n' || p[-1] == '\r') && *p == '%') {
 			fl_err_set(err,
 				   "%s:%d:1: YAML directives (%%YAML, %%TAG) are not supported "
 				   "in fallacy's files; remove the line",
 				   file, line);
 			return -EINVAL;
 		}
-		line += *p == '\n';
+		line += *p == '\n' || (*p == '\r' && p[1] != '\n');
 	}
 	return 0;
 }

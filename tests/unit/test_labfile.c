@@ -2,6 +2,7 @@
 /* Lab files: the link profile's keys come from the fault kinds' table
  * (FL_PF_LINK), each value is checked by its kind's parser, and a profile
  * becomes `fault add` words that parse back. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,28 @@ static struct fl_labfile *parse(const char *text, struct fl_err *err)
 		lf = NULL;
 	fl_yaml_free(d);
 	return lf;
+}
+
+/* YAML directives are refused before libfyaml sees them (it can loop on a
+ * malformed one), at the start of any line: after \n, \r or a BOM. */
+static void test_directives(void **state)
+{
+	static const char *const bad[] = { "%YAML 1.2\n", "a: 1\n%TAG x\n", "\r%\x18\x14O",
+					   "a: 1\r%YAML", "\xef\xbb\xbf%YAML 1.2\n" };
+	static const int line[] = { 1, 2, 2, 2, 1 };
+	struct fl_ydoc *d = NULL;
+	struct fl_err err;
+	char want[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(fl_yaml_load("f.yaml", bad[i], &d, &err), -EINVAL);
+		snprintf(want, sizeof(want), "f.yaml:%d:1: YAML directives", line[i]);
+		assert_non_null(strstr(err.msg, want));
+	}
+	/* a % inside a line is a plain scalar's */
+	assert_int_equal(fl_yaml_load("f.yaml", "a: 5%\r\nb: '%x'\n", &d, &err), 0);
+	fl_yaml_free(d);
 }
 
 static void test_words(void **state)
@@ -135,9 +158,8 @@ static void test_link_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_words),
-		cmocka_unit_test(test_print),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_directives), cmocka_unit_test(test_words),
+		cmocka_unit_test(test_print),	   cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_link_keys),
 	};
 
