@@ -21,27 +21,33 @@ load test_helper/runs
 	# failed, all; and, of those, the ones that also ended before the heal
 	# began (its event's time less its apply_ns), whose packets can only
 	# have met the cut. (Not "before the heal event": a probe begun while
-	# the heal was being applied, 10 ms in one CI run, finished ok before
-	# its event.)
+	# the heal was being applied, 7-15 ms in three runs here, finished ok
+	# before its event in one CI run.) And whether two of them were in
+	# flight at once: the open loop's mark, whatever the machine's speed.
+	# A closed loop (one probe at a time) never overlaps.
 	run -0 jq -s -r --slurpfile ev "$ev" '
 		($ev | map(select(.event == "partition"))[0].mono_ns) as $a |
 		($ev | map(select(.event == "heal"))[0]) as $h |
 		$h.mono_ns as $b | ($h.mono_ns - $h.apply_ns) as $hb |
 		map(select(.node == "n2" and .start_ns >= $a and .start_ns < $b)) |
+		(map(select(.skipped != true)) | sort_by(.start_ns)) as $o |
 		"\(map(select(.status != "ok")) | length) \(length)" +
-		" \(map(select(.end_ns <= $hb and .status == "ok")) | length)"' "$OUT/ops.jsonl"
-	echo "# n2 during the 4 s cut: failed, all, ok while wholly inside: $output" >&3
-	read -r failed all inside_ok <<<"$output"
+		" \(map(select(.end_ns <= $hb and .status == "ok")) | length)" +
+		" \([range(1; $o | length) | select($o[.].start_ns < $o[. - 1].end_ns)] | length)"' \
+		"$OUT/ops.jsonl"
+	echo "# n2 during the 4 s cut: failed, all, ok while wholly inside, overlapping: $output" >&3
+	read -r failed all inside_ok overlapping <<<"$output"
 	# every operation begun and ended inside the cut failed: nothing
 	# reached the server
 	[ "$inside_ok" -eq 0 ] || fail "$inside_ok operations of n2 succeeded wholly inside the cut"
-	# open loop: 40 slots in 4 s; a closed loop (one probe at a time, 1 s
-	# timeout) counts 4. A busy machine starts fewer (slots it passed while
-	# late are not operations: 28-29 at a load average near 30; 11 on 2
-	# Dec with fork+exec at 30 ms), and a run begun in the cut may send its
-	# SYN after the heal and succeed (4 of those 11). So: at least twice
-	# the closed loop's 4 failed.
-	[ "$failed" -ge 8 ] || fail "only $failed failed operations of n2 during the cut ($all started)"
+	# open loop: 40 slots in 4 s (39-40 failed here); a closed loop (one
+	# probe at a time, 1 s timeout) counts 4. How many start is speed (28-29
+	# at a load average near 30; 11 on 2 Dec with fork+exec at 30 ms, 4 of
+	# them ok: their SYN left after the heal), so the test asks only that
+	# the cut shows as failures and that the probes overlapped: a new one
+	# started while an earlier one was still waiting on the cut.
+	[ "$failed" -ge 1 ] || fail "no failed operation of n2 during the cut ($all started)"
+	[ "$overlapping" -ge 1 ] || fail "n2's $all operations in the cut never overlapped: not an open loop"
 	# the summary's per-operation availability in the cut is these counts
 	# (the bounds of cut-4s.yaml are speed: pass or fail, the figures must
 	# be the operations' own)
@@ -53,7 +59,9 @@ load test_helper/runs
 	run -0 jq -r '.checks[] | select(.name == "availability by time < 0.2 during cut on n2") | .message' \
 		"$OUT/summary.json"
 	assert_output --regexp '\([0-9]+ of [0-9]+ 100 ms buckets with an ok op start\)'
-	run -0 jq -e '.availability.ops > 0 and .availability.ops < 1 and .availability.time > 0' "$OUT/summary.json"
+	# per operation and per time (whether any op succeeded outside the cut
+	# is speed: none of 43 did on a machine at fork+exec 30 ms)
+	run -0 jq -e '.availability.ops < 1 and .availability.time >= 0' "$OUT/summary.json"
 	run -0 grep -c "per time (100 ms buckets with an ok operation)" "$OUT/report.html"
 	fl_assert_lab_gone "$lab"
 }

@@ -215,7 +215,7 @@ pstate() {
 	run -0 jq -r '.checks[] | "\(.pass) \(.measured)"' "$OUT/summary.json"
 	assert_output "true exit 0
 true exit 0"
-	# each waited for the other: both ran, neither after the other ended
+	# both ran during the run, each once
 	run -0 jq -s 'map(select(.event == "check-run")) | length' "$OUT/events.jsonl"
 	assert_output 2
 	fl_assert_lab_gone "$lab"
