@@ -24,6 +24,13 @@ done
 echo "== goals (bench/out/*.json; machine load now: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-10s %-72s %10s %10s %s\n' bench goal measured target result
 for j in bench/out/*.json; do
+	if ! jq -e . "$j" >/dev/null 2>&1; then
+		# a bench that failed half-way left no valid JSON: say so, go on
+		printf '%-10s %-72s %10s %10s %s\n' "$(basename "$j" .json)" \
+			"(no valid JSON in $j: the bench failed)" - - FAIL
+		status=1
+		continue
+	fi
 	jq -r --arg b "$(basename "$j" .json)" '(.goals // [])[] |
 		[$b, .goal, (.measured | tostring), .target, (if .pass then "pass" else "FAIL" end)] | @tsv' \
 		"$j" 2>/dev/null |
