@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
@@ -39,6 +40,7 @@
 #define FL_DL_STEADY_PPS 2000ull
 #define FL_DL_BULK_PPS 20000ull
 enum { FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK };
+_Static_assert(FL_DL_BULK == FL_DL_BULK_MODE, "delayline.h's mode number");
 #define FL_DL_MAX_ARRIVAL_AGE_NS 20000000ull
 /* Wake-up lateness model (EWMA, 1/16 per sample): the starting guess, and
  * the margin spun on top of mean + 4 deviations. */
@@ -46,7 +48,16 @@ enum { FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK };
 #define LATE_DEV_START_NS 30000
 #define LATE_EWMA_WEIGHT 16
 #define SPIN_EXTRA_NS 10000
-/* A queue config message waits this long for its ack, reading at most
+/* FL_DL_SPIN_AUTO (the default): spin up to 10 % of a core (100 ms per
+ * second: the margin times the packet rate), between 100 and 500 us before
+ * each due time. A timed wake-up of a SCHED_FIFO thread on a 2-core VM
+ * came 109-124 us late at the median and 230-650 us at p99 (2 Dec,
+ * machine quiet, haltpoll idle), so a 100 us margin leaves most packets
+ * late; 500 us took the p99 of 100 packets/s through 50 ms from 1.1-2.2 ms
+ * to 0.05-0.09 ms (docs/performance.md). */
+#define SPIN_AUTO_CAP_NS 500000
+#define SPIN_AUTO_FLOOR_NS 100000
+#define SPIN_AUTO_BUDGET_NS 1e8/* A queue config message waits this long for its ack, reading at most
  * this many other messages (packets that raced in) meanwhile. */
 #define CFG_ACK_TIMEOUT_MS 2000
 #define CFG_ACK_MAX_READS 1000
@@ -83,11 +94,15 @@ struct dl_worker {
 	pthread_mutex_t lock;
 	struct fl_timerheap heap;
 	struct fl_dl_stats st;
-	int64_t spin_fixed; /* < 0 adaptive */
+	int64_t spin_fixed; /* FL_DL_SPIN_AUTO, < 0 adaptive, else fixed */
 	int rt_prio; /* SCHED_FIFO priority of the driving thread, 0 = none */
 	bool rt_on; /* the driving thread runs SCHED_FIFO now */
 	int mode; /* FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK (rate_check) */
 	uint64_t win_start, win_pkts; /* packet-rate window */
+	uint64_t pps; /* the last window's packet rate (0 = none yet) */
+	bool pmqos; /* may ask for CPU wake-up latency 0 (fl_delayline_set_pmqos) */
+	bool pmqos_on; /* this worker holds its share of the request now */
+	uint64_t last_pkt_ns; /* when the last packet was read */
 	double late_mean, late_dev; /* EWMA of wake-up lateness (ns) */
 	pthread_t thread;
 	bool thread_running;
@@ -124,7 +139,7 @@ static int w_new(struct dl_worker **out)
 	}
 	pthread_mutex_init(&dl->lock, NULL);
 	fl_timerheap_init(&dl->heap);
-	dl->spin_fixed = FL_DL_DEFAULT_SPIN_NS;
+	dl->spin_fixed = FL_DL_SPIN_AUTO;
 	dl->late_mean = LATE_MEAN_START_NS;
 	dl->late_dev = LATE_DEV_START_NS;
 	dl->stop_fd = -1;
@@ -145,6 +160,11 @@ static void w_set_rt(struct dl_worker *dl, int prio)
 	dl->rt_prio = prio;
 }
 
+static void w_set_pmqos(struct dl_worker *dl, bool on)
+{
+	dl->pmqos = on;
+}
+
 static void w_set_batch(struct dl_worker *dl, bool on)
 {
 	dl->no_batch = !on;
@@ -153,6 +173,58 @@ static void w_set_batch(struct dl_worker *dl, bool on)
 static void w_set_rcvbuf(struct dl_worker *dl, int bytes)
 {
 	dl->rcvbuf = bytes;
+}
+
+/* --- CPU wake-up latency (PM QoS) ------------------------------------------
+ * While a worker holds packets at a rate it times precisely (precise or
+ * steady mode), the process asks the kernel for CPU wake-up latency 0
+ * through /dev/cpu_dma_latency, as cyclictest does: idle CPUs then poll
+ * instead of halting, and a timed wake-up on a 2-core VM came 24-51 us
+ * late at the median instead of 46-110 (haltpoll idle, 2 Dec). One request
+ * for the process, held while any worker wants it; closing the file ends
+ * it (also when the process dies). */
+static pthread_mutex_t pmqos_lock = PTHREAD_MUTEX_INITIALIZER;
+static int pmqos_fd = -1, pmqos_users;
+static uint64_t pmqos_requests;
+
+static void pmqos_hold(bool on)
+{
+	int32_t zero = 0;
+
+	pthread_mutex_lock(&pmqos_lock);
+	if (on && pmqos_users++ == 0) {
+		pmqos_fd = open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+		if (pmqos_fd >= 0 && write(pmqos_fd, &zero, sizeof(zero)) != sizeof(zero)) {
+			close(pmqos_fd);
+			pmqos_fd = -1;
+		}
+		if (pmqos_fd >= 0)
+			pmqos_requests++;
+	} else if (!on && pmqos_users > 0 && --pmqos_users == 0 && pmqos_fd >= 0) {
+		close(pmqos_fd);
+		pmqos_fd = -1;
+	}
+	pthread_mutex_unlock(&pmqos_lock);
+}
+
+bool fl_dl_pmqos_wanted(int mode, bool holding, uint64_t now, uint64_t last_pkt)
+{
+	return mode != FL_DL_BULK_MODE &&
+	       (holding || (last_pkt && now - last_pkt < FL_DL_PMQOS_IDLE_NS));
+}
+
+static void pmqos_check(struct dl_worker *dl, uint64_t now)
+{
+	bool want = dl->pmqos && fl_dl_pmqos_wanted(dl->mode, fl_timerheap_peek(&dl->heap) != NULL,
+						    now, dl->last_pkt_ns);
+
+	if (want != dl->pmqos_on) {
+		pmqos_hold(want);
+		dl->pmqos_on = want;
+		pthread_mutex_lock(&dl->lock);
+		dl->st.pmqos_on = want;
+		pthread_mutex_unlock(&dl->lock);
+	}
 }
 
 /* The driving thread only (sched_setscheduler with pid 0 = this thread). */
@@ -185,6 +257,7 @@ static void rate_check(struct dl_worker *dl, uint64_t now)
 	if (now - dl->win_start < FL_DL_RATE_WINDOW_NS)
 		return;
 	pps = dl->win_pkts * FL_NSEC_PER_SEC / (now - dl->win_start);
+	dl->pps = pps;
 	if (dl->mode < FL_DL_BULK && pps > (dl->mode ? FL_DL_BULK_PPS : FL_DL_STEADY_PPS))
 		dl->mode++;
 	else if (dl->mode > FL_DL_PRECISE &&
@@ -602,6 +675,8 @@ static int process(struct dl_worker *dl, int qi)
 	now = fl_clock_mono_ns();
 	now_real = fl_clock_wall_ns();
 	dl->win_pkts += (uint64_t)n;
+	if (n > 0)
+		dl->last_pkt_ns = now;
 	pthread_mutex_lock(&dl->lock);
 	for (int i = 0; i < n; i++) {
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)dl->rx[i];
@@ -654,12 +729,23 @@ static int release_due(struct dl_worker *dl)
 	return n;
 }
 
+int64_t fl_dl_auto_spin_ns(uint64_t pps)
+{
+	double m = SPIN_AUTO_CAP_NS;
+
+	if (pps && SPIN_AUTO_BUDGET_NS / (double)pps < m)
+		m = SPIN_AUTO_BUDGET_NS / (double)pps;
+	return m < SPIN_AUTO_FLOOR_NS ? SPIN_AUTO_FLOOR_NS : (int64_t)m;
+}
+
 static int64_t spin_margin(const struct dl_worker *dl)
 {
 	double m;
 
 	if (dl->mode != FL_DL_PRECISE)
 		return 0;
+	if (dl->spin_fixed == FL_DL_SPIN_AUTO)
+		return fl_dl_auto_spin_ns(dl->pps);
 	if (dl->spin_fixed >= 0)
 		return dl->spin_fixed;
 	m = dl->late_mean + 4 * dl->late_dev + SPIN_EXTRA_NS;
@@ -678,8 +764,13 @@ static int64_t next_timeout(struct dl_worker *dl)
 	uint64_t now = fl_clock_mono_ns();
 	int64_t left;
 
-	if (!head)
-		return -1;
+	if (!head) {
+		/* nothing held: wake once to end the PM QoS request, else sleep */
+		if (!dl->pmqos_on)
+			return -1;
+		left = (int64_t)(dl->last_pkt_ns + FL_DL_PMQOS_IDLE_NS - now);
+		return left > 0 ? left : 0;
+	}
 	left = (int64_t)(head->due_ns - now) - spin_margin(dl);
 	return left > 0 ? left : 0;
 }
@@ -706,7 +797,7 @@ static int run_once(struct dl_worker *dl, struct pollfd *pfd, int n)
 {
 	int64_t to = next_timeout(dl);
 	struct timespec ts, *tsp = NULL;
-	uint64_t target = 0;
+	uint64_t target = 0, now;
 	int r;
 
 	if (to >= 0) {
@@ -717,13 +808,15 @@ static int run_once(struct dl_worker *dl, struct pollfd *pfd, int n)
 	r = ppoll(pfd, (nfds_t)n, tsp, NULL);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
-	if (r == 0 && to > 0)
+	if (r == 0 && to > 0 && fl_timerheap_peek(&dl->heap))
 		wake_measured(dl, target, fl_clock_mono_ns());
 	for (int i = 0; i < dl->nq; i++)
 		if (pfd[i].revents & POLLIN)
 			process(dl, i);
 	release_due(dl);
-	rate_check(dl, fl_clock_mono_ns());
+	now = fl_clock_mono_ns();
+	rate_check(dl, now);
+	pmqos_check(dl, now);
 	return n > dl->nq && (pfd[dl->nq].revents & (POLLIN | POLLHUP)) ? 1 : 0;
 }
 
@@ -740,6 +833,13 @@ static int w_run(struct dl_worker *dl, int stop_fd)
 	do
 		r = run_once(dl, pfd, n);
 	while (r == 0);
+	if (dl->pmqos_on) {
+		pmqos_hold(false);
+		dl->pmqos_on = false;
+		pthread_mutex_lock(&dl->lock);
+		dl->st.pmqos_on = false;
+		pthread_mutex_unlock(&dl->lock);
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -835,6 +935,7 @@ struct fl_delayline {
 	int nw;
 	bool bound; /* a namespace was added: the number of queues is fixed */
 	bool no_batch;
+	bool no_pmqos;
 	int64_t spin;
 	int rt, rcvbuf;
 };
@@ -850,6 +951,7 @@ static int add_worker(struct fl_delayline *dl)
 	w_set_spin(w, dl->spin);
 	w_set_rt(w, dl->rt);
 	w_set_batch(w, !dl->no_batch);
+	w_set_pmqos(w, !dl->no_pmqos);
 	w_set_rcvbuf(w, dl->rcvbuf);
 	dl->w[dl->nw++] = w;
 	return 0;
@@ -862,7 +964,7 @@ int fl_delayline_new(struct fl_delayline **out)
 
 	if (!dl)
 		return -ENOMEM;
-	dl->spin = FL_DL_DEFAULT_SPIN_NS;
+	dl->spin = FL_DL_SPIN_AUTO;
 	dl->rcvbuf = FL_DL_DEFAULT_RCVBUF;
 	err = add_worker(dl);
 	if (err) {
@@ -918,6 +1020,13 @@ void fl_delayline_set_batch(struct fl_delayline *dl, bool on)
 	dl->no_batch = !on;
 	for (int i = 0; i < dl->nw; i++)
 		w_set_batch(dl->w[i], on);
+}
+
+void fl_delayline_set_pmqos(struct fl_delayline *dl, bool on)
+{
+	dl->no_pmqos = !on;
+	for (int i = 0; i < dl->nw; i++)
+		w_set_pmqos(dl->w[i], on);
 }
 
 void fl_delayline_set_rcvbuf(struct fl_delayline *dl, int bytes)
@@ -1007,7 +1116,11 @@ void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st)
 			st->spin_margin_ns = one.spin_margin_ns;
 		if (one.bulk > st->bulk)
 			st->bulk = one.bulk;
+		st->pmqos_on |= one.pmqos_on;
 	}
+	pthread_mutex_lock(&pmqos_lock);
+	st->pmqos_requests = pmqos_requests;
+	pthread_mutex_unlock(&pmqos_lock);
 }
 
 /* Workers 1.. in threads of their own, worker 0 in the caller's. */

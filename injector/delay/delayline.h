@@ -71,6 +71,8 @@ struct fl_dl_stats {
 	int64_t spin_margin_ns; /* current margin before a due time */
 	int bulk; /* mode: 0 precise, 1 steady (> 2000/s: no spin),
 		   * 2 bulk (> 20000/s: no spin, no SCHED_FIFO) */
+	bool pmqos_on; /* a worker asks for CPU wake-up latency 0 now */
+	uint64_t pmqos_requests; /* times the process opened the request */
 };
 
 int fl_delayline_new(struct fl_delayline **out);
@@ -98,11 +100,15 @@ int fl_delayline_slot_counters(struct fl_delayline *dl, uint16_t slot,
 void fl_delayline_stats(struct fl_delayline *dl, struct fl_dl_stats *st);
 /* One queue's (index 0..queues-1) own statistics. */
 void fl_delayline_queue_stats(struct fl_delayline *dl, int q, struct fl_dl_stats *st);
-/* Spin margin: < 0 adaptive (20..200 us from the measured wake-up
- * lateness), 0 sleep only, > 0 fixed (ns). Default FL_DL_DEFAULT_SPIN_NS:
- * measured best with SCHED_FIFO on a busy 2-core VM (docs/performance.md);
- * a long spin under SCHED_FIFO runs into RT throttling and gets worse. */
-#define FL_DL_DEFAULT_SPIN_NS 100000
+/* Spin margin: FL_DL_SPIN_AUTO (the default) spins 100-500 us before a
+ * due time, as much as 10 % of a core allows at the current packet rate;
+ * another value < 0 adaptive (20..200 us from the measured wake-up
+ * lateness), 0 sleep only, > 0 fixed (ns). Measured on a 2-core VM
+ * (docs/performance.md); a long spin under SCHED_FIFO at a high packet
+ * rate runs into RT throttling, which the budget keeps away from. */
+#define FL_DL_SPIN_AUTO INT64_MIN
+/* The automatic margin at a packet rate (0 = not known yet): the cap. */
+int64_t fl_dl_auto_spin_ns(uint64_t pps);
 void fl_delayline_set_spin(struct fl_delayline *dl, int64_t margin_ns);
 /* Run the driving thread as SCHED_FIFO prio (0 = normal scheduling) while
  * packets come slower than 20000/s (spinning only below 2000/s); faster,
@@ -113,6 +119,15 @@ void fl_delayline_set_rt(struct fl_delayline *dl, int prio);
 /* Batched verdicts (vbatch.h) on (default) or off (one message per
  * packet: the benchmark's baseline). Before fl_delayline_start/run. */
 void fl_delayline_set_batch(struct fl_delayline *dl, bool on);
+/* Ask for CPU wake-up latency 0 (/dev/cpu_dma_latency) while packets are
+ * held or came within FL_DL_PMQOS_IDLE_NS, below the bulk rate (default
+ * on; off: idle CPUs may halt and wake-ups come later). */
+void fl_delayline_set_pmqos(struct fl_delayline *dl, bool on);
+#define FL_DL_PMQOS_IDLE_NS 1000000000ull
+#define FL_DL_BULK_MODE 2
+/* Whether a worker in MODE wants the request: holding packets, or the
+ * last one read (LAST_PKT, 0 = none) less than FL_DL_PMQOS_IDLE_NS ago. */
+bool fl_dl_pmqos_wanted(int mode, bool holding, uint64_t now, uint64_t last_pkt);
 
 /* Receive buffer of each queue socket (SO_RCVBUFFORCE; the kernel doubles
  * it for overhead) for queues added after the call. It holds the packet

@@ -25,7 +25,7 @@ struct dl_opts {
 	const char *netns[FL_DL_MAX_QUEUES];
 	int n_netns;
 	enum fl_nfq_hook hook;
-	bool v4, v6, fail_closed, no_rule, no_batch;
+	bool v4, v6, fail_closed, no_rule, no_batch, no_pmqos;
 	const char *session, *stats, *ready;
 	int64_t spin_ns;
 	int rt, rcvbuf, queues;
@@ -37,7 +37,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fallacy __delayline [--netns NS]... [--hook prerouting|lo] [-4|-6]\n"
-		"       [--fail-closed] [--no-rule] [--no-batch] [--session NAME] [--spin US]\n"
+		"       [--fail-closed] [--no-rule] [--no-batch] [--no-pmqos] [--session NAME] [--spin US|auto]\n"
 		"       [--rt PRIO] [--rcvbuf BYTES] [--queues N]"
 		" [--slot N] [--seed S] [--stats FILE] [--ready FILE] -- delay D [...]\n"
 		"Runs the delay line for packets marked 0xfa110000|SLOT until SIGTERM.\n"
@@ -65,6 +65,10 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 		o->v6 = a[1] == '6';
 		return 0;
 	}
+	if (!strcmp(a, "--no-pmqos")) {
+		o->no_pmqos = true;
+		return 0;
+	}
 	if (!strcmp(a, "--fail-closed") || !strcmp(a, "--no-rule") || !strcmp(a, "--no-batch")) {
 		*(a[2] == 'f' ? &o->fail_closed : a[5] == 'r' ? &o->no_rule : &o->no_batch) = true;
 		return 0;
@@ -88,7 +92,9 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 	else if (!strcmp(a, "--ready"))
 		o->ready = v;
 	else if (!strcmp(a, "--spin")) {
-		o->spin_ns = strtoll(v, NULL, 10) * (int64_t)FL_NSEC_PER_USEC; /* < 0: adaptive */
+		/* auto (the default), < 0: adaptive, else microseconds */
+		o->spin_ns = !strcmp(v, "auto") ? FL_DL_SPIN_AUTO
+						: strtoll(v, NULL, 10) * (int64_t)FL_NSEC_PER_USEC;
 	} else if (!strcmp(a, "--slot") || !strcmp(a, "--seed")) {
 		if (fl_parse_u64(v, 0, a[3] == 'l' ? FL_MARK_SLOT_MASK : UINT64_MAX, &n, &err)) {
 			pr_err("%s %s", a, err.msg);
@@ -190,6 +196,8 @@ static void write_stats(struct fl_delayline *dl, const struct dl_opts *opts)
 	fl_out_u64(&o, "late_max_ns", s.late_max_ns);
 	fl_out_i64(&o, "spin_margin_ns", s.spin_margin_ns);
 	fl_out_i64(&o, "bulk", s.bulk);
+	fl_out_bool(&o, "pmqos_on", s.pmqos_on);
+	fl_out_u64(&o, "pmqos_requests", s.pmqos_requests);
 	queue_stats(dl, &o);
 	fl_out_close(&o, '}');
 	fputc('\n', f);
@@ -230,7 +238,7 @@ static bool wants_help(int argc, char **argv)
 
 int fl_delay_standalone_main(int argc, char **argv)
 {
-	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = FL_DL_DEFAULT_SPIN_NS, .queues = 1 };
+	struct dl_opts o = { .v4 = true, .v6 = true, .spin_ns = FL_DL_SPIN_AUTO, .queues = 1 };
 	struct fl_nfrule rules[2 * FL_DL_MAX_QUEUES];
 	struct fl_delayline *dl = NULL;
 	struct fl_state *st = NULL;
@@ -258,6 +266,7 @@ int fl_delay_standalone_main(int argc, char **argv)
 	fl_delayline_set_spin(dl, o.spin_ns);
 	fl_delayline_set_rt(dl, o.rt);
 	fl_delayline_set_batch(dl, !o.no_batch);
+	fl_delayline_set_pmqos(dl, !o.no_pmqos);
 	fl_delayline_set_slot(dl, (uint16_t)o.slot, &o.p);
 	if (!o.no_rule && install_rules(&o, st, rules, &n_rules))
 		goto cleanup;

@@ -186,6 +186,36 @@ static void rcvbuf_from_env(struct fl_delayline *dl)
 	fl_delayline_set_rcvbuf(dl, (int)n);
 }
 
+/* FALLACY_DELAY_SPIN=US: the delay line's spin margin before a due time
+ * in precise mode (fl_delayline_set_spin: 0 sleeps only), instead of
+ * the automatic margin (FL_DL_SPIN_AUTO); for measuring a machine's wake-up
+ * latency. */
+static void spin_from_env(struct fl_delayline *dl)
+{
+	const char *v = getenv("FALLACY_DELAY_SPIN");
+	struct fl_err e = { "" };
+	uint64_t n;
+
+	if (!v || !*v)
+		return;
+	if (fl_parse_u64(v, 0, 10000, &n, &e)) {
+		pr_warn("FALLACY_DELAY_SPIN=%s: %s; the delay line keeps its default", v, e.msg);
+		return;
+	}
+	fl_delayline_set_spin(dl, (int64_t)n * 1000);
+}
+
+/* FALLACY_DELAY_PMQOS=0 in the environment of whoever starts the
+ * supervisor: the delay line does not ask for CPU wake-up latency 0
+ * (fl_delayline_set_pmqos; docs/faults.md, "delay"). */
+static void pmqos_from_env(struct fl_delayline *dl)
+{
+	const char *v = getenv("FALLACY_DELAY_PMQOS");
+
+	if (v && !strcmp(v, "0"))
+		fl_delayline_set_pmqos(dl, false);
+}
+
 static int start(struct fl_sup *s, struct fl_err *err)
 {
 	const char *ns = fl_sup_ns_spec(s);
@@ -198,6 +228,8 @@ static int start(struct fl_sup *s, struct fl_err *err)
 	rc = fl_delayline_new(&g.dl);
 	if (!rc) {
 		rcvbuf_from_env(g.dl);
+		spin_from_env(g.dl);
+		pmqos_from_env(g.dl);
 		set_queues(s, g.dl);
 		rc = fl_delayline_add_netns(g.dl, ns);
 		g.ns = ns;

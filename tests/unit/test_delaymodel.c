@@ -14,8 +14,42 @@
 #include "delay/delaymodel.h"
 #include "fallacy/prng.h"
 #include "delay/timerheap.h"
+#include "delay/delayline.h"
 
 #define N 200000
+
+/* The delay line's automatic spin margin: 500 us while 10 % of a core
+ * allows it, then the budget (100 ms per second over the rate), never
+ * below 100 us. */
+static void test_auto_spin(void **st)
+{
+	(void)st;
+	assert_int_equal(fl_dl_auto_spin_ns(0), 500000);
+	assert_int_equal(fl_dl_auto_spin_ns(100), 500000);
+	assert_int_equal(fl_dl_auto_spin_ns(200), 500000);
+	assert_int_equal(fl_dl_auto_spin_ns(400), 250000);
+	assert_int_equal(fl_dl_auto_spin_ns(1000), 100000);
+	assert_int_equal(fl_dl_auto_spin_ns(1999), 100000);
+	assert_int_equal(fl_dl_auto_spin_ns(UINT64_MAX), 100000);
+	for (uint64_t pps = 1; pps < 5000; pps += 37)
+		assert_true(fl_dl_auto_spin_ns(pps) * (double)pps <= 1e8 ||
+			    fl_dl_auto_spin_ns(pps) == 100000);
+}
+
+/* The PM QoS request: wanted below the bulk rate while packets are held
+ * or came less than a second ago; never in bulk mode. */
+static void test_pmqos_wanted(void **st)
+{
+	const uint64_t s = 1000000000ull, t = 100 * s;
+
+	(void)st;
+	assert_false(fl_dl_pmqos_wanted(0, false, t, 0)); /* nothing yet */
+	assert_true(fl_dl_pmqos_wanted(0, true, t, 0));
+	assert_true(fl_dl_pmqos_wanted(1, false, t, t - s / 2));
+	assert_true(fl_dl_pmqos_wanted(0, false, t, t - s + 1));
+	assert_false(fl_dl_pmqos_wanted(0, false, t, t - s));
+	assert_false(fl_dl_pmqos_wanted(FL_DL_BULK_MODE, true, t, t));
+}
 
 static void test_heap_order_and_fifo(void **st)
 {
@@ -241,6 +275,8 @@ static void test_negative_delay_clamped(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_auto_spin),
+		cmocka_unit_test(test_pmqos_wanted),
 		cmocka_unit_test(test_heap_order_and_fifo),
 		cmocka_unit_test(test_uniform_moments),
 		cmocka_unit_test(test_normal_moments),
