@@ -57,7 +57,8 @@ _Static_assert(FL_DL_BULK == FL_DL_BULK_MODE, "delayline.h's mode number");
  * to 0.05-0.09 ms (docs/performance.md). */
 #define SPIN_AUTO_CAP_NS 500000
 #define SPIN_AUTO_FLOOR_NS 100000
-#define SPIN_AUTO_BUDGET_NS 1e8/* A queue config message waits this long for its ack, reading at most
+#define SPIN_AUTO_BUDGET_NS \
+	1e8 /* A queue config message waits this long for its ack, reading at most
  * this many other messages (packets that raced in) meanwhile. */
 #define CFG_ACK_TIMEOUT_MS 2000
 #define CFG_ACK_MAX_READS 1000

@@ -93,8 +93,8 @@ static int parse_opt(int argc, char **argv, int *i, struct dl_opts *o)
 		o->ready = v;
 	else if (!strcmp(a, "--spin")) {
 		/* auto (the default), < 0: adaptive, else microseconds */
-		o->spin_ns = !strcmp(v, "auto") ? FL_DL_SPIN_AUTO
-						: strtoll(v, NULL, 10) * (int64_t)FL_NSEC_PER_USEC;
+		o->spin_ns = !strcmp(v, "auto") ? FL_DL_SPIN_AUTO :
+						  strtoll(v, NULL, 10) * (int64_t)FL_NSEC_PER_USEC;
 	} else if (!strcmp(a, "--slot") || !strcmp(a, "--seed")) {
 		if (fl_parse_u64(v, 0, a[3] == 'l' ? FL_MARK_SLOT_MASK : UINT64_MAX, &n, &err)) {
 			pr_err("%s %s", a, err.msg);

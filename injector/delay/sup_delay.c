@@ -166,48 +166,42 @@ static void set_queues(struct fl_sup *s, struct fl_delayline *dl)
 	}
 }
 
-/* FALLACY_DELAY_RCVBUF=BYTES in the environment of whoever starts the
- * supervisor (lab up, fault add --netns/--pid): the delay line socket's
- * receive buffer instead of FL_DL_DEFAULT_RCVBUF. For tests and
- * measurements of a line that cannot keep up, not for everyday use. */
-static void rcvbuf_from_env(struct fl_delayline *dl)
+/* NAME=N in the environment of whoever starts the supervisor (lab up,
+ * fault add --netns/--pid), within [lo, hi]: 1 and *n set; 0 when unset
+ * or bad (a warning says the line keeps its default). */
+static int env_u64(const char *name, uint64_t lo, uint64_t hi, uint64_t *n)
 {
-	const char *v = getenv("FALLACY_DELAY_RCVBUF");
+	const char *v = getenv(name);
 	struct fl_err e = { "" };
-	uint64_t n;
 
 	if (!v || !*v)
-		return;
-	if (fl_parse_u64(v, 4096, INT32_MAX / 2, &n, &e)) {
-		pr_warn("FALLACY_DELAY_RCVBUF=%s: %s; the delay line keeps %d bytes", v, e.msg,
-			FL_DL_DEFAULT_RCVBUF);
-		return;
+		return 0;
+	if (fl_parse_u64(v, lo, hi, n, &e)) {
+		pr_warn("%s=%s: %s; the delay line keeps its default", name, v, e.msg);
+		return 0;
 	}
-	fl_delayline_set_rcvbuf(dl, (int)n);
+	return 1;
 }
 
-/* FALLACY_DELAY_SPIN=US: the delay line's spin margin before a due time
- * in precise mode (fl_delayline_set_spin: 0 sleeps only), instead of
- * the automatic margin (FL_DL_SPIN_AUTO); for measuring a machine's wake-up
- * latency. */
-static void spin_from_env(struct fl_delayline *dl)
+/* FALLACY_DELAY_RCVBUF=BYTES: the delay line socket's receive buffer
+ * instead of FL_DL_DEFAULT_RCVBUF. For tests and measurements of a line
+ * that cannot keep up, not for everyday use. FALLACY_DELAY_SPIN=US: the
+ * spin margin before a due time in precise mode (fl_delayline_set_spin:
+ * 0 sleeps only) instead of the automatic one (FL_DL_SPIN_AUTO); for
+ * measuring a machine's wake-up latency. */
+static void tuning_from_env(struct fl_delayline *dl)
 {
-	const char *v = getenv("FALLACY_DELAY_SPIN");
-	struct fl_err e = { "" };
 	uint64_t n;
 
-	if (!v || !*v)
-		return;
-	if (fl_parse_u64(v, 0, 10000, &n, &e)) {
-		pr_warn("FALLACY_DELAY_SPIN=%s: %s; the delay line keeps its default", v, e.msg);
-		return;
-	}
-	fl_delayline_set_spin(dl, (int64_t)n * 1000);
+	if (env_u64("FALLACY_DELAY_RCVBUF", 4096, INT32_MAX / 2, &n))
+		fl_delayline_set_rcvbuf(dl, (int)n);
+	if (env_u64("FALLACY_DELAY_SPIN", 0, 10000, &n))
+		fl_delayline_set_spin(dl, (int64_t)n * 1000);
 }
 
 /* FALLACY_DELAY_PMQOS=0 in the environment of whoever starts the
  * supervisor: the delay line does not ask for CPU wake-up latency 0
- * (fl_delayline_set_pmqos; docs/faults.md, "delay"). */
+ * (fl_delayline_set_pmqos; docs/delay-and-rate.md, "Timing"). */
 static void pmqos_from_env(struct fl_delayline *dl)
 {
 	const char *v = getenv("FALLACY_DELAY_PMQOS");
@@ -227,8 +221,7 @@ static int start(struct fl_sup *s, struct fl_err *err)
 
 	rc = fl_delayline_new(&g.dl);
 	if (!rc) {
-		rcvbuf_from_env(g.dl);
-		spin_from_env(g.dl);
+		tuning_from_env(g.dl);
 		pmqos_from_env(g.dl);
 		set_queues(s, g.dl);
 		rc = fl_delayline_add_netns(g.dl, ns);
