@@ -23,7 +23,8 @@
 
 static const char lab_usage[] =
 	"usage: fallacy lab up NAME [--nodes N | --node NODE ...] [--ipv6] [--lease D|none]\n"
-	"                      [--control-user USER] [--delay-queues N] [-j]\n"
+	"                      [--control-user USER] [--delay-queues N]\n"
+	"                      [--delay-pmqos on|off] [-j]\n"
 	"       fallacy lab down NAME\n"
 	"       fallacy lab list [-j]\n"
 	"       fallacy lab exec NAME NODE -- CMD [ARG...]\n"
@@ -55,6 +56,10 @@ static const char lab_usage[] =
 	"                 pinned to a CPU; flows are spread by address pair (1 to 16,\n"
 	"                 default 1; helps where CPUs outnumber the line's work:\n"
 	"                 docs/delay-and-rate.md)\n"
+	"    --delay-pmqos on|off\n"
+	"                 while the delay line holds packets (under 20 000/s), ask\n"
+	"                 for CPU wake-up latency 0 (/dev/cpu_dma_latency): idle CPUs\n"
+	"                 poll, wake-ups are punctual (default on; off saves power)\n"
 	"    -j, --json   print the lab as JSON\n"
 	"  down NAME      remove the lab and everything recorded for it\n"
 	"  list           the labs under $FALLACY_RUN_DIR (default /run/fallacy)\n"
@@ -198,6 +203,16 @@ static int up_queues(const char *text)
 	return 0;
 }
 
+static int up_pmqos(const char *text)
+{
+	if (strcmp(text, "on") && strcmp(text, "off")) {
+		pr_err("lab up: --delay-pmqos %s: expected on or off", text);
+		return -EINVAL;
+	}
+	fl_session_set_delay_pmqos(!strcmp(text, "on"));
+	return 0;
+}
+
 static int parse_up(int argc, char **argv, struct up_args *a)
 {
 	char *end;
@@ -214,6 +229,9 @@ static int parse_up(int argc, char **argv, struct up_args *a)
 				return -EINVAL;
 		} else if (!strcmp(o, "--delay-queues") && i + 1 < argc) {
 			if (up_queues(argv[++i]))
+				return -EINVAL;
+		} else if (!strcmp(o, "--delay-pmqos") && i + 1 < argc) {
+			if (up_pmqos(argv[++i]))
 				return -EINVAL;
 		} else if (!strcmp(o, "--nodes") && i + 1 < argc) {
 			a->count = strtol(argv[++i], &end, 10);

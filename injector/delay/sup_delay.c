@@ -199,14 +199,15 @@ static void tuning_from_env(struct fl_delayline *dl)
 		fl_delayline_set_spin(dl, (int64_t)n * 1000);
 }
 
-/* FALLACY_DELAY_PMQOS=0 in the environment of whoever starts the
- * supervisor: the delay line does not ask for CPU wake-up latency 0
- * (fl_delayline_set_pmqos; docs/delay-and-rate.md, "Timing"). */
-static void pmqos_from_env(struct fl_delayline *dl)
+/* No request for CPU wake-up latency 0 (fl_delayline_set_pmqos;
+ * docs/delay-and-rate.md, "Timing") when the session says so (lab up
+ * --delay-pmqos off) or FALLACY_DELAY_PMQOS=0 is in the environment of
+ * whoever starts the supervisor (attach mode, or a lab made without it). */
+static void set_pmqos(struct fl_sup *s, struct fl_delayline *dl)
 {
 	const char *v = getenv("FALLACY_DELAY_PMQOS");
 
-	if (v && !strcmp(v, "0"))
+	if (!fl_session_delay_pmqos(fl_sup_session(s)) || (v && !strcmp(v, "0")))
 		fl_delayline_set_pmqos(dl, false);
 }
 
@@ -222,7 +223,7 @@ static int start(struct fl_sup *s, struct fl_err *err)
 	rc = fl_delayline_new(&g.dl);
 	if (!rc) {
 		tuning_from_env(g.dl);
-		pmqos_from_env(g.dl);
+		set_pmqos(s, g.dl);
 		set_queues(s, g.dl);
 		rc = fl_delayline_add_netns(g.dl, ns);
 		g.ns = ns;

@@ -206,6 +206,20 @@ int fl_session_delay_queues(const char *session)
 	return (int)n;
 }
 
+static int want_pmqos = -1; /* fl_session_set_delay_pmqos(); -1: not given */
+
+void fl_session_set_delay_pmqos(bool on)
+{
+	want_pmqos = on;
+}
+
+bool fl_session_delay_pmqos(const char *session)
+{
+	char text[16];
+
+	return read_setting(session, "delay-pmqos", text, sizeof(text)) || strcmp(text, "off");
+}
+
 /* A setting file of a supervisor about to start (root only, like the rest
  * of the session folder; not journaled: cleanup removes the folder). A
  * lab's next supervisor keeps what the lab was made with unless this
@@ -235,8 +249,11 @@ static int write_settings(const char *session)
 
 	fl_lease_format(want_lease, lease, sizeof(lease));
 	snprintf(queues, sizeof(queues), "%d", want_queues);
-	return write_setting(session, "lease", lease, lease_given) ?:
-		       (want_queues ? write_setting(session, "delay-queues", queues, true) : 0);
+	return write_setting(session, "lease", lease, lease_given)				?:
+		       (want_queues ? write_setting(session, "delay-queues", queues, true) : 0) ?:
+		       (want_pmqos >= 0 ? write_setting(session, "delay-pmqos",
+							want_pmqos ? "on" : "off", true) :
+					  0);
 }
 
 static int connect_ctl(const char *session)

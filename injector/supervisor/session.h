@@ -101,6 +101,12 @@ int fl_session_lease(const char *session, uint64_t *ns);
 void fl_session_set_delay_queues(int n);
 /* A session's setting: 1..FL_DELAY_QUEUES_MAX, or 0 when it has none. */
 int fl_session_delay_queues(const char *session);
+/* Whether the delay line of the supervisors this process starts may ask
+ * for CPU wake-up latency 0 (lab up --delay-pmqos on|off; default on).
+ * Kept in the session folder ("delay-pmqos") like delay-queues. */
+void fl_session_set_delay_pmqos(bool on);
+/* The session's setting: false only when its delay-pmqos file says off. */
+bool fl_session_delay_pmqos(const char *session);
 
 /* Start the session's supervisor unless one answers. Validates that the lab,
  * namespace or process exists. */
