@@ -40,7 +40,6 @@
 #define FL_DL_STEADY_PPS 2000ull
 #define FL_DL_BULK_PPS 20000ull
 enum { FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK };
-_Static_assert(FL_DL_BULK == FL_DL_BULK_MODE, "delayline.h's mode number");
 #define FL_DL_MAX_ARRIVAL_AGE_NS 20000000ull
 /* Wake-up lateness model (EWMA, 1/16 per sample): the starting guess, and
  * the margin spun on top of mean + 4 deviations. */
@@ -51,14 +50,14 @@ _Static_assert(FL_DL_BULK == FL_DL_BULK_MODE, "delayline.h's mode number");
 /* FL_DL_SPIN_AUTO (the default): spin up to 10 % of a core (100 ms per
  * second: the margin times the packet rate), between 100 and 500 us before
  * each due time. A timed wake-up of a SCHED_FIFO thread on a 2-core VM
- * came 109-124 us late at the median and 230-650 us at p99 (2 Dec,
- * machine quiet, haltpoll idle), so a 100 us margin leaves most packets
- * late; 500 us took the p99 of 100 packets/s through 50 ms from 1.1-2.2 ms
- * to 0.05-0.09 ms (docs/performance.md). */
+ * came 76-134 us late at the median and 0.18-6.9 ms at p99 (2 Dec, machine
+ * quiet, haltpoll idle), so a 100 us margin leaves most packets late;
+ * 500 us took the p99 of 100 packets/s through 50 ms from 0.19-2.2 ms to
+ * 0.053-0.085 ms (docs/performance.md). */
 #define SPIN_AUTO_CAP_NS 500000
 #define SPIN_AUTO_FLOOR_NS 100000
-#define SPIN_AUTO_BUDGET_NS \
-	1e8 /* A queue config message waits this long for its ack, reading at most
+#define SPIN_AUTO_BUDGET_NS 1e8
+/* A queue config message waits this long for its ack, reading at most
  * this many other messages (packets that raced in) meanwhile. */
 #define CFG_ACK_TIMEOUT_MS 2000
 #define CFG_ACK_MAX_READS 1000
@@ -101,8 +100,8 @@ struct dl_worker {
 	int mode; /* FL_DL_PRECISE, FL_DL_STEADY, FL_DL_BULK (rate_check) */
 	uint64_t win_start, win_pkts; /* packet-rate window */
 	uint64_t pps; /* the last window's packet rate (0 = none yet) */
-	bool pmqos; /* may ask for CPU wake-up latency 0 (fl_delayline_set_pmqos) */
-	bool pmqos_on; /* this worker holds its share of the request now */
+	bool pmqos; /* may ask for CPU wake-up latency 0 (fl_delayline_set_pmqos);
+		     * st.pmqos_on: it holds its share of the request now */
 	uint64_t last_pkt_ns; /* when the last packet was read */
 	double late_mean, late_dev; /* EWMA of wake-up lateness (ns) */
 	pthread_t thread;
@@ -208,24 +207,21 @@ static void pmqos_hold(bool on)
 	pthread_mutex_unlock(&pmqos_lock);
 }
 
-bool fl_dl_pmqos_wanted(int mode, bool holding, uint64_t now, uint64_t last_pkt)
+bool fl_dl_pmqos_wanted(bool bulk, bool holding, uint64_t now, uint64_t last_pkt)
 {
-	return mode != FL_DL_BULK_MODE &&
-	       (holding || (last_pkt && now - last_pkt < FL_DL_PMQOS_IDLE_NS));
+	return !bulk && (holding || (last_pkt && now - last_pkt < FL_DL_PMQOS_IDLE_NS));
 }
 
-static void pmqos_check(struct dl_worker *dl, uint64_t now)
+/* Take or give back this worker's share of the request (the worker's own
+ * thread: st.pmqos_on changes only here, under the lock for readers). */
+static void pmqos_set(struct dl_worker *dl, bool on)
 {
-	bool want = dl->pmqos && fl_dl_pmqos_wanted(dl->mode, fl_timerheap_peek(&dl->heap) != NULL,
-						    now, dl->last_pkt_ns);
-
-	if (want != dl->pmqos_on) {
-		pmqos_hold(want);
-		dl->pmqos_on = want;
-		pthread_mutex_lock(&dl->lock);
-		dl->st.pmqos_on = want;
-		pthread_mutex_unlock(&dl->lock);
-	}
+	if (on == dl->st.pmqos_on)
+		return;
+	pmqos_hold(on);
+	pthread_mutex_lock(&dl->lock);
+	dl->st.pmqos_on = on;
+	pthread_mutex_unlock(&dl->lock);
 }
 
 /* The driving thread only (sched_setscheduler with pid 0 = this thread). */
@@ -767,7 +763,7 @@ static int64_t next_timeout(struct dl_worker *dl)
 
 	if (!head) {
 		/* nothing held: wake once to end the PM QoS request, else sleep */
-		if (!dl->pmqos_on)
+		if (!dl->st.pmqos_on)
 			return -1;
 		left = (int64_t)(dl->last_pkt_ns + FL_DL_PMQOS_IDLE_NS - now);
 		return left > 0 ? left : 0;
@@ -817,7 +813,9 @@ static int run_once(struct dl_worker *dl, struct pollfd *pfd, int n)
 	release_due(dl);
 	now = fl_clock_mono_ns();
 	rate_check(dl, now);
-	pmqos_check(dl, now);
+	pmqos_set(dl, dl->pmqos && fl_dl_pmqos_wanted(dl->mode == FL_DL_BULK,
+						      fl_timerheap_peek(&dl->heap) != NULL, now,
+						      dl->last_pkt_ns));
 	return n > dl->nq && (pfd[dl->nq].revents & (POLLIN | POLLHUP)) ? 1 : 0;
 }
 
@@ -834,13 +832,7 @@ static int w_run(struct dl_worker *dl, int stop_fd)
 	do
 		r = run_once(dl, pfd, n);
 	while (r == 0);
-	if (dl->pmqos_on) {
-		pmqos_hold(false);
-		dl->pmqos_on = false;
-		pthread_mutex_lock(&dl->lock);
-		dl->st.pmqos_on = false;
-		pthread_mutex_unlock(&dl->lock);
-	}
+	pmqos_set(dl, false);
 	return r < 0 ? r : 0;
 }
 

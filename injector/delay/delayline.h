@@ -124,10 +124,10 @@ void fl_delayline_set_batch(struct fl_delayline *dl, bool on);
  * on; off: idle CPUs may halt and wake-ups come later). */
 void fl_delayline_set_pmqos(struct fl_delayline *dl, bool on);
 #define FL_DL_PMQOS_IDLE_NS 1000000000ull
-#define FL_DL_BULK_MODE 2
-/* Whether a worker in MODE wants the request: holding packets, or the
- * last one read (LAST_PKT, 0 = none) less than FL_DL_PMQOS_IDLE_NS ago. */
-bool fl_dl_pmqos_wanted(int mode, bool holding, uint64_t now, uint64_t last_pkt);
+/* Whether a worker wants the request: not in bulk mode, and holding
+ * packets or the last one read (LAST_PKT, 0 = none) less than
+ * FL_DL_PMQOS_IDLE_NS ago. */
+bool fl_dl_pmqos_wanted(bool bulk, bool holding, uint64_t now, uint64_t last_pkt);
 
 /* Receive buffer of each queue socket (SO_RCVBUFFORCE; the kernel doubles
  * it for overhead) for queues added after the call. It holds the packet

@@ -246,14 +246,16 @@ static int write_setting(const char *session, const char *name, const char *valu
 static int write_settings(const char *session)
 {
 	char lease[64], queues[16];
+	int err;
 
 	fl_lease_format(want_lease, lease, sizeof(lease));
 	snprintf(queues, sizeof(queues), "%d", want_queues);
-	return write_setting(session, "lease", lease, lease_given)				?:
-		       (want_queues ? write_setting(session, "delay-queues", queues, true) : 0) ?:
-		       (want_pmqos >= 0 ? write_setting(session, "delay-pmqos",
-							want_pmqos ? "on" : "off", true) :
-					  0);
+	err = write_setting(session, "lease", lease, lease_given);
+	if (!err && want_queues)
+		err = write_setting(session, "delay-queues", queues, true);
+	if (!err && want_pmqos >= 0)
+		err = write_setting(session, "delay-pmqos", want_pmqos ? "on" : "off", true);
+	return err;
 }
 
 static int connect_ctl(const char *session)

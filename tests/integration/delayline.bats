@@ -349,7 +349,10 @@ not_held() {
 		return 1
 	fi
 }
-# min_rtt_at_least FILE MS: ping output's smallest per-packet RTT
+# min_rtt_at_least FILE MS: no RTT in the ping output is below MS. With a
+# one-way delay of MS this is "never early", a floor that holds however
+# busy the machine (it only ever makes RTTs longer); it shows the delay
+# was applied with and without the wake-up latency request.
 min_rtt_at_least() {
 	local m
 	m=$(rtts <"$1" | minimum)

@@ -43,12 +43,12 @@ static void test_pmqos_wanted(void **st)
 	const uint64_t s = 1000000000ull, t = 100 * s;
 
 	(void)st;
-	assert_false(fl_dl_pmqos_wanted(0, false, t, 0)); /* nothing yet */
-	assert_true(fl_dl_pmqos_wanted(0, true, t, 0));
-	assert_true(fl_dl_pmqos_wanted(1, false, t, t - s / 2));
-	assert_true(fl_dl_pmqos_wanted(0, false, t, t - s + 1));
-	assert_false(fl_dl_pmqos_wanted(0, false, t, t - s));
-	assert_false(fl_dl_pmqos_wanted(FL_DL_BULK_MODE, true, t, t));
+	assert_false(fl_dl_pmqos_wanted(false, false, t, 0)); /* nothing yet */
+	assert_true(fl_dl_pmqos_wanted(false, true, t, 0));
+	assert_true(fl_dl_pmqos_wanted(false, false, t, t - s / 2));
+	assert_true(fl_dl_pmqos_wanted(false, false, t, t - s + 1));
+	assert_false(fl_dl_pmqos_wanted(false, false, t, t - s));
+	assert_false(fl_dl_pmqos_wanted(true, true, t, t)); /* bulk: never */
 }
 
 static void test_heap_order_and_fifo(void **st)
